@@ -1,0 +1,85 @@
+"""Sessions: `nox -s demo`, `nox -s tests`, `nox -s bench`.
+
+Every session installs the same release wheel, built once per change by `build_wheel`.
+The build always names the interpreter nox itself runs on: pyo3's build scripts track
+the interpreter path, and a different one would rebuild all of Polars.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CACHE = Path(os.environ.get("POLARS_AVRO_CACHE", Path.home() / ".cache" / "polars-avro"))
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", CACHE / "target"))
+WHEELS = TARGET / "wheels-nox"
+
+#: The newest Polars release and the oldest one supported.
+POLARS_VERSIONS = ["2.1.0", "1.20.0"]
+TEST_DEPS = ["pytest", "fastavro", "avro", "cramjam", "zstandard"]
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def build_env() -> dict[str, str]:
+    return {"CARGO_TARGET_DIR": str(TARGET), "PYO3_PYTHON": sys.executable}
+
+
+def build_wheel(session: nox.Session) -> str:
+    session.install("maturin>=1.7,<2")
+    for old in WHEELS.glob("*.whl"):
+        old.unlink()
+    session.run(
+        "maturin", "build", "--release", "--interpreter", sys.executable, "--out", str(WHEELS),
+        env=build_env(),
+    )
+    (wheel,) = WHEELS.glob("*.whl")
+    return str(wheel)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Build, then scan the bundled sample with a filter and a projection."""
+    wheel = build_wheel(session)
+    session.install("--force-reinstall", "--no-deps", wheel)
+    session.install("polars")
+    session.run("python", "examples/demo.py")
+
+
+@nox.session
+@nox.parametrize("polars", POLARS_VERSIONS)
+def tests(session: nox.Session, polars: str) -> None:
+    """Rust tests (once), then pytest against one Polars version."""
+    wheel = build_wheel(session)
+    if polars == POLARS_VERSIONS[0]:
+        rust_tests(session)
+    session.install("--force-reinstall", "--no-deps", wheel)
+    session.install(f"polars=={polars}", *TEST_DEPS)
+    session.run("python", "-m", "pytest", "tests", "-q", *session.posargs)
+
+
+def rust_tests(session: nox.Session) -> None:
+    # The same pyo3 environment as the wheel build, so the Polars artifacts are reused.
+    config = TARGET / "maturin" / "pyo3-config-x86_64-unknown-linux-gnu-3.11-abi3.txt"
+    env = {
+        **build_env(),
+        "PYO3_BUILD_EXTENSION_MODULE": "1",
+        "PYO3_ENVIRONMENT_SIGNATURE": f"cpython-{sys.version_info.major}.{sys.version_info.minor}-64bit",
+    }
+    if config.exists():
+        env["PYO3_CONFIG_FILE"] = str(config)
+    session.run("cargo", "test", "--release", external=True, env=env)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Side-by-side read benchmark against the other Avro readers (see benches/)."""
+    wheel = build_wheel(session)
+    session.install("--force-reinstall", "--no-deps", wheel)
+    session.install("polars", "fastavro", "cramjam", "jetliner")
+    session.run("python", "benches/compare.py", *session.posargs)

@@ -1,0 +1,44 @@
+"""polars-avro: Apache Avro object container files as a first-class Polars format.
+
+``import polars_avro`` makes ``pl.scan_avro`` available. Polars' own ``pl.read_avro``
+is left as it is; use :func:`polars_avro.read_avro` for this reader.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from polars_avro._internal import __version__
+from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
+from polars_avro.exceptions import (
+    AvroArgumentError,
+    AvroCodecError,
+    AvroDecodeError,
+    AvroError,
+    AvroFileNotFoundError,
+    AvroFormatError,
+    AvroIOError,
+    AvroSchemaError,
+    AvroSchemaMismatchError,
+)
+
+if not hasattr(pl, "scan_avro"):
+    pl.scan_avro = scan_avro  # type: ignore[attr-defined]
+
+__all__ = [
+    "AvroArgumentError",
+    "AvroCodecError",
+    "AvroDecodeError",
+    "AvroError",
+    "AvroFileNotFoundError",
+    "AvroFormatError",
+    "AvroHeader",
+    "AvroIOError",
+    "AvroSchemaError",
+    "AvroSchemaMismatchError",
+    "__version__",
+    "read_avro",
+    "read_avro_header",
+    "read_avro_schema",
+    "scan_avro",
+]

@@ -1,0 +1,64 @@
+"""The exceptions polars-avro raises.
+
+Every error from reading Avro is an :class:`AvroError`. Each carries the ``file``, the
+``block`` index and the byte ``offset`` in the file where it happened (``None`` where
+they do not apply), and also subclasses the matching Python or Polars exception, so
+``except FileNotFoundError`` or ``except polars.exceptions.ComputeError`` keep working.
+"""
+
+from __future__ import annotations
+
+import polars.exceptions as _pl_exc
+
+
+class AvroError(Exception):
+    """Base class of every polars-avro error."""
+
+    file: str | None = None
+    block: int | None = None
+    offset: int | None = None
+
+
+class AvroIOError(AvroError, OSError):
+    """The operating system could not open or read a source."""
+
+
+class AvroFileNotFoundError(AvroIOError, FileNotFoundError):
+    """A path, glob or directory names no file."""
+
+
+class AvroFormatError(AvroError, _pl_exc.ComputeError):
+    """The bytes are not a well-formed Avro object container file."""
+
+
+class AvroCodecError(AvroFormatError):
+    """Unknown codec, failed decompression or a checksum mismatch."""
+
+
+class AvroDecodeError(AvroFormatError):
+    """Record bytes do not match the file's schema."""
+
+
+class AvroSchemaError(AvroError, _pl_exc.SchemaError):
+    """The Avro schema is not valid JSON or not a valid Avro schema."""
+
+
+class AvroSchemaMismatchError(AvroSchemaError):
+    """Several files map to different Polars schemas."""
+
+
+class AvroArgumentError(AvroError, ValueError):
+    """An argument cannot be honoured (an unknown column, a bad source, ...)."""
+
+
+__all__ = [
+    "AvroArgumentError",
+    "AvroCodecError",
+    "AvroDecodeError",
+    "AvroError",
+    "AvroFileNotFoundError",
+    "AvroFormatError",
+    "AvroIOError",
+    "AvroSchemaError",
+    "AvroSchemaMismatchError",
+]

@@ -1,0 +1,103 @@
+//! Block codecs of the Avro object container format.
+
+use std::io::Read;
+
+use crate::error::{AvroError, AvroResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    Null,
+    Deflate,
+    Snappy,
+    Zstandard,
+    Bzip2,
+    Xz,
+}
+
+impl Codec {
+    pub fn from_name(name: &str) -> AvroResult<Self> {
+        Ok(match name {
+            "null" | "" => Codec::Null,
+            "deflate" => Codec::Deflate,
+            "snappy" => Codec::Snappy,
+            "zstandard" | "zstd" => Codec::Zstandard,
+            "bzip2" => Codec::Bzip2,
+            "xz" => Codec::Xz,
+            other => {
+                return Err(AvroError::codec(format!(
+                    "unknown codec '{other}' in avro.codec: expected one of null, deflate, snappy, zstandard, bzip2, xz"
+                )))
+            },
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Codec::Null => "null",
+            Codec::Deflate => "deflate",
+            Codec::Snappy => "snappy",
+            Codec::Zstandard => "zstandard",
+            Codec::Bzip2 => "bzip2",
+            Codec::Xz => "xz",
+        }
+    }
+
+    /// Decompresses one block's bytes into `out` (cleared first, its capacity reused).
+    pub fn decompress(&self, data: &[u8], out: &mut Vec<u8>) -> AvroResult<()> {
+        out.clear();
+        let failed = |e: &dyn std::fmt::Display| AvroError::codec(format!("{} decompression failed: {e}", self.name()));
+        match self {
+            Codec::Null => out.extend_from_slice(data),
+            Codec::Deflate => {
+                flate2::read::DeflateDecoder::new(data).read_to_end(out).map_err(|e| failed(&e))?;
+            },
+            Codec::Snappy => decompress_snappy(data, out)?,
+            Codec::Zstandard => {
+                zstd::stream::read::Decoder::with_buffer(data)
+                    .and_then(|mut d| d.read_to_end(out))
+                    .map_err(|e| failed(&e))?;
+            },
+            Codec::Bzip2 => {
+                bzip2::read::MultiBzDecoder::new(data).read_to_end(out).map_err(|e| failed(&e))?;
+            },
+            Codec::Xz => {
+                xz2::read::XzDecoder::new_multi_decoder(data).read_to_end(out).map_err(|e| failed(&e))?;
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Snappy in Avro: a raw snappy block followed by the big-endian CRC32 of the
+/// uncompressed bytes.
+fn decompress_snappy(data: &[u8], out: &mut Vec<u8>) -> AvroResult<()> {
+    if data.len() < 4 {
+        return Err(AvroError::codec(format!(
+            "expected a snappy block of at least 4 bytes (data then CRC32), found {} bytes",
+            data.len()
+        )));
+    }
+    let (compressed, crc) = data.split_at(data.len() - 4);
+    let expected_crc = u32::from_be_bytes(crc.try_into().unwrap());
+    let len = snap::raw::decompress_len(compressed)
+        .map_err(|e| AvroError::codec(format!("snappy decompression failed: {e}")))?;
+    // A snappy element of n bytes expands to at most about 22n bytes: a larger claim is corrupt,
+    // and must not become a large allocation.
+    if len > compressed.len().saturating_mul(32) + 64 {
+        return Err(AvroError::codec(format!(
+            "snappy block claims {len} uncompressed bytes from {} compressed bytes, more than snappy can produce",
+            compressed.len()
+        )));
+    }
+    out.resize(len, 0);
+    snap::raw::Decoder::new()
+        .decompress(compressed, out)
+        .map_err(|e| AvroError::codec(format!("snappy decompression failed: {e}")))?;
+    let actual_crc = crc32fast::hash(out);
+    if actual_crc != expected_crc {
+        return Err(AvroError::codec(format!(
+            "snappy block checksum mismatch: expected CRC32 {expected_crc:#010x}, found {actual_crc:#010x}"
+        )));
+    }
+    Ok(())
+}

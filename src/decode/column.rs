@@ -1,0 +1,423 @@
+//! Column builders: each decodes one Avro value at a time straight into the buffers of
+//! a Polars column (physical Arrow arrays), and knows the column's Polars dtype.
+
+use std::fmt::Write;
+
+use polars::prelude::{CategoricalPhysical, CompatLevel, DataType};
+use polars_arrow::array::{
+    Array, BinaryViewArray, BooleanArray, ListArray, MutableBinaryViewArray, NullArray, PrimitiveArray,
+    StructArray, Utf8ViewArray,
+};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::datatypes::ArrowDataType;
+use polars_arrow::offset::Offsets;
+
+use super::cursor::Cursor;
+use super::json::write_json;
+use super::skip::read_union_branch;
+use crate::error::{AvroError, AvroResult};
+use crate::schema::{AvroSchema, NodeId};
+
+pub type ArrayRef = Box<dyn Array>;
+
+/// How a column reads the union that wraps its values, if any: `["null", T]`, `[T]`, ...
+#[derive(Debug, Clone, Copy)]
+pub struct UnionPrefix {
+    pub n_branches: usize,
+    pub null_index: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Null,
+    Boolean(MutableBitmap),
+    Int(Vec<i32>),
+    Long(Vec<i64>),
+    /// Avro time-millis (int) to Polars Time (nanoseconds).
+    TimeMillis(Vec<i64>),
+    /// Avro time-micros (long) to Polars Time (nanoseconds).
+    TimeMicros(Vec<i64>),
+    Float(Vec<f32>),
+    Double(Vec<f64>),
+    Bytes(MutableBinaryViewArray<[u8]>),
+    Fixed(usize, MutableBinaryViewArray<[u8]>),
+    /// UTF-8 is checked once per block, when the column is finished.
+    String(MutableBinaryViewArray<[u8]>),
+    /// uuid on fixed(16), rendered in the canonical 8-4-4-4-12 form.
+    UuidFixed(MutableBinaryViewArray<[u8]>),
+    /// decimal on bytes (`fixed` None) or fixed, into Polars Decimal (i128).
+    Decimal { fixed: Option<usize>, values: Vec<i128> },
+    /// decimal wider than Polars' 38 digits, as exact text.
+    DecimalText { fixed: Option<usize>, scale: usize, values: MutableBinaryViewArray<[u8]> },
+    /// big-decimal: bytes holding the unscaled value then the scale, as exact text.
+    BigDecimal(MutableBinaryViewArray<[u8]>),
+    Enum { n_symbols: usize, values: Vec<u32> },
+    Duration { months: Vec<u32>, days: Vec<u32>, millis: Vec<u32> },
+    List { offsets: Vec<i64>, item: Box<Column> },
+    Map { offsets: Vec<i64>, keys: MutableBinaryViewArray<[u8]>, values: Box<Column> },
+    Record(Vec<Column>),
+    /// A union of two or more non-null branches: one child per branch; `branch_to_child`
+    /// maps the Avro branch index to the child (None for the null branch).
+    Union { branch_to_child: Vec<Option<usize>>, children: Vec<Column> },
+    /// A value of a recursive type, rendered as JSON text.
+    Json { node: NodeId, values: MutableBinaryViewArray<[u8]>, scratch: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub dtype: DataType,
+    pub union_prefix: Option<UnionPrefix>,
+    validity: Option<MutableBitmap>,
+    len: usize,
+    pub kind: Kind,
+}
+
+impl Column {
+    pub fn new(dtype: DataType, kind: Kind) -> Self {
+        Self { dtype, union_prefix: None, validity: None, len: 0, kind }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Decodes one value, including the union index that wraps it, if any.
+    #[inline]
+    pub fn decode(&mut self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+        if let Some(prefix) = self.union_prefix {
+            let branch = read_union_branch(cur, prefix.n_branches)?;
+            if prefix.null_index == Some(branch) {
+                self.push_null();
+                return Ok(());
+            }
+        }
+        if let Kind::Union { branch_to_child, children } = &mut self.kind {
+            let branch = read_union_branch(cur, branch_to_child.len())?;
+            let Some(chosen) = branch_to_child[branch] else {
+                self.push_null();
+                return Ok(());
+            };
+            for (i, child) in children.iter_mut().enumerate() {
+                if i == chosen {
+                    child.decode(schema, cur)?;
+                } else {
+                    child.push_null();
+                }
+            }
+        } else {
+            decode_value(&mut self.kind, schema, cur)?;
+        }
+        if let Some(validity) = &mut self.validity {
+            validity.push(true);
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Appends a null (a placeholder value marked invalid).
+    pub fn push_null(&mut self) {
+        match &mut self.kind {
+            Kind::Null => {},
+            Kind::Boolean(b) => b.push(false),
+            Kind::Int(v) => v.push(0),
+            Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => v.push(0),
+            Kind::Float(v) => v.push(0.0),
+            Kind::Double(v) => v.push(0.0),
+            Kind::Bytes(b)
+            | Kind::Fixed(_, b)
+            | Kind::String(b)
+            | Kind::UuidFixed(b)
+            | Kind::DecimalText { values: b, .. }
+            | Kind::BigDecimal(b)
+            | Kind::Json { values: b, .. } => b.push_value_ignore_validity::<&[u8]>(b""),
+            Kind::Decimal { values, .. } => values.push(0),
+            Kind::Enum { values, .. } => values.push(0),
+            Kind::Duration { months, days, millis } => {
+                months.push(0);
+                days.push(0);
+                millis.push(0);
+            },
+            Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.push(*offsets.last().unwrap()),
+            Kind::Record(children) | Kind::Union { children, .. } => children.iter_mut().for_each(Column::push_null),
+        }
+        if !matches!(self.kind, Kind::Null) {
+            self.validity.get_or_insert_with(|| MutableBitmap::from_len_set(self.len)).push(false);
+        }
+        self.len += 1;
+    }
+
+    /// Builds the physical Arrow array of this column (Polars' in-memory layout for its dtype).
+    pub fn finish(self) -> AvroResult<ArrayRef> {
+        let validity: Option<Bitmap> = self.validity.map(Into::into);
+        let arrow_dtype = || self.dtype.to_physical().to_arrow(CompatLevel::newest());
+        let array: ArrayRef = match self.kind {
+            Kind::Null => Box::new(NullArray::new(ArrowDataType::Null, self.len)),
+            Kind::Boolean(b) => Box::new(BooleanArray::new(ArrowDataType::Boolean, b.into(), validity)),
+            Kind::Int(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => {
+                Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
+            },
+            Kind::Float(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Kind::Double(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Kind::Decimal { values, .. } => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
+            Kind::Bytes(b) | Kind::Fixed(_, b) => {
+                let arr: BinaryViewArray = b.into();
+                Box::new(arr.with_validity(validity))
+            },
+            Kind::String(b) => Box::new(finish_utf8(b, "a string")?.with_validity(validity)),
+            Kind::UuidFixed(b) | Kind::DecimalText { values: b, .. } | Kind::BigDecimal(b) | Kind::Json { values: b, .. } => {
+                // Written by this crate from ASCII or from validated UTF-8.
+                let arr: BinaryViewArray = b.into();
+                Box::new(unsafe { arr.to_utf8view_unchecked() }.with_validity(validity))
+            },
+            Kind::Enum { values, .. } => match self.dtype.cat_physical()? {
+                CategoricalPhysical::U8 => {
+                    let v: Vec<u8> = values.into_iter().map(|x| x as u8).collect();
+                    Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
+                },
+                CategoricalPhysical::U16 => {
+                    let v: Vec<u16> = values.into_iter().map(|x| x as u16).collect();
+                    Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
+                },
+                CategoricalPhysical::U32 => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
+            },
+            Kind::Duration { months, days, millis } => {
+                let children: Vec<ArrayRef> = [months, days, millis]
+                    .into_iter()
+                    .map(|v| Box::new(PrimitiveArray::from_vec(v)) as ArrayRef)
+                    .collect();
+                Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
+            },
+            Kind::List { offsets, item } => {
+                let values = item.finish()?;
+                let offsets = unsafe { Offsets::new_unchecked(offsets) };
+                Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), values, validity)?)
+            },
+            Kind::Map { offsets, keys, values } => {
+                let ArrowDataType::LargeList(entry_field) = arrow_dtype() else {
+                    unreachable!("a map column's dtype is a list of key/value structs")
+                };
+                let n_entries = keys.len();
+                let keys: ArrayRef = Box::new(finish_utf8(keys, "a map key")?);
+                let entries = StructArray::try_new(entry_field.dtype.clone(), n_entries, vec![keys, values.finish()?], None)?;
+                let offsets = unsafe { Offsets::new_unchecked(offsets) };
+                Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), Box::new(entries), validity)?)
+            },
+            Kind::Record(children) | Kind::Union { children, .. } => {
+                let children = children.into_iter().map(Column::finish).collect::<AvroResult<Vec<_>>>()?;
+                Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
+            },
+        };
+        Ok(array)
+    }
+}
+
+fn finish_utf8(b: MutableBinaryViewArray<[u8]>, what: &str) -> AvroResult<Utf8ViewArray> {
+    let arr: BinaryViewArray = b.into();
+    arr.to_utf8view()
+        .map_err(|_| AvroError::decode(format!("{what} value is not valid UTF-8")))
+}
+
+#[inline]
+fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+    match kind {
+        Kind::Null => {},
+        Kind::Boolean(b) => b.push(cur.read_bool()?),
+        Kind::Int(v) => v.push(cur.read_int()?),
+        Kind::Long(v) => v.push(cur.read_long()?),
+        Kind::TimeMillis(v) => v.push(i64::from(cur.read_int()?) * 1_000_000),
+        Kind::TimeMicros(v) => {
+            let micros = cur.read_long()?;
+            v.push(micros.checked_mul(1_000).ok_or_else(|| {
+                AvroError::decode(format!("the time-micros value {micros} is out of range for a Polars Time"))
+            })?)
+        },
+        Kind::Float(v) => v.push(cur.read_f32()?),
+        Kind::Double(v) => v.push(cur.read_f64()?),
+        Kind::Bytes(b) => b.push_value_ignore_validity(cur.read_bytes("a bytes value")?),
+        Kind::String(b) => b.push_value_ignore_validity(cur.read_bytes("a string")?),
+        Kind::Fixed(size, b) => b.push_value_ignore_validity(cur.read_fixed(*size)?),
+        Kind::UuidFixed(b) => {
+            let raw = cur.read_fixed(16)?;
+            let mut text = String::with_capacity(36);
+            for (i, byte) in raw.iter().enumerate() {
+                if matches!(i, 4 | 6 | 8 | 10) {
+                    text.push('-');
+                }
+                write!(text, "{byte:02x}").unwrap();
+            }
+            b.push_value_ignore_validity(text.as_bytes());
+        },
+        Kind::Decimal { fixed, values } => {
+            let raw = match fixed {
+                Some(n) => cur.read_fixed(*n)?,
+                None => cur.read_bytes("a decimal")?,
+            };
+            values.push(twos_complement_i128(raw)?);
+        },
+        Kind::DecimalText { fixed, scale, values } => {
+            let raw = match fixed {
+                Some(n) => cur.read_fixed(*n)?,
+                None => cur.read_bytes("a decimal")?,
+            };
+            values.push_value_ignore_validity(decimal_text(raw, *scale).as_bytes());
+        },
+        Kind::BigDecimal(values) => {
+            let payload = cur.read_bytes("a big-decimal")?;
+            let mut inner = Cursor::new(payload);
+            let unscaled = inner.read_bytes("a big-decimal's unscaled value")?;
+            let scale = inner.read_int()?;
+            if scale < 0 || !inner.is_empty() {
+                return Err(AvroError::decode(format!(
+                    "expected a big-decimal as the unscaled value then a non-negative scale, found scale {scale} and {} extra bytes",
+                    inner.remaining()
+                )));
+            }
+            values.push_value_ignore_validity(decimal_text(unscaled, scale as usize).as_bytes());
+        },
+        Kind::Enum { n_symbols, values } => {
+            let start = cur.position();
+            let index = cur.read_long()?;
+            if index < 0 || index as u64 >= *n_symbols as u64 {
+                return Err(AvroError::decode(format!(
+                    "expected an enum index between 0 and {} at byte {start} of the block data, found {index}",
+                    n_symbols.saturating_sub(1)
+                )));
+            }
+            values.push(index as u32);
+        },
+        Kind::Duration { months, days, millis } => {
+            let raw = cur.read_fixed(12)?;
+            months.push(u32::from_le_bytes(raw[0..4].try_into().unwrap()));
+            days.push(u32::from_le_bytes(raw[4..8].try_into().unwrap()));
+            millis.push(u32::from_le_bytes(raw[8..12].try_into().unwrap()));
+        },
+        Kind::List { offsets, item } => {
+            loop {
+                let count = cur.read_block_count("array")?;
+                if count == 0 {
+                    break;
+                }
+                for _ in 0..count {
+                    item.decode(schema, cur)?;
+                }
+            }
+            offsets.push(item.len() as i64);
+        },
+        Kind::Map { offsets, keys, values } => {
+            loop {
+                let count = cur.read_block_count("map")?;
+                if count == 0 {
+                    break;
+                }
+                for _ in 0..count {
+                    keys.push_value_ignore_validity(cur.read_bytes("a map key")?);
+                    values.decode(schema, cur)?;
+                }
+            }
+            offsets.push(values.len() as i64);
+        },
+        Kind::Record(children) => {
+            for c in children {
+                c.decode(schema, cur)?;
+            }
+        },
+        Kind::Union { .. } => unreachable!("unions are decoded by Column::decode"),
+        Kind::Json { node, values, scratch } => {
+            scratch.clear();
+            write_json(schema, *node, cur, scratch, 0)?;
+            values.push_value_ignore_validity(scratch.as_bytes());
+        },
+    }
+    Ok(())
+}
+
+/// A big-endian two's-complement integer of any width that must fit in i128.
+fn twos_complement_i128(raw: &[u8]) -> AvroResult<i128> {
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    let negative = raw[0] & 0x80 != 0;
+    let sign_byte = if negative { 0xff } else { 0x00 };
+    let significant = if raw.len() > 16 {
+        let (extra, rest) = raw.split_at(raw.len() - 16);
+        if extra.iter().any(|b| *b != sign_byte) || (rest[0] & 0x80 != 0) != negative {
+            return Err(AvroError::decode(format!(
+                "a decimal's unscaled value of {} bytes does not fit in 38 digits",
+                raw.len()
+            )));
+        }
+        rest
+    } else {
+        raw
+    };
+    let mut buf = [sign_byte; 16];
+    buf[16 - significant.len()..].copy_from_slice(significant);
+    Ok(i128::from_be_bytes(buf))
+}
+
+/// The exact decimal text of a big-endian two's-complement unscaled value of any width.
+pub fn decimal_text(raw: &[u8], scale: usize) -> String {
+    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
+    // Magnitude as big-endian bytes.
+    let mut magnitude: Vec<u8> = if negative {
+        let mut m: Vec<u8> = raw.iter().map(|b| !b).collect();
+        for byte in m.iter_mut().rev() {
+            let (sum, carry) = byte.overflowing_add(1);
+            *byte = sum;
+            if !carry {
+                break;
+            }
+        }
+        m
+    } else {
+        raw.to_vec()
+    };
+    // Repeated division by 10 (values are at most a few dozen bytes).
+    let mut digits = Vec::new();
+    while magnitude.iter().any(|b| *b != 0) {
+        let mut remainder = 0u32;
+        for byte in magnitude.iter_mut() {
+            let acc = (remainder << 8) | u32::from(*byte);
+            *byte = (acc / 10) as u8;
+            remainder = acc % 10;
+        }
+        digits.push(b'0' + remainder as u8);
+    }
+    while digits.len() <= scale {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    let mut text = String::with_capacity(digits.len() + 2);
+    if negative {
+        text.push('-');
+    }
+    let int_len = digits.len() - scale;
+    text.push_str(std::str::from_utf8(&digits[..int_len]).unwrap());
+    if scale > 0 {
+        text.push('.');
+        text.push_str(std::str::from_utf8(&digits[int_len..]).unwrap());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_bytes() {
+        assert_eq!(twos_complement_i128(&[0xff]).unwrap(), -1);
+        assert_eq!(twos_complement_i128(&[0x00, 0xff]).unwrap(), 255);
+        assert_eq!(twos_complement_i128(&[0xff; 20]).unwrap(), -1);
+        assert!(twos_complement_i128(&[0x01; 20]).is_err());
+        assert_eq!(decimal_text(&[0x30, 0x39], 2), "123.45");
+        assert_eq!(decimal_text(&[0xcf, 0xc7], 2), "-123.45");
+        assert_eq!(decimal_text(&[0x05], 3), "0.005");
+        assert_eq!(decimal_text(&[], 0), "0");
+    }
+}

@@ -1,0 +1,216 @@
+//! Reading Avro's binary primitives (zig-zag varints, floats, length-prefixed bytes)
+//! from one block's decompressed bytes.
+
+use crate::error::{AvroError, AvroResult};
+
+pub struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Self { data, pos: 0 }
+    }
+
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    fn truncated(&self, what: &str) -> AvroError {
+        AvroError::decode(format!(
+            "the block data ended while reading {what} at byte {} of {} decompressed bytes: expected more data",
+            self.pos,
+            self.data.len()
+        ))
+    }
+
+    /// An unsigned LEB128 varint of at most ten bytes.
+    #[inline]
+    fn read_varint(&mut self) -> AvroResult<u64> {
+        let mut result: u64 = 0;
+        let mut shift = 0u32;
+        loop {
+            let Some(&byte) = self.data.get(self.pos) else {
+                return Err(self.truncated("a varint"));
+            };
+            self.pos += 1;
+            if shift == 63 && byte > 1 {
+                return Err(AvroError::decode(format!(
+                    "a varint at byte {} of the block data is longer than 64 bits",
+                    self.pos - 1
+                )));
+            }
+            result |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(result);
+            }
+            shift += 7;
+        }
+    }
+
+    #[inline]
+    pub fn read_long(&mut self) -> AvroResult<i64> {
+        // Fast path: most values fit one byte.
+        if let Some(&byte) = self.data.get(self.pos) {
+            if byte & 0x80 == 0 {
+                self.pos += 1;
+                return Ok(((byte >> 1) as i64) ^ -((byte & 1) as i64));
+            }
+        }
+        let v = self.read_varint()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    #[inline]
+    pub fn read_int(&mut self) -> AvroResult<i32> {
+        let start = self.pos;
+        let v = self.read_long()?;
+        i32::try_from(v).map_err(|_| {
+            AvroError::decode(format!("expected an Avro int at byte {start} of the block data, found the value {v}, outside 32 bits"))
+        })
+    }
+
+    #[inline]
+    pub fn read_bool(&mut self) -> AvroResult<bool> {
+        match self.data.get(self.pos) {
+            Some(0) => {
+                self.pos += 1;
+                Ok(false)
+            },
+            Some(1) => {
+                self.pos += 1;
+                Ok(true)
+            },
+            Some(b) => Err(AvroError::decode(format!(
+                "expected a boolean (0 or 1) at byte {} of the block data, found {b}",
+                self.pos
+            ))),
+            None => Err(self.truncated("a boolean")),
+        }
+    }
+
+    #[inline]
+    pub fn read_fixed(&mut self, n: usize) -> AvroResult<&'a [u8]> {
+        if self.remaining() < n {
+            return Err(self.truncated(&format!("{n} bytes")));
+        }
+        let out = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    #[inline]
+    pub fn read_f32(&mut self) -> AvroResult<f32> {
+        Ok(f32::from_le_bytes(self.read_fixed(4)?.try_into().unwrap()))
+    }
+
+    #[inline]
+    pub fn read_f64(&mut self) -> AvroResult<f64> {
+        Ok(f64::from_le_bytes(self.read_fixed(8)?.try_into().unwrap()))
+    }
+
+    /// A length prefix, checked to be non-negative and to fit in what remains, so a
+    /// corrupt length can never trigger a large allocation.
+    #[inline]
+    pub fn read_len(&mut self, what: &str) -> AvroResult<usize> {
+        let start = self.pos;
+        let len = self.read_long()?;
+        if len < 0 || len as u64 > self.remaining() as u64 {
+            return Err(AvroError::decode(format!(
+                "expected the length of {what} at byte {start} of the block data to be between 0 and the {} bytes that remain, found {len}",
+                self.remaining()
+            )));
+        }
+        Ok(len as usize)
+    }
+
+    #[inline]
+    pub fn read_bytes(&mut self, what: &str) -> AvroResult<&'a [u8]> {
+        let len = self.read_len(what)?;
+        self.read_fixed(len)
+    }
+
+    /// The item count of the next block of an array or map; 0 ends the sequence.
+    /// A negative count is followed by the block's byte size, which is skipped here.
+    #[inline]
+    pub fn read_block_count(&mut self, what: &str) -> AvroResult<usize> {
+        let start = self.pos;
+        let count = self.read_long()?;
+        let count = if count < 0 {
+            let _byte_size = self.read_long()?;
+            count.checked_neg().ok_or_else(|| {
+                AvroError::decode(format!("invalid {what} block count {count} at byte {start} of the block data"))
+            })?
+        } else {
+            count
+        };
+        Ok(count as usize)
+    }
+
+    /// Like [`read_block_count`], but returns the byte size when the writer gave one, so
+    /// a skipped array or map can be jumped over whole.
+    #[inline]
+    pub fn read_block_header(&mut self, what: &str) -> AvroResult<(usize, Option<usize>)> {
+        let start = self.pos;
+        let count = self.read_long()?;
+        if count >= 0 {
+            return Ok((count as usize, None));
+        }
+        let size = self.read_long()?;
+        if size < 0 || size as u64 > self.remaining() as u64 || count == i64::MIN {
+            return Err(AvroError::decode(format!(
+                "invalid {what} block at byte {start} of the block data: count {count}, byte size {size}, {} bytes remain",
+                self.remaining()
+            )));
+        }
+        Ok(((-count) as usize, Some(size as usize)))
+    }
+
+    pub fn skip(&mut self, n: usize) -> AvroResult<()> {
+        self.read_fixed(n).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zigzag_longs() {
+        let cases: &[(&[u8], i64)] = &[
+            (&[0x00], 0),
+            (&[0x01], -1),
+            (&[0x02], 1),
+            (&[0x7f], -64),
+            (&[0x80, 0x01], 64),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], i64::MIN),
+            (&[0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], i64::MAX),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(Cursor::new(bytes).read_long().unwrap(), *expected);
+        }
+    }
+
+    #[test]
+    fn overlong_and_truncated_varints_are_errors() {
+        assert!(Cursor::new(&[0xff; 11]).read_long().is_err());
+        assert!(Cursor::new(&[0x80]).read_long().is_err());
+        // 2^32 does not fit an int.
+        assert!(Cursor::new(&[0x80, 0x80, 0x80, 0x80, 0x20]).read_int().is_err());
+    }
+
+    #[test]
+    fn lengths_cannot_exceed_the_data() {
+        let mut c = Cursor::new(&[0x10, 1, 2]);
+        assert!(c.read_bytes("a string").is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! Values of recursive types become JSON text: a Polars column has a fixed depth, a
+//! recursive Avro value does not.
+//!
+//! The rendering: records and maps are objects, arrays are arrays, a union shows the
+//! value of its branch, an enum its symbol, bytes and fixed are strings of code points
+//! U+0000..U+00FF (as in Avro's JSON encoding), NaN and infinities are the strings
+//! "NaN", "Infinity" and "-Infinity".
+
+use std::fmt::Write;
+
+use super::cursor::Cursor;
+use super::skip::{read_union_branch, MAX_VALUE_DEPTH};
+use crate::error::{AvroError, AvroResult};
+use crate::schema::{AvroSchema, Node, NodeId};
+
+pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut String, depth: usize) -> AvroResult<()> {
+    if depth > MAX_VALUE_DEPTH {
+        return Err(AvroError::decode(format!("values nest deeper than {MAX_VALUE_DEPTH} levels")));
+    }
+    match schema.node(id) {
+        Node::Null => out.push_str("null"),
+        Node::Boolean => out.push_str(if cur.read_bool()? { "true" } else { "false" }),
+        Node::Int => write!(out, "{}", cur.read_int()?).unwrap(),
+        Node::Long => write!(out, "{}", cur.read_long()?).unwrap(),
+        Node::Float => write_float(out, f64::from(cur.read_f32()?)),
+        Node::Double => write_float(out, cur.read_f64()?),
+        Node::String => {
+            let bytes = cur.read_bytes("a string")?;
+            let s = std::str::from_utf8(bytes)
+                .map_err(|e| AvroError::decode(format!("a string value is not valid UTF-8: {e}")))?;
+            write_json_string(out, s.chars());
+        },
+        Node::Bytes => {
+            let bytes = cur.read_bytes("a bytes value")?;
+            write_json_string(out, bytes.iter().map(|b| char::from(*b)));
+        },
+        Node::Fixed { size, .. } => {
+            let bytes = cur.read_fixed(*size)?;
+            write_json_string(out, bytes.iter().map(|b| char::from(*b)));
+        },
+        Node::Enum { symbols, .. } => {
+            let index = cur.read_long()?;
+            let symbol = usize::try_from(index).ok().and_then(|i| symbols.get(i)).ok_or_else(|| {
+                AvroError::decode(format!("expected an enum index below {}, found {index}", symbols.len()))
+            })?;
+            write_json_string(out, symbol.chars());
+        },
+        Node::Record { fields, .. } => {
+            out.push('{');
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(out, f.name.chars());
+                out.push(':');
+                write_json(schema, f.schema, cur, out, depth + 1)?;
+            }
+            out.push('}');
+        },
+        Node::Array(item) => {
+            out.push('[');
+            let mut first = true;
+            loop {
+                let count = cur.read_block_count("array")?;
+                if count == 0 {
+                    break;
+                }
+                for _ in 0..count {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    write_json(schema, *item, cur, out, depth + 1)?;
+                }
+            }
+            out.push(']');
+        },
+        Node::Map(value) => {
+            out.push('{');
+            let mut first = true;
+            loop {
+                let count = cur.read_block_count("map")?;
+                if count == 0 {
+                    break;
+                }
+                for _ in 0..count {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    let key = cur.read_bytes("a map key")?;
+                    let key = std::str::from_utf8(key)
+                        .map_err(|e| AvroError::decode(format!("a map key is not valid UTF-8: {e}")))?;
+                    write_json_string(out, key.chars());
+                    out.push(':');
+                    write_json(schema, *value, cur, out, depth + 1)?;
+                }
+            }
+            out.push('}');
+        },
+        Node::Union(branches) => {
+            let branch = read_union_branch(cur, branches.len())?;
+            write_json(schema, branches[branch], cur, out, depth + 1)?;
+        },
+    }
+    Ok(())
+}
+
+fn write_float(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("\"NaN\"");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
+    } else {
+        write!(out, "{v:?}").unwrap();
+    }
+}
+
+fn write_json_string(out: &mut String, chars: impl Iterator<Item = char>) {
+    out.push('"');
+    for c in chars {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32).unwrap(),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}

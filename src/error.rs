@@ -1,0 +1,108 @@
+//! The crate's one error type: what went wrong, of which kind, and where in which file.
+
+use std::fmt;
+
+/// Broad classes of failure; the Python layer maps each to its own exception class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The operating system failed to read or open something.
+    Io,
+    /// The bytes are not a well-formed Avro object container (magic, header, sync marker, block framing).
+    Format,
+    /// A codec is unknown, or a block failed to decompress or its checksum did not match.
+    Codec,
+    /// The Avro schema is invalid JSON or not a valid Avro schema.
+    Schema,
+    /// Record bytes do not match the schema.
+    Decode,
+    /// Several files map to different Polars schemas.
+    SchemaMismatch,
+    /// A caller passed an argument that cannot be honoured (unknown column, ...).
+    Argument,
+}
+
+/// An error with its location: the file, the block index and the byte offset in the file.
+#[derive(Debug, Clone)]
+pub struct AvroError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub file: Option<String>,
+    pub block: Option<usize>,
+    pub offset: Option<u64>,
+}
+
+pub type AvroResult<T> = Result<T, AvroError>;
+
+impl AvroError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), file: None, block: None, offset: None }
+    }
+
+    pub fn format(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Format, message)
+    }
+
+    pub fn codec(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Codec, message)
+    }
+
+    pub fn schema(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Schema, message)
+    }
+
+    pub fn decode(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Decode, message)
+    }
+
+    pub fn argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Argument, message)
+    }
+
+    pub fn io(err: &std::io::Error, what: impl fmt::Display) -> Self {
+        Self::new(ErrorKind::Io, format!("{what}: {err}"))
+    }
+
+    /// Fills in the file name unless a more precise one is already set.
+    pub fn in_file(mut self, file: &str) -> Self {
+        self.file.get_or_insert_with(|| file.to_string());
+        self
+    }
+
+    pub fn in_block(mut self, block: usize) -> Self {
+        self.block.get_or_insert(block);
+        self
+    }
+
+    pub fn at_offset(mut self, offset: u64) -> Self {
+        self.offset.get_or_insert(offset);
+        self
+    }
+}
+
+impl fmt::Display for AvroError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        let mut place = Vec::new();
+        if let Some(file) = &self.file {
+            place.push(format!("file '{file}'"));
+        }
+        if let Some(block) = self.block {
+            place.push(format!("block {block}"));
+        }
+        if let Some(offset) = self.offset {
+            place.push(format!("byte offset {offset}"));
+        }
+        if !place.is_empty() {
+            write!(f, " ({})", place.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AvroError {}
+
+impl From<polars::prelude::PolarsError> for AvroError {
+    fn from(err: polars::prelude::PolarsError) -> Self {
+        Self::decode(format!("could not build a Polars column: {err}"))
+    }
+}

@@ -1,0 +1,17 @@
+//! polars-avro: Apache Avro object container files read straight into Polars.
+//!
+//! Data flows one way: [`source`] (bytes) -> [`container`] (blocks) -> [`decode`]
+//! (columns) -> [`read`] (batches, pushdown) -> `python` (DataFrames for Python).
+
+pub mod container;
+pub mod decode;
+pub mod error;
+pub mod read;
+pub mod schema;
+pub mod source;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{AvroError, AvroResult, ErrorKind};
+pub use read::{AvroReader, BatchedReader, Predicate, Source};

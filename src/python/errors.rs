@@ -1,0 +1,38 @@
+//! Raising the package's own exceptions (defined in polars_avro/exceptions.py) from
+//! AvroError, with the file, block and offset as attributes.
+
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
+
+use crate::error::{AvroError, ErrorKind};
+use crate::source::is_not_found;
+
+fn class_name(err: &AvroError) -> &'static str {
+    if is_not_found(err) {
+        return "AvroFileNotFoundError";
+    }
+    match err.kind {
+        ErrorKind::Io => "AvroIOError",
+        ErrorKind::Format => "AvroFormatError",
+        ErrorKind::Codec => "AvroCodecError",
+        ErrorKind::Schema => "AvroSchemaError",
+        ErrorKind::Decode => "AvroDecodeError",
+        ErrorKind::SchemaMismatch => "AvroSchemaMismatchError",
+        ErrorKind::Argument => "AvroArgumentError",
+    }
+}
+
+pub fn to_py_err(err: AvroError) -> PyErr {
+    Python::attach(|py| {
+        let build = || -> PyResult<PyErr> {
+            let module = PyModule::import(py, "polars_avro.exceptions")?;
+            let class = module.getattr(class_name(&err))?;
+            let exc = class.call1((err.to_string(),))?;
+            exc.setattr("file", err.file.clone())?;
+            exc.setattr("block", err.block)?;
+            exc.setattr("offset", err.offset)?;
+            Ok(PyErr::from_value(exc))
+        };
+        build().unwrap_or_else(|e| e)
+    })
+}

@@ -1,0 +1,236 @@
+//! pyo3 bindings: argument conversion, GIL release and errors. The Python package
+//! (polars_avro/) builds the user-facing API on top of these.
+
+mod errors;
+mod pyreader;
+
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::{DataFrame, DataType, IdxSize, PlSmallStr};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use pyo3_polars::{PyDataFrame, PySeries};
+
+use crate::decode::plan::{top_level_columns, MAX_DECIMAL_PRECISION};
+use crate::decode::column::{Column, Kind};
+use crate::error::AvroError;
+use crate::read::{AvroReader, BatchedReader, Predicate, Source};
+use crate::schema::parse_schema;
+pub use errors::to_py_err;
+
+fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
+    if let Ok(bytes) = source.cast::<PyBytes>() {
+        return Ok(Source::from_bytes(bytes.as_bytes().to_vec()));
+    }
+    if let Ok(path) = source.extract::<std::path::PathBuf>() {
+        return Ok(Source::from_path(path));
+    }
+    if source.hasattr("read")? {
+        return Ok(pyreader::source_from_file_object(source));
+    }
+    Err(to_py_err(AvroError::argument(format!(
+        "expected a path, bytes or a binary file object as the source, found {}",
+        source.get_type().name()?
+    ))))
+}
+
+/// One file being read batch by batch.
+#[pyclass(module = "polars_avro._internal")]
+struct FileReader {
+    inner: Option<BatchedReader>,
+    /// Records read before the predicate: the next file's row index starts after them.
+    #[pyo3(get)]
+    rows_read: usize,
+    /// An exception raised by the user's predicate, re-raised as it is.
+    predicate_error: Arc<Mutex<Option<PyErr>>>,
+}
+
+#[pymethods]
+impl FileReader {
+    #[new]
+    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        columns: Option<Vec<String>>,
+        n_rows: Option<usize>,
+        batch_size: Option<usize>,
+        row_index: Option<(String, IdxSize)>,
+        file_path_column: Option<(String, String)>,
+        predicate: Option<(Vec<String>, Py<PyAny>)>,
+    ) -> PyResult<Self> {
+        let source = source_from_py(source)?;
+        let predicate_error = Arc::new(Mutex::new(None));
+        let predicate = predicate.map(|(columns, callable)| Predicate {
+            columns,
+            evaluate: python_predicate(callable, predicate_error.clone()),
+        });
+        let mut reader = AvroReader::new(source)
+            .with_columns(columns)
+            .with_n_rows(n_rows)
+            .with_row_index(row_index.map(|(n, o)| (PlSmallStr::from(n.as_str()), o)))
+            .with_file_path_column(file_path_column.map(|(n, p)| (PlSmallStr::from(n.as_str()), p)))
+            .with_predicate(predicate);
+        if let Some(size) = batch_size {
+            reader = reader.with_batch_size(size);
+        }
+        let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
+        Ok(Self { inner: Some(inner), rows_read: 0, predicate_error })
+    }
+
+    /// The next batch as (DataFrame, height), or None at the end. The height travels
+    /// separately because a frame with no columns loses it on the way to Python.
+    fn next_batch(&mut self, py: Python<'_>) -> PyResult<Option<(PyDataFrame, usize)>> {
+        let Some(reader) = self.inner.as_mut() else { return Ok(None) };
+        let result = py.detach(|| reader.next_batch());
+        self.rows_read = reader.rows_read();
+        match result {
+            Ok(Some(df)) => {
+                let height = df.height();
+                Ok(Some((PyDataFrame(df), height)))
+            },
+            Ok(None) => {
+                self.inner = None;
+                Ok(None)
+            },
+            Err(e) => {
+                self.inner = None;
+                if let Some(user_error) = self.predicate_error.lock().unwrap().take() {
+                    return Err(user_error);
+                }
+                Err(to_py_err(e))
+            },
+        }
+    }
+
+    /// The columns of the batches with their type descriptions (JSON), in order.
+    fn output_columns(&self) -> PyResult<Vec<(String, String)>> {
+        let Some(reader) = self.inner.as_ref() else { return Ok(Vec::new()) };
+        let described = describe_file(reader)?;
+        Ok(reader
+            .output_schema()
+            .iter()
+            .map(|(name, dtype)| {
+                let desc = described
+                    .iter()
+                    .find(|(n, _)| n == name.as_str())
+                    .map(|(_, d)| d.clone())
+                    .unwrap_or_else(|| describe_plain(dtype).to_string());
+                (name.to_string(), desc)
+            })
+            .collect())
+    }
+}
+
+fn describe_file(reader: &BatchedReader) -> PyResult<Vec<(String, String)>> {
+    let columns = top_level_columns(reader.avro_schema()).map_err(to_py_err)?;
+    Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
+}
+
+/// Evaluates the predicate with the user's Python Polars.
+fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) -> crate::read::PredicateFn {
+    Arc::new(move |df: DataFrame| {
+        Python::attach(|py| {
+            let result = callable
+                .call1(py, (PyDataFrame(df),))
+                .and_then(|mask| mask.extract::<PySeries>(py).map_err(PyErr::from));
+            let failed = |e: PyErr| {
+                let message = e.to_string();
+                *error_slot.lock().unwrap() = Some(e);
+                AvroError::argument(format!("the predicate failed: {message}"))
+            };
+            let series = result.map_err(failed)?.0;
+            let mask = series.bool().map_err(|_| {
+                AvroError::argument(format!("the predicate must give a Boolean column, found {}", series.dtype()))
+            })?;
+            Ok(mask.clone())
+        })
+    })
+}
+
+/// A JSON description of a column's type for the Python side, which needs to know where
+/// Avro maps are (Polars 2 has a Map dtype) and cannot read Rust dtypes directly.
+fn describe(column: &Column) -> serde_json::Value {
+    use serde_json::json;
+    match &column.kind {
+        Kind::List { item, .. } => json!({"type": "list", "inner": describe(item)}),
+        Kind::Map { values, .. } => json!({"type": "map", "value": describe(values)}),
+        Kind::Record(children) | Kind::Union { children, .. } => {
+            let DataType::Struct(fields) = &column.dtype else { unreachable!("records and unions are structs") };
+            let fields: Vec<_> =
+                fields.iter().zip(children).map(|(f, c)| json!([f.name.as_str(), describe(c)])).collect();
+            json!({"type": "struct", "fields": fields})
+        },
+        _ => describe_plain(&column.dtype),
+    }
+}
+
+fn describe_plain(dtype: &DataType) -> serde_json::Value {
+    use serde_json::json;
+    match dtype {
+        DataType::Null => json!({"type": "null"}),
+        DataType::Boolean => json!({"type": "boolean"}),
+        DataType::Int32 => json!({"type": "int32"}),
+        DataType::Int64 => json!({"type": "int64"}),
+        DataType::UInt32 => json!({"type": "uint32"}),
+        DataType::UInt64 => json!({"type": "uint64"}),
+        DataType::Float32 => json!({"type": "float32"}),
+        DataType::Float64 => json!({"type": "float64"}),
+        DataType::String => json!({"type": "string"}),
+        DataType::Binary => json!({"type": "binary"}),
+        DataType::Date => json!({"type": "date"}),
+        DataType::Time => json!({"type": "time"}),
+        DataType::Datetime(unit, tz) => {
+            json!({"type": "datetime", "unit": unit.to_string(), "time_zone": tz.as_ref().map(|t| t.as_str())})
+        },
+        DataType::Decimal(p, s) => json!({"type": "decimal", "precision": p, "scale": s}),
+        DataType::Enum(categories, _) => {
+            let symbols: Vec<&str> = categories.categories().values_iter().collect();
+            json!({"type": "enum", "categories": symbols})
+        },
+        DataType::List(inner) => json!({"type": "list", "inner": describe_plain(inner)}),
+        DataType::Struct(fields) => {
+            let fields: Vec<_> = fields.iter().map(|f| json!([f.name.as_str(), describe_plain(&f.dtype)])).collect();
+            json!({"type": "struct", "fields": fields})
+        },
+        other => json!({"type": "unsupported", "name": other.to_string()}),
+    }
+}
+
+/// The header of a file: its schema JSON, codec and every metadata entry.
+#[pyfunction]
+fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let source = source_from_py(source)?;
+    let reader = py.detach(|| AvroReader::new(source).batched()).map_err(to_py_err)?;
+    let header = reader.header();
+    let out = PyDict::new(py);
+    out.set_item("schema_json", &header.schema_json)?;
+    out.set_item("codec", header.codec.name())?;
+    let metadata = PyDict::new(py);
+    for (k, v) in &header.metadata {
+        metadata.set_item(k, PyBytes::new(py, v))?;
+    }
+    out.set_item("metadata", metadata)?;
+    out.set_item("sync_marker", PyBytes::new(py, &header.sync))?;
+    out.set_item("columns", describe_file(&reader)?)?;
+    Ok(out)
+}
+
+/// The columns (name, type description) an Avro schema JSON maps to.
+#[pyfunction]
+fn schema_columns(schema_json: &str) -> PyResult<Vec<(String, String)>> {
+    let schema = parse_schema(schema_json).map_err(to_py_err)?;
+    let columns = top_level_columns(&schema).map_err(to_py_err)?;
+    Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
+}
+
+#[pymodule]
+fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<FileReader>()?;
+    m.add_function(wrap_pyfunction!(read_header, m)?)?;
+    m.add_function(wrap_pyfunction!(schema_columns, m)?)?;
+    m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

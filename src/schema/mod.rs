@@ -1,0 +1,147 @@
+//! The Avro schema model: parsed from JSON into an arena of nodes, so that named types
+//! (including recursive ones) are plain indices.
+
+mod parse;
+
+pub use parse::parse_schema;
+
+/// Index of a node in [`AvroSchema::nodes`].
+pub type NodeId = usize;
+
+/// A full Avro name: `namespace.name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+impl Name {
+    pub fn fullname(&self) -> String {
+        match &self.namespace {
+            Some(ns) if !ns.is_empty() => format!("{ns}.{}", self.name),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub schema: NodeId,
+    pub aliases: Vec<String>,
+    pub default: Option<serde_json::Value>,
+}
+
+/// Logical types that change how a value is presented; an unknown or invalid logical
+/// type is dropped during parsing, so the node is read as its underlying type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logical {
+    Decimal { precision: usize, scale: usize },
+    BigDecimal,
+    Uuid,
+    Date,
+    TimeMillis,
+    TimeMicros,
+    TimestampMillis,
+    TimestampMicros,
+    TimestampNanos,
+    LocalTimestampMillis,
+    LocalTimestampMicros,
+    LocalTimestampNanos,
+    Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Null,
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    Bytes,
+    String,
+    Record { name: Name, fields: Vec<Field> },
+    Enum { name: Name, symbols: Vec<String>, default: Option<String> },
+    Array(NodeId),
+    Map(NodeId),
+    Union(Vec<NodeId>),
+    Fixed { name: Name, size: usize },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaNode {
+    pub node: Node,
+    pub logical: Option<Logical>,
+}
+
+/// A parsed Avro schema. `root` is the top-level type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AvroSchema {
+    pub nodes: Vec<SchemaNode>,
+    pub root: NodeId,
+}
+
+impl AvroSchema {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id].node
+    }
+
+    pub fn logical(&self, id: NodeId) -> Option<Logical> {
+        self.nodes[id].logical
+    }
+
+    /// The name a union branch or error message uses for a node: the type name for
+    /// primitives and containers, the simple name for named types.
+    pub fn type_name(&self, id: NodeId) -> String {
+        match self.node(id) {
+            Node::Null => "null".into(),
+            Node::Boolean => "boolean".into(),
+            Node::Int => "int".into(),
+            Node::Long => "long".into(),
+            Node::Float => "float".into(),
+            Node::Double => "double".into(),
+            Node::Bytes => "bytes".into(),
+            Node::String => "string".into(),
+            Node::Array(_) => "array".into(),
+            Node::Map(_) => "map".into(),
+            Node::Union(_) => "union".into(),
+            Node::Record { name, .. } | Node::Enum { name, .. } | Node::Fixed { name, .. } => {
+                name.name.clone()
+            },
+        }
+    }
+
+    /// The fewest bytes one value of this node can take; used to reject blocks that
+    /// claim more records than their bytes could hold.
+    pub fn min_encoded_size(&self, id: NodeId) -> usize {
+        let mut visiting = vec![false; self.nodes.len()];
+        self.min_size_inner(id, &mut visiting)
+    }
+
+    fn min_size_inner(&self, id: NodeId, visiting: &mut [bool]) -> usize {
+        if visiting[id] {
+            // A recursive type always has a non-recursive way out (a union branch or an
+            // empty array); this path is not it.
+            return usize::MAX / 4;
+        }
+        visiting[id] = true;
+        let size = match self.node(id) {
+            Node::Null => 0,
+            Node::Boolean | Node::Int | Node::Long | Node::Bytes | Node::String => 1,
+            Node::Enum { .. } | Node::Array(_) | Node::Map(_) => 1,
+            Node::Float => 4,
+            Node::Double => 8,
+            Node::Fixed { size, .. } => *size,
+            Node::Record { fields, .. } => fields
+                .iter()
+                .map(|f| self.min_size_inner(f.schema, visiting))
+                .fold(0usize, |a, b| a.saturating_add(b)),
+            Node::Union(branches) => {
+                1 + branches.iter().map(|b| self.min_size_inner(*b, visiting)).min().unwrap_or(0)
+            },
+        };
+        visiting[id] = false;
+        size.min(usize::MAX / 4)
+    }
+}

@@ -1,0 +1,63 @@
+//! Where the bytes come from: a local file, bytes in memory, or any reader (a Python file
+//! object, for instance).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+use crate::error::{AvroError, AvroResult, ErrorKind};
+
+pub enum Source {
+    Path(PathBuf),
+    Bytes { name: String, data: Vec<u8> },
+    Reader { name: String, reader: Box<dyn Read + Send + Sync>, len: Option<u64> },
+}
+
+/// Read buffer for files and streams.
+const BUFFER_SIZE: usize = 1 << 20;
+
+impl Source {
+    pub fn from_path(path: impl Into<PathBuf>) -> Self {
+        Source::Path(path.into())
+    }
+
+    pub fn from_bytes(data: Vec<u8>) -> Self {
+        Source::Bytes { name: "<bytes>".to_string(), data }
+    }
+
+    /// The name errors use for this source.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Path(p) => p.display().to_string(),
+            Source::Bytes { name, .. } | Source::Reader { name, .. } => name.clone(),
+        }
+    }
+
+    /// A buffered stream over the bytes, and their total length when known.
+    pub fn open(self) -> AvroResult<(Box<dyn BufRead + Send + Sync>, Option<u64>)> {
+        match self {
+            Source::Path(path) => {
+                let name = path.display().to_string();
+                let file = File::open(&path).map_err(|e| {
+                    let mut err = AvroError::io(&e, format!("could not open '{name}'"));
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        err.message = format!("no such file: '{name}'");
+                    }
+                    err.in_file(&name)
+                })?;
+                let len = file.metadata().ok().map(|m| m.len());
+                Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, file)), len))
+            },
+            Source::Bytes { data, .. } => {
+                let len = data.len() as u64;
+                Ok((Box::new(std::io::Cursor::new(data)), Some(len)))
+            },
+            Source::Reader { reader, len, .. } => Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, reader)), len)),
+        }
+    }
+}
+
+/// Whether an error means the file does not exist (Python raises FileNotFoundError for it).
+pub fn is_not_found(err: &AvroError) -> bool {
+    err.kind == ErrorKind::Io && err.message.starts_with("no such file")
+}

@@ -1,0 +1,106 @@
+"""Paths, lists, globs, directories, file objects and bytes; several files as one frame."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import fastavro
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import polars_avro
+
+SCHEMA = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}, {"name": "b", "type": "string"}]}
+
+
+def write(path: Path, start: int, n: int, schema: dict = SCHEMA) -> Path:
+    with path.open("wb") as f:
+        fastavro.writer(f, schema, [{"a": i, "b": str(i)} for i in range(start, start + n)])
+    return path
+
+
+@pytest.fixture
+def three_files(tmp_path: Path) -> list[Path]:
+    d = tmp_path / "data"
+    d.mkdir()
+    return [write(d / f"part-{i}.avro", i * 10, 10) for i in range(3)]
+
+
+def expected(n: int = 30) -> pl.DataFrame:
+    return pl.DataFrame({"a": pl.Series(range(n), dtype=pl.Int32), "b": [str(i) for i in range(n)]})
+
+
+def test_path_and_str(three_files: list[Path]) -> None:
+    assert_frame_equal(polars_avro.read_avro(three_files[0]), expected(10))
+    assert_frame_equal(polars_avro.read_avro(str(three_files[0])), expected(10))
+
+
+def test_list_glob_and_directory(three_files: list[Path]) -> None:
+    assert_frame_equal(polars_avro.read_avro(three_files), expected())
+    assert_frame_equal(polars_avro.read_avro(str(three_files[0].parent / "part-*.avro")), expected())
+    assert_frame_equal(polars_avro.read_avro(three_files[0].parent), expected())
+
+
+def test_row_index_continues_across_files_and_file_paths(three_files: list[Path]) -> None:
+    df = polars_avro.read_avro(three_files, row_index_name="i", include_file_paths="path")
+    assert df.columns == ["i", "a", "b", "path"]
+    assert df["i"].to_list() == list(range(30))
+    assert df["path"].to_list() == [str(p) for p in three_files for _ in range(10)]
+    head = polars_avro.read_avro(three_files, n_rows=15, row_index_name="i")
+    assert head["i"].to_list() == list(range(15))
+    filtered = pl.scan_avro(three_files, include_file_paths="path").filter(pl.col("path").str.ends_with("2.avro")).collect()
+    assert filtered["a"].to_list() == list(range(20, 30))
+
+
+def test_bytes_and_file_objects(three_files: list[Path]) -> None:
+    data = three_files[0].read_bytes()
+    assert_frame_equal(polars_avro.read_avro(data), expected(10))
+    with three_files[0].open("rb") as f:
+        lf = pl.scan_avro(f)
+        assert_frame_equal(lf.collect(), expected(10))
+        assert_frame_equal(lf.collect(), expected(10))  # the file object is rewound
+    assert_frame_equal(polars_avro.read_avro(io.BytesIO(data)), expected(10))
+
+
+def test_text_mode_file_is_rejected(three_files: list[Path]) -> None:
+    with three_files[0].open("r", encoding="latin-1") as f, pytest.raises(polars_avro.AvroArgumentError, match="binary"):
+        polars_avro.read_avro(f)
+
+
+def test_files_with_different_schemas(tmp_path: Path) -> None:
+    other = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "long"}, {"name": "b", "type": "string"}]}
+    first = write(tmp_path / "one.avro", 0, 3)
+    second = write(tmp_path / "two.avro", 3, 3, other)
+    with pytest.raises(polars_avro.AvroSchemaMismatchError) as info:
+        polars_avro.read_avro([first, second])
+    message = str(info.value)
+    assert "one.avro" in message and "two.avro" in message and "'a'" in message
+
+
+def test_schema_known_without_reading_blocks(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.avro", 0, 100)
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF  # corrupt the data, not the header
+    path.write_bytes(bytes(data))
+    lf = pl.scan_avro(path)
+    assert lf.collect_schema() == pl.Schema({"a": pl.Int32, "b": pl.String})
+    assert polars_avro.read_avro_schema(path) == pl.Schema({"a": pl.Int32, "b": pl.String})
+
+
+def test_header_and_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "m.avro"
+    with path.open("wb") as f:
+        fastavro.writer(f, SCHEMA, [{"a": 1, "b": "x"}], codec="deflate", metadata={"origin": "kafka"})
+    header = polars_avro.read_avro_header(path)
+    assert header.codec == "deflate"
+    assert header.metadata["origin"] == b"kafka"
+    assert header.schema["name"] == "R"
+    assert len(header.sync_marker) == 16
+
+
+def test_polars_read_avro_untouched() -> None:
+    assert pl.scan_avro is polars_avro.scan_avro
+    assert pl.read_avro is not polars_avro.read_avro
+    assert pl.read_avro.__module__.startswith("polars")
