@@ -222,12 +222,17 @@ fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroRe
 fn read_header_bytes<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>, what: &str) -> AvroResult<Vec<u8>> {
     let start = *t.offset;
     let len = t.long(what)?;
-    let fits = total_len.is_none_or(|total| (len as u64) <= total.saturating_sub(*t.offset));
-    if len < 0 || !fits {
-        return Err(AvroError::format(format!(
-            "expected the length of {what} in the header to fit in the file, found {len}"
-        ))
-        .at_offset(start));
+    if len < 0 {
+        return Err(AvroError::format(format!("expected a non-negative length of {what} in the header, found {len}"))
+            .at_offset(start));
+    }
+    if let Some(remaining) = total_len.map(|total| total.saturating_sub(*t.offset)) {
+        if len as u64 > remaining {
+            return Err(AvroError::format(format!(
+                "the file ended within the header: {what} claims {len} bytes, only {remaining} remain"
+            ))
+            .at_offset(start));
+        }
     }
     t.bytes(len as u64, what)
 }
