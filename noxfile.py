@@ -19,8 +19,9 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR", CACHE / "target"))
 WHEELS = TARGET / "wheels-nox"
 
 #: The newest Polars release and the oldest one supported.
-POLARS_VERSIONS = ["2.1.0", "1.20.0"]
-TEST_DEPS = ["pytest", "fastavro", "avro", "cramjam", "zstandard"]
+POLARS_VERSIONS = ["2.1.0", "1.30.0"]
+# fastavro writes snappy with cramjam and zstandard with backports.zstd (before Python 3.14).
+TEST_DEPS = ["pytest", "fastavro", "avro", "cramjam", "backports.zstd; python_version < '3.14'"]
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -60,7 +61,7 @@ def tests(session: nox.Session, polars: str) -> None:
         rust_tests(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", *TEST_DEPS)
-    session.run("python", "-m", "pytest", "tests", "-q", *session.posargs)
+    session.run("python", "-m", "pytest", "tests", "--doctest-modules", "polars_avro", "-q", *session.posargs)
 
 
 def rust_tests(session: nox.Session) -> None:

@@ -23,6 +23,130 @@ def _index_type() -> pl.DataType:
     return get() if get is not None else pl.UInt32()
 
 
+class _AvroScan:
+    """The sources and options of one scan, and the batches it reads."""
+
+    def __init__(
+        self,
+        source: AvroSource,
+        *,
+        n_rows: int | None,
+        row_index_name: str | None,
+        row_index_offset: int,
+        include_file_paths: str | None,
+        glob: bool,
+        batch_size: int | None,
+    ) -> None:
+        if n_rows is not None and n_rows < 0:
+            msg = f"n_rows must not be negative, found {n_rows}"
+            raise AvroArgumentError(msg)
+        if row_index_offset < 0:
+            msg = f"row_index_offset must not be negative, found {row_index_offset}"
+            raise AvroArgumentError(msg)
+        self.sources = expand_sources(source, glob=glob)
+        header = _internal.read_header(Sources.opened(self.sources.items[0]))
+        self.file_schema = FrameSchema(header["columns"])
+        self.n_rows = n_rows
+        self.row_index_name = row_index_name
+        self.row_index_offset = row_index_offset
+        self.include_file_paths = include_file_paths
+        self.batch_size = batch_size
+        self.schema = self._output_schema()
+
+    def _output_schema(self) -> pl.Schema:
+        columns: list[tuple[str, pl.DataType]] = []
+        if self.row_index_name is not None:
+            columns.append((self.row_index_name, _index_type()))
+        columns.extend(self.file_schema.schema.items())
+        if self.include_file_paths is not None:
+            columns.append((self.include_file_paths, pl.String()))
+        names = [n for n, _ in columns]
+        for extra in (self.row_index_name, self.include_file_paths):
+            if extra is not None and names.count(extra) > 1:
+                msg = f"the column name '{extra}' is already a column of the file"
+                raise AvroArgumentError(msg)
+        return pl.Schema(columns)
+
+    def batches(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        limit: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        """Batches with the columns of `with_columns` in schema order (the order Polars
+        expects from a source), filtered by `predicate`, at most `limit` rows in all."""
+        extras = {self.row_index_name, self.include_file_paths} - {None}
+        file_columns = None
+        if with_columns is not None:
+            wanted = set(with_columns)
+            file_columns = [c for c in self.file_schema.schema if c in wanted]
+        predicate_spec = None if predicate is None else (predicate.meta.root_names(), self._mask_function(predicate))
+        rows_left = self.n_rows  # records before the predicate, across files
+        out_left = limit  # rows after the predicate
+        row_offset = self.row_index_offset
+        first_name = self.sources.name(self.sources.items[0])
+        for i, item in enumerate(self.sources.items):
+            if rows_left == 0 or out_left == 0:
+                return
+            name = self.sources.name(item)
+            if i > 0:
+                self._check_same_schema(Sources.opened(item), name, first_name)
+            reader = _internal.FileReader(
+                Sources.opened(item),
+                columns=file_columns,
+                n_rows=rows_left,
+                batch_size=self.batch_size or batch_size,
+                row_index=(self.row_index_name, row_offset) if self.row_index_name is not None else None,
+                file_path_column=(self.include_file_paths, name) if self.include_file_paths is not None else None,
+                predicate=predicate_spec,
+            )
+            while (batch := reader.next_batch()) is not None:
+                df = self._to_schema(*batch)
+                if with_columns is not None and extras:
+                    df = df.select([c for c in self.schema if c in with_columns])
+                if out_left is not None:
+                    df = df.head(out_left)
+                    out_left -= df.height
+                yield df
+                if out_left == 0:
+                    return
+            row_offset += reader.rows_read
+            if rows_left is not None:
+                rows_left -= reader.rows_read
+
+    def _to_schema(self, df: pl.DataFrame, height: int) -> pl.DataFrame:
+        if df.width == 0:
+            df = _without_columns(height)
+        df = self.file_schema.apply(df)
+        if self.row_index_name is not None and self.row_index_name in df.columns:
+            df = df.with_columns(pl.col(self.row_index_name).cast(_index_type()))
+        return df
+
+    def _mask_function(self, predicate: pl.Expr) -> Any:
+        mask_expr = predicate.alias(_MASK)
+
+        def evaluate(df: pl.DataFrame) -> pl.Series:
+            return self._to_schema(df, df.height).with_columns(mask_expr).get_column(_MASK)
+
+        return evaluate
+
+    def _check_same_schema(self, opened: Any, name: str, first_name: str) -> None:
+        expected = self.file_schema.schema
+        columns = FrameSchema(_internal.read_header(opened)["columns"]).schema
+        if columns == expected:
+            return
+        differences = []
+        for col in dict.fromkeys([*expected.names(), *columns.names()]):
+            a, b = expected.get(col), columns.get(col)
+            if a != b:
+                differences.append(f"'{col}': {a} in '{first_name}', {b} in '{name}'")
+        msg = f"the files '{first_name}' and '{name}' map to different Polars schemas: " + "; ".join(differences)
+        err = AvroSchemaMismatchError(msg)
+        err.file = name
+        raise err
+
+
 def scan_avro(
     source: AvroSource,
     *,
@@ -38,7 +162,8 @@ def scan_avro(
     The projection, the predicate and the row limit of the query are pushed into the
     reader: columns nobody asks for are skipped without being decoded, the predicate's
     columns are decoded first and the other columns only for the rows that pass, and
-    reading stops as soon as enough rows are out.
+    reading stops as soon as enough rows are out. Works with the streaming engine
+    (``collect(engine="streaming")``, ``sink_parquet``).
 
     Parameters
     ----------
@@ -69,142 +194,25 @@ def scan_avro(
     --------
     >>> import polars as pl
     >>> import polars_avro
-    >>> lf = pl.scan_avro("tests/data/weather.avro")  # doctest: +SKIP
-    >>> lf.filter(pl.col("temp") > 0).select("station", "temp").collect()  # doctest: +SKIP
+    >>> (
+    ...     pl.scan_avro("examples/weather.avro")
+    ...     .filter(pl.col("temp") > 30)
+    ...     .select("station", "temp")
+    ...     .collect()
+    ...     .height
+    ... )
+    30
     """
-    if n_rows is not None and n_rows < 0:
-        msg = f"n_rows must not be negative, found {n_rows}"
-        raise AvroArgumentError(msg)
-    if row_index_offset < 0:
-        msg = f"row_index_offset must not be negative, found {row_index_offset}"
-        raise AvroArgumentError(msg)
-    sources = expand_sources(source, glob=glob)
-    first = sources.items[0]
-    header = _internal.read_header(Sources.opened(first))
-    file_schema = FrameSchema(header["columns"])
-    schema = _output_schema(file_schema.schema, row_index_name, include_file_paths)
-
-    def io_source(
-        with_columns: list[str] | None,
-        predicate: pl.Expr | None,
-        limit: int | None,
-        polars_batch_size: int | None,
-    ) -> Iterator[pl.DataFrame]:
-        return _read_batches(
-            sources,
-            file_schema,
-            with_columns=with_columns,
-            predicate=predicate,
-            n_rows=n_rows,
-            limit=limit,
-            batch_size=batch_size or polars_batch_size,
-            row_index_name=row_index_name,
-            row_index_offset=row_index_offset,
-            include_file_paths=include_file_paths,
-        )
-
-    return register_io_source(io_source, schema=schema)
-
-
-def _output_schema(
-    file_schema: pl.Schema, row_index_name: str | None, include_file_paths: str | None
-) -> pl.Schema:
-    columns: list[tuple[str, pl.DataType]] = []
-    if row_index_name is not None:
-        columns.append((row_index_name, _index_type()))
-    columns.extend(file_schema.items())
-    if include_file_paths is not None:
-        columns.append((include_file_paths, pl.String()))
-    names = [n for n, _ in columns]
-    for extra in (row_index_name, include_file_paths):
-        if extra is not None and names.count(extra) > 1:
-            msg = f"the column name '{extra}' is already a column of the file"
-            raise AvroArgumentError(msg)
-    return pl.Schema(columns)
-
-
-def _read_batches(
-    sources: Sources,
-    file_schema: FrameSchema,
-    *,
-    with_columns: list[str] | None,
-    predicate: pl.Expr | None,
-    n_rows: int | None,
-    limit: int | None,
-    batch_size: int | None,
-    row_index_name: str | None,
-    row_index_offset: int,
-    include_file_paths: str | None,
-) -> Iterator[pl.DataFrame]:
-    extras = {row_index_name, include_file_paths} - {None}
-    file_columns = None if with_columns is None else [c for c in with_columns if c not in extras]
-    predicate_spec = None
-    if predicate is not None:
-        mask_expr = predicate.alias(_MASK)
-
-        def evaluate(df: pl.DataFrame) -> pl.Series:
-            df = file_schema.apply(df)
-            if row_index_name is not None and row_index_name in df.columns:
-                df = df.with_columns(pl.col(row_index_name).cast(_index_type()))
-            return df.with_columns(mask_expr).get_column(_MASK)
-
-        predicate_spec = (predicate.meta.root_names(), evaluate)
-
-    rows_left = n_rows  # before the predicate, across files
-    out_left = limit  # rows Polars asked for, after the predicate
-    row_offset = row_index_offset
-    first_name = sources.name(sources.items[0])
-    for i, item in enumerate(sources.items):
-        if rows_left == 0 or out_left == 0:
-            return
-        name = sources.name(item)
-        opened = Sources.opened(item)
-        if i > 0:
-            _check_same_schema(file_schema, opened, name, first_name)
-            opened = Sources.opened(item)
-        reader = _internal.FileReader(
-            opened,
-            columns=file_columns,
-            n_rows=rows_left,
-            batch_size=batch_size,
-            row_index=(row_index_name, row_offset) if row_index_name is not None else None,
-            file_path_column=(include_file_paths, name) if include_file_paths is not None else None,
-            predicate=predicate_spec,
-        )
-        while (batch := reader.next_batch()) is not None:
-            df, height = batch
-            if df.width == 0 and height > 0:
-                df = pl.DataFrame({"_": pl.repeat(None, height, eager=True)}).drop("_")
-            df = file_schema.apply(df)
-            if row_index_name is not None and row_index_name in df.columns:
-                df = df.with_columns(pl.col(row_index_name).cast(_index_type()))
-            if out_left is not None:
-                df = df.head(out_left)
-                out_left -= df.height
-            yield df
-            if out_left == 0:
-                return
-        row_offset += reader.rows_read
-        if rows_left is not None:
-            rows_left -= reader.rows_read
-
-
-def _check_same_schema(expected: FrameSchema, opened: Any, name: str, first_name: str) -> None:
-    columns = FrameSchema(_internal.read_header(opened)["columns"]).schema
-    if columns == expected.schema:
-        return
-    differences = []
-    for col in dict.fromkeys([*expected.schema.names(), *columns.names()]):
-        a, b = expected.schema.get(col), columns.get(col)
-        if a != b:
-            differences.append(f"'{col}': {a} in '{first_name}', {b} in '{name}'")
-    msg = (
-        f"the files '{first_name}' and '{name}' map to different Polars schemas: "
-        + "; ".join(differences)
+    scan = _AvroScan(
+        source,
+        n_rows=n_rows,
+        row_index_name=row_index_name,
+        row_index_offset=row_index_offset,
+        include_file_paths=include_file_paths,
+        glob=glob,
+        batch_size=batch_size,
     )
-    err = AvroSchemaMismatchError(msg)
-    err.file = name
-    raise err
+    return register_io_source(scan.batches, schema=scan.schema)
 
 
 def read_avro(
@@ -226,7 +234,7 @@ def read_avro(
         As for :func:`scan_avro`: a path, glob, directory, list of paths, ``bytes`` or a
         binary file object.
     columns
-        Columns to read, by name or by index (into the file's columns).
+        Columns to read, by name or by index (into the file's columns), in this order.
     n_rows
         Stop after this many records.
     row_index_name, row_index_offset, include_file_paths, glob, batch_size
@@ -235,9 +243,18 @@ def read_avro(
     Examples
     --------
     >>> import polars_avro
-    >>> polars_avro.read_avro("tests/data/weather.avro", columns=["station"])  # doctest: +SKIP
+    >>> polars_avro.read_avro("examples/weather.avro", columns=["station", "temp"], n_rows=2)
+    shape: (2, 2)
+    ┌─────────┬──────┐
+    │ station ┆ temp │
+    │ ---     ┆ ---  │
+    │ enum    ┆ f64  │
+    ╞═════════╪══════╡
+    │ OSLO    ┆ -4.0 │
+    │ LIMA    ┆ 21.0 │
+    └─────────┴──────┘
     """
-    lf = scan_avro(
+    scan = _AvroScan(
         source,
         n_rows=n_rows,
         row_index_name=row_index_name,
@@ -246,27 +263,42 @@ def read_avro(
         glob=glob,
         batch_size=batch_size,
     )
+    names = list(scan.schema)
     if columns is not None:
-        columns = list(columns)
-        if all(isinstance(c, int) for c in columns):
-            names = lf.collect_schema().names()
-            file_names = [n for n in names if n not in (row_index_name, include_file_paths)]
-            try:
-                columns = [file_names[c] for c in columns]  # type: ignore[index]
-            except IndexError:
-                msg = f"column index out of range: the file has {len(file_names)} columns"
-                raise AvroArgumentError(msg) from None
-        elif not all(isinstance(c, str) for c in columns):
-            msg = "columns must be all names or all indices"
-            raise AvroArgumentError(msg)
-        missing = [c for c in columns if c not in lf.collect_schema()]
-        if missing:
-            msg = f"columns not in the file: {missing}; the columns are: {lf.collect_schema().names()}"
-            raise AvroArgumentError(msg)
-        first = [row_index_name] if row_index_name is not None else []
-        last = [include_file_paths] if include_file_paths is not None else []
-        lf = lf.select([*first, *columns, *last])
-    return lf.collect()
+        names = _column_names(scan, list(columns))
+    frames = list(scan.batches(names, None, None, None))
+    if not names:
+        return _without_columns(sum(f.height for f in frames))
+    if not frames:
+        return pl.DataFrame(schema=scan.schema).select(names)
+    return pl.concat(frames, how="vertical", rechunk=False).select(names)
+
+
+def _without_columns(height: int) -> pl.DataFrame:
+    """A frame of this height and no columns (an Avro record with no fields)."""
+    df = pl.DataFrame({"_": pl.repeat(None, height, eager=True)})
+    df.drop_in_place("_")
+    return df
+
+
+def _column_names(scan: _AvroScan, columns: list[Any]) -> list[str]:
+    file_names = list(scan.file_schema.schema)
+    if all(isinstance(c, int) for c in columns):
+        try:
+            columns = [file_names[c] for c in columns]
+        except IndexError:
+            msg = f"column index out of range: the file has {len(file_names)} columns"
+            raise AvroArgumentError(msg) from None
+    elif not all(isinstance(c, str) for c in columns):
+        msg = "columns must be all names or all indices"
+        raise AvroArgumentError(msg)
+    missing = [c for c in columns if c not in file_names]
+    if missing:
+        msg = f"columns not in the file: {missing}; the columns are: {file_names}"
+        raise AvroArgumentError(msg)
+    first = [scan.row_index_name] if scan.row_index_name is not None else []
+    last = [scan.include_file_paths] if scan.include_file_paths is not None else []
+    return [*first, *columns, *last]
 
 
 def read_avro_schema(source: AvroSource) -> pl.Schema:
@@ -276,7 +308,8 @@ def read_avro_schema(source: AvroSource) -> pl.Schema:
     Examples
     --------
     >>> import polars_avro
-    >>> polars_avro.read_avro_schema("tests/data/weather.avro")  # doctest: +SKIP
+    >>> polars_avro.read_avro_schema("examples/weather.avro")["temp"]
+    Float64
     """
     sources = expand_sources(source)
     header = _internal.read_header(Sources.opened(sources.items[0]))
@@ -305,8 +338,9 @@ def read_avro_header(source: AvroSource) -> AvroHeader:
     Examples
     --------
     >>> import polars_avro
-    >>> polars_avro.read_avro_header("tests/data/weather.avro").codec  # doctest: +SKIP
-    'snappy'
+    >>> header = polars_avro.read_avro_header("examples/weather.avro")
+    >>> header.codec, header.metadata["example.source"]
+    ('deflate', b'polars-avro sample')
     """
     sources = expand_sources(source)
     header = _internal.read_header(Sources.opened(sources.items[0]))

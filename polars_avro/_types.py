@@ -50,32 +50,22 @@ def dtype_from_description(desc: dict[str, Any]) -> pl.DataType:
     raise TypeError(msg)
 
 
-def has_map(desc: dict[str, Any]) -> bool:
-    kind = desc["type"]
-    if kind == "map":
-        return True
-    if kind == "list":
-        return has_map(desc["inner"])
-    if kind == "struct":
-        return any(has_map(d) for _, d in desc["fields"])
-    return False
-
-
 class FrameSchema:
-    """The Polars schema of a file's columns, and which columns need a cast to Map."""
+    """The Polars schema of a file's columns, and how to bring frames to it."""
 
     def __init__(self, columns: list[tuple[str, str]]) -> None:
         self.descriptions = [(name, json.loads(desc)) for name, desc in columns]
         self.schema = pl.Schema(
             [(name, dtype_from_description(d)) for name, d in self.descriptions]
         )
-        self.map_columns = (
-            {name: self.schema[name] for name, d in self.descriptions if has_map(d)}
-            if HAS_MAP
-            else {}
-        )
 
     def apply(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Casts the list-of-key/value columns that are Avro maps to Polars Map."""
-        casts = {n: t for n, t in self.map_columns.items() if n in df.columns}
-        return df.cast(casts) if casts else df  # type: ignore[arg-type]
+        """Casts the columns whose dtype changed on the way from Rust: Avro maps arrive
+        as lists of key/value structs (Polars 2 has Map), and Polars before 2.0 receives
+        Enum columns as Categorical."""
+        casts = {
+            name: dtype
+            for name, dtype in df.schema.items()
+            if name in self.schema and self.schema[name] != dtype
+        }
+        return df.cast({n: self.schema[n] for n in casts}) if casts else df  # type: ignore[arg-type]

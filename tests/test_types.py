@@ -69,7 +69,9 @@ SCALAR_CASES = [
         "double", pl.Float64(), [0.0, -0.0, 0.1, NAN, INF, -INF, 1.7976931348623157e308, 5e-324], id="double"
     ),
     pytest.param("bytes", pl.Binary(), [b"", b"\x00\xff\x80", b"abc" * 100], id="bytes"),
-    pytest.param("string", pl.String(), ["", "abc", "héllo wörld ✓ 𝄞 日本", "x" * 1000, "a\x00b"], id="string"),
+    pytest.param(
+        "string", pl.String(), ["", "abc", "héllo wörld ✓ 𝄞 日本", "x" * 1000, "a\x00b"], id="string"
+    ),
     pytest.param(
         {"type": "enum", "name": "Suit", "symbols": ["SPADES", "HEARTS", "CLUBS"]},
         pl.Enum(["SPADES", "HEARTS", "CLUBS"]),
@@ -260,7 +262,10 @@ def test_exact_values_of_text_logical_types(tmp_path: Path) -> None:
     df = polars_avro.read_avro(write_fastavro(tmp_path / "t.avro", schema, rows))
     assert df["wide"].to_list() == ["-123.45", "0.05"]
     assert df["big"].to_list() == ["-123.45", "0.0000001"]
-    assert df["uuid_fixed"].to_list() == ["fe7bc30b-4ce8-4c5e-b67c-2234a2d38e66", "00000000-0000-0000-0000-000000000000"]
+    assert df["uuid_fixed"].to_list() == [
+        "fe7bc30b-4ce8-4c5e-b67c-2234a2d38e66",
+        "00000000-0000-0000-0000-000000000000",
+    ]
     assert df["dur"].to_list() == [
         {"months": 1, "days": 15, "milliseconds": 500},
         {"months": 2**32 - 1, "days": 0, "milliseconds": 1},
@@ -282,7 +287,10 @@ def test_union_of_primitives(tmp_path: Path) -> None:
     ]
     df = check_file(
         write_fastavro(tmp_path / "t.avro", schema, rows),
-        {"u": pl.Struct({"int": pl.Int32, "string": pl.String}), "w": pl.Struct({"string": pl.String, "long": pl.Int64})},
+        {
+            "u": pl.Struct({"int": pl.Int32, "string": pl.String}),
+            "w": pl.Struct({"string": pl.String, "long": pl.Int64}),
+        },
     )
     assert df["u"].to_list() == [
         None,
@@ -352,9 +360,9 @@ def test_union_float_branch_and_duplicate_names(tmp_path: Path) -> None:
 
 
 def test_nested_types(tmp_path: Path) -> None:
-    item = {"type": "record", "name": "Item", "fields": [{"name": "id", "type": "long"}, {"name": "tag", "type": ["null", "string"]}]}
-    inner = {"type": "record", "name": "Inner", "fields": [{"name": "d", "type": "double"}, {"name": "e", "type": ["null", "int"]}]}
-    outer = {"type": "record", "name": "Outer", "fields": [{"name": "s", "type": "string"}, {"name": "inner", "type": inner}]}
+    item = record([{"name": "id", "type": "long"}, {"name": "tag", "type": ["null", "string"]}], name="Item")
+    inner = record([{"name": "d", "type": "double"}, {"name": "e", "type": ["null", "int"]}], name="Inner")
+    outer = record([{"name": "s", "type": "string"}, {"name": "inner", "type": inner}], name="Outer")
     schema = record(
         [
             {"name": "items", "type": {"type": "array", "items": item}},
@@ -365,7 +373,10 @@ def test_nested_types(tmp_path: Path) -> None:
             {"name": "nullable_items", "type": {"type": "array", "items": ["null", "double"]}},
             {"name": "map_of_records", "type": ["null", {"type": "map", "values": "Item"}]},
             {"name": "matrix", "type": {"type": "array", "items": {"type": "array", "items": "long"}}},
-            {"name": "array_of_maps", "type": {"type": "array", "items": {"type": "map", "values": ["null", "boolean"]}}},
+            {
+                "name": "array_of_maps",
+                "type": {"type": "array", "items": {"type": "map", "values": ["null", "boolean"]}},
+            },
         ]
     )
     rows = [

@@ -6,7 +6,7 @@ mod pyreader;
 
 use std::sync::{Arc, Mutex};
 
-use polars::prelude::{DataFrame, DataType, IdxSize, PlSmallStr};
+use polars::prelude::{DataFrame, DataType, IdxSize, PlSmallStr, TimeUnit};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::{PyDataFrame, PySeries};
@@ -182,7 +182,12 @@ fn describe_plain(dtype: &DataType) -> serde_json::Value {
         DataType::Date => json!({"type": "date"}),
         DataType::Time => json!({"type": "time"}),
         DataType::Datetime(unit, tz) => {
-            json!({"type": "datetime", "unit": unit.to_string(), "time_zone": tz.as_ref().map(|t| t.as_str())})
+            let unit = match unit {
+                TimeUnit::Milliseconds => "ms",
+                TimeUnit::Microseconds => "us",
+                TimeUnit::Nanoseconds => "ns",
+            };
+            json!({"type": "datetime", "unit": unit, "time_zone": tz.as_ref().map(|t| t.as_str())})
         },
         DataType::Decimal(p, s) => json!({"type": "decimal", "precision": p, "scale": s}),
         DataType::Enum(categories, _) => {
