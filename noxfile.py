@@ -61,7 +61,9 @@ def tests(session: nox.Session, polars: str) -> None:
         rust_tests(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", *TEST_DEPS)
-    session.run("python", "-m", "pytest", "tests", "--doctest-modules", "polars_avro", "-q", *session.posargs)
+    # importlib mode keeps the source tree off sys.path: the installed wheel is tested.
+    session.run("pytest", "--import-mode=importlib", "tests", "-q", *session.posargs)
+    session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", "polars_avro", "-q")
 
 
 def rust_tests(session: nox.Session) -> None:

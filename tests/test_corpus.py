@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import polars_avro
-from tests.helpers import avro_file_schema, fastavro_records, frame_mismatches
+from helpers import avro_file_schema, fastavro_records, frame_mismatches
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "avro-corpus" / "arrow-testing"
 FILES = sorted(CORPUS.glob("*.avro")) if CORPUS.is_dir() else []

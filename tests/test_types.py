@@ -18,7 +18,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from tests.helpers import (
+from helpers import (
     HAS_MAP,
     assert_frame_matches_records,
     avro_file_schema,
