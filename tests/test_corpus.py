@@ -3,6 +3,7 @@ Apache Spark / Java) read by polars-avro and compared, value by value, with fast
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,10 @@ import pytest
 import polars_avro
 from helpers import avro_file_schema, fastavro_records, frame_mismatches
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "avro-corpus" / "arrow-testing"
+CORPUS = Path(
+    os.environ.get("POLARS_AVRO_CORPUS")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "avro-corpus" / "arrow-testing"
+)
 FILES = sorted(CORPUS.glob("*.avro")) if CORPUS.is_dir() else []
 
 

@@ -672,3 +672,20 @@ def test_apache_avro_and_fastavro_agree(tmp_path: Path) -> None:
     fa_rows = [{**r, "id": uuid.UUID(r["id"])} for r in rows]
     f = polars_avro.read_avro(write_fastavro(tmp_path / "f.avro", json.loads(MIXED_SCHEMA), fa_rows))
     assert_frame_equal(a, f)
+
+
+def test_enum_over_many_blocks(tmp_path: Path) -> None:
+    """Several blocks give several chunks; Polars 1.x needs an Enum handed over whole."""
+    schema = {"type": "record", "name": "R", "fields": [
+        {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["A", "B", "C"]}},
+        {"name": "l", "type": {"type": "array", "items": "E"}},
+    ]}
+    records = [{"e": "ABC"[i % 3], "l": ["C", "A"][: i % 3]} for i in range(2_000)]
+    path = tmp_path / "enum.avro"
+    with path.open("wb") as f:
+        fastavro.writer(f, schema, records, sync_interval=500)
+    df = polars_avro.read_avro(path, batch_size=1_000_000)
+    assert df.schema == pl.Schema({"e": pl.Enum(["A", "B", "C"]), "l": pl.List(pl.Enum(["A", "B", "C"]))})
+    assert df.to_dicts() == records
+    filtered = pl.scan_avro(path).filter(pl.col("e") == "B").collect()
+    assert filtered.to_dicts() == [r for r in records if r["e"] == "B"]

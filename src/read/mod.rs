@@ -453,7 +453,11 @@ fn assemble_columns(plan: &RowPlan, decoded: Vec<DecodedBlock>) -> Vec<PlColumn>
         .zip(chunks)
         .map(|((name, dtype), chunks)| {
             // SAFETY: the column builders produce the physical layout of their own dtype.
-            unsafe { Series::from_chunks_and_dtype_unchecked(name.clone(), chunks, dtype) }.into_column()
+            let series = unsafe { Series::from_chunks_and_dtype_unchecked(name.clone(), chunks, dtype) };
+            // Polars before 2.0 panics importing an Enum of several chunks (it cannot
+            // concatenate the dictionary arrays it receives): hand those over in one chunk.
+            let series = if dtype.contains_enums() && series.n_chunks() > 1 { series.rechunk() } else { series };
+            series.into_column()
         })
         .collect()
 }
