@@ -297,28 +297,14 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
             millis.push(u32::from_le_bytes(raw[8..12].try_into().unwrap()));
         },
         Kind::List { offsets, item } => {
-            loop {
-                let count = cur.read_block_count("array")?;
-                if count == 0 {
-                    break;
-                }
-                for _ in 0..count {
-                    item.decode(schema, cur)?;
-                }
-            }
+            cur.for_each_item("array", |cur| item.decode(schema, cur))?;
             offsets.push(item.len() as i64);
         },
         Kind::Map { offsets, keys, values } => {
-            loop {
-                let count = cur.read_block_count("map")?;
-                if count == 0 {
-                    break;
-                }
-                for _ in 0..count {
-                    keys.push_value_ignore_validity(cur.read_bytes("a map key")?);
-                    values.decode(schema, cur)?;
-                }
-            }
+            cur.for_each_item("map", |cur| {
+                keys.push_value_ignore_validity(cur.read_bytes("a map key")?);
+                values.decode(schema, cur)
+            })?;
             offsets.push(values.len() as i64);
         },
         Kind::Record(children) => {

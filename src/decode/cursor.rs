@@ -3,6 +3,10 @@
 
 use crate::error::{AvroError, AvroResult};
 
+/// The most items an array or map block may claim beyond its remaining bytes (for items
+/// that take no bytes, such as nulls).
+const MAX_ZERO_SIZE_ITEMS: u64 = 1 << 20;
+
 pub struct Cursor<'a> {
     data: &'a [u8],
     pos: usize,
@@ -139,40 +143,48 @@ impl<'a> Cursor<'a> {
         self.read_fixed(len)
     }
 
-    /// The item count of the next block of an array or map; 0 ends the sequence.
-    /// A negative count is followed by the block's byte size, which is skipped here.
+    /// Calls `item` once per item of an array or map, across all its blocks.
     #[inline]
-    pub fn read_block_count(&mut self, what: &str) -> AvroResult<usize> {
-        let start = self.pos;
-        let count = self.read_long()?;
-        let count = if count < 0 {
-            let _byte_size = self.read_long()?;
-            count.checked_neg().ok_or_else(|| {
-                AvroError::decode(format!("invalid {what} block count {count} at byte {start} of the block data"))
-            })?
-        } else {
-            count
-        };
-        Ok(count as usize)
+    pub fn for_each_item(&mut self, what: &str, mut item: impl FnMut(&mut Self) -> AvroResult<()>) -> AvroResult<()> {
+        loop {
+            let (count, _) = self.read_block_header(what)?;
+            if count == 0 {
+                return Ok(());
+            }
+            for _ in 0..count {
+                item(self)?;
+            }
+        }
     }
 
-    /// Like [`read_block_count`], but returns the byte size when the writer gave one, so
-    /// a skipped array or map can be jumped over whole.
+    /// The item count of the next block of an array or map (0 ends the sequence) and its
+    /// byte size when the writer gave one (a negative count), so a skipped array or map
+    /// can be jumped over whole.
     #[inline]
     pub fn read_block_header(&mut self, what: &str) -> AvroResult<(usize, Option<usize>)> {
         let start = self.pos;
         let count = self.read_long()?;
-        if count >= 0 {
-            return Ok((count as usize, None));
-        }
-        let size = self.read_long()?;
-        if size < 0 || size as u64 > self.remaining() as u64 || count == i64::MIN {
+        let (count, size) = if count >= 0 {
+            (count as u64, None)
+        } else {
+            let size = self.read_long()?;
+            if size < 0 || size as u64 > self.remaining() as u64 || count == i64::MIN {
+                return Err(AvroError::decode(format!(
+                    "invalid {what} block at byte {start} of the block data: count {count}, byte size {size}, {} bytes remain",
+                    self.remaining()
+                )));
+            }
+            (count.unsigned_abs(), Some(size as usize))
+        };
+        // Items take at least a byte, except nulls and empty records: a count far beyond
+        // the remaining bytes is corrupt, and must not become a long loop.
+        if count > (self.remaining() as u64).max(MAX_ZERO_SIZE_ITEMS) {
             return Err(AvroError::decode(format!(
-                "invalid {what} block at byte {start} of the block data: count {count}, byte size {size}, {} bytes remain",
+                "expected an {what} block count that fits in the {} bytes that remain, found {count} at byte {start} of the block data",
                 self.remaining()
             )));
         }
-        Ok(((-count) as usize, Some(size as usize)))
+        Ok((count as usize, size))
     }
 
     pub fn skip(&mut self, n: usize) -> AvroResult<()> {

@@ -60,42 +60,28 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
         Node::Array(item) => {
             out.push('[');
             let mut first = true;
-            loop {
-                let count = cur.read_block_count("array")?;
-                if count == 0 {
-                    break;
+            cur.for_each_item("array", |cur| {
+                if !std::mem::take(&mut first) {
+                    out.push(',');
                 }
-                for _ in 0..count {
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    write_json(schema, *item, cur, out, depth + 1)?;
-                }
-            }
+                write_json(schema, *item, cur, out, depth + 1)
+            })?;
             out.push(']');
         },
         Node::Map(value) => {
             out.push('{');
             let mut first = true;
-            loop {
-                let count = cur.read_block_count("map")?;
-                if count == 0 {
-                    break;
+            cur.for_each_item("map", |cur| {
+                if !std::mem::take(&mut first) {
+                    out.push(',');
                 }
-                for _ in 0..count {
-                    if !first {
-                        out.push(',');
-                    }
-                    first = false;
-                    let key = cur.read_bytes("a map key")?;
-                    let key = std::str::from_utf8(key)
-                        .map_err(|e| AvroError::decode(format!("a map key is not valid UTF-8: {e}")))?;
-                    write_json_string(out, key.chars());
-                    out.push(':');
-                    write_json(schema, *value, cur, out, depth + 1)?;
-                }
-            }
+                let key = cur.read_bytes("a map key")?;
+                let key = std::str::from_utf8(key)
+                    .map_err(|e| AvroError::decode(format!("a map key is not valid UTF-8: {e}")))?;
+                write_json_string(out, key.chars());
+                out.push(':');
+                write_json(schema, *value, cur, out, depth + 1)
+            })?;
             out.push('}');
         },
         Node::Union(branches) => {
