@@ -191,3 +191,11 @@ def test_random_corruption_never_panics(tmp_path: Path) -> None:
             assert df.height == len(RECORDS) or (truncated and df.height < len(RECORDS))
             outcomes["ok"] += 1
     assert outcomes["error"] > 200
+
+
+@pytest.mark.parametrize("items", ["null", "long"])
+def test_lying_array_count_fails_fast(tmp_path: Path, items: str) -> None:
+    schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": {"type": "array", "items": items}}]}
+    block = zigzag(1 << 50) + b"\x00" * 8
+    err = read_error(container(json.dumps(schema).encode(), [(1, block)]), tmp_path, exc.AvroDecodeError)
+    assert "array block count" in str(err) and err.block == 0

@@ -15,7 +15,6 @@ use crate::decode::plan::{top_level_columns, MAX_DECIMAL_PRECISION};
 use crate::decode::column::{Column, Kind};
 use crate::error::AvroError;
 use crate::read::{AvroReader, BatchedReader, Predicate, Source};
-use crate::schema::parse_schema;
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -102,24 +101,6 @@ impl FileReader {
                 Err(to_py_err(e))
             },
         }
-    }
-
-    /// The columns of the batches with their type descriptions (JSON), in order.
-    fn output_columns(&self) -> PyResult<Vec<(String, String)>> {
-        let Some(reader) = self.inner.as_ref() else { return Ok(Vec::new()) };
-        let described = describe_file(reader)?;
-        Ok(reader
-            .output_schema()
-            .iter()
-            .map(|(name, dtype)| {
-                let desc = described
-                    .iter()
-                    .find(|(n, _)| n == name.as_str())
-                    .map(|(_, d)| d.clone())
-                    .unwrap_or_else(|| describe_plain(dtype).to_string());
-                (name.to_string(), desc)
-            })
-            .collect())
     }
 }
 
@@ -222,19 +203,10 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     Ok(out)
 }
 
-/// The columns (name, type description) an Avro schema JSON maps to.
-#[pyfunction]
-fn schema_columns(schema_json: &str) -> PyResult<Vec<(String, String)>> {
-    let schema = parse_schema(schema_json).map_err(to_py_err)?;
-    let columns = top_level_columns(&schema).map_err(to_py_err)?;
-    Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
-}
-
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FileReader>()?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
-    m.add_function(wrap_pyfunction!(schema_columns, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
