@@ -16,13 +16,8 @@ use polars_arrow::bitmap::Bitmap;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
 
-/// The columns decoded from (part of) one block, one array per output column.
-pub struct DecodedBlock {
-    pub arrays: Vec<ArrayRef>,
-    pub rows: usize,
-}
-
-/// Decodes the first `count` records of a block's decompressed bytes. With `selection`,
+/// Decodes the first `count` records of a block's decompressed bytes into one array per
+/// output column of the plan. With `selection`,
 /// only the records whose bit is set are materialized; the others are skipped. When
 /// `count` covers the whole block, the bytes must be used up exactly.
 pub fn decode_block(
@@ -32,15 +27,13 @@ pub fn decode_block(
     count: usize,
     whole_block: bool,
     selection: Option<&Bitmap>,
-) -> AvroResult<DecodedBlock> {
+) -> AvroResult<Vec<ArrayRef>> {
     if plan.columns.is_empty() {
-        // Nothing to materialize: the record count is all that is needed.
-        let rows = selection.map_or(count, |s| s.len() - s.unset_bits());
-        return Ok(DecodedBlock { arrays: Vec::new(), rows });
+        // Nothing to materialize: the caller knows the row count from the block.
+        return Ok(Vec::new());
     }
     let mut columns = plan.columns.clone();
     let mut cur = Cursor::new(data);
-    let mut rows = 0;
     for record in 0..count {
         if let Some(selection) = selection {
             if !selection.get_bit(record) {
@@ -55,7 +48,6 @@ pub fn decode_block(
             };
             result.map_err(|e| in_record(e, record))?;
         }
-        rows += 1;
     }
     if whole_block && !cur.is_empty() {
         return Err(AvroError::decode(format!(
@@ -64,8 +56,7 @@ pub fn decode_block(
             cur.remaining()
         )));
     }
-    let arrays = columns.into_iter().map(|c| c.finish()).collect::<AvroResult<Vec<_>>>()?;
-    Ok(DecodedBlock { arrays, rows })
+    columns.into_iter().map(|c| c.finish()).collect()
 }
 
 fn in_record(mut e: AvroError, record: usize) -> AvroError {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 pub use crate::source::Source;
 
 use crate::container::{Codec, ContainerReader, Header};
-use crate::decode::{decode_block, DecodedBlock, RowPlan};
+use crate::decode::{decode_block, ArrayRef, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{parse_schema, AvroSchema};
 
@@ -427,7 +427,7 @@ impl BatchedReader {
         blocks.map(Some)
     }
 
-    fn decode_blocks(&self, blocks: &[Block], plan: &RowPlan, selections: Option<&[Bitmap]>) -> AvroResult<Vec<DecodedBlock>> {
+    fn decode_blocks(&self, blocks: &[Block], plan: &RowPlan, selections: Option<&[Bitmap]>) -> AvroResult<Vec<Vec<ArrayRef>>> {
         let decode = |(i, b): (usize, &Block)| {
             let selection = selections.map(|s| &s[i]);
             decode_block(&self.schema, plan, &b.data, b.count, b.whole, selection)
@@ -442,10 +442,10 @@ impl BatchedReader {
 }
 
 /// One Polars column per planned column, one chunk per block.
-fn assemble_columns(plan: &RowPlan, decoded: Vec<DecodedBlock>) -> Vec<PlColumn> {
+fn assemble_columns(plan: &RowPlan, decoded: Vec<Vec<ArrayRef>>) -> Vec<PlColumn> {
     let mut chunks: Vec<Vec<_>> = plan.columns.iter().map(|_| Vec::with_capacity(decoded.len())).collect();
     for block in decoded {
-        for (i, array) in block.arrays.into_iter().enumerate() {
+        for (i, array) in block.into_iter().enumerate() {
             chunks[i].push(array);
         }
     }
