@@ -1,4 +1,4 @@
-//! Rust test binaries link pyo3 (through Polars' error type) without the Python
+//! Rust test and bench binaries link pyo3 (through Polars' error type) without the Python
 //! extension module around them, so they get libpython linked in explicitly. The
 //! extension module itself is left alone: Python provides those symbols at import.
 
@@ -13,7 +13,9 @@ fn main() {
     let text = String::from_utf8_lossy(&output.stdout);
     let mut lines = text.lines();
     let (Some(libdir), Some(version)) = (lines.next(), lines.next()) else { return };
-    println!("cargo:rustc-link-arg-tests=-L{libdir}");
-    println!("cargo:rustc-link-arg-tests=-lpython{version}");
-    println!("cargo:rustc-link-arg-tests=-Wl,-rpath,{libdir}");
+    for target in ["tests", "benches"] {
+        println!("cargo:rustc-link-arg-{target}=-L{libdir}");
+        println!("cargo:rustc-link-arg-{target}=-lpython{version}");
+        println!("cargo:rustc-link-arg-{target}=-Wl,-rpath,{libdir}");
+    }
 }

@@ -10,6 +10,7 @@ import polars as pl
 
 from polars_avro._internal import __version__
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
+from polars_avro._stats import ReadStats, read_stats
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCodecError,
@@ -36,9 +37,11 @@ __all__ = [
     "AvroIOError",
     "AvroSchemaError",
     "AvroSchemaMismatchError",
+    "ReadStats",
     "__version__",
     "read_avro",
     "read_avro_header",
     "read_avro_schema",
+    "read_stats",
     "scan_avro",
 ]

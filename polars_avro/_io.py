@@ -12,6 +12,7 @@ from polars.io.plugins import register_io_source
 
 from polars_avro import _internal
 from polars_avro._sources import AvroSource, Sources, expand_sources
+from polars_avro._stats import record as record_stats
 from polars_avro._types import FrameSchema
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaMismatchError
 
@@ -36,7 +37,11 @@ class _AvroScan:
         include_file_paths: str | None,
         glob: bool,
         batch_size: int | None,
+        n_threads: int | None,
     ) -> None:
+        if n_threads is not None and n_threads < 1:
+            msg = f"n_threads must be at least 1, found {n_threads}"
+            raise AvroArgumentError(msg)
         if n_rows is not None and n_rows < 0:
             msg = f"n_rows must not be negative, found {n_rows}"
             raise AvroArgumentError(msg)
@@ -51,6 +56,7 @@ class _AvroScan:
         self.row_index_offset = row_index_offset
         self.include_file_paths = include_file_paths
         self.batch_size = batch_size
+        self.n_threads = n_threads
         self.schema = self._output_schema()
 
     def _output_schema(self) -> pl.Schema:
@@ -100,17 +106,22 @@ class _AvroScan:
                 row_index=(self.row_index_name, row_offset) if self.row_index_name is not None else None,
                 file_path_column=(self.include_file_paths, name) if self.include_file_paths is not None else None,
                 predicate=predicate_spec,
+                n_threads=self.n_threads,
             )
-            while (batch := reader.next_batch()) is not None:
-                df = self._to_schema(*batch)
-                if with_columns is not None and extras:
-                    df = df.select([c for c in self.schema if c in with_columns])
-                if out_left is not None:
-                    df = df.head(out_left)
-                    out_left -= df.height
-                yield df
-                if out_left == 0:
-                    return
+            try:
+                while (batch := reader.next_batch()) is not None:
+                    df = self._to_schema(*batch)
+                    if with_columns is not None and extras:
+                        df = df.select([c for c in self.schema if c in with_columns])
+                    if out_left is not None:
+                        df = df.head(out_left)
+                        out_left -= df.height
+                    yield df
+                    if out_left == 0:
+                        return
+            finally:
+                # Also when the consumer stops early (a head, an error downstream).
+                record_stats(reader.stats())
             row_offset += reader.rows_read
             if rows_left is not None:
                 rows_left -= reader.rows_read
@@ -156,6 +167,7 @@ def scan_avro(
     include_file_paths: str | None = None,
     glob: bool = True,
     batch_size: int | None = None,
+    n_threads: int | None = None,
 ) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
@@ -184,7 +196,12 @@ def scan_avro(
         Expand ``*``, ``?`` and ``[...]`` in paths.
     batch_size
         Rows per batch handed to Polars (whole Avro blocks are grouped until a batch
-        holds at least this many rows).
+        holds at least this many rows). Each batch is decoded as one task.
+    n_threads
+        Threads decoding batches in parallel. Defaults to Polars' thread count
+        (``POLARS_MAX_THREADS``, else one per core); reads asking for the same count
+        share one pool, so several scans in one query do not multiply the threads.
+        With ``1`` everything happens on the reading thread, with no read-ahead.
 
     Returns
     -------
@@ -211,6 +228,7 @@ def scan_avro(
         include_file_paths=include_file_paths,
         glob=glob,
         batch_size=batch_size,
+        n_threads=n_threads,
     )
     return register_io_source(scan.batches, schema=scan.schema)
 
@@ -225,6 +243,7 @@ def read_avro(
     include_file_paths: str | None = None,
     glob: bool = True,
     batch_size: int | None = None,
+    n_threads: int | None = None,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
@@ -237,7 +256,7 @@ def read_avro(
         Columns to read, by name or by index (into the file's columns), in this order.
     n_rows
         Stop after this many records.
-    row_index_name, row_index_offset, include_file_paths, glob, batch_size
+    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads
         As for :func:`scan_avro`.
 
     Examples
@@ -262,6 +281,7 @@ def read_avro(
         include_file_paths=include_file_paths,
         glob=glob,
         batch_size=batch_size,
+        n_threads=n_threads,
     )
     names = list(scan.schema)
     if columns is not None:

@@ -22,8 +22,13 @@ pub enum ErrorKind {
 }
 
 /// An error with its location: the file, the block index and the byte offset in the file.
+/// Boxed, so that the `Result`s of the hot decoding paths stay one pointer wide; the
+/// details are reached through `Deref` (`err.message`, `err.file`, ...).
 #[derive(Debug, Clone)]
-pub struct AvroError {
+pub struct AvroError(Box<ErrorDetails>);
+
+#[derive(Debug, Clone)]
+pub struct ErrorDetails {
     pub kind: ErrorKind,
     pub message: String,
     pub file: Option<String>,
@@ -35,7 +40,7 @@ pub type AvroResult<T> = Result<T, AvroError>;
 
 impl AvroError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), file: None, block: None, offset: None }
+        Self(Box::new(ErrorDetails { kind, message: message.into(), file: None, block: None, offset: None }))
     }
 
     pub fn format(message: impl Into<String>) -> Self {
@@ -76,6 +81,20 @@ impl AvroError {
     pub fn at_offset(mut self, offset: u64) -> Self {
         self.offset.get_or_insert(offset);
         self
+    }
+}
+
+impl std::ops::Deref for AvroError {
+    type Target = ErrorDetails;
+
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AvroError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
     }
 }
 

@@ -1,44 +1,13 @@
 //! Random schemas and values, written by an Avro encoder that lives only in this test,
 //! read back by the crate's reader and compared value by value.
 
-use std::io::Write;
+#[path = "common/avro_encoder.rs"]
+mod avro_encoder;
 
+use avro_encoder::{container, schema_json, Ty, Val};
 use polars::prelude::*;
-use polars_avro::read::{AvroReader, Source};
+use polars_avro::read::{AvroReader, ReadAhead, Source};
 use proptest::prelude::*;
-
-#[derive(Debug, Clone)]
-enum Ty {
-    Bool,
-    Int,
-    Long,
-    Float,
-    Double,
-    Str,
-    Bytes,
-    Enum(usize),
-    Fixed(usize),
-    Array(Box<Ty>),
-    Map(Box<Ty>),
-    Record(Vec<Ty>),
-    Nullable(Box<Ty>, bool),
-}
-
-#[derive(Debug, Clone)]
-enum Val {
-    Null,
-    Bool(bool),
-    Int(i32),
-    Long(i64),
-    Float(f32),
-    Double(f64),
-    Str(String),
-    Bytes(Vec<u8>),
-    Enum(u32),
-    Array(Vec<Val>),
-    Map(Vec<(String, Val)>),
-    Record(Vec<Val>),
-}
 
 fn ty_strategy() -> impl Strategy<Value = Ty> {
     let leaf = prop_oneof![
@@ -81,140 +50,6 @@ fn val_strategy(ty: &Ty) -> BoxedStrategy<Val> {
         Ty::Record(fields) => fields.iter().map(val_strategy).collect::<Vec<_>>().prop_map(Val::Record).boxed(),
         Ty::Nullable(inner, _) => prop_oneof![1 => Just(Val::Null), 3 => val_strategy(inner)].boxed(),
     }
-}
-
-/// The Avro JSON schema of a type; `n` numbers the named types.
-fn schema_json(ty: &Ty, n: &mut usize) -> String {
-    *n += 1;
-    match ty {
-        Ty::Bool => "\"boolean\"".into(),
-        Ty::Int => "\"int\"".into(),
-        Ty::Long => "\"long\"".into(),
-        Ty::Float => "\"float\"".into(),
-        Ty::Double => "\"double\"".into(),
-        Ty::Str => "\"string\"".into(),
-        Ty::Bytes => "\"bytes\"".into(),
-        Ty::Enum(k) => {
-            let symbols: Vec<String> = (0..*k).map(|i| format!("\"S{i}\"")).collect();
-            format!(r#"{{"type":"enum","name":"E{n}","symbols":[{}]}}"#, symbols.join(","))
-        },
-        Ty::Fixed(size) => format!(r#"{{"type":"fixed","name":"F{n}","size":{size}}}"#),
-        Ty::Array(item) => format!(r#"{{"type":"array","items":{}}}"#, schema_json(item, n)),
-        Ty::Map(value) => format!(r#"{{"type":"map","values":{}}}"#, schema_json(value, n)),
-        Ty::Record(fields) => {
-            let name = format!("R{n}");
-            let fields: Vec<String> = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| format!(r#"{{"name":"f{i}","type":{}}}"#, schema_json(f, n)))
-                .collect();
-            format!(r#"{{"type":"record","name":"{name}","fields":[{}]}}"#, fields.join(","))
-        },
-        Ty::Nullable(inner, null_first) => {
-            let inner = schema_json(inner, n);
-            if *null_first { format!(r#"["null",{inner}]"#) } else { format!(r#"[{inner},"null"]"#) }
-        },
-    }
-}
-
-fn zigzag(out: &mut Vec<u8>, v: i64) {
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    while z >= 0x80 {
-        out.push((z as u8 & 0x7f) | 0x80);
-        z >>= 7;
-    }
-    out.push(z as u8);
-}
-
-fn encode(ty: &Ty, val: &Val, out: &mut Vec<u8>) {
-    match (ty, val) {
-        (Ty::Bool, Val::Bool(b)) => out.push(*b as u8),
-        (Ty::Int, Val::Int(v)) => zigzag(out, i64::from(*v)),
-        (Ty::Long, Val::Long(v)) => zigzag(out, *v),
-        (Ty::Float, Val::Float(v)) => out.extend_from_slice(&v.to_le_bytes()),
-        (Ty::Double, Val::Double(v)) => out.extend_from_slice(&v.to_le_bytes()),
-        (Ty::Str, Val::Str(s)) => {
-            zigzag(out, s.len() as i64);
-            out.extend_from_slice(s.as_bytes());
-        },
-        (Ty::Bytes, Val::Bytes(b)) => {
-            zigzag(out, b.len() as i64);
-            out.extend_from_slice(b);
-        },
-        (Ty::Fixed(_), Val::Bytes(b)) => out.extend_from_slice(b),
-        (Ty::Enum(_), Val::Enum(i)) => zigzag(out, i64::from(*i)),
-        (Ty::Array(item), Val::Array(items)) => {
-            // Odd lengths use a negative count with a byte size, as some writers do.
-            if !items.is_empty() {
-                let mut body = Vec::new();
-                items.iter().for_each(|v| encode(item, v, &mut body));
-                if items.len() % 2 == 1 {
-                    zigzag(out, -(items.len() as i64));
-                    zigzag(out, body.len() as i64);
-                } else {
-                    zigzag(out, items.len() as i64);
-                }
-                out.extend_from_slice(&body);
-            }
-            zigzag(out, 0);
-        },
-        (Ty::Map(value), Val::Map(entries)) => {
-            for (k, v) in entries {
-                zigzag(out, 1);
-                zigzag(out, k.len() as i64);
-                out.extend_from_slice(k.as_bytes());
-                encode(value, v, out);
-            }
-            zigzag(out, 0);
-        },
-        (Ty::Record(fields), Val::Record(vals)) => fields.iter().zip(vals).for_each(|(f, v)| encode(f, v, out)),
-        (Ty::Nullable(inner, null_first), v) => {
-            let is_null = matches!(v, Val::Null);
-            zigzag(out, if is_null == *null_first { 0 } else { 1 });
-            if !is_null {
-                encode(inner, v, out);
-            }
-        },
-        (t, v) => panic!("value {v:?} does not fit {t:?}"),
-    }
-}
-
-/// A container file: the records split into blocks of `block_rows`, with `codec`.
-fn container(schema: &str, ty: &Ty, rows: &[Val], block_rows: usize, codec: &str) -> Vec<u8> {
-    let sync = [7u8; 16];
-    let mut out = b"Obj\x01".to_vec();
-    zigzag(&mut out, 2);
-    for (k, v) in [("avro.schema", schema), ("avro.codec", codec)] {
-        zigzag(&mut out, k.len() as i64);
-        out.extend_from_slice(k.as_bytes());
-        zigzag(&mut out, v.len() as i64);
-        out.extend_from_slice(v.as_bytes());
-    }
-    zigzag(&mut out, 0);
-    out.extend_from_slice(&sync);
-    for chunk in rows.chunks(block_rows.max(1)) {
-        let mut data = Vec::new();
-        chunk.iter().for_each(|r| encode(ty, r, &mut data));
-        let data = match codec {
-            "null" => data,
-            "deflate" => {
-                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-                e.write_all(&data).unwrap();
-                e.finish().unwrap()
-            },
-            "snappy" => {
-                let mut c = snap::raw::Encoder::new().compress_vec(&data).unwrap();
-                c.extend_from_slice(&crc32fast::hash(&data).to_be_bytes());
-                c
-            },
-            other => panic!("codec {other}"),
-        };
-        zigzag(&mut out, chunk.len() as i64);
-        zigzag(&mut out, data.len() as i64);
-        out.extend_from_slice(&data);
-        out.extend_from_slice(&sync);
-    }
-    out
 }
 
 /// Compares a column with the expected values; `None` rows are not checked (their
@@ -335,5 +170,33 @@ proptest! {
         prop_assert_eq!(df.shape(), (k, 1));
         let expected: Vec<Option<&Val>> = rows[..k].iter().map(|r| r.last()).collect();
         check(tys.last().unwrap(), df.columns()[0].as_materialized_series(), &expected);
+    }
+
+    #[test]
+    fn parallel_reads_match_sequential_reads(
+        (tys, rows, block_rows, codec) in table(),
+        batch_size in 1usize..20,
+        threads in 2usize..5,
+        max_batches in 1usize..4,
+        max_bytes in 1usize..4096,
+        n_rows in prop::option::of(0usize..50),
+    ) {
+        let top = Ty::Record(tys.clone());
+        let schema = schema_json(&top, &mut 0);
+        let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
+        let bytes = container(&schema, &top, &records, block_rows, codec);
+        let read = |threads: usize, read_ahead: Option<ReadAhead>| {
+            AvroReader::new(Source::from_bytes(bytes.clone()))
+                .with_batch_size(batch_size)
+                .with_n_rows(n_rows)
+                .with_n_threads(Some(threads))
+                .with_read_ahead(read_ahead)
+                .finish()
+                .unwrap()
+        };
+        let sequential = read(1, None);
+        let parallel = read(threads, Some(ReadAhead { max_batches, max_bytes }));
+        prop_assert_eq!(sequential.height(), n_rows.map_or(rows.len(), |n| n.min(rows.len())));
+        prop_assert!(sequential.equals_missing(&parallel));
     }
 }

@@ -4,10 +4,7 @@
 use std::fmt::Write;
 
 use polars::prelude::{CategoricalPhysical, CompatLevel, DataType};
-use polars_arrow::array::{
-    Array, BinaryViewArray, BooleanArray, ListArray, MutableBinaryViewArray, NullArray, PrimitiveArray,
-    StructArray, Utf8ViewArray,
-};
+use polars_arrow::array::{Array, BooleanArray, ListArray, NullArray, PrimitiveArray, StructArray};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::Offsets;
@@ -15,6 +12,7 @@ use polars_arrow::offset::Offsets;
 use super::cursor::Cursor;
 use super::json::write_json;
 use super::skip::read_union_branch;
+use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, NodeId};
 
@@ -39,28 +37,28 @@ pub enum Kind {
     TimeMicros(Vec<i64>),
     Float(Vec<f32>),
     Double(Vec<f64>),
-    Bytes(MutableBinaryViewArray<[u8]>),
-    Fixed(usize, MutableBinaryViewArray<[u8]>),
-    /// UTF-8 is checked once per block, when the column is finished.
-    String(MutableBinaryViewArray<[u8]>),
+    Bytes(ViewBuilder),
+    Fixed(usize, ViewBuilder),
+    /// UTF-8 is checked as values arrive.
+    String(ViewBuilder),
     /// uuid on fixed(16), rendered in the canonical 8-4-4-4-12 form.
-    UuidFixed(MutableBinaryViewArray<[u8]>),
+    UuidFixed(ViewBuilder),
     /// decimal on bytes (`fixed` None) or fixed, into Polars Decimal (i128).
     Decimal { fixed: Option<usize>, values: Vec<i128> },
     /// decimal wider than Polars' 38 digits, as exact text.
-    DecimalText { fixed: Option<usize>, scale: usize, values: MutableBinaryViewArray<[u8]> },
+    DecimalText { fixed: Option<usize>, scale: usize, values: ViewBuilder },
     /// big-decimal: bytes holding the unscaled value then the scale, as exact text.
-    BigDecimal(MutableBinaryViewArray<[u8]>),
+    BigDecimal(ViewBuilder),
     Enum { n_symbols: usize, values: Vec<u32> },
     Duration { months: Vec<u32>, days: Vec<u32>, millis: Vec<u32> },
     List { offsets: Vec<i64>, item: Box<Column> },
-    Map { offsets: Vec<i64>, keys: MutableBinaryViewArray<[u8]>, values: Box<Column> },
+    Map { offsets: Vec<i64>, keys: ViewBuilder, values: Box<Column> },
     Record(Vec<Column>),
     /// A union of two or more non-null branches: one child per branch; `branch_to_child`
     /// maps the Avro branch index to the child (None for the null branch).
     Union { branch_to_child: Vec<Option<usize>>, children: Vec<Column> },
     /// A value of a recursive type, rendered as JSON text.
-    Json { node: NodeId, values: MutableBinaryViewArray<[u8]>, scratch: String },
+    Json { node: NodeId, values: ViewBuilder, scratch: String },
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +116,34 @@ impl Column {
         Ok(())
     }
 
+    /// Makes room for `n` more values of this column (not of nested items, whose count
+    /// the record count does not tell).
+    pub fn reserve(&mut self, n: usize) {
+        match &mut self.kind {
+            Kind::Null | Kind::Json { .. } => {},
+            Kind::Boolean(b) => b.reserve(n),
+            Kind::Int(v) => v.reserve(n),
+            Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => v.reserve(n),
+            Kind::Float(v) => v.reserve(n),
+            Kind::Double(v) => v.reserve(n),
+            Kind::Bytes(b)
+            | Kind::Fixed(_, b)
+            | Kind::String(b)
+            | Kind::UuidFixed(b)
+            | Kind::DecimalText { values: b, .. }
+            | Kind::BigDecimal(b) => b.reserve(n),
+            Kind::Decimal { values, .. } => values.reserve(n),
+            Kind::Enum { values, .. } => values.reserve(n),
+            Kind::Duration { months, days, millis } => {
+                months.reserve(n);
+                days.reserve(n);
+                millis.reserve(n);
+            },
+            Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.reserve(n),
+            Kind::Record(children) | Kind::Union { children, .. } => children.iter_mut().for_each(|c| c.reserve(n)),
+        }
+    }
+
     /// Appends a null (a placeholder value marked invalid).
     pub fn push_null(&mut self) {
         match &mut self.kind {
@@ -133,7 +159,7 @@ impl Column {
             | Kind::UuidFixed(b)
             | Kind::DecimalText { values: b, .. }
             | Kind::BigDecimal(b)
-            | Kind::Json { values: b, .. } => b.push_value_ignore_validity::<&[u8]>(b""),
+            | Kind::Json { values: b, .. } => b.push(b""),
             Kind::Decimal { values, .. } => values.push(0),
             Kind::Enum { values, .. } => values.push(0),
             Kind::Duration { months, days, millis } => {
@@ -164,15 +190,14 @@ impl Column {
             Kind::Float(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
             Kind::Double(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
             Kind::Decimal { values, .. } => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
-            Kind::Bytes(b) | Kind::Fixed(_, b) => {
-                let arr: BinaryViewArray = b.into();
-                Box::new(arr.with_validity(validity))
-            },
-            Kind::String(b) => Box::new(finish_utf8(b, "a string")?.with_validity(validity)),
-            Kind::UuidFixed(b) | Kind::DecimalText { values: b, .. } | Kind::BigDecimal(b) | Kind::Json { values: b, .. } => {
-                // Written by this crate from ASCII or from validated UTF-8.
-                let arr: BinaryViewArray = b.into();
-                Box::new(unsafe { arr.to_utf8view_unchecked() }.with_validity(validity))
+            Kind::Bytes(b) | Kind::Fixed(_, b) => Box::new(b.finish(validity)),
+            Kind::String(b)
+            | Kind::UuidFixed(b)
+            | Kind::DecimalText { values: b, .. }
+            | Kind::BigDecimal(b)
+            | Kind::Json { values: b, .. } => {
+                // SAFETY: checked as UTF-8 on the way in, or written by this crate as text.
+                Box::new(unsafe { b.finish(validity).to_utf8view_unchecked() })
             },
             Kind::Enum { values, .. } => match self.dtype.cat_physical()? {
                 CategoricalPhysical::U8 => {
@@ -202,7 +227,8 @@ impl Column {
                     unreachable!("a map column's dtype is a list of key/value structs")
                 };
                 let n_entries = keys.len();
-                let keys: ArrayRef = Box::new(finish_utf8(keys, "a map key")?);
+                // SAFETY: map keys are checked as UTF-8 on the way in.
+                let keys: ArrayRef = Box::new(unsafe { keys.finish(None).to_utf8view_unchecked() });
                 let entries = StructArray::try_new(entry_field.dtype.clone(), n_entries, vec![keys, values.finish()?], None)?;
                 let offsets = unsafe { Offsets::new_unchecked(offsets) };
                 Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), Box::new(entries), validity)?)
@@ -214,12 +240,6 @@ impl Column {
         };
         Ok(array)
     }
-}
-
-fn finish_utf8(b: MutableBinaryViewArray<[u8]>, what: &str) -> AvroResult<Utf8ViewArray> {
-    let arr: BinaryViewArray = b.into();
-    arr.to_utf8view()
-        .map_err(|_| AvroError::decode(format!("{what} value is not valid UTF-8")))
 }
 
 #[inline]
@@ -238,9 +258,9 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
         },
         Kind::Float(v) => v.push(cur.read_f32()?),
         Kind::Double(v) => v.push(cur.read_f64()?),
-        Kind::Bytes(b) => b.push_value_ignore_validity(cur.read_bytes("a bytes value")?),
-        Kind::String(b) => b.push_value_ignore_validity(cur.read_bytes("a string")?),
-        Kind::Fixed(size, b) => b.push_value_ignore_validity(cur.read_fixed(*size)?),
+        Kind::Bytes(b) => b.push(cur.read_bytes("a bytes value")?),
+        Kind::String(b) => b.push(cur.read_str("a string")?.as_bytes()),
+        Kind::Fixed(size, b) => b.push(cur.read_fixed(*size)?),
         Kind::UuidFixed(b) => {
             let raw = cur.read_fixed(16)?;
             let mut text = String::with_capacity(36);
@@ -250,7 +270,7 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                 }
                 write!(text, "{byte:02x}").unwrap();
             }
-            b.push_value_ignore_validity(text.as_bytes());
+            b.push(text.as_bytes());
         },
         Kind::Decimal { fixed, values } => {
             let raw = match fixed {
@@ -264,7 +284,7 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                 Some(n) => cur.read_fixed(*n)?,
                 None => cur.read_bytes("a decimal")?,
             };
-            values.push_value_ignore_validity(decimal_text(raw, *scale).as_bytes());
+            values.push(decimal_text(raw, *scale).as_bytes());
         },
         Kind::BigDecimal(values) => {
             let payload = cur.read_bytes("a big-decimal")?;
@@ -277,7 +297,7 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                     inner.remaining()
                 )));
             }
-            values.push_value_ignore_validity(decimal_text(unscaled, scale as usize).as_bytes());
+            values.push(decimal_text(unscaled, scale as usize).as_bytes());
         },
         Kind::Enum { n_symbols, values } => {
             let start = cur.position();
@@ -302,7 +322,7 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
         },
         Kind::Map { offsets, keys, values } => {
             cur.for_each_item("map", |cur| {
-                keys.push_value_ignore_validity(cur.read_bytes("a map key")?);
+                keys.push(cur.read_str("a map key")?.as_bytes());
                 values.decode(schema, cur)
             })?;
             offsets.push(values.len() as i64);
@@ -316,7 +336,7 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
         Kind::Json { node, values, scratch } => {
             scratch.clear();
             write_json(schema, *node, cur, scratch, 0)?;
-            values.push_value_ignore_validity(scratch.as_bytes());
+            values.push(scratch.as_bytes());
         },
     }
     Ok(())

@@ -29,6 +29,8 @@ impl<'a> Cursor<'a> {
         self.pos >= self.data.len()
     }
 
+    #[cold]
+    #[inline(never)]
     fn truncated(&self, what: &str) -> AvroError {
         AvroError::decode(format!(
             "the block data ended while reading {what} at byte {} of {} decompressed bytes: expected more data",
@@ -37,110 +39,162 @@ impl<'a> Cursor<'a> {
         ))
     }
 
-    /// An unsigned LEB128 varint of at most ten bytes.
-    #[inline]
-    fn read_varint(&mut self) -> AvroResult<u64> {
+    /// A zig-zag encoded long. Most values are read by the unrolled loop over ten bytes
+    /// known to be there; only the last few bytes of a block take the careful path.
+    #[inline(always)]
+    pub fn read_long(&mut self) -> AvroResult<i64> {
+        let v = match self.data.get(self.pos..self.pos + 10) {
+            Some(bytes) => {
+                let bytes: &[u8; 10] = bytes.try_into().unwrap();
+                if bytes[0] < 0x80 {
+                    self.pos += 1;
+                    u64::from(bytes[0])
+                } else {
+                    let mut result = u64::from(bytes[0] & 0x7f);
+                    let mut i = 1;
+                    loop {
+                        let byte = bytes[i];
+                        result |= u64::from(byte & 0x7f) << (7 * i);
+                        i += 1;
+                        if byte < 0x80 {
+                            break;
+                        }
+                        if i == 10 {
+                            return Err(self.overlong(self.pos));
+                        }
+                    }
+                    if i == 10 && bytes[9] > 1 {
+                        return Err(self.overlong(self.pos));
+                    }
+                    self.pos += i;
+                    result
+                }
+            },
+            None => self.read_varint_near_end()?,
+        };
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    /// An unsigned varint where fewer than ten bytes remain.
+    #[inline(never)]
+    fn read_varint_near_end(&mut self) -> AvroResult<u64> {
+        let start = self.pos;
         let mut result: u64 = 0;
-        let mut shift = 0u32;
-        loop {
+        for shift in (0..64).step_by(7) {
             let Some(&byte) = self.data.get(self.pos) else {
                 return Err(self.truncated("a varint"));
             };
             self.pos += 1;
-            if shift == 63 && byte > 1 {
-                return Err(AvroError::decode(format!(
-                    "a varint at byte {} of the block data is longer than 64 bits",
-                    self.pos - 1
-                )));
-            }
             result |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
+            if byte < 0x80 {
                 return Ok(result);
             }
-            shift += 7;
         }
+        Err(self.overlong(start))
     }
 
-    #[inline]
-    pub fn read_long(&mut self) -> AvroResult<i64> {
-        // Fast path: most values fit one byte.
-        if let Some(&byte) = self.data.get(self.pos) {
-            if byte & 0x80 == 0 {
-                self.pos += 1;
-                return Ok(((byte >> 1) as i64) ^ -((byte & 1) as i64));
-            }
-        }
-        let v = self.read_varint()?;
-        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    #[cold]
+    #[inline(never)]
+    fn overlong(&self, start: usize) -> AvroError {
+        AvroError::decode(format!("a varint at byte {start} of the block data is longer than 64 bits"))
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn read_int(&mut self) -> AvroResult<i32> {
         let start = self.pos;
         let v = self.read_long()?;
-        i32::try_from(v).map_err(|_| {
-            AvroError::decode(format!("expected an Avro int at byte {start} of the block data, found the value {v}, outside 32 bits"))
-        })
+        match i32::try_from(v) {
+            Ok(v) => Ok(v),
+            Err(_) => Err(int_out_of_range(start, v)),
+        }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn read_bool(&mut self) -> AvroResult<bool> {
         match self.data.get(self.pos) {
-            Some(0) => {
+            Some(&b) if b <= 1 => {
                 self.pos += 1;
-                Ok(false)
+                Ok(b == 1)
             },
-            Some(1) => {
-                self.pos += 1;
-                Ok(true)
-            },
-            Some(b) => Err(AvroError::decode(format!(
-                "expected a boolean (0 or 1) at byte {} of the block data, found {b}",
-                self.pos
-            ))),
-            None => Err(self.truncated("a boolean")),
+            _ => Err(self.bad_bool()),
         }
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
+    fn bad_bool(&self) -> AvroError {
+        match self.data.get(self.pos) {
+            Some(b) => AvroError::decode(format!("expected a boolean (0 or 1) at byte {} of the block data, found {b}", self.pos)),
+            None => self.truncated("a boolean"),
+        }
+    }
+
+    #[inline(always)]
     pub fn read_fixed(&mut self, n: usize) -> AvroResult<&'a [u8]> {
-        if self.remaining() < n {
-            return Err(self.truncated(&format!("{n} bytes")));
+        match self.pos.checked_add(n).and_then(|end| self.data.get(self.pos..end)) {
+            Some(out) => {
+                self.pos += n;
+                Ok(out)
+            },
+            _ => Err(self.truncated_fixed(n)),
         }
-        let out = &self.data[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(out)
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
+    fn truncated_fixed(&self, n: usize) -> AvroError {
+        self.truncated(&format!("{n} bytes"))
+    }
+
+    #[inline(always)]
     pub fn read_f32(&mut self) -> AvroResult<f32> {
         Ok(f32::from_le_bytes(self.read_fixed(4)?.try_into().unwrap()))
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn read_f64(&mut self) -> AvroResult<f64> {
         Ok(f64::from_le_bytes(self.read_fixed(8)?.try_into().unwrap()))
     }
 
     /// A length prefix, checked to be non-negative and to fit in what remains, so a
     /// corrupt length can never trigger a large allocation.
-    #[inline]
+    #[inline(always)]
     pub fn read_len(&mut self, what: &str) -> AvroResult<usize> {
         let start = self.pos;
         let len = self.read_long()?;
         if len < 0 || len as u64 > self.remaining() as u64 {
-            return Err(AvroError::decode(format!(
-                "expected the length of {what} at byte {start} of the block data to be between 0 and the {} bytes that remain, found {len}",
-                self.remaining()
-            )));
+            return Err(self.bad_len(what, start, len));
         }
         Ok(len as usize)
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
+    fn bad_len(&self, what: &str, start: usize, len: i64) -> AvroError {
+        AvroError::decode(format!(
+            "expected the length of {what} at byte {start} of the block data to be between 0 and the {} bytes that remain, found {len}",
+            self.remaining()
+        ))
+    }
+
+    #[inline(always)]
     pub fn read_bytes(&mut self, what: &str) -> AvroResult<&'a [u8]> {
         let len = self.read_len(what)?;
-        self.read_fixed(len)
+        let out = &self.data[self.pos..self.pos + len];
+        self.pos += len;
+        Ok(out)
+    }
+
+    /// Length-prefixed bytes that must be UTF-8 (checked here, so the error says where).
+    #[inline(always)]
+    pub fn read_str(&mut self, what: &str) -> AvroResult<&'a str> {
+        let start = self.pos;
+        let bytes = self.read_bytes(what)?;
+        if bytes.is_ascii() {
+            // SAFETY: ASCII is UTF-8. Checked first because it is much cheaper on short values.
+            return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
+        }
+        std::str::from_utf8(bytes).map_err(|_| not_utf8(what, start))
     }
 
     /// Calls `item` once per item of an array or map, across all its blocks.
@@ -190,6 +244,18 @@ impl<'a> Cursor<'a> {
     pub fn skip(&mut self, n: usize) -> AvroResult<()> {
         self.read_fixed(n).map(|_| ())
     }
+}
+
+#[cold]
+#[inline(never)]
+fn int_out_of_range(start: usize, v: i64) -> AvroError {
+    AvroError::decode(format!("expected an Avro int at byte {start} of the block data, found the value {v}, outside 32 bits"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_utf8(what: &str, start: usize) -> AvroError {
+    AvroError::decode(format!("{what} at byte {start} of the block data is not valid UTF-8"))
 }
 
 #[cfg(test)]

@@ -25,10 +25,8 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
         Node::Float => write_float(out, f64::from(cur.read_f32()?)),
         Node::Double => write_float(out, cur.read_f64()?),
         Node::String => {
-            let bytes = cur.read_bytes("a string")?;
-            let s = std::str::from_utf8(bytes)
-                .map_err(|e| AvroError::decode(format!("a string value is not valid UTF-8: {e}")))?;
-            write_json_string(out, s.chars());
+            let bytes = cur.read_str("a string")?;
+            write_json_string(out, bytes.chars());
         },
         Node::Bytes => {
             let bytes = cur.read_bytes("a bytes value")?;
@@ -75,9 +73,7 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
                 if !std::mem::take(&mut first) {
                     out.push(',');
                 }
-                let key = cur.read_bytes("a map key")?;
-                let key = std::str::from_utf8(key)
-                    .map_err(|e| AvroError::decode(format!("a map key is not valid UTF-8: {e}")))?;
+                let key = cur.read_str("a map key")?;
                 write_json_string(out, key.chars());
                 out.push(':');
                 write_json(schema, *value, cur, out, depth + 1)

@@ -2,10 +2,10 @@
 //! type mapping lives here, once, for reading and for reporting schemas.
 
 use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeUnit, TimeZone};
-use polars_arrow::array::MutableBinaryViewArray;
 use polars_arrow::bitmap::MutableBitmap;
 
 use super::column::{Column, Kind, UnionPrefix};
+use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, Logical, Node, NodeId};
 
@@ -22,7 +22,7 @@ pub fn build_column(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>
     if let Node::Union(branches) = schema.node(id) {
         return build_union(schema, branches, expanding);
     }
-    let string = || Column::new(DataType::String, Kind::String(MutableBinaryViewArray::new()));
+    let string = || Column::new(DataType::String, Kind::String(ViewBuilder::default()));
     let text = |kind: Kind| Column::new(DataType::String, kind);
     let column = match (schema.node(id), schema.logical(id)) {
         (Node::Int, Some(Logical::Date)) => Column::new(DataType::Date, Kind::Int(Vec::new())),
@@ -55,11 +55,11 @@ pub fn build_column(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>
             if precision <= MAX_DECIMAL_PRECISION {
                 Column::new(DataType::Decimal(precision, scale), Kind::Decimal { fixed, values: Vec::new() })
             } else {
-                text(Kind::DecimalText { fixed, scale, values: MutableBinaryViewArray::new() })
+                text(Kind::DecimalText { fixed, scale, values: ViewBuilder::default() })
             }
         },
-        (Node::Bytes, Some(Logical::BigDecimal)) => text(Kind::BigDecimal(MutableBinaryViewArray::new())),
-        (Node::Fixed { .. }, Some(Logical::Uuid)) => text(Kind::UuidFixed(MutableBinaryViewArray::new())),
+        (Node::Bytes, Some(Logical::BigDecimal)) => text(Kind::BigDecimal(ViewBuilder::default())),
+        (Node::Fixed { .. }, Some(Logical::Uuid)) => text(Kind::UuidFixed(ViewBuilder::default())),
         (Node::Fixed { .. }, Some(Logical::Duration)) => {
             let fields = ["months", "days", "milliseconds"]
                 .into_iter()
@@ -70,9 +70,9 @@ pub fn build_column(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>
                 Kind::Duration { months: Vec::new(), days: Vec::new(), millis: Vec::new() },
             )
         },
-        (Node::Bytes, _) => Column::new(DataType::Binary, Kind::Bytes(MutableBinaryViewArray::new())),
+        (Node::Bytes, _) => Column::new(DataType::Binary, Kind::Bytes(ViewBuilder::default())),
         (Node::Fixed { size, .. }, _) => {
-            Column::new(DataType::Binary, Kind::Fixed(*size, MutableBinaryViewArray::new()))
+            Column::new(DataType::Binary, Kind::Fixed(*size, ViewBuilder::default()))
         },
         (Node::String, _) => string(),
         (Node::Enum { symbols, name, .. }, _) => {
@@ -99,12 +99,12 @@ pub fn build_column(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>
             ]);
             Column::new(
                 DataType::List(Box::new(entry)),
-                Kind::Map { offsets: vec![0], keys: MutableBinaryViewArray::new(), values: Box::new(value) },
+                Kind::Map { offsets: vec![0], keys: ViewBuilder::default(), values: Box::new(value) },
             )
         },
         (Node::Record { fields, .. }, _) => {
             if expanding.contains(&id) {
-                text(Kind::Json { node: id, values: MutableBinaryViewArray::new(), scratch: String::new() })
+                text(Kind::Json { node: id, values: ViewBuilder::default(), scratch: String::new() })
             } else {
                 expanding.push(id);
                 let mut pl_fields = Vec::with_capacity(fields.len());

@@ -14,7 +14,7 @@ use pyo3_polars::{PyDataFrame, PySeries};
 use crate::decode::plan::{top_level_columns, MAX_DECIMAL_PRECISION};
 use crate::decode::column::{Column, Kind};
 use crate::error::AvroError;
-use crate::read::{AvroReader, BatchedReader, Predicate, Source};
+use crate::read::{AvroReader, BatchedReader, Predicate, ReadStats, Source};
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -36,18 +36,22 @@ fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
 /// One file being read batch by batch.
 #[pyclass(module = "polars_avro._internal")]
 struct FileReader {
-    inner: Option<BatchedReader>,
+    /// In a Mutex only to make the class Sync, as pyo3 requires (methods take `&mut self`,
+    /// so it is never contended).
+    inner: Option<Mutex<BatchedReader>>,
     /// Records read before the predicate: the next file's row index starts after them.
     #[pyo3(get)]
     rows_read: usize,
     /// An exception raised by the user's predicate, re-raised as it is.
     predicate_error: Arc<Mutex<Option<PyErr>>>,
+    /// The statistics of a finished read (the reader itself is gone by then).
+    final_stats: Option<ReadStats>,
 }
 
 #[pymethods]
 impl FileReader {
     #[new]
-    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None))]
+    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None, n_threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -58,7 +62,11 @@ impl FileReader {
         row_index: Option<(String, IdxSize)>,
         file_path_column: Option<(String, String)>,
         predicate: Option<(Vec<String>, Py<PyAny>)>,
+        n_threads: Option<usize>,
     ) -> PyResult<Self> {
+        if n_threads == Some(0) {
+            return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
+        }
         let source = source_from_py(source)?;
         let predicate_error = Arc::new(Mutex::new(None));
         let predicate = predicate.map(|(columns, callable)| Predicate {
@@ -70,20 +78,46 @@ impl FileReader {
             .with_n_rows(n_rows)
             .with_row_index(row_index.map(|(n, o)| (PlSmallStr::from(n.as_str()), o)))
             .with_file_path_column(file_path_column.map(|(n, p)| (PlSmallStr::from(n.as_str()), p)))
-            .with_predicate(predicate);
+            .with_predicate(predicate)
+            .with_n_threads(n_threads);
         if let Some(size) = batch_size {
             reader = reader.with_batch_size(size);
         }
         let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
-        Ok(Self { inner: Some(inner), rows_read: 0, predicate_error })
+        Ok(Self { inner: Some(Mutex::new(inner)), rows_read: 0, predicate_error, final_stats: None })
+    }
+
+    /// What the read has done so far: counters, and times in seconds.
+    fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        let live = self.inner.as_mut().map(|r| r.get_mut().unwrap_or_else(|e| e.into_inner()).stats().clone());
+        let Some(stats) = live.or_else(|| self.final_stats.clone()) else {
+            return Ok(out);
+        };
+        out.set_item("blocks", stats.blocks)?;
+        out.set_item("batches", stats.batches)?;
+        out.set_item("rows", stats.rows)?;
+        out.set_item("bytes_read", stats.bytes_read)?;
+        out.set_item("io_seconds", stats.io.as_secs_f64())?;
+        out.set_item("decompress_seconds", stats.decompress.as_secs_f64())?;
+        out.set_item("decode_seconds", stats.decode.as_secs_f64())?;
+        out.set_item("wait_seconds", stats.wait.as_secs_f64())?;
+        out.set_item("peak_blocks_in_flight", stats.peak_blocks_in_flight)?;
+        out.set_item("peak_bytes_in_flight", stats.peak_bytes_in_flight)?;
+        out.set_item("threads", stats.threads)?;
+        Ok(out)
     }
 
     /// The next batch as (DataFrame, height), or None at the end. The height travels
     /// separately because a frame with no columns loses it on the way to Python.
     fn next_batch(&mut self, py: Python<'_>) -> PyResult<Option<(PyDataFrame, usize)>> {
         let Some(reader) = self.inner.as_mut() else { return Ok(None) };
+        let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let result = py.detach(|| reader.next_batch());
         self.rows_read = reader.rows_read();
+        if !matches!(result, Ok(Some(_))) {
+            self.final_stats = Some(reader.stats().clone());
+        }
         match result {
             Ok(Some(df)) => {
                 let height = df.height();
@@ -118,7 +152,8 @@ fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) 
                 .and_then(|mask| mask.extract::<PySeries>(py).map_err(PyErr::from));
             let failed = |e: PyErr| {
                 let message = e.to_string();
-                *error_slot.lock().unwrap() = Some(e);
+                // Batches are filtered in parallel: the first failure is the one kept.
+                error_slot.lock().unwrap().get_or_insert(e);
                 AvroError::argument(format!("the predicate failed: {message}"))
             };
             let series = result.map_err(failed)?.0;
@@ -203,11 +238,18 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     Ok(out)
 }
 
+/// The decoding threads a read uses when it does not say: POLARS_MAX_THREADS, else one per core.
+#[pyfunction]
+fn default_threads() -> usize {
+    crate::read::default_threads()
+}
+
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FileReader>()?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
+    m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,0 +1,91 @@
+"""Read statistics: what the reads inside a ``with polars_avro.read_stats()`` block did
+and where their time went."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass
+class ReadStats:
+    """Counters added up over every file read while the collector was active.
+
+    Decompression and decoding times are summed over the decoding threads, so with
+    several threads they can exceed the wall time; I/O and waiting are the reading
+    thread's own.
+    """
+
+    #: Files read.
+    files: int = 0
+    #: Avro blocks read.
+    blocks: int = 0
+    #: Batches decoded (runs of blocks decoded together, one task each).
+    batches: int = 0
+    #: Records read, counted before any filter.
+    rows: int = 0
+    #: Compressed block bytes read.
+    bytes_read: int = 0
+    #: Seconds spent reading blocks from the source.
+    io_seconds: float = 0.0
+    #: Seconds spent decompressing blocks.
+    decompress_seconds: float = 0.0
+    #: Seconds spent decoding records into columns (and evaluating pushed-down filters).
+    decode_seconds: float = 0.0
+    #: Seconds the reading thread waited for decoded batches.
+    wait_seconds: float = 0.0
+    #: The most blocks read ahead and not yet handed out, in any one file.
+    peak_blocks_in_flight: int = 0
+    #: The most compressed bytes read ahead and not yet handed out, in any one file.
+    peak_bytes_in_flight: int = 0
+    #: The most decoding threads a read used.
+    threads: int = 0
+
+    def _add(self, file_stats: dict[str, Any]) -> None:
+        self.files += 1
+        for f in fields(self):
+            if f.name not in file_stats:
+                continue
+            if f.name.startswith("peak_") or f.name == "threads":
+                setattr(self, f.name, max(getattr(self, f.name), file_stats[f.name]))
+            else:
+                setattr(self, f.name, getattr(self, f.name) + file_stats[f.name])
+
+
+_lock = threading.Lock()
+_collectors: list[ReadStats] = []
+
+
+@contextmanager
+def read_stats() -> Iterator[ReadStats]:
+    """Collect the statistics of every Avro read made while the block runs.
+
+    Reads run on Polars' threads (a lazy query, the streaming engine) count too, as do
+    reads from other threads of the program while the block is active.
+
+    Examples
+    --------
+    >>> import polars_avro
+    >>> with polars_avro.read_stats() as stats:
+    ...     df = polars_avro.read_avro("examples/weather.avro")
+    >>> stats.rows == df.height, stats.files
+    (True, 1)
+    """
+    stats = ReadStats()
+    with _lock:
+        _collectors.append(stats)
+    try:
+        yield stats
+    finally:
+        with _lock:
+            _collectors.remove(stats)
+
+
+def record(file_stats: dict[str, Any]) -> None:
+    """Adds one finished file read to every active collector."""
+    with _lock:
+        for collector in _collectors:
+            collector._add(file_stats)

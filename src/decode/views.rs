@@ -1,0 +1,91 @@
+//! Polars keeps strings and binaries as views: 16 bytes per value holding values of up
+//! to 12 bytes inline and pointing into a data buffer for longer ones. Building them
+//! directly (rather than through a general-purpose mutable array) keeps the per-value
+//! work to a length check, a copy and a push.
+
+use polars_arrow::array::{BinaryViewArray, View};
+use polars_arrow::bitmap::Bitmap;
+use polars_buffer::Buffer;
+use polars_arrow::datatypes::ArrowDataType;
+
+/// Offsets into a data buffer are 32 bits: a new buffer starts before one would overflow.
+const MAX_BUFFER_LEN: usize = u32::MAX as usize;
+
+#[derive(Debug, Clone, Default)]
+pub struct ViewBuilder {
+    views: Vec<View>,
+    finished_buffers: Vec<Buffer<u8>>,
+    buffer: Vec<u8>,
+    total_bytes_len: usize,
+}
+
+impl ViewBuilder {
+    pub fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.views.reserve(additional);
+    }
+
+    #[inline]
+    pub fn push(&mut self, value: &[u8]) {
+        self.total_bytes_len += value.len();
+        if value.len() <= View::MAX_INLINE_SIZE as usize {
+            // SAFETY: the length was checked just above.
+            self.views.push(unsafe { View::new_inline_unchecked(value) });
+            return;
+        }
+        if self.buffer.len() + value.len() > MAX_BUFFER_LEN {
+            self.start_new_buffer(value.len());
+        }
+        let offset = self.buffer.len() as u32;
+        self.buffer.extend_from_slice(value);
+        let buffer_idx = self.finished_buffers.len() as u32;
+        // SAFETY: longer than the inline size, checked above.
+        self.views.push(unsafe { View::new_noninline_unchecked(value, buffer_idx, offset) });
+    }
+
+    #[cold]
+    fn start_new_buffer(&mut self, needed: usize) {
+        let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(needed));
+        self.finished_buffers.push(full.into());
+    }
+
+    /// The views as a binary array; call [`BinaryViewArray::to_utf8view_unchecked`] on it
+    /// for strings whose bytes were checked.
+    pub fn finish(mut self, validity: Option<Bitmap>) -> BinaryViewArray {
+        if !self.buffer.is_empty() {
+            self.finished_buffers.push(std::mem::take(&mut self.buffer).into());
+        }
+        let total_buffer_len = self.finished_buffers.iter().map(|b| b.len()).sum();
+        // SAFETY: every view was made from the bytes it describes, and points into the
+        // buffer (index and offset) those bytes were copied to.
+        unsafe {
+            BinaryViewArray::new_unchecked(
+                ArrowDataType::BinaryView,
+                self.views.into(),
+                self.finished_buffers.into(),
+                validity,
+                Some(self.total_bytes_len),
+                total_buffer_len,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_and_buffered_values_round_trip() {
+        let values: [&[u8]; 4] = [b"", b"twelve bytes", b"thirteen byte", b"a much longer value than that"];
+        let mut builder = ViewBuilder::default();
+        values.iter().for_each(|v| builder.push(v));
+        let array = builder.finish(None);
+        let read: Vec<&[u8]> = array.values_iter().collect();
+        assert_eq!(read, values);
+        assert_eq!(array.total_bytes_len(), values.iter().map(|v| v.len()).sum::<usize>());
+    }
+}

@@ -1,0 +1,299 @@
+//! Turning a run of raw blocks into one output batch: decompress, decode, apply the
+//! predicate with late materialization, and assemble the columns in projection order.
+//! Everything here runs on a decoding thread; the plan is shared by all of them.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use polars::prelude::{
+    AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IdxCa, IdxSize, IntoColumn, IntoSeries,
+    PlSmallStr, Scalar, Series,
+};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+
+use super::Predicate;
+use crate::container::{Codec, RawBlock};
+use crate::decode::{ArrayRef, BlockDecoder, RowPlan};
+use crate::error::{AvroError, AvroResult};
+use crate::schema::AvroSchema;
+
+/// Consecutive blocks that become one batch.
+pub(super) struct RawBatch {
+    pub blocks: Vec<RawBlock>,
+    /// Records to decode from the last block: fewer than its count when n_rows ends inside it.
+    pub last_block_rows: usize,
+    /// Records in the batch, before any predicate.
+    pub rows: usize,
+    /// Row index of the batch's first record.
+    pub first_row: IdxSize,
+}
+
+impl RawBatch {
+    /// Compressed bytes held.
+    pub fn bytes(&self) -> usize {
+        self.blocks.iter().map(|b| b.data.len()).sum()
+    }
+
+    fn rows_of(&self, i: usize) -> usize {
+        if i + 1 == self.blocks.len() { self.last_block_rows } else { self.blocks[i].count }
+    }
+}
+
+/// A decoded batch and what it cost.
+pub(super) struct DecodedBatch {
+    pub frame: AvroResult<DataFrame>,
+    /// Records before the predicate.
+    pub rows: usize,
+    pub decompress: Duration,
+    pub decode: Duration,
+}
+
+impl DecodedBatch {
+    pub fn failed(error: AvroError) -> Self {
+        Self { frame: Err(error), rows: 0, decompress: Duration::ZERO, decode: Duration::ZERO }
+    }
+}
+
+/// Everything a decoding thread needs to turn raw blocks into a batch.
+pub(super) struct BatchPlan {
+    pub name: String,
+    pub schema: Arc<AvroSchema>,
+    pub codec: Codec,
+    pub min_record_size: usize,
+    /// Output column names of the file, in the order asked for.
+    pub projection: Vec<String>,
+    /// The predicate's file columns (decoded for every row) and the rest (decoded for the
+    /// rows that pass); without a predicate, `rest_plan` holds the whole projection.
+    pub predicate_plan: Option<RowPlan>,
+    pub rest_plan: RowPlan,
+    pub predicate: Option<Predicate>,
+    pub row_index: Option<PlSmallStr>,
+    pub file_path_column: Option<(PlSmallStr, String)>,
+    /// Decompression buffers returned by finished batches, for the next ones.
+    pub buffers: Mutex<Vec<Vec<u8>>>,
+}
+
+/// Time spent in each stage of one batch.
+#[derive(Default)]
+struct Timing {
+    decompress: Duration,
+    decode: Duration,
+}
+
+impl Timing {
+    fn time<T>(slot: &mut Duration, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        *slot += start.elapsed();
+        out
+    }
+}
+
+impl BatchPlan {
+    pub fn decode(&self, batch: RawBatch) -> DecodedBatch {
+        let mut timing = Timing::default();
+        let rows = batch.rows;
+        let frame = match &self.predicate {
+            None => self.decode_all(batch, &mut timing),
+            Some(predicate) => self.decode_filtered(batch, predicate, &mut timing),
+        };
+        DecodedBatch { frame, rows, decompress: timing.decompress, decode: timing.decode }
+    }
+
+    /// No predicate: one buffer is reused for every block of the batch.
+    fn decode_all(&self, batch: RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
+        let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
+        let mut buffer = self.take_buffer();
+        let mut result = Ok(());
+        for (i, block) in batch.blocks.iter().enumerate() {
+            let rows = batch.rows_of(i);
+            result = self
+                .decompress(block, &mut buffer, timing)
+                .and_then(|data| Timing::time(&mut timing.decode, || decoder.decode_block(data, rows, rows == block.count, None)))
+                .map_err(|e| self.locate(e, block));
+            if result.is_err() {
+                break;
+            }
+        }
+        self.return_buffer(buffer);
+        result?;
+        let columns = Timing::time(&mut timing.decode, || decoder.finish())?;
+        self.assemble(batch.rows, batch.first_row, None, assemble_columns(&self.rest_plan, columns), Vec::new())
+    }
+
+    /// A predicate: its columns are decoded for every record, the rest only for the
+    /// records that pass, so every block's bytes are kept until the mask is known.
+    fn decode_filtered(&self, batch: RawBatch, predicate: &Predicate, timing: &mut Timing) -> AvroResult<DataFrame> {
+        let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch.blocks.len());
+        let result = self.decode_filtered_with(&batch, predicate, timing, &mut buffers);
+        buffers.into_iter().for_each(|b| self.return_buffer(b));
+        result
+    }
+
+    fn decode_filtered_with(
+        &self,
+        batch: &RawBatch,
+        predicate: &Predicate,
+        timing: &mut Timing,
+        buffers: &mut Vec<Vec<u8>>,
+    ) -> AvroResult<DataFrame> {
+        let plan = self.predicate_plan.as_ref().expect("a predicate has a plan");
+        let (rows, first_row) = (batch.rows, batch.first_row);
+        let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
+        for (i, block) in batch.blocks.iter().enumerate() {
+            let mut buffer = self.take_buffer();
+            let result = self.decompress(block, &mut buffer, timing).and_then(|data| {
+                let n = batch.rows_of(i);
+                Timing::time(&mut timing.decode, || decoder.decode_block(data, n, n == block.count, None))
+            });
+            buffers.push(buffer);
+            result.map_err(|e| self.locate(e, block))?;
+        }
+        let predicate_frame = self.with_extra_columns(
+            assemble_columns(plan, decoder.finish()?),
+            rows,
+            first_row,
+            predicate.columns.iter().map(String::as_str),
+        )?;
+        let mask = (predicate.evaluate)(predicate_frame.clone()).map_err(|e| e.in_file(&self.name))?;
+        if mask.len() != rows {
+            return Err(AvroError::argument(format!(
+                "the predicate returned {} values for a batch of {rows} rows",
+                mask.len()
+            )));
+        }
+        let mask = mask_bitmap(&mask);
+        let selected = rows - mask.unset_bits();
+        // Decode the other columns for the selected records only, block by block.
+        let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
+        let mut start = 0;
+        for (i, (block, buffer)) in batch.blocks.iter().zip(buffers.iter()).enumerate() {
+            let data: &[u8] = if self.codec == Codec::Null { &block.data } else { buffer };
+            let n = batch.rows_of(i);
+            let selection = mask.clone().sliced(start, n);
+            start += n;
+            if self.rest_plan.columns.is_empty() || selection.set_bits() == 0 {
+                continue;
+            }
+            Timing::time(&mut timing.decode, || decoder.decode_block(data, n, false, Some(&selection)))
+                .map_err(|e| self.locate(e, block))?;
+        }
+        let rest = assemble_columns(&self.rest_plan, decoder.finish()?);
+        let mask_ca = BooleanChunked::from_bitmap(PlSmallStr::EMPTY, mask);
+        let filtered_predicate_columns: Vec<PlColumn> = predicate_frame.filter(&mask_ca)?.into_columns();
+        let row_index = filtered_predicate_columns
+            .iter()
+            .find(|c| self.row_index.as_ref().is_some_and(|n| n == c.name()))
+            .map(|c| c.as_materialized_series().clone());
+        self.assemble(selected, first_row, row_index, rest, filtered_predicate_columns)
+    }
+
+    /// The block's decompressed bytes.
+    fn decompress<'b>(&self, block: &'b RawBlock, buffer: &'b mut Vec<u8>, timing: &mut Timing) -> AvroResult<&'b [u8]> {
+        let data: &[u8] = match self.codec {
+            // Nothing to undo: decode the block's own bytes.
+            Codec::Null => &block.data,
+            codec => {
+                Timing::time(&mut timing.decompress, || codec.decompress(&block.data, buffer))?;
+                buffer
+            },
+        };
+        Ok(data)
+    }
+
+    fn locate(&self, e: AvroError, block: &RawBlock) -> AvroError {
+        e.in_file(&self.name).in_block(block.index).at_offset(block.offset)
+    }
+
+    fn take_buffer(&self) -> Vec<u8> {
+        self.buffers.lock().map(|mut b| b.pop()).ok().flatten().unwrap_or_default()
+    }
+
+    fn return_buffer(&self, buffer: Vec<u8>) {
+        if buffer.capacity() > 0 {
+            if let Ok(mut buffers) = self.buffers.lock() {
+                buffers.push(buffer);
+            }
+        }
+    }
+
+    /// Puts the output together in projection order, with the row index first and the
+    /// file path column last.
+    fn assemble(
+        &self,
+        height: usize,
+        first_row: IdxSize,
+        row_index: Option<Series>,
+        decoded: Vec<PlColumn>,
+        predicate_columns: Vec<PlColumn>,
+    ) -> AvroResult<DataFrame> {
+        let mut columns = Vec::with_capacity(self.projection.len() + 2);
+        if let Some(name) = &self.row_index {
+            let s = match row_index {
+                Some(s) => s,
+                None => row_index_column(name, first_row, height),
+            };
+            columns.push(s.into_column());
+        }
+        let mut pool: Vec<PlColumn> = decoded.into_iter().chain(predicate_columns).collect();
+        for name in &self.projection {
+            if let Some(pos) = pool.iter().position(|c| c.name().as_str() == name) {
+                columns.push(pool.swap_remove(pos));
+            }
+        }
+        if let Some((name, path)) = &self.file_path_column {
+            columns.push(path_column(name, path, height));
+        }
+        Ok(DataFrame::new(height, columns)?)
+    }
+
+    /// Adds the row index and file path columns to a frame when `wanted` names them.
+    fn with_extra_columns<'a>(
+        &self,
+        mut columns: Vec<PlColumn>,
+        rows: usize,
+        first_row: IdxSize,
+        mut wanted: impl Iterator<Item = &'a str> + Clone,
+    ) -> AvroResult<DataFrame> {
+        if let Some(name) = &self.row_index {
+            if wanted.clone().any(|w| w == name.as_str()) {
+                columns.push(row_index_column(name, first_row, rows).into_column());
+            }
+        }
+        if let Some((name, path)) = &self.file_path_column {
+            if wanted.any(|w| w == name.as_str()) {
+                columns.push(path_column(name, path, rows));
+            }
+        }
+        Ok(DataFrame::new(rows, columns)?)
+    }
+}
+
+/// One Polars column per planned column.
+fn assemble_columns(plan: &RowPlan, arrays: Vec<ArrayRef>) -> Vec<PlColumn> {
+    plan.dtypes()
+        .zip(arrays)
+        .map(|((name, dtype), array)| {
+            // SAFETY: the column builders produce the physical layout of their own dtype.
+            unsafe { Series::from_chunks_and_dtype_unchecked(name.clone(), vec![array], dtype) }.into_column()
+        })
+        .collect()
+}
+
+fn row_index_column(name: &PlSmallStr, first_row: IdxSize, rows: usize) -> Series {
+    let values: Vec<IdxSize> = (0..rows as IdxSize).map(|i| first_row + i).collect();
+    IdxCa::from_vec(name.clone(), values).into_series()
+}
+
+fn path_column(name: &PlSmallStr, path: &str, rows: usize) -> PlColumn {
+    let value = Scalar::new(DataType::String, AnyValue::StringOwned(path.into()));
+    PlColumn::new_scalar(name.clone(), value, rows)
+}
+
+fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {
+    let mut bits = MutableBitmap::with_capacity(mask.len());
+    for v in mask.iter() {
+        bits.push(v == Some(true));
+    }
+    bits.into()
+}

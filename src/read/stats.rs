@@ -1,0 +1,76 @@
+//! What a read did and where its time went, for users tuning their reads and for us.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Counters of one read (or, added up, of several). Decompression and decoding times are
+/// summed over the decoding threads; I/O and waiting are the reading thread's own.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadStats {
+    /// Avro blocks read.
+    pub blocks: usize,
+    /// Batches produced (each a run of blocks decoded together).
+    pub batches: usize,
+    /// Records read, before any predicate.
+    pub rows: usize,
+    /// Compressed block bytes read from the source.
+    pub bytes_read: u64,
+    /// Time reading blocks from the source.
+    pub io: Duration,
+    /// Time decompressing blocks.
+    pub decompress: Duration,
+    /// Time decoding records into columns (the predicate included).
+    pub decode: Duration,
+    /// Time the reading thread waited for a decoded batch.
+    pub wait: Duration,
+    /// The most blocks read ahead and not yet handed out.
+    pub peak_blocks_in_flight: usize,
+    /// The most compressed bytes read ahead and not yet handed out.
+    pub peak_bytes_in_flight: usize,
+    /// Decoding threads used (1: everything on the reading thread).
+    pub threads: usize,
+}
+
+impl ReadStats {
+    /// Adds another read's counters to these (peaks and threads take the maximum).
+    pub fn add(&mut self, other: &ReadStats) {
+        self.blocks += other.blocks;
+        self.batches += other.batches;
+        self.rows += other.rows;
+        self.bytes_read += other.bytes_read;
+        self.io += other.io;
+        self.decompress += other.decompress;
+        self.decode += other.decode;
+        self.wait += other.wait;
+        self.peak_blocks_in_flight = self.peak_blocks_in_flight.max(other.peak_blocks_in_flight);
+        self.peak_bytes_in_flight = self.peak_bytes_in_flight.max(other.peak_bytes_in_flight);
+        self.threads = self.threads.max(other.threads);
+    }
+}
+
+impl fmt::Display for ReadStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        write!(
+            f,
+            "{} rows in {} blocks ({} batches, {} bytes) on {} threads; io {:.1} ms, decompress {:.1} ms, \
+             decode {:.1} ms, wait {:.1} ms; at most {} blocks ({} bytes) in flight",
+            self.rows,
+            self.blocks,
+            self.batches,
+            self.bytes_read,
+            self.threads,
+            ms(self.io),
+            ms(self.decompress),
+            ms(self.decode),
+            ms(self.wait),
+            self.peak_blocks_in_flight,
+            self.peak_bytes_in_flight,
+        )
+    }
+}
+
+/// Whether Polars' verbose logging is on (POLARS_VERBOSE=1).
+pub fn verbose() -> bool {
+    std::env::var("POLARS_VERBOSE").is_ok_and(|v| v == "1")
+}
