@@ -84,5 +84,13 @@ def bench(session: nox.Session) -> None:
     """Side-by-side read benchmark against the other Avro readers (see benches/)."""
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
-    session.install("polars", "fastavro", "cramjam", "jetliner")
+    # fastavro writes the workloads (snappy with cramjam, zstandard with backports.zstd before
+    # Python 3.14); matplotlib draws benches/results/latest.png.
+    session.install(
+        "polars", "fastavro", "cramjam", "backports.zstd; python_version < '3.14'", "jetliner", "matplotlib"
+    )
+
+    # Rust micro-benchmarks (`cargo bench`) go here, before the side-by-side comparison.
+
+    # Arguments after `--` go to the comparison: `nox -s bench -- --rows 100000 --runs 3`.
     session.run("python", "benches/compare.py", *session.posargs)

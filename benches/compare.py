@@ -1,160 +1,405 @@
-"""Side-by-side read benchmark: polars-avro (this package) against jetliner, polars-avro
-from PyPI (its own venv: it has the same import name), Polars' own pl.read_avro and
-fastavro.
+"""Side-by-side read benchmark: polars-avro (this package) against jetliner, polars-avro from
+PyPI and Polars' own pl.read_avro, over the workloads of workloads.py.
 
-Each run is a fresh process that reads the whole file and reports its time, the row
-count and a checksum of the values; the runs of the readers are interleaved and the
-medians compared. A reader whose rows or checksum differ from ours is reported as
-wrong, not timed.
+Every measurement is a fresh process (child.py) that imports first, untimed, then times one
+statement. Within each round the readers take turns on a workload; the median of --runs
+rounds is reported. Each reader runs the query in its own best way: the scanners through a
+LazyFrame (so projection, predicate and row limit reach the reader), pl.read_avro with its
+columns= and n_rows= arguments and an eager filter. Every result's values are checked
+against ours; a reader whose values differ is shown but is never the "fastest anchor".
 
-    python benches/compare.py [--rows 1000000] [--runs 5] [--codec snappy]
+    python benches/compare.py [--rows 1000000] [--runs 5] [--workloads NAME ...]
+        [--readers KEY ... | --skip KEY ...] [--with-fastavro] [--out benches/results]
+
+Writes the table to OUT/latest.md and a chart to OUT/latest.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from workloads import DATA, WORKLOADS, Workload
+
 HERE = Path(__file__).parent
-DATA = HERE / "data"
 PYPI_VENV = DATA / "venv-pypi-polars-avro"
-
-SCHEMA = {
-    "type": "record",
-    "name": "Row",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {"name": "value", "type": "double"},
-        {"name": "name", "type": "string"},
-        {"name": "score", "type": ["null", "int"]},
-        {"name": "flag", "type": "boolean"},
-        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"}},
-    ],
-}
-
-# Each reader: the statement that reads PATH into `df` (a Polars DataFrame) or `rows`.
-READERS = {
-    "polars-avro (this)": "import polars_avro; df = polars_avro.read_avro(PATH)",
-    "jetliner": "import jetliner; df = jetliner.read_avro(PATH)",
-    "polars-avro (PyPI)": "import polars_avro; df = polars_avro.read_avro(PATH)",
-    "pl.read_avro": "import polars as pl; df = pl.read_avro(PATH)",
-    "fastavro": "import fastavro; f = open(PATH, 'rb'); rows = list(fastavro.reader(f))",
-}
-
-CHILD = r"""
-import json, sys, time
-PATH = sys.argv[1]
-start = time.perf_counter()
-exec(sys.argv[2])
-elapsed = time.perf_counter() - start
-import polars as pl
-if "df" not in dir():
-    df = pl.DataFrame(rows, schema_overrides={"ts": pl.Datetime("us", "UTC")}, infer_schema_length=None)
-checksum = [
-    df.height,
-    int(df["id"].sum()),
-    round(float(df["value"].sum()), 3),
-    int(df["name"].str.len_bytes().sum()),
-    int(df["score"].null_count()),
-    int(df["score"].sum()),
-    int(df["flag"].sum()),
-    int(df["ts"].cast(pl.Int64).sum()),
-]
-print(json.dumps({"seconds": elapsed, "checksum": checksum}))
-"""
+#: Seconds one measurement may take before it counts as failed.
+TIMEOUT = 600
 
 
-def write_workload(rows: int, codec: str) -> Path:
-    path = DATA / f"primitives_{rows}_{codec}.avro"
-    if path.exists():
-        return path
-    import fastavro
-
-    DATA.mkdir(parents=True, exist_ok=True)
-
-    def records():
-        for i in range(rows):
-            yield {
-                "id": i,
-                "value": i * 0.5,
-                "name": f"name-{i % 1000}-{'x' * (i % 17)}",
-                "score": None if i % 10 == 0 else i % 1000,
-                "flag": i % 3 == 0,
-                "ts": 1_700_000_000_000_000 + i,
-            }
-
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        fastavro.writer(f, SCHEMA, records(), codec=codec)
-    tmp.rename(path)
-    return path
-
-
-def pypi_python() -> Path:
+def pypi_python() -> str:
+    """The Python of a venv holding polars-avro from PyPI, which shares our import name."""
     python = PYPI_VENV / "bin" / "python"
     if not python.exists():
         venv.create(PYPI_VENV, with_pip=True)
         subprocess.run([python, "-m", "pip", "install", "-q", "polars-avro==0.13.0"], check=True)
-    return python
+    return str(python)
 
 
-def run_once(python: Path | str, statement: str, path: Path) -> dict:
-    out = subprocess.run(
-        [str(python), "-c", CHILD, str(path), statement],
-        check=True, capture_output=True, text=True, cwd=HERE,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def scanner(module: str) -> dict[str, str]:
+    """The statements of a reader with read_avro and a lazy scan_avro, for each kind of query."""
+    return {
+        "read": f"{module}.read_avro(PATH)",
+        "select": f"{module}.scan_avro(PATH).select(COLUMNS).collect()",
+        "filter": f"{module}.scan_avro(PATH).filter(PREDICATE).collect()",
+        "head": f"{module}.scan_avro(PATH).head(N).collect()",
+        "streaming": f"{module}.scan_avro(PATH).collect(engine='streaming')",
+    }
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A reader: the imports (untimed), a statement per kind of query, the distributions whose
+    versions to report, and the Python to run it with (None: this one)."""
+
+    key: str
+    name: str
+    setup: str
+    statements: dict[str, str]
+    dists: list[str]
+    python: Callable[[], str] | None = None
+
+
+OURS = Reader("ours", "polars-avro (this)", "import polars_avro", scanner("polars_avro"), ["polars-avro"])
+READERS = {r.key: r for r in [
+    OURS,
+    Reader("jetliner", "jetliner", "import jetliner", scanner("jetliner"), ["jetliner"]),
+    Reader("pypi", "polars-avro (PyPI)", "import polars_avro", scanner("polars_avro"), ["polars-avro"], pypi_python),
+    # Polars' reader has no scan: columns= and n_rows= are its pushdowns, the filter is eager,
+    # and the streaming engine has nothing to stream from, so that query is a plain read.
+    Reader("pl", "pl.read_avro", "", {
+        "read": "pl.read_avro(PATH)",
+        "select": "pl.read_avro(PATH, columns=COLUMNS)",
+        "filter": "pl.read_avro(PATH).filter(PREDICATE)",
+        "head": "pl.read_avro(PATH, n_rows=N)",
+        "streaming": "pl.read_avro(PATH)",
+    }, []),
+    # An independent check of the values (--with-fastavro); slow, its rows are built in Python.
+    Reader("fastavro", "fastavro", "", {
+        "read": "fastavro_frame(PATH)",
+        "select": "fastavro_frame(PATH).select(COLUMNS)",
+        "filter": "fastavro_frame(PATH).filter(PREDICATE)",
+        "head": "fastavro_frame(PATH, n_rows=N)",
+        "streaming": "fastavro_frame(PATH)",
+    }, ["fastavro"]),
+]}
+
+
+@dataclass
+class Outcome:
+    """What the runs of one reader on one workload gave."""
+
+    reports: list[dict] = field(default_factory=list)  # per run: seconds, memory, rows, checksums...
+    failure: str | None = None
+    different: list[str] = field(default_factory=list)  # what differs from ours (our first run)
+
+    @property
+    def ms(self) -> float:
+        return statistics.median(r["seconds"] for r in self.reports) * 1000
+
+    @property
+    def rss_delta_mb(self) -> float:
+        return statistics.median(r["rss_delta_mb"] for r in self.reports)
+
+    @property
+    def valid(self) -> bool:
+        return self.failure is None and not self.different and bool(self.reports)
+
+
+def measure(reader: Reader, workload: Workload, path: Path, python: str) -> dict:
+    """One fresh process reading `path` with `reader`; its report, or a RuntimeError."""
+    spec = {
+        "path": str(path),
+        "setup": reader.setup,
+        "statement": reader.statements[workload.query],
+        "params": workload.params,
+        "dists": reader.dists,
+    }
+    # -I and a cwd outside the source tree: neither PYTHONPATH nor the uninstalled polars_avro/
+    # of the checkout may shadow the reader's installed package.
+    try:
+        out = subprocess.run(
+            [python, "-I", str(HERE / "child.py"), json.dumps(spec)],
+            capture_output=True, text=True, timeout=TIMEOUT, cwd=DATA,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"timed out after {TIMEOUT} s") from None
+    if out.returncode != 0:
+        lines = [line for line in out.stderr.splitlines() if line.strip()]
+        raise RuntimeError(lines[-1].strip() if lines else f"exit status {out.returncode}")
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def compare_values(outcome: Outcome, reference: dict) -> None:
+    """Note the row count or the columns in which any run of `outcome` differs from `reference`
+    (our first run: so ours is checked for values that change from run to run)."""
+    for report in outcome.reports:
+        if report["rows"] != reference["rows"]:
+            found = [f"rows ({report['rows']:,} instead of {reference['rows']:,})"]
+        else:
+            columns = dict.fromkeys([*reference["checksums"], *report["checksums"]])
+            found = [c for c in columns if reference["checksums"].get(c) != report["checksums"].get(c)]
+        outcome.different += [c for c in found if c not in outcome.different]
+
+
+def run_workload(workload: Workload, readers: list[Reader], pythons: dict[str, str], args) -> dict[str, Outcome]:
+    path = workload.dataset.write(args.rows)
+    outcomes = {r.key: Outcome() for r in readers}
+    for run in range(args.runs):
+        print(f"{workload.name}: round {run + 1}/{args.runs}", file=sys.stderr, flush=True)
+        for reader in readers:
+            outcome = outcomes[reader.key]
+            if outcome.failure:
+                continue
+            try:
+                report = measure(reader, workload, path, pythons[reader.key])
+            except RuntimeError as e:
+                outcome.failure = str(e)
+                continue
+            outcome.reports.append(report)
+    if outcomes[OURS.key].reports:
+        for outcome in outcomes.values():
+            compare_values(outcome, outcomes[OURS.key].reports[0])
+    return outcomes
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:,.0f} ms"
+
+
+def fmt_ratio(ratio: float) -> str:
+    return f"{ratio:.2f}x" if ratio < 1 else f"{ratio:.1f}x"
+
+
+def fmt_mb(mb: float) -> str:
+    return f"{mb:.1f} MB" if mb < 10 else f"{mb:,.0f} MB"
+
+
+def anchor_cell(outcome: Outcome, ours: Outcome) -> str:
+    if outcome.failure:
+        return "failed"
+    time = fmt_ms(outcome.ms)
+    if outcome.different:
+        return f"wrong values ({time})"
+    return f"{time} ({fmt_ratio(outcome.ms / ours.ms)})" if ours.valid else time
+
+
+def fastest_anchor_cell(outcomes: dict[str, Outcome], readers: list[Reader]) -> str:
+    ours = outcomes[OURS.key]
+    valid = [(outcomes[r.key].ms, r.name) for r in readers[1:] if outcomes[r.key].valid]
+    if not ours.valid or not valid:
+        return ""
+    ms, name = min(valid)
+    return f"{fmt_ratio(ms / ours.ms)} ({name})"
+
+
+def memory_cell(outcome: Outcome) -> str:
+    if outcome.failure:
+        return "failed"
+    if not outcome.reports:
+        return ""
+    return f"{fmt_mb(outcome.rss_delta_mb)} / {fmt_mb(outcome.reports[-1]['size_mb'])}"
+
+
+def listing(names: list[str], most: int = 4) -> str:
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def values_cell(outcome: Outcome, ours: Outcome) -> str:
+    """identical / DIFFERENT (columns), and the columns typed otherwise than ours."""
+    if outcome.failure or not outcome.reports or not ours.reports:
+        return ""
+    if outcome.different:
+        return f"DIFFERENT ({listing(outcome.different)})"
+    theirs, mine = outcome.reports[0]["dtypes"], ours.reports[0]["dtypes"]
+    typed = [f"{c} {t}" if len(t) <= 20 else c for c, t in theirs.items() if mine.get(c) != t]
+    return "identical" + (f" (typed otherwise: {listing(typed, 2)})" if typed else "")
+
+
+def table(rows: list[list[str]], header: list[str]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -> str:
+    """Date, machine, the versions the children reported, and the settings."""
+    versions = {}  # reader key: the versions of its first report
+    for outcomes in results.values():
+        for reader in readers:
+            if outcomes[reader.key].reports:
+                versions.setdefault(reader.key, outcomes[reader.key].reports[0]["versions"])
+    polars = versions.get(OURS.key, {}).get("polars", "?")
+    described = []
+    for reader in readers:
+        got = versions.get(reader.key, {})
+        if reader.dists and reader.dists[0] in got:
+            other = f" (on polars {got['polars']})" if got["polars"] != polars else ""
+            described.append(f"{reader.name} {got[reader.dists[0]]}{other}")
+    return (f"{datetime.date.today()}: {os.cpu_count()} CPUs ({cpu_model()}), {platform.system()}; "
+            f"polars {polars}; {', '.join(described)}; --rows {args.rows:,}; "
+            f"median of {args.runs} runs, each a fresh process.")
+
+
+def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -> str:
+    """The markdown: the main table, then failures, value checks, memory, workloads, statements."""
+    anchors = readers[1:]
+    lines = [
+        "# Avro read benchmark",
+        "",
+        machine_line(results, readers, args),
+        "",
+        "Anchor cells: median time (its time / ours; above 1 ours is faster). "
+        "Memory: peak RSS growth during the read / the result's estimated size.",
+        "",
+    ]
+    lines += table([[
+        name,
+        "failed" if outcomes[OURS.key].failure else f"{outcomes[OURS.key].ms:,.1f}",
+        *(anchor_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors),
+        fastest_anchor_cell(outcomes, readers),
+        memory_cell(outcomes[OURS.key]),
+    ] for name, outcomes in results.items()],
+        ["workload", "ours (ms)", *(r.name for r in anchors),
+         "fastest anchor / ours (ratio)", "ours peak RSS Δ / result size"])
+
+    notes = []
+    for name, outcomes in results.items():
+        for reader in readers:
+            outcome = outcomes[reader.key]
+            if outcome.failure:
+                notes.append(f"- {reader.name} failed on {name}: `{outcome.failure}`")
+            elif outcome.different:
+                what = "values changing between runs" if reader is OURS else "DIFFERENT values"
+                notes.append(f"- {reader.name} on {name}: {what} in {listing(outcome.different)}")
+    if notes:
+        lines += ["", "## Failures and wrong values", "", *notes]
+
+    lines += ["", "## Values compared with ours (per-column checksums of normalized values)", ""]
+    lines += table([[name, *(values_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors)]
+                    for name, outcomes in results.items()], ["workload", *(r.name for r in anchors)])
+
+    lines += ["", "## Peak RSS Δ / result size, per reader", ""]
+    lines += table([[name, *(memory_cell(outcomes[r.key]) for r in readers)] for name, outcomes in results.items()],
+                   ["workload", *(r.name for r in readers)])
+
+    lines += ["", "## Workloads", ""]
+    lines += table([[
+        name,
+        f"{w.dataset.rows(args.rows):,}",
+        str(len(w.dataset.schema["fields"])),
+        w.dataset.codec,
+        fmt_mb(w.dataset.path(args.rows).stat().st_size / 2**20),
+        w.query + "".join(f" {k}={v}" for k, v in w.params.items()),
+    ] for name, w in ((n, WORKLOADS[n]) for n in results)],
+        ["workload", "rows", "columns", "codec", "file", "query"])
+
+    lines += ["", "## Statements (timed; imports are not)", ""]
+    queries = list(dict.fromkeys(WORKLOADS[name].query for name in results))
+    lines += table([[r.name, *(f"`{r.statements[q]}`" for q in queries)] for r in readers], ["reader", *queries])
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -> None:
+    """Grouped horizontal bars: each anchor's time relative to ours, on a log scale."""
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib is not installed: no chart", file=sys.stderr)
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    anchors = readers[1:]
+    names = list(results)
+    height = 0.8 / len(anchors)
+    fig, ax = plt.subplots(figsize=(10, 1.5 + 0.3 * len(names) * len(anchors)), layout="constrained")
+    for j, name in enumerate(names):
+        ours = results[name][OURS.key]
+        for i, reader in enumerate(anchors):
+            outcome = results[name][reader.key]
+            y = j + (i - (len(anchors) - 1) / 2) * height
+            if outcome.failure:
+                ax.text(1, y, f" {reader.name}: failed", va="center", fontsize=7, color="gray")
+            elif ours.valid and outcome.reports:
+                ratio = outcome.ms / ours.ms
+                wrong = bool(outcome.different)
+                ax.barh(y, ratio, height=height, color=f"C{i}", hatch="//" if wrong else None, edgecolor="white")
+                ax.text(ratio, y, f" {fmt_ratio(ratio)}" + (" wrong values" if wrong else ""), va="center", fontsize=7)
+    ax.axvline(1, color="black", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlim(right=ax.get_xlim()[1] * 2)  # room for the labels
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels([
+        f"{n}\n(ours {fmt_ms(results[n][OURS.key].ms)})" if results[n][OURS.key].valid else f"{n}\n(ours failed)"
+        for n in names
+    ], fontsize=8)
+    ax.set_ylim(len(names) - 0.5, -0.5)  # first workload on top
+    ax.set_xlabel("time relative to polars-avro (this) = 1 (log scale); right of the line: ours is faster")
+    ax.set_title(f"Avro read time relative to polars-avro (this): --rows {args.rows:,}, median of {args.runs} runs")
+    legend = [Patch(color=f"C{i}", label=r.name) for i, r in enumerate(anchors)]
+    legend.append(Patch(facecolor="gray", hatch="//", edgecolor="white", label="wrong values"))
+    fig.legend(handles=legend, loc="outside lower center", ncol=len(legend), fontsize=8)
+    fig.savefig(args.out / "latest.png", dpi=120)
+    plt.close(fig)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--codec", default="snappy")
-    parser.add_argument("--skip", nargs="*", default=[], help="readers to leave out")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the full-size files (default 1,000,000)")
+    parser.add_argument("--runs", type=int, default=5, help="rounds; the median is reported (default 5)")
+    parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS), metavar="NAME",
+                        help=f"a subset of: {', '.join(WORKLOADS)}")
+    choice = [k for k in READERS if k != OURS.key]
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--readers", nargs="+", choices=choice, metavar="KEY",
+                       help=f"anchors to run besides ours, of: {', '.join(choice)}")
+    group.add_argument("--skip", nargs="+", choices=choice, default=[], metavar="KEY", help="anchors to leave out")
+    parser.add_argument("--with-fastavro", action="store_true", help="add fastavro, as a check of the values")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="where latest.md and latest.png go")
     args = parser.parse_args()
 
-    path = write_workload(args.rows, args.codec)
-    readers = {k: v for k, v in READERS.items() if k not in args.skip}
-    pythons = {k: sys.executable for k in readers}
-    if "polars-avro (PyPI)" in readers:
-        pythons["polars-avro (PyPI)"] = pypi_python()
+    keys = args.readers or [k for k in choice if k != "fastavro" and k not in args.skip]
+    if args.with_fastavro and "fastavro" not in keys:
+        keys.append("fastavro")
+    readers = [OURS, *(READERS[k] for k in choice if k in keys)]
+    pythons = {r.key: r.python() if r.python else sys.executable for r in readers}
 
-    times: dict[str, list[float]] = {k: [] for k in readers}
-    checksums: dict[str, list] = {}
-    failures: dict[str, str] = {}
-    for _ in range(args.runs):
-        for name, statement in readers.items():
-            if name in failures:
-                continue
-            try:
-                result = run_once(pythons[name], statement, path)
-            except subprocess.CalledProcessError as e:
-                failures[name] = (e.stderr or "").strip().splitlines()[-1:][0] if e.stderr else "failed"
-                continue
-            times[name].append(result["seconds"])
-            checksums[name] = result["checksum"]
+    results = {name: run_workload(WORKLOADS[name], readers, pythons, args) for name in args.workloads}
 
-    reference = checksums.get("polars-avro (this)")
-    ours = statistics.median(times["polars-avro (this)"]) if times.get("polars-avro (this)") else None
-    print(f"\n{args.rows:,} rows x {len(SCHEMA['fields'])} columns, codec {args.codec}, "
-          f"{os.cpu_count()} cores, median of {args.runs} runs (each a fresh process)\n")
-    print("| reader | median | ratio to polars-avro (this) | rows and values |")
-    print("|---|---|---|---|")
-    for name in readers:
-        if name in failures:
-            print(f"| {name} | failed | | {failures[name]} |")
-            continue
-        median = statistics.median(times[name])
-        same = "identical" if checksums[name] == reference else f"DIFFERENT: {checksums[name]} vs {reference}"
-        ratio = f"{median / ours:.2f}x" if ours else ""
-        print(f"| {name} | {median * 1000:.0f} ms | {ratio} | {same} |")
+    text = report(results, readers, args)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.md").write_text(text)
+    chart(results, readers, args)
+    print(f"wrote {args.out / 'latest.md'} and {args.out / 'latest.png'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

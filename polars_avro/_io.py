@@ -89,6 +89,9 @@ class _AvroScan:
             file_columns = [c for c in self.file_schema.schema if c in wanted]
         predicate_spec = None if predicate is None else (predicate.meta.root_names(), self._mask_function(predicate))
         rows_left = self.n_rows  # records before the predicate, across files
+        if predicate is None and limit is not None:
+            # Without a filter the query's limit is a record limit: reading stops there.
+            rows_left = limit if rows_left is None else min(rows_left, limit)
         out_left = limit  # rows after the predicate
         row_offset = self.row_index_offset
         first_name = self.sources.name(self.sources.items[0])

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use polars::prelude::{CategoricalPhysical, CompatLevel, DataType};
 use polars_arrow::array::{Array, BooleanArray, ListArray, NullArray, PrimitiveArray, StructArray};
-use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::bitmap::{Bitmap, BitmapBuilder};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::Offsets;
 
@@ -25,10 +25,10 @@ pub struct UnionPrefix {
     pub null_index: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Kind {
     Null,
-    Boolean(MutableBitmap),
+    Boolean(BitmapBuilder),
     Int(Vec<i32>),
     Long(Vec<i64>),
     /// Avro time-millis (int) to Polars Time (nanoseconds).
@@ -61,11 +61,12 @@ pub enum Kind {
     Json { node: NodeId, values: ViewBuilder, scratch: String },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Column {
     pub dtype: DataType,
     pub union_prefix: Option<UnionPrefix>,
-    validity: Option<MutableBitmap>,
+    /// Created at the first null: columns without nulls carry no bitmap.
+    validity: Option<BitmapBuilder>,
     len: usize,
     pub kind: Kind,
 }
@@ -83,8 +84,9 @@ impl Column {
         self.len == 0
     }
 
-    /// Decodes one value, including the union index that wraps it, if any.
-    #[inline]
+    /// Decodes one value, including the union index that wraps it, if any. Inlined into
+    /// the record loop: plain values take no call; nested ones go through `decode_nested`.
+    #[inline(always)]
     pub fn decode(&mut self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
         if let Some(prefix) = self.union_prefix {
             let branch = read_union_branch(cur, prefix.n_branches)?;
@@ -93,6 +95,32 @@ impl Column {
                 return Ok(());
             }
         }
+        match &mut self.kind {
+            Kind::Boolean(b) => b.push(cur.read_bool()?),
+            Kind::Int(v) => v.push(cur.read_int()?),
+            Kind::Long(v) => v.push(cur.read_long()?),
+            Kind::Float(v) => v.push(cur.read_f32()?),
+            Kind::Double(v) => v.push(cur.read_f64()?),
+            Kind::String(b) => b.push(cur.read_str("a string")?.as_bytes()),
+            Kind::Bytes(b) => b.push(cur.read_bytes("a bytes value")?),
+            _ => return self.decode_nested(schema, cur),
+        }
+        self.push_valid();
+        Ok(())
+    }
+
+    /// Counts a value just pushed to the kind's buffers.
+    #[inline(always)]
+    fn push_valid(&mut self) {
+        if let Some(validity) = &mut self.validity {
+            validity.push(true);
+        }
+        self.len += 1;
+    }
+
+    /// Every other kind of value: unions, containers and logical types.
+    #[inline(never)]
+    fn decode_nested(&mut self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
         if let Kind::Union { branch_to_child, children } = &mut self.kind {
             let branch = read_union_branch(cur, branch_to_child.len())?;
             let Some(chosen) = branch_to_child[branch] else {
@@ -109,10 +137,7 @@ impl Column {
         } else {
             decode_value(&mut self.kind, schema, cur)?;
         }
-        if let Some(validity) = &mut self.validity {
-            validity.push(true);
-        }
-        self.len += 1;
+        self.push_valid();
         Ok(())
     }
 
@@ -171,18 +196,24 @@ impl Column {
             Kind::Record(children) | Kind::Union { children, .. } => children.iter_mut().for_each(Column::push_null),
         }
         if !matches!(self.kind, Kind::Null) {
-            self.validity.get_or_insert_with(|| MutableBitmap::from_len_set(self.len)).push(false);
+            self.validity
+                .get_or_insert_with(|| {
+                    let mut validity = BitmapBuilder::with_capacity(self.len + 1);
+                    validity.extend_constant(self.len, true);
+                    validity
+                })
+                .push(false);
         }
         self.len += 1;
     }
 
     /// Builds the physical Arrow array of this column (Polars' in-memory layout for its dtype).
     pub fn finish(self) -> AvroResult<ArrayRef> {
-        let validity: Option<Bitmap> = self.validity.map(Into::into);
+        let validity: Option<Bitmap> = self.validity.map(BitmapBuilder::freeze);
         let arrow_dtype = || self.dtype.to_physical().to_arrow(CompatLevel::newest());
         let array: ArrayRef = match self.kind {
             Kind::Null => Box::new(NullArray::new(ArrowDataType::Null, self.len)),
-            Kind::Boolean(b) => Box::new(BooleanArray::new(ArrowDataType::Boolean, b.into(), validity)),
+            Kind::Boolean(b) => Box::new(BooleanArray::new(ArrowDataType::Boolean, b.freeze(), validity)),
             Kind::Int(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
             Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => {
                 Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
@@ -242,13 +273,10 @@ impl Column {
     }
 }
 
-#[inline]
+/// The kinds `Column::decode` leaves to `decode_nested`.
 fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
     match kind {
         Kind::Null => {},
-        Kind::Boolean(b) => b.push(cur.read_bool()?),
-        Kind::Int(v) => v.push(cur.read_int()?),
-        Kind::Long(v) => v.push(cur.read_long()?),
         Kind::TimeMillis(v) => v.push(i64::from(cur.read_int()?) * 1_000_000),
         Kind::TimeMicros(v) => {
             let micros = cur.read_long()?;
@@ -256,10 +284,6 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                 AvroError::decode(format!("the time-micros value {micros} is out of range for a Polars Time"))
             })?)
         },
-        Kind::Float(v) => v.push(cur.read_f32()?),
-        Kind::Double(v) => v.push(cur.read_f64()?),
-        Kind::Bytes(b) => b.push(cur.read_bytes("a bytes value")?),
-        Kind::String(b) => b.push(cur.read_str("a string")?.as_bytes()),
         Kind::Fixed(size, b) => b.push(cur.read_fixed(*size)?),
         Kind::UuidFixed(b) => {
             let raw = cur.read_fixed(16)?;
@@ -332,7 +356,14 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                 c.decode(schema, cur)?;
             }
         },
-        Kind::Union { .. } => unreachable!("unions are decoded by Column::decode"),
+        Kind::Boolean(_)
+        | Kind::Int(_)
+        | Kind::Long(_)
+        | Kind::Float(_)
+        | Kind::Double(_)
+        | Kind::String(_)
+        | Kind::Bytes(_)
+        | Kind::Union { .. } => unreachable!("decoded by Column::decode and Column::decode_nested"),
         Kind::Json { node, values, scratch } => {
             scratch.clear();
             write_json(schema, *node, cur, scratch, 0)?;

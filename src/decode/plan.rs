@@ -2,7 +2,7 @@
 //! type mapping lives here, once, for reading and for reporting schemas.
 
 use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeUnit, TimeZone};
-use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::bitmap::BitmapBuilder;
 
 use super::column::{Column, Kind, UnionPrefix};
 use super::views::ViewBuilder;
@@ -42,7 +42,7 @@ pub fn build_column(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>
             Column::new(DataType::Datetime(unit, tz), Kind::Long(Vec::new()))
         },
         (Node::Null, _) => Column::new(DataType::Null, Kind::Null),
-        (Node::Boolean, _) => Column::new(DataType::Boolean, Kind::Boolean(MutableBitmap::new())),
+        (Node::Boolean, _) => Column::new(DataType::Boolean, Kind::Boolean(BitmapBuilder::new())),
         (Node::Int, _) => Column::new(DataType::Int32, Kind::Int(Vec::new())),
         (Node::Long, _) => Column::new(DataType::Int64, Kind::Long(Vec::new())),
         (Node::Float, _) => Column::new(DataType::Float32, Kind::Float(Vec::new())),
@@ -164,7 +164,7 @@ fn build_union(schema: &AvroSchema, branches: &[NodeId], expanding: &mut Vec<Nod
 
 /// The top level of a file's records: the record's fields as columns (or a single
 /// `value` column when the top-level schema is not a record).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RowPlan {
     /// In schema order: each top-level field decoded into an output column, or skipped.
     pub slots: Vec<TopSlot>,

@@ -1,0 +1,171 @@
+"""The read-ahead pipeline: parallel decoding gives the same frame as one thread, stops
+promptly for n_rows, reports errors in file order, and tells what it did (read_stats,
+POLARS_VERBOSE)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import fastavro
+import polars as pl
+import pytest
+from helpers import assert_file_matches_fastavro, write_fastavro
+
+import polars_avro
+from polars_avro import _internal
+from polars_avro import exceptions as exc
+
+SCHEMA = {
+    "type": "record",
+    "name": "Event",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "name", "type": "string"},
+        {"name": "score", "type": ["null", "double"]},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+        {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B", "C"]}},
+    ],
+}
+ROWS = 20_000
+
+
+def records(n: int = ROWS) -> list[dict]:
+    return [
+        {
+            "id": i,
+            "name": f"event-{i}-" + "x" * (i % 23),
+            "score": None if i % 7 == 0 else i / 3,
+            "tags": [f"t{j}" for j in range(i % 4)],
+            "kind": "ABC"[i % 3],
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture(scope="module")
+def many_blocks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 200 small blocks, snappy: many batches for the pipeline."""
+    path = tmp_path_factory.mktemp("parallel") / "events.avro"
+    return write_fastavro(path, SCHEMA, records(), codec="snappy", sync_interval=4_000)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 8])
+@pytest.mark.parametrize("batch_size", [1, 500, 65_536])
+def test_every_thread_count_reads_the_same_values(many_blocks: Path, n_threads: int, batch_size: int) -> None:
+    df = polars_avro.read_avro(many_blocks, n_threads=n_threads, batch_size=batch_size)
+    assert_file_matches_fastavro(many_blocks, df)
+
+
+def test_lazy_and_streaming_queries_with_threads(many_blocks: Path) -> None:
+    lf = polars_avro.scan_avro(many_blocks, n_threads=3, batch_size=700)
+    query = lf.filter(pl.col("score") > 100).select("id", "tags")
+    expected = polars_avro.read_avro(many_blocks, n_threads=1).filter(pl.col("score") > 100).select("id", "tags")
+    assert query.collect().equals(expected)
+    assert query.collect(engine="streaming").equals(expected)
+
+
+def test_n_threads_must_be_positive(many_blocks: Path) -> None:
+    with pytest.raises(exc.AvroArgumentError, match="n_threads"):
+        polars_avro.read_avro(many_blocks, n_threads=0)
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs code in a fresh interpreter (-I: the installed package, not the source tree)."""
+    return subprocess.run(
+        [sys.executable, "-I", "-c", code], env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+
+
+def test_default_threads_follow_polars() -> None:
+    out = run_python("import polars_avro._internal as m; print(m.default_threads())", {"POLARS_MAX_THREADS": "3"})
+    assert out.stdout.strip() == "3"
+
+
+def test_read_stats_count_the_whole_file(many_blocks: Path) -> None:
+    n_blocks = sum(1 for _ in fastavro.block_reader(many_blocks.open("rb")))
+    with polars_avro.read_stats() as stats:
+        df = polars_avro.read_avro(many_blocks, n_threads=2, batch_size=1_000)
+    assert (stats.files, stats.rows, stats.blocks) == (1, df.height, n_blocks)
+    assert stats.batches >= ROWS // 1_000
+    assert 0 < stats.bytes_read < many_blocks.stat().st_size
+    assert stats.threads == 2
+    assert stats.decode_seconds > 0 and stats.decompress_seconds > 0
+    assert 0 < stats.peak_blocks_in_flight <= n_blocks
+
+
+def test_read_stats_outside_the_block_see_nothing(many_blocks: Path) -> None:
+    with polars_avro.read_stats() as stats:
+        pass
+    polars_avro.read_avro(many_blocks)
+    assert stats.rows == 0 and stats.files == 0
+
+
+def test_head_stops_reading_promptly(many_blocks: Path) -> None:
+    with polars_avro.read_stats() as stats:
+        df = polars_avro.scan_avro(many_blocks, n_threads=4).head(150).collect()
+    assert df["id"].to_list() == list(range(150))
+    # Only the blocks holding those rows are read: no decoding far past the limit.
+    first_block_rows = next(iter(fastavro.block_reader(many_blocks.open("rb")))).num_records
+    assert stats.rows == 150
+    assert stats.blocks <= 150 // first_block_rows + 1
+
+
+def blocks_read_for_first_batch(path: Path, n_threads: int) -> tuple[int, int]:
+    """Blocks read from the file when the first batch is handed out, and rows in that batch."""
+    reader = _internal.FileReader(str(path), batch_size=1_000, n_threads=n_threads)
+    batch = reader.next_batch()
+    assert batch is not None
+    return reader.stats()["blocks"], batch[1]
+
+
+def test_read_ahead_is_bounded(many_blocks: Path) -> None:
+    rows_per_block = next(iter(fastavro.block_reader(many_blocks.open("rb")))).num_records
+    blocks_per_batch = -(-1_000 // rows_per_block)
+    # One thread: no read-ahead, only the batch handed out was read.
+    blocks, rows = blocks_read_for_first_batch(many_blocks, 1)
+    assert rows >= 1_000 and blocks == blocks_per_batch
+    # Four threads read ahead, by at most 2 x 4 batches.
+    blocks, _ = blocks_read_for_first_batch(many_blocks, 4)
+    assert blocks_per_batch < blocks <= 8 * blocks_per_batch
+
+
+def corrupt_block(data: bytes, index: int) -> bytes:
+    """The file with the compressed bytes of block `index` scrambled."""
+    sync = data[-16:]
+    starts = []
+    pos = data.index(sync) + 16
+    while pos < len(data):
+        starts.append(pos)
+        pos = data.index(sync, pos) + 16
+    out = bytearray(data)
+    start = starts[index]
+    for i in range(start + 6, start + 30):
+        out[i] ^= 0x5A
+    return bytes(out)
+
+
+@pytest.mark.parametrize("n_threads", [1, 4])
+def test_errors_come_in_file_order(tmp_path: Path, n_threads: int) -> None:
+    buf = io.BytesIO()
+    fastavro.writer(buf, SCHEMA, records(5_000), codec="deflate", sync_interval=2_000)
+    # Two bad blocks: the first one in the file is the one reported, however the
+    # threads finish.
+    data = corrupt_block(corrupt_block(buf.getvalue(), 40), 12)
+    path = tmp_path / "bad.avro"
+    path.write_bytes(data)
+    with pytest.raises(exc.AvroError) as info:
+        polars_avro.read_avro(path, n_threads=n_threads, batch_size=100)
+    assert info.value.block == 12
+    assert info.value.file == str(path)
+
+
+def test_verbose_logs_one_line_per_file(many_blocks: Path) -> None:
+    code = f"import polars_avro; polars_avro.read_avro({str(many_blocks)!r}, n_threads=2)"
+    out = run_python(code, {"POLARS_VERBOSE": "1"})
+    lines = [line for line in out.stderr.splitlines() if line.startswith("[polars-avro]")]
+    assert len(lines) == 1, out.stderr
+    assert f"{ROWS} rows" in lines[0] and "decompress" in lines[0] and "in flight" in lines[0]
