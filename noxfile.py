@@ -66,8 +66,8 @@ def tests(session: nox.Session, polars: str) -> None:
     session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", "polars_avro", "-q")
 
 
-def rust_tests(session: nox.Session) -> None:
-    # The same pyo3 environment as the wheel build, so the Polars artifacts are reused.
+def cargo_env() -> dict[str, str]:
+    """The same pyo3 environment as the wheel build, so cargo reuses the Polars artifacts."""
     config = TARGET / "maturin" / "pyo3-config-x86_64-unknown-linux-gnu-3.11-abi3.txt"
     env = {
         **build_env(),
@@ -76,12 +76,17 @@ def rust_tests(session: nox.Session) -> None:
     }
     if config.exists():
         env["PYO3_CONFIG_FILE"] = str(config)
-    session.run("cargo", "test", "--release", external=True, env=env)
+    return env
+
+
+def rust_tests(session: nox.Session) -> None:
+    session.run("cargo", "test", "--release", external=True, env=cargo_env())
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Side-by-side read benchmark against the other Avro readers (see benches/)."""
+    """The Rust decoder per type family (criterion), then the side-by-side read benchmark
+    against the other Avro readers (see benches/)."""
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     # fastavro writes the workloads (snappy with cramjam, zstandard with backports.zstd before
@@ -90,7 +95,6 @@ def bench(session: nox.Session) -> None:
         "polars", "fastavro", "cramjam", "backports.zstd; python_version < '3.14'", "jetliner", "matplotlib"
     )
 
-    # Rust micro-benchmarks (`cargo bench`) go here, before the side-by-side comparison.
-
+    session.run("cargo", "bench", "--bench", "decode", external=True, env=cargo_env())
     # Arguments after `--` go to the comparison: `nox -s bench -- --rows 100000 --runs 3`.
     session.run("python", "benches/compare.py", *session.posargs)

@@ -1,8 +1,8 @@
 """Side-by-side read benchmark: polars-avro (this package) against jetliner, polars-avro from
 PyPI and Polars' own pl.read_avro, over the workloads of workloads.py.
 
-Every measurement is a fresh process (child.py) that imports first, untimed, then times one
-statement. Within each round the readers take turns on a workload; the median of --runs
+Every measurement is a fresh process (child.py) that imports and runs the statement once,
+untimed, then times it. Within each round the readers take turns on a workload; the median of --runs
 rounds is reported. Each reader runs the query in its own best way: the scanners through a
 LazyFrame (so projection, predicate and row limit reach the reader), pl.read_avro with its
 columns= and n_rows= arguments and an eager filter. Every result's values are checked

@@ -1,7 +1,8 @@
 //! Decoder throughput per type family (criterion): each case is a container file of
 //! 100,000 records in blocks of 4,000 (the null codec, so only decoding is measured),
-//! read on one thread. A last group reads a snappy file on every thread, through the
-//! read-ahead pipeline.
+//! read on one thread. A last group reads a snappy file on one thread and on every
+//! thread, through the read-ahead pipeline, beside the floor: reading the blocks and
+//! decompressing them, with no decoding.
 //!
 //!     cargo bench --bench decode
 
@@ -10,6 +11,7 @@ mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use polars_avro::container::ContainerReader;
 use polars_avro::read::{default_threads, AvroReader, Source};
 
 const ROWS: usize = 100_000;
@@ -67,13 +69,27 @@ fn families() -> Vec<(&'static str, Vec<Ty>)> {
     ]
 }
 
-fn read(bytes: &[u8], threads: usize) -> usize {
+fn read(bytes: &[u8], threads: usize, rows: usize) -> usize {
     let df = AvroReader::new(Source::from_bytes(bytes.to_vec()))
         .with_n_threads(Some(threads))
         .finish()
         .expect("the bench file reads");
-    assert_eq!(df.height(), ROWS);
+    assert_eq!(df.height(), rows);
     df.height()
+}
+
+/// Reads every block and decompresses it: what any reader must do, the floor.
+fn read_and_decompress(bytes: &[u8]) -> usize {
+    let source = std::io::Cursor::new(bytes.to_vec());
+    let mut container = ContainerReader::new(source, Some(bytes.len() as u64)).expect("the bench file reads");
+    let codec = container.header.codec;
+    let mut buffer = Vec::new();
+    let mut total = 0;
+    while let Some(block) = container.next_block().expect("the bench file reads") {
+        codec.decompress(&block.data, &mut buffer).expect("the bench file decompresses");
+        total += buffer.len();
+    }
+    total
 }
 
 fn decode_per_family(c: &mut Criterion) {
@@ -81,7 +97,7 @@ fn decode_per_family(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ROWS as u64));
     for (name, fields) in families() {
         let bytes = file(fields, "null", ROWS);
-        group.bench_with_input(BenchmarkId::from_parameter(name), &bytes, |b, bytes| b.iter(|| read(bytes, 1)));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &bytes, |b, bytes| b.iter(|| read(bytes, 1, ROWS)));
     }
     group.finish();
 }
@@ -91,9 +107,24 @@ fn pipeline(c: &mut Criterion) {
     group.throughput(Throughput::Elements(ROWS as u64));
     let (_, fields) = families().pop().expect("mixed-6 is last");
     let bytes = file(fields, "snappy", ROWS);
+    group.bench_with_input(BenchmarkId::new("mixed-6-snappy", "floor"), &bytes, |b, bytes| {
+        b.iter(|| read_and_decompress(bytes))
+    });
     for threads in [1, default_threads()] {
         group.bench_with_input(BenchmarkId::new("mixed-6-snappy", threads), &bytes, |b, bytes| {
-            b.iter(|| read(bytes, threads))
+            b.iter(|| read(bytes, threads, ROWS))
+        });
+    }
+    group.finish();
+
+    // A file of one block: the pipeline must cost nothing over the sequential path.
+    let mut group = c.benchmark_group("one-block");
+    group.throughput(Throughput::Elements(BLOCK_ROWS as u64));
+    let (_, fields) = families().pop().expect("mixed-6 is last");
+    let bytes = file(fields, "snappy", BLOCK_ROWS);
+    for threads in [1, default_threads()] {
+        group.bench_with_input(BenchmarkId::new("mixed-6-snappy", threads), &bytes, |b, bytes| {
+            b.iter(|| read(bytes, threads, BLOCK_ROWS))
         });
     }
     group.finish();

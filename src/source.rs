@@ -13,8 +13,9 @@ pub enum Source {
     Reader { name: String, reader: Box<dyn Read + Send + Sync>, len: Option<u64> },
 }
 
-/// Read buffer for files and streams.
-const BUFFER_SIZE: usize = 1 << 20;
+/// Read buffer for files and streams: large enough that system calls cost nothing next
+/// to decoding, small enough that reading a header or the first rows reads little more.
+const BUFFER_SIZE: usize = 128 << 10;
 
 impl Source {
     pub fn from_path(path: impl Into<PathBuf>) -> Self {

@@ -103,7 +103,13 @@ impl Column {
             Kind::Double(v) => v.push(cur.read_f64()?),
             Kind::String(b) => b.push(cur.read_str("a string")?.as_bytes()),
             Kind::Bytes(b) => b.push(cur.read_bytes("a bytes value")?),
-            _ => return self.decode_nested(schema, cur),
+            _ => {
+                // A copy goes out of line, so that `cur` can stay in registers here.
+                let mut nested = *cur;
+                let result = self.decode_nested(schema, &mut nested);
+                *cur = nested;
+                return result;
+            },
         }
         self.push_valid();
         Ok(())

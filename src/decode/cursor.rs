@@ -7,6 +7,9 @@ use crate::error::{AvroError, AvroResult};
 /// that take no bytes, such as nulls).
 const MAX_ZERO_SIZE_ITEMS: u64 = 1 << 20;
 
+/// `Copy`, so the record loop can hand copies to out-of-line code and keep its own
+/// position in a register.
+#[derive(Clone, Copy)]
 pub struct Cursor<'a> {
     data: &'a [u8],
     pos: usize,
@@ -29,14 +32,8 @@ impl<'a> Cursor<'a> {
         self.pos >= self.data.len()
     }
 
-    #[cold]
-    #[inline(never)]
     fn truncated(&self, what: &str) -> AvroError {
-        AvroError::decode(format!(
-            "the block data ended while reading {what} at byte {} of {} decompressed bytes: expected more data",
-            self.pos,
-            self.data.len()
-        ))
+        truncated(self.pos, self.data.len(), what)
     }
 
     /// A zig-zag encoded long. Most values are read by the unrolled loop over ten bytes
@@ -60,11 +57,11 @@ impl<'a> Cursor<'a> {
                             break;
                         }
                         if i == 10 {
-                            return Err(self.overlong(self.pos));
+                            return Err(overlong(self.pos));
                         }
                     }
                     if i == 10 && bytes[9] > 1 {
-                        return Err(self.overlong(self.pos));
+                        return Err(overlong(self.pos));
                     }
                     self.pos += i;
                     result
@@ -90,14 +87,9 @@ impl<'a> Cursor<'a> {
                 return Ok(result);
             }
         }
-        Err(self.overlong(start))
+        Err(overlong(start))
     }
 
-    #[cold]
-    #[inline(never)]
-    fn overlong(&self, start: usize) -> AvroError {
-        AvroError::decode(format!("a varint at byte {start} of the block data is longer than 64 bits"))
-    }
 
     #[inline(always)]
     pub fn read_int(&mut self) -> AvroResult<i32> {
@@ -116,18 +108,10 @@ impl<'a> Cursor<'a> {
                 self.pos += 1;
                 Ok(b == 1)
             },
-            _ => Err(self.bad_bool()),
+            found => Err(bad_bool(self.pos, self.data.len(), found.copied())),
         }
     }
 
-    #[cold]
-    #[inline(never)]
-    fn bad_bool(&self) -> AvroError {
-        match self.data.get(self.pos) {
-            Some(b) => AvroError::decode(format!("expected a boolean (0 or 1) at byte {} of the block data, found {b}", self.pos)),
-            None => self.truncated("a boolean"),
-        }
-    }
 
     #[inline(always)]
     pub fn read_fixed(&mut self, n: usize) -> AvroResult<&'a [u8]> {
@@ -136,15 +120,10 @@ impl<'a> Cursor<'a> {
                 self.pos += n;
                 Ok(out)
             },
-            _ => Err(self.truncated_fixed(n)),
+            _ => Err(truncated_fixed(self.pos, self.data.len(), n)),
         }
     }
 
-    #[cold]
-    #[inline(never)]
-    fn truncated_fixed(&self, n: usize) -> AvroError {
-        self.truncated(&format!("{n} bytes"))
-    }
 
     #[inline(always)]
     pub fn read_f32(&mut self) -> AvroResult<f32> {
@@ -163,19 +142,11 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         let len = self.read_long()?;
         if len < 0 || len as u64 > self.remaining() as u64 {
-            return Err(self.bad_len(what, start, len));
+            return Err(bad_len(what, start, len, self.remaining()));
         }
         Ok(len as usize)
     }
 
-    #[cold]
-    #[inline(never)]
-    fn bad_len(&self, what: &str, start: usize, len: i64) -> AvroError {
-        AvroError::decode(format!(
-            "expected the length of {what} at byte {start} of the block data to be between 0 and the {} bytes that remain, found {len}",
-            self.remaining()
-        ))
-    }
 
     #[inline(always)]
     pub fn read_bytes(&mut self, what: &str) -> AvroResult<&'a [u8]> {
@@ -241,9 +212,50 @@ impl<'a> Cursor<'a> {
         Ok((count as usize, size))
     }
 
+    #[inline(always)]
     pub fn skip(&mut self, n: usize) -> AvroResult<()> {
         self.read_fixed(n).map(|_| ())
     }
+}
+
+// The error paths take plain values, never the cursor: a cursor whose address escapes
+// to out-of-line code could not stay in registers in the record loop.
+
+#[cold]
+#[inline(never)]
+fn truncated(pos: usize, len: usize, what: &str) -> AvroError {
+    AvroError::decode(format!(
+        "the block data ended while reading {what} at byte {pos} of {len} decompressed bytes: expected more data"
+    ))
+}
+
+#[cold]
+#[inline(never)]
+fn truncated_fixed(pos: usize, len: usize, n: usize) -> AvroError {
+    truncated(pos, len, &format!("{n} bytes"))
+}
+
+#[cold]
+#[inline(never)]
+fn overlong(start: usize) -> AvroError {
+    AvroError::decode(format!("a varint at byte {start} of the block data is longer than 64 bits"))
+}
+
+#[cold]
+#[inline(never)]
+fn bad_bool(pos: usize, len: usize, found: Option<u8>) -> AvroError {
+    match found {
+        Some(b) => AvroError::decode(format!("expected a boolean (0 or 1) at byte {pos} of the block data, found {b}")),
+        None => truncated(pos, len, "a boolean"),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn bad_len(what: &str, start: usize, len: i64, remaining: usize) -> AvroError {
+    AvroError::decode(format!(
+        "expected the length of {what} at byte {start} of the block data to be between 0 and the {remaining} bytes that remain, found {len}"
+    ))
 }
 
 #[cold]

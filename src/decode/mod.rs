@@ -10,7 +10,7 @@ mod views;
 pub use column::{ArrayRef, Column};
 pub use cursor::Cursor;
 pub use plan::{RowPlan, TopSlot};
-pub use skip::skip_value;
+pub use skip::{skip_value, SkipOp};
 
 use polars_arrow::bitmap::Bitmap;
 
@@ -33,10 +33,22 @@ impl<'a> BlockDecoder<'a> {
         Self { schema, plan, columns: plan.columns.clone(), min_record_size }
     }
 
-    /// Decodes the first `count` records of a block's decompressed bytes. With `selection`,
-    /// only the records whose bit is set are materialized; the others are skipped. When
-    /// `count` covers the whole block, the bytes must be used up exactly.
-    pub fn decode_block(&mut self, data: &[u8], count: usize, whole_block: bool, selection: Option<&Bitmap>) -> AvroResult<()> {
+    /// Makes room for `rows` more records up front (decode_block also reserves, block by
+    /// block, but growing block by block copies the columns over and over).
+    pub fn reserve(&mut self, rows: usize) {
+        self.columns.iter_mut().for_each(|c| c.reserve(rows));
+    }
+
+    /// Decodes the first `count` records of a block's decompressed bytes. When `count`
+    /// covers the whole block, the bytes must be used up exactly. With `starts`, where each
+    /// record begins is recorded, for [`BlockDecoder::decode_selected`].
+    pub fn decode_block(
+        &mut self,
+        data: &[u8],
+        count: usize,
+        whole_block: bool,
+        mut starts: Option<&mut Vec<usize>>,
+    ) -> AvroResult<()> {
         // A corrupt count is caught here, before any buffer is sized by it.
         if self.min_record_size > 0 && count > data.len() / self.min_record_size {
             return Err(AvroError::format(format!(
@@ -45,28 +57,21 @@ impl<'a> BlockDecoder<'a> {
                 data.len() / self.min_record_size
             )));
         }
-        if self.columns.is_empty() {
+        if self.columns.is_empty() && starts.is_none() {
             // Nothing to materialize: the caller knows the row count from the block.
             return Ok(());
         }
-        let selected = selection.map_or(count, |s| count - s.unset_bits());
-        self.columns.iter_mut().for_each(|c| c.reserve(selected));
-        let schema = self.schema;
+        self.reserve(count);
+        if let Some(starts) = starts.as_deref_mut() {
+            starts.clear();
+            starts.reserve(count);
+        }
         let mut cur = Cursor::new(data);
         for record in 0..count {
-            if let Some(selection) = selection {
-                if !selection.get_bit(record) {
-                    skip_value(schema, schema.root, &mut cur, 0).map_err(|e| in_record(e, record))?;
-                    continue;
-                }
+            if let Some(starts) = starts.as_deref_mut() {
+                starts.push(cur.position());
             }
-            for slot in &self.plan.slots {
-                let result = match slot {
-                    TopSlot::Decode(out) => self.columns[*out].decode(schema, &mut cur),
-                    TopSlot::Skip(node) => skip_value(schema, *node, &mut cur, 0),
-                };
-                result.map_err(|e| in_record(e, record))?;
-            }
+            self.decode_record(&mut cur).map_err(|e| in_record(e, record))?;
         }
         if whole_block && !cur.is_empty() {
             return Err(AvroError::decode(format!(
@@ -74,6 +79,32 @@ impl<'a> BlockDecoder<'a> {
                 data.len(),
                 cur.remaining()
             )));
+        }
+        Ok(())
+    }
+
+    /// Decodes only the records whose bit is set in `selection`, jumping straight to each
+    /// through `starts` (recorded by a first pass over the block).
+    pub fn decode_selected(&mut self, data: &[u8], starts: &[usize], selection: &Bitmap) -> AvroResult<()> {
+        if self.columns.is_empty() {
+            return Ok(());
+        }
+        self.reserve(selection.set_bits());
+        for record in selection.true_idx_iter() {
+            let mut cur = Cursor::new(data);
+            cur.skip(starts[record])?;
+            self.decode_record(&mut cur).map_err(|e| in_record(e, record))?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn decode_record(&mut self, cur: &mut Cursor) -> AvroResult<()> {
+        for slot in &self.plan.slots {
+            match *slot {
+                TopSlot::Decode(out) => self.columns[out].decode(self.schema, cur)?,
+                TopSlot::Skip(op) => op.skip(self.schema, cur)?,
+            }
         }
         Ok(())
     }

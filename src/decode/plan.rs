@@ -5,6 +5,7 @@ use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, 
 use polars_arrow::bitmap::BitmapBuilder;
 
 use super::column::{Column, Kind, UnionPrefix};
+use super::skip::SkipOp;
 use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, Logical, Node, NodeId};
@@ -173,10 +174,10 @@ pub struct RowPlan {
     pub names: Vec<PlSmallStr>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TopSlot {
     Decode(usize),
-    Skip(NodeId),
+    Skip(SkipOp),
 }
 
 /// All top-level column names with their builders, in schema order.
@@ -219,14 +220,20 @@ impl RowPlan {
             }
             output_of_field[*field] = Some(out);
         }
-        let slots = all
-            .iter()
-            .enumerate()
-            .map(|(i, (_, _, node))| match output_of_field[i] {
+        let mut slots: Vec<TopSlot> = Vec::with_capacity(all.len());
+        for (i, (_, _, node)) in all.iter().enumerate() {
+            let slot = match output_of_field[i] {
                 Some(out) => TopSlot::Decode(out),
-                None => TopSlot::Skip(*node),
-            })
-            .collect();
+                None => TopSlot::Skip(SkipOp::compile(schema, *node)),
+            };
+            if let (Some(TopSlot::Skip(previous)), TopSlot::Skip(next)) = (slots.last_mut(), slot) {
+                if let Some(merged) = previous.merge(next) {
+                    *previous = merged;
+                    continue;
+                }
+            }
+            slots.push(slot);
+        }
         let mut columns = Vec::with_capacity(wanted.len());
         let mut names = Vec::with_capacity(wanted.len());
         let mut all: Vec<Option<(PlSmallStr, Column, NodeId)>> = all.into_iter().map(Some).collect();

@@ -5,9 +5,107 @@ use super::cursor::Cursor;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, Node, NodeId};
 
+/// How to step over a top-level field nobody asked for, compiled once per plan: the
+/// common shapes skip without walking the schema, and neighbouring fixed-size fields are
+/// stepped over in one go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipOp {
+    Plain(PlainSkip),
+    /// A `[null, T]` union (either order) of a plain T.
+    Nullable { null_index: usize, inner: PlainSkip },
+    /// Anything else: walk the value by its schema.
+    Value(NodeId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlainSkip {
+    /// int, long, enum.
+    Varint,
+    Boolean,
+    /// null, float, double, fixed, and runs of them.
+    Fixed(usize),
+    /// string, bytes.
+    LengthPrefixed,
+}
+
+impl PlainSkip {
+    fn of(node: &Node) -> Option<Self> {
+        Some(match node {
+            Node::Null => PlainSkip::Fixed(0),
+            Node::Boolean => PlainSkip::Boolean,
+            Node::Int | Node::Long | Node::Enum { .. } => PlainSkip::Varint,
+            Node::Float => PlainSkip::Fixed(4),
+            Node::Double => PlainSkip::Fixed(8),
+            Node::Fixed { size, .. } => PlainSkip::Fixed(*size),
+            Node::Bytes | Node::String => PlainSkip::LengthPrefixed,
+            _ => return None,
+        })
+    }
+
+    #[inline(always)]
+    fn skip(self, cur: &mut Cursor) -> AvroResult<()> {
+        match self {
+            PlainSkip::Varint => cur.read_long().map(|_| ()),
+            PlainSkip::Boolean => cur.read_bool().map(|_| ()),
+            PlainSkip::Fixed(n) => cur.skip(n),
+            PlainSkip::LengthPrefixed => cur.read_bytes("a skipped string or bytes value").map(|_| ()),
+        }
+    }
+}
+
+impl SkipOp {
+    pub fn compile(schema: &AvroSchema, id: NodeId) -> Self {
+        if let Some(plain) = PlainSkip::of(schema.node(id)) {
+            return SkipOp::Plain(plain);
+        }
+        if let Node::Union(branches) = schema.node(id) {
+            if let [a, b] = branches.as_slice() {
+                let (a, b) = (schema.node(*a), schema.node(*b));
+                match (a, b, PlainSkip::of(a), PlainSkip::of(b)) {
+                    (Node::Null, _, _, Some(inner)) => return SkipOp::Nullable { null_index: 0, inner },
+                    (_, Node::Null, Some(inner), _) => return SkipOp::Nullable { null_index: 1, inner },
+                    _ => {},
+                }
+            }
+        }
+        SkipOp::Value(id)
+    }
+
+    /// `self` followed by `next` as one op, when both are runs of fixed size.
+    pub fn merge(self, next: SkipOp) -> Option<SkipOp> {
+        match (self, next) {
+            (SkipOp::Plain(PlainSkip::Fixed(a)), SkipOp::Plain(PlainSkip::Fixed(b))) => {
+                Some(SkipOp::Plain(PlainSkip::Fixed(a + b)))
+            },
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    pub fn skip(self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+        match self {
+            SkipOp::Plain(plain) => plain.skip(cur),
+            SkipOp::Nullable { null_index, inner } => {
+                if read_union_branch(cur, 2)? != null_index {
+                    inner.skip(cur)?;
+                }
+                Ok(())
+            },
+            SkipOp::Value(id) => {
+                // A copy goes out of line, so that the caller's cursor can stay in registers.
+                let mut walked = *cur;
+                let result = skip_value(schema, id, &mut walked, 0);
+                *cur = walked;
+                result
+            },
+        }
+    }
+}
+
 /// Recursive types can nest as deep as the data says; past this the data is rejected.
 pub const MAX_VALUE_DEPTH: usize = 4096;
 
+#[inline(never)]
 pub fn skip_value(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, depth: usize) -> AvroResult<()> {
     if depth > MAX_VALUE_DEPTH {
         return Err(AvroError::decode(format!("values nest deeper than {MAX_VALUE_DEPTH} levels")));
@@ -60,15 +158,21 @@ fn skip_blocks(
 }
 
 /// Reads a union's branch index and checks it against the number of branches.
-#[inline]
+#[inline(always)]
 pub fn read_union_branch(cur: &mut Cursor, n_branches: usize) -> AvroResult<usize> {
     let start = cur.position();
     let index = cur.read_long()?;
     if index < 0 || index as u64 >= n_branches as u64 {
-        return Err(AvroError::decode(format!(
-            "expected a union branch index between 0 and {} at byte {start} of the block data, found {index}",
-            n_branches.saturating_sub(1)
-        )));
+        return Err(bad_branch(start, index, n_branches));
     }
     Ok(index as usize)
+}
+
+#[cold]
+#[inline(never)]
+fn bad_branch(start: usize, index: i64, n_branches: usize) -> AvroError {
+    AvroError::decode(format!(
+        "expected a union branch index between 0 and {} at byte {start} of the block data, found {index}",
+        n_branches.saturating_sub(1)
+    ))
 }

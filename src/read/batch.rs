@@ -17,6 +17,10 @@ use crate::decode::{ArrayRef, BlockDecoder, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
 
+/// Compressed bytes rarely hold more records than this each; reserving beyond it waits
+/// for the data to confirm the count.
+const MAX_PLAUSIBLE_RECORDS_PER_BYTE: usize = 64;
+
 /// Consecutive blocks that become one batch.
 pub(super) struct RawBatch {
     pub blocks: Vec<RawBlock>,
@@ -103,6 +107,9 @@ impl BatchPlan {
     /// No predicate: one buffer is reused for every block of the batch.
     fn decode_all(&self, batch: RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
         let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
+        // The record counts are not checked against the data yet: a count beyond what any
+        // codec's bytes could plausibly hold reserves no more than that.
+        decoder.reserve(batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE)));
         let mut buffer = self.take_buffer();
         let mut result = Ok(());
         for (i, block) in batch.blocks.iter().enumerate() {
@@ -140,13 +147,17 @@ impl BatchPlan {
         let plan = self.predicate_plan.as_ref().expect("a predicate has a plan");
         let (rows, first_row) = (batch.rows, batch.first_row);
         let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
+        // Where each record starts, per block: the second pass jumps to the selected ones.
+        let mut starts: Vec<Vec<usize>> = Vec::with_capacity(batch.blocks.len());
         for (i, block) in batch.blocks.iter().enumerate() {
             let mut buffer = self.take_buffer();
+            let mut block_starts = Vec::new();
             let result = self.decompress(block, &mut buffer, timing).and_then(|data| {
                 let n = batch.rows_of(i);
-                Timing::time(&mut timing.decode, || decoder.decode_block(data, n, n == block.count, None))
+                Timing::time(&mut timing.decode, || decoder.decode_block(data, n, n == block.count, Some(&mut block_starts)))
             });
             buffers.push(buffer);
+            starts.push(block_starts);
             result.map_err(|e| self.locate(e, block))?;
         }
         let predicate_frame = self.with_extra_columns(
@@ -167,7 +178,7 @@ impl BatchPlan {
         // Decode the other columns for the selected records only, block by block.
         let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
         let mut start = 0;
-        for (i, (block, buffer)) in batch.blocks.iter().zip(buffers.iter()).enumerate() {
+        for (i, ((block, buffer), starts)) in batch.blocks.iter().zip(buffers.iter()).zip(&starts).enumerate() {
             let data: &[u8] = if self.codec == Codec::Null { &block.data } else { buffer };
             let n = batch.rows_of(i);
             let selection = mask.clone().sliced(start, n);
@@ -175,7 +186,7 @@ impl BatchPlan {
             if self.rest_plan.columns.is_empty() || selection.set_bits() == 0 {
                 continue;
             }
-            Timing::time(&mut timing.decode, || decoder.decode_block(data, n, false, Some(&selection)))
+            Timing::time(&mut timing.decode, || decoder.decode_selected(data, starts, &selection))
                 .map_err(|e| self.locate(e, block))?;
         }
         let rest = assemble_columns(&self.rest_plan, decoder.finish()?);
