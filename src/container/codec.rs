@@ -1,5 +1,6 @@
 //! Block codecs of the Avro object container format.
 
+use std::cell::RefCell;
 use std::io::Read;
 
 use crate::error::{AvroError, AvroResult};
@@ -48,14 +49,15 @@ impl Codec {
         let failed = |e: &dyn std::fmt::Display| AvroError::codec(format!("{} decompression failed: {e}", self.name()));
         match self {
             Codec::Null => out.extend_from_slice(data),
-            Codec::Deflate => {
-                flate2::read::DeflateDecoder::new(data).read_to_end(out).map_err(|e| failed(&e))?;
-            },
+            Codec::Deflate => inflate(data, out).map_err(|e| failed(&e))?,
             Codec::Snappy => decompress_snappy(data, out)?,
             Codec::Zstandard => {
-                zstd::stream::read::Decoder::with_buffer(data)
-                    .and_then(|mut d| d.read_to_end(out))
-                    .map_err(|e| failed(&e))?;
+                if !decompress_zstd_one_shot(data, out) {
+                    out.clear();
+                    zstd::stream::read::Decoder::with_buffer(data)
+                        .and_then(|mut d| d.read_to_end(out))
+                        .map_err(|e| failed(&e))?;
+                }
             },
             Codec::Bzip2 => {
                 bzip2::read::MultiBzDecoder::new(data).read_to_end(out).map_err(|e| failed(&e))?;
@@ -66,6 +68,57 @@ impl Codec {
         }
         Ok(())
     }
+}
+
+/// Blocks claiming more than this are decompressed as a stream, so that a corrupt size in
+/// a frame header cannot become a large allocation.
+const MAX_ONE_SHOT_LEN: u64 = 256 << 20;
+
+/// Decompresses a zstandard frame that states its size straight into a buffer of that
+/// size, in one call. False when the frame does not say, or says too much, or anything
+/// goes wrong: the streaming decoder then does the work (and reports errors).
+fn decompress_zstd_one_shot(data: &[u8], out: &mut Vec<u8>) -> bool {
+    thread_local! {
+        static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+    }
+    let Ok(Some(len)) = zstd::zstd_safe::get_frame_content_size(data) else { return false };
+    if len > MAX_ONE_SHOT_LEN {
+        return false;
+    }
+    out.reserve(len as usize);
+    DECOMPRESSOR.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            *slot = zstd::bulk::Decompressor::new().ok();
+        }
+        slot.as_mut().is_some_and(|d| d.decompress_to_buffer(data, out).is_ok())
+    })
+}
+
+/// Raw deflate (no zlib header), as Avro writes it. The inflater's state is kept per
+/// thread: setting one up costs more than inflating a typical block.
+fn inflate(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    thread_local! {
+        static INFLATER: RefCell<flate2::Decompress> = RefCell::new(flate2::Decompress::new(false));
+    }
+    INFLATER.with_borrow_mut(|inflater| {
+        inflater.reset(false);
+        loop {
+            if out.capacity() - out.len() < data.len() {
+                out.reserve((data.len() * 4).max(1 << 16));
+            }
+            let consumed = inflater.total_in() as usize;
+            let produced = out.len();
+            let status = inflater
+                .decompress_vec(&data[consumed..], out, flate2::FlushDecompress::Finish)
+                .map_err(|e| e.to_string())?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(());
+            }
+            if inflater.total_in() as usize == data.len() && out.len() == produced {
+                return Err("the deflate stream ends early".to_string());
+            }
+        }
+    })
 }
 
 /// Snappy in Avro: a raw snappy block followed by the big-endian CRC32 of the
