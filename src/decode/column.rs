@@ -101,8 +101,14 @@ impl Column {
             Kind::Long(v) => v.push(cur.read_long()?),
             Kind::Float(v) => v.push(cur.read_f32()?),
             Kind::Double(v) => v.push(cur.read_f64()?),
-            Kind::String(b) => b.push(cur.read_str("a string")?.as_bytes()),
-            Kind::Bytes(b) => b.push(cur.read_bytes("a bytes value")?),
+            Kind::String(b) => {
+                let (value, tail) = cur.read_str_and_tail("a string")?;
+                b.push_from(value, tail);
+            },
+            Kind::Bytes(b) => {
+                let (value, tail) = cur.read_bytes_and_tail("a bytes value")?;
+                b.push_from(value, tail);
+            },
             _ => {
                 // A copy goes out of line, so that `cur` can stay in registers here.
                 let mut nested = *cur;
@@ -352,7 +358,8 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
         },
         Kind::Map { offsets, keys, values } => {
             cur.for_each_item("map", |cur| {
-                keys.push(cur.read_str("a map key")?.as_bytes());
+                let (key, tail) = cur.read_str_and_tail("a map key")?;
+                keys.push_from(key, tail);
                 values.decode(schema, cur)
             })?;
             offsets.push(values.len() as i64);

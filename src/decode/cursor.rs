@@ -156,6 +156,27 @@ impl<'a> Cursor<'a> {
         Ok(out)
     }
 
+    /// Length-prefixed bytes, with the rest of the block's bytes from their start.
+    #[inline(always)]
+    pub fn read_bytes_and_tail(&mut self, what: &str) -> AvroResult<(&'a [u8], &'a [u8])> {
+        let len = self.read_len(what)?;
+        let tail = &self.data[self.pos..];
+        self.pos += len;
+        Ok((&tail[..len], tail))
+    }
+
+    /// A string's bytes (checked as UTF-8, so the error says where), with the rest of the
+    /// block's bytes from their start.
+    #[inline(always)]
+    pub fn read_str_and_tail(&mut self, what: &str) -> AvroResult<(&'a [u8], &'a [u8])> {
+        let start = self.pos;
+        let (bytes, tail) = self.read_bytes_and_tail(what)?;
+        if !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
+            return Err(not_utf8(what, start));
+        }
+        Ok((bytes, tail))
+    }
+
     /// Length-prefixed bytes that must be UTF-8 (checked here, so the error says where).
     #[inline(always)]
     pub fn read_str(&mut self, what: &str) -> AvroResult<&'a str> {
@@ -287,6 +308,30 @@ mod tests {
         ];
         for (bytes, expected) in cases {
             assert_eq!(Cursor::new(bytes).read_long().unwrap(), *expected);
+        }
+    }
+
+    #[test]
+    fn every_varint_length_decodes_in_the_middle_and_at_the_end_of_a_block() {
+        let mut values = vec![0i64, -1, 1, 63, -64, 64, i64::MIN, i64::MAX];
+        for bits in 1..64 {
+            values.extend([1i64 << bits, -(1i64 << bits), (1i64 << bits) - 1, 0x5555_5555_5555_5555 >> (63 - bits)]);
+        }
+        for v in values {
+            let mut bytes = Vec::new();
+            let mut z = ((v << 1) ^ (v >> 63)) as u64;
+            while z >= 0x80 {
+                bytes.push((z as u8 & 0x7f) | 0x80);
+                z >>= 7;
+            }
+            bytes.push(z as u8);
+            let len = bytes.len();
+            // At the end of the data (the careful path) and followed by more (the fast paths).
+            let mut cur = Cursor::new(&bytes);
+            assert_eq!((cur.read_long().unwrap(), cur.position()), (v, len), "{v} at the end");
+            bytes.extend_from_slice(&[0xff; 12]);
+            let mut cur = Cursor::new(&bytes);
+            assert_eq!((cur.read_long().unwrap(), cur.position()), (v, len), "{v} followed by more");
         }
     }
 

@@ -46,6 +46,45 @@ impl ViewBuilder {
         self.views.push(unsafe { View::new_noninline_unchecked(value, buffer_idx, offset) });
     }
 
+    /// Like [`ViewBuilder::push`], for a value that `tail` starts with (the rest of the
+    /// block's bytes): short values are then copied in fixed-size moves, with no call to
+    /// `memcpy`, and the bytes read past the value are masked off or overwritten.
+    #[inline(always)]
+    pub fn push_from(&mut self, value: &[u8], tail: &[u8]) {
+        const WIDE: usize = 32;
+        let len = value.len();
+        if len <= View::MAX_INLINE_SIZE as usize && tail.len() >= 12 {
+            self.total_bytes_len += len;
+            // The view is the length (4 bytes) then the value, zero-padded to 12 bytes.
+            let mut raw = [0u8; 16];
+            raw[4..16].copy_from_slice(&tail[..12]);
+            let keep = 8 * (4 + len) as u32;
+            let mask = if keep >= 128 { u128::MAX } else { (1u128 << keep) - 1 };
+            self.views.push(View::from((u128::from_le_bytes(raw) & mask) | len as u128));
+            return;
+        }
+        if len > View::MAX_INLINE_SIZE as usize
+            && len <= WIDE
+            && tail.len() >= WIDE
+            && self.buffer.len() + WIDE <= MAX_BUFFER_LEN
+        {
+            self.total_bytes_len += len;
+            self.buffer.reserve(WIDE);
+            let offset = self.buffer.len();
+            // SAFETY: WIDE bytes were reserved; only `len` of them are kept by set_len.
+            unsafe {
+                let dst = self.buffer.as_mut_ptr().add(offset);
+                std::ptr::copy_nonoverlapping(tail.as_ptr(), dst, WIDE);
+                self.buffer.set_len(offset + len);
+            }
+            let buffer_idx = self.finished_buffers.len() as u32;
+            // SAFETY: longer than the inline size, checked above.
+            self.views.push(unsafe { View::new_noninline_unchecked(value, buffer_idx, offset as u32) });
+            return;
+        }
+        self.push(value);
+    }
+
     #[cold]
     fn start_new_buffer(&mut self, needed: usize) {
         let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(needed));
@@ -87,5 +126,24 @@ mod tests {
         let read: Vec<&[u8]> = array.values_iter().collect();
         assert_eq!(read, values);
         assert_eq!(array.total_bytes_len(), values.iter().map(|v| v.len()).sum::<usize>());
+    }
+
+    #[test]
+    fn values_pushed_from_a_longer_tail_keep_only_their_bytes() {
+        let block: Vec<u8> = (0..200u8).map(|b| b.wrapping_mul(37) | 1).collect();
+        let mut builder = ViewBuilder::default();
+        let mut expected = Vec::new();
+        for (start, len) in [(0, 0), (3, 5), (10, 12), (20, 13), (40, 32), (80, 33), (150, 40), (190, 10), (195, 5)] {
+            let value = &block[start..start + len];
+            builder.push_from(value, &block[start..]);
+            expected.push(value);
+        }
+        let array = builder.finish(None);
+        let read: Vec<&[u8]> = array.values_iter().collect();
+        assert_eq!(read, expected);
+        assert_eq!(array.total_bytes_len(), expected.iter().map(|v| v.len()).sum::<usize>());
+        // Inline views hold zeros past the value (Polars compares views as integers).
+        let inline = array.views()[1];
+        assert_eq!(inline.as_u128() >> (8 * (4 + 5)), 0);
     }
 }
