@@ -181,6 +181,40 @@ impl Column {
         }
     }
 
+    /// How many values each column nested in this one holds (lists' items and maps'
+    /// entries, depth first): the next batch sizes its builders by them.
+    pub fn nested_lens(&self, out: &mut Vec<usize>) {
+        match &self.kind {
+            Kind::List { item: inner, .. } | Kind::Map { values: inner, .. } => {
+                out.push(inner.len());
+                inner.nested_lens(out);
+            },
+            Kind::Record(children) | Kind::Union { children, .. } => children.iter().for_each(|c| c.nested_lens(out)),
+            _ => {},
+        }
+    }
+
+    /// Reserves for nested columns what `nested_lens` reported, times `scale`.
+    pub fn reserve_nested(&mut self, lens: &mut impl Iterator<Item = usize>, scale: f64) {
+        let mut next = || (lens.next().unwrap_or(0) as f64 * scale) as usize;
+        match &mut self.kind {
+            Kind::List { item, .. } => {
+                item.reserve(next());
+                item.reserve_nested(lens, scale);
+            },
+            Kind::Map { keys, values, .. } => {
+                let n = next();
+                keys.reserve(n);
+                values.reserve(n);
+                values.reserve_nested(lens, scale);
+            },
+            Kind::Record(children) | Kind::Union { children, .. } => {
+                children.iter_mut().for_each(|c| c.reserve_nested(lens, scale))
+            },
+            _ => {},
+        }
+    }
+
     /// Appends a null (a placeholder value marked invalid).
     pub fn push_null(&mut self) {
         match &mut self.kind {

@@ -206,8 +206,20 @@ impl<'a> Cursor<'a> {
     /// The item count of the next block of an array or map (0 ends the sequence) and its
     /// byte size when the writer gave one (a negative count), so a skipped array or map
     /// can be jumped over whole.
-    #[inline]
+    #[inline(always)]
     pub fn read_block_header(&mut self, what: &str) -> AvroResult<(usize, Option<usize>)> {
+        // Most blocks hold fewer than 64 items, a count in one byte with nothing to check.
+        if let Some(&byte) = self.data.get(self.pos) {
+            if byte & 0x81 == 0 {
+                self.pos += 1;
+                return Ok((usize::from(byte >> 1), None));
+            }
+        }
+        self.read_any_block_header(what)
+    }
+
+    #[inline(never)]
+    fn read_any_block_header(&mut self, what: &str) -> AvroResult<(usize, Option<usize>)> {
         let start = self.pos;
         let count = self.read_long()?;
         let (count, size) = if count >= 0 {

@@ -39,6 +39,19 @@ impl<'a> BlockDecoder<'a> {
         self.columns.iter_mut().for_each(|c| c.reserve(rows));
     }
 
+    /// The sizes of the nested columns decoded so far (see [`Column::nested_lens`]).
+    pub fn nested_lens(&self) -> Vec<usize> {
+        let mut lens = Vec::new();
+        self.columns.iter().for_each(|c| c.nested_lens(&mut lens));
+        lens
+    }
+
+    /// Sizes the nested columns like another decoder's `nested_lens`, times `scale`.
+    pub fn reserve_nested(&mut self, lens: &[usize], scale: f64) {
+        let mut lens = lens.iter().copied();
+        self.columns.iter_mut().for_each(|c| c.reserve_nested(&mut lens, scale));
+    }
+
     /// Decodes the first `count` records of a block's decompressed bytes. When `count`
     /// covers the whole block, the bytes must be used up exactly. With `starts`, where each
     /// record begins is recorded, for [`BlockDecoder::decode_selected`].

@@ -75,6 +75,8 @@ pub(super) struct BatchPlan {
     pub file_path_column: Option<(PlSmallStr, String)>,
     /// Decompression buffers returned by finished batches, for the next ones.
     pub buffers: Mutex<Vec<Vec<u8>>>,
+    /// Rows and nested column sizes of the last batch decoded without a predicate.
+    pub nested_sizes: Mutex<Option<(usize, Vec<usize>)>>,
 }
 
 /// Time spent in each stage of one batch.
@@ -109,7 +111,12 @@ impl BatchPlan {
         let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
         // The record counts are not checked against the data yet: a count beyond what any
         // codec's bytes could plausibly hold reserves no more than that.
-        decoder.reserve(batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE)));
+        let rows = batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE));
+        decoder.reserve(rows);
+        // Nested columns are sized like the last batch's, per row.
+        if let Some((hint_rows, lens)) = self.nested_sizes.lock().ok().and_then(|h| h.clone()) {
+            decoder.reserve_nested(&lens, rows as f64 / hint_rows.max(1) as f64);
+        }
         let mut buffer = self.take_buffer();
         let mut result = Ok(());
         for (i, block) in batch.blocks.iter().enumerate() {
@@ -124,6 +131,12 @@ impl BatchPlan {
         }
         self.return_buffer(buffer);
         result?;
+        let lens = decoder.nested_lens();
+        if !lens.is_empty() {
+            if let Ok(mut hint) = self.nested_sizes.lock() {
+                *hint = Some((batch.rows, lens));
+            }
+        }
         let columns = Timing::time(&mut timing.decode, || decoder.finish())?;
         self.assemble(batch.rows, batch.first_row, None, assemble_columns(&self.rest_plan, columns), Vec::new())
     }

@@ -185,6 +185,7 @@ impl AvroReader {
             row_index: self.row_index.as_ref().map(|(n, _)| n.clone()),
             file_path_column: self.file_path_column,
             buffers: Mutex::new(Vec::new()),
+            nested_sizes: Mutex::new(None),
         };
         let output_schema = output_schema(&plan);
         let threads = self.threads.unwrap_or_else(default_threads).max(1);
