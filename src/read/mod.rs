@@ -202,12 +202,6 @@ pub fn file_column_names(schema: &AvroSchema) -> AvroResult<Vec<String>> {
     Ok(RowPlan::new(schema, None)?.names.iter().map(|n| n.to_string()).collect())
 }
 
-/// The Polars schema a file reads into, from its header alone.
-pub fn polars_schema(schema: &AvroSchema) -> AvroResult<Schema> {
-    let plan = RowPlan::new(schema, None)?;
-    Ok(plan.dtypes().map(|(n, d)| (n.clone(), d.clone())).collect())
-}
-
 /// The schema of the batches a plan yields.
 fn output_schema(plan: &BatchPlan) -> Schema {
     let mut schema = Schema::default();

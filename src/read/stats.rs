@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// Counters of one read (or, added up, of several). Decompression and decoding times are
+/// Counters of one read. Decompression and decoding times are
 /// summed over the decoding threads; I/O and waiting are the reading thread's own.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadStats {
@@ -29,23 +29,6 @@ pub struct ReadStats {
     pub peak_bytes_in_flight: usize,
     /// Decoding threads used (1: everything on the reading thread).
     pub threads: usize,
-}
-
-impl ReadStats {
-    /// Adds another read's counters to these (peaks and threads take the maximum).
-    pub fn add(&mut self, other: &ReadStats) {
-        self.blocks += other.blocks;
-        self.batches += other.batches;
-        self.rows += other.rows;
-        self.bytes_read += other.bytes_read;
-        self.io += other.io;
-        self.decompress += other.decompress;
-        self.decode += other.decode;
-        self.wait += other.wait;
-        self.peak_blocks_in_flight = self.peak_blocks_in_flight.max(other.peak_blocks_in_flight);
-        self.peak_bytes_in_flight = self.peak_bytes_in_flight.max(other.peak_bytes_in_flight);
-        self.threads = self.threads.max(other.threads);
-    }
 }
 
 impl fmt::Display for ReadStats {
