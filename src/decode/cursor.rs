@@ -150,10 +150,7 @@ impl<'a> Cursor<'a> {
 
     #[inline(always)]
     pub fn read_bytes(&mut self, what: &str) -> AvroResult<&'a [u8]> {
-        let len = self.read_len(what)?;
-        let out = &self.data[self.pos..self.pos + len];
-        self.pos += len;
-        Ok(out)
+        self.read_bytes_and_tail(what).map(|(bytes, _)| bytes)
     }
 
     /// Length-prefixed bytes, with the rest of the block's bytes from their start.
@@ -171,6 +168,7 @@ impl<'a> Cursor<'a> {
     pub fn read_str_and_tail(&mut self, what: &str) -> AvroResult<(&'a [u8], &'a [u8])> {
         let start = self.pos;
         let (bytes, tail) = self.read_bytes_and_tail(what)?;
+        // ASCII first: much cheaper than a full UTF-8 check on short values.
         if !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
             return Err(not_utf8(what, start));
         }
@@ -180,13 +178,9 @@ impl<'a> Cursor<'a> {
     /// Length-prefixed bytes that must be UTF-8 (checked here, so the error says where).
     #[inline(always)]
     pub fn read_str(&mut self, what: &str) -> AvroResult<&'a str> {
-        let start = self.pos;
-        let bytes = self.read_bytes(what)?;
-        if bytes.is_ascii() {
-            // SAFETY: ASCII is UTF-8. Checked first because it is much cheaper on short values.
-            return Ok(unsafe { std::str::from_utf8_unchecked(bytes) });
-        }
-        std::str::from_utf8(bytes).map_err(|_| not_utf8(what, start))
+        let (bytes, _) = self.read_str_and_tail(what)?;
+        // SAFETY: read_str_and_tail checked the bytes as UTF-8.
+        Ok(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
 
     /// Calls `item` once per item of an array or map, across all its blocks.
