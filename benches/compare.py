@@ -53,6 +53,7 @@ def scanner(module: str) -> dict[str, str]:
         "select": f"{module}.scan_avro(PATH).select(COLUMNS).collect()",
         "filter": f"{module}.scan_avro(PATH).filter(PREDICATE).collect()",
         "head": f"{module}.scan_avro(PATH).head(N).collect()",
+        "first": f"{module}.read_avro(PATH, n_rows=N)",
         "streaming": f"{module}.scan_avro(PATH).collect(engine='streaming')",
     }
 
@@ -82,6 +83,7 @@ READERS = {r.key: r for r in [
         "select": "pl.read_avro(PATH, columns=COLUMNS)",
         "filter": "pl.read_avro(PATH).filter(PREDICATE)",
         "head": "pl.read_avro(PATH, n_rows=N)",
+        "first": "pl.read_avro(PATH, n_rows=N)",
         "streaming": "pl.read_avro(PATH)",
     }, []),
     # An independent check of the values (--with-fastavro); slow, its rows are built in Python.
@@ -90,6 +92,7 @@ READERS = {r.key: r for r in [
         "select": "fastavro_frame(PATH).select(COLUMNS)",
         "filter": "fastavro_frame(PATH).filter(PREDICATE)",
         "head": "fastavro_frame(PATH, n_rows=N)",
+        "first": "fastavro_frame(PATH, n_rows=N)",
         "streaming": "fastavro_frame(PATH)",
     }, ["fastavro"]),
 ]}

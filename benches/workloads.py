@@ -254,7 +254,8 @@ DATASETS = {d.name: d for d in [
 @dataclass(frozen=True)
 class Workload:
     """A query on a dataset. `query` names the statement each reader runs (see compare.READERS):
-    read (the whole file), select (COLUMNS), filter (PREDICATE), head (N rows) or streaming.
+    read (the whole file), select (COLUMNS), filter (PREDICATE), head (a lazy head of N rows),
+    first (an eager read of N rows) or streaming.
     `params` gives COLUMNS, PREDICATE or N as Python source, evaluated untimed in the child."""
 
     name: str
@@ -268,5 +269,6 @@ WORKLOADS = {w.name: w for w in [
     Workload("project-5-of-100", DATASETS["wide-100"], "select", {"COLUMNS": repr(PROJECTED)}),
     Workload("predicate", DATASETS["primitives-snappy"], "filter", {"PREDICATE": PREDICATE}),
     Workload("head-1000", DATASETS["primitives-snappy"], "head", {"N": "1000"}),
+    Workload("first-1000", DATASETS["primitives-snappy"], "first", {"N": "1000"}),
     Workload("streaming", DATASETS["primitives-snappy"], "streaming"),
 ]}

@@ -294,7 +294,9 @@ def read_avro(
         return _without_columns(sum(f.height for f in frames))
     if not frames:
         return pl.DataFrame(schema=scan.schema).select(names)
-    return pl.concat(frames, how="vertical", rechunk=False).select(names)
+    df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
+    # A select is a query of its own (about 0.2 ms): only when the order differs.
+    return df if df.columns == names else df.select(names)
 
 
 def _without_columns(height: int) -> pl.DataFrame:
