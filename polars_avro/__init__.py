@@ -1,7 +1,8 @@
 """polars-avro: Apache Avro object container files as a first-class Polars format.
 
-``import polars_avro`` makes ``pl.scan_avro`` available. Polars' own ``pl.read_avro``
-is left as it is; use :func:`polars_avro.read_avro` for this reader.
+``import polars_avro`` makes ``pl.scan_avro`` available, and the ``.avro`` namespaces:
+``df.avro.write(...)`` and ``lf.avro.sink(...)``. Polars' own ``pl.read_avro`` is left
+as it is; use :func:`polars_avro.read_avro` for this reader.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import polars as pl
 
 from polars_avro._internal import __version__
+from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
 from polars_avro._stats import ReadStats, read_stats
+from polars_avro._write import sink_avro, write_avro
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCodecError,
     AvroDecodeError,
+    AvroEncodeError,
     AvroError,
     AvroFileNotFoundError,
     AvroFormatError,
@@ -30,6 +34,7 @@ __all__ = [
     "AvroArgumentError",
     "AvroCodecError",
     "AvroDecodeError",
+    "AvroEncodeError",
     "AvroError",
     "AvroFileNotFoundError",
     "AvroFormatError",
@@ -44,4 +49,6 @@ __all__ = [
     "read_avro_schema",
     "read_stats",
     "scan_avro",
+    "sink_avro",
+    "write_avro",
 ]

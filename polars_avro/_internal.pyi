@@ -24,3 +24,22 @@ class FileReader:
 
 def default_threads() -> int: ...
 def read_header(source: str | bytes | IO[bytes]) -> dict[str, Any]: ...
+
+class FileWriter:
+    def __init__(
+        self,
+        sink: str | IO[bytes],
+        columns: list[tuple[str, str]],
+        *,
+        codec: str,
+        compression_level: int | None = None,
+        record_name: str,
+        namespace: str | None = None,
+        schema: str | None = None,
+        metadata: list[tuple[str, bytes]] = ...,
+        sync_interval: int,
+        n_threads: int | None = None,
+    ) -> None: ...
+    def schema_json(self) -> str: ...
+    def write(self, df: pl.DataFrame) -> None: ...
+    def finish(self) -> int: ...

@@ -33,6 +33,8 @@ def dtype_from_description(desc: dict[str, Any]) -> pl.DataType:
         return _PLAIN[kind]()
     if kind == "datetime":
         return pl.Datetime(desc["unit"], desc["time_zone"])
+    if kind == "duration":
+        return pl.Duration(desc["unit"])
     if kind == "decimal":
         return pl.Decimal(desc["precision"], desc["scale"])
     if kind == "enum":
@@ -69,3 +71,49 @@ class FrameSchema:
             if name in self.schema and self.schema[name] != dtype
         }
         return df.cast({n: self.schema[n] for n in casts}) if casts else df  # type: ignore[arg-type]
+
+
+def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
+    """The description of a Polars type that the Rust writer reads: the vocabulary of
+    :func:`dtype_from_description`, with every integer width, Duration, Array and the
+    categories of Enums."""
+    for name, plain in _WRITABLE_PLAIN.items():
+        if dtype == plain:
+            return {"type": name}
+    if isinstance(dtype, pl.Datetime):
+        return {"type": "datetime", "unit": dtype.time_unit, "time_zone": dtype.time_zone}
+    if isinstance(dtype, pl.Duration):
+        return {"type": "duration", "unit": dtype.time_unit}
+    if isinstance(dtype, pl.Decimal):
+        return {"type": "decimal", "precision": dtype.precision, "scale": dtype.scale}
+    if isinstance(dtype, pl.Enum):
+        return {"type": "enum", "categories": dtype.categories.to_list()}
+    if isinstance(dtype, pl.List):
+        return {"type": "list", "inner": describe_dtype(dtype.inner)}
+    if isinstance(dtype, pl.Array):
+        return {"type": "array", "inner": describe_dtype(dtype.inner), "size": dtype.size}
+    if isinstance(dtype, pl.Struct):
+        return {"type": "struct", "fields": [[f.name, describe_dtype(f.dtype)] for f in dtype.fields]}
+    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
+        return {"type": "map", "key": describe_dtype(dtype.key), "value": describe_dtype(dtype.value)}
+    return {"type": "unsupported", "name": str(dtype)}
+
+
+_WRITABLE_PLAIN: dict[str, Any] = {
+    "null": pl.Null,
+    "boolean": pl.Boolean,
+    "int8": pl.Int8,
+    "int16": pl.Int16,
+    "int32": pl.Int32,
+    "int64": pl.Int64,
+    "uint8": pl.UInt8,
+    "uint16": pl.UInt16,
+    "uint32": pl.UInt32,
+    "uint64": pl.UInt64,
+    "float32": pl.Float32,
+    "float64": pl.Float64,
+    "string": pl.String,
+    "binary": pl.Binary,
+    "date": pl.Date,
+    "time": pl.Time,
+}

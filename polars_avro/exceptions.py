@@ -39,6 +39,12 @@ class AvroDecodeError(AvroFormatError):
     """Record bytes do not match the file's schema."""
 
 
+class AvroEncodeError(AvroError, _pl_exc.ComputeError):
+    """A value cannot be written as its Avro type: out of range, a null where the Avro
+    type has none, a string that is not one of the enum's symbols, and so on. The
+    message names the row and the column."""
+
+
 class AvroSchemaError(AvroError, _pl_exc.SchemaError):
     """The Avro schema is not valid JSON or not a valid Avro schema."""
 
@@ -55,6 +61,7 @@ __all__ = [
     "AvroArgumentError",
     "AvroCodecError",
     "AvroDecodeError",
+    "AvroEncodeError",
     "AvroError",
     "AvroFileNotFoundError",
     "AvroFormatError",

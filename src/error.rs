@@ -19,6 +19,8 @@ pub enum ErrorKind {
     SchemaMismatch,
     /// A caller passed an argument that cannot be honoured (unknown column, ...).
     Argument,
+    /// A value cannot be written as its Avro type (out of range, null where Avro has none, ...).
+    Encode,
 }
 
 /// An error with its location: the file, the block index and the byte offset in the file.
@@ -61,6 +63,10 @@ impl AvroError {
 
     pub fn argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Argument, message)
+    }
+
+    pub fn encode(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Encode, message)
     }
 
     pub fn io(err: &std::io::Error, what: impl fmt::Display) -> Self {

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: [`source`] (bytes) -> [`container`] (blocks) -> [`decode`]
 //! (columns) -> [`read`] (batches, pushdown) -> `python` (DataFrames for Python).
+//! Writing runs the other way: [`write`] encodes frames into blocks for [`container`].
 
 pub mod container;
 pub mod decode;
@@ -9,9 +10,12 @@ pub mod error;
 pub mod read;
 pub mod schema;
 pub mod source;
+pub mod threads;
+pub mod write;
 
 #[cfg(feature = "python")]
 mod python;
 
 pub use error::{AvroError, AvroResult, ErrorKind};
 pub use read::{AvroReader, BatchedReader, Predicate, Source};
+pub use write::{AvroWriter, WriteOptions};

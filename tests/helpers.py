@@ -207,6 +207,10 @@ def _logical(node: dict[str, Any]) -> str | None:
         "local-timestamp-micros": ("long",),
         "local-timestamp-nanos": ("long",),
         "duration": ("fixed",),
+        # polars-avro's own: an exact span in a unit (Polars Duration); others see the long.
+        "duration-millis": ("long",),
+        "duration-micros": ("long",),
+        "duration-nanos": ("long",),
     }
     if lt not in valid or t not in valid[lt]:
         return None
@@ -234,6 +238,9 @@ _TIMESTAMPS = {
     "local-timestamp-micros": ("us", None),
     "local-timestamp-nanos": ("ns", None),
 }
+
+
+_DURATIONS = {"duration-millis": "ms", "duration-micros": "us", "duration-nanos": "ns"}
 
 
 def _type_name(node: Any, full: str | None) -> str:
@@ -290,6 +297,8 @@ def polars_dtype(schema: Any, names: _Names | None = None, ns: str = "", stack: 
         return pl.Datetime(*_TIMESTAMPS[lt])
     if lt == "duration":
         return pl.Struct({"months": pl.UInt32, "days": pl.UInt32, "milliseconds": pl.UInt32})
+    if lt in _DURATIONS:
+        return pl.Duration(_DURATIONS[lt])
     return _PLAIN_DTYPES[t]()
 
 
@@ -307,7 +316,7 @@ def top_level_columns(schema: Any) -> list[tuple[str, Any]]:
 
 def _physical(dtype: pl.DataType) -> pl.DataType:
     """``dtype`` with nanosecond datetimes as Int64 (Python datetimes drop nanoseconds)."""
-    if isinstance(dtype, pl.Datetime) and dtype.time_unit == "ns":
+    if isinstance(dtype, (pl.Datetime, pl.Duration)) and dtype.time_unit == "ns":
         return pl.Int64()
     if isinstance(dtype, pl.List):
         return pl.List(_physical(dtype.inner))
@@ -352,6 +361,14 @@ def _scalar_pair(p: Any, a: Any, node: dict[str, Any]) -> tuple[Any, Any]:
         return p, a
     if lt in ("timestamp-nanos", "local-timestamp-nanos"):
         return p, _to_ns(a)
+    if lt in ("local-timestamp-millis", "local-timestamp-micros") and isinstance(a, int):
+        # Apache's avro package does not know local timestamps: it gives the long.
+        unit = dt.timedelta(milliseconds=1) if lt == "local-timestamp-millis" else dt.timedelta(microseconds=1)
+        return p, _EPOCH + a * unit
+    if lt in ("duration-millis", "duration-micros"):
+        # fastavro reads the long; Polars gives a timedelta (nanoseconds arrive as Int64).
+        unit = dt.timedelta(milliseconds=1) if lt == "duration-millis" else dt.timedelta(microseconds=1)
+        return p // unit, a
     return p, a
 
 

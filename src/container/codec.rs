@@ -70,6 +70,108 @@ impl Codec {
     }
 }
 
+impl Codec {
+    /// The levels a codec accepts, and the one it uses when none is given.
+    pub fn level_range(&self) -> Option<(i32, i32, i32)> {
+        match self {
+            Codec::Null | Codec::Snappy => None,
+            Codec::Deflate => Some((0, 9, 6)),
+            Codec::Zstandard => Some((1, 22, 3)),
+            Codec::Bzip2 => Some((1, 9, 9)),
+            Codec::Xz => Some((0, 9, 6)),
+        }
+    }
+
+    /// Checks a user's compression level: None takes the codec's default.
+    pub fn checked_level(&self, level: Option<i32>) -> AvroResult<i32> {
+        match (self.level_range(), level) {
+            (None, None) => Ok(0),
+            (None, Some(level)) => Err(AvroError::argument(format!(
+                "the {} codec takes no compression level, found {level}",
+                self.name()
+            ))),
+            (Some((_, _, default)), None) => Ok(default),
+            (Some((low, high, _)), Some(level)) if (low..=high).contains(&level) => Ok(level),
+            (Some((low, high, _)), Some(level)) => Err(AvroError::argument(format!(
+                "the {} compression level must be from {low} to {high}, found {level}",
+                self.name()
+            ))),
+        }
+    }
+
+    /// Compresses one block's bytes into `out` (cleared first), at a level checked by
+    /// [`Codec::checked_level`].
+    pub fn compress(&self, data: &[u8], level: i32, out: &mut Vec<u8>) -> AvroResult<()> {
+        out.clear();
+        let failed = |e: &dyn std::fmt::Display| AvroError::codec(format!("{} compression failed: {e}", self.name()));
+        match self {
+            Codec::Null => out.extend_from_slice(data),
+            Codec::Deflate => deflate(data, level as u32, out).map_err(|e| failed(&e))?,
+            Codec::Snappy => {
+                out.resize(snap::raw::max_compress_len(data.len()), 0);
+                let len = snap::raw::Encoder::new().compress(data, out).map_err(|e| failed(&e))?;
+                out.truncate(len);
+                out.extend_from_slice(&crc32fast::hash(data).to_be_bytes());
+            },
+            Codec::Zstandard => compress_zstd(data, level, out).map_err(|e| failed(&e))?,
+            Codec::Bzip2 => {
+                let compression = bzip2::Compression::new(level as u32);
+                bzip2::read::BzEncoder::new(data, compression).read_to_end(out).map_err(|e| failed(&e))?;
+            },
+            Codec::Xz => {
+                xz2::read::XzEncoder::new(data, level as u32).read_to_end(out).map_err(|e| failed(&e))?;
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Raw deflate (no zlib header), as Avro wants it, with a per-thread compressor per level.
+fn deflate(data: &[u8], level: u32, out: &mut Vec<u8>) -> Result<(), String> {
+    thread_local! {
+        static DEFLATER: RefCell<Option<(u32, flate2::Compress)>> = const { RefCell::new(None) };
+    }
+    DEFLATER.with_borrow_mut(|slot| {
+        let deflater = match slot {
+            Some((l, d)) if *l == level => {
+                d.reset();
+                d
+            },
+            _ => &mut slot.insert((level, flate2::Compress::new(flate2::Compression::new(level), false))).1,
+        };
+        out.reserve(data.len() / 2 + 64);
+        loop {
+            let consumed = deflater.total_in() as usize;
+            let status = deflater
+                .compress_vec(&data[consumed..], out, flate2::FlushCompress::Finish)
+                .map_err(|e| e.to_string())?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(());
+            }
+            out.reserve(out.capacity().max(1 << 16));
+        }
+    })
+}
+
+/// zstandard with a per-thread context, the frame stating its size (readers, ours
+/// included, then decompress it in one call).
+fn compress_zstd(data: &[u8], level: i32, out: &mut Vec<u8>) -> std::io::Result<()> {
+    thread_local! {
+        static COMPRESSOR: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> = const { RefCell::new(None) };
+    }
+    COMPRESSOR.with_borrow_mut(|slot| {
+        if !matches!(slot, Some((l, _)) if *l == level) {
+            let mut compressor = zstd::bulk::Compressor::new(level)?;
+            compressor.include_contentsize(true)?;
+            *slot = Some((level, compressor));
+        }
+        let compressor = &mut slot.as_mut().unwrap().1;
+        out.reserve(zstd::zstd_safe::compress_bound(data.len()));
+        compressor.compress_to_buffer(data, out)?;
+        Ok(())
+    })
+}
+
 /// Blocks claiming more than this are decompressed as a stream, so that a corrupt size in
 /// a frame header cannot become a large allocation.
 const MAX_ONE_SHOT_LEN: u64 = 256 << 20;

@@ -1,11 +1,13 @@
 //! The Avro object container format: header (magic, metadata, sync marker) and the
-//! framing of data blocks.
+//! framing of data blocks, read here and written in `writer`.
 
 mod codec;
+mod writer;
 
 use std::io::{BufRead, Read};
 
 pub use codec::Codec;
+pub use writer::{put_bytes, put_long, ContainerWriter};
 
 use crate::error::{AvroError, AvroResult};
 

@@ -29,6 +29,14 @@ pub fn build_column(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>
         (Node::Int, Some(Logical::Date)) => Column::new(DataType::Date, Kind::Int(Vec::new())),
         (Node::Int, Some(Logical::TimeMillis)) => Column::new(DataType::Time, Kind::TimeMillis(Vec::new())),
         (Node::Long, Some(Logical::TimeMicros)) => Column::new(DataType::Time, Kind::TimeMicros(Vec::new())),
+        (Node::Long, Some(logical @ (Logical::DurationMillis | Logical::DurationMicros | Logical::DurationNanos))) => {
+            let unit = match logical {
+                Logical::DurationMillis => TimeUnit::Milliseconds,
+                Logical::DurationMicros => TimeUnit::Microseconds,
+                _ => TimeUnit::Nanoseconds,
+            };
+            Column::new(DataType::Duration(unit), Kind::Long(Vec::new()))
+        },
         (Node::Long, Some(logical)) => {
             let (unit, utc) = match logical {
                 Logical::TimestampMillis => (TimeUnit::Milliseconds, true),

@@ -19,6 +19,7 @@ fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::Decode => "AvroDecodeError",
         ErrorKind::SchemaMismatch => "AvroSchemaMismatchError",
         ErrorKind::Argument => "AvroArgumentError",
+        ErrorKind::Encode => "AvroEncodeError",
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod errors;
 mod pyreader;
+mod pywriter;
 
 use std::sync::{Arc, Mutex};
 
@@ -198,13 +199,9 @@ fn describe_plain(dtype: &DataType) -> serde_json::Value {
         DataType::Date => json!({"type": "date"}),
         DataType::Time => json!({"type": "time"}),
         DataType::Datetime(unit, tz) => {
-            let unit = match unit {
-                TimeUnit::Milliseconds => "ms",
-                TimeUnit::Microseconds => "us",
-                TimeUnit::Nanoseconds => "ns",
-            };
-            json!({"type": "datetime", "unit": unit, "time_zone": tz.as_ref().map(|t| t.as_str())})
+            json!({"type": "datetime", "unit": unit_name(*unit), "time_zone": tz.as_ref().map(|t| t.as_str())})
         },
+        DataType::Duration(unit) => json!({"type": "duration", "unit": unit_name(*unit)}),
         DataType::Decimal(p, s) => json!({"type": "decimal", "precision": p, "scale": s}),
         DataType::Enum(categories, _) => {
             let symbols: Vec<&str> = categories.categories().values_iter().collect();
@@ -216,6 +213,14 @@ fn describe_plain(dtype: &DataType) -> serde_json::Value {
             json!({"type": "struct", "fields": fields})
         },
         other => json!({"type": "unsupported", "name": other.to_string()}),
+    }
+}
+
+fn unit_name(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Milliseconds => "ms",
+        TimeUnit::Microseconds => "us",
+        TimeUnit::Nanoseconds => "ns",
     }
 }
 
@@ -247,6 +252,7 @@ fn default_threads() -> usize {
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FileReader>()?;
+    m.add_class::<pywriter::FileWriter>()?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use polars::prelude::{BooleanChunked, DataFrame, DataType, IdxSize, PlSmallStr, Schema};
 
 pub use crate::source::Source;
-pub use pipeline::{default_threads, ReadAhead};
+pub use crate::threads::default_threads;
+pub use pipeline::ReadAhead;
 pub use stats::ReadStats;
 
 use crate::container::{ContainerReader, Header};

@@ -3,11 +3,11 @@
 //! A bounded window of batches is in flight; results come back in file order, and so do
 //! errors, each at its own block.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::BufRead;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use polars::prelude::{DataFrame, IdxSize};
@@ -17,6 +17,7 @@ use super::batch::{BatchPlan, DecodedBatch, RawBatch};
 use super::stats::{verbose, ReadStats};
 use crate::container::ContainerReader;
 use crate::error::{AvroError, AvroResult};
+use crate::threads::{panic_message, pool};
 
 /// A batch stops growing at this many compressed bytes even below its row target, so a
 /// file of huge records still splits into batches that fit the read-ahead window.
@@ -37,34 +38,6 @@ impl ReadAhead {
     pub fn local(threads: usize) -> Self {
         Self { max_batches: 2 * threads.max(1), max_bytes: 256 << 20 }
     }
-}
-
-/// The decoding threads Polars would use: POLARS_MAX_THREADS, else one per core.
-pub fn default_threads() -> usize {
-    std::env::var("POLARS_MAX_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
-/// One pool per thread count, shared by every read asking for that count: reads running
-/// at the same time (several scans in one streaming query) share threads instead of each
-/// starting its own.
-fn pool(threads: usize) -> AvroResult<Arc<ThreadPool>> {
-    static POOLS: LazyLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = LazyLock::new(Default::default);
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(pool) = pools.get(&threads) {
-        return Ok(pool.clone());
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("polars-avro-{i}"))
-        .build()
-        .map_err(|e| AvroError::argument(format!("could not start {threads} decoding threads: {e}")))?;
-    let pool = Arc::new(pool);
-    pools.insert(threads, pool.clone());
-    Ok(pool)
 }
 
 enum Slot {
@@ -295,11 +268,7 @@ fn spawn_decode(pool: &ThreadPool, plan: &Arc<BatchPlan>, batch: RawBatch) -> Re
 fn decode_caught(plan: &BatchPlan, batch: RawBatch) -> DecodedBatch {
     let rows = batch.rows;
     catch_unwind(AssertUnwindSafe(|| plan.decode(batch))).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown cause".to_string());
+        let what = panic_message(panic.as_ref());
         DecodedBatch { rows, ..DecodedBatch::failed(AvroError::decode(format!("decoding failed: {what}"))) }
     })
 }

@@ -49,6 +49,11 @@ pub enum Logical {
     LocalTimestampMicros,
     LocalTimestampNanos,
     Duration,
+    /// polars-avro's own `duration-millis`, `-micros` and `-nanos` on long: an exact span
+    /// (Polars Duration). Other readers see the long.
+    DurationMillis,
+    DurationMicros,
+    DurationNanos,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -162,11 +162,20 @@ impl Parser {
     }
 
     fn parse_record(&mut self, obj: &Map<String, Value>, namespace: Option<&str>, depth: usize) -> AvroResult<NodeId> {
-        let name = self.declare_name(obj, namespace)?;
+        let unnamed = obj.get("name").and_then(Value::as_str).is_none_or(str::is_empty);
+        let name = if depth == 0 && unnamed {
+            // Polars' own write_avro names the top-level record "": not valid Avro, but such
+            // files exist, and nothing can refer to the top level by name.
+            Name { name: String::new(), namespace: None }
+        } else {
+            self.declare_name(obj, namespace)?
+        };
         let full = name.fullname();
         // Registered before the fields are parsed, so that fields can refer to the record itself.
         let id = self.push(Node::Record { name: name.clone(), fields: Vec::new() }, None);
-        self.register(full.clone(), id)?;
+        if !unnamed {
+            self.register(full.clone(), id)?;
+        }
         let field_values = obj
             .get("fields")
             .and_then(Value::as_array)
@@ -261,6 +270,9 @@ fn logical_type(name: Option<&str>, obj: &Map<String, Value>, node: &Node) -> Op
         ("local-timestamp-micros", Node::Long) => LocalTimestampMicros,
         ("local-timestamp-nanos", Node::Long) => LocalTimestampNanos,
         ("duration", Node::Fixed { size: 12, .. }) => Duration,
+        ("duration-millis", Node::Long) => DurationMillis,
+        ("duration-micros", Node::Long) => DurationMicros,
+        ("duration-nanos", Node::Long) => DurationNanos,
         _ => return None,
     };
     Some(logical)
@@ -290,6 +302,14 @@ mod tests {
         let Node::Record { fields, .. } = s.node(s.root) else { panic!() };
         let Node::Union(branches) = s.node(fields[1].schema) else { panic!() };
         assert_eq!(branches[1], s.root);
+    }
+
+    #[test]
+    fn only_the_top_level_record_may_be_unnamed() {
+        let s = parse_schema(r#"{"type":"record","name":"","fields":[{"name":"a","type":"int"}]}"#).unwrap();
+        assert!(matches!(s.node(s.root), Node::Record { fields, .. } if fields.len() == 1));
+        let nested = r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"record","name":"","fields":[]}}]}"#;
+        assert!(parse_schema(nested).is_err());
     }
 
     #[test]

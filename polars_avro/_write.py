@@ -1,0 +1,311 @@
+"""write_avro and sink_avro: Polars frames to Avro object container files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, Literal, Union
+
+import polars as pl
+
+from polars_avro import _internal
+from polars_avro._types import HAS_MAP, describe_dtype
+from polars_avro.exceptions import AvroArgumentError, AvroSchemaError
+
+#: Where write_avro and sink_avro write: a path, or a binary file object.
+AvroTarget = Union[str, Path, IO[bytes]]
+
+Compression = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzip2", "xz"]
+
+_CODECS = {
+    "uncompressed": "null",
+    "null": "null",
+    "snappy": "snappy",
+    "deflate": "deflate",
+    "zstandard": "zstandard",
+    "zstd": "zstandard",
+    "bzip2": "bzip2",
+    "xz": "xz",
+}
+
+#: Java's default block size, which most Avro files in the wild have.
+DEFAULT_SYNC_INTERVAL = 64_000
+
+
+def write_avro(
+    df: pl.DataFrame,
+    file: AvroTarget,
+    *,
+    compression: Compression = "uncompressed",
+    compression_level: int | None = None,
+    name: str = "topLevelRecord",
+    namespace: str | None = None,
+    schema: str | Mapping[str, Any] | None = None,
+    metadata: Mapping[str, str | bytes] | None = None,
+    sync_interval: int = DEFAULT_SYNC_INTERVAL,
+    n_threads: int | None = None,
+) -> None:
+    """Write a DataFrame to an Avro object container file.
+
+    Parameters
+    ----------
+    df
+        The frame to write.
+    file
+        A path, or a binary file object open for writing. A path is written through a
+        temporary file beside it and renamed at the end, so a failed write leaves no
+        partial file behind.
+    compression
+        The block codec: ``"uncompressed"``, ``"snappy"``, ``"deflate"``, ``"zstandard"``,
+        ``"bzip2"`` or ``"xz"``.
+    compression_level
+        The codec's level: deflate 0-9 (default 6), zstandard 1-22 (default 3), bzip2
+        1-9 (default 9), xz 0-9 (default 6). Snappy and uncompressed take none.
+    name, namespace
+        The name and namespace of the top-level Avro record when the schema is derived
+        from the frame.
+    schema
+        An Avro schema (JSON text or a dict) to write with, in place of the one derived
+        from the frame: for enums, fixed, decimals on fixed, a particular timestamp unit,
+        non-nullable fields, and so on. The frame's columns are matched to its fields by
+        name and checked against their types.
+    metadata
+        Extra header entries. Keys starting with ``avro.`` are reserved.
+    sync_interval
+        Uncompressed bytes a block aims at (Java's default, 64,000).
+    n_threads
+        Threads that encode and compress blocks (default: Polars' thread count).
+
+    Examples
+    --------
+    >>> import io
+    >>> import polars as pl
+    >>> import polars_avro
+    >>> df = pl.DataFrame({"station": ["OSLO", "LIMA"], "temp": [-4.0, 21.0]})
+    >>> buffer = io.BytesIO()
+    >>> polars_avro.write_avro(df, buffer, compression="zstandard")
+    >>> polars_avro.read_avro(buffer.getvalue()).equals(df)
+    True
+    """
+    prepared = _Prepared.of_frame(df)
+    with _open_target(file) as target:
+        writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
+                             schema, metadata, sync_interval, n_threads)
+        writer.write(prepared.convert(df))
+        writer.finish()
+
+
+def sink_avro(
+    lf: pl.LazyFrame,
+    file: AvroTarget,
+    *,
+    compression: Compression = "uncompressed",
+    compression_level: int | None = None,
+    name: str = "topLevelRecord",
+    namespace: str | None = None,
+    schema: str | Mapping[str, Any] | None = None,
+    metadata: Mapping[str, str | bytes] | None = None,
+    sync_interval: int = DEFAULT_SYNC_INTERVAL,
+    n_threads: int | None = None,
+    chunk_size: int | None = None,
+) -> None:
+    """Stream a LazyFrame's result into an Avro file, batch by batch, with bounded memory.
+
+    The query runs on Polars' streaming engine and each batch is written as it comes, in
+    order. Parameters are those of :func:`write_avro`, and:
+
+    chunk_size
+        Rows per batch asked of the streaming engine (default: Polars' choice).
+
+    Categorical columns cannot be streamed (their Avro enum symbols must be known before
+    the first row): cast them to ``pl.Enum`` or ``pl.String``.
+
+    On Polars before 1.34, which cannot hand a query's batches out, the result is staged
+    in a temporary Arrow IPC file (written by the streaming engine) and read back slice by
+    slice: memory stays bounded, at the cost of that disk space.
+
+    Examples
+    --------
+    >>> import io
+    >>> import polars as pl
+    >>> import polars_avro
+    >>> lf = pl.LazyFrame({"n": range(5)}).filter(pl.col("n") % 2 == 0)
+    >>> buffer = io.BytesIO()
+    >>> polars_avro.sink_avro(lf, buffer)
+    >>> polars_avro.read_avro(buffer.getvalue())["n"].to_list()
+    [0, 2, 4]
+    """
+    prepared = _Prepared.of_schema(lf.collect_schema())
+    with _open_target(file) as target:
+        writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
+                             schema, metadata, sync_interval, n_threads)
+        for batch in _batches(lf, chunk_size):
+            writer.write(prepared.convert(batch))
+        writer.finish()
+
+
+def _new_writer(
+    target: str | IO[bytes],
+    columns: list[tuple[str, str]],
+    compression: str,
+    compression_level: int | None,
+    name: str,
+    namespace: str | None,
+    schema: str | Mapping[str, Any] | None,
+    metadata: Mapping[str, str | bytes] | None,
+    sync_interval: int,
+    n_threads: int | None,
+) -> _internal.FileWriter:
+    codec = _CODECS.get(compression) if isinstance(compression, str) else None
+    if codec is None:
+        msg = f"unknown compression {compression!r}: expected one of {', '.join(sorted(set(_CODECS) - {'null', 'zstd'}))}"
+        raise AvroArgumentError(msg)
+    if n_threads is not None and n_threads < 1:
+        msg = f"n_threads must be at least 1, found {n_threads}"
+        raise AvroArgumentError(msg)
+    if sync_interval < 1:
+        msg = f"sync_interval must be at least 1 byte, found {sync_interval}"
+        raise AvroArgumentError(msg)
+    if schema is not None and not isinstance(schema, str):
+        schema = json.dumps(schema)
+    entries = [(k, v.encode() if isinstance(v, str) else bytes(v)) for k, v in (metadata or {}).items()]
+    return _internal.FileWriter(
+        target,
+        columns,
+        codec=codec,
+        compression_level=compression_level,
+        record_name=name,
+        namespace=namespace,
+        schema=schema,
+        metadata=entries,
+        sync_interval=sync_interval,
+        n_threads=n_threads,
+    )
+
+
+class _Prepared:
+    """How a frame crosses into Rust: each column's type description, and the casts that
+    make its buffers plain (Enum and Map columns go as their physical codes and entry
+    lists, which every supported Polars version hands over alike)."""
+
+    def __init__(self, schema: pl.Schema) -> None:
+        self.schema = schema
+        self.columns = [(name, json.dumps(describe_dtype(dtype))) for name, dtype in schema.items()]
+        self.physical = [name for name, dtype in schema.items() if _contains(dtype, _needs_physical)]
+
+    @classmethod
+    def of_frame(cls, df: pl.DataFrame) -> _Prepared:
+        """Categorical columns become Enums of the values they hold, in order of appearance."""
+        dtypes = {name: _writable(dtype, lambda d, expr: _categories_of(df, expr), pl.col(name))
+                  for name, dtype in df.schema.items()}
+        return cls(pl.Schema(dtypes))
+
+    @classmethod
+    def of_schema(cls, schema: pl.Schema) -> _Prepared:
+        def refuse(dtype: pl.DataType, expr: pl.Expr) -> pl.DataType:
+            msg = (f"the column '{expr.meta.output_name()}' holds Categorical values, whose Avro enum "
+                   "symbols a streaming write cannot know before its first row: cast it to pl.Enum "
+                   "or to pl.String")
+            raise AvroSchemaError(msg)
+
+        return cls(pl.Schema({name: _writable(dtype, refuse, pl.col(name)) for name, dtype in schema.items()}))
+
+    def convert(self, df: pl.DataFrame) -> pl.DataFrame:
+        casts = [
+            pl.col(name).cast(dtype) if df.schema[name] != dtype else pl.col(name)
+            for name, dtype in self.schema.items()
+        ]
+        changed = any(df.schema[name] != dtype for name, dtype in self.schema.items())
+        if self.physical:
+            casts = [e.to_physical() if name in self.physical else e for e, name in zip(casts, self.schema)]
+        return df.select(casts) if changed or self.physical else df
+
+
+def _writable(dtype: pl.DataType, categorical: Callable[[pl.DataType, pl.Expr], pl.DataType], expr: pl.Expr) -> pl.DataType:
+    """`dtype` with what the writer cannot take replaced: Categorical by `categorical`'s
+    choice and Float16 by Float32, at any depth."""
+    if isinstance(dtype, pl.Categorical):
+        return categorical(dtype, expr)
+    if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:  # type: ignore[attr-defined]
+        return pl.Float32()
+    if isinstance(dtype, pl.List):
+        return pl.List(_writable(dtype.inner, categorical, expr.explode()))
+    if isinstance(dtype, pl.Array):
+        return pl.Array(_writable(dtype.inner, categorical, expr.arr.explode()), dtype.size)
+    if isinstance(dtype, pl.Struct):
+        return pl.Struct({f.name: _writable(f.dtype, categorical, expr.struct.field(f.name)) for f in dtype.fields})
+    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
+        entries = pl.List(pl.Struct({"key": dtype.key, "value": dtype.value}))
+        value = _writable(dtype.value, categorical, expr.cast(entries).explode().struct.field("value"))
+        return pl.Map(dtype.key, value)  # type: ignore[attr-defined]
+    return dtype
+
+
+def _categories_of(df: pl.DataFrame, expr: pl.Expr) -> pl.DataType:
+    values = df.select(expr.drop_nulls().unique(maintain_order=True).cast(pl.String)).to_series()
+    return pl.Enum(values.to_list())
+
+
+def _needs_physical(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))  # type: ignore[attr-defined]
+
+
+def _contains(dtype: pl.DataType, test: Callable[[pl.DataType], bool]) -> bool:
+    if test(dtype):
+        return True
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return _contains(dtype.inner, test)
+    if isinstance(dtype, pl.Struct):
+        return any(_contains(f.dtype, test) for f in dtype.fields)
+    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
+        return _contains(dtype.value, test)
+    return False
+
+
+def _batches(lf: pl.LazyFrame, chunk_size: int | None) -> Iterator[pl.DataFrame]:
+    if hasattr(lf, "collect_batches"):
+        yield from lf.collect_batches(chunk_size=chunk_size, maintain_order=True)
+        return
+    # Polars before 1.34 cannot hand batches out: stage the result in an IPC file.
+    with tempfile.TemporaryDirectory(prefix="polars-avro-") as staging:
+        path = os.path.join(staging, "staged.arrow")
+        lf.sink_ipc(path)
+        staged = pl.scan_ipc(path, memory_map=True)
+        height = staged.select(pl.len()).collect().item()
+        step = chunk_size or 65_536
+        for offset in range(0, height, step):
+            yield staged.slice(offset, step).collect()
+
+
+class _open_target:
+    """A path is written to a temporary file beside it, renamed into place on success and
+    removed on failure; a file object is written to as it is."""
+
+    def __init__(self, file: AvroTarget) -> None:
+        self.file = file
+        self.temporary: str | None = None
+
+    def __enter__(self) -> str | IO[bytes]:
+        if isinstance(self.file, (str, os.PathLike)):
+            path = os.path.expanduser(os.fspath(self.file))
+            if os.path.isdir(path):
+                msg = f"cannot write to '{path}': it is a directory"
+                raise AvroArgumentError(msg)
+            self.temporary = f"{path}.{uuid.uuid4().hex[:12]}.tmp"
+            return self.temporary
+        if hasattr(self.file, "write"):
+            return self.file  # type: ignore[return-value]
+        msg = f"expected a path or a binary file object to write to, found {type(self.file).__name__}"
+        raise AvroArgumentError(msg)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.temporary is None:
+            return
+        if exc_type is None:
+            os.replace(self.temporary, os.path.expanduser(os.fspath(self.file)))  # type: ignore[arg-type]
+        elif os.path.exists(self.temporary):
+            os.remove(self.temporary)

@@ -1,0 +1,143 @@
+//! Writing the object container format: the header (magic, metadata, sync marker), then
+//! blocks framed by their record count, byte size and the sync marker.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+
+use super::{Codec, MAGIC};
+use crate::error::{AvroError, AvroResult};
+
+/// Appends `value` as an Avro long: zig-zag, then base-128 varint.
+#[inline(always)]
+pub fn put_long(out: &mut Vec<u8>, value: i64) {
+    let mut n = ((value << 1) ^ (value >> 63)) as u64;
+    if n < 0x80 {
+        out.push(n as u8);
+        return;
+    }
+    // Built on the stack, then appended as one fixed-size copy and cut to length: no
+    // per-byte capacity checks, no memcpy call.
+    let mut buf = [0u8; 10];
+    let mut len = 0;
+    while n >= 0x80 {
+        buf[len] = (n as u8) | 0x80;
+        n >>= 7;
+        len += 1;
+    }
+    buf[len] = n as u8;
+    let end = out.len() + len + 1;
+    out.extend_from_slice(&buf);
+    out.truncate(end);
+}
+
+/// Appends Avro `bytes` or `string`: the length, then the bytes.
+#[inline(always)]
+pub fn put_bytes(out: &mut Vec<u8>, value: &[u8]) {
+    put_long(out, value.len() as i64);
+    out.extend_from_slice(value);
+}
+
+/// Writes a container file to any byte sink; blocks arrive already compressed.
+pub struct ContainerWriter<W: Write> {
+    sink: W,
+    sync: [u8; 16],
+    /// Bytes written so far, for error messages.
+    offset: u64,
+    blocks: usize,
+}
+
+impl<W: Write> ContainerWriter<W> {
+    /// Writes the header. `metadata` holds the user's entries; avro.schema and avro.codec
+    /// are added here and may not be among them.
+    pub fn new(mut sink: W, schema_json: &str, codec: Codec, metadata: &[(String, Vec<u8>)]) -> AvroResult<Self> {
+        if let Some((key, _)) = metadata.iter().find(|(k, _)| k.starts_with("avro.")) {
+            return Err(AvroError::argument(format!(
+                "metadata keys starting with 'avro.' are reserved for the format, found '{key}'"
+            )));
+        }
+        let sync = random_sync_marker();
+        let mut header = Vec::with_capacity(schema_json.len() + 128);
+        header.extend_from_slice(&MAGIC);
+        put_long(&mut header, metadata.len() as i64 + 2);
+        put_bytes(&mut header, b"avro.schema");
+        put_bytes(&mut header, schema_json.as_bytes());
+        put_bytes(&mut header, b"avro.codec");
+        put_bytes(&mut header, codec.name().as_bytes());
+        for (key, value) in metadata {
+            put_bytes(&mut header, key.as_bytes());
+            put_bytes(&mut header, value);
+        }
+        put_long(&mut header, 0);
+        header.extend_from_slice(&sync);
+        sink.write_all(&header).map_err(|e| AvroError::io(&e, "writing the header failed").at_offset(0))?;
+        Ok(Self { sink, sync, offset: header.len() as u64, blocks: 0 })
+    }
+
+    /// Writes one block: `count` records whose encoding, compressed, is `data`.
+    pub fn write_block(&mut self, count: usize, data: &[u8]) -> AvroResult<()> {
+        let mut frame = Vec::with_capacity(20);
+        put_long(&mut frame, count as i64);
+        put_long(&mut frame, data.len() as i64);
+        let failed = |e: std::io::Error| {
+            AvroError::io(&e, "writing a block failed").in_block(self.blocks).at_offset(self.offset)
+        };
+        self.sink.write_all(&frame).map_err(failed)?;
+        self.sink.write_all(data).map_err(failed)?;
+        self.sink.write_all(&self.sync).map_err(failed)?;
+        self.offset += (frame.len() + data.len() + self.sync.len()) as u64;
+        self.blocks += 1;
+        Ok(())
+    }
+
+    pub fn blocks_written(&self) -> usize {
+        self.blocks
+    }
+
+    pub fn bytes_written(&self) -> u64 {
+        self.offset
+    }
+
+    /// Flushes the sink and hands it back.
+    pub fn finish(mut self) -> AvroResult<W> {
+        self.sink.flush().map_err(|e| AvroError::io(&e, "flushing the file failed").at_offset(self.offset))?;
+        Ok(self.sink)
+    }
+}
+
+/// 16 bytes that differ from file to file (the specification asks for a random marker),
+/// from the standard library's randomly seeded hasher: no RNG crate needed for this.
+fn random_sync_marker() -> [u8; 16] {
+    let mut marker = [0u8; 16];
+    for half in marker.chunks_mut(8) {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        half.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    marker
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longs_are_zigzag_varints() {
+        let encode = |v: i64| {
+            let mut out = Vec::new();
+            put_long(&mut out, v);
+            out
+        };
+        assert_eq!(encode(0), [0]);
+        assert_eq!(encode(-1), [1]);
+        assert_eq!(encode(1), [2]);
+        assert_eq!(encode(-64), [0x7f]);
+        assert_eq!(encode(64), [0x80, 0x01]);
+        assert_eq!(encode(i64::MIN), [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    }
+
+    #[test]
+    fn sync_markers_differ() {
+        assert_ne!(random_sync_marker(), random_sync_marker());
+    }
+}

@@ -1,0 +1,138 @@
+//! The writing side of the bindings: a `FileWriter` class over `AvroWriter`, writing to a
+//! path or to a Python binary file object.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyo3_polars::PyDataFrame;
+
+use super::errors::to_py_err;
+use crate::container::Codec;
+use crate::error::{AvroError, AvroResult};
+use crate::write::{AvroWriter, FrameType, WriteOptions};
+
+/// Writes through a Python object's `write` method, taking the GIL for each call.
+struct PyFileSink {
+    file: Py<PyAny>,
+}
+
+impl Write for PyFileSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Python::attach(|py| {
+            let written = self.file.call_method1(py, "write", (PyBytes::new(py, buf),))?;
+            // Raw file objects may write less than asked; buffered ones return None or the length.
+            Ok(written.extract::<Option<usize>>(py)?.unwrap_or(buf.len()))
+        })
+        .map_err(|e: PyErr| std::io::Error::other(e.to_string()))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Python::attach(|py| self.file.call_method0(py, "flush").map(|_| ()))
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+type Sink = Box<dyn Write + Send>;
+
+/// One Avro file being written, frame by frame.
+#[pyclass(module = "polars_avro._internal")]
+pub struct FileWriter {
+    /// In a Mutex only to make the class Sync; None once finished.
+    inner: Option<Mutex<AvroWriter<Sink>>>,
+    name: String,
+}
+
+#[pymethods]
+impl FileWriter {
+    /// `columns`: (name, type description JSON) per column, as polars_avro/_types.py writes them.
+    #[new]
+    #[pyo3(signature = (sink, columns, *, codec, compression_level=None, record_name, namespace=None, schema=None, metadata=Vec::new(), sync_interval, n_threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        sink: &Bound<'_, PyAny>,
+        columns: Vec<(String, String)>,
+        codec: &str,
+        compression_level: Option<i32>,
+        record_name: String,
+        namespace: Option<String>,
+        schema: Option<String>,
+        metadata: Vec<(String, Vec<u8>)>,
+        sync_interval: usize,
+        n_threads: Option<usize>,
+    ) -> PyResult<Self> {
+        let columns = parse_columns(&columns).map_err(to_py_err)?;
+        let options = WriteOptions {
+            codec: Codec::from_name(codec).map_err(|e| to_py_err(AvroError::argument(e.message.clone())))?,
+            compression_level,
+            record_name,
+            namespace,
+            schema_json: schema,
+            metadata,
+            sync_interval,
+            n_threads,
+        };
+        let (sink, name): (Sink, String) = if let Ok(path) = sink.extract::<std::path::PathBuf>() {
+            let name = path.display().to_string();
+            let file = File::create(&path)
+                .map_err(|e| to_py_err(AvroError::io(&e, "could not create the file").in_file(&name)))?;
+            (Box::new(BufWriter::with_capacity(1 << 20, file)), name)
+        } else if sink.hasattr("write")? {
+            let name = sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
+            // Buffered: each call into Python takes the GIL and copies into a bytes object.
+            (Box::new(BufWriter::with_capacity(1 << 20, PyFileSink { file: sink.clone().unbind() })), name)
+        } else {
+            return Err(to_py_err(AvroError::argument(format!(
+                "expected a path or a binary file object to write to, found {}",
+                sink.get_type().name()?
+            ))));
+        };
+        let writer = py.detach(|| AvroWriter::new(sink, columns, options)).map_err(|e| to_py_err(e.in_file(&name)))?;
+        Ok(Self { inner: Some(Mutex::new(writer)), name })
+    }
+
+    /// The Avro schema JSON written in the header.
+    fn schema_json(&mut self) -> PyResult<String> {
+        Ok(self.writer()?.lock().unwrap_or_else(|e| e.into_inner()).schema_json().to_string())
+    }
+
+    /// Appends a frame's rows.
+    fn write(&mut self, py: Python<'_>, df: PyDataFrame) -> PyResult<()> {
+        let name = self.name.clone();
+        let writer = self.writer()?.get_mut().unwrap_or_else(|e| e.into_inner());
+        py.detach(|| writer.write(&df.0)).map_err(|e| to_py_err(e.in_file(&name)))
+    }
+
+    /// Writes the last block and flushes. Returns the rows written.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<u64> {
+        let name = self.name.clone();
+        let writer = self.inner.take().ok_or_else(|| finished())?.into_inner().unwrap_or_else(|e| e.into_inner());
+        let rows = writer.rows_written();
+        py.detach(|| writer.finish().map(drop)).map_err(|e| to_py_err(e.in_file(&name)))?;
+        Ok(rows)
+    }
+}
+
+impl FileWriter {
+    fn writer(&mut self) -> PyResult<&mut Mutex<AvroWriter<Sink>>> {
+        self.inner.as_mut().ok_or_else(finished)
+    }
+}
+
+fn finished() -> PyErr {
+    to_py_err(AvroError::argument("the writer is already finished"))
+}
+
+fn parse_columns(columns: &[(String, String)]) -> AvroResult<Vec<(String, FrameType)>> {
+    columns
+        .iter()
+        .map(|(name, desc)| {
+            let value: serde_json::Value = serde_json::from_str(desc)
+                .map_err(|e| AvroError::argument(format!("bad type description of column '{name}': {e}")))?;
+            Ok((name.clone(), FrameType::from_json(&value)?))
+        })
+        .collect()
+}

@@ -1,0 +1,47 @@
+//! The threads reads and writes run on: Polars' count by default, and one rayon pool per
+//! thread count, shared by everything that asks for that count.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use rayon::ThreadPool;
+
+use crate::error::{AvroError, AvroResult};
+
+/// The threads Polars would use: POLARS_MAX_THREADS, else one per core.
+pub fn default_threads() -> usize {
+    std::env::var("POLARS_MAX_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// One pool per thread count, shared by every read and write asking for that count: reads
+/// running at the same time (several scans in one streaming query) share threads instead
+/// of each starting its own.
+pub fn pool(threads: usize) -> AvroResult<Arc<ThreadPool>> {
+    static POOLS: LazyLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = LazyLock::new(Default::default);
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pool) = pools.get(&threads) {
+        return Ok(pool.clone());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("polars-avro-{i}"))
+        .build()
+        .map_err(|e| AvroError::argument(format!("could not start {threads} threads: {e}")))?;
+    let pool = Arc::new(pool);
+    pools.insert(threads, pool.clone());
+    Ok(pool)
+}
+
+
+/// What a caught panic said, for the error that replaces it.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_string())
+}

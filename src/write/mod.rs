@@ -1,0 +1,334 @@
+//! Writing Polars frames as Avro object container files: the schema (derived from the
+//! frame, or the user's, checked against it), row encoding in parallel blocks, and the
+//! container framing.
+//!
+//! Blocks hold a fixed number of rows, estimated once from the first rows so that a block
+//! encodes to about `sync_interval` bytes. Rows short of a block are carried, encoded, into
+//! the next write: the file does not depend on how the frame was chunked or batched, nor
+//! on the thread count.
+
+mod encode;
+mod frame_type;
+mod schema;
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::sync_channel;
+
+use polars::prelude::{CompatLevel, DataFrame, DataType, Field as PlField, IntoColumn, PlSmallStr};
+use polars_arrow::array::{new_empty_array, Array};
+
+pub use frame_type::FrameType;
+
+use self::encode::{build_encoder, build_fields, Encoder};
+use crate::container::{Codec, ContainerWriter};
+use crate::error::{AvroError, AvroResult};
+use crate::schema::{parse_schema, AvroSchema, Node};
+use crate::threads::{default_threads, panic_message, pool};
+
+/// Java's default, and what most Avro files in the wild use.
+pub const DEFAULT_SYNC_INTERVAL: usize = 64_000;
+
+/// Rows encoded to estimate the bytes per row.
+const SAMPLE_ROWS: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    pub codec: Codec,
+    /// None: the codec's default level.
+    pub compression_level: Option<i32>,
+    /// The top-level record's name and namespace, for a derived schema.
+    pub record_name: String,
+    pub namespace: Option<String>,
+    /// An Avro schema (JSON) to write with, in place of the derived one.
+    pub schema_json: Option<String>,
+    /// User metadata for the header (keys may not start with "avro.").
+    pub metadata: Vec<(String, Vec<u8>)>,
+    /// Uncompressed bytes a block aims at.
+    pub sync_interval: usize,
+    /// Encoding threads (None: Polars' count).
+    pub n_threads: Option<usize>,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        Self {
+            codec: Codec::Null,
+            compression_level: None,
+            record_name: "topLevelRecord".to_string(),
+            namespace: None,
+            schema_json: None,
+            metadata: Vec::new(),
+            sync_interval: DEFAULT_SYNC_INTERVAL,
+            n_threads: None,
+        }
+    }
+}
+
+/// Writes frames, one after another, into one container file.
+pub struct AvroWriter<W: Write> {
+    container: ContainerWriter<W>,
+    schema: AvroSchema,
+    schema_json: String,
+    columns: Vec<(String, FrameType)>,
+    codec: Codec,
+    level: i32,
+    sync_interval: usize,
+    threads: usize,
+    /// Fixed once the first rows are seen.
+    rows_per_block: Option<usize>,
+    /// Encoded rows short of a block, and how many.
+    carry: Vec<u8>,
+    carry_rows: usize,
+    rows_written: u64,
+}
+
+impl<W: Write> AvroWriter<W> {
+    /// A writer for frames with these columns (names and Polars types, in order). The
+    /// schema is checked against them, and the header written, before any row.
+    pub fn new(sink: W, columns: Vec<(String, FrameType)>, options: WriteOptions) -> AvroResult<Self> {
+        if options.sync_interval == 0 {
+            return Err(AvroError::argument("sync_interval must be at least 1 byte"));
+        }
+        if options.n_threads == Some(0) {
+            return Err(AvroError::argument("n_threads must be at least 1, found 0"));
+        }
+        let level = options.codec.checked_level(options.compression_level)?;
+        let schema_json = match &options.schema_json {
+            Some(json) => json.clone(),
+            None => {
+                schema::derive_schema(&columns, &options.record_name, options.namespace.as_deref())?.to_string()
+            },
+        };
+        let schema = parse_schema(&schema_json)?;
+        // Every check that needs no values, on empty columns: a bad schema fails here, with
+        // nothing written.
+        let empty: Vec<Box<dyn Array>> = columns
+            .iter()
+            .map(|(_, ft)| new_empty_array(physical_dtype(ft).to_arrow(CompatLevel::newest())))
+            .collect();
+        build_row_encoders(&schema, &columns, &empty)?;
+        let container = ContainerWriter::new(sink, &schema_json, options.codec, &options.metadata)?;
+        Ok(Self {
+            container,
+            schema,
+            schema_json,
+            columns,
+            codec: options.codec,
+            level,
+            sync_interval: options.sync_interval,
+            threads: options.n_threads.unwrap_or_else(default_threads).max(1),
+            rows_per_block: None,
+            carry: Vec::new(),
+            carry_rows: 0,
+            rows_written: 0,
+        })
+    }
+
+    /// A writer for frames shaped like `df`, their types taken from its dtypes.
+    pub fn for_frame(sink: W, df: &DataFrame, options: WriteOptions) -> AvroResult<Self> {
+        let columns = df.columns().iter().map(|c| (c.name().to_string(), FrameType::from_dtype(c.dtype()))).collect();
+        Self::new(sink, columns, options)
+    }
+
+    /// The schema JSON in the file's header.
+    pub fn schema_json(&self) -> &str {
+        &self.schema_json
+    }
+
+    /// Rows encoded so far (some may still wait for their block).
+    pub fn rows_written(&self) -> u64 {
+        self.rows_written
+    }
+
+    /// Appends the rows of `df`, whose columns must be those the writer was made for.
+    pub fn write(&mut self, df: &DataFrame) -> AvroResult<()> {
+        let names: Vec<&str> = df.columns().iter().map(|c| c.name().as_str()).collect();
+        let expected: Vec<&str> = self.columns.iter().map(|(n, _)| n.as_str()).collect();
+        if names != expected {
+            return Err(AvroError::argument(format!(
+                "the frame's columns {names:?} are not the writer's columns {expected:?}"
+            )));
+        }
+        let physical: Vec<_> = df
+            .columns()
+            .iter()
+            .map(|c| c.as_materialized_series().to_physical_repr().into_owned().into_column())
+            .collect();
+        let mut physical = DataFrame::new(df.height(), physical)?;
+        for chunk in physical.split_chunks() {
+            let arrays: Vec<Box<dyn Array>> =
+                chunk.columns().iter().map(|c| c.as_materialized_series().chunks()[0].clone()).collect();
+            self.write_chunk(&arrays, chunk.height())?;
+        }
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, arrays: &[Box<dyn Array>], rows: usize) -> AvroResult<()> {
+        if rows == 0 {
+            return Ok(());
+        }
+        let encoders = build_row_encoders(&self.schema, &self.columns, arrays)?;
+        let first_row = self.rows_written;
+        let rows_per_block = match self.rows_per_block {
+            Some(n) => n,
+            None => *self.rows_per_block.insert(estimate_rows_per_block(&encoders, rows, self.sync_interval, first_row)?),
+        };
+        let mut start = 0;
+        if self.carry_rows > 0 {
+            start = (rows_per_block - self.carry_rows).min(rows);
+            encode_rows(&encoders, 0..start, first_row, &mut self.carry)?;
+            self.carry_rows += start;
+            if self.carry_rows == rows_per_block {
+                self.flush_carry()?;
+            }
+        }
+        let full_end = start + (rows - start) / rows_per_block * rows_per_block;
+        let blocks: Vec<Range<usize>> = (start..full_end).step_by(rows_per_block).map(|s| s..s + rows_per_block).collect();
+        let (codec, level, capacity) = (self.codec, self.level, self.sync_interval + self.sync_interval / 4);
+        let encode_block = |range: &Range<usize>| -> AvroResult<(usize, Vec<u8>)> {
+            let mut raw = Vec::with_capacity(capacity);
+            encode_rows(&encoders, range.clone(), first_row, &mut raw)?;
+            if codec == Codec::Null {
+                return Ok((range.len(), raw));
+            }
+            let mut compressed = Vec::new();
+            codec.compress(&raw, level, &mut compressed)?;
+            Ok((range.len(), compressed))
+        };
+        if self.threads == 1 || blocks.len() < 2 {
+            for range in &blocks {
+                let (count, data) = encode_block(range)?;
+                self.container.write_block(count, &data)?;
+            }
+        } else {
+            // Blocks are encoded and compressed on the pool while this thread writes the
+            // finished ones in order; a few blocks per thread are in flight, no more.
+            let window = self.threads * 4;
+            let container = &mut self.container;
+            pool(self.threads)?.in_place_scope(|scope| -> AvroResult<()> {
+                let mut in_flight = VecDeque::with_capacity(window);
+                let mut next = blocks.iter();
+                loop {
+                    while in_flight.len() < window {
+                        let Some(range) = next.next() else { break };
+                        let (sender, receiver) = sync_channel(1);
+                        let encode_block = &encode_block;
+                        scope.spawn(move |_| {
+                            let result = catch_unwind(AssertUnwindSafe(|| encode_block(range))).unwrap_or_else(|panic| {
+                                Err(AvroError::encode(format!("encoding failed: {}", panic_message(panic.as_ref()))))
+                            });
+                            // The receiver is gone only when an earlier block failed.
+                            let _ = sender.send(result);
+                        });
+                        in_flight.push_back(receiver);
+                    }
+                    let Some(receiver) = in_flight.pop_front() else { return Ok(()) };
+                    let (count, data) = receiver.recv().expect("every encoding task sends its block")?;
+                    container.write_block(count, &data)?;
+                }
+            })?;
+        }
+        encode_rows(&encoders, full_end..rows, first_row, &mut self.carry)?;
+        self.carry_rows += rows - full_end;
+        self.rows_written += rows as u64;
+        Ok(())
+    }
+
+    fn flush_carry(&mut self) -> AvroResult<()> {
+        if self.carry_rows == 0 {
+            return Ok(());
+        }
+        let mut compressed = Vec::new();
+        self.codec.compress(&self.carry, self.level, &mut compressed)?;
+        let data = if self.codec == Codec::Null { &self.carry } else { &compressed };
+        self.container.write_block(self.carry_rows, data)?;
+        self.carry.clear();
+        self.carry_rows = 0;
+        Ok(())
+    }
+
+    /// Writes the rows still waiting for a block, flushes, and hands the sink back.
+    pub fn finish(mut self) -> AvroResult<W> {
+        self.flush_carry()?;
+        self.container.finish()
+    }
+}
+
+/// One encoder per Avro field of the top-level record, from the columns of its name; or,
+/// for a schema that is not a record, the one column.
+fn build_row_encoders<'a>(
+    schema: &AvroSchema,
+    columns: &[(String, FrameType)],
+    arrays: &'a [Box<dyn Array>],
+) -> AvroResult<Vec<Encoder<'a>>> {
+    if let Node::Record { fields, .. } = schema.node(schema.root) {
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        let columns: Vec<(&str, &FrameType, &dyn Array)> =
+            columns.iter().zip(arrays).map(|((n, ft), a)| (n.as_str(), ft, a.as_ref())).collect();
+        return build_fields(schema, fields, &names, &columns, "");
+    }
+    match (columns, arrays) {
+        ([(name, ft)], [array]) => Ok(vec![build_encoder(schema, schema.root, ft, array.as_ref(), name)?]),
+        _ => Err(AvroError::schema(format!(
+            "the schema's top level is not a record, so the frame must have one column; it has {}",
+            columns.len()
+        ))),
+    }
+}
+
+#[inline]
+fn encode_rows(encoders: &[Encoder], rows: Range<usize>, first_row: u64, out: &mut Vec<u8>) -> AvroResult<()> {
+    for row in rows {
+        for encoder in encoders {
+            encoder.encode(row, out).map_err(|failure| {
+                AvroError::encode(format!("cannot write row {} {}", first_row + row as u64, failure.0))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows per block so that a block encodes to about `sync_interval` bytes, from the first rows.
+fn estimate_rows_per_block(encoders: &[Encoder], rows: usize, sync_interval: usize, first_row: u64) -> AvroResult<usize> {
+    let sample = rows.min(SAMPLE_ROWS);
+    let mut scratch = Vec::new();
+    encode_rows(encoders, 0..sample, first_row, &mut scratch)?;
+    let bytes_per_row = (scratch.len() as f64 / sample as f64).max(1.0);
+    Ok(((sync_interval as f64 / bytes_per_row).ceil() as usize).max(1))
+}
+
+/// The physical Polars type that holds a column of this type (what `to_physical_repr` gives).
+fn physical_dtype(ft: &FrameType) -> DataType {
+    use FrameType as F;
+    match ft {
+        F::Null => DataType::Null,
+        F::Boolean => DataType::Boolean,
+        F::Int { signed: true, bits: 8 } => DataType::Int8,
+        F::Int { signed: true, bits: 16 } => DataType::Int16,
+        F::Int { signed: true, bits: 32 } | F::Date => DataType::Int32,
+        F::Int { signed: false, bits: 8 } => DataType::UInt8,
+        F::Int { signed: false, bits: 16 } => DataType::UInt16,
+        F::Int { signed: false, bits: 32 } | F::Enum(_) => DataType::UInt32,
+        F::Int { signed: false, .. } => DataType::UInt64,
+        F::Int { .. } | F::Time | F::Datetime { .. } | F::Duration(_) => DataType::Int64,
+        F::Float32 => DataType::Float32,
+        F::Float64 => DataType::Float64,
+        F::Decimal { .. } => DataType::Int128,
+        F::String => DataType::String,
+        F::Binary => DataType::Binary,
+        F::List(inner) => DataType::List(Box::new(physical_dtype(inner))),
+        F::Array(inner, size) => DataType::Array(Box::new(physical_dtype(inner)), *size),
+        F::Struct(fields) => DataType::Struct(
+            fields.iter().map(|(n, t)| PlField::new(PlSmallStr::from(n.as_str()), physical_dtype(t))).collect(),
+        ),
+        F::Map { key, value } => DataType::List(Box::new(DataType::Struct(vec![
+            PlField::new(PlSmallStr::from_static("key"), physical_dtype(key)),
+            PlField::new(PlSmallStr::from_static("value"), physical_dtype(value)),
+        ]))),
+        F::Unsupported { .. } => DataType::Null,
+    }
+}
+

@@ -1,0 +1,197 @@
+//! The Avro schema a frame is written with when the user gives none: the inverse of the
+//! reading type table, every value nullable (as Polars columns are).
+
+use std::collections::HashSet;
+
+use polars::prelude::TimeUnit;
+use serde_json::{json, Value};
+
+use super::frame_type::FrameType;
+use crate::error::{AvroError, AvroResult};
+
+/// The schema of a top-level record named `name` (in `namespace`) with one field per column.
+pub fn derive_schema(columns: &[(String, FrameType)], name: &str, namespace: Option<&str>) -> AvroResult<Value> {
+    check_name(name, "the record name")?;
+    if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
+        for part in ns.split('.') {
+            check_name(part, &format!("the namespace '{ns}'"))?;
+        }
+    }
+    let mut names = Names { taken: HashSet::from([name.to_string()]) };
+    let fields = record_fields(columns, "", &mut names)?;
+    let mut record = json!({"type": "record", "name": name, "fields": fields});
+    if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
+        record["namespace"] = json!(ns);
+    }
+    Ok(record)
+}
+
+/// Names of the records and enums made so far: Avro names must be unique in a schema.
+struct Names {
+    taken: HashSet<String>,
+}
+
+impl Names {
+    /// `wanted`, or `wanted_2`, `wanted_3`, ... when taken.
+    fn unique(&mut self, wanted: &str) -> String {
+        let mut name = wanted.to_string();
+        let mut n = 1;
+        while !self.taken.insert(name.clone()) {
+            n += 1;
+            name = format!("{wanted}_{n}");
+        }
+        name
+    }
+}
+
+fn record_fields(columns: &[(String, FrameType)], path: &str, names: &mut Names) -> AvroResult<Vec<Value>> {
+    let mut seen = HashSet::new();
+    columns
+        .iter()
+        .map(|(name, ft)| {
+            let where_ = join(path, name);
+            check_name(name, &format!("the column '{where_}'"))
+                .map_err(|e| with_hint(e, "rename it, or pass schema= with the names you want"))?;
+            if !seen.insert(name.as_str()) {
+                return Err(AvroError::schema(format!("the field name '{where_}' appears twice")));
+            }
+            Ok(json!({"name": name, "type": nullable(ft, &where_, names)?}))
+        })
+        .collect()
+}
+
+/// `["null", T]`; a Null column is just `"null"` (a union may not hold null twice).
+fn nullable(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value> {
+    match ft {
+        FrameType::Null => Ok(json!("null")),
+        _ => Ok(json!(["null", avro_type(ft, path, names)?])),
+    }
+}
+
+fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value> {
+    use FrameType as F;
+    let logical = |base: &str, logical: &str| json!({"type": base, "logicalType": logical});
+    Ok(match ft {
+        F::Null => json!("null"),
+        F::Boolean => json!("boolean"),
+        F::Int { signed: true, bits: 8 | 16 | 32 } | F::Int { signed: false, bits: 8 | 16 } => json!("int"),
+        F::Int { .. } => json!("long"),
+        F::Float32 => json!("float"),
+        F::Float64 => json!("double"),
+        F::Decimal { precision, scale } => {
+            json!({"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale})
+        },
+        F::String => json!("string"),
+        F::Binary => json!("bytes"),
+        F::Date => logical("int", "date"),
+        F::Time => logical("long", "time-micros"),
+        F::Datetime { unit, time_zone } => {
+            let prefix = if time_zone.is_some() { "timestamp" } else { "local-timestamp" };
+            logical("long", &format!("{prefix}-{}", unit_suffix(*unit)))
+        },
+        F::Duration(unit) => logical("long", &format!("duration-{}", unit_suffix(*unit))),
+        F::Enum(categories) => {
+            for symbol in categories {
+                check_name(symbol, &format!("the category '{symbol}' of the Enum column '{path}'")).map_err(|e| {
+                    with_hint(e, "Avro enum symbols must be names; cast the column to String, or pass schema=")
+                })?;
+            }
+            json!({"type": "enum", "name": names.unique(&avro_name(path)), "symbols": categories})
+        },
+        F::List(inner) | F::Array(inner, _) => {
+            json!({"type": "array", "items": nullable(inner, &format!("{path}[]"), names)?})
+        },
+        F::Struct(fields) => {
+            let name = names.unique(&avro_name(path));
+            json!({"type": "record", "name": name, "fields": record_fields(fields, path, names)?})
+        },
+        F::Map { key, value } => {
+            if **key != F::String {
+                return Err(AvroError::schema(format!(
+                    "the column '{path}' is a Map with {} keys; Avro map keys are strings",
+                    key.polars_name()
+                )));
+            }
+            json!({"type": "map", "values": nullable(value, &format!("{path}{{}}"), names)?})
+        },
+        F::Unsupported { name, hint } => {
+            let hint = if hint.is_empty() { String::new() } else { format!(": {hint}") };
+            return Err(AvroError::schema(format!("the column '{path}' has type {name}, which Avro cannot hold{hint}")));
+        },
+    })
+}
+
+pub fn unit_suffix(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Milliseconds => "millis",
+        TimeUnit::Microseconds => "micros",
+        TimeUnit::Nanoseconds => "nanos",
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// A record or enum name made from a column path: `a.b[]` becomes `a_b`.
+fn avro_name(path: &str) -> String {
+    let name: String = path.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let name = name.trim_end_matches('_');
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// Avro names: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn check_name(name: &str, what: &str) -> AvroResult<()> {
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(AvroError::schema(format!(
+            "{what} is not a valid Avro name: names start with a letter or '_' and hold only letters, digits and '_'"
+        )))
+    }
+}
+
+fn with_hint(mut e: AvroError, hint: &str) -> AvroError {
+    e.message = format!("{} ({hint})", e.message);
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_types_get_unique_names() {
+        let point = FrameType::Struct(vec![("x".into(), FrameType::Float64)]);
+        let columns = vec![
+            ("a".into(), point.clone()),
+            ("b".into(), FrameType::List(Box::new(point))),
+            ("a_2".into(), FrameType::Enum(vec!["X".into()])),
+        ];
+        let schema = derive_schema(&columns, "row", None).unwrap();
+        let names: Vec<&str> = ["/fields/0/type/1/name", "/fields/1/type/1/items/1/name", "/fields/2/type/1/name"]
+            .iter()
+            .map(|p| schema.pointer(p).unwrap().as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b", "a_2"]);
+    }
+
+    #[test]
+    fn invalid_names_are_refused() {
+        let err = derive_schema(&[("my col".into(), FrameType::Boolean)], "row", None).unwrap_err();
+        assert!(err.message.contains("the column 'my col' is not a valid Avro name"), "{}", err.message);
+        let err = derive_schema(&[("e".into(), FrameType::Enum(vec!["New York".into()]))], "row", None).unwrap_err();
+        assert!(err.message.contains("the category 'New York'"), "{}", err.message);
+    }
+}
