@@ -85,8 +85,8 @@ def rust_tests(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The Rust decoder per type family (criterion), then the side-by-side read benchmark
-    against the other Avro readers (see benches/)."""
+    """The Rust decoder per type family (criterion), then the side-by-side read and write
+    benchmarks against the other Avro readers and writers (see benches/)."""
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     # fastavro writes the workloads (snappy with cramjam, zstandard with backports.zstd before
@@ -96,5 +96,6 @@ def bench(session: nox.Session) -> None:
     )
 
     session.run("cargo", "bench", "--bench", "decode", external=True, env=cargo_env())
-    # Arguments after `--` go to the comparison: `nox -s bench -- --rows 100000 --runs 3`.
+    # Arguments after `--` go to both comparisons: `nox -s bench -- --rows 100000 --runs 3`.
     session.run("python", "benches/compare.py", *session.posargs)
+    session.run("python", "benches/write_compare.py", *session.posargs)

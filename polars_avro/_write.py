@@ -91,6 +91,9 @@ def write_avro(
     >>> polars_avro.read_avro(buffer.getvalue()).equals(df)
     True
     """
+    if not isinstance(df, pl.DataFrame):
+        msg = f"write_avro takes a DataFrame, found {type(df).__name__}; stream a LazyFrame with sink_avro"
+        raise AvroArgumentError(msg)
     prepared = _Prepared.of_frame(df)
     with _open_target(file) as target:
         writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
@@ -139,6 +142,11 @@ def sink_avro(
     >>> polars_avro.read_avro(buffer.getvalue())["n"].to_list()
     [0, 2, 4]
     """
+    if isinstance(lf, pl.DataFrame):
+        lf = lf.lazy()
+    if not isinstance(lf, pl.LazyFrame):
+        msg = f"sink_avro takes a LazyFrame, found {type(lf).__name__}"
+        raise AvroArgumentError(msg)
     prepared = _Prepared.of_schema(lf.collect_schema())
     with _open_target(file) as target:
         writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
@@ -172,7 +180,12 @@ def _new_writer(
         raise AvroArgumentError(msg)
     if schema is not None and not isinstance(schema, str):
         schema = json.dumps(schema)
-    entries = [(k, v.encode() if isinstance(v, str) else bytes(v)) for k, v in (metadata or {}).items()]
+    entries = []
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str) or not isinstance(value, (str, bytes, bytearray, memoryview)):
+            msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
+            raise AvroArgumentError(msg)
+        entries.append((key, value.encode() if isinstance(value, str) else bytes(value)))
     return _internal.FileWriter(
         target,
         columns,

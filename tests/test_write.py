@@ -333,6 +333,7 @@ def test_uint64_beyond_long_is_an_encode_error() -> None:
         ({"sync_interval": 0}, "sync_interval must be at least 1"),
         ({"n_threads": 0}, "n_threads must be at least 1"),
         ({"name": "bad name"}, "the record name is not a valid Avro name"),
+        ({"metadata": {"n": 5}}, "metadata maps str keys to str or bytes values, found 'n': int"),
     ],
 )
 def test_bad_options(options: dict[str, Any], words: str) -> None:
@@ -356,6 +357,19 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> No
         polars_avro.write_avro(df, kept, schema=schema)
     assert kept.read_bytes() == b"old contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.avro"]
+
+
+def test_frames_and_queries_go_to_their_own_function(tmp_path: Path) -> None:
+    with pytest.raises(AvroArgumentError, match="write_avro takes a DataFrame, found LazyFrame; stream a LazyFrame with sink_avro"):
+        polars_avro.write_avro(pl.LazyFrame({"a": [1]}), tmp_path / "x.avro")  # type: ignore[arg-type]
+    polars_avro.sink_avro(pl.DataFrame({"a": [1]}), tmp_path / "y.avro")  # type: ignore[arg-type]
+    assert polars_avro.read_avro(tmp_path / "y.avro")["a"].to_list() == [1]
+
+
+def test_sink_of_an_empty_query_writes_a_header_only_file(tmp_path: Path) -> None:
+    lf = pl.LazyFrame({"a": [1, 2], "s": ["x", "y"]}).filter(pl.col("a") > 5)
+    polars_avro.sink_avro(lf, tmp_path / "empty.avro")
+    assert polars_avro.read_avro(tmp_path / "empty.avro").equals(lf.collect())
 
 
 def test_closed_file_object_raises_io_error() -> None:
