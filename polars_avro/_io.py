@@ -14,7 +14,7 @@ from polars_avro import _internal
 from polars_avro._sources import AvroSource, Sources, expand_sources
 from polars_avro._stats import record as record_stats
 from polars_avro._types import FrameSchema
-from polars_avro.exceptions import AvroArgumentError, AvroSchemaMismatchError
+from polars_avro.exceptions import AvroArgumentError, AvroSchemaMismatchError, check_n_threads
 
 _MASK = "__polars_avro_predicate_mask"
 
@@ -39,9 +39,7 @@ class _AvroScan:
         batch_size: int | None,
         n_threads: int | None,
     ) -> None:
-        if n_threads is not None and n_threads < 1:
-            msg = f"n_threads must be at least 1, found {n_threads}"
-            raise AvroArgumentError(msg)
+        check_n_threads(n_threads)
         if n_rows is not None and n_rows < 0:
             msg = f"n_rows must not be negative, found {n_rows}"
             raise AvroArgumentError(msg)

@@ -11,11 +11,16 @@ import polars as pl
 #: ``List(Struct({"key": String, "value": V}))``.
 HAS_MAP = hasattr(pl, "Map")
 
+#: The plain types, both ways: the reader uses some, the writer all.
 _PLAIN: dict[str, Any] = {
     "null": pl.Null,
     "boolean": pl.Boolean,
+    "int8": pl.Int8,
+    "int16": pl.Int16,
     "int32": pl.Int32,
     "int64": pl.Int64,
+    "uint8": pl.UInt8,
+    "uint16": pl.UInt16,
     "uint32": pl.UInt32,
     "uint64": pl.UInt64,
     "float32": pl.Float32,
@@ -77,7 +82,7 @@ def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
     """The description of a Polars type that the Rust writer reads: the vocabulary of
     :func:`dtype_from_description`, with every integer width, Duration, Array and the
     categories of Enums."""
-    for name, plain in _WRITABLE_PLAIN.items():
+    for name, plain in _PLAIN.items():
         if dtype == plain:
             return {"type": name}
     if isinstance(dtype, pl.Datetime):
@@ -97,23 +102,3 @@ def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
     if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
         return {"type": "map", "key": describe_dtype(dtype.key), "value": describe_dtype(dtype.value)}
     return {"type": "unsupported", "name": str(dtype)}
-
-
-_WRITABLE_PLAIN: dict[str, Any] = {
-    "null": pl.Null,
-    "boolean": pl.Boolean,
-    "int8": pl.Int8,
-    "int16": pl.Int16,
-    "int32": pl.Int32,
-    "int64": pl.Int64,
-    "uint8": pl.UInt8,
-    "uint16": pl.UInt16,
-    "uint32": pl.UInt32,
-    "uint64": pl.UInt64,
-    "float32": pl.Float32,
-    "float64": pl.Float64,
-    "string": pl.String,
-    "binary": pl.Binary,
-    "date": pl.Date,
-    "time": pl.Time,
-}

@@ -14,7 +14,7 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._types import HAS_MAP, describe_dtype
-from polars_avro.exceptions import AvroArgumentError, AvroSchemaError
+from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
 
 #: Where write_avro and sink_avro write: a path, or a binary file object.
 AvroTarget = Union[str, Path, IO[bytes]]
@@ -172,9 +172,7 @@ def _new_writer(
     if codec is None:
         msg = f"unknown compression {compression!r}: expected one of {', '.join(sorted(set(_CODECS) - {'null', 'zstd'}))}"
         raise AvroArgumentError(msg)
-    if n_threads is not None and n_threads < 1:
-        msg = f"n_threads must be at least 1, found {n_threads}"
-        raise AvroArgumentError(msg)
+    check_n_threads(n_threads)
     if sync_interval < 1:
         msg = f"sync_interval must be at least 1 byte, found {sync_interval}"
         raise AvroArgumentError(msg)

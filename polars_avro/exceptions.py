@@ -69,3 +69,10 @@ __all__ = [
     "AvroSchemaError",
     "AvroSchemaMismatchError",
 ]
+
+
+def check_n_threads(n_threads: int | None) -> None:
+    """The one check every n_threads option gets."""
+    if n_threads is not None and n_threads < 1:
+        msg = f"n_threads must be at least 1, found {n_threads}"
+        raise AvroArgumentError(msg)
