@@ -2,7 +2,7 @@
 
 Run by write_compare.py with each writer's own Python. The frame is read from Parquet and
 the writer's imports run first, untimed; the statement is run once untimed (one-time costs
-of the process), then timed. It depends on nothing but Polars. The last line of stdout is a
+of the process), then timed, writing a new file (the first one is removed, untimed). It depends on nothing but Polars. The last line of stdout is a
 JSON report: seconds, peak RSS growth, the file's size and the writer's versions.
 """
 
@@ -27,6 +27,9 @@ def main() -> None:
     statement = compile(spec["statement"], "<statement>", "exec")
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     exec(statement, namespace)
+    # Each write makes a new file: replacing an existing one makes ext4 flush the new data
+    # to disk at once (auto_da_alloc), which would time the disk, not the writer.
+    os.remove(spec["out"])
 
     start = time.perf_counter()
     exec(statement, namespace)

@@ -114,6 +114,7 @@ def frame_for(dataset: str, rows: int) -> tuple[Path, Path, dict[str, str]]:
 
 def measure(writer: Writer, codec: str, frame: Path, schema: Path, python: str) -> dict:
     out = DATA / f"written-{writer.key}.avro"
+    out.unlink(missing_ok=True)  # see write_child.py: every timed write makes a new file
     spec = {"frame": str(frame), "schema": str(schema), "out": str(out), "setup": writer.setup,
             "statement": writer.statements[codec], "dists": writer.dists}
     try:

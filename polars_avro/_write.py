@@ -294,7 +294,8 @@ def _batches(lf: pl.LazyFrame, chunk_size: int | None) -> Iterator[pl.DataFrame]
 
 class _open_target:
     """A path is written to a temporary file beside it, renamed into place on success and
-    removed on failure; a file object is written to as it is."""
+    removed on failure; a file object, or a path that exists and is not a regular file (a
+    device such as /dev/stdout, a named pipe), is written to as it is."""
 
     def __init__(self, file: AvroTarget) -> None:
         self.file = file
@@ -306,6 +307,8 @@ class _open_target:
             if os.path.isdir(path):
                 msg = f"cannot write to '{path}': it is a directory"
                 raise AvroArgumentError(msg)
+            if os.path.exists(path) and not os.path.isfile(path):
+                return path
             self.temporary = f"{path}.{uuid.uuid4().hex[:12]}.tmp"
             return self.temporary
         if hasattr(self.file, "write"):

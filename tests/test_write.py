@@ -386,6 +386,25 @@ def test_directory_and_missing_parent(tmp_path: Path) -> None:
         polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path / "missing" / "x.avro")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_is_written_in_place(tmp_path: Path) -> None:
+    """A path that is not a regular file (a pipe, /dev/stdout) is written as it is, never
+    replaced by a renamed temporary file."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    df = pl.DataFrame({"a": range(1000)})
+    polars_avro.write_avro(df, fifo, compression="snappy")
+    reader.join(timeout=30)
+    assert fifo.is_fifo()
+    assert polars_avro.read_avro(received[0]).equals(df)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
 def test_empty_frame_writes_a_header_only_file(tmp_path: Path) -> None:
     df = pl.DataFrame(schema={"a": pl.Int64, "s": pl.String})
     path = tmp_path / "empty.avro"

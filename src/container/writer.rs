@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
+use std::io::{IoSlice, Write};
 
 use super::{Codec, MAGIC};
 use crate::error::{AvroError, AvroResult};
@@ -79,12 +79,12 @@ impl<W: Write> ContainerWriter<W> {
         let mut frame = Vec::with_capacity(20);
         put_long(&mut frame, count as i64);
         put_long(&mut frame, data.len() as i64);
-        let failed = |e: std::io::Error| {
+        // One vectored write: a buffered sink passes a block larger than its buffer straight
+        // through, with no copy into the buffer.
+        let mut parts = [IoSlice::new(&frame), IoSlice::new(data), IoSlice::new(&self.sync)];
+        write_all_vectored(&mut self.sink, &mut parts).map_err(|e| {
             AvroError::io(&e, "writing a block failed").in_block(self.blocks).at_offset(self.offset)
-        };
-        self.sink.write_all(&frame).map_err(failed)?;
-        self.sink.write_all(data).map_err(failed)?;
-        self.sink.write_all(&self.sync).map_err(failed)?;
+        })?;
         self.offset += (frame.len() + data.len() + self.sync.len()) as u64;
         self.blocks += 1;
         Ok(())
@@ -103,6 +103,19 @@ impl<W: Write> ContainerWriter<W> {
         self.sink.flush().map_err(|e| AvroError::io(&e, "flushing the file failed").at_offset(self.offset))?;
         Ok(self.sink)
     }
+}
+
+/// `Write::write_all_vectored`, which is not stable yet.
+fn write_all_vectored(sink: &mut impl Write, mut parts: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+    while !parts.is_empty() {
+        match sink.write_vectored(parts) {
+            Ok(0) => return Err(std::io::Error::new(std::io::ErrorKind::WriteZero, "the sink took no bytes")),
+            Ok(n) => IoSlice::advance_slices(&mut parts, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {},
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// 16 bytes that differ from file to file (the specification asks for a random marker),

@@ -79,7 +79,8 @@ impl FileWriter {
             let name = path.display().to_string();
             let file = File::create(&path)
                 .map_err(|e| to_py_err(AvroError::io(&e, "could not create the file").in_file(&name)))?;
-            (Box::new(BufWriter::with_capacity(1 << 20, file)), name)
+            // Small: blocks larger than the buffer go straight to the file, uncopied.
+            (Box::new(BufWriter::with_capacity(32 << 10, file)), name)
         } else if sink.hasattr("write")? {
             let name = sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
             // Buffered: each call into Python takes the GIL and copies into a bytes object.

@@ -96,9 +96,15 @@ impl Scale {
 
     #[inline]
     fn apply(self, v: i64) -> Option<i64> {
+        // Dividing by a constant is a multiplication; by a variable, a slow hardware division.
+        fn exact_div<const K: i64>(v: i64) -> Option<i64> {
+            (v % K == 0).then_some(v / K)
+        }
         match self {
             Scale::Same => Some(v),
             Scale::Mul(k) => v.checked_mul(k),
+            Scale::Div(1_000) => exact_div::<1_000>(v),
+            Scale::Div(1_000_000) => exact_div::<1_000_000>(v),
             Scale::Div(k) => (v % k == 0).then_some(v / k),
         }
     }

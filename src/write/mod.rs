@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::sync_channel;
 
-use polars::prelude::{CompatLevel, DataFrame, DataType, Field as PlField, IntoColumn, PlSmallStr};
+use polars::prelude::{CompatLevel, DataFrame, DataType, Field as PlField, PlSmallStr, Series};
 use polars_arrow::array::{new_empty_array, Array};
 
 pub use frame_type::FrameType;
@@ -152,16 +152,11 @@ impl<W: Write> AvroWriter<W> {
                 "the frame's columns {names:?} are not the writer's columns {expected:?}"
             )));
         }
-        let physical: Vec<_> = df
-            .columns()
-            .iter()
-            .map(|c| c.as_materialized_series().to_physical_repr().into_owned().into_column())
-            .collect();
-        let mut physical = DataFrame::new(df.height(), physical)?;
-        for chunk in physical.split_chunks() {
-            let arrays: Vec<Box<dyn Array>> =
-                chunk.columns().iter().map(|c| c.as_materialized_series().chunks()[0].clone()).collect();
-            self.write_chunk(&arrays, chunk.height())?;
+        let physical: Vec<Series> =
+            df.columns().iter().map(|c| c.as_materialized_series().to_physical_repr().into_owned()).collect();
+        for (start, end) in aligned_segments(&physical) {
+            let arrays: Vec<Box<dyn Array>> = physical.iter().map(|s| chunk_slice(s, start, end)).collect();
+            self.write_chunk(&arrays, end - start)?;
         }
         Ok(())
     }
@@ -255,6 +250,40 @@ impl<W: Write> AvroWriter<W> {
         self.flush_carry()?;
         self.container.finish()
     }
+}
+
+/// Row ranges in which every column is one chunk: the union of the columns' chunk
+/// boundaries. Columns chunked differently are sliced, not copied into aligned chunks.
+fn aligned_segments(columns: &[Series]) -> Vec<(usize, usize)> {
+    let mut cuts = std::collections::BTreeSet::new();
+    for column in columns {
+        let mut at = 0;
+        for chunk in column.chunks() {
+            at += chunk.len();
+            cuts.insert(at);
+        }
+    }
+    let mut segments = Vec::with_capacity(cuts.len());
+    let mut start = 0;
+    for end in cuts {
+        if end > start {
+            segments.push((start, end));
+            start = end;
+        }
+    }
+    segments
+}
+
+/// Rows `start..end` of a column, which lie within one of its chunks.
+fn chunk_slice(column: &Series, start: usize, end: usize) -> Box<dyn Array> {
+    let mut chunk_start = 0;
+    for chunk in column.chunks() {
+        if start < chunk_start + chunk.len() {
+            return chunk.sliced(start - chunk_start, end - start);
+        }
+        chunk_start += chunk.len();
+    }
+    unreachable!("segments come from the column's own chunk boundaries")
 }
 
 /// One encoder per Avro field of the top-level record, from the columns of its name; or,
