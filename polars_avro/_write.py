@@ -226,11 +226,12 @@ class _Prepared:
         return cls(pl.Schema({name: _writable(dtype, refuse, pl.col(name)) for name, dtype in schema.items()}))
 
     def convert(self, df: pl.DataFrame) -> pl.DataFrame:
+        schema = df.schema
         casts = [
-            pl.col(name).cast(dtype) if df.schema[name] != dtype else pl.col(name)
+            pl.col(name).cast(dtype) if schema[name] != dtype else pl.col(name)
             for name, dtype in self.schema.items()
         ]
-        changed = any(df.schema[name] != dtype for name, dtype in self.schema.items())
+        changed = any(schema[name] != dtype for name, dtype in self.schema.items())
         if self.physical:
             casts = [e.to_physical() if name in self.physical else e for e, name in zip(casts, self.schema)]
         return df.select(casts) if changed or self.physical else df
@@ -299,11 +300,14 @@ class _open_target:
 
     def __init__(self, file: AvroTarget) -> None:
         self.file = file
+        self.path = ""
         self.temporary: str | None = None
 
     def __enter__(self) -> str | IO[bytes]:
         if isinstance(self.file, (str, os.PathLike)):
-            path = os.path.expanduser(os.fspath(self.file))
+            # Through a symbolic link to the file it names, which is the one to replace.
+            path = os.path.realpath(os.path.expanduser(os.fspath(self.file)))
+            self.path = path
             if os.path.isdir(path):
                 msg = f"cannot write to '{path}': it is a directory"
                 raise AvroArgumentError(msg)
@@ -320,6 +324,6 @@ class _open_target:
         if self.temporary is None:
             return
         if exc_type is None:
-            os.replace(self.temporary, os.path.expanduser(os.fspath(self.file)))  # type: ignore[arg-type]
+            os.replace(self.temporary, self.path)
         elif os.path.exists(self.temporary):
             os.remove(self.temporary)

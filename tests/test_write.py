@@ -405,6 +405,16 @@ def test_a_named_pipe_is_written_in_place(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
 
 
+def test_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
+    target = tmp_path / "real.avro"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.avro"
+    link.symlink_to(target)
+    polars_avro.write_avro(pl.DataFrame({"a": [1, 2]}), link)
+    assert link.is_symlink()
+    assert polars_avro.read_avro(target)["a"].to_list() == [1, 2]
+
+
 def test_empty_frame_writes_a_header_only_file(tmp_path: Path) -> None:
     df = pl.DataFrame(schema={"a": pl.Int64, "s": pl.String})
     path = tmp_path / "empty.avro"
