@@ -186,12 +186,7 @@ impl<W: Write> AvroWriter<W> {
         let encode_block = |range: &Range<usize>| -> AvroResult<(usize, Vec<u8>)> {
             let mut raw = Vec::with_capacity(capacity);
             encode_rows(&encoders, range.clone(), first_row, &mut raw)?;
-            if codec == Codec::Null {
-                return Ok((range.len(), raw));
-            }
-            let mut compressed = Vec::new();
-            codec.compress(&raw, level, &mut compressed)?;
-            Ok((range.len(), compressed))
+            Ok((range.len(), compress(codec, level, raw)?))
         };
         if self.threads == 1 || blocks.len() < 2 {
             for range in &blocks {
@@ -236,11 +231,8 @@ impl<W: Write> AvroWriter<W> {
         if self.carry_rows == 0 {
             return Ok(());
         }
-        let mut compressed = Vec::new();
-        self.codec.compress(&self.carry, self.level, &mut compressed)?;
-        let data = if self.codec == Codec::Null { &self.carry } else { &compressed };
-        self.container.write_block(self.carry_rows, data)?;
-        self.carry.clear();
+        let data = compress(self.codec, self.level, std::mem::take(&mut self.carry))?;
+        self.container.write_block(self.carry_rows, &data)?;
         self.carry_rows = 0;
         Ok(())
     }
@@ -250,6 +242,16 @@ impl<W: Write> AvroWriter<W> {
         self.flush_carry()?;
         self.container.finish()
     }
+}
+
+/// A block's bytes as the codec stores them (uncompressed ones as they are, uncopied).
+fn compress(codec: Codec, level: i32, raw: Vec<u8>) -> AvroResult<Vec<u8>> {
+    if codec == Codec::Null {
+        return Ok(raw);
+    }
+    let mut compressed = Vec::new();
+    codec.compress(&raw, level, &mut compressed)?;
+    Ok(compressed)
 }
 
 /// Row ranges in which every column is one chunk: the union of the columns' chunk
