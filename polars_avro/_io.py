@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ class _AvroScan:
         glob: bool,
         batch_size: int | None,
         n_threads: int | None,
+        reader_schema: str | Mapping[str, Any] | None = None,
     ) -> None:
         check_n_threads(n_threads)
         if n_rows is not None and n_rows < 0:
@@ -47,8 +48,14 @@ class _AvroScan:
             msg = f"row_index_offset must not be negative, found {row_index_offset}"
             raise AvroArgumentError(msg)
         self.sources = expand_sources(source, glob=glob)
-        header = _internal.read_header(Sources.opened(self.sources.items[0]))
-        self.file_schema = FrameSchema(header["columns"])
+        if reader_schema is not None and not isinstance(reader_schema, str):
+            reader_schema = json.dumps(reader_schema)
+        self.reader_schema = reader_schema
+        if reader_schema is None:
+            columns = _internal.read_header(Sources.opened(self.sources.items[0]))["columns"]
+        else:
+            columns = _internal.describe_schema(reader_schema)
+        self.file_schema = FrameSchema(columns)
         self.n_rows = n_rows
         self.row_index_name = row_index_name
         self.row_index_offset = row_index_offset
@@ -97,7 +104,8 @@ class _AvroScan:
             if rows_left == 0 or out_left == 0:
                 return
             name = self.sources.name(item)
-            if i > 0:
+            if i > 0 and self.reader_schema is None:
+                # With a reader schema every file is resolved to it instead.
                 self._check_same_schema(Sources.opened(item), name, first_name)
             reader = _internal.FileReader(
                 Sources.opened(item),
@@ -108,6 +116,7 @@ class _AvroScan:
                 file_path_column=(self.include_file_paths, name) if self.include_file_paths is not None else None,
                 predicate=predicate_spec,
                 n_threads=self.n_threads,
+                reader_schema=self.reader_schema,
             )
             try:
                 while (batch := reader.next_batch()) is not None:
@@ -169,6 +178,7 @@ def scan_avro(
     glob: bool = True,
     batch_size: int | None = None,
     n_threads: int | None = None,
+    reader_schema: str | Mapping[str, Any] | None = None,
 ) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
@@ -203,6 +213,14 @@ def scan_avro(
         (``POLARS_MAX_THREADS``, else one per core); reads asking for the same count
         share one pool, so several scans in one query do not multiply the threads.
         With ``1`` everything happens on the reading thread, with no read-ahead.
+    reader_schema
+        An Avro schema (JSON text or a dict) to read every file into, by the
+        specification's schema resolution: fields matched by name and the reader's
+        aliases, fields the writer lacks filled from their defaults, writer fields the
+        reader lacks skipped, numbers promoted (int to long, float or double; long to
+        float or double; float to double), string and bytes read as each other, enum
+        symbols matched by name (else the reader's default). The columns are the reader
+        schema's. Files with different writer schemas can then be read together.
 
     Returns
     -------
@@ -230,6 +248,7 @@ def scan_avro(
         glob=glob,
         batch_size=batch_size,
         n_threads=n_threads,
+        reader_schema=reader_schema,
     )
     return register_io_source(scan.batches, schema=scan.schema)
 
@@ -245,6 +264,7 @@ def read_avro(
     glob: bool = True,
     batch_size: int | None = None,
     n_threads: int | None = None,
+    reader_schema: str | Mapping[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
@@ -257,7 +277,7 @@ def read_avro(
         Columns to read, by name or by index (into the file's columns), in this order.
     n_rows
         Stop after this many records.
-    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads
+    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema
         As for :func:`scan_avro`.
 
     Examples
@@ -283,6 +303,7 @@ def read_avro(
         glob=glob,
         batch_size=batch_size,
         n_threads=n_threads,
+        reader_schema=reader_schema,
     )
     names = list(scan.schema)
     if columns is not None:

@@ -233,4 +233,16 @@ proptest! {
         let back = AvroReader::new(Source::from_bytes(writer.finish().unwrap())).finish().unwrap();
         prop_assert!(df.equals_missing(&back), "{df:?}\n{back:?}");
     }
+
+    #[test]
+    fn resolving_against_the_writer_schema_changes_nothing((tys, rows, block_rows, codec) in table()) {
+        let top = Ty::Record(tys.clone());
+        let schema = schema_json(&top, &mut 0);
+        let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
+        let bytes = container(&schema, &top, &records, block_rows, codec);
+        let plain = AvroReader::new(Source::from_bytes(bytes.clone())).finish().unwrap();
+        let reader = std::sync::Arc::new(polars_avro::schema::parse_schema(&schema).unwrap());
+        let resolved = AvroReader::new(Source::from_bytes(bytes)).with_reader_schema(Some(reader)).finish().unwrap();
+        prop_assert!(plain.equals_missing(&resolved), "{plain:?}\n{resolved:?}");
+    }
 }

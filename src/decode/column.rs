@@ -11,6 +11,7 @@ use polars_arrow::offset::Offsets;
 
 use super::cursor::Cursor;
 use super::json::write_json;
+use super::plan::TopSlot;
 use super::skip::read_union_branch;
 use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
@@ -23,7 +24,24 @@ pub type ArrayRef = Box<dyn Array>;
 pub struct UnionPrefix {
     pub n_branches: usize,
     pub null_index: Option<usize>,
+    /// Reading with a reader schema whose type has no null: a null is an error (as the
+    /// specification says of a writer branch the reader cannot take).
+    pub null_is_error: bool,
 }
+
+/// A record read with a reader schema: the writer's fields in the writer's order, each
+/// decoded into a reader field or skipped; then the reader's fields the writer lacks,
+/// filled from their defaults (pre-encoded as Avro, decoded like any value).
+#[derive(Clone)]
+pub struct ResolvedRecord {
+    pub children: Vec<Column>,
+    pub steps: Vec<TopSlot>,
+    pub defaults: Vec<(usize, Vec<u8>)>,
+}
+
+/// In a union's `branch_to_child`: a writer branch the reader's union cannot take.
+pub const UNMATCHED_BRANCH: usize = usize::MAX;
+
 
 #[derive(Clone)]
 pub enum Kind {
@@ -37,6 +55,11 @@ pub enum Kind {
     TimeMicros(Vec<i64>),
     Float(Vec<f32>),
     Double(Vec<f64>),
+    /// Promotions of a reader schema: writer int or long read as float or double, writer
+    /// float read as double.
+    FloatFromLong(Vec<f32>),
+    DoubleFromLong(Vec<f64>),
+    DoubleFromFloat(Vec<f64>),
     Bytes(ViewBuilder),
     Fixed(usize, ViewBuilder),
     /// UTF-8 is checked as values arrive.
@@ -49,11 +72,14 @@ pub enum Kind {
     DecimalText { fixed: Option<usize>, scale: usize, values: ViewBuilder },
     /// big-decimal: bytes holding the unscaled value then the scale, as exact text.
     BigDecimal(ViewBuilder),
-    Enum { n_symbols: usize, values: Vec<u32> },
+    /// `n_symbols` of the writer's enum; `to_reader` maps them to the reader's symbols when
+    /// a reader schema differs (None: not a reader symbol and no default, an error).
+    Enum { n_symbols: usize, values: Vec<u32>, to_reader: Option<Vec<Option<u32>>> },
     Duration { months: Vec<u32>, days: Vec<u32>, millis: Vec<u32> },
     List { offsets: Vec<i64>, item: Box<Column> },
     Map { offsets: Vec<i64>, keys: ViewBuilder, values: Box<Column> },
     Record(Vec<Column>),
+    ResolvedRecord(Box<ResolvedRecord>),
     /// A union of two or more non-null branches: one child per branch; `branch_to_child`
     /// maps the Avro branch index to the child (None for the null branch).
     Union { branch_to_child: Vec<Option<usize>>, children: Vec<Column> },
@@ -91,6 +117,9 @@ impl Column {
         if let Some(prefix) = self.union_prefix {
             let branch = read_union_branch(cur, prefix.n_branches)?;
             if prefix.null_index == Some(branch) {
+                if prefix.null_is_error {
+                    return Err(null_for_non_null_reader());
+                }
                 self.push_null();
                 return Ok(());
             }
@@ -139,6 +168,11 @@ impl Column {
                 self.push_null();
                 return Ok(());
             };
+            if chosen == UNMATCHED_BRANCH {
+                return Err(AvroError::decode(format!(
+                    "the writer's union branch {branch} matches no branch of the reader's union"
+                )));
+            }
             for (i, child) in children.iter_mut().enumerate() {
                 if i == chosen {
                     child.decode(schema, cur)?;
@@ -161,8 +195,8 @@ impl Column {
             Kind::Boolean(b) => b.reserve(n),
             Kind::Int(v) => v.reserve(n),
             Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => v.reserve(n),
-            Kind::Float(v) => v.reserve(n),
-            Kind::Double(v) => v.reserve(n),
+            Kind::Float(v) | Kind::FloatFromLong(v) => v.reserve(n),
+            Kind::Double(v) | Kind::DoubleFromLong(v) | Kind::DoubleFromFloat(v) => v.reserve(n),
             Kind::Bytes(b)
             | Kind::Fixed(_, b)
             | Kind::String(b)
@@ -178,6 +212,7 @@ impl Column {
             },
             Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.reserve(n),
             Kind::Record(children) | Kind::Union { children, .. } => children.iter_mut().for_each(|c| c.reserve(n)),
+            Kind::ResolvedRecord(r) => r.children.iter_mut().for_each(|c| c.reserve(n)),
         }
     }
 
@@ -190,6 +225,7 @@ impl Column {
                 inner.nested_lens(out);
             },
             Kind::Record(children) | Kind::Union { children, .. } => children.iter().for_each(|c| c.nested_lens(out)),
+            Kind::ResolvedRecord(r) => r.children.iter().for_each(|c| c.nested_lens(out)),
             _ => {},
         }
     }
@@ -211,6 +247,7 @@ impl Column {
             Kind::Record(children) | Kind::Union { children, .. } => {
                 children.iter_mut().for_each(|c| c.reserve_nested(lens, scale))
             },
+            Kind::ResolvedRecord(r) => r.children.iter_mut().for_each(|c| c.reserve_nested(lens, scale)),
             _ => {},
         }
     }
@@ -222,8 +259,8 @@ impl Column {
             Kind::Boolean(b) => b.push(false),
             Kind::Int(v) => v.push(0),
             Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => v.push(0),
-            Kind::Float(v) => v.push(0.0),
-            Kind::Double(v) => v.push(0.0),
+            Kind::Float(v) | Kind::FloatFromLong(v) => v.push(0.0),
+            Kind::Double(v) | Kind::DoubleFromLong(v) | Kind::DoubleFromFloat(v) => v.push(0.0),
             Kind::Bytes(b)
             | Kind::Fixed(_, b)
             | Kind::String(b)
@@ -240,6 +277,7 @@ impl Column {
             },
             Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.push(*offsets.last().unwrap()),
             Kind::Record(children) | Kind::Union { children, .. } => children.iter_mut().for_each(Column::push_null),
+            Kind::ResolvedRecord(r) => r.children.iter_mut().for_each(Column::push_null),
         }
         if !matches!(self.kind, Kind::Null) {
             self.validity
@@ -264,8 +302,10 @@ impl Column {
             Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => {
                 Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
             },
-            Kind::Float(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
-            Kind::Double(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Kind::Float(v) | Kind::FloatFromLong(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Kind::Double(v) | Kind::DoubleFromLong(v) | Kind::DoubleFromFloat(v) => {
+                Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
+            },
             Kind::Decimal { values, .. } => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
             Kind::Bytes(b) | Kind::Fixed(_, b) => Box::new(b.finish(validity)),
             Kind::String(b)
@@ -312,6 +352,10 @@ impl Column {
             },
             Kind::Record(children) | Kind::Union { children, .. } => {
                 let children = children.into_iter().map(Column::finish).collect::<AvroResult<Vec<_>>>()?;
+                Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
+            },
+            Kind::ResolvedRecord(r) => {
+                let children = r.children.into_iter().map(Column::finish).collect::<AvroResult<Vec<_>>>()?;
                 Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
             },
         };
@@ -369,7 +413,7 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
             }
             values.push(decimal_text(unscaled, scale as usize).as_bytes());
         },
-        Kind::Enum { n_symbols, values } => {
+        Kind::Enum { n_symbols, values, to_reader } => {
             let start = cur.position();
             let index = cur.read_long()?;
             if index < 0 || index as u64 >= *n_symbols as u64 {
@@ -378,8 +422,18 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                     n_symbols.saturating_sub(1)
                 )));
             }
-            values.push(index as u32);
+            match to_reader {
+                None => values.push(index as u32),
+                Some(map) => values.push(map[index as usize].ok_or_else(|| {
+                    AvroError::decode(format!(
+                        "the writer's enum symbol {index} (at byte {start} of the block data) is not a symbol of the reader's enum, which has no default"
+                    ))
+                })?),
+            }
         },
+        Kind::FloatFromLong(v) => v.push(cur.read_long()? as f32),
+        Kind::DoubleFromLong(v) => v.push(cur.read_long()? as f64),
+        Kind::DoubleFromFloat(v) => v.push(f64::from(cur.read_f32()?)),
         Kind::Duration { months, days, millis } => {
             let raw = cur.read_fixed(12)?;
             months.push(u32::from_le_bytes(raw[0..4].try_into().unwrap()));
@@ -403,6 +457,17 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                 c.decode(schema, cur)?;
             }
         },
+        Kind::ResolvedRecord(r) => {
+            for step in &r.steps {
+                match *step {
+                    TopSlot::Decode(k) => r.children[k].decode(schema, cur)?,
+                    TopSlot::Skip(op) => op.skip(schema, cur)?,
+                }
+            }
+            for (k, default) in &r.defaults {
+                r.children[*k].decode(schema, &mut Cursor::new(default))?;
+            }
+        },
         Kind::Boolean(_)
         | Kind::Int(_)
         | Kind::Long(_)
@@ -418,6 +483,11 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
         },
     }
     Ok(())
+}
+
+#[cold]
+fn null_for_non_null_reader() -> AvroError {
+    AvroError::decode("the writer's value is null, but the reader's schema has no null for it")
 }
 
 /// A big-endian two's-complement integer of any width that must fit in i128.

@@ -4,6 +4,7 @@ pub mod column;
 mod cursor;
 mod json;
 pub mod plan;
+mod resolve;
 mod skip;
 mod views;
 
@@ -118,6 +119,9 @@ impl<'a> BlockDecoder<'a> {
                 TopSlot::Decode(out) => self.columns[out].decode(self.schema, cur)?,
                 TopSlot::Skip(op) => op.skip(self.schema, cur)?,
             }
+        }
+        for (out, default) in &self.plan.defaults {
+            self.columns[*out].decode(self.schema, &mut Cursor::new(default))?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, 
 use polars_arrow::bitmap::BitmapBuilder;
 
 use super::column::{Column, Kind, UnionPrefix};
+use super::resolve::Resolver;
 use super::skip::SkipOp;
 use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
@@ -90,7 +91,7 @@ pub fn build_column(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>
             })?;
             Column::new(
                 DataType::from_frozen_categories(categories),
-                Kind::Enum { n_symbols: symbols.len(), values: Vec::new() },
+                Kind::Enum { n_symbols: symbols.len(), values: Vec::new(), to_reader: None },
             )
         },
         (Node::Array(item), _) => {
@@ -140,7 +141,7 @@ fn build_union(schema: &AvroSchema, branches: &[NodeId], expanding: &mut Vec<Nod
         .enumerate()
         .filter(|(_, b)| !matches!(schema.node(*b), Node::Null))
         .collect();
-    let prefix = UnionPrefix { n_branches: branches.len(), null_index };
+    let prefix = UnionPrefix { n_branches: branches.len(), null_index, null_is_error: false };
     match values.as_slice() {
         [] => {
             let mut c = Column::new(DataType::Null, Kind::Null);
@@ -180,6 +181,39 @@ pub struct RowPlan {
     /// The output columns, in the order the caller asked for them.
     pub columns: Vec<Column>,
     pub names: Vec<PlSmallStr>,
+    /// Output columns the writer's schema lacks, with the reader's default encoded as Avro:
+    /// decoded after each record's fields.
+    pub defaults: Vec<(usize, Vec<u8>)>,
+}
+
+/// The positions in `names` of the projection (all, in order, when None), each once.
+fn wanted_columns(names: &[&str], projection: Option<&[String]>) -> AvroResult<Vec<usize>> {
+    let Some(projection) = projection else { return Ok((0..names.len()).collect()) };
+    let mut wanted: Vec<usize> = Vec::with_capacity(projection.len());
+    for name in projection {
+        let index = names.iter().position(|n| n == name).ok_or_else(|| {
+            AvroError::argument(format!(
+                "column '{name}' is not in the Avro schema; the columns are: {}",
+                names.join(", ")
+            ))
+        })?;
+        if wanted.contains(&index) {
+            return Err(AvroError::argument(format!("column '{name}' is selected twice")));
+        }
+        wanted.push(index);
+    }
+    Ok(wanted)
+}
+
+/// Appends a slot, merging consecutive skips of fixed-size fields into one.
+pub fn push_merging_skips(slots: &mut Vec<TopSlot>, slot: TopSlot) {
+    if let (Some(TopSlot::Skip(previous)), TopSlot::Skip(next)) = (slots.last_mut(), slot) {
+        if let Some(merged) = previous.merge(next) {
+            *previous = merged;
+            return;
+        }
+    }
+    slots.push(slot);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,26 +240,10 @@ impl RowPlan {
     /// A plan decoding `projection` (all columns when None), in the projection's order.
     pub fn new(schema: &AvroSchema, projection: Option<&[String]>) -> AvroResult<Self> {
         let all = top_level_columns(schema)?;
-        let wanted: Vec<usize> = match projection {
-            None => (0..all.len()).collect(),
-            Some(names) => names
-                .iter()
-                .map(|name| {
-                    all.iter().position(|(n, _, _)| n.as_str() == name).ok_or_else(|| {
-                        let available: Vec<&str> = all.iter().map(|(n, _, _)| n.as_str()).collect();
-                        AvroError::argument(format!(
-                            "column '{name}' is not in the Avro schema; the columns are: {}",
-                            available.join(", ")
-                        ))
-                    })
-                })
-                .collect::<AvroResult<_>>()?,
-        };
+        let names: Vec<&str> = all.iter().map(|(n, _, _)| n.as_str()).collect();
+        let wanted = wanted_columns(&names, projection)?;
         let mut output_of_field = vec![None; all.len()];
         for (out, field) in wanted.iter().enumerate() {
-            if output_of_field[*field].is_some() {
-                return Err(AvroError::argument(format!("column '{}' is selected twice", all[*field].0)));
-            }
             output_of_field[*field] = Some(out);
         }
         let mut slots: Vec<TopSlot> = Vec::with_capacity(all.len());
@@ -234,13 +252,7 @@ impl RowPlan {
                 Some(out) => TopSlot::Decode(out),
                 None => TopSlot::Skip(SkipOp::compile(schema, *node)),
             };
-            if let (Some(TopSlot::Skip(previous)), TopSlot::Skip(next)) = (slots.last_mut(), slot) {
-                if let Some(merged) = previous.merge(next) {
-                    *previous = merged;
-                    continue;
-                }
-            }
-            slots.push(slot);
+            push_merging_skips(&mut slots, slot);
         }
         let mut columns = Vec::with_capacity(wanted.len());
         let mut names = Vec::with_capacity(wanted.len());
@@ -250,7 +262,36 @@ impl RowPlan {
             names.push(name);
             columns.push(column);
         }
-        Ok(Self { slots, columns, names })
+        Ok(Self { slots, columns, names, defaults: Vec::new() })
+    }
+
+    /// A plan decoding data written with `writer` into the columns of `reader` (schema
+    /// resolution), `projection` naming the reader's columns. The top-level records' names
+    /// are not compared: tools name them freely (Spark's `topLevelRecord`, ...).
+    pub fn with_reader(writer: &AvroSchema, reader: &AvroSchema, projection: Option<&[String]>) -> AvroResult<Self> {
+        let resolver = Resolver { writer, reader };
+        match (writer.node(writer.root), reader.node(reader.root)) {
+            (Node::Record { fields: wf, .. }, Node::Record { fields: rf, .. }) => {
+                let names: Vec<&str> = rf.iter().map(|f| f.name.as_str()).collect();
+                let wanted = wanted_columns(&names, projection)?;
+                let (steps, columns, defaults) = resolver.fields(wf, rf, &wanted, "", &mut Vec::new())?;
+                let names = wanted.iter().map(|i| PlSmallStr::from(names[*i])).collect();
+                Ok(Self { slots: steps, columns, names, defaults })
+            },
+            (Node::Record { .. }, _) | (_, Node::Record { .. }) => Err(AvroError::schema(
+                "the writer's and the reader's top-level schemas must both be records, or both not",
+            )),
+            _ => {
+                let wanted = wanted_columns(&[VALUE_COLUMN], projection)?;
+                if wanted.is_empty() {
+                    let skip = TopSlot::Skip(SkipOp::compile(writer, writer.root));
+                    return Ok(Self { slots: vec![skip], columns: Vec::new(), names: Vec::new(), defaults: Vec::new() });
+                }
+                let column = resolver.column(writer.root, reader.root, VALUE_COLUMN, &mut Vec::new())?;
+                let names = vec![PlSmallStr::from_static(VALUE_COLUMN)];
+                Ok(Self { slots: vec![TopSlot::Decode(0)], columns: vec![column], names, defaults: Vec::new() })
+            },
+        }
     }
 
     pub fn dtypes(&self) -> impl Iterator<Item = (&PlSmallStr, &DataType)> {

@@ -16,6 +16,7 @@ use crate::decode::plan::{top_level_columns, MAX_DECIMAL_PRECISION};
 use crate::decode::column::{Column, Kind};
 use crate::error::AvroError;
 use crate::read::{AvroReader, BatchedReader, Predicate, ReadStats, Source};
+use crate::schema::parse_schema;
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -52,7 +53,7 @@ struct FileReader {
 #[pymethods]
 impl FileReader {
     #[new]
-    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None, n_threads=None))]
+    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None, n_threads=None, reader_schema=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -64,11 +65,16 @@ impl FileReader {
         file_path_column: Option<(String, String)>,
         predicate: Option<(Vec<String>, Py<PyAny>)>,
         n_threads: Option<usize>,
+        reader_schema: Option<String>,
     ) -> PyResult<Self> {
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
         }
         let source = source_from_py(source)?;
+        let reader_schema = reader_schema
+            .map(|json| parse_schema(&json).map(Arc::new).map_err(reader_schema_error))
+            .transpose()
+            .map_err(to_py_err)?;
         let predicate_error = Arc::new(Mutex::new(None));
         let predicate = predicate.map(|(columns, callable)| Predicate {
             columns,
@@ -80,7 +86,8 @@ impl FileReader {
             .with_row_index(row_index.map(|(n, o)| (PlSmallStr::from(n.as_str()), o)))
             .with_file_path_column(file_path_column.map(|(n, p)| (PlSmallStr::from(n.as_str()), p)))
             .with_predicate(predicate)
-            .with_n_threads(n_threads);
+            .with_n_threads(n_threads)
+            .with_reader_schema(reader_schema);
         if let Some(size) = batch_size {
             reader = reader.with_batch_size(size);
         }
@@ -173,14 +180,17 @@ fn describe(column: &Column) -> serde_json::Value {
     match &column.kind {
         Kind::List { item, .. } => json!({"type": "list", "inner": describe(item)}),
         Kind::Map { values, .. } => json!({"type": "map", "value": describe(values)}),
-        Kind::Record(children) | Kind::Union { children, .. } => {
-            let DataType::Struct(fields) = &column.dtype else { unreachable!("records and unions are structs") };
-            let fields: Vec<_> =
-                fields.iter().zip(children).map(|(f, c)| json!([f.name.as_str(), describe(c)])).collect();
-            json!({"type": "struct", "fields": fields})
-        },
+        Kind::Record(children) | Kind::Union { children, .. } => describe_struct(column, children),
+        Kind::ResolvedRecord(r) => describe_struct(column, &r.children),
         _ => describe_plain(&column.dtype),
     }
+}
+
+fn describe_struct(column: &Column, children: &[Column]) -> serde_json::Value {
+    use serde_json::json;
+    let DataType::Struct(fields) = &column.dtype else { unreachable!("records and unions are structs") };
+    let fields: Vec<_> = fields.iter().zip(children).map(|(f, c)| json!([f.name.as_str(), describe(c)])).collect();
+    json!({"type": "struct", "fields": fields})
 }
 
 fn describe_plain(dtype: &DataType) -> serde_json::Value {
@@ -243,6 +253,19 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     Ok(out)
 }
 
+/// The columns (name, type description) a schema's records read into.
+#[pyfunction]
+fn describe_schema(schema_json: &str) -> PyResult<Vec<(String, String)>> {
+    let schema = parse_schema(schema_json).map_err(|e| to_py_err(reader_schema_error(e)))?;
+    let columns = top_level_columns(&schema).map_err(to_py_err)?;
+    Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
+}
+
+fn reader_schema_error(mut e: AvroError) -> AvroError {
+    e.message = format!("the reader schema: {}", e.message);
+    e
+}
+
 /// The decoding threads a read uses when it does not say: POLARS_MAX_THREADS, else one per core.
 #[pyfunction]
 fn default_threads() -> usize {
@@ -254,6 +277,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FileReader>()?;
     m.add_class::<pywriter::FileWriter>()?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
+    m.add_function(wrap_pyfunction!(describe_schema, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -57,6 +57,7 @@ pub struct AvroReader {
     predicate: Option<Predicate>,
     threads: Option<usize>,
     read_ahead: Option<ReadAhead>,
+    reader_schema: Option<Arc<AvroSchema>>,
 }
 
 impl AvroReader {
@@ -71,7 +72,16 @@ impl AvroReader {
             predicate: None,
             threads: None,
             read_ahead: None,
+            reader_schema: None,
         }
+    }
+
+    /// Reads the file's records into the shape of this Avro schema (schema resolution:
+    /// fields by name and alias, defaults, promotions, enum symbols by name); the columns
+    /// and `with_columns` are then the reader schema's.
+    pub fn with_reader_schema(mut self, schema: Option<Arc<AvroSchema>>) -> Self {
+        self.reader_schema = schema;
+        self
     }
 
     /// Only these columns, in this order (None: all).
@@ -148,7 +158,12 @@ impl AvroReader {
         let (stream, total_len) = self.source.open()?;
         let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
         let schema = Arc::new(parse_schema(&container.header.schema_json).map_err(|e| e.in_file(&name))?);
-        let file_columns = file_column_names(&schema)?;
+        let reader_schema = self.reader_schema.clone();
+        let plan_of = |columns: &[String]| match &reader_schema {
+            Some(reader) => RowPlan::with_reader(&schema, reader, Some(columns)),
+            None => RowPlan::new(&schema, Some(columns)),
+        };
+        let file_columns = file_column_names(reader_schema.as_deref().unwrap_or(&schema))?;
         let projection = match &self.columns {
             Some(columns) => columns.clone(),
             None => file_columns.clone(),
@@ -167,13 +182,13 @@ impl AvroReader {
                         pcols.push(c.clone());
                     }
                 }
-                let plan = RowPlan::new(&schema, Some(&pcols)).map_err(|e| e.in_file(&name))?;
+                let plan = plan_of(&pcols).map_err(|e| e.in_file(&name))?;
                 let rest: Vec<String> = projection.iter().filter(|c| !pcols.contains(c)).cloned().collect();
                 (Some(plan), rest)
             },
             None => (None, projection.clone()),
         };
-        let rest_plan = RowPlan::new(&schema, Some(&rest_columns)).map_err(|e| e.in_file(&name))?;
+        let rest_plan = plan_of(&rest_columns).map_err(|e| e.in_file(&name))?;
         let plan = BatchPlan {
             name,
             codec: container.header.codec,
@@ -192,7 +207,7 @@ impl AvroReader {
         let threads = self.threads.unwrap_or_else(default_threads).max(1);
         let read_ahead = self.read_ahead.unwrap_or_else(|| ReadAhead::local(threads));
         let first_row = self.row_index.as_ref().map_or(0, |(_, o)| *o);
-        let schema = plan.schema.clone();
+        let schema = reader_schema.unwrap_or_else(|| plan.schema.clone());
         let pipeline = Pipeline::new(container, plan, threads, read_ahead, self.batch_size, self.n_rows, first_row)?;
         Ok(BatchedReader { schema, output_schema, pipeline })
     }
@@ -224,6 +239,7 @@ fn output_schema(plan: &BatchPlan) -> Schema {
 
 /// An open file yielding batches in file order.
 pub struct BatchedReader {
+    /// The schema the batches follow: the reader schema when one was given, else the file's.
     schema: Arc<AvroSchema>,
     output_schema: Schema,
     pipeline: Pipeline,
@@ -234,6 +250,7 @@ impl BatchedReader {
         self.pipeline.header()
     }
 
+    /// The schema the columns follow: the reader schema when one was given, else the file's.
     pub fn avro_schema(&self) -> &AvroSchema {
         &self.schema
     }

@@ -1,0 +1,227 @@
+"""Reading with a reader schema (the specification's schema resolution), checked against
+fastavro reading the same bytes with the same reader schema."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import fastavro
+import polars as pl
+import pytest
+from helpers import assert_frame_matches_records
+
+import polars_avro
+from polars_avro import AvroDecodeError, AvroSchemaError
+
+WRITER = {
+    "type": "record",
+    "name": "Event",
+    "fields": [
+        {"name": "id", "type": "int"},
+        {"name": "score", "type": "float"},
+        {"name": "count", "type": ["null", "int"]},
+        {"name": "old_name", "type": "string"},
+        {"name": "dropped", "type": {"type": "array", "items": "long"}},
+        {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B", "C"]}},
+        {"name": "payload", "type": "string"},
+        {
+            "name": "points",
+            "type": {
+                "type": "array",
+                "items": {"type": "record", "name": "P", "fields": [{"name": "x", "type": "int"}, {"name": "gone", "type": "string"}]},
+            },
+        },
+        {"name": "tags", "type": {"type": "map", "values": "int"}},
+        {"name": "u", "type": ["null", "int", "string"]},
+    ],
+}
+
+#: Every kind of change the specification resolves.
+READER = {
+    "type": "record",
+    "name": "Event",
+    "fields": [
+        {"name": "id", "type": "long"},  # int promoted to long
+        {"name": "new_field", "type": "string", "default": "none"},  # added, with a default
+        {"name": "score", "type": "double"},  # float promoted to double
+        {"name": "count", "type": ["null", "double"], "default": None},  # promoted inside a union
+        {"name": "new_name", "aliases": ["old_name"], "type": "string"},  # renamed, by alias
+        # "dropped" is gone: skipped
+        {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["B", "A"], "default": "B"}},
+        {"name": "payload", "type": "bytes"},  # string read as bytes
+        {
+            "name": "points",
+            "type": {
+                "type": "array",
+                "items": {
+                    "type": "record",
+                    "name": "P",
+                    "fields": [{"name": "x", "type": "long"}, {"name": "y", "type": ["null", "float"], "default": None}],
+                },
+            },
+        },
+        {"name": "tags", "type": {"type": "map", "values": "double"}},
+        {"name": "u", "type": ["null", "string", "long"]},  # branches reordered, int promoted
+        {
+            "name": "nested_default",
+            "type": {
+                "type": "record",
+                "name": "D",
+                "fields": [{"name": "a", "type": "int"}, {"name": "b", "type": {"type": "array", "items": "string"}}],
+            },
+            "default": {"a": 7, "b": ["x", "y"]},
+        },
+    ],
+}
+
+
+def records(n: int, offset: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i,
+            "score": i / 2,
+            "count": None if i % 3 == 0 else i,
+            "old_name": f"n{i}",
+            "dropped": [i, i + 1],
+            "kind": "ABC"[i % 3],
+            "payload": f"p{i}",
+            "points": [{"x": i, "gone": "g"}] * (i % 3),
+            "tags": {"k": i, "j": -i},
+            "u": [None, i, str(i)][i % 3],
+        }
+        for i in range(offset, offset + n)
+    ]
+
+
+def written(schema: Any, rows: list[dict[str, Any]], codec: str = "null", **kw: Any) -> bytes:
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, schema, rows, codec=codec, **kw)
+    return buffer.getvalue()
+
+
+def resolved_by_fastavro(data: bytes, reader: Any) -> list[dict[str, Any]]:
+    return list(fastavro.reader(io.BytesIO(data), reader_schema=reader))
+
+
+@pytest.mark.parametrize("codec", ["null", "deflate", "snappy"])
+@pytest.mark.parametrize("as_text", [False, True])
+def test_every_resolution_rule_matches_fastavro(codec: str, as_text: bool) -> None:
+    data = written(WRITER, records(300), codec, sync_interval=500)
+    reader = json.dumps(READER) if as_text else READER
+    df = polars_avro.read_avro(data, reader_schema=reader)
+    assert df.columns == [f["name"] for f in READER["fields"]]
+    assert_frame_matches_records(df, resolved_by_fastavro(data, READER), READER)
+    assert df["kind"].dtype == pl.Enum(["B", "A"])  # C is not a reader symbol: the default
+    assert df["kind"].to_list()[:3] == ["A", "B", "B"]
+
+
+def test_files_with_different_writer_schemas_read_as_one_frame() -> None:
+    """Version 2 added fields (with defaults) and promoted one; files of both versions are
+    read together into version 2's shape."""
+    v1 = record(field("id", "int"), field("score", "float"), name="Event")
+    v2 = record(
+        field("id", "long"),
+        field("score", "double"),
+        field("label", "string", default="unlabelled"),
+        field("weights", {"type": "map", "values": "float"}, default={"w": 1.5}),
+        name="Event",
+    )
+    old = written(v1, [{"id": i, "score": i / 4} for i in range(50)], "deflate")
+    new = written(v2, [{"id": i, "score": i / 4, "label": f"l{i}", "weights": {"a": i}} for i in range(50, 90)], "snappy")
+    df = pl.scan_avro([old, new], reader_schema=v2, row_index_name="i").collect()
+    assert df.height == 90 and df["i"].to_list() == list(range(90))
+    expected = resolved_by_fastavro(old, v2) + resolved_by_fastavro(new, v2)
+    assert_frame_matches_records(df.drop("i"), expected, v2)
+    assert df["label"][0] == "unlabelled" and df["label"][89] == "l89"
+    # Without a reader schema the two files do not map to one frame (Polars 1.x wraps
+    # errors raised inside a lazy query in ComputeError).
+    with pytest.raises((AvroSchemaError, pl.exceptions.ComputeError), match="map to different Polars schemas"):
+        pl.scan_avro([old, new]).collect()
+
+
+def test_pushdown_with_a_reader_schema() -> None:
+    data = written(WRITER, records(1000), "deflate", sync_interval=2000)
+    lf = pl.scan_avro(data, reader_schema=READER)
+    assert lf.collect_schema()["score"] == pl.Float64
+    out = lf.filter(pl.col("score") > 400.0).select("new_name", "nested_default", "id").collect()
+    assert out["id"].to_list() == list(range(801, 1000))
+    assert out["new_name"].to_list()[0] == "n801"
+    assert out["nested_default"].to_list()[0] == {"a": 7, "b": ["x", "y"]}
+    assert lf.select("new_field").head(3).collect()["new_field"].to_list() == ["none"] * 3
+    streamed = lf.select("id", "u").collect(engine="streaming")
+    assert streamed.equals(lf.select("id", "u").collect())
+
+
+def test_top_level_non_records_resolve() -> None:
+    data = written("int", [1, -2, 3])
+    df = polars_avro.read_avro(data, reader_schema='"double"')
+    assert df["value"].dtype == pl.Float64 and df["value"].to_list() == [1.0, -2.0, 3.0]
+
+
+def test_identical_schemas_change_nothing() -> None:
+    data = written(WRITER, records(100), "snappy")
+    assert polars_avro.read_avro(data, reader_schema=WRITER).equals(polars_avro.read_avro(data))
+
+
+def field(name: str, type_: Any, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": type_, **extra}
+
+
+def record(*fields: dict[str, Any], name: str = "R") -> dict[str, Any]:
+    return {"type": "record", "name": name, "fields": list(fields)}
+
+
+@pytest.mark.parametrize(
+    ("writer", "value", "reader", "words"),
+    [
+        (record(field("a", "int")), 1, record(field("b", "int")), "the reader's field 'b' is not in the writer's schema and has no default"),
+        (record(field("a", "string")), "x", record(field("a", "int")), "at 'a': the writer's string cannot be read as the reader's int"),
+        (record(field("a", "long")), 1, record(field("a", "int")), "at 'a': the writer's long cannot be read as the reader's int"),
+        (
+            record(field("a", record(field("x", "int"), name="P"))),
+            {"x": 1},
+            record(field("a", record(field("x", "int"), name="Q"))),
+            "at 'a': the writer's type is named 'P' and the reader's 'Q'",
+        ),
+        (
+            record(field("a", {"type": "fixed", "name": "F", "size": 4})),
+            b"abcd",
+            record(field("a", {"type": "fixed", "name": "F", "size": 8})),
+            "at 'a': the writer's fixed has 4 bytes, the reader's 8",
+        ),
+        (
+            record(field("a", "int")),
+            1,
+            record(field("a", "int"), field("b", "int", default="x")),
+            'the default of \'b\', "x", is not a value of its type int',
+        ),
+        (record(field("a", ["int", "string"])), 1, record(field("a", "string")), "at 'a': reading a union of several types into a single type"),
+        (record(field("a", "int")), 1, '"int"', "must both be records, or both not"),
+    ],
+)
+def test_incompatible_schemas_name_the_field(writer: Any, value: Any, reader: Any, words: str) -> None:
+    data = written(writer, [{"a": value}])
+    with pytest.raises(AvroSchemaError) as info:
+        polars_avro.read_avro(data, reader_schema=reader)
+    assert words in str(info.value), str(info.value)
+
+
+def test_values_the_reader_cannot_take_fail_where_they_are() -> None:
+    enum = {"type": "enum", "name": "E", "symbols": ["A", "B"]}
+    data = written(record(field("e", enum)), [{"e": "A"}, {"e": "B"}])
+    narrower = record(field("e", {"type": "enum", "name": "E", "symbols": ["A"]}))
+    with pytest.raises(AvroDecodeError, match="record 1 of the block: the writer's enum symbol 1 .* is not a symbol of the reader's enum") as info:
+        polars_avro.read_avro(data, reader_schema=narrower)
+    assert info.value.block == 0
+    data = written(record(field("a", ["null", "int"])), [{"a": 1}, {"a": None}])
+    with pytest.raises(AvroDecodeError, match="record 1 of the block: the writer's value is null, but the reader's schema has no null"):
+        polars_avro.read_avro(data, reader_schema=record(field("a", "long")))
+    assert polars_avro.read_avro(data, reader_schema=record(field("a", "long")), n_rows=1)["a"].to_list() == [1]
+
+
+def test_an_invalid_reader_schema_says_so() -> None:
+    data = written(record(field("a", "int")), [{"a": 1}])
+    with pytest.raises(AvroSchemaError, match="the reader schema: "):
+        polars_avro.read_avro(data, reader_schema="{not json")
