@@ -125,6 +125,15 @@ fn check(ty: &Ty, s: &Series, expected: &[Option<&Val>]) {
     }
 }
 
+/// A container file of the rows as records of the field types, and its schema JSON.
+fn file_of(tys: &[Ty], rows: &[Vec<Val>], block_rows: usize, codec: &str) -> (String, Vec<u8>) {
+    let top = Ty::Record(tys.to_vec());
+    let schema = schema_json(&top, &mut 0);
+    let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
+    let bytes = container(&schema, &top, &records, block_rows, codec);
+    (schema, bytes)
+}
+
 fn table() -> impl Strategy<Value = (Vec<Ty>, Vec<Vec<Val>>, usize, &'static str)> {
     prop::collection::vec(ty_strategy(), 1..5).prop_flat_map(|tys| {
         let row = tys.iter().map(val_strategy).collect::<Vec<_>>();
@@ -142,10 +151,7 @@ proptest! {
 
     #[test]
     fn random_schemas_round_trip((tys, rows, block_rows, codec) in table()) {
-        let top = Ty::Record(tys.clone());
-        let schema = schema_json(&top, &mut 0);
-        let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
-        let bytes = container(&schema, &top, &records, block_rows, codec);
+        let (_, bytes) = file_of(&tys, &rows, block_rows, codec);
         let df = AvroReader::new(Source::from_bytes(bytes)).with_batch_size(5).finish().unwrap();
         prop_assert_eq!(df.height(), rows.len());
         prop_assert_eq!(df.width(), tys.len());
@@ -158,10 +164,7 @@ proptest! {
 
     #[test]
     fn projection_and_n_rows_agree_with_full_read((tys, rows, block_rows, codec) in table(), n in 0usize..50) {
-        let top = Ty::Record(tys.clone());
-        let schema = schema_json(&top, &mut 0);
-        let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
-        let bytes = container(&schema, &top, &records, block_rows, codec);
+        let (_, bytes) = file_of(&tys, &rows, block_rows, codec);
         let last = format!("f{}", tys.len() - 1);
         let df = AvroReader::new(Source::from_bytes(bytes))
             .with_columns(Some(vec![last]))
@@ -184,10 +187,7 @@ proptest! {
         max_bytes in 1usize..4096,
         n_rows in prop::option::of(0usize..50),
     ) {
-        let top = Ty::Record(tys.clone());
-        let schema = schema_json(&top, &mut 0);
-        let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
-        let bytes = container(&schema, &top, &records, block_rows, codec);
+        let (_, bytes) = file_of(&tys, &rows, block_rows, codec);
         let read = |threads: usize, read_ahead: Option<ReadAhead>| {
             AvroReader::new(Source::from_bytes(bytes.clone()))
                 .with_batch_size(batch_size)
@@ -211,10 +211,8 @@ proptest! {
         sync_interval in 1usize..300,
         cut in 0usize..40,
     ) {
-        let top = Ty::Record(tys.clone());
-        let schema = schema_json(&top, &mut 0);
-        let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
-        let df = AvroReader::new(Source::from_bytes(container(&schema, &top, &records, block_rows, codec)))
+        let (schema, bytes) = file_of(&tys, &rows, block_rows, codec);
+        let df = AvroReader::new(Source::from_bytes(bytes))
             .finish()
             .unwrap();
         let options = WriteOptions {
@@ -236,10 +234,7 @@ proptest! {
 
     #[test]
     fn resolving_against_the_writer_schema_changes_nothing((tys, rows, block_rows, codec) in table()) {
-        let top = Ty::Record(tys.clone());
-        let schema = schema_json(&top, &mut 0);
-        let records: Vec<Val> = rows.iter().map(|r| Val::Record(r.clone())).collect();
-        let bytes = container(&schema, &top, &records, block_rows, codec);
+        let (schema, bytes) = file_of(&tys, &rows, block_rows, codec);
         let plain = AvroReader::new(Source::from_bytes(bytes.clone())).finish().unwrap();
         let reader = std::sync::Arc::new(polars_avro::schema::parse_schema(&schema).unwrap());
         let resolved = AvroReader::new(Source::from_bytes(bytes)).with_reader_schema(Some(reader)).finish().unwrap();
