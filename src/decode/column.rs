@@ -82,7 +82,9 @@ pub enum Kind {
     ResolvedRecord(Box<ResolvedRecord>),
     /// A union of two or more non-null branches: one child per branch; `branch_to_child`
     /// maps the Avro branch index to the child (None for the null branch).
-    Union { branch_to_child: Vec<Option<usize>>, children: Vec<Column> },
+    /// `unwrapped`: the writer's type is not a union (a reader schema made it one): no
+    /// branch index is read, and every value goes to that child.
+    Union { branch_to_child: Vec<Option<usize>>, children: Vec<Column>, unwrapped: Option<usize> },
     /// A value of a recursive type, rendered as JSON text.
     Json { node: NodeId, values: ViewBuilder, scratch: String },
 }
@@ -162,17 +164,23 @@ impl Column {
     /// Every other kind of value: unions, containers and logical types.
     #[inline(never)]
     fn decode_nested(&mut self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
-        if let Kind::Union { branch_to_child, children } = &mut self.kind {
-            let branch = read_union_branch(cur, branch_to_child.len())?;
-            let Some(chosen) = branch_to_child[branch] else {
-                self.push_null();
-                return Ok(());
+        if let Kind::Union { branch_to_child, children, unwrapped } = &mut self.kind {
+            let chosen = match *unwrapped {
+                Some(child) => child,
+                None => {
+                    let branch = read_union_branch(cur, branch_to_child.len())?;
+                    let Some(chosen) = branch_to_child[branch] else {
+                        self.push_null();
+                        return Ok(());
+                    };
+                    if chosen == UNMATCHED_BRANCH {
+                        return Err(AvroError::decode(format!(
+                            "the writer's union branch {branch} matches no branch of the reader's union"
+                        )));
+                    }
+                    chosen
+                },
             };
-            if chosen == UNMATCHED_BRANCH {
-                return Err(AvroError::decode(format!(
-                    "the writer's union branch {branch} matches no branch of the reader's union"
-                )));
-            }
             for (i, child) in children.iter_mut().enumerate() {
                 if i == chosen {
                     child.decode(schema, cur)?;

@@ -167,7 +167,7 @@ fn build_union(schema: &AvroSchema, branches: &[NodeId], expanding: &mut Vec<Nod
                 fields.push(PlField::new(PlSmallStr::from(name.as_str()), child.dtype.clone()));
                 children.push(child);
             }
-            Ok(Column::new(DataType::Struct(fields), Kind::Union { branch_to_child, children }))
+            Ok(Column::new(DataType::Struct(fields), Kind::Union { branch_to_child, children, unwrapped: None }))
         },
     }
 }

@@ -40,7 +40,19 @@ impl Resolver<'_> {
                 match values.as_slice() {
                     // The reader's nullable T: the writer's values are all T.
                     [only] => self.column(w, only.1, path, expanding),
-                    _ => Err(unsupported_union(path)),
+                    // The reader's Struct of branches: every value goes to the one the writer's type matches.
+                    several => {
+                        let chosen = self.matching_branch(w, several).ok_or_else(|| {
+                            AvroError::schema(format!(
+                                "at '{path}': the writer's {} matches no branch of the reader's union",
+                                self.writer.type_name(w)
+                            ))
+                        })?;
+                        let mut children: Vec<Option<Column>> = several.iter().map(|_| None).collect();
+                        let name = self.reader.type_name(several[chosen].1);
+                        children[chosen] = Some(self.column(w, several[chosen].1, &format!("{path}.{name}"), expanding)?);
+                        self.branch_struct(several, children, Vec::new(), Some(chosen))
+                    },
                 }
             },
             _ => self.value(w, r, path, expanding),
@@ -230,24 +242,36 @@ impl Resolver<'_> {
                 if let (Some(wi), None) = (w_null, r_null) {
                     branch_to_child[wi] = Some(UNMATCHED_BRANCH);
                 }
-                let mut fields: Vec<PlField> = Vec::with_capacity(several.len());
-                let mut built = Vec::with_capacity(several.len());
-                for ((branch, node), child) in several.iter().zip(children) {
-                    let column = match child {
-                        Some(c) => c,
-                        None => build_column(self.reader, *node, &mut Vec::new())?,
-                    };
-                    let mut name = self.reader.type_name(*node);
-                    if fields.iter().any(|f| f.name.as_str() == name) {
-                        name = format!("{name}_{branch}");
-                    }
-                    fields.push(PlField::new(PlSmallStr::from(name.as_str()), column.dtype.clone()));
-                    built.push(column);
-                }
-                Ok(Column::new(DataType::Struct(fields), Kind::Union { branch_to_child, children: built }))
+                self.branch_struct(several, children, branch_to_child, None)
             },
             _ => Err(unsupported_union(path)),
         }
+    }
+
+    /// The reader's Struct of union branches, with the columns resolved so far (the other
+    /// branches' columns, which only ever hold nulls, built from the reader's schema).
+    fn branch_struct(
+        &self,
+        branches: &[(usize, NodeId)],
+        children: Vec<Option<Column>>,
+        branch_to_child: Vec<Option<usize>>,
+        unwrapped: Option<usize>,
+    ) -> AvroResult<Column> {
+        let mut fields: Vec<PlField> = Vec::with_capacity(branches.len());
+        let mut built = Vec::with_capacity(branches.len());
+        for ((branch, node), child) in branches.iter().zip(children) {
+            let column = match child {
+                Some(c) => c,
+                None => build_column(self.reader, *node, &mut Vec::new())?,
+            };
+            let mut name = self.reader.type_name(*node);
+            if fields.iter().any(|f| f.name.as_str() == name) {
+                name = format!("{name}_{branch}");
+            }
+            fields.push(PlField::new(PlSmallStr::from(name.as_str()), column.dtype.clone()));
+            built.push(column);
+        }
+        Ok(Column::new(DataType::Struct(fields), Kind::Union { branch_to_child, children: built, unwrapped }))
     }
 
     /// The first reader branch (position in `branches`) that writer node `w` can be read
@@ -285,7 +309,7 @@ fn check_names(writer: &str, reader: &str, path: &str) -> AvroResult<()> {
 
 fn unsupported_union(path: &str) -> AvroError {
     AvroError::schema(format!(
-        "at '{path}': reading a union of several types into a single type, or a single type into a union of several, is not supported yet"
+        "at '{path}': reading a union of several types into a single type is not supported yet"
     ))
 }
 
