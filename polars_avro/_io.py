@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -39,6 +39,7 @@ class _AvroScan:
         batch_size: int | None,
         n_threads: int | None,
         reader_schema: str | Mapping[str, Any] | None = None,
+        missing_columns: str = "raise",
     ) -> None:
         check_n_threads(n_threads)
         if n_rows is not None and n_rows < 0:
@@ -47,9 +48,14 @@ class _AvroScan:
         if row_index_offset < 0:
             msg = f"row_index_offset must not be negative, found {row_index_offset}"
             raise AvroArgumentError(msg)
+        if missing_columns not in ("raise", "insert"):
+            msg = f"missing_columns must be 'raise' or 'insert', found {missing_columns!r}"
+            raise AvroArgumentError(msg)
         self.sources = expand_sources(source, glob=glob)
         if reader_schema is not None and not isinstance(reader_schema, str):
             reader_schema = json.dumps(reader_schema)
+        if reader_schema is None:
+            reader_schema = self._unified_schema(missing_columns)
         self.reader_schema = reader_schema
         if reader_schema is None:
             columns = _internal.read_header(Sources.opened(self.sources.items[0]))["columns"]
@@ -99,14 +105,10 @@ class _AvroScan:
             rows_left = limit if rows_left is None else min(rows_left, limit)
         out_left = limit  # rows after the predicate
         row_offset = self.row_index_offset
-        first_name = self.sources.name(self.sources.items[0])
         for i, item in enumerate(self.sources.items):
             if rows_left == 0 or out_left == 0:
                 return
             name = self.sources.name(item)
-            if i > 0 and self.reader_schema is None:
-                # With a reader schema every file is resolved to it instead.
-                self._check_same_schema(Sources.opened(item), name, first_name)
             reader = _internal.FileReader(
                 Sources.opened(item),
                 columns=file_columns,
@@ -152,20 +154,31 @@ class _AvroScan:
 
         return evaluate
 
-    def _check_same_schema(self, opened: Any, name: str, first_name: str) -> None:
-        expected = self.file_schema.schema
-        columns = FrameSchema(_internal.read_header(opened)["columns"]).schema
-        if columns == expected:
-            return
-        differences = []
-        for col in dict.fromkeys([*expected.names(), *columns.names()]):
-            a, b = expected.get(col), columns.get(col)
-            if a != b:
-                differences.append(f"'{col}': {a} in '{first_name}', {b} in '{name}'")
-        msg = f"the files '{first_name}' and '{name}' map to different Polars schemas: " + "; ".join(differences)
-        err = AvroSchemaMismatchError(msg)
-        err.file = name
-        raise err
+    def _unified_schema(self, missing_columns: str) -> str | None:
+        """For several files whose writer schemas map to different Polars schemas: one
+        reader schema they all resolve into (fields of every file, types widened, fields
+        some files lack nullable), or an error naming the files and the field."""
+        items = self.sources.items
+        if len(items) < 2:
+            return None
+        headers = [(self.sources.name(item), _internal.read_header(Sources.opened(item))) for item in items]
+        first = FrameSchema(headers[0][1]["columns"]).schema
+        if all(FrameSchema(h["columns"]).schema == first for _, h in headers[1:]):
+            return None
+        unified = _internal.unify_schemas([(name, h["schema_json"]) for name, h in headers])
+        if missing_columns == "raise":
+            columns = [name for name, _ in _internal.describe_schema(unified)]
+            for name, header in headers:
+                present = {c for c, _ in header["columns"]}
+                for column in columns:
+                    if column not in present:
+                        holder = next(n for n, h in headers if column in {c for c, _ in h["columns"]})
+                        msg = (f"the file '{name}' has no column '{column}', which '{holder}' has: "
+                               "pass missing_columns='insert' to read it as nulls there")
+                        err = AvroSchemaMismatchError(msg)
+                        err.file = name
+                        raise err
+        return unified
 
 
 def scan_avro(
@@ -179,6 +192,8 @@ def scan_avro(
     batch_size: int | None = None,
     n_threads: int | None = None,
     reader_schema: str | Mapping[str, Any] | None = None,
+    missing_columns: Literal["insert", "raise"] = "raise",
+    allow_missing_columns: bool = False,
 ) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
@@ -221,6 +236,16 @@ def scan_avro(
         float or double; float to double), string and bytes read as each other, enum
         symbols matched by name (else the reader's default). The columns are the reader
         schema's. Files with different writer schemas can then be read together.
+    missing_columns
+        Files whose writer schemas differ are read into one schema by themselves: every
+        field of every file, types widened as the specification allows (int to long to
+        double, float to double, string and bytes as string, enum symbols merged), and
+        fields some files lack nullable. A top-level column that some file lacks raises
+        ``AvroSchemaMismatchError`` with ``"raise"`` (the default, as ``scan_parquet``) and
+        reads as nulls in that file with ``"insert"``. Types that cannot be widened raise,
+        naming the file and the field. All headers are read when the scan is created.
+    allow_missing_columns
+        ``True`` is ``missing_columns="insert"``.
 
     Returns
     -------
@@ -249,6 +274,7 @@ def scan_avro(
         batch_size=batch_size,
         n_threads=n_threads,
         reader_schema=reader_schema,
+        missing_columns="insert" if allow_missing_columns else missing_columns,
     )
     return register_io_source(scan.batches, schema=scan.schema)
 
@@ -265,6 +291,8 @@ def read_avro(
     batch_size: int | None = None,
     n_threads: int | None = None,
     reader_schema: str | Mapping[str, Any] | None = None,
+    missing_columns: Literal["insert", "raise"] = "raise",
+    allow_missing_columns: bool = False,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
@@ -277,7 +305,7 @@ def read_avro(
         Columns to read, by name or by index (into the file's columns), in this order.
     n_rows
         Stop after this many records.
-    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema
+    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema, missing_columns, allow_missing_columns
         As for :func:`scan_avro`.
 
     Examples
@@ -304,6 +332,7 @@ def read_avro(
         batch_size=batch_size,
         n_threads=n_threads,
         reader_schema=reader_schema,
+        missing_columns="insert" if allow_missing_columns else missing_columns,
     )
     names = list(scan.schema)
     if columns is not None:

@@ -13,7 +13,7 @@ import pytest
 from helpers import assert_frame_matches_records
 
 import polars_avro
-from polars_avro import AvroDecodeError, AvroSchemaError
+from polars_avro import AvroDecodeError, AvroSchemaError, AvroSchemaMismatchError
 
 WRITER = {
     "type": "record",
@@ -135,10 +135,14 @@ def test_files_with_different_writer_schemas_read_as_one_frame() -> None:
     expected = resolved_by_fastavro(old, v2) + resolved_by_fastavro(new, v2)
     assert_frame_matches_records(df.drop("i"), expected, v2)
     assert df["label"][0] == "unlabelled" and df["label"][89] == "l89"
-    # Without a reader schema the two files do not map to one frame (Polars 1.x wraps
-    # errors raised inside a lazy query in ComputeError).
-    with pytest.raises((AvroSchemaError, pl.exceptions.ComputeError), match="map to different Polars schemas"):
-        pl.scan_avro([old, new]).collect()
+    # Without a reader schema the files are unified by themselves: version 1 lacks two
+    # columns, an error unless they may be inserted (as nulls: no defaults to go by).
+    with pytest.raises(AvroSchemaMismatchError, match="has no column 'label'.* missing_columns='insert'"):
+        pl.scan_avro([old, new])
+    unified = pl.scan_avro([old, new], missing_columns="insert").collect()
+    assert unified.schema == df.drop("i").schema
+    assert unified["label"][0] is None and unified["label"][89] == "l89"
+    assert unified.drop("label", "weights").equals(df.drop("i", "label", "weights"))
 
 
 def test_pushdown_with_a_reader_schema() -> None:

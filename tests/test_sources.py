@@ -70,13 +70,21 @@ def test_text_mode_file_is_rejected(three_files: list[Path]) -> None:
 
 
 def test_files_with_different_schemas(tmp_path: Path) -> None:
+    """Schemas that evolved as the specification allows (int to long) read as one frame;
+    types that cannot be widened raise, naming both files and the field."""
     other = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "long"}, {"name": "b", "type": "string"}]}
     first = write(tmp_path / "one.avro", 0, 3)
     second = write(tmp_path / "two.avro", 3, 3, other)
+    df = polars_avro.read_avro([first, second])
+    assert df.schema == pl.Schema({"a": pl.Int64, "b": pl.String}) and df["a"].to_list() == list(range(6))
+    clash = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
+    third = tmp_path / "three.avro"
+    with third.open("wb") as f:
+        fastavro.writer(f, clash, [{"a": "x", "b": "y"}])
     with pytest.raises(polars_avro.AvroSchemaMismatchError) as info:
-        polars_avro.read_avro([first, second])
+        polars_avro.read_avro([first, third])
     message = str(info.value)
-    assert "one.avro" in message and "two.avro" in message and "'a'" in message
+    assert "one.avro" in message and "three.avro" in message and "'a'" in message
 
 
 def test_schema_known_without_reading_blocks(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ use crate::decode::column::{Column, Kind};
 use crate::error::AvroError;
 use crate::read::{AvroReader, BatchedReader, Predicate, ReadStats, Source};
 use crate::schema::parse_schema;
+use crate::schema::unify::{to_json, unify};
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -261,6 +262,32 @@ fn describe_schema(schema_json: &str) -> PyResult<Vec<(String, String)>> {
     Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
 }
 
+/// One reader schema for files whose writer schemas differ (see `schema::unify`), from
+/// (file name, schema JSON) pairs; a conflict names the file and the field.
+#[pyfunction]
+fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
+    let parse = |(name, json): &(String, String)| parse_schema(json).map_err(|e| to_py_err(e.in_file(name)));
+    let Some(first) = schemas.first() else {
+        return Err(to_py_err(AvroError::argument("no schemas to unify")));
+    };
+    let mut unified = parse(first)?;
+    for (i, pair) in schemas.iter().enumerate().skip(1) {
+        let next = parse(pair)?;
+        let json = unify(&unified, &next).map_err(|c| {
+            let earlier = if i == 1 { format!("'{}' has", first.0) } else { format!("the files before it (from '{}') have", first.0) };
+            to_py_err(AvroError::new(
+                crate::error::ErrorKind::SchemaMismatch,
+                format!(
+                    "the file '{}' cannot be read with the others: at {} it has {}, where {earlier} {}",
+                    pair.0, c.path, c.right, c.left
+                ),
+            ))
+        })?;
+        unified = parse_schema(&json.to_string()).map_err(to_py_err)?;
+    }
+    Ok(to_json(&unified).to_string())
+}
+
 fn reader_schema_error(mut e: AvroError) -> AvroError {
     e.message = format!("the reader schema: {}", e.message);
     e
@@ -278,6 +305,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pywriter::FileWriter>()?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(describe_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

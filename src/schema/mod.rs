@@ -2,6 +2,7 @@
 //! (including recursive ones) are plain indices.
 
 mod parse;
+pub mod unify;
 
 pub use parse::parse_schema;
 
@@ -54,6 +55,30 @@ pub enum Logical {
     DurationMillis,
     DurationMicros,
     DurationNanos,
+}
+
+impl Logical {
+    /// The logicalType attribute that names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Logical::Decimal { .. } => "decimal",
+            Logical::BigDecimal => "big-decimal",
+            Logical::Uuid => "uuid",
+            Logical::Date => "date",
+            Logical::TimeMillis => "time-millis",
+            Logical::TimeMicros => "time-micros",
+            Logical::TimestampMillis => "timestamp-millis",
+            Logical::TimestampMicros => "timestamp-micros",
+            Logical::TimestampNanos => "timestamp-nanos",
+            Logical::LocalTimestampMillis => "local-timestamp-millis",
+            Logical::LocalTimestampMicros => "local-timestamp-micros",
+            Logical::LocalTimestampNanos => "local-timestamp-nanos",
+            Logical::Duration => "duration",
+            Logical::DurationMillis => "duration-millis",
+            Logical::DurationMicros => "duration-micros",
+            Logical::DurationNanos => "duration-nanos",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

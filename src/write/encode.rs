@@ -690,29 +690,8 @@ fn avro_type_name(schema: &AvroSchema, node: NodeId) -> String {
         _ => schema.type_name(node),
     };
     match schema.logical(node) {
-        Some(logical) => format!("{base} ({})", logical_name(logical)),
+        Some(logical) => format!("{base} ({})", logical.name()),
         None => base,
-    }
-}
-
-fn logical_name(logical: Logical) -> &'static str {
-    match logical {
-        Logical::Decimal { .. } => "decimal",
-        Logical::BigDecimal => "big-decimal",
-        Logical::Uuid => "uuid",
-        Logical::Date => "date",
-        Logical::TimeMillis => "time-millis",
-        Logical::TimeMicros => "time-micros",
-        Logical::TimestampMillis => "timestamp-millis",
-        Logical::TimestampMicros => "timestamp-micros",
-        Logical::TimestampNanos => "timestamp-nanos",
-        Logical::LocalTimestampMillis => "local-timestamp-millis",
-        Logical::LocalTimestampMicros => "local-timestamp-micros",
-        Logical::LocalTimestampNanos => "local-timestamp-nanos",
-        Logical::Duration => "duration",
-        Logical::DurationMillis => "duration-millis",
-        Logical::DurationMicros => "duration-micros",
-        Logical::DurationNanos => "duration-nanos",
     }
 }
 

@@ -1,0 +1,327 @@
+//! One reader schema for files whose writer schemas evolved: every field of every file,
+//! types widened where the specification's resolution allows (int to long to double,
+//! float to double, enum symbols merged), fields some files lack made nullable with a null
+//! default. Each file is then read into it by schema resolution.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use super::{AvroSchema, Field, Logical, Node, NodeId};
+
+/// Where two schemas cannot be unified: the field path and what each side has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub path: String,
+    pub left: String,
+    pub right: String,
+}
+
+/// The reader schema (JSON) that both `a` and `b` resolve into, and the top-level fields
+/// each lacks, or where they conflict.
+pub fn unify(a: &AvroSchema, b: &AvroSchema) -> Result<Value, Conflict> {
+    let mut unifier = Unifier { a, b, emitted: HashSet::new() };
+    unifier.pair(a.root, b.root, "")
+}
+
+/// A schema as JSON, named types written out once and referred to by name after.
+pub fn to_json(schema: &AvroSchema) -> Value {
+    emit(schema, schema.root, &mut HashSet::new())
+}
+
+struct Unifier<'a> {
+    a: &'a AvroSchema,
+    b: &'a AvroSchema,
+    /// Named types already written out: later occurrences (and recursion) refer to them.
+    emitted: HashSet<String>,
+}
+
+impl Unifier<'_> {
+    fn conflict(&self, x: NodeId, y: NodeId, path: &str) -> Conflict {
+        Conflict { path: display_path(path), left: describe(self.a, x), right: describe(self.b, y) }
+    }
+
+    fn pair(&mut self, x: NodeId, y: NodeId, path: &str) -> Result<Value, Conflict> {
+        let (xs, ys) = (self.a.node(x), self.b.node(y));
+        if matches!(xs, Node::Union(_)) || matches!(ys, Node::Union(_)) {
+            return self.unions(x, y, path);
+        }
+        if self.a.logical(x) != self.b.logical(y) {
+            return Err(self.conflict(x, y, path));
+        }
+        match (xs, ys) {
+            (Node::Record { name: xn, fields: xf }, Node::Record { name: yn, fields: yf }) => {
+                if xn.name != yn.name && !path.is_empty() {
+                    return Err(self.conflict(x, y, path));
+                }
+                let full = xn.fullname();
+                if !self.emitted.insert(full.clone()) {
+                    return Ok(json!(full));
+                }
+                let mut fields = Vec::new();
+                for f in xf {
+                    let at = join(path, &f.name);
+                    let unified = match yf.iter().find(|g| g.name == f.name) {
+                        // A default (null, for a field made nullable before) still serves
+                        // the files that lack the field.
+                        Some(g) => field_json(&f.name, self.pair(f.schema, g.schema, &at)?, f.default.clone().or(g.default.clone())),
+                        None => field_json(&f.name, nullable(emit(self.a, f.schema, &mut self.emitted)), Some(Value::Null)),
+                    };
+                    fields.push(unified);
+                }
+                for g in yf.iter().filter(|g| !xf.iter().any(|f| f.name == g.name)) {
+                    fields.push(field_json(&g.name, nullable(emit(self.b, g.schema, &mut self.emitted)), Some(Value::Null)));
+                }
+                let mut record = json!({"type": "record", "name": xn.name, "fields": fields});
+                if let Some(ns) = xn.namespace.as_ref().filter(|ns| !ns.is_empty()) {
+                    record["namespace"] = json!(ns);
+                }
+                Ok(record)
+            },
+            (Node::Enum { name: xn, symbols: xs, default }, Node::Enum { name: yn, symbols: ys, .. }) => {
+                if xn.name != yn.name {
+                    return Err(self.conflict(x, y, path));
+                }
+                let full = xn.fullname();
+                if !self.emitted.insert(full.clone()) {
+                    return Ok(json!(full));
+                }
+                let mut symbols = xs.clone();
+                symbols.extend(ys.iter().filter(|s| !xs.contains(s)).cloned());
+                let mut out = named_json("enum", xn, json!({"symbols": symbols}));
+                if let Some(d) = default {
+                    out["default"] = json!(d);
+                }
+                Ok(out)
+            },
+            (Node::Fixed { name: xn, size: a }, Node::Fixed { name: yn, size: b }) if xn.name == yn.name && a == b => {
+                Ok(emit(self.a, x, &mut self.emitted))
+            },
+            (Node::Array(xi), Node::Array(yi)) => {
+                Ok(json!({"type": "array", "items": self.pair(*xi, *yi, &format!("{path}[]"))?}))
+            },
+            (Node::Map(xv), Node::Map(yv)) => {
+                Ok(json!({"type": "map", "values": self.pair(*xv, *yv, &format!("{path}{{}}"))?}))
+            },
+            (a, b) if std::mem::discriminant(a) == std::mem::discriminant(b) && is_primitive(a) => {
+                Ok(emit(self.a, x, &mut self.emitted))
+            },
+            // Promotions: the wider type, which both resolve into.
+            (Node::Int, Node::Long) | (Node::Long, Node::Int) => Ok(json!("long")),
+            (Node::Int | Node::Long | Node::Float, Node::Float | Node::Double)
+            | (Node::Float | Node::Double, Node::Int | Node::Long | Node::Float) => Ok(json!("double")),
+            (Node::String, Node::Bytes) | (Node::Bytes, Node::String) => Ok(json!("string")),
+            _ => Err(self.conflict(x, y, path)),
+        }
+    }
+
+    /// At least one side is a union: `[null, T]` and `T` unify (nullable if either is);
+    /// unions of several types must be the same on both sides.
+    fn unions(&mut self, x: NodeId, y: NodeId, path: &str) -> Result<Value, Conflict> {
+        let (x_null, x_values) = branches(self.a, x);
+        let (y_null, y_values) = branches(self.b, y);
+        let inner = match (x_values.as_slice(), y_values.as_slice()) {
+            ([a], [b]) => self.pair(*a, *b, path)?,
+            ([a], []) => emit(self.a, *a, &mut self.emitted),
+            ([], [b]) => emit(self.b, *b, &mut self.emitted),
+            ([], []) => return Ok(json!("null")),
+            _ if describe(self.a, x) == describe(self.b, y) => return Ok(emit(self.a, x, &mut self.emitted)),
+            _ => return Err(self.conflict(x, y, path)),
+        };
+        Ok(if x_null || y_null { nullable(inner) } else { inner })
+    }
+}
+
+fn branches(schema: &AvroSchema, id: NodeId) -> (bool, Vec<NodeId>) {
+    match schema.node(id) {
+        Node::Union(b) => (
+            b.iter().any(|n| matches!(schema.node(*n), Node::Null)),
+            b.iter().copied().filter(|n| !matches!(schema.node(*n), Node::Null)).collect(),
+        ),
+        Node::Null => (true, Vec::new()),
+        _ => (false, vec![id]),
+    }
+}
+
+/// `["null", T]`, the shape a null default needs; a union already holding null is kept.
+fn nullable(inner: Value) -> Value {
+    match inner {
+        Value::String(s) if s == "null" => json!("null"),
+        Value::Array(mut branches) => {
+            if !branches.iter().any(|b| b == "null") {
+                branches.insert(0, json!("null"));
+            } else if branches[0] != "null" {
+                // A null default must match the first branch.
+                branches.retain(|b| b != "null");
+                branches.insert(0, json!("null"));
+            }
+            Value::Array(branches)
+        },
+        other => json!(["null", other]),
+    }
+}
+
+fn field_json(name: &str, schema: Value, default: Option<Value>) -> Value {
+    let mut field = json!({"name": name, "type": schema});
+    if let Some(d) = default {
+        field["default"] = d;
+    }
+    field
+}
+
+fn named_json(kind: &str, name: &super::Name, mut rest: Value) -> Value {
+    rest["type"] = json!(kind);
+    rest["name"] = json!(name.name);
+    if let Some(ns) = name.namespace.as_ref().filter(|ns| !ns.is_empty()) {
+        rest["namespace"] = json!(ns);
+    }
+    rest
+}
+
+fn is_primitive(node: &Node) -> bool {
+    matches!(node, Node::Null | Node::Boolean | Node::Int | Node::Long | Node::Float | Node::Double | Node::Bytes | Node::String)
+}
+
+/// One node as JSON; named types already in `emitted` are written as references.
+fn emit(schema: &AvroSchema, id: NodeId, emitted: &mut HashSet<String>) -> Value {
+    let base = match schema.node(id) {
+        Node::Record { name, fields } => {
+            let full = name.fullname();
+            if !emitted.insert(full.clone()) {
+                return json!(full);
+            }
+            let fields: Vec<Value> = fields.iter().map(|f| emit_field(schema, f, emitted)).collect();
+            named_json("record", name, json!({"fields": fields}))
+        },
+        Node::Enum { name, symbols, default } => {
+            let full = name.fullname();
+            if !emitted.insert(full.clone()) {
+                return json!(full);
+            }
+            let mut out = named_json("enum", name, json!({"symbols": symbols}));
+            if let Some(d) = default {
+                out["default"] = json!(d);
+            }
+            out
+        },
+        Node::Fixed { name, size } => {
+            let full = name.fullname();
+            if !emitted.insert(full.clone()) {
+                return json!(full);
+            }
+            named_json("fixed", name, json!({"size": size}))
+        },
+        Node::Array(item) => json!({"type": "array", "items": emit(schema, *item, emitted)}),
+        Node::Map(value) => json!({"type": "map", "values": emit(schema, *value, emitted)}),
+        Node::Union(branches) => Value::Array(branches.iter().map(|b| emit(schema, *b, emitted)).collect()),
+        _ => json!(schema.type_name(id)),
+    };
+    match schema.logical(id) {
+        None => base,
+        Some(logical) => {
+            let mut out = if base.is_string() { json!({"type": base}) } else { base };
+            out["logicalType"] = json!(logical.name());
+            if let Logical::Decimal { precision, scale } = logical {
+                out["precision"] = json!(precision);
+                out["scale"] = json!(scale);
+            }
+            out
+        },
+    }
+}
+
+fn emit_field(schema: &AvroSchema, field: &Field, emitted: &mut HashSet<String>) -> Value {
+    let mut out = json!({"name": field.name, "type": emit(schema, field.schema, emitted)});
+    if let Some(d) = &field.default {
+        out["default"] = d.clone();
+    }
+    if !field.aliases.is_empty() {
+        out["aliases"] = json!(field.aliases);
+    }
+    out
+}
+
+/// A node's type for messages: its JSON, named types by name.
+fn describe(schema: &AvroSchema, id: NodeId) -> String {
+    let mut emitted = HashSet::new();
+    // Named types appear by name only: their contents were compared field by field.
+    mark_named(schema, id, &mut emitted);
+    emit(schema, id, &mut emitted).to_string()
+}
+
+fn mark_named(schema: &AvroSchema, id: NodeId, emitted: &mut HashSet<String>) {
+    match schema.node(id) {
+        Node::Record { name, .. } | Node::Enum { name, .. } | Node::Fixed { name, .. } => {
+            emitted.insert(name.fullname());
+        },
+        Node::Union(branches) => branches.iter().for_each(|b| mark_named(schema, *b, emitted)),
+        Node::Array(inner) | Node::Map(inner) => mark_named(schema, *inner, emitted),
+        _ => {},
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn display_path(path: &str) -> String {
+    if path.is_empty() {
+        "the top level".to_string()
+    } else {
+        format!("'{path}'")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::parse_schema;
+
+    #[test]
+    fn fields_are_merged_and_widened() {
+        let a = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"},{"name":"x","type":"float"}]}"#).unwrap();
+        let b = parse_schema(
+            r#"{"type":"record","name":"r","fields":[{"name":"id","type":"long"},{"name":"y","type":"string"},{"name":"x","type":["null","double"]}]}"#,
+        )
+        .unwrap();
+        let unified = unify(&a, &b).unwrap();
+        let expected = json!({"type": "record", "name": "r", "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "x", "type": ["null", "double"]},
+            {"name": "y", "type": ["null", "string"], "default": null},
+        ]});
+        assert_eq!(unified, expected);
+    }
+
+    #[test]
+    fn a_field_made_nullable_keeps_its_default_through_later_files() {
+        let a = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"}]}"#).unwrap();
+        let b = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"},{"name":"n","type":"string"}]}"#).unwrap();
+        let ab = parse_schema(&unify(&a, &b).unwrap().to_string()).unwrap();
+        let abb = unify(&ab, &b).unwrap();
+        assert_eq!(abb["fields"][1], json!({"name": "n", "type": ["null", "string"], "default": null}));
+    }
+
+    #[test]
+    fn conflicts_name_the_field() {
+        let a = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"p","type":{"type":"record","name":"P","fields":[{"name":"v","type":"int"}]}}]}"#).unwrap();
+        let b = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"p","type":{"type":"record","name":"P","fields":[{"name":"v","type":"string"}]}}]}"#).unwrap();
+        let conflict = unify(&a, &b).unwrap_err();
+        assert_eq!(conflict, Conflict { path: "'p.v'".into(), left: "\"int\"".into(), right: "\"string\"".into() });
+    }
+
+    #[test]
+    fn schemas_round_trip_through_json() {
+        let text = r#"{"type":"record","name":"r","namespace":"n","fields":[
+            {"name":"a","type":{"type":"fixed","name":"F","size":4}},
+            {"name":"b","type":["null","F"],"default":null},
+            {"name":"c","type":{"type":"bytes","logicalType":"decimal","precision":5,"scale":2}},
+            {"name":"d","type":{"type":"array","items":"r"}}]}"#;
+        let schema = parse_schema(text).unwrap();
+        assert_eq!(parse_schema(&to_json(&schema).to_string()).unwrap(), schema);
+    }
+}

@@ -1,0 +1,136 @@
+"""Several files whose writer schemas evolved, read as one frame without a reader schema:
+the package unifies the schemas itself (fields of every file, types widened as the
+specification allows) and resolves each file into the result while decoding. Values are
+checked against fastavro resolving each file into the schema stated here by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import polars as pl
+import pytest
+from helpers import assert_frame_matches_records
+
+import polars_avro
+from polars_avro import AvroSchemaMismatchError
+
+POINT_V1 = {"type": "record", "name": "Point", "fields": [{"name": "x", "type": "int"}]}
+POINT_V2 = {"type": "record", "name": "Point", "fields": [{"name": "x", "type": "long"}, {"name": "y", "type": "float"}]}
+KIND_V1 = {"type": "enum", "name": "Kind", "symbols": ["BUY", "VIEW"]}
+KIND_V2 = {"type": "enum", "name": "Kind", "symbols": ["BUY", "VIEW", "RETURN"]}
+
+V1 = {"type": "record", "name": "Event", "fields": [
+    {"name": "id", "type": "int"},
+    {"name": "kind", "type": KIND_V1},
+    {"name": "at", "type": POINT_V1},
+    {"name": "price", "type": "float"},
+]}
+V2 = {"type": "record", "name": "Event", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "kind", "type": KIND_V2},
+    {"name": "at", "type": POINT_V2},
+    {"name": "price", "type": ["null", "double"]},
+    {"name": "note", "type": "string"},
+]}
+V3 = {"type": "record", "name": "Event", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "kind", "type": KIND_V2},
+    {"name": "at", "type": POINT_V2},
+    {"name": "price", "type": ["null", "double"]},
+    {"name": "note", "type": "bytes"},
+    {"name": "tags", "type": {"type": "array", "items": "string"}},
+]}
+
+#: What the three unify into: fields in order of first appearance, widened types, and the
+#: fields some files lack nullable with a null default.
+UNIFIED = {"type": "record", "name": "Event", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["BUY", "VIEW", "RETURN"]}},
+    {"name": "at", "type": {"type": "record", "name": "Point", "fields": [
+        {"name": "x", "type": "long"},
+        {"name": "y", "type": ["null", "float"], "default": None},
+    ]}},
+    {"name": "price", "type": ["null", "double"]},
+    {"name": "note", "type": ["null", "string"], "default": None},
+    {"name": "tags", "type": ["null", {"type": "array", "items": "string"}], "default": None},
+]}
+
+
+def write(path: Path, schema: Any, rows: list[dict[str, Any]], codec: str = "null") -> Path:
+    with path.open("wb") as f:
+        fastavro.writer(f, schema, rows, codec=codec)
+    return path
+
+
+@pytest.fixture
+def evolved(tmp_path: Path) -> list[Path]:
+    one = write(tmp_path / "part-1.avro", V1, [
+        {"id": i, "kind": ["BUY", "VIEW"][i % 2], "at": {"x": i}, "price": i / 4} for i in range(40)
+    ])
+    two = write(tmp_path / "part-2.avro", V2, [
+        {"id": i, "kind": ["BUY", "VIEW", "RETURN"][i % 3], "at": {"x": i, "y": i / 2}, "price": None if i % 5 == 0 else i / 4, "note": f"n{i}"}
+        for i in range(40, 70)
+    ], "deflate")
+    three = write(tmp_path / "part-3.avro", V3, [
+        {"id": i, "kind": "RETURN", "at": {"x": -i, "y": 0.5}, "price": 1.0, "note": b"raw", "tags": [str(i)] * (i % 3)}
+        for i in range(70, 100)
+    ], "snappy")
+    return [one, two, three]
+
+
+def expected_records(paths: list[Path]) -> list[dict[str, Any]]:
+    out = []
+    for path in paths:
+        with path.open("rb") as f:
+            out += list(fastavro.reader(f, reader_schema=UNIFIED))
+    return out
+
+
+def test_evolved_files_read_as_one_frame(evolved: list[Path], tmp_path: Path) -> None:
+    df = polars_avro.read_avro(tmp_path / "part-*.avro", missing_columns="insert", row_index_name="row")
+    assert df.columns == ["row", "id", "kind", "at", "price", "note", "tags"]
+    assert df.schema["kind"] == pl.Enum(["BUY", "VIEW", "RETURN"])
+    assert df.schema["at"] == pl.Struct({"x": pl.Int64, "y": pl.Float32})
+    assert df["row"].to_list() == list(range(100))
+    assert_frame_matches_records(df.drop("row"), expected_records(evolved), UNIFIED)
+    assert df["note"][0] is None and df["note"][40] == "n40" and df["note"][99] == "raw"
+
+
+def test_pushdown_across_evolved_files(evolved: list[Path]) -> None:
+    lf = pl.scan_avro(evolved, allow_missing_columns=True)
+    picked = lf.filter(pl.col("kind") == "RETURN").select("id", "note").collect()
+    assert picked["id"].to_list() == [i for i in range(40, 70) if i % 3 == 2] + list(range(70, 100))
+    assert lf.head(45).collect()["id"].to_list() == list(range(45))
+    assert lf.select("tags").collect(engine="streaming")["tags"].null_count() == 70
+
+
+def test_missing_columns_raise_by_default(evolved: list[Path]) -> None:
+    with pytest.raises(AvroSchemaMismatchError) as info:
+        polars_avro.read_avro(evolved)
+    message = str(info.value)
+    assert "part-1.avro' has no column 'note', which '" in message and "part-2.avro" in message
+    assert "missing_columns='insert'" in message
+    assert info.value.file is not None and info.value.file.endswith("part-1.avro")
+
+
+def test_types_that_cannot_widen_name_the_files_and_field(evolved: list[Path], tmp_path: Path) -> None:
+    clash = {"type": "record", "name": "Event", "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "at", "type": {"type": "record", "name": "Point", "fields": [{"name": "x", "type": "string"}]}},
+    ]}
+    bad = write(tmp_path / "part-4.avro", clash, [{"id": 1, "at": {"x": "one"}}])
+    with pytest.raises(AvroSchemaMismatchError) as info:
+        pl.scan_avro([*evolved, bad], missing_columns="insert")
+    message = str(info.value)
+    assert "part-4.avro' cannot be read with the others: at 'at.x' it has \"string\"" in message
+    assert "part-1.avro" in message and "\"long\"" in message
+
+
+def test_files_that_map_to_the_same_frame_need_no_unification(tmp_path: Path) -> None:
+    renamed = {**V1, "name": "Other", "doc": "same fields"}
+    a = write(tmp_path / "a.avro", V1, [{"id": 1, "kind": "BUY", "at": {"x": 1}, "price": 1.0}])
+    b = write(tmp_path / "b.avro", renamed, [{"id": 2, "kind": "VIEW", "at": {"x": 2}, "price": 2.0}])
+    df = polars_avro.read_avro([a, b])
+    assert df["id"].to_list() == [1, 2] and df.schema["id"] == pl.Int32
