@@ -13,7 +13,7 @@ use super::skip::SkipOp;
 use super::views::ViewBuilder;
 use crate::container::{put_bytes, put_long};
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{AvroSchema, Field, Node, NodeId};
+use crate::schema::{field_path, AvroSchema, Field, Node, NodeId};
 
 pub struct Resolver<'a> {
     pub writer: &'a AvroSchema,
@@ -143,7 +143,7 @@ impl Resolver<'_> {
         path: &str,
         expanding: &mut Vec<(NodeId, NodeId)>,
     ) -> AvroResult<(Vec<TopSlot>, Vec<Column>, Vec<(usize, Vec<u8>)>)> {
-        let at = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+        let at = |name: &str| field_path(path, name);
         let reader_field_of = |writer: &Field| {
             rf.iter().position(|r| r.name == writer.name || r.aliases.iter().any(|a| a == &writer.name))
         };

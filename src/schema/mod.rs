@@ -6,6 +6,15 @@ pub mod unify;
 
 pub use parse::parse_schema;
 
+/// The path of field `name` inside the value at `path` (`a.b`), for messages.
+pub fn field_path(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
 /// Index of a node in [`AvroSchema::nodes`].
 pub type NodeId = usize;
 

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::{AvroSchema, Field, Logical, Node, NodeId};
+use super::{field_path, AvroSchema, Field, Logical, Node, NodeId};
 
 /// Where two schemas cannot be unified: the field path and what each side has.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +60,7 @@ impl Unifier<'_> {
                 }
                 let mut fields = Vec::new();
                 for f in xf {
-                    let at = join(path, &f.name);
+                    let at = field_path(path, &f.name);
                     let unified = match yf.iter().find(|g| g.name == f.name) {
                         // A default (null, for a field made nullable before) still serves
                         // the files that lack the field.
@@ -257,14 +257,6 @@ fn mark_named(schema: &AvroSchema, id: NodeId, emitted: &mut HashSet<String>) {
         Node::Union(branches) => branches.iter().for_each(|b| mark_named(schema, *b, emitted)),
         Node::Array(inner) | Node::Map(inner) => mark_named(schema, *inner, emitted),
         _ => {},
-    }
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
     }
 }
 

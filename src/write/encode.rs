@@ -14,7 +14,7 @@ use polars::prelude::TimeUnit;
 use super::frame_type::FrameType;
 use crate::container::{put_bytes, put_long};
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{AvroSchema, Logical, Node, NodeId};
+use crate::schema::{field_path, AvroSchema, Logical, Node, NodeId};
 
 /// Why a value could not be written (the caller adds the column and row). Boxed, so that
 /// the per-value `Result` stays one word wide.
@@ -629,7 +629,7 @@ pub fn build_fields<'a>(
     columns: &[(&str, &FrameType, &'a dyn Array)],
     path: &str,
 ) -> AvroResult<Vec<Encoder<'a>>> {
-    let at = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
+    let at = |name: &str| field_path(path, name);
     let missing: Vec<&str> = names.iter().copied().filter(|n| !columns.iter().any(|(c, _, _)| c == n)).collect();
     let extra: Vec<&str> = columns.iter().map(|(c, _, _)| *c).filter(|c| !names.contains(c)).collect();
     if !missing.is_empty() || !extra.is_empty() {

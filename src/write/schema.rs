@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::frame_type::FrameType;
 use crate::error::{AvroError, AvroResult};
+use crate::schema::field_path;
 
 /// The schema of a top-level record named `name` (in `namespace`) with one field per column.
 pub fn derive_schema(columns: &[(String, FrameType)], name: &str, namespace: Option<&str>) -> AvroResult<Value> {
@@ -49,7 +50,7 @@ fn record_fields(columns: &[(String, FrameType)], path: &str, names: &mut Names)
     columns
         .iter()
         .map(|(name, ft)| {
-            let where_ = join(path, name);
+            let where_ = field_path(path, name);
             check_name(name, &format!("the column '{where_}'"))
                 .map_err(|e| with_hint(e, "rename it, or pass schema= with the names you want"))?;
             if !seen.insert(name.as_str()) {
@@ -126,14 +127,6 @@ pub fn unit_suffix(unit: TimeUnit) -> &'static str {
         TimeUnit::Milliseconds => "millis",
         TimeUnit::Microseconds => "micros",
         TimeUnit::Nanoseconds => "nanos",
-    }
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
     }
 }
 
