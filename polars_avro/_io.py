@@ -374,9 +374,16 @@ def _column_names(scan: _AvroScan, columns: list[Any]) -> list[str]:
     return [*first, *columns, *last]
 
 
-def read_avro_schema(source: AvroSource) -> pl.Schema:
-    """The Polars schema an Avro file reads into, from its header alone (the first file
-    for several sources).
+def read_avro_schema(
+    source: AvroSource,
+    *,
+    glob: bool = True,
+    reader_schema: str | Mapping[str, Any] | None = None,
+    missing_columns: Literal["insert", "raise"] = "raise",
+) -> pl.Schema:
+    """The Polars schema the source reads into, from the headers alone: the schema
+    :func:`scan_avro` gives with the same arguments (several files whose writer schemas
+    differ unified, or the reader schema's columns).
 
     Examples
     --------
@@ -384,9 +391,19 @@ def read_avro_schema(source: AvroSource) -> pl.Schema:
     >>> polars_avro.read_avro_schema("examples/weather.avro")["temp"]
     Float64
     """
-    sources = expand_sources(source)
-    header = _internal.read_header(Sources.opened(sources.items[0]))
-    return FrameSchema(header["columns"]).schema
+    scan = _AvroScan(
+        source,
+        n_rows=None,
+        row_index_name=None,
+        row_index_offset=0,
+        include_file_paths=None,
+        glob=glob,
+        batch_size=None,
+        n_threads=None,
+        reader_schema=reader_schema,
+        missing_columns=missing_columns,
+    )
+    return scan.file_schema.schema
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,13 @@ def test_evolved_files_read_as_one_frame(evolved: list[Path], tmp_path: Path) ->
     assert df["note"][0] is None and df["note"][40] == "n40" and df["note"][99] == "raw"
 
 
+def test_the_schema_alone(evolved: list[Path]) -> None:
+    schema = polars_avro.read_avro_schema(evolved, missing_columns="insert")
+    assert schema == polars_avro.read_avro(evolved, missing_columns="insert").schema
+    assert list(schema) == ["id", "kind", "at", "price", "note", "tags"]
+    assert polars_avro.read_avro_schema(evolved[0], reader_schema=UNIFIED) == schema
+
+
 def test_pushdown_across_evolved_files(evolved: list[Path]) -> None:
     lf = pl.scan_avro(evolved, allow_missing_columns=True)
     picked = lf.filter(pl.col("kind") == "RETURN").select("id", "note").collect()
