@@ -40,6 +40,7 @@ class _AvroScan:
         n_threads: int | None,
         reader_schema: str | Mapping[str, Any] | None = None,
         missing_columns: str = "raise",
+        allow_missing_columns: bool = False,
     ) -> None:
         check_n_threads(n_threads)
         if n_rows is not None and n_rows < 0:
@@ -52,15 +53,14 @@ class _AvroScan:
             msg = f"missing_columns must be 'raise' or 'insert', found {missing_columns!r}"
             raise AvroArgumentError(msg)
         self.sources = expand_sources(source, glob=glob)
-        if reader_schema is not None and not isinstance(reader_schema, str):
-            reader_schema = json.dumps(reader_schema)
         if reader_schema is None:
-            reader_schema = self._unified_schema(missing_columns)
-        self.reader_schema = reader_schema
-        if reader_schema is None:
-            columns = _internal.read_header(Sources.opened(self.sources.items[0]))["columns"]
+            insert = allow_missing_columns or missing_columns == "insert"
+            reader_schema, columns = self._file_columns(insert_missing=insert)
         else:
+            if not isinstance(reader_schema, str):
+                reader_schema = json.dumps(reader_schema)
             columns = _internal.describe_schema(reader_schema)
+        self.reader_schema = reader_schema
         self.file_schema = FrameSchema(columns)
         self.n_rows = n_rows
         self.row_index_name = row_index_name
@@ -154,31 +154,35 @@ class _AvroScan:
 
         return evaluate
 
-    def _unified_schema(self, missing_columns: str) -> str | None:
-        """For several files whose writer schemas map to different Polars schemas: one
-        reader schema they all resolve into (fields of every file, types widened, fields
-        some files lack nullable), or an error naming the files and the field."""
+    def _file_columns(self, *, insert_missing: bool) -> tuple[str | None, list[tuple[str, str]]]:
+        """The columns the files read into, from their headers, and the reader schema they
+        need: none when every file maps to the first one's Polars schema; else one schema
+        they all resolve into (fields of every file, types widened, fields some files lack
+        nullable), or an error naming the files and the field."""
         items = self.sources.items
+        first = _internal.read_header(Sources.opened(items[0]))
         if len(items) < 2:
-            return None
-        headers = [(self.sources.name(item), _internal.read_header(Sources.opened(item))) for item in items]
-        first = FrameSchema(headers[0][1]["columns"]).schema
-        if all(FrameSchema(h["columns"]).schema == first for _, h in headers[1:]):
-            return None
+            return None, first["columns"]
+        headers = [(self.sources.name(items[0]), first)]
+        headers += [(self.sources.name(item), _internal.read_header(Sources.opened(item))) for item in items[1:]]
+        first_schema = FrameSchema(first["columns"]).schema
+        if all(FrameSchema(h["columns"]).schema == first_schema for _, h in headers[1:]):
+            return None, first["columns"]
         unified = _internal.unify_schemas([(name, h["schema_json"]) for name, h in headers])
-        if missing_columns == "raise":
-            columns = [name for name, _ in _internal.describe_schema(unified)]
-            for name, header in headers:
-                present = {c for c, _ in header["columns"]}
-                for column in columns:
-                    if column not in present:
-                        holder = next(n for n, h in headers if column in {c for c, _ in h["columns"]})
+        columns = _internal.describe_schema(unified)
+        if not insert_missing:
+            # A list, not a dict: bytes and file objects can share a name.
+            present = [(name, {c for c, _ in h["columns"]}) for name, h in headers]
+            for name, has in present:
+                for column, _ in columns:
+                    if column not in has:
+                        holder = next(n for n, cols in present if column in cols)
                         msg = (f"the file '{name}' has no column '{column}', which '{holder}' has: "
                                "pass missing_columns='insert' to read it as nulls there")
                         err = AvroSchemaMismatchError(msg)
                         err.file = name
                         raise err
-        return unified
+        return unified, columns
 
 
 def scan_avro(
@@ -274,7 +278,8 @@ def scan_avro(
         batch_size=batch_size,
         n_threads=n_threads,
         reader_schema=reader_schema,
-        missing_columns="insert" if allow_missing_columns else missing_columns,
+        missing_columns=missing_columns,
+        allow_missing_columns=allow_missing_columns,
     )
     return register_io_source(scan.batches, schema=scan.schema)
 
@@ -332,7 +337,8 @@ def read_avro(
         batch_size=batch_size,
         n_threads=n_threads,
         reader_schema=reader_schema,
-        missing_columns="insert" if allow_missing_columns else missing_columns,
+        missing_columns=missing_columns,
+        allow_missing_columns=allow_missing_columns,
     )
     names = list(scan.schema)
     if columns is not None:

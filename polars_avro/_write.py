@@ -227,14 +227,14 @@ class _Prepared:
 
     def convert(self, df: pl.DataFrame) -> pl.DataFrame:
         schema = df.schema
-        casts = [
-            pl.col(name).cast(dtype) if schema[name] != dtype else pl.col(name)
-            for name, dtype in self.schema.items()
-        ]
-        changed = any(schema[name] != dtype for name, dtype in self.schema.items())
-        if self.physical:
-            casts = [e.to_physical() if name in self.physical else e for e, name in zip(casts, self.schema)]
-        return df.select(casts) if changed or self.physical else df
+        changed = {name for name, dtype in self.schema.items() if schema[name] != dtype}
+        if not changed and not self.physical:
+            return df
+        exprs = []
+        for name, dtype in self.schema.items():
+            expr = pl.col(name).cast(dtype) if name in changed else pl.col(name)
+            exprs.append(expr.to_physical() if name in self.physical else expr)
+        return df.select(exprs)
 
 
 def _writable(dtype: pl.DataType, categorical: Callable[[pl.DataType, pl.Expr], pl.DataType], expr: pl.Expr) -> pl.DataType:

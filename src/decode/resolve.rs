@@ -209,15 +209,12 @@ impl Resolver<'_> {
         let (w_null, w_values) = split_union(self.writer, wb);
         let (r_null, r_values) = split_union(self.reader, rb);
         match (w_values.as_slice(), r_values.as_slice()) {
-            // [null, T] (or [T]) into [null, T'] (or [T']): the common nullable field.
-            ([], [(_, r)]) => {
-                let mut column = build_column(self.reader, *r, &mut Vec::new())?;
-                column.union_prefix =
-                    Some(UnionPrefix { n_branches: wb.len(), null_index: w_null, null_is_error: r_null.is_none() });
-                Ok(column)
-            },
-            ([(_, w)], [(_, r)]) => {
-                let mut column = self.column(*w, *r, path, expanding)?;
+            // [null, T] (or [T], or [null]) into [null, T'] (or [T']): the common nullable field.
+            ([] | [_], [(_, r)]) => {
+                let mut column = match w_values.first() {
+                    Some((_, w)) => self.column(*w, *r, path, expanding)?,
+                    None => build_column(self.reader, *r, &mut Vec::new())?,
+                };
                 column.union_prefix =
                     Some(UnionPrefix { n_branches: wb.len(), null_index: w_null, null_is_error: r_null.is_none() });
                 Ok(column)

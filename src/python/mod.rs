@@ -16,7 +16,7 @@ use crate::decode::plan::{top_level_columns, MAX_DECIMAL_PRECISION};
 use crate::decode::column::{Column, Kind};
 use crate::error::AvroError;
 use crate::read::{AvroReader, BatchedReader, Predicate, ReadStats, Source};
-use crate::schema::parse_schema;
+use crate::schema::{parse_schema, AvroSchema};
 use crate::schema::unify::{to_json, unify};
 pub use errors::to_py_err;
 
@@ -147,8 +147,9 @@ impl FileReader {
     }
 }
 
-fn describe_file(reader: &BatchedReader) -> PyResult<Vec<(String, String)>> {
-    let columns = top_level_columns(reader.avro_schema()).map_err(to_py_err)?;
+/// The columns (name, type description) a schema's records read into.
+fn describe_columns(schema: &AvroSchema) -> PyResult<Vec<(String, String)>> {
+    let columns = top_level_columns(schema).map_err(to_py_err)?;
     Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
 }
 
@@ -250,16 +251,14 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     }
     out.set_item("metadata", metadata)?;
     out.set_item("sync_marker", PyBytes::new(py, &header.sync))?;
-    out.set_item("columns", describe_file(&reader)?)?;
+    out.set_item("columns", describe_columns(reader.avro_schema())?)?;
     Ok(out)
 }
 
-/// The columns (name, type description) a schema's records read into.
+/// The columns (name, type description) a schema, given as JSON, reads into.
 #[pyfunction]
 fn describe_schema(schema_json: &str) -> PyResult<Vec<(String, String)>> {
-    let schema = parse_schema(schema_json).map_err(|e| to_py_err(reader_schema_error(e)))?;
-    let columns = top_level_columns(&schema).map_err(to_py_err)?;
-    Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
+    describe_columns(&parse_schema(schema_json).map_err(|e| to_py_err(reader_schema_error(e)))?)
 }
 
 /// One reader schema for files whose writer schemas differ (see `schema::unify`), from

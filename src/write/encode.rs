@@ -392,10 +392,10 @@ fn build_union<'a>(
     let validity = array.validity().filter(|v| v.unset_bits() > 0);
     if *ft == FrameType::Null || values.is_empty() {
         let Some(null_branch) = null_branch else {
-            return Err(mismatch(schema, branches_union(schema, branches), ft, path));
+            return Err(mismatch(branches_union(schema, branches), ft, path));
         };
         if array.len() > array.null_count() {
-            return Err(mismatch(schema, branches_union(schema, branches), ft, path));
+            return Err(mismatch(branches_union(schema, branches), ft, path));
         }
         return Ok(Encoder::Branch { index: null_branch, inner: Box::new(Encoder::Null) });
     }
@@ -429,7 +429,7 @@ fn build_union<'a>(
     if values.len() == 1 {
         return Err(first_error.unwrap());
     }
-    Err(mismatch(schema, branches_union(schema, branches), ft, path))
+    Err(mismatch(branches_union(schema, branches), ft, path))
 }
 
 /// A general union from the Struct the reader makes of it: one field per non-null
@@ -486,7 +486,7 @@ fn build_value<'a>(
             _ => Encoder::Int { values, scale, int32, path: path.into() },
         })
     };
-    let mismatched = || mismatch(schema, avro_type_name(schema, node), ft, path);
+    let mismatched = || mismatch(avro_type_name(schema, node), ft, path);
     Ok(match (schema.node(node), schema.logical(node), ft) {
         (Node::Null, _, _) if array.null_count() == array.len() => Encoder::Null,
         (Node::Boolean, _, F::Boolean) => Encoder::Boolean(downcast(array, ft, path)?),
@@ -671,8 +671,7 @@ fn physical_mismatch(ft: &FrameType, array: &dyn Array, path: &str) -> AvroError
     ))
 }
 
-fn mismatch(schema: &AvroSchema, avro: String, ft: &FrameType, path: &str) -> AvroError {
-    let _ = schema;
+fn mismatch(avro: String, ft: &FrameType, path: &str) -> AvroError {
     AvroError::schema(format!("the column '{path}' has type {}, which cannot be written as Avro {avro}", ft.polars_name()))
 }
 

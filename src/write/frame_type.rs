@@ -65,7 +65,11 @@ impl FrameType {
             DataType::Struct(fields) => {
                 F::Struct(fields.iter().map(|f| (f.name.to_string(), Self::from_dtype(&f.dtype))).collect())
             },
-            other => F::Unsupported { name: format!("{other:?}"), hint: unsupported_hint(&format!("{other:?}")) },
+            other => {
+                let name = format!("{other:?}");
+                let hint = unsupported_hint(&name);
+                F::Unsupported { name, hint }
+            },
         }
     }
 
