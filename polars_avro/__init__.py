@@ -23,6 +23,7 @@ from polars_avro.exceptions import (
     AvroFileNotFoundError,
     AvroFormatError,
     AvroIOError,
+    AvroPermissionError,
     AvroSchemaError,
     AvroSchemaMismatchError,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "AvroFormatError",
     "AvroHeader",
     "AvroIOError",
+    "AvroPermissionError",
     "AvroSchemaError",
     "AvroSchemaMismatchError",
     "ReadStats",

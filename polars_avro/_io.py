@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -11,8 +12,10 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_avro import _internal
-from polars_avro._sources import AvroSource, Sources, expand_sources
+from polars_avro._hive import HivePartitions, conjuncts, rules_out
+from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
+from polars_avro._stats import record_skipped
 from polars_avro._types import FrameSchema
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaMismatchError, check_n_threads
 
@@ -41,6 +44,11 @@ class _AvroScan:
         reader_schema: str | Mapping[str, Any] | None = None,
         missing_columns: str = "raise",
         allow_missing_columns: bool = False,
+        storage_options: Mapping[str, Any] | None = None,
+        retries: int = 2,
+        hive_partitioning: bool | None = None,
+        hive_schema: Mapping[str, Any] | None = None,
+        try_parse_hive_dates: bool = True,
     ) -> None:
         check_n_threads(n_threads)
         if n_rows is not None and n_rows < 0:
@@ -52,7 +60,13 @@ class _AvroScan:
         if missing_columns not in ("raise", "insert"):
             msg = f"missing_columns must be 'raise' or 'insert', found {missing_columns!r}"
             raise AvroArgumentError(msg)
-        self.sources = expand_sources(source, glob=glob)
+        self.sources = expand_sources(source, glob=glob, remote=RemoteOptions.of(storage_options, retries))
+        if hive_partitioning is None:
+            # As scan_parquet: on by default for a directory.
+            hive_partitioning = is_directory(source)
+        self.hive = None
+        if hive_partitioning:
+            self.hive = HivePartitions.of(self.sources, hive_schema=hive_schema, try_parse_dates=try_parse_hive_dates)
         if reader_schema is None:
             insert = allow_missing_columns or missing_columns == "insert"
             reader_schema, columns = self._file_columns(insert_missing=insert)
@@ -74,7 +88,11 @@ class _AvroScan:
         columns: list[tuple[str, pl.DataType]] = []
         if self.row_index_name is not None:
             columns.append((self.row_index_name, _index_type()))
-        columns.extend(self.file_schema.schema.items())
+        # A partition column the files also hold keeps its place and takes the path's values.
+        hive = self.hive.schema if self.hive is not None else pl.Schema()
+        file_schema = self.file_schema.schema
+        columns.extend((name, hive.get(name, dtype)) for name, dtype in file_schema.items())
+        columns.extend((name, dtype) for name, dtype in hive.items() if name not in file_schema)
         if self.include_file_paths is not None:
             columns.append((self.include_file_paths, pl.String()))
         names = [n for n, _ in columns]
@@ -93,12 +111,15 @@ class _AvroScan:
     ) -> Iterator[pl.DataFrame]:
         """Batches with the columns of `with_columns` in schema order (the order Polars
         expects from a source), filtered by `predicate`, at most `limit` rows in all."""
-        extras = {self.row_index_name, self.include_file_paths} - {None}
-        file_columns = None
-        if with_columns is not None:
-            wanted = set(with_columns)
-            file_columns = [c for c in self.file_schema.schema if c in wanted]
-        predicate_spec = None if predicate is None else (predicate.meta.root_names(), self._mask_function(predicate))
+        hive_names = set(self.hive.schema) if self.hive is not None else set()
+        wanted = set(self.schema) if with_columns is None else set(with_columns)
+        file_columns = [c for c in self.file_schema.schema if c in wanted and c not in hive_names]
+        if with_columns is None and len(file_columns) == len(self.file_schema.schema):
+            file_columns = None  # every column: the reader's fastest path
+        order = [c for c in self.schema if c in wanted]
+        # Predicate parts that read only partition columns rule out whole files; with an
+        # n_rows (counted before the filter) those files are still counted, not skipped.
+        parts = conjuncts(predicate) if predicate is not None and self.hive is not None else []
         rows_left = self.n_rows  # records before the predicate, across files
         if predicate is None and limit is not None:
             # Without a filter the query's limit is a record limit: reading stops there.
@@ -109,22 +130,36 @@ class _AvroScan:
             if rows_left == 0 or out_left == 0:
                 return
             name = self.sources.name(item)
+            partition = self._partition_row(i, name)
+            ruled_out = bool(parts) and rules_out(parts, partition)
+            if ruled_out and rows_left is None:
+                record_skipped()
+                continue
+            file_predicate = None
+            if predicate is not None and not ruled_out:
+                if all(set(p.meta.root_names()) <= set(partition.columns) for p in parts) and parts:
+                    file_predicate = None  # true for every row of the file, by its partition values
+                else:
+                    roots = [c for c in predicate.meta.root_names() if c not in hive_names]
+                    file_predicate = (roots, self._mask_function(predicate, partition))
             reader = _internal.FileReader(
                 Sources.opened(item),
-                columns=file_columns,
+                columns=[] if ruled_out else file_columns,
                 n_rows=rows_left,
                 batch_size=self.batch_size or batch_size,
                 row_index=(self.row_index_name, row_offset) if self.row_index_name is not None else None,
                 file_path_column=(self.include_file_paths, name) if self.include_file_paths is not None else None,
-                predicate=predicate_spec,
+                predicate=file_predicate,
                 n_threads=self.n_threads,
                 reader_schema=self.reader_schema,
             )
             try:
                 while (batch := reader.next_batch()) is not None:
-                    df = self._to_schema(*batch)
-                    if with_columns is not None and extras:
-                        df = df.select([c for c in self.schema if c in with_columns])
+                    if ruled_out:
+                        continue  # counted towards n_rows, none of its rows pass
+                    df = self._to_schema(*batch, partition)
+                    if df.columns != order:
+                        df = df.select(order)
                     if out_left is not None:
                         df = df.head(out_left)
                         out_left -= df.height
@@ -138,19 +173,32 @@ class _AvroScan:
             if rows_left is not None:
                 rows_left -= reader.rows_read
 
-    def _to_schema(self, df: pl.DataFrame, height: int) -> pl.DataFrame:
+    def _partition_row(self, index: int, name: str) -> pl.DataFrame:
+        """The values every row of a file shares, as one row: its partition values and
+        its path (when asked for), for ruling the file out and for filling columns."""
+        row = self.hive.rows[index] if self.hive is not None else pl.DataFrame()
+        if self.include_file_paths is not None:
+            row = row.with_columns(pl.lit(name, pl.String).alias(self.include_file_paths))
+        return row
+
+    def _to_schema(self, df: pl.DataFrame, height: int, partition: pl.DataFrame | None = None) -> pl.DataFrame:
         if df.width == 0:
             df = _without_columns(height)
         df = self.file_schema.apply(df)
         if self.row_index_name is not None and self.row_index_name in df.columns:
             df = df.with_columns(pl.col(self.row_index_name).cast(_index_type()))
+        if self.hive is not None and partition is not None:
+            df = df.with_columns(
+                pl.repeat(partition.get_column(c).item(), height, dtype=dtype, eager=True).alias(c)
+                for c, dtype in self.hive.schema.items()
+            )
         return df
 
-    def _mask_function(self, predicate: pl.Expr) -> Any:
+    def _mask_function(self, predicate: pl.Expr, partition: pl.DataFrame) -> Any:
         mask_expr = predicate.alias(_MASK)
 
         def evaluate(df: pl.DataFrame) -> pl.Series:
-            return self._to_schema(df, df.height).with_columns(mask_expr).get_column(_MASK)
+            return self._to_schema(df, df.height, partition).with_columns(mask_expr).get_column(_MASK)
 
         return evaluate
 
@@ -163,8 +211,10 @@ class _AvroScan:
         first = _internal.read_header(Sources.opened(items[0]))
         if len(items) < 2:
             return None, first["columns"]
-        headers = [(self.sources.name(items[0]), first)]
-        headers += [(self.sources.name(item), _internal.read_header(Sources.opened(item))) for item in items[1:]]
+        # Remote headers are a round trip each: several at once (the GIL is released).
+        with ThreadPoolExecutor(max_workers=min(16, len(items) - 1)) as pool:
+            rest = list(pool.map(lambda item: _internal.read_header(Sources.opened(item)), items[1:]))
+        headers = [(self.sources.name(item), h) for item, h in zip(items, [first, *rest])]
         first_schema = FrameSchema(first["columns"]).schema
         if all(FrameSchema(h["columns"]).schema == first_schema for _, h in headers[1:]):
             return None, first["columns"]
@@ -198,6 +248,11 @@ def scan_avro(
     reader_schema: str | Mapping[str, Any] | None = None,
     missing_columns: Literal["insert", "raise"] = "raise",
     allow_missing_columns: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
+    hive_partitioning: bool | None = None,
+    hive_schema: Mapping[str, Any] | None = None,
+    try_parse_hive_dates: bool = True,
 ) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
@@ -211,9 +266,12 @@ def scan_avro(
     ----------
     source
         A path, a glob pattern (``"data/*.avro"``), a directory (every ``.avro`` file in
-        it, recursively, in sorted order), a list of paths, ``bytes``, or a binary file
-        object. Several files are read in order as one frame; they must map to the same
-        Polars schema.
+        it, recursively, in sorted order), a URL of an object store (``s3://``,
+        ``gs://``, ``az://``, ``abfs(s)://``, ``http(s)://``, ``file://``; globs and a
+        trailing ``/`` for every ``.avro`` object under a prefix work there too, except
+        over plain HTTP), a list of these, ``bytes``, or a binary file object. Several
+        files are read in order as one frame (see ``missing_columns`` for files whose
+        schemas differ).
     n_rows
         Stop after this many records (counted before any filter).
     row_index_name
@@ -250,6 +308,31 @@ def scan_avro(
         naming the file and the field. All headers are read when the scan is created.
     allow_missing_columns
         ``True`` is ``missing_columns="insert"``.
+    storage_options
+        Options of the object store, with the keys ``scan_parquet`` accepts: for S3
+        ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``,
+        ``aws_region``, ``aws_endpoint_url`` (a plain ``http://`` endpoint is allowed as
+        given); for Google Cloud ``google_service_account``,
+        ``google_service_account_key``, ``google_application_credentials``; for Azure
+        ``azure_storage_account_name``, ``azure_storage_account_key``,
+        ``azure_storage_sas_token`` and the other ``azure_`` keys; and client keys such
+        as ``timeout`` and ``allow_http``. What is not given comes from the environment
+        (``AWS_*``, ``GOOGLE_*``, ``AZURE_*`` variables, instance credentials). An
+        unknown key raises ``AvroArgumentError``.
+    retries
+        How often a failed request to an object store is retried, with exponential
+        backoff (a dropped connection resumes where it stopped).
+    hive_partitioning
+        Read ``key=value`` folder names below the directory or the pattern's first
+        wildcard as columns, after the file's columns (a column the files also hold
+        takes its values from the path). ``None`` (the default) turns it on when the
+        source is a single directory, as ``scan_parquet`` does. A filter on partition
+        columns skips whole files without opening them.
+    hive_schema
+        The types of partition columns (a dict); the others are inferred: Int64,
+        Float64, Boolean, then Date and Datetime, else String.
+    try_parse_hive_dates
+        Infer Date and Datetime partition columns.
 
     Returns
     -------
@@ -280,6 +363,11 @@ def scan_avro(
         reader_schema=reader_schema,
         missing_columns=missing_columns,
         allow_missing_columns=allow_missing_columns,
+        storage_options=storage_options,
+        retries=retries,
+        hive_partitioning=hive_partitioning,
+        hive_schema=hive_schema,
+        try_parse_hive_dates=try_parse_hive_dates,
     )
     return register_io_source(scan.batches, schema=scan.schema)
 
@@ -298,6 +386,11 @@ def read_avro(
     reader_schema: str | Mapping[str, Any] | None = None,
     missing_columns: Literal["insert", "raise"] = "raise",
     allow_missing_columns: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
+    hive_partitioning: bool | None = None,
+    hive_schema: Mapping[str, Any] | None = None,
+    try_parse_hive_dates: bool = True,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
@@ -310,7 +403,7 @@ def read_avro(
         Columns to read, by name or by index (into the file's columns), in this order.
     n_rows
         Stop after this many records.
-    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema, missing_columns, allow_missing_columns
+    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema, missing_columns, allow_missing_columns, storage_options, retries, hive_partitioning, hive_schema, try_parse_hive_dates
         As for :func:`scan_avro`.
 
     Examples
@@ -339,6 +432,11 @@ def read_avro(
         reader_schema=reader_schema,
         missing_columns=missing_columns,
         allow_missing_columns=allow_missing_columns,
+        storage_options=storage_options,
+        retries=retries,
+        hive_partitioning=hive_partitioning,
+        hive_schema=hive_schema,
+        try_parse_hive_dates=try_parse_hive_dates,
     )
     names = list(scan.schema)
     if columns is not None:
@@ -361,7 +459,8 @@ def _without_columns(height: int) -> pl.DataFrame:
 
 
 def _column_names(scan: _AvroScan, columns: list[Any]) -> list[str]:
-    file_names = list(scan.file_schema.schema)
+    extras = (scan.row_index_name, scan.include_file_paths)
+    file_names = [c for c in scan.schema if c not in extras]  # the files' and the partitions'
     if all(isinstance(c, int) for c in columns):
         try:
             columns = [file_names[c] for c in columns]
@@ -386,10 +485,16 @@ def read_avro_schema(
     glob: bool = True,
     reader_schema: str | Mapping[str, Any] | None = None,
     missing_columns: Literal["insert", "raise"] = "raise",
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
+    hive_partitioning: bool | None = None,
+    hive_schema: Mapping[str, Any] | None = None,
+    try_parse_hive_dates: bool = True,
 ) -> pl.Schema:
     """The Polars schema the source reads into, from the headers alone: the schema
     :func:`scan_avro` gives with the same arguments (several files whose writer schemas
-    differ unified, or the reader schema's columns).
+    differ unified, or the reader schema's columns), partition columns included. The
+    arguments are :func:`scan_avro`'s.
 
     Examples
     --------
@@ -408,8 +513,13 @@ def read_avro_schema(
         n_threads=None,
         reader_schema=reader_schema,
         missing_columns=missing_columns,
+        storage_options=storage_options,
+        retries=retries,
+        hive_partitioning=hive_partitioning,
+        hive_schema=hive_schema,
+        try_parse_hive_dates=try_parse_hive_dates,
     )
-    return scan.file_schema.schema
+    return scan.schema
 
 
 @dataclass(frozen=True)
@@ -428,8 +538,15 @@ class AvroHeader:
     sync_marker: bytes
 
 
-def read_avro_header(source: AvroSource) -> AvroHeader:
-    """The header of an Avro file: the raw writer schema, the codec and the user metadata.
+def read_avro_header(
+    source: AvroSource,
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
+) -> AvroHeader:
+    """The header of an Avro file (the first, for several): the raw writer schema, the
+    codec and the user metadata. Of an object in an object store, only the first bytes
+    are fetched. ``storage_options`` and ``retries`` are :func:`scan_avro`'s.
 
     Examples
     --------
@@ -438,7 +555,7 @@ def read_avro_header(source: AvroSource) -> AvroHeader:
     >>> header.codec, header.metadata["example.source"]
     ('deflate', b'polars-avro sample')
     """
-    sources = expand_sources(source)
+    sources = expand_sources(source, remote=RemoteOptions.of(storage_options, retries))
     header = _internal.read_header(Sources.opened(sources.items[0]))
     return AvroHeader(
         schema=json.loads(header["schema_json"]),

@@ -1,19 +1,26 @@
-"""Turning what users pass as a source into a list of things the Rust reader opens."""
+"""Turning what users pass as a source into a list of things the Rust reader opens:
+local paths, objects in object stores, bytes and file objects."""
 
 from __future__ import annotations
 
 import glob as _glob
 import io
 import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Any, Union
+from urllib.parse import unquote, urlparse
 
+from polars_avro import _internal
 from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError
 
 #: What scan_avro and read_avro accept.
 AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "list[str | Path]"]
 
 _GLOB_CHARS = frozenset("*?[")
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 class FileObjectSource:
@@ -43,61 +50,189 @@ def _seekable(file: IO[bytes]) -> bool:
         return False
 
 
+Item = Union[str, bytes, FileObjectSource, "_internal.RemoteFile"]
+
+
+@dataclass
 class Sources:
-    """The expanded sources: paths (as strings), bytes, or file objects."""
+    """The expanded sources, and for each the folder a pattern or directory started
+    from (hive partitions are the folders below it; None: every folder of the path)."""
 
-    def __init__(self, items: list[str | bytes | FileObjectSource]) -> None:
-        self.items = items
+    items: list[Item]
+    bases: list[str | None]
 
-    def name(self, item: str | bytes | FileObjectSource) -> str:
+    def name(self, item: Item) -> str:
         if isinstance(item, str):
             return item
         if isinstance(item, FileObjectSource):
             return item.name
+        if isinstance(item, _internal.RemoteFile):
+            return item.url
         return "<bytes>"
 
+    def path(self, index: int) -> str | None:
+        """The path or URL of a source that has one."""
+        item = self.items[index]
+        return self.name(item) if isinstance(item, (str, _internal.RemoteFile)) else None
+
     @staticmethod
-    def opened(item: str | bytes | FileObjectSource) -> str | bytes | IO[bytes]:
+    def opened(item: Item) -> Any:
         return item.open() if isinstance(item, FileObjectSource) else item
 
 
-def expand_sources(source: AvroSource, *, glob: bool = True) -> Sources:
+@dataclass(frozen=True)
+class RemoteOptions:
+    """How object stores are reached: ``storage_options`` and ``retries``."""
+
+    storage_options: list[tuple[str, str]]
+    retries: int
+
+    @classmethod
+    def of(cls, storage_options: Mapping[str, Any] | None, retries: int) -> RemoteOptions:
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            msg = f"retries must be a whole number of at least 0, found {retries!r}"
+            raise AvroArgumentError(msg)
+        if storage_options is not None and not isinstance(storage_options, Mapping):
+            msg = f"storage_options must be a dict of option names to values, found {type(storage_options).__name__}"
+            raise AvroArgumentError(msg)
+        options = [(str(k), _option_value(v)) for k, v in (storage_options or {}).items()]
+        return cls(options, retries)
+
+    def file(self, url: str, size: int | None = None) -> _internal.RemoteFile:
+        return _internal.RemoteFile(url, storage_options=self.storage_options, retries=self.retries, size=size)
+
+
+def _option_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def expand_sources(source: AvroSource, *, glob: bool = True, remote: RemoteOptions | None = None) -> Sources:
+    remote = remote or RemoteOptions([], 2)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return Sources([bytes(source)])
+        return Sources([bytes(source)], [None])
     if isinstance(source, (str, os.PathLike)):
-        return Sources(_expand_path(os.fspath(source), glob=glob))
+        path = os.fspath(source)
+        if isinstance(path, str) and _URL.match(path):
+            return _expand_url(path, glob=glob, remote=remote)
+        return _expand_path(path, glob=glob)  # type: ignore[arg-type]
     if isinstance(source, (list, tuple)):
-        items: list[str | bytes | FileObjectSource] = []
+        out = Sources([], [])
         for s in source:
-            items.extend(expand_sources(s, glob=glob).items)
-        if not items:
+            more = expand_sources(s, glob=glob, remote=remote)
+            out.items.extend(more.items)
+            out.bases.extend(more.bases)
+        if not out.items:
             msg = "no sources given: the list is empty"
             raise AvroArgumentError(msg)
-        return Sources(items)
+        return out
     if hasattr(source, "read"):
         if isinstance(source, io.TextIOBase):
             msg = "the file object is in text mode: open it in binary mode ('rb')"
             raise AvroArgumentError(msg)
-        return Sources([FileObjectSource(source)])  # type: ignore[arg-type]
-    msg = f"expected a path, a list of paths, bytes or a binary file object, found {type(source).__name__}"
+        return Sources([FileObjectSource(source)], [None])  # type: ignore[arg-type]
+    msg = f"expected a path, a URL, a list of paths, bytes or a binary file object, found {type(source).__name__}"
     raise AvroArgumentError(msg)
 
 
-def _expand_path(path: str, *, glob: bool) -> list[str | bytes | FileObjectSource]:
+def is_directory(source: AvroSource) -> bool:
+    """Whether the source is one directory: a local one, or a URL ending in ``/``."""
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    path = os.fspath(source)
+    if isinstance(path, str) and _URL.match(path) and urlparse(path).scheme != "file":
+        return path.endswith("/")
+    if isinstance(path, str) and path.startswith("file://"):
+        path = unquote(urlparse(path).path)
+    return os.path.isdir(os.path.expanduser(path))
+
+
+def _expand_path(path: str, *, glob: bool) -> Sources:
     path = os.path.expanduser(path)
     if os.path.isdir(path):
         files = sorted(str(p) for p in Path(path).rglob("*.avro") if p.is_file())
         if not files:
             msg = f"the directory '{path}' holds no .avro files"
             raise _not_found(msg, path)
-        return list(files)
-    if glob and any(c in path for c in _GLOB_CHARS) and not os.path.exists(path):
+        return Sources(list(files), [path] * len(files))
+    if glob and _has_glob(path) and not os.path.exists(path):
         files = sorted(p for p in _glob.glob(path, recursive=True) if os.path.isfile(p))
         if not files:
             msg = f"no files match the pattern '{path}'"
             raise _not_found(msg, path)
-        return list(files)
-    return [path]
+        base = _glob_base(path)
+        return Sources(list(files), [base] * len(files))
+    return Sources([path], [None])
+
+
+def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        # A local path spelled as a URL: read it as any local path.
+        return _expand_path(unquote(parsed.path), glob=glob)
+    if url.endswith("/"):
+        objects = [(u, size) for u, size in _list(url, remote) if u.endswith(".avro")]
+        if not objects:
+            msg = f"no .avro objects under '{url}'"
+            raise _not_found(msg, url)
+        return Sources([remote.file(u, size) for u, size in objects], [url] * len(objects))
+    if glob and _has_glob(parsed.path):
+        base = _glob_base(url)
+        pattern = _glob_regex(url)
+        objects = [(u, size) for u, size in _list(base, remote) if pattern.fullmatch(u)]
+        if not objects:
+            msg = f"no objects match the pattern '{url}'"
+            raise _not_found(msg, url)
+        return Sources([remote.file(u, size) for u, size in objects], [base] * len(objects))
+    return Sources([remote.file(url)], [None])
+
+
+def _list(prefix_url: str, remote: RemoteOptions) -> list[tuple[str, int]]:
+    objects = _internal.list_objects(prefix_url, storage_options=remote.storage_options, retries=remote.retries)
+    return sorted(objects)
+
+
+def _has_glob(path: str) -> bool:
+    return any(c in path for c in _GLOB_CHARS)
+
+
+def _glob_base(pattern: str) -> str:
+    """The folder a pattern starts from: everything before the first folder with a wildcard."""
+    first = min(pattern.index(c) for c in _GLOB_CHARS if c in pattern)
+    return pattern[: pattern.rfind("/", 0, first) + 1]
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as a regular expression: ``*`` and ``?`` stay within a folder, ``**``
+    crosses folders, ``[...]`` is a character class."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and (end := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end + 1
+            continue
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
 
 
 def _not_found(message: str, path: str) -> AvroFileNotFoundError:

@@ -21,6 +21,8 @@ class ReadStats:
 
     #: Files read.
     files: int = 0
+    #: Files not opened at all: a filter on hive partition columns ruled them out.
+    files_skipped: int = 0
     #: Avro blocks read.
     blocks: int = 0
     #: Batches decoded (runs of blocks decoded together, one task each).
@@ -82,6 +84,13 @@ def read_stats() -> Iterator[ReadStats]:
     finally:
         with _lock:
             _collectors.remove(stats)
+
+
+def record_skipped() -> None:
+    """Counts a file that was ruled out without being opened."""
+    with _lock:
+        for collector in _collectors:
+            collector.files_skipped += 1
 
 
 def record(file_stats: dict[str, Any]) -> None:

@@ -27,6 +27,10 @@ class AvroFileNotFoundError(AvroIOError, FileNotFoundError):
     """A path, glob or directory names no file."""
 
 
+class AvroPermissionError(AvroIOError, PermissionError):
+    """The source refused access: credentials missing, wrong, or without the rights."""
+
+
 class AvroFormatError(AvroError, _pl_exc.ComputeError):
     """The bytes are not a well-formed Avro object container file."""
 
@@ -66,6 +70,7 @@ __all__ = [
     "AvroFileNotFoundError",
     "AvroFormatError",
     "AvroIOError",
+    "AvroPermissionError",
     "AvroSchemaError",
     "AvroSchemaMismatchError",
 ]

@@ -5,8 +5,12 @@ use std::fmt;
 /// Broad classes of failure; the Python layer maps each to its own exception class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// The operating system failed to read or open something.
+    /// The operating system, or an object store, failed to read or open something.
     Io,
+    /// The file or object does not exist (Python: FileNotFoundError).
+    NotFound,
+    /// The credentials were refused or lack the rights (Python: PermissionError).
+    PermissionDenied,
     /// The bytes are not a well-formed Avro object container (magic, header, sync marker, block framing).
     Format,
     /// A codec is unknown, or a block failed to decompress or its checksum did not match.
@@ -69,8 +73,17 @@ impl AvroError {
         Self::new(ErrorKind::Encode, message)
     }
 
+    /// An I/O failure; one that carries an `AvroError` (a remote read's) is that error.
     pub fn io(err: &std::io::Error, what: impl fmt::Display) -> Self {
-        Self::new(ErrorKind::Io, format!("{what}: {err}"))
+        if let Some(inner) = err.get_ref().and_then(|e| e.downcast_ref::<AvroError>()) {
+            return inner.clone();
+        }
+        let kind = match err.kind() {
+            std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, format!("{what}: {err}"))
     }
 
     /// Fills in the file name unless a more precise one is already set.

@@ -1,16 +1,18 @@
-//! Where the bytes come from: a local file, bytes in memory, or any reader (a Python file
-//! object, for instance).
+//! Where the bytes come from: a local file, bytes in memory, an object in an object
+//! store, or any reader (a Python file object, for instance).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 use crate::error::{AvroError, AvroResult, ErrorKind};
+use crate::remote::{RemoteObject, RemoteReadAhead};
 
 pub enum Source {
     Path(PathBuf),
     Bytes { name: String, data: Vec<u8> },
     Reader { name: String, reader: Box<dyn Read + Send + Sync>, len: Option<u64> },
+    Remote { object: RemoteObject, read_ahead: RemoteReadAhead },
 }
 
 /// Read buffer for files and streams: large enough that system calls cost nothing next
@@ -31,6 +33,7 @@ impl Source {
         match self {
             Source::Path(p) => p.display().to_string(),
             Source::Bytes { name, .. } | Source::Reader { name, .. } => name.clone(),
+            Source::Remote { object, .. } => object.url.clone(),
         }
     }
 
@@ -41,7 +44,7 @@ impl Source {
                 let name = path.display().to_string();
                 let file = File::open(&path).map_err(|e| {
                     let mut err = AvroError::io(&e, format!("could not open '{name}'"));
-                    if e.kind() == std::io::ErrorKind::NotFound {
+                    if err.kind == ErrorKind::NotFound {
                         err.message = format!("no such file: '{name}'");
                     }
                     err.in_file(&name)
@@ -54,11 +57,10 @@ impl Source {
                 Ok((Box::new(std::io::Cursor::new(data)), Some(len)))
             },
             Source::Reader { reader, len, .. } => Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, reader)), len)),
+            Source::Remote { object, read_ahead } => {
+                let (reader, len) = object.open(read_ahead)?;
+                Ok((Box::new(reader), Some(len)))
+            },
         }
     }
-}
-
-/// Whether an error means the file does not exist (Python raises FileNotFoundError for it).
-pub fn is_not_found(err: &AvroError) -> bool {
-    err.kind == ErrorKind::Io && err.message.starts_with("no such file")
 }

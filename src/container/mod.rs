@@ -9,7 +9,7 @@ use std::io::{BufRead, Read};
 pub use codec::Codec;
 pub use writer::{put_bytes, put_long, ContainerWriter};
 
-use crate::error::{AvroError, AvroResult};
+use crate::error::{AvroError, AvroResult, ErrorKind};
 
 pub const MAGIC: [u8; 4] = *b"Obj\x01";
 
@@ -172,6 +172,9 @@ impl<R: BufRead> ContainerReader<R> {
 fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroResult<Header> {
     let mut magic = [0u8; 4];
     t.exact(&mut magic, "the magic bytes").map_err(|e| {
+        if e.kind != ErrorKind::Format {
+            return e; // the source failed, not the file's format
+        }
         AvroError::format(format!("not an Avro object container file: {}", e.message)).at_offset(0)
     })?;
     if magic != MAGIC {

@@ -5,14 +5,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
 use crate::error::{AvroError, ErrorKind};
-use crate::source::is_not_found;
 
 fn class_name(err: &AvroError) -> &'static str {
-    if is_not_found(err) {
-        return "AvroFileNotFoundError";
-    }
     match err.kind {
         ErrorKind::Io => "AvroIOError",
+        ErrorKind::NotFound => "AvroFileNotFoundError",
+        ErrorKind::PermissionDenied => "AvroPermissionError",
         ErrorKind::Format => "AvroFormatError",
         ErrorKind::Codec => "AvroCodecError",
         ErrorKind::Schema => "AvroSchemaError",

@@ -3,6 +3,7 @@
 
 mod errors;
 mod pyreader;
+mod pyremote;
 mod pywriter;
 
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,9 @@ pub use errors::to_py_err;
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
     if let Ok(bytes) = source.cast::<PyBytes>() {
         return Ok(Source::from_bytes(bytes.as_bytes().to_vec()));
+    }
+    if let Ok(remote) = source.cast::<pyremote::RemoteFile>() {
+        return Ok(remote.get().source());
     }
     if let Ok(path) = source.extract::<std::path::PathBuf>() {
         return Ok(Source::from_path(path));
@@ -302,6 +306,8 @@ fn default_threads() -> usize {
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FileReader>()?;
     m.add_class::<pywriter::FileWriter>()?;
+    m.add_class::<pyremote::RemoteFile>()?;
+    m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(describe_schema, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;

@@ -1,0 +1,119 @@
+"""Hive-style partitions (``.../date=2024-01-01/country=NO/part-0.avro``): the columns
+the folder names hold, their types, and which files a predicate rules out by them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+import polars as pl
+
+from polars_avro._sources import Sources
+from polars_avro.exceptions import AvroArgumentError
+
+#: Hive's name for a null partition value.
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]]:
+    """The (key, value) pairs of the folders of `path` below `base` (all its folders
+    when there is no base), percent-decoded."""
+    relative = path[len(base):] if base is not None and path.startswith(base) else path
+    folders = relative.replace("\\", "/").split("/")[:-1]
+    pairs = []
+    for folder in folders:
+        key, eq, value = folder.partition("=")
+        if eq and key:
+            decoded = unquote(value)
+            pairs.append((unquote(key), None if decoded == _HIVE_NULL else decoded))
+    return pairs
+
+
+class HivePartitions:
+    """The partition columns of a scan, and each file's values as a one-row frame."""
+
+    def __init__(self, schema: pl.Schema, rows: list[pl.DataFrame]) -> None:
+        self.schema = schema
+        self.rows = rows
+
+    @classmethod
+    def of(
+        cls,
+        sources: Sources,
+        *,
+        hive_schema: Mapping[str, Any] | None,
+        try_parse_dates: bool,
+    ) -> HivePartitions:
+        per_file: list[list[tuple[str, str | None]]] = []
+        for i in range(len(sources.items)):
+            path = sources.path(i)
+            if path is None:
+                msg = "hive_partitioning needs paths or URLs: bytes and file objects have no folders"
+                raise AvroArgumentError(msg)
+            per_file.append(partition_values(path, sources.bases[i]))
+        keys = [k for k, _ in per_file[0]]
+        for i, pairs in enumerate(per_file):
+            if [k for k, _ in pairs] != keys:
+                msg = (f"the hive partitions of '{sources.path(i)}' are {[k for k, _ in pairs]}, "
+                       f"where '{sources.path(0)}' has {keys}: every file needs the same partition folders")
+                raise AvroArgumentError(msg)
+        given = dict(hive_schema or {})
+        unknown = [k for k in given if k not in keys]
+        if unknown:
+            msg = f"hive_schema names {unknown}, which are not partition keys of the paths; the keys are {keys}"
+            raise AvroArgumentError(msg)
+        columns = {}
+        for j, key in enumerate(keys):
+            raw = pl.Series(key, [pairs[j][1] for pairs in per_file], dtype=pl.String)
+            columns[key] = _parse(raw, given.get(key), try_parse_dates=try_parse_dates)
+        frame = pl.DataFrame(columns) if columns else pl.DataFrame()
+        rows = [frame.slice(i, 1) for i in range(len(per_file))]
+        return cls(frame.schema, rows)
+
+
+def _parse(raw: pl.Series, dtype: Any, *, try_parse_dates: bool) -> pl.Series:
+    """The values as `dtype`, or, without one, as the narrowest type every value parses
+    as: Int64, Float64, Boolean, Date and Datetime (with `try_parse_dates`), else String."""
+    if dtype is not None:
+        try:
+            return raw.cast(dtype, strict=True)
+        except Exception as e:  # noqa: BLE001 - Polars raises several kinds for a failed cast
+            msg = f"the hive partition '{raw.name}' cannot be read as {dtype}: {e}"
+            raise AvroArgumentError(msg) from None
+    attempts = [lambda s: s.cast(pl.Int64, strict=True), lambda s: s.cast(pl.Float64, strict=True), _booleans]
+    if try_parse_dates:
+        attempts += [lambda s: s.str.to_date(strict=True), lambda s: s.str.to_datetime(strict=True)]
+    if raw.null_count() < raw.len():
+        for attempt in attempts:
+            try:
+                return attempt(raw)
+            except Exception:  # noqa: BLE001, S112 - not this type: try the next
+                continue
+    return raw
+
+
+def _booleans(raw: pl.Series) -> pl.Series:
+    lowered = raw.str.to_lowercase()
+    if not lowered.drop_nulls().is_in(["true", "false"]).all():
+        msg = "not booleans"
+        raise ValueError(msg)
+    return lowered == "true"
+
+
+def conjuncts(predicate: pl.Expr) -> list[pl.Expr]:
+    """The parts of a predicate joined by ``&`` (Polars hands combined filters over so)."""
+    parts = predicate.meta.pop()
+    if len(parts) == 2 and any((a & b).meta.eq(predicate) for a, b in (parts, parts[::-1])):
+        return conjuncts(parts[1]) + conjuncts(parts[0])
+    return [predicate]
+
+
+def rules_out(parts: list[pl.Expr], row: pl.DataFrame) -> bool:
+    """Whether the predicate parts that read only partition columns are false (or null)
+    for a file's partition values: then no row of the file can pass."""
+    for part in parts:
+        if set(part.meta.root_names()) <= set(row.columns):
+            if row.select(part.fill_null(False)).to_series().item() is not True:
+                return True
+    return False

@@ -1,0 +1,49 @@
+//! Objects in object stores as Python sees them: a handle the source list carries, and
+//! the listing globs are matched against.
+
+use pyo3::prelude::*;
+
+use super::to_py_err;
+use crate::read::Source;
+use crate::remote::{self, RemoteObject, RemoteOptions, RemoteReadAhead};
+
+/// One object to read: its URL, the store options, and its size when a listing told it.
+#[pyclass(module = "polars_avro._internal", frozen)]
+pub struct RemoteFile {
+    object: RemoteObject,
+}
+
+#[pymethods]
+impl RemoteFile {
+    #[new]
+    #[pyo3(signature = (url, *, storage_options, retries, size=None))]
+    fn new(url: &str, storage_options: Vec<(String, String)>, retries: usize, size: Option<u64>) -> PyResult<Self> {
+        let options = RemoteOptions { options: storage_options, retries };
+        let object = RemoteObject::new(url, &options).map_err(to_py_err)?.with_size(size);
+        Ok(Self { object })
+    }
+
+    #[getter]
+    fn url(&self) -> &str {
+        &self.object.url
+    }
+}
+
+impl RemoteFile {
+    pub fn source(&self) -> Source {
+        Source::Remote { object: self.object.clone(), read_ahead: RemoteReadAhead::default() }
+    }
+}
+
+/// Every object under a URL prefix, as (URL, size).
+#[pyfunction]
+#[pyo3(signature = (prefix_url, *, storage_options, retries))]
+pub fn list_objects(
+    py: Python<'_>,
+    prefix_url: &str,
+    storage_options: Vec<(String, String)>,
+    retries: usize,
+) -> PyResult<Vec<(String, u64)>> {
+    let options = RemoteOptions { options: storage_options, retries };
+    py.detach(|| remote::list(prefix_url, &options)).map_err(to_py_err)
+}

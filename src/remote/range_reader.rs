@@ -1,0 +1,129 @@
+//! Reading an object front to back as a stream, by range requests kept several in
+//! flight ahead of the reader, so that the network and the decoder work at once.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, Read};
+
+use bytes::Bytes;
+use object_store::ObjectStoreExt;
+use tokio::task::JoinHandle;
+
+use super::{runtime, store_error, wait, RemoteObject};
+use crate::error::{AvroError, AvroResult};
+
+/// How far ahead of the reader requests go. The first request is small, so that reading
+/// a header costs little; later ones double up to `max_request`.
+#[derive(Clone, Copy, Debug)]
+pub struct RemoteReadAhead {
+    pub first_request: u64,
+    pub max_request: u64,
+    /// Requests in flight at once once the reader is past the first; the memory held is
+    /// at most this many times `max_request`.
+    pub requests_in_flight: usize,
+}
+
+impl Default for RemoteReadAhead {
+    fn default() -> Self {
+        Self { first_request: 256 << 10, max_request: 8 << 20, requests_in_flight: 4 }
+    }
+}
+
+
+pub struct RangeReader {
+    object: RemoteObject,
+    size: u64,
+    read_ahead: RemoteReadAhead,
+    /// Where the next request starts, and how long it is.
+    next_offset: u64,
+    next_len: u64,
+    /// Requests in file order.
+    in_flight: VecDeque<JoinHandle<AvroResult<Bytes>>>,
+    current: Bytes,
+    position: usize,
+    past_first: bool,
+}
+
+impl RangeReader {
+    pub(super) fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
+        let mut reader = Self {
+            object,
+            size,
+            read_ahead,
+            next_offset: 0,
+            next_len: read_ahead.first_request.max(1),
+            in_flight: VecDeque::new(),
+            current: Bytes::new(),
+            position: 0,
+            past_first: false,
+        };
+        reader.request_ahead(1);
+        reader
+    }
+
+    fn request_ahead(&mut self, count: usize) {
+        while self.in_flight.len() < count && self.next_offset < self.size {
+            let start = self.next_offset;
+            let end = (start + self.next_len).min(self.size);
+            let (store, path, url) = (self.object.store.clone(), self.object.path.clone(), self.object.url.clone());
+            let task = runtime().spawn(async move {
+                let bytes = store.get_range(&path, start..end).await.map_err(|e| {
+                    store_error(e, &url, &format!("could not read bytes {start}..{end} of")).at_offset(start)
+                })?;
+                if bytes.len() as u64 != end - start {
+                    let message = format!(
+                        "the store returned {} bytes for bytes {start}..{end} of '{url}': did the object change while it was read?",
+                        bytes.len()
+                    );
+                    return Err(AvroError::new(crate::error::ErrorKind::Io, message).in_file(&url).at_offset(start));
+                }
+                Ok(bytes)
+            });
+            self.in_flight.push_back(task);
+            self.next_offset = end;
+            self.next_len = (self.next_len * 2).min(self.read_ahead.max_request.max(1));
+        }
+    }
+}
+
+impl BufRead for RangeReader {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.position == self.current.len() {
+            // Wanting more than the first request means reading the file, not just its
+            // header: from then on, several requests stay in flight.
+            let reading_on = self.past_first;
+            self.past_first = true;
+            let window = if reading_on { self.read_ahead.requests_in_flight.max(1) } else { 1 };
+            self.request_ahead(window);
+            let Some(task) = self.in_flight.pop_front() else { return Ok(&[]) };
+            self.current = wait(task).and_then(|r| r).map_err(std::io::Error::other)?;
+            self.position = 0;
+            if reading_on {
+                self.request_ahead(window);
+            }
+        }
+        Ok(&self.current[self.position..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.position = (self.position + amount).min(self.current.len());
+    }
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl Drop for RangeReader {
+    fn drop(&mut self) {
+        // Requests nobody will read (a head(), an error): stop them.
+        for task in &self.in_flight {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,212 @@
+"""Real servers on loopback for the object store tests, started by the tests themselves:
+moto's S3 server (with IAM authentication on), nginx serving files over HTTP with Range
+support, and a TCP proxy that drops connections part-way through a response.
+
+`.ci/servers.sh` installs nginx; moto comes from PyPI with the test dependencies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            msg = f"the server exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}"
+            raise RuntimeError(msg)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    msg = f"the server did not listen on {port} within {timeout}s: {log.read_text(errors='replace')[-2000:]}"
+    raise RuntimeError(msg)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class S3Server:
+    """moto's server mode. Authentication is on after the first three requests, which
+    create the IAM user whose keys every later request signs with."""
+
+    BUCKET = "avro-bucket"
+    REGION = "us-east-1"
+
+    def __init__(self, workdir: Path) -> None:
+        import boto3
+
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        log = workdir / "moto.log"
+        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=out, stderr=subprocess.STDOUT, env=env,
+            )
+        wait_for_port(self.port, self.process, log)
+        iam = boto3.client("iam", endpoint_url=self.endpoint, region_name=self.REGION,
+                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+        iam.create_user(UserName="reader")
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        iam.put_user_policy(
+            UserName="reader", PolicyName="all",
+            PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+        )
+        self.access_key = key["AccessKeyId"]
+        self.secret_key = key["SecretAccessKey"]
+        self.client = boto3.client("s3", endpoint_url=self.endpoint, region_name=self.REGION,
+                                   aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key)
+        self.client.create_bucket(Bucket=self.BUCKET)
+
+    def storage_options(self, **changes: str) -> dict[str, str]:
+        options = {
+            "aws_endpoint_url": self.endpoint,
+            "aws_access_key_id": self.access_key,
+            "aws_secret_access_key": self.secret_key,
+            "aws_region": self.REGION,
+        }
+        options.update(changes)
+        return options
+
+    def put(self, key: str, path: Path) -> str:
+        self.client.upload_file(str(path), self.BUCKET, key)
+        return f"s3://{self.BUCKET}/{key}"
+
+    def close(self) -> None:
+        stop(self.process)
+
+
+class HttpServer:
+    """nginx serving `root` on loopback; it answers Range requests with 206, and logs
+    each request with the bytes it sent."""
+
+    def __init__(self, root: Path, workdir: Path) -> None:
+        nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
+        if nginx is None:
+            msg = "nginx is not installed: run .ci/servers.sh (apt-get install nginx)"
+            raise RuntimeError(msg)
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.access_log = workdir / "access.log"
+        conf = workdir / "nginx.conf"
+        user = "user root;" if os.geteuid() == 0 else ""  # workers must read the test's files
+        conf.write_text(f"""
+{user}
+daemon off;
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    log_format ranges '$request_method $uri $http_range $status $body_bytes_sent';
+    access_log {self.access_log} ranges;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {root};
+    }}
+}}
+""")
+        log = workdir / "nginx.out"
+        with log.open("wb") as out:
+            self.process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(workdir)], stdout=out, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process, log)
+
+    def requests(self, uri: str) -> list[dict[str, Any]]:
+        """The logged requests for one path: method, range, status and body bytes."""
+        out = []
+        for line in self.access_log.read_text().splitlines():
+            method, path, rng, status, sent = line.split(" ")
+            if path == uri:
+                out.append({"method": method, "range": rng, "status": int(status), "bytes": int(sent)})
+        return out
+
+    def close(self) -> None:
+        stop(self.process)
+
+
+class DroppingProxy:
+    """Forwards TCP connections to `upstream_port`; the first `drops` connections are
+    cut after `cut_after` bytes of the server's responses, as a server or a network
+    failing mid-read would."""
+
+    def __init__(self, upstream_port: int, *, drops: int, cut_after: int) -> None:
+        self.upstream_port = upstream_port
+        self.drops_left = drops
+        self.cut_after = cut_after
+        self.dropped = 0
+        self.lock = threading.Lock()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while self.running:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                cut = self.drops_left > 0
+                self.drops_left -= int(cut)
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, self.cut_after if cut else None), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, limit: int | None) -> None:
+        sent = 0
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if limit is not None and sent + len(data) >= limit:
+                    sink.sendall(data[: limit - sent])
+                    with self.lock:
+                        self.dropped += 1
+                    break
+                sink.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def close(self) -> None:
+        self.running = False
+        self.listener.close()
