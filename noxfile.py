@@ -21,7 +21,9 @@ WHEELS = TARGET / "wheels-nox"
 #: The newest Polars release and the oldest one supported.
 POLARS_VERSIONS = ["2.1.0", "1.30.0"]
 # fastavro writes snappy with cramjam and zstandard with backports.zstd (before Python 3.14).
-TEST_DEPS = ["pytest", "fastavro", "avro", "cramjam", "backports.zstd; python_version < '3.14'"]
+# moto's server mode is the S3 server the object store tests start (nginx, the HTTP one,
+# comes from .ci/servers.sh).
+TEST_DEPS = ["pytest", "fastavro", "avro", "cramjam", "backports.zstd; python_version < '3.14'", "moto[server]"]
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -59,6 +61,7 @@ def tests(session: nox.Session, polars: str) -> None:
     wheel = build_wheel(session)
     if polars == POLARS_VERSIONS[0]:
         rust_tests(session)
+    session.run("bash", str(ROOT / ".ci" / "servers.sh"), external=True)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", *TEST_DEPS)
     # importlib mode keeps the source tree off sys.path: the installed wheel is tested.

@@ -117,8 +117,9 @@ class _AvroScan:
         if with_columns is None and len(file_columns) == len(self.file_schema.schema):
             file_columns = None  # every column: the reader's fastest path
         order = [c for c in self.schema if c in wanted]
-        # Predicate parts that read only partition columns rule out whole files; with an
-        # n_rows (counted before the filter) those files are still counted, not skipped.
+        # Predicate parts that read only partition columns rule out whole files. With an
+        # n_rows or a row index (both count records before the filter) such files are
+        # still read, without decoding, to count their records.
         parts = conjuncts(predicate) if predicate is not None and self.hive is not None else []
         rows_left = self.n_rows  # records before the predicate, across files
         if predicate is None and limit is not None:
@@ -132,7 +133,7 @@ class _AvroScan:
             name = self.sources.name(item)
             partition = self._partition_row(i, name)
             ruled_out = bool(parts) and rules_out(parts, partition)
-            if ruled_out and rows_left is None:
+            if ruled_out and rows_left is None and self.row_index_name is None:
                 record_skipped()
                 continue
             file_predicate = None

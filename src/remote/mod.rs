@@ -95,9 +95,11 @@ fn wait<T>(task: tokio::task::JoinHandle<T>) -> AvroResult<T> {
 /// The URL with the object's path taken off: what stores are cached by, and what listed
 /// paths are appended to.
 fn store_base(url: &str, path: &Path) -> String {
-    let encoded: String = path.parts().map(|p| format!("/{}", p.as_ref())).collect();
-    let url = url.trim_end_matches('/');
-    let base = url.strip_suffix(encoded.as_str()).unwrap_or(url);
+    // Segment by segment: the URL may spell the path with percent-escapes.
+    let mut base = url.split(['?', '#']).next().unwrap_or(url).trim_end_matches('/');
+    for _ in path.parts() {
+        base = base.rfind('/').map_or(base, |i| &base[..i]);
+    }
     format!("{base}/")
 }
 
@@ -202,4 +204,72 @@ fn store_error(err: object_store::Error, url: &str, what: &str) -> AvroError {
 
 fn denied(what: &str, url: &str, detail: &str) -> String {
     format!("{what} '{url}': access denied ({detail}); check the credentials in storage_options or the environment")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use object_store::memory::InMemory;
+    use object_store::PutPayload;
+
+    use super::*;
+
+    fn object_in_memory(data: &[u8]) -> RemoteObject {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("dir/file.avro");
+        let (s, p, payload) = (store.clone(), path.clone(), PutPayload::from(data.to_vec()));
+        wait(runtime().spawn(async move { s.put(&p, payload).await })).unwrap().unwrap();
+        RemoteObject { url: "memory:///dir/file.avro".into(), store, path, size: None }
+    }
+
+    #[test]
+    fn store_base_takes_the_object_path_off() {
+        let base = |url: &str| {
+            let (_, path) = ObjectStoreScheme::parse(&url::Url::parse(url).unwrap()).unwrap();
+            store_base(url, &path)
+        };
+        assert_eq!(base("s3://bucket/a/b.avro"), "s3://bucket/");
+        assert_eq!(base("s3://bucket/events/"), "s3://bucket/");
+        assert_eq!(base("https://acct.blob.core.windows.net/container/x/y.avro"), "https://acct.blob.core.windows.net/container/");
+        assert_eq!(base("http://127.0.0.1:8080/data/file%20one.avro"), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn range_reader_streams_every_byte_in_order() {
+        let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
+        let read_ahead = RemoteReadAhead { first_request: 1000, max_request: 64 << 10, requests_in_flight: 3 };
+        let (mut reader, size) = object_in_memory(&data).open(read_ahead).unwrap();
+        assert_eq!(size, data.len() as u64);
+        let mut out = Vec::new();
+        // Small reads, so that requests are consumed across many calls.
+        let mut buf = [0u8; 777];
+        loop {
+            let n = reader.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn a_missing_object_is_not_found() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let object = RemoteObject { url: "memory:///nope.avro".into(), store, path: Path::from("nope.avro"), size: None };
+        let err = object.open(RemoteReadAhead::default()).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        assert_eq!(err.file.as_deref(), Some("memory:///nope.avro"));
+    }
+
+    #[test]
+    fn unknown_options_and_schemes_are_argument_errors() {
+        let options = RemoteOptions { options: vec![("aws_no_such".into(), "1".into())], retries: 0 };
+        let err = RemoteObject::new("s3://bucket/x.avro", &options).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Argument);
+        assert!(err.message.contains("'aws_no_such' is not an option of the s3 store"), "{}", err.message);
+        let err = RemoteObject::new("ftp://host/x.avro", &RemoteOptions::default()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Argument);
+    }
 }

@@ -1,0 +1,158 @@
+"""Hive partitions (``key=value`` folders) on local files written by fastavro: the
+columns, their types as Polars infers them for Parquet, and files skipped by filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import polars as pl
+import polars_avro
+import pytest
+from helpers import write_fastavro
+from polars.testing import assert_frame_equal
+
+SCHEMA = {"type": "record", "name": "R", "fields": [{"name": "v", "type": "long"}, {"name": "s", "type": "string"}]}
+
+
+def _write(path: Path, values: list[int]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_fastavro(path, SCHEMA, [{"v": v, "s": f"s{v}"} for v in values])
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Path:
+    """date=.../country=.../part.avro: three dates, two countries, two rows per file."""
+    root = tmp_path / "table"
+    n = 0
+    for date in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        for country in ("NO", "PE"):
+            _write(root / f"date={date}" / f"country={country}" / "part-0.avro", [n, n + 1])
+            n += 2
+    return root
+
+
+def _expected(root: Path) -> pl.DataFrame:
+    rows = []
+    n = 0
+    for date in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        for country in ("NO", "PE"):
+            for v in (n, n + 1):
+                rows.append({"v": v, "s": f"s{v}", "date": dt.date.fromisoformat(date), "country": country})
+            n += 2
+    return pl.DataFrame(rows, schema={"v": pl.Int64, "s": pl.String, "date": pl.Date, "country": pl.String})
+
+
+def test_a_directory_reads_its_partitions_by_default(table: Path) -> None:
+    assert_frame_equal(pl.scan_avro(table).collect(), _expected(table))
+    assert polars_avro.read_avro_schema(table) == _expected(table).schema
+
+
+def test_hive_partitioning_off(table: Path) -> None:
+    assert pl.scan_avro(table, hive_partitioning=False).collect_schema().names() == ["v", "s"]
+
+
+def test_a_glob_reads_partitions_below_its_first_wildcard(table: Path) -> None:
+    df = pl.scan_avro(str(table / "date=*" / "*" / "*.avro"), hive_partitioning=True).collect()
+    assert_frame_equal(df, _expected(table))
+    # Without the flag a glob has none, as scan_parquet.
+    assert pl.scan_avro(str(table / "*" / "*" / "*.avro")).collect_schema().names() == ["v", "s"]
+
+
+def test_types_are_inferred_as_polars_infers_them(tmp_path: Path) -> None:
+    folders = [
+        "a=1/b=1.5/c=2024-01-01/d=x/e=true/f=2024-01-01%2010%3A00%3A00/g=__HIVE_DEFAULT_PARTITION__",
+        "a=2/b=2/c=2024-01-02/d=y%20z/e=false/f=2024-01-02%2011%3A00%3A00/g=3",
+    ]
+    for i, folder in enumerate(folders):
+        _write(tmp_path / "avro" / folder / "p.avro", [i])
+        (tmp_path / "parquet" / folder).mkdir(parents=True)
+        pl.DataFrame({"v": [i], "s": [f"s{i}"]}).write_parquet(tmp_path / "parquet" / folder / "p.parquet")
+    ours = pl.scan_avro(tmp_path / "avro").collect()
+    polars_own = pl.scan_parquet(tmp_path / "parquet").collect()
+    assert_frame_equal(ours, polars_own)
+    assert ours["d"].to_list() == ["x", "y z"]
+    assert ours["g"].to_list() == [None, 3]
+
+
+def test_hive_schema_and_date_parsing_options(table: Path) -> None:
+    schema = pl.scan_avro(table, hive_schema={"date": pl.String}).collect_schema()
+    assert schema["date"] == pl.String
+    assert pl.scan_avro(table, try_parse_hive_dates=False).collect_schema()["date"] == pl.String
+    with pytest.raises(polars_avro.AvroArgumentError, match="'country' cannot be read as Int64"):
+        pl.scan_avro(table, hive_schema={"country": pl.Int64})
+    with pytest.raises(polars_avro.AvroArgumentError, match="not partition keys"):
+        pl.scan_avro(table, hive_schema={"nope": pl.Int64})
+
+
+def test_a_partition_column_the_file_holds_takes_the_path_value(tmp_path: Path) -> None:
+    _write(tmp_path / "v=7" / "p.avro", [1, 2])
+    df = pl.scan_avro(tmp_path).collect()
+    assert df.columns == ["v", "s"]
+    assert df["v"].to_list() == [7, 7]
+    assert df["s"].to_list() == ["s1", "s2"]
+
+
+def test_a_filter_on_partitions_skips_files(table: Path) -> None:
+    lf = pl.scan_avro(table)
+    with polars_avro.read_stats() as stats:
+        df = lf.filter(pl.col("date") > dt.date(2024, 1, 1), pl.col("country") == "PE").collect()
+    assert stats.files == 2
+    assert stats.files_skipped == 4
+    expected = _expected(table).filter(pl.col("date") > dt.date(2024, 1, 1), pl.col("country") == "PE")
+    assert_frame_equal(df, expected)
+
+
+def test_a_filter_mixing_partitions_and_file_columns(table: Path) -> None:
+    lf = pl.scan_avro(table, include_file_paths="path")
+    with polars_avro.read_stats() as stats:
+        df = lf.filter((pl.col("country") == "NO") & (pl.col("v") % 4 == 0)).collect()
+    assert stats.files_skipped == 3
+    everything = lf.collect()
+    assert_frame_equal(df, everything.filter((pl.col("country") == "NO") & (pl.col("v") % 4 == 0)))
+    # `|` cannot rule a file out on its own; the rows are still right.
+    with polars_avro.read_stats() as stats:
+        either = lf.filter((pl.col("country") == "NO") | (pl.col("v") == 5)).collect()
+    assert stats.files_skipped == 0
+    assert_frame_equal(either, everything.filter((pl.col("country") == "NO") | (pl.col("v") == 5)))
+
+
+def test_n_rows_counts_the_records_of_files_a_filter_rules_out(table: Path) -> None:
+    # n_rows applies before the filter: the first 6 records, of which the PE ones.
+    df = pl.scan_avro(table, n_rows=6).filter(pl.col("country") == "PE").collect()
+    assert df["v"].to_list() == [2, 3]
+
+
+def test_projection_of_partition_columns_only(table: Path) -> None:
+    df = pl.scan_avro(table).select("country").collect()
+    assert df["country"].to_list() == ["NO", "NO", "PE", "PE"] * 3
+
+
+def test_files_with_different_partition_keys(tmp_path: Path) -> None:
+    _write(tmp_path / "a=1" / "p.avro", [1])
+    _write(tmp_path / "b=1" / "p.avro", [2])
+    with pytest.raises(polars_avro.AvroArgumentError, match="every file needs the same partition folders"):
+        pl.scan_avro(tmp_path)
+
+
+def test_hive_partitioning_needs_paths(table: Path) -> None:
+    data = (table / "date=2024-01-01" / "country=NO" / "part-0.avro").read_bytes()
+    with pytest.raises(polars_avro.AvroArgumentError, match="hive_partitioning needs paths"):
+        pl.scan_avro(data, hive_partitioning=True)
+
+
+def test_file_urls_are_local_paths(table: Path) -> None:
+    path = table / "date=2024-01-02" / "country=PE" / "part-0.avro"
+    df = polars_avro.read_avro(path.as_uri())
+    assert df["v"].to_list() == [6, 7]
+    assert_frame_equal(pl.scan_avro(table.as_uri() + os.sep).collect(), _expected(table))
+
+
+def test_the_row_index_counts_the_records_of_files_a_filter_rules_out(table: Path) -> None:
+    lf = pl.scan_avro(table, row_index_name="nr", row_index_offset=100)
+    with polars_avro.read_stats() as stats:
+        df = lf.filter(pl.col("country") == "PE").collect()
+    assert stats.files_skipped == 0  # opened to be counted, not decoded
+    assert_frame_equal(df, lf.collect().filter(pl.col("country") == "PE"))
+    assert df["nr"].to_list() == [102, 103, 106, 107, 110, 111]
