@@ -8,7 +8,10 @@ may hold any number of blocks after its header), so they cost no time to write. 
 measurement is a fresh process reporting ru_maxrss before and after; the median of
 --runs is shown.
 
-    python benches/memory.py [--rows 1000000] [--copies 1 4 16] [--runs 3]
+    python benches/memory.py [--rows 1000000] [--copies 1 4 16] [--runs 3] [--over-http]
+
+With --over-http the files are read from nginx on loopback (the test suite's server,
+tests/servers.py), through the object store reader's range requests.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import tempfile
 from pathlib import Path
 
 from workloads import DATA, DATASETS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from servers import HttpServer  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys
@@ -60,13 +66,13 @@ def repeated(source: Path, copies: int) -> Path:
     return path
 
 
-def measure(path: Path, mode: str, runs: int) -> dict:
+def measure(path: Path | str, mode: str, runs: int) -> dict:
     """The median run by peak RSS (the allocator makes single runs vary)."""
     reports = sorted((measure_once(path, mode) for _ in range(runs)), key=lambda r: r["peak_mb"])
     return reports[len(reports) // 2]
 
 
-def measure_once(path: Path, mode: str) -> dict:
+def measure_once(path: Path | str, mode: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [sys.executable, "-I", "-c", CHILD, str(path), mode, str(Path(tmp) / "out.parquet")],
@@ -80,16 +86,26 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--over-http", action="store_true", help="read the files from nginx on loopback")
     args = parser.parse_args()
     source = DATASETS["primitives-snappy"].write(args.rows)
+    with tempfile.TemporaryDirectory() as workdir:
+        server = HttpServer(DATA, Path(workdir)) if args.over_http else None
+        try:
+            report(source, args, lambda path: f"{server.url}/{path.name}" if server else path)
+        finally:
+            if server:
+                server.close()
 
+
+def report(source: Path, args: argparse.Namespace, location) -> None:
     print("| file | rows | full read: peak RSS growth / result size | streaming aggregate: peak RSS growth | sink_parquet: peak RSS growth |")
     print("|---|---|---|---|---|")
     for copies in args.copies:
         path = repeated(source, copies)
-        read = measure(path, "read", args.runs) if copies <= 4 else None
-        aggregate = measure(path, "aggregate", args.runs)
-        sink = measure(path, "sink", args.runs)
+        read = measure(location(path), "read", args.runs) if copies <= 4 else None
+        aggregate = measure(location(path), "aggregate", args.runs)
+        sink = measure(location(path), "sink", args.runs)
         assert aggregate["rows"] == sink["rows"] == copies * args.rows, (aggregate, sink)
         read_cell = f"{read['peak_mb']:.0f} MB / {read['size_mb']:.0f} MB ({read['peak_mb'] / read['size_mb']:.2f}x)" if read else "(not run)"
         mb = path.stat().st_size / 2**20
