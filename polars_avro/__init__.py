@@ -12,11 +12,14 @@ import polars as pl
 from polars_avro._internal import __version__
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
+from polars_avro._reader import AvroReader
+from polars_avro._skipped import SkippedBlock
 from polars_avro._stats import ReadStats, read_stats
 from polars_avro._write import sink_avro, write_avro
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCodecError,
+    AvroDataSkippedWarning,
     AvroDecodeError,
     AvroEncodeError,
     AvroError,
@@ -34,6 +37,7 @@ if not hasattr(pl, "scan_avro"):
 __all__ = [
     "AvroArgumentError",
     "AvroCodecError",
+    "AvroDataSkippedWarning",
     "AvroDecodeError",
     "AvroEncodeError",
     "AvroError",
@@ -42,9 +46,11 @@ __all__ = [
     "AvroHeader",
     "AvroIOError",
     "AvroPermissionError",
+    "AvroReader",
     "AvroSchemaError",
     "AvroSchemaMismatchError",
     "ReadStats",
+    "SkippedBlock",
     "__version__",
     "read_avro",
     "read_avro_header",

@@ -14,6 +14,7 @@ from polars.io.plugins import register_io_source
 from polars_avro import _internal
 from polars_avro._hive import HivePartitions, conjuncts, rules_out
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
+from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped
 from polars_avro._types import FrameSchema
@@ -49,6 +50,7 @@ class _AvroScan:
         hive_partitioning: bool | None = None,
         hive_schema: Mapping[str, Any] | None = None,
         try_parse_hive_dates: bool = True,
+        ignore_errors: bool = False,
     ) -> None:
         check_n_threads(n_threads)
         if n_rows is not None and n_rows < 0:
@@ -82,6 +84,11 @@ class _AvroScan:
         self.include_file_paths = include_file_paths
         self.batch_size = batch_size
         self.n_threads = n_threads
+        self.ignore_errors = ignore_errors
+        # Where what a read did goes: read_stats() collectors, and warnings for what
+        # ignore_errors left out (AvroReader keeps both itself instead).
+        self.on_stats = record_stats
+        self.on_skipped = warn
         self.schema = self._output_schema()
 
     def _output_schema(self) -> pl.Schema:
@@ -153,9 +160,11 @@ class _AvroScan:
                 predicate=file_predicate,
                 n_threads=self.n_threads,
                 reader_schema=self.reader_schema,
+                ignore_errors=self.ignore_errors,
             )
             try:
                 while (batch := reader.next_batch()) is not None:
+                    self._report_skipped(reader)
                     if ruled_out:
                         continue  # counted towards n_rows, none of its rows pass
                     df = self._to_schema(*batch, partition)
@@ -169,10 +178,15 @@ class _AvroScan:
                         return
             finally:
                 # Also when the consumer stops early (a head, an error downstream).
-                record_stats(reader.stats())
+                self.on_stats(reader.stats())
+                self._report_skipped(reader)
             row_offset += reader.rows_read
             if rows_left is not None:
                 rows_left -= reader.rows_read
+
+    def _report_skipped(self, reader: _internal.FileReader) -> None:
+        for report in reader.take_skipped():
+            self.on_skipped(SkippedBlock.from_reader(report))
 
     def _partition_row(self, index: int, name: str) -> pl.DataFrame:
         """The values every row of a file shares, as one row: its partition values and
@@ -254,6 +268,7 @@ def scan_avro(
     hive_partitioning: bool | None = None,
     hive_schema: Mapping[str, Any] | None = None,
     try_parse_hive_dates: bool = True,
+    ignore_errors: bool = False,
 ) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
@@ -334,6 +349,15 @@ def scan_avro(
         Float64, Boolean, then Date and Datetime, else String.
     try_parse_hive_dates
         Infer Date and Datetime partition columns.
+    ignore_errors
+        Leave damaged blocks out instead of raising: a block whose framing is broken (a
+        bad sync marker, a corrupted length or count, a truncated tail; reading goes on
+        after the next sync marker), or that fails to decompress or to decode, is left
+        out whole, the records before the damage in it included. Each one left out is
+        reported as an :class:`AvroDataSkippedWarning` carrying the file, block, byte
+        offset, records lost and message (:class:`polars_avro.AvroReader` gives the same
+        reports as ``.errors``). Errors of the source (I/O, permissions), of the header
+        and of the schema still raise.
 
     Returns
     -------
@@ -369,6 +393,7 @@ def scan_avro(
         hive_partitioning=hive_partitioning,
         hive_schema=hive_schema,
         try_parse_hive_dates=try_parse_hive_dates,
+        ignore_errors=ignore_errors,
     )
     return register_io_source(scan.batches, schema=scan.schema)
 
@@ -392,6 +417,7 @@ def read_avro(
     hive_partitioning: bool | None = None,
     hive_schema: Mapping[str, Any] | None = None,
     try_parse_hive_dates: bool = True,
+    ignore_errors: bool = False,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
@@ -404,7 +430,7 @@ def read_avro(
         Columns to read, by name or by index (into the file's columns), in this order.
     n_rows
         Stop after this many records.
-    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema, missing_columns, allow_missing_columns, storage_options, retries, hive_partitioning, hive_schema, try_parse_hive_dates
+    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema, missing_columns, allow_missing_columns, storage_options, retries, hive_partitioning, hive_schema, try_parse_hive_dates, ignore_errors
         As for :func:`scan_avro`.
 
     Examples
@@ -438,6 +464,7 @@ def read_avro(
         hive_partitioning=hive_partitioning,
         hive_schema=hive_schema,
         try_parse_hive_dates=try_parse_hive_dates,
+        ignore_errors=ignore_errors,
     )
     names = list(scan.schema)
     if columns is not None:

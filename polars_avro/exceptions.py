@@ -61,7 +61,20 @@ class AvroArgumentError(AvroError, ValueError):
     """An argument cannot be honoured (an unknown column, a bad source, ...)."""
 
 
+class AvroDataSkippedWarning(UserWarning):
+    """A read with ``ignore_errors=True`` left a damaged block out. The warning carries
+    the report's fields: ``kind``, ``file``, ``block``, ``offset``, ``records`` (lost,
+    None when the block's framing was broken) and ``message``."""
+
+    kind: str
+    file: str | None
+    block: int | None
+    offset: int | None
+    records: int | None
+
+
 __all__ = [
+    "AvroDataSkippedWarning",
     "AvroArgumentError",
     "AvroCodecError",
     "AvroDecodeError",

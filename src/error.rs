@@ -92,6 +92,12 @@ impl AvroError {
         self
     }
 
+    /// Whether the bytes of a block are at fault (its framing, compression or records),
+    /// rather than the source, the schema or an argument: what `ignore_errors` skips.
+    pub fn is_damage(&self) -> bool {
+        matches!(self.kind, ErrorKind::Format | ErrorKind::Codec | ErrorKind::Decode)
+    }
+
     pub fn in_block(mut self, block: usize) -> Self {
         self.block.get_or_insert(block);
         self

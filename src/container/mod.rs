@@ -37,13 +37,67 @@ pub struct RawBlock {
 
 /// Reads the header and then block after block from any byte stream.
 pub struct ContainerReader<R> {
-    reader: R,
+    reader: Rewindable<R>,
     pub header: Header,
     /// Bytes consumed so far.
     offset: u64,
     /// Total length of the stream, when known: lengths are checked against it.
     total_len: Option<u64>,
     next_index: usize,
+    /// The data and marker of a block whose marker did not match, and their offset, for
+    /// `resync` to search again.
+    last_block: (Vec<u8>, u64),
+    /// Whether reading resumed right after a mismatched marker, on the guess that only
+    /// the marker was damaged; cleared by the next block that reads whole.
+    guessed: bool,
+}
+
+/// A stream that can be given bytes back to read again.
+struct Rewindable<R> {
+    inner: R,
+    replay: Vec<u8>,
+    position: usize,
+}
+
+impl<R> Rewindable<R> {
+    /// Puts `bytes` before what is left to read.
+    fn rewind(&mut self, bytes: &[u8]) {
+        let mut replay = bytes.to_vec();
+        replay.extend_from_slice(&self.replay[self.position..]);
+        self.replay = replay;
+        self.position = 0;
+    }
+}
+
+impl<R: BufRead> Read for Rewindable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Rewindable<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.position < self.replay.len() {
+            return Ok(&self.replay[self.position..]);
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if self.position < self.replay.len() {
+            self.position += amount;
+            if self.position >= self.replay.len() {
+                self.replay = Vec::new();
+                self.position = 0;
+            }
+        } else {
+            self.inner.consume(amount);
+        }
+    }
 }
 
 /// Tracks the offset while reading from the stream, so every error can say where.
@@ -118,10 +172,65 @@ impl<R: BufRead> Tracked<'_, R> {
 
 impl<R: BufRead> ContainerReader<R> {
     /// Reads and checks the header.
-    pub fn new(mut reader: R, total_len: Option<u64>) -> AvroResult<Self> {
+    pub fn new(reader: R, total_len: Option<u64>) -> AvroResult<Self> {
         let mut offset = 0u64;
+        let mut reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
         let header = read_header(&mut Tracked { reader: &mut reader, offset: &mut offset }, total_len)?;
-        Ok(Self { reader, header, offset, total_len, next_index: 0 })
+        Ok(Self { reader, header, offset, total_len, next_index: 0, last_block: (Vec::new(), 0), guessed: false })
+    }
+
+    /// Whether the last framing error came from a guess of [`Self::resync`]: it belongs
+    /// to the damage already found, not to a block of its own.
+    pub fn failed_a_guess(&self) -> bool {
+        self.guessed
+    }
+
+    /// After a framing error: finds where the next block starts, and leaves the reader
+    /// there. When the block's data was read and its marker did not match, the marker
+    /// is searched for in that data first (its length was too long: the blocks it
+    /// reached into are kept); if it is not there, the next block is taken to start
+    /// right after the mismatched marker (a damaged marker, or a length too short: then
+    /// that block's framing fails in turn and the search goes on from there). Otherwise
+    /// the stream is searched for the next marker. Returns the offset reading resumes
+    /// at, or None when the file ends first.
+    pub fn resync(&mut self) -> AvroResult<Option<u64>> {
+        // A guess that failed is the same damage: the block index stays where it was.
+        if !std::mem::take(&mut self.guessed) {
+            self.next_index += 1;
+        }
+        let sync = self.header.sync;
+        let (consumed, from) = std::mem::take(&mut self.last_block);
+        if !consumed.is_empty() {
+            match consumed.windows(16).position(|w| w == sync) {
+                Some(i) => {
+                    let end = i + 16;
+                    self.reader.rewind(&consumed[end..]);
+                    self.offset = from + end as u64;
+                },
+                None => self.guessed = true,
+            }
+            return Ok(Some(self.offset));
+        }
+        let mut carry: Vec<u8> = Vec::with_capacity(15);
+        loop {
+            let buf = self.reader.fill_buf().map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(self.offset))?;
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let mut window = std::mem::take(&mut carry);
+            window.extend_from_slice(buf);
+            if let Some(i) = window.windows(16).position(|w| w == sync) {
+                // Consume up to the end of the marker; bytes of the carry were consumed before.
+                let used = i + 16 - (window.len() - buf.len());
+                self.reader.consume(used);
+                self.offset += used as u64;
+                return Ok(Some(self.offset));
+            }
+            let n = buf.len();
+            self.reader.consume(n);
+            self.offset += n as u64;
+            carry = window[window.len().saturating_sub(15)..].to_vec();
+        }
     }
 
     /// The next block, or None at the end of the file.
@@ -151,20 +260,24 @@ impl<R: BufRead> ContainerReader<R> {
                 ))));
             }
         }
+        let data_offset = *t.offset;
         let data = t.bytes(size, "a block's data").map_err(located)?;
         let mut marker = [0u8; 16];
         let marker_offset = *t.offset;
         t.exact(&mut marker, "a block's sync marker").map_err(located)?;
         if marker != sync {
-            return Err(AvroError::format(format!(
+            let err = AvroError::format(format!(
                 "bad sync marker after the block: expected {}, found {}",
                 hex(&sync),
                 hex(&marker)
             ))
             .in_block(index)
-            .at_offset(marker_offset));
+            .at_offset(marker_offset);
+            self.last_block = ([data, marker.to_vec()].concat(), data_offset);
+            return Err(err);
         }
         self.next_index += 1;
+        self.guessed = false;
         Ok(Some(RawBlock { index, offset: start, count: count as usize, data }))
     }
 }

@@ -6,7 +6,7 @@ use pyo3::types::PyModule;
 
 use crate::error::{AvroError, ErrorKind};
 
-fn class_name(err: &AvroError) -> &'static str {
+pub fn class_name(err: &AvroError) -> &'static str {
     match err.kind {
         ErrorKind::Io => "AvroIOError",
         ErrorKind::NotFound => "AvroFileNotFoundError",

@@ -16,7 +16,7 @@ use pyo3_polars::{PyDataFrame, PySeries};
 use crate::decode::plan::{top_level_columns, MAX_DECIMAL_PRECISION};
 use crate::decode::column::{Column, Kind};
 use crate::error::AvroError;
-use crate::read::{AvroReader, BatchedReader, Predicate, ReadStats, Source};
+use crate::read::{AvroReader, BatchedReader, Predicate, ReadStats, SkippedData, Source};
 use crate::schema::{parse_schema, AvroSchema};
 use crate::schema::unify::{to_json, unify};
 pub use errors::to_py_err;
@@ -53,12 +53,14 @@ struct FileReader {
     predicate_error: Arc<Mutex<Option<PyErr>>>,
     /// The statistics of a finished read (the reader itself is gone by then).
     final_stats: Option<ReadStats>,
+    /// What `ignore_errors` left out and nobody has taken yet (the reader may be gone).
+    skipped: Vec<SkippedData>,
 }
 
 #[pymethods]
 impl FileReader {
     #[new]
-    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None, n_threads=None, reader_schema=None))]
+    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None, n_threads=None, reader_schema=None, ignore_errors=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -71,6 +73,7 @@ impl FileReader {
         predicate: Option<(Vec<String>, Py<PyAny>)>,
         n_threads: Option<usize>,
         reader_schema: Option<String>,
+        ignore_errors: bool,
     ) -> PyResult<Self> {
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
@@ -92,12 +95,13 @@ impl FileReader {
             .with_file_path_column(file_path_column.map(|(n, p)| (PlSmallStr::from(n.as_str()), p)))
             .with_predicate(predicate)
             .with_n_threads(n_threads)
-            .with_reader_schema(reader_schema);
+            .with_reader_schema(reader_schema)
+            .with_ignore_errors(ignore_errors);
         if let Some(size) = batch_size {
             reader = reader.with_batch_size(size);
         }
         let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
-        Ok(Self { inner: Some(Mutex::new(inner)), rows_read: 0, predicate_error, final_stats: None })
+        Ok(Self { inner: Some(Mutex::new(inner)), rows_read: 0, predicate_error, final_stats: None, skipped: Vec::new() })
     }
 
     /// What the read has done so far: counters, and times in seconds.
@@ -121,6 +125,14 @@ impl FileReader {
         Ok(out)
     }
 
+    /// What `ignore_errors` left out since the last call: one dict per block, in file order.
+    fn take_skipped<'py>(&mut self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        if let Some(reader) = self.inner.as_mut() {
+            self.skipped.extend(reader.get_mut().unwrap_or_else(|e| e.into_inner()).take_skipped());
+        }
+        std::mem::take(&mut self.skipped).into_iter().map(|s| skipped_dict(py, s)).collect()
+    }
+
     /// The next batch as (DataFrame, height), or None at the end. The height travels
     /// separately because a frame with no columns loses it on the way to Python.
     fn next_batch(&mut self, py: Python<'_>) -> PyResult<Option<(PyDataFrame, usize)>> {
@@ -128,6 +140,7 @@ impl FileReader {
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let result = py.detach(|| reader.next_batch());
         self.rows_read = reader.rows_read();
+        self.skipped.extend(reader.take_skipped());
         if !matches!(result, Ok(Some(_))) {
             self.final_stats = Some(reader.stats().clone());
         }
@@ -149,6 +162,17 @@ impl FileReader {
             },
         }
     }
+}
+
+fn skipped_dict(py: Python<'_>, skipped: SkippedData) -> PyResult<Bound<'_, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("kind", errors::class_name(&skipped.error))?;
+    out.set_item("file", skipped.error.file.clone())?;
+    out.set_item("block", skipped.error.block)?;
+    out.set_item("offset", skipped.error.offset)?;
+    out.set_item("records", skipped.records)?;
+    out.set_item("message", skipped.error.to_string())?;
+    Ok(out)
 }
 
 /// The columns (name, type description) a schema's records read into.

@@ -11,7 +11,7 @@ use polars::prelude::{
 };
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
-use super::Predicate;
+use super::{Predicate, SkippedData};
 use crate::container::{Codec, RawBlock};
 use crate::decode::{ArrayRef, BlockDecoder, RowPlan};
 use crate::error::{AvroError, AvroResult};
@@ -50,11 +50,13 @@ pub(super) struct DecodedBatch {
     pub rows: usize,
     pub decompress: Duration,
     pub decode: Duration,
+    /// Blocks left out (with `ignore_errors`).
+    pub skipped: Vec<SkippedData>,
 }
 
 impl DecodedBatch {
     pub fn failed(error: AvroError) -> Self {
-        Self { frame: Err(error), rows: 0, decompress: Duration::ZERO, decode: Duration::ZERO }
+        Self { frame: Err(error), rows: 0, decompress: Duration::ZERO, decode: Duration::ZERO, skipped: Vec::new() }
     }
 }
 
@@ -77,6 +79,8 @@ pub(super) struct BatchPlan {
     pub buffers: Mutex<Vec<Vec<u8>>>,
     /// Rows and nested column sizes of the last batch decoded without a predicate.
     pub nested_sizes: Mutex<Option<(usize, Vec<usize>)>>,
+    /// Leave damaged blocks out instead of failing.
+    pub ignore_errors: bool,
 }
 
 /// Time spent in each stage of one batch.
@@ -98,16 +102,54 @@ impl Timing {
 impl BatchPlan {
     pub fn decode(&self, batch: RawBatch) -> DecodedBatch {
         let mut timing = Timing::default();
-        let rows = batch.rows;
-        let frame = match &self.predicate {
-            None => self.decode_all(batch, &mut timing),
-            Some(predicate) => self.decode_filtered(batch, predicate, &mut timing),
+        let frame = self.decode_with(&batch, &mut timing);
+        if self.ignore_errors && frame.as_ref().is_err_and(|e| e.is_damage()) {
+            return self.decode_block_by_block(batch, timing);
+        }
+        DecodedBatch { frame, rows: batch.rows, decompress: timing.decompress, decode: timing.decode, skipped: Vec::new() }
+    }
+
+    fn decode_with(&self, batch: &RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
+        match &self.predicate {
+            None => self.decode_all(batch, timing),
+            Some(predicate) => self.decode_filtered(batch, predicate, timing),
+        }
+    }
+
+    /// A batch that failed, again one block at a time: the blocks that decode are kept
+    /// (with their row index), the others are left out whole and reported.
+    fn decode_block_by_block(&self, batch: RawBatch, mut timing: Timing) -> DecodedBatch {
+        let (mut frames, mut skipped) = (Vec::new(), Vec::new());
+        let mut first_row = batch.first_row;
+        let last = batch.blocks.len().saturating_sub(1);
+        let last_block_rows = batch.last_block_rows;
+        for (i, block) in batch.blocks.into_iter().enumerate() {
+            let rows = if i == last { last_block_rows } else { block.count };
+            let single = RawBatch { blocks: vec![block], last_block_rows: rows, rows, first_row };
+            match self.decode_with(&single, &mut timing) {
+                Ok(df) => frames.push(df),
+                Err(error) if error.is_damage() => skipped.push(SkippedData { error, records: Some(rows) }),
+                // Not the data's fault (the predicate failed, say): the read fails.
+                Err(error) => return DecodedBatch { rows: batch.rows, ..DecodedBatch::failed(error) },
+            }
+            first_row = first_row.saturating_add(rows as IdxSize);
+        }
+        let lost: usize = skipped.iter().filter_map(|s| s.records).sum();
+        let rows = batch.rows - lost;
+        let mut frames = frames.into_iter();
+        let frame = match frames.next() {
+            // Every block failed: an empty frame of the batch's columns.
+            None => self.decode_with(&RawBatch { blocks: Vec::new(), last_block_rows: 0, rows: 0, first_row }, &mut timing),
+            Some(first) => frames.try_fold(first, |mut df, next| {
+                df.vstack_mut_owned(next)?;
+                Ok(df)
+            }),
         };
-        DecodedBatch { frame, rows, decompress: timing.decompress, decode: timing.decode }
+        DecodedBatch { frame, rows, decompress: timing.decompress, decode: timing.decode, skipped }
     }
 
     /// No predicate: one buffer is reused for every block of the batch.
-    fn decode_all(&self, batch: RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
+    fn decode_all(&self, batch: &RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
         let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
         // The record counts are not checked against the data yet: a count beyond what any
         // codec's bytes could plausibly hold reserves no more than that.
@@ -143,9 +185,9 @@ impl BatchPlan {
 
     /// A predicate: its columns are decoded for every record, the rest only for the
     /// records that pass, so every block's bytes are kept until the mask is known.
-    fn decode_filtered(&self, batch: RawBatch, predicate: &Predicate, timing: &mut Timing) -> AvroResult<DataFrame> {
+    fn decode_filtered(&self, batch: &RawBatch, predicate: &Predicate, timing: &mut Timing) -> AvroResult<DataFrame> {
         let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch.blocks.len());
-        let result = self.decode_filtered_with(&batch, predicate, timing, &mut buffers);
+        let result = self.decode_filtered_with(batch, predicate, timing, &mut buffers);
         buffers.into_iter().for_each(|b| self.return_buffer(b));
         result
     }

@@ -3,6 +3,7 @@
 
 mod batch;
 mod pipeline;
+mod skipped;
 mod stats;
 
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use polars::prelude::{BooleanChunked, DataFrame, DataType, IdxSize, PlSmallStr, 
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
 pub use pipeline::ReadAhead;
+pub use skipped::SkippedData;
 pub use stats::ReadStats;
 
 use crate::container::{ContainerReader, Header};
@@ -58,6 +60,7 @@ pub struct AvroReader {
     threads: Option<usize>,
     read_ahead: Option<ReadAhead>,
     reader_schema: Option<Arc<AvroSchema>>,
+    ignore_errors: bool,
 }
 
 impl AvroReader {
@@ -73,7 +76,16 @@ impl AvroReader {
             threads: None,
             read_ahead: None,
             reader_schema: None,
+            ignore_errors: false,
         }
+    }
+
+    /// Skips damaged blocks instead of failing: a block whose framing is broken (the
+    /// reader then searches for the next sync marker), or that fails to decompress or
+    /// decode, is left out whole; [`BatchedReader::take_skipped`] says what was left out.
+    pub fn with_ignore_errors(mut self, ignore_errors: bool) -> Self {
+        self.ignore_errors = ignore_errors;
+        self
     }
 
     /// Reads the file's records into the shape of this Avro schema (schema resolution:
@@ -202,6 +214,7 @@ impl AvroReader {
             file_path_column: self.file_path_column,
             buffers: Mutex::new(Vec::new()),
             nested_sizes: Mutex::new(None),
+            ignore_errors: self.ignore_errors,
         };
         let output_schema = output_schema(&plan);
         let threads = self.threads.unwrap_or_else(default_threads).max(1);
@@ -273,5 +286,10 @@ impl BatchedReader {
     /// The next batch of rows, or None when the file (or n_rows) is exhausted.
     pub fn next_batch(&mut self) -> AvroResult<Option<DataFrame>> {
         self.pipeline.next_batch()
+    }
+
+    /// What a read with `ignore_errors` has left out since the last call, in file order.
+    pub fn take_skipped(&mut self) -> Vec<SkippedData> {
+        self.pipeline.take_skipped()
     }
 }

@@ -15,6 +15,7 @@ use rayon::ThreadPool;
 
 use super::batch::{BatchPlan, DecodedBatch, RawBatch};
 use super::stats::{verbose, ReadStats};
+use super::SkippedData;
 use crate::container::ContainerReader;
 use crate::error::{AvroError, AvroResult};
 use crate::threads::{panic_message, pool};
@@ -71,6 +72,8 @@ pub(super) struct Pipeline {
     reading_done: bool,
     finished: bool,
     stats: ReadStats,
+    /// Blocks left out with `ignore_errors`, not yet taken.
+    skipped: Vec<SkippedData>,
 }
 
 impl Pipeline {
@@ -104,6 +107,7 @@ impl Pipeline {
             reading_done: false,
             finished: false,
             stats,
+            skipped: Vec::new(),
         })
     }
 
@@ -142,6 +146,7 @@ impl Pipeline {
             };
             self.stats.batches += 1;
             self.stats.rows += decoded.rows;
+            self.skipped.extend(decoded.skipped);
             self.stats.decompress += decoded.decompress;
             self.stats.decode += decoded.decode;
             match decoded.frame {
@@ -208,6 +213,24 @@ impl Pipeline {
                     self.reading_done = true;
                     break;
                 },
+                Err(e) if self.plan.ignore_errors && e.is_damage() => {
+                    // A broken frame: leave the block out and go on after the next sync marker.
+                    if !self.container.failed_a_guess() {
+                        self.skipped.push(SkippedData { error: e.in_file(&self.plan.name), records: None });
+                    }
+                    match self.container.resync() {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => {
+                            self.reading_done = true;
+                            break;
+                        },
+                        Err(e) => {
+                            self.reading_done = true;
+                            error = Some(e.in_file(&self.plan.name));
+                            break;
+                        },
+                    }
+                },
                 Err(e) => {
                     self.reading_done = true;
                     error = Some(e.in_file(&self.plan.name));
@@ -232,6 +255,13 @@ impl Pipeline {
         let first_row = self.next_row;
         self.next_row = self.next_row.saturating_add(rows as IdxSize);
         (Some(RawBatch { blocks, last_block_rows, rows, first_row }), error)
+    }
+
+    /// What was left out so far, in file order.
+    pub fn take_skipped(&mut self) -> Vec<SkippedData> {
+        let mut skipped = std::mem::take(&mut self.skipped);
+        skipped.sort_by_key(|s| s.error.offset);
+        skipped
     }
 
     fn finish(&mut self) {

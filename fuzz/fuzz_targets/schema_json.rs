@@ -1,0 +1,27 @@
+//! Arbitrary schema JSON, then arbitrary record bytes under it when it parses: the
+//! schema parser, the plan built from it, and decoding.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use polars_avro::container::Codec;
+use polars_avro::container::ContainerWriter;
+use polars_avro::schema::parse_schema;
+use polars_avro::{AvroReader, Source};
+
+fuzz_target!(|data: &[u8]| {
+    // The schema is the text up to the first NUL; the record bytes are what follows.
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let Ok(json) = std::str::from_utf8(&data[..split]) else { return };
+    if parse_schema(json).is_err() {
+        return;
+    }
+    let body = data.get(split + 1..).unwrap_or(&[]);
+    let count = body.first().map_or(0, |&b| usize::from(b));
+    let mut file = Vec::new();
+    {
+        let Ok(mut writer) = ContainerWriter::new(&mut file, json, Codec::Null, &[]) else { return };
+        writer.write_block(count, body).unwrap();
+        writer.finish().unwrap();
+    }
+    let _ = AvroReader::new(Source::from_bytes(file)).with_n_threads(Some(1)).finish();
+});

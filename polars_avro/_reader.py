@@ -1,0 +1,114 @@
+"""AvroReader: the reader as an iterator of DataFrame batches, with its own report of
+what it skipped and did."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import polars as pl
+
+from polars_avro._io import _AvroScan, _column_names
+from polars_avro._skipped import SkippedBlock
+from polars_avro._sources import AvroSource
+from polars_avro._stats import ReadStats
+from polars_avro._stats import record as record_stats
+
+
+class AvroReader:
+    """Read Avro files batch by batch.
+
+    Iterating gives DataFrames of about ``batch_size`` rows each (whole Avro blocks are
+    grouped), in file order, decoded in parallel ahead of the consumer. ``errors`` lists
+    what ``ignore_errors=True`` left out so far, and ``stats`` what the read did; both
+    grow as the iteration goes. Use it as a context manager to stop a read early and
+    release the files.
+
+    The other arguments are those of :func:`read_avro`.
+
+    Examples
+    --------
+    >>> import polars_avro
+    >>> with polars_avro.AvroReader("examples/weather.avro", columns=["temp"], batch_size=500) as reader:
+    ...     heights = [df.height for df in reader]
+    >>> sum(heights), reader.errors, reader.stats.rows
+    (2000, [], 2000)
+    """
+
+    def __init__(
+        self,
+        source: AvroSource,
+        *,
+        columns: Sequence[str] | Sequence[int] | None = None,
+        n_rows: int | None = None,
+        batch_size: int = 65_536,
+        ignore_errors: bool = False,
+        row_index_name: str | None = None,
+        row_index_offset: int = 0,
+        include_file_paths: str | None = None,
+        glob: bool = True,
+        n_threads: int | None = None,
+        reader_schema: str | Mapping[str, Any] | None = None,
+        missing_columns: str = "raise",
+        storage_options: Mapping[str, Any] | None = None,
+        retries: int = 2,
+        hive_partitioning: bool | None = None,
+    ) -> None:
+        self._scan = _AvroScan(
+            source,
+            n_rows=n_rows,
+            row_index_name=row_index_name,
+            row_index_offset=row_index_offset,
+            include_file_paths=include_file_paths,
+            glob=glob,
+            batch_size=batch_size,
+            n_threads=n_threads,
+            reader_schema=reader_schema,
+            missing_columns=missing_columns,
+            storage_options=storage_options,
+            retries=retries,
+            hive_partitioning=hive_partitioning,
+            ignore_errors=ignore_errors,
+        )
+        self._names = list(self._scan.schema) if columns is None else _column_names(self._scan, list(columns))
+        #: The damaged blocks left out so far (with ``ignore_errors=True``), in file order.
+        self.errors: list[SkippedBlock] = []
+        #: What this read has done so far.
+        self.stats = ReadStats()
+        self._scan.on_skipped = self.errors.append
+        self._scan.on_stats = self._add_stats
+        self._batches: Iterator[pl.DataFrame] | None = None
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The schema of the batches."""
+        return pl.Schema({name: self._scan.schema[name] for name in self._names})
+
+    def _add_stats(self, file_stats: dict[str, Any]) -> None:
+        self.stats._add(file_stats)
+        record_stats(file_stats)  # read_stats() blocks count this read too
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        if self._batches is None:
+            self._batches = self._scan.batches(self._names, None, None, None)
+        return self
+
+    def __next__(self) -> pl.DataFrame:
+        if self._batches is None:
+            iter(self)
+        return next(self._batches)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Stops the read: no more batches, the files are released."""
+        if self._batches is not None:
+            self._batches.close()  # type: ignore[attr-defined]
+        self._batches = iter(())
+
+    def __enter__(self) -> AvroReader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

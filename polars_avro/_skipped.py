@@ -1,0 +1,44 @@
+"""What ``ignore_errors=True`` leaves out: one report per damaged block, and how reads
+hand them on (warnings for scan_avro and read_avro, ``.errors`` for AvroReader)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from polars_avro.exceptions import AvroDataSkippedWarning
+
+
+@dataclass(frozen=True)
+class SkippedBlock:
+    """A damaged block left out of a read."""
+
+    #: The exception class a strict read would have raised (``"AvroDecodeError"``, ...).
+    kind: str
+    #: The file (path, URL or ``"<bytes>"``).
+    file: str | None
+    #: Index of the damaged block in the file.
+    block: int | None
+    #: Byte offset of the damage in the file.
+    offset: int | None
+    #: Records lost with the block; None when its framing was broken, so that the count
+    #: it claims cannot be trusted.
+    records: int | None
+    #: The error message, with the file, block and offset.
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_reader(cls, report: dict[str, Any]) -> SkippedBlock:
+        return cls(**report)
+
+
+def warn(skipped: SkippedBlock) -> None:
+    """Reports a skipped block as a warning carrying the same fields."""
+    warning = AvroDataSkippedWarning(f"skipped a damaged block: {skipped.message}")
+    for name, value in skipped.to_dict().items():
+        setattr(warning, name, value)
+    warnings.warn(warning, stacklevel=2)
