@@ -1,4 +1,4 @@
-"""Sessions: `nox -s demo`, `nox -s tests`, `nox -s bench`.
+"""Sessions: `nox -s demo`, `nox -s tests`, `nox -s bench`, `nox -s fuzz`.
 
 Every session installs the same release wheel, built once per change by `build_wheel`.
 The build always names the interpreter nox itself runs on: pyo3's build scripts track
@@ -8,6 +8,7 @@ the interpreter path, and a different one would rebuild all of Polars.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -102,3 +103,28 @@ def bench(session: nox.Session) -> None:
     # Arguments after `--` go to both comparisons: `nox -s bench -- --rows 100000 --runs 3`.
     session.run("python", "benches/compare.py", *session.posargs)
     session.run("python", "benches/write_compare.py", *session.posargs)
+
+
+#: The cargo-fuzz targets in fuzz/fuzz_targets.
+FUZZ_TARGETS = ["read_file", "decode_block", "schema_json"]
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Each cargo-fuzz target for a while: `nox -s fuzz -- 60` (seconds per target, the
+    default), seeded with the sample files, the corpus beside the repository and record
+    bytes written by fastavro. A crash, panic, timeout or runaway allocation fails the
+    session and leaves its input in fuzz/artifacts/<target>/."""
+    seconds = int(session.posargs[0]) if session.posargs else 60
+    if shutil.which("cargo-fuzz") is None:
+        session.run("cargo", "install", "cargo-fuzz", "--locked", external=True)
+    session.install("fastavro")
+    session.run("python", "fuzz/seed.py", *[p for p in ("../shared/avro-corpus",) if Path(p).exists()])
+    # cargo-fuzz asks for nightly flags; the one stable toolchain here allows them this way.
+    env = {"RUSTC_BOOTSTRAP": "1", "CARGO_TARGET_DIR": str(CACHE / "fuzz-target")}
+    for target in FUZZ_TARGETS:
+        session.run(
+            "cargo", "fuzz", "run", "-O", "--sanitizer", "none", "--fuzz-dir", "fuzz", target, f"fuzz/corpus/{target}",
+            "--", f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=10",
+            external=True, env=env,
+        )

@@ -15,8 +15,9 @@ fuzz_target!(|data: &[u8]| {
     if parse_schema(json).is_err() {
         return;
     }
-    let body = data.get(split + 1..).unwrap_or(&[]);
-    let count = body.first().map_or(0, |&b| usize::from(b));
+    // A count byte, then the block's bytes.
+    let rest = data.get(split + 1..).unwrap_or(&[]);
+    let (count, body) = rest.split_first().map_or((0, rest), |(&c, body)| (usize::from(c), body));
     let mut file = Vec::new();
     {
         let Ok(mut writer) = ContainerWriter::new(&mut file, json, Codec::Null, &[]) else { return };
