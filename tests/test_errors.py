@@ -199,3 +199,28 @@ def test_lying_array_count_fails_fast(tmp_path: Path, items: str) -> None:
     block = zigzag(1 << 50) + b"\x00" * 8
     err = read_error(container(json.dumps(schema).encode(), [(1, block)]), tmp_path, exc.AvroDecodeError)
     assert "array block count" in str(err) and err.block == 0
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "record", "name": "R", "fields": [{"name": "n", "type": "null"}]},
+    {"type": "record", "name": "R", "fields": []},
+    "null",
+])
+def test_lying_count_of_records_that_take_no_bytes_fails_fast(tmp_path: Path, schema: object) -> None:
+    # Nothing bounds such a count by the bytes: 10**13 records would be a loop of hours.
+    data = container(json.dumps(schema).encode(), [(10**13, b"")])
+    err = read_error(data, tmp_path, exc.AvroFormatError)
+    assert "can take no bytes" in str(err) and err.block == 0
+    # A plausible count of them still reads.
+    df = polars_avro.read_avro(container(json.dumps(schema).encode(), [(1000, b"")]))
+    assert df.height == 1000
+
+
+@pytest.mark.parametrize("depth", [300, 100_000])
+def test_deeply_nested_schema_is_refused(tmp_path: Path, depth: int) -> None:
+    # Deeper than the schema parser's bound, then deeper than the JSON parser's: neither
+    # may exhaust the stack.
+    nested = '{"type": "array", "items": ' * depth + '"long"' + "}" * depth
+    schema = '{"type": "record", "name": "R", "fields": [{"name": "a", "type": ' + nested + "}]}"
+    err = read_error(container(schema.encode(), []), tmp_path, exc.AvroSchemaError)
+    assert "nests deeper" in str(err) or "recursion limit" in str(err)

@@ -18,6 +18,9 @@ use polars_arrow::bitmap::Bitmap;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
 
+/// The most records a block may claim when its records can take no bytes.
+pub const MAX_ZERO_SIZE_RECORDS: usize = 1 << 20;
+
 /// Decodes the records of one or more consecutive blocks into one set of column
 /// builders (one chunk per output column), so that a batch made of many small blocks
 /// still becomes a few large arrays.
@@ -69,6 +72,13 @@ impl<'a> BlockDecoder<'a> {
                 "block claims {count} records but its {} decompressed bytes can hold at most {}",
                 data.len(),
                 data.len() / self.min_record_size
+            )));
+        }
+        // Records that take no bytes (only nulls, empty records) cannot be checked against
+        // the bytes: past a bound, a count is taken to be corrupt, not a long loop to run.
+        if self.min_record_size == 0 && count > data.len().max(MAX_ZERO_SIZE_RECORDS) {
+            return Err(AvroError::format(format!(
+                "block claims {count} records of a schema whose records can take no bytes; at most {MAX_ZERO_SIZE_RECORDS} are accepted per block"
             )));
         }
         if self.columns.is_empty() && starts.is_none() {
