@@ -3,9 +3,11 @@ the block and the byte offset, never a crash, a hang or a PanicException."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import random
+import sys
 from pathlib import Path
 
 import fastavro
@@ -224,3 +226,15 @@ def test_deeply_nested_schema_is_refused(tmp_path: Path, depth: int) -> None:
     schema = '{"type": "record", "name": "R", "fields": [{"name": "a", "type": ' + nested + "}]}"
     err = read_error(container(schema.encode(), []), tmp_path, exc.AvroSchemaError)
     assert "nests deeper" in str(err) or "recursion limit" in str(err)
+
+
+def test_decompression_bomb_is_refused(tmp_path: Path) -> None:
+    # About 100 kB of zstandard that expand to more than the 2**30 bytes a block may hold.
+    zstd = importlib.import_module("backports.zstd" if sys.version_info < (3, 14) else "compression.zstd")
+    compressor = zstd.ZstdCompressor()
+    chunk = bytes(1 << 20)
+    bomb = b"".join(compressor.compress(chunk) for _ in range(1025)) + compressor.flush()
+    assert len(bomb) < 1 << 20
+    data = container(json.dumps(SCHEMA).encode(), [(1, bomb)], codec=b"zstandard")
+    err = read_error(data, tmp_path, exc.AvroCodecError)
+    assert "decompresses to more than 1073741824 bytes" in str(err) and err.block == 0

@@ -5,6 +5,11 @@ use std::io::Read;
 
 use crate::error::{AvroError, AvroResult};
 
+/// The most bytes a block may decompress to: Java's largest sync interval (writers
+/// make blocks of kilobytes to megabytes). It keeps a decompression bomb (kilobytes of
+/// zstandard or bzip2 that expand a millionfold) from exhausting the memory.
+pub const MAX_BLOCK_LEN: usize = 1 << 30;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
     Null,
@@ -47,6 +52,8 @@ impl Codec {
     pub fn decompress(&self, data: &[u8], out: &mut Vec<u8>) -> AvroResult<()> {
         out.clear();
         let failed = |e: &dyn std::fmt::Display| AvroError::codec(format!("{} decompression failed: {e}", self.name()));
+        // Streams are read one byte past the bound, to tell a block at the bound from a bomb.
+        let bounded = |reader: &mut dyn Read, out: &mut Vec<u8>| reader.take(MAX_BLOCK_LEN as u64 + 1).read_to_end(out);
         match self {
             Codec::Null => out.extend_from_slice(data),
             Codec::Deflate => inflate(data, out).map_err(|e| failed(&e))?,
@@ -55,16 +62,23 @@ impl Codec {
                 if !decompress_zstd_one_shot(data, out) {
                     out.clear();
                     zstd::stream::read::Decoder::with_buffer(data)
-                        .and_then(|mut d| d.read_to_end(out))
+                        .and_then(|mut d| bounded(&mut d, out))
                         .map_err(|e| failed(&e))?;
                 }
             },
             Codec::Bzip2 => {
-                bzip2::read::MultiBzDecoder::new(data).read_to_end(out).map_err(|e| failed(&e))?;
+                bounded(&mut bzip2::read::MultiBzDecoder::new(data), out).map_err(|e| failed(&e))?;
             },
             Codec::Xz => {
-                xz2::read::XzDecoder::new_multi_decoder(data).read_to_end(out).map_err(|e| failed(&e))?;
+                bounded(&mut xz2::read::XzDecoder::new_multi_decoder(data), out).map_err(|e| failed(&e))?;
             },
+        }
+        if out.len() > MAX_BLOCK_LEN {
+            return Err(AvroError::codec(format!(
+                "{} block of {} bytes decompresses to more than {MAX_BLOCK_LEN} bytes, the most a block may hold",
+                self.name(),
+                data.len()
+            )));
         }
         Ok(())
     }
@@ -148,6 +162,9 @@ fn deflate(data: &[u8], level: u32, out: &mut Vec<u8>) -> Result<(), String> {
             if status == flate2::Status::StreamEnd {
                 return Ok(());
             }
+            if out.len() > MAX_BLOCK_LEN {
+                return Ok(()); // the caller reports the bomb
+            }
             out.reserve(out.capacity().max(1 << 16));
         }
     })
@@ -215,6 +232,9 @@ fn inflate(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             if status == flate2::Status::StreamEnd {
                 return Ok(());
+            }
+            if out.len() > MAX_BLOCK_LEN {
+                return Ok(()); // the caller reports the bomb
             }
             if inflater.total_in() as usize == data.len() && out.len() == produced {
                 return Err("the deflate stream ends early".to_string());
