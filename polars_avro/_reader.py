@@ -14,6 +14,7 @@ from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource
 from polars_avro._stats import ReadStats
 from polars_avro._stats import record as record_stats
+from polars_avro._stats import record_skipped_block
 
 
 class AvroReader:
@@ -76,7 +77,7 @@ class AvroReader:
         self.errors: list[SkippedBlock] = []
         #: What this read has done so far.
         self.stats = ReadStats()
-        self._scan.on_skipped = self.errors.append
+        self._scan.on_skipped = self._add_skipped
         self._scan.on_stats = self._add_stats
         self._batches: Iterator[pl.DataFrame] | None = None
 
@@ -84,6 +85,11 @@ class AvroReader:
     def schema(self) -> pl.Schema:
         """The schema of the batches."""
         return pl.Schema({name: self._scan.schema[name] for name in self._names})
+
+    def _add_skipped(self, skipped: SkippedBlock) -> None:
+        self.errors.append(skipped)
+        self.stats.add_skipped_block(skipped.records)
+        record_skipped_block(skipped.records)
 
     def _add_stats(self, file_stats: dict[str, Any]) -> None:
         self.stats._add(file_stats)

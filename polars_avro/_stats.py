@@ -23,6 +23,10 @@ class ReadStats:
     files: int = 0
     #: Files not opened at all: a filter on hive partition columns ruled them out.
     files_skipped: int = 0
+    #: Damaged blocks left out by ``ignore_errors=True``.
+    blocks_skipped: int = 0
+    #: Records lost with them, where their framing told (see ``SkippedBlock.records``).
+    records_skipped: int = 0
     #: Avro blocks read.
     blocks: int = 0
     #: Batches decoded (runs of blocks decoded together, one task each).
@@ -45,6 +49,10 @@ class ReadStats:
     peak_bytes_in_flight: int = 0
     #: The most decoding threads a read used.
     threads: int = 0
+
+    def add_skipped_block(self, records: int | None) -> None:
+        self.blocks_skipped += 1
+        self.records_skipped += records or 0
 
     def _add(self, file_stats: dict[str, Any]) -> None:
         self.files += 1
@@ -91,6 +99,13 @@ def record_skipped() -> None:
     with _lock:
         for collector in _collectors:
             collector.files_skipped += 1
+
+
+def record_skipped_block(records: int | None) -> None:
+    """Counts a damaged block left out."""
+    with _lock:
+        for collector in _collectors:
+            collector.add_skipped_block(records)
 
 
 def record(file_stats: dict[str, Any]) -> None:

@@ -94,7 +94,7 @@ def _block_records(path: Path) -> list[list[dict[str, Any]]]:
 
 
 def _read_skipping(data: bytes, **kw: Any) -> tuple[pl.DataFrame, list[polars_avro.SkippedBlock], list[Any]]:
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, polars_avro.read_stats() as stats:
         warnings.simplefilter("always")
         df = polars_avro.read_avro(data, ignore_errors=True, **kw)
     with warnings.catch_warnings():
@@ -106,6 +106,9 @@ def _read_skipping(data: bytes, **kw: Any) -> tuple[pl.DataFrame, list[polars_av
     assert_frame_equal_rows(pl.concat(batches) if batches else df.clear(), df)
     assert_frame_equal_rows(lazy, df)
     warned = [w.message for w in caught if isinstance(w.message, polars_avro.AvroDataSkippedWarning)]
+    # read_stats() and the reader's own stats count the same blocks.
+    assert stats.blocks_skipped == reader.stats.blocks_skipped == len(reader.errors)
+    assert stats.records_skipped == reader.stats.records_skipped == sum(e.records or 0 for e in reader.errors)
     return df, reader.errors, warned
 
 
