@@ -14,7 +14,7 @@ import fastavro
 import polars as pl
 import polars_avro
 import pytest
-from helpers import assert_frame_matches_records, write_fastavro
+from helpers import _read_zigzag, _zigzag, assert_frame_matches_records, write_fastavro
 
 SCHEMA = {
     "type": "record",
@@ -44,36 +44,25 @@ class Block:
         return self.data_start + self.size
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    shift = result = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return (result >> 1) ^ -(result & 1), pos
-
-
 def blocks_of(data: bytes) -> list[Block]:
     """The framing of a container, read independently of the reader under test."""
     pos = 4
     while True:
-        count, pos = _varint(data, pos)
+        count, pos = _read_zigzag(data, pos)
         if count == 0:
             break
         if count < 0:
-            _, pos = _varint(data, pos)
+            _, pos = _read_zigzag(data, pos)
             count = -count
         for _ in range(2 * count):
-            n, pos = _varint(data, pos)
+            n, pos = _read_zigzag(data, pos)
             pos += n
     pos += 16
     out = []
     while pos < len(data):
         start = pos
-        count, pos = _varint(data, pos)
-        size, pos = _varint(data, pos)
+        count, pos = _read_zigzag(data, pos)
+        size, pos = _read_zigzag(data, pos)
         out.append(Block(start, count, pos, size))
         pos += size + 16
     return out
@@ -148,16 +137,6 @@ def _resize(data: bytearray, block: Block, size: int) -> bytearray:
     assert len(encoded) == old_len, "the test keeps the varint's width"
     data[block.data_start - old_len : block.data_start] = encoded
     return data
-
-
-def _zigzag(n: int) -> bytes:
-    v = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
 
 
 def _negative_count(data: bytearray, blocks: list[Block]) -> bytearray:

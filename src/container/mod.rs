@@ -71,11 +71,7 @@ impl<R> Rewindable<R> {
 
 impl<R: BufRead> Read for Rewindable<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
+        crate::source::read_from_buffer(self, buf)
     }
 }
 
