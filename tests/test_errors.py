@@ -238,3 +238,17 @@ def test_decompression_bomb_is_refused(tmp_path: Path) -> None:
     data = container(json.dumps(SCHEMA).encode(), [(1, bomb)], codec=b"zstandard")
     err = read_error(data, tmp_path, exc.AvroCodecError)
     assert "decompresses to more than 1073741824 bytes" in str(err) and err.block == 0
+
+
+@pytest.mark.parametrize(("items", "record"), [
+    # 2000 arrays of 2**20 nulls each.
+    ({"type": "array", "items": "null"}, zigzag(2000) + (zigzag(1 << 20) + zigzag(0)) * 2000 + zigzag(0)),
+    # One array of 2000 blocks of 2**20 empty fixed values each.
+    ({"type": "fixed", "name": "F", "size": 0}, zigzag(1 << 20) * 2000 + zigzag(0)),
+])
+def test_many_items_that_take_no_bytes_fail_fast(tmp_path: Path, items: object, record: bytes) -> None:
+    # About 8 kB claiming 2 * 10**9 items: before the block's item budget, half a minute
+    # of decoding (and, for fixed(0), gigabytes of views).
+    schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": {"type": "array", "items": items}}]}
+    err = read_error(container(json.dumps(schema).encode(), [(1, record)]), tmp_path, exc.AvroDecodeError)
+    assert "claim more items than its bytes can hold" in str(err) and err.block == 0

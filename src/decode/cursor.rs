@@ -7,6 +7,20 @@ use crate::error::{AvroError, AvroResult};
 /// that take no bytes, such as nulls).
 const MAX_ZERO_SIZE_ITEMS: u64 = 1 << 20;
 
+std::thread_local! {
+    /// Array and map items the block being decoded may still claim in counts of 64 or
+    /// more. Items that take bytes are bounded by the bytes; items that take none (nulls,
+    /// empty records) only by this, so that many arrays of them cannot together claim
+    /// billions of items from a few kilobytes.
+    static ITEM_BUDGET: std::cell::Cell<u64> = const { std::cell::Cell::new(u64::MAX) };
+}
+
+/// Starts the item budget of a block of `len` decompressed bytes: what its bytes can
+/// hold, plus [`MAX_ZERO_SIZE_ITEMS`] that take no bytes.
+pub fn start_item_budget(len: usize) {
+    ITEM_BUDGET.set((len as u64).saturating_add(MAX_ZERO_SIZE_ITEMS));
+}
+
 /// `Copy`, so the record loop can hand copies to out-of-line code and keep its own
 /// position in a register.
 #[derive(Clone, Copy)]
@@ -236,6 +250,13 @@ impl<'a> Cursor<'a> {
                 self.remaining()
             )));
         }
+        let budget = ITEM_BUDGET.get();
+        if count > budget {
+            return Err(AvroError::decode(format!(
+                "the arrays and maps of this block claim more items than its bytes can hold plus {MAX_ZERO_SIZE_ITEMS} that take no bytes: found a count of {count} at byte {start} of the block data"
+            )));
+        }
+        ITEM_BUDGET.set(budget - count);
         Ok((count as usize, size))
     }
 

@@ -81,6 +81,7 @@ impl<'a> BlockDecoder<'a> {
                 "block claims {count} records of a schema whose records can take no bytes; at most {MAX_ZERO_SIZE_RECORDS} are accepted per block"
             )));
         }
+        cursor::start_item_budget(data.len());
         if self.columns.is_empty() && starts.is_none() {
             // Nothing to materialize: the caller knows the row count from the block.
             return Ok(());
@@ -113,6 +114,7 @@ impl<'a> BlockDecoder<'a> {
         if self.columns.is_empty() {
             return Ok(());
         }
+        cursor::start_item_budget(data.len());
         self.reserve(selection.set_bits());
         for record in selection.true_idx_iter() {
             let mut cur = Cursor::new(data);
