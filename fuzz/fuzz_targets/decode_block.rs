@@ -10,6 +10,7 @@ use polars_avro::container::Codec;
 use polars_avro::container::ContainerWriter;
 use polars_avro::schema::parse_schema;
 use polars_avro::{AvroReader, Source};
+use polars_avro_fuzz::check_frame;
 
 const SCHEMAS: [&str; 4] = [
     r#"{"type": "record", "name": "All", "fields": [
@@ -59,7 +60,9 @@ fuzz_target!(|data: &[u8]| {
         writer.finish().unwrap();
     }
     let read = |reader: AvroReader| {
-        let _ = reader.with_n_threads(Some(1)).finish();
+        if let Ok(frame) = reader.with_n_threads(Some(1)).finish() {
+            check_frame(&frame);
+        }
     };
     read(AvroReader::new(Source::from_bytes(file.clone())));
     if which == 0 {

@@ -7,6 +7,7 @@ use polars_avro::container::Codec;
 use polars_avro::container::ContainerWriter;
 use polars_avro::schema::parse_schema;
 use polars_avro::{AvroReader, Source};
+use polars_avro_fuzz::check_frame;
 
 fuzz_target!(|data: &[u8]| {
     // The schema is the text up to the first NUL; the record bytes are what follows.
@@ -24,5 +25,7 @@ fuzz_target!(|data: &[u8]| {
         writer.write_block(count, body).unwrap();
         writer.finish().unwrap();
     }
-    let _ = AvroReader::new(Source::from_bytes(file)).with_n_threads(Some(1)).finish();
+    if let Ok(frame) = AvroReader::new(Source::from_bytes(file)).with_n_threads(Some(1)).finish() {
+        check_frame(&frame);
+    }
 });

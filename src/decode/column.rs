@@ -344,6 +344,7 @@ impl Column {
             },
             Kind::List { offsets, item } => {
                 let values = item.finish()?;
+                // SAFETY: each offset is the item column's length after a value, which only grows.
                 let offsets = unsafe { Offsets::new_unchecked(offsets) };
                 Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), values, validity)?)
             },
@@ -355,6 +356,7 @@ impl Column {
                 // SAFETY: map keys are checked as UTF-8 on the way in.
                 let keys: ArrayRef = Box::new(unsafe { keys.finish(None).to_utf8view_unchecked() });
                 let entries = StructArray::try_new(entry_field.dtype.clone(), n_entries, vec![keys, values.finish()?], None)?;
+                // SAFETY: as for lists, the entry column's length after each value.
                 let offsets = unsafe { Offsets::new_unchecked(offsets) };
                 Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), Box::new(entries), validity)?)
             },
