@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -51,10 +51,13 @@ class AvroReader:
         glob: bool = True,
         n_threads: int | None = None,
         reader_schema: str | Mapping[str, Any] | None = None,
-        missing_columns: str = "raise",
+        missing_columns: Literal["insert", "raise"] = "raise",
+        allow_missing_columns: bool = False,
         storage_options: Mapping[str, Any] | None = None,
         retries: int = 2,
         hive_partitioning: bool | None = None,
+        hive_schema: Mapping[str, Any] | None = None,
+        try_parse_hive_dates: bool = True,
     ) -> None:
         self._scan = _AvroScan(
             source,
@@ -67,9 +70,12 @@ class AvroReader:
             n_threads=n_threads,
             reader_schema=reader_schema,
             missing_columns=missing_columns,
+            allow_missing_columns=allow_missing_columns,
             storage_options=storage_options,
             retries=retries,
             hive_partitioning=hive_partitioning,
+            hive_schema=hive_schema,
+            try_parse_hive_dates=try_parse_hive_dates,
             ignore_errors=ignore_errors,
         )
         self._names = list(self._scan.schema) if columns is None else _column_names(self._scan, list(columns))

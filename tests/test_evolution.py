@@ -12,6 +12,7 @@ import fastavro
 import polars as pl
 import pytest
 from helpers import assert_frame_matches_records
+from polars.testing import assert_frame_equal
 
 import polars_avro
 from polars_avro import AvroSchemaMismatchError
@@ -111,6 +112,13 @@ def test_pushdown_across_evolved_files(evolved: list[Path]) -> None:
     assert picked["id"].to_list() == [i for i in range(40, 70) if i % 3 == 2] + list(range(70, 100))
     assert lf.head(45).collect()["id"].to_list() == list(range(45))
     assert lf.select("tags").collect(engine="streaming")["tags"].null_count() == 70
+
+
+def test_avro_reader_reads_evolved_files(evolved: list[Path]) -> None:
+    expected = polars_avro.read_avro(evolved, missing_columns="insert")
+    with polars_avro.AvroReader(evolved, allow_missing_columns=True, batch_size=30) as reader:
+        assert reader.schema == expected.schema
+        assert_frame_equal(pl.concat(list(reader)), expected)
 
 
 def test_missing_columns_raise_by_default(evolved: list[Path]) -> None:

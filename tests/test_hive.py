@@ -156,3 +156,12 @@ def test_the_row_index_counts_the_records_of_files_a_filter_rules_out(table: Pat
     assert stats.files_skipped == 0  # opened to be counted, not decoded
     assert_frame_equal(df, lf.collect().filter(pl.col("country") == "PE"))
     assert df["nr"].to_list() == [102, 103, 106, 107, 110, 111]
+
+
+def test_avro_reader_takes_the_hive_options(table: Path) -> None:
+    with polars_avro.AvroReader(table, hive_schema={"date": pl.String}, batch_size=2) as reader:
+        batches = list(reader)
+    expected = _expected(table).with_columns(pl.col("date").cast(pl.String))
+    assert_frame_equal(pl.concat(batches), expected)
+    reader = polars_avro.AvroReader(table, try_parse_hive_dates=False)
+    assert reader.schema["date"] == pl.String
