@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,7 +16,7 @@ from polars_avro._hive import HivePartitions, conjuncts, rules_out
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._stats import record as record_stats
-from polars_avro._stats import record_skipped
+from polars_avro._stats import record_skipped, record_skipped_block
 from polars_avro._types import FrameSchema
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaMismatchError, check_n_threads
 
@@ -85,10 +85,10 @@ class _AvroScan:
         self.batch_size = batch_size
         self.n_threads = n_threads
         self.ignore_errors = ignore_errors
-        # Where what a read did goes: read_stats() collectors, and warnings for what
-        # ignore_errors left out (AvroReader keeps both itself instead).
-        self.on_stats = record_stats
-        self.on_skipped = warn
+        # Who hears of what a read did, besides the read_stats() collectors: nobody, and
+        # warnings for what ignore_errors left out (AvroReader keeps both itself instead).
+        self.on_stats: Callable[[dict[str, Any]], None] = lambda file_stats: None
+        self.on_skipped: Callable[[SkippedBlock], None] = warn
         self.schema = self._output_schema()
 
     def _output_schema(self) -> pl.Schema:
@@ -178,7 +178,9 @@ class _AvroScan:
                         return
             finally:
                 # Also when the consumer stops early (a head, an error downstream).
-                self.on_stats(reader.stats())
+                file_stats = reader.stats()
+                record_stats(file_stats)
+                self.on_stats(file_stats)
                 self._report_skipped(reader)
             row_offset += reader.rows_read
             if rows_left is not None:
@@ -186,7 +188,9 @@ class _AvroScan:
 
     def _report_skipped(self, reader: _internal.FileReader) -> None:
         for report in reader.take_skipped():
-            self.on_skipped(SkippedBlock.from_reader(report))
+            skipped = SkippedBlock.from_reader(report)
+            record_skipped_block(skipped.records)
+            self.on_skipped(skipped)
 
     def _partition_row(self, index: int, name: str) -> pl.DataFrame:
         """The values every row of a file shares, as one row: its partition values and

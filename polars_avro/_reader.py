@@ -13,8 +13,6 @@ from polars_avro._io import _AvroScan, _column_names
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource
 from polars_avro._stats import ReadStats
-from polars_avro._stats import record as record_stats
-from polars_avro._stats import record_skipped_block
 
 
 class AvroReader:
@@ -84,7 +82,7 @@ class AvroReader:
         #: What this read has done so far.
         self.stats = ReadStats()
         self._scan.on_skipped = self._add_skipped
-        self._scan.on_stats = self._add_stats
+        self._scan.on_stats = self.stats._add
         self._batches: Iterator[pl.DataFrame] | None = None
 
     @property
@@ -95,11 +93,6 @@ class AvroReader:
     def _add_skipped(self, skipped: SkippedBlock) -> None:
         self.errors.append(skipped)
         self.stats.add_skipped_block(skipped.records)
-        record_skipped_block(skipped.records)
-
-    def _add_stats(self, file_stats: dict[str, Any]) -> None:
-        self.stats._add(file_stats)
-        record_stats(file_stats)  # read_stats() blocks count this read too
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         if self._batches is None:

@@ -7,7 +7,6 @@ import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from polars_avro._stats import record_skipped_block
 from polars_avro.exceptions import AvroDataSkippedWarning
 
 
@@ -38,9 +37,7 @@ class SkippedBlock:
 
 
 def warn(skipped: SkippedBlock) -> None:
-    """Reports a skipped block as a warning carrying the same fields, and counts it in
-    the active ``read_stats()`` blocks."""
-    record_skipped_block(skipped.records)
+    """Reports a skipped block as a warning carrying the same fields."""
     warning = AvroDataSkippedWarning(f"skipped a damaged block: {skipped.message}")
     for name, value in skipped.to_dict().items():
         setattr(warning, name, value)

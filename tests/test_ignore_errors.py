@@ -89,8 +89,10 @@ def _read_skipping(data: bytes, **kw: Any) -> tuple[pl.DataFrame, list[polars_av
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", polars_avro.AvroDataSkippedWarning)
         lazy = pl.scan_avro(data, ignore_errors=True).collect(engine="streaming")
-    with polars_avro.AvroReader(data, ignore_errors=True, batch_size=300) as reader:
+    with polars_avro.read_stats() as reader_stats, polars_avro.AvroReader(data, ignore_errors=True, batch_size=300) as reader:
         batches = list(reader)
+    # What the reader counts for itself, read_stats() counts too.
+    assert reader_stats == reader.stats
     # The iterator, the eager read and the lazy scan agree.
     assert_frame_equal_rows(pl.concat(batches) if batches else df.clear(), df)
     assert_frame_equal_rows(lazy, df)
