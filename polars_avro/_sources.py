@@ -7,6 +7,7 @@ import glob as _glob
 import io
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,12 @@ _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 class FileObjectSource:
-    """A binary file object, rewound before each read so a LazyFrame can be collected again."""
+    """A binary file object, rewound before each read so a LazyFrame can be collected again.
+    A stream that cannot be rewound (``one_shot``, or not seekable) is read once, here."""
 
-    def __init__(self, file: IO[bytes]) -> None:
+    def __init__(self, file: IO[bytes], *, one_shot: bool = False) -> None:
         self.file = file
-        self.start = file.tell() if _seekable(file) else None
+        self.start = file.tell() if not one_shot and _seekable(file) else None
         self.name = str(getattr(file, "name", "<file object>"))
         if self.start is None:
             # A one-shot stream: keep its bytes so the scan can run more than once.
@@ -163,7 +165,21 @@ def _expand_path(path: str, *, glob: bool) -> Sources:
             raise _not_found(msg, path)
         base = _glob_base(path)
         return Sources(list(files), [base] * len(files))
+    if _is_stream(path):
+        # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the
+        # scan reads the header before the data: its bytes are kept, as a stream's are.
+        with open(path, "rb") as stream:
+            return Sources([FileObjectSource(stream, one_shot=True)], [None])
     return Sources([path], [None])
+
+
+def _is_stream(path: str) -> bool:
+    """Whether a path names something other than a regular file or a directory."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # missing: the reader says so, naming the path
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:

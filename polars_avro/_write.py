@@ -98,7 +98,7 @@ def write_avro(
     with _open_target(file) as target:
         writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
                              schema, metadata, sync_interval, n_threads)
-        writer.write(prepared.convert(df))
+        writer.write(prepared.convert(df), df.height)
         writer.finish()
 
 
@@ -152,7 +152,7 @@ def sink_avro(
         writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
                              schema, metadata, sync_interval, n_threads)
         for batch in _batches(lf, chunk_size):
-            writer.write(prepared.convert(batch))
+            writer.write(prepared.convert(batch), batch.height)
         writer.finish()
 
 

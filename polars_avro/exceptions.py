@@ -61,6 +61,12 @@ class AvroArgumentError(AvroError, ValueError):
     """An argument cannot be honoured (an unknown column, a bad source, ...)."""
 
 
+class AvroInternalError(AvroError, _pl_exc.ComputeError):
+    """polars-avro itself failed (Polars refused a column it built, or its code
+    panicked): a bug, not damage in the data. ``ignore_errors=True`` never skips it.
+    Please report it with the message."""
+
+
 class AvroDataSkippedWarning(UserWarning):
     """A read with ``ignore_errors=True`` left a damaged block out. The warning carries
     the report's fields: ``kind``, ``file``, ``block``, ``offset``, ``records`` (lost,
@@ -83,6 +89,7 @@ __all__ = [
     "AvroFileNotFoundError",
     "AvroFormatError",
     "AvroIOError",
+    "AvroInternalError",
     "AvroPermissionError",
     "AvroSchemaError",
     "AvroSchemaMismatchError",

@@ -25,6 +25,9 @@ pub enum ErrorKind {
     Argument,
     /// A value cannot be written as its Avro type (out of range, null where Avro has none, ...).
     Encode,
+    /// polars-avro itself failed (a Polars error building a column, a caught panic): a
+    /// bug, never damage in the data, so `ignore_errors` does not skip it.
+    Internal,
 }
 
 /// An error with its location: the file, the block index and the byte offset in the file.
@@ -71,6 +74,10 @@ impl AvroError {
 
     pub fn encode(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Encode, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
     }
 
     /// An I/O failure; one that carries an `AvroError` (a remote read's) is that error.
@@ -145,8 +152,9 @@ impl fmt::Display for AvroError {
 
 impl std::error::Error for AvroError {}
 
+/// Polars refusing what this crate built is a bug of this crate, not of the data.
 impl From<polars::prelude::PolarsError> for AvroError {
     fn from(err: polars::prelude::PolarsError) -> Self {
-        Self::decode(format!("could not build a Polars column: {err}"))
+        Self::internal(format!("internal error, please report it: Polars refused a column polars-avro built: {err}"))
     }
 }

@@ -1,17 +1,18 @@
 //! polars-avro: Apache Avro object container files read straight into Polars.
 //!
-//! Data flows one way: [`source`] (bytes, from disk or through [`remote`]) -> [`container`] (blocks) -> [`decode`]
+//! Data flows one way: [`source`] (bytes, from disk or an object store) -> [`container`] (blocks) -> [`decode`]
 //! (columns) -> [`read`] (batches, pushdown) -> `python` (DataFrames for Python).
 //! Writing runs the other way: [`write`] encodes frames into blocks for [`container`].
 
+mod bufread;
 pub mod container;
 pub mod decode;
 pub mod error;
 pub mod read;
-pub mod remote;
 pub mod schema;
 pub mod source;
 pub mod threads;
+pub mod varint;
 pub mod write;
 
 #[cfg(feature = "python")]

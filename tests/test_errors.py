@@ -3,6 +3,7 @@ the block and the byte offset, never a crash, a hang or a PanicException."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import io
 import json
@@ -252,3 +253,81 @@ def test_many_items_that_take_no_bytes_fail_fast(tmp_path: Path, items: object, 
     schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": {"type": "array", "items": items}}]}
     err = read_error(container(json.dumps(schema).encode(), [(1, record)]), tmp_path, exc.AvroDecodeError)
     assert "claim more items than its bytes can hold" in str(err) and err.block == 0
+
+
+@pytest.mark.parametrize(("logical", "avro_type", "values", "bad"), [
+    ("time-millis", "int", [5, -1, 86_400_000], [-1, 86_400_000]),
+    ("time-micros", "long", [5, -1, 86_400_000_000], [-1, 86_400_000_000]),
+])
+def test_time_outside_a_day_raises(tmp_path: Path, logical: str, avro_type: str, values: list[int], bad: list[int]) -> None:
+    # fastavro writes the raw numbers (and raises reading them back); they are no time of
+    # day, so they raise here too instead of reading as nulls.
+    schema = {"type": "record", "name": "R", "fields": [
+        {"name": "t", "type": {"type": avro_type, "logicalType": logical}},
+    ]}
+    records = [{"t": v} for v in values]
+    buf = io.BytesIO()
+    fastavro.writer(buf, schema, records, sync_interval=1)  # a block per record
+    data = buf.getvalue()
+    err = read_error(data, tmp_path, exc.AvroDecodeError)
+    assert f"expected a {logical} value between 0 and" in str(err)
+    assert f"found {bad[0]}" in str(err)
+    assert (err.block, err.offset) == (1, block_offsets(data)[1])
+    # ignore_errors leaves both blocks out and says so; the good record is read.
+    path = tmp_path / "bad.avro"
+    with pytest.warns(exc.AvroDataSkippedWarning) as warned:
+        df = polars_avro.read_avro(path, ignore_errors=True)
+    assert df.get_column("t").to_list() == [dt.time(0, 0, 0, 5_000 if logical == "time-millis" else 5)]
+    assert [w.message.block for w in warned] == [1, 2]
+    assert all(f"found {b}" in str(w.message) for w, b in zip(warned, bad))
+
+
+def block_offsets(data: bytes) -> list[int]:
+    """Where each block of a container starts (its record count)."""
+    offsets, pos = [], first_block_offset(data)
+    while pos < len(data):
+        offsets.append(pos)
+        _, pos = _read_varint(data, pos)
+        size, pos = _read_varint(data, pos)
+        pos += size + 16
+    return offsets
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos += 1
+        shift += 7
+        if not byte & 0x80:
+            return (value >> 1) ^ -(value & 1), pos
+
+
+class _Overlong(io.BytesIO):
+    """A file object whose read(n) gives more than n bytes."""
+
+    def read(self, n: int | None = -1) -> bytes:
+        return super().read() if n is None or n < 0 else super().read(n + 10)
+
+
+def test_file_object_reading_more_than_asked_raises() -> None:
+    # Bytes past the n asked for would be dropped silently: the read fails instead.
+    buf = io.BytesIO()
+    fastavro.writer(buf, SCHEMA, [{"a": i, "s": f"value {i}"} for i in range(50_000)])
+    assert len(buf.getvalue()) > 4 * 128 * 1024  # several reads of the reader's buffer
+    with pytest.raises(exc.AvroIOError, match=r"read\(\d+\) returned \d+ bytes, more than asked for"):
+        polars_avro.read_avro(_Overlong(buf.getvalue()))
+
+
+@pytest.mark.parametrize("node", [
+    {"type": "fixed", "name": "F", "size": 2**61},
+    {"type": "fixed", "name": "F", "size": 2**64 - 1},
+    {"type": "fixed", "name": "F", "size": 2**40, "logicalType": "decimal", "precision": 10},
+])
+def test_sizes_beyond_reason_are_schema_errors(tmp_path: Path, node: dict) -> None:
+    # Before the bound, such sizes overflowed the sums and products made of them (two
+    # neighbouring fields skipped as one, the digits a decimal can hold).
+    schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": node}, {"name": "b", "type": "F"}]}
+    err = read_error(container(json.dumps(schema).encode(), [(1, b"")]), tmp_path, exc.AvroSchemaError)
+    assert f"fixed 'F' has size {node['size']}: expected at most 2147483647 bytes" in str(err)

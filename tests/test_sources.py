@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import fastavro
@@ -62,6 +66,61 @@ def test_bytes_and_file_objects(three_files: list[Path]) -> None:
         assert_frame_equal(lf.collect(), expected(10))
         assert_frame_equal(lf.collect(), expected(10))  # the file object is rewound
     assert_frame_equal(polars_avro.read_avro(io.BytesIO(data)), expected(10))
+
+
+def test_standard_input_fed_by_a_pipe(three_files: list[Path], tmp_path: Path) -> None:
+    # The size of a pipe is unknown (its metadata says 0): the reader reads to its end. The
+    # child runs away from the source tree, so that it imports the installed package.
+    code = (
+        "import polars as pl, polars_avro\n"
+        "df = polars_avro.read_avro('/dev/stdin')\n"
+        "print(df.get_column('a').sum(), df.get_column('b').str.join('|').item())"
+    )
+    with three_files[1].open("rb") as stdin:
+        out = subprocess.run(
+            [sys.executable, "-c", code], stdin=stdin, capture_output=True, text=True, check=False, cwd=tmp_path
+        )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(sum(range(10, 20))), "|".join(str(i) for i in range(10, 20))]
+    # The same through a pipe proper (`cat f.avro | python ...`).
+    cat = subprocess.Popen(["cat", str(three_files[2])], stdout=subprocess.PIPE)
+    out = subprocess.run(
+        [sys.executable, "-c", code], stdin=cat.stdout, capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    cat.wait()
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == str(sum(range(20, 30)))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_named_pipe(three_files: list[Path], tmp_path: Path) -> None:
+    fifo = tmp_path / "events.avro"
+    os.mkfifo(fifo)
+    data = three_files[0].read_bytes()
+
+    def feed() -> None:
+        with fifo.open("wb") as f:
+            f.write(data)
+
+    reads = [
+        (polars_avro.read_avro, expected(10)),
+        (lambda p: pl.scan_avro(p).filter(pl.col("a") > 4).collect(), expected(10).filter(pl.col("a") > 4)),
+    ]
+    for read, want in reads:
+        writer = threading.Thread(target=feed)
+        writer.start()
+        df = read(str(fifo))
+        writer.join()
+        assert_frame_equal(df, want)
+    # A scan reads the header when it is created and the data when collected: from one
+    # pass over the pipe, and collected again from the bytes kept.
+    writer = threading.Thread(target=feed)
+    writer.start()
+    lf = pl.scan_avro(fifo)
+    writer.join()
+    assert lf.collect_schema() == expected(1).schema
+    assert_frame_equal(lf.collect(), expected(10))
+    assert_frame_equal(lf.collect(), expected(10))
 
 
 def test_text_mode_file_is_rejected(three_files: list[Path]) -> None:

@@ -423,6 +423,19 @@ def test_empty_frame_writes_a_header_only_file(tmp_path: Path) -> None:
     assert list(fastavro.reader(open(path, "rb"))) == []
 
 
+def test_frame_of_no_columns_writes_its_rows(tmp_path: Path) -> None:
+    # Avro records of no fields take no bytes; each row is still a record.
+    df = pl.DataFrame({"a": range(70_000)})
+    df.drop_in_place("a")
+    assert df.shape == (70_000, 0)
+    path = tmp_path / "no-columns.avro"
+    polars_avro.write_avro(df, path)
+    with open(path, "rb") as f:
+        records = list(fastavro.reader(f))
+    assert len(records) == 70_000 and records[0] == {}
+    assert polars_avro.read_avro(path).shape == (70_000, 0)
+
+
 # --------------------------------------------------------------------------- namespaces and sinks
 
 

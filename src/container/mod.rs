@@ -7,9 +7,10 @@ mod writer;
 use std::io::{BufRead, Read};
 
 pub use codec::Codec;
-pub use writer::{put_bytes, put_long, ContainerWriter};
+pub use writer::ContainerWriter;
 
 use crate::error::{AvroError, AvroResult, ErrorKind};
+use crate::varint::zigzag_decode;
 
 pub const MAGIC: [u8; 4] = *b"Obj\x01";
 
@@ -71,7 +72,7 @@ impl<R> Rewindable<R> {
 
 impl<R: BufRead> Read for Rewindable<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        crate::source::read_from_buffer(self, buf)
+        crate::bufread::read_from_buffer(self, buf)
     }
 }
 
@@ -159,7 +160,7 @@ impl<R: BufRead> Tracked<'_, R> {
             }
             value |= u64::from(byte[0] & 0x7f) << shift;
             if byte[0] & 0x80 == 0 {
-                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+                return Ok(zigzag_decode(value));
             }
         }
         Err(AvroError::format(format!("{what} is not a valid varint: longer than 64 bits")).at_offset(start))

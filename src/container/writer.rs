@@ -7,36 +7,7 @@ use std::io::{IoSlice, Write};
 
 use super::{Codec, MAGIC};
 use crate::error::{AvroError, AvroResult};
-
-/// Appends `value` as an Avro long: zig-zag, then base-128 varint.
-#[inline(always)]
-pub fn put_long(out: &mut Vec<u8>, value: i64) {
-    let mut n = ((value << 1) ^ (value >> 63)) as u64;
-    if n < 0x80 {
-        out.push(n as u8);
-        return;
-    }
-    // Built on the stack, then appended as one fixed-size copy and cut to length: no
-    // per-byte capacity checks, no memcpy call.
-    let mut buf = [0u8; 10];
-    let mut len = 0;
-    while n >= 0x80 {
-        buf[len] = (n as u8) | 0x80;
-        n >>= 7;
-        len += 1;
-    }
-    buf[len] = n as u8;
-    let end = out.len() + len + 1;
-    out.extend_from_slice(&buf);
-    out.truncate(end);
-}
-
-/// Appends Avro `bytes` or `string`: the length, then the bytes.
-#[inline(always)]
-pub fn put_bytes(out: &mut Vec<u8>, value: &[u8]) {
-    put_long(out, value.len() as i64);
-    out.extend_from_slice(value);
-}
+use crate::varint::{put_bytes, put_long};
 
 /// Writes a container file to any byte sink; blocks arrive already compressed.
 pub struct ContainerWriter<W: Write> {

@@ -1,17 +1,20 @@
-//! Column builders: each decodes one Avro value at a time straight into the buffers of
-//! a Polars column (physical Arrow arrays), and knows the column's Polars dtype.
+//! Column builders: made per batch from a [`ReadType`], each decodes one Avro value at a
+//! time straight into the buffers of a Polars column (physical Arrow arrays). The type
+//! tree stays shared and untouched; a builder holds only buffers and what its hot loop
+//! needs at hand.
 
 use std::fmt::Write;
 
-use polars::prelude::{CategoricalPhysical, CompatLevel, DataType};
+use polars::prelude::{CategoricalPhysical, CompatLevel};
 use polars_arrow::array::{Array, BooleanArray, ListArray, NullArray, PrimitiveArray, StructArray};
 use polars_arrow::bitmap::{Bitmap, BitmapBuilder};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::Offsets;
 
 use super::cursor::Cursor;
+use super::decimal::{decimal_text, twos_complement_i128};
 use super::json::write_json;
-use super::plan::TopSlot;
+use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape};
 use super::skip::read_union_branch;
 use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
@@ -19,124 +22,117 @@ use crate::schema::{AvroSchema, NodeId};
 
 pub type ArrayRef = Box<dyn Array>;
 
-/// How a column reads the union that wraps its values, if any: `["null", T]`, `[T]`, ...
-#[derive(Debug, Clone, Copy)]
-pub struct UnionPrefix {
-    pub n_branches: usize,
-    pub null_index: Option<usize>,
-    /// Reading with a reader schema whose type has no null: a null is an error (as the
-    /// specification says of a writer branch the reader cannot take).
-    pub null_is_error: bool,
-}
-
-/// A record read with a reader schema: the writer's fields in the writer's order, each
-/// decoded into a reader field or skipped; then the reader's fields the writer lacks,
-/// filled from their defaults (pre-encoded as Avro, decoded like any value).
-#[derive(Clone)]
-pub struct ResolvedRecord {
-    pub children: Vec<Column>,
-    pub steps: Vec<TopSlot>,
-    pub defaults: Vec<(usize, Vec<u8>)>,
-}
-
-/// In a union's `branch_to_child`: a writer branch the reader's union cannot take.
-pub const UNMATCHED_BRANCH: usize = usize::MAX;
-
-
-#[derive(Clone)]
-pub enum Kind {
+/// The buffers of one column, and the few facts of its type the decoding of a value
+/// needs (sizes, symbol counts, references into the type tree).
+enum Buffers<'a> {
     Null,
     Boolean(BitmapBuilder),
     Int(Vec<i32>),
     Long(Vec<i64>),
-    /// Avro time-millis (int) to Polars Time (nanoseconds).
     TimeMillis(Vec<i64>),
-    /// Avro time-micros (long) to Polars Time (nanoseconds).
     TimeMicros(Vec<i64>),
     Float(Vec<f32>),
     Double(Vec<f64>),
-    /// Promotions of a reader schema: writer int or long read as float or double, writer
-    /// float read as double.
     FloatFromLong(Vec<f32>),
     DoubleFromLong(Vec<f64>),
     DoubleFromFloat(Vec<f64>),
     Bytes(ViewBuilder),
     Fixed(usize, ViewBuilder),
-    /// UTF-8 is checked as values arrive.
     String(ViewBuilder),
-    /// uuid on fixed(16), rendered in the canonical 8-4-4-4-12 form.
     UuidFixed(ViewBuilder),
-    /// decimal on bytes (`fixed` None) or fixed, into Polars Decimal (i128).
     Decimal { fixed: Option<usize>, values: Vec<i128> },
-    /// decimal wider than Polars' 38 digits, as exact text.
     DecimalText { fixed: Option<usize>, scale: usize, values: ViewBuilder },
-    /// big-decimal: bytes holding the unscaled value then the scale, as exact text.
     BigDecimal(ViewBuilder),
-    /// `n_symbols` of the writer's enum; `to_reader` maps them to the reader's symbols when
-    /// a reader schema differs (None: not a reader symbol and no default, an error).
-    Enum { n_symbols: usize, values: Vec<u32>, to_reader: Option<Vec<Option<u32>>> },
+    Enum { n_symbols: usize, to_reader: Option<&'a [Option<u32>]>, values: Vec<u32> },
     Duration { months: Vec<u32>, days: Vec<u32>, millis: Vec<u32> },
-    List { offsets: Vec<i64>, item: Box<Column> },
-    Map { offsets: Vec<i64>, keys: ViewBuilder, values: Box<Column> },
-    Record(Vec<Column>),
-    ResolvedRecord(Box<ResolvedRecord>),
-    /// A union of two or more non-null branches: one child per branch; `branch_to_child`
-    /// maps the Avro branch index to the child (None for the null branch).
-    /// `unwrapped`: the writer's type is not a union (a reader schema made it one): no
-    /// branch index is read, and every value goes to that child.
-    Union { branch_to_child: Vec<Option<usize>>, children: Vec<Column>, unwrapped: Option<usize> },
-    /// A value of a recursive type, rendered as JSON text.
+    List { offsets: Vec<i64>, item: Box<Column<'a>> },
+    Map { offsets: Vec<i64>, keys: ViewBuilder, values: Box<Column<'a>> },
+    Record { read: &'a RecordRead, fields: Vec<Column<'a>> },
+    Union { branches: &'a BranchMap, children: Vec<Column<'a>> },
     Json { node: NodeId, values: ViewBuilder, scratch: String },
 }
 
-#[derive(Clone)]
-pub struct Column {
-    pub dtype: DataType,
-    pub union_prefix: Option<UnionPrefix>,
+/// One output column being decoded.
+pub struct Column<'a> {
+    read: &'a ReadType,
+    /// A copy of `read.nullable`, kept beside the buffers for the record loop.
+    nullable: Option<NullableUnion>,
     /// Created at the first null: columns without nulls carry no bitmap.
     validity: Option<BitmapBuilder>,
     len: usize,
-    pub kind: Kind,
+    buffers: Buffers<'a>,
 }
 
-impl Column {
-    pub fn new(dtype: DataType, kind: Kind) -> Self {
-        Self { dtype, union_prefix: None, validity: None, len: 0, kind }
+impl<'a> Column<'a> {
+    /// Empty buffers for values of this type.
+    pub fn new(read: &'a ReadType) -> Self {
+        let buffers = match &read.shape {
+            Shape::Null => Buffers::Null,
+            Shape::Boolean => Buffers::Boolean(BitmapBuilder::new()),
+            Shape::Int => Buffers::Int(Vec::new()),
+            Shape::Long => Buffers::Long(Vec::new()),
+            Shape::TimeMillis => Buffers::TimeMillis(Vec::new()),
+            Shape::TimeMicros => Buffers::TimeMicros(Vec::new()),
+            Shape::Float => Buffers::Float(Vec::new()),
+            Shape::Double => Buffers::Double(Vec::new()),
+            Shape::FloatFromLong => Buffers::FloatFromLong(Vec::new()),
+            Shape::DoubleFromLong => Buffers::DoubleFromLong(Vec::new()),
+            Shape::DoubleFromFloat => Buffers::DoubleFromFloat(Vec::new()),
+            Shape::Bytes => Buffers::Bytes(ViewBuilder::default()),
+            Shape::Fixed(size) => Buffers::Fixed(*size, ViewBuilder::default()),
+            Shape::String => Buffers::String(ViewBuilder::default()),
+            Shape::UuidFixed => Buffers::UuidFixed(ViewBuilder::default()),
+            Shape::Decimal { fixed } => Buffers::Decimal { fixed: *fixed, values: Vec::new() },
+            Shape::DecimalText { fixed, scale } => {
+                Buffers::DecimalText { fixed: *fixed, scale: *scale, values: ViewBuilder::default() }
+            },
+            Shape::BigDecimal => Buffers::BigDecimal(ViewBuilder::default()),
+            Shape::Enum { n_symbols, to_reader } => {
+                Buffers::Enum { n_symbols: *n_symbols, to_reader: to_reader.as_deref(), values: Vec::new() }
+            },
+            Shape::Duration => Buffers::Duration { months: Vec::new(), days: Vec::new(), millis: Vec::new() },
+            Shape::List(item) => Buffers::List { offsets: vec![0], item: Box::new(Column::new(item)) },
+            Shape::Map(value) => {
+                Buffers::Map { offsets: vec![0], keys: ViewBuilder::default(), values: Box::new(Column::new(value)) }
+            },
+            Shape::Record(record) => Buffers::Record { read: record, fields: record.fields.iter().map(Column::new).collect() },
+            Shape::Union(union) => {
+                Buffers::Union { branches: &union.branches, children: union.children.iter().map(Column::new).collect() }
+            },
+            Shape::Json(node) => Buffers::Json { node: *node, values: ViewBuilder::default(), scratch: String::new() },
+        };
+        Self { read, nullable: read.nullable, validity: None, len: 0, buffers }
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Decodes one value, including the union index that wraps it, if any. Inlined into
     /// the record loop: plain values take no call; nested ones go through `decode_nested`.
     #[inline(always)]
     pub fn decode(&mut self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
-        if let Some(prefix) = self.union_prefix {
-            let branch = read_union_branch(cur, prefix.n_branches)?;
-            if prefix.null_index == Some(branch) {
-                if prefix.null_is_error {
+        if let Some(nullable) = self.nullable {
+            let branch = read_union_branch(cur, nullable.n_branches)?;
+            if nullable.null_index == Some(branch) {
+                if nullable.null_is_error {
                     return Err(null_for_non_null_reader());
                 }
                 self.push_null();
                 return Ok(());
             }
         }
-        match &mut self.kind {
-            Kind::Boolean(b) => b.push(cur.read_bool()?),
-            Kind::Int(v) => v.push(cur.read_int()?),
-            Kind::Long(v) => v.push(cur.read_long()?),
-            Kind::Float(v) => v.push(cur.read_f32()?),
-            Kind::Double(v) => v.push(cur.read_f64()?),
-            Kind::String(b) => {
+        match &mut self.buffers {
+            Buffers::Boolean(b) => b.push(cur.read_bool()?),
+            Buffers::Int(v) => v.push(cur.read_int()?),
+            Buffers::Long(v) => v.push(cur.read_long()?),
+            Buffers::Float(v) => v.push(cur.read_f32()?),
+            Buffers::Double(v) => v.push(cur.read_f64()?),
+            Buffers::String(b) => {
                 let (value, tail) = cur.read_str_and_tail("a string")?;
                 b.push_from(value, tail);
             },
-            Kind::Bytes(b) => {
+            Buffers::Bytes(b) => {
                 let (value, tail) = cur.read_bytes_and_tail("a bytes value")?;
                 b.push_from(value, tail);
             },
@@ -152,7 +148,7 @@ impl Column {
         Ok(())
     }
 
-    /// Counts a value just pushed to the kind's buffers.
+    /// Counts a value just pushed to the buffers.
     #[inline(always)]
     fn push_valid(&mut self) {
         if let Some(validity) = &mut self.validity {
@@ -164,21 +160,23 @@ impl Column {
     /// Every other kind of value: unions, containers and logical types.
     #[inline(never)]
     fn decode_nested(&mut self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
-        if let Kind::Union { branch_to_child, children, unwrapped } = &mut self.kind {
-            let chosen = match *unwrapped {
-                Some(child) => child,
-                None => {
-                    let branch = read_union_branch(cur, branch_to_child.len())?;
-                    let Some(chosen) = branch_to_child[branch] else {
-                        self.push_null();
-                        return Ok(());
-                    };
-                    if chosen == UNMATCHED_BRANCH {
-                        return Err(AvroError::decode(format!(
-                            "the writer's union branch {branch} matches no branch of the reader's union"
-                        )));
+        if let Buffers::Union { branches, children } = &mut self.buffers {
+            let chosen = match branches {
+                BranchMap::Always(child) => *child,
+                BranchMap::ByIndex(map) => {
+                    let branch = read_union_branch(cur, map.len())?;
+                    match map[branch] {
+                        Branch::Child(child) => child,
+                        Branch::Null => {
+                            self.push_null();
+                            return Ok(());
+                        },
+                        Branch::Unmatched => {
+                            return Err(AvroError::decode(format!(
+                                "the writer's union branch {branch} matches no branch of the reader's union"
+                            )))
+                        },
                     }
-                    chosen
                 },
             };
             for (i, child) in children.iter_mut().enumerate() {
@@ -189,7 +187,7 @@ impl Column {
                 }
             }
         } else {
-            decode_value(&mut self.kind, schema, cur)?;
+            decode_value(&mut self.buffers, schema, cur)?;
         }
         self.push_valid();
         Ok(())
@@ -198,42 +196,44 @@ impl Column {
     /// Makes room for `n` more values of this column (not of nested items, whose count
     /// the record count does not tell).
     pub fn reserve(&mut self, n: usize) {
-        match &mut self.kind {
-            Kind::Null | Kind::Json { .. } => {},
-            Kind::Boolean(b) => b.reserve(n),
-            Kind::Int(v) => v.reserve(n),
-            Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => v.reserve(n),
-            Kind::Float(v) | Kind::FloatFromLong(v) => v.reserve(n),
-            Kind::Double(v) | Kind::DoubleFromLong(v) | Kind::DoubleFromFloat(v) => v.reserve(n),
-            Kind::Bytes(b)
-            | Kind::Fixed(_, b)
-            | Kind::String(b)
-            | Kind::UuidFixed(b)
-            | Kind::DecimalText { values: b, .. }
-            | Kind::BigDecimal(b) => b.reserve(n),
-            Kind::Decimal { values, .. } => values.reserve(n),
-            Kind::Enum { values, .. } => values.reserve(n),
-            Kind::Duration { months, days, millis } => {
+        match &mut self.buffers {
+            Buffers::Null | Buffers::Json { .. } => {},
+            Buffers::Boolean(b) => b.reserve(n),
+            Buffers::Int(v) => v.reserve(n),
+            Buffers::Long(v) | Buffers::TimeMillis(v) | Buffers::TimeMicros(v) => v.reserve(n),
+            Buffers::Float(v) | Buffers::FloatFromLong(v) => v.reserve(n),
+            Buffers::Double(v) | Buffers::DoubleFromLong(v) | Buffers::DoubleFromFloat(v) => v.reserve(n),
+            Buffers::Bytes(b)
+            | Buffers::Fixed(_, b)
+            | Buffers::String(b)
+            | Buffers::UuidFixed(b)
+            | Buffers::DecimalText { values: b, .. }
+            | Buffers::BigDecimal(b) => b.reserve(n),
+            Buffers::Decimal { values, .. } => values.reserve(n),
+            Buffers::Enum { values, .. } => values.reserve(n),
+            Buffers::Duration { months, days, millis } => {
                 months.reserve(n);
                 days.reserve(n);
                 millis.reserve(n);
             },
-            Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.reserve(n),
-            Kind::Record(children) | Kind::Union { children, .. } => children.iter_mut().for_each(|c| c.reserve(n)),
-            Kind::ResolvedRecord(r) => r.children.iter_mut().for_each(|c| c.reserve(n)),
+            Buffers::List { offsets, .. } | Buffers::Map { offsets, .. } => offsets.reserve(n),
+            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
+                children.iter_mut().for_each(|c| c.reserve(n))
+            },
         }
     }
 
     /// How many values each column nested in this one holds (lists' items and maps'
     /// entries, depth first): the next batch sizes its builders by them.
     pub fn nested_lens(&self, out: &mut Vec<usize>) {
-        match &self.kind {
-            Kind::List { item: inner, .. } | Kind::Map { values: inner, .. } => {
+        match &self.buffers {
+            Buffers::List { item: inner, .. } | Buffers::Map { values: inner, .. } => {
                 out.push(inner.len());
                 inner.nested_lens(out);
             },
-            Kind::Record(children) | Kind::Union { children, .. } => children.iter().for_each(|c| c.nested_lens(out)),
-            Kind::ResolvedRecord(r) => r.children.iter().for_each(|c| c.nested_lens(out)),
+            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
+                children.iter().for_each(|c| c.nested_lens(out))
+            },
             _ => {},
         }
     }
@@ -241,53 +241,53 @@ impl Column {
     /// Reserves for nested columns what `nested_lens` reported, times `scale`.
     pub fn reserve_nested(&mut self, lens: &mut impl Iterator<Item = usize>, scale: f64) {
         let mut next = || (lens.next().unwrap_or(0) as f64 * scale) as usize;
-        match &mut self.kind {
-            Kind::List { item, .. } => {
+        match &mut self.buffers {
+            Buffers::List { item, .. } => {
                 item.reserve(next());
                 item.reserve_nested(lens, scale);
             },
-            Kind::Map { keys, values, .. } => {
+            Buffers::Map { keys, values, .. } => {
                 let n = next();
                 keys.reserve(n);
                 values.reserve(n);
                 values.reserve_nested(lens, scale);
             },
-            Kind::Record(children) | Kind::Union { children, .. } => {
+            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
                 children.iter_mut().for_each(|c| c.reserve_nested(lens, scale))
             },
-            Kind::ResolvedRecord(r) => r.children.iter_mut().for_each(|c| c.reserve_nested(lens, scale)),
             _ => {},
         }
     }
 
     /// Appends a null (a placeholder value marked invalid).
     pub fn push_null(&mut self) {
-        match &mut self.kind {
-            Kind::Null => {},
-            Kind::Boolean(b) => b.push(false),
-            Kind::Int(v) => v.push(0),
-            Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => v.push(0),
-            Kind::Float(v) | Kind::FloatFromLong(v) => v.push(0.0),
-            Kind::Double(v) | Kind::DoubleFromLong(v) | Kind::DoubleFromFloat(v) => v.push(0.0),
-            Kind::Bytes(b)
-            | Kind::Fixed(_, b)
-            | Kind::String(b)
-            | Kind::UuidFixed(b)
-            | Kind::DecimalText { values: b, .. }
-            | Kind::BigDecimal(b)
-            | Kind::Json { values: b, .. } => b.push(b""),
-            Kind::Decimal { values, .. } => values.push(0),
-            Kind::Enum { values, .. } => values.push(0),
-            Kind::Duration { months, days, millis } => {
+        match &mut self.buffers {
+            Buffers::Null => {},
+            Buffers::Boolean(b) => b.push(false),
+            Buffers::Int(v) => v.push(0),
+            Buffers::Long(v) | Buffers::TimeMillis(v) | Buffers::TimeMicros(v) => v.push(0),
+            Buffers::Float(v) | Buffers::FloatFromLong(v) => v.push(0.0),
+            Buffers::Double(v) | Buffers::DoubleFromLong(v) | Buffers::DoubleFromFloat(v) => v.push(0.0),
+            Buffers::Bytes(b)
+            | Buffers::Fixed(_, b)
+            | Buffers::String(b)
+            | Buffers::UuidFixed(b)
+            | Buffers::DecimalText { values: b, .. }
+            | Buffers::BigDecimal(b)
+            | Buffers::Json { values: b, .. } => b.push(b""),
+            Buffers::Decimal { values, .. } => values.push(0),
+            Buffers::Enum { values, .. } => values.push(0),
+            Buffers::Duration { months, days, millis } => {
                 months.push(0);
                 days.push(0);
                 millis.push(0);
             },
-            Kind::List { offsets, .. } | Kind::Map { offsets, .. } => offsets.push(*offsets.last().unwrap()),
-            Kind::Record(children) | Kind::Union { children, .. } => children.iter_mut().for_each(Column::push_null),
-            Kind::ResolvedRecord(r) => r.children.iter_mut().for_each(Column::push_null),
+            Buffers::List { offsets, .. } | Buffers::Map { offsets, .. } => offsets.push(*offsets.last().unwrap()),
+            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
+                children.iter_mut().for_each(Column::push_null)
+            },
         }
-        if !matches!(self.kind, Kind::Null) {
+        if !matches!(self.buffers, Buffers::Null) {
             self.validity
                 .get_or_insert_with(|| {
                     let mut validity = BitmapBuilder::with_capacity(self.len + 1);
@@ -302,29 +302,30 @@ impl Column {
     /// Builds the physical Arrow array of this column (Polars' in-memory layout for its dtype).
     pub fn finish(self) -> AvroResult<ArrayRef> {
         let validity: Option<Bitmap> = self.validity.map(BitmapBuilder::freeze);
-        let arrow_dtype = || self.dtype.to_physical().to_arrow(CompatLevel::newest());
-        let array: ArrayRef = match self.kind {
-            Kind::Null => Box::new(NullArray::new(ArrowDataType::Null, self.len)),
-            Kind::Boolean(b) => Box::new(BooleanArray::new(ArrowDataType::Boolean, b.freeze(), validity)),
-            Kind::Int(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
-            Kind::Long(v) | Kind::TimeMillis(v) | Kind::TimeMicros(v) => {
+        let dtype = &self.read.dtype;
+        let arrow_dtype = || dtype.to_physical().to_arrow(CompatLevel::newest());
+        let array: ArrayRef = match self.buffers {
+            Buffers::Null => Box::new(NullArray::new(ArrowDataType::Null, self.len)),
+            Buffers::Boolean(b) => Box::new(BooleanArray::new(ArrowDataType::Boolean, b.freeze(), validity)),
+            Buffers::Int(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Buffers::Long(v) | Buffers::TimeMillis(v) | Buffers::TimeMicros(v) => {
                 Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
             },
-            Kind::Float(v) | Kind::FloatFromLong(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
-            Kind::Double(v) | Kind::DoubleFromLong(v) | Kind::DoubleFromFloat(v) => {
+            Buffers::Float(v) | Buffers::FloatFromLong(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Buffers::Double(v) | Buffers::DoubleFromLong(v) | Buffers::DoubleFromFloat(v) => {
                 Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
             },
-            Kind::Decimal { values, .. } => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
-            Kind::Bytes(b) | Kind::Fixed(_, b) => Box::new(b.finish(validity)),
-            Kind::String(b)
-            | Kind::UuidFixed(b)
-            | Kind::DecimalText { values: b, .. }
-            | Kind::BigDecimal(b)
-            | Kind::Json { values: b, .. } => {
+            Buffers::Decimal { values, .. } => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
+            Buffers::Bytes(b) | Buffers::Fixed(_, b) => Box::new(b.finish(validity)),
+            Buffers::String(b)
+            | Buffers::UuidFixed(b)
+            | Buffers::DecimalText { values: b, .. }
+            | Buffers::BigDecimal(b)
+            | Buffers::Json { values: b, .. } => {
                 // SAFETY: checked as UTF-8 on the way in, or written by this crate as text.
                 Box::new(unsafe { b.finish(validity).to_utf8view_unchecked() })
             },
-            Kind::Enum { values, .. } => match self.dtype.cat_physical()? {
+            Buffers::Enum { values, .. } => match dtype.cat_physical()? {
                 CategoricalPhysical::U8 => {
                     let v: Vec<u8> = values.into_iter().map(|x| x as u8).collect();
                     Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
@@ -335,20 +336,18 @@ impl Column {
                 },
                 CategoricalPhysical::U32 => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
             },
-            Kind::Duration { months, days, millis } => {
-                let children: Vec<ArrayRef> = [months, days, millis]
-                    .into_iter()
-                    .map(|v| Box::new(PrimitiveArray::from_vec(v)) as ArrayRef)
-                    .collect();
+            Buffers::Duration { months, days, millis } => {
+                let children: Vec<ArrayRef> =
+                    [months, days, millis].into_iter().map(|v| Box::new(PrimitiveArray::from_vec(v)) as ArrayRef).collect();
                 Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
             },
-            Kind::List { offsets, item } => {
+            Buffers::List { offsets, item } => {
                 let values = item.finish()?;
                 // SAFETY: each offset is the item column's length after a value, which only grows.
                 let offsets = unsafe { Offsets::new_unchecked(offsets) };
                 Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), values, validity)?)
             },
-            Kind::Map { offsets, keys, values } => {
+            Buffers::Map { offsets, keys, values } => {
                 let ArrowDataType::LargeList(entry_field) = arrow_dtype() else {
                     unreachable!("a map column's dtype is a list of key/value structs")
                 };
@@ -360,12 +359,8 @@ impl Column {
                 let offsets = unsafe { Offsets::new_unchecked(offsets) };
                 Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), Box::new(entries), validity)?)
             },
-            Kind::Record(children) | Kind::Union { children, .. } => {
+            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
                 let children = children.into_iter().map(Column::finish).collect::<AvroResult<Vec<_>>>()?;
-                Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
-            },
-            Kind::ResolvedRecord(r) => {
-                let children = r.children.into_iter().map(Column::finish).collect::<AvroResult<Vec<_>>>()?;
                 Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
             },
         };
@@ -373,19 +368,36 @@ impl Column {
     }
 }
 
-/// The kinds `Column::decode` leaves to `decode_nested`.
-fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
-    match kind {
-        Kind::Null => {},
-        Kind::TimeMillis(v) => v.push(i64::from(cur.read_int()?) * 1_000_000),
-        Kind::TimeMicros(v) => {
-            let micros = cur.read_long()?;
-            v.push(micros.checked_mul(1_000).ok_or_else(|| {
-                AvroError::decode(format!("the time-micros value {micros} is out of range for a Polars Time"))
-            })?)
+/// Reads a record's fields by its steps, then fills the fields the writer lacks from
+/// their defaults. Shared by nested records and the top-level record loop.
+#[inline(always)]
+pub fn decode_record(read: &RecordRead, fields: &mut [Column], schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+    for step in &read.steps {
+        match *step {
+            FieldStep::Read(out) => fields[out].decode(schema, cur)?,
+            FieldStep::Skip(op) => op.skip(schema, cur)?,
+        }
+    }
+    for (out, default) in &read.defaults {
+        fields[*out].decode(schema, &mut Cursor::new(default))?;
+    }
+    Ok(())
+}
+
+/// The buffers `Column::decode` leaves to `decode_nested`.
+fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+    match buffers {
+        Buffers::Null => {},
+        Buffers::TimeMillis(v) => {
+            let start = cur.position();
+            v.push(time_of_day(i64::from(cur.read_int()?), 1_000_000, "time-millis", start)?)
         },
-        Kind::Fixed(size, b) => b.push(cur.read_fixed(*size)?),
-        Kind::UuidFixed(b) => {
+        Buffers::TimeMicros(v) => {
+            let start = cur.position();
+            v.push(time_of_day(cur.read_long()?, 1_000, "time-micros", start)?)
+        },
+        Buffers::Fixed(size, b) => b.push(cur.read_fixed(*size)?),
+        Buffers::UuidFixed(b) => {
             let raw = cur.read_fixed(16)?;
             let mut text = String::with_capacity(36);
             for (i, byte) in raw.iter().enumerate() {
@@ -396,21 +408,21 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
             }
             b.push(text.as_bytes());
         },
-        Kind::Decimal { fixed, values } => {
+        Buffers::Decimal { fixed, values } => {
             let raw = match fixed {
                 Some(n) => cur.read_fixed(*n)?,
                 None => cur.read_bytes("a decimal")?,
             };
             values.push(twos_complement_i128(raw)?);
         },
-        Kind::DecimalText { fixed, scale, values } => {
+        Buffers::DecimalText { fixed, scale, values } => {
             let raw = match fixed {
                 Some(n) => cur.read_fixed(*n)?,
                 None => cur.read_bytes("a decimal")?,
             };
             values.push(decimal_text(raw, *scale).as_bytes());
         },
-        Kind::BigDecimal(values) => {
+        Buffers::BigDecimal(values) => {
             let payload = cur.read_bytes("a big-decimal")?;
             let mut inner = Cursor::new(payload);
             let unscaled = inner.read_bytes("a big-decimal's unscaled value")?;
@@ -423,7 +435,7 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
             }
             values.push(decimal_text(unscaled, scale as usize).as_bytes());
         },
-        Kind::Enum { n_symbols, values, to_reader } => {
+        Buffers::Enum { n_symbols, to_reader, values } => {
             let start = cur.position();
             let index = cur.read_long()?;
             if index < 0 || index as u64 >= *n_symbols as u64 {
@@ -441,20 +453,20 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
                 })?),
             }
         },
-        Kind::FloatFromLong(v) => v.push(cur.read_long()? as f32),
-        Kind::DoubleFromLong(v) => v.push(cur.read_long()? as f64),
-        Kind::DoubleFromFloat(v) => v.push(f64::from(cur.read_f32()?)),
-        Kind::Duration { months, days, millis } => {
+        Buffers::FloatFromLong(v) => v.push(cur.read_long()? as f32),
+        Buffers::DoubleFromLong(v) => v.push(cur.read_long()? as f64),
+        Buffers::DoubleFromFloat(v) => v.push(f64::from(cur.read_f32()?)),
+        Buffers::Duration { months, days, millis } => {
             let raw = cur.read_fixed(12)?;
             months.push(u32::from_le_bytes(raw[0..4].try_into().unwrap()));
             days.push(u32::from_le_bytes(raw[4..8].try_into().unwrap()));
             millis.push(u32::from_le_bytes(raw[8..12].try_into().unwrap()));
         },
-        Kind::List { offsets, item } => {
+        Buffers::List { offsets, item } => {
             cur.for_each_item("array", |cur| item.decode(schema, cur))?;
             offsets.push(item.len() as i64);
         },
-        Kind::Map { offsets, keys, values } => {
+        Buffers::Map { offsets, keys, values } => {
             cur.for_each_item("map", |cur| {
                 let (key, tail) = cur.read_str_and_tail("a map key")?;
                 keys.push_from(key, tail);
@@ -462,126 +474,41 @@ fn decode_value(kind: &mut Kind, schema: &AvroSchema, cur: &mut Cursor) -> AvroR
             })?;
             offsets.push(values.len() as i64);
         },
-        Kind::Record(children) => {
-            for c in children {
-                c.decode(schema, cur)?;
-            }
-        },
-        Kind::ResolvedRecord(r) => {
-            for step in &r.steps {
-                match *step {
-                    TopSlot::Decode(k) => r.children[k].decode(schema, cur)?,
-                    TopSlot::Skip(op) => op.skip(schema, cur)?,
-                }
-            }
-            for (k, default) in &r.defaults {
-                r.children[*k].decode(schema, &mut Cursor::new(default))?;
-            }
-        },
-        Kind::Boolean(_)
-        | Kind::Int(_)
-        | Kind::Long(_)
-        | Kind::Float(_)
-        | Kind::Double(_)
-        | Kind::String(_)
-        | Kind::Bytes(_)
-        | Kind::Union { .. } => unreachable!("decoded by Column::decode and Column::decode_nested"),
-        Kind::Json { node, values, scratch } => {
+        Buffers::Record { read, fields } => decode_record(read, fields, schema, cur)?,
+        Buffers::Json { node, values, scratch } => {
             scratch.clear();
             write_json(schema, *node, cur, scratch, 0)?;
             values.push(scratch.as_bytes());
         },
+        Buffers::Boolean(_)
+        | Buffers::Int(_)
+        | Buffers::Long(_)
+        | Buffers::Float(_)
+        | Buffers::Double(_)
+        | Buffers::String(_)
+        | Buffers::Bytes(_)
+        | Buffers::Union { .. } => unreachable!("decoded by Column::decode and Column::decode_nested"),
     }
     Ok(())
+}
+
+/// Nanoseconds in a day: a Polars Time lies in [0, this).
+const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
+
+/// A time of day in `unit`s (time-millis, time-micros) as Polars' nanoseconds. A value
+/// outside [0, 24 h) is no time of day: an error, never a null.
+#[inline]
+fn time_of_day(value: i64, nanos_per_unit: i64, what: &str, start: usize) -> AvroResult<i64> {
+    match value.checked_mul(nanos_per_unit) {
+        Some(nanos) if (0..NANOS_PER_DAY).contains(&nanos) => Ok(nanos),
+        _ => Err(AvroError::decode(format!(
+            "expected a {what} value between 0 and {} (a time of day) at byte {start} of the block data, found {value}",
+            NANOS_PER_DAY / nanos_per_unit - 1
+        ))),
+    }
 }
 
 #[cold]
 fn null_for_non_null_reader() -> AvroError {
     AvroError::decode("the writer's value is null, but the reader's schema has no null for it")
-}
-
-/// A big-endian two's-complement integer of any width that must fit in i128.
-fn twos_complement_i128(raw: &[u8]) -> AvroResult<i128> {
-    if raw.is_empty() {
-        return Ok(0);
-    }
-    let negative = raw[0] & 0x80 != 0;
-    let sign_byte = if negative { 0xff } else { 0x00 };
-    let significant = if raw.len() > 16 {
-        let (extra, rest) = raw.split_at(raw.len() - 16);
-        if extra.iter().any(|b| *b != sign_byte) || (rest[0] & 0x80 != 0) != negative {
-            return Err(AvroError::decode(format!(
-                "a decimal's unscaled value of {} bytes does not fit in 38 digits",
-                raw.len()
-            )));
-        }
-        rest
-    } else {
-        raw
-    };
-    let mut buf = [sign_byte; 16];
-    buf[16 - significant.len()..].copy_from_slice(significant);
-    Ok(i128::from_be_bytes(buf))
-}
-
-/// The exact decimal text of a big-endian two's-complement unscaled value of any width.
-pub fn decimal_text(raw: &[u8], scale: usize) -> String {
-    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
-    // Magnitude as big-endian bytes.
-    let mut magnitude: Vec<u8> = if negative {
-        let mut m: Vec<u8> = raw.iter().map(|b| !b).collect();
-        for byte in m.iter_mut().rev() {
-            let (sum, carry) = byte.overflowing_add(1);
-            *byte = sum;
-            if !carry {
-                break;
-            }
-        }
-        m
-    } else {
-        raw.to_vec()
-    };
-    // Repeated division by 10 (values are at most a few dozen bytes).
-    let mut digits = Vec::new();
-    while magnitude.iter().any(|b| *b != 0) {
-        let mut remainder = 0u32;
-        for byte in magnitude.iter_mut() {
-            let acc = (remainder << 8) | u32::from(*byte);
-            *byte = (acc / 10) as u8;
-            remainder = acc % 10;
-        }
-        digits.push(b'0' + remainder as u8);
-    }
-    while digits.len() <= scale {
-        digits.push(b'0');
-    }
-    digits.reverse();
-    let mut text = String::with_capacity(digits.len() + 2);
-    if negative {
-        text.push('-');
-    }
-    let int_len = digits.len() - scale;
-    text.push_str(std::str::from_utf8(&digits[..int_len]).unwrap());
-    if scale > 0 {
-        text.push('.');
-        text.push_str(std::str::from_utf8(&digits[int_len..]).unwrap());
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimal_bytes() {
-        assert_eq!(twos_complement_i128(&[0xff]).unwrap(), -1);
-        assert_eq!(twos_complement_i128(&[0x00, 0xff]).unwrap(), 255);
-        assert_eq!(twos_complement_i128(&[0xff; 20]).unwrap(), -1);
-        assert!(twos_complement_i128(&[0x01; 20]).is_err());
-        assert_eq!(decimal_text(&[0x30, 0x39], 2), "123.45");
-        assert_eq!(decimal_text(&[0xcf, 0xc7], 2), "-123.45");
-        assert_eq!(decimal_text(&[0x05], 3), "0.005");
-        assert_eq!(decimal_text(&[], 0), "0");
-    }
 }

@@ -2,6 +2,7 @@
 //! from one block's decompressed bytes.
 
 use crate::error::{AvroError, AvroResult};
+use crate::varint::zigzag_decode;
 
 /// The most items an array or map block may claim beyond its remaining bytes (for items
 /// that take no bytes, such as nulls).
@@ -83,7 +84,7 @@ impl<'a> Cursor<'a> {
             },
             None => self.read_varint_near_end()?,
         };
-        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+        Ok(zigzag_decode(v))
     }
 
     /// An unsigned varint where fewer than ten bytes remain.

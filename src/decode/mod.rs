@@ -1,17 +1,27 @@
 //! Binary decoding of Avro records straight into Polars column buffers.
 
-pub mod column;
+//!
+//! The layers, each knowing only those before it: primitives (`cursor`, `views`,
+//! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
+//! `plan`), then the buffers built from it (`column`) and the block loop here.
+
+mod column;
 mod cursor;
+mod decimal;
 mod json;
-pub mod plan;
+mod plan;
+mod read_type;
 mod resolve;
 mod skip;
 mod views;
 
-pub use column::{ArrayRef, Column};
+pub use column::ArrayRef;
 pub use cursor::Cursor;
-pub use plan::{RowPlan, TopSlot};
+pub use plan::{RowPlan, VALUE_COLUMN};
+pub use read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape, UnionRead, MAX_DECIMAL_PRECISION};
 pub use skip::{skip_value, SkipOp};
+
+use column::{decode_record, Column};
 
 use polars_arrow::bitmap::Bitmap;
 
@@ -27,14 +37,14 @@ pub const MAX_ZERO_SIZE_RECORDS: usize = 1 << 20;
 pub struct BlockDecoder<'a> {
     schema: &'a AvroSchema,
     plan: &'a RowPlan,
-    columns: Vec<Column>,
+    columns: Vec<Column<'a>>,
     /// The fewest bytes a record can take: bounds the records a block can really hold.
     min_record_size: usize,
 }
 
 impl<'a> BlockDecoder<'a> {
     pub fn new(schema: &'a AvroSchema, plan: &'a RowPlan, min_record_size: usize) -> Self {
-        Self { schema, plan, columns: plan.columns.clone(), min_record_size }
+        Self { schema, plan, columns: plan.record.fields.iter().map(Column::new).collect(), min_record_size }
     }
 
     /// Makes room for `rows` more records up front (decode_block also reserves, block by
@@ -126,16 +136,7 @@ impl<'a> BlockDecoder<'a> {
 
     #[inline(always)]
     fn decode_record(&mut self, cur: &mut Cursor) -> AvroResult<()> {
-        for slot in &self.plan.slots {
-            match *slot {
-                TopSlot::Decode(out) => self.columns[out].decode(self.schema, cur)?,
-                TopSlot::Skip(op) => op.skip(self.schema, cur)?,
-            }
-        }
-        for (out, default) in &self.plan.defaults {
-            self.columns[*out].decode(self.schema, &mut Cursor::new(default))?;
-        }
-        Ok(())
+        decode_record(&self.plan.record, &mut self.columns, self.schema, cur)
     }
 
     /// One array per output column of the plan.

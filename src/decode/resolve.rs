@@ -1,45 +1,40 @@
-//! Schema resolution (the Avro specification's "Schema Resolution"): data written with the
-//! writer's schema decoded straight into the shape of the reader's. Fields are matched by
-//! name and the reader's aliases, writer fields the reader lacks are skipped, reader fields
-//! the writer lacks take their defaults, numbers are promoted, enum symbols are matched by
-//! name, and unions are matched branch by branch.
+//! Schema resolution (the Avro specification's "Schema Resolution") as a [`ReadType`]:
+//! data written with the writer's schema decoded straight into the shape of the reader's.
+//! Fields are matched by name and the reader's aliases, writer fields the reader lacks are
+//! skipped, reader fields the writer lacks take their defaults, numbers are promoted, enum
+//! symbols are matched by name, and unions are matched branch by branch.
 
-use polars::prelude::{DataType, Field as PlField, PlSmallStr};
-use serde_json::Value;
-
-use super::column::{Column, Kind, ResolvedRecord, UnionPrefix, UNMATCHED_BRANCH};
-use super::plan::{build_column, push_merging_skips, TopSlot};
+use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape, UnionRead};
 use super::skip::SkipOp;
-use super::views::ViewBuilder;
-use crate::container::{put_bytes, put_long};
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{field_path, AvroSchema, Field, Node, NodeId};
+use crate::schema::{encode_default, field_path, AvroSchema, Field, Node, NodeId};
 
 pub struct Resolver<'a> {
     pub writer: &'a AvroSchema,
     pub reader: &'a AvroSchema,
 }
 
+/// The record pairs being resolved on the way down.
+type Expanding = Vec<(NodeId, NodeId)>;
+
 impl Resolver<'_> {
-    /// The column decoding writer node `w` into the Polars shape of reader node `r`.
-    /// `expanding` holds the record pairs being resolved on the way down.
-    pub fn column(&self, w: NodeId, r: NodeId, path: &str, expanding: &mut Vec<(NodeId, NodeId)>) -> AvroResult<Column> {
+    /// The type decoding writer node `w` into the Polars shape of reader node `r`.
+    pub fn read_type(&self, w: NodeId, r: NodeId, path: &str, expanding: &mut Expanding) -> AvroResult<ReadType> {
         match (self.writer.node(w), self.reader.node(r)) {
             (Node::Union(wb), Node::Union(rb)) => self.union_into_union(wb, rb, path, expanding),
             (Node::Union(wb), _) => {
-                let (null_index, values) = split_union(self.writer, wb);
-                let [only] = values.as_slice() else {
+                let split = self.writer.split_union(wb);
+                let [(_, only)] = split.values.as_slice() else {
                     return Err(unsupported_union(path));
                 };
-                let mut column = self.column(only.1, r, path, expanding)?;
-                column.union_prefix = Some(UnionPrefix { n_branches: wb.len(), null_index, null_is_error: true });
-                Ok(column)
+                let nullable = NullableUnion { n_branches: wb.len(), null_index: split.null, null_is_error: true };
+                Ok(self.read_type(*only, r, path, expanding)?.with_nullable(nullable))
             },
             (_, Node::Union(rb)) => {
-                let (_, values) = split_union(self.reader, rb);
+                let values = self.reader.split_union(rb).values;
                 match values.as_slice() {
                     // The reader's nullable T: the writer's values are all T.
-                    [only] => self.column(w, only.1, path, expanding),
+                    [(_, only)] => self.read_type(w, *only, path, expanding),
                     // The reader's Struct of branches: every value goes to the one the writer's type matches.
                     several => {
                         let chosen = self.matching_branch(w, several).ok_or_else(|| {
@@ -48,10 +43,11 @@ impl Resolver<'_> {
                                 self.writer.type_name(w)
                             ))
                         })?;
-                        let mut children: Vec<Option<Column>> = several.iter().map(|_| None).collect();
-                        let name = self.reader.type_name(several[chosen].1);
-                        children[chosen] = Some(self.column(w, several[chosen].1, &format!("{path}.{name}"), expanding)?);
-                        self.branch_struct(several, children, Vec::new(), Some(chosen))
+                        let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
+                        let branch = several[chosen].1;
+                        let at = format!("{path}.{}", self.reader.type_name(branch));
+                        children[chosen] = Some(self.read_type(w, branch, &at, expanding)?);
+                        self.branch_struct(several, children, BranchMap::Always(chosen))
                     },
                 }
             },
@@ -60,8 +56,8 @@ impl Resolver<'_> {
     }
 
     /// Neither node is a union.
-    fn value(&self, w: NodeId, r: NodeId, path: &str, expanding: &mut Vec<(NodeId, NodeId)>) -> AvroResult<Column> {
-        let identity = || build_column(self.reader, r, &mut Vec::new());
+    fn value(&self, w: NodeId, r: NodeId, path: &str, expanding: &mut Expanding) -> AvroResult<ReadType> {
+        let as_reader = || ReadType::of(self.reader, r, &mut Vec::new());
         match (self.writer.node(w), self.reader.node(r)) {
             (Node::Record { name: wn, fields: wf }, Node::Record { name: rn, fields: rf }) => {
                 check_names(&wn.name, &rn.name, path)?;
@@ -72,34 +68,24 @@ impl Resolver<'_> {
                 }
                 expanding.push((w, r));
                 let all: Vec<usize> = (0..rf.len()).collect();
-                let (steps, children, defaults) = self.fields(wf, rf, &all, path, expanding)?;
+                let read = self.fields(wf, rf, &all, path, expanding);
                 expanding.pop();
-                let fields = rf.iter().zip(&children).map(|(f, c)| PlField::new(PlSmallStr::from(f.name.as_str()), c.dtype.clone()));
-                let dtype = DataType::Struct(fields.collect());
-                Ok(Column::new(dtype, Kind::ResolvedRecord(Box::new(ResolvedRecord { children, steps, defaults }))))
+                Ok(ReadType::record(rf.iter().map(|f| f.name.as_str()), read?))
             },
             (Node::Enum { name: wn, symbols: ws, .. }, Node::Enum { name: rn, symbols: rs, default, .. }) => {
                 check_names(&wn.name, &rn.name, path)?;
-                let fallback = default.as_ref().and_then(|d| rs.iter().position(|s| s == d)).map(|p| p as u32);
-                let to_reader = ws.iter().map(|s| rs.iter().position(|x| x == s).map(|p| p as u32).or(fallback)).collect();
-                let mut column = identity()?;
-                column.kind = Kind::Enum { n_symbols: ws.len(), values: Vec::new(), to_reader: Some(to_reader) };
-                Ok(column)
+                let symbol = |s: &String| rs.iter().position(|x| x == s).map(|p| p as u32);
+                let fallback = default.as_ref().and_then(symbol);
+                let to_reader = ws.iter().map(|s| symbol(s).or(fallback)).collect();
+                let mut read = as_reader()?;
+                read.shape = Shape::Enum { n_symbols: ws.len(), to_reader: Some(to_reader) };
+                Ok(read)
             },
             (Node::Array(wi), Node::Array(ri)) => {
-                let item = self.column(*wi, *ri, &format!("{path}[]"), expanding)?;
-                Ok(Column::new(DataType::List(Box::new(item.dtype.clone())), Kind::List { offsets: vec![0], item: Box::new(item) }))
+                Ok(ReadType::list(self.read_type(*wi, *ri, &format!("{path}[]"), expanding)?))
             },
             (Node::Map(wv), Node::Map(rv)) => {
-                let value = self.column(*wv, *rv, &format!("{path}{{}}"), expanding)?;
-                let entry = DataType::Struct(vec![
-                    PlField::new(PlSmallStr::from_static("key"), DataType::String),
-                    PlField::new(PlSmallStr::from_static("value"), value.dtype.clone()),
-                ]);
-                Ok(Column::new(
-                    DataType::List(Box::new(entry)),
-                    Kind::Map { offsets: vec![0], keys: ViewBuilder::default(), values: Box::new(value) },
-                ))
+                Ok(ReadType::map(self.read_type(*wv, *rv, &format!("{path}{{}}"), expanding)?))
             },
             (Node::Fixed { name: wn, size: ws }, Node::Fixed { name: rn, size: rs }) => {
                 check_names(&wn.name, &rn.name, path)?;
@@ -108,7 +94,7 @@ impl Resolver<'_> {
                         "at '{path}': the writer's fixed has {ws} bytes, the reader's {rs}"
                     )));
                 }
-                identity()
+                as_reader()
             },
             // Same type, or a promotion that reads the same bytes: int as long (both
             // varints), string as bytes and bytes as string (both length-prefixed).
@@ -118,157 +104,121 @@ impl Resolver<'_> {
             | (Node::Int, Node::Int)
             | (Node::Float, Node::Float)
             | (Node::Double, Node::Double)
-            | (Node::String | Node::Bytes, Node::String | Node::Bytes) => identity(),
-            (Node::Int | Node::Long, Node::Float) => Ok(Column::new(DataType::Float32, Kind::FloatFromLong(Vec::new()))),
-            (Node::Int | Node::Long, Node::Double) => Ok(Column::new(DataType::Float64, Kind::DoubleFromLong(Vec::new()))),
-            (Node::Float, Node::Double) => Ok(Column::new(DataType::Float64, Kind::DoubleFromFloat(Vec::new()))),
-            _ => Err(AvroError::schema(format!(
-                "at '{path}': the writer's {} cannot be read as the reader's {}",
-                self.writer.type_name(w),
-                self.reader.type_name(r)
-            ))),
+            | (Node::String | Node::Bytes, Node::String | Node::Bytes) => as_reader(),
+            (writer, reader) => ReadType::promoted(writer, reader).ok_or_else(|| {
+                AvroError::schema(format!(
+                    "at '{path}': the writer's {} cannot be read as the reader's {}",
+                    self.writer.type_name(w),
+                    self.reader.type_name(r)
+                ))
+            }),
         }
     }
 
     /// Matches the reader's fields `wanted` (indices into `rf`) with the writer's fields:
-    /// one step per writer field (decode into the position of its reader field in `wanted`,
-    /// or skip), one column per wanted field, and the encoded default of each wanted field
-    /// the writer lacks (by position in `wanted`).
-    #[allow(clippy::type_complexity)]
+    /// one step per writer field (read into the position of its reader field in `wanted`,
+    /// or skip), one output field per wanted field, and the encoded default of each
+    /// wanted field the writer lacks.
     pub fn fields(
         &self,
         wf: &[Field],
         rf: &[Field],
         wanted: &[usize],
         path: &str,
-        expanding: &mut Vec<(NodeId, NodeId)>,
-    ) -> AvroResult<(Vec<TopSlot>, Vec<Column>, Vec<(usize, Vec<u8>)>)> {
+        expanding: &mut Expanding,
+    ) -> AvroResult<RecordRead> {
         let at = |name: &str| field_path(path, name);
         let reader_field_of = |writer: &Field| {
             rf.iter().position(|r| r.name == writer.name || r.aliases.iter().any(|a| a == &writer.name))
         };
-        let mut columns: Vec<Option<Column>> = (0..wanted.len()).map(|_| None).collect();
-        let mut steps: Vec<TopSlot> = Vec::with_capacity(wf.len());
+        let mut fields: Vec<Option<ReadType>> = (0..wanted.len()).map(|_| None).collect();
+        let mut read = RecordRead::default();
         for writer_field in wf {
             let out = reader_field_of(writer_field).and_then(|r| wanted.iter().position(|w| *w == r));
             let step = match out {
                 Some(out) => {
                     let reader_field = &rf[wanted[out]];
-                    let column = self.column(writer_field.schema, reader_field.schema, &at(&reader_field.name), expanding)?;
-                    columns[out] = Some(column);
-                    TopSlot::Decode(out)
+                    let at = at(&reader_field.name);
+                    fields[out] = Some(self.read_type(writer_field.schema, reader_field.schema, &at, expanding)?);
+                    FieldStep::Read(out)
                 },
-                None => TopSlot::Skip(SkipOp::compile(self.writer, writer_field.schema)),
+                None => FieldStep::Skip(SkipOp::compile(self.writer, writer_field.schema)),
             };
-            push_merging_skips(&mut steps, step);
+            read.push_step(step);
         }
-        let mut defaults = Vec::new();
         for (out, reader_index) in wanted.iter().enumerate() {
-            if columns[out].is_some() {
+            if fields[out].is_some() {
                 continue;
             }
             let field = &rf[*reader_index];
-            let where_ = at(&field.name);
+            let at = at(&field.name);
             let Some(default) = &field.default else {
                 return Err(AvroError::schema(format!(
-                    "the reader's field '{where_}' is not in the writer's schema and has no default"
+                    "the reader's field '{at}' is not in the writer's schema and has no default"
                 )));
             };
             let mut encoded = Vec::new();
-            encode_default(self.reader, field.schema, default, &mut encoded, &where_, 0)?;
-            let column = build_column(self.reader, field.schema, &mut Vec::new())?;
-            if contains_json(&column) {
-                return Err(AvroError::schema(format!("at '{where_}': defaults of recursive types are not supported")));
+            encode_default(self.reader, field.schema, default, &mut encoded, &at, 0)?;
+            let field_type = ReadType::of(self.reader, field.schema, &mut Vec::new())?;
+            if field_type.contains_json() {
+                return Err(AvroError::schema(format!("at '{at}': defaults of recursive types are not supported")));
             }
-            columns[out] = Some(column);
-            defaults.push((out, encoded));
+            fields[out] = Some(field_type);
+            read.defaults.push((out, encoded));
         }
-        let columns = columns.into_iter().map(|c| c.expect("every wanted field is decoded or defaulted")).collect();
-        Ok((steps, columns, defaults))
+        read.fields = fields.into_iter().map(|f| f.expect("every wanted field is read or defaulted")).collect();
+        Ok(read)
     }
-}
 
-/// The null branch's index and the other branches (index, node) of a union.
-fn split_union(schema: &AvroSchema, branches: &[NodeId]) -> (Option<usize>, Vec<(usize, NodeId)>) {
-    let null = branches.iter().position(|b| matches!(schema.node(*b), Node::Null));
-    let values = branches.iter().copied().enumerate().filter(|(_, b)| !matches!(schema.node(*b), Node::Null)).collect();
-    (null, values)
-}
-
-impl Resolver<'_> {
     /// Both unions. Each writer branch is read as the first reader branch it can be (the
     /// same type or name first, then a promotion); a writer branch no reader branch takes
     /// is an error when a value takes it.
-    fn union_into_union(
-        &self,
-        wb: &[NodeId],
-        rb: &[NodeId],
-        path: &str,
-        expanding: &mut Vec<(NodeId, NodeId)>,
-    ) -> AvroResult<Column> {
-        let (w_null, w_values) = split_union(self.writer, wb);
-        let (r_null, r_values) = split_union(self.reader, rb);
-        match (w_values.as_slice(), r_values.as_slice()) {
+    fn union_into_union(&self, wb: &[NodeId], rb: &[NodeId], path: &str, expanding: &mut Expanding) -> AvroResult<ReadType> {
+        let writer = self.writer.split_union(wb);
+        let reader = self.reader.split_union(rb);
+        match (writer.values.as_slice(), reader.values.as_slice()) {
             // [null, T] (or [T], or [null]) into [null, T'] (or [T']): the common nullable field.
             ([] | [_], [(_, r)]) => {
-                let mut column = match w_values.first() {
-                    Some((_, w)) => self.column(*w, *r, path, expanding)?,
-                    None => build_column(self.reader, *r, &mut Vec::new())?,
+                let read = match writer.values.first() {
+                    Some((_, w)) => self.read_type(*w, *r, path, expanding)?,
+                    None => ReadType::of(self.reader, *r, &mut Vec::new())?,
                 };
-                column.union_prefix =
-                    Some(UnionPrefix { n_branches: wb.len(), null_index: w_null, null_is_error: r_null.is_none() });
-                Ok(column)
+                let null_is_error = reader.null.is_none();
+                Ok(read.with_nullable(NullableUnion { n_branches: wb.len(), null_index: writer.null, null_is_error }))
             },
             (_, several) if several.len() > 1 => {
                 // The reader's Struct, one field per reader branch: each writer branch
                 // decodes into the field of the reader branch it matches.
-                let mut children: Vec<Option<Column>> = several.iter().map(|_| None).collect();
-                let mut branch_to_child = vec![None; wb.len()];
-                for (wi, w) in &w_values {
-                    let Some(child) = self.matching_branch(*w, several) else {
-                        branch_to_child[*wi] = Some(UNMATCHED_BRANCH);
-                        continue;
-                    };
+                let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
+                let mut map = vec![Branch::Unmatched; wb.len()];
+                for (wi, w) in &writer.values {
+                    let Some(child) = self.matching_branch(*w, several) else { continue };
                     if children[child].is_some() {
                         return Err(unsupported_union(path));
                     }
-                    let name = self.reader.type_name(several[child].1);
-                    children[child] = Some(self.column(*w, several[child].1, &format!("{path}.{name}"), expanding)?);
-                    branch_to_child[*wi] = Some(child);
+                    let at = format!("{path}.{}", self.reader.type_name(several[child].1));
+                    children[child] = Some(self.read_type(*w, several[child].1, &at, expanding)?);
+                    map[*wi] = Branch::Child(child);
                 }
-                if let (Some(wi), None) = (w_null, r_null) {
-                    branch_to_child[wi] = Some(UNMATCHED_BRANCH);
+                if let (Some(wi), Some(_)) = (writer.null, reader.null) {
+                    map[wi] = Branch::Null;
                 }
-                self.branch_struct(several, children, branch_to_child, None)
+                self.branch_struct(several, children, BranchMap::ByIndex(map))
             },
             _ => Err(unsupported_union(path)),
         }
     }
 
-    /// The reader's Struct of union branches, with the columns resolved so far (the other
-    /// branches' columns, which only ever hold nulls, built from the reader's schema).
-    fn branch_struct(
-        &self,
-        branches: &[(usize, NodeId)],
-        children: Vec<Option<Column>>,
-        branch_to_child: Vec<Option<usize>>,
-        unwrapped: Option<usize>,
-    ) -> AvroResult<Column> {
-        let mut fields: Vec<PlField> = Vec::with_capacity(branches.len());
-        let mut built = Vec::with_capacity(branches.len());
-        for ((branch, node), child) in branches.iter().zip(children) {
-            let column = match child {
-                Some(c) => c,
-                None => build_column(self.reader, *node, &mut Vec::new())?,
-            };
-            let mut name = self.reader.type_name(*node);
-            if fields.iter().any(|f| f.name.as_str() == name) {
-                name = format!("{name}_{branch}");
-            }
-            fields.push(PlField::new(PlSmallStr::from(name.as_str()), column.dtype.clone()));
-            built.push(column);
-        }
-        Ok(Column::new(DataType::Struct(fields), Kind::Union { branch_to_child, children: built, unwrapped }))
+    /// The reader's Struct of union branches, with the types resolved so far (the other
+    /// branches, which only ever hold nulls, read as the reader declares them).
+    fn branch_struct(&self, branches: &[(usize, NodeId)], children: Vec<Option<ReadType>>, map: BranchMap) -> AvroResult<ReadType> {
+        let children = branches
+            .iter()
+            .zip(children)
+            .map(|((_, node), child)| child.map_or_else(|| ReadType::of(self.reader, *node, &mut Vec::new()), Ok))
+            .collect::<AvroResult<Vec<_>>>()?;
+        let names = self.reader.union_field_names(branches);
+        Ok(ReadType::union(names.iter().map(String::as_str), UnionRead { children, branches: map }))
     }
 
     /// The first reader branch (position in `branches`) that writer node `w` can be read
@@ -305,93 +255,5 @@ fn check_names(writer: &str, reader: &str, path: &str) -> AvroResult<()> {
 }
 
 fn unsupported_union(path: &str) -> AvroError {
-    AvroError::schema(format!(
-        "at '{path}': reading a union of several types into a single type is not supported yet"
-    ))
-}
-
-fn contains_json(column: &Column) -> bool {
-    match &column.kind {
-        Kind::Json { .. } => true,
-        Kind::List { item: inner, .. } | Kind::Map { values: inner, .. } => contains_json(inner),
-        Kind::Record(children) | Kind::Union { children, .. } => children.iter().any(contains_json),
-        Kind::ResolvedRecord(r) => r.children.iter().any(contains_json),
-        _ => false,
-    }
-}
-
-/// Encodes a field's JSON default as Avro binary of reader node `id` (the specification's
-/// JSON encoding of defaults: bytes and fixed as strings of code points 0-255, a union's
-/// default matching one of its branches).
-pub fn encode_default(schema: &AvroSchema, id: NodeId, value: &Value, out: &mut Vec<u8>, path: &str, depth: usize) -> AvroResult<()> {
-    let bad = || {
-        AvroError::schema(format!("the default of '{path}', {value}, is not a value of its type {}", schema.type_name(id)))
-    };
-    if depth > 64 {
-        return Err(bad());
-    }
-    match schema.node(id) {
-        Node::Null => value.is_null().then_some(()).ok_or_else(bad)?,
-        Node::Boolean => out.push(value.as_bool().ok_or_else(bad)? as u8),
-        Node::Int => put_long(out, i64::from(value.as_i64().and_then(|v| i32::try_from(v).ok()).ok_or_else(bad)?)),
-        Node::Long => put_long(out, value.as_i64().ok_or_else(bad)?),
-        Node::Float => out.extend_from_slice(&(value.as_f64().ok_or_else(bad)? as f32).to_le_bytes()),
-        Node::Double => out.extend_from_slice(&value.as_f64().ok_or_else(bad)?.to_le_bytes()),
-        Node::String => put_bytes(out, value.as_str().ok_or_else(bad)?.as_bytes()),
-        Node::Bytes => put_bytes(out, &code_points(value).ok_or_else(bad)?),
-        Node::Fixed { size, .. } => {
-            let bytes = code_points(value).filter(|b| b.len() == *size).ok_or_else(bad)?;
-            out.extend_from_slice(&bytes);
-        },
-        Node::Enum { symbols, .. } => {
-            let symbol = value.as_str().ok_or_else(bad)?;
-            put_long(out, symbols.iter().position(|s| s == symbol).ok_or_else(bad)? as i64);
-        },
-        Node::Array(item) => {
-            let items = value.as_array().ok_or_else(bad)?;
-            if !items.is_empty() {
-                put_long(out, items.len() as i64);
-                for v in items {
-                    encode_default(schema, *item, v, out, path, depth + 1)?;
-                }
-            }
-            put_long(out, 0);
-        },
-        Node::Map(inner) => {
-            let entries = value.as_object().ok_or_else(bad)?;
-            if !entries.is_empty() {
-                put_long(out, entries.len() as i64);
-                for (k, v) in entries {
-                    put_bytes(out, k.as_bytes());
-                    encode_default(schema, *inner, v, out, path, depth + 1)?;
-                }
-            }
-            put_long(out, 0);
-        },
-        Node::Record { fields, .. } => {
-            let object = value.as_object().ok_or_else(bad)?;
-            for f in fields {
-                let v = object.get(&f.name).or(f.default.as_ref()).ok_or_else(bad)?;
-                encode_default(schema, f.schema, v, out, &format!("{path}.{}", f.name), depth + 1)?;
-            }
-        },
-        Node::Union(branches) => {
-            // The first branch the value fits (Avro 1.12; before, always the first branch).
-            for (i, branch) in branches.iter().enumerate() {
-                let mut encoded = Vec::new();
-                if encode_default(schema, *branch, value, &mut encoded, path, depth + 1).is_ok() {
-                    put_long(out, i as i64);
-                    out.extend_from_slice(&encoded);
-                    return Ok(());
-                }
-            }
-            return Err(bad());
-        },
-    }
-    Ok(())
-}
-
-/// A JSON string of code points 0-255 as bytes (Avro's JSON encoding of bytes and fixed).
-fn code_points(value: &Value) -> Option<Vec<u8>> {
-    value.as_str()?.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
+    AvroError::schema(format!("at '{path}': reading a union of several types into a single type is not supported yet"))
 }

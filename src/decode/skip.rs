@@ -75,7 +75,7 @@ impl SkipOp {
     pub fn merge(self, next: SkipOp) -> Option<SkipOp> {
         match (self, next) {
             (SkipOp::Plain(PlainSkip::Fixed(a)), SkipOp::Plain(PlainSkip::Fixed(b))) => {
-                Some(SkipOp::Plain(PlainSkip::Fixed(a + b)))
+                Some(SkipOp::Plain(PlainSkip::Fixed(a.checked_add(b)?)))
             },
             _ => None,
         }

@@ -18,6 +18,7 @@ pub fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::SchemaMismatch => "AvroSchemaMismatchError",
         ErrorKind::Argument => "AvroArgumentError",
         ErrorKind::Encode => "AvroEncodeError",
+        ErrorKind::Internal => "AvroInternalError",
     }
 }
 

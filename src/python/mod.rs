@@ -13,10 +13,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::{PyDataFrame, PySeries};
 
-use crate::decode::plan::{top_level_columns, MAX_DECIMAL_PRECISION};
-use crate::decode::column::{Column, Kind};
+use crate::decode::{ReadType, RowPlan, Shape, MAX_DECIMAL_PRECISION};
 use crate::error::AvroError;
-use crate::read::{AvroReader, BatchedReader, Predicate, ReadStats, SkippedData, Source};
+use crate::read::{
+    AvroReader, BatchedReader, FilePathColumn, Predicate, ReadOptions, ReadStats, RowIndex, SkippedData, Source,
+    DEFAULT_BATCH_SIZE,
+};
 use crate::schema::{parse_schema, AvroSchema};
 use crate::schema::unify::{to_json, unify};
 pub use errors::to_py_err;
@@ -88,18 +90,19 @@ impl FileReader {
             columns,
             evaluate: python_predicate(callable, predicate_error.clone()),
         });
-        let mut reader = AvroReader::new(source)
-            .with_columns(columns)
-            .with_n_rows(n_rows)
-            .with_row_index(row_index.map(|(n, o)| (PlSmallStr::from(n.as_str()), o)))
-            .with_file_path_column(file_path_column.map(|(n, p)| (PlSmallStr::from(n.as_str()), p)))
-            .with_predicate(predicate)
-            .with_n_threads(n_threads)
-            .with_reader_schema(reader_schema)
-            .with_ignore_errors(ignore_errors);
-        if let Some(size) = batch_size {
-            reader = reader.with_batch_size(size);
-        }
+        let options = ReadOptions {
+            columns,
+            n_rows,
+            batch_size: batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+            row_index: row_index.map(|(name, offset)| RowIndex { name: PlSmallStr::from(name.as_str()), offset }),
+            file_path_column: file_path_column
+                .map(|(name, path)| FilePathColumn { name: PlSmallStr::from(name.as_str()), path }),
+            n_threads,
+            read_ahead: None,
+            reader_schema,
+            ignore_errors,
+        };
+        let reader = AvroReader::new(source).with_options(options).with_predicate(predicate);
         let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
         Ok(Self { inner: Some(Mutex::new(inner)), rows_read: 0, predicate_error, final_stats: None, skipped: Vec::new() })
     }
@@ -177,8 +180,8 @@ fn skipped_dict(py: Python<'_>, skipped: SkippedData) -> PyResult<Bound<'_, PyDi
 
 /// The columns (name, type description) a schema's records read into.
 fn describe_columns(schema: &AvroSchema) -> PyResult<Vec<(String, String)>> {
-    let columns = top_level_columns(schema).map_err(to_py_err)?;
-    Ok(columns.iter().map(|(n, c, _)| (n.to_string(), describe(c).to_string())).collect())
+    let plan = RowPlan::new(schema, None, None).map_err(to_py_err)?;
+    Ok(plan.columns().map(|(name, read)| (name.to_string(), describe(read).to_string())).collect())
 }
 
 /// Evaluates the predicate with the user's Python Polars.
@@ -205,20 +208,20 @@ fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) 
 
 /// A JSON description of a column's type for the Python side, which needs to know where
 /// Avro maps are (Polars 2 has a Map dtype) and cannot read Rust dtypes directly.
-fn describe(column: &Column) -> serde_json::Value {
+fn describe(read: &ReadType) -> serde_json::Value {
     use serde_json::json;
-    match &column.kind {
-        Kind::List { item, .. } => json!({"type": "list", "inner": describe(item)}),
-        Kind::Map { values, .. } => json!({"type": "map", "value": describe(values)}),
-        Kind::Record(children) | Kind::Union { children, .. } => describe_struct(column, children),
-        Kind::ResolvedRecord(r) => describe_struct(column, &r.children),
-        _ => describe_plain(&column.dtype),
+    match &read.shape {
+        Shape::List(item) => json!({"type": "list", "inner": describe(item)}),
+        Shape::Map(value) => json!({"type": "map", "value": describe(value)}),
+        Shape::Record(record) => describe_struct(read, &record.fields),
+        Shape::Union(union) => describe_struct(read, &union.children),
+        _ => describe_plain(&read.dtype),
     }
 }
 
-fn describe_struct(column: &Column, children: &[Column]) -> serde_json::Value {
+fn describe_struct(read: &ReadType, children: &[ReadType]) -> serde_json::Value {
     use serde_json::json;
-    let DataType::Struct(fields) = &column.dtype else { unreachable!("records and unions are structs") };
+    let DataType::Struct(fields) = &read.dtype else { unreachable!("records and unions are structs") };
     let fields: Vec<_> = fields.iter().zip(children).map(|(f, c)| json!([f.name.as_str(), describe(c)])).collect();
     json!({"type": "struct", "fields": fields})
 }
@@ -268,8 +271,7 @@ fn unit_name(unit: TimeUnit) -> &'static str {
 #[pyfunction]
 fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     let source = source_from_py(source)?;
-    let reader = py.detach(|| AvroReader::new(source).batched()).map_err(to_py_err)?;
-    let header = reader.header();
+    let (header, schema) = py.detach(|| crate::read::read_header(source)).map_err(to_py_err)?;
     let out = PyDict::new(py);
     out.set_item("schema_json", &header.schema_json)?;
     out.set_item("codec", header.codec.name())?;
@@ -279,7 +281,7 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     }
     out.set_item("metadata", metadata)?;
     out.set_item("sync_marker", PyBytes::new(py, &header.sync))?;
-    out.set_item("columns", describe_columns(reader.avro_schema())?)?;
+    out.set_item("columns", describe_columns(&schema)?)?;
     Ok(out)
 }
 

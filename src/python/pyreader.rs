@@ -22,9 +22,16 @@ impl Read for PyFileReader {
                 std::io::Error::other("the file object's read() did not return bytes: open it in binary mode")
             })?;
             let data = bytes.as_bytes();
-            let n = data.len().min(buf.len());
-            buf[..n].copy_from_slice(&data[..n]);
-            Ok(n)
+            if data.len() > buf.len() {
+                // The bytes past `n` would be lost: the stream cannot be trusted.
+                return Err(std::io::Error::other(format!(
+                    "the file object's read({}) returned {} bytes, more than asked for",
+                    buf.len(),
+                    data.len()
+                )));
+            }
+            buf[..data.len()].copy_from_slice(data);
+            Ok(data.len())
         })
     }
 }

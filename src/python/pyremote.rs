@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 
 use super::to_py_err;
 use crate::read::Source;
-use crate::remote::{self, RemoteObject, RemoteOptions, RemoteReadAhead};
+use crate::source::remote::{self, RemoteObject, RemoteOptions, RemoteReadAhead};
 
 /// One object to read: its URL, the store options, and its size when a listing told it.
 #[pyclass(module = "polars_avro._internal", frozen)]

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use polars::prelude::DataFrame;
 use pyo3_polars::PyDataFrame;
 
 use super::errors::to_py_err;
@@ -100,11 +101,13 @@ impl FileWriter {
         Ok(self.writer()?.lock().unwrap_or_else(|e| e.into_inner()).schema_json().to_string())
     }
 
-    /// Appends a frame's rows.
-    fn write(&mut self, py: Python<'_>, df: PyDataFrame) -> PyResult<()> {
+    /// Appends a frame's rows. The height travels separately because a frame with no
+    /// columns loses it on the way from Python.
+    fn write(&mut self, py: Python<'_>, df: PyDataFrame, height: usize) -> PyResult<()> {
         let name = self.name.clone();
+        let df = if df.0.width() == 0 { DataFrame::new(height, Vec::new()).map_err(|e| to_py_err(e.into()))? } else { df.0 };
         let writer = self.writer()?.get_mut().unwrap_or_else(|e| e.into_inner());
-        py.detach(|| writer.write(&df.0)).map_err(|e| to_py_err(e.in_file(&name)))
+        py.detach(|| writer.write(&df)).map_err(|e| to_py_err(e.in_file(&name)))
     }
 
     /// Writes the last block and flushes. Returns the rows written.

@@ -11,7 +11,7 @@ use polars::prelude::{
 };
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
-use super::{Predicate, SkippedData};
+use super::{file_column_names, FilePathColumn, Predicate, ReadOptions, RowIndex, SkippedData};
 use crate::container::{Codec, RawBlock};
 use crate::decode::{ArrayRef, BlockDecoder, RowPlan};
 use crate::error::{AvroError, AvroResult};
@@ -60,7 +60,8 @@ impl DecodedBatch {
     }
 }
 
-/// Everything a decoding thread needs to turn raw blocks into a batch.
+/// Everything a decoding thread needs to turn raw blocks into a batch: immutable once
+/// built and shared by the threads, beside the scratch they share.
 pub(super) struct BatchPlan {
     pub name: String,
     pub schema: Arc<AvroSchema>,
@@ -73,14 +74,34 @@ pub(super) struct BatchPlan {
     pub predicate_plan: Option<RowPlan>,
     pub rest_plan: RowPlan,
     pub predicate: Option<Predicate>,
-    pub row_index: Option<PlSmallStr>,
-    pub file_path_column: Option<(PlSmallStr, String)>,
-    /// Decompression buffers returned by finished batches, for the next ones.
-    pub buffers: Mutex<Vec<Vec<u8>>>,
-    /// Rows and nested column sizes of the last batch decoded without a predicate.
-    pub nested_sizes: Mutex<Option<(usize, Vec<usize>)>>,
+    pub row_index: Option<RowIndex>,
+    pub file_path_column: Option<FilePathColumn>,
     /// Leave damaged blocks out instead of failing.
     pub ignore_errors: bool,
+    pub scratch: Scratch,
+}
+
+/// What batches hand on to the next ones: reused buffers and sizing hints.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// Decompression buffers returned by finished batches, for the next ones.
+    buffers: Mutex<Vec<Vec<u8>>>,
+    /// Rows and nested column sizes of the last batch decoded without a predicate.
+    nested_sizes: Mutex<Option<(usize, Vec<usize>)>>,
+}
+
+impl Scratch {
+    fn take_buffer(&self) -> Vec<u8> {
+        self.buffers.lock().map(|mut b| b.pop()).ok().flatten().unwrap_or_default()
+    }
+
+    fn return_buffer(&self, buffer: Vec<u8>) {
+        if buffer.capacity() > 0 {
+            if let Ok(mut buffers) = self.buffers.lock() {
+                buffers.push(buffer);
+            }
+        }
+    }
 }
 
 /// Time spent in each stage of one batch.
@@ -100,6 +121,56 @@ impl Timing {
 }
 
 impl BatchPlan {
+    /// The plan of a file of writer schema `schema`, read with `options`.
+    pub fn new(
+        name: String,
+        schema: Arc<AvroSchema>,
+        codec: Codec,
+        options: &ReadOptions,
+        predicate: Option<Predicate>,
+    ) -> AvroResult<Self> {
+        let reader_schema = options.reader_schema.as_deref();
+        let plan_of = |columns: &[String]| RowPlan::new(&schema, reader_schema, Some(columns)).map_err(|e| e.in_file(&name));
+        let projection = match &options.columns {
+            Some(columns) => columns.clone(),
+            None => file_column_names(reader_schema.unwrap_or(&schema)).map_err(|e| e.in_file(&name))?,
+        };
+        // The predicate's file columns are decoded for every row, the rest only for the
+        // rows that pass.
+        let added = |c: &String| {
+            options.row_index.as_ref().is_some_and(|r| r.name.as_str() == c)
+                || options.file_path_column.as_ref().is_some_and(|f| f.name.as_str() == c)
+        };
+        let (predicate_plan, rest_columns) = match &predicate {
+            Some(p) => {
+                let mut own: Vec<String> = Vec::new();
+                for c in &p.columns {
+                    if !added(c) && !own.contains(c) {
+                        own.push(c.clone());
+                    }
+                }
+                let rest = projection.iter().filter(|c| !own.contains(c)).cloned().collect::<Vec<_>>();
+                (Some(plan_of(&own)?), rest)
+            },
+            None => (None, projection.clone()),
+        };
+        let rest_plan = plan_of(&rest_columns)?;
+        Ok(Self {
+            name,
+            codec,
+            min_record_size: schema.min_encoded_size(schema.root),
+            schema,
+            projection,
+            predicate_plan,
+            rest_plan,
+            predicate,
+            row_index: options.row_index.clone(),
+            file_path_column: options.file_path_column.clone(),
+            ignore_errors: options.ignore_errors,
+            scratch: Scratch::default(),
+        })
+    }
+
     pub fn decode(&self, batch: RawBatch) -> DecodedBatch {
         let mut timing = Timing::default();
         let frame = self.decode_with(&batch, &mut timing);
@@ -156,10 +227,10 @@ impl BatchPlan {
         let rows = batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE));
         decoder.reserve(rows);
         // Nested columns are sized like the last batch's, per row.
-        if let Some((hint_rows, lens)) = self.nested_sizes.lock().ok().and_then(|h| h.clone()) {
+        if let Some((hint_rows, lens)) = self.scratch.nested_sizes.lock().ok().and_then(|h| h.clone()) {
             decoder.reserve_nested(&lens, rows as f64 / hint_rows.max(1) as f64);
         }
-        let mut buffer = self.take_buffer();
+        let mut buffer = self.scratch.take_buffer();
         let mut result = Ok(());
         for (i, block) in batch.blocks.iter().enumerate() {
             let rows = batch.rows_of(i);
@@ -171,11 +242,11 @@ impl BatchPlan {
                 break;
             }
         }
-        self.return_buffer(buffer);
+        self.scratch.return_buffer(buffer);
         result?;
         let lens = decoder.nested_lens();
         if !lens.is_empty() {
-            if let Ok(mut hint) = self.nested_sizes.lock() {
+            if let Ok(mut hint) = self.scratch.nested_sizes.lock() {
                 *hint = Some((batch.rows, lens));
             }
         }
@@ -188,7 +259,7 @@ impl BatchPlan {
     fn decode_filtered(&self, batch: &RawBatch, predicate: &Predicate, timing: &mut Timing) -> AvroResult<DataFrame> {
         let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch.blocks.len());
         let result = self.decode_filtered_with(batch, predicate, timing, &mut buffers);
-        buffers.into_iter().for_each(|b| self.return_buffer(b));
+        buffers.into_iter().for_each(|b| self.scratch.return_buffer(b));
         result
     }
 
@@ -205,7 +276,7 @@ impl BatchPlan {
         // Where each record starts, per block: the second pass jumps to the selected ones.
         let mut starts: Vec<Vec<usize>> = Vec::with_capacity(batch.blocks.len());
         for (i, block) in batch.blocks.iter().enumerate() {
-            let mut buffer = self.take_buffer();
+            let mut buffer = self.scratch.take_buffer();
             let mut block_starts = Vec::new();
             let result = self.decompress(block, &mut buffer, timing).and_then(|data| {
                 let n = batch.rows_of(i);
@@ -238,7 +309,7 @@ impl BatchPlan {
             let n = batch.rows_of(i);
             let selection = mask.clone().sliced(start, n);
             start += n;
-            if self.rest_plan.columns.is_empty() || selection.set_bits() == 0 {
+            if self.rest_plan.is_empty() || selection.set_bits() == 0 {
                 continue;
             }
             Timing::time(&mut timing.decode, || decoder.decode_selected(data, starts, &selection))
@@ -249,7 +320,7 @@ impl BatchPlan {
         let filtered_predicate_columns: Vec<PlColumn> = predicate_frame.filter(&mask_ca)?.into_columns();
         let row_index = filtered_predicate_columns
             .iter()
-            .find(|c| self.row_index.as_ref().is_some_and(|n| n == c.name()))
+            .find(|c| self.row_index.as_ref().is_some_and(|r| &r.name == c.name()))
             .map(|c| c.as_materialized_series().clone());
         self.assemble(selected, first_row, row_index, rest, filtered_predicate_columns)
     }
@@ -271,18 +342,6 @@ impl BatchPlan {
         e.in_file(&self.name).in_block(block.index).at_offset(block.offset)
     }
 
-    fn take_buffer(&self) -> Vec<u8> {
-        self.buffers.lock().map(|mut b| b.pop()).ok().flatten().unwrap_or_default()
-    }
-
-    fn return_buffer(&self, buffer: Vec<u8>) {
-        if buffer.capacity() > 0 {
-            if let Ok(mut buffers) = self.buffers.lock() {
-                buffers.push(buffer);
-            }
-        }
-    }
-
     /// Puts the output together in projection order, with the row index first and the
     /// file path column last.
     fn assemble(
@@ -294,10 +353,10 @@ impl BatchPlan {
         predicate_columns: Vec<PlColumn>,
     ) -> AvroResult<DataFrame> {
         let mut columns = Vec::with_capacity(self.projection.len() + 2);
-        if let Some(name) = &self.row_index {
+        if let Some(index) = &self.row_index {
             let s = match row_index {
                 Some(s) => s,
-                None => row_index_column(name, first_row, height),
+                None => row_index_column(&index.name, first_row, height),
             };
             columns.push(s.into_column());
         }
@@ -307,8 +366,8 @@ impl BatchPlan {
                 columns.push(pool.swap_remove(pos));
             }
         }
-        if let Some((name, path)) = &self.file_path_column {
-            columns.push(path_column(name, path, height));
+        if let Some(column) = &self.file_path_column {
+            columns.push(path_column(&column.name, &column.path, height));
         }
         Ok(DataFrame::new(height, columns)?)
     }
@@ -321,14 +380,14 @@ impl BatchPlan {
         first_row: IdxSize,
         mut wanted: impl Iterator<Item = &'a str> + Clone,
     ) -> AvroResult<DataFrame> {
-        if let Some(name) = &self.row_index {
-            if wanted.clone().any(|w| w == name.as_str()) {
-                columns.push(row_index_column(name, first_row, rows).into_column());
+        if let Some(index) = &self.row_index {
+            if wanted.clone().any(|w| w == index.name.as_str()) {
+                columns.push(row_index_column(&index.name, first_row, rows).into_column());
             }
         }
-        if let Some((name, path)) = &self.file_path_column {
-            if wanted.any(|w| w == name.as_str()) {
-                columns.push(path_column(name, path, rows));
+        if let Some(column) = &self.file_path_column {
+            if wanted.any(|w| w == column.name.as_str()) {
+                columns.push(path_column(&column.name, &column.path, rows));
             }
         }
         Ok(DataFrame::new(rows, columns)?)

@@ -2,16 +2,19 @@
 //! (pipeline), each with late materialization for predicates (batch).
 
 mod batch;
+mod options;
 mod pipeline;
 mod skipped;
 mod stats;
 
-use std::sync::{Arc, Mutex};
+use std::io::BufRead;
+use std::sync::Arc;
 
-use polars::prelude::{BooleanChunked, DataFrame, DataType, IdxSize, PlSmallStr, Schema};
+use polars::prelude::{BooleanChunked, DataFrame, DataType, PlSmallStr, Schema};
 
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
+pub use options::{FilePathColumn, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
 pub use pipeline::ReadAhead;
 pub use skipped::SkippedData;
 pub use stats::ReadStats;
@@ -22,9 +25,6 @@ use crate::error::AvroResult;
 use crate::schema::{parse_schema, AvroSchema};
 use batch::BatchPlan;
 use pipeline::Pipeline;
-
-/// Rows per batch when the caller does not say.
-pub const DEFAULT_BATCH_SIZE: usize = 65_536;
 
 /// A predicate evaluated on a frame holding only the columns it needs; it returns one
 /// boolean per row (null counts as false). Kept as a callback so that the user's own
@@ -39,7 +39,8 @@ pub struct Predicate {
     pub evaluate: PredicateFn,
 }
 
-/// Reads one Avro object container file into Polars.
+/// Reads one Avro object container file into Polars: a source, the options, and a
+/// predicate.
 ///
 /// ```no_run
 /// use polars_avro::read::{AvroReader, Source};
@@ -51,40 +52,26 @@ pub struct Predicate {
 /// ```
 pub struct AvroReader {
     source: Source,
-    columns: Option<Vec<String>>,
-    n_rows: Option<usize>,
-    batch_size: usize,
-    row_index: Option<(PlSmallStr, IdxSize)>,
-    file_path_column: Option<(PlSmallStr, String)>,
+    options: ReadOptions,
     predicate: Option<Predicate>,
-    threads: Option<usize>,
-    read_ahead: Option<ReadAhead>,
-    reader_schema: Option<Arc<AvroSchema>>,
-    ignore_errors: bool,
 }
 
 impl AvroReader {
     pub fn new(source: Source) -> Self {
-        Self {
-            source,
-            columns: None,
-            n_rows: None,
-            batch_size: DEFAULT_BATCH_SIZE,
-            row_index: None,
-            file_path_column: None,
-            predicate: None,
-            threads: None,
-            read_ahead: None,
-            reader_schema: None,
-            ignore_errors: false,
-        }
+        Self { source, options: ReadOptions::default(), predicate: None }
+    }
+
+    /// All options at once.
+    pub fn with_options(mut self, options: ReadOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Skips damaged blocks instead of failing: a block whose framing is broken (the
     /// reader then searches for the next sync marker), or that fails to decompress or
     /// decode, is left out whole; [`BatchedReader::take_skipped`] says what was left out.
     pub fn with_ignore_errors(mut self, ignore_errors: bool) -> Self {
-        self.ignore_errors = ignore_errors;
+        self.options.ignore_errors = ignore_errors;
         self
     }
 
@@ -92,37 +79,37 @@ impl AvroReader {
     /// fields by name and alias, defaults, promotions, enum symbols by name); the columns
     /// and `with_columns` are then the reader schema's.
     pub fn with_reader_schema(mut self, schema: Option<Arc<AvroSchema>>) -> Self {
-        self.reader_schema = schema;
+        self.options.reader_schema = schema;
         self
     }
 
     /// Only these columns, in this order (None: all).
     pub fn with_columns(mut self, columns: Option<Vec<String>>) -> Self {
-        self.columns = columns;
+        self.options.columns = columns;
         self
     }
 
     /// Stop after this many records of the file (before any predicate).
     pub fn with_n_rows(mut self, n_rows: Option<usize>) -> Self {
-        self.n_rows = n_rows;
+        self.options.n_rows = n_rows;
         self
     }
 
     /// Rows per batch: blocks are grouped until a batch holds at least this many rows.
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size.max(1);
+        self.options.batch_size = batch_size;
         self
     }
 
-    /// Adds a row index column (UInt32) counting the file's records from `offset`, placed first.
-    pub fn with_row_index(mut self, row_index: Option<(PlSmallStr, IdxSize)>) -> Self {
-        self.row_index = row_index;
+    /// Adds a row index column (IdxSize) counting the file's records from its offset, placed first.
+    pub fn with_row_index(mut self, row_index: Option<RowIndex>) -> Self {
+        self.options.row_index = row_index;
         self
     }
 
-    /// Adds a String column holding `path` on every row, placed last.
-    pub fn with_file_path_column(mut self, column: Option<(PlSmallStr, String)>) -> Self {
-        self.file_path_column = column;
+    /// Adds a String column holding a path on every row, placed last.
+    pub fn with_file_path_column(mut self, column: Option<FilePathColumn>) -> Self {
+        self.options.file_path_column = column;
         self
     }
 
@@ -136,13 +123,13 @@ impl AvroReader {
     /// Decoding threads (None: [`default_threads`], Polars' own count). With one thread
     /// everything happens on the calling thread, with no read-ahead.
     pub fn with_n_threads(mut self, threads: Option<usize>) -> Self {
-        self.threads = threads;
+        self.options.n_threads = threads;
         self
     }
 
     /// How far ahead of the consumer blocks are read (None: [`ReadAhead::local`]).
     pub fn with_read_ahead(mut self, read_ahead: Option<ReadAhead>) -> Self {
-        self.read_ahead = read_ahead;
+        self.options.read_ahead = read_ahead;
         self
     }
 
@@ -166,76 +153,43 @@ impl AvroReader {
 
     /// Opens the file and returns an iterator of batches.
     pub fn batched(self) -> AvroResult<BatchedReader> {
-        let name = self.source.name().to_string();
-        let (stream, total_len) = self.source.open()?;
-        let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
-        let schema = Arc::new(parse_schema(&container.header.schema_json).map_err(|e| e.in_file(&name))?);
-        let reader_schema = self.reader_schema.clone();
-        let plan_of = |columns: &[String]| match &reader_schema {
-            Some(reader) => RowPlan::with_reader(&schema, reader, Some(columns)),
-            None => RowPlan::new(&schema, Some(columns)),
-        };
-        let file_columns = file_column_names(reader_schema.as_deref().unwrap_or(&schema))?;
-        let projection = match &self.columns {
-            Some(columns) => columns.clone(),
-            None => file_columns.clone(),
-        };
-        // Split the projection: the predicate's file columns are decoded for every row,
-        // the rest only for rows that pass.
-        let extra = |c: &String| {
-            self.row_index.as_ref().is_some_and(|(n, _)| n.as_str() == c)
-                || self.file_path_column.as_ref().is_some_and(|(n, _)| n.as_str() == c)
-        };
-        let (predicate_plan, rest_columns) = match &self.predicate {
-            Some(p) => {
-                let mut pcols: Vec<String> = Vec::new();
-                for c in &p.columns {
-                    if !extra(c) && !pcols.contains(c) {
-                        pcols.push(c.clone());
-                    }
-                }
-                let plan = plan_of(&pcols).map_err(|e| e.in_file(&name))?;
-                let rest: Vec<String> = projection.iter().filter(|c| !pcols.contains(c)).cloned().collect();
-                (Some(plan), rest)
-            },
-            None => (None, projection.clone()),
-        };
-        let rest_plan = plan_of(&rest_columns).map_err(|e| e.in_file(&name))?;
-        let plan = BatchPlan {
-            name,
-            codec: container.header.codec,
-            min_record_size: schema.min_encoded_size(schema.root),
-            schema,
-            projection,
-            predicate_plan,
-            rest_plan,
-            predicate: self.predicate,
-            row_index: self.row_index.as_ref().map(|(n, _)| n.clone()),
-            file_path_column: self.file_path_column,
-            buffers: Mutex::new(Vec::new()),
-            nested_sizes: Mutex::new(None),
-            ignore_errors: self.ignore_errors,
-        };
+        let Self { source, options, predicate } = self;
+        let name = source.name();
+        let (container, schema) = open(source)?;
+        let schema = Arc::new(schema);
+        let plan = BatchPlan::new(name, schema.clone(), container.header.codec, &options, predicate)?;
         let output_schema = output_schema(&plan);
-        let threads = self.threads.unwrap_or_else(default_threads).max(1);
-        let read_ahead = self.read_ahead.unwrap_or_else(|| ReadAhead::local(threads));
-        let first_row = self.row_index.as_ref().map_or(0, |(_, o)| *o);
-        let schema = reader_schema.unwrap_or_else(|| plan.schema.clone());
-        let pipeline = Pipeline::new(container, plan, threads, read_ahead, self.batch_size, self.n_rows, first_row)?;
+        let schema = options.reader_schema.clone().unwrap_or(schema);
+        let pipeline = Pipeline::new(container, plan, &options)?;
         Ok(BatchedReader { schema, output_schema, pipeline })
     }
 }
 
+/// The header of a source and its parsed writer schema, reading nothing further.
+pub fn read_header(source: Source) -> AvroResult<(Header, AvroSchema)> {
+    let (container, schema) = open(source)?;
+    Ok((container.header, schema))
+}
+
+/// Opens a source and reads its header and writer schema.
+fn open(source: Source) -> AvroResult<(ContainerReader<Box<dyn BufRead + Send + Sync>>, AvroSchema)> {
+    let name = source.name();
+    let (stream, total_len) = source.open()?;
+    let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
+    let schema = parse_schema(&container.header.schema_json).map_err(|e| e.in_file(&name))?;
+    Ok((container, schema))
+}
+
 /// The top-level column names of a file's schema.
 pub fn file_column_names(schema: &AvroSchema) -> AvroResult<Vec<String>> {
-    Ok(RowPlan::new(schema, None)?.names.iter().map(|n| n.to_string()).collect())
+    Ok(RowPlan::new(schema, None, None)?.names.iter().map(|n| n.to_string()).collect())
 }
 
 /// The schema of the batches a plan yields.
 fn output_schema(plan: &BatchPlan) -> Schema {
     let mut schema = Schema::default();
-    if let Some(name) = &plan.row_index {
-        schema.insert(name.clone(), DataType::IDX_DTYPE);
+    if let Some(row_index) = &plan.row_index {
+        schema.insert(row_index.name.clone(), DataType::IDX_DTYPE);
     }
     let plans = plan.predicate_plan.iter().chain(std::iter::once(&plan.rest_plan));
     let dtypes: Vec<(PlSmallStr, DataType)> = plans.flat_map(|p| p.dtypes().map(|(n, d)| (n.clone(), d.clone()))).collect();
@@ -244,8 +198,8 @@ fn output_schema(plan: &BatchPlan) -> Schema {
             schema.insert(n.clone(), d.clone());
         }
     }
-    if let Some((name, _)) = &plan.file_path_column {
-        schema.insert(name.clone(), DataType::String);
+    if let Some(column) = &plan.file_path_column {
+        schema.insert(column.name.clone(), DataType::String);
     }
     schema
 }

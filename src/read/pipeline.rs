@@ -15,10 +15,10 @@ use rayon::ThreadPool;
 
 use super::batch::{BatchPlan, DecodedBatch, RawBatch};
 use super::stats::{verbose, ReadStats};
-use super::SkippedData;
-use crate::container::ContainerReader;
+use super::{ReadOptions, SkippedData};
+use crate::container::{ContainerReader, Header};
 use crate::error::{AvroError, AvroResult};
-use crate::threads::{panic_message, pool};
+use crate::threads::{default_threads, panic_message, pool};
 
 /// A batch stops growing at this many compressed bytes even below its row target, so a
 /// file of huge records still splits into batches that fit the read-ahead window.
@@ -80,13 +80,10 @@ impl Pipeline {
     pub fn new(
         container: ContainerReader<Box<dyn BufRead + Send + Sync>>,
         plan: BatchPlan,
-        threads: usize,
-        read_ahead: ReadAhead,
-        batch_size: usize,
-        n_rows: Option<usize>,
-        first_row: IdxSize,
+        options: &ReadOptions,
     ) -> AvroResult<Self> {
-        let threads = threads.max(1);
+        let threads = options.n_threads.unwrap_or_else(default_threads).max(1);
+        let read_ahead = options.read_ahead.unwrap_or_else(|| ReadAhead::local(threads));
         let (pool, read_ahead) = if threads == 1 {
             (None, ReadAhead { max_batches: 1, max_bytes: 0 })
         } else {
@@ -101,9 +98,9 @@ impl Pipeline {
             window: VecDeque::new(),
             blocks_in_flight: 0,
             bytes_in_flight: 0,
-            batch_size: batch_size.max(1),
-            rows_left: n_rows,
-            next_row: first_row,
+            batch_size: options.batch_size.max(1),
+            rows_left: options.n_rows,
+            next_row: options.row_index.as_ref().map_or(0, |r| r.offset),
             reading_done: false,
             finished: false,
             stats,
@@ -111,7 +108,7 @@ impl Pipeline {
         })
     }
 
-    pub fn header(&self) -> &crate::container::Header {
+    pub fn header(&self) -> &Header {
         &self.container.header
     }
 
@@ -134,7 +131,7 @@ impl Pipeline {
                 Slot::Decoding(receiver) => {
                     let start = Instant::now();
                     let decoded = receiver.recv().unwrap_or_else(|_| {
-                        DecodedBatch::failed(AvroError::decode("a decoding thread stopped without a result"))
+                        DecodedBatch::failed(AvroError::internal("a decoding thread stopped without a result"))
                     });
                     self.stats.wait += start.elapsed();
                     decoded
@@ -294,11 +291,18 @@ fn spawn_decode(pool: &ThreadPool, plan: &Arc<BatchPlan>, batch: RawBatch) -> Re
     receiver
 }
 
-/// Decodes a batch; a panic becomes an error instead of taking the process down.
+/// Decodes a batch; a panic becomes an error instead of taking the process down. It is
+/// a bug, not damage, so it is never skipped: it names the file and the batch's first block.
 fn decode_caught(plan: &BatchPlan, batch: RawBatch) -> DecodedBatch {
     let rows = batch.rows;
+    let first_block = batch.blocks.first().map(|b| (b.index, b.offset));
     catch_unwind(AssertUnwindSafe(|| plan.decode(batch))).unwrap_or_else(|panic| {
         let what = panic_message(panic.as_ref());
-        DecodedBatch { rows, ..DecodedBatch::failed(AvroError::decode(format!("decoding failed: {what}"))) }
+        let mut error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"))
+            .in_file(&plan.name);
+        if let Some((index, offset)) = first_block {
+            error = error.in_block(index).at_offset(offset);
+        }
+        DecodedBatch { rows, ..DecodedBatch::failed(error) }
     })
 }

@@ -1,9 +1,11 @@
 //! The Avro schema model: parsed from JSON into an arena of nodes, so that named types
 //! (including recursive ones) are plain indices.
 
+mod default;
 mod parse;
 pub mod unify;
 
+pub use default::encode_default;
 pub use parse::parse_schema;
 
 /// The path of field `name` inside the value at `path` (`a.b`), for messages.
@@ -114,6 +116,14 @@ pub struct SchemaNode {
     pub logical: Option<Logical>,
 }
 
+/// A union's branches, split as the type mapping sees them: the null branch, if any,
+/// and the others as (branch index, node).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnionBranches {
+    pub null: Option<usize>,
+    pub values: Vec<(usize, NodeId)>,
+}
+
 /// A parsed Avro schema. `root` is the top-level type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AvroSchema {
@@ -149,6 +159,26 @@ impl AvroSchema {
                 name.name.clone()
             },
         }
+    }
+
+    /// A union's branches apart: where its null branch is, and the others.
+    pub fn split_union(&self, branches: &[NodeId]) -> UnionBranches {
+        let null = branches.iter().position(|b| matches!(self.node(*b), Node::Null));
+        let values = branches.iter().copied().enumerate().filter(|(_, b)| !matches!(self.node(*b), Node::Null)).collect();
+        UnionBranches { null, values }
+    }
+
+    /// The field names of the Struct a union of several non-null branches reads into
+    /// (and the writer takes back): the branch's type name, or `<name>_<branch index>`
+    /// when an earlier branch has that name.
+    pub fn union_field_names(&self, values: &[(usize, NodeId)]) -> Vec<String> {
+        let mut names: Vec<String> = Vec::with_capacity(values.len());
+        for (branch, node) in values {
+            let name = self.type_name(*node);
+            let name = if names.contains(&name) { format!("{name}_{branch}") } else { name };
+            names.push(name);
+        }
+        names
     }
 
     /// The fewest bytes one value of this node can take; used to reject blocks that

@@ -20,6 +20,10 @@ pub fn parse_schema(json: &str) -> AvroResult<AvroSchema> {
 /// Deeper nesting than this is rejected rather than risking the stack.
 const MAX_DEPTH: usize = 256;
 
+/// The largest fixed size: Java's Avro holds sizes in an int, so no writer goes beyond.
+/// Sums of sizes (records, merged skips) are still checked or saturating.
+const MAX_FIXED_SIZE: u64 = i32::MAX as u64;
+
 struct Parser {
     nodes: Vec<SchemaNode>,
     names: HashMap<String, NodeId>,
@@ -128,8 +132,14 @@ impl Parser {
                 let size = obj
                     .get("size")
                     .and_then(Value::as_u64)
-                    .ok_or_else(|| AvroError::schema(format!("fixed '{}' has no valid \"size\"", name.fullname())))?
-                    as usize;
+                    .ok_or_else(|| AvroError::schema(format!("fixed '{}' has no valid \"size\"", name.fullname())))?;
+                if size > MAX_FIXED_SIZE {
+                    return Err(AvroError::schema(format!(
+                        "fixed '{}' has size {size}: expected at most {MAX_FIXED_SIZE} bytes (Java's limit, an int)",
+                        name.fullname()
+                    )));
+                }
+                let size = size as usize;
                 let logical = logical_type(logical_name, obj, &Node::Fixed { name: name.clone(), size });
                 let full = name.fullname();
                 let id = self.push(Node::Fixed { name, size }, logical);
@@ -283,8 +293,8 @@ fn max_decimal_digits(size: usize) -> usize {
     if size == 0 {
         return 0;
     }
-    // floor(log10(2^(8*size - 1) - 1))
-    ((8 * size - 1) as f64 * std::f64::consts::LOG10_2).floor() as usize
+    // floor(log10(2^(8*size - 1) - 1)); sizes are at most MAX_FIXED_SIZE.
+    ((8 * size as u64 - 1) as f64 * std::f64::consts::LOG10_2).floor() as usize
 }
 
 #[cfg(test)]

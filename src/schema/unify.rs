@@ -134,10 +134,10 @@ impl Unifier<'_> {
 
 fn branches(schema: &AvroSchema, id: NodeId) -> (bool, Vec<NodeId>) {
     match schema.node(id) {
-        Node::Union(b) => (
-            b.iter().any(|n| matches!(schema.node(*n), Node::Null)),
-            b.iter().copied().filter(|n| !matches!(schema.node(*n), Node::Null)).collect(),
-        ),
+        Node::Union(b) => {
+            let split = schema.split_union(b);
+            (split.null.is_some(), split.values.into_iter().map(|(_, node)| node).collect())
+        },
         Node::Null => (true, Vec::new()),
         _ => (false, vec![id]),
     }

@@ -12,7 +12,7 @@ use polars_arrow::types::NativeType;
 use polars::prelude::TimeUnit;
 
 use super::frame_type::FrameType;
-use crate::container::{put_bytes, put_long};
+use crate::varint::{put_bytes, put_long};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{field_path, AvroSchema, Logical, Node, NodeId};
 
@@ -386,9 +386,9 @@ fn build_union<'a>(
     array: &'a dyn Array,
     path: &str,
 ) -> AvroResult<Encoder<'a>> {
-    let null_branch = branches.iter().position(|b| matches!(schema.node(*b), Node::Null)).map(|p| p as i64);
-    let values: Vec<(i64, NodeId)> =
-        branches.iter().enumerate().filter(|(_, b)| !matches!(schema.node(**b), Node::Null)).map(|(i, b)| (i as i64, *b)).collect();
+    let split = schema.split_union(branches);
+    let null_branch = split.null.map(|p| p as i64);
+    let values = split.values;
     let validity = array.validity().filter(|v| v.unset_bits() > 0);
     if *ft == FrameType::Null || values.is_empty() {
         let Some(null_branch) = null_branch else {
@@ -407,15 +407,16 @@ fn build_union<'a>(
     // The first branch the column's type can be written as.
     let mut first_error = None;
     for (index, branch) in &values {
+        let index = *index as i64;
         match build_value(schema, *branch, ft, array, path) {
             Ok(inner) => {
                 let inner = Box::new(inner);
                 return Ok(match (null_branch, validity) {
-                    (Some(null_branch), _) => Encoder::Nullable { validity, null_branch, value_branch: *index, inner },
-                    (None, None) => Encoder::Branch { index: *index, inner },
+                    (Some(null_branch), _) => Encoder::Nullable { validity, null_branch, value_branch: index, inner },
+                    (None, None) => Encoder::Branch { index, inner },
                     (None, Some(validity)) => Encoder::Required {
                         validity,
-                        inner: Box::new(Encoder::Branch { index: *index, inner }),
+                        inner: Box::new(Encoder::Branch { index, inner }),
                         avro_type: branches_union(schema, branches).into(),
                         path: path.into(),
                     },
@@ -436,21 +437,14 @@ fn build_union<'a>(
 /// branch, named after the branch type. None when `ft` is not such a Struct.
 fn build_branch_struct<'a>(
     schema: &AvroSchema,
-    values: &[(i64, NodeId)],
+    values: &[(usize, NodeId)],
     null_branch: Option<i64>,
     ft: &FrameType,
     array: &'a dyn Array,
     path: &str,
 ) -> AvroResult<Option<Encoder<'a>>> {
     let FrameType::Struct(fields) = ft else { return Ok(None) };
-    let mut expected: Vec<String> = Vec::new();
-    for (index, node) in values {
-        let mut name = schema.type_name(*node);
-        if expected.contains(&name) {
-            name = format!("{name}_{index}");
-        }
-        expected.push(name);
-    }
+    let expected = schema.union_field_names(values);
     if fields.len() != expected.len() || fields.iter().zip(&expected).any(|((name, _), e)| name != e) {
         return Ok(None);
     }
@@ -458,7 +452,7 @@ fn build_branch_struct<'a>(
     let mut branches = Vec::with_capacity(values.len());
     for (((index, node), (name, field_ft)), child) in values.iter().zip(fields).zip(structs.values()) {
         let encoder = build_value(schema, *node, field_ft, child.as_ref(), &format!("{path}.{name}"))?;
-        branches.push((*index, child.validity().filter(|v| v.unset_bits() > 0), encoder));
+        branches.push((*index as i64, child.validity().filter(|v| v.unset_bits() > 0), encoder));
     }
     Ok(Some(Encoder::Branches {
         validity: array.validity().filter(|v| v.unset_bits() > 0),

@@ -154,7 +154,9 @@ impl<W: Write> AvroWriter<W> {
         }
         let physical: Vec<Series> =
             df.columns().iter().map(|c| c.as_materialized_series().to_physical_repr().into_owned()).collect();
-        for (start, end) in aligned_segments(&physical) {
+        // Records of no fields take no bytes, but each is a record all the same.
+        let segments = if physical.is_empty() { vec![(0, df.height())] } else { aligned_segments(&physical) };
+        for (start, end) in segments {
             let arrays: Vec<Box<dyn Array>> = physical.iter().map(|s| chunk_slice(s, start, end)).collect();
             self.write_chunk(&arrays, end - start)?;
         }
@@ -208,7 +210,10 @@ impl<W: Write> AvroWriter<W> {
                         let encode_block = &encode_block;
                         scope.spawn(move |_| {
                             let result = catch_unwind(AssertUnwindSafe(|| encode_block(range))).unwrap_or_else(|panic| {
-                                Err(AvroError::encode(format!("encoding failed: {}", panic_message(panic.as_ref()))))
+                                Err(AvroError::internal(format!(
+                                    "internal error, please report it: encoding panicked: {}",
+                                    panic_message(panic.as_ref())
+                                )))
                             });
                             // The receiver is gone only when an earlier block failed.
                             let _ = sender.send(result);

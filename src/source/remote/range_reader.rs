@@ -111,7 +111,7 @@ impl BufRead for RangeReader {
 
 impl Read for RangeReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        crate::source::read_from_buffer(self, buf)
+        crate::bufread::read_from_buffer(self, buf)
     }
 }
 

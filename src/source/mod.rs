@@ -1,13 +1,16 @@
 //! Where the bytes come from: a local file, bytes in memory, an object in an object
-//! store, or any reader (a Python file object, for instance).
+//! store ([`remote`]), or any reader (a Python file object, for instance).
+
+pub mod remote;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 
 use crate::error::{AvroError, AvroResult, ErrorKind};
-use crate::remote::{RemoteObject, RemoteReadAhead};
+use remote::{RemoteObject, RemoteReadAhead};
 
+/// Where a read's bytes come from.
 pub enum Source {
     Path(PathBuf),
     Bytes { name: String, data: Vec<u8> },
@@ -49,7 +52,9 @@ impl Source {
                     }
                     err.in_file(&name)
                 })?;
-                let len = file.metadata().ok().map(|m| m.len());
+                // A pipe, a device or a /proc file reports no size (or 0): read it to its
+                // end instead of trusting the metadata.
+                let len = file.metadata().ok().filter(|m| m.is_file() && m.len() > 0).map(|m| m.len());
                 Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, file)), len))
             },
             Source::Bytes { data, .. } => {
@@ -63,14 +68,4 @@ impl Source {
             },
         }
     }
-}
-
-/// `Read::read` for a reader whose own buffer is the truth (`BufRead` first): copies
-/// from `fill_buf` and consumes what was copied.
-pub(crate) fn read_from_buffer<R: BufRead + ?Sized>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let available = reader.fill_buf()?;
-    let n = available.len().min(buf.len());
-    buf[..n].copy_from_slice(&available[..n]);
-    reader.consume(n);
-    Ok(n)
 }

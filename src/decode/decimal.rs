@@ -1,0 +1,90 @@
+//! Avro decimals (big-endian two's-complement unscaled values) as Polars values: i128 for
+//! Decimal columns, exact text for the wider ones.
+
+use crate::error::{AvroError, AvroResult};
+
+/// A big-endian two's-complement integer of any width that must fit in i128.
+pub fn twos_complement_i128(raw: &[u8]) -> AvroResult<i128> {
+    if raw.is_empty() {
+        return Ok(0);
+    }
+    let negative = raw[0] & 0x80 != 0;
+    let sign_byte = if negative { 0xff } else { 0x00 };
+    let significant = if raw.len() > 16 {
+        let (extra, rest) = raw.split_at(raw.len() - 16);
+        if extra.iter().any(|b| *b != sign_byte) || (rest[0] & 0x80 != 0) != negative {
+            return Err(AvroError::decode(format!(
+                "a decimal's unscaled value of {} bytes does not fit in 38 digits",
+                raw.len()
+            )));
+        }
+        rest
+    } else {
+        raw
+    };
+    let mut buf = [sign_byte; 16];
+    buf[16 - significant.len()..].copy_from_slice(significant);
+    Ok(i128::from_be_bytes(buf))
+}
+
+/// The exact decimal text of a big-endian two's-complement unscaled value of any width.
+pub fn decimal_text(raw: &[u8], scale: usize) -> String {
+    let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
+    // Magnitude as big-endian bytes.
+    let mut magnitude: Vec<u8> = if negative {
+        let mut m: Vec<u8> = raw.iter().map(|b| !b).collect();
+        for byte in m.iter_mut().rev() {
+            let (sum, carry) = byte.overflowing_add(1);
+            *byte = sum;
+            if !carry {
+                break;
+            }
+        }
+        m
+    } else {
+        raw.to_vec()
+    };
+    // Repeated division by 10 (values are at most a few dozen bytes).
+    let mut digits = Vec::new();
+    while magnitude.iter().any(|b| *b != 0) {
+        let mut remainder = 0u32;
+        for byte in magnitude.iter_mut() {
+            let acc = (remainder << 8) | u32::from(*byte);
+            *byte = (acc / 10) as u8;
+            remainder = acc % 10;
+        }
+        digits.push(b'0' + remainder as u8);
+    }
+    while digits.len() <= scale {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    let mut text = String::with_capacity(digits.len() + 2);
+    if negative {
+        text.push('-');
+    }
+    let int_len = digits.len() - scale;
+    text.push_str(std::str::from_utf8(&digits[..int_len]).unwrap());
+    if scale > 0 {
+        text.push('.');
+        text.push_str(std::str::from_utf8(&digits[int_len..]).unwrap());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_bytes() {
+        assert_eq!(twos_complement_i128(&[0xff]).unwrap(), -1);
+        assert_eq!(twos_complement_i128(&[0x00, 0xff]).unwrap(), 255);
+        assert_eq!(twos_complement_i128(&[0xff; 20]).unwrap(), -1);
+        assert!(twos_complement_i128(&[0x01; 20]).is_err());
+        assert_eq!(decimal_text(&[0x30, 0x39], 2), "123.45");
+        assert_eq!(decimal_text(&[0xcf, 0xc7], 2), "-123.45");
+        assert_eq!(decimal_text(&[0x05], 3), "0.005");
+        assert_eq!(decimal_text(&[], 0), "0");
+    }
+}

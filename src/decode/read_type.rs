@@ -1,0 +1,302 @@
+//! What a read produces, as plain data: for each column, its Polars dtype and how its
+//! Avro values are read (field steps, union branch map, enum symbol map, defaults). Built
+//! once per (writer schema, reader schema, projection) before any byte is decoded; the
+//! column builders of each batch are made from it (`column.rs`).
+//!
+//! The Avro-to-Polars type mapping lives here, once: [`ReadType::of`] for a schema read
+//! as it is, and the constructors that schema resolution (`resolve.rs`) builds with.
+
+use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeUnit, TimeZone};
+
+use super::skip::SkipOp;
+use crate::error::{AvroError, AvroResult};
+use crate::schema::{AvroSchema, Logical, Node, NodeId};
+
+/// Polars' Decimal holds at most 38 digits; wider decimals are read as exact text.
+pub const MAX_DECIMAL_PRECISION: usize = 38;
+
+/// How one Avro value is read into one Polars column.
+#[derive(Debug, Clone)]
+pub struct ReadType {
+    pub dtype: DataType,
+    /// The union around a value that is either null or of this type, when there is one.
+    pub nullable: Option<NullableUnion>,
+    pub shape: Shape,
+}
+
+/// The union around a value of one type: `["null", T]`, `[T, "null"]`, `[T]`, `["null"]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NullableUnion {
+    pub n_branches: usize,
+    pub null_index: Option<usize>,
+    /// Read with a reader schema whose type has no null: a null is an error (as the
+    /// specification says of a writer branch the reader cannot take).
+    pub null_is_error: bool,
+}
+
+/// What the bytes of a value are and how they become the column's values.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    Null,
+    Boolean,
+    Int,
+    Long,
+    /// time-millis (int) as Polars Time (nanoseconds).
+    TimeMillis,
+    /// time-micros (long) as Polars Time (nanoseconds).
+    TimeMicros,
+    Float,
+    Double,
+    /// Promotions of a reader schema: a writer's int or long read as float or double, a
+    /// writer's float as double.
+    FloatFromLong,
+    DoubleFromLong,
+    DoubleFromFloat,
+    Bytes,
+    Fixed(usize),
+    /// UTF-8, checked as values arrive.
+    String,
+    /// uuid on fixed(16), rendered in the canonical 8-4-4-4-12 form.
+    UuidFixed,
+    /// decimal on bytes (`fixed` None) or fixed, as Polars Decimal (i128).
+    Decimal { fixed: Option<usize> },
+    /// decimal wider than Polars' 38 digits, as exact text.
+    DecimalText { fixed: Option<usize>, scale: usize },
+    /// big-decimal: bytes holding the unscaled value then the scale, as exact text.
+    BigDecimal,
+    /// `n_symbols` of the writer's enum; with a reader schema, `to_reader` maps each to
+    /// the reader's symbol (None: not a reader symbol and no default, an error).
+    Enum { n_symbols: usize, to_reader: Option<Vec<Option<u32>>> },
+    /// duration (fixed 12) as Struct{months, days, milliseconds}.
+    Duration,
+    List(Box<ReadType>),
+    Map(Box<ReadType>),
+    Record(RecordRead),
+    /// A union of two or more non-null branches: a Struct with one field per branch.
+    Union(UnionRead),
+    /// A value of a recursive type, rendered as JSON text.
+    Json(NodeId),
+}
+
+/// A record: the writer's fields in the writer's order, each read into one of `fields`
+/// or skipped; then the fields the writer lacks, from their defaults (encoded as Avro,
+/// and decoded like any value).
+#[derive(Debug, Clone, Default)]
+pub struct RecordRead {
+    pub fields: Vec<ReadType>,
+    pub steps: Vec<FieldStep>,
+    pub defaults: Vec<(usize, Vec<u8>)>,
+}
+
+/// What happens to one field of the writer's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldStep {
+    /// Decoded into this output field.
+    Read(usize),
+    Skip(SkipOp),
+}
+
+/// A Struct of union branches: `children` in the reader's branch order.
+#[derive(Debug, Clone)]
+pub struct UnionRead {
+    pub children: Vec<ReadType>,
+    pub branches: BranchMap,
+}
+
+/// Where a writer's union branch goes.
+#[derive(Debug, Clone)]
+pub enum BranchMap {
+    /// One entry per writer branch, by the branch index read before each value.
+    ByIndex(Vec<Branch>),
+    /// The writer's type is not a union (a reader schema made it one): no index is
+    /// read, and every value goes to this child.
+    Always(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Branch {
+    Null,
+    Child(usize),
+    /// A writer branch the reader's union cannot take: an error when a value takes it.
+    Unmatched,
+}
+
+impl RecordRead {
+    /// Appends a step, merging consecutive skips of fixed-size fields into one.
+    pub fn push_step(&mut self, step: FieldStep) {
+        if let (Some(FieldStep::Skip(previous)), FieldStep::Skip(next)) = (self.steps.last_mut(), step) {
+            if let Some(merged) = previous.merge(next) {
+                *previous = merged;
+                return;
+            }
+        }
+        self.steps.push(step);
+    }
+
+    /// Every field read in order: a record read as it is.
+    fn in_order(fields: Vec<ReadType>) -> Self {
+        let steps = (0..fields.len()).map(FieldStep::Read).collect();
+        Self { fields, steps, defaults: Vec::new() }
+    }
+}
+
+impl ReadType {
+    fn new(dtype: DataType, shape: Shape) -> Self {
+        Self { dtype, nullable: None, shape }
+    }
+
+    /// The same type inside a union that may hold null.
+    pub fn with_nullable(mut self, nullable: NullableUnion) -> Self {
+        self.nullable = Some(nullable);
+        self
+    }
+
+    pub fn list(item: ReadType) -> Self {
+        Self::new(DataType::List(Box::new(item.dtype.clone())), Shape::List(Box::new(item)))
+    }
+
+    /// A map, as Polars holds it: a list of key/value structs (Python casts it to Map
+    /// where Polars has one).
+    pub fn map(value: ReadType) -> Self {
+        let entry = DataType::Struct(vec![
+            PlField::new(PlSmallStr::from_static("key"), DataType::String),
+            PlField::new(PlSmallStr::from_static("value"), value.dtype.clone()),
+        ]);
+        Self::new(DataType::List(Box::new(entry)), Shape::Map(Box::new(value)))
+    }
+
+    /// A record whose output fields are named `names`.
+    pub fn record<'n>(names: impl IntoIterator<Item = &'n str>, read: RecordRead) -> Self {
+        Self::new(struct_of(names, &read.fields), Shape::Record(read))
+    }
+
+    /// A union of several non-null branches, its fields named `names`.
+    pub fn union<'n>(names: impl IntoIterator<Item = &'n str>, read: UnionRead) -> Self {
+        Self::new(struct_of(names, &read.children), Shape::Union(read))
+    }
+
+    /// A writer's float or long read as the reader's float or double.
+    pub fn promoted(writer: &Node, reader: &Node) -> Option<Self> {
+        Some(match (writer, reader) {
+            (Node::Int | Node::Long, Node::Float) => Self::new(DataType::Float32, Shape::FloatFromLong),
+            (Node::Int | Node::Long, Node::Double) => Self::new(DataType::Float64, Shape::DoubleFromLong),
+            (Node::Float, Node::Double) => Self::new(DataType::Float64, Shape::DoubleFromFloat),
+            _ => return None,
+        })
+    }
+
+    /// Whether a value of this type holds recursive (JSON) values anywhere.
+    pub fn contains_json(&self) -> bool {
+        match &self.shape {
+            Shape::Json(_) => true,
+            Shape::List(inner) | Shape::Map(inner) => inner.contains_json(),
+            Shape::Record(r) => r.fields.iter().any(ReadType::contains_json),
+            Shape::Union(u) => u.children.iter().any(ReadType::contains_json),
+            _ => false,
+        }
+    }
+
+    /// The type of node `id` of a schema read as it is. `expanding` holds the records
+    /// being expanded on the way down: meeting one again means the type is recursive,
+    /// and from there on the value is kept as JSON text.
+    pub fn of(schema: &AvroSchema, id: NodeId, expanding: &mut Vec<NodeId>) -> AvroResult<Self> {
+        if let Node::Union(branches) = schema.node(id) {
+            return Self::of_union(schema, branches, expanding);
+        }
+        let plain = |dtype: DataType, shape: Shape| Ok(Self::new(dtype, shape));
+        match (schema.node(id), schema.logical(id)) {
+            (Node::Int, Some(Logical::Date)) => plain(DataType::Date, Shape::Int),
+            (Node::Int, Some(Logical::TimeMillis)) => plain(DataType::Time, Shape::TimeMillis),
+            (Node::Long, Some(Logical::TimeMicros)) => plain(DataType::Time, Shape::TimeMicros),
+            (Node::Long, Some(logical)) => plain(long_dtype(logical), Shape::Long),
+            (Node::Null, _) => plain(DataType::Null, Shape::Null),
+            (Node::Boolean, _) => plain(DataType::Boolean, Shape::Boolean),
+            (Node::Int, _) => plain(DataType::Int32, Shape::Int),
+            (Node::Long, _) => plain(DataType::Int64, Shape::Long),
+            (Node::Float, _) => plain(DataType::Float32, Shape::Float),
+            (Node::Double, _) => plain(DataType::Float64, Shape::Double),
+            (node @ (Node::Bytes | Node::Fixed { .. }), Some(Logical::Decimal { precision, scale })) => {
+                let fixed = match node {
+                    Node::Fixed { size, .. } => Some(*size),
+                    _ => None,
+                };
+                if precision <= MAX_DECIMAL_PRECISION {
+                    plain(DataType::Decimal(precision, scale), Shape::Decimal { fixed })
+                } else {
+                    plain(DataType::String, Shape::DecimalText { fixed, scale })
+                }
+            },
+            (Node::Bytes, Some(Logical::BigDecimal)) => plain(DataType::String, Shape::BigDecimal),
+            (Node::Fixed { .. }, Some(Logical::Uuid)) => plain(DataType::String, Shape::UuidFixed),
+            (Node::Fixed { .. }, Some(Logical::Duration)) => {
+                let fields = ["months", "days", "milliseconds"]
+                    .into_iter()
+                    .map(|n| PlField::new(PlSmallStr::from_static(n), DataType::UInt32))
+                    .collect();
+                plain(DataType::Struct(fields), Shape::Duration)
+            },
+            (Node::Bytes, _) => plain(DataType::Binary, Shape::Bytes),
+            (Node::Fixed { size, .. }, _) => plain(DataType::Binary, Shape::Fixed(*size)),
+            (Node::String, _) => plain(DataType::String, Shape::String),
+            (Node::Enum { symbols, name, .. }, _) => {
+                let categories = FrozenCategories::new(symbols.iter().map(String::as_str)).map_err(|e| {
+                    AvroError::schema(format!("enum '{}' cannot be a Polars Enum: {e}", name.fullname()))
+                })?;
+                let shape = Shape::Enum { n_symbols: symbols.len(), to_reader: None };
+                plain(DataType::from_frozen_categories(categories), shape)
+            },
+            (Node::Array(item), _) => Ok(Self::list(Self::of(schema, *item, expanding)?)),
+            (Node::Map(value), _) => Ok(Self::map(Self::of(schema, *value, expanding)?)),
+            (Node::Record { fields, .. }, _) => {
+                if expanding.contains(&id) {
+                    return plain(DataType::String, Shape::Json(id));
+                }
+                expanding.push(id);
+                let read = fields.iter().map(|f| Self::of(schema, f.schema, expanding)).collect::<AvroResult<_>>();
+                expanding.pop();
+                Ok(Self::record(fields.iter().map(|f| f.name.as_str()), RecordRead::in_order(read?)))
+            },
+            (Node::Union(_), _) => unreachable!("handled above"),
+        }
+    }
+
+    fn of_union(schema: &AvroSchema, branches: &[NodeId], expanding: &mut Vec<NodeId>) -> AvroResult<Self> {
+        let split = schema.split_union(branches);
+        let nullable = NullableUnion { n_branches: branches.len(), null_index: split.null, null_is_error: false };
+        match split.values.as_slice() {
+            [] => Ok(Self::new(DataType::Null, Shape::Null).with_nullable(nullable)),
+            [(_, only)] => Ok(Self::of(schema, *only, expanding)?.with_nullable(nullable)),
+            several => {
+                let mut map = vec![Branch::Null; branches.len()];
+                let mut children = Vec::with_capacity(several.len());
+                for (child, (branch, node)) in several.iter().enumerate() {
+                    map[*branch] = Branch::Child(child);
+                    children.push(Self::of(schema, *node, expanding)?);
+                }
+                let names = schema.union_field_names(several);
+                Ok(Self::union(names.iter().map(String::as_str), UnionRead { children, branches: BranchMap::ByIndex(map) }))
+            },
+        }
+    }
+}
+
+/// The Polars dtype of a long with a timestamp or duration logical type.
+fn long_dtype(logical: Logical) -> DataType {
+    let utc = Some(TimeZone::UTC);
+    match logical {
+        Logical::TimestampMillis => DataType::Datetime(TimeUnit::Milliseconds, utc),
+        Logical::TimestampMicros => DataType::Datetime(TimeUnit::Microseconds, utc),
+        Logical::TimestampNanos => DataType::Datetime(TimeUnit::Nanoseconds, utc),
+        Logical::LocalTimestampMillis => DataType::Datetime(TimeUnit::Milliseconds, None),
+        Logical::LocalTimestampMicros => DataType::Datetime(TimeUnit::Microseconds, None),
+        Logical::LocalTimestampNanos => DataType::Datetime(TimeUnit::Nanoseconds, None),
+        Logical::DurationMillis => DataType::Duration(TimeUnit::Milliseconds),
+        Logical::DurationMicros => DataType::Duration(TimeUnit::Microseconds),
+        Logical::DurationNanos => DataType::Duration(TimeUnit::Nanoseconds),
+        _ => unreachable!("the parser attaches no other logical type to long"),
+    }
+}
+
+fn struct_of<'n>(names: impl IntoIterator<Item = &'n str>, fields: &[ReadType]) -> DataType {
+    DataType::Struct(names.into_iter().zip(fields).map(|(n, f)| PlField::new(PlSmallStr::from(n), f.dtype.clone())).collect())
+}
