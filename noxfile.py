@@ -1,4 +1,4 @@
-"""Sessions: `nox -s demo`, `nox -s tests`, `nox -s bench`, `nox -s fuzz`.
+"""Sessions: `nox -s demo`, `nox -s lint`, `nox -s tests`, `nox -s bench`, `nox -s fuzz`.
 
 Every session installs the same release wheel, built once per change by `build_wheel`.
 The build always names the interpreter nox itself runs on: pyo3's build scripts track
@@ -39,7 +39,13 @@ def build_wheel(session: nox.Session) -> str:
     for old in WHEELS.glob("*.whl"):
         old.unlink()
     session.run(
-        "maturin", "build", "--release", "--interpreter", sys.executable, "--out", str(WHEELS),
+        "maturin",
+        "build",
+        "--release",
+        "--interpreter",
+        sys.executable,
+        "--out",
+        str(WHEELS),
         env=build_env(),
     )
     (wheel,) = WHEELS.glob("*.whl")
@@ -88,6 +94,34 @@ def rust_tests(session: nox.Session) -> None:
 
 
 @nox.session
+def lint(session: nox.Session) -> None:
+    """rustfmt, clippy with warnings as errors (the Python bindings included), ruff's lint
+    (numpy docstring rules) and ruff's formatter, all as checks that change nothing."""
+    if shutil.which("cargo-clippy") is None or shutil.which("rustfmt") is None:
+        session.run("rustup", "component", "add", "clippy", "rustfmt", external=True)
+    session.run("cargo", "fmt", "--check", external=True)
+    # The same pyo3 environment and profile as the tests (run it after them, as .ci/run
+    # does, so that the pyo3 configuration the wheel build wrote is there): only the
+    # check artifacts are new.
+    session.run(
+        "cargo",
+        "clippy",
+        "--release",
+        "--all-targets",
+        "--features",
+        "python",
+        "--",
+        "-D",
+        "warnings",
+        external=True,
+        env=cargo_env(),
+    )
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """The Rust decoder per type family (criterion), then the side-by-side read and write
     benchmarks against the other Avro readers and writers (see benches/)."""
@@ -130,7 +164,20 @@ def fuzz(session: nox.Session) -> None:
     env = {"RUSTC_BOOTSTRAP": "1", "CARGO_TARGET_DIR": str(target_dir)}
     for target in FUZZ_TARGETS:
         session.run(
-            "cargo", "fuzz", "run", "-O", "--sanitizer", sanitizer, "--fuzz-dir", "fuzz", target, f"fuzz/corpus/{target}",
-            "--", f"-max_total_time={seconds}", "-rss_limit_mb=2048", "-timeout=3",
-            external=True, env=env,
+            "cargo",
+            "fuzz",
+            "run",
+            "-O",
+            "--sanitizer",
+            sanitizer,
+            "--fuzz-dir",
+            "fuzz",
+            target,
+            f"fuzz/corpus/{target}",
+            "--",
+            f"-max_total_time={seconds}",
+            "-rss_limit_mb=2048",
+            "-timeout=3",
+            external=True,
+            env=env,
         )

@@ -9,7 +9,7 @@ columns= and n_rows= arguments and an eager filter. Every result's values are ch
 against ours; a reader whose values differ is shown but is never the "fastest anchor".
 
     python benches/compare.py [--rows 1000000] [--runs 5] [--workloads NAME ...]
-        [--readers KEY ... | --skip KEY ...] [--with-fastavro] [--out benches/results]
+        [--readers KEY ... | --skip KEY ...] [--with-fastavro] [--baseline PYTHON] [--out benches/results]
 
 Writes the table to OUT/latest.md and a chart to OUT/latest.png.
 """
@@ -26,7 +26,7 @@ import subprocess
 import sys
 import venv
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from workloads import DATA, WORKLOADS, Workload
@@ -72,30 +72,47 @@ class Reader:
 
 
 OURS = Reader("ours", "polars-avro (this)", "import polars_avro", scanner("polars_avro"), ["polars-avro"])
-READERS = {r.key: r for r in [
-    OURS,
-    Reader("jetliner", "jetliner", "import jetliner", scanner("jetliner"), ["jetliner"]),
-    Reader("pypi", "polars-avro (PyPI)", "import polars_avro", scanner("polars_avro"), ["polars-avro"], pypi_python),
-    # Polars' reader has no scan: columns= and n_rows= are its pushdowns, the filter is eager,
-    # and the streaming engine has nothing to stream from, so that query is a plain read.
-    Reader("pl", "pl.read_avro", "", {
-        "read": "pl.read_avro(PATH)",
-        "select": "pl.read_avro(PATH, columns=COLUMNS)",
-        "filter": "pl.read_avro(PATH).filter(PREDICATE)",
-        "head": "pl.read_avro(PATH, n_rows=N)",
-        "first": "pl.read_avro(PATH, n_rows=N)",
-        "streaming": "pl.read_avro(PATH)",
-    }, []),
-    # An independent check of the values (--with-fastavro); slow, its rows are built in Python.
-    Reader("fastavro", "fastavro", "", {
-        "read": "fastavro_frame(PATH)",
-        "select": "fastavro_frame(PATH).select(COLUMNS)",
-        "filter": "fastavro_frame(PATH).filter(PREDICATE)",
-        "head": "fastavro_frame(PATH, n_rows=N)",
-        "first": "fastavro_frame(PATH, n_rows=N)",
-        "streaming": "fastavro_frame(PATH)",
-    }, ["fastavro"]),
-]}
+READERS = {
+    r.key: r
+    for r in [
+        OURS,
+        Reader("jetliner", "jetliner", "import jetliner", scanner("jetliner"), ["jetliner"]),
+        Reader(
+            "pypi", "polars-avro (PyPI)", "import polars_avro", scanner("polars_avro"), ["polars-avro"], pypi_python
+        ),
+        # Polars' reader has no scan: columns= and n_rows= are its pushdowns, the filter is eager,
+        # and the streaming engine has nothing to stream from, so that query is a plain read.
+        Reader(
+            "pl",
+            "pl.read_avro",
+            "",
+            {
+                "read": "pl.read_avro(PATH)",
+                "select": "pl.read_avro(PATH, columns=COLUMNS)",
+                "filter": "pl.read_avro(PATH).filter(PREDICATE)",
+                "head": "pl.read_avro(PATH, n_rows=N)",
+                "first": "pl.read_avro(PATH, n_rows=N)",
+                "streaming": "pl.read_avro(PATH)",
+            },
+            [],
+        ),
+        # An independent check of the values (--with-fastavro); slow, its rows are built in Python.
+        Reader(
+            "fastavro",
+            "fastavro",
+            "",
+            {
+                "read": "fastavro_frame(PATH)",
+                "select": "fastavro_frame(PATH).select(COLUMNS)",
+                "filter": "fastavro_frame(PATH).filter(PREDICATE)",
+                "head": "fastavro_frame(PATH, n_rows=N)",
+                "first": "fastavro_frame(PATH, n_rows=N)",
+                "streaming": "fastavro_frame(PATH)",
+            },
+            ["fastavro"],
+        ),
+    ]
+}
 
 
 @dataclass
@@ -133,7 +150,10 @@ def measure(reader: Reader, workload: Workload, path: Path, python: str) -> dict
     try:
         out = subprocess.run(
             [python, "-I", str(HERE / "child.py"), json.dumps(spec)],
-            capture_output=True, text=True, timeout=TIMEOUT, cwd=DATA,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            cwd=DATA,
         )
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"timed out after {TIMEOUT} s") from None
@@ -265,9 +285,11 @@ def machine_line(results: dict[str, dict[str, Outcome]], readers: list[Reader], 
         if reader.dists and reader.dists[0] in got:
             other = f" (on polars {got['polars']})" if got["polars"] != polars else ""
             described.append(f"{reader.name} {got[reader.dists[0]]}{other}")
-    return (f"{datetime.date.today()}: {os.cpu_count()} CPUs ({cpu_model()}), {platform.system()}; "
-            f"polars {polars}; {', '.join(described)}; --rows {args.rows:,}; "
-            f"median of {args.runs} runs, each a fresh process.")
+    return (
+        f"{datetime.date.today()}: {os.cpu_count()} CPUs ({cpu_model()}), {platform.system()}; "
+        f"polars {polars}; {', '.join(described)}; --rows {args.rows:,}; "
+        f"median of {args.runs} runs, each a fresh process."
+    )
 
 
 def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -> str:
@@ -282,15 +304,25 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
         "Memory: peak RSS growth during the read / the result's estimated size.",
         "",
     ]
-    lines += table([[
-        name,
-        "failed" if outcomes[OURS.key].failure else f"{outcomes[OURS.key].ms:,.1f}",
-        *(anchor_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors),
-        fastest_anchor_cell(outcomes, readers),
-        memory_cell(outcomes[OURS.key]),
-    ] for name, outcomes in results.items()],
-        ["workload", "ours (ms)", *(r.name for r in anchors),
-         "fastest anchor / ours (ratio)", "ours peak RSS Δ / result size"])
+    lines += table(
+        [
+            [
+                name,
+                "failed" if outcomes[OURS.key].failure else f"{outcomes[OURS.key].ms:,.1f}",
+                *(anchor_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors),
+                fastest_anchor_cell(outcomes, readers),
+                memory_cell(outcomes[OURS.key]),
+            ]
+            for name, outcomes in results.items()
+        ],
+        [
+            "workload",
+            "ours (ms)",
+            *(r.name for r in anchors),
+            "fastest anchor / ours (ratio)",
+            "ours peak RSS Δ / result size",
+        ],
+    )
 
     notes = []
     for name, outcomes in results.items():
@@ -305,23 +337,35 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
         lines += ["", "## Failures and wrong values", "", *notes]
 
     lines += ["", "## Values compared with ours (per-column checksums of normalized values)", ""]
-    lines += table([[name, *(values_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors)]
-                    for name, outcomes in results.items()], ["workload", *(r.name for r in anchors)])
+    lines += table(
+        [
+            [name, *(values_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors)]
+            for name, outcomes in results.items()
+        ],
+        ["workload", *(r.name for r in anchors)],
+    )
 
     lines += ["", "## Peak RSS Δ / result size, per reader", ""]
-    lines += table([[name, *(memory_cell(outcomes[r.key]) for r in readers)] for name, outcomes in results.items()],
-                   ["workload", *(r.name for r in readers)])
+    lines += table(
+        [[name, *(memory_cell(outcomes[r.key]) for r in readers)] for name, outcomes in results.items()],
+        ["workload", *(r.name for r in readers)],
+    )
 
     lines += ["", "## Workloads", ""]
-    lines += table([[
-        name,
-        f"{w.dataset.rows(args.rows):,}",
-        str(len(w.dataset.schema["fields"])),
-        w.dataset.codec,
-        fmt_mb(w.dataset.path(args.rows).stat().st_size / 2**20),
-        w.query + "".join(f" {k}={v}" for k, v in w.params.items()),
-    ] for name, w in ((n, WORKLOADS[n]) for n in results)],
-        ["workload", "rows", "columns", "codec", "file", "query"])
+    lines += table(
+        [
+            [
+                name,
+                f"{w.dataset.rows(args.rows):,}",
+                str(len(w.dataset.schema["fields"])),
+                w.dataset.codec,
+                fmt_mb(w.dataset.path(args.rows).stat().st_size / 2**20),
+                w.query + "".join(f" {k}={v}" for k, v in w.params.items()),
+            ]
+            for name, w in ((n, WORKLOADS[n]) for n in results)
+        ],
+        ["workload", "rows", "columns", "codec", "file", "query"],
+    )
 
     lines += ["", "## Statements (timed; imports are not)", ""]
     queries = list(dict.fromkeys(WORKLOADS[name].query for name in results))
@@ -360,10 +404,13 @@ def chart(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -
     ax.set_xscale("log")
     ax.set_xlim(right=ax.get_xlim()[1] * 2)  # room for the labels
     ax.set_yticks(range(len(names)))
-    ax.set_yticklabels([
-        f"{n}\n(ours {fmt_ms(results[n][OURS.key].ms)})" if results[n][OURS.key].valid else f"{n}\n(ours failed)"
-        for n in names
-    ], fontsize=8)
+    ax.set_yticklabels(
+        [
+            f"{n}\n(ours {fmt_ms(results[n][OURS.key].ms)})" if results[n][OURS.key].valid else f"{n}\n(ours failed)"
+            for n in names
+        ],
+        fontsize=8,
+    )
     ax.set_ylim(len(names) - 0.5, -0.5)  # first workload on top
     ax.set_xlabel("time relative to polars-avro (this) = 1 (log scale); right of the line: ours is faster")
     ax.set_title(f"Avro read time relative to polars-avro (this): --rows {args.rows:,}, median of {args.runs} runs")
@@ -375,17 +422,36 @@ def chart(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the full-size files (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=5, help="rounds; the median is reported (default 5)")
-    parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS), metavar="NAME",
-                        help=f"a subset of: {', '.join(WORKLOADS)}")
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=list(WORKLOADS),
+        default=list(WORKLOADS),
+        metavar="NAME",
+        help=f"a subset of: {', '.join(WORKLOADS)}",
+    )
     choice = [k for k in READERS if k != OURS.key]
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--readers", nargs="+", choices=choice, metavar="KEY",
-                       help=f"anchors to run besides ours, of: {', '.join(choice)}")
+    group.add_argument(
+        "--readers",
+        nargs="+",
+        choices=choice,
+        metavar="KEY",
+        help=f"anchors to run besides ours, of: {', '.join(choice)}",
+    )
     group.add_argument("--skip", nargs="+", choices=choice, default=[], metavar="KEY", help="anchors to leave out")
     parser.add_argument("--with-fastavro", action="store_true", help="add fastavro, as a check of the values")
+    parser.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="a Python whose polars_avro is another build of this package (main before a change), "
+        "measured beside ours in the same rounds",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where latest.md and latest.png go")
     args = parser.parse_args()
 
@@ -393,6 +459,8 @@ def main() -> None:
     if args.with_fastavro and "fastavro" not in keys:
         keys.append("fastavro")
     readers = [OURS, *(READERS[k] for k in choice if k in keys)]
+    if args.baseline:
+        readers.insert(1, replace(OURS, key="baseline", name="polars-avro (baseline)", python=lambda: args.baseline))
     pythons = {r.key: r.python() if r.python else sys.executable for r in readers}
 
     results = {name: run_workload(WORKLOADS[name], readers, pythons, args) for name in args.workloads}

@@ -11,8 +11,8 @@ mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use polars_avro::container::ContainerReader;
-use polars_avro::read::{default_threads, AvroReader, Source};
+use polars_avro::internals::ContainerReader;
+use polars_avro::{default_threads, AvroReader, Source};
 
 const ROWS: usize = 100_000;
 const BLOCK_ROWS: usize = 4_000;
@@ -20,7 +20,7 @@ const BLOCK_ROWS: usize = 4_000;
 /// A deterministic value of `ty` for row `i` (no randomness: runs are comparable).
 fn value(ty: &Ty, i: usize) -> Val {
     match ty {
-        Ty::Bool => Val::Bool(i % 3 == 0),
+        Ty::Bool => Val::Bool(i.is_multiple_of(3)),
         Ty::Int => Val::Int((i % 100_000) as i32 - 50_000),
         Ty::Long => Val::Long(1_700_000_000_000_000 + i as i64 * 7),
         Ty::Float => Val::Float(i as f32 * 0.25),
@@ -34,7 +34,11 @@ fn value(ty: &Ty, i: usize) -> Val {
         Ty::Record(fields) => Val::Record(fields.iter().enumerate().map(|(j, f)| value(f, i + j)).collect()),
         Ty::Nullable(inner, _) => {
             // 30% nulls.
-            if i % 10 < 3 { Val::Null } else { value(inner, i) }
+            if i % 10 < 3 {
+                Val::Null
+            } else {
+                value(inner, i)
+            }
         },
     }
 }

@@ -76,7 +76,10 @@ def measure_once(path: Path | str, mode: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             [sys.executable, "-I", "-c", CHILD, str(path), mode, str(Path(tmp) / "out.parquet")],
-            check=True, capture_output=True, text=True, cwd=tmp,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=tmp,
         )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -99,7 +102,10 @@ def main() -> None:
 
 
 def report(source: Path, args: argparse.Namespace, location) -> None:
-    print("| file | rows | full read: peak RSS growth / result size | streaming aggregate: peak RSS growth | sink_parquet: peak RSS growth |")
+    print(
+        "| file | rows | full read: peak RSS growth / result size "
+        "| streaming aggregate: peak RSS growth | sink_parquet: peak RSS growth |"
+    )
     print("|---|---|---|---|---|")
     for copies in args.copies:
         path = repeated(source, copies)
@@ -107,9 +113,16 @@ def report(source: Path, args: argparse.Namespace, location) -> None:
         aggregate = measure(location(path), "aggregate", args.runs)
         sink = measure(location(path), "sink", args.runs)
         assert aggregate["rows"] == sink["rows"] == copies * args.rows, (aggregate, sink)
-        read_cell = f"{read['peak_mb']:.0f} MB / {read['size_mb']:.0f} MB ({read['peak_mb'] / read['size_mb']:.2f}x)" if read else "(not run)"
+        read_cell = (
+            f"{read['peak_mb']:.0f} MB / {read['size_mb']:.0f} MB ({read['peak_mb'] / read['size_mb']:.2f}x)"
+            if read
+            else "(not run)"
+        )
         mb = path.stat().st_size / 2**20
-        print(f"| {mb:.0f} MB snappy | {sink['rows']:,} | {read_cell} | {aggregate['peak_mb']:.0f} MB | {sink['peak_mb']:.0f} MB |")
+        print(
+            f"| {mb:.0f} MB snappy | {sink['rows']:,} | {read_cell} "
+            f"| {aggregate['peak_mb']:.0f} MB | {sink['peak_mb']:.0f} MB |"
+        )
 
 
 if __name__ == "__main__":

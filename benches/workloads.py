@@ -22,8 +22,7 @@ US_PER_DAY = 86_400_000_000
 
 def _names(rng: random.Random) -> list[str]:
     """A pool of strings of 1 to 40 bytes, some repeated, as in real text columns."""
-    return [f"{rng.choice(['alpha', 'beta', 'gamma', 'delta'])}-{i}-" + "x" * rng.randrange(30)
-            for i in range(5000)]
+    return [f"{rng.choice(['alpha', 'beta', 'gamma', 'delta'])}-{i}-" + "x" * rng.randrange(30) for i in range(5000)]
 
 
 def _timestamp_micros() -> dict:
@@ -72,8 +71,10 @@ WIDE = {
     "type": "record",
     "name": "Wide",
     "fields": [
-        {"name": f"c{i:02d}_{'opt_' if i % 10 >= 5 else ''}{WIDE_KINDS[i % 5]}",
-         "type": ["null", WIDE_KINDS[i % 5]] if i % 10 >= 5 else WIDE_KINDS[i % 5]}
+        {
+            "name": f"c{i:02d}_{'opt_' if i % 10 >= 5 else ''}{WIDE_KINDS[i % 5]}",
+            "type": ["null", WIDE_KINDS[i % 5]] if i % 10 >= 5 else WIDE_KINDS[i % 5],
+        }
         for i in range(100)
     ],
 }
@@ -93,8 +94,7 @@ def wide(rows: int) -> Iterator[dict]:
     }
     columns = [(f["name"], makers[WIDE_KINDS[i % 5]], i % 10 >= 5) for i, f in enumerate(WIDE["fields"])]
     for _ in range(rows):
-        yield {name: None if nullable and rng.random() < 0.1 else make()
-               for name, make, nullable in columns}
+        yield {name: None if nullable and rng.random() < 0.1 else make() for name, make, nullable in columns}
 
 
 # --- nulls: ["null", T] unions with 30% nulls -------------------------------------------
@@ -103,9 +103,8 @@ NULLS_TYPES = ["int", "long", "double", "float", "string", "boolean", "bytes", _
 NULLS = {
     "type": "record",
     "name": "Nulls",
-    "fields": [{"name": "id", "type": "long"}] + [
-        {"name": f"opt_{t if isinstance(t, str) else 'ts'}", "type": ["null", t]} for t in NULLS_TYPES
-    ],
+    "fields": [{"name": "id", "type": "long"}]
+    + [{"name": f"opt_{t if isinstance(t, str) else 'ts'}", "type": ["null", t]} for t in NULLS_TYPES],
 }
 
 
@@ -133,19 +132,55 @@ NESTED = {
     "name": "Nested",
     "fields": [
         {"name": "id", "type": "long"},
-        {"name": "point", "type": {"type": "record", "name": "Point", "fields": [
-            {"name": "x", "type": "double"}, {"name": "y", "type": "double"},
-            {"name": "label", "type": "string"}]}},
-        {"name": "address", "type": {"type": "record", "name": "Address", "fields": [
-            {"name": "street", "type": "string"}, {"name": "zip", "type": "int"},
-            {"name": "geo", "type": {"type": "record", "name": "Geo", "fields": [
-                {"name": "lat", "type": "double"}, {"name": "lon", "type": "double"}]}}]}},
+        {
+            "name": "point",
+            "type": {
+                "type": "record",
+                "name": "Point",
+                "fields": [
+                    {"name": "x", "type": "double"},
+                    {"name": "y", "type": "double"},
+                    {"name": "label", "type": "string"},
+                ],
+            },
+        },
+        {
+            "name": "address",
+            "type": {
+                "type": "record",
+                "name": "Address",
+                "fields": [
+                    {"name": "street", "type": "string"},
+                    {"name": "zip", "type": "int"},
+                    {
+                        "name": "geo",
+                        "type": {
+                            "type": "record",
+                            "name": "Geo",
+                            "fields": [{"name": "lat", "type": "double"}, {"name": "lon", "type": "double"}],
+                        },
+                    },
+                ],
+            },
+        },
         {"name": "scores", "type": {"type": "array", "items": "int"}},
         {"name": "tags", "type": {"type": "array", "items": "string"}},
         {"name": "attrs", "type": {"type": "map", "values": "long"}},
-        {"name": "items", "type": {"type": "array", "items": {"type": "record", "name": "Item", "fields": [
-            {"name": "sku", "type": "string"}, {"name": "qty", "type": "int"},
-            {"name": "price", "type": "double"}]}}},
+        {
+            "name": "items",
+            "type": {
+                "type": "array",
+                "items": {
+                    "type": "record",
+                    "name": "Item",
+                    "fields": [
+                        {"name": "sku", "type": "string"},
+                        {"name": "qty", "type": "int"},
+                        {"name": "price", "type": "double"},
+                    ],
+                },
+            },
+        },
     ],
 }
 
@@ -158,13 +193,18 @@ def nested(rows: int) -> Iterator[dict]:
         yield {
             "id": i,
             "point": {"x": rng.random(), "y": rng.random(), "label": rng.choice(names)},
-            "address": {"street": rng.choice(names), "zip": rng.randrange(10000, 99999),
-                        "geo": {"lat": rng.uniform(-90, 90), "lon": rng.uniform(-180, 180)}},
+            "address": {
+                "street": rng.choice(names),
+                "zip": rng.randrange(10000, 99999),
+                "geo": {"lat": rng.uniform(-90, 90), "lon": rng.uniform(-180, 180)},
+            },
             "scores": [rng.randrange(100) for _ in range(rng.randrange(9))],
             "tags": [rng.choice(names) for _ in range(rng.randrange(5))],
             "attrs": {k: rng.randrange(10**9) for k in rng.sample(keys, rng.randrange(4))},
-            "items": [{"sku": rng.choice(names), "qty": rng.randrange(1, 10), "price": rng.random() * 100}
-                      for _ in range(rng.randrange(4))],
+            "items": [
+                {"sku": rng.choice(names), "qty": rng.randrange(1, 10), "price": rng.random() * 100}
+                for _ in range(rng.randrange(4))
+            ],
         }
 
 
@@ -241,14 +281,19 @@ class Dataset:
         return path
 
 
-DATASETS = {d.name: d for d in [
-    *(Dataset(f"primitives-{codec}", PRIMITIVES, primitives, codec)
-      for codec in ["null", "snappy", "deflate", "zstandard"]),
-    Dataset("wide-100", WIDE, wide, rows_divisor=5),
-    Dataset("nulls-30pct", NULLS, nulls),
-    Dataset("nested", NESTED, nested),
-    Dataset("logical", LOGICAL, logical),
-]}
+DATASETS = {
+    d.name: d
+    for d in [
+        *(
+            Dataset(f"primitives-{codec}", PRIMITIVES, primitives, codec)
+            for codec in ["null", "snappy", "deflate", "zstandard"]
+        ),
+        Dataset("wide-100", WIDE, wide, rows_divisor=5),
+        Dataset("nulls-30pct", NULLS, nulls),
+        Dataset("nested", NESTED, nested),
+        Dataset("logical", LOGICAL, logical),
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -264,11 +309,14 @@ class Workload:
     params: dict[str, str] = field(default_factory=dict)
 
 
-WORKLOADS = {w.name: w for w in [
-    *(Workload(name, dataset) for name, dataset in DATASETS.items()),
-    Workload("project-5-of-100", DATASETS["wide-100"], "select", {"COLUMNS": repr(PROJECTED)}),
-    Workload("predicate", DATASETS["primitives-snappy"], "filter", {"PREDICATE": PREDICATE}),
-    Workload("head-1000", DATASETS["primitives-snappy"], "head", {"N": "1000"}),
-    Workload("first-1000", DATASETS["primitives-snappy"], "first", {"N": "1000"}),
-    Workload("streaming", DATASETS["primitives-snappy"], "streaming"),
-]}
+WORKLOADS = {
+    w.name: w
+    for w in [
+        *(Workload(name, dataset) for name, dataset in DATASETS.items()),
+        Workload("project-5-of-100", DATASETS["wide-100"], "select", {"COLUMNS": repr(PROJECTED)}),
+        Workload("predicate", DATASETS["primitives-snappy"], "filter", {"PREDICATE": PREDICATE}),
+        Workload("head-1000", DATASETS["primitives-snappy"], "head", {"N": "1000"}),
+        Workload("first-1000", DATASETS["primitives-snappy"], "first", {"N": "1000"}),
+        Workload("streaming", DATASETS["primitives-snappy"], "streaming"),
+    ]
+}

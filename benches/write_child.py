@@ -2,8 +2,9 @@
 
 Run by write_compare.py with each writer's own Python. The frame is read from Parquet and
 the writer's imports run first, untimed; the statement is run once untimed (one-time costs
-of the process), then timed, writing a new file (the first one is removed, untimed). It depends on nothing but Polars. The last line of stdout is a
-JSON report: seconds, peak RSS growth, the file's size and the writer's versions.
+of the process), then timed, writing a new file (the first one is removed, untimed). It
+depends on nothing but Polars. The last line of stdout is a JSON report: seconds, peak RSS
+growth, the file's size and the writer's versions.
 """
 
 from __future__ import annotations
@@ -36,12 +37,16 @@ def main() -> None:
     seconds = time.perf_counter() - start
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "seconds": seconds,
-        "rss_delta_mb": (peak - baseline) / 1024,
-        "file_mb": os.path.getsize(spec["out"]) / 2**20,
-        "versions": {dist: importlib.metadata.version(dist) for dist in ["polars", *spec["dists"]]},
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_delta_mb": (peak - baseline) / 1024,
+                "file_mb": os.path.getsize(spec["out"]) / 2**20,
+                "versions": {dist: importlib.metadata.version(dist) for dist in ["polars", *spec["dists"]]},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

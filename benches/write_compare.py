@@ -24,7 +24,7 @@ import platform
 import statistics
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -54,23 +54,55 @@ def codecs(template: str, names: dict[str, str]) -> dict[str, str]:
 
 
 ALL = {"null": "null", "snappy": "snappy", "deflate": "deflate", "zstandard": "zstandard"}
-OURS = Writer("ours", "polars-avro (this)", "import polars_avro",
-              codecs("polars_avro.write_avro(DF, OUT, compression={codec!r})",
-                     {**ALL, "null": "uncompressed"}), ["polars-avro"])
-WRITERS = {w.key: w for w in [
-    OURS,
-    Writer("pl", "DataFrame.write_avro", "",
-           codecs("DF.write_avro(OUT, compression={codec!r})",
-                  {"null": "uncompressed", "snappy": "snappy", "deflate": "deflate"}), []),
-    Writer("pypi", "polars-avro (PyPI)", "import polars_avro",
-           codecs("polars_avro.write_avro(DF, OUT, codec={codec})",
-                  {"null": "None", "snappy": "polars_avro.Codec.Snappy", "deflate": "polars_avro.Codec.Deflate",
-                   "zstandard": "polars_avro.Codec.Zstandard"}), ["polars-avro"], pypi_python),
-    # Rows go to fastavro as dicts, as a Polars user would hand them over.
-    Writer("fastavro", "fastavro", "import fastavro",
-           codecs("with open(OUT, 'wb') as f: fastavro.writer(f, SCHEMA, DF.iter_rows(named=True), codec={codec!r})",
-                  ALL), ["fastavro"]),
-]}
+OURS = Writer(
+    "ours",
+    "polars-avro (this)",
+    "import polars_avro",
+    codecs("polars_avro.write_avro(DF, OUT, compression={codec!r})", {**ALL, "null": "uncompressed"}),
+    ["polars-avro"],
+)
+WRITERS = {
+    w.key: w
+    for w in [
+        OURS,
+        Writer(
+            "pl",
+            "DataFrame.write_avro",
+            "",
+            codecs(
+                "DF.write_avro(OUT, compression={codec!r})",
+                {"null": "uncompressed", "snappy": "snappy", "deflate": "deflate"},
+            ),
+            [],
+        ),
+        Writer(
+            "pypi",
+            "polars-avro (PyPI)",
+            "import polars_avro",
+            codecs(
+                "polars_avro.write_avro(DF, OUT, codec={codec})",
+                {
+                    "null": "None",
+                    "snappy": "polars_avro.Codec.Snappy",
+                    "deflate": "polars_avro.Codec.Deflate",
+                    "zstandard": "polars_avro.Codec.Zstandard",
+                },
+            ),
+            ["polars-avro"],
+            pypi_python,
+        ),
+        # Rows go to fastavro as dicts, as a Polars user would hand them over.
+        Writer(
+            "fastavro",
+            "fastavro",
+            "import fastavro",
+            codecs(
+                "with open(OUT, 'wb') as f: fastavro.writer(f, SCHEMA, DF.iter_rows(named=True), codec={codec!r})", ALL
+            ),
+            ["fastavro"],
+        ),
+    ]
+}
 
 WORKLOADS = {
     **{f"primitives-{codec}": ("primitives-snappy", codec) for codec in ALL},
@@ -103,8 +135,11 @@ def frame_for(dataset: str, rows: int) -> tuple[Path, Path, dict[str, str]]:
     frame = FRAMES / f"{dataset}-{rows}.parquet"
     schema = FRAMES / f"{dataset}-{rows}.schema.json"
     df = polars_avro.read_avro(DATASETS[dataset].write(rows))
-    df = df.with_columns(pl.col(c).dt.replace_time_zone(None) for c, t in df.schema.items()
-                         if isinstance(t, pl.Datetime) and t.time_zone is not None)
+    df = df.with_columns(
+        pl.col(c).dt.replace_time_zone(None)
+        for c, t in df.schema.items()
+        if isinstance(t, pl.Datetime) and t.time_zone is not None
+    )
     df.write_parquet(frame)
     probe = FRAMES / "probe.avro"
     polars_avro.write_avro(df.head(1), probe)
@@ -115,11 +150,22 @@ def frame_for(dataset: str, rows: int) -> tuple[Path, Path, dict[str, str]]:
 def measure(writer: Writer, codec: str, frame: Path, schema: Path, python: str) -> dict:
     out = DATA / f"written-{writer.key}.avro"
     out.unlink(missing_ok=True)  # see write_child.py: every timed write makes a new file
-    spec = {"frame": str(frame), "schema": str(schema), "out": str(out), "setup": writer.setup,
-            "statement": writer.statements[codec], "dists": writer.dists}
+    spec = {
+        "frame": str(frame),
+        "schema": str(schema),
+        "out": str(out),
+        "setup": writer.setup,
+        "statement": writer.statements[codec],
+        "dists": writer.dists,
+    }
     try:
-        done = subprocess.run([python, "-I", str(HERE / "write_child.py"), json.dumps(spec)],
-                              capture_output=True, text=True, timeout=TIMEOUT, cwd=DATA)
+        done = subprocess.run(
+            [python, "-I", str(HERE / "write_child.py"), json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            cwd=DATA,
+        )
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"timed out after {TIMEOUT} s") from None
     if done.returncode != 0:
@@ -191,16 +237,32 @@ def report(results: dict[str, dict[str, Outcome]], writers: list[Writer], args) 
         valid = [(outcomes[w.key].ms, w.name) for w in anchors if outcomes[w.key].valid]
         fastest = f"{fmt_ratio(min(valid)[0] / ours.ms)} ({min(valid)[1]})" if valid and ours.valid else ""
         size = fmt_mb(ours.reports[-1]["file_mb"]) if ours.reports else ""
-        rows.append([name, "failed" if ours.failure else f"{ours.ms:,.1f}",
-                     *(cell(outcomes[w.key], ours, codec in w.statements) for w in anchors), fastest, size])
-    lines += table(rows, ["workload", "ours (ms)", *(w.name for w in anchors), "fastest anchor / ours (ratio)", "our file"])
-    notes = [f"- {w.name} on {name}: " + (f"failed: `{o.failure}`" if o.failure else f"DIFFERENT values in {', '.join(o.different)}")
-             for name, outcomes in results.items() for w in writers
-             for o in [outcomes[w.key]] if o.failure or o.different]
+        rows.append(
+            [
+                name,
+                "failed" if ours.failure else f"{ours.ms:,.1f}",
+                *(cell(outcomes[w.key], ours, codec in w.statements) for w in anchors),
+                fastest,
+                size,
+            ]
+        )
+    lines += table(
+        rows, ["workload", "ours (ms)", *(w.name for w in anchors), "fastest anchor / ours (ratio)", "our file"]
+    )
+    notes = [
+        f"- {w.name} on {name}: "
+        + (f"failed: `{o.failure}`" if o.failure else f"DIFFERENT values in {', '.join(o.different)}")
+        for name, outcomes in results.items()
+        for w in writers
+        for o in [outcomes[w.key]]
+        if o.failure or o.different
+    ]
     if notes:
         lines += ["", "## Failures and wrong values", "", *notes]
     lines += ["", "## Statements (timed; reading the frame and the imports are not)", ""]
-    lines += table([[w.name, f"`{next(iter(w.statements.values()))}`"] for w in writers], ["writer", "statement (first codec)"])
+    lines += table(
+        [[w.name, f"`{next(iter(w.statements.values()))}`"] for w in writers], ["writer", "statement (first codec)"]
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -208,14 +270,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the full-size frames (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=5, help="rounds; the median is reported (default 5)")
-    parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS), metavar="NAME",
-                        help=f"a subset of: {', '.join(WORKLOADS)}")
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        choices=list(WORKLOADS),
+        default=list(WORKLOADS),
+        metavar="NAME",
+        help=f"a subset of: {', '.join(WORKLOADS)}",
+    )
     choice = [k for k in WRITERS if k != OURS.key]
     parser.add_argument("--skip", nargs="+", choices=choice, default=[], metavar="KEY", help="anchors to leave out")
+    parser.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="a Python whose polars_avro is another build of this package, measured beside ours",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where write-latest.md goes")
     args = parser.parse_args()
 
     writers = [OURS, *(WRITERS[k] for k in choice if k not in args.skip)]
+    if args.baseline:
+        writers.insert(1, replace(OURS, key="baseline", name="polars-avro (baseline)", python=lambda: args.baseline))
     pythons = {w.key: w.python() if w.python else sys.executable for w in writers}
     results = {name: run_workload(name, writers, pythons, args) for name in args.workloads}
     text = report(results, writers, args)

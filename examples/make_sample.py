@@ -46,8 +46,9 @@ def main() -> None:
             )
     out = Path(__file__).with_name("weather.avro")
     with out.open("wb") as f:
-        fastavro.writer(f, SCHEMA, records, codec="deflate", sync_interval=16_000,
-                        metadata={"example.source": "polars-avro sample"})
+        fastavro.writer(
+            f, SCHEMA, records, codec="deflate", sync_interval=16_000, metadata={"example.source": "polars-avro sample"}
+        )
     print(f"wrote {len(records)} records to {out}")
 
 

@@ -21,7 +21,7 @@ ROOT = FUZZ.parent
 def schemas() -> list[str]:
     """The SCHEMAS of decode_block.rs, read from its source so the two never differ."""
     source = (FUZZ / "fuzz_targets" / "decode_block.rs").read_text()
-    block = source[source.index("const SCHEMAS"):source.index("];", source.index("const SCHEMAS"))]
+    block = source[source.index("const SCHEMAS") : source.index("];", source.index("const SCHEMAS"))]
     return re.findall(r'r#"(.*?)"#', block, flags=re.S)
 
 
@@ -35,13 +35,30 @@ def blocks(schema: dict | list, records: list) -> list[tuple[int, bytes]]:
 
 def sample_records(index: int) -> list:
     if index == 0:
-        return [{
-            "b": i % 2 == 0, "i": i, "l": -i * 1000, "f": i / 3, "d": i / 7, "s": f"s{i}", "y": bytes([i % 256]) * 3,
-            "n": None if i % 3 else "x", "u": [i, "str", [1, 2]][i % 3], "a": [{"k": 0.5}] * (i % 3),
-            "e": "XYZ"[i % 3], "x": b"abc", "dec": b"\x01\x00", "big": b"\x7f" * 20, "ts": 1_700_000_000_000_000 + i,
-            "dt": 19000 + i, "uu": "123e4567-e89b-12d3-a456-426614174000", "du": b"\x00" * 12,
-            "r": {"k": None if i % 2 else i, "v": {"a": "b"}},
-        } for i in range(20)]
+        return [
+            {
+                "b": i % 2 == 0,
+                "i": i,
+                "l": -i * 1000,
+                "f": i / 3,
+                "d": i / 7,
+                "s": f"s{i}",
+                "y": bytes([i % 256]) * 3,
+                "n": None if i % 3 else "x",
+                "u": [i, "str", [1, 2]][i % 3],
+                "a": [{"k": 0.5}] * (i % 3),
+                "e": "XYZ"[i % 3],
+                "x": b"abc",
+                "dec": b"\x01\x00",
+                "big": b"\x7f" * 20,
+                "ts": 1_700_000_000_000_000 + i,
+                "dt": 19000 + i,
+                "uu": "123e4567-e89b-12d3-a456-426614174000",
+                "du": b"\x00" * 12,
+                "r": {"k": None if i % 2 else i, "v": {"a": "b"}},
+            }
+            for i in range(20)
+        ]
     if index == 1:
         return [{"value": i, "children": [{"value": 1, "children": [], "next": None}], "next": None} for i in range(10)]
     if index == 2:

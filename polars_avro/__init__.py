@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from polars_avro._internal import __version__
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
+from polars_avro._internal import __version__
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
 from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
@@ -25,8 +25,8 @@ from polars_avro.exceptions import (
     AvroError,
     AvroFileNotFoundError,
     AvroFormatError,
-    AvroIOError,
     AvroInternalError,
+    AvroIOError,
     AvroPermissionError,
     AvroSchemaError,
     AvroSchemaMismatchError,

@@ -1,5 +1,7 @@
-"""Hive-style partitions (``.../date=2024-01-01/country=NO/part-0.avro``): the columns
-the folder names hold, their types, and which files a predicate rules out by them."""
+"""Hive-style partitions (``.../date=2024-01-01/country=NO/part-0.avro``).
+
+The columns the folder names hold, their types, and which files a predicate rules out by them.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]]:
-    """The (key, value) pairs of the folders of `path` below `base` (all its folders
-    when there is no base), percent-decoded."""
-    relative = path[len(base):] if base is not None and path.startswith(base) else path
+    """The (key, value) pairs of the folders of `path` below `base`, percent-decoded.
+
+    All its folders when there is no base.
+    """
+    relative = path[len(base) :] if base is not None and path.startswith(base) else path
     folders = relative.replace("\\", "/").split("/")[:-1]
     pairs = []
     for folder in folders:
@@ -55,8 +59,10 @@ class HivePartitions:
         keys = [k for k, _ in per_file[0]]
         for i, pairs in enumerate(per_file):
             if [k for k, _ in pairs] != keys:
-                msg = (f"the hive partitions of '{sources.path(i)}' are {[k for k, _ in pairs]}, "
-                       f"where '{sources.path(0)}' has {keys}: every file needs the same partition folders")
+                msg = (
+                    f"the hive partitions of '{sources.path(i)}' are {[k for k, _ in pairs]}, "
+                    f"where '{sources.path(0)}' has {keys}: every file needs the same partition folders"
+                )
                 raise AvroArgumentError(msg)
         given = dict(hive_schema or {})
         unknown = [k for k in given if k not in keys]
@@ -73,8 +79,10 @@ class HivePartitions:
 
 
 def _parse(raw: pl.Series, dtype: Any, *, try_parse_dates: bool) -> pl.Series:
-    """The values as `dtype`, or, without one, as the narrowest type every value parses
-    as: Int64, Float64, Boolean, Date and Datetime (with `try_parse_dates`), else String."""
+    """The values as `dtype`, or, without one, as the narrowest type every value parses as.
+
+    Int64, Float64, Boolean, Date and Datetime (with `try_parse_dates`), else String.
+    """
     if dtype is not None:
         try:
             return raw.cast(dtype, strict=True)
@@ -110,8 +118,10 @@ def conjuncts(predicate: pl.Expr) -> list[pl.Expr]:
 
 
 def rules_out(parts: list[pl.Expr], row: pl.DataFrame) -> bool:
-    """Whether the predicate parts that read only partition columns are false (or null)
-    for a file's partition values: then no row of the file can pass."""
+    """Whether a file's partition values make the partition-only predicate parts false.
+
+    False or null: then no row of the file can pass.
+    """
     for part in parts:
         if set(part.meta.root_names()) <= set(row.columns):
             if row.select(part.fill_null(False)).to_series().item() is not True:

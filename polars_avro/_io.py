@@ -13,8 +13,8 @@ from polars.io.plugins import register_io_source
 
 from polars_avro import _internal
 from polars_avro._hive import HivePartitions, conjuncts, rules_out
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._skipped import SkippedBlock, warn
+from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block
 from polars_avro._types import FrameSchema
@@ -116,8 +116,10 @@ class _AvroScan:
         limit: int | None,
         batch_size: int | None,
     ) -> Iterator[pl.DataFrame]:
-        """Batches with the columns of `with_columns` in schema order (the order Polars
-        expects from a source), filtered by `predicate`, at most `limit` rows in all."""
+        """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
+
+        The columns come in schema order, the order Polars expects from a source.
+        """
         hive_names = set(self.hive.schema) if self.hive is not None else set()
         wanted = set(self.schema) if with_columns is None else set(with_columns)
         file_columns = [c for c in self.file_schema.schema if c in wanted and c not in hive_names]
@@ -193,8 +195,11 @@ class _AvroScan:
             self.on_skipped(skipped)
 
     def _partition_row(self, index: int, name: str) -> pl.DataFrame:
-        """The values every row of a file shares, as one row: its partition values and
-        its path (when asked for), for ruling the file out and for filling columns."""
+        """The values every row of a file shares, as one row.
+
+        Its partition values and its path (when asked for), for ruling the file out and for
+        filling columns.
+        """
         row = self.hive.rows[index] if self.hive is not None else pl.DataFrame()
         if self.include_file_paths is not None:
             row = row.with_columns(pl.lit(name, pl.String).alias(self.include_file_paths))
@@ -222,10 +227,12 @@ class _AvroScan:
         return evaluate
 
     def _file_columns(self, *, insert_missing: bool) -> tuple[str | None, list[tuple[str, str]]]:
-        """The columns the files read into, from their headers, and the reader schema they
-        need: none when every file maps to the first one's Polars schema; else one schema
-        they all resolve into (fields of every file, types widened, fields some files lack
-        nullable), or an error naming the files and the field."""
+        """The columns the files read into, from their headers, and the reader schema they need.
+
+        None when every file maps to the first one's Polars schema; else one schema they all
+        resolve into (fields of every file, types widened, fields some files lack nullable), or
+        an error naming the files and the field.
+        """
         items = self.sources.items
         first = _internal.read_header(Sources.opened(items[0]))
         if len(items) < 2:
@@ -246,8 +253,10 @@ class _AvroScan:
                 for column, _ in columns:
                     if column not in has:
                         holder = next(n for n, cols in present if column in cols)
-                        msg = (f"the file '{name}' has no column '{column}', which '{holder}' has: "
-                               "pass missing_columns='insert' to read it as nulls there")
+                        msg = (
+                            f"the file '{name}' has no column '{column}', which '{holder}' has: "
+                            "pass missing_columns='insert' to read it as nulls there"
+                        )
                         err = AvroSchemaMismatchError(msg)
                         err.file = name
                         raise err
@@ -434,7 +443,11 @@ def read_avro(
         Columns to read, by name or by index (into the file's columns), in this order.
     n_rows
         Stop after this many records.
-    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads, reader_schema, missing_columns, allow_missing_columns, storage_options, retries, hive_partitioning, hive_schema, try_parse_hive_dates, ignore_errors
+    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads
+        As for :func:`scan_avro`.
+    reader_schema, missing_columns, allow_missing_columns, storage_options, retries
+        As for :func:`scan_avro`.
+    hive_partitioning, hive_schema, try_parse_hive_dates, ignore_errors
         As for :func:`scan_avro`.
 
     Examples
@@ -523,9 +536,10 @@ def read_avro_schema(
     hive_schema: Mapping[str, Any] | None = None,
     try_parse_hive_dates: bool = True,
 ) -> pl.Schema:
-    """The Polars schema the source reads into, from the headers alone: the schema
-    :func:`scan_avro` gives with the same arguments (several files whose writer schemas
-    differ unified, or the reader schema's columns), partition columns included. The
+    """The Polars schema the source reads into, from the headers alone.
+
+    The schema :func:`scan_avro` gives with the same arguments (several files whose writer
+    schemas differ unified, or the reader schema's columns), partition columns included. The
     arguments are :func:`scan_avro`'s.
 
     Examples
@@ -576,9 +590,11 @@ def read_avro_header(
     storage_options: Mapping[str, Any] | None = None,
     retries: int = 2,
 ) -> AvroHeader:
-    """The header of an Avro file (the first, for several): the raw writer schema, the
-    codec and the user metadata. Of an object in an object store, only the first bytes
-    are fetched. ``storage_options`` and ``retries`` are :func:`scan_avro`'s.
+    """The header of an Avro file (the first, for several).
+
+    The raw writer schema, the codec and the user metadata. Of an object in an object store,
+    only the first bytes are fetched. ``storage_options`` and ``retries`` are
+    :func:`scan_avro`'s.
 
     Examples
     --------

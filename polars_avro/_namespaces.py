@@ -17,8 +17,9 @@ class AvroFrameNamespace:
         self._df = df
 
     def write(self, file: AvroTarget, **options: Any) -> None:
-        """Write this frame to an Avro file: :func:`polars_avro.write_avro` with the
-        same options.
+        """Write this frame to an Avro file.
+
+        :func:`polars_avro.write_avro` with the same options.
 
         Examples
         --------
@@ -41,7 +42,8 @@ class AvroLazyFrameNamespace:
         self._lf = lf
 
     def sink(self, file: AvroTarget, **options: Any) -> None:
-        """Stream this query's result into an Avro file with bounded memory:
+        """Stream this query's result into an Avro file with bounded memory.
+
         :func:`polars_avro.sink_avro` with the same options.
 
         Examples

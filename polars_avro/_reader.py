@@ -1,5 +1,7 @@
-"""AvroReader: the reader as an iterator of DataFrame batches, with its own report of
-what it skipped and did."""
+"""AvroReader.
+
+The reader as an iterator of DataFrame batches, with its own report of what it skipped and did.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""What ``ignore_errors=True`` leaves out: one report per damaged block, and how reads
-hand them on (warnings for scan_avro and read_avro, ``.errors`` for AvroReader)."""
+"""What ``ignore_errors=True`` leaves out.
+
+One report per damaged block, and how reads hand them on (warnings for scan_avro and read_avro,
+``.errors`` for AvroReader).
+"""
 
 from __future__ import annotations
 

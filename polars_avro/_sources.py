@@ -1,5 +1,7 @@
-"""Turning what users pass as a source into a list of things the Rust reader opens:
-local paths, objects in object stores, bytes and file objects."""
+"""Turning what users pass as a source into a list of things the Rust reader opens.
+
+Local paths, objects in object stores, bytes and file objects.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 class FileObjectSource:
     """A binary file object, rewound before each read so a LazyFrame can be collected again.
-    A stream that cannot be rewound (``one_shot``, or not seekable) is read once, here."""
+
+    A stream that cannot be rewound (``one_shot``, or not seekable) is read once, here.
+    """
 
     def __init__(self, file: IO[bytes], *, one_shot: bool = False) -> None:
         self.file = file
@@ -57,8 +61,10 @@ Item = Union[str, bytes, FileObjectSource, "_internal.RemoteFile"]
 
 @dataclass
 class Sources:
-    """The expanded sources, and for each the folder a pattern or directory started
-    from (hive partitions are the folders below it; None: every folder of the path)."""
+    """The expanded sources, and for each the folder a pattern or directory started from.
+
+    Hive partitions are the folders below it; None: every folder of the path.
+    """
 
     items: list[Item]
     bases: list[str | None]
@@ -220,8 +226,11 @@ def _glob_base(pattern: str) -> str:
 
 
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A glob as a regular expression: ``*`` and ``?`` stay within a folder, ``**``
-    crosses folders, ``[...]`` is a character class."""
+    """A glob as a regular expression.
+
+    ``*`` and ``?`` stay within a folder, ``**`` crosses folders, ``[...]`` is a character
+    class.
+    """
     out = []
     i = 0
     while i < len(pattern):

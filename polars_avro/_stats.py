@@ -1,5 +1,7 @@
-"""Read statistics: what the reads inside a ``with polars_avro.read_stats()`` block did
-and where their time went."""
+"""Read statistics.
+
+What the reads inside a ``with polars_avro.read_stats()`` block did and where their time went.
+"""
 
 from __future__ import annotations
 

@@ -62,26 +62,24 @@ class FrameSchema:
 
     def __init__(self, columns: list[tuple[str, str]]) -> None:
         self.descriptions = [(name, json.loads(desc)) for name, desc in columns]
-        self.schema = pl.Schema(
-            [(name, dtype_from_description(d)) for name, d in self.descriptions]
-        )
+        self.schema = pl.Schema([(name, dtype_from_description(d)) for name, d in self.descriptions])
 
     def apply(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Casts the columns whose dtype changed on the way from Rust: Avro maps arrive
-        as lists of key/value structs (Polars 2 has Map), and Polars before 2.0 receives
-        Enum columns as Categorical."""
-        casts = {
-            name: dtype
-            for name, dtype in df.schema.items()
-            if name in self.schema and self.schema[name] != dtype
-        }
+        """Casts the columns whose dtype changed on the way from Rust.
+
+        Avro maps arrive as lists of key/value structs (Polars 2 has Map), and Polars before 2.0
+        receives Enum columns as Categorical.
+        """
+        casts = {name: dtype for name, dtype in df.schema.items() if name in self.schema and self.schema[name] != dtype}
         return df.cast({n: self.schema[n] for n in casts}) if casts else df  # type: ignore[arg-type]
 
 
 def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
-    """The description of a Polars type that the Rust writer reads: the vocabulary of
-    :func:`dtype_from_description`, with every integer width, Duration, Array and the
-    categories of Enums."""
+    """The description of a Polars type that the Rust writer reads.
+
+    The vocabulary of :func:`dtype_from_description`, with every integer width, Duration, Array
+    and the categories of Enums.
+    """
     for name, plain in _PLAIN.items():
         if dtype == plain:
             return {"type": name}

@@ -96,8 +96,18 @@ def write_avro(
         raise AvroArgumentError(msg)
     prepared = _Prepared.of_frame(df)
     with _open_target(file) as target:
-        writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
-                             schema, metadata, sync_interval, n_threads)
+        writer = _new_writer(
+            target,
+            prepared.columns,
+            compression,
+            compression_level,
+            name,
+            namespace,
+            schema,
+            metadata,
+            sync_interval,
+            n_threads,
+        )
         writer.write(prepared.convert(df), df.height)
         writer.finish()
 
@@ -149,8 +159,18 @@ def sink_avro(
         raise AvroArgumentError(msg)
     prepared = _Prepared.of_schema(lf.collect_schema())
     with _open_target(file) as target:
-        writer = _new_writer(target, prepared.columns, compression, compression_level, name, namespace,
-                             schema, metadata, sync_interval, n_threads)
+        writer = _new_writer(
+            target,
+            prepared.columns,
+            compression,
+            compression_level,
+            name,
+            namespace,
+            schema,
+            metadata,
+            sync_interval,
+            n_threads,
+        )
         for batch in _batches(lf, chunk_size):
             writer.write(prepared.convert(batch), batch.height)
         writer.finish()
@@ -170,7 +190,9 @@ def _new_writer(
 ) -> _internal.FileWriter:
     codec = _CODECS.get(compression) if isinstance(compression, str) else None
     if codec is None:
-        msg = f"unknown compression {compression!r}: expected one of {', '.join(sorted(set(_CODECS) - {'null', 'zstd'}))}"
+        msg = (
+            f"unknown compression {compression!r}: expected one of {', '.join(sorted(set(_CODECS) - {'null', 'zstd'}))}"
+        )
         raise AvroArgumentError(msg)
     check_n_threads(n_threads)
     if sync_interval < 1:
@@ -199,9 +221,12 @@ def _new_writer(
 
 
 class _Prepared:
-    """How a frame crosses into Rust: each column's type description, and the casts that
-    make its buffers plain (Enum and Map columns go as their physical codes and entry
-    lists, which every supported Polars version hands over alike)."""
+    """How a frame crosses into Rust.
+
+    Each column's type description, and the casts that make its buffers plain (Enum and Map
+    columns go as their physical codes and entry lists, which every supported Polars version
+    hands over alike).
+    """
 
     def __init__(self, schema: pl.Schema) -> None:
         self.schema = schema
@@ -211,16 +236,20 @@ class _Prepared:
     @classmethod
     def of_frame(cls, df: pl.DataFrame) -> _Prepared:
         """Categorical columns become Enums of the values they hold, in order of appearance."""
-        dtypes = {name: _writable(dtype, lambda d, expr: _categories_of(df, expr), pl.col(name))
-                  for name, dtype in df.schema.items()}
+        dtypes = {
+            name: _writable(dtype, lambda d, expr: _categories_of(df, expr), pl.col(name))
+            for name, dtype in df.schema.items()
+        }
         return cls(pl.Schema(dtypes))
 
     @classmethod
     def of_schema(cls, schema: pl.Schema) -> _Prepared:
         def refuse(dtype: pl.DataType, expr: pl.Expr) -> pl.DataType:
-            msg = (f"the column '{expr.meta.output_name()}' holds Categorical values, whose Avro enum "
-                   "symbols a streaming write cannot know before its first row: cast it to pl.Enum "
-                   "or to pl.String")
+            msg = (
+                f"the column '{expr.meta.output_name()}' holds Categorical values, whose Avro enum "
+                "symbols a streaming write cannot know before its first row: cast it to pl.Enum "
+                "or to pl.String"
+            )
             raise AvroSchemaError(msg)
 
         return cls(pl.Schema({name: _writable(dtype, refuse, pl.col(name)) for name, dtype in schema.items()}))
@@ -237,9 +266,13 @@ class _Prepared:
         return df.select(exprs)
 
 
-def _writable(dtype: pl.DataType, categorical: Callable[[pl.DataType, pl.Expr], pl.DataType], expr: pl.Expr) -> pl.DataType:
-    """`dtype` with what the writer cannot take replaced: Categorical by `categorical`'s
-    choice and Float16 by Float32, at any depth."""
+def _writable(
+    dtype: pl.DataType, categorical: Callable[[pl.DataType, pl.Expr], pl.DataType], expr: pl.Expr
+) -> pl.DataType:
+    """`dtype` with what the writer cannot take replaced.
+
+    Categorical by `categorical`'s choice and Float16 by Float32, at any depth.
+    """
     if isinstance(dtype, pl.Categorical):
         return categorical(dtype, expr)
     if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:  # type: ignore[attr-defined]
@@ -294,9 +327,11 @@ def _batches(lf: pl.LazyFrame, chunk_size: int | None) -> Iterator[pl.DataFrame]
 
 
 class _open_target:
-    """A path is written to a temporary file beside it, renamed into place on success and
-    removed on failure; a file object, or a path that exists and is not a regular file (a
-    device such as /dev/stdout, a named pipe), is written to as it is."""
+    """A path is written to a temporary file beside it, renamed into place on success and removed on failure.
+
+    A file object, or a path that exists and is not a regular file (a device such as
+    /dev/stdout, a named pipe), is written to as it is.
+    """
 
     def __init__(self, file: AvroTarget) -> None:
         self.file = file

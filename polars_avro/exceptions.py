@@ -44,9 +44,11 @@ class AvroDecodeError(AvroFormatError):
 
 
 class AvroEncodeError(AvroError, _pl_exc.ComputeError):
-    """A value cannot be written as its Avro type: out of range, a null where the Avro
-    type has none, a string that is not one of the enum's symbols, and so on. The
-    message names the row and the column."""
+    """A value cannot be written as its Avro type.
+
+    Out of range, a null where the Avro type has none, a string that is not one of the enum's
+    symbols, and so on. The message names the row and the column.
+    """
 
 
 class AvroSchemaError(AvroError, _pl_exc.SchemaError):
@@ -62,15 +64,19 @@ class AvroArgumentError(AvroError, ValueError):
 
 
 class AvroInternalError(AvroError, _pl_exc.ComputeError):
-    """polars-avro itself failed (Polars refused a column it built, or its code
-    panicked): a bug, not damage in the data. ``ignore_errors=True`` never skips it.
-    Please report it with the message."""
+    """polars-avro itself failed (Polars refused a column it built, or its code panicked).
+
+    A bug, not damage in the data. ``ignore_errors=True`` never skips it. Please report it with
+    the message.
+    """
 
 
 class AvroDataSkippedWarning(UserWarning):
-    """A read with ``ignore_errors=True`` left a damaged block out. The warning carries
-    the report's fields: ``kind``, ``file``, ``block``, ``offset``, ``records`` (lost,
-    None when the block's framing was broken) and ``message``."""
+    """A read with ``ignore_errors=True`` left a damaged block out.
+
+    The warning carries the report's fields: ``kind``, ``file``, ``block``, ``offset``,
+    ``records`` (lost, None when the block's framing was broken) and ``message``.
+    """
 
     kind: str
     file: str | None

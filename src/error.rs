@@ -36,46 +36,61 @@ pub enum ErrorKind {
 #[derive(Debug, Clone)]
 pub struct AvroError(Box<ErrorDetails>);
 
+/// What an [`AvroError`] says: its kind, message and place.
 #[derive(Debug, Clone)]
 pub struct ErrorDetails {
+    /// What went wrong, broadly.
     pub kind: ErrorKind,
+    /// What was expected and what was found.
     pub message: String,
+    /// The file, URL or `<bytes>` the error is in.
     pub file: Option<String>,
+    /// The index of the data block, from 0.
     pub block: Option<usize>,
+    /// The byte offset in the file.
     pub offset: Option<u64>,
 }
 
+/// The crate's `Result`.
 pub type AvroResult<T> = Result<T, AvroError>;
 
 impl AvroError {
+    /// An error of this kind, not yet located.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self(Box::new(ErrorDetails { kind, message: message.into(), file: None, block: None, offset: None }))
     }
 
+    /// [`ErrorKind::Format`]: the container's framing is broken.
     pub fn format(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Format, message)
     }
 
+    /// [`ErrorKind::Codec`]: an unknown codec or a block that does not decompress.
     pub fn codec(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Codec, message)
     }
 
+    /// [`ErrorKind::Schema`]: an invalid schema, or schemas that cannot be resolved.
     pub fn schema(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Schema, message)
     }
 
+    /// [`ErrorKind::Decode`]: record bytes that do not fit the schema.
     pub fn decode(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Decode, message)
     }
 
+    /// [`ErrorKind::Argument`]: an argument that cannot be honoured.
     pub fn argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Argument, message)
     }
 
+    /// [`ErrorKind::Encode`]: a value that cannot be written as its Avro type.
     pub fn encode(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Encode, message)
     }
 
+    /// [`ErrorKind::Internal`]: a bug of this crate.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, message)
     }
@@ -105,11 +120,13 @@ impl AvroError {
         matches!(self.kind, ErrorKind::Format | ErrorKind::Codec | ErrorKind::Decode)
     }
 
+    /// Fills in the block index unless one is already set.
     pub fn in_block(mut self, block: usize) -> Self {
         self.block.get_or_insert(block);
         self
     }
 
+    /// Fills in the byte offset in the file unless one is already set.
     pub fn at_offset(mut self, offset: u64) -> Self {
         self.offset.get_or_insert(offset);
         self

@@ -1,23 +1,39 @@
-//! polars-avro: Apache Avro object container files read straight into Polars.
+//! polars-avro: Apache Avro object container files read straight into Polars, and
+//! Polars frames written as Avro.
 //!
-//! Data flows one way: [`source`] (bytes, from disk or an object store) -> [`container`] (blocks) -> [`decode`]
-//! (columns) -> [`read`] (batches, pushdown) -> `python` (DataFrames for Python).
-//! Writing runs the other way: [`write`] encodes frames into blocks for [`container`].
+//! Data flows one way: `source` (bytes, from disk or an object store) -> `container`
+//! (blocks) -> `decode` (columns) -> `read` (batches, pushdown) -> `python` (DataFrames for
+//! Python). Writing runs the other way: `write` encodes frames into blocks for `container`.
+//! docs/architecture.md says what each module owns.
+
+#![warn(missing_docs)]
 
 mod bufread;
-pub mod container;
-pub mod decode;
-pub mod error;
-pub mod read;
-pub mod schema;
-pub mod source;
-pub mod threads;
-pub mod varint;
-pub mod write;
+mod container;
+mod decode;
+mod error;
+mod read;
+mod schema;
+mod source;
+mod threads;
+mod varint;
+mod write;
 
 #[cfg(feature = "python")]
 mod python;
 
+pub use container::{Codec, Header};
 pub use error::{AvroError, AvroResult, ErrorKind};
-pub use read::{AvroReader, BatchedReader, Predicate, Source};
+pub use read::{
+    default_threads, read_header, AvroReader, BatchedReader, FilePathColumn, Predicate, PredicateFn, ReadAhead,
+    ReadOptions, ReadStats, RowIndex, SkippedData, Source, DEFAULT_BATCH_SIZE,
+};
+pub use schema::{parse_schema, AvroSchema};
 pub use write::{AvroWriter, WriteOptions};
+
+/// What the fuzz targets and benchmarks reach inside the crate: the container format on
+/// its own. Not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::container::{ContainerReader, ContainerWriter};
+}

@@ -36,7 +36,6 @@ pub fn pool(threads: usize) -> AvroResult<Arc<ThreadPool>> {
     Ok(pool)
 }
 
-
 /// What a caught panic said, for the error that replaces it.
 pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use polars::prelude::*;
-use polars_avro::read::{AvroReader, Predicate, Source};
 use polars_avro::{AvroError, ErrorKind};
+use polars_avro::{AvroReader, Predicate, Source};
 
 /// 40 records of one long field `x`, 10 per block.
 fn forty_records() -> Vec<u8> {
@@ -71,7 +71,10 @@ fn damage_is_still_skipped() {
     // The last block's sync marker, damaged: that block is left out, the others are read.
     let end = bytes.len();
     bytes[end - 1] ^= 0xff;
-    let keep_all = Predicate { columns: vec!["f0".into()], evaluate: Arc::new(|df: DataFrame| Ok(df.column("f0")?.i64()?.gt_eq(0))) };
+    let keep_all = Predicate {
+        columns: vec!["f0".into()],
+        evaluate: Arc::new(|df: DataFrame| Ok(df.column("f0")?.i64()?.gt_eq(0))),
+    };
     let mut reader = AvroReader::new(Source::from_bytes(bytes))
         .with_predicate(Some(keep_all))
         .with_ignore_errors(true)

@@ -7,9 +7,9 @@ mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use polars::prelude::*;
-use polars_avro::container::Codec;
-use polars_avro::read::{AvroReader, ReadAhead, Source};
-use polars_avro::write::{AvroWriter, WriteOptions};
+use polars_avro::Codec;
+use polars_avro::{AvroReader, ReadAhead, Source};
+use polars_avro::{AvroWriter, WriteOptions};
 use proptest::prelude::*;
 
 fn ty_strategy() -> impl Strategy<Value = Ty> {
@@ -74,10 +74,12 @@ fn check(ty: &Ty, s: &Series, expected: &[Option<&Val>]) {
             let ca = s.struct_().unwrap();
             for (f, (fty, field)) in fields.iter().zip(ca.fields_as_series()).enumerate() {
                 let sub: Vec<Option<&Val>> = (0..s.len())
-                    .map(|i| present(i).map(|v| match v {
-                        Val::Record(vals) => &vals[f],
-                        other => panic!("{other:?}"),
-                    }))
+                    .map(|i| {
+                        present(i).map(|v| match v {
+                            Val::Record(vals) => &vals[f],
+                            other => panic!("{other:?}"),
+                        })
+                    })
                     .collect();
                 check(fty, &field, &sub);
             }
@@ -236,7 +238,7 @@ proptest! {
     fn resolving_against_the_writer_schema_changes_nothing((tys, rows, block_rows, codec) in table()) {
         let (schema, bytes) = file_of(&tys, &rows, block_rows, codec);
         let plain = AvroReader::new(Source::from_bytes(bytes.clone())).finish().unwrap();
-        let reader = std::sync::Arc::new(polars_avro::schema::parse_schema(&schema).unwrap());
+        let reader = std::sync::Arc::new(polars_avro::parse_schema(&schema).unwrap());
         let resolved = AvroReader::new(Source::from_bytes(bytes)).with_reader_schema(Some(reader)).finish().unwrap();
         prop_assert!(plain.equals_missing(&resolved), "{plain:?}\n{resolved:?}");
     }

@@ -65,21 +65,36 @@ class S3Server:
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
             )
         wait_for_port(self.port, self.process, log)
-        iam = boto3.client("iam", endpoint_url=self.endpoint, region_name=self.REGION,
-                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+        iam = boto3.client(
+            "iam",
+            endpoint_url=self.endpoint,
+            region_name=self.REGION,
+            aws_access_key_id="bootstrap",
+            aws_secret_access_key="bootstrap",
+        )
         iam.create_user(UserName="reader")
         key = iam.create_access_key(UserName="reader")["AccessKey"]
         iam.put_user_policy(
-            UserName="reader", PolicyName="all",
-            PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+            UserName="reader",
+            PolicyName="all",
+            PolicyDocument=(
+                '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+            ),
         )
         self.access_key = key["AccessKeyId"]
         self.secret_key = key["SecretAccessKey"]
-        self.client = boto3.client("s3", endpoint_url=self.endpoint, region_name=self.REGION,
-                                   aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key)
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=self.REGION,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+        )
         self.client.create_bucket(Bucket=self.BUCKET)
 
     def storage_options(self, **changes: str) -> dict[str, str]:
@@ -138,7 +153,9 @@ http {{
 """)
         log = workdir / "nginx.out"
         with log.open("wb") as out:
-            self.process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(workdir)], stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [nginx, "-c", str(conf), "-p", str(workdir)], stdout=out, stderr=subprocess.STDOUT
+            )
         wait_for_port(self.port, self.process, log)
 
     def requests(self, uri: str) -> list[dict[str, Any]]:
@@ -181,7 +198,9 @@ class DroppingProxy:
                 self.drops_left -= int(cut)
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
             threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, self.cut_after if cut else None), daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(upstream, client, self.cut_after if cut else None), daemon=True
+            ).start()
 
     def _pump(self, source: socket.socket, sink: socket.socket, limit: int | None) -> None:
         sent = 0

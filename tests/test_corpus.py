@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import avro_file_schema, fastavro_records, frame_mismatches
 
 import polars_avro
-from helpers import avro_file_schema, fastavro_records, frame_mismatches
 
 CORPUS = Path(
     os.environ.get("POLARS_AVRO_CORPUS")

@@ -204,11 +204,14 @@ def test_lying_array_count_fails_fast(tmp_path: Path, items: str) -> None:
     assert "array block count" in str(err) and err.block == 0
 
 
-@pytest.mark.parametrize("schema", [
-    {"type": "record", "name": "R", "fields": [{"name": "n", "type": "null"}]},
-    {"type": "record", "name": "R", "fields": []},
-    "null",
-])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "record", "name": "R", "fields": [{"name": "n", "type": "null"}]},
+        {"type": "record", "name": "R", "fields": []},
+        "null",
+    ],
+)
 def test_lying_count_of_records_that_take_no_bytes_fails_fast(tmp_path: Path, schema: object) -> None:
     # Nothing bounds such a count by the bytes: 10**13 records would be a loop of hours.
     data = container(json.dumps(schema).encode(), [(10**13, b"")])
@@ -241,12 +244,15 @@ def test_decompression_bomb_is_refused(tmp_path: Path) -> None:
     assert "decompresses to more than 1073741824 bytes" in str(err) and err.block == 0
 
 
-@pytest.mark.parametrize(("items", "record"), [
-    # 2000 arrays of 2**20 nulls each.
-    ({"type": "array", "items": "null"}, zigzag(2000) + (zigzag(1 << 20) + zigzag(0)) * 2000 + zigzag(0)),
-    # One array of 2000 blocks of 2**20 empty fixed values each.
-    ({"type": "fixed", "name": "F", "size": 0}, zigzag(1 << 20) * 2000 + zigzag(0)),
-])
+@pytest.mark.parametrize(
+    ("items", "record"),
+    [
+        # 2000 arrays of 2**20 nulls each.
+        ({"type": "array", "items": "null"}, zigzag(2000) + (zigzag(1 << 20) + zigzag(0)) * 2000 + zigzag(0)),
+        # One array of 2000 blocks of 2**20 empty fixed values each.
+        ({"type": "fixed", "name": "F", "size": 0}, zigzag(1 << 20) * 2000 + zigzag(0)),
+    ],
+)
 def test_many_items_that_take_no_bytes_fail_fast(tmp_path: Path, items: object, record: bytes) -> None:
     # About 8 kB claiming 2 * 10**9 items: before the block's item budget, half a minute
     # of decoding (and, for fixed(0), gigabytes of views).
@@ -255,16 +261,25 @@ def test_many_items_that_take_no_bytes_fail_fast(tmp_path: Path, items: object, 
     assert "claim more items than its bytes can hold" in str(err) and err.block == 0
 
 
-@pytest.mark.parametrize(("logical", "avro_type", "values", "bad"), [
-    ("time-millis", "int", [5, -1, 86_400_000], [-1, 86_400_000]),
-    ("time-micros", "long", [5, -1, 86_400_000_000], [-1, 86_400_000_000]),
-])
-def test_time_outside_a_day_raises(tmp_path: Path, logical: str, avro_type: str, values: list[int], bad: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("logical", "avro_type", "values", "bad"),
+    [
+        ("time-millis", "int", [5, -1, 86_400_000], [-1, 86_400_000]),
+        ("time-micros", "long", [5, -1, 86_400_000_000], [-1, 86_400_000_000]),
+    ],
+)
+def test_time_outside_a_day_raises(
+    tmp_path: Path, logical: str, avro_type: str, values: list[int], bad: list[int]
+) -> None:
     # fastavro writes the raw numbers (and raises reading them back); they are no time of
     # day, so they raise here too instead of reading as nulls.
-    schema = {"type": "record", "name": "R", "fields": [
-        {"name": "t", "type": {"type": avro_type, "logicalType": logical}},
-    ]}
+    schema = {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "t", "type": {"type": avro_type, "logicalType": logical}},
+        ],
+    }
     records = [{"t": v} for v in values]
     buf = io.BytesIO()
     fastavro.writer(buf, schema, records, sync_interval=1)  # a block per record
@@ -320,11 +335,14 @@ def test_file_object_reading_more_than_asked_raises() -> None:
         polars_avro.read_avro(_Overlong(buf.getvalue()))
 
 
-@pytest.mark.parametrize("node", [
-    {"type": "fixed", "name": "F", "size": 2**61},
-    {"type": "fixed", "name": "F", "size": 2**64 - 1},
-    {"type": "fixed", "name": "F", "size": 2**40, "logicalType": "decimal", "precision": 10},
-])
+@pytest.mark.parametrize(
+    "node",
+    [
+        {"type": "fixed", "name": "F", "size": 2**61},
+        {"type": "fixed", "name": "F", "size": 2**64 - 1},
+        {"type": "fixed", "name": "F", "size": 2**40, "logicalType": "decimal", "precision": 10},
+    ],
+)
 def test_sizes_beyond_reason_are_schema_errors(tmp_path: Path, node: dict) -> None:
     # Before the bound, such sizes overflowed the sums and products made of them (two
     # neighbouring fields skipped as one, the digits a decimal can hold).

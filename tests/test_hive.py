@@ -8,10 +8,11 @@ import os
 from pathlib import Path
 
 import polars as pl
-import polars_avro
 import pytest
 from helpers import write_fastavro
 from polars.testing import assert_frame_equal
+
+import polars_avro
 
 SCHEMA = {"type": "record", "name": "R", "fields": [{"name": "v", "type": "long"}, {"name": "s", "type": "string"}]}
 

@@ -12,9 +12,10 @@ from typing import Any, Callable
 
 import fastavro
 import polars as pl
-import polars_avro
 import pytest
 from helpers import _read_zigzag, _zigzag, assert_frame_matches_records, write_fastavro
+
+import polars_avro
 
 SCHEMA = {
     "type": "record",
@@ -89,7 +90,10 @@ def _read_skipping(data: bytes, **kw: Any) -> tuple[pl.DataFrame, list[polars_av
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", polars_avro.AvroDataSkippedWarning)
         lazy = pl.scan_avro(data, ignore_errors=True).collect(engine="streaming")
-    with polars_avro.read_stats() as reader_stats, polars_avro.AvroReader(data, ignore_errors=True, batch_size=300) as reader:
+    with (
+        polars_avro.read_stats() as reader_stats,
+        polars_avro.AvroReader(data, ignore_errors=True, batch_size=300) as reader,
+    ):
         batches = list(reader)
     # What the reader counts for itself, read_stats() counts too.
     assert reader_stats == reader.stats
@@ -170,14 +174,32 @@ DAMAGES = [
     Damage("sync marker", _flip_marker, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
     Damage("length too long", _longer_size, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
     Damage("length too short", _shorter_size, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
-    Damage("negative count", _negative_count, 3, polars_avro.AvroFormatError, "non-negative block record count",
-           framing=True),
-    Damage("record", _bad_union_index, 3, polars_avro.AvroDecodeError, "union branch index", framing=False,
-           codecs=("null",)),
-    Damage("decompression", _bad_deflate, 3, polars_avro.AvroCodecError, "deflate", framing=False,
-           codecs=("deflate",)),
-    Damage("truncated tail", _truncated, -1, polars_avro.AvroFormatError, r"only \d+ bytes remain in the file",
-           framing=True),
+    Damage(
+        "negative count",
+        _negative_count,
+        3,
+        polars_avro.AvroFormatError,
+        "non-negative block record count",
+        framing=True,
+    ),
+    Damage(
+        "record",
+        _bad_union_index,
+        3,
+        polars_avro.AvroDecodeError,
+        "union branch index",
+        framing=False,
+        codecs=("null",),
+    ),
+    Damage("decompression", _bad_deflate, 3, polars_avro.AvroCodecError, "deflate", framing=False, codecs=("deflate",)),
+    Damage(
+        "truncated tail",
+        _truncated,
+        -1,
+        polars_avro.AvroFormatError,
+        r"only \d+ bytes remain in the file",
+        framing=True,
+    ),
 ]
 
 

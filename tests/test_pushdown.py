@@ -17,10 +17,17 @@ SCHEMA = {
         {"name": "id", "type": "long"},
         {"name": "kind", "type": "string"},
         {"name": "score", "type": ["null", "double"]},
-        {"name": "user", "type": {"type": "record", "name": "User", "fields": [
-            {"name": "name", "type": "string"},
-            {"name": "age", "type": ["null", "int"]},
-        ]}},
+        {
+            "name": "user",
+            "type": {
+                "type": "record",
+                "name": "User",
+                "fields": [
+                    {"name": "name", "type": "string"},
+                    {"name": "age", "type": ["null", "int"]},
+                ],
+            },
+        },
         {"name": "tags", "type": {"type": "array", "items": "string"}},
     ],
 }
@@ -103,8 +110,10 @@ def test_n_rows(events: str, full: pl.DataFrame, n: int) -> None:
 
 def test_head_and_slice_pushdown(events: str, full: pl.DataFrame) -> None:
     assert_frame_equal(pl.scan_avro(events).head(7).collect(), full.head(7))
-    assert_frame_equal(pl.scan_avro(events).filter(pl.col("kind") == "buy").head(5).collect(),
-                       full.filter(pl.col("kind") == "buy").head(5))
+    assert_frame_equal(
+        pl.scan_avro(events).filter(pl.col("kind") == "buy").head(5).collect(),
+        full.filter(pl.col("kind") == "buy").head(5),
+    )
 
 
 def test_count_rows(events: str) -> None:
@@ -112,9 +121,11 @@ def test_count_rows(events: str) -> None:
 
 
 def test_row_index_with_predicate(events: str, full: pl.DataFrame) -> None:
-    got = polars_avro.scan_avro(events, row_index_name="idx", row_index_offset=10).filter(
-        (pl.col("idx") % 1000 == 0) | (pl.col("kind") == "zoom") & (pl.col("id") > 4_900)
-    ).collect()
+    got = (
+        polars_avro.scan_avro(events, row_index_name="idx", row_index_offset=10)
+        .filter((pl.col("idx") % 1000 == 0) | (pl.col("kind") == "zoom") & (pl.col("id") > 4_900))
+        .collect()
+    )
     expected = full.with_row_index("idx", offset=10).filter(
         (pl.col("idx") % 1000 == 0) | (pl.col("kind") == "zoom") & (pl.col("id") > 4_900)
     )

@@ -30,7 +30,11 @@ WRITER = {
             "name": "points",
             "type": {
                 "type": "array",
-                "items": {"type": "record", "name": "P", "fields": [{"name": "x", "type": "int"}, {"name": "gone", "type": "string"}]},
+                "items": {
+                    "type": "record",
+                    "name": "P",
+                    "fields": [{"name": "x", "type": "int"}, {"name": "gone", "type": "string"}],
+                },
             },
         },
         {"name": "tags", "type": {"type": "map", "values": "int"}},
@@ -58,7 +62,10 @@ READER = {
                 "items": {
                     "type": "record",
                     "name": "P",
-                    "fields": [{"name": "x", "type": "long"}, {"name": "y", "type": ["null", "float"], "default": None}],
+                    "fields": [
+                        {"name": "x", "type": "long"},
+                        {"name": "y", "type": ["null", "float"], "default": None},
+                    ],
                 },
             },
         },
@@ -129,7 +136,9 @@ def test_files_with_different_writer_schemas_read_as_one_frame() -> None:
         name="Event",
     )
     old = written(v1, [{"id": i, "score": i / 4} for i in range(50)], "deflate")
-    new = written(v2, [{"id": i, "score": i / 4, "label": f"l{i}", "weights": {"a": i}} for i in range(50, 90)], "snappy")
+    new = written(
+        v2, [{"id": i, "score": i / 4, "label": f"l{i}", "weights": {"a": i}} for i in range(50, 90)], "snappy"
+    )
     df = pl.scan_avro([old, new], reader_schema=v2, row_index_name="i").collect()
     assert df.height == 90 and df["i"].to_list() == list(range(90))
     expected = resolved_by_fastavro(old, v2) + resolved_by_fastavro(new, v2)
@@ -190,9 +199,24 @@ def record(*fields: dict[str, Any], name: str = "R") -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("writer", "value", "reader", "words"),
     [
-        (record(field("a", "int")), 1, record(field("b", "int")), "the reader's field 'b' is not in the writer's schema and has no default"),
-        (record(field("a", "string")), "x", record(field("a", "int")), "at 'a': the writer's string cannot be read as the reader's int"),
-        (record(field("a", "long")), 1, record(field("a", "int")), "at 'a': the writer's long cannot be read as the reader's int"),
+        (
+            record(field("a", "int")),
+            1,
+            record(field("b", "int")),
+            "the reader's field 'b' is not in the writer's schema and has no default",
+        ),
+        (
+            record(field("a", "string")),
+            "x",
+            record(field("a", "int")),
+            "at 'a': the writer's string cannot be read as the reader's int",
+        ),
+        (
+            record(field("a", "long")),
+            1,
+            record(field("a", "int")),
+            "at 'a': the writer's long cannot be read as the reader's int",
+        ),
         (
             record(field("a", record(field("x", "int"), name="P"))),
             {"x": 1},
@@ -209,9 +233,14 @@ def record(*fields: dict[str, Any], name: str = "R") -> dict[str, Any]:
             record(field("a", "int")),
             1,
             record(field("a", "int"), field("b", "int", default="x")),
-            'the default of \'b\', "x", is not a value of its type int',
+            "the default of 'b', \"x\", is not a value of its type int",
         ),
-        (record(field("a", ["int", "string"])), 1, record(field("a", "string")), "at 'a': reading a union of several types into a single type is not supported yet"),
+        (
+            record(field("a", ["int", "string"])),
+            1,
+            record(field("a", "string")),
+            "at 'a': reading a union of several types into a single type is not supported yet",
+        ),
         (record(field("a", "int")), 1, '"int"', "must both be records, or both not"),
     ],
 )
@@ -226,11 +255,16 @@ def test_values_the_reader_cannot_take_fail_where_they_are() -> None:
     enum = {"type": "enum", "name": "E", "symbols": ["A", "B"]}
     data = written(record(field("e", enum)), [{"e": "A"}, {"e": "B"}])
     narrower = record(field("e", {"type": "enum", "name": "E", "symbols": ["A"]}))
-    with pytest.raises(AvroDecodeError, match="record 1 of the block: the writer's enum symbol 1 .* is not a symbol of the reader's enum") as info:
+    with pytest.raises(
+        AvroDecodeError,
+        match="record 1 of the block: the writer's enum symbol 1 .* is not a symbol of the reader's enum",
+    ) as info:
         polars_avro.read_avro(data, reader_schema=narrower)
     assert info.value.block == 0
     data = written(record(field("a", ["null", "int"])), [{"a": 1}, {"a": None}])
-    with pytest.raises(AvroDecodeError, match="record 1 of the block: the writer's value is null, but the reader's schema has no null"):
+    with pytest.raises(
+        AvroDecodeError, match="record 1 of the block: the writer's value is null, but the reader's schema has no null"
+    ):
         polars_avro.read_avro(data, reader_schema=record(field("a", "long")))
     assert polars_avro.read_avro(data, reader_schema=record(field("a", "long")), n_rows=1)["a"].to_list() == [1]
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import polars_avro
 import pytest
 from helpers import assert_frame_matches_records, fastavro_records, write_fastavro
 from servers import DroppingProxy, HttpServer, S3Server
+
+import polars_avro
 
 SCHEMA = {
     "type": "record",
@@ -62,8 +63,9 @@ def dataset(tmp_path_factory: pytest.TempPathFactory, s3: S3Server) -> dict[str,
         for part in range(2):
             key = f"events/date={date}/part-{part}.avro"
             (root / key).parent.mkdir(parents=True, exist_ok=True)
-            path = write_fastavro(root / key, SCHEMA, _records((d * 2 + part) * ROWS_PER_FILE), codec="deflate",
-                                  sync_interval=16_000)
+            path = write_fastavro(
+                root / key, SCHEMA, _records((d * 2 + part) * ROWS_PER_FILE), codec="deflate", sync_interval=16_000
+            )
             local.append(path)
             urls.append(s3.put(key, path))
     return {"root": root, "local": local, "urls": urls}
@@ -82,8 +84,9 @@ def test_s3_object_reads_as_fastavro_does(s3: S3Server, dataset: dict[str, Any])
 
 
 def test_s3_glob_with_hive_partitions(s3: S3Server, dataset: dict[str, Any]) -> None:
-    lf = pl.scan_avro(f"s3://{s3.BUCKET}/events/date=*/*.avro", storage_options=s3.storage_options(),
-                      hive_partitioning=True)
+    lf = pl.scan_avro(
+        f"s3://{s3.BUCKET}/events/date=*/*.avro", storage_options=s3.storage_options(), hive_partitioning=True
+    )
     assert lf.collect_schema()["date"] == pl.Date
     df = lf.collect()
     assert df.columns == ["id", "user", "amount", "tags", "date"]
@@ -111,8 +114,11 @@ def test_s3_filter_on_partition_skips_files(s3: S3Server, dataset: dict[str, Any
 
 def test_s3_row_index_and_paths_continue_across_files(s3: S3Server, dataset: dict[str, Any]) -> None:
     df = polars_avro.read_avro(
-        dataset["urls"][:3], storage_options=s3.storage_options(),
-        row_index_name="nr", row_index_offset=10, include_file_paths="path",
+        dataset["urls"][:3],
+        storage_options=s3.storage_options(),
+        row_index_name="nr",
+        row_index_offset=10,
+        include_file_paths="path",
     )
     assert df["nr"].to_list() == list(range(10, 10 + 3 * ROWS_PER_FILE))
     assert df["path"].to_list() == [u for u in dataset["urls"][:3] for _ in range(ROWS_PER_FILE)]
@@ -140,19 +146,29 @@ def test_s3_sink_parquet_streams(s3: S3Server, dataset: dict[str, Any], tmp_path
 
 
 def test_s3_evolved_schemas_are_unified(s3: S3Server, tmp_path: Path) -> None:
-    old = write_fastavro(tmp_path / "old.avro", {"type": "record", "name": "R", "fields": [
-        {"name": "id", "type": "int"}]}, [{"id": 1}, {"id": 2}])
-    new = write_fastavro(tmp_path / "new.avro", {"type": "record", "name": "R", "fields": [
-        {"name": "id", "type": "long"}, {"name": "note", "type": ["null", "string"], "default": None}]},
-        [{"id": 3, "note": "x"}])
+    old = write_fastavro(
+        tmp_path / "old.avro",
+        {"type": "record", "name": "R", "fields": [{"name": "id", "type": "int"}]},
+        [{"id": 1}, {"id": 2}],
+    )
+    new = write_fastavro(
+        tmp_path / "new.avro",
+        {
+            "type": "record",
+            "name": "R",
+            "fields": [{"name": "id", "type": "long"}, {"name": "note", "type": ["null", "string"], "default": None}],
+        },
+        [{"id": 3, "note": "x"}],
+    )
     urls = [s3.put("evolved/1.avro", old), s3.put("evolved/2.avro", new)]
     df = polars_avro.read_avro(urls, storage_options=s3.storage_options(), missing_columns="insert")
     assert df.schema == pl.Schema({"id": pl.Int64, "note": pl.String})
     assert df.rows() == [(1, None), (2, None), (3, "x")]
 
 
-def test_s3_credentials_from_the_environment(s3: S3Server, dataset: dict[str, Any],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_credentials_from_the_environment(
+    s3: S3Server, dataset: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.secret_key)
     monkeypatch.setenv("AWS_REGION", s3.REGION)
@@ -237,8 +253,10 @@ def test_http_reads_by_ranges_as_fastavro_does(http: HttpServer) -> None:
     ("url", "options"),
     [
         ("gs://bkt/dir/events.avro", {"google_skip_signature": True, "allow_http": True}),
-        ("az://bkt/dir/events.avro", {"azure_storage_account_name": "acct", "azure_skip_signature": "true",
-                                      "allow_http": "true"}),
+        (
+            "az://bkt/dir/events.avro",
+            {"azure_storage_account_name": "acct", "azure_skip_signature": "true", "allow_http": "true"},
+        ),
         ("abfss://bkt@acct.dfs.core.windows.net/dir/events.avro", {"azure_skip_signature": True, "allow_http": True}),
     ],
 )
@@ -332,8 +350,12 @@ def test_http_large_file_reads_in_bounded_memory(http: HttpServer) -> None:
     del df
     try:
         # Run away from the repository, whose polars_avro sources would shadow the installed one.
-        result = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, f"{http.url}/large.avro"],
-                                capture_output=True, text=True, cwd=http.root)
+        result = subprocess.run(
+            [sys.executable, "-c", _MEMORY_CHILD, f"{http.url}/large.avro"],
+            capture_output=True,
+            text=True,
+            cwd=http.root,
+        )
     finally:
         (http.root / "large.avro").unlink()  # half a gigabyte: not kept among pytest's last runs
     assert result.returncode == 0, result.stderr

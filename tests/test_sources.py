@@ -54,7 +54,9 @@ def test_row_index_continues_across_files_and_file_paths(three_files: list[Path]
     assert df["path"].to_list() == [str(p) for p in three_files for _ in range(10)]
     head = polars_avro.read_avro(three_files, n_rows=15, row_index_name="i")
     assert head["i"].to_list() == list(range(15))
-    filtered = pl.scan_avro(three_files, include_file_paths="path").filter(pl.col("path").str.ends_with("2.avro")).collect()
+    filtered = (
+        pl.scan_avro(three_files, include_file_paths="path").filter(pl.col("path").str.ends_with("2.avro")).collect()
+    )
     assert filtered["a"].to_list() == list(range(20, 30))
 
 
@@ -124,7 +126,10 @@ def test_named_pipe(three_files: list[Path], tmp_path: Path) -> None:
 
 
 def test_text_mode_file_is_rejected(three_files: list[Path]) -> None:
-    with three_files[0].open("r", encoding="latin-1") as f, pytest.raises(polars_avro.AvroArgumentError, match="binary"):
+    with (
+        three_files[0].open("r", encoding="latin-1") as f,
+        pytest.raises(polars_avro.AvroArgumentError, match="binary"),
+    ):
         polars_avro.read_avro(f)
 
 
@@ -136,7 +141,11 @@ def test_files_with_different_schemas(tmp_path: Path) -> None:
     second = write(tmp_path / "two.avro", 3, 3, other)
     df = polars_avro.read_avro([first, second])
     assert df.schema == pl.Schema({"a": pl.Int64, "b": pl.String}) and df["a"].to_list() == list(range(6))
-    clash = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
+    clash = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}],
+    }
     third = tmp_path / "three.avro"
     with third.open("wb") as f:
         fastavro.writer(f, clash, [{"a": "x", "b": "y"}])

@@ -15,9 +15,6 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
-
-import polars_avro
 from helpers import (
     HAS_MAP,
     assert_frame_matches_records,
@@ -27,6 +24,9 @@ from helpers import (
     write_apache_avro,
     write_fastavro,
 )
+from polars.testing import assert_frame_equal
+
+import polars_avro
 
 UTC = dt.timezone.utc
 NAN, INF = float("nan"), float("inf")
@@ -62,16 +62,14 @@ SCALAR_CASES = [
     pytest.param("int", pl.Int32(), [0, -1, 1, 2**31 - 1, -(2**31)], id="int"),
     pytest.param("long", pl.Int64(), [0, -1, 1, 2**63 - 1, -(2**63)], id="long"),
     pytest.param(
-        "float", pl.Float32(), [0.0, -0.0, 1.5, NAN, INF, -INF, 3.4028234663852886e38, 1.401298464324817e-45],
+        "float",
+        pl.Float32(),
+        [0.0, -0.0, 1.5, NAN, INF, -INF, 3.4028234663852886e38, 1.401298464324817e-45],
         id="float",
     ),
-    pytest.param(
-        "double", pl.Float64(), [0.0, -0.0, 0.1, NAN, INF, -INF, 1.7976931348623157e308, 5e-324], id="double"
-    ),
+    pytest.param("double", pl.Float64(), [0.0, -0.0, 0.1, NAN, INF, -INF, 1.7976931348623157e308, 5e-324], id="double"),
     pytest.param("bytes", pl.Binary(), [b"", b"\x00\xff\x80", b"abc" * 100], id="bytes"),
-    pytest.param(
-        "string", pl.String(), ["", "abc", "héllo wörld ✓ 𝄞 日本", "x" * 1000, "a\x00b"], id="string"
-    ),
+    pytest.param("string", pl.String(), ["", "abc", "héllo wörld ✓ 𝄞 日本", "x" * 1000, "a\x00b"], id="string"),
     pytest.param(
         {"type": "enum", "name": "Suit", "symbols": ["SPADES", "HEARTS", "CLUBS"]},
         pl.Enum(["SPADES", "HEARTS", "CLUBS"]),
@@ -254,10 +252,20 @@ def test_exact_values_of_text_logical_types(tmp_path: Path) -> None:
     )
     u = uuid.UUID("FE7BC30B-4CE8-4C5E-B67C-2234A2D38E66")
     rows = [
-        {"wide": Decimal("-123.45"), "big": big_decimal_bytes("-123.45"), "uuid_fixed": u.bytes,
-         "dur": struct.pack("<3I", 1, 15, 500), "ns": 1_700_000_000_123_456_789},
-        {"wide": Decimal("0.05"), "big": big_decimal_bytes("0.0000001"), "uuid_fixed": bytes(16),
-         "dur": struct.pack("<3I", 2**32 - 1, 0, 1), "ns": -1},
+        {
+            "wide": Decimal("-123.45"),
+            "big": big_decimal_bytes("-123.45"),
+            "uuid_fixed": u.bytes,
+            "dur": struct.pack("<3I", 1, 15, 500),
+            "ns": 1_700_000_000_123_456_789,
+        },
+        {
+            "wide": Decimal("0.05"),
+            "big": big_decimal_bytes("0.0000001"),
+            "uuid_fixed": bytes(16),
+            "dur": struct.pack("<3I", 2**32 - 1, 0, 1),
+            "ns": -1,
+        },
     ]
     df = polars_avro.read_avro(write_fastavro(tmp_path / "t.avro", schema, rows))
     assert df["wide"].to_list() == ["-123.45", "0.05"]
@@ -623,20 +631,41 @@ def test_recursive_tree_json_rendering(tmp_path: Path) -> None:
         ],
         name="Tree",
     )
-    leaf = {"name": 'q"\n', "data": b"\x00\xff", "score": NAN, "kind": "LEAF", "extra": "s",
-            "attrs": {"w": -INF}, "children": []}
+    leaf = {
+        "name": 'q"\n',
+        "data": b"\x00\xff",
+        "score": NAN,
+        "kind": "LEAF",
+        "extra": "s",
+        "attrs": {"w": -INF},
+        "children": [],
+    }
     mid = {"name": "mid", "data": b"", "score": INF, "kind": "NODE", "extra": 7, "attrs": {}, "children": [leaf]}
     rows = [
-        {"name": "root", "data": b"r", "score": 1.0, "kind": "NODE", "extra": None, "attrs": {"a": 0.5},
-         "children": [mid, leaf]},
+        {
+            "name": "root",
+            "data": b"r",
+            "score": 1.0,
+            "kind": "NODE",
+            "extra": None,
+            "attrs": {"a": 0.5},
+            "children": [mid, leaf],
+        },
         {"name": "alone", "data": b"", "score": 0.0, "kind": "LEAF", "extra": None, "attrs": {}, "children": []},
     ]
     path = write_fastavro(tmp_path / "t.avro", schema, rows)
     df = check_file(path)
     assert df.schema["children"] == pl.List(pl.String)
     children = [json.loads(c) for c in df["children"][0]]
-    assert children[1] == {"name": 'q"\n', "data": "\u0000\u00ff", "score": "NaN", "kind": "LEAF", "extra": "s",
-                           "attrs": {"w": "-Infinity"}, "children": []}
+    assert children[1] == {
+        "name": 'q"\n',
+        "data": "\u0000\u00ff",
+        "score": "NaN",
+        "kind": "LEAF",
+        "extra": "s",
+        "attrs": {"w": "-Infinity"},
+        "children": [],
+    }
     assert children[0]["score"] == "Infinity"
     assert children[0]["extra"] == 7
     assert df["children"][1].to_list() == []
@@ -676,10 +705,14 @@ def test_apache_avro_and_fastavro_agree(tmp_path: Path) -> None:
 
 def test_enum_over_many_blocks(tmp_path: Path) -> None:
     """Several blocks give several chunks; Polars 1.x needs an Enum handed over whole."""
-    schema = {"type": "record", "name": "R", "fields": [
-        {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["A", "B", "C"]}},
-        {"name": "l", "type": {"type": "array", "items": "E"}},
-    ]}
+    schema = {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["A", "B", "C"]}},
+            {"name": "l", "type": {"type": "array", "items": "E"}},
+        ],
+    }
     records = [{"e": "ABC"[i % 3], "l": ["C", "A"][: i % 3]} for i in range(2_000)]
     path = tmp_path / "enum.avro"
     with path.open("wb") as f:

@@ -32,7 +32,9 @@ APACHE_CODECS = ["uncompressed", "deflate", "bzip2"]
 
 def every_type_frame() -> pl.DataFrame:
     """One column per writable Polars type, each with a null and edge values."""
-    oslo = pl.Series([dt.datetime(2024, 3, 31, 1, 30), None, dt.datetime(1969, 7, 20, 20, 17), dt.datetime(2024, 10, 27, 2, 30)])
+    oslo = pl.Series(
+        [dt.datetime(2024, 3, 31, 1, 30), None, dt.datetime(1969, 7, 20, 20, 17), dt.datetime(2024, 10, 27, 2, 30)]
+    )
     columns: dict[str, pl.Series] = {
         "bool": pl.Series([True, None, False, True]),
         "i8": pl.Series([-128, None, 0, 127], dtype=pl.Int8),
@@ -45,30 +47,51 @@ def every_type_frame() -> pl.DataFrame:
         "u64": pl.Series([0, None, 1, 2**63 - 1], dtype=pl.UInt64),
         "f32": pl.Series([1.5, None, -0.0, float("inf")], dtype=pl.Float32),
         "f64": pl.Series([1e300, None, -2.5, float("-inf")], dtype=pl.Float64),
-        "dec": pl.Series([decimal.Decimal("-12345678.901"), None, decimal.Decimal("0.001"), decimal.Decimal("999999999.999")], dtype=pl.Decimal(12, 3)),
+        "dec": pl.Series(
+            [decimal.Decimal("-12345678.901"), None, decimal.Decimal("0.001"), decimal.Decimal("999999999.999")],
+            dtype=pl.Decimal(12, 3),
+        ),
         "str": pl.Series(["a", None, "", "ünïcödé ✓" * 20]),
         "bin": pl.Series([b"\x00\xff", None, b"", b"z" * 300]),
         "date": pl.Series([dt.date(1970, 1, 1), None, dt.date(1900, 2, 28), dt.date(9999, 12, 31)]),
         "time": pl.Series([dt.time(0, 0), None, dt.time(23, 59, 59, 999999), dt.time(12, 0, 0, 1)]),
-        "dt_ms": pl.Series([dt.datetime(2020, 1, 1, 12, 0, 0, 123000), None, dt.datetime(1960, 5, 5), dt.datetime(2262, 1, 1)], dtype=pl.Datetime("ms")),
-        "dt_us": pl.Series([dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)], dtype=pl.Datetime("us")),
-        "dt_ns": pl.Series([1, None, -1_000_000_000_123, 1_700_000_000_123_456_789], dtype=pl.Int64).cast(pl.Datetime("ns")),
-        "dt_utc": pl.Series([dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)]).dt.replace_time_zone("UTC"),
+        "dt_ms": pl.Series(
+            [dt.datetime(2020, 1, 1, 12, 0, 0, 123000), None, dt.datetime(1960, 5, 5), dt.datetime(2262, 1, 1)],
+            dtype=pl.Datetime("ms"),
+        ),
+        "dt_us": pl.Series(
+            [dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)],
+            dtype=pl.Datetime("us"),
+        ),
+        "dt_ns": pl.Series([1, None, -1_000_000_000_123, 1_700_000_000_123_456_789], dtype=pl.Int64).cast(
+            pl.Datetime("ns")
+        ),
+        "dt_utc": pl.Series(
+            [dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)]
+        ).dt.replace_time_zone("UTC"),
         "dt_oslo": oslo.cast(pl.Datetime("ns")).dt.replace_time_zone("Europe/Oslo", ambiguous="earliest"),
-        "dur_ms": pl.Series([dt.timedelta(days=-3), None, dt.timedelta(0), dt.timedelta(milliseconds=1)], dtype=pl.Duration("ms")),
-        "dur_us": pl.Series([dt.timedelta(days=10_000), None, dt.timedelta(0), dt.timedelta(microseconds=-1)], dtype=pl.Duration("us")),
+        "dur_ms": pl.Series(
+            [dt.timedelta(days=-3), None, dt.timedelta(0), dt.timedelta(milliseconds=1)], dtype=pl.Duration("ms")
+        ),
+        "dur_us": pl.Series(
+            [dt.timedelta(days=10_000), None, dt.timedelta(0), dt.timedelta(microseconds=-1)], dtype=pl.Duration("us")
+        ),
         "dur_ns": pl.Series([1, None, -1, 2**62], dtype=pl.Int64).cast(pl.Duration("ns")),
         "enum": pl.Series(["RED", None, "BLUE", "RED"], dtype=pl.Enum(["RED", "GREEN", "BLUE"])),
         "cat": pl.Series(["b", None, "a", "b"], dtype=pl.Categorical),
         "list": pl.Series([[1, 2], None, [], [None, 3]], dtype=pl.List(pl.Int64)),
         "arr": pl.Series([[1, 2], None, [3, None], [-4, 5]], dtype=pl.Array(pl.Int16, 2)),
-        "struct": pl.Series([{"a": 1, "b": "x", "c": [1.0]}, None, {"a": None, "b": None, "c": None}, {"a": 4, "b": "", "c": []}]),
+        "struct": pl.Series(
+            [{"a": 1, "b": "x", "c": [1.0]}, None, {"a": None, "b": None, "c": None}, {"a": 4, "b": "", "c": []}]
+        ),
         "list_struct": pl.Series([[{"x": 1.0}], None, [None, {"x": None}], []]),
         "list_enum": pl.Series([["A"], None, [None, "B"], []], dtype=pl.List(pl.Enum(["A", "B"]))),
         "null": pl.Series([None, None, None, None], dtype=pl.Null),
     }
     if HAS_MAP:
-        columns["map"] = pl.Series([[{"key": "k", "value": 1}], None, [], [{"key": "a", "value": None}, {"key": "b", "value": 2}]]).cast(pl.Map(pl.String, pl.Int64))
+        columns["map"] = pl.Series(
+            [[{"key": "k", "value": 1}], None, [], [{"key": "a", "value": None}, {"key": "b", "value": 2}]]
+        ).cast(pl.Map(pl.String, pl.Int64))
     return pl.DataFrame(columns)
 
 
@@ -135,7 +158,12 @@ def test_apache_avro_reads_what_we_write(tmp_path: Path, compression: str) -> No
 
 
 def test_header_names_schema_and_metadata() -> None:
-    data = write(pl.DataFrame({"a": [1]}), name="Reading", namespace="com.example.iot", metadata={"origin": "test", "raw": b"\x00\x01"})
+    data = write(
+        pl.DataFrame({"a": [1]}),
+        name="Reading",
+        namespace="com.example.iot",
+        metadata={"origin": "test", "raw": b"\x00\x01"},
+    )
     header = polars_avro.read_avro_header(data)
     assert header.schema["name"] == "Reading" and header.schema["namespace"] == "com.example.iot"
     assert header.metadata["origin"] == b"test" and header.metadata["raw"] == b"\x00\x01"
@@ -143,7 +171,9 @@ def test_header_names_schema_and_metadata() -> None:
 
 
 def test_polars_own_writer_output_reads_identically(tmp_path: Path) -> None:
-    df = every_type_frame().select("bool", "i32", "i64", "f32", "f64", "str", "bin", "date", "dt_ms", "dt_us", "list", "struct", "dec")
+    df = every_type_frame().select(
+        "bool", "i32", "i64", "f32", "f64", "str", "bin", "date", "dt_ms", "dt_us", "list", "struct", "dec"
+    )
     path = tmp_path / "polars.avro"
     if not HAS_MAP:
         # Polars 1.x writes [None, 3] wrongly: the block has bytes left over, and fastavro
@@ -184,7 +214,9 @@ def test_output_depends_on_neither_threads_nor_chunks() -> None:
     assert polars_avro.read_avro(outputs[3]).equals(df)
 
 
-@pytest.mark.parametrize(("compression", "low", "high"), [("deflate", 1, 9), ("zstandard", 1, 19), ("bzip2", 1, 9), ("xz", 0, 9)])
+@pytest.mark.parametrize(
+    ("compression", "low", "high"), [("deflate", 1, 9), ("zstandard", 1, 19), ("bzip2", 1, 9), ("xz", 0, 9)]
+)
 def test_compression_levels(compression: str, low: int, high: int) -> None:
     df = pl.DataFrame({"s": [f"value {i % 1000} " * 5 for i in range(20_000)]})
     fast = write(df, compression=compression, compression_level=low)
@@ -208,7 +240,17 @@ EXPLICIT = {
         {"name": "station", "type": {"type": "enum", "name": "Station", "symbols": ["OSLO", "LIMA", "PUNE"]}},
         {"name": "color", "type": ["null", {"type": "enum", "name": "Color", "symbols": ["RED", "BLUE"]}]},
         {"name": "tag", "type": {"type": "fixed", "name": "Tag", "size": 4}},
-        {"name": "price", "type": {"type": "fixed", "name": "Price", "size": 8, "logicalType": "decimal", "precision": 10, "scale": 2}},
+        {
+            "name": "price",
+            "type": {
+                "type": "fixed",
+                "name": "Price",
+                "size": 8,
+                "logicalType": "decimal",
+                "precision": 10,
+                "scale": 2,
+            },
+        },
         {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
         {"name": "uid", "type": {"type": "fixed", "name": "Uid", "size": 16, "logicalType": "uuid"}},
         {"name": "ratio", "type": "double"},
@@ -227,7 +269,9 @@ def explicit_frame() -> pl.DataFrame:
             "color": ["BLUE", None],
             "tag": [b"abcd", b"\x00\x01\x02\x03"],
             "price": pl.Series([decimal.Decimal("12.34"), decimal.Decimal("-0.01")], dtype=pl.Decimal(10, 2)),
-            "at": pl.Series([dt.datetime(2024, 5, 1, 12, 0, 0, 5000), dt.datetime(1999, 12, 31)], dtype=pl.Datetime("us")),
+            "at": pl.Series(
+                [dt.datetime(2024, 5, 1, 12, 0, 0, 5000), dt.datetime(1999, 12, 31)], dtype=pl.Datetime("us")
+            ),
             "uid": ["00112233-4455-6677-8899-aabbccddeeff", "ffffffff-0000-0000-0000-000000000001"],
             "ratio": pl.Series([0.5, 2.0], dtype=pl.Float32),
         }
@@ -254,7 +298,11 @@ def test_explicit_schema_is_written_exactly(tmp_path: Path, as_text: bool) -> No
 
 
 def test_general_union_from_the_struct_the_reader_makes(tmp_path: Path) -> None:
-    schema = {"type": "record", "name": "r", "fields": [{"name": "u", "type": ["null", "long", "string", {"type": "array", "items": "int"}]}]}
+    schema = {
+        "type": "record",
+        "name": "r",
+        "fields": [{"name": "u", "type": ["null", "long", "string", {"type": "array", "items": "int"}]}],
+    }
     records = [{"u": 5}, {"u": "five"}, {"u": None}, {"u": [1, 2]}]
     original = tmp_path / "union.avro"
     with open(original, "wb") as f:
@@ -276,15 +324,43 @@ def test_top_level_non_record_schema() -> None:
     [
         (lambda df: df.drop("tag"), AvroSchemaError, "the schema's fields 'tag' are not in the frame"),
         (lambda df: df.with_columns(extra=1), AvroSchemaError, "the frame's columns 'extra' are not in the schema"),
-        (lambda df: df.with_columns(pl.col("id").cast(pl.String)), AvroSchemaError, "'id' has type String, which cannot be written as Avro long"),
+        (
+            lambda df: df.with_columns(pl.col("id").cast(pl.String)),
+            AvroSchemaError,
+            "'id' has type String, which cannot be written as Avro long",
+        ),
         (lambda df: df.with_columns(pl.col("price").cast(pl.Decimal(10, 3))), AvroSchemaError, "scale 3"),
-        (lambda df: df.with_columns(id=pl.Series([1, None])), AvroEncodeError, "row 1 at 'id': a null value, but the Avro type long is not nullable"),
-        (lambda df: df.with_columns(small=pl.Series([1, 2**40])), AvroEncodeError, "row 1 at 'small': 1099511627776 is beyond the range of an Avro int"),
-        (lambda df: df.with_columns(color=pl.Series(["RED", "PINK"])), AvroEncodeError, "'PINK' is not a symbol of the Avro enum"),
-        (lambda df: df.with_columns(tag=pl.Series([b"abc", b"abcd"])), AvroEncodeError, "row 0 at 'tag': expected 4 bytes"),
-        (lambda df: df.with_columns(pl.col("at") + pl.duration(microseconds=1)), AvroEncodeError, "not a whole number of the Avro unit"),
+        (
+            lambda df: df.with_columns(id=pl.Series([1, None])),
+            AvroEncodeError,
+            "row 1 at 'id': a null value, but the Avro type long is not nullable",
+        ),
+        (
+            lambda df: df.with_columns(small=pl.Series([1, 2**40])),
+            AvroEncodeError,
+            "row 1 at 'small': 1099511627776 is beyond the range of an Avro int",
+        ),
+        (
+            lambda df: df.with_columns(color=pl.Series(["RED", "PINK"])),
+            AvroEncodeError,
+            "'PINK' is not a symbol of the Avro enum",
+        ),
+        (
+            lambda df: df.with_columns(tag=pl.Series([b"abc", b"abcd"])),
+            AvroEncodeError,
+            "row 0 at 'tag': expected 4 bytes",
+        ),
+        (
+            lambda df: df.with_columns(pl.col("at") + pl.duration(microseconds=1)),
+            AvroEncodeError,
+            "not a whole number of the Avro unit",
+        ),
         (lambda df: df.with_columns(uid=pl.Series(["nope", "nope"])), AvroEncodeError, "'nope' is not a UUID"),
-        (lambda df: df.with_columns(price=pl.Series([decimal.Decimal("123456789.01")] * 2, dtype=pl.Decimal(12, 2))), AvroEncodeError, "more digits than the Avro decimal's precision"),
+        (
+            lambda df: df.with_columns(price=pl.Series([decimal.Decimal("123456789.01")] * 2, dtype=pl.Decimal(12, 2))),
+            AvroEncodeError,
+            "more digits than the Avro decimal's precision",
+        ),
     ],
 )
 def test_explicit_schema_mismatches_name_the_column(change: Any, error: type, words: str) -> None:
@@ -300,8 +376,14 @@ def test_explicit_schema_mismatches_name_the_column(change: Any, error: type, wo
     ("df", "words"),
     [
         (pl.DataFrame({"my col": [1]}), "the column 'my col' is not a valid Avro name"),
-        (pl.DataFrame({"e": pl.Series(["New York"], dtype=pl.Enum(["New York"]))}), "the category 'New York' of the Enum column 'e'"),
-        (pl.DataFrame({"o": pl.Series([object()], dtype=pl.Object)}), "the column 'o' has type Object, which Avro cannot hold"),
+        (
+            pl.DataFrame({"e": pl.Series(["New York"], dtype=pl.Enum(["New York"]))}),
+            "the category 'New York' of the Enum column 'e'",
+        ),
+        (
+            pl.DataFrame({"o": pl.Series([object()], dtype=pl.Object)}),
+            "the column 'o' has type Object, which Avro cannot hold",
+        ),
         (pl.DataFrame({"s": [{"bad-name": 1}]}), "the column 's.bad-name' is not a valid Avro name"),
     ],
 )
@@ -313,7 +395,9 @@ def test_unwritable_frames_raise_schema_errors(df: pl.DataFrame, words: str) -> 
 
 @pytest.mark.skipif(not hasattr(pl, "Int128"), reason="this Polars has no Int128")
 def test_int128_names_the_column_and_the_way_out() -> None:
-    with pytest.raises(AvroSchemaError, match="the column 'big' has type Int128, which Avro cannot hold: cast it to Int64"):
+    with pytest.raises(
+        AvroSchemaError, match="the column 'big' has type Int128, which Avro cannot hold: cast it to Int64"
+    ):
         write(pl.DataFrame({"big": pl.Series([1], dtype=pl.Int128)}))  # type: ignore[attr-defined]
 
 
@@ -327,7 +411,10 @@ def test_uint64_beyond_long_is_an_encode_error() -> None:
     ("options", "words"),
     [
         ({"compression": "lz4"}, "unknown compression 'lz4'"),
-        ({"compression": "deflate", "compression_level": 12}, "the deflate compression level must be from 0 to 9, found 12"),
+        (
+            {"compression": "deflate", "compression_level": 12},
+            "the deflate compression level must be from 0 to 9, found 12",
+        ),
         ({"compression": "snappy", "compression_level": 1}, "the snappy codec takes no compression level"),
         ({"metadata": {"avro.codec": "x"}}, "reserved for the format, found 'avro.codec'"),
         ({"sync_interval": 0}, "sync_interval must be at least 1"),
@@ -360,7 +447,9 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> No
 
 
 def test_frames_and_queries_go_to_their_own_function(tmp_path: Path) -> None:
-    with pytest.raises(AvroArgumentError, match="write_avro takes a DataFrame, found LazyFrame; stream a LazyFrame with sink_avro"):
+    with pytest.raises(
+        AvroArgumentError, match="write_avro takes a DataFrame, found LazyFrame; stream a LazyFrame with sink_avro"
+    ):
         polars_avro.write_avro(pl.LazyFrame({"a": [1]}), tmp_path / "x.avro")  # type: ignore[arg-type]
     polars_avro.sink_avro(pl.DataFrame({"a": [1]}), tmp_path / "y.avro")  # type: ignore[arg-type]
     assert polars_avro.read_avro(tmp_path / "y.avro")["a"].to_list() == [1]
@@ -452,7 +541,9 @@ def test_namespaces(tmp_path: Path) -> None:
 def test_sink_streams_a_query_in_order(tmp_path: Path) -> None:
     n = 300_000
     source = tmp_path / "source.avro"
-    polars_avro.write_avro(pl.DataFrame({"i": range(n), "s": [f"s{i}" for i in range(n)]}), source, compression="snappy")
+    polars_avro.write_avro(
+        pl.DataFrame({"i": range(n), "s": [f"s{i}" for i in range(n)]}), source, compression="snappy"
+    )
     lf = polars_avro.scan_avro(source).filter(pl.col("i") % 3 == 0).with_columns(j=pl.col("i") * 2)
     out = tmp_path / "out.avro"
     polars_avro.sink_avro(lf, out, compression="deflate", chunk_size=10_000)
@@ -480,7 +571,7 @@ def test_sink_memory_stays_bounded(tmp_path: Path) -> None:
         f"""
         import resource, polars as pl, polars_avro
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        pl.scan_parquet({str(source)!r}).avro.sink({str(tmp_path / 'big.avro')!r}, compression="snappy")
+        pl.scan_parquet({str(source)!r}).avro.sink({str(tmp_path / "big.avro")!r}, compression="snappy")
         print(before * 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
         """
     )

@@ -34,14 +34,24 @@ fn check_array(array: &dyn Array) {
     match array.dtype() {
         ArrowDataType::BinaryView => {
             let a = array.as_any().downcast_ref::<BinaryViewArray>().unwrap();
-            BinaryViewArray::try_new(a.dtype().clone(), a.views().clone(), a.data_buffers().clone(), a.validity().cloned())
-                .expect("valid binary views");
+            BinaryViewArray::try_new(
+                a.dtype().clone(),
+                a.views().clone(),
+                a.data_buffers().clone(),
+                a.validity().cloned(),
+            )
+            .expect("valid binary views");
             check_total_len(a.values_iter().map(<[u8]>::len), a.total_bytes_len());
         },
         ArrowDataType::Utf8View => {
             let a = array.as_any().downcast_ref::<Utf8ViewArray>().unwrap();
-            Utf8ViewArray::try_new(a.dtype().clone(), a.views().clone(), a.data_buffers().clone(), a.validity().cloned())
-                .expect("valid UTF-8 views");
+            Utf8ViewArray::try_new(
+                a.dtype().clone(),
+                a.views().clone(),
+                a.data_buffers().clone(),
+                a.validity().cloned(),
+            )
+            .expect("valid UTF-8 views");
             check_total_len(a.values_iter().map(str::len), a.total_bytes_len());
         },
         ArrowDataType::LargeList(_) => {
@@ -72,9 +82,9 @@ fn without_enums(dtype: &DataType) -> DataType {
     match dtype {
         DataType::Enum(..) | DataType::Categorical(..) => DataType::String,
         DataType::List(inner) => DataType::List(Box::new(without_enums(inner))),
-        DataType::Struct(fields) => DataType::Struct(
-            fields.iter().map(|f| Field::new(f.name().clone(), without_enums(f.dtype()))).collect(),
-        ),
+        DataType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(|f| Field::new(f.name().clone(), without_enums(f.dtype()))).collect())
+        },
         other => other.clone(),
     }
 }

@@ -10,17 +10,25 @@ use crate::error::{AvroError, AvroResult};
 /// zstandard or bzip2 that expand a millionfold) from exhausting the memory.
 pub const MAX_BLOCK_LEN: usize = 1 << 30;
 
+/// A block codec of the specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
+    /// Blocks stored as they are.
     Null,
+    /// Raw deflate (RFC 1951).
     Deflate,
+    /// Snappy, each block followed by the CRC-32 of its uncompressed bytes.
     Snappy,
+    /// Zstandard.
     Zstandard,
+    /// bzip2.
     Bzip2,
+    /// xz (LZMA2).
     Xz,
 }
 
 impl Codec {
+    /// The codec an `avro.codec` entry names (`zstd` too; empty or missing: null).
     pub fn from_name(name: &str) -> AvroResult<Self> {
         Ok(match name {
             "null" | "" => Codec::Null,
@@ -37,6 +45,7 @@ impl Codec {
         })
     }
 
+    /// The name written in `avro.codec`.
     pub fn name(&self) -> &'static str {
         match self {
             Codec::Null => "null",
@@ -100,10 +109,9 @@ impl Codec {
     pub fn checked_level(&self, level: Option<i32>) -> AvroResult<i32> {
         match (self.level_range(), level) {
             (None, None) => Ok(0),
-            (None, Some(level)) => Err(AvroError::argument(format!(
-                "the {} codec takes no compression level, found {level}",
-                self.name()
-            ))),
+            (None, Some(level)) => {
+                Err(AvroError::argument(format!("the {} codec takes no compression level, found {level}", self.name())))
+            },
             (Some((_, _, default)), None) => Ok(default),
             (Some((low, high, _)), Some(level)) if (low..=high).contains(&level) => Ok(level),
             (Some((low, high, _)), Some(level)) => Err(AvroError::argument(format!(

@@ -5,7 +5,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{IoSlice, Write};
 
-use super::{Codec, MAGIC};
+use super::codec::Codec;
+use super::reader::MAGIC;
 use crate::error::{AvroError, AvroResult};
 use crate::varint::{put_bytes, put_long};
 
@@ -53,18 +54,19 @@ impl<W: Write> ContainerWriter<W> {
         // One vectored write: a buffered sink passes a block larger than its buffer straight
         // through, with no copy into the buffer.
         let mut parts = [IoSlice::new(&frame), IoSlice::new(data), IoSlice::new(&self.sync)];
-        write_all_vectored(&mut self.sink, &mut parts).map_err(|e| {
-            AvroError::io(&e, "writing a block failed").in_block(self.blocks).at_offset(self.offset)
-        })?;
+        write_all_vectored(&mut self.sink, &mut parts)
+            .map_err(|e| AvroError::io(&e, "writing a block failed").in_block(self.blocks).at_offset(self.offset))?;
         self.offset += (frame.len() + data.len() + self.sync.len()) as u64;
         self.blocks += 1;
         Ok(())
     }
 
+    /// Blocks written so far.
     pub fn blocks_written(&self) -> usize {
         self.blocks
     }
 
+    /// Bytes written so far, the header included.
     pub fn bytes_written(&self) -> u64 {
         self.offset
     }
@@ -95,7 +97,8 @@ fn random_sync_marker() -> [u8; 16] {
     let mut marker = [0u8; 16];
     for half in marker.chunks_mut(8) {
         let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        hasher
+            .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
         half.copy_from_slice(&hasher.finish().to_le_bytes());
     }
     marker

@@ -95,7 +95,9 @@ impl<'a> Column<'a> {
             Shape::Map(value) => {
                 Buffers::Map { offsets: vec![0], keys: ViewBuilder::default(), values: Box::new(Column::new(value)) }
             },
-            Shape::Record(record) => Buffers::Record { read: record, fields: record.fields.iter().map(Column::new).collect() },
+            Shape::Record(record) => {
+                Buffers::Record { read: record, fields: record.fields.iter().map(Column::new).collect() }
+            },
             Shape::Union(union) => {
                 Buffers::Union { branches: &union.branches, children: union.children.iter().map(Column::new).collect() }
             },
@@ -311,7 +313,9 @@ impl<'a> Column<'a> {
             Buffers::Long(v) | Buffers::TimeMillis(v) | Buffers::TimeMicros(v) => {
                 Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
             },
-            Buffers::Float(v) | Buffers::FloatFromLong(v) => Box::new(PrimitiveArray::from_vec(v).with_validity(validity)),
+            Buffers::Float(v) | Buffers::FloatFromLong(v) => {
+                Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
+            },
             Buffers::Double(v) | Buffers::DoubleFromLong(v) | Buffers::DoubleFromFloat(v) => {
                 Box::new(PrimitiveArray::from_vec(v).with_validity(validity))
             },
@@ -337,8 +341,10 @@ impl<'a> Column<'a> {
                 CategoricalPhysical::U32 => Box::new(PrimitiveArray::from_vec(values).with_validity(validity)),
             },
             Buffers::Duration { months, days, millis } => {
-                let children: Vec<ArrayRef> =
-                    [months, days, millis].into_iter().map(|v| Box::new(PrimitiveArray::from_vec(v)) as ArrayRef).collect();
+                let children: Vec<ArrayRef> = [months, days, millis]
+                    .into_iter()
+                    .map(|v| Box::new(PrimitiveArray::from_vec(v)) as ArrayRef)
+                    .collect();
                 Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
             },
             Buffers::List { offsets, item } => {
@@ -354,7 +360,8 @@ impl<'a> Column<'a> {
                 let n_entries = keys.len();
                 // SAFETY: map keys are checked as UTF-8 on the way in.
                 let keys: ArrayRef = Box::new(unsafe { keys.finish(None).to_utf8view_unchecked() });
-                let entries = StructArray::try_new(entry_field.dtype.clone(), n_entries, vec![keys, values.finish()?], None)?;
+                let entries =
+                    StructArray::try_new(entry_field.dtype.clone(), n_entries, vec![keys, values.finish()?], None)?;
                 // SAFETY: as for lists, the entry column's length after each value.
                 let offsets = unsafe { Offsets::new_unchecked(offsets) };
                 Box::new(ListArray::<i64>::try_new(arrow_dtype(), offsets.into(), Box::new(entries), validity)?)
@@ -371,7 +378,12 @@ impl<'a> Column<'a> {
 /// Reads a record's fields by its steps, then fills the fields the writer lacks from
 /// their defaults. Shared by nested records and the top-level record loop.
 #[inline(always)]
-pub fn decode_record(read: &RecordRead, fields: &mut [Column], schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+pub fn decode_record(
+    read: &RecordRead,
+    fields: &mut [Column],
+    schema: &AvroSchema,
+    cur: &mut Cursor,
+) -> AvroResult<()> {
     for step in &read.steps {
         match *step {
             FieldStep::Read(out) => fields[out].decode(schema, cur)?,
@@ -429,7 +441,8 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
             let scale = inner.read_int()?;
             if scale < 0 || !inner.is_empty() {
                 return Err(AvroError::decode(format!(
-                    "expected a big-decimal as the unscaled value then a non-negative scale, found scale {scale} and {} extra bytes",
+                    "expected a big-decimal as the unscaled value then a non-negative scale, found scale \
+                    {scale} and {} extra bytes",
                     inner.remaining()
                 )));
             }
@@ -448,7 +461,8 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
                 None => values.push(index as u32),
                 Some(map) => values.push(map[index as usize].ok_or_else(|| {
                     AvroError::decode(format!(
-                        "the writer's enum symbol {index} (at byte {start} of the block data) is not a symbol of the reader's enum, which has no default"
+                        "the writer's enum symbol {index} (at byte {start} of the block data) is not a symbol \
+                        of the reader's enum, which has no default"
                     ))
                 })?),
             }

@@ -105,7 +105,6 @@ impl<'a> Cursor<'a> {
         Err(overlong(start))
     }
 
-
     #[inline(always)]
     pub fn read_int(&mut self) -> AvroResult<i32> {
         let start = self.pos;
@@ -127,7 +126,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-
     #[inline(always)]
     pub fn read_fixed(&mut self, n: usize) -> AvroResult<&'a [u8]> {
         match self.pos.checked_add(n).and_then(|end| self.data.get(self.pos..end)) {
@@ -138,7 +136,6 @@ impl<'a> Cursor<'a> {
             _ => Err(truncated_fixed(self.pos, self.data.len(), n)),
         }
     }
-
 
     #[inline(always)]
     pub fn read_f32(&mut self) -> AvroResult<f32> {
@@ -161,7 +158,6 @@ impl<'a> Cursor<'a> {
         }
         Ok(len as usize)
     }
-
 
     #[inline(always)]
     pub fn read_bytes(&mut self, what: &str) -> AvroResult<&'a [u8]> {
@@ -237,7 +233,8 @@ impl<'a> Cursor<'a> {
             let size = self.read_long()?;
             if size < 0 || size as u64 > self.remaining() as u64 || count == i64::MIN {
                 return Err(AvroError::decode(format!(
-                    "invalid {what} block at byte {start} of the block data: count {count}, byte size {size}, {} bytes remain",
+                    "invalid {what} block at byte {start} of the block data: count {count}, byte size {size}, \
+                    {} bytes remain",
                     self.remaining()
                 )));
             }
@@ -247,14 +244,16 @@ impl<'a> Cursor<'a> {
         // the remaining bytes is corrupt, and must not become a long loop.
         if count > (self.remaining() as u64).max(MAX_ZERO_SIZE_ITEMS) {
             return Err(AvroError::decode(format!(
-                "expected an {what} block count that fits in the {} bytes that remain, found {count} at byte {start} of the block data",
+                "expected an {what} block count that fits in the {} bytes that remain, found {count} at byte \
+                {start} of the block data",
                 self.remaining()
             )));
         }
         let budget = ITEM_BUDGET.get();
         if count > budget {
             return Err(AvroError::decode(format!(
-                "the arrays and maps of this block claim more items than its bytes can hold plus {MAX_ZERO_SIZE_ITEMS} that take no bytes: found a count of {count} at byte {start} of the block data"
+                "the arrays and maps of this block claim more items than its bytes can hold plus \
+                {MAX_ZERO_SIZE_ITEMS} that take no bytes: found a count of {count} at byte {start} of the block data"
             )));
         }
         ITEM_BUDGET.set(budget - count);
@@ -303,14 +302,17 @@ fn bad_bool(pos: usize, len: usize, found: Option<u8>) -> AvroError {
 #[inline(never)]
 fn bad_len(what: &str, start: usize, len: i64, remaining: usize) -> AvroError {
     AvroError::decode(format!(
-        "expected the length of {what} at byte {start} of the block data to be between 0 and the {remaining} bytes that remain, found {len}"
+        "expected the length of {what} at byte {start} of the block data to be between 0 and the {remaining} \
+        bytes that remain, found {len}"
     ))
 }
 
 #[cold]
 #[inline(never)]
 fn int_out_of_range(start: usize, v: i64) -> AvroError {
-    AvroError::decode(format!("expected an Avro int at byte {start} of the block data, found the value {v}, outside 32 bits"))
+    AvroError::decode(format!(
+        "expected an Avro int at byte {start} of the block data, found the value {v}, outside 32 bits"
+    ))
 }
 
 #[cold]

@@ -16,12 +16,11 @@ mod skip;
 mod views;
 
 pub use column::ArrayRef;
-pub use cursor::Cursor;
-pub use plan::{RowPlan, VALUE_COLUMN};
-pub use read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape, UnionRead, MAX_DECIMAL_PRECISION};
-pub use skip::{skip_value, SkipOp};
+pub use plan::{column_names, RowPlan};
+pub use read_type::{ReadType, Shape, MAX_DECIMAL_PRECISION};
 
 use column::{decode_record, Column};
+use cursor::Cursor;
 
 use polars_arrow::bitmap::Bitmap;
 
@@ -88,7 +87,8 @@ impl<'a> BlockDecoder<'a> {
         // the bytes: past a bound, a count is taken to be corrupt, not a long loop to run.
         if self.min_record_size == 0 && count > data.len().max(MAX_ZERO_SIZE_RECORDS) {
             return Err(AvroError::format(format!(
-                "block claims {count} records of a schema whose records can take no bytes; at most {MAX_ZERO_SIZE_RECORDS} are accepted per block"
+                "block claims {count} records of a schema whose records can take no bytes; at most \
+                {MAX_ZERO_SIZE_RECORDS} are accepted per block"
             )));
         }
         cursor::start_item_budget(data.len());

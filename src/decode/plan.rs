@@ -31,11 +31,11 @@ impl RowPlan {
         let reader_schema = reader.unwrap_or(writer);
         let resolver = Resolver { writer, reader: reader_schema };
         match (writer.node(writer.root), reader_schema.node(reader_schema.root)) {
-            (Node::Record { fields: wf, .. }, Node::Record { fields: rf, .. }) => {
-                let names: Vec<&str> = rf.iter().map(|f| f.name.as_str()).collect();
+            (Node::Record { fields: writer_fields, .. }, Node::Record { fields: reader_fields, .. }) => {
+                let names: Vec<&str> = reader_fields.iter().map(|f| f.name.as_str()).collect();
                 let wanted = wanted_columns(&names, projection)?;
                 let record = match reader {
-                    Some(_) => resolver.fields(wf, rf, &wanted, "", &mut Vec::new())?,
+                    Some(_) => resolver.fields(writer_fields, reader_fields, &wanted, "", &mut Vec::new())?,
                     None => own_fields(writer, &wanted)?,
                 };
                 let names = wanted.iter().map(|i| PlSmallStr::from(names[*i])).collect();
@@ -75,6 +75,14 @@ impl RowPlan {
     }
 }
 
+/// The top-level column names of a schema read as it is: its record's fields, or `value`.
+pub fn column_names(schema: &AvroSchema) -> Vec<String> {
+    match schema.node(schema.root) {
+        Node::Record { fields, .. } => fields.iter().map(|f| f.name.clone()).collect(),
+        _ => vec![VALUE_COLUMN.to_string()],
+    }
+}
+
 /// The top-level record of a schema read as it is: the `wanted` fields (by index) read,
 /// the others skipped.
 fn own_fields(schema: &AvroSchema, wanted: &[usize]) -> AvroResult<RecordRead> {
@@ -103,7 +111,10 @@ fn wanted_columns(names: &[&str], projection: Option<&[String]>) -> AvroResult<V
     let mut wanted: Vec<usize> = Vec::with_capacity(projection.len());
     for name in projection {
         let index = names.iter().position(|n| n == name).ok_or_else(|| {
-            AvroError::argument(format!("column '{name}' is not in the Avro schema; the columns are: {}", names.join(", ")))
+            AvroError::argument(format!(
+                "column '{name}' is not in the Avro schema; the columns are: {}",
+                names.join(", ")
+            ))
         })?;
         if wanted.contains(&index) {
             return Err(AvroError::argument(format!("column '{name}' is selected twice")));

@@ -59,14 +59,22 @@ pub enum Shape {
     /// uuid on fixed(16), rendered in the canonical 8-4-4-4-12 form.
     UuidFixed,
     /// decimal on bytes (`fixed` None) or fixed, as Polars Decimal (i128).
-    Decimal { fixed: Option<usize> },
+    Decimal {
+        fixed: Option<usize>,
+    },
     /// decimal wider than Polars' 38 digits, as exact text.
-    DecimalText { fixed: Option<usize>, scale: usize },
+    DecimalText {
+        fixed: Option<usize>,
+        scale: usize,
+    },
     /// big-decimal: bytes holding the unscaled value then the scale, as exact text.
     BigDecimal,
     /// `n_symbols` of the writer's enum; with a reader schema, `to_reader` maps each to
     /// the reader's symbol (None: not a reader symbol and no default, an error).
-    Enum { n_symbols: usize, to_reader: Option<Vec<Option<u32>>> },
+    Enum {
+        n_symbols: usize,
+        to_reader: Option<Vec<Option<u32>>>,
+    },
     /// duration (fixed 12) as Struct{months, days, milliseconds}.
     Duration,
     List(Box<ReadType>),
@@ -274,7 +282,10 @@ impl ReadType {
                     children.push(Self::of(schema, *node, expanding)?);
                 }
                 let names = schema.union_field_names(several);
-                Ok(Self::union(names.iter().map(String::as_str), UnionRead { children, branches: BranchMap::ByIndex(map) }))
+                Ok(Self::union(
+                    names.iter().map(String::as_str),
+                    UnionRead { children, branches: BranchMap::ByIndex(map) },
+                ))
             },
         }
     }
@@ -298,5 +309,7 @@ fn long_dtype(logical: Logical) -> DataType {
 }
 
 fn struct_of<'n>(names: impl IntoIterator<Item = &'n str>, fields: &[ReadType]) -> DataType {
-    DataType::Struct(names.into_iter().zip(fields).map(|(n, f)| PlField::new(PlSmallStr::from(n), f.dtype.clone())).collect())
+    DataType::Struct(
+        names.into_iter().zip(fields).map(|(n, f)| PlField::new(PlSmallStr::from(n), f.dtype.clone())).collect(),
+    )
 }

@@ -18,80 +18,104 @@ pub struct Resolver<'a> {
 type Expanding = Vec<(NodeId, NodeId)>;
 
 impl Resolver<'_> {
-    /// The type decoding writer node `w` into the Polars shape of reader node `r`.
-    pub fn read_type(&self, w: NodeId, r: NodeId, path: &str, expanding: &mut Expanding) -> AvroResult<ReadType> {
-        match (self.writer.node(w), self.reader.node(r)) {
-            (Node::Union(wb), Node::Union(rb)) => self.union_into_union(wb, rb, path, expanding),
-            (Node::Union(wb), _) => {
-                let split = self.writer.split_union(wb);
+    /// The type decoding the writer's `writer_node` into the Polars shape of the reader's `reader_node`.
+    pub fn read_type(
+        &self,
+        writer_node: NodeId,
+        reader_node: NodeId,
+        path: &str,
+        expanding: &mut Expanding,
+    ) -> AvroResult<ReadType> {
+        match (self.writer.node(writer_node), self.reader.node(reader_node)) {
+            (Node::Union(writer_branches), Node::Union(reader_branches)) => {
+                self.union_into_union(writer_branches, reader_branches, path, expanding)
+            },
+            (Node::Union(writer_branches), _) => {
+                let split = self.writer.split_union(writer_branches);
                 let [(_, only)] = split.values.as_slice() else {
                     return Err(unsupported_union(path));
                 };
-                let nullable = NullableUnion { n_branches: wb.len(), null_index: split.null, null_is_error: true };
-                Ok(self.read_type(*only, r, path, expanding)?.with_nullable(nullable))
+                let nullable =
+                    NullableUnion { n_branches: writer_branches.len(), null_index: split.null, null_is_error: true };
+                Ok(self.read_type(*only, reader_node, path, expanding)?.with_nullable(nullable))
             },
-            (_, Node::Union(rb)) => {
-                let values = self.reader.split_union(rb).values;
+            (_, Node::Union(reader_branches)) => {
+                let values = self.reader.split_union(reader_branches).values;
                 match values.as_slice() {
                     // The reader's nullable T: the writer's values are all T.
-                    [(_, only)] => self.read_type(w, *only, path, expanding),
+                    [(_, only)] => self.read_type(writer_node, *only, path, expanding),
                     // The reader's Struct of branches: every value goes to the one the writer's type matches.
                     several => {
-                        let chosen = self.matching_branch(w, several).ok_or_else(|| {
+                        let chosen = self.matching_branch(writer_node, several).ok_or_else(|| {
                             AvroError::schema(format!(
                                 "at '{path}': the writer's {} matches no branch of the reader's union",
-                                self.writer.type_name(w)
+                                self.writer.type_name(writer_node)
                             ))
                         })?;
                         let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
                         let branch = several[chosen].1;
                         let at = format!("{path}.{}", self.reader.type_name(branch));
-                        children[chosen] = Some(self.read_type(w, branch, &at, expanding)?);
+                        children[chosen] = Some(self.read_type(writer_node, branch, &at, expanding)?);
                         self.branch_struct(several, children, BranchMap::Always(chosen))
                     },
                 }
             },
-            _ => self.value(w, r, path, expanding),
+            _ => self.value(writer_node, reader_node, path, expanding),
         }
     }
 
     /// Neither node is a union.
-    fn value(&self, w: NodeId, r: NodeId, path: &str, expanding: &mut Expanding) -> AvroResult<ReadType> {
-        let as_reader = || ReadType::of(self.reader, r, &mut Vec::new());
-        match (self.writer.node(w), self.reader.node(r)) {
-            (Node::Record { name: wn, fields: wf }, Node::Record { name: rn, fields: rf }) => {
-                check_names(&wn.name, &rn.name, path)?;
-                if expanding.contains(&(w, r)) {
+    fn value(
+        &self,
+        writer_node: NodeId,
+        reader_node: NodeId,
+        path: &str,
+        expanding: &mut Expanding,
+    ) -> AvroResult<ReadType> {
+        let as_reader = || ReadType::of(self.reader, reader_node, &mut Vec::new());
+        match (self.writer.node(writer_node), self.reader.node(reader_node)) {
+            (
+                Node::Record { name: writer_name, fields: writer_fields },
+                Node::Record { name: reader_name, fields: reader_fields },
+            ) => {
+                check_names(&writer_name.name, &reader_name.name, path)?;
+                if expanding.contains(&(writer_node, reader_node)) {
                     return Err(AvroError::schema(format!(
                         "at '{path}': recursive records cannot be read with a reader schema yet"
                     )));
                 }
-                expanding.push((w, r));
-                let all: Vec<usize> = (0..rf.len()).collect();
-                let read = self.fields(wf, rf, &all, path, expanding);
+                expanding.push((writer_node, reader_node));
+                let all: Vec<usize> = (0..reader_fields.len()).collect();
+                let read = self.fields(writer_fields, reader_fields, &all, path, expanding);
                 expanding.pop();
-                Ok(ReadType::record(rf.iter().map(|f| f.name.as_str()), read?))
+                Ok(ReadType::record(reader_fields.iter().map(|f| f.name.as_str()), read?))
             },
-            (Node::Enum { name: wn, symbols: ws, .. }, Node::Enum { name: rn, symbols: rs, default, .. }) => {
-                check_names(&wn.name, &rn.name, path)?;
-                let symbol = |s: &String| rs.iter().position(|x| x == s).map(|p| p as u32);
+            (
+                Node::Enum { name: writer_name, symbols: writer_symbols, .. },
+                Node::Enum { name: reader_name, symbols: reader_symbols, default, .. },
+            ) => {
+                check_names(&writer_name.name, &reader_name.name, path)?;
+                let symbol = |s: &String| reader_symbols.iter().position(|x| x == s).map(|p| p as u32);
                 let fallback = default.as_ref().and_then(symbol);
-                let to_reader = ws.iter().map(|s| symbol(s).or(fallback)).collect();
+                let to_reader = writer_symbols.iter().map(|s| symbol(s).or(fallback)).collect();
                 let mut read = as_reader()?;
-                read.shape = Shape::Enum { n_symbols: ws.len(), to_reader: Some(to_reader) };
+                read.shape = Shape::Enum { n_symbols: writer_symbols.len(), to_reader: Some(to_reader) };
                 Ok(read)
             },
-            (Node::Array(wi), Node::Array(ri)) => {
-                Ok(ReadType::list(self.read_type(*wi, *ri, &format!("{path}[]"), expanding)?))
+            (Node::Array(writer_item), Node::Array(reader_item)) => {
+                Ok(ReadType::list(self.read_type(*writer_item, *reader_item, &format!("{path}[]"), expanding)?))
             },
-            (Node::Map(wv), Node::Map(rv)) => {
-                Ok(ReadType::map(self.read_type(*wv, *rv, &format!("{path}{{}}"), expanding)?))
+            (Node::Map(writer_value), Node::Map(reader_value)) => {
+                Ok(ReadType::map(self.read_type(*writer_value, *reader_value, &format!("{path}{{}}"), expanding)?))
             },
-            (Node::Fixed { name: wn, size: ws }, Node::Fixed { name: rn, size: rs }) => {
-                check_names(&wn.name, &rn.name, path)?;
-                if ws != rs {
+            (
+                Node::Fixed { name: writer_name, size: writer_size },
+                Node::Fixed { name: reader_name, size: reader_size },
+            ) => {
+                check_names(&writer_name.name, &reader_name.name, path)?;
+                if writer_size != reader_size {
                     return Err(AvroError::schema(format!(
-                        "at '{path}': the writer's fixed has {ws} bytes, the reader's {rs}"
+                        "at '{path}': the writer's fixed has {writer_size} bytes, the reader's {reader_size}"
                     )));
                 }
                 as_reader()
@@ -108,36 +132,39 @@ impl Resolver<'_> {
             (writer, reader) => ReadType::promoted(writer, reader).ok_or_else(|| {
                 AvroError::schema(format!(
                     "at '{path}': the writer's {} cannot be read as the reader's {}",
-                    self.writer.type_name(w),
-                    self.reader.type_name(r)
+                    self.writer.type_name(writer_node),
+                    self.reader.type_name(reader_node)
                 ))
             }),
         }
     }
 
-    /// Matches the reader's fields `wanted` (indices into `rf`) with the writer's fields:
+    /// Matches the reader's fields `wanted` (indices into `reader_fields`) with the writer's fields:
     /// one step per writer field (read into the position of its reader field in `wanted`,
     /// or skip), one output field per wanted field, and the encoded default of each
     /// wanted field the writer lacks.
     pub fn fields(
         &self,
-        wf: &[Field],
-        rf: &[Field],
+        writer_fields: &[Field],
+        reader_fields: &[Field],
         wanted: &[usize],
         path: &str,
         expanding: &mut Expanding,
     ) -> AvroResult<RecordRead> {
         let at = |name: &str| field_path(path, name);
         let reader_field_of = |writer: &Field| {
-            rf.iter().position(|r| r.name == writer.name || r.aliases.iter().any(|a| a == &writer.name))
+            reader_fields
+                .iter()
+                .position(|field| field.name == writer.name || field.aliases.iter().any(|a| a == &writer.name))
         };
         let mut fields: Vec<Option<ReadType>> = (0..wanted.len()).map(|_| None).collect();
         let mut read = RecordRead::default();
-        for writer_field in wf {
-            let out = reader_field_of(writer_field).and_then(|r| wanted.iter().position(|w| *w == r));
+        for writer_field in writer_fields {
+            let out = reader_field_of(writer_field)
+                .and_then(|reader_index| wanted.iter().position(|wanted_index| *wanted_index == reader_index));
             let step = match out {
                 Some(out) => {
-                    let reader_field = &rf[wanted[out]];
+                    let reader_field = &reader_fields[wanted[out]];
                     let at = at(&reader_field.name);
                     fields[out] = Some(self.read_type(writer_field.schema, reader_field.schema, &at, expanding)?);
                     FieldStep::Read(out)
@@ -150,7 +177,7 @@ impl Resolver<'_> {
             if fields[out].is_some() {
                 continue;
             }
-            let field = &rf[*reader_index];
+            let field = &reader_fields[*reader_index];
             let at = at(&field.name);
             let Some(default) = &field.default else {
                 return Err(AvroError::schema(format!(
@@ -173,35 +200,45 @@ impl Resolver<'_> {
     /// Both unions. Each writer branch is read as the first reader branch it can be (the
     /// same type or name first, then a promotion); a writer branch no reader branch takes
     /// is an error when a value takes it.
-    fn union_into_union(&self, wb: &[NodeId], rb: &[NodeId], path: &str, expanding: &mut Expanding) -> AvroResult<ReadType> {
-        let writer = self.writer.split_union(wb);
-        let reader = self.reader.split_union(rb);
+    fn union_into_union(
+        &self,
+        writer_branches: &[NodeId],
+        reader_branches: &[NodeId],
+        path: &str,
+        expanding: &mut Expanding,
+    ) -> AvroResult<ReadType> {
+        let writer = self.writer.split_union(writer_branches);
+        let reader = self.reader.split_union(reader_branches);
         match (writer.values.as_slice(), reader.values.as_slice()) {
             // [null, T] (or [T], or [null]) into [null, T'] (or [T']): the common nullable field.
-            ([] | [_], [(_, r)]) => {
+            ([] | [_], [(_, reader_only)]) => {
                 let read = match writer.values.first() {
-                    Some((_, w)) => self.read_type(*w, *r, path, expanding)?,
-                    None => ReadType::of(self.reader, *r, &mut Vec::new())?,
+                    Some((_, writer_only)) => self.read_type(*writer_only, *reader_only, path, expanding)?,
+                    None => ReadType::of(self.reader, *reader_only, &mut Vec::new())?,
                 };
                 let null_is_error = reader.null.is_none();
-                Ok(read.with_nullable(NullableUnion { n_branches: wb.len(), null_index: writer.null, null_is_error }))
+                Ok(read.with_nullable(NullableUnion {
+                    n_branches: writer_branches.len(),
+                    null_index: writer.null,
+                    null_is_error,
+                }))
             },
             (_, several) if several.len() > 1 => {
                 // The reader's Struct, one field per reader branch: each writer branch
                 // decodes into the field of the reader branch it matches.
                 let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
-                let mut map = vec![Branch::Unmatched; wb.len()];
-                for (wi, w) in &writer.values {
-                    let Some(child) = self.matching_branch(*w, several) else { continue };
+                let mut map = vec![Branch::Unmatched; writer_branches.len()];
+                for (writer_index, writer_node) in &writer.values {
+                    let Some(child) = self.matching_branch(*writer_node, several) else { continue };
                     if children[child].is_some() {
                         return Err(unsupported_union(path));
                     }
                     let at = format!("{path}.{}", self.reader.type_name(several[child].1));
-                    children[child] = Some(self.read_type(*w, several[child].1, &at, expanding)?);
-                    map[*wi] = Branch::Child(child);
+                    children[child] = Some(self.read_type(*writer_node, several[child].1, &at, expanding)?);
+                    map[*writer_index] = Branch::Child(child);
                 }
-                if let (Some(wi), Some(_)) = (writer.null, reader.null) {
-                    map[wi] = Branch::Null;
+                if let (Some(null_index), Some(_)) = (writer.null, reader.null) {
+                    map[null_index] = Branch::Null;
                 }
                 self.branch_struct(several, children, BranchMap::ByIndex(map))
             },
@@ -211,7 +248,12 @@ impl Resolver<'_> {
 
     /// The reader's Struct of union branches, with the types resolved so far (the other
     /// branches, which only ever hold nulls, read as the reader declares them).
-    fn branch_struct(&self, branches: &[(usize, NodeId)], children: Vec<Option<ReadType>>, map: BranchMap) -> AvroResult<ReadType> {
+    fn branch_struct(
+        &self,
+        branches: &[(usize, NodeId)],
+        children: Vec<Option<ReadType>>,
+        map: BranchMap,
+    ) -> AvroResult<ReadType> {
         let children = branches
             .iter()
             .zip(children)
@@ -221,19 +263,19 @@ impl Resolver<'_> {
         Ok(ReadType::union(names.iter().map(String::as_str), UnionRead { children, branches: map }))
     }
 
-    /// The first reader branch (position in `branches`) that writer node `w` can be read
+    /// The first reader branch (position in `branches`) that the writer's `writer_node` can be read
     /// as: the same type (or named type of the same name) first, then a promotion.
-    fn matching_branch(&self, w: NodeId, branches: &[(usize, NodeId)]) -> Option<usize> {
-        let same = |r: NodeId| match (self.writer.node(w), self.reader.node(r)) {
+    fn matching_branch(&self, writer_node: NodeId, branches: &[(usize, NodeId)]) -> Option<usize> {
+        let same = |candidate: NodeId| match (self.writer.node(writer_node), self.reader.node(candidate)) {
             (Node::Record { name: a, .. }, Node::Record { name: b, .. })
             | (Node::Enum { name: a, .. }, Node::Enum { name: b, .. })
             | (Node::Fixed { name: a, .. }, Node::Fixed { name: b, .. }) => a.name == b.name,
             (Node::Array(_), Node::Array(_)) | (Node::Map(_), Node::Map(_)) => true,
             (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
         };
-        let promotes = |r: NodeId| {
+        let promotes = |candidate: NodeId| {
             matches!(
-                (self.writer.node(w), self.reader.node(r)),
+                (self.writer.node(writer_node), self.reader.node(candidate)),
                 (Node::Int, Node::Long | Node::Float | Node::Double)
                     | (Node::Long, Node::Float | Node::Double)
                     | (Node::Float, Node::Double)
@@ -241,7 +283,10 @@ impl Resolver<'_> {
                     | (Node::Bytes, Node::String)
             )
         };
-        branches.iter().position(|(_, r)| same(*r)).or_else(|| branches.iter().position(|(_, r)| promotes(*r)))
+        branches
+            .iter()
+            .position(|(_, candidate)| same(*candidate))
+            .or_else(|| branches.iter().position(|(_, candidate)| promotes(*candidate)))
     }
 }
 
@@ -250,7 +295,8 @@ fn check_names(writer: &str, reader: &str, path: &str) -> AvroResult<()> {
         return Ok(());
     }
     Err(AvroError::schema(format!(
-        "at '{path}': the writer's type is named '{writer}' and the reader's '{reader}'; named types resolve only by name"
+        "at '{path}': the writer's type is named '{writer}' and the reader's '{reader}'; named types resolve \
+        only by name"
     )))
 }
 

@@ -12,7 +12,10 @@ use crate::schema::{AvroSchema, Node, NodeId};
 pub enum SkipOp {
     Plain(PlainSkip),
     /// A `[null, T]` union (either order) of a plain T.
-    Nullable { null_index: usize, inner: PlainSkip },
+    Nullable {
+        null_index: usize,
+        inner: PlainSkip,
+    },
     /// Anything else: walk the value by its schema.
     Value(NodeId),
 }

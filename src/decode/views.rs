@@ -5,8 +5,8 @@
 
 use polars_arrow::array::{BinaryViewArray, View};
 use polars_arrow::bitmap::Bitmap;
-use polars_buffer::Buffer;
 use polars_arrow::datatypes::ArrowDataType;
+use polars_buffer::Buffer;
 
 /// Offsets into a data buffer are 32 bits: a new buffer starts before one would overflow.
 const MAX_BUFFER_LEN: usize = u32::MAX as usize;

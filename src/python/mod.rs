@@ -19,8 +19,8 @@ use crate::read::{
     AvroReader, BatchedReader, FilePathColumn, Predicate, ReadOptions, ReadStats, RowIndex, SkippedData, Source,
     DEFAULT_BATCH_SIZE,
 };
-use crate::schema::{parse_schema, AvroSchema};
 use crate::schema::unify::{to_json, unify};
+use crate::schema::{parse_schema, AvroSchema};
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -62,7 +62,10 @@ struct FileReader {
 #[pymethods]
 impl FileReader {
     #[new]
-    #[pyo3(signature = (source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None, predicate=None, n_threads=None, reader_schema=None, ignore_errors=false))]
+    #[pyo3(signature = (
+        source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None,
+        predicate=None, n_threads=None, reader_schema=None, ignore_errors=false,
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -104,7 +107,13 @@ impl FileReader {
         };
         let reader = AvroReader::new(source).with_options(options).with_predicate(predicate);
         let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
-        Ok(Self { inner: Some(Mutex::new(inner)), rows_read: 0, predicate_error, final_stats: None, skipped: Vec::new() })
+        Ok(Self {
+            inner: Some(Mutex::new(inner)),
+            rows_read: 0,
+            predicate_error,
+            final_stats: None,
+            skipped: Vec::new(),
+        })
     }
 
     /// What the read has done so far: counters, and times in seconds.
@@ -188,9 +197,7 @@ fn describe_columns(schema: &AvroSchema) -> PyResult<Vec<(String, String)>> {
 fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) -> crate::read::PredicateFn {
     Arc::new(move |df: DataFrame| {
         Python::attach(|py| {
-            let result = callable
-                .call1(py, (PyDataFrame(df),))
-                .and_then(|mask| mask.extract::<PySeries>(py).map_err(PyErr::from));
+            let result = callable.call1(py, (PyDataFrame(df),)).and_then(|mask| mask.extract::<PySeries>(py));
             let failed = |e: PyErr| {
                 let message = e.to_string();
                 // Batches are filtered in parallel: the first failure is the one kept.
@@ -303,7 +310,11 @@ fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
     for (i, pair) in schemas.iter().enumerate().skip(1) {
         let next = parse(pair)?;
         let json = unify(&unified, &next).map_err(|c| {
-            let earlier = if i == 1 { format!("'{}' has", first.0) } else { format!("the files before it (from '{}') have", first.0) };
+            let earlier = if i == 1 {
+                format!("'{}' has", first.0)
+            } else {
+                format!("the files before it (from '{}') have", first.0)
+            };
             to_py_err(AvroError::new(
                 crate::error::ErrorKind::SchemaMismatch,
                 format!(

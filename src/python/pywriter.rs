@@ -5,9 +5,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::Mutex;
 
+use polars::prelude::DataFrame;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use polars::prelude::DataFrame;
 use pyo3_polars::PyDataFrame;
 
 use super::errors::to_py_err;
@@ -50,7 +50,10 @@ pub struct FileWriter {
 impl FileWriter {
     /// `columns`: (name, type description JSON) per column, as polars_avro/_types.py writes them.
     #[new]
-    #[pyo3(signature = (sink, columns, *, codec, compression_level=None, record_name, namespace=None, schema=None, metadata=Vec::new(), sync_interval, n_threads=None))]
+    #[pyo3(signature = (
+        sink, columns, *, codec, compression_level=None, record_name, namespace=None, schema=None,
+        metadata=Vec::new(), sync_interval, n_threads=None,
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -83,7 +86,8 @@ impl FileWriter {
             // Small: blocks larger than the buffer go straight to the file, uncopied.
             (Box::new(BufWriter::with_capacity(32 << 10, file)), name)
         } else if sink.hasattr("write")? {
-            let name = sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
+            let name =
+                sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
             // Buffered: each call into Python takes the GIL and copies into a bytes object.
             (Box::new(BufWriter::with_capacity(1 << 20, PyFileSink { file: sink.clone().unbind() })), name)
         } else {
@@ -98,14 +102,15 @@ impl FileWriter {
 
     /// The Avro schema JSON written in the header.
     fn schema_json(&mut self) -> PyResult<String> {
-        Ok(self.writer()?.lock().unwrap_or_else(|e| e.into_inner()).schema_json().to_string())
+        Ok(self.writer()?.get_mut().unwrap_or_else(|e| e.into_inner()).schema_json().to_string())
     }
 
     /// Appends a frame's rows. The height travels separately because a frame with no
     /// columns loses it on the way from Python.
     fn write(&mut self, py: Python<'_>, df: PyDataFrame, height: usize) -> PyResult<()> {
         let name = self.name.clone();
-        let df = if df.0.width() == 0 { DataFrame::new(height, Vec::new()).map_err(|e| to_py_err(e.into()))? } else { df.0 };
+        let df =
+            if df.0.width() == 0 { DataFrame::new(height, Vec::new()).map_err(|e| to_py_err(e.into()))? } else { df.0 };
         let writer = self.writer()?.get_mut().unwrap_or_else(|e| e.into_inner());
         py.detach(|| writer.write(&df)).map_err(|e| to_py_err(e.in_file(&name)))
     }
@@ -113,7 +118,7 @@ impl FileWriter {
     /// Writes the last block and flushes. Returns the rows written.
     fn finish(&mut self, py: Python<'_>) -> PyResult<u64> {
         let name = self.name.clone();
-        let writer = self.inner.take().ok_or_else(|| finished())?.into_inner().unwrap_or_else(|e| e.into_inner());
+        let writer = self.inner.take().ok_or_else(finished)?.into_inner().unwrap_or_else(|e| e.into_inner());
         let rows = writer.rows_written();
         py.detach(|| writer.finish().map(drop)).map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(rows)

@@ -11,9 +11,11 @@ use polars::prelude::{
 };
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
-use super::{file_column_names, FilePathColumn, Predicate, ReadOptions, RowIndex, SkippedData};
+use super::options::{FilePathColumn, ReadOptions, RowIndex};
+use super::predicate::Predicate;
+use super::skipped::SkippedData;
 use crate::container::{Codec, RawBlock};
-use crate::decode::{ArrayRef, BlockDecoder, RowPlan};
+use crate::decode::{column_names, ArrayRef, BlockDecoder, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
 
@@ -39,7 +41,11 @@ impl RawBatch {
     }
 
     fn rows_of(&self, i: usize) -> usize {
-        if i + 1 == self.blocks.len() { self.last_block_rows } else { self.blocks[i].count }
+        if i + 1 == self.blocks.len() {
+            self.last_block_rows
+        } else {
+            self.blocks[i].count
+        }
     }
 }
 
@@ -130,10 +136,11 @@ impl BatchPlan {
         predicate: Option<Predicate>,
     ) -> AvroResult<Self> {
         let reader_schema = options.reader_schema.as_deref();
-        let plan_of = |columns: &[String]| RowPlan::new(&schema, reader_schema, Some(columns)).map_err(|e| e.in_file(&name));
+        let plan_of =
+            |columns: &[String]| RowPlan::new(&schema, reader_schema, Some(columns)).map_err(|e| e.in_file(&name));
         let projection = match &options.columns {
             Some(columns) => columns.clone(),
-            None => file_column_names(reader_schema.unwrap_or(&schema)).map_err(|e| e.in_file(&name))?,
+            None => column_names(reader_schema.unwrap_or(&schema)),
         };
         // The predicate's file columns are decoded for every row, the rest only for the
         // rows that pass.
@@ -177,7 +184,13 @@ impl BatchPlan {
         if self.ignore_errors && frame.as_ref().is_err_and(|e| e.is_damage()) {
             return self.decode_block_by_block(batch, timing);
         }
-        DecodedBatch { frame, rows: batch.rows, decompress: timing.decompress, decode: timing.decode, skipped: Vec::new() }
+        DecodedBatch {
+            frame,
+            rows: batch.rows,
+            decompress: timing.decompress,
+            decode: timing.decode,
+            skipped: Vec::new(),
+        }
     }
 
     fn decode_with(&self, batch: &RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
@@ -210,7 +223,9 @@ impl BatchPlan {
         let mut frames = frames.into_iter();
         let frame = match frames.next() {
             // Every block failed: an empty frame of the batch's columns.
-            None => self.decode_with(&RawBatch { blocks: Vec::new(), last_block_rows: 0, rows: 0, first_row }, &mut timing),
+            None => {
+                self.decode_with(&RawBatch { blocks: Vec::new(), last_block_rows: 0, rows: 0, first_row }, &mut timing)
+            },
             Some(first) => frames.try_fold(first, |mut df, next| {
                 df.vstack_mut_owned(next)?;
                 Ok(df)
@@ -236,7 +251,9 @@ impl BatchPlan {
             let rows = batch.rows_of(i);
             result = self
                 .decompress(block, &mut buffer, timing)
-                .and_then(|data| Timing::time(&mut timing.decode, || decoder.decode_block(data, rows, rows == block.count, None)))
+                .and_then(|data| {
+                    Timing::time(&mut timing.decode, || decoder.decode_block(data, rows, rows == block.count, None))
+                })
                 .map_err(|e| self.locate(e, block));
             if result.is_err() {
                 break;
@@ -280,7 +297,9 @@ impl BatchPlan {
             let mut block_starts = Vec::new();
             let result = self.decompress(block, &mut buffer, timing).and_then(|data| {
                 let n = batch.rows_of(i);
-                Timing::time(&mut timing.decode, || decoder.decode_block(data, n, n == block.count, Some(&mut block_starts)))
+                Timing::time(&mut timing.decode, || {
+                    decoder.decode_block(data, n, n == block.count, Some(&mut block_starts))
+                })
             });
             buffers.push(buffer);
             starts.push(block_starts);
@@ -320,13 +339,18 @@ impl BatchPlan {
         let filtered_predicate_columns: Vec<PlColumn> = predicate_frame.filter(&mask_ca)?.into_columns();
         let row_index = filtered_predicate_columns
             .iter()
-            .find(|c| self.row_index.as_ref().is_some_and(|r| &r.name == c.name()))
+            .find(|c| self.row_index.as_ref().is_some_and(|r| r.name == *c.name()))
             .map(|c| c.as_materialized_series().clone());
         self.assemble(selected, first_row, row_index, rest, filtered_predicate_columns)
     }
 
     /// The block's decompressed bytes.
-    fn decompress<'b>(&self, block: &'b RawBlock, buffer: &'b mut Vec<u8>, timing: &mut Timing) -> AvroResult<&'b [u8]> {
+    fn decompress<'b>(
+        &self,
+        block: &'b RawBlock,
+        buffer: &'b mut Vec<u8>,
+        timing: &mut Timing,
+    ) -> AvroResult<&'b [u8]> {
         let data: &[u8] = match self.codec {
             // Nothing to undo: decode the block's own bytes.
             Codec::Null => &block.data,

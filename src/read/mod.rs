@@ -4,46 +4,33 @@
 mod batch;
 mod options;
 mod pipeline;
+mod predicate;
 mod skipped;
 mod stats;
 
 use std::io::BufRead;
 use std::sync::Arc;
 
-use polars::prelude::{BooleanChunked, DataFrame, DataType, PlSmallStr, Schema};
+use polars::prelude::{DataFrame, DataType, PlSmallStr, Schema};
 
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
-pub use options::{FilePathColumn, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
-pub use pipeline::ReadAhead;
+pub use options::{FilePathColumn, ReadAhead, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
+pub use predicate::{Predicate, PredicateFn};
 pub use skipped::SkippedData;
 pub use stats::ReadStats;
 
 use crate::container::{ContainerReader, Header};
-use crate::decode::RowPlan;
 use crate::error::AvroResult;
 use crate::schema::{parse_schema, AvroSchema};
 use batch::BatchPlan;
 use pipeline::Pipeline;
 
-/// A predicate evaluated on a frame holding only the columns it needs; it returns one
-/// boolean per row (null counts as false). Kept as a callback so that the user's own
-/// Polars evaluates it (see the design guide: expressions do not cross Polars versions).
-/// It is called from the decoding threads.
-pub type PredicateFn = Arc<dyn Fn(DataFrame) -> AvroResult<BooleanChunked> + Send + Sync>;
-
-#[derive(Clone)]
-pub struct Predicate {
-    /// The columns the predicate reads (file columns, the row index or the file path column).
-    pub columns: Vec<String>,
-    pub evaluate: PredicateFn,
-}
-
 /// Reads one Avro object container file into Polars: a source, the options, and a
 /// predicate.
 ///
 /// ```no_run
-/// use polars_avro::read::{AvroReader, Source};
+/// use polars_avro::{AvroReader, Source};
 /// let df = AvroReader::new(Source::from_path("events.avro"))
 ///     .with_columns(Some(vec!["id".into(), "name".into()]))
 ///     .with_n_rows(Some(1000))
@@ -57,6 +44,7 @@ pub struct AvroReader {
 }
 
 impl AvroReader {
+    /// A reader of `source` with the default options: every column, every record.
     pub fn new(source: Source) -> Self {
         Self { source, options: ReadOptions::default(), predicate: None }
     }
@@ -180,11 +168,6 @@ fn open(source: Source) -> AvroResult<(ContainerReader<Box<dyn BufRead + Send + 
     Ok((container, schema))
 }
 
-/// The top-level column names of a file's schema.
-pub fn file_column_names(schema: &AvroSchema) -> AvroResult<Vec<String>> {
-    Ok(RowPlan::new(schema, None, None)?.names.iter().map(|n| n.to_string()).collect())
-}
-
 /// The schema of the batches a plan yields.
 fn output_schema(plan: &BatchPlan) -> Schema {
     let mut schema = Schema::default();
@@ -192,7 +175,8 @@ fn output_schema(plan: &BatchPlan) -> Schema {
         schema.insert(row_index.name.clone(), DataType::IDX_DTYPE);
     }
     let plans = plan.predicate_plan.iter().chain(std::iter::once(&plan.rest_plan));
-    let dtypes: Vec<(PlSmallStr, DataType)> = plans.flat_map(|p| p.dtypes().map(|(n, d)| (n.clone(), d.clone()))).collect();
+    let dtypes: Vec<(PlSmallStr, DataType)> =
+        plans.flat_map(|p| p.dtypes().map(|(n, d)| (n.clone(), d.clone()))).collect();
     for name in &plan.projection {
         if let Some((n, d)) = dtypes.iter().find(|(n, _)| n.as_str() == name) {
             schema.insert(n.clone(), d.clone());
@@ -213,6 +197,7 @@ pub struct BatchedReader {
 }
 
 impl BatchedReader {
+    /// The file's header.
     pub fn header(&self) -> &Header {
         self.pipeline.header()
     }

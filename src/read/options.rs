@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use polars::prelude::{IdxSize, PlSmallStr};
 
-use super::pipeline::ReadAhead;
 use crate::schema::AvroSchema;
 
 /// Rows per batch when the caller does not say.
@@ -14,6 +13,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 65_536;
 /// A column numbering the file's records (before any predicate), placed first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowIndex {
+    /// The column's name.
     pub name: PlSmallStr,
     /// The number of the file's first record.
     pub offset: IdxSize,
@@ -22,7 +22,9 @@ pub struct RowIndex {
 /// A String column holding the file's path on every row, placed last.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilePathColumn {
+    /// The column's name.
     pub name: PlSmallStr,
+    /// The value on every row.
     pub path: String,
 }
 
@@ -35,7 +37,9 @@ pub struct ReadOptions {
     pub n_rows: Option<usize>,
     /// Rows per batch: blocks are grouped until a batch holds at least this many.
     pub batch_size: usize,
+    /// A first column numbering the records.
     pub row_index: Option<RowIndex>,
+    /// A last column holding the file's path.
     pub file_path_column: Option<FilePathColumn>,
     /// Decoding threads (None: Polars' own count).
     pub n_threads: Option<usize>,
@@ -60,5 +64,22 @@ impl Default for ReadOptions {
             reader_schema: None,
             ignore_errors: false,
         }
+    }
+}
+
+/// How far ahead of the consumer the reader may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadAhead {
+    /// Batches read and not yet handed out (decoding or decoded).
+    pub max_batches: usize,
+    /// Compressed bytes of those batches. One batch is always allowed, however large.
+    pub max_bytes: usize,
+}
+
+impl ReadAhead {
+    /// For local files: enough batches to keep every thread busy while the consumer works
+    /// on one, and compressed bytes well below what a file can decode into.
+    pub fn local(threads: usize) -> Self {
+        Self { max_batches: 2 * threads.max(1), max_bytes: 256 << 20 }
     }
 }

@@ -14,8 +14,9 @@ use polars::prelude::{DataFrame, IdxSize};
 use rayon::ThreadPool;
 
 use super::batch::{BatchPlan, DecodedBatch, RawBatch};
+use super::options::{ReadAhead, ReadOptions};
+use super::skipped::SkippedData;
 use super::stats::{verbose, ReadStats};
-use super::{ReadOptions, SkippedData};
 use crate::container::{ContainerReader, Header};
 use crate::error::{AvroError, AvroResult};
 use crate::threads::{default_threads, panic_message, pool};
@@ -23,23 +24,6 @@ use crate::threads::{default_threads, panic_message, pool};
 /// A batch stops growing at this many compressed bytes even below its row target, so a
 /// file of huge records still splits into batches that fit the read-ahead window.
 const MAX_BATCH_BYTES: usize = 16 << 20;
-
-/// How far ahead of the consumer the reader may go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadAhead {
-    /// Batches read and not yet handed out (decoding or decoded).
-    pub max_batches: usize,
-    /// Compressed bytes of those batches. One batch is always allowed, however large.
-    pub max_bytes: usize,
-}
-
-impl ReadAhead {
-    /// For local files: enough batches to keep every thread busy while the consumer works
-    /// on one, and compressed bytes well below what a file can decode into.
-    pub fn local(threads: usize) -> Self {
-        Self { max_batches: 2 * threads.max(1), max_bytes: 256 << 20 }
-    }
-}
 
 enum Slot {
     /// Read, not handed to a thread: the consumer decodes it when its turn comes.
@@ -55,6 +39,7 @@ struct InFlight {
     bytes: usize,
 }
 
+/// One file's blocks read ahead, decoded on the pool and handed out in file order.
 pub(super) struct Pipeline {
     container: ContainerReader<Box<dyn BufRead + Send + Sync>>,
     plan: Arc<BatchPlan>,
@@ -186,7 +171,9 @@ impl Pipeline {
         let only_batch_left = self.window.is_empty() && self.reading_done && fresh.len() == 1;
         for InFlight { slot, blocks, bytes } in fresh {
             let slot = match (slot, &self.pool) {
-                (Slot::Raw(batch), Some(pool)) if !only_batch_left => Slot::Decoding(spawn_decode(pool, &self.plan, batch)),
+                (Slot::Raw(batch), Some(pool)) if !only_batch_left => {
+                    Slot::Decoding(spawn_decode(pool, &self.plan, batch))
+                },
                 (slot, _) => slot,
             };
             self.window.push_back(InFlight { slot, blocks, bytes });
@@ -212,7 +199,7 @@ impl Pipeline {
                 },
                 Err(e) if self.plan.ignore_errors && e.is_damage() => {
                     // A broken frame: leave the block out and go on after the next sync marker.
-                    if !self.container.failed_a_guess() {
+                    if !self.container.error_continues_damage() {
                         self.skipped.push(SkippedData { error: e.in_file(&self.plan.name), records: None });
                     }
                     match self.container.resync() {

@@ -6,6 +6,7 @@ use crate::error::AvroError;
 /// offset) and the records lost with it.
 #[derive(Debug, Clone)]
 pub struct SkippedData {
+    /// Why the block was left out, and where it is.
     pub error: AvroError,
     /// The block's record count; None when its framing was broken, so that the count
     /// it claims cannot be trusted.

@@ -3,16 +3,26 @@
 
 use serde_json::Value;
 
-use super::{AvroSchema, Node, NodeId};
+use super::model::{field_path, AvroSchema, Node, NodeId};
 use crate::error::{AvroError, AvroResult};
 use crate::varint::{put_bytes, put_long};
 
 /// Encodes a field's JSON default as Avro binary of reader node `id` (the specification's
 /// JSON encoding of defaults: bytes and fixed as strings of code points 0-255, a union's
 /// default matching one of its branches).
-pub fn encode_default(schema: &AvroSchema, id: NodeId, value: &Value, out: &mut Vec<u8>, path: &str, depth: usize) -> AvroResult<()> {
+pub fn encode_default(
+    schema: &AvroSchema,
+    id: NodeId,
+    value: &Value,
+    out: &mut Vec<u8>,
+    path: &str,
+    depth: usize,
+) -> AvroResult<()> {
     let bad = || {
-        AvroError::schema(format!("the default of '{path}', {value}, is not a value of its type {}", schema.type_name(id)))
+        AvroError::schema(format!(
+            "the default of '{path}', {value}, is not a value of its type {}",
+            schema.type_name(id)
+        ))
     };
     if depth > 64 {
         return Err(bad());
@@ -59,7 +69,7 @@ pub fn encode_default(schema: &AvroSchema, id: NodeId, value: &Value, out: &mut 
             let object = value.as_object().ok_or_else(bad)?;
             for f in fields {
                 let v = object.get(&f.name).or(f.default.as_ref()).ok_or_else(bad)?;
-                encode_default(schema, f.schema, v, out, &super::field_path(path, &f.name), depth + 1)?;
+                encode_default(schema, f.schema, v, out, &field_path(path, &f.name), depth + 1)?;
             }
         },
         Node::Union(branches) => {

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::{AvroSchema, Field, Logical, Name, Node, NodeId, SchemaNode};
+use super::model::{AvroSchema, Field, Logical, Name, Node, NodeId, SchemaNode};
 use crate::error::{AvroError, AvroResult};
 
 /// Parses a schema from its JSON text.
 pub fn parse_schema(json: &str) -> AvroResult<AvroSchema> {
-    let value: Value = serde_json::from_str(json)
-        .map_err(|e| AvroError::schema(format!("the Avro schema is not valid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(json).map_err(|e| AvroError::schema(format!("the Avro schema is not valid JSON: {e}")))?;
     let mut parser = Parser { nodes: Vec::new(), names: HashMap::new() };
     let root = parser.parse(&value, None, 0)?;
     Ok(AvroSchema { nodes: parser.nodes, root })
@@ -56,10 +56,8 @@ impl Parser {
         match value {
             Value::String(name) => self.reference(name, namespace),
             Value::Array(branches) => {
-                let ids = branches
-                    .iter()
-                    .map(|b| self.parse(b, namespace, depth + 1))
-                    .collect::<AvroResult<Vec<_>>>()?;
+                let ids =
+                    branches.iter().map(|b| self.parse(b, namespace, depth + 1)).collect::<AvroResult<Vec<_>>>()?;
                 if ids.iter().any(|id| matches!(self.nodes[*id].node, Node::Union(_))) {
                     return Err(AvroError::schema("a union may not directly contain another union"));
                 }
@@ -93,9 +91,9 @@ impl Parser {
     }
 
     fn parse_object(&mut self, obj: &Map<String, Value>, namespace: Option<&str>, depth: usize) -> AvroResult<NodeId> {
-        let type_value = obj
-            .get("type")
-            .ok_or_else(|| AvroError::schema(format!("a schema object has no \"type\": {}", Value::Object(obj.clone()))))?;
+        let type_value = obj.get("type").ok_or_else(|| {
+            AvroError::schema(format!("a schema object has no \"type\": {}", Value::Object(obj.clone())))
+        })?;
         let type_name = match type_value {
             Value::String(s) => s.as_str(),
             // {"type": {...}} or {"type": [...]}: a schema wrapped in an object.
@@ -113,13 +111,19 @@ impl Parser {
                     .iter()
                     .map(|s| {
                         s.as_str().map(str::to_string).ok_or_else(|| {
-                            AvroError::schema(format!("enum '{}' has a symbol that is not a string: {s}", name.fullname()))
+                            AvroError::schema(format!(
+                                "enum '{}' has a symbol that is not a string: {s}",
+                                name.fullname()
+                            ))
                         })
                     })
                     .collect::<AvroResult<Vec<_>>>()?;
                 let mut seen = std::collections::HashSet::new();
                 if let Some(dup) = symbols.iter().find(|s| !seen.insert(s.as_str())) {
-                    return Err(AvroError::schema(format!("enum '{}' lists the symbol '{dup}' twice", name.fullname())));
+                    return Err(AvroError::schema(format!(
+                        "enum '{}' lists the symbol '{dup}' twice",
+                        name.fullname()
+                    )));
                 }
                 let default = obj.get("default").and_then(Value::as_str).map(str::to_string);
                 let full = name.fullname();
@@ -147,16 +151,12 @@ impl Parser {
                 Ok(id)
             },
             "array" => {
-                let items = obj
-                    .get("items")
-                    .ok_or_else(|| AvroError::schema("an array schema has no \"items\""))?;
+                let items = obj.get("items").ok_or_else(|| AvroError::schema("an array schema has no \"items\""))?;
                 let item = self.parse(items, namespace, depth + 1)?;
                 Ok(self.push(Node::Array(item), None))
             },
             "map" => {
-                let values = obj
-                    .get("values")
-                    .ok_or_else(|| AvroError::schema("a map schema has no \"values\""))?;
+                let values = obj.get("values").ok_or_else(|| AvroError::schema("a map schema has no \"values\""))?;
                 let value = self.parse(values, namespace, depth + 1)?;
                 Ok(self.push(Node::Map(value), None))
             },
@@ -216,11 +216,9 @@ impl Parser {
 
     /// Reads `name` and `namespace` of a named type; a dotted name carries its own namespace.
     fn declare_name(&self, obj: &Map<String, Value>, enclosing: Option<&str>) -> AvroResult<Name> {
-        let raw = obj
-            .get("name")
-            .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| AvroError::schema(format!("a named type has no \"name\": {}", Value::Object(obj.clone()))))?;
+        let raw = obj.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or_else(|| {
+            AvroError::schema(format!("a named type has no \"name\": {}", Value::Object(obj.clone())))
+        })?;
         if let Some((ns, simple)) = raw.rsplit_once('.') {
             return Ok(Name { name: simple.to_string(), namespace: Some(ns.to_string()) });
         }
@@ -318,7 +316,8 @@ mod tests {
     fn only_the_top_level_record_may_be_unnamed() {
         let s = parse_schema(r#"{"type":"record","name":"","fields":[{"name":"a","type":"int"}]}"#).unwrap();
         assert!(matches!(s.node(s.root), Node::Record { fields, .. } if fields.len() == 1));
-        let nested = r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"record","name":"","fields":[]}}]}"#;
+        let nested =
+            r#"{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"record","name":"","fields":[]}}]}"#;
         assert!(parse_schema(nested).is_err());
     }
 

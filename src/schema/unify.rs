@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::{field_path, AvroSchema, Field, Logical, Node, NodeId};
+use super::model::{field_path, AvroSchema, Field, Logical, Name, Node, NodeId};
 
 /// Where two schemas cannot be unified: the field path and what each side has.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,13 +64,23 @@ impl Unifier<'_> {
                     let unified = match yf.iter().find(|g| g.name == f.name) {
                         // A default (null, for a field made nullable before) still serves
                         // the files that lack the field.
-                        Some(g) => field_json(&f.name, self.pair(f.schema, g.schema, &at)?, f.default.clone().or(g.default.clone())),
-                        None => field_json(&f.name, nullable(emit(self.a, f.schema, &mut self.emitted)), Some(Value::Null)),
+                        Some(g) => field_json(
+                            &f.name,
+                            self.pair(f.schema, g.schema, &at)?,
+                            f.default.clone().or(g.default.clone()),
+                        ),
+                        None => {
+                            field_json(&f.name, nullable(emit(self.a, f.schema, &mut self.emitted)), Some(Value::Null))
+                        },
                     };
                     fields.push(unified);
                 }
                 for g in yf.iter().filter(|g| !xf.iter().any(|f| f.name == g.name)) {
-                    fields.push(field_json(&g.name, nullable(emit(self.b, g.schema, &mut self.emitted)), Some(Value::Null)));
+                    fields.push(field_json(
+                        &g.name,
+                        nullable(emit(self.b, g.schema, &mut self.emitted)),
+                        Some(Value::Null),
+                    ));
                 }
                 let mut record = json!({"type": "record", "name": xn.name, "fields": fields});
                 if let Some(ns) = xn.namespace.as_ref().filter(|ns| !ns.is_empty()) {
@@ -169,7 +179,7 @@ fn field_json(name: &str, schema: Value, default: Option<Value>) -> Value {
     field
 }
 
-fn named_json(kind: &str, name: &super::Name, mut rest: Value) -> Value {
+fn named_json(kind: &str, name: &Name, mut rest: Value) -> Value {
     rest["type"] = json!(kind);
     rest["name"] = json!(name.name);
     if let Some(ns) = name.namespace.as_ref().filter(|ns| !ns.is_empty()) {
@@ -179,7 +189,10 @@ fn named_json(kind: &str, name: &super::Name, mut rest: Value) -> Value {
 }
 
 fn is_primitive(node: &Node) -> bool {
-    matches!(node, Node::Null | Node::Boolean | Node::Int | Node::Long | Node::Float | Node::Double | Node::Bytes | Node::String)
+    matches!(
+        node,
+        Node::Null | Node::Boolean | Node::Int | Node::Long | Node::Float | Node::Double | Node::Bytes | Node::String
+    )
 }
 
 /// One node as JSON; named types already in `emitted` are written as references.
@@ -275,9 +288,14 @@ mod tests {
 
     #[test]
     fn fields_are_merged_and_widened() {
-        let a = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"},{"name":"x","type":"float"}]}"#).unwrap();
+        let a = parse_schema(
+            r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"},{"name":"x","type":"float"}]}"#,
+        )
+        .unwrap();
         let b = parse_schema(
-            r#"{"type":"record","name":"r","fields":[{"name":"id","type":"long"},{"name":"y","type":"string"},{"name":"x","type":["null","double"]}]}"#,
+            r#"{"type":"record","name":"r","fields":[
+                {"name":"id","type":"long"},{"name":"y","type":"string"},{"name":"x","type":["null","double"]}
+            ]}"#,
         )
         .unwrap();
         let unified = unify(&a, &b).unwrap();
@@ -292,7 +310,10 @@ mod tests {
     #[test]
     fn a_field_made_nullable_keeps_its_default_through_later_files() {
         let a = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"}]}"#).unwrap();
-        let b = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"},{"name":"n","type":"string"}]}"#).unwrap();
+        let b = parse_schema(
+            r#"{"type":"record","name":"r","fields":[{"name":"id","type":"int"},{"name":"n","type":"string"}]}"#,
+        )
+        .unwrap();
         let ab = parse_schema(&unify(&a, &b).unwrap().to_string()).unwrap();
         let abb = unify(&ab, &b).unwrap();
         assert_eq!(abb["fields"][1], json!({"name": "n", "type": ["null", "string"], "default": null}));
@@ -300,8 +321,13 @@ mod tests {
 
     #[test]
     fn conflicts_name_the_field() {
-        let a = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"p","type":{"type":"record","name":"P","fields":[{"name":"v","type":"int"}]}}]}"#).unwrap();
-        let b = parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"p","type":{"type":"record","name":"P","fields":[{"name":"v","type":"string"}]}}]}"#).unwrap();
+        let nested = |v: &str| {
+            let json = r#"{"type":"record","name":"r","fields":[
+                {"name":"p","type":{"type":"record","name":"P","fields":[{"name":"v","type":"V"}]}}
+            ]}"#;
+            parse_schema(&json.replace("\"V\"", &format!("\"{v}\""))).unwrap()
+        };
+        let (a, b) = (nested("int"), nested("string"));
         let conflict = unify(&a, &b).unwrap_err();
         assert_eq!(conflict, Conflict { path: "'p.v'".into(), left: "\"int\"".into(), right: "\"string\"".into() });
     }

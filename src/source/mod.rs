@@ -12,10 +12,31 @@ use remote::{RemoteObject, RemoteReadAhead};
 
 /// Where a read's bytes come from.
 pub enum Source {
+    /// A local file, or a pipe or device read to its end.
     Path(PathBuf),
-    Bytes { name: String, data: Vec<u8> },
-    Reader { name: String, reader: Box<dyn Read + Send + Sync>, len: Option<u64> },
-    Remote { object: RemoteObject, read_ahead: RemoteReadAhead },
+    /// Bytes in memory; `name` is what errors call them.
+    Bytes {
+        /// What errors call the bytes.
+        name: String,
+        /// The whole file.
+        data: Vec<u8>,
+    },
+    /// Any byte stream (a Python file object, for instance).
+    Reader {
+        /// What errors call the stream.
+        name: String,
+        /// The stream, read front to back.
+        reader: Box<dyn Read + Send + Sync>,
+        /// Its length, when known: lengths in the file are checked against it.
+        len: Option<u64>,
+    },
+    /// An object in an object store, read by range requests.
+    Remote {
+        /// The object.
+        object: RemoteObject,
+        /// How far ahead of the reader requests go.
+        read_ahead: RemoteReadAhead,
+    },
 }
 
 /// Read buffer for files and streams: large enough that system calls cost nothing next
@@ -23,10 +44,12 @@ pub enum Source {
 const BUFFER_SIZE: usize = 128 << 10;
 
 impl Source {
+    /// A local path.
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         Source::Path(path.into())
     }
 
+    /// Bytes in memory, called `<bytes>` in errors.
     pub fn from_bytes(data: Vec<u8>) -> Self {
         Source::Bytes { name: "<bytes>".to_string(), data }
     }

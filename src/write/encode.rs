@@ -4,24 +4,24 @@
 
 use std::collections::HashMap;
 
+use polars::prelude::TimeUnit;
 use polars_arrow::array::{
     Array, BinaryViewArray, BooleanArray, FixedSizeListArray, ListArray, PrimitiveArray, StructArray, Utf8ViewArray,
 };
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::types::NativeType;
-use polars::prelude::TimeUnit;
 
 use super::frame_type::FrameType;
-use crate::varint::{put_bytes, put_long};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{field_path, AvroSchema, Logical, Node, NodeId};
+use crate::varint::{put_bytes, put_long};
 
 /// Why a value could not be written (the caller adds the column and row). Boxed, so that
 /// the per-value `Result` stays one word wide.
-pub struct Failure(pub Box<String>);
+pub struct Failure(pub Box<str>);
 
 fn fail(message: String) -> Failure {
-    Failure(Box::new(message))
+    Failure(message.into_boxed_str())
 }
 
 /// Integer values of any width, read as i64.
@@ -110,12 +110,19 @@ impl Scale {
     }
 }
 
+/// How one column's values are written as one Avro type: built once per chunk from (Avro
+/// schema node, frame type, array), then asked for one row's bytes at a time.
 pub enum Encoder<'a> {
     /// Avro null: nothing to write.
     Null,
     Boolean(&'a BooleanArray),
     /// Avro int (`int32`) or long, from integers of any width, changed by `scale`.
-    Int { values: Ints<'a>, scale: Scale, int32: bool, path: Box<str> },
+    Int {
+        values: Ints<'a>,
+        scale: Scale,
+        int32: bool,
+        path: Box<str>,
+    },
     /// The common cases of `Int` with nothing to check: i32 to int or long, i64 to long.
     Int32(&'a [i32]),
     Int64(&'a [i64]),
@@ -125,23 +132,66 @@ pub enum Encoder<'a> {
     /// Avro string, or bytes from a String column (both are a length and the bytes).
     Utf8(&'a Utf8ViewArray),
     Binary(&'a BinaryViewArray),
-    Fixed { values: &'a BinaryViewArray, size: usize, path: Box<str> },
-    UuidFixed { values: &'a Utf8ViewArray, path: Box<str> },
+    Fixed {
+        values: &'a BinaryViewArray,
+        size: usize,
+        path: Box<str>,
+    },
+    UuidFixed {
+        values: &'a Utf8ViewArray,
+        path: Box<str>,
+    },
     /// Two's-complement big-endian: as few bytes as hold the value, or exactly `fixed`.
-    Decimal { values: &'a [i128], fixed: Option<usize>, max_abs: Option<i128>, path: Box<str> },
+    Decimal {
+        values: &'a [i128],
+        fixed: Option<usize>,
+        max_abs: Option<i128>,
+        path: Box<str>,
+    },
     /// Polars category codes, mapped to the enum's symbol indices (None: not a symbol).
-    Enum { codes: Ints<'a>, to_symbol: Vec<Option<i64>>, categories: Vec<String>, path: Box<str> },
-    EnumFromString { values: &'a Utf8ViewArray, symbols: HashMap<String, i64>, path: Box<str> },
-    List { offsets: &'a [i64], item: Box<Encoder<'a>> },
-    FixedList { size: usize, item: Box<Encoder<'a>> },
-    Map { offsets: &'a [i64], keys: &'a Utf8ViewArray, values: Box<Encoder<'a>> },
+    Enum {
+        codes: Ints<'a>,
+        to_symbol: Vec<Option<i64>>,
+        categories: Vec<String>,
+        path: Box<str>,
+    },
+    EnumFromString {
+        values: &'a Utf8ViewArray,
+        symbols: HashMap<String, i64>,
+        path: Box<str>,
+    },
+    List {
+        offsets: &'a [i64],
+        item: Box<Encoder<'a>>,
+    },
+    FixedList {
+        size: usize,
+        item: Box<Encoder<'a>>,
+    },
+    Map {
+        offsets: &'a [i64],
+        keys: &'a Utf8ViewArray,
+        values: Box<Encoder<'a>>,
+    },
     Record(Vec<Encoder<'a>>),
     /// Avro duration: months, days and milliseconds as three little-endian u32.
-    Duration { months: &'a [u32], days: &'a [u32], millis: &'a [u32] },
+    Duration {
+        months: &'a [u32],
+        days: &'a [u32],
+        millis: &'a [u32],
+    },
     /// A union with a null branch: the branch index, then the value when there is one.
-    Nullable { validity: Option<&'a Bitmap>, null_branch: i64, value_branch: i64, inner: Box<Encoder<'a>> },
+    Nullable {
+        validity: Option<&'a Bitmap>,
+        null_branch: i64,
+        value_branch: i64,
+        inner: Box<Encoder<'a>>,
+    },
     /// A union without a null branch, whose values all take one branch.
-    Branch { index: i64, inner: Box<Encoder<'a>> },
+    Branch {
+        index: i64,
+        inner: Box<Encoder<'a>>,
+    },
     /// A union from a Struct with one field per non-null branch: the first field set wins.
     Branches {
         validity: Option<&'a Bitmap>,
@@ -150,7 +200,12 @@ pub enum Encoder<'a> {
         path: Box<str>,
     },
     /// A value whose Avro type has no null, from a column that has nulls.
-    Required { validity: &'a Bitmap, inner: Box<Encoder<'a>>, avro_type: Box<str>, path: Box<str> },
+    Required {
+        validity: &'a Bitmap,
+        inner: Box<Encoder<'a>>,
+        avro_type: Box<str>,
+        path: Box<str>,
+    },
 }
 
 impl Encoder<'_> {
@@ -178,9 +233,8 @@ impl Encoder<'_> {
             Encoder::Null => {},
             Encoder::Boolean(values) => out.push(values.value(i) as u8),
             Encoder::Int { values, scale, int32, path } => {
-                let v = values
-                    .get(i)
-                    .map_err(|u| fail(format!("at '{path}': {u} is beyond the range of an Avro long")))?;
+                let v =
+                    values.get(i).map_err(|u| fail(format!("at '{path}': {u} is beyond the range of an Avro long")))?;
                 let v = scale.apply(v).ok_or_else(|| fail(unscalable(v, *scale, path)))?;
                 if *int32 && i32::try_from(v).is_err() {
                     return Err(fail(format!("at '{path}': {v} is beyond the range of an Avro int")));
@@ -221,7 +275,9 @@ impl Encoder<'_> {
             Encoder::Decimal { values, fixed, max_abs, path } => {
                 let v = values[i];
                 if max_abs.is_some_and(|max| v.unsigned_abs() > max as u128) {
-                    return Err(fail(format!("at '{path}': the unscaled value {v} has more digits than the Avro decimal's precision")));
+                    return Err(fail(format!(
+                        "at '{path}': the unscaled value {v} has more digits than the Avro decimal's precision"
+                    )));
                 }
                 let bytes = v.to_be_bytes();
                 match fixed {
@@ -319,7 +375,9 @@ impl Encoder<'_> {
             },
             Encoder::Required { validity, inner, avro_type, path } => {
                 if !validity.get_bit(i) {
-                    return Err(fail(format!("at '{path}': a null value, but the Avro type {avro_type} is not nullable")));
+                    return Err(fail(format!(
+                        "at '{path}': a null value, but the Avro type {avro_type} is not nullable"
+                    )));
                 }
                 inner.encode(i, out)?;
             },
@@ -331,7 +389,9 @@ impl Encoder<'_> {
 
 fn unscalable(v: i64, scale: Scale, path: &str) -> String {
     match scale {
-        Scale::Div(k) => format!("at '{path}': {v} is not a whole number of the Avro unit ({k} times coarser); truncate it first"),
+        Scale::Div(k) => {
+            format!("at '{path}': {v} is not a whole number of the Avro unit ({k} times coarser); truncate it first")
+        },
         _ => format!("at '{path}': {v} overflows a 64-bit count of the Avro unit"),
     }
 }
@@ -520,10 +580,15 @@ fn build_value<'a>(
         (Node::Float, _, F::Float32) => Encoder::Float(primitive::<f32>(array, ft, path)?),
         (Node::Double, _, F::Float32) => Encoder::FloatAsDouble(primitive::<f32>(array, ft, path)?),
         (Node::Double, _, F::Float64) => Encoder::Double(primitive::<f64>(array, ft, path)?),
-        (Node::Bytes | Node::Fixed { .. }, Some(L::Decimal { precision, scale }), F::Decimal { precision: p, scale: s }) => {
+        (
+            Node::Bytes | Node::Fixed { .. },
+            Some(L::Decimal { precision, scale }),
+            F::Decimal { precision: p, scale: s },
+        ) => {
             if scale != *s {
                 return Err(AvroError::schema(format!(
-                    "the column '{path}' has scale {s}, but the Avro decimal has scale {scale}: cast the column to Decimal({precision}, {scale}) first"
+                    "the column '{path}' has scale {s}, but the Avro decimal has scale {scale}: cast the column \
+                    to Decimal({precision}, {scale}) first"
                 )));
             }
             let fixed = match schema.node(node) {
@@ -552,8 +617,7 @@ fn build_value<'a>(
             Encoder::Fixed { values: downcast(array, ft, path)?, size: *size, path: path.into() }
         },
         (Node::Enum { symbols, .. }, _, F::Enum(categories)) => {
-            let to_symbol =
-                categories.iter().map(|c| symbols.iter().position(|s| s == c).map(|p| p as i64)).collect();
+            let to_symbol = categories.iter().map(|c| symbols.iter().position(|s| s == c).map(|p| p as i64)).collect();
             let codes = Ints::of(array).ok_or_else(|| physical_mismatch(ft, array, path))?;
             Encoder::Enum { codes, to_symbol, categories: categories.clone(), path: path.into() }
         },
@@ -585,11 +649,8 @@ fn build_value<'a>(
         (Node::Record { fields, .. }, _, F::Struct(ft_fields)) => {
             let structs = downcast::<StructArray>(array, ft, path)?;
             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-            let children: Vec<(&str, &FrameType, &dyn Array)> = ft_fields
-                .iter()
-                .zip(structs.values())
-                .map(|((n, t), a)| (n.as_str(), t, a.as_ref()))
-                .collect();
+            let children: Vec<(&str, &FrameType, &dyn Array)> =
+                ft_fields.iter().zip(structs.values()).map(|((n, t), a)| (n.as_str(), t, a.as_ref())).collect();
             Encoder::Record(build_fields(schema, fields, &names, &children, path)?)
         },
         _ => return Err(mismatched()),
@@ -666,7 +727,10 @@ fn physical_mismatch(ft: &FrameType, array: &dyn Array, path: &str) -> AvroError
 }
 
 fn mismatch(avro: String, ft: &FrameType, path: &str) -> AvroError {
-    AvroError::schema(format!("the column '{path}' has type {}, which cannot be written as Avro {avro}", ft.polars_name()))
+    AvroError::schema(format!(
+        "the column '{path}' has type {}, which cannot be written as Avro {avro}",
+        ft.polars_name()
+    ))
 }
 
 fn branches_union(schema: &AvroSchema, branches: &[NodeId]) -> String {

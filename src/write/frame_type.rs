@@ -7,19 +7,29 @@ use serde_json::Value;
 
 use crate::error::{AvroError, AvroResult};
 
+/// A column's Polars type, as the writer sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FrameType {
     Null,
     Boolean,
-    Int { signed: bool, bits: u8 },
+    Int {
+        signed: bool,
+        bits: u8,
+    },
     Float32,
     Float64,
-    Decimal { precision: usize, scale: usize },
+    Decimal {
+        precision: usize,
+        scale: usize,
+    },
     String,
     Binary,
     Date,
     Time,
-    Datetime { unit: TimeUnit, time_zone: Option<String> },
+    Datetime {
+        unit: TimeUnit,
+        time_zone: Option<String>,
+    },
     Duration(TimeUnit),
     /// Values are the codes of these categories.
     Enum(Vec<String>),
@@ -27,9 +37,15 @@ pub enum FrameType {
     Array(Box<FrameType>, usize),
     Struct(Vec<(String, FrameType)>),
     /// Entries are `Struct{key, value}` items of a list, as Polars keeps them.
-    Map { key: Box<FrameType>, value: Box<FrameType> },
+    Map {
+        key: Box<FrameType>,
+        value: Box<FrameType>,
+    },
     /// A type Avro cannot hold, with its Polars name and what to do about it.
-    Unsupported { name: String, hint: &'static str },
+    Unsupported {
+        name: String,
+        hint: &'static str,
+    },
 }
 
 impl FrameType {
@@ -53,9 +69,7 @@ impl FrameType {
             DataType::Binary => F::Binary,
             DataType::Date => F::Date,
             DataType::Time => F::Time,
-            DataType::Datetime(unit, tz) => {
-                F::Datetime { unit: *unit, time_zone: tz.as_ref().map(|t| t.to_string()) }
-            },
+            DataType::Datetime(unit, tz) => F::Datetime { unit: *unit, time_zone: tz.as_ref().map(|t| t.to_string()) },
             DataType::Duration(unit) => F::Duration(*unit),
             DataType::Enum(categories, _) => {
                 F::Enum(categories.categories().values_iter().map(str::to_string).collect())
@@ -106,7 +120,12 @@ impl FrameType {
             "duration" => F::Duration(unit()?),
             "enum" => {
                 let categories = desc.get("categories").and_then(Value::as_array).ok_or_else(bad)?;
-                F::Enum(categories.iter().map(|c| c.as_str().map(str::to_string).ok_or_else(bad)).collect::<AvroResult<_>>()?)
+                F::Enum(
+                    categories
+                        .iter()
+                        .map(|c| c.as_str().map(str::to_string).ok_or_else(bad))
+                        .collect::<AvroResult<_>>()?,
+                )
             },
             "list" => F::List(child("inner")?),
             "array" => F::Array(child("inner")?, number("size")?),
@@ -178,7 +197,8 @@ mod tests {
     fn descriptions_parse() {
         let desc = json!({"type": "struct", "fields": [
             ["a", {"type": "uint16"}],
-            ["b", {"type": "map", "key": {"type": "string"}, "value": {"type": "datetime", "unit": "ns", "time_zone": null}}],
+            ["b", {"type": "map", "key": {"type": "string"},
+                   "value": {"type": "datetime", "unit": "ns", "time_zone": null}}],
         ]});
         let expected = FrameType::Struct(vec![
             ("a".into(), FrameType::Int { signed: false, bits: 16 }),

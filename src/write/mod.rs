@@ -34,13 +34,16 @@ pub const DEFAULT_SYNC_INTERVAL: usize = 64_000;
 /// Rows encoded to estimate the bytes per row.
 const SAMPLE_ROWS: usize = 1024;
 
+/// How a file is written.
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
+    /// The block codec.
     pub codec: Codec,
     /// None: the codec's default level.
     pub compression_level: Option<i32>,
     /// The top-level record's name and namespace, for a derived schema.
     pub record_name: String,
+    /// The namespace of that record.
     pub namespace: Option<String>,
     /// An Avro schema (JSON) to write with, in place of the derived one.
     pub schema_json: Option<String>,
@@ -98,17 +101,13 @@ impl<W: Write> AvroWriter<W> {
         let level = options.codec.checked_level(options.compression_level)?;
         let schema_json = match &options.schema_json {
             Some(json) => json.clone(),
-            None => {
-                schema::derive_schema(&columns, &options.record_name, options.namespace.as_deref())?.to_string()
-            },
+            None => schema::derive_schema(&columns, &options.record_name, options.namespace.as_deref())?.to_string(),
         };
         let schema = parse_schema(&schema_json)?;
         // Every check that needs no values, on empty columns: a bad schema fails here, with
         // nothing written.
-        let empty: Vec<Box<dyn Array>> = columns
-            .iter()
-            .map(|(_, ft)| new_empty_array(physical_dtype(ft).to_arrow(CompatLevel::newest())))
-            .collect();
+        let empty: Vec<Box<dyn Array>> =
+            columns.iter().map(|(_, ft)| new_empty_array(physical_dtype(ft).to_arrow(CompatLevel::newest()))).collect();
         build_row_encoders(&schema, &columns, &empty)?;
         let container = ContainerWriter::new(sink, &schema_json, options.codec, &options.metadata)?;
         Ok(Self {
@@ -171,7 +170,9 @@ impl<W: Write> AvroWriter<W> {
         let first_row = self.rows_written;
         let rows_per_block = match self.rows_per_block {
             Some(n) => n,
-            None => *self.rows_per_block.insert(estimate_rows_per_block(&encoders, rows, self.sync_interval, first_row)?),
+            None => {
+                *self.rows_per_block.insert(estimate_rows_per_block(&encoders, rows, self.sync_interval, first_row)?)
+            },
         };
         let mut start = 0;
         if self.carry_rows > 0 {
@@ -183,7 +184,8 @@ impl<W: Write> AvroWriter<W> {
             }
         }
         let full_end = start + (rows - start) / rows_per_block * rows_per_block;
-        let blocks: Vec<Range<usize>> = (start..full_end).step_by(rows_per_block).map(|s| s..s + rows_per_block).collect();
+        let blocks: Vec<Range<usize>> =
+            (start..full_end).step_by(rows_per_block).map(|s| s..s + rows_per_block).collect();
         let (codec, level, capacity) = (self.codec, self.level, self.sync_interval + self.sync_interval / 4);
         let encode_block = |range: &Range<usize>| -> AvroResult<(usize, Vec<u8>)> {
             let mut raw = Vec::with_capacity(capacity);
@@ -209,12 +211,13 @@ impl<W: Write> AvroWriter<W> {
                         let (sender, receiver) = sync_channel(1);
                         let encode_block = &encode_block;
                         scope.spawn(move |_| {
-                            let result = catch_unwind(AssertUnwindSafe(|| encode_block(range))).unwrap_or_else(|panic| {
-                                Err(AvroError::internal(format!(
-                                    "internal error, please report it: encoding panicked: {}",
-                                    panic_message(panic.as_ref())
-                                )))
-                            });
+                            let result =
+                                catch_unwind(AssertUnwindSafe(|| encode_block(range))).unwrap_or_else(|panic| {
+                                    Err(AvroError::internal(format!(
+                                        "internal error, please report it: encoding panicked: {}",
+                                        panic_message(panic.as_ref())
+                                    )))
+                                });
                             // The receiver is gone only when an earlier block failed.
                             let _ = sender.send(result);
                         });
@@ -328,7 +331,12 @@ fn encode_rows(encoders: &[Encoder], rows: Range<usize>, first_row: u64, out: &m
 }
 
 /// Rows per block so that a block encodes to about `sync_interval` bytes, from the first rows.
-fn estimate_rows_per_block(encoders: &[Encoder], rows: usize, sync_interval: usize, first_row: u64) -> AvroResult<usize> {
+fn estimate_rows_per_block(
+    encoders: &[Encoder],
+    rows: usize,
+    sync_interval: usize,
+    first_row: u64,
+) -> AvroResult<usize> {
     let sample = rows.min(SAMPLE_ROWS);
     let mut scratch = Vec::new();
     encode_rows(encoders, 0..sample, first_row, &mut scratch)?;
@@ -367,4 +375,3 @@ fn physical_dtype(ft: &FrameType) -> DataType {
         F::Unsupported { .. } => DataType::Null,
     }
 }
-

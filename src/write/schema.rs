@@ -117,7 +117,9 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
         },
         F::Unsupported { name, hint } => {
             let hint = if hint.is_empty() { String::new() } else { format!(": {hint}") };
-            return Err(AvroError::schema(format!("the column '{path}' has type {name}, which Avro cannot hold{hint}")));
+            return Err(AvroError::schema(format!(
+                "the column '{path}' has type {name}, which Avro cannot hold{hint}"
+            )));
         },
     })
 }

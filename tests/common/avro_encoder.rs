@@ -68,7 +68,11 @@ pub fn schema_json(ty: &Ty, n: &mut usize) -> String {
         },
         Ty::Nullable(inner, null_first) => {
             let inner = schema_json(inner, n);
-            if *null_first { format!(r#"["null",{inner}]"#) } else { format!(r#"[{inner},"null"]"#) }
+            if *null_first {
+                format!(r#"["null",{inner}]"#)
+            } else {
+                format!(r#"[{inner},"null"]"#)
+            }
         },
     }
 }
@@ -172,4 +176,3 @@ pub fn container(schema: &str, ty: &Ty, rows: &[Val], block_rows: usize, codec: 
     }
     out
 }
-

@@ -1,219 +1,25 @@
 //! Objects in object stores (s3, gs, az/abfs, http(s)) through the object_store crate:
-//! stores built from a URL and the user's options, listing for globs, and the objects
-//! themselves, read by [`range_reader::RangeReader`].
+//! stores built from a URL and the user's options, listing for globs ([`store`]), and the
+//! objects themselves, read by [`range_reader::RangeReader`].
 
 mod range_reader;
+mod store;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
-
-use futures::TryStreamExt;
-use object_store::path::Path;
-use object_store::{BackoffConfig, ObjectStore, ObjectStoreExt, ObjectStoreScheme, RetryConfig};
-use tokio::runtime::Runtime;
-
-use crate::error::{AvroError, AvroResult, ErrorKind};
-pub use range_reader::{RangeReader, RemoteReadAhead};
-
-/// What a user passes besides the URL: the store's configuration keys (those Polars
-/// accepts: `aws_region`, `google_service_account`, `azure_storage_account_name`, ...)
-/// and how often a failed request is retried.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct RemoteOptions {
-    pub options: Vec<(String, String)>,
-    pub retries: usize,
-}
-
-/// One object: its store, its path in the store, and its size when a listing told it.
-#[derive(Clone, Debug)]
-pub struct RemoteObject {
-    pub url: String,
-    store: Arc<dyn ObjectStore>,
-    path: Path,
-    pub size: Option<u64>,
-}
-
-impl RemoteObject {
-    pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
-        let (store, path) = store_for(url, options)?;
-        Ok(Self { url: url.to_string(), store, path, size: None })
-    }
-
-    pub fn with_size(mut self, size: Option<u64>) -> Self {
-        self.size = size;
-        self
-    }
-
-    /// A reader over the whole object; asks the store for the size if no listing told it.
-    pub fn open(self, read_ahead: RemoteReadAhead) -> AvroResult<(RangeReader, u64)> {
-        let size = match self.size {
-            Some(size) => size,
-            None => {
-                let (store, path) = (self.store.clone(), self.path.clone());
-                let meta = wait(runtime().spawn(async move { store.head(&path).await }))
-                    .and_then(|r| r.map_err(|e| store_error(e, &self.url, "could not open")))?;
-                meta.size
-            },
-        };
-        Ok((RangeReader::new(self, size, read_ahead), size))
-    }
-}
-
-/// The objects under a URL prefix, as (URL, size), for matching a glob against.
-pub fn list(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<(String, u64)>> {
-    let (store, prefix) = store_for(prefix_url, options)?;
-    let base = store_base(prefix_url, &prefix);
-    let listing = runtime().spawn(async move {
-        let prefix = (!prefix.as_ref().is_empty()).then_some(prefix);
-        store.list(prefix.as_ref()).try_collect::<Vec<_>>().await
-    });
-    let objects = wait(listing)?.map_err(|e| store_error(e, prefix_url, "could not list"))?;
-    Ok(objects.into_iter().map(|m| (format!("{base}{}", m.location), m.size)).collect())
-}
-
-/// The one runtime that runs every request; its threads only wait on the network.
-fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("polars-avro-io")
-            .enable_all()
-            .build()
-            .expect("the I/O runtime starts")
-    })
-}
-
-/// Waits for a request from any thread: also one already inside some other runtime
-/// (Polars' own), where tokio's `block_on` would panic.
-fn wait<T>(task: tokio::task::JoinHandle<T>) -> AvroResult<T> {
-    futures::executor::block_on(task)
-        .map_err(|e| AvroError::new(ErrorKind::Io, format!("a request to the object store failed: {e}")))
-}
-
-/// The URL with the object's path taken off: what stores are cached by, and what listed
-/// paths are appended to.
-fn store_base(url: &str, path: &Path) -> String {
-    // Segment by segment: the URL may spell the path with percent-escapes.
-    let mut base = url.split(['?', '#']).next().unwrap_or(url).trim_end_matches('/');
-    for _ in path.parts() {
-        base = base.rfind('/').map_or(base, |i| &base[..i]);
-    }
-    format!("{base}/")
-}
-
-/// Stores are built once per base URL and options, so that files of one bucket share
-/// connections and credentials.
-fn store_for(url: &str, options: &RemoteOptions) -> AvroResult<(Arc<dyn ObjectStore>, Path)> {
-    let parsed = url::Url::parse(url).map_err(|e| AvroError::argument(format!("'{url}' is not a valid URL: {e}")))?;
-    let (scheme, path) = ObjectStoreScheme::parse(&parsed)
-        .map_err(|_| AvroError::argument(format!("'{url}' names no supported object store (s3, gs, az, abfs, http, https)")))?;
-    type Cache = Mutex<HashMap<(String, RemoteOptions), Arc<dyn ObjectStore>>>;
-    static STORES: OnceLock<Cache> = OnceLock::new();
-    let key = (store_base(url, &path), options.clone());
-    let mut stores = STORES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(store) = stores.get(&key) {
-        return Ok((store.clone(), path));
-    }
-    let store = build_store(scheme, &parsed, options)?;
-    stores.insert(key, store.clone());
-    Ok((store, path))
-}
-
-fn build_store(scheme: ObjectStoreScheme, url: &url::Url, options: &RemoteOptions) -> AvroResult<Arc<dyn ObjectStore>> {
-    use object_store::aws::AmazonS3Builder;
-    use object_store::azure::MicrosoftAzureBuilder;
-    use object_store::gcp::GoogleCloudStorageBuilder;
-    use object_store::http::HttpBuilder;
-
-    let retry = RetryConfig {
-        backoff: BackoffConfig { init_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(15), base: 2.0 },
-        max_retries: options.retries,
-        retry_timeout: Duration::from_secs(180),
-    };
-    let store: Arc<dyn ObjectStore> = match scheme {
-        ObjectStoreScheme::AmazonS3 => {
-            let mut builder = AmazonS3Builder::from_env().with_url(url.as_str()).with_retry(retry);
-            for (key, value) in &options.options {
-                builder = builder.with_config(parse_key(key, "s3")?, value);
-                // Polars does the same: a plain-HTTP endpoint (a local S3) is allowed as given.
-                if key.ends_with("endpoint_url") || key.ends_with("endpoint") {
-                    builder = builder.with_allow_http(value.starts_with("http://"));
-                }
-            }
-            Arc::new(builder.build().map_err(config_error)?)
-        },
-        ObjectStoreScheme::GoogleCloudStorage => {
-            let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str()).with_retry(retry);
-            for (key, value) in &options.options {
-                builder = builder.with_config(parse_key(key, "gs")?, value);
-            }
-            Arc::new(builder.build().map_err(config_error)?)
-        },
-        ObjectStoreScheme::MicrosoftAzure => {
-            let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str()).with_retry(retry);
-            for (key, value) in &options.options {
-                builder = builder.with_config(parse_key(key, "azure")?, value);
-            }
-            Arc::new(builder.build().map_err(config_error)?)
-        },
-        ObjectStoreScheme::Http => {
-            let base = &url[..url::Position::BeforePath];
-            // An http:// URL asks for plain HTTP; the client refuses it unless told.
-            let client = object_store::ClientOptions::new().with_allow_http(url.scheme() == "http");
-            let mut builder = HttpBuilder::new().with_url(base).with_retry(retry).with_client_options(client);
-            for (key, value) in &options.options {
-                builder = builder.with_config(parse_key(key, "http")?, value);
-            }
-            Arc::new(builder.build().map_err(config_error)?)
-        },
-        _ => return Err(AvroError::argument(format!("'{url}' names no supported object store (s3, gs, az, abfs, http, https)"))),
-    };
-    Ok(store)
-}
-
-fn parse_key<K: std::str::FromStr>(key: &str, store: &str) -> AvroResult<K> {
-    key.to_ascii_lowercase()
-        .parse()
-        .map_err(|_| AvroError::argument(format!("storage_options: '{key}' is not an option of the {store} store")))
-}
-
-fn config_error(err: object_store::Error) -> AvroError {
-    AvroError::argument(format!("storage_options: {err}"))
-}
-
-/// An object store error as the package's error: missing objects and refused
-/// credentials get kinds of their own (FileNotFoundError and PermissionError in Python).
-fn store_error(err: object_store::Error, url: &str, what: &str) -> AvroError {
-    use object_store::Error as E;
-    // Listing reports HTTP failures as generic errors; the status is only in their text.
-    let text = err.to_string();
-    let status = |code: &str| matches!(err, E::Generic { .. }) && text.contains(code);
-    let (kind, message) = match &err {
-        E::NotFound { .. } => (ErrorKind::NotFound, format!("no such object: '{url}'")),
-        _ if status(" 404 Not Found") => (ErrorKind::NotFound, format!("no such object: '{url}'")),
-        E::PermissionDenied { .. } | E::Unauthenticated { .. } => (ErrorKind::PermissionDenied, denied(what, url, &text)),
-        _ if status(" 403 Forbidden") || status(" 401 Unauthorized") => {
-            (ErrorKind::PermissionDenied, denied(what, url, &text))
-        },
-        _ => (ErrorKind::Io, format!("{what} '{url}': {text}")),
-    };
-    AvroError::new(kind, message).in_file(url)
-}
-
-fn denied(what: &str, url: &str, detail: &str) -> String {
-    format!("{what} '{url}': access denied ({detail}); check the credentials in storage_options or the environment")
-}
+pub use range_reader::{RemoteObject, RemoteReadAhead};
+pub use store::{list, RemoteOptions};
 
 #[cfg(test)]
 mod tests {
     use std::io::Read;
+    use std::sync::Arc;
 
     use object_store::memory::InMemory;
-    use object_store::PutPayload;
+    use object_store::path::Path;
+    use object_store::{ObjectStore, ObjectStoreExt, ObjectStoreScheme, PutPayload};
 
+    use super::store::{runtime, store_base, wait};
     use super::*;
+    use crate::error::ErrorKind;
 
     fn object_in_memory(data: &[u8]) -> RemoteObject {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
@@ -231,7 +37,10 @@ mod tests {
         };
         assert_eq!(base("s3://bucket/a/b.avro"), "s3://bucket/");
         assert_eq!(base("s3://bucket/events/"), "s3://bucket/");
-        assert_eq!(base("https://acct.blob.core.windows.net/container/x/y.avro"), "https://acct.blob.core.windows.net/container/");
+        assert_eq!(
+            base("https://acct.blob.core.windows.net/container/x/y.avro"),
+            "https://acct.blob.core.windows.net/container/"
+        );
         assert_eq!(base("http://127.0.0.1:8080/data/file%20one.avro"), "http://127.0.0.1:8080/");
     }
 
@@ -257,7 +66,8 @@ mod tests {
     #[test]
     fn a_missing_object_is_not_found() {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        let object = RemoteObject { url: "memory:///nope.avro".into(), store, path: Path::from("nope.avro"), size: None };
+        let object =
+            RemoteObject { url: "memory:///nope.avro".into(), store, path: Path::from("nope.avro"), size: None };
         let err = object.open(RemoteReadAhead::default()).err().unwrap();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(err.file.as_deref(), Some("memory:///nope.avro"));

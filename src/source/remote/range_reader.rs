@@ -1,15 +1,53 @@
-//! Reading an object front to back as a stream, by range requests kept several in
-//! flight ahead of the reader, so that the network and the decoder work at once.
+//! One object of a store, and reading it front to back as a stream, by range requests
+//! kept several in flight ahead of the reader, so that the network and the decoder work
+//! at once.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Read};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use object_store::ObjectStoreExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::task::JoinHandle;
 
-use super::{runtime, store_error, wait, RemoteObject};
+use super::store::{runtime, store_error, store_for, wait, RemoteOptions};
 use crate::error::{AvroError, AvroResult};
+
+/// One object: its store, its path in the store, and its size when a listing told it.
+#[derive(Clone, Debug)]
+pub struct RemoteObject {
+    pub url: String,
+    pub(super) store: Arc<dyn ObjectStore>,
+    pub(super) path: Path,
+    pub size: Option<u64>,
+}
+
+impl RemoteObject {
+    pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
+        let (store, path) = store_for(url, options)?;
+        Ok(Self { url: url.to_string(), store, path, size: None })
+    }
+
+    pub fn with_size(mut self, size: Option<u64>) -> Self {
+        self.size = size;
+        self
+    }
+
+    /// A reader over the whole object; asks the store for the size if no listing told it.
+    pub fn open(self, read_ahead: RemoteReadAhead) -> AvroResult<(RangeReader, u64)> {
+        let size = match self.size {
+            Some(size) => size,
+            None => {
+                let (store, path) = (self.store.clone(), self.path.clone());
+                let meta = wait(runtime().spawn(async move { store.head(&path).await }))
+                    .and_then(|r| r.map_err(|e| store_error(e, &self.url, "could not open")))?;
+                meta.size
+            },
+        };
+        Ok((RangeReader::new(self, size, read_ahead), size))
+    }
+}
 
 /// How far ahead of the reader requests go. The first request is small, so that reading
 /// a header costs little; later ones double up to `max_request`.
@@ -28,7 +66,8 @@ impl Default for RemoteReadAhead {
     }
 }
 
-
+/// An object as a byte stream (`BufRead`): ranges requested ahead of the reader, in order,
+/// each retried by the store and resumed where a dropped connection stopped.
 pub struct RangeReader {
     object: RemoteObject,
     size: u64,
@@ -44,7 +83,7 @@ pub struct RangeReader {
 }
 
 impl RangeReader {
-    pub(super) fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
+    fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
         let mut reader = Self {
             object,
             size,
@@ -71,7 +110,8 @@ impl RangeReader {
                 })?;
                 if bytes.len() as u64 != end - start {
                     let message = format!(
-                        "the store returned {} bytes for bytes {start}..{end} of '{url}': did the object change while it was read?",
+                        "the store returned {} bytes for bytes {start}..{end} of '{url}': did the object change \
+                        while it was read?",
                         bytes.len()
                     );
                     return Err(AvroError::new(crate::error::ErrorKind::Io, message).in_file(&url).at_offset(start));

@@ -1,0 +1,370 @@
+//! Reading the object container format: the header (magic, metadata, sync marker),
+//! then block after block, with resynchronization after damage.
+
+use std::io::{BufRead, Read};
+
+use super::codec::Codec;
+use crate::error::{AvroError, AvroResult, ErrorKind};
+use crate::varint::zigzag_decode;
+
+pub const MAGIC: [u8; 4] = *b"Obj\x01";
+
+/// The parsed file header.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The writer schema exactly as stored (`avro.schema`).
+    pub schema_json: String,
+    /// The block codec (`avro.codec`).
+    pub codec: Codec,
+    /// Every metadata entry in file order, the avro.* ones included.
+    pub metadata: Vec<(String, Vec<u8>)>,
+    /// The 16-byte sync marker that ends the header and every block.
+    pub sync: [u8; 16],
+    /// Bytes taken by the header; the first block starts here.
+    pub len: u64,
+}
+
+/// One block as framed in the file, still compressed.
+#[derive(Debug)]
+pub struct RawBlock {
+    /// The block's position in the file, from 0.
+    pub index: usize,
+    /// Byte offset of the block's record count in the file.
+    pub offset: u64,
+    /// The records the block claims.
+    pub count: usize,
+    /// The block's bytes, still compressed.
+    pub data: Vec<u8>,
+}
+
+/// Reads the header and then block after block from any byte stream.
+pub struct ContainerReader<R> {
+    reader: Rewindable<R>,
+    /// The file's header, read when the reader was made.
+    pub header: Header,
+    /// Bytes consumed so far.
+    offset: u64,
+    /// Total length of the stream, when known: lengths are checked against it.
+    total_len: Option<u64>,
+    next_index: usize,
+    /// The data and marker of a block whose marker did not match, and their offset, for
+    /// `resync` to search again.
+    last_block: (Vec<u8>, u64),
+    /// Whether reading resumed right after a mismatched marker, on the guess that only
+    /// the marker was damaged; cleared by the next block that reads whole.
+    resumed_after_bad_marker: bool,
+}
+
+/// A stream that can be given bytes back to read again.
+struct Rewindable<R> {
+    inner: R,
+    replay: Vec<u8>,
+    position: usize,
+}
+
+impl<R> Rewindable<R> {
+    /// Puts `bytes` before what is left to read.
+    fn rewind(&mut self, bytes: &[u8]) {
+        let mut replay = bytes.to_vec();
+        replay.extend_from_slice(&self.replay[self.position..]);
+        self.replay = replay;
+        self.position = 0;
+    }
+}
+
+impl<R: BufRead> Read for Rewindable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        crate::bufread::read_from_buffer(self, buf)
+    }
+}
+
+impl<R: BufRead> BufRead for Rewindable<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.position < self.replay.len() {
+            return Ok(&self.replay[self.position..]);
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if self.position < self.replay.len() {
+            self.position += amount;
+            if self.position >= self.replay.len() {
+                self.replay = Vec::new();
+                self.position = 0;
+            }
+        } else {
+            self.inner.consume(amount);
+        }
+    }
+}
+
+/// Tracks the offset while reading from the stream, so every error can say where.
+struct Tracked<'a, R> {
+    reader: &'a mut R,
+    offset: &'a mut u64,
+}
+
+impl<R: BufRead> Tracked<'_, R> {
+    fn at_end(&mut self) -> AvroResult<bool> {
+        let buf = self.reader.fill_buf().map_err(|e| AvroError::io(&e, "reading the file failed"))?;
+        Ok(buf.is_empty())
+    }
+
+    fn exact(&mut self, buf: &mut [u8], what: &str) -> AvroResult<()> {
+        let start = *self.offset;
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    return Err(AvroError::format(format!(
+                        "the file ended while reading {what}: expected {} bytes, found {filled}",
+                        buf.len()
+                    ))
+                    .at_offset(start))
+                },
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {},
+                Err(e) => return Err(AvroError::io(&e, "reading the file failed").at_offset(start)),
+            }
+        }
+        *self.offset += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Reads `len` bytes without allocating them up front, so a lying length fails on the
+    /// missing bytes rather than on a huge allocation.
+    fn bytes(&mut self, len: u64, what: &str) -> AvroResult<Vec<u8>> {
+        let start = *self.offset;
+        let mut out = Vec::with_capacity(len.min(1 << 24) as usize);
+        let read = (&mut *self.reader)
+            .take(len)
+            .read_to_end(&mut out)
+            .map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(start))?;
+        *self.offset += read as u64;
+        if (read as u64) < len {
+            return Err(AvroError::format(format!(
+                "the file ended while reading {what}: expected {len} bytes, found {read}"
+            ))
+            .at_offset(start));
+        }
+        Ok(out)
+    }
+
+    fn long(&mut self, what: &str) -> AvroResult<i64> {
+        let start = *self.offset;
+        let mut value: u64 = 0;
+        for shift in (0..70).step_by(7) {
+            let mut byte = [0u8];
+            self.exact(&mut byte, what)?;
+            if shift == 63 && byte[0] > 1 {
+                break;
+            }
+            value |= u64::from(byte[0] & 0x7f) << shift;
+            if byte[0] & 0x80 == 0 {
+                return Ok(zigzag_decode(value));
+            }
+        }
+        Err(AvroError::format(format!("{what} is not a valid varint: longer than 64 bits")).at_offset(start))
+    }
+}
+
+impl<R: BufRead> ContainerReader<R> {
+    /// Reads and checks the header.
+    pub fn new(reader: R, total_len: Option<u64>) -> AvroResult<Self> {
+        let mut offset = 0u64;
+        let mut reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
+        let header = read_header(&mut Tracked { reader: &mut reader, offset: &mut offset }, total_len)?;
+        Ok(Self {
+            reader,
+            header,
+            offset,
+            total_len,
+            next_index: 0,
+            last_block: (Vec::new(), 0),
+            resumed_after_bad_marker: false,
+        })
+    }
+
+    /// Whether the last framing error came from [`Self::resync`] resuming right after a
+    /// mismatched marker, and that not framing a block either: it belongs to the damage
+    /// already found, not to a block of its own.
+    pub fn error_continues_damage(&self) -> bool {
+        self.resumed_after_bad_marker
+    }
+
+    /// After a framing error: finds where the next block starts, and leaves the reader
+    /// there. When the block's data was read and its marker did not match, the marker
+    /// is searched for in that data first (its length was too long: the blocks it
+    /// reached into are kept); if it is not there, the next block is taken to start
+    /// right after the mismatched marker (a damaged marker, or a length too short: then
+    /// that block's framing fails in turn and the search goes on from there). Otherwise
+    /// the stream is searched for the next marker. Returns the offset reading resumes
+    /// at, or None when the file ends first.
+    pub fn resync(&mut self) -> AvroResult<Option<u64>> {
+        // A guess that failed is the same damage: the block index stays where it was.
+        if !std::mem::take(&mut self.resumed_after_bad_marker) {
+            self.next_index += 1;
+        }
+        let sync = self.header.sync;
+        let (consumed, from) = std::mem::take(&mut self.last_block);
+        if !consumed.is_empty() {
+            match consumed.windows(16).position(|w| w == sync) {
+                Some(i) => {
+                    let end = i + 16;
+                    self.reader.rewind(&consumed[end..]);
+                    self.offset = from + end as u64;
+                },
+                None => self.resumed_after_bad_marker = true,
+            }
+            return Ok(Some(self.offset));
+        }
+        let mut carry: Vec<u8> = Vec::with_capacity(15);
+        loop {
+            let buf = self
+                .reader
+                .fill_buf()
+                .map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(self.offset))?;
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            let mut window = std::mem::take(&mut carry);
+            window.extend_from_slice(buf);
+            if let Some(i) = window.windows(16).position(|w| w == sync) {
+                // Consume up to the end of the marker; bytes of the carry were consumed before.
+                let used = i + 16 - (window.len() - buf.len());
+                self.reader.consume(used);
+                self.offset += used as u64;
+                return Ok(Some(self.offset));
+            }
+            let n = buf.len();
+            self.reader.consume(n);
+            self.offset += n as u64;
+            carry = window[window.len().saturating_sub(15)..].to_vec();
+        }
+    }
+
+    /// The next block, or None at the end of the file.
+    pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>> {
+        let index = self.next_index;
+        let start = self.offset;
+        let total_len = self.total_len;
+        let sync = self.header.sync;
+        let mut t = Tracked { reader: &mut self.reader, offset: &mut self.offset };
+        if t.at_end()? {
+            return Ok(None);
+        }
+        let located = |e: AvroError| e.in_block(index).at_offset(start);
+        let count = t.long("a block's record count").map_err(located)?;
+        let size = t.long("a block's byte size").map_err(located)?;
+        if count < 0 || size < 0 {
+            return Err(located(AvroError::format(format!(
+                "expected a non-negative block record count and byte size, found count {count} and size {size}"
+            ))));
+        }
+        let size = size as u64;
+        if let Some(total) = total_len {
+            let remaining = total.saturating_sub(*t.offset);
+            if size.saturating_add(16) > remaining {
+                return Err(located(AvroError::format(format!(
+                    "block claims {size} bytes plus a 16-byte sync marker, but only {remaining} bytes remain in the file"
+                ))));
+            }
+        }
+        let data_offset = *t.offset;
+        let data = t.bytes(size, "a block's data").map_err(located)?;
+        let mut marker = [0u8; 16];
+        let marker_offset = *t.offset;
+        t.exact(&mut marker, "a block's sync marker").map_err(located)?;
+        if marker != sync {
+            let err = AvroError::format(format!(
+                "bad sync marker after the block: expected {}, found {}",
+                hex(&sync),
+                hex(&marker)
+            ))
+            .in_block(index)
+            .at_offset(marker_offset);
+            self.last_block = ([data, marker.to_vec()].concat(), data_offset);
+            return Err(err);
+        }
+        self.next_index += 1;
+        self.resumed_after_bad_marker = false;
+        Ok(Some(RawBlock { index, offset: start, count: count as usize, data }))
+    }
+}
+
+fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroResult<Header> {
+    let mut magic = [0u8; 4];
+    t.exact(&mut magic, "the magic bytes").map_err(|e| {
+        if e.kind != ErrorKind::Format {
+            return e; // the source failed, not the file's format
+        }
+        AvroError::format(format!("not an Avro object container file: {}", e.message)).at_offset(0)
+    })?;
+    if magic != MAGIC {
+        return Err(AvroError::format(format!(
+            "not an Avro object container file: expected the magic bytes 4f 62 6a 01 ('Obj' 1), found {}",
+            hex(&magic)
+        ))
+        .at_offset(0));
+    }
+    let mut metadata = Vec::new();
+    loop {
+        let start = *t.offset;
+        let mut count = t.long("the header's metadata entry count")?;
+        if count == 0 {
+            break;
+        }
+        if count < 0 {
+            count = count
+                .checked_neg()
+                .ok_or_else(|| AvroError::format("invalid metadata entry count in the header").at_offset(start))?;
+            let _block_size = t.long("the header's metadata block size")?;
+        }
+        for _ in 0..count {
+            let key = read_header_bytes(t, total_len, "a metadata key")?;
+            let key = String::from_utf8(key)
+                .map_err(|_| AvroError::format("a metadata key in the header is not valid UTF-8").at_offset(start))?;
+            let value = read_header_bytes(t, total_len, "a metadata value")?;
+            metadata.push((key, value));
+        }
+    }
+    let mut sync = [0u8; 16];
+    t.exact(&mut sync, "the header's sync marker")?;
+    let schema_bytes = metadata
+        .iter()
+        .find(|(k, _)| k == "avro.schema")
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| AvroError::format("the header has no avro.schema metadata entry").at_offset(4))?;
+    let schema_json = String::from_utf8(schema_bytes)
+        .map_err(|_| AvroError::schema("the avro.schema metadata entry is not valid UTF-8"))?;
+    let codec_name = metadata
+        .iter()
+        .find(|(k, _)| k == "avro.codec")
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_else(|| "null".to_string());
+    let codec = Codec::from_name(&codec_name)?;
+    Ok(Header { schema_json, codec, metadata, sync, len: *t.offset })
+}
+
+fn read_header_bytes<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>, what: &str) -> AvroResult<Vec<u8>> {
+    let start = *t.offset;
+    let len = t.long(what)?;
+    if len < 0 {
+        return Err(AvroError::format(format!("expected a non-negative length of {what} in the header, found {len}"))
+            .at_offset(start));
+    }
+    if let Some(remaining) = total_len.map(|total| total.saturating_sub(*t.offset)) {
+        if len as u64 > remaining {
+            return Err(AvroError::format(format!(
+                "the file ended within the header: {what} claims {len} bytes, only {remaining} remain"
+            ))
+            .at_offset(start));
+        }
+    }
+    t.bytes(len as u64, what)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,148 @@
+"""The Rust modules import each other one way: no module imports one that imports it back
+(directly or through others), and data flows source, container, decode, read, python
+(the write side: python, write, container). Read from the source tree beside the tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+#: What each top-level module may use besides itself: the layers before it.
+ALLOWED = {
+    "error": set(),
+    "varint": set(),
+    "bufread": set(),
+    "threads": {"error"},
+    "schema": {"error", "varint"},
+    "source": {"error", "bufread"},
+    "container": {"error", "varint", "bufread"},
+    "decode": {"error", "varint", "schema"},
+    "read": {"error", "schema", "source", "container", "decode", "threads"},
+    "write": {"error", "varint", "schema", "container", "threads"},
+    "python": {"error", "schema", "source", "container", "decode", "read", "write", "threads"},
+}
+
+_USE = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", re.M)
+_INLINE = re.compile(r"\b(?:crate|super)(?:::\w+)+")
+
+
+def _module_of(path: Path) -> tuple[str, ...]:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return parts[:-1] if parts[-1] in ("mod", "lib") else parts
+
+
+def _modules() -> dict[tuple[str, ...], str]:
+    return {_module_of(p): p.read_text() for p in SRC.rglob("*.rs")}
+
+
+def _paths(text: str) -> list[str]:
+    """The paths a file names: each `use` (its braces expanded) and inline `crate::`/`super::` paths."""
+    code = re.sub(r'r#"[\s\S]*?"#', '""', text)
+    code = re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
+    code = re.sub(r"//[^\n]*", "", code)
+    code = code.split("#[cfg(test)]")[0]  # unit tests may reach anywhere
+    out: list[str] = []
+    for use in _USE.findall(code):
+        out.extend(_expand(use))
+    out.extend(_INLINE.findall(code))
+    return out
+
+
+def _expand(use: str) -> list[str]:
+    use = re.sub(r"\s+", "", use)
+    if "{" not in use:
+        return [use]
+    head, _, rest = use.partition("{")
+    body = rest[: rest.rindex("}")]
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(body):
+        depth += c == "{"
+        depth -= c == "}"
+        if c == "," and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+    parts.append(body[start:])
+    return [x for p in parts if p for x in _expand(head + p)]
+
+
+def _target(module: tuple[str, ...], path: str, modules: set[tuple[str, ...]]) -> tuple[str, ...] | None:
+    """The module a path lands in: the longest module prefix of its absolute form."""
+    segments = path.split("::")
+    if segments[0] == "crate":
+        absolute = segments[1:]
+    elif segments[0] == "super":
+        base = list(module[:-1])
+        segments = segments[1:]
+        while segments and segments[0] == "super":
+            base, segments = base[:-1], segments[1:]
+        absolute = base + segments
+    elif segments[0] == "self":
+        absolute = list(module) + segments[1:]
+    elif (*module, segments[0]) in modules:
+        absolute = list(module) + segments  # a child module named directly
+    else:
+        return None  # another crate, or std
+    for end in range(len(absolute), 0, -1):
+        if tuple(absolute[:end]) in modules:
+            return tuple(absolute[:end])
+    return None
+
+
+def _graph() -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    modules = _modules()
+    names = set(modules)
+    graph: dict[tuple[str, ...], set[tuple[str, ...]]] = {m: set() for m in modules}
+    for module, text in modules.items():
+        for path in _paths(text):
+            target = _target(module, path, names)
+            if target is not None and target != module:
+                graph[module].add(target)
+    return graph
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    graph = _graph()
+    cycles = []
+    state: dict[tuple[str, ...], int] = {}
+    stack: list[tuple[str, ...]] = []
+
+    def visit(m: tuple[str, ...]) -> None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                cycles.append(" -> ".join("::".join(x) for x in [*stack[stack.index(n) :], n]))
+            elif n not in state:
+                visit(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+    assert not cycles, "import circles:\n" + "\n".join(cycles)
+
+
+def test_data_flows_one_way() -> None:
+    wrong = []
+    for module, targets in _graph().items():
+        if not module:
+            continue  # lib.rs names every module
+        for target in targets:
+            if target and target[0] != module[0] and target[0] not in ALLOWED[module[0]]:
+                wrong.append(f"{'::'.join(module)} uses {'::'.join(target)}")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_the_check_sees_imports() -> None:
+    # The parser itself: braces, super and children.
+    assert _expand("crate::a::{b, c::{d, e}}") == ["crate::a::b", "crate::a::c::d", "crate::a::c::e"]
+    graph = _graph()
+    assert ("decode", "read_type") in graph[("decode", "column")]
+    assert ("error",) in graph[("read",)]
+
+
+def test_every_top_level_module_has_a_layer() -> None:
+    assert {m[0] for m in _graph() if m} == set(ALLOWED)
