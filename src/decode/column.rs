@@ -40,16 +40,51 @@ enum Buffers<'a> {
     Fixed(usize, ViewBuilder),
     String(ViewBuilder),
     UuidFixed(ViewBuilder),
-    Decimal { fixed: Option<usize>, values: Vec<i128> },
-    DecimalText { fixed: Option<usize>, scale: usize, values: ViewBuilder },
+    Decimal {
+        fixed: Option<usize>,
+        values: Vec<i128>,
+    },
+    DecimalText {
+        fixed: Option<usize>,
+        scale: usize,
+        values: ViewBuilder,
+    },
     BigDecimal(ViewBuilder),
-    Enum { n_symbols: usize, to_reader: Option<&'a [Option<u32>]>, values: Vec<u32> },
-    Duration { months: Vec<u32>, days: Vec<u32>, millis: Vec<u32> },
-    List { offsets: Vec<i64>, item: Box<Column<'a>> },
-    Map { offsets: Vec<i64>, keys: ViewBuilder, values: Box<Column<'a>> },
-    Record { read: &'a RecordRead, fields: Vec<Column<'a>> },
-    Union { branches: &'a BranchMap, children: Vec<Column<'a>> },
-    Json { node: NodeId, values: ViewBuilder, scratch: String },
+    Enum {
+        n_symbols: usize,
+        to_reader: Option<&'a [Option<u32>]>,
+        values: Vec<u32>,
+    },
+    Duration {
+        months: Vec<u32>,
+        days: Vec<u32>,
+        millis: Vec<u32>,
+    },
+    List {
+        offsets: Vec<i64>,
+        item: Box<Column<'a>>,
+    },
+    Map {
+        offsets: Vec<i64>,
+        keys: ViewBuilder,
+        values: Box<Column<'a>>,
+    },
+    /// `in_order`: every field read, in the writer's order, none from a default (a
+    /// record read as it is): the steps need not be consulted.
+    Record {
+        read: &'a RecordRead,
+        in_order: bool,
+        fields: Vec<Column<'a>>,
+    },
+    Union {
+        branches: &'a BranchMap,
+        children: Vec<Column<'a>>,
+    },
+    Json {
+        node: NodeId,
+        values: ViewBuilder,
+        scratch: String,
+    },
 }
 
 /// One output column being decoded.
@@ -95,8 +130,10 @@ impl<'a> Column<'a> {
             Shape::Map(value) => {
                 Buffers::Map { offsets: vec![0], keys: ViewBuilder::default(), values: Box::new(Column::new(value)) }
             },
-            Shape::Record(record) => {
-                Buffers::Record { read: record, fields: record.fields.iter().map(Column::new).collect() }
+            Shape::Record(record) => Buffers::Record {
+                read: record,
+                in_order: record.is_in_order(),
+                fields: record.fields.iter().map(Column::new).collect(),
             },
             Shape::Union(union) => {
                 Buffers::Union { branches: &union.branches, children: union.children.iter().map(Column::new).collect() }
@@ -488,7 +525,12 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
             })?;
             offsets.push(values.len() as i64);
         },
-        Buffers::Record { read, fields } => decode_record(read, fields, schema, cur)?,
+        Buffers::Record { in_order: true, fields, .. } => {
+            for field in fields {
+                field.decode(schema, cur)?;
+            }
+        },
+        Buffers::Record { read, fields, .. } => decode_record(read, fields, schema, cur)?,
         Buffers::Json { node, values, scratch } => {
             scratch.clear();
             write_json(schema, *node, cur, scratch, 0)?;

@@ -141,6 +141,13 @@ impl RecordRead {
         self.steps.push(step);
     }
 
+    /// Whether every field is read, in order, and none comes from a default.
+    pub fn is_in_order(&self) -> bool {
+        self.defaults.is_empty()
+            && self.steps.len() == self.fields.len()
+            && self.steps.iter().enumerate().all(|(i, step)| *step == FieldStep::Read(i))
+    }
+
     /// Every field read in order: a record read as it is.
     fn in_order(fields: Vec<ReadType>) -> Self {
         let steps = (0..fields.len()).map(FieldStep::Read).collect();
