@@ -4,6 +4,16 @@ import polars as pl
 
 __version__: str
 MAX_DECIMAL_PRECISION: int
+DEFAULT_BATCH_SIZE: int
+DEFAULT_SYNC_INTERVAL: int
+#: The names write_avro's compression= takes, in order.
+COMPRESSIONS: list[str]
+#: (name, (lowest, highest, default level)) of the codecs that take a level.
+COMPRESSION_LEVELS: list[tuple[str, tuple[int, int, int]]]
+#: The per-file counters FileReader.stats() gives, by name.
+READ_STATS_FIELDS: list[str]
+#: (description name, Polars class name) of the types without parameters.
+PLAIN_TYPES: list[tuple[str, str]]
 
 class FileReader:
     rows_read: int
@@ -43,7 +53,7 @@ class FileWriter:
         sink: str | IO[bytes],
         columns: list[tuple[str, str]],
         *,
-        codec: str,
+        compression: str,
         compression_level: int | None = None,
         record_name: str,
         namespace: str | None = None,

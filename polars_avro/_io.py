@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import polars as pl
@@ -28,67 +28,100 @@ def _index_type() -> pl.DataType:
     return get() if get is not None else pl.UInt32()
 
 
+@dataclass(frozen=True)
+class ScanOptions:
+    """Everything a scan is told besides its source: the keyword arguments of scan_avro.
+
+    Each entry point builds one from its own arguments (:meth:`of`), checked here once.
+    """
+
+    n_rows: int | None = None
+    row_index_name: str | None = None
+    row_index_offset: int = 0
+    include_file_paths: str | None = None
+    glob: bool = True
+    batch_size: int | None = None
+    n_threads: int | None = None
+    reader_schema: str | Mapping[str, Any] | None = None
+    missing_columns: str = "raise"
+    allow_missing_columns: bool = False
+    storage_options: Mapping[str, Any] | None = None
+    retries: int = 2
+    hive_partitioning: bool | None = None
+    hive_schema: Mapping[str, Any] | None = None
+    try_parse_hive_dates: bool = True
+    ignore_errors: bool = False
+
+    @classmethod
+    def of(cls, arguments: Mapping[str, Any]) -> ScanOptions:
+        """The options among an entry point's arguments (its ``locals()``)."""
+        return cls(**{f.name: arguments[f.name] for f in fields(cls) if f.name in arguments})
+
+    def __post_init__(self) -> None:
+        check_n_threads(self.n_threads)
+        if self.n_rows is not None and self.n_rows < 0:
+            msg = f"n_rows must not be negative, found {self.n_rows}"
+            raise AvroArgumentError(msg)
+        if self.row_index_offset < 0:
+            msg = f"row_index_offset must not be negative, found {self.row_index_offset}"
+            raise AvroArgumentError(msg)
+        if self.missing_columns not in ("raise", "insert"):
+            msg = f"missing_columns must be 'raise' or 'insert', found {self.missing_columns!r}"
+            raise AvroArgumentError(msg)
+
+    @property
+    def insert_missing(self) -> bool:
+        """Whether a column some files lack reads as nulls there."""
+        return self.allow_missing_columns or self.missing_columns == "insert"
+
+
+def _ignore_stats(file_stats: dict[str, Any]) -> None:
+    """Hears of a finished file read and does nothing (read_stats() counts it anyway)."""
+
+
 class _AvroScan:
-    """The sources and options of one scan, and the batches it reads."""
+    """The sources and options of one scan, and the batches it reads.
+
+    ``on_stats`` hears of every finished file read (besides the ``read_stats()``
+    collectors) and ``on_skipped`` of every block ``ignore_errors`` left out: by default
+    nobody, and a warning; AvroReader keeps both itself.
+    """
 
     def __init__(
         self,
         source: AvroSource,
+        options: ScanOptions,
         *,
-        n_rows: int | None,
-        row_index_name: str | None,
-        row_index_offset: int,
-        include_file_paths: str | None,
-        glob: bool,
-        batch_size: int | None,
-        n_threads: int | None,
-        reader_schema: str | Mapping[str, Any] | None = None,
-        missing_columns: str = "raise",
-        allow_missing_columns: bool = False,
-        storage_options: Mapping[str, Any] | None = None,
-        retries: int = 2,
-        hive_partitioning: bool | None = None,
-        hive_schema: Mapping[str, Any] | None = None,
-        try_parse_hive_dates: bool = True,
-        ignore_errors: bool = False,
+        on_stats: Callable[[dict[str, Any]], None] = _ignore_stats,
+        on_skipped: Callable[[SkippedBlock], None] = warn,
     ) -> None:
-        check_n_threads(n_threads)
-        if n_rows is not None and n_rows < 0:
-            msg = f"n_rows must not be negative, found {n_rows}"
-            raise AvroArgumentError(msg)
-        if row_index_offset < 0:
-            msg = f"row_index_offset must not be negative, found {row_index_offset}"
-            raise AvroArgumentError(msg)
-        if missing_columns not in ("raise", "insert"):
-            msg = f"missing_columns must be 'raise' or 'insert', found {missing_columns!r}"
-            raise AvroArgumentError(msg)
-        self.sources = expand_sources(source, glob=glob, remote=RemoteOptions.of(storage_options, retries))
+        self.options = options
+        self.on_stats = on_stats
+        self.on_skipped = on_skipped
+        remote = RemoteOptions.of(options.storage_options, options.retries)
+        self.sources = expand_sources(source, glob=options.glob, remote=remote)
+        hive_partitioning = options.hive_partitioning
         if hive_partitioning is None:
             # As scan_parquet: on by default for a directory.
             hive_partitioning = is_directory(source)
         self.hive = None
         if hive_partitioning:
-            self.hive = HivePartitions.of(self.sources, hive_schema=hive_schema, try_parse_dates=try_parse_hive_dates)
+            self.hive = HivePartitions.of(
+                self.sources, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
+            )
+        reader_schema = options.reader_schema
         if reader_schema is None:
-            insert = allow_missing_columns or missing_columns == "insert"
-            reader_schema, columns = self._file_columns(insert_missing=insert)
+            reader_schema, columns = self._file_columns(insert_missing=options.insert_missing)
         else:
             if not isinstance(reader_schema, str):
                 reader_schema = json.dumps(reader_schema)
             columns = _internal.describe_schema(reader_schema)
+        #: The schema every file is read into: the user's, the files' unified one, or None
+        #: (every file's own).
         self.reader_schema = reader_schema
         self.file_schema = FrameSchema(columns)
-        self.n_rows = n_rows
-        self.row_index_name = row_index_name
-        self.row_index_offset = row_index_offset
-        self.include_file_paths = include_file_paths
-        self.batch_size = batch_size
-        self.n_threads = n_threads
-        self.ignore_errors = ignore_errors
-        # Who hears of what a read did, besides the read_stats() collectors: nobody, and
-        # warnings for what ignore_errors left out (AvroReader keeps both itself instead).
-        self.on_stats: Callable[[dict[str, Any]], None] = lambda file_stats: None
-        self.on_skipped: Callable[[SkippedBlock], None] = warn
+        self.row_index_name = options.row_index_name
+        self.include_file_paths = options.include_file_paths
         self.schema = self._output_schema()
 
     def _output_schema(self) -> pl.Schema:
@@ -130,12 +163,12 @@ class _AvroScan:
         # n_rows or a row index (both count records before the filter) such files are
         # still read, without decoding, to count their records.
         parts = conjuncts(predicate) if predicate is not None and self.hive is not None else []
-        rows_left = self.n_rows  # records before the predicate, across files
+        rows_left = self.options.n_rows  # records before the predicate, across files
         if predicate is None and limit is not None:
             # Without a filter the query's limit is a record limit: reading stops there.
             rows_left = limit if rows_left is None else min(rows_left, limit)
         out_left = limit  # rows after the predicate
-        row_offset = self.row_index_offset
+        row_offset = self.options.row_index_offset
         for i, item in enumerate(self.sources.items):
             if rows_left == 0 or out_left == 0:
                 return
@@ -156,13 +189,13 @@ class _AvroScan:
                 Sources.opened(item),
                 columns=[] if ruled_out else file_columns,
                 n_rows=rows_left,
-                batch_size=self.batch_size or batch_size,
+                batch_size=self.options.batch_size or batch_size,
                 row_index=(self.row_index_name, row_offset) if self.row_index_name is not None else None,
                 file_path_column=(self.include_file_paths, name) if self.include_file_paths is not None else None,
                 predicate=file_predicate,
-                n_threads=self.n_threads,
+                n_threads=self.options.n_threads,
                 reader_schema=self.reader_schema,
-                ignore_errors=self.ignore_errors,
+                ignore_errors=self.options.ignore_errors,
             )
             try:
                 while (batch := reader.next_batch()) is not None:
@@ -389,25 +422,7 @@ def scan_avro(
     ... )
     30
     """
-    scan = _AvroScan(
-        source,
-        n_rows=n_rows,
-        row_index_name=row_index_name,
-        row_index_offset=row_index_offset,
-        include_file_paths=include_file_paths,
-        glob=glob,
-        batch_size=batch_size,
-        n_threads=n_threads,
-        reader_schema=reader_schema,
-        missing_columns=missing_columns,
-        allow_missing_columns=allow_missing_columns,
-        storage_options=storage_options,
-        retries=retries,
-        hive_partitioning=hive_partitioning,
-        hive_schema=hive_schema,
-        try_parse_hive_dates=try_parse_hive_dates,
-        ignore_errors=ignore_errors,
-    )
+    scan = _AvroScan(source, ScanOptions.of(locals()))
     return register_io_source(scan.batches, schema=scan.schema)
 
 
@@ -464,25 +479,7 @@ def read_avro(
     │ LIMA    ┆ 21.0 │
     └─────────┴──────┘
     """
-    scan = _AvroScan(
-        source,
-        n_rows=n_rows,
-        row_index_name=row_index_name,
-        row_index_offset=row_index_offset,
-        include_file_paths=include_file_paths,
-        glob=glob,
-        batch_size=batch_size,
-        n_threads=n_threads,
-        reader_schema=reader_schema,
-        missing_columns=missing_columns,
-        allow_missing_columns=allow_missing_columns,
-        storage_options=storage_options,
-        retries=retries,
-        hive_partitioning=hive_partitioning,
-        hive_schema=hive_schema,
-        try_parse_hive_dates=try_parse_hive_dates,
-        ignore_errors=ignore_errors,
-    )
+    scan = _AvroScan(source, ScanOptions.of(locals()))
     names = list(scan.schema)
     if columns is not None:
         names = _column_names(scan, list(columns))
@@ -548,23 +545,7 @@ def read_avro_schema(
     >>> polars_avro.read_avro_schema("examples/weather.avro")["temp"]
     Float64
     """
-    scan = _AvroScan(
-        source,
-        n_rows=None,
-        row_index_name=None,
-        row_index_offset=0,
-        include_file_paths=None,
-        glob=glob,
-        batch_size=None,
-        n_threads=None,
-        reader_schema=reader_schema,
-        missing_columns=missing_columns,
-        storage_options=storage_options,
-        retries=retries,
-        hive_partitioning=hive_partitioning,
-        hive_schema=hive_schema,
-        try_parse_hive_dates=try_parse_hive_dates,
-    )
+    scan = _AvroScan(source, ScanOptions.of(locals()))
     return scan.schema
 
 

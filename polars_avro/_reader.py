@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 import polars as pl
 
-from polars_avro._io import _AvroScan, _column_names
+from polars_avro import _internal
+from polars_avro._io import ScanOptions, _AvroScan, _column_names
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource
 from polars_avro._stats import ReadStats
@@ -43,7 +44,7 @@ class AvroReader:
         *,
         columns: Sequence[str] | Sequence[int] | None = None,
         n_rows: int | None = None,
-        batch_size: int = 65_536,
+        batch_size: int = _internal.DEFAULT_BATCH_SIZE,
         ignore_errors: bool = False,
         row_index_name: str | None = None,
         row_index_offset: int = 0,
@@ -59,32 +60,13 @@ class AvroReader:
         hive_schema: Mapping[str, Any] | None = None,
         try_parse_hive_dates: bool = True,
     ) -> None:
-        self._scan = _AvroScan(
-            source,
-            n_rows=n_rows,
-            row_index_name=row_index_name,
-            row_index_offset=row_index_offset,
-            include_file_paths=include_file_paths,
-            glob=glob,
-            batch_size=batch_size,
-            n_threads=n_threads,
-            reader_schema=reader_schema,
-            missing_columns=missing_columns,
-            allow_missing_columns=allow_missing_columns,
-            storage_options=storage_options,
-            retries=retries,
-            hive_partitioning=hive_partitioning,
-            hive_schema=hive_schema,
-            try_parse_hive_dates=try_parse_hive_dates,
-            ignore_errors=ignore_errors,
-        )
-        self._names = list(self._scan.schema) if columns is None else _column_names(self._scan, list(columns))
         #: The damaged blocks left out so far (with ``ignore_errors=True``), in file order.
         self.errors: list[SkippedBlock] = []
         #: What this read has done so far.
         self.stats = ReadStats()
-        self._scan.on_skipped = self._add_skipped
-        self._scan.on_stats = self.stats._add
+        options = ScanOptions.of(locals())
+        self._scan = _AvroScan(source, options, on_stats=self.stats._add, on_skipped=self._add_skipped)
+        self._names = list(self._scan.schema) if columns is None else _column_names(self._scan, list(columns))
         self._batches: Iterator[pl.DataFrame] | None = None
 
     @property

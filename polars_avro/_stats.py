@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -57,14 +57,12 @@ class ReadStats:
         self.records_skipped += records or 0
 
     def _add(self, file_stats: dict[str, Any]) -> None:
+        # The counters of one file, named by the Rust core (_internal.READ_STATS_FIELDS).
         self.files += 1
-        for f in fields(self):
-            if f.name not in file_stats:
-                continue
-            if f.name.startswith("peak_") or f.name == "threads":
-                setattr(self, f.name, max(getattr(self, f.name), file_stats[f.name]))
-            else:
-                setattr(self, f.name, getattr(self, f.name) + file_stats[f.name])
+        for name, value in file_stats.items():
+            current = getattr(self, name)
+            peak = name.startswith("peak_") or name == "threads"
+            setattr(self, name, max(current, value) if peak else current + value)
 
 
 _lock = threading.Lock()

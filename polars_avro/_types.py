@@ -7,29 +7,15 @@ from typing import Any
 
 import polars as pl
 
+from polars_avro import _internal
+
 #: Whether this Polars has a Map dtype (Polars 2); older versions read Avro maps as
 #: ``List(Struct({"key": String, "value": V}))``.
 HAS_MAP = hasattr(pl, "Map")
 
-#: The plain types, both ways: the reader uses some, the writer all.
-_PLAIN: dict[str, Any] = {
-    "null": pl.Null,
-    "boolean": pl.Boolean,
-    "int8": pl.Int8,
-    "int16": pl.Int16,
-    "int32": pl.Int32,
-    "int64": pl.Int64,
-    "uint8": pl.UInt8,
-    "uint16": pl.UInt16,
-    "uint32": pl.UInt32,
-    "uint64": pl.UInt64,
-    "float32": pl.Float32,
-    "float64": pl.Float64,
-    "string": pl.String,
-    "binary": pl.Binary,
-    "date": pl.Date,
-    "time": pl.Time,
-}
+#: The types without parameters, both ways (the reader uses some, the writer all), by
+#: the names the Rust core gives them: (description name, Polars class name).
+_PLAIN: dict[str, Any] = {name: getattr(pl, polars_name) for name, polars_name in _internal.PLAIN_TYPES}
 
 
 def dtype_from_description(desc: dict[str, Any]) -> pl.DataType:

@@ -19,21 +19,11 @@ from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_t
 #: Where write_avro and sink_avro write: a path, or a binary file object.
 AvroTarget = Union[str, Path, IO[bytes]]
 
+#: The codecs, for type checkers; the names are _internal.COMPRESSIONS (a test keeps them equal).
 Compression = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzip2", "xz"]
 
-_CODECS = {
-    "uncompressed": "null",
-    "null": "null",
-    "snappy": "snappy",
-    "deflate": "deflate",
-    "zstandard": "zstandard",
-    "zstd": "zstandard",
-    "bzip2": "bzip2",
-    "xz": "xz",
-}
-
 #: Java's default block size, which most Avro files in the wild have.
-DEFAULT_SYNC_INTERVAL = 64_000
+DEFAULT_SYNC_INTERVAL: int = _internal.DEFAULT_SYNC_INTERVAL
 
 
 def write_avro(
@@ -188,11 +178,8 @@ def _new_writer(
     sync_interval: int,
     n_threads: int | None,
 ) -> _internal.FileWriter:
-    codec = _CODECS.get(compression) if isinstance(compression, str) else None
-    if codec is None:
-        msg = (
-            f"unknown compression {compression!r}: expected one of {', '.join(sorted(set(_CODECS) - {'null', 'zstd'}))}"
-        )
+    if not isinstance(compression, str):
+        msg = f"compression must be a codec's name, found {type(compression).__name__}"
         raise AvroArgumentError(msg)
     check_n_threads(n_threads)
     if sync_interval < 1:
@@ -209,7 +196,7 @@ def _new_writer(
     return _internal.FileWriter(
         target,
         columns,
-        codec=codec,
+        compression=compression,
         compression_level=compression_level,
         record_name=name,
         namespace=namespace,
@@ -321,7 +308,7 @@ def _batches(lf: pl.LazyFrame, chunk_size: int | None) -> Iterator[pl.DataFrame]
         lf.sink_ipc(path)
         staged = pl.scan_ipc(path, memory_map=True)
         height = staged.select(pl.len()).collect().item()
-        step = chunk_size or 65_536
+        step = chunk_size or _internal.DEFAULT_BATCH_SIZE
         for offset in range(0, height, step):
             yield staged.slice(offset, step).collect()
 

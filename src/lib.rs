@@ -26,7 +26,7 @@ pub use container::{Codec, Header};
 pub use error::{AvroError, AvroResult, ErrorKind};
 pub use read::{
     default_threads, read_header, AvroReader, BatchedReader, FilePathColumn, Predicate, PredicateFn, ReadAhead,
-    ReadOptions, ReadStats, RowIndex, SkippedData, Source, DEFAULT_BATCH_SIZE,
+    ReadOptions, ReadStats, RowIndex, SkippedData, Source, StatValue, DEFAULT_BATCH_SIZE,
 };
 pub use schema::{parse_schema, AvroSchema};
 pub use write::{AvroWriter, WriteOptions};

@@ -97,6 +97,23 @@ def test_read_stats_count_the_whole_file(many_blocks: Path) -> None:
     assert 0 < stats.peak_blocks_in_flight <= n_blocks
 
 
+def test_read_stats_has_every_counter_the_core_keeps() -> None:
+    # The per-file counters are named once, in Rust; the Python dataclass adds the
+    # scan-level ones (files, and what was skipped).
+    from dataclasses import fields
+
+    from polars_avro import _internal
+
+    names = [f.name for f in fields(polars_avro.ReadStats)]
+    assert set(_internal.READ_STATS_FIELDS) <= set(names)
+    assert set(names) - set(_internal.READ_STATS_FIELDS) == {
+        "files",
+        "files_skipped",
+        "blocks_skipped",
+        "records_skipped",
+    }
+
+
 def test_read_stats_outside_the_block_see_nothing(many_blocks: Path) -> None:
     with polars_avro.read_stats() as stats:
         pass

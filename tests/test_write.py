@@ -407,6 +407,19 @@ def test_uint64_beyond_long_is_an_encode_error() -> None:
         write(df)
 
 
+def test_codec_names_and_levels_come_from_the_rust_core() -> None:
+    # The type checkers' Literal and the documented levels follow the one definition in Rust.
+    from typing import get_args
+
+    from polars_avro import _internal, _write
+
+    assert list(get_args(_write.Compression)) == _internal.COMPRESSIONS
+    doc = " ".join(polars_avro.write_avro.__doc__.split())
+    for name, (low, high, default) in _internal.COMPRESSION_LEVELS:
+        assert f"{name} {low}-{high} (default {default})" in doc, name
+    assert _write.DEFAULT_SYNC_INTERVAL == 64_000  # Java's
+
+
 @pytest.mark.parametrize(
     ("options", "words"),
     [

@@ -45,6 +45,29 @@ impl Codec {
         })
     }
 
+    /// The codecs by the names writers take (`compression=`): the names of `avro.codec`,
+    /// with `uncompressed` for null, as Polars names it.
+    pub const COMPRESSIONS: [(&'static str, Codec); 6] = [
+        ("uncompressed", Codec::Null),
+        ("snappy", Codec::Snappy),
+        ("deflate", Codec::Deflate),
+        ("zstandard", Codec::Zstandard),
+        ("bzip2", Codec::Bzip2),
+        ("xz", Codec::Xz),
+    ];
+
+    /// The codec a writer's `compression=` names: one of [`Codec::COMPRESSIONS`], or a
+    /// name `avro.codec` accepts.
+    pub fn from_compression(name: &str) -> AvroResult<Self> {
+        if let Some((_, codec)) = Self::COMPRESSIONS.iter().find(|(n, _)| *n == name) {
+            return Ok(*codec);
+        }
+        Self::from_name(name).map_err(|_| {
+            let names: Vec<&str> = Self::COMPRESSIONS.iter().map(|(n, _)| *n).collect();
+            AvroError::argument(format!("unknown compression '{name}': expected one of {}", names.join(", ")))
+        })
+    }
+
     /// The name written in `avro.codec`.
     pub fn name(&self) -> &'static str {
         match self {

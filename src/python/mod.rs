@@ -8,19 +8,21 @@ mod pywriter;
 
 use std::sync::{Arc, Mutex};
 
-use polars::prelude::{DataFrame, DataType, IdxSize, PlSmallStr, TimeUnit};
+use polars::prelude::{DataFrame, DataType, IdxSize, PlSmallStr};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::{PyDataFrame, PySeries};
 
+use crate::container::Codec;
 use crate::decode::{ReadType, RowPlan, Shape, MAX_DECIMAL_PRECISION};
 use crate::error::AvroError;
 use crate::read::{
     AvroReader, BatchedReader, FilePathColumn, Predicate, ReadOptions, ReadStats, RowIndex, SkippedData, Source,
-    DEFAULT_BATCH_SIZE,
+    StatValue, DEFAULT_BATCH_SIZE,
 };
 use crate::schema::unify::{to_json, unify};
 use crate::schema::{parse_schema, AvroSchema};
+use crate::write::FrameType;
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -123,17 +125,12 @@ impl FileReader {
         let Some(stats) = live.or_else(|| self.final_stats.clone()) else {
             return Ok(out);
         };
-        out.set_item("blocks", stats.blocks)?;
-        out.set_item("batches", stats.batches)?;
-        out.set_item("rows", stats.rows)?;
-        out.set_item("bytes_read", stats.bytes_read)?;
-        out.set_item("io_seconds", stats.io.as_secs_f64())?;
-        out.set_item("decompress_seconds", stats.decompress.as_secs_f64())?;
-        out.set_item("decode_seconds", stats.decode.as_secs_f64())?;
-        out.set_item("wait_seconds", stats.wait.as_secs_f64())?;
-        out.set_item("peak_blocks_in_flight", stats.peak_blocks_in_flight)?;
-        out.set_item("peak_bytes_in_flight", stats.peak_bytes_in_flight)?;
-        out.set_item("threads", stats.threads)?;
+        for (name, value) in stats.entries() {
+            match value {
+                StatValue::Count(n) => out.set_item(name, n)?,
+                StatValue::Seconds(s) => out.set_item(name, s)?,
+            }
+        }
         Ok(out)
     }
 
@@ -190,7 +187,7 @@ fn skipped_dict(py: Python<'_>, skipped: SkippedData) -> PyResult<Bound<'_, PyDi
 /// The columns (name, type description) a schema's records read into.
 fn describe_columns(schema: &AvroSchema) -> PyResult<Vec<(String, String)>> {
     let plan = RowPlan::new(schema, None, None).map_err(to_py_err)?;
-    Ok(plan.columns().map(|(name, read)| (name.to_string(), describe(read).to_string())).collect())
+    Ok(plan.columns().map(|(name, read)| (name.to_string(), frame_type(read).to_json().to_string())).collect())
 }
 
 /// Evaluates the predicate with the user's Python Polars.
@@ -213,65 +210,21 @@ fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) 
     })
 }
 
-/// A JSON description of a column's type for the Python side, which needs to know where
-/// Avro maps are (Polars 2 has a Map dtype) and cannot read Rust dtypes directly.
-fn describe(read: &ReadType) -> serde_json::Value {
-    use serde_json::json;
+/// A column's type as the Python side reads it: the write side's [`FrameType`] vocabulary,
+/// with Avro maps marked as maps (they cross as lists of key/value structs).
+fn frame_type(read: &ReadType) -> FrameType {
     match &read.shape {
-        Shape::List(item) => json!({"type": "list", "inner": describe(item)}),
-        Shape::Map(value) => json!({"type": "map", "value": describe(value)}),
-        Shape::Record(record) => describe_struct(read, &record.fields),
-        Shape::Union(union) => describe_struct(read, &union.children),
-        _ => describe_plain(&read.dtype),
+        Shape::List(item) => FrameType::List(Box::new(frame_type(item))),
+        Shape::Map(value) => FrameType::Map { key: Box::new(FrameType::String), value: Box::new(frame_type(value)) },
+        Shape::Record(record) => struct_type(read, &record.fields),
+        Shape::Union(union) => struct_type(read, &union.children),
+        _ => FrameType::from_dtype(&read.dtype),
     }
 }
 
-fn describe_struct(read: &ReadType, children: &[ReadType]) -> serde_json::Value {
-    use serde_json::json;
+fn struct_type(read: &ReadType, children: &[ReadType]) -> FrameType {
     let DataType::Struct(fields) = &read.dtype else { unreachable!("records and unions are structs") };
-    let fields: Vec<_> = fields.iter().zip(children).map(|(f, c)| json!([f.name.as_str(), describe(c)])).collect();
-    json!({"type": "struct", "fields": fields})
-}
-
-fn describe_plain(dtype: &DataType) -> serde_json::Value {
-    use serde_json::json;
-    match dtype {
-        DataType::Null => json!({"type": "null"}),
-        DataType::Boolean => json!({"type": "boolean"}),
-        DataType::Int32 => json!({"type": "int32"}),
-        DataType::Int64 => json!({"type": "int64"}),
-        DataType::UInt32 => json!({"type": "uint32"}),
-        DataType::UInt64 => json!({"type": "uint64"}),
-        DataType::Float32 => json!({"type": "float32"}),
-        DataType::Float64 => json!({"type": "float64"}),
-        DataType::String => json!({"type": "string"}),
-        DataType::Binary => json!({"type": "binary"}),
-        DataType::Date => json!({"type": "date"}),
-        DataType::Time => json!({"type": "time"}),
-        DataType::Datetime(unit, tz) => {
-            json!({"type": "datetime", "unit": unit_name(*unit), "time_zone": tz.as_ref().map(|t| t.as_str())})
-        },
-        DataType::Duration(unit) => json!({"type": "duration", "unit": unit_name(*unit)}),
-        DataType::Decimal(p, s) => json!({"type": "decimal", "precision": p, "scale": s}),
-        DataType::Enum(categories, _) => {
-            let symbols: Vec<&str> = categories.categories().values_iter().collect();
-            json!({"type": "enum", "categories": symbols})
-        },
-        DataType::List(inner) => json!({"type": "list", "inner": describe_plain(inner)}),
-        DataType::Struct(fields) => {
-            let fields: Vec<_> = fields.iter().map(|f| json!([f.name.as_str(), describe_plain(&f.dtype)])).collect();
-            json!({"type": "struct", "fields": fields})
-        },
-        other => json!({"type": "unsupported", "name": other.to_string()}),
-    }
-}
-
-fn unit_name(unit: TimeUnit) -> &'static str {
-    match unit {
-        TimeUnit::Milliseconds => "ms",
-        TimeUnit::Microseconds => "us",
-        TimeUnit::Nanoseconds => "ns",
-    }
+    FrameType::Struct(fields.iter().zip(children).map(|(f, c)| (f.name.to_string(), frame_type(c))).collect())
 }
 
 /// The header of a file: its schema JSON, codec and every metadata entry.
@@ -349,6 +302,17 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe_schema, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
+    // Defaults and names the Python package shows and passes back: defined here only.
+    m.add("DEFAULT_BATCH_SIZE", DEFAULT_BATCH_SIZE)?;
+    m.add("DEFAULT_SYNC_INTERVAL", crate::write::DEFAULT_SYNC_INTERVAL)?;
+    m.add("COMPRESSIONS", Codec::COMPRESSIONS.iter().map(|(name, _)| *name).collect::<Vec<_>>())?;
+    let levels: Vec<(&str, (i32, i32, i32))> =
+        Codec::COMPRESSIONS.iter().filter_map(|(name, codec)| Some((*name, codec.level_range()?))).collect();
+    m.add("COMPRESSION_LEVELS", levels)?;
+    let stat_names: Vec<&str> = ReadStats::default().entries().iter().map(|(name, _)| *name).collect();
+    m.add("READ_STATS_FIELDS", stat_names)?;
+    let plain: Vec<(&str, String)> = FrameType::PLAIN.iter().map(|(name, ft)| (*name, ft.polars_name())).collect();
+    m.add("PLAIN_TYPES", plain)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -51,7 +51,7 @@ impl FileWriter {
     /// `columns`: (name, type description JSON) per column, as polars_avro/_types.py writes them.
     #[new]
     #[pyo3(signature = (
-        sink, columns, *, codec, compression_level=None, record_name, namespace=None, schema=None,
+        sink, columns, *, compression, compression_level=None, record_name, namespace=None, schema=None,
         metadata=Vec::new(), sync_interval, n_threads=None,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -59,7 +59,7 @@ impl FileWriter {
         py: Python<'_>,
         sink: &Bound<'_, PyAny>,
         columns: Vec<(String, String)>,
-        codec: &str,
+        compression: &str,
         compression_level: Option<i32>,
         record_name: String,
         namespace: Option<String>,
@@ -70,7 +70,7 @@ impl FileWriter {
     ) -> PyResult<Self> {
         let columns = parse_columns(&columns).map_err(to_py_err)?;
         let options = WriteOptions {
-            codec: Codec::from_name(codec).map_err(|e| to_py_err(AvroError::argument(e.message.clone())))?,
+            codec: Codec::from_compression(compression).map_err(to_py_err)?,
             compression_level,
             record_name,
             namespace,

@@ -18,7 +18,7 @@ pub use crate::threads::default_threads;
 pub use options::{FilePathColumn, ReadAhead, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
 pub use predicate::{Predicate, PredicateFn};
 pub use skipped::SkippedData;
-pub use stats::ReadStats;
+pub use stats::{ReadStats, StatValue};
 
 use crate::container::{ContainerReader, Header};
 use crate::error::AvroResult;

@@ -31,6 +31,36 @@ pub struct ReadStats {
     pub threads: usize,
 }
 
+/// One counter of [`ReadStats`], as it crosses to Python.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StatValue {
+    /// A count.
+    Count(u64),
+    /// A time, in seconds.
+    Seconds(f64),
+}
+
+impl ReadStats {
+    /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
+    pub fn entries(&self) -> [(&'static str, StatValue); 11] {
+        let count = |n: usize| StatValue::Count(n as u64);
+        let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
+        [
+            ("blocks", count(self.blocks)),
+            ("batches", count(self.batches)),
+            ("rows", count(self.rows)),
+            ("bytes_read", StatValue::Count(self.bytes_read)),
+            ("io_seconds", seconds(self.io)),
+            ("decompress_seconds", seconds(self.decompress)),
+            ("decode_seconds", seconds(self.decode)),
+            ("wait_seconds", seconds(self.wait)),
+            ("peak_blocks_in_flight", count(self.peak_blocks_in_flight)),
+            ("peak_bytes_in_flight", count(self.peak_bytes_in_flight)),
+            ("threads", count(self.threads)),
+        ]
+    }
+}
+
 impl fmt::Display for ReadStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;

@@ -3,7 +3,7 @@
 //! knows types, such as Map, that cross into Rust as something else).
 
 use polars::prelude::{DataType, TimeUnit};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::error::{AvroError, AvroResult};
 
@@ -87,6 +87,56 @@ impl FrameType {
         }
     }
 
+    /// The types without parameters, by their names in the JSON descriptions that cross
+    /// to Python and back: the one list of them (Python reads it as `PLAIN_TYPES`).
+    pub const PLAIN: [(&'static str, FrameType); 16] = [
+        ("null", FrameType::Null),
+        ("boolean", FrameType::Boolean),
+        ("int8", FrameType::Int { signed: true, bits: 8 }),
+        ("int16", FrameType::Int { signed: true, bits: 16 }),
+        ("int32", FrameType::Int { signed: true, bits: 32 }),
+        ("int64", FrameType::Int { signed: true, bits: 64 }),
+        ("uint8", FrameType::Int { signed: false, bits: 8 }),
+        ("uint16", FrameType::Int { signed: false, bits: 16 }),
+        ("uint32", FrameType::Int { signed: false, bits: 32 }),
+        ("uint64", FrameType::Int { signed: false, bits: 64 }),
+        ("float32", FrameType::Float32),
+        ("float64", FrameType::Float64),
+        ("string", FrameType::String),
+        ("binary", FrameType::Binary),
+        ("date", FrameType::Date),
+        ("time", FrameType::Time),
+    ];
+
+    /// The JSON description of the type, which [`FrameType::from_json`] reads back and
+    /// `polars_avro/_types.py` turns into a Polars dtype.
+    pub fn to_json(&self) -> Value {
+        use FrameType as F;
+        if let Some((name, _)) = Self::PLAIN.iter().find(|(_, plain)| plain == self) {
+            return json!({"type": name});
+        }
+        let unit = |unit: &TimeUnit| match unit {
+            TimeUnit::Milliseconds => "ms",
+            TimeUnit::Microseconds => "us",
+            TimeUnit::Nanoseconds => "ns",
+        };
+        match self {
+            F::Decimal { precision, scale } => json!({"type": "decimal", "precision": precision, "scale": scale}),
+            F::Datetime { unit: u, time_zone } => json!({"type": "datetime", "unit": unit(u), "time_zone": time_zone}),
+            F::Duration(u) => json!({"type": "duration", "unit": unit(u)}),
+            F::Enum(categories) => json!({"type": "enum", "categories": categories}),
+            F::List(inner) => json!({"type": "list", "inner": inner.to_json()}),
+            F::Array(inner, size) => json!({"type": "array", "inner": inner.to_json(), "size": size}),
+            F::Struct(fields) => {
+                let fields: Vec<Value> = fields.iter().map(|(name, ft)| json!([name, ft.to_json()])).collect();
+                json!({"type": "struct", "fields": fields})
+            },
+            F::Map { key, value } => json!({"type": "map", "key": key.to_json(), "value": value.to_json()}),
+            F::Unsupported { name, .. } => json!({"type": "unsupported", "name": name}),
+            plain => unreachable!("{plain:?} is in FrameType::PLAIN"),
+        }
+    }
+
     /// Parses the description the Python package writes (see `polars_avro/_types.py`).
     pub fn from_json(desc: &Value) -> AvroResult<Self> {
         use FrameType as F;
@@ -101,21 +151,11 @@ impl FrameType {
             Some("ns") => Ok(TimeUnit::Nanoseconds),
             _ => Err(bad()),
         };
+        if let Some((_, plain)) = Self::PLAIN.iter().find(|(name, _)| *name == kind) {
+            return Ok(plain.clone());
+        }
         Ok(match kind {
-            "null" => F::Null,
-            "boolean" => F::Boolean,
-            "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" => {
-                let signed = kind.starts_with("int");
-                let bits = kind.trim_start_matches('u').trim_start_matches("int").parse().map_err(|_| bad())?;
-                F::Int { signed, bits }
-            },
-            "float32" => F::Float32,
-            "float64" => F::Float64,
             "decimal" => F::Decimal { precision: number("precision")?, scale: number("scale")? },
-            "string" => F::String,
-            "binary" => F::Binary,
-            "date" => F::Date,
-            "time" => F::Time,
             "datetime" => F::Datetime { unit: unit()?, time_zone: text("time_zone") },
             "duration" => F::Duration(unit()?),
             "enum" => {
@@ -212,5 +252,25 @@ mod tests {
         ]);
         assert_eq!(FrameType::from_json(&desc).unwrap(), expected);
         assert!(FrameType::from_json(&json!({"type": "int7"})).is_err());
+    }
+
+    #[test]
+    fn descriptions_read_back_what_they_describe() {
+        let mut types: Vec<FrameType> = FrameType::PLAIN.iter().map(|(_, ft)| ft.clone()).collect();
+        types.extend([
+            FrameType::Decimal { precision: 38, scale: 9 },
+            FrameType::Datetime { unit: TimeUnit::Microseconds, time_zone: Some("Europe/Oslo".into()) },
+            FrameType::Duration(TimeUnit::Nanoseconds),
+            FrameType::Enum(vec!["a".into(), "b".into()]),
+            FrameType::Array(Box::new(FrameType::Float32), 3),
+            FrameType::Map {
+                key: Box::new(FrameType::String),
+                value: Box::new(FrameType::List(Box::new(FrameType::Date))),
+            },
+            FrameType::Struct(vec![("x".into(), FrameType::Time), ("y".into(), FrameType::Null)]),
+        ]);
+        for ft in types {
+            assert_eq!(FrameType::from_json(&ft.to_json()).unwrap(), ft, "{}", ft.to_json());
+        }
     }
 }
