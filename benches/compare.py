@@ -421,20 +421,31 @@ def chart(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -
     plt.close(fig)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the full-size files (default 1,000,000)")
+def common_arguments(parser: argparse.ArgumentParser, workloads: list[str]) -> None:
+    """The options both comparisons take: sizes, rounds, workloads and a baseline build."""
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the full-size data (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=5, help="rounds; the median is reported (default 5)")
     parser.add_argument(
         "--workloads",
         nargs="+",
-        choices=list(WORKLOADS),
-        default=list(WORKLOADS),
+        choices=workloads,
+        default=workloads,
         metavar="NAME",
-        help=f"a subset of: {', '.join(WORKLOADS)}",
+        help=f"a subset of: {', '.join(workloads)}",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="a Python whose polars_avro is another build of this package (main before a change), "
+        "measured beside ours in the same rounds",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    common_arguments(parser, list(WORKLOADS))
     choice = [k for k in READERS if k != OURS.key]
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
@@ -446,12 +457,6 @@ def main() -> None:
     )
     group.add_argument("--skip", nargs="+", choices=choice, default=[], metavar="KEY", help="anchors to leave out")
     parser.add_argument("--with-fastavro", action="store_true", help="add fastavro, as a check of the values")
-    parser.add_argument(
-        "--baseline",
-        metavar="PYTHON",
-        help="a Python whose polars_avro is another build of this package (main before a change), "
-        "measured beside ours in the same rounds",
-    )
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where latest.md and latest.png go")
     args = parser.parse_args()
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import polars as pl
 from child import checksums
-from compare import TIMEOUT, cpu_model, fmt_mb, fmt_ms, fmt_ratio, pypi_python, table
+from compare import TIMEOUT, common_arguments, cpu_model, fmt_mb, fmt_ms, fmt_ratio, pypi_python, table
 from workloads import DATA, DATASETS
 
 import polars_avro
@@ -268,23 +268,9 @@ def report(results: dict[str, dict[str, Outcome]], writers: list[Writer], args) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the full-size frames (default 1,000,000)")
-    parser.add_argument("--runs", type=int, default=5, help="rounds; the median is reported (default 5)")
-    parser.add_argument(
-        "--workloads",
-        nargs="+",
-        choices=list(WORKLOADS),
-        default=list(WORKLOADS),
-        metavar="NAME",
-        help=f"a subset of: {', '.join(WORKLOADS)}",
-    )
+    common_arguments(parser, list(WORKLOADS))
     choice = [k for k in WRITERS if k != OURS.key]
     parser.add_argument("--skip", nargs="+", choices=choice, default=[], metavar="KEY", help="anchors to leave out")
-    parser.add_argument(
-        "--baseline",
-        metavar="PYTHON",
-        help="a Python whose polars_avro is another build of this package, measured beside ours",
-    )
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where write-latest.md goes")
     args = parser.parse_args()
 

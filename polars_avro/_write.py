@@ -7,6 +7,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any, Literal, Union
 
@@ -86,18 +87,7 @@ def write_avro(
         raise AvroArgumentError(msg)
     prepared = _Prepared.of_frame(df)
     with _open_target(file) as target:
-        writer = _new_writer(
-            target,
-            prepared.columns,
-            compression,
-            compression_level,
-            name,
-            namespace,
-            schema,
-            metadata,
-            sync_interval,
-            n_threads,
-        )
+        writer = _new_writer(target, prepared.columns, _WriteOptions.of(locals()))
         writer.write(prepared.convert(df), df.height)
         writer.finish()
 
@@ -149,61 +139,63 @@ def sink_avro(
         raise AvroArgumentError(msg)
     prepared = _Prepared.of_schema(lf.collect_schema())
     with _open_target(file) as target:
-        writer = _new_writer(
-            target,
-            prepared.columns,
-            compression,
-            compression_level,
-            name,
-            namespace,
-            schema,
-            metadata,
-            sync_interval,
-            n_threads,
-        )
+        writer = _new_writer(target, prepared.columns, _WriteOptions.of(locals()))
         for batch in _batches(lf, chunk_size):
             writer.write(prepared.convert(batch), batch.height)
         writer.finish()
 
 
-def _new_writer(
-    target: str | IO[bytes],
-    columns: list[tuple[str, str]],
-    compression: str,
-    compression_level: int | None,
-    name: str,
-    namespace: str | None,
-    schema: str | Mapping[str, Any] | None,
-    metadata: Mapping[str, str | bytes] | None,
-    sync_interval: int,
-    n_threads: int | None,
-) -> _internal.FileWriter:
-    if not isinstance(compression, str):
-        msg = f"compression must be a codec's name, found {type(compression).__name__}"
-        raise AvroArgumentError(msg)
-    check_n_threads(n_threads)
-    if sync_interval < 1:
-        msg = f"sync_interval must be at least 1 byte, found {sync_interval}"
-        raise AvroArgumentError(msg)
-    if schema is not None and not isinstance(schema, str):
-        schema = json.dumps(schema)
-    entries = []
-    for key, value in (metadata or {}).items():
-        if not isinstance(key, str) or not isinstance(value, (str, bytes, bytearray, memoryview)):
-            msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
+@dataclass(frozen=True)
+class _WriteOptions:
+    """The options of write_avro and sink_avro, checked once."""
+
+    compression: str = "uncompressed"
+    compression_level: int | None = None
+    name: str = "topLevelRecord"
+    namespace: str | None = None
+    schema: str | None = None
+    metadata: list[tuple[str, bytes]] = field(default_factory=list)
+    sync_interval: int = DEFAULT_SYNC_INTERVAL
+    n_threads: int | None = None
+
+    @classmethod
+    def of(cls, arguments: Mapping[str, Any]) -> _WriteOptions:
+        """The options among an entry point's arguments (its ``locals()``), checked."""
+        compression = arguments["compression"]
+        if not isinstance(compression, str):
+            msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
-        entries.append((key, value.encode() if isinstance(value, str) else bytes(value)))
+        check_n_threads(arguments["n_threads"])
+        if arguments["sync_interval"] < 1:
+            msg = f"sync_interval must be at least 1 byte, found {arguments['sync_interval']}"
+            raise AvroArgumentError(msg)
+        schema = arguments["schema"]
+        if schema is not None and not isinstance(schema, str):
+            schema = json.dumps(schema)
+        entries = []
+        for key, value in (arguments["metadata"] or {}).items():
+            if not isinstance(key, str) or not isinstance(value, (str, bytes, bytearray, memoryview)):
+                msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
+                raise AvroArgumentError(msg)
+            entries.append((key, value.encode() if isinstance(value, str) else bytes(value)))
+        plain = {f.name: arguments[f.name] for f in fields(cls)}
+        return cls(**{**plain, "schema": schema, "metadata": entries})
+
+
+def _new_writer(
+    target: str | IO[bytes], columns: list[tuple[str, str]], options: _WriteOptions
+) -> _internal.FileWriter:
     return _internal.FileWriter(
         target,
         columns,
-        compression=compression,
-        compression_level=compression_level,
-        record_name=name,
-        namespace=namespace,
-        schema=schema,
-        metadata=entries,
-        sync_interval=sync_interval,
-        n_threads=n_threads,
+        compression=options.compression,
+        compression_level=options.compression_level,
+        record_name=options.name,
+        namespace=options.namespace,
+        schema=options.schema,
+        metadata=options.metadata,
+        sync_interval=options.sync_interval,
+        n_threads=options.n_threads,
     )
 
 
