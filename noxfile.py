@@ -100,22 +100,12 @@ def lint(session: nox.Session) -> None:
     if shutil.which("cargo-clippy") is None or shutil.which("rustfmt") is None:
         session.run("rustup", "component", "add", "clippy", "rustfmt", external=True)
     session.run("cargo", "fmt", "--check", external=True)
-    # The same pyo3 environment and profile as the tests (run it after them, as .ci/run
-    # does, so that the pyo3 configuration the wheel build wrote is there): only the
-    # check artifacts are new.
-    session.run(
-        "cargo",
-        "clippy",
-        "--release",
-        "--all-targets",
-        "--features",
-        "python",
-        "--",
-        "-D",
-        "warnings",
-        external=True,
-        env=cargo_env(),
-    )
+    # With the Python bindings and without (the library on its own has no dead code), in
+    # the same pyo3 environment and profile as the tests (run it after them, as .ci/run
+    # does, so that the pyo3 configuration the wheel build wrote is there).
+    for features in (["--features", "python"], []):
+        clippy = ["cargo", "clippy", "--release", "--all-targets", *features, "--", "-D", "warnings"]
+        session.run(*clippy, external=True, env=cargo_env())
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

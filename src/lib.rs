@@ -12,6 +12,7 @@ mod bufread;
 mod container;
 mod decode;
 mod error;
+mod frame_type;
 mod read;
 mod schema;
 mod source;
@@ -23,12 +24,15 @@ mod write;
 mod python;
 
 pub use container::{Codec, Header};
+pub use decode::MAX_DECIMAL_PRECISION;
 pub use error::{AvroError, AvroResult, ErrorKind};
+pub use frame_type::FrameType;
 pub use read::{
-    default_threads, read_header, AvroReader, BatchedReader, FilePathColumn, Predicate, PredicateFn, ReadAhead,
-    ReadOptions, ReadStats, RowIndex, SkippedData, Source, StatValue, DEFAULT_BATCH_SIZE,
+    column_types, default_threads, read_header, AvroReader, BatchedReader, FilePathColumn, Predicate, PredicateFn,
+    ReadAhead, ReadOptions, ReadStats, RowIndex, SkippedData, Source, StatValue, DEFAULT_BATCH_SIZE,
 };
-pub use schema::{parse_schema, AvroSchema};
+pub use schema::{parse_schema, unify_schemas, AvroSchema};
+pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead};
 pub use write::{AvroWriter, WriteOptions};
 
 /// What the fuzz targets and benchmarks reach inside the crate: the container format on

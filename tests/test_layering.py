@@ -12,16 +12,17 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 #: What each top-level module may use besides itself: the layers before it.
 ALLOWED = {
     "error": set(),
+    "frame_type": {"error"},
     "varint": set(),
     "bufread": set(),
     "threads": {"error"},
     "schema": {"error", "varint"},
     "source": {"error", "bufread"},
     "container": {"error", "varint", "bufread"},
-    "decode": {"error", "varint", "schema"},
-    "read": {"error", "schema", "source", "container", "decode", "threads"},
-    "write": {"error", "varint", "schema", "container", "threads"},
-    "python": {"error", "schema", "source", "container", "decode", "read", "write", "threads"},
+    "decode": {"error", "varint", "schema", "frame_type"},
+    "read": {"error", "schema", "source", "container", "decode", "threads", "frame_type"},
+    "write": {"error", "varint", "schema", "container", "threads", "frame_type"},
+    "python": {"error", "schema", "source", "container", "decode", "read", "write", "threads", "frame_type"},
 }
 
 _USE = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", re.M)

@@ -1,5 +1,4 @@
 //! Binary decoding of Avro records straight into Polars column buffers.
-
 //!
 //! The layers, each knowing only those before it: primitives (`cursor`, `views`,
 //! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
@@ -17,11 +16,10 @@ mod views;
 
 pub use column::ArrayRef;
 pub use plan::{column_names, RowPlan};
-pub use read_type::{ReadType, Shape, MAX_DECIMAL_PRECISION};
+pub use read_type::MAX_DECIMAL_PRECISION;
 
 use column::{decode_record, Column};
 use cursor::Cursor;
-
 use polars_arrow::bitmap::Bitmap;
 
 use crate::error::{AvroError, AvroResult};

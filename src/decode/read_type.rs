@@ -10,6 +10,7 @@ use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, 
 
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
+use crate::frame_type::FrameType;
 use crate::schema::{AvroSchema, Logical, Node, NodeId};
 
 /// Polars' Decimal holds at most 38 digits; wider decimals are read as exact text.
@@ -198,6 +199,24 @@ impl ReadType {
             (Node::Float, Node::Double) => Self::new(DataType::Float64, Shape::DoubleFromFloat),
             _ => return None,
         })
+    }
+
+    /// The column's type as the boundary describes it: the dtype, with Avro maps marked as
+    /// maps (Polars holds them as lists of key/value structs).
+    pub fn frame_type(&self) -> FrameType {
+        let fields = |children: &[ReadType]| {
+            let DataType::Struct(fields) = &self.dtype else { unreachable!("records and unions are structs") };
+            FrameType::Struct(fields.iter().zip(children).map(|(f, c)| (f.name.to_string(), c.frame_type())).collect())
+        };
+        match &self.shape {
+            Shape::List(item) => FrameType::List(Box::new(item.frame_type())),
+            Shape::Map(value) => {
+                FrameType::Map { key: Box::new(FrameType::String), value: Box::new(value.frame_type()) }
+            },
+            Shape::Record(record) => fields(&record.fields),
+            Shape::Union(union) => fields(&union.children),
+            _ => FrameType::from_dtype(&self.dtype),
+        }
     }
 
     /// Whether a value of this type holds recursive (JSON) values anywhere.

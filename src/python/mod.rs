@@ -8,21 +8,20 @@ mod pywriter;
 
 use std::sync::{Arc, Mutex};
 
-use polars::prelude::{DataFrame, DataType, IdxSize, PlSmallStr};
+use polars::prelude::{DataFrame, IdxSize, PlSmallStr};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use pyo3_polars::{PyDataFrame, PySeries};
 
 use crate::container::Codec;
-use crate::decode::{ReadType, RowPlan, Shape, MAX_DECIMAL_PRECISION};
+use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::AvroError;
+use crate::frame_type::FrameType;
 use crate::read::{
     AvroReader, BatchedReader, FilePathColumn, Predicate, ReadOptions, ReadStats, RowIndex, SkippedData, Source,
     StatValue, DEFAULT_BATCH_SIZE,
 };
-use crate::schema::unify::{to_json, unify};
 use crate::schema::{parse_schema, AvroSchema};
-use crate::write::FrameType;
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -186,8 +185,8 @@ fn skipped_dict(py: Python<'_>, skipped: SkippedData) -> PyResult<Bound<'_, PyDi
 
 /// The columns (name, type description) a schema's records read into.
 fn describe_columns(schema: &AvroSchema) -> PyResult<Vec<(String, String)>> {
-    let plan = RowPlan::new(schema, None, None).map_err(to_py_err)?;
-    Ok(plan.columns().map(|(name, read)| (name.to_string(), frame_type(read).to_json().to_string())).collect())
+    let columns = crate::read::column_types(schema).map_err(to_py_err)?;
+    Ok(columns.into_iter().map(|(name, ft)| (name, ft.to_json().to_string())).collect())
 }
 
 /// Evaluates the predicate with the user's Python Polars.
@@ -208,23 +207,6 @@ fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) 
             Ok(mask.clone())
         })
     })
-}
-
-/// A column's type as the Python side reads it: the write side's [`FrameType`] vocabulary,
-/// with Avro maps marked as maps (they cross as lists of key/value structs).
-fn frame_type(read: &ReadType) -> FrameType {
-    match &read.shape {
-        Shape::List(item) => FrameType::List(Box::new(frame_type(item))),
-        Shape::Map(value) => FrameType::Map { key: Box::new(FrameType::String), value: Box::new(frame_type(value)) },
-        Shape::Record(record) => struct_type(read, &record.fields),
-        Shape::Union(union) => struct_type(read, &union.children),
-        _ => FrameType::from_dtype(&read.dtype),
-    }
-}
-
-fn struct_type(read: &ReadType, children: &[ReadType]) -> FrameType {
-    let DataType::Struct(fields) = &read.dtype else { unreachable!("records and unions are structs") };
-    FrameType::Struct(fields.iter().zip(children).map(|(f, c)| (f.name.to_string(), frame_type(c))).collect())
 }
 
 /// The header of a file: its schema JSON, codec and every metadata entry.
@@ -255,30 +237,7 @@ fn describe_schema(schema_json: &str) -> PyResult<Vec<(String, String)>> {
 /// (file name, schema JSON) pairs; a conflict names the file and the field.
 #[pyfunction]
 fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
-    let parse = |(name, json): &(String, String)| parse_schema(json).map_err(|e| to_py_err(e.in_file(name)));
-    let Some(first) = schemas.first() else {
-        return Err(to_py_err(AvroError::argument("no schemas to unify")));
-    };
-    let mut unified = parse(first)?;
-    for (i, pair) in schemas.iter().enumerate().skip(1) {
-        let next = parse(pair)?;
-        let json = unify(&unified, &next).map_err(|c| {
-            let earlier = if i == 1 {
-                format!("'{}' has", first.0)
-            } else {
-                format!("the files before it (from '{}') have", first.0)
-            };
-            to_py_err(AvroError::new(
-                crate::error::ErrorKind::SchemaMismatch,
-                format!(
-                    "the file '{}' cannot be read with the others: at {} it has {}, where {earlier} {}",
-                    pair.0, c.path, c.right, c.left
-                ),
-            ))
-        })?;
-        unified = parse_schema(&json.to_string()).map_err(to_py_err)?;
-    }
-    Ok(to_json(&unified).to_string())
+    crate::schema::unify_schemas(&schemas).map(|json| json.to_string()).map_err(to_py_err)
 }
 
 fn reader_schema_error(mut e: AvroError) -> AvroError {

@@ -45,5 +45,5 @@ pub fn list_objects(
     retries: usize,
 ) -> PyResult<Vec<(String, u64)>> {
     let options = RemoteOptions { options: storage_options, retries };
-    py.detach(|| remote::list(prefix_url, &options)).map_err(to_py_err)
+    py.detach(|| remote::list_objects(prefix_url, &options)).map_err(to_py_err)
 }

@@ -13,7 +13,8 @@ use pyo3_polars::PyDataFrame;
 use super::errors::to_py_err;
 use crate::container::Codec;
 use crate::error::{AvroError, AvroResult};
-use crate::write::{AvroWriter, FrameType, WriteOptions};
+use crate::frame_type::FrameType;
+use crate::write::{AvroWriter, WriteOptions};
 
 /// Writes through a Python object's `write` method, taking the GIL for each call.
 struct PyFileSink {

@@ -21,7 +21,9 @@ pub use skipped::SkippedData;
 pub use stats::{ReadStats, StatValue};
 
 use crate::container::{ContainerReader, Header};
+use crate::decode::RowPlan;
 use crate::error::AvroResult;
+use crate::frame_type::FrameType;
 use crate::schema::{parse_schema, AvroSchema};
 use batch::BatchPlan;
 use pipeline::Pipeline;
@@ -157,6 +159,12 @@ impl AvroReader {
 pub fn read_header(source: Source) -> AvroResult<(Header, AvroSchema)> {
     let (container, schema) = open(source)?;
     Ok((container.header, schema))
+}
+
+/// The columns (name, type) the records of a schema read into, Avro maps marked as maps.
+pub fn column_types(schema: &AvroSchema) -> AvroResult<Vec<(String, FrameType)>> {
+    let plan = RowPlan::new(schema, None, None)?;
+    Ok(plan.columns().map(|(name, read)| (name.to_string(), read.frame_type())).collect())
 }
 
 /// Opens a source and reads its header and writer schema.

@@ -5,8 +5,9 @@
 mod default;
 mod model;
 mod parse;
-pub mod unify;
+mod unify;
 
 pub use default::encode_default;
 pub use model::{field_path, AvroSchema, Field, Logical, Node, NodeId};
 pub use parse::parse_schema;
+pub use unify::unify_schemas;

@@ -8,24 +8,55 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 
 use super::model::{field_path, AvroSchema, Field, Logical, Name, Node, NodeId};
+use super::parse::parse_schema;
+use crate::error::{AvroError, AvroResult, ErrorKind};
+
+/// One reader schema (JSON) for files given as (name, writer schema JSON), unified in
+/// order; a conflict is an [`ErrorKind::SchemaMismatch`] naming the file and the field.
+pub fn unify_schemas(schemas: &[(String, String)]) -> AvroResult<Value> {
+    let parse = |(name, json): &(String, String)| parse_schema(json).map_err(|e| e.in_file(name));
+    let Some(first) = schemas.first() else {
+        return Err(AvroError::argument("no schemas to unify"));
+    };
+    let mut unified = parse(first)?;
+    for (i, pair) in schemas.iter().enumerate().skip(1) {
+        let next = parse(pair)?;
+        let json = unify(&unified, &next).map_err(|c| {
+            let earlier = if i == 1 {
+                format!("'{}' has", first.0)
+            } else {
+                format!("the files before it (from '{}') have", first.0)
+            };
+            AvroError::new(
+                ErrorKind::SchemaMismatch,
+                format!(
+                    "the file '{}' cannot be read with the others: at {} it has {}, where {earlier} {}",
+                    pair.0, c.path, c.right, c.left
+                ),
+            )
+        })?;
+        unified = parse_schema(&json.to_string())?;
+    }
+    Ok(to_json(&unified))
+}
 
 /// Where two schemas cannot be unified: the field path and what each side has.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Conflict {
-    pub path: String,
-    pub left: String,
-    pub right: String,
+struct Conflict {
+    path: String,
+    left: String,
+    right: String,
 }
 
 /// The reader schema (JSON) that both `a` and `b` resolve into, and the top-level fields
 /// each lacks, or where they conflict.
-pub fn unify(a: &AvroSchema, b: &AvroSchema) -> Result<Value, Conflict> {
+fn unify(a: &AvroSchema, b: &AvroSchema) -> Result<Value, Conflict> {
     let mut unifier = Unifier { a, b, emitted: HashSet::new() };
     unifier.pair(a.root, b.root, "")
 }
 
 /// A schema as JSON, named types written out once and referred to by name after.
-pub fn to_json(schema: &AvroSchema) -> Value {
+fn to_json(schema: &AvroSchema) -> Value {
     emit(schema, schema.root, &mut HashSet::new())
 }
 
@@ -284,7 +315,6 @@ fn display_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::parse_schema;
 
     #[test]
     fn fields_are_merged_and_widened() {

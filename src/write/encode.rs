@@ -11,8 +11,8 @@ use polars_arrow::array::{
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::types::NativeType;
 
-use super::frame_type::FrameType;
 use crate::error::{AvroError, AvroResult};
+use crate::frame_type::FrameType;
 use crate::schema::{field_path, AvroSchema, Logical, Node, NodeId};
 use crate::varint::{put_bytes, put_long};
 

@@ -8,7 +8,6 @@
 //! on the thread count.
 
 mod encode;
-mod frame_type;
 mod schema;
 
 use std::collections::VecDeque;
@@ -20,11 +19,10 @@ use std::sync::mpsc::sync_channel;
 use polars::prelude::{CompatLevel, DataFrame, DataType, Field as PlField, PlSmallStr, Series};
 use polars_arrow::array::{new_empty_array, Array};
 
-pub use frame_type::FrameType;
-
 use self::encode::{build_encoder, build_fields, Encoder};
 use crate::container::{Codec, ContainerWriter};
 use crate::error::{AvroError, AvroResult};
+use crate::frame_type::FrameType;
 use crate::schema::{parse_schema, AvroSchema, Node};
 use crate::threads::{default_threads, panic_message, pool};
 

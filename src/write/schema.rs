@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use polars::prelude::TimeUnit;
 use serde_json::{json, Value};
 
-use super::frame_type::FrameType;
 use crate::error::{AvroError, AvroResult};
+use crate::frame_type::FrameType;
 use crate::schema::field_path;
 
 /// The schema of a top-level record named `name` (in `namespace`) with one field per column.

@@ -6,7 +6,7 @@ mod range_reader;
 mod store;
 
 pub use range_reader::{RemoteObject, RemoteReadAhead};
-pub use store::{list, RemoteOptions};
+pub use store::{list_objects, RemoteOptions};
 
 #[cfg(test)]
 mod tests {

@@ -17,18 +17,22 @@ use crate::error::{AvroError, AvroResult};
 /// One object: its store, its path in the store, and its size when a listing told it.
 #[derive(Clone, Debug)]
 pub struct RemoteObject {
+    /// The object's URL, as errors name it.
     pub url: String,
     pub(super) store: Arc<dyn ObjectStore>,
     pub(super) path: Path,
+    /// Its size, when a listing told it (else asked of the store when opened).
     pub size: Option<u64>,
 }
 
 impl RemoteObject {
+    /// The object at `url`, in the store its scheme and `options` name.
     pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
         let (store, path) = store_for(url, options)?;
         Ok(Self { url: url.to_string(), store, path, size: None })
     }
 
+    /// The same object, its size known (from a listing).
     pub fn with_size(mut self, size: Option<u64>) -> Self {
         self.size = size;
         self
@@ -53,7 +57,9 @@ impl RemoteObject {
 /// a header costs little; later ones double up to `max_request`.
 #[derive(Clone, Copy, Debug)]
 pub struct RemoteReadAhead {
+    /// Bytes of the first request.
     pub first_request: u64,
+    /// Bytes of a request at most.
     pub max_request: u64,
     /// Requests in flight at once once the reader is past the first; the memory held is
     /// at most this many times `max_request`.

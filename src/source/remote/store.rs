@@ -17,12 +17,14 @@ use crate::error::{AvroError, AvroResult, ErrorKind};
 /// and how often a failed request is retried.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RemoteOptions {
+    /// (key, value) pairs of the store's configuration.
     pub options: Vec<(String, String)>,
+    /// Retries of a failed request, with exponential backoff.
     pub retries: usize,
 }
 
 /// The objects under a URL prefix, as (URL, size), for matching a glob against.
-pub fn list(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<(String, u64)>> {
+pub fn list_objects(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<(String, u64)>> {
     let (store, prefix) = store_for(prefix_url, options)?;
     let base = store_base(prefix_url, &prefix);
     let listing = runtime().spawn(async move {

@@ -1,54 +1,82 @@
-//! The Polars type of each column to write, as the writer needs it: from a Rust
-//! `DataType`, or from the JSON description the Python package sends (Python Polars
-//! knows types, such as Map, that cross into Rust as something else).
+//! The Polars type of a column as both sides of the Python boundary describe it: what
+//! the writer encodes from (built from a Rust `DataType`, or from the JSON description the
+//! Python package sends, since Python Polars knows types such as Map that cross into Rust
+//! as something else), and what the reader's columns are described as. A leaf: it knows
+//! only Polars and the error type.
 
 use polars::prelude::{DataType, TimeUnit};
 use serde_json::{json, Value};
 
 use crate::error::{AvroError, AvroResult};
 
-/// A column's Polars type, as the writer sees it.
+/// A column's Polars type, as the boundary describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FrameType {
+    /// Null.
     Null,
+    /// Boolean.
     Boolean,
+    /// Int8 to Int64 and UInt8 to UInt64.
     Int {
+        /// Int rather than UInt.
         signed: bool,
+        /// 8, 16, 32 or 64.
         bits: u8,
     },
+    /// Float32.
     Float32,
+    /// Float64.
     Float64,
+    /// Decimal(precision, scale).
     Decimal {
+        /// Digits in all.
         precision: usize,
+        /// Digits after the point.
         scale: usize,
     },
+    /// String.
     String,
+    /// Binary.
     Binary,
+    /// Date.
     Date,
+    /// Time.
     Time,
+    /// Datetime(unit, time zone).
     Datetime {
+        /// The unit of the values.
         unit: TimeUnit,
+        /// The time zone's name, or none for local times.
         time_zone: Option<String>,
     },
+    /// Duration(unit).
     Duration(TimeUnit),
     /// Values are the codes of these categories.
     Enum(Vec<String>),
+    /// List(inner).
     List(Box<FrameType>),
+    /// Array(inner, size).
     Array(Box<FrameType>, usize),
+    /// Struct of named fields.
     Struct(Vec<(String, FrameType)>),
     /// Entries are `Struct{key, value}` items of a list, as Polars keeps them.
     Map {
+        /// The keys' type.
         key: Box<FrameType>,
+        /// The values' type.
         value: Box<FrameType>,
     },
     /// A type Avro cannot hold, with its Polars name and what to do about it.
     Unsupported {
+        /// The Polars name of the type.
         name: String,
+        /// What to cast it to.
         hint: &'static str,
     },
 }
 
 impl FrameType {
+    /// The type of a Rust Polars dtype (which has no Map: maps are lists of structs).
     pub fn from_dtype(dtype: &DataType) -> Self {
         use FrameType as F;
         match dtype {
