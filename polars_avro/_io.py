@@ -120,23 +120,21 @@ class _AvroScan:
         #: (every file's own).
         self.reader_schema = reader_schema
         self.file_schema = FrameSchema(columns)
-        self.row_index_name = options.row_index_name
-        self.include_file_paths = options.include_file_paths
         self.schema = self._output_schema()
 
     def _output_schema(self) -> pl.Schema:
         columns: list[tuple[str, pl.DataType]] = []
-        if self.row_index_name is not None:
-            columns.append((self.row_index_name, _index_type()))
+        if self.options.row_index_name is not None:
+            columns.append((self.options.row_index_name, _index_type()))
         # A partition column the files also hold keeps its place and takes the path's values.
         hive = self.hive.schema if self.hive is not None else pl.Schema()
         file_schema = self.file_schema.schema
         columns.extend((name, hive.get(name, dtype)) for name, dtype in file_schema.items())
         columns.extend((name, dtype) for name, dtype in hive.items() if name not in file_schema)
-        if self.include_file_paths is not None:
-            columns.append((self.include_file_paths, pl.String()))
+        if self.options.include_file_paths is not None:
+            columns.append((self.options.include_file_paths, pl.String()))
         names = [n for n, _ in columns]
-        for extra in (self.row_index_name, self.include_file_paths):
+        for extra in (self.options.row_index_name, self.options.include_file_paths):
             if extra is not None and names.count(extra) > 1:
                 msg = f"the column name '{extra}' is already a column of the file"
                 raise AvroArgumentError(msg)
@@ -175,7 +173,7 @@ class _AvroScan:
             name = self.sources.name(item)
             partition = self._partition_row(i, name)
             ruled_out = bool(parts) and rules_out(parts, partition)
-            if ruled_out and rows_left is None and self.row_index_name is None:
+            if ruled_out and rows_left is None and self.options.row_index_name is None:
                 record_skipped()
                 continue
             file_predicate = None
@@ -190,8 +188,12 @@ class _AvroScan:
                 columns=[] if ruled_out else file_columns,
                 n_rows=rows_left,
                 batch_size=self.options.batch_size or batch_size,
-                row_index=(self.row_index_name, row_offset) if self.row_index_name is not None else None,
-                file_path_column=(self.include_file_paths, name) if self.include_file_paths is not None else None,
+                row_index=(self.options.row_index_name, row_offset)
+                if self.options.row_index_name is not None
+                else None,
+                file_path_column=(self.options.include_file_paths, name)
+                if self.options.include_file_paths is not None
+                else None,
                 predicate=file_predicate,
                 n_threads=self.options.n_threads,
                 reader_schema=self.reader_schema,
@@ -234,16 +236,16 @@ class _AvroScan:
         filling columns.
         """
         row = self.hive.rows[index] if self.hive is not None else pl.DataFrame()
-        if self.include_file_paths is not None:
-            row = row.with_columns(pl.lit(name, pl.String).alias(self.include_file_paths))
+        if self.options.include_file_paths is not None:
+            row = row.with_columns(pl.lit(name, pl.String).alias(self.options.include_file_paths))
         return row
 
     def _to_schema(self, df: pl.DataFrame, height: int, partition: pl.DataFrame | None = None) -> pl.DataFrame:
         if df.width == 0:
             df = _without_columns(height)
         df = self.file_schema.apply(df)
-        if self.row_index_name is not None and self.row_index_name in df.columns:
-            df = df.with_columns(pl.col(self.row_index_name).cast(_index_type()))
+        if self.options.row_index_name is not None and self.options.row_index_name in df.columns:
+            df = df.with_columns(pl.col(self.options.row_index_name).cast(_index_type()))
         if self.hive is not None and partition is not None:
             df = df.with_columns(
                 pl.repeat(partition.get_column(c).item(), height, dtype=dtype, eager=True).alias(c)
@@ -501,7 +503,7 @@ def _without_columns(height: int) -> pl.DataFrame:
 
 
 def _column_names(scan: _AvroScan, columns: list[Any]) -> list[str]:
-    extras = (scan.row_index_name, scan.include_file_paths)
+    extras = (scan.options.row_index_name, scan.options.include_file_paths)
     file_names = [c for c in scan.schema if c not in extras]  # the files' and the partitions'
     if all(isinstance(c, int) for c in columns):
         try:
@@ -516,8 +518,8 @@ def _column_names(scan: _AvroScan, columns: list[Any]) -> list[str]:
     if missing:
         msg = f"columns not in the file: {missing}; the columns are: {file_names}"
         raise AvroArgumentError(msg)
-    first = [scan.row_index_name] if scan.row_index_name is not None else []
-    last = [scan.include_file_paths] if scan.include_file_paths is not None else []
+    first = [scan.options.row_index_name] if scan.options.row_index_name is not None else []
+    last = [scan.options.include_file_paths] if scan.options.include_file_paths is not None else []
     return [*first, *columns, *last]
 
 

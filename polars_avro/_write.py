@@ -7,7 +7,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any, Literal, Union
 
@@ -147,16 +147,19 @@ def sink_avro(
 
 @dataclass(frozen=True)
 class _WriteOptions:
-    """The options of write_avro and sink_avro, checked once."""
+    """The options of write_avro and sink_avro, checked once.
 
-    compression: str = "uncompressed"
-    compression_level: int | None = None
-    name: str = "topLevelRecord"
-    namespace: str | None = None
-    schema: str | None = None
-    metadata: list[tuple[str, bytes]] = field(default_factory=list)
-    sync_interval: int = DEFAULT_SYNC_INTERVAL
-    n_threads: int | None = None
+    Every field comes from the entry point's arguments: the defaults are the signatures'.
+    """
+
+    compression: str
+    compression_level: int | None
+    name: str
+    namespace: str | None
+    schema: str | None
+    metadata: list[tuple[str, bytes]]
+    sync_interval: int
+    n_threads: int | None
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> _WriteOptions:
