@@ -35,11 +35,11 @@ def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]
 
 
 class HivePartitions:
-    """The partition columns of a scan, and each file's values as a one-row frame."""
+    """The partition columns of a scan, and a frame of their values with one row per file."""
 
-    def __init__(self, schema: pl.Schema, rows: list[pl.DataFrame]) -> None:
+    def __init__(self, schema: pl.Schema, values: pl.DataFrame) -> None:
         self.schema = schema
-        self.rows = rows
+        self.values = values
 
     @classmethod
     def of(
@@ -73,9 +73,8 @@ class HivePartitions:
         for j, key in enumerate(keys):
             raw = pl.Series(key, [pairs[j][1] for pairs in per_file], dtype=pl.String)
             columns[key] = _parse(raw, given.get(key), try_parse_dates=try_parse_dates)
-        frame = pl.DataFrame(columns) if columns else pl.DataFrame()
-        rows = [frame.slice(i, 1) for i in range(len(per_file))]
-        return cls(frame.schema, rows)
+        frame = pl.DataFrame(columns) if columns else pl.DataFrame(height=len(per_file))
+        return cls(frame.schema, frame)
 
 
 def _parse(raw: pl.Series, dtype: Any, *, try_parse_dates: bool) -> pl.Series:
@@ -117,13 +116,14 @@ def conjuncts(predicate: pl.Expr) -> list[pl.Expr]:
     return [predicate]
 
 
-def rules_out(parts: list[pl.Expr], row: pl.DataFrame) -> bool:
-    """Whether a file's partition values make the partition-only predicate parts false.
+def ruled_out(parts: list[pl.Expr], values: pl.DataFrame) -> list[bool]:
+    """For each file (a row of its partition values), whether it is ruled out.
 
-    False or null: then no row of the file can pass.
+    It is when a predicate part that reads only those values is false or null there: then
+    no row of the file can pass.
     """
-    for part in parts:
-        if set(part.meta.root_names()) <= set(row.columns):
-            if row.select(part.fill_null(False)).to_series().item() is not True:
-                return True
-    return False
+    own = [part for part in parts if set(part.meta.root_names()) <= set(values.columns)]
+    if not own:
+        return [False] * values.height
+    passes = pl.all_horizontal([part.fill_null(False) for part in own])
+    return values.select(~passes).to_series().to_list()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -12,7 +11,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_avro import _internal
-from polars_avro._hive import HivePartitions, conjuncts, rules_out
+from polars_avro._hive import HivePartitions, conjuncts, ruled_out
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
@@ -75,14 +74,14 @@ class ScanOptions:
         return self.allow_missing_columns or self.missing_columns == "insert"
 
 
-def _ignore_stats(file_stats: dict[str, Any]) -> None:
-    """Hears of a finished file read and does nothing (read_stats() counts it anyway)."""
+def _ignore_stats(read_stats: dict[str, Any]) -> None:
+    """Hears of a finished read and does nothing (read_stats() counts it anyway)."""
 
 
 class _AvroScan:
     """The sources and options of one scan, and the batches it reads.
 
-    ``on_stats`` hears of every finished file read (besides the ``read_stats()``
+    ``on_stats`` hears of every finished read (besides the ``read_stats()``
     collectors) and ``on_skipped`` of every block ``ignore_errors`` left out: by default
     nobody, and a warning; AvroReader keeps both itself.
     """
@@ -149,153 +148,154 @@ class _AvroScan:
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
 
-        The columns come in schema order, the order Polars expects from a source.
+        The columns come in schema order, the order Polars expects from a source. The Rust
+        reader reads every file: their partition values and paths come with the batches.
         """
-        hive_names = set(self.hive.schema) if self.hive is not None else set()
         wanted = set(self.schema) if with_columns is None else set(with_columns)
-        file_columns = [c for c in self.file_schema.schema if c in wanted and c not in hive_names]
-        if with_columns is None and len(file_columns) == len(self.file_schema.schema):
-            file_columns = None  # every column: the reader's fastest path
         order = [c for c in self.schema if c in wanted]
         # Predicate parts that read only partition columns rule out whole files. With an
         # n_rows or a row index (both count records before the filter) such files are
         # still read, without decoding, to count their records.
         parts = conjuncts(predicate) if predicate is not None and self.hive is not None else []
-        rows_left = self.options.n_rows  # records before the predicate, across files
+        out = ruled_out(parts, self._file_values()) if parts else [False] * len(self.sources.items)
+        counted = self.options.n_rows is not None or self.options.row_index_name is not None
+        kept = [i for i, is_out in enumerate(out) if counted or not is_out]
+        for _ in range(len(out) - len(kept)):
+            record_skipped()
+        if not kept:
+            return
+        n_rows = self.options.n_rows  # records before the predicate, across files
         if predicate is None and limit is not None:
             # Without a filter the query's limit is a record limit: reading stops there.
-            rows_left = limit if rows_left is None else min(rows_left, limit)
+            n_rows = limit if n_rows is None else min(n_rows, limit)
+        reader = _internal.ScanReader(
+            [Sources.opened(self.sources.items[i]) for i in kept],
+            columns=order,
+            n_rows=n_rows,
+            batch_size=self.options.batch_size or batch_size,
+            row_index=(self.options.row_index_name, self.options.row_index_offset)
+            if self.options.row_index_name is not None
+            else None,
+            file_path_column=self.options.include_file_paths,
+            partitions=self.hive.values[kept] if self.hive is not None else None,
+            count_only=[out[i] for i in kept] if any(out) else None,
+            predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
+            n_threads=self.options.n_threads,
+            reader_schema=self.reader_schema,
+            ignore_errors=self.options.ignore_errors,
+        )
         out_left = limit  # rows after the predicate
-        row_offset = self.options.row_index_offset
-        for i, item in enumerate(self.sources.items):
-            if rows_left == 0 or out_left == 0:
-                return
-            name = self.sources.name(item)
-            partition = self._partition_row(i, name)
-            ruled_out = bool(parts) and rules_out(parts, partition)
-            if ruled_out and rows_left is None and self.options.row_index_name is None:
-                record_skipped()
-                continue
-            file_predicate = None
-            if predicate is not None and not ruled_out:
-                if all(set(p.meta.root_names()) <= set(partition.columns) for p in parts) and parts:
-                    file_predicate = None  # true for every row of the file, by its partition values
-                else:
-                    roots = [c for c in predicate.meta.root_names() if c not in hive_names]
-                    file_predicate = (roots, self._mask_function(predicate, partition))
-            reader = _internal.FileReader(
-                Sources.opened(item),
-                columns=[] if ruled_out else file_columns,
-                n_rows=rows_left,
-                batch_size=self.options.batch_size or batch_size,
-                row_index=(self.options.row_index_name, row_offset)
-                if self.options.row_index_name is not None
-                else None,
-                file_path_column=(self.options.include_file_paths, name)
-                if self.options.include_file_paths is not None
-                else None,
-                predicate=file_predicate,
-                n_threads=self.options.n_threads,
-                reader_schema=self.reader_schema,
-                ignore_errors=self.options.ignore_errors,
-            )
-            try:
-                while (batch := reader.next_batch()) is not None:
-                    self._report_skipped(reader)
-                    if ruled_out:
-                        continue  # counted towards n_rows, none of its rows pass
-                    df = self._to_schema(*batch, partition)
-                    if df.columns != order:
-                        df = df.select(order)
-                    if out_left is not None:
-                        df = df.head(out_left)
-                        out_left -= df.height
-                    yield df
-                    if out_left == 0:
-                        return
-            finally:
-                # Also when the consumer stops early (a head, an error downstream).
-                file_stats = reader.stats()
-                record_stats(file_stats)
-                self.on_stats(file_stats)
+        try:
+            while (batch := reader.next_batch()) is not None:
                 self._report_skipped(reader)
-            row_offset += reader.rows_read
-            if rows_left is not None:
-                rows_left -= reader.rows_read
+                df = self._to_schema(*batch)
+                if out_left is not None:
+                    df = df.head(out_left)
+                    out_left -= df.height
+                yield df
+                if out_left == 0:
+                    return
+        finally:
+            # Also when the consumer stops early (a head, an error downstream).
+            stats = reader.stats()
+            record_stats(stats)
+            self.on_stats(stats)
+            self._report_skipped(reader)
 
-    def _report_skipped(self, reader: _internal.FileReader) -> None:
+    def _report_skipped(self, reader: _internal.ScanReader) -> None:
         for report in reader.take_skipped():
             skipped = SkippedBlock.from_reader(report)
             record_skipped_block(skipped.records)
             self.on_skipped(skipped)
 
-    def _partition_row(self, index: int, name: str) -> pl.DataFrame:
-        """The values every row of a file shares, as one row.
+    def _file_values(self) -> pl.DataFrame:
+        """The values every row of a file shares, one row per file.
 
-        Its partition values and its path (when asked for), for ruling the file out and for
-        filling columns.
+        Its partition values and its path (when asked for), for ruling files out.
         """
-        row = self.hive.rows[index] if self.hive is not None else pl.DataFrame()
+        values = self.hive.values if self.hive is not None else pl.DataFrame(height=len(self.sources.items))
         if self.options.include_file_paths is not None:
-            row = row.with_columns(pl.lit(name, pl.String).alias(self.options.include_file_paths))
-        return row
+            names = [self.sources.name(item) for item in self.sources.items]
+            values = values.with_columns(pl.Series(self.options.include_file_paths, names, pl.String))
+        return values
 
-    def _to_schema(self, df: pl.DataFrame, height: int, partition: pl.DataFrame | None = None) -> pl.DataFrame:
+    def _to_schema(self, df: pl.DataFrame, height: int) -> pl.DataFrame:
         if df.width == 0:
-            df = _without_columns(height)
-        df = self.file_schema.apply(df)
+            return _without_columns(height)
+        df = self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
         if self.options.row_index_name is not None and self.options.row_index_name in df.columns:
             df = df.with_columns(pl.col(self.options.row_index_name).cast(_index_type()))
-        if self.hive is not None and partition is not None:
-            df = df.with_columns(
-                pl.repeat(partition.get_column(c).item(), height, dtype=dtype, eager=True).alias(c)
-                for c, dtype in self.hive.schema.items()
-            )
         return df
 
-    def _mask_function(self, predicate: pl.Expr, partition: pl.DataFrame) -> Any:
+    def _mask_function(self, predicate: pl.Expr) -> Any:
         mask_expr = predicate.alias(_MASK)
 
         def evaluate(df: pl.DataFrame) -> pl.Series:
-            return self._to_schema(df, df.height, partition).with_columns(mask_expr).get_column(_MASK)
+            return self._to_schema(df, df.height).with_columns(mask_expr).get_column(_MASK)
 
         return evaluate
 
     def _file_columns(self, *, insert_missing: bool) -> tuple[str | None, list[tuple[str, str]]]:
         """The columns the files read into, from their headers, and the reader schema they need.
 
-        None when every file maps to the first one's Polars schema; else one schema they all
-        resolve into (fields of every file, types widened, fields some files lack nullable), or
-        an error naming the files and the field.
+        None when every file maps to the same Polars schema; else one schema they all
+        resolve into (fields of every file, types widened, defaults kept, fields some files
+        lack nullable), or an error naming the files and the field. Every header is read, several
+        at once; each distinct schema is described once.
         """
         items = self.sources.items
-        first = _internal.read_header(Sources.opened(items[0]))
-        if len(items) < 2:
-            return None, first["columns"]
-        # Remote headers are a round trip each: several at once (the GIL is released).
-        with ThreadPoolExecutor(max_workers=min(16, len(items) - 1)) as pool:
-            rest = list(pool.map(lambda item: _internal.read_header(Sources.opened(item)), items[1:]))
-        headers = [(self.sources.name(item), h) for item, h in zip(items, [first, *rest])]
-        first_schema = FrameSchema(first["columns"]).schema
-        if all(FrameSchema(h["columns"]).schema == first_schema for _, h in headers[1:]):
-            return None, first["columns"]
-        unified = _internal.unify_schemas([(name, h["schema_json"]) for name, h in headers])
-        columns = _internal.describe_schema(unified)
+        schemas, _ = _internal.read_schemas(
+            [Sources.opened(item) for item in items], ignore_errors=self.options.ignore_errors
+        )
+        # Each distinct writer schema in order of first appearance, named by its first file.
+        # Files whose header is damaged (ignore_errors) are left out here and reported by the read.
+        distinct: dict[str, str] = {}
+        for item, schema in zip(items, schemas):
+            if schema is not None:
+                distinct.setdefault(schema, self.sources.name(item))
+        if not distinct:
+            # Every header is damaged: no schema to read them into.
+            _internal.read_schemas([Sources.opened(items[0])])
+        columns = {schema: _internal.describe_schema(schema, file=name) for schema, name in distinct.items()}
+        first = next(iter(columns.values()))
+        first_schema = FrameSchema(first).schema
+        if all(FrameSchema(c).schema == first_schema for c in columns.values()):
+            return None, first
+        unified = _internal.unify_schemas([(name, schema) for schema, name in distinct.items()])
+        unified_columns = _internal.describe_schema(unified)
         if not insert_missing:
-            # A list, not a dict: bytes and file objects can share a name.
-            present = [(name, {c for c, _ in h["columns"]}) for name, h in headers]
-            for name, has in present:
-                for column, _ in columns:
-                    if column not in has:
-                        holder = next(n for n, cols in present if column in cols)
-                        msg = (
-                            f"the file '{name}' has no column '{column}', which '{holder}' has: "
-                            "pass missing_columns='insert' to read it as nulls there"
-                        )
-                        err = AvroSchemaMismatchError(msg)
-                        err.file = name
-                        raise err
-        return unified, columns
+            _check_missing(distinct, columns, unified_columns)
+        return unified, unified_columns
+
+
+def _check_missing(
+    distinct: dict[str, str], columns: dict[str, list[tuple[str, str]]], unified: list[tuple[str, str]]
+) -> None:
+    """Raises for a column some files lack when no file declares a default for it.
+
+    A default declared by the files that have a field fills it in the others, as the
+    specification's schema resolution does; only fields without one need
+    missing_columns='insert'. A list, not a dict: bytes and file objects can share a name.
+    """
+    has = [(name, {c for c, _ in columns[schema]}) for schema, name in distinct.items()]
+    with_default = {f["name"] for schema in distinct for f in _top_fields(schema) if "default" in f}
+    for name, present in has:
+        for column, _ in unified:
+            if column not in present and column not in with_default:
+                holder = next(n for n, cols in has if column in cols)
+                msg = (
+                    f"the file '{name}' has no column '{column}', which '{holder}' has: "
+                    "pass missing_columns='insert' to read it as nulls there"
+                )
+                err = AvroSchemaMismatchError(msg)
+                err.file = name
+                raise err
+
+
+def _top_fields(schema_json: str) -> list[dict[str, Any]]:
+    """The fields of a record schema (none for any other)."""
+    schema = json.loads(schema_json)
+    return schema.get("fields", []) if isinstance(schema, dict) else []
 
 
 def scan_avro(

@@ -45,9 +45,9 @@ class ReadStats:
     decode_seconds: float = 0.0
     #: Seconds the reading thread waited for decoded batches.
     wait_seconds: float = 0.0
-    #: The most blocks read ahead and not yet handed out, in any one file.
+    #: The most blocks read ahead and not yet handed out, in any one read.
     peak_blocks_in_flight: int = 0
-    #: The most compressed bytes read ahead and not yet handed out, in any one file.
+    #: The most compressed bytes read ahead and not yet handed out, in any one read.
     peak_bytes_in_flight: int = 0
     #: The most decoding threads a read used.
     threads: int = 0
@@ -56,10 +56,9 @@ class ReadStats:
         self.blocks_skipped += 1
         self.records_skipped += records or 0
 
-    def _add(self, file_stats: dict[str, Any]) -> None:
-        # The counters of one file, named by the Rust core (_internal.READ_STATS_FIELDS).
-        self.files += 1
-        for name, value in file_stats.items():
+    def _add(self, read_stats: dict[str, Any]) -> None:
+        # The counters of one read, named by the Rust core (_internal.READ_STATS_FIELDS).
+        for name, value in read_stats.items():
             current = getattr(self, name)
             peak = name.startswith("peak_") or name == "threads"
             setattr(self, name, max(current, value) if peak else current + value)
@@ -108,8 +107,8 @@ def record_skipped_block(records: int | None) -> None:
             collector.add_skipped_block(records)
 
 
-def record(file_stats: dict[str, Any]) -> None:
-    """Adds one finished file read to every active collector."""
+def record(read_stats: dict[str, Any]) -> None:
+    """Adds one finished read to every active collector."""
     with _lock:
         for collector in _collectors:
-            collector._add(file_stats)
+            collector._add(read_stats)

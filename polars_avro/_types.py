@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -50,13 +51,18 @@ class FrameSchema:
         self.descriptions = [(name, json.loads(desc)) for name, desc in columns]
         self.schema = pl.Schema([(name, dtype_from_description(d)) for name, d in self.descriptions])
 
-    def apply(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Casts the columns whose dtype changed on the way from Rust.
+    def apply(self, df: pl.DataFrame, keep: Iterable[str] = ()) -> pl.DataFrame:
+        """Casts the columns whose dtype changed on the way from Rust, except those in `keep`.
 
         Avro maps arrive as lists of key/value structs (Polars 2 has Map), and Polars before 2.0
         receives Enum columns as Categorical.
         """
-        casts = {name: dtype for name, dtype in df.schema.items() if name in self.schema and self.schema[name] != dtype}
+        keep = set(keep)
+        casts = {
+            name: dtype
+            for name, dtype in df.schema.items()
+            if name in self.schema and name not in keep and self.schema[name] != dtype
+        }
         return df.cast({n: self.schema[n] for n in casts}) if casts else df  # type: ignore[arg-type]
 
 

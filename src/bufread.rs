@@ -1,6 +1,8 @@
-//! Helpers for byte streams that keep their own buffer. A leaf module.
+//! Byte streams that keep their own buffer, and can move forward without handing bytes
+//! out. A leaf module.
 
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
 
 /// `Read::read` for a reader whose own buffer is the truth (`BufRead` first): copies
 /// from `fill_buf` and consumes what was copied.
@@ -10,4 +12,49 @@ pub(crate) fn read_from_buffer<R: BufRead + ?Sized>(reader: &mut R, buf: &mut [u
     buf[..n].copy_from_slice(&available[..n]);
     reader.consume(n);
     Ok(n)
+}
+
+/// A buffered byte stream that can also move forward without handing bytes out, so that
+/// a count of records can walk block headers past the data.
+pub trait ByteStream: BufRead + Send + Sync {
+    /// Moves `n` bytes forward; the caller knows (from the length) that they are there.
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        skip_by_reading(self, n)
+    }
+}
+
+/// Skips by consuming the buffer, refilled as needed: for streams that cannot seek.
+pub(crate) fn skip_by_reading<R: BufRead + ?Sized>(reader: &mut R, mut n: u64) -> std::io::Result<()> {
+    while n > 0 {
+        let available = reader.fill_buf()?.len() as u64;
+        if available == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        let step = available.min(n);
+        reader.consume(step as usize);
+        n -= step;
+    }
+    Ok(())
+}
+
+impl ByteStream for BufReader<File> {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        // Within the buffer this only moves the position; beyond it, one seek.
+        self.seek_relative(i64::try_from(n).map_err(std::io::Error::other)?)
+    }
+}
+
+impl ByteStream for Cursor<Vec<u8>> {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        self.set_position(self.position().saturating_add(n));
+        Ok(())
+    }
+}
+
+impl ByteStream for BufReader<Box<dyn Read + Send + Sync>> {}
+
+impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        (**self).skip(n)
+    }
 }

@@ -28,8 +28,9 @@ pub use decode::MAX_DECIMAL_PRECISION;
 pub use error::{AvroError, AvroResult, ErrorKind};
 pub use frame_type::FrameType;
 pub use read::{
-    column_types, default_threads, read_header, AvroReader, BatchedReader, FilePathColumn, Predicate, PredicateFn,
-    ReadAhead, ReadOptions, ReadStats, RowIndex, SkippedData, Source, StatValue, DEFAULT_BATCH_SIZE,
+    column_types, default_threads, read_header, read_schemas, AvroReader, BatchedReader, Predicate, PredicateFn,
+    ReadAhead, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, Source, StatValue, DEFAULT_BATCH_SIZE,
+    DEFAULT_FILES_IN_FLIGHT,
 };
 pub use schema::{parse_schema, unify_schemas, AvroSchema};
 pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead};

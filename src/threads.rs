@@ -22,13 +22,28 @@ pub fn default_threads() -> usize {
 /// of each starting its own.
 pub fn pool(threads: usize) -> AvroResult<Arc<ThreadPool>> {
     static POOLS: LazyLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = LazyLock::new(Default::default);
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    shared_pool(&POOLS, threads, "polars-avro")
+}
+
+/// The pool files are opened on, apart from the decoding threads: opening waits on the
+/// disk or the network, which must not hold a decoding thread. One per size, shared.
+pub fn io_pool(threads: usize) -> AvroResult<Arc<ThreadPool>> {
+    static POOLS: LazyLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = LazyLock::new(Default::default);
+    shared_pool(&POOLS, threads, "polars-avro-io")
+}
+
+fn shared_pool(
+    pools: &Mutex<HashMap<usize, Arc<ThreadPool>>>,
+    threads: usize,
+    name: &'static str,
+) -> AvroResult<Arc<ThreadPool>> {
+    let mut pools = pools.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(pool) = pools.get(&threads) {
         return Ok(pool.clone());
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .thread_name(|i| format!("polars-avro-{i}"))
+        .thread_name(move |i| format!("{name}-{i}"))
         .build()
         .map_err(|e| AvroError::argument(format!("could not start {threads} threads: {e}")))?;
     let pool = Arc::new(pool);

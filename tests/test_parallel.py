@@ -98,8 +98,8 @@ def test_read_stats_count_the_whole_file(many_blocks: Path) -> None:
 
 
 def test_read_stats_has_every_counter_the_core_keeps() -> None:
-    # The per-file counters are named once, in Rust; the Python dataclass adds the
-    # scan-level ones (files, and what was skipped).
+    # The counters of a read are named once, in Rust; the Python dataclass adds the ones
+    # of what a scan left out (files ruled out, blocks skipped).
     from dataclasses import fields
 
     from polars_avro import _internal
@@ -107,7 +107,6 @@ def test_read_stats_has_every_counter_the_core_keeps() -> None:
     names = [f.name for f in fields(polars_avro.ReadStats)]
     assert set(_internal.READ_STATS_FIELDS) <= set(names)
     assert set(names) - set(_internal.READ_STATS_FIELDS) == {
-        "files",
         "files_skipped",
         "blocks_skipped",
         "records_skipped",
@@ -133,7 +132,7 @@ def test_head_stops_reading_promptly(many_blocks: Path) -> None:
 
 def blocks_read_for_first_batch(path: Path, n_threads: int) -> tuple[int, int]:
     """Blocks read from the file when the first batch is handed out, and rows in that batch."""
-    reader = _internal.FileReader(str(path), batch_size=1_000, n_threads=n_threads)
+    reader = _internal.ScanReader([str(path)], batch_size=1_000, n_threads=n_threads)
     batch = reader.next_batch()
     assert batch is not None
     return reader.stats()["blocks"], batch[1]

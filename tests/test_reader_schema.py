@@ -144,14 +144,18 @@ def test_files_with_different_writer_schemas_read_as_one_frame() -> None:
     expected = resolved_by_fastavro(old, v2) + resolved_by_fastavro(new, v2)
     assert_frame_matches_records(df.drop("i"), expected, v2)
     assert df["label"][0] == "unlabelled" and df["label"][89] == "l89"
-    # Without a reader schema the files are unified by themselves: version 1 lacks two
-    # columns, an error unless they may be inserted (as nulls: no defaults to go by).
+    # Without a reader schema the files are unified by themselves: the fields version 1
+    # lacks are filled from the defaults version 2 declares, as the reader schema does.
+    unified = pl.scan_avro([old, new]).collect()
+    assert unified.equals(df.drop("i"))
+    # A field declared without a default needs missing_columns='insert', and reads as
+    # nulls where it is missing.
+    v3 = record(field("id", "long"), field("score", "double"), field("label", "string"), name="Event")
+    newest = written(v3, [{"id": 90, "score": 1.0, "label": "x"}])
     with pytest.raises(AvroSchemaMismatchError, match="has no column 'label'.* missing_columns='insert'"):
-        pl.scan_avro([old, new])
-    unified = pl.scan_avro([old, new], missing_columns="insert").collect()
-    assert unified.schema == df.drop("i").schema
-    assert unified["label"][0] is None and unified["label"][89] == "l89"
-    assert unified.drop("label", "weights").equals(df.drop("i", "label", "weights"))
+        pl.scan_avro([old, newest])
+    inserted = pl.scan_avro([old, newest], missing_columns="insert").collect()
+    assert inserted["label"][0] is None and inserted["label"][50] == "x"
 
 
 def test_pushdown_with_a_reader_schema() -> None:

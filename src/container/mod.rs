@@ -6,6 +6,6 @@ mod codec;
 mod reader;
 mod writer;
 
-pub use codec::Codec;
+pub use codec::{Codec, MAX_BLOCK_LEN};
 pub use reader::{ContainerReader, Header, RawBlock};
 pub use writer::ContainerWriter;

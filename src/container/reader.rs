@@ -4,6 +4,7 @@
 use std::io::{BufRead, Read};
 
 use super::codec::Codec;
+use crate::bufread::{skip_by_reading, ByteStream};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::varint::zigzag_decode;
 
@@ -24,7 +25,8 @@ pub struct Header {
     pub len: u64,
 }
 
-/// One block as framed in the file, still compressed.
+/// One block as framed in the file, still compressed (or only its framing: see
+/// [`ContainerReader::skip_block`]).
 #[derive(Debug)]
 pub struct RawBlock {
     /// The block's position in the file, from 0.
@@ -33,8 +35,10 @@ pub struct RawBlock {
     pub offset: u64,
     /// The records the block claims.
     pub count: usize,
-    /// The block's bytes, still compressed.
+    /// The block's bytes, still compressed; empty when the data was skipped.
     pub data: Vec<u8>,
+    /// Bytes of data the block's framing claims (`data.len()` when they were read).
+    pub size: usize,
 }
 
 /// Reads the header and then block after block from any byte stream.
@@ -75,6 +79,16 @@ impl<R> Rewindable<R> {
 impl<R: BufRead> Read for Rewindable<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         crate::bufread::read_from_buffer(self, buf)
+    }
+}
+
+impl<R: ByteStream> ByteStream for Rewindable<R> {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        let replayed = ((self.replay.len() - self.position) as u64).min(n);
+        if replayed > 0 {
+            skip_by_reading(self, replayed)?;
+        }
+        self.inner.skip(n - replayed)
     }
 }
 
@@ -246,6 +260,33 @@ impl<R: BufRead> ContainerReader<R> {
 
     /// The next block, or None at the end of the file.
     pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>> {
+        self.block(|t, size| t.bytes(size, "a block's data"))
+    }
+
+    /// The next block's framing (its record count and size) with its data skipped, not
+    /// read: counting records walks the block headers only.
+    pub fn skip_block(&mut self) -> AvroResult<Option<RawBlock>>
+    where
+        R: ByteStream,
+    {
+        self.block(|t, size| {
+            let start = *t.offset;
+            t.reader.skip(size).map_err(|e| match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => {
+                    AvroError::format(format!("the file ended within a block's data of {size} bytes")).at_offset(start)
+                },
+                _ => AvroError::io(&e, "skipping a block's data failed").at_offset(start),
+            })?;
+            *t.offset += size;
+            Ok(Vec::new())
+        })
+    }
+
+    /// Reads one block's framing, its data by `data` (read or skipped), and its marker.
+    fn block(
+        &mut self,
+        data: impl FnOnce(&mut Tracked<'_, Rewindable<R>>, u64) -> AvroResult<Vec<u8>>,
+    ) -> AvroResult<Option<RawBlock>> {
         let index = self.next_index;
         let start = self.offset;
         let total_len = self.total_len;
@@ -263,8 +304,8 @@ impl<R: BufRead> ContainerReader<R> {
             ))));
         }
         let size = size as u64;
-        if let Some(total) = total_len {
-            let remaining = total.saturating_sub(*t.offset);
+        let remaining = total_len.map(|total| total.saturating_sub(*t.offset));
+        if let Some(remaining) = remaining {
             if size.saturating_add(16) > remaining {
                 return Err(located(AvroError::format(format!(
                     "block claims {size} bytes plus a 16-byte sync marker, but only {remaining} bytes remain in the file"
@@ -272,7 +313,7 @@ impl<R: BufRead> ContainerReader<R> {
             }
         }
         let data_offset = *t.offset;
-        let data = t.bytes(size, "a block's data").map_err(located)?;
+        let data = data(&mut t, size).map_err(located)?;
         let mut marker = [0u8; 16];
         let marker_offset = *t.offset;
         t.exact(&mut marker, "a block's sync marker").map_err(located)?;
@@ -289,7 +330,7 @@ impl<R: BufRead> ContainerReader<R> {
         }
         self.next_index += 1;
         self.resumed_after_bad_marker = false;
-        Ok(Some(RawBlock { index, offset: start, count: count as usize, data }))
+        Ok(Some(RawBlock { index, offset: start, count: count as usize, data, size: size as usize }))
     }
 }
 

@@ -74,21 +74,7 @@ impl<'a> BlockDecoder<'a> {
         mut starts: Option<&mut Vec<usize>>,
     ) -> AvroResult<()> {
         // A corrupt count is caught here, before any buffer is sized by it.
-        if self.min_record_size > 0 && count > data.len() / self.min_record_size {
-            return Err(AvroError::format(format!(
-                "block claims {count} records but its {} decompressed bytes can hold at most {}",
-                data.len(),
-                data.len() / self.min_record_size
-            )));
-        }
-        // Records that take no bytes (only nulls, empty records) cannot be checked against
-        // the bytes: past a bound, a count is taken to be corrupt, not a long loop to run.
-        if self.min_record_size == 0 && count > data.len().max(MAX_ZERO_SIZE_RECORDS) {
-            return Err(AvroError::format(format!(
-                "block claims {count} records of a schema whose records can take no bytes; at most \
-                {MAX_ZERO_SIZE_RECORDS} are accepted per block"
-            )));
-        }
+        check_record_count(count, data.len(), self.min_record_size)?;
         cursor::start_item_budget(data.len());
         if self.columns.is_empty() && starts.is_none() {
             // Nothing to materialize: the caller knows the row count from the block.
@@ -146,4 +132,25 @@ impl<'a> BlockDecoder<'a> {
 fn in_record(mut e: AvroError, record: usize) -> AvroError {
     e.message = format!("record {record} of the block: {}", e.message);
     e
+}
+
+/// Whether a block's record count is plausible for `bytes` decompressed bytes (at most)
+/// of records taking at least `min_record_size` bytes each: a corrupt count is caught
+/// before any buffer is sized by it. Records that take no bytes (only nulls, empty records)
+/// cannot be checked against the bytes: past a bound, their count is taken to be corrupt,
+/// not a long loop to run.
+pub fn check_record_count(count: usize, bytes: usize, min_record_size: usize) -> AvroResult<()> {
+    if min_record_size > 0 && count > bytes / min_record_size {
+        return Err(AvroError::format(format!(
+            "block claims {count} records but its {bytes} decompressed bytes can hold at most {}",
+            bytes / min_record_size
+        )));
+    }
+    if min_record_size == 0 && count > bytes.max(MAX_ZERO_SIZE_RECORDS) {
+        return Err(AvroError::format(format!(
+            "block claims {count} records of a schema whose records can take no bytes; at most \
+            {MAX_ZERO_SIZE_RECORDS} are accepted per block"
+        )));
+    }
+    Ok(())
 }

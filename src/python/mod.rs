@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::{DataFrame, IdxSize, PlSmallStr};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
 use crate::container::Codec;
@@ -18,8 +18,8 @@ use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::AvroError;
 use crate::frame_type::FrameType;
 use crate::read::{
-    AvroReader, BatchedReader, FilePathColumn, Predicate, ReadOptions, ReadStats, RowIndex, SkippedData, Source,
-    StatValue, DEFAULT_BATCH_SIZE,
+    AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, Source, StatValue,
+    DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT,
 };
 use crate::schema::{parse_schema, AvroSchema};
 pub use errors::to_py_err;
@@ -43,15 +43,36 @@ fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
     ))))
 }
 
-/// One file being read batch by batch.
+/// The files of a scan, per file: the partition values (one row per file) and whether
+/// it is read only to count its records.
+fn scan_files(
+    sources: &Bound<'_, PyList>,
+    partitions: Option<&DataFrame>,
+    count_only: Option<Vec<bool>>,
+) -> PyResult<Vec<ScanFile>> {
+    let mut files = Vec::with_capacity(sources.len());
+    for (i, source) in sources.iter().enumerate() {
+        let partition_values = match partitions {
+            Some(df) => df
+                .columns()
+                .iter()
+                .map(|c| c.get(i).map(|v| v.into_static()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| to_py_err(AvroError::from(e)))?,
+            None => Vec::new(),
+        };
+        let count_only = count_only.as_ref().is_some_and(|c| c.get(i) == Some(&true));
+        files.push(ScanFile { source: source_from_py(&source)?, partition_values, count_only });
+    }
+    Ok(files)
+}
+
+/// The files of a scan being read batch by batch.
 #[pyclass(module = "polars_avro._internal")]
-struct FileReader {
+struct ScanReader {
     /// In a Mutex only to make the class Sync, as pyo3 requires (methods take `&mut self`,
     /// so it is never contended).
     inner: Option<Mutex<BatchedReader>>,
-    /// Records read before the predicate: the next file's row index starts after them.
-    #[pyo3(get)]
-    rows_read: usize,
     /// An exception raised by the user's predicate, re-raised as it is.
     predicate_error: Arc<Mutex<Option<PyErr>>>,
     /// The statistics of a finished read (the reader itself is gone by then).
@@ -61,30 +82,37 @@ struct FileReader {
 }
 
 #[pymethods]
-impl FileReader {
+impl ScanReader {
     #[new]
     #[pyo3(signature = (
-        source, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None,
-        predicate=None, n_threads=None, reader_schema=None, ignore_errors=false,
+        sources, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None,
+        partitions=None, count_only=None, predicate=None, n_threads=None, reader_schema=None,
+        ignore_errors=false, files_in_flight=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        source: &Bound<'_, PyAny>,
+        sources: &Bound<'_, PyList>,
         columns: Option<Vec<String>>,
         n_rows: Option<usize>,
         batch_size: Option<usize>,
         row_index: Option<(String, IdxSize)>,
-        file_path_column: Option<(String, String)>,
+        file_path_column: Option<String>,
+        partitions: Option<PyDataFrame>,
+        count_only: Option<Vec<bool>>,
         predicate: Option<(Vec<String>, Py<PyAny>)>,
         n_threads: Option<usize>,
         reader_schema: Option<String>,
         ignore_errors: bool,
+        files_in_flight: Option<usize>,
     ) -> PyResult<Self> {
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
         }
-        let source = source_from_py(source)?;
+        let partitions = partitions.map(|df| df.0);
+        let files = scan_files(sources, partitions.as_ref(), count_only)?;
+        let partition_columns = partitions
+            .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
         let reader_schema = reader_schema
             .map(|json| parse_schema(&json).map(Arc::new).map_err(reader_schema_error))
             .transpose()
@@ -99,22 +127,17 @@ impl FileReader {
             n_rows,
             batch_size: batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
             row_index: row_index.map(|(name, offset)| RowIndex { name: PlSmallStr::from(name.as_str()), offset }),
-            file_path_column: file_path_column
-                .map(|(name, path)| FilePathColumn { name: PlSmallStr::from(name.as_str()), path }),
+            file_path_column: file_path_column.map(|name| PlSmallStr::from(name.as_str())),
+            partition_columns,
+            files_in_flight,
             n_threads,
             read_ahead: None,
             reader_schema,
             ignore_errors,
         };
-        let reader = AvroReader::new(source).with_options(options).with_predicate(predicate);
+        let reader = AvroReader::from_files(files).with_options(options).with_predicate(predicate);
         let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
-        Ok(Self {
-            inner: Some(Mutex::new(inner)),
-            rows_read: 0,
-            predicate_error,
-            final_stats: None,
-            skipped: Vec::new(),
-        })
+        Ok(Self { inner: Some(Mutex::new(inner)), predicate_error, final_stats: None, skipped: Vec::new() })
     }
 
     /// What the read has done so far: counters, and times in seconds.
@@ -147,7 +170,6 @@ impl FileReader {
         let Some(reader) = self.inner.as_mut() else { return Ok(None) };
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let result = py.detach(|| reader.next_batch());
-        self.rows_read = reader.rows_read();
         self.skipped.extend(reader.take_skipped());
         if !matches!(result, Ok(Some(_))) {
             self.final_stats = Some(reader.stats().clone());
@@ -184,8 +206,11 @@ fn skipped_dict(py: Python<'_>, skipped: SkippedData) -> PyResult<Bound<'_, PyDi
 }
 
 /// The columns (name, type description) a schema's records read into.
-fn describe_columns(schema: &AvroSchema) -> PyResult<Vec<(String, String)>> {
-    let columns = crate::read::column_types(schema).map_err(to_py_err)?;
+fn describe_columns(schema: &AvroSchema, file: Option<&str>) -> PyResult<Vec<(String, String)>> {
+    let columns = crate::read::column_types(schema).map_err(|e| match file {
+        Some(file) => to_py_err(e.in_file(file)),
+        None => to_py_err(e),
+    })?;
     Ok(columns.into_iter().map(|(name, ft)| (name, ft.to_json().to_string())).collect())
 }
 
@@ -213,6 +238,7 @@ fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) 
 #[pyfunction]
 fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     let source = source_from_py(source)?;
+    let name = source.name();
     let (header, schema) = py.detach(|| crate::read::read_header(source)).map_err(to_py_err)?;
     let out = PyDict::new(py);
     out.set_item("schema_json", &header.schema_json)?;
@@ -223,14 +249,45 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     }
     out.set_item("metadata", metadata)?;
     out.set_item("sync_marker", PyBytes::new(py, &header.sync))?;
-    out.set_item("columns", describe_columns(&schema)?)?;
+    out.set_item("columns", describe_columns(&schema, Some(&name))?)?;
     Ok(out)
 }
 
-/// The columns (name, type description) a schema, given as JSON, reads into.
+/// Each file's writer schema (None where its header is damaged), and what was damaged.
+type SchemasRead<'py> = (Vec<Option<String>>, Vec<Bound<'py, PyDict>>);
+
+/// The writer schema (JSON) of each source, from their headers, read several at once.
+/// With `ignore_errors`, a source whose header is damaged gives None and a report of what
+/// was wrong; otherwise the first failure (in the sources' order) raises.
 #[pyfunction]
-fn describe_schema(schema_json: &str) -> PyResult<Vec<(String, String)>> {
-    describe_columns(&parse_schema(schema_json).map_err(|e| to_py_err(reader_schema_error(e)))?)
+#[pyo3(signature = (sources, *, ignore_errors=false))]
+fn read_schemas<'py>(py: Python<'py>, sources: &Bound<'py, PyList>, ignore_errors: bool) -> PyResult<SchemasRead<'py>> {
+    let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
+    let results = py.detach(|| crate::read::read_schemas(sources, DEFAULT_FILES_IN_FLIGHT)).map_err(to_py_err)?;
+    let (mut schemas, mut damaged) = (Vec::with_capacity(results.len()), Vec::new());
+    for result in results {
+        match result {
+            Ok(json) => schemas.push(Some(json)),
+            Err(e) if ignore_errors && e.is_damage() => {
+                schemas.push(None);
+                damaged.push(skipped_dict(py, SkippedData { error: e, records: None })?);
+            },
+            Err(e) => return Err(to_py_err(e)),
+        }
+    }
+    Ok((schemas, damaged))
+}
+
+/// The columns (name, type description) a schema, given as JSON, reads into: the writer
+/// schema of `file` (errors name it), or without one the reader schema.
+#[pyfunction]
+#[pyo3(signature = (schema_json, *, file=None))]
+fn describe_schema(schema_json: &str, file: Option<&str>) -> PyResult<Vec<(String, String)>> {
+    let schema = parse_schema(schema_json).map_err(|e| match file {
+        Some(file) => e.in_file(file),
+        None => reader_schema_error(e),
+    });
+    describe_columns(&schema.map_err(to_py_err)?, file)
 }
 
 /// One reader schema for files whose writer schemas differ (see `schema::unify`), from
@@ -253,11 +310,12 @@ fn default_threads() -> usize {
 
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<FileReader>()?;
+    m.add_class::<ScanReader>()?;
     m.add_class::<pywriter::FileWriter>()?;
     m.add_class::<pyremote::RemoteFile>()?;
     m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
+    m.add_function(wrap_pyfunction!(read_schemas, m)?)?;
     m.add_function(wrap_pyfunction!(describe_schema, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;

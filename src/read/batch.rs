@@ -1,21 +1,22 @@
 //! Turning a run of raw blocks into one output batch: decompress, decode, apply the
 //! predicate with late materialization, and assemble the columns in projection order.
-//! Everything here runs on a decoding thread; the plan is shared by all of them.
+//! Everything here runs on a decoding thread; the plan, one per writer schema, is shared
+//! by all of them. A batch may hold blocks of several files that share a schema.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use polars::prelude::{
-    AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IdxCa, IdxSize, IntoColumn, IntoSeries,
-    PlSmallStr, Scalar, Series,
+    AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IdxCa, IdxSize, IntoColumn, PlSmallStr, Scalar,
+    Schema, Series,
 };
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
-use super::options::{FilePathColumn, ReadOptions, RowIndex};
+use super::options::{ReadOptions, RowIndex};
 use super::predicate::Predicate;
 use super::skipped::SkippedData;
-use crate::container::{Codec, RawBlock};
-use crate::decode::{column_names, ArrayRef, BlockDecoder, RowPlan};
+use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
+use crate::decode::{check_record_count, column_names, ArrayRef, BlockDecoder, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
 
@@ -23,29 +24,37 @@ use crate::schema::AvroSchema;
 /// for the data to confirm the count.
 const MAX_PLAUSIBLE_RECORDS_PER_BYTE: usize = 64;
 
-/// Consecutive blocks that become one batch.
+/// What the decoding threads know of the file a block came from.
+pub(super) struct FileInfo {
+    /// Its position in the read.
+    pub index: usize,
+    pub name: String,
+    pub codec: Codec,
+    pub partition_values: Vec<AnyValue<'static>>,
+}
+
+/// A block of a batch, and where its records belong.
+pub(super) struct BatchBlock {
+    pub block: RawBlock,
+    /// Records to decode: fewer than its count when n_rows ends inside it.
+    pub rows: usize,
+    /// Row index of its first record.
+    pub first_row: IdxSize,
+    /// The file it came from.
+    pub file: Arc<FileInfo>,
+}
+
+/// Consecutive blocks, of one or more files sharing a writer schema, that become one batch.
 pub(super) struct RawBatch {
-    pub blocks: Vec<RawBlock>,
-    /// Records to decode from the last block: fewer than its count when n_rows ends inside it.
-    pub last_block_rows: usize,
+    pub blocks: Vec<BatchBlock>,
     /// Records in the batch, before any predicate.
     pub rows: usize,
-    /// Row index of the batch's first record.
-    pub first_row: IdxSize,
 }
 
 impl RawBatch {
     /// Compressed bytes held.
     pub fn bytes(&self) -> usize {
-        self.blocks.iter().map(|b| b.data.len()).sum()
-    }
-
-    fn rows_of(&self, i: usize) -> usize {
-        if i + 1 == self.blocks.len() {
-            self.last_block_rows
-        } else {
-            self.blocks[i].count
-        }
+        self.blocks.iter().map(|b| b.block.data.len()).sum()
     }
 }
 
@@ -56,8 +65,8 @@ pub(super) struct DecodedBatch {
     pub rows: usize,
     pub decompress: Duration,
     pub decode: Duration,
-    /// Blocks left out (with `ignore_errors`).
-    pub skipped: Vec<SkippedData>,
+    /// Blocks left out (with `ignore_errors`), with the index of their file in the read.
+    pub skipped: Vec<(usize, SkippedData)>,
 }
 
 impl DecodedBatch {
@@ -66,14 +75,12 @@ impl DecodedBatch {
     }
 }
 
-/// Everything a decoding thread needs to turn raw blocks into a batch: immutable once
-/// built and shared by the threads, beside the scratch they share.
+/// Everything a decoding thread needs to turn raw blocks of one writer schema into a
+/// batch: immutable once built and shared by the threads, beside the scratch they share.
 pub(super) struct BatchPlan {
-    pub name: String,
     pub schema: Arc<AvroSchema>,
-    pub codec: Codec,
     pub min_record_size: usize,
-    /// Output column names of the file, in the order asked for.
+    /// Output column names, in the order asked for: decoded ones and [`Extra`] ones.
     pub projection: Vec<String>,
     /// The predicate's file columns (decoded for every row) and the rest (decoded for the
     /// rows that pass); without a predicate, `rest_plan` holds the whole projection.
@@ -81,7 +88,10 @@ pub(super) struct BatchPlan {
     pub rest_plan: RowPlan,
     pub predicate: Option<Predicate>,
     pub row_index: Option<RowIndex>,
-    pub file_path_column: Option<FilePathColumn>,
+    pub file_path_column: Option<PlSmallStr>,
+    pub partition_columns: Vec<(PlSmallStr, DataType)>,
+    /// Whether any column needs the blocks' data: else only their record counts are read.
+    pub needs_data: bool,
     /// Leave damaged blocks out instead of failing.
     pub ignore_errors: bool,
     pub scratch: Scratch,
@@ -127,55 +137,89 @@ impl Timing {
 }
 
 impl BatchPlan {
-    /// The plan of a file of writer schema `schema`, read with `options`.
-    pub fn new(
-        name: String,
-        schema: Arc<AvroSchema>,
-        codec: Codec,
-        options: &ReadOptions,
-        predicate: Option<Predicate>,
-    ) -> AvroResult<Self> {
+    /// The plan of files of writer schema `schema`, read with `options`.
+    pub fn new(schema: Arc<AvroSchema>, options: &ReadOptions, predicate: Option<Predicate>) -> AvroResult<Self> {
         let reader_schema = options.reader_schema.as_deref();
-        let plan_of =
-            |columns: &[String]| RowPlan::new(&schema, reader_schema, Some(columns)).map_err(|e| e.in_file(&name));
+        let plan_of = |columns: &[String]| RowPlan::new(&schema, reader_schema, Some(columns));
+        let is_extra = |c: &str| {
+            options.row_index.as_ref().is_some_and(|r| r.name == c)
+                || options.file_path_column.as_ref().is_some_and(|f| f == c)
+                || options.partition_columns.iter().any(|(p, _)| p == c)
+        };
         let projection = match &options.columns {
             Some(columns) => columns.clone(),
-            None => column_names(reader_schema.unwrap_or(&schema)),
+            None => {
+                let mut all: Vec<String> = options.row_index.iter().map(|r| r.name.to_string()).collect();
+                all.extend(column_names(reader_schema.unwrap_or(&schema)));
+                for (name, _) in &options.partition_columns {
+                    if !all.iter().any(|c| c == name.as_str()) {
+                        all.push(name.to_string());
+                    }
+                }
+                all.extend(options.file_path_column.iter().map(|f| f.to_string()));
+                all
+            },
         };
         // The predicate's file columns are decoded for every row, the rest only for the
         // rows that pass.
-        let added = |c: &String| {
-            options.row_index.as_ref().is_some_and(|r| r.name.as_str() == c)
-                || options.file_path_column.as_ref().is_some_and(|f| f.name.as_str() == c)
+        let decoded = |columns: &mut dyn Iterator<Item = &String>| {
+            let mut out: Vec<String> = Vec::new();
+            for c in columns {
+                if !is_extra(c) && !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+            out
         };
         let (predicate_plan, rest_columns) = match &predicate {
             Some(p) => {
-                let mut own: Vec<String> = Vec::new();
-                for c in &p.columns {
-                    if !added(c) && !own.contains(c) {
-                        own.push(c.clone());
-                    }
-                }
-                let rest = projection.iter().filter(|c| !own.contains(c)).cloned().collect::<Vec<_>>();
+                let own = decoded(&mut p.columns.iter());
+                let rest = decoded(&mut projection.iter().filter(|c| !own.contains(c)));
                 (Some(plan_of(&own)?), rest)
             },
-            None => (None, projection.clone()),
+            None => (None, decoded(&mut projection.iter())),
         };
         let rest_plan = plan_of(&rest_columns)?;
         Ok(Self {
-            name,
-            codec,
             min_record_size: schema.min_encoded_size(schema.root),
             schema,
+            needs_data: predicate.is_some() || !rest_plan.is_empty(),
             projection,
             predicate_plan,
             rest_plan,
             predicate,
             row_index: options.row_index.clone(),
             file_path_column: options.file_path_column.clone(),
+            partition_columns: options.partition_columns.clone(),
             ignore_errors: options.ignore_errors,
             scratch: Scratch::default(),
         })
+    }
+
+    /// The schema of the batches: every column of the projection with its type.
+    pub fn output_schema(&self) -> Schema {
+        let plans = self.predicate_plan.iter().chain(std::iter::once(&self.rest_plan));
+        let decoded: Vec<(&PlSmallStr, &DataType)> = plans.flat_map(|p| p.dtypes()).collect();
+        let mut schema = Schema::default();
+        for name in &self.projection {
+            let extra = self.extra_dtype(name);
+            let dtype = extra.or_else(|| decoded.iter().find(|(n, _)| n.as_str() == name).map(|(_, d)| (*d).clone()));
+            if let Some(dtype) = dtype {
+                schema.insert(name.as_str().into(), dtype);
+            }
+        }
+        schema
+    }
+
+    /// The type of a column that is not decoded (row index, partition, file path).
+    fn extra_dtype(&self, name: &str) -> Option<DataType> {
+        if self.row_index.as_ref().is_some_and(|r| r.name == name) {
+            return Some(DataType::IDX_DTYPE);
+        }
+        if let Some((_, dtype)) = self.partition_columns.iter().find(|(p, _)| p == name) {
+            return Some(dtype.clone());
+        }
+        self.file_path_column.as_ref().filter(|f| *f == name).map(|_| DataType::String)
     }
 
     pub fn decode(&self, batch: RawBatch) -> DecodedBatch {
@@ -204,28 +248,22 @@ impl BatchPlan {
     /// (with their row index), the others are left out whole and reported.
     fn decode_block_by_block(&self, batch: RawBatch, mut timing: Timing) -> DecodedBatch {
         let (mut frames, mut skipped) = (Vec::new(), Vec::new());
-        let mut first_row = batch.first_row;
-        let last = batch.blocks.len().saturating_sub(1);
-        let last_block_rows = batch.last_block_rows;
-        for (i, block) in batch.blocks.into_iter().enumerate() {
-            let rows = if i == last { last_block_rows } else { block.count };
-            let single = RawBatch { blocks: vec![block], last_block_rows: rows, rows, first_row };
+        for block in batch.blocks {
+            let (rows, file) = (block.rows, block.file.index);
+            let single = RawBatch { blocks: vec![block], rows };
             match self.decode_with(&single, &mut timing) {
                 Ok(df) => frames.push(df),
-                Err(error) if error.is_damage() => skipped.push(SkippedData { error, records: Some(rows) }),
+                Err(error) if error.is_damage() => skipped.push((file, SkippedData { error, records: Some(rows) })),
                 // Not the data's fault (the predicate failed, say): the read fails.
                 Err(error) => return DecodedBatch { rows: batch.rows, ..DecodedBatch::failed(error) },
             }
-            first_row = first_row.saturating_add(rows as IdxSize);
         }
-        let lost: usize = skipped.iter().filter_map(|s| s.records).sum();
+        let lost: usize = skipped.iter().filter_map(|(_, s)| s.records).sum();
         let rows = batch.rows - lost;
         let mut frames = frames.into_iter();
         let frame = match frames.next() {
             // Every block failed: an empty frame of the batch's columns.
-            None => {
-                self.decode_with(&RawBatch { blocks: Vec::new(), last_block_rows: 0, rows: 0, first_row }, &mut timing)
-            },
+            None => self.decode_with(&RawBatch { blocks: Vec::new(), rows: 0 }, &mut timing),
             Some(first) => frames.try_fold(first, |mut df, next| {
                 df.vstack_mut_owned(next)?;
                 Ok(df)
@@ -236,39 +274,50 @@ impl BatchPlan {
 
     /// No predicate: one buffer is reused for every block of the batch.
     fn decode_all(&self, batch: &RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
-        let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
-        // The record counts are not checked against the data yet: a count beyond what any
-        // codec's bytes could plausibly hold reserves no more than that.
-        let rows = batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE));
-        decoder.reserve(rows);
-        // Nested columns are sized like the last batch's, per row.
-        if let Some((hint_rows, lens)) = self.scratch.nested_sizes.lock().ok().and_then(|h| h.clone()) {
-            decoder.reserve_nested(&lens, rows as f64 / hint_rows.max(1) as f64);
-        }
-        let mut buffer = self.scratch.take_buffer();
-        let mut result = Ok(());
-        for (i, block) in batch.blocks.iter().enumerate() {
-            let rows = batch.rows_of(i);
-            result = self
-                .decompress(block, &mut buffer, timing)
-                .and_then(|data| {
-                    Timing::time(&mut timing.decode, || decoder.decode_block(data, rows, rows == block.count, None))
-                })
-                .map_err(|e| self.locate(e, block));
-            if result.is_err() {
-                break;
+        let mut decoded = Vec::new();
+        if self.rest_plan.is_empty() {
+            // Only counted: the data was not read, so each count is checked against the
+            // most its block's bytes could decompress to.
+            for b in &batch.blocks {
+                let most = if b.file.codec == Codec::Null { b.block.size } else { MAX_BLOCK_LEN };
+                check_record_count(b.block.count, most, self.min_record_size).map_err(|e| locate(e, b))?;
             }
-        }
-        self.scratch.return_buffer(buffer);
-        result?;
-        let lens = decoder.nested_lens();
-        if !lens.is_empty() {
-            if let Ok(mut hint) = self.scratch.nested_sizes.lock() {
-                *hint = Some((batch.rows, lens));
+        } else {
+            let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
+            // The record counts are not checked against the data yet: a count beyond what any
+            // codec's bytes could plausibly hold reserves no more than that.
+            let rows = batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE));
+            decoder.reserve(rows);
+            // Nested columns are sized like the last batch's, per row.
+            if let Some((hint_rows, lens)) = self.scratch.nested_sizes.lock().ok().and_then(|h| h.clone()) {
+                decoder.reserve_nested(&lens, rows as f64 / hint_rows.max(1) as f64);
             }
+            let mut buffer = self.scratch.take_buffer();
+            let mut result = Ok(());
+            for b in &batch.blocks {
+                result = decompress(b, &mut buffer, timing)
+                    .and_then(|data| {
+                        Timing::time(&mut timing.decode, || {
+                            decoder.decode_block(data, b.rows, b.rows == b.block.count, None)
+                        })
+                    })
+                    .map_err(|e| locate(e, b));
+                if result.is_err() {
+                    break;
+                }
+            }
+            self.scratch.return_buffer(buffer);
+            result?;
+            let lens = decoder.nested_lens();
+            if !lens.is_empty() {
+                if let Ok(mut hint) = self.scratch.nested_sizes.lock() {
+                    *hint = Some((batch.rows, lens));
+                }
+            }
+            decoded = assemble_columns(&self.rest_plan, Timing::time(&mut timing.decode, || decoder.finish())?);
         }
-        let columns = Timing::time(&mut timing.decode, || decoder.finish())?;
-        self.assemble(batch.rows, batch.first_row, None, assemble_columns(&self.rest_plan, columns), Vec::new())
+        decoded.extend(self.extra_columns(batch, |_| true));
+        self.assemble(batch.rows, decoded)
     }
 
     /// A predicate: its columns are decoded for every record, the rest only for the
@@ -288,30 +337,28 @@ impl BatchPlan {
         buffers: &mut Vec<Vec<u8>>,
     ) -> AvroResult<DataFrame> {
         let plan = self.predicate_plan.as_ref().expect("a predicate has a plan");
-        let (rows, first_row) = (batch.rows, batch.first_row);
+        let rows = batch.rows;
         let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
         // Where each record starts, per block: the second pass jumps to the selected ones.
         let mut starts: Vec<Vec<usize>> = Vec::with_capacity(batch.blocks.len());
-        for (i, block) in batch.blocks.iter().enumerate() {
+        for b in &batch.blocks {
             let mut buffer = self.scratch.take_buffer();
             let mut block_starts = Vec::new();
-            let result = self.decompress(block, &mut buffer, timing).and_then(|data| {
-                let n = batch.rows_of(i);
+            let result = decompress(b, &mut buffer, timing).and_then(|data| {
                 Timing::time(&mut timing.decode, || {
-                    decoder.decode_block(data, n, n == block.count, Some(&mut block_starts))
+                    decoder.decode_block(data, b.rows, b.rows == b.block.count, Some(&mut block_starts))
                 })
             });
             buffers.push(buffer);
             starts.push(block_starts);
-            result.map_err(|e| self.locate(e, block))?;
+            result.map_err(|e| locate(e, b))?;
         }
-        let predicate_frame = self.with_extra_columns(
-            assemble_columns(plan, decoder.finish()?),
-            rows,
-            first_row,
-            predicate.columns.iter().map(String::as_str),
-        )?;
-        let mask = (predicate.evaluate)(predicate_frame.clone()).map_err(|e| e.in_file(&self.name))?;
+        let wanted = |name: &str| predicate.columns.iter().any(|c| c == name);
+        let mut predicate_columns = assemble_columns(plan, decoder.finish()?);
+        predicate_columns.extend(self.extra_columns(batch, wanted));
+        let predicate_frame = DataFrame::new(rows, predicate_columns)?;
+        let first_file = batch.blocks.first().map_or("", |b| b.file.name.as_str());
+        let mask = (predicate.evaluate)(predicate_frame.clone()).map_err(|e| e.in_file(first_file))?;
         if mask.len() != rows {
             return Err(AvroError::argument(format!(
                 "the predicate returned {} values for a batch of {rows} rows",
@@ -323,98 +370,105 @@ impl BatchPlan {
         // Decode the other columns for the selected records only, block by block.
         let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
         let mut start = 0;
-        for (i, ((block, buffer), starts)) in batch.blocks.iter().zip(buffers.iter()).zip(&starts).enumerate() {
-            let data: &[u8] = if self.codec == Codec::Null { &block.data } else { buffer };
-            let n = batch.rows_of(i);
-            let selection = mask.clone().sliced(start, n);
-            start += n;
+        for ((b, buffer), starts) in batch.blocks.iter().zip(buffers.iter()).zip(&starts) {
+            let data: &[u8] = if b.file.codec == Codec::Null { &b.block.data } else { buffer };
+            let selection = mask.clone().sliced(start, b.rows);
+            start += b.rows;
             if self.rest_plan.is_empty() || selection.set_bits() == 0 {
                 continue;
             }
             Timing::time(&mut timing.decode, || decoder.decode_selected(data, starts, &selection))
-                .map_err(|e| self.locate(e, block))?;
+                .map_err(|e| locate(e, b))?;
         }
-        let rest = assemble_columns(&self.rest_plan, decoder.finish()?);
+        let mut columns = assemble_columns(&self.rest_plan, decoder.finish()?);
         let mask_ca = BooleanChunked::from_bitmap(PlSmallStr::EMPTY, mask);
-        let filtered_predicate_columns: Vec<PlColumn> = predicate_frame.filter(&mask_ca)?.into_columns();
-        let row_index = filtered_predicate_columns
-            .iter()
-            .find(|c| self.row_index.as_ref().is_some_and(|r| r.name == *c.name()))
-            .map(|c| c.as_materialized_series().clone());
-        self.assemble(selected, first_row, row_index, rest, filtered_predicate_columns)
+        columns.extend(predicate_frame.filter(&mask_ca)?.into_columns());
+        let others = DataFrame::new(rows, self.extra_columns(batch, |name| !wanted(name)))?;
+        columns.extend(others.filter(&mask_ca)?.into_columns());
+        self.assemble(selected, columns)
     }
 
-    /// The block's decompressed bytes.
-    fn decompress<'b>(
-        &self,
-        block: &'b RawBlock,
-        buffer: &'b mut Vec<u8>,
-        timing: &mut Timing,
-    ) -> AvroResult<&'b [u8]> {
-        let data: &[u8] = match self.codec {
-            // Nothing to undo: decode the block's own bytes.
-            Codec::Null => &block.data,
-            codec => {
-                Timing::time(&mut timing.decompress, || codec.decompress(&block.data, buffer))?;
-                buffer
-            },
-        };
-        Ok(data)
-    }
-
-    fn locate(&self, e: AvroError, block: &RawBlock) -> AvroError {
-        e.in_file(&self.name).in_block(block.index).at_offset(block.offset)
-    }
-
-    /// Puts the output together in projection order, with the row index first and the
-    /// file path column last.
-    fn assemble(
-        &self,
-        height: usize,
-        first_row: IdxSize,
-        row_index: Option<Series>,
-        decoded: Vec<PlColumn>,
-        predicate_columns: Vec<PlColumn>,
-    ) -> AvroResult<DataFrame> {
-        let mut columns = Vec::with_capacity(self.projection.len() + 2);
-        if let Some(index) = &self.row_index {
-            let s = match row_index {
-                Some(s) => s,
-                None => row_index_column(&index.name, first_row, height),
-            };
-            columns.push(s.into_column());
+    /// The columns that are not decoded (row index, partition values, file path) for
+    /// every record of the batch, those `wanted` by name.
+    fn extra_columns(&self, batch: &RawBatch, wanted: impl Fn(&str) -> bool) -> Vec<PlColumn> {
+        let mut columns = Vec::new();
+        if let Some(index) = self.row_index.as_ref().filter(|r| wanted(&r.name)) {
+            let mut values: Vec<IdxSize> = Vec::with_capacity(batch.rows);
+            for b in &batch.blocks {
+                values.extend((0..b.rows as IdxSize).map(|i| b.first_row + i));
+            }
+            columns.push(IdxCa::from_vec(index.name.clone(), values).into_column());
         }
-        let mut pool: Vec<PlColumn> = decoded.into_iter().chain(predicate_columns).collect();
+        for (i, (name, dtype)) in self.partition_columns.iter().enumerate() {
+            if wanted(name) {
+                columns.push(per_file_column(name, dtype, batch, |file| file.partition_values[i].clone()));
+            }
+        }
+        if let Some(name) = self.file_path_column.as_ref().filter(|f| wanted(f)) {
+            let path = |file: &FileInfo| AnyValue::StringOwned(file.name.as_str().into());
+            columns.push(per_file_column(name, &DataType::String, batch, path));
+        }
+        columns
+    }
+
+    /// Puts the output together in projection order.
+    fn assemble(&self, height: usize, columns: Vec<PlColumn>) -> AvroResult<DataFrame> {
+        let mut pool = columns;
+        let mut ordered = Vec::with_capacity(self.projection.len());
         for name in &self.projection {
             if let Some(pos) = pool.iter().position(|c| c.name().as_str() == name) {
-                columns.push(pool.swap_remove(pos));
+                ordered.push(pool.swap_remove(pos));
             }
         }
-        if let Some(column) = &self.file_path_column {
-            columns.push(path_column(&column.name, &column.path, height));
-        }
-        Ok(DataFrame::new(height, columns)?)
+        Ok(DataFrame::new(height, ordered)?)
     }
+}
 
-    /// Adds the row index and file path columns to a frame when `wanted` names them.
-    fn with_extra_columns<'a>(
-        &self,
-        mut columns: Vec<PlColumn>,
-        rows: usize,
-        first_row: IdxSize,
-        mut wanted: impl Iterator<Item = &'a str> + Clone,
-    ) -> AvroResult<DataFrame> {
-        if let Some(index) = &self.row_index {
-            if wanted.clone().any(|w| w == index.name.as_str()) {
-                columns.push(row_index_column(&index.name, first_row, rows).into_column());
-            }
+/// The block's decompressed bytes.
+fn decompress<'b>(b: &'b BatchBlock, buffer: &'b mut Vec<u8>, timing: &mut Timing) -> AvroResult<&'b [u8]> {
+    let data: &[u8] = match b.file.codec {
+        // Nothing to undo: decode the block's own bytes.
+        Codec::Null => &b.block.data,
+        codec => {
+            Timing::time(&mut timing.decompress, || codec.decompress(&b.block.data, buffer))?;
+            buffer
+        },
+    };
+    Ok(data)
+}
+
+fn locate(e: AvroError, b: &BatchBlock) -> AvroError {
+    e.in_file(&b.file.name).in_block(b.block.index).at_offset(b.block.offset)
+}
+
+/// A column holding one value per file: a constant when the batch holds one file, else
+/// one run of the value per file.
+fn per_file_column(
+    name: &PlSmallStr,
+    dtype: &DataType,
+    batch: &RawBatch,
+    value: impl Fn(&FileInfo) -> AnyValue<'static>,
+) -> PlColumn {
+    let scalar = |file: &FileInfo| Scalar::new(dtype.clone(), value(file));
+    let mut runs: Vec<(&Arc<FileInfo>, usize)> = Vec::new();
+    for b in &batch.blocks {
+        match runs.last_mut() {
+            Some((file, rows)) if Arc::ptr_eq(file, &b.file) => *rows += b.rows,
+            _ => runs.push((&b.file, b.rows)),
         }
-        if let Some(column) = &self.file_path_column {
-            if wanted.any(|w| w == column.name.as_str()) {
-                columns.push(path_column(&column.name, &column.path, rows));
+    }
+    match runs.as_slice() {
+        [] => PlColumn::new_scalar(name.clone(), Scalar::null(dtype.clone()), 0),
+        [(file, rows)] => PlColumn::new_scalar(name.clone(), scalar(file), *rows),
+        _ => {
+            let mut out = Series::new_empty(name.clone(), dtype);
+            for (file, rows) in runs {
+                let run = PlColumn::new_scalar(name.clone(), scalar(file), rows);
+                // Same name and type: appending cannot fail.
+                let _ = out.append_owned(run.as_materialized_series().clone());
             }
-        }
-        Ok(DataFrame::new(rows, columns)?)
+            out.rechunk().into_column()
+        },
     }
 }
 
@@ -427,16 +481,6 @@ fn assemble_columns(plan: &RowPlan, arrays: Vec<ArrayRef>) -> Vec<PlColumn> {
             unsafe { Series::from_chunks_and_dtype_unchecked(name.clone(), vec![array], dtype) }.into_column()
         })
         .collect()
-}
-
-fn row_index_column(name: &PlSmallStr, first_row: IdxSize, rows: usize) -> Series {
-    let values: Vec<IdxSize> = (0..rows as IdxSize).map(|i| first_row + i).collect();
-    IdxCa::from_vec(name.clone(), values).into_series()
-}
-
-fn path_column(name: &PlSmallStr, path: &str, rows: usize) -> PlColumn {
-    let value = Scalar::new(DataType::String, AnyValue::StringOwned(path.into()));
-    PlColumn::new_scalar(name.clone(), value, rows)
 }
 
 fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {

@@ -1,21 +1,23 @@
-//! The polars-io-style reader: options, then batches read ahead and decoded in parallel
-//! (pipeline), each with late materialization for predicates (batch).
+//! The polars-io-style reader: options, then the files opened ahead (files), their
+//! batches read ahead and decoded in parallel (pipeline), each with late materialization
+//! for predicates (batch).
 
 mod batch;
+mod files;
 mod options;
 mod pipeline;
 mod predicate;
 mod skipped;
 mod stats;
 
-use std::io::BufRead;
 use std::sync::Arc;
 
 use polars::prelude::{DataFrame, DataType, PlSmallStr, Schema};
 
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
-pub use options::{FilePathColumn, ReadAhead, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
+pub use files::{read_schemas, ScanFile, DEFAULT_FILES_IN_FLIGHT};
+pub use options::{ReadAhead, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
 pub use predicate::{Predicate, PredicateFn};
 pub use skipped::SkippedData;
 pub use stats::{ReadStats, StatValue};
@@ -25,11 +27,10 @@ use crate::decode::RowPlan;
 use crate::error::AvroResult;
 use crate::frame_type::FrameType;
 use crate::schema::{parse_schema, AvroSchema};
-use batch::BatchPlan;
 use pipeline::Pipeline;
 
-/// Reads one Avro object container file into Polars: a source, the options, and a
-/// predicate.
+/// Reads Avro object container files into Polars, one after the other as one frame: the
+/// files, the options, and a predicate.
 ///
 /// ```no_run
 /// use polars_avro::{AvroReader, Source};
@@ -40,7 +41,7 @@ use pipeline::Pipeline;
 ///     .unwrap();
 /// ```
 pub struct AvroReader {
-    source: Source,
+    files: Vec<ScanFile>,
     options: ReadOptions,
     predicate: Option<Predicate>,
 }
@@ -48,7 +49,14 @@ pub struct AvroReader {
 impl AvroReader {
     /// A reader of `source` with the default options: every column, every record.
     pub fn new(source: Source) -> Self {
-        Self { source, options: ReadOptions::default(), predicate: None }
+        Self::from_files(vec![source.into()])
+    }
+
+    /// A reader of several files, read in this order as one frame. Files that share a
+    /// writer schema share one decoding plan; files of other writer schemas must read into
+    /// the same columns (give a reader schema that they all resolve into).
+    pub fn from_files(files: Vec<ScanFile>) -> Self {
+        Self { files, options: ReadOptions::default(), predicate: None }
     }
 
     /// All options at once.
@@ -79,7 +87,7 @@ impl AvroReader {
         self
     }
 
-    /// Stop after this many records of the file (before any predicate).
+    /// Stop after this many records (before any predicate).
     pub fn with_n_rows(mut self, n_rows: Option<usize>) -> Self {
         self.options.n_rows = n_rows;
         self
@@ -97,8 +105,8 @@ impl AvroReader {
         self
     }
 
-    /// Adds a String column holding a path on every row, placed last.
-    pub fn with_file_path_column(mut self, column: Option<FilePathColumn>) -> Self {
+    /// Adds a String column of this name holding each record's file (the source's name), placed last.
+    pub fn with_file_path_column(mut self, column: Option<PlSmallStr>) -> Self {
         self.options.file_path_column = column;
         self
     }
@@ -141,18 +149,28 @@ impl AvroReader {
         }
     }
 
-    /// Opens the file and returns an iterator of batches.
+    /// An iterator of batches; files are opened as it goes.
     pub fn batched(self) -> AvroResult<BatchedReader> {
-        let Self { source, options, predicate } = self;
-        let name = source.name();
-        let (container, schema) = open(source)?;
-        let schema = Arc::new(schema);
-        let plan = BatchPlan::new(name, schema.clone(), container.header.codec, &options, predicate)?;
-        let output_schema = output_schema(&plan);
-        let schema = options.reader_schema.clone().unwrap_or(schema);
-        let pipeline = Pipeline::new(container, plan, &options)?;
-        Ok(BatchedReader { schema, output_schema, pipeline })
+        let Self { files, options, predicate } = self;
+        let extras = extra_columns(&options);
+        Ok(BatchedReader { pipeline: Pipeline::new(files, options, predicate)?, extras })
     }
+}
+
+/// The columns of a read that come from no file (row index, partitions, file path): the
+/// whole schema of a read that opened no file.
+fn extra_columns(options: &ReadOptions) -> Schema {
+    let mut schema = Schema::default();
+    if let Some(row_index) = &options.row_index {
+        schema.insert(row_index.name.clone(), DataType::IDX_DTYPE);
+    }
+    for (name, dtype) in &options.partition_columns {
+        schema.insert(name.clone(), dtype.clone());
+    }
+    if let Some(name) = &options.file_path_column {
+        schema.insert(name.clone(), DataType::String);
+    }
+    schema
 }
 
 /// The header of a source and its parsed writer schema, reading nothing further.
@@ -168,7 +186,7 @@ pub fn column_types(schema: &AvroSchema) -> AvroResult<Vec<(String, FrameType)>>
 }
 
 /// Opens a source and reads its header and writer schema.
-fn open(source: Source) -> AvroResult<(ContainerReader<Box<dyn BufRead + Send + Sync>>, AvroSchema)> {
+fn open(source: Source) -> AvroResult<(ContainerReader<crate::source::Stream>, AvroSchema)> {
     let name = source.name();
     let (stream, total_len) = source.open()?;
     let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
@@ -176,45 +194,14 @@ fn open(source: Source) -> AvroResult<(ContainerReader<Box<dyn BufRead + Send + 
     Ok((container, schema))
 }
 
-/// The schema of the batches a plan yields.
-fn output_schema(plan: &BatchPlan) -> Schema {
-    let mut schema = Schema::default();
-    if let Some(row_index) = &plan.row_index {
-        schema.insert(row_index.name.clone(), DataType::IDX_DTYPE);
-    }
-    let plans = plan.predicate_plan.iter().chain(std::iter::once(&plan.rest_plan));
-    let dtypes: Vec<(PlSmallStr, DataType)> =
-        plans.flat_map(|p| p.dtypes().map(|(n, d)| (n.clone(), d.clone()))).collect();
-    for name in &plan.projection {
-        if let Some((n, d)) = dtypes.iter().find(|(n, _)| n.as_str() == name) {
-            schema.insert(n.clone(), d.clone());
-        }
-    }
-    if let Some(column) = &plan.file_path_column {
-        schema.insert(column.name.clone(), DataType::String);
-    }
-    schema
-}
-
-/// An open file yielding batches in file order.
+/// Files being read, yielding batches in file order.
 pub struct BatchedReader {
-    /// The schema the batches follow: the reader schema when one was given, else the file's.
-    schema: Arc<AvroSchema>,
-    output_schema: Schema,
+    /// The columns no file gives, for a read that opened no file.
+    extras: Schema,
     pipeline: Pipeline,
 }
 
 impl BatchedReader {
-    /// The file's header.
-    pub fn header(&self) -> &Header {
-        self.pipeline.header()
-    }
-
-    /// The schema the columns follow: the reader schema when one was given, else the file's.
-    pub fn avro_schema(&self) -> &AvroSchema {
-        &self.schema
-    }
-
     /// Records of the batches handed out so far, counted before the predicate.
     pub fn rows_read(&self) -> usize {
         self.pipeline.stats().rows
@@ -225,12 +212,13 @@ impl BatchedReader {
         self.pipeline.stats()
     }
 
-    /// The schema of the batches this reader yields.
+    /// The schema of the batches this reader yields (known once a file is open; before,
+    /// only the columns that come from no file).
     pub fn output_schema(&self) -> Schema {
-        self.output_schema.clone()
+        self.pipeline.any_plan().map_or_else(|| self.extras.clone(), |plan| plan.output_schema())
     }
 
-    /// The next batch of rows, or None when the file (or n_rows) is exhausted.
+    /// The next batch of rows, or None when the files (or n_rows) are exhausted.
     pub fn next_batch(&mut self) -> AvroResult<Option<DataFrame>> {
         self.pipeline.next_batch()
     }

@@ -3,44 +3,47 @@
 
 use std::sync::Arc;
 
-use polars::prelude::{IdxSize, PlSmallStr};
+use polars::prelude::{DataType, IdxSize, PlSmallStr};
 
 use crate::schema::AvroSchema;
 
 /// Rows per batch when the caller does not say.
 pub const DEFAULT_BATCH_SIZE: usize = 65_536;
 
-/// A column numbering the file's records (before any predicate), placed first.
+/// A column numbering the records (before any predicate, across files), placed first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowIndex {
     /// The column's name.
     pub name: PlSmallStr,
-    /// The number of the file's first record.
+    /// The number of the first record.
     pub offset: IdxSize,
 }
 
-/// A String column holding the file's path on every row, placed last.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilePathColumn {
-    /// The column's name.
-    pub name: PlSmallStr,
-    /// The value on every row.
-    pub path: String,
-}
-
-/// How one file is read.
+/// How the files of a read are read.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    /// Only these columns, in this order (None: all).
+    /// Only these columns, in this order (None: all): the files' columns, the row index,
+    /// the partition columns and the file path column may be named in any order.
     pub columns: Option<Vec<String>>,
-    /// Stop after this many records of the file (before any predicate).
+    /// Stop after this many records, counted across files (before any predicate); no
+    /// file is opened once they are read.
     pub n_rows: Option<usize>,
     /// Rows per batch: blocks are grouped until a batch holds at least this many.
     pub batch_size: usize,
     /// A first column numbering the records.
     pub row_index: Option<RowIndex>,
-    /// A last column holding the file's path.
-    pub file_path_column: Option<FilePathColumn>,
+    /// A last column of this name holding each record's file path (the source's name).
+    pub file_path_column: Option<PlSmallStr>,
+    /// Columns whose value is the same for every record of a file (hive partitions),
+    /// after the files' own columns; each file gives its values ([`ScanFile`]). A file
+    /// column of the same name is not decoded: the partition value takes its place.
+    ///
+    /// [`ScanFile`]: super::ScanFile
+    pub partition_columns: Vec<(PlSmallStr, DataType)>,
+    /// Files opened and read ahead at once, beyond the one being read (None: 16). The
+    /// headers of small files arrive while earlier ones decode; objects in a store are
+    /// requested this many at a time.
+    pub files_in_flight: Option<usize>,
     /// Decoding threads (None: Polars' own count).
     pub n_threads: Option<usize>,
     /// How far ahead of the consumer blocks are read (None: [`ReadAhead::local`]).
@@ -59,6 +62,8 @@ impl Default for ReadOptions {
             batch_size: DEFAULT_BATCH_SIZE,
             row_index: None,
             file_path_column: None,
+            partition_columns: Vec::new(),
+            files_in_flight: None,
             n_threads: None,
             read_ahead: None,
             reader_schema: None,

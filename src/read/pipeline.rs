@@ -1,10 +1,11 @@
-//! Read-ahead: blocks are read on the caller's thread and grouped into batches, which
-//! are decompressed and decoded on a rayon pool while the caller consumes earlier ones.
+//! Read-ahead: blocks are read on the caller's thread, file after file (each opened
+//! ahead by [`Opener`]), and grouped into batches, which are decompressed and decoded on
+//! a rayon pool while the caller consumes earlier ones. Blocks of consecutive files that
+//! share a writer schema go into the same batch, so many small files make few batches.
 //! A bounded window of batches is in flight; results come back in file order, and so do
 //! errors, each at its own block.
 
 use std::collections::VecDeque;
-use std::io::BufRead;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
@@ -13,11 +14,12 @@ use std::time::Instant;
 use polars::prelude::{DataFrame, IdxSize};
 use rayon::ThreadPool;
 
-use super::batch::{BatchPlan, DecodedBatch, RawBatch};
+use super::batch::{BatchBlock, BatchPlan, DecodedBatch, RawBatch};
+use super::files::{OpenedFile, Opener, Plans, ScanFile, DEFAULT_FILES_IN_FLIGHT};
 use super::options::{ReadAhead, ReadOptions};
+use super::predicate::Predicate;
 use super::skipped::SkippedData;
 use super::stats::{verbose, ReadStats};
-use crate::container::{ContainerReader, Header};
 use crate::error::{AvroError, AvroResult};
 use crate::threads::{default_threads, panic_message, pool};
 
@@ -27,7 +29,7 @@ const MAX_BATCH_BYTES: usize = 16 << 20;
 
 enum Slot {
     /// Read, not handed to a thread: the consumer decodes it when its turn comes.
-    Raw(RawBatch),
+    Raw(Arc<BatchPlan>, RawBatch),
     Decoding(Receiver<DecodedBatch>),
     /// Reading the file failed here; reported after the batches before it.
     Failed(AvroError),
@@ -37,14 +39,19 @@ struct InFlight {
     slot: Slot,
     blocks: usize,
     bytes: usize,
+    /// Whether a predicate filters the batch (an empty result is then not handed out).
+    filtered: bool,
 }
 
-/// One file's blocks read ahead, decoded on the pool and handed out in file order.
+/// The files' blocks read ahead, decoded on the pool and handed out in file order.
 pub(super) struct Pipeline {
-    container: ContainerReader<Box<dyn BufRead + Send + Sync>>,
-    plan: Arc<BatchPlan>,
+    opener: Opener,
+    /// The file blocks are read from; None between files.
+    current: Option<OpenedFile>,
     /// None: everything is decoded on the caller's thread, with no read-ahead.
     pool: Option<Arc<ThreadPool>>,
+    /// Leave damaged blocks, and files whose header is damaged, out instead of failing.
+    ignore_errors: bool,
     read_ahead: ReadAhead,
     window: VecDeque<InFlight>,
     blocks_in_flight: usize,
@@ -58,16 +65,18 @@ pub(super) struct Pipeline {
     finished: bool,
     stats: ReadStats,
     /// Blocks left out with `ignore_errors`, not yet taken.
-    skipped: Vec<SkippedData>,
+    skipped: Vec<(usize, SkippedData)>,
 }
 
 impl Pipeline {
-    pub fn new(
-        container: ContainerReader<Box<dyn BufRead + Send + Sync>>,
-        plan: BatchPlan,
-        options: &ReadOptions,
-    ) -> AvroResult<Self> {
+    pub fn new(files: Vec<ScanFile>, options: ReadOptions, predicate: Option<Predicate>) -> AvroResult<Self> {
         let threads = options.n_threads.unwrap_or_else(default_threads).max(1);
+        // With n_rows no file is opened before the ones before it are read; with one
+        // thread nothing happens beside the caller.
+        let files_in_flight = match (options.n_rows, threads) {
+            (Some(_), _) | (_, 1) => 0,
+            _ => options.files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT),
+        };
         let read_ahead = options.read_ahead.unwrap_or_else(|| ReadAhead::local(threads));
         let (pool, read_ahead) = if threads == 1 {
             (None, ReadAhead { max_batches: 1, max_bytes: 0 })
@@ -75,26 +84,37 @@ impl Pipeline {
             (Some(pool(threads)?), ReadAhead { max_batches: read_ahead.max_batches.max(1), ..read_ahead })
         };
         let stats = ReadStats { threads, ..ReadStats::default() };
-        Ok(Self {
-            container,
-            plan: Arc::new(plan),
+        let (batch_size, rows_left) = (options.batch_size.max(1), options.n_rows);
+        let next_row = options.row_index.as_ref().map_or(0, |r| r.offset);
+        let ignore_errors = options.ignore_errors;
+        let opener = Opener::new(files, Plans::new(options, predicate), files_in_flight)?;
+        let mut pipeline = Self {
+            opener,
+            current: None,
+            ignore_errors,
             pool,
             read_ahead,
             window: VecDeque::new(),
             blocks_in_flight: 0,
             bytes_in_flight: 0,
-            batch_size: options.batch_size.max(1),
-            rows_left: options.n_rows,
-            next_row: options.row_index.as_ref().map_or(0, |r| r.offset),
+            batch_size,
+            rows_left,
+            next_row,
             reading_done: false,
             finished: false,
             stats,
             skipped: Vec::new(),
-        })
+        };
+        // The first file is opened here, so that its errors surface when the read starts
+        // and its columns are known even when no batch follows.
+        pipeline.open_next_file()?;
+        Ok(pipeline)
     }
 
-    pub fn header(&self) -> &Header {
-        &self.container.header
+    /// A plan of the files read so far (None before the first file is opened), for the
+    /// columns of a read that gave no batch.
+    pub fn any_plan(&self) -> Option<Arc<BatchPlan>> {
+        self.opener.plans.any()
     }
 
     pub fn stats(&self) -> &ReadStats {
@@ -112,7 +132,7 @@ impl Pipeline {
             self.blocks_in_flight -= next.blocks;
             self.bytes_in_flight -= next.bytes;
             let decoded = match next.slot {
-                Slot::Raw(batch) => decode_caught(&self.plan, batch),
+                Slot::Raw(plan, batch) => decode_caught(&plan, batch),
                 Slot::Decoding(receiver) => {
                     let start = Instant::now();
                     let decoded = receiver.recv().unwrap_or_else(|_| {
@@ -137,7 +157,7 @@ impl Pipeline {
                     return Err(e);
                 },
                 // A predicate can reject a whole batch; empty batches are not worth yielding.
-                Ok(df) if df.height() == 0 && self.plan.predicate.is_some() => continue,
+                Ok(df) if df.height() == 0 && next.filtered => continue,
                 Ok(df) => return Ok(Some(df)),
             }
         }
@@ -154,14 +174,15 @@ impl Pipeline {
             let start = Instant::now();
             let (batch, error) = self.read_batch();
             self.stats.io += start.elapsed();
-            if let Some(batch) = batch {
+            if let Some((plan, batch)) = batch {
                 let (blocks, bytes) = (batch.blocks.len(), batch.bytes());
                 self.blocks_in_flight += blocks;
                 self.bytes_in_flight += bytes;
-                fresh.push(InFlight { slot: Slot::Raw(batch), blocks, bytes });
+                let filtered = plan.predicate.is_some();
+                fresh.push(InFlight { slot: Slot::Raw(plan, batch), blocks, bytes, filtered });
             }
             if let Some(e) = error {
-                fresh.push(InFlight { slot: Slot::Failed(e), blocks: 0, bytes: 0 });
+                fresh.push(InFlight { slot: Slot::Failed(e), blocks: 0, bytes: 0, filtered: false });
             }
         }
         self.stats.peak_blocks_in_flight = self.stats.peak_blocks_in_flight.max(self.blocks_in_flight);
@@ -169,55 +190,75 @@ impl Pipeline {
         // Without a pool, or for the only batch left, decoding on this thread costs less
         // than handing the work over.
         let only_batch_left = self.window.is_empty() && self.reading_done && fresh.len() == 1;
-        for InFlight { slot, blocks, bytes } in fresh {
+        for InFlight { slot, blocks, bytes, filtered } in fresh {
             let slot = match (slot, &self.pool) {
-                (Slot::Raw(batch), Some(pool)) if !only_batch_left => {
-                    Slot::Decoding(spawn_decode(pool, &self.plan, batch))
+                (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left => {
+                    Slot::Decoding(spawn_decode(pool, plan, batch))
                 },
                 (slot, _) => slot,
             };
-            self.window.push_back(InFlight { slot, blocks, bytes });
+            self.window.push_back(InFlight { slot, blocks, bytes, filtered });
         }
     }
 
-    /// Reads blocks until the batch holds `batch_size` records (or n_rows is reached, or
-    /// the file ends). A read error comes back beside the blocks read before it.
-    fn read_batch(&mut self) -> (Option<RawBatch>, Option<AvroError>) {
-        let mut blocks = Vec::new();
-        let (mut rows, mut bytes, mut last_block_rows) = (0usize, 0usize, 0usize);
+    /// Reads blocks, of one file or of consecutive files sharing a plan, until the batch
+    /// holds `batch_size` records (or n_rows is reached, or the files end). A read error
+    /// comes back beside the blocks read before it.
+    fn read_batch(&mut self) -> (Option<(Arc<BatchPlan>, RawBatch)>, Option<AvroError>) {
+        let mut blocks: Vec<BatchBlock> = Vec::new();
+        let mut plan: Option<Arc<BatchPlan>> = None;
+        let (mut rows, mut bytes) = (0usize, 0usize);
         let mut error = None;
         while rows < self.batch_size && bytes < MAX_BATCH_BYTES {
             if self.rows_left == Some(0) {
                 self.reading_done = true;
                 break;
             }
-            let block = match self.container.next_block() {
-                Ok(Some(block)) => block,
-                Ok(None) => {
+            let file = match self.open_next_file() {
+                Ok(()) => match self.current.as_mut() {
+                    Some(file) => file,
+                    None => {
+                        self.reading_done = true;
+                        break;
+                    },
+                },
+                Err(e) => {
                     self.reading_done = true;
+                    error = Some(e);
                     break;
                 },
-                Err(e) if self.plan.ignore_errors && e.is_damage() => {
+            };
+            // A batch is decoded by one plan: a file of another schema starts the next one.
+            if plan.as_ref().is_some_and(|p| !Arc::ptr_eq(p, &file.plan)) {
+                break;
+            }
+            let block = match file.next_block() {
+                Ok(Some(block)) => block,
+                Ok(None) => {
+                    self.current = None;
+                    continue;
+                },
+                Err(e) if self.ignore_errors && e.is_damage() => {
                     // A broken frame: leave the block out and go on after the next sync marker.
-                    if !self.container.error_continues_damage() {
-                        self.skipped.push(SkippedData { error: e.in_file(&self.plan.name), records: None });
+                    if !file.error_continues_damage() {
+                        self.skipped.push((file.info.index, SkippedData { error: e, records: None }));
                     }
-                    match self.container.resync() {
+                    match file.resync() {
                         Ok(Some(_)) => continue,
                         Ok(None) => {
-                            self.reading_done = true;
-                            break;
+                            self.current = None;
+                            continue;
                         },
                         Err(e) => {
                             self.reading_done = true;
-                            error = Some(e.in_file(&self.plan.name));
+                            error = Some(e);
                             break;
                         },
                     }
                 },
                 Err(e) => {
                     self.reading_done = true;
-                    error = Some(e.in_file(&self.plan.name));
+                    error = Some(e);
                     break;
                 },
             };
@@ -226,26 +267,51 @@ impl Pipeline {
                 count = count.min(*left);
                 *left -= count;
             }
+            let first_row = self.next_row;
+            self.next_row = self.next_row.saturating_add(count as IdxSize);
             self.stats.blocks += 1;
-            self.stats.bytes_read += block.data.len() as u64;
+            self.stats.bytes_read += block.size as u64;
+            if file.count_only {
+                // Counted towards n_rows and the row index; none of its rows is wanted.
+                self.stats.rows += count;
+                continue;
+            }
             rows += count;
             bytes += block.data.len();
-            last_block_rows = count;
-            blocks.push(block);
+            plan.get_or_insert_with(|| file.plan.clone());
+            blocks.push(BatchBlock { block, rows: count, first_row, file: file.info.clone() });
         }
-        if blocks.is_empty() {
-            return (None, error);
+        match plan {
+            Some(plan) if !blocks.is_empty() => (Some((plan, RawBatch { blocks, rows })), error),
+            _ => (None, error),
         }
-        let first_row = self.next_row;
-        self.next_row = self.next_row.saturating_add(rows as IdxSize);
-        (Some(RawBatch { blocks, last_block_rows, rows, first_row }), error)
+    }
+
+    /// Makes sure blocks have a file to come from, unless every file has been read: the
+    /// next one that opens (files whose header is damaged are left out with `ignore_errors`).
+    fn open_next_file(&mut self) -> AvroResult<()> {
+        while self.current.is_none() {
+            match self.opener.next_file() {
+                None => return Ok(()),
+                Some((_, Ok(file))) => {
+                    self.stats.files += 1;
+                    self.current = Some(file);
+                },
+                Some((index, Err(e))) if self.ignore_errors && e.is_damage() => {
+                    self.stats.files += 1;
+                    self.skipped.push((index, SkippedData { error: e, records: None }));
+                },
+                Some((_, Err(e))) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// What was left out so far, in file order.
     pub fn take_skipped(&mut self) -> Vec<SkippedData> {
         let mut skipped = std::mem::take(&mut self.skipped);
-        skipped.sort_by_key(|s| s.error.offset);
-        skipped
+        skipped.sort_by_key(|(file, s)| (*file, s.error.offset));
+        skipped.into_iter().map(|(_, s)| s).collect()
     }
 
     fn finish(&mut self) {
@@ -256,7 +322,7 @@ impl Pipeline {
         self.window.clear();
         // Readers opened only for their header read nothing worth a line.
         if verbose() && self.stats.blocks > 0 {
-            eprintln!("[polars-avro] {}: {}", self.plan.name, self.stats);
+            eprintln!("[polars-avro] {}", self.stats);
         }
     }
 }
@@ -268,9 +334,8 @@ impl Drop for Pipeline {
     }
 }
 
-fn spawn_decode(pool: &ThreadPool, plan: &Arc<BatchPlan>, batch: RawBatch) -> Receiver<DecodedBatch> {
+fn spawn_decode(pool: &ThreadPool, plan: Arc<BatchPlan>, batch: RawBatch) -> Receiver<DecodedBatch> {
     let (sender, receiver) = sync_channel(1);
-    let plan = plan.clone();
     pool.spawn(move || {
         // The consumer may have gone away; then nobody needs the result.
         let _ = sender.send(decode_caught(&plan, batch));
@@ -279,16 +344,15 @@ fn spawn_decode(pool: &ThreadPool, plan: &Arc<BatchPlan>, batch: RawBatch) -> Re
 }
 
 /// Decodes a batch; a panic becomes an error instead of taking the process down. It is
-/// a bug, not damage, so it is never skipped: it names the file and the batch's first block.
+/// a bug, not damage, so it is never skipped: it names the batch's first file and block.
 fn decode_caught(plan: &BatchPlan, batch: RawBatch) -> DecodedBatch {
     let rows = batch.rows;
-    let first_block = batch.blocks.first().map(|b| (b.index, b.offset));
+    let first_block = batch.blocks.first().map(|b| (b.file.name.clone(), b.block.index, b.block.offset));
     catch_unwind(AssertUnwindSafe(|| plan.decode(batch))).unwrap_or_else(|panic| {
         let what = panic_message(panic.as_ref());
-        let mut error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"))
-            .in_file(&plan.name);
-        if let Some((index, offset)) = first_block {
-            error = error.in_block(index).at_offset(offset);
+        let mut error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"));
+        if let Some((file, index, offset)) = first_block {
+            error = error.in_file(&file).in_block(index).at_offset(offset);
         }
         DecodedBatch { rows, ..DecodedBatch::failed(error) }
     })

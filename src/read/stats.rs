@@ -7,6 +7,8 @@ use std::time::Duration;
 /// summed over the decoding threads; I/O and waiting are the reading thread's own.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadStats {
+    /// Files opened (those whose header was damaged and left out included).
+    pub files: usize,
     /// Avro blocks read.
     pub blocks: usize,
     /// Batches produced (each a run of blocks decoded together).
@@ -42,10 +44,11 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 11] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 12] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
+            ("files", count(self.files)),
             ("blocks", count(self.blocks)),
             ("batches", count(self.batches)),
             ("rows", count(self.rows)),
@@ -66,9 +69,10 @@ impl fmt::Display for ReadStats {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         write!(
             f,
-            "{} rows in {} blocks ({} batches, {} bytes) on {} threads; io {:.1} ms, decompress {:.1} ms, \
+            "{} rows of {} files in {} blocks ({} batches, {} bytes) on {} threads; io {:.1} ms, decompress {:.1} ms, \
              decode {:.1} ms, wait {:.1} ms; at most {} blocks ({} bytes) in flight",
             self.rows,
+            self.files,
             self.blocks,
             self.batches,
             self.bytes_read,

@@ -1,7 +1,8 @@
 //! One reader schema for files whose writer schemas evolved: every field of every file,
 //! types widened where the specification's resolution allows (int to long to double,
-//! float to double, enum symbols merged), fields some files lack made nullable with a null
-//! default. Each file is then read into it by schema resolution.
+//! float to double, enum symbols merged); a field some files lack keeps the default its
+//! newest declaration gives, or is made nullable with a null default when none declares
+//! one. Each file is then read into it by schema resolution.
 
 use std::collections::HashSet;
 
@@ -93,25 +94,19 @@ impl Unifier<'_> {
                 for f in xf {
                     let at = field_path(path, &f.name);
                     let unified = match yf.iter().find(|g| g.name == f.name) {
-                        // A default (null, for a field made nullable before) still serves
-                        // the files that lack the field.
-                        Some(g) => field_json(
+                        // The newer declaration of a default wins; a default (null, for a
+                        // field made nullable before) still serves the files that lack it.
+                        Some(g) => field_with_default(
                             &f.name,
                             self.pair(f.schema, g.schema, &at)?,
-                            f.default.clone().or(g.default.clone()),
+                            g.default.clone().or(f.default.clone()),
                         ),
-                        None => {
-                            field_json(&f.name, nullable(emit(self.a, f.schema, &mut self.emitted)), Some(Value::Null))
-                        },
+                        None => one_sided(&f.name, emit(self.a, f.schema, &mut self.emitted), f.default.clone()),
                     };
                     fields.push(unified);
                 }
                 for g in yf.iter().filter(|g| !xf.iter().any(|f| f.name == g.name)) {
-                    fields.push(field_json(
-                        &g.name,
-                        nullable(emit(self.b, g.schema, &mut self.emitted)),
-                        Some(Value::Null),
-                    ));
+                    fields.push(one_sided(&g.name, emit(self.b, g.schema, &mut self.emitted), g.default.clone()));
                 }
                 let mut record = json!({"type": "record", "name": xn.name, "fields": fields});
                 if let Some(ns) = xn.namespace.as_ref().filter(|ns| !ns.is_empty()) {
@@ -200,6 +195,30 @@ fn nullable(inner: Value) -> Value {
         },
         other => json!(["null", other]),
     }
+}
+
+/// A field only one side has: the files of the other side read its declared default, or
+/// null when it declares none (the field is made nullable).
+fn one_sided(name: &str, schema: Value, default: Option<Value>) -> Value {
+    match default {
+        Some(d) => field_with_default(name, schema, Some(d)),
+        None => field_json(name, nullable(schema), Some(Value::Null)),
+    }
+}
+
+/// A field whose default, if any, matches its union's first branch, as the specification
+/// asks: null first for a null default, last for any other.
+fn field_with_default(name: &str, schema: Value, default: Option<Value>) -> Value {
+    let schema = match (schema, &default) {
+        (schema @ Value::Array(_), Some(Value::Null)) => nullable(schema),
+        (Value::Array(mut branches), Some(_)) if branches.first().is_some_and(|b| b == "null") => {
+            let null = branches.remove(0);
+            branches.push(null);
+            Value::Array(branches)
+        },
+        (schema, _) => schema,
+    };
+    field_json(name, schema, default)
 }
 
 fn field_json(name: &str, schema: Value, default: Option<Value>) -> Value {

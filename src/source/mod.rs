@@ -4,11 +4,15 @@
 pub mod remote;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Cursor, Read};
 use std::path::PathBuf;
 
+pub use crate::bufread::ByteStream;
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use remote::{RemoteObject, RemoteReadAhead};
+
+/// The stream a source opens to.
+pub type Stream = Box<dyn ByteStream>;
 
 /// Where a read's bytes come from.
 pub enum Source {
@@ -64,7 +68,7 @@ impl Source {
     }
 
     /// A buffered stream over the bytes, and their total length when known.
-    pub fn open(self) -> AvroResult<(Box<dyn BufRead + Send + Sync>, Option<u64>)> {
+    pub fn open(self) -> AvroResult<(Stream, Option<u64>)> {
         match self {
             Source::Path(path) => {
                 let name = path.display().to_string();
@@ -82,7 +86,7 @@ impl Source {
             },
             Source::Bytes { data, .. } => {
                 let len = data.len() as u64;
-                Ok((Box::new(std::io::Cursor::new(data)), Some(len)))
+                Ok((Box::new(Cursor::new(data)), Some(len)))
             },
             Source::Reader { reader, len, .. } => Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, reader)), len)),
             Source::Remote { object, read_ahead } => {

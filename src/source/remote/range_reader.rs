@@ -12,6 +12,7 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::task::JoinHandle;
 
 use super::store::{runtime, store_error, store_for, wait, RemoteOptions};
+use crate::bufread::{skip_by_reading, ByteStream};
 use crate::error::{AvroError, AvroResult};
 
 /// One object: its store, its path in the store, and its size when a listing told it.
@@ -84,9 +85,17 @@ pub struct RangeReader {
     /// Requests in file order.
     in_flight: VecDeque<JoinHandle<AvroResult<Bytes>>>,
     current: Bytes,
+    /// Offset in the object of `current`'s first byte.
+    current_start: u64,
     position: usize,
     past_first: bool,
 }
+
+/// A skip this long, past everything requested, drops the requests in flight and starts
+/// again where it lands: a count walking large blocks makes one request per block header.
+const JUMP_AT: u64 = 1 << 20;
+/// The first request after a jump: a block header and the next marker, with room to spare.
+const JUMP_REQUEST: u64 = 64 << 10;
 
 impl RangeReader {
     fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
@@ -98,6 +107,7 @@ impl RangeReader {
             next_len: read_ahead.first_request.max(1),
             in_flight: VecDeque::new(),
             current: Bytes::new(),
+            current_start: 0,
             position: 0,
             past_first: false,
         };
@@ -141,6 +151,7 @@ impl BufRead for RangeReader {
             let window = if reading_on { self.read_ahead.requests_in_flight.max(1) } else { 1 };
             self.request_ahead(window);
             let Some(task) = self.in_flight.pop_front() else { return Ok(&[]) };
+            self.current_start += self.current.len() as u64;
             self.current = wait(task).and_then(|r| r).map_err(std::io::Error::other)?;
             self.position = 0;
             if reading_on {
@@ -152,6 +163,25 @@ impl BufRead for RangeReader {
 
     fn consume(&mut self, amount: usize) {
         self.position = (self.position + amount).min(self.current.len());
+    }
+}
+
+impl ByteStream for RangeReader {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        let target = self.current_start + (self.position as u64).saturating_add(n);
+        if n < JUMP_AT || target < self.next_offset {
+            return skip_by_reading(self, n);
+        }
+        for task in self.in_flight.drain(..) {
+            task.abort();
+        }
+        self.current = Bytes::new();
+        self.current_start = target;
+        self.position = 0;
+        self.next_offset = target;
+        self.next_len = JUMP_REQUEST;
+        self.past_first = false;
+        Ok(())
     }
 }
 
