@@ -50,6 +50,7 @@ class ScanOptions:
     hive_schema: Mapping[str, Any] | None = None
     try_parse_hive_dates: bool = True
     ignore_errors: bool = False
+    files_in_flight: int | None = None
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> ScanOptions:
@@ -63,6 +64,9 @@ class ScanOptions:
             raise AvroArgumentError(msg)
         if self.row_index_offset < 0:
             msg = f"row_index_offset must not be negative, found {self.row_index_offset}"
+            raise AvroArgumentError(msg)
+        if self.files_in_flight is not None and (isinstance(self.files_in_flight, bool) or self.files_in_flight < 1):
+            msg = f"files_in_flight must be at least 1, found {self.files_in_flight!r}"
             raise AvroArgumentError(msg)
         if self.missing_columns not in ("raise", "insert"):
             msg = f"missing_columns must be 'raise' or 'insert', found {self.missing_columns!r}"
@@ -183,6 +187,7 @@ class _AvroScan:
             n_threads=self.options.n_threads,
             reader_schema=self.reader_schema,
             ignore_errors=self.options.ignore_errors,
+            files_in_flight=self.options.files_in_flight,
         )
         out_left = limit  # rows after the predicate
         try:
@@ -245,7 +250,9 @@ class _AvroScan:
         """
         items = self.sources.items
         schemas, _ = _internal.read_schemas(
-            [Sources.opened(item) for item in items], ignore_errors=self.options.ignore_errors
+            [Sources.opened(item) for item in items],
+            ignore_errors=self.options.ignore_errors,
+            files_in_flight=self.options.files_in_flight,
         )
         # Each distinct writer schema in order of first appearance, named by its first file.
         # Files whose header is damaged (ignore_errors) are left out here and reported by the read.
@@ -317,6 +324,7 @@ def scan_avro(
     hive_schema: Mapping[str, Any] | None = None,
     try_parse_hive_dates: bool = True,
     ignore_errors: bool = False,
+    files_in_flight: int | None = None,
 ) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
@@ -404,8 +412,15 @@ def scan_avro(
         out whole, the records before the damage in it included. Each one left out is
         reported as an :class:`AvroDataSkippedWarning` carrying the file, block, byte
         offset, records lost and message (:class:`polars_avro.AvroReader` gives the same
-        reports as ``.errors``). Errors of the source (I/O, permissions), of the header
-        and of the schema still raise.
+        reports as ``.errors``). A file of several whose header is damaged (a zero-byte
+        file, say, as Kafka Connect and Event Hubs Capture leave) is left out whole and
+        reported the same way. Errors of the source (I/O, permissions) and of the schema
+        still raise.
+    files_in_flight
+        Files opened and read ahead at once while earlier ones decode (default 16): their
+        headers and first blocks arrive together, so many small files, and objects in a
+        store (one request each), are read concurrently. At most this many files are open.
+        With ``n_rows`` no file is opened before the ones before it are read.
 
     Returns
     -------
@@ -448,6 +463,7 @@ def read_avro(
     hive_schema: Mapping[str, Any] | None = None,
     try_parse_hive_dates: bool = True,
     ignore_errors: bool = False,
+    files_in_flight: int | None = None,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
@@ -464,7 +480,7 @@ def read_avro(
         As for :func:`scan_avro`.
     reader_schema, missing_columns, allow_missing_columns, storage_options, retries
         As for :func:`scan_avro`.
-    hive_partitioning, hive_schema, try_parse_hive_dates, ignore_errors
+    hive_partitioning, hive_schema, try_parse_hive_dates, ignore_errors, files_in_flight
         As for :func:`scan_avro`.
 
     Examples

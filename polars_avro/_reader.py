@@ -59,6 +59,7 @@ class AvroReader:
         hive_partitioning: bool | None = None,
         hive_schema: Mapping[str, Any] | None = None,
         try_parse_hive_dates: bool = True,
+        files_in_flight: int | None = None,
     ) -> None:
         #: The damaged blocks left out so far (with ``ignore_errors=True``), in file order.
         self.errors: list[SkippedBlock] = []

@@ -5,7 +5,6 @@ Local paths, objects in object stores, bytes and file objects.
 
 from __future__ import annotations
 
-import glob as _glob
 import io
 import os
 import re
@@ -159,13 +158,13 @@ def is_directory(source: AvroSource) -> bool:
 def _expand_path(path: str, *, glob: bool) -> Sources:
     path = os.path.expanduser(path)
     if os.path.isdir(path):
-        files = sorted(str(p) for p in Path(path).rglob("*.avro") if p.is_file())
+        files = _internal.avro_files_under(path)
         if not files:
             msg = f"the directory '{path}' holds no .avro files"
             raise _not_found(msg, path)
         return Sources(list(files), [path] * len(files))
     if glob and _has_glob(path) and not os.path.exists(path):
-        files = sorted(p for p in _glob.glob(path, recursive=True) if os.path.isfile(p))
+        files = _internal.glob_files(path)
         if not files:
             msg = f"no files match the pattern '{path}'"
             raise _not_found(msg, path)

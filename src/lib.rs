@@ -34,6 +34,7 @@ pub use read::{
 };
 pub use schema::{parse_schema, unify_schemas, AvroSchema};
 pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead};
+pub use source::{avro_files_under, glob_files};
 pub use write::{AvroWriter, WriteOptions};
 
 /// What the fuzz targets and benchmarks reach inside the crate: the container format on

@@ -132,6 +132,26 @@ def test_s3_n_rows_opens_no_further_files(s3: S3Server, dataset: dict[str, Any])
     assert df["id"].to_list() == list(range(100))
 
 
+def test_s3_many_small_objects(s3: S3Server, tmp_path: Path) -> None:
+    # More objects than one listing page holds (1,000), each a request: listed page by page
+    # and read many at a time, values as fastavro reads them from disk.
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [
+        write_fastavro(tmp_path / f"part-{n:05d}.avro", SCHEMA, _records(n * 3)[:3], codec="snappy")
+        for n in range(1010)
+    ]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda p: s3.put(f"sink/topic/{p.name}", p), paths))
+    url = f"s3://{s3.BUCKET}/sink/topic/*.avro"
+    with polars_avro.read_stats() as stats:
+        df = pl.scan_avro(url, storage_options=s3.storage_options(), files_in_flight=32).collect()
+    assert stats.files == 1010
+    assert_frame_matches_records(df, [r for p in paths for r in fastavro_records(p)], SCHEMA)
+    prefix = polars_avro.read_avro(f"s3://{s3.BUCKET}/sink/", storage_options=s3.storage_options())
+    assert prefix.equals(df)
+
+
 def test_s3_projection_and_predicate_are_pushed_down(s3: S3Server, dataset: dict[str, Any]) -> None:
     lf = pl.scan_avro(dataset["urls"], storage_options=s3.storage_options())
     df = lf.filter(pl.col("user") == "user-5").select("id").collect(engine="streaming")

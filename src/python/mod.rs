@@ -260,10 +260,16 @@ type SchemasRead<'py> = (Vec<Option<String>>, Vec<Bound<'py, PyDict>>);
 /// With `ignore_errors`, a source whose header is damaged gives None and a report of what
 /// was wrong; otherwise the first failure (in the sources' order) raises.
 #[pyfunction]
-#[pyo3(signature = (sources, *, ignore_errors=false))]
-fn read_schemas<'py>(py: Python<'py>, sources: &Bound<'py, PyList>, ignore_errors: bool) -> PyResult<SchemasRead<'py>> {
+#[pyo3(signature = (sources, *, ignore_errors=false, files_in_flight=None))]
+fn read_schemas<'py>(
+    py: Python<'py>,
+    sources: &Bound<'py, PyList>,
+    ignore_errors: bool,
+    files_in_flight: Option<usize>,
+) -> PyResult<SchemasRead<'py>> {
     let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
-    let results = py.detach(|| crate::read::read_schemas(sources, DEFAULT_FILES_IN_FLIGHT)).map_err(to_py_err)?;
+    let in_flight = files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT);
+    let results = py.detach(|| crate::read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
     let (mut schemas, mut damaged) = (Vec::with_capacity(results.len()), Vec::new());
     for result in results {
         match result {
@@ -302,6 +308,18 @@ fn reader_schema_error(mut e: AvroError) -> AvroError {
     e
 }
 
+/// The local files a glob pattern matches, sorted.
+#[pyfunction]
+fn glob_files(py: Python<'_>, pattern: &str) -> PyResult<Vec<String>> {
+    py.detach(|| crate::source::glob_files(pattern)).map_err(to_py_err)
+}
+
+/// The `.avro` files under a local directory, sorted (names starting with `.` or `_` left out).
+#[pyfunction]
+fn avro_files_under(py: Python<'_>, dir: &str) -> PyResult<Vec<String>> {
+    py.detach(|| crate::source::avro_files_under(dir)).map_err(to_py_err)
+}
+
 /// The decoding threads a read uses when it does not say: POLARS_MAX_THREADS, else one per core.
 #[pyfunction]
 fn default_threads() -> usize {
@@ -316,6 +334,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(read_schemas, m)?)?;
+    m.add_function(wrap_pyfunction!(glob_files, m)?)?;
+    m.add_function(wrap_pyfunction!(avro_files_under, m)?)?;
     m.add_function(wrap_pyfunction!(describe_schema, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;

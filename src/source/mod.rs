@@ -1,6 +1,7 @@
 //! Where the bytes come from: a local file, bytes in memory, an object in an object
 //! store ([`remote`]), or any reader (a Python file object, for instance).
 
+mod listing;
 pub mod remote;
 
 use std::fs::File;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 
 pub use crate::bufread::ByteStream;
 use crate::error::{AvroError, AvroResult, ErrorKind};
+pub use listing::{avro_files_under, glob_files};
 use remote::{RemoteObject, RemoteReadAhead};
 
 /// The stream a source opens to.
@@ -82,7 +84,10 @@ impl Source {
                 // A pipe, a device or a /proc file reports no size (or 0): read it to its
                 // end instead of trusting the metadata.
                 let len = file.metadata().ok().filter(|m| m.is_file() && m.len() > 0).map(|m| m.len());
-                Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, file)), len))
+                // A small file needs no buffer larger than itself (many small files are
+                // opened at once, and large allocations cost a system call each).
+                let capacity = len.map_or(BUFFER_SIZE, |len| (len as usize).clamp(64, BUFFER_SIZE));
+                Ok((Box::new(BufReader::with_capacity(capacity, file)), len))
             },
             Source::Bytes { data, .. } => {
                 let len = data.len() as u64;

@@ -1,0 +1,193 @@
+"""Many small files, as Kafka Connect sinks, Event Hubs Capture and Spark jobs leave them:
+read as one frame with their partition values, paths and row index, with empty and
+damaged members among them, and with schemas that evolved (defaults filling the fields
+older files lack). Values are checked against fastavro reading each file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import polars as pl
+import pytest
+from helpers import assert_frame_matches_records, fastavro_records, write_fastavro
+
+import polars_avro
+from polars_avro import AvroDataSkippedWarning, AvroFormatError
+
+SCHEMA = {
+    "type": "record",
+    "name": "Event",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "user", "type": "string"},
+        {"name": "score", "type": ["null", "double"]},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    ],
+}
+FILES_PER_DAY = 60
+DAYS = ["2024-05-01", "2024-05-02", "2024-05-03"]
+ROWS = 7  # per file
+
+
+def _records(first: int) -> list[dict[str, Any]]:
+    start = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    return [
+        {
+            "id": first + i,
+            "user": f"u{(first + i) % 13}",
+            "score": None if (first + i) % 5 == 0 else (first + i) / 8,
+            "at": start + dt.timedelta(seconds=first + i),
+        }
+        for i in range(ROWS)
+    ]
+
+
+@pytest.fixture(scope="module")
+def sink(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A Kafka-Connect-like folder: topic/date=.../part-N.avro, 180 small snappy files."""
+    root = tmp_path_factory.mktemp("sink") / "topic"
+    paths = []
+    for d, day in enumerate(DAYS):
+        for n in range(FILES_PER_DAY):
+            path = root / f"date={day}" / f"part-{n:04d}.avro"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            paths.append(write_fastavro(path, SCHEMA, _records((d * FILES_PER_DAY + n) * ROWS), codec="snappy"))
+    # What a writer leaves beside the data: none of it is read from a directory.
+    (root / "_SUCCESS").write_bytes(b"")
+    (root / "_temporary").mkdir()
+    write_fastavro(root / "_temporary" / "part-9999.avro", SCHEMA, _records(10**6), codec="snappy")
+    (root / f"date={DAYS[0]}" / ".part-0000.avro.crc").write_bytes(b"crc")
+    return {"root": root, "paths": paths}
+
+
+def _expected(paths: list[Path]) -> pl.DataFrame:
+    rows = []
+    for path in paths:
+        day = path.parent.name.split("=")[1]
+        for i, record in enumerate(fastavro_records(path)):
+            rows.append({**record, "date": dt.date.fromisoformat(day), "path": str(path), "n": i})
+    return pl.DataFrame(rows)
+
+
+def test_a_folder_of_small_files_reads_as_fastavro_does(sink: dict[str, Any]) -> None:
+    with polars_avro.read_stats() as stats:
+        df = pl.scan_avro(sink["root"], include_file_paths="path").collect()
+    assert df.columns == ["id", "user", "score", "at", "date", "path"]
+    assert df.height == len(sink["paths"]) * ROWS
+    records = [r for p in sink["paths"] for r in fastavro_records(p)]
+    assert_frame_matches_records(df.select("id", "user", "score", "at"), records, SCHEMA)
+    expected = _expected(sink["paths"])
+    assert df["date"].to_list() == expected["date"].to_list()
+    assert df["path"].to_list() == expected["path"].to_list()
+    # Files sharing a schema share batches: far fewer batches than files.
+    assert stats.files == len(sink["paths"]) and stats.batches < 5
+
+
+def test_partition_filters_row_index_and_paths_across_files(sink: dict[str, Any]) -> None:
+    lf = pl.scan_avro(sink["root"], row_index_name="i", include_file_paths="path", batch_size=50, files_in_flight=4)
+    out = lf.filter((pl.col("date") == dt.date(2024, 5, 2)) & (pl.col("score") > 100)).collect()
+    expected = _expected(sink["paths"]).with_row_index("i")
+    expected = expected.filter((pl.col("date") == dt.date(2024, 5, 2)) & (pl.col("score") > 100))
+    assert out.height == expected.height > 0
+    assert out["i"].to_list() == expected["i"].to_list()
+    assert out["id"].to_list() == expected["id"].to_list()
+    assert out["path"].to_list() == expected["path"].to_list()
+    # A filter on the path column, and a predicate mixing it with file columns.
+    one = str(sink["paths"][61])
+    by_path = lf.filter((pl.col("path") == one) & (pl.col("id") % 2 == 0)).collect()
+    assert by_path["id"].to_list() == [r["id"] for r in fastavro_records(one) if r["id"] % 2 == 0]
+    assert set(by_path["i"].to_list()) <= set(range(61 * ROWS, 62 * ROWS))
+
+
+def test_n_rows_and_head_across_small_files(sink: dict[str, Any]) -> None:
+    with polars_avro.read_stats() as stats:
+        df = polars_avro.read_avro(sink["root"], n_rows=3 * ROWS + 2)
+    assert df["id"].to_list() == list(range(3 * ROWS + 2))
+    assert stats.files == 4  # no file opened past the one where the rows ran out
+    assert pl.scan_avro(sink["root"]).head(10).collect()["id"].to_list() == list(range(10))
+
+
+def test_counts_walk_block_headers(tmp_path: Path, sink: dict[str, Any]) -> None:
+    path = write_fastavro(tmp_path / "big.avro", SCHEMA, _records(0) * 3000, codec="deflate", sync_interval=2000)
+    blocks = sum(1 for _ in fastavro.block_reader(path.open("rb")))
+    with polars_avro.read_stats() as stats:
+        df = polars_avro.read_avro(path, columns=[])
+    assert df.height == 3000 * ROWS and df.width == 0
+    # Every block's framing was read and no block was decompressed or decoded.
+    assert stats.blocks == blocks > 10
+    assert stats.decompress_seconds == 0
+    assert pl.scan_avro(path).select(pl.len()).collect().item() == 3000 * ROWS
+    assert pl.scan_avro(sink["root"]).select(pl.len()).collect().item() == len(sink["paths"]) * ROWS
+
+
+def test_header_only_file_reads_as_no_rows(tmp_path: Path) -> None:
+    empty = write_fastavro(tmp_path / "a-empty.avro", SCHEMA, [])
+    full = write_fastavro(tmp_path / "b-full.avro", SCHEMA, _records(0))
+    df = polars_avro.read_avro(tmp_path / "*.avro")
+    assert_frame_matches_records(df, fastavro_records(full), SCHEMA)
+    assert polars_avro.read_avro(empty).height == 0
+
+
+@pytest.mark.parametrize("damage", ["zero bytes", "bad magic", "truncated header"])
+def test_broken_member_raises_naming_it_or_is_skipped_and_reported(tmp_path: Path, damage: str) -> None:
+    good = [write_fastavro(tmp_path / f"part-{n}.avro", SCHEMA, _records(n * ROWS), codec="snappy") for n in range(3)]
+    broken = tmp_path / "part-1b.avro"
+    data = good[0].read_bytes()
+    broken.write_bytes({"zero bytes": b"", "bad magic": b"XXXX" + data[4:], "truncated header": data[:40]}[damage])
+    with pytest.raises(AvroFormatError) as err:
+        polars_avro.read_avro(tmp_path / "*.avro")
+    assert err.value.file == str(broken)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with polars_avro.read_stats() as stats:
+            df = polars_avro.read_avro(tmp_path / "*.avro", ignore_errors=True)
+    assert_frame_matches_records(df, [r for p in good for r in fastavro_records(p)], SCHEMA)
+    reports = [w.message for w in caught if issubclass(w.category, AvroDataSkippedWarning)]
+    assert [r.file for r in reports] == [str(broken)]
+    assert stats.blocks_skipped == 1
+    with polars_avro.AvroReader(tmp_path / "*.avro", ignore_errors=True) as reader:
+        assert sum(b.height for b in reader) == 3 * ROWS
+    assert [e.file for e in reader.errors] == [str(broken)] and reader.errors[0].records is None
+
+
+def test_every_member_broken_still_raises(tmp_path: Path) -> None:
+    (tmp_path / "a.avro").write_bytes(b"")
+    (tmp_path / "b.avro").write_bytes(b"")
+    with pytest.raises(AvroFormatError) as err:
+        polars_avro.read_avro(tmp_path / "*.avro", ignore_errors=True)
+    assert err.value.file == str(tmp_path / "a.avro")
+
+
+def test_fields_older_files_lack_take_the_declared_default(tmp_path: Path) -> None:
+    # An old file (x: int), a newer one (x: long, z: string with a default): as the
+    # specification's resolution reads the old file into the new schema.
+    old = {"type": "record", "name": "R", "fields": [{"name": "x", "type": "int"}]}
+    new = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "x", "type": "long"}, {"name": "z", "type": "string", "default": "dflt"}],
+    }
+    write_fastavro(tmp_path / "1.avro", old, [{"x": 1}, {"x": 2}])
+    write_fastavro(tmp_path / "2.avro", new, [{"x": 3, "z": "c"}])
+    df = polars_avro.read_avro(tmp_path / "*.avro")
+    assert df.schema == pl.Schema({"x": pl.Int64, "z": pl.String})
+    assert df.rows() == [(1, "dflt"), (2, "dflt"), (3, "c")]
+    expected = [r for p in ("1.avro", "2.avro") for r in fastavro.reader((tmp_path / p).open("rb"), reader_schema=new)]
+    assert df.to_dicts() == expected
+    # The newest declaration wins; a nullable field declared with a null default fills nulls.
+    newest = {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "x", "type": "long"},
+            {"name": "z", "type": ["null", "string"], "default": None},
+            {"name": "w", "type": ["null", "long"], "default": None},
+        ],
+    }
+    write_fastavro(tmp_path / "3.avro", newest, [{"x": 4, "z": None, "w": 7}])
+    df = polars_avro.read_avro(tmp_path / "*.avro")
+    assert df.rows() == [(1, None, None), (2, None, None), (3, "c", None), (4, None, 7)]
