@@ -120,13 +120,21 @@ def bench(session: nox.Session) -> None:
     # fastavro writes the workloads (snappy with cramjam, zstandard with backports.zstd before
     # Python 3.14); matplotlib draws benches/results/latest.png.
     session.install(
-        "polars", "fastavro", "cramjam", "backports.zstd; python_version < '3.14'", "jetliner", "matplotlib"
+        "polars",
+        "fastavro",
+        "cramjam",
+        "backports.zstd; python_version < '3.14'",
+        "jetliner",
+        "datafusion",
+        "chdb",
+        "matplotlib",
     )
 
     session.run("cargo", "bench", "--bench", "decode", external=True, env=cargo_env())
     # Arguments after `--` go to both comparisons: `nox -s bench -- --rows 100000 --runs 3`.
     session.run("python", "benches/compare.py", *session.posargs)
     session.run("python", "benches/write_compare.py", *session.posargs)
+    session.run("python", "benches/many_files.py", external=False)
 
 
 #: The cargo-fuzz targets in fuzz/fuzz_targets.

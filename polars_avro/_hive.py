@@ -12,6 +12,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from polars_avro._sources import Sources
+from polars_avro._types import without_columns
 from polars_avro.exceptions import AvroArgumentError
 
 #: Hive's name for a null partition value.
@@ -73,7 +74,7 @@ class HivePartitions:
         for j, key in enumerate(keys):
             raw = pl.Series(key, [pairs[j][1] for pairs in per_file], dtype=pl.String)
             columns[key] = _parse(raw, given.get(key), try_parse_dates=try_parse_dates)
-        frame = pl.DataFrame(columns) if columns else pl.DataFrame(height=len(per_file))
+        frame = pl.DataFrame(columns) if columns else without_columns(len(per_file))
         return cls(frame.schema, frame)
 
 

@@ -16,7 +16,7 @@ from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block
-from polars_avro._types import FrameSchema
+from polars_avro._types import FrameSchema, without_columns
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaMismatchError, check_n_threads
 
 _MASK = "__polars_avro_predicate_mask"
@@ -181,7 +181,7 @@ class _AvroScan:
             if self.options.row_index_name is not None
             else None,
             file_path_column=self.options.include_file_paths,
-            partitions=self.hive.values[kept] if self.hive is not None else None,
+            partitions=self.hive.values[kept] if self.hive is not None and self.hive.values.width else None,
             count_only=[out[i] for i in kept] if any(out) else None,
             predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
             n_threads=self.options.n_threads,
@@ -218,7 +218,7 @@ class _AvroScan:
 
         Its partition values and its path (when asked for), for ruling files out.
         """
-        values = self.hive.values if self.hive is not None else pl.DataFrame(height=len(self.sources.items))
+        values = self.hive.values if self.hive is not None else without_columns(len(self.sources.items))
         if self.options.include_file_paths is not None:
             names = [self.sources.name(item) for item in self.sources.items]
             values = values.with_columns(pl.Series(self.options.include_file_paths, names, pl.String))
@@ -226,7 +226,7 @@ class _AvroScan:
 
     def _to_schema(self, df: pl.DataFrame, height: int) -> pl.DataFrame:
         if df.width == 0:
-            return _without_columns(height)
+            return without_columns(height)
         df = self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
         if self.options.row_index_name is not None and self.options.row_index_name in df.columns:
             df = df.with_columns(pl.col(self.options.row_index_name).cast(_index_type()))
@@ -503,19 +503,12 @@ def read_avro(
         names = _column_names(scan, list(columns))
     frames = list(scan.batches(names, None, None, None))
     if not names:
-        return _without_columns(sum(f.height for f in frames))
+        return without_columns(sum(f.height for f in frames))
     if not frames:
         return pl.DataFrame(schema=scan.schema).select(names)
     df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
     # A select is a query of its own (about 0.2 ms): only when the order differs.
     return df if df.columns == names else df.select(names)
-
-
-def _without_columns(height: int) -> pl.DataFrame:
-    """A frame of this height and no columns (an Avro record with no fields)."""
-    df = pl.DataFrame({"_": pl.repeat(None, height, eager=True)})
-    df.drop_in_place("_")
-    return df
 
 
 def _column_names(scan: _AvroScan, columns: list[Any]) -> list[str]:

@@ -92,3 +92,10 @@ def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
     if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
         return {"type": "map", "key": describe_dtype(dtype.key), "value": describe_dtype(dtype.value)}
     return {"type": "unsupported", "name": str(dtype)}
+
+
+def without_columns(height: int) -> pl.DataFrame:
+    """A frame of this height and no columns (an Avro record with no fields, a count)."""
+    df = pl.DataFrame({"_": pl.repeat(None, height, eager=True)})
+    df.drop_in_place("_")
+    return df

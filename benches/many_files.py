@@ -1,0 +1,147 @@
+"""Many small files, the Kafka Connect sink pattern: a folder of FILES files of ROWS records
+each (long, string, ["null", double], timestamp-millis; snappy), read whole and counted by
+polars-avro and its peers in one run. Each statement is timed in rounds (the readers take
+turns), after one untimed run; medians are reported, with every result's values checked
+against ours (rows sorted by id, then the per-column checksums of child.py).
+
+    python benches/many_files.py [--files 2000] [--rows 50] [--runs 5]
+
+Peers that are not installed are left out (pip install jetliner datafusion chdb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import importlib.util
+import random
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+from child import checksums
+from workloads import DATA
+
+SCHEMA = {
+    "type": "record",
+    "name": "Event",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "name", "type": "string"},
+        {"name": "score", "type": ["null", "double"]},
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    ],
+}
+
+
+def write_folder(files: int, rows: int) -> Path:
+    """The folder, written now unless a previous run left it."""
+    import fastavro
+
+    folder = DATA / f"many-{files}x{rows}"
+    done = folder / "_DONE"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(1)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    parsed = fastavro.parse_schema(SCHEMA)
+    for f in range(files):
+        records = [
+            {
+                "id": f * rows + i,
+                "name": f"user-{rng.randrange(10**6)}",
+                "score": None if rng.random() < 0.2 else rng.random(),
+                "ts": start + dt.timedelta(seconds=f * rows + i),
+            }
+            for i in range(rows)
+        ]
+        with (folder / f"part-{f:05d}.avro").open("wb") as out:
+            fastavro.writer(out, parsed, records, codec="snappy")
+    done.write_bytes(b"")
+    return folder
+
+
+def readers(folder: Path) -> dict[str, dict[str, Callable[[], pl.DataFrame]]]:
+    """Per reader, its statement for a full read and for a count, as a user would write them."""
+    pattern = str(folder / "*.avro")
+    files = sorted(glob.glob(pattern))
+    out: dict[str, dict[str, Callable[[], pl.DataFrame]]] = {}
+    import polars_avro  # noqa: F401 - registers pl.scan_avro
+
+    out["polars-avro (this)"] = {
+        "read": lambda: pl.scan_avro(pattern).collect(),
+        "count": lambda: pl.scan_avro(pattern).select(pl.len()).collect(),
+    }
+    out["pl.read_avro loop"] = {
+        "read": lambda: pl.concat([pl.read_avro(f) for f in files]),
+        "count": lambda: pl.DataFrame({"len": [sum(pl.read_avro(f, columns=[0]).height for f in files)]}),
+    }
+    if importlib.util.find_spec("jetliner"):
+        import jetliner
+
+        out["jetliner"] = {
+            "read": lambda: jetliner.scan_avro(pattern).collect(),
+            "count": lambda: jetliner.scan_avro(pattern).select(pl.len()).collect(),
+        }
+    if importlib.util.find_spec("datafusion"):
+        import datafusion
+
+        def datafusion_sql(sql: str) -> pl.DataFrame:
+            ctx = datafusion.SessionContext()
+            ctx.register_avro("t", str(folder) + "/")
+            return pl.from_arrow(ctx.sql(sql).to_arrow_table())  # type: ignore[return-value]
+
+        out["DataFusion"] = {
+            "read": lambda: datafusion_sql("SELECT * FROM t"),
+            "count": lambda: datafusion_sql("SELECT count(*) FROM t"),
+        }
+    if importlib.util.find_spec("chdb"):
+        import chdb
+
+        def chdb_sql(what: str) -> pl.DataFrame:
+            table = chdb.query(f"SELECT {what} FROM file('{pattern}', Avro)", "ArrowTable")
+            return pl.from_arrow(table)  # type: ignore[return-value]
+
+        out["chdb"] = {"read": lambda: chdb_sql("*"), "count": lambda: chdb_sql("count()")}
+    return out
+
+
+def canonical(df: pl.DataFrame, query: str) -> object:
+    """What must agree: the count, or every value with rows in id order."""
+    if query == "count":
+        return int(df.item())
+    df = df.sort("id")
+    return df.height, checksums(df.select(pl.all().name.to_lowercase()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    folder = write_folder(args.files, args.rows)
+    table = readers(folder)
+    for query in ("read", "count"):
+        times: dict[str, list[float]] = {name: [] for name in table}
+        results = {name: canonical(statements[query](), query) for name, statements in table.items()}
+        for _ in range(args.runs):
+            for name, statements in table.items():
+                start = time.perf_counter()
+                statements[query]()
+                times[name].append(time.perf_counter() - start)
+        ours = statistics.median(times["polars-avro (this)"])
+        print(f"\n{query}: {args.files} files x {args.rows} records, median of {args.runs}")
+        print("| reader | ms | vs ours | values |\n|---|---|---|---|")
+        for name, samples in times.items():
+            ms = statistics.median(samples)
+            same = "same" if results[name] == results["polars-avro (this)"] else "DIFFERENT"
+            print(f"| {name} | {ms * 1000:.1f} | {ms / ours:.2f}x | {same} |")
+
+
+if __name__ == "__main__":
+    main()
