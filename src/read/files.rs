@@ -145,12 +145,18 @@ impl Plans {
     }
 }
 
-/// Opens a file: its header, its plan, and its first blocks read ahead.
-fn open(index: usize, file: ScanFile, plans: &Plans) -> AvroResult<OpenedFile> {
-    let ScanFile { source, partition_values, count_only } = file;
+/// Opens a source and reads its header (errors name the source); also its name.
+pub(super) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stream>, String)> {
     let name = source.name();
     let (stream, total_len) = source.open()?;
     let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
+    Ok((container, name))
+}
+
+/// Opens a file: its header, its plan, and its first blocks read ahead.
+fn open(index: usize, file: ScanFile, plans: &Plans) -> AvroResult<OpenedFile> {
+    let ScanFile { source, partition_values, count_only } = file;
+    let (container, name) = open_container(source)?;
     let plan = plans.of(&container.header.schema_json, &name)?;
     let info = Arc::new(FileInfo { index, name, codec: container.header.codec, partition_values });
     let mut opened =
@@ -209,12 +215,7 @@ impl Opener {
 /// The writer schema (its JSON text) of each source, from their headers, read up to
 /// `files_in_flight` at a time; in the sources' order, an error for each that failed.
 pub fn read_schemas(sources: Vec<Source>, files_in_flight: usize) -> AvroResult<Vec<AvroResult<String>>> {
-    let read_schema = |source: Source| {
-        let name = source.name();
-        let (stream, total_len) = source.open()?;
-        let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
-        Ok(container.header.schema_json)
-    };
+    let read_schema = |source: Source| open_container(source).map(|(container, _)| container.header.schema_json);
     if sources.len() < 2 || files_in_flight < 2 {
         return Ok(sources.into_iter().map(read_schema).collect());
     }

@@ -22,7 +22,7 @@ pub use predicate::{Predicate, PredicateFn};
 pub use skipped::SkippedData;
 pub use stats::{ReadStats, StatValue};
 
-use crate::container::{ContainerReader, Header};
+use crate::container::Header;
 use crate::decode::RowPlan;
 use crate::error::AvroResult;
 use crate::frame_type::FrameType;
@@ -175,7 +175,8 @@ fn extra_columns(options: &ReadOptions) -> Schema {
 
 /// The header of a source and its parsed writer schema, reading nothing further.
 pub fn read_header(source: Source) -> AvroResult<(Header, AvroSchema)> {
-    let (container, schema) = open(source)?;
+    let (container, name) = files::open_container(source)?;
+    let schema = parse_schema(&container.header.schema_json).map_err(|e| e.in_file(&name))?;
     Ok((container.header, schema))
 }
 
@@ -183,15 +184,6 @@ pub fn read_header(source: Source) -> AvroResult<(Header, AvroSchema)> {
 pub fn column_types(schema: &AvroSchema) -> AvroResult<Vec<(String, FrameType)>> {
     let plan = RowPlan::new(schema, None, None)?;
     Ok(plan.columns().map(|(name, read)| (name.to_string(), read.frame_type())).collect())
-}
-
-/// Opens a source and reads its header and writer schema.
-fn open(source: Source) -> AvroResult<(ContainerReader<crate::source::Stream>, AvroSchema)> {
-    let name = source.name();
-    let (stream, total_len) = source.open()?;
-    let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
-    let schema = parse_schema(&container.header.schema_json).map_err(|e| e.in_file(&name))?;
-    Ok((container, schema))
 }
 
 /// Files being read, yielding batches in file order.

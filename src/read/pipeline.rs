@@ -39,8 +39,6 @@ struct InFlight {
     slot: Slot,
     blocks: usize,
     bytes: usize,
-    /// Whether a predicate filters the batch (an empty result is then not handed out).
-    filtered: bool,
 }
 
 /// The files' blocks read ahead, decoded on the pool and handed out in file order.
@@ -52,6 +50,8 @@ pub(super) struct Pipeline {
     pool: Option<Arc<ThreadPool>>,
     /// Leave damaged blocks, and files whose header is damaged, out instead of failing.
     ignore_errors: bool,
+    /// Whether a predicate filters the batches (an empty result is then not handed out).
+    filtered: bool,
     read_ahead: ReadAhead,
     window: VecDeque<InFlight>,
     blocks_in_flight: usize,
@@ -86,12 +86,13 @@ impl Pipeline {
         let stats = ReadStats { threads, ..ReadStats::default() };
         let (batch_size, rows_left) = (options.batch_size.max(1), options.n_rows);
         let next_row = options.row_index.as_ref().map_or(0, |r| r.offset);
-        let ignore_errors = options.ignore_errors;
+        let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
         let opener = Opener::new(files, Plans::new(options, predicate), files_in_flight)?;
         let mut pipeline = Self {
             opener,
             current: None,
             ignore_errors,
+            filtered,
             pool,
             read_ahead,
             window: VecDeque::new(),
@@ -157,7 +158,7 @@ impl Pipeline {
                     return Err(e);
                 },
                 // A predicate can reject a whole batch; empty batches are not worth yielding.
-                Ok(df) if df.height() == 0 && next.filtered => continue,
+                Ok(df) if df.height() == 0 && self.filtered => continue,
                 Ok(df) => return Ok(Some(df)),
             }
         }
@@ -178,11 +179,10 @@ impl Pipeline {
                 let (blocks, bytes) = (batch.blocks.len(), batch.bytes());
                 self.blocks_in_flight += blocks;
                 self.bytes_in_flight += bytes;
-                let filtered = plan.predicate.is_some();
-                fresh.push(InFlight { slot: Slot::Raw(plan, batch), blocks, bytes, filtered });
+                fresh.push(InFlight { slot: Slot::Raw(plan, batch), blocks, bytes });
             }
             if let Some(e) = error {
-                fresh.push(InFlight { slot: Slot::Failed(e), blocks: 0, bytes: 0, filtered: false });
+                fresh.push(InFlight { slot: Slot::Failed(e), blocks: 0, bytes: 0 });
             }
         }
         self.stats.peak_blocks_in_flight = self.stats.peak_blocks_in_flight.max(self.blocks_in_flight);
@@ -190,14 +190,14 @@ impl Pipeline {
         // Without a pool, or for the only batch left, decoding on this thread costs less
         // than handing the work over.
         let only_batch_left = self.window.is_empty() && self.reading_done && fresh.len() == 1;
-        for InFlight { slot, blocks, bytes, filtered } in fresh {
+        for InFlight { slot, blocks, bytes } in fresh {
             let slot = match (slot, &self.pool) {
                 (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left => {
                     Slot::Decoding(spawn_decode(pool, plan, batch))
                 },
                 (slot, _) => slot,
             };
-            self.window.push_back(InFlight { slot, blocks, bytes, filtered });
+            self.window.push_back(InFlight { slot, blocks, bytes });
         }
     }
 
