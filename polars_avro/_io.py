@@ -8,9 +8,9 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import polars as pl
-from polars.io.plugins import register_io_source
 
 from polars_avro import _internal
+from polars_avro._engine import lazy_frame
 from polars_avro._hive import HivePartitions, conjuncts, ruled_out
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
@@ -125,6 +125,13 @@ class _AvroScan:
         self.file_schema = FrameSchema(columns)
         self.schema = self._output_schema()
 
+    @property
+    def label(self) -> str:
+        """The scan's name in a query plan: its first source, and how many others follow."""
+        items = self.sources.items
+        first = self.sources.name(items[0])
+        return first if len(items) == 1 else f"{first} and {len(items) - 1} more"
+
     def _output_schema(self) -> pl.Schema:
         columns: list[tuple[str, pl.DataType]] = []
         if self.options.row_index_name is not None:
@@ -149,10 +156,13 @@ class _AvroScan:
         predicate: pl.Expr | None,
         limit: int | None,
         batch_size: int | None,
+        *,
+        records: int | None = None,
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
 
-        The columns come in schema order, the order Polars expects from a source. The Rust
+        `records` caps the records read before the predicate (as ``n_rows`` does). The
+        columns come in schema order, the order Polars expects from a source. The Rust
         reader reads every file: their partition values and paths come with the batches.
         """
         wanted = set(self.schema) if with_columns is None else set(with_columns)
@@ -160,18 +170,25 @@ class _AvroScan:
         # Predicate parts that read only partition columns rule out whole files. With an
         # n_rows or a row index (both count records before the filter) such files are
         # still read, without decoding, to count their records.
-        parts = conjuncts(predicate) if predicate is not None and self.hive is not None else []
-        out = ruled_out(parts, self._file_values()) if parts else [False] * len(self.sources.items)
-        counted = self.options.n_rows is not None or self.options.row_index_name is not None
+        if predicate is None and limit is not None:
+            # Without a filter the query's limit is a record limit: reading stops there.
+            records = limit if records is None else min(records, limit)
+        # Records before the predicate, across files.
+        n_rows = min((n for n in (self.options.n_rows, records) if n is not None), default=None)
+        by_file = self.hive is not None or self.options.include_file_paths is not None
+        parts = conjuncts(predicate) if predicate is not None and by_file else []
+        values = self._file_values() if parts else None
+        out = ruled_out(parts, values) if values is not None else [False] * len(self.sources.items)
+        if values is not None and all(set(p.meta.root_names()) <= set(values.columns) for p in parts):
+            # Every part reads only what a file's rows share: the files kept pass it whole,
+            # so a count behind a partition filter still needs no block decoded.
+            predicate = None
+        counted = n_rows is not None or self.options.row_index_name is not None
         kept = [i for i, is_out in enumerate(out) if counted or not is_out]
         for _ in range(len(out) - len(kept)):
             record_skipped()
         if not kept:
             return
-        n_rows = self.options.n_rows  # records before the predicate, across files
-        if predicate is None and limit is not None:
-            # Without a filter the query's limit is a record limit: reading stops there.
-            n_rows = limit if n_rows is None else min(n_rows, limit)
         reader = _internal.ScanReader(
             [Sources.opened(self.sources.items[i]) for i in kept],
             columns=order,
@@ -439,8 +456,7 @@ def scan_avro(
     ... )
     30
     """
-    scan = _AvroScan(source, ScanOptions.of(locals()))
-    return register_io_source(scan.batches, schema=scan.schema)
+    return lazy_frame(_AvroScan(source, ScanOptions.of(locals())))
 
 
 def read_avro(

@@ -14,6 +14,7 @@ import fastavro
 import polars as pl
 import pytest
 from helpers import assert_frame_matches_records, fastavro_records, write_fastavro
+from polars.testing import assert_frame_equal
 
 import polars_avro
 from polars_avro import AvroDataSkippedWarning, AvroFormatError
@@ -101,6 +102,12 @@ def test_partition_filters_row_index_and_paths_across_files(sink: dict[str, Any]
     by_path = lf.filter((pl.col("path") == one) & (pl.col("id") % 2 == 0)).collect()
     assert by_path["id"].to_list() == [r["id"] for r in fastavro_records(one) if r["id"] % 2 == 0]
     assert set(by_path["i"].to_list()) <= set(range(61 * ROWS, 62 * ROWS))
+    # Without hive partitions too, a filter on the path column alone opens only that file.
+    glob = pl.scan_avro(str(sink["root"] / "date=*" / "*.avro"), include_file_paths="path")
+    with polars_avro.read_stats() as stats:
+        only = glob.filter(pl.col("path") == one).select("id", "path").collect()
+    assert only["id"].to_list() == [r["id"] for r in fastavro_records(one)]
+    assert stats.files == 1
 
 
 def test_n_rows_and_head_across_small_files(sink: dict[str, Any]) -> None:
@@ -122,6 +129,42 @@ def test_counts_walk_block_headers(tmp_path: Path, sink: dict[str, Any]) -> None
     assert stats.decompress_seconds == 0
     assert pl.scan_avro(path).select(pl.len()).collect().item() == 3000 * ROWS
     assert pl.scan_avro(sink["root"]).select(pl.len()).collect().item() == len(sink["paths"]) * ROWS
+
+
+@pytest.mark.skipif(
+    not hasattr(pl.io, "external_reader"),
+    reason="Polars 1 hands an IO plugin one column for a count: there the column is decoded",
+)
+def test_select_len_walks_block_headers(tmp_path: Path, sink: dict[str, Any]) -> None:
+    path = write_fastavro(tmp_path / "big.avro", SCHEMA, _records(0) * 3000, codec="deflate", sync_interval=2000)
+    for lf, expected in [(pl.scan_avro(path), 3000 * ROWS), (pl.scan_avro(sink["root"]), len(sink["paths"]) * ROWS)]:
+        for engine in ("auto", "streaming"):
+            with polars_avro.read_stats() as stats:
+                assert lf.select(pl.len()).collect(engine=engine).item() == expected
+            assert stats.rows == expected and stats.decompress_seconds == 0
+    # A count behind a partition filter reads only the kept files' block headers.
+    with polars_avro.read_stats() as stats:
+        kept = pl.scan_avro(sink["root"]).filter(pl.col("date") == dt.date(2024, 5, 3)).select(pl.len()).collect()
+    assert kept.item() == FILES_PER_DAY * ROWS
+    assert stats.files == FILES_PER_DAY and stats.decompress_seconds == 0
+
+
+def test_slices_offsets_and_tails_across_files(sink: dict[str, Any]) -> None:
+    lf = pl.scan_avro(sink["root"], include_file_paths="path")
+    expected = _expected(sink["paths"]).select("id", "user", "score", "at", "date", "path")
+    expected = expected.with_columns(pl.col("at").dt.cast_time_unit("ms").dt.replace_time_zone("UTC"))
+    queries = [
+        lambda f: f.slice(30, 12),
+        lambda f: f.slice(1200, 500),  # past the end
+        lambda f: f.tail(9),
+        lambda f: f.slice(40, 300).filter(pl.col("score") > 20).select("id", "path"),
+        lambda f: f.filter(pl.col("score") > 20).slice(5, 8),
+        lambda f: f.slice(100, 50).select(pl.len()),
+        lambda f: f.filter(pl.col("user") == "u3").head(4),
+    ]
+    for query in queries:
+        for engine in ("auto", "streaming"):
+            assert_frame_equal(query(lf).collect(engine=engine), query(expected.lazy()).collect())
 
 
 def test_header_only_file_reads_as_no_rows(tmp_path: Path) -> None:

@@ -1,0 +1,101 @@
+"""How a scan becomes a LazyFrame: through the file reader interface of Polars 2, else its IO plugins.
+
+Both hand the scan the query's columns, predicate and row limit. Only the file reader
+interface says when a query needs no column at all (``select(pl.len())``), so that a count
+walks the block headers instead of decoding the column the IO plugin would be handed.
+Polars sees a scan as one "file"; the Rust reader reads every file of it.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import polars as pl
+from polars.io.plugins import register_io_source
+
+try:  # Polars 2.0 and later
+    from polars.io.external_reader import FileReader, FileReaderBuilder, ReaderCapabilities, scan_external_reader
+except ImportError:
+    FileReader = FileReaderBuilder = None  # type: ignore[assignment,misc]
+
+if TYPE_CHECKING:
+    from polars.io.external_reader import FilterExpr
+
+
+class Scan(Protocol):
+    """What Polars needs of a scan: its schema and its batches (see ``_AvroScan``)."""
+
+    schema: pl.Schema
+    label: str
+
+    def batches(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        limit: int | None,
+        batch_size: int | None,
+        *,
+        records: int | None = None,
+    ) -> Iterator[pl.DataFrame]: ...
+
+
+def lazy_frame(scan: Scan) -> pl.LazyFrame:
+    """A LazyFrame reading `scan`."""
+    if FileReaderBuilder is None:
+        return register_io_source(scan.batches, schema=scan.schema)
+    return scan_external_reader(_Builder(scan), sources=[scan.label], schema=dict(scan.schema))
+
+
+if FileReaderBuilder is not None:
+
+    class _Builder(FileReaderBuilder):
+        def __init__(self, scan: Scan) -> None:
+            self.scan = scan
+
+        def reader_capabilities(self) -> ReaderCapabilities:
+            # Filters are applied exactly (decoded columns first, the rest for rows that pass).
+            return ReaderCapabilities(pre_slice=True, supported_filter="full")
+
+        def build_file_reader(self, source: str | bytes, multi_scan_context: dict[Any, Any]) -> FileReader:
+            return _Reader(self.scan)
+
+    class _Reader(FileReader):
+        def __init__(self, scan: Scan) -> None:
+            self.scan = scan
+
+        def schema(self) -> dict[str, pl.DataType]:
+            return dict(self.scan.schema)
+
+        def collect_batches(
+            self,
+            *,
+            columns: Sequence[str],
+            row_index: tuple[str, int] | None,
+            pre_slice: tuple[int, int] | None,
+            filters: Sequence[FilterExpr],
+            num_pipelines: int,
+        ) -> Iterator[pl.DataFrame]:
+            # Polars slices records before it filters them: `pre_slice` caps records read.
+            predicate = functools.reduce(operator.and_, (f.expr for f in filters)) if filters else None
+            offset, length = pre_slice if pre_slice is not None else (0, None)
+            records = None if length is None else offset + length
+            if offset == 0:
+                yield from self.scan.batches(list(columns), predicate, None, None, records=records)
+                return
+            # Records before the offset are dropped before the filter sees them.
+            roots = predicate.meta.root_names() if predicate is not None else []
+            read = [c for c in self.scan.schema if c in set(columns) | set(roots)]
+            for df in self.scan.batches(read, None, None, None, records=records):
+                cut = min(offset, df.height)
+                offset -= cut
+                df = df.slice(cut)
+                if predicate is not None:
+                    df = df.filter(predicate)
+                yield df.select(columns) if df.width != len(columns) else df
+
+        def n_rows_in_file(self, limit: int | None = None) -> int:
+            """The number of records, from the block headers (no data decoded)."""
+            return sum(df.height for df in self.scan.batches([], None, None, None, records=limit))
