@@ -149,6 +149,19 @@ def test_read_ahead_is_bounded(many_blocks: Path) -> None:
     assert blocks_per_batch < blocks <= 8 * blocks_per_batch
 
 
+def test_batches_of_wide_records_are_bounded_by_bytes(tmp_path: Path) -> None:
+    # 400 records of 100 KB: far more bytes than rows. Batches stop at 4 MiB of blocks, and
+    # two threads read ahead at most 8 MiB each (plus the batch that crosses the line).
+    fields = [{"name": "id", "type": "int"}, {"name": "blob", "type": "bytes"}]
+    records = [{"id": i, "blob": bytes([i % 251]) * 100_000} for i in range(400)]
+    path = write_fastavro(tmp_path / "wide.avro", {"type": "record", "name": "Wide", "fields": fields}, records)
+    with polars_avro.read_stats() as stats:
+        ids = pl.scan_avro(path, n_threads=2, batch_size=1_000_000).select("id").collect()["id"]
+    assert ids.to_list() == list(range(400))
+    assert stats.batches >= 400 * 100_000 // (4 << 20)
+    assert stats.peak_bytes_in_flight <= (2 * 8 + 4) * 2**20 + 100_100
+
+
 def corrupt_block(data: bytes, index: int) -> bytes:
     """The file with the compressed bytes of block `index` scrambled."""
     sync = data[-16:]

@@ -83,8 +83,10 @@ pub struct ReadAhead {
 
 impl ReadAhead {
     /// For local files: enough batches to keep every thread busy while the consumer works
-    /// on one, and compressed bytes well below what a file can decode into.
+    /// on one, and a few MiB of compressed bytes per thread. A projection of wide records
+    /// keeps little of what it reads, so these bytes, not its columns, would bound its
+    /// memory if more were allowed.
     pub fn local(threads: usize) -> Self {
-        Self { max_batches: 2 * threads.max(1), max_bytes: 256 << 20 }
+        Self { max_batches: 2 * threads.max(1), max_bytes: threads.max(1) * (8 << 20) }
     }
 }

@@ -24,8 +24,9 @@ use crate::error::{AvroError, AvroResult};
 use crate::threads::{default_threads, panic_message, pool};
 
 /// A batch stops growing at this many compressed bytes even below its row target, so a
-/// file of huge records still splits into batches that fit the read-ahead window.
-const MAX_BATCH_BYTES: usize = 16 << 20;
+/// file of wide records still splits into batches that fit the read-ahead window (a
+/// decoding task costs far less than what 4 MiB take to decode).
+const MAX_BATCH_BYTES: usize = 4 << 20;
 
 enum Slot {
     /// Read, not handed to a thread: the consumer decodes it when its turn comes.
