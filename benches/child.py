@@ -71,13 +71,22 @@ def canonical(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def checksums(df: pl.DataFrame) -> dict[str, str]:
-    """Per column: a hash of its canonical values, one line per row (JSON for nested ones)."""
+    """Per column: a hash of its canonical values, one line per row (JSON for nested ones).
+
+    Under ``*rows``, a hash of the rows in sorted order: the same when a reader gives the
+    same rows in another order (SQL engines need not keep the file's order).
+    """
     texts = []
     for name, dtype in df.schema.items():
         value = canonical(pl.col(name), dtype)
         text = pl.struct(value).struct.json_encode() if dtype.is_nested() else value.cast(pl.String)
-        texts.append(text.fill_null("<null>").str.join("\n").alias(name))
-    joined = df.select(texts).row(0, named=True) if texts else {}
+        texts.append(text.fill_null("<null>").alias(name))
+    if not texts:
+        return {}
+    lines = df.select(texts)
+    joined = lines.select(pl.all().str.join("\n")).row(0, named=True)
+    rows = lines.select(pl.concat_str(pl.all(), separator="\t").sort().str.join("\n")).item()
+    joined["*rows"] = rows
     return {name: hashlib.sha256(text.encode()).hexdigest()[:16] for name, text in joined.items()}
 
 

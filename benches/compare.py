@@ -1,11 +1,14 @@
 """Side-by-side read benchmark: polars-avro (this package) against jetliner, polars-avro from
-PyPI and Polars' own pl.read_avro, over the workloads of workloads.py.
+PyPI, Polars' own pl.read_avro, DataFusion and chdb (ClickHouse), over the workloads of
+workloads.py.
 
 Every measurement is a fresh process (child.py) that imports and runs the statement once,
 untimed, then times it. Within each round the readers take turns on a workload; the median of --runs
 rounds is reported. Each reader runs the query in its own best way: the scanners through a
 LazyFrame (so projection, predicate and row limit reach the reader), pl.read_avro with its
-columns= and n_rows= arguments and an eager filter. Every result's values are checked
+columns= and n_rows= arguments and an eager filter, the SQL engines with a query (SELECT
+columns, WHERE, LIMIT, count(*)) whose Arrow result becomes a Polars frame, as a user would
+convert it. Every result's values are checked
 against ours; a reader whose values differ is shown but is never the "fastest anchor".
 
     python benches/compare.py [--rows 1000000] [--runs 5] [--workloads NAME ...]
@@ -55,7 +58,33 @@ def scanner(module: str) -> dict[str, str]:
         "head": f"{module}.scan_avro(PATH).head(N).collect()",
         "first": f"{module}.read_avro(PATH, n_rows=N)",
         "streaming": f"{module}.scan_avro(PATH).collect(engine='streaming')",
+        "count": f"{module}.scan_avro(PATH).select(pl.len()).collect()",
     }
+
+
+#: The SQL engines' statements: what a user of each writes, the result converted to Polars.
+SQL_STATEMENTS = {
+    "read": 'sql_frame(PATH, "SELECT * FROM t")',
+    "select": 'sql_frame(PATH, "SELECT " + ", ".join(f\'"{c}"\' for c in COLUMNS) + " FROM t")',
+    "filter": 'sql_frame(PATH, "SELECT * FROM t WHERE " + WHERE)',
+    "head": 'sql_frame(PATH, f"SELECT * FROM t LIMIT {N}")',
+    "first": 'sql_frame(PATH, f"SELECT * FROM t LIMIT {N}")',
+    "streaming": 'sql_frame(PATH, "SELECT * FROM t")',
+    "count": 'sql_frame(PATH, "SELECT count(*) AS len FROM t")',
+}
+DATAFUSION_SETUP = """
+import datafusion
+def sql_frame(path, sql):
+    ctx = datafusion.SessionContext()
+    ctx.register_avro("t", path)
+    return pl.from_arrow(ctx.sql(sql).to_arrow_table())
+"""
+# ClickHouse reads a file through its file() table function.
+CHDB_SETUP = """
+import chdb
+def sql_frame(path, sql):
+    return pl.from_arrow(chdb.query(sql.replace(" FROM t", f" FROM file('{path}', Avro)"), "ArrowTable"))
+"""
 
 
 @dataclass(frozen=True)
@@ -93,9 +122,12 @@ READERS = {
                 "head": "pl.read_avro(PATH, n_rows=N)",
                 "first": "pl.read_avro(PATH, n_rows=N)",
                 "streaming": "pl.read_avro(PATH)",
+                "count": "pl.read_avro(PATH).select(pl.len())",
             },
             [],
         ),
+        Reader("datafusion", "DataFusion", DATAFUSION_SETUP, SQL_STATEMENTS, ["datafusion"]),
+        Reader("chdb", "chdb", CHDB_SETUP, SQL_STATEMENTS, ["chdb"]),
         # An independent check of the values (--with-fastavro); slow, its rows are built in Python.
         Reader(
             "fastavro",
@@ -108,6 +140,7 @@ READERS = {
                 "head": "fastavro_frame(PATH, n_rows=N)",
                 "first": "fastavro_frame(PATH, n_rows=N)",
                 "streaming": "fastavro_frame(PATH)",
+                "count": "fastavro_frame(PATH).select(pl.len())",
             },
             ["fastavro"],
         ),
@@ -122,6 +155,7 @@ class Outcome:
     reports: list[dict] = field(default_factory=list)  # per run: seconds, memory, rows, checksums...
     failure: str | None = None
     different: list[str] = field(default_factory=list)  # what differs from ours (our first run)
+    reordered: bool = False  # the same rows as ours in another order
 
     @property
     def ms(self) -> float:
@@ -170,8 +204,11 @@ def compare_values(outcome: Outcome, reference: dict) -> None:
         if report["rows"] != reference["rows"]:
             found = [f"rows ({report['rows']:,} instead of {reference['rows']:,})"]
         else:
-            columns = dict.fromkeys([*reference["checksums"], *report["checksums"]])
-            found = [c for c in columns if reference["checksums"].get(c) != report["checksums"].get(c)]
+            mine, theirs = reference["checksums"], report["checksums"]
+            found = [c for c in dict.fromkeys([*mine, *theirs]) if mine.get(c) != theirs.get(c)]
+            if found and mine.get("*rows") == theirs.get("*rows"):
+                outcome.reordered, found = True, []
+            found = [c for c in found if c != "*rows"]
         outcome.different += [c for c in found if c not in outcome.different]
 
 
@@ -250,7 +287,9 @@ def values_cell(outcome: Outcome, ours: Outcome) -> str:
         return f"DIFFERENT ({listing(outcome.different)})"
     theirs, mine = outcome.reports[0]["dtypes"], ours.reports[0]["dtypes"]
     typed = [f"{c} {t}" if len(t) <= 20 else c for c, t in theirs.items() if mine.get(c) != t]
-    return "identical" + (f" (typed otherwise: {listing(typed, 2)})" if typed else "")
+    notes = [f"typed otherwise: {listing(typed, 2)}"] if typed else []
+    notes += ["rows in another order"] if outcome.reordered else []
+    return "identical" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def table(rows: list[list[str]], header: list[str]) -> list[str]:

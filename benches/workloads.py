@@ -47,6 +47,8 @@ PRIMITIVES = {
 
 #: The `predicate` workload's filter: `count` is uniform in [0, 100_000), so this keeps 1%.
 PREDICATE = 'pl.col("count") < 1000'
+#: The same filter for the SQL engines.
+WHERE = '"count" < 1000'
 
 
 def primitives(rows: int) -> Iterator[dict]:
@@ -299,9 +301,10 @@ DATASETS = {
 @dataclass(frozen=True)
 class Workload:
     """A query on a dataset. `query` names the statement each reader runs (see compare.READERS):
-    read (the whole file), select (COLUMNS), filter (PREDICATE), head (a lazy head of N rows),
-    first (an eager read of N rows) or streaming.
-    `params` gives COLUMNS, PREDICATE or N as Python source, evaluated untimed in the child."""
+    read (the whole file), select (COLUMNS), filter (PREDICATE, or WHERE in SQL), head (a lazy
+    head of N rows), first (an eager read of N rows), streaming or count (the number of rows).
+    `params` gives COLUMNS, PREDICATE, WHERE or N as Python source, evaluated untimed in the
+    child."""
 
     name: str
     dataset: Dataset
@@ -314,9 +317,10 @@ WORKLOADS = {
     for w in [
         *(Workload(name, dataset) for name, dataset in DATASETS.items()),
         Workload("project-5-of-100", DATASETS["wide-100"], "select", {"COLUMNS": repr(PROJECTED)}),
-        Workload("predicate", DATASETS["primitives-snappy"], "filter", {"PREDICATE": PREDICATE}),
+        Workload("predicate", DATASETS["primitives-snappy"], "filter", {"PREDICATE": PREDICATE, "WHERE": repr(WHERE)}),
         Workload("head-1000", DATASETS["primitives-snappy"], "head", {"N": "1000"}),
         Workload("first-1000", DATASETS["primitives-snappy"], "first", {"N": "1000"}),
         Workload("streaming", DATASETS["primitives-snappy"], "streaming"),
+        Workload("count-deflate", DATASETS["primitives-deflate"], "count"),
     ]
 }
