@@ -19,14 +19,14 @@ mod tests {
 
     use super::store::{runtime, store_base, wait};
     use super::*;
-    use crate::error::ErrorKind;
+    use crate::error::{AvroError, AvroResult, ErrorKind};
 
     fn object_in_memory(data: &[u8]) -> RemoteObject {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
         let path = Path::from("dir/file.avro");
         let (s, p, payload) = (store.clone(), path.clone(), PutPayload::from(data.to_vec()));
         wait(runtime().spawn(async move { s.put(&p, payload).await })).unwrap().unwrap();
-        RemoteObject { url: "memory:///dir/file.avro".into(), store, path, size: None }
+        RemoteObject { url: "memory:///dir/file.avro".into(), store, path, size: None, kept: Arc::default() }
     }
 
     #[test]
@@ -64,10 +64,34 @@ mod tests {
     }
 
     #[test]
+    fn a_small_object_read_once_is_read_again_without_a_request() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        let object = object_in_memory(&data);
+        let read_all = |object: RemoteObject| -> AvroResult<Vec<u8>> {
+            let (mut reader, _) = object.open(RemoteReadAhead::default())?;
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).map_err(|e| AvroError::io(&e, "read"))?;
+            Ok(out)
+        };
+        assert_eq!(read_all(object.clone()).unwrap(), data);
+        // Gone from the store: the second read can only come from the kept bytes.
+        let (store, path) = (object.store.clone(), object.path.clone());
+        wait(runtime().spawn(async move { store.delete(&path).await })).unwrap().unwrap();
+        assert_eq!(read_all(object.clone()).unwrap(), data);
+        // They were taken by that read: the next one asks the store again.
+        assert_eq!(read_all(object).unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    #[test]
     fn a_missing_object_is_not_found() {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        let object =
-            RemoteObject { url: "memory:///nope.avro".into(), store, path: Path::from("nope.avro"), size: None };
+        let object = RemoteObject {
+            url: "memory:///nope.avro".into(),
+            store,
+            path: Path::from("nope.avro"),
+            size: None,
+            kept: Arc::default(),
+        };
         let err = object.open(RemoteReadAhead::default()).err().unwrap();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(err.file.as_deref(), Some("memory:///nope.avro"));

@@ -4,7 +4,8 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Read};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use object_store::path::Path;
@@ -24,13 +25,59 @@ pub struct RemoteObject {
     pub(super) path: Path,
     /// Its size, when a listing told it (else asked of the store when opened).
     pub size: Option<u64>,
+    /// A small object's bytes, kept (shared by clones) when a first request fetched all of
+    /// them: reading the header when a scan is created and the data when it is collected
+    /// then cost one request, not two. Taken by the next open.
+    pub(super) kept: Arc<Mutex<Option<KeptBytes>>>,
+}
+
+/// Objects at most this large are kept whole after their first request.
+const KEEP_AT_MOST: u64 = 256 << 10;
+/// Bytes kept across every object of the process at most (many small objects of a scan
+/// that is never collected hold no more than this).
+const KEPT_BUDGET: usize = 64 << 20;
+static KEPT: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes counted against [`KEPT_BUDGET`] while they live.
+#[derive(Debug)]
+pub(super) struct KeptBytes(Bytes);
+
+impl KeptBytes {
+    fn new(bytes: Bytes) -> Option<Self> {
+        let len = bytes.len();
+        KEPT.fetch_update(Ordering::AcqRel, Ordering::Acquire, |kept| (kept + len <= KEPT_BUDGET).then_some(kept + len))
+            .ok()
+            .map(|_| Self(bytes))
+    }
+}
+
+impl Drop for KeptBytes {
+    fn drop(&mut self) {
+        KEPT.fetch_sub(self.0.len(), Ordering::AcqRel);
+    }
 }
 
 impl RemoteObject {
     /// The object at `url`, in the store its scheme and `options` name.
     pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
         let (store, path) = store_for(url, options)?;
-        Ok(Self { url: url.to_string(), store, path, size: None })
+        Ok(Self { url: url.to_string(), store, path, size: None, kept: Arc::default() })
+    }
+
+    /// The whole object, when an earlier read kept it.
+    fn take_kept(&self) -> Option<Bytes> {
+        let kept = self.kept.lock().ok()?.take()?;
+        Some(kept.0.clone())
+    }
+
+    /// Keeps `bytes`, the whole object, for the next open, if small and within the budget.
+    fn keep(&self, bytes: &Bytes) {
+        if bytes.len() as u64 > KEEP_AT_MOST {
+            return;
+        }
+        if let (Ok(mut slot), Some(kept)) = (self.kept.lock(), KeptBytes::new(bytes.clone())) {
+            *slot = Some(kept);
+        }
     }
 
     /// The same object, its size known (from a listing).
@@ -41,6 +88,10 @@ impl RemoteObject {
 
     /// A reader over the whole object; asks the store for the size if no listing told it.
     pub fn open(self, read_ahead: RemoteReadAhead) -> AvroResult<(RangeReader, u64)> {
+        if let Some(bytes) = self.take_kept() {
+            let size = bytes.len() as u64;
+            return Ok((RangeReader::over(self, bytes, read_ahead), size));
+        }
         let size = match self.size {
             Some(size) => size,
             None => {
@@ -99,7 +150,13 @@ const JUMP_REQUEST: u64 = 64 << 10;
 
 impl RangeReader {
     fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
-        let mut reader = Self {
+        let mut reader = Self::new_idle(object, size, read_ahead);
+        reader.request_ahead(1);
+        reader
+    }
+
+    fn new_idle(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
+        Self {
             object,
             size,
             read_ahead,
@@ -110,8 +167,14 @@ impl RangeReader {
             current_start: 0,
             position: 0,
             past_first: false,
-        };
-        reader.request_ahead(1);
+        }
+    }
+
+    /// A reader over an object whose bytes are all in hand: no request.
+    fn over(object: RemoteObject, bytes: Bytes, read_ahead: RemoteReadAhead) -> Self {
+        let mut reader = Self::new_idle(object, bytes.len() as u64, read_ahead);
+        reader.next_offset = reader.size;
+        reader.current = bytes;
         reader
     }
 
@@ -154,6 +217,9 @@ impl BufRead for RangeReader {
             self.current_start += self.current.len() as u64;
             self.current = wait(task).and_then(|r| r).map_err(std::io::Error::other)?;
             self.position = 0;
+            if self.current_start == 0 && self.current.len() as u64 == self.size {
+                self.object.keep(&self.current);
+            }
             if reading_on {
                 self.request_ahead(window);
             }
