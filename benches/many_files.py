@@ -4,9 +4,12 @@ polars-avro and its peers in one run. Each statement is timed in rounds (the rea
 turns), after one untimed run; medians are reported, with every result's values checked
 against ours (rows sorted by id, then the per-column checksums of child.py).
 
-    python benches/many_files.py [--files 2000] [--rows 50] [--runs 5]
+    python benches/many_files.py [--files 2000] [--rows 50] [--runs 5] [--s3]
 
-Peers that are not installed are left out (pip install jetliner datafusion chdb).
+Peers that are not installed are left out (pip install jetliner datafusion chdb). With --s3
+the folder is uploaded to the test suite's S3 server (moto on loopback, tests/servers.py)
+and read from there: ours by a glob URL, the loop by boto3 (list, then get each object),
+DataFusion through its AmazonS3 store and chdb through ClickHouse's s3() function.
 """
 
 from __future__ import annotations
@@ -15,15 +18,22 @@ import argparse
 import datetime as dt
 import glob
 import importlib.util
+import io
 import random
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
 from child import checksums
 from workloads import DATA
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from servers import S3Server  # noqa: E402
 
 SCHEMA = {
     "type": "record",
@@ -110,6 +120,64 @@ def readers(folder: Path) -> dict[str, dict[str, Callable[[], pl.DataFrame]]]:
     return out
 
 
+def s3_readers(s3: S3Server, folder: Path) -> dict[str, dict[str, Callable[[], pl.DataFrame]]]:
+    """`folder` uploaded to `s3` under topic/, and each reader's statements reading it there."""
+    files = sorted(folder.glob("*.avro"))
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda f: s3.client.upload_file(str(f), s3.BUCKET, f"topic/{f.name}"), files))
+    pattern = f"s3://{s3.BUCKET}/topic/*.avro"
+    out: dict[str, dict[str, Callable[[], pl.DataFrame]]] = {}
+    import polars_avro  # noqa: F401 - registers pl.scan_avro
+
+    out["polars-avro (this)"] = {
+        "read": lambda: pl.scan_avro(pattern, storage_options=s3.storage_options()).collect(),
+        "count": lambda: pl.scan_avro(pattern, storage_options=s3.storage_options()).select(pl.len()).collect(),
+    }
+
+    def boto3_frames() -> list[pl.DataFrame]:
+        pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.BUCKET, Prefix="topic/")
+        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        bodies = (s3.client.get_object(Bucket=s3.BUCKET, Key=k)["Body"].read() for k in keys)
+        return [pl.read_avro(io.BytesIO(body)) for body in bodies]
+
+    out["boto3 + pl.read_avro loop"] = {
+        "read": lambda: pl.concat(boto3_frames()),
+        "count": lambda: pl.DataFrame({"len": [sum(f.height for f in boto3_frames())]}),
+    }
+    if importlib.util.find_spec("datafusion"):
+        import datafusion
+        from datafusion.object_store import AmazonS3
+
+        def datafusion_sql(sql: str) -> pl.DataFrame:
+            ctx = datafusion.SessionContext()
+            store = AmazonS3(
+                bucket_name=s3.BUCKET,
+                region="us-east-1",
+                access_key_id=s3.access_key,
+                secret_access_key=s3.secret_key,
+                endpoint=s3.endpoint,
+                allow_http=True,
+            )
+            ctx.register_object_store("s3://", store, s3.BUCKET)
+            ctx.register_avro("t", f"s3://{s3.BUCKET}/topic/")
+            return pl.from_arrow(ctx.sql(sql).to_arrow_table())  # type: ignore[return-value]
+
+        out["DataFusion"] = {
+            "read": lambda: datafusion_sql("SELECT * FROM t"),
+            "count": lambda: datafusion_sql("SELECT count(*) FROM t"),
+        }
+    if importlib.util.find_spec("chdb"):
+        import chdb
+
+        source = f"s3('{s3.endpoint}/{s3.BUCKET}/topic/*.avro', '{s3.access_key}', '{s3.secret_key}', 'Avro')"
+
+        def chdb_sql(what: str) -> pl.DataFrame:
+            return pl.from_arrow(chdb.query(f"SELECT {what} FROM {source}", "ArrowTable"))  # type: ignore[return-value]
+
+        out["chdb"] = {"read": lambda: chdb_sql("*"), "count": lambda: chdb_sql("count()")}
+    return out
+
+
 def canonical(df: pl.DataFrame, query: str) -> object:
     """What must agree: the count, or every value with rows in id order."""
     if query == "count":
@@ -123,9 +191,20 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=50)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--s3", action="store_true", help="read the files from the S3 test server (moto)")
     args = parser.parse_args()
     folder = write_folder(args.files, args.rows)
-    table = readers(folder)
+    if not args.s3:
+        report(readers(folder), args, "local")
+        return
+    s3 = S3Server(Path(tempfile.mkdtemp()))
+    try:
+        report(s3_readers(s3, folder), args, "S3 test server (moto)")
+    finally:
+        s3.close()
+
+
+def report(table: dict[str, dict[str, Callable[[], pl.DataFrame]]], args: argparse.Namespace, where: str) -> None:
     for query in ("read", "count"):
         times: dict[str, list[float]] = {name: [] for name in table}
         results = {name: canonical(statements[query](), query) for name, statements in table.items()}
@@ -135,7 +214,7 @@ def main() -> None:
                 statements[query]()
                 times[name].append(time.perf_counter() - start)
         ours = statistics.median(times["polars-avro (this)"])
-        print(f"\n{query}: {args.files} files x {args.rows} records, median of {args.runs}")
+        print(f"\n{query}: {args.files} files x {args.rows} records, {where}, median of {args.runs}")
         print("| reader | ms | vs ours | values |\n|---|---|---|---|")
         for name, samples in times.items():
             ms = statistics.median(samples)
