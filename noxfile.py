@@ -128,6 +128,9 @@ def bench(session: nox.Session) -> None:
         "datafusion",
         "chdb",
         "matplotlib",
+        # many_files.py --s3 starts the test suite's S3 server.
+        "moto[server]",
+        "boto3",
     )
 
     session.run("cargo", "bench", "--bench", "decode", external=True, env=cargo_env())
@@ -135,6 +138,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benches/compare.py", *session.posargs)
     session.run("python", "benches/write_compare.py", *session.posargs)
     session.run("python", "benches/many_files.py", external=False)
+    session.run("python", "benches/many_files.py", "--s3", "--runs", "3", external=False)
 
 
 #: The cargo-fuzz targets in fuzz/fuzz_targets.
