@@ -153,15 +153,15 @@ pub(super) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stre
     Ok((container, name))
 }
 
-/// Opens a file: its header, its plan, and its first blocks read ahead.
-fn open(index: usize, file: ScanFile, plans: &Plans) -> AvroResult<OpenedFile> {
+/// Opens a file: its header, its plan, and `read_ahead` bytes of its first blocks.
+fn open(index: usize, file: ScanFile, plans: &Plans, read_ahead: usize) -> AvroResult<OpenedFile> {
     let ScanFile { source, partition_values, count_only } = file;
     let (container, name) = open_container(source)?;
     let plan = plans.of(&container.header.schema_json, &name)?;
     let info = Arc::new(FileInfo { index, name, codec: container.header.codec, partition_values });
     let mut opened =
         OpenedFile { info, plan, count_only, container, read_ahead: VecDeque::new(), error: None, exhausted: false };
-    opened.read_ahead(READ_AHEAD_BYTES);
+    opened.read_ahead(read_ahead);
     Ok(opened)
 }
 
@@ -194,7 +194,9 @@ impl Opener {
     /// file has been handed out.
     pub fn next_file(&mut self) -> Option<(usize, AvroResult<OpenedFile>)> {
         let Some(pool) = &self.pool else {
-            return self.pending.pop_front().map(|(index, file)| (index, open(index, file, &self.plans)));
+            // Opened where it is read: reading blocks ahead would only read them earlier (and
+            // a head() needs the first block alone).
+            return self.pending.pop_front().map(|(index, file)| (index, open(index, file, &self.plans, 0)));
         };
         while self.in_flight.len() <= self.window {
             let Some((index, file)) = self.pending.pop_front() else { break };
@@ -202,7 +204,7 @@ impl Opener {
             let plans = self.plans.clone();
             pool.spawn(move || {
                 // The reader may have stopped; then nobody needs the file.
-                let _ = sender.send(open(index, file, &plans));
+                let _ = sender.send(open(index, file, &plans, READ_AHEAD_BYTES));
             });
             self.in_flight.push_back((index, receiver));
         }
