@@ -37,6 +37,9 @@ class ReadStats:
     rows: int = 0
     #: Compressed block bytes read.
     bytes_read: int = 0
+    #: Requests made to object stores (an object of at most 256 KiB fetched whole when the
+    #: scan was created is not asked for again).
+    requests: int = 0
     #: Seconds spent reading blocks from the source.
     io_seconds: float = 0.0
     #: Seconds spent decompressing blocks.

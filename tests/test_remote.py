@@ -154,7 +154,7 @@ def test_s3_many_small_objects(s3: S3Server, tmp_path: Path) -> None:
         s3.client.delete_objects(Bucket=s3.BUCKET, Delete={"Objects": objects})
     with polars_avro.read_stats() as stats:
         df = lf.collect()
-    assert stats.files == 1010
+    assert stats.files == 1010 and stats.requests == 0
     assert_frame_matches_records(df, [r for p in paths for r in fastavro_records(p)], SCHEMA)
     assert prefix.equals(df)
 
@@ -274,6 +274,15 @@ def test_http_reads_by_ranges_as_fastavro_does(http: HttpServer) -> None:
     assert len(gets) > 3
     assert all(r["status"] == 206 for r in gets)
     assert sum(r["bytes"] for r in gets[1:]) == size
+
+
+def test_read_stats_count_the_requests_a_read_makes(http: HttpServer) -> None:
+    lf = pl.scan_avro(f"{http.url}/big.avro")
+    before = len(http.requests("/big.avro"))
+    with polars_avro.read_stats() as stats:
+        lf.collect()
+    # As the server counts them: the size asked for, then the ranges.
+    assert stats.requests == len(http.requests("/big.avro")) - before > 3
 
 
 @pytest.mark.parametrize(

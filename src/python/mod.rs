@@ -143,7 +143,7 @@ impl ScanReader {
     /// What the read has done so far: counters, and times in seconds.
     fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        let live = self.inner.as_mut().map(|r| r.get_mut().unwrap_or_else(|e| e.into_inner()).stats().clone());
+        let live = self.inner.as_mut().map(|r| r.get_mut().unwrap_or_else(|e| e.into_inner()).stats());
         let Some(stats) = live.or_else(|| self.final_stats.clone()) else {
             return Ok(out);
         };
@@ -172,7 +172,7 @@ impl ScanReader {
         let result = py.detach(|| reader.next_batch());
         self.skipped.extend(reader.take_skipped());
         if !matches!(result, Ok(Some(_))) {
-            self.final_stats = Some(reader.stats().clone());
+            self.final_stats = Some(reader.stats());
         }
         match result {
             Ok(Some(df)) => {

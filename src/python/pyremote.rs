@@ -31,7 +31,7 @@ impl RemoteFile {
 
 impl RemoteFile {
     pub fn source(&self) -> Source {
-        Source::Remote { object: self.object.clone(), read_ahead: RemoteReadAhead::default() }
+        Source::Remote { object: self.object.clone(), read_ahead: RemoteReadAhead::default(), requests: None }
     }
 }
 

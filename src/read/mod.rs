@@ -200,7 +200,7 @@ impl BatchedReader {
     }
 
     /// What the read has done so far.
-    pub fn stats(&self) -> &ReadStats {
+    pub fn stats(&self) -> ReadStats {
         self.pipeline.stats()
     }
 

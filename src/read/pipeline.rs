@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,6 +22,7 @@ use super::predicate::Predicate;
 use super::skipped::SkippedData;
 use super::stats::{verbose, ReadStats};
 use crate::error::{AvroError, AvroResult};
+use crate::source::remote::RequestCount;
 use crate::threads::{default_threads, panic_message, pool};
 
 /// A batch stops growing at this many compressed bytes even below its row target, so a
@@ -65,12 +67,16 @@ pub(super) struct Pipeline {
     reading_done: bool,
     finished: bool,
     stats: ReadStats,
+    /// Requests the read's sources made to object stores.
+    requests: RequestCount,
     /// Blocks left out with `ignore_errors`, not yet taken.
     skipped: Vec<(usize, SkippedData)>,
 }
 
 impl Pipeline {
-    pub fn new(files: Vec<ScanFile>, options: ReadOptions, predicate: Option<Predicate>) -> AvroResult<Self> {
+    pub fn new(mut files: Vec<ScanFile>, options: ReadOptions, predicate: Option<Predicate>) -> AvroResult<Self> {
+        let requests = RequestCount::default();
+        files.iter_mut().for_each(|file| file.source.count_requests(&requests));
         let threads = options.n_threads.unwrap_or_else(default_threads).max(1);
         // With n_rows no file is opened before the ones before it are read; with one
         // thread nothing happens beside the caller.
@@ -105,6 +111,7 @@ impl Pipeline {
             reading_done: false,
             finished: false,
             stats,
+            requests,
             skipped: Vec::new(),
         };
         // The first file is opened here, so that its errors surface when the read starts
@@ -119,8 +126,8 @@ impl Pipeline {
         self.opener.plans.any()
     }
 
-    pub fn stats(&self) -> &ReadStats {
-        &self.stats
+    pub fn stats(&self) -> ReadStats {
+        ReadStats { requests: self.requests.load(Ordering::Relaxed), ..self.stats.clone() }
     }
 
     /// The next batch in file order, or None at the end (or after an error).
@@ -323,7 +330,7 @@ impl Pipeline {
         self.window.clear();
         // Readers opened only for their header read nothing worth a line.
         if verbose() && self.stats.blocks > 0 {
-            eprintln!("[polars-avro] {}", self.stats);
+            eprintln!("[polars-avro] {}", self.stats());
         }
     }
 }

@@ -17,6 +17,9 @@ pub struct ReadStats {
     pub rows: usize,
     /// Compressed block bytes read from the source.
     pub bytes_read: u64,
+    /// Requests made to object stores (objects of at most 256 KiB fetched whole when the
+    /// scan was created make none).
+    pub requests: u64,
     /// Time reading blocks from the source.
     pub io: Duration,
     /// Time decompressing blocks.
@@ -44,7 +47,7 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 12] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 13] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
@@ -53,6 +56,7 @@ impl ReadStats {
             ("batches", count(self.batches)),
             ("rows", count(self.rows)),
             ("bytes_read", StatValue::Count(self.bytes_read)),
+            ("requests", StatValue::Count(self.requests)),
             ("io_seconds", seconds(self.io)),
             ("decompress_seconds", seconds(self.decompress)),
             ("decode_seconds", seconds(self.decode)),
@@ -69,13 +73,14 @@ impl fmt::Display for ReadStats {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         write!(
             f,
-            "{} rows of {} files in {} blocks ({} batches, {} bytes) on {} threads; io {:.1} ms, decompress {:.1} ms, \
-             decode {:.1} ms, wait {:.1} ms; at most {} blocks ({} bytes) in flight",
+            "{} rows of {} files in {} blocks ({} batches, {} bytes, {} requests) on {} threads; io {:.1} ms, \
+             decompress {:.1} ms, decode {:.1} ms, wait {:.1} ms; at most {} blocks ({} bytes) in flight",
             self.rows,
             self.files,
             self.blocks,
             self.batches,
             self.bytes_read,
+            self.requests,
             self.threads,
             ms(self.io),
             ms(self.decompress),

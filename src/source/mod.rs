@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub use crate::bufread::ByteStream;
 use crate::error::{AvroError, AvroResult, ErrorKind};
 pub use listing::{avro_files_under, glob_files};
-use remote::{RemoteObject, RemoteReadAhead};
+use remote::{RemoteObject, RemoteReadAhead, RequestCount};
 
 /// The stream a source opens to.
 pub type Stream = Box<dyn ByteStream>;
@@ -42,6 +42,8 @@ pub enum Source {
         object: RemoteObject,
         /// How far ahead of the reader requests go.
         read_ahead: RemoteReadAhead,
+        /// Where its requests are counted (a read's statistics), if anywhere.
+        requests: Option<RequestCount>,
     },
 }
 
@@ -58,6 +60,13 @@ impl Source {
     /// Bytes in memory, called `<bytes>` in errors.
     pub fn from_bytes(data: Vec<u8>) -> Self {
         Source::Bytes { name: "<bytes>".to_string(), data }
+    }
+
+    /// Counts the requests this source makes (an object in a store) in `requests`.
+    pub fn count_requests(&mut self, requests: &RequestCount) {
+        if let Source::Remote { requests: counted, .. } = self {
+            *counted = Some(requests.clone());
+        }
     }
 
     /// The name errors use for this source.
@@ -94,8 +103,8 @@ impl Source {
                 Ok((Box::new(Cursor::new(data)), Some(len)))
             },
             Source::Reader { reader, len, .. } => Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, reader)), len)),
-            Source::Remote { object, read_ahead } => {
-                let (reader, len) = object.open(read_ahead)?;
+            Source::Remote { object, read_ahead, requests } => {
+                let (reader, len) = object.open(read_ahead, requests)?;
                 Ok((Box::new(reader), Some(len)))
             },
         }

@@ -5,7 +5,7 @@
 mod range_reader;
 mod store;
 
-pub use range_reader::{RemoteObject, RemoteReadAhead};
+pub use range_reader::{RemoteObject, RemoteReadAhead, RequestCount};
 pub use store::{list_objects, RemoteOptions};
 
 #[cfg(test)]
@@ -48,7 +48,7 @@ mod tests {
     fn range_reader_streams_every_byte_in_order() {
         let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
         let read_ahead = RemoteReadAhead { first_request: 1000, max_request: 64 << 10, requests_in_flight: 3 };
-        let (mut reader, size) = object_in_memory(&data).open(read_ahead).unwrap();
+        let (mut reader, size) = object_in_memory(&data).open(read_ahead, None).unwrap();
         assert_eq!(size, data.len() as u64);
         let mut out = Vec::new();
         // Small reads, so that requests are consumed across many calls.
@@ -68,7 +68,7 @@ mod tests {
         let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
         let object = object_in_memory(&data);
         let read_all = |object: RemoteObject| -> AvroResult<Vec<u8>> {
-            let (mut reader, _) = object.open(RemoteReadAhead::default())?;
+            let (mut reader, _) = object.open(RemoteReadAhead::default(), None)?;
             let mut out = Vec::new();
             reader.read_to_end(&mut out).map_err(|e| AvroError::io(&e, "read"))?;
             Ok(out)
@@ -92,7 +92,7 @@ mod tests {
             size: None,
             kept: Arc::default(),
         };
-        let err = object.open(RemoteReadAhead::default()).err().unwrap();
+        let err = object.open(RemoteReadAhead::default(), None).err().unwrap();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(err.file.as_deref(), Some("memory:///nope.avro"));
     }

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Read};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -30,6 +30,9 @@ pub struct RemoteObject {
     /// then cost one request, not two. Taken by the next open.
     pub(super) kept: Arc<Mutex<Option<KeptBytes>>>,
 }
+
+/// Requests made to stores, counted for one read (shared by the sources it reads).
+pub type RequestCount = Arc<AtomicU64>;
 
 /// Objects at most this large are kept whole after their first request.
 const KEEP_AT_MOST: u64 = 256 << 10;
@@ -87,21 +90,29 @@ impl RemoteObject {
     }
 
     /// A reader over the whole object; asks the store for the size if no listing told it.
-    pub fn open(self, read_ahead: RemoteReadAhead) -> AvroResult<(RangeReader, u64)> {
+    /// Each request it makes is counted in `requests`.
+    pub fn open(self, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> AvroResult<(RangeReader, u64)> {
         if let Some(bytes) = self.take_kept() {
             let size = bytes.len() as u64;
-            return Ok((RangeReader::over(self, bytes, read_ahead), size));
+            return Ok((RangeReader::over(self, bytes, read_ahead, requests), size));
         }
         let size = match self.size {
             Some(size) => size,
             None => {
+                count_request(&requests);
                 let (store, path) = (self.store.clone(), self.path.clone());
                 let meta = wait(runtime().spawn(async move { store.head(&path).await }))
                     .and_then(|r| r.map_err(|e| store_error(e, &self.url, "could not open")))?;
                 meta.size
             },
         };
-        Ok((RangeReader::new(self, size, read_ahead), size))
+        Ok((RangeReader::new(self, size, read_ahead, requests), size))
+    }
+}
+
+fn count_request(requests: &Option<RequestCount>) {
+    if let Some(requests) = requests {
+        requests.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -140,6 +151,7 @@ pub struct RangeReader {
     current_start: u64,
     position: usize,
     past_first: bool,
+    requests: Option<RequestCount>,
 }
 
 /// A skip this long, past everything requested, drops the requests in flight and starts
@@ -149,13 +161,13 @@ const JUMP_AT: u64 = 1 << 20;
 const JUMP_REQUEST: u64 = 64 << 10;
 
 impl RangeReader {
-    fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
-        let mut reader = Self::new_idle(object, size, read_ahead);
+    fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> Self {
+        let mut reader = Self::new_idle(object, size, read_ahead, requests);
         reader.request_ahead(1);
         reader
     }
 
-    fn new_idle(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead) -> Self {
+    fn new_idle(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> Self {
         Self {
             object,
             size,
@@ -167,12 +179,13 @@ impl RangeReader {
             current_start: 0,
             position: 0,
             past_first: false,
+            requests,
         }
     }
 
     /// A reader over an object whose bytes are all in hand: no request.
-    fn over(object: RemoteObject, bytes: Bytes, read_ahead: RemoteReadAhead) -> Self {
-        let mut reader = Self::new_idle(object, bytes.len() as u64, read_ahead);
+    fn over(object: RemoteObject, bytes: Bytes, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> Self {
+        let mut reader = Self::new_idle(object, bytes.len() as u64, read_ahead, requests);
         reader.next_offset = reader.size;
         reader.current = bytes;
         reader
@@ -183,6 +196,7 @@ impl RangeReader {
             let start = self.next_offset;
             let end = (start + self.next_len).min(self.size);
             let (store, path, url) = (self.object.store.clone(), self.object.path.clone(), self.object.url.clone());
+            count_request(&self.requests);
             let task = runtime().spawn(async move {
                 let bytes = store.get_range(&path, start..end).await.map_err(|e| {
                     store_error(e, &url, &format!("could not read bytes {start}..{end} of")).at_offset(start)
