@@ -559,6 +559,7 @@ def read_avro_schema(
     hive_partitioning: bool | None = None,
     hive_schema: Mapping[str, Any] | None = None,
     try_parse_hive_dates: bool = True,
+    files_in_flight: int | None = None,
 ) -> pl.Schema:
     """The Polars schema the source reads into, from the headers alone.
 

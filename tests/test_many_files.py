@@ -110,6 +110,15 @@ def test_partition_filters_row_index_and_paths_across_files(sink: dict[str, Any]
     assert stats.files == 1
 
 
+def test_schema_of_a_folder_with_headers_read_at_once(sink: dict[str, Any]) -> None:
+    expected = pl.scan_avro(sink["root"]).collect_schema()
+    for files_in_flight in (1, 8):
+        assert polars_avro.read_avro_schema(sink["root"], files_in_flight=files_in_flight) == expected
+    assert list(expected) == ["id", "user", "score", "at", "date"]
+    with pytest.raises(polars_avro.AvroArgumentError, match="files_in_flight"):
+        polars_avro.read_avro_schema(sink["root"], files_in_flight=0)
+
+
 def test_n_rows_and_head_across_small_files(sink: dict[str, Any]) -> None:
     with polars_avro.read_stats() as stats:
         df = polars_avro.read_avro(sink["root"], n_rows=3 * ROWS + 2)
