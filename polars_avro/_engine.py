@@ -39,6 +39,7 @@ class Scan(Protocol):
         batch_size: int | None,
         *,
         records: int | None = None,
+        skip: int = 0,
     ) -> Iterator[pl.DataFrame]: ...
 
 
@@ -82,8 +83,9 @@ if FileReaderBuilder is not None:
             predicate = functools.reduce(operator.and_, (f.expr for f in filters)) if filters else None
             offset, length = pre_slice if pre_slice is not None else (0, None)
             records = None if length is None else offset + length
-            if offset == 0:
-                yield from self.scan.batches(list(columns), predicate, None, None, records=records)
+            if offset == 0 or predicate is None:
+                # Blocks before the offset are left out unread by the Rust reader.
+                yield from self.scan.batches(list(columns), predicate, None, None, records=records, skip=offset)
                 return
             # Records before the offset are dropped before the filter sees them.
             roots = predicate.meta.root_names() if predicate is not None else []

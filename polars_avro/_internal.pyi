@@ -10,26 +10,31 @@ DEFAULT_SYNC_INTERVAL: int
 COMPRESSIONS: list[str]
 #: (name, (lowest, highest, default level)) of the codecs that take a level.
 COMPRESSION_LEVELS: list[tuple[str, tuple[int, int, int]]]
-#: The per-file counters FileReader.stats() gives, by name.
+#: The counters ScanReader.stats() gives, by name.
 READ_STATS_FIELDS: list[str]
 #: (description name, Polars class name) of the types without parameters.
 PLAIN_TYPES: list[tuple[str, str]]
 
-class FileReader:
-    rows_read: int
+Source = str | bytes | IO[bytes] | "RemoteFile"
+
+class ScanReader:
     def __init__(
         self,
-        source: str | bytes | IO[bytes] | RemoteFile,
+        sources: list[Source],
         *,
         columns: list[str] | None = None,
         n_rows: int | None = None,
+        skip_rows: int = 0,
         batch_size: int | None = None,
         row_index: tuple[str, int] | None = None,
-        file_path_column: tuple[str, str] | None = None,
+        file_path_column: str | None = None,
+        partitions: pl.DataFrame | None = None,
+        count_only: list[bool] | None = None,
         predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None,
         n_threads: int | None = None,
         reader_schema: str | None = None,
         ignore_errors: bool = False,
+        files_in_flight: int | None = None,
     ) -> None: ...
     def next_batch(self) -> tuple[pl.DataFrame, int] | None: ...
     def take_skipped(self) -> list[dict[str, Any]]: ...
@@ -43,8 +48,13 @@ class RemoteFile:
 
 def list_objects(prefix_url: str, *, storage_options: list[tuple[str, str]], retries: int) -> list[tuple[str, int]]: ...
 def default_threads() -> int: ...
-def read_header(source: str | bytes | IO[bytes] | RemoteFile) -> dict[str, Any]: ...
-def describe_schema(schema_json: str) -> list[tuple[str, str]]: ...
+def read_header(source: Source) -> dict[str, Any]: ...
+def read_schemas(
+    sources: list[Source], *, ignore_errors: bool = False, files_in_flight: int | None = None
+) -> tuple[list[str | None], list[dict[str, Any]]]: ...
+def glob_files(pattern: str) -> list[str]: ...
+def avro_files_under(dir: str) -> list[str]: ...
+def describe_schema(schema_json: str, *, file: str | None = None) -> list[tuple[str, str]]: ...
 def unify_schemas(schemas: list[tuple[str, str]]) -> str: ...
 
 class FileWriter:

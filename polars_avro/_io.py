@@ -158,10 +158,12 @@ class _AvroScan:
         batch_size: int | None,
         *,
         records: int | None = None,
+        skip: int = 0,
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
 
-        `records` caps the records read before the predicate (as ``n_rows`` does). The
+        `records` caps the records read before the predicate (as ``n_rows`` does), of which
+        the first `skip` are left out (a slice's offset; only without a predicate). The
         columns come in schema order, the order Polars expects from a source. The Rust
         reader reads every file: their partition values and paths come with the batches.
         """
@@ -193,6 +195,7 @@ class _AvroScan:
             [Sources.opened(self.sources.items[i]) for i in kept],
             columns=order,
             n_rows=n_rows,
+            skip_rows=skip,
             batch_size=self.options.batch_size or batch_size,
             row_index=(self.options.row_index_name, self.options.row_index_offset)
             if self.options.row_index_name is not None

@@ -17,7 +17,7 @@ from helpers import assert_frame_matches_records, fastavro_records, write_fastav
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from polars_avro import AvroDataSkippedWarning, AvroFormatError
+from polars_avro import AvroDataSkippedWarning, AvroFormatError, _internal
 
 SCHEMA = {
     "type": "record",
@@ -174,6 +174,49 @@ def test_slices_offsets_and_tails_across_files(sink: dict[str, Any]) -> None:
     for query in queries:
         for engine in ("auto", "streaming"):
             assert_frame_equal(query(lf).collect(engine=engine), query(expected.lazy()).collect())
+
+
+def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: dict[str, Any]) -> None:
+    path = write_fastavro(tmp_path / "big.avro", SCHEMA, _records(0) * 3000, codec="deflate", sync_interval=2000)
+    counts = [b.num_records for b in fastavro.block_reader(path.open("rb"))]
+    ids = [r["id"] for r in fastavro_records(path)]
+    offset = sum(counts[:4]) + 3  # inside the fifth block
+    reader = _internal.ScanReader(
+        [str(path)], columns=["i", "id"], skip_rows=offset, n_rows=offset + 50, row_index=("i", 0), batch_size=10
+    )
+    frames = []
+    while (batch := reader.next_batch()) is not None:
+        frames.append(batch[0])
+    df = pl.concat(frames)
+    assert df["id"].to_list() == ids[offset : offset + 50]
+    assert df["i"].to_list() == list(range(offset, offset + 50))
+    # The four blocks before the offset were counted, not decoded: one batch from the fifth on.
+    assert reader.stats()["batches"] == len(frames) == 1
+    # Across files, with their partition values and paths.
+    lf = pl.scan_avro(sink["root"], include_file_paths="path", row_index_name="i")
+    expected = lf.collect().slice(400, 30)
+    assert (
+        pl.scan_avro(sink["root"], include_file_paths="path", row_index_name="i")
+        .slice(400, 30)
+        .collect()
+        .equals(expected)
+    )
+    with pytest.raises(polars_avro.AvroArgumentError, match="skip_rows"):
+        _internal.ScanReader([str(path)], skip_rows=1, predicate=(["id"], lambda df: df["id"] > 0))
+
+
+@pytest.mark.skipif(not hasattr(pl.io, "external_reader"), reason="Polars 1 hands an IO plugin no slice offset")
+def test_slices_decode_only_the_blocks_they_need(tmp_path: Path) -> None:
+    path = write_fastavro(tmp_path / "big.avro", SCHEMA, _records(0) * 3000, codec="deflate", sync_interval=2000)
+    ids = [r["id"] for r in fastavro_records(path)]
+    lf = pl.scan_avro(path, batch_size=100)
+    with polars_avro.read_stats() as stats:
+        sliced = lf.slice(20_000, 5).collect()
+    assert sliced["id"].to_list() == ids[20_000:20_005]
+    # The blocks before the offset were counted, not decoded: one batch, not 200.
+    assert stats.batches == 1
+    # A tail counts the records from the block headers first, then reads the same way.
+    assert lf.tail(5).collect()["id"].to_list() == ids[-5:]
 
 
 def test_header_only_file_reads_as_no_rows(tmp_path: Path) -> None:

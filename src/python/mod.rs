@@ -85,7 +85,7 @@ struct ScanReader {
 impl ScanReader {
     #[new]
     #[pyo3(signature = (
-        sources, *, columns=None, n_rows=None, batch_size=None, row_index=None, file_path_column=None,
+        sources, *, columns=None, n_rows=None, skip_rows=0, batch_size=None, row_index=None, file_path_column=None,
         partitions=None, count_only=None, predicate=None, n_threads=None, reader_schema=None,
         ignore_errors=false, files_in_flight=None,
     ))]
@@ -95,6 +95,7 @@ impl ScanReader {
         sources: &Bound<'_, PyList>,
         columns: Option<Vec<String>>,
         n_rows: Option<usize>,
+        skip_rows: usize,
         batch_size: Option<usize>,
         row_index: Option<(String, IdxSize)>,
         file_path_column: Option<String>,
@@ -125,6 +126,7 @@ impl ScanReader {
         let options = ReadOptions {
             columns,
             n_rows,
+            skip_rows,
             batch_size: batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
             row_index: row_index.map(|(name, offset)| RowIndex { name: PlSmallStr::from(name.as_str()), offset }),
             file_path_column: file_path_column.map(|name| PlSmallStr::from(name.as_str())),

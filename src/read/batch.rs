@@ -38,6 +38,9 @@ pub(super) struct BatchBlock {
     pub block: RawBlock,
     /// Records to decode: fewer than its count when n_rows ends inside it.
     pub rows: usize,
+    /// Of those, records at its start left out of the output (a slice's offset ends in
+    /// it). Only the first block of a batch has any.
+    pub skip: usize,
     /// Row index of its first record.
     pub first_row: IdxSize,
     /// The file it came from.
@@ -238,10 +241,14 @@ impl BatchPlan {
     }
 
     fn decode_with(&self, batch: &RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
-        match &self.predicate {
+        let df = match &self.predicate {
             None => self.decode_all(batch, timing),
             Some(predicate) => self.decode_filtered(batch, predicate, timing),
-        }
+        }?;
+        Ok(match batch.blocks.first().map_or(0, |b| b.skip) {
+            0 => df,
+            skip => df.slice(skip as i64, usize::MAX),
+        })
     }
 
     /// A batch that failed, again one block at a time: the blocks that decode are kept

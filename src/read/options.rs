@@ -28,6 +28,10 @@ pub struct ReadOptions {
     /// Stop after this many records, counted across files (before any predicate); no
     /// file is opened once they are read.
     pub n_rows: Option<usize>,
+    /// Leave out this many records at the start, counted across files (a slice's offset):
+    /// blocks wholly before it are not decompressed or decoded. They still count towards
+    /// `n_rows` and the row index. Not with a predicate.
+    pub skip_rows: usize,
     /// Rows per batch: blocks are grouped until a batch holds at least this many.
     pub batch_size: usize,
     /// A first column numbering the records.
@@ -59,6 +63,7 @@ impl Default for ReadOptions {
         Self {
             columns: None,
             n_rows: None,
+            skip_rows: 0,
             batch_size: DEFAULT_BATCH_SIZE,
             row_index: None,
             file_path_column: None,

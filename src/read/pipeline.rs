@@ -62,6 +62,8 @@ pub(super) struct Pipeline {
     batch_size: usize,
     /// Records still to read when n_rows is set.
     rows_left: Option<usize>,
+    /// Records still to leave out at the start (a slice's offset).
+    skip_left: usize,
     /// Row index of the next record to read.
     next_row: IdxSize,
     reading_done: bool,
@@ -91,7 +93,12 @@ impl Pipeline {
             (Some(pool(threads)?), ReadAhead { max_batches: read_ahead.max_batches.max(1), ..read_ahead })
         };
         let stats = ReadStats { threads, ..ReadStats::default() };
-        let (batch_size, rows_left) = (options.batch_size.max(1), options.n_rows);
+        if options.skip_rows > 0 && predicate.is_some() {
+            // The records to leave out are counted before any filter; a filtered read
+            // would have to decode them to evaluate it.
+            return Err(AvroError::argument("skip_rows cannot be combined with a predicate"));
+        }
+        let (batch_size, rows_left, skip_left) = (options.batch_size.max(1), options.n_rows, options.skip_rows);
         let next_row = options.row_index.as_ref().map_or(0, |r| r.offset);
         let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
         let opener = Opener::new(files, Plans::new(options, predicate), files_in_flight)?;
@@ -107,6 +114,7 @@ impl Pipeline {
             bytes_in_flight: 0,
             batch_size,
             rows_left,
+            skip_left,
             next_row,
             reading_done: false,
             finished: false,
@@ -279,15 +287,22 @@ impl Pipeline {
             self.next_row = self.next_row.saturating_add(count as IdxSize);
             self.stats.blocks += 1;
             self.stats.bytes_read += block.size as u64;
-            if file.count_only {
+            let before_offset = self.skip_left > 0 && count <= self.skip_left;
+            if file.count_only || before_offset {
                 // Counted towards n_rows and the row index; none of its rows is wanted.
+                if before_offset {
+                    self.skip_left -= count;
+                }
                 self.stats.rows += count;
                 continue;
             }
+            // The offset ends in this block (every block before it was left out, so it
+            // starts the batch): its first records are left out after decoding.
+            let skip = std::mem::take(&mut self.skip_left);
             rows += count;
             bytes += block.data.len();
             plan.get_or_insert_with(|| file.plan.clone());
-            blocks.push(BatchBlock { block, rows: count, first_row, file: file.info.clone() });
+            blocks.push(BatchBlock { block, rows: count, skip, first_row, file: file.info.clone() });
         }
         match plan {
             Some(plan) if !blocks.is_empty() => (Some((plan, RawBatch { blocks, rows })), error),
