@@ -260,7 +260,7 @@ impl<R: BufRead> ContainerReader<R> {
 
     /// The next block, or None at the end of the file.
     pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>> {
-        self.block(|t, size| t.bytes(size, "a block's data"))
+        self.block(|t, _, size| t.bytes(size, "a block's data"))
     }
 
     /// The next block's framing (its record count and size) with its data skipped, not
@@ -269,7 +269,19 @@ impl<R: BufRead> ContainerReader<R> {
     where
         R: ByteStream,
     {
-        self.block(|t, size| {
+        self.next_block_unless(|_| true)
+    }
+
+    /// The next block, its data skipped (as [`Self::skip_block`]) when `skip` says so of its
+    /// record count: a slice's offset leaves out whole blocks unread.
+    pub fn next_block_unless(&mut self, skip: impl FnOnce(u64) -> bool) -> AvroResult<Option<RawBlock>>
+    where
+        R: ByteStream,
+    {
+        self.block(|t, count, size| {
+            if !skip(count) {
+                return t.bytes(size, "a block's data");
+            }
             let start = *t.offset;
             t.reader.skip(size).map_err(|e| match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => {
@@ -285,7 +297,7 @@ impl<R: BufRead> ContainerReader<R> {
     /// Reads one block's framing, its data by `data` (read or skipped), and its marker.
     fn block(
         &mut self,
-        data: impl FnOnce(&mut Tracked<'_, Rewindable<R>>, u64) -> AvroResult<Vec<u8>>,
+        data: impl FnOnce(&mut Tracked<'_, Rewindable<R>>, u64, u64) -> AvroResult<Vec<u8>>,
     ) -> AvroResult<Option<RawBlock>> {
         let index = self.next_index;
         let start = self.offset;
@@ -313,7 +325,7 @@ impl<R: BufRead> ContainerReader<R> {
             }
         }
         let data_offset = *t.offset;
-        let data = data(&mut t, size).map_err(located)?;
+        let data = data(&mut t, count as u64, size).map_err(located)?;
         let mut marker = [0u8; 16];
         let marker_offset = *t.offset;
         t.exact(&mut marker, "a block's sync marker").map_err(located)?;

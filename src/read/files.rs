@@ -57,8 +57,9 @@ pub(super) struct OpenedFile {
 }
 
 impl OpenedFile {
-    /// The next block (only its framing when no column needs the data), or None at the end.
-    pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>> {
+    /// The next block (only its framing when no column needs the data, or when it holds
+    /// no more than `skip_within` records, which the reader leaves out), or None at the end.
+    pub fn next_block(&mut self, skip_within: usize) -> AvroResult<Option<RawBlock>> {
         if let Some(block) = self.read_ahead.pop_front() {
             return Ok(Some(block));
         }
@@ -68,14 +69,14 @@ impl OpenedFile {
         if self.exhausted {
             return Ok(None);
         }
-        let block = self.read_block();
+        let block = self.read_block(skip_within);
         self.exhausted = matches!(block, Ok(None));
         block
     }
 
-    fn read_block(&mut self) -> AvroResult<Option<RawBlock>> {
+    fn read_block(&mut self, skip_within: usize) -> AvroResult<Option<RawBlock>> {
         let block = if self.plan.needs_data && !self.count_only {
-            self.container.next_block()
+            self.container.next_block_unless(|count| skip_within > 0 && count <= skip_within as u64)
         } else {
             self.container.skip_block()
         };
@@ -86,7 +87,7 @@ impl OpenedFile {
     fn read_ahead(&mut self, bytes: usize) {
         let mut held = 0;
         while held < bytes {
-            match self.read_block() {
+            match self.read_block(0) {
                 Ok(Some(block)) => {
                     held += block.data.len().max(1);
                     self.read_ahead.push_back(block);

@@ -248,7 +248,7 @@ impl Pipeline {
             if plan.as_ref().is_some_and(|p| !Arc::ptr_eq(p, &file.plan)) {
                 break;
             }
-            let block = match file.next_block() {
+            let block = match file.next_block(self.skip_left) {
                 Ok(Some(block)) => block,
                 Ok(None) => {
                     self.current = None;
