@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -24,23 +24,7 @@ except ImportError:
 if TYPE_CHECKING:
     from polars.io.external_reader import FilterExpr
 
-
-class Scan(Protocol):
-    """What Polars needs of a scan: its schema and its batches (see ``_AvroScan``)."""
-
-    schema: pl.Schema
-    label: str
-
-    def batches(
-        self,
-        with_columns: list[str] | None,
-        predicate: pl.Expr | None,
-        limit: int | None,
-        batch_size: int | None,
-        *,
-        records: int | None = None,
-        skip: int = 0,
-    ) -> Iterator[pl.DataFrame]: ...
+    from polars_avro._io import _AvroScan as Scan
 
 
 def lazy_frame(scan: Scan) -> pl.LazyFrame:
@@ -87,15 +71,12 @@ if FileReaderBuilder is not None:
                 # Blocks before the offset are left out unread by the Rust reader.
                 yield from self.scan.batches(list(columns), predicate, None, None, records=records, skip=offset)
                 return
-            # Records before the offset are dropped before the filter sees them.
-            roots = predicate.meta.root_names() if predicate is not None else []
-            read = [c for c in self.scan.schema if c in set(columns) | set(roots)]
+            # With a filter, records before the offset are dropped before the filter sees them.
+            read = [c for c in self.scan.schema if c in set(columns) | set(predicate.meta.root_names())]
             for df in self.scan.batches(read, None, None, None, records=records):
                 cut = min(offset, df.height)
                 offset -= cut
-                df = df.slice(cut)
-                if predicate is not None:
-                    df = df.filter(predicate)
+                df = df.slice(cut).filter(predicate)
                 yield df.select(columns) if df.width != len(columns) else df
 
         def n_rows_in_file(self, limit: int | None = None) -> int:

@@ -117,13 +117,18 @@ def conjuncts(predicate: pl.Expr) -> list[pl.Expr]:
     return [predicate]
 
 
+def reads_only(part: pl.Expr, columns: list[str]) -> bool:
+    """Whether a predicate part reads none but these columns."""
+    return set(part.meta.root_names()) <= set(columns)
+
+
 def ruled_out(parts: list[pl.Expr], values: pl.DataFrame) -> list[bool]:
     """For each file (a row of its partition values), whether it is ruled out.
 
     It is when a predicate part that reads only those values is false or null there: then
     no row of the file can pass.
     """
-    own = [part for part in parts if set(part.meta.root_names()) <= set(values.columns)]
+    own = [part for part in parts if reads_only(part, values.columns)]
     if not own:
         return [False] * values.height
     passes = pl.all_horizontal([part.fill_null(False) for part in own])

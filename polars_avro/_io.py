@@ -11,7 +11,7 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._engine import lazy_frame
-from polars_avro._hive import HivePartitions, conjuncts, ruled_out
+from polars_avro._hive import HivePartitions, conjuncts, reads_only, ruled_out
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
@@ -181,7 +181,7 @@ class _AvroScan:
         parts = conjuncts(predicate) if predicate is not None and by_file else []
         values = self._file_values() if parts else None
         out = ruled_out(parts, values) if values is not None else [False] * len(self.sources.items)
-        if values is not None and all(set(p.meta.root_names()) <= set(values.columns) for p in parts):
+        if values is not None and all(reads_only(p, values.columns) for p in parts):
             # Every part reads only what a file's rows share: the files kept pass it whole,
             # so a count behind a partition filter still needs no block decoded.
             predicate = None
