@@ -77,6 +77,11 @@ pub(super) struct Pipeline {
 
 impl Pipeline {
     pub fn new(mut files: Vec<ScanFile>, options: ReadOptions, predicate: Option<Predicate>) -> AvroResult<Self> {
+        if options.skip_rows > 0 && predicate.is_some() {
+            // The records to leave out are counted before any filter; a filtered read
+            // would have to decode them to evaluate it.
+            return Err(AvroError::argument("skip_rows cannot be combined with a predicate"));
+        }
         let requests = RequestCount::default();
         files.iter_mut().for_each(|file| file.source.count_requests(&requests));
         let threads = options.n_threads.unwrap_or_else(default_threads).max(1);
@@ -93,11 +98,6 @@ impl Pipeline {
             (Some(pool(threads)?), ReadAhead { max_batches: read_ahead.max_batches.max(1), ..read_ahead })
         };
         let stats = ReadStats { threads, ..ReadStats::default() };
-        if options.skip_rows > 0 && predicate.is_some() {
-            // The records to leave out are counted before any filter; a filtered read
-            // would have to decode them to evaluate it.
-            return Err(AvroError::argument("skip_rows cannot be combined with a predicate"));
-        }
         let (batch_size, rows_left, skip_left) = (options.batch_size.max(1), options.n_rows, options.skip_rows);
         let next_row = options.row_index.as_ref().map_or(0, |r| r.offset);
         let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
