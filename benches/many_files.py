@@ -9,7 +9,10 @@ against ours (rows sorted by id, then the per-column checksums of child.py).
 Peers that are not installed are left out (pip install jetliner datafusion chdb). With --s3
 the folder is uploaded to the test suite's S3 server (moto on loopback, tests/servers.py)
 and read from there: ours by a glob URL, the loop by boto3 (list, then get each object),
-DataFusion through its AmazonS3 store and chdb through ClickHouse's s3() function.
+DataFusion through its AmazonS3 store and chdb through ClickHouse's s3() function. The
+S3 tables end with the server's floor: curl fetching every object once, 32 requests in
+flight, nothing decoded. No reader can beat it, as each must fetch every object at least
+once.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import importlib.util
 import io
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -178,6 +182,17 @@ def s3_readers(s3: S3Server, folder: Path) -> dict[str, dict[str, Callable[[], p
     return out
 
 
+def server_floor(s3: S3Server) -> Callable[[], None]:
+    """curl fetching every object under topic/ once, 32 at a time, into /dev/null."""
+    pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.BUCKET, Prefix="topic/")
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    config = "".join(f'url = "{s3.endpoint}/{s3.BUCKET}/{key}"\noutput = "/dev/null"\n' for key in keys)
+    command = ["curl", "--silent", "--no-progress-meter", "--show-error", "--fail", "--parallel", "--parallel-max", "32"]
+    command += ["--aws-sigv4", f"aws:amz:{s3.REGION}:s3", "--user", f"{s3.access_key}:{s3.secret_key}"]
+    command += ["--header", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]  # S3 wants it signed, curl 7 leaves it out
+    return lambda: subprocess.run([*command, "--config", "-"], input=config, text=True, check=True)
+
+
 def canonical(df: pl.DataFrame, query: str) -> object:
     """What must agree: the count, or every value with rows in id order."""
     if query == "count":
@@ -199,20 +214,23 @@ def main() -> None:
         return
     s3 = S3Server(Path(tempfile.mkdtemp()))
     try:
-        report(s3_readers(s3, folder), args, "S3 test server (moto)")
+        report(s3_readers(s3, folder), args, "S3 test server (moto)", server_floor(s3))
     finally:
         s3.close()
 
 
-def report(table: dict[str, dict[str, Callable[[], pl.DataFrame]]], args: argparse.Namespace, where: str) -> None:
+def report(
+    table: dict[str, dict[str, Callable[[], pl.DataFrame]]],
+    args: argparse.Namespace,
+    where: str,
+    floor: Callable[[], None] | None = None,
+) -> None:
     for query in ("read", "count"):
         times: dict[str, list[float]] = {name: [] for name in table}
         results = {name: canonical(statements[query](), query) for name, statements in table.items()}
         for _ in range(args.runs):
             for name, statements in table.items():
-                start = time.perf_counter()
-                statements[query]()
-                times[name].append(time.perf_counter() - start)
+                times[name].append(timed(statements[query]))
         ours = statistics.median(times["polars-avro (this)"])
         print(f"\n{query}: {args.files} files x {args.rows} records, {where}, median of {args.runs}")
         print("| reader | ms | vs ours | values |\n|---|---|---|---|")
@@ -220,6 +238,15 @@ def report(table: dict[str, dict[str, Callable[[], pl.DataFrame]]], args: argpar
             ms = statistics.median(samples)
             same = "same" if results[name] == results["polars-avro (this)"] else "DIFFERENT"
             print(f"| {name} | {ms * 1000:.1f} | {ms / ours:.2f}x | {same} |")
+        if floor is not None:
+            ms = statistics.median(timed(floor) for _ in range(args.runs))
+            print(f"| server floor: curl, one GET per object, 32 in flight | {ms * 1000:.1f} | {ms / ours:.2f}x | - |")
+
+
+def timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
