@@ -43,10 +43,18 @@ class ScanReader:
 class RemoteFile:
     url: str
     def __init__(
-        self, url: str, *, storage_options: list[tuple[str, str]], retries: int, size: int | None = None
+        self,
+        url: str,
+        *,
+        storage_options: list[tuple[str, str]],
+        retries: int,
+        size: int | None = None,
+        etag: str | None = None,
     ) -> None: ...
 
-def list_objects(prefix_url: str, *, storage_options: list[tuple[str, str]], retries: int) -> list[tuple[str, int]]: ...
+def list_objects(
+    prefix_url: str, *, storage_options: list[tuple[str, str]], retries: int
+) -> list[tuple[str, int, str | None]]: ...
 def default_threads() -> int: ...
 def read_header(source: Source) -> dict[str, Any]: ...
 def read_schemas(

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, NamedTuple, Union
 from urllib.parse import unquote, urlparse
 
 from polars_avro import _internal
@@ -105,8 +105,10 @@ class RemoteOptions:
         options = [(str(k), _option_value(v)) for k, v in (storage_options or {}).items()]
         return cls(options, retries)
 
-    def file(self, url: str, size: int | None = None) -> _internal.RemoteFile:
-        return _internal.RemoteFile(url, storage_options=self.storage_options, retries=self.retries, size=size)
+    def file(self, url: str, size: int | None = None, etag: str | None = None) -> _internal.RemoteFile:
+        return _internal.RemoteFile(
+            url, storage_options=self.storage_options, retries=self.retries, size=size, etag=etag
+        )
 
 
 def _option_value(value: Any) -> str:
@@ -193,25 +195,31 @@ def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
         # A local path spelled as a URL: read it as any local path.
         return _expand_path(unquote(parsed.path), glob=glob)
     if url.endswith("/"):
-        objects = [(u, size) for u, size in _list(url, remote) if u.endswith(".avro")]
+        objects = [o for o in _list(url, remote) if o.url.endswith(".avro")]
         if not objects:
             msg = f"no .avro objects under '{url}'"
             raise _not_found(msg, url)
-        return Sources([remote.file(u, size) for u, size in objects], [url] * len(objects))
+        return Sources([remote.file(o.url, o.size, o.etag) for o in objects], [url] * len(objects))
     if glob and _has_glob(parsed.path):
         base = _glob_base(url)
         pattern = _glob_regex(url)
-        objects = [(u, size) for u, size in _list(base, remote) if pattern.fullmatch(u)]
+        objects = [o for o in _list(base, remote) if pattern.fullmatch(o.url)]
         if not objects:
             msg = f"no objects match the pattern '{url}'"
             raise _not_found(msg, url)
-        return Sources([remote.file(u, size) for u, size in objects], [base] * len(objects))
+        return Sources([remote.file(o.url, o.size, o.etag) for o in objects], [base] * len(objects))
     return Sources([remote.file(url)], [None])
 
 
-def _list(prefix_url: str, remote: RemoteOptions) -> list[tuple[str, int]]:
+class _Listed(NamedTuple):
+    url: str
+    size: int
+    etag: str | None
+
+
+def _list(prefix_url: str, remote: RemoteOptions) -> list[_Listed]:
     objects = _internal.list_objects(prefix_url, storage_options=remote.storage_options, retries=remote.retries)
-    return sorted(objects)
+    return sorted(_Listed(*o) for o in objects)
 
 
 def _has_glob(path: str) -> bool:

@@ -23,6 +23,10 @@ class ReadStats:
 
     #: Files read.
     files: int = 0
+    #: Of those, files counted without being opened: an earlier read in this process walked
+    #: the same version of them (same path, size and modification time, or the same ETag)
+    #: and remembered how many records they hold.
+    files_known: int = 0
     #: Files not opened at all: a filter on hive partition columns ruled them out.
     files_skipped: int = 0
     #: Damaged blocks left out by ``ignore_errors=True``.

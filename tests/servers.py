@@ -8,6 +8,7 @@ support, and a TCP proxy that drops connections part-way through a response.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -60,7 +61,7 @@ class S3Server:
 
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        log = workdir / "moto.log"
+        self.log = log = workdir / "moto.log"
         env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
         with log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -110,6 +111,25 @@ class S3Server:
     def put(self, key: str, path: Path) -> str:
         self.client.upload_file(str(path), self.BUCKET, key)
         return f"s3://{self.BUCKET}/{key}"
+
+    def requests(self) -> list[str]:
+        """Every request the server has answered so far, as "METHOD /path?query". A request
+        of its own marks the end: lines are logged after the answers are sent."""
+        marker = f"/{self.BUCKET}?location"
+
+        def logged() -> list[str]:
+            # Answers other than 200 are logged in colour.
+            lines = re.sub(r"\x1b\[[0-9;]*m", "", self.log.read_text(errors="replace")).splitlines()
+            return [m.group(1) for m in (re.search(r'"([A-Z]+ \S+) HTTP/', line) for line in lines) if m]
+
+        markers = sum(r.endswith(marker) for r in logged())
+        self.client.get_bucket_location(Bucket=self.BUCKET)
+        deadline = time.monotonic() + 10
+        requests = logged()
+        while sum(r.endswith(marker) for r in requests) <= markers and time.monotonic() < deadline:
+            time.sleep(0.05)
+            requests = logged()
+        return [r for r in requests if not r.endswith(marker)]
 
     def close(self) -> None:
         stop(self.process)

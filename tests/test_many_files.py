@@ -6,6 +6,7 @@ older files lack). Values are checked against fastavro reading each file."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,79 @@ def test_fields_older_files_lack_take_the_declared_default(tmp_path: Path) -> No
     write_fastavro(tmp_path / "3.avro", newest, [{"x": 4, "z": None, "w": 7}])
     df = polars_avro.read_avro(tmp_path / "*.avro")
     assert df.rows() == [(1, None, None), (2, None, None), (3, "c", None), (4, None, 7)]
+
+
+def _settle(paths: list[Path]) -> None:
+    """Dates the files a minute back: a file modified in the last two seconds is not
+    remembered, as a change within the same clock tick would keep its time."""
+    for path in paths:
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - 60 * 10**9))
+
+
+def test_counts_and_schemas_of_unchanged_files_are_remembered(tmp_path: Path) -> None:
+    paths = [write_fastavro(tmp_path / f"part-{n}.avro", SCHEMA, _records(n * ROWS) * (n + 1)) for n in range(20)]
+    _settle(paths)
+    expected = sum(len(fastavro_records(p)) for p in paths)
+    pattern = tmp_path / "*.avro"
+    with polars_avro.read_stats() as first:
+        assert polars_avro.read_avro(pattern, columns=[]).height == expected
+    assert first.files == 20 and first.files_known == 0
+    # Counted again: no file is opened, whichever way the count is asked for (Polars 1 hands
+    # its IO plugins a column to decode for select(pl.len())).
+    counts = [lambda: polars_avro.read_avro(pattern, columns=[]).height]
+    if hasattr(pl.io, "external_reader"):
+        counts.append(lambda: pl.scan_avro(pattern).select(pl.len()).collect().item())
+        counts.append(lambda: pl.scan_avro(pattern).select(pl.len()).collect(engine="streaming").item())
+    for count in counts:
+        with polars_avro.read_stats() as again:
+            assert count() == expected
+        assert again.files_known == 20 and again.bytes_read == 0
+    # With the path of each row, and behind a filter on it, the rows are still there.
+    df = polars_avro.read_avro(pattern, columns=[], include_file_paths="path")
+    per_file = sorted((str(p), len(fastavro_records(p))) for p in paths)
+    assert df["path"].value_counts().sort("path").rows() == per_file
+    one = pl.scan_avro(pattern, include_file_paths="path").filter(pl.col("path") == str(paths[7]))
+    assert one.select(pl.len()).collect().item() == 8 * ROWS
+    # Reading values opens every file, and gives fastavro's values.
+    with polars_avro.read_stats() as read:
+        df = polars_avro.read_avro(pattern)
+    assert read.files_known == 0
+    assert_frame_matches_records(df, [r for p in sorted(paths) for r in fastavro_records(p)], SCHEMA)
+
+    # A file written again is another file: counted from its blocks, and remembered anew.
+    rewritten = write_fastavro(paths[3], SCHEMA, _records(0) * 9)
+    expected += len(fastavro_records(rewritten)) - 4 * ROWS
+    with polars_avro.read_stats() as changed:
+        assert polars_avro.read_avro(pattern, columns=[]).height == expected
+    assert changed.files_known == 19
+    # Replaced (by a copy of the same size and time, a new inode): opened again.
+    twin = tmp_path / "twin.tmp"
+    twin.write_bytes(paths[1].read_bytes())
+    stat = paths[1].stat()
+    os.utime(twin, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(twin, paths[1])
+    with polars_avro.read_stats() as replaced:
+        assert polars_avro.read_avro(pattern, columns=[]).height == expected
+    assert replaced.files_known == 18
+
+
+def test_files_modified_just_now_or_read_with_damage_are_not_remembered(tmp_path: Path) -> None:
+    fresh = write_fastavro(tmp_path / "fresh.avro", SCHEMA, _records(0))
+    for _ in range(2):
+        with polars_avro.read_stats() as stats:
+            assert polars_avro.read_avro(fresh, columns=[]).height == ROWS
+        assert stats.files_known == 0
+    # A damaged block makes the count the walk gives (under ignore_errors) a partial one.
+    good = write_fastavro(tmp_path / "good.avro", SCHEMA, _records(0) * 50, sync_interval=100)
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 40] = b"\xff" * 40
+    damaged = tmp_path / "damaged.avro"
+    damaged.write_bytes(bytes(data))
+    _settle([damaged])
+    for _ in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AvroDataSkippedWarning)
+            with polars_avro.read_stats() as stats:
+                polars_avro.read_avro(damaged, columns=[], ignore_errors=True)
+        assert stats.files_known == 0 and stats.blocks_skipped >= 1

@@ -7,7 +7,8 @@ use super::to_py_err;
 use crate::read::Source;
 use crate::source::remote::{self, RemoteObject, RemoteOptions, RemoteReadAhead};
 
-/// One object to read: its URL, the store options, and its size when a listing told it.
+/// One object to read: its URL, the store options, and its size and ETag when a listing
+/// told them.
 #[pyclass(module = "polars_avro._internal", frozen)]
 pub struct RemoteFile {
     object: RemoteObject,
@@ -16,10 +17,16 @@ pub struct RemoteFile {
 #[pymethods]
 impl RemoteFile {
     #[new]
-    #[pyo3(signature = (url, *, storage_options, retries, size=None))]
-    fn new(url: &str, storage_options: Vec<(String, String)>, retries: usize, size: Option<u64>) -> PyResult<Self> {
+    #[pyo3(signature = (url, *, storage_options, retries, size=None, etag=None))]
+    fn new(
+        url: &str,
+        storage_options: Vec<(String, String)>,
+        retries: usize,
+        size: Option<u64>,
+        etag: Option<String>,
+    ) -> PyResult<Self> {
         let options = RemoteOptions { options: storage_options, retries };
-        let object = RemoteObject::new(url, &options).map_err(to_py_err)?.with_size(size);
+        let object = RemoteObject::new(url, &options).map_err(to_py_err)?.listed(size, etag);
         Ok(Self { object })
     }
 
@@ -35,7 +42,7 @@ impl RemoteFile {
     }
 }
 
-/// Every object under a URL prefix, as (URL, size).
+/// Every object under a URL prefix, as (URL, size, ETag).
 #[pyfunction]
 #[pyo3(signature = (prefix_url, *, storage_options, retries))]
 pub fn list_objects(
@@ -43,7 +50,7 @@ pub fn list_objects(
     prefix_url: &str,
     storage_options: Vec<(String, String)>,
     retries: usize,
-) -> PyResult<Vec<(String, u64)>> {
+) -> PyResult<Vec<(String, u64, Option<String>)>> {
     let options = RemoteOptions { options: storage_options, retries };
     py.detach(|| remote::list_objects(prefix_url, &options)).map_err(to_py_err)
 }

@@ -31,6 +31,8 @@ pub(super) struct FileInfo {
     pub name: String,
     pub codec: Codec,
     pub partition_values: Vec<AnyValue<'static>>,
+    /// Not opened: its blocks stand for a record count an earlier read walked (and checked).
+    pub remembered: bool,
 }
 
 /// A block of a batch, and where its records belong.
@@ -285,7 +287,7 @@ impl BatchPlan {
         if self.rest_plan.is_empty() {
             // Only counted: the data was not read, so each count is checked against the
             // most its block's bytes could decompress to.
-            for b in &batch.blocks {
+            for b in batch.blocks.iter().filter(|b| !b.file.remembered) {
                 let most = if b.file.codec == Codec::Null { b.block.size } else { MAX_BLOCK_LEN };
                 check_record_count(b.block.count, most, self.min_record_size).map_err(|e| locate(e, b))?;
             }

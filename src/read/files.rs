@@ -11,12 +11,13 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::ThreadPool;
 
 use super::batch::{BatchPlan, FileInfo};
+use super::known;
 use super::options::ReadOptions;
 use super::predicate::Predicate;
-use crate::container::{ContainerReader, RawBlock};
+use crate::container::{Codec, ContainerReader, RawBlock};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::parse_schema;
-use crate::source::{Source, Stream};
+use crate::source::{FileIdentity, Source, Stream};
 use crate::threads::io_pool;
 
 /// Files opened at once ahead of the reader when the options do not say.
@@ -43,20 +44,45 @@ impl From<Source> for ScanFile {
     }
 }
 
-/// A file whose header has been read, with the blocks read ahead of the reader.
+/// Records a block stands for when a file's count is remembered, not read: about what
+/// real blocks hold, so that batches keep their usual size.
+const REMEMBERED_BLOCK_RECORDS: u64 = 1 << 16;
+
+/// A file whose header has been read, with the blocks read ahead of the reader; or a
+/// file only counted, whose count an earlier read remembered (see [`known`]).
 pub(super) struct OpenedFile {
     pub info: Arc<FileInfo>,
     pub plan: Arc<BatchPlan>,
     pub count_only: bool,
-    container: ContainerReader<Stream>,
+    /// None for a remembered count: no block is read.
+    container: Option<ContainerReader<Stream>>,
     read_ahead: VecDeque<RawBlock>,
     /// An error met while reading ahead, due after the blocks before it.
     error: Option<AvroError>,
     /// Whether the container has nothing more to give (read ahead to its end).
     exhausted: bool,
+    /// Which version of which file it is, when that can be told: what the read learns of
+    /// it is remembered under it.
+    identity: Option<FileIdentity>,
+    /// Records of the blocks read so far; for a remembered count, those still to hand out.
+    records: u64,
+    /// Whether damage was met (its count is then not remembered).
+    damaged: bool,
 }
 
 impl OpenedFile {
+    fn new(
+        info: Arc<FileInfo>,
+        plan: Arc<BatchPlan>,
+        count_only: bool,
+        container: Option<ContainerReader<Stream>>,
+        identity: Option<FileIdentity>,
+        records: u64,
+    ) -> Self {
+        let (read_ahead, error, exhausted, damaged) = (VecDeque::new(), None, false, false);
+        Self { info, plan, count_only, container, read_ahead, error, exhausted, identity, records, damaged }
+    }
+
     /// The next block (only its framing when no column needs the data, or when it holds
     /// no more than `skip_within` records, which the reader leaves out), or None at the end.
     pub fn next_block(&mut self, skip_within: usize) -> AvroResult<Option<RawBlock>> {
@@ -75,12 +101,35 @@ impl OpenedFile {
     }
 
     fn read_block(&mut self, skip_within: usize) -> AvroResult<Option<RawBlock>> {
-        let block = if self.plan.needs_data && !self.count_only {
-            self.container.next_block_unless(|count| skip_within > 0 && count <= skip_within as u64)
-        } else {
-            self.container.skip_block()
+        let Some(container) = &mut self.container else {
+            return Ok(self.remembered_block());
         };
+        let block = if self.plan.needs_data && !self.count_only {
+            container.next_block_unless(|count| skip_within > 0 && count <= skip_within as u64)
+        } else {
+            container.skip_block()
+        };
+        match &block {
+            Ok(Some(block)) => self.records += block.count as u64,
+            Ok(None) if !self.damaged => {
+                if let Some(identity) = self.identity.take() {
+                    known::remember(identity, &container.header.schema_json, Some(self.records));
+                }
+            },
+            Ok(None) => {},
+            Err(_) => self.damaged = true,
+        }
         block.map_err(|e| e.in_file(&self.info.name))
+    }
+
+    /// The next part of a remembered count, as a block without data.
+    fn remembered_block(&mut self) -> Option<RawBlock> {
+        let count = self.records.min(REMEMBERED_BLOCK_RECORDS);
+        if count == 0 {
+            return None;
+        }
+        self.records -= count;
+        Some(RawBlock { index: 0, offset: 0, count: count as usize, data: Vec::new(), size: 0 })
     }
 
     /// Reads blocks until `bytes` are held, the file ends or an error (kept for its turn).
@@ -106,12 +155,16 @@ impl OpenedFile {
 
     /// After a framing error: where reading resumes (see [`ContainerReader::resync`]).
     pub fn resync(&mut self) -> AvroResult<Option<u64>> {
-        self.container.resync().map_err(|e| e.in_file(&self.info.name))
+        self.damaged = true;
+        match &mut self.container {
+            Some(container) => container.resync().map_err(|e| e.in_file(&self.info.name)),
+            None => Ok(None),
+        }
     }
 
     /// Whether the last framing error belongs to damage already reported.
     pub fn error_continues_damage(&self) -> bool {
-        self.container.error_continues_damage()
+        self.container.as_ref().is_some_and(ContainerReader::error_continues_damage)
     }
 }
 
@@ -154,14 +207,23 @@ pub(super) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stre
     Ok((container, name))
 }
 
-/// Opens a file: its header, its plan, and `read_ahead` bytes of its first blocks.
+/// Opens a file: its header, its plan, and `read_ahead` bytes of its first blocks. A file
+/// only counted whose count an earlier read remembered is not opened.
 fn open(index: usize, file: ScanFile, plans: &Plans, read_ahead: usize) -> AvroResult<OpenedFile> {
     let ScanFile { source, partition_values, count_only } = file;
+    let identity = source.identity();
+    if let Some((schema_json, records)) = identity.as_ref().and_then(known::records) {
+        let name = source.name();
+        let plan = plans.of(&schema_json, &name)?;
+        if count_only || !plan.needs_data {
+            let info = Arc::new(FileInfo { index, name, codec: Codec::Null, partition_values, remembered: true });
+            return Ok(OpenedFile::new(info, plan, count_only, None, None, records));
+        }
+    }
     let (container, name) = open_container(source)?;
     let plan = plans.of(&container.header.schema_json, &name)?;
-    let info = Arc::new(FileInfo { index, name, codec: container.header.codec, partition_values });
-    let mut opened =
-        OpenedFile { info, plan, count_only, container, read_ahead: VecDeque::new(), error: None, exhausted: false };
+    let info = Arc::new(FileInfo { index, name, codec: container.header.codec, partition_values, remembered: false });
+    let mut opened = OpenedFile::new(info, plan, count_only, Some(container), identity, 0);
     opened.read_ahead(read_ahead);
     Ok(opened)
 }
@@ -217,8 +279,19 @@ impl Opener {
 
 /// The writer schema (its JSON text) of each source, from their headers, read up to
 /// `files_in_flight` at a time; in the sources' order, an error for each that failed.
+/// Headers an earlier read saw (of the same version of a file) are not read again.
 pub fn read_schemas(sources: Vec<Source>, files_in_flight: usize) -> AvroResult<Vec<AvroResult<String>>> {
-    let read_schema = |source: Source| open_container(source).map(|(container, _)| container.header.schema_json);
+    let read_schema = |source: Source| {
+        let identity = source.identity();
+        if let Some(schema_json) = identity.as_ref().and_then(known::schema) {
+            return Ok(schema_json.to_string());
+        }
+        let (container, _) = open_container(source)?;
+        if let Some(identity) = identity {
+            known::remember(identity, &container.header.schema_json, None);
+        }
+        Ok(container.header.schema_json)
+    };
     if sources.len() < 2 || files_in_flight < 2 {
         return Ok(sources.into_iter().map(read_schema).collect());
     }

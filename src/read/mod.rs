@@ -4,6 +4,7 @@
 
 mod batch;
 mod files;
+mod known;
 mod options;
 mod pipeline;
 mod predicate;

@@ -318,6 +318,7 @@ impl Pipeline {
                 None => return Ok(()),
                 Some((_, Ok(file))) => {
                     self.stats.files += 1;
+                    self.stats.files_known += usize::from(file.info.remembered);
                     self.current = Some(file);
                 },
                 Some((index, Err(e))) if self.ignore_errors && e.is_damage() => {

@@ -7,8 +7,11 @@ use std::time::Duration;
 /// summed over the decoding threads; I/O and waiting are the reading thread's own.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadStats {
-    /// Files opened (those whose header was damaged and left out included).
+    /// Files read (those whose header was damaged and left out included).
     pub files: usize,
+    /// Of those, files only counted and not opened: an earlier read of this process walked
+    /// the same version of them to its end and remembered its record count.
+    pub files_known: usize,
     /// Avro blocks read.
     pub blocks: usize,
     /// Batches produced (each a run of blocks decoded together).
@@ -47,11 +50,12 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 13] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 14] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
             ("files", count(self.files)),
+            ("files_known", count(self.files_known)),
             ("blocks", count(self.blocks)),
             ("batches", count(self.batches)),
             ("rows", count(self.rows)),

@@ -47,6 +47,18 @@ pub enum Source {
     },
 }
 
+/// A file as it is now: where it is, and what tells its versions apart.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileIdentity {
+    location: String,
+    size: u64,
+    version: String,
+}
+
+/// How long ago a local file must have been modified for its time to tell its versions
+/// apart (file times advance by clock ticks of up to a few milliseconds).
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Read buffer for files and streams: large enough that system calls cost nothing next
 /// to decoding, small enough that reading a header or the first rows reads little more.
 const BUFFER_SIZE: usize = 128 << 10;
@@ -66,6 +78,36 @@ impl Source {
     pub fn count_requests(&mut self, requests: &RequestCount) {
         if let Source::Remote { requests: counted, .. } = self {
             *counted = Some(requests.clone());
+        }
+    }
+
+    /// Which file, and which version of it, this source is, when that can be told without
+    /// reading it: a local file by its absolute path, size, modification time and inode;
+    /// an object by its URL, and the size and ETag its listing gave. A file modified in the
+    /// last two seconds has none: a change within the same clock tick would keep its time.
+    pub fn identity(&self) -> Option<FileIdentity> {
+        match self {
+            Source::Path(path) => {
+                let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+                let modified = meta.modified().ok()?;
+                if modified.elapsed().ok()? < SETTLED {
+                    return None;
+                }
+                let since_epoch = modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+                #[cfg(unix)]
+                let version = {
+                    use std::os::unix::fs::MetadataExt;
+                    format!("{since_epoch}:{}:{}", meta.dev(), meta.ino())
+                };
+                #[cfg(not(unix))]
+                let version = since_epoch.to_string();
+                let location = std::path::absolute(path).ok()?.display().to_string();
+                Some(FileIdentity { location, size: meta.len(), version })
+            },
+            Source::Remote { object, .. } => {
+                Some(FileIdentity { location: object.url.clone(), size: object.size?, version: object.etag.clone()? })
+            },
+            Source::Bytes { .. } | Source::Reader { .. } => None,
         }
     }
 

@@ -26,7 +26,14 @@ mod tests {
         let path = Path::from("dir/file.avro");
         let (s, p, payload) = (store.clone(), path.clone(), PutPayload::from(data.to_vec()));
         wait(runtime().spawn(async move { s.put(&p, payload).await })).unwrap().unwrap();
-        RemoteObject { url: "memory:///dir/file.avro".into(), store, path, size: None, kept: Arc::default() }
+        RemoteObject {
+            url: "memory:///dir/file.avro".into(),
+            store,
+            path,
+            size: None,
+            etag: None,
+            kept: Arc::default(),
+        }
     }
 
     #[test]
@@ -90,6 +97,7 @@ mod tests {
             store,
             path: Path::from("nope.avro"),
             size: None,
+            etag: None,
             kept: Arc::default(),
         };
         let err = object.open(RemoteReadAhead::default(), None).err().unwrap();

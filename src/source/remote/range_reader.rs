@@ -25,6 +25,8 @@ pub struct RemoteObject {
     pub(super) path: Path,
     /// Its size, when a listing told it (else asked of the store when opened).
     pub size: Option<u64>,
+    /// Its ETag, when a listing told it: which version of the object this is.
+    pub etag: Option<String>,
     /// A small object's bytes, kept (shared by clones) when a first request fetched all of
     /// them: reading the header when a scan is created and the data when it is collected
     /// then cost one request, not two. Taken by the next open.
@@ -64,7 +66,7 @@ impl RemoteObject {
     /// The object at `url`, in the store its scheme and `options` name.
     pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
         let (store, path) = store_for(url, options)?;
-        Ok(Self { url: url.to_string(), store, path, size: None, kept: Arc::default() })
+        Ok(Self { url: url.to_string(), store, path, size: None, etag: None, kept: Arc::default() })
     }
 
     /// The whole object, when an earlier read kept it.
@@ -83,9 +85,10 @@ impl RemoteObject {
         }
     }
 
-    /// The same object, its size known (from a listing).
-    pub fn with_size(mut self, size: Option<u64>) -> Self {
+    /// The same object, its size and ETag known (from a listing).
+    pub fn listed(mut self, size: Option<u64>, etag: Option<String>) -> Self {
         self.size = size;
+        self.etag = etag;
         self
     }
 

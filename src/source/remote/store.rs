@@ -23,8 +23,8 @@ pub struct RemoteOptions {
     pub retries: usize,
 }
 
-/// The objects under a URL prefix, as (URL, size), for matching a glob against.
-pub fn list_objects(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<(String, u64)>> {
+/// The objects under a URL prefix, as (URL, size, ETag), for matching a glob against.
+pub fn list_objects(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<(String, u64, Option<String>)>> {
     let (store, prefix) = store_for(prefix_url, options)?;
     let base = store_base(prefix_url, &prefix);
     let listing = runtime().spawn(async move {
@@ -32,7 +32,7 @@ pub fn list_objects(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec
         store.list(prefix.as_ref()).try_collect::<Vec<_>>().await
     });
     let objects = wait(listing)?.map_err(|e| store_error(e, prefix_url, "could not list"))?;
-    Ok(objects.into_iter().map(|m| (format!("{base}{}", m.location), m.size)).collect())
+    Ok(objects.into_iter().map(|m| (format!("{base}{}", m.location), m.size, m.e_tag)).collect())
 }
 
 /// The one runtime that runs every request; its threads only wait on the network.

@@ -1,0 +1,73 @@
+//! What earlier reads of this process learnt about files: each file's writer schema and,
+//! once a read has walked it to its end, its record count. Keyed by the file's identity
+//! (where it is and which version: see [`crate::source::Source::identity`]), so that creating a scan of a
+//! folder again, or counting it again, reads no header and no block of an unchanged file.
+//! Like the schema and count caches of ClickHouse's file and s3 functions.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+
+use crate::source::FileIdentity;
+
+/// Files remembered at most; past it the memory starts over (a few hundred bytes each).
+const MOST_FILES: usize = 100_000;
+
+struct Facts {
+    schema_json: Arc<str>,
+    records: Option<u64>,
+}
+
+#[derive(Default)]
+struct KnownFiles {
+    files: HashMap<FileIdentity, Facts>,
+    /// Each distinct schema text once: the files of a folder usually share one.
+    schemas: HashSet<Arc<str>>,
+}
+
+impl KnownFiles {
+    fn schema(&mut self, schema_json: &str) -> Arc<str> {
+        if let Some(schema) = self.schemas.get(schema_json) {
+            return schema.clone();
+        }
+        let schema: Arc<str> = schema_json.into();
+        self.schemas.insert(schema.clone());
+        schema
+    }
+
+    fn remember(&mut self, file: FileIdentity, schema_json: &str, records: Option<u64>) {
+        if self.files.len() >= MOST_FILES && !self.files.contains_key(&file) {
+            *self = Self::default();
+        }
+        let schema_json = self.schema(schema_json);
+        let facts = self.files.entry(file).or_insert(Facts { schema_json: schema_json.clone(), records: None });
+        if *facts.schema_json != *schema_json {
+            // The same version of a file with another schema cannot be: trust the newest read.
+            *facts = Facts { schema_json, records: None };
+        }
+        facts.records = records.or(facts.records);
+    }
+}
+
+fn known() -> MutexGuard<'static, KnownFiles> {
+    static KNOWN: LazyLock<Mutex<KnownFiles>> = LazyLock::new(Mutex::default);
+    KNOWN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The writer schema of this version of a file, if a read has seen it.
+pub fn schema(file: &FileIdentity) -> Option<Arc<str>> {
+    known().files.get(file).map(|facts| facts.schema_json.clone())
+}
+
+/// The writer schema and record count of this version of a file, if a read has walked
+/// it to its end.
+pub fn records(file: &FileIdentity) -> Option<(Arc<str>, u64)> {
+    let known = known();
+    let facts = known.files.get(file)?;
+    Some((facts.schema_json.clone(), facts.records?))
+}
+
+/// Remembers what a read learnt of this version of a file: its schema, and its record
+/// count when the read walked it to its end without meeting damage.
+pub fn remember(file: FileIdentity, schema_json: &str, records: Option<u64>) {
+    known().remember(file, schema_json, records);
+}
