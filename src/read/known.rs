@@ -1,8 +1,9 @@
 //! What earlier reads of this process learnt about files: each file's writer schema and,
 //! once a read has walked it to its end, its record count. Keyed by the file's identity
-//! (where it is and which version: see [`crate::source::Source::identity`]), so that creating a scan of a
-//! folder again, or counting it again, reads no header and no block of an unchanged file.
-//! Like the schema and count caches of ClickHouse's file and s3 functions.
+//! (where it is and which version: see [`crate::source::Source::identity`]), so that
+//! creating a scan of a folder again, or counting it again, reads no header and no block
+//! of an unchanged file. Like the schema and count caches of ClickHouse's file and s3
+//! functions.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
