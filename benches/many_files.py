@@ -191,7 +191,8 @@ def server_floor(s3: S3Server) -> Callable[[], None]:
     command += ["--aws-sigv4", f"aws:amz:{s3.REGION}:s3", "--user", f"{s3.access_key}:{s3.secret_key}"]
     # S3 wants the payload's hash among the signed headers; curl 7 leaves it out.
     command += ["--header", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
-    return lambda: subprocess.run([*command, "--config", "-"], input=config, text=True, check=True)
+    # stderr kept apart: curl 7 draws its progress meter in parallel mode even when silent.
+    return lambda: subprocess.run([*command, "--config", "-"], input=config, text=True, check=True, capture_output=True)
 
 
 def canonical(df: pl.DataFrame, query: str) -> object:
