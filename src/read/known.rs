@@ -72,3 +72,42 @@ pub fn records(file: &FileIdentity) -> Option<(Arc<str>, u64)> {
 pub fn remember(file: FileIdentity, schema_json: &str, records: Option<u64>) {
     known().remember(file, schema_json, records);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(n: u64) -> FileIdentity {
+        FileIdentity::for_test(format!("s3://bucket/part-{n}.avro"), 100 + n, format!("etag-{n}"))
+    }
+
+    #[test]
+    fn a_count_joins_the_schema_and_files_share_one_schema_text() {
+        let mut known = KnownFiles::default();
+        known.remember(file(1), r#""long""#, None);
+        known.remember(file(2), r#""long""#, Some(7));
+        // A later sighting without a count keeps the count.
+        known.remember(file(2), r#""long""#, None);
+        assert_eq!(known.files[&file(1)].records, None);
+        assert_eq!(known.files[&file(2)].records, Some(7));
+        assert!(Arc::ptr_eq(&known.files[&file(1)].schema_json, &known.files[&file(2)].schema_json));
+        // Another schema for the same identity: the newest read is trusted, its count unknown.
+        known.remember(file(2), r#""int""#, None);
+        assert_eq!(&*known.files[&file(2)].schema_json, r#""int""#);
+        assert_eq!(known.files[&file(2)].records, None);
+    }
+
+    #[test]
+    fn past_the_most_files_the_memory_starts_over() {
+        let mut known = KnownFiles::default();
+        for n in 0..MOST_FILES as u64 {
+            known.remember(file(n), r#""long""#, Some(n));
+        }
+        assert_eq!(known.files.len(), MOST_FILES);
+        known.remember(file(0), r#""long""#, Some(0));
+        assert_eq!(known.files.len(), MOST_FILES);
+        known.remember(file(MOST_FILES as u64), r#""long""#, Some(1));
+        assert_eq!(known.files.len(), 1);
+        assert_eq!(known.files[&file(MOST_FILES as u64)].records, Some(1));
+    }
+}

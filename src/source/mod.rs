@@ -55,6 +55,13 @@ pub struct FileIdentity {
     version: String,
 }
 
+#[cfg(test)]
+impl FileIdentity {
+    pub fn for_test(location: String, size: u64, version: String) -> Self {
+        Self { location, size, version }
+    }
+}
+
 /// How long ago a local file must have been modified for its time to tell its versions
 /// apart (file times advance by clock ticks of up to a few milliseconds).
 const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
