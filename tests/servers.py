@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -179,13 +181,28 @@ http {{
         wait_for_port(self.port, self.process, log)
 
     def requests(self, uri: str) -> list[dict[str, Any]]:
-        """The logged requests for one path: method, range, status and body bytes."""
-        out = []
-        for line in self.access_log.read_text().splitlines():
-            method, path, rng, status, sent = line.split(" ")
-            if path == uri:
-                out.append({"method": method, "range": rng, "status": int(status), "bytes": int(sent)})
-        return out
+        """The logged requests for one path: method, range, status and body bytes. A request
+        of its own marks the end: nginx logs a request after it has sent the answer."""
+        marker = "/__logged__"
+
+        def logged() -> list[list[str]]:
+            return [line.split(" ") for line in self.access_log.read_text().splitlines()]
+
+        markers = sum(fields[1] == marker for fields in logged())
+        try:
+            urllib.request.urlopen(self.url + marker).close()
+        except urllib.error.HTTPError:
+            pass  # 404, logged all the same
+        deadline = time.monotonic() + 10
+        lines = logged()
+        while sum(fields[1] == marker for fields in lines) <= markers and time.monotonic() < deadline:
+            time.sleep(0.02)
+            lines = logged()
+        return [
+            {"method": method, "range": rng, "status": int(status), "bytes": int(sent)}
+            for method, path, rng, status, sent in lines
+            if path == uri
+        ]
 
     def close(self) -> None:
         stop(self.process)
