@@ -139,9 +139,7 @@ def s3_readers(s3: S3Server, folder: Path) -> dict[str, dict[str, Callable[[], p
     }
 
     def boto3_frames() -> list[pl.DataFrame]:
-        pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.BUCKET, Prefix="topic/")
-        keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
-        bodies = (s3.client.get_object(Bucket=s3.BUCKET, Key=k)["Body"].read() for k in keys)
+        bodies = (s3.client.get_object(Bucket=s3.BUCKET, Key=k)["Body"].read() for k in topic_keys(s3))
         return [pl.read_avro(io.BytesIO(body)) for body in bodies]
 
     out["boto3 + pl.read_avro loop"] = {
@@ -182,11 +180,16 @@ def s3_readers(s3: S3Server, folder: Path) -> dict[str, dict[str, Callable[[], p
     return out
 
 
+def topic_keys(s3: S3Server) -> list[str]:
+    """The keys under topic/, listed page by page (as the boto3 loop lists them)."""
+    pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.BUCKET, Prefix="topic/")
+    return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+
 def server_floor(s3: S3Server) -> Callable[[], None]:
     """curl fetching every object under topic/ once, 32 at a time, into /dev/null."""
-    pages = s3.client.get_paginator("list_objects_v2").paginate(Bucket=s3.BUCKET, Prefix="topic/")
-    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
-    config = "".join(f'url = "{s3.endpoint}/{s3.BUCKET}/{key}"\noutput = "/dev/null"\n' for key in keys)
+    urls = (f"{s3.endpoint}/{s3.BUCKET}/{key}" for key in topic_keys(s3))
+    config = "".join(f'url = "{url}"\noutput = "/dev/null"\n' for url in urls)
     command = ["curl", "--silent", "--show-error", "--fail", "--parallel", "--parallel-max", "32"]
     command += ["--aws-sigv4", f"aws:amz:{s3.REGION}:s3", "--user", f"{s3.access_key}:{s3.secret_key}"]
     # S3 wants the payload's hash among the signed headers; curl 7 leaves it out.

@@ -17,8 +17,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 
 def free_port() -> int:
@@ -49,6 +50,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+T = TypeVar("T")
+
+
+def logged_through_marker(
+    logged: Callable[[], list[T]], is_marker: Callable[[T], bool], send_marker: Callable[[], object]
+) -> list[T]:
+    """A server's log read once a request sent now appears in it: servers log a request
+    after answering it, so the requests answered before the marker are then all there."""
+    markers = sum(map(is_marker, logged()))
+    send_marker()
+    deadline = time.monotonic() + 10
+    entries = logged()
+    while sum(map(is_marker, entries)) <= markers and time.monotonic() < deadline:
+        time.sleep(0.02)
+        entries = logged()
+    return entries
 
 
 class S3Server:
@@ -124,13 +143,9 @@ class S3Server:
             lines = re.sub(r"\x1b\[[0-9;]*m", "", self.log.read_text(errors="replace")).splitlines()
             return [m.group(1) for m in (re.search(r'"([A-Z]+ \S+) HTTP/', line) for line in lines) if m]
 
-        markers = sum(r.endswith(marker) for r in logged())
-        self.client.get_bucket_location(Bucket=self.BUCKET)
-        deadline = time.monotonic() + 10
-        requests = logged()
-        while sum(r.endswith(marker) for r in requests) <= markers and time.monotonic() < deadline:
-            time.sleep(0.05)
-            requests = logged()
+        requests = logged_through_marker(
+            logged, lambda r: r.endswith(marker), lambda: self.client.get_bucket_location(Bucket=self.BUCKET)
+        )
         return [r for r in requests if not r.endswith(marker)]
 
     def close(self) -> None:
@@ -188,16 +203,13 @@ http {{
         def logged() -> list[list[str]]:
             return [line.split(" ") for line in self.access_log.read_text().splitlines()]
 
-        markers = sum(fields[1] == marker for fields in logged())
-        try:
-            urllib.request.urlopen(self.url + marker).close()
-        except urllib.error.HTTPError:
-            pass  # 404, logged all the same
-        deadline = time.monotonic() + 10
-        lines = logged()
-        while sum(fields[1] == marker for fields in lines) <= markers and time.monotonic() < deadline:
-            time.sleep(0.02)
-            lines = logged()
+        def send_marker() -> None:
+            try:
+                urllib.request.urlopen(self.url + marker).close()
+            except urllib.error.HTTPError:
+                pass  # 404, logged all the same
+
+        lines = logged_through_marker(logged, lambda fields: fields[1] == marker, send_marker)
         return [
             {"method": method, "range": rng, "status": int(status), "bytes": int(sent)}
             for method, path, rng, status, sent in lines
