@@ -24,7 +24,17 @@ POLARS_VERSIONS = ["2.1.0", "1.30.0"]
 # fastavro writes snappy with cramjam and zstandard with backports.zstd (before Python 3.14).
 # moto's server mode is the S3 server the object store tests start (nginx, the HTTP one,
 # comes from .ci/servers.sh).
-TEST_DEPS = ["pytest", "fastavro", "avro", "cramjam", "backports.zstd; python_version < '3.14'", "moto[server]"]
+# confluent-kafka's serializers and SchemaRegistryClient write and look up the Kafka messages
+# the message tests decode (against a registry the tests start).
+TEST_DEPS = [
+    "pytest",
+    "fastavro",
+    "avro",
+    "cramjam",
+    "backports.zstd; python_version < '3.14'",
+    "moto[server]",
+    "confluent-kafka[schemaregistry]",
+]
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True

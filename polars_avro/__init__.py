@@ -1,7 +1,8 @@
 """polars-avro: Apache Avro object container files as a first-class Polars format.
 
 ``import polars_avro`` makes ``pl.scan_avro`` available, and the ``.avro`` namespaces:
-``df.avro.write(...)`` and ``lf.avro.sink(...)``. Polars' own ``pl.read_avro`` is left
+``df.avro.write(...)``, ``lf.avro.sink(...)`` and, for Avro datums in binary columns
+(Kafka messages), ``pl.col(...).avro.decode(...)``. Polars' own ``pl.read_avro`` is left
 as it is; use :func:`polars_avro.read_avro` for this reader.
 """
 
@@ -12,6 +13,7 @@ import polars as pl
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
 from polars_avro._internal import __version__
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
+from polars_avro._messages import fingerprint, parsing_canonical_form
 from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
 from polars_avro._stats import ReadStats, read_stats
@@ -21,6 +23,7 @@ from polars_avro.exceptions import (
     AvroCodecError,
     AvroDataSkippedWarning,
     AvroDecodeError,
+    AvroDecodeWarning,
     AvroEncodeError,
     AvroError,
     AvroFileNotFoundError,
@@ -40,6 +43,7 @@ __all__ = [
     "AvroCodecError",
     "AvroDataSkippedWarning",
     "AvroDecodeError",
+    "AvroDecodeWarning",
     "AvroEncodeError",
     "AvroError",
     "AvroFileNotFoundError",
@@ -54,6 +58,8 @@ __all__ = [
     "ReadStats",
     "SkippedBlock",
     "__version__",
+    "fingerprint",
+    "parsing_canonical_form",
     "read_avro",
     "read_avro_header",
     "read_avro_schema",

@@ -1,14 +1,25 @@
 """The exceptions polars-avro raises.
 
 Every error from reading Avro is an :class:`AvroError`. Each carries the ``file``, the
-``block`` index and the byte ``offset`` in the file where it happened (``None`` where
-they do not apply), and also subclasses the matching Python or Polars exception, so
-``except FileNotFoundError`` or ``except polars.exceptions.ComputeError`` keep working.
+``block`` index and the byte ``offset`` in the file where it happened, or for messages
+in a column (``Expr.avro.decode``) the ``row`` (``None`` where they do not apply), and
+also subclasses the matching Python or Polars exception, so ``except FileNotFoundError``
+or ``except polars.exceptions.ComputeError`` keep working.
 """
 
 from __future__ import annotations
 
+import re
+
 import polars.exceptions as _pl_exc
+
+#: The place an error's message ends with: ``(file 'f', block 3, byte offset 9, row 2)``.
+_PLACE = {
+    "file": re.compile(r"\(file '(.*?)'[,)]"),
+    "block": re.compile(r"[(,] ?block (\d+)[,)]"),
+    "offset": re.compile(r"[(,] ?byte offset (\d+)[,)]"),
+    "row": re.compile(r"[(,] ?row (\d+)\)"),
+}
 
 
 class AvroError(Exception):
@@ -17,6 +28,17 @@ class AvroError(Exception):
     file: str | None = None
     block: int | None = None
     offset: int | None = None
+    row: int | None = None
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        # Polars raises an expression's error again as a new exception of the same class,
+        # built from the message alone: the place is read back from the message.
+        message = args[0] if args and isinstance(args[0], str) else ""
+        for name, pattern in _PLACE.items():
+            found = pattern.search(message)
+            if found:
+                setattr(self, name, found.group(1) if name == "file" else int(found.group(1)))
 
 
 class AvroIOError(AvroError, OSError):
@@ -85,8 +107,17 @@ class AvroDataSkippedWarning(UserWarning):
     records: int | None
 
 
+class AvroDecodeWarning(UserWarning):
+    """``Expr.avro.decode(..., mode="permissive")`` gave null for messages it could not decode.
+
+    The message says how many of the batch's messages; ``Expr.avro.decode_error`` with the
+    same arguments gives each one's reason.
+    """
+
+
 __all__ = [
     "AvroDataSkippedWarning",
+    "AvroDecodeWarning",
     "AvroArgumentError",
     "AvroCodecError",
     "AvroDecodeError",

@@ -49,6 +49,8 @@ pub struct ErrorDetails {
     pub block: Option<usize>,
     /// The byte offset in the file.
     pub offset: Option<u64>,
+    /// The row of a column of messages (see `crate::message`).
+    pub row: Option<u64>,
 }
 
 /// The crate's `Result`.
@@ -57,7 +59,7 @@ pub type AvroResult<T> = Result<T, AvroError>;
 impl AvroError {
     /// An error of this kind, not yet located.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self(Box::new(ErrorDetails { kind, message: message.into(), file: None, block: None, offset: None }))
+        Self(Box::new(ErrorDetails { kind, message: message.into(), file: None, block: None, offset: None, row: None }))
     }
 
     /// [`ErrorKind::Format`]: the container's framing is broken.
@@ -159,6 +161,9 @@ impl fmt::Display for AvroError {
         }
         if let Some(offset) = self.offset {
             place.push(format!("byte offset {offset}"));
+        }
+        if let Some(row) = self.row {
+            place.push(format!("row {row}"));
         }
         if !place.is_empty() {
             write!(f, " ({})", place.join(", "))?;

@@ -4,6 +4,7 @@
 //! Data flows one way: `source` (bytes, from disk or an object store) -> `container`
 //! (blocks) -> `decode` (columns) -> `read` (batches, pushdown) -> `python` (DataFrames for
 //! Python). Writing runs the other way: `write` encodes frames into blocks for `container`.
+//! `message` decodes and encodes single datums held in columns (Kafka messages).
 //! docs/architecture.md says what each module owns.
 
 #![warn(missing_docs)]
@@ -13,6 +14,7 @@ mod container;
 mod decode;
 mod error;
 mod frame_type;
+mod message;
 mod read;
 mod schema;
 mod source;
@@ -27,6 +29,10 @@ pub use container::{Codec, Header};
 pub use decode::MAX_DECIMAL_PRECISION;
 pub use error::{AvroError, AvroResult, ErrorKind};
 pub use frame_type::FrameType;
+pub use message::{
+    crc64_avro, derived_schema, encode_messages, guid_text, parsing_canonical_form, read_framing, schema_fingerprint,
+    schema_ids, Framed, Framing, MessageDecoder, Mode, Rows, SchemaKey,
+};
 pub use read::{
     column_types, default_threads, read_header, read_schemas, AvroReader, BatchedReader, Predicate, PredicateFn,
     ReadAhead, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, Source, StatValue, DEFAULT_BATCH_SIZE,

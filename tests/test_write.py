@@ -19,7 +19,8 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from helpers import HAS_MAP, assert_file_matches_fastavro, assert_frame_matches_records
+from helpers import HAS_MAP, assert_file_matches_fastavro, assert_frame_matches_records, big_decimal_bytes
+from polars.testing import assert_frame_equal
 
 import polars_avro
 from polars_avro import AvroArgumentError, AvroDecodeError, AvroEncodeError, AvroIOError, AvroSchemaError
@@ -593,3 +594,59 @@ def test_sink_memory_stays_bounded(tmp_path: Path) -> None:
     assert polars_avro.read_avro(tmp_path / "big.avro").height == n
     growth = after - before
     assert growth < size / 3, f"peak RSS grew {growth / 1e6:.0f} MB for {size / 1e6:.0f} MB of data"
+
+
+def test_wide_and_big_decimals_read_as_text_write_back_exactly(tmp_path: Path) -> None:
+    """Decimals wider than Polars holds, and big-decimals, read as their exact text; written
+    back with the file's schema, they are the same numbers to fastavro."""
+    schema = {
+        "type": "record",
+        "name": "Money",
+        "fields": [
+            {"name": "wide", "type": {"type": "bytes", "logicalType": "decimal", "precision": 50, "scale": 5}},
+            {
+                "name": "fixed",
+                "type": {
+                    "type": "fixed",
+                    "name": "D32",
+                    "size": 32,
+                    "logicalType": "decimal",
+                    "precision": 70,
+                    "scale": 3,
+                },
+            },
+            {"name": "big", "type": {"type": "bytes", "logicalType": "big-decimal"}},
+        ],
+    }
+    values = ["-123.45000", "0.00000", "99999999999999999999999999999999999999999999.99999", "-0.00001"]
+    fixed = ["-123.450", "0.000", "1234567890123456789012345678901234567890123456789.123", "-0.001"]
+    records = [
+        {"wide": decimal.Decimal(v), "fixed": decimal.Decimal(f), "big": big_decimal_bytes(v)}
+        for v, f in zip(values, fixed)
+    ]
+    source = tmp_path / "source.avro"
+    with open(source, "wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(schema), records)
+    df = polars_avro.read_avro(source)
+    assert df["wide"].to_list() == values == df["big"].to_list()
+    assert df.schema == pl.Schema({"wide": pl.String, "fixed": pl.String, "big": pl.String})
+    target = tmp_path / "target.avro"
+    polars_avro.write_avro(df, target, schema=schema)
+    back = list(fastavro.reader(open(target, "rb")))
+    assert [r["wide"] for r in back] == [r["wide"] for r in records]
+    assert [r["fixed"] for r in back] == [r["fixed"] for r in records]
+    # fastavro leaves big-decimal as its bytes, which are Java's.
+    assert [r["big"] for r in back] == [r["big"] for r in records]
+    assert_frame_equal(polars_avro.read_avro(target), df)
+    with pytest.raises(polars_avro.AvroEncodeError, match=r"'1.5' has more digits after the point than .* scale 0"):
+        polars_avro.write_avro(
+            pl.DataFrame({"v": ["1.5"]}),
+            tmp_path / "x.avro",
+            schema={
+                "type": "record",
+                "name": "R",
+                "fields": [
+                    {"name": "v", "type": {"type": "bytes", "logicalType": "decimal", "precision": 50, "scale": 0}}
+                ],
+            },
+        )

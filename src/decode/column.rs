@@ -143,7 +143,7 @@ impl<'a> Column<'a> {
         Self { read, nullable: read.nullable, validity: None, len: 0, buffers }
     }
 
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.len
     }
 

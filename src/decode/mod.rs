@@ -2,10 +2,12 @@
 //!
 //! The layers, each knowing only those before it: primitives (`cursor`, `views`,
 //! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
-//! `plan`), then the buffers built from it (`column`) and the block loop here.
+//! `plan`), then the buffers built from it (`column`) and the block loop here; `datum`
+//! reads single datums (messages) into the same buffers.
 
 mod column;
 mod cursor;
+mod datum;
 mod decimal;
 mod json;
 mod plan;
@@ -15,8 +17,11 @@ mod skip;
 mod views;
 
 pub use column::ArrayRef;
+pub use datum::{datum_read_type, DatumColumn};
+#[cfg(test)]
+pub use decimal::decimal_text;
 pub use plan::{column_names, RowPlan};
-pub use read_type::MAX_DECIMAL_PRECISION;
+pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
 
 use column::{decode_record, Column};
 use cursor::Cursor;

@@ -1,5 +1,5 @@
 //! Raising the package's own exceptions (defined in polars_avro/exceptions.py) from
-//! AvroError, with the file, block and offset as attributes.
+//! AvroError, with the file, block, offset and row as attributes.
 
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
@@ -31,6 +31,7 @@ pub fn to_py_err(err: AvroError) -> PyErr {
             exc.setattr("file", err.file.clone())?;
             exc.setattr("block", err.block)?;
             exc.setattr("offset", err.offset)?;
+            exc.setattr("row", err.row)?;
             Ok(PyErr::from_value(exc))
         };
         build().unwrap_or_else(|e| e)

@@ -2,6 +2,7 @@
 //! (polars_avro/) builds the user-facing API on top of these.
 
 mod errors;
+mod pymessage;
 mod pyreader;
 mod pyremote;
 mod pywriter;
@@ -333,6 +334,11 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ScanReader>()?;
     m.add_class::<pywriter::FileWriter>()?;
     m.add_class::<pyremote::RemoteFile>()?;
+    m.add_class::<pymessage::MessageColumnDecoder>()?;
+    m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
+    m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;
+    m.add_function(wrap_pyfunction!(pymessage::crc64_avro, m)?)?;
     m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(read_schemas, m)?)?;

@@ -11,6 +11,7 @@ use polars_arrow::array::{
 use polars_arrow::bitmap::Bitmap;
 use polars_arrow::types::NativeType;
 
+use super::decimal_text::{parse_decimal_text, twos_complement};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::{field_path, AvroSchema, Logical, Node, NodeId};
@@ -146,6 +147,20 @@ pub enum Encoder<'a> {
         values: &'a [i128],
         fixed: Option<usize>,
         max_abs: Option<i128>,
+        path: Box<str>,
+    },
+    /// Decimal text (the reader's String for decimals wider than Polars holds) as the
+    /// unscaled value at the decimal's scale.
+    DecimalFromText {
+        values: &'a Utf8ViewArray,
+        fixed: Option<usize>,
+        precision: usize,
+        scale: usize,
+        path: Box<str>,
+    },
+    /// Decimal text as a big-decimal: the unscaled value and its scale, inside Avro bytes.
+    BigDecimalFromText {
+        values: &'a Utf8ViewArray,
         path: Box<str>,
     },
     /// Polars category codes, mapped to the enum's symbol indices (None: not a symbol).
@@ -294,6 +309,46 @@ impl Encoder<'_> {
                         out.extend_from_slice(&bytes[16 - size..]);
                     },
                 }
+            },
+            Encoder::DecimalFromText { values, fixed, precision, scale, path } => {
+                let text = values.value(i);
+                let (negative, mut digits, fraction) = parse_decimal_text(text)
+                    .ok_or_else(|| fail(format!("at '{path}': '{text}' is not a decimal number")))?;
+                if fraction > *scale {
+                    let extra = digits.split_off(digits.len() - (fraction - scale));
+                    if extra.iter().any(|d| *d != 0) {
+                        return Err(fail(format!(
+                            "at '{path}': '{text}' has more digits after the point than the Avro decimal's scale {scale}"
+                        )));
+                    }
+                }
+                digits.extend(std::iter::repeat_n(0, scale.saturating_sub(fraction)));
+                let significant = digits.iter().skip_while(|d| **d == 0).count();
+                if significant > *precision {
+                    return Err(fail(format!(
+                        "at '{path}': '{text}' has more digits than the Avro decimal's precision {precision}"
+                    )));
+                }
+                let bytes = twos_complement(negative, &digits);
+                match fixed {
+                    None => put_bytes(out, &bytes),
+                    Some(size) if bytes.len() <= *size => {
+                        let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
+                        out.extend(std::iter::repeat_n(fill, size - bytes.len()));
+                        out.extend_from_slice(&bytes);
+                    },
+                    Some(size) => return Err(fail(format!("at '{path}': '{text}' does not fit {size} bytes"))),
+                }
+            },
+            Encoder::BigDecimalFromText { values, path } => {
+                let text = values.value(i);
+                let (negative, digits, fraction) = parse_decimal_text(text)
+                    .ok_or_else(|| fail(format!("at '{path}': '{text}' is not a decimal number")))?;
+                let unscaled = twos_complement(negative, &digits);
+                let mut payload = Vec::with_capacity(unscaled.len() + 4);
+                put_bytes(&mut payload, &unscaled);
+                put_long(&mut payload, fraction as i64);
+                put_bytes(out, &payload);
             },
             Encoder::Enum { codes, to_symbol, categories, path } => {
                 let code = codes.get(i).unwrap_or(i64::MAX) as usize;
@@ -597,6 +652,16 @@ fn build_value<'a>(
             };
             let max_abs = (precision < *p).then(|| 10i128.pow(precision as u32) - 1);
             Encoder::Decimal { values: primitive::<i128>(array, ft, path)?, fixed, max_abs, path: path.into() }
+        },
+        (Node::Bytes | Node::Fixed { .. }, Some(L::Decimal { precision, scale }), F::String) => {
+            let fixed = match schema.node(node) {
+                Node::Fixed { size, .. } => Some(*size),
+                _ => None,
+            };
+            Encoder::DecimalFromText { values: downcast(array, ft, path)?, fixed, precision, scale, path: path.into() }
+        },
+        (Node::Bytes, Some(L::BigDecimal), F::String) => {
+            Encoder::BigDecimalFromText { values: downcast(array, ft, path)?, path: path.into() }
         },
         (Node::Fixed { size: 16, .. }, Some(L::Uuid), F::String) => {
             Encoder::UuidFixed { values: downcast(array, ft, path)?, path: path.into() }

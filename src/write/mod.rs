@@ -6,7 +6,11 @@
 //! encodes to about `sync_interval` bytes. Rows short of a block are carried, encoded, into
 //! the next write: the file does not depend on how the frame was chunked or batched, nor
 //! on the thread count.
+//!
+//! `datum` encodes values one datum each, for messages (`Expr.avro.encode`).
 
+mod datum;
+mod decimal_text;
 mod encode;
 mod schema;
 
@@ -19,7 +23,9 @@ use std::sync::mpsc::sync_channel;
 use polars::prelude::{CompatLevel, DataFrame, DataType, Field as PlField, PlSmallStr, Series};
 use polars_arrow::array::{new_empty_array, Array};
 
+pub use self::datum::encode_datums;
 use self::encode::{build_encoder, build_fields, Encoder};
+pub use self::schema::derive_schema;
 use crate::container::{Codec, ContainerWriter};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;

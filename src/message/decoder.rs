@@ -1,0 +1,386 @@
+//! A column of messages decoded into one column of values: each message's framing names
+//! its writer schema, each writer schema is resolved once into the reader schema, and the
+//! datums of each writer are decoded into their own column builders, put back in row
+//! order at the end. Rows are split across threads for large batches.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use polars::prelude::{DataType, IdxCa, IdxSize, IntoSeries, NamedFrom, PlSmallStr, Series, StringChunked};
+use rayon::prelude::*;
+
+use super::framing::{read_framing, Framing, SchemaKey};
+use crate::decode::{datum_read_type, ArrayRef, DatumColumn, ReadType};
+use crate::error::{AvroError, AvroResult, ErrorKind};
+use crate::schema::{parse_schema, AvroSchema};
+
+/// What a failed message gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The first failure raises, naming its row.
+    Strict,
+    /// A failed message gives a null value, and is counted.
+    Permissive,
+    /// Each row gives why its message failed, or null.
+    Reasons,
+}
+
+/// A writer schema, and how its datums become the reader's values.
+pub struct Writer {
+    schema: AvroSchema,
+    read: ReadType,
+}
+
+/// Where each message's writer schema comes from: its key, or for a raw datum the id
+/// column's value or the one schema given.
+#[derive(Clone, Copy)]
+pub struct Rows<'a> {
+    /// The messages, null where the column is.
+    pub messages: &'a [Option<&'a [u8]>],
+    /// Each message's schema id, from a column beside the messages (raw datums).
+    pub ids: Option<&'a [Option<i64>]>,
+}
+
+/// The writer schemas seen so far, by key: resolved, or why not (unknown, invalid, or not
+/// readable as the reader schema).
+type Writers = HashMap<SchemaKey, Result<Arc<Writer>, String>>;
+
+/// Decodes columns of messages in one framing into values of one reader schema.
+pub struct MessageDecoder {
+    reader: AvroSchema,
+    dtype: DataType,
+    framing: Framing,
+    /// The writer of raw datums that carry no key.
+    given: Option<Arc<Writer>>,
+    writers: RwLock<Writers>,
+}
+
+/// Batches smaller than this decode on the calling thread.
+const ROWS_PER_PART: usize = 16_384;
+
+impl MessageDecoder {
+    /// `given`: the writer schema of raw datums (None: each message names its own).
+    pub fn new(reader: AvroSchema, framing: Framing, given: Option<AvroSchema>) -> AvroResult<Self> {
+        let dtype = datum_read_type(&reader, None)?.dtype;
+        let mut decoder = Self { reader, dtype, framing, given: None, writers: RwLock::default() };
+        if let Some(given) = given {
+            decoder.given = Some(Arc::new(decoder.writer(given).map_err(AvroError::schema)?));
+        }
+        Ok(decoder)
+    }
+
+    /// The dtype of the values (of the reader schema).
+    pub fn dtype(&self) -> &DataType {
+        &self.dtype
+    }
+
+    fn writer(&self, schema: AvroSchema) -> Result<Writer, String> {
+        let reader = (schema != self.reader).then_some(&self.reader);
+        let read = datum_read_type(&schema, reader)
+            .map_err(|e| format!("it cannot be read as the reader schema: {}", e.message))?;
+        if read.dtype != self.dtype {
+            return Err(format!("it reads as {}, not as the reader schema's {}", read.dtype, self.dtype));
+        }
+        Ok(Writer { schema, read })
+    }
+
+    /// The keys of `rows` whose writer schema has not been added yet, each once, in the
+    /// order first seen.
+    pub fn missing_keys(&self, rows: Rows) -> Vec<SchemaKey> {
+        let known = self.writers.read().unwrap_or_else(|e| e.into_inner());
+        let mut missing = Vec::new();
+        for (i, message) in rows.messages.iter().enumerate() {
+            let Some(message) = message else { continue };
+            if let Ok((Some(key), _)) = self.key_of(message, rows.ids.map(|ids| ids[i])) {
+                if !known.contains_key(&key) && !missing.contains(&key) {
+                    missing.push(key);
+                }
+            }
+        }
+        missing
+    }
+
+    /// Adds the writer schema (JSON) that `key` names; a schema that is invalid or cannot
+    /// be read as the reader schema fails the messages that name it.
+    pub fn add_writer(&self, key: SchemaKey, json: &str) {
+        let writer = parse_schema(json)
+            .map_err(|e| format!("it is not a valid Avro schema: {}", e.message))
+            .and_then(|schema| self.writer(schema));
+        self.writers.write().unwrap_or_else(|e| e.into_inner()).insert(key, writer.map(Arc::new));
+    }
+
+    /// Records that no schema could be found for `key`, and why.
+    pub fn add_missing(&self, key: SchemaKey, reason: String) {
+        self.writers.write().unwrap_or_else(|e| e.into_inner()).insert(key, Err(reason));
+    }
+
+    /// The key a message names (None for a raw datum without an id) and where its datum starts.
+    fn key_of(&self, message: &[u8], id: Option<Option<i64>>) -> Result<(Option<SchemaKey>, usize), Failure> {
+        let framed = read_framing(message, self.framing).map_err(Failure::Framing)?;
+        match (framed.key, id) {
+            (Some(key), _) => Ok((Some(key), framed.datum_start)),
+            (None, None) => Ok((None, framed.datum_start)),
+            (None, Some(Some(id))) => Ok((Some(SchemaKey::Id(id)), framed.datum_start)),
+            (None, Some(None)) => Err(Failure::Schema("the schema id column is null for this message".into())),
+        }
+    }
+
+    /// Decodes `rows` into a Series named `name` of the reader's dtype, and how many
+    /// messages failed (with [`Mode::Permissive`]; with [`Mode::Strict`] the first raises).
+    pub fn decode(&self, name: PlSmallStr, rows: Rows, mode: Mode, threads: usize) -> AvroResult<(Series, usize)> {
+        let parts = self.run_parts(rows, mode, threads)?;
+        let failed = parts.iter().map(|p| p.failed).sum();
+        let mut series: Option<Series> = None;
+        for part in parts {
+            let part = part.values.expect("values are kept unless reasons are asked for");
+            match &mut series {
+                None => series = Some(part),
+                Some(out) => {
+                    out.append_owned(part)?;
+                },
+            }
+        }
+        let series = series.unwrap_or_else(|| Series::new_empty(PlSmallStr::EMPTY, &self.dtype));
+        Ok((series.with_name(name), failed))
+    }
+
+    /// Why each message fails, or null where it decodes.
+    pub fn reasons(&self, name: PlSmallStr, rows: Rows, threads: usize) -> AvroResult<Series> {
+        let parts = self.run_parts(rows, Mode::Reasons, threads)?;
+        let reasons: Vec<Option<String>> = parts.into_iter().flat_map(|p| p.reasons).collect();
+        Ok(StringChunked::new(name, reasons).into_series())
+    }
+
+    fn run_parts(&self, rows: Rows, mode: Mode, threads: usize) -> AvroResult<Vec<Part>> {
+        let writers = self.writers.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let n = rows.messages.len();
+        let n_parts = (n / ROWS_PER_PART).clamp(1, threads.max(1));
+        let bounds: Vec<(usize, usize)> = (0..n_parts).map(|p| (p * n / n_parts, (p + 1) * n / n_parts)).collect();
+        let decode_part = |&(start, end): &(usize, usize)| {
+            let part = Rows { messages: &rows.messages[start..end], ids: rows.ids.map(|ids| &ids[start..end]) };
+            PartDecoder { decoder: self, writers: &writers, rows: part, first_row: start, mode }.run()
+        };
+        let results: Vec<AvroResult<Part>> = if n_parts == 1 {
+            bounds.iter().map(decode_part).collect()
+        } else {
+            crate::threads::pool(threads)?.install(|| bounds.par_iter().map(decode_part).collect())
+        };
+        results.into_iter().collect()
+    }
+}
+
+/// Why one message failed, by kind.
+enum Failure {
+    Framing(String),
+    Schema(String),
+    Decode(AvroError),
+}
+
+/// One part's result: its values (not kept for reasons), the failures, their reasons.
+struct Part {
+    values: Option<Series>,
+    failed: usize,
+    reasons: Vec<Option<String>>,
+}
+
+/// The values of one writer schema for a run of rows; sealed (finished) when a message of
+/// that writer fails halfway, so that no partial value stays in the builders.
+struct Chunk<'w> {
+    writer: &'w Writer,
+    column: Option<DatumColumn<'w>>,
+    sealed: Option<ArrayRef>,
+    /// The first row this chunk holds.
+    first_row: usize,
+}
+
+struct PartDecoder<'d> {
+    decoder: &'d MessageDecoder,
+    writers: &'d Writers,
+    rows: Rows<'d>,
+    /// The row of the batch this part starts at (for messages).
+    first_row: usize,
+    mode: Mode,
+}
+
+impl PartDecoder<'_> {
+    fn run(&self) -> AvroResult<Part> {
+        let n = self.rows.messages.len();
+        let mut chunks: Vec<Chunk> = Vec::new();
+        // Per row: (chunk, position in it), or None for a null value placed at the end.
+        let mut place: Vec<Option<(usize, usize)>> = Vec::with_capacity(n);
+        // The chunk that took the last value: nulls go to it, saving a gather.
+        let mut last: Option<usize> = None;
+        let mut failed = 0;
+        let mut reasons: Vec<Option<String>> = Vec::new();
+        for (i, message) in self.rows.messages.iter().enumerate() {
+            let Some(message) = message else {
+                place.push(last.map(|c| {
+                    let column = chunks[c].column.as_mut().expect("the last chunk is open");
+                    column.push_null();
+                    (c, column.len() - 1)
+                }));
+                if self.mode == Mode::Reasons {
+                    reasons.push(None);
+                }
+                continue;
+            };
+            let outcome = self.locate(message, i).and_then(|(writer, start)| {
+                let c = open_chunk(&mut chunks, writer, i);
+                let column = chunks[c].column.as_mut().expect("open_chunk gives an open chunk");
+                column.decode(message, start).map(|()| (c, column.len() - 1)).map_err(|e| (Failure::Decode(e), Some(c)))
+            });
+            match outcome {
+                Ok(placed) => {
+                    place.push(Some(placed));
+                    last = Some(placed.0);
+                    if self.mode == Mode::Reasons {
+                        reasons.push(None);
+                    }
+                },
+                Err((failure, chunk)) => {
+                    failed += 1;
+                    place.push(None);
+                    match self.mode {
+                        Mode::Strict => return Err(self.row_error(i, message, failure)),
+                        Mode::Permissive => {
+                            if let Some(c) = chunk {
+                                self.seal(&mut chunks[c], c, &place, i)?;
+                                if last == Some(c) {
+                                    last = None;
+                                }
+                            }
+                        },
+                        Mode::Reasons => {
+                            reasons.push(Some(self.describe(i, message, failure)));
+                            if let Some(c) = chunk {
+                                // Values are not kept: a fresh builder drops the partial one.
+                                chunks[c].column =
+                                    Some(DatumColumn::new(&chunks[c].writer.schema, &chunks[c].writer.read));
+                            }
+                        },
+                    }
+                },
+            }
+        }
+        if self.mode == Mode::Reasons {
+            return Ok(Part { values: None, failed, reasons });
+        }
+        let values = self.assemble(chunks, &place)?;
+        Ok(Part { values: Some(values), failed, reasons })
+    }
+
+    /// The writer of a message and where its datum starts; on failure, why (no chunk yet).
+    fn locate(&self, message: &[u8], i: usize) -> Result<(&Writer, usize), (Failure, Option<usize>)> {
+        let id = self.rows.ids.map(|ids| ids[i]);
+        let (key, start) = self.decoder.key_of(message, id).map_err(|f| (f, None))?;
+        let writer = match key {
+            Some(key) => match self.writers.get(&key) {
+                Some(Ok(writer)) => writer.as_ref(),
+                Some(Err(why)) => return Err((Failure::Schema(format!("the {key}: {why}")), None)),
+                None => return Err((Failure::Schema(format!("no schema was found for {key}")), None)),
+            },
+            None => match &self.decoder.given {
+                Some(writer) => writer.as_ref(),
+                None => {
+                    let why = "the message carries no schema id, and no writer schema was given for raw datums";
+                    return Err((Failure::Schema(why.into()), None));
+                },
+            },
+        };
+        Ok((writer, start))
+    }
+
+    /// Finishes chunk `c` with the rows it held before row `failed_row`, decoded again
+    /// into a fresh builder (they decoded before), so the failed row's partial value is gone.
+    fn seal(&self, chunk: &mut Chunk, c: usize, place: &[Option<(usize, usize)>], failed_row: usize) -> AvroResult<()> {
+        let mut column = DatumColumn::new(&chunk.writer.schema, &chunk.writer.read);
+        for row in chunk.first_row..failed_row {
+            if place[row].is_some_and(|(chunk, _)| chunk == c) {
+                match self.rows.messages[row] {
+                    None => column.push_null(),
+                    Some(message) => {
+                        let (_, start) = self
+                            .decoder
+                            .key_of(message, self.rows.ids.map(|ids| ids[row]))
+                            .map_err(|_| AvroError::internal("a message that was framed before is not framed now"))?;
+                        column.decode(message, start)?;
+                    },
+                }
+            }
+        }
+        chunk.column = None;
+        chunk.sealed = Some(column.finish()?);
+        Ok(())
+    }
+
+    /// The chunks' values in row order: the one chunk as it is when it holds every row in
+    /// order, else all chunks gathered by `place` (None gives null).
+    fn assemble(&self, chunks: Vec<Chunk>, place: &[Option<(usize, usize)>]) -> AvroResult<Series> {
+        let dtype = &self.decoder.dtype;
+        let arrays = chunks
+            .into_iter()
+            .map(|chunk| match chunk.sealed {
+                Some(array) => Ok(array),
+                None => chunk.column.expect("a chunk is open or sealed").finish(),
+            })
+            .collect::<AvroResult<Vec<_>>>()?;
+        if arrays.is_empty() {
+            return Ok(Series::full_null(PlSmallStr::EMPTY, place.len(), dtype));
+        }
+        let in_order = arrays.len() == 1 && place.iter().all(Option::is_some);
+        let mut bases = Vec::with_capacity(arrays.len());
+        let mut total = 0;
+        for array in &arrays {
+            bases.push(total);
+            total += array.len();
+        }
+        // SAFETY: the datum builders produce the physical layout of the reader's dtype.
+        let values = unsafe { Series::from_chunks_and_dtype_unchecked(PlSmallStr::EMPTY, arrays, dtype) };
+        if in_order {
+            return Ok(values);
+        }
+        let indices: IdxCa = place.iter().map(|p| p.map(|(c, at)| (bases[c] + at) as IdxSize)).collect();
+        Ok(values.take(&indices)?)
+    }
+
+    fn row_error(&self, i: usize, message: &[u8], failure: Failure) -> AvroError {
+        let kind = match failure {
+            Failure::Schema(_) => ErrorKind::Schema,
+            Failure::Framing(_) | Failure::Decode(_) => ErrorKind::Decode,
+        };
+        let mut e = AvroError::new(kind, self.describe(i, message, failure));
+        e.row = Some((self.first_row + i) as u64);
+        e
+    }
+
+    /// What went wrong with a message, and which framing and schema it names.
+    fn describe(&self, i: usize, message: &[u8], failure: Failure) -> String {
+        let framing = self.decoder.framing.name();
+        match failure {
+            Failure::Framing(why) => format!("{why} (framing '{framing}')"),
+            Failure::Schema(why) => format!("{why} (framing '{framing}')"),
+            Failure::Decode(e) => {
+                let id = self.rows.ids.map(|ids| ids[i]);
+                let key = self.decoder.key_of(message, id).ok().and_then(|(key, _)| key);
+                match key {
+                    Some(key) => format!("{} (framing '{framing}', {key})", e.message),
+                    None => format!("{} (framing '{framing}')", e.message),
+                }
+            },
+        }
+    }
+}
+
+/// The open chunk of `writer`, or a new one starting at `row`.
+fn open_chunk<'w>(chunks: &mut Vec<Chunk<'w>>, writer: &'w Writer, row: usize) -> usize {
+    if let Some(c) = chunks.iter().rposition(|c| std::ptr::eq(c.writer, writer) && c.column.is_some()) {
+        return c;
+    }
+    chunks.push(Chunk {
+        writer,
+        column: Some(DatumColumn::new(&writer.schema, &writer.read)),
+        sealed: None,
+        first_row: row,
+    });
+    chunks.len() - 1
+}

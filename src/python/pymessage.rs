@@ -1,0 +1,217 @@
+//! The message side of the bindings: a `MessageColumnDecoder` class over `MessageDecoder`
+//! (the Python package fetches writer schemas between its calls), and the schema helpers.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use polars::prelude::{BinaryChunked, Int64Chunked, IntoSeries, NamedFrom, Series};
+use pyo3::prelude::*;
+use pyo3_polars::PySeries;
+
+use super::errors::to_py_err;
+use crate::error::{AvroError, AvroResult};
+use crate::frame_type::FrameType;
+use crate::message::{self, Framing, MessageDecoder, Mode, Rows, SchemaKey};
+use crate::schema::parse_schema;
+use crate::threads::panic_message;
+
+fn framing_from_name(name: &str) -> PyResult<Framing> {
+    Framing::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Framing::NAMES.iter().map(|(n, _)| *n).collect();
+        to_py_err(AvroError::argument(format!("framing must be one of {}, found '{name}'", names.join(", "))))
+    })
+}
+
+fn binary(series: &Series) -> PyResult<&BinaryChunked> {
+    series.binary().map_err(|_| {
+        to_py_err(AvroError::argument(format!(
+            "expected a Binary column of messages, found {} column '{}'",
+            series.dtype(),
+            series.name()
+        )))
+    })
+}
+
+fn int64(series: &Series) -> PyResult<&Int64Chunked> {
+    series.i64().map_err(|_| {
+        to_py_err(AvroError::argument(format!("expected an Int64 column of schema ids, found {}", series.dtype())))
+    })
+}
+
+/// A key as Python sees it: ("id", int), ("fingerprint", int) or ("guid", str).
+fn key_to_py(py: Python<'_>, key: SchemaKey) -> PyResult<(&'static str, Py<PyAny>)> {
+    Ok(match key {
+        SchemaKey::Id(id) => ("id", id.into_pyobject(py)?.into_any().unbind()),
+        SchemaKey::Fingerprint(fp) => ("fingerprint", fp.into_pyobject(py)?.into_any().unbind()),
+        SchemaKey::Guid(guid) => ("guid", message::guid_text(&guid).into_pyobject(py)?.into_any().unbind()),
+    })
+}
+
+fn key_from_py(kind: &str, value: &Bound<'_, PyAny>) -> PyResult<SchemaKey> {
+    match kind {
+        "id" => Ok(SchemaKey::Id(value.extract()?)),
+        "fingerprint" => Ok(SchemaKey::Fingerprint(value.extract()?)),
+        "guid" => {
+            let text: String = value.extract()?;
+            let hex: String = text.chars().filter(|c| *c != '-').collect();
+            let bytes: Option<Vec<u8>> = (hex.len() == 32)
+                .then(|| (0..16).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect())
+                .flatten();
+            let guid = bytes.and_then(|b| <[u8; 16]>::try_from(b).ok());
+            guid.map(SchemaKey::Guid)
+                .ok_or_else(|| to_py_err(AvroError::argument(format!("expected a GUID, found '{text}'"))))
+        },
+        other => Err(to_py_err(AvroError::internal(format!("unknown schema key kind '{other}'")))),
+    }
+}
+
+/// Runs `work` without the GIL, a panic becoming an internal error.
+fn detached<T: Send>(py: Python<'_>, work: impl FnOnce() -> AvroResult<T> + Send) -> PyResult<T> {
+    py.detach(|| {
+        catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+            Err(AvroError::internal(format!(
+                "internal error, please report it: decoding messages panicked: {}",
+                panic_message(panic.as_ref())
+            )))
+        })
+    })
+    .map_err(to_py_err)
+}
+
+/// Decodes columns of messages (one Avro datum each) into values of one reader schema.
+#[pyclass(module = "polars_avro._internal", frozen)]
+pub struct MessageColumnDecoder {
+    inner: MessageDecoder,
+    /// The type description of the values (Python builds the dtype from it).
+    description: String,
+}
+
+#[pymethods]
+impl MessageColumnDecoder {
+    /// `given_schema`: the writer schema of raw datums that carry no id.
+    #[new]
+    #[pyo3(signature = (reader_schema, framing, given_schema=None))]
+    fn new(reader_schema: &str, framing: &str, given_schema: Option<&str>) -> PyResult<Self> {
+        let framing = framing_from_name(framing)?;
+        let parse = |json: &str, what: &str| {
+            parse_schema(json).map_err(|mut e| {
+                e.message = format!("the {what}: {}", e.message);
+                to_py_err(e)
+            })
+        };
+        let reader = parse(reader_schema, "reader schema")?;
+        let given = given_schema.map(|json| parse(json, "writer schema")).transpose()?;
+        let description = crate::decode::datum_read_type(&reader, None).map_err(to_py_err)?.frame_type().to_json();
+        let inner = MessageDecoder::new(reader, framing, given).map_err(to_py_err)?;
+        Ok(Self { inner, description: description.to_string() })
+    }
+
+    /// The type description of the decoded values.
+    fn dtype(&self) -> &str {
+        &self.description
+    }
+
+    /// The schema keys in these messages whose writer schema has not been added yet.
+    #[pyo3(signature = (messages, ids=None))]
+    fn missing_keys(
+        &self,
+        py: Python<'_>,
+        messages: PySeries,
+        ids: Option<PySeries>,
+    ) -> PyResult<Vec<(&'static str, Py<PyAny>)>> {
+        let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
+        let ids: Option<Vec<Option<i64>>> =
+            ids.as_ref().map(|s| int64(&s.0).map(|c| c.iter().collect())).transpose()?;
+        let keys = py.detach(|| self.inner.missing_keys(Rows { messages: &messages, ids: ids.as_deref() }));
+        keys.into_iter().map(|key| key_to_py(py, key)).collect()
+    }
+
+    /// The writer schema (JSON) a key names.
+    fn add_writer(&self, kind: &str, key: &Bound<'_, PyAny>, schema_json: &str) -> PyResult<()> {
+        self.inner.add_writer(key_from_py(kind, key)?, schema_json);
+        Ok(())
+    }
+
+    /// No writer schema for this key, and why.
+    fn add_missing(&self, kind: &str, key: &Bound<'_, PyAny>, reason: String) -> PyResult<()> {
+        self.inner.add_missing(key_from_py(kind, key)?, reason);
+        Ok(())
+    }
+
+    /// The decoded values, and how many messages failed (permissive: they are null).
+    #[pyo3(signature = (messages, ids=None, *, permissive=false, threads=1))]
+    fn decode(
+        &self,
+        py: Python<'_>,
+        messages: PySeries,
+        ids: Option<PySeries>,
+        permissive: bool,
+        threads: usize,
+    ) -> PyResult<(PySeries, usize)> {
+        let name = messages.0.name().clone();
+        let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
+        let ids: Option<Vec<Option<i64>>> =
+            ids.as_ref().map(|s| int64(&s.0).map(|c| c.iter().collect())).transpose()?;
+        let mode = if permissive { Mode::Permissive } else { Mode::Strict };
+        let rows = Rows { messages: &messages, ids: ids.as_deref() };
+        let (series, failed) = detached(py, || self.inner.decode(name, rows, mode, threads))?;
+        Ok((PySeries(series), failed))
+    }
+
+    /// Why each message fails to decode, or null where it decodes.
+    #[pyo3(signature = (messages, ids=None, *, threads=1))]
+    fn reasons(&self, py: Python<'_>, messages: PySeries, ids: Option<PySeries>, threads: usize) -> PyResult<PySeries> {
+        let name = messages.0.name().clone();
+        let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
+        let ids: Option<Vec<Option<i64>>> =
+            ids.as_ref().map(|s| int64(&s.0).map(|c| c.iter().collect())).transpose()?;
+        let rows = Rows { messages: &messages, ids: ids.as_deref() };
+        Ok(PySeries(detached(py, || self.inner.reasons(name, rows, threads))?))
+    }
+}
+
+/// Each value as a message (Binary): `description` is the values' type description (as
+/// polars_avro/_types.py writes it); without `schema_json`, the schema is derived from it.
+#[pyfunction]
+#[pyo3(signature = (values, description, schema_json, framing, schema_id, record_name))]
+pub fn encode_messages(
+    py: Python<'_>,
+    values: PySeries,
+    description: &str,
+    schema_json: Option<&str>,
+    framing: &str,
+    schema_id: Option<i64>,
+    record_name: &str,
+) -> PyResult<PySeries> {
+    let framing = framing_from_name(framing)?;
+    let value: serde_json::Value = serde_json::from_str(description)
+        .map_err(|e| to_py_err(AvroError::internal(format!("bad type description: {e}"))))?;
+    let ft = FrameType::from_json(&value).map_err(to_py_err)?;
+    let schema = match schema_json {
+        Some(json) => parse_schema(json).map_err(to_py_err)?,
+        None => message::derived_schema(&ft, record_name).map_err(to_py_err)?,
+    };
+    let series = values.0;
+    Ok(PySeries(detached(py, || message::encode_messages(&series, &ft, &schema, framing, schema_id))?))
+}
+
+/// The schema id or fingerprint each message names (Int64).
+#[pyfunction]
+pub fn message_schema_ids(py: Python<'_>, messages: PySeries, framing: &str) -> PyResult<PySeries> {
+    let framing = framing_from_name(framing)?;
+    let name = messages.0.name().clone();
+    let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
+    let ids = detached(py, || message::schema_ids(&messages, framing))?;
+    Ok(PySeries(Int64Chunked::new(name, ids).into_series()))
+}
+
+/// A schema (JSON) in Parsing Canonical Form.
+#[pyfunction]
+pub fn parsing_canonical_form(schema_json: &str) -> PyResult<String> {
+    Ok(message::parsing_canonical_form(&parse_schema(schema_json).map_err(to_py_err)?))
+}
+
+/// The CRC-64-AVRO fingerprint of bytes, as a signed 64-bit integer.
+#[pyfunction]
+pub fn crc64_avro(data: &[u8]) -> i64 {
+    message::crc64_avro(data) as i64
+}
