@@ -141,6 +141,8 @@ def bench(session: nox.Session) -> None:
         # many_files.py --s3 starts the test suite's S3 server.
         "moto[server]",
         "boto3",
+        # messages.py compares with confluent-kafka's AvroDeserializer.
+        "confluent-kafka[schemaregistry]",
     )
 
     session.run("cargo", "bench", "--bench", "decode", external=True, env=cargo_env())
@@ -149,6 +151,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benches/write_compare.py", *session.posargs)
     session.run("python", "benches/many_files.py", external=False)
     session.run("python", "benches/many_files.py", "--s3", "--runs", "3", external=False)
+    session.run("python", "benches/messages.py", external=False)
 
 
 #: The cargo-fuzz targets in fuzz/fuzz_targets.

@@ -226,15 +226,19 @@ class MessageDecoding:
         self.permissive = mode == "permissive"
         self.threads = _internal.default_threads()
         self._lock = threading.Lock()
+        self._fetched: set[tuple[str, Any]] = set()
 
-    def _fetch_schemas(self, messages: pl.Series, ids: pl.Series | None) -> None:
-        # One lookup per new key, even when batches arrive on several threads at once.
+    def _fetch_schemas(self, keys: list[tuple[str, Any]]) -> None:
+        # One lookup per key, even when batches arrive on several threads at once.
         with self._lock:
-            for kind, key in self.decoder.missing_keys(messages, ids):
+            for kind, key in keys:
+                if (kind, key) in self._fetched:
+                    continue
                 try:
                     self.decoder.add_writer(kind, key, self.schemas.lookup(kind, key))
                 except LookupError as e:
                     self.decoder.add_missing(kind, key, f"no writer schema: {e}")
+                self._fetched.add((kind, key))
 
     def _inputs(self, batch: pl.Series) -> tuple[pl.Series, pl.Series | None]:
         if batch.dtype == pl.Struct:
@@ -244,8 +248,14 @@ class MessageDecoding:
 
     def decode(self, batch: pl.Series) -> pl.Series:
         messages, ids = self._inputs(batch)
-        self._fetch_schemas(messages, ids)
-        values, failed = self.decoder.decode(messages, ids, permissive=self.permissive, threads=self.threads)
+        while True:
+            # The writer schemas of new keys are fetched, then the batch decoded again.
+            values, failed, missing = self.decoder.decode(
+                messages, ids, permissive=self.permissive, threads=self.threads
+            )
+            if values is not None:
+                break
+            self._fetch_schemas(missing)
         if failed:
             msg = (
                 f"polars-avro: {failed:,} of {len(messages):,} messages could not be decoded and are null "
@@ -256,8 +266,11 @@ class MessageDecoding:
 
     def reasons(self, batch: pl.Series) -> pl.Series:
         messages, ids = self._inputs(batch)
-        self._fetch_schemas(messages, ids)
-        return self.decoder.reasons(messages, ids, threads=self.threads)
+        while True:
+            reasons, missing = self.decoder.reasons(messages, ids, threads=self.threads)
+            if reasons is not None:
+                return reasons
+            self._fetch_schemas(missing)
 
 
 def _elementwise(expr: pl.Expr, schema_id: pl.Expr | None, function: Any, dtype: pl.DataType) -> pl.Expr:

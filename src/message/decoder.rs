@@ -89,12 +89,15 @@ impl MessageDecoder {
     pub fn missing_keys(&self, rows: Rows) -> Vec<SchemaKey> {
         let known = self.writers.read().unwrap_or_else(|e| e.into_inner());
         let mut missing = Vec::new();
+        let mut recent = None;
         for (i, message) in rows.messages.iter().enumerate() {
             let Some(message) = message else { continue };
             if let Ok((Some(key), _)) = self.key_of(message, rows.ids.map(|ids| ids[i])) {
-                if !known.contains_key(&key) && !missing.contains(&key) {
+                // Messages of one schema come in runs: each run is looked up once.
+                if recent != Some(key) && !known.contains_key(&key) && !missing.contains(&key) {
                     missing.push(key);
                 }
+                recent = Some(key);
             }
         }
         missing
@@ -212,6 +215,7 @@ impl PartDecoder<'_> {
         let mut last: Option<usize> = None;
         let mut failed = 0;
         let mut reasons: Vec<Option<String>> = Vec::new();
+        let mut recent = None;
         for (i, message) in self.rows.messages.iter().enumerate() {
             let Some(message) = message else {
                 place.push(last.map(|c| {
@@ -224,7 +228,7 @@ impl PartDecoder<'_> {
                 }
                 continue;
             };
-            let outcome = self.locate(message, i).and_then(|(writer, start)| {
+            let outcome = self.locate(message, i, &mut recent).and_then(|(writer, start)| {
                 let c = open_chunk(&mut chunks, writer, i);
                 let column = chunks[c].column.as_mut().expect("open_chunk gives an open chunk");
                 column.decode(message, start).map(|()| (c, column.len() - 1)).map_err(|e| (Failure::Decode(e), Some(c)))
@@ -270,9 +274,20 @@ impl PartDecoder<'_> {
     }
 
     /// The writer of a message and where its datum starts; on failure, why (no chunk yet).
-    fn locate(&self, message: &[u8], i: usize) -> Result<(&Writer, usize), (Failure, Option<usize>)> {
+    /// `recent`: the last key located and its writer (messages of one writer come in runs).
+    fn locate<'s>(
+        &'s self,
+        message: &[u8],
+        i: usize,
+        recent: &mut Option<(Option<SchemaKey>, &'s Writer)>,
+    ) -> Result<(&'s Writer, usize), (Failure, Option<usize>)> {
         let id = self.rows.ids.map(|ids| ids[i]);
         let (key, start) = self.decoder.key_of(message, id).map_err(|f| (f, None))?;
+        if let Some((recent_key, writer)) = *recent {
+            if recent_key == key {
+                return Ok((writer, start));
+            }
+        }
         let writer = match key {
             Some(key) => match self.writers.get(&key) {
                 Some(Ok(writer)) => writer.as_ref(),
@@ -287,6 +302,7 @@ impl PartDecoder<'_> {
                 },
             },
         };
+        *recent = Some((key, writer));
         Ok((writer, start))
     }
 

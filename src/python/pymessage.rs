@@ -110,21 +110,6 @@ impl MessageColumnDecoder {
         &self.description
     }
 
-    /// The schema keys in these messages whose writer schema has not been added yet.
-    #[pyo3(signature = (messages, ids=None))]
-    fn missing_keys(
-        &self,
-        py: Python<'_>,
-        messages: PySeries,
-        ids: Option<PySeries>,
-    ) -> PyResult<Vec<(&'static str, Py<PyAny>)>> {
-        let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
-        let ids: Option<Vec<Option<i64>>> =
-            ids.as_ref().map(|s| int64(&s.0).map(|c| c.iter().collect())).transpose()?;
-        let keys = py.detach(|| self.inner.missing_keys(Rows { messages: &messages, ids: ids.as_deref() }));
-        keys.into_iter().map(|key| key_to_py(py, key)).collect()
-    }
-
     /// The writer schema (JSON) a key names.
     fn add_writer(&self, kind: &str, key: &Bound<'_, PyAny>, schema_json: &str) -> PyResult<()> {
         self.inner.add_writer(key_from_py(kind, key)?, schema_json);
@@ -137,7 +122,9 @@ impl MessageColumnDecoder {
         Ok(())
     }
 
-    /// The decoded values, and how many messages failed (permissive: they are null).
+    /// The decoded values and how many messages failed (permissive: they are null); or,
+    /// when some messages name schemas not added yet, those keys (and no values): add
+    /// them and call again.
     #[pyo3(signature = (messages, ids=None, *, permissive=false, threads=1))]
     fn decode(
         &self,
@@ -146,26 +133,59 @@ impl MessageColumnDecoder {
         ids: Option<PySeries>,
         permissive: bool,
         threads: usize,
-    ) -> PyResult<(PySeries, usize)> {
-        let name = messages.0.name().clone();
-        let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
-        let ids: Option<Vec<Option<i64>>> =
-            ids.as_ref().map(|s| int64(&s.0).map(|c| c.iter().collect())).transpose()?;
+    ) -> PyResult<(Option<PySeries>, usize, Vec<(&'static str, Py<PyAny>)>)> {
         let mode = if permissive { Mode::Permissive } else { Mode::Strict };
-        let rows = Rows { messages: &messages, ids: ids.as_deref() };
-        let (series, failed) = detached(py, || self.inner.decode(name, rows, mode, threads))?;
-        Ok((PySeries(series), failed))
+        let (values, missing) = self.run(py, &messages.0, ids.as_ref().map(|s| &s.0), mode, threads)?;
+        let (values, failed) = values.map_or((None, 0), |(series, failed)| (Some(PySeries(series)), failed));
+        Ok((values, failed, missing))
     }
 
-    /// Why each message fails to decode, or null where it decodes.
+    /// Why each message fails to decode (null where it decodes); or the keys to add first,
+    /// as `decode` gives them.
     #[pyo3(signature = (messages, ids=None, *, threads=1))]
-    fn reasons(&self, py: Python<'_>, messages: PySeries, ids: Option<PySeries>, threads: usize) -> PyResult<PySeries> {
-        let name = messages.0.name().clone();
-        let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
-        let ids: Option<Vec<Option<i64>>> =
-            ids.as_ref().map(|s| int64(&s.0).map(|c| c.iter().collect())).transpose()?;
+    fn reasons(
+        &self,
+        py: Python<'_>,
+        messages: PySeries,
+        ids: Option<PySeries>,
+        threads: usize,
+    ) -> PyResult<(Option<PySeries>, Vec<(&'static str, Py<PyAny>)>)> {
+        let (values, missing) = self.run(py, &messages.0, ids.as_ref().map(|s| &s.0), Mode::Reasons, threads)?;
+        Ok((values.map(|(series, _)| PySeries(series)), missing))
+    }
+}
+
+/// The values of a run, with the failed count; or the keys whose schemas are missing.
+type RunOutcome = (Option<(Series, usize)>, Vec<(&'static str, Py<PyAny>)>);
+
+impl MessageColumnDecoder {
+    /// The messages' values in `mode`, unless some name schemas not added yet: then their keys.
+    fn run(
+        &self,
+        py: Python<'_>,
+        messages: &Series,
+        ids: Option<&Series>,
+        mode: Mode,
+        threads: usize,
+    ) -> PyResult<RunOutcome> {
+        let name = messages.name().clone();
+        let messages: Vec<Option<&[u8]>> = binary(messages)?.iter().collect();
+        let ids: Option<Vec<Option<i64>>> = ids.map(|s| int64(s).map(|c| c.iter().collect())).transpose()?;
         let rows = Rows { messages: &messages, ids: ids.as_deref() };
-        Ok(PySeries(detached(py, || self.inner.reasons(name, rows, threads))?))
+        let outcome = detached(py, || {
+            let missing = self.inner.missing_keys(rows);
+            if !missing.is_empty() {
+                return Ok(Err(missing));
+            }
+            match mode {
+                Mode::Reasons => self.inner.reasons(name, rows, threads).map(|s| Ok((s, 0))),
+                _ => self.inner.decode(name, rows, mode, threads).map(Ok),
+            }
+        })?;
+        match outcome {
+            Ok(values) => Ok((Some(values), Vec::new())),
+            Err(missing) => Ok((None, missing.into_iter().map(|key| key_to_py(py, key)).collect::<PyResult<_>>()?)),
+        }
     }
 }
 
