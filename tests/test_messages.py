@@ -5,6 +5,7 @@ fastavro's and confluent-kafka's own decoding."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import struct
@@ -513,3 +514,32 @@ def test_encoding_frames_single_objects_nulls_and_derived_schemas() -> None:
         pl.col("v").avro.encode(V1, framing="confluent")
     with pytest.raises(exc.AvroArgumentError, match="pass schema= for values of"):
         pl.DataFrame({"v": [1]}).select(pl.col("v").avro.encode())
+
+
+def test_kafka_frame_and_schema_ids_carried_in_headers() -> None:
+    from types import SimpleNamespace
+
+    raw = [datum(V1, {"id": 1, "name": "a"}), datum(V2, {"id": 2, "name": "b", "email": "e", "tier": "PRO"})]
+    records = [
+        SimpleNamespace(
+            key=None, value=raw[0], topic="t", partition=0, offset=5, timestamp=None, headers=[("sid", b"11")]
+        ),
+        SimpleNamespace(
+            key=b"k", value=raw[1], topic="t", partition=1, offset=6, timestamp=1, headers=[("sid", b"12")]
+        ),
+    ]
+    frame = polars_avro.kafka_frame(records)
+    assert frame["timestamp"].to_list() == [None, dt.datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=dt.timezone.utc)]
+    assert frame["headers"].to_list() == [[{"key": "sid", "value": b"11"}], [{"key": "sid", "value": b"12"}]]
+    # The id of each raw datum, from a header (as docs/messages.md shows it).
+    header_id = pl.col("headers").list.first().struct.field("value").cast(pl.String).cast(pl.Int64)
+    out = frame.with_columns(
+        pl.col("value").avro.decode(framing="raw", schema_id=header_id, writer_schemas={11: V1, 12: V2})
+    )
+    assert out["value"].to_list() == [
+        {"id": 1, "name": "a", "email": None, "tier": "FREE"},
+        {"id": 2, "name": "b", "email": "e", "tier": "PRO"},
+    ]
+    failing = SimpleNamespace(error=lambda: "broker down", key=None)
+    with pytest.raises(exc.AvroArgumentError, match="the consumer gave an error instead of a message: broker down"):
+        polars_avro.kafka_frame([failing])
