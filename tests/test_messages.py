@@ -543,3 +543,30 @@ def test_kafka_frame_and_schema_ids_carried_in_headers() -> None:
     failing = SimpleNamespace(error=lambda: "broker down", key=None)
     with pytest.raises(exc.AvroArgumentError, match="the consumer gave an error instead of a message: broker down"):
         polars_avro.kafka_frame([failing])
+
+
+def test_confluent_messages_framed_with_a_schema_guid() -> None:
+    import uuid
+
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+    registry = SchemaRegistry()
+    try:
+        client = SchemaRegistryClient({"url": registry.url})
+        registered = client.register_schema_full_response("users-value", Schema(json.dumps(V1), "AVRO"))
+        guid = uuid.UUID(registered.guid)
+        messages = [b"\x01" + guid.bytes + datum(V1, {"id": i, "name": f"n{i}"}) for i in range(3)]
+        expected = [{"id": i, "name": f"n{i}"} for i in range(3)]
+        # By the registry (schemas/guids/..., from a client that has not cached it), and by a
+        # mapping keyed by the GUID's text.
+        fresh = SchemaRegistryClient({"url": registry.url})
+        assert (
+            decoded_frame(messages, None, framing="confluent", writer_schemas=fresh, subject="users-value").to_dicts()
+            == expected
+        )
+        assert decoded_frame(messages, V1, framing="confluent", writer_schemas={str(guid): V1}).to_dicts() == expected
+        assert registry.requests(prefix="/schemas/guids/") == [f"/schemas/guids/{guid}"]
+        with pytest.raises(exc.AvroDecodeError, match=f"found one with a schema GUID {guid}.*row 0"):
+            pl.DataFrame({"value": messages}).select(pl.col("value").avro.schema_id())
+    finally:
+        registry.stop()

@@ -38,7 +38,7 @@ fn int64(series: &Series) -> PyResult<&Int64Chunked> {
 }
 
 /// A key as Python sees it: ("id", int), ("fingerprint", int) or ("guid", str).
-fn key_to_py(py: Python<'_>, key: SchemaKey) -> PyResult<(&'static str, Py<PyAny>)> {
+fn key_to_py(py: Python<'_>, key: SchemaKey) -> PyResult<PyKey> {
     Ok(match key {
         SchemaKey::Id(id) => ("id", id.into_pyobject(py)?.into_any().unbind()),
         SchemaKey::Fingerprint(fp) => ("fingerprint", fp.into_pyobject(py)?.into_any().unbind()),
@@ -133,7 +133,7 @@ impl MessageColumnDecoder {
         ids: Option<PySeries>,
         permissive: bool,
         threads: usize,
-    ) -> PyResult<(Option<PySeries>, usize, Vec<(&'static str, Py<PyAny>)>)> {
+    ) -> PyResult<(Option<PySeries>, usize, Vec<PyKey>)> {
         let mode = if permissive { Mode::Permissive } else { Mode::Strict };
         let (values, missing) = self.run(py, &messages.0, ids.as_ref().map(|s| &s.0), mode, threads)?;
         let (values, failed) = values.map_or((None, 0), |(series, failed)| (Some(PySeries(series)), failed));
@@ -149,14 +149,17 @@ impl MessageColumnDecoder {
         messages: PySeries,
         ids: Option<PySeries>,
         threads: usize,
-    ) -> PyResult<(Option<PySeries>, Vec<(&'static str, Py<PyAny>)>)> {
+    ) -> PyResult<(Option<PySeries>, Vec<PyKey>)> {
         let (values, missing) = self.run(py, &messages.0, ids.as_ref().map(|s| &s.0), Mode::Reasons, threads)?;
         Ok((values.map(|(series, _)| PySeries(series)), missing))
     }
 }
 
+/// A schema key as Python sees it (see `key_to_py`).
+type PyKey = (&'static str, Py<PyAny>);
+
 /// The values of a run, with the failed count; or the keys whose schemas are missing.
-type RunOutcome = (Option<(Series, usize)>, Vec<(&'static str, Py<PyAny>)>);
+type RunOutcome = (Option<(Series, usize)>, Vec<PyKey>);
 
 impl MessageColumnDecoder {
     /// The messages' values in `mode`, unless some name schemas not added yet: then their keys.
