@@ -169,6 +169,12 @@ def test_confluent_messages_of_two_schemas_resolve_into_the_newest() -> None:
     reader = record([{"name": "name", "type": "string"}, {"name": "id", "type": "double"}], name="User")
     df = decoded_frame(messages, None, framing="confluent", reader_schema=reader, writer_schemas={1: V1, 2: V2}.get)
     assert df.to_dicts() == [{"name": e["name"], "id": float(e["id"])} for e in expected]
+    # A writer with an enum symbol the reader lacks: the reader enum's default.
+    v3 = json.loads(json.dumps(V2))
+    v3["fields"][3]["type"]["symbols"] = ["FREE", "PRO", "VIP"]
+    vip = confluent(3, datum(v3, {"id": 1, "name": "v", "email": None, "tier": "VIP"}))
+    df = decoded_frame([vip], None, framing="confluent", reader_schema=V2, writer_schemas={3: v3})
+    assert df.to_dicts() == [{"id": 1, "name": "v", "email": None, "tier": "FREE"}]
 
 
 def test_single_object_raw_with_an_id_column_and_auto() -> None:
