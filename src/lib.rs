@@ -31,7 +31,7 @@ pub use error::{AvroError, AvroResult, ErrorKind};
 pub use frame_type::FrameType;
 pub use message::{
     crc64_avro, derived_schema, encode_messages, guid_text, parsing_canonical_form, read_framing, schema_fingerprint,
-    schema_ids, Framed, Framing, MessageDecoder, Mode, Rows, SchemaKey,
+    schema_ids, Decoded, Framed, Framing, MessageDecoder, Mode, Rows, SchemaKey,
 };
 pub use read::{
     column_types, default_threads, read_header, read_schemas, AvroReader, BatchedReader, Predicate, PredicateFn,

@@ -84,13 +84,12 @@ impl MessageDecoder {
         Ok(Writer { schema, read })
     }
 
-    /// The keys of `rows` whose writer schema has not been added yet, each once, in the
-    /// order first seen.
-    pub fn missing_keys(&self, rows: Rows) -> Vec<SchemaKey> {
-        let known = self.writers.read().unwrap_or_else(|e| e.into_inner());
+    /// The keys of `rows` from row `from` on that `known` lacks, each once, in the order
+    /// first seen.
+    fn missing_keys(&self, rows: Rows, from: usize, known: &Writers) -> Vec<SchemaKey> {
         let mut missing = Vec::new();
         let mut recent = None;
-        for (i, message) in rows.messages.iter().enumerate() {
+        for (i, message) in rows.messages.iter().enumerate().skip(from) {
             let Some(message) = message else { continue };
             if let Ok((Some(key), _)) = self.key_of(message, rows.ids.map(|ids| ids[i])) {
                 // Messages of one schema come in runs: each run is looked up once.
@@ -130,8 +129,18 @@ impl MessageDecoder {
 
     /// Decodes `rows` into a Series named `name` of the reader's dtype, and how many
     /// messages failed (with [`Mode::Permissive`]; with [`Mode::Strict`] the first raises).
-    pub fn decode(&self, name: PlSmallStr, rows: Rows, mode: Mode, threads: usize) -> AvroResult<(Series, usize)> {
-        let parts = self.run_parts(rows, mode, threads)?;
+    /// When messages name schemas not added yet, their keys instead: add them, then decode.
+    pub fn decode(
+        &self,
+        name: PlSmallStr,
+        rows: Rows,
+        mode: Mode,
+        threads: usize,
+    ) -> AvroResult<Decoded<(Series, usize)>> {
+        let parts = match self.run_parts(rows, mode, threads)? {
+            Decoded::Done(parts) => parts,
+            Decoded::Missing(keys) => return Ok(Decoded::Missing(keys)),
+        };
         let failed = parts.iter().map(|p| p.failed).sum();
         let mut series: Option<Series> = None;
         for part in parts {
@@ -144,17 +153,20 @@ impl MessageDecoder {
             }
         }
         let series = series.unwrap_or_else(|| Series::new_empty(PlSmallStr::EMPTY, &self.dtype));
-        Ok((series.with_name(name), failed))
+        Ok(Decoded::Done((series.with_name(name), failed)))
     }
 
-    /// Why each message fails, or null where it decodes.
-    pub fn reasons(&self, name: PlSmallStr, rows: Rows, threads: usize) -> AvroResult<Series> {
-        let parts = self.run_parts(rows, Mode::Reasons, threads)?;
+    /// Why each message fails, or null where it decodes (or the keys to add first).
+    pub fn reasons(&self, name: PlSmallStr, rows: Rows, threads: usize) -> AvroResult<Decoded<Series>> {
+        let parts = match self.run_parts(rows, Mode::Reasons, threads)? {
+            Decoded::Done(parts) => parts,
+            Decoded::Missing(keys) => return Ok(Decoded::Missing(keys)),
+        };
         let reasons: Vec<Option<String>> = parts.into_iter().flat_map(|p| p.reasons).collect();
-        Ok(StringChunked::new(name, reasons).into_series())
+        Ok(Decoded::Done(StringChunked::new(name, reasons).into_series()))
     }
 
-    fn run_parts(&self, rows: Rows, mode: Mode, threads: usize) -> AvroResult<Vec<Part>> {
+    fn run_parts(&self, rows: Rows, mode: Mode, threads: usize) -> AvroResult<Decoded<Vec<Part>>> {
         let writers = self.writers.read().unwrap_or_else(|e| e.into_inner()).clone();
         let n = rows.messages.len();
         let n_parts = (n / ROWS_PER_PART).clamp(1, threads.max(1));
@@ -163,13 +175,35 @@ impl MessageDecoder {
             let part = Rows { messages: &rows.messages[start..end], ids: rows.ids.map(|ids| &ids[start..end]) };
             PartDecoder { decoder: self, writers: &writers, rows: part, first_row: start, mode }.run()
         };
-        let results: Vec<AvroResult<Part>> = if n_parts == 1 {
+        let results: Vec<AvroResult<Decoded<Part>>> = if n_parts == 1 {
             bounds.iter().map(decode_part).collect()
         } else {
             crate::threads::pool(threads)?.install(|| bounds.par_iter().map(decode_part).collect())
         };
-        results.into_iter().collect()
+        let (mut parts, mut missing) = (Vec::with_capacity(n_parts), Vec::new());
+        for result in results {
+            match result? {
+                Decoded::Done(part) => parts.push(part),
+                Decoded::Missing(keys) => {
+                    for key in keys {
+                        if !missing.contains(&key) {
+                            missing.push(key);
+                        }
+                    }
+                },
+            }
+        }
+        Ok(if missing.is_empty() { Decoded::Done(parts) } else { Decoded::Missing(missing) })
     }
+}
+
+/// What a decode gives: its result, or the keys whose writer schemas must be added first.
+#[derive(Debug)]
+pub enum Decoded<T> {
+    /// Every message was decoded (or failed as the mode says).
+    Done(T),
+    /// Messages name these keys, whose writer schemas have not been added.
+    Missing(Vec<SchemaKey>),
 }
 
 /// Why one message failed, by kind.
@@ -177,6 +211,8 @@ enum Failure {
     Framing(String),
     Schema(String),
     Decode(AvroError),
+    /// Its key's writer schema has not been added: not a failure of the message.
+    Unknown,
 }
 
 /// One part's result: its values (not kept for reasons), the failures, their reasons.
@@ -206,11 +242,9 @@ struct PartDecoder<'d> {
 }
 
 impl PartDecoder<'_> {
-    fn run(&self) -> AvroResult<Part> {
-        let n = self.rows.messages.len();
+    fn run(&self) -> AvroResult<Decoded<Part>> {
         let mut chunks: Vec<Chunk> = Vec::new();
-        // Per row: (chunk, position in it), or None for a null value placed at the end.
-        let mut place: Vec<Option<(usize, usize)>> = Vec::with_capacity(n);
+        let mut place = Placement::default();
         // The chunk that took the last value: nulls go to it, saving a gather.
         let mut last: Option<usize> = None;
         let mut failed = 0;
@@ -241,6 +275,9 @@ impl PartDecoder<'_> {
                         reasons.push(None);
                     }
                 },
+                Err((Failure::Unknown, _)) => {
+                    return Ok(Decoded::Missing(self.decoder.missing_keys(self.rows, i, self.writers)));
+                },
                 Err((failure, chunk)) => {
                     failed += 1;
                     place.push(None);
@@ -267,10 +304,10 @@ impl PartDecoder<'_> {
             }
         }
         if self.mode == Mode::Reasons {
-            return Ok(Part { values: None, failed, reasons });
+            return Ok(Decoded::Done(Part { values: None, failed, reasons }));
         }
         let values = self.assemble(chunks, &place)?;
-        Ok(Part { values: Some(values), failed, reasons })
+        Ok(Decoded::Done(Part { values: Some(values), failed, reasons }))
     }
 
     /// The writer of a message and where its datum starts; on failure, why (no chunk yet).
@@ -292,7 +329,7 @@ impl PartDecoder<'_> {
             Some(key) => match self.writers.get(&key) {
                 Some(Ok(writer)) => writer.as_ref(),
                 Some(Err(why)) => return Err((Failure::Schema(format!("the {key}: {why}")), None)),
-                None => return Err((Failure::Schema(format!("no schema was found for {key}")), None)),
+                None => return Err((Failure::Unknown, None)),
             },
             None => match &self.decoder.given {
                 Some(writer) => writer.as_ref(),
@@ -308,10 +345,10 @@ impl PartDecoder<'_> {
 
     /// Finishes chunk `c` with the rows it held before row `failed_row`, decoded again
     /// into a fresh builder (they decoded before), so the failed row's partial value is gone.
-    fn seal(&self, chunk: &mut Chunk, c: usize, place: &[Option<(usize, usize)>], failed_row: usize) -> AvroResult<()> {
+    fn seal(&self, chunk: &mut Chunk, c: usize, place: &Placement, failed_row: usize) -> AvroResult<()> {
         let mut column = DatumColumn::new(&chunk.writer.schema, &chunk.writer.read);
         for row in chunk.first_row..failed_row {
-            if place[row].is_some_and(|(chunk, _)| chunk == c) {
+            if place.get(row).is_some_and(|(chunk, _)| chunk == c) {
                 match self.rows.messages[row] {
                     None => column.push_null(),
                     Some(message) => {
@@ -331,7 +368,7 @@ impl PartDecoder<'_> {
 
     /// The chunks' values in row order: the one chunk as it is when it holds every row in
     /// order, else all chunks gathered by `place` (None gives null).
-    fn assemble(&self, chunks: Vec<Chunk>, place: &[Option<(usize, usize)>]) -> AvroResult<Series> {
+    fn assemble(&self, chunks: Vec<Chunk>, place: &Placement) -> AvroResult<Series> {
         let dtype = &self.decoder.dtype;
         let arrays = chunks
             .into_iter()
@@ -343,26 +380,26 @@ impl PartDecoder<'_> {
         if arrays.is_empty() {
             return Ok(Series::full_null(PlSmallStr::EMPTY, place.len(), dtype));
         }
-        let in_order = arrays.len() == 1 && place.iter().all(Option::is_some);
+        let Some(rows) = &place.rows else {
+            // SAFETY: the datum builders produce the physical layout of the reader's dtype.
+            return Ok(unsafe { Series::from_chunks_and_dtype_unchecked(PlSmallStr::EMPTY, arrays, dtype) });
+        };
         let mut bases = Vec::with_capacity(arrays.len());
         let mut total = 0;
         for array in &arrays {
             bases.push(total);
             total += array.len();
         }
-        // SAFETY: the datum builders produce the physical layout of the reader's dtype.
+        // SAFETY: as above.
         let values = unsafe { Series::from_chunks_and_dtype_unchecked(PlSmallStr::EMPTY, arrays, dtype) };
-        if in_order {
-            return Ok(values);
-        }
-        let indices: IdxCa = place.iter().map(|p| p.map(|(c, at)| (bases[c] + at) as IdxSize)).collect();
+        let indices: IdxCa = rows.iter().map(|p| p.map(|(c, at)| (bases[c] + at) as IdxSize)).collect();
         Ok(values.take(&indices)?)
     }
 
     fn row_error(&self, i: usize, message: &[u8], failure: Failure) -> AvroError {
         let kind = match failure {
             Failure::Schema(_) => ErrorKind::Schema,
-            Failure::Framing(_) | Failure::Decode(_) => ErrorKind::Decode,
+            Failure::Framing(_) | Failure::Decode(_) | Failure::Unknown => ErrorKind::Decode,
         };
         let mut e = AvroError::new(kind, self.describe(i, message, failure));
         e.row = Some((self.first_row + i) as u64);
@@ -375,6 +412,7 @@ impl PartDecoder<'_> {
         match failure {
             Failure::Framing(why) => format!("{why} (framing '{framing}')"),
             Failure::Schema(why) => format!("{why} (framing '{framing}')"),
+            Failure::Unknown => format!("its writer schema was not added (framing '{framing}')"),
             Failure::Decode(e) => {
                 let id = self.rows.ids.map(|ids| ids[i]);
                 let key = self.decoder.key_of(message, id).ok().and_then(|(key, _)| key);
@@ -384,6 +422,41 @@ impl PartDecoder<'_> {
                 }
             },
         }
+    }
+}
+
+/// Where each row's value is: (chunk, position in it), or None for a null placed at the
+/// end. Kept only once a row is anywhere but next in the first chunk, the common case.
+#[derive(Default)]
+struct Placement {
+    /// None while every row so far is the next value of chunk 0.
+    rows: Option<Vec<Option<(usize, usize)>>>,
+    len: usize,
+}
+
+impl Placement {
+    fn push(&mut self, place: Option<(usize, usize)>) {
+        match &mut self.rows {
+            None if place == Some((0, self.len)) => {},
+            None => {
+                let mut rows: Vec<Option<(usize, usize)>> = (0..self.len).map(|i| Some((0, i))).collect();
+                rows.push(place);
+                self.rows = Some(rows);
+            },
+            Some(rows) => rows.push(place),
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, row: usize) -> Option<(usize, usize)> {
+        match &self.rows {
+            None => Some((0, row)),
+            Some(rows) => rows[row],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 }
 

@@ -7,7 +7,7 @@ mod decoder;
 mod framing;
 
 pub use canonical::{crc64_avro, parsing_canonical_form, schema_fingerprint};
-pub use decoder::{MessageDecoder, Mode, Rows};
+pub use decoder::{Decoded, MessageDecoder, Mode, Rows};
 pub use framing::{guid_text, read_framing, Framed, Framing, SchemaKey};
 
 use polars::prelude::{BinaryChunked, IntoSeries, Series};

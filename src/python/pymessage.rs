@@ -10,7 +10,7 @@ use pyo3_polars::PySeries;
 use super::errors::to_py_err;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::message::{self, Framing, MessageDecoder, Mode, Rows, SchemaKey};
+use crate::message::{self, Decoded, Framing, MessageDecoder, Mode, Rows, SchemaKey};
 use crate::schema::parse_schema;
 use crate::threads::panic_message;
 
@@ -175,19 +175,18 @@ impl MessageColumnDecoder {
         let messages: Vec<Option<&[u8]>> = binary(messages)?.iter().collect();
         let ids: Option<Vec<Option<i64>>> = ids.map(|s| int64(s).map(|c| c.iter().collect())).transpose()?;
         let rows = Rows { messages: &messages, ids: ids.as_deref() };
-        let outcome = detached(py, || {
-            let missing = self.inner.missing_keys(rows);
-            if !missing.is_empty() {
-                return Ok(Err(missing));
-            }
-            match mode {
-                Mode::Reasons => self.inner.reasons(name, rows, threads).map(|s| Ok((s, 0))),
-                _ => self.inner.decode(name, rows, mode, threads).map(Ok),
-            }
+        let outcome = detached(py, || match mode {
+            Mode::Reasons => self.inner.reasons(name, rows, threads).map(|d| match d {
+                Decoded::Done(reasons) => Decoded::Done((reasons, 0)),
+                Decoded::Missing(keys) => Decoded::Missing(keys),
+            }),
+            _ => self.inner.decode(name, rows, mode, threads),
         })?;
         match outcome {
-            Ok(values) => Ok((Some(values), Vec::new())),
-            Err(missing) => Ok((None, missing.into_iter().map(|key| key_to_py(py, key)).collect::<PyResult<_>>()?)),
+            Decoded::Done(values) => Ok((Some(values), Vec::new())),
+            Decoded::Missing(keys) => {
+                Ok((None, keys.into_iter().map(|key| key_to_py(py, key)).collect::<PyResult<_>>()?))
+            },
         }
     }
 }
