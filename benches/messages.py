@@ -4,8 +4,9 @@ fastavro's schemaless_writer), decoded into a frame by ``Expr.avro.decode``, by 
 ``AvroDeserializer`` (against the test suite's schema registry on loopback). Then our
 decode rate against our own file reader on the same records (all threads, and one thread
 each in a child process with POLARS_MAX_THREADS=1), and the peak RSS of a streaming
-``sink_parquet`` of a decoded Parquet dump of the topic, one and eight copies long, beside
-the same pipeline without the decode.
+``sink_parquet`` of a decoded Parquet dump of the topic, one and sixteen copies long, beside
+the same pipeline without the decode and with a ``map_batches`` that takes as long as the
+decode and decodes nothing (how far Polars lets the source run ahead of a slow step).
 
     python benches/messages.py [--rows 1000000] [--loop-rows 100000] [--runs 5]
 
@@ -171,16 +172,24 @@ def copied_dump(dump: Path, copies: int) -> Path:
     return path
 
 
-def sink_peak_rss(dump: Path, decode: bool) -> float:
-    """Peak RSS (MB) of a child streaming the dump into Parquet: decoded, or as it is
-    (Polars' own floor for the same pipeline)."""
-    select = "decode_expr()).unnest('value')" if decode else "'value')"
+#: What the streaming pipeline does to the messages: decode them; nothing; or wait in a
+#: map_batches as long as decoding takes (`ns` per message) and decode nothing.
+PIPELINES = {
+    "decode": "pl.col('value').avro.decode(framing='confluent', writer_schemas={{1: SCHEMA}})",
+    "none": "pl.col('value')",
+    "wait": "pl.col('value').map_batches(lambda s: time.sleep(len(s) * {ns} / 1e9) or s, is_elementwise=True)",
+}
+
+
+def sink_peak_rss(dump: Path, pipeline: str, ns: float) -> float:
+    """Peak RSS (MB) of a child streaming the dump through `pipeline` into Parquet."""
+    select = PIPELINES[pipeline].format(ns=ns)
     code = f"""
-import re, sys, tempfile, polars as pl
+import re, sys, tempfile, time, polars as pl, polars_avro
 sys.path.insert(0, {str(Path(__file__).parent)!r})
-from messages import decode_expr
+from messages import SCHEMA
 with tempfile.TemporaryDirectory() as d:
-    pl.scan_parquet({str(dump)!r}).select({select}.sink_parquet(d + "/orders.parquet")
+    pl.scan_parquet({str(dump)!r}).select({select}).sink_parquet(d + "/orders.parquet")
     # This process's own peak (ru_maxrss would carry the parent's across the exec).
     peak_kb = re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)
     n = pl.scan_parquet(d + "/orders.parquet").select(pl.len()).collect().item()
@@ -237,12 +246,14 @@ def main() -> None:
     print(f"| one thread | {messages_ms:.1f} ms | {file_ms:.1f} ms | {messages_ms / file_ms:.2f}x |")
 
     print("\nStreaming `scan_parquet(dump).select(decode).sink_parquet(...)`, peak RSS of the process")
-    print("| dump (100,000-row groups) | size | decoded | not decoded (Polars' floor) |\n|---|---|---|---|")
-    for copies in (1, 8):
+    print("| dump (100,000-row groups) | size | decoded | not decoded | a map_batches as slow, decoding nothing |")
+    print("|---|---|---|---|---|")
+    ns = ours_s * 1e9 / args.rows
+    for copies in (1, 16):
         path = copied_dump(dump, copies)
         size = path.stat().st_size / 2**20
-        decoded, floor = sink_peak_rss(path, decode=True), sink_peak_rss(path, decode=False)
-        print(f"| {copies * args.rows:,} messages | {size:.0f} MB | {decoded:.0f} MB | {floor:.0f} MB |")
+        peaks = [f"{sink_peak_rss(path, pipeline, ns):.0f} MB" for pipeline in PIPELINES]
+        print(f"| {copies * args.rows:,} messages | {size:.0f} MB | {' | '.join(peaks)} |")
 
 
 if __name__ == "__main__":
