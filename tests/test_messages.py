@@ -576,3 +576,23 @@ def test_confluent_messages_framed_with_a_schema_guid() -> None:
             pl.DataFrame({"value": messages}).select(pl.col("value").avro.schema_id())
     finally:
         registry.stop()
+
+
+def test_queries_holding_the_expressions_serialize_and_pickle() -> None:
+    """The decoder pickles as its arguments: a query with it can be serialized (Polars pickles
+    Python functions with cloudpickle) or sent to other processes."""
+    import pickle
+
+    messages, expected = two_versions()
+    lf = pl.LazyFrame({"value": messages}).select(
+        pl.col("value").avro.decode(framing="confluent", writer_schemas={1: V1, 2: V2}).avro.encode(V2)
+    )
+    back = pl.LazyFrame.deserialize(io.BytesIO(lf.serialize()))
+    assert_frame_equal(back.collect(), lf.collect())
+    assert [read_back(V2, m) for m in back.collect()["value"]] == expected
+    decoding = polars_avro._messages.MessageDecoding(
+        V1, framing="raw", reader_schema=None, writer_schemas=None, subject=None, mode="strict", has_ids=False
+    )
+    copy = pickle.loads(pickle.dumps(decoding))
+    batch = pl.Series("value", [datum(V1, {"id": 3, "name": "c"})])
+    assert copy.decode(batch).to_list() == decoding.decode(batch).to_list() == [{"id": 3, "name": "c"}]
