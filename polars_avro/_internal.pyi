@@ -68,7 +68,7 @@ def unify_schemas(schemas: list[tuple[str, str]]) -> str: ...
 class FileWriter:
     def __init__(
         self,
-        sink: str | IO[bytes],
+        sink: str | IO[bytes] | RemoteFile,
         columns: list[tuple[str, str]],
         *,
         compression: str,
@@ -83,6 +83,7 @@ class FileWriter:
     def schema_json(self) -> str: ...
     def write(self, df: pl.DataFrame, height: int) -> None: ...
     def finish(self) -> int: ...
+    def abort(self) -> None: ...
 
 #: A schema key as the decoder names it: ("id", int), ("fingerprint", int) or ("guid", str).
 SchemaKey = tuple[str, int | str]

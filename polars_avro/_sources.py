@@ -111,6 +111,11 @@ class RemoteOptions:
         )
 
 
+def is_remote_url(path: str) -> bool:
+    """Whether a path is an object store URL (a ``file://`` URL is a local path)."""
+    return bool(_URL.match(path)) and urlparse(path).scheme != "file"
+
+
 def _option_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

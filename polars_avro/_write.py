@@ -7,6 +7,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any, Literal, Union
@@ -14,10 +15,11 @@ from typing import IO, Any, Literal, Union
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
 
-#: Where write_avro and sink_avro write: a path, or a binary file object.
+#: Where write_avro and sink_avro write: a path, an object store URL, or a binary file object.
 AvroTarget = Union[str, Path, IO[bytes]]
 
 #: The codecs, for type checkers; the names are _internal.COMPRESSIONS (a test keeps them equal).
@@ -39,6 +41,8 @@ def write_avro(
     metadata: Mapping[str, str | bytes] | None = None,
     sync_interval: int = DEFAULT_SYNC_INTERVAL,
     n_threads: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
 ) -> None:
     """Write a DataFrame to an Avro object container file.
 
@@ -47,9 +51,11 @@ def write_avro(
     df
         The frame to write.
     file
-        A path, or a binary file object open for writing. A path is written through a
-        temporary file beside it and renamed at the end, so a failed write leaves no
-        partial file behind.
+        A path, an object store URL (``s3://``, ``gs://``, ``az://``, ``abfs(s)://``), or a
+        binary file object open for writing. A path is written through a temporary file
+        beside it and renamed at the end, and an object as a multipart upload completed at
+        the end, so a failed write leaves no partial file or object behind (and an old one
+        at that place stays as it was).
     compression
         The block codec: ``"uncompressed"``, ``"snappy"``, ``"deflate"``, ``"zstandard"``,
         ``"bzip2"`` or ``"xz"``.
@@ -70,6 +76,11 @@ def write_avro(
         Uncompressed bytes a block aims at (Java's default, 64,000).
     n_threads
         Threads that encode and compress blocks (default: Polars' thread count).
+    storage_options
+        Options of the object store, with the keys :func:`polars_avro.scan_avro` takes
+        (credentials, region, endpoint, ...); what is not given comes from the environment.
+    retries
+        Retries of a failed request to the object store, with exponential backoff.
 
     Examples
     --------
@@ -86,10 +97,8 @@ def write_avro(
         msg = f"write_avro takes a DataFrame, found {type(df).__name__}; stream a LazyFrame with sink_avro"
         raise AvroArgumentError(msg)
     prepared = _Prepared.of_frame(df)
-    with _open_target(file) as target:
-        writer = _new_writer(target, prepared.columns, _WriteOptions.of(locals()))
+    with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
         writer.write(prepared.convert(df), df.height)
-        writer.finish()
 
 
 def sink_avro(
@@ -104,6 +113,8 @@ def sink_avro(
     metadata: Mapping[str, str | bytes] | None = None,
     sync_interval: int = DEFAULT_SYNC_INTERVAL,
     n_threads: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
     chunk_size: int | None = None,
 ) -> None:
     """Stream a LazyFrame's result into an Avro file, batch by batch, with bounded memory.
@@ -138,11 +149,9 @@ def sink_avro(
         msg = f"sink_avro takes a LazyFrame, found {type(lf).__name__}"
         raise AvroArgumentError(msg)
     prepared = _Prepared.of_schema(lf.collect_schema())
-    with _open_target(file) as target:
-        writer = _new_writer(target, prepared.columns, _WriteOptions.of(locals()))
+    with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
         for batch in _batches(lf, chunk_size):
             writer.write(prepared.convert(batch), batch.height)
-        writer.finish()
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,7 @@ class _WriteOptions:
     metadata: list[tuple[str, bytes]]
     sync_interval: int
     n_threads: int | None
+    remote: RemoteOptions
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> _WriteOptions:
@@ -181,12 +191,29 @@ class _WriteOptions:
                 msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
                 raise AvroArgumentError(msg)
             entries.append((key, value.encode() if isinstance(value, str) else bytes(value)))
-        plain = {f.name: arguments[f.name] for f in fields(cls)}
-        return cls(**{**plain, "schema": schema, "metadata": entries})
+        remote = RemoteOptions.of(arguments["storage_options"], arguments["retries"])
+        plain = {f.name: arguments[f.name] for f in fields(cls) if f.name != "remote"}
+        return cls(**{**plain, "schema": schema, "metadata": entries, "remote": remote})
+
+
+@contextmanager
+def _writing(file: AvroTarget, columns: list[tuple[str, str]], options: _WriteOptions) -> Iterator[Any]:
+    """The file's writer: finished when the block succeeds, abandoned when it raises.
+
+    Abandoned, an object store upload is aborted and a local temporary file removed.
+    """
+    with _open_target(file, options.remote) as target:
+        writer = _new_writer(target, columns, options)
+        try:
+            yield writer
+        except BaseException:
+            writer.abort()
+            raise
+        writer.finish()
 
 
 def _new_writer(
-    target: str | IO[bytes], columns: list[tuple[str, str]], options: _WriteOptions
+    target: str | IO[bytes] | _internal.RemoteFile, columns: list[tuple[str, str]], options: _WriteOptions
 ) -> _internal.FileWriter:
     return _internal.FileWriter(
         target,
@@ -312,15 +339,22 @@ class _open_target:
     """A path is written to a temporary file beside it, renamed into place on success and removed on failure.
 
     A file object, or a path that exists and is not a regular file (a device such as
-    /dev/stdout, a named pipe), is written to as it is.
+    /dev/stdout, a named pipe), is written to as it is. An object store URL becomes the
+    object to upload (the upload itself makes the object appear only when it completes).
     """
 
-    def __init__(self, file: AvroTarget) -> None:
+    def __init__(self, file: AvroTarget, remote: RemoteOptions) -> None:
         self.file = file
+        self.remote = remote
         self.path = ""
         self.temporary: str | None = None
 
-    def __enter__(self) -> str | IO[bytes]:
+    def __enter__(self) -> str | IO[bytes] | _internal.RemoteFile:
+        if isinstance(self.file, str) and is_remote_url(self.file):
+            if self.file.endswith("/"):
+                msg = f"cannot write to '{self.file}': it names a folder, not an object"
+                raise AvroArgumentError(msg)
+            return self.remote.file(self.file)
         if isinstance(self.file, (str, os.PathLike)):
             # Through a symbolic link to the file it names, which is the one to replace.
             path = os.path.realpath(os.path.expanduser(os.fspath(self.file)))

@@ -39,7 +39,7 @@ pub use read::{
     DEFAULT_FILES_IN_FLIGHT,
 };
 pub use schema::{parse_schema, unify_schemas, AvroSchema};
-pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead};
+pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead, RemoteUpload, PART_SIZE};
 pub use source::{avro_files_under, glob_files};
 pub use write::{AvroWriter, WriteOptions};
 

@@ -37,6 +37,10 @@ impl RemoteFile {
 }
 
 impl RemoteFile {
+    pub fn object(&self) -> &RemoteObject {
+        &self.object
+    }
+
     pub fn source(&self) -> Source {
         Source::Remote { object: self.object.clone(), read_ahead: RemoteReadAhead::default(), requests: None }
     }

@@ -11,9 +11,11 @@ use pyo3::types::PyBytes;
 use pyo3_polars::PyDataFrame;
 
 use super::errors::to_py_err;
+use super::pyremote::RemoteFile;
 use crate::container::Codec;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
+use crate::source::remote::{RemoteUpload, PART_SIZE};
 use crate::write::{AvroWriter, WriteOptions};
 
 /// Writes through a Python object's `write` method, taking the GIL for each call.
@@ -37,7 +39,45 @@ impl Write for PyFileSink {
     }
 }
 
-type Sink = Box<dyn Write + Send>;
+/// Where a file is written, and how it is made final.
+enum Sink {
+    Local(BufWriter<File>),
+    Python(BufWriter<PyFileSink>),
+    /// An object store: the object appears when the upload completes.
+    Remote(RemoteUpload),
+}
+
+impl Sink {
+    fn as_write(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Local(w) => w,
+            Sink::Python(w) => w,
+            Sink::Remote(w) => w,
+        }
+    }
+
+    /// Makes what was written final (the writer has flushed it).
+    fn complete(self) -> AvroResult<()> {
+        match self {
+            Sink::Remote(upload) => upload.complete(),
+            Sink::Local(_) | Sink::Python(_) => Ok(()),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.as_write().write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.as_write().write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.as_write().flush()
+    }
+}
 
 /// One Avro file being written, frame by frame.
 #[pyclass(module = "polars_avro._internal")]
@@ -80,17 +120,20 @@ impl FileWriter {
             sync_interval,
             n_threads,
         };
-        let (sink, name): (Sink, String) = if let Ok(path) = sink.extract::<std::path::PathBuf>() {
+        let (sink, name): (Sink, String) = if let Ok(remote) = sink.cast::<RemoteFile>() {
+            let object = remote.get().object();
+            (Sink::Remote(RemoteUpload::new(object, PART_SIZE)), object.url.clone())
+        } else if let Ok(path) = sink.extract::<std::path::PathBuf>() {
             let name = path.display().to_string();
             let file = File::create(&path)
                 .map_err(|e| to_py_err(AvroError::io(&e, "could not create the file").in_file(&name)))?;
             // Small: blocks larger than the buffer go straight to the file, uncopied.
-            (Box::new(BufWriter::with_capacity(32 << 10, file)), name)
+            (Sink::Local(BufWriter::with_capacity(32 << 10, file)), name)
         } else if sink.hasattr("write")? {
             let name =
                 sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
             // Buffered: each call into Python takes the GIL and copies into a bytes object.
-            (Box::new(BufWriter::with_capacity(1 << 20, PyFileSink { file: sink.clone().unbind() })), name)
+            (Sink::Python(BufWriter::with_capacity(1 << 20, PyFileSink { file: sink.clone().unbind() })), name)
         } else {
             return Err(to_py_err(AvroError::argument(format!(
                 "expected a path or a binary file object to write to, found {}",
@@ -121,8 +164,16 @@ impl FileWriter {
         let name = self.name.clone();
         let writer = self.inner.take().ok_or_else(finished)?.into_inner().unwrap_or_else(|e| e.into_inner());
         let rows = writer.rows_written();
-        py.detach(|| writer.finish().map(drop)).map_err(|e| to_py_err(e.in_file(&name)))?;
+        py.detach(|| writer.finish().and_then(Sink::complete)).map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(rows)
+    }
+
+    /// Abandons the file: an object store upload is aborted (no object appears); a local
+    /// file is left to the caller, who wrote it under a temporary name.
+    fn abort(&mut self, py: Python<'_>) {
+        if let Some(writer) = self.inner.take() {
+            py.detach(|| drop(writer));
+        }
     }
 }
 

@@ -1,12 +1,15 @@
 //! Objects in object stores (s3, gs, az/abfs, http(s)) through the object_store crate:
-//! stores built from a URL and the user's options, listing for globs ([`store`]), and the
-//! objects themselves, read by [`range_reader::RangeReader`].
+//! stores built from a URL and the user's options, listing for globs ([`store`]), the
+//! objects themselves, read by [`range_reader::RangeReader`], and objects written as
+//! multipart uploads ([`upload::RemoteUpload`]).
 
 mod range_reader;
 mod store;
+mod upload;
 
 pub use range_reader::{RemoteObject, RemoteReadAhead, RequestCount};
 pub use store::{list_objects, RemoteOptions};
+pub use upload::{RemoteUpload, PART_SIZE};
 
 #[cfg(test)]
 mod tests {
@@ -103,6 +106,37 @@ mod tests {
         let err = object.open(RemoteReadAhead::default(), None).err().unwrap();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(err.file.as_deref(), Some("memory:///nope.avro"));
+    }
+
+    fn stored(object: &RemoteObject) -> Option<Vec<u8>> {
+        let (store, path) = (object.store.clone(), object.path.clone());
+        let got = wait(runtime().spawn(async move { store.get(&path).await })).unwrap();
+        got.ok().map(|r| wait(runtime().spawn(async move { r.bytes().await })).unwrap().unwrap().to_vec())
+    }
+
+    #[test]
+    fn uploads_appear_whole_only_when_completed() {
+        use std::io::Write;
+        let object = object_in_memory(b"the old object");
+        let data: Vec<u8> = (0..2_500_000u32).map(|i| (i % 253) as u8).collect();
+        // Many parts, written in pieces that straddle them.
+        let mut upload = RemoteUpload::new(&object, 100_000);
+        for piece in data.chunks(77_777) {
+            upload.write_all(piece).unwrap();
+        }
+        assert_eq!(stored(&object).unwrap(), b"the old object");
+        upload.complete().unwrap();
+        assert_eq!(stored(&object).unwrap(), data);
+        // Smaller than a part: one put.
+        let mut upload = RemoteUpload::new(&object, 100_000);
+        upload.write_all(b"small").unwrap();
+        upload.complete().unwrap();
+        assert_eq!(stored(&object).unwrap(), b"small");
+        // Dropped before completion: the object stays as it was.
+        let mut upload = RemoteUpload::new(&object, 1000);
+        upload.write_all(&data[..10_000]).unwrap();
+        drop(upload);
+        assert_eq!(stored(&object).unwrap(), b"small");
     }
 
     #[test]

@@ -1,0 +1,128 @@
+"""Writing to object stores: write_avro, sink_avro and the .avro namespaces to S3 URLs on
+moto's server (started on loopback by the tests), values read back with fastavro from the
+objects boto3 fetches. Large outputs go as multipart uploads; a failed write leaves no
+object and no pending upload, and an object already there stays as it was."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import fastavro
+import polars as pl
+import pytest
+from helpers import assert_frame_matches_records
+from polars.testing import assert_frame_equal
+from servers import DroppingProxy, S3Server
+
+import polars_avro
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    server = S3Server(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.close()
+
+
+def frame(rows: int, offset: int = 0) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "id": range(offset, offset + rows),
+            "user": [f"user-{i % 977}-" + "x" * (i % 40) for i in range(offset, offset + rows)],
+            "amount": [None if i % 7 == 0 else i * 0.5 for i in range(offset, offset + rows)],
+        }
+    )
+
+
+def fetched(s3: S3Server, key: str) -> tuple[bytes, list[dict]]:
+    """The object's bytes and its records as fastavro reads them."""
+    data = s3.client.get_object(Bucket=s3.BUCKET, Key=key)["Body"].read()
+    return data, list(fastavro.reader(io.BytesIO(data)))
+
+
+def keys(s3: S3Server, prefix: str) -> list[str]:
+    return [o["Key"] for o in s3.client.list_objects_v2(Bucket=s3.BUCKET, Prefix=prefix).get("Contents", [])]
+
+
+def pending_uploads(s3: S3Server) -> list[str]:
+    return [u["Key"] for u in s3.client.list_multipart_uploads(Bucket=s3.BUCKET).get("Uploads", [])]
+
+
+def test_write_avro_to_s3_and_read_it_back(s3: S3Server) -> None:
+    df = frame(1000)
+    url = f"s3://{s3.BUCKET}/out/small.avro"
+    polars_avro.write_avro(df, url, compression="deflate", storage_options=s3.storage_options())
+    _, records = fetched(s3, "out/small.avro")
+    assert_frame_matches_records(
+        df, records, polars_avro.read_avro_header(url, storage_options=s3.storage_options()).schema
+    )
+    assert_frame_equal(polars_avro.read_avro(url, storage_options=s3.storage_options()), df)
+    # The namespace method, the same way.
+    df.avro.write(f"s3://{s3.BUCKET}/out/method.avro", storage_options=s3.storage_options())
+    assert fetched(s3, "out/method.avro")[1] == records
+
+
+def test_a_large_sink_goes_as_a_multipart_upload(s3: S3Server) -> None:
+    """More than one 8 MiB part: the object appears whole, as written."""
+    lf = pl.concat([frame(100_000, offset=k * 100_000).lazy() for k in range(4)])
+    url = f"s3://{s3.BUCKET}/out/large.avro"
+    before = len(s3.requests())
+    lf.avro.sink(url, storage_options=s3.storage_options())
+    requests = s3.requests()[before:]
+    assert sum("uploads" in r and r.startswith("POST") for r in requests) == 1, requests
+    assert sum("partNumber=" in r for r in requests) >= 2, requests
+    data, records = fetched(s3, "out/large.avro")
+    assert len(data) > 8 << 20
+    assert [r["id"] for r in records] == list(range(400_000))
+    assert_frame_equal(polars_avro.read_avro(data), lf.collect())
+    assert not pending_uploads(s3)
+
+
+def test_a_failed_sink_leaves_no_object_and_the_old_one_as_it_was(s3: S3Server) -> None:
+    url = f"s3://{s3.BUCKET}/out/replaced.avro"
+    polars_avro.write_avro(frame(10), url, storage_options=s3.storage_options())
+    old, _ = fetched(s3, "out/replaced.avro")
+
+    def fail_late(batch: pl.DataFrame) -> pl.DataFrame:
+        if batch["id"].max() >= 390_000:
+            msg = "the query failed part-way"
+            raise RuntimeError(msg)
+        return batch
+
+    failing = frame(400_000).lazy().map_batches(fail_late, streamable=True)
+    for target in (url, f"s3://{s3.BUCKET}/out/never.avro"):
+        with pytest.raises(Exception, match="the query failed part-way"):
+            polars_avro.sink_avro(failing, target, storage_options=s3.storage_options(), chunk_size=50_000)
+    assert fetched(s3, "out/replaced.avro")[0] == old
+    assert "out/never.avro" not in keys(s3, "out/")
+    assert not pending_uploads(s3)
+
+
+def test_bad_credentials_and_targets(s3: S3Server) -> None:
+    url = f"s3://{s3.BUCKET}/out/denied.avro"
+    with pytest.raises(polars_avro.AvroPermissionError, match="could not write .*access denied") as info:
+        polars_avro.write_avro(
+            frame(5), url, storage_options=s3.storage_options(aws_secret_access_key="wrong"), retries=0
+        )
+    assert info.value.file == url
+    assert "out/denied.avro" not in keys(s3, "out/")
+    with pytest.raises(polars_avro.AvroArgumentError, match="names a folder"):
+        polars_avro.write_avro(frame(5), f"s3://{s3.BUCKET}/out/", storage_options=s3.storage_options())
+    with pytest.raises(polars_avro.AvroArgumentError, match="'aws_no_such' is not an option"):
+        polars_avro.write_avro(frame(5), url, storage_options={"aws_no_such": "1"})
+    with pytest.raises(polars_avro.AvroArgumentError, match="retries must be"):
+        polars_avro.write_avro(frame(5), url, retries=-1)
+
+
+def test_a_dropped_connection_is_retried(s3: S3Server, tmp_path: Path) -> None:
+    proxy = DroppingProxy(s3.port, drops=1, cut_after=0)
+    try:
+        options = s3.storage_options(aws_endpoint_url=f"http://127.0.0.1:{proxy.port}")
+        url = f"s3://{s3.BUCKET}/out/retried.avro"
+        polars_avro.write_avro(frame(100), url, storage_options=options, retries=3)
+        assert proxy.dropped >= 1
+        assert [r["id"] for r in fetched(s3, "out/retried.avro")[1]] == list(range(100))
+    finally:
+        proxy.close()
