@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro.exceptions import AvroSchemaError
 
 #: Whether this Polars has a Map dtype (Polars 2); older versions read Avro maps as
 #: ``List(Struct({"key": String, "value": V}))``.
@@ -24,7 +25,7 @@ def dtype_from_description(desc: dict[str, Any]) -> pl.DataType:
     if kind in _PLAIN:
         return _PLAIN[kind]()
     if kind == "datetime":
-        return pl.Datetime(desc["unit"], desc["time_zone"])
+        return pl.Datetime(desc["unit"], _known_time_zone(desc["time_zone"]))
     if kind == "duration":
         return pl.Duration(desc["unit"])
     if kind == "decimal":
@@ -42,6 +43,22 @@ def dtype_from_description(desc: dict[str, Any]) -> pl.DataType:
         return pl.List(pl.Struct({"key": pl.String, "value": value}))
     msg = f"polars-avro produced a type this module does not know: {desc}"
     raise TypeError(msg)
+
+
+def _known_time_zone(name: str | None) -> str | None:
+    """The zone a timestamp was written from, once Polars has shown that it knows it.
+
+    A file may name any zone in its ``polars.time_zone`` attribute; one Polars does not know
+    must fail here, with the file's description, not later inside a query.
+    """
+    if name is None or name == "UTC":
+        return name
+    try:
+        pl.Series([0], dtype=pl.Int64).cast(pl.Datetime("us", name))
+    except pl.exceptions.ComputeError:
+        msg = f"a timestamp's polars.time_zone attribute names '{name}', which is not a time zone Polars knows"
+        raise AvroSchemaError(msg) from None
+    return name
 
 
 class FrameSchema:

@@ -294,7 +294,9 @@ def polars_dtype(schema: Any, names: _Names | None = None, ns: str = "", stack: 
     if lt in ("time-millis", "time-micros"):
         return pl.Time()
     if lt in _TIMESTAMPS:
-        return pl.Datetime(*_TIMESTAMPS[lt])
+        unit, zone = _TIMESTAMPS[lt]
+        # polars-avro keeps the zone a Datetime was written from in this attribute.
+        return pl.Datetime(unit, node.get("polars.time_zone", zone) if zone else None)
     if lt == "duration":
         return pl.Struct({"months": pl.UInt32, "days": pl.UInt32, "milliseconds": pl.UInt32})
     if lt in _DURATIONS:

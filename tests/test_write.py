@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -104,18 +105,12 @@ def as_read_back(df: pl.DataFrame) -> pl.DataFrame:
             casts[name] = pl.Int32()
         elif dtype in (pl.UInt32, pl.UInt64):
             casts[name] = pl.Int64()
-        elif isinstance(dtype, pl.Datetime) and dtype.time_zone not in (None, "UTC"):
-            casts[name] = pl.Datetime(dtype.time_unit, "UTC")
         elif isinstance(dtype, pl.Array):
             casts[name] = pl.List(pl.Int32() if dtype.inner == pl.Int16 else dtype.inner)
         elif dtype == pl.Categorical:
             values = df[name].drop_nulls().unique(maintain_order=True).cast(pl.String).to_list()
             casts[name] = pl.Enum(values)
-    out = df.with_columns(
-        pl.col(n).dt.convert_time_zone("UTC") if isinstance(df.schema[n], pl.Datetime) else pl.col(n).cast(t)
-        for n, t in casts.items()
-    )
-    return out.cast(casts)  # type: ignore[arg-type]
+    return df.cast(casts)  # type: ignore[arg-type]
 
 
 def write(df: pl.DataFrame, **options: Any) -> bytes:
@@ -650,3 +645,69 @@ def test_wide_and_big_decimals_read_as_text_write_back_exactly(tmp_path: Path) -
                 ],
             },
         )
+
+
+def test_file_objects_that_cannot_seek() -> None:
+    """A write-only object (no seek, tell or read) and a pipe take the file as it is written."""
+
+    class WriteOnly:
+        def __init__(self) -> None:
+            self.chunks: list[bytes] = []
+
+        def write(self, data: bytes) -> int:
+            self.chunks.append(bytes(data))
+            return len(data)
+
+        def flush(self) -> None:
+            pass
+
+    df = pl.DataFrame({"id": range(1000), "name": [f"n{i}" for i in range(1000)]})
+    sink = WriteOnly()
+    polars_avro.write_avro(df, sink, compression="deflate")
+    assert_frame_equal(polars_avro.read_avro(b"".join(sink.chunks)), df)
+
+    read_end, write_end = os.pipe()
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(os.fdopen(read_end, "rb").read()))
+    reader.start()
+    with os.fdopen(write_end, "wb") as pipe:
+        df.lazy().avro.sink(pipe, compression="snappy")
+    reader.join(10)
+    assert_frame_equal(polars_avro.read_avro(received[0]), df)
+
+
+def test_a_datetime_keeps_its_time_zone_and_other_readers_see_the_instant(tmp_path: Path) -> None:
+    oslo = pl.datetime(2024, 3, 31, 1, 30).dt.replace_time_zone("Europe/Oslo")
+    df = pl.select(
+        oslo.alias("oslo"),
+        oslo.dt.convert_time_zone("America/New_York").dt.cast_time_unit("ms").alias("new_york"),
+        oslo.dt.convert_time_zone("UTC").alias("utc"),
+    )
+    path = tmp_path / "zones.avro"
+    polars_avro.write_avro(df, path)
+    fields = {f["name"]: f["type"][1] for f in polars_avro.read_avro_header(path).schema["fields"]}
+    assert fields["oslo"] == {"type": "long", "logicalType": "timestamp-micros", "polars.time_zone": "Europe/Oslo"}
+    assert "polars.time_zone" not in fields["utc"]
+    back = polars_avro.read_avro(path)
+    assert back.schema == df.schema
+    assert_frame_equal(back, df)
+    # Other readers see the instant, in UTC.
+    instant = dt.datetime(2024, 3, 31, 0, 30, tzinfo=dt.timezone.utc)
+    assert fastavro_records_of(path)[0] == {"oslo": instant, "new_york": instant, "utc": instant}
+    assert [r["oslo"] for r in apache_records(path)] == [instant]
+    # A zone Polars does not know is refused when the file is described, naming it.
+    schema = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "t", "type": {**fields["oslo"], "polars.time_zone": "Mars/Olympus"}}],
+    }
+    bad = tmp_path / "mars.avro"
+    with open(bad, "wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(schema), [{"t": instant}])
+    with pytest.raises(AvroSchemaError, match="'Mars/Olympus', which is not a time zone Polars knows"):
+        polars_avro.read_avro(bad)
+
+
+def fastavro_records_of(path: Path) -> list[Any]:
+    with open(path, "rb") as f:
+        return list(fastavro.reader(f))

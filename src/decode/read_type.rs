@@ -242,7 +242,7 @@ impl ReadType {
             (Node::Int, Some(Logical::Date)) => plain(DataType::Date, Shape::Int),
             (Node::Int, Some(Logical::TimeMillis)) => plain(DataType::Time, Shape::TimeMillis),
             (Node::Long, Some(Logical::TimeMicros)) => plain(DataType::Time, Shape::TimeMicros),
-            (Node::Long, Some(logical)) => plain(long_dtype(logical), Shape::Long),
+            (Node::Long, Some(logical)) => plain(long_dtype(logical, schema.time_zone(id)), Shape::Long),
             (Node::Null, _) => plain(DataType::Null, Shape::Null),
             (Node::Boolean, _) => plain(DataType::Boolean, Shape::Boolean),
             (Node::Int, _) => plain(DataType::Int32, Shape::Int),
@@ -317,9 +317,12 @@ impl ReadType {
     }
 }
 
-/// The Polars dtype of a long with a timestamp or duration logical type.
-fn long_dtype(logical: Logical) -> DataType {
-    let utc = Some(TimeZone::UTC);
+/// The Polars dtype of a long with a timestamp or duration logical type; a timestamp is
+/// in UTC unless it carries the zone it was written from.
+fn long_dtype(logical: Logical, time_zone: Option<&str>) -> DataType {
+    // SAFETY (new_unchecked): the Python package checks the name before any column of
+    // this type reaches Polars (polars_avro/_types.py).
+    let utc = Some(time_zone.map_or(TimeZone::UTC, |zone| unsafe { TimeZone::new_unchecked(zone) }));
     match logical {
         Logical::TimestampMillis => DataType::Datetime(TimeUnit::Milliseconds, utc),
         Logical::TimestampMicros => DataType::Datetime(TimeUnit::Microseconds, utc),

@@ -106,10 +106,16 @@ pub enum Node {
     Fixed { name: Name, size: usize },
 }
 
+/// The attribute of a timestamp in which polars-avro keeps the time zone of the Datetime
+/// column it was written from (other readers see the instant, and ignore it).
+pub const TIME_ZONE_ATTRIBUTE: &str = "polars.time_zone";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemaNode {
     pub node: Node,
     pub logical: Option<Logical>,
+    /// A timestamp's [`TIME_ZONE_ATTRIBUTE`].
+    pub time_zone: Option<String>,
 }
 
 /// A union's branches, split as the type mapping sees them: the null branch, if any,
@@ -138,6 +144,11 @@ impl AvroSchema {
     /// The logical type at `id`, if any (unknown ones are dropped while parsing).
     pub fn logical(&self, id: NodeId) -> Option<Logical> {
         self.nodes[id].logical
+    }
+
+    /// The time zone a timestamp at `id` was written from, if it says.
+    pub fn time_zone(&self, id: NodeId) -> Option<&str> {
+        self.nodes[id].time_zone.as_deref()
     }
 
     /// The name a union branch or error message uses for a node: the type name for

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::model::{AvroSchema, Field, Logical, Name, Node, NodeId, SchemaNode};
+use super::model::{AvroSchema, Field, Logical, Name, Node, NodeId, SchemaNode, TIME_ZONE_ATTRIBUTE};
 use crate::error::{AvroError, AvroResult};
 
 /// Parses a schema from its JSON text.
@@ -45,7 +45,7 @@ fn primitive(name: &str) -> Option<Node> {
 
 impl Parser {
     fn push(&mut self, node: Node, logical: Option<Logical>) -> NodeId {
-        self.nodes.push(SchemaNode { node, logical });
+        self.nodes.push(SchemaNode { node, logical, time_zone: None });
         self.nodes.len() - 1
     }
 
@@ -163,7 +163,15 @@ impl Parser {
             other => match primitive(other) {
                 Some(node) => {
                     let logical = logical_type(logical_name, obj, &node);
-                    Ok(self.push(node, logical))
+                    let id = self.push(node, logical);
+                    if matches!(
+                        logical,
+                        Some(Logical::TimestampMillis | Logical::TimestampMicros | Logical::TimestampNanos)
+                    ) {
+                        self.nodes[id].time_zone =
+                            obj.get(TIME_ZONE_ATTRIBUTE).and_then(Value::as_str).map(str::to_string);
+                    }
+                    Ok(id)
                 },
                 // {"type": "com.example.Name"}: a reference in object form.
                 None => self.reference(other, namespace),

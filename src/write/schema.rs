@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::schema::field_path;
+use crate::schema::{field_path, TIME_ZONE_ATTRIBUTE};
 
 /// The schema of a top-level record named `name` (in `namespace`) with one field per column.
 pub fn derive_schema(columns: &[(String, FrameType)], name: &str, namespace: Option<&str>) -> AvroResult<Value> {
@@ -88,7 +88,12 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
         F::Time => logical("long", "time-micros"),
         F::Datetime { unit, time_zone } => {
             let prefix = if time_zone.is_some() { "timestamp" } else { "local-timestamp" };
-            logical("long", &format!("{prefix}-{}", unit_suffix(*unit)))
+            let mut avro = logical("long", &format!("{prefix}-{}", unit_suffix(*unit)));
+            // The instant is what Avro keeps; the zone's name rides along for this reader.
+            if let Some(zone) = time_zone.as_deref().filter(|zone| *zone != "UTC") {
+                avro[TIME_ZONE_ATTRIBUTE] = json!(zone);
+            }
+            avro
         },
         F::Duration(unit) => logical("long", &format!("duration-{}", unit_suffix(*unit))),
         F::Enum(categories) => {

@@ -12,8 +12,8 @@ use object_store::path::Path;
 use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::task::JoinHandle;
 
-use super::store::{runtime, store_error, wait};
 use super::range_reader::RemoteObject;
+use super::store::{runtime, store_error, wait};
 use crate::error::{AvroError, AvroResult};
 
 /// Bytes per part: above S3's 5 MiB minimum, and what a few parts in flight may hold.
