@@ -26,7 +26,7 @@ use polars_arrow::array::{new_empty_array, Array};
 pub use self::datum::encode_datums;
 use self::encode::{build_encoder, build_fields, Encoder};
 pub use self::schema::derive_schema;
-use crate::container::{Codec, ContainerWriter};
+use crate::container::{Codec, ContainerWriter, MAX_BLOCK_LEN};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::{parse_schema, AvroSchema, Node};
@@ -86,9 +86,13 @@ pub struct AvroWriter<W: Write> {
     threads: usize,
     /// Fixed once the first rows are seen.
     rows_per_block: Option<usize>,
-    /// Encoded rows short of a block, and how many.
+    /// Encoded rows short of a block: their bytes, where each ends, and the first one's
+    /// row number.
     carry: Vec<u8>,
-    carry_rows: usize,
+    carry_ends: Vec<usize>,
+    carry_first_row: u64,
+    /// The most uncompressed bytes a block may hold: what readers accept.
+    block_bound: usize,
     rows_written: u64,
 }
 
@@ -125,7 +129,9 @@ impl<W: Write> AvroWriter<W> {
             threads: options.n_threads.unwrap_or_else(default_threads).max(1),
             rows_per_block: None,
             carry: Vec::new(),
-            carry_rows: 0,
+            carry_ends: Vec::new(),
+            carry_first_row: 0,
+            block_bound: MAX_BLOCK_LEN,
             rows_written: 0,
         })
     }
@@ -179,11 +185,10 @@ impl<W: Write> AvroWriter<W> {
             },
         };
         let mut start = 0;
-        if self.carry_rows > 0 {
-            start = (rows_per_block - self.carry_rows).min(rows);
-            encode_rows(&encoders, 0..start, first_row, &mut self.carry)?;
-            self.carry_rows += start;
-            if self.carry_rows == rows_per_block {
+        if !self.carry_ends.is_empty() {
+            start = (rows_per_block - self.carry_ends.len()).min(rows);
+            self.carry_rows(&encoders, 0..start, first_row)?;
+            if self.carry_ends.len() == rows_per_block {
                 self.flush_carry()?;
             }
         }
@@ -191,15 +196,26 @@ impl<W: Write> AvroWriter<W> {
         let blocks: Vec<Range<usize>> =
             (start..full_end).step_by(rows_per_block).map(|s| s..s + rows_per_block).collect();
         let (codec, level, capacity) = (self.codec, self.level, self.sync_interval + self.sync_interval / 4);
-        let encode_block = |range: &Range<usize>| -> AvroResult<(usize, Vec<u8>)> {
+        let bound = self.block_bound;
+        let encode_block = |range: &Range<usize>| -> AvroResult<Vec<(usize, Vec<u8>)>> {
             let mut raw = Vec::with_capacity(capacity);
             encode_rows(&encoders, range.clone(), first_row, &mut raw)?;
-            Ok((range.len(), compress(codec, level, raw)?))
+            let blocks = if raw.len() <= bound {
+                vec![(range.len(), raw)]
+            } else {
+                // Rows larger than the first ones estimated: again, row by row, cut to fit.
+                let mut ends = Vec::with_capacity(range.len());
+                raw.clear();
+                encode_rows_marking_ends(&encoders, range.clone(), first_row, &mut raw, &mut ends)?;
+                cut_to_fit(&raw, &ends, bound, first_row + range.start as u64)?
+            };
+            blocks.into_iter().map(|(count, raw)| Ok((count, compress(codec, level, raw)?))).collect()
         };
         if self.threads == 1 || blocks.len() < 2 {
             for range in &blocks {
-                let (count, data) = encode_block(range)?;
-                self.container.write_block(count, &data)?;
+                for (count, data) in encode_block(range)? {
+                    self.container.write_block(count, &data)?;
+                }
             }
         } else {
             // Blocks are encoded and compressed on the pool while this thread writes the
@@ -228,25 +244,43 @@ impl<W: Write> AvroWriter<W> {
                         in_flight.push_back(receiver);
                     }
                     let Some(receiver) = in_flight.pop_front() else { return Ok(()) };
-                    let (count, data) = receiver.recv().expect("every encoding task sends its block")?;
-                    container.write_block(count, &data)?;
+                    for (count, data) in receiver.recv().expect("every encoding task sends its block")? {
+                        container.write_block(count, &data)?;
+                    }
                 }
             })?;
         }
-        encode_rows(&encoders, full_end..rows, first_row, &mut self.carry)?;
-        self.carry_rows += rows - full_end;
+        self.carry_rows(&encoders, full_end..rows, first_row)?;
         self.rows_written += rows as u64;
         Ok(())
     }
 
+    /// Adds rows to the carry, marking where each ends.
+    fn carry_rows(&mut self, encoders: &[Encoder], rows: Range<usize>, first_row: u64) -> AvroResult<()> {
+        if self.carry_ends.is_empty() {
+            self.carry_first_row = first_row + rows.start as u64;
+        }
+        encode_rows_marking_ends(encoders, rows, first_row, &mut self.carry, &mut self.carry_ends)
+    }
+
     fn flush_carry(&mut self) -> AvroResult<()> {
-        if self.carry_rows == 0 {
+        if self.carry_ends.is_empty() {
             return Ok(());
         }
-        let data = compress(self.codec, self.level, std::mem::take(&mut self.carry))?;
-        self.container.write_block(self.carry_rows, &data)?;
-        self.carry_rows = 0;
+        for (count, raw) in cut_to_fit(&self.carry, &self.carry_ends, self.block_bound, self.carry_first_row)? {
+            let data = compress(self.codec, self.level, raw)?;
+            self.container.write_block(count, &data)?;
+        }
+        self.carry.clear();
+        self.carry_ends.clear();
         Ok(())
+    }
+
+    /// A smaller bound on a block's bytes, to test the cutting of blocks. Not a stable API.
+    #[doc(hidden)]
+    pub fn with_block_bound(mut self, bound: usize) -> Self {
+        self.block_bound = bound;
+        self
     }
 
     /// Writes the rows still waiting for a block, flushes, and hands the sink back.
@@ -320,6 +354,49 @@ fn build_row_encoders<'a>(
             columns.len()
         ))),
     }
+}
+
+/// Encodes rows as `encode_rows` does, pushing where each ends in `out` to `ends`.
+fn encode_rows_marking_ends(
+    encoders: &[Encoder],
+    rows: Range<usize>,
+    first_row: u64,
+    out: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+) -> AvroResult<()> {
+    for row in rows {
+        encode_rows(encoders, row..row + 1, first_row, out)?;
+        ends.push(out.len());
+    }
+    Ok(())
+}
+
+/// Rows (their bytes in `raw`, each ending at `ends`) as blocks of at most `bound`
+/// bytes, each of as many rows as fit: a block larger than readers accept is never
+/// written. A single row past the bound cannot be written at all.
+fn cut_to_fit(raw: &[u8], ends: &[usize], bound: usize, first_row: u64) -> AvroResult<Vec<(usize, Vec<u8>)>> {
+    let mut blocks = Vec::new();
+    let (mut block_start, mut row_start, mut rows) = (0, 0, 0);
+    for (i, &end) in ends.iter().enumerate() {
+        if end - row_start > bound {
+            return Err(AvroError::encode(format!(
+                "cannot write row {}: it encodes to {} bytes, more than the {bound} bytes an Avro block may hold \
+                 (readers refuse larger blocks)",
+                first_row + i as u64,
+                end - row_start
+            )));
+        }
+        if end - block_start > bound {
+            blocks.push((rows, raw[block_start..row_start].to_vec()));
+            (block_start, rows) = (row_start, 0);
+        }
+        rows += 1;
+        row_start = end;
+    }
+    if rows > 0 {
+        blocks.push((rows, raw[block_start..row_start].to_vec()));
+    }
+    Ok(blocks)
 }
 
 #[inline]
