@@ -63,8 +63,10 @@ impl RemoteUpload {
                 let started = wait(runtime().spawn(async move { store.put_multipart(&path).await }))?;
                 self.upload = Some(started.map_err(|e| self.failed(e))?);
             }
-            let rest = self.buffer.split_off(self.part_size);
-            let part = PutPayload::from(std::mem::replace(&mut self.buffer, rest));
+            // Copied out at its exact size: the buffer's spare capacity stays here, not in
+            // every part in flight.
+            let part = PutPayload::from(self.buffer[..self.part_size].to_vec());
+            self.buffer.drain(..self.part_size);
             let upload = self.upload.as_mut().expect("started above");
             self.parts.push_back(runtime().spawn(upload.put_part(part)));
             while self.parts.len() >= PARTS_IN_FLIGHT {
