@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from polars_avro._sources import Sources
+from polars_avro._sources import Sources, is_remote_url
 from polars_avro._types import without_columns
 from polars_avro.exceptions import AvroArgumentError
 
@@ -26,9 +26,11 @@ def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]
     """
     relative = path[len(base) :] if base is not None and path.startswith(base) else path
     folders = relative.replace("\\", "/").split("/")[:-1]
+    # A URL spells an object's key percent-encoded: the key's own folder names come first.
+    remote = is_remote_url(path)
     pairs = []
     for folder in folders:
-        key, eq, value = folder.partition("=")
+        key, eq, value = (unquote(folder) if remote else folder).partition("=")
         if eq and key:
             decoded = unquote(value)
             pairs.append((unquote(key), None if decoded == _HIVE_NULL else decoded))

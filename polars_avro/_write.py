@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import IO, Any, Literal, Union
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._partition import Partitioning, write_partitioned
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
@@ -116,6 +117,10 @@ def sink_avro(
     storage_options: Mapping[str, Any] | None = None,
     retries: int = 2,
     chunk_size: int | None = None,
+    partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
+    max_rows_per_file: int | None = None,
+    approximate_bytes_per_file: int | None = None,
+    include_key: bool = True,
 ) -> None:
     """Stream a LazyFrame's result into an Avro file, batch by batch, with bounded memory.
 
@@ -124,6 +129,14 @@ def sink_avro(
 
     chunk_size
         Rows per batch asked of the streaming engine (default: Polars' choice).
+    partition_by, max_rows_per_file, approximate_bytes_per_file, include_key
+        Partitioned and rolled-over output into the folder ``file`` names (local or an
+        object store URL), as ``file=pl.PartitionBy(base, key=..., max_rows_per_file=...,
+        approximate_bytes_per_file=..., include_key=...)`` asks where Polars has
+        ``PartitionBy``: hive-style ``key=value/`` folders by the key expressions' values,
+        part files ``00000000.avro``, ``00000001.avro``, ... started anew at the row or
+        (estimated in-memory) byte limit. The key columns are kept in the files unless
+        ``include_key=False``. ``scan_avro(folder)`` reads the result back, keys included.
 
     Categorical columns cannot be streamed (their Avro enum symbols must be known before
     the first row): cast them to ``pl.Enum`` or ``pl.String``.
@@ -148,6 +161,19 @@ def sink_avro(
     if not isinstance(lf, pl.LazyFrame):
         msg = f"sink_avro takes a LazyFrame, found {type(lf).__name__}"
         raise AvroArgumentError(msg)
+    partitioning = Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key)
+    if partitioning is not None:
+        lf, columns = partitioning.prepare(lf)
+        prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
+        options = _WriteOptions.of(locals())
+        write_partitioned(
+            _batches(lf, chunk_size),
+            partitioning,
+            columns,
+            lambda path: _writing(path, prepared.columns, options),
+            prepared.convert,
+        )
+        return
     prepared = _Prepared.of_schema(lf.collect_schema())
     with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
         for batch in _batches(lf, chunk_size):

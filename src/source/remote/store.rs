@@ -32,7 +32,27 @@ pub fn list_objects(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec
         store.list(prefix.as_ref()).try_collect::<Vec<_>>().await
     });
     let objects = wait(listing)?.map_err(|e| store_error(e, prefix_url, "could not list"))?;
-    Ok(objects.into_iter().map(|m| (format!("{base}{}", m.location), m.size, m.e_tag)).collect())
+    Ok(objects.into_iter().map(|m| (format!("{base}{}", url_path(&m.location)), m.size, m.e_tag)).collect())
+}
+
+/// An object's key as a URL path: each segment percent-encoded, so that opening the URL
+/// (which decodes it) finds this very key, `%` and spaces included (hive folders that
+/// Polars writes percent-encoded keep their `%`).
+fn url_path(location: &Path) -> String {
+    let mut out = String::with_capacity(location.as_ref().len());
+    for (i, segment) in location.as_ref().split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        for byte in segment.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~=!$&'()*+,;:@".contains(&byte) {
+                out.push(byte as char);
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    out
 }
 
 /// The one runtime that runs every request; its threads only wait on the network.

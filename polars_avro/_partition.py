@@ -1,0 +1,192 @@
+"""Partitioned and rolled-over output: ``sink_avro(lf, pl.PartitionBy(...))``.
+
+Rows go to hive-style folders by the values of the key expressions (``key=value/``, values
+percent-encoded, nulls as ``__HIVE_DEFAULT_PARTITION__``, as Polars writes them), and each
+folder's rows into part files numbered from ``00000000.avro``, a new one started when
+``max_rows_per_file`` rows or about ``approximate_bytes_per_file`` bytes (of the frame in
+memory, as Polars measures it) are reached. Every part is written like any file (a
+temporary local file renamed at the end, or a multipart upload completed at the end); a
+failed write abandons the parts still open.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import polars as pl
+
+from polars_avro._sources import is_remote_url
+from polars_avro.exceptions import AvroArgumentError
+
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+#: The columns holding each row's key values as text, while the rows are being split.
+_KEY_TEXT = "__polars_avro_key_{}"
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """Where partitioned output goes and how it is split."""
+
+    base: str
+    keys: list[pl.Expr]
+    include_key: bool
+    max_rows: int | None
+    max_bytes: int | None
+
+    @classmethod
+    def of(
+        cls,
+        target: Any,
+        partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None,
+        max_rows_per_file: int | None,
+        approximate_bytes_per_file: int | None,
+        include_key: bool,
+    ) -> Partitioning | None:
+        """The partitioning a sink asks for: a ``pl.PartitionBy`` target, or the keyword form."""
+        inner = getattr(target, "_pl_partition_by", None)
+        if inner is not None:
+            if inner.file_path_provider is not None:
+                msg = "PartitionBy(file_path_provider=...) is not supported by sink_avro: name parts by key and index"
+                raise AvroArgumentError(msg)
+            keys = [pl.Expr._from_pyexpr(k) for k in inner.key or []]
+            max_bytes = inner.approximate_bytes_per_file
+            return cls(
+                str(inner.base_path),
+                keys,
+                True if inner.include_key is None else bool(inner.include_key),
+                inner.max_rows_per_file,
+                None if max_bytes >= (1 << 64) - 1 else max_bytes,
+            )
+        if partition_by is None and max_rows_per_file is None and approximate_bytes_per_file is None:
+            return None
+        if not isinstance(target, (str, os.PathLike)):
+            msg = f"partitioned output goes to a folder (a path or URL), found {type(target).__name__}"
+            raise AvroArgumentError(msg)
+        limits = (("max_rows_per_file", max_rows_per_file), ("approximate_bytes_per_file", approximate_bytes_per_file))
+        for name, value in limits:
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                msg = f"{name} must be a whole number of at least 1, found {value!r}"
+                raise AvroArgumentError(msg)
+        if isinstance(partition_by, (str, pl.Expr)):
+            partition_by = [partition_by]
+        keys = [pl.col(k) if isinstance(k, str) else k for k in partition_by or []]
+        return cls(os.fspath(target), keys, include_key, max_rows_per_file, approximate_bytes_per_file)
+
+    @property
+    def key_names(self) -> list[str]:
+        return [k.meta.output_name() for k in self.keys]
+
+    def prepare(self, lf: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
+        """The query with the key columns computed, and the columns the files hold."""
+        columns = list(lf.collect_schema().names())
+        names = self.key_names
+        if self.include_key:
+            columns += [n for n in names if n not in columns]
+        else:
+            columns = [c for c in columns if c not in names]
+        return (lf.with_columns(self.keys) if self.keys else lf), columns
+
+    def folder(self, values: tuple[str | None, ...], names: list[str]) -> str:
+        """The hive folder of one key's values, under the base."""
+        parts = [f"{quote(n, safe='')}={_HIVE_NULL if v is None else quote(v, safe='')}" for n, v in zip(names, values)]
+        if is_remote_url(self.base):
+            # A URL's path is decoded once into the object's key: encoded again, the key
+            # keeps the percent-encoded folder names, as Polars writes them.
+            parts = [quote(p, safe="=") for p in parts]
+        return "/".join([self.base.rstrip("/"), *parts])
+
+
+class _Part:
+    """One part file being written."""
+
+    def __init__(self, path: str, opener: Any) -> None:
+        self.path = path
+        self.rows = 0
+        self.bytes = 0
+        self.context = opener(path)
+        self.writer = self.context.__enter__()
+
+    def finish(self) -> None:
+        self.context.__exit__(None, None, None)
+
+    def abandon(self, error: BaseException) -> None:
+        self.context.__exit__(type(error), error, error.__traceback__)
+
+
+def write_partitioned(
+    batches: Iterator[pl.DataFrame], partitioning: Partitioning, columns: list[str], opener: Any, convert: Any
+) -> list[str]:
+    """Writes the batches' rows (of the query ``prepare`` gave) into their parts.
+
+    Returns the paths written, in order. ``opener(path)`` is a context manager giving a
+    file's writer (finished on a clean exit, abandoned on an exception); ``convert(df)``
+    brings a frame to what the writer takes.
+    """
+    open_parts: dict[tuple[str | None, ...], _Part] = {}
+    next_index: dict[tuple[str | None, ...], int] = {}
+    written: list[str] = []
+    try:
+        for batch in batches:
+            for key, rows in _split(batch, partitioning, columns):
+                while rows.height:
+                    part = open_parts.get(key)
+                    if part is None:
+                        index = next_index.get(key, 0)
+                        next_index[key] = index + 1
+                        path = f"{partitioning.folder(key, partitioning.key_names)}/{index:08d}.avro"
+                        if not is_remote_url(path):
+                            os.makedirs(os.path.dirname(path), exist_ok=True)
+                        part = open_parts[key] = _Part(path, opener)
+                    take = _rows_that_fit(rows, part, partitioning)
+                    chunk = rows.slice(0, take)
+                    part.writer.write(convert(chunk), chunk.height)
+                    part.rows += chunk.height
+                    part.bytes += chunk.estimated_size()
+                    rows = rows.slice(take)
+                    if _is_full(part, partitioning):
+                        part.finish()
+                        written.append(part.path)
+                        del open_parts[key]
+        for part in open_parts.values():
+            part.finish()
+            written.append(part.path)
+        open_parts.clear()
+    except BaseException as error:
+        for part in open_parts.values():
+            part.abandon(error)
+        raise
+    return written
+
+
+def _split(
+    batch: pl.DataFrame, partitioning: Partitioning, columns: list[str]
+) -> Iterator[tuple[tuple[str | None, ...], pl.DataFrame]]:
+    """The batch's rows by key (values as text, as folder names show them), in order."""
+    if not partitioning.keys:
+        yield (), batch.select(columns)
+        return
+    texts = [_KEY_TEXT.format(i) for i in range(len(partitioning.keys))]
+    keyed = batch.with_columns(pl.col(n).cast(pl.String).alias(t) for n, t in zip(partitioning.key_names, texts))
+    for key, rows in keyed.partition_by(texts, as_dict=True, maintain_order=True).items():
+        yield tuple(key), rows.select(columns)
+
+
+def _rows_that_fit(rows: pl.DataFrame, part: _Part, partitioning: Partitioning) -> int:
+    fit = rows.height
+    if partitioning.max_rows is not None:
+        fit = min(fit, partitioning.max_rows - part.rows)
+    if partitioning.max_bytes is not None and rows.height:
+        per_row = max(rows.estimated_size() / rows.height, 1e-9)
+        fit = min(fit, max(1, math.ceil((partitioning.max_bytes - part.bytes) / per_row)))
+    return max(fit, 1)
+
+
+def _is_full(part: _Part, partitioning: Partitioning) -> bool:
+    return (partitioning.max_rows is not None and part.rows >= partitioning.max_rows) or (
+        partitioning.max_bytes is not None and part.bytes >= partitioning.max_bytes
+    )
