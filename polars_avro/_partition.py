@@ -118,49 +118,60 @@ class _Part:
         self.context.__exit__(type(error), error, error.__traceback__)
 
 
-def write_partitioned(
-    batches: Iterator[pl.DataFrame], partitioning: Partitioning, columns: list[str], opener: Any, convert: Any
-) -> list[str]:
-    """Writes the batches' rows (of the query ``prepare`` gave) into their parts.
+class PartitionedWriter:
+    """The parts of a partitioned output being written, batch by batch.
 
-    Returns the paths written, in order. ``opener(path)`` is a context manager giving a
-    file's writer (finished on a clean exit, abandoned on an exception); ``convert(df)``
-    brings a frame to what the writer takes.
+    ``opener(path)`` is a context manager giving a file's writer (finished on a clean exit,
+    abandoned on an exception); ``convert(df)`` brings a frame to what the writer takes.
+    Batches are of the query ``Partitioning.prepare`` gave.
     """
-    open_parts: dict[tuple[str | None, ...], _Part] = {}
-    next_index: dict[tuple[str | None, ...], int] = {}
-    written: list[str] = []
-    try:
-        for batch in batches:
-            for key, rows in _split(batch, partitioning, columns):
-                while rows.height:
-                    part = open_parts.get(key)
-                    if part is None:
-                        index = next_index.get(key, 0)
-                        next_index[key] = index + 1
-                        path = f"{partitioning.folder(key, partitioning.key_names)}/{index:08d}.avro"
-                        if not is_remote_url(path):
-                            os.makedirs(os.path.dirname(path), exist_ok=True)
-                        part = open_parts[key] = _Part(path, opener)
-                    take = _rows_that_fit(rows, part, partitioning)
-                    chunk = rows.slice(0, take)
-                    part.writer.write(convert(chunk), chunk.height)
-                    part.rows += chunk.height
-                    part.bytes += chunk.estimated_size()
-                    rows = rows.slice(take)
-                    if _is_full(part, partitioning):
-                        part.finish()
-                        written.append(part.path)
-                        del open_parts[key]
-        for part in open_parts.values():
-            part.finish()
-            written.append(part.path)
-        open_parts.clear()
-    except BaseException as error:
-        for part in open_parts.values():
+
+    def __init__(self, partitioning: Partitioning, columns: list[str], opener: Any, convert: Any) -> None:
+        self.partitioning = partitioning
+        self.columns = columns
+        self.opener = opener
+        self.convert = convert
+        self.open_parts: dict[tuple[str | None, ...], _Part] = {}
+        self.next_index: dict[tuple[str | None, ...], int] = {}
+        #: The paths finished so far, in order.
+        self.written: list[str] = []
+
+    def write(self, batch: pl.DataFrame) -> None:
+        for key, rows in _split(batch, self.partitioning, self.columns):
+            while rows.height:
+                part = self.open_parts.get(key) or self._open(key)
+                take = _rows_that_fit(rows, part, self.partitioning)
+                chunk = rows.slice(0, take)
+                part.writer.write(self.convert(chunk), chunk.height)
+                part.rows += chunk.height
+                part.bytes += chunk.estimated_size()
+                rows = rows.slice(take)
+                if _is_full(part, self.partitioning):
+                    self._close(key)
+
+    def _open(self, key: tuple[str | None, ...]) -> _Part:
+        index = self.next_index.get(key, 0)
+        self.next_index[key] = index + 1
+        path = f"{self.partitioning.folder(key, self.partitioning.key_names)}/{index:08d}.avro"
+        if not is_remote_url(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        part = self.open_parts[key] = _Part(path, self.opener)
+        return part
+
+    def _close(self, key: tuple[str | None, ...]) -> None:
+        part = self.open_parts.pop(key)
+        part.finish()
+        self.written.append(part.path)
+
+    def finish(self) -> None:
+        for key in list(self.open_parts):
+            self._close(key)
+
+    def abandon(self, error: BaseException) -> None:
+        """Abandons the parts still open: no partial file or object is left."""
+        for part in self.open_parts.values():
             part.abandon(error)
-        raise
-    return written
+        self.open_parts.clear()
 
 
 def _split(

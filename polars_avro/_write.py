@@ -15,7 +15,7 @@ from typing import IO, Any, Literal, Union
 import polars as pl
 
 from polars_avro import _internal
-from polars_avro._partition import Partitioning, write_partitioned
+from polars_avro._partition import PartitionedWriter, Partitioning
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
@@ -124,8 +124,8 @@ def sink_avro(
 ) -> None:
     """Stream a LazyFrame's result into an Avro file, batch by batch, with bounded memory.
 
-    The query runs on Polars' streaming engine and each batch is written as it comes, in
-    order. Parameters are those of :func:`write_avro`, and:
+    The query runs on Polars' streaming engine (inside it, through ``sink_batches``, with
+    Polars 2) and each batch is written as it comes, in order. Parameters are those of :func:`write_avro`, and:
 
     chunk_size
         Rows per batch asked of the streaming engine (default: Polars' choice).
@@ -166,18 +166,19 @@ def sink_avro(
         lf, columns = partitioning.prepare(lf)
         prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
         options = _WriteOptions.of(locals())
-        write_partitioned(
-            _batches(lf, chunk_size),
-            partitioning,
-            columns,
-            lambda path: _writing(path, prepared.columns, options),
-            prepared.convert,
+        parts = PartitionedWriter(
+            partitioning, columns, lambda path: _writing(path, prepared.columns, options), prepared.convert
         )
+        try:
+            _for_each_batch(lf, chunk_size, parts.write)
+        except BaseException as error:
+            parts.abandon(error)
+            raise
+        parts.finish()
         return
     prepared = _Prepared.of_schema(lf.collect_schema())
     with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
-        for batch in _batches(lf, chunk_size):
-            writer.write(prepared.convert(batch), batch.height)
+        _for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
 
 @dataclass(frozen=True)
@@ -346,9 +347,15 @@ def _contains(dtype: pl.DataType, test: Callable[[pl.DataType], bool]) -> bool:
     return False
 
 
-def _batches(lf: pl.LazyFrame, chunk_size: int | None) -> Iterator[pl.DataFrame]:
+def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[pl.DataFrame], Any]) -> None:
+    """Runs the query on the streaming engine, handing each batch to `consume`, in order."""
+    if hasattr(lf, "sink_batches"):
+        # Polars 2: the engine calls back with each batch as it is ready.
+        lf.sink_batches(lambda batch: consume(batch) and None, chunk_size=chunk_size, maintain_order=True)
+        return
     if hasattr(lf, "collect_batches"):
-        yield from lf.collect_batches(chunk_size=chunk_size, maintain_order=True)
+        for batch in lf.collect_batches(chunk_size=chunk_size, maintain_order=True):
+            consume(batch)
         return
     # Polars before 1.34 cannot hand batches out: stage the result in an IPC file.
     with tempfile.TemporaryDirectory(prefix="polars-avro-") as staging:
@@ -358,7 +365,7 @@ def _batches(lf: pl.LazyFrame, chunk_size: int | None) -> Iterator[pl.DataFrame]
         height = staged.select(pl.len()).collect().item()
         step = chunk_size or _internal.DEFAULT_BATCH_SIZE
         for offset in range(0, height, step):
-            yield staged.slice(offset, step).collect()
+            consume(staged.slice(offset, step).collect())
 
 
 class _open_target:
