@@ -44,6 +44,10 @@ def write_avro(
     n_threads: int | None = None,
     storage_options: Mapping[str, Any] | None = None,
     retries: int = 2,
+    partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
+    max_rows_per_file: int | None = None,
+    approximate_bytes_per_file: int | None = None,
+    include_key: bool = True,
 ) -> None:
     """Write a DataFrame to an Avro object container file.
 
@@ -82,6 +86,9 @@ def write_avro(
         (credentials, region, endpoint, ...); what is not given comes from the environment.
     retries
         Retries of a failed request to the object store, with exponential backoff.
+    partition_by, max_rows_per_file, approximate_bytes_per_file, include_key
+        Partitioned and rolled-over output into the folder ``file`` names, or ``file`` a
+        ``pl.PartitionBy``: see :func:`sink_avro`.
 
     Examples
     --------
@@ -97,6 +104,13 @@ def write_avro(
     if not isinstance(df, pl.DataFrame):
         msg = f"write_avro takes a DataFrame, found {type(df).__name__}; stream a LazyFrame with sink_avro"
         raise AvroArgumentError(msg)
+    if Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key) is not None:
+        # Parts are streamed like a query's batches; Categorical columns become the Enums of
+        # their values first, as a single file would have them.
+        writable = _Prepared.of_frame(df).schema
+        arguments = {k: v for k, v in locals().items() if k not in ("df", "writable")}
+        sink_avro(df.select(pl.col(n).cast(t) for n, t in writable.items()).lazy(), **arguments)
+        return
     prepared = _Prepared.of_frame(df)
     with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
         writer.write(prepared.convert(df), df.height)

@@ -132,3 +132,15 @@ def test_partitioned_output_to_s3(s3: S3Server) -> None:
     assert keys[0] == "partitioned/country=NO/00000000.avro" and len(keys) == 8
     back = pl.scan_avro(f"{base}/", storage_options=options).collect().sort("id")
     assert_frame_equal(back.select(events().collect_schema().names()), events().collect())
+
+
+def test_write_avro_partitions_a_frame_too(tmp_path: Path) -> None:
+    df = events(100).collect().with_columns(kind=pl.Series(["buy", "sell"] * 50).cast(pl.Categorical))
+    base = tmp_path / "out"
+    polars_avro.write_avro(df, str(base), partition_by="year", max_rows_per_file=30)
+    assert files_under(base) == [f"year={y}/{i:08d}.avro" for y in (2024, 2025) for i in range(2)]
+    # A Categorical becomes the Enum of its values, as in a single file.
+    assert polars_avro.read_avro(base / "year=2024/00000000.avro")["kind"].dtype == pl.Enum(["buy", "sell"])
+    assert pl.scan_avro(str(base)).collect_schema()["kind"] == pl.Enum(["buy", "sell"])
+    back = pl.scan_avro(str(base)).collect().sort("id").with_columns(pl.col("kind").cast(pl.String))
+    assert_frame_equal(back.select(df.columns), df.with_columns(pl.col("kind").cast(pl.String)))
