@@ -722,3 +722,25 @@ def test_enum_over_many_blocks(tmp_path: Path) -> None:
     assert df.to_dicts() == records
     filtered = pl.scan_avro(path).filter(pl.col("e") == "B").collect()
     assert filtered.to_dicts() == [r for r in records if r["e"] == "B"]
+
+
+def test_scans_keep_enums_nested_or_not(tmp_path: Path) -> None:
+    """Polars 1.x's IO sources hand Enum columns on as Categorical; the scan casts them back."""
+    kind = {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}
+    schema = record(
+        [
+            {"name": "k", "type": kind},
+            {"name": "ks", "type": {"type": "array", "items": "Kind"}},
+            {"name": "r", "type": record([{"name": "k", "type": "Kind"}], name="Inner")},
+            {"name": "n", "type": "int"},
+        ]
+    )
+    rows = [{"k": "B", "ks": ["A", "B"], "r": {"k": "A"}, "n": 1}, {"k": "A", "ks": [], "r": {"k": "B"}, "n": 2}]
+    path = write_fastavro(tmp_path / "enums.avro", schema, rows)
+    enum = pl.Enum(["A", "B"])
+    expected = pl.Schema({"k": enum, "ks": pl.List(enum), "r": pl.Struct({"k": enum}), "n": pl.Int32})
+    for engine in ("in-memory", "streaming"):
+        df = pl.scan_avro(path).collect(engine=engine)
+        assert df.schema == expected
+        assert_frame_equal(df, polars_avro.read_avro(path))
+    assert pl.scan_avro(path).filter(pl.col("k") == "A").collect()["n"].to_list() == [2]
