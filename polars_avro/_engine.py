@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from polars_avro._types import contains
+
 try:  # Polars 2.0 and later
     from polars.io.external_reader import FileReader, FileReaderBuilder, ReaderCapabilities, scan_external_reader
 except ImportError:
@@ -32,19 +34,11 @@ def lazy_frame(scan: Scan) -> pl.LazyFrame:
     if FileReaderBuilder is None:
         lf = register_io_source(scan.batches, schema=scan.schema)
         # Polars 1.x's IO sources hand Enum columns on as Categorical: cast them back.
-        enums = {name: dtype for name, dtype in scan.schema.items() if _holds_enum(dtype)}
+        enums = {
+            name: dtype for name, dtype in scan.schema.items() if contains(dtype, lambda d: isinstance(d, pl.Enum))
+        }
         return lf.with_columns(pl.col(name).cast(dtype) for name, dtype in enums.items()) if enums else lf
     return scan_external_reader(_Builder(scan), sources=[scan.label], schema=dict(scan.schema))
-
-
-def _holds_enum(dtype: pl.DataType) -> bool:
-    if isinstance(dtype, pl.Enum):
-        return True
-    if isinstance(dtype, (pl.List, pl.Array)):
-        return _holds_enum(dtype.inner)
-    if isinstance(dtype, pl.Struct):
-        return any(_holds_enum(f.dtype) for f in dtype.fields)
-    return False
 
 
 if FileReaderBuilder is not None:

@@ -16,7 +16,8 @@ from polars_avro._types import without_columns
 from polars_avro.exceptions import AvroArgumentError
 
 #: Hive's name for a null partition value.
-_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+#: The folder value that stands for null, as Hive and Polars write it.
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 
 def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]]:
@@ -33,7 +34,7 @@ def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]
         key, eq, value = (unquote(folder) if remote else folder).partition("=")
         if eq and key:
             decoded = unquote(value)
-            pairs.append((unquote(key), None if decoded == _HIVE_NULL else decoded))
+            pairs.append((unquote(key), None if decoded == HIVE_NULL else decoded))
     return pairs
 
 

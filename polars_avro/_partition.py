@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 import polars as pl
 
+from polars_avro._hive import HIVE_NULL
 from polars_avro._sources import is_remote_url
 from polars_avro.exceptions import AvroArgumentError
 
-_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 #: The columns holding each row's key values as text, while the rows are being split.
 _KEY_TEXT = "__polars_avro_key_{}"
 
@@ -93,7 +93,7 @@ class Partitioning:
 
     def folder(self, values: tuple[str | None, ...], names: list[str]) -> str:
         """The hive folder of one key's values, under the base."""
-        parts = [f"{quote(n, safe='')}={_HIVE_NULL if v is None else quote(v, safe='')}" for n, v in zip(names, values)]
+        parts = [f"{quote(n, safe='')}={HIVE_NULL if v is None else quote(v, safe='')}" for n, v in zip(names, values)]
         if is_remote_url(self.base):
             # A URL's path is decoded once into the object's key: encoded again, the key
             # keeps the percent-encoded folder names, as Polars writes them.
@@ -133,8 +133,6 @@ class PartitionedWriter:
         self.convert = convert
         self.open_parts: dict[tuple[str | None, ...], _Part] = {}
         self.next_index: dict[tuple[str | None, ...], int] = {}
-        #: The paths finished so far, in order.
-        self.written: list[str] = []
 
     def write(self, batch: pl.DataFrame) -> None:
         for key, rows in _split(batch, self.partitioning, self.columns):
@@ -159,9 +157,7 @@ class PartitionedWriter:
         return part
 
     def _close(self, key: tuple[str | None, ...]) -> None:
-        part = self.open_parts.pop(key)
-        part.finish()
-        self.written.append(part.path)
+        self.open_parts.pop(key).finish()
 
     def finish(self) -> None:
         for key in list(self.open_parts):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import polars as pl
@@ -109,6 +109,19 @@ def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
     if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
         return {"type": "map", "key": describe_dtype(dtype.key), "value": describe_dtype(dtype.value)}
     return {"type": "unsupported", "name": str(dtype)}
+
+
+def contains(dtype: pl.DataType, test: Callable[[pl.DataType], bool]) -> bool:
+    """Whether `dtype` or any type nested in it passes `test`."""
+    if test(dtype):
+        return True
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return contains(dtype.inner, test)
+    if isinstance(dtype, pl.Struct):
+        return any(contains(f.dtype, test) for f in dtype.fields)
+    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
+        return contains(dtype.value, test)
+    return False
 
 
 def without_columns(height: int) -> pl.DataFrame:

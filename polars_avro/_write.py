@@ -17,7 +17,7 @@ import polars as pl
 from polars_avro import _internal
 from polars_avro._partition import PartitionedWriter, Partitioning
 from polars_avro._sources import RemoteOptions, is_remote_url
-from polars_avro._types import HAS_MAP, describe_dtype
+from polars_avro._types import HAS_MAP, contains, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
 
 #: Where write_avro and sink_avro write: a path, an object store URL, or a binary file object.
@@ -281,7 +281,7 @@ class _Prepared:
     def __init__(self, schema: pl.Schema) -> None:
         self.schema = schema
         self.columns = [(name, json.dumps(describe_dtype(dtype))) for name, dtype in schema.items()]
-        self.physical = [name for name, dtype in schema.items() if _contains(dtype, _needs_physical)]
+        self.physical = [name for name, dtype in schema.items() if contains(dtype, _needs_physical)]
 
     @classmethod
     def of_frame(cls, df: pl.DataFrame) -> _Prepared:
@@ -347,18 +347,6 @@ def _categories_of(df: pl.DataFrame, expr: pl.Expr) -> pl.DataType:
 
 def _needs_physical(dtype: pl.DataType) -> bool:
     return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))  # type: ignore[attr-defined]
-
-
-def _contains(dtype: pl.DataType, test: Callable[[pl.DataType], bool]) -> bool:
-    if test(dtype):
-        return True
-    if isinstance(dtype, (pl.List, pl.Array)):
-        return _contains(dtype.inner, test)
-    if isinstance(dtype, pl.Struct):
-        return any(_contains(f.dtype, test) for f in dtype.fields)
-    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
-        return _contains(dtype.value, test)
-    return False
 
 
 def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[pl.DataFrame], Any]) -> None:
