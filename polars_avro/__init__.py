@@ -16,6 +16,7 @@ from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_s
 from polars_avro._messages import fingerprint, kafka_frame, parsing_canonical_form
 from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
+from polars_avro._splits import AvroSplit, SplitFile, plan_splits, read_split
 from polars_avro._stats import ReadStats, read_stats
 from polars_avro._write import sink_avro, write_avro
 from polars_avro.exceptions import (
@@ -55,15 +56,19 @@ __all__ = [
     "AvroReader",
     "AvroSchemaError",
     "AvroSchemaMismatchError",
+    "AvroSplit",
     "ReadStats",
     "SkippedBlock",
+    "SplitFile",
     "__version__",
     "fingerprint",
     "kafka_frame",
     "parsing_canonical_form",
+    "plan_splits",
     "read_avro",
     "read_avro_header",
     "read_avro_schema",
+    "read_split",
     "read_stats",
     "scan_avro",
     "sink_avro",

@@ -82,12 +82,28 @@ def _ignore_stats(read_stats: dict[str, Any]) -> None:
     """Hears of a finished read and does nothing (read_stats() counts it anyway)."""
 
 
+@dataclass(frozen=True)
+class ScanPlan:
+    """What a scan learns of its files before reading them.
+
+    The hive partitions, the schema every file is read into (the user's, the files'
+    unified one, or None: every file's own) and the columns that gives.
+    """
+
+    hive: HivePartitions | None
+    reader_schema: str | None
+    columns: list[tuple[str, str]]
+
+
 class _AvroScan:
     """The sources and options of one scan, and the batches it reads.
 
     ``on_stats`` hears of every finished read (besides the ``read_stats()``
     collectors) and ``on_skipped`` of every block ``ignore_errors`` left out: by default
-    nobody, and a warning; AvroReader keeps both itself.
+    nobody, and a warning; AvroReader keeps both itself. A caller that expanded the
+    sources or read the writer schemas already passes them (``expanded``,
+    ``writer_schemas``). A split's scan comes with its files and plan made
+    (:meth:`planned`), and reads the parts ``ranges`` names.
     """
 
     def __init__(
@@ -97,32 +113,54 @@ class _AvroScan:
         *,
         on_stats: Callable[[dict[str, Any]], None] = _ignore_stats,
         on_skipped: Callable[[SkippedBlock], None] = warn,
+        expanded: Sources | None = None,
+        writer_schemas: list[str | None] | None = None,
     ) -> None:
         self.options = options
         self.on_stats = on_stats
         self.on_skipped = on_skipped
-        remote = RemoteOptions.of(options.storage_options, options.retries)
-        self.sources = expand_sources(source, glob=options.glob, remote=remote)
+        self.ranges: list[tuple[Any, ...]] | None = None
+        if expanded is None:
+            remote = RemoteOptions.of(options.storage_options, options.retries)
+            expanded = expand_sources(source, glob=options.glob, remote=remote)
+        self.sources = expanded
         hive_partitioning = options.hive_partitioning
         if hive_partitioning is None:
             # As scan_parquet: on by default for a directory.
             hive_partitioning = is_directory(source)
-        self.hive = None
+        hive = None
         if hive_partitioning:
-            self.hive = HivePartitions.of(
+            hive = HivePartitions.of(
                 self.sources, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
             )
         reader_schema = options.reader_schema
         if reader_schema is None:
-            reader_schema, columns = self._file_columns(insert_missing=options.insert_missing)
+            reader_schema, columns = self._file_columns(insert_missing=options.insert_missing, schemas=writer_schemas)
         else:
             if not isinstance(reader_schema, str):
                 reader_schema = json.dumps(reader_schema)
             columns = _internal.describe_schema(reader_schema)
-        #: The schema every file is read into: the user's, the files' unified one, or None
-        #: (every file's own).
-        self.reader_schema = reader_schema
-        self.file_schema = FrameSchema(columns)
+        self._apply(ScanPlan(hive, reader_schema, columns))
+
+    @classmethod
+    def planned(
+        cls, sources: Sources, options: ScanOptions, plan: ScanPlan, ranges: list[tuple[Any, ...]]
+    ) -> _AvroScan:
+        """The scan of a split, its files and plan made when splits were planned.
+
+        ``ranges`` names the part of each file to read (``_internal.ScanReader``'s ``splits``).
+        """
+        scan = cls.__new__(cls)
+        scan.options, scan.on_stats, scan.on_skipped = options, _ignore_stats, warn
+        scan.sources, scan.ranges = sources, ranges
+        scan._apply(plan)
+        return scan
+
+    def _apply(self, plan: ScanPlan) -> None:
+        self.plan = plan
+        self.hive = plan.hive
+        self.reader_schema = plan.reader_schema
+        self.file_schema = FrameSchema(plan.columns)
         self.schema = self._output_schema()
 
     @property
@@ -208,6 +246,7 @@ class _AvroScan:
             reader_schema=self.reader_schema,
             ignore_errors=self.options.ignore_errors,
             files_in_flight=self.options.files_in_flight,
+            splits=[self.ranges[i] for i in kept] if self.ranges is not None else None,
         )
         out_left = limit  # rows after the predicate
         try:
@@ -260,20 +299,23 @@ class _AvroScan:
 
         return evaluate
 
-    def _file_columns(self, *, insert_missing: bool) -> tuple[str | None, list[tuple[str, str]]]:
+    def _file_columns(
+        self, *, insert_missing: bool, schemas: list[str | None] | None = None
+    ) -> tuple[str | None, list[tuple[str, str]]]:
         """The columns the files read into, from their headers, and the reader schema they need.
 
         None when every file maps to the same Polars schema; else one schema they all
         resolve into (fields of every file, types widened, defaults kept, fields some files
         lack nullable), or an error naming the files and the field. Every header is read, several
-        at once; each distinct schema is described once.
+        at once, unless the caller read them (`schemas`); each distinct schema is described once.
         """
         items = self.sources.items
-        schemas, _ = _internal.read_schemas(
-            [Sources.opened(item) for item in items],
-            ignore_errors=self.options.ignore_errors,
-            files_in_flight=self.options.files_in_flight,
-        )
+        if schemas is None:
+            schemas, _ = _internal.read_schemas(
+                [Sources.opened(item) for item in items],
+                ignore_errors=self.options.ignore_errors,
+                files_in_flight=self.options.files_in_flight,
+            )
         # Each distinct writer schema in order of first appearance, named by its first file.
         # Files whose header is damaged (ignore_errors) are left out here and reported by the read.
         distinct: dict[str, str] = {}

@@ -2,7 +2,9 @@
 
 Every error from reading Avro is an :class:`AvroError`. Each carries the ``file``, the
 ``block`` index and the byte ``offset`` in the file where it happened, or for messages
-in a column (``Expr.avro.decode``) the ``row`` (``None`` where they do not apply), and
+in a column (``Expr.avro.decode``) the ``row`` (``None`` where they do not apply); in a
+split that begins inside a file (:func:`polars_avro.read_split`) blocks are counted from
+the split's first, and ``split_start`` says where the split begins. Each
 also subclasses the matching Python or Polars exception, so ``except FileNotFoundError``
 or ``except polars.exceptions.ComputeError`` keep working.
 """
@@ -13,9 +15,11 @@ import re
 
 import polars.exceptions as _pl_exc
 
-#: The place an error's message ends with: ``(file 'f', block 3, byte offset 9, row 2)``.
+#: The place an error's message ends with: ``(file 'f', block 3, byte offset 9, row 2)``,
+#: and ``split from byte 8`` before the block of a split.
 _PLACE = {
     "file": re.compile(r"\(file '(.*?)'[,)]"),
+    "split_start": re.compile(r"[(,] ?split from byte (\d+)[,)]"),
     "block": re.compile(r"[(,] ?block (\d+)[,)]"),
     "offset": re.compile(r"[(,] ?byte offset (\d+)[,)]"),
     "row": re.compile(r"[(,] ?row (\d+)\)"),
@@ -27,6 +31,7 @@ class AvroError(Exception):
 
     file: str | None = None
     block: int | None = None
+    split_start: int | None = None
     offset: int | None = None
     row: int | None = None
 

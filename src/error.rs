@@ -45,8 +45,12 @@ pub struct ErrorDetails {
     pub message: String,
     /// The file, URL or `<bytes>` the error is in.
     pub file: Option<String>,
-    /// The index of the data block, from 0.
+    /// The index of the data block, from 0 (from the first block of a split that starts
+    /// inside the file: see `split_start`).
     pub block: Option<usize>,
+    /// Where the split whose blocks `block` counts begins in the file, when it does not
+    /// begin with the file's first block.
+    pub split_start: Option<u64>,
     /// The byte offset in the file.
     pub offset: Option<u64>,
     /// The row of a column of messages (see `crate::message`).
@@ -59,7 +63,15 @@ pub type AvroResult<T> = Result<T, AvroError>;
 impl AvroError {
     /// An error of this kind, not yet located.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self(Box::new(ErrorDetails { kind, message: message.into(), file: None, block: None, offset: None, row: None }))
+        Self(Box::new(ErrorDetails {
+            kind,
+            message: message.into(),
+            file: None,
+            block: None,
+            split_start: None,
+            offset: None,
+            row: None,
+        }))
     }
 
     /// [`ErrorKind::Format`]: the container's framing is broken.
@@ -128,6 +140,15 @@ impl AvroError {
         self
     }
 
+    /// Says that block indices count from the split beginning at `start` (None: from the
+    /// file's first block), unless already said.
+    pub fn in_split(mut self, start: Option<u64>) -> Self {
+        if self.split_start.is_none() {
+            self.split_start = start;
+        }
+        self
+    }
+
     /// Fills in the byte offset in the file unless one is already set.
     pub fn at_offset(mut self, offset: u64) -> Self {
         self.offset.get_or_insert(offset);
@@ -155,6 +176,9 @@ impl fmt::Display for AvroError {
         let mut place = Vec::new();
         if let Some(file) = &self.file {
             place.push(format!("file '{file}'"));
+        }
+        if let Some(start) = self.split_start {
+            place.push(format!("split from byte {start}"));
         }
         if let Some(block) = self.block {
             place.push(format!("block {block}"));

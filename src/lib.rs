@@ -25,7 +25,7 @@ mod write;
 #[cfg(feature = "python")]
 mod python;
 
-pub use container::{Codec, Header};
+pub use container::{ByteRange, Codec, Header};
 pub use decode::MAX_DECIMAL_PRECISION;
 pub use error::{AvroError, AvroResult, ErrorKind};
 pub use frame_type::FrameType;
@@ -34,9 +34,9 @@ pub use message::{
     schema_ids, Decoded, Framed, Framing, MessageDecoder, Mode, Rows, SchemaKey,
 };
 pub use read::{
-    column_types, default_threads, read_header, read_schemas, AvroReader, BatchedReader, Predicate, PredicateFn,
-    ReadAhead, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, Source, StatValue, DEFAULT_BATCH_SIZE,
-    DEFAULT_FILES_IN_FLIGHT,
+    column_types, default_threads, plan_splits, read_file_facts, read_header, read_schemas, AvroReader, BatchedReader,
+    FileFacts, Predicate, PredicateFn, ReadAhead, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, Source,
+    SplitPart, StatValue, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT,
 };
 pub use schema::{parse_schema, unify_schemas, AvroSchema};
 pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead, RemoteUpload, PART_SIZE};

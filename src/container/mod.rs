@@ -7,5 +7,5 @@ mod reader;
 mod writer;
 
 pub use codec::{Codec, MAX_BLOCK_LEN};
-pub use reader::{ContainerReader, Header, RawBlock};
+pub use reader::{ByteRange, ContainerReader, Header, RawBlock};
 pub use writer::ContainerWriter;

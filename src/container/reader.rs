@@ -41,15 +41,29 @@ pub struct RawBlock {
     pub size: usize,
 }
 
+/// A split's part of a file, as Hadoop's and Spark's Avro readers divide files: the
+/// blocks whose preceding sync marker (the header's, for the first block) begins at a byte
+/// offset in `start..end`. The last such block is read whole, past `end`; a range that
+/// holds no marker holds no block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// The first byte of the range.
+    pub start: u64,
+    /// The byte after the range.
+    pub end: u64,
+}
+
 /// Reads the header and then block after block from any byte stream.
 pub struct ContainerReader<R> {
     reader: Rewindable<R>,
-    /// The file's header, read when the reader was made.
+    /// The file's header, read when the reader was made (or given, for a split).
     pub header: Header,
     /// Bytes consumed so far.
     offset: u64,
     /// Total length of the stream, when known: lengths are checked against it.
     total_len: Option<u64>,
+    /// Blocks whose marker begins at or past this offset belong to the next split.
+    end: Option<u64>,
     next_index: usize,
     /// The data and marker of a block whose marker did not match, and their offset, for
     /// `resync` to search again.
@@ -189,15 +203,57 @@ impl<R: BufRead> ContainerReader<R> {
         let mut offset = 0u64;
         let mut reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
         let header = read_header(&mut Tracked { reader: &mut reader, offset: &mut offset }, total_len)?;
-        Ok(Self {
+        Ok(Self::at(reader, header, offset, total_len, None))
+    }
+
+    fn at(reader: Rewindable<R>, header: Header, offset: u64, total_len: Option<u64>, end: Option<u64>) -> Self {
+        Self {
             reader,
             header,
             offset,
             total_len,
+            end,
             next_index: 0,
             last_block: (Vec::new(), 0),
             resumed_after_bad_marker: false,
-        })
+        }
+    }
+
+    /// Whether `range` owns the file's first block: the header's marker begins in it (or
+    /// before it, for a range that starts inside the header).
+    pub fn owns_first_block(header: &Header, range: ByteRange) -> bool {
+        range.start <= header.len.saturating_sub(16)
+    }
+
+    /// Where a reader of `range` starts: right after the header when it owns the first
+    /// block, else at the range's start, to search for the next marker.
+    pub fn range_start(header: &Header, range: ByteRange) -> u64 {
+        if Self::owns_first_block(header, range) {
+            header.len
+        } else {
+            range.start
+        }
+    }
+
+    /// Reads the blocks `range` owns, from a stream positioned at
+    /// [`Self::range_start`], with the file's header already known (a split carries it).
+    /// Block indices count from the range's first block.
+    pub fn within(reader: R, header: Header, range: ByteRange, total_len: Option<u64>) -> AvroResult<Self> {
+        let start = Self::range_start(&header, range);
+        let after_header = Self::owns_first_block(&header, range);
+        let reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
+        let mut container = Self::at(reader, header, start, total_len, Some(range.end));
+        if !after_header && container.find_marker()?.is_none() {
+            // No marker from here to the end of the range (or the file): nothing to read.
+            container.offset = u64::MAX;
+        }
+        Ok(container)
+    }
+
+    /// Whether the marker before the next block, which ends where reading stands, begins
+    /// past the range.
+    fn past_range(&self) -> bool {
+        self.end.is_some_and(|end| self.offset >= end.saturating_add(16))
     }
 
     /// Whether the last framing error came from [`Self::resync`] resuming right after a
@@ -233,8 +289,20 @@ impl<R: BufRead> ContainerReader<R> {
             }
             return Ok(Some(self.offset));
         }
+        self.find_marker()
+    }
+
+    /// Consumes the stream up to the end of the next sync marker; returns the offset after
+    /// it, or None when the file ends first (or, for a split, when any marker still to
+    /// come would begin past its range).
+    fn find_marker(&mut self) -> AvroResult<Option<u64>> {
+        let sync = self.header.sync;
         let mut carry: Vec<u8> = Vec::with_capacity(15);
         loop {
+            // Markers beginning at end - 1 at the latest are those the carry still holds.
+            if self.end.is_some_and(|end| self.offset > end.saturating_add(32)) {
+                return Ok(None);
+            }
             let buf = self
                 .reader
                 .fill_buf()
@@ -303,6 +371,11 @@ impl<R: BufRead> ContainerReader<R> {
         let start = self.offset;
         let total_len = self.total_len;
         let sync = self.header.sync;
+        // A block guessed to follow a damaged marker is this split's: the next split cannot
+        // see that marker (it searches for intact ones) and starts after the block.
+        if self.past_range() && !self.resumed_after_bad_marker {
+            return Ok(None);
+        }
         let mut t = Tracked { reader: &mut self.reader, offset: &mut self.offset };
         if t.at_end()? {
             return Ok(None);

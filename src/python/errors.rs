@@ -30,6 +30,7 @@ pub fn to_py_err(err: AvroError) -> PyErr {
             let exc = class.call1((err.to_string(),))?;
             exc.setattr("file", err.file.clone())?;
             exc.setattr("block", err.block)?;
+            exc.setattr("split_start", err.split_start)?;
             exc.setattr("offset", err.offset)?;
             exc.setattr("row", err.row)?;
             Ok(PyErr::from_value(exc))

@@ -5,6 +5,7 @@ mod errors;
 mod pymessage;
 mod pyreader;
 mod pyremote;
+mod pysplits;
 mod pywriter;
 
 use std::sync::{Arc, Mutex};
@@ -44,13 +45,18 @@ fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
     ))))
 }
 
-/// The files of a scan, per file: the partition values (one row per file) and whether
-/// it is read only to count its records.
+/// The files of a scan, per file: the partition values (one row per file), whether it
+/// is read only to count its records, and the part a split reads of it.
 fn scan_files(
     sources: &Bound<'_, PyList>,
     partitions: Option<&DataFrame>,
     count_only: Option<Vec<bool>>,
+    splits: Option<Vec<pysplits::SplitArg>>,
 ) -> PyResult<Vec<ScanFile>> {
+    if splits.as_ref().is_some_and(|s| s.len() != sources.len()) {
+        return Err(to_py_err(AvroError::argument("a split must give one range per source")));
+    }
+    let mut splits = splits.map(|s| s.into_iter());
     let mut files = Vec::with_capacity(sources.len());
     for (i, source) in sources.iter().enumerate() {
         let partition_values = match partitions {
@@ -63,7 +69,8 @@ fn scan_files(
             None => Vec::new(),
         };
         let count_only = count_only.as_ref().is_some_and(|c| c.get(i) == Some(&true));
-        files.push(ScanFile { source: source_from_py(&source)?, partition_values, count_only });
+        let split = splits.as_mut().and_then(Iterator::next).map(pysplits::split_part).transpose()?;
+        files.push(ScanFile { source: source_from_py(&source)?, partition_values, count_only, split });
     }
     Ok(files)
 }
@@ -88,7 +95,7 @@ impl ScanReader {
     #[pyo3(signature = (
         sources, *, columns=None, n_rows=None, skip_rows=0, batch_size=None, row_index=None, file_path_column=None,
         partitions=None, count_only=None, predicate=None, n_threads=None, reader_schema=None,
-        ignore_errors=false, files_in_flight=None,
+        ignore_errors=false, files_in_flight=None, splits=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -107,12 +114,13 @@ impl ScanReader {
         reader_schema: Option<String>,
         ignore_errors: bool,
         files_in_flight: Option<usize>,
+        splits: Option<Vec<pysplits::SplitArg>>,
     ) -> PyResult<Self> {
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
         }
         let partitions = partitions.map(|df| df.0);
-        let files = scan_files(sources, partitions.as_ref(), count_only)?;
+        let files = scan_files(sources, partitions.as_ref(), count_only, splits)?;
         let partition_columns = partitions
             .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
         let reader_schema = reader_schema
@@ -342,6 +350,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(read_schemas, m)?)?;
+    m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;
     m.add_function(wrap_pyfunction!(glob_files, m)?)?;
     m.add_function(wrap_pyfunction!(avro_files_under, m)?)?;
     m.add_function(wrap_pyfunction!(describe_schema, m)?)?;

@@ -33,6 +33,16 @@ pub(super) struct FileInfo {
     pub partition_values: Vec<AnyValue<'static>>,
     /// Not opened: its blocks stand for a record count an earlier read walked (and checked).
     pub remembered: bool,
+    /// Where the split read from this file begins, when not at its first block: block
+    /// indices count from there.
+    pub split_start: Option<u64>,
+}
+
+impl FileInfo {
+    /// Names this file (and the split) in an error of one of its blocks.
+    pub fn locate(&self, e: AvroError) -> AvroError {
+        e.in_file(&self.name).in_split(self.split_start)
+    }
 }
 
 /// A block of a batch, and where its records belong.
@@ -447,7 +457,7 @@ fn decompress<'b>(b: &'b BatchBlock, buffer: &'b mut Vec<u8>, timing: &mut Timin
 }
 
 fn locate(e: AvroError, b: &BatchBlock) -> AvroError {
-    e.in_file(&b.file.name).in_block(b.block.index).at_offset(b.block.offset)
+    b.file.locate(e).in_block(b.block.index).at_offset(b.block.offset)
 }
 
 /// A column holding one value per file: a constant when the batch holds one file, else

@@ -14,7 +14,7 @@ use super::batch::{BatchPlan, FileInfo};
 use super::known;
 use super::options::ReadOptions;
 use super::predicate::Predicate;
-use crate::container::{Codec, ContainerReader, RawBlock};
+use crate::container::{ByteRange, Codec, ContainerReader, Header, RawBlock};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::parse_schema;
 use crate::source::{FileIdentity, Source, Stream};
@@ -36,12 +36,24 @@ pub struct ScanFile {
     /// Read only to count its records: its rows are counted towards `n_rows` and the row
     /// index, and none is output (a filter on its partition values rules them all out).
     pub count_only: bool,
+    /// Only the blocks of this part of the file (a split's), its header known beforehand.
+    pub split: Option<SplitPart>,
 }
 
 impl From<Source> for ScanFile {
     fn from(source: Source) -> Self {
-        Self { source, partition_values: Vec::new(), count_only: false }
+        Self { source, partition_values: Vec::new(), count_only: false, split: None }
     }
+}
+
+/// The part of a file a split reads, and the file's header, which the split carries so
+/// that reading it reads no header.
+#[derive(Debug, Clone)]
+pub struct SplitPart {
+    /// The file's header, as the split was planned with it.
+    pub header: Arc<Header>,
+    /// The blocks to read: those whose preceding sync marker begins in this range.
+    pub range: ByteRange,
 }
 
 /// Records a block stands for when a file's count is remembered, not read: about what
@@ -119,7 +131,7 @@ impl OpenedFile {
             Ok(None) => {},
             Err(_) => self.damaged = true,
         }
-        block.map_err(|e| e.in_file(&self.info.name))
+        block.map_err(|e| self.info.locate(e))
     }
 
     /// The next part of a remembered count, as a block without data.
@@ -157,7 +169,7 @@ impl OpenedFile {
     pub fn resync(&mut self) -> AvroResult<Option<u64>> {
         self.damaged = true;
         match &mut self.container {
-            Some(container) => container.resync().map_err(|e| e.in_file(&self.info.name)),
+            Some(container) => container.resync().map_err(|e| self.info.locate(e)),
             None => Ok(None),
         }
     }
@@ -210,20 +222,57 @@ pub(super) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stre
 /// Opens a file: its header, its plan, and `read_ahead` bytes of its first blocks. A file
 /// only counted whose count an earlier read remembered is not opened.
 fn open(index: usize, file: ScanFile, plans: &Plans, read_ahead: usize) -> AvroResult<OpenedFile> {
-    let ScanFile { source, partition_values, count_only } = file;
+    let ScanFile { source, partition_values, count_only, split } = file;
+    if let Some(split) = split {
+        return open_split(index, source, split, partition_values, count_only, plans, read_ahead);
+    }
     let identity = source.identity();
     if let Some((schema_json, records)) = identity.as_ref().and_then(known::records) {
         let name = source.name();
         let plan = plans.of(&schema_json, &name)?;
         if count_only || !plan.needs_data {
-            let info = Arc::new(FileInfo { index, name, codec: Codec::Null, partition_values, remembered: true });
+            let info = Arc::new(FileInfo {
+                index,
+                name,
+                codec: Codec::Null,
+                partition_values,
+                remembered: true,
+                split_start: None,
+            });
             return Ok(OpenedFile::new(info, plan, count_only, None, None, records));
         }
     }
     let (container, name) = open_container(source)?;
     let plan = plans.of(&container.header.schema_json, &name)?;
-    let info = Arc::new(FileInfo { index, name, codec: container.header.codec, partition_values, remembered: false });
+    let codec = container.header.codec;
+    let info = Arc::new(FileInfo { index, name, codec, partition_values, remembered: false, split_start: None });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), identity, 0);
+    opened.read_ahead(read_ahead);
+    Ok(opened)
+}
+
+/// Opens a split's part of a file at the first block it owns, its header given. Its
+/// record count is not the file's, so nothing is remembered of it.
+fn open_split(
+    index: usize,
+    source: Source,
+    split: SplitPart,
+    partition_values: Vec<AnyValue<'static>>,
+    count_only: bool,
+    plans: &Plans,
+    read_ahead: usize,
+) -> AvroResult<OpenedFile> {
+    let name = source.name();
+    let SplitPart { header, range } = split;
+    let start = ContainerReader::<Stream>::range_start(&header, range);
+    let split_start = (!ContainerReader::<Stream>::owns_first_block(&header, range)).then_some(range.start);
+    let plan = plans.of(&header.schema_json, &name)?;
+    let locate = |e: AvroError| e.in_file(&name).in_split(split_start);
+    let (stream, total_len) = source.open_at(start).map_err(locate)?;
+    let container = ContainerReader::within(stream, (*header).clone(), range, total_len).map_err(locate)?;
+    let info =
+        Arc::new(FileInfo { index, name, codec: header.codec, partition_values, remembered: false, split_start });
+    let mut opened = OpenedFile::new(info, plan, count_only, Some(container), None, 0);
     opened.read_ahead(read_ahead);
     Ok(opened)
 }

@@ -9,6 +9,7 @@ mod options;
 mod pipeline;
 mod predicate;
 mod skipped;
+mod splits;
 mod stats;
 
 use std::sync::Arc;
@@ -17,10 +18,11 @@ use polars::prelude::{DataFrame, DataType, PlSmallStr, Schema};
 
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
-pub use files::{read_schemas, ScanFile, DEFAULT_FILES_IN_FLIGHT};
+pub use files::{read_schemas, ScanFile, SplitPart, DEFAULT_FILES_IN_FLIGHT};
 pub use options::{ReadAhead, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
 pub use predicate::{Predicate, PredicateFn};
 pub use skipped::SkippedData;
+pub use splits::{plan_splits, read_file_facts, FileFacts};
 pub use stats::{ReadStats, StatValue};
 
 use crate::container::Header;

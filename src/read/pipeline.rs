@@ -371,12 +371,12 @@ fn spawn_decode(pool: &ThreadPool, plan: Arc<BatchPlan>, batch: RawBatch) -> Rec
 /// a bug, not damage, so it is never skipped: it names the batch's first file and block.
 fn decode_caught(plan: &BatchPlan, batch: RawBatch) -> DecodedBatch {
     let rows = batch.rows;
-    let first_block = batch.blocks.first().map(|b| (b.file.name.clone(), b.block.index, b.block.offset));
+    let first_block = batch.blocks.first().map(|b| (b.file.clone(), b.block.index, b.block.offset));
     catch_unwind(AssertUnwindSafe(|| plan.decode(batch))).unwrap_or_else(|panic| {
         let what = panic_message(panic.as_ref());
         let mut error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"));
         if let Some((file, index, offset)) = first_block {
-            error = error.in_file(&file).in_block(index).at_offset(offset);
+            error = file.locate(error).in_block(index).at_offset(offset);
         }
         DecodedBatch { rows, ..DecodedBatch::failed(error) }
     })

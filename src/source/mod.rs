@@ -127,6 +127,32 @@ impl Source {
         }
     }
 
+    /// A buffered stream from byte `start` to the end (a split's part of a file), and the
+    /// total length when known.
+    pub fn open_at(self, start: u64) -> AvroResult<(Stream, Option<u64>)> {
+        let name = self.name();
+        match self {
+            Source::Remote { object, read_ahead, requests } => {
+                let (reader, len) = object.open_at(start, read_ahead, requests)?;
+                Ok((Box::new(reader), Some(len)))
+            },
+            source => {
+                let (mut stream, len) = source.open()?;
+                // A local file seeks; bytes move their cursor; a stream reads up to `start`.
+                let past_end = len.is_some_and(|len| start > len);
+                if past_end || stream.skip(start).is_err() {
+                    return Err(AvroError::format(format!(
+                        "a split begins at byte {start}, past the end of the file ({} bytes): did the file change \
+                        after the split was planned?",
+                        len.map_or_else(|| "fewer".to_string(), |len| len.to_string())
+                    ))
+                    .in_file(&name));
+                }
+                Ok((stream, len))
+            },
+        }
+    }
+
     /// A buffered stream over the bytes, and their total length when known.
     pub fn open(self) -> AvroResult<(Stream, Option<u64>)> {
         match self {

@@ -95,9 +95,21 @@ impl RemoteObject {
     /// A reader over the whole object; asks the store for the size if no listing told it.
     /// Each request it makes is counted in `requests`.
     pub fn open(self, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> AvroResult<(RangeReader, u64)> {
+        self.open_at(0, read_ahead, requests)
+    }
+
+    /// A reader from byte `start` of the object to its end (a split's part of it).
+    pub fn open_at(
+        self,
+        start: u64,
+        read_ahead: RemoteReadAhead,
+        requests: Option<RequestCount>,
+    ) -> AvroResult<(RangeReader, u64)> {
         if let Some(bytes) = self.take_kept() {
             let size = bytes.len() as u64;
-            return Ok((RangeReader::over(self, bytes, read_ahead, requests), size));
+            let mut reader = RangeReader::over(self, bytes, read_ahead, requests);
+            reader.position = (start.min(size)) as usize;
+            return Ok((reader, size));
         }
         let size = match self.size {
             Some(size) => size,
@@ -109,7 +121,7 @@ impl RemoteObject {
                 meta.size
             },
         };
-        Ok((RangeReader::new(self, size, read_ahead, requests), size))
+        Ok((RangeReader::new(self, start.min(size), size, read_ahead, requests), size))
     }
 }
 
@@ -164,8 +176,16 @@ const JUMP_AT: u64 = 1 << 20;
 const JUMP_REQUEST: u64 = 64 << 10;
 
 impl RangeReader {
-    fn new(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> Self {
+    fn new(
+        object: RemoteObject,
+        start: u64,
+        size: u64,
+        read_ahead: RemoteReadAhead,
+        requests: Option<RequestCount>,
+    ) -> Self {
         let mut reader = Self::new_idle(object, size, read_ahead, requests);
+        reader.next_offset = start;
+        reader.current_start = start;
         reader.request_ahead(1);
         reader
     }

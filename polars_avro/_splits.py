@@ -1,0 +1,273 @@
+"""plan_splits and read_split: files divided into byte ranges for a cluster engine's tasks.
+
+A split names its files by path or URL and carries what reading them needs from their
+headers (schema, codec, sync marker), the reader schema every split reads into and the
+hive partition values, so a worker reads no header and needs no listing. It carries no
+credentials: each worker passes its own ``storage_options``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import polars as pl
+
+from polars_avro import _internal
+from polars_avro._hive import HivePartitions
+from polars_avro._io import ScanOptions, ScanPlan, _AvroScan
+from polars_avro._skipped import SkippedBlock, warn
+from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_remote_url
+from polars_avro._stats import record_skipped_block
+from polars_avro.exceptions import AvroArgumentError
+
+#: Bytes per split when the caller does not say: Spark's default partition size.
+DEFAULT_TARGET_BYTES = 128 << 20
+
+
+@dataclass(frozen=True)
+class SplitFile:
+    """One file's part of a split.
+
+    The blocks whose preceding sync marker begins at a byte in ``[start, end)``, as
+    Hadoop's and Spark's Avro readers divide files (the last one is read whole, past ``end``).
+    """
+
+    #: The path or URL.
+    path: str
+    start: int
+    end: int
+    #: The file's size when the split was planned.
+    size: int
+    #: The file's writer schema (JSON), codec and sync marker, from its header.
+    schema: str
+    codec: str
+    sync: bytes
+    #: Bytes of the header: the first block starts here.
+    header_len: int
+
+    def _range(self) -> tuple[int, int, str, str, bytes, int]:
+        return (self.start, self.end, self.schema, self.codec, self.sync, self.header_len)
+
+
+@dataclass(frozen=True, eq=False)
+class AvroSplit:
+    """A unit of work for one task: parts of one large file, or several small files.
+
+    Picklable and free of credentials. Read it with :func:`read_split`. ``schema`` is the
+    Polars schema every split of the plan reads into.
+    """
+
+    #: Its position among the plan's splits: reading them in this order gives the files' rows in order.
+    index: int
+    files: tuple[SplitFile, ...]
+    #: The hive partition values of its files, one row per file (None without partitions).
+    partition_values: pl.DataFrame | None
+    #: How the plan's splits are read (the scan options, without storage options).
+    _options: ScanOptions
+    _plan_schema: str | None
+    _columns: tuple[tuple[str, str], ...]
+    _hive_schema: pl.Schema | None
+
+    @property
+    def bytes(self) -> int:
+        """Bytes of the files' ranges: the split's share of the data."""
+        return sum(f.end - f.start for f in self.files)
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The columns the split's frames have (before a ``columns`` selection)."""
+        return self._scan(None).schema
+
+    def _scan(self, storage_options: Mapping[str, Any] | None, **overrides: Any) -> _AvroScan:
+        options = replace(self._options, storage_options=storage_options, **overrides)
+        remote = RemoteOptions.of(storage_options, options.retries)
+        items: list[Any] = [remote.file(f.path, size=f.size) if is_remote_url(f.path) else f.path for f in self.files]
+        hive = None
+        if self._hive_schema is not None and self.partition_values is not None:
+            hive = HivePartitions(self._hive_schema, self.partition_values)
+        plan = ScanPlan(hive, self._plan_schema, list(self._columns))
+        sources = Sources(items, [None] * len(items))
+        return _AvroScan.planned(sources, options, plan, [f._range() for f in self.files])
+
+    def __repr__(self) -> str:
+        first = self.files[0].path if self.files else "no file"
+        more = f" and {len(self.files) - 1} more" if len(self.files) > 1 else ""
+        return f"AvroSplit({self.index}: {first}{more}, {self.bytes:,} bytes)"
+
+
+def plan_splits(
+    source: AvroSource,
+    *,
+    target_bytes: int = DEFAULT_TARGET_BYTES,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
+    glob: bool = True,
+    reader_schema: str | Mapping[str, Any] | None = None,
+    missing_columns: Literal["insert", "raise"] = "raise",
+    allow_missing_columns: bool = False,
+    include_file_paths: str | None = None,
+    hive_partitioning: bool | None = None,
+    hive_schema: Mapping[str, Any] | None = None,
+    try_parse_hive_dates: bool = True,
+    ignore_errors: bool = False,
+    files_in_flight: int | None = None,
+) -> list[AvroSplit]:
+    """Divide Avro files into splits of about ``target_bytes``, for a cluster's tasks.
+
+    Every file's header is read once, here (several at once). A file larger than
+    ``target_bytes`` becomes several splits, byte ranges of the file, each owning the
+    blocks whose sync marker begins in its range (the rule of Hadoop's and Spark's Avro
+    readers); smaller files are grouped, in order, into one split until it holds
+    ``target_bytes``. Reading every split (:func:`read_split`) gives every record once,
+    and in the order of the splits, the files' order. Files whose schemas differ are
+    unified here, as :func:`scan_avro` does, so every split reads into the same columns.
+
+    Parameters
+    ----------
+    source
+        As for :func:`scan_avro`, but paths and URLs only: a split names its files, so
+        bytes and file objects cannot be split.
+    target_bytes
+        Bytes per split (default 128 MiB, Spark's partition size). Smaller splits give
+        more tasks; a split smaller than a block holds that block or none.
+    storage_options, retries
+        How the files are reached here; they are not kept in the splits (each
+        :func:`read_split` passes its own).
+    glob, reader_schema, missing_columns, allow_missing_columns, include_file_paths
+        As for :func:`scan_avro`.
+    hive_partitioning, hive_schema, try_parse_hive_dates, files_in_flight
+        As for :func:`scan_avro`.
+    ignore_errors
+        Leave files whose header is damaged out of the plan (each reported as an
+        :class:`AvroDataSkippedWarning`), and let :func:`read_split` skip damaged blocks.
+
+    Returns
+    -------
+    list[AvroSplit]
+        In file order; picklable, without credentials.
+
+    Examples
+    --------
+    >>> import polars_avro
+    >>> splits = polars_avro.plan_splits("examples/weather.avro", target_bytes=4096)
+    >>> len(splits)
+    5
+    >>> sum(df.height for split in splits for df in polars_avro.read_split(split))
+    2000
+    """
+    if isinstance(target_bytes, bool) or not isinstance(target_bytes, int) or target_bytes < 1:
+        msg = f"target_bytes must be a whole number of at least 1, found {target_bytes!r}"
+        raise AvroArgumentError(msg)
+    options = ScanOptions.of(locals())
+    sources = expand_sources(source, glob=glob, remote=RemoteOptions.of(storage_options, retries))
+    names = [sources.path(i) for i in range(len(sources.items))]
+    if any(name is None for name in names):
+        msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name"
+        raise AvroArgumentError(msg)
+    facts, planned, damaged = _internal.plan_splits(
+        list(sources.items), target_bytes=target_bytes, ignore_errors=ignore_errors, files_in_flight=files_in_flight
+    )
+    for report in damaged:
+        skipped = SkippedBlock.from_reader(report)
+        record_skipped_block(skipped.records)
+        warn(skipped)
+    schemas = [f["schema_json"] if f is not None else None for f in facts]
+    scan = _AvroScan(source, options, expanded=sources, writer_schemas=schemas)
+    hive = scan.plan.hive
+    stored = replace(options, storage_options=None)
+    splits = []
+    for index, parts in enumerate(planned):
+        files = []
+        for file_index, start, end in parts:
+            f = facts[file_index]
+            assert f is not None  # only files whose header was read are planned
+            files.append(
+                SplitFile(
+                    str(names[file_index]),
+                    start,
+                    end,
+                    f["size"],
+                    f["schema_json"],
+                    f["codec"],
+                    f["sync"],
+                    f["header_len"],
+                )
+            )
+        values = hive.values[[i for i, _, _ in parts], :] if hive is not None else None
+        splits.append(
+            AvroSplit(
+                index,
+                tuple(files),
+                values,
+                stored,
+                scan.plan.reader_schema,
+                tuple(scan.plan.columns),
+                hive.schema if hive is not None else None,
+            )
+        )
+    return splits
+
+
+def read_split(
+    split: AvroSplit,
+    *,
+    columns: Sequence[str] | None = None,
+    predicate: pl.Expr | None = None,
+    n_rows: int | None = None,
+    batch_size: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    n_threads: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """Read one split's records, batch by batch, with the pushdown of :func:`scan_avro`.
+
+    Decoding runs in Rust with the GIL released, in parallel over the split's blocks.
+
+    Parameters
+    ----------
+    split
+        One of :func:`plan_splits`'s splits.
+    columns
+        Only these columns (names of ``split.schema``), in schema order; others are not decoded.
+    predicate
+        Keep only the rows where this expression is true: its columns are decoded first,
+        the others only for the rows that pass; a filter on partition columns skips
+        whole files.
+    n_rows
+        At most this many rows (after the predicate).
+    batch_size
+        Rows per frame (whole blocks are grouped until a frame holds this many).
+    storage_options
+        As for :func:`scan_avro`: the worker's own credentials for object stores.
+    n_threads
+        Decoding threads (default: Polars' thread count).
+
+    Yields
+    ------
+    DataFrame
+        Batches of ``split.schema``'s columns (those of ``columns``); at least one, empty
+        when the split holds no row, so a task always has its columns.
+    """
+    if not isinstance(split, AvroSplit):
+        msg = f"read_split takes an AvroSplit from plan_splits, found {type(split).__name__}"
+        raise AvroArgumentError(msg)
+    if n_rows is not None and n_rows < 0:
+        msg = f"n_rows must not be negative, found {n_rows}"
+        raise AvroArgumentError(msg)
+    overrides = {} if n_threads is None else {"n_threads": n_threads}
+    scan = split._scan(storage_options, **overrides)
+    names = list(scan.schema)
+    if columns is not None:
+        missing = [c for c in columns if c not in scan.schema]
+        if missing:
+            msg = f"columns not in the file: {missing}; the columns are: {names}"
+            raise AvroArgumentError(msg)
+        names = [c for c in names if c in set(columns)]
+    empty = True
+    if n_rows != 0:
+        for df in scan.batches(names, predicate, n_rows, batch_size):
+            empty = False
+            yield df
+    if empty:
+        yield pl.DataFrame(schema=scan.schema).select(names)
