@@ -1,4 +1,4 @@
-"""Sessions: `nox -s demo`, `nox -s lint`, `nox -s tests`, `nox -s bench`, `nox -s fuzz`.
+"""Sessions: `nox -s demo`, `nox -s lint`, `nox -s tests` (with `cluster`), `nox -s bench`, `nox -s fuzz`.
 
 Every session installs the same release wheel, built once per change by `build_wheel`.
 The build always names the interpreter nox itself runs on: pyo3's build scripts track
@@ -40,6 +40,12 @@ TEST_DEPS = [
     "cloudpickle",
 ]
 
+#: Ray and Dask for polars_avro.ray and polars_avro.dask, tested in their own session
+#: (`cluster`, which `tests` brings along) on local clusters.
+CLUSTER_DEPS = ["ray[data]", "dask[dataframe]", "distributed", "pyarrow"]
+CLUSTER_TESTS = ["tests/test_ray.py", "tests/test_dask.py"]
+CLUSTER_MODULES = ["polars_avro.ray", "polars_avro.dask"]
+
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
@@ -78,7 +84,8 @@ def demo(session: nox.Session) -> None:
 @nox.session
 @nox.parametrize("polars", POLARS_VERSIONS)
 def tests(session: nox.Session, polars: str) -> None:
-    """Rust tests (once), then pytest against one Polars version."""
+    """Rust tests (once), then pytest against one Polars version; the Ray and Dask tests
+    follow in the `cluster` session of the same version."""
     wheel = build_wheel(session)
     if polars == POLARS_VERSIONS[0]:
         rust_tests(session)
@@ -86,8 +93,28 @@ def tests(session: nox.Session, polars: str) -> None:
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", *TEST_DEPS)
     # importlib mode keeps the source tree off sys.path: the installed wheel is tested.
-    session.run("pytest", "--import-mode=importlib", "tests", "-q", *session.posargs)
-    session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", "polars_avro", "-q")
+    skip_cluster = [f"--ignore={path}" for path in CLUSTER_TESTS]
+    session.run("pytest", "--import-mode=importlib", "tests", "-q", *skip_cluster, *session.posargs)
+    session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(), "-q")
+    session.notify(f"cluster(polars='{polars}')")
+
+
+def package_modules(*, cluster: bool = False) -> list[str]:
+    """The package's modules, by import name: those needing Ray or Dask only with `cluster`."""
+    names = [f"polars_avro.{path.stem}" for path in sorted((ROOT / "polars_avro").glob("*.py"))]
+    return [name for name in names if (name in CLUSTER_MODULES) == cluster]
+
+
+@nox.session
+@nox.parametrize("polars", POLARS_VERSIONS)
+def cluster(session: nox.Session, polars: str) -> None:
+    """polars_avro.ray and polars_avro.dask against one Polars version, on a local Ray
+    cluster (2 CPUs) and Dask's synchronous scheduler and LocalCluster."""
+    wheel = build_wheel(session)
+    session.install("--force-reinstall", "--no-deps", wheel)
+    session.install(f"polars=={polars}", *TEST_DEPS, *CLUSTER_DEPS)
+    session.run("pytest", "--import-mode=importlib", *CLUSTER_TESTS, "-q", *session.posargs)
+    session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(cluster=True))
 
 
 def cargo_env() -> dict[str, str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -193,6 +194,44 @@ def sink_avro(
     prepared = _Prepared.of_schema(lf.collect_schema())
     with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
         _for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
+
+
+def write_frames(
+    frames: Iterable[pl.DataFrame],
+    file: AvroTarget,
+    *,
+    compression: Compression = "uncompressed",
+    compression_level: int | None = None,
+    name: str = "topLevelRecord",
+    namespace: str | None = None,
+    schema: str | Mapping[str, Any] | None = None,
+    metadata: Mapping[str, str | bytes] | None = None,
+    sync_interval: int = DEFAULT_SYNC_INTERVAL,
+    n_threads: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    retries: int = 2,
+) -> int:
+    """Frames of one schema, one after another, into one file; the rows written.
+
+    A cluster task's part file (``polars_avro.ray``, ``polars_avro.dask``): its batches
+    arrive one at a time and leave memory once written. Frames without rows are left out,
+    and without any row nothing is written. Categorical columns go as strings (a part
+    cannot know the symbols the other parts hold). The options are :func:`write_avro`'s.
+    """
+    options = _WriteOptions.of(locals())
+    batches = (df for df in frames if df.height > 0)
+    first = next(batches, None)
+    if first is None:
+        return 0
+    strings = {n: pl.String for n, dtype in first.schema.items() if isinstance(dtype, pl.Categorical)}
+    prepared = _Prepared.of_schema(first.cast(strings).schema)  # type: ignore[arg-type]
+    rows = 0
+    with _writing(file, prepared.columns, options) as writer:
+        for df in itertools.chain([first], batches):
+            df = df.cast(strings).cast(prepared.schema)  # type: ignore[arg-type]
+            writer.write(prepared.convert(df), df.height)
+            rows += df.height
+    return rows
 
 
 @dataclass(frozen=True)
