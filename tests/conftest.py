@@ -1,7 +1,21 @@
 """Makes tests/helpers.py importable as `helpers` under pytest's importlib mode, which
-keeps the repository root off sys.path so the installed package is the one tested."""
+keeps the repository root off sys.path so the installed package is the one tested; and
+the fixtures several test modules share."""
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent))
+
+from servers import S3Server  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """moto's S3 server on loopback, one per test module."""
+    server = S3Server(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.close()

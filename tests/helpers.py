@@ -36,6 +36,32 @@ _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 # --------------------------------------------------------------------------- writing
 
+#: Event records as a Kafka Connect sink writes them: what the object store, split and
+#: cluster tests read.
+EVENT_SCHEMA = {
+    "type": "record",
+    "name": "Event",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "user", "type": "string"},
+        {"name": "amount", "type": ["null", "double"]},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+    ],
+}
+
+
+def events(first_id: int, n: int) -> list[dict[str, Any]]:
+    """`n` records of EVENT_SCHEMA with ids from `first_id`, a null amount every 11th."""
+    return [
+        {
+            "id": first_id + i,
+            "user": f"user-{(first_id + i) % 97}",
+            "amount": None if i % 11 == 0 else (first_id + i) * 0.25,
+            "tags": [f"t{j}" for j in range(i % 4)],
+        }
+        for i in range(n)
+    ]
+
 
 def write_fastavro(path: str | Path, schema: Any, records: Iterable[Any], codec: str = "null", **kw: Any) -> Path:
     """Write ``records`` to ``path`` with fastavro; ``kw`` goes to ``fastavro.writer``

@@ -15,36 +15,19 @@ import pandas as pd
 import polars as pl
 import pytest
 from distributed import Client, LocalCluster
-from helpers import _zigzag, assert_frame_matches_records, fastavro_records, write_fastavro
+from helpers import EVENT_SCHEMA, _zigzag, assert_frame_matches_records, events, fastavro_records, write_fastavro
 from servers import S3Server
 from test_ignore_errors import blocks_of
 
 import polars_avro
 import polars_avro.dask
 
-SCHEMA = {
-    "type": "record",
-    "name": "Event",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {"name": "user", "type": ["null", "string"]},
-        {"name": "amount", "type": "double"},
-        {"name": "tags", "type": {"type": "array", "items": "string"}},
-    ],
-}
+SCHEMA = EVENT_SCHEMA
 ROWS_PER_FILE = 3000
 
 
 def _records(first: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": first + i,
-            "user": None if i % 13 == 0 else f"user-{(first + i) % 41}",
-            "amount": (first + i) * 0.25,
-            "tags": [f"t{j}" for j in range(i % 3)],
-        }
-        for i in range(ROWS_PER_FILE)
-    ]
+    return events(first, ROWS_PER_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +89,10 @@ def test_a_damaged_split_raises_naming_file_block_and_offset(tmp_path: Path, sch
     path = write_fastavro(tmp_path / "d.avro", SCHEMA, _records(0), sync_interval=4000)
     data = bytearray(path.read_bytes())
     blocks = blocks_of(bytes(data))
-    first_id = sum(b.count for b in blocks[:4])
-    data[blocks[4].data_start + len(_zigzag(first_id))] = _zigzag(7)[0]  # no union branch 7
+    # The amount union of block 4's first record, after its id and user: branch 7 is no branch.
+    first = _records(0)[sum(b.count for b in blocks[:4])]
+    user = first["user"].encode()
+    data[blocks[4].data_start + len(_zigzag(first["id"])) + len(_zigzag(len(user))) + len(user)] = _zigzag(7)[0]
     path.write_bytes(bytes(data))
     ddf = polars_avro.dask.read_avro(path, target_bytes=4_000)
     with pytest.raises(polars_avro.AvroDecodeError, match=r"union branch index") as info:
@@ -130,13 +115,6 @@ def test_to_avro_writes_a_part_per_partition_read_back_by_fastavro(
     with open(written[0], "rb") as f:
         assert fastavro.reader(f).codec == "deflate"
     assert pl.scan_avro(tmp_path / "out").collect().equals(_expected(folder).drop("region"))  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server = S3Server(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.close()
 
 
 def test_s3_read_and_write(s3: S3Server, folder: Path) -> None:

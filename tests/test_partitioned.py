@@ -6,7 +6,6 @@ Polars' own ``sink_parquet`` makes of the same ``PartitionBy``."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import fastavro
@@ -115,13 +114,6 @@ def test_bad_partition_arguments() -> None:
         polars_avro.sink_avro(events(), "out", max_rows_per_file=0)
     with pytest.raises(polars_avro.AvroArgumentError, match="goes to a folder"):
         polars_avro.sink_avro(events(), __import__("io").BytesIO(), partition_by="year")
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server = S3Server(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.close()
 
 
 def test_partitioned_output_to_s3(s3: S3Server) -> None:

@@ -144,13 +144,6 @@ def test_a_damaged_split_fails_its_task_naming_file_block_and_offset(tmp_path: P
     assert isinstance(info.value, polars_avro.AvroDecodeError) or "AvroDecodeError" in str(info.value)
 
 
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server = S3Server(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.close()
-
-
 def test_s3_objects_read_in_splits(s3: S3Server, folder: Path) -> None:
     for path in sorted(folder.rglob("*.avro")):
         s3.put(f"ray/{path.relative_to(folder)}", path)

@@ -15,42 +15,18 @@ from typing import Any
 
 import polars as pl
 import pytest
-from helpers import assert_frame_matches_records, fastavro_records, write_fastavro
+from helpers import EVENT_SCHEMA, assert_frame_matches_records, events, fastavro_records, write_fastavro
 from servers import DroppingProxy, HttpServer, S3Server
 
 import polars_avro
 
-SCHEMA = {
-    "type": "record",
-    "name": "Event",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {"name": "user", "type": "string"},
-        {"name": "amount", "type": ["null", "double"]},
-        {"name": "tags", "type": {"type": "array", "items": "string"}},
-    ],
-}
+SCHEMA = EVENT_SCHEMA
 DATES = ["2024-01-01", "2024-01-02", "2024-01-03"]
 ROWS_PER_FILE = 3000
 
 
 def _records(first_id: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": first_id + i,
-            "user": f"user-{(first_id + i) % 97}",
-            "amount": None if i % 11 == 0 else (first_id + i) * 0.25,
-            "tags": [f"t{j}" for j in range(i % 4)],
-        }
-        for i in range(ROWS_PER_FILE)
-    ]
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server = S3Server(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.close()
+    return events(first_id, ROWS_PER_FILE)
 
 
 @pytest.fixture(scope="module")

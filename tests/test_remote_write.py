@@ -6,7 +6,6 @@ object and no pending upload, and an object already there stays as it was."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import fastavro
@@ -17,13 +16,6 @@ from polars.testing import assert_frame_equal
 from servers import DroppingProxy, S3Server
 
 import polars_avro
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server = S3Server(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.close()
 
 
 def frame(rows: int, offset: int = 0) -> pl.DataFrame:

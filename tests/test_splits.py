@@ -12,42 +12,18 @@ import dataclasses
 import pickle
 import random
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-from helpers import _zigzag, assert_frame_matches_records, fastavro_records, write_fastavro
+from helpers import EVENT_SCHEMA, _zigzag, assert_frame_matches_records, events, fastavro_records, write_fastavro
 from servers import S3Server
 from test_ignore_errors import DAMAGES, _clean, blocks_of
 
 import polars_avro
 
 CODECS = ["null", "deflate", "snappy", "zstandard", "bzip2", "xz"]
-
-EVENT = {
-    "type": "record",
-    "name": "Event",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {"name": "user", "type": "string"},
-        {"name": "amount", "type": ["null", "double"]},
-        {"name": "tags", "type": {"type": "array", "items": "string"}},
-    ],
-}
-
-
-def _events(first: int, n: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": first + i,
-            "user": f"user-{(first + i) % 53}",
-            "amount": None if i % 9 == 0 else (first + i) * 0.5,
-            "tags": [f"t{j}" for j in range(i % 3)],
-        }
-        for i in range(n)
-    ]
 
 
 def _read_all(splits: list[polars_avro.AvroSplit], **kw: Any) -> pl.DataFrame:
@@ -69,7 +45,7 @@ def _tiled(split: polars_avro.AvroSplit, cuts: list[int]) -> list[polars_avro.Av
 def many_blocks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A file of 5,000 records in blocks of about 1 KB."""
     path = tmp_path_factory.mktemp("splits") / f"events-{request.param}.avro"
-    return write_fastavro(path, EVENT, _events(0, 5000), codec=request.param, sync_interval=1000)
+    return write_fastavro(path, EVENT_SCHEMA, events(0, 5000), codec=request.param, sync_interval=1000)
 
 
 @pytest.mark.parametrize("target", [97, 4096, 50_000, 10**9])
@@ -79,13 +55,13 @@ def test_planned_splits_read_every_record_once_in_order(many_blocks: Path, targe
     assert len(splits) == -(-size // target) if target < size else len(splits) == 1
     # Each split reads into the same columns, and pickles (Ray and Dask ship them to workers).
     splits = [pickle.loads(pickle.dumps(s)) for s in splits]
-    assert_frame_matches_records(_read_all(splits), fastavro_records(many_blocks), EVENT)
+    assert_frame_matches_records(_read_all(splits), fastavro_records(many_blocks), EVENT_SCHEMA)
 
 
 def test_random_tilings_read_every_record_once_in_order(many_blocks: Path) -> None:
     (whole,) = polars_avro.plan_splits(many_blocks, target_bytes=10**9)
     expected = polars_avro.read_avro(many_blocks)
-    assert_frame_matches_records(expected, fastavro_records(many_blocks), EVENT)
+    assert_frame_matches_records(expected, fastavro_records(many_blocks), EVENT_SCHEMA)
     rng = random.Random(many_blocks.name)
     size = whole.files[0].size
     for _ in range(25):
@@ -155,12 +131,12 @@ def test_a_damaged_split_raises_naming_file_split_block_and_offset(tmp_path: Pat
 
 
 def test_small_files_are_grouped_and_evolved_schemas_unified(tmp_path: Path) -> None:
-    v2 = {**EVENT, "fields": [*EVENT["fields"], {"name": "country", "type": "string", "default": "NO"}]}
+    v2 = {**EVENT_SCHEMA, "fields": [*EVENT_SCHEMA["fields"], {"name": "country", "type": "string", "default": "NO"}]}
     paths = []
     for i in range(6):
-        schema, records = (EVENT, _events(i * 100, 100)) if i < 3 else (v2, [])
+        schema, records = (EVENT_SCHEMA, events(i * 100, 100)) if i < 3 else (v2, [])
         if i >= 3:
-            records = [{**r, "country": f"c{i}"} for r in _events(i * 100, 100)]
+            records = [{**r, "country": f"c{i}"} for r in events(i * 100, 100)]
         folder = tmp_path / f"day={i // 2}"
         folder.mkdir(exist_ok=True)
         paths.append(write_fastavro(folder / f"part-{i}.avro", schema, records, codec="deflate"))
@@ -179,7 +155,7 @@ def test_small_files_are_grouped_and_evolved_schemas_unified(tmp_path: Path) -> 
 def test_read_split_pushes_down_columns_predicate_and_n_rows(tmp_path: Path) -> None:
     for day in range(3):
         (tmp_path / f"day={day}").mkdir()
-        write_fastavro(tmp_path / f"day={day}" / "p.avro", EVENT, _events(day * 1000, 1000), sync_interval=2000)
+        write_fastavro(tmp_path / f"day={day}" / "p.avro", EVENT_SCHEMA, events(day * 1000, 1000), sync_interval=2000)
     splits = polars_avro.plan_splits(tmp_path, target_bytes=5000, include_file_paths="path")
     lf = pl.scan_avro(tmp_path, include_file_paths="path")  # type: ignore[attr-defined]
     predicate = (pl.col("amount") > 700) & (pl.col("day") != 1)
@@ -202,7 +178,7 @@ def test_read_split_pushes_down_columns_predicate_and_n_rows(tmp_path: Path) -> 
 
 
 def test_arguments_are_checked(tmp_path: Path) -> None:
-    path = write_fastavro(tmp_path / "a.avro", EVENT, _events(0, 10))
+    path = write_fastavro(tmp_path / "a.avro", EVENT_SCHEMA, events(0, 10))
     with pytest.raises(polars_avro.AvroArgumentError, match="paths or URLs"):
         polars_avro.plan_splits(path.read_bytes())
     with pytest.raises(polars_avro.AvroArgumentError, match="target_bytes"):
@@ -214,15 +190,15 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
 
 
 def test_a_file_changed_after_planning_raises(tmp_path: Path) -> None:
-    path = write_fastavro(tmp_path / "a.avro", EVENT, _events(0, 3000), sync_interval=1000)
+    path = write_fastavro(tmp_path / "a.avro", EVENT_SCHEMA, events(0, 3000), sync_interval=1000)
     splits = polars_avro.plan_splits(path, target_bytes=4000)
-    write_fastavro(path, EVENT, _events(0, 10))
+    write_fastavro(path, EVENT_SCHEMA, events(0, 10))
     with pytest.raises(polars_avro.AvroError, match="did the file change"):
         list(polars_avro.read_split(splits[-1]))
 
 
 def test_damaged_headers_are_left_out_of_the_plan_and_reported(tmp_path: Path) -> None:
-    good = write_fastavro(tmp_path / "a.avro", EVENT, _events(0, 50))
+    good = write_fastavro(tmp_path / "a.avro", EVENT_SCHEMA, events(0, 50))
     (tmp_path / "b.avro").write_bytes(b"")
     with pytest.warns(polars_avro.AvroDataSkippedWarning, match="b.avro"):
         splits = polars_avro.plan_splits([good, tmp_path / "b.avro"], ignore_errors=True)
@@ -231,18 +207,11 @@ def test_damaged_headers_are_left_out_of_the_plan_and_reported(tmp_path: Path) -
         polars_avro.plan_splits([good, tmp_path / "b.avro"])
 
 
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    server = S3Server(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.close()
-
-
 def test_s3_splits_carry_no_credentials_and_read_as_the_scan(s3: S3Server, tmp_path: Path) -> None:
     urls = []
     for i in range(3):
         path = write_fastavro(
-            tmp_path / f"e{i}.avro", EVENT, _events(i * 4000, 4000), codec="zstandard", sync_interval=4000
+            tmp_path / f"e{i}.avro", EVENT_SCHEMA, events(i * 4000, 4000), codec="zstandard", sync_interval=4000
         )
         urls.append(s3.put(f"splits/region={i}/e{i}.avro", path))
     options = s3.storage_options()
@@ -254,8 +223,8 @@ def test_s3_splits_carry_no_credentials_and_read_as_the_scan(s3: S3Server, tmp_p
     got = _read_all(workers, storage_options=options)
     expected = pl.scan_avro(f"s3://{s3.BUCKET}/splits/", storage_options=options).collect()  # type: ignore[attr-defined]
     assert got.equals(expected)
-    records = [r for i in range(3) for r in _events(i * 4000, 4000)]
-    assert_frame_matches_records(got.drop("region"), records, EVENT)
+    records = [r for i in range(3) for r in events(i * 4000, 4000)]
+    assert_frame_matches_records(got.drop("region"), records, EVENT_SCHEMA)
     # The worker's own credentials are the ones used.
     with pytest.raises(polars_avro.AvroPermissionError):
         list(polars_avro.read_split(workers[0], storage_options=s3.storage_options(aws_secret_access_key="wrong")))
