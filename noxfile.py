@@ -174,6 +174,8 @@ def bench(session: nox.Session) -> None:
         "boto3",
         # messages.py compares with confluent-kafka's AvroDeserializer.
         "confluent-kafka[schemaregistry]",
+        # cluster.py compares with Ray's and Dask's own Avro readers.
+        *CLUSTER_DEPS,
     )
 
     session.run("cargo", "bench", "--bench", "decode", external=True, env=cargo_env())
@@ -185,6 +187,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benches/messages.py", external=False)
     session.run("python", "benches/write_s3.py", external=False)
     session.run("python", "benches/write_partitioned.py", external=False)
+    session.run("python", "benches/cluster.py", external=False)
 
 
 #: The cargo-fuzz targets in fuzz/fuzz_targets.

@@ -175,6 +175,9 @@ class _SplitTask:
 
     def __call__(self) -> Iterator[pa.Table]:
         left = self.row_limit
+        # As many decoding threads as the task holds CPUs (one by default): Ray runs a task
+        # per CPU, and more threads would only contend.
+        cpus = _task_cpus()
         for split in self.splits:
             frames = read_split(
                 split,
@@ -183,6 +186,7 @@ class _SplitTask:
                 n_rows=left if self.table_filter is None else None,
                 batch_size=self.batch_size,
                 storage_options=self.storage_options,
+                n_threads=max(1, int(cpus)) if cpus else None,
             )
             for df in frames:
                 table = _arrow(df)
@@ -195,6 +199,14 @@ class _SplitTask:
                 yield table
                 if left == 0:
                     return
+
+
+def _task_cpus() -> float | None:
+    """The CPUs Ray gave the running task (None outside a Ray worker)."""
+    try:
+        return ray.get_runtime_context().get_assigned_resources().get("CPU")
+    except AssertionError:  # Ray's way of saying this is not a worker
+        return None
 
 
 def _groups(splits: list[AvroSplit], parallelism: int) -> list[list[AvroSplit]]:

@@ -55,6 +55,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.chdir(tmp_path_factory.mktemp("ray-driver"))
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        # Ray hands blocks on as tasks finish unless told to keep their order.
+        ray.data.DataContext.get_current().execution_options.preserve_order = True
         yield
     finally:
         ray.shutdown()
