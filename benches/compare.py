@@ -40,12 +40,15 @@ PYPI_VENV = DATA / "venv-pypi-polars-avro"
 TIMEOUT = 600
 
 
-def pypi_python() -> str:
-    """The Python of a venv holding polars-avro from PyPI, which shares our import name."""
+def pypi_python(*extra: str) -> str:
+    """The Python of a venv holding polars-avro from PyPI, which shares our import name, and
+    the `extra` packages a benchmark's child needs beside it."""
     python = PYPI_VENV / "bin" / "python"
     if not python.exists():
         venv.create(PYPI_VENV, with_pip=True)
         subprocess.run([python, "-m", "pip", "install", "-q", "polars-avro==0.13.0"], check=True)
+    if extra:
+        subprocess.run([python, "-m", "pip", "install", "-q", *extra], check=True)
     return str(python)
 
 

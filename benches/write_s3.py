@@ -1,7 +1,9 @@
 """Writing to an object store: a query of ROWS rows (id, user, amount, tags, ts) streamed
 into an Avro object on the test suite's S3 server (moto on loopback), by ``sink_avro`` to
 the ``s3://`` URL (a multipart upload), against writing a local file first and uploading
-it with boto3, and against Polars' own ``sink_parquet`` to the same server. Each writer runs
+it with boto3 (by this package, and by polars-avro from PyPI, whose ``write_avro`` takes
+local paths and file objects only), and against Polars' own ``sink_parquet`` to the same
+server. Each writer runs
 in a child process, whose peak RSS is read from VmHWM, at one and four times the rows: the
 upload's memory stays flat. The objects are read back and checked row by row.
 
@@ -19,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from compare import pypi_python  # noqa: E402
 from servers import S3Server  # noqa: E402
 
 #: The query each child streams: ROWS rows made on the fly, nothing held in memory.
@@ -38,8 +41,14 @@ WRITERS = {
         "local = tempfile.mktemp(suffix='.avro'); lf.avro.sink(local); "
         "client.upload_file(local, bucket, key); os.remove(local)"
     ),
+    "polars-avro 0.13 (PyPI) write_avro(batches) to a local file, then boto3 upload_file": (
+        "local = tempfile.mktemp(suffix='.avro'); polars_avro.write_avro(lf.collect_batches(), local); "
+        "client.upload_file(local, bucket, key); os.remove(local)"
+    ),
     "Polars sink_parquet to s3:// (Parquet, for scale)": "lf.sink_parquet(url + '.parquet', storage_options=options)",
 }
+#: Writers whose child runs in the PyPI package's venv (it shares our import name).
+PYPI_WRITERS = {name for name in WRITERS if "(PyPI)" in name}
 
 CHILD = """
 import json, os, re, sys, tempfile, time, boto3, polars as pl, polars_avro
@@ -62,7 +71,7 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak_kb / 1024}}))
 """
 
 
-def run_child(s3: S3Server, statement: str, rows: int, key: str) -> dict[str, float]:
+def run_child(s3: S3Server, statement: str, rows: int, key: str, python: str = sys.executable) -> dict[str, float]:
     code = CHILD.format(
         options=json.dumps(s3.storage_options()),
         bucket=s3.BUCKET,
@@ -70,7 +79,7 @@ def run_child(s3: S3Server, statement: str, rows: int, key: str) -> dict[str, fl
         query=QUERY.format(rows=rows).strip(),
         statement=statement,
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir())
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir())
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -99,7 +108,8 @@ def main() -> None:
         print("| writer | seconds | MB/s | object | peak RSS | values |\n|---|---|---|---|---|---|")
         for name, statement in WRITERS.items():
             key = f"bench/{abs(hash(name))}.avro"
-            samples = [run_child(s3, statement, args.rows, key) for _ in range(args.runs)]
+            python = pypi_python("boto3") if name in PYPI_WRITERS else sys.executable
+            samples = [run_child(s3, statement, args.rows, key, python) for _ in range(args.runs)]
             seconds = statistics.median(s["seconds"] for s in samples)
             peak = statistics.median(s["peak_mb"] for s in samples)
             stored = key + ".parquet" if "parquet" in statement else key

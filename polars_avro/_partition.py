@@ -101,6 +101,27 @@ class Partitioning:
         return "/".join([self.base.rstrip("/"), *parts])
 
 
+#: Estimated bytes of the batches a partitioned write asks the engine for. Each batch is
+#: split by key and each piece written on its own, at a fixed cost per piece: batches
+#: larger than the engine's own (100,000 rows) spread it over more rows, and memory holds
+#: only a few of them.
+BATCH_BYTES = 32 << 20
+
+
+def batch_rows(schema: pl.Schema) -> int:
+    """Rows of about BATCH_BYTES for this schema, between 100,000 and 1,000,000."""
+    width = sum(_estimated_width(dtype) for dtype in schema.values())
+    return int(min(1_000_000, max(100_000, BATCH_BYTES // max(width, 1))))
+
+
+def _estimated_width(dtype: pl.DataType) -> int:
+    if dtype.is_nested():
+        return 64
+    if dtype in (pl.String, pl.Binary):
+        return 32
+    return 8
+
+
 class _Part:
     """One part file being written."""
 

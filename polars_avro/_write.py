@@ -16,7 +16,7 @@ from typing import IO, Any, Literal, Union
 import polars as pl
 
 from polars_avro import _internal
-from polars_avro._partition import PartitionedWriter, Partitioning
+from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
@@ -143,7 +143,9 @@ def sink_avro(
     Polars 2) and each batch is written as it comes, in order. Parameters are those of :func:`write_avro`, and:
 
     chunk_size
-        Rows per batch asked of the streaming engine (default: Polars' choice).
+        Rows per batch asked of the streaming engine (default: Polars' choice; for
+        partitioned output, batches of about 32 MB, over which splitting rows by key costs
+        less per row).
     partition_by, max_rows_per_file, approximate_bytes_per_file, include_key
         Partitioned and rolled-over output into the folder ``file`` names (local or an
         object store URL), as ``file=pl.PartitionBy(base, key=..., max_rows_per_file=...,
@@ -185,7 +187,7 @@ def sink_avro(
             partitioning, columns, lambda path: _writing(path, prepared.columns, options), prepared.convert
         )
         try:
-            _for_each_batch(lf, chunk_size, parts.write)
+            _for_each_batch(lf, chunk_size or batch_rows(prepared.schema), parts.write)
         except BaseException as error:
             parts.abandon(error)
             raise
