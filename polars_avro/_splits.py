@@ -229,7 +229,7 @@ def read_split(
     split
         One of :func:`plan_splits`'s splits.
     columns
-        Only these columns (names of ``split.schema``), in schema order; others are not decoded.
+        Only these columns (names of ``split.schema``), in this order; others are not decoded.
     predicate
         Keep only the rows where this expression is true: its columns are decoded first,
         the others only for the rows that pass; a filter on partition columns skips
@@ -246,8 +246,8 @@ def read_split(
     Yields
     ------
     DataFrame
-        Batches of ``split.schema``'s columns (those of ``columns``); at least one, empty
-        when the split holds no row, so a task always has its columns.
+        Batches of the columns of ``columns`` (by default ``split.schema``'s); at least
+        one, empty when the split holds no row, so a task always has its columns.
     """
     if not isinstance(split, AvroSplit):
         msg = f"read_split takes an AvroSplit from plan_splits, found {type(split).__name__}"
@@ -263,11 +263,12 @@ def read_split(
         if missing:
             msg = f"columns not in the file: {missing}; the columns are: {names}"
             raise AvroArgumentError(msg)
-        names = [c for c in names if c in set(columns)]
+        names = list(dict.fromkeys(columns))
     empty = True
     if n_rows != 0:
         for df in scan.batches(names, predicate, n_rows, batch_size):
             empty = False
-            yield df
+            # The scan gives schema order. (A select of no column would lose a count's height.)
+            yield df if df.columns == names else df.select(names)
     if empty:
         yield pl.DataFrame(schema=scan.schema).select(names)
