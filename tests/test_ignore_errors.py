@@ -119,9 +119,11 @@ class Damage:
     block: int
     error: type[polars_avro.AvroError]
     message: str
-    #: Whether the block's framing was broken (then its record count is not reported).
+    #: Whether the block's framing was broken (then its record count is reported only
+    #: when the block found after it confirms it: `count_sure`).
     framing: bool
     codecs: tuple[str, ...] = ("null", "deflate")
+    count_sure: bool = False
 
 
 def _flip_marker(data: bytearray, blocks: list[Block]) -> bytearray:
@@ -143,6 +145,34 @@ def _resize(data: bytearray, block: Block, size: int) -> bytearray:
     assert len(encoded) == old_len, "the test keeps the varint's width"
     data[block.data_start - old_len : block.data_start] = encoded
     return data
+
+
+def _length_one_long(data: bytearray, blocks: list[Block]) -> bytearray:
+    return _resize(data, blocks[3], blocks[3].size + 1)
+
+
+def _length_one_short(data: bytearray, blocks: list[Block]) -> bytearray:
+    return _resize(data, blocks[3], blocks[3].size - 1)
+
+
+def _inserted_in_data(data: bytearray, blocks: list[Block]) -> bytearray:
+    at = blocks[3].data_start + blocks[3].size // 2
+    return data[:at] + b"\x55" + data[at:]
+
+
+def _deleted_from_data(data: bytearray, blocks: list[Block]) -> bytearray:
+    at = blocks[3].data_start + blocks[3].size // 2
+    return data[:at] + data[at + 1 :]
+
+
+def _inserted_in_marker(data: bytearray, blocks: list[Block]) -> bytearray:
+    at = blocks[3].marker_start + 9
+    return data[:at] + b"\xaa" + data[at:]
+
+
+def _deleted_from_marker(data: bytearray, blocks: list[Block]) -> bytearray:
+    at = blocks[3].marker_start + 4
+    return data[:at] + data[at + 1 :]
 
 
 def _negative_count(data: bytearray, blocks: list[Block]) -> bytearray:
@@ -171,9 +201,21 @@ def _truncated(data: bytearray, blocks: list[Block]) -> bytearray:
 
 
 DAMAGES = [
-    Damage("sync marker", _flip_marker, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
+    Damage(
+        "sync marker", _flip_marker, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True, count_sure=True
+    ),
     Damage("length too long", _longer_size, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
     Damage("length too short", _shorter_size, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
+    Damage("length one too long", _length_one_long, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
+    Damage("length one too short", _length_one_short, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
+    Damage("byte inserted in data", _inserted_in_data, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
+    Damage("byte deleted from data", _deleted_from_data, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
+    Damage(
+        "byte inserted in marker", _inserted_in_marker, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True
+    ),
+    Damage(
+        "byte deleted from marker", _deleted_from_marker, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True
+    ),
     Damage(
         "negative count",
         _negative_count,
@@ -229,7 +271,7 @@ def test_damage_in_both_modes(damage: Damage, codec: str, tmp_path: Path) -> Non
     (skipped,) = errors
     assert skipped.block == lost
     assert skipped.kind == damage.error.__name__
-    assert skipped.records == (None if damage.framing else blocks[lost].count)
+    assert skipped.records == (blocks[lost].count if damage.count_sure or not damage.framing else None)
     assert skipped.to_dict()["message"] == str(info.value)
     assert [w.block for w in warned] == [lost]
     assert df.height == ROWS - blocks[lost].count
@@ -242,6 +284,8 @@ def test_two_damaged_blocks_are_both_reported(clean: Path) -> None:
     data[blocks[5].marker_start + 15] ^= 0xFF
     df, errors, _ = _read_skipping(bytes(data))
     assert [e.block for e in errors] == [1, 5]
+    # Only their markers were damaged: the blocks found after them confirm their counts.
+    assert [e.records for e in errors] == [blocks[1].count, blocks[5].count]
     per_block = _block_records(clean)
     assert_frame_matches_records(df, [r for i, b in enumerate(per_block) if i not in (1, 5) for r in b], SCHEMA)
 
@@ -256,6 +300,31 @@ def test_the_row_index_keeps_the_positions_of_records_in_the_file(tmp_path: Path
     expected = [i for i in range(ROWS) if not first_lost <= i < first_lost + blocks[3].count]
     assert df["nr"].to_list() == expected
     assert df["id"].to_list() == expected
+
+
+def test_the_row_index_keeps_the_places_of_a_block_lost_with_its_marker(clean: Path) -> None:
+    data = bytearray(clean.read_bytes())
+    blocks = blocks_of(bytes(data))
+    data[blocks[1].marker_start + 2] ^= 0xFF
+    with pytest.warns(polars_avro.AvroDataSkippedWarning, match="block 1"):
+        df = polars_avro.read_avro(bytes(data), ignore_errors=True, row_index_name="nr")
+    lost = range(blocks[0].count, blocks[0].count + blocks[1].count)
+    assert df["nr"].to_list() == df["id"].to_list() == [i for i in range(ROWS) if i not in lost]
+
+
+def test_a_count_reads_what_a_read_reads_and_warns_alike(clean: Path) -> None:
+    data = bytearray(clean.read_bytes())
+    blocks = blocks_of(bytes(data))
+    _flip_marker(data, blocks)
+    data[blocks[5].data_start] ^= 0xFF  # block 5's records (or its deflate stream) broken
+    for engine in ("in-memory", "streaming"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            read = pl.scan_avro(bytes(data), ignore_errors=True).collect(engine=engine)
+            counted = pl.scan_avro(bytes(data), ignore_errors=True).select(pl.len()).collect(engine=engine).item()
+        assert counted == read.height == ROWS - blocks[3].count - blocks[5].count
+        skipped = [(w.message.block, w.message.records) for w in caught]
+        assert skipped == [(3, blocks[3].count), (5, blocks[5].count)] * 2
 
 
 def test_a_filter_with_skipped_blocks(clean: Path) -> None:

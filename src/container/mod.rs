@@ -4,8 +4,9 @@
 
 mod codec;
 mod reader;
+mod resync;
 mod writer;
 
 pub use codec::{Codec, MAX_BLOCK_LEN};
-pub use reader::{ByteRange, ContainerReader, Header, RawBlock};
+pub use reader::{ByteRange, ContainerReader, Header, RawBlock, Resynced};
 pub use writer::ContainerWriter;

@@ -4,6 +4,7 @@
 use std::io::{BufRead, Read};
 
 use super::codec::Codec;
+use super::resync::{records_of_last_block, resume_before_marker, Claim, Window, WINDOW};
 use crate::bufread::{skip_by_reading, ByteStream};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::varint::zigzag_decode;
@@ -65,12 +66,31 @@ pub struct ContainerReader<R> {
     /// Blocks whose marker begins at or past this offset belong to the next split.
     end: Option<u64>,
     next_index: usize,
-    /// The data and marker of a block whose marker did not match, and their offset, for
-    /// `resync` to search again.
-    last_block: (Vec<u8>, u64),
-    /// Whether reading resumed right after a mismatched marker, on the guess that only
-    /// the marker was damaged; cleared by the next block that reads whole.
-    resumed_after_bad_marker: bool,
+    /// The bytes of the block being read (its framing, data and marker), kept when it
+    /// fails so that [`Self::resync`] can search them again.
+    log: Vec<u8>,
+    /// The block whose framing failed last, for [`Self::resync`].
+    failed: Option<FailedBlock>,
+    /// Whether reading resumed at a block found inside damage (see [`Self::resync`]):
+    /// it belongs to whoever met the damage, wherever its range ends.
+    inside_damage: bool,
+}
+
+/// A block whose framing failed: where it began, the bytes read of it, and what its
+/// framing claimed when that parsed.
+struct FailedBlock {
+    start: u64,
+    bytes: Vec<u8>,
+    claimed: Option<Claim>,
+}
+
+/// Where [`ContainerReader::resync`] left the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resynced {
+    /// Whether a block follows; false at the end of the file (or of a split's blocks).
+    pub resumes: bool,
+    /// Records of the blocks left out, when their framing told them surely; else None.
+    pub records_lost: Option<u64>,
 }
 
 /// A stream that can be given bytes back to read again.
@@ -131,6 +151,9 @@ impl<R: BufRead> BufRead for Rewindable<R> {
 struct Tracked<'a, R> {
     reader: &'a mut R,
     offset: &'a mut u64,
+    /// Where the bytes read go as well, when they may have to be read again (a block's
+    /// framing and marker, and the part of its data read when the file ended).
+    log: Option<&'a mut Vec<u8>>,
 }
 
 impl<R: BufRead> Tracked<'_, R> {
@@ -145,6 +168,7 @@ impl<R: BufRead> Tracked<'_, R> {
         while filled < buf.len() {
             match self.reader.read(&mut buf[filled..]) {
                 Ok(0) => {
+                    self.logged(&buf[..filled]);
                     return Err(AvroError::format(format!(
                         "the file ended while reading {what}: expected {} bytes, found {filled}",
                         buf.len()
@@ -157,7 +181,14 @@ impl<R: BufRead> Tracked<'_, R> {
             }
         }
         *self.offset += buf.len() as u64;
+        self.logged(buf);
         Ok(())
+    }
+
+    fn logged(&mut self, bytes: &[u8]) {
+        if let Some(log) = self.log.as_deref_mut() {
+            log.extend_from_slice(bytes);
+        }
     }
 
     /// Reads `len` bytes without allocating them up front, so a lying length fails on the
@@ -171,6 +202,7 @@ impl<R: BufRead> Tracked<'_, R> {
             .map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(start))?;
         *self.offset += read as u64;
         if (read as u64) < len {
+            self.logged(&out);
             return Err(AvroError::format(format!(
                 "the file ended while reading {what}: expected {len} bytes, found {read}"
             ))
@@ -202,7 +234,7 @@ impl<R: BufRead> ContainerReader<R> {
     pub fn new(reader: R, total_len: Option<u64>) -> AvroResult<Self> {
         let mut offset = 0u64;
         let mut reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
-        let header = read_header(&mut Tracked { reader: &mut reader, offset: &mut offset }, total_len)?;
+        let header = read_header(&mut Tracked { reader: &mut reader, offset: &mut offset, log: None }, total_len)?;
         Ok(Self::at(reader, header, offset, total_len, None))
     }
 
@@ -214,8 +246,9 @@ impl<R: BufRead> ContainerReader<R> {
             total_len,
             end,
             next_index: 0,
-            last_block: (Vec::new(), 0),
-            resumed_after_bad_marker: false,
+            log: Vec::new(),
+            failed: None,
+            inside_damage: false,
         }
     }
 
@@ -256,40 +289,59 @@ impl<R: BufRead> ContainerReader<R> {
         self.end.is_some_and(|end| self.offset >= end.saturating_add(16))
     }
 
-    /// Whether the last framing error came from [`Self::resync`] resuming right after a
-    /// mismatched marker, and that not framing a block either: it belongs to the damage
-    /// already found, not to a block of its own.
-    pub fn error_continues_damage(&self) -> bool {
-        self.resumed_after_bad_marker
-    }
-
-    /// After a framing error: finds where the next block starts, and leaves the reader
-    /// there. When the block's data was read and its marker did not match, the marker
-    /// is searched for in that data first (its length was too long: the blocks it
-    /// reached into are kept); if it is not there, the next block is taken to start
-    /// right after the mismatched marker (a damaged marker, or a length too short: then
-    /// that block's framing fails in turn and the search goes on from there). Otherwise
-    /// the stream is searched for the next marker. Returns the offset reading resumes
-    /// at, or None when the file ends first.
-    pub fn resync(&mut self) -> AvroResult<Option<u64>> {
-        // A guess that failed is the same damage: the block index stays where it was.
-        if !std::mem::take(&mut self.resumed_after_bad_marker) {
-            self.next_index += 1;
-        }
+    /// After a framing error: leaves the reader where the next block starts (see
+    /// [`super::resync`]): the failed block's bytes are searched again from its start for
+    /// the next sync marker, and an intact block before that marker is taken when its
+    /// place and length fit, else the block after the marker. Says whether a block
+    /// follows, and the records lost when the framing told them surely.
+    pub fn resync(&mut self) -> AvroResult<Resynced> {
         let sync = self.header.sync;
-        let (consumed, from) = std::mem::take(&mut self.last_block);
-        if !consumed.is_empty() {
-            match consumed.windows(16).position(|w| w == sync) {
-                Some(i) => {
-                    let end = i + 16;
-                    self.reader.rewind(&consumed[end..]);
-                    self.offset = from + end as u64;
-                },
-                None => self.resumed_after_bad_marker = true,
+        let (start, claimed) = match self.failed.take() {
+            Some(failed) => {
+                self.reader.rewind(&failed.bytes);
+                self.offset = failed.start;
+                (failed.start, failed.claimed)
+            },
+            // Its data was skipped, not read: the search goes on from here.
+            None => (self.offset, None),
+        };
+        let mut window = Window { bytes: Vec::new(), start };
+        let mut searched = 0;
+        let marker = loop {
+            if let Some(i) = window.bytes[searched..].windows(16).position(|w| w == sync) {
+                break Some(window.start + (searched + i) as u64);
             }
-            return Ok(Some(self.offset));
-        }
-        self.find_marker()
+            searched = window.bytes.len().saturating_sub(15);
+            if window.bytes.len() > 2 * WINDOW {
+                let dropped = window.bytes.len() - WINDOW;
+                window.bytes.drain(..dropped);
+                window.start += dropped as u64;
+                searched -= dropped;
+            }
+            let buf = self
+                .reader
+                .fill_buf()
+                .map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(self.offset))?;
+            if buf.is_empty() {
+                break None;
+            }
+            let n = buf.len().min(1 << 20);
+            window.bytes.extend_from_slice(&buf[..n]);
+            self.reader.consume(n);
+            self.offset += n as u64;
+        };
+        let Some(marker) = marker else {
+            self.next_index += 1;
+            return Ok(Resynced { resumes: false, records_lost: records_of_last_block(claimed, self.total_len) });
+        };
+        let resumption = resume_before_marker(&window, &sync, start, claimed, marker);
+        let at = resumption.block.unwrap_or(marker + 16);
+        // The bytes read past where reading resumes go back to the stream.
+        self.reader.rewind(&window.bytes[(at - window.start) as usize..]);
+        self.offset = at;
+        self.next_index += resumption.blocks_lost;
+        self.inside_damage = resumption.block.is_some();
+        Ok(Resynced { resumes: true, records_lost: resumption.records_lost })
     }
 
     /// Consumes the stream up to the end of the next sync marker; returns the offset after
@@ -369,54 +421,90 @@ impl<R: BufRead> ContainerReader<R> {
     ) -> AvroResult<Option<RawBlock>> {
         let index = self.next_index;
         let start = self.offset;
-        let total_len = self.total_len;
-        let sync = self.header.sync;
-        // A block guessed to follow a damaged marker is this split's: the next split cannot
-        // see that marker (it searches for intact ones) and starts after the block.
-        if self.past_range() && !self.resumed_after_bad_marker {
+        // A block found inside damage is this split's: the next split cannot see that
+        // damage (it searches for intact markers) and starts after the block.
+        if self.past_range() && !std::mem::take(&mut self.inside_damage) {
             return Ok(None);
         }
-        let mut t = Tracked { reader: &mut self.reader, offset: &mut self.offset };
+        self.inside_damage = false;
+        let (total_len, sync) = (self.total_len, self.header.sync);
+        self.log.clear();
+        let mut t = Tracked { reader: &mut self.reader, offset: &mut self.offset, log: Some(&mut self.log) };
         if t.at_end()? {
             return Ok(None);
         }
-        let located = |e: AvroError| e.in_block(index).at_offset(start);
-        let count = t.long("a block's record count").map_err(located)?;
-        let size = t.long("a block's byte size").map_err(located)?;
-        if count < 0 || size < 0 {
-            return Err(located(AvroError::format(format!(
-                "expected a non-negative block record count and byte size, found count {count} and size {size}"
-            ))));
+        let mut claimed = None;
+        let mut searchable = true;
+        match frame_block(&mut t, total_len, sync, data, &mut claimed, &mut searchable) {
+            Ok((count, size, data)) => {
+                self.next_index += 1;
+                Ok(Some(RawBlock { index, offset: start, count, data, size }))
+            },
+            Err(e) => {
+                // Searched again from its start by resync, unless its data was skipped.
+                let bytes = std::mem::take(&mut self.log);
+                self.failed = searchable.then_some(FailedBlock { start, bytes, claimed });
+                Err(e.in_block(index).at_offset(start))
+            },
         }
-        let size = size as u64;
-        let remaining = total_len.map(|total| total.saturating_sub(*t.offset));
-        if let Some(remaining) = remaining {
-            if size.saturating_add(16) > remaining {
-                return Err(located(AvroError::format(format!(
-                    "block claims {size} bytes plus a 16-byte sync marker, but only {remaining} bytes remain in the file"
-                ))));
-            }
-        }
-        let data_offset = *t.offset;
-        let data = data(&mut t, count as u64, size).map_err(located)?;
-        let mut marker = [0u8; 16];
-        let marker_offset = *t.offset;
-        t.exact(&mut marker, "a block's sync marker").map_err(located)?;
-        if marker != sync {
-            let err = AvroError::format(format!(
-                "bad sync marker after the block: expected {}, found {}",
-                hex(&sync),
-                hex(&marker)
-            ))
-            .in_block(index)
-            .at_offset(marker_offset);
-            self.last_block = ([data, marker.to_vec()].concat(), data_offset);
-            return Err(err);
-        }
-        self.next_index += 1;
-        self.resumed_after_bad_marker = false;
-        Ok(Some(RawBlock { index, offset: start, count: count as usize, data, size: size as usize }))
     }
+}
+
+/// Reads a block's framing, its data (by `data`) and its marker, checking each. What the
+/// framing claims goes to `claimed` once it parsed; `searchable` is cleared when the data
+/// was skipped, not read (then its bytes cannot be searched again).
+fn frame_block<R: BufRead>(
+    t: &mut Tracked<'_, R>,
+    total_len: Option<u64>,
+    sync: [u8; 16],
+    data: impl FnOnce(&mut Tracked<'_, R>, u64, u64) -> AvroResult<Vec<u8>>,
+    claimed: &mut Option<Claim>,
+    searchable: &mut bool,
+) -> AvroResult<(usize, usize, Vec<u8>)> {
+    let start = *t.offset;
+    let count = t.long("a block's record count").map_err(|e| e.at_offset(start))?;
+    let size = t.long("a block's byte size").map_err(|e| e.at_offset(start))?;
+    if count < 0 || size < 0 {
+        return Err(AvroError::format(format!(
+            "expected a non-negative block record count and byte size, found count {count} and size {size}"
+        ))
+        .at_offset(start));
+    }
+    let size = size as u64;
+    *claimed = Some(Claim { count: count as u64, data_end: t.offset.saturating_add(size) });
+    if let Some(remaining) = total_len.map(|total| total.saturating_sub(*t.offset)) {
+        if size.saturating_add(16) > remaining {
+            return Err(AvroError::format(format!(
+                "block claims {size} bytes plus a 16-byte sync marker, but only {remaining} bytes remain in the file"
+            ))
+            .at_offset(start));
+        }
+    }
+    let data_offset = *t.offset;
+    let data = data(t, count as u64, size).map_err(|e| e.at_offset(data_offset))?;
+    if data.len() as u64 != size {
+        *searchable = false;
+    }
+    let mut marker = [0u8; 16];
+    let marker_offset = *t.offset;
+    let framing_len = t.log.as_ref().map_or(0, |log| log.len());
+    let read = t.exact(&mut marker, "a block's sync marker");
+    if read.is_err() || marker != sync {
+        // The data goes back between the framing and the marker, to be searched again.
+        if let Some(log) = t.log.as_deref_mut() {
+            log.splice(framing_len..framing_len, data.iter().copied());
+        }
+    }
+    read?;
+    if marker != sync {
+        return Err(AvroError::format(format!(
+            "bad sync marker after the block: expected {}, found {}",
+            hex(&sync),
+            hex(&marker)
+        ))
+        .at_offset(marker_offset));
+    }
+    Ok((count as usize, size as usize, data))
 }
 
 fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroResult<Header> {

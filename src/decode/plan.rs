@@ -2,6 +2,8 @@
 //! produces (the record's fields, or one `value` column when the top-level schema is not
 //! a record), in the order asked for, and how each record's bytes fill them.
 
+use std::collections::HashMap;
+
 use polars::prelude::{DataType, PlSmallStr};
 
 use super::read_type::{FieldStep, ReadType, RecordRead};
@@ -108,15 +110,17 @@ fn own_fields(schema: &AvroSchema, wanted: &[usize]) -> AvroResult<RecordRead> {
 /// The positions in `names` of the projection (all, in order, when None), each once.
 fn wanted_columns(names: &[&str], projection: Option<&[String]>) -> AvroResult<Vec<usize>> {
     let Some(projection) = projection else { return Ok((0..names.len()).collect()) };
+    let positions: HashMap<&str, usize> = names.iter().enumerate().rev().map(|(i, n)| (*n, i)).collect();
+    let mut taken = vec![false; names.len()];
     let mut wanted: Vec<usize> = Vec::with_capacity(projection.len());
     for name in projection {
-        let index = names.iter().position(|n| n == name).ok_or_else(|| {
+        let index = *positions.get(name.as_str()).ok_or_else(|| {
             AvroError::argument(format!(
                 "column '{name}' is not in the Avro schema; the columns are: {}",
                 names.join(", ")
             ))
         })?;
-        if wanted.contains(&index) {
+        if std::mem::replace(&mut taken[index], true) {
             return Err(AvroError::argument(format!("column '{name}' is selected twice")));
         }
         wanted.push(index);

@@ -3,6 +3,7 @@
 //! Everything here runs on a decoding thread; the plan, one per writer schema, is shared
 //! by all of them. A batch may hold blocks of several files that share a schema.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -101,6 +102,9 @@ pub(super) struct BatchPlan {
     /// rows that pass); without a predicate, `rest_plan` holds the whole projection.
     pub predicate_plan: Option<RowPlan>,
     pub rest_plan: RowPlan,
+    /// A read of no column with `ignore_errors` (a count) decodes every column all the
+    /// same, and drops them: it counts the records a read of the file gives.
+    pub validate_plan: Option<RowPlan>,
     pub predicate: Option<Predicate>,
     pub row_index: Option<RowIndex>,
     pub file_path_column: Option<PlSmallStr>,
@@ -178,13 +182,8 @@ impl BatchPlan {
         // The predicate's file columns are decoded for every row, the rest only for the
         // rows that pass.
         let decoded = |columns: &mut dyn Iterator<Item = &String>| {
-            let mut out: Vec<String> = Vec::new();
-            for c in columns {
-                if !is_extra(c) && !out.contains(c) {
-                    out.push(c.clone());
-                }
-            }
-            out
+            let mut seen = HashSet::new();
+            columns.filter(|c| !is_extra(c) && seen.insert(*c)).cloned().collect::<Vec<String>>()
         };
         let (predicate_plan, rest_columns) = match &predicate {
             Some(p) => {
@@ -195,13 +194,18 @@ impl BatchPlan {
             None => (None, decoded(&mut projection.iter())),
         };
         let rest_plan = plan_of(&rest_columns)?;
+        let validate_plan = match options.ignore_errors && predicate.is_none() && rest_plan.is_empty() {
+            true => Some(RowPlan::new(&schema, reader_schema, None)?),
+            false => None,
+        };
         Ok(Self {
             min_record_size: schema.min_encoded_size(schema.root),
             schema,
-            needs_data: predicate.is_some() || !rest_plan.is_empty(),
+            needs_data: predicate.is_some() || !rest_plan.is_empty() || options.ignore_errors,
             projection,
             predicate_plan,
             rest_plan,
+            validate_plan,
             predicate,
             row_index: options.row_index.clone(),
             file_path_column: options.file_path_column.clone(),
@@ -214,11 +218,11 @@ impl BatchPlan {
     /// The schema of the batches: every column of the projection with its type.
     pub fn output_schema(&self) -> Schema {
         let plans = self.predicate_plan.iter().chain(std::iter::once(&self.rest_plan));
-        let decoded: Vec<(&PlSmallStr, &DataType)> = plans.flat_map(|p| p.dtypes()).collect();
+        let decoded: HashMap<&str, &DataType> = plans.flat_map(|p| p.dtypes()).map(|(n, d)| (n.as_str(), d)).collect();
         let mut schema = Schema::default();
         for name in &self.projection {
             let extra = self.extra_dtype(name);
-            let dtype = extra.or_else(|| decoded.iter().find(|(n, _)| n.as_str() == name).map(|(_, d)| (*d).clone()));
+            let dtype = extra.or_else(|| decoded.get(name.as_str()).map(|d| (*d).clone()));
             if let Some(dtype) = dtype {
                 schema.insert(name.as_str().into(), dtype);
             }
@@ -294,15 +298,12 @@ impl BatchPlan {
     /// No predicate: one buffer is reused for every block of the batch.
     fn decode_all(&self, batch: &RawBatch, timing: &mut Timing) -> AvroResult<DataFrame> {
         let mut decoded = Vec::new();
-        if self.rest_plan.is_empty() {
-            // Only counted: the data was not read, so each count is checked against the
-            // most its block's bytes could decompress to.
-            for b in batch.blocks.iter().filter(|b| !b.file.remembered) {
-                let most = if b.file.codec == Codec::Null { b.block.size } else { MAX_BLOCK_LEN };
-                check_record_count(b.block.count, most, self.min_record_size).map_err(|e| locate(e, b))?;
-            }
-        } else {
-            let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
+        let plan = match self.rest_plan.is_empty() {
+            true => self.validate_plan.as_ref(),
+            false => Some(&self.rest_plan),
+        };
+        if let Some(plan) = plan {
+            let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
             // The record counts are not checked against the data yet: a count beyond what any
             // codec's bytes could plausibly hold reserves no more than that.
             let rows = batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE));
@@ -333,7 +334,17 @@ impl BatchPlan {
                     *hint = Some((batch.rows, lens));
                 }
             }
-            decoded = assemble_columns(&self.rest_plan, Timing::time(&mut timing.decode, || decoder.finish())?);
+            let arrays = Timing::time(&mut timing.decode, || decoder.finish())?;
+            if !self.rest_plan.is_empty() {
+                decoded = assemble_columns(&self.rest_plan, arrays);
+            }
+        } else {
+            // Only counted: the data was not read, so each count is checked against the
+            // most its block's bytes could decompress to.
+            for b in batch.blocks.iter().filter(|b| !b.file.remembered) {
+                let most = if b.file.codec == Codec::Null { b.block.size } else { MAX_BLOCK_LEN };
+                check_record_count(b.block.count, most, self.min_record_size).map_err(|e| locate(e, b))?;
+            }
         }
         decoded.extend(self.extra_columns(batch, |_| true));
         self.assemble(batch.rows, decoded)
@@ -432,13 +443,8 @@ impl BatchPlan {
 
     /// Puts the output together in projection order.
     fn assemble(&self, height: usize, columns: Vec<PlColumn>) -> AvroResult<DataFrame> {
-        let mut pool = columns;
-        let mut ordered = Vec::with_capacity(self.projection.len());
-        for name in &self.projection {
-            if let Some(pos) = pool.iter().position(|c| c.name().as_str() == name) {
-                ordered.push(pool.swap_remove(pos));
-            }
-        }
+        let mut by_name: HashMap<PlSmallStr, PlColumn> = columns.into_iter().map(|c| (c.name().clone(), c)).collect();
+        let ordered = self.projection.iter().filter_map(|name| by_name.remove(name.as_str())).collect();
         Ok(DataFrame::new(height, ordered)?)
     }
 }

@@ -14,7 +14,7 @@ use super::batch::{BatchPlan, FileInfo};
 use super::known;
 use super::options::ReadOptions;
 use super::predicate::Predicate;
-use crate::container::{ByteRange, Codec, ContainerReader, Header, RawBlock};
+use crate::container::{ByteRange, Codec, ContainerReader, Header, RawBlock, Resynced};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::parse_schema;
 use crate::source::{FileIdentity, Source, Stream};
@@ -116,8 +116,11 @@ impl OpenedFile {
         let Some(container) = &mut self.container else {
             return Ok(self.remembered_block());
         };
-        let block = if self.plan.needs_data && !self.count_only {
-            container.next_block_unless(|count| skip_within > 0 && count <= skip_within as u64)
+        // With ignore_errors every block's data is read: a block whose framing fails is
+        // searched again for where the next one starts (see ContainerReader::resync).
+        let ignore_errors = self.plan.ignore_errors;
+        let block = if ignore_errors || (self.plan.needs_data && !self.count_only) {
+            container.next_block_unless(|count| !ignore_errors && skip_within > 0 && count <= skip_within as u64)
         } else {
             container.skip_block()
         };
@@ -166,17 +169,12 @@ impl OpenedFile {
     }
 
     /// After a framing error: where reading resumes (see [`ContainerReader::resync`]).
-    pub fn resync(&mut self) -> AvroResult<Option<u64>> {
+    pub fn resync(&mut self) -> AvroResult<Resynced> {
         self.damaged = true;
         match &mut self.container {
             Some(container) => container.resync().map_err(|e| self.info.locate(e)),
-            None => Ok(None),
+            None => Ok(Resynced { resumes: false, records_lost: None }),
         }
-    }
-
-    /// Whether the last framing error belongs to damage already reported.
-    pub fn error_continues_damage(&self) -> bool {
-        self.container.as_ref().is_some_and(ContainerReader::error_continues_damage)
     }
 }
 

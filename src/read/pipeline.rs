@@ -254,23 +254,24 @@ impl Pipeline {
                     self.current = None;
                     continue;
                 },
-                Err(e) if self.ignore_errors && e.is_damage() => {
-                    // A broken frame: leave the block out and go on after the next sync marker.
-                    if !file.error_continues_damage() {
-                        self.skipped.push((file.info.index, SkippedData { error: e, records: None }));
-                    }
-                    match file.resync() {
-                        Ok(Some(_)) => continue,
-                        Ok(None) => {
+                Err(e) if self.ignore_errors && e.is_damage() => match file.resync() {
+                    // A broken frame: the block is left out, and reading goes on where the
+                    // next intact one starts.
+                    Ok(resynced) => {
+                        let records = resynced.records_lost.map(|r| r as usize);
+                        // The row index keeps the places of records whose count is known.
+                        self.next_row = self.next_row.saturating_add(records.unwrap_or(0) as IdxSize);
+                        self.skipped.push((file.info.index, SkippedData { error: e, records }));
+                        if !resynced.resumes {
                             self.current = None;
-                            continue;
-                        },
-                        Err(e) => {
-                            self.reading_done = true;
-                            error = Some(e);
-                            break;
-                        },
-                    }
+                        }
+                        continue;
+                    },
+                    Err(e) => {
+                        self.reading_done = true;
+                        error = Some(e);
+                        break;
+                    },
                 },
                 Err(e) => {
                     self.reading_done = true;

@@ -1,0 +1,326 @@
+//! Where reading resumes after a block whose framing failed, decided from the bytes
+//! alone, so that a whole-file read and every split of the file decide alike.
+//!
+//! The search starts where the failed block began (right after the last marker that
+//! checked out) and finds the first sync marker from there. Every intact block between
+//! the two ends at that marker, since its own marker is a marker. One is looked for where
+//! the failed block's length says the next block begins (its marker was damaged), or a
+//! few bytes either side (bytes inserted into or deleted from that marker), following
+//! blocks whose own markers are damaged too. A block is accepted only if its framing
+//! holds and its length ends it exactly at the marker. Else reading resumes right after
+//! the marker, with the block there (which is read and checked as any other).
+
+use crate::varint::zigzag_decode;
+
+/// Bytes a damaged marker may have gained or lost, either side of where the block after
+/// it would begin.
+pub const MARKER_SHIFT: u64 = 16;
+
+/// The bytes kept before the marker while searching for it: an intact block that
+/// follows a damaged marker is found when it is no longer than this.
+pub const WINDOW: usize = 16 << 20;
+
+/// Bytes of the file from `start` on, as read while searching: the last [`WINDOW`] (at
+/// least) before the first marker found.
+pub struct Window {
+    pub bytes: Vec<u8>,
+    pub start: u64,
+}
+
+impl Window {
+    fn slice(&self, from: u64, to: u64) -> Option<&[u8]> {
+        let from = usize::try_from(from.checked_sub(self.start)?).ok()?;
+        let to = usize::try_from(to.checked_sub(self.start)?).ok()?;
+        self.bytes.get(from..to)
+    }
+}
+
+/// A block's framing as the bytes at some offset claim it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// The records the block claims.
+    pub count: u64,
+    /// Where its data ends, that is where its marker must begin.
+    pub data_end: u64,
+}
+
+/// The framing (record count and byte size, both non-negative varints) at the start of
+/// `bytes`, the block beginning at `offset`.
+pub fn claim(bytes: &[u8], offset: u64) -> Option<Claim> {
+    let (count, n) = varint(bytes)?;
+    let (size, m) = varint(&bytes[n..])?;
+    if count < 0 || size < 0 {
+        return None;
+    }
+    let data_end = offset.checked_add((n + m) as u64)?.checked_add(size as u64)?;
+    Some(Claim { count: count as u64, data_end })
+}
+
+fn varint(bytes: &[u8]) -> Option<(i64, usize)> {
+    let mut value: u64 = 0;
+    for (i, byte) in bytes.iter().take(10).enumerate() {
+        if i == 9 && *byte > 1 {
+            return None;
+        }
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((zigzag_decode(value), i + 1));
+        }
+    }
+    None
+}
+
+/// Where reading resumes, and the blocks left out before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resumption {
+    /// An intact block found before the marker: it starts here. None: reading resumes
+    /// after the marker.
+    pub block: Option<u64>,
+    /// Blocks from the failed one up to there (at least the failed one).
+    pub blocks_lost: usize,
+    /// Their records, when their lengths lead exactly to the block found (only their
+    /// markers were damaged): then their counts are as sure as any block's.
+    pub records_lost: Option<u64>,
+}
+
+/// Decides where reading resumes after the block beginning at `failed` whose framing
+/// claimed `claimed` (None: it did not parse), given the first marker from there begins
+/// at `marker` and `window` holds the bytes before it.
+pub fn resume_before_marker(
+    window: &Window,
+    sync: &[u8; 16],
+    failed: u64,
+    claimed: Option<Claim>,
+    marker: u64,
+) -> Resumption {
+    let unknown = Resumption { block: None, blocks_lost: 1, records_lost: None };
+    let Some(mut claim) = claimed else { return unknown };
+    let mut blocks_lost = 1;
+    let mut records = claim.count;
+    // Each round: the block after the last one followed, where its length puts it.
+    while claim.data_end < marker {
+        let after = claim.data_end + 16;
+        // Shifted places only where what stands in the marker's place is what is left of
+        // one: elsewhere (a length gone wrong) they would find blocks in random bytes.
+        let shifted = remnant_of_marker(window, sync, claim.data_end);
+        // Several places may frame the same block: its count read with a byte more or
+        // less (bytes with their high bit set continue a varint) leaves its length as it
+        // is. The block begins where the marker's tail ends; the nearest place breaks ties.
+        let found = shifts()
+            .take(if shifted { usize::MAX } else { 1 })
+            .map(|d| after as i64 + d)
+            .filter(|&c| c > failed as i64 && (c as u64) < marker && ends_at(window, c as u64, marker).is_some())
+            .max_by_key(|&c| (marker_tail(window, sync, c as u64), std::cmp::Reverse(c.abs_diff(after as i64))));
+        if let Some(c) = found {
+            let exact = c == after as i64;
+            return Resumption {
+                block: Some(c as u64),
+                blocks_lost,
+                records_lost: exact.then_some(records),
+            };
+        }
+        // A block of its own at that place, with a damaged marker too: follow it.
+        match window.slice(after, marker).and_then(|bytes| claim_within(bytes, after, marker)) {
+            Some(next) => {
+                claim = next;
+                records = records.saturating_add(next.count);
+                blocks_lost += 1;
+            },
+            None => break,
+        }
+    }
+    // No intact block before the marker: what lies between is one damaged stretch, its
+    // records not known.
+    unknown
+}
+
+/// At the end of the file, without a marker: the failed block was the last one when its
+/// length ends it where the file leaves room for exactly its marker.
+pub fn records_of_last_block(claimed: Option<Claim>, file_end: Option<u64>) -> Option<u64> {
+    let claim = claimed?;
+    (Some(claim.data_end + 16) == file_end).then_some(claim.count)
+}
+
+/// How many bytes of the sync marker end right before `offset`; then, for a marker whose
+/// last byte was changed or is gone, how many of the others.
+fn marker_tail(window: &Window, sync: &[u8; 16], offset: u64) -> (usize, usize) {
+    let before = |end: u64| window.slice(end.saturating_sub(16).max(window.start), end).unwrap_or(&[]);
+    let common = |bytes: &[u8], tail: &[u8]| bytes.iter().rev().zip(tail.iter().rev()).take_while(|(a, b)| a == b).count();
+    let last_gone = common(before(offset), &sync[..15]);
+    let last_changed = common(before(offset.saturating_sub(1)), &sync[..15]);
+    (common(before(offset), sync), last_gone.max(last_changed))
+}
+
+/// 0, then 1, -1, 2, -2, ... up to the shift a damaged marker may have (0 alone when
+/// nothing is left of the marker).
+fn shifts() -> impl Iterator<Item = i64> {
+    std::iter::once(0).chain((1..=MARKER_SHIFT as i64).flat_map(|d| [d, -d]))
+}
+
+/// The claim of a block at `offset` whose length ends it at `marker`, holding records
+/// (writers write no empty blocks).
+fn ends_at(window: &Window, offset: u64, marker: u64) -> Option<Claim> {
+    let bytes = window.slice(offset, marker)?;
+    claim(bytes, offset).filter(|c| c.data_end == marker && c.count > 0)
+}
+
+/// Whether half of the sync marker, in one piece, stands about where a marker should
+/// begin at `offset`: a marker with bytes inserted, deleted or changed keeps one half.
+fn remnant_of_marker(window: &Window, sync: &[u8; 16], offset: u64) -> bool {
+    let from = offset.saturating_sub(MARKER_SHIFT).max(window.start);
+    let to = (offset + 16 + MARKER_SHIFT).min(window.start + window.bytes.len() as u64);
+    let Some(bytes) = window.slice(from, to) else { return false };
+    (0..=8).any(|i| bytes.windows(8).any(|w| w == &sync[i..i + 8]))
+}
+
+/// The claim of a block at `offset` (its bytes up to the marker), when it ends before it.
+fn claim_within(bytes: &[u8], offset: u64, marker: u64) -> Option<Claim> {
+    claim(bytes, offset).filter(|c| c.data_end < marker)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::varint::put_long;
+
+    const SYNC: [u8; 16] = *b"MMMMMMMMNNNNNNNN";
+
+    fn framing(count: i64, size: i64) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_long(&mut out, count);
+        put_long(&mut out, size);
+        out
+    }
+
+    /// Blocks of `sizes` bytes of data, each followed by a marker of 16 `M`s; returns the
+    /// bytes and where each block begins.
+    fn blocks(sizes: &[usize]) -> (Vec<u8>, Vec<u64>) {
+        let (mut out, mut starts) = (Vec::new(), Vec::new());
+        for (i, size) in sizes.iter().enumerate() {
+            starts.push(out.len() as u64);
+            out.extend(framing(i as i64 + 1, *size as i64));
+            out.extend(std::iter::repeat_n(b'd', *size));
+            out.extend(SYNC);
+        }
+        (out, starts)
+    }
+
+    fn first_marker(bytes: &[u8], from: u64) -> u64 {
+        from + bytes[from as usize..].windows(16).position(|w| w == SYNC).unwrap() as u64
+    }
+
+    #[test]
+    fn a_damaged_marker_keeps_the_block_after_it() {
+        let (mut bytes, starts) = blocks(&[300, 300, 300]);
+        let marker = starts[1] as usize - 16;
+        bytes[marker + 3] = b'x';
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = first_marker(&bytes, starts[0]);
+        let resumed = resume_before_marker(&window, &SYNC, starts[0], claim(&bytes, 0), m);
+        assert_eq!(resumed, Resumption { block: Some(starts[1]), blocks_lost: 1, records_lost: Some(1) });
+    }
+
+    #[test]
+    fn two_damaged_markers_in_a_row_keep_the_third_block() {
+        let (mut bytes, starts) = blocks(&[300, 300, 300]);
+        bytes[starts[1] as usize - 1] = b'x';
+        bytes[starts[2] as usize - 1] = b'x';
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = first_marker(&bytes, 0);
+        let resumed = resume_before_marker(&window, &SYNC, 0, claim(&bytes, 0), m);
+        assert_eq!(resumed, Resumption { block: Some(starts[2]), blocks_lost: 2, records_lost: Some(3) });
+    }
+
+    #[test]
+    fn a_byte_inserted_into_a_marker_keeps_the_block_after_it_without_its_count() {
+        let (mut bytes, starts) = blocks(&[300, 300, 300]);
+        bytes.insert(starts[1] as usize - 5, b'x');
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = first_marker(&bytes, 0);
+        let resumed = resume_before_marker(&window, &SYNC, 0, claim(&bytes, 0), m);
+        assert_eq!(resumed, Resumption { block: Some(starts[1] + 1), blocks_lost: 1, records_lost: None });
+    }
+
+    #[test]
+    fn a_byte_with_its_high_bit_before_a_block_is_not_taken_for_part_of_its_count() {
+        let (mut bytes, starts) = blocks(&[300, 300, 300]);
+        bytes.insert(starts[1] as usize - 1, 0xbc);
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = first_marker(&bytes, 0);
+        let resumed = resume_before_marker(&window, &SYNC, 0, claim(&bytes, 0), m);
+        assert_eq!(resumed.block, Some(starts[1] + 1));
+    }
+
+    #[test]
+    fn a_count_of_two_bytes_is_not_read_from_its_second() {
+        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            starts.push(bytes.len() as u64);
+            bytes.extend(framing(168, 300));
+            bytes.extend([b'd'; 300]);
+            bytes.extend(SYNC);
+        }
+        for damage in [5, 14, 15] {
+            let mut damaged = bytes.clone();
+            damaged[starts[1] as usize - 16 + damage] ^= 0xff;
+            let window = Window { bytes: damaged.clone(), start: 0 };
+            let m = first_marker(&damaged, 0);
+            let resumed = resume_before_marker(&window, &SYNC, 0, claim(&damaged, 0), m);
+            assert_eq!(resumed.block, Some(starts[1]), "marker byte {damage} changed");
+        }
+        let mut damaged = bytes.clone();
+        damaged.remove(starts[1] as usize - 1);
+        let window = Window { bytes: damaged.clone(), start: 0 };
+        let m = first_marker(&damaged, 0);
+        assert_eq!(resume_before_marker(&window, &SYNC, 0, claim(&damaged, 0), m).block, Some(starts[1] - 1));
+        // A byte inserted before the marker's last: not its last byte changed.
+        let mut damaged = bytes.clone();
+        damaged.insert(starts[1] as usize - 1, 0);
+        damaged[starts[1] as usize + 1] = 0xd0;
+        let window = Window { bytes: damaged.clone(), start: 0 };
+        let m = first_marker(&damaged, 0);
+        assert_eq!(resume_before_marker(&window, &SYNC, 0, claim(&damaged, 0), m).block, Some(starts[1] + 1));
+    }
+
+    #[test]
+    fn a_length_too_long_or_short_resumes_after_the_marker() {
+        let (bytes, starts) = blocks(&[300, 300]);
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = starts[1] - 16;
+        for wrong in [299, 301, 340, 10_000] {
+            let mut damaged = framing(1, wrong);
+            damaged.extend(&bytes[framing(1, 300).len()..]);
+            let window = Window { bytes: damaged.clone(), start: 0 };
+            let resumed = resume_before_marker(&window, &SYNC, 0, claim(&damaged, 0), m);
+            assert_eq!(resumed.block, None, "length {wrong}");
+        }
+        assert_eq!(resume_before_marker(&window, &SYNC, 0, None, m).block, None);
+    }
+
+    #[test]
+    fn a_marker_overwritten_whole_is_no_place_to_search_around() {
+        let (mut bytes, starts) = blocks(&[300, 300, 300]);
+        let marker = starts[1] as usize - 16;
+        bytes.splice(marker..marker + 16, *b"0123456789abcdefg");
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = first_marker(&bytes, 0);
+        assert_eq!(resume_before_marker(&window, &SYNC, 0, claim(&bytes, 0), m).block, None);
+    }
+
+    #[test]
+    fn bytes_outside_the_window_are_not_searched() {
+        let (mut bytes, starts) = blocks(&[300, 300]);
+        bytes[starts[1] as usize - 1] = b'x';
+        let m = first_marker(&bytes, 0);
+        let window = Window { bytes: bytes[starts[1] as usize + 1..].to_vec(), start: starts[1] + 1 };
+        assert_eq!(resume_before_marker(&window, &SYNC, 0, claim(&bytes, 0), m).block, None);
+    }
+
+    #[test]
+    fn the_last_block_with_a_damaged_marker_keeps_its_count() {
+        let claimed = Some(Claim { count: 7, data_end: 100 });
+        assert_eq!(records_of_last_block(claimed, Some(116)), Some(7));
+        assert_eq!(records_of_last_block(claimed, Some(117)), None);
+        assert_eq!(records_of_last_block(None, Some(116)), None);
+    }
+}
