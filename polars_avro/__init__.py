@@ -21,6 +21,7 @@ from polars_avro._stats import ReadStats, read_stats
 from polars_avro._write import sink_avro, write_avro
 from polars_avro.exceptions import (
     AvroArgumentError,
+    AvroCapacityError,
     AvroCodecError,
     AvroDataSkippedWarning,
     AvroDecodeError,
@@ -41,6 +42,7 @@ if not hasattr(pl, "scan_avro"):
 
 __all__ = [
     "AvroArgumentError",
+    "AvroCapacityError",
     "AvroCodecError",
     "AvroDataSkippedWarning",
     "AvroDecodeError",

@@ -17,7 +17,7 @@ from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sour
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block
 from polars_avro._types import FrameSchema, without_columns
-from polars_avro.exceptions import AvroArgumentError, AvroSchemaMismatchError, check_n_threads
+from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroSchemaMismatchError, check_n_threads
 
 _MASK = "__polars_avro_predicate_mask"
 
@@ -249,10 +249,20 @@ class _AvroScan:
             splits=[self.ranges[i] for i in kept] if self.ranges is not None else None,
         )
         out_left = limit  # rows after the predicate
+        # Frames of no column (counts) are only heights, added up by the caller: their sum
+        # must fit in one Polars frame.
+        height, most = 0, _most_rows() if not order else None
         try:
             while (batch := reader.next_batch()) is not None:
                 self._report_skipped(reader)
                 df = self._to_schema(*batch)
+                if most is not None:
+                    height += df.height
+                    if height > most:
+                        msg = (
+                            f"'{self.label}' holds more than {most:,} records, the most rows a Polars frame can hold"
+                        )
+                        raise AvroCapacityError(msg)
                 if out_left is not None:
                     df = df.head(out_left)
                     out_left -= df.height
@@ -327,8 +337,9 @@ class _AvroScan:
             _internal.read_schemas([Sources.opened(items[0])])
         columns = {schema: _internal.describe_schema(schema, file=name) for schema, name in distinct.items()}
         first = next(iter(columns.values()))
-        first_schema = FrameSchema(first).schema
-        if all(FrameSchema(c).schema == first_schema for c in columns.values()):
+        # The same descriptions read into the same schema: only differing ones are compared.
+        others = [c for c in columns.values() if c != first]
+        if not others or all(FrameSchema(c).schema == FrameSchema(first).schema for c in others):
             return None, first
         unified = _internal.unify_schemas([(name, schema) for schema, name in distinct.items()])
         unified_columns = _internal.describe_schema(unified)
@@ -572,6 +583,11 @@ def read_avro(
     return df if df.columns == names else df.select(names)
 
 
+def _most_rows() -> int:
+    """The most rows a Polars frame can hold: the largest value of its index type."""
+    return 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1
+
+
 def _column_names(scan: _AvroScan, columns: list[Any]) -> list[str]:
     extras = (scan.options.row_index_name, scan.options.include_file_paths)
     file_names = [c for c in scan.schema if c not in extras]  # the files' and the partitions'
@@ -605,12 +621,14 @@ def read_avro_schema(
     hive_schema: Mapping[str, Any] | None = None,
     try_parse_hive_dates: bool = True,
     files_in_flight: int | None = None,
+    ignore_errors: bool = False,
 ) -> pl.Schema:
     """The Polars schema the source reads into, from the headers alone.
 
     The schema :func:`scan_avro` gives with the same arguments (several files whose writer
     schemas differ unified, or the reader schema's columns), partition columns included. The
-    arguments are :func:`scan_avro`'s.
+    arguments are :func:`scan_avro`'s: with ``ignore_errors=True`` files whose header is
+    damaged (an empty file, say) are left out, as the scan leaves them out.
 
     Examples
     --------

@@ -81,8 +81,21 @@ class AvroReader:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         if self._batches is None:
-            self._batches = self._scan.batches(self._names, None, None, None)
+            self._batches = self._at_least_one(self._scan.batches(self._names, None, None, None))
         return self
+
+    def _at_least_one(self, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        """The batches, or one empty frame of the schema when the read gives none (a file
+        of no records): a loop over the reader always sees the columns."""
+        any_batch = False
+        try:
+            for batch in batches:
+                any_batch = True
+                yield batch
+        finally:
+            batches.close()  # type: ignore[attr-defined]
+        if not any_batch:
+            yield pl.DataFrame(schema=self.schema)
 
     def __next__(self) -> pl.DataFrame:
         if self._batches is None:

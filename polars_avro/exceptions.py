@@ -90,6 +90,14 @@ class AvroArgumentError(AvroError, ValueError):
     """An argument cannot be honoured (an unknown column, a bad source, ...)."""
 
 
+class AvroCapacityError(AvroError, _pl_exc.ComputeError):
+    """The data holds more than a Polars frame can: more records than its maximum height.
+
+    Polars counts rows with its index type (``pl.get_index_type()``: 2**32 - 1 rows at
+    most, unless it was built for 64-bit indices).
+    """
+
+
 class AvroInternalError(AvroError, _pl_exc.ComputeError):
     """polars-avro itself failed (Polars refused a column it built, or its code panicked).
 
@@ -102,7 +110,8 @@ class AvroDataSkippedWarning(UserWarning):
     """A read with ``ignore_errors=True`` left a damaged block out.
 
     The warning carries the report's fields: ``kind``, ``file``, ``block``, ``offset``,
-    ``records`` (lost, None when the block's framing was broken) and ``message``.
+    ``records`` (lost: None when the block's framing was broken and nothing confirmed its
+    count) and ``message``.
     """
 
     kind: str
@@ -124,6 +133,7 @@ __all__ = [
     "AvroDataSkippedWarning",
     "AvroDecodeWarning",
     "AvroArgumentError",
+    "AvroCapacityError",
     "AvroCodecError",
     "AvroDecodeError",
     "AvroEncodeError",

@@ -42,10 +42,13 @@ enum Buffers<'a> {
     UuidFixed(ViewBuilder),
     Decimal {
         fixed: Option<usize>,
+        precision: usize,
+        scale: usize,
         values: Vec<i128>,
     },
     DecimalText {
         fixed: Option<usize>,
+        precision: usize,
         scale: usize,
         values: ViewBuilder,
     },
@@ -117,9 +120,16 @@ impl<'a> Column<'a> {
             Shape::Fixed(size) => Buffers::Fixed(*size, ViewBuilder::default()),
             Shape::String => Buffers::String(ViewBuilder::default()),
             Shape::UuidFixed => Buffers::UuidFixed(ViewBuilder::default()),
-            Shape::Decimal { fixed } => Buffers::Decimal { fixed: *fixed, values: Vec::new() },
-            Shape::DecimalText { fixed, scale } => {
-                Buffers::DecimalText { fixed: *fixed, scale: *scale, values: ViewBuilder::default() }
+            Shape::Decimal { fixed, precision, scale } => {
+                Buffers::Decimal { fixed: *fixed, precision: *precision, scale: *scale, values: Vec::new() }
+            },
+            Shape::DecimalText { fixed, precision, scale } => {
+                Buffers::DecimalText {
+                    fixed: *fixed,
+                    precision: *precision,
+                    scale: *scale,
+                    values: ViewBuilder::default(),
+                }
             },
             Shape::BigDecimal => Buffers::BigDecimal(ViewBuilder::default()),
             Shape::Enum { n_symbols, to_reader } => {
@@ -457,19 +467,29 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
             }
             b.push(text.as_bytes());
         },
-        Buffers::Decimal { fixed, values } => {
+        Buffers::Decimal { fixed, precision, scale, values } => {
+            let start = cur.position();
             let raw = match fixed {
                 Some(n) => cur.read_fixed(*n)?,
                 None => cur.read_bytes("a decimal")?,
             };
-            values.push(twos_complement_i128(raw)?);
+            let value = twos_complement_i128(raw).map_err(|e| at_byte(e, start))?;
+            if value.unsigned_abs() >= 10u128.pow(*precision as u32) {
+                return Err(decimal_too_wide(raw, *precision, *scale, start));
+            }
+            values.push(value);
         },
-        Buffers::DecimalText { fixed, scale, values } => {
+        Buffers::DecimalText { fixed, precision, scale, values } => {
+            let start = cur.position();
             let raw = match fixed {
                 Some(n) => cur.read_fixed(*n)?,
                 None => cur.read_bytes("a decimal")?,
             };
-            values.push(decimal_text(raw, *scale).as_bytes());
+            let text = decimal_text(raw, *scale);
+            if significant_digits(&text) > *precision {
+                return Err(decimal_too_wide(raw, *precision, *scale, start));
+            }
+            values.push(text.as_bytes());
         },
         Buffers::BigDecimal(values) => {
             let payload = cur.read_bytes("a big-decimal")?;
@@ -562,6 +582,27 @@ fn time_of_day(value: i64, nanos_per_unit: i64, what: &str, start: usize) -> Avr
             NANOS_PER_DAY / nanos_per_unit - 1
         ))),
     }
+}
+
+/// The digits of a decimal's unscaled value, from its text.
+fn significant_digits(text: &str) -> usize {
+    text.bytes().filter(u8::is_ascii_digit).skip_while(|d| *d == b'0').count()
+}
+
+#[cold]
+fn decimal_too_wide(raw: &[u8], precision: usize, scale: usize, start: usize) -> AvroError {
+    let text = decimal_text(raw, scale);
+    AvroError::decode(format!(
+        "expected a decimal({precision}, {scale}) value of at most {precision} digits at byte {start} of the block \
+        data, found {text} ({} digits)",
+        significant_digits(&text)
+    ))
+}
+
+#[cold]
+fn at_byte(mut e: AvroError, start: usize) -> AvroError {
+    e.message = format!("{} at byte {start} of the block data", e.message);
+    e
 }
 
 #[cold]

@@ -244,7 +244,7 @@ impl<'a> Cursor<'a> {
         // the remaining bytes is corrupt, and must not become a long loop.
         if count > (self.remaining() as u64).max(MAX_ZERO_SIZE_ITEMS) {
             return Err(AvroError::decode(format!(
-                "expected an {what} block count that fits in the {} bytes that remain, found {count} at byte \
+                "expected a block count of the {what} that fits in the {} bytes that remain, found {count} at byte \
                 {start} of the block data",
                 self.remaining()
             )));

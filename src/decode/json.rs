@@ -9,15 +9,16 @@
 use std::fmt::Write;
 
 use super::cursor::Cursor;
-use super::skip::{read_union_branch, MAX_VALUE_DEPTH};
+use super::skip::{too_deep, union_resolved, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, Node, NodeId};
 
 pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut String, depth: usize) -> AvroResult<()> {
     if depth > MAX_VALUE_DEPTH {
-        return Err(AvroError::decode(format!("values nest deeper than {MAX_VALUE_DEPTH} levels")));
+        return Err(too_deep());
     }
-    match schema.node(id) {
+    // A union shows the value of its branch, at its own level.
+    match schema.node(union_resolved(schema, id, cur)?) {
         Node::Null => out.push_str("null"),
         Node::Boolean => out.push_str(if cur.read_bool()? { "true" } else { "false" }),
         Node::Int => write!(out, "{}", cur.read_int()?).unwrap(),
@@ -80,10 +81,7 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
             })?;
             out.push('}');
         },
-        Node::Union(branches) => {
-            let branch = read_union_branch(cur, branches.len())?;
-            write_json(schema, branches[branch], cur, out, depth + 1)?;
-        },
+        Node::Union(_) => unreachable!("union_resolved resolves unions"),
     }
     Ok(())
 }

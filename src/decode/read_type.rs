@@ -59,13 +59,17 @@ pub enum Shape {
     String,
     /// uuid on fixed(16), rendered in the canonical 8-4-4-4-12 form.
     UuidFixed,
-    /// decimal on bytes (`fixed` None) or fixed, as Polars Decimal (i128).
+    /// decimal on bytes (`fixed` None) or fixed, as Polars Decimal (i128); values of more
+    /// digits than `precision` are refused.
     Decimal {
         fixed: Option<usize>,
+        precision: usize,
+        scale: usize,
     },
-    /// decimal wider than Polars' 38 digits, as exact text.
+    /// decimal wider than Polars' 38 digits, as exact text (precision checked as well).
     DecimalText {
         fixed: Option<usize>,
+        precision: usize,
         scale: usize,
     },
     /// big-decimal: bytes holding the unscaled value then the scale, as exact text.
@@ -255,9 +259,9 @@ impl ReadType {
                     _ => None,
                 };
                 if precision <= MAX_DECIMAL_PRECISION {
-                    plain(DataType::Decimal(precision, scale), Shape::Decimal { fixed })
+                    plain(DataType::Decimal(precision, scale), Shape::Decimal { fixed, precision, scale })
                 } else {
-                    plain(DataType::String, Shape::DecimalText { fixed, scale })
+                    plain(DataType::String, Shape::DecimalText { fixed, precision, scale })
                 }
             },
             (Node::Bytes, Some(Logical::BigDecimal)) => plain(DataType::String, Shape::BigDecimal),

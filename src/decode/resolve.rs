@@ -4,6 +4,8 @@
 //! skipped, reader fields the writer lacks take their defaults, numbers are promoted, enum
 //! symbols are matched by name, and unions are matched branch by branch.
 
+use std::collections::HashMap;
+
 use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape, UnionRead};
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
@@ -152,16 +154,22 @@ impl Resolver<'_> {
         expanding: &mut Expanding,
     ) -> AvroResult<RecordRead> {
         let at = |name: &str| field_path(path, name);
-        let reader_field_of = |writer: &Field| {
-            reader_fields
-                .iter()
-                .position(|field| field.name == writer.name || field.aliases.iter().any(|a| a == &writer.name))
-        };
+        // A reader field matches a writer field by its name, else by one of its aliases.
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        for (i, field) in reader_fields.iter().enumerate().rev() {
+            for alias in &field.aliases {
+                by_name.insert(alias.as_str(), i);
+            }
+        }
+        for (i, field) in reader_fields.iter().enumerate().rev() {
+            by_name.insert(field.name.as_str(), i);
+        }
+        let output_of: HashMap<usize, usize> = wanted.iter().enumerate().map(|(out, r)| (*r, out)).collect();
+        let reader_field_of = |writer: &Field| by_name.get(writer.name.as_str()).copied();
         let mut fields: Vec<Option<ReadType>> = (0..wanted.len()).map(|_| None).collect();
         let mut read = RecordRead::default();
         for writer_field in writer_fields {
-            let out = reader_field_of(writer_field)
-                .and_then(|reader_index| wanted.iter().position(|wanted_index| *wanted_index == reader_index));
+            let out = reader_field_of(writer_field).and_then(|reader_index| output_of.get(&reader_index).copied());
             let step = match out {
                 Some(out) => {
                     let reader_field = &reader_fields[wanted[out]];

@@ -106,14 +106,30 @@ impl SkipOp {
 }
 
 /// Recursive types can nest as deep as the data says; past this the data is rejected.
+/// A union is no level of its own: its branch takes its place.
 pub const MAX_VALUE_DEPTH: usize = 4096;
+
+/// The node a value of `id` is: for a union, its branch, as the value's index says.
+#[inline(always)]
+pub fn union_resolved(schema: &AvroSchema, mut id: NodeId, cur: &mut Cursor) -> AvroResult<NodeId> {
+    while let Node::Union(branches) = schema.node(id) {
+        id = branches[read_union_branch(cur, branches.len())?];
+    }
+    Ok(id)
+}
+
+/// The error of a value nested deeper than [`MAX_VALUE_DEPTH`].
+#[cold]
+pub fn too_deep() -> AvroError {
+    AvroError::decode(format!("values nest deeper than {MAX_VALUE_DEPTH} levels"))
+}
 
 #[inline(never)]
 pub fn skip_value(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, depth: usize) -> AvroResult<()> {
     if depth > MAX_VALUE_DEPTH {
-        return Err(AvroError::decode(format!("values nest deeper than {MAX_VALUE_DEPTH} levels")));
+        return Err(too_deep());
     }
-    match schema.node(id) {
+    match schema.node(union_resolved(schema, id, cur)?) {
         Node::Null => Ok(()),
         Node::Boolean => cur.read_bool().map(|_| ()),
         Node::Int | Node::Long | Node::Enum { .. } => cur.read_long().map(|_| ()),
@@ -132,10 +148,7 @@ pub fn skip_value(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, depth: usiz
             cur.read_bytes("a map key")?;
             skip_value(schema, *value, cur, depth + 1)
         }),
-        Node::Union(branches) => {
-            let branch = read_union_branch(cur, branches.len())?;
-            skip_value(schema, branches[branch], cur, depth + 1)
-        },
+        Node::Union(_) => unreachable!("union_resolved resolves unions"),
     }
 }
 

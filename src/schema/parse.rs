@@ -1,7 +1,7 @@
 //! Avro JSON schema parsing (Avro 1.12): primitives, complex types, named types with
 //! namespaces, references to earlier names (recursion included) and logical types.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -200,6 +200,7 @@ impl Parser {
             .ok_or_else(|| AvroError::schema(format!("record '{full}' has no \"fields\" array")))?;
         let inner_ns = name.namespace.clone();
         let mut fields = Vec::with_capacity(field_values.len());
+        let mut seen = HashSet::with_capacity(field_values.len());
         for fv in field_values {
             let fobj = fv
                 .as_object()
@@ -208,7 +209,7 @@ impl Parser {
                 .get("name")
                 .and_then(Value::as_str)
                 .ok_or_else(|| AvroError::schema(format!("record '{full}' has a field without a \"name\"")))?;
-            if fields.iter().any(|f: &Field| f.name == fname) {
+            if !seen.insert(fname) {
                 return Err(AvroError::schema(format!("record '{full}' has two fields named '{fname}'")));
             }
             let ftype = fobj

@@ -4,7 +4,7 @@
 //! newest declaration gives, or is made nullable with a null default when none declares
 //! one. Each file is then read into it by schema resolution.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
@@ -35,6 +35,7 @@ pub fn unify_schemas(schemas: &[(String, String)]) -> AvroResult<Value> {
                     pair.0, c.path, c.right, c.left
                 ),
             )
+            .in_file(&pair.0)
         })?;
         unified = parse_schema(&json.to_string())?;
     }
@@ -91,9 +92,11 @@ impl Unifier<'_> {
                     return Ok(json!(full));
                 }
                 let mut fields = Vec::new();
+                let x_names: HashSet<&str> = xf.iter().map(|f| f.name.as_str()).collect();
+                let y_names: HashMap<&str, &Field> = yf.iter().map(|f| (f.name.as_str(), f)).collect();
                 for f in xf {
                     let at = field_path(path, &f.name);
-                    let unified = match yf.iter().find(|g| g.name == f.name) {
+                    let unified = match y_names.get(f.name.as_str()) {
                         // The newer declaration of a default wins; a default (null, for a
                         // field made nullable before) still serves the files that lack it.
                         Some(g) => field_with_default(
@@ -105,7 +108,7 @@ impl Unifier<'_> {
                     };
                     fields.push(unified);
                 }
-                for g in yf.iter().filter(|g| !xf.iter().any(|f| f.name == g.name)) {
+                for g in yf.iter().filter(|g| !x_names.contains(g.name.as_str())) {
                     fields.push(one_sided(&g.name, emit(self.b, g.schema, &mut self.emitted), g.default.clone()));
                 }
                 let mut record = json!({"type": "record", "name": xn.name, "fields": fields});

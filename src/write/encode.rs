@@ -750,8 +750,10 @@ pub fn build_fields<'a>(
     path: &str,
 ) -> AvroResult<Vec<Encoder<'a>>> {
     let at = |name: &str| field_path(path, name);
-    let missing: Vec<&str> = names.iter().copied().filter(|n| !columns.iter().any(|(c, _, _)| c == n)).collect();
-    let extra: Vec<&str> = columns.iter().map(|(c, _, _)| *c).filter(|c| !names.contains(c)).collect();
+    let by_name: HashMap<&str, &(&str, &FrameType, &'a dyn Array)> = columns.iter().map(|c| (c.0, c)).collect();
+    let named: std::collections::HashSet<&str> = names.iter().copied().collect();
+    let missing: Vec<&str> = names.iter().copied().filter(|n| !by_name.contains_key(n)).collect();
+    let extra: Vec<&str> = columns.iter().map(|(c, _, _)| *c).filter(|c| !named.contains(c)).collect();
     if !missing.is_empty() || !extra.is_empty() {
         let place = if path.is_empty() { "the frame".to_string() } else { format!("the struct '{path}'") };
         let mut problems = Vec::new();
@@ -767,7 +769,7 @@ pub fn build_fields<'a>(
     fields
         .iter()
         .map(|field| {
-            let (name, ft, array) = columns.iter().find(|(c, _, _)| *c == field.name).unwrap();
+            let (name, ft, array) = by_name[field.name.as_str()];
             build_encoder(schema, field.schema, ft, *array, &at(name))
         })
         .collect()
