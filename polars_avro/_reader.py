@@ -85,8 +85,10 @@ class AvroReader:
         return self
 
     def _at_least_one(self, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
-        """The batches, or one empty frame of the schema when the read gives none (a file
-        of no records): a loop over the reader always sees the columns."""
+        """The batches, or one empty frame of the schema when the read gives none.
+
+        A file of no records still shows a loop over the reader its columns.
+        """
         any_batch = False
         try:
             for batch in batches:

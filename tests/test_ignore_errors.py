@@ -209,12 +209,19 @@ DAMAGES = [
     Damage("length one too long", _length_one_long, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
     Damage("length one too short", _length_one_short, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
     Damage("byte inserted in data", _inserted_in_data, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
-    Damage("byte deleted from data", _deleted_from_data, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True),
+    Damage(
+        "byte deleted from data", _deleted_from_data, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True
+    ),
     Damage(
         "byte inserted in marker", _inserted_in_marker, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True
     ),
     Damage(
-        "byte deleted from marker", _deleted_from_marker, 3, polars_avro.AvroFormatError, "bad sync marker", framing=True
+        "byte deleted from marker",
+        _deleted_from_marker,
+        3,
+        polars_avro.AvroFormatError,
+        "bad sync marker",
+        framing=True,
     ),
     Damage(
         "negative count",

@@ -173,7 +173,7 @@ impl<R: BufRead> Tracked<'_, R> {
                         "the file ended while reading {what}: expected {} bytes, found {filled}",
                         buf.len()
                     ))
-                    .at_offset(start))
+                    .at_offset(start));
                 },
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {},

@@ -113,11 +113,7 @@ pub fn resume_before_marker(
             .max_by_key(|&c| (marker_tail(window, sync, c as u64), std::cmp::Reverse(c.abs_diff(after as i64))));
         if let Some(c) = found {
             let exact = c == after as i64;
-            return Resumption {
-                block: Some(c as u64),
-                blocks_lost,
-                records_lost: exact.then_some(records),
-            };
+            return Resumption { block: Some(c as u64), blocks_lost, records_lost: exact.then_some(records) };
         }
         // A block of its own at that place, with a damaged marker too: follow it.
         match window.slice(after, marker).and_then(|bytes| claim_within(bytes, after, marker)) {
@@ -145,7 +141,8 @@ pub fn records_of_last_block(claimed: Option<Claim>, file_end: Option<u64>) -> O
 /// last byte was changed or is gone, how many of the others.
 fn marker_tail(window: &Window, sync: &[u8; 16], offset: u64) -> (usize, usize) {
     let before = |end: u64| window.slice(end.saturating_sub(16).max(window.start), end).unwrap_or(&[]);
-    let common = |bytes: &[u8], tail: &[u8]| bytes.iter().rev().zip(tail.iter().rev()).take_while(|(a, b)| a == b).count();
+    let common =
+        |bytes: &[u8], tail: &[u8]| bytes.iter().rev().zip(tail.iter().rev()).take_while(|(a, b)| a == b).count();
     let last_gone = common(before(offset), &sync[..15]);
     let last_changed = common(before(offset.saturating_sub(1)), &sync[..15]);
     (common(before(offset), sync), last_gone.max(last_changed))
