@@ -189,17 +189,20 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benches/write_s3.py", external=False)
     session.run("python", "benches/write_partitioned.py", external=False)
     session.run("python", "benches/cluster.py", external=False)
+    session.run("python", "benches/width.py", external=False)
 
 
 #: The cargo-fuzz targets in fuzz/fuzz_targets.
-FUZZ_TARGETS = ["read_file", "decode_block", "schema_json"]
+FUZZ_TARGETS = ["read_file", "decode_block", "schema_json", "decode_message"]
 
 
 @nox.session
 def fuzz(session: nox.Session) -> None:
     """Each cargo-fuzz target for a while: `nox -s fuzz -- 60` (seconds per target, the
-    default), seeded with the sample files, the corpus beside the repository and record
-    bytes written by fastavro. Every frame read is checked against Polars' own array
+    default): whole files, record blocks, schemas with records, and columns of messages
+    (every framing, with and without a reader schema, each mode, 1 and 2 threads). Seeded
+    with the sample files, the corpus beside the repository, and records and messages
+    written by fastavro. Every frame or column read is checked against Polars' own array
     invariants. A crash, panic, an input taking over 3 s (inputs take milliseconds) or an
     RSS over 2 GB fails the session and leaves its input in fuzz/artifacts/<target>/.
     `nox -s fuzz -- 60 address` builds with AddressSanitizer, which also catches reads

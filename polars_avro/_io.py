@@ -259,9 +259,7 @@ class _AvroScan:
                 if most is not None:
                     height += df.height
                     if height > most:
-                        msg = (
-                            f"'{self.label}' holds more than {most:,} records, the most rows a Polars frame can hold"
-                        )
+                        msg = f"'{self.label}' holds more than {most:,} records, the most rows a Polars frame can hold"
                         raise AvroCapacityError(msg)
                 if out_left is not None:
                     df = df.head(out_left)

@@ -12,17 +12,24 @@ pub fn check_frame(frame: &DataFrame) {
     for column in frame.columns() {
         let series = column.as_materialized_series();
         assert_eq!(series.len(), frame.height(), "column {} has the wrong length", series.name());
-        for chunk in series.chunks() {
+        check_series(series);
+    }
+}
+
+/// Panics (a fuzz finding) when any array of `series` breaks its type's invariants.
+pub fn check_series(series: &Series) {
+    let chunk_lengths: usize = series.chunks().iter().map(|chunk| chunk.len()).sum();
+    assert_eq!(chunk_lengths, series.len(), "series {} has chunks of the wrong length", series.name());
+    for chunk in series.chunks() {
+        check_array(chunk.as_ref());
+    }
+    // Enum values index their categories: looking every one up proves them in range.
+    let dtype = series.dtype();
+    let without = without_enums(dtype);
+    if &without != dtype {
+        let looked_up = series.cast(&without).expect("enum values that name their symbols");
+        for chunk in looked_up.chunks() {
             check_array(chunk.as_ref());
-        }
-        // Enum values index their categories: looking every one up proves them in range.
-        let dtype = series.dtype();
-        let without = without_enums(dtype);
-        if &without != dtype {
-            let looked_up = series.cast(&without).expect("enum values that name their symbols");
-            for chunk in looked_up.chunks() {
-                check_array(chunk.as_ref());
-            }
         }
     }
 }

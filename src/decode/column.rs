@@ -123,13 +123,11 @@ impl<'a> Column<'a> {
             Shape::Decimal { fixed, precision, scale } => {
                 Buffers::Decimal { fixed: *fixed, precision: *precision, scale: *scale, values: Vec::new() }
             },
-            Shape::DecimalText { fixed, precision, scale } => {
-                Buffers::DecimalText {
-                    fixed: *fixed,
-                    precision: *precision,
-                    scale: *scale,
-                    values: ViewBuilder::default(),
-                }
+            Shape::DecimalText { fixed, precision, scale } => Buffers::DecimalText {
+                fixed: *fixed,
+                precision: *precision,
+                scale: *scale,
+                values: ViewBuilder::default(),
             },
             Shape::BigDecimal => Buffers::BigDecimal(ViewBuilder::default()),
             Shape::Enum { n_symbols, to_reader } => {
