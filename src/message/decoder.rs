@@ -222,14 +222,24 @@ struct Part {
     reasons: Vec<Option<String>>,
 }
 
-/// The values of one writer schema for a run of rows; sealed (finished) when a message of
-/// that writer fails halfway, so that no partial value stays in the builders.
+/// The values of one writer schema. When a message of that writer fails halfway, the
+/// values before it are finished into a piece of their own (so no partial value stays in
+/// the builders) and a fresh builder goes on: one chunk per writer, whatever fails.
 struct Chunk<'w> {
     writer: &'w Writer,
-    column: Option<DatumColumn<'w>>,
-    sealed: Option<ArrayRef>,
-    /// The first row this chunk holds.
-    first_row: usize,
+    column: DatumColumn<'w>,
+    /// The finished pieces, in order, and the values they hold.
+    pieces: Vec<ArrayRef>,
+    in_pieces: usize,
+    /// The first row the open builder may hold.
+    open_since: usize,
+}
+
+impl Chunk<'_> {
+    /// Values held, finished or not: the position of the next one.
+    fn len(&self) -> usize {
+        self.in_pieces + self.column.len()
+    }
 }
 
 struct PartDecoder<'d> {
@@ -244,6 +254,7 @@ struct PartDecoder<'d> {
 impl PartDecoder<'_> {
     fn run(&self) -> AvroResult<Decoded<Part>> {
         let mut chunks: Vec<Chunk> = Vec::new();
+        let mut chunk_of_writer: HashMap<*const Writer, usize> = HashMap::new();
         let mut place = Placement::default();
         // The chunk that took the last value: nulls go to it, saving a gather.
         let mut last: Option<usize> = None;
@@ -253,9 +264,8 @@ impl PartDecoder<'_> {
         for (i, message) in self.rows.messages.iter().enumerate() {
             let Some(message) = message else {
                 place.push(last.map(|c| {
-                    let column = chunks[c].column.as_mut().expect("the last chunk is open");
-                    column.push_null();
-                    (c, column.len() - 1)
+                    chunks[c].column.push_null();
+                    (c, chunks[c].len() - 1)
                 }));
                 if self.mode == Mode::Reasons {
                     reasons.push(None);
@@ -263,9 +273,13 @@ impl PartDecoder<'_> {
                 continue;
             };
             let outcome = self.locate(message, i, &mut recent).and_then(|(writer, start)| {
-                let c = open_chunk(&mut chunks, writer, i);
-                let column = chunks[c].column.as_mut().expect("open_chunk gives an open chunk");
-                column.decode(message, start).map(|()| (c, column.len() - 1)).map_err(|e| (Failure::Decode(e), Some(c)))
+                let c = chunk_of(&mut chunks, &mut chunk_of_writer, writer, i);
+                let chunk = &mut chunks[c];
+                chunk
+                    .column
+                    .decode(message, start)
+                    .map(|()| (c, chunk.len() - 1))
+                    .map_err(|e| (Failure::Decode(e), Some(c)))
             });
             match outcome {
                 Ok(placed) => {
@@ -286,17 +300,13 @@ impl PartDecoder<'_> {
                         Mode::Permissive => {
                             if let Some(c) = chunk {
                                 self.seal(&mut chunks[c], c, &place, i)?;
-                                if last == Some(c) {
-                                    last = None;
-                                }
                             }
                         },
                         Mode::Reasons => {
                             reasons.push(Some(self.describe(i, message, failure)));
                             if let Some(c) = chunk {
                                 // Values are not kept: a fresh builder drops the partial one.
-                                chunks[c].column =
-                                    Some(DatumColumn::new(&chunks[c].writer.schema, &chunks[c].writer.read));
+                                chunks[c].column = DatumColumn::new(&chunks[c].writer.schema, &chunks[c].writer.read);
                             }
                         },
                     }
@@ -343,12 +353,13 @@ impl PartDecoder<'_> {
         Ok((writer, start))
     }
 
-    /// Finishes chunk `c` with the rows it held before row `failed_row`, decoded again
-    /// into a fresh builder (they decoded before), so the failed row's partial value is gone.
+    /// Finishes the values chunk `c`'s open builder held before row `failed_row` into a
+    /// piece, decoded again into a fresh builder (they decoded before), so the failed row's
+    /// partial value is gone; a fresh builder takes the rows after it.
     fn seal(&self, chunk: &mut Chunk, c: usize, place: &Placement, failed_row: usize) -> AvroResult<()> {
         let mut column = DatumColumn::new(&chunk.writer.schema, &chunk.writer.read);
-        for row in chunk.first_row..failed_row {
-            if place.get(row).is_some_and(|(chunk, _)| chunk == c) {
+        for row in chunk.open_since..failed_row {
+            if place.get(row).is_some_and(|(placed, at)| placed == c && at >= chunk.in_pieces) {
                 match self.rows.messages[row] {
                     None => column.push_null(),
                     Some(message) => {
@@ -361,8 +372,12 @@ impl PartDecoder<'_> {
                 }
             }
         }
-        chunk.column = None;
-        chunk.sealed = Some(column.finish()?);
+        if column.len() > 0 {
+            chunk.in_pieces += column.len();
+            chunk.pieces.push(column.finish()?);
+        }
+        chunk.column = DatumColumn::new(&chunk.writer.schema, &chunk.writer.read);
+        chunk.open_since = failed_row + 1;
         Ok(())
     }
 
@@ -370,26 +385,21 @@ impl PartDecoder<'_> {
     /// order, else all chunks gathered by `place` (None gives null).
     fn assemble(&self, chunks: Vec<Chunk>, place: &Placement) -> AvroResult<Series> {
         let dtype = &self.decoder.dtype;
-        let arrays = chunks
-            .into_iter()
-            .map(|chunk| match chunk.sealed {
-                Some(array) => Ok(array),
-                None => chunk.column.expect("a chunk is open or sealed").finish(),
-            })
-            .collect::<AvroResult<Vec<_>>>()?;
-        if arrays.is_empty() {
+        if chunks.is_empty() {
             return Ok(Series::full_null(PlSmallStr::EMPTY, place.len(), dtype));
+        }
+        // Each chunk's pieces and its open builder, chunk after chunk; where each chunk begins.
+        let (mut arrays, mut bases, mut total) = (Vec::new(), Vec::with_capacity(chunks.len()), 0);
+        for chunk in chunks {
+            bases.push(total);
+            total += chunk.len();
+            arrays.extend(chunk.pieces);
+            arrays.push(chunk.column.finish()?);
         }
         let Some(rows) = &place.rows else {
             // SAFETY: the datum builders produce the physical layout of the reader's dtype.
             return Ok(unsafe { Series::from_chunks_and_dtype_unchecked(PlSmallStr::EMPTY, arrays, dtype) });
         };
-        let mut bases = Vec::with_capacity(arrays.len());
-        let mut total = 0;
-        for array in &arrays {
-            bases.push(total);
-            total += array.len();
-        }
         // SAFETY: as above.
         let values = unsafe { Series::from_chunks_and_dtype_unchecked(PlSmallStr::EMPTY, arrays, dtype) };
         let indices: IdxCa = rows.iter().map(|p| p.map(|(c, at)| (bases[c] + at) as IdxSize)).collect();
@@ -460,16 +470,16 @@ impl Placement {
     }
 }
 
-/// The open chunk of `writer`, or a new one starting at `row`.
-fn open_chunk<'w>(chunks: &mut Vec<Chunk<'w>>, writer: &'w Writer, row: usize) -> usize {
-    if let Some(c) = chunks.iter().rposition(|c| std::ptr::eq(c.writer, writer) && c.column.is_some()) {
-        return c;
-    }
-    chunks.push(Chunk {
-        writer,
-        column: Some(DatumColumn::new(&writer.schema, &writer.read)),
-        sealed: None,
-        first_row: row,
-    });
-    chunks.len() - 1
+/// The chunk of `writer`, made (its builder open from `row`) the first time.
+fn chunk_of<'w>(
+    chunks: &mut Vec<Chunk<'w>>,
+    chunk_of_writer: &mut HashMap<*const Writer, usize>,
+    writer: &'w Writer,
+    row: usize,
+) -> usize {
+    *chunk_of_writer.entry(writer as *const Writer).or_insert_with(|| {
+        let column = DatumColumn::new(&writer.schema, &writer.read);
+        chunks.push(Chunk { writer, column, pieces: Vec::new(), in_pieces: 0, open_since: row });
+        chunks.len() - 1
+    })
 }
