@@ -423,10 +423,10 @@ impl<R: BufRead> ContainerReader<R> {
         let start = self.offset;
         // A block found inside damage is this split's: the next split cannot see that
         // damage (it searches for intact markers) and starts after the block.
-        if self.past_range() && !std::mem::take(&mut self.inside_damage) {
+        let inside_damage = std::mem::take(&mut self.inside_damage);
+        if self.past_range() && !inside_damage {
             return Ok(None);
         }
-        self.inside_damage = false;
         let (total_len, sync) = (self.total_len, self.header.sync);
         self.log.clear();
         let mut t = Tracked { reader: &mut self.reader, offset: &mut self.offset, log: Some(&mut self.log) };
