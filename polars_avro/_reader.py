@@ -22,7 +22,8 @@ class AvroReader:
     """Read Avro files batch by batch.
 
     Iterating gives DataFrames of about ``batch_size`` rows each (whole Avro blocks are
-    grouped), in file order, decoded in parallel ahead of the consumer. ``errors`` lists
+    grouped; a block of more records is read in parts of ``batch_size``), in file order,
+    decoded in parallel ahead of the consumer. ``errors`` lists
     what ``ignore_errors=True`` left out so far, and ``stats`` what the read did; both
     grow as the iteration goes. Use it as a context manager to stop a read early and
     release the files.

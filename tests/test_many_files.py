@@ -191,8 +191,10 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
     df = pl.concat(frames)
     assert df["id"].to_list() == ids[offset : offset + 50]
     assert df["i"].to_list() == list(range(offset, offset + 50))
-    # The four blocks before the offset were counted, not decoded: one batch from the fifth on.
-    assert reader.stats()["batches"] == len(frames) == 1
+    # The four blocks before the offset were counted, not decoded: from the fifth on, 50
+    # records in batches of 10 (the block read in parts).
+    assert reader.stats()["batches"] == len(frames) == 5
+    assert reader.stats()["blocks"] == 5
     # Across files, with their partition values and paths.
     lf = pl.scan_avro(sink["root"], include_file_paths="path", row_index_name="i")
     expected = lf.collect().slice(400, 30)

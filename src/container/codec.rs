@@ -85,7 +85,7 @@ impl Codec {
         if *self != Codec::Deflate {
             out.clear(); // inflate sizes the buffer itself, keeping bytes already initialised
         }
-        let failed = |e: &dyn std::fmt::Display| AvroError::codec(format!("{} decompression failed: {e}", self.name()));
+        let failed = |e: &dyn std::fmt::Display| self.read_error(e);
         // Streams are read one byte past the bound, to tell a block at the bound from a bomb.
         let bounded = |reader: &mut dyn Read, out: &mut Vec<u8>| reader.take(MAX_BLOCK_LEN as u64 + 1).read_to_end(out);
         match self {
@@ -108,17 +108,48 @@ impl Codec {
             },
         }
         if out.len() > MAX_BLOCK_LEN {
-            return Err(AvroError::codec(format!(
-                "{} block of {} bytes decompresses to more than {MAX_BLOCK_LEN} bytes, the most a block may hold",
-                self.name(),
-                data.len()
-            )));
+            return Err(self.too_large(data.len()));
         }
         Ok(())
     }
 }
 
 impl Codec {
+    /// A block's bytes decompressed as a stream, for blocks too large to decompress whole
+    /// (read [`MAX_BLOCK_LEN`] bytes at most: the stream does not stop there by itself).
+    /// Null and snappy blocks are held whole (snappy cannot be undone in pieces); the
+    /// streams' read errors are codec errors of their own (see [`Codec::read_error`]).
+    pub fn stream(&self, data: Vec<u8>) -> AvroResult<Box<dyn Read + Send>> {
+        let data = std::io::Cursor::new(data);
+        Ok(match self {
+            Codec::Null => Box::new(data),
+            Codec::Deflate => Box::new(flate2::read::DeflateDecoder::new(data)),
+            Codec::Snappy => {
+                let mut out = Vec::new();
+                decompress_snappy(data.get_ref(), &mut out)?;
+                Box::new(std::io::Cursor::new(out))
+            },
+            Codec::Zstandard => {
+                Box::new(zstd::stream::read::Decoder::with_buffer(data).map_err(|e| self.read_error(&e))?)
+            },
+            Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(data)),
+            Codec::Xz => Box::new(xz2::read::XzDecoder::new_multi_decoder(data)),
+        })
+    }
+
+    /// Bytes that do not decompress.
+    pub fn read_error(&self, e: &dyn std::fmt::Display) -> AvroError {
+        AvroError::codec(format!("{} decompression failed: {e}", self.name()))
+    }
+
+    /// The error of a block that decompresses to more than [`MAX_BLOCK_LEN`] bytes.
+    pub fn too_large(&self, compressed: usize) -> AvroError {
+        AvroError::codec(format!(
+            "{} block of {compressed} bytes decompresses to more than {MAX_BLOCK_LEN} bytes, the most a block may hold",
+            self.name()
+        ))
+    }
+
     /// The levels a codec accepts, and the one it uses when none is given.
     pub fn level_range(&self) -> Option<(i32, i32, i32)> {
         match self {

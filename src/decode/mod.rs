@@ -22,6 +22,7 @@ pub use datum::{datum_read_type, DatumColumn};
 pub use decimal::decimal_text;
 pub use plan::{column_names, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
+pub use skip::RecordSkip;
 
 use column::{decode_record, Column};
 use cursor::Cursor;
@@ -68,15 +69,17 @@ impl<'a> BlockDecoder<'a> {
         self.columns.iter_mut().for_each(|c| c.reserve_nested(&mut lens, scale));
     }
 
-    /// Decodes the first `count` records of a block's decompressed bytes. When `count`
-    /// covers the whole block, the bytes must be used up exactly. With `starts`, where each
-    /// record begins is recorded, for [`BlockDecoder::decode_selected`].
+    /// Decodes the first `count` records of a block's decompressed bytes (or of a part of
+    /// them, beginning at `from`). When `count` covers them all, the bytes must be used up
+    /// exactly. With `starts`, where each record begins is recorded, for
+    /// [`BlockDecoder::decode_selected`].
     pub fn decode_block(
         &mut self,
         data: &[u8],
         count: usize,
         whole_block: bool,
         mut starts: Option<&mut Vec<usize>>,
+        from: PartStart,
     ) -> AvroResult<()> {
         // A corrupt count is caught here, before any buffer is sized by it.
         check_record_count(count, data.len(), self.min_record_size)?;
@@ -95,7 +98,7 @@ impl<'a> BlockDecoder<'a> {
             if let Some(starts) = starts.as_deref_mut() {
                 starts.push(cur.position());
             }
-            self.decode_record(&mut cur).map_err(|e| in_record(e, record))?;
+            self.decode_record(&mut cur).map_err(|e| in_record(e, record, from))?;
         }
         if whole_block && !cur.is_empty() {
             return Err(AvroError::decode(format!(
@@ -109,7 +112,13 @@ impl<'a> BlockDecoder<'a> {
 
     /// Decodes only the records whose bit is set in `selection`, jumping straight to each
     /// through `starts` (recorded by a first pass over the block).
-    pub fn decode_selected(&mut self, data: &[u8], starts: &[usize], selection: &Bitmap) -> AvroResult<()> {
+    pub fn decode_selected(
+        &mut self,
+        data: &[u8],
+        starts: &[usize],
+        selection: &Bitmap,
+        from: PartStart,
+    ) -> AvroResult<()> {
         if self.columns.is_empty() {
             return Ok(());
         }
@@ -118,7 +127,7 @@ impl<'a> BlockDecoder<'a> {
         for record in selection.true_idx_iter() {
             let mut cur = Cursor::new(data);
             cur.skip(starts[record])?;
-            self.decode_record(&mut cur).map_err(|e| in_record(e, record))?;
+            self.decode_record(&mut cur).map_err(|e| in_record(e, record, from))?;
         }
         Ok(())
     }
@@ -134,9 +143,52 @@ impl<'a> BlockDecoder<'a> {
     }
 }
 
-fn in_record(mut e: AvroError, record: usize) -> AvroError {
-    e.message = format!("record {record} of the block: {}", e.message);
+/// Where decoded bytes begin in their block: past its start for a part of a block read
+/// in parts (`read::parts`), whose errors still name records and bytes of the block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartStart {
+    /// The block's record that comes first.
+    pub record: usize,
+    /// Its offset in the block's decompressed bytes.
+    pub byte: usize,
+}
+
+fn in_record(mut e: AvroError, record: usize, from: PartStart) -> AvroError {
+    let record = from.record + record;
+    e.message = match from.byte {
+        0 => format!("record {record} of the block: {}", e.message),
+        byte => format!(
+            "record {record} of the block (byte positions count from its decompressed byte {byte}): {}",
+            e.message
+        ),
+    };
     e
+}
+
+/// Steps over up to `n` records of a block's decompressed bytes from byte `from` (a
+/// record boundary), without decoding them: how many it stepped over, the byte where
+/// they end, and why it stopped before `n` (the bytes end in a record, or do not fit
+/// the schema). Errors name record and byte as [`BlockDecoder::decode_block`] would.
+pub fn skip_records(
+    schema: &AvroSchema,
+    skipper: &RecordSkip,
+    data: &[u8],
+    from: usize,
+    n: usize,
+    part: PartStart,
+) -> (usize, usize, Option<AvroError>) {
+    cursor::start_item_budget(data.len());
+    let mut cur = Cursor::new(data);
+    if let Err(e) = cur.skip(from) {
+        return (0, 0, Some(e));
+    }
+    for record in 0..n {
+        let end = cur.position();
+        if let Err(e) = skipper.skip(schema, &mut cur) {
+            return (record, end, Some(in_record(e, record, part)));
+        }
+    }
+    (n, cur.position(), None)
 }
 
 /// Whether a block's record count is plausible for `bytes` decompressed bytes (at most)

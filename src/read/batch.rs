@@ -17,7 +17,7 @@ use super::options::{ReadOptions, RowIndex};
 use super::predicate::Predicate;
 use super::skipped::SkippedData;
 use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
-use crate::decode::{check_record_count, column_names, ArrayRef, BlockDecoder, RowPlan};
+use crate::decode::{check_record_count, column_names, ArrayRef, BlockDecoder, PartStart, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
 
@@ -26,6 +26,7 @@ use crate::schema::AvroSchema;
 const MAX_PLAUSIBLE_RECORDS_PER_BYTE: usize = 64;
 
 /// What the decoding threads know of the file a block came from.
+#[derive(Clone)]
 pub(super) struct FileInfo {
     /// Its position in the read.
     pub index: usize,
@@ -58,6 +59,9 @@ pub(super) struct BatchBlock {
     pub first_row: IdxSize,
     /// The file it came from.
     pub file: Arc<FileInfo>,
+    /// Where its bytes begin in the file's block: a part of a block read in parts
+    /// (`super::parts`) begins past its start.
+    pub part: PartStart,
 }
 
 /// Consecutive blocks, of one or more files sharing a writer schema, that become one batch.
@@ -286,13 +290,18 @@ impl BatchPlan {
         let mut frames = frames.into_iter();
         let frame = match frames.next() {
             // Every block failed: an empty frame of the batch's columns.
-            None => self.decode_with(&RawBatch { blocks: Vec::new(), rows: 0 }, &mut timing),
+            None => self.empty_frame(),
             Some(first) => frames.try_fold(first, |mut df, next| {
                 df.vstack_mut_owned(next)?;
                 Ok(df)
             }),
         };
         DecodedBatch { frame, rows, decompress: timing.decompress, decode: timing.decode, skipped }
+    }
+
+    /// A batch of no rows, with the batch's columns.
+    pub fn empty_frame(&self) -> AvroResult<DataFrame> {
+        self.decode_with(&RawBatch { blocks: Vec::new(), rows: 0 }, &mut Timing::default())
     }
 
     /// No predicate: one buffer is reused for every block of the batch.
@@ -318,7 +327,7 @@ impl BatchPlan {
                 result = decompress(b, &mut buffer, timing)
                     .and_then(|data| {
                         Timing::time(&mut timing.decode, || {
-                            decoder.decode_block(data, b.rows, b.rows == b.block.count, None)
+                            decoder.decode_block(data, b.rows, b.rows == b.block.count, None, b.part)
                         })
                     })
                     .map_err(|e| locate(e, b));
@@ -376,7 +385,7 @@ impl BatchPlan {
             let mut block_starts = Vec::new();
             let result = decompress(b, &mut buffer, timing).and_then(|data| {
                 Timing::time(&mut timing.decode, || {
-                    decoder.decode_block(data, b.rows, b.rows == b.block.count, Some(&mut block_starts))
+                    decoder.decode_block(data, b.rows, b.rows == b.block.count, Some(&mut block_starts), b.part)
                 })
             });
             buffers.push(buffer);
@@ -407,7 +416,7 @@ impl BatchPlan {
             if self.rest_plan.is_empty() || selection.set_bits() == 0 {
                 continue;
             }
-            Timing::time(&mut timing.decode, || decoder.decode_selected(data, starts, &selection))
+            Timing::time(&mut timing.decode, || decoder.decode_selected(data, starts, &selection, b.part))
                 .map_err(|e| locate(e, b))?;
         }
         let mut columns = assemble_columns(&self.rest_plan, decoder.finish()?);
@@ -462,7 +471,7 @@ fn decompress<'b>(b: &'b BatchBlock, buffer: &'b mut Vec<u8>, timing: &mut Timin
     Ok(data)
 }
 
-fn locate(e: AvroError, b: &BatchBlock) -> AvroError {
+pub(super) fn locate(e: AvroError, b: &BatchBlock) -> AvroError {
     b.file.locate(e).in_block(b.block.index).at_offset(b.block.offset)
 }
 

@@ -6,6 +6,7 @@ mod batch;
 mod files;
 mod known;
 mod options;
+mod parts;
 mod pipeline;
 mod predicate;
 mod skipped;

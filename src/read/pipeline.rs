@@ -3,7 +3,8 @@
 //! a rayon pool while the caller consumes earlier ones. Blocks of consecutive files that
 //! share a writer schema go into the same batch, so many small files make few batches.
 //! A bounded window of batches is in flight; results come back in file order, and so do
-//! errors, each at its own block.
+//! errors, each at its own block. A block of more records than a batch is a slot of its
+//! own, read in parts (`super::parts`), one part in flight at a time.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,12 +16,14 @@ use std::time::Instant;
 use polars::prelude::{DataFrame, IdxSize};
 use rayon::ThreadPool;
 
-use super::batch::{BatchBlock, BatchPlan, DecodedBatch, RawBatch};
+use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::files::{OpenedFile, Opener, Plans, ScanFile, DEFAULT_FILES_IN_FLIGHT};
 use super::options::{ReadAhead, ReadOptions};
+use super::parts::BlockParts;
 use super::predicate::Predicate;
 use super::skipped::SkippedData;
 use super::stats::{verbose, ReadStats};
+use crate::decode::PartStart;
 use crate::error::{AvroError, AvroResult};
 use crate::source::remote::RequestCount;
 use crate::threads::{default_threads, panic_message, pool};
@@ -34,6 +37,10 @@ enum Slot {
     /// Read, not handed to a thread: the consumer decodes it when its turn comes.
     Raw(Arc<BatchPlan>, RawBatch),
     Decoding(Receiver<DecodedBatch>),
+    /// A block read in parts, its next part not handed to a thread.
+    Parts(Arc<BatchPlan>, BlockParts),
+    /// A part decoding on the pool; the block comes back with it while parts are left.
+    PartDecoding(Arc<BatchPlan>, Receiver<(DecodedBatch, Option<BlockParts>)>),
     /// Reading the file failed here; reported after the batches before it.
     Failed(AvroError),
 }
@@ -73,6 +80,8 @@ pub(super) struct Pipeline {
     requests: RequestCount,
     /// Blocks left out with `ignore_errors`, not yet taken.
     skipped: Vec<(usize, SkippedData)>,
+    /// A block to read in parts, met while a batch was filling: it comes next.
+    in_parts_next: Option<(Arc<BatchPlan>, BatchBlock)>,
 }
 
 impl Pipeline {
@@ -121,6 +130,7 @@ impl Pipeline {
             stats,
             requests,
             skipped: Vec::new(),
+            in_parts_next: None,
         };
         // The first file is opened here, so that its errors surface when the read starts
         // and its columns are known even when no batch follows.
@@ -148,14 +158,25 @@ impl Pipeline {
             };
             self.blocks_in_flight -= next.blocks;
             self.bytes_in_flight -= next.bytes;
+            let stopped = || AvroError::internal("a decoding thread stopped without a result");
             let decoded = match next.slot {
                 Slot::Raw(plan, batch) => decode_caught(&plan, batch),
                 Slot::Decoding(receiver) => {
                     let start = Instant::now();
-                    let decoded = receiver.recv().unwrap_or_else(|_| {
-                        DecodedBatch::failed(AvroError::internal("a decoding thread stopped without a result"))
-                    });
+                    let decoded = receiver.recv().unwrap_or_else(|_| DecodedBatch::failed(stopped()));
                     self.stats.wait += start.elapsed();
+                    decoded
+                },
+                Slot::Parts(plan, parts) => {
+                    let (decoded, rest) = decode_part_caught(&plan, parts);
+                    self.parts_left(plan, rest);
+                    decoded
+                },
+                Slot::PartDecoding(plan, receiver) => {
+                    let start = Instant::now();
+                    let (decoded, rest) = receiver.recv().unwrap_or_else(|_| (DecodedBatch::failed(stopped()), None));
+                    self.stats.wait += start.elapsed();
+                    self.parts_left(plan, rest);
                     decoded
                 },
                 Slot::Failed(e) => {
@@ -181,6 +202,20 @@ impl Pipeline {
         Ok(None)
     }
 
+    /// Puts a block read in parts back at the front of the window while parts are left,
+    /// its next part already decoding on the pool when there is one.
+    fn parts_left(&mut self, plan: Arc<BatchPlan>, rest: Option<BlockParts>) {
+        let Some(parts) = rest else { return };
+        let bytes = parts.bytes();
+        let slot = match &self.pool {
+            Some(pool) => Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts)),
+            None => Slot::Parts(plan, parts),
+        };
+        self.blocks_in_flight += 1;
+        self.bytes_in_flight += bytes;
+        self.window.push_front(InFlight { slot, blocks: 1, bytes });
+    }
+
     /// Reads batches until the window is full, then hands the new ones to the pool.
     fn fill(&mut self) {
         let mut fresh: Vec<InFlight> = Vec::new();
@@ -191,11 +226,10 @@ impl Pipeline {
             let start = Instant::now();
             let (batch, error) = self.read_batch();
             self.stats.io += start.elapsed();
-            if let Some((plan, batch)) = batch {
-                let (blocks, bytes) = (batch.blocks.len(), batch.bytes());
-                self.blocks_in_flight += blocks;
-                self.bytes_in_flight += bytes;
-                fresh.push(InFlight { slot: Slot::Raw(plan, batch), blocks, bytes });
+            if let Some(batch) = batch {
+                self.blocks_in_flight += batch.blocks;
+                self.bytes_in_flight += batch.bytes;
+                fresh.push(batch);
             }
             if let Some(e) = error {
                 fresh.push(InFlight { slot: Slot::Failed(e), blocks: 0, bytes: 0 });
@@ -211,6 +245,9 @@ impl Pipeline {
                 (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left => {
                     Slot::Decoding(spawn_decode(pool, plan, batch))
                 },
+                (Slot::Parts(plan, parts), Some(pool)) => {
+                    Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts))
+                },
                 (slot, _) => slot,
             };
             self.window.push_back(InFlight { slot, blocks, bytes });
@@ -218,9 +255,17 @@ impl Pipeline {
     }
 
     /// Reads blocks, of one file or of consecutive files sharing a plan, until the batch
-    /// holds `batch_size` records (or n_rows is reached, or the files end). A read error
+    /// holds `batch_size` records (or n_rows is reached, or the files end); a block of
+    /// more records than a batch is read in parts, in a slot of its own. A read error
     /// comes back beside the blocks read before it.
-    fn read_batch(&mut self) -> (Option<(Arc<BatchPlan>, RawBatch)>, Option<AvroError>) {
+    fn read_batch(&mut self) -> (Option<InFlight>, Option<AvroError>) {
+        let in_parts = |plan: Arc<BatchPlan>, block: BatchBlock, batch_size: usize| {
+            let parts = BlockParts::new(block, batch_size);
+            InFlight { blocks: 1, bytes: parts.bytes(), slot: Slot::Parts(plan, parts) }
+        };
+        if let Some((plan, block)) = self.in_parts_next.take() {
+            return (Some(in_parts(plan, block, self.batch_size)), None);
+        }
         let mut blocks: Vec<BatchBlock> = Vec::new();
         let mut plan: Option<Arc<BatchPlan>> = None;
         let (mut rows, mut bytes) = (0usize, 0usize);
@@ -300,13 +345,27 @@ impl Pipeline {
             // The offset ends in this block (every block before it was left out, so it
             // starts the batch): its first records are left out after decoding.
             let skip = std::mem::take(&mut self.skip_left);
+            let (block_bytes, info) = (block.data.len(), file.info.clone());
+            let block = BatchBlock { block, rows: count, skip, first_row, file: info, part: PartStart::default() };
+            if file.plan.needs_data && !file.info.remembered && BlockParts::wanted(count, self.batch_size) {
+                let plan = file.plan.clone();
+                if blocks.is_empty() {
+                    return (Some(in_parts(plan, block, self.batch_size)), None);
+                }
+                self.in_parts_next = Some((plan, block));
+                break;
+            }
             rows += count;
-            bytes += block.data.len();
+            bytes += block_bytes;
             plan.get_or_insert_with(|| file.plan.clone());
-            blocks.push(BatchBlock { block, rows: count, skip, first_row, file: file.info.clone() });
+            blocks.push(block);
         }
         match plan {
-            Some(plan) if !blocks.is_empty() => (Some((plan, RawBatch { blocks, rows })), error),
+            Some(plan) if !blocks.is_empty() => {
+                let (blocks_len, bytes) = (blocks.len(), bytes);
+                let slot = Slot::Raw(plan, RawBatch { blocks, rows });
+                (Some(InFlight { slot, blocks: blocks_len, bytes }), error)
+            },
             _ => (None, error),
         }
     }
@@ -368,17 +427,40 @@ fn spawn_decode(pool: &ThreadPool, plan: Arc<BatchPlan>, batch: RawBatch) -> Rec
     receiver
 }
 
+fn spawn_part(
+    pool: &ThreadPool,
+    plan: Arc<BatchPlan>,
+    parts: BlockParts,
+) -> Receiver<(DecodedBatch, Option<BlockParts>)> {
+    let (sender, receiver) = sync_channel(1);
+    pool.spawn(move || {
+        let _ = sender.send(decode_part_caught(&plan, parts));
+    });
+    receiver
+}
+
+/// The next part of a block read in parts, a panic caught as in [`decode_caught`].
+fn decode_part_caught(plan: &BatchPlan, parts: BlockParts) -> (DecodedBatch, Option<BlockParts>) {
+    let at = parts.location();
+    catch_unwind(AssertUnwindSafe(|| parts.decode_next(plan)))
+        .unwrap_or_else(|panic| (DecodedBatch::failed(panicked(panic.as_ref(), Some(at))), None))
+}
+
 /// Decodes a batch; a panic becomes an error instead of taking the process down. It is
 /// a bug, not damage, so it is never skipped: it names the batch's first file and block.
 fn decode_caught(plan: &BatchPlan, batch: RawBatch) -> DecodedBatch {
     let rows = batch.rows;
     let first_block = batch.blocks.first().map(|b| (b.file.clone(), b.block.index, b.block.offset));
-    catch_unwind(AssertUnwindSafe(|| plan.decode(batch))).unwrap_or_else(|panic| {
-        let what = panic_message(panic.as_ref());
-        let mut error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"));
-        if let Some((file, index, offset)) = first_block {
-            error = file.locate(error).in_block(index).at_offset(offset);
-        }
-        DecodedBatch { rows, ..DecodedBatch::failed(error) }
-    })
+    catch_unwind(AssertUnwindSafe(|| plan.decode(batch)))
+        .unwrap_or_else(|panic| DecodedBatch { rows, ..DecodedBatch::failed(panicked(panic.as_ref(), first_block)) })
+}
+
+/// The error of a decoding panic, at the first block it decoded.
+fn panicked(panic: &(dyn std::any::Any + Send), at: Option<(Arc<FileInfo>, usize, u64)>) -> AvroError {
+    let what = panic_message(panic);
+    let error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"));
+    match at {
+        Some((file, index, offset)) => file.locate(error).in_block(index).at_offset(offset),
+        None => error,
+    }
 }
