@@ -167,7 +167,11 @@ def bench(session: nox.Session) -> None:
         "cramjam",
         "backports.zstd; python_version < '3.14'",
         "jetliner",
+        "rugo",
         "datafusion",
+        # DuckDB cannot download its avro extension here; benches/compare.py loads it from this wheel.
+        "duckdb",
+        "duckdb-extension-avro",
         "chdb",
         "matplotlib",
         # many_files.py --s3 starts the test suite's S3 server.

@@ -1,6 +1,6 @@
-"""Side-by-side read benchmark: polars-avro (this package) against jetliner, polars-avro from
-PyPI, Polars' own pl.read_avro, DataFusion and chdb (ClickHouse), over the workloads of
-workloads.py.
+"""Side-by-side read benchmark: polars-avro (this package) against rugo, jetliner, polars-avro
+from PyPI, Polars' own pl.read_avro, DataFusion, DuckDB (its avro extension) and chdb
+(ClickHouse), over the workloads of workloads.py; ours and rugo also pinned to one core.
 
 Every measurement is a fresh process (child.py) that imports and runs the statement once,
 untimed, then times it. Within each round the readers take turns on a workload; the median of --runs
@@ -82,6 +82,44 @@ def sql_frame(path, sql):
     ctx.register_avro("t", path)
     return pl.from_arrow(ctx.sql(sql).to_arrow_table())
 """
+# DuckDB cannot download its avro extension here: it is LOADed by path from its PyPI wheel,
+# once per process, as a program reading many files would.
+DUCKDB_SETUP = """
+import glob, os
+import duckdb, duckdb_extension_avro
+extensions = os.path.join(os.path.dirname(duckdb_extension_avro.__file__), "extensions")
+connection = duckdb.connect()
+connection.execute(f"LOAD '{glob.glob(os.path.join(extensions, '*', 'avro.duckdb_extension'))[0]}'")
+def sql_frame(path, sql):
+    return connection.sql(sql.replace(" FROM t", f" FROM read_avro('{path}')")).pl()
+"""
+# rugo yields batches of whole blocks as Arrow tables: a user concatenates them in Polars,
+# stops once a limit is reached, and filters in Polars (rugo takes no predicate).
+RUGO_SETUP = """
+import rugo.avro
+def rugo_frame(path, columns=None, n_rows=None):
+    frames, rows = [], 0
+    with rugo.avro.read_avro(path, columns=columns, max_threads=THREADS) as reader:
+        for batch in reader:
+            frames.append(pl.from_arrow(batch.to_arrow()))
+            rows += batch.num_rows
+            if n_rows is not None and rows >= n_rows:
+                break
+    frame = pl.concat(frames)
+    return frame if n_rows is None else frame.head(n_rows)
+def rugo_count(path):
+    with rugo.avro.read_avro(path, columns=[], max_threads=THREADS) as reader:
+        return pl.DataFrame({"len": [sum(batch.num_rows for batch in reader)]})
+"""
+RUGO_STATEMENTS = {
+    "read": "rugo_frame(PATH)",
+    "select": "rugo_frame(PATH, COLUMNS)",
+    "filter": "rugo_frame(PATH).filter(PREDICATE)",
+    "head": "rugo_frame(PATH, n_rows=N)",
+    "first": "rugo_frame(PATH, n_rows=N)",
+    "streaming": "rugo_frame(PATH)",
+    "count": "rugo_count(PATH)",
+}
 # ClickHouse reads a file through its file() table function.
 CHDB_SETUP = """
 import chdb
@@ -101,13 +139,24 @@ class Reader:
     statements: dict[str, str]
     dists: list[str]
     python: Callable[[], str] | None = None
+    #: Pinned to one core (`taskset -c 0`, POLARS_MAX_THREADS=1): not a peer of the
+    #: readers that use every core, but of its own kind.
+    pinned: bool = False
+
+
+def one_core(reader: Reader) -> Reader:
+    return replace(reader, key=f"{reader.key}1", name=f"{reader.name}, 1 core", pinned=True)
 
 
 OURS = Reader("ours", "polars-avro (this)", "import polars_avro", scanner("polars_avro"), ["polars-avro"])
+RUGO = Reader("rugo", "rugo", RUGO_SETUP.replace("THREADS", "0"), RUGO_STATEMENTS, ["rugo"])
 READERS = {
     r.key: r
     for r in [
         OURS,
+        one_core(OURS),
+        RUGO,
+        one_core(replace(RUGO, setup=RUGO_SETUP.replace("THREADS", "1"))),
         Reader("jetliner", "jetliner", "import jetliner", scanner("jetliner"), ["jetliner"]),
         Reader(
             "pypi", "polars-avro (PyPI)", "import polars_avro", scanner("polars_avro"), ["polars-avro"], pypi_python
@@ -130,6 +179,7 @@ READERS = {
             [],
         ),
         Reader("datafusion", "DataFusion", DATAFUSION_SETUP, SQL_STATEMENTS, ["datafusion"]),
+        Reader("duckdb", "DuckDB", DUCKDB_SETUP, SQL_STATEMENTS, ["duckdb", "duckdb-extension-avro"]),
         Reader("chdb", "chdb", CHDB_SETUP, SQL_STATEMENTS, ["chdb"]),
         # An independent check of the values (--with-fastavro); slow, its rows are built in Python.
         Reader(
@@ -184,14 +234,13 @@ def measure(reader: Reader, workload: Workload, path: Path, python: str) -> dict
     }
     # -I and a cwd outside the source tree: neither PYTHONPATH nor the uninstalled polars_avro/
     # of the checkout may shadow the reader's installed package.
+    command = [python, "-I", str(HERE / "child.py"), json.dumps(spec)]
+    env = None
+    if reader.pinned:
+        command = ["taskset", "-c", "0", *command]
+        env = {**os.environ, "POLARS_MAX_THREADS": "1"}
     try:
-        out = subprocess.run(
-            [python, "-I", str(HERE / "child.py"), json.dumps(spec)],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            cwd=DATA,
-        )
+        out = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=DATA, env=env)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"timed out after {TIMEOUT} s") from None
     if out.returncode != 0:
@@ -262,11 +311,19 @@ def anchor_cell(outcome: Outcome, ours: Outcome) -> str:
 
 def fastest_anchor_cell(outcomes: dict[str, Outcome], readers: list[Reader]) -> str:
     ours = outcomes[OURS.key]
-    valid = [(outcomes[r.key].ms, r.name) for r in readers[1:] if outcomes[r.key].valid]
+    valid = [(outcomes[r.key].ms, r.name) for r in readers[1:] if outcomes[r.key].valid and not r.pinned]
     if not ours.valid or not valid:
         return ""
     ms, name = min(valid)
     return f"{fmt_ratio(ms / ours.ms)} ({name})"
+
+
+def one_core_cell(outcomes: dict[str, Outcome]) -> str:
+    """rugo's time over ours, both pinned to one core."""
+    ours, rugo = outcomes.get(one_core(OURS).key), outcomes.get(one_core(RUGO).key)
+    if not (ours and rugo and ours.valid and rugo.valid):
+        return ""
+    return f"{fmt_ms(ours.ms)} vs {fmt_ms(rugo.ms)} ({fmt_ratio(rugo.ms / ours.ms)})"
 
 
 def memory_cell(outcome: Outcome) -> str:
@@ -342,7 +399,8 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
         "",
         machine_line(results, readers, args),
         "",
-        "Anchor cells: median time (its time / ours; above 1 ours is faster). "
+        "Anchor cells: median time (its time / ours; above 1 ours is faster). Peers use every "
+        "core; readers named '1 core' run pinned with `taskset -c 0` and POLARS_MAX_THREADS=1. "
         "Memory: peak RSS growth during the read / the result's estimated size.",
         "",
     ]
@@ -353,6 +411,7 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
                 "failed" if outcomes[OURS.key].failure else f"{outcomes[OURS.key].ms:,.1f}",
                 *(anchor_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors),
                 fastest_anchor_cell(outcomes, readers),
+                one_core_cell(outcomes),
                 memory_cell(outcomes[OURS.key]),
             ]
             for name, outcomes in results.items()
@@ -361,7 +420,8 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
             "workload",
             "ours (ms)",
             *(r.name for r in anchors),
-            "fastest anchor / ours (ratio)",
+            "fastest peer / ours (ratio)",
+            "1 core: ours vs rugo (rugo / ours)",
             "ours peak RSS Δ / result size",
         ],
     )
