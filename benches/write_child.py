@@ -21,7 +21,7 @@ import polars as pl
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
-    namespace = {"pl": pl, "DF": pl.read_parquet(spec["frame"]), "OUT": spec["out"]}
+    namespace = {"pl": pl, "DF": pl.read_parquet(spec["frame"]), "FRAME": spec["frame"], "OUT": spec["out"]}
     with open(spec["schema"]) as f:
         namespace["SCHEMA"] = json.load(f)
     exec(spec["setup"], namespace)

@@ -1,5 +1,6 @@
 """Side-by-side write benchmark: polars-avro (this package) against Polars' own
-DataFrame.write_avro, polars-avro from PyPI and fastavro, writing the same frames.
+DataFrame.write_avro, polars-avro from PyPI, rugo, DuckDB (its avro extension) and fastavro,
+writing the same frames.
 
 The frames are the read benchmark's datasets (workloads.py), read once by this package and
 saved as Parquet, with time zones dropped from datetimes: DataFrame.write_avro cannot write
@@ -54,6 +55,23 @@ def codecs(template: str, names: dict[str, str]) -> dict[str, str]:
 
 
 ALL = {"null": "null", "snappy": "snappy", "deflate": "deflate", "zstandard": "zstandard"}
+# rugo writes a draken Morsel: the frame reaches it through rugo's own Parquet reader,
+# untimed as reading the frame is for the others, and the file's bytes come back.
+RUGO_SETUP = """
+import draken, rugo.avro, rugo.parquet
+with rugo.parquet.read_parquet(FRAME) as reader:
+    MORSEL = draken.Morsel.combine(list(reader))
+"""
+# DuckDB writes the frame registered as a table (Arrow, no copy) with COPY, null codec only;
+# its avro extension is LOADed from the duckdb-extension-avro wheel, as in compare.py.
+DUCKDB_SETUP = """
+import glob, os
+import duckdb, duckdb_extension_avro
+extensions = os.path.join(os.path.dirname(duckdb_extension_avro.__file__), "extensions")
+connection = duckdb.connect()
+connection.execute(f"LOAD '{glob.glob(os.path.join(extensions, '*', 'avro.duckdb_extension'))[0]}'")
+connection.register("frame", DF)
+"""
 OURS = Writer(
     "ours",
     "polars-avro (this)",
@@ -90,6 +108,20 @@ WRITERS = {
             ),
             ["polars-avro"],
             pypi_python,
+        ),
+        Writer(
+            "rugo",
+            "rugo",
+            RUGO_SETUP,
+            codecs("with open(OUT, 'wb') as f: f.write(rugo.avro.write_avro(MORSEL, codec={codec!r}))", ALL),
+            ["rugo"],
+        ),
+        Writer(
+            "duckdb",
+            "DuckDB",
+            DUCKDB_SETUP,
+            {"null": "connection.execute(f\"COPY frame TO '{OUT}' (FORMAT avro)\")"},
+            ["duckdb", "duckdb-extension-avro"],
         ),
         # Rows go to fastavro as dicts, as a Polars user would hand them over.
         Writer(
