@@ -567,7 +567,10 @@ def main() -> None:
         keys.append("fastavro")
     readers = [OURS, *(READERS[k] for k in choice if k in keys)]
     if args.baseline:
-        readers.insert(1, replace(OURS, key="baseline", name="polars-avro (baseline)", python=lambda: args.baseline))
+        baseline = replace(OURS, key="baseline", name="polars-avro (baseline)", python=lambda: args.baseline)
+        readers.insert(1, baseline)
+        if any(r.key == one_core(OURS).key for r in readers):
+            readers.insert(2, one_core(baseline))
     pythons = {r.key: r.python() if r.python else sys.executable for r in readers}
 
     results = {name: run_workload(WORKLOADS[name], readers, pythons, args) for name in args.workloads}
