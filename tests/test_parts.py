@@ -180,3 +180,16 @@ def test_a_decompression_bomb_of_one_block_costs_a_few_batches(kind: str, tmp_pa
     assert result == str((256 << 20, "" if kind == "string" else 0))
     # A batch of 65,536 records of these is under a megabyte.
     assert int(growth_mb) < 64, run.stdout
+
+
+def test_records_that_take_no_bytes_are_read_whole(tmp_path: Path) -> None:
+    """Only nulls: a block of them makes next to no memory, and its count can only be
+    checked against its bytes when it is read whole."""
+    schema = {"type": "record", "name": "Nothing", "fields": [{"name": "n", "type": "null"}]}
+    path = write_fastavro(tmp_path / "nulls.avro", schema, [{"n": None}] * 3000, sync_interval=1 << 30)
+    assert [len(f) for f in _batches(path, batch_size=500)] == [3000]
+    (block,) = blocks_of(path.read_bytes())
+    data = path.read_bytes()
+    claimed = data[: block.start] + _zigzag(2_000_000) + data[block.start + len(_zigzag(3000)) :]
+    with pytest.raises(polars_avro.AvroFormatError, match="records of a schema whose records can take no bytes"):
+        _batches(claimed, batch_size=500)

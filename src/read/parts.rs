@@ -44,9 +44,11 @@ pub(super) struct BlockParts {
 
 impl BlockParts {
     /// Whether a block whose first `records` records are read is read in parts, for
-    /// batches of `batch_size` records.
-    pub fn wanted(records: usize, batch_size: usize) -> bool {
-        records > batch_size
+    /// batches of `batch_size` records. Records that can take no bytes (only nulls and
+    /// empty records) make columns that hold next to nothing: their blocks are read whole,
+    /// where their count is checked against their bytes.
+    pub fn wanted(records: usize, batch_size: usize, min_record_size: usize) -> bool {
+        records > batch_size && min_record_size > 0
     }
 
     pub fn new(block: BatchBlock, part_rows: usize) -> Self {

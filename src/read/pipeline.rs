@@ -347,7 +347,10 @@ impl Pipeline {
             let skip = std::mem::take(&mut self.skip_left);
             let (block_bytes, info) = (block.data.len(), file.info.clone());
             let block = BatchBlock { block, rows: count, skip, first_row, file: info, part: PartStart::default() };
-            if file.plan.needs_data && !file.info.remembered && BlockParts::wanted(count, self.batch_size) {
+            if file.plan.needs_data
+                && !file.info.remembered
+                && BlockParts::wanted(count, self.batch_size, file.plan.min_record_size)
+            {
                 let plan = file.plan.clone();
                 if blocks.is_empty() {
                     return (Some(in_parts(plan, block, self.batch_size)), None);
