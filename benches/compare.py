@@ -84,15 +84,20 @@ def sql_frame(path, sql):
 """
 # DuckDB cannot download its avro extension here: it is LOADed by path from its PyPI wheel,
 # once per process, as a program reading many files would.
-DUCKDB_SETUP = """
+DUCKDB_CONNECTION = """
 import glob, os
 import duckdb, duckdb_extension_avro
 extensions = os.path.join(os.path.dirname(duckdb_extension_avro.__file__), "extensions")
 connection = duckdb.connect()
 connection.execute(f"LOAD '{glob.glob(os.path.join(extensions, '*', 'avro.duckdb_extension'))[0]}'")
+"""
+DUCKDB_SETUP = (
+    DUCKDB_CONNECTION
+    + """
 def sql_frame(path, sql):
     return connection.sql(sql.replace(" FROM t", f" FROM read_avro('{path}')")).pl()
 """
+)
 # rugo yields batches of whole blocks as Arrow tables: a user concatenates them in Polars,
 # stops once a limit is reached, and filters in Polars (rugo takes no predicate).
 RUGO_SETUP = """

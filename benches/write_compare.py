@@ -30,7 +30,17 @@ from pathlib import Path
 
 import polars as pl
 from child import checksums
-from compare import TIMEOUT, common_arguments, cpu_model, fmt_mb, fmt_ms, fmt_ratio, pypi_python, table
+from compare import (
+    DUCKDB_CONNECTION,
+    TIMEOUT,
+    common_arguments,
+    cpu_model,
+    fmt_mb,
+    fmt_ms,
+    fmt_ratio,
+    pypi_python,
+    table,
+)
 from workloads import DATA, DATASETS
 
 import polars_avro
@@ -64,14 +74,7 @@ with rugo.parquet.read_parquet(FRAME) as reader:
 """
 # DuckDB writes the frame registered as a table (Arrow, no copy) with COPY, null codec only;
 # its avro extension is LOADed from the duckdb-extension-avro wheel, as in compare.py.
-DUCKDB_SETUP = """
-import glob, os
-import duckdb, duckdb_extension_avro
-extensions = os.path.join(os.path.dirname(duckdb_extension_avro.__file__), "extensions")
-connection = duckdb.connect()
-connection.execute(f"LOAD '{glob.glob(os.path.join(extensions, '*', 'avro.duckdb_extension'))[0]}'")
-connection.register("frame", DF)
-"""
+DUCKDB_SETUP = DUCKDB_CONNECTION + 'connection.register("frame", DF)\n'
 OURS = Writer(
     "ours",
     "polars-avro (this)",
