@@ -34,6 +34,13 @@ def _with_blocks(schema: Any, blocks: list[tuple[int, bytes]], codec: str = "nul
     return data + body
 
 
+def _deflated_zeros(n_bytes: int) -> bytes:
+    """`n_bytes` zero bytes (a multiple of 1 MiB) as raw deflate, Avro's deflate codec: a
+    kilobyte per megabyte, a decompression bomb."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return b"".join(compressor.compress(bytes(1 << 20)) for _ in range(n_bytes >> 20)) + compressor.flush()
+
+
 # --------------------------------------------------------------------------- decimals
 
 DECIMAL_4_2 = {"type": "bytes", "logicalType": "decimal", "precision": 4, "scale": 2}
@@ -139,9 +146,7 @@ def test_a_deeper_value_is_refused(n_threads: int) -> None:
 def test_more_records_than_a_frame_can_hold_is_an_avro_error(tmp_path: Path) -> None:
     # 8 deflate blocks of 943,718,400 records of one zero byte each (a long 0): 7.5 billion.
     records = 943_718_400
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    chunk = bytes(1 << 20)
-    raw = b"".join(compressor.compress(chunk) for _ in range(records >> 20)) + compressor.flush()
+    raw = _deflated_zeros(records)
     path = tmp_path / "many.avro"
     path.write_bytes(_with_blocks("long", [(records, raw)] * 8, codec="deflate"))
     assert path.stat().st_size < 10_000_000

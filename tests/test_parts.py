@@ -16,6 +16,7 @@ import fastavro
 import polars as pl
 import pytest
 from helpers import _zigzag, assert_frame_matches_records, write_fastavro
+from test_hostile import _deflated_zeros, _with_blocks
 from test_ignore_errors import blocks_of
 
 import polars_avro
@@ -135,31 +136,16 @@ def test_a_block_read_in_parts_checks_its_count_and_its_end(tmp_path: Path) -> N
         _batches(more, batch_size=1000)
 
 
+# The peak memory of a streaming aggregate over the file, in a process of its own.
 BOMB = """
-import io, sys, zlib
-import fastavro, polars as pl, polars_avro
+import sys
+import polars as pl, polars_avro
 
 def peak_mb():
     return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024
 
-kind, path = sys.argv[1], sys.argv[2]
-schema = {"type": "record", "name": "R", "fields": [{"name": "v", "type": kind}]}
-out = io.BytesIO()
-fastavro.writer(out, fastavro.parse_schema(schema), [], codec="deflate")
-header = out.getvalue()
-# 256 MiB of zero bytes, raw deflate: 268,435,456 records of "" (or 0) in one block.
-deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-raw = b"".join(deflate.compress(bytes(1 << 20)) for _ in range(256)) + deflate.flush()
-def zigzag(n):
-    n, b = n << 1, bytearray()
-    while n > 0x7F:
-        b.append(n & 0x7F | 0x80)
-        n >>= 7
-    return bytes(b + bytes([n]))
-open(path, "wb").write(header + zigzag(256 << 20) + zigzag(len(raw)) + raw + header[-16:])
-del raw
 before = peak_mb()
-lf = pl.scan_avro(path, n_threads=1).select(pl.len(), pl.col("v").max())
+lf = pl.scan_avro(sys.argv[1], n_threads=1).select(pl.len(), pl.col("v").max())
 print(lf.collect(engine="streaming").row(0), peak_mb() - before)
 """
 
@@ -169,8 +155,12 @@ def test_a_decompression_bomb_of_one_block_costs_a_few_batches(kind: str, tmp_pa
     """A 254 KB file of one deflate block of 256 MiB of zeros: the streaming aggregate's
     peak memory grows by a few batches plus 64 MB (4.4 GB of strings, 2.3 GB of longs,
     when a block was decoded whole)."""
+    schema = {"type": "record", "name": "R", "fields": [{"name": "v", "type": kind}]}
+    # 268,435,456 records of "" (or 0), one zero byte each.
+    path = tmp_path / "bomb.avro"
+    path.write_bytes(_with_blocks(schema, [(256 << 20, _deflated_zeros(256 << 20))], codec="deflate"))
     run = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(BOMB), kind, str(tmp_path / "bomb.avro")],
+        [sys.executable, "-c", textwrap.dedent(BOMB), str(path)],
         capture_output=True,
         text=True,
         cwd=tmp_path,  # the installed package, not the source tree

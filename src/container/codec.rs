@@ -92,19 +92,10 @@ impl Codec {
             Codec::Null => out.extend_from_slice(data),
             Codec::Deflate => inflate(data, out).map_err(|e| failed(&e))?,
             Codec::Snappy => decompress_snappy(data, out)?,
-            Codec::Zstandard => {
-                if !decompress_zstd_one_shot(data, out) {
-                    out.clear();
-                    zstd::stream::read::Decoder::with_buffer(data)
-                        .and_then(|mut d| bounded(&mut d, out))
-                        .map_err(|e| failed(&e))?;
-                }
-            },
-            Codec::Bzip2 => {
-                bounded(&mut bzip2::read::MultiBzDecoder::new(data), out).map_err(|e| failed(&e))?;
-            },
-            Codec::Xz => {
-                bounded(&mut xz2::read::XzDecoder::new_multi_decoder(data), out).map_err(|e| failed(&e))?;
+            Codec::Zstandard if decompress_zstd_one_shot(data, out) => {},
+            Codec::Zstandard | Codec::Bzip2 | Codec::Xz => {
+                out.clear();
+                bounded(&mut self.stream(data)?, out).map_err(|e| failed(&e))?;
             },
         }
         if out.len() > MAX_BLOCK_LEN {
@@ -115,18 +106,19 @@ impl Codec {
 }
 
 impl Codec {
-    /// A block's bytes decompressed as a stream, for blocks too large to decompress whole
-    /// (read [`MAX_BLOCK_LEN`] bytes at most: the stream does not stop there by itself).
-    /// Null and snappy blocks are held whole (snappy cannot be undone in pieces); the
-    /// streams' read errors are codec errors of their own (see [`Codec::read_error`]).
-    pub fn stream(&self, data: Vec<u8>) -> AvroResult<Box<dyn Read + Send>> {
+    /// A block's bytes decompressed as a stream: how [`Codec::decompress`] undoes the
+    /// codecs that have no one-shot path, and how blocks read in parts (`read::parts`)
+    /// are undone whatever their codec. Read [`MAX_BLOCK_LEN`] bytes at most: the stream
+    /// does not stop there by itself. Null and snappy blocks are held whole (snappy cannot
+    /// be undone in pieces); a stream's read errors become [`Codec::read_error`]s.
+    pub fn stream<'a>(&self, data: impl AsRef<[u8]> + Send + 'a) -> AvroResult<Box<dyn Read + Send + 'a>> {
         let data = std::io::Cursor::new(data);
         Ok(match self {
             Codec::Null => Box::new(data),
             Codec::Deflate => Box::new(flate2::read::DeflateDecoder::new(data)),
             Codec::Snappy => {
                 let mut out = Vec::new();
-                decompress_snappy(data.get_ref(), &mut out)?;
+                decompress_snappy(data.get_ref().as_ref(), &mut out)?;
                 Box::new(std::io::Cursor::new(out))
             },
             Codec::Zstandard => {

@@ -22,7 +22,6 @@ pub use datum::{datum_read_type, DatumColumn};
 pub use decimal::decimal_text;
 pub use plan::{column_names, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
-pub use skip::RecordSkip;
 
 use column::{decode_record, Column};
 use cursor::Cursor;
@@ -166,12 +165,13 @@ fn in_record(mut e: AvroError, record: usize, from: PartStart) -> AvroError {
 }
 
 /// Steps over up to `n` records of a block's decompressed bytes from byte `from` (a
-/// record boundary), without decoding them: how many it stepped over, the byte where
-/// they end, and why it stopped before `n` (the bytes end in a record, or do not fit
-/// the schema). Errors name record and byte as [`BlockDecoder::decode_block`] would.
+/// record boundary) without decoding them, by the steps of `no_columns`, a plan that
+/// reads no column: how many it stepped over, the byte where they end, and why it
+/// stopped before `n` (the bytes end in a record, or do not fit the schema). Errors name
+/// record and byte as [`BlockDecoder::decode_block`] would.
 pub fn skip_records(
     schema: &AvroSchema,
-    skipper: &RecordSkip,
+    no_columns: &RowPlan,
     data: &[u8],
     from: usize,
     n: usize,
@@ -184,7 +184,7 @@ pub fn skip_records(
     }
     for record in 0..n {
         let end = cur.position();
-        if let Err(e) = skipper.skip(schema, &mut cur) {
+        if let Err(e) = decode_record(&no_columns.record, &mut [], schema, &mut cur) {
             return (record, end, Some(in_record(e, record, part)));
         }
     }

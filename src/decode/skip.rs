@@ -105,32 +105,6 @@ impl SkipOp {
     }
 }
 
-/// How to step over whole records of a schema, compiled once: a record's fields as
-/// [`SkipOp`]s, neighbouring fixed-size ones merged.
-pub struct RecordSkip(Vec<SkipOp>);
-
-impl RecordSkip {
-    pub fn compile(schema: &AvroSchema) -> Self {
-        let ops = match schema.node(schema.root) {
-            Node::Record { fields, .. } => fields.iter().map(|f| SkipOp::compile(schema, f.schema)).collect(),
-            _ => vec![SkipOp::compile(schema, schema.root)],
-        };
-        let mut merged: Vec<SkipOp> = Vec::with_capacity(ops.len());
-        for op in ops {
-            match merged.last().and_then(|last| last.merge(op)) {
-                Some(both) => *merged.last_mut().expect("merged with the last") = both,
-                None => merged.push(op),
-            }
-        }
-        Self(merged)
-    }
-
-    #[inline]
-    pub fn skip(&self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
-        self.0.iter().try_for_each(|op| op.skip(schema, cur))
-    }
-}
-
 /// Recursive types can nest as deep as the data says; past this the data is rejected.
 /// A union is no level of its own: its branch takes its place.
 pub const MAX_VALUE_DEPTH: usize = 4096;

@@ -14,7 +14,7 @@ use polars::prelude::IdxSize;
 use super::batch::{locate, BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::skipped::SkippedData;
 use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
-use crate::decode::{check_record_count, skip_records, PartStart, RecordSkip};
+use crate::decode::{check_record_count, skip_records, PartStart, RowPlan};
 use crate::error::{AvroError, AvroResult};
 
 /// Decompressed bytes are read in steps of at least this many.
@@ -39,7 +39,8 @@ pub(super) struct BlockParts {
     part_rows: usize,
     /// The file as the parts see it: their bytes are decompressed already.
     decompressed_file: Arc<FileInfo>,
-    skipper: Option<RecordSkip>,
+    /// A plan of no column: records stepped over, field by field.
+    no_columns: Option<Box<RowPlan>>,
 }
 
 impl BlockParts {
@@ -64,7 +65,7 @@ impl BlockParts {
             taken: 0,
             part_rows: part_rows.max(1),
             decompressed_file,
-            skipper: None,
+            no_columns: None,
         }
     }
 
@@ -143,7 +144,7 @@ impl BlockParts {
         let most = if codec == Codec::Null { data.len() } else { MAX_BLOCK_LEN };
         check_record_count(self.block.block.count, most, plan.min_record_size)?;
         self.stream = Some(codec.stream(data)?);
-        self.skipper = Some(RecordSkip::compile(&plan.schema));
+        self.no_columns = Some(Box::new(RowPlan::new(&plan.schema, None, Some(&[]))?));
         let mut left = self.block.skip;
         while left > 0 {
             let n = left.min(self.part_rows);
@@ -162,8 +163,8 @@ impl BlockParts {
         while stepped < n {
             let from = PartStart { record: self.taken + stepped, byte: self.part_start };
             let part = &self.window[self.head..];
-            let skipper = self.skipper.as_ref().expect("compiled when the stream opened");
-            let (more, at, error) = skip_records(&plan.schema, skipper, part, end, n - stepped, from);
+            let no_columns = self.no_columns.as_ref().expect("planned when the stream opened");
+            let (more, at, error) = skip_records(&plan.schema, no_columns, part, end, n - stepped, from);
             (stepped, end) = (stepped + more, at);
             let Some(error) = error else { break };
             // The window may end inside the record: read on, unless the stream has ended, or
