@@ -129,6 +129,11 @@ impl Codec {
         })
     }
 
+    /// Whether [`Codec::stream`] undoes a block piece by piece, rather than holding it whole.
+    pub fn inflates_in_pieces(&self) -> bool {
+        !matches!(self, Codec::Null | Codec::Snappy)
+    }
+
     /// Bytes that do not decompress.
     pub fn read_error(&self, e: &dyn std::fmt::Display) -> AvroError {
         AvroError::codec(format!("{} decompression failed: {e}", self.name()))

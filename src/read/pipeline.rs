@@ -237,12 +237,12 @@ impl Pipeline {
         }
         self.stats.peak_blocks_in_flight = self.stats.peak_blocks_in_flight.max(self.blocks_in_flight);
         self.stats.peak_bytes_in_flight = self.stats.peak_bytes_in_flight.max(self.bytes_in_flight);
-        // Without a pool, or for the only batch left, decoding on this thread costs less
-        // than handing the work over.
+        // Without a pool, for the only batch left, or for batches of no data (a count),
+        // decoding on this thread costs less than handing the work over.
         let only_batch_left = self.window.is_empty() && self.reading_done && fresh.len() == 1;
         for InFlight { slot, blocks, bytes } in fresh {
             let slot = match (slot, &self.pool) {
-                (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left => {
+                (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left && plan.needs_data => {
                     Slot::Decoding(spawn_decode(pool, plan, batch))
                 },
                 (Slot::Parts(plan, parts), Some(pool)) => {
@@ -346,10 +346,13 @@ impl Pipeline {
             // starts the batch): its first records are left out after decoding.
             let skip = std::mem::take(&mut self.skip_left);
             let (block_bytes, info) = (block.data.len(), file.info.clone());
+            // A block cut short by n_rows whose codec streams is still read in parts: few
+            // records are wanted, but inflating the whole block may take gigabytes.
+            let records = if file.info.codec.inflates_in_pieces() { block.count } else { count };
             let block = BatchBlock { block, rows: count, skip, first_row, file: info, part: PartStart::default() };
             if file.plan.needs_data
                 && !file.info.remembered
-                && BlockParts::wanted(count, self.batch_size, file.plan.min_record_size)
+                && BlockParts::wanted(records, self.batch_size, file.plan.min_record_size)
             {
                 let plan = file.plan.clone();
                 if blocks.is_empty() {
