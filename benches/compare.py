@@ -336,7 +336,8 @@ def memory_cell(outcome: Outcome) -> str:
         return "failed"
     if not outcome.reports:
         return ""
-    return f"{fmt_mb(outcome.rss_delta_mb)} / {fmt_mb(outcome.reports[-1]['size_mb'])}"
+    last = outcome.reports[-1]
+    return f"{fmt_mb(outcome.rss_delta_mb)} / {fmt_mb(last['resident_mb'])} ({fmt_mb(last['size_mb'])})"
 
 
 def listing(names: list[str], most: int = 4) -> str:
@@ -406,7 +407,9 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
         "",
         "Anchor cells: median time (its time / ours; above 1 ours is faster). Peers use every "
         "core; readers named '1 core' run pinned with `taskset -c 0` and POLARS_MAX_THREADS=1. "
-        "Memory: peak RSS growth during the read / the result's estimated size.",
+        "Memory: peak RSS growth during the timed read / the RSS its result keeps (the result's "
+        "estimated size, which leaves out string views). A reader with an allocator of its own "
+        "(DataFusion's) reuses what the untimed run freed and can grow by less than its result.",
         "",
     ]
     lines += table(
@@ -427,7 +430,7 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
             *(r.name for r in anchors),
             "fastest peer / ours (ratio)",
             "1 core: ours vs rugo (rugo / ours)",
-            "ours peak RSS Δ / result size",
+            "ours peak RSS Δ / result held (estimated)",
         ],
     )
 
@@ -452,7 +455,7 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
         ["workload", *(r.name for r in anchors)],
     )
 
-    lines += ["", "## Peak RSS Δ / result size, per reader", ""]
+    lines += ["", "## Peak RSS Δ / result held (estimated size), per reader", ""]
     lines += table(
         [[name, *(memory_cell(outcomes[r.key]) for r in readers)] for name, outcomes in results.items()],
         ["workload", *(r.name for r in readers)],
