@@ -8,13 +8,18 @@ use rayon::ThreadPool;
 
 use crate::error::{AvroError, AvroResult};
 
-/// The threads Polars would use: POLARS_MAX_THREADS, else one per core.
+/// The threads Polars would use: POLARS_MAX_THREADS, else one per core. Read once, as
+/// Polars reads it once when its pool starts: asking the system for the cores reads
+/// cgroup files, about a tenth of a small read's time.
 pub fn default_threads() -> usize {
-    std::env::var("POLARS_MAX_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    static THREADS: LazyLock<usize> = LazyLock::new(|| {
+        std::env::var("POLARS_MAX_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    });
+    *THREADS
 }
 
 /// One pool per thread count, shared by every read and write asking for that count: reads
