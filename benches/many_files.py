@@ -6,7 +6,8 @@ against ours (rows sorted by id, then the per-column checksums of child.py).
 
     python benches/many_files.py [--files 2000] [--rows 50] [--runs 5] [--s3]
 
-Peers that are not installed are left out (pip install jetliner datafusion chdb). With --s3
+Peers that are not installed are left out (pip install jetliner datafusion chdb rugo
+duckdb duckdb-extension-avro). With --s3
 the folder is uploaded to the test suite's S3 server (moto on loopback, tests/servers.py)
 and read from there: ours by a glob URL, the loop by boto3 (list, then get each object),
 DataFusion through its AmazonS3 store and chdb through ClickHouse's s3() function. The
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import polars as pl
 from child import checksums
+from compare import DUCKDB_CONNECTION, RUGO_SETUP
 from workloads import DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -112,6 +114,22 @@ def readers(folder: Path) -> dict[str, dict[str, Callable[[], pl.DataFrame]]]:
         out["DataFusion"] = {
             "read": lambda: datafusion_sql("SELECT * FROM t"),
             "count": lambda: datafusion_sql("SELECT count(*) FROM t"),
+        }
+    if importlib.util.find_spec("rugo"):
+        # rugo reads one file per call: a loop, as for pl.read_avro.
+        rugo: dict = {"pl": pl}
+        exec(RUGO_SETUP.replace("THREADS", "0"), rugo)
+        out["rugo loop"] = {
+            "read": lambda: pl.concat([rugo["rugo_frame"](f) for f in files]),
+            "count": lambda: pl.DataFrame({"len": [sum(rugo["rugo_count"](f).item() for f in files)]}),
+        }
+    if importlib.util.find_spec("duckdb_extension_avro"):
+        duckdb: dict = {}
+        exec(DUCKDB_CONNECTION, duckdb)
+        connection = duckdb["connection"]
+        out["DuckDB"] = {
+            "read": lambda: connection.sql(f"SELECT * FROM read_avro('{pattern}')").pl(),
+            "count": lambda: connection.sql(f"SELECT count(*) FROM read_avro('{pattern}')").pl(),
         }
     if importlib.util.find_spec("chdb"):
         import chdb
