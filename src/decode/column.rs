@@ -90,6 +90,57 @@ enum Buffers<'a> {
     },
 }
 
+/// The kinds of value the record loop (`rows.rs`) pushes straight into a column's
+/// buffers: a boolean, int, long, float, double, string or bytes in no union.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plain {
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    String,
+    Bytes,
+}
+
+impl Buffers<'_> {
+    #[inline(always)]
+    fn plain(&self) -> Option<Plain> {
+        Some(match self {
+            Buffers::Boolean(_) => Plain::Boolean,
+            Buffers::Int(_) => Plain::Int,
+            Buffers::Long(_) => Plain::Long,
+            Buffers::Float(_) => Plain::Float,
+            Buffers::Double(_) => Plain::Double,
+            Buffers::String(_) => Plain::String,
+            Buffers::Bytes(_) => Plain::Bytes,
+            _ => return None,
+        })
+    }
+}
+
+/// Reads a value of kind `plain` into `buffers` (of that kind).
+#[inline(always)]
+fn push_plain(buffers: &mut Buffers, plain: Plain, cur: &mut Cursor) -> AvroResult<()> {
+    match (plain, buffers) {
+        (Plain::Boolean, Buffers::Boolean(b)) => b.push(cur.read_bool()?),
+        (Plain::Int, Buffers::Int(v)) => v.push(cur.read_int()?),
+        (Plain::Long, Buffers::Long(v)) => v.push(cur.read_long()?),
+        (Plain::Float, Buffers::Float(v)) => v.push(cur.read_f32()?),
+        (Plain::Double, Buffers::Double(v)) => v.push(cur.read_f64()?),
+        (Plain::String, Buffers::String(b)) => {
+            let (value, tail) = cur.read_str_and_tail("a string")?;
+            b.push_from(value, tail);
+        },
+        (Plain::Bytes, Buffers::Bytes(b)) => {
+            let (value, tail) = cur.read_bytes_and_tail("a bytes value")?;
+            b.push_from(value, tail);
+        },
+        _ => unreachable!("buffers of the plain kind (Buffers::plain)"),
+    }
+    Ok(())
+}
+
 /// One output column being decoded.
 pub struct Column<'a> {
     read: &'a ReadType,
@@ -169,21 +220,9 @@ impl<'a> Column<'a> {
                 return Ok(());
             }
         }
-        match &mut self.buffers {
-            Buffers::Boolean(b) => b.push(cur.read_bool()?),
-            Buffers::Int(v) => v.push(cur.read_int()?),
-            Buffers::Long(v) => v.push(cur.read_long()?),
-            Buffers::Float(v) => v.push(cur.read_f32()?),
-            Buffers::Double(v) => v.push(cur.read_f64()?),
-            Buffers::String(b) => {
-                let (value, tail) = cur.read_str_and_tail("a string")?;
-                b.push_from(value, tail);
-            },
-            Buffers::Bytes(b) => {
-                let (value, tail) = cur.read_bytes_and_tail("a bytes value")?;
-                b.push_from(value, tail);
-            },
-            _ => {
+        match self.buffers.plain() {
+            Some(plain) => push_plain(&mut self.buffers, plain, cur)?,
+            None => {
                 // A copy goes out of line, so that `cur` can stay in registers here.
                 let mut nested = *cur;
                 let result = self.decode_nested(schema, &mut nested);
@@ -192,6 +231,38 @@ impl<'a> Column<'a> {
             },
         }
         self.push_valid();
+        Ok(())
+    }
+
+    /// The kind of this column's values when they can be pushed straight in, and whether
+    /// they come in a `[null, T]` union (whose nulls are errors for no reader).
+    pub fn plain(&self) -> Option<(Plain, bool)> {
+        let nullable = match self.nullable {
+            None => false,
+            Some(union) if !union.null_is_error => true,
+            Some(_) => return None,
+        };
+        let plain = self.buffers.plain()?;
+        Some((plain, nullable))
+    }
+
+    /// Decodes a value of a column whose kind is `plain` and whose union is `NULLABLE`
+    /// ([`Column::plain`]). Called with constants, this is the union's index (if any), one
+    /// check of the buffers and the push.
+    #[inline(always)]
+    pub fn push_plain<const NULLABLE: bool>(&mut self, plain: Plain, cur: &mut Cursor) -> AvroResult<()> {
+        if NULLABLE {
+            let union = self.nullable.expect("a nullable plain column has a union");
+            if union.null_index == Some(read_union_branch(cur, union.n_branches)?) {
+                self.push_null();
+                return Ok(());
+            }
+        }
+        push_plain(&mut self.buffers, plain, cur)?;
+        match NULLABLE {
+            true => self.push_valid(),
+            false => self.len += 1,
+        }
         Ok(())
     }
 

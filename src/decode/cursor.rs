@@ -47,10 +47,6 @@ impl<'a> Cursor<'a> {
         self.pos >= self.data.len()
     }
 
-    fn truncated(&self, what: &str) -> AvroError {
-        truncated(self.pos, self.data.len(), what)
-    }
-
     /// A zig-zag encoded long. Most values are read by the unrolled loop over ten bytes
     /// known to be there; only the last few bytes of a block take the careful path.
     #[inline(always)]
@@ -82,27 +78,15 @@ impl<'a> Cursor<'a> {
                     result
                 }
             },
-            None => self.read_varint_near_end()?,
+            None => {
+                // By value, not `&mut self`: a cursor whose address escapes to an
+                // out-of-line call lives in memory for the whole record loop.
+                let (v, pos) = varint_near_end(self.data, self.pos)?;
+                self.pos = pos;
+                v
+            },
         };
         Ok(zigzag_decode(v))
-    }
-
-    /// An unsigned varint where fewer than ten bytes remain.
-    #[inline(never)]
-    fn read_varint_near_end(&mut self) -> AvroResult<u64> {
-        let start = self.pos;
-        let mut result: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let Some(&byte) = self.data.get(self.pos) else {
-                return Err(self.truncated("a varint"));
-            };
-            self.pos += 1;
-            result |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Ok(result);
-            }
-        }
-        Err(overlong(start))
     }
 
     #[inline(always)]
@@ -268,6 +252,22 @@ impl<'a> Cursor<'a> {
 
 // The error paths take plain values, never the cursor: a cursor whose address escapes
 // to out-of-line code could not stay in registers in the record loop.
+
+/// An unsigned varint at `pos` where fewer than ten bytes remain, and the position after it.
+#[inline(never)]
+fn varint_near_end(data: &[u8], pos: usize) -> AvroResult<(u64, usize)> {
+    let mut result: u64 = 0;
+    for (i, shift) in (0..64).step_by(7).enumerate() {
+        let Some(&byte) = data.get(pos + i) else {
+            return Err(truncated(pos + i, data.len(), "a varint"));
+        };
+        result |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Ok((result, pos + i + 1));
+        }
+    }
+    Err(overlong(pos))
+}
 
 #[cold]
 #[inline(never)]

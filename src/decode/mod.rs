@@ -13,6 +13,7 @@ mod json;
 mod plan;
 mod read_type;
 mod resolve;
+mod rows;
 mod skip;
 mod views;
 
@@ -26,6 +27,7 @@ pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
 use column::{decode_record, Column};
 use cursor::Cursor;
 use polars_arrow::bitmap::Bitmap;
+use rows::RowSteps;
 
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
@@ -38,15 +40,17 @@ pub const MAX_ZERO_SIZE_RECORDS: usize = 1 << 20;
 /// still becomes a few large arrays.
 pub struct BlockDecoder<'a> {
     schema: &'a AvroSchema,
-    plan: &'a RowPlan,
     columns: Vec<Column<'a>>,
+    steps: RowSteps<'a>,
     /// The fewest bytes a record can take: bounds the records a block can really hold.
     min_record_size: usize,
 }
 
 impl<'a> BlockDecoder<'a> {
     pub fn new(schema: &'a AvroSchema, plan: &'a RowPlan, min_record_size: usize) -> Self {
-        Self { schema, plan, columns: plan.record.fields.iter().map(Column::new).collect(), min_record_size }
+        let columns: Vec<Column> = plan.record.fields.iter().map(Column::new).collect();
+        let steps = RowSteps::new(&plan.record, &columns);
+        Self { schema, columns, steps, min_record_size }
     }
 
     /// Makes room for `rows` more records up front (decode_block also reserves, block by
@@ -97,7 +101,7 @@ impl<'a> BlockDecoder<'a> {
             if let Some(starts) = starts.as_deref_mut() {
                 starts.push(cur.position());
             }
-            self.decode_record(&mut cur).map_err(|e| in_record(e, record, from))?;
+            self.steps.decode(&mut self.columns, self.schema, &mut cur).map_err(|e| in_record(e, record, from))?;
         }
         if whole_block && !cur.is_empty() {
             return Err(AvroError::decode(format!(
@@ -126,14 +130,9 @@ impl<'a> BlockDecoder<'a> {
         for record in selection.true_idx_iter() {
             let mut cur = Cursor::new(data);
             cur.skip(starts[record])?;
-            self.decode_record(&mut cur).map_err(|e| in_record(e, record, from))?;
+            self.steps.decode(&mut self.columns, self.schema, &mut cur).map_err(|e| in_record(e, record, from))?;
         }
         Ok(())
-    }
-
-    #[inline(always)]
-    fn decode_record(&mut self, cur: &mut Cursor) -> AvroResult<()> {
-        decode_record(&self.plan.record, &mut self.columns, self.schema, cur)
     }
 
     /// One array per output column of the plan.

@@ -1,0 +1,109 @@
+//! The top-level record loop: a block's records, one after another, into the output
+//! columns. The plan's field steps are compiled once per decoder with the kind of each
+//! column that takes its values straight in (a boolean, int, long, float, double, string
+//! or bytes, maybe in a `[null, T]` union), so that such a value costs one dispatch on
+//! the step and one check of the buffers, with no look-up of the column's union or kind. Every other field goes
+//! through its column (`Column::decode`).
+
+use super::column::{Column, Plain};
+use super::cursor::Cursor;
+use super::read_type::{FieldStep, RecordRead};
+use super::skip::SkipOp;
+use crate::error::AvroResult;
+use crate::schema::AvroSchema;
+
+/// One field of the writer's record: into which output column, and how (`Nullable...`:
+/// in a `[null, T]` union).
+#[derive(Debug, Clone, Copy)]
+enum RowStep {
+    Boolean(usize),
+    Int(usize),
+    Long(usize),
+    Float(usize),
+    Double(usize),
+    String(usize),
+    Bytes(usize),
+    NullableBoolean(usize),
+    NullableInt(usize),
+    NullableLong(usize),
+    NullableFloat(usize),
+    NullableDouble(usize),
+    NullableString(usize),
+    NullableBytes(usize),
+    Column(usize),
+    Skip(SkipOp),
+}
+
+impl RowStep {
+    fn plain(plain: Plain, nullable: bool, out: usize) -> Self {
+        match (plain, nullable) {
+            (Plain::Boolean, false) => RowStep::Boolean(out),
+            (Plain::Int, false) => RowStep::Int(out),
+            (Plain::Long, false) => RowStep::Long(out),
+            (Plain::Float, false) => RowStep::Float(out),
+            (Plain::Double, false) => RowStep::Double(out),
+            (Plain::String, false) => RowStep::String(out),
+            (Plain::Bytes, false) => RowStep::Bytes(out),
+            (Plain::Boolean, true) => RowStep::NullableBoolean(out),
+            (Plain::Int, true) => RowStep::NullableInt(out),
+            (Plain::Long, true) => RowStep::NullableLong(out),
+            (Plain::Float, true) => RowStep::NullableFloat(out),
+            (Plain::Double, true) => RowStep::NullableDouble(out),
+            (Plain::String, true) => RowStep::NullableString(out),
+            (Plain::Bytes, true) => RowStep::NullableBytes(out),
+        }
+    }
+}
+
+/// A top-level record's steps, compiled for its output columns.
+pub struct RowSteps<'a> {
+    steps: Vec<RowStep>,
+    /// Fields the writer lacks, filled from their defaults after each record.
+    defaults: &'a [(usize, Vec<u8>)],
+}
+
+impl<'a> RowSteps<'a> {
+    pub fn new(record: &'a RecordRead, columns: &[Column]) -> Self {
+        let steps = record
+            .steps
+            .iter()
+            .map(|step| match *step {
+                FieldStep::Skip(op) => RowStep::Skip(op),
+                FieldStep::Read(out) => match columns[out].plain() {
+                    Some((plain, nullable)) => RowStep::plain(plain, nullable, out),
+                    None => RowStep::Column(out),
+                },
+            })
+            .collect();
+        Self { steps, defaults: &record.defaults }
+    }
+
+    /// Decodes one record into `columns` (those the steps were compiled for).
+    #[inline(always)]
+    pub fn decode(&self, columns: &mut [Column], schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+        for step in &self.steps {
+            match *step {
+                RowStep::Boolean(out) => columns[out].push_plain::<false>(Plain::Boolean, cur)?,
+                RowStep::Int(out) => columns[out].push_plain::<false>(Plain::Int, cur)?,
+                RowStep::Long(out) => columns[out].push_plain::<false>(Plain::Long, cur)?,
+                RowStep::Float(out) => columns[out].push_plain::<false>(Plain::Float, cur)?,
+                RowStep::Double(out) => columns[out].push_plain::<false>(Plain::Double, cur)?,
+                RowStep::String(out) => columns[out].push_plain::<false>(Plain::String, cur)?,
+                RowStep::Bytes(out) => columns[out].push_plain::<false>(Plain::Bytes, cur)?,
+                RowStep::NullableBoolean(out) => columns[out].push_plain::<true>(Plain::Boolean, cur)?,
+                RowStep::NullableInt(out) => columns[out].push_plain::<true>(Plain::Int, cur)?,
+                RowStep::NullableLong(out) => columns[out].push_plain::<true>(Plain::Long, cur)?,
+                RowStep::NullableFloat(out) => columns[out].push_plain::<true>(Plain::Float, cur)?,
+                RowStep::NullableDouble(out) => columns[out].push_plain::<true>(Plain::Double, cur)?,
+                RowStep::NullableString(out) => columns[out].push_plain::<true>(Plain::String, cur)?,
+                RowStep::NullableBytes(out) => columns[out].push_plain::<true>(Plain::Bytes, cur)?,
+                RowStep::Column(out) => columns[out].decode(schema, cur)?,
+                RowStep::Skip(op) => op.skip(schema, cur)?,
+            }
+        }
+        for (out, default) in self.defaults {
+            columns[*out].decode(schema, &mut Cursor::new(default))?;
+        }
+        Ok(())
+    }
+}
