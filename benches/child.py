@@ -8,8 +8,7 @@ pool and lazy engine, the reader's code being paged in) that a program reading m
 pays once. Then the statement alone is timed.
 Peak RSS growth during the timed run (the warm-up's memory returned first), the memory
 its result holds (RSS growth that stays), its estimated size and the value checksums are
-taken afterwards. The last line of
-stdout is a JSON report.
+taken afterwards. The last line of stdout is a JSON report.
 """
 
 from __future__ import annotations

@@ -162,8 +162,8 @@ print(query(sys.argv[1]), peak_mb() - before)
 def test_a_decompression_bomb_of_one_block_costs_a_few_batches(kind: str, query: str, tmp_path: Path) -> None:
     """A 254 KB file of one deflate block of 256 MiB of zeros: a streaming aggregate's
     peak memory grows by a few batches plus 64 MB (4.4 GB of strings, 2.3 GB of longs,
-    when a block was decoded whole), and its first 10 rows by 64 MB at most (the block
-    was inflated whole for them)."""
+    when a block was decoded whole), and its first 10 rows by 64 MB at most (281 MB when
+    the block was inflated whole for them)."""
     schema = {"type": "record", "name": "R", "fields": [{"name": "v", "type": kind}]}
     # 268,435,456 records of "" (or 0), one zero byte each.
     path = tmp_path / "bomb.avro"

@@ -492,7 +492,8 @@ impl<'a> Column<'a> {
 }
 
 /// Reads a record's fields by its steps, then fills the fields the writer lacks from
-/// their defaults. Shared by nested records and the top-level record loop.
+/// their defaults. Nested records, and records stepped over (`skip_records`); the
+/// top-level record loop compiles the same steps (`rows.rs`).
 #[inline(always)]
 pub fn decode_record(
     read: &RecordRead,
@@ -506,7 +507,13 @@ pub fn decode_record(
             FieldStep::Skip(op) => op.skip(schema, cur)?,
         }
     }
-    for (out, default) in &read.defaults {
+    fill_defaults(&read.defaults, fields, schema)
+}
+
+/// Fills the fields a writer's record lacks from their defaults (encoded values).
+#[inline]
+pub fn fill_defaults(defaults: &[(usize, Vec<u8>)], fields: &mut [Column], schema: &AvroSchema) -> AvroResult<()> {
+    for (out, default) in defaults {
         fields[*out].decode(schema, &mut Cursor::new(default))?;
     }
     Ok(())

@@ -2,10 +2,10 @@
 //! columns. The plan's field steps are compiled once per decoder with the kind of each
 //! column that takes its values straight in (a boolean, int, long, float, double, string
 //! or bytes, maybe in a `[null, T]` union), so that such a value costs one dispatch on
-//! the step and one check of the buffers, with no look-up of the column's union or kind. Every other field goes
-//! through its column (`Column::decode`).
+//! the step and one check of the buffers, with no look-up of the column's union or kind.
+//! Every other field goes through its column (`Column::decode`).
 
-use super::column::{Column, Plain};
+use super::column::{fill_defaults, Column, Plain};
 use super::cursor::Cursor;
 use super::read_type::{FieldStep, RecordRead};
 use super::skip::SkipOp;
@@ -101,9 +101,6 @@ impl<'a> RowSteps<'a> {
                 RowStep::Skip(op) => op.skip(schema, cur)?,
             }
         }
-        for (out, default) in self.defaults {
-            columns[*out].decode(schema, &mut Cursor::new(default))?;
-        }
-        Ok(())
+        fill_defaults(self.defaults, columns, schema)
     }
 }
