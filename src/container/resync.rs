@@ -137,15 +137,25 @@ pub fn records_of_last_block(claimed: Option<Claim>, file_end: Option<u64>) -> O
     (Some(claim.data_end + 16) == file_end).then_some(claim.count)
 }
 
-/// How many bytes of the sync marker end right before `offset`; then, for a marker whose
-/// last byte was changed or is gone, how many of the others.
+/// How many bytes of the sync marker end right before `offset`, one byte of the marker
+/// allowed changed, gone or added (a damaged marker); then how many with none. With one
+/// edit, a marker's bytes outweigh a few of them that happen to end a run of bytes (a
+/// marker can hold its last byte twice).
 fn marker_tail(window: &Window, sync: &[u8; 16], offset: u64) -> (usize, usize) {
-    let before = |end: u64| window.slice(end.saturating_sub(16).max(window.start), end).unwrap_or(&[]);
+    let bytes = window.slice(offset.saturating_sub(17).max(window.start), offset).unwrap_or(&[]);
     let common =
         |bytes: &[u8], tail: &[u8]| bytes.iter().rev().zip(tail.iter().rev()).take_while(|(a, b)| a == b).count();
-    let last_gone = common(before(offset), &sync[..15]);
-    let last_changed = common(before(offset.saturating_sub(1)), &sync[..15]);
-    (common(before(offset), sync), last_gone.max(last_changed))
+    let exact = common(bytes, sync);
+    if exact == sync.len() || exact == bytes.len() {
+        return (exact, exact);
+    }
+    // The edit at the first byte that differs, counting from the end.
+    let (bytes, sync) = (&bytes[..bytes.len() - exact], &sync[..sync.len() - exact]);
+    let (fewer_bytes, fewer_sync) = (&bytes[..bytes.len() - 1], &sync[..sync.len() - 1]);
+    let changed = common(fewer_bytes, fewer_sync);
+    let gone = common(bytes, fewer_sync);
+    let added = common(fewer_bytes, sync);
+    (exact + changed.max(gone).max(added), exact)
 }
 
 /// 0, then 1, -1, 2, -2, ... up to the shift a damaged marker may have (0 alone when
@@ -277,6 +287,26 @@ mod tests {
         let window = Window { bytes: damaged.clone(), start: 0 };
         let m = first_marker(&damaged, 0);
         assert_eq!(resume_before_marker(&window, &SYNC, 0, claim(&damaged, 0), m).block, Some(starts[1] + 1));
+    }
+
+    #[test]
+    fn a_marker_holding_its_last_byte_twice_that_loses_it_keeps_the_block_after_it() {
+        // Read from the marker's first 0x7a on, its bytes with the high bit set and the
+        // next block's count make one varint, and the block's own size follows: a block
+        // that frames exactly, behind one byte of a marker.
+        let sync: [u8; 16] = [1, 2, 3, 4, 5, 6, 0x7a, 0xf0, 0xcd, 0xc2, 0xed, 0xf6, 0x90, 0xa5, 0xe5, 0x7a];
+        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            starts.push(bytes.len() as u64);
+            bytes.extend(framing(7, 115));
+            bytes.extend([b'd'; 115]);
+            bytes.extend(sync);
+        }
+        bytes.remove(starts[1] as usize - 1);
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+        let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
+        assert_eq!(resumed.block, Some(starts[1] - 1));
     }
 
     #[test]
