@@ -1,8 +1,10 @@
 //! Byte streams that keep their own buffer, and can move forward without handing bytes
-//! out. A leaf module.
+//! out (or hand a stretch of them out without copying it). A leaf module.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
+
+use bytes::Bytes;
 
 /// `Read::read` for a reader whose own buffer is the truth (`BufRead` first): copies
 /// from `fill_buf` and consumes what was copied.
@@ -20,6 +22,12 @@ pub trait ByteStream: BufRead + Send + Sync {
     /// Moves `n` bytes forward; the caller knows (from the length) that they are there.
     fn skip(&mut self, n: u64) -> std::io::Result<()> {
         skip_by_reading(self, n)
+    }
+
+    /// The next `n` bytes without copying them, moving past them, when the stream holds
+    /// them in memory that can be shared (a mapped file); else None, and nothing moves.
+    fn take_shared(&mut self, _n: u64) -> Option<Bytes> {
+        None
     }
 }
 
@@ -53,8 +61,20 @@ impl ByteStream for Cursor<Vec<u8>> {
 
 impl ByteStream for BufReader<Box<dyn Read + Send + Sync>> {}
 
+impl ByteStream for &[u8] {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        let n = usize::try_from(n).ok().filter(|&n| n <= self.len()).ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        *self = &self[n..];
+        Ok(())
+    }
+}
+
 impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
     fn skip(&mut self, n: u64) -> std::io::Result<()> {
         (**self).skip(n)
+    }
+
+    fn take_shared(&mut self, n: u64) -> Option<Bytes> {
+        (**self).take_shared(n)
     }
 }

@@ -95,6 +95,33 @@ def test_standard_input_fed_by_a_pipe(three_files: list[Path], tmp_path: Path) -
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("codec", ["null", "snappy"])
+def test_a_large_file_is_read_through_maps_block_by_block(tmp_path: Path, codec: str) -> None:
+    """A local file larger than one read (128 KiB) is mapped 8 MiB at a time and its
+    blocks decoded where they lie: a 10 MB file of blocks that cross the windows' ends reads
+    as fastavro wrote it, whole, in slices across those ends, as a count, and truncated."""
+    schema = {"type": "record", "name": "R", "fields": [{"name": "i", "type": "long"}, {"name": "s", "type": "string"}]}
+    n = 110_000
+    rows = [{"i": i * 7919, "s": f"{i:08d}" * (1 + i % 19)} for i in range(n)]
+    path = tmp_path / "large.avro"
+    with path.open("wb") as f:
+        fastavro.writer(f, schema, rows, codec=codec, sync_interval=50_000)
+    data = path.read_bytes()
+    assert len(data) > 9 << 20 if codec == "null" else len(data) > 128 << 10
+    want = pl.DataFrame(rows, schema={"i": pl.Int64, "s": pl.String})
+    assert_frame_equal(polars_avro.read_avro(path), want)
+    assert_frame_equal(polars_avro.read_avro(path, n_rows=1000), want.head(1000))
+    lf = pl.scan_avro(path)
+    assert_frame_equal(lf.slice(60_000, 30_000).collect(), want.slice(60_000, 30_000))
+    assert lf.select(pl.len()).collect().item() == n
+    # Cut inside the last block: the rows before it read, and the block's end is missing.
+    cut = tmp_path / "cut.avro"
+    cut.write_bytes(data[: len(data) - 1000])
+    with pytest.raises(polars_avro.AvroFormatError, match="block claims .* but only .* remain") as err:
+        polars_avro.read_avro(cut)
+    assert err.value.block is not None and err.value.offset is not None and err.value.offset > len(data) - 60_000
+
+
 def test_named_pipe(three_files: list[Path], tmp_path: Path) -> None:
     fifo = tmp_path / "events.avro"
     os.mkfifo(fifo)

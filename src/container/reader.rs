@@ -3,6 +3,8 @@
 
 use std::io::{BufRead, Read};
 
+use bytes::Bytes;
+
 use super::codec::Codec;
 use super::resync::{records_of_last_block, resume_before_marker, Claim, Window, WINDOW};
 use crate::bufread::{skip_by_reading, ByteStream};
@@ -36,8 +38,9 @@ pub struct RawBlock {
     pub offset: u64,
     /// The records the block claims.
     pub count: usize,
-    /// The block's bytes, still compressed; empty when the data was skipped.
-    pub data: Vec<u8>,
+    /// The block's bytes, still compressed; empty when the data was skipped. A stretch of
+    /// a mapped file (no copy) or bytes read into memory of their own.
+    pub data: Bytes,
     /// Bytes of data the block's framing claims (`data.len()` when they were read).
     pub size: usize,
 }
@@ -124,6 +127,14 @@ impl<R: ByteStream> ByteStream for Rewindable<R> {
         }
         self.inner.skip(n - replayed)
     }
+
+    fn take_shared(&mut self, n: u64) -> Option<Bytes> {
+        // Bytes given back are replayed first, and only from the replay buffer.
+        if self.position < self.replay.len() {
+            return None;
+        }
+        self.inner.take_shared(n)
+    }
 }
 
 impl<R: BufRead> BufRead for Rewindable<R> {
@@ -209,6 +220,19 @@ impl<R: BufRead> Tracked<'_, R> {
             .at_offset(start));
         }
         Ok(out)
+    }
+
+    /// A block's `len` bytes of data: shared, not copied, where the stream holds them in
+    /// shareable memory (a mapped file); else read as [`Self::bytes`] reads them.
+    fn block_data(&mut self, len: u64) -> AvroResult<Bytes>
+    where
+        R: ByteStream,
+    {
+        if let Some(shared) = self.reader.take_shared(len) {
+            *self.offset += len;
+            return Ok(shared);
+        }
+        self.bytes(len, "a block's data").map(Bytes::from)
     }
 
     fn long(&mut self, what: &str) -> AvroResult<i64> {
@@ -379,8 +403,11 @@ impl<R: BufRead> ContainerReader<R> {
     }
 
     /// The next block, or None at the end of the file.
-    pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>> {
-        self.block(|t, _, size| t.bytes(size, "a block's data"))
+    pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>>
+    where
+        R: ByteStream,
+    {
+        self.block(|t, _, size| t.block_data(size))
     }
 
     /// The next block's framing (its record count and size) with its data skipped, not
@@ -400,7 +427,7 @@ impl<R: BufRead> ContainerReader<R> {
     {
         self.block(|t, count, size| {
             if !skip(count) {
-                return t.bytes(size, "a block's data");
+                return t.block_data(size);
             }
             let start = *t.offset;
             t.reader.skip(size).map_err(|e| match e.kind() {
@@ -410,14 +437,14 @@ impl<R: BufRead> ContainerReader<R> {
                 _ => AvroError::io(&e, "skipping a block's data failed").at_offset(start),
             })?;
             *t.offset += size;
-            Ok(Vec::new())
+            Ok(Bytes::new())
         })
     }
 
     /// Reads one block's framing, its data by `data` (read or skipped), and its marker.
     fn block(
         &mut self,
-        data: impl FnOnce(&mut Tracked<'_, Rewindable<R>>, u64, u64) -> AvroResult<Vec<u8>>,
+        data: impl FnOnce(&mut Tracked<'_, Rewindable<R>>, u64, u64) -> AvroResult<Bytes>,
     ) -> AvroResult<Option<RawBlock>> {
         let index = self.next_index;
         let start = self.offset;
@@ -457,10 +484,10 @@ fn frame_block<R: BufRead>(
     t: &mut Tracked<'_, R>,
     total_len: Option<u64>,
     sync: [u8; 16],
-    data: impl FnOnce(&mut Tracked<'_, R>, u64, u64) -> AvroResult<Vec<u8>>,
+    data: impl FnOnce(&mut Tracked<'_, R>, u64, u64) -> AvroResult<Bytes>,
     claimed: &mut Option<Claim>,
     searchable: &mut bool,
-) -> AvroResult<(usize, usize, Vec<u8>)> {
+) -> AvroResult<(usize, usize, Bytes)> {
     let start = *t.offset;
     let count = t.long("a block's record count").map_err(|e| e.at_offset(start))?;
     let size = t.long("a block's byte size").map_err(|e| e.at_offset(start))?;

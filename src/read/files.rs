@@ -144,7 +144,7 @@ impl OpenedFile {
             return None;
         }
         self.records -= count;
-        Some(RawBlock { index: 0, offset: 0, count: count as usize, data: Vec::new(), size: 0 })
+        Some(RawBlock { index: 0, offset: 0, count: count as usize, data: bytes::Bytes::new(), size: 0 })
     }
 
     /// Reads blocks until `bytes` are held, the file ends or an error (kept for its turn).

@@ -126,7 +126,7 @@ impl BlockParts {
                 offset: self.block.block.offset,
                 count: n,
                 size: data.len(),
-                data,
+                data: data.into(),
             },
             rows: n,
             skip: 0,

@@ -2,6 +2,7 @@
 //! store ([`remote`]), or any reader (a Python file object, for instance).
 
 mod listing;
+mod mapped;
 pub mod remote;
 
 use std::fs::File;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 pub use crate::bufread::ByteStream;
 use crate::error::{AvroError, AvroResult, ErrorKind};
 pub use listing::{avro_files_under, glob_files};
+use mapped::MappedFile;
 use remote::{RemoteObject, RemoteReadAhead, RequestCount};
 
 /// The stream a source opens to.
@@ -168,6 +170,15 @@ impl Source {
                 // A pipe, a device or a /proc file reports no size (or 0): read it to its
                 // end instead of trusting the metadata.
                 let len = file.metadata().ok().filter(|m| m.is_file() && m.len() > 0).map(|m| m.len());
+                // A file larger than one read is mapped (see `mapped`); a file system that
+                // cannot map it is read.
+                let file = match len {
+                    Some(len) if len > BUFFER_SIZE as u64 => match MappedFile::new(file, len) {
+                        Ok(mapped) => return Ok((Box::new(mapped), Some(len))),
+                        Err(file) => file,
+                    },
+                    _ => file,
+                };
                 // A small file needs no buffer larger than itself (many small files are
                 // opened at once, and large allocations cost a system call each).
                 let capacity = len.map_or(BUFFER_SIZE, |len| (len as usize).clamp(64, BUFFER_SIZE));

@@ -1,0 +1,193 @@
+//! A local file read through memory maps, a window of it at a time: blocks are handed out
+//! as stretches of the map (no copy, no zeroed buffer, nothing done on the reading
+//! thread but walking block headers), and a window is unmapped once no block holds it,
+//! so what a read keeps resident is bounded by the blocks in flight, not by the file.
+//!
+//! Polars maps IPC and Parquet files the same way, with the same caveat: a file cut
+//! shorter by another process while it is mapped ends this one (SIGBUS). Writers that
+//! replace files by renaming a new one over them (ours, Spark's, Kafka Connect's) are
+//! safe: the map keeps the old file.
+
+use std::fs::File;
+use std::io::{BufRead, Read};
+
+use bytes::Bytes;
+use memmap2::MmapOptions;
+
+use crate::bufread::{read_from_buffer, ByteStream};
+
+/// Bytes mapped at a time: few maps per file, and little held resident while a block
+/// keeps its window mapped. A block crossing a window's end starts a window of its own.
+const WINDOW: u64 = 8 << 20;
+
+/// A regular file, read through maps of [`WINDOW`] bytes (or of a whole block, for larger ones).
+pub(super) struct MappedFile {
+    file: File,
+    len: u64,
+    /// [`WINDOW`], but for tests.
+    window_len: u64,
+    window: Bytes,
+    window_start: u64,
+    position: u64,
+}
+
+impl MappedFile {
+    /// Maps the start of `file`, whose length is `len`; gives the file back where its file
+    /// system cannot map it.
+    pub(super) fn new(file: File, len: u64) -> Result<Self, File> {
+        Self::with_window(file, len, WINDOW)
+    }
+
+    fn with_window(file: File, len: u64, window_len: u64) -> Result<Self, File> {
+        let Ok(window) = map(&file, 0, window_len.min(len)) else { return Err(file) };
+        Ok(Self { file, len, window_len, window, window_start: 0, position: 0 })
+    }
+
+    /// Maps a window from `start`, at least `min_len` bytes of it (within the file).
+    fn map_from(&mut self, start: u64, min_len: u64) -> std::io::Result<()> {
+        self.window = map(&self.file, start, min_len.max(self.window_len).min(self.len - start))?;
+        self.window_start = start;
+        Ok(())
+    }
+
+    fn window_end(&self) -> u64 {
+        self.window_start + self.window.len() as u64
+    }
+
+    /// Whether `start..end` lies within the mapped window.
+    fn in_window(&self, start: u64, end: u64) -> bool {
+        start >= self.window_start && end <= self.window_end()
+    }
+}
+
+impl BufRead for MappedFile {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.position >= self.len {
+            return Ok(&[]);
+        }
+        if !self.in_window(self.position, self.position + 1) {
+            self.map_from(self.position, 1)?;
+        }
+        Ok(&self.window[(self.position - self.window_start) as usize..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.position += amount as u64;
+    }
+}
+
+impl Read for MappedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        read_from_buffer(self, buf)
+    }
+}
+
+impl ByteStream for MappedFile {
+    fn skip(&mut self, n: u64) -> std::io::Result<()> {
+        self.position = self.position.saturating_add(n);
+        Ok(())
+    }
+
+    fn take_shared(&mut self, n: u64) -> Option<Bytes> {
+        let end = self.position.checked_add(n).filter(|&end| end <= self.len)?;
+        if !self.in_window(self.position, end) && self.map_from(self.position, n).is_err() {
+            return None; // read instead, where the error is reported with its place
+        }
+        let at = (self.position - self.window_start) as usize;
+        self.position = end;
+        Some(self.window.slice(at..at + n as usize))
+    }
+}
+
+/// Maps `len` bytes of `file` from `start`.
+fn map(file: &File, start: u64, len: u64) -> std::io::Result<Bytes> {
+    let len = usize::try_from(len).map_err(std::io::Error::other)?;
+    // SAFETY: the map is only read. A file cut shorter meanwhile ends the process (as in
+    // Polars, see the module comment); one changed in place reads as damaged blocks.
+    let map = unsafe { MmapOptions::new().offset(start).len(len).map(file)? };
+    Ok(Bytes::from_owner(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A file of `len` bytes that tell their offsets apart, and those bytes.
+    fn file(len: usize) -> (File, Vec<u8>) {
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+        let path = std::env::temp_dir().join(format!("polars-avro-mapped-{}-{len}", std::process::id()));
+        std::fs::File::create(&path).and_then(|mut f| f.write_all(&bytes)).unwrap();
+        let file = File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap(); // the open file stays readable
+        (file, bytes)
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Take(u64),
+        Read(usize),
+        Skip(u64),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0u64..30_000).prop_map(Step::Take),
+            (1usize..20).prop_map(Step::Read),
+            (0u64..10_000).prop_map(Step::Skip),
+        ]
+    }
+
+    proptest! {
+        /// Blocks taken, varints read and data skipped, across window ends and past the
+        /// end of the file: every byte handed out is the file's byte at that offset.
+        #[test]
+        fn every_byte_handed_out_is_the_files(
+            len in 1usize..100_000,
+            window in 1u64..20_000,
+            steps in proptest::collection::vec(step(), 1..60),
+        ) {
+            let (file, bytes) = file(len);
+            let mut mapped = MappedFile::with_window(file, len as u64, window).unwrap();
+            let mut at = 0usize;
+            for step in steps {
+                match step {
+                    Step::Take(n) => match mapped.take_shared(n) {
+                        Some(taken) => {
+                            prop_assert_eq!(&taken[..], &bytes[at..at + n as usize]);
+                            at += n as usize;
+                        },
+                        None => prop_assert!(at + n as usize > len, "refused {} bytes at {}", n, at),
+                    },
+                    Step::Read(n) => {
+                        let mut buf = vec![0u8; n];
+                        // Up to the window's end at most; nothing only at the file's end.
+                        let read = mapped.read(&mut buf).unwrap();
+                        prop_assert!(read <= n && (read > 0) == (at < len), "read {} at {}", read, at);
+                        prop_assert_eq!(&buf[..read], &bytes[at.min(len)..at.min(len) + read]);
+                        at += read;
+                    },
+                    Step::Skip(n) => {
+                        mapped.skip(n).unwrap();
+                        at += n as usize;
+                    },
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_longer_than_a_window_is_mapped_whole() {
+        let (file, bytes) = file(50_000);
+        let mut mapped = MappedFile::with_window(file, 50_000, 4096).unwrap();
+        assert_eq!(&mapped.take_shared(10).unwrap()[..], &bytes[..10]);
+        let long = mapped.take_shared(30_000).unwrap();
+        assert_eq!(&long[..], &bytes[10..30_010]);
+        assert!(mapped.take_shared(20_000).is_none(), "past the end");
+        assert_eq!(&mapped.take_shared(19_990).unwrap()[..], &bytes[30_010..]);
+        assert!(mapped.fill_buf().unwrap().is_empty());
+    }
+}
