@@ -16,7 +16,7 @@ from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block
-from polars_avro._types import FrameSchema, without_columns
+from polars_avro._types import IMPORTS_CHUNKS, FrameSchema, without_columns
 from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroSchemaMismatchError, check_n_threads
 
 _MASK = "__polars_avro_predicate_mask"
@@ -197,6 +197,7 @@ class _AvroScan:
         *,
         records: int | None = None,
         skip: int = 0,
+        join: int = 1,
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
 
@@ -204,6 +205,7 @@ class _AvroScan:
         the first `skip` are left out (a slice's offset; only without a predicate). The
         columns come in schema order, the order Polars expects from a source. The Rust
         reader reads every file: their partition values and paths come with the batches.
+        Up to `join` batches come as one frame (an eager read wants them all at once).
         """
         wanted = set(self.schema) if with_columns is None else set(with_columns)
         order = [c for c in self.schema if c in wanted]
@@ -253,7 +255,7 @@ class _AvroScan:
         # must fit in one Polars frame.
         height, most = 0, _most_rows() if not order else None
         try:
-            while (batch := reader.next_batch()) is not None:
+            while (batch := reader.next_batch(join)) is not None:
                 self._report_skipped(reader)
                 df = self._to_schema(*batch)
                 if most is not None:
@@ -571,7 +573,8 @@ def read_avro(
     names = list(scan.schema)
     if columns is not None:
         names = _column_names(scan, list(columns))
-    frames = list(scan.batches(names, None, None, None))
+    # Batches joined in Rust, their chunks kept: one crossing into Python, not one per batch.
+    frames = list(scan.batches(names, None, None, None, join=_JOIN_ALL))
     if not names:
         return without_columns(sum(f.height for f in frames))
     if not frames:
@@ -579,6 +582,11 @@ def read_avro(
     df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
     # A select is a query of its own (about 0.2 ms): only when the order differs.
     return df if df.columns == names else df.select(names)
+
+
+#: Batches an eager read joins into one frame before it crosses into Python: all of them
+#: where Polars takes the chunks as they are.
+_JOIN_ALL = 1 << 30 if IMPORTS_CHUNKS else 1
 
 
 def _most_rows() -> int:

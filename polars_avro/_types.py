@@ -16,6 +16,10 @@ from polars_avro.exceptions import AvroSchemaError
 #: ``List(Struct({"key": String, "value": V}))``.
 HAS_MAP = hasattr(pl, "Map")
 
+#: Whether Polars takes a Series of several chunks across the boundary as it is (Polars
+#: 2); Polars 1 concatenates them on the way, and cannot for dictionary arrays (enums).
+IMPORTS_CHUNKS = HAS_MAP
+
 #: Whether ``pl.DataFrame`` takes a ``height`` (Polars 2): a count's frames of no column.
 _FRAMES_TAKE_HEIGHT = "height" in inspect.signature(pl.DataFrame).parameters
 

@@ -15,6 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import polars_avro
+from polars_avro._types import IMPORTS_CHUNKS
 
 SCHEMA = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}, {"name": "b", "type": "string"}]}
 
@@ -150,6 +151,38 @@ def test_named_pipe(three_files: list[Path], tmp_path: Path) -> None:
     assert lf.collect_schema() == expected(1).schema
     assert_frame_equal(lf.collect(), expected(10))
     assert_frame_equal(lf.collect(), expected(10))
+
+
+def test_an_eager_read_joins_its_batches_in_order_across_files_and_schemas(tmp_path: Path) -> None:
+    """read_avro joins every batch into one frame before it crosses into Python (their
+    chunks kept, not copied): rows come in file order across files of evolved schemas
+    (int widened to long, a field only the newer file has), as the lazy scan's batches do."""
+    newer = {
+        "type": "record",
+        "name": "R",
+        "fields": [
+            {"name": "a", "type": "long"},
+            {"name": "b", "type": "string"},
+            {"name": "c", "type": ["null", "double"], "default": None},
+        ],
+    }
+    first = write(tmp_path / "one.avro", 0, 250)
+    with (tmp_path / "two.avro").open("wb") as f:
+        fastavro.writer(f, newer, [{"a": i, "b": str(i), "c": i / 4} for i in range(250, 600)], sync_interval=200)
+    want = pl.DataFrame(
+        {"a": range(600), "b": [str(i) for i in range(600)], "c": [None] * 250 + [i / 4 for i in range(250, 600)]},
+        schema={"a": pl.Int64, "b": pl.String, "c": pl.Float64},
+    )
+    sources = [first, tmp_path / "two.avro"]
+    df = polars_avro.read_avro(sources, batch_size=64)
+    assert_frame_equal(df, want)
+    if IMPORTS_CHUNKS:
+        assert df.n_chunks() > 1, "batches are joined, not copied into one chunk"
+    assert_frame_equal(pl.scan_avro(sources, batch_size=64).collect(engine="streaming"), want)
+    assert_frame_equal(
+        polars_avro.read_avro(sources, columns=["c", "a"], n_rows=300, batch_size=64), want[:300, ["c", "a"]]
+    )
+    assert polars_avro.read_avro(sources, columns=[], batch_size=64).height == 600
 
 
 def test_text_mode_file_is_rejected(three_files: list[Path]) -> None:

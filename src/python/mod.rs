@@ -17,7 +17,7 @@ use pyo3_polars::{PyDataFrame, PySeries};
 
 use crate::container::Codec;
 use crate::decode::MAX_DECIMAL_PRECISION;
-use crate::error::AvroError;
+use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::read::{
     AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, Source, StatValue,
@@ -85,6 +85,9 @@ struct ScanReader {
     predicate_error: Arc<Mutex<Option<PyErr>>>,
     /// The statistics of a finished read (the reader itself is gone by then).
     final_stats: Option<ReadStats>,
+    /// A batch read while joining batches that did not join (its schema differed): the
+    /// next call's first.
+    pending: Option<DataFrame>,
     /// What `ignore_errors` left out and nobody has taken yet (the reader may be gone).
     skipped: Vec<SkippedData>,
 }
@@ -148,7 +151,13 @@ impl ScanReader {
         };
         let reader = AvroReader::from_files(files).with_options(options).with_predicate(predicate);
         let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
-        Ok(Self { inner: Some(Mutex::new(inner)), predicate_error, final_stats: None, skipped: Vec::new() })
+        Ok(Self {
+            inner: Some(Mutex::new(inner)),
+            predicate_error,
+            final_stats: None,
+            pending: None,
+            skipped: Vec::new(),
+        })
     }
 
     /// What the read has done so far: counters, and times in seconds.
@@ -175,21 +184,23 @@ impl ScanReader {
         std::mem::take(&mut self.skipped).into_iter().map(|s| skipped_dict(py, s)).collect()
     }
 
-    /// The next batch as (DataFrame, height), or None at the end. The height travels
-    /// separately because a frame with no columns loses it on the way to Python.
-    fn next_batch(&mut self, py: Python<'_>) -> PyResult<Option<(PyDataFrame, usize)>> {
-        let Some(reader) = self.inner.as_mut() else { return Ok(None) };
+    /// The next batch as (DataFrame, height), or None at the end; with `join`, up to that
+    /// many batches as one frame, their chunks appended (an eager read crosses into Python
+    /// once, not once per batch: each crossing costs a Series per column and a frame).
+    /// The height travels separately because a frame with no columns loses it on the way
+    /// to Python.
+    #[pyo3(signature = (join = 1))]
+    fn next_batch(&mut self, py: Python<'_>, join: usize) -> PyResult<Option<(PyDataFrame, usize)>> {
+        let Some(reader) = self.inner.as_mut() else { return Ok(self.pending.take().map(with_height)) };
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
-        let result = py.detach(|| reader.next_batch());
+        let pending = &mut self.pending;
+        let result = py.detach(|| joined_batches(reader, join, pending));
         self.skipped.extend(reader.take_skipped());
         if !matches!(result, Ok(Some(_))) {
             self.final_stats = Some(reader.stats());
         }
         match result {
-            Ok(Some(df)) => {
-                let height = df.height();
-                Ok(Some((PyDataFrame(df), height)))
-            },
+            Ok(Some(df)) => Ok(Some(with_height(df))),
             Ok(None) => {
                 self.inner = None;
                 Ok(None)
@@ -203,6 +214,43 @@ impl ScanReader {
             },
         }
     }
+}
+
+fn with_height(df: DataFrame) -> (PyDataFrame, usize) {
+    let height = df.height();
+    (PyDataFrame(df), height)
+}
+
+/// Up to `most` batches as one frame, their chunks appended (not copied). A batch whose
+/// schema differs from the first's, or that would take the frame past the rows a Polars
+/// frame holds, is left in `pending`, to begin the next frame. Frames of no column (a
+/// count) are only heights, and are not joined.
+fn joined_batches(
+    reader: &mut BatchedReader,
+    most: usize,
+    pending: &mut Option<DataFrame>,
+) -> AvroResult<Option<DataFrame>> {
+    let first = match pending.take() {
+        Some(df) => df,
+        None => match reader.next_batch()? {
+            Some(df) => df,
+            None => return Ok(None),
+        },
+    };
+    let mut joined = first;
+    for _ in 1..most {
+        if joined.width() == 0 {
+            break;
+        }
+        let Some(next) = reader.next_batch()? else { break };
+        let fits = joined.height() + next.height() <= IdxSize::MAX as usize;
+        if !fits || joined.schema() != next.schema() {
+            *pending = Some(next);
+            break;
+        }
+        joined.vstack_mut_owned(next).map_err(AvroError::from)?;
+    }
+    Ok(Some(joined))
 }
 
 fn skipped_dict(py: Python<'_>, skipped: SkippedData) -> PyResult<Bound<'_, PyDict>> {
