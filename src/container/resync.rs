@@ -105,12 +105,21 @@ pub fn resume_before_marker(
         let shifted = remnant_of_marker(window, sync, claim.data_end);
         // Several places may frame the same block: its count read with a byte more or
         // less (bytes with their high bit set continue a varint) leaves its length as it
-        // is. The block begins where the marker's tail ends; the nearest place breaks ties.
+        // is. The block begins where most of the marker ends (one byte of it changed, gone
+        // or added); between places that explain as much, where the count fits the bytes
+        // (a record takes a byte, but for schemas of nulls), then where more of the marker
+        // is intact, then the nearest.
         let found = shifts()
             .take(if shifted { usize::MAX } else { 1 })
             .map(|d| after as i64 + d)
-            .filter(|&c| c > failed as i64 && (c as u64) < marker && ends_at(window, c as u64, marker).is_some())
-            .max_by_key(|&c| (marker_tail(window, sync, c as u64), std::cmp::Reverse(c.abs_diff(after as i64))));
+            .filter_map(|c| {
+                let claim = (c > failed as i64 && (c as u64) < marker).then(|| ends_at(window, c as u64, marker))??;
+                let (edited, intact) = marker_tail(window, sync, c as u64);
+                let fits = claim.count <= marker - c as u64;
+                Some((c, (edited, fits, intact, std::cmp::Reverse(c.abs_diff(after as i64)))))
+            })
+            .max_by_key(|&(_, rank)| rank)
+            .map(|(c, _)| count_from_its_first_byte(window, sync, after, marker, c as u64) as i64);
         if let Some(c) = found {
             let exact = c == after as i64;
             return Resumption { block: Some(c as u64), blocks_lost, records_lost: exact.then_some(records) };
@@ -156,6 +165,24 @@ fn marker_tail(window: &Window, sync: &[u8; 16], offset: u64) -> (usize, usize) 
     let gone = common(bytes, fewer_sync);
     let added = common(fewer_bytes, sync);
     (exact + changed.max(gone).max(added), exact)
+}
+
+/// A count of two bytes is not read from its second. The place one byte past `after`
+/// (where the failed block's length puts the next block) can read a marker with one byte
+/// added and its last intact, when the marker's last byte was changed and happens to equal
+/// the next count's first (its high bit set, so the count runs on into that place): there
+/// both places frame the same block and explain the marker alike, and the block begins at
+/// `after`, as its length says, when the count read there fits the block's bytes (a byte
+/// inserted before the marker's last one makes the same shape, with the marker's own last
+/// byte at `after`: read as a count's first, it claims more records than the bytes hold).
+fn count_from_its_first_byte(window: &Window, sync: &[u8; 16], after: u64, marker: u64, c: u64) -> u64 {
+    let borrowed = c == after + 1 && window.slice(after, c).is_some_and(|b| b[0] == sync[15] && b[0] & 0x80 != 0);
+    let fits = ends_at(window, after, marker).is_some_and(|claim| claim.count <= marker - after);
+    if borrowed && fits && marker_tail(window, sync, after).0 + 1 >= marker_tail(window, sync, c).0 {
+        after
+    } else {
+        c
+    }
 }
 
 /// 0, then 1, -1, 2, -2, ... up to the shift a damaged marker may have (0 alone when
@@ -287,6 +314,74 @@ mod tests {
         let window = Window { bytes: damaged.clone(), start: 0 };
         let m = first_marker(&damaged, 0);
         assert_eq!(resume_before_marker(&window, &SYNC, 0, claim(&damaged, 0), m).block, Some(starts[1] + 1));
+    }
+
+    #[test]
+    fn a_changed_last_marker_byte_equal_to_the_next_count_s_first_keeps_that_count() {
+        // A random marker ending in 0xb8, the first byte of the next block's count (156
+        // records: b8 02). With the marker's last byte changed, the place one byte on reads
+        // 16 bytes of marker (one byte added, the last intact) and, from the count's second
+        // byte, a block of 1 record that ends exactly at the next marker.
+        let mut sync = *b"MMMMMMMMNNNNNNNN";
+        sync[15] = 0xb8;
+        for count in [92, 156] {
+            let (mut bytes, mut starts) = (Vec::new(), Vec::new());
+            for _ in 0..3 {
+                starts.push(bytes.len() as u64);
+                bytes.extend(framing(count, 300));
+                bytes.extend([b'd'; 300]);
+                bytes.extend(sync);
+            }
+            bytes[starts[1] as usize - 1] ^= 0xff;
+            let window = Window { bytes: bytes.clone(), start: 0 };
+            let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+            let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
+            assert_eq!(resumed.block, Some(starts[1]), "a count of {count}");
+        }
+    }
+
+    #[test]
+    fn a_byte_inserted_before_a_marker_s_last_is_not_that_byte_read_as_a_count() {
+        // The marker's last byte (0x90, the high bit set) pushed to where the next block
+        // should begin, read as a count's first byte with the next block's count (0e):
+        // 904 records in 65 bytes, a block that ends exactly at the next marker.
+        let mut sync = *b"MMMMMMMMNNNNNNNN";
+        sync[15] = 0x90;
+        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            starts.push(bytes.len() as u64);
+            bytes.extend(framing(7, 65));
+            bytes.extend([b'd'; 65]);
+            bytes.extend(sync);
+        }
+        bytes.insert(starts[1] as usize - 1, 0);
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+        let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
+        assert_eq!(resumed.block, Some(starts[1] + 1));
+    }
+
+    #[test]
+    fn a_changed_last_byte_of_a_marker_holding_it_twice_keeps_the_next_count() {
+        // A random marker ending in 5d 5d; its last byte changed to a2 (the high bit set)
+        // reads as the marker's last byte gone, 15 bytes of it intact, and a count of three
+        // bytes (a2 b8 02: 19,985 records) for a block of 2,000 bytes that ends exactly at
+        // the next marker. The count that fits its bytes wins.
+        let mut sync = *b"MMMMMMMMNNNNNNNN";
+        sync[14] = 0x5d;
+        sync[15] = 0x5d;
+        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            starts.push(bytes.len() as u64);
+            bytes.extend(framing(156, 2000));
+            bytes.extend([b'd'; 2000]);
+            bytes.extend(sync);
+        }
+        bytes[starts[1] as usize - 1] ^= 0xff;
+        let window = Window { bytes: bytes.clone(), start: 0 };
+        let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+        let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
+        assert_eq!(resumed, Resumption { block: Some(starts[1]), blocks_lost: 1, records_lost: Some(156) });
     }
 
     #[test]
