@@ -239,6 +239,24 @@ mod tests {
         (out, starts)
     }
 
+    /// Three blocks of `count` records in `size` bytes of data, each followed by `sync`;
+    /// returns the bytes and where each block begins.
+    fn three_blocks(sync: &[u8; 16], count: i64, size: usize) -> (Vec<u8>, Vec<u64>) {
+        let (mut out, mut starts) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            starts.push(out.len() as u64);
+            out.extend(framing(count, size as i64));
+            out.extend(std::iter::repeat_n(b'd', size));
+            out.extend(sync);
+        }
+        (out, starts)
+    }
+
+    /// Where the first intact `sync` begins.
+    fn marker_of(bytes: &[u8], sync: &[u8; 16]) -> u64 {
+        bytes.windows(16).position(|w| w == sync).unwrap() as u64
+    }
+
     fn first_marker(bytes: &[u8], from: u64) -> u64 {
         from + bytes[from as usize..].windows(16).position(|w| w == SYNC).unwrap() as u64
     }
@@ -287,13 +305,7 @@ mod tests {
 
     #[test]
     fn a_count_of_two_bytes_is_not_read_from_its_second() {
-        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
-        for _ in 0..3 {
-            starts.push(bytes.len() as u64);
-            bytes.extend(framing(168, 300));
-            bytes.extend([b'd'; 300]);
-            bytes.extend(SYNC);
-        }
+        let (bytes, starts) = three_blocks(&SYNC, 168, 300);
         for damage in [5, 14, 15] {
             let mut damaged = bytes.clone();
             damaged[starts[1] as usize - 16 + damage] ^= 0xff;
@@ -325,16 +337,10 @@ mod tests {
         let mut sync = *b"MMMMMMMMNNNNNNNN";
         sync[15] = 0xb8;
         for count in [92, 156] {
-            let (mut bytes, mut starts) = (Vec::new(), Vec::new());
-            for _ in 0..3 {
-                starts.push(bytes.len() as u64);
-                bytes.extend(framing(count, 300));
-                bytes.extend([b'd'; 300]);
-                bytes.extend(sync);
-            }
+            let (mut bytes, starts) = three_blocks(&sync, count, 300);
             bytes[starts[1] as usize - 1] ^= 0xff;
             let window = Window { bytes: bytes.clone(), start: 0 };
-            let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+            let m = marker_of(&bytes, &sync);
             let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
             assert_eq!(resumed.block, Some(starts[1]), "a count of {count}");
         }
@@ -347,16 +353,10 @@ mod tests {
         // 904 records in 65 bytes, a block that ends exactly at the next marker.
         let mut sync = *b"MMMMMMMMNNNNNNNN";
         sync[15] = 0x90;
-        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
-        for _ in 0..3 {
-            starts.push(bytes.len() as u64);
-            bytes.extend(framing(7, 65));
-            bytes.extend([b'd'; 65]);
-            bytes.extend(sync);
-        }
+        let (mut bytes, starts) = three_blocks(&sync, 7, 65);
         bytes.insert(starts[1] as usize - 1, 0);
         let window = Window { bytes: bytes.clone(), start: 0 };
-        let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+        let m = marker_of(&bytes, &sync);
         let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
         assert_eq!(resumed.block, Some(starts[1] + 1));
     }
@@ -370,16 +370,10 @@ mod tests {
         let mut sync = *b"MMMMMMMMNNNNNNNN";
         sync[14] = 0x5d;
         sync[15] = 0x5d;
-        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
-        for _ in 0..3 {
-            starts.push(bytes.len() as u64);
-            bytes.extend(framing(156, 2000));
-            bytes.extend([b'd'; 2000]);
-            bytes.extend(sync);
-        }
+        let (mut bytes, starts) = three_blocks(&sync, 156, 2000);
         bytes[starts[1] as usize - 1] ^= 0xff;
         let window = Window { bytes: bytes.clone(), start: 0 };
-        let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+        let m = marker_of(&bytes, &sync);
         let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
         assert_eq!(resumed, Resumption { block: Some(starts[1]), blocks_lost: 1, records_lost: Some(156) });
     }
@@ -390,16 +384,10 @@ mod tests {
         // next block's count make one varint, and the block's own size follows: a block
         // that frames exactly, behind one byte of a marker.
         let sync: [u8; 16] = [1, 2, 3, 4, 5, 6, 0x7a, 0xf0, 0xcd, 0xc2, 0xed, 0xf6, 0x90, 0xa5, 0xe5, 0x7a];
-        let (mut bytes, mut starts) = (Vec::new(), Vec::new());
-        for _ in 0..3 {
-            starts.push(bytes.len() as u64);
-            bytes.extend(framing(7, 115));
-            bytes.extend([b'd'; 115]);
-            bytes.extend(sync);
-        }
+        let (mut bytes, starts) = three_blocks(&sync, 7, 115);
         bytes.remove(starts[1] as usize - 1);
         let window = Window { bytes: bytes.clone(), start: 0 };
-        let m = bytes.windows(16).position(|w| w == sync).unwrap() as u64;
+        let m = marker_of(&bytes, &sync);
         let resumed = resume_before_marker(&window, &sync, 0, claim(&bytes, 0), m);
         assert_eq!(resumed.block, Some(starts[1] - 1));
     }
