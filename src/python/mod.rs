@@ -191,7 +191,8 @@ impl ScanReader {
     /// to Python.
     #[pyo3(signature = (join = 1))]
     fn next_batch(&mut self, py: Python<'_>, join: usize) -> PyResult<Option<(PyDataFrame, usize)>> {
-        let Some(reader) = self.inner.as_mut() else { return Ok(self.pending.take().map(with_height)) };
+        // The reader is gone after the end or an error, when no batch is pending.
+        let Some(reader) = self.inner.as_mut() else { return Ok(None) };
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let pending = &mut self.pending;
         let result = py.detach(|| joined_batches(reader, join, pending));
@@ -230,14 +231,13 @@ fn joined_batches(
     most: usize,
     pending: &mut Option<DataFrame>,
 ) -> AvroResult<Option<DataFrame>> {
-    let first = match pending.take() {
+    let mut joined = match pending.take() {
         Some(df) => df,
         None => match reader.next_batch()? {
             Some(df) => df,
             None => return Ok(None),
         },
     };
-    let mut joined = first;
     for _ in 1..most {
         if joined.width() == 0 {
             break;
