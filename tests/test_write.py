@@ -20,7 +20,14 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from helpers import HAS_MAP, assert_file_matches_fastavro, assert_frame_matches_records, big_decimal_bytes
+from helpers import (
+    HAS_MAP,
+    assert_file_matches_fastavro,
+    assert_frame_matches_records,
+    avro_file_schema,
+    big_decimal_bytes,
+    fastavro_records,
+)
 from polars.testing import assert_frame_equal
 
 import polars_avro
@@ -141,6 +148,29 @@ def test_every_type_round_trips_and_fastavro_agrees(tmp_path: Path, compression:
     assert back.equals(expected), (back, expected)
     # fastavro reads the same values (and the schema maps back to the same dtypes).
     assert_file_matches_fastavro(path, back)
+
+
+def test_wide_frames_sliced_and_chunked_read_back_in_fastavro(tmp_path: Path) -> None:
+    # Wider than the writer's limit for row-by-row reads (it reads each block's values
+    # column by column first): strings and bytes of every length around the 12 bytes a
+    # view holds and the 32 copied at once, nulls, booleans; sliced at an odd row so that
+    # bitmaps start inside a byte, and in chunks so that blocks start anywhere.
+    rows = 3_000
+    text = [None if i % 7 == 3 else "é" * (i % 20) + "x" * (i % 41) for i in range(rows)]
+    columns: dict[str, Any] = {}
+    for c in range(8):
+        columns[f"s{c}"] = pl.Series(text[c:] + text[:c], dtype=pl.String)
+        columns[f"b{c}"] = pl.Series([None if t is None else t.encode()[::-1] for t in text], dtype=pl.Binary)
+        columns[f"i{c}"] = pl.Series([None if i % 5 == c % 5 else i * 2**40 - c for i in range(rows)], dtype=pl.Int64)
+        columns[f"f{c}"] = pl.Series([i / (c + 1) for i in range(rows)], dtype=pl.Float64)
+        columns[f"t{c}"] = pl.Series([None if i % 3 == 0 else (i + c) % 2 == 0 for i in range(rows)])
+    df = pl.DataFrame(columns).slice(3)
+    df = pl.concat([df.slice(0, 1_001), df.slice(1_001, 5), df.slice(1_006)], rechunk=False)
+    path = tmp_path / "wide.avro"
+    polars_avro.write_avro(df, path, sync_interval=4_000)
+    with open(path, "rb") as f:
+        assert len(list(fastavro.block_reader(f))) > 10
+    assert_frame_matches_records(df, fastavro_records(path), avro_file_schema(path))
 
 
 @pytest.mark.parametrize("compression", APACHE_CODECS)

@@ -38,6 +38,11 @@ pub const DEFAULT_SYNC_INTERVAL: usize = 64_000;
 /// Rows encoded to estimate the bytes per row.
 const SAMPLE_ROWS: usize = 1024;
 
+/// Rows are encoded one after another, each reading every column: past this many streams
+/// through memory, more than the hardware prefetcher follows, a block's values are read
+/// column by column into cache first.
+const TOUCH_ABOVE_STREAMS: usize = 16;
+
 /// How a file is written.
 #[derive(Debug, Clone)]
 pub struct WriteOptions {
@@ -401,6 +406,9 @@ fn cut_to_fit(raw: &[u8], ends: &[usize], bound: usize, first_row: u64) -> AvroR
 
 #[inline]
 fn encode_rows(encoders: &[Encoder], rows: Range<usize>, first_row: u64, out: &mut Vec<u8>) -> AvroResult<()> {
+    if rows.len() > 1 && encoders.iter().map(Encoder::streams).sum::<usize>() > TOUCH_ABOVE_STREAMS {
+        encoders.iter().for_each(|e| e.touch(rows.clone()));
+    }
     for row in rows {
         for encoder in encoders {
             encoder.encode(row, out).map_err(|failure| {
