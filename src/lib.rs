@@ -19,6 +19,7 @@ mod read;
 mod schema;
 mod source;
 mod threads;
+mod time_zone;
 mod varint;
 mod write;
 

@@ -12,6 +12,7 @@ use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::{AvroSchema, Logical, Node, NodeId};
+use crate::time_zone::polars_time_zone;
 
 /// Polars' Decimal holds at most 38 digits; wider decimals are read as exact text.
 pub const MAX_DECIMAL_PRECISION: usize = 38;
@@ -246,7 +247,7 @@ impl ReadType {
             (Node::Int, Some(Logical::Date)) => plain(DataType::Date, Shape::Int),
             (Node::Int, Some(Logical::TimeMillis)) => plain(DataType::Time, Shape::TimeMillis),
             (Node::Long, Some(Logical::TimeMicros)) => plain(DataType::Time, Shape::TimeMicros),
-            (Node::Long, Some(logical)) => plain(long_dtype(logical, schema.time_zone(id)), Shape::Long),
+            (Node::Long, Some(logical)) => plain(long_dtype(logical, schema.time_zone(id))?, Shape::Long),
             (Node::Null, _) => plain(DataType::Null, Shape::Null),
             (Node::Boolean, _) => plain(DataType::Boolean, Shape::Boolean),
             (Node::Int, _) => plain(DataType::Int32, Shape::Int),
@@ -322,12 +323,17 @@ impl ReadType {
 }
 
 /// The Polars dtype of a long with a timestamp or duration logical type; a timestamp is
-/// in UTC unless it carries the zone it was written from.
-fn long_dtype(logical: Logical, time_zone: Option<&str>) -> DataType {
-    // SAFETY (new_unchecked): the Python package checks the name before any column of
-    // this type reaches Polars (polars_avro/_types.py).
-    let utc = Some(time_zone.map_or(TimeZone::UTC, |zone| unsafe { TimeZone::new_unchecked(zone) }));
-    match logical {
+/// in UTC unless it carries the zone it was written from, which must be one.
+fn long_dtype(logical: Logical, time_zone: Option<&str>) -> AvroResult<DataType> {
+    let utc = Some(match time_zone {
+        None => TimeZone::UTC,
+        Some(zone) => polars_time_zone(zone).ok_or_else(|| {
+            AvroError::schema(format!(
+                "a timestamp's polars.time_zone attribute names '{zone}', which is not a time zone Polars knows"
+            ))
+        })?,
+    });
+    Ok(match logical {
         Logical::TimestampMillis => DataType::Datetime(TimeUnit::Milliseconds, utc),
         Logical::TimestampMicros => DataType::Datetime(TimeUnit::Microseconds, utc),
         Logical::TimestampNanos => DataType::Datetime(TimeUnit::Nanoseconds, utc),
@@ -338,7 +344,7 @@ fn long_dtype(logical: Logical, time_zone: Option<&str>) -> DataType {
         Logical::DurationMicros => DataType::Duration(TimeUnit::Microseconds),
         Logical::DurationNanos => DataType::Duration(TimeUnit::Nanoseconds),
         _ => unreachable!("the parser attaches no other logical type to long"),
-    }
+    })
 }
 
 fn struct_of<'n>(names: impl IntoIterator<Item = &'n str>, fields: &[ReadType]) -> DataType {

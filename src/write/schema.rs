@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::{field_path, TIME_ZONE_ATTRIBUTE};
+use crate::time_zone::canonical_time_zone;
 
 /// The schema of a top-level record named `name` (in `namespace`) with one field per column.
 pub fn derive_schema(columns: &[(String, FrameType)], name: &str, namespace: Option<&str>) -> AvroResult<Value> {
@@ -90,8 +91,16 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
             let prefix = if time_zone.is_some() { "timestamp" } else { "local-timestamp" };
             let mut avro = logical("long", &format!("{prefix}-{}", unit_suffix(*unit)));
             // The instant is what Avro keeps; the zone's name rides along for this reader.
-            if let Some(zone) = time_zone.as_deref().filter(|zone| *zone != "UTC") {
-                avro[TIME_ZONE_ATTRIBUTE] = json!(zone);
+            if let Some(zone) = time_zone.as_deref() {
+                let zone = canonical_time_zone(zone).ok_or_else(|| {
+                    AvroError::schema(format!(
+                        "the column '{path}' has the time zone '{zone}', which is not one: expected a name from the \
+                         time zone database (Europe/Oslo) or an offset (+01:00)"
+                    ))
+                })?;
+                if zone != "UTC" {
+                    avro[TIME_ZONE_ATTRIBUTE] = json!(zone);
+                }
             }
             avro
         },
