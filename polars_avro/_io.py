@@ -276,6 +276,32 @@ class _AvroScan:
             self.on_stats(stats)
             self._report_skipped(reader)
 
+    def frames(
+        self,
+        names: list[str],
+        predicate: pl.Expr | None = None,
+        limit: int | None = None,
+        batch_size: int | None = None,
+        *,
+        join: int = 1,
+    ) -> Iterator[pl.DataFrame]:
+        """Batches of the columns `names` in that order, as users ask for them.
+
+        `batches` keeps the schema's order, which the Polars engine expects. There is at
+        least one: a read of no row gives one empty frame of those columns.
+        """
+        empty = True
+        batches = self.batches(names, predicate, limit, batch_size, join=join)
+        try:
+            for df in batches:
+                empty = False
+                # A select is a query of its own (about 0.2 ms): only when the order differs.
+                yield df if df.columns == names else df.select(names)
+        finally:
+            batches.close()  # type: ignore[attr-defined]
+        if empty:
+            yield pl.DataFrame(schema=self.schema).select(names)
+
     def _report_skipped(self, reader: _internal.ScanReader) -> None:
         for report in reader.take_skipped():
             skipped = SkippedBlock.from_reader(report)
@@ -574,14 +600,10 @@ def read_avro(
     if columns is not None:
         names = _column_names(scan, list(columns))
     # Batches joined in Rust, their chunks kept: one crossing into Python, not one per batch.
-    frames = list(scan.batches(names, None, None, None, join=_JOIN_ALL))
+    frames = list(scan.frames(names, join=_JOIN_ALL))
     if not names:
         return without_columns(sum(f.height for f in frames))
-    if not frames:
-        return pl.DataFrame(schema=scan.schema).select(names)
-    df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
-    # A select is a query of its own (about 0.2 ms): only when the order differs.
-    return df if df.columns == names else df.select(names)
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
 
 
 #: Batches an eager read joins into one frame before it crosses into Python: all of them

@@ -82,23 +82,8 @@ class AvroReader:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         if self._batches is None:
-            self._batches = self._at_least_one(self._scan.batches(self._names, None, None, None))
+            self._batches = self._scan.frames(self._names)
         return self
-
-    def _at_least_one(self, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
-        """The batches, or one empty frame of the schema when the read gives none.
-
-        A file of no records still shows a loop over the reader its columns.
-        """
-        any_batch = False
-        try:
-            for batch in batches:
-                any_batch = True
-                yield batch
-        finally:
-            batches.close()  # type: ignore[attr-defined]
-        if not any_batch:
-            yield pl.DataFrame(schema=self.schema)
 
     def __next__(self) -> pl.DataFrame:
         if self._batches is None:

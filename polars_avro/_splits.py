@@ -264,11 +264,7 @@ def read_split(
             msg = f"columns not in the file: {missing}; the columns are: {names}"
             raise AvroArgumentError(msg)
         names = list(dict.fromkeys(columns))
-    empty = True
-    if n_rows != 0:
-        for df in scan.batches(names, predicate, n_rows, batch_size):
-            empty = False
-            # The scan gives schema order. (A select of no column would lose a count's height.)
-            yield df if df.columns == names else df.select(names)
-    if empty:
+    if n_rows == 0:
         yield pl.DataFrame(schema=scan.schema).select(names)
+        return
+    yield from scan.frames(names, predicate, n_rows, batch_size)

@@ -98,6 +98,23 @@ def test_projection_order_and_subset(events: str, full: pl.DataFrame) -> None:
     assert_frame_equal(by_index, full.select("tags", "id"))
 
 
+def test_every_entry_point_gives_the_columns_in_the_order_asked(events: str, full: pl.DataFrame) -> None:
+    # Not the file's order, over many batches and splits: each batch comes in the order asked.
+    order = ["tags", "user", "id"]
+    expected = full.select(order)
+    assert_frame_equal(pl.scan_avro(events).select(order).collect(), expected)
+    assert_frame_equal(polars_avro.read_avro(events, columns=order), expected)
+    with polars_avro.AvroReader(events, columns=order, batch_size=700) as reader:
+        assert list(reader.schema) == order
+        batches = list(reader)
+    assert len(batches) > 2 and all(b.columns == order for b in batches)
+    assert_frame_equal(pl.concat(batches), expected)
+    splits = polars_avro.plan_splits(events, target_bytes=20_000)
+    parts = [df for split in splits for df in polars_avro.read_split(split, columns=order, batch_size=700)]
+    assert len(splits) > 2 and all(p.columns == order for p in parts)
+    assert_frame_equal(pl.concat(parts), expected)
+
+
 def test_unknown_column_is_a_clear_error(events: str) -> None:
     with pytest.raises(polars_avro.AvroArgumentError, match="nope"):
         polars_avro.read_avro(events, columns=["nope"])
