@@ -1,9 +1,12 @@
 //! The crate's one error type: what went wrong, of which kind, and where in which file.
 
 use std::fmt;
+use std::sync::Arc;
 
-/// Broad classes of failure; the Python layer maps each to its own exception class.
+/// Broad classes of failure; the Python layer maps each to its own exception class. More
+/// may come: match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The operating system, or an object store, failed to read or open something.
     Io,
@@ -55,6 +58,9 @@ pub struct ErrorDetails {
     pub offset: Option<u64>,
     /// The row of a column of messages (see `crate::message`).
     pub row: Option<u64>,
+    /// The error of the operating system or the object store this one reports, for
+    /// [`std::error::Error::source`] (shared, so that errors stay cloneable).
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// The crate's `Result`.
@@ -71,7 +77,14 @@ impl AvroError {
             split_start: None,
             offset: None,
             row: None,
+            source: None,
         }))
+    }
+
+    /// Keeps `source` as the cause of this error.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// [`ErrorKind::Format`]: the container's framing is broken.
@@ -109,8 +122,9 @@ impl AvroError {
         Self::new(ErrorKind::Internal, message)
     }
 
-    /// An I/O failure; one that carries an `AvroError` (a remote read's) is that error.
-    pub fn io(err: &std::io::Error, what: impl fmt::Display) -> Self {
+    /// An I/O failure, kept as its source; one that carries an `AvroError` (a remote
+    /// read's) is that error.
+    pub fn io(err: std::io::Error, what: impl fmt::Display) -> Self {
         if let Some(inner) = err.get_ref().and_then(|e| e.downcast_ref::<AvroError>()) {
             return inner.clone();
         }
@@ -119,7 +133,7 @@ impl AvroError {
             std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
             _ => ErrorKind::Io,
         };
-        Self::new(kind, format!("{what}: {err}"))
+        Self::new(kind, format!("{what}: {err}")).with_source(err)
     }
 
     /// Fills in the file name unless a more precise one is already set.
@@ -196,11 +210,39 @@ impl fmt::Display for AvroError {
     }
 }
 
-impl std::error::Error for AvroError {}
+impl std::error::Error for AvroError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Polars refusing what this crate built is a bug of this crate, not of the data.
 impl From<polars::prelude::PolarsError> for AvroError {
     fn from(err: polars::prelude::PolarsError) -> Self {
         Self::internal(format!("internal error, please report it: Polars refused a column polars-avro built: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn an_io_error_is_kept_as_the_source() {
+        let err = AvroError::io(std::io::Error::new(std::io::ErrorKind::NotFound, "gone"), "could not open 'x'");
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        for err in [err.clone(), err] {
+            let source = err.source().and_then(|s| s.downcast_ref::<std::io::Error>()).expect("the io error");
+            assert_eq!((source.kind(), source.to_string()), (std::io::ErrorKind::NotFound, "gone".to_string()));
+        }
+        assert!(AvroError::decode("bad record").source().is_none());
+    }
+
+    #[test]
+    fn an_io_error_carrying_an_avro_error_is_that_error() {
+        let err = AvroError::io(std::io::Error::other(AvroError::decode("bad record").at_offset(7)), "read");
+        assert_eq!((err.kind, err.offset, err.message.as_str()), (ErrorKind::Decode, Some(7), "bad record"));
     }
 }

@@ -169,7 +169,7 @@ struct Tracked<'a, R> {
 
 impl<R: BufRead> Tracked<'_, R> {
     fn at_end(&mut self) -> AvroResult<bool> {
-        let buf = self.reader.fill_buf().map_err(|e| AvroError::io(&e, "reading the file failed"))?;
+        let buf = self.reader.fill_buf().map_err(|e| AvroError::io(e, "reading the file failed"))?;
         Ok(buf.is_empty())
     }
 
@@ -188,7 +188,7 @@ impl<R: BufRead> Tracked<'_, R> {
                 },
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {},
-                Err(e) => return Err(AvroError::io(&e, "reading the file failed").at_offset(start)),
+                Err(e) => return Err(AvroError::io(e, "reading the file failed").at_offset(start)),
             }
         }
         *self.offset += buf.len() as u64;
@@ -210,7 +210,7 @@ impl<R: BufRead> Tracked<'_, R> {
         let read = (&mut *self.reader)
             .take(len)
             .read_to_end(&mut out)
-            .map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(start))?;
+            .map_err(|e| AvroError::io(e, "reading the file failed").at_offset(start))?;
         *self.offset += read as u64;
         if (read as u64) < len {
             self.logged(&out);
@@ -345,7 +345,7 @@ impl<R: BufRead> ContainerReader<R> {
             let buf = self
                 .reader
                 .fill_buf()
-                .map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(self.offset))?;
+                .map_err(|e| AvroError::io(e, "reading the file failed").at_offset(self.offset))?;
             if buf.is_empty() {
                 break None;
             }
@@ -382,7 +382,7 @@ impl<R: BufRead> ContainerReader<R> {
             let buf = self
                 .reader
                 .fill_buf()
-                .map_err(|e| AvroError::io(&e, "reading the file failed").at_offset(self.offset))?;
+                .map_err(|e| AvroError::io(e, "reading the file failed").at_offset(self.offset))?;
             if buf.is_empty() {
                 return Ok(None);
             }
@@ -434,7 +434,7 @@ impl<R: BufRead> ContainerReader<R> {
                 std::io::ErrorKind::UnexpectedEof => {
                     AvroError::format(format!("the file ended within a block's data of {size} bytes")).at_offset(start)
                 },
-                _ => AvroError::io(&e, "skipping a block's data failed").at_offset(start),
+                _ => AvroError::io(e, "skipping a block's data failed").at_offset(start),
             })?;
             *t.offset += size;
             Ok(Bytes::new())

@@ -42,7 +42,7 @@ impl<W: Write> ContainerWriter<W> {
         }
         put_long(&mut header, 0);
         header.extend_from_slice(&sync);
-        sink.write_all(&header).map_err(|e| AvroError::io(&e, "writing the header failed").at_offset(0))?;
+        sink.write_all(&header).map_err(|e| AvroError::io(e, "writing the header failed").at_offset(0))?;
         Ok(Self { sink, sync, offset: header.len() as u64, blocks: 0 })
     }
 
@@ -55,7 +55,7 @@ impl<W: Write> ContainerWriter<W> {
         // through, with no copy into the buffer.
         let mut parts = [IoSlice::new(&frame), IoSlice::new(data), IoSlice::new(&self.sync)];
         write_all_vectored(&mut self.sink, &mut parts)
-            .map_err(|e| AvroError::io(&e, "writing a block failed").in_block(self.blocks).at_offset(self.offset))?;
+            .map_err(|e| AvroError::io(e, "writing a block failed").in_block(self.blocks).at_offset(self.offset))?;
         self.offset += (frame.len() + data.len() + self.sync.len()) as u64;
         self.blocks += 1;
         Ok(())
@@ -73,7 +73,7 @@ impl<W: Write> ContainerWriter<W> {
 
     /// Flushes the sink and hands it back.
     pub fn finish(mut self) -> AvroResult<W> {
-        self.sink.flush().map_err(|e| AvroError::io(&e, "flushing the file failed").at_offset(self.offset))?;
+        self.sink.flush().map_err(|e| AvroError::io(e, "flushing the file failed").at_offset(self.offset))?;
         Ok(self.sink)
     }
 }

@@ -126,7 +126,7 @@ impl FileWriter {
         } else if let Ok(path) = sink.extract::<std::path::PathBuf>() {
             let name = path.display().to_string();
             let file = File::create(&path)
-                .map_err(|e| to_py_err(AvroError::io(&e, "could not create the file").in_file(&name)))?;
+                .map_err(|e| to_py_err(AvroError::io(e, "could not create the file").in_file(&name)))?;
             // Small: blocks larger than the buffer go straight to the file, uncopied.
             (Sink::Local(BufWriter::with_capacity(32 << 10, file)), name)
         } else if sink.hasattr("write")? {

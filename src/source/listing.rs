@@ -48,12 +48,12 @@ pub fn avro_files_under(dir: &str) -> AvroResult<Vec<String>> {
 /// followed to say which.
 fn entries(folder: &str) -> AvroResult<Vec<(String, String, bool)>> {
     let listing = fs::read_dir(if folder.is_empty() { "." } else { folder })
-        .map_err(|e| AvroError::io(&e, format!("could not list '{folder}'")).in_file(folder))?;
+        .map_err(|e| AvroError::io(e, format!("could not list '{folder}'")).in_file(folder))?;
     let mut out = Vec::new();
     for entry in listing {
-        let entry = entry.map_err(|e| AvroError::io(&e, format!("could not list '{folder}'")).in_file(folder))?;
+        let entry = entry.map_err(|e| AvroError::io(e, format!("could not list '{folder}'")).in_file(folder))?;
         let Ok(name) = entry.file_name().into_string() else { continue };
-        let file_type = entry.file_type().map_err(|e| AvroError::io(&e, "could not list a folder"))?;
+        let file_type = entry.file_type().map_err(|e| AvroError::io(e, "could not list a folder"))?;
         let path = if folder.is_empty() {
             name.clone()
         } else if folder.ends_with('/') {

@@ -161,7 +161,7 @@ impl Source {
             Source::Path(path) => {
                 let name = path.display().to_string();
                 let file = File::open(&path).map_err(|e| {
-                    let mut err = AvroError::io(&e, format!("could not open '{name}'"));
+                    let mut err = AvroError::io(e, format!("could not open '{name}'"));
                     if err.kind == ErrorKind::NotFound {
                         err.message = format!("no such file: '{name}'");
                     }

@@ -80,7 +80,7 @@ mod tests {
         let read_all = |object: RemoteObject| -> AvroResult<Vec<u8>> {
             let (mut reader, _) = object.open(RemoteReadAhead::default(), None)?;
             let mut out = Vec::new();
-            reader.read_to_end(&mut out).map_err(|e| AvroError::io(&e, "read"))?;
+            reader.read_to_end(&mut out).map_err(|e| AvroError::io(e, "read"))?;
             Ok(out)
         };
         assert_eq!(read_all(object.clone()).unwrap(), data);

@@ -172,7 +172,7 @@ fn parse_key<K: std::str::FromStr>(key: &str, store: &str) -> AvroResult<K> {
 }
 
 fn config_error(err: object_store::Error) -> AvroError {
-    AvroError::argument(format!("storage_options: {err}"))
+    AvroError::argument(format!("storage_options: {err}")).with_source(err)
 }
 
 /// An object store error as the package's error: missing objects and refused
@@ -193,9 +193,46 @@ pub(super) fn store_error(err: object_store::Error, url: &str, what: &str) -> Av
         },
         _ => (ErrorKind::Io, format!("{what} '{url}': {text}")),
     };
-    AvroError::new(kind, message).in_file(url)
+    AvroError::new(kind, message).in_file(url).with_source(err)
 }
 
 fn denied(what: &str, url: &str, detail: &str) -> String {
     format!("{what} '{url}': access denied ({detail}); check the credentials in storage_options or the environment")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    fn refused() -> Box<dyn Error + Send + Sync> {
+        Box::new(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused"))
+    }
+
+    /// The messages of an error and of its causes, outermost first.
+    fn chain(err: &AvroError) -> Vec<String> {
+        let mut texts = vec![err.to_string()];
+        let mut cause = err.source();
+        while let Some(e) = cause {
+            texts.push(e.to_string());
+            cause = e.source();
+        }
+        texts
+    }
+
+    #[test]
+    fn a_store_error_keeps_its_cause() {
+        let missing = object_store::Error::NotFound { path: "b/k".into(), source: refused() };
+        let err = store_error(missing, "s3://b/k", "could not open");
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        let source = err.source().and_then(|s| s.downcast_ref::<object_store::Error>());
+        assert!(matches!(source, Some(object_store::Error::NotFound { .. })), "{source:?}");
+
+        let failed = object_store::Error::Generic { store: "HTTP", source: refused() };
+        let err = store_error(failed, "http://h/k", "could not open");
+        assert_eq!(err.kind, ErrorKind::Io);
+        // Through the store's error, the chain reaches the operating system's reason.
+        assert_eq!(chain(&err).last().map(String::as_str), Some("Connection refused"), "{:?}", chain(&err));
+    }
 }
