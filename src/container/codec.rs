@@ -332,3 +332,80 @@ fn decompress_snappy(data: &[u8], out: &mut Vec<u8>) -> AvroResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// Bytes that compress, but not to nothing: a repeating text with a counter in it.
+    fn sample() -> Vec<u8> {
+        (0..20_000u32).flat_map(|i| format!("record {} of the sample;", i % 977).into_bytes()).collect()
+    }
+
+    fn compressed(codec: Codec, data: &[u8], level: Option<i32>) -> Vec<u8> {
+        let mut out = Vec::new();
+        codec.compress(data, codec.checked_level(level).unwrap(), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn every_codec_and_level_round_trips_one_shot_and_streamed() {
+        let data = sample();
+        for (_, codec) in Codec::COMPRESSIONS {
+            let levels = match codec.level_range() {
+                None => vec![None],
+                Some((low, high, _)) => vec![None, Some(low), Some(high)],
+            };
+            for level in levels {
+                let block = compressed(codec, &data, level);
+                // Deflate's level 0 stores the bytes as they are.
+                if codec != Codec::Null && !(codec == Codec::Deflate && level == Some(0)) {
+                    assert!(block.len() < data.len() / 2, "{codec:?} {level:?}: {} bytes", block.len());
+                }
+                let mut out = vec![1, 2, 3]; // a reused buffer: what it held must not stay
+                codec.decompress(&block, &mut out).unwrap();
+                assert!(out == data, "{codec:?} {level:?}: one-shot");
+                let mut streamed = Vec::new();
+                codec.stream(&block).unwrap().read_to_end(&mut streamed).unwrap();
+                assert!(streamed == data, "{codec:?} {level:?}: streamed");
+            }
+        }
+    }
+
+    #[test]
+    fn a_snappy_block_is_checked_against_its_crc() {
+        let data = sample();
+        let mut block = compressed(Codec::Snappy, &data, None);
+        let last = block.len() - 1;
+        block[last] ^= 1;
+        let err = Codec::Snappy.decompress(&block, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Codec);
+        assert!(err.message.contains("checksum mismatch"), "{err}");
+        let err = Codec::Snappy.decompress(&block[..3], &mut Vec::new()).unwrap_err();
+        assert!(err.message.contains("at least 4 bytes"), "{err}");
+    }
+
+    #[test]
+    fn bytes_that_do_not_decompress_are_codec_errors() {
+        let garbage: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8).collect();
+        for codec in [Codec::Deflate, Codec::Snappy, Codec::Zstandard, Codec::Bzip2, Codec::Xz] {
+            let err = codec.decompress(&garbage, &mut Vec::new()).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Codec, "{codec:?}: {err}");
+            assert!(err.message.contains(codec.name()) || err.message.contains("snappy"), "{codec:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn levels_are_checked_against_each_codec_range() {
+        assert_eq!(Codec::Deflate.checked_level(None).unwrap(), 6);
+        assert_eq!(Codec::Zstandard.checked_level(Some(22)).unwrap(), 22);
+        let err = Codec::Deflate.checked_level(Some(42)).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Argument);
+        assert!(err.message.contains("from 0 to 9, found 42"), "{err}");
+        let err = Codec::Snappy.checked_level(Some(1)).unwrap_err();
+        assert!(err.message.contains("takes no compression level"), "{err}");
+    }
+}
