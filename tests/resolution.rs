@@ -1,0 +1,85 @@
+//! Schema resolution (the specification's "Schema Resolution"), rule by rule: files written
+//! with one schema (by the test encoder, not the crate) read with another.
+
+#[path = "common/avro_encoder.rs"]
+mod avro_encoder;
+
+use std::sync::Arc;
+
+use avro_encoder::{container, schema_json, Ty, Val};
+use polars::prelude::*;
+use polars_avro::{parse_schema, AvroReader, AvroResult, ErrorKind, Source};
+
+/// Records of one field `f0` of type `ty` holding `values`, read with a reader schema whose
+/// `f0` is `reader` (Avro JSON).
+fn read_as(ty: Ty, values: Vec<Val>, reader: &str) -> AvroResult<Column> {
+    let top = Ty::Record(vec![ty]);
+    let writer = schema_json(&top, &mut 0);
+    let records: Vec<Val> = values.into_iter().map(|v| Val::Record(vec![v])).collect();
+    let file = container(&writer, &top, &records, 2, "null");
+    let reader = format!(r#"{{"type":"record","name":"R1","fields":[{{"name":"f0","type":{reader}}}]}}"#);
+    let df = AvroReader::new(Source::from_bytes(file))
+        .with_reader_schema(Some(Arc::new(parse_schema(&reader)?)))
+        .finish()?;
+    Ok(df.column("f0").unwrap().clone())
+}
+
+#[test]
+fn numbers_and_text_promote_as_the_specification_lists() {
+    let big = 1i64 << 40;
+    let longs = |c: Column| c.i64().unwrap().into_no_null_iter().collect::<Vec<_>>();
+    let floats = |c: Column| c.f32().unwrap().into_no_null_iter().collect::<Vec<_>>();
+    let doubles = |c: Column| c.f64().unwrap().into_no_null_iter().collect::<Vec<_>>();
+    let ints = || vec![Val::Int(-7), Val::Int(i32::MAX)];
+    assert_eq!(longs(read_as(Ty::Int, ints(), r#""long""#).unwrap()), [-7, i64::from(i32::MAX)]);
+    assert_eq!(floats(read_as(Ty::Int, ints(), r#""float""#).unwrap()), [-7.0, i32::MAX as f32]);
+    assert_eq!(doubles(read_as(Ty::Int, ints(), r#""double""#).unwrap()), [-7.0, f64::from(i32::MAX)]);
+    let long_values = || vec![Val::Long(-big), Val::Long(3)];
+    assert_eq!(floats(read_as(Ty::Long, long_values(), r#""float""#).unwrap()), [-big as f32, 3.0]);
+    assert_eq!(doubles(read_as(Ty::Long, long_values(), r#""double""#).unwrap()), [-big as f64, 3.0]);
+    assert_eq!(doubles(read_as(Ty::Float, vec![Val::Float(1.5)], r#""double""#).unwrap()), [1.5]);
+    let text = read_as(Ty::Str, vec![Val::Str("é".into())], r#""bytes""#).unwrap();
+    assert_eq!(text.binary().unwrap().get(0), Some("é".as_bytes()));
+    let bytes = read_as(Ty::Bytes, vec![Val::Bytes(b"ok".to_vec())], r#""string""#).unwrap();
+    assert_eq!(bytes.str().unwrap().get(0), Some("ok"));
+}
+
+#[test]
+fn types_that_do_not_promote_are_schema_errors_naming_the_field() {
+    for (ty, value, reader) in [
+        (Ty::Long, Val::Long(1), r#""int""#),
+        (Ty::Double, Val::Double(1.0), r#""float""#),
+        (Ty::Str, Val::Str("1".into()), r#""int""#),
+        (Ty::Int, Val::Int(1), r#""boolean""#),
+    ] {
+        let err = read_as(ty.clone(), vec![value], reader).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Schema, "{ty:?} as {reader}: {err}");
+        assert!(err.message.contains("f0"), "{ty:?} as {reader}: {err}");
+    }
+}
+
+#[test]
+fn unions_resolve_branch_by_branch() {
+    // The writer's ["null", int] read as long: the value promoted, a null an error.
+    let nullable = || Ty::Nullable(Box::new(Ty::Int), true);
+    let read = read_as(nullable(), vec![Val::Int(3), Val::Int(4)], r#""long""#).unwrap();
+    assert_eq!(read.i64().unwrap().into_no_null_iter().collect::<Vec<_>>(), [3, 4]);
+    let err = read_as(nullable(), vec![Val::Int(3), Val::Null], r#""long""#).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Decode, "{err}");
+    // A plain int read as the reader's ["null", long].
+    let read = read_as(Ty::Int, vec![Val::Int(5)], r#"["null", "long"]"#).unwrap();
+    assert_eq!(read.i64().unwrap().get(0), Some(5));
+    // A writer type that no branch of the reader's union takes.
+    let err = read_as(Ty::Bool, vec![Val::Bool(true)], r#"["int", "string"]"#).unwrap_err();
+    assert!(err.message.contains("matches no branch of the reader's union"), "{err}");
+}
+
+#[test]
+fn named_types_resolve_by_name() {
+    // The record is R1 and its fixed F2, as the encoder numbers them.
+    let id = || vec![Val::Bytes(vec![1, 2, 3, 4])];
+    let read = read_as(Ty::Fixed(4), id(), r#"{"type": "fixed", "name": "F2", "size": 4}"#).unwrap();
+    assert_eq!(read.binary().unwrap().get(0), Some(&[1u8, 2, 3, 4][..]));
+    let err = read_as(Ty::Fixed(4), id(), r#"{"type": "fixed", "name": "Other", "size": 4}"#).unwrap_err();
+    assert!(err.message.contains("named 'F2' and the reader's 'Other'"), "{err}");
+}
