@@ -71,6 +71,20 @@ impl<'a> Ints<'a> {
             Ints::U64(v) => return i64::try_from(v[i]).map_err(|_| v[i]),
         })
     }
+
+    /// Reads the memory that values `rows` lie in (see [`Encoder::touch`]).
+    fn touch(&self, rows: Range<usize>) {
+        match self {
+            Ints::I8(v) => touch_slice(&v[rows]),
+            Ints::I16(v) => touch_slice(&v[rows]),
+            Ints::I32(v) => touch_slice(&v[rows]),
+            Ints::I64(v) => touch_slice(&v[rows]),
+            Ints::U8(v) => touch_slice(&v[rows]),
+            Ints::U16(v) => touch_slice(&v[rows]),
+            Ints::U32(v) => touch_slice(&v[rows]),
+            Ints::U64(v) => touch_slice(&v[rows]),
+        }
+    }
 }
 
 /// Appends a string or bytes value held in a view. Most values are short, and a memcpy
@@ -293,8 +307,8 @@ impl Encoder<'_> {
     pub fn touch(&self, rows: Range<usize>) {
         match self {
             Encoder::Int32(v) => touch_slice(&v[rows]),
-            Encoder::Int64(v) | Encoder::Int { values: Ints::I64(v), .. } => touch_slice(&v[rows]),
-            Encoder::Int { values: Ints::I32(v), .. } => touch_slice(&v[rows]),
+            Encoder::Int64(v) => touch_slice(&v[rows]),
+            Encoder::Int { values, .. } => values.touch(rows),
             Encoder::Float(v) | Encoder::FloatAsDouble(v) => touch_slice(&v[rows]),
             Encoder::Double(v) => touch_slice(&v[rows]),
             Encoder::Utf8(values) => touch_views(&values.views()[rows], values.data_buffers()),
