@@ -138,7 +138,8 @@ def rust_tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """rustfmt, clippy with warnings as errors (the Python bindings included), ruff's lint
-    (numpy docstring rules) and ruff's formatter, all as checks that change nothing."""
+    (numpy docstring rules), ruff's formatter and mypy --strict over the package, all as
+    checks that change nothing."""
     if shutil.which("cargo-clippy") is None or shutil.which("rustfmt") is None:
         session.run("rustup", "component", "add", "clippy", "rustfmt", external=True)
     session.run("cargo", "fmt", "--check", external=True)
@@ -148,9 +149,11 @@ def lint(session: nox.Session) -> None:
     for features in (["--features", "python"], []):
         clippy = ["cargo", "clippy", "--release", "--all-targets", *features, "--", "-D", "warnings"]
         session.run(*clippy, external=True, env=cargo_env())
-    session.install("ruff")
+    session.install("ruff", "mypy", f"polars=={POLARS_VERSIONS[0]}")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # The package's types (pyproject.toml's [tool.mypy]), against the newest Polars.
+    session.run("mypy")
 
 
 @nox.session

@@ -26,7 +26,7 @@ except ImportError:
 if TYPE_CHECKING:
     from polars.io.external_reader import FilterExpr
 
-    from polars_avro._io import _AvroScan as Scan
+    from polars_avro._scan import Scan
 
 
 def lazy_frame(scan: Scan) -> pl.LazyFrame:

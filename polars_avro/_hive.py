@@ -5,7 +5,7 @@ The columns the folder names hold, their types, and which files a predicate rule
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -92,7 +92,11 @@ def _parse(raw: pl.Series, dtype: Any, *, try_parse_dates: bool) -> pl.Series:
         except Exception as e:  # noqa: BLE001 - Polars raises several kinds for a failed cast
             msg = f"the hive partition '{raw.name}' cannot be read as {dtype}: {e}"
             raise AvroArgumentError(msg) from None
-    attempts = [lambda s: s.cast(pl.Int64, strict=True), lambda s: s.cast(pl.Float64, strict=True), _booleans]
+    attempts: list[Callable[[pl.Series], pl.Series]] = [
+        lambda s: s.cast(pl.Int64, strict=True),
+        lambda s: s.cast(pl.Float64, strict=True),
+        _booleans,
+    ]
     if try_parse_dates:
         attempts += [lambda s: s.str.to_date(strict=True), lambda s: s.str.to_datetime(strict=True)]
     if raw.null_count() < raw.len():

@@ -142,7 +142,7 @@ class _SchemaSource:
         raise AvroArgumentError(msg)
 
     def _from_registry(self, kind: str, key: Any) -> str:
-        client = self.source
+        client: Any = self.source  # a SchemaRegistryClient, by its methods
         try:
             if kind == "id":
                 schema = client.get_schema(key)
@@ -168,7 +168,8 @@ class _SchemaSource:
         if _is_registry_client(source):
             if subject is None:
                 return None
-            return schema_json(source.get_latest_version(subject).schema)
+            client: Any = source
+            return schema_json(client.get_latest_version(subject).schema)
         if isinstance(source, Mapping) and source:
             keys = list(source)
             # Registry ids grow as schemas are registered: the highest is the newest.

@@ -163,7 +163,7 @@ class PartitionedWriter:
                 chunk = rows.slice(0, take)
                 part.writer.write(self.convert(chunk), chunk.height)
                 part.rows += chunk.height
-                part.bytes += chunk.estimated_size()
+                part.bytes += int(chunk.estimated_size())
                 rows = rows.slice(take)
                 if _is_full(part, self.partitioning):
                     self._close(key)

@@ -12,7 +12,8 @@ from typing import Any, Literal
 import polars as pl
 
 from polars_avro import _internal
-from polars_avro._io import ScanOptions, _AvroScan, _column_names
+from polars_avro._options import ScanOptions
+from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource
 from polars_avro._stats import ReadStats
@@ -67,8 +68,8 @@ class AvroReader:
         #: What this read has done so far.
         self.stats = ReadStats()
         options = ScanOptions.of(locals())
-        self._scan = _AvroScan(source, options, on_stats=self.stats._add, on_skipped=self._add_skipped)
-        self._names = list(self._scan.schema) if columns is None else _column_names(self._scan, list(columns))
+        self._scan = Scan(source, options, on_stats=self.stats._add, on_skipped=self._add_skipped)
+        self._names = list(self._scan.schema) if columns is None else self._scan.names(list(columns))
         self._batches: Iterator[pl.DataFrame] | None = None
 
     @property

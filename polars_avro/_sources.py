@@ -130,7 +130,7 @@ def expand_sources(source: AvroSource, *, glob: bool = True, remote: RemoteOptio
         path = os.fspath(source)
         if isinstance(path, str) and _URL.match(path):
             return _expand_url(path, glob=glob, remote=remote)
-        return _expand_path(path, glob=glob)  # type: ignore[arg-type]
+        return _expand_path(path, glob=glob)
     if isinstance(source, (list, tuple)):
         out = Sources([], [])
         for s in source:
@@ -145,7 +145,7 @@ def expand_sources(source: AvroSource, *, glob: bool = True, remote: RemoteOptio
         if isinstance(source, io.TextIOBase):
             msg = "the file object is in text mode: open it in binary mode ('rb')"
             raise AvroArgumentError(msg)
-        return Sources([FileObjectSource(source)], [None])  # type: ignore[arg-type]
+        return Sources([FileObjectSource(source)], [None])
     msg = f"expected a path, a URL, a list of paths, bytes or a binary file object, found {type(source).__name__}"
     raise AvroArgumentError(msg)
 

@@ -16,7 +16,8 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._hive import HivePartitions
-from polars_avro._io import ScanOptions, ScanPlan, _AvroScan
+from polars_avro._options import ScanOptions
+from polars_avro._scan import Scan, ScanPlan
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_remote_url
 from polars_avro._stats import record_skipped_block
@@ -80,7 +81,7 @@ class AvroSplit:
         """The columns the split's frames have (before a ``columns`` selection)."""
         return self._scan(None).schema
 
-    def _scan(self, storage_options: Mapping[str, Any] | None, **overrides: Any) -> _AvroScan:
+    def _scan(self, storage_options: Mapping[str, Any] | None, **overrides: Any) -> Scan:
         options = replace(self._options, storage_options=storage_options, **overrides)
         remote = RemoteOptions.of(storage_options, options.retries)
         items: list[Any] = [remote.file(f.path, size=f.size) if is_remote_url(f.path) else f.path for f in self.files]
@@ -89,7 +90,7 @@ class AvroSplit:
             hive = HivePartitions(self._hive_schema, self.partition_values)
         plan = ScanPlan(hive, self._plan_schema, list(self._columns))
         sources = Sources(items, [None] * len(items))
-        return _AvroScan.planned(sources, options, plan, [f._range() for f in self.files])
+        return Scan.planned(sources, options, plan, [f._range() for f in self.files])
 
     def __repr__(self) -> str:
         first = self.files[0].path if self.files else "no file"
@@ -167,14 +168,17 @@ def plan_splits(
         msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name"
         raise AvroArgumentError(msg)
     facts, planned, damaged = _internal.plan_splits(
-        list(sources.items), target_bytes=target_bytes, ignore_errors=ignore_errors, files_in_flight=files_in_flight
+        [Sources.opened(item) for item in sources.items],
+        target_bytes=target_bytes,
+        ignore_errors=ignore_errors,
+        files_in_flight=files_in_flight,
     )
     for report in damaged:
         skipped = SkippedBlock.from_reader(report)
         record_skipped_block(skipped.records)
         warn(skipped)
     schemas = [f["schema_json"] if f is not None else None for f in facts]
-    scan = _AvroScan(source, options, expanded=sources, writer_schemas=schemas)
+    scan = Scan(source, options, expanded=sources, writer_schemas=schemas)
     hive = scan.plan.hive
     stored = replace(options, storage_options=None)
     splits = []

@@ -5,12 +5,16 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from polars_avro import _internal
 from polars_avro.exceptions import AvroSchemaError
+
+if TYPE_CHECKING:
+    # A type or its class (Polars gives nested types as either).
+    from polars._typing import PolarsDataType
 
 #: Whether this Polars has a Map dtype (Polars 2); older versions read Avro maps as
 #: ``List(Struct({"key": String, "value": V}))``.
@@ -25,7 +29,7 @@ _FRAMES_TAKE_HEIGHT = "height" in inspect.signature(pl.DataFrame).parameters
 
 #: The types without parameters, both ways (the reader uses some, the writer all), by
 #: the names the Rust core gives them: (description name, Polars class name).
-_PLAIN: dict[str, Any] = {name: getattr(pl, polars_name) for name, polars_name in _internal.PLAIN_TYPES}
+_PLAIN: dict[str, type[pl.DataType]] = {name: getattr(pl, polars_name) for name, polars_name in _internal.PLAIN_TYPES}
 
 
 def dtype_from_description(desc: dict[str, Any]) -> pl.DataType:
@@ -88,10 +92,10 @@ class FrameSchema:
             for name, dtype in df.schema.items()
             if name in self.schema and name not in keep and self.schema[name] != dtype
         }
-        return df.cast({n: self.schema[n] for n in casts}) if casts else df  # type: ignore[arg-type]
+        return df.cast({n: self.schema[n] for n in casts}) if casts else df
 
 
-def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
+def describe_dtype(dtype: PolarsDataType) -> dict[str, Any]:
     """The description of a Polars type that the Rust writer reads.
 
     The vocabulary of :func:`dtype_from_description`, with every integer width, Duration, Array
@@ -114,12 +118,12 @@ def describe_dtype(dtype: pl.DataType) -> dict[str, Any]:
         return {"type": "array", "inner": describe_dtype(dtype.inner), "size": dtype.size}
     if isinstance(dtype, pl.Struct):
         return {"type": "struct", "fields": [[f.name, describe_dtype(f.dtype)] for f in dtype.fields]}
-    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
+    if HAS_MAP and isinstance(dtype, pl.Map):
         return {"type": "map", "key": describe_dtype(dtype.key), "value": describe_dtype(dtype.value)}
     return {"type": "unsupported", "name": str(dtype)}
 
 
-def contains(dtype: pl.DataType, test: Callable[[pl.DataType], bool]) -> bool:
+def contains(dtype: PolarsDataType, test: Callable[[PolarsDataType], bool]) -> bool:
     """Whether `dtype` or any type nested in it passes `test`."""
     if test(dtype):
         return True
@@ -127,7 +131,7 @@ def contains(dtype: pl.DataType, test: Callable[[pl.DataType], bool]) -> bool:
         return contains(dtype.inner, test)
     if isinstance(dtype, pl.Struct):
         return any(contains(f.dtype, test) for f in dtype.fields)
-    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
+    if HAS_MAP and isinstance(dtype, pl.Map):
         return contains(dtype.value, test)
     return False
 

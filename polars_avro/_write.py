@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import IO, Any, Literal, Union
+from typing import IO, TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
 
@@ -20,6 +20,9 @@ from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 #: Where write_avro and sink_avro write: a path, an object store URL, or a binary file object.
 AvroTarget = Union[str, Path, IO[bytes]]
@@ -358,15 +361,15 @@ class _Prepared:
 
 
 def _writable(
-    dtype: pl.DataType, categorical: Callable[[pl.DataType, pl.Expr], pl.DataType], expr: pl.Expr
-) -> pl.DataType:
+    dtype: PolarsDataType, categorical: Callable[[pl.DataType, pl.Expr], pl.DataType], expr: pl.Expr
+) -> PolarsDataType:
     """`dtype` with what the writer cannot take replaced.
 
     Categorical by `categorical`'s choice and Float16 by Float32, at any depth.
     """
     if isinstance(dtype, pl.Categorical):
         return categorical(dtype, expr)
-    if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:  # type: ignore[attr-defined]
+    if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:
         return pl.Float32()
     if isinstance(dtype, pl.List):
         return pl.List(_writable(dtype.inner, categorical, expr.explode()))
@@ -374,10 +377,10 @@ def _writable(
         return pl.Array(_writable(dtype.inner, categorical, expr.arr.explode()), dtype.size)
     if isinstance(dtype, pl.Struct):
         return pl.Struct({f.name: _writable(f.dtype, categorical, expr.struct.field(f.name)) for f in dtype.fields})
-    if HAS_MAP and isinstance(dtype, pl.Map):  # type: ignore[attr-defined]
+    if HAS_MAP and isinstance(dtype, pl.Map):
         entries = pl.List(pl.Struct({"key": dtype.key, "value": dtype.value}))
         value = _writable(dtype.value, categorical, expr.cast(entries).explode().struct.field("value"))
-        return pl.Map(dtype.key, value)  # type: ignore[attr-defined]
+        return pl.Map(dtype.key, value)
     return dtype
 
 
@@ -386,8 +389,8 @@ def _categories_of(df: pl.DataFrame, expr: pl.Expr) -> pl.DataType:
     return pl.Enum(values.to_list())
 
 
-def _needs_physical(dtype: pl.DataType) -> bool:
-    return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))  # type: ignore[attr-defined]
+def _needs_physical(dtype: PolarsDataType) -> bool:
+    return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))
 
 
 def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[pl.DataFrame], Any]) -> None:
@@ -404,7 +407,7 @@ def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[
     with tempfile.TemporaryDirectory(prefix="polars-avro-") as staging:
         path = os.path.join(staging, "staged.arrow")
         lf.sink_ipc(path)
-        staged = pl.scan_ipc(path, memory_map=True)
+        staged = pl.scan_ipc(path)
         height = staged.select(pl.len()).collect().item()
         step = chunk_size or _internal.DEFAULT_BATCH_SIZE
         for offset in range(0, height, step):
@@ -443,7 +446,7 @@ class _open_target:
             self.temporary = f"{path}.{uuid.uuid4().hex[:12]}.tmp"
             return self.temporary
         if hasattr(self.file, "write"):
-            return self.file  # type: ignore[return-value]
+            return self.file
         msg = f"expected a path or a binary file object to write to, found {type(self.file).__name__}"
         raise AvroArgumentError(msg)
 
