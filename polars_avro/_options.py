@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 from polars_avro.exceptions import AvroArgumentError, check_n_threads
 
@@ -24,7 +24,7 @@ class ScanOptions:
     batch_size: int | None = None
     n_threads: int | None = None
     reader_schema: str | Mapping[str, Any] | None = None
-    missing_columns: str = "raise"
+    missing_columns: Literal["insert", "raise"] = "raise"
     allow_missing_columns: bool = False
     storage_options: Mapping[str, Any] | None = None
     retries: int = 2

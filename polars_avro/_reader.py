@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 import polars as pl
 
-from polars_avro import _internal
 from polars_avro._options import ScanOptions
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock
@@ -46,7 +45,7 @@ class AvroReader:
         *,
         columns: Sequence[str] | Sequence[int] | None = None,
         n_rows: int | None = None,
-        batch_size: int = _internal.DEFAULT_BATCH_SIZE,
+        batch_size: int | None = None,
         ignore_errors: bool = False,
         row_index_name: str | None = None,
         row_index_offset: int = 0,

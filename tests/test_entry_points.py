@@ -1,0 +1,135 @@
+"""Every read entry point takes the scan's keywords as ScanOptions declares them: the same
+names, types and defaults, so that one keyword means one thing everywhere. And the
+compiled module's signatures are those its stub (`_internal.pyi`) declares."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import polars_avro
+from polars_avro import _internal
+from polars_avro._options import ScanOptions
+
+#: Entry point: the ScanOptions fields it takes (every one where None).
+ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
+    "scan_avro": (polars_avro.scan_avro, None),
+    "read_avro": (polars_avro.read_avro, None),
+    "AvroReader": (polars_avro.AvroReader.__init__, None),
+    "read_avro_schema": (
+        polars_avro.read_avro_schema,
+        {
+            "glob",
+            "reader_schema",
+            "missing_columns",
+            "storage_options",
+            "retries",
+            "hive_partitioning",
+            "hive_schema",
+            "try_parse_hive_dates",
+            "files_in_flight",
+            "ignore_errors",
+        },
+    ),
+    "plan_splits": (
+        polars_avro.plan_splits,
+        {
+            "storage_options",
+            "retries",
+            "glob",
+            "reader_schema",
+            "missing_columns",
+            "allow_missing_columns",
+            "include_file_paths",
+            "hive_partitioning",
+            "hive_schema",
+            "try_parse_hive_dates",
+            "ignore_errors",
+            "files_in_flight",
+        },
+    ),
+    # n_rows there counts rows after the split's predicate; the type and default are the same.
+    "read_split": (polars_avro.read_split, {"n_rows", "batch_size", "storage_options", "n_threads"}),
+    "read_avro_header": (polars_avro.read_avro_header, {"storage_options", "retries"}),
+}
+
+OPTIONS = {f.name: f for f in dataclasses.fields(ScanOptions)}
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_the_scan_keywords_are_those_of_scan_options(name: str) -> None:
+    function, expected = ENTRY_POINTS[name]
+    parameters = inspect.signature(function).parameters
+    shared = {p for p in parameters if p in OPTIONS}
+    assert shared == (set(OPTIONS) if expected is None else expected)
+    for keyword in shared:
+        parameter, option = parameters[keyword], OPTIONS[keyword]
+        where = f"{name}({keyword}=...)"
+        assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, where
+        assert parameter.default == option.default, f"{where}: default {parameter.default!r}, not {option.default!r}"
+        # Annotations are text (`from __future__ import annotations` everywhere).
+        assert parameter.annotation == option.type, f"{where}: {parameter.annotation}, not {option.type}"
+
+
+def _parameters(args: ast.arguments, skip_self: bool = False) -> list[tuple[str, str, str | None]]:
+    """(name, positional or keyword, default text or None) of each parameter."""
+    positional = args.posonlyargs + args.args
+    if skip_self:
+        positional = positional[1:]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    listed = [(a.arg, "positional", d) for a, d in zip(positional, defaults)]
+    listed += [(a.arg, "keyword", d) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    return [(n, k, None if d is None else ast.unparse(d)) for n, k, d in listed]
+
+
+def _stub_signatures() -> dict[str, list[tuple[str, str, str | None]]]:
+    """The functions and constructors `_internal.pyi` declares: (name, kind, default text) per parameter."""
+    stub = Path(_internal.__file__).with_name("_internal.pyi")
+    if not stub.exists():  # installed without it: the source tree's
+        stub = Path(__file__).resolve().parent.parent / "polars_avro" / "_internal.pyi"
+    tree = ast.parse(stub.read_text())
+    out: dict[str, list[tuple[str, str, str | None]]] = {}
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            out[node.name] = _parameters(node.args)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    name = node.name if item.name == "__init__" else f"{node.name}.{item.name}"
+                    out[name] = _parameters(item.args, skip_self=True)
+    return out
+
+
+def _runtime_signature(obj: Any) -> list[tuple[str, str, str | None]]:
+    """What pyo3 says of a function or class (`__text_signature__`), in the stub's terms."""
+    text = obj.__text_signature__
+    assert text is not None, obj
+    tree = ast.parse(f"def f{text.replace('$self, ', '').replace('$self', '')}: ...")
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    return _parameters(function.args)
+
+
+def test_the_stub_declares_every_compiled_function_as_it_is() -> None:
+    declared = _stub_signatures()
+    compiled: dict[str, Any] = {}
+    for name, obj in vars(_internal).items():
+        if callable(obj) and getattr(obj, "__text_signature__", None) is not None:
+            compiled[name] = obj
+        if isinstance(obj, type):
+            for method, member in vars(obj).items():
+                if not method.startswith("_") and getattr(member, "__text_signature__", None) is not None:
+                    compiled[f"{name}.{method}"] = member
+    assert set(compiled) <= set(declared), f"not in _internal.pyi: {sorted(set(compiled) - set(declared))}"
+    for name, obj in compiled.items():
+        runtime = _runtime_signature(obj)
+        stub = declared[name]
+        # Defaults pyo3 cannot print show as `...`: only their presence is compared then.
+        stub = [(n, k, "..." if r[2] == "..." and d is not None else d) for (n, k, d), r in zip(stub, runtime)]
+        assert stub == runtime, f"{name}: the stub says {declared[name]}, the module {runtime}"
