@@ -11,12 +11,12 @@ from __future__ import annotations
 import polars as pl
 
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
-from polars_avro._internal import __version__
+from polars_avro._internal import SplitFile, __version__
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
 from polars_avro._messages import fingerprint, kafka_frame, parsing_canonical_form
 from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
-from polars_avro._splits import AvroSplit, SplitFile, plan_splits, read_split
+from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._stats import ReadStats, read_stats
 from polars_avro._write import sink_avro, write_avro
 from polars_avro.exceptions import (

@@ -1,6 +1,8 @@
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import polars as pl
+
+from polars_avro._scan import ReadRequest
 
 __version__: str
 MAX_DECIMAL_PRECISION: int
@@ -16,29 +18,24 @@ READ_STATS_FIELDS: list[str]
 PLAIN_TYPES: list[tuple[str, str]]
 
 Source = str | bytes | IO[bytes] | "RemoteFile"
-#: A split's part of a file: (start, end, schema JSON, codec, sync marker, header length).
-SplitRange = tuple[int, int, str, str, bytes, int]
+
+class SplitFile:
+    """One file's part of a split: the blocks whose sync marker begins in [start, end)."""
+
+    path: str
+    start: int
+    end: int
+    size: int
+    schema: str
+    codec: str
+    sync: bytes
+    header_len: int
+    def __init__(
+        self, path: str, start: int, end: int, size: int, schema: str, codec: str, sync: bytes, header_len: int
+    ) -> None: ...
 
 class ScanReader:
-    def __init__(
-        self,
-        sources: list[Source],
-        *,
-        columns: list[str] | None = None,
-        n_rows: int | None = None,
-        skip_rows: int = 0,
-        batch_size: int | None = None,
-        row_index: tuple[str, int] | None = None,
-        file_path_column: str | None = None,
-        partitions: pl.DataFrame | None = None,
-        count_only: list[bool] | None = None,
-        predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None,
-        n_threads: int | None = None,
-        reader_schema: str | None = None,
-        ignore_errors: bool = False,
-        files_in_flight: int | None = None,
-        splits: list[SplitRange] | None = None,
-    ) -> None: ...
+    def __init__(self, sources: list[Source], request: ReadRequest) -> None: ...
     def next_batch(self, join: int = 1) -> tuple[pl.DataFrame, int] | None: ...
     def take_skipped(self) -> list[dict[str, Any]]: ...
     def stats(self) -> dict[str, Any]: ...
@@ -65,7 +62,7 @@ def read_schemas(
 ) -> tuple[list[str | None], list[dict[str, Any]]]: ...
 def plan_splits(
     sources: list[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None
-) -> tuple[list[dict[str, Any] | None], list[list[tuple[int, int, int]]], list[dict[str, Any]]]: ...
+) -> tuple[list[str | None], list[list[tuple[int, SplitFile]]], list[dict[str, Any]]]: ...
 def glob_files(pattern: str) -> list[str]: ...
 def avro_files_under(dir: str) -> list[str]: ...
 def describe_schema(schema_json: str, *, file: str | None = None) -> list[tuple[str, str]]: ...

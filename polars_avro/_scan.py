@@ -47,6 +47,34 @@ class ScanPlan:
     columns: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class ReadRequest:
+    """What one read asks of the Rust reader besides its sources, handed over as one value.
+
+    Rust's ``python::pyscan::ReadRequest`` takes these attributes by name. The defaults
+    are the reader's: every column, every row, the reader's batch size and threads.
+    """
+
+    columns: list[str] | None = None
+    n_rows: int | None = None
+    skip_rows: int = 0
+    batch_size: int | None = None
+    row_index: tuple[str, int] | None = None
+    file_path_column: str | None = None
+    #: One row per source.
+    partitions: pl.DataFrame | None = None
+    #: Per source: read only to count its records.
+    count_only: list[bool] | None = None
+    #: The columns the predicate reads, and what gives its mask of a frame of them.
+    predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None
+    n_threads: int | None = None
+    reader_schema: str | None = None
+    ignore_errors: bool = False
+    files_in_flight: int | None = None
+    #: Per source: the part of it a split reads.
+    splits: list[_internal.SplitFile] | None = None
+
+
 class Scan:
     """The sources and options of one scan, and the batches it reads.
 
@@ -71,7 +99,7 @@ class Scan:
         self.options = options
         self.on_stats = on_stats
         self.on_skipped = on_skipped
-        self.ranges: list[tuple[Any, ...]] | None = None
+        self.ranges: list[_internal.SplitFile] | None = None
         if expanded is None:
             remote = RemoteOptions.of(options.storage_options, options.retries)
             expanded = expand_sources(source, glob=options.glob, remote=remote)
@@ -95,10 +123,10 @@ class Scan:
         self._apply(ScanPlan(hive, reader_schema, columns))
 
     @classmethod
-    def planned(cls, sources: Sources, options: ScanOptions, plan: ScanPlan, ranges: list[tuple[Any, ...]]) -> Scan:
+    def planned(cls, sources: Sources, options: ScanOptions, plan: ScanPlan, ranges: list[_internal.SplitFile]) -> Scan:
         """The scan of a split, its files and plan made when splits were planned.
 
-        ``ranges`` names the part of each file to read (``_internal.ScanReader``'s ``splits``).
+        ``ranges`` names the part of each file to read.
         """
         scan = cls.__new__(cls)
         scan.options, scan.on_stats, scan.on_skipped = options, _ignore_stats, warn
@@ -181,8 +209,7 @@ class Scan:
             record_skipped()
         if not kept:
             return
-        reader = _internal.ScanReader(
-            [Sources.opened(self.sources.items[i]) for i in kept],
+        request = ReadRequest(
             columns=order,
             n_rows=n_rows,
             skip_rows=skip,
@@ -200,6 +227,7 @@ class Scan:
             files_in_flight=self.options.files_in_flight,
             splits=[self.ranges[i] for i in kept] if self.ranges is not None else None,
         )
+        reader = _internal.ScanReader([Sources.opened(self.sources.items[i]) for i in kept], request)
         out_left = limit  # rows after the predicate
         # Frames of no column (counts) are only heights, added up by the caller: their sum
         # must fit in one Polars frame.

@@ -1,9 +1,10 @@
 """plan_splits and read_split: files divided into byte ranges for a cluster engine's tasks.
 
 A split names its files by path or URL and carries what reading them needs from their
-headers (schema, codec, sync marker), the reader schema every split reads into and the
-hive partition values, so a worker reads no header and needs no listing. It carries no
-credentials: each worker passes its own ``storage_options``.
+headers (schema, codec, sync marker: a :class:`SplitFile` each, made in Rust), the reader
+schema every split reads into and the hive partition values, so a worker reads no header
+and needs no listing. It carries no credentials: each worker passes its own
+``storage_options``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._hive import HivePartitions
+from polars_avro._internal import SplitFile
 from polars_avro._options import ScanOptions
 from polars_avro._scan import Scan, ScanPlan
 from polars_avro._skipped import SkippedBlock, warn
@@ -25,31 +27,6 @@ from polars_avro.exceptions import AvroArgumentError
 
 #: Bytes per split when the caller does not say: Spark's default partition size.
 DEFAULT_TARGET_BYTES = 128 << 20
-
-
-@dataclass(frozen=True)
-class SplitFile:
-    """One file's part of a split.
-
-    The blocks whose preceding sync marker begins at a byte in ``[start, end)``, as
-    Hadoop's and Spark's Avro readers divide files (the last one is read whole, past ``end``).
-    """
-
-    #: The path or URL.
-    path: str
-    start: int
-    end: int
-    #: The file's size when the split was planned.
-    size: int
-    #: The file's writer schema (JSON), codec and sync marker, from its header.
-    schema: str
-    codec: str
-    sync: bytes
-    #: Bytes of the header: the first block starts here.
-    header_len: int
-
-    def _range(self) -> tuple[int, int, str, str, bytes, int]:
-        return (self.start, self.end, self.schema, self.codec, self.sync, self.header_len)
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,7 +67,7 @@ class AvroSplit:
             hive = HivePartitions(self._hive_schema, self.partition_values)
         plan = ScanPlan(hive, self._plan_schema, list(self._columns))
         sources = Sources(items, [None] * len(items))
-        return Scan.planned(sources, options, plan, [f._range() for f in self.files])
+        return Scan.planned(sources, options, plan, list(self.files))
 
     def __repr__(self) -> str:
         first = self.files[0].path if self.files else "no file"
@@ -163,11 +140,10 @@ def plan_splits(
         raise AvroArgumentError(msg)
     options = ScanOptions.of(locals())
     sources = expand_sources(source, glob=glob, remote=RemoteOptions.of(storage_options, retries))
-    names = [sources.path(i) for i in range(len(sources.items))]
-    if any(name is None for name in names):
+    if any(sources.path(i) is None for i in range(len(sources.items))):
         msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name"
         raise AvroArgumentError(msg)
-    facts, planned, damaged = _internal.plan_splits(
+    schemas, planned, damaged = _internal.plan_splits(
         [Sources.opened(item) for item in sources.items],
         target_bytes=target_bytes,
         ignore_errors=ignore_errors,
@@ -177,33 +153,16 @@ def plan_splits(
         skipped = SkippedBlock.from_reader(report)
         record_skipped_block(skipped.records)
         warn(skipped)
-    schemas = [f["schema_json"] if f is not None else None for f in facts]
     scan = Scan(source, options, expanded=sources, writer_schemas=schemas)
     hive = scan.plan.hive
     stored = replace(options, storage_options=None)
     splits = []
     for index, parts in enumerate(planned):
-        files = []
-        for file_index, start, end in parts:
-            f = facts[file_index]
-            assert f is not None  # only files whose header was read are planned
-            files.append(
-                SplitFile(
-                    str(names[file_index]),
-                    start,
-                    end,
-                    f["size"],
-                    f["schema_json"],
-                    f["codec"],
-                    f["sync"],
-                    f["header_len"],
-                )
-            )
-        values = hive.values[[i for i, _, _ in parts], :] if hive is not None else None
+        values = hive.values[[i for i, _ in parts], :] if hive is not None else None
         splits.append(
             AvroSplit(
                 index,
-                tuple(files),
+                tuple(part for _, part in parts),
                 values,
                 stored,
                 scan.plan.reader_schema,

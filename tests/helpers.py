@@ -23,6 +23,8 @@ from typing import Any
 import fastavro
 import polars as pl
 
+import polars_avro
+
 #: Whether this Polars has a Map dtype (Polars 2); older ones read maps as lists of
 #: key/value structs.
 HAS_MAP = hasattr(pl, "Map")
@@ -569,3 +571,10 @@ def assert_frame_matches_records(
 def assert_file_matches_fastavro(path: str | Path, df: pl.DataFrame, *, check_dtypes: bool = True) -> None:
     """Assert that ``df`` (read from ``path``) matches what fastavro reads from it."""
     assert_frame_matches_records(df, fastavro_records(path), avro_file_schema(path), check_dtypes=check_dtypes)
+
+
+def split_file_range(file: polars_avro.SplitFile, start: int, end: int) -> polars_avro.SplitFile:
+    """The same file's part of a split from `start` to `end`."""
+    return polars_avro.SplitFile(
+        file.path, start, end, file.size, file.schema, file.codec, file.sync, header_len=file.header_len
+    )

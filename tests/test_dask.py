@@ -83,6 +83,10 @@ def test_column_pruning_reaches_the_reader(folder: Path, scheduler: None) -> Non
     filtered = polars_avro.dask.read_avro(folder, columns=["id", "user"], filter=pl.col("amount") > 2000)
     want = _expected(folder).filter(pl.col("amount") > 2000).select("id", "user")
     assert _polars(filtered.compute()).equals(want)
+    # columns= in an order not the files': the partitions in the order asked.
+    ordered = polars_avro.dask.read_avro(folder, columns=["user", "amount", "id"], target_bytes=20_000)
+    assert list(ordered.columns) == ["user", "amount", "id"]
+    assert _polars(ordered.compute()).equals(_expected(folder).select("user", "amount", "id"))
 
 
 def test_a_damaged_split_raises_naming_file_block_and_offset(tmp_path: Path, scheduler: None) -> None:

@@ -19,6 +19,7 @@ from polars.testing import assert_frame_equal
 
 import polars_avro
 from polars_avro import AvroDataSkippedWarning, AvroFormatError, _internal
+from polars_avro._scan import ReadRequest
 
 SCHEMA = {
     "type": "record",
@@ -182,9 +183,8 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
     counts = [b.num_records for b in fastavro.block_reader(path.open("rb"))]
     ids = [r["id"] for r in fastavro_records(path)]
     offset = sum(counts[:4]) + 3  # inside the fifth block
-    reader = _internal.ScanReader(
-        [str(path)], columns=["i", "id"], skip_rows=offset, n_rows=offset + 50, row_index=("i", 0), batch_size=10
-    )
+    request = ReadRequest(columns=["i", "id"], skip_rows=offset, n_rows=offset + 50, row_index=("i", 0), batch_size=10)
+    reader = _internal.ScanReader([str(path)], request)
     frames = []
     while (batch := reader.next_batch()) is not None:
         frames.append(batch[0])
@@ -205,7 +205,7 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
         .equals(expected)
     )
     with pytest.raises(polars_avro.AvroArgumentError, match="skip_rows"):
-        _internal.ScanReader([str(path)], skip_rows=1, predicate=(["id"], lambda df: df["id"] > 0))
+        _internal.ScanReader([str(path)], ReadRequest(skip_rows=1, predicate=(["id"], lambda df: df["id"] > 0)))
 
 
 @pytest.mark.skipif(not hasattr(pl.io, "external_reader"), reason="Polars 1 hands an IO plugin no slice offset")

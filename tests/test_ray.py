@@ -124,6 +124,9 @@ def test_projection_and_filters_reach_the_reader(folder: Path) -> None:
     # Filters Polars is not handed run on each table with pyarrow.
     starts = polars_avro.ray.read_avro(folder, columns=["user"], filter=col("user").str.starts_with("user-4"))
     assert _collect(starts).equals(expected.filter(pl.col("user").str.starts_with("user-4")).select("user"))
+    # columns= in an order not the files': every table in the order asked.
+    ordered = polars_avro.ray.read_avro(folder, columns=["tags", "region", "id"], target_bytes=20_000)
+    assert _collect(ordered).equals(expected.select("tags", "region", "id"))
 
 
 def test_count_and_limit(folder: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from helpers import _zigzag, assert_frame_matches_records, write_fastavro
+from helpers import _zigzag, assert_frame_matches_records, split_file_range, write_fastavro
 from test_ignore_errors import Block, blocks_of
 
 import polars_avro
@@ -173,7 +173,7 @@ def _tilings(path: Path, rng: random.Random, size: int, n: int) -> list[list[pol
         bounds = [0, *cuts, size]
         out.append(
             [
-                dataclasses.replace(whole, index=i, files=(dataclasses.replace(file, start=a, end=b),))
+                dataclasses.replace(whole, index=i, files=(split_file_range(file, a, b),))
                 for i, (a, b) in enumerate(zip(bounds, bounds[1:]))
             ]
         )

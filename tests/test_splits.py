@@ -17,7 +17,15 @@ from typing import Any
 
 import polars as pl
 import pytest
-from helpers import EVENT_SCHEMA, _zigzag, assert_frame_matches_records, events, fastavro_records, write_fastavro
+from helpers import (
+    EVENT_SCHEMA,
+    _zigzag,
+    assert_frame_matches_records,
+    events,
+    fastavro_records,
+    split_file_range,
+    write_fastavro,
+)
 from servers import S3Server
 from test_ignore_errors import DAMAGES, _clean, blocks_of
 
@@ -35,7 +43,7 @@ def _tiled(split: polars_avro.AvroSplit, cuts: list[int]) -> list[polars_avro.Av
     (file,) = split.files
     bounds = [0, *sorted(set(cuts)), file.size]
     return [
-        dataclasses.replace(split, index=i, files=(dataclasses.replace(file, start=a, end=b),))
+        dataclasses.replace(split, index=i, files=(split_file_range(file, a, b),))
         for i, (a, b) in enumerate(zip(bounds, bounds[1:]))
         if b > a
     ]
@@ -76,7 +84,7 @@ def test_a_split_without_a_marker_reads_nothing(many_blocks: Path) -> None:
     (whole,) = polars_avro.plan_splits(many_blocks, target_bytes=10**9)
     header_len = whole.files[0].header_len
     # Ten bytes of a block's data: no marker begins there.
-    inside = dataclasses.replace(whole.files[0], start=header_len + 20, end=header_len + 30)
+    inside = split_file_range(whole.files[0], header_len + 20, header_len + 30)
     frames = list(polars_avro.read_split(dataclasses.replace(whole, files=(inside,))))
     assert [f.height for f in frames] == [0]
     assert frames[0].schema == whole.schema
@@ -193,6 +201,26 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
         list(polars_avro.read_split(str(path)))  # type: ignore[arg-type]
     with pytest.raises(polars_avro.AvroFileNotFoundError):
         polars_avro.plan_splits(tmp_path / "missing.avro")
+
+
+def test_a_split_file_is_checked_when_made_and_pickles(tmp_path: Path) -> None:
+    path = write_fastavro(tmp_path / "a.avro", EVENT_SCHEMA, events(0, 10), codec="deflate")
+    (split,) = polars_avro.plan_splits(path)
+    (file,) = split.files
+    header = polars_avro.read_avro_header(path)
+    assert (file.path, file.start, file.size) == (str(path), 0, path.stat().st_size)
+    assert (file.schema, file.codec, file.sync) == (header.schema_json, "deflate", header.sync_marker)
+    assert file.header_len < file.end == file.size
+    again = pickle.loads(pickle.dumps(file))
+    assert again == file and hash(again) == hash(file) and again is not file
+    assert split_file_range(file, 1, 2) != file
+    assert repr(file) == f"SplitFile('{path}', 0..{file.size} of {file.size} bytes)"
+    with pytest.raises(polars_avro.AvroArgumentError, match="sync marker must be 16 bytes, found 3"):
+        polars_avro.SplitFile(file.path, 0, 1, 1, file.schema, file.codec, b"abc", 0)
+    with pytest.raises(polars_avro.AvroArgumentError, match="ends before it starts"):
+        split_file_range(file, 9, 8)
+    with pytest.raises(polars_avro.AvroCodecError, match="unknown codec 'lz4'"):
+        polars_avro.SplitFile(file.path, 0, 1, 1, file.schema, "lz4", file.sync, 0)
 
 
 def test_a_file_changed_after_planning_raises(tmp_path: Path) -> None:
