@@ -6,12 +6,12 @@
 //! The Avro-to-Polars type mapping lives here, once: [`ReadType::of`] for a schema read
 //! as it is, and the constructors that schema resolution (`resolve.rs`) builds with.
 
-use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeUnit, TimeZone};
+use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeZone};
 
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::schema::{AvroSchema, Logical, Node, NodeId};
+use crate::schema::{AvroSchema, Logical, LongTime, Node, NodeId};
 use crate::time_zone::polars_time_zone;
 
 /// Polars' Decimal holds at most 38 digits; wider decimals are read as exact text.
@@ -333,17 +333,10 @@ fn long_dtype(logical: Logical, time_zone: Option<&str>) -> AvroResult<DataType>
             ))
         })?,
     });
-    Ok(match logical {
-        Logical::TimestampMillis => DataType::Datetime(TimeUnit::Milliseconds, utc),
-        Logical::TimestampMicros => DataType::Datetime(TimeUnit::Microseconds, utc),
-        Logical::TimestampNanos => DataType::Datetime(TimeUnit::Nanoseconds, utc),
-        Logical::LocalTimestampMillis => DataType::Datetime(TimeUnit::Milliseconds, None),
-        Logical::LocalTimestampMicros => DataType::Datetime(TimeUnit::Microseconds, None),
-        Logical::LocalTimestampNanos => DataType::Datetime(TimeUnit::Nanoseconds, None),
-        Logical::DurationMillis => DataType::Duration(TimeUnit::Milliseconds),
-        Logical::DurationMicros => DataType::Duration(TimeUnit::Microseconds),
-        Logical::DurationNanos => DataType::Duration(TimeUnit::Nanoseconds),
-        _ => unreachable!("the parser attaches no other logical type to long"),
+    Ok(match logical.long_time().expect("the parser attaches only time logical types to long") {
+        LongTime::Timestamp(unit) => DataType::Datetime(unit, utc),
+        LongTime::LocalTimestamp(unit) => DataType::Datetime(unit, None),
+        LongTime::Duration(unit) => DataType::Duration(unit),
     })
 }
 

@@ -1,6 +1,8 @@
 //! The Avro schema model: an arena of nodes, so that named types (including recursive
 //! ones) are plain indices.
 
+use polars::prelude::TimeUnit;
+
 /// The path of field `name` inside the value at `path` (`a.b`), for messages.
 pub fn field_path(path: &str, name: &str) -> String {
     if path.is_empty() {
@@ -85,6 +87,49 @@ impl Logical {
             Logical::DurationMicros => "duration-micros",
             Logical::DurationNanos => "duration-nanos",
         }
+    }
+}
+
+/// What a long with a time logical type holds: an instant, a local (zone-less) date and
+/// time, or an exact span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongTime {
+    Timestamp(TimeUnit),
+    LocalTimestamp(TimeUnit),
+    Duration(TimeUnit),
+}
+
+/// The logical types of a long that count time, each with what it holds: the one mapping
+/// between Avro's names and Polars' units, which the reader and the writer both use.
+const LONG_TIMES: [(Logical, LongTime); 9] = [
+    (Logical::TimestampMillis, LongTime::Timestamp(TimeUnit::Milliseconds)),
+    (Logical::TimestampMicros, LongTime::Timestamp(TimeUnit::Microseconds)),
+    (Logical::TimestampNanos, LongTime::Timestamp(TimeUnit::Nanoseconds)),
+    (Logical::LocalTimestampMillis, LongTime::LocalTimestamp(TimeUnit::Milliseconds)),
+    (Logical::LocalTimestampMicros, LongTime::LocalTimestamp(TimeUnit::Microseconds)),
+    (Logical::LocalTimestampNanos, LongTime::LocalTimestamp(TimeUnit::Nanoseconds)),
+    (Logical::DurationMillis, LongTime::Duration(TimeUnit::Milliseconds)),
+    (Logical::DurationMicros, LongTime::Duration(TimeUnit::Microseconds)),
+    (Logical::DurationNanos, LongTime::Duration(TimeUnit::Nanoseconds)),
+];
+
+impl LongTime {
+    pub fn unit(self) -> TimeUnit {
+        match self {
+            LongTime::Timestamp(unit) | LongTime::LocalTimestamp(unit) | LongTime::Duration(unit) => unit,
+        }
+    }
+}
+
+impl Logical {
+    /// What a long of this logical type holds, when it counts time.
+    pub fn long_time(&self) -> Option<LongTime> {
+        LONG_TIMES.iter().find(|(logical, _)| logical == self).map(|(_, time)| *time)
+    }
+
+    /// The logical type of a long that holds `time`.
+    pub fn of_long_time(time: LongTime) -> Logical {
+        LONG_TIMES.iter().find(|(_, t)| *t == time).map(|(logical, _)| *logical).expect("every LongTime is listed")
     }
 }
 
@@ -219,5 +264,32 @@ impl AvroSchema {
         };
         visiting[id] = false;
         size.min(usize::MAX / 4)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_times_map_both_ways_with_the_names_avro_gives_them() {
+        for (logical, time) in LONG_TIMES {
+            assert_eq!(logical.long_time(), Some(time));
+            assert_eq!(Logical::of_long_time(time), logical);
+            let suffix = match time.unit() {
+                TimeUnit::Milliseconds => "millis",
+                TimeUnit::Microseconds => "micros",
+                TimeUnit::Nanoseconds => "nanos",
+            };
+            let kind = match time {
+                LongTime::Timestamp(_) => "timestamp",
+                LongTime::LocalTimestamp(_) => "local-timestamp",
+                LongTime::Duration(_) => "duration",
+            };
+            assert_eq!(logical.name(), format!("{kind}-{suffix}"));
+        }
+        for other in [Logical::Date, Logical::TimeMillis, Logical::TimeMicros, Logical::Uuid, Logical::Duration] {
+            assert_eq!(other.long_time(), None);
+        }
     }
 }

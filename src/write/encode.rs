@@ -17,7 +17,7 @@ use polars_buffer::Buffer;
 use super::decimal_text::{parse_decimal_text, twos_complement};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::schema::{field_path, AvroSchema, Logical, Node, NodeId};
+use crate::schema::{field_path, AvroSchema, Logical, LongTime, Node, NodeId};
 use crate::varint::{put_bytes, put_long};
 
 /// Why a value could not be written (the caller adds the column and row). Boxed, so that
@@ -719,13 +719,9 @@ fn build_value<'a>(
         (Node::Int, Some(L::TimeMillis), F::Time) => ints(Scale::Div(1_000_000), true)?,
         (Node::Long, Some(L::TimeMicros), F::Time) => ints(Scale::Div(1_000), false)?,
         (Node::Long, Some(logical), F::Datetime { unit, time_zone }) => {
-            let (target, local) = match logical {
-                L::TimestampMillis => (TimeUnit::Milliseconds, false),
-                L::TimestampMicros => (TimeUnit::Microseconds, false),
-                L::TimestampNanos => (TimeUnit::Nanoseconds, false),
-                L::LocalTimestampMillis => (TimeUnit::Milliseconds, true),
-                L::LocalTimestampMicros => (TimeUnit::Microseconds, true),
-                L::LocalTimestampNanos => (TimeUnit::Nanoseconds, true),
+            let (target, local) = match logical.long_time() {
+                Some(LongTime::Timestamp(target)) => (target, false),
+                Some(LongTime::LocalTimestamp(target)) => (target, true),
                 _ => return Err(mismatched()),
             };
             if local && time_zone.is_some() {
@@ -739,13 +735,10 @@ fn build_value<'a>(
             ints(Scale::between(*unit, target), false)?
         },
         (Node::Int, _, F::Int { .. } | F::Date) => ints(Scale::Same, true)?,
-        (Node::Long, Some(L::DurationMillis | L::DurationMicros | L::DurationNanos), F::Duration(unit)) => {
-            let target = match schema.logical(node) {
-                Some(L::DurationMillis) => TimeUnit::Milliseconds,
-                Some(L::DurationMicros) => TimeUnit::Microseconds,
-                _ => TimeUnit::Nanoseconds,
-            };
-            ints(Scale::between(*unit, target), false)?
+        (Node::Long, Some(logical), F::Duration(unit))
+            if matches!(logical.long_time(), Some(LongTime::Duration(_))) =>
+        {
+            ints(Scale::between(*unit, logical.long_time().expect("a duration").unit()), false)?
         },
         (Node::Long, _, F::Int { .. } | F::Duration(_)) => ints(Scale::Same, false)?,
         (Node::Float, _, F::Float32) => Encoder::Float(primitive::<f32>(array, ft, path)?),

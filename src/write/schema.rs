@@ -3,12 +3,11 @@
 
 use std::collections::HashSet;
 
-use polars::prelude::TimeUnit;
 use serde_json::{json, Value};
 
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::schema::{field_path, TIME_ZONE_ATTRIBUTE};
+use crate::schema::{field_path, Logical, LongTime, TIME_ZONE_ATTRIBUTE};
 use crate::time_zone::canonical_time_zone;
 
 /// The schema of a top-level record named `name` (in `namespace`) with one field per column.
@@ -88,8 +87,8 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
         F::Date => logical("int", "date"),
         F::Time => logical("long", "time-micros"),
         F::Datetime { unit, time_zone } => {
-            let prefix = if time_zone.is_some() { "timestamp" } else { "local-timestamp" };
-            let mut avro = logical("long", &format!("{prefix}-{}", unit_suffix(*unit)));
+            let time = if time_zone.is_some() { LongTime::Timestamp(*unit) } else { LongTime::LocalTimestamp(*unit) };
+            let mut avro = logical("long", Logical::of_long_time(time).name());
             // The instant is what Avro keeps; the zone's name rides along for this reader.
             if let Some(zone) = time_zone.as_deref() {
                 let zone = canonical_time_zone(zone).ok_or_else(|| {
@@ -104,7 +103,7 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
             }
             avro
         },
-        F::Duration(unit) => logical("long", &format!("duration-{}", unit_suffix(*unit))),
+        F::Duration(unit) => logical("long", Logical::of_long_time(LongTime::Duration(*unit)).name()),
         F::Enum(categories) => {
             for symbol in categories {
                 check_name(symbol, &format!("the category '{symbol}' of the Enum column '{path}'")).map_err(|e| {
@@ -136,14 +135,6 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
             )));
         },
     })
-}
-
-pub fn unit_suffix(unit: TimeUnit) -> &'static str {
-    match unit {
-        TimeUnit::Milliseconds => "millis",
-        TimeUnit::Microseconds => "micros",
-        TimeUnit::Nanoseconds => "nanos",
-    }
 }
 
 /// A record or enum name made from a column path: `a.b[]` becomes `a_b`.
