@@ -105,7 +105,8 @@ def avro_file_schema(path: str | Path) -> Any:
 def big_decimal_bytes(value: decimal.Decimal | str) -> bytes:
     """The ``big-decimal`` payload of a value as Java's BigDecimalConversion writes it:
     the unscaled two's-complement big-endian integer as Avro bytes, then the scale as an
-    Avro int."""
+    Avro int. The scale is negative for a positive exponent, as Java's BigDecimal.scale()
+    is (``Decimal("1E+10")`` is unscaled 1, scale -10)."""
     sign, digits, exponent = decimal.Decimal(value).as_tuple()
     unscaled = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
     raw = unscaled.to_bytes(max(1, (unscaled.bit_length() + 8) // 8), "big", signed=True)

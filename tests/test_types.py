@@ -17,9 +17,11 @@ import polars as pl
 import pytest
 from helpers import (
     HAS_MAP,
+    _zigzag,
     assert_frame_matches_records,
     avro_file_schema,
     big_decimal_bytes,
+    big_decimal_text,
     fastavro_records,
     write_apache_avro,
     write_fastavro,
@@ -117,6 +119,13 @@ SCALAR_CASES = [
         pl.String(),
         [big_decimal_bytes(v) for v in ("-123.45", "0", "1.000", "0.0000001", "123456789012345678901234567890.5")],
         id="big-decimal",
+    ),
+    pytest.param(
+        {"type": "bytes", "logicalType": "big-decimal"},
+        pl.String(),
+        # Java writes BigDecimal.scale() as it is: 1E+10 is unscaled 1, scale -10.
+        [big_decimal_bytes(v) for v in ("1E+10", "-25E+2", "0E+5", "-9.9E+40")],
+        id="big-decimal-negative-scale",
     ),
     pytest.param(
         {"type": "string", "logicalType": "uuid"},
@@ -279,6 +288,33 @@ def test_exact_values_of_text_logical_types(tmp_path: Path) -> None:
         {"months": 2**32 - 1, "days": 0, "milliseconds": 1},
     ]
     assert df["ns"].cast(pl.Int64).to_list() == [1_700_000_000_123_456_789, -1]
+
+
+def test_big_decimals_of_negative_scale_read_as_plain_text(tmp_path: Path) -> None:
+    """A big-decimal's scale may be negative (Java writes 1E+10 as unscaled 1, scale -10):
+    read as the plain text, which writes back as the same number; a scale beyond the
+    bound is a decode error naming it, not gigabytes of zeros."""
+    schema = record([{"name": "big", "type": {"type": "bytes", "logicalType": "big-decimal"}}])
+    payloads = [big_decimal_bytes(v) for v in ("1E+10", "-25E+2", "0E+5", "-1.5E+1")]
+    assert payloads[0] == b"\x02\x01\x13"  # unscaled 1 (one byte), then scale -10 as a zigzag int
+    path = write_fastavro(tmp_path / "t.avro", schema, [{"big": p} for p in payloads])
+    df = polars_avro.read_avro(path)
+    assert df["big"].to_list() == ["10000000000", "-2500", "0", "-15"]
+    target = tmp_path / "back.avro"
+    polars_avro.write_avro(df, target, schema=schema)
+    assert_frame_equal(polars_avro.read_avro(target), df)
+    back = [Decimal(big_decimal_text(r["big"])) for r in fastavro.reader(open(target, "rb"))]
+    assert back == [Decimal(v) for v in ("1E+10", "-25E+2", "0", "-15")]
+
+    for scale in (-(2**31), 2**31 - 1, -10_001):
+        absurd = b"\x02\x01" + _zigzag(scale)
+        bad = write_fastavro(tmp_path / f"bad{scale}.avro", schema, [{"big": absurd}])
+        with pytest.raises(
+            polars_avro.AvroDecodeError, match=rf"scale is between -10000 and 10000 .*found scale {scale}"
+        ):
+            polars_avro.read_avro(bad)
+    edge = write_fastavro(tmp_path / "edge.avro", schema, [{"big": b"\x02\x01" + _zigzag(-10_000)}])
+    assert polars_avro.read_avro(edge)["big"].to_list() == ["1" + "0" * 10_000]
 
 
 # --------------------------------------------------------------------------- unions

@@ -12,7 +12,7 @@ use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::Offsets;
 
 use super::cursor::Cursor;
-use super::decimal::{decimal_text, twos_complement_i128};
+use super::decimal::{big_decimal_text, decimal_text, twos_complement_i128, MAX_BIG_DECIMAL_SCALE};
 use super::json::write_json;
 use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape};
 use super::skip::read_union_branch;
@@ -568,18 +568,25 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
             values.push(text.as_bytes());
         },
         Buffers::BigDecimal(values) => {
+            let start = cur.position();
             let payload = cur.read_bytes("a big-decimal")?;
             let mut inner = Cursor::new(payload);
             let unscaled = inner.read_bytes("a big-decimal's unscaled value")?;
             let scale = inner.read_int()?;
-            if scale < 0 || !inner.is_empty() {
+            if !inner.is_empty() {
                 return Err(AvroError::decode(format!(
-                    "expected a big-decimal as the unscaled value then a non-negative scale, found scale \
-                    {scale} and {} extra bytes",
+                    "expected a big-decimal as the unscaled value then the scale at byte {start} of the block data, \
+                    found {} bytes after the scale",
                     inner.remaining()
                 )));
             }
-            values.push(decimal_text(unscaled, scale as usize).as_bytes());
+            let text = big_decimal_text(unscaled, scale).ok_or_else(|| {
+                AvroError::decode(format!(
+                    "expected a big-decimal whose scale is between -{MAX_BIG_DECIMAL_SCALE} and \
+                    {MAX_BIG_DECIMAL_SCALE} at byte {start} of the block data, found scale {scale}"
+                ))
+            })?;
+            values.push(text.as_bytes());
         },
         Buffers::Enum { n_symbols, to_reader, values } => {
             let start = cur.position();

@@ -27,6 +27,28 @@ pub fn twos_complement_i128(raw: &[u8]) -> AvroResult<i128> {
     Ok(i128::from_be_bytes(buf))
 }
 
+/// The largest scale, either way, of a big-decimal read as text: its plain text has
+/// about that many zeros (Java's scale is any int, and 1E+2147483647 would be gigabytes).
+pub const MAX_BIG_DECIMAL_SCALE: i32 = 10_000;
+
+/// The exact plain text of a big-decimal's unscaled value and scale, as Java's
+/// `BigDecimal.toPlainString` gives it: a negative scale multiplies by a power of ten
+/// (unscaled 1, scale -10 is `10000000000`). None when the scale is beyond
+/// [`MAX_BIG_DECIMAL_SCALE`].
+pub fn big_decimal_text(unscaled: &[u8], scale: i32) -> Option<String> {
+    if scale.unsigned_abs() > MAX_BIG_DECIMAL_SCALE.unsigned_abs() {
+        return None;
+    }
+    if scale >= 0 {
+        return Some(decimal_text(unscaled, scale as usize));
+    }
+    let mut text = decimal_text(unscaled, 0);
+    if text != "0" {
+        text.extend(std::iter::repeat_n('0', scale.unsigned_abs() as usize));
+    }
+    Some(text)
+}
+
 /// The exact decimal text of a big-endian two's-complement unscaled value of any width.
 pub fn decimal_text(raw: &[u8], scale: usize) -> String {
     let negative = raw.first().is_some_and(|b| b & 0x80 != 0);
@@ -86,5 +108,16 @@ mod tests {
         assert_eq!(decimal_text(&[0xcf, 0xc7], 2), "-123.45");
         assert_eq!(decimal_text(&[0x05], 3), "0.005");
         assert_eq!(decimal_text(&[], 0), "0");
+    }
+
+    #[test]
+    fn big_decimal_scales_either_way() {
+        assert_eq!(big_decimal_text(&[0x01], -10).as_deref(), Some("10000000000"));
+        assert_eq!(big_decimal_text(&[0xe7], -2).as_deref(), Some("-2500"));
+        assert_eq!(big_decimal_text(&[0x00], -5).as_deref(), Some("0"));
+        assert_eq!(big_decimal_text(&[0xcf, 0xc7], 2).as_deref(), Some("-123.45"));
+        assert_eq!(big_decimal_text(&[0x01], -MAX_BIG_DECIMAL_SCALE).map(|t| t.len()), Some(10_001));
+        assert_eq!(big_decimal_text(&[0x01], i32::MIN), None);
+        assert_eq!(big_decimal_text(&[0x01], i32::MAX), None);
     }
 }
