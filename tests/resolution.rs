@@ -81,5 +81,27 @@ fn named_types_resolve_by_name() {
     let read = read_as(Ty::Fixed(4), id(), r#"{"type": "fixed", "name": "F2", "size": 4}"#).unwrap();
     assert_eq!(read.binary().unwrap().get(0), Some(&[1u8, 2, 3, 4][..]));
     let err = read_as(Ty::Fixed(4), id(), r#"{"type": "fixed", "name": "Other", "size": 4}"#).unwrap_err();
-    assert!(err.message.contains("named 'F2' and the reader's 'Other'"), "{err}");
+    assert!(err.message.contains("named 'F2' and the reader's 'Other' (with no aliases)"), "{err}");
+}
+
+#[test]
+fn named_types_resolve_by_the_readers_aliases() {
+    let id = || vec![Val::Bytes(vec![1, 2, 3, 4])];
+    let read = read_as(Ty::Fixed(4), id(), r#"{"type": "fixed", "name": "Hash", "aliases": ["F2"], "size": 4}"#);
+    assert_eq!(read.unwrap().binary().unwrap().get(0), Some(&[1u8, 2, 3, 4][..]));
+    // An alias without a dot is in the reader type's namespace: x.F2 is not the writer's F2.
+    let reader = r#"{"type": "fixed", "name": "Hash", "namespace": "x", "aliases": ["F2"], "size": 4}"#;
+    let err = read_as(Ty::Fixed(4), id(), reader).unwrap_err();
+    assert!(err.message.contains("named 'F2' and the reader's 'x.Hash' (with the aliases x.F2)"), "{err}");
+    let reader = r#"{"type": "enum", "name": "Hue", "aliases": ["other", "E2"], "symbols": ["S1", "S0"]}"#;
+    let read = read_as(Ty::Enum(2), vec![Val::Enum(0), Val::Enum(1)], reader).unwrap();
+    let symbols = read.cast(&DataType::String).unwrap();
+    assert_eq!(symbols.str().unwrap().iter().collect::<Vec<_>>(), [Some("S0"), Some("S1")]);
+    // A record nested in the writer's record, read as a renamed reader record.
+    let nested = Ty::Record(vec![Ty::Int]);
+    let reader =
+        r#"{"type": "record", "name": "Renamed", "aliases": ["R2"], "fields": [{"name": "f0", "type": "long"}]}"#;
+    let read = read_as(nested, vec![Val::Record(vec![Val::Int(9)])], reader).unwrap();
+    let inner = read.struct_().unwrap().field_by_name("f0").unwrap();
+    assert_eq!(inner.i64().unwrap().get(0), Some(9));
 }

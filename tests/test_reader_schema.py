@@ -277,3 +277,68 @@ def test_an_invalid_reader_schema_says_so() -> None:
     data = written(record(field("a", "int")), [{"a": 1}])
     with pytest.raises(AvroSchemaError, match="the reader schema: "):
         polars_avro.read_avro(data, reader_schema="{not json")
+
+
+def test_named_types_resolve_by_the_readers_aliases() -> None:
+    """Records, enums and fixed renamed in the reader, found by their aliases (full names,
+    or relative to the reader type's namespace), wherever they are: a field, an array's
+    items, a union's branch."""
+    point = record(field("x", "int"), field("y", "string"), name="old.Point")
+    color = {"type": "enum", "name": "Color", "namespace": "old", "symbols": ["RED", "GREEN"]}
+    digest = {"type": "fixed", "name": "old.Digest", "size": 4}
+    writer = record(
+        field("p", point),
+        field("c", color),
+        field("d", digest),
+        field("ps", {"type": "array", "items": "old.Point"}),
+        field("u", ["null", "int", "old.Point"]),
+        field("cs", ["null", "old.Color"]),
+        name="Event",
+    )
+    new_point = {
+        "type": "record",
+        "name": "Point",
+        "namespace": "new",
+        "aliases": ["old.Point"],
+        "fields": [field("y", "string"), field("x", "long")],
+    }
+    new_color = {"type": "enum", "name": "new.Hue", "aliases": ["old.Color"], "symbols": ["GREEN", "RED"]}
+    # Relative to the reader type's namespace: "Digest" in namespace "old" is old.Digest.
+    new_digest = {"type": "fixed", "name": "Hash", "namespace": "old", "aliases": ["Digest"], "size": 4}
+    reader = record(
+        field("p", new_point),
+        field("c", new_color),
+        field("d", new_digest),
+        field("ps", {"type": "array", "items": "new.Point"}),
+        field("u", ["null", "int", "new.Point"]),
+        field("cs", ["null", "new.Hue"]),
+        name="Event",
+    )
+    rows = [
+        {
+            "p": {"x": i, "y": f"y{i}"},
+            "c": ["RED", "GREEN"][i % 2],
+            "d": bytes([i, i + 1, i + 2, i + 3]),
+            "ps": [{"x": -i, "y": "a"}] * (i % 3),
+            "u": [None, i, {"x": i, "y": "u"}][i % 3],
+            "cs": [None, "GREEN", "RED"][i % 3],
+        }
+        for i in range(20)
+    ]
+    data = written(writer, rows)
+    df = polars_avro.read_avro(data, reader_schema=reader)
+    assert_frame_matches_records(df, resolved_by_fastavro(data, reader), reader)
+    assert df.schema["p"] == pl.Struct({"y": pl.String, "x": pl.Int64})
+    assert df.schema["u"] == pl.Struct({"int": pl.Int32, "Point": pl.Struct({"y": pl.String, "x": pl.Int64})})
+    assert df["c"].dtype == pl.Enum(["GREEN", "RED"]) and df["c"].to_list()[:2] == ["RED", "GREEN"]
+    assert df["u"][2] == {"int": None, "Point": {"y": "u", "x": 2}}
+
+    # An alias is a full name: "Point" in namespace "new" is new.Point, not old.Point.
+    not_it = record(field("p", {**new_point, "name": "Spot", "aliases": ["Point"]}), name="Event")
+    with pytest.raises(
+        AvroSchemaError, match=r"at 'p': the writer's type is named 'old.Point' and the reader's 'new.Spot' \(with"
+    ):
+        polars_avro.read_avro(data, reader_schema=not_it)
+    other = record(field("u", ["null", "int", {**new_point, "name": "Other", "aliases": []}]), name="Event")
+    with pytest.raises(AvroDecodeError, match="matches no branch of the reader's union"):
+        polars_avro.read_avro(data, reader_schema=other)

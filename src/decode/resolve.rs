@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape, UnionRead};
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{encode_default, field_path, AvroSchema, Field, Node, NodeId};
+use crate::schema::{encode_default, field_path, AvroSchema, Field, Name, Node, NodeId};
 
 pub struct Resolver<'a> {
     pub writer: &'a AvroSchema,
@@ -80,7 +80,7 @@ impl Resolver<'_> {
                 Node::Record { name: writer_name, fields: writer_fields },
                 Node::Record { name: reader_name, fields: reader_fields },
             ) => {
-                check_names(&writer_name.name, &reader_name.name, path)?;
+                check_names(writer_name, reader_name, path)?;
                 if expanding.contains(&(writer_node, reader_node)) {
                     return Err(AvroError::schema(format!(
                         "at '{path}': recursive records cannot be read with a reader schema yet"
@@ -96,7 +96,7 @@ impl Resolver<'_> {
                 Node::Enum { name: writer_name, symbols: writer_symbols, .. },
                 Node::Enum { name: reader_name, symbols: reader_symbols, default, .. },
             ) => {
-                check_names(&writer_name.name, &reader_name.name, path)?;
+                check_names(writer_name, reader_name, path)?;
                 let symbol = |s: &String| reader_symbols.iter().position(|x| x == s).map(|p| p as u32);
                 let fallback = default.as_ref().and_then(symbol);
                 let to_reader = writer_symbols.iter().map(|s| symbol(s).or(fallback)).collect();
@@ -114,7 +114,7 @@ impl Resolver<'_> {
                 Node::Fixed { name: writer_name, size: writer_size },
                 Node::Fixed { name: reader_name, size: reader_size },
             ) => {
-                check_names(&writer_name.name, &reader_name.name, path)?;
+                check_names(writer_name, reader_name, path)?;
                 if writer_size != reader_size {
                     return Err(AvroError::schema(format!(
                         "at '{path}': the writer's fixed has {writer_size} bytes, the reader's {reader_size}"
@@ -277,7 +277,7 @@ impl Resolver<'_> {
         let same = |candidate: NodeId| match (self.writer.node(writer_node), self.reader.node(candidate)) {
             (Node::Record { name: a, .. }, Node::Record { name: b, .. })
             | (Node::Enum { name: a, .. }, Node::Enum { name: b, .. })
-            | (Node::Fixed { name: a, .. }, Node::Fixed { name: b, .. }) => a.name == b.name,
+            | (Node::Fixed { name: a, .. }, Node::Fixed { name: b, .. }) => b.reads(a),
             (Node::Array(_), Node::Array(_)) | (Node::Map(_), Node::Map(_)) => true,
             (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
         };
@@ -298,13 +298,19 @@ impl Resolver<'_> {
     }
 }
 
-fn check_names(writer: &str, reader: &str, path: &str) -> AvroResult<()> {
-    if writer == reader {
+fn check_names(writer: &Name, reader: &Name, path: &str) -> AvroResult<()> {
+    if reader.reads(writer) {
         return Ok(());
     }
+    let aliases = match reader.aliases.as_slice() {
+        [] => "no aliases".to_string(),
+        aliases => format!("the aliases {}", aliases.join(", ")),
+    };
     Err(AvroError::schema(format!(
-        "at '{path}': the writer's type is named '{writer}' and the reader's '{reader}'; named types resolve \
-        only by name"
+        "at '{path}': the writer's type is named '{}' and the reader's '{}' (with {aliases}); a named type \
+        resolves by its name or by one of the reader's aliases",
+        writer.fullname(),
+        reader.fullname()
     )))
 }
 

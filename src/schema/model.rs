@@ -15,11 +15,13 @@ pub fn field_path(path: &str, name: &str) -> String {
 /// Index of a node in [`AvroSchema::nodes`].
 pub type NodeId = usize;
 
-/// A full Avro name: `namespace.name`.
+/// A full Avro name: `namespace.name`, and the named type's aliases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name {
     pub name: String,
     pub namespace: Option<String>,
+    /// Full names: an alias without a dot is in the type's namespace.
+    pub aliases: Vec<String>,
 }
 
 impl Name {
@@ -28,6 +30,13 @@ impl Name {
             Some(ns) if !ns.is_empty() => format!("{ns}.{}", self.name),
             _ => self.name.clone(),
         }
+    }
+
+    /// Whether a reader's type of this name reads a writer's named `writer`: the same
+    /// unqualified name (as the specification compares records), or the writer's full
+    /// name is one of this type's aliases.
+    pub fn reads(&self, writer: &Name) -> bool {
+        self.name == writer.name || (!self.aliases.is_empty() && self.aliases.contains(&writer.fullname()))
     }
 }
 

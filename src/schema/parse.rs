@@ -184,7 +184,7 @@ impl Parser {
         let name = if depth == 0 && unnamed {
             // Polars' own write_avro names the top-level record "": not valid Avro, but such
             // files exist, and nothing can refer to the top level by name.
-            Name { name: String::new(), namespace: None }
+            Name { name: String::new(), namespace: None, aliases: Vec::new() }
         } else {
             self.declare_name(obj, namespace)?
         };
@@ -223,19 +223,27 @@ impl Parser {
         Ok(id)
     }
 
-    /// Reads `name` and `namespace` of a named type; a dotted name carries its own namespace.
+    /// Reads `name`, `namespace` and `aliases` of a named type; a dotted name carries its
+    /// own namespace, and an alias without a dot is in the type's namespace.
     fn declare_name(&self, obj: &Map<String, Value>, enclosing: Option<&str>) -> AvroResult<Name> {
         let raw = obj.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or_else(|| {
             AvroError::schema(format!("a named type has no \"name\": {}", Value::Object(obj.clone())))
         })?;
-        if let Some((ns, simple)) = raw.rsplit_once('.') {
-            return Ok(Name { name: simple.to_string(), namespace: Some(ns.to_string()) });
-        }
-        let namespace = match obj.get("namespace") {
-            Some(Value::String(ns)) => Some(ns.clone()),
-            _ => enclosing.map(str::to_string),
+        let (name, namespace) = match raw.rsplit_once('.') {
+            Some((ns, simple)) => (simple.to_string(), Some(ns.to_string())),
+            None => match obj.get("namespace") {
+                Some(Value::String(ns)) => (raw.to_string(), Some(ns.clone())),
+                _ => (raw.to_string(), enclosing.map(str::to_string)),
+            },
         };
-        Ok(Name { name: raw.to_string(), namespace })
+        let aliases = string_list(obj.get("aliases"))
+            .into_iter()
+            .map(|alias| match namespace.as_deref() {
+                Some(ns) if !ns.is_empty() && !alias.contains('.') => format!("{ns}.{alias}"),
+                _ => alias,
+            })
+            .collect();
+        Ok(Name { name, namespace, aliases })
     }
 
     fn register(&mut self, fullname: String, id: NodeId) -> AvroResult<()> {
@@ -319,6 +327,19 @@ mod tests {
         let Node::Record { fields, .. } = s.node(s.root) else { panic!() };
         let Node::Union(branches) = s.node(fields[1].schema) else { panic!() };
         assert_eq!(branches[1], s.root);
+    }
+
+    #[test]
+    fn aliases_of_named_types_are_full_names() {
+        let s = parse_schema(
+            r#"{"type":"record","name":"R","namespace":"new","aliases":["Old","other.Older"],"fields":[
+                {"name":"e","type":{"type":"enum","name":"E","aliases":["F"],"symbols":["A"]}}]}"#,
+        )
+        .unwrap();
+        let Node::Record { name, fields } = s.node(s.root) else { panic!() };
+        assert_eq!(name.aliases, ["new.Old", "other.Older"]);
+        let Node::Enum { name, .. } = s.node(fields[0].schema) else { panic!() };
+        assert_eq!(name.aliases, ["new.F"]);
     }
 
     #[test]
