@@ -32,6 +32,7 @@ fn value(ty: &Ty, i: usize) -> Val {
         Ty::Array(item) => Val::Array((0..i % 5).map(|j| value(item, i + j)).collect()),
         Ty::Map(v) => Val::Map((0..i % 4).map(|j| (format!("k{j}"), value(v, i + j))).collect()),
         Ty::Record(fields) => Val::Record(fields.iter().enumerate().map(|(j, f)| value(f, i + j)).collect()),
+        Ty::Union(_) => unreachable!("no family has a union of several types"),
         Ty::Nullable(inner, _) => {
             // 30% nulls.
             if i % 10 < 3 {

@@ -105,3 +105,35 @@ fn named_types_resolve_by_the_readers_aliases() {
     let inner = read.struct_().unwrap().field_by_name("f0").unwrap();
     assert_eq!(inner.i64().unwrap().get(0), Some(9));
 }
+
+#[test]
+fn a_union_of_several_types_reads_as_one_type() {
+    let branch = |i: usize, v: Val| Val::Branch(i, Box::new(v));
+    let int_or_long = || Ty::Union(vec![Ty::Int, Ty::Long]);
+    let read = read_as(int_or_long(), vec![branch(0, Val::Int(-3)), branch(1, Val::Long(1 << 40))], r#""long""#);
+    assert_eq!(read.unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>(), [-3, 1 << 40]);
+    // Each branch promoted as its own type promotes, into one column.
+    let values = vec![branch(0, Val::Int(-7)), branch(1, Val::Float(1.5)), branch(0, Val::Int(2))];
+    let read = read_as(Ty::Union(vec![Ty::Int, Ty::Float]), values, r#""double""#).unwrap();
+    assert_eq!(read.f64().unwrap().into_no_null_iter().collect::<Vec<_>>(), [-7.0, 1.5, 2.0]);
+    let values = vec![branch(1, Val::Bytes(b"b".to_vec())), branch(0, Val::Str("s".into()))];
+    let read = read_as(Ty::Union(vec![Ty::Str, Ty::Bytes]), values, r#""string""#).unwrap();
+    assert_eq!(read.str().unwrap().iter().collect::<Vec<_>>(), [Some("b"), Some("s")]);
+    // A value of a branch the reader's type does not match: an error at that value.
+    let values = vec![branch(0, Val::Int(1)), branch(1, Val::Bool(true))];
+    let err = read_as(Ty::Union(vec![Ty::Int, Ty::Bool]), values, r#""long""#).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Decode, "{err}");
+    assert!(err.message.contains("branch 1 holds a boolean, which the reader's long cannot take"), "{err}");
+    // No branch matching: a schema error up front.
+    let err = read_as(Ty::Union(vec![Ty::Bool, Ty::Str]), vec![branch(0, Val::Bool(true))], r#""long""#).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Schema, "{err}");
+    assert!(err.message.contains("at 'f0': no branch of the writer's union [boolean, string]"), "{err}");
+    // Several writer branches into one branch of the reader's union.
+    let values = vec![branch(0, Val::Int(1)), branch(2, Val::Str("x".into())), branch(1, Val::Long(1 << 40))];
+    let read = read_as(Ty::Union(vec![Ty::Int, Ty::Long, Ty::Str]), values, r#"["long", "string"]"#).unwrap();
+    let read = read.struct_().unwrap();
+    let longs = read.field_by_name("long").unwrap();
+    assert_eq!(longs.i64().unwrap().iter().collect::<Vec<_>>(), [Some(1), None, Some(1 << 40)]);
+    let strings = read.field_by_name("string").unwrap();
+    assert_eq!(strings.str().unwrap().iter().collect::<Vec<_>>(), [None, Some("x"), None]);
+}

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use polars::prelude::{CategoricalPhysical, CompatLevel};
+use polars_arrow::array::builder::{make_builder, ShareStrategy};
 use polars_arrow::array::{Array, BooleanArray, ListArray, NullArray, PrimitiveArray, StructArray};
 use polars_arrow::bitmap::{Bitmap, BitmapBuilder};
 use polars_arrow::datatypes::ArrowDataType;
@@ -14,7 +15,7 @@ use polars_arrow::offset::Offsets;
 use super::cursor::Cursor;
 use super::decimal::{big_decimal_text, decimal_text, twos_complement_i128, MAX_BIG_DECIMAL_SCALE};
 use super::json::write_json;
-use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape};
+use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape};
 use super::skip::read_union_branch;
 use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
@@ -83,12 +84,21 @@ enum Buffers<'a> {
         branches: &'a BranchMap,
         children: Vec<Column<'a>>,
     },
+    /// `rows`: the child each value is in, in order ([`NULL_ROW`] for a null).
+    OneOf {
+        read: &'a OneOfRead,
+        children: Vec<Column<'a>>,
+        rows: Vec<u32>,
+    },
     Json {
         node: NodeId,
         values: ViewBuilder,
         scratch: String,
     },
 }
+
+/// A null in the rows of a [`Buffers::OneOf`].
+const NULL_ROW: u32 = u32::MAX;
 
 /// The kinds of value the record loop (`rows.rs`) pushes straight into a column's
 /// buffers: a boolean, int, long, float, double, string or bytes in no union.
@@ -197,6 +207,11 @@ impl<'a> Column<'a> {
             Shape::Union(union) => {
                 Buffers::Union { branches: &union.branches, children: union.children.iter().map(Column::new).collect() }
             },
+            Shape::OneOf(one_of) => Buffers::OneOf {
+                read: one_of,
+                children: one_of.children.iter().map(Column::new).collect(),
+                rows: Vec::new(),
+            },
             Shape::Json(node) => Buffers::Json { node: *node, values: ViewBuilder::default(), scratch: String::new() },
         };
         Self { read, nullable: read.nullable, validity: None, len: 0, buffers }
@@ -278,13 +293,17 @@ impl<'a> Column<'a> {
     /// Every other kind of value: unions, containers and logical types.
     #[inline(never)]
     fn decode_nested(&mut self, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
+        if let Buffers::OneOf { read, .. } = &self.buffers {
+            let branch = read_union_branch(cur, read.branches.len())?;
+            return self.decode_one_of(schema, cur, branch);
+        }
         if let Buffers::Union { branches, children } = &mut self.buffers {
-            let chosen = match branches {
-                BranchMap::Always(child) => *child,
+            let (chosen, branch) = match branches {
+                BranchMap::Always(child) => (*child, None),
                 BranchMap::ByIndex(map) => {
                     let branch = read_union_branch(cur, map.len())?;
                     match map[branch] {
-                        Branch::Child(child) => child,
+                        Branch::Child(child) => (child, Some(branch)),
                         Branch::Null => {
                             self.push_null();
                             return Ok(());
@@ -298,16 +317,42 @@ impl<'a> Column<'a> {
                 },
             };
             for (i, child) in children.iter_mut().enumerate() {
-                if i == chosen {
-                    child.decode(schema, cur)?;
-                } else {
-                    child.push_null();
+                match (i == chosen, branch) {
+                    // Several writer branches read as this reader branch: it reads by the index read here.
+                    (true, Some(branch)) if matches!(child.buffers, Buffers::OneOf { .. }) => {
+                        child.decode_one_of(schema, cur, branch)?
+                    },
+                    (true, _) => child.decode(schema, cur)?,
+                    (false, _) => child.push_null(),
                 }
             }
         } else {
             decode_value(&mut self.buffers, schema, cur)?;
         }
         self.push_valid();
+        Ok(())
+    }
+
+    /// Decodes a value of writer's union branch `branch` (its index already read) into a
+    /// [`Buffers::OneOf`] column.
+    fn decode_one_of(&mut self, schema: &AvroSchema, cur: &mut Cursor, branch: usize) -> AvroResult<()> {
+        let Buffers::OneOf { read, children, rows } = &mut self.buffers else {
+            unreachable!("called for OneOf columns")
+        };
+        match read.branches[branch] {
+            Branch::Child(child) => {
+                children[child].decode(schema, cur)?;
+                rows.push(child as u32);
+                self.push_valid();
+            },
+            Branch::Null => self.push_null(),
+            Branch::Unmatched => {
+                return Err(AvroError::decode(format!(
+                    "the writer's union branch {branch} holds a {}, which the reader's {} cannot take",
+                    read.writer_types[branch], read.reader_type
+                )))
+            },
+        }
         Ok(())
     }
 
@@ -338,6 +383,7 @@ impl<'a> Column<'a> {
             Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
                 children.iter_mut().for_each(|c| c.reserve(n))
             },
+            Buffers::OneOf { rows, .. } => rows.reserve(n),
         }
     }
 
@@ -349,9 +395,9 @@ impl<'a> Column<'a> {
                 out.push(inner.len());
                 inner.nested_lens(out);
             },
-            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
-                children.iter().for_each(|c| c.nested_lens(out))
-            },
+            Buffers::Record { fields: children, .. }
+            | Buffers::Union { children, .. }
+            | Buffers::OneOf { children, .. } => children.iter().for_each(|c| c.nested_lens(out)),
             _ => {},
         }
     }
@@ -370,9 +416,9 @@ impl<'a> Column<'a> {
                 values.reserve(n);
                 values.reserve_nested(lens, scale);
             },
-            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
-                children.iter_mut().for_each(|c| c.reserve_nested(lens, scale))
-            },
+            Buffers::Record { fields: children, .. }
+            | Buffers::Union { children, .. }
+            | Buffers::OneOf { children, .. } => children.iter_mut().for_each(|c| c.reserve_nested(lens, scale)),
             _ => {},
         }
     }
@@ -404,6 +450,7 @@ impl<'a> Column<'a> {
             Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
                 children.iter_mut().for_each(Column::push_null)
             },
+            Buffers::OneOf { rows, .. } => rows.push(NULL_ROW),
         }
         if !matches!(self.buffers, Buffers::Null) {
             self.validity
@@ -486,9 +533,31 @@ impl<'a> Column<'a> {
                 let children = children.into_iter().map(Column::finish).collect::<AvroResult<Vec<_>>>()?;
                 Box::new(StructArray::try_new(arrow_dtype(), self.len, children, validity)?)
             },
+            // The nulls are in the rows, where the builder puts them.
+            Buffers::OneOf { children, rows, .. } => merge_rows(arrow_dtype(), children, &rows)?,
         };
         Ok(array)
     }
+}
+
+/// The values of a [`Buffers::OneOf`] column in row order: runs of rows of one child are
+/// copied from it (buffers shared where the builder can), runs of nulls are nulls.
+fn merge_rows(dtype: ArrowDataType, children: Vec<Column>, rows: &[u32]) -> AvroResult<ArrayRef> {
+    let arrays = children.into_iter().map(Column::finish).collect::<AvroResult<Vec<_>>>()?;
+    let mut taken = vec![0usize; arrays.len()];
+    let mut builder = make_builder(&dtype);
+    builder.reserve(rows.len());
+    for run in rows.chunk_by(|a, b| a == b) {
+        match run[0] {
+            NULL_ROW => builder.extend_nulls(run.len()),
+            child => {
+                let child = child as usize;
+                builder.subslice_extend(&*arrays[child], taken[child], run.len(), ShareStrategy::Always);
+                taken[child] += run.len();
+            },
+        }
+    }
+    Ok(builder.freeze_reset())
 }
 
 /// Reads a record's fields by its steps, then fills the fields the writer lacks from
@@ -646,7 +715,8 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
         | Buffers::Double(_)
         | Buffers::String(_)
         | Buffers::Bytes(_)
-        | Buffers::Union { .. } => unreachable!("decoded by Column::decode and Column::decode_nested"),
+        | Buffers::Union { .. }
+        | Buffers::OneOf { .. } => unreachable!("decoded by Column::decode and Column::decode_nested"),
     }
     Ok(())
 }

@@ -88,6 +88,8 @@ pub enum Shape {
     Record(RecordRead),
     /// A union of two or more non-null branches: a Struct with one field per branch.
     Union(UnionRead),
+    /// Several branches of a writer's union read as one reader type.
+    OneOf(OneOfRead),
     /// A value of a recursive type, rendered as JSON text.
     Json(NodeId),
 }
@@ -115,6 +117,21 @@ pub enum FieldStep {
 pub struct UnionRead {
     pub children: Vec<ReadType>,
     pub branches: BranchMap,
+}
+
+/// Several branches of a writer's union read into one column of the reader's type:
+/// each branch decodes into a child of its own (an int and a float branch read as
+/// double differ in their bytes), and the children are merged row by row.
+#[derive(Debug, Clone)]
+pub struct OneOfRead {
+    /// All of the reader's type; at least one.
+    pub children: Vec<ReadType>,
+    /// One entry per writer branch: its child, null (the reader's type is nullable), or
+    /// a branch the reader's type does not match (an error when a value takes it).
+    pub branches: Vec<Branch>,
+    /// For messages: the writer's branch types and the reader's type.
+    pub writer_types: Vec<String>,
+    pub reader_type: String,
 }
 
 /// Where a writer's union branch goes.
@@ -196,6 +213,12 @@ impl ReadType {
         Self::new(struct_of(names, &read.children), Shape::Union(read))
     }
 
+    /// Several writer branches read as one type ([`OneOfRead`]).
+    pub fn one_of(read: OneOfRead) -> Self {
+        let dtype = read.children.first().expect("a branch reads as the reader's type").dtype.clone();
+        Self::new(dtype, Shape::OneOf(read))
+    }
+
     /// A writer's float or long read as the reader's float or double.
     pub fn promoted(writer: &Node, reader: &Node) -> Option<Self> {
         Some(match (writer, reader) {
@@ -220,6 +243,7 @@ impl ReadType {
             },
             Shape::Record(record) => fields(&record.fields),
             Shape::Union(union) => fields(&union.children),
+            Shape::OneOf(one_of) => one_of.children[0].frame_type(),
             _ => FrameType::from_dtype(&self.dtype),
         }
     }
@@ -231,6 +255,7 @@ impl ReadType {
             Shape::List(inner) | Shape::Map(inner) => inner.contains_json(),
             Shape::Record(r) => r.fields.iter().any(ReadType::contains_json),
             Shape::Union(u) => u.children.iter().any(ReadType::contains_json),
+            Shape::OneOf(o) => o.children.iter().any(ReadType::contains_json),
             _ => false,
         }
     }

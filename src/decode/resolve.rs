@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, ReadType, RecordRead, Shape, UnionRead};
+use super::read_type::{
+    Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape, UnionRead,
+};
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{encode_default, field_path, AvroSchema, Field, Name, Node, NodeId};
@@ -34,12 +36,17 @@ impl Resolver<'_> {
             },
             (Node::Union(writer_branches), _) => {
                 let split = self.writer.split_union(writer_branches);
-                let [(_, only)] = split.values.as_slice() else {
-                    return Err(unsupported_union(path));
-                };
-                let nullable =
-                    NullableUnion { n_branches: writer_branches.len(), null_index: split.null, null_is_error: true };
-                Ok(self.read_type(*only, reader_node, path, expanding)?.with_nullable(nullable))
+                match split.values.as_slice() {
+                    [(_, only)] => {
+                        let nullable = NullableUnion {
+                            n_branches: writer_branches.len(),
+                            null_index: split.null,
+                            null_is_error: true,
+                        };
+                        Ok(self.read_type(*only, reader_node, path, expanding)?.with_nullable(nullable))
+                    },
+                    _ => self.one_of(writer_branches, &split.values, reader_node, false, path, expanding),
+                }
             },
             (_, Node::Union(reader_branches)) => {
                 let values = self.reader.split_union(reader_branches).values;
@@ -218,6 +225,10 @@ impl Resolver<'_> {
         let writer = self.writer.split_union(writer_branches);
         let reader = self.reader.split_union(reader_branches);
         match (writer.values.as_slice(), reader.values.as_slice()) {
+            // Several types into [null, T] (or [T]): each branch that T matches read as T.
+            (several, [(_, reader_only)]) if several.len() > 1 => {
+                self.one_of(writer_branches, several, *reader_only, reader.null.is_some(), path, expanding)
+            },
             // [null, T] (or [T], or [null]) into [null, T'] (or [T']): the common nullable field.
             ([] | [_], [(_, reader_only)]) => {
                 let read = match writer.values.first() {
@@ -233,25 +244,71 @@ impl Resolver<'_> {
             },
             (_, several) if several.len() > 1 => {
                 // The reader's Struct, one field per reader branch: each writer branch
-                // decodes into the field of the reader branch it matches.
-                let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
+                // decodes into the field of the reader branch it matches (several into
+                // one field read by the writer's index, as one of them).
+                let mut taken_by: Vec<Vec<(usize, NodeId)>> = several.iter().map(|_| Vec::new()).collect();
                 let mut map = vec![Branch::Unmatched; writer_branches.len()];
                 for (writer_index, writer_node) in &writer.values {
                     let Some(child) = self.matching_branch(*writer_node, several) else { continue };
-                    if children[child].is_some() {
-                        return Err(unsupported_union(path));
-                    }
-                    let at = format!("{path}.{}", self.reader.type_name(several[child].1));
-                    children[child] = Some(self.read_type(*writer_node, several[child].1, &at, expanding)?);
+                    taken_by[child].push((*writer_index, *writer_node));
                     map[*writer_index] = Branch::Child(child);
+                }
+                let mut children: Vec<Option<ReadType>> = Vec::with_capacity(several.len());
+                for ((_, reader_branch), taken) in several.iter().zip(&taken_by) {
+                    let at = format!("{path}.{}", self.reader.type_name(*reader_branch));
+                    children.push(match taken.as_slice() {
+                        [] => None,
+                        [(_, only)] => Some(self.read_type(*only, *reader_branch, &at, expanding)?),
+                        _ => Some(self.one_of(writer_branches, taken, *reader_branch, false, &at, expanding)?),
+                    });
                 }
                 if let (Some(null_index), Some(_)) = (writer.null, reader.null) {
                     map[null_index] = Branch::Null;
                 }
                 self.branch_struct(several, children, BranchMap::ByIndex(map))
             },
-            _ => Err(unsupported_union(path)),
+            // Several types into [null].
+            _ => Err(AvroError::schema(format!(
+                "at '{path}': the reader's union holds only null, the writer's holds other types as well"
+            ))),
         }
+    }
+
+    /// The writer's union branches `values` (branch index, node) read as the reader's one
+    /// type `reader_node`: each branch it matches is resolved into it, the others (and
+    /// the null branch, unless `nullable`) are errors when a value takes them. None
+    /// matching is a schema error.
+    fn one_of(
+        &self,
+        writer_branches: &[NodeId],
+        values: &[(usize, NodeId)],
+        reader_node: NodeId,
+        nullable: bool,
+        path: &str,
+        expanding: &mut Expanding,
+    ) -> AvroResult<ReadType> {
+        let mut branches = vec![Branch::Unmatched; writer_branches.len()];
+        let mut children = Vec::new();
+        for (writer_index, writer_node) in values {
+            if self.matching_branch(*writer_node, &[(0, reader_node)]).is_some() {
+                branches[*writer_index] = Branch::Child(children.len());
+                children.push(self.read_type(*writer_node, reader_node, path, expanding)?);
+            }
+        }
+        let writer_types: Vec<String> = writer_branches.iter().map(|b| self.writer.type_name(*b)).collect();
+        let reader_type = self.reader.type_name(reader_node);
+        if children.is_empty() {
+            return Err(AvroError::schema(format!(
+                "at '{path}': no branch of the writer's union [{}] can be read as the reader's {reader_type}",
+                writer_types.join(", ")
+            )));
+        }
+        if nullable {
+            if let Some(null_index) = writer_branches.iter().position(|b| matches!(self.writer.node(*b), Node::Null)) {
+                branches[null_index] = Branch::Null;
+            }
+        }
+        Ok(ReadType::one_of(OneOfRead { children, branches, writer_types, reader_type }))
     }
 
     /// The reader's Struct of union branches, with the types resolved so far (the other
@@ -312,8 +369,4 @@ fn check_names(writer: &Name, reader: &Name, path: &str) -> AvroResult<()> {
         writer.fullname(),
         reader.fullname()
     )))
-}
-
-fn unsupported_union(path: &str) -> AvroError {
-    AvroError::schema(format!("at '{path}': reading a union of several types into a single type is not supported yet"))
 }

@@ -21,6 +21,8 @@ pub enum Ty {
     Map(Box<Ty>),
     Record(Vec<Ty>),
     Nullable(Box<Ty>, bool),
+    /// A union of these branches (no null: that is `Nullable`).
+    Union(Vec<Ty>),
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,8 @@ pub enum Val {
     Array(Vec<Val>),
     Map(Vec<(String, Val)>),
     Record(Vec<Val>),
+    /// The value of a union's branch.
+    Branch(usize, Box<Val>),
 }
 
 /// The Avro JSON schema of a type; `n` numbers the named types.
@@ -65,6 +69,10 @@ pub fn schema_json(ty: &Ty, n: &mut usize) -> String {
                 .map(|(i, f)| format!(r#"{{"name":"f{i}","type":{}}}"#, schema_json(f, n)))
                 .collect();
             format!(r#"{{"type":"record","name":"{name}","fields":[{}]}}"#, fields.join(","))
+        },
+        Ty::Union(branches) => {
+            let branches: Vec<String> = branches.iter().map(|b| schema_json(b, n)).collect();
+            format!("[{}]", branches.join(","))
         },
         Ty::Nullable(inner, null_first) => {
             let inner = schema_json(inner, n);
@@ -134,6 +142,10 @@ pub fn encode(ty: &Ty, val: &Val, out: &mut Vec<u8>) {
             if !is_null {
                 encode(inner, v, out);
             }
+        },
+        (Ty::Union(branches), Val::Branch(i, v)) => {
+            zigzag(out, *i as i64);
+            encode(&branches[*i], v, out);
         },
         (t, v) => panic!("value {v:?} does not fit {t:?}"),
     }
