@@ -431,3 +431,132 @@ def test_several_writer_branches_read_as_one_branch_of_the_readers_union() -> No
         {"long": None, "string": "s3"},
     ]
     assert polars_avro.read_avro(data, reader_schema=reader, batch_size=5).equals(df)
+
+
+def _same_json(mine: str | None, theirs: Any) -> bool:
+    """Whether polars-avro's JSON text of a recursive value is fastavro's value."""
+    return (None if mine is None else json.loads(mine)) == theirs
+
+
+LIST_WRITER = record(
+    field("value", "int"),
+    field("label", "string"),
+    field("old", ["null", "string"]),
+    field("kind", {"type": "enum", "name": "Kind", "symbols": ["A", "B", "C"]}),
+    field("score", "float"),
+    field("next", ["null", "Node"]),
+    name="Node",
+)
+LIST_READER = record(
+    field("value", "long"),  # promoted
+    field("tag", "string", aliases=["label"]),  # renamed, found by alias
+    field("extra", "double", default=1.5),  # added, with a default
+    field("note", ["null", "string"], default=None),  # added, with a null default
+    # "old" is gone: skipped
+    field("kind", {"type": "enum", "name": "Kind", "symbols": ["C", "A"], "default": "A"}),
+    field("score", "double"),  # promoted
+    field("next", ["null", "Node"]),
+    name="Node",
+)
+
+
+def _linked_list(i: int, length: int) -> dict[str, Any] | None:
+    if length == 0:
+        return None
+    return {
+        "value": i * 10 + length,
+        "label": f'l"{i}\n{length}',
+        "old": None if length % 2 else "o",
+        "kind": "ABC"[(i + length) % 3],
+        "score": (i + length) / 4,
+        "next": _linked_list(i, length - 1),
+    }
+
+
+def test_a_recursive_record_read_with_a_reader_schema() -> None:
+    """Values of a recursive type read with a reader schema are the JSON text of the
+    reader's type: fields by name or alias in the reader's order, writer-only fields
+    skipped, reader-only ones their defaults, promotions and enum symbols as resolved."""
+    rows = [_linked_list(i, i % 4 + 1) for i in range(12)]
+    data = written(LIST_WRITER, rows)
+    df = polars_avro.read_avro(data, reader_schema=LIST_READER)
+    expected = resolved_by_fastavro(data, LIST_READER)
+    assert df.schema == pl.Schema(
+        {
+            "value": pl.Int64,
+            "tag": pl.String,
+            "extra": pl.Float64,
+            "note": pl.String,
+            "kind": pl.Enum(["C", "A"]),
+            "score": pl.Float64,
+            "next": pl.String,
+        }
+    )
+    assert df.drop("next").to_dicts() == [{k: v for k, v in r.items() if k != "next"} for r in expected]
+    nexts = df["next"].to_list()
+    assert all(_same_json(mine, r["next"]) for mine, r in zip(nexts, expected)), (nexts[:3], expected[:3])
+    assert json.loads(nexts[2], object_pairs_hook=lambda pairs: [k for k, _ in pairs])[:6] == [
+        "value",
+        "tag",
+        "extra",
+        "note",
+        "kind",
+        "score",
+    ]
+    # The very text that reading the reader schema's datum without a reader schema gives.
+    as_reader = written(LIST_READER, expected)
+    assert polars_avro.read_avro(as_reader)["next"].to_list() == nexts
+
+
+TREE_WRITER = record(
+    field("name", "string"),
+    field("weight", "int"),
+    field("payload", "bytes"),
+    field("children", {"type": "array", "items": "old.Tree"}),
+    field("attrs", {"type": "map", "values": ["int", "string"]}),
+    name="old.Tree",
+)
+TREE_READER = {
+    "type": "record",
+    "name": "Tree",
+    "namespace": "new",
+    "aliases": ["old.Tree"],
+    "fields": [
+        field("children", {"type": "array", "items": "new.Tree"}),
+        field("weight", "double"),
+        field("payload", "string"),  # bytes read as string
+        field("attrs", {"type": "map", "values": ["null", "long", "string"]}),
+        field("tags", {"type": "array", "items": "string"}, default=["t"]),
+    ],
+}
+
+
+def test_a_recursive_tree_read_with_a_reader_schema() -> None:
+    """A tree whose type is renamed (found by alias), with arrays of itself, maps of
+    unions and a bytes field read as string."""
+    leaf = {"name": "leaf", "weight": -3, "payload": b"ok", "children": [], "attrs": {"a": 1, "b": "x"}}
+    mid = {"name": "mid", "weight": 2**31 - 1, "payload": b"", "children": [leaf, leaf], "attrs": {}}
+    rows = [{**mid, "children": [mid, leaf]}, leaf]
+    data = written(TREE_WRITER, rows)
+    df = polars_avro.read_avro(data, reader_schema=TREE_READER)
+    expected = resolved_by_fastavro(data, TREE_READER)
+    assert df.columns == ["children", "weight", "payload", "attrs", "tags"]
+    assert df.schema["children"] == pl.List(pl.String)
+    for mine, theirs in zip(df["children"].to_list(), expected):
+        assert [json.loads(c) for c in mine] == theirs["children"]
+    assert df["tags"].to_list() == [["t"], ["t"]]
+    as_reader = written(TREE_READER, expected)
+    assert polars_avro.read_avro(as_reader)["children"].to_list() == df["children"].to_list()
+
+
+def test_recursive_values_the_reader_cannot_take_fail_where_they_are() -> None:
+    narrower = json.loads(json.dumps(LIST_READER))
+    narrower["fields"][4]["type"] = {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}
+    # Row 1's own kind is A, the kind of the node after it C, which the narrower enum lacks.
+    data = written(LIST_WRITER, [_linked_list(0, 1), _linked_list(1, 2)])
+    with pytest.raises(AvroDecodeError, match="record 1 of the block: the writer's enum symbol 2 is not a symbol"):
+        polars_avro.read_avro(data, reader_schema=narrower)
+    missing = json.loads(json.dumps(LIST_READER))
+    missing["fields"][2].pop("default")
+    with pytest.raises(AvroSchemaError, match="the reader's field 'next.extra' is not in the writer's schema"):
+        polars_avro.read_avro(data, reader_schema=missing)

@@ -15,6 +15,7 @@ use polars_arrow::offset::Offsets;
 use super::cursor::Cursor;
 use super::decimal::{big_decimal_text, decimal_text, twos_complement_i128, MAX_BIG_DECIMAL_SCALE};
 use super::json::write_json;
+use super::json_resolve::JsonResolution;
 use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape};
 use super::skip::read_union_branch;
 use super::views::ViewBuilder;
@@ -92,6 +93,11 @@ enum Buffers<'a> {
     },
     Json {
         node: NodeId,
+        values: ViewBuilder,
+        scratch: String,
+    },
+    ResolvedJson {
+        resolution: &'a JsonResolution,
         values: ViewBuilder,
         scratch: String,
     },
@@ -213,6 +219,9 @@ impl<'a> Column<'a> {
                 rows: Vec::new(),
             },
             Shape::Json(node) => Buffers::Json { node: *node, values: ViewBuilder::default(), scratch: String::new() },
+            Shape::ResolvedJson(resolution) => {
+                Buffers::ResolvedJson { resolution, values: ViewBuilder::default(), scratch: String::new() }
+            },
         };
         Self { read, nullable: read.nullable, validity: None, len: 0, buffers }
     }
@@ -360,7 +369,7 @@ impl<'a> Column<'a> {
     /// the record count does not tell).
     pub fn reserve(&mut self, n: usize) {
         match &mut self.buffers {
-            Buffers::Null | Buffers::Json { .. } => {},
+            Buffers::Null | Buffers::Json { .. } | Buffers::ResolvedJson { .. } => {},
             Buffers::Boolean(b) => b.reserve(n),
             Buffers::Int(v) => v.reserve(n),
             Buffers::Long(v) | Buffers::TimeMillis(v) | Buffers::TimeMicros(v) => v.reserve(n),
@@ -438,7 +447,8 @@ impl<'a> Column<'a> {
             | Buffers::UuidFixed(b)
             | Buffers::DecimalText { values: b, .. }
             | Buffers::BigDecimal(b)
-            | Buffers::Json { values: b, .. } => b.push(b""),
+            | Buffers::Json { values: b, .. }
+            | Buffers::ResolvedJson { values: b, .. } => b.push(b""),
             Buffers::Decimal { values, .. } => values.push(0),
             Buffers::Enum { values, .. } => values.push(0),
             Buffers::Duration { months, days, millis } => {
@@ -488,7 +498,8 @@ impl<'a> Column<'a> {
             | Buffers::UuidFixed(b)
             | Buffers::DecimalText { values: b, .. }
             | Buffers::BigDecimal(b)
-            | Buffers::Json { values: b, .. } => {
+            | Buffers::Json { values: b, .. }
+            | Buffers::ResolvedJson { values: b, .. } => {
                 // SAFETY: checked as UTF-8 on the way in, or written by this crate as text.
                 Box::new(unsafe { b.finish(validity).to_utf8view_unchecked() })
             },
@@ -706,6 +717,11 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
         Buffers::Json { node, values, scratch } => {
             scratch.clear();
             write_json(schema, *node, cur, scratch, 0)?;
+            values.push(scratch.as_bytes());
+        },
+        Buffers::ResolvedJson { resolution, values, scratch } => {
+            scratch.clear();
+            resolution.write(schema, cur, scratch)?;
             values.push(scratch.as_bytes());
         },
         Buffers::Boolean(_)

@@ -86,7 +86,7 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
     Ok(())
 }
 
-fn write_float(out: &mut String, v: f64) {
+pub fn write_float(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("\"NaN\"");
     } else if v.is_infinite() {
@@ -96,7 +96,7 @@ fn write_float(out: &mut String, v: f64) {
     }
 }
 
-fn write_json_string(out: &mut String, chars: impl Iterator<Item = char>) {
+pub fn write_json_string(out: &mut String, chars: impl Iterator<Item = char>) {
     out.push('"');
     for c in chars {
         match c {

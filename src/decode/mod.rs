@@ -2,7 +2,7 @@
 //!
 //! The layers, each knowing only those before it: primitives (`cursor`, `views`,
 //! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
-//! `plan`), then the buffers built from it (`column`) and the block loop here; `datum`
+//! `plan`; `json_resolve` for recursive types read with a reader schema), then the buffers built from it (`column`) and the block loop here; `datum`
 //! reads single datums (messages) into the same buffers.
 
 mod column;
@@ -10,6 +10,7 @@ mod cursor;
 mod datum;
 mod decimal;
 mod json;
+mod json_resolve;
 mod plan;
 mod read_type;
 mod resolve;

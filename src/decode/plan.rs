@@ -37,7 +37,11 @@ impl RowPlan {
                 let names: Vec<&str> = reader_fields.iter().map(|f| f.name.as_str()).collect();
                 let wanted = wanted_columns(&names, projection)?;
                 let record = match reader {
-                    Some(_) => resolver.fields(writer_fields, reader_fields, &wanted, "", &mut Vec::new())?,
+                    // The top-level records count as expanding, as read without a reader schema.
+                    Some(reader) => {
+                        let mut expanding = vec![(writer.root, reader.root)];
+                        resolver.fields(writer_fields, reader_fields, &wanted, "", &mut expanding)?
+                    },
                     None => own_fields(writer, &wanted)?,
                 };
                 let names = wanted.iter().map(|i| PlSmallStr::from(names[*i])).collect();

@@ -8,6 +8,9 @@
 
 use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeZone};
 
+use std::sync::Arc;
+
+use super::json_resolve::JsonResolution;
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
@@ -92,6 +95,9 @@ pub enum Shape {
     OneOf(OneOfRead),
     /// A value of a recursive type, rendered as JSON text.
     Json(NodeId),
+    /// A value of a recursive type read with a reader schema, rendered as the JSON text
+    /// of the reader's type.
+    ResolvedJson(Arc<JsonResolution>),
 }
 
 /// A record: the writer's fields in the writer's order, each read into one of `fields`
@@ -213,6 +219,11 @@ impl ReadType {
         Self::new(struct_of(names, &read.children), Shape::Union(read))
     }
 
+    /// A recursive type read with a reader schema, as JSON text.
+    pub fn resolved_json(resolution: JsonResolution) -> Self {
+        Self::new(DataType::String, Shape::ResolvedJson(Arc::new(resolution)))
+    }
+
     /// Several writer branches read as one type ([`OneOfRead`]).
     pub fn one_of(read: OneOfRead) -> Self {
         let dtype = read.children.first().expect("a branch reads as the reader's type").dtype.clone();
@@ -251,7 +262,7 @@ impl ReadType {
     /// Whether a value of this type holds recursive (JSON) values anywhere.
     pub fn contains_json(&self) -> bool {
         match &self.shape {
-            Shape::Json(_) => true,
+            Shape::Json(_) | Shape::ResolvedJson(_) => true,
             Shape::List(inner) | Shape::Map(inner) => inner.contains_json(),
             Shape::Record(r) => r.fields.iter().any(ReadType::contains_json),
             Shape::Union(u) => u.children.iter().any(ReadType::contains_json),

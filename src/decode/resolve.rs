@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use super::json_resolve::JsonResolution;
 use super::read_type::{
     Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape, UnionRead,
 };
@@ -18,8 +19,8 @@ pub struct Resolver<'a> {
     pub reader: &'a AvroSchema,
 }
 
-/// The record pairs being resolved on the way down.
-type Expanding = Vec<(NodeId, NodeId)>;
+/// The (writer, reader) record pairs being resolved on the way down.
+pub type Expanding = Vec<(NodeId, NodeId)>;
 
 impl Resolver<'_> {
     /// The type decoding the writer's `writer_node` into the Polars shape of the reader's `reader_node`.
@@ -88,10 +89,11 @@ impl Resolver<'_> {
                 Node::Record { name: reader_name, fields: reader_fields },
             ) => {
                 check_names(writer_name, reader_name, path)?;
-                if expanding.contains(&(writer_node, reader_node)) {
-                    return Err(AvroError::schema(format!(
-                        "at '{path}': recursive records cannot be read with a reader schema yet"
-                    )));
+                // The reader's record met again on the way down: its type is recursive, and
+                // from here on the value is JSON text of the reader's type (where reading
+                // with the reader's own schema would make it JSON).
+                if expanding.iter().any(|(_, reader)| *reader == reader_node) {
+                    return Ok(ReadType::resolved_json(JsonResolution::new(self, writer_node, reader_node, path)?));
                 }
                 expanding.push((writer_node, reader_node));
                 let all: Vec<usize> = (0..reader_fields.len()).collect();
@@ -104,9 +106,7 @@ impl Resolver<'_> {
                 Node::Enum { name: reader_name, symbols: reader_symbols, default, .. },
             ) => {
                 check_names(writer_name, reader_name, path)?;
-                let symbol = |s: &String| reader_symbols.iter().position(|x| x == s).map(|p| p as u32);
-                let fallback = default.as_ref().and_then(symbol);
-                let to_reader = writer_symbols.iter().map(|s| symbol(s).or(fallback)).collect();
+                let to_reader = enum_to_reader(writer_symbols, reader_symbols, default.as_deref());
                 let mut read = as_reader()?;
                 read.shape = Shape::Enum { n_symbols: writer_symbols.len(), to_reader: Some(to_reader) };
                 Ok(read)
@@ -161,16 +161,7 @@ impl Resolver<'_> {
         expanding: &mut Expanding,
     ) -> AvroResult<RecordRead> {
         let at = |name: &str| field_path(path, name);
-        // A reader field matches a writer field by its name, else by one of its aliases.
-        let mut by_name: HashMap<&str, usize> = HashMap::new();
-        for (i, field) in reader_fields.iter().enumerate().rev() {
-            for alias in &field.aliases {
-                by_name.insert(alias.as_str(), i);
-            }
-        }
-        for (i, field) in reader_fields.iter().enumerate().rev() {
-            by_name.insert(field.name.as_str(), i);
-        }
+        let by_name = reader_fields_by_name(reader_fields);
         let output_of: HashMap<usize, usize> = wanted.iter().enumerate().map(|(out, r)| (*r, out)).collect();
         let reader_field_of = |writer: &Field| by_name.get(writer.name.as_str()).copied();
         let mut fields: Vec<Option<ReadType>> = (0..wanted.len()).map(|_| None).collect();
@@ -330,7 +321,7 @@ impl Resolver<'_> {
 
     /// The first reader branch (position in `branches`) that the writer's `writer_node` can be read
     /// as: the same type (or named type of the same name) first, then a promotion.
-    fn matching_branch(&self, writer_node: NodeId, branches: &[(usize, NodeId)]) -> Option<usize> {
+    pub fn matching_branch(&self, writer_node: NodeId, branches: &[(usize, NodeId)]) -> Option<usize> {
         let same = |candidate: NodeId| match (self.writer.node(writer_node), self.reader.node(candidate)) {
             (Node::Record { name: a, .. }, Node::Record { name: b, .. })
             | (Node::Enum { name: a, .. }, Node::Enum { name: b, .. })
@@ -355,7 +346,30 @@ impl Resolver<'_> {
     }
 }
 
-fn check_names(writer: &Name, reader: &Name, path: &str) -> AvroResult<()> {
+/// The reader's fields by the names a writer's field may have: a reader field matches a
+/// writer field by its name, else by one of its aliases.
+pub fn reader_fields_by_name(reader_fields: &[Field]) -> HashMap<&str, usize> {
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    for (i, field) in reader_fields.iter().enumerate().rev() {
+        for alias in &field.aliases {
+            by_name.insert(alias.as_str(), i);
+        }
+    }
+    for (i, field) in reader_fields.iter().enumerate().rev() {
+        by_name.insert(field.name.as_str(), i);
+    }
+    by_name
+}
+
+/// The reader's symbol (index) for each of the writer's: the same symbol, else the
+/// reader's default, else None (an error when a value has it).
+pub fn enum_to_reader(writer_symbols: &[String], reader_symbols: &[String], default: Option<&str>) -> Vec<Option<u32>> {
+    let symbol = |s: &str| reader_symbols.iter().position(|x| x == s).map(|p| p as u32);
+    let fallback = default.and_then(symbol);
+    writer_symbols.iter().map(|s| symbol(s).or(fallback)).collect()
+}
+
+pub fn check_names(writer: &Name, reader: &Name, path: &str) -> AvroResult<()> {
     if reader.reads(writer) {
         return Ok(());
     }

@@ -1,0 +1,327 @@
+//! Values of a recursive type read with a reader schema: the writer's bytes rendered as
+//! the JSON text of the reader's type (what `json.rs` renders for a value written with
+//! the reader's schema), by the same resolution rules as `resolve.rs`.
+//!
+//! A recursive type has no fixed depth, so its resolution is a graph, not a tree: one
+//! [`JsonStep`] per (writer type, reader type) pair met, and steps refer to each other
+//! by index.
+
+use std::collections::HashMap;
+
+use super::cursor::Cursor;
+use super::json::{write_float, write_json, write_json_string};
+use super::resolve::{check_names, enum_to_reader, reader_fields_by_name, Resolver};
+use super::skip::{read_union_branch, too_deep, SkipOp, MAX_VALUE_DEPTH};
+use crate::error::{AvroError, AvroResult};
+use crate::schema::{encode_default, field_path, AvroSchema, Node, NodeId};
+
+/// The steps rendering a writer's value as the reader's JSON; the first is the root.
+#[derive(Debug, Clone)]
+pub struct JsonResolution {
+    steps: Vec<JsonStep>,
+}
+
+#[derive(Debug, Clone)]
+enum JsonStep {
+    /// Rendered as written: the same type (or an int read as long, which prints alike).
+    AsWritten(NodeId),
+    /// A writer's int or long read as float or double, a float read as double.
+    LongAsFloat,
+    LongAsDouble,
+    FloatAsDouble,
+    /// A string read as bytes (its bytes as code points), bytes read as a string (UTF-8).
+    StringAsBytes,
+    BytesAsString,
+    /// The reader's symbol of each writer symbol (None: not one, and no default).
+    Enum(Vec<Option<String>>),
+    /// The writer's fields in its order, each rendered into an output field or skipped;
+    /// the output fields are the reader's (names already quoted), defaults rendered once.
+    Record {
+        names: Vec<String>,
+        fields: Vec<JsonField>,
+        defaults: Vec<(usize, String)>,
+    },
+    Array(usize),
+    Map(usize),
+    /// The step of each branch of the writer's union (None: the reader cannot take it).
+    Union {
+        branches: Vec<Option<usize>>,
+        writer_types: Vec<String>,
+    },
+    /// Not yet compiled (only while compiling: a pair met again on the way down).
+    Pending,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum JsonField {
+    Read { out: usize, step: usize },
+    Skip(SkipOp),
+}
+
+impl JsonResolution {
+    /// The rendering of the writer's `writer_node` as the reader's `reader_node`.
+    pub fn new(resolver: &Resolver, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<Self> {
+        let mut compiler = Compiler { resolver, steps: Vec::new(), seen: HashMap::new() };
+        compiler.step(writer_node, reader_node, path)?;
+        Ok(Self { steps: compiler.steps })
+    }
+
+    /// Renders the writer's value at `cur` (of a schema `writer`) into `out`.
+    pub fn write(&self, writer: &AvroSchema, cur: &mut Cursor, out: &mut String) -> AvroResult<()> {
+        self.write_step(0, writer, cur, out, 0)
+    }
+
+    fn write_step(
+        &self,
+        step: usize,
+        writer: &AvroSchema,
+        cur: &mut Cursor,
+        out: &mut String,
+        depth: usize,
+    ) -> AvroResult<()> {
+        if depth > MAX_VALUE_DEPTH {
+            return Err(too_deep());
+        }
+        match &self.steps[step] {
+            JsonStep::AsWritten(node) => write_json(writer, *node, cur, out, depth)?,
+            JsonStep::LongAsFloat => write_float(out, f64::from(cur.read_long()? as f32)),
+            JsonStep::LongAsDouble => write_float(out, cur.read_long()? as f64),
+            JsonStep::FloatAsDouble => write_float(out, f64::from(cur.read_f32()?)),
+            JsonStep::StringAsBytes => {
+                let bytes = cur.read_bytes("a string")?;
+                write_json_string(out, bytes.iter().map(|b| char::from(*b)));
+            },
+            JsonStep::BytesAsString => {
+                let text = cur.read_str("a bytes value read as a string")?;
+                write_json_string(out, text.chars());
+            },
+            JsonStep::Enum(symbols) => {
+                let index = cur.read_long()?;
+                let symbol = usize::try_from(index).ok().and_then(|i| symbols.get(i)).ok_or_else(|| {
+                    AvroError::decode(format!("expected an enum index below {}, found {index}", symbols.len()))
+                })?;
+                let symbol = symbol.as_deref().ok_or_else(|| {
+                    AvroError::decode(format!(
+                        "the writer's enum symbol {index} is not a symbol of the reader's enum, which has no default"
+                    ))
+                })?;
+                write_json_string(out, symbol.chars());
+            },
+            JsonStep::Record { names, fields, defaults } => {
+                let mut values = vec![String::new(); names.len()];
+                for field in fields {
+                    match *field {
+                        JsonField::Read { out, step } => {
+                            self.write_step(step, writer, cur, &mut values[out], depth + 1)?
+                        },
+                        JsonField::Skip(op) => op.skip(writer, cur)?,
+                    }
+                }
+                for (out, default) in defaults {
+                    values[*out].push_str(default);
+                }
+                out.push('{');
+                for (i, (name, value)) in names.iter().zip(&values).enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(name);
+                    out.push(':');
+                    out.push_str(value);
+                }
+                out.push('}');
+            },
+            JsonStep::Array(item) => {
+                out.push('[');
+                let mut first = true;
+                cur.for_each_item("array", |cur| {
+                    if !std::mem::take(&mut first) {
+                        out.push(',');
+                    }
+                    self.write_step(*item, writer, cur, out, depth + 1)
+                })?;
+                out.push(']');
+            },
+            JsonStep::Map(value) => {
+                out.push('{');
+                let mut first = true;
+                cur.for_each_item("map", |cur| {
+                    if !std::mem::take(&mut first) {
+                        out.push(',');
+                    }
+                    let key = cur.read_str("a map key")?;
+                    write_json_string(out, key.chars());
+                    out.push(':');
+                    self.write_step(*value, writer, cur, out, depth + 1)
+                })?;
+                out.push('}');
+            },
+            JsonStep::Union { branches, writer_types } => {
+                let branch = read_union_branch(cur, branches.len())?;
+                let step = branches[branch].ok_or_else(|| {
+                    AvroError::decode(format!(
+                        "the writer's union branch {branch} holds a {}, which the reader's schema cannot take there",
+                        writer_types[branch]
+                    ))
+                })?;
+                self.write_step(step, writer, cur, out, depth)?;
+            },
+            JsonStep::Pending => unreachable!("every step is compiled before any value is read"),
+        }
+        Ok(())
+    }
+}
+
+struct Compiler<'r, 's> {
+    resolver: &'r Resolver<'s>,
+    steps: Vec<JsonStep>,
+    /// The step of each (writer, reader) pair compiled or being compiled.
+    seen: HashMap<(NodeId, NodeId), usize>,
+}
+
+impl Compiler<'_, '_> {
+    fn step(&mut self, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<usize> {
+        if let Some(step) = self.seen.get(&(writer_node, reader_node)) {
+            return Ok(*step);
+        }
+        let index = self.steps.len();
+        self.steps.push(JsonStep::Pending);
+        self.seen.insert((writer_node, reader_node), index);
+        self.steps[index] = self.compile(writer_node, reader_node, path)?;
+        Ok(index)
+    }
+
+    fn compile(&mut self, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<JsonStep> {
+        let (writer, reader) = (self.resolver.writer, self.resolver.reader);
+        let candidates = |branches: &[NodeId]| branches.iter().copied().enumerate().collect::<Vec<_>>();
+        Ok(match (writer.node(writer_node), reader.node(reader_node)) {
+            // A union's JSON is its branch's value: the writer's branch is read, the
+            // reader's chosen, and neither shows.
+            (Node::Union(writer_branches), reader_type) => {
+                let targets = match reader_type {
+                    Node::Union(reader_branches) => candidates(reader_branches),
+                    _ => vec![(0, reader_node)],
+                };
+                let mut branches = Vec::with_capacity(writer_branches.len());
+                for branch in writer_branches {
+                    branches.push(match self.resolver.matching_branch(*branch, &targets) {
+                        Some(target) => Some(self.step(*branch, targets[target].1, path)?),
+                        None => None,
+                    });
+                }
+                let writer_types: Vec<String> = writer_branches.iter().map(|b| writer.type_name(*b)).collect();
+                if branches.iter().all(Option::is_none) {
+                    return Err(AvroError::schema(format!(
+                        "at '{path}': no branch of the writer's union [{}] can be read as the reader's {}",
+                        writer_types.join(", "),
+                        reader.type_name(reader_node)
+                    )));
+                }
+                JsonStep::Union { branches, writer_types }
+            },
+            (_, Node::Union(reader_branches)) => {
+                let targets = candidates(reader_branches);
+                let target = self.resolver.matching_branch(writer_node, &targets).ok_or_else(|| {
+                    AvroError::schema(format!(
+                        "at '{path}': the writer's {} matches no branch of the reader's union",
+                        writer.type_name(writer_node)
+                    ))
+                })?;
+                // The same JSON as the reader's branch: compiled as that pair.
+                return self.compile(writer_node, targets[target].1, path);
+            },
+            (
+                Node::Record { name: writer_name, fields: writer_fields },
+                Node::Record { name: reader_name, fields: reader_fields },
+            ) => {
+                check_names(writer_name, reader_name, path)?;
+                let by_name = reader_fields_by_name(reader_fields);
+                let mut fields = Vec::with_capacity(writer_fields.len());
+                let mut read = vec![false; reader_fields.len()];
+                for writer_field in writer_fields {
+                    fields.push(match by_name.get(writer_field.name.as_str()) {
+                        Some(&out) => {
+                            read[out] = true;
+                            let at = field_path(path, &reader_fields[out].name);
+                            JsonField::Read {
+                                out,
+                                step: self.step(writer_field.schema, reader_fields[out].schema, &at)?,
+                            }
+                        },
+                        None => JsonField::Skip(SkipOp::compile(writer, writer_field.schema)),
+                    });
+                }
+                let mut defaults = Vec::new();
+                for (out, field) in reader_fields.iter().enumerate().filter(|(i, _)| !read[*i]) {
+                    let at = field_path(path, &field.name);
+                    let Some(default) = &field.default else {
+                        return Err(AvroError::schema(format!(
+                            "the reader's field '{at}' is not in the writer's schema and has no default"
+                        )));
+                    };
+                    // Encoded, then rendered as a value of the reader's type: the same JSON.
+                    let mut encoded = Vec::new();
+                    encode_default(reader, field.schema, default, &mut encoded, &at, 0)?;
+                    let mut text = String::new();
+                    write_json(reader, field.schema, &mut Cursor::new(&encoded), &mut text, 0)?;
+                    defaults.push((out, text));
+                }
+                let names = reader_fields
+                    .iter()
+                    .map(|f| {
+                        let mut quoted = String::new();
+                        write_json_string(&mut quoted, f.name.chars());
+                        quoted
+                    })
+                    .collect();
+                JsonStep::Record { names, fields, defaults }
+            },
+            (
+                Node::Enum { name: writer_name, symbols: writer_symbols, .. },
+                Node::Enum { name: reader_name, symbols: reader_symbols, default, .. },
+            ) => {
+                check_names(writer_name, reader_name, path)?;
+                let to_reader = enum_to_reader(writer_symbols, reader_symbols, default.as_deref());
+                JsonStep::Enum(to_reader.iter().map(|s| s.map(|i| reader_symbols[i as usize].clone())).collect())
+            },
+            (Node::Array(writer_item), Node::Array(reader_item)) => {
+                JsonStep::Array(self.step(*writer_item, *reader_item, &format!("{path}[]"))?)
+            },
+            (Node::Map(writer_value), Node::Map(reader_value)) => {
+                JsonStep::Map(self.step(*writer_value, *reader_value, &format!("{path}{{}}"))?)
+            },
+            (
+                Node::Fixed { name: writer_name, size: writer_size },
+                Node::Fixed { name: reader_name, size: reader_size },
+            ) => {
+                check_names(writer_name, reader_name, path)?;
+                if writer_size != reader_size {
+                    return Err(AvroError::schema(format!(
+                        "at '{path}': the writer's fixed has {writer_size} bytes, the reader's {reader_size}"
+                    )));
+                }
+                JsonStep::AsWritten(writer_node)
+            },
+            (Node::Null, Node::Null)
+            | (Node::Boolean, Node::Boolean)
+            | (Node::Int | Node::Long, Node::Long)
+            | (Node::Int, Node::Int)
+            | (Node::Float, Node::Float)
+            | (Node::Double, Node::Double)
+            | (Node::String, Node::String)
+            | (Node::Bytes, Node::Bytes) => JsonStep::AsWritten(writer_node),
+            (Node::Int | Node::Long, Node::Float) => JsonStep::LongAsFloat,
+            (Node::Int | Node::Long, Node::Double) => JsonStep::LongAsDouble,
+            (Node::Float, Node::Double) => JsonStep::FloatAsDouble,
+            (Node::String, Node::Bytes) => JsonStep::StringAsBytes,
+            (Node::Bytes, Node::String) => JsonStep::BytesAsString,
+            _ => {
+                return Err(AvroError::schema(format!(
+                    "at '{path}': the writer's {} cannot be read as the reader's {}",
+                    writer.type_name(writer_node),
+                    reader.type_name(reader_node)
+                )))
+            },
+        })
+    }
+}
