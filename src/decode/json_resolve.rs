@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::cursor::Cursor;
 use super::json::{write_float, write_json, write_json_string};
-use super::resolve::{check_names, enum_to_reader, reader_fields_by_name, Resolver};
+use super::matching::{check_names, enum_to_reader, matching_branch, reader_fields_by_name};
 use super::skip::{read_union_branch, too_deep, SkipOp, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{encode_default, field_path, AvroSchema, Node, NodeId};
@@ -60,8 +60,14 @@ enum JsonField {
 
 impl JsonResolution {
     /// The rendering of the writer's `writer_node` as the reader's `reader_node`.
-    pub fn new(resolver: &Resolver, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<Self> {
-        let mut compiler = Compiler { resolver, steps: Vec::new(), seen: HashMap::new() };
+    pub fn new(
+        writer: &AvroSchema,
+        reader: &AvroSchema,
+        writer_node: NodeId,
+        reader_node: NodeId,
+        path: &str,
+    ) -> AvroResult<Self> {
+        let mut compiler = Compiler { writer, reader, steps: Vec::new(), seen: HashMap::new() };
         compiler.step(writer_node, reader_node, path)?;
         Ok(Self { steps: compiler.steps })
     }
@@ -172,14 +178,15 @@ impl JsonResolution {
     }
 }
 
-struct Compiler<'r, 's> {
-    resolver: &'r Resolver<'s>,
+struct Compiler<'s> {
+    writer: &'s AvroSchema,
+    reader: &'s AvroSchema,
     steps: Vec<JsonStep>,
     /// The step of each (writer, reader) pair compiled or being compiled.
     seen: HashMap<(NodeId, NodeId), usize>,
 }
 
-impl Compiler<'_, '_> {
+impl Compiler<'_> {
     fn step(&mut self, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<usize> {
         if let Some(step) = self.seen.get(&(writer_node, reader_node)) {
             return Ok(*step);
@@ -192,7 +199,7 @@ impl Compiler<'_, '_> {
     }
 
     fn compile(&mut self, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<JsonStep> {
-        let (writer, reader) = (self.resolver.writer, self.resolver.reader);
+        let (writer, reader) = (self.writer, self.reader);
         let candidates = |branches: &[NodeId]| branches.iter().copied().enumerate().collect::<Vec<_>>();
         Ok(match (writer.node(writer_node), reader.node(reader_node)) {
             // A union's JSON is its branch's value: the writer's branch is read, the
@@ -204,7 +211,7 @@ impl Compiler<'_, '_> {
                 };
                 let mut branches = Vec::with_capacity(writer_branches.len());
                 for branch in writer_branches {
-                    branches.push(match self.resolver.matching_branch(*branch, &targets) {
+                    branches.push(match matching_branch(writer, reader, *branch, &targets) {
                         Some(target) => Some(self.step(*branch, targets[target].1, path)?),
                         None => None,
                     });
@@ -221,7 +228,7 @@ impl Compiler<'_, '_> {
             },
             (_, Node::Union(reader_branches)) => {
                 let targets = candidates(reader_branches);
-                let target = self.resolver.matching_branch(writer_node, &targets).ok_or_else(|| {
+                let target = matching_branch(writer, reader, writer_node, &targets).ok_or_else(|| {
                     AvroError::schema(format!(
                         "at '{path}': the writer's {} matches no branch of the reader's union",
                         writer.type_name(writer_node)

@@ -2,7 +2,7 @@
 //!
 //! The layers, each knowing only those before it: primitives (`cursor`, `views`,
 //! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
-//! `plan`; `json_resolve` for recursive types read with a reader schema), then the buffers built from it (`column`) and the block loop here; `datum`
+//! `plan`, with `matching`; `json_resolve` for recursive types read with a reader schema), then the buffers built from it (`column`) and the block loop here; `datum`
 //! reads single datums (messages) into the same buffers.
 
 mod column;
@@ -11,6 +11,7 @@ mod datum;
 mod decimal;
 mod json;
 mod json_resolve;
+mod matching;
 mod plan;
 mod read_type;
 mod resolve;

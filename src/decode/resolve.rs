@@ -7,12 +7,13 @@
 use std::collections::HashMap;
 
 use super::json_resolve::JsonResolution;
+use super::matching::{check_names, enum_to_reader, matching_branch, reader_fields_by_name};
 use super::read_type::{
     Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape, UnionRead,
 };
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{encode_default, field_path, AvroSchema, Field, Name, Node, NodeId};
+use crate::schema::{encode_default, field_path, AvroSchema, Field, Node, NodeId};
 
 pub struct Resolver<'a> {
     pub writer: &'a AvroSchema,
@@ -56,12 +57,13 @@ impl Resolver<'_> {
                     [(_, only)] => self.read_type(writer_node, *only, path, expanding),
                     // The reader's Struct of branches: every value goes to the one the writer's type matches.
                     several => {
-                        let chosen = self.matching_branch(writer_node, several).ok_or_else(|| {
-                            AvroError::schema(format!(
-                                "at '{path}': the writer's {} matches no branch of the reader's union",
-                                self.writer.type_name(writer_node)
-                            ))
-                        })?;
+                        let chosen =
+                            matching_branch(self.writer, self.reader, writer_node, several).ok_or_else(|| {
+                                AvroError::schema(format!(
+                                    "at '{path}': the writer's {} matches no branch of the reader's union",
+                                    self.writer.type_name(writer_node)
+                                ))
+                            })?;
                         let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
                         let branch = several[chosen].1;
                         let at = format!("{path}.{}", self.reader.type_name(branch));
@@ -93,7 +95,13 @@ impl Resolver<'_> {
                 // from here on the value is JSON text of the reader's type (where reading
                 // with the reader's own schema would make it JSON).
                 if expanding.iter().any(|(_, reader)| *reader == reader_node) {
-                    return Ok(ReadType::resolved_json(JsonResolution::new(self, writer_node, reader_node, path)?));
+                    return Ok(ReadType::resolved_json(JsonResolution::new(
+                        self.writer,
+                        self.reader,
+                        writer_node,
+                        reader_node,
+                        path,
+                    )?));
                 }
                 expanding.push((writer_node, reader_node));
                 let all: Vec<usize> = (0..reader_fields.len()).collect();
@@ -240,7 +248,9 @@ impl Resolver<'_> {
                 let mut taken_by: Vec<Vec<(usize, NodeId)>> = several.iter().map(|_| Vec::new()).collect();
                 let mut map = vec![Branch::Unmatched; writer_branches.len()];
                 for (writer_index, writer_node) in &writer.values {
-                    let Some(child) = self.matching_branch(*writer_node, several) else { continue };
+                    let Some(child) = matching_branch(self.writer, self.reader, *writer_node, several) else {
+                        continue;
+                    };
                     taken_by[child].push((*writer_index, *writer_node));
                     map[*writer_index] = Branch::Child(child);
                 }
@@ -281,7 +291,7 @@ impl Resolver<'_> {
         let mut branches = vec![Branch::Unmatched; writer_branches.len()];
         let mut children = Vec::new();
         for (writer_index, writer_node) in values {
-            if self.matching_branch(*writer_node, &[(0, reader_node)]).is_some() {
+            if matching_branch(self.writer, self.reader, *writer_node, &[(0, reader_node)]).is_some() {
                 branches[*writer_index] = Branch::Child(children.len());
                 children.push(self.read_type(*writer_node, reader_node, path, expanding)?);
             }
@@ -318,69 +328,4 @@ impl Resolver<'_> {
         let names = self.reader.union_field_names(branches);
         Ok(ReadType::union(names.iter().map(String::as_str), UnionRead { children, branches: map }))
     }
-
-    /// The first reader branch (position in `branches`) that the writer's `writer_node` can be read
-    /// as: the same type (or named type of the same name) first, then a promotion.
-    pub fn matching_branch(&self, writer_node: NodeId, branches: &[(usize, NodeId)]) -> Option<usize> {
-        let same = |candidate: NodeId| match (self.writer.node(writer_node), self.reader.node(candidate)) {
-            (Node::Record { name: a, .. }, Node::Record { name: b, .. })
-            | (Node::Enum { name: a, .. }, Node::Enum { name: b, .. })
-            | (Node::Fixed { name: a, .. }, Node::Fixed { name: b, .. }) => b.reads(a),
-            (Node::Array(_), Node::Array(_)) | (Node::Map(_), Node::Map(_)) => true,
-            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
-        };
-        let promotes = |candidate: NodeId| {
-            matches!(
-                (self.writer.node(writer_node), self.reader.node(candidate)),
-                (Node::Int, Node::Long | Node::Float | Node::Double)
-                    | (Node::Long, Node::Float | Node::Double)
-                    | (Node::Float, Node::Double)
-                    | (Node::String, Node::Bytes)
-                    | (Node::Bytes, Node::String)
-            )
-        };
-        branches
-            .iter()
-            .position(|(_, candidate)| same(*candidate))
-            .or_else(|| branches.iter().position(|(_, candidate)| promotes(*candidate)))
-    }
-}
-
-/// The reader's fields by the names a writer's field may have: a reader field matches a
-/// writer field by its name, else by one of its aliases.
-pub fn reader_fields_by_name(reader_fields: &[Field]) -> HashMap<&str, usize> {
-    let mut by_name: HashMap<&str, usize> = HashMap::new();
-    for (i, field) in reader_fields.iter().enumerate().rev() {
-        for alias in &field.aliases {
-            by_name.insert(alias.as_str(), i);
-        }
-    }
-    for (i, field) in reader_fields.iter().enumerate().rev() {
-        by_name.insert(field.name.as_str(), i);
-    }
-    by_name
-}
-
-/// The reader's symbol (index) for each of the writer's: the same symbol, else the
-/// reader's default, else None (an error when a value has it).
-pub fn enum_to_reader(writer_symbols: &[String], reader_symbols: &[String], default: Option<&str>) -> Vec<Option<u32>> {
-    let symbol = |s: &str| reader_symbols.iter().position(|x| x == s).map(|p| p as u32);
-    let fallback = default.and_then(symbol);
-    writer_symbols.iter().map(|s| symbol(s).or(fallback)).collect()
-}
-
-pub fn check_names(writer: &Name, reader: &Name, path: &str) -> AvroResult<()> {
-    if reader.reads(writer) {
-        return Ok(());
-    }
-    let aliases = match reader.aliases.as_slice() {
-        [] => "no aliases".to_string(),
-        aliases => format!("the aliases {}", aliases.join(", ")),
-    };
-    Err(AvroError::schema(format!(
-        "at '{path}': the writer's type is named '{}' and the reader's '{}' (with {aliases}); a named type \
-        resolves by its name or by one of the reader's aliases",
-        writer.fullname(),
-        reader.fullname()
-    )))
 }
