@@ -456,6 +456,25 @@ LIST_READER = record(
     field("kind", {"type": "enum", "name": "Kind", "symbols": ["C", "A"], "default": "A"}),
     field("score", "double"),  # promoted
     field("next", ["null", "Node"]),
+    # Added, of the recursive type itself: defaults are rendered as JSON text too.
+    field("prev", ["null", "Node"], default=None),
+    field(
+        "origin",
+        ["Node", "null"],
+        # Every field given (fastavro does not fill the defaults of a default's fields),
+        # its own origin too: the field's default would be the default of itself.
+        default={
+            "value": 0,
+            "tag": "o",
+            "extra": 2.5,
+            "note": None,
+            "kind": "C",
+            "score": 0.5,
+            "next": None,
+            "prev": None,
+            "origin": None,
+        },
+    ),
     name="Node",
 )
 
@@ -490,11 +509,28 @@ def test_a_recursive_record_read_with_a_reader_schema() -> None:
             "kind": pl.Enum(["C", "A"]),
             "score": pl.Float64,
             "next": pl.String,
+            "prev": pl.String,
+            "origin": pl.String,
         }
     )
-    assert df.drop("next").to_dicts() == [{k: v for k, v in r.items() if k != "next"} for r in expected]
+    recursive = ["next", "prev", "origin"]
+    assert df.drop(recursive).to_dicts() == [{k: v for k, v in r.items() if k not in recursive} for r in expected]
+    for name in recursive:
+        texts = df[name].to_list()
+        assert all(_same_json(mine, r[name]) for mine, r in zip(texts, expected)), (name, texts[:3], expected[:3])
     nexts = df["next"].to_list()
-    assert all(_same_json(mine, r["next"]) for mine, r in zip(nexts, expected)), (nexts[:3], expected[:3])
+    assert df["prev"].null_count() == len(rows)
+    assert json.loads(df["origin"][0]) == {
+        "value": 0,
+        "tag": "o",
+        "extra": 2.5,
+        "note": None,
+        "kind": "C",
+        "score": 0.5,
+        "next": None,
+        "prev": None,
+        "origin": None,
+    }
     assert json.loads(nexts[2], object_pairs_hook=lambda pairs: [k for k, _ in pairs])[:6] == [
         "value",
         "tag",
@@ -505,7 +541,7 @@ def test_a_recursive_record_read_with_a_reader_schema() -> None:
     ]
     # The very text that reading the reader schema's datum without a reader schema gives.
     as_reader = written(LIST_READER, expected)
-    assert polars_avro.read_avro(as_reader)["next"].to_list() == nexts
+    assert polars_avro.read_avro(as_reader).select(recursive).equals(df.select(recursive))
 
 
 TREE_WRITER = record(
@@ -551,6 +587,7 @@ def test_a_recursive_tree_read_with_a_reader_schema() -> None:
 
 def test_recursive_values_the_reader_cannot_take_fail_where_they_are() -> None:
     narrower = json.loads(json.dumps(LIST_READER))
+    narrower["fields"] = [f for f in narrower["fields"] if f["name"] != "origin"]  # its default is a C
     narrower["fields"][4]["type"] = {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}
     # Row 1's own kind is A, the kind of the node after it C, which the narrower enum lacks.
     data = written(LIST_WRITER, [_linked_list(0, 1), _linked_list(1, 2)])

@@ -7,6 +7,7 @@
 //! by index.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
 use super::cursor::Cursor;
 use super::json::{write_float, write_json, write_json_string};
@@ -23,8 +24,18 @@ pub struct JsonResolution {
 
 #[derive(Debug, Clone)]
 enum JsonStep {
-    /// Rendered as written: the same type (or an int read as long, which prints alike).
-    AsWritten(NodeId),
+    /// A value of a type without parts, rendered as `json.rs` renders it (an int read as
+    /// long prints alike). Kinds, not schema nodes: a resolution of a schema against
+    /// itself (a default's) renders values of any schema.
+    Null,
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    String,
+    Bytes,
+    Fixed(usize),
     /// A writer's int or long read as float or double, a float read as double.
     LongAsFloat,
     LongAsDouble,
@@ -89,7 +100,15 @@ impl JsonResolution {
             return Err(too_deep());
         }
         match &self.steps[step] {
-            JsonStep::AsWritten(node) => write_json(writer, *node, cur, out, depth)?,
+            JsonStep::Null => out.push_str("null"),
+            JsonStep::Boolean => out.push_str(if cur.read_bool()? { "true" } else { "false" }),
+            JsonStep::Int => write!(out, "{}", cur.read_int()?).unwrap(),
+            JsonStep::Long => write!(out, "{}", cur.read_long()?).unwrap(),
+            JsonStep::Float => write_float(out, f64::from(cur.read_f32()?)),
+            JsonStep::Double => write_float(out, cur.read_f64()?),
+            JsonStep::String => write_json_string(out, cur.read_str("a string")?.chars()),
+            JsonStep::Bytes => write_json_string(out, cur.read_bytes("a bytes value")?.iter().map(|b| char::from(*b))),
+            JsonStep::Fixed(size) => write_json_string(out, cur.read_fixed(*size)?.iter().map(|b| char::from(*b))),
             JsonStep::LongAsFloat => write_float(out, f64::from(cur.read_long()? as f32)),
             JsonStep::LongAsDouble => write_float(out, cur.read_long()? as f64),
             JsonStep::FloatAsDouble => write_float(out, f64::from(cur.read_f32()?)),
@@ -307,16 +326,16 @@ impl Compiler<'_> {
                         "at '{path}': the writer's fixed has {writer_size} bytes, the reader's {reader_size}"
                     )));
                 }
-                JsonStep::AsWritten(writer_node)
+                JsonStep::Fixed(*writer_size)
             },
-            (Node::Null, Node::Null)
-            | (Node::Boolean, Node::Boolean)
-            | (Node::Int | Node::Long, Node::Long)
-            | (Node::Int, Node::Int)
-            | (Node::Float, Node::Float)
-            | (Node::Double, Node::Double)
-            | (Node::String, Node::String)
-            | (Node::Bytes, Node::Bytes) => JsonStep::AsWritten(writer_node),
+            (Node::Null, Node::Null) => JsonStep::Null,
+            (Node::Boolean, Node::Boolean) => JsonStep::Boolean,
+            (Node::Int, Node::Int) => JsonStep::Int,
+            (Node::Int | Node::Long, Node::Long) => JsonStep::Long,
+            (Node::Float, Node::Float) => JsonStep::Float,
+            (Node::Double, Node::Double) => JsonStep::Double,
+            (Node::String, Node::String) => JsonStep::String,
+            (Node::Bytes, Node::Bytes) => JsonStep::Bytes,
             (Node::Int | Node::Long, Node::Float) => JsonStep::LongAsFloat,
             (Node::Int | Node::Long, Node::Double) => JsonStep::LongAsDouble,
             (Node::Float, Node::Double) => JsonStep::FloatAsDouble,

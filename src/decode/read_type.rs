@@ -259,18 +259,6 @@ impl ReadType {
         }
     }
 
-    /// Whether a value of this type holds recursive (JSON) values anywhere.
-    pub fn contains_json(&self) -> bool {
-        match &self.shape {
-            Shape::Json(_) | Shape::ResolvedJson(_) => true,
-            Shape::List(inner) | Shape::Map(inner) => inner.contains_json(),
-            Shape::Record(r) => r.fields.iter().any(ReadType::contains_json),
-            Shape::Union(u) => u.children.iter().any(ReadType::contains_json),
-            Shape::OneOf(o) => o.children.iter().any(ReadType::contains_json),
-            _ => false,
-        }
-    }
-
     /// The type of node `id` of a schema read as it is. `expanding` holds the records
     /// being expanded on the way down: meeting one again means the type is recursive,
     /// and from there on the value is kept as JSON text.

@@ -200,11 +200,12 @@ impl Resolver<'_> {
             };
             let mut encoded = Vec::new();
             encode_default(self.reader, field.schema, default, &mut encoded, &at, 0)?;
-            let field_type = ReadType::of(self.reader, field.schema, &mut Vec::new())?;
-            if field_type.contains_json() {
-                return Err(AvroError::schema(format!("at '{at}': defaults of recursive types are not supported")));
-            }
-            fields[out] = Some(field_type);
+            // The reader's type resolved against itself, in the records being expanded: the
+            // shape a value of the field would have, and where the type recurses, JSON text
+            // rendered without the writer's schema (which the default is not in).
+            let itself = Resolver { writer: self.reader, reader: self.reader };
+            let mut own: Expanding = expanding.iter().map(|(_, reader)| (*reader, *reader)).collect();
+            fields[out] = Some(itself.read_type(field.schema, field.schema, &at, &mut own)?);
             read.defaults.push((out, encoded));
         }
         read.fields = fields.into_iter().map(|f| f.expect("every wanted field is read or defaulted")).collect();
