@@ -395,6 +395,18 @@ def test_explicit_schema_mismatches_name_the_column(change: Any, error: type, wo
     assert words in str(info.value), str(info.value)
 
 
+@pytest.mark.parametrize("avro", ["null", ["null"]])
+def test_a_column_for_avro_null_may_hold_only_nulls_chunk_by_chunk(avro: Any) -> None:
+    # Whether a column holds a value is known per chunk, not from its type: the plan made
+    # for the writer lets nulls through and each chunk is checked as it is written.
+    schema = {"type": "record", "name": "R", "fields": [{"name": "n", "type": avro}]}
+    nulls = pl.DataFrame({"n": pl.Series([None, None], dtype=pl.Int64)})
+    assert list(fastavro.reader(io.BytesIO(write(nulls, schema=schema)))) == [{"n": None}] * 2
+    with_value = pl.concat([nulls, pl.DataFrame({"n": [None, 7]})], rechunk=False)
+    with pytest.raises(AvroSchemaError, match="'n' has type Int64, which cannot be written as Avro"):
+        write(with_value, schema=schema)
+
+
 # --------------------------------------------------------------------------- bad input
 
 

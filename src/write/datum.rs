@@ -4,7 +4,7 @@
 use polars::prelude::Series;
 use polars_arrow::array::{BinaryViewArray, MutableBinaryViewArray};
 
-use super::encode::build_encoder;
+use super::plan::plan;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::AvroSchema;
@@ -21,8 +21,9 @@ pub fn encode_datums(
     let mut out = MutableBinaryViewArray::<[u8]>::with_capacity(column.len());
     let mut message = Vec::new();
     let mut row = 0;
+    let plan = plan(schema, schema.root, ft, "")?;
     for chunk in physical.chunks() {
-        let encoder = build_encoder(schema, schema.root, ft, chunk.as_ref(), "")?;
+        let encoder = plan.bind(chunk.as_ref())?;
         for i in 0..chunk.len() {
             if chunk.is_null(i) {
                 out.push_null();

@@ -1,11 +1,10 @@
-//! Encoding rows of Polars columns (physical Arrow arrays) as Avro binary. An encoder
-//! tree is built once per chunk of the frame by pairing each Avro type with its array;
-//! every check that does not depend on a value happens there, not per row.
+//! Encoding rows of Polars columns (physical Arrow arrays) as Avro binary. The writer's
+//! plan (`plan.rs`) is bound to each chunk's arrays, giving a tree of encoders; every
+//! check that does not depend on a value happened before, not per row.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
-use polars::prelude::TimeUnit;
 use polars_arrow::array::View;
 use polars_arrow::array::{
     Array, BinaryViewArray, BooleanArray, FixedSizeListArray, ListArray, PrimitiveArray, StructArray, Utf8ViewArray,
@@ -15,9 +14,8 @@ use polars_arrow::types::NativeType;
 use polars_buffer::Buffer;
 
 use super::decimal_text::{parse_decimal_text, twos_complement};
+use super::plan::{Plan, Scale, Step};
 use crate::error::{AvroError, AvroResult};
-use crate::frame_type::FrameType;
-use crate::schema::{field_path, AvroSchema, Logical, LongTime, Node, NodeId};
 use crate::varint::{put_bytes, put_long};
 
 /// Why a value could not be written (the caller adds the column and row). Boxed, so that
@@ -147,49 +145,8 @@ fn touch_views(views: &[View], buffers: &[Buffer<u8>]) {
     std::hint::black_box(sum);
 }
 
-/// A change of time unit on the way to Avro.
-#[derive(Clone, Copy, PartialEq)]
-pub(super) enum Scale {
-    Same,
-    /// Multiply (to a finer unit): fails on overflow.
-    Mul(i64),
-    /// Divide (to a coarser unit): fails when it would drop a remainder.
-    Div(i64),
-}
-
-impl Scale {
-    fn between(from: TimeUnit, to: TimeUnit) -> Self {
-        let ns = |u: TimeUnit| match u {
-            TimeUnit::Milliseconds => 1_000_000i64,
-            TimeUnit::Microseconds => 1_000,
-            TimeUnit::Nanoseconds => 1,
-        };
-        let (from, to) = (ns(from), ns(to));
-        match from.cmp(&to) {
-            std::cmp::Ordering::Equal => Scale::Same,
-            std::cmp::Ordering::Greater => Scale::Mul(from / to),
-            std::cmp::Ordering::Less => Scale::Div(to / from),
-        }
-    }
-
-    #[inline]
-    fn apply(self, v: i64) -> Option<i64> {
-        // Dividing by a constant is a multiplication; by a variable, a slow hardware division.
-        fn exact_div<const K: i64>(v: i64) -> Option<i64> {
-            (v % K == 0).then_some(v / K)
-        }
-        match self {
-            Scale::Same => Some(v),
-            Scale::Mul(k) => v.checked_mul(k),
-            Scale::Div(1_000) => exact_div::<1_000>(v),
-            Scale::Div(1_000_000) => exact_div::<1_000_000>(v),
-            Scale::Div(k) => (v % k == 0).then_some(v / k),
-        }
-    }
-}
-
-/// How one column's values are written as one Avro type: built once per chunk from (Avro
-/// schema node, frame type, array), then asked for one row's bytes at a time.
+/// How one column's values are written as one Avro type: a [`Plan`] bound to a chunk's
+/// arrays, then asked for one row's bytes at a time.
 pub enum Encoder<'a> {
     /// Avro null: nothing to write.
     Null,
@@ -199,7 +156,7 @@ pub enum Encoder<'a> {
         values: Ints<'a>,
         scale: Scale,
         int32: bool,
-        path: Box<str>,
+        path: &'a str,
     },
     /// The common cases of `Int` with nothing to check: i32 to int or long, i64 to long.
     Int32(&'a [i32]),
@@ -213,18 +170,18 @@ pub enum Encoder<'a> {
     Fixed {
         values: &'a BinaryViewArray,
         size: usize,
-        path: Box<str>,
+        path: &'a str,
     },
     UuidFixed {
         values: &'a Utf8ViewArray,
-        path: Box<str>,
+        path: &'a str,
     },
     /// Two's-complement big-endian: as few bytes as hold the value, or exactly `fixed`.
     Decimal {
         values: &'a [i128],
         fixed: Option<usize>,
         max_abs: Option<i128>,
-        path: Box<str>,
+        path: &'a str,
     },
     /// Decimal text (the reader's String for decimals wider than Polars holds) as the
     /// unscaled value at the decimal's scale.
@@ -233,24 +190,24 @@ pub enum Encoder<'a> {
         fixed: Option<usize>,
         precision: usize,
         scale: usize,
-        path: Box<str>,
+        path: &'a str,
     },
     /// Decimal text as a big-decimal: the unscaled value and its scale, inside Avro bytes.
     BigDecimalFromText {
         values: &'a Utf8ViewArray,
-        path: Box<str>,
+        path: &'a str,
     },
     /// Polars category codes, mapped to the enum's symbol indices (None: not a symbol).
     Enum {
         codes: Ints<'a>,
-        to_symbol: Vec<Option<i64>>,
-        categories: Vec<String>,
-        path: Box<str>,
+        to_symbol: &'a [Option<i64>],
+        categories: &'a [String],
+        path: &'a str,
     },
     EnumFromString {
         values: &'a Utf8ViewArray,
-        symbols: HashMap<String, i64>,
-        path: Box<str>,
+        symbols: &'a HashMap<String, i64>,
+        path: &'a str,
     },
     List {
         offsets: &'a [i64],
@@ -289,14 +246,14 @@ pub enum Encoder<'a> {
         validity: Option<&'a Bitmap>,
         null_branch: Option<i64>,
         branches: Vec<(i64, Option<&'a Bitmap>, Encoder<'a>)>,
-        path: Box<str>,
+        path: &'a str,
     },
     /// A value whose Avro type has no null, from a column that has nulls.
     Required {
         validity: &'a Bitmap,
         inner: Box<Encoder<'a>>,
-        avro_type: Box<str>,
-        path: Box<str>,
+        avro_type: &'a str,
+        path: &'a str,
     },
 }
 
@@ -587,345 +544,154 @@ fn parse_uuid(text: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-/// Builds the encoder of one value of Avro type `node` from `array`, whose Polars type is `ft`.
-pub fn build_encoder<'a>(
-    schema: &AvroSchema,
-    node: NodeId,
-    ft: &FrameType,
-    array: &'a dyn Array,
-    path: &str,
-) -> AvroResult<Encoder<'a>> {
-    if let Node::Union(branches) = schema.node(node) {
-        return build_union(schema, branches, ft, array, path);
-    }
-    let inner = build_value(schema, node, ft, array, path)?;
-    match array.validity().filter(|v| v.unset_bits() > 0) {
-        Some(validity) if !matches!(inner, Encoder::Null) => Ok(Encoder::Required {
-            validity,
-            inner: Box::new(inner),
-            avro_type: avro_type_name(schema, node).into(),
-            path: path.into(),
-        }),
-        _ => Ok(inner),
-    }
-}
-
-fn build_union<'a>(
-    schema: &AvroSchema,
-    branches: &[NodeId],
-    ft: &FrameType,
-    array: &'a dyn Array,
-    path: &str,
-) -> AvroResult<Encoder<'a>> {
-    let split = schema.split_union(branches);
-    let null_branch = split.null.map(|p| p as i64);
-    let values = split.values;
-    let validity = array.validity().filter(|v| v.unset_bits() > 0);
-    if *ft == FrameType::Null || values.is_empty() {
-        let Some(null_branch) = null_branch else {
-            return Err(mismatch(branches_union(schema, branches), ft, path));
-        };
-        if array.len() > array.null_count() {
-            return Err(mismatch(branches_union(schema, branches), ft, path));
-        }
-        return Ok(Encoder::Branch { index: null_branch, inner: Box::new(Encoder::Null) });
-    }
-    if values.len() > 1 {
-        if let Some(encoder) = build_branch_struct(schema, &values, null_branch, ft, array, path)? {
-            return Ok(encoder);
-        }
-    }
-    // The first branch the column's type can be written as.
-    let mut first_error = None;
-    for (index, branch) in &values {
-        let index = *index as i64;
-        match build_value(schema, *branch, ft, array, path) {
-            Ok(inner) => {
-                let inner = Box::new(inner);
-                return Ok(match (null_branch, validity) {
-                    (Some(null_branch), _) => Encoder::Nullable { validity, null_branch, value_branch: index, inner },
-                    (None, None) => Encoder::Branch { index, inner },
-                    (None, Some(validity)) => Encoder::Required {
-                        validity,
-                        inner: Box::new(Encoder::Branch { index, inner }),
-                        avro_type: branches_union(schema, branches).into(),
-                        path: path.into(),
+impl Plan {
+    /// The encoder of this plan's values in `array`, a chunk of its column.
+    pub fn bind<'a>(&'a self, array: &'a dyn Array) -> AvroResult<Encoder<'a>> {
+        let path = &*self.path;
+        let validity = || array.validity().filter(|v| v.unset_bits() > 0);
+        Ok(match &self.step {
+            Step::Required { value, avro_type } => {
+                let inner = value.bind(array)?;
+                match validity() {
+                    Some(validity) if !matches!(inner, Encoder::Null) => {
+                        Encoder::Required { validity, inner: Box::new(inner), avro_type, path }
                     },
-                });
+                    _ => inner,
+                }
             },
-            Err(e) => {
-                first_error.get_or_insert(e);
+            Step::NullOnly { index, mismatch } => {
+                if array.len() > array.null_count() {
+                    return Err(mismatch.clone());
+                }
+                Encoder::Branch { index: *index, inner: Box::new(Encoder::Null) }
             },
-        }
-    }
-    if values.len() == 1 {
-        return Err(first_error.unwrap());
-    }
-    Err(mismatch(branches_union(schema, branches), ft, path))
-}
-
-/// A general union from the Struct the reader makes of it: one field per non-null
-/// branch, named after the branch type. None when `ft` is not such a Struct.
-fn build_branch_struct<'a>(
-    schema: &AvroSchema,
-    values: &[(usize, NodeId)],
-    null_branch: Option<i64>,
-    ft: &FrameType,
-    array: &'a dyn Array,
-    path: &str,
-) -> AvroResult<Option<Encoder<'a>>> {
-    let FrameType::Struct(fields) = ft else { return Ok(None) };
-    let expected = schema.union_field_names(values);
-    if fields.len() != expected.len() || fields.iter().zip(&expected).any(|((name, _), e)| name != e) {
-        return Ok(None);
-    }
-    let structs = downcast::<StructArray>(array, ft, path)?;
-    let mut branches = Vec::with_capacity(values.len());
-    for (((index, node), (name, field_ft)), child) in values.iter().zip(fields).zip(structs.values()) {
-        let encoder = build_value(schema, *node, field_ft, child.as_ref(), &format!("{path}.{name}"))?;
-        branches.push((*index as i64, child.validity().filter(|v| v.unset_bits() > 0), encoder));
-    }
-    Ok(Some(Encoder::Branches {
-        validity: array.validity().filter(|v| v.unset_bits() > 0),
-        null_branch,
-        branches,
-        path: path.into(),
-    }))
-}
-
-/// The encoder of a value of a non-union Avro type.
-fn build_value<'a>(
-    schema: &AvroSchema,
-    node: NodeId,
-    ft: &FrameType,
-    array: &'a dyn Array,
-    path: &str,
-) -> AvroResult<Encoder<'a>> {
-    use FrameType as F;
-    use Logical as L;
-    let ints = |scale: Scale, int32: bool| -> AvroResult<Encoder<'a>> {
-        let values = Ints::of(array).ok_or_else(|| physical_mismatch(ft, array, path))?;
-        Ok(match (values, scale, int32) {
-            (Ints::I32(v), Scale::Same, _) => Encoder::Int32(v),
-            (Ints::I64(v), Scale::Same, false) => Encoder::Int64(v),
-            _ => Encoder::Int { values, scale, int32, path: path.into() },
+            Step::Nullable { null_branch, value_branch, value } => Encoder::Nullable {
+                validity: validity(),
+                null_branch: *null_branch,
+                value_branch: *value_branch,
+                inner: Box::new(value.bind(array)?),
+            },
+            Step::Branch { index, value, avro_type } => {
+                let branch = Encoder::Branch { index: *index, inner: Box::new(value.bind(array)?) };
+                match validity() {
+                    Some(validity) => Encoder::Required { validity, inner: Box::new(branch), avro_type, path },
+                    None => branch,
+                }
+            },
+            Step::Branches { null_branch, branches } => {
+                let structs = self.downcast::<StructArray>(array)?;
+                let branches = branches
+                    .iter()
+                    .zip(structs.values())
+                    .map(|((index, plan), child)| {
+                        Ok((*index, child.validity().filter(|v| v.unset_bits() > 0), plan.bind(child.as_ref())?))
+                    })
+                    .collect::<AvroResult<_>>()?;
+                Encoder::Branches { validity: validity(), null_branch: *null_branch, branches, path }
+            },
+            Step::Null { mismatch } => {
+                if array.null_count() != array.len() {
+                    return Err(mismatch.clone());
+                }
+                Encoder::Null
+            },
+            Step::Boolean => Encoder::Boolean(self.downcast(array)?),
+            Step::Int { scale, int32 } => {
+                let values = Ints::of(array).ok_or_else(|| self.physical_mismatch(array))?;
+                match (values, scale, int32) {
+                    (Ints::I32(v), Scale::Same, _) => Encoder::Int32(v),
+                    (Ints::I64(v), Scale::Same, false) => Encoder::Int64(v),
+                    _ => Encoder::Int { values, scale: *scale, int32: *int32, path },
+                }
+            },
+            Step::Float => Encoder::Float(self.primitive(array)?),
+            Step::FloatAsDouble => Encoder::FloatAsDouble(self.primitive(array)?),
+            Step::Double => Encoder::Double(self.primitive(array)?),
+            Step::Utf8 => Encoder::Utf8(self.downcast(array)?),
+            Step::Binary => Encoder::Binary(self.downcast(array)?),
+            Step::Fixed { size } => Encoder::Fixed { values: self.downcast(array)?, size: *size, path },
+            Step::UuidFixed => Encoder::UuidFixed { values: self.downcast(array)?, path },
+            Step::Decimal { fixed, max_abs } => {
+                Encoder::Decimal { values: self.primitive(array)?, fixed: *fixed, max_abs: *max_abs, path }
+            },
+            Step::DecimalFromText { fixed, precision, scale } => Encoder::DecimalFromText {
+                values: self.downcast(array)?,
+                fixed: *fixed,
+                precision: *precision,
+                scale: *scale,
+                path,
+            },
+            Step::BigDecimalFromText => Encoder::BigDecimalFromText { values: self.downcast(array)?, path },
+            Step::Enum { to_symbol, categories } => {
+                let codes = Ints::of(array).ok_or_else(|| self.physical_mismatch(array))?;
+                Encoder::Enum { codes, to_symbol, categories, path }
+            },
+            Step::EnumFromString { symbols } => {
+                Encoder::EnumFromString { values: self.downcast(array)?, symbols, path }
+            },
+            Step::List(item) => {
+                let list = self.downcast::<ListArray<i64>>(array)?;
+                Encoder::List { offsets: list.offsets().as_slice(), item: Box::new(item.bind(list.values().as_ref())?) }
+            },
+            Step::FixedList { size, item } => {
+                let list = self.downcast::<FixedSizeListArray>(array)?;
+                Encoder::FixedList { size: *size, item: Box::new(item.bind(list.values().as_ref())?) }
+            },
+            Step::Map(values) => {
+                let list = self.downcast::<ListArray<i64>>(array)?;
+                let entries = self.downcast::<StructArray>(list.values().as_ref())?;
+                let [keys, entry_values] = entries.values() else { return Err(self.physical_mismatch(array)) };
+                if keys.null_count() > 0 {
+                    return Err(AvroError::encode(format!(
+                        "the map column '{path}' has a null key; Avro map keys are strings"
+                    )));
+                }
+                Encoder::Map {
+                    offsets: list.offsets().as_slice(),
+                    keys: self.downcast(keys.as_ref())?,
+                    values: Box::new(values.bind(entry_values.as_ref())?),
+                }
+            },
+            Step::Record(fields) => {
+                let structs = self.downcast::<StructArray>(array)?;
+                let children = structs.values();
+                Encoder::Record(
+                    fields
+                        .iter()
+                        .map(|(column, plan)| plan.bind(children[*column].as_ref()))
+                        .collect::<AvroResult<_>>()?,
+                )
+            },
+            Step::Duration => {
+                let parts = self.downcast::<StructArray>(array)?.values();
+                let part = |k: usize| self.primitive::<u32>(parts[k].as_ref());
+                Encoder::Duration { months: part(0)?, days: part(1)?, millis: part(2)? }
+            },
         })
-    };
-    let mismatched = || mismatch(avro_type_name(schema, node), ft, path);
-    Ok(match (schema.node(node), schema.logical(node), ft) {
-        (Node::Null, _, _) if array.null_count() == array.len() => Encoder::Null,
-        (Node::Boolean, _, F::Boolean) => Encoder::Boolean(downcast(array, ft, path)?),
-        (Node::Int, Some(L::Date), F::Date) => ints(Scale::Same, true)?,
-        (Node::Int, Some(L::TimeMillis), F::Time) => ints(Scale::Div(1_000_000), true)?,
-        (Node::Long, Some(L::TimeMicros), F::Time) => ints(Scale::Div(1_000), false)?,
-        (Node::Long, Some(logical), F::Datetime { unit, time_zone }) => {
-            let (target, local) = match logical.long_time() {
-                Some(LongTime::Timestamp(target)) => (target, false),
-                Some(LongTime::LocalTimestamp(target)) => (target, true),
-                _ => return Err(mismatched()),
-            };
-            if local && time_zone.is_some() {
-                return Err(AvroError::schema(format!(
-                    "the column '{path}' has time zone {}, but {} is a local (zone-less) timestamp: \
-                     drop the zone first with .dt.replace_time_zone(None) or .dt.convert_time_zone(...)",
-                    time_zone.as_deref().unwrap_or_default(),
-                    avro_type_name(schema, node)
-                )));
-            }
-            ints(Scale::between(*unit, target), false)?
-        },
-        (Node::Int, _, F::Int { .. } | F::Date) => ints(Scale::Same, true)?,
-        (Node::Long, Some(logical), F::Duration(unit))
-            if matches!(logical.long_time(), Some(LongTime::Duration(_))) =>
-        {
-            ints(Scale::between(*unit, logical.long_time().expect("a duration").unit()), false)?
-        },
-        (Node::Long, _, F::Int { .. } | F::Duration(_)) => ints(Scale::Same, false)?,
-        (Node::Float, _, F::Float32) => Encoder::Float(primitive::<f32>(array, ft, path)?),
-        (Node::Double, _, F::Float32) => Encoder::FloatAsDouble(primitive::<f32>(array, ft, path)?),
-        (Node::Double, _, F::Float64) => Encoder::Double(primitive::<f64>(array, ft, path)?),
-        (
-            Node::Bytes | Node::Fixed { .. },
-            Some(L::Decimal { precision, scale }),
-            F::Decimal { precision: p, scale: s },
-        ) => {
-            if scale != *s {
-                return Err(AvroError::schema(format!(
-                    "the column '{path}' has scale {s}, but the Avro decimal has scale {scale}: cast the column \
-                    to Decimal({precision}, {scale}) first"
-                )));
-            }
-            let fixed = match schema.node(node) {
-                Node::Fixed { size, .. } => Some(*size),
-                _ => None,
-            };
-            let max_abs = (precision < *p).then(|| 10i128.pow(precision as u32) - 1);
-            Encoder::Decimal { values: primitive::<i128>(array, ft, path)?, fixed, max_abs, path: path.into() }
-        },
-        (Node::Bytes | Node::Fixed { .. }, Some(L::Decimal { precision, scale }), F::String) => {
-            let fixed = match schema.node(node) {
-                Node::Fixed { size, .. } => Some(*size),
-                _ => None,
-            };
-            Encoder::DecimalFromText { values: downcast(array, ft, path)?, fixed, precision, scale, path: path.into() }
-        },
-        (Node::Bytes, Some(L::BigDecimal), F::String) => {
-            Encoder::BigDecimalFromText { values: downcast(array, ft, path)?, path: path.into() }
-        },
-        (Node::Fixed { size: 16, .. }, Some(L::Uuid), F::String) => {
-            Encoder::UuidFixed { values: downcast(array, ft, path)?, path: path.into() }
-        },
-        (Node::Fixed { size: 12, .. }, Some(L::Duration), F::Struct(fields)) => {
-            let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-            let all_u32 = fields.iter().all(|(_, t)| *t == F::Int { signed: false, bits: 32 });
-            if names != ["months", "days", "milliseconds"] || !all_u32 {
-                return Err(mismatched());
-            }
-            let parts = downcast::<StructArray>(array, ft, path)?.values();
-            let part = |k: usize| primitive::<u32>(parts[k].as_ref(), ft, path);
-            Encoder::Duration { months: part(0)?, days: part(1)?, millis: part(2)? }
-        },
-        (Node::String | Node::Bytes, _, F::String) => Encoder::Utf8(downcast(array, ft, path)?),
-        (Node::Bytes, _, F::Binary) => Encoder::Binary(downcast(array, ft, path)?),
-        (Node::Fixed { size, .. }, _, F::Binary) => {
-            Encoder::Fixed { values: downcast(array, ft, path)?, size: *size, path: path.into() }
-        },
-        (Node::Enum { symbols, .. }, _, F::Enum(categories)) => {
-            let to_symbol = categories.iter().map(|c| symbols.iter().position(|s| s == c).map(|p| p as i64)).collect();
-            let codes = Ints::of(array).ok_or_else(|| physical_mismatch(ft, array, path))?;
-            Encoder::Enum { codes, to_symbol, categories: categories.clone(), path: path.into() }
-        },
-        (Node::Enum { symbols, .. }, _, F::String) => Encoder::EnumFromString {
-            values: downcast(array, ft, path)?,
-            symbols: symbols.iter().enumerate().map(|(i, s)| (s.clone(), i as i64)).collect(),
-            path: path.into(),
-        },
-        (Node::Array(item), _, F::List(inner)) => {
-            let list = downcast::<ListArray<i64>>(array, ft, path)?;
-            let item = build_encoder(schema, *item, inner, list.values().as_ref(), &format!("{path}[]"))?;
-            Encoder::List { offsets: list.offsets().as_slice(), item: Box::new(item) }
-        },
-        (Node::Array(item), _, F::Array(inner, size)) => {
-            let list = downcast::<FixedSizeListArray>(array, ft, path)?;
-            let item = build_encoder(schema, *item, inner, list.values().as_ref(), &format!("{path}[]"))?;
-            Encoder::FixedList { size: *size, item: Box::new(item) }
-        },
-        (Node::Map(value), _, F::Map { key, value: value_ft }) if **key == F::String => {
-            build_map(schema, *value, value_ft, ft, array, path)?
-        },
-        // Polars before 2.0 has no Map: maps are read as lists of key/value structs.
-        (Node::Map(value), _, F::List(entry)) => match entry.as_ref() {
-            F::Struct(kv) if kv.len() == 2 && kv[0].0 == "key" && kv[0].1 == F::String && kv[1].0 == "value" => {
-                build_map(schema, *value, &kv[1].1, ft, array, path)?
-            },
-            _ => return Err(mismatched()),
-        },
-        (Node::Record { fields, .. }, _, F::Struct(ft_fields)) => {
-            let structs = downcast::<StructArray>(array, ft, path)?;
-            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-            let children: Vec<(&str, &FrameType, &dyn Array)> =
-                ft_fields.iter().zip(structs.values()).map(|((n, t), a)| (n.as_str(), t, a.as_ref())).collect();
-            Encoder::Record(build_fields(schema, fields, &names, &children, path)?)
-        },
-        _ => return Err(mismatched()),
-    })
-}
-
-fn build_map<'a>(
-    schema: &AvroSchema,
-    value: NodeId,
-    value_ft: &FrameType,
-    ft: &FrameType,
-    array: &'a dyn Array,
-    path: &str,
-) -> AvroResult<Encoder<'a>> {
-    let list = downcast::<ListArray<i64>>(array, ft, path)?;
-    let entries = downcast::<StructArray>(list.values().as_ref(), ft, path)?;
-    let [keys, values] = entries.values() else { return Err(physical_mismatch(ft, array, path)) };
-    if keys.null_count() > 0 {
-        return Err(AvroError::encode(format!("the map column '{path}' has a null key; Avro map keys are strings")));
     }
-    let keys = downcast::<Utf8ViewArray>(keys.as_ref(), ft, path)?;
-    let values = build_encoder(schema, value, value_ft, values.as_ref(), &format!("{path}{{}}"))?;
-    Ok(Encoder::Map { offsets: list.offsets().as_slice(), keys, values: Box::new(values) })
-}
 
-/// One encoder per Avro field, in the schema's order, each from the column of its name.
-pub fn build_fields<'a>(
-    schema: &AvroSchema,
-    fields: &[crate::schema::Field],
-    names: &[&str],
-    columns: &[(&str, &FrameType, &'a dyn Array)],
-    path: &str,
-) -> AvroResult<Vec<Encoder<'a>>> {
-    let at = |name: &str| field_path(path, name);
-    let by_name: HashMap<&str, &(&str, &FrameType, &'a dyn Array)> = columns.iter().map(|c| (c.0, c)).collect();
-    let named: std::collections::HashSet<&str> = names.iter().copied().collect();
-    let missing: Vec<&str> = names.iter().copied().filter(|n| !by_name.contains_key(n)).collect();
-    let extra: Vec<&str> = columns.iter().map(|(c, _, _)| *c).filter(|c| !named.contains(c)).collect();
-    if !missing.is_empty() || !extra.is_empty() {
-        let place = if path.is_empty() { "the frame".to_string() } else { format!("the struct '{path}'") };
-        let mut problems = Vec::new();
-        let quoted = |names: &[&str]| names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
-        if !missing.is_empty() {
-            problems.push(format!("the schema's fields {} are not in {place}", quoted(&missing)));
-        }
-        if !extra.is_empty() {
-            problems.push(format!("{place}'s columns {} are not in the schema", quoted(&extra)));
-        }
-        return Err(AvroError::schema(problems.join("; ")));
+    fn downcast<'a, A: 'static>(&self, array: &'a dyn Array) -> AvroResult<&'a A> {
+        array.as_any().downcast_ref::<A>().ok_or_else(|| self.physical_mismatch(array))
     }
-    fields
-        .iter()
-        .map(|field| {
-            let (name, ft, array) = by_name[field.name.as_str()];
-            build_encoder(schema, field.schema, ft, *array, &at(name))
-        })
-        .collect()
-}
 
-fn downcast<'a, A: 'static>(array: &'a dyn Array, ft: &FrameType, path: &str) -> AvroResult<&'a A> {
-    array.as_any().downcast_ref::<A>().ok_or_else(|| physical_mismatch(ft, array, path))
-}
-
-fn primitive<'a, T: NativeType>(array: &'a dyn Array, ft: &FrameType, path: &str) -> AvroResult<&'a [T]> {
-    downcast::<PrimitiveArray<T>>(array, ft, path).map(|a| a.values().as_slice())
-}
-
-/// The column's buffers are not what its type says: a bug, or a type description that
-/// does not match the frame.
-fn physical_mismatch(ft: &FrameType, array: &dyn Array, path: &str) -> AvroError {
-    AvroError::argument(format!(
-        "the column '{path}' was described as {} but holds {:?} values",
-        ft.polars_name(),
-        array.dtype()
-    ))
-}
-
-fn mismatch(avro: String, ft: &FrameType, path: &str) -> AvroError {
-    AvroError::schema(format!(
-        "the column '{path}' has type {}, which cannot be written as Avro {avro}",
-        ft.polars_name()
-    ))
-}
-
-fn branches_union(schema: &AvroSchema, branches: &[NodeId]) -> String {
-    format!("[{}]", branches.iter().map(|b| avro_type_name(schema, *b)).collect::<Vec<_>>().join(", "))
-}
-
-/// The Avro type for messages: `long`, `long (timestamp-micros)`, `record Point`, ...
-fn avro_type_name(schema: &AvroSchema, node: NodeId) -> String {
-    let base = match schema.node(node) {
-        Node::Record { name, .. } => format!("record {}", name.fullname()),
-        Node::Enum { name, .. } => format!("enum {}", name.fullname()),
-        Node::Fixed { name, size } => format!("fixed {} ({size} bytes)", name.fullname()),
-        Node::Union(branches) => branches_union(schema, branches),
-        _ => schema.type_name(node),
-    };
-    match schema.logical(node) {
-        Some(logical) => format!("{base} ({})", logical.name()),
-        None => base,
+    fn primitive<'a, T: NativeType>(&self, array: &'a dyn Array) -> AvroResult<&'a [T]> {
+        self.downcast::<PrimitiveArray<T>>(array).map(|a| a.values().as_slice())
     }
+
+    /// A chunk whose arrays are not what the column's Polars type holds.
+    fn physical_mismatch(&self, array: &dyn Array) -> AvroError {
+        AvroError::argument(format!(
+            "the column '{}' was described as {} but holds {:?} values",
+            self.path,
+            self.described,
+            array.dtype()
+        ))
+    }
+}
+
+/// The encoders of a frame's columns (its chunk's `arrays`), one per field plan.
+pub fn bind_rows<'a>(plans: &'a [(usize, Plan)], arrays: &'a [Box<dyn Array>]) -> AvroResult<Vec<Encoder<'a>>> {
+    plans.iter().map(|(column, plan)| plan.bind(arrays[*column].as_ref())).collect()
 }
 
 #[cfg(test)]
@@ -963,13 +729,5 @@ mod tests {
         assert_eq!(bytes[15], 0xff);
         assert!(parse_uuid("00112233445566778899aabbccddeeff").is_none());
         assert!(parse_uuid("0011223x-4455-6677-8899-aabbccddeeff").is_none());
-    }
-
-    #[test]
-    fn scales_refuse_lossy_changes() {
-        let to_micros = Scale::between(TimeUnit::Nanoseconds, TimeUnit::Microseconds);
-        assert!(to_micros.apply(1_000) == Some(1) && to_micros.apply(1_001).is_none());
-        let to_nanos = Scale::between(TimeUnit::Milliseconds, TimeUnit::Nanoseconds);
-        assert!(to_nanos.apply(2) == Some(2_000_000) && to_nanos.apply(i64::MAX / 10).is_none());
     }
 }

@@ -12,6 +12,7 @@
 mod datum;
 mod decimal_text;
 mod encode;
+mod plan;
 mod schema;
 
 use std::collections::VecDeque;
@@ -19,17 +20,19 @@ use std::io::Write;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 
-use polars::prelude::{CompatLevel, DataFrame, DataType, Field as PlField, PlSmallStr, Series};
-use polars_arrow::array::{new_empty_array, Array};
+use polars::prelude::{DataFrame, Series};
+use polars_arrow::array::Array;
 
 pub use self::datum::encode_datums;
-use self::encode::{build_encoder, build_fields, Encoder};
+use self::encode::{bind_rows, Encoder};
+use self::plan::{plan_rows, Plan};
 pub use self::schema::derive_schema;
 use crate::container::{Codec, ContainerWriter, MAX_BLOCK_LEN};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::schema::{parse_schema, AvroSchema, Node};
+use crate::schema::parse_schema;
 use crate::threads::{default_threads, panic_message, pool};
 
 /// Java's default, and what most Avro files in the wild use.
@@ -82,7 +85,8 @@ impl Default for WriteOptions {
 /// Writes frames, one after another, into one container file.
 pub struct AvroWriter<W: Write> {
     container: ContainerWriter<W>,
-    schema: AvroSchema,
+    /// How each column is written, bound to each chunk's arrays.
+    plan: Arc<Vec<(usize, Plan)>>,
     schema_json: String,
     columns: Vec<(String, FrameType)>,
     codec: Codec,
@@ -117,15 +121,12 @@ impl<W: Write> AvroWriter<W> {
             None => schema::derive_schema(&columns, &options.record_name, options.namespace.as_deref())?.to_string(),
         };
         let schema = parse_schema(&schema_json)?;
-        // Every check that needs no values, on empty columns: a bad schema fails here, with
-        // nothing written.
-        let empty: Vec<Box<dyn Array>> =
-            columns.iter().map(|(_, ft)| new_empty_array(physical_dtype(ft).to_arrow(CompatLevel::newest()))).collect();
-        build_row_encoders(&schema, &columns, &empty)?;
+        // Every check that needs no values: a bad schema fails here, with nothing written.
+        let plan = Arc::new(plan_rows(&schema, &columns)?);
         let container = ContainerWriter::new(sink, &schema_json, options.codec, &options.metadata)?;
         Ok(Self {
             container,
-            schema,
+            plan,
             schema_json,
             columns,
             codec: options.codec,
@@ -181,7 +182,8 @@ impl<W: Write> AvroWriter<W> {
         if rows == 0 {
             return Ok(());
         }
-        let encoders = build_row_encoders(&self.schema, &self.columns, arrays)?;
+        let plan = Arc::clone(&self.plan);
+        let encoders = bind_rows(&plan, arrays)?;
         let first_row = self.rows_written;
         let rows_per_block = match self.rows_per_block {
             Some(n) => n,
@@ -339,28 +341,6 @@ fn chunk_slice(column: &Series, start: usize, end: usize) -> Box<dyn Array> {
     unreachable!("segments come from the column's own chunk boundaries")
 }
 
-/// One encoder per Avro field of the top-level record, from the columns of its name; or,
-/// for a schema that is not a record, the one column.
-fn build_row_encoders<'a>(
-    schema: &AvroSchema,
-    columns: &[(String, FrameType)],
-    arrays: &'a [Box<dyn Array>],
-) -> AvroResult<Vec<Encoder<'a>>> {
-    if let Node::Record { fields, .. } = schema.node(schema.root) {
-        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-        let columns: Vec<(&str, &FrameType, &dyn Array)> =
-            columns.iter().zip(arrays).map(|((n, ft), a)| (n.as_str(), ft, a.as_ref())).collect();
-        return build_fields(schema, fields, &names, &columns, "");
-    }
-    match (columns, arrays) {
-        ([(name, ft)], [array]) => Ok(vec![build_encoder(schema, schema.root, ft, array.as_ref(), name)?]),
-        _ => Err(AvroError::schema(format!(
-            "the schema's top level is not a record, so the frame must have one column; it has {}",
-            columns.len()
-        ))),
-    }
-}
-
 /// Encodes rows as `encode_rows` does, pushing where each ends in `out` to `ends`.
 fn encode_rows_marking_ends(
     encoders: &[Encoder],
@@ -431,36 +411,4 @@ fn estimate_rows_per_block(
     encode_rows(encoders, 0..sample, first_row, &mut scratch)?;
     let bytes_per_row = (scratch.len() as f64 / sample as f64).max(1.0);
     Ok(((sync_interval as f64 / bytes_per_row).ceil() as usize).max(1))
-}
-
-/// The physical Polars type that holds a column of this type (what `to_physical_repr` gives).
-fn physical_dtype(ft: &FrameType) -> DataType {
-    use FrameType as F;
-    match ft {
-        F::Null => DataType::Null,
-        F::Boolean => DataType::Boolean,
-        F::Int { signed: true, bits: 8 } => DataType::Int8,
-        F::Int { signed: true, bits: 16 } => DataType::Int16,
-        F::Int { signed: true, bits: 32 } | F::Date => DataType::Int32,
-        F::Int { signed: false, bits: 8 } => DataType::UInt8,
-        F::Int { signed: false, bits: 16 } => DataType::UInt16,
-        F::Int { signed: false, bits: 32 } | F::Enum(_) => DataType::UInt32,
-        F::Int { signed: false, .. } => DataType::UInt64,
-        F::Int { .. } | F::Time | F::Datetime { .. } | F::Duration(_) => DataType::Int64,
-        F::Float32 => DataType::Float32,
-        F::Float64 => DataType::Float64,
-        F::Decimal { .. } => DataType::Int128,
-        F::String => DataType::String,
-        F::Binary => DataType::Binary,
-        F::List(inner) => DataType::List(Box::new(physical_dtype(inner))),
-        F::Array(inner, size) => DataType::Array(Box::new(physical_dtype(inner)), *size),
-        F::Struct(fields) => DataType::Struct(
-            fields.iter().map(|(n, t)| PlField::new(PlSmallStr::from(n.as_str()), physical_dtype(t))).collect(),
-        ),
-        F::Map { key, value } => DataType::List(Box::new(DataType::Struct(vec![
-            PlField::new(PlSmallStr::from_static("key"), physical_dtype(key)),
-            PlField::new(PlSmallStr::from_static("value"), physical_dtype(value)),
-        ]))),
-        F::Unsupported { .. } => DataType::Null,
-    }
 }
