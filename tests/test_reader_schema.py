@@ -447,6 +447,21 @@ LIST_WRITER = record(
     field("next", ["null", "Node"]),
     name="Node",
 )
+
+#: The reader's default for a list's origin: every field given (fastavro does not fill the
+#: defaults of a default's fields), its own origin too (else it would be the default of itself).
+ORIGIN = {
+    "value": 0,
+    "tag": "o",
+    "extra": 2.5,
+    "note": None,
+    "kind": "C",
+    "score": 0.5,
+    "next": None,
+    "prev": None,
+    "origin": None,
+}
+
 LIST_READER = record(
     field("value", "long"),  # promoted
     field("tag", "string", aliases=["label"]),  # renamed, found by alias
@@ -458,23 +473,7 @@ LIST_READER = record(
     field("next", ["null", "Node"]),
     # Added, of the recursive type itself: defaults are rendered as JSON text too.
     field("prev", ["null", "Node"], default=None),
-    field(
-        "origin",
-        ["Node", "null"],
-        # Every field given (fastavro does not fill the defaults of a default's fields),
-        # its own origin too: the field's default would be the default of itself.
-        default={
-            "value": 0,
-            "tag": "o",
-            "extra": 2.5,
-            "note": None,
-            "kind": "C",
-            "score": 0.5,
-            "next": None,
-            "prev": None,
-            "origin": None,
-        },
-    ),
+    field("origin", ["Node", "null"], default=ORIGIN),
     name="Node",
 )
 
@@ -520,17 +519,7 @@ def test_a_recursive_record_read_with_a_reader_schema() -> None:
         assert all(_same_json(mine, r[name]) for mine, r in zip(texts, expected)), (name, texts[:3], expected[:3])
     nexts = df["next"].to_list()
     assert df["prev"].null_count() == len(rows)
-    assert json.loads(df["origin"][0]) == {
-        "value": 0,
-        "tag": "o",
-        "extra": 2.5,
-        "note": None,
-        "kind": "C",
-        "score": 0.5,
-        "next": None,
-        "prev": None,
-        "origin": None,
-    }
+    assert json.loads(df["origin"][0]) == ORIGIN
     assert json.loads(nexts[2], object_pairs_hook=lambda pairs: [k for k, _ in pairs])[:6] == [
         "value",
         "tag",

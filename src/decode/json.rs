@@ -56,33 +56,49 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
             }
             out.push('}');
         },
-        Node::Array(item) => {
-            out.push('[');
-            let mut first = true;
-            cur.for_each_item("array", |cur| {
-                if !std::mem::take(&mut first) {
-                    out.push(',');
-                }
-                write_json(schema, *item, cur, out, depth + 1)
-            })?;
-            out.push(']');
-        },
-        Node::Map(value) => {
-            out.push('{');
-            let mut first = true;
-            cur.for_each_item("map", |cur| {
-                if !std::mem::take(&mut first) {
-                    out.push(',');
-                }
-                let key = cur.read_str("a map key")?;
-                write_json_string(out, key.chars());
-                out.push(':');
-                write_json(schema, *value, cur, out, depth + 1)
-            })?;
-            out.push('}');
-        },
+        Node::Array(item) => write_json_array(cur, out, |cur, out| write_json(schema, *item, cur, out, depth + 1))?,
+        Node::Map(value) => write_json_map(cur, out, |cur, out| write_json(schema, *value, cur, out, depth + 1))?,
         Node::Union(_) => unreachable!("union_resolved resolves unions"),
     }
+    Ok(())
+}
+
+/// An Avro array as a JSON array, each item rendered by `item`.
+pub fn write_json_array(
+    cur: &mut Cursor,
+    out: &mut String,
+    mut item: impl FnMut(&mut Cursor, &mut String) -> AvroResult<()>,
+) -> AvroResult<()> {
+    out.push('[');
+    let mut first = true;
+    cur.for_each_item("array", |cur| {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        item(cur, out)
+    })?;
+    out.push(']');
+    Ok(())
+}
+
+/// An Avro map as a JSON object, each value rendered by `value`.
+pub fn write_json_map(
+    cur: &mut Cursor,
+    out: &mut String,
+    mut value: impl FnMut(&mut Cursor, &mut String) -> AvroResult<()>,
+) -> AvroResult<()> {
+    out.push('{');
+    let mut first = true;
+    cur.for_each_item("map", |cur| {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        let key = cur.read_str("a map key")?;
+        write_json_string(out, key.chars());
+        out.push(':');
+        value(cur, out)
+    })?;
+    out.push('}');
     Ok(())
 }
 

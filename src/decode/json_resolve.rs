@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::cursor::Cursor;
-use super::json::{write_float, write_json, write_json_string};
-use super::matching::{check_names, enum_to_reader, matching_branch, reader_fields_by_name};
+use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string};
+use super::matching::{check_fixed, check_names, enum_to_reader, matching_branch, reader_fields_by_name};
 use super::skip::{read_union_branch, too_deep, SkipOp, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{encode_default, field_path, AvroSchema, Node, NodeId};
@@ -157,29 +157,10 @@ impl JsonResolution {
                 out.push('}');
             },
             JsonStep::Array(item) => {
-                out.push('[');
-                let mut first = true;
-                cur.for_each_item("array", |cur| {
-                    if !std::mem::take(&mut first) {
-                        out.push(',');
-                    }
-                    self.write_step(*item, writer, cur, out, depth + 1)
-                })?;
-                out.push(']');
+                write_json_array(cur, out, |cur, out| self.write_step(*item, writer, cur, out, depth + 1))?
             },
             JsonStep::Map(value) => {
-                out.push('{');
-                let mut first = true;
-                cur.for_each_item("map", |cur| {
-                    if !std::mem::take(&mut first) {
-                        out.push(',');
-                    }
-                    let key = cur.read_str("a map key")?;
-                    write_json_string(out, key.chars());
-                    out.push(':');
-                    self.write_step(*value, writer, cur, out, depth + 1)
-                })?;
-                out.push('}');
+                write_json_map(cur, out, |cur, out| self.write_step(*value, writer, cur, out, depth + 1))?
             },
             JsonStep::Union { branches, writer_types } => {
                 let branch = read_union_branch(cur, branches.len())?;
@@ -320,12 +301,7 @@ impl Compiler<'_> {
                 Node::Fixed { name: writer_name, size: writer_size },
                 Node::Fixed { name: reader_name, size: reader_size },
             ) => {
-                check_names(writer_name, reader_name, path)?;
-                if writer_size != reader_size {
-                    return Err(AvroError::schema(format!(
-                        "at '{path}': the writer's fixed has {writer_size} bytes, the reader's {reader_size}"
-                    )));
-                }
+                check_fixed((writer_name, *writer_size), (reader_name, *reader_size), path)?;
                 JsonStep::Fixed(*writer_size)
             },
             (Node::Null, Node::Null) => JsonStep::Null,

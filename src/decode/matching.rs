@@ -62,6 +62,18 @@ pub fn enum_to_reader(writer_symbols: &[String], reader_symbols: &[String], defa
     writer_symbols.iter().map(|s| symbol(s).or(fallback)).collect()
 }
 
+/// Two fixed types match by name (as [`check_names`]) and size.
+pub fn check_fixed(writer: (&Name, usize), reader: (&Name, usize), path: &str) -> AvroResult<()> {
+    check_names(writer.0, reader.0, path)?;
+    if writer.1 != reader.1 {
+        return Err(AvroError::schema(format!(
+            "at '{path}': the writer's fixed has {} bytes, the reader's {}",
+            writer.1, reader.1
+        )));
+    }
+    Ok(())
+}
+
 pub fn check_names(writer: &Name, reader: &Name, path: &str) -> AvroResult<()> {
     if reader.reads(writer) {
         return Ok(());

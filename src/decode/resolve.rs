@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::json_resolve::JsonResolution;
-use super::matching::{check_names, enum_to_reader, matching_branch, reader_fields_by_name};
+use super::matching::{check_fixed, check_names, enum_to_reader, matching_branch, reader_fields_by_name};
 use super::read_type::{
     Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape, UnionRead,
 };
@@ -129,12 +129,7 @@ impl Resolver<'_> {
                 Node::Fixed { name: writer_name, size: writer_size },
                 Node::Fixed { name: reader_name, size: reader_size },
             ) => {
-                check_names(writer_name, reader_name, path)?;
-                if writer_size != reader_size {
-                    return Err(AvroError::schema(format!(
-                        "at '{path}': the writer's fixed has {writer_size} bytes, the reader's {reader_size}"
-                    )));
-                }
+                check_fixed((writer_name, *writer_size), (reader_name, *reader_size), path)?;
                 as_reader()
             },
             // Same type, or a promotion that reads the same bytes: int as long (both
