@@ -82,6 +82,19 @@ def test_a_wide_decimal_read_as_text_is_checked_too(tmp_path: Path) -> None:
         polars_avro.read_avro(data)
 
 
+def test_a_decimal_whose_text_would_take_gigabytes_is_refused_reading_and_writing(tmp_path: Path) -> None:
+    # A scale of a billion makes every value's text a billion digits long.
+    huge = {"type": "bytes", "logicalType": "decimal", "precision": 10**9, "scale": 10**9 - 1}
+    schema = {"type": "record", "name": "R", "fields": [{"name": "d", "type": huge}]}
+    # fastavro writes the bytes it is given as they are.
+    data = write_fastavro(tmp_path / "h.avro", schema, [{"d": b"\x01"}]).read_bytes()
+    words = "a decimal of precision 1000000000: polars-avro reads and writes decimals of up to 10000 digits"
+    with pytest.raises(polars_avro.AvroSchemaError, match=words):
+        polars_avro.read_avro(data)
+    with pytest.raises(polars_avro.AvroSchemaError, match=words):
+        polars_avro.write_avro(pl.DataFrame({"d": ["1"]}), tmp_path / "out.avro", schema=schema)
+
+
 def test_a_message_decimal_wider_than_its_precision_fails_or_is_null_with_a_reason() -> None:
     wider = {"type": "record", "name": "R", "fields": [{"name": "d", "type": {**DECIMAL_4_2, "precision": 6}}]}
     declared = {"type": "record", "name": "R", "fields": [{"name": "d", "type": DECIMAL_4_2}]}

@@ -2,6 +2,7 @@
 //! Decimal columns, exact text for the wider ones.
 
 use crate::error::{AvroError, AvroResult};
+use crate::schema::MAX_TEXT_DIGITS;
 
 /// A big-endian two's-complement integer of any width that must fit in i128.
 pub fn twos_complement_i128(raw: &[u8]) -> AvroResult<i128> {
@@ -29,7 +30,7 @@ pub fn twos_complement_i128(raw: &[u8]) -> AvroResult<i128> {
 
 /// The largest scale, either way, of a big-decimal read as text: its plain text has
 /// about that many zeros (Java's scale is any int, and 1E+2147483647 would be gigabytes).
-pub const MAX_BIG_DECIMAL_SCALE: i32 = 10_000;
+pub const MAX_BIG_DECIMAL_SCALE: i32 = MAX_TEXT_DIGITS as i32;
 
 /// The exact plain text of a big-decimal's unscaled value and scale, as Java's
 /// `BigDecimal.toPlainString` gives it: a negative scale multiplies by a power of ten

@@ -8,6 +8,8 @@ mod parse;
 mod unify;
 
 pub use default::encode_default;
-pub use model::{field_path, AvroSchema, Field, Logical, LongTime, Name, Node, NodeId, TIME_ZONE_ATTRIBUTE};
+pub use model::{
+    field_path, AvroSchema, Field, Logical, LongTime, Name, Node, NodeId, MAX_TEXT_DIGITS, TIME_ZONE_ATTRIBUTE,
+};
 pub use parse::parse_schema;
 pub use unify::unify_schemas;

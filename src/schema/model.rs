@@ -160,6 +160,11 @@ pub enum Node {
     Fixed { name: Name, size: usize },
 }
 
+/// The most digits a decimal's text may have after its point (a decimal's precision, a
+/// big-decimal's scale), and the most zeros a big-decimal's negative scale may add: the
+/// text of a value holds about that many characters, and a scale can be any int.
+pub const MAX_TEXT_DIGITS: usize = 10_000;
+
 /// The attribute of a timestamp in which polars-avro keeps the time zone of the Datetime
 /// column it was written from (other readers see the instant, and ignore it).
 pub const TIME_ZONE_ATTRIBUTE: &str = "polars.time_zone";

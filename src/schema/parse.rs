@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use super::model::{AvroSchema, Field, Logical, Name, Node, NodeId, SchemaNode, TIME_ZONE_ATTRIBUTE};
+use super::model::{AvroSchema, Field, Logical, Name, Node, NodeId, SchemaNode, MAX_TEXT_DIGITS, TIME_ZONE_ATTRIBUTE};
 use crate::error::{AvroError, AvroResult};
 
 /// Parses a schema from its JSON text.
@@ -144,7 +144,7 @@ impl Parser {
                     )));
                 }
                 let size = size as usize;
-                let logical = logical_type(logical_name, obj, &Node::Fixed { name: name.clone(), size });
+                let logical = logical_type(logical_name, obj, &Node::Fixed { name: name.clone(), size })?;
                 let full = name.fullname();
                 let id = self.push(Node::Fixed { name, size }, logical);
                 self.register(full, id)?;
@@ -162,7 +162,7 @@ impl Parser {
             },
             other => match primitive(other) {
                 Some(node) => {
-                    let logical = logical_type(logical_name, obj, &node);
+                    let logical = logical_type(logical_name, obj, &node)?;
                     let id = self.push(node, logical);
                     if matches!(
                         logical,
@@ -262,22 +262,32 @@ fn string_list(value: Option<&Value>) -> Vec<String> {
 }
 
 /// The logical type of a node, or None when it is unknown or does not fit the
-/// underlying type (the specification says to ignore it then).
-fn logical_type(name: Option<&str>, obj: &Map<String, Value>, node: &Node) -> Option<Logical> {
+/// underlying type (the specification says to ignore it then). A decimal of more digits
+/// than its text may have is an error: its text would take gigabytes.
+fn logical_type(name: Option<&str>, obj: &Map<String, Value>, node: &Node) -> AvroResult<Option<Logical>> {
     use Logical::*;
-    let logical = match (name?, node) {
+    let Some(name) = name else { return Ok(None) };
+    let logical = match (name, node) {
         ("decimal", Node::Bytes | Node::Fixed { .. }) => {
-            let precision = obj.get("precision").and_then(Value::as_u64)? as usize;
-            let scale = match obj.get("scale") {
+            let Some(precision) = obj.get("precision").and_then(Value::as_u64) else { return Ok(None) };
+            let scale = match obj.get("scale").map(Value::as_u64) {
                 None => 0,
-                Some(v) => v.as_u64()? as usize,
+                Some(Some(scale)) => scale,
+                Some(None) => return Ok(None),
             };
             if precision == 0 || scale > precision {
-                return None;
+                return Ok(None);
             }
+            if precision > MAX_TEXT_DIGITS as u64 {
+                return Err(AvroError::schema(format!(
+                    "a decimal of precision {precision}: polars-avro reads and writes decimals of up to \
+                     {MAX_TEXT_DIGITS} digits"
+                )));
+            }
+            let (precision, scale) = (precision as usize, scale as usize);
             if let Node::Fixed { size, .. } = node {
                 if precision > max_decimal_digits(*size) {
-                    return None;
+                    return Ok(None);
                 }
             }
             Decimal { precision, scale }
@@ -298,9 +308,9 @@ fn logical_type(name: Option<&str>, obj: &Map<String, Value>, node: &Node) -> Op
         ("duration-millis", Node::Long) => DurationMillis,
         ("duration-micros", Node::Long) => DurationMicros,
         ("duration-nanos", Node::Long) => DurationNanos,
-        _ => return None,
+        _ => return Ok(None),
     };
-    Some(logical)
+    Ok(Some(logical))
 }
 
 /// The most decimal digits a two's-complement number of `size` bytes can hold.
@@ -359,6 +369,20 @@ mod tests {
         assert_eq!(s.logical(s.root), None);
         let s = parse_schema(r#"{"type":"fixed","name":"f","size":2,"logicalType":"decimal","precision":4}"#).unwrap();
         assert_eq!(s.logical(s.root), Some(Logical::Decimal { precision: 4, scale: 0 }));
+    }
+
+    #[test]
+    fn a_decimal_of_more_digits_than_its_text_may_have_is_an_error() {
+        let decimal = |precision: u64| {
+            format!(r#"{{"type":"bytes","logicalType":"decimal","precision":{precision},"scale":{precision}}}"#)
+        };
+        let s = parse_schema(&decimal(MAX_TEXT_DIGITS as u64)).unwrap();
+        let widest = Logical::Decimal { precision: MAX_TEXT_DIGITS, scale: MAX_TEXT_DIGITS };
+        assert_eq!(s.logical(s.root), Some(widest));
+        for precision in [MAX_TEXT_DIGITS as u64 + 1, u64::MAX] {
+            let e = parse_schema(&decimal(precision)).unwrap_err();
+            assert!(e.message.contains(&format!("a decimal of precision {precision}")), "{}", e.message);
+        }
     }
 
     #[test]
