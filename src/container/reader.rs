@@ -609,3 +609,152 @@ fn read_header_bytes<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>, wha
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::varint::put_long;
+
+    const SYNC: [u8; 16] = *b"0123456789abcdef";
+    const SCHEMA: &[u8] = br#""long""#;
+
+    /// A header with these metadata entries, in one map block.
+    fn header(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        put_long(&mut out, entries.len() as i64);
+        for (key, value) in entries {
+            put_long(&mut out, key.len() as i64);
+            out.extend_from_slice(key.as_bytes());
+            put_long(&mut out, value.len() as i64);
+            out.extend_from_slice(value);
+        }
+        put_long(&mut out, 0);
+        out.extend_from_slice(&SYNC);
+        out
+    }
+
+    fn push_block(out: &mut Vec<u8>, count: i64, data: &[u8], marker: &[u8; 16]) {
+        put_long(out, count);
+        put_long(out, data.len() as i64);
+        out.extend_from_slice(data);
+        out.extend_from_slice(marker);
+    }
+
+    fn open(bytes: &[u8]) -> AvroResult<ContainerReader<&[u8]>> {
+        ContainerReader::new(bytes, Some(bytes.len() as u64))
+    }
+
+    #[test]
+    fn the_header_gives_schema_codec_metadata_sync_and_length() {
+        let bytes = header(&[("avro.schema", SCHEMA), ("user", b"\x00\xff"), ("avro.codec", b"deflate")]);
+        let reader = open(&bytes).unwrap();
+        let h = &reader.header;
+        assert_eq!(
+            (h.schema_json.as_str(), h.codec, h.sync, h.len),
+            ("\"long\"", Codec::Deflate, SYNC, bytes.len() as u64)
+        );
+        let keys: Vec<&str> = h.metadata.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["avro.schema", "user", "avro.codec"]);
+        assert_eq!(h.metadata[1].1, b"\x00\xff");
+        // Without avro.codec the codec is null; a map block may give its byte size (a negative count).
+        let mut bytes = MAGIC.to_vec();
+        put_long(&mut bytes, -1);
+        put_long(&mut bytes, 1 + 11 + 1 + SCHEMA.len() as i64);
+        put_long(&mut bytes, 11);
+        bytes.extend_from_slice(b"avro.schema");
+        put_long(&mut bytes, SCHEMA.len() as i64);
+        bytes.extend_from_slice(SCHEMA);
+        put_long(&mut bytes, 0);
+        bytes.extend_from_slice(&SYNC);
+        assert_eq!(open(&bytes).unwrap().header.codec, Codec::Null);
+    }
+
+    #[test]
+    fn a_bad_header_is_an_error_saying_what_was_expected_and_found() {
+        let error = |bytes: &[u8]| open(bytes).err().expect("an error");
+        let e = error(b"PAR1 and more");
+        assert_eq!((e.kind, e.offset), (ErrorKind::Format, Some(0)));
+        assert!(
+            e.message.contains("expected the magic bytes 4f 62 6a 01 ('Obj' 1), found 50 41 52 31"),
+            "{}",
+            e.message
+        );
+        assert!(error(b"Ob").message.contains("not an Avro object container file: the file ended"));
+        let e = error(&header(&[("user", b"x")]));
+        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Format, "the header has no avro.schema metadata entry"));
+        let e = error(&header(&[("avro.schema", SCHEMA), ("avro.codec", b"lz4")]));
+        assert_eq!(e.kind, ErrorKind::Codec);
+        // A value longer than the file: refused before any byte of it is read.
+        let mut bytes = header(&[("avro.schema", SCHEMA)]);
+        bytes.truncate(MAGIC.len() + 1 + 1 + 11);
+        put_long(&mut bytes, 1 << 40);
+        assert!(error(&bytes).message.contains("a metadata value claims 1099511627776 bytes"));
+        let mut bytes = MAGIC.to_vec();
+        put_long(&mut bytes, 1);
+        put_long(&mut bytes, -3);
+        assert!(error(&bytes)
+            .message
+            .contains("expected a non-negative length of a metadata key in the header, found -3"));
+    }
+
+    #[test]
+    fn blocks_come_in_order_with_their_offsets_counts_and_data() {
+        let mut bytes = header(&[("avro.schema", SCHEMA)]);
+        let first = bytes.len() as u64;
+        push_block(&mut bytes, 3, b"\x02\x04\x06", &SYNC);
+        let second = bytes.len() as u64;
+        push_block(&mut bytes, 1, b"\x08", &SYNC);
+        let mut reader = open(&bytes).unwrap();
+        let a = reader.next_block().unwrap().unwrap();
+        assert_eq!((a.index, a.offset, a.count, &a.data[..], a.size), (0, first, 3, &b"\x02\x04\x06"[..], 3));
+        let b = reader.next_block().unwrap().unwrap();
+        assert_eq!((b.index, b.offset, b.count, &b.data[..]), (1, second, 1, &b"\x08"[..]));
+        assert!(reader.next_block().unwrap().is_none());
+        // Counting walks the framing only: the data is skipped, its size told.
+        let mut reader = open(&bytes).unwrap();
+        let skipped = reader.skip_block().unwrap().unwrap();
+        assert_eq!((skipped.count, skipped.size, skipped.data.len()), (3, 3, 0));
+        assert_eq!(reader.skip_block().unwrap().unwrap().count, 1);
+        assert!(reader.skip_block().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_bad_block_framing_names_the_block_and_where_it_starts() {
+        let head = header(&[("avro.schema", SCHEMA)]);
+        let start = head.len() as u64;
+        let bad = |framing: &dyn Fn(&mut Vec<u8>)| {
+            let mut bytes = head.clone();
+            push_block(&mut bytes, 1, b"\x02", &SYNC);
+            framing(&mut bytes);
+            let mut reader = open(&bytes).unwrap();
+            reader.next_block().unwrap();
+            let e = reader.next_block().expect_err("an error");
+            assert_eq!((e.kind, e.block), (ErrorKind::Format, Some(1)));
+            (e, start + 1 + 1 + 1 + 16)
+        };
+        let (e, second) = bad(&|b| push_block(b, -2, b"\x02", &SYNC));
+        assert_eq!(e.offset, Some(second));
+        assert!(e
+            .message
+            .contains("expected a non-negative block record count and byte size, found count -2 and size 1"));
+        let (e, _) = bad(&|b| {
+            put_long(b, 1);
+            put_long(b, 1000);
+            b.extend_from_slice(&[0; 20]);
+        });
+        assert!(e.message.contains("block claims 1000 bytes plus a 16-byte sync marker, but only 20 bytes remain"));
+        let (e, second) = bad(&|b| push_block(b, 1, b"\x02", b"0123456789abcdeX"));
+        assert_eq!(e.offset, Some(second + 1 + 1 + 1));
+        assert!(e.message.contains("bad sync marker after the block: expected 30 31"), "{}", e.message);
+        assert!(e.message.ends_with("found 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 58"), "{}", e.message);
+        // A stream of unknown length that ends inside the marker.
+        let mut bytes = head.clone();
+        push_block(&mut bytes, 1, b"\x02", &SYNC);
+        bytes.truncate(bytes.len() - 4);
+        let mut reader = ContainerReader::new(&bytes[..], None).unwrap();
+        let e = reader.next_block().expect_err("an error");
+        assert!(e.message.contains("the file ended while reading a block's sync marker: expected 16 bytes, found 12"));
+        // Where the marker begins, after the block's two framing bytes and one of data.
+        assert_eq!((e.block, e.offset), (Some(0), Some(start + 3)));
+    }
+}
