@@ -137,3 +137,62 @@ fn a_union_of_several_types_reads_as_one_type() {
     let strings = read.field_by_name("string").unwrap();
     assert_eq!(strings.str().unwrap().iter().collect::<Vec<_>>(), [None, Some("x"), None]);
 }
+
+/// Records of fields `f0`, `f1`, ... of types `tys`, read with a reader record whose fields
+/// are `reader_fields` (an Avro JSON list).
+fn read_records(tys: Vec<Ty>, rows: Vec<Vec<Val>>, reader_fields: &str) -> AvroResult<DataFrame> {
+    let top = Ty::Record(tys);
+    let writer = schema_json(&top, &mut 0);
+    let records: Vec<Val> = rows.into_iter().map(Val::Record).collect();
+    let file = container(&writer, &top, &records, 2, "null");
+    let reader = format!(r#"{{"type":"record","name":"R1","fields":{reader_fields}}}"#);
+    AvroReader::new(Source::from_bytes(file)).with_reader_schema(Some(Arc::new(parse_schema(&reader)?))).finish()
+}
+
+#[test]
+fn fields_match_by_name_or_alias_and_the_others_are_skipped_or_take_their_defaults() {
+    let tys = vec![Ty::Int, Ty::Str, Ty::Array(Box::new(Ty::Long))];
+    let row = |i: i32, s: &str, items: Vec<i64>| {
+        vec![Val::Int(i), Val::Str(s.into()), Val::Array(items.into_iter().map(Val::Long).collect())]
+    };
+    let rows = || vec![row(1, "a", vec![5, 6]), row(2, "b", vec![]), row(3, "c", vec![7])];
+    // In the reader's order; f2 (an array) is the writer's only: skipped.
+    let reader = r#"[{"name": "renamed", "aliases": ["f1"], "type": "string"},
+        {"name": "f0", "type": "long"},
+        {"name": "added", "type": "double", "default": 2.5},
+        {"name": "note", "type": ["null", "string"], "default": null},
+        {"name": "tags", "type": {"type": "array", "items": "int"}, "default": [1, 2]}]"#;
+    let df = read_records(tys.clone(), rows(), reader).unwrap();
+    assert_eq!(df.get_column_names(), ["renamed", "f0", "added", "note", "tags"]);
+    assert_eq!(df.column("renamed").unwrap().str().unwrap().iter().flatten().collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(df.column("f0").unwrap().i64().unwrap().into_no_null_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(df.column("added").unwrap().f64().unwrap().into_no_null_iter().collect::<Vec<_>>(), [2.5; 3]);
+    assert_eq!(df.column("note").unwrap().null_count(), 3);
+    let tags = df.column("tags").unwrap().list().unwrap().get_as_series(2).unwrap();
+    assert_eq!(tags.i32().unwrap().into_no_null_iter().collect::<Vec<_>>(), [1, 2]);
+    // A field the writer lacks and that has no default.
+    let reader = r#"[{"name": "f0", "type": "int"}, {"name": "missing", "type": "int"}]"#;
+    let err = read_records(tys, rows(), reader).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Schema);
+    assert!(
+        err.message.contains("the reader's field 'missing' is not in the writer's schema and has no default"),
+        "{err}"
+    );
+}
+
+#[test]
+fn enum_symbols_resolve_by_name_else_to_the_readers_default() {
+    // The writer's enum E2 has the symbols S0, S1 and S2; the reader's lacks S1.
+    let values = || vec![Val::Enum(0), Val::Enum(2), Val::Enum(1)];
+    let reader = r#"{"type": "enum", "name": "E2", "symbols": ["S2", "S0"], "default": "S2"}"#;
+    let read = read_as(Ty::Enum(3), values(), reader).unwrap();
+    assert!(matches!(read.dtype(), DataType::Enum(..)), "{:?}", read.dtype());
+    let symbols = read.cast(&DataType::String).unwrap();
+    assert_eq!(symbols.str().unwrap().iter().flatten().collect::<Vec<_>>(), ["S0", "S2", "S2"]);
+    // Without a default, the symbol the reader lacks is an error where a row has it.
+    let reader = r#"{"type": "enum", "name": "E2", "symbols": ["S2", "S0"]}"#;
+    let err = read_as(Ty::Enum(3), values(), reader).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Decode);
+    assert!(err.message.contains("not a symbol of the reader's enum, which has no default"), "{err}");
+    assert!(read_as(Ty::Enum(3), vec![Val::Enum(0), Val::Enum(2)], reader).is_ok());
+}
