@@ -17,6 +17,7 @@ import pytest
 from distributed import Client, LocalCluster
 from helpers import EVENT_SCHEMA, _zigzag, assert_frame_matches_records, events, fastavro_records, write_fastavro
 from servers import S3Server
+from test_entry_points import assert_scan_keywords
 from test_ignore_errors import blocks_of
 
 import polars_avro
@@ -70,6 +71,10 @@ def test_read_gives_every_record_as_fastavro_and_scan_avro_do(folder: Path, sche
     assert got["region"].cast(pl.String).equals(expected["region"])
     records = [r for p in sorted(folder.rglob("*.avro")) for r in fastavro_records(p)]
     assert_frame_matches_records(got.drop("region"), records, SCHEMA)
+
+
+def test_the_scan_keywords_are_those_of_scan_options() -> None:
+    assert_scan_keywords("dask.read_avro", polars_avro.dask.read_avro, {"storage_options"})
 
 
 def test_column_pruning_reaches_the_reader(folder: Path, scheduler: None) -> None:

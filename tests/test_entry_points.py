@@ -61,9 +61,11 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
 OPTIONS = {f.name: f for f in dataclasses.fields(ScanOptions)}
 
 
-@pytest.mark.parametrize("name", ENTRY_POINTS)
-def test_the_scan_keywords_are_those_of_scan_options(name: str) -> None:
-    function, expected = ENTRY_POINTS[name]
+def assert_scan_keywords(name: str, function: Callable[..., Any], expected: set[str] | None) -> None:
+    """`function` takes the ScanOptions keywords `expected` (all where None) as ScanOptions has them.
+
+    The Ray and Dask adapters' tests (their own session) check theirs with it too.
+    """
     parameters = inspect.signature(function).parameters
     shared = {p for p in parameters if p in OPTIONS}
     assert shared == (set(OPTIONS) if expected is None else expected)
@@ -74,6 +76,11 @@ def test_the_scan_keywords_are_those_of_scan_options(name: str) -> None:
         assert parameter.default == option.default, f"{where}: default {parameter.default!r}, not {option.default!r}"
         # Annotations are text (`from __future__ import annotations` everywhere).
         assert parameter.annotation == option.type, f"{where}: {parameter.annotation}, not {option.type}"
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_the_scan_keywords_are_those_of_scan_options(name: str) -> None:
+    assert_scan_keywords(name, *ENTRY_POINTS[name])
 
 
 def _parameters(args: ast.arguments, skip_self: bool = False) -> list[tuple[str, str, str | None]]:

@@ -15,6 +15,7 @@ import ray
 from helpers import _zigzag, assert_frame_matches_records, fastavro_records, write_fastavro
 from ray.data.expressions import col
 from servers import S3Server
+from test_entry_points import assert_scan_keywords
 from test_ignore_errors import blocks_of
 
 import polars_avro
@@ -127,6 +128,10 @@ def test_projection_and_filters_reach_the_reader(folder: Path) -> None:
     # columns= in an order not the files': every table in the order asked.
     ordered = polars_avro.ray.read_avro(folder, columns=["tags", "region", "id"], target_bytes=20_000)
     assert _collect(ordered).equals(expected.select("tags", "region", "id"))
+
+
+def test_the_scan_keywords_are_those_of_scan_options() -> None:
+    assert_scan_keywords("ray.read_avro", polars_avro.ray.read_avro, {"storage_options", "batch_size"})
 
 
 def test_count_and_limit(folder: Path) -> None:
