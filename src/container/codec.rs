@@ -11,7 +11,7 @@ use crate::error::{AvroError, AvroResult};
 pub const MAX_BLOCK_LEN: usize = 1 << 30;
 
 /// A block codec of the specification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Codec {
     /// Blocks stored as they are.
     Null,

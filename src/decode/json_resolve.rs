@@ -11,7 +11,10 @@ use std::fmt::Write;
 
 use super::cursor::Cursor;
 use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string};
-use super::matching::{check_fixed, check_names, enum_to_reader, matching_branch, reader_fields_by_name};
+use super::matching::{
+    cannot_read, check_fixed, check_names, enum_to_reader, matching_branch, no_default, no_reader_branch,
+    no_writer_branch, reader_fields_by_name,
+};
 use super::skip::{read_union_branch, too_deep, SkipOp, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{encode_default, field_path, AvroSchema, Node, NodeId};
@@ -218,22 +221,14 @@ impl Compiler<'_> {
                 }
                 let writer_types: Vec<String> = writer_branches.iter().map(|b| writer.type_name(*b)).collect();
                 if branches.iter().all(Option::is_none) {
-                    return Err(AvroError::schema(format!(
-                        "at '{path}': no branch of the writer's union [{}] can be read as the reader's {}",
-                        writer_types.join(", "),
-                        reader.type_name(reader_node)
-                    )));
+                    return Err(no_writer_branch(&writer_types, &reader.type_name(reader_node), path));
                 }
                 JsonStep::Union { branches, writer_types }
             },
             (_, Node::Union(reader_branches)) => {
                 let targets = candidates(reader_branches);
-                let target = matching_branch(writer, reader, writer_node, &targets).ok_or_else(|| {
-                    AvroError::schema(format!(
-                        "at '{path}': the writer's {} matches no branch of the reader's union",
-                        writer.type_name(writer_node)
-                    ))
-                })?;
+                let target = matching_branch(writer, reader, writer_node, &targets)
+                    .ok_or_else(|| no_reader_branch(writer, writer_node, path))?;
                 // The same JSON as the reader's branch: compiled as that pair.
                 return self.compile(writer_node, targets[target].1, path);
             },
@@ -261,11 +256,7 @@ impl Compiler<'_> {
                 let mut defaults = Vec::new();
                 for (out, field) in reader_fields.iter().enumerate().filter(|(i, _)| !read[*i]) {
                     let at = field_path(path, &field.name);
-                    let Some(default) = &field.default else {
-                        return Err(AvroError::schema(format!(
-                            "the reader's field '{at}' is not in the writer's schema and has no default"
-                        )));
-                    };
+                    let Some(default) = &field.default else { return Err(no_default(&at)) };
                     // Encoded, then rendered as a value of the reader's type: the same JSON.
                     let mut encoded = Vec::new();
                     encode_default(reader, field.schema, default, &mut encoded, &at, 0)?;
@@ -317,13 +308,7 @@ impl Compiler<'_> {
             (Node::Float, Node::Double) => JsonStep::FloatAsDouble,
             (Node::String, Node::Bytes) => JsonStep::StringAsBytes,
             (Node::Bytes, Node::String) => JsonStep::BytesAsString,
-            _ => {
-                return Err(AvroError::schema(format!(
-                    "at '{path}': the writer's {} cannot be read as the reader's {}",
-                    writer.type_name(writer_node),
-                    reader.type_name(reader_node)
-                )))
-            },
+            _ => return Err(cannot_read(writer, reader, writer_node, reader_node, path)),
         })
     }
 }

@@ -89,3 +89,41 @@ pub fn check_names(writer: &Name, reader: &Name, path: &str) -> AvroResult<()> {
         reader.fullname()
     )))
 }
+
+// The schema errors both resolutions give, worded once.
+
+/// A writer's type that no branch of the reader's union takes.
+pub fn no_reader_branch(writer: &AvroSchema, writer_node: NodeId, path: &str) -> AvroError {
+    AvroError::schema(format!(
+        "at '{path}': the writer's {} matches no branch of the reader's union",
+        writer.type_name(writer_node)
+    ))
+}
+
+/// A writer's union no branch of which the reader's type takes.
+pub fn no_writer_branch(writer_types: &[String], reader_type: &str, path: &str) -> AvroError {
+    AvroError::schema(format!(
+        "at '{path}': no branch of the writer's union [{}] can be read as the reader's {reader_type}",
+        writer_types.join(", ")
+    ))
+}
+
+/// A reader's field the writer lacks, without a default.
+pub fn no_default(at: &str) -> AvroError {
+    AvroError::schema(format!("the reader's field '{at}' is not in the writer's schema and has no default"))
+}
+
+/// Types that do not resolve.
+pub fn cannot_read(
+    writer: &AvroSchema,
+    reader: &AvroSchema,
+    writer_node: NodeId,
+    reader_node: NodeId,
+    path: &str,
+) -> AvroError {
+    AvroError::schema(format!(
+        "at '{path}': the writer's {} cannot be read as the reader's {}",
+        writer.type_name(writer_node),
+        reader.type_name(reader_node)
+    ))
+}

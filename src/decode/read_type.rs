@@ -6,9 +6,9 @@
 //! The Avro-to-Polars type mapping lives here, once: [`ReadType::of`] for a schema read
 //! as it is, and the constructors that schema resolution (`resolve.rs`) builds with.
 
-use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeZone};
-
 use std::sync::Arc;
+
+use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeZone};
 
 use super::json_resolve::JsonResolution;
 use super::skip::SkipOp;

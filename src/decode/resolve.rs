@@ -7,7 +7,10 @@
 use std::collections::HashMap;
 
 use super::json_resolve::JsonResolution;
-use super::matching::{check_fixed, check_names, enum_to_reader, matching_branch, reader_fields_by_name};
+use super::matching::{
+    cannot_read, check_fixed, check_names, enum_to_reader, matching_branch, no_default, no_reader_branch,
+    no_writer_branch, reader_fields_by_name,
+};
 use super::read_type::{
     Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape, UnionRead,
 };
@@ -57,13 +60,8 @@ impl Resolver<'_> {
                     [(_, only)] => self.read_type(writer_node, *only, path, expanding),
                     // The reader's Struct of branches: every value goes to the one the writer's type matches.
                     several => {
-                        let chosen =
-                            matching_branch(self.writer, self.reader, writer_node, several).ok_or_else(|| {
-                                AvroError::schema(format!(
-                                    "at '{path}': the writer's {} matches no branch of the reader's union",
-                                    self.writer.type_name(writer_node)
-                                ))
-                            })?;
+                        let chosen = matching_branch(self.writer, self.reader, writer_node, several)
+                            .ok_or_else(|| no_reader_branch(self.writer, writer_node, path))?;
                         let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
                         let branch = several[chosen].1;
                         let at = format!("{path}.{}", self.reader.type_name(branch));
@@ -141,13 +139,8 @@ impl Resolver<'_> {
             | (Node::Float, Node::Float)
             | (Node::Double, Node::Double)
             | (Node::String | Node::Bytes, Node::String | Node::Bytes) => as_reader(),
-            (writer, reader) => ReadType::promoted(writer, reader).ok_or_else(|| {
-                AvroError::schema(format!(
-                    "at '{path}': the writer's {} cannot be read as the reader's {}",
-                    self.writer.type_name(writer_node),
-                    self.reader.type_name(reader_node)
-                ))
-            }),
+            (writer, reader) => ReadType::promoted(writer, reader)
+                .ok_or_else(|| cannot_read(self.writer, self.reader, writer_node, reader_node, path)),
         }
     }
 
@@ -188,11 +181,7 @@ impl Resolver<'_> {
             }
             let field = &reader_fields[*reader_index];
             let at = at(&field.name);
-            let Some(default) = &field.default else {
-                return Err(AvroError::schema(format!(
-                    "the reader's field '{at}' is not in the writer's schema and has no default"
-                )));
-            };
+            let Some(default) = &field.default else { return Err(no_default(&at)) };
             let mut encoded = Vec::new();
             encode_default(self.reader, field.schema, default, &mut encoded, &at, 0)?;
             // The reader's type resolved against itself, in the records being expanded: the
@@ -295,10 +284,7 @@ impl Resolver<'_> {
         let writer_types: Vec<String> = writer_branches.iter().map(|b| self.writer.type_name(*b)).collect();
         let reader_type = self.reader.type_name(reader_node);
         if children.is_empty() {
-            return Err(AvroError::schema(format!(
-                "at '{path}': no branch of the writer's union [{}] can be read as the reader's {reader_type}",
-                writer_types.join(", ")
-            )));
+            return Err(no_writer_branch(&writer_types, &reader_type, path));
         }
         if nullable {
             if let Some(null_index) = writer_branches.iter().position(|b| matches!(self.writer.node(*b), Node::Null)) {

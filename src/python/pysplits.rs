@@ -33,9 +33,7 @@ pub struct SplitFile {
     /// The file's writer schema (JSON), from its header.
     #[pyo3(get)]
     schema: String,
-    /// The file's codec, from its header.
-    #[pyo3(get)]
-    codec: String,
+    codec: Codec,
     sync: [u8; 16],
     /// Bytes of the header: the first block starts here.
     #[pyo3(get)]
@@ -64,8 +62,14 @@ impl SplitFile {
                 "a split's range {start}..{end} of '{path}' ends before it starts"
             ))));
         }
-        Codec::from_name(&codec).map_err(to_py_err)?;
+        let codec = Codec::from_name(&codec).map_err(to_py_err)?;
         Ok(Self { path, start, end, size, schema, codec, sync, header_len })
+    }
+
+    /// The file's codec, from its header.
+    #[getter]
+    fn codec(&self) -> &'static str {
+        self.codec.name()
     }
 
     /// The file's 16-byte sync marker, from its header.
@@ -77,7 +81,8 @@ impl SplitFile {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let s = slf.get();
-        let args = (&s.path, s.start, s.end, s.size, &s.schema, &s.codec, PyBytes::new(py, &s.sync), s.header_len);
+        let args =
+            (&s.path, s.start, s.end, s.size, &s.schema, s.codec.name(), PyBytes::new(py, &s.sync), s.header_len);
         Ok((slf.get_type().into_any(), args.into_pyobject(py)?))
     }
 
@@ -89,10 +94,9 @@ impl SplitFile {
 impl SplitFile {
     /// The part of its file a reader reads.
     pub fn part(&self) -> SplitPart {
-        let codec = Codec::from_name(&self.codec).expect("the codec was checked when the split was made");
         let header = Header {
             schema_json: self.schema.clone(),
-            codec,
+            codec: self.codec,
             metadata: Vec::new(),
             sync: self.sync,
             len: self.header_len,
@@ -153,7 +157,7 @@ pub fn plan_splits<'py>(
                         end: range.end,
                         size: facts[i].size,
                         schema: header.schema_json.clone(),
-                        codec: header.codec.name().to_string(),
+                        codec: header.codec,
                         sync: header.sync,
                         header_len: header.len,
                     };
