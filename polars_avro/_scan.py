@@ -18,7 +18,7 @@ from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
-from polars_avro._stats import record_skipped, record_skipped_block
+from polars_avro._stats import record_skipped, record_skipped_block, report_progress
 from polars_avro._types import FrameSchema, without_columns
 from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroSchemaMismatchError
 
@@ -235,6 +235,7 @@ class Scan:
         try:
             while (batch := reader.next_batch(join)) is not None:
                 self._report_skipped(reader)
+                report_progress(reader.stats)
                 df = self._to_schema(*batch)
                 if most is not None:
                     height += df.height

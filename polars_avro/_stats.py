@@ -6,7 +6,7 @@ What the reads inside a ``with polars_avro.read_stats()`` block did and where th
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +73,8 @@ class ReadStats:
 
 _lock = threading.Lock()
 _collectors: list[ReadStats] = []
+#: Who hears how far running reads have got (the command line's progress bar).
+_progress_listeners: list[Callable[[dict[str, Any]], None]] = []
 
 
 @contextmanager
@@ -119,3 +121,26 @@ def record(read_stats: dict[str, Any]) -> None:
     with _lock:
         for collector in _collectors:
             collector._add(read_stats)
+
+
+@contextmanager
+def progress(listener: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """Hands `listener` the counters of a running read (as ``record`` gets them) after each batch."""
+    with _lock:
+        _progress_listeners.append(listener)
+    try:
+        yield
+    finally:
+        with _lock:
+            _progress_listeners.remove(listener)
+
+
+def report_progress(read_stats: Callable[[], dict[str, Any]]) -> None:
+    """Tells the progress listeners, if any, how far a read has got (`read_stats` is only asked then)."""
+    if not _progress_listeners:
+        return
+    counters = read_stats()
+    with _lock:
+        listeners = list(_progress_listeners)
+    for listener in listeners:
+        listener(counters)

@@ -5,10 +5,12 @@
 //! (blocks) -> `decode` (columns) -> `read` (batches, pushdown) -> `python` (DataFrames for
 //! Python). Writing runs the other way: `write` encodes frames into blocks for `container`.
 //! `message` decodes and encodes single datums held in columns (Kafka messages).
+//! `blocks` copies whole files block by block, for the tools that rewrite them.
 //! docs/architecture.md says what each module owns.
 
 #![warn(missing_docs)]
 
+mod blocks;
 mod bufread;
 mod container;
 mod decode;
@@ -26,6 +28,7 @@ mod write;
 #[cfg(feature = "python")]
 mod python;
 
+pub use blocks::{Block, BlockData, BlockFile, BlockWriter};
 pub use container::{ByteRange, Codec, Header};
 pub use decode::MAX_DECIMAL_PRECISION;
 pub use error::{AvroError, AvroResult, ErrorKind};

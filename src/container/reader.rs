@@ -402,6 +402,11 @@ impl<R: BufRead> ContainerReader<R> {
         }
     }
 
+    /// Bytes of the stream consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
     /// The next block, or None at the end of the file.
     pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>>
     where

@@ -2,6 +2,7 @@
 //! (polars_avro/) builds the user-facing API on top of these.
 
 mod errors;
+mod pyblocks;
 mod pymessage;
 mod pyreader;
 mod pyremote;
@@ -65,6 +66,17 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     let source = source_from_py(source)?;
     let name = source.name();
     let (header, schema) = py.detach(|| crate::read::read_header(source)).map_err(to_py_err)?;
+    header_dict(py, &header, &schema, &name)
+}
+
+/// A header as Python sees it: its schema JSON, codec, metadata, sync marker, and the
+/// columns its records read into.
+fn header_dict<'py>(
+    py: Python<'py>,
+    header: &crate::Header,
+    schema: &AvroSchema,
+    name: &str,
+) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("schema_json", &header.schema_json)?;
     out.set_item("codec", header.codec.name())?;
@@ -74,7 +86,7 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     }
     out.set_item("metadata", metadata)?;
     out.set_item("sync_marker", PyBytes::new(py, &header.sync))?;
-    out.set_item("columns", describe_columns(&schema, Some(&name))?)?;
+    out.set_item("columns", describe_columns(schema, Some(name))?)?;
     Ok(out)
 }
 
@@ -156,6 +168,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyscan::ScanReader>()?;
     m.add_class::<pysplits::SplitFile>()?;
     m.add_class::<pywriter::FileWriter>()?;
+    m.add_class::<pyblocks::BlockReader>()?;
+    m.add_class::<pyblocks::BlockWriter>()?;
     m.add_class::<pyremote::RemoteFile>()?;
     m.add_class::<pymessage::MessageColumnDecoder>()?;
     m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;

@@ -34,6 +34,12 @@ impl RemoteFile {
     fn url(&self) -> &str {
         &self.object.url
     }
+
+    /// The object's size, when its listing gave it.
+    #[getter]
+    fn size(&self) -> Option<u64> {
+        self.object.size
+    }
 }
 
 impl RemoteFile {

@@ -19,7 +19,7 @@ use crate::source::remote::{RemoteUpload, PART_SIZE};
 use crate::write::{AvroWriter, WriteOptions};
 
 /// Writes through a Python object's `write` method, taking the GIL for each call.
-struct PyFileSink {
+pub(super) struct PyFileSink {
     file: Py<PyAny>,
 }
 
@@ -40,7 +40,7 @@ impl Write for PyFileSink {
 }
 
 /// Where a file is written, and how it is made final.
-enum Sink {
+pub(super) enum Sink {
     Local(BufWriter<File>),
     Python(BufWriter<PyFileSink>),
     /// An object store: the object appears when the upload completes.
@@ -57,7 +57,7 @@ impl Sink {
     }
 
     /// Makes what was written final (the writer has flushed it).
-    fn complete(self) -> AvroResult<()> {
+    pub(super) fn complete(self) -> AvroResult<()> {
         match self {
             Sink::Remote(upload) => upload.complete(),
             Sink::Local(_) | Sink::Python(_) => Ok(()),
@@ -120,26 +120,7 @@ impl FileWriter {
             sync_interval,
             n_threads,
         };
-        let (sink, name): (Sink, String) = if let Ok(remote) = sink.cast::<RemoteFile>() {
-            let object = remote.get().object();
-            (Sink::Remote(RemoteUpload::new(object, PART_SIZE)), object.url.clone())
-        } else if let Ok(path) = sink.extract::<std::path::PathBuf>() {
-            let name = path.display().to_string();
-            let file = File::create(&path)
-                .map_err(|e| to_py_err(AvroError::io(e, "could not create the file").in_file(&name)))?;
-            // Small: blocks larger than the buffer go straight to the file, uncopied.
-            (Sink::Local(BufWriter::with_capacity(32 << 10, file)), name)
-        } else if sink.hasattr("write")? {
-            let name =
-                sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
-            // Buffered: each call into Python takes the GIL and copies into a bytes object.
-            (Sink::Python(BufWriter::with_capacity(1 << 20, PyFileSink { file: sink.clone().unbind() })), name)
-        } else {
-            return Err(to_py_err(AvroError::argument(format!(
-                "expected a path or a binary file object to write to, found {}",
-                sink.get_type().name()?
-            ))));
-        };
+        let (sink, name) = open_sink(sink)?;
         let writer = py.detach(|| AvroWriter::new(sink, columns, options)).map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(Self { inner: Some(Mutex::new(writer)), name })
     }
@@ -181,6 +162,30 @@ impl FileWriter {
     fn writer(&mut self) -> PyResult<&mut Mutex<AvroWriter<Sink>>> {
         self.inner.as_mut().ok_or_else(finished)
     }
+}
+
+/// The sink a path, an object store's `RemoteFile` or a Python binary file object names,
+/// and the name errors give it.
+pub(super) fn open_sink(sink: &Bound<'_, PyAny>) -> PyResult<(Sink, String)> {
+    Ok(if let Ok(remote) = sink.cast::<RemoteFile>() {
+        let object = remote.get().object();
+        (Sink::Remote(RemoteUpload::new(object, PART_SIZE)), object.url.clone())
+    } else if let Ok(path) = sink.extract::<std::path::PathBuf>() {
+        let name = path.display().to_string();
+        let file =
+            File::create(&path).map_err(|e| to_py_err(AvroError::io(e, "could not create the file").in_file(&name)))?;
+        // Small: blocks larger than the buffer go straight to the file, uncopied.
+        (Sink::Local(BufWriter::with_capacity(32 << 10, file)), name)
+    } else if sink.hasattr("write")? {
+        let name = sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
+        // Buffered: each call into Python takes the GIL and copies into a bytes object.
+        (Sink::Python(BufWriter::with_capacity(1 << 20, PyFileSink { file: sink.clone().unbind() })), name)
+    } else {
+        return Err(to_py_err(AvroError::argument(format!(
+            "expected a path or a binary file object to write to, found {}",
+            sink.get_type().name()?
+        ))));
+    })
 }
 
 fn finished() -> PyErr {

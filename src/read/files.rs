@@ -210,7 +210,7 @@ impl Plans {
 }
 
 /// Opens a source and reads its header (errors name the source); also its name.
-pub(super) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stream>, String)> {
+pub(crate) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stream>, String)> {
     let name = source.name();
     let (stream, total_len) = source.open()?;
     let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;

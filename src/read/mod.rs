@@ -19,6 +19,7 @@ use polars::prelude::{DataFrame, DataType, PlSmallStr, Schema};
 
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
+pub(crate) use files::open_container;
 pub use files::{read_schemas, ScanFile, SplitPart, DEFAULT_FILES_IN_FLIGHT};
 pub use options::{ReadAhead, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
 pub use predicate::{Predicate, PredicateFn};

@@ -1,0 +1,214 @@
+//! Whole container files block by block, for the tools that rewrite or describe files
+//! without reading them into columns (the command line's `concat`, `recodec`, `repair`,
+//! `meta`): a block is handed out as stored, decompressed, or only framed, its records
+//! checked by decoding them when asked, and written into a new file as it is or
+//! compressed anew. Nothing is kept past the block at hand.
+
+use std::io::Write;
+
+use bytes::Bytes;
+
+use crate::container::{Codec, ContainerReader, ContainerWriter, Header};
+use crate::decode::{BlockDecoder, PartStart, RowPlan};
+use crate::error::{AvroError, AvroResult};
+use crate::read::{SkippedData, Source};
+use crate::schema::{parse_schema, AvroSchema};
+use crate::source::Stream;
+
+/// How much of each block a [`BlockFile`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockData {
+    /// Only the framing (record count, size, marker): the data is skipped, not read.
+    Framing,
+    /// The data as stored, still compressed.
+    Stored,
+    /// The data decompressed.
+    Decompressed,
+}
+
+/// One block of a [`BlockFile`].
+#[derive(Debug)]
+pub struct Block {
+    /// The block's position in the file, from 0.
+    pub index: usize,
+    /// Byte offset of the block's framing in the file.
+    pub offset: u64,
+    /// The records it holds.
+    pub count: usize,
+    /// Its data's size as stored.
+    pub stored_size: usize,
+    /// Its data as asked: empty for [`BlockData::Framing`].
+    pub data: Bytes,
+}
+
+/// A container file read block by block.
+pub struct BlockFile {
+    container: ContainerReader<Stream>,
+    name: String,
+    schema: AvroSchema,
+    data: BlockData,
+    /// Decodes every record of each block (into columns dropped at once) before handing it
+    /// out, when asked: a block is intact only if its records decode.
+    plan: Option<RowPlan>,
+    /// Damaged blocks are left out and recorded here, instead of failing the read.
+    repair: bool,
+    skipped: Vec<SkippedData>,
+    ended: bool,
+    scratch: Vec<u8>,
+}
+
+impl BlockFile {
+    /// Opens a source and reads its header. `check_records` decodes each block's records
+    /// (which needs its data decompressed, whatever `data` says); `repair` leaves damaged
+    /// blocks out, as a read with `ignore_errors` does, and records them.
+    pub fn open(source: Source, data: BlockData, check_records: bool, repair: bool) -> AvroResult<Self> {
+        let (container, name) = crate::read::open_container(source)?;
+        let schema = parse_schema(&container.header.schema_json).map_err(|e| e.in_file(&name))?;
+        let plan = match check_records {
+            true => Some(RowPlan::new(&schema, None, None).map_err(|e| e.in_file(&name))?),
+            false => None,
+        };
+        Ok(Self { container, name, schema, data, plan, repair, skipped: Vec::new(), ended: false, scratch: Vec::new() })
+    }
+
+    /// The file's header.
+    pub fn header(&self) -> &Header {
+        &self.container.header
+    }
+
+    /// The file's writer schema, parsed.
+    pub fn schema(&self) -> &AvroSchema {
+        &self.schema
+    }
+
+    /// The name errors give the file.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bytes of the file read so far.
+    pub fn position(&self) -> u64 {
+        self.container.offset()
+    }
+
+    /// The damage left out so far (with `repair`), taken.
+    pub fn take_skipped(&mut self) -> Vec<SkippedData> {
+        std::mem::take(&mut self.skipped)
+    }
+
+    /// The next intact block, or None at the end of the file. Without `repair`, damage
+    /// is an error naming the file, block and offset.
+    pub fn next_block(&mut self) -> AvroResult<Option<Block>> {
+        while !self.ended {
+            let framed = match self.data == BlockData::Framing && self.plan.is_none() {
+                true => self.container.skip_block(),
+                false => self.container.next_block(),
+            };
+            let raw = match framed {
+                Ok(Some(raw)) => raw,
+                Ok(None) => {
+                    self.ended = true;
+                    continue;
+                },
+                Err(e) => {
+                    let e = e.in_file(&self.name);
+                    if !self.repair {
+                        return Err(e);
+                    }
+                    let resynced = self.container.resync().map_err(|e| e.in_file(&self.name))?;
+                    self.skipped.push(SkippedData { error: e, records: resynced.records_lost.map(|n| n as usize) });
+                    self.ended = !resynced.resumes;
+                    continue;
+                },
+            };
+            match self.checked(raw) {
+                Ok(block) => return Ok(Some(block)),
+                Err((e, _)) if !self.repair => return Err(e),
+                // The framing held: the next block starts after this one's marker.
+                Err((e, records)) => self.skipped.push(SkippedData { error: e, records: Some(records) }),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The block as asked, once its data decompresses and, when asked, its records decode.
+    fn checked(&mut self, raw: crate::container::RawBlock) -> Result<Block, (AvroError, usize)> {
+        let (index, offset, count) = (raw.index, raw.offset, raw.count);
+        let locate = |e: AvroError| (e.in_file(&self.name).in_block(index).at_offset(offset), count);
+        let codec = self.container.header.codec;
+        let decompressed = match (self.data == BlockData::Decompressed || self.plan.is_some(), codec) {
+            (false, _) => None,
+            (true, Codec::Null) => Some(raw.data.clone()),
+            (true, codec) => {
+                codec.decompress(&raw.data, &mut self.scratch).map_err(locate)?;
+                Some(Bytes::copy_from_slice(&self.scratch))
+            },
+        };
+        if let (Some(plan), Some(data)) = (&self.plan, &decompressed) {
+            let min_record_size = self.schema.min_encoded_size(self.schema.root);
+            let mut decoder = BlockDecoder::new(&self.schema, plan, min_record_size);
+            decoder.decode_block(data, count, true, None, PartStart::default()).map_err(locate)?;
+        }
+        let data = match self.data {
+            BlockData::Framing => Bytes::new(),
+            BlockData::Stored => raw.data,
+            BlockData::Decompressed => decompressed.unwrap_or_default(),
+        };
+        Ok(Block { index, offset, count, stored_size: raw.size, data })
+    }
+}
+
+/// A new container file written block by block: blocks of its own codec copied as they
+/// are, or decompressed data compressed here.
+pub struct BlockWriter<W: Write> {
+    container: ContainerWriter<W>,
+    codec: Codec,
+    level: i32,
+    scratch: Vec<u8>,
+    records: u64,
+}
+
+impl<W: Write> BlockWriter<W> {
+    /// Writes the header: the schema as given (not re-serialized, so that it stays the
+    /// source's byte for byte), the codec and the user's metadata.
+    pub fn new(
+        sink: W,
+        schema_json: &str,
+        codec: Codec,
+        level: Option<i32>,
+        metadata: &[(String, Vec<u8>)],
+    ) -> AvroResult<Self> {
+        parse_schema(schema_json)?;
+        let level = codec.checked_level(level)?;
+        let container = ContainerWriter::new(sink, schema_json, codec, metadata)?;
+        Ok(Self { container, codec, level, scratch: Vec::new(), records: 0 })
+    }
+
+    /// The codec blocks are written with.
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// Writes a block of `count` records: `data` is already compressed with this writer's
+    /// codec when `stored`, else decompressed and compressed here.
+    pub fn write_block(&mut self, count: usize, data: &[u8], stored: bool) -> AvroResult<()> {
+        if stored || self.codec == Codec::Null {
+            self.container.write_block(count, data)?;
+        } else {
+            self.codec.compress(data, self.level, &mut self.scratch)?;
+            self.container.write_block(count, &self.scratch)?;
+        }
+        self.records += count as u64;
+        Ok(())
+    }
+
+    /// Records written so far.
+    pub fn records_written(&self) -> u64 {
+        self.records
+    }
+
+    /// Flushes the sink and hands it back.
+    pub fn finish(self) -> AvroResult<W> {
+        self.container.finish()
+    }
+}

@@ -1,0 +1,139 @@
+//! Whole files block by block (`crate::blocks`) for Python: the command line's `concat`,
+//! `recodec`, `repair` and `meta` move blocks from a `BlockReader` to a `BlockWriter`
+//! without reading them into columns.
+
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use super::errors::to_py_err;
+use super::pywriter::{open_sink, Sink};
+use super::{header_dict, skipped_dict, source_from_py};
+use crate::blocks::{BlockData, BlockFile};
+use crate::container::Codec;
+use crate::error::AvroError;
+
+/// A block as Python gets it: (record count, data, offset of its framing, stored size).
+type PyBlock<'py> = (usize, Bound<'py, PyBytes>, u64, usize);
+
+/// A container file read block by block.
+#[pyclass(module = "polars_avro._internal")]
+pub struct BlockReader {
+    /// In a Mutex only to make the class Sync.
+    file: Mutex<BlockFile>,
+}
+
+#[pymethods]
+impl BlockReader {
+    /// `data`: "framing" (data skipped), "stored" (as in the file) or "decompressed".
+    /// `check_records` decodes each block's records before handing it out; `repair` leaves
+    /// damaged blocks out (see `take_skipped`) instead of raising.
+    #[new]
+    #[pyo3(signature = (source, *, data, check_records=false, repair=false))]
+    fn new(py: Python<'_>, source: &Bound<'_, PyAny>, data: &str, check_records: bool, repair: bool) -> PyResult<Self> {
+        let data = match data {
+            "framing" => BlockData::Framing,
+            "stored" => BlockData::Stored,
+            "decompressed" => BlockData::Decompressed,
+            other => {
+                return Err(to_py_err(AvroError::argument(format!(
+                    "expected 'framing', 'stored' or 'decompressed' block data, found '{other}'"
+                ))))
+            },
+        };
+        let source = source_from_py(source)?;
+        let file = py.detach(|| BlockFile::open(source, data, check_records, repair)).map_err(to_py_err)?;
+        Ok(Self { file: Mutex::new(file) })
+    }
+
+    /// The file's header, as `read_header` gives it.
+    fn header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        header_dict(py, file.header(), file.schema(), file.name())
+    }
+
+    /// The next block as (record count, data, offset of its framing, stored size), or None
+    /// at the end of the file.
+    fn next_block<'py>(&mut self, py: Python<'py>) -> PyResult<Option<PyBlock<'py>>> {
+        let file = self.file.get_mut().unwrap_or_else(|e| e.into_inner());
+        let block = py.detach(|| file.next_block()).map_err(to_py_err)?;
+        Ok(block.map(|b| (b.count, PyBytes::new(py, &b.data), b.offset, b.stored_size)))
+    }
+
+    /// Bytes of the file read so far.
+    fn position(&self) -> u64 {
+        self.file.lock().unwrap_or_else(|e| e.into_inner()).position()
+    }
+
+    /// The damaged blocks left out so far (with `repair`), each as the scan reports them.
+    fn take_skipped<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let skipped = self.file.lock().unwrap_or_else(|e| e.into_inner()).take_skipped();
+        skipped.into_iter().map(|s| skipped_dict(py, s)).collect()
+    }
+}
+
+/// A new container file written block by block.
+#[pyclass(module = "polars_avro._internal")]
+pub struct BlockWriter {
+    /// In a Mutex only to make the class Sync; None once finished.
+    inner: Option<Mutex<crate::blocks::BlockWriter<Sink>>>,
+    name: String,
+}
+
+#[pymethods]
+impl BlockWriter {
+    /// Writes the header: `schema_json` as given, the codec `compression` names, and
+    /// the user's `metadata`.
+    #[new]
+    #[pyo3(signature = (sink, schema_json, *, compression, compression_level=None, metadata=Vec::new()))]
+    fn new(
+        py: Python<'_>,
+        sink: &Bound<'_, PyAny>,
+        schema_json: &str,
+        compression: &str,
+        compression_level: Option<i32>,
+        metadata: Vec<(String, Vec<u8>)>,
+    ) -> PyResult<Self> {
+        let codec = Codec::from_compression(compression).map_err(to_py_err)?;
+        let (sink, name) = open_sink(sink)?;
+        let writer = py
+            .detach(|| crate::blocks::BlockWriter::new(sink, schema_json, codec, compression_level, &metadata))
+            .map_err(|e| to_py_err(e.in_file(&name)))?;
+        Ok(Self { inner: Some(Mutex::new(writer)), name })
+    }
+
+    /// The codec the blocks are written with, as the header names it.
+    fn codec(&self) -> PyResult<&'static str> {
+        let writer = self.inner.as_ref().ok_or_else(finished)?;
+        Ok(writer.lock().unwrap_or_else(|e| e.into_inner()).codec().name())
+    }
+
+    /// Writes a block of `count` records: `data` already compressed with this file's codec
+    /// when `stored`, else decompressed (compressed here).
+    fn write_block(&mut self, py: Python<'_>, count: usize, data: &[u8], stored: bool) -> PyResult<()> {
+        let name = self.name.clone();
+        let writer = self.inner.as_mut().ok_or_else(finished)?.get_mut().unwrap_or_else(|e| e.into_inner());
+        py.detach(|| writer.write_block(count, data, stored)).map_err(|e| to_py_err(e.in_file(&name)))
+    }
+
+    /// Flushes the file (an object store's upload completes). Returns the records written.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<u64> {
+        let writer = self.inner.take().ok_or_else(finished)?.into_inner().unwrap_or_else(|e| e.into_inner());
+        let records = writer.records_written();
+        py.detach(|| writer.finish().and_then(Sink::complete)).map_err(|e| to_py_err(e.in_file(&self.name)))?;
+        Ok(records)
+    }
+
+    /// Abandons the file: an object store's upload is aborted; a local file is left to the
+    /// caller, who wrote it under a temporary name.
+    fn abort(&mut self, py: Python<'_>) {
+        if let Some(writer) = self.inner.take() {
+            py.detach(|| drop(writer));
+        }
+    }
+}
+
+fn finished() -> PyErr {
+    to_py_err(AvroError::argument("the writer is already finished"))
+}

@@ -1,0 +1,369 @@
+"""The command line, run as users run it (`python -m polars_avro` and the `polars-avro` script) in
+subprocesses, on files fastavro and Java wrote; outputs compared with fastavro's and Apache avro's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import avro.schema
+import fastavro
+import polars as pl
+import pytest
+from helpers import fastavro_records, write_fastavro
+from polars.testing import assert_frame_equal
+from test_corpus import CORPUS, FILES
+
+import polars_avro
+
+SCRIPT = Path(sys.executable).parent / "polars-avro"
+
+SCHEMA = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "shop.v1",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["BUY", "SELL"]}},
+        {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "note", "type": ["null", "string"], "default": None},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+        {"name": "digest", "type": {"type": "fixed", "name": "Digest", "size": 4}},
+        {"name": "payload", "type": "bytes"},
+    ],
+}
+
+
+def orders(first: int, n: int) -> list[dict[str, Any]]:
+    import decimal
+
+    return [
+        {
+            "id": i,
+            "kind": "BUY" if i % 3 else "SELL",
+            "amount": decimal.Decimal(i * 7) / 100,
+            "ts": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=i),
+            "note": None if i % 4 == 0 else f"note {i}",
+            "tags": [f"t{j}" for j in range(i % 3)],
+            "digest": i.to_bytes(4, "little"),
+            "payload": bytes([i % 256, 0, 255]),
+        }
+        for i in range(first, first + n)
+    ]
+
+
+def write_orders(path: Path, first: int = 0, n: int = 2_000, codec: str = "null", **kw: Any) -> Path:
+    return write_fastavro(path, SCHEMA, orders(first, n), codec=codec, sync_interval=4_000, **kw)
+
+
+def run(*args: Any, cwd: Path, status: int = 0, script: bool = False) -> subprocess.CompletedProcess[str]:
+    """Runs a command as a user would, from `cwd` (away from the repository's sources)."""
+    command = [str(SCRIPT)] if script else [sys.executable, "-m", "polars_avro"]
+    done = subprocess.run(
+        [*command, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == status, (done.returncode, done.stdout[-2000:], done.stderr[-4000:])
+    return done
+
+
+def blocks_of(path: Path) -> list[int]:
+    """Records per block, as fastavro frames them."""
+    with open(path, "rb") as f:
+        return [block.num_records for block in fastavro.block_reader(f)]
+
+
+def header_of(path: Path) -> dict[str, Any]:
+    with open(path, "rb") as f:
+        reader = fastavro.reader(f)
+        return {"schema": reader.writer_schema, "codec": reader.codec, "metadata": reader.metadata}
+
+
+def raw_schema(path: Path) -> str:
+    return polars_avro.read_avro_header(path).schema_json
+
+
+# -- describing --------------------------------------------------------------------------------
+
+
+def test_schema_prints_the_writer_schema(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro")
+    out = run("schema", path, cwd=tmp_path, script=True).stdout
+    assert json.loads(out) == json.loads(raw_schema(path))
+    lines = run("schema", "--polars", path, cwd=tmp_path).stdout.splitlines()
+    schema = polars_avro.read_avro_schema(path)
+    assert [line.split()[0] for line in lines] == list(schema)
+    assert lines[1].split(None, 1)[1] == str(schema["kind"])
+
+
+def test_schema_of_files_that_differ_is_the_one_they_read_as(tmp_path: Path) -> None:
+    write_orders(tmp_path / "a.avro", n=10)
+    wider = {**SCHEMA, "fields": [*SCHEMA["fields"], {"name": "extra", "type": "int", "default": 0}]}
+    write_fastavro(tmp_path / "b.avro", wider, [{**r, "extra": 1} for r in orders(0, 5)])
+    done = run("schema", tmp_path / "a.avro", tmp_path / "b.avro", cwd=tmp_path)
+    fields = [f["name"] for f in json.loads(done.stdout)["fields"]]
+    assert fields == [f["name"] for f in wider["fields"]]
+    assert "2 different writer schemas" in done.stderr
+
+
+def test_meta_describes_header_and_blocks(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro", codec="deflate", metadata={"origin": "unit test"})
+    facts = json.loads(run("meta", "--json", path, cwd=tmp_path).stdout)
+    with open(path, "rb") as f:
+        sync = fastavro.reader(f)._header["sync"]
+    counts = blocks_of(path)
+    assert facts["codec"] == "deflate"
+    assert facts["sync_marker"] == sync.hex()
+    assert facts["metadata"] == {"origin": "unit test"}
+    assert (facts["blocks"], facts["records"]) == (len(counts), sum(counts)) == (len(counts), 2_000)
+    assert len(counts) > 3
+    assert facts["bytes"] == path.stat().st_size
+    assert facts["schema_fingerprint"] == polars_avro.fingerprint(raw_schema(path))
+    text = run("meta", path, cwd=tmp_path).stdout
+    assert "codec" in text and "deflate" in text and "metadata origin" in text and "2,000" in text
+
+
+def test_count_from_block_headers(tmp_path: Path) -> None:
+    write_orders(tmp_path / "a.avro", n=1_500, codec="snappy")
+    write_orders(tmp_path / "b.avro", n=700)
+    assert run("count", tmp_path / "*.avro", cwd=tmp_path).stdout.strip() == "2200"
+    assert run("count", tmp_path, cwd=tmp_path).stdout.strip() == "2200"
+    lines = run("count", "--per-file", tmp_path / "a.avro", tmp_path / "b.avro", cwd=tmp_path).stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["1500", "700", "2200"]
+
+
+@pytest.mark.skipif(not FILES, reason=f"no Avro corpus at {CORPUS}")
+def test_count_and_validate_java_written_files(tmp_path: Path) -> None:
+    for path in FILES:
+        expected = len(fastavro_records(path))
+        assert run("count", path, cwd=tmp_path).stdout.strip() == str(expected), path
+    out = run("validate", *FILES, cwd=tmp_path).stdout.splitlines()
+    assert [line.split("\t")[1] for line in out] == [str(len(fastavro_records(p))) for p in FILES]
+
+
+def test_fingerprint_and_canonical_form_as_fastavro_gives_them(tmp_path: Path) -> None:
+    # Apache avro's Python canonical form keeps {"type": "bytes"} of a logical type, where the
+    # specification (and Java, and fastavro) reduce it to "bytes": fastavro is the reference here.
+    path = write_orders(tmp_path / "a.avro", n=1)
+    schema = json.loads(raw_schema(path))
+    canonical = fastavro.schema.to_parsing_canonical_form(schema)
+    (tmp_path / "s.avsc").write_text(raw_schema(path))
+    for given in (path, tmp_path / "s.avsc", raw_schema(path)):
+        assert run("canonical", given, cwd=tmp_path).stdout.strip() == canonical
+        crc = int(run("fingerprint", given, cwd=tmp_path).stdout.strip())
+        assert crc.to_bytes(8, "little", signed=True).hex() == fastavro.schema.fingerprint(canonical, "CRC-64-AVRO")
+    md5 = run("fingerprint", "-a", "MD5", path, cwd=tmp_path).stdout.strip()
+    assert md5 == fastavro.schema.fingerprint(canonical, "MD5")
+    sha = run("fingerprint", "--algorithm", "SHA-256", path, cwd=tmp_path).stdout.strip()
+    assert sha == fastavro.schema.fingerprint(canonical, "SHA-256")
+    # Apache avro agrees where no logical type is involved.
+    plain = '{"type": "record", "name": "a", "fields": [{"name": "x", "type": {"type": "int"}}]}'
+    parsed = avro.schema.parse(plain)
+    assert run("canonical", plain, cwd=tmp_path).stdout.strip() == parsed.canonical_form
+    crc = int(run("fingerprint", plain, cwd=tmp_path).stdout.strip())
+    assert crc == int.from_bytes(parsed.fingerprint("CRC-64-AVRO"), "little", signed=True)
+    assert run("fingerprint", "long", cwd=tmp_path).stdout.strip() == str(polars_avro.fingerprint('"long"'))
+
+
+# -- convert -----------------------------------------------------------------------------------
+
+
+def test_convert_avro_to_every_format_and_back(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro", codec="zstandard")
+    ours = polars_avro.read_avro(path)
+    run("convert", path, tmp_path / "o.parquet", cwd=tmp_path)
+    assert_frame_equal(pl.read_parquet(tmp_path / "o.parquet"), ours)
+    run("convert", path, tmp_path / "o.arrow", "--compression", "zstd", cwd=tmp_path)
+    assert_frame_equal(pl.read_ipc(tmp_path / "o.arrow"), ours)
+    # Text formats: binary as base64, and in CSV nested values as JSON text.
+    run("convert", path, tmp_path / "o.ndjson", cwd=tmp_path)
+    lines = [json.loads(line) for line in (tmp_path / "o.ndjson").read_text().splitlines()]
+    records = fastavro_records(path)
+    assert [r["id"] for r in lines] == [r["id"] for r in records]
+    import base64
+
+    assert [base64.b64decode(r["payload"]) for r in lines] == [r["payload"] for r in records]
+    assert [r["tags"] for r in lines] == [r["tags"] for r in records]
+    run("convert", path, tmp_path / "o.csv", cwd=tmp_path)
+    csv = pl.read_csv(tmp_path / "o.csv")
+    assert csv["id"].to_list() == [r["id"] for r in records]
+    assert [json.loads(t) for t in csv["tags"]] == [r["tags"] for r in records]
+    assert csv["note"].to_list() == [r["note"] for r in records]
+    # And back to Avro, which fastavro reads with the same values.
+    run("convert", tmp_path / "o.parquet", tmp_path / "back.avro", "-c", "snappy", cwd=tmp_path)
+    assert header_of(tmp_path / "back.avro")["codec"] == "snappy"
+    back = fastavro_records(tmp_path / "back.avro")
+    assert [(r["id"], r["kind"], r["amount"], r["ts"], r["note"], r["tags"]) for r in back] == [
+        (r["id"], r["kind"], r["amount"], r["ts"], r["note"], r["tags"]) for r in records
+    ]
+
+
+def test_convert_columns_filter_and_partitions(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro")
+    run("convert", path, tmp_path / "o.parquet", "--columns", "note,id", "--filter", "id % 10 = 3", cwd=tmp_path)
+    got = pl.read_parquet(tmp_path / "o.parquet")
+    expected = [(r["note"], r["id"]) for r in fastavro_records(path) if r["id"] % 10 == 3]
+    assert got.columns == ["note", "id"]
+    assert list(got.iter_rows()) == expected
+    run("convert", path, tmp_path / "parts", "--to", "avro", "--partition-by", "kind", cwd=tmp_path)
+    back = pl.scan_avro(tmp_path / "parts", hive_partitioning=True).collect().sort("id")  # type: ignore[attr-defined]
+    assert back["kind"].cast(pl.String).to_list() == [r["kind"] for r in fastavro_records(path)]
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["kind=BUY", "kind=SELL"]
+
+
+# -- block by block ----------------------------------------------------------------------------
+
+
+def test_concat_copies_blocks_and_recompresses_where_codecs_differ(tmp_path: Path) -> None:
+    a = write_orders(tmp_path / "a.avro", 0, 1_000, codec="deflate", metadata={"origin": "a"})
+    b = write_orders(tmp_path / "b.avro", 1_000, 800, codec="deflate", metadata={"origin": "b"})
+    c = write_orders(tmp_path / "c.avro", 1_800, 300, codec="snappy")
+    run("concat", a, b, c, tmp_path / "out.avro", cwd=tmp_path)
+    out = tmp_path / "out.avro"
+    assert fastavro_records(out) == fastavro_records(a) + fastavro_records(b) + fastavro_records(c)
+    assert blocks_of(out) == blocks_of(a) + blocks_of(b) + blocks_of(c)
+    assert header_of(out)["codec"] == "deflate"
+    assert header_of(out)["metadata"]["origin"] == "a"
+    assert raw_schema(out) == raw_schema(a)
+    run("concat", a, c, tmp_path / "z.avro", "--compression", "zstandard", cwd=tmp_path)
+    assert header_of(tmp_path / "z.avro")["codec"] == "zstandard"
+    assert fastavro_records(tmp_path / "z.avro") == fastavro_records(a) + fastavro_records(c)
+
+
+def test_concat_of_different_schemas_reencodes(tmp_path: Path) -> None:
+    a = write_orders(tmp_path / "a.avro", 0, 20)
+    wider = {**SCHEMA, "fields": [*SCHEMA["fields"], {"name": "extra", "type": "int", "default": 0}]}
+    b = write_fastavro(tmp_path / "b.avro", wider, [{**r, "extra": 7} for r in orders(20, 10)])
+    done = run("concat", a, b, tmp_path / "out.avro", cwd=tmp_path)
+    assert "2 different schemas" in done.stderr
+    out = fastavro_records(tmp_path / "out.avro")
+    # The first file's records take the field's default, as schema resolution says.
+    assert [r["extra"] for r in out] == [0] * 20 + [7] * 10
+    assert [r["id"] for r in out] == list(range(30))
+
+
+def test_recodec_keeps_schema_and_metadata(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro", codec="snappy", metadata={"origin": "kept", "other": "too"})
+    for codec in ("deflate", "zstandard", "bzip2", "xz", "null"):
+        out = tmp_path / f"{codec}.avro"
+        run("recodec", path, out, "--compression", codec, cwd=tmp_path)
+        header = header_of(out)
+        assert header["codec"] == codec
+        assert {k: v for k, v in header["metadata"].items() if not k.startswith("avro.")} == {
+            "origin": "kept",
+            "other": "too",
+        }
+        assert raw_schema(out) == raw_schema(path)
+        assert fastavro_records(out) == fastavro_records(path)
+        assert blocks_of(out) == blocks_of(path)
+    # Standard output when no output is given.
+    done = subprocess.run(
+        [sys.executable, "-m", "polars_avro", "recodec", str(path), "-c", "deflate"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    (tmp_path / "stdout.avro").write_bytes(done.stdout)
+    assert fastavro_records(tmp_path / "stdout.avro") == fastavro_records(path)
+
+
+def damaged_copy(path: Path, out: Path, block: int) -> int:
+    """`path` with the data of block `block` overwritten; returns the records of that block."""
+    with open(path, "rb") as f:
+        blocks = list(fastavro.block_reader(f))
+    data = bytearray(path.read_bytes())
+    # The middle of the block's data, past its framing.
+    start = blocks[block].offset + blocks[block].size // 2 - 20
+    data[start : start + 40] = b"\xff" * 40
+    out.write_bytes(bytes(data))
+    return int(blocks[block].num_records)
+
+
+def test_repair_keeps_every_intact_block(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro", codec="null", metadata={"origin": "x"})
+    lost = damaged_copy(path, tmp_path / "bad.avro", 2)
+    done = run("repair", tmp_path / "bad.avro", tmp_path / "fixed.avro", cwd=tmp_path, status=1)
+    assert "left out" in done.stderr and "block 2" in done.stderr
+    fixed = fastavro_records(tmp_path / "fixed.avro")
+    records = fastavro_records(path)
+    counts = blocks_of(path)
+    first = sum(counts[:2])
+    assert fixed == records[:first] + records[first + lost :]
+    assert header_of(tmp_path / "fixed.avro")["metadata"]["origin"] == "x"
+    assert raw_schema(tmp_path / "fixed.avro") == raw_schema(path)
+    # An intact file is copied whole, with status 0.
+    run("repair", path, tmp_path / "same.avro", cwd=tmp_path)
+    assert fastavro_records(tmp_path / "same.avro") == records
+
+
+def test_validate_reports_damage_with_status(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro", codec="deflate")
+    damaged_copy(path, tmp_path / "bad.avro", 1)
+    (tmp_path / "not.avro").write_bytes(b"not avro at all")
+    ok = run("validate", path, cwd=tmp_path)
+    assert ok.stdout.strip() == f"ok\t2000\t{path}"
+    done = run("validate", path, tmp_path / "bad.avro", tmp_path / "not.avro", cwd=tmp_path, status=1)
+    assert "bad.avro" in done.stderr and "block 1" in done.stderr and "not.avro" in done.stderr
+    assert "2 of 3 files damaged" in done.stderr
+
+
+# -- how it behaves ----------------------------------------------------------------------------
+
+
+def test_errors_are_one_line_with_exit_status(tmp_path: Path) -> None:
+    missing = run("count", tmp_path / "missing.avro", cwd=tmp_path, status=3)
+    assert missing.stderr.count("\n") == 1 and "no such file" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    debug = run("count", "--debug", tmp_path / "missing.avro", cwd=tmp_path, status=3)
+    assert "Traceback" in debug.stderr
+    (tmp_path / "not.avro").write_bytes(b"Obj\x01garbage")
+    damaged = run("meta", tmp_path / "not.avro", cwd=tmp_path, status=1)
+    assert "not.avro" in damaged.stderr and "Traceback" not in damaged.stderr
+    usage = run("concat", tmp_path / "only.avro", cwd=tmp_path, status=2)
+    assert "inputs and then the output" in usage.stderr
+    assert run("nosuchcommand", cwd=tmp_path, status=2).stderr
+    bad_level = run("recodec", tmp_path / "x.avro", "-c", "deflate", "-l", "42", cwd=tmp_path, status=3)
+    assert bad_level.stderr
+
+
+def test_progress_bar_on_request_and_quiet(tmp_path: Path) -> None:
+    pytest.importorskip("tqdm")
+    path = write_orders(tmp_path / "a.avro")
+    shown = run("recodec", path, tmp_path / "o.avro", "-c", "deflate", "--progress", cwd=tmp_path)
+    assert "100%" in shown.stderr and "1/1 files" in shown.stderr
+    converted = run("convert", path, tmp_path / "o.parquet", "--progress", cwd=tmp_path)
+    assert "convert" in converted.stderr and "1/1 files" in converted.stderr
+    quiet = run("recodec", path, tmp_path / "q.avro", "-c", "deflate", "--progress", "--quiet", cwd=tmp_path)
+    assert quiet.stderr == ""
+
+
+def test_commands_on_the_s3_server(tmp_path: Path, s3: Any) -> None:
+    local = write_orders(tmp_path / "a.avro", codec="deflate", metadata={"origin": "s3"})
+    for key in ("in/a.avro", "in/b.avro"):
+        s3.client.put_object(Bucket=s3.BUCKET, Key=key, Body=local.read_bytes())
+    options = [a for k, v in s3.storage_options().items() for a in ("-S", f"{k}={v}")]
+    url = f"s3://{s3.BUCKET}/in/"
+    assert run("count", url, *options, cwd=tmp_path).stdout.strip() == "4000"
+    facts = [json.loads(line) for line in run("meta", "--json", url, *options, cwd=tmp_path).stdout.splitlines()]
+    assert [f["records"] for f in facts] == [2000, 2000] and facts[0]["metadata"] == {"origin": "s3"}
+    run("convert", f"s3://{s3.BUCKET}/in/*.avro", tmp_path / "o.parquet", *options, cwd=tmp_path)
+    assert pl.read_parquet(tmp_path / "o.parquet").height == 4000
+    run("recodec", f"{url}a.avro", tmp_path / "r.avro", "-c", "zstandard", *options, cwd=tmp_path)
+    assert fastavro_records(tmp_path / "r.avro") == fastavro_records(local)
+    assert run("validate", url, *options, cwd=tmp_path).stdout.count("ok\t2000") == 2
+    assert json.loads(run("schema", f"{url}a.avro", *options, cwd=tmp_path).stdout) == json.loads(raw_schema(local))
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    text = run("--help", cwd=tmp_path, script=True).stdout
+    for command in (
+        "schema meta count fingerprint canonical head cat tojson fromjson random convert concat recodec repair validate"
+    ).split():
+        assert f"    {command}" in text
+    assert run("--version", cwd=tmp_path).stdout.strip() == f"polars-avro {polars_avro.__version__}"
+    assert os.access(SCRIPT, os.X_OK)
