@@ -26,7 +26,22 @@ ALLOWED = {
     "write": {"error", "varint", "schema", "container", "threads", "frame_type", "time_zone"},
     # Messages in columns: single datums decoded and encoded like a file's records.
     "message": {"error", "schema", "decode", "write", "threads", "frame_type"},
-    "python": {"error", "schema", "source", "container", "decode", "read", "write", "message", "threads", "frame_type"},
+    # Whole files block by block, for the command line: read's opening of a source, container
+    # framing, decode's check of a block's records.
+    "blocks": {"error", "schema", "source", "container", "decode", "read"},
+    "python": {
+        "error",
+        "schema",
+        "source",
+        "container",
+        "decode",
+        "read",
+        "write",
+        "message",
+        "blocks",
+        "threads",
+        "frame_type",
+    },
 }
 
 _USE = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", re.M)
