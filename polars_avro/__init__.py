@@ -4,6 +4,10 @@
 ``df.avro.write(...)``, ``lf.avro.sink(...)`` and, for Avro datums in binary columns
 (Kafka messages), ``pl.col(...).avro.decode(...)``. Polars' own ``pl.read_avro`` is left
 as it is; use :func:`polars_avro.read_avro` for this reader.
+
+Every namespace method is also a function of this module, which type checkers see (they
+cannot see what Polars registers at run time): :func:`scan_avro`, :func:`write_avro`,
+:func:`sink_avro`, :func:`decode`, :func:`decode_error`, :func:`schema_id` and :func:`encode`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
+from polars_avro._expr import decode, decode_error, encode, schema_id
 from polars_avro._internal import SplitFile, __version__
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
 from polars_avro._messages import fingerprint, kafka_frame, parsing_canonical_form
@@ -63,6 +68,9 @@ __all__ = [
     "SkippedBlock",
     "SplitFile",
     "__version__",
+    "decode",
+    "decode_error",
+    "encode",
     "fingerprint",
     "kafka_frame",
     "parsing_canonical_form",
@@ -73,6 +81,7 @@ __all__ = [
     "read_split",
     "read_stats",
     "scan_avro",
+    "schema_id",
     "sink_avro",
     "write_avro",
 ]

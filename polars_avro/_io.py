@@ -11,12 +11,17 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._engine import lazy_frame
-from polars_avro._options import ScanOptions
+from polars_avro._options import ScanOptions, column_names
+from polars_avro._polars_args import READ_REFUSED, CredentialProvider, refusing
 from polars_avro._scan import Scan
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources
 from polars_avro._types import IMPORTS_CHUNKS, without_columns
 
+#: An eager read refuses what a scan refuses, and ``cache``, which only a LazyFrame has a use for.
+READ_EAGER_REFUSED = {**READ_REFUSED, "cache": "read_avro reads once, at the call: caching is scan_avro's keyword"}
 
+
+@refusing(READ_REFUSED, "scan_avro", "scan_parquet")
 def scan_avro(
     source: AvroSource,
     *,
@@ -37,6 +42,9 @@ def scan_avro(
     try_parse_hive_dates: bool = True,
     ignore_errors: bool = False,
     files_in_flight: int | None = None,
+    credential_provider: CredentialProvider = "auto",
+    low_memory: bool = False,
+    cache: bool = True,
 ) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
@@ -133,6 +141,27 @@ def scan_avro(
         headers and first blocks arrive together, so many small files, and objects in a
         store (one request each), are read concurrently. At most this many files are open.
         With ``n_rows`` no file is opened before the ones before it are read.
+    credential_provider
+        As Polars' ``scan_parquet`` takes it: one of Polars' providers
+        (``pl.CredentialProviderAWS(...)``, ``pl.CredentialProviderAzure(...)``) or any
+        callable giving ``(credentials, expiry)``, the credentials a dict of
+        ``storage_options`` keys (``aws_access_key_id``, ``aws_secret_access_key``,
+        ``aws_session_token``; ``bearer_token`` for Azure). It is called once, when the
+        scan is created, and its keys take the place of the same keys of
+        ``storage_options``. ``"auto"`` (the default) and None: credentials from
+        ``storage_options`` and the environment. Google Cloud takes no bearer token here:
+        pass ``storage_options={"google_service_account_key": ...}`` instead.
+    low_memory
+        As Polars' ``low_memory``: less memory at some cost in speed. Batches of 8,192
+        rows (unless ``batch_size`` is given) and one file read ahead at a time (unless
+        ``files_in_flight`` is given).
+    cache
+        Polars' ``scan_parquet`` keyword, taken for its signature's sake: Polars itself
+        decides whether a scan that appears several times in one query is read once
+        (common-subplan elimination), and both values read the same.
+
+    Polars' keywords that have no meaning for Avro (``parallel``, ``use_statistics``,
+    ``schema``, ...) raise :class:`AvroArgumentError` saying why.
 
     Returns
     -------
@@ -154,10 +183,11 @@ def scan_avro(
     return lazy_frame(Scan(source, ScanOptions.of(locals())))
 
 
+@refusing(READ_EAGER_REFUSED, "read_avro", "read_parquet")
 def read_avro(
     source: AvroSource,
     *,
-    columns: Sequence[str] | Sequence[int] | None = None,
+    columns: str | Sequence[str] | Sequence[int] | None = None,
     n_rows: int | None = None,
     row_index_name: str | None = None,
     row_index_offset: int = 0,
@@ -175,24 +205,81 @@ def read_avro(
     try_parse_hive_dates: bool = True,
     ignore_errors: bool = False,
     files_in_flight: int | None = None,
+    credential_provider: CredentialProvider = "auto",
+    low_memory: bool = False,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
+
+    Reads as :func:`scan_avro` does, without building a query: the batches are joined in
+    Rust and come into Python once. ``columns`` and ``n_rows`` are the only pushdown an
+    eager read has; for a filter, use ``scan_avro(...).filter(...).collect()``.
 
     Parameters
     ----------
     source
-        As for :func:`scan_avro`: a path, glob, directory, list of paths, ``bytes`` or a
-        binary file object.
+        A path, a glob pattern, a directory (every ``.avro`` file in it, recursively,
+        sorted), an object store URL (``s3://``, ``gs://``, ``az://``, ``abfs(s)://``,
+        ``http(s)://``, ``file://``; globs and a trailing ``/`` list a prefix), a list of
+        these, ``bytes``, or a binary file object. Several files read as one frame.
     columns
-        Columns to read, by name or by index (into the file's columns), in this order.
+        The columns to read, in this order: names, indices into the files' columns, or one
+        name (``columns="id"`` is the column ``id``). Other columns are not decoded.
     n_rows
         Stop after this many records.
-    row_index_name, row_index_offset, include_file_paths, glob, batch_size, n_threads
-        As for :func:`scan_avro`.
-    reader_schema, missing_columns, allow_missing_columns, storage_options, retries
-        As for :func:`scan_avro`.
-    hive_partitioning, hive_schema, try_parse_hive_dates, ignore_errors, files_in_flight
-        As for :func:`scan_avro`.
+    row_index_name
+        Add a first column with this name counting rows (continuous across files).
+    row_index_offset
+        Where the row index starts.
+    include_file_paths
+        Add a last column with this name holding each row's source path.
+    glob
+        Expand ``*``, ``?`` and ``[...]`` in paths.
+    batch_size
+        Rows per batch decoded as one task (whole Avro blocks are grouped until a batch
+        holds at least this many rows).
+    n_threads
+        Threads decoding batches in parallel (default: Polars' thread count).
+    reader_schema
+        An Avro schema (JSON text or a dict) to read every file into, by the
+        specification's schema resolution (fields by name and alias, defaults,
+        promotions, enum symbols by name). The columns are the reader schema's.
+    missing_columns
+        For files whose writer schemas differ, which are unified into one schema: a
+        column some file lacks raises :class:`AvroSchemaMismatchError` with ``"raise"``
+        (the default) and reads as nulls in that file with ``"insert"``.
+    allow_missing_columns
+        ``True`` is ``missing_columns="insert"``.
+    storage_options
+        Options of the object store, with the keys ``scan_parquet`` takes (credentials,
+        region, endpoint, ...); what is not given comes from the environment. See
+        :func:`scan_avro` for the keys.
+    retries
+        How often a failed request to an object store is retried, with exponential backoff.
+    hive_partitioning
+        Read ``key=value`` folder names as columns. ``None``: on for a single directory.
+    hive_schema
+        The types of partition columns (a dict); the others are inferred.
+    try_parse_hive_dates
+        Infer Date and Datetime partition columns.
+    ignore_errors
+        Leave damaged blocks (and files of several whose header is damaged) out instead of
+        raising, each reported as an :class:`AvroDataSkippedWarning` pointing at the line
+        that called ``read_avro``.
+    files_in_flight
+        Files opened and read ahead at once (default 16).
+    credential_provider
+        Polars' credential provider, or a callable giving ``(credentials, expiry)``: see
+        :func:`scan_avro`.
+    low_memory
+        Less memory at some cost in speed: batches of 8,192 rows and one file read ahead
+        (unless ``batch_size`` and ``files_in_flight`` say otherwise).
+
+    Polars' keywords that have no meaning for Avro (``parallel``, ``use_statistics``,
+    ``use_pyarrow``, ...) raise :class:`AvroArgumentError` saying why.
+
+    Returns
+    -------
+    DataFrame
 
     Examples
     --------
@@ -211,7 +298,7 @@ def read_avro(
     scan = Scan(source, ScanOptions.of(locals()))
     names = list(scan.schema)
     if columns is not None:
-        names = scan.names(list(columns))
+        names = scan.names(column_names(columns))
     # Batches joined in Rust, their chunks kept: one crossing into Python, not one per batch.
     frames = list(scan.frames(names, join=_JOIN_ALL))
     if not names:

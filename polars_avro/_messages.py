@@ -20,7 +20,7 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._types import describe_dtype, dtype_from_description
-from polars_avro.exceptions import AvroArgumentError, AvroDecodeWarning
+from polars_avro.exceptions import AvroArgumentError, AvroDecodeWarning, check_whole_number
 
 Framing = Literal["raw", "confluent", "single_object", "auto"]
 Mode = Literal["strict", "permissive"]
@@ -354,6 +354,8 @@ def encode_expr(
     if framing == "confluent" and schema_id is None:
         msg = "framing='confluent' needs the schema_id= the registry gave the schema"
         raise AvroArgumentError(msg)
+    if schema_id is not None:
+        check_whole_number("schema_id", schema_id, 0)
     given = None if schema is None else schema_json(schema)
     if given is not None:
         _internal.parsing_canonical_form(given)  # an invalid schema fails here, before any data

@@ -1,21 +1,22 @@
-"""The ``.avro`` namespaces: ``df.avro.write(...)``, ``lf.avro.sink(...)`` and ``pl.col(...).avro``."""
+"""The ``.avro`` namespaces: ``df.avro.write(...)``, ``lf.avro.sink(...)`` and ``pl.col(...).avro``.
+
+Each method calls the function of the same options (:func:`polars_avro.write_avro`,
+:func:`polars_avro.sink_avro`, :func:`polars_avro.decode`, ...), which type checkers see and
+whose docstring documents them; the signatures are repeated here so that ``help()`` and
+completion show every option (tests/test_entry_points.py keeps them equal).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import polars as pl
 
-from polars_avro._messages import (
-    Framing,
-    Mode,
-    SchemaLike,
-    WriterSchemas,
-    decode_expr,
-    encode_expr,
-    schema_id_expr,
-)
-from polars_avro._write import AvroTarget, sink_avro, write_avro
+from polars_avro import _expr
+from polars_avro._messages import Framing, Mode, SchemaLike, WriterSchemas
+from polars_avro._polars_args import WRITE_REFUSED, CredentialProvider, refusing
+from polars_avro._write import DEFAULT_SYNC_INTERVAL, AvroTarget, Compression, sink_avro, write_avro
 
 
 @pl.api.register_dataframe_namespace("avro")
@@ -25,10 +26,29 @@ class AvroFrameNamespace:
     def __init__(self, df: pl.DataFrame) -> None:
         self._df = df
 
-    def write(self, file: AvroTarget, **options: Any) -> None:
-        """Write this frame to an Avro file.
-
-        :func:`polars_avro.write_avro` with the same options.
+    @refusing(WRITE_REFUSED, "df.avro.write", "write_parquet")
+    def write(
+        self,
+        file: AvroTarget,
+        *,
+        compression: Compression = "uncompressed",
+        compression_level: int | None = None,
+        name: str = "topLevelRecord",
+        namespace: str | None = None,
+        schema: str | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, str | bytes] | None = None,
+        sync_interval: int = DEFAULT_SYNC_INTERVAL,
+        n_threads: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+        retries: int = 2,
+        partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
+        max_rows_per_file: int | None = None,
+        approximate_bytes_per_file: int | None = None,
+        include_key: bool = True,
+        credential_provider: CredentialProvider = "auto",
+        mkdir: bool = False,
+    ) -> None:
+        """Write this frame to an Avro file: :func:`polars_avro.write_avro`, whose options these are.
 
         Examples
         --------
@@ -40,6 +60,7 @@ class AvroFrameNamespace:
         >>> polars_avro.read_avro(buffer.getvalue())["a"].to_list()
         [1, 2]
         """
+        options = {k: v for k, v in locals().items() if k not in ("self", "file")}
         write_avro(self._df, file, **options)
 
 
@@ -50,10 +71,31 @@ class AvroLazyFrameNamespace:
     def __init__(self, lf: pl.LazyFrame) -> None:
         self._lf = lf
 
-    def sink(self, file: AvroTarget, **options: Any) -> None:
-        """Stream this query's result into an Avro file with bounded memory.
-
-        :func:`polars_avro.sink_avro` with the same options.
+    @refusing(WRITE_REFUSED, "lf.avro.sink", "sink_parquet")
+    def sink(
+        self,
+        file: AvroTarget | None = None,
+        *,
+        path: AvroTarget | None = None,
+        compression: Compression = "uncompressed",
+        compression_level: int | None = None,
+        name: str = "topLevelRecord",
+        namespace: str | None = None,
+        schema: str | Mapping[str, Any] | None = None,
+        metadata: Mapping[str, str | bytes] | None = None,
+        sync_interval: int = DEFAULT_SYNC_INTERVAL,
+        n_threads: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
+        retries: int = 2,
+        chunk_size: int | None = None,
+        partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
+        max_rows_per_file: int | None = None,
+        approximate_bytes_per_file: int | None = None,
+        include_key: bool = True,
+        credential_provider: CredentialProvider = "auto",
+        mkdir: bool = False,
+    ) -> None:
+        """Stream this query's result into an Avro file: :func:`polars_avro.sink_avro`, whose options these are.
 
         Examples
         --------
@@ -65,6 +107,7 @@ class AvroLazyFrameNamespace:
         >>> polars_avro.read_avro(buffer.getvalue())["a"].to_list()
         [2, 3]
         """
+        options = {k: v for k, v in locals().items() if k not in ("self", "file")}
         sink_avro(self._lf, file, **options)
 
 
@@ -86,85 +129,18 @@ class AvroExprNamespace:
         schema_id: pl.Expr | str | None = None,
         mode: Mode = "strict",
     ) -> pl.Expr:
-        r"""Decode each message (one Avro datum, framed or not) into a value.
-
-        Records become Structs (``.struct.unnest()`` makes them columns), and every other
-        type follows the same type table as files. The dtype is known before any data is
-        read: that of the reader schema. Elementwise: runs in ``select``, ``with_columns``
-        and ``filter``, and in the streaming engine batch by batch.
-
-        Parameters
-        ----------
-        schema
-            The writer schema of raw datums, and the reader schema unless
-            ``reader_schema`` is given. JSON text, a dict, or a schema object
-            (confluent-kafka's ``Schema``, Apache avro's ``Schema``).
-        framing
-            How each message wraps its datum:
-
-            - ``"raw"``: a bare datum (Spark's ``to_avro``), written with ``schema``, or
-              with the schema ``schema_id`` names;
-            - ``"confluent"``: Confluent's wire format, byte ``0x00`` and a 4-byte
-              big-endian schema id (or ``0x01`` and a 16-byte schema GUID), then the datum;
-            - ``"single_object"``: Avro single-object encoding, ``C3 01`` and the 8-byte
-              CRC-64-AVRO fingerprint of the writer schema, then the datum;
-            - ``"auto"``: each message as its first bytes say (single-object, then
-              Confluent), else a raw datum. A raw datum that happens to start with
-              ``00`` or ``01`` is taken as Confluent: prefer an explicit framing.
-        reader_schema
-            The schema every message is read as (Avro schema resolution: added fields
-            from their defaults, removed fields skipped, promotions, enum defaults).
-            Default: ``schema``, else the newest writer schema (the highest id of a
-            ``writer_schemas`` mapping, or ``subject``'s latest version).
-        writer_schemas
-            Where the schemas that messages name come from: a mapping from id (int),
-            fingerprint (int, see :func:`polars_avro.fingerprint`) or GUID (text) to
-            schema; a callable taking one and giving the schema (or None); or a
-            ``confluent_kafka.schema_registry.SchemaRegistryClient``. Each schema is
-            looked up once per distinct id.
-        subject
-            With a ``SchemaRegistryClient`` and no reader schema: read every message as
-            this subject's latest version (for a topic's values, ``"<topic>-value"``).
-        schema_id
-            A column (or its name) holding each raw datum's schema id, for ids carried
-            outside the message (such as a Kafka header).
-        mode
-            ``"strict"`` raises :class:`~polars_avro.AvroDecodeError` (or
-            :class:`~polars_avro.AvroSchemaError` for a schema that cannot be found or
-            resolved) at the first bad message, naming its row in the batch, the framing,
-            the schema id and the byte offset. ``"permissive"`` gives null for that
-            message and warns (:class:`~polars_avro.AvroDecodeWarning`) with the count;
-            :meth:`decode_error` gives each reason.
+        r"""Decode each message into a value: :func:`polars_avro.decode` of this column, whose options these are.
 
         Examples
         --------
         >>> import polars as pl
         >>> import polars_avro
-        >>> schema = {"type": "record", "name": "Reading", "fields": [
-        ...     {"name": "sensor", "type": "string"}, {"name": "value", "type": "double"}]}
-        >>> # What fastavro.schemaless_writer writes: a string (length 4, "s1") and a double.
-        >>> df = pl.DataFrame({"value": [b"\x04s1" + bytes(7) + b"\x40", None]})
-        >>> df.select(pl.col("value").avro.decode(schema)).unnest("value")
-        shape: (2, 2)
-        ┌────────┬───────┐
-        │ sensor ┆ value │
-        │ ---    ┆ ---   │
-        │ str    ┆ f64   │
-        ╞════════╪═══════╡
-        │ s1     ┆ 2.0   │
-        │ null   ┆ null  │
-        └────────┴───────┘
+        >>> df = pl.DataFrame({"value": [b"\x02", b"\x04", None]})  # what fastavro writes for 1 and 2 as "long"
+        >>> df.select(pl.col("value").avro.decode('"long"'))["value"].to_list()
+        [1, 2, None]
         """
-        return decode_expr(
-            self._expr,
-            schema,
-            framing=framing,
-            reader_schema=reader_schema,
-            writer_schemas=writer_schemas,
-            subject=subject,
-            schema_id=schema_id,
-            mode=mode,
-        )
+        options = {k: v for k, v in locals().items() if k != "self"}
+        return _expr.decode(self._expr, **options)
 
     def decode_error(
         self,
@@ -176,46 +152,13 @@ class AvroExprNamespace:
         subject: str | None = None,
         schema_id: pl.Expr | str | None = None,
     ) -> pl.Expr:
-        r"""Why each message cannot be decoded: a String, null where it decodes.
-
-        Takes :meth:`decode`'s arguments; use it to find and inspect the messages that
-        ``mode="permissive"`` turns into nulls.
-
-        Examples
-        --------
-        >>> import polars as pl
-        >>> import polars_avro
-        >>> df = pl.DataFrame({"value": [b"\x02", b"\x02\x00", b"\x03"]})
-        >>> df.select(pl.col("value").avro.decode_error('"long"'))["value"].to_list()
-        [None, "expected the message to end with the datum at byte 1, found 1 more byte (framing 'raw')", None]
-        """
-        return decode_expr(
-            self._expr,
-            schema,
-            framing=framing,
-            reader_schema=reader_schema,
-            writer_schemas=writer_schemas,
-            subject=subject,
-            schema_id=schema_id,
-            mode="permissive",
-            reasons=True,
-        )
+        """Why each message cannot be decoded: :func:`polars_avro.decode_error` of this column."""
+        options = {k: v for k, v in locals().items() if k != "self"}
+        return _expr.decode_error(self._expr, **options)
 
     def schema_id(self, framing: Framing = "confluent") -> pl.Expr:
-        r"""The schema id (Confluent) or fingerprint (single-object) each message names.
-
-        An Int64, null for null messages and, with ``framing="auto"``, for raw datums: to
-        group messages by writer schema, or to look schemas up.
-
-        Examples
-        --------
-        >>> import polars as pl
-        >>> import polars_avro
-        >>> df = pl.DataFrame({"value": [b"\x00\x00\x00\x00\x07\x02", None]})
-        >>> df.select(pl.col("value").avro.schema_id())["value"].to_list()
-        [7, None]
-        """
-        return schema_id_expr(self._expr, framing)
+        """The schema id or fingerprint each message names: :func:`polars_avro.schema_id` of this column."""
+        return _expr.schema_id(self._expr, framing)
 
     def encode(
         self,
@@ -225,38 +168,6 @@ class AvroExprNamespace:
         schema_id: int | None = None,
         record_name: str = "topLevelRecord",
     ) -> pl.Expr:
-        r"""Encode each value as a message: one Avro datum, framed or not. The inverse of :meth:`decode`.
-
-        Nulls give null messages. Values are converted by the same rules as
-        :func:`polars_avro.write_avro` (integers of every width, Datetime time units,
-        Enum/Categorical/String to enums, ...), and a value that does not fit the schema
-        raises :class:`~polars_avro.AvroEncodeError` naming its row.
-
-        Parameters
-        ----------
-        schema
-            The Avro schema of each datum. Default: for a Struct, a record of its fields,
-            derived as :func:`polars_avro.write_avro` derives a frame's schema.
-        framing
-            ``"raw"`` (the datum alone), ``"confluent"`` (``0x00``, ``schema_id`` as 4
-            big-endian bytes, the datum: what confluent-kafka's ``AvroDeserializer`` reads)
-            or ``"single_object"`` (``C3 01``, the schema's CRC-64-AVRO fingerprint, the datum).
-        schema_id
-            The id a schema registry gave ``schema``, for ``framing="confluent"``.
-        record_name
-            The name of the derived record, when no schema is given.
-
-        Examples
-        --------
-        >>> import polars as pl
-        >>> import polars_avro
-        >>> schema = {"type": "record", "name": "Reading", "fields": [
-        ...     {"name": "sensor", "type": "string"}, {"name": "value", "type": "double"}]}
-        >>> df = pl.DataFrame({"sensor": ["s1"], "value": [2.0]})
-        >>> out = df.select(pl.struct(pl.all()).avro.encode(schema, framing="confluent", schema_id=7))
-        >>> out.item()
-        b'\x00\x00\x00\x00\x07\x04s1\x00\x00\x00\x00\x00\x00\x00@'
-        >>> out.select(pl.col("sensor").avro.decode(framing="confluent", writer_schemas={7: schema})).item()
-        {'sensor': 's1', 'value': 2.0}
-        """
-        return encode_expr(self._expr, schema, framing=framing, schema_id=schema_id, record_name=record_name)
+        """Encode each value as a message: :func:`polars_avro.encode` of this column, whose options these are."""
+        options = {k: v for k, v in locals().items() if k != "self"}
+        return _expr.encode(self._expr, **options)

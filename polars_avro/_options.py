@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from polars_avro.exceptions import AvroArgumentError, check_n_threads
+from polars_avro._polars_args import LOW_MEMORY_BATCH_SIZE, with_credentials
+from polars_avro.exceptions import AvroArgumentError, check_counts, check_whole_number
 
 
 @dataclass(frozen=True)
@@ -36,20 +37,29 @@ class ScanOptions:
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> ScanOptions:
-        """The options among an entry point's arguments (its ``locals()``)."""
-        return cls(**{f.name: arguments[f.name] for f in fields(cls) if f.name in arguments})
+        """The options among an entry point's arguments (its ``locals()``).
+
+        With Polars' keywords where the entry point takes them: ``credential_provider``'s
+        credentials join ``storage_options``, and ``low_memory`` makes batches smaller and
+        reads one file ahead, unless ``batch_size`` and ``files_in_flight`` say otherwise.
+        """
+        options = {f.name: arguments[f.name] for f in fields(cls) if f.name in arguments}
+        if "credential_provider" in arguments:
+            options["storage_options"] = with_credentials(
+                options.get("storage_options"), arguments["credential_provider"]
+            )
+        if arguments.get("low_memory"):
+            if options.get("batch_size") is None:
+                options["batch_size"] = LOW_MEMORY_BATCH_SIZE
+            if options.get("files_in_flight") is None:
+                options["files_in_flight"] = 1
+        return cls(**options)
 
     def __post_init__(self) -> None:
-        check_n_threads(self.n_threads)
-        if self.n_rows is not None and self.n_rows < 0:
-            msg = f"n_rows must not be negative, found {self.n_rows}"
-            raise AvroArgumentError(msg)
-        if self.row_index_offset < 0:
-            msg = f"row_index_offset must not be negative, found {self.row_index_offset}"
-            raise AvroArgumentError(msg)
-        if self.files_in_flight is not None and (isinstance(self.files_in_flight, bool) or self.files_in_flight < 1):
-            msg = f"files_in_flight must be at least 1, found {self.files_in_flight!r}"
-            raise AvroArgumentError(msg)
+        check_counts(batch_size=self.batch_size, n_threads=self.n_threads, files_in_flight=self.files_in_flight)
+        if self.n_rows is not None:
+            check_whole_number("n_rows", self.n_rows, 0)
+        check_whole_number("row_index_offset", self.row_index_offset, 0)
         if self.missing_columns not in ("raise", "insert"):
             msg = f"missing_columns must be 'raise' or 'insert', found {self.missing_columns!r}"
             raise AvroArgumentError(msg)
@@ -58,3 +68,10 @@ class ScanOptions:
     def insert_missing(self) -> bool:
         """Whether a column some files lack reads as nulls there."""
         return self.allow_missing_columns or self.missing_columns == "insert"
+
+
+def column_names(columns: str | Sequence[str] | Sequence[int]) -> list[Any]:
+    """A ``columns`` argument as a list, the way Polars takes it: one name is that column (not its letters)."""
+    if isinstance(columns, str):
+        return [columns]
+    return list(columns)

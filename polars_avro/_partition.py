@@ -22,7 +22,7 @@ import polars as pl
 
 from polars_avro._hive import HIVE_NULL
 from polars_avro._sources import is_remote_url
-from polars_avro.exceptions import AvroArgumentError
+from polars_avro.exceptions import AvroArgumentError, check_counts
 
 #: The columns holding each row's key values as text, while the rows are being split.
 _KEY_TEXT = "__polars_avro_key_{}"
@@ -68,10 +68,7 @@ class Partitioning:
             msg = f"partitioned output goes to a folder (a path or URL), found {type(target).__name__}"
             raise AvroArgumentError(msg)
         limits = (("max_rows_per_file", max_rows_per_file), ("approximate_bytes_per_file", approximate_bytes_per_file))
-        for name, value in limits:
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                msg = f"{name} must be a whole number of at least 1, found {value!r}"
-                raise AvroArgumentError(msg)
+        check_counts(**dict(limits))
         if isinstance(partition_by, (str, pl.Expr)):
             partition_by = [partition_by]
         keys = [pl.col(k) if isinstance(k, str) else k for k in partition_by or []]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from polars_avro._options import ScanOptions
+from polars_avro._options import ScanOptions, column_names
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource
@@ -43,7 +43,7 @@ class AvroReader:
         self,
         source: AvroSource,
         *,
-        columns: Sequence[str] | Sequence[int] | None = None,
+        columns: str | Sequence[str] | Sequence[int] | None = None,
         n_rows: int | None = None,
         batch_size: int | None = None,
         ignore_errors: bool = False,
@@ -68,7 +68,7 @@ class AvroReader:
         self.stats = ReadStats()
         options = ScanOptions.of(locals())
         self._scan = Scan(source, options, on_stats=self.stats._add, on_skipped=self._add_skipped)
-        self._names = list(self._scan.schema) if columns is None else self._scan.names(list(columns))
+        self._names = list(self._scan.schema) if columns is None else self._scan.names(column_names(columns))
         self._batches: Iterator[pl.DataFrame] | None = None
 
     @property

@@ -16,7 +16,7 @@ from typing import IO, Any, NamedTuple, Union
 from urllib.parse import unquote, urlparse
 
 from polars_avro import _internal
-from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError
+from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, check_whole_number
 
 #: What scan_avro and read_avro accept.
 AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "list[str | Path]"]
@@ -96,9 +96,7 @@ class RemoteOptions:
 
     @classmethod
     def of(cls, storage_options: Mapping[str, Any] | None, retries: int) -> RemoteOptions:
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            msg = f"retries must be a whole number of at least 0, found {retries!r}"
-            raise AvroArgumentError(msg)
+        check_whole_number("retries", retries, 0)
         if storage_options is not None and not isinstance(storage_options, Mapping):
             msg = f"storage_options must be a dict of option names to values, found {type(storage_options).__name__}"
             raise AvroArgumentError(msg)

@@ -18,12 +18,12 @@ import polars as pl
 from polars_avro import _internal
 from polars_avro._hive import HivePartitions
 from polars_avro._internal import SplitFile
-from polars_avro._options import ScanOptions
+from polars_avro._options import ScanOptions, column_names
 from polars_avro._scan import Scan, ScanPlan
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_remote_url
 from polars_avro._stats import record_skipped_block
-from polars_avro.exceptions import AvroArgumentError
+from polars_avro.exceptions import AvroArgumentError, check_counts, check_whole_number
 
 #: Bytes per split when the caller does not say: Spark's default partition size.
 DEFAULT_TARGET_BYTES = 128 << 20
@@ -176,7 +176,7 @@ def plan_splits(
 def read_split(
     split: AvroSplit,
     *,
-    columns: Sequence[str] | None = None,
+    columns: str | Sequence[str] | None = None,
     predicate: pl.Expr | None = None,
     n_rows: int | None = None,
     batch_size: int | None = None,
@@ -192,7 +192,7 @@ def read_split(
     split
         One of :func:`plan_splits`'s splits.
     columns
-        Only these columns (names of ``split.schema``), in this order; others are not decoded.
+        Only these columns (names of ``split.schema``, or one name), in this order; others are not decoded.
     predicate
         Keep only the rows where this expression is true: its columns are decoded first,
         the others only for the rows that pass; a filter on partition columns skips
@@ -215,13 +215,14 @@ def read_split(
     if not isinstance(split, AvroSplit):
         msg = f"read_split takes an AvroSplit from plan_splits, found {type(split).__name__}"
         raise AvroArgumentError(msg)
-    if n_rows is not None and n_rows < 0:
-        msg = f"n_rows must not be negative, found {n_rows}"
-        raise AvroArgumentError(msg)
+    if n_rows is not None:
+        check_whole_number("n_rows", n_rows, 0)
+    check_counts(batch_size=batch_size)
     overrides = {} if n_threads is None else {"n_threads": n_threads}
     scan = split._scan(storage_options, **overrides)
     names = list(scan.schema)
     if columns is not None:
+        columns = column_names(columns)
         missing = [c for c in columns if c not in scan.schema]
         if missing:
             msg = f"columns not in the file: {missing}; the columns are: {names}"

@@ -17,9 +17,10 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
+from polars_avro._polars_args import WRITE_REFUSED, CredentialProvider, make_parent_folder, refusing, with_credentials
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
-from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_n_threads
+from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_counts, check_whole_number
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -27,13 +28,15 @@ if TYPE_CHECKING:
 #: Where write_avro and sink_avro write: a path, an object store URL, or a binary file object.
 AvroTarget = Union[str, Path, IO[bytes]]
 
-#: The codecs, for type checkers; the names are _internal.COMPRESSIONS (a test keeps them equal).
-Compression = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzip2", "xz"]
+#: The codecs, for type checkers: the names of _internal.COMPRESSIONS (a test keeps them equal),
+#: and ``"zstd"``, the name Polars' Parquet and IPC writers give zstandard (Rust takes it too).
+Compression = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzip2", "xz", "zstd"]
 
 #: Java's default block size, which most Avro files in the wild have.
 DEFAULT_SYNC_INTERVAL: int = _internal.DEFAULT_SYNC_INTERVAL
 
 
+@refusing(WRITE_REFUSED, "write_avro", "write_parquet")
 def write_avro(
     df: pl.DataFrame,
     file: AvroTarget,
@@ -52,6 +55,8 @@ def write_avro(
     max_rows_per_file: int | None = None,
     approximate_bytes_per_file: int | None = None,
     include_key: bool = True,
+    credential_provider: CredentialProvider = "auto",
+    mkdir: bool = False,
 ) -> None:
     """Write a DataFrame to an Avro object container file.
 
@@ -66,8 +71,8 @@ def write_avro(
         the end, so a failed write leaves no partial file or object behind (and an old one
         at that place stays as it was).
     compression
-        The block codec: ``"uncompressed"``, ``"snappy"``, ``"deflate"``, ``"zstandard"``,
-        ``"bzip2"`` or ``"xz"``.
+        The block codec: ``"uncompressed"``, ``"snappy"``, ``"deflate"``, ``"zstandard"``
+        (also ``"zstd"``, as ``write_parquet`` names it), ``"bzip2"`` or ``"xz"``.
     compression_level
         The codec's level: deflate 0-9 (default 6), zstandard 1-22 (default 3), bzip2
         1-9 (default 9), xz 0-9 (default 6). Snappy and uncompressed take none.
@@ -93,6 +98,15 @@ def write_avro(
     partition_by, max_rows_per_file, approximate_bytes_per_file, include_key
         Partitioned and rolled-over output into the folder ``file`` names, or ``file`` a
         ``pl.PartitionBy``: see :func:`sink_avro`.
+    credential_provider
+        As Polars' ``write_parquet`` takes it: one of Polars' providers or a callable giving
+        ``(credentials, expiry)``, called once; its keys join ``storage_options`` (see
+        :func:`polars_avro.scan_avro`). ``"auto"``: credentials from the environment.
+    mkdir
+        Create the folders a local path goes into, as Polars' ``mkdir=True`` does.
+
+    Polars' keywords that have no meaning for Avro (``row_group_size``, ``statistics``, ...)
+    raise :class:`AvroArgumentError` saying why.
 
     Examples
     --------
@@ -108,6 +122,8 @@ def write_avro(
     if not isinstance(df, pl.DataFrame):
         msg = f"write_avro takes a DataFrame, found {type(df).__name__}; stream a LazyFrame with sink_avro"
         raise AvroArgumentError(msg)
+    if mkdir:
+        make_parent_folder(file)
     if Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key) is not None:
         # Parts are streamed like a query's batches; Categorical columns become the Enums of
         # their values first, as a single file would have them.
@@ -120,10 +136,12 @@ def write_avro(
         writer.write(prepared.convert(df), df.height)
 
 
+@refusing(WRITE_REFUSED, "sink_avro", "sink_parquet")
 def sink_avro(
     lf: pl.LazyFrame,
-    file: AvroTarget,
+    file: AvroTarget | None = None,
     *,
+    path: AvroTarget | None = None,
     compression: Compression = "uncompressed",
     compression_level: int | None = None,
     name: str = "topLevelRecord",
@@ -139,12 +157,27 @@ def sink_avro(
     max_rows_per_file: int | None = None,
     approximate_bytes_per_file: int | None = None,
     include_key: bool = True,
+    credential_provider: CredentialProvider = "auto",
+    mkdir: bool = False,
 ) -> None:
     """Stream a LazyFrame's result into an Avro file, batch by batch, with bounded memory.
 
     The query runs on Polars' streaming engine (inside it, through ``sink_batches``, with
-    Polars 2) and each batch is written as it comes, in order. Parameters are those of :func:`write_avro`, and:
+    Polars 2) and each batch is written as it comes, in order.
 
+    Parameters
+    ----------
+    lf
+        The query whose result is written (a DataFrame is taken as its ``.lazy()``).
+    file
+        Where to write, as for :func:`write_avro`.
+    path
+        The target under the name Polars' ``sink_parquet(path, ...)`` gives it: the same
+        as ``file`` (give one of them).
+    compression, compression_level, name, namespace, schema, metadata, sync_interval
+        As for :func:`write_avro`.
+    n_threads, storage_options, retries, credential_provider, mkdir
+        As for :func:`write_avro`.
     chunk_size
         Rows per batch asked of the streaming engine (default: Polars' choice; for
         partitioned output, batches of about 32 MB, over which splitting rows by key costs
@@ -176,11 +209,22 @@ def sink_avro(
     >>> polars_avro.read_avro(buffer.getvalue())["n"].to_list()
     [0, 2, 4]
     """
+    if path is not None:
+        if file is not None:
+            msg = "sink_avro takes its target once: as file or as path=, not both"
+            raise AvroArgumentError(msg)
+        file = path
+    if file is None:
+        msg = "sink_avro needs a target: file (or path=, as Polars' sinks name it)"
+        raise AvroArgumentError(msg)
+    if mkdir:
+        make_parent_folder(file)
     if isinstance(lf, pl.DataFrame):
         lf = lf.lazy()
     if not isinstance(lf, pl.LazyFrame):
         msg = f"sink_avro takes a LazyFrame, found {type(lf).__name__}"
         raise AvroArgumentError(msg)
+    check_counts(chunk_size=chunk_size)
     partitioning = Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key)
     if partitioning is not None:
         lf, columns = partitioning.prepare(lf)
@@ -263,10 +307,10 @@ class _WriteOptions:
         if not isinstance(compression, str):
             msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
-        check_n_threads(arguments["n_threads"])
-        if arguments["sync_interval"] < 1:
-            msg = f"sync_interval must be at least 1 byte, found {arguments['sync_interval']}"
-            raise AvroArgumentError(msg)
+        check_counts(n_threads=arguments["n_threads"], sync_interval=arguments["sync_interval"])
+        if arguments["compression_level"] is not None:
+            # The codec's own range is checked with its name; this keeps the number an int32.
+            check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)
         schema = arguments["schema"]
         if schema is not None and not isinstance(schema, str):
             schema = json.dumps(schema)
@@ -276,7 +320,8 @@ class _WriteOptions:
                 msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
                 raise AvroArgumentError(msg)
             entries.append((key, value.encode() if isinstance(value, str) else bytes(value)))
-        remote = RemoteOptions.of(arguments["storage_options"], arguments["retries"])
+        storage_options = with_credentials(arguments["storage_options"], arguments.get("credential_provider"))
+        remote = RemoteOptions.of(storage_options, arguments["retries"])
         plain = {f.name: arguments[f.name] for f in fields(cls) if f.name != "remote"}
         return cls(**{**plain, "schema": schema, "metadata": entries, "remote": remote})
 

@@ -148,8 +148,34 @@ __all__ = [
 ]
 
 
+#: The largest count an option takes: what the Rust reader and writer hold counts in (64 bits).
+MOST_COUNT = 2**63 - 1
+
+
+def check_whole_number(name: str, value: object, least: int, most: int = MOST_COUNT) -> None:
+    """The one check every integer option gets (None, where allowed, is the caller's to skip).
+
+    An ``int`` (not a ``bool``) from ``least`` to ``most``: anything else raises here, naming
+    the option, rather than as an OverflowError or TypeError from the compiled module.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be a whole number, found {type(value).__name__} {value!r}"
+        raise AvroArgumentError(msg)
+    if value < least:
+        msg = f"{name} must be at least {least}, found {value}"
+        raise AvroArgumentError(msg)
+    if value > most:
+        msg = f"{name} must be at most {most:,}, found {value:,}"
+        raise AvroArgumentError(msg)
+
+
+def check_counts(**options: int | None) -> None:
+    """:func:`check_whole_number` for options counting something: each None or at least 1."""
+    for name, value in options.items():
+        if value is not None:
+            check_whole_number(name, value, 1)
+
+
 def check_n_threads(n_threads: int | None) -> None:
     """The one check every n_threads option gets."""
-    if n_threads is not None and n_threads < 1:
-        msg = f"n_threads must be at least 1, found {n_threads}"
-        raise AvroArgumentError(msg)
+    check_counts(n_threads=n_threads)

@@ -1,0 +1,123 @@
+"""Polars' own keywords, for code moving over from scan_parquet, read_parquet, write_parquet and sink_parquet.
+
+Those that make sense for Avro are taken with Polars' meaning (``credential_provider``,
+``low_memory``, ``cache``, ``mkdir``, a sink's ``path``); the others are refused by
+:func:`refusing`, with an :class:`~polars_avro.AvroArgumentError` that says why, where Python
+would raise a bare TypeError. The table holds Polars 1.30's and 2.1's keywords alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, cast
+
+from polars_avro.exceptions import AvroArgumentError
+
+#: Polars' ``credential_provider``: one of its ``CredentialProvider`` classes, or any callable
+#: giving ``(credentials, expiry)`` as they do; ``"auto"`` and None: from the environment.
+CredentialProvider = Union[Callable[[], "tuple[Mapping[str, Any], int | None]"], Literal["auto"], None]
+
+#: Rows per batch with ``low_memory=True`` (otherwise the reader's 65,536).
+LOW_MEMORY_BATCH_SIZE = 8_192
+
+_PYARROW = "this package reads and writes with its own Rust code, not pyarrow"
+_NO_STATISTICS = "Avro files hold no column statistics"
+
+#: Keywords of scan_parquet and read_parquet that reads refuse, and why.
+READ_REFUSED = {
+    "parallel": "Avro has no row groups or column chunks: blocks are decoded in parallel on n_threads threads",
+    "use_statistics": f"{_NO_STATISTICS} to skip data by",
+    "schema": "the types come from the files' Avro schemas: pass reader_schema= (an Avro schema) to choose them",
+    "extra_columns": "it goes with scan_parquet's schema=, which Avro reads replace by reader_schema=",
+    "cast_options": "pass reader_schema= (an Avro schema): Avro's promotions (int to long to double, ...) apply",
+    "decryption": "Avro files are not encrypted",
+    "use_pyarrow": _PYARROW,
+    "pyarrow_options": _PYARROW,
+    "memory_map": "local files are always memory-mapped",
+    "rechunk": "the result keeps the chunks it was decoded in: call .rechunk() on it",
+}
+
+#: Keywords of write_parquet and sink_parquet that writes refuse, and why.
+WRITE_REFUSED = {
+    "statistics": _NO_STATISTICS,
+    "row_group_size": "Avro has blocks, not row groups: sync_interval= sets their size in bytes",
+    "data_page_size": "Avro has no pages: sync_interval= sets the size of blocks in bytes",
+    "use_pyarrow": _PYARROW,
+    "pyarrow_options": _PYARROW,
+    "partition_chunk_size_bytes": "pass approximate_bytes_per_file= for the size of each part",
+    "arrow_schema": "pass schema= (an Avro schema) to choose the written types",
+    "field_overwrites": "pass schema= (an Avro schema) to choose the written types",
+    "encryption": "Avro files are not encrypted",
+    "sync_on_close": "the file is written whole and renamed into place, without an fsync: call os.fsync yourself",
+    "maintain_order": "batches are always written in the query's order",
+    "lazy": "the query runs when sink_avro is called: Polars' lazy sinks cannot drive this package's writer",
+    "engine": "the query always runs on the streaming engine",
+    "optimizations": "optimize the LazyFrame before sinking it: it is collected with Polars' default optimizations",
+    "sinked_paths_callback": "partitioned output names its parts 00000000.avro, 00000001.avro, ... in key folders",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def refusing(refused: Mapping[str, str], name: str, polars_name: str) -> Callable[[F], F]:
+    """Wraps an entry point so that Polars' keywords it has no use for raise, saying why.
+
+    The signature (``inspect.signature``, ``help()``) and the types stay the function's own.
+    """
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            for keyword in kwargs:
+                if keyword in refused:
+                    msg = f"{name}() takes no {keyword}= (a keyword of Polars' {polars_name}): {refused[keyword]}"
+                    raise AvroArgumentError(msg)
+            return function(*args, **kwargs)
+
+        return cast(F, checked)
+
+    return decorate
+
+
+def with_credentials(
+    storage_options: Mapping[str, Any] | None, credential_provider: CredentialProvider
+) -> Mapping[str, Any] | None:
+    """``storage_options`` with what ``credential_provider`` gives added (its keys win).
+
+    Polars' providers give the same keys its ``storage_options`` take (``aws_access_key_id``,
+    ``aws_secret_access_key``, ``aws_session_token``; ``bearer_token`` for Azure), which are
+    this package's too. Called once: the credentials serve the whole scan or write.
+    """
+    if credential_provider is None or credential_provider == "auto":
+        return storage_options
+    if not callable(credential_provider):
+        msg = (
+            "credential_provider must be a callable giving (credentials, expiry), such as Polars' "
+            f"CredentialProviderAWS, or 'auto', found {type(credential_provider).__name__}"
+        )
+        raise AvroArgumentError(msg)
+    try:
+        answer = credential_provider()
+    except Exception as e:  # the user's provider: its failure is the reason
+        msg = f"credential_provider raised {type(e).__name__}: {e}"
+        raise AvroArgumentError(msg) from e
+    if not (isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], Mapping)):
+        msg = (
+            "credential_provider must give (credentials, expiry): a dict of storage option names "
+            f"to values and a Unix time or None, as Polars' providers do; found {answer!r:.80}"
+        )
+        raise AvroArgumentError(msg)
+    credentials = {str(k): v for k, v in answer[0].items() if v is not None}
+    return {**(storage_options or {}), **credentials}
+
+
+def make_parent_folder(file: Any) -> None:
+    """``mkdir=True``: the folders a local path's file goes into, created as Polars' sinks do."""
+    if isinstance(file, (str, Path, os.PathLike)):
+        path = os.fspath(file)
+        if isinstance(path, str) and "://" not in path:
+            parent = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
+            os.makedirs(parent, exist_ok=True)
