@@ -110,7 +110,7 @@ def test_a_failing_query_leaves_no_open_part_behind(tmp_path: Path) -> None:
 
 
 def test_bad_partition_arguments() -> None:
-    with pytest.raises(polars_avro.AvroArgumentError, match="max_rows_per_file must be a whole number"):
+    with pytest.raises(polars_avro.AvroArgumentError, match="max_rows_per_file must be at least 1, found 0"):
         polars_avro.sink_avro(events(), "out", max_rows_per_file=0)
     with pytest.raises(polars_avro.AvroArgumentError, match="goes to a folder"):
         polars_avro.sink_avro(events(), __import__("io").BytesIO(), partition_by="year")
