@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union
 
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._callsite import CallSite, warn_user
 from polars_avro._types import describe_dtype, dtype_from_description
 from polars_avro.exceptions import AvroArgumentError, AvroDecodeWarning, check_whole_number
 
@@ -241,6 +241,8 @@ class MessageDecoding:
         self.threads = _internal.default_threads()
         self._lock = threading.Lock()
         self._fetched: set[tuple[str, Any]] = set()
+        # Batches are decoded on Polars' threads: warnings point at the line that made the expression.
+        self._site = CallSite.of_caller()
 
     def __reduce__(self) -> tuple[Any, ...]:
         schema, options = self._arguments
@@ -279,7 +281,7 @@ class MessageDecoding:
                 f"polars-avro: {failed:,} of {len(messages):,} messages could not be decoded and are null "
                 "(mode='permissive'); Expr.avro.decode_error gives each one's reason"
             )
-            warnings.warn(msg, AvroDecodeWarning, stacklevel=2)
+            warn_user(AvroDecodeWarning(msg), self._site)
         return values if values.dtype == self.dtype else values.cast(self.dtype)
 
     def reasons(self, batch: pl.Series) -> pl.Series:

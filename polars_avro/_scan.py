@@ -5,6 +5,7 @@ The Polars engine, read_avro, AvroReader and read_split all read through :class:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._callsite import CallSite
 from polars_avro._hive import HivePartitions, conjuncts, reads_only, ruled_out
 from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock, warn
@@ -98,6 +100,9 @@ class Scan:
     ) -> None:
         self.options = options
         self.on_stats = on_stats
+        if on_skipped is warn:
+            # A lazy scan's batches may be read on Polars' threads, away from the user's code.
+            on_skipped = functools.partial(warn, site=CallSite.of_caller())
         self.on_skipped = on_skipped
         self.ranges: list[_internal.SplitFile] | None = None
         if expanded is None:

@@ -6,10 +6,10 @@ One report per damaged block, and how reads hand them on (warnings for scan_avro
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from polars_avro._callsite import CallSite, warn_user
 from polars_avro.exceptions import AvroDataSkippedWarning
 
 
@@ -39,9 +39,12 @@ class SkippedBlock:
         return cls(**report)
 
 
-def warn(skipped: SkippedBlock) -> None:
-    """Reports a skipped block as a warning carrying the same fields."""
+def warn(skipped: SkippedBlock, site: CallSite | None = None) -> None:
+    """Reports a skipped block as a warning carrying the same fields.
+
+    It points at the user's line: the read's call, else ``site`` (where the scan was made).
+    """
     warning = AvroDataSkippedWarning(f"skipped a damaged block: {skipped.message}")
     for name, value in skipped.to_dict().items():
         setattr(warning, name, value)
-    warnings.warn(warning, stacklevel=2)
+    warn_user(warning, site)

@@ -1,0 +1,318 @@
+"""The habits a Polars user brings: arguments as Polars takes them (one column by name, zstd,
+low_memory, mkdir, credential_provider, a sink's path=), Polars' keywords that mean nothing
+for Avro refused with a reason, integer options checked before they reach Rust, and
+warnings that point at the user's line."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import fastavro
+import polars as pl
+import pytest
+from helpers import EVENT_SCHEMA, events, write_fastavro
+from servers import S3Server
+
+import polars_avro
+from polars_avro import AvroArgumentError, AvroDataSkippedWarning, AvroDecodeWarning
+from polars_avro._polars_args import READ_REFUSED, WRITE_REFUSED
+
+SCHEMA = {
+    "type": "record",
+    "name": "R",
+    "fields": [{"name": "id", "type": "long"}, {"name": "name", "type": "string"}],
+}
+RECORDS = [{"id": i, "name": f"n{i}"} for i in range(5000)]
+
+
+@pytest.fixture
+def avro_file(tmp_path: Path) -> Path:
+    return write_fastavro(tmp_path / "r.avro", SCHEMA, RECORDS, sync_interval=2_000)
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def test_one_column_by_name_is_that_column(avro_file: Path) -> None:
+    ids = [r["id"] for r in RECORDS]
+    assert polars_avro.read_avro(avro_file, columns="id").to_dict(as_series=False) == {"id": ids}
+    with polars_avro.AvroReader(avro_file, columns="name") as reader:
+        assert pl.concat(reader)["name"].to_list() == [r["name"] for r in RECORDS]
+    (split,) = polars_avro.plan_splits(avro_file)
+    assert pl.concat(polars_avro.read_split(split, columns="id")).columns == ["id"]
+
+
+# --------------------------------------------------------------------------- integer options
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"batch_size": -1}, "batch_size must be at least 1, found -1"),
+        ({"batch_size": 0}, "batch_size must be at least 1, found 0"),
+        ({"batch_size": 2**70}, "batch_size must be at most"),
+        ({"batch_size": 1.5}, "batch_size must be a whole number, found float 1.5"),
+        ({"batch_size": True}, "batch_size must be a whole number, found bool"),
+        ({"n_rows": -1}, "n_rows must be at least 0"),
+        ({"n_rows": 2**64}, "n_rows must be at most"),
+        ({"row_index_name": "i", "row_index_offset": 2**70}, "row_index_offset must be at most"),
+        ({"n_threads": 0}, "n_threads must be at least 1"),
+        ({"n_threads": 2**70}, "n_threads must be at most"),
+        ({"files_in_flight": 2**70}, "files_in_flight must be at most"),
+        ({"retries": 2**70}, "retries must be at most"),
+    ],
+)
+def test_integer_read_options_are_argument_errors_naming_them(
+    avro_file: Path, options: dict[str, Any], words: str
+) -> None:
+    for read in (polars_avro.read_avro, lambda *a, **k: polars_avro.scan_avro(*a, **k).collect()):
+        with pytest.raises(AvroArgumentError, match=words):
+            read(avro_file, **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"sync_interval": 2**70}, "sync_interval must be at most"),
+        ({"compression": "deflate", "compression_level": 2**70}, "compression_level must be at most"),
+        ({"n_threads": 2**70}, "n_threads must be at most"),
+        ({"chunk_size": 0}, "chunk_size must be at least 1"),
+        ({"chunk_size": -1}, "chunk_size must be at least 1"),
+    ],
+)
+def test_integer_write_options_are_argument_errors_naming_them(options: dict[str, Any], words: str) -> None:
+    lf = pl.LazyFrame({"a": [1, 2]})
+    with pytest.raises(AvroArgumentError, match=words):
+        polars_avro.sink_avro(lf, io.BytesIO(), **options)
+    if "chunk_size" not in options:
+        with pytest.raises(AvroArgumentError, match=words):
+            polars_avro.write_avro(lf.collect(), io.BytesIO(), **options)
+
+
+def test_a_negative_schema_id_is_an_argument_error() -> None:
+    with pytest.raises(AvroArgumentError, match="schema_id must be at least 0, found -1"):
+        polars_avro.encode("a", '"long"', framing="confluent", schema_id=-1)
+
+
+# --------------------------------------------------------------------------- zstd
+
+
+def test_zstd_is_zstandard() -> None:
+    df = pl.DataFrame({"s": [f"value {i % 100}" for i in range(10_000)]})
+    out = io.BytesIO()
+    polars_avro.write_avro(df, out, compression="zstd", compression_level=19)
+    data = out.getvalue()
+    assert polars_avro.read_avro_header(data).codec == "zstandard"
+    reader = fastavro.reader(io.BytesIO(data))
+    assert reader.codec == "zstandard"
+    assert [r["s"] for r in reader] == df["s"].to_list()
+    streamed = io.BytesIO()
+    df.lazy().avro.sink(streamed, compression="zstd")
+    assert [r["s"] for r in fastavro.reader(io.BytesIO(streamed.getvalue()))] == df["s"].to_list()
+
+
+# --------------------------------------------------------------------------- Polars' keywords
+
+
+def _polars_keywords(function: Callable[..., Any]) -> set[str]:
+    """The keywords of one of Polars' functions, less its private ones and the source or target."""
+    names = set(inspect.signature(function).parameters) - {"self", "source", "path", "file"}
+    # hidden_file_prefix: taken by the listing of directories (another change).
+    return {n for n in names if not n.startswith("_")} - {"hidden_file_prefix"}
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (polars_avro.scan_avro, pl.scan_parquet),
+        (polars_avro.read_avro, pl.read_parquet),
+        (polars_avro.write_avro, pl.DataFrame.write_parquet),
+        (polars_avro.sink_avro, pl.LazyFrame.sink_parquet),
+    ],
+    ids=["scan", "read", "write", "sink"],
+)
+def test_every_polars_keyword_is_taken_or_refused(ours: Callable[..., Any], theirs: Callable[..., Any]) -> None:
+    # Against the installed Polars (the tests run with the newest and the oldest supported).
+    taken = set(inspect.signature(ours).parameters)
+    refused = READ_REFUSED if ours in (polars_avro.scan_avro, polars_avro.read_avro) else WRITE_REFUSED
+    if ours is polars_avro.read_avro:
+        refused = {**refused, "cache": "only a scan caches"}
+    assert _polars_keywords(theirs) - taken - set(refused) == set()
+    assert not taken & set(refused), "a keyword both taken and refused"
+
+
+@pytest.mark.parametrize("keyword", sorted(READ_REFUSED))
+def test_polars_read_keywords_without_meaning_are_refused_saying_why(avro_file: Path, keyword: str) -> None:
+    for name, read in (("scan_avro", polars_avro.scan_avro), ("read_avro", polars_avro.read_avro)):
+        with pytest.raises(AvroArgumentError, match=rf"{name}\(\) takes no {keyword}= \(a keyword of Polars'") as info:
+            read(avro_file, **{keyword: True})
+        assert READ_REFUSED[keyword] in str(info.value)
+    with pytest.raises(AvroArgumentError, match=r"read_avro\(\) takes no cache="):
+        polars_avro.read_avro(avro_file, cache=True)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("keyword", sorted(WRITE_REFUSED))
+def test_polars_write_keywords_without_meaning_are_refused_saying_why(tmp_path: Path, keyword: str) -> None:
+    df = pl.DataFrame({"a": [1]})
+    writes = {
+        "write_avro": lambda **k: polars_avro.write_avro(df, tmp_path / "a.avro", **k),
+        "sink_avro": lambda **k: polars_avro.sink_avro(df.lazy(), tmp_path / "a.avro", **k),
+        "df.avro.write": lambda **k: df.avro.write(tmp_path / "a.avro", **k),
+        "lf.avro.sink": lambda **k: df.lazy().avro.sink(tmp_path / "a.avro", **k),
+    }
+    for name, write in writes.items():
+        with pytest.raises(AvroArgumentError, match=rf"{name}\(\) takes no {keyword}="):
+            write(**{keyword: 1})
+    assert not (tmp_path / "a.avro").exists()
+
+
+def test_cache_is_taken_by_scans(avro_file: Path) -> None:
+    for cache in (True, False):
+        df = polars_avro.scan_avro(avro_file, cache=cache).collect()
+        assert df.rows() == [(r["id"], r["name"]) for r in RECORDS]
+
+
+def test_low_memory_reads_smaller_batches(tmp_path: Path) -> None:
+    records = [{"id": i, "name": f"n{i}"} for i in range(40_000)]
+    path = write_fastavro(tmp_path / "big.avro", SCHEMA, records, sync_interval=8_000)
+    with polars_avro.read_stats() as default:
+        df = polars_avro.read_avro(path)
+    with polars_avro.read_stats() as low:
+        low_df = polars_avro.scan_avro(path, low_memory=True).collect()
+    assert low_df.equals(df)
+    assert df.rows() == [(r["id"], r["name"]) for r in records]
+    assert default.batches == 1  # 40,000 rows in one batch of the default 65,536
+    assert low.batches >= 40_000 // 8_192
+    with polars_avro.read_stats() as given:
+        polars_avro.read_avro(path, low_memory=True, batch_size=20_000)
+    assert given.batches == 2  # batch_size, when given, wins
+
+
+def test_mkdir_creates_the_folders_of_a_local_path(tmp_path: Path) -> None:
+    df = pl.DataFrame({"a": [1, 2]})
+    target = tmp_path / "x" / "y" / "out.avro"
+    with pytest.raises(polars_avro.AvroError):
+        polars_avro.write_avro(df, target)
+    polars_avro.write_avro(df, target, mkdir=True)
+    assert [r["a"] for r in fastavro.reader(target.open("rb"))] == [1, 2]
+    sunk = tmp_path / "p" / "q" / "out.avro"
+    df.lazy().avro.sink(path=sunk, mkdir=True)
+    assert [r["a"] for r in fastavro.reader(sunk.open("rb"))] == [1, 2]
+
+
+def test_a_sink_takes_its_target_as_path(tmp_path: Path) -> None:
+    lf = pl.LazyFrame({"a": [1, 2, 3]})
+    polars_avro.sink_avro(lf, path=tmp_path / "a.avro")
+    assert [r["a"] for r in fastavro.reader((tmp_path / "a.avro").open("rb"))] == [1, 2, 3]
+    with pytest.raises(AvroArgumentError, match="takes its target once"):
+        polars_avro.sink_avro(lf, tmp_path / "b.avro", path=tmp_path / "c.avro")
+    with pytest.raises(AvroArgumentError, match="needs a target"):
+        lf.avro.sink()
+
+
+def test_credential_provider_gives_the_credentials(s3: S3Server, tmp_path: Path) -> None:
+    path = write_fastavro(tmp_path / "e.avro", EVENT_SCHEMA, events(0, 500))
+    url = s3.put("habits/e.avro", path)
+    endpoint = {"aws_endpoint_url": s3.endpoint, "aws_region": s3.REGION}
+    calls: list[int] = []
+
+    def provider() -> tuple[dict[str, str], int | None]:
+        calls.append(1)
+        return {"aws_access_key_id": s3.access_key, "aws_secret_access_key": s3.secret_key}, None
+
+    df = polars_avro.read_avro(url, storage_options=endpoint, credential_provider=provider)
+    assert df["id"].to_list() == [r["id"] for r in fastavro.reader(path.open("rb"))]
+    lazy = polars_avro.scan_avro(url, storage_options=endpoint, credential_provider=provider).collect()
+    assert lazy.equals(df)
+    out = f"s3://{S3Server.BUCKET}/habits/out.avro"
+    polars_avro.write_avro(df, out, storage_options=endpoint, credential_provider=provider)
+    df.lazy().avro.sink(path=out, storage_options=endpoint, credential_provider=provider)
+    assert polars_avro.read_avro(out, storage_options=s3.storage_options()).equals(df)
+    assert len(calls) == 4  # once per read or write
+
+    # The provider's keys win over storage_options' own.
+    def wrong() -> tuple[dict[str, str], int | None]:
+        return {"aws_access_key_id": s3.access_key, "aws_secret_access_key": "not-the-secret"}, None
+
+    with pytest.raises(polars_avro.AvroPermissionError):
+        polars_avro.read_avro(url, storage_options=s3.storage_options(), credential_provider=wrong, retries=0)
+
+
+@pytest.mark.parametrize(
+    ("provider", "words"),
+    [
+        (lambda: {"aws_access_key_id": "x"}, r"must give \(credentials, expiry\)"),
+        (lambda: 1 / 0, "credential_provider raised ZeroDivisionError"),
+        ("aws", "credential_provider must be a callable"),
+    ],
+)
+def test_a_bad_credential_provider_is_an_argument_error(avro_file: Path, provider: Any, words: str) -> None:
+    with pytest.raises(AvroArgumentError, match=words):
+        polars_avro.read_avro(avro_file, credential_provider=provider)
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def _damaged(tmp_path: Path) -> Path:
+    """A file whose second block's sync marker is broken: ignore_errors leaves a block out."""
+    path = write_fastavro(tmp_path / "d.avro", SCHEMA, RECORDS, sync_interval=2_000)
+    data = bytearray(path.read_bytes())
+    marker = bytes(data[-16:])
+    second = data.index(marker, data.index(marker) + 16)
+    data[second] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _skipped_warnings(read: Callable[[], Any]) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read()
+    found = [w for w in caught if issubclass(w.category, AvroDataSkippedWarning)]
+    assert found
+    return found
+
+
+def test_skipped_block_warnings_point_at_the_users_line(tmp_path: Path) -> None:
+    path = _damaged(tmp_path)
+    reads: list[Callable[[], Any]] = [
+        lambda: polars_avro.read_avro(path, ignore_errors=True),
+        lambda: polars_avro.scan_avro(path, ignore_errors=True).collect(),
+        lambda: polars_avro.scan_avro(path, ignore_errors=True).collect(engine="streaming"),
+    ]
+    for read in reads:
+        for w in _skipped_warnings(read):
+            assert w.filename == __file__, (w.filename, w.lineno)
+
+
+def test_a_lazy_scan_read_on_polars_threads_warns_where_it_was_made(tmp_path: Path) -> None:
+    path = _damaged(tmp_path)
+    lf = polars_avro.scan_avro(path, ignore_errors=True)
+    scan_line = inspect.currentframe().f_lineno - 1  # type: ignore[union-attr]
+    collect = lambda: lf.collect(engine="streaming")  # noqa: E731
+    collect_line = scan_line + 2
+    for w in _skipped_warnings(collect):
+        assert w.filename == __file__
+        # The collect's line where Polars runs the scan on the caller's thread (Polars 1),
+        # else the scan's (Polars 2 reads on threads of its own).
+        assert w.lineno in (scan_line, collect_line)
+
+
+def test_permissive_decode_warnings_point_at_the_users_line() -> None:
+    df = pl.DataFrame({"value": [b"\x02", b"\x02\x00", None]})
+    for expr in (
+        polars_avro.decode("value", '"long"', mode="permissive"),
+        pl.col("value").avro.decode('"long"', mode="permissive"),
+    ):
+        for run in (lambda e=expr: df.select(e), lambda e=expr: df.lazy().select(e).collect(engine="streaming")):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out = run()
+            assert out["value"].to_list() == [1, None, None]
+            found = [w for w in caught if issubclass(w.category, AvroDecodeWarning)]
+            assert found and all(w.filename == __file__ for w in found), [(w.filename, w.lineno) for w in found]
