@@ -140,8 +140,8 @@ def rust_tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """rustfmt, clippy with warnings as errors (the Python bindings included), ruff's lint
-    (numpy docstring rules), ruff's formatter and mypy --strict over the package, all as
-    checks that change nothing."""
+    (numpy docstring rules), ruff's formatter, and mypy --strict over the package and over
+    examples/typed_usage.py (a user's script), all as checks that change nothing."""
     if shutil.which("cargo-clippy") is None or shutil.which("rustfmt") is None:
         session.run("rustup", "component", "add", "clippy", "rustfmt", external=True)
     session.run("cargo", "fmt", "--check", external=True)
@@ -154,8 +154,10 @@ def lint(session: nox.Session) -> None:
     session.install("ruff", "mypy", f"polars=={POLARS_VERSIONS[0]}")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    # The package's types (pyproject.toml's [tool.mypy]), against the newest Polars.
+    # The package's types (pyproject.toml's [tool.mypy]), against the newest Polars; then a
+    # user's script calling every typed entry point, as a user's mypy --strict sees the package.
     session.run("mypy")
+    session.run("mypy", "--strict", "examples/typed_usage.py")
 
 
 @nox.session

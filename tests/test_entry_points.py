@@ -140,3 +140,25 @@ def test_the_stub_declares_every_compiled_function_as_it_is() -> None:
         # Defaults pyo3 cannot print show as `...`: only their presence is compared then.
         stub = [(n, k, "..." if r[2] == "..." and d is not None else d) for (n, k, d), r in zip(stub, runtime)]
         assert stub == runtime, f"{name}: the stub says {declared[name]}, the module {runtime}"
+
+
+#: Each ``.avro`` namespace method, and the function it calls, whose keywords it repeats.
+NAMESPACES: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "df.avro.write": (polars_avro._namespaces.AvroFrameNamespace.write, polars_avro.write_avro),
+    "lf.avro.sink": (polars_avro._namespaces.AvroLazyFrameNamespace.sink, polars_avro.sink_avro),
+    "Expr.avro.decode": (polars_avro._namespaces.AvroExprNamespace.decode, polars_avro.decode),
+    "Expr.avro.decode_error": (polars_avro._namespaces.AvroExprNamespace.decode_error, polars_avro.decode_error),
+    "Expr.avro.schema_id": (polars_avro._namespaces.AvroExprNamespace.schema_id, polars_avro.schema_id),
+    "Expr.avro.encode": (polars_avro._namespaces.AvroExprNamespace.encode, polars_avro.encode),
+}
+
+
+@pytest.mark.parametrize("name", NAMESPACES)
+def test_the_namespace_methods_take_their_functions_parameters(name: str) -> None:
+    method, function = NAMESPACES[name]
+    # The method's self stands where the function takes the frame or the column.
+    own = list(inspect.signature(method).parameters.values())[1:]
+    theirs = list(inspect.signature(function).parameters.values())[1:]
+    assert [(p.name, p.kind, p.default, p.annotation) for p in own] == [
+        (p.name, p.kind, p.default, p.annotation) for p in theirs
+    ], name

@@ -1,0 +1,59 @@
+"""What the .avro namespaces and pl.scan_avro do, through the typed functions, which
+`mypy --strict` checks (`nox -s lint` runs it on this script).
+
+Type checkers cannot see what Polars registers at run time (`pl.scan_avro`, `df.avro`,
+`lf.avro`, `pl.col(...).avro`): each has a function of `polars_avro` with the same options.
+Run it from the repository root: `python examples/typed_usage.py`.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+import polars_avro
+
+SCHEMA = {
+    "type": "record",
+    "name": "Reading",
+    "fields": [{"name": "sensor", "type": "string"}, {"name": "value", "type": "double"}],
+}
+
+
+def main() -> None:
+    # pl.scan_avro(...) and polars_avro.read_avro(...)
+    lf: pl.LazyFrame = polars_avro.scan_avro("examples/weather.avro", low_memory=True)
+    hot = lf.filter(pl.col("temp") > 30).select("station", "temp").collect()
+    temps: pl.DataFrame = polars_avro.read_avro("examples/weather.avro", columns="temp", n_rows=5)
+    schema: pl.Schema = polars_avro.read_avro_schema("examples/weather.avro")
+
+    with tempfile.TemporaryDirectory() as folder:
+        # df.avro.write(...) and lf.avro.sink(...)
+        target = Path(folder) / "out" / "hot.avro"
+        polars_avro.write_avro(hot, target, compression="zstd", mkdir=True)
+        polars_avro.sink_avro(lf.head(100), path=Path(folder) / "head.avro", compression="snappy")
+        assert polars_avro.read_avro(target).equals(hot)
+
+    # pl.col(...).avro.encode / schema_id / decode / decode_error
+    readings = pl.DataFrame({"sensor": ["s1", "s2"], "value": [1.5, 2.5]})
+    framed = readings.select(
+        polars_avro.encode(pl.struct(pl.all()), SCHEMA, framing="confluent", schema_id=7).alias("value")
+    )
+    decoded = framed.select(
+        polars_avro.schema_id("value").alias("id"),
+        polars_avro.decode("value", framing="confluent", writer_schemas={7: SCHEMA}),
+        polars_avro.decode_error(pl.col("value"), framing="confluent", writer_schemas={7: SCHEMA}).alias("error"),
+    )
+    assert decoded["id"].to_list() == [7, 7]
+    assert decoded.unnest("value").select("sensor", "value").equals(readings)
+
+    buffer = io.BytesIO()
+    polars_avro.write_avro(temps, buffer)
+    print(hot.height, schema["temp"], polars_avro.read_avro(buffer.getvalue()).height)
+
+
+if __name__ == "__main__":
+    main()
