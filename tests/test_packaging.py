@@ -1,0 +1,52 @@
+"""The package's metadata (what `pip show polars-avro` says) and the README's first steps:
+this project shares its distribution and import names with another one on PyPI, so both
+must say which is which."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import polars_avro
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pyproject() -> dict[str, Any]:
+    if sys.version_info < (3, 11):
+        pytest.skip("tomllib is Python 3.11's")
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def test_the_metadata_describes_the_package() -> None:
+    project = _pyproject()
+    assert project["description"].startswith("Apache Avro object container files as a first-class Polars format")
+    assert (ROOT / project["readme"]).is_file()
+    assert {"avro", "polars"} <= set(project["keywords"])
+    assert "Typing :: Typed" in project["classifiers"]
+    assert (Path(polars_avro.__file__).parent / "py.typed").is_file()
+    try:
+        installed = importlib.metadata.metadata("polars-avro")
+    except importlib.metadata.PackageNotFoundError:
+        return  # run from the source tree
+    # The installed distribution is this one, not the project of the same name on PyPI.
+    assert installed["Summary"] == project["description"]
+    assert installed["Version"] == polars_avro.__version__
+
+
+def test_the_readme_starts_with_how_to_install_this_package() -> None:
+    readme = (ROOT / "README.md").read_text()
+    installing = readme[readme.index("## Installing") : readme.index("\n## ", readme.index("## Installing") + 1)]
+    assert "python3 -m pip install ." in installing
+    assert "maturin build --release" in installing
+    assert "cannot live in one environment" in " ".join(installing.split())
+    # The first query it shows runs on the sample it names.
+    start = installing.index("```python") + len("```python")
+    query = installing[start : installing.index("```", start)]
+    exec(compile(query.replace("print(", "(", 1), "README", "exec"), {})
