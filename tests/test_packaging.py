@@ -32,12 +32,14 @@ def test_the_metadata_describes_the_package() -> None:
     assert "Typing :: Typed" in project["classifiers"]
     assert (Path(polars_avro.__file__).parent / "py.typed").is_file()
     try:
-        installed = importlib.metadata.metadata("polars-avro")
+        distribution = importlib.metadata.distribution("polars-avro")
     except importlib.metadata.PackageNotFoundError:
         return  # run from the source tree
+    if Path(distribution.locate_file("polars_avro/__init__.py")).resolve() != Path(polars_avro.__file__).resolve():
+        return  # the package imported is not the installed one (a source tree beside an old wheel)
     # The installed distribution is this one, not the project of the same name on PyPI.
-    assert installed["Summary"] == project["description"]
-    assert installed["Version"] == polars_avro.__version__
+    assert distribution.metadata["Summary"] == project["description"]
+    assert distribution.version == polars_avro.__version__
 
 
 def test_the_readme_starts_with_how_to_install_this_package() -> None:
