@@ -29,6 +29,8 @@ def main() -> None:
     hot = lf.filter(pl.col("temp") > 30).select("station", "temp").collect()
     temps: pl.DataFrame = polars_avro.read_avro("examples/weather.avro", columns="temp", n_rows=5)
     schema: pl.Schema = polars_avro.read_avro_schema("examples/weather.avro")
+    files: list[str] = ["examples/weather.avro", "examples/weather.avro"]
+    assert polars_avro.scan_avro(files).select(pl.len()).collect().item() == 4_000
 
     with tempfile.TemporaryDirectory() as folder:
         # df.avro.write(...) and lf.avro.sink(...)

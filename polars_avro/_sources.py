@@ -9,17 +9,17 @@ import io
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NamedTuple, Union
+from typing import IO, Any, NamedTuple, Union, cast
 from urllib.parse import unquote, urlparse
 
 from polars_avro import _internal
 from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, check_whole_number
 
 #: What scan_avro and read_avro accept.
-AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "list[str | Path]"]
+AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence[str | Path]"]
 
 _GLOB_CHARS = frozenset("*?[")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -129,9 +129,10 @@ def expand_sources(source: AvroSource, *, glob: bool = True, remote: RemoteOptio
         if isinstance(path, str) and _URL.match(path):
             return _expand_url(path, glob=glob, remote=remote)
         return _expand_path(path, glob=glob)
-    if isinstance(source, (list, tuple)):
+    if isinstance(source, Sequence):
         out = Sources([], [])
-        for s in source:
+        # Bytes, the one other sequence a source may be, were taken above.
+        for s in cast("Sequence[str | Path]", source):
             more = expand_sources(s, glob=glob, remote=remote)
             out.items.extend(more.items)
             out.bases.extend(more.bases)

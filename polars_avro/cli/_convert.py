@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from polars_avro._io import scan_avro
 from polars_avro._stats import progress as read_progress
 from polars_avro._write import sink_avro
 from polars_avro.cli._common import (
@@ -81,7 +82,7 @@ def format_of(path: str, given: str | None) -> str:
 def scan(paths: list[str], fmt: str, args: argparse.Namespace) -> pl.LazyFrame:
     options = storage_options(args) or None
     if fmt == "avro":
-        lf: pl.LazyFrame = pl.scan_avro(paths, storage_options=options, retries=args.retries)  # type: ignore[attr-defined]
+        lf: pl.LazyFrame = scan_avro(paths, storage_options=options, retries=args.retries)
         return lf
     if fmt == "parquet":
         return pl.scan_parquet(paths, storage_options=options)

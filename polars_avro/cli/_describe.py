@@ -12,12 +12,12 @@ from typing import Any
 import polars as pl
 
 from polars_avro import _internal
-from polars_avro._io import read_avro_schema
-from polars_avro._messages import FINGERPRINTS, fingerprint, parsing_canonical_form
+from polars_avro._io import read_avro_schema, scan_avro
+from polars_avro._messages import FINGERPRINTS, fingerprint, parsing_canonical_form, schema_json
+from polars_avro._sources import is_remote_url
 from polars_avro.cli._common import (
     Input,
     Progress,
-    UsageError,
     add_input_options,
     add_storage_options,
     expand_inputs,
@@ -98,24 +98,17 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def schema_text(text: str, args: argparse.Namespace) -> str:
-    """SCHEMA as JSON text: from an Avro file's header, a schema file, or JSON given as it is."""
-    stripped = text.strip()
-    if stripped.startswith(("{", "[", '"')):
-        return stripped
+    """SCHEMA as JSON text: an Avro file's writer schema, a schema file's text, or JSON (or a type name) as given."""
     if os.path.isfile(text):
         with open(text, "rb") as f:
-            start = f.read(4)
-        if start == b"Obj\x01":
-            header: dict[str, Any] = _internal.read_header(text)
-            return str(header["schema_json"])
+            is_avro = f.read(4) == b"Obj\x01"
+        if is_avro:
+            return str(_internal.read_header(text)["schema_json"])
         with open(text, encoding="utf-8") as f:
             return f.read()
-    if "://" in text:
+    if is_remote_url(text):
         return str(_internal.read_header(remote_options(args).file(text))["schema_json"])
-    if stripped.replace(".", "").replace("_", "").isalnum():
-        return json.dumps(stripped)  # a bare type name: "long"
-    msg = f"SCHEMA '{text}' is neither a file nor schema JSON"
-    raise UsageError(msg)
+    return schema_json(text.strip())
 
 
 def fingerprint_command(args: argparse.Namespace) -> int:
@@ -131,7 +124,7 @@ def canonical(args: argparse.Namespace) -> int:
 
 def count(args: argparse.Namespace) -> int:
     if not args.per_file:
-        lf = pl.scan_avro(args.inputs, storage_options=storage_options(args), retries=args.retries)  # type: ignore[attr-defined]
+        lf = scan_avro(args.inputs, storage_options=storage_options(args), retries=args.retries)
         print(lf.select(pl.len()).collect().item())
         return 0
     inputs = expand_inputs(args)

@@ -12,9 +12,8 @@ import json
 import sys
 from typing import Any
 
-import polars as pl
-
 from polars_avro import _internal
+from polars_avro._io import scan_avro
 from polars_avro._write import sink_avro
 from polars_avro.cli._common import (
     Input,
@@ -96,7 +95,7 @@ def concat(args: argparse.Namespace) -> int:
             "they read as together and written again",
             file=sys.stderr,
         )
-        lf = pl.scan_avro(args.inputs, storage_options=storage_options(args), retries=args.retries)  # type: ignore[attr-defined]
+        lf = scan_avro(args.inputs, storage_options=storage_options(args), retries=args.retries)
         entries = dict(kept)
         entries.update((k, v) for k, v in metadata(args))
         sink_avro(
