@@ -4,12 +4,14 @@
 //! Data flows one way: `source` (bytes, from disk or an object store) -> `container`
 //! (blocks) -> `decode` (columns) -> `read` (batches, pushdown) -> `python` (DataFrames for
 //! Python). Writing runs the other way: `write` encodes frames into blocks for `container`.
-//! `message` decodes and encodes single datums held in columns (Kafka messages).
+//! `message` decodes and encodes single datums held in columns (Kafka messages);
+//! `avro_json` renders datums as JSON, parses them from JSON and makes random ones.
 //! `blocks` copies whole files block by block, for the tools that rewrite them.
 //! docs/architecture.md says what each module owns.
 
 #![warn(missing_docs)]
 
+mod avro_json;
 mod blocks;
 mod bufread;
 mod container;

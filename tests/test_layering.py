@@ -29,6 +29,8 @@ ALLOWED = {
     # Whole files block by block, for the command line: read's opening of a source, container
     # framing, decode's check of a block's records.
     "blocks": {"error", "schema", "source", "container", "decode", "read"},
+    # Datums as JSON and back, and random datums (the command line's tojson, fromjson, random).
+    "avro_json": {"error", "varint", "schema", "decode"},
     "python": {
         "error",
         "schema",
@@ -39,6 +41,7 @@ ALLOWED = {
         "write",
         "message",
         "blocks",
+        "avro_json",
         "threads",
         "frame_type",
     },

@@ -14,7 +14,7 @@ use polars_arrow::offset::Offsets;
 
 use super::cursor::Cursor;
 use super::decimal::{big_decimal_text, decimal_text, twos_complement_i128, MAX_BIG_DECIMAL_SCALE};
-use super::json::write_json;
+use super::json::{write_json, JsonMode};
 use super::json_resolve::JsonResolution;
 use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape};
 use super::skip::read_union_branch;
@@ -716,7 +716,7 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
         Buffers::Record { read, fields, .. } => decode_record(read, fields, schema, cur)?,
         Buffers::Json { node, values, scratch } => {
             scratch.clear();
-            write_json(schema, *node, cur, scratch, 0)?;
+            write_json(schema, *node, cur, scratch, 0, JsonMode::Plain)?;
             values.push(scratch.as_bytes());
         },
         Buffers::ResolvedJson { resolution, values, scratch } => {

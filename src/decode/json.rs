@@ -1,24 +1,68 @@
-//! Values of recursive types become JSON text: a Polars column has a fixed depth, a
-//! recursive Avro value does not.
+//! Avro values as JSON text: the values of recursive types (a Polars column has a fixed
+//! depth, a recursive Avro value does not), and whole datums for `avro_json` (`tojson`).
 //!
-//! The rendering: records and maps are objects, arrays are arrays, a union shows the
-//! value of its branch, an enum its symbol, bytes and fixed are strings of code points
-//! U+0000..U+00FF (as in Avro's JSON encoding), NaN and infinities are the strings
-//! "NaN", "Infinity" and "-Infinity".
+//! The rendering: records are objects (fields in schema order), maps are objects,
+//! arrays are arrays, an enum is its symbol, bytes and fixed are strings of code points
+//! U+0000..U+00FF (as in Avro's JSON encoding), logical types show their underlying
+//! value. A union shows the value of its branch ([`JsonMode::Plain`]), or, in Avro's
+//! JSON encoding ([`JsonMode::AvroJson`]), `null` or `{"<branch type>": value}`.
+//!
+//! Floats and doubles: a float is shown as the double it widens to (what fastavro reads:
+//! `0.1f32` is `0.10000000149011612`), read back into the same float. NaN and the
+//! infinities, which JSON lacks, are the strings "NaN", "Infinity" and "-Infinity" in
+//! both modes: what Java's Avro JsonEncoder writes (Jackson quotes them) and its decoder
+//! reads. fastavro's json_writer writes them bare (`NaN`), which is not JSON.
 
 use std::fmt::Write;
 
 use super::cursor::Cursor;
-use super::skip::{too_deep, union_resolved, MAX_VALUE_DEPTH};
+use super::skip::{read_union_branch, too_deep, union_resolved, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, Node, NodeId};
 
-pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut String, depth: usize) -> AvroResult<()> {
+/// How a union is shown; everything else is shown the same in both modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonMode {
+    /// The value of the union's branch (the JSON of recursive types in columns).
+    Plain,
+    /// Avro's JSON encoding (Avro 1.12 specification, "JSON Encoding"): `null` for the null
+    /// branch, otherwise `{"<branch type>": value}`, the branch named by its full name for
+    /// a named type, else by its type ("int", "array", "map", ...; logical types by their
+    /// underlying type). What avro-tools `tojson` prints and fastavro's json_writer writes.
+    AvroJson,
+}
+
+/// The value of node `id` at the cursor as JSON text, unions shown as `mode` says.
+pub fn write_json(
+    schema: &AvroSchema,
+    id: NodeId,
+    cur: &mut Cursor,
+    out: &mut String,
+    depth: usize,
+    mode: JsonMode,
+) -> AvroResult<()> {
     if depth > MAX_VALUE_DEPTH {
         return Err(too_deep());
     }
-    // A union shows the value of its branch, at its own level.
-    match schema.node(union_resolved(schema, id, cur)?) {
+    let id = match (mode, schema.node(id)) {
+        (JsonMode::AvroJson, Node::Union(branches)) => {
+            let branch = branches[read_union_branch(cur, branches.len())?];
+            if matches!(schema.node(branch), Node::Null) {
+                out.push_str("null");
+                return Ok(());
+            }
+            // The wrapper is no level of its own: its branch takes its place.
+            out.push('{');
+            write_branch_name(out, schema, branch);
+            out.push(':');
+            write_json(schema, branch, cur, out, depth, mode)?;
+            out.push('}');
+            return Ok(());
+        },
+        // A union shows the value of its branch, at its own level.
+        _ => union_resolved(schema, id, cur)?,
+    };
+    match schema.node(id) {
         Node::Null => out.push_str("null"),
         Node::Boolean => out.push_str(if cur.read_bool()? { "true" } else { "false" }),
         Node::Int => write!(out, "{}", cur.read_int()?).unwrap(),
@@ -38,9 +82,13 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
             write_json_string(out, bytes.iter().map(|b| char::from(*b)));
         },
         Node::Enum { symbols, .. } => {
+            let start = cur.position();
             let index = cur.read_long()?;
             let symbol = usize::try_from(index).ok().and_then(|i| symbols.get(i)).ok_or_else(|| {
-                AvroError::decode(format!("expected an enum index below {}, found {index}", symbols.len()))
+                AvroError::decode(format!(
+                    "expected an enum index between 0 and {} at byte {start} of the block data, found {index}",
+                    symbols.len().saturating_sub(1)
+                ))
             })?;
             write_json_string(out, symbol.chars());
         },
@@ -52,15 +100,31 @@ pub fn write_json(schema: &AvroSchema, id: NodeId, cur: &mut Cursor, out: &mut S
                 }
                 write_json_string(out, f.name.chars());
                 out.push(':');
-                write_json(schema, f.schema, cur, out, depth + 1)?;
+                write_json(schema, f.schema, cur, out, depth + 1, mode)?;
             }
             out.push('}');
         },
-        Node::Array(item) => write_json_array(cur, out, |cur, out| write_json(schema, *item, cur, out, depth + 1))?,
-        Node::Map(value) => write_json_map(cur, out, |cur, out| write_json(schema, *value, cur, out, depth + 1))?,
+        Node::Array(item) => {
+            write_json_array(cur, out, |cur, out| write_json(schema, *item, cur, out, depth + 1, mode))?
+        },
+        Node::Map(value) => write_json_map(cur, out, |cur, out| write_json(schema, *value, cur, out, depth + 1, mode))?,
         Node::Union(_) => unreachable!("union_resolved resolves unions"),
     }
     Ok(())
+}
+
+/// The name Avro's JSON encoding gives a union's branch, quoted: the full name of a named
+/// type, otherwise the type's own name.
+pub fn write_branch_name(out: &mut String, schema: &AvroSchema, id: NodeId) {
+    match schema.node(id) {
+        Node::Record { name, .. } | Node::Enum { name, .. } | Node::Fixed { name, .. } => {
+            match name.namespace.as_deref().filter(|ns| !ns.is_empty()) {
+                Some(ns) => write_json_string(out, ns.chars().chain(['.']).chain(name.name.chars())),
+                None => write_json_string(out, name.name.chars()),
+            }
+        },
+        _ => write_json_string(out, schema.type_name(id).chars()),
+    }
 }
 
 /// An Avro array as a JSON array, each item rendered by `item`.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::cursor::Cursor;
-use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string};
+use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string, JsonMode};
 use super::matching::{
     cannot_read, check_fixed, check_names, enum_to_reader, matching_branch, no_default, no_reader_branch,
     no_writer_branch, reader_fields_by_name,
@@ -261,7 +261,7 @@ impl Compiler<'_> {
                     let mut encoded = Vec::new();
                     encode_default(reader, field.schema, default, &mut encoded, &at, 0)?;
                     let mut text = String::new();
-                    write_json(reader, field.schema, &mut Cursor::new(&encoded), &mut text, 0)?;
+                    write_json(reader, field.schema, &mut Cursor::new(&encoded), &mut text, 0, JsonMode::Plain)?;
                     defaults.push((out, text));
                 }
                 let names = reader_fields

@@ -3,7 +3,8 @@
 //! The layers, each knowing only those before it: primitives (`cursor`, `views`,
 //! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
 //! `plan`, with `matching`; `json_resolve` for recursive types read with a reader schema), then the buffers built from it (`column`) and the block loop here; `datum`
-//! reads single datums (messages) into the same buffers.
+//! reads single datums (messages) into the same buffers. The cursor and the JSON
+//! renderer also serve `avro_json` (datums as JSON lines).
 
 mod column;
 mod cursor;
@@ -20,14 +21,15 @@ mod skip;
 mod views;
 
 pub use column::ArrayRef;
+pub use cursor::{start_item_budget, Cursor};
 pub use datum::{datum_read_type, DatumColumn};
 #[cfg(test)]
 pub use decimal::decimal_text;
+pub use json::{write_json, JsonMode};
 pub use plan::{column_names, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
 
 use column::{decode_record, Column};
-use cursor::Cursor;
 use polars_arrow::bitmap::Bitmap;
 use rows::RowSteps;
 

@@ -3,6 +3,7 @@
 
 mod errors;
 mod pyblocks;
+mod pyjson;
 mod pymessage;
 mod pyreader;
 mod pyremote;
@@ -172,6 +173,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyblocks::BlockWriter>()?;
     m.add_class::<pyremote::RemoteFile>()?;
     m.add_class::<pymessage::MessageColumnDecoder>()?;
+    m.add_class::<pyjson::AvroJson>()?;
     m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;
