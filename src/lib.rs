@@ -30,6 +30,7 @@ mod write;
 #[cfg(feature = "python")]
 mod python;
 
+pub use avro_json::{encode_lines, random_datums, render_datums, JsonMode};
 pub use blocks::{Block, BlockData, BlockFile, BlockWriter};
 pub use container::{ByteRange, Codec, Header};
 pub use decode::MAX_DECIMAL_PRECISION;

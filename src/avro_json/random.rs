@@ -139,7 +139,7 @@ impl Maker<'_> {
                 let v = match logical {
                     Some(Logical::Date) => rng.between(MILLIS_1900 / MILLIS_PER_DAY, MILLIS_2100 / MILLIS_PER_DAY),
                     Some(Logical::TimeMillis) => rng.between(0, MILLIS_PER_DAY - 1),
-                    _ => i64::from(any_int(rng, i64::from(i32::MIN), i64::from(i32::MAX))),
+                    _ => any_int(rng, i64::from(i32::MIN), i64::from(i32::MAX)),
                 };
                 put_long(out, v);
             },
