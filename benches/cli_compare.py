@@ -61,13 +61,14 @@ def records(path: Path) -> int:
         return sum(block.num_records for block in fastavro.block_reader(f))
 
 
-def timed(command: list[str], taskset: str | None, stdout: Path | None = None) -> float:
+def timed(command: list[str], taskset: str | None, stdout: Path, cwd: Path) -> float:
     if taskset is not None:
         command = ["taskset", "-c", taskset, *command]
     env = {**os.environ, **({"POLARS_MAX_THREADS": str(len(taskset.split(",")))} if taskset else {})}
     start = time.perf_counter()
-    with open(stdout or os.devnull, "wb") as out:
-        subprocess.run(command, stdout=out, stderr=subprocess.DEVNULL, check=True, env=env)
+    with open(stdout, "wb") as out:
+        # Away from the repository, whose polars_avro folder has no compiled module.
+        subprocess.run(command, stdout=out, stderr=subprocess.DEVNULL, check=True, env=env, cwd=cwd)
     return time.perf_counter() - start
 
 
@@ -138,7 +139,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="tasks to run (tojson recodec concat count convert)")
     args = parser.parse_args()
     print(f"# {os.cpu_count()} CPUs, taskset {args.taskset or 'none'}, median of {args.runs} runs, fresh processes")
-    for file in args.files:
+    for file in (f.resolve() for f in args.files):
         print(f"\n## {file.name} ({file.stat().st_size / 1e6:.1f} MB, {records(file):,} records)\n")
         print("| task | tool | median | / ours |")
         print("|---|---|---|---|")
@@ -151,7 +152,7 @@ def main() -> None:
                 times = []
                 for _ in range(args.runs):
                     stdout = work / "stdout"
-                    times.append(timed(command, args.taskset, stdout))
+                    times.append(timed(command, args.taskset, stdout, work))
                     check(stdout if task in ("tojson", "count") else work / "out.avro")
                 median = statistics.median(times)
                 ours.setdefault(task, median)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import io
 import json
 import math
 import struct
@@ -579,3 +580,53 @@ def split_file_range(file: polars_avro.SplitFile, start: int, end: int) -> polar
     return polars_avro.SplitFile(
         file.path, start, end, file.size, file.schema, file.codec, file.sync, header_len=file.header_len
     )
+
+
+def strip_logical(schema: Any) -> Any:
+    """The schema without logical types: the same binary encoding, read as raw values."""
+    if isinstance(schema, list):
+        return [strip_logical(s) for s in schema]
+    if isinstance(schema, dict):
+        out = {k: strip_logical(v) for k, v in schema.items() if k not in ("logicalType", "precision", "scale")}
+        if "fields" in schema:
+            out["fields"] = [{**f, "type": strip_logical(f["type"])} for f in schema["fields"]]
+        return out
+    return schema
+
+
+def read_datums(schema: Any, data: bytes, **options: Any) -> list[Any]:
+    """Every datum in data, as fastavro's schemaless_reader reads them one after another."""
+    fo = io.BytesIO(data)
+    out = []
+    while fo.tell() < len(data):
+        out.append(fastavro.schemaless_reader(fo, schema, None, **options))
+    return out
+
+
+def json_lines(text: bytes | str) -> list[Any]:
+    """One JSON value per line (split at newlines only: str.splitlines also splits at
+    U+0085 and U+2028, which JSON strings hold unescaped)."""
+    text = text.encode() if isinstance(text, str) else text
+    assert text.endswith(b"\n") or not text
+    return [json.loads(line) for line in text.split(b"\n")[:-1]]
+
+
+def plain(value: Any) -> Any:
+    """A raw value as plain JSON: bytes as strings of code points U+0000..U+00FF."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def stored_values(path: str | Path) -> list[Any]:
+    """fastavro's records of a file as stored (logical types as their underlying values), as
+    plain JSON gives them (bytes as strings of code points U+0000..U+00FF)."""
+    with open(path, "rb") as fo:
+        schema = strip_logical(fastavro.reader(fo).writer_schema)
+    with open(path, "rb") as fo:
+        blocks = [block.bytes_.getvalue() for block in fastavro.block_reader(fo)]
+    return [plain(r) for data in blocks for r in read_datums(fastavro.parse_schema(schema), data)]

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import fastavro
 import pytest
+from helpers import json_lines, plain, read_datums, strip_logical
 
 import polars_avro
 from polars_avro import exceptions as exc
@@ -143,18 +144,6 @@ def wide_record(k: int) -> dict[str, Any]:
     }
 
 
-def strip_logical(schema: Any) -> Any:
-    """The schema without logical types: the same binary encoding, read as raw values."""
-    if isinstance(schema, list):
-        return [strip_logical(s) for s in schema]
-    if isinstance(schema, dict):
-        out = {k: strip_logical(v) for k, v in schema.items() if k not in ("logicalType", "precision", "scale")}
-        if "fields" in schema:
-            out["fields"] = [{**f, "type": strip_logical(f["type"])} for f in schema["fields"]]
-        return out
-    return schema
-
-
 RAW = fastavro.parse_schema(strip_logical(copy.deepcopy(WIDE)))
 RECORDS = [wide_record(k) for k in range(30)]
 
@@ -169,38 +158,11 @@ def blocks_of(schema: Any, records: list[Any], tmp_path: Path) -> list[tuple[byt
         return [(cast(Any, block).bytes_.getvalue(), block.num_records) for block in fastavro.block_reader(fo)]
 
 
-def read_datums(schema: Any, data: bytes, **options: Any) -> list[Any]:
-    """Every datum in data, as fastavro's schemaless_reader reads them one after another."""
-    fo = io.BytesIO(data)
-    out = []
-    while fo.tell() < len(data):
-        out.append(fastavro.schemaless_reader(fo, schema, None, **options))
-    return out
-
-
 def datums(schema: Any, records: list[Any]) -> bytes:
     fo = io.BytesIO()
     for r in records:
         fastavro.schemaless_writer(fo, schema, r)
     return fo.getvalue()
-
-
-def json_lines(text: bytes) -> list[Any]:
-    """One JSON value per line (split at newlines only: str.splitlines also splits at
-    U+0085 and U+2028, which JSON strings hold unescaped)."""
-    assert text.endswith(b"\n") or not text
-    return [json.loads(line) for line in text.split(b"\n")[:-1]]
-
-
-def plain(value: Any) -> Any:
-    """A raw value as plain JSON: bytes as strings of code points U+0000..U+00FF."""
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 def fastavro_avro_json(schema: Any, records: list[Any]) -> list[Any]:

@@ -15,7 +15,7 @@ import avro.schema
 import fastavro
 import polars as pl
 import pytest
-from helpers import fastavro_records, write_fastavro
+from helpers import fastavro_records, json_lines, stored_values, write_fastavro
 from polars.testing import assert_frame_equal
 from test_corpus import CORPUS, FILES
 
@@ -170,6 +170,92 @@ def test_fingerprint_and_canonical_form_as_fastavro_gives_them(tmp_path: Path) -
     assert run("fingerprint", "long", cwd=tmp_path).stdout.strip() == str(polars_avro.fingerprint('"long"'))
 
 
+# -- records as JSON --------------------------------------------------------------------------
+
+
+def test_tojson_plain_and_in_the_specifications_encoding(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro", codec="deflate")
+    plain = json_lines(run("tojson", path, cwd=tmp_path).stdout)
+    assert plain == stored_values(path)
+    # --avro-json: what fastavro's JSON writer (the specification's encoding) writes.
+    with open(path, "rb") as f:
+        schema = fastavro.reader(f).writer_schema
+    import io
+
+    expected = io.StringIO()
+    fastavro.json_writer(expected, schema, fastavro_records(path))
+    lines = json_lines(run("tojson", "--avro-json", path, cwd=tmp_path).stdout)
+    assert lines == [json.loads(line) for line in expected.getvalue().split("\n") if line]
+    assert lines[1]["note"] == {"string": "note 1"}
+
+
+def test_head_and_cat_across_blocks_and_files(tmp_path: Path) -> None:
+    write_orders(tmp_path / "a.avro", 0, 1_000)
+    write_orders(tmp_path / "b.avro", 1_000, 500, codec="snappy")
+    ids = lambda out: [r["id"] for r in json_lines(out)]  # noqa: E731
+    assert ids(run("head", tmp_path / "a.avro", cwd=tmp_path).stdout) == list(range(10))
+    assert ids(run("head", "-n", "3", tmp_path / "*.avro", cwd=tmp_path).stdout) == [0, 1, 2]
+    middle = run("cat", tmp_path / "*.avro", "--offset", "995", "--limit", "12", cwd=tmp_path).stdout
+    assert ids(middle) == list(range(995, 1_007))
+    assert ids(run("cat", tmp_path, "--offset", "1490", cwd=tmp_path).stdout) == list(range(1_490, 1_500))
+    assert run("head", "-n", "0", tmp_path / "a.avro", cwd=tmp_path).stdout == ""
+    assert "--limit must be at least 0" in run("head", "-n", "-1", tmp_path, cwd=tmp_path, status=2).stderr
+
+
+@pytest.mark.skipif(not FILES, reason=f"no Avro corpus at {CORPUS}")
+def test_tojson_of_java_written_files(tmp_path: Path) -> None:
+    for path in FILES:
+        assert json_lines(run("tojson", path, cwd=tmp_path).stdout) == stored_values(path), path
+
+
+def test_fromjson_writes_what_tojson_printed(tmp_path: Path) -> None:
+    path = write_orders(tmp_path / "a.avro")
+    (tmp_path / "s.avsc").write_text(raw_schema(path))
+    for flag in ("--avro-json", None):
+        printed = run("tojson", *([flag] if flag else []), path, cwd=tmp_path).stdout
+        (tmp_path / "in.json").write_text(printed)
+        out = tmp_path / "out.avro"
+        run(
+            "fromjson",
+            tmp_path / "in.json",
+            out,
+            "--schema",
+            tmp_path / "s.avsc",
+            "-c",
+            "zstandard",
+            *([flag] if flag else []),
+            cwd=tmp_path,
+        )
+        assert fastavro_records(out) == fastavro_records(path), flag
+        assert header_of(out)["codec"] == "zstandard"
+    # From standard input, with the schema taken from an Avro file.
+    done = subprocess.run(
+        [sys.executable, "-m", "polars_avro", "fromjson", "-", str(tmp_path / "stdin.avro"), "--schema", str(path)],
+        input=printed,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert fastavro_records(tmp_path / "stdin.avro") == fastavro_records(path)
+    (tmp_path / "bad.json").write_text(printed.split("\n")[0] + "\n" + '{"id": "seven"}\n')
+    bad = run("fromjson", tmp_path / "bad.json", tmp_path / "bad.avro", "--schema", path, cwd=tmp_path, status=1)
+    assert "line 2" in bad.stderr
+    assert not (tmp_path / "bad.avro").exists()
+
+
+def test_random_records_of_a_schema(tmp_path: Path) -> None:
+    (tmp_path / "s.avsc").write_text(json.dumps(SCHEMA))
+    run("random", tmp_path / "a.avro", "--schema", tmp_path / "s.avsc", "-n", "2500", "--seed", "7", cwd=tmp_path)
+    run("random", tmp_path / "b.avro", "--schema", tmp_path / "s.avsc", "-n", "1200", "--seed", "7", cwd=tmp_path)
+    run("random", tmp_path / "c.avro", "--schema", tmp_path / "s.avsc", "-n", "1200", "--seed", "8", cwd=tmp_path)
+    a, b, c = (fastavro_records(tmp_path / f"{x}.avro") for x in "abc")
+    assert len(a) == 2500 and a[:1200] == b and b != c
+    assert {r["kind"] for r in a} == {"BUY", "SELL"} and {r["note"] is None for r in a} == {True, False}
+    assert all(len(r["digest"]) == 4 for r in a)
+
+
 # -- convert -----------------------------------------------------------------------------------
 
 
@@ -182,7 +268,7 @@ def test_convert_avro_to_every_format_and_back(tmp_path: Path) -> None:
     assert_frame_equal(pl.read_ipc(tmp_path / "o.arrow"), ours)
     # Text formats: binary as base64, and in CSV nested values as JSON text.
     run("convert", path, tmp_path / "o.ndjson", cwd=tmp_path)
-    lines = [json.loads(line) for line in (tmp_path / "o.ndjson").read_text().splitlines()]
+    lines = json_lines((tmp_path / "o.ndjson").read_bytes())
     records = fastavro_records(path)
     assert [r["id"] for r in lines] == [r["id"] for r in records]
     import base64

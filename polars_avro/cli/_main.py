@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from polars_avro import __version__
-from polars_avro.cli import _convert, _describe, _rewrite
+from polars_avro.cli import _convert, _describe, _records, _rewrite
 from polars_avro.cli._common import UsageError
 from polars_avro.exceptions import (
     AvroArgumentError,
@@ -43,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
         return add_parser(name, parents=[common], **kwargs)  # type: ignore[arg-type]
 
     commands.add_parser = with_common  # type: ignore[method-assign]
-    for module in (_describe, _convert, _rewrite):
+    for module in (_describe, _records, _convert, _rewrite):
         module.add_commands(commands)
     return top
 

@@ -88,7 +88,7 @@ def concat(args: argparse.Namespace) -> int:
     headers = [_internal.read_header(i.source) for i in inputs]
     schemas = {json.dumps(json.loads(h["schema_json"]), sort_keys=True) for h in headers}
     compression = args.compression or headers[0]["codec"]
-    kept = [(k, v) for k, v in headers[0]["metadata"].items() if not k.startswith("avro.")]
+    kept = user_metadata(headers[0])
     if len(schemas) > 1:
         print(
             f"concat: the inputs have {len(schemas)} different schemas: their records are read with the schema "
@@ -117,6 +117,11 @@ def concat(args: argparse.Namespace) -> int:
     return 0
 
 
+def user_metadata(header: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """A header's metadata entries less the format's own (avro.schema, avro.codec)."""
+    return [(k, v) for k, v in header["metadata"].items() if not k.startswith("avro.")]
+
+
 def _copy_files(inputs: list[Input], headers: list[dict[str, Any]], writer: Any, progress: Progress) -> None:
     done = 0
     codec = writer.codec()
@@ -134,7 +139,7 @@ def recodec(args: argparse.Namespace) -> int:
     args.inputs = [args.input]
     (i,) = expand_inputs(args)
     header = _internal.read_header(i.source)
-    kept = [(k, v) for k, v in header["metadata"].items() if not k.startswith("avro.")]
+    kept = user_metadata(header)
     with (
         Progress(args, i.size, 1, "recodec") as progress,
         output_target(args.output, args) as target,
@@ -149,7 +154,7 @@ def repair(args: argparse.Namespace) -> int:
     (i,) = expand_inputs(args)
     reader = _internal.BlockReader(i.source, data="stored", check_records=True, repair=True)
     header = reader.header()
-    kept = [(k, v) for k, v in header["metadata"].items() if not k.startswith("avro.")]
+    kept = user_metadata(header)
     args.compression, args.compression_level, args.metadata = header["codec"], None, []
     blocks = records = 0
     with (

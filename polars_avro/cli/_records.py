@@ -1,0 +1,149 @@
+"""Commands that print or make records as JSON: head, cat, tojson, fromjson, random."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from polars_avro import _internal
+from polars_avro.cli._common import (
+    Progress,
+    add_input_options,
+    add_storage_options,
+    expand_inputs,
+    output_target,
+    refuse,
+    total_size,
+)
+from polars_avro.cli._describe import schema_text
+from polars_avro.cli._write_options import add_write_options, block_writer
+
+
+def add_commands(commands: Any) -> None:
+    for name, help_text, default in (
+        ("head", "print the first records as JSON lines", 10),
+        ("cat", "print records as JSON lines", None),
+        ("tojson", "print every record as JSON lines (avro-tools tojson)", None),
+    ):
+        p = commands.add_parser(
+            name,
+            help=help_text,
+            description=f"{help_text[0].upper()}{help_text[1:]}, one record per line, straight from the "
+            "blocks: a union shows its branch's value, bytes and fixed are strings of code points "
+            "U+0000-U+00FF, logical types show the values they are stored as. With --avro-json, the "
+            'Avro specification\'s JSON encoding (unions as {"type": value}), as avro-tools prints it.',
+        )
+        add_input_options(p)
+        p.add_argument("--avro-json", action="store_true", help="the specification's JSON encoding")
+        p.add_argument("-n", "--limit", type=int, default=default, help="print at most this many records")
+        p.add_argument("--offset", type=int, default=0, help="leave out this many records first")
+        p.set_defaults(run=print_records)
+
+    p = commands.add_parser(
+        "fromjson",
+        help="write JSON lines as an Avro file",
+        description="Write records given as JSON lines (one per line) into an Avro file of the given schema "
+        "(avro-tools fromjson). Unions are written as the specification's JSON encoding says "
+        '({"type": value}, null as null) with --avro-json; otherwise a union takes the first branch '
+        "that fits the value.",
+    )
+    p.add_argument("input", metavar="INPUT", help="a file of JSON lines, or - for standard input")
+    p.add_argument("output", metavar="OUTPUT", nargs="?", help="the Avro file (standard output if not given)")
+    p.add_argument("--schema", "-s", required=True, help="an .avsc file, schema JSON text, or an Avro file")
+    p.add_argument("--avro-json", action="store_true", help="the input is in the specification's JSON encoding")
+    add_write_options(p)
+    add_storage_options(p)
+    p.set_defaults(run=fromjson)
+
+    p = commands.add_parser(
+        "random",
+        help="write random records of a schema",
+        description="Write random records of a schema, for tests: every type, union branch and logical type, "
+        "with valid values; the same seed gives the same records.",
+    )
+    p.add_argument("output", metavar="OUTPUT", nargs="?", help="the Avro file (standard output if not given)")
+    p.add_argument("--schema", "-s", required=True, help="an .avsc file, schema JSON text, or an Avro file")
+    p.add_argument("--count", "-n", type=int, default=100, help="how many records (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="the random seed, from 0 (default 0)")
+    add_write_options(p)
+    add_storage_options(p)
+    p.set_defaults(run=random)
+
+
+def print_records(args: argparse.Namespace) -> int:
+    refuse(args.limit is not None and args.limit < 0, f"--limit must be at least 0, found {args.limit}")
+    refuse(args.offset < 0, f"--offset must be at least 0, found {args.offset}")
+    inputs = expand_inputs(args)
+    out = sys.stdout.buffer
+    skip, left = args.offset, args.limit
+    done = 0
+    with Progress(args, total_size(inputs), len(inputs)) as progress:
+        for n, i in enumerate(inputs):
+            if left == 0:
+                break
+            reader = _internal.BlockReader(i.source, data="decompressed")
+            renderer = _internal.AvroJson(reader.header()["schema_json"])
+            while left != 0 and (block := reader.next_block()) is not None:
+                count, data = block[0], block[1]
+                if skip >= count:
+                    skip -= count
+                    continue
+                lines = renderer.render(data, count, avro_json=args.avro_json)
+                taken = count
+                if skip or (left is not None and count - skip > left):
+                    kept = lines.split(b"\n")[skip:count]
+                    kept = kept if left is None else kept[:left]
+                    lines, taken = b"".join(line + b"\n" for line in kept), len(kept)
+                if left is not None:
+                    left -= taken
+                skip = 0
+                out.write(lines)
+                progress.update(done + reader.position(), n)
+            done += i.size or reader.position()
+            progress.update(done, n + 1)
+    out.flush()
+    return 0
+
+
+def _json_chunks(file: IO[bytes], size: int) -> Iterator[tuple[bytes, int]]:
+    """Runs of whole lines of about `size` bytes, and the number of the first line of each."""
+    line = 1
+    while True:
+        chunk = file.read(size)
+        if not chunk:
+            return
+        if not chunk.endswith(b"\n"):
+            chunk += file.readline()
+        yield chunk, line
+        line += chunk.count(b"\n")
+
+
+def fromjson(args: argparse.Namespace) -> int:
+    schema = schema_text(args.schema, args)
+    encoder = _internal.AvroJson(schema)
+    source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
+    try:
+        with output_target(args.output, args) as out, block_writer(out, schema, args) as writer:
+            for chunk, first_line in _json_chunks(source, args.sync_interval):
+                data, count = encoder.encode(chunk, avro_json=args.avro_json, first_line=first_line)
+                if count:
+                    writer.write_block(count, data, False)
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    return 0
+
+
+def random(args: argparse.Namespace) -> int:
+    refuse(args.count < 0, f"--count must be at least 0, found {args.count}")
+    refuse(not 0 <= args.seed < 2**64, f"--seed must be from 0 to 2**64 - 1, found {args.seed}")
+    schema = schema_text(args.schema, args)
+    generator = _internal.AvroJson(schema)
+    with output_target(args.output, args) as out, block_writer(out, schema, args) as writer:
+        # Blocks of a thousand records; record i is the same whatever the count.
+        for first in range(0, args.count, 1000):
+            n = min(1000, args.count - first)
+            writer.write_block(n, generator.random(n, args.seed, first=first), False)
+    return 0
