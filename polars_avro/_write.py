@@ -333,7 +333,7 @@ def _writing(file: AvroTarget, columns: list[tuple[str, str]], options: _WriteOp
     Abandoned, an object store upload is aborted and a local temporary file removed.
     """
     with _open_target(file, options.remote) as target:
-        writer = _new_writer(target, columns, options)
+        writer = _new_writer(target, columns, options, name=_open_target.name_of(file))
         try:
             yield writer
         except BaseException:
@@ -343,8 +343,12 @@ def _writing(file: AvroTarget, columns: list[tuple[str, str]], options: _WriteOp
 
 
 def _new_writer(
-    target: str | IO[bytes] | _internal.RemoteFile, columns: list[tuple[str, str]], options: _WriteOptions
+    target: str | IO[bytes] | _internal.RemoteFile,
+    columns: list[tuple[str, str]],
+    options: _WriteOptions,
+    name: str | None = None,
 ) -> _internal.FileWriter:
+    """The writer; ``name`` is how its errors name the file (default: ``target``'s own name)."""
     return _internal.FileWriter(
         target,
         columns,
@@ -356,6 +360,7 @@ def _new_writer(
         metadata=options.metadata,
         sync_interval=options.sync_interval,
         n_threads=options.n_threads,
+        name=name,
     )
 
 
@@ -462,6 +467,9 @@ def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[
 class _open_target:
     """A path is written to a temporary file beside it, renamed into place on success and removed on failure.
 
+    The temporary file is created by the writer, once every option has been checked, and
+    errors name the path as it was given, never the temporary one.
+
     A file object, or a path that exists and is not a regular file (a device such as
     /dev/stdout, a named pipe), is written to as it is. An object store URL becomes the
     object to upload (the upload itself makes the object appear only when it completes).
@@ -484,7 +492,7 @@ class _open_target:
             path = os.path.realpath(os.path.expanduser(os.fspath(self.file)))
             self.path = path
             if os.path.isdir(path):
-                msg = f"cannot write to '{path}': it is a directory"
+                msg = f"cannot write to '{os.fspath(self.file)}': it is a directory"
                 raise AvroArgumentError(msg)
             if os.path.exists(path) and not os.path.isfile(path):
                 return path
@@ -494,6 +502,13 @@ class _open_target:
             return self.file
         msg = f"expected a path or a binary file object to write to, found {type(self.file).__name__}"
         raise AvroArgumentError(msg)
+
+    @staticmethod
+    def name_of(file: AvroTarget) -> str | None:
+        """How errors name a path or URL: as the user gave it (None: the writer's choice)."""
+        if isinstance(file, (str, os.PathLike)):
+            return os.fsdecode(file)
+        return None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self.temporary is None:

@@ -178,9 +178,21 @@ impl<W: Write> BlockWriter<W> {
         level: Option<i32>,
         metadata: &[(String, Vec<u8>)],
     ) -> AvroResult<Self> {
+        Self::open(|| Ok(sink), schema_json, codec, level, metadata)
+    }
+
+    /// As [`BlockWriter::new`], the sink opened by `open` only once the schema and the
+    /// level have been checked: a refused option leaves no file behind.
+    pub fn open(
+        open: impl FnOnce() -> AvroResult<W>,
+        schema_json: &str,
+        codec: Codec,
+        level: Option<i32>,
+        metadata: &[(String, Vec<u8>)],
+    ) -> AvroResult<Self> {
         parse_schema(schema_json)?;
         let level = codec.checked_level(level)?;
-        let container = ContainerWriter::new(sink, schema_json, codec, metadata)?;
+        let container = ContainerWriter::new(open()?, schema_json, codec, metadata)?;
         Ok(Self { container, codec, level, scratch: Vec::new(), records: 0 })
     }
 

@@ -527,6 +527,51 @@ def test_directory_and_missing_parent(tmp_path: Path) -> None:
         polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path / "missing" / "x.avro")
 
 
+def test_write_errors_name_the_path_given_not_the_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary file a path is written through is the writer's business: errors name
+    the path as the user gave it (relative stays relative)."""
+    monkeypatch.chdir(tmp_path)
+    df = pl.DataFrame({"a": [1]})
+    with pytest.raises(AvroIOError) as info:
+        df.avro.write("no/such/dir/o.avro")
+    assert str(info.value).endswith("(file 'no/such/dir/o.avro')"), str(info.value)
+    assert info.value.file == "no/such/dir/o.avro"
+    with pytest.raises(AvroArgumentError) as info:
+        df.avro.write("o.avro", compression="deflate", compression_level=42)
+    assert str(info.value) == "the deflate compression level must be from 0 to 9, found 42 (file 'o.avro')"
+    schema = {"type": "record", "name": "r", "fields": [{"name": "a", "type": "long"}]}
+    with pytest.raises(AvroEncodeError) as info:
+        pl.DataFrame({"a": [1, None]}).avro.write(tmp_path / "n.avro", schema=schema)
+    assert info.value.file == str(tmp_path / "n.avro"), str(info.value)
+    with pytest.raises(AvroArgumentError, match=r"^cannot write to '\.': it is a directory$"):
+        df.avro.write(".")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"compression": "deflate", "compression_level": 42},
+        {"compression": "snappy", "compression_level": 1},
+        {"metadata": {"avro.codec": "x"}},
+        {"schema": {"type": "record", "name": "r", "fields": [{"name": "b", "type": "long"}]}},
+    ],
+)
+def test_bad_options_are_refused_before_any_file_is_created(tmp_path: Path, options: dict[str, Any]) -> None:
+    """Into a folder that does not exist: the option's error comes first, as no file is
+    created (not even the temporary one) before every option has been checked."""
+    target = tmp_path / "missing" / "o.avro"
+    with pytest.raises((AvroArgumentError, AvroSchemaError)) as info:
+        polars_avro.write_avro(pl.DataFrame({"a": [1]}), target, **options)
+    assert "could not create" not in str(info.value), str(info.value)
+    assert info.value.file == str(target)
+    with pytest.raises((AvroArgumentError, AvroSchemaError)):
+        polars_avro.sink_avro(pl.LazyFrame({"a": [1]}), tmp_path / "o.avro", **options)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 def test_a_named_pipe_is_written_in_place(tmp_path: Path) -> None:
     """A path that is not a regular file (a pipe, /dev/stdout) is written as it is, never

@@ -23,11 +23,7 @@ impl<W: Write> ContainerWriter<W> {
     /// Writes the header. `metadata` holds the user's entries; avro.schema and avro.codec
     /// are added here and may not be among them.
     pub fn new(mut sink: W, schema_json: &str, codec: Codec, metadata: &[(String, Vec<u8>)]) -> AvroResult<Self> {
-        if let Some((key, _)) = metadata.iter().find(|(k, _)| k.starts_with("avro.")) {
-            return Err(AvroError::argument(format!(
-                "metadata keys starting with 'avro.' are reserved for the format, found '{key}'"
-            )));
-        }
+        Self::check_metadata(metadata)?;
         let sync = random_sync_marker();
         let mut header = Vec::with_capacity(schema_json.len() + 128);
         header.extend_from_slice(&MAGIC);
@@ -44,6 +40,16 @@ impl<W: Write> ContainerWriter<W> {
         header.extend_from_slice(&sync);
         sink.write_all(&header).map_err(|e| AvroError::io(e, "writing the header failed").at_offset(0))?;
         Ok(Self { sink, sync, offset: header.len() as u64, blocks: 0 })
+    }
+
+    /// Refuses user metadata under the keys the format reserves (`avro.*`).
+    pub fn check_metadata(metadata: &[(String, Vec<u8>)]) -> AvroResult<()> {
+        match metadata.iter().find(|(k, _)| k.starts_with("avro.")) {
+            Some((key, _)) => Err(AvroError::argument(format!(
+                "metadata keys starting with 'avro.' are reserved for the format, found '{key}'"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Writes one block: `count` records whose encoding, compressed, is `data`.

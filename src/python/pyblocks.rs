@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use super::errors::to_py_err;
-use super::pywriter::{open_sink, Sink};
+use super::pywriter::{target_of, Sink};
 use super::{header_dict, skipped_dict, source_from_py};
 use crate::blocks::{BlockData, BlockFile};
 use crate::container::Codec;
@@ -84,9 +84,10 @@ pub struct BlockWriter {
 #[pymethods]
 impl BlockWriter {
     /// Writes the header: `schema_json` as given, the codec `compression` names, and
-    /// the user's `metadata`.
+    /// the user's `metadata`. `name`: how errors name the file (the path the user gave,
+    /// where `sink` is a temporary file beside it); default: the sink's own name.
     #[new]
-    #[pyo3(signature = (sink, schema_json, *, compression, compression_level=None, metadata=Vec::new()))]
+    #[pyo3(signature = (sink, schema_json, *, compression, compression_level=None, metadata=Vec::new(), name=None))]
     fn new(
         py: Python<'_>,
         sink: &Bound<'_, PyAny>,
@@ -94,11 +95,15 @@ impl BlockWriter {
         compression: &str,
         compression_level: Option<i32>,
         metadata: Vec<(String, Vec<u8>)>,
+        name: Option<String>,
     ) -> PyResult<Self> {
         let codec = Codec::from_compression(compression).map_err(to_py_err)?;
-        let (sink, name) = open_sink(sink)?;
+        let (target, own_name) = target_of(sink)?;
+        let name = name.unwrap_or(own_name);
         let writer = py
-            .detach(|| crate::blocks::BlockWriter::new(sink, schema_json, codec, compression_level, &metadata))
+            .detach(|| {
+                crate::blocks::BlockWriter::open(|| target.open(), schema_json, codec, compression_level, &metadata)
+            })
             .map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(Self { inner: Some(Mutex::new(writer)), name })
     }

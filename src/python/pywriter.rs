@@ -79,6 +79,28 @@ impl Write for Sink {
     }
 }
 
+/// Where a writer is to write, before anything is created there.
+pub(super) enum Target {
+    Local(std::path::PathBuf),
+    Python(Py<PyAny>),
+    Remote(RemoteUpload),
+}
+
+impl Target {
+    pub(super) fn open(self) -> AvroResult<Sink> {
+        Ok(match self {
+            Target::Local(path) => {
+                let file = File::create(&path).map_err(|e| AvroError::io(e, "could not create the file"))?;
+                // Small: blocks larger than the buffer go straight to the file, uncopied.
+                Sink::Local(BufWriter::with_capacity(32 << 10, file))
+            },
+            // Buffered: each call into Python takes the GIL and copies into a bytes object.
+            Target::Python(file) => Sink::Python(BufWriter::with_capacity(1 << 20, PyFileSink { file })),
+            Target::Remote(upload) => Sink::Remote(upload),
+        })
+    }
+}
+
 /// One Avro file being written, frame by frame.
 #[pyclass(module = "polars_avro._internal")]
 pub struct FileWriter {
@@ -90,10 +112,12 @@ pub struct FileWriter {
 #[pymethods]
 impl FileWriter {
     /// `columns`: (name, type description JSON) per column, as polars_avro/_types.py writes them.
+    /// `name`: how errors name the file (the path the user gave, where `sink` is a
+    /// temporary file beside it); default: the sink's own path, URL or name.
     #[new]
     #[pyo3(signature = (
         sink, columns, *, compression, compression_level=None, record_name, namespace=None, schema=None,
-        metadata=Vec::new(), sync_interval, n_threads=None,
+        metadata=Vec::new(), sync_interval, n_threads=None, name=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -108,6 +132,7 @@ impl FileWriter {
         metadata: Vec<(String, Vec<u8>)>,
         sync_interval: usize,
         n_threads: Option<usize>,
+        name: Option<String>,
     ) -> PyResult<Self> {
         let columns = parse_columns(&columns).map_err(to_py_err)?;
         let options = WriteOptions {
@@ -120,8 +145,12 @@ impl FileWriter {
             sync_interval,
             n_threads,
         };
-        let (sink, name) = open_sink(sink)?;
-        let writer = py.detach(|| AvroWriter::new(sink, columns, options)).map_err(|e| to_py_err(e.in_file(&name)))?;
+        // Where to write; nothing is created until every option has been checked.
+        let (target, own_name) = target_of(sink)?;
+        let name = name.unwrap_or(own_name);
+        let writer = py
+            .detach(|| AvroWriter::open(|| target.open(), columns, options))
+            .map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(Self { inner: Some(Mutex::new(writer)), name })
     }
 
@@ -164,22 +193,18 @@ impl FileWriter {
     }
 }
 
-/// The sink a path, an object store's `RemoteFile` or a Python binary file object names,
-/// and the name errors give it.
-pub(super) fn open_sink(sink: &Bound<'_, PyAny>) -> PyResult<(Sink, String)> {
+/// Where a path, an object store's `RemoteFile` or a Python binary file object says to
+/// write (nothing is created yet), and the name errors give it.
+pub(super) fn target_of(sink: &Bound<'_, PyAny>) -> PyResult<(Target, String)> {
     Ok(if let Ok(remote) = sink.cast::<RemoteFile>() {
         let object = remote.get().object();
-        (Sink::Remote(RemoteUpload::new(object, PART_SIZE)), object.url.clone())
+        (Target::Remote(RemoteUpload::new(object, PART_SIZE)), object.url.clone())
     } else if let Ok(path) = sink.extract::<std::path::PathBuf>() {
-        let name = path.display().to_string();
-        let file =
-            File::create(&path).map_err(|e| to_py_err(AvroError::io(e, "could not create the file").in_file(&name)))?;
-        // Small: blocks larger than the buffer go straight to the file, uncopied.
-        (Sink::Local(BufWriter::with_capacity(32 << 10, file)), name)
+        let own = path.display().to_string();
+        (Target::Local(path), own)
     } else if sink.hasattr("write")? {
-        let name = sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
-        // Buffered: each call into Python takes the GIL and copies into a bytes object.
-        (Sink::Python(BufWriter::with_capacity(1 << 20, PyFileSink { file: sink.clone().unbind() })), name)
+        let own = sink.getattr("name").and_then(|n| n.extract::<String>()).unwrap_or_else(|_| "<file object>".into());
+        (Target::Python(sink.clone().unbind()), own)
     } else {
         return Err(to_py_err(AvroError::argument(format!(
             "expected a path or a binary file object to write to, found {}",

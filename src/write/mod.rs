@@ -109,6 +109,16 @@ impl<W: Write> AvroWriter<W> {
     /// A writer for frames with these columns (names and Polars types, in order). The
     /// schema is checked against them, and the header written, before any row.
     pub fn new(sink: W, columns: Vec<(String, FrameType)>, options: WriteOptions) -> AvroResult<Self> {
+        Self::open(|| Ok(sink), columns, options)
+    }
+
+    /// [`AvroWriter::new`] with the sink made by `open` only once every option, the schema
+    /// and the columns are checked: a bad option creates no file.
+    pub fn open(
+        open: impl FnOnce() -> AvroResult<W>,
+        columns: Vec<(String, FrameType)>,
+        options: WriteOptions,
+    ) -> AvroResult<Self> {
         if options.sync_interval == 0 {
             return Err(AvroError::argument("sync_interval must be at least 1 byte"));
         }
@@ -123,7 +133,8 @@ impl<W: Write> AvroWriter<W> {
         let schema = parse_schema(&schema_json)?;
         // Every check that needs no values: a bad schema fails here, with nothing written.
         let plan = Arc::new(plan_rows(&schema, &columns)?);
-        let container = ContainerWriter::new(sink, &schema_json, options.codec, &options.metadata)?;
+        ContainerWriter::<W>::check_metadata(&options.metadata)?;
+        let container = ContainerWriter::new(open()?, &schema_json, options.codec, &options.metadata)?;
         Ok(Self {
             container,
             plan,
