@@ -70,8 +70,8 @@ def decode(
     reader_schema
         The schema every message is read as (Avro schema resolution: added fields
         from their defaults, removed fields skipped, promotions, enum defaults).
-        Default: ``schema``, else the newest writer schema (the highest id of a
-        ``writer_schemas`` mapping, or ``subject``'s latest version).
+        Default: ``subject``'s latest version, else ``schema``, else the newest writer
+        schema (the highest id of a ``writer_schemas`` mapping).
     writer_schemas
         Where the schemas that messages name come from: a mapping from id (int),
         fingerprint (int, see :func:`polars_avro.fingerprint`) or GUID (text) to
@@ -79,8 +79,12 @@ def decode(
         ``confluent_kafka.schema_registry.SchemaRegistryClient``. Each schema is
         looked up once per distinct id.
     subject
-        With a ``SchemaRegistryClient`` and no reader schema: read every message as
-        this subject's latest version (for a topic's values, ``"<topic>-value"``).
+        With a ``SchemaRegistryClient`` as ``writer_schemas`` (and no
+        ``reader_schema``): read every message as this subject's latest version (for a
+        topic's values, ``"<topic>-value"``), fetched when the expression is built.
+        Refused with any other ``writer_schemas``. A registry that cannot be reached
+        raises :class:`~polars_avro.AvroIOError`, one without the subject
+        :class:`~polars_avro.AvroSchemaError`.
     schema_id
         A column (or its name) holding each raw datum's schema id, for ids carried
         outside the message (such as a Kafka header).

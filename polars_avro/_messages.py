@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union
@@ -20,7 +21,13 @@ import polars as pl
 from polars_avro import _internal
 from polars_avro._callsite import CallSite, warn_user
 from polars_avro._types import describe_dtype, dtype_from_description
-from polars_avro.exceptions import AvroArgumentError, AvroDecodeWarning, check_whole_number
+from polars_avro.exceptions import (
+    AvroArgumentError,
+    AvroDecodeWarning,
+    AvroIOError,
+    AvroSchemaError,
+    check_whole_number,
+)
 
 Framing = Literal["raw", "confluent", "single_object", "auto"]
 Mode = Literal["strict", "permissive"]
@@ -109,6 +116,40 @@ def _is_registry_client(source: Any) -> bool:
     return hasattr(source, "get_schema") and hasattr(source, "get_latest_version")
 
 
+def _registry_url(client: Any) -> str:
+    """Where a registry client sends its requests, for messages (credentials left out)."""
+    urls: Any = getattr(getattr(client, "_rest_client", None), "base_urls", None)
+    if not urls:
+        conf = getattr(client, "_conf", None)
+        urls = conf.get("url") if isinstance(conf, Mapping) else getattr(client, "url", None)
+    if not urls:
+        return f"a {type(client).__name__}"
+    if isinstance(urls, str):
+        urls = urls.split(",")
+    # user:password@ in a URL is a credential: never in a message.
+    return ", ".join(re.sub(r"^(\w[\w+.-]*://)[^/@]*@", r"\1", str(url).strip()) for url in urls)
+
+
+def _registry_answered(error: BaseException) -> bool:
+    """Whether the registry answered (a SchemaRegistryError: 404, 422, ...).
+
+    Rather than not being reached (a connection refused, a timeout).
+    """
+    return getattr(error, "http_status_code", None) is not None
+
+
+def _registry_error(client: Any, what: str, error: Exception) -> AvroIOError | AvroSchemaError:
+    """A registry's failure as the package's exception.
+
+    One line naming the registry, ``what`` was asked and the cause: AvroSchemaError where
+    the registry answered that it has no such schema, AvroIOError where it could not be
+    reached.
+    """
+    cause = " ".join(str(error).split()) or "no message"
+    msg = f"could not fetch {what} from the schema registry at {_registry_url(client)}: {type(error).__name__}: {cause}"
+    return AvroSchemaError(msg) if _registry_answered(error) else AvroIOError(msg)
+
+
 class _SchemaSource:
     """Looks writer schemas up by the key a message carries, once per key."""
 
@@ -153,8 +194,12 @@ class _SchemaSource:
                 raise LookupError(msg)
         except LookupError:
             raise
-        except Exception as e:  # the registry's answer (404, connection refused) is the reason
-            msg = f"the schema registry answered {type(e).__name__}: {e}"
+        except Exception as e:
+            if not _registry_answered(e):
+                # Not reached: the decode fails (whatever the mode), and a later one asks again.
+                raise _registry_error(client, f"schema {kind} {key}", e) from e
+            # The registry's answer (404) is why the messages that name it fail.
+            msg = f"the schema registry at {_registry_url(client)} answered {type(e).__name__}: {e}"
             raise LookupError(msg) from e
         schema_type = getattr(schema, "schema_type", "AVRO") or "AVRO"
         if schema_type != "AVRO":
@@ -162,14 +207,23 @@ class _SchemaSource:
             raise LookupError(msg)
         return schema_json(schema)
 
-    def newest(self, subject: str | None) -> str | None:
+    def latest(self, subject: str) -> str:
+        """The latest version of a registry subject (the source is a registry client)."""
+        client: Any = self.source
+        what = f"the latest version of subject {subject!r}"
+        try:
+            schema = client.get_latest_version(subject).schema
+        except Exception as e:  # connection refused, 404, ...: one line, the cause chained
+            raise _registry_error(client, what, e) from e
+        schema_type = getattr(schema, "schema_type", "AVRO") or "AVRO"
+        if schema_type != "AVRO":
+            msg = f"{what} in the schema registry at {_registry_url(client)} is a {schema_type} schema, not an Avro one"
+            raise AvroSchemaError(msg)
+        return schema_json(schema, what)
+
+    def newest(self) -> str | None:
         """The default reader schema: the newest writer schema, where that can be known."""
         source = self.source
-        if _is_registry_client(source):
-            if subject is None:
-                return None
-            client: Any = source
-            return schema_json(client.get_latest_version(subject).schema)
         if isinstance(source, Mapping) and source:
             keys = list(source)
             # Registry ids grow as schemas are registered: the highest is the newest.
@@ -221,7 +275,24 @@ class MessageDecoding:
             writer_schemas = {fingerprint(given): given}
         self.schemas = _SchemaSource(writer_schemas)
         reader = None if reader_schema is None else schema_json(reader_schema, "reader schema")
-        reader = reader or given or self.schemas.newest(subject)
+        if subject is not None:
+            if not _is_registry_client(writer_schemas):
+                found = "none" if writer_schemas is None else f"a {type(writer_schemas).__name__}"
+                msg = (
+                    f"subject={subject!r} names a subject of a schema registry, whose latest version is "
+                    f"the reader schema: it needs a SchemaRegistryClient as writer_schemas= (found {found}); "
+                    "otherwise pass reader_schema="
+                )
+                raise AvroArgumentError(msg)
+            if reader is not None:
+                msg = "pass reader_schema= or subject= (whose latest version is the reader schema), not both"
+                raise AvroArgumentError(msg)
+            # The dtype of the expression is the reader schema's: it must be known now. The
+            # writer schemas themselves are looked up only when messages name them.
+            reader = self.schemas.latest(subject)
+            # Pickled (to run elsewhere), the expression keeps this version, and its dtype.
+            self._arguments[1].update(reader_schema=reader, subject=None)
+        reader = reader or given or self.schemas.newest()
         if reader is None:
             msg = (
                 "the reader schema is not known: pass schema= (the writer schema of raw datums), "

@@ -245,6 +245,103 @@ def test_messages_encoded_by_confluent_kafka_decode_as_its_deserializer_reads_th
         registry.stop()
 
 
+def test_registry_failures_name_the_registry_and_what_was_asked_in_one_line() -> None:
+    """An unreachable registry, or one without the subject, is the package's exception: one
+    line naming the registry, the subject (or schema id) and the cause, chained to it."""
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+    from servers import free_port
+
+    refused = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(exc.AvroIOError) as raised:
+        pl.col("value").avro.decode(
+            framing="confluent", writer_schemas=SchemaRegistryClient({"url": refused}), subject="orders-value"
+        )
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(
+        f"could not fetch the latest version of subject 'orders-value' from the schema registry at {refused}: "
+    ), message
+    assert "Connection refused" in message, message
+    assert raised.value.__cause__ is not None
+
+    # Without subject=, building the expression asks nothing of the registry: decoding does.
+    decode = pl.col("value").avro.decode(
+        framing="confluent", writer_schemas=SchemaRegistryClient({"url": refused}), reader_schema=V1
+    )
+    df = pl.DataFrame({"value": [confluent(3, datum(V1, {"id": 1, "name": "a"}))]})
+    for mode in ("strict", "permissive"):  # an unreachable registry is no bad message: both raise
+        with pytest.raises(
+            exc.AvroIOError, match=f"could not fetch schema id 3 from the schema registry at {refused}: "
+        ):
+            df.select(decode if mode == "strict" else decode.name.keep())
+
+    registry = SchemaRegistry()
+    try:
+        client = SchemaRegistryClient({"url": registry.url})
+        with pytest.raises(exc.AvroSchemaError) as raised:
+            pl.col("value").avro.decode(framing="confluent", writer_schemas=client, subject="orders-value")
+        assert str(raised.value).startswith(
+            f"could not fetch the latest version of subject 'orders-value' from the schema registry at {registry.url}: "
+            "SchemaRegistryError: Subject 'orders-value' version latest not found"
+        ), str(raised.value)
+        assert registry.requests(prefix="/") == ["/subjects/orders-value/versions/latest"]
+
+        # A reader schema given: nothing is asked until a message names its schema.
+        fresh = SchemaRegistryClient({"url": registry.url})
+        decode = pl.col("value").avro.decode(framing="confluent", writer_schemas=fresh, reader_schema=V1)
+        assert len(registry.requests(prefix="/")) == 1
+        with pytest.raises(
+            exc.AvroSchemaError, match=f"schema id 3: no writer schema: the schema registry at {registry.url}"
+        ):
+            df.select(decode)
+
+        # The subject's latest version, fetched when the expression is built, travels with it.
+        schema_id = client.register_schema("orders-value", Schema(json.dumps(V1), "AVRO"))
+        message = confluent(schema_id, datum(V1, {"id": 5, "name": "e"}))
+        decoding = polars_avro._messages.MessageDecoding(
+            None,
+            framing="confluent",
+            reader_schema=None,
+            writer_schemas={schema_id: V1},
+            subject=None,
+            mode="strict",
+            has_ids=False,
+        )
+        with_subject = polars_avro._messages.MessageDecoding(
+            None,
+            framing="confluent",
+            reader_schema=None,
+            writer_schemas=client,
+            subject="orders-value",
+            mode="strict",
+            has_ids=False,
+        )
+        asked = len(registry.requests(prefix="/"))
+        # (A SchemaRegistryClient itself does not pickle: rebuilt as unpickling would.)
+        rebuild, arguments = with_subject.__reduce__()
+        assert arguments[1]["subject"] is None
+        copy = rebuild(*arguments)
+        assert len(registry.requests(prefix="/")) == asked
+        batch = pl.Series("value", [message])
+        assert copy.decode(batch).to_list() == decoding.decode(batch).to_list() == [{"id": 5, "name": "e"}]
+    finally:
+        registry.stop()
+
+
+def test_subject_needs_a_registry_client() -> None:
+    """subject= names the reader schema by a registry subject: with a mapping, a callable or
+    nothing to ask, or beside reader_schema=, it would be ignored, so it is refused."""
+    for writer_schemas in ({1: V1}, lambda key: V1, None):
+        with pytest.raises(exc.AvroArgumentError, match="subject='orders-value' names a subject of a schema registry"):
+            pl.col("value").avro.decode(framing="confluent", writer_schemas=writer_schemas, subject="orders-value")
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from servers import free_port
+
+    client = SchemaRegistryClient({"url": f"http://127.0.0.1:{free_port()}"})
+    with pytest.raises(exc.AvroArgumentError, match="pass reader_schema= or subject="):
+        pl.col("value").avro.decode(framing="confluent", writer_schemas=client, subject="s", reader_schema=V1)
+
+
 # --------------------------------------------------------------------------- bad messages
 
 
