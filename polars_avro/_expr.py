@@ -91,8 +91,10 @@ def decode(
     mode
         ``"strict"`` raises :class:`~polars_avro.AvroDecodeError` (or
         :class:`~polars_avro.AvroSchemaError` for a schema that cannot be found or
-        resolved) at the first bad message, naming its row in the batch, the framing,
-        the schema id and the byte offset. ``"permissive"`` gives null for that
+        resolved) at the first bad message, naming the framing, the schema id, the
+        byte offset and its row in the batch Polars handed the expression (``row 4 of a
+        batch of 10``: a frame of several chunks, or the streaming engine's input,
+        comes in parts). ``"permissive"`` gives null for that
         message and warns (:class:`~polars_avro.AvroDecodeWarning`) with the count;
         :func:`decode_error` gives each reason.
 

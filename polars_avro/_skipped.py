@@ -40,11 +40,13 @@ class SkippedBlock:
 
 
 def warn(skipped: SkippedBlock, site: CallSite | None = None) -> None:
-    """Reports a skipped block as a warning carrying the same fields.
+    """Reports a skipped block (or file) as a warning carrying the same fields.
 
     It points at the user's line: the read's call, else ``site`` (where the scan was made).
     """
-    warning = AvroDataSkippedWarning(f"skipped a damaged block: {skipped.message}")
+    # A file whose header is damaged (or a zero-byte file) is left out whole: no block of it.
+    what = "a damaged block" if skipped.block is not None else "a file"
+    warning = AvroDataSkippedWarning(f"skipped {what}: {skipped.message}")
     for name, value in skipped.to_dict().items():
         setattr(warning, name, value)
     warn_user(warning, site)

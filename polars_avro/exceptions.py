@@ -2,7 +2,8 @@
 
 Every error from reading Avro is an :class:`AvroError`. Each carries the ``file``, the
 ``block`` index and the byte ``offset`` in the file where it happened, or for messages
-in a column (``Expr.avro.decode``) the ``row`` (``None`` where they do not apply); in a
+in a column (``Expr.avro.decode``) the ``row`` (``None`` where they do not apply), counted
+in the batch of ``batch_rows`` rows that Polars handed the expression; in a
 split that begins inside a file (:func:`polars_avro.read_split`) blocks are counted from
 the split's first, and ``split_start`` says where the split begins. Each
 also subclasses the matching Python or Polars exception, so ``except FileNotFoundError``
@@ -22,7 +23,8 @@ _PLACE = {
     "split_start": re.compile(r"[(,] ?split from byte (\d+)[,)]"),
     "block": re.compile(r"[(,] ?block (\d+)[,)]"),
     "offset": re.compile(r"[(,] ?byte offset (\d+)[,)]"),
-    "row": re.compile(r"[(,] ?row (\d+)\)"),
+    "row": re.compile(r"[(,] ?row (\d+)(?: of a batch of \d+)?\)"),
+    "batch_rows": re.compile(r"[(,] ?row \d+ of a batch of (\d+)\)"),
 }
 
 
@@ -34,6 +36,7 @@ class AvroError(Exception):
     split_start: int | None = None
     offset: int | None = None
     row: int | None = None
+    batch_rows: int | None = None
 
     def __init__(self, *args: object) -> None:
         super().__init__(*args)

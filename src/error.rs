@@ -56,8 +56,12 @@ pub struct ErrorDetails {
     pub split_start: Option<u64>,
     /// The byte offset in the file.
     pub offset: Option<u64>,
-    /// The row of a column of messages (see `crate::message`).
+    /// The row of a column of messages (see `crate::message`), counted in the batch
+    /// Polars handed the expression.
     pub row: Option<u64>,
+    /// How many rows that batch holds: the row is counted in it, which may be one part
+    /// of the user's column (a chunk, or a streaming engine's batch).
+    pub batch_rows: Option<u64>,
     /// The error of the operating system or the object store this one reports, for
     /// [`std::error::Error::source`] (shared, so that errors stay cloneable).
     pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
@@ -77,8 +81,16 @@ impl AvroError {
             split_start: None,
             offset: None,
             row: None,
+            batch_rows: None,
             source: None,
         }))
+    }
+
+    /// Locates the error at `row` of a batch of `batch_rows` rows (of an expression's input).
+    pub fn at_batch_row(mut self, row: usize, batch_rows: usize) -> Self {
+        self.row = Some(row as u64);
+        self.batch_rows = Some(batch_rows as u64);
+        self
     }
 
     /// Keeps `source` as the cause of this error.
@@ -200,8 +212,10 @@ impl fmt::Display for AvroError {
         if let Some(offset) = self.offset {
             place.push(format!("byte offset {offset}"));
         }
-        if let Some(row) = self.row {
-            place.push(format!("row {row}"));
+        match (self.row, self.batch_rows) {
+            (Some(row), Some(rows)) => place.push(format!("row {row} of a batch of {rows}")),
+            (Some(row), None) => place.push(format!("row {row}")),
+            (None, _) => {},
         }
         if !place.is_empty() {
             write!(f, " ({})", place.join(", "))?;

@@ -349,3 +349,24 @@ def test_sizes_beyond_reason_are_schema_errors(tmp_path: Path, node: dict) -> No
     schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": node}, {"name": "b", "type": "F"}]}
     err = read_error(container(json.dumps(schema).encode(), [(1, b"")]), tmp_path, exc.AvroSchemaError)
     assert f"fixed 'F' has size {node['size']}: expected at most 2147483647 bytes" in str(err)
+
+
+def test_a_zero_byte_file_is_said_to_be_empty(tmp_path: Path) -> None:
+    """Not "a damaged block", nor the magic bytes the file ended before: it is empty."""
+    empty = tmp_path / "empty.avro"
+    empty.write_bytes(b"")
+    for read in (polars_avro.read_avro, polars_avro.read_avro_schema, lambda p: polars_avro.read_avro(p.read_bytes())):
+        with pytest.raises(exc.AvroFormatError) as info:
+            read(empty)
+        assert str(info.value).startswith("not an Avro object container file: the file is empty (0 bytes)")
+    good = tmp_path / "good.avro"
+    polars_avro.write_avro(pl.DataFrame({"a": [1]}), good)
+    with pytest.warns(exc.AvroDataSkippedWarning) as caught:
+        df = pl.scan_avro([empty, good], ignore_errors=True).collect()
+    assert df["a"].to_list() == [1]
+    [warning] = caught
+    assert str(warning.message) == (
+        f"skipped a file: not an Avro object container file: the file is empty (0 bytes) "
+        f"(file '{empty}', byte offset 0)"
+    )
+    assert (warning.message.file, warning.message.block, warning.message.records) == (str(empty), None, None)

@@ -392,6 +392,45 @@ def test_strict_mode_raises_naming_the_row_framing_id_and_offset() -> None:
         )
 
 
+def test_a_failed_rows_place_is_counted_in_the_batch_and_says_so() -> None:
+    """Polars hands an elementwise expression its input batch by batch: a frame of several
+    chunks chunk by chunk (with_columns, and select past a size), the streaming engine in
+    morsels. The row is counted in the batch handed over, whose length the error gives, so
+    it never passes for a row of the frame it is not."""
+    good = confluent(1, datum(V1, {"id": 7, "name": "seven"}))
+    decode = pl.col("value").avro.decode(framing="confluent", writer_schemas={1: V1})
+    whole = pl.DataFrame({"value": [good, good, good, b"bad"]})
+    chunked = pl.concat([whole[:3], whole[3:]], rechunk=False)
+    assert chunked.n_chunks() == 2
+    with pytest.raises(exc.AvroDecodeError) as raised:
+        whole.with_columns(decode)
+    assert "(framing 'confluent') (row 3 of a batch of 4)\n" in str(raised.value), str(raised.value)
+    assert (raised.value.row, raised.value.batch_rows) == (3, 4)
+    for run in (
+        lambda: chunked.with_columns(decode),
+        lambda: chunked.select(decode),
+        lambda: chunked.lazy().select(decode).collect(),
+        lambda: chunked.lazy().with_columns(decode).collect(engine="streaming"),
+    ):
+        with pytest.raises(exc.AvroDecodeError) as raised:
+            run()
+        row, batch_rows = raised.value.row, raised.value.batch_rows
+        assert f"(row {row} of a batch of {batch_rows})" in str(raised.value)
+        # The last row of the frame: the last of whichever batch held it.
+        assert row == batch_rows - 1, str(raised.value)
+    # The frame's own row of every bad message: decode_error, beside a row index.
+    reasons = chunked.with_row_index().filter(
+        pl.col("value").avro.decode_error(framing="confluent", writer_schemas={1: V1}).is_not_null()
+    )
+    assert reasons["index"].to_list() == [3]
+    # Encoding and schema ids name their rows alike.
+    with pytest.raises(exc.AvroEncodeError, match=r"\(row 1 of a batch of 2\)\n"):
+        pl.DataFrame({"v": [1, 2**40]}).select(pl.col("v").avro.encode("int"))
+    with pytest.raises(exc.AvroDecodeError, match=r"\(row 3 of a batch of 4\)") as raised:
+        whole.select(pl.col("value").avro.schema_id())
+    assert raised.value.row == 3
+
+
 def test_permissive_mode_gives_nulls_warns_and_decode_error_says_why() -> None:
     messages, reasons = bad_messages()
     df = pl.DataFrame({"value": messages}, schema={"value": pl.Binary})

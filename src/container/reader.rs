@@ -540,6 +540,9 @@ fn frame_block<R: BufRead>(
 }
 
 fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroResult<Header> {
+    if total_len == Some(0) || t.at_end()? {
+        return Err(AvroError::format("not an Avro object container file: the file is empty (0 bytes)").at_offset(0));
+    }
     let mut magic = [0u8; 4];
     t.exact(&mut magic, "the magic bytes").map_err(|e| {
         if e.kind != ErrorKind::Format {

@@ -173,7 +173,7 @@ impl MessageDecoder {
         let bounds: Vec<(usize, usize)> = (0..n_parts).map(|p| (p * n / n_parts, (p + 1) * n / n_parts)).collect();
         let decode_part = |&(start, end): &(usize, usize)| {
             let part = Rows { messages: &rows.messages[start..end], ids: rows.ids.map(|ids| &ids[start..end]) };
-            PartDecoder { decoder: self, writers: &writers, rows: part, first_row: start, mode }.run()
+            PartDecoder { decoder: self, writers: &writers, rows: part, first_row: start, batch_rows: n, mode }.run()
         };
         let results: Vec<AvroResult<Decoded<Part>>> = if n_parts == 1 {
             bounds.iter().map(decode_part).collect()
@@ -248,6 +248,8 @@ struct PartDecoder<'d> {
     rows: Rows<'d>,
     /// The row of the batch this part starts at (for messages).
     first_row: usize,
+    /// The rows of the whole batch.
+    batch_rows: usize,
     mode: Mode,
 }
 
@@ -411,9 +413,7 @@ impl PartDecoder<'_> {
             Failure::Schema(_) => ErrorKind::Schema,
             Failure::Framing(_) | Failure::Decode(_) | Failure::Unknown => ErrorKind::Decode,
         };
-        let mut e = AvroError::new(kind, self.describe(i, message, failure));
-        e.row = Some((self.first_row + i) as u64);
-        e
+        AvroError::new(kind, self.describe(i, message, failure)).at_batch_row(self.first_row + i, self.batch_rows)
     }
 
     /// What went wrong with a message, and which framing and schema it names.

@@ -59,9 +59,8 @@ pub fn schema_ids(messages: &[Option<&[u8]>], framing: Framing) -> AvroResult<Ve
         .map(|(row, message)| {
             let Some(message) = message else { return Ok(None) };
             let located = |message: String| {
-                let mut e = AvroError::decode(format!("{message} (framing '{}')", framing.name()));
-                e.row = Some(row as u64);
-                e
+                AvroError::decode(format!("{message} (framing '{}')", framing.name()))
+                    .at_batch_row(row, messages.len())
             };
             match read_framing(message, framing).map_err(located)?.key {
                 None => Ok(None),

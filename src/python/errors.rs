@@ -33,6 +33,7 @@ pub fn to_py_err(err: AvroError) -> PyErr {
             exc.setattr("split_start", err.split_start)?;
             exc.setattr("offset", err.offset)?;
             exc.setattr("row", err.row)?;
+            exc.setattr("batch_rows", err.batch_rows)?;
             Ok(PyErr::from_value(exc))
         };
         build().unwrap_or_else(|e| e)

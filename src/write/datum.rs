@@ -31,9 +31,8 @@ pub fn encode_datums(
                 message.clear();
                 message.extend_from_slice(prefix);
                 encoder.encode(i, &mut message).map_err(|failure| {
-                    let mut e = AvroError::encode(format!("cannot encode the value {}", failure.0));
-                    e.row = Some(row as u64);
-                    e
+                    AvroError::encode(format!("cannot encode the value {}", failure.0))
+                        .at_batch_row(row, column.len())
                 })?;
                 out.push_value(&message);
             }
