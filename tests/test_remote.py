@@ -329,6 +329,21 @@ def test_http_glob_needs_a_listing(http: HttpServer) -> None:
         pl.scan_avro(f"{http.url}/*.avro")
 
 
+def test_http_connection_refused_says_so() -> None:
+    """The operating system's reason, under the store's and the HTTP client's errors, is in
+    the message (as Polars' own readers keep it), for a scan and for a listing."""
+    from servers import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/x.avro"
+    with pytest.raises(polars_avro.AvroIOError) as info:
+        polars_avro.read_avro(url, retries=0)
+    assert str(info.value).startswith(f"could not open '{url}': "), str(info.value)
+    assert "Connection refused" in str(info.value), str(info.value)
+    assert info.value.file == url
+    with pytest.raises(polars_avro.AvroIOError, match="could not list .*Connection refused"):
+        pl.scan_avro(url.replace("x.avro", "*.avro"), retries=0)
+
+
 def test_http_dropped_connection_is_retried(http: HttpServer) -> None:
     proxy = DroppingProxy(http.port, drops=2, cut_after=300_000)
     try:

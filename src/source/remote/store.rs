@@ -180,7 +180,7 @@ fn config_error(err: object_store::Error) -> AvroError {
 pub(super) fn store_error(err: object_store::Error, url: &str, what: &str) -> AvroError {
     use object_store::Error as E;
     // Listing reports HTTP failures as generic errors; the status is only in their text.
-    let text = err.to_string();
+    let text = with_root_cause(&err);
     let status = |code: &str| matches!(err, E::Generic { .. }) && text.contains(code);
     let (kind, message) = match &err {
         E::NotFound { .. } => (ErrorKind::NotFound, format!("no such object: '{url}'")),
@@ -194,6 +194,25 @@ pub(super) fn store_error(err: object_store::Error, url: &str, what: &str) -> Av
         _ => (ErrorKind::Io, format!("{what} '{url}': {text}")),
     };
     AvroError::new(kind, message).in_file(url).with_source(err)
+}
+
+/// The error's text, and its innermost cause's where the text lacks it: the store's errors
+/// wrap the HTTP client's, which wrap the operating system's ("error sending request" says
+/// nothing of the "Connection refused (os error 111)" under it).
+fn with_root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let text = err.to_string();
+    let mut root = None;
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        root = Some(e);
+        cause = e.source();
+    }
+    match root.map(|e| e.to_string()) {
+        Some(reason) if !reason.trim().is_empty() && !text.contains(reason.trim()) => {
+            format!("{}: {}", text.trim_end(), reason.trim())
+        },
+        _ => text,
+    }
 }
 
 fn denied(what: &str, url: &str, detail: &str) -> String {
@@ -232,7 +251,9 @@ mod tests {
         let failed = object_store::Error::Generic { store: "HTTP", source: refused() };
         let err = store_error(failed, "http://h/k", "could not open");
         assert_eq!(err.kind, ErrorKind::Io);
-        // Through the store's error, the chain reaches the operating system's reason.
+        // Through the store's error, the chain reaches the operating system's reason, and
+        // the message says it.
         assert_eq!(chain(&err).last().map(String::as_str), Some("Connection refused"), "{:?}", chain(&err));
+        assert!(err.message.ends_with(": Connection refused"), "{}", err.message);
     }
 }
