@@ -30,6 +30,7 @@ def scan_avro(
     row_index_offset: int = 0,
     include_file_paths: str | None = None,
     glob: bool = True,
+    hidden_file_prefix: str | Sequence[str] | None = None,
     batch_size: int | None = None,
     n_threads: int | None = None,
     reader_schema: str | Mapping[str, Any] | None = None,
@@ -73,7 +74,13 @@ def scan_avro(
     include_file_paths
         Add a last column with this name holding each row's source path.
     glob
-        Expand ``*``, ``?`` and ``[...]`` in paths.
+        Expand ``*``, ``?`` and ``[...]`` in paths. As in Polars, wildcards match names
+        starting with ``.`` too, and a directory reads what ``dir/**/*.avro`` matches.
+    hidden_file_prefix
+        Leave out files whose names begin with this prefix (or any of these prefixes),
+        whether a directory, a glob or a list named them, as Polars' ``scan_parquet``
+        does: ``hidden_file_prefix=("_", ".")`` leaves out ``_x.avro`` and ``.y.avro``.
+        Only file names count, not the folders above them. Default: none is left out.
     batch_size
         Rows per batch handed to Polars (whole Avro blocks are grouped until a batch
         holds at least this many rows). Each batch is decoded as one task.
@@ -193,6 +200,7 @@ def read_avro(
     row_index_offset: int = 0,
     include_file_paths: str | None = None,
     glob: bool = True,
+    hidden_file_prefix: str | Sequence[str] | None = None,
     batch_size: int | None = None,
     n_threads: int | None = None,
     reader_schema: str | Mapping[str, Any] | None = None,
@@ -234,6 +242,9 @@ def read_avro(
         Add a last column with this name holding each row's source path.
     glob
         Expand ``*``, ``?`` and ``[...]`` in paths.
+    hidden_file_prefix
+        Leave out files whose names start with this prefix (or one of these): see
+        :func:`scan_avro`.
     batch_size
         Rows per batch decoded as one task (whole Avro blocks are grouped until a batch
         holds at least this many rows).
@@ -315,6 +326,7 @@ def read_avro_schema(
     source: AvroSource,
     *,
     glob: bool = True,
+    hidden_file_prefix: str | Sequence[str] | None = None,
     reader_schema: str | Mapping[str, Any] | None = None,
     missing_columns: Literal["insert", "raise"] = "raise",
     storage_options: Mapping[str, Any] | None = None,

@@ -22,6 +22,7 @@ class ScanOptions:
     row_index_offset: int = 0
     include_file_paths: str | None = None
     glob: bool = True
+    hidden_file_prefix: str | Sequence[str] | None = None
     batch_size: int | None = None
     n_threads: int | None = None
     reader_schema: str | Mapping[str, Any] | None = None
@@ -60,9 +61,25 @@ class ScanOptions:
         if self.n_rows is not None:
             check_whole_number("n_rows", self.n_rows, 0)
         check_whole_number("row_index_offset", self.row_index_offset, 0)
+        prefixes = self.hidden_file_prefix
+        if prefixes is not None and (
+            isinstance(prefixes, (bytes, Mapping))
+            or not isinstance(prefixes, (str, Sequence))
+            or not all(isinstance(p, str) for p in ([prefixes] if isinstance(prefixes, str) else prefixes))
+        ):
+            msg = f"hidden_file_prefix must be a str or a sequence of str, found {prefixes!r}"
+            raise AvroArgumentError(msg)
         if self.missing_columns not in ("raise", "insert"):
             msg = f"missing_columns must be 'raise' or 'insert', found {self.missing_columns!r}"
             raise AvroArgumentError(msg)
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The prefixes of the file names left out (``hidden_file_prefix`` as a tuple)."""
+        prefixes = self.hidden_file_prefix
+        if prefixes is None:
+            return ()
+        return (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
 
     @property
     def insert_missing(self) -> bool:

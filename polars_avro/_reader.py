@@ -51,6 +51,7 @@ class AvroReader:
         row_index_offset: int = 0,
         include_file_paths: str | None = None,
         glob: bool = True,
+        hidden_file_prefix: str | Sequence[str] | None = None,
         n_threads: int | None = None,
         reader_schema: str | Mapping[str, Any] | None = None,
         missing_columns: Literal["insert", "raise"] = "raise",

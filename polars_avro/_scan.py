@@ -107,7 +107,7 @@ class Scan:
         self.ranges: list[_internal.SplitFile] | None = None
         if expanded is None:
             remote = RemoteOptions.of(options.storage_options, options.retries)
-            expanded = expand_sources(source, glob=options.glob, remote=remote)
+            expanded = expand_sources(source, glob=options.glob, hidden_file_prefix=options.hidden, remote=remote)
         self.sources = expanded
         hive_partitioning = options.hive_partitioning
         if hive_partitioning is None:

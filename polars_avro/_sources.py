@@ -120,8 +120,53 @@ def _option_value(value: Any) -> str:
     return str(value)
 
 
-def expand_sources(source: AvroSource, *, glob: bool = True, remote: RemoteOptions | None = None) -> Sources:
-    remote = remote or RemoteOptions([], 2)
+def expand_sources(
+    source: AvroSource,
+    *,
+    glob: bool = True,
+    hidden_file_prefix: tuple[str, ...] = (),
+    remote: RemoteOptions | None = None,
+) -> Sources:
+    """The files a source names.
+
+    A directory gives every ``.avro`` file below it, as the glob ``dir/**/*.avro`` does,
+    and files whose names begin with one of ``hidden_file_prefix`` are left out, whoever
+    named them (Polars' rule).
+    """
+    expanded = _expand(source, glob=glob, remote=remote or RemoteOptions([], 2))
+    if not hidden_file_prefix:
+        return expanded
+    kept = Sources([], [])
+    for item, base in zip(expanded.items, expanded.bases):
+        if not _is_hidden(expanded, item, hidden_file_prefix):
+            kept.items.append(item)
+            kept.bases.append(base)
+    if not kept.items:
+        names = [expanded.name(item) for item in expanded.items]
+        given = os.fsdecode(source) if isinstance(source, (str, os.PathLike)) else None
+        if len(names) == 1:
+            msg = f"no files to read: the name of '{names[0]}' begins with hidden_file_prefix {hidden_file_prefix!r}"
+        else:
+            of = f" of '{given}'" if given is not None else ""
+            msg = (
+                f"no files to read: the names of all {len(names)} files{of} begin with "
+                f"hidden_file_prefix {hidden_file_prefix!r}"
+            )
+        raise _not_found(msg, given if given is not None else names[0])
+    return kept
+
+
+def _is_hidden(sources: Sources, item: Item, prefixes: tuple[str, ...]) -> bool:
+    """Whether a file's name (the last part of its path or URL) begins with one of the prefixes."""
+    if not isinstance(item, (str, _internal.RemoteFile)):
+        return False  # bytes and file objects have no name to hide them by
+    name = sources.name(item).rstrip("/").rsplit("/", 1)[-1]
+    if os.sep != "/":
+        name = name.rsplit(os.sep, 1)[-1]
+    return name.startswith(prefixes)
+
+
+def _expand(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> Sources:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return Sources([bytes(source)], [None])
     if isinstance(source, (str, os.PathLike)):
@@ -133,7 +178,7 @@ def expand_sources(source: AvroSource, *, glob: bool = True, remote: RemoteOptio
         out = Sources([], [])
         # Bytes, the one other sequence a source may be, were taken above.
         for s in cast("Sequence[str | Path]", source):
-            more = expand_sources(s, glob=glob, remote=remote)
+            more = _expand(s, glob=glob, remote=remote)
             out.items.extend(more.items)
             out.bases.extend(more.bases)
         if not out.items:

@@ -82,6 +82,7 @@ def plan_splits(
     storage_options: Mapping[str, Any] | None = None,
     retries: int = 2,
     glob: bool = True,
+    hidden_file_prefix: str | Sequence[str] | None = None,
     reader_schema: str | Mapping[str, Any] | None = None,
     missing_columns: Literal["insert", "raise"] = "raise",
     allow_missing_columns: bool = False,
@@ -113,7 +114,7 @@ def plan_splits(
     storage_options, retries
         How the files are reached here; they are not kept in the splits (each
         :func:`read_split` passes its own).
-    glob, reader_schema, missing_columns, allow_missing_columns, include_file_paths
+    glob, hidden_file_prefix, reader_schema, missing_columns, allow_missing_columns, include_file_paths
         As for :func:`scan_avro`.
     hive_partitioning, hive_schema, try_parse_hive_dates, files_in_flight
         As for :func:`scan_avro`.
@@ -139,7 +140,9 @@ def plan_splits(
         msg = f"target_bytes must be a whole number of at least 1, found {target_bytes!r}"
         raise AvroArgumentError(msg)
     options = ScanOptions.of(locals())
-    sources = expand_sources(source, glob=glob, remote=RemoteOptions.of(storage_options, retries))
+    sources = expand_sources(
+        source, glob=glob, hidden_file_prefix=options.hidden, remote=RemoteOptions.of(storage_options, retries)
+    )
     if any(sources.path(i) is None for i in range(len(sources.items))):
         msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name"
         raise AvroArgumentError(msg)

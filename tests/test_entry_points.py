@@ -25,6 +25,7 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
         polars_avro.read_avro_schema,
         {
             "glob",
+            "hidden_file_prefix",
             "reader_schema",
             "missing_columns",
             "storage_options",
@@ -42,6 +43,7 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
             "storage_options",
             "retries",
             "glob",
+            "hidden_file_prefix",
             "reader_schema",
             "missing_columns",
             "allow_missing_columns",

@@ -59,10 +59,8 @@ def sink(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             path = root / f"date={day}" / f"part-{n:04d}.avro"
             path.parent.mkdir(parents=True, exist_ok=True)
             paths.append(write_fastavro(path, SCHEMA, _records((d * FILES_PER_DAY + n) * ROWS), codec="snappy"))
-    # What a writer leaves beside the data: none of it is read from a directory.
+    # What a writer leaves beside the data: not .avro files, so not read from a directory.
     (root / "_SUCCESS").write_bytes(b"")
-    (root / "_temporary").mkdir()
-    write_fastavro(root / "_temporary" / "part-9999.avro", SCHEMA, _records(10**6), codec="snappy")
     (root / f"date={DAYS[0]}" / ".part-0000.avro.crc").write_bytes(b"crc")
     return {"root": root, "paths": paths}
 

@@ -233,6 +233,28 @@ def test_s3_glob_matching_nothing_is_file_not_found(s3: S3Server, dataset: dict[
         pl.scan_avro(f"s3://{s3.BUCKET}/events/date=1999-*/*.avro", storage_options=s3.storage_options())
 
 
+def test_s3_prefix_and_glob_follow_the_directory_rule(s3: S3Server, dataset: dict[str, Any]) -> None:
+    """As a local directory: a prefix reads what its glob ``**/*.avro`` matches, names
+    starting with '_' or '.' included, and hidden_file_prefix leaves out file names."""
+    names = ["a.avro", "_x.avro", ".y.avro", "_temporary/t.avro", "sub/_w.avro"]
+    for name in names:
+        s3.put(f"hidden/{name}", dataset["local"][0])
+    s3.client.put_object(Bucket=s3.BUCKET, Key="hidden/_SUCCESS", Body=b"")
+    base = f"s3://{s3.BUCKET}/hidden/"
+
+    def read(source: str, **options: Any) -> list[str]:
+        df = pl.scan_avro(
+            source, storage_options=s3.storage_options(), include_file_paths="path", hive_partitioning=False, **options
+        ).collect()
+        return sorted({p.removeprefix(base) for p in df["path"]})
+
+    assert read(base) == read(base + "**/*.avro") == sorted(names)
+    assert read(base + "*.avro") == [".y.avro", "_x.avro", "a.avro"]
+    for source in (base, base + "**/*.avro"):
+        assert read(source, hidden_file_prefix="_") == [".y.avro", "_temporary/t.avro", "a.avro"]
+        assert read(source, hidden_file_prefix=["_", "."]) == ["_temporary/t.avro", "a.avro"]
+
+
 def test_unknown_storage_option_is_an_argument_error(s3: S3Server, dataset: dict[str, Any]) -> None:
     with pytest.raises(polars_avro.AvroArgumentError, match="'aws_no_such_option' is not an option of the s3 store"):
         polars_avro.read_avro(dataset["urls"][0], storage_options={"aws_no_such_option": "1"})

@@ -48,6 +48,72 @@ def test_list_glob_and_directory(three_files: list[Path]) -> None:
     assert_frame_equal(polars_avro.read_avro(three_files[0].parent), expected())
 
 
+def _hidden_layout(root: Path) -> dict[str, Path]:
+    """A folder with files and folders whose names start with '_' and '.', and things that
+    are not Avro files."""
+    files = {}
+    for i, name in enumerate(["a.avro", "_x.avro", ".y.avro", "_temporary/t.avro", ".hid/h.avro", "sub/_w.avro"]):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        files[name] = write(root / name, i * 10, 10)
+    (root / "_SUCCESS").write_bytes(b"")
+    (root / ".a.avro.crc").write_bytes(b"crc")
+    return files
+
+
+def _read_names(source: object, root: Path, **options: object) -> list[str]:
+    df = polars_avro.read_avro(source, include_file_paths="path", hive_partitioning=False, **options)  # type: ignore[arg-type]
+    return sorted({os.path.relpath(p, root).replace(os.sep, "/") for p in df["path"]})
+
+
+def test_a_directory_reads_what_its_glob_matches_and_hidden_file_prefix_leaves_out(tmp_path: Path) -> None:
+    """One rule, Polars' (scan_parquet's): a directory reads what ``dir/**/*.avro`` matches,
+    names starting with '_' or '.' included; ``hidden_file_prefix`` leaves out the files
+    whose names begin with it, from directories, globs and lists alike."""
+    files = _hidden_layout(tmp_path)
+    everything = sorted(files)
+    assert _read_names(tmp_path, tmp_path) == everything
+    assert _read_names(str(tmp_path / "**" / "*.avro"), tmp_path) == everything
+    assert _read_names(str(tmp_path / "*.avro"), tmp_path) == [".y.avro", "_x.avro", "a.avro"]
+    for prefix, left in (
+        ("_", [".hid/h.avro", ".y.avro", "_temporary/t.avro", "a.avro"]),
+        (["_", "."], [".hid/h.avro", "_temporary/t.avro", "a.avro"]),  # file names only, not their folders
+        ((), everything),
+    ):
+        for source in (tmp_path, str(tmp_path / "**" / "*.avro"), [files[n] for n in everything]):
+            assert _read_names(source, tmp_path, hidden_file_prefix=prefix) == left, (prefix, source)
+        assert polars_avro.read_avro_schema(tmp_path, hidden_file_prefix=prefix) == pl.Schema(
+            {"a": pl.Int32, "b": pl.String}
+        )
+        lf = pl.scan_avro(tmp_path, hidden_file_prefix=prefix, hive_partitioning=False)
+        assert lf.select(pl.len()).collect().item() == 10 * len(left)
+        with polars_avro.AvroReader(tmp_path, hidden_file_prefix=prefix, hive_partitioning=False) as reader:
+            assert sum(df.height for df in reader) == 10 * len(left)
+        splits = polars_avro.plan_splits(tmp_path, hidden_file_prefix=prefix, hive_partitioning=False)
+        assert sum(df.height for split in splits for df in polars_avro.read_split(split)) == 10 * len(left)
+    with pytest.raises(polars_avro.AvroFileNotFoundError, match="begins with hidden_file_prefix"):
+        polars_avro.read_avro(files["_x.avro"], hidden_file_prefix="_")
+    with pytest.raises(polars_avro.AvroFileNotFoundError, match="the names of all 6 files of .* begin with"):
+        polars_avro.read_avro(tmp_path, hidden_file_prefix="")
+    with pytest.raises(polars_avro.AvroArgumentError, match="hidden_file_prefix must be a str or a sequence of str"):
+        pl.scan_avro(tmp_path, hidden_file_prefix=1)  # type: ignore[arg-type]
+    # Bytes and file objects have no name to be hidden by.
+    assert polars_avro.read_avro(files["_x.avro"].read_bytes(), hidden_file_prefix="_").height == 10
+
+
+def test_a_folder_still_being_written_is_named_by_the_hive_check(tmp_path: Path) -> None:
+    """Spark's ``_temporary/`` is read from a directory, as Polars reads it; with hive
+    partitions on (a directory's default) its missing key says which file is out of place,
+    and a glob of the partition folders reads the finished files."""
+    for day in ("2024-01-01", "2024-01-02"):
+        (tmp_path / f"day={day}").mkdir()
+        write(tmp_path / f"day={day}" / "part-0.avro", 0, 10)
+    (tmp_path / "_temporary" / "0").mkdir(parents=True)
+    write(tmp_path / "_temporary" / "0" / "part-1.avro", 0, 5)
+    with pytest.raises(polars_avro.AvroArgumentError, match="_temporary/0/part-1.avro' has \\[\\]"):
+        pl.scan_avro(tmp_path)
+    assert pl.scan_avro(tmp_path / "day=*" / "*.avro").collect().height == 20
+
+
 def test_row_index_continues_across_files_and_file_paths(three_files: list[Path]) -> None:
     df = polars_avro.read_avro(three_files, row_index_name="i", include_file_paths="path")
     assert df.columns == ["i", "a", "b", "path"]

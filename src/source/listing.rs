@@ -8,8 +8,9 @@ use std::path::Path;
 use crate::error::{AvroError, AvroResult};
 
 /// The files `pattern` matches, sorted: `*` and `?` stay within a folder name, `**` spans
-/// any number of folders, `[...]` (or `[!...]`) is a set of characters. As in Python's
-/// `glob`, wildcards do not match a leading `.` (hidden files and folders).
+/// any number of folders, `[...]` (or `[!...]`) is a set of characters. As in Polars' globs
+/// (and unlike Python's), wildcards match names starting with `.` too: no name is hidden
+/// here (the Python package leaves out what `hidden_file_prefix` names).
 pub fn glob_files(pattern: &str) -> AvroResult<Vec<String>> {
     let first_wildcard = pattern.find(['*', '?', '[']).unwrap_or(pattern.len());
     let split = pattern[..first_wildcard].rfind('/').map_or(0, |i| i + 1);
@@ -22,17 +23,14 @@ pub fn glob_files(pattern: &str) -> AvroResult<Vec<String>> {
     Ok(out)
 }
 
-/// Every `.avro` file under `dir`, in any folder below it, sorted. Files and folders whose
-/// names start with `.` or `_` are left out, as Hadoop, Spark and Kafka Connect writers
-/// mark what is not (yet) data (`_SUCCESS`, `_temporary/`, `.crc` files).
+/// Every `.avro` file under `dir`, in any folder below it, sorted: what the glob
+/// `dir/**/*.avro` matches. As Polars lists a directory, no name is hidden here (the Python
+/// package leaves out what `hidden_file_prefix` names).
 pub fn avro_files_under(dir: &str) -> AvroResult<Vec<String>> {
     let mut out = Vec::new();
     let mut folders = vec![dir.trim_end_matches('/').to_string()];
     while let Some(folder) = folders.pop() {
         for (name, path, is_dir) in entries(&folder)? {
-            if name.starts_with(['.', '_']) {
-                continue;
-            }
             if is_dir {
                 folders.push(path);
             } else if name.ends_with(".avro") {
@@ -74,20 +72,18 @@ fn walk_pattern(folder: &str, parts: &[&str], out: &mut Vec<String>) -> AvroResu
     if *part == "**" {
         // No folder at all, or any number of them; last, every file below.
         if rest.is_empty() {
-            for (name, path, is_dir) in entries(folder)? {
-                if !name.starts_with('.') {
-                    if is_dir {
-                        walk_pattern(&path, parts, out)?;
-                    } else {
-                        out.push(path);
-                    }
+            for (_, path, is_dir) in entries(folder)? {
+                if is_dir {
+                    walk_pattern(&path, parts, out)?;
+                } else {
+                    out.push(path);
                 }
             }
             return Ok(());
         }
         walk_pattern(folder, rest, out)?;
-        for (name, path, is_dir) in entries(folder)? {
-            if is_dir && !name.starts_with('.') {
+        for (_, path, is_dir) in entries(folder)? {
+            if is_dir {
                 walk_pattern(&path, parts, out)?;
             }
         }
@@ -111,7 +107,7 @@ fn walk_pattern(folder: &str, parts: &[&str], out: &mut Vec<String>) -> AvroResu
         Err(e) => return Err(e),
     };
     for (name, path, is_dir) in listing {
-        if name.starts_with('.') && !part.starts_with('.') || !matches(part, &name) {
+        if !matches(part, &name) {
             continue;
         }
         if rest.is_empty() {
