@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from polars_avro._polars_args import READ_REFUSED, CredentialProvider, refusing
 from polars_avro._scan import Scan
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources
 from polars_avro._types import IMPORTS_CHUNKS, without_columns
+from polars_avro.exceptions import AvroArgumentError
 
 #: An eager read refuses what a scan refuses, and ``cache``, which only a LazyFrame has a use for.
 READ_EAGER_REFUSED = {**READ_REFUSED, "cache": "read_avro reads once, at the call: caching is scan_avro's keyword"}
@@ -376,11 +378,13 @@ def read_avro_header(
     storage_options: Mapping[str, Any] | None = None,
     retries: int = 2,
 ) -> AvroHeader:
-    """The header of an Avro file (the first, for several).
+    """The header of one Avro file.
 
     The raw writer schema, the codec and the user metadata. Of an object in an object store,
     only the first bytes are fetched. ``storage_options`` and ``retries`` are
-    :func:`scan_avro`'s.
+    :func:`scan_avro`'s. A directory, glob or list must name exactly one file: for several,
+    which header is meant is not clear, and an :class:`AvroArgumentError` says how many
+    matched (:func:`read_avro_schema` gives the schema they read into together).
 
     Examples
     --------
@@ -390,6 +394,15 @@ def read_avro_header(
     ('deflate', b'polars-avro sample')
     """
     sources = expand_sources(source, remote=RemoteOptions.of(storage_options, retries))
+    if len(sources.items) > 1:
+        names = [sources.name(item) for item in sources.items]
+        given = f"'{os.fsdecode(source)}'" if isinstance(source, (str, os.PathLike)) else "the list"
+        msg = (
+            f"read_avro_header reads one file's header, but {given} names {len(names):,} files "
+            f"('{names[0]}', '{names[1]}'{', ...' if len(names) > 2 else ''}): pass one of them, "
+            "or read_avro_schema for the schema they read into together"
+        )
+        raise AvroArgumentError(msg)
     header = _internal.read_header(Sources.opened(sources.items[0]))
     return AvroHeader(
         schema=json.loads(header["schema_json"]),

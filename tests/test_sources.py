@@ -302,6 +302,26 @@ def test_header_and_metadata(tmp_path: Path) -> None:
     assert len(header.sync_marker) == 16
 
 
+def test_the_header_of_several_files_is_refused(three_files: list[Path]) -> None:
+    """One header, of one file: a directory, glob or list naming several is not silently
+    the first one's. Naming exactly one is fine."""
+    folder = three_files[0].parent
+    for source, given in (
+        (folder, f"'{folder}'"),
+        (str(folder / "*.avro"), f"'{folder / '*.avro'}'"),
+        (three_files[:2], "the list"),
+    ):
+        with pytest.raises(polars_avro.AvroArgumentError) as info:
+            polars_avro.read_avro_header(source)
+        count = 2 if isinstance(source, list) else 3
+        assert str(info.value).startswith(
+            f"read_avro_header reads one file's header, but {given} names {count} files ('{three_files[0]}', "
+        ), str(info.value)
+        assert str(info.value).endswith("pass one of them, or read_avro_schema for the schema they read into together")
+    assert polars_avro.read_avro_header(str(folder / "part-1.*")).schema == SCHEMA
+    assert polars_avro.read_avro_header([three_files[2]]).schema == SCHEMA
+
+
 def test_polars_read_avro_untouched() -> None:
     assert pl.scan_avro is polars_avro.scan_avro
     assert pl.read_avro is not polars_avro.read_avro
