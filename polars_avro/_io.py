@@ -13,9 +13,10 @@ import polars as pl
 from polars_avro import _internal
 from polars_avro._engine import lazy_frame
 from polars_avro._options import ScanOptions, column_names
+from polars_avro._origin import remember
 from polars_avro._polars_args import READ_REFUSED, CredentialProvider, refusing
 from polars_avro._scan import Scan
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources
+from polars_avro._sources import AvroSource, Item, RemoteOptions, Sources, expand_sources
 from polars_avro._types import IMPORTS_CHUNKS, without_columns
 from polars_avro.exceptions import AvroArgumentError
 
@@ -189,7 +190,10 @@ def scan_avro(
     ... )
     30
     """
-    return lazy_frame(Scan(source, ScanOptions.of(locals())))
+    scan = Scan(source, ScanOptions.of(locals()))
+    lf = lazy_frame(scan)
+    _remember_origin(lf, scan, lazily=True)
+    return lf
 
 
 @refusing(READ_EAGER_REFUSED, "read_avro", "read_parquet")
@@ -316,7 +320,33 @@ def read_avro(
     frames = list(scan.frames(names, join=_JOIN_ALL))
     if not names:
         return without_columns(sum(f.height for f in frames))
-    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
+    df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
+    # A path's header is read again only if the frame is written; bytes are not kept for it.
+    _remember_origin(df, scan, lazily=isinstance(scan.sources.items[0], (str, _internal.RemoteFile)))
+    return df
+
+
+def _remember_origin(frame: pl.DataFrame | pl.LazyFrame, scan: Scan, *, lazily: bool) -> None:
+    """A frame of one file's columns, as they are in it, remembers that file's header.
+
+    Writing that very frame again (:func:`polars_avro.sink_avro`, :func:`polars_avro.write_avro`)
+    then keeps the file's schema and user metadata. Not with a reader schema, a row index, a
+    path or partition column, or several files.
+    """
+    items = scan.sources.items
+    if len(items) != 1 or scan.reader_schema is not None or scan.options.reader_schema is not None:
+        return
+    if scan.ranges is not None or scan.schema != scan.file_schema.schema:
+        return
+    item = items[0]
+    if lazily:
+        remember(frame, scan.schema, lambda: _read_header(item))
+    else:
+        try:
+            header = _read_header(item)
+        except Exception:  # noqa: BLE001  (the read succeeded; without its header, the frame is plain)
+            return
+        remember(frame, scan.schema, lambda: header)
 
 
 #: Batches an eager read joins into one frame before it crosses into Python: all of them
@@ -403,7 +433,11 @@ def read_avro_header(
             "or read_avro_schema for the schema they read into together"
         )
         raise AvroArgumentError(msg)
-    header = _internal.read_header(Sources.opened(sources.items[0]))
+    return _read_header(sources.items[0])
+
+
+def _read_header(item: Item) -> AvroHeader:
+    header = _internal.read_header(Sources.opened(item))
     return AvroHeader(
         schema=json.loads(header["schema_json"]),
         schema_json=header["schema_json"],

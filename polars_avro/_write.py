@@ -16,6 +16,8 @@ from typing import IO, TYPE_CHECKING, Any, Literal, Union
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._io import AvroHeader
+from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
 from polars_avro._polars_args import WRITE_REFUSED, CredentialProvider, make_parent_folder, refusing, with_credentials
 from polars_avro._sources import RemoteOptions, is_remote_url
@@ -45,7 +47,7 @@ def write_avro(
     compression_level: int | None = None,
     name: str = "topLevelRecord",
     namespace: str | None = None,
-    schema: str | Mapping[str, Any] | None = None,
+    schema: str | Mapping[str, Any] | AvroHeader | None = None,
     metadata: Mapping[str, str | bytes] | None = None,
     sync_interval: int = DEFAULT_SYNC_INTERVAL,
     n_threads: int | None = None,
@@ -83,7 +85,11 @@ def write_avro(
         An Avro schema (JSON text or a dict) to write with, in place of the one derived
         from the frame: for enums, fixed, decimals on fixed, a particular timestamp unit,
         non-nullable fields, and so on. The frame's columns are matched to its fields by
-        name and checked against their types.
+        name and checked against their types. An :class:`~polars_avro.AvroHeader` (from
+        :func:`polars_avro.read_avro_header`) means its writer schema and its user metadata
+        (``metadata`` adds to it). By default, the frame :func:`polars_avro.scan_avro` or
+        :func:`polars_avro.read_avro` returned for one file, written unchanged, keeps that
+        file's schema and user metadata; any other frame gets the derived schema.
     metadata
         Extra header entries. Keys starting with ``avro.`` are reserved.
     sync_interval
@@ -132,6 +138,7 @@ def write_avro(
         sink_avro(df.select(pl.col(n).cast(t) for n, t in writable.items()).lazy(), **arguments)
         return
     prepared = _Prepared.of_frame(df)
+    schema = _kept_schema(df, df.schema, schema, name, namespace)
     with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
         writer.write(prepared.convert(df), df.height)
 
@@ -146,7 +153,7 @@ def sink_avro(
     compression_level: int | None = None,
     name: str = "topLevelRecord",
     namespace: str | None = None,
-    schema: str | Mapping[str, Any] | None = None,
+    schema: str | Mapping[str, Any] | AvroHeader | None = None,
     metadata: Mapping[str, str | bytes] | None = None,
     sync_interval: int = DEFAULT_SYNC_INTERVAL,
     n_threads: int | None = None,
@@ -240,7 +247,9 @@ def sink_avro(
             raise
         parts.finish()
         return
-    prepared = _Prepared.of_schema(lf.collect_schema())
+    lf_schema = lf.collect_schema()
+    prepared = _Prepared.of_schema(lf_schema)
+    schema = _kept_schema(lf, lf_schema, schema, name, namespace)
     with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
         _for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
@@ -253,7 +262,7 @@ def write_frames(
     compression_level: int | None = None,
     name: str = "topLevelRecord",
     namespace: str | None = None,
-    schema: str | Mapping[str, Any] | None = None,
+    schema: str | Mapping[str, Any] | AvroHeader | None = None,
     metadata: Mapping[str, str | bytes] | None = None,
     sync_interval: int = DEFAULT_SYNC_INTERVAL,
     n_threads: int | None = None,
@@ -281,6 +290,25 @@ def write_frames(
             writer.write(prepared.convert(df), df.height)
             rows += df.height
     return rows
+
+
+def _kept_schema(
+    frame: pl.DataFrame | pl.LazyFrame,
+    frame_schema: pl.Schema,
+    schema: str | Mapping[str, Any] | AvroHeader | None,
+    name: str,
+    namespace: str | None,
+) -> str | Mapping[str, Any] | AvroHeader | None:
+    """The schema to write with: the one given, else the source file's header, else None.
+
+    The header of the file a frame was read from unchanged (scan_avro's or read_avro's very
+    frame, of one file); None derives the schema. A record name or namespace of the user's
+    asks for a derived schema.
+    """
+    if schema is not None or name != "topLevelRecord" or namespace is not None:
+        return schema
+    header: AvroHeader | None = source_header(frame, frame_schema)
+    return header
 
 
 @dataclass(frozen=True)
@@ -312,10 +340,15 @@ class _WriteOptions:
             # The codec's own range is checked with its name; this keeps the number an int32.
             check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)
         schema = arguments["schema"]
-        if schema is not None and not isinstance(schema, str):
+        metadata: dict[str, Any] = {}
+        if isinstance(schema, AvroHeader):
+            # The header's schema, exactly as stored, and its user metadata (not the format's).
+            metadata = {k: v for k, v in schema.metadata.items() if not k.startswith("avro.")}
+            schema = schema.schema_json
+        elif schema is not None and not isinstance(schema, str):
             schema = json.dumps(schema)
         entries = []
-        for key, value in (arguments["metadata"] or {}).items():
+        for key, value in {**metadata, **(arguments["metadata"] or {})}.items():
             if not isinstance(key, str) or not isinstance(value, (str, bytes, bytearray, memoryview)):
                 msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
                 raise AvroArgumentError(msg)

@@ -404,7 +404,8 @@ def test_a_failed_rows_place_is_counted_in_the_batch_and_says_so() -> None:
     assert chunked.n_chunks() == 2
     with pytest.raises(exc.AvroDecodeError) as raised:
         whole.with_columns(decode)
-    assert "(framing 'confluent') (row 3 of a batch of 4)\n" in str(raised.value), str(raised.value)
+    # (Polars 2 adds the expression's context on lines after the message.)
+    assert str(raised.value).splitlines()[0].endswith("(framing 'confluent') (row 3 of a batch of 4)")
     assert (raised.value.row, raised.value.batch_rows) == (3, 4)
     for run in (
         lambda: chunked.with_columns(decode),
@@ -424,7 +425,7 @@ def test_a_failed_rows_place_is_counted_in_the_batch_and_says_so() -> None:
     )
     assert reasons["index"].to_list() == [3]
     # Encoding and schema ids name their rows alike.
-    with pytest.raises(exc.AvroEncodeError, match=r"\(row 1 of a batch of 2\)\n"):
+    with pytest.raises(exc.AvroEncodeError, match=r"\(row 1 of a batch of 2\)($|\n)"):
         pl.DataFrame({"v": [1, 2**40]}).select(pl.col("v").avro.encode("int"))
     with pytest.raises(exc.AvroDecodeError, match=r"\(row 3 of a batch of 4\)") as raised:
         whole.select(pl.col("value").avro.schema_id())

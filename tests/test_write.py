@@ -27,6 +27,7 @@ from helpers import (
     avro_file_schema,
     big_decimal_bytes,
     fastavro_records,
+    write_fastavro,
 )
 from polars.testing import assert_frame_equal
 
@@ -799,3 +800,127 @@ def test_a_datetime_keeps_its_time_zone_and_other_readers_see_the_instant(tmp_pa
 def fastavro_records_of(path: Path) -> list[Any]:
     with open(path, "rb") as f:
         return list(fastavro.reader(f))
+
+
+# --------------------------------------------------------------------------- recoding a file
+
+
+def _kept_schema_source(path: Path) -> dict[str, Any]:
+    """An Avro file of fastavro's with what a derived schema would lose: names and
+    namespaces, fields that are not nullable, enums, fixed, logical types, docs, aliases,
+    defaults; and user metadata."""
+    from test_types import MIXED_SCHEMA, _mixed_rows
+
+    schema = json.loads(MIXED_SCHEMA)
+    schema["doc"] = "mixed values"
+    schema["fields"] += [
+        {
+            "name": "decfx",
+            "type": {
+                "type": "fixed",
+                "name": "D8",
+                "namespace": "org.money",
+                "size": 8,
+                "logicalType": "decimal",
+                "precision": 18,
+                "scale": 2,
+            },
+        },
+        {"name": "tm", "type": {"type": "int", "logicalType": "time-millis"}},
+        {"name": "tu", "type": {"type": "long", "logicalType": "time-micros"}},
+        {"name": "lts", "type": {"type": "long", "logicalType": "local-timestamp-millis"}},
+        {
+            "name": "other",
+            "doc": "elsewhere",
+            "aliases": ["old"],
+            "type": {
+                "type": "record",
+                "name": "Other",
+                "namespace": "com.other",
+                "fields": [{"name": "e2", "type": "org.example.Kind"}],
+            },
+        },
+    ]
+    rows = _mixed_rows(40)
+    for i, row in enumerate(rows):
+        row.update(
+            decfx=decimal.Decimal(i * 12345 - 99).scaleb(-2),
+            tm=dt.time(1, 2, 3, 4000),
+            tu=dt.time(23, 59, 59, 999999),
+            lts=dt.datetime(2021, 5, 6, 7, 8, 9, 10000) + dt.timedelta(hours=i),
+            other={"e2": "ABC"[i % 3]},
+        )
+    write_fastavro(path, schema, rows, codec="snappy", metadata={"origin": "kafka", "connect.version": "3"})
+    return schema
+
+
+def _fastavro_file(path: Path) -> tuple[Any, dict[str, Any], list[Any]]:
+    """fastavro's reading: the writer schema, the user metadata, the records (NaN as text)."""
+    with path.open("rb") as f:
+        reader = fastavro.reader(f)
+        records = json.loads(json.dumps(list(reader), default=str).replace("NaN", '"NaN"'))
+        metadata = {k: v for k, v in reader.metadata.items() if not k.startswith("avro.")}
+        return reader.writer_schema, metadata, records
+
+
+def test_recoding_a_scan_keeps_the_files_schema_and_metadata(tmp_path: Path) -> None:
+    """pl.scan_avro(f).avro.sink(out, compression=...) recodes the file: same schema (as
+    fastavro reads it), same user metadata, same values; only the codec changes. As does
+    read_avro(f).avro.write(...)."""
+    source = tmp_path / "source.avro"
+    _kept_schema_source(source)
+    schema, metadata, records = _fastavro_file(source)
+    assert metadata == {"origin": "kafka", "connect.version": "3"}
+    header = polars_avro.read_avro_header(source)
+
+    pl.scan_avro(source).avro.sink(tmp_path / "sunk.avro", compression="deflate")
+    polars_avro.read_avro(source).avro.write(tmp_path / "written.avro", compression="zstandard")
+    for name, codec in (("sunk.avro", "deflate"), ("written.avro", "zstandard")):
+        out = tmp_path / name
+        assert _fastavro_file(out) == (schema, metadata, records), name
+        recoded = polars_avro.read_avro_header(out)
+        assert (recoded.schema_json, recoded.codec) == (header.schema_json, codec)
+        assert polars_avro.read_avro(out).equals(polars_avro.read_avro(source))
+
+    # Any other frame with the same columns: the header, given as the schema, says so;
+    # metadata= adds to the header's.
+    filtered = pl.scan_avro(source).filter(pl.col("i") >= 0)
+    filtered.avro.sink(tmp_path / "filtered.avro", schema=header, metadata={"origin": "recoded"})
+    kept_schema, kept_metadata, kept_records = _fastavro_file(tmp_path / "filtered.avro")
+    assert kept_schema == schema
+    assert kept_metadata == {"origin": "recoded", "connect.version": "3"}
+    assert kept_records == [r for r in records if r["i"] >= 0]
+
+
+def test_only_the_unchanged_frame_of_one_file_keeps_its_schema(tmp_path: Path) -> None:
+    source = tmp_path / "source.avro"
+    write_fastavro(
+        source,
+        {"type": "record", "name": "Reading", "namespace": "lab", "fields": [{"name": "v", "type": "long"}]},
+        [{"v": 1}, {"v": 2}],
+        metadata={"origin": "x"},
+    )
+    other = tmp_path / "other.avro"
+    other.write_bytes(source.read_bytes())
+
+    def written(frame: pl.DataFrame | pl.LazyFrame, **options: Any) -> tuple[str, dict[str, bytes]]:
+        out = tmp_path / "out.avro"
+        if isinstance(frame, pl.LazyFrame):
+            polars_avro.sink_avro(frame, out, **options)
+        else:
+            polars_avro.write_avro(frame, out, **options)
+        header = polars_avro.read_avro_header(out)
+        return header.schema["name"], {k: v for k, v in header.metadata.items() if not k.startswith("avro.")}
+
+    kept = ("Reading", {"origin": b"x"})
+    derived = ("topLevelRecord", {})
+    assert written(pl.scan_avro(source)) == kept
+    assert written(polars_avro.read_avro(source.read_bytes())) == kept
+    assert written(pl.scan_avro(source).select(pl.all())) == derived  # a query step: another frame
+    assert written(pl.scan_avro(source, row_index_name="n")) == derived  # a column the file lacks
+    assert written(polars_avro.read_avro(source, columns=["v"]).with_columns(w=1)) == derived
+    assert written(pl.scan_avro([source, other])) == derived  # which file's header?
+    assert written(pl.scan_avro(source), name="Mine") == ("Mine", {})  # a name asks for a derived schema
+    df = polars_avro.read_avro(source)
+    df.columns = ["renamed"]  # in place: no longer the file's columns
+    assert written(df) == derived

@@ -59,8 +59,7 @@ pub fn schema_ids(messages: &[Option<&[u8]>], framing: Framing) -> AvroResult<Ve
         .map(|(row, message)| {
             let Some(message) = message else { return Ok(None) };
             let located = |message: String| {
-                AvroError::decode(format!("{message} (framing '{}')", framing.name()))
-                    .at_batch_row(row, messages.len())
+                AvroError::decode(format!("{message} (framing '{}')", framing.name())).at_batch_row(row, messages.len())
             };
             match read_framing(message, framing).map_err(located)?.key {
                 None => Ok(None),

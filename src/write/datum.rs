@@ -31,8 +31,7 @@ pub fn encode_datums(
                 message.clear();
                 message.extend_from_slice(prefix);
                 encoder.encode(i, &mut message).map_err(|failure| {
-                    AvroError::encode(format!("cannot encode the value {}", failure.0))
-                        .at_batch_row(row, column.len())
+                    AvroError::encode(format!("cannot encode the value {}", failure.0)).at_batch_row(row, column.len())
                 })?;
                 out.push_value(&message);
             }
