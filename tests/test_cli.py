@@ -413,8 +413,10 @@ def test_errors_are_one_line_with_exit_status(tmp_path: Path) -> None:
     usage = run("concat", tmp_path / "only.avro", cwd=tmp_path, status=2)
     assert "inputs and then the output" in usage.stderr
     assert run("nosuchcommand", cwd=tmp_path, status=2).stderr
-    bad_level = run("recodec", tmp_path / "x.avro", "-c", "deflate", "-l", "42", cwd=tmp_path, status=3)
-    assert bad_level.stderr
+    path = write_orders(tmp_path / "a.avro", n=10)
+    bad_level = run("recodec", path, tmp_path / "out.avro", "-c", "deflate", "-l", "42", cwd=tmp_path, status=2)
+    assert "found 42" in bad_level.stderr and "out.avro" in bad_level.stderr and ".tmp" not in bad_level.stderr
+    assert not (tmp_path / "out.avro").exists() and list(tmp_path.glob("*.tmp")) == []
 
 
 def test_progress_bar_on_request_and_quiet(tmp_path: Path) -> None:

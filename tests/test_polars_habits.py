@@ -121,8 +121,7 @@ def test_zstd_is_zstandard() -> None:
 def _polars_keywords(function: Callable[..., Any]) -> set[str]:
     """The keywords of one of Polars' functions, less its private ones and the source or target."""
     names = set(inspect.signature(function).parameters) - {"self", "source", "path", "file"}
-    # hidden_file_prefix: taken by the listing of directories (another change).
-    return {n for n in names if not n.startswith("_")} - {"hidden_file_prefix"}
+    return {n for n in names if not n.startswith("_")}
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def fromjson(args: argparse.Namespace) -> int:
     encoder = _internal.AvroJson(schema)
     source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
     try:
-        with output_target(args.output, args) as out, block_writer(out, schema, args) as writer:
+        with output_target(args.output, args) as out, block_writer(out, schema, args, name=args.output) as writer:
             for chunk, first_line in _json_chunks(source, args.sync_interval):
                 data, count = encoder.encode(chunk, avro_json=args.avro_json, first_line=first_line)
                 if count:
@@ -141,7 +141,7 @@ def random(args: argparse.Namespace) -> int:
     refuse(not 0 <= args.seed < 2**64, f"--seed must be from 0 to 2**64 - 1, found {args.seed}")
     schema = schema_text(args.schema, args)
     generator = _internal.AvroJson(schema)
-    with output_target(args.output, args) as out, block_writer(out, schema, args) as writer:
+    with output_target(args.output, args) as out, block_writer(out, schema, args, name=args.output) as writer:
         # Blocks of a thousand records; record i is the same whatever the count.
         for first in range(0, args.count, 1000):
             n = min(1000, args.count - first)

@@ -111,7 +111,9 @@ def concat(args: argparse.Namespace) -> int:
     with (
         Progress(args, total_size(inputs), len(inputs), "concat") as progress,
         output_target(out, args) as target,
-        block_writer(target, headers[0]["schema_json"], args, compression=compression, header_metadata=kept) as w,
+        block_writer(
+            target, headers[0]["schema_json"], args, compression=compression, header_metadata=kept, name=out
+        ) as w,
     ):
         _copy_files(inputs, headers, w, progress)
     return 0
@@ -143,7 +145,7 @@ def recodec(args: argparse.Namespace) -> int:
     with (
         Progress(args, i.size, 1, "recodec") as progress,
         output_target(args.output, args) as target,
-        block_writer(target, header["schema_json"], args, header_metadata=kept) as writer,
+        block_writer(target, header["schema_json"], args, header_metadata=kept, name=args.output) as writer,
     ):
         _copy_files([i], [header], writer, progress)
     return 0
@@ -160,7 +162,7 @@ def repair(args: argparse.Namespace) -> int:
     with (
         Progress(args, i.size, 1, "repair") as progress,
         output_target(args.output, args) as target,
-        block_writer(target, header["schema_json"], args, header_metadata=kept) as writer,
+        block_writer(target, header["schema_json"], args, header_metadata=kept, name=args.output) as writer,
     ):
         while (block := reader.next_block()) is not None:
             writer.write_block(block[0], block[1], True)

@@ -60,10 +60,12 @@ def block_writer(
     *,
     compression: str | None = None,
     header_metadata: list[tuple[str, bytes]] | None = None,
+    name: str | None = None,
 ) -> Iterator[_internal.BlockWriter]:
     """An Avro file written block by block, finished when the block ends without an error.
 
     `header_metadata` (kept from an input) comes first; --metadata entries replace or add to it.
+    `name` is how errors name the file: the path the user gave, where `target` is a temporary file.
     """
     given = metadata(args)
     keys = {k for k, _ in given}
@@ -74,6 +76,7 @@ def block_writer(
         compression=compression or args.compression,
         compression_level=args.compression_level,
         metadata=entries,
+        name=name,
     )
     try:
         yield writer
