@@ -14,6 +14,7 @@ from typing import Any, Literal
 import polars as pl
 
 from polars_avro import _expr
+from polars_avro._io import AvroHeader
 from polars_avro._messages import Framing, Mode, SchemaLike, WriterSchemas
 from polars_avro._polars_args import WRITE_REFUSED, CredentialProvider, refusing
 from polars_avro._write import DEFAULT_SYNC_INTERVAL, AvroTarget, Compression, sink_avro, write_avro
@@ -35,7 +36,7 @@ class AvroFrameNamespace:
         compression_level: int | None = None,
         name: str = "topLevelRecord",
         namespace: str | None = None,
-        schema: str | Mapping[str, Any] | None = None,
+        schema: str | Mapping[str, Any] | AvroHeader | None = None,
         metadata: Mapping[str, str | bytes] | None = None,
         sync_interval: int = DEFAULT_SYNC_INTERVAL,
         n_threads: int | None = None,
@@ -81,7 +82,7 @@ class AvroLazyFrameNamespace:
         compression_level: int | None = None,
         name: str = "topLevelRecord",
         namespace: str | None = None,
-        schema: str | Mapping[str, Any] | None = None,
+        schema: str | Mapping[str, Any] | AvroHeader | None = None,
         metadata: Mapping[str, str | bytes] | None = None,
         sync_interval: int = DEFAULT_SYNC_INTERVAL,
         n_threads: int | None = None,

@@ -365,14 +365,22 @@ def _writing(file: AvroTarget, columns: list[tuple[str, str]], options: _WriteOp
 
     Abandoned, an object store upload is aborted and a local temporary file removed.
     """
-    with _open_target(file, options.remote) as target:
-        writer = _new_writer(target, columns, options, name=_open_target.name_of(file))
-        try:
-            yield writer
-        except BaseException:
-            writer.abort()
-            raise
-        writer.finish()
+    with (
+        _open_target(file, options.remote) as target,
+        finishing(_new_writer(target, columns, options, name=_open_target.name_of(file))) as writer,
+    ):
+        yield writer
+
+
+@contextmanager
+def finishing(writer: Any) -> Iterator[Any]:
+    """A writer (FileWriter, BlockWriter) finished when the block succeeds, abandoned when it raises."""
+    try:
+        yield writer
+    except BaseException:
+        writer.abort()
+        raise
+    writer.finish()
 
 
 def _new_writer(

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from polars_avro import _internal
-from polars_avro._write import DEFAULT_SYNC_INTERVAL
+from polars_avro._write import DEFAULT_SYNC_INTERVAL, finishing
 from polars_avro.cli._common import UsageError
 
 #: What --compression takes: the writers' names, and those avro.codec entries use.
@@ -70,17 +70,14 @@ def block_writer(
     given = metadata(args)
     keys = {k for k, _ in given}
     entries = [(k, v) for k, v in (header_metadata or []) if k not in keys] + given
-    writer = _internal.BlockWriter(
-        target,
-        schema_json,
-        compression=compression or args.compression,
-        compression_level=args.compression_level,
-        metadata=entries,
-        name=name,
-    )
-    try:
+    with finishing(
+        _internal.BlockWriter(
+            target,
+            schema_json,
+            compression=compression or args.compression,
+            compression_level=args.compression_level,
+            metadata=entries,
+            name=name,
+        )
+    ) as writer:
         yield writer
-    except BaseException:
-        writer.abort()
-        raise
-    writer.finish()

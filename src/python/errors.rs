@@ -1,10 +1,13 @@
 //! Raising the package's own exceptions (defined in polars_avro/exceptions.py) from
 //! AvroError, with the file, block, offset and row as attributes.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
-use crate::error::{AvroError, ErrorKind};
+use crate::error::{AvroError, AvroResult, ErrorKind};
+use crate::threads::panic_message;
 
 pub fn class_name(err: &AvroError) -> &'static str {
     match err.kind {
@@ -38,4 +41,17 @@ pub fn to_py_err(err: AvroError) -> PyErr {
         };
         build().unwrap_or_else(|e| e)
     })
+}
+
+/// Runs `work` without the GIL, a panic (of `what`) becoming an internal error.
+pub fn detached<T: Send>(py: Python<'_>, what: &str, work: impl FnOnce() -> AvroResult<T> + Send) -> PyResult<T> {
+    py.detach(|| {
+        catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+            Err(AvroError::internal(format!(
+                "internal error, please report it: {what} panicked: {}",
+                panic_message(panic.as_ref())
+            )))
+        })
+    })
+    .map_err(to_py_err)
 }

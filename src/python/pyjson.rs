@@ -1,16 +1,12 @@
 //! The JSON side of the bindings: an `AvroJson` class over one writer schema, for the
 //! command line's `tojson`, `fromjson` and `random` (see `crate::avro_json`).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::errors::to_py_err;
+use super::errors::{detached, to_py_err};
 use crate::avro_json::{encode_lines, random_datums, render_datums, JsonMode};
-use crate::error::{AvroError, AvroResult};
 use crate::schema::{parse_schema, AvroSchema};
-use crate::threads::panic_message;
 
 fn mode(avro_json: bool) -> JsonMode {
     if avro_json {
@@ -18,19 +14,6 @@ fn mode(avro_json: bool) -> JsonMode {
     } else {
         JsonMode::Plain
     }
-}
-
-/// Runs `work` without the GIL, a panic becoming an internal error.
-fn detached<T: Send>(py: Python<'_>, what: &str, work: impl FnOnce() -> AvroResult<T> + Send) -> PyResult<T> {
-    py.detach(|| {
-        catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-            Err(AvroError::internal(format!(
-                "internal error, please report it: {what} panicked: {}",
-                panic_message(panic.as_ref())
-            )))
-        })
-    })
-    .map_err(to_py_err)
 }
 
 /// Datums of one writer schema as JSON lines and back, and random datums of it.

@@ -1,18 +1,15 @@
 //! The message side of the bindings: a `MessageColumnDecoder` class over `MessageDecoder`
 //! (the Python package fetches writer schemas between its calls), and the schema helpers.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use polars::prelude::{BinaryChunked, Int64Chunked, IntoSeries, NamedFrom, Series};
 use pyo3::prelude::*;
 use pyo3_polars::PySeries;
 
-use super::errors::to_py_err;
-use crate::error::{AvroError, AvroResult};
+use super::errors::{detached, to_py_err};
+use crate::error::AvroError;
 use crate::frame_type::FrameType;
 use crate::message::{self, Decoded, Framing, MessageDecoder, Mode, Rows, SchemaKey};
 use crate::schema::parse_schema;
-use crate::threads::panic_message;
 
 fn framing_from_name(name: &str) -> PyResult<Framing> {
     Framing::from_name(name).ok_or_else(|| {
@@ -62,19 +59,6 @@ fn key_from_py(kind: &str, value: &Bound<'_, PyAny>) -> PyResult<SchemaKey> {
         },
         other => Err(to_py_err(AvroError::internal(format!("unknown schema key kind '{other}'")))),
     }
-}
-
-/// Runs `work` without the GIL, a panic becoming an internal error.
-fn detached<T: Send>(py: Python<'_>, work: impl FnOnce() -> AvroResult<T> + Send) -> PyResult<T> {
-    py.detach(|| {
-        catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-            Err(AvroError::internal(format!(
-                "internal error, please report it: decoding messages panicked: {}",
-                panic_message(panic.as_ref())
-            )))
-        })
-    })
-    .map_err(to_py_err)
 }
 
 /// Decodes columns of messages (one Avro datum each) into values of one reader schema.
@@ -175,7 +159,7 @@ impl MessageColumnDecoder {
         let messages: Vec<Option<&[u8]>> = binary(messages)?.iter().collect();
         let ids: Option<Vec<Option<i64>>> = ids.map(|s| int64(s).map(|c| c.iter().collect())).transpose()?;
         let rows = Rows { messages: &messages, ids: ids.as_deref() };
-        let outcome = detached(py, || match mode {
+        let outcome = detached(py, "decoding messages", || match mode {
             Mode::Reasons => self.inner.reasons(name, rows, threads).map(|d| match d {
                 Decoded::Done(reasons) => Decoded::Done((reasons, 0)),
                 Decoded::Missing(keys) => Decoded::Missing(keys),
@@ -213,7 +197,9 @@ pub fn encode_messages(
         None => message::derived_schema(&ft, record_name).map_err(to_py_err)?,
     };
     let series = values.0;
-    Ok(PySeries(detached(py, || message::encode_messages(&series, &ft, &schema, framing, schema_id))?))
+    Ok(PySeries(detached(py, "encoding messages", || {
+        message::encode_messages(&series, &ft, &schema, framing, schema_id)
+    })?))
 }
 
 /// The schema id or fingerprint each message names (Int64).
@@ -222,7 +208,7 @@ pub fn message_schema_ids(py: Python<'_>, messages: PySeries, framing: &str) -> 
     let framing = framing_from_name(framing)?;
     let name = messages.0.name().clone();
     let messages: Vec<Option<&[u8]>> = binary(&messages.0)?.iter().collect();
-    let ids = detached(py, || message::schema_ids(&messages, framing))?;
+    let ids = detached(py, "reading schema ids", || message::schema_ids(&messages, framing))?;
     Ok(PySeries(Int64Chunked::new(name, ids).into_series()))
 }
 
