@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--taskset", help="CPUs to pin every command to, as taskset -c takes them (e.g. 0)")
     parser.add_argument("--only", nargs="*", help="tasks to run (tojson recodec concat count convert)")
+    parser.add_argument("--tools", nargs="*", help="tools to run (polars-avro fastavro avrocat avromod avroappend)")
     args = parser.parse_args()
     print(f"# {os.cpu_count()} CPUs, taskset {args.taskset or 'none'}, median of {args.runs} runs, fresh processes")
     for file in (f.resolve() for f in args.files):
@@ -147,7 +148,7 @@ def main() -> None:
             work = Path(tmp)
             ours: dict[str, float] = {}
             for task, tool, command, check in cases(file, work):
-                if args.only and task not in args.only:
+                if (args.only and task not in args.only) or (args.tools and tool not in args.tools):
                     continue
                 times = []
                 try:
