@@ -2,4 +2,6 @@
 
 from polars_avro.cli import main
 
-raise SystemExit(main())
+# Only when run: importing the module (pytest's doctest collection does) runs nothing.
+if __name__ == "__main__":
+    raise SystemExit(main())
