@@ -7,6 +7,7 @@
 use std::io::Write;
 
 use bytes::Bytes;
+use rayon::prelude::*;
 
 use crate::container::{Codec, ContainerReader, ContainerWriter, Header};
 use crate::decode::{BlockDecoder, PartStart, RowPlan};
@@ -14,6 +15,7 @@ use crate::error::{AvroError, AvroResult};
 use crate::read::{SkippedData, Source};
 use crate::schema::{parse_schema, AvroSchema};
 use crate::source::Stream;
+use crate::threads::pool;
 
 /// How much of each block a [`BlockFile`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +213,33 @@ impl<W: Write> BlockWriter<W> {
             self.container.write_block(count, &self.scratch)?;
         }
         self.records += count as u64;
+        Ok(())
+    }
+
+    /// Writes blocks of the file `source` stored with codec `from` (each: record count,
+    /// data, offset in `source`, for errors), decompressed and compressed with this
+    /// writer's codec on `threads` threads, in order: a change of codec is the whole cost
+    /// of a recodec, and blocks are independent.
+    pub fn write_recoded(
+        &mut self,
+        blocks: &[(usize, &[u8], u64)],
+        from: Codec,
+        source: &str,
+        threads: usize,
+    ) -> AvroResult<()> {
+        let (to, level) = (self.codec, self.level);
+        let recode = |&(_, data, offset): &(usize, &[u8], u64)| -> AvroResult<Vec<u8>> {
+            let mut plain = Vec::new();
+            from.decompress(data, &mut plain).map_err(|e| e.in_file(source).at_offset(offset))?;
+            let mut out = Vec::new();
+            to.compress(&plain, level, &mut out)?;
+            Ok(out)
+        };
+        let recoded: Vec<AvroResult<Vec<u8>>> = pool(threads)?.install(|| blocks.par_iter().map(recode).collect());
+        for (&(count, _, _), data) in blocks.iter().zip(recoded) {
+            self.container.write_block(count, &data?)?;
+            self.records += count as u64;
+        }
         Ok(())
     }
 

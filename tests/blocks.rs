@@ -119,3 +119,21 @@ fn repair_resynchronises_after_broken_framing() {
     assert_eq!(kept.iter().map(|b| b.count).sum::<usize>(), 30);
     assert_eq!(reader.take_skipped().len(), 1);
 }
+
+#[test]
+fn runs_of_blocks_recompressed_on_several_threads_keep_their_order() {
+    let (schema, file) = forty("deflate");
+    let (_, stored) = blocks(&file, BlockData::Stored, false, false);
+    let run: Vec<(usize, &[u8], u64)> = stored.iter().map(|b| (b.count, &b.data[..], b.offset)).collect();
+    let mut writer = BlockWriter::new(Vec::new(), &schema, Codec::Zstandard, None, &[]).unwrap();
+    writer.write_recoded(&run[..3], Codec::Deflate, "in.avro", 2).unwrap();
+    writer.write_recoded(&run[3..], Codec::Deflate, "in.avro", 2).unwrap();
+    assert_eq!(xs(writer.finish().unwrap()), (0..40).collect::<Vec<_>>());
+    // A block that does not decompress is named by its file and offset.
+    let mut broken = stored[1].data.to_vec();
+    broken.iter_mut().for_each(|b| *b = 0xff);
+    let bad = vec![run[0], (10, &broken[..], stored[1].offset)];
+    let mut writer = BlockWriter::new(Vec::new(), &schema, Codec::Snappy, None, &[]).unwrap();
+    let error = writer.write_recoded(&bad, Codec::Deflate, "in.avro", 2).err().unwrap();
+    assert_eq!((error.file.as_deref(), error.offset), (Some("in.avro"), Some(stored[1].offset)), "{error}");
+}

@@ -124,15 +124,35 @@ def user_metadata(header: dict[str, Any]) -> list[tuple[str, bytes]]:
     return [(k, v) for k, v in header["metadata"].items() if not k.startswith("avro.")]
 
 
+#: Stored bytes of blocks recompressed together, on every thread: enough for every thread to
+#: have several blocks of Java's default size, few enough to keep memory small.
+RECODE_BYTES = 16 << 20
+
+
 def _copy_files(inputs: list[Input], headers: list[dict[str, Any]], writer: Any, progress: Progress) -> None:
+    """Every block of the inputs into `writer`.
+
+    As stored where the codec is the writer's, else decompressed and compressed again, runs of
+    blocks at once on every thread.
+    """
     done = 0
     codec = writer.codec()
     for n, (i, header) in enumerate(zip(inputs, headers)):
         stored = header["codec"] == codec
-        reader = _internal.BlockReader(i.source, data="stored" if stored else "decompressed")
-        while (block := reader.next_block()) is not None:
-            writer.write_block(block[0], block[1], stored)
+        reader = _internal.BlockReader(i.source, data="stored")
+        run: list[tuple[int, bytes, int]] = []
+        while True:
+            block = reader.next_block()
+            if block is not None and stored:
+                writer.write_block(block[0], block[1], True)
+            elif block is not None:
+                run.append((block[0], block[1], block[2]))
+            if run and (block is None or sum(len(b[1]) for b in run) >= RECODE_BYTES):
+                writer.write_recoded(run, header["codec"], i.name)
+                run = []
             progress.update(done + reader.position(), n)
+            if block is None:
+                break
         done += i.size or 0
         progress.update(done, n + 1)
 

@@ -122,6 +122,26 @@ impl BlockWriter {
         py.detach(|| writer.write_block(count, data, stored)).map_err(|e| to_py_err(e.in_file(&name)))
     }
 
+    /// Writes blocks of the file `source` stored with codec `from_codec` (an `avro.codec`
+    /// name), each as (record count, data, offset in `source`), recompressed with this
+    /// file's codec on `threads` threads (default: Polars' thread count), in order.
+    #[pyo3(signature = (blocks, from_codec, source, *, threads=None))]
+    fn write_recoded(
+        &mut self,
+        py: Python<'_>,
+        blocks: Vec<(usize, Vec<u8>, u64)>,
+        from_codec: &str,
+        source: &str,
+        threads: Option<usize>,
+    ) -> PyResult<()> {
+        let from = Codec::from_name(from_codec).map_err(to_py_err)?;
+        let name = self.name.clone();
+        let writer = self.inner.as_mut().ok_or_else(finished)?.get_mut().unwrap_or_else(|e| e.into_inner());
+        let blocks: Vec<(usize, &[u8], u64)> = blocks.iter().map(|(n, d, o)| (*n, d.as_slice(), *o)).collect();
+        let threads = threads.unwrap_or_else(crate::read::default_threads);
+        py.detach(|| writer.write_recoded(&blocks, from, source, threads)).map_err(|e| to_py_err(e.in_file(&name)))
+    }
+
     /// Flushes the file (an object store's upload completes). Returns the records written.
     fn finish(&mut self, py: Python<'_>) -> PyResult<u64> {
         let writer = self.inner.take().ok_or_else(finished)?.into_inner().unwrap_or_else(|e| e.into_inner());
