@@ -27,8 +27,8 @@ ALLOWED = {
     # Messages in columns: single datums decoded and encoded like a file's records.
     "message": {"error", "schema", "decode", "write", "threads", "frame_type"},
     # Whole files block by block, for the command line: read's opening of a source, container
-    # framing, decode's check of a block's records.
-    "blocks": {"error", "schema", "source", "container", "decode", "read"},
+    # framing, decode's check of a block's records, threads to recompress blocks on.
+    "blocks": {"error", "schema", "source", "container", "decode", "read", "threads"},
     # Datums as JSON and back, and random datums (the command line's tojson, fromjson, random).
     "avro_json": {"error", "varint", "schema", "decode"},
     "python": {
