@@ -177,8 +177,3 @@ def check_counts(**options: int | None) -> None:
     for name, value in options.items():
         if value is not None:
             check_whole_number(name, value, 1)
-
-
-def check_n_threads(n_threads: int | None) -> None:
-    """The one check every n_threads option gets."""
-    check_counts(n_threads=n_threads)

@@ -52,6 +52,8 @@ pub struct BlockFile {
     /// Decodes every record of each block (into columns dropped at once) before handing it
     /// out, when asked: a block is intact only if its records decode.
     plan: Option<RowPlan>,
+    /// The fewest bytes a record of the schema takes, for the records check.
+    min_record_size: usize,
     /// Damaged blocks are left out and recorded here, instead of failing the read.
     repair: bool,
     skipped: Vec<SkippedData>,
@@ -70,7 +72,9 @@ impl BlockFile {
             true => Some(RowPlan::new(&schema, None, None).map_err(|e| e.in_file(&name))?),
             false => None,
         };
-        Ok(Self { container, name, schema, data, plan, repair, skipped: Vec::new(), ended: false, scratch: Vec::new() })
+        let min_record_size = schema.min_encoded_size(schema.root);
+        let (skipped, ended, scratch) = (Vec::new(), false, Vec::new());
+        Ok(Self { container, name, schema, data, plan, min_record_size, repair, skipped, ended, scratch })
     }
 
     /// The file's header.
@@ -138,23 +142,20 @@ impl BlockFile {
         let (index, offset, count) = (raw.index, raw.offset, raw.count);
         let locate = |e: AvroError| (e.in_file(&self.name).in_block(index).at_offset(offset), count);
         let codec = self.container.header.codec;
-        let decompressed = match (self.data == BlockData::Decompressed || self.plan.is_some(), codec) {
-            (false, _) => None,
-            (true, Codec::Null) => Some(raw.data.clone()),
-            (true, codec) => {
-                codec.decompress(&raw.data, &mut self.scratch).map_err(locate)?;
-                Some(Bytes::copy_from_slice(&self.scratch))
-            },
-        };
-        if let (Some(plan), Some(data)) = (&self.plan, &decompressed) {
-            let min_record_size = self.schema.min_encoded_size(self.schema.root);
-            let mut decoder = BlockDecoder::new(&self.schema, plan, min_record_size);
-            decoder.decode_block(data, count, true, None, PartStart::default()).map_err(locate)?;
+        let plain_needed = self.data == BlockData::Decompressed || self.plan.is_some();
+        if plain_needed && codec != Codec::Null {
+            codec.decompress(&raw.data, &mut self.scratch).map_err(locate)?;
         }
-        let data = match self.data {
-            BlockData::Framing => Bytes::new(),
-            BlockData::Stored => raw.data,
-            BlockData::Decompressed => decompressed.unwrap_or_default(),
+        if let Some(plan) = &self.plan {
+            let plain: &[u8] = if codec == Codec::Null { &raw.data } else { &self.scratch };
+            let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
+            decoder.decode_block(plain, count, true, None, PartStart::default()).map_err(locate)?;
+        }
+        let data = match (self.data, codec) {
+            (BlockData::Framing, _) => Bytes::new(),
+            (BlockData::Stored, _) | (BlockData::Decompressed, Codec::Null) => raw.data,
+            // Handed out as it is: the next block decompresses into a buffer of its own.
+            (BlockData::Decompressed, _) => Bytes::from(std::mem::take(&mut self.scratch)),
         };
         Ok(Block { index, offset, count, stored_size: raw.size, data })
     }

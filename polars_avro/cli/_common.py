@@ -104,8 +104,7 @@ class Progress:
     def __init__(self, args: argparse.Namespace, total_bytes: int | None, files: int, what: str = "read") -> None:
         self.files = files
         self.bar: Any = None
-        wanted = not args.quiet and (args.progress or sys.stderr.isatty())
-        if not wanted:
+        if not self.wanted(args):
             return
         try:
             from tqdm import tqdm
@@ -122,6 +121,11 @@ class Progress:
             leave=True,
             mininterval=0.2,
         )
+
+    @staticmethod
+    def wanted(args: argparse.Namespace) -> bool:
+        """Whether a bar is drawn: on a terminal or with --progress, never with --quiet."""
+        return not args.quiet and (args.progress or sys.stderr.isatty())
 
     def update(self, bytes_done: int, files_done: int) -> None:
         if self.bar is None:

@@ -153,7 +153,8 @@ def convert(args: argparse.Namespace) -> int:
     if columns is not None:
         lf = lf.select(columns)
     partition_by = parse_columns(args.partition_by)
-    if in_format == "avro":
+    if in_format == "avro" and Progress.wanted(args):
+        # Listed here only for the bar's totals: the scan lists them again.
         args.inputs = inputs
         files = expand_inputs(args)
         with Progress(args, total_size(files), len(files), "convert") as progress:

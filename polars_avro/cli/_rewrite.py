@@ -130,44 +130,50 @@ RECODE_BYTES = 16 << 20
 
 
 def _copy_files(inputs: list[Input], headers: list[dict[str, Any]], writer: Any, progress: Progress) -> None:
-    """Every block of the inputs into `writer`.
-
-    As stored where the codec is the writer's, else decompressed and compressed again, runs of
-    blocks at once on every thread.
-    """
+    """Every block of the inputs into `writer`, file by file."""
     done = 0
-    codec = writer.codec()
     for n, (i, header) in enumerate(zip(inputs, headers)):
-        stored = header["codec"] == codec
-        reader = _internal.BlockReader(i.source, data="stored")
-        run: list[tuple[int, bytes, int]] = []
-        while True:
-            block = reader.next_block()
-            if block is not None and stored:
-                writer.write_block(block[0], block[1], True)
-            elif block is not None:
-                run.append((block[0], block[1], block[2]))
-            if run and (block is None or sum(len(b[1]) for b in run) >= RECODE_BYTES):
-                writer.write_recoded(run, header["codec"], i.name)
-                run = []
-            progress.update(done + reader.position(), n)
-            if block is None:
-                break
+        _copy_blocks(_internal.BlockReader(i.source, data="stored"), header["codec"], i.name, writer, progress, done, n)
         done += i.size or 0
         progress.update(done, n + 1)
+
+
+def _copy_blocks(reader: Any, codec: str, name: str, writer: Any, progress: Progress, done: int, n: int) -> None:
+    """A file's blocks (stored with `codec`) into `writer`.
+
+    As they are where the codec is the writer's, else decompressed and compressed again, runs of
+    blocks at once on every thread.
+    """
+    stored = codec == writer.codec()
+    run: list[tuple[int, bytes, int]] = []
+    run_bytes = 0
+    while (block := reader.next_block()) is not None:
+        count, data, offset, _ = block
+        if stored:
+            writer.write_block(count, data, True)
+        else:
+            run.append((count, data, offset))
+            run_bytes += len(data)
+            if run_bytes >= RECODE_BYTES:
+                writer.write_recoded(run, codec, name)
+                run, run_bytes = [], 0
+        progress.update(done + reader.position(), n)
+    if run:
+        writer.write_recoded(run, codec, name)
 
 
 def recodec(args: argparse.Namespace) -> int:
     args.inputs = [args.input]
     (i,) = expand_inputs(args)
-    header = _internal.read_header(i.source)
-    kept = user_metadata(header)
+    reader = _internal.BlockReader(i.source, data="stored")
+    header = reader.header()
     with (
         Progress(args, i.size, 1, "recodec") as progress,
         output_target(args.output, args) as target,
-        block_writer(target, header["schema_json"], args, header_metadata=kept, name=args.output) as writer,
+        block_writer(target, header["schema_json"], args, header_metadata=user_metadata(header), name=args.output) as w,
     ):
-        _copy_files([i], [header], writer, progress)
+        _copy_blocks(reader, header["codec"], i.name, w, progress, 0, 0)
+        progress.update(reader.position(), 1)
     return 0
 
 

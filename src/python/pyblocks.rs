@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
 
 use super::errors::to_py_err;
@@ -129,7 +130,7 @@ impl BlockWriter {
     fn write_recoded(
         &mut self,
         py: Python<'_>,
-        blocks: Vec<(usize, Vec<u8>, u64)>,
+        blocks: Vec<(usize, PyBackedBytes, u64)>,
         from_codec: &str,
         source: &str,
         threads: Option<usize>,
@@ -137,7 +138,8 @@ impl BlockWriter {
         let from = Codec::from_name(from_codec).map_err(to_py_err)?;
         let name = self.name.clone();
         let writer = self.inner.as_mut().ok_or_else(finished)?.get_mut().unwrap_or_else(|e| e.into_inner());
-        let blocks: Vec<(usize, &[u8], u64)> = blocks.iter().map(|(n, d, o)| (*n, d.as_slice(), *o)).collect();
+        // The bytes objects' own memory, not copies of it.
+        let blocks: Vec<(usize, &[u8], u64)> = blocks.iter().map(|(n, d, o)| (*n, &d[..], *o)).collect();
         let threads = threads.unwrap_or_else(crate::read::default_threads);
         py.detach(|| writer.write_recoded(&blocks, from, source, threads)).map_err(|e| to_py_err(e.in_file(&name)))
     }
