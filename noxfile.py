@@ -190,7 +190,7 @@ def bench(session: nox.Session) -> None:
         *CLUSTER_DEPS,
     )
 
-    session.run("cargo", "bench", "--bench", "decode", external=True, env=cargo_env())
+    session.run("cargo", "bench", "--bench", "decode", "--bench", "record_loop", external=True, env=cargo_env())
     # Arguments after `--` go to both comparisons: `nox -s bench -- --rows 100000 --runs 3`.
     session.run("python", "benches/compare.py", *session.posargs)
     session.run("python", "benches/write_compare.py", *session.posargs)
