@@ -590,9 +590,19 @@ pub fn decode_record(
     fill_defaults(&read.defaults, fields, schema)
 }
 
-/// Fills the fields a writer's record lacks from their defaults (encoded values).
-#[inline]
+/// Fills the fields a writer's record lacks from their defaults (encoded values). Most
+/// records have none: then this is one check in the record loop, not a call, which would
+/// make the loop keep its cursor in memory.
+#[inline(always)]
 pub fn fill_defaults(defaults: &[(usize, Vec<u8>)], fields: &mut [Column], schema: &AvroSchema) -> AvroResult<()> {
+    match defaults.is_empty() {
+        true => Ok(()),
+        false => decode_defaults(defaults, fields, schema),
+    }
+}
+
+#[inline(never)]
+fn decode_defaults(defaults: &[(usize, Vec<u8>)], fields: &mut [Column], schema: &AvroSchema) -> AvroResult<()> {
     for (out, default) in defaults {
         fields[*out].decode(schema, &mut Cursor::new(default))?;
     }

@@ -85,7 +85,7 @@ impl<'a> BlockDecoder<'a> {
         data: &[u8],
         count: usize,
         whole_block: bool,
-        mut starts: Option<&mut Vec<usize>>,
+        starts: Option<&mut Vec<usize>>,
         from: PartStart,
     ) -> AvroResult<()> {
         // A corrupt count is caught here, before any buffer is sized by it.
@@ -96,16 +96,26 @@ impl<'a> BlockDecoder<'a> {
             return Ok(());
         }
         self.reserve(count);
-        if let Some(starts) = starts.as_deref_mut() {
-            starts.clear();
-            starts.reserve(count);
-        }
         let mut cur = Cursor::new(data);
-        for record in 0..count {
-            if let Some(starts) = starts.as_deref_mut() {
-                starts.push(cur.position());
-            }
-            self.steps.decode(&mut self.columns, self.schema, &mut cur).map_err(|e| in_record(e, record, from))?;
+        match starts {
+            // Two loops, so that the common one checks nothing per record but the data.
+            None => {
+                for record in 0..count {
+                    self.steps
+                        .decode(&mut self.columns, self.schema, &mut cur)
+                        .map_err(|e| in_record(e, record, from))?;
+                }
+            },
+            Some(starts) => {
+                starts.clear();
+                starts.reserve(count);
+                for record in 0..count {
+                    starts.push(cur.position());
+                    self.steps
+                        .decode(&mut self.columns, self.schema, &mut cur)
+                        .map_err(|e| in_record(e, record, from))?;
+                }
+            },
         }
         if whole_block && !cur.is_empty() {
             return Err(AvroError::decode(format!(
