@@ -120,6 +120,35 @@ pub enum Plain {
 }
 
 impl Buffers<'_> {
+    /// The views of a column of strings or binaries (the map's keys are its own).
+    fn views(&self) -> Option<&ViewBuilder> {
+        match self {
+            Buffers::Bytes(b)
+            | Buffers::Fixed(_, b)
+            | Buffers::String(b)
+            | Buffers::UuidFixed(b)
+            | Buffers::DecimalText { values: b, .. }
+            | Buffers::BigDecimal(b)
+            | Buffers::Json { values: b, .. }
+            | Buffers::ResolvedJson { values: b, .. } => Some(b),
+            _ => None,
+        }
+    }
+
+    fn views_mut(&mut self) -> Option<&mut ViewBuilder> {
+        match self {
+            Buffers::Bytes(b)
+            | Buffers::Fixed(_, b)
+            | Buffers::String(b)
+            | Buffers::UuidFixed(b)
+            | Buffers::DecimalText { values: b, .. }
+            | Buffers::BigDecimal(b)
+            | Buffers::Json { values: b, .. }
+            | Buffers::ResolvedJson { values: b, .. } => Some(b),
+            _ => None,
+        }
+    }
+
     #[inline(always)]
     fn plain(&self) -> Option<Plain> {
         Some(match self {
@@ -396,39 +425,55 @@ impl<'a> Column<'a> {
         }
     }
 
-    /// How many values each column nested in this one holds (lists' items and maps'
-    /// entries, depth first): the next batch sizes its builders by them.
-    pub fn nested_lens(&self, out: &mut Vec<usize>) {
+    /// What this column's builders grew to, depth first: the values of each column nested
+    /// in it (lists' items, maps' entries) and the bytes of text its strings, binaries and
+    /// map keys hold beyond their views. The next batch sizes its builders by them
+    /// ([`Column::reserve_sizes`]), rather than growing them by doubling, which copies them.
+    pub fn sizes(&self, out: &mut Vec<usize>) {
         match &self.buffers {
-            Buffers::List { item: inner, .. } | Buffers::Map { values: inner, .. } => {
-                out.push(inner.len());
-                inner.nested_lens(out);
+            Buffers::List { item, .. } => {
+                out.push(item.len());
+                item.sizes(out);
+            },
+            Buffers::Map { keys, values, .. } => {
+                out.push(values.len());
+                out.push(keys.buffered_bytes());
+                values.sizes(out);
             },
             Buffers::Record { fields: children, .. }
             | Buffers::Union { children, .. }
-            | Buffers::OneOf { children, .. } => children.iter().for_each(|c| c.nested_lens(out)),
-            _ => {},
+            | Buffers::OneOf { children, .. } => children.iter().for_each(|c| c.sizes(out)),
+            buffers => {
+                if let Some(views) = buffers.views() {
+                    out.push(views.buffered_bytes());
+                }
+            },
         }
     }
 
-    /// Reserves for nested columns what `nested_lens` reported, times `scale`.
-    pub fn reserve_nested(&mut self, lens: &mut impl Iterator<Item = usize>, scale: f64) {
-        let mut next = || (lens.next().unwrap_or(0) as f64 * scale) as usize;
+    /// Reserves what [`Column::sizes`] reported, times `scale`.
+    pub fn reserve_sizes(&mut self, sizes: &mut impl Iterator<Item = usize>, scale: f64) {
+        let mut next = || (sizes.next().unwrap_or(0) as f64 * scale) as usize;
         match &mut self.buffers {
             Buffers::List { item, .. } => {
                 item.reserve(next());
-                item.reserve_nested(lens, scale);
+                item.reserve_sizes(sizes, scale);
             },
             Buffers::Map { keys, values, .. } => {
                 let n = next();
                 keys.reserve(n);
                 values.reserve(n);
-                values.reserve_nested(lens, scale);
+                keys.reserve_bytes(next());
+                values.reserve_sizes(sizes, scale);
             },
             Buffers::Record { fields: children, .. }
             | Buffers::Union { children, .. }
-            | Buffers::OneOf { children, .. } => children.iter_mut().for_each(|c| c.reserve_nested(lens, scale)),
-            _ => {},
+            | Buffers::OneOf { children, .. } => children.iter_mut().for_each(|c| c.reserve_sizes(sizes, scale)),
+            buffers => {
+                if let Some(views) = buffers.views_mut() {
+                    views.reserve_bytes(next());
+                }
+            },
         }
     }
 

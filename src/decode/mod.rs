@@ -63,17 +63,18 @@ impl<'a> BlockDecoder<'a> {
         self.columns.iter_mut().for_each(|c| c.reserve(rows));
     }
 
-    /// The sizes of the nested columns decoded so far (see [`Column::nested_lens`]).
-    pub fn nested_lens(&self) -> Vec<usize> {
-        let mut lens = Vec::new();
-        self.columns.iter().for_each(|c| c.nested_lens(&mut lens));
-        lens
+    /// What the columns' builders grew to beyond one value per record (nested values,
+    /// bytes of text: see [`Column::sizes`]).
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        self.columns.iter().for_each(|c| c.sizes(&mut sizes));
+        sizes
     }
 
-    /// Sizes the nested columns like another decoder's `nested_lens`, times `scale`.
-    pub fn reserve_nested(&mut self, lens: &[usize], scale: f64) {
-        let mut lens = lens.iter().copied();
-        self.columns.iter_mut().for_each(|c| c.reserve_nested(&mut lens, scale));
+    /// Sizes the builders like another decoder's [`BlockDecoder::sizes`], times `scale`.
+    pub fn reserve_sizes(&mut self, sizes: &[usize], scale: f64) {
+        let mut sizes = sizes.iter().copied();
+        self.columns.iter_mut().for_each(|c| c.reserve_sizes(&mut sizes, scale));
     }
 
     /// Decodes the first `count` records of a block's decompressed bytes (or of a part of

@@ -28,6 +28,18 @@ impl ViewBuilder {
         self.views.reserve(additional);
     }
 
+    /// The bytes of the values too long to be held in their views.
+    pub fn buffered_bytes(&self) -> usize {
+        self.finished_buffers.iter().map(|b| b.len()).sum::<usize>() + self.buffer.len()
+    }
+
+    /// Makes room for `additional` bytes of values too long for their views, and an eighth
+    /// more: a buffer that must grow after all is copied whole.
+    pub fn reserve_bytes(&mut self, additional: usize) {
+        let wanted = additional.saturating_add(additional / 8).min(MAX_BUFFER_LEN - self.buffer.len());
+        self.buffer.reserve(wanted);
+    }
+
     #[inline]
     pub fn push(&mut self, value: &[u8]) {
         self.total_bytes_len += value.len();

@@ -125,8 +125,9 @@ pub(super) struct BatchPlan {
 pub(super) struct Scratch {
     /// Decompression buffers returned by finished batches, for the next ones.
     buffers: Mutex<Vec<Vec<u8>>>,
-    /// Rows and nested column sizes of the last batch decoded without a predicate.
-    nested_sizes: Mutex<Option<(usize, Vec<usize>)>>,
+    /// Rows and builder sizes (`BlockDecoder::sizes`) of the last batch decoded without a
+    /// predicate.
+    sizes: Mutex<Option<(usize, Vec<usize>)>>,
 }
 
 impl Scratch {
@@ -317,9 +318,9 @@ impl BatchPlan {
             // codec's bytes could plausibly hold reserves no more than that.
             let rows = batch.rows.min(batch.bytes().saturating_mul(MAX_PLAUSIBLE_RECORDS_PER_BYTE));
             decoder.reserve(rows);
-            // Nested columns are sized like the last batch's, per row.
-            if let Some((hint_rows, lens)) = self.scratch.nested_sizes.lock().ok().and_then(|h| h.clone()) {
-                decoder.reserve_nested(&lens, rows as f64 / hint_rows.max(1) as f64);
+            // Nested columns and text are sized like the last batch's, per row.
+            if let Some((hint_rows, sizes)) = self.scratch.sizes.lock().ok().and_then(|h| h.clone()) {
+                decoder.reserve_sizes(&sizes, rows as f64 / hint_rows.max(1) as f64);
             }
             let mut buffer = self.scratch.take_buffer();
             let mut result = Ok(());
@@ -337,10 +338,10 @@ impl BatchPlan {
             }
             self.scratch.return_buffer(buffer);
             result?;
-            let lens = decoder.nested_lens();
-            if !lens.is_empty() {
-                if let Ok(mut hint) = self.scratch.nested_sizes.lock() {
-                    *hint = Some((batch.rows, lens));
+            let sizes = decoder.sizes();
+            if !sizes.is_empty() {
+                if let Ok(mut hint) = self.scratch.sizes.lock() {
+                    *hint = Some((batch.rows, sizes));
                 }
             }
             let arrays = Timing::time(&mut timing.decode, || decoder.finish())?;
