@@ -119,32 +119,32 @@ pub enum Plain {
     Bytes,
 }
 
+/// The buffers that hold their values as views, binding the [`ViewBuilder`] to `$b`.
+macro_rules! view_buffers {
+    ($b:ident) => {
+        Buffers::Bytes($b)
+            | Buffers::Fixed(_, $b)
+            | Buffers::String($b)
+            | Buffers::UuidFixed($b)
+            | Buffers::DecimalText { values: $b, .. }
+            | Buffers::BigDecimal($b)
+            | Buffers::Json { values: $b, .. }
+            | Buffers::ResolvedJson { values: $b, .. }
+    };
+}
+
 impl Buffers<'_> {
     /// The views of a column of strings or binaries (the map's keys are its own).
     fn views(&self) -> Option<&ViewBuilder> {
         match self {
-            Buffers::Bytes(b)
-            | Buffers::Fixed(_, b)
-            | Buffers::String(b)
-            | Buffers::UuidFixed(b)
-            | Buffers::DecimalText { values: b, .. }
-            | Buffers::BigDecimal(b)
-            | Buffers::Json { values: b, .. }
-            | Buffers::ResolvedJson { values: b, .. } => Some(b),
+            view_buffers!(b) => Some(b),
             _ => None,
         }
     }
 
     fn views_mut(&mut self) -> Option<&mut ViewBuilder> {
         match self {
-            Buffers::Bytes(b)
-            | Buffers::Fixed(_, b)
-            | Buffers::String(b)
-            | Buffers::UuidFixed(b)
-            | Buffers::DecimalText { values: b, .. }
-            | Buffers::BigDecimal(b)
-            | Buffers::Json { values: b, .. }
-            | Buffers::ResolvedJson { values: b, .. } => Some(b),
+            view_buffers!(b) => Some(b),
             _ => None,
         }
     }
@@ -486,14 +486,7 @@ impl<'a> Column<'a> {
             Buffers::Long(v) | Buffers::TimeMillis(v) | Buffers::TimeMicros(v) => v.push(0),
             Buffers::Float(v) | Buffers::FloatFromLong(v) => v.push(0.0),
             Buffers::Double(v) | Buffers::DoubleFromLong(v) | Buffers::DoubleFromFloat(v) => v.push(0.0),
-            Buffers::Bytes(b)
-            | Buffers::Fixed(_, b)
-            | Buffers::String(b)
-            | Buffers::UuidFixed(b)
-            | Buffers::DecimalText { values: b, .. }
-            | Buffers::BigDecimal(b)
-            | Buffers::Json { values: b, .. }
-            | Buffers::ResolvedJson { values: b, .. } => b.push(b""),
+            view_buffers!(b) => b.push(b""),
             Buffers::Decimal { values, .. } => values.push(0),
             Buffers::Enum { values, .. } => values.push(0),
             Buffers::Duration { months, days, millis } => {
