@@ -111,10 +111,10 @@ def big_decimal_bytes(value: decimal.Decimal | str) -> bytes:
     sign, digits, exponent = decimal.Decimal(value).as_tuple()
     unscaled = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
     raw = unscaled.to_bytes(max(1, (unscaled.bit_length() + 8) // 8), "big", signed=True)
-    return _zigzag(len(raw)) + raw + _zigzag(-int(exponent))
+    return zigzag(len(raw)) + raw + zigzag(-int(exponent))
 
 
-def _zigzag(n: int) -> bytes:
+def zigzag(n: int) -> bytes:
     """An Avro int/long: zigzag then little-endian base-128 varint."""
     z = (n << 1) ^ (n >> 63)
     out = bytearray()
@@ -122,6 +122,22 @@ def _zigzag(n: int) -> bytes:
         out.append((z & 0x7F) | 0x80)
         z >>= 7
     out.append(z)
+    return bytes(out)
+
+
+def container(
+    schema: bytes, blocks: list[tuple[int, bytes]], codec: bytes = b"null", sync: bytes = bytes(range(16))
+) -> bytes:
+    """An object container file built by hand, for headers and blocks no writer would
+    produce: `blocks` are (record count, bytes as stored)."""
+    meta = [(b"avro.schema", schema), (b"avro.codec", codec)]
+    out = bytearray(b"Obj\x01")
+    out += zigzag(len(meta))
+    for k, v in meta:
+        out += zigzag(len(k)) + k + zigzag(len(v)) + v
+    out += zigzag(0) + sync
+    for count, data in blocks:
+        out += zigzag(count) + zigzag(len(data)) + data + sync
     return bytes(out)
 
 

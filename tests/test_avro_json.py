@@ -10,7 +10,6 @@ import copy
 import io
 import json
 import math
-import os
 import struct
 import uuid
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, cast
 
 import fastavro
 import pytest
-from helpers import json_lines, plain, read_datums, strip_logical
+from helpers import container, json_lines, plain, read_datums, strip_logical
 
 import polars_avro
 from polars_avro import exceptions as exc
@@ -290,31 +289,10 @@ def test_random_datums_are_valid_deterministic_and_cover_every_branch(wide: Avro
     assert wide.encode(wide.render(data, count, avro_json=True), avro_json=True) == (data, count)
 
 
-def container(schema: Any, data: bytes, count: int) -> bytes:
-    """An object container file of one block of `count` datums (codec null)."""
-    sync = os.urandom(16)
-
-    def long(n: int) -> bytes:
-        n = (n << 1) ^ (n >> 63)
-        out = bytearray()
-        while n >= 0x80:
-            out.append((n & 0x7F) | 0x80)
-            n >>= 7
-        out.append(n)
-        return bytes(out)
-
-    def string(b: bytes) -> bytes:
-        return long(len(b)) + b
-
-    meta = {b"avro.schema": json.dumps(schema).encode(), b"avro.codec": b"null"}
-    out = b"Obj\x01" + long(len(meta)) + b"".join(string(k) + string(v) for k, v in meta.items()) + long(0) + sync
-    return out + long(count) + long(len(data)) + data + sync
-
-
 def test_random_datums_are_read_by_polars_avro(wide: AvroJson) -> None:
     count = 300
     data = wide.random(count, 7)
-    df = polars_avro.read_avro(container(WIDE, data, count))
+    df = polars_avro.read_avro(container(json.dumps(WIDE).encode(), [(count, data)]))
     assert df.height == count
     logical = read_datums(fastavro.parse_schema(copy.deepcopy(WIDE)), data)
     assert df["i"].to_list() == [r["i"] for r in logical]

@@ -15,7 +15,7 @@ import pandas as pd
 import polars as pl
 import pytest
 from distributed import Client, LocalCluster
-from helpers import EVENT_SCHEMA, _zigzag, assert_frame_matches_records, events, fastavro_records, write_fastavro
+from helpers import EVENT_SCHEMA, assert_frame_matches_records, events, fastavro_records, write_fastavro, zigzag
 from servers import S3Server
 from test_entry_points import assert_scan_keywords
 from test_ignore_errors import blocks_of
@@ -101,7 +101,7 @@ def test_a_damaged_split_raises_naming_file_block_and_offset(tmp_path: Path, sch
     # The amount union of block 4's first record, after its id and user: branch 7 is no branch.
     first = _records(0)[sum(b.count for b in blocks[:4])]
     user = first["user"].encode()
-    data[blocks[4].data_start + len(_zigzag(first["id"])) + len(_zigzag(len(user))) + len(user)] = _zigzag(7)[0]
+    data[blocks[4].data_start + len(zigzag(first["id"])) + len(zigzag(len(user))) + len(user)] = zigzag(7)[0]
     path.write_bytes(bytes(data))
     ddf = polars_avro.dask.read_avro(path, target_bytes=4_000)
     with pytest.raises(polars_avro.AvroDecodeError, match=r"union branch index") as info:

@@ -14,6 +14,7 @@ from pathlib import Path
 import fastavro
 import polars as pl
 import pytest
+from helpers import container, zigzag
 
 import polars_avro
 from polars_avro import exceptions as exc
@@ -24,30 +25,6 @@ SCHEMA = {
     "fields": [{"name": "a", "type": "long"}, {"name": "s", "type": "string"}],
 }
 RECORDS = [{"a": i, "s": f"value {i}"} for i in range(300)]
-SYNC = bytes(range(16))
-
-
-def zigzag(n: int) -> bytes:
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def container(schema: bytes, blocks: list[tuple[int, bytes]], codec: bytes = b"null") -> bytes:
-    """A container file built by hand, for headers and blocks no writer would produce."""
-    meta = [(b"avro.schema", schema), (b"avro.codec", codec)]
-    out = bytearray(b"Obj\x01")
-    out += zigzag(len(meta))
-    for k, v in meta:
-        out += zigzag(len(k)) + k + zigzag(len(v)) + v
-    out += zigzag(0) + SYNC
-    for count, data in blocks:
-        out += zigzag(count) + zigzag(len(data)) + data + SYNC
-    return bytes(out)
 
 
 def good_file(codec: str = "null") -> bytes:

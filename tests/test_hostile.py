@@ -17,7 +17,7 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from helpers import _zigzag, write_fastavro
+from helpers import write_fastavro, zigzag
 from test_ignore_errors import blocks_of
 
 import polars_avro
@@ -30,7 +30,7 @@ def _with_blocks(schema: Any, blocks: list[tuple[int, bytes]], codec: str = "nul
     fastavro.writer(out, fastavro.parse_schema(schema), [], codec=codec)
     data = out.getvalue()
     sync = data[-16:]
-    body = b"".join(_zigzag(count) + _zigzag(len(raw)) + raw + sync for count, raw in blocks)
+    body = b"".join(zigzag(count) + zigzag(len(raw)) + raw + sync for count, raw in blocks)
     return data + body
 
 
@@ -124,7 +124,7 @@ NODE = {
 
 def _linked_list(nodes: int) -> bytes:
     """One record: a list of `nodes` nodes, each a record and a union branch."""
-    raw = b"".join(_zigzag(i) + _zigzag(1) for i in range(nodes - 1)) + _zigzag(nodes - 1) + _zigzag(0)
+    raw = b"".join(zigzag(i) + zigzag(1) for i in range(nodes - 1)) + zigzag(nodes - 1) + zigzag(0)
     return _with_blocks(NODE, [(1, raw)])
 
 
@@ -235,7 +235,7 @@ def test_a_schema_conflict_names_its_file(tmp_path: Path) -> None:
 def test_a_map_block_count_past_the_data_says_so_in_plain_words() -> None:
     schema = {"type": "record", "name": "R", "fields": [{"name": "m", "type": {"type": "map", "values": "long"}}]}
     with pytest.raises(polars_avro.AvroDecodeError, match="expected a block count of the map that fits"):
-        polars_avro.read_avro(_with_blocks(schema, [(1, _zigzag(10**7))]))
+        polars_avro.read_avro(_with_blocks(schema, [(1, zigzag(10**7))]))
 
 
 # --------------------------------------------------------------------------- width

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import fastavro
 import polars as pl
 import pytest
-from helpers import _read_zigzag, _zigzag, assert_frame_matches_records, write_fastavro
+from helpers import _read_zigzag, assert_frame_matches_records, write_fastavro, zigzag
 
 import polars_avro
 
@@ -140,8 +140,8 @@ def _shorter_size(data: bytearray, blocks: list[Block]) -> bytearray:
 
 
 def _resize(data: bytearray, block: Block, size: int) -> bytearray:
-    encoded = _zigzag(size)
-    old_len = block.data_start - block.start - len(_zigzag(block.count))
+    encoded = zigzag(size)
+    old_len = block.data_start - block.start - len(zigzag(block.count))
     assert len(encoded) == old_len, "the test keeps the varint's width"
     data[block.data_start - old_len : block.data_start] = encoded
     return data
@@ -177,8 +177,8 @@ def _deleted_from_marker(data: bytearray, blocks: list[Block]) -> bytearray:
 
 def _negative_count(data: bytearray, blocks: list[Block]) -> bytearray:
     block = blocks[3]
-    count_len = len(_zigzag(block.count))
-    encoded = _zigzag(-block.count)
+    count_len = len(zigzag(block.count))
+    encoded = zigzag(-block.count)
     assert len(encoded) == count_len
     data[block.start : block.start + count_len] = encoded
     return data
@@ -186,7 +186,7 @@ def _negative_count(data: bytearray, blocks: list[Block]) -> bytearray:
 
 def _bad_union_index(data: bytearray, blocks: list[Block]) -> bytearray:
     # The first record's first field is the ["null", "string"] union: branch 9 is no branch.
-    data[blocks[3].data_start] = _zigzag(9)[0]
+    data[blocks[3].data_start] = zigzag(9)[0]
     return data
 
 
