@@ -109,7 +109,7 @@ impl ViewBuilder {
         if !self.buffer.is_empty() {
             self.finished_buffers.push(std::mem::take(&mut self.buffer).into());
         }
-        let total_buffer_len = self.finished_buffers.iter().map(|b| b.len()).sum();
+        let total_buffer_len = self.buffered_bytes();
         // SAFETY: every view was made from the bytes it describes, and points into the
         // buffer (index and offset) those bytes were copied to.
         unsafe {
