@@ -15,7 +15,7 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from helpers import _zigzag, assert_frame_matches_records, write_fastavro
+from helpers import assert_frame_matches_records, write_fastavro, zigzag
 from test_hostile import _deflated_zeros, _with_blocks
 from test_ignore_errors import blocks_of
 
@@ -99,7 +99,7 @@ def test_a_damaged_record_in_a_later_part_keeps_the_parts_before_it(tmp_path: Pa
     out = io.BytesIO()
     for r in RECORDS[:2500]:
         fastavro.schemaless_writer(out, fastavro.parse_schema(SCHEMA), r)
-    at = block.data_start + len(out.getvalue()) + len(_zigzag(2500))
+    at = block.data_start + len(out.getvalue()) + len(zigzag(2500))
     damaged = bytearray(data)
     assert damaged[at] == 2  # the name's branch: string
     damaged[at] = 10
@@ -122,16 +122,16 @@ def test_a_block_read_in_parts_checks_its_count_and_its_end(tmp_path: Path) -> N
     data, block = _one_block_file(tmp_path)
     count_at = block.start
     # One record fewer than its bytes hold: bytes left over after the last record.
-    fewer = data[:count_at] + _zigzag(4999) + data[count_at + len(_zigzag(5000)) :]
+    fewer = data[:count_at] + zigzag(4999) + data[count_at + len(zigzag(5000)) :]
     with pytest.raises(polars_avro.AvroDecodeError, match="found bytes left over"):
         _batches(fewer, batch_size=1000)
     # Far more records than its bytes hold: refused before any is decoded, as a whole block is.
-    more = data[:count_at] + _zigzag(10**7) + data[count_at + len(_zigzag(5000)) :]
+    more = data[:count_at] + zigzag(10**7) + data[count_at + len(zigzag(5000)) :]
     with pytest.raises(polars_avro.AvroFormatError, match="block claims 10000000 records"):
         _batches(more, batch_size=1000)
     # A few more than it holds, deflated: found when its bytes end.
     deflated, block = _one_block_file(tmp_path, "deflate")
-    more = deflated[: block.start] + _zigzag(5001) + deflated[block.start + len(_zigzag(5000)) :]
+    more = deflated[: block.start] + zigzag(5001) + deflated[block.start + len(zigzag(5000)) :]
     with pytest.raises(polars_avro.AvroDecodeError, match="record 5000 of the block .*ended"):
         _batches(more, batch_size=1000)
 
@@ -191,6 +191,6 @@ def test_records_that_take_no_bytes_are_read_whole(tmp_path: Path) -> None:
     assert [len(f) for f in _batches(path, batch_size=500)] == [3000]
     (block,) = blocks_of(path.read_bytes())
     data = path.read_bytes()
-    claimed = data[: block.start] + _zigzag(2_000_000) + data[block.start + len(_zigzag(3000)) :]
+    claimed = data[: block.start] + zigzag(2_000_000) + data[block.start + len(zigzag(3000)) :]
     with pytest.raises(polars_avro.AvroFormatError, match="records of a schema whose records can take no bytes"):
         _batches(claimed, batch_size=500)

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 import ray
-from helpers import _zigzag, assert_frame_matches_records, fastavro_records, write_fastavro
+from helpers import assert_frame_matches_records, fastavro_records, write_fastavro, zigzag
 from ray.data.expressions import col
 from servers import S3Server
 from test_entry_points import assert_scan_keywords
@@ -146,7 +146,7 @@ def test_a_damaged_split_fails_its_task_naming_file_block_and_offset(tmp_path: P
     blocks = blocks_of(bytes(data))
     first_id = sum(b.count for b in blocks[:4])
     # The user union after the first record's id varint: branch 7 is no branch.
-    data[blocks[4].data_start + len(_zigzag(first_id))] = _zigzag(7)[0]
+    data[blocks[4].data_start + len(zigzag(first_id))] = zigzag(7)[0]
     path.write_bytes(bytes(data))
     ds = polars_avro.ray.read_avro(path, target_bytes=4_000)
     with pytest.raises(Exception, match=r"union branch index.*file '.*d.avro'.*block \d+, byte offset") as info:

@@ -17,7 +17,7 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from helpers import _zigzag, assert_frame_matches_records, split_file_range, write_fastavro
+from helpers import assert_frame_matches_records, split_file_range, write_fastavro, zigzag
 from test_ignore_errors import Block, blocks_of
 
 import polars_avro
@@ -140,8 +140,8 @@ def test_a_length_one_off_loses_only_its_block(probe: tuple[bytes, list[Block]])
     data, blocks = probe
     for i, block in enumerate(blocks):
         for delta in (-1, 1):
-            size_at = block.start + len(_zigzag(block.count))
-            encoded = _zigzag(block.size + delta)
+            size_at = block.start + len(zigzag(block.count))
+            encoded = zigzag(block.size + delta)
             if len(encoded) != block.data_start - size_at:
                 continue  # the varint would change width: that is an inserted or deleted byte
             damaged = data[:size_at] + encoded + data[block.data_start :]

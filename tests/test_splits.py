@@ -19,12 +19,12 @@ import polars as pl
 import pytest
 from helpers import (
     EVENT_SCHEMA,
-    _zigzag,
     assert_frame_matches_records,
     events,
     fastavro_records,
     split_file_range,
     write_fastavro,
+    zigzag,
 )
 from servers import S3Server
 from test_ignore_errors import DAMAGES, _clean, blocks_of
@@ -119,7 +119,7 @@ def test_a_damaged_split_raises_naming_file_split_block_and_offset(tmp_path: Pat
     clean = _clean(tmp_path, "null")
     data = bytearray(clean.read_bytes())
     blocks = blocks_of(bytes(data))
-    data[blocks[5].data_start] = _zigzag(9)[0]  # the note union's branch 9: no such branch
+    data[blocks[5].data_start] = zigzag(9)[0]  # the note union's branch 9: no such branch
     path = tmp_path / "damaged.avro"
     path.write_bytes(bytes(data))
     (whole,) = polars_avro.plan_splits(path, target_bytes=10**9)

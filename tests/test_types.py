@@ -17,7 +17,6 @@ import polars as pl
 import pytest
 from helpers import (
     HAS_MAP,
-    _zigzag,
     assert_frame_matches_records,
     avro_file_schema,
     big_decimal_bytes,
@@ -25,6 +24,7 @@ from helpers import (
     fastavro_records,
     write_apache_avro,
     write_fastavro,
+    zigzag,
 )
 from polars.testing import assert_frame_equal
 
@@ -301,13 +301,13 @@ def test_big_decimals_of_negative_scale_read_as_plain_text(tmp_path: Path) -> No
     assert back == [Decimal(v) for v in ("1E+10", "-25E+2", "0", "-15", "-9.9E+40")]
 
     for scale in (-(2**31), 2**31 - 1, -10_001):
-        absurd = b"\x02\x01" + _zigzag(scale)
+        absurd = b"\x02\x01" + zigzag(scale)
         bad = write_fastavro(tmp_path / f"bad{scale}.avro", schema, [{"big": absurd}])
         with pytest.raises(
             polars_avro.AvroDecodeError, match=rf"scale is between -10000 and 10000 .*found scale {scale}"
         ):
             polars_avro.read_avro(bad)
-    edge = write_fastavro(tmp_path / "edge.avro", schema, [{"big": b"\x02\x01" + _zigzag(-10_000)}])
+    edge = write_fastavro(tmp_path / "edge.avro", schema, [{"big": b"\x02\x01" + zigzag(-10_000)}])
     assert polars_avro.read_avro(edge)["big"].to_list() == ["1" + "0" * 10_000]
 
 
