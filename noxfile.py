@@ -41,7 +41,15 @@ TEST_DEPS = [
     "cloudpickle",
     # The command line's progress bar (the `cli` extra).
     "tqdm",
+    # A headless Jupyter kernel, where warnings must reach the user too.
+    "ipykernel",
+    "jupyter_client",
 ]
+
+#: Polars releases between those, whose IO source interface differs again (the newest 1.x,
+#: the first 2.x): the query shape tests and the differential suite run on each.
+QUERY_POLARS_VERSIONS = ["2.0.0", "1.44.2"]
+QUERY_TESTS = ["tests/test_differential.py", "tests/test_query_shapes.py"]
 
 #: Ray and Dask for polars_avro.ray and polars_avro.dask, tested in their own session
 #: (`cluster`, which `tests` brings along) on local clusters.
@@ -100,6 +108,19 @@ def tests(session: nox.Session, polars: str) -> None:
     session.run("pytest", "--import-mode=importlib", "tests", "-q", *skip_cluster, *session.posargs)
     session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(), "-q")
     session.notify(f"cluster(polars='{polars}')")
+    if polars == POLARS_VERSIONS[0]:
+        for version in QUERY_POLARS_VERSIONS:
+            session.notify(f"queries(polars='{version}')")
+
+
+@nox.session
+@nox.parametrize("polars", QUERY_POLARS_VERSIONS)
+def queries(session: nox.Session, polars: str) -> None:
+    """Every query shape against Polars' own reader on one more Polars version."""
+    wheel = build_wheel(session)
+    session.install("--force-reinstall", "--no-deps", wheel)
+    session.install(f"polars=={polars}", "pytest", "fastavro", "cramjam", "backports.zstd; python_version < '3.14'")
+    session.run("pytest", "--import-mode=importlib", *QUERY_TESTS, "-q", *session.posargs)
 
 
 def package_modules(*, cluster: bool = False) -> list[str]:

@@ -10,6 +10,7 @@ expression (its :class:`CallSite`, kept when it was made).
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import sys
 import threading
@@ -70,12 +71,13 @@ def warn_user(warning: Warning, site: CallSite | None = None) -> None:
     module = sys.modules.get(site.module) if site.module is not None else None
     module_globals = vars(module) if module is not None else None
     registry = module_globals.setdefault("__warningregistry__", {}) if module_globals is not None else None
-    warnings.warn_explicit(
-        warning,
-        type(warning),
-        site.filename,
-        site.lineno,
-        module=site.module,
-        registry=registry,
-        module_globals=module_globals,
+    warn = functools.partial(
+        warnings.warn_explicit, warning, type(warning), site.filename, site.lineno, site.module, registry
     )
+    try:
+        # The module's globals let the warning show its source line (a zipped module's too).
+        warn(module_globals=module_globals)
+    except ImportError:
+        # The interactive interpreter's and `python -c`'s __main__ is loaded by the built-in
+        # importer, which has no source to give: warn without it.
+        warn(module_globals=None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from polars_avro._polars_args import LOW_MEMORY_BATCH_SIZE, with_credentials
+from polars_avro._types import max_index
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_whole_number
 
 
@@ -60,7 +61,8 @@ class ScanOptions:
         check_counts(batch_size=self.batch_size, n_threads=self.n_threads, files_in_flight=self.files_in_flight)
         if self.n_rows is not None:
             check_whole_number("n_rows", self.n_rows, 0)
-        check_whole_number("row_index_offset", self.row_index_offset, 0)
+        # As Polars' with_row_index: an offset its index type holds.
+        check_whole_number("row_index_offset", self.row_index_offset, 0, max_index())
         prefixes = self.hidden_file_prefix
         if prefixes is not None and (
             isinstance(prefixes, (bytes, Mapping))

@@ -21,15 +21,10 @@ from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block, report_progress
-from polars_avro._types import FrameSchema, without_columns
+from polars_avro._types import FrameSchema, index_type, max_index, without_columns
 from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroSchemaMismatchError
 
 _MASK = "__polars_avro_predicate_mask"
-
-
-def _index_type() -> pl.DataType:
-    get = getattr(pl, "get_index_type", None)
-    return get() if get is not None else pl.UInt32()
 
 
 def _ignore_stats(read_stats: dict[str, Any]) -> None:
@@ -156,7 +151,7 @@ class Scan:
     def _output_schema(self) -> pl.Schema:
         columns: list[tuple[str, pl.DataType]] = []
         if self.options.row_index_name is not None:
-            columns.append((self.options.row_index_name, _index_type()))
+            columns.append((self.options.row_index_name, index_type()))
         # A partition column the files also hold keeps its place and takes the path's values.
         hive = self.hive.schema if self.hive is not None else pl.Schema()
         file_schema = self.file_schema.schema
@@ -192,6 +187,12 @@ class Scan:
         """
         wanted = set(self.schema) if with_columns is None else set(with_columns)
         order = [c for c in self.schema if c in wanted]
+        if predicate is not None and not predicate.meta.root_names():
+            # A predicate of no column (`pl.lit(True)`, which Polars' streaming engine hands
+            # sources) holds for every record or for none.
+            if not _holds(predicate):
+                limit = 0
+            predicate = None
         # Predicate parts that read only partition columns rule out whole files. With an
         # n_rows or a row index (both count records before the filter) such files are
         # still read, without decoding, to count their records.
@@ -236,7 +237,7 @@ class Scan:
         out_left = limit  # rows after the predicate
         # Frames of no column (counts) are only heights, added up by the caller: their sum
         # must fit in one Polars frame.
-        height, most = 0, _most_rows() if not order else None
+        height, most = 0, max_index() if not order else None
         try:
             while (batch := reader.next_batch(join)) is not None:
                 self._report_skipped(reader)
@@ -333,7 +334,7 @@ class Scan:
             return without_columns(height)
         df = self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
         if self.options.row_index_name is not None and self.options.row_index_name in df.columns:
-            df = df.with_columns(pl.col(self.options.row_index_name).cast(_index_type()))
+            df = df.with_columns(pl.col(self.options.row_index_name).cast(index_type()))
         return df
 
     def _mask_function(self, predicate: pl.Expr) -> Any:
@@ -413,6 +414,10 @@ def _top_fields(schema_json: str) -> list[dict[str, Any]]:
     return schema.get("fields", []) if isinstance(schema, dict) else []
 
 
-def _most_rows() -> int:
-    """The most rows a Polars frame can hold: the largest value of its index type."""
-    return 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1
+def _holds(predicate: pl.Expr) -> bool:
+    """Whether a predicate of no column keeps the rows (a null keeps none, as in a filter)."""
+    values = pl.select(predicate).to_series()
+    if len(values) != 1 or values.dtype != pl.Boolean:
+        msg = f"a filter of no column must give one boolean, found {len(values)} values of {values.dtype}: {predicate}"
+        raise AvroArgumentError(msg)
+    return values[0] is True

@@ -144,3 +144,14 @@ def without_columns(height: int) -> pl.DataFrame:
     df = pl.DataFrame({"_": pl.repeat(None, height, eager=True)})
     df.drop_in_place("_")
     return df
+
+
+def index_type() -> pl.DataType:
+    """Polars' index type: its row counts and row indices (UInt32 unless built for 64 bits)."""
+    get = getattr(pl, "get_index_type", None)
+    return get() if get is not None else pl.UInt32()
+
+
+def max_index() -> int:
+    """The largest value of Polars' index type: the most rows a frame can hold."""
+    return 2**32 - 1 if index_type() == pl.UInt32 else 2**64 - 1

@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Argument,
     /// A value cannot be written as its Avro type (out of range, null where Avro has none, ...).
     Encode,
+    /// More records than Polars' index type can count (a row index past its maximum).
+    Capacity,
     /// polars-avro itself failed (a Polars error building a column, a caught panic): a
     /// bug, never damage in the data, so `ignore_errors` does not skip it.
     Internal,
@@ -127,6 +129,11 @@ impl AvroError {
     /// [`ErrorKind::Encode`]: a value that cannot be written as its Avro type.
     pub fn encode(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Encode, message)
+    }
+
+    /// [`ErrorKind::Capacity`]: more records than Polars' index type can count.
+    pub fn capacity(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Capacity, message)
     }
 
     /// [`ErrorKind::Internal`]: a bug of this crate.

@@ -21,6 +21,7 @@ pub fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::SchemaMismatch => "AvroSchemaMismatchError",
         ErrorKind::Argument => "AvroArgumentError",
         ErrorKind::Encode => "AvroEncodeError",
+        ErrorKind::Capacity => "AvroCapacityError",
         ErrorKind::Internal => "AvroInternalError",
     }
 }

@@ -71,8 +71,8 @@ pub(super) struct Pipeline {
     rows_left: Option<usize>,
     /// Records still to leave out at the start (a slice's offset).
     skip_left: usize,
-    /// Row index of the next record to read.
-    next_row: IdxSize,
+    /// Row index of the next record to read, when a row index is asked for.
+    next_row: Option<IdxSize>,
     reading_done: bool,
     finished: bool,
     stats: ReadStats,
@@ -108,7 +108,7 @@ impl Pipeline {
         };
         let stats = ReadStats { threads, ..ReadStats::default() };
         let (batch_size, rows_left, skip_left) = (options.batch_size.max(1), options.n_rows, options.skip_rows);
-        let next_row = options.row_index.as_ref().map_or(0, |r| r.offset);
+        let next_row = options.row_index.as_ref().map(|r| r.offset);
         let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
         let opener = Opener::new(files, Plans::new(options, predicate), files_in_flight)?;
         let mut pipeline = Self {
@@ -305,7 +305,11 @@ impl Pipeline {
                     Ok(resynced) => {
                         let records = resynced.records_lost.map(|r| r as usize);
                         // The row index keeps the places of records whose count is known.
-                        self.next_row = self.next_row.saturating_add(records.unwrap_or(0) as IdxSize);
+                        if let Err(e) = advance_row_index(&mut self.next_row, records.unwrap_or(0)) {
+                            self.reading_done = true;
+                            error = Some(e);
+                            break;
+                        }
                         self.skipped.push((file.info.index, SkippedData { error: e, records }));
                         if !resynced.resumes {
                             self.current = None;
@@ -329,8 +333,12 @@ impl Pipeline {
                 count = count.min(*left);
                 *left -= count;
             }
-            let first_row = self.next_row;
-            self.next_row = self.next_row.saturating_add(count as IdxSize);
+            let first_row = self.next_row.unwrap_or(0);
+            if let Err(e) = advance_row_index(&mut self.next_row, count) {
+                self.reading_done = true;
+                error = Some(e);
+                break;
+            }
             self.stats.blocks += 1;
             self.stats.bytes_read += block.size as u64;
             let before_offset = self.skip_left > 0 && count <= self.skip_left;
@@ -469,4 +477,19 @@ fn panicked(panic: &(dyn std::any::Any + Send), at: Option<(Arc<FileInfo>, usize
         Some((file, index, offset)) => file.locate(error).in_block(index).at_offset(offset),
         None => error,
     }
+}
+
+/// Moves a row index (None: none asked for) past `records` more records. Polars' rule:
+/// the offset plus the records read must fit its index type, so every index can be held.
+fn advance_row_index(next_row: &mut Option<IdxSize>, records: usize) -> AvroResult<()> {
+    let Some(row) = *next_row else { return Ok(()) };
+    let after = IdxSize::try_from(records).ok().and_then(|r| row.checked_add(r));
+    *next_row = Some(after.ok_or_else(|| {
+        AvroError::capacity(format!(
+            "the row index overflows: {records} more records after index {row} pass the largest value of \
+             Polars' index type, {}; pass a smaller row_index_offset",
+            IdxSize::MAX
+        ))
+    })?);
+    Ok(())
 }

@@ -1,0 +1,360 @@
+"""Every query shape against Polars' own reader: random lazy queries (tests/queries.py) over
+scan_avro and over scan_ipc of the same data, in both engines, compared value for value.
+
+The data is written by fastavro (every type family the reader maps, nulls, several blocks
+per file, a hive-partitioned folder of three files) and checked against fastavro's own
+records once; the IPC files hold the same frames. Each seed draws the scans' options (row
+index near the index type's maximum, file paths, batch sizes) and a few hundred queries.
+A fixed set of seeds runs every time, plus a fresh one, printed when it fails:
+``POLARS_AVRO_DIFF_SEED=<seed> pytest tests/test_differential.py -k fresh`` runs it again,
+and ``python tests/test_differential.py --seeds N`` runs N fresh seeds and lists every
+failure. Each failure found is kept as a plain regression test in tests/test_query_shapes.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import os
+import random
+import sys
+import tempfile
+import traceback
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import polars_avro
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from helpers import assert_file_matches_fastavro  # noqa: E402
+from queries import Query, QueryGenerator  # noqa: E402
+
+#: Seeds run every time; more queries per seed with POLARS_AVRO_DIFF_QUERIES.
+SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
+QUERIES = int(os.environ.get("POLARS_AVRO_DIFF_QUERIES", "250"))
+ROWS = 3_000
+
+SCHEMA = {
+    "type": "record",
+    "name": "Row",
+    "namespace": "diff",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "k", "type": ["null", "int"]},
+        {"name": "f", "type": ["null", "double"]},
+        {"name": "f32", "type": "float"},
+        {"name": "s", "type": ["null", "string"]},
+        {"name": "b", "type": ["null", "boolean"]},
+        {"name": "bin", "type": "bytes"},
+        {"name": "d", "type": ["null", {"type": "int", "logicalType": "date"}]},
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "lts", "type": ["null", {"type": "long", "logicalType": "local-timestamp-millis"}]},
+        {"name": "t", "type": {"type": "long", "logicalType": "time-micros"}},
+        {"name": "dec", "type": ["null", {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}]},
+        {"name": "e", "type": {"type": "enum", "name": "Color", "symbols": ["red", "green", "blue"]}},
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+        {"name": "nums", "type": ["null", {"type": "array", "items": ["null", "long"]}]},
+        {
+            "name": "rec",
+            "type": {
+                "type": "record",
+                "name": "Inner",
+                "fields": [{"name": "x", "type": "int"}, {"name": "y", "type": ["null", "string"]}],
+            },
+        },
+        {"name": "m", "type": {"type": "map", "values": "long"}},
+        {"name": "u", "type": {"type": "string", "logicalType": "uuid"}},
+    ],
+}
+_WORDS = ["alpha", "beta", "gamma", "delta", "", "épsilon", "zeta", "a", "ab", "abc"]
+_EPOCH = dt.datetime(2020, 1, 1)
+
+
+def _record(i: int, rng: random.Random) -> dict[str, Any]:
+    """Record `i`: every column has repeats and nulls (where nullable) for filters to find."""
+    maybe = rng.random() < 0.9
+    return {
+        "id": i,
+        "k": None if i % 17 == 0 else rng.randrange(10),
+        "f": None if i % 13 == 0 else (float("nan") if i % 97 == 0 else round(rng.uniform(-100, 100), 3)),
+        "f32": float(rng.randrange(-50, 50)) / 4,
+        "s": None if i % 11 == 0 else rng.choice(_WORDS) + str(rng.randrange(5)),
+        "b": None if i % 7 == 0 else rng.random() < 0.5,
+        "bin": bytes([i % 5, i % 3]),
+        "d": None if i % 19 == 0 else dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(800)),
+        "ts": (_EPOCH + dt.timedelta(seconds=rng.randrange(10**8), microseconds=i)).replace(tzinfo=dt.timezone.utc),
+        "lts": None if i % 23 == 0 else _EPOCH + dt.timedelta(milliseconds=rng.randrange(10**10)),
+        "t": dt.time(rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(10**6)),
+        "dec": None if i % 29 == 0 else decimal.Decimal(rng.randrange(-(10**6), 10**6)) / 100,
+        "e": rng.choice(["red", "green", "blue"]),
+        "tags": [rng.choice(_WORDS) for _ in range(rng.randrange(4))],
+        "nums": [None if rng.random() < 0.1 else rng.randrange(100) for _ in range(rng.randrange(3))]
+        if maybe
+        else None,
+        "rec": {"x": rng.randrange(20), "y": None if i % 5 == 0 else rng.choice(_WORDS)},
+        "m": {rng.choice(_WORDS): rng.randrange(9) for _ in range(rng.randrange(3))},
+        "u": str(uuid.UUID(int=rng.getrandbits(128))),
+    }
+
+
+@dataclass(frozen=True)
+class Data:
+    """The Avro and IPC copies of both datasets, and a frame of the data for literals."""
+
+    root: Path
+    avro_file: str
+    ipc_file: str
+    avro_folder: str
+    ipc_folder: str
+    sample: pl.DataFrame
+
+    def normalize(self, df: pl.DataFrame) -> pl.DataFrame:
+        """An IPC result with its file paths named as the Avro files (the same names in
+        the other root)."""
+        ipc_root, avro_root = str(self.root / "ipc"), str(self.root / "avro")
+        strings = [c for c, d in df.schema.items() if d == pl.String]
+        return df.with_columns(pl.col(c).str.replace(ipc_root, avro_root, literal=True) for c in strings)
+
+
+def write_data(root: Path) -> Data:
+    """Both datasets, as Avro (fastavro) and as IPC (the frames read from the Avro files,
+    checked against fastavro's records first)."""
+    rng = random.Random(39)
+    records = [_record(i, rng) for i in range(ROWS + ROWS // 2)]
+    avro_file = root / "avro" / "one.avro"
+    avro_file.parent.mkdir(parents=True)
+    with avro_file.open("wb") as f:
+        # Small blocks: a batch spans blocks, and a slice or a head ends inside one.
+        fastavro.writer(f, SCHEMA, records[:ROWS], codec="deflate", sync_interval=3_000)
+    folder_parts = {"a": records[ROWS // 2 : ROWS], "b": records[ROWS : ROWS + ROWS // 4], "c": records[-ROWS // 4 :]}
+    for part, rows in folder_parts.items():
+        path = root / "avro" / "folder" / f"part={part}" / "0.avro"
+        path.parent.mkdir(parents=True)
+        with path.open("wb") as f:
+            fastavro.writer(f, SCHEMA, rows, codec="null" if part == "b" else "snappy", sync_interval=5_000)
+    # The IPC copies carry the same file names in another root (scan_ipc minds no suffix).
+    for avro_path in sorted((root / "avro").rglob("*.avro")):
+        df = polars_avro.read_avro(avro_path, hive_partitioning=False)
+        assert_file_matches_fastavro(avro_path, df)
+        ipc_path = root / "ipc" / avro_path.relative_to(root / "avro")
+        ipc_path.parent.mkdir(parents=True, exist_ok=True)
+        df.write_ipc(ipc_path)
+    sample = pl.read_ipc(root / "ipc" / "one.avro")
+    return Data(
+        root,
+        str(avro_file),
+        str(root / "ipc" / "one.avro"),
+        str(root / "avro" / "folder"),
+        str(root / "ipc" / "folder"),
+        sample,
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
+    return write_data(tmp_path_factory.mktemp("differential"))
+
+
+def _max_index() -> int:
+    return 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1
+
+
+@dataclass(frozen=True)
+class Scans:
+    """The options both scans of a seed take, and the scans made with them."""
+
+    options: dict[str, Any]
+    folder_options: dict[str, Any]
+    batch_size: int | None
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> Scans:
+        options: dict[str, Any] = {}
+        if rng.random() < 0.5:
+            # Offsets up to the largest Polars allows: offset + rows must fit the index type.
+            offset = rng.choice([0, 5, _max_index() - ROWS, _max_index() - ROWS - 1000])
+            options.update(row_index_name="ri", row_index_offset=offset)
+        if rng.random() < 0.4:
+            options["include_file_paths"] = "path"
+        folder_options: dict[str, Any] = {"hive_partitioning": True}
+        if rng.random() < 0.3:
+            folder_options["include_file_paths"] = "path"
+        return cls(options, folder_options, rng.choice([None, None, 64, 1_000]))
+
+    def avro(self, data: Data) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        return (
+            pl.scan_avro(data.avro_file, batch_size=self.batch_size, **self.options),  # type: ignore[attr-defined]
+            pl.scan_avro(data.avro_folder, batch_size=self.batch_size, **self.folder_options),  # type: ignore[attr-defined]
+        )
+
+    def ipc(self, data: Data) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        return pl.scan_ipc(data.ipc_file, **self.options), pl.scan_ipc(data.ipc_folder, **self.folder_options)
+
+    def describe(self) -> str:
+        return f"scan options {self.options}, folder {self.folder_options}, batch_size={self.batch_size}"
+
+
+@dataclass
+class Failure:
+    seed: int
+    index: int
+    engine: str
+    query: Query
+    scans: Scans
+    problem: str
+
+    def __str__(self) -> str:
+        return (
+            f"seed {self.seed}, query {self.index}, engine {self.engine}, run {self.query.run}\n"
+            f"  {self.scans.describe()}\n  query: {self.query.text}\n  {self.problem}"
+        )
+
+
+def _run(query: Query, lf: pl.LazyFrame, other: pl.LazyFrame, engine: str, out: Path) -> Any:
+    """The query's result, as it is run (a frame, or a schema)."""
+    env = {"pl": pl, "lf": lf, "other": other, "dt": dt, "decimal": decimal}
+    if query.run == "sql":
+        return pl.SQLContext(t=lf).execute(query.text).collect(engine=engine)  # type: ignore[call-overload]
+    q: pl.LazyFrame = eval(query.text, env)  # noqa: S307 - the generator's own text
+    if query.run == "schema":
+        q.explain()
+        return dict(q.collect_schema())
+    if query.run == "sink_parquet":
+        q.sink_parquet(out / "out.parquet")
+        return pl.read_parquet(out / "out.parquet")
+    if query.run == "sink_ipc":
+        q.sink_ipc(out / "out.arrow")
+        return pl.read_ipc(out / "out.arrow")
+    if query.run == "collect_all":
+        # Two queries sharing the scan: Polars may read it once for both.
+        first, second = pl.collect_all([q, lf.select(pl.len())], engine=engine)  # type: ignore[call-overload]
+        return pl.concat([first.select(pl.len()), second]) if first.width else second
+    return q.collect(engine=engine)  # type: ignore[call-overload]
+
+
+def _compare(ours: Any, theirs: Any, ordered: bool) -> str | None:
+    """What differs between two results, or None."""
+    if isinstance(ours, dict):
+        return None if ours == theirs else f"schema {ours} != scan_ipc's {theirs}"
+    if ours.schema != theirs.schema:
+        return f"schema {ours.schema} != scan_ipc's {theirs.schema}"
+    if ordered:
+        try:
+            assert_frame_equal(ours, theirs, check_exact=True)
+        except AssertionError as e:
+            return f"values differ from scan_ipc's: {e}\nours:\n{ours}\nscan_ipc:\n{theirs}"
+        return None
+    if sorted(map(repr, ours.rows())) != sorted(map(repr, theirs.rows())):
+        return f"rows differ from scan_ipc's (any order)\nours:\n{ours}\nscan_ipc:\n{theirs}"
+    return None
+
+
+def run_seed(data: Data, seed: int, n_queries: int = QUERIES) -> list[Failure]:
+    """Every failure of a seed's queries, in both engines."""
+    rng = random.Random(seed)
+    scans = Scans.draw(rng)
+    avro, ipc = scans.avro(data), scans.ipc(data)
+    unique = {"id"} | ({"ri"} if "row_index_name" in scans.options else set())
+    # The first scan's rows as a query sees them (row index, path), for literals.
+    generator = QueryGenerator(rng, *ipc, ipc[0].collect(), unique)
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for index in range(n_queries):
+            query = generator.query()
+            engines = ["in-memory", "streaming"] if query.run not in ("sink_parquet", "sink_ipc") else ["streaming"]
+            for engine in engines:
+                problem = _check(query, avro, ipc, engine, out, data)
+                if problem is not None:
+                    failures.append(Failure(seed, index, engine, query, scans, problem))
+    return failures
+
+
+def _check(
+    query: Query,
+    avro: tuple[pl.LazyFrame, pl.LazyFrame],
+    ipc: tuple[pl.LazyFrame, pl.LazyFrame],
+    engine: str,
+    out: Path,
+    data: Data,
+) -> str | None:
+    try:
+        theirs = _run(query, *ipc, engine, out)
+    except BaseException as e:  # a PanicException is a BaseException
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        # A query Polars' own reader refuses, or Polars fails on, says nothing of ours.
+        return None
+    if isinstance(theirs, pl.DataFrame):
+        theirs = data.normalize(theirs)
+    try:
+        ours = _run(query, *avro, engine, out)
+    except BaseException as e:  # a PanicException is a BaseException
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return f"raised where scan_ipc did not: {type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
+    return _compare(ours, theirs, query.ordered)
+
+
+def _report(failures: list[Failure], limit: int = 5) -> str:
+    shown = "\n\n".join(str(f) for f in failures[:limit])
+    more = f"\n\n... and {len(failures) - limit} more" if len(failures) > limit else ""
+    return f"{len(failures)} queries differ from scan_ipc:\n\n{shown}{more}"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_queries_match_polars_reader(data: Data, seed: int) -> None:
+    failures = run_seed(data, seed)
+    assert not failures, _report(failures)
+
+
+def test_queries_match_polars_reader_fresh_seed(data: Data) -> None:
+    """A seed never run before (or POLARS_AVRO_DIFF_SEED's), printed when it fails."""
+    seed = int(os.environ.get("POLARS_AVRO_DIFF_SEED", random.SystemRandom().randrange(10**9)))
+    failures = run_seed(data, seed)
+    assert not failures, f"fresh seed {seed} (POLARS_AVRO_DIFF_SEED={seed} runs it again)\n" + _report(failures)
+
+
+def test_generated_data_is_every_kind(data: Data) -> None:
+    """The queries see nested and logical types, nulls, hive columns and several files."""
+    folder = pl.scan_avro(data.avro_folder, hive_partitioning=True).collect()  # type: ignore[attr-defined]
+    assert folder.height == ROWS
+    assert folder["part"].unique().sort().to_list() == ["a", "b", "c"]
+    kinds = {type(d) for d in folder.schema.values()}
+    assert {pl.List, pl.Struct, pl.Enum, pl.Decimal, pl.Datetime, pl.Date, pl.Time} <= kinds
+    assert all(folder[c].null_count() > 0 for c in ("k", "f", "s", "b", "d", "lts", "dec", "nums"))
+
+
+def main() -> None:
+    """``python tests/test_differential.py [--seeds N] [--queries N] [--seed S]``: fresh seeds
+    (or one), every failure listed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seed", type=int, action="append")
+    parser.add_argument("--queries", type=int, default=QUERIES)
+    args = parser.parse_args()
+    seeds = args.seed or [random.SystemRandom().randrange(10**9) for _ in range(args.seeds)]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = write_data(Path(tmp))
+        total = 0
+        for seed in seeds:
+            failures = run_seed(data, seed, args.queries)
+            total += len(failures)
+            print(f"seed {seed}: {len(failures)} failures of {args.queries} queries")
+            for failure in failures:
+                print(failure, "\n")
+    print(f"polars {pl.__version__}: {total} failures")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Query shapes that once gave a wrong answer, an error or a panic, each as a plain test
+against Polars' own reader (scan_ipc of the same data), in both engines.
+
+They came from issue 39 and from the differential suite (tests/test_differential.py); each
+failed before its fix on the Polars version named.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import fastavro
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import polars_avro
+from polars_avro.exceptions import AvroArgumentError, AvroCapacityError
+
+SCHEMA = {
+    "type": "record",
+    "name": "Row",
+    "fields": [
+        {"name": "t", "type": "long"},
+        {"name": "k", "type": ["null", "int"]},
+        {"name": "s", "type": "string"},
+        {"name": "e", "type": {"type": "enum", "name": "Color", "symbols": ["red", "green", "blue"]}},
+    ],
+}
+ROWS = 300
+ENGINES = ["in-memory", "streaming"]
+
+
+def _record(i: int) -> dict[str, object]:
+    return {
+        "t": (i * 7919) % ROWS,
+        "k": None if i % 31 == 0 else i % 10,
+        "s": f"s{i % 13}",
+        "e": ["red", "green", "blue"][i % 3],
+    }
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The same records as Avro (fastavro, blocks of a few records) and as IPC."""
+    root = tmp_path_factory.mktemp("shapes")
+    avro, ipc = root / "rows.avro", root / "rows.arrow"
+    with avro.open("wb") as f:
+        fastavro.writer(f, SCHEMA, [_record(i) for i in range(ROWS)], sync_interval=200)
+    polars_avro.read_avro(avro).write_ipc(ipc)
+    return str(avro), str(ipc)
+
+
+def _same_as_ipc(files: tuple[str, str], query: Callable[[pl.LazyFrame], pl.LazyFrame], engine: str) -> None:
+    avro, ipc = files
+    expected = query(pl.scan_ipc(ipc)).collect(engine=engine)  # type: ignore[call-overload]
+    assert_frame_equal(query(polars_avro.scan_avro(avro)).collect(engine=engine), expected)  # type: ignore[call-overload]
+
+
+TOP_K: dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]] = {
+    "sort-head": lambda lf: lf.sort("t").head(2),
+    "sort-desc-head-select": lambda lf: lf.sort("t", descending=True).head(5).select("s", "t"),
+    "top_k": lambda lf: lf.top_k(3, by="t").sort("t"),
+    "bottom_k": lambda lf: lf.bottom_k(3, by="t").sort("t"),
+    "filter-sort-head": lambda lf: lf.filter(pl.col("s") != "s1").sort("t").head(4),
+    "sort-slice": lambda lf: lf.sort(["k", "t"], nulls_last=True).slice(10, 5),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("shape", TOP_K)
+def test_sort_then_head(files: tuple[str, str], shape: str, engine: str) -> None:
+    """Polars 2 hands these queries' scans a dynamic predicate, which panicked when the
+    reader evaluated it (``entered unreachable code``)."""
+    _same_as_ipc(files, TOP_K[shape], engine)
+
+
+def test_sort_then_head_of_bytes() -> None:
+    """The issue's own example: a file in memory, sorted, its first two rows."""
+    data = io.BytesIO()
+    polars_avro.write_avro(pl.DataFrame({"t": [3, 1, 2, 5, 4]}), data)
+    lf = polars_avro.scan_avro(data.getvalue())
+    assert lf.sort("t").head(2).collect()["t"].to_list() == [1, 2]
+    assert lf.top_k(2, by="t").collect()["t"].sort().to_list() == [4, 5]
+    assert lf.bottom_k(2, by="t").collect(engine="streaming")["t"].sort().to_list() == [1, 2]
+
+
+SLICE_THEN_FILTER: dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]] = {
+    "head-filter": lambda lf: lf.head(100).filter(pl.col("k") == 3),
+    "slice-filter": lambda lf: lf.slice(20, 100).filter(pl.col("k") == 3),
+    "head-filter-head": lambda lf: lf.head(150).filter(pl.col("s").str.ends_with("2")).head(3),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("shape", SLICE_THEN_FILTER)
+def test_slice_before_filter(files: tuple[str, str], shape: str, engine: str) -> None:
+    """Polars 1.44 hands the source both the slice and the filter; the slice comes first
+    in the query, and the reader filtered first (30 rows where Polars gives 10)."""
+    _same_as_ipc(files, SLICE_THEN_FILTER[shape], engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_semi_self_join_of_sorted_slice(files: tuple[str, str], engine: str) -> None:
+    """Polars 1.30 gave this semi self-join 0 rows (scan_parquet: 5)."""
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        right = lf.sort("t").filter(pl.col("k") > 2).head(50).select("k")
+        return lf.filter(pl.col("t") < 60).join(right, on="k", how="semi").sort("t")
+
+    _same_as_ipc(files, query, engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("literal", [pl.lit(True), pl.lit(False), pl.lit(None, dtype=pl.Boolean)])
+def test_filter_of_a_literal(files: tuple[str, str], literal: pl.Expr, engine: str) -> None:
+    _same_as_ipc(files, lambda lf: lf.filter(literal).select("t", "s"), engine)
+
+
+def test_predicate_of_no_column_is_broadcast(files: tuple[str, str]) -> None:
+    """A predicate that reads no column (the streaming engine pushes ``true`` into scans)
+    holds for every record or none; it failed with 'the predicate returned 0 values'."""
+    (split,) = polars_avro.plan_splits(files[0])
+    kept = pl.concat(polars_avro.read_split(split, predicate=pl.lit(True), columns=["t"]))
+    assert kept.height == ROWS
+    assert pl.concat(polars_avro.read_split(split, predicate=pl.lit(False), columns=["t"])).height == 0
+    assert pl.concat(polars_avro.read_split(split, predicate=pl.lit(1) > 0, columns=["t"])).height == ROWS
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_enum_is_in(files: tuple[str, str], engine: str) -> None:
+    """Polars 2.0 panicked building the scan's filter of an Enum ``is_in``."""
+    _same_as_ipc(files, lambda lf: lf.filter(pl.col("e").is_in(["blue"])).select("t", "e"), engine)
+
+
+# ----------------------------------------------------------------------------- row index
+
+_MAX = 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1
+
+
+def _five() -> bytes:
+    data = io.BytesIO()
+    fastavro.writer(
+        data, {"type": "record", "name": "R", "fields": [{"name": "a", "type": "long"}]}, [{"a": i} for i in range(5)]
+    )
+    return data.getvalue()
+
+
+def test_row_index_up_to_the_index_maximum() -> None:
+    """The largest offset Polars allows (offset + rows fits the index type) reads."""
+    df = polars_avro.read_avro(_five(), row_index_name="i", row_index_offset=_MAX - 5)
+    assert df["i"].to_list() == [_MAX - 5 + i for i in range(5)]
+    assert pl.DataFrame({"a": range(5)}).with_row_index("i", offset=_MAX - 5)["i"].to_list() == df["i"].to_list()
+
+
+@pytest.mark.parametrize("read", ["read_avro", "scan_avro", "AvroReader"])
+def test_row_index_that_would_wrap_raises(read: str) -> None:
+    """It wrapped around to 0 (`[4294967294, 4294967295, 0, 1, 2]`); Polars' with_row_index
+    raises a ComputeError for the same offset and height."""
+    data = _five()
+    with pytest.raises(pl.exceptions.ComputeError):
+        pl.DataFrame({"a": range(5)}).with_row_index("i", offset=_MAX - 2)
+    with pytest.raises(pl.exceptions.ComputeError, match="row index overflows") as raised:
+        if read == "read_avro":
+            polars_avro.read_avro(data, row_index_name="i", row_index_offset=_MAX - 2)
+        elif read == "scan_avro":
+            polars_avro.scan_avro(data, row_index_name="i", row_index_offset=_MAX - 2).collect()
+        else:
+            with polars_avro.AvroReader(data, row_index_name="i", row_index_offset=_MAX - 2) as reader:
+                list(reader)
+    # Polars 1.x raises a source's error again as a ComputeError of the same message.
+    assert isinstance(raised.value, AvroCapacityError) or read == "scan_avro"
+
+
+@pytest.mark.parametrize("offset", [_MAX + 1, 2**64, -1])
+def test_row_index_offset_the_index_cannot_hold(offset: int) -> None:
+    """Refused up front, naming the maximum, as Polars' with_row_index refuses it (it was a
+    TypeError from the compiled module)."""
+    with pytest.raises(AvroArgumentError, match="row_index_offset must be") as raised:
+        polars_avro.scan_avro(_five(), row_index_name="i", row_index_offset=offset)
+    assert isinstance(raised.value, ValueError)
+    if offset > 0:
+        assert f"{_MAX:,}" in str(raised.value)
