@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
 
-from polars_avro import _internal
+from polars_avro import _fsspec, _internal
 from polars_avro._io import AvroHeader
 from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
@@ -590,7 +590,9 @@ class _open_target:
 
     A file object, or a path that exists and is not a regular file (a device such as
     /dev/stdout, a named pipe), is written to as it is. An object store URL becomes the
-    object to upload (the upload itself makes the object appear only when it completes).
+    object to upload (the upload itself makes the object appear only when it completes). A URL
+    only fsspec reaches becomes its file system's file, closed on success and discarded on
+    failure.
     """
 
     def __init__(self, file: AvroTarget, remote: RemoteOptions) -> None:
@@ -598,12 +600,16 @@ class _open_target:
         self.remote = remote
         self.path = ""
         self.temporary: str | None = None
+        self.fsspec_file: _fsspec.Writing | None = None
 
     def __enter__(self) -> str | IO[bytes] | _internal.RemoteFile:
         if isinstance(self.file, str) and is_remote_url(self.file):
             if self.file.endswith("/"):
                 msg = f"cannot write to '{self.file}': it names a folder, not an object"
                 raise AvroArgumentError(msg)
+            if _fsspec.reaches(self.file):
+                self.fsspec_file = _fsspec.Writing(self.file, self.remote.given)
+                return self.fsspec_file.file
             return self.remote.file(self.file)
         if isinstance(self.file, (str, os.PathLike)):
             # Through a symbolic link to the file it names, which is the one to replace.
@@ -629,6 +635,11 @@ class _open_target:
         return None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.fsspec_file is not None:
+            if exc_type is None:
+                self.fsspec_file.finish()
+            else:
+                self.fsspec_file.discard()
         if self.temporary is None:
             return
         if exc_type is None:

@@ -8,6 +8,7 @@ Apache's avro package, values compared."""
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,83 @@ def test_no_frames_without_a_schema_is_refused_saying_what_to_pass() -> None:
 def test_what_is_not_frames_is_refused(given: Any, words: str) -> None:
     with pytest.raises(AvroArgumentError, match=words):
         polars_avro.write_avro(given, io.BytesIO())
+
+
+# --------------------------------------------------------------------------- fsspec URLs
+
+
+@pytest.fixture
+def memory() -> Iterator[Any]:
+    """fsspec's memory file system (one store per process), emptied after the test."""
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    yield fs
+    if fs.exists("/migrating"):
+        fs.rm("/migrating", recursive=True)
+
+
+def test_fsspec_urls_are_read_as_object_store_urls_are(memory: Any, avro_file: Path) -> None:
+    data = avro_file.read_bytes()
+    for key in ("k=1/a.avro", "k=2/b.avro", "k=2/notes.txt"):
+        memory.pipe(f"/migrating/t/{key}", data)
+    one = polars_avro.read_avro("memory://migrating/t/k=1/a.avro")
+    assert one.to_dict(as_series=False) == COLUMNS
+    # A trailing / reads every .avro file below it, with hive partitions, as for s3://.
+    whole = polars_avro.scan_avro("memory://migrating/t/", include_file_paths="path").collect()
+    assert whole.columns == ["id", "name", "score", "k", "path"]
+    assert whole["k"].to_list() == [1] * len(RECORDS) + [2] * len(RECORDS)
+    assert whole["path"].unique(maintain_order=True).to_list() == [
+        "memory://migrating/t/k=1/a.avro",
+        "memory://migrating/t/k=2/b.avro",
+    ]
+    matched = polars_avro.read_avro("memory://migrating/t/*/b.avro", columns=["name"])
+    assert matched["name"].to_list() == COLUMNS["name"]
+    assert polars_avro.read_avro_header("memory://migrating/t/k=1/a.avro").schema == SCHEMA
+
+
+def test_fsspec_urls_are_written_whole_or_not_at_all(memory: Any) -> None:
+    df = pl.DataFrame(COLUMNS)
+    polars_avro.write_avro(frames(), "memory://migrating/w/a.avro", codec=Codec.Deflate)
+    polars_avro.sink_avro(df.lazy(), "memory://migrating/w/b.avro")
+    for name in ("a", "b"):
+        data = memory.cat(f"/migrating/w/{name}.avro")
+        assert fastavro_records(data)[1] == RECORDS
+        assert apache_records(data) == RECORDS
+    # A write that fails leaves nothing behind, and a file there as it was.
+    with pytest.raises(polars_avro.AvroSchemaError, match="memory://migrating/w/c.avro"):
+        polars_avro.write_avro(pl.DataFrame({"o": [object()]}), "memory://migrating/w/c.avro")
+    assert not memory.exists("/migrating/w/c.avro")
+    failing = df.lazy().select(pl.col("id").map_batches(_raise, return_dtype=pl.Int64))
+    with pytest.raises(pl.exceptions.ComputeError, match="the query failed"):
+        polars_avro.sink_avro(failing, "memory://migrating/w/a.avro")
+    assert fastavro_records(memory.cat("/migrating/w/a.avro"))[1] == RECORDS
+
+
+def _raise(s: pl.Series) -> pl.Series:
+    raise pl.exceptions.ComputeError("the query failed")
+
+
+def test_fsspec_urls_that_name_nothing_raise_file_not_found(memory: Any) -> None:
+    for url, words in (
+        ("memory://migrating/none.avro", "no file at 'memory://migrating/none.avro'"),
+        ("memory://migrating/*.avro", "no files match the pattern 'memory://migrating/\\*.avro'"),
+        ("memory://migrating/empty/", "no .avro files under 'memory://migrating/empty/'"),
+    ):
+        with pytest.raises(polars_avro.AvroFileNotFoundError, match=words):
+            polars_avro.read_avro(url)
+
+
+def test_a_protocol_fsspec_does_not_know_is_an_argument_error() -> None:
+    pytest.importorskip("fsspec")
+    with pytest.raises(AvroArgumentError, match="fsspec cannot open 'nope://x/y.avro': Protocol not known: nope"):
+        polars_avro.read_avro("nope://x/y.avro")
+
+
+def test_without_fsspec_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec raises ImportError
+    for call in (
+        lambda: polars_avro.read_avro("memory://migrating/a.avro"),
+        lambda: polars_avro.write_avro(pl.DataFrame({"a": [1]}), "memory://migrating/a.avro"),
+    ):
+        with pytest.raises(AvroArgumentError, match=r"only fsspec reaches .*pip install 'polars-avro\[fsspec\]'"):
+            call()
