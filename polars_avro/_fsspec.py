@@ -33,8 +33,8 @@ def file_system(url: str, storage_options: Mapping[str, Any] | None) -> tuple[An
     except ImportError:
         msg = (
             f"'{url}' names a file system only fsspec reaches (the object stores read here are "
-            "s3, gs, az, abfs, http and https): install the fsspec extra, "
-            "pip install 'polars-avro[fsspec]', and the file system's own package (s3fs, sshfs, ...)"
+            "s3, gs, az, abfs, http and https): install fsspec (this package's fsspec extra: "
+            "pip install fsspec) and the file system's own package (sshfs, gcsfs, ...)"
         )
         raise AvroArgumentError(msg) from None
     try:

@@ -306,5 +306,23 @@ def test_without_fsspec_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatc
         lambda: polars_avro.read_avro("memory://migrating/a.avro"),
         lambda: polars_avro.write_avro(pl.DataFrame({"a": [1]}), "memory://migrating/a.avro"),
     ):
-        with pytest.raises(AvroArgumentError, match=r"only fsspec reaches .*pip install 'polars-avro\[fsspec\]'"):
+        with pytest.raises(AvroArgumentError, match=r"only fsspec reaches .*fsspec extra: pip install fsspec"):
             call()
+
+
+def test_fastavro_lz4_which_avro_does_not_define_is_refused() -> None:
+    with pytest.raises(AvroArgumentError, match="unknown compression 'lz4'"):
+        polars_avro.write_avro(pl.DataFrame(COLUMNS), io.BytesIO(), codec="lz4")  # type: ignore[call-arg]
+
+
+def test_negative_column_indices_count_from_the_end_as_read_parquet_does(avro_file: Path, tmp_path: Path) -> None:
+    # pl.read_avro raises OverflowError and jetliner ValueError; Polars' first-class readers
+    # (read_parquet, read_ipc, read_csv) take -1 as the last column, and so does this reader.
+    pl.DataFrame(COLUMNS).write_parquet(tmp_path / "r.parquet")
+    for columns in ([-1], [-1, 0], [-3]):
+        expected = pl.read_parquet(tmp_path / "r.parquet", columns=columns)
+        assert polars_avro.read_avro(avro_file, columns=columns).to_dict(as_series=False) == expected.to_dict(
+            as_series=False
+        )
+    with pytest.raises(AvroArgumentError, match="column index out of range"):
+        polars_avro.read_avro(avro_file, columns=[-4])
