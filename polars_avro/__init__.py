@@ -23,7 +23,7 @@ from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
 from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._stats import ReadStats, read_stats
-from polars_avro._write import sink_avro, write_avro
+from polars_avro._write import Codec, sink_avro, write_avro
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCapacityError,
@@ -64,6 +64,7 @@ __all__ = [
     "AvroSchemaError",
     "AvroSchemaMismatchError",
     "AvroSplit",
+    "Codec",
     "ReadStats",
     "SkippedBlock",
     "SplitFile",

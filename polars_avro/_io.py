@@ -14,17 +14,35 @@ from polars_avro import _internal
 from polars_avro._engine import lazy_frame
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._origin import remember
-from polars_avro._polars_args import READ_REFUSED, CredentialProvider, refusing
+from polars_avro._polars_args import (
+    OTHER_READERS_REFUSED,
+    READ_ALIASES,
+    READ_HARMLESS,
+    READ_REFUSED,
+    CredentialProvider,
+    refusing,
+)
 from polars_avro._scan import Scan
 from polars_avro._sources import AvroSource, Item, RemoteOptions, Sources, expand_sources
 from polars_avro._types import IMPORTS_CHUNKS, without_columns
 from polars_avro.exceptions import AvroArgumentError
 
-#: An eager read refuses what a scan refuses, and ``cache``, which only a LazyFrame has a use for.
-READ_EAGER_REFUSED = {**READ_REFUSED, "cache": "read_avro reads once, at the call: caching is scan_avro's keyword"}
+#: An eager read refuses what a scan refuses, but for ``rechunk``, which it takes, and ``cache``,
+#: which only a LazyFrame has a use for.
+READ_EAGER_REFUSED = {
+    **{k: v for k, v in READ_REFUSED.items() if k != "rechunk"},
+    "cache": "read_avro reads once, at the call: caching is scan_avro's keyword",
+}
 
 
-@refusing(READ_REFUSED, "scan_avro", "scan_parquet")
+@refusing(
+    READ_REFUSED,
+    "scan_avro",
+    "scan_parquet",
+    others=OTHER_READERS_REFUSED,
+    harmless=READ_HARMLESS,
+    aliases=READ_ALIASES,
+)
 def scan_avro(
     source: AvroSource,
     *,
@@ -171,7 +189,8 @@ def scan_avro(
         (common-subplan elimination), and both values read the same.
 
     Polars' keywords that have no meaning for Avro (``parallel``, ``use_statistics``,
-    ``schema``, ...) raise :class:`AvroArgumentError` saying why.
+    ``schema``, ...) raise :class:`AvroArgumentError` saying why, and so do the other Avro
+    readers' (see docs/migrating.md); ``sources=`` is another name for ``source``.
 
     Returns
     -------
@@ -196,7 +215,14 @@ def scan_avro(
     return lf
 
 
-@refusing(READ_EAGER_REFUSED, "read_avro", "read_parquet")
+@refusing(
+    READ_EAGER_REFUSED,
+    "read_avro",
+    "read_parquet",
+    others=OTHER_READERS_REFUSED,
+    harmless=READ_HARMLESS,
+    aliases=READ_ALIASES,
+)
 def read_avro(
     source: AvroSource,
     *,
@@ -221,6 +247,7 @@ def read_avro(
     files_in_flight: int | None = None,
     credential_provider: CredentialProvider = "auto",
     low_memory: bool = False,
+    rechunk: bool = False,
 ) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
@@ -290,9 +317,14 @@ def read_avro(
     low_memory
         Less memory at some cost in speed: batches of 8,192 rows and one file read ahead
         (unless ``batch_size`` and ``files_in_flight`` say otherwise).
+    rechunk
+        Give each column as one contiguous chunk, as ``read_parquet(rechunk=True)`` did
+        before Polars 2 (and polars-avro 0.13's ``read_avro`` does); by default the columns
+        keep the chunks they were decoded in.
 
     Polars' keywords that have no meaning for Avro (``parallel``, ``use_statistics``,
-    ``use_pyarrow``, ...) raise :class:`AvroArgumentError` saying why.
+    ``use_pyarrow``, ...) raise :class:`AvroArgumentError` saying why, and so do the other
+    Avro readers' (see docs/migrating.md); ``sources=`` is another name for ``source``.
 
     Returns
     -------
@@ -321,6 +353,8 @@ def read_avro(
     if not names:
         return without_columns(sum(f.height for f in frames))
     df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
+    if rechunk:
+        df = df.rechunk()
     # A path's header is read again only if the frame is written; bytes are not kept for it.
     _remember_origin(df, scan, lazily=isinstance(scan.sources.items[0], (str, _internal.RemoteFile)))
     return df

@@ -16,7 +16,7 @@ import polars as pl
 from polars_avro import _expr
 from polars_avro._io import AvroHeader
 from polars_avro._messages import Framing, Mode, SchemaLike, WriterSchemas
-from polars_avro._polars_args import WRITE_REFUSED, CredentialProvider, refusing
+from polars_avro._polars_args import WRITE_ALIASES, WRITE_REFUSED, CredentialProvider, refusing
 from polars_avro._write import DEFAULT_SYNC_INTERVAL, AvroTarget, Compression, sink_avro, write_avro
 
 
@@ -27,7 +27,7 @@ class AvroFrameNamespace:
     def __init__(self, df: pl.DataFrame) -> None:
         self._df = df
 
-    @refusing(WRITE_REFUSED, "df.avro.write", "write_parquet")
+    @refusing(WRITE_REFUSED, "df.avro.write", "write_parquet", aliases=WRITE_ALIASES)
     def write(
         self,
         file: AvroTarget,
@@ -72,7 +72,7 @@ class AvroLazyFrameNamespace:
     def __init__(self, lf: pl.LazyFrame) -> None:
         self._lf = lf
 
-    @refusing(WRITE_REFUSED, "lf.avro.sink", "sink_parquet")
+    @refusing(WRITE_REFUSED, "lf.avro.sink", "sink_parquet", aliases=WRITE_ALIASES)
     def sink(
         self,
         file: AvroTarget | None = None,

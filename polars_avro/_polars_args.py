@@ -1,9 +1,15 @@
-"""Polars' own keywords, for code moving over from scan_parquet, read_parquet, write_parquet and sink_parquet.
+"""Other readers' and writers' keywords, for code moving over from them.
 
-Those that make sense for Avro are taken with Polars' meaning (``credential_provider``,
-``low_memory``, ``cache``, ``mkdir``, a sink's ``path``); the others are refused by
-:func:`refusing`, with an :class:`~polars_avro.AvroArgumentError` that says why, where Python
-would raise a bare TypeError. The table holds Polars 1.30's and 2.1's keywords alike.
+Polars' own (scan_parquet, read_parquet, write_parquet, sink_parquet): those that make sense
+for Avro are taken with Polars' meaning (``credential_provider``, ``low_memory``, ``cache``,
+``mkdir``, a sink's ``path``); the others are refused by :func:`refusing`, with an
+:class:`~polars_avro.AvroArgumentError` that says why, where Python would raise a bare
+TypeError. The tables hold Polars 1.30's and 2.1's keywords alike.
+
+The other Avro readers' (polars-avro 0.13 from PyPI, which has this package's import name, and
+jetliner 0.2): their names for this package's keywords are taken as aliases, values that mean
+what this package does anyway are taken, and the rest is refused the same way. See
+docs/migrating.md.
 """
 
 from __future__ import annotations
@@ -37,8 +43,31 @@ READ_REFUSED = {
     "use_pyarrow": _PYARROW,
     "pyarrow_options": _PYARROW,
     "memory_map": "local files are always memory-mapped",
-    "rechunk": "the result keeps the chunks it was decoded in: call .rechunk() on it",
+    "rechunk": "the result keeps the chunks it was decoded in: call .rechunk() on the collected frame",
 }
+
+#: Keywords of polars-avro 0.13 (PyPI) and jetliner 0.2 that reads refuse, and why.
+OTHER_READERS_REFUSED = {
+    "strict": (
+        "polars-avro 0.13's strict=True refuses unions whose null is not the first branch; "
+        "this reader reads null in any place of a union, as strict=False does (leave strict out)"
+    ),
+    "utf8_view": (
+        "polars-avro 0.13's utf8_view reads uuids as binary (False) or nulls in strings as '' (True); "
+        "strings and uuids read as String here, nulls kept: cast the columns for other types"
+    ),
+    "buffer_blocks": "jetliner's read-ahead: pass files_in_flight= (files read ahead) and batch_size=",
+    "buffer_bytes": "jetliner's read-ahead: pass files_in_flight= (files read ahead) and batch_size=",
+    "read_chunk_size": "jetliner's request size: local files are memory-mapped and object stores read whole blocks",
+    "max_block_size": "jetliner's block limit: blocks of up to 1 GiB are read, larger ones raise AvroFormatError",
+}
+
+#: Refused keywords taken after all with the value that asks for what this package does anyway
+#: (code that spells out the other reader's default runs unchanged).
+READ_HARMLESS = {"strict": False, "rechunk": False}
+
+#: polars-avro 0.13's (PyPI) names of read keywords, and this package's.
+READ_ALIASES = {"sources": "source"}
 
 #: Keywords of write_parquet and sink_parquet that writes refuse, and why.
 WRITE_REFUSED = {
@@ -59,27 +88,61 @@ WRITE_REFUSED = {
     "sinked_paths_callback": "partitioned output names its parts 00000000.avro, 00000001.avro, ... in key folders",
 }
 
+#: polars-avro 0.13's (PyPI) names of write keywords, and this package's (``codec`` takes its
+#: values too: see ``Codec``).
+WRITE_ALIASES = {"dest": "file", "codec": "compression"}
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def refusing(refused: Mapping[str, str], name: str, polars_name: str) -> Callable[[F], F]:
-    """Wraps an entry point so that Polars' keywords it has no use for raise, saying why.
+def refusing(
+    refused: Mapping[str, str],
+    name: str,
+    polars_name: str,
+    *,
+    others: Mapping[str, str] | None = None,
+    harmless: Mapping[str, object] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> Callable[[F], F]:
+    """Wraps an entry point so that other readers' keywords it has no use for raise, saying why.
 
-    The signature (``inspect.signature``, ``help()``) and the types stay the function's own.
+    ``refused`` are Polars' keywords and ``others`` the other Avro packages' (whose reasons name
+    the package); a keyword of either given the value ``harmless`` holds for it is dropped.
+    ``aliases`` maps other packages' names of keywords to the entry point's own. The signature
+    (``inspect.signature``, ``help()``) and the types stay the function's own.
     """
+    others = others or {}
+    harmless = harmless or {}
+    aliases = aliases or {}
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            for keyword in kwargs:
-                if keyword in refused:
+            for keyword in list(kwargs):
+                if keyword in harmless and _same(kwargs[keyword], harmless[keyword]):
+                    del kwargs[keyword]
+                elif keyword in refused:
                     msg = f"{name}() takes no {keyword}= (a keyword of Polars' {polars_name}): {refused[keyword]}"
                     raise AvroArgumentError(msg)
+                elif keyword in others:
+                    msg = f"{name}() takes no {keyword}=: {others[keyword]}"
+                    raise AvroArgumentError(msg)
+                elif keyword in aliases:
+                    ours = aliases[keyword]
+                    if ours in kwargs:
+                        msg = f"{name}() takes {ours}= once: {keyword}= is another name for it, give one of them"
+                        raise AvroArgumentError(msg)
+                    kwargs[ours] = kwargs.pop(keyword)
             return function(*args, **kwargs)
 
         return cast(F, checked)
 
     return decorate
+
+
+def _same(value: object, harmless: object) -> bool:
+    """Equal and of the same type: ``strict=0`` is not ``strict=False``."""
+    return type(value) is type(harmless) and value == harmless
 
 
 def with_credentials(

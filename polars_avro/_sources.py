@@ -10,12 +10,12 @@ import os
 import re
 import stat
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Union, cast
 from urllib.parse import unquote, urlparse
 
-from polars_avro import _internal
+from polars_avro import _fsspec, _internal
 from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, check_whole_number
 
 #: What scan_avro and read_avro accept.
@@ -31,10 +31,12 @@ class FileObjectSource:
     A stream that cannot be rewound (``one_shot``, or not seekable) is read once, here.
     """
 
-    def __init__(self, file: IO[bytes], *, one_shot: bool = False) -> None:
+    def __init__(self, file: IO[bytes], *, one_shot: bool = False, url: str | None = None) -> None:
         self.file = file
         self.start = file.tell() if not one_shot and _seekable(file) else None
-        self.name = str(getattr(file, "name", "<file object>"))
+        #: The URL an fsspec file was opened from, which is its path.
+        self.url = url
+        self.name = url if url is not None else str(getattr(file, "name", "<file object>"))
         if self.start is None:
             # A one-shot stream: keep its bytes so the scan can run more than once.
             self.data: bytes | None = file.read()
@@ -80,6 +82,8 @@ class Sources:
     def path(self, index: int) -> str | None:
         """The path or URL of a source that has one."""
         item = self.items[index]
+        if isinstance(item, FileObjectSource):
+            return item.url
         return self.name(item) if isinstance(item, (str, _internal.RemoteFile)) else None
 
     @staticmethod
@@ -93,6 +97,8 @@ class RemoteOptions:
 
     storage_options: list[tuple[str, str]]
     retries: int
+    #: ``storage_options`` as given, values untouched: the options of an fsspec file system.
+    given: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, storage_options: Mapping[str, Any] | None, retries: int) -> RemoteOptions:
@@ -101,7 +107,7 @@ class RemoteOptions:
             msg = f"storage_options must be a dict of option names to values, found {type(storage_options).__name__}"
             raise AvroArgumentError(msg)
         options = [(str(k), _option_value(v)) for k, v in (storage_options or {}).items()]
-        return cls(options, retries)
+        return cls(options, retries, dict(storage_options or {}))
 
     def file(self, url: str, size: int | None = None, etag: str | None = None) -> _internal.RemoteFile:
         return _internal.RemoteFile(
@@ -243,6 +249,8 @@ def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
     if parsed.scheme == "file":
         # A local path spelled as a URL: read it as any local path.
         return _expand_path(unquote(parsed.path), glob=glob)
+    if _fsspec.reaches(url):
+        return _expand_fsspec(url, glob=glob, remote=remote)
     if url.endswith("/"):
         objects = [o for o in _list(url, remote) if o.url.endswith(".avro")]
         if not objects:
@@ -258,6 +266,32 @@ def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
             raise _not_found(msg, url)
         return Sources([remote.file(o.url, o.size, o.etag) for o in objects], [base] * len(objects))
     return Sources([remote.file(url)], [None])
+
+
+def _expand_fsspec(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
+    """What :func:`_expand_url` does for object stores, through fsspec.
+
+    The files' URLs keep the spelling of the one given (fsspec's own would be
+    ``memory:///...``); the files are opened as file objects, named by their URLs.
+    """
+    fs, path = _fsspec.file_system(url, remote.given)
+    if url.endswith("/"):
+        base, base_path = url, path.rstrip("/") + "/"
+        found = [p for p in fs.find(path) if p.endswith(".avro")]
+        nothing = f"no .avro files under '{url}'"
+    elif glob and _has_glob(path):
+        base, base_path = _glob_base(url), _glob_base(path)
+        found = list(fs.glob(path))
+        nothing = f"no files match the pattern '{url}'"
+    else:
+        return Sources([FileObjectSource(_fsspec.open_for_reading(fs, path, url), url=url)], [None])
+    if not found:
+        raise _not_found(nothing, url)
+    files: list[Item] = []
+    for p in sorted(found):
+        file_url = base + p[len(base_path) :] if p.startswith(base_path) else fs.unstrip_protocol(p)
+        files.append(FileObjectSource(_fsspec.open_for_reading(fs, p, file_url), url=file_url))
+    return Sources(files, [base] * len(files))
 
 
 class _Listed(NamedTuple):

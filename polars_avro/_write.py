@@ -10,16 +10,24 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from enum import Enum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, Union
 
 import polars as pl
 
-from polars_avro import _internal
+from polars_avro import _fsspec, _internal
 from polars_avro._io import AvroHeader
 from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
-from polars_avro._polars_args import WRITE_REFUSED, CredentialProvider, make_parent_folder, refusing, with_credentials
+from polars_avro._polars_args import (
+    WRITE_ALIASES,
+    WRITE_REFUSED,
+    CredentialProvider,
+    make_parent_folder,
+    refusing,
+    with_credentials,
+)
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_counts, check_whole_number
@@ -30,22 +38,44 @@ if TYPE_CHECKING:
 #: Where write_avro and sink_avro write: a path, an object store URL, or a binary file object.
 AvroTarget = Union[str, Path, IO[bytes]]
 
-#: The codecs, for type checkers: the names of _internal.COMPRESSIONS (a test keeps them equal),
-#: and ``"zstd"``, the name Polars' Parquet and IPC writers give zstandard (Rust takes it too).
-Compression = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzip2", "xz", "zstd"]
+
+class Codec(str, Enum):
+    """polars-avro 0.13's (PyPI) codecs, for code written for it (``codec=Codec.Snappy``).
+
+    Each is the name of the codec ``compression`` takes; ``codec=None`` is ``"uncompressed"``.
+    """
+
+    Bzip2 = "bzip2"
+    Deflate = "deflate"
+    Snappy = "snappy"
+    Xz = "xz"
+    Zstandard = "zstandard"
+
+
+#: The codecs' names, for type checkers: those of _internal.COMPRESSIONS (a test keeps them
+#: equal), ``"zstd"``, the name Polars' Parquet and IPC writers give zstandard, and ``"null"``,
+#: the name in the file's header, which fastavro's ``codec=`` takes (Rust takes both).
+CompressionName = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzip2", "xz", "zstd", "null"]
+
+#: What ``compression`` takes: a codec's name, polars-avro 0.13's ``Codec``, or None (uncompressed).
+Compression = Union[CompressionName, Codec, None]
+
+#: The top-level record's name when the schema is derived; Polars' ``write_avro`` passes ``""``
+#: for it, which Avro readers refuse as a name, so ``""`` means this one too.
+DEFAULT_RECORD_NAME = "topLevelRecord"
 
 #: Java's default block size, which most Avro files in the wild have.
 DEFAULT_SYNC_INTERVAL: int = _internal.DEFAULT_SYNC_INTERVAL
 
 
-@refusing(WRITE_REFUSED, "write_avro", "write_parquet")
+@refusing(WRITE_REFUSED, "write_avro", "write_parquet", aliases={**WRITE_ALIASES, "batches": "df"})
 def write_avro(
-    df: pl.DataFrame,
+    df: pl.DataFrame | Iterable[pl.DataFrame],
     file: AvroTarget,
     *,
     compression: Compression = "uncompressed",
     compression_level: int | None = None,
-    name: str = "topLevelRecord",
+    name: str = DEFAULT_RECORD_NAME,
     namespace: str | None = None,
     schema: str | Mapping[str, Any] | AvroHeader | None = None,
     metadata: Mapping[str, str | bytes] | None = None,
@@ -65,7 +95,9 @@ def write_avro(
     Parameters
     ----------
     df
-        The frame to write.
+        The frame to write, or frames of one schema (a list, or any iterable, such as
+        polars-avro 0.13 takes), written as their ``pl.concat``. They are all held in memory:
+        :func:`sink_avro` streams a query's result in bounded memory.
     file
         A path, an object store URL (``s3://``, ``gs://``, ``az://``, ``abfs(s)://``), or a
         binary file object open for writing. A path is written through a temporary file
@@ -89,7 +121,9 @@ def write_avro(
         :func:`polars_avro.read_avro_header`) means its writer schema and its user metadata
         (``metadata`` adds to it). By default, the frame :func:`polars_avro.scan_avro` or
         :func:`polars_avro.read_avro` returned for one file, written unchanged, keeps that
-        file's schema and user metadata; any other frame gets the derived schema.
+        file's schema and user metadata; any other frame gets the derived schema. A
+        ``pl.Schema`` (polars-avro 0.13's meaning) is the frames' Polars schema: the
+        Avro schema is derived from it, and with no frame a file of no rows is written.
     metadata
         Extra header entries. Keys starting with ``avro.`` are reserved.
     sync_interval
@@ -112,7 +146,9 @@ def write_avro(
         Create the folders a local path goes into, as Polars' ``mkdir=True`` does.
 
     Polars' keywords that have no meaning for Avro (``row_group_size``, ``statistics``, ...)
-    raise :class:`AvroArgumentError` saying why.
+    raise :class:`AvroArgumentError` saying why. polars-avro 0.13's names are taken too:
+    ``batches=`` for ``df``, ``dest=`` for ``file``, ``codec=`` for ``compression`` (see
+    docs/migrating.md).
 
     Examples
     --------
@@ -125,9 +161,11 @@ def write_avro(
     >>> polars_avro.read_avro(buffer.getvalue()).equals(df)
     True
     """
+    if isinstance(schema, pl.Schema):
+        df = [pl.DataFrame(schema=schema), *([df] if isinstance(df, pl.DataFrame) else _frames(df))]
+        schema = None
     if not isinstance(df, pl.DataFrame):
-        msg = f"write_avro takes a DataFrame, found {type(df).__name__}; stream a LazyFrame with sink_avro"
-        raise AvroArgumentError(msg)
+        df = _concatenated(_frames(df))
     if mkdir:
         make_parent_folder(file)
     if Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key) is not None:
@@ -143,7 +181,7 @@ def write_avro(
         writer.write(prepared.convert(df), df.height)
 
 
-@refusing(WRITE_REFUSED, "sink_avro", "sink_parquet")
+@refusing(WRITE_REFUSED, "sink_avro", "sink_parquet", aliases=WRITE_ALIASES)
 def sink_avro(
     lf: pl.LazyFrame,
     file: AvroTarget | None = None,
@@ -151,7 +189,7 @@ def sink_avro(
     path: AvroTarget | None = None,
     compression: Compression = "uncompressed",
     compression_level: int | None = None,
-    name: str = "topLevelRecord",
+    name: str = DEFAULT_RECORD_NAME,
     namespace: str | None = None,
     schema: str | Mapping[str, Any] | AvroHeader | None = None,
     metadata: Mapping[str, str | bytes] | None = None,
@@ -254,13 +292,42 @@ def sink_avro(
         _for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
 
+def _frames(frames: object) -> list[pl.DataFrame]:
+    """What write_avro takes for ``df``, as a list of DataFrames, or the reason it cannot be."""
+    if isinstance(frames, pl.DataFrame):
+        return [frames]
+    if isinstance(frames, pl.LazyFrame):
+        msg = "write_avro takes a DataFrame, found LazyFrame; stream a LazyFrame with sink_avro"
+        raise AvroArgumentError(msg)
+    if not isinstance(frames, Iterable) or isinstance(frames, (str, bytes)):
+        msg = f"write_avro takes a DataFrame or an iterable of DataFrames, found {type(frames).__name__}"
+        raise AvroArgumentError(msg)
+    listed = list(frames)
+    for i, frame in enumerate(listed):
+        if not isinstance(frame, pl.DataFrame):
+            msg = f"write_avro takes an iterable of DataFrames, found {type(frame).__name__} at position {i}"
+            raise AvroArgumentError(msg)
+    return listed
+
+
+def _concatenated(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The frames as one (their chunks kept), as polars-avro 0.13 writes them one after another."""
+    if not frames:
+        msg = (
+            "write_avro got no frames: pass at least one (an empty DataFrame, or schema=pl.Schema(...), "
+            "writes a file of no rows)"
+        )
+        raise AvroArgumentError(msg)
+    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
+
+
 def write_frames(
     frames: Iterable[pl.DataFrame],
     file: AvroTarget,
     *,
     compression: Compression = "uncompressed",
     compression_level: int | None = None,
-    name: str = "topLevelRecord",
+    name: str = DEFAULT_RECORD_NAME,
     namespace: str | None = None,
     schema: str | Mapping[str, Any] | AvroHeader | None = None,
     metadata: Mapping[str, str | bytes] | None = None,
@@ -305,7 +372,7 @@ def _kept_schema(
     frame, of one file); None derives the schema. A record name or namespace of the user's
     asks for a derived schema.
     """
-    if schema is not None or name != "topLevelRecord" or namespace is not None:
+    if schema is not None or _record_name(name) != DEFAULT_RECORD_NAME or namespace is not None:
         return schema
     header: AvroHeader | None = source_header(frame, frame_schema)
     return header
@@ -332,7 +399,11 @@ class _WriteOptions:
     def of(cls, arguments: Mapping[str, Any]) -> _WriteOptions:
         """The options among an entry point's arguments (its ``locals()``), checked."""
         compression = arguments["compression"]
-        if not isinstance(compression, str):
+        if compression is None:
+            compression = "uncompressed"
+        elif isinstance(compression, Codec):
+            compression = compression.value
+        elif not isinstance(compression, str):
             msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
         check_counts(n_threads=arguments["n_threads"], sync_interval=arguments["sync_interval"])
@@ -356,7 +427,13 @@ class _WriteOptions:
         storage_options = with_credentials(arguments["storage_options"], arguments.get("credential_provider"))
         remote = RemoteOptions.of(storage_options, arguments["retries"])
         plain = {f.name: arguments[f.name] for f in fields(cls) if f.name != "remote"}
-        return cls(**{**plain, "schema": schema, "metadata": entries, "remote": remote})
+        checked = {"compression": compression, "name": _record_name(arguments["name"]), "schema": schema}
+        return cls(**{**plain, **checked, "metadata": entries, "remote": remote})
+
+
+def _record_name(name: str) -> str:
+    """The record name asked for: ``""``, Polars' ``write_avro`` default, asks for the default."""
+    return DEFAULT_RECORD_NAME if name == "" else name
 
 
 @contextmanager
@@ -513,7 +590,9 @@ class _open_target:
 
     A file object, or a path that exists and is not a regular file (a device such as
     /dev/stdout, a named pipe), is written to as it is. An object store URL becomes the
-    object to upload (the upload itself makes the object appear only when it completes).
+    object to upload (the upload itself makes the object appear only when it completes). A URL
+    only fsspec reaches becomes its file system's file, closed on success and discarded on
+    failure.
     """
 
     def __init__(self, file: AvroTarget, remote: RemoteOptions) -> None:
@@ -521,12 +600,16 @@ class _open_target:
         self.remote = remote
         self.path = ""
         self.temporary: str | None = None
+        self.fsspec_file: _fsspec.Writing | None = None
 
     def __enter__(self) -> str | IO[bytes] | _internal.RemoteFile:
         if isinstance(self.file, str) and is_remote_url(self.file):
             if self.file.endswith("/"):
                 msg = f"cannot write to '{self.file}': it names a folder, not an object"
                 raise AvroArgumentError(msg)
+            if _fsspec.reaches(self.file):
+                self.fsspec_file = _fsspec.Writing(self.file, self.remote.given)
+                return self.fsspec_file.file
             return self.remote.file(self.file)
         if isinstance(self.file, (str, os.PathLike)):
             # Through a symbolic link to the file it names, which is the one to replace.
@@ -552,6 +635,11 @@ class _open_target:
         return None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.fsspec_file is not None:
+            if exc_type is None:
+                self.fsspec_file.finish()
+            else:
+                self.fsspec_file.discard()
         if self.temporary is None:
             return
         if exc_type is None:

@@ -452,8 +452,8 @@ def test_codec_names_and_levels_come_from_the_rust_core() -> None:
 
     from polars_avro import _internal, _write
 
-    # With "zstd", Polars' name for zstandard, as an alias.
-    assert list(get_args(_write.Compression)) == [*_internal.COMPRESSIONS, "zstd"]
+    # With "zstd", Polars' name for zstandard, and "null", the header's name for uncompressed.
+    assert list(get_args(_write.CompressionName)) == [*_internal.COMPRESSIONS, "zstd", "null"]
     doc = " ".join(polars_avro.write_avro.__doc__.split())
     for name, (low, high, default) in _internal.COMPRESSION_LEVELS:
         assert f"{name} {low}-{high} (default {default})" in doc, name
