@@ -646,3 +646,8 @@ def stored_values(path: str | Path) -> list[Any]:
     with open(path, "rb") as fo:
         blocks = [block.bytes_.getvalue() for block in fastavro.block_reader(fo)]
     return [plain(r) for data in blocks for r in read_datums(fastavro.parse_schema(schema), data)]
+
+
+def max_index() -> int:
+    """The largest value of Polars' index type: the largest row index it allows."""
+    return 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1

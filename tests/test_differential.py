@@ -34,7 +34,7 @@ import polars_avro
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import assert_file_matches_fastavro  # noqa: E402
+from helpers import assert_file_matches_fastavro, max_index  # noqa: E402
 from queries import Query, QueryGenerator  # noqa: E402
 
 #: Seeds run every time; more queries per seed with POLARS_AVRO_DIFF_QUERIES.
@@ -163,10 +163,6 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
     return write_data(tmp_path_factory.mktemp("differential"))
 
 
-def _max_index() -> int:
-    return 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1
-
-
 @dataclass(frozen=True)
 class Scans:
     """The options both scans of a seed take, and the scans made with them."""
@@ -180,7 +176,7 @@ class Scans:
         options: dict[str, Any] = {}
         if rng.random() < 0.5:
             # Offsets up to the largest Polars allows: offset + rows must fit the index type.
-            offset = rng.choice([0, 5, _max_index() - ROWS, _max_index() - ROWS - 1000])
+            offset = rng.choice([0, 5, max_index() - ROWS, max_index() - ROWS - 1000])
             options.update(row_index_name="ri", row_index_offset=offset)
         if rng.random() < 0.4:
             options["include_file_paths"] = "path"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import fastavro
 import polars as pl
 import pytest
+from helpers import max_index
 from polars.testing import assert_frame_equal
 
 import polars_avro
@@ -136,7 +137,7 @@ def test_enum_is_in(files: tuple[str, str], engine: str) -> None:
 
 # ----------------------------------------------------------------------------- row index
 
-_MAX = 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1
+_MAX = max_index()
 
 
 def _five() -> bytes:
