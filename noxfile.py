@@ -106,10 +106,6 @@ def tests(session: nox.Session, polars: str) -> None:
     session.install(f"polars=={polars}", *TEST_DEPS)
     # importlib mode keeps the source tree off sys.path: the installed wheel is tested.
     skip_cluster = [f"--ignore={path}" for path in CLUSTER_TESTS]
-    if polars == "1.30.0":
-        # The differential suite stalls on Polars 1.30 (issue 39's hanging semi self-join,
-        # not yet found): it runs on every other version until that is fixed.
-        skip_cluster.append("--ignore=tests/test_differential.py")
     session.run("pytest", "--import-mode=importlib", "tests", "-q", *skip_cluster, *session.posargs)
     session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(), "-q")
     session.notify(f"cluster(polars='{polars}')")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from polars_avro._scan import polars_step
 from polars_avro._types import contains
 
 try:  # Polars 2.0 and later
@@ -38,8 +39,9 @@ def lazy_frame(scan: Scan) -> pl.LazyFrame:
             columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
         ) -> Iterator[pl.DataFrame]:
             # Polars 1.x hands `n_rows` with a predicate only where the query slices first
-            # (`head(n).filter(...)`): it counts records before the filter.
-            return scan.batches(columns, predicate, None, batch_size, records=n_rows)
+            # (`head(n).filter(...)`): it counts records before the filter. The predicate is
+            # evaluated on Polars' thread, which runs this source (see `Scan.batches`).
+            return scan.batches(columns, predicate, None, batch_size, records=n_rows, filter_here=True)
 
         lf = register_io_source(io_source, schema=scan.schema)
         # Polars 1.x's IO sources hand Enum columns on as Categorical: cast them back.
@@ -94,7 +96,8 @@ if FileReaderBuilder is not None:
             for df in self.scan.batches(read, None, None, None, records=records):
                 cut = min(offset, df.height)
                 offset -= cut
-                df = df.slice(cut).filter(predicate)
+                df = df.slice(cut)
+                df = polars_step(f"the filter {predicate}", functools.partial(df.filter, predicate))
                 yield df.select(columns) if df.width != len(columns) else df
 
         def n_rows_in_file(self, limit: int | None = None) -> int:

@@ -3,8 +3,8 @@
 Polars' own (scan_parquet, read_parquet, write_parquet, sink_parquet): those that make sense
 for Avro are taken with Polars' meaning (``credential_provider``, ``low_memory``, ``cache``,
 ``mkdir``, a sink's ``path``); the others are refused by :func:`refusing`, with an
-:class:`~polars_avro.AvroArgumentError` that says why, where Python would raise a bare
-TypeError. The tables hold Polars 1.30's and 2.1's keywords alike.
+:class:`~polars_avro.AvroKeywordError` (a ``TypeError``, as Python raises, and an
+``AvroArgumentError``) that says why. The tables hold Polars 1.30's and 2.1's keywords alike.
 
 The other Avro readers' (polars-avro 0.13 from PyPI, which has this package's import name, and
 jetliner 0.2): their names for this package's keywords are taken as aliases, values that mean
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, cast
 
-from polars_avro.exceptions import AvroArgumentError
+from polars_avro.exceptions import AvroArgumentError, AvroKeywordError
 
 #: Polars' ``credential_provider``: one of its ``CredentialProvider`` classes, or any callable
 #: giving ``(credentials, expiry)`` as they do; ``"auto"`` and None: from the environment.
@@ -123,15 +123,15 @@ def refusing(
                     del kwargs[keyword]
                 elif keyword in refused:
                     msg = f"{name}() takes no {keyword}= (a keyword of Polars' {polars_name}): {refused[keyword]}"
-                    raise AvroArgumentError(msg)
+                    raise AvroKeywordError(msg)
                 elif keyword in others:
                     msg = f"{name}() takes no {keyword}=: {others[keyword]}"
-                    raise AvroArgumentError(msg)
+                    raise AvroKeywordError(msg)
                 elif keyword in aliases:
                     ours = aliases[keyword]
                     if ours in kwargs:
                         msg = f"{name}() takes {ours}= once: {keyword}= is another name for it, give one of them"
-                        raise AvroArgumentError(msg)
+                        raise AvroKeywordError(msg)
                     kwargs[ours] = kwargs.pop(keyword)
             return function(*args, **kwargs)
 

@@ -23,7 +23,8 @@ class AvroReader:
 
     Iterating gives DataFrames of about ``batch_size`` rows each (whole Avro blocks are
     grouped; a block of more records is read in parts of ``batch_size``), in file order,
-    decoded in parallel ahead of the consumer. ``errors`` lists
+    decoded in parallel ahead of the consumer; files of no record give none (``schema``
+    still says the columns). ``errors`` lists
     what ``ignore_errors=True`` left out so far, and ``stats`` what the read did; both
     grow as the iteration goes. Use it as a context manager to stop a read early and
     release the files.
@@ -83,7 +84,8 @@ class AvroReader:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         if self._batches is None:
-            self._batches = self._scan.frames(self._names)
+            # A read of no record gives no batch, as Polars' batched readers do.
+            self._batches = self._scan.frames(self._names, at_least_one=False)
         return self
 
     def __next__(self) -> pl.DataFrame:

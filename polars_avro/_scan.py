@@ -9,7 +9,7 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -22,7 +22,7 @@ from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sour
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block, report_progress
 from polars_avro._types import FrameSchema, index_type, max_index, without_columns
-from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroSchemaMismatchError
+from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroInternalError, AvroSchemaMismatchError
 
 _MASK = "__polars_avro_predicate_mask"
 
@@ -176,6 +176,7 @@ class Scan:
         records: int | None = None,
         skip: int = 0,
         join: int = 1,
+        filter_here: bool = False,
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
 
@@ -184,6 +185,12 @@ class Scan:
         columns come in schema order, the order Polars expects from a source. The Rust
         reader reads every file: their partition values and paths come with the batches.
         Up to `join` batches come as one frame (an eager read wants them all at once).
+
+        The reader's threads evaluate the predicate, so that the other columns are decoded
+        only for the rows that pass; with `filter_here` the batches are filtered on this
+        thread instead (every column decoded). Polars 1.x runs sources on its own thread
+        pool and evaluating an expression needs that pool: when all its threads wait on
+        reads (two scans of a join, on two cores), a predicate evaluated elsewhere waits forever.
         """
         wanted = set(self.schema) if with_columns is None else set(with_columns)
         order = [c for c in self.schema if c in wanted]
@@ -209,6 +216,11 @@ class Scan:
             # Every part reads only what a file's rows share: the files kept pass it whole,
             # so a count behind a partition filter still needs no block decoded.
             predicate = None
+        # Read besides the columns asked for: the predicate's, when it is evaluated here.
+        read, filter_by = order, None
+        if filter_here and predicate is not None:
+            needed = set(order) | set(predicate.meta.root_names())
+            read, filter_by, predicate = [c for c in self.schema if c in needed], predicate, None
         counted = n_rows is not None or self.options.row_index_name is not None
         kept = [i for i, is_out in enumerate(out) if counted or not is_out]
         for _ in range(len(out) - len(kept)):
@@ -216,7 +228,7 @@ class Scan:
         if not kept:
             return
         request = ReadRequest(
-            columns=order,
+            columns=read,
             n_rows=n_rows,
             skip_rows=skip,
             batch_size=self.options.batch_size or batch_size,
@@ -237,7 +249,7 @@ class Scan:
         out_left = limit  # rows after the predicate
         # Frames of no column (counts) are only heights, added up by the caller: their sum
         # must fit in one Polars frame.
-        height, most = 0, max_index() if not order else None
+        height, most = 0, max_index() if not read else None
         try:
             while (batch := reader.next_batch(join)) is not None:
                 self._report_skipped(reader)
@@ -248,6 +260,11 @@ class Scan:
                     if height > most:
                         msg = f"'{self.label}' holds more than {most:,} records, the most rows a Polars frame can hold"
                         raise AvroCapacityError(msg)
+                if filter_by is not None:
+                    df = polars_step(f"the filter {filter_by}", functools.partial(df.filter, filter_by))
+                    if not df.height:
+                        continue  # as the reader leaves out batches its predicate empties
+                    df = (df if df.width == len(order) else df.select(order)).rechunk()
                 if out_left is not None:
                     df = df.head(out_left)
                     out_left -= df.height
@@ -269,11 +286,13 @@ class Scan:
         batch_size: int | None = None,
         *,
         join: int = 1,
+        at_least_one: bool = True,
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `names` in that order, as users ask for them.
 
-        `batches` keeps the schema's order, which the Polars engine expects. There is at
-        least one: a read of no row gives one empty frame of those columns.
+        `batches` keeps the schema's order, which the Polars engine expects. With
+        `at_least_one`, a read of no row gives one empty frame of those columns (a read's
+        result, a split's part); without, none (an iteration, as Polars' batched readers).
         """
         empty = True
         batches = self.batches(names, predicate, limit, batch_size, join=join)
@@ -284,7 +303,7 @@ class Scan:
                 yield df if df.columns == names else df.select(names)
         finally:
             batches.close()  # type: ignore[attr-defined]
-        if empty:
+        if empty and at_least_one:
             yield pl.DataFrame(schema=self.schema).select(names)
 
     def names(self, columns: list[Any]) -> list[str]:
@@ -341,7 +360,8 @@ class Scan:
         mask_expr = predicate.alias(_MASK)
 
         def evaluate(df: pl.DataFrame) -> pl.Series:
-            return self._to_schema(df, df.height).with_columns(mask_expr).get_column(_MASK)
+            batch = self._to_schema(df, df.height)
+            return polars_step(f"the filter {predicate}", lambda: batch.with_columns(mask_expr).get_column(_MASK))
 
         return evaluate
 
@@ -421,3 +441,20 @@ def _holds(predicate: pl.Expr) -> bool:
         msg = f"a filter of no column must give one boolean, found {len(values)} values of {values.dtype}: {predicate}"
         raise AvroArgumentError(msg)
     return values[0] is True
+
+
+_T = TypeVar("_T")
+
+
+def polars_step(what: str, step: Callable[[], _T]) -> _T:
+    """`step`'s result, a panic of Polars in it raised as an error naming `what`.
+
+    A step of the user's query that the reader runs (a filter) can meet a Polars bug; its
+    PanicException is a BaseException, which ``except Exception`` misses, raised from the
+    reader's threads with a Rust backtrace and no word of the query.
+    """
+    try:
+        return step()
+    except pl.exceptions.PanicException as e:
+        msg = f"Polars panicked evaluating {what}, a part of the query handed to scan_avro: {e}"
+        raise AvroInternalError(msg) from e

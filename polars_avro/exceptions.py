@@ -74,10 +74,12 @@ class AvroDecodeError(AvroFormatError):
 
 
 class AvroEncodeError(AvroError, _pl_exc.ComputeError):
-    """A value cannot be written as its Avro type.
+    """A value cannot be written as its Avro type, or a column has a type Avro cannot hold.
 
     Out of range, a null where the Avro type has none, a string that is not one of the enum's
-    symbols, and so on. The message names the row and the column.
+    symbols, and so on: the message names the row and the column. A column of a type Avro
+    cannot hold (Object, Int128) is named with the way out; Polars' own writers raise
+    ComputeError for a type they cannot write.
     """
 
 
@@ -93,6 +95,14 @@ class AvroArgumentError(AvroError, ValueError):
     """An argument cannot be honoured (an unknown column, a bad source, ...)."""
 
 
+class AvroKeywordError(AvroArgumentError, TypeError):
+    """A keyword this function does not take, or one given twice under two names.
+
+    Another reader's keyword (Polars', fastavro's, ...) is refused with the reason it has no use
+    here. A ``TypeError`` as well, as Python raises for a keyword a function does not take.
+    """
+
+
 class AvroCapacityError(AvroError, _pl_exc.ComputeError):
     """The data holds more than a Polars frame can: more records than its maximum height.
 
@@ -105,7 +115,8 @@ class AvroInternalError(AvroError, _pl_exc.ComputeError):
     """polars-avro itself failed (Polars refused a column it built, or its code panicked).
 
     A bug, not damage in the data. ``ignore_errors=True`` never skips it. Please report it with
-    the message.
+    the message. Also raised, naming the filter, where Polars panicked evaluating a filter
+    of the query that the reader evaluates.
     """
 
 
@@ -145,6 +156,7 @@ __all__ = [
     "AvroFormatError",
     "AvroIOError",
     "AvroInternalError",
+    "AvroKeywordError",
     "AvroPermissionError",
     "AvroSchemaError",
     "AvroSchemaMismatchError",

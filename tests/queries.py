@@ -60,6 +60,10 @@ class _State:
     unique: set[str] = field(default_factory=set)
 
 
+#: Polars 1.30, whose bugs some steps avoid (every scan has them, Polars' own too).
+_POLARS_1_30 = pl.__version__.startswith("1.30.")
+
+
 class QueryGenerator:
     """Random queries over two scans, ``lf`` and ``other``, of the same schema.
 
@@ -137,6 +141,11 @@ class QueryGenerator:
         state.text += f".head({self._count()})"
 
     def _tail(self, state: _State) -> None:
+        if _POLARS_1_30:
+            # Polars 1.30's streaming engine gives too few rows for a tail longer than an IO
+            # plugin's data, whatever the plugin (`register_io_source` of a generator of 3
+            # frames of 1,000 rows: `tail(5000)` gives 2,000); 1.44 gives them all.
+            return
         state.text += f".tail({self._count()})"
 
     def _slice(self, state: _State) -> None:
@@ -146,6 +155,10 @@ class QueryGenerator:
         state.text += f".slice({offset}, {length})"
 
     def _with_row_index(self, state: _State) -> None:
+        if _POLARS_1_30 and len(self.scan_unique) > 1:
+            # Polars 1.30 drops a scan's own row index under a with_row_index, whatever the
+            # scan (`scan_parquet(p, row_index_name="ri").with_row_index("ri0")` has no "ri").
+            return
         name = self._fresh(state, "ri")
         offset = self.rng.choice([0, 0, 7, 1_000_000])
         state.text += f".with_row_index({name!r}, offset={offset})"
@@ -198,8 +211,10 @@ class QueryGenerator:
         if not hashable:
             return
         subset = self.rng.sample(hashable, self.rng.randint(1, min(2, len(hashable))))
-        if state.ordered:
+        if state.ordered and not _POLARS_1_30:
             # Which row of a group is kept is defined for first/last of ordered rows only.
+            # (Polars 1.30's streaming engine keeps another row from one run to the next,
+            # scan_ipc's too.)
             keep = self.rng.choice(["first", "last"])
             maintain = self.rng.random() < 0.5
             state.text += f".unique({subset!r}, keep={keep!r}, maintain_order={maintain})"
@@ -210,6 +225,7 @@ class QueryGenerator:
             # Any row of each group: only the subset's values are defined.
             state.text += f".unique({subset!r}).select({subset!r})"
             state.unique = set(subset) if len(subset) == 1 else set()
+            state.ordered = False
 
     def _group_by(self, state: _State) -> None:
         schema = self._schema(state)
@@ -226,7 +242,8 @@ class QueryGenerator:
             agg = self.rng.choice([*exact, "sum"] if schema[c].is_integer() else exact)
             aggs.append(f"pl.col({c!r}).{agg}().alias('agg_{agg}')")
         other = [c for c in schema if c != key]
-        if other and state.ordered and self.rng.random() < 0.5:
+        # (Polars 1.30's streaming engine takes another first row from one run to the next.)
+        if other and state.ordered and not _POLARS_1_30 and self.rng.random() < 0.5:
             aggs.append(f"pl.col({self.rng.choice(other)!r}).first().alias('first')")
         maintain = state.ordered and self.rng.random() < 0.5
         state.text += f".group_by({key!r}, maintain_order={maintain}).agg({', '.join(aggs)})"

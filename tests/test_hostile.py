@@ -204,15 +204,6 @@ def test_dates_and_timestamps_far_out_are_kept_as_written(tmp_path: Path) -> Non
 # --------------------------------------------------------------------------- the edges of the API
 
 
-def test_a_header_only_file_gives_one_empty_batch_of_its_schema(tmp_path: Path) -> None:
-    schema = {"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}
-    path = write_fastavro(tmp_path / "empty.avro", schema, [])
-    with polars_avro.AvroReader(path) as reader:
-        batches = list(reader)
-    assert [b.schema for b in batches] == [pl.Schema({"id": pl.Int64})]
-    assert [b.height for b in batches] == [0]
-
-
 def test_read_avro_schema_leaves_out_damaged_headers_with_ignore_errors(tmp_path: Path) -> None:
     schema = {"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}
     write_fastavro(tmp_path / "a.avro", schema, [{"id": 1}])

@@ -18,7 +18,7 @@ from helpers import EVENT_SCHEMA, events, write_fastavro
 from servers import S3Server
 
 import polars_avro
-from polars_avro import AvroArgumentError, AvroDataSkippedWarning, AvroDecodeWarning
+from polars_avro import AvroArgumentError, AvroDataSkippedWarning, AvroDecodeWarning, AvroKeywordError
 from polars_avro._io import READ_EAGER_REFUSED
 from polars_avro._polars_args import READ_REFUSED, WRITE_REFUSED
 
@@ -45,6 +45,24 @@ def test_one_column_by_name_is_that_column(avro_file: Path) -> None:
         assert pl.concat(reader)["name"].to_list() == [r["name"] for r in RECORDS]
     (split,) = polars_avro.plan_splits(avro_file)
     assert pl.concat(polars_avro.read_split(split, columns="id")).columns == ["id"]
+
+
+def test_avro_reader_of_no_record_gives_no_batch(tmp_path: Path) -> None:
+    """As Polars' batched reads: `collect_batches` (`read_csv_batched` before it) of a
+    header-only file gives no batch."""
+    csv = tmp_path / "h.csv"
+    csv.write_text("id,name\n")
+    if hasattr(pl.LazyFrame, "collect_batches"):
+        assert list(pl.scan_csv(csv).collect_batches()) == []
+    else:
+        assert pl.read_csv_batched(csv).next_batches(1) is None
+    path = write_fastavro(tmp_path / "h.avro", SCHEMA, [])
+    with polars_avro.AvroReader(path) as reader:
+        assert list(reader) == []
+        assert reader.schema == pl.Schema({"id": pl.Int64, "name": pl.String})
+    # The reads that give a frame still give one of no row.
+    assert polars_avro.read_avro(path).schema == reader.schema
+    assert polars_avro.read_avro(path).height == 0
 
 
 # --------------------------------------------------------------------------- integer options
@@ -149,10 +167,12 @@ def test_every_polars_keyword_is_taken_or_refused(ours: Callable[..., Any], thei
 def test_polars_read_keywords_without_meaning_are_refused_saying_why(avro_file: Path, keyword: str) -> None:
     reads = (("scan_avro", polars_avro.scan_avro), ("read_avro", polars_avro.read_avro))
     for name, read in reads if keyword in READ_EAGER_REFUSED else reads[:1]:
-        with pytest.raises(AvroArgumentError, match=rf"{name}\(\) takes no {keyword}= \(a keyword of Polars'") as info:
+        # A TypeError, as Python's own for a keyword a function does not take.
+        with pytest.raises(TypeError, match=rf"{name}\(\) takes no {keyword}= \(a keyword of Polars'") as info:
             read(avro_file, **{keyword: True})
         assert READ_REFUSED[keyword] in str(info.value)
-    with pytest.raises(AvroArgumentError, match=r"read_avro\(\) takes no cache="):
+        assert isinstance(info.value, AvroKeywordError)
+    with pytest.raises(AvroKeywordError, match=r"read_avro\(\) takes no cache="):
         polars_avro.read_avro(avro_file, cache=True)  # type: ignore[call-arg]
 
 
@@ -166,7 +186,7 @@ def test_polars_write_keywords_without_meaning_are_refused_saying_why(tmp_path: 
         "lf.avro.sink": lambda **k: df.lazy().avro.sink(tmp_path / "a.avro", **k),
     }
     for name, write in writes.items():
-        with pytest.raises(AvroArgumentError, match=rf"{name}\(\) takes no {keyword}="):
+        with pytest.raises(AvroKeywordError, match=rf"{name}\(\) takes no {keyword}="):
             write(**{keyword: 1})
     assert not (tmp_path / "a.avro").exists()
 

@@ -8,7 +8,9 @@ failed before its fix on the Polars version named.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import fastavro
 import polars as pl
@@ -17,7 +19,9 @@ from helpers import max_index
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from polars_avro.exceptions import AvroArgumentError, AvroCapacityError
+from polars_avro._options import ScanOptions
+from polars_avro._scan import Scan
+from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroInternalError
 
 SCHEMA = {
     "type": "record",
@@ -111,6 +115,65 @@ def test_semi_self_join_of_sorted_slice(files: tuple[str, str], engine: str) -> 
         return lf.filter(pl.col("t") < 60).join(right, on="k", how="semi").sort("t")
 
     _same_as_ipc(files, query, engine)
+
+
+def _thread_name() -> str:
+    """The OS name of this thread (the reader's are "polars-avro-N")."""
+    return Path(f"/proc/self/task/{threading.get_native_id()}/comm").read_text().strip()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="thread names are read from /proc")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
+    files: tuple[str, str], engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polars 1.x runs a source on its own thread pool, and evaluating an expression needs
+    that pool: with its threads all waiting on reads, a predicate the reader's threads
+    evaluated waited forever (a join of two filtered scans, on Polars 1.30 and two cores).
+    There the batches are filtered on Polars' thread; Polars 2 leaves it to the reader's
+    threads, which decode the other columns only for the rows that pass."""
+    threads: list[str] = []
+    mask_function = Scan._mask_function
+
+    def recording(self: Scan, predicate: pl.Expr) -> Callable[[pl.DataFrame], pl.Series]:
+        evaluate = mask_function(self, predicate)
+
+        def recorded(df: pl.DataFrame) -> pl.Series:
+            threads.append(_thread_name())
+            return evaluate(df)  # type: ignore[no-any-return]
+
+        return recorded
+
+    monkeypatch.setattr(Scan, "_mask_function", recording)
+    avro, ipc = files
+    expected = pl.scan_ipc(ipc).filter(pl.col("k") > 4).collect(engine=engine)  # type: ignore[call-overload]
+    # Batches of 20 records on two threads: the reader's pool decodes them.
+    scan = polars_avro.scan_avro(avro, batch_size=20, n_threads=2)
+    assert_frame_equal(scan.filter(pl.col("k") > 4).collect(engine=engine), expected)  # type: ignore[call-overload]
+    if pl.__version__.startswith("1."):
+        assert threads == []
+    else:
+        # (On 2.0.x, scans with an Enum column, as this one, leave filters to Polars.)
+        assert threads or pl.__version__.startswith("2.0."), "the reader evaluated no predicate"
+        assert all(name.startswith("polars-avro") for name in threads), threads
+
+
+@pytest.mark.parametrize("filter_here", [False, True])
+def test_a_polars_panic_in_a_filter_the_reader_runs_names_the_filter(
+    files: tuple[str, str], filter_here: bool
+) -> None:
+    """A panic of Polars evaluating a filter handed to the reader is an AvroInternalError
+    naming the filter, on the reader's threads (Polars 2) and on Polars' (Polars 1), where it
+    was a PanicException (a BaseException) with a Rust backtrace. A function raising
+    PanicException stands in for Polars' bugs: Polars resumes it as a panic of its own."""
+
+    def panics(s: pl.Series) -> pl.Series:
+        raise pl.exceptions.PanicException("boom")
+
+    predicate = pl.col("t").map_batches(panics, return_dtype=pl.Boolean)
+    scan = Scan(files[0], ScanOptions.of({"n_threads": 2}))
+    with pytest.raises(AvroInternalError, match=r"Polars panicked evaluating the filter .*a part of the query.*boom"):
+        list(scan.batches(None, predicate, None, 20, filter_here=filter_here))
 
 
 @pytest.mark.parametrize("engine", ENGINES)

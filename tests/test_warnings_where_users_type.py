@@ -81,7 +81,9 @@ def test_jupyter_kernel(folder: str) -> None:
     """An ipykernel kernel, started headless, runs the lines as a notebook cell would."""
     manager = pytest.importorskip("jupyter_client.manager")
     pytest.importorskip("ipykernel")
-    km, kc = manager.start_new_kernel(kernel_name="python3", extra_arguments=["--HistoryManager.enabled=False"])
+    km, kc = manager.start_new_kernel(
+        kernel_name="python3", extra_arguments=["--HistoryManager.enabled=False"], cwd=folder
+    )
     try:
         outputs: list[str] = []
 

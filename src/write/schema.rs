@@ -130,7 +130,8 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
         },
         F::Unsupported { name, hint } => {
             let hint = if hint.is_empty() { String::new() } else { format!(": {hint}") };
-            return Err(AvroError::schema(format!(
+            // An encoding error, as Polars' writers raise ComputeError for a type they cannot write.
+            return Err(AvroError::encode(format!(
                 "the column '{path}' has type {name}, which Avro cannot hold{hint}"
             )));
         },
