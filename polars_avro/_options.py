@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from polars_avro._polars_args import LOW_MEMORY_BATCH_SIZE, with_credentials
 from polars_avro._types import max_index
-from polars_avro.exceptions import AvroArgumentError, check_counts, check_whole_number
+from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,13 @@ class ScanOptions:
             check_whole_number("n_rows", self.n_rows, 0)
         # As Polars' with_row_index: an offset its index type holds.
         check_whole_number("row_index_offset", self.row_index_offset, 0, max_index())
+        for flag in ("glob", "allow_missing_columns", "try_parse_hive_dates", "ignore_errors"):
+            check_flag(flag, getattr(self, flag))
+        if self.hive_partitioning is not None:
+            check_flag("hive_partitioning", self.hive_partitioning)
+        for name in ("row_index_name", "include_file_paths"):
+            if getattr(self, name) is not None:
+                check_text(name, getattr(self, name))
         prefixes = self.hidden_file_prefix
         if prefixes is not None and (
             isinstance(prefixes, (bytes, Mapping))
@@ -93,4 +100,8 @@ def column_names(columns: str | Sequence[str] | Sequence[int]) -> list[Any]:
     """A ``columns`` argument as a list, the way Polars takes it: one name is that column (not its letters)."""
     if isinstance(columns, str):
         return [columns]
+    if isinstance(columns, (bytes, Mapping)) or not isinstance(columns, Iterable):
+        found = f"{type(columns).__name__} {columns!r}"
+        msg = f"columns must be a column name, or a list of names or of indices, found {found}"
+        raise AvroArgumentError(msg)
     return list(columns)

@@ -67,11 +67,14 @@ class Partitioning:
         if not isinstance(target, (str, os.PathLike)):
             msg = f"partitioned output goes to a folder (a path or URL), found {type(target).__name__}"
             raise AvroArgumentError(msg)
+        if os.path.exists(target) and not os.path.isdir(target):
+            msg = f"partitioned output goes to a folder, and {os.fspath(target)!r} is a file: pass a folder's path"
+            raise AvroArgumentError(msg)
         limits = (("max_rows_per_file", max_rows_per_file), ("approximate_bytes_per_file", approximate_bytes_per_file))
         check_counts(**dict(limits))
         if isinstance(partition_by, (str, pl.Expr)):
             partition_by = [partition_by]
-        keys = [pl.col(k) if isinstance(k, str) else k for k in partition_by or []]
+        keys = [_partition_key(k) for k in partition_by or []]
         return cls(os.fspath(target), keys, include_key, max_rows_per_file, approximate_bytes_per_file)
 
     @property
@@ -215,3 +218,13 @@ def _is_full(part: _Part, partitioning: Partitioning) -> bool:
     return (partitioning.max_rows is not None and part.rows >= partitioning.max_rows) or (
         partitioning.max_bytes is not None and part.bytes >= partitioning.max_bytes
     )
+
+
+def _partition_key(key: object) -> pl.Expr:
+    """One key of ``partition_by``: a column name or an expression."""
+    if isinstance(key, str):
+        return pl.col(key)
+    if isinstance(key, pl.Expr):
+        return key
+    msg = f"partition_by takes column names and expressions, found {type(key).__name__} {key!r}"
+    raise AvroArgumentError(msg)

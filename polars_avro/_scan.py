@@ -351,6 +351,10 @@ class Scan:
     def _to_schema(self, df: pl.DataFrame, height: int) -> pl.DataFrame:
         if df.width == 0:
             return without_columns(height)
+        if "" in (self.options.row_index_name, self.options.include_file_paths):
+            # Frames cross from Rust as pl.DataFrame(series), which names a column "" (a name
+            # Polars allows, as this option) column_<position>.
+            df.columns = ["" if c == f"column_{i}" and c not in self.schema else c for i, c in enumerate(df.columns)]
         df = self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
         if self.options.row_index_name is not None and self.options.row_index_name in df.columns:
             df = df.with_columns(pl.col(self.options.row_index_name).cast(index_type()))

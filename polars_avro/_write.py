@@ -30,7 +30,7 @@ from polars_avro._polars_args import (
 )
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
-from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_counts, check_whole_number
+from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_counts, check_text, check_whole_number
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -433,6 +433,7 @@ class _WriteOptions:
 
 def _record_name(name: str) -> str:
     """The record name asked for: ``""``, Polars' ``write_avro`` default, asks for the default."""
+    check_text("name", name, "the record's name")
     return DEFAULT_RECORD_NAME if name == "" else name
 
 

@@ -189,3 +189,20 @@ def check_counts(**options: int | None) -> None:
     for name, value in options.items():
         if value is not None:
             check_whole_number(name, value, 1)
+
+
+def check_flag(name: str, value: object) -> None:
+    """The one check every True/False option gets: a ``bool``, not a value that is truthy."""
+    if not isinstance(value, bool):
+        msg = f"{name} must be True or False, found {type(value).__name__} {value!r}"
+        raise AvroArgumentError(msg)
+
+
+def check_text(name: str, value: object, what: str = "a column name") -> None:
+    """The one check every text option gets: a ``str``, ``what`` saying what it names.
+
+    None, where allowed, is the caller's to skip.
+    """
+    if not isinstance(value, str):
+        msg = f"{name} must be {what} (a str), found {type(value).__name__} {value!r}"
+        raise AvroArgumentError(msg)

@@ -25,9 +25,39 @@ pub fn default_threads() -> usize {
 /// One pool per thread count, shared by every read and write asking for that count: reads
 /// running at the same time (several scans in one streaming query) share threads instead
 /// of each starting its own.
+/// More than [`max_threads`] is refused (`n_threads` names the argument users pass).
 pub fn pool(threads: usize) -> AvroResult<Arc<ThreadPool>> {
     static POOLS: LazyLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = LazyLock::new(Default::default);
+    check_threads(threads, max_threads())?;
     shared_pool(&POOLS, threads, "polars-avro")
+}
+
+/// The most decoding threads a read or write starts: 4 per core, or Polars' own count
+/// where POLARS_MAX_THREADS asks for more. More only take turns on the cores, and a typo
+/// (100_000 for 10) would start threads one by one for minutes.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (4 * cores).max(default_threads())
+}
+
+/// The threads a read or write runs on: `asked` (a user's `n_threads`), else Polars'
+/// count; checked at once, before any work starts.
+pub fn thread_count(asked: Option<usize>) -> AvroResult<usize> {
+    if asked == Some(0) {
+        return Err(AvroError::argument("n_threads must be at least 1, found 0"));
+    }
+    let threads = asked.unwrap_or_else(default_threads);
+    check_threads(threads, max_threads())?;
+    Ok(threads)
+}
+
+fn check_threads(threads: usize, most: usize) -> AvroResult<()> {
+    if threads > most {
+        return Err(AvroError::argument(format!(
+            "n_threads must be at most {most} (4 per core, or POLARS_MAX_THREADS), found {threads}"
+        )));
+    }
+    Ok(())
 }
 
 /// The pool files are opened on, apart from the decoding threads: opening waits on the
@@ -63,4 +93,22 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown cause".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_past_the_bound_are_refused_naming_it() {
+        assert!(check_threads(8, 8).is_ok());
+        let message = check_threads(100_000, 8).unwrap_err().to_string();
+        assert!(message.contains("n_threads must be at most 8"), "{message}");
+        assert!(message.contains("found 100000"), "{message}");
+        assert!(max_threads() >= 4 && max_threads() >= default_threads());
+        assert!(pool(max_threads() + 1).is_err());
+        assert!(thread_count(Some(max_threads() + 1)).is_err());
+        assert!(thread_count(Some(0)).unwrap_err().to_string().contains("n_threads must be at least 1"));
+        assert_eq!(thread_count(None).unwrap(), default_threads());
+    }
 }

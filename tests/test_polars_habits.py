@@ -112,6 +112,76 @@ def test_integer_write_options_are_argument_errors_naming_them(options: dict[str
             polars_avro.write_avro(lf.collect(), io.BytesIO(), **options)
 
 
+@pytest.mark.parametrize("n_threads", [100_000, 10**9])
+def test_threads_past_four_per_core_are_refused_at_once(avro_file: Path, tmp_path: Path, n_threads: int) -> None:
+    """A typo (100_000 for 10) started threads one by one for minutes, deaf to Ctrl-C."""
+    most = rf"n_threads must be at most \d+ \(4 per core, or POLARS_MAX_THREADS\), found {n_threads}"
+    with pytest.raises(AvroArgumentError, match=most):
+        polars_avro.read_avro(avro_file, n_threads=n_threads)
+    with pytest.raises(AvroArgumentError, match=most):
+        polars_avro.scan_avro(avro_file, n_threads=n_threads).collect()
+    with pytest.raises(AvroArgumentError, match=most):
+        polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path / "a.avro", n_threads=n_threads)
+    assert not (tmp_path / "a.avro").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"ignore_errors": ""}, "ignore_errors must be True or False, found str ''"),
+        ({"glob": 1}, "glob must be True or False, found int 1"),
+        ({"hive_partitioning": "yes"}, "hive_partitioning must be True or False, found str 'yes'"),
+        ({"include_file_paths": []}, r"include_file_paths must be a column name \(a str\), found list \[\]"),
+        ({"row_index_name": 0}, r"row_index_name must be a column name \(a str\), found int 0"),
+        ({"columns": -1}, "columns must be a column name, or a list of names or of indices, found int -1"),
+    ],
+)
+def test_option_types_are_argument_errors_naming_them(avro_file: Path, options: dict[str, Any], words: str) -> None:
+    for read in (polars_avro.read_avro, lambda *a, **k: polars_avro.scan_avro(*a, **k).collect()):
+        if "columns" in options and read is not polars_avro.read_avro:
+            continue  # scan_avro takes no columns
+        with pytest.raises(AvroArgumentError, match=words):
+            read(avro_file, **options)
+
+
+def test_empty_column_names_work_as_in_polars(avro_file: Path) -> None:
+    """Polars allows a column named "": `read_parquet(row_index_name="")` names the index so.
+    The frames cross from Rust as pl.DataFrame(series), which renamed it column_0."""
+    pl.DataFrame({"id": [1]}).write_parquet(avro_file.with_suffix(".parquet"))
+    assert pl.read_parquet(avro_file.with_suffix(".parquet"), row_index_name="").columns == ["", "id"]
+    df = polars_avro.read_avro(avro_file, row_index_name="", columns=["id"])
+    assert df.columns == ["", "id"]
+    assert df[""].to_list() == list(range(len(RECORDS)))
+    scanned = polars_avro.scan_avro(avro_file, row_index_name="").filter(pl.col("") < 3).collect()
+    assert scanned.columns == ["", "id", "name"]
+    assert scanned[""].to_list() == [0, 1, 2]
+    paths = polars_avro.scan_avro(avro_file, include_file_paths="").select("id", "").head(2).collect()
+    assert paths.columns == ["id", ""]
+    assert paths[""].to_list() == [str(avro_file)] * 2
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"name": 5}, r"name must be the record's name \(a str\), found int 5"),
+        ({"partition_by": [1, 2]}, "partition_by takes column names and expressions, found int 1"),
+    ],
+)
+def test_write_option_types_are_argument_errors_naming_them(
+    tmp_path: Path, options: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(AvroArgumentError, match=words):
+        polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()
+
+
+def test_partitioned_output_onto_a_file_names_it(avro_file: Path) -> None:
+    before = avro_file.read_bytes()
+    with pytest.raises(AvroArgumentError, match=r"partitioned output goes to a folder, and '.*r.avro' is a file"):
+        polars_avro.sink_avro(pl.LazyFrame({"a": [1]}), avro_file, max_rows_per_file=10)
+    assert avro_file.read_bytes() == before
+
+
 def test_a_negative_schema_id_is_an_argument_error() -> None:
     with pytest.raises(AvroArgumentError, match="schema_id must be at least 0, found -1"):
         polars_avro.encode("a", '"long"', framing="confluent", schema_id=-1)

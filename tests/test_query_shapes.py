@@ -159,9 +159,7 @@ def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
 
 
 @pytest.mark.parametrize("filter_here", [False, True])
-def test_a_polars_panic_in_a_filter_the_reader_runs_names_the_filter(
-    files: tuple[str, str], filter_here: bool
-) -> None:
+def test_a_polars_panic_in_a_filter_the_reader_runs_names_the_filter(files: tuple[str, str], filter_here: bool) -> None:
     """A panic of Polars evaluating a filter handed to the reader is an AvroInternalError
     naming the filter, on the reader's threads (Polars 2) and on Polars' (Polars 1), where it
     was a PanicException (a BaseException) with a Rust backtrace. A function raising

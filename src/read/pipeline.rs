@@ -26,7 +26,7 @@ use super::stats::{verbose, ReadStats};
 use crate::decode::PartStart;
 use crate::error::{AvroError, AvroResult};
 use crate::source::remote::RequestCount;
-use crate::threads::{default_threads, panic_message, pool};
+use crate::threads::{panic_message, pool, thread_count};
 
 /// A batch stops growing at this many compressed bytes even below its row target, so a
 /// file of wide records still splits into batches that fit the read-ahead window (a
@@ -93,7 +93,7 @@ impl Pipeline {
         }
         let requests = RequestCount::default();
         files.iter_mut().for_each(|file| file.source.count_requests(&requests));
-        let threads = options.n_threads.unwrap_or_else(default_threads).max(1);
+        let threads = thread_count(options.n_threads)?;
         // With n_rows no file is opened before the ones before it are read; with one
         // thread nothing happens beside the caller.
         let files_in_flight = match (options.n_rows, threads) {

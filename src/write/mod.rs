@@ -33,7 +33,7 @@ use crate::container::{Codec, ContainerWriter, MAX_BLOCK_LEN};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::parse_schema;
-use crate::threads::{default_threads, panic_message, pool};
+use crate::threads::{panic_message, pool, thread_count};
 
 /// Java's default, and what most Avro files in the wild use.
 pub const DEFAULT_SYNC_INTERVAL: usize = 64_000;
@@ -122,9 +122,7 @@ impl<W: Write> AvroWriter<W> {
         if options.sync_interval == 0 {
             return Err(AvroError::argument("sync_interval must be at least 1 byte"));
         }
-        if options.n_threads == Some(0) {
-            return Err(AvroError::argument("n_threads must be at least 1, found 0"));
-        }
+        let threads = thread_count(options.n_threads)?;
         let level = options.codec.checked_level(options.compression_level)?;
         let schema_json = match &options.schema_json {
             Some(json) => json.clone(),
@@ -143,7 +141,7 @@ impl<W: Write> AvroWriter<W> {
             codec: options.codec,
             level,
             sync_interval: options.sync_interval,
-            threads: options.n_threads.unwrap_or_else(default_threads).max(1),
+            threads,
             rows_per_block: None,
             carry: Vec::new(),
             carry_ends: Vec::new(),
