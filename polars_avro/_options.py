@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+from polars_avro import _internal
 from polars_avro._polars_args import LOW_MEMORY_BATCH_SIZE, with_credentials
 from polars_avro._types import max_index
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
@@ -59,6 +60,8 @@ class ScanOptions:
 
     def __post_init__(self) -> None:
         check_counts(batch_size=self.batch_size, n_threads=self.n_threads, files_in_flight=self.files_in_flight)
+        if self.n_threads is not None:
+            _internal.thread_count(self.n_threads)  # its bound, checked when called, not when a query runs
         if self.n_rows is not None:
             check_whole_number("n_rows", self.n_rows, 0)
         # As Polars' with_row_index: an offset its index type holds.

@@ -407,6 +407,8 @@ class _WriteOptions:
             msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
         check_counts(n_threads=arguments["n_threads"], sync_interval=arguments["sync_interval"])
+        if arguments["n_threads"] is not None:
+            _internal.thread_count(arguments["n_threads"])  # its bound, checked before anything is written
         if arguments["compression_level"] is not None:
             # The codec's own range is checked with its name; this keeps the number an int32.
             check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)

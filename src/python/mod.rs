@@ -164,6 +164,14 @@ fn default_threads() -> usize {
     crate::read::default_threads()
 }
 
+/// The threads a read or write asking for `asked` runs on, or the error naming the limit,
+/// so that entry points refuse a bad `n_threads` when called, not when a query runs.
+#[pyfunction]
+#[pyo3(signature = (asked=None))]
+fn thread_count(asked: Option<usize>) -> PyResult<usize> {
+    crate::threads::thread_count(asked).map_err(to_py_err)
+}
+
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyscan::ScanReader>()?;
@@ -199,6 +207,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let plain: Vec<(&str, String)> = FrameType::PLAIN.iter().map(|(name, ft)| (*name, ft.polars_name())).collect();
     m.add("PLAIN_TYPES", plain)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(thread_count, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
