@@ -60,8 +60,10 @@ class _State:
     unique: set[str] = field(default_factory=set)
 
 
-#: Polars 1.30, whose bugs some steps avoid (every scan has them, Polars' own too).
+#: Polars 1.30, 1.44 and 2.0, whose bugs some steps avoid (every scan has them, Polars' own too).
 _POLARS_1_30 = pl.__version__.startswith("1.30.")
+_POLARS_2_0 = pl.__version__.startswith("2.0.")
+_POLARS_1_44 = pl.__version__.startswith("1.44.")
 
 
 class QueryGenerator:
@@ -117,6 +119,13 @@ class QueryGenerator:
 
     def _filter(self, state: _State) -> None:
         schema = self._schema(state)
+        if _POLARS_1_44 and "with_row_index(" in state.text:
+            # Polars 1.44 filters a frame whose columns are chunked differently (a row index
+            # of one chunk beside a source's batches) wrongly on list columns, a plain frame
+            # too (`pl.concat(frames, rechunk=False).with_row_index()` then `list.contains`
+            # keeps 42 rows of 40); 2.1 is right. Scans of batches meet it, scan_ipc's one
+            # chunk does not.
+            schema = pl.Schema({c: d for c, d in schema.items() if not isinstance(d, pl.List)})
         state.text += f".filter({self.predicate(schema)})"
 
     def _select(self, state: _State) -> None:
@@ -284,6 +293,11 @@ class QueryGenerator:
     def _concat(self, state: _State) -> None:
         schema = self._schema(state)
         base = self.rng.choice(["lf", "other"])
+        if _POLARS_2_0 and base == "lf":
+            # Polars 2.0 gives wrong rows for a scan concatenated with a slice of itself, a
+            # plain LazyFrame in the in-memory engine too (`pl.concat([lf, lf.head(3)])` then
+            # a filter and a sort repeats rows 4 and 5); 2.1 is right.
+            return
         base_schema = self._schema(_State(base))
         if any(base_schema.get(name) != dtype for name, dtype in schema.items()):
             return
