@@ -100,6 +100,35 @@ def test_a_directory_reads_what_its_glob_matches_and_hidden_file_prefix_leaves_o
     assert polars_avro.read_avro(files["_x.avro"].read_bytes(), hidden_file_prefix="_").height == 10
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="symbolic links")
+@pytest.mark.parametrize("target", [".", ".."])
+def test_a_loop_of_symbolic_links_is_refused_as_polars_refuses_it(tmp_path: Path, target: str) -> None:
+    """A folder holding a link to itself read its one file 41 times; a link to the folder
+    above it made the listing endless. scan_parquet refuses a folder holding such a link
+    with an OSError ("Too many levels of symbolic links"); so does this package, naming it."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    polars_avro.write_avro(pl.DataFrame({"a": range(10)}), folder / "x.avro")
+    pl.DataFrame({"a": range(10)}).write_parquet(folder / "x.parquet")
+    (folder / "link").symlink_to(target)
+    with pytest.raises(OSError):
+        pl.scan_parquet(folder).collect()
+    for read in (
+        lambda: polars_avro.read_avro(folder),
+        lambda: polars_avro.scan_avro(folder).collect(),
+        lambda: polars_avro.read_avro(f"{folder}/**/*.avro"),
+    ):
+        with pytest.raises(polars_avro.AvroIOError, match=rf"could not list '{folder}/link.*a loop of symbolic links"):
+            read()
+    # A link to a folder elsewhere is followed, each file read once.
+    (folder / "link").unlink()
+    other = tmp_path / "other"
+    other.mkdir()
+    polars_avro.write_avro(pl.DataFrame({"a": [10]}), other / "y.avro")
+    (folder / "link").symlink_to(other)
+    assert sorted(polars_avro.read_avro(folder)["a"].to_list()) == list(range(11))
+
+
 def test_a_folder_still_being_written_is_named_by_the_hive_check(tmp_path: Path) -> None:
     """Spark's ``_temporary/`` is read from a directory, as Polars reads it; with hive
     partitions on (a directory's default) its missing key says which file is out of place,

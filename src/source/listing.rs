@@ -3,7 +3,7 @@
 //! which are files).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{AvroError, AvroResult};
 
@@ -17,7 +17,7 @@ pub fn glob_files(pattern: &str) -> AvroResult<Vec<String>> {
     let (base, rest) = pattern.split_at(split);
     let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
     let mut out = Vec::new();
-    walk_pattern(base, &parts, &mut out)?;
+    walk_pattern(base, &parts, &mut Inside::root(base), &mut out)?;
     out.sort();
     out.dedup();
     Ok(out)
@@ -28,23 +28,69 @@ pub fn glob_files(pattern: &str) -> AvroResult<Vec<String>> {
 /// package leaves out what `hidden_file_prefix` names).
 pub fn avro_files_under(dir: &str) -> AvroResult<Vec<String>> {
     let mut out = Vec::new();
-    let mut folders = vec![dir.trim_end_matches('/').to_string()];
-    while let Some(folder) = folders.pop() {
-        for (name, path, is_dir) in entries(&folder)? {
-            if is_dir {
-                folders.push(path);
-            } else if name.ends_with(".avro") {
-                out.push(path);
-            }
-        }
-    }
+    let dir = dir.trim_end_matches('/');
+    walk_folder(dir, &mut Inside::root(dir), &mut out)?;
     out.sort();
     Ok(out)
 }
 
-/// The entries of a folder: (name, path, whether it is a folder). A symbolic link is
-/// followed to say which.
-fn entries(folder: &str) -> AvroResult<Vec<(String, String, bool)>> {
+fn walk_folder(folder: &str, inside: &mut Inside, out: &mut Vec<String>) -> AvroResult<()> {
+    for entry in entries(folder)? {
+        if entry.is_dir {
+            inside.enter(&entry)?;
+            walk_folder(&entry.path, inside, out)?;
+            inside.leave();
+        } else if entry.name.ends_with(".avro") {
+            out.push(entry.path);
+        }
+    }
+    Ok(())
+}
+
+/// The folders a walk is inside, by their real paths. A folder met again inside itself is
+/// a loop of symbolic links: refused, as Polars refuses a folder holding one ("Too many
+/// levels of symbolic links"), where the walk listed its files again at every depth (41
+/// times for a link to itself, without end for a link to its parent as well).
+struct Inside(Vec<PathBuf>);
+
+impl Inside {
+    fn root(folder: &str) -> Self {
+        let folder = if folder.is_empty() { "." } else { folder };
+        Self(vec![fs::canonicalize(folder).unwrap_or_else(|_| PathBuf::from(folder))])
+    }
+
+    /// Goes into `entry`, a folder of the current one: its real path is the current one's
+    /// and its name, unless it is a symbolic link (then the system resolves it).
+    fn enter(&mut self, entry: &Entry) -> AvroResult<()> {
+        let real = match (entry.is_link, self.0.last()) {
+            (false, Some(current)) => current.join(&entry.name),
+            _ => fs::canonicalize(&entry.path)
+                .map_err(|e| AvroError::io(e, format!("could not list '{}'", entry.path)).in_file(&entry.path))?,
+        };
+        if let Some(again) = self.0.iter().find(|folder| **folder == real) {
+            let again = format!("it is '{}' again, a folder it is inside: a loop of symbolic links", again.display());
+            let what = format!("could not list '{}'", entry.path);
+            return Err(AvroError::io(std::io::Error::other(again), what).in_file(&entry.path));
+        }
+        self.0.push(real);
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.0.pop();
+    }
+}
+
+/// A folder's entry: a folder or not, a symbolic link or not (followed to say which).
+struct Entry {
+    name: String,
+    path: String,
+    is_dir: bool,
+    is_link: bool,
+}
+
+/// The entries of a folder.
+fn entries(folder: &str) -> AvroResult<Vec<Entry>> {
     let listing = fs::read_dir(if folder.is_empty() { "." } else { folder })
         .map_err(|e| AvroError::io(e, format!("could not list '{folder}'")).in_file(folder))?;
     let mut out = Vec::new();
@@ -59,32 +105,29 @@ fn entries(folder: &str) -> AvroResult<Vec<(String, String, bool)>> {
         } else {
             format!("{folder}/{name}")
         };
-        let is_dir = if file_type.is_symlink() { Path::new(&path).is_dir() } else { file_type.is_dir() };
-        out.push((name, path, is_dir));
+        let is_link = file_type.is_symlink();
+        let is_dir = if is_link { Path::new(&path).is_dir() } else { file_type.is_dir() };
+        out.push(Entry { name, path, is_dir, is_link });
     }
     Ok(out)
 }
 
 /// Adds to `out` the files under `folder` that the pattern `parts` (folder names, the
 /// last a file name) matches.
-fn walk_pattern(folder: &str, parts: &[&str], out: &mut Vec<String>) -> AvroResult<()> {
+fn walk_pattern(folder: &str, parts: &[&str], inside: &mut Inside, out: &mut Vec<String>) -> AvroResult<()> {
     let Some((part, rest)) = parts.split_first() else { return Ok(()) };
     if *part == "**" {
         // No folder at all, or any number of them; last, every file below.
-        if rest.is_empty() {
-            for (_, path, is_dir) in entries(folder)? {
-                if is_dir {
-                    walk_pattern(&path, parts, out)?;
-                } else {
-                    out.push(path);
-                }
-            }
-            return Ok(());
+        if !rest.is_empty() {
+            walk_pattern(folder, rest, inside, out)?;
         }
-        walk_pattern(folder, rest, out)?;
-        for (_, path, is_dir) in entries(folder)? {
-            if is_dir {
-                walk_pattern(&path, parts, out)?;
+        for entry in entries(folder)? {
+            if entry.is_dir {
+                inside.enter(&entry)?;
+                walk_pattern(&entry.path, parts, inside, out)?;
+                inside.leave();
+            } else if rest.is_empty() {
+                out.push(entry.path);
             }
         }
         return Ok(());
@@ -95,7 +138,16 @@ fn walk_pattern(folder: &str, parts: &[&str], out: &mut Vec<String>) -> AvroResu
         let meta = fs::metadata(&path);
         match (rest.is_empty(), meta) {
             (true, Ok(m)) if m.is_file() => out.push(path),
-            (false, Ok(m)) if m.is_dir() => walk_pattern(&path, rest, out)?,
+            // `.` and `..` go back up the folders the walk is inside: a walk of their own.
+            (false, Ok(m)) if m.is_dir() && matches!(*part, "." | "..") => {
+                walk_pattern(&path, rest, &mut Inside::root(&path), out)?
+            },
+            (false, Ok(m)) if m.is_dir() => {
+                // Whether a link or not, unknown without another call: resolved as one.
+                inside.enter(&Entry { name: part.to_string(), path: path.clone(), is_dir: true, is_link: true })?;
+                walk_pattern(&path, rest, inside, out)?;
+                inside.leave();
+            },
             _ => {},
         }
         return Ok(());
@@ -106,16 +158,18 @@ fn walk_pattern(folder: &str, parts: &[&str], out: &mut Vec<String>) -> AvroResu
         Err(_) if !Path::new(if folder.is_empty() { "." } else { folder }).is_dir() => return Ok(()),
         Err(e) => return Err(e),
     };
-    for (name, path, is_dir) in listing {
-        if !matches(part, &name) {
+    for entry in listing {
+        if !matches(part, &entry.name) {
             continue;
         }
         if rest.is_empty() {
-            if !is_dir {
-                out.push(path);
+            if !entry.is_dir {
+                out.push(entry.path);
             }
-        } else if is_dir {
-            walk_pattern(&path, rest, out)?;
+        } else if entry.is_dir {
+            inside.enter(&entry)?;
+            walk_pattern(&entry.path, rest, inside, out)?;
+            inside.leave();
         }
     }
     Ok(())
@@ -195,7 +249,49 @@ fn match_one(p: &[char], pi: usize, c: char) -> Option<(bool, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{avro_files_under, glob_files, matches};
+
+    /// A fresh folder of the system's temporary ones, for one test.
+    fn folder(test: &str) -> String {
+        let path = std::env::temp_dir().join(format!("polars-avro-listing-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(path.join("d/sub")).unwrap();
+        std::fs::write(path.join("d/a.avro"), b"").unwrap();
+        std::fs::write(path.join("d/sub/b.avro"), b"").unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn loops_of_symbolic_links_are_refused_naming_the_link() {
+        // A link to its own folder, and one to the folder above the walk (whose `d` is the
+        // walk's folder again: the loop is met there).
+        for (test, link, target) in [("self", "d/self", "."), ("parent", "d/sub/up", "../..")] {
+            let root = folder(test);
+            std::os::unix::fs::symlink(target, format!("{root}/{link}")).unwrap();
+            let looped = format!("could not list '{root}/{link}");
+            for listed in [avro_files_under(&format!("{root}/d")), glob_files(&format!("{root}/d/**/*.avro"))] {
+                let message = listed.unwrap_err().to_string();
+                assert!(message.contains(&looped) && message.contains("a loop of symbolic links"), "{message}");
+            }
+            std::fs::remove_dir_all(&root).unwrap();
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_folder_elsewhere_is_followed() {
+        let root = folder("elsewhere");
+        std::fs::create_dir(format!("{root}/other")).unwrap();
+        std::fs::write(format!("{root}/other/c.avro"), b"").unwrap();
+        std::os::unix::fs::symlink("../other", format!("{root}/d/link")).unwrap();
+        let expected: Vec<String> =
+            ["d/a.avro", "d/link/c.avro", "d/sub/b.avro"].iter().map(|f| format!("{root}/{f}")).collect();
+        assert_eq!(avro_files_under(&format!("{root}/d")).unwrap(), expected);
+        assert_eq!(glob_files(&format!("{root}/d/**/*.avro")).unwrap(), expected);
+        assert_eq!(glob_files(&format!("{root}/d/sub/../*.avro")).unwrap(), [format!("{root}/d/sub/../a.avro")]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn names_match_patterns() {
