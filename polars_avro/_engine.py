@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from polars_avro._scan import polars_step
+from polars_avro._scan import filtering
 from polars_avro._types import contains
 
 try:  # Polars 2.0 and later
@@ -97,7 +97,7 @@ if FileReaderBuilder is not None:
                 cut = min(offset, df.height)
                 offset -= cut
                 df = df.slice(cut)
-                df = polars_step(f"the filter {predicate}", functools.partial(df.filter, predicate))
+                df = filtering(predicate, functools.partial(df.filter, predicate))
                 yield df.select(columns) if df.width != len(columns) else df
 
         def n_rows_in_file(self, limit: int | None = None) -> int:

@@ -59,9 +59,8 @@ class ScanOptions:
         return cls(**options)
 
     def __post_init__(self) -> None:
-        check_counts(batch_size=self.batch_size, n_threads=self.n_threads, files_in_flight=self.files_in_flight)
-        if self.n_threads is not None:
-            _internal.thread_count(self.n_threads)  # its bound, checked when called, not when a query runs
+        check_counts(batch_size=self.batch_size, files_in_flight=self.files_in_flight)
+        check_threads(self.n_threads)
         if self.n_rows is not None:
             check_whole_number("n_rows", self.n_rows, 0)
         # As Polars' with_row_index: an offset its index type holds.
@@ -97,6 +96,17 @@ class ScanOptions:
     def insert_missing(self) -> bool:
         """Whether a column some files lack reads as nulls there."""
         return self.allow_missing_columns or self.missing_columns == "insert"
+
+
+def check_threads(n_threads: int | None) -> None:
+    """The one check of ``n_threads``, for reads and writes alike.
+
+    A count within the reader's bound (the Rust rule, ``_internal.thread_count``), checked
+    when the function is called, not when a query runs.
+    """
+    check_counts(n_threads=n_threads)
+    if n_threads is not None:
+        _internal.thread_count(n_threads)
 
 
 def column_names(columns: str | Sequence[str] | Sequence[int]) -> list[Any]:

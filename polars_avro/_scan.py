@@ -261,7 +261,7 @@ class Scan:
                         msg = f"'{self.label}' holds more than {most:,} records, the most rows a Polars frame can hold"
                         raise AvroCapacityError(msg)
                 if filter_by is not None:
-                    df = polars_step(f"the filter {filter_by}", functools.partial(df.filter, filter_by))
+                    df = filtering(filter_by, functools.partial(df.filter, filter_by))
                     if not df.height:
                         continue  # as the reader leaves out batches its predicate empties
                     df = (df if df.width == len(order) else df.select(order)).rechunk()
@@ -365,7 +365,7 @@ class Scan:
 
         def evaluate(df: pl.DataFrame) -> pl.Series:
             batch = self._to_schema(df, df.height)
-            return polars_step(f"the filter {predicate}", lambda: batch.with_columns(mask_expr).get_column(_MASK))
+            return filtering(predicate, lambda: batch.with_columns(mask_expr).get_column(_MASK))
 
         return evaluate
 
@@ -450,15 +450,16 @@ def _holds(predicate: pl.Expr) -> bool:
 _T = TypeVar("_T")
 
 
-def polars_step(what: str, step: Callable[[], _T]) -> _T:
-    """`step`'s result, a panic of Polars in it raised as an error naming `what`.
+def filtering(predicate: pl.Expr, step: Callable[[], _T]) -> _T:
+    """`step`'s result, a panic of Polars in it raised as an error naming `predicate`.
 
-    A step of the user's query that the reader runs (a filter) can meet a Polars bug; its
+    A filter of the user's query that the reader evaluates can meet a Polars bug; its
     PanicException is a BaseException, which ``except Exception`` misses, raised from the
-    reader's threads with a Rust backtrace and no word of the query.
+    reader's threads with a Rust backtrace and no word of the query. The filter is written
+    out only then: not for every batch.
     """
     try:
         return step()
     except pl.exceptions.PanicException as e:
-        msg = f"Polars panicked evaluating {what}, a part of the query handed to scan_avro: {e}"
+        msg = f"Polars panicked evaluating the filter {predicate}, a part of the query handed to scan_avro: {e}"
         raise AvroInternalError(msg) from e

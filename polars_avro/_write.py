@@ -18,6 +18,7 @@ import polars as pl
 
 from polars_avro import _fsspec, _internal
 from polars_avro._io import AvroHeader
+from polars_avro._options import check_threads
 from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
 from polars_avro._polars_args import (
@@ -406,9 +407,8 @@ class _WriteOptions:
         elif not isinstance(compression, str):
             msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
-        check_counts(n_threads=arguments["n_threads"], sync_interval=arguments["sync_interval"])
-        if arguments["n_threads"] is not None:
-            _internal.thread_count(arguments["n_threads"])  # its bound, checked before anything is written
+        check_counts(sync_interval=arguments["sync_interval"])
+        check_threads(arguments["n_threads"])
         if arguments["compression_level"] is not None:
             # The codec's own range is checked with its name; this keeps the number an int32.
             check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)

@@ -37,9 +37,7 @@ pub fn avro_files_under(dir: &str) -> AvroResult<Vec<String>> {
 fn walk_folder(folder: &str, inside: &mut Inside, out: &mut Vec<String>) -> AvroResult<()> {
     for entry in entries(folder)? {
         if entry.is_dir {
-            inside.enter(&entry)?;
-            walk_folder(&entry.path, inside, out)?;
-            inside.leave();
+            inside.within(&entry, |inside| walk_folder(&entry.path, inside, out))?;
         } else if entry.name.ends_with(".avro") {
             out.push(entry.path);
         }
@@ -59,8 +57,8 @@ impl Inside {
         Self(vec![fs::canonicalize(folder).unwrap_or_else(|_| PathBuf::from(folder))])
     }
 
-    /// Goes into `entry`, a folder of the current one: its real path is the current one's
-    /// and its name, unless it is a symbolic link (then the system resolves it).
+    /// Goes into `entry`: its real path is the current folder's and its name, unless it is
+    /// a symbolic link (then the system resolves it).
     fn enter(&mut self, entry: &Entry) -> AvroResult<()> {
         let real = match (entry.is_link, self.0.last()) {
             (false, Some(current)) => current.join(&entry.name),
@@ -76,8 +74,12 @@ impl Inside {
         Ok(())
     }
 
-    fn leave(&mut self) {
+    /// `walk` of `entry`, a folder of the current one, inside it.
+    fn within(&mut self, entry: &Entry, walk: impl FnOnce(&mut Self) -> AvroResult<()>) -> AvroResult<()> {
+        self.enter(entry)?;
+        walk(self)?;
         self.0.pop();
+        Ok(())
     }
 }
 
@@ -123,9 +125,7 @@ fn walk_pattern(folder: &str, parts: &[&str], inside: &mut Inside, out: &mut Vec
         }
         for entry in entries(folder)? {
             if entry.is_dir {
-                inside.enter(&entry)?;
-                walk_pattern(&entry.path, parts, inside, out)?;
-                inside.leave();
+                inside.within(&entry, |inside| walk_pattern(&entry.path, parts, inside, out))?;
             } else if rest.is_empty() {
                 out.push(entry.path);
             }
@@ -144,9 +144,8 @@ fn walk_pattern(folder: &str, parts: &[&str], inside: &mut Inside, out: &mut Vec
             },
             (false, Ok(m)) if m.is_dir() => {
                 // Whether a link or not, unknown without another call: resolved as one.
-                inside.enter(&Entry { name: part.to_string(), path: path.clone(), is_dir: true, is_link: true })?;
-                walk_pattern(&path, rest, inside, out)?;
-                inside.leave();
+                let entry = Entry { name: part.to_string(), path, is_dir: true, is_link: true };
+                inside.within(&entry, |inside| walk_pattern(&entry.path, rest, inside, out))?;
             },
             _ => {},
         }
@@ -167,9 +166,7 @@ fn walk_pattern(folder: &str, parts: &[&str], inside: &mut Inside, out: &mut Vec
                 out.push(entry.path);
             }
         } else if entry.is_dir {
-            inside.enter(&entry)?;
-            walk_pattern(&entry.path, rest, inside, out)?;
-            inside.leave();
+            inside.within(&entry, |inside| walk_pattern(&entry.path, rest, inside, out))?;
         }
     }
     Ok(())
