@@ -70,6 +70,9 @@ class ReadRequest:
     files_in_flight: int | None = None
     #: Per source: the part of it a split reads.
     splits: list[_internal.SplitFile] | None = None
+    #: Without a reader schema, the columns the files gave when the scan was planned: a
+    #: file giving others since is refused, not cast.
+    planned_columns: list[tuple[str, str]] | None = None
 
 
 class Scan:
@@ -244,6 +247,7 @@ class Scan:
             ignore_errors=self.options.ignore_errors,
             files_in_flight=self.options.files_in_flight,
             splits=[self.ranges[i] for i in kept] if self.ranges is not None else None,
+            planned_columns=self.plan.columns if self.reader_schema is None else None,
         )
         reader = _internal.ScanReader([Sources.opened(self.sources.items[i]) for i in kept], request)
         out_left = limit  # rows after the predicate

@@ -121,6 +121,11 @@ impl AvroError {
         Self::new(ErrorKind::Decode, message)
     }
 
+    /// [`ErrorKind::SchemaMismatch`]: a file whose columns are not the ones the read expects.
+    pub fn schema_mismatch(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::SchemaMismatch, message)
+    }
+
     /// [`ErrorKind::Argument`]: an argument that cannot be honoured.
     pub fn argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Argument, message)

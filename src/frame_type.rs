@@ -218,6 +218,23 @@ impl FrameType {
         })
     }
 
+    /// The type as the reader's Rust columns hold it: a map is a list of key/value
+    /// structs there (Python Polars 2 casts it back to Map), so a map and such a list read
+    /// into the same column.
+    pub fn as_read(&self) -> FrameType {
+        use FrameType as F;
+        match self {
+            F::Map { key, value } => F::List(Box::new(F::Struct(vec![
+                ("key".to_string(), key.as_read()),
+                ("value".to_string(), value.as_read()),
+            ]))),
+            F::List(inner) => F::List(Box::new(inner.as_read())),
+            F::Array(inner, size) => F::Array(Box::new(inner.as_read()), *size),
+            F::Struct(fields) => F::Struct(fields.iter().map(|(name, ft)| (name.clone(), ft.as_read())).collect()),
+            other => other.clone(),
+        }
+    }
+
     /// The Polars name of the type, for error messages.
     pub fn polars_name(&self) -> String {
         use FrameType as F;
@@ -300,5 +317,21 @@ mod tests {
         for ft in types {
             assert_eq!(FrameType::from_json(&ft.to_json()).unwrap(), ft, "{}", ft.to_json());
         }
+    }
+
+    #[test]
+    fn a_map_reads_as_a_list_of_key_value_structs() {
+        let map = |value: FrameType| FrameType::Map { key: Box::new(FrameType::String), value: Box::new(value) };
+        let entries = |value: FrameType| {
+            FrameType::List(Box::new(FrameType::Struct(vec![
+                ("key".into(), FrameType::String),
+                ("value".into(), value),
+            ])))
+        };
+        let nested = FrameType::Struct(vec![("m".into(), map(map(FrameType::Int { signed: true, bits: 64 })))]);
+        let read = FrameType::Struct(vec![("m".into(), entries(entries(FrameType::Int { signed: true, bits: 64 })))]);
+        assert_eq!(nested.as_read(), read);
+        assert_eq!(read.as_read(), read);
+        assert_ne!(map(FrameType::Float64).as_read(), entries(FrameType::Int { signed: true, bits: 64 }));
     }
 }

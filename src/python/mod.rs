@@ -16,7 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::container::Codec;
 use crate::decode::MAX_DECIMAL_PRECISION;
-use crate::error::AvroError;
+use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::read::{ReadStats, SkippedData, Source, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT};
 use crate::schema::{parse_schema, AvroSchema};
@@ -59,6 +59,18 @@ fn describe_columns(schema: &AvroSchema, file: Option<&str>) -> PyResult<Vec<(St
         None => to_py_err(e),
     })?;
     Ok(columns.into_iter().map(|(name, ft)| (name, ft.to_json().to_string())).collect())
+}
+
+/// Columns as the Python package describes them: (name, type description JSON) pairs.
+pub(super) fn parse_columns(columns: &[(String, String)]) -> AvroResult<Vec<(String, FrameType)>> {
+    columns
+        .iter()
+        .map(|(name, desc)| {
+            let value: serde_json::Value = serde_json::from_str(desc)
+                .map_err(|e| AvroError::argument(format!("bad type description of column '{name}': {e}")))?;
+            Ok((name.clone(), FrameType::from_json(&value)?))
+        })
+        .collect()
 }
 
 /// The header of a file: its schema JSON, codec and every metadata entry.

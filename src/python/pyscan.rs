@@ -10,7 +10,7 @@ use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
 use super::pysplits::SplitFile;
-use super::{reader_schema_error, skipped_dict, source_from_py, to_py_err};
+use super::{parse_columns, reader_schema_error, skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
     AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, StatValue,
@@ -40,6 +40,8 @@ pub struct ReadRequest {
     files_in_flight: Option<usize>,
     /// Per source: the part of it a split reads.
     splits: Option<Vec<SplitFile>>,
+    /// The (name, description) of the columns the scan planned the files to give.
+    planned_columns: Option<Vec<(String, String)>>,
 }
 
 /// The files of a scan, per file: the partition values (one row per file), whether it
@@ -108,6 +110,7 @@ impl ScanReader {
             ignore_errors,
             files_in_flight,
             splits,
+            planned_columns,
         } = request;
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
@@ -138,6 +141,7 @@ impl ScanReader {
             read_ahead: None,
             reader_schema,
             ignore_errors,
+            planned_columns: planned_columns.as_deref().map(parse_columns).transpose().map_err(to_py_err)?,
         };
         let reader = AvroReader::from_files(files).with_options(options).with_predicate(predicate);
         let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;

@@ -11,10 +11,10 @@ use pyo3::types::PyBytes;
 use pyo3_polars::PyDataFrame;
 
 use super::errors::to_py_err;
+use super::parse_columns;
 use super::pyremote::RemoteFile;
 use crate::container::Codec;
 use crate::error::{AvroError, AvroResult};
-use crate::frame_type::FrameType;
 use crate::source::remote::{RemoteUpload, PART_SIZE};
 use crate::write::{AvroWriter, WriteOptions};
 
@@ -215,15 +215,4 @@ pub(super) fn target_of(sink: &Bound<'_, PyAny>) -> PyResult<(Target, String)> {
 
 fn finished() -> PyErr {
     to_py_err(AvroError::argument("the writer is already finished"))
-}
-
-fn parse_columns(columns: &[(String, String)]) -> AvroResult<Vec<(String, FrameType)>> {
-    columns
-        .iter()
-        .map(|(name, desc)| {
-            let value: serde_json::Value = serde_json::from_str(desc)
-                .map_err(|e| AvroError::argument(format!("bad type description of column '{name}': {e}")))?;
-            Ok((name.clone(), FrameType::from_json(&value)?))
-        })
-        .collect()
 }

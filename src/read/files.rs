@@ -11,12 +11,14 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::ThreadPool;
 
 use super::batch::{BatchPlan, FileInfo};
+use super::column_types;
 use super::known;
 use super::options::ReadOptions;
 use super::predicate::Predicate;
 use crate::container::{ByteRange, Codec, ContainerReader, Header, RawBlock, Resynced};
 use crate::error::{AvroError, AvroResult};
-use crate::schema::parse_schema;
+use crate::frame_type::FrameType;
+use crate::schema::{parse_schema, AvroSchema};
 use crate::source::{FileIdentity, Source, Stream};
 use crate::threads::io_pool;
 
@@ -197,6 +199,9 @@ impl Plans {
             return Ok(plan.clone());
         }
         let schema = Arc::new(parse_schema(schema_json).map_err(|e| e.in_file(file))?);
+        if let (Some(planned), None) = (&self.options.planned_columns, &self.options.reader_schema) {
+            check_planned(&schema, planned).map_err(|e| e.in_file(file))?;
+        }
         let plan =
             Arc::new(BatchPlan::new(schema, &self.options, self.predicate.clone()).map_err(|e| e.in_file(file))?);
         let mut plans = self.by_schema.lock().unwrap_or_else(|e| e.into_inner());
@@ -206,6 +211,43 @@ impl Plans {
     /// A plan for reporting the columns of a read that opened no file.
     pub fn any(&self) -> Option<Arc<BatchPlan>> {
         self.by_schema.lock().unwrap_or_else(|e| e.into_inner()).values().next().cloned()
+    }
+}
+
+/// Refuses a file whose header gives other columns than `planned`, those its header gave
+/// when the scan was planned: it changed since (replaced by another writer's file, for
+/// instance), and its values read into the planned types would be cast, not read.
+fn check_planned(schema: &AvroSchema, planned: &[(String, FrameType)]) -> AvroResult<()> {
+    let columns = column_types(schema)?;
+    let quoted =
+        |names: &mut dyn Iterator<Item = &String>| names.map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
+    let change = planned.iter().find_map(|(name, was)| match columns.iter().find(|(c, _)| c == name) {
+        None => Some(format!("its column '{name}' is gone")),
+        Some((_, now)) if now.as_read() != was.as_read() => {
+            Some(format!("its column '{name}' was {} and is now {}", was.polars_name(), now.polars_name()))
+        },
+        Some(_) => None,
+    });
+    let change = change.or_else(|| {
+        let names_now = columns.iter().map(|(c, _)| c);
+        let mut added = names_now.clone().filter(|c| !planned.iter().any(|(p, _)| p == *c)).peekable();
+        if added.peek().is_some() {
+            return Some(format!("it has new columns: {}", quoted(&mut added)));
+        }
+        let names_then = planned.iter().map(|(c, _)| c);
+        (!names_now.clone().eq(names_then.clone())).then(|| {
+            format!(
+                "its columns were {} and are now {}",
+                quoted(&mut names_then.clone()),
+                quoted(&mut names_now.clone())
+            )
+        })
+    });
+    match change {
+        None => Ok(()),
+        Some(change) => Err(AvroError::schema_mismatch(format!(
+            "the file changed after the scan was planned: {change}; scan it again to read it as it is now"
+        ))),
     }
 }
 

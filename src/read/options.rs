@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use polars::prelude::{DataType, IdxSize, PlSmallStr};
 
+use crate::frame_type::FrameType;
 use crate::schema::AvroSchema;
 
 /// Rows per batch when the caller does not say.
@@ -56,6 +57,11 @@ pub struct ReadOptions {
     pub reader_schema: Option<Arc<AvroSchema>>,
     /// Leave damaged blocks out instead of failing, and report them.
     pub ignore_errors: bool,
+    /// The columns a scan planned its files to give, from their headers then (None: any):
+    /// a file read with its own schema that gives others changed since, and is refused
+    /// rather than read into a plan it no longer has. Not with a reader schema, which
+    /// every file is resolved into.
+    pub planned_columns: Option<Vec<(String, FrameType)>>,
 }
 
 impl Default for ReadOptions {
@@ -73,6 +79,7 @@ impl Default for ReadOptions {
             read_ahead: None,
             reader_schema: None,
             ignore_errors: false,
+            planned_columns: None,
         }
     }
 }
