@@ -16,7 +16,7 @@ from typing import IO, Any, NamedTuple, Union, cast
 from urllib.parse import unquote, urlparse
 
 from polars_avro import _fsspec, _internal
-from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, check_whole_number
+from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, AvroIOError, check_whole_number
 
 #: What scan_avro and read_avro accept.
 AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence[str | Path]"]
@@ -39,7 +39,7 @@ class FileObjectSource:
         self.name = url if url is not None else str(getattr(file, "name", "<file object>"))
         if self.start is None:
             # A one-shot stream: keep its bytes so the scan can run more than once.
-            self.data: bytes | None = file.read()
+            self.data: bytes | None = _read_stream(file, self.name)
         else:
             self.data = None
 
@@ -48,6 +48,26 @@ class FileObjectSource:
             return self.data
         self.file.seek(self.start)  # type: ignore[arg-type]
         return self.file
+
+
+#: Bytes a stream is read in at a time: Ctrl-C is heard between two.
+_STREAM_PIECE = 1 << 20
+
+
+def _read_stream(file: IO[bytes], name: str) -> bytes:
+    """A one-shot stream's bytes, read to its end.
+
+    Refused after its first bytes when they cannot begin an Avro file: `/dev/zero` was
+    read until memory ran out.
+    """
+    pieces = [file.read(4)]
+    while isinstance(pieces[0], bytes) and 0 < len(pieces[0]) < 4 and (more := file.read(4 - len(pieces[0]))):
+        pieces[0] += more
+    if isinstance(pieces[0], bytes):
+        _internal.check_magic(pieces[0], name)
+    while piece := file.read(_STREAM_PIECE):
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 def _seekable(file: IO[bytes]) -> bool:
@@ -230,7 +250,13 @@ def _expand_path(path: str, *, glob: bool) -> Sources:
     if _is_stream(path):
         # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the
         # scan reads the header before the data: its bytes are kept, as a stream's are.
-        with open(path, "rb") as stream:
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 (closed below; open's own errors named here)
+        except OSError as e:
+            # A UNIX socket, a device that refuses: name the path and what it is.
+            msg = f"could not open '{path}': {e.strerror or e} (file '{path}')"
+            raise AvroIOError(msg) from e
+        with stream:
             return Sources([FileObjectSource(stream, one_shot=True)], [None])
     return Sources([path], [None])
 

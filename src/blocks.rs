@@ -14,7 +14,7 @@ use crate::decode::{BlockDecoder, PartStart, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{SkippedData, Source};
 use crate::schema::{parse_schema, AvroSchema};
-use crate::source::Stream;
+use crate::source::{check_intact, Stream};
 use crate::threads::pool;
 
 /// How much of each block a [`BlockFile`] reads.
@@ -118,7 +118,7 @@ impl BlockFile {
                 },
                 Err(e) => {
                     let e = e.in_file(&self.name);
-                    if !self.repair {
+                    if !self.repair || !e.is_damage() {
                         return Err(e);
                     }
                     let resynced = self.container.resync().map_err(|e| e.in_file(&self.name))?;
@@ -129,7 +129,7 @@ impl BlockFile {
             };
             match self.checked(raw) {
                 Ok(block) => return Ok(Some(block)),
-                Err((e, _)) if !self.repair => return Err(e),
+                Err((e, _)) if !self.repair || !e.is_damage() => return Err(e),
                 // The framing held: the next block starts after this one's marker.
                 Err((e, records)) => self.skipped.push(SkippedData { error: e, records: Some(records) }),
             }
@@ -153,10 +153,13 @@ impl BlockFile {
         }
         let data = match (self.data, codec) {
             (BlockData::Framing, _) => Bytes::new(),
-            (BlockData::Stored, _) | (BlockData::Decompressed, Codec::Null) => raw.data,
+            // Copied out of a mapped file, and checked after (see `check_intact`): the block
+            // outlives this call, and the file may be cut while it is used.
+            (BlockData::Stored, _) | (BlockData::Decompressed, Codec::Null) => Bytes::copy_from_slice(&raw.data),
             // Handed out as it is: the next block decompresses into a buffer of its own.
             (BlockData::Decompressed, _) => Bytes::from(std::mem::take(&mut self.scratch)),
         };
+        check_intact(&raw.data).map_err(|e| locate(AvroError::io(e, "reading the file failed")))?;
         Ok(Block { index, offset, count, stored_size: raw.size, data })
     }
 }

@@ -29,6 +29,12 @@ pub trait ByteStream: BufRead + Send + Sync {
     fn take_shared(&mut self, _n: u64) -> Option<Bytes> {
         None
     }
+
+    /// An error when the bytes handed out so far may not be the source's: a mapped file
+    /// was cut shorter while it was read (see `source::guard`).
+    fn intact(&self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Skips by consuming the buffer, refilled as needed: for streams that cannot seek.
@@ -76,5 +82,9 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
 
     fn take_shared(&mut self, n: u64) -> Option<Bytes> {
         (**self).take_shared(n)
+    }
+
+    fn intact(&self) -> std::io::Result<()> {
+        (**self).intact()
     }
 }

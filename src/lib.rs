@@ -32,7 +32,7 @@ mod python;
 
 pub use avro_json::{encode_lines, random_datums, render_datums, JsonMode};
 pub use blocks::{Block, BlockData, BlockFile, BlockWriter};
-pub use container::{ByteRange, Codec, Header};
+pub use container::{check_magic, ByteRange, Codec, Header};
 pub use decode::MAX_DECIMAL_PRECISION;
 pub use error::{AvroError, AvroResult, ErrorKind};
 pub use frame_type::FrameType;

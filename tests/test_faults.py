@@ -1,8 +1,12 @@
-"""Faults besides damaged bytes: files that change between a scan's plan and its read."""
+"""Faults besides damaged bytes: files that change between a scan's plan and its read, or
+while they are read."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +17,13 @@ from polars.testing import assert_frame_equal
 
 import polars_avro
 
+#: Polars 1.x raises a source's error again as a ComputeError of the same message.
+POLARS_1 = pl.__version__.startswith("1.")
+
 
 def from_scan(error: type[Exception]) -> type[Exception]:
-    """What `error` is raised as from a lazy query: Polars 1.x raises a source's error
-    again as a ComputeError of the same message."""
-    return pl.exceptions.ComputeError if pl.__version__.startswith("1.") else error
+    """What `error` is raised as from a lazy query."""
+    return pl.exceptions.ComputeError if POLARS_1 else error
 
 
 def write(path: Path, avro_type: Any, values: list[Any], name: str = "a") -> Path:
@@ -110,3 +116,144 @@ def test_a_file_changed_against_a_reader_schema_is_resolved_or_refused(tmp_path:
     write(path, "string", ["x"])
     with pytest.raises(from_scan(polars_avro.AvroSchemaError), match=str(path)):
         lf.collect()
+
+
+# --------------------------------------------------------------------------- files cut while read
+
+#: A child that reads `path` one way, cutting the file shorter (or rewriting it in place)
+#: once reading is under way, and prints what it got: a crash would end it by SIGBUS.
+CUT_CHILD = r"""
+import faulthandler, sys
+import polars as pl
+import polars_avro
+
+path, how, change = sys.argv[1], sys.argv[2], sys.argv[3]
+original = open(path, "rb").read()
+changed = False
+
+def change_file():
+    global changed
+    if not changed:
+        changed = True
+        with open(path, "r+b" if change == "cut" else "wb") as f:
+            if change == "cut":
+                f.truncate(300_000)
+            else:
+                f.write(original)
+
+def changing(s):
+    change_file()
+    return s
+
+if how == "faulthandler-after-import":
+    faulthandler.enable()
+try:
+    if how in ("AvroReader", "faulthandler-after-import"):
+        with polars_avro.AvroReader(path, batch_size=1000) as reader:
+            rows = 0
+            for batch in reader:
+                change_file()
+                rows += batch.height
+    else:
+        a = pl.col("a").map_batches(changing, return_dtype=pl.Int64, is_elementwise=True)
+        lf = pl.scan_avro(path, batch_size=1000).select(a)
+        if how == "sink_parquet":
+            lf.sink_parquet(path + ".parquet")
+            rows = pl.read_parquet(path + ".parquet").height
+        else:
+            rows = lf.collect(engine="streaming").height
+    print("rows", rows)
+except (polars_avro.AvroIOError, pl.exceptions.ComputeError) as e:
+    print(type(e).__name__, e)
+"""
+
+
+@pytest.fixture(scope="module")
+def large_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """200,000 records in many small blocks: about 4 MB, memory-mapped when read."""
+    path = tmp_path_factory.mktemp("cut") / "large.avro"
+    schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "long"}, {"name": "s", "type": "string"}]}
+    with path.open("wb") as f:
+        fastavro.writer(f, schema, ({"a": i, "s": f"value {i:012d}"} for i in range(200_000)), sync_interval=8000)
+    return path
+
+
+@pytest.mark.parametrize("how", ["AvroReader", "streaming", "sink_parquet", "faulthandler-after-import"])
+@pytest.mark.parametrize("faulthandler", [False, True])
+def test_a_file_cut_shorter_while_read_raises_naming_it_instead_of_ending_python(
+    large_file: Path, tmp_path: Path, how: str, faulthandler: bool
+) -> None:
+    """Every read path ended the process by SIGBUS (a memory-mapped file cut shorter by
+    another program); also with Python's faulthandler enabled before or after the import."""
+    path = tmp_path / "read.avro"
+    path.write_bytes(large_file.read_bytes())
+    flags = ["-X", "faulthandler"] if faulthandler else []
+    child = subprocess.run(
+        [sys.executable, *flags, "-c", CUT_CHILD, str(path), how, "cut"], capture_output=True, text=True, timeout=120
+    )
+    assert child.returncode == 0, f"ended by signal {-child.returncode}: {child.stderr[-2000:]}"
+    assert "shorter than when it was opened" in child.stdout, child.stdout + child.stderr[-2000:]
+    assert str(path) in child.stdout
+    assert child.stdout.startswith(
+        "AvroIOError" if how in ("AvroReader", "faulthandler-after-import") or not POLARS_1 else "ComputeError"
+    )
+
+
+@pytest.mark.parametrize("how", ["AvroReader", "streaming"])
+def test_a_file_rewritten_in_place_while_read_gives_its_rows_or_raises_naming_it(
+    large_file: Path, tmp_path: Path, how: str
+) -> None:
+    path = tmp_path / "read.avro"
+    path.write_bytes(large_file.read_bytes())
+    child = subprocess.run(
+        [sys.executable, "-c", CUT_CHILD, str(path), how, "rewrite"], capture_output=True, text=True, timeout=120
+    )
+    assert child.returncode == 0, f"ended by signal {-child.returncode}: {child.stderr[-2000:]}"
+    assert child.stdout.strip() == "rows 200000" or str(path) in child.stdout, child.stdout + child.stderr[-2000:]
+
+
+# --------------------------------------------------------------------------- devices and sockets
+
+#: A child that reads a device with an address-space limit, so that reading it to its end
+#: fails fast instead of filling the machine's memory.
+DEVICE_CHILD = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import polars as pl
+import polars_avro
+
+path, how = sys.argv[1], sys.argv[2]
+try:
+    if how == "read_avro":
+        polars_avro.read_avro(path)
+    elif how == "read_avro_header":
+        polars_avro.read_avro_header(path)
+    else:
+        pl.scan_avro(path).collect()
+    print("read")
+except Exception as e:
+    print(type(e).__name__, e)
+"""
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize("how", ["read_avro", "read_avro_header", "scan_avro"])
+def test_a_device_that_never_ends_is_refused_after_its_first_bytes(device: str, how: str) -> None:
+    """/dev/zero was read until the address space ran out (MemoryError at 4 GiB, 2-13 s)."""
+    child = subprocess.run(
+        [sys.executable, "-c", DEVICE_CHILD, device, how], capture_output=True, text=True, timeout=60
+    )
+    assert child.stdout.startswith("AvroFormatError not an Avro object container file"), child.stdout + child.stderr
+    assert f"(file '{device}'" in child.stdout
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no UNIX sockets")
+def test_a_unix_socket_path_is_an_avro_io_error_naming_it(tmp_path: Path) -> None:
+    """It was a raw OSError ("No such device or address") without the package's class."""
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(polars_avro.AvroIOError, match=rf"could not open '{path}'") as raised:
+            polars_avro.read_avro(path)
+    assert raised.value.file == str(path)

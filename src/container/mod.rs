@@ -8,5 +8,5 @@ mod resync;
 mod writer;
 
 pub use codec::{Codec, MAX_BLOCK_LEN};
-pub use reader::{ByteRange, ContainerReader, Header, RawBlock, Resynced};
+pub use reader::{check_magic, ByteRange, ContainerReader, Header, RawBlock, Resynced};
 pub use writer::ContainerWriter;

@@ -135,6 +135,10 @@ impl<R: ByteStream> ByteStream for Rewindable<R> {
         }
         self.inner.take_shared(n)
     }
+
+    fn intact(&self) -> std::io::Result<()> {
+        self.inner.intact()
+    }
 }
 
 impl<R: BufRead> BufRead for Rewindable<R> {
@@ -407,6 +411,17 @@ impl<R: BufRead> ContainerReader<R> {
         self.offset
     }
 
+    /// Reads and checks the header of a byte stream, and that the stream was not cut
+    /// meanwhile (see [`ByteStream::intact`]).
+    pub fn open(reader: R, total_len: Option<u64>) -> AvroResult<Self>
+    where
+        R: ByteStream,
+    {
+        let container = Self::new(reader, total_len)?;
+        container.reader.intact().map_err(|e| AvroError::io(e, "reading the file's header failed"))?;
+        Ok(container)
+    }
+
     /// The next block, or None at the end of the file.
     pub fn next_block(&mut self) -> AvroResult<Option<RawBlock>>
     where
@@ -450,7 +465,10 @@ impl<R: BufRead> ContainerReader<R> {
     fn block(
         &mut self,
         data: impl FnOnce(&mut Tracked<'_, Rewindable<R>>, u64, u64) -> AvroResult<Bytes>,
-    ) -> AvroResult<Option<RawBlock>> {
+    ) -> AvroResult<Option<RawBlock>>
+    where
+        R: ByteStream,
+    {
         let index = self.next_index;
         let start = self.offset;
         // A block found inside damage is this split's: the next split cannot see that
@@ -467,7 +485,12 @@ impl<R: BufRead> ContainerReader<R> {
         }
         let mut claimed = None;
         let mut searchable = true;
-        match frame_block(&mut t, total_len, sync, data, &mut claimed, &mut searchable) {
+        let framed = frame_block(&mut t, total_len, sync, data, &mut claimed, &mut searchable);
+        // A file cut while read may have read as zeros: neither a block nor damage.
+        if let Err(e) = self.reader.intact() {
+            return Err(AvroError::io(e, "reading the file failed").in_block(index).at_offset(start));
+        }
+        match framed {
             Ok((count, size, data)) => {
                 self.next_index += 1;
                 Ok(Some(RawBlock { index, offset: start, count, data, size }))
@@ -539,6 +562,20 @@ fn frame_block<R: BufRead>(
     Ok((count as usize, size as usize, data))
 }
 
+/// Refuses a start of a file (up to its first 4 bytes) that cannot begin an Avro object
+/// container: a stream (a pipe, a device such as `/dev/zero`) is checked before it is read.
+pub fn check_magic(start: &[u8]) -> AvroResult<()> {
+    let n = start.len().min(MAGIC.len());
+    if start[..n] != MAGIC[..n] {
+        return Err(AvroError::format(format!(
+            "not an Avro object container file: expected the magic bytes 4f 62 6a 01 ('Obj' 1), found {}",
+            hex(&start[..n])
+        ))
+        .at_offset(0));
+    }
+    Ok(())
+}
+
 fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroResult<Header> {
     if total_len == Some(0) || t.at_end()? {
         return Err(AvroError::format("not an Avro object container file: the file is empty (0 bytes)").at_offset(0));
@@ -550,13 +587,7 @@ fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroRe
         }
         AvroError::format(format!("not an Avro object container file: {}", e.message)).at_offset(0)
     })?;
-    if magic != MAGIC {
-        return Err(AvroError::format(format!(
-            "not an Avro object container file: expected the magic bytes 4f 62 6a 01 ('Obj' 1), found {}",
-            hex(&magic)
-        ))
-        .at_offset(0));
-    }
+    check_magic(&magic)?;
     let mut metadata = Vec::new();
     loop {
         let start = *t.offset;
@@ -688,6 +719,9 @@ mod tests {
             e.message
         );
         assert!(error(b"Ob").message.contains("not an Avro object container file: the file ended"));
+        // A start alone: refused at its first wrong byte, passed while it may still begin a file.
+        assert!(check_magic(b"\0\0").unwrap_err().message.contains("found 00 00"));
+        assert!(check_magic(b"Ob").is_ok() && check_magic(b"Obj\x01\x04").is_ok());
         let e = error(&header(&[("user", b"x")]));
         assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Format, "the header has no avro.schema metadata entry"));
         let e = error(&header(&[("avro.schema", SCHEMA), ("avro.codec", b"lz4")]));

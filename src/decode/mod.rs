@@ -26,7 +26,7 @@ pub use datum::{datum_read_type, DatumColumn};
 #[cfg(test)]
 pub use decimal::decimal_text;
 pub use json::{write_json, JsonMode};
-pub use plan::{column_names, RowPlan};
+pub use plan::{column_names, column_types, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
 
 use column::{decode_record, Column};

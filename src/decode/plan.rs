@@ -10,6 +10,7 @@ use super::read_type::{FieldStep, ReadType, RecordRead};
 use super::resolve::Resolver;
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
+use crate::frame_type::FrameType;
 use crate::schema::{AvroSchema, Node};
 
 /// The name of the single column when the top-level schema is not a record.
@@ -87,6 +88,12 @@ pub fn column_names(schema: &AvroSchema) -> Vec<String> {
         Node::Record { fields, .. } => fields.iter().map(|f| f.name.clone()).collect(),
         _ => vec![VALUE_COLUMN.to_string()],
     }
+}
+
+/// The columns (name, type) the records of a schema read into, Avro maps marked as maps.
+pub fn column_types(schema: &AvroSchema) -> AvroResult<Vec<(String, FrameType)>> {
+    let plan = RowPlan::new(schema, None, None)?;
+    Ok(plan.columns().map(|(name, read)| (name.to_string(), read.frame_type())).collect())
 }
 
 /// The top-level record of a schema read as it is: the `wanted` fields (by index) read,

@@ -146,6 +146,12 @@ fn describe_schema(schema_json: &str, file: Option<&str>) -> PyResult<Vec<(Strin
     describe_columns(&schema.map_err(to_py_err)?, file)
 }
 
+/// Refuses the first bytes of a stream named `name` that cannot begin an Avro file.
+#[pyfunction]
+fn check_magic(start: &[u8], name: &str) -> PyResult<()> {
+    crate::container::check_magic(start).map_err(|e| to_py_err(e.in_file(name)))
+}
+
 /// One reader schema for files whose writer schemas differ (see `schema::unify`), from
 /// (file name, schema JSON) pairs; a conflict names the file and the field.
 #[pyfunction]
@@ -194,6 +200,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyremote::RemoteFile>()?;
     m.add_class::<pymessage::MessageColumnDecoder>()?;
     m.add_class::<pyjson::AvroJson>()?;
+    m.add_function(wrap_pyfunction!(check_magic, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;

@@ -11,11 +11,11 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::ThreadPool;
 
 use super::batch::{BatchPlan, FileInfo};
-use super::column_types;
 use super::known;
 use super::options::ReadOptions;
 use super::predicate::Predicate;
 use crate::container::{ByteRange, Codec, ContainerReader, Header, RawBlock, Resynced};
+use crate::decode::column_types;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::{parse_schema, AvroSchema};
@@ -255,7 +255,7 @@ fn check_planned(schema: &AvroSchema, planned: &[(String, FrameType)]) -> AvroRe
 pub(crate) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stream>, String)> {
     let name = source.name();
     let (stream, total_len) = source.open()?;
-    let container = ContainerReader::new(stream, total_len).map_err(|e| e.in_file(&name))?;
+    let container = ContainerReader::open(stream, total_len).map_err(|e| e.in_file(&name))?;
     Ok((container, name))
 }
 

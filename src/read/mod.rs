@@ -28,9 +28,8 @@ pub use splits::{plan_splits, read_file_facts, FileFacts};
 pub use stats::{ReadStats, StatValue};
 
 use crate::container::Header;
-use crate::decode::RowPlan;
+pub use crate::decode::column_types;
 use crate::error::AvroResult;
-use crate::frame_type::FrameType;
 use crate::schema::{parse_schema, AvroSchema};
 use pipeline::Pipeline;
 
@@ -183,12 +182,6 @@ pub fn read_header(source: Source) -> AvroResult<(Header, AvroSchema)> {
     let (container, name) = files::open_container(source)?;
     let schema = parse_schema(&container.header.schema_json).map_err(|e| e.in_file(&name))?;
     Ok((container.header, schema))
-}
-
-/// The columns (name, type) the records of a schema read into, Avro maps marked as maps.
-pub fn column_types(schema: &AvroSchema) -> AvroResult<Vec<(String, FrameType)>> {
-    let plan = RowPlan::new(schema, None, None)?;
-    Ok(plan.columns().map(|(name, read)| (name.to_string(), read.frame_type())).collect())
 }
 
 /// Files being read, yielding batches in file order.

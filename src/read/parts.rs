@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::IdxSize;
 
-use super::batch::{locate, BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
+use super::batch::{cut_while_decoded, locate, BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::skipped::SkippedData;
 use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
 use crate::decode::{check_record_count, skip_records, PartStart, RowPlan};
@@ -74,9 +74,13 @@ impl BlockParts {
         (self.block.file.clone(), self.block.block.index, self.block.block.offset)
     }
 
-    /// Compressed bytes held.
+    /// Compressed bytes held before the first part: counted as in flight once, with it.
     pub fn bytes(&self) -> usize {
-        self.block.block.data.len()
+        if self.stream.is_some() {
+            0
+        } else {
+            self.block.block.data.len()
+        }
     }
 
     /// Decodes the next part: the batch, and the block again while parts are left. A
@@ -86,6 +90,10 @@ impl BlockParts {
         let start = Instant::now();
         let part = self.next_part(plan);
         let stepping = start.elapsed();
+        let part = match cut_while_decoded(&self.block) {
+            Some(cut) => Err(cut),
+            None => part,
+        };
         let (mut decoded, more) = match part {
             Ok(part) => {
                 let rest = self.block.rows - self.taken;
@@ -139,7 +147,8 @@ impl BlockParts {
     /// Starts the stream, and steps over the records an offset leaves out (never decoded).
     fn open(&mut self, plan: &BatchPlan) -> AvroResult<()> {
         let codec = self.block.file.codec;
-        let data = std::mem::take(&mut self.block.block.data);
+        // Kept by the block as well, to check once streamed (see `cut_while_decoded`).
+        let data = self.block.block.data.clone();
         // A corrupt count is caught before any buffer is sized by it, as for a whole block.
         let most = if codec == Codec::Null { data.len() } else { MAX_BLOCK_LEN };
         check_record_count(self.block.block.count, most, plan.min_record_size)?;

@@ -26,7 +26,7 @@ pub fn read_file_facts(sources: Vec<Source>, files_in_flight: usize) -> AvroResu
         let name = source.name();
         let (stream, size) = source.open()?;
         // The header first: an empty file (whose size reads as unknown) is damage.
-        let container = ContainerReader::new(stream, size).map_err(|e| e.in_file(&name))?;
+        let container = ContainerReader::open(stream, size).map_err(|e| e.in_file(&name))?;
         let size = size.ok_or_else(|| {
             AvroError::argument("a stream of unknown length cannot be split: pass a file or an object").in_file(&name)
         })?;

@@ -3,17 +3,18 @@
 //! thread but walking block headers), and a window is unmapped once no block holds it,
 //! so what a read keeps resident is bounded by the blocks in flight, not by the file.
 //!
-//! Polars maps IPC and Parquet files the same way, with the same caveat: a file cut
-//! shorter by another process while it is mapped ends this one (SIGBUS). Writers that
-//! replace files by renaming a new one over them (ours, Spark's, Kafka Connect's) are
-//! safe: the map keeps the old file.
+//! Each map is guarded (see `guard`): a file cut shorter by another process while it is
+//! mapped makes the read fail naming the file, where an unguarded map ends the process
+//! with SIGBUS (as Polars' maps of IPC and Parquet files do). A window that cannot be
+//! guarded is read instead.
 
 use std::fs::File;
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Seek, SeekFrom};
 
 use bytes::Bytes;
-use memmap2::MmapOptions;
+use memmap2::{Mmap, MmapOptions};
 
+use super::guard::{check_intact, cut_while_read, guard, Guard};
 use crate::bufread::{read_from_buffer, ByteStream};
 
 /// Bytes mapped at a time: few maps per file, and little held resident while a block
@@ -83,6 +84,10 @@ impl Read for MappedFile {
 }
 
 impl ByteStream for MappedFile {
+    fn intact(&self) -> std::io::Result<()> {
+        check_intact(&self.window)
+    }
+
     fn skip(&mut self, n: u64) -> std::io::Result<()> {
         self.position = self.position.saturating_add(n);
         Ok(())
@@ -99,13 +104,41 @@ impl ByteStream for MappedFile {
     }
 }
 
-/// Maps `len` bytes of `file` from `start`.
+/// `len` bytes of `file` from `start`: mapped and guarded, or read where the map cannot
+/// be guarded.
 fn map(file: &File, start: u64, len: u64) -> std::io::Result<Bytes> {
     let len = usize::try_from(len).map_err(std::io::Error::other)?;
-    // SAFETY: the map is only read. A file cut shorter meanwhile ends the process (as in
-    // Polars, see the module comment); one changed in place reads as damaged blocks.
+    // SAFETY: the map is only read, and guarded before it is: a page the file no longer
+    // has reads as zeros and marks the map cut (see `guard`), which readers check.
     let map = unsafe { MmapOptions::new().offset(start).len(len).map(file)? };
-    Ok(Bytes::from_owner(map))
+    match guard(map.as_ptr(), map.len()) {
+        Some(guard) => Ok(Bytes::from_owner(GuardedMap { guard, map })),
+        None => read(file, start, len),
+    }
+}
+
+/// A map and its guard, dropped in this order: the guard before the map is unmapped.
+struct GuardedMap {
+    #[allow(dead_code)] // held for its Drop
+    guard: Guard,
+    map: Mmap,
+}
+
+impl AsRef<[u8]> for GuardedMap {
+    fn as_ref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
+/// `len` bytes of `file` from `start`, read into memory of their own.
+fn read(mut file: &File, start: u64, len: usize) -> std::io::Result<Bytes> {
+    let mut window = Vec::with_capacity(len);
+    file.seek(SeekFrom::Start(start))?;
+    file.take(len as u64).read_to_end(&mut window)?;
+    if window.len() < len {
+        return Err(cut_while_read());
+    }
+    Ok(Bytes::from(window))
 }
 
 #[cfg(test)]
@@ -189,5 +222,23 @@ mod tests {
         assert!(mapped.take_shared(20_000).is_none(), "past the end");
         assert_eq!(&mapped.take_shared(19_990).unwrap()[..], &bytes[30_010..]);
         assert!(mapped.fill_buf().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_file_cut_shorter_while_mapped_reads_as_cut_not_as_a_crash() {
+        let path = std::env::temp_dir().join(format!("polars-avro-mapped-cut-{}", std::process::id()));
+        std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
+        let mut mapped = MappedFile::with_window(File::open(&path).unwrap(), 1 << 20, 1 << 20).unwrap();
+        let block = mapped.take_shared(900_000).unwrap();
+        assert!(mapped.intact().is_ok() && check_intact(&block).is_ok());
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(4096).unwrap();
+        // Pages past the new end: SIGBUS without the guard; zeros with it.
+        let sum: u64 = block.iter().map(|&b| u64::from(b)).sum();
+        std::fs::remove_file(&path).unwrap();
+        assert!(sum < 7 * 900_000, "the pages past the end read as zeros");
+        let error = check_intact(&block).unwrap_err();
+        assert!(error.to_string().contains("shorter than when it was opened"), "{error}");
+        assert!(mapped.intact().is_err(), "the window it came from");
+        drop((block, mapped));
     }
 }

@@ -1,6 +1,7 @@
 //! Where the bytes come from: a local file, bytes in memory, an object in an object
 //! store ([`remote`]), or any reader (a Python file object, for instance).
 
+mod guard;
 mod listing;
 mod mapped;
 pub mod remote;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 
 pub use crate::bufread::ByteStream;
 use crate::error::{AvroError, AvroResult, ErrorKind};
+pub(crate) use guard::check_intact;
 pub use listing::{avro_files_under, glob_files};
 use mapped::MappedFile;
 use remote::{RemoteObject, RemoteReadAhead, RequestCount};
