@@ -6,7 +6,6 @@ import itertools
 import json
 import os
 import tempfile
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -29,6 +28,7 @@ from polars_avro._polars_args import (
     refusing,
     with_credentials,
 )
+from polars_avro._replacing import keep_mode, remove_stale, temporary_name
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_counts, check_text, check_whole_number
@@ -445,10 +445,9 @@ def _writing(file: AvroTarget, columns: list[tuple[str, str]], options: _WriteOp
 
     Abandoned, an object store upload is aborted and a local temporary file removed.
     """
-    with (
-        _open_target(file, options.remote) as target,
-        finishing(_new_writer(target, columns, options, name=_open_target.name_of(file))) as writer,
-    ):
+    opened = _open_target(file, options.remote)
+    with opened as target, finishing(_new_writer(target, columns, options, name=_open_target.name_of(file))) as writer:
+        opened.created()
         yield writer
 
 
@@ -588,8 +587,9 @@ def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[
 class _open_target:
     """A path is written to a temporary file beside it, renamed into place on success and removed on failure.
 
-    The temporary file is created by the writer, once every option has been checked, and
-    errors name the path as it was given, never the temporary one.
+    The temporary file (see `_replacing`) is created by the writer, once every option has
+    been checked, and given the target's mode (`created`) before anything is written to it.
+    Errors name the path as it was given, never the temporary one.
 
     A file object, or a path that exists and is not a regular file (a device such as
     /dev/stdout, a named pipe), is written to as it is. An object store URL becomes the
@@ -623,7 +623,8 @@ class _open_target:
                 raise AvroArgumentError(msg)
             if os.path.exists(path) and not os.path.isfile(path):
                 return path
-            self.temporary = f"{path}.{uuid.uuid4().hex[:12]}.tmp"
+            remove_stale(path)
+            self.temporary = temporary_name(path)
             return self.temporary
         if hasattr(self.file, "write"):
             return self.file
@@ -636,6 +637,11 @@ class _open_target:
         if isinstance(file, (str, os.PathLike)):
             return os.fsdecode(file)
         return None
+
+    def created(self) -> None:
+        """The writer created the temporary file: it takes the mode of the file it replaces."""
+        if self.temporary is not None:
+            keep_mode(self.temporary, self.path)
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self.fsspec_file is not None:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,92 @@ def test_a_unix_socket_path_is_an_avro_io_error_naming_it(tmp_path: Path) -> Non
         with pytest.raises(polars_avro.AvroIOError, match=rf"could not open '{path}'") as raised:
             polars_avro.read_avro(path)
     assert raised.value.file == str(path)
+
+
+# --------------------------------------------------------------------------- local writes
+
+
+def _frame() -> pl.DataFrame:
+    return pl.DataFrame({"a": [1, 2, 3]})
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+@pytest.mark.parametrize("write", ["write_avro", "sink_avro"])
+def test_writing_over_a_private_file_keeps_it_private(tmp_path: Path, write: str) -> None:
+    """It became 0644, readable by everyone; Polars' write_parquet keeps 0600."""
+    target = tmp_path / "private.avro"
+    target.write_bytes(b"")
+    target.chmod(0o600)
+    if write == "write_avro":
+        polars_avro.write_avro(_frame(), target)
+    else:
+        polars_avro.sink_avro(_frame().lazy(), target)
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert_frame_equal(polars_avro.read_avro(target), _frame())
+    (tmp_path / "new.parquet").touch()
+    polars_avro.write_avro(_frame(), tmp_path / "new.avro")
+    assert (tmp_path / "new.avro").stat().st_mode & 0o777 == (tmp_path / "new.parquet").stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("length", [239, 250, 255])
+def test_a_file_name_of_up_to_255_bytes_is_written(tmp_path: Path, length: int) -> None:
+    """The temporary name added 17 bytes: "File name too long" from 239 bytes on."""
+    target = tmp_path / ("é" * ((length - 5) // 2) + "x" * ((length - 5) % 2) + ".avro")
+    assert len(os.fsencode(target.name)) == length
+    _frame().write_parquet(tmp_path / "polars.parquet")
+    polars_avro.write_avro(_frame(), target)
+    assert_frame_equal(polars_avro.read_avro(target), _frame())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, "polars.parquet"])
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(os.name == "nt", reason="process ids")
+def test_temporary_files_of_writers_gone_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    target = tmp_path / "out.avro"
+    dead, alive = _dead_pid(), os.getpid()
+    old = time.time() - 3600
+    temporaries = {
+        "stale": tmp_path / f".out.avro.{dead}.0123456789ab.tmp",
+        "writer running": tmp_path / f".out.avro.{alive}.0123456789ab.tmp",
+        "written to lately": tmp_path / f".out.avro.{dead}.ba9876543210.tmp",
+        "another target's": tmp_path / f".other.avro.{dead}.0123456789ab.tmp",
+    }
+    for name, path in temporaries.items():
+        path.write_bytes(b"partial")
+        if name != "written to lately":
+            os.utime(path, (old, old))
+    polars_avro.write_avro(_frame(), target)
+    left = {name for name, path in temporaries.items() if path.exists()}
+    assert left == {"writer running", "written to lately", "another target's"}
+    assert polars_avro.scan_avro(tmp_path).collect().height == 3, "hidden: a folder's scan leaves them out"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="SIGKILL")
+def test_a_write_killed_midway_leaves_the_old_file_and_the_next_write_cleans_up(tmp_path: Path) -> None:
+    """A killed write left `out.avro.<hex>.tmp` beside the old file, forever."""
+    target = tmp_path / "out.avro"
+    polars_avro.write_avro(_frame(), target)
+    slow = (
+        "import sys, time, polars as pl, polars_avro\n"
+        "lf = pl.LazyFrame({'a': [1]}).map_batches(lambda df: (time.sleep(60), df)[1])\n"
+        "polars_avro.sink_avro(lf, sys.argv[1])\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", slow, str(target)])
+    try:
+        deadline = time.time() + 60
+        while not list(tmp_path.glob(".out.avro.*.tmp")) and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        child.kill()
+        child.wait()
+    (temporary,) = tmp_path.glob(".out.avro.*.tmp")
+    assert_frame_equal(polars_avro.read_avro(target), _frame())
+    old = time.time() - 3600
+    os.utime(temporary, (old, old))
+    polars_avro.write_avro(_frame().head(1), target)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.avro"]
