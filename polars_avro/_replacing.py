@@ -66,7 +66,7 @@ def remove_stale(path: str) -> list[str]:
     prefix = _prefix(path)
     folder, start = os.path.split(prefix)
     own = re.compile(re.escape(start) + r"(\d+)\.[0-9a-f]{12}\.tmp")
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(folder or ".")
     except OSError:
