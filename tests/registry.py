@@ -3,7 +3,8 @@
 It serves what confluent-kafka's ``SchemaRegistryClient`` (and so its ``AvroSerializer``
 and ``AvroDeserializer``) asks of a registry: registering a schema under a subject,
 schemas by id and by GUID, and a subject's versions. Schemas are kept in memory; every
-request is logged, so tests can count the lookups a decode makes.
+request is logged, so tests can count the lookups a decode makes; faults (error answers,
+stalls) can be injected into the next lookups.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +30,9 @@ class _Store:
     subjects: dict[str, list[int]] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: What the next GET requests meet, one each, first first: an HTTP status answered
+    #: instead (an int), or seconds of stalling before the answer (a float).
+    faults: list[int | float] = field(default_factory=list)
 
     def register(self, subject: str, schema: str, schema_type: str) -> tuple[int, int]:
         """The (id, version) of ``schema`` under ``subject``, registering it if new."""
@@ -75,6 +80,12 @@ class SchemaRegistry:
             def do_GET(self) -> None:
                 path = unquote(urlsplit(self.path).path)
                 store.requests.append(("GET", path))
+                with store.lock:
+                    fault = store.faults.pop(0) if store.faults else None
+                if isinstance(fault, int):
+                    return self._send(fault, {"error_code": fault * 100, "message": f"injected {fault}"})
+                if isinstance(fault, float):
+                    time.sleep(fault)
                 if m := re.fullmatch(r"/schemas/ids/(\d+)", path):
                     schema_id = int(m.group(1))
                     if schema_id not in store.schemas:

@@ -750,3 +750,66 @@ def test_queries_holding_the_expressions_serialize_and_pickle() -> None:
     copy = pickle.loads(pickle.dumps(decoding))
     batch = pl.Series("value", [datum(V1, {"id": 3, "name": "c"})])
     assert copy.decode(batch).to_list() == decoding.decode(batch).to_list() == [{"id": 3, "name": "c"}]
+
+
+@pytest.mark.parametrize("mode", ["strict", "permissive"])
+def test_a_failing_registry_is_asked_again_and_never_taken_for_bad_messages(mode: str) -> None:
+    """A 500 on lookups turned every message into a null in permissive mode, and was
+    remembered: the expression built once (a consumer's loop) failed or gave nulls on every
+    later batch with the registry healthy again."""
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+    registry = SchemaRegistry()
+    try:
+        schema_id = SchemaRegistryClient({"url": registry.url}).register_schema(
+            "u-value", Schema(json.dumps(V1), "AVRO")
+        )
+        rows = [{"id": i, "name": f"n{i}"} for i in range(5)]
+        df = pl.DataFrame({"value": [confluent(schema_id, datum(V1, r)) for r in rows]})
+        # The client's own retries off: the tries counted are the decoder's.
+        client = SchemaRegistryClient({"url": registry.url, "max.retries": 0})
+        decode = pl.col("value").avro.decode(framing="confluent", writer_schemas=client, reader_schema=V1, mode=mode)
+        registry.store.faults = [500] * 3
+        with pytest.raises(exc.AvroIOError, match=r"could not fetch schema id \d+ from the schema registry at .*500"):
+            df.select(decode)
+        assert len(registry.requests()) == 3, "three tries"
+        assert df.select(decode)["value"].to_list() == rows, "the failure was not remembered"
+
+        fresh = pl.col("value").avro.decode(
+            framing="confluent",
+            writer_schemas=SchemaRegistryClient({"url": registry.url, "max.retries": 0}),
+            reader_schema=V1,
+            mode=mode,
+        )
+        registry.store.faults = [503, 503]
+        assert df.select(fresh)["value"].to_list() == rows, "a passing failure is tried again"
+    finally:
+        registry.stop()
+
+
+def test_a_registry_that_does_not_answer_fails_the_decode_in_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry that never answered hung decode (no answer in 120 s)."""
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+
+    from polars_avro import _messages
+
+    monkeypatch.setattr(_messages, "REGISTRY_TIMEOUT", 0.5)
+    monkeypatch.setattr(_messages, "REGISTRY_RETRY_PAUSES", (0.05, 0.05))
+    registry = SchemaRegistry()
+    try:
+        schema_id = SchemaRegistryClient({"url": registry.url}).register_schema(
+            "u-value", Schema(json.dumps(V1), "AVRO")
+        )
+        df = pl.DataFrame({"value": [confluent(schema_id, datum(V1, {"id": 1, "name": "a"}))]})
+        client = SchemaRegistryClient({"url": registry.url, "max.retries": 0})
+        registry.store.faults = [3.0] * 3
+        decode = pl.col("value").avro.decode(framing="confluent", writer_schemas=client, reader_schema=V1)
+        with pytest.raises(exc.AvroIOError, match=r"TimeoutError: no answer within 0\.5 s"):
+            df.select(decode)
+        assert len(registry.requests()) == 3
+        registry.store.faults = [3.0] * 3
+        fresh = SchemaRegistryClient({"url": registry.url, "max.retries": 0})
+        with pytest.raises(exc.AvroIOError, match=r"the latest version of subject 'u-value'.*no answer within 0\.5 s"):
+            pl.col("value").avro.decode(framing="confluent", writer_schemas=fresh, subject="u-value")
+    finally:
+        registry.stop()
