@@ -22,7 +22,7 @@ import polars as pl
 
 from polars_avro._hive import HIVE_NULL
 from polars_avro._sources import is_remote_url
-from polars_avro.exceptions import AvroArgumentError, check_counts
+from polars_avro.exceptions import AvroArgumentError, AvroColumnNotFoundError, check_counts
 
 #: The columns holding each row's key values as text, while the rows are being split.
 _KEY_TEXT = "__polars_avro_key_{}"
@@ -84,6 +84,10 @@ class Partitioning:
     def prepare(self, lf: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
         """The query with the key columns computed, and the columns the files hold."""
         columns = list(lf.collect_schema().names())
+        missing = [n for key in self.keys for n in key.meta.root_names() if n not in columns]
+        if missing:
+            msg = f"partition_by reads the column '{missing[0]}', which the data does not have; its columns: {columns}"
+            raise AvroColumnNotFoundError(msg)
         names = self.key_names
         if self.include_key:
             columns += [n for n in names if n not in columns]

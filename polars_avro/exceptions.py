@@ -103,6 +103,13 @@ class AvroKeywordError(AvroArgumentError, TypeError):
     """
 
 
+class AvroColumnNotFoundError(AvroArgumentError, _pl_exc.ColumnNotFoundError):
+    """An argument names a column the data does not have (``partition_by="nope"``).
+
+    A ``ColumnNotFoundError`` as well, as Polars raises for the same mistake.
+    """
+
+
 class AvroCapacityError(AvroError, _pl_exc.ComputeError):
     """The data holds more than a Polars frame can: more records than its maximum height.
 
@@ -149,6 +156,7 @@ __all__ = [
     "AvroArgumentError",
     "AvroCapacityError",
     "AvroCodecError",
+    "AvroColumnNotFoundError",
     "AvroDecodeError",
     "AvroEncodeError",
     "AvroError",

@@ -18,7 +18,13 @@ from helpers import EVENT_SCHEMA, events, write_fastavro
 from servers import S3Server
 
 import polars_avro
-from polars_avro import AvroArgumentError, AvroDataSkippedWarning, AvroDecodeWarning, AvroKeywordError
+from polars_avro import (
+    AvroArgumentError,
+    AvroColumnNotFoundError,
+    AvroDataSkippedWarning,
+    AvroDecodeWarning,
+    AvroKeywordError,
+)
 from polars_avro._io import READ_EAGER_REFUSED
 from polars_avro._polars_args import READ_REFUSED, WRITE_REFUSED
 
@@ -172,6 +178,28 @@ def test_write_option_types_are_argument_errors_naming_them(
 ) -> None:
     with pytest.raises(AvroArgumentError, match=words):
         polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("key", ["nope", pl.col("nope") + 1])
+@pytest.mark.parametrize("write", ["write_avro", "sink_avro"])
+def test_a_partition_key_of_no_column_is_a_column_not_found_error_as_polars_raises(
+    tmp_path: Path, key: Any, write: str
+) -> None:
+    """It was Polars' error with a query plan the user never wrote."""
+    df = pl.DataFrame({"a": [1]})
+    with pytest.raises(pl.exceptions.ColumnNotFoundError):
+        df.write_parquet(tmp_path / "parquet", partition_by="nope")
+    with pytest.raises(
+        AvroColumnNotFoundError,
+        match=r"^partition_by reads the column 'nope', which the data does not have; its columns: \['a'\]$",
+    ) as raised:
+        if write == "write_avro":
+            polars_avro.write_avro(df, tmp_path / "out", partition_by=key)
+        else:
+            polars_avro.sink_avro(df.lazy(), tmp_path / "out", partition_by=key)
+    assert isinstance(raised.value, pl.exceptions.ColumnNotFoundError)
+    assert isinstance(raised.value, AvroArgumentError)
     assert not (tmp_path / "out").exists()
 
 
