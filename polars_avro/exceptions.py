@@ -110,6 +110,10 @@ class AvroColumnNotFoundError(AvroArgumentError, _pl_exc.ColumnNotFoundError):
     """
 
 
+class AvroMemoryError(AvroError, MemoryError):
+    """The system refused memory while reading: the address space (``ulimit -v``) or the memory ran out."""
+
+
 class AvroCapacityError(AvroError, _pl_exc.ComputeError):
     """The data holds more than a Polars frame can: more records than its maximum height.
 
@@ -165,6 +169,7 @@ __all__ = [
     "AvroIOError",
     "AvroInternalError",
     "AvroKeywordError",
+    "AvroMemoryError",
     "AvroPermissionError",
     "AvroSchemaError",
     "AvroSchemaMismatchError",

@@ -33,6 +33,9 @@ pub enum ErrorKind {
     /// polars-avro itself failed (a Polars error building a column, a caught panic): a
     /// bug, never damage in the data, so `ignore_errors` does not skip it.
     Internal,
+    /// The system refused memory (a map or an allocation that reports it: Python's
+    /// MemoryError), rather than failing to read.
+    OutOfMemory,
 }
 
 /// An error with its location: the file, the block index and the byte offset in the file.
@@ -155,6 +158,8 @@ impl AvroError {
         let kind = match err.kind() {
             std::io::ErrorKind::NotFound => ErrorKind::NotFound,
             std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+            // ENOMEM (a map refused: the address space or the memory ran out) among them.
+            std::io::ErrorKind::OutOfMemory => ErrorKind::OutOfMemory,
             _ => ErrorKind::Io,
         };
         Self::new(kind, format!("{what}: {err}")).with_source(err)
@@ -264,6 +269,14 @@ mod tests {
             assert_eq!((source.kind(), source.to_string()), (std::io::ErrorKind::NotFound, "gone".to_string()));
         }
         assert!(AvroError::decode("bad record").source().is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn memory_the_system_refused_is_no_failure_to_read() {
+        let refused = std::io::Error::from_raw_os_error(libc::ENOMEM);
+        assert_eq!(AvroError::io(refused, "could not map the file").kind, ErrorKind::OutOfMemory);
+        assert_eq!(AvroError::io(std::io::Error::other("reset"), "read").kind, ErrorKind::Io);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::Encode => "AvroEncodeError",
         ErrorKind::Capacity => "AvroCapacityError",
         ErrorKind::Internal => "AvroInternalError",
+        ErrorKind::OutOfMemory => "AvroMemoryError",
     }
 }
 
