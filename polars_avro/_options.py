@@ -11,6 +11,10 @@ from polars_avro._polars_args import LOW_MEMORY_BATCH_SIZE, with_credentials
 from polars_avro._types import max_index
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
 
+#: The most files opened at once: each is opened on an I/O thread of its own, and a typo
+#: (100_000 for 100) would start that many threads.
+MAX_FILES_IN_FLIGHT = 1024
+
 
 @dataclass(frozen=True)
 class ScanOptions:
@@ -59,7 +63,9 @@ class ScanOptions:
         return cls(**options)
 
     def __post_init__(self) -> None:
-        check_counts(batch_size=self.batch_size, files_in_flight=self.files_in_flight)
+        check_counts(batch_size=self.batch_size)
+        if self.files_in_flight is not None:
+            check_whole_number("files_in_flight", self.files_in_flight, 1, MAX_FILES_IN_FLIGHT)
         check_threads(self.n_threads)
         if self.n_rows is not None:
             check_whole_number("n_rows", self.n_rows, 0)

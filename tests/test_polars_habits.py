@@ -88,6 +88,8 @@ def test_avro_reader_of_no_record_gives_no_batch(tmp_path: Path) -> None:
         ({"n_threads": 0}, "n_threads must be at least 1"),
         ({"n_threads": 2**70}, "n_threads must be at most"),
         ({"files_in_flight": 2**70}, "files_in_flight must be at most"),
+        # A typo away from 100: as many threads.
+        ({"files_in_flight": 100_000}, "files_in_flight must be at most 1,024, found 100,000"),
         ({"retries": 2**70}, "retries must be at most"),
     ],
 )
