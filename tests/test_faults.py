@@ -27,6 +27,12 @@ def from_scan(error: type[Exception]) -> type[Exception]:
     return pl.exceptions.ComputeError if POLARS_1 else error
 
 
+def python(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Runs a child Python in `cwd`, away from the source tree: there `import polars_avro`
+    would import the sources, which hold no compiled module where the wheel is tested (CI)."""
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
 def write(path: Path, avro_type: Any, values: list[Any], name: str = "a") -> Path:
     """Writes records of one field, then replaces `path` with them, as writers do."""
     schema = {"type": "record", "name": "R", "fields": [{"name": name, "type": avro_type}]}
@@ -189,9 +195,7 @@ def test_a_file_cut_shorter_while_read_raises_naming_it_instead_of_ending_python
     path = tmp_path / "read.avro"
     path.write_bytes(large_file.read_bytes())
     flags = ["-X", "faulthandler"] if faulthandler else []
-    child = subprocess.run(
-        [sys.executable, *flags, "-c", CUT_CHILD, str(path), how, "cut"], capture_output=True, text=True, timeout=120
-    )
+    child = python(*flags, "-c", CUT_CHILD, str(path), how, "cut", cwd=tmp_path)
     assert child.returncode == 0, f"ended by signal {-child.returncode}: {child.stderr[-2000:]}"
     assert "shorter than when it was opened" in child.stdout, child.stdout + child.stderr[-2000:]
     assert str(path) in child.stdout
@@ -206,9 +210,7 @@ def test_a_file_rewritten_in_place_while_read_gives_its_rows_or_raises_naming_it
 ) -> None:
     path = tmp_path / "read.avro"
     path.write_bytes(large_file.read_bytes())
-    child = subprocess.run(
-        [sys.executable, "-c", CUT_CHILD, str(path), how, "rewrite"], capture_output=True, text=True, timeout=120
-    )
+    child = python("-c", CUT_CHILD, str(path), how, "rewrite", cwd=tmp_path)
     assert child.returncode == 0, f"ended by signal {-child.returncode}: {child.stderr[-2000:]}"
     assert child.stdout.strip() == "rows 200000" or str(path) in child.stdout, child.stdout + child.stderr[-2000:]
 
@@ -240,11 +242,9 @@ except Exception as e:
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 @pytest.mark.parametrize("how", ["read_avro", "read_avro_header", "scan_avro"])
-def test_a_device_that_never_ends_is_refused_after_its_first_bytes(device: str, how: str) -> None:
+def test_a_device_that_never_ends_is_refused_after_its_first_bytes(tmp_path: Path, device: str, how: str) -> None:
     """/dev/zero was read until the address space ran out (MemoryError at 4 GiB, 2-13 s)."""
-    child = subprocess.run(
-        [sys.executable, "-c", DEVICE_CHILD, device, how], capture_output=True, text=True, timeout=60
-    )
+    child = python("-c", DEVICE_CHILD, device, how, cwd=tmp_path, timeout=60)
     assert child.stdout.startswith("AvroFormatError not an Avro object container file"), child.stdout + child.stderr
     assert f"(file '{device}'" in child.stdout
 
@@ -333,7 +333,8 @@ def test_a_write_killed_midway_leaves_the_old_file_and_the_next_write_cleans_up(
         "lf = pl.LazyFrame({'a': [1]}).map_batches(lambda df: (time.sleep(60), df)[1])\n"
         "polars_avro.sink_avro(lf, sys.argv[1])\n"
     )
-    child = subprocess.Popen([sys.executable, "-c", slow, str(target)])
+    # Away from the source tree, as `python` runs children.
+    child = subprocess.Popen([sys.executable, "-c", slow, str(target)], cwd=tmp_path)
     try:
         deadline = time.time() + 60
         while not list(tmp_path.glob(".out.avro.*.tmp")) and time.time() < deadline:
