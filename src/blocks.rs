@@ -14,7 +14,7 @@ use crate::decode::{BlockDecoder, PartStart, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{SkippedData, Source};
 use crate::schema::{parse_schema, AvroSchema};
-use crate::source::{check_intact, Stream};
+use crate::source::{check_intact, check_intact_after_failure, Stream};
 use crate::threads::pool;
 
 /// How much of each block a [`BlockFile`] reads.
@@ -143,14 +143,21 @@ impl BlockFile {
         let locate = |e: AvroError| (e.in_file(&self.name).in_block(index).at_offset(offset), count);
         let codec = self.container.header.codec;
         let plain_needed = self.data == BlockData::Decompressed || self.plan.is_some();
-        if plain_needed && codec != Codec::Null {
-            codec.decompress(&raw.data, &mut self.scratch).map_err(locate)?;
-        }
-        if let Some(plan) = &self.plan {
-            let plain: &[u8] = if codec == Codec::Null { &raw.data } else { &self.scratch };
-            let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
-            decoder.decode_block(plain, count, true, None, PartStart::default()).map_err(locate)?;
-        }
+        let used = (|| {
+            if plain_needed && codec != Codec::Null {
+                codec.decompress(&raw.data, &mut self.scratch)?;
+            }
+            if let Some(plan) = &self.plan {
+                let plain: &[u8] = if codec == Codec::Null { &raw.data } else { &self.scratch };
+                let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
+                decoder.decode_block(plain, count, true, None, PartStart::default())?;
+            }
+            Ok(())
+        })();
+        // A file cut while read may have read as zeros: no damage to skip (see `check_intact`).
+        let check = if used.is_err() { check_intact_after_failure } else { check_intact };
+        check(&raw.data).map_err(|e| locate(AvroError::io(e, "reading the file failed")))?;
+        used.map_err(locate)?;
         let data = match (self.data, codec) {
             (BlockData::Framing, _) => Bytes::new(),
             // Copied out of a mapped file, and checked after (see `check_intact`): the block

@@ -31,8 +31,9 @@ pub trait ByteStream: BufRead + Send + Sync {
     }
 
     /// An error when the bytes handed out so far may not be the source's: a mapped file
-    /// was cut shorter while it was read (see `source::guard`).
-    fn intact(&self) -> std::io::Result<()> {
+    /// was cut shorter while it was read (see `source::guard`). After their use `failed`,
+    /// also when the file is now shorter (zeros past a cut come without a fault).
+    fn intact(&self, _failed: bool) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -84,7 +85,7 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
         (**self).take_shared(n)
     }
 
-    fn intact(&self) -> std::io::Result<()> {
-        (**self).intact()
+    fn intact(&self, failed: bool) -> std::io::Result<()> {
+        (**self).intact(failed)
     }
 }

@@ -136,8 +136,8 @@ impl<R: ByteStream> ByteStream for Rewindable<R> {
         self.inner.take_shared(n)
     }
 
-    fn intact(&self) -> std::io::Result<()> {
-        self.inner.intact()
+    fn intact(&self, failed: bool) -> std::io::Result<()> {
+        self.inner.intact(failed)
     }
 }
 
@@ -418,7 +418,7 @@ impl<R: BufRead> ContainerReader<R> {
         R: ByteStream,
     {
         let container = Self::new(reader, total_len)?;
-        container.reader.intact().map_err(|e| AvroError::io(e, "reading the file's header failed"))?;
+        container.reader.intact(false).map_err(|e| AvroError::io(e, "reading the file's header failed"))?;
         Ok(container)
     }
 
@@ -487,7 +487,7 @@ impl<R: BufRead> ContainerReader<R> {
         let mut searchable = true;
         let framed = frame_block(&mut t, total_len, sync, data, &mut claimed, &mut searchable);
         // A file cut while read may have read as zeros: neither a block nor damage.
-        if let Err(e) = self.reader.intact() {
+        if let Err(e) = self.reader.intact(framed.is_err()) {
             return Err(AvroError::io(e, "reading the file failed").in_block(index).at_offset(start));
         }
         match framed {

@@ -20,7 +20,7 @@ use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
 use crate::decode::{check_record_count, column_names, ArrayRef, BlockDecoder, PartStart, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
-use crate::source::check_intact;
+use crate::source::{check_intact, check_intact_after_failure};
 
 /// Compressed bytes rarely hold more records than this each; reserving beyond it waits
 /// for the data to confirm the count.
@@ -250,7 +250,7 @@ impl BatchPlan {
     pub fn decode(&self, batch: RawBatch) -> DecodedBatch {
         let mut timing = Timing::default();
         let frame = self.decode_with(&batch, &mut timing);
-        if let Some(error) = batch.blocks.iter().find_map(cut_while_decoded) {
+        if let Some(error) = batch.blocks.iter().find_map(|b| cut_while_decoded(b, frame.is_err())) {
             return DecodedBatch { rows: batch.rows, ..DecodedBatch::failed(error) };
         }
         if self.ignore_errors && frame.as_ref().is_err_and(|e| e.is_damage()) {
@@ -477,9 +477,11 @@ fn decompress<'b>(b: &'b BatchBlock, buffer: &'b mut Vec<u8>, timing: &mut Timin
 }
 
 /// The error of a block whose data came from a mapped file cut shorter while it was
-/// decoded: what it gave may be zeros, not the file's records, nor damage to skip.
-pub(super) fn cut_while_decoded(b: &BatchBlock) -> Option<AvroError> {
-    let cut = check_intact(&b.block.data).err()?;
+/// decoded: what it gave may be zeros, not the file's records, nor damage to skip. After
+/// its decoding `failed`, the file's length is checked too.
+pub(super) fn cut_while_decoded(b: &BatchBlock, failed: bool) -> Option<AvroError> {
+    let check = if failed { check_intact_after_failure } else { check_intact };
+    let cut = check(&b.block.data).err()?;
     Some(locate(AvroError::io(cut, "reading the file failed"), b))
 }
 

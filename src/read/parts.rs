@@ -90,7 +90,7 @@ impl BlockParts {
         let start = Instant::now();
         let part = self.next_part(plan);
         let stepping = start.elapsed();
-        let part = match cut_while_decoded(&self.block) {
+        let part = match cut_while_decoded(&self.block, part.is_err()) {
             Some(cut) => Err(cut),
             None => part,
         };
@@ -98,6 +98,10 @@ impl BlockParts {
             Ok(part) => {
                 let rest = self.block.rows - self.taken;
                 let mut decoded = plan.decode(RawBatch { rows: part.rows, blocks: vec![part] });
+                // The part's bytes are a copy: a failure may still come of the file's cut.
+                if let Some(cut) = decoded.frame.as_ref().err().and_then(|_| cut_while_decoded(&self.block, true)) {
+                    decoded = DecodedBatch::failed(cut);
+                }
                 decoded.skipped.iter_mut().for_each(|(_, s)| s.records = s.records.map(|r| r + rest));
                 let more = rest > 0 && decoded.skipped.is_empty();
                 (decoded, more)

@@ -12,6 +12,7 @@
 //! Reading the file instead of mapping it costs a copy of every byte out of the page cache:
 //! 10-25% of a read of flat records (docs/reading.md has the measurement).
 
+use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -49,13 +50,26 @@ pub(super) struct Guard {
     slot: usize,
 }
 
-/// Guards the map of `len` bytes at `start`; None when every slot is taken, or where
-/// the handler cannot be installed (then the caller reads instead of mapping).
-pub(super) fn guard(start: *const u8, len: usize) -> Option<Guard> {
+/// The file each claimed slot maps (a handle of its own) and the file's length when it
+/// was opened: a cut that leaves part of a page reads as zeros past the new end without a
+/// fault, which only the file's length tells. Never touched by the handler.
+static FILES: Mutex<Vec<Option<(File, u64)>>> = Mutex::new(Vec::new());
+
+fn files() -> std::sync::MutexGuard<'static, Vec<Option<(File, u64)>>> {
+    let mut files = FILES.lock().unwrap_or_else(|e| e.into_inner());
+    files.resize_with(SLOTS, || None);
+    files
+}
+
+/// Guards the map of `len` bytes at `start` of `file` (a handle of the map's own), whose
+/// length was `file_len` when opened; None when every slot is taken, or where the handler
+/// cannot be installed (then the caller reads instead of mapping).
+pub(super) fn guard(start: *const u8, len: usize, file: File, file_len: u64) -> Option<Guard> {
     install().ok()?;
     let slot = GUARDED
         .iter()
         .position(|s| s.claimed.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok())?;
+    files()[slot] = Some((file, file_len));
     GUARDED[slot].start.store(start as usize, Ordering::Release);
     GUARDED[slot].end.store(start as usize + len, Ordering::Release);
     Some(Guard { slot })
@@ -63,6 +77,7 @@ pub(super) fn guard(start: *const u8, len: usize) -> Option<Guard> {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        files()[self.slot] = None;
         let slot = &GUARDED[self.slot];
         slot.end.store(0, Ordering::Release);
         slot.start.store(0, Ordering::Release);
@@ -73,9 +88,9 @@ impl Drop for Guard {
     }
 }
 
-/// The slot whose map holds `address`.
-fn slot_of(address: usize) -> Option<&'static Slot> {
-    GUARDED.iter().find(|s| {
+/// The slot whose map holds `address`, and its index.
+fn slot_of(address: usize) -> Option<(usize, &'static Slot)> {
+    GUARDED.iter().enumerate().find(|(_, s)| {
         let end = s.end.load(Ordering::Acquire);
         end != 0 && (s.start.load(Ordering::Acquire)..end).contains(&address)
     })
@@ -87,7 +102,7 @@ fn cut_short(bytes: &[u8]) -> bool {
     if CUT_MAPS.load(Ordering::Acquire) == 0 || bytes.is_empty() {
         return false;
     }
-    slot_of(bytes.as_ptr() as usize).is_some_and(|s| s.cut.load(Ordering::Acquire))
+    slot_of(bytes.as_ptr() as usize).is_some_and(|(_, s)| s.cut.load(Ordering::Acquire))
 }
 
 /// An error when `bytes`, handed out by a stream (a block's data), came from a mapped file
@@ -97,6 +112,20 @@ pub(crate) fn check_intact(bytes: &[u8]) -> std::io::Result<()> {
     match cut_short(bytes) {
         true => Err(cut_while_read()),
         false => Ok(()),
+    }
+}
+
+/// [`check_intact`] for `bytes` whose use failed (a decode error, a bad sync marker): also
+/// an error when their file is now shorter than when it was opened. The zeros a cut leaves
+/// past the new end, on its last page, come without a fault, and read as damage.
+pub(crate) fn check_intact_after_failure(bytes: &[u8]) -> std::io::Result<()> {
+    check_intact(bytes)?;
+    let Some((index, _)) = slot_of(bytes.as_ptr() as usize).filter(|_| !bytes.is_empty()) else { return Ok(()) };
+    let files = files();
+    let Some((file, file_len)) = &files[index] else { return Ok(()) };
+    match file.metadata() {
+        Ok(meta) if meta.len() < *file_len => Err(cut_while_read()),
+        _ => Ok(()),
     }
 }
 
@@ -110,7 +139,7 @@ pub(super) fn cut_while_read() -> std::io::Error {
 
 /// Marks the map holding `address` cut short, if one does.
 fn mark_cut(address: usize) -> bool {
-    let Some(slot) = slot_of(address) else { return false };
+    let Some((_, slot)) = slot_of(address) else { return false };
     if !slot.cut.swap(true, Ordering::AcqRel) {
         CUT_MAPS.fetch_add(1, Ordering::AcqRel);
     }
@@ -219,7 +248,9 @@ mod tests {
     #[test]
     fn bytes_of_a_cut_map_are_told_apart_until_its_guard_is_dropped() {
         let (a, b) = (vec![1u8; 100], vec![2u8; 100]);
-        let (guard_a, _guard_b) = (guard(a.as_ptr(), a.len()).unwrap(), guard(b.as_ptr(), b.len()).unwrap());
+        let file = || File::open(std::env::current_exe().unwrap()).unwrap();
+        let (guard_a, _guard_b) =
+            (guard(a.as_ptr(), a.len(), file(), 0).unwrap(), guard(b.as_ptr(), b.len(), file(), 0).unwrap());
         assert!(!cut_short(&a[10..20]));
         assert!(mark_cut(a.as_ptr() as usize + 50));
         assert!(cut_short(&a[10..20]) && !cut_short(&b[10..20]));

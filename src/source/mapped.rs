@@ -14,7 +14,7 @@ use std::io::{BufRead, Read, Seek, SeekFrom};
 use bytes::Bytes;
 use memmap2::{Mmap, MmapOptions};
 
-use super::guard::{check_intact, cut_while_read, guard, Guard};
+use super::guard::{check_intact, check_intact_after_failure, cut_while_read, guard, Guard};
 use crate::bufread::{read_from_buffer, ByteStream};
 
 /// Bytes mapped at a time: few maps per file, and little held resident while a block
@@ -40,13 +40,13 @@ impl MappedFile {
     }
 
     fn with_window(file: File, len: u64, window_len: u64) -> Result<Self, File> {
-        let Ok(window) = map(&file, 0, window_len.min(len)) else { return Err(file) };
+        let Ok(window) = map(&file, 0, window_len.min(len), len) else { return Err(file) };
         Ok(Self { file, len, window_len, window, window_start: 0, position: 0 })
     }
 
     /// Maps a window from `start`, at least `min_len` bytes of it (within the file).
     fn map_from(&mut self, start: u64, min_len: u64) -> std::io::Result<()> {
-        self.window = map(&self.file, start, min_len.max(self.window_len).min(self.len - start))?;
+        self.window = map(&self.file, start, min_len.max(self.window_len).min(self.len - start), self.len)?;
         self.window_start = start;
         Ok(())
     }
@@ -84,8 +84,11 @@ impl Read for MappedFile {
 }
 
 impl ByteStream for MappedFile {
-    fn intact(&self) -> std::io::Result<()> {
-        check_intact(&self.window)
+    fn intact(&self, failed: bool) -> std::io::Result<()> {
+        match failed {
+            true => check_intact_after_failure(&self.window),
+            false => check_intact(&self.window),
+        }
     }
 
     fn skip(&mut self, n: u64) -> std::io::Result<()> {
@@ -106,12 +109,13 @@ impl ByteStream for MappedFile {
 
 /// `len` bytes of `file` from `start`: mapped and guarded, or read where the map cannot
 /// be guarded.
-fn map(file: &File, start: u64, len: u64) -> std::io::Result<Bytes> {
+fn map(file: &File, start: u64, len: u64, file_len: u64) -> std::io::Result<Bytes> {
     let len = usize::try_from(len).map_err(std::io::Error::other)?;
     // SAFETY: the map is only read, and guarded before it is: a page the file no longer
     // has reads as zeros and marks the map cut (see `guard`), which readers check.
     let map = unsafe { MmapOptions::new().offset(start).len(len).map(file)? };
-    match guard(map.as_ptr(), map.len()) {
+    // The guard keeps a handle of its own: the window may outlive the reader of the file.
+    match file.try_clone().ok().and_then(|own| guard(map.as_ptr(), map.len(), own, file_len)) {
         Some(guard) => Ok(Bytes::from_owner(GuardedMap { guard, map })),
         None => read(file, start, len),
     }
@@ -224,21 +228,40 @@ mod tests {
         assert!(mapped.fill_buf().unwrap().is_empty());
     }
 
-    #[test]
-    fn a_file_cut_shorter_while_mapped_reads_as_cut_not_as_a_crash() {
-        let path = std::env::temp_dir().join(format!("polars-avro-mapped-cut-{}", std::process::id()));
+    /// A mapped 1 MiB file of sevens, its first `take` bytes taken as a block, then cut to
+    /// `cut_to` bytes by "another program" (the file is removed; the map stays).
+    fn taken_then_cut(tag: &str, take: u64, cut_to: u64) -> (MappedFile, Bytes) {
+        let path = std::env::temp_dir().join(format!("polars-avro-mapped-{tag}-{}", std::process::id()));
         std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
         let mut mapped = MappedFile::with_window(File::open(&path).unwrap(), 1 << 20, 1 << 20).unwrap();
-        let block = mapped.take_shared(900_000).unwrap();
-        assert!(mapped.intact().is_ok() && check_intact(&block).is_ok());
-        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(4096).unwrap();
+        let block = mapped.take_shared(take).unwrap();
+        assert!(mapped.intact(true).is_ok() && check_intact(&block).is_ok());
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(cut_to).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        (mapped, block)
+    }
+
+    #[test]
+    fn a_file_cut_shorter_while_mapped_reads_as_cut_not_as_a_crash() {
+        let (mapped, block) = taken_then_cut("cut", 900_000, 4096);
         // Pages past the new end: SIGBUS without the guard; zeros with it.
         let sum: u64 = block.iter().map(|&b| u64::from(b)).sum();
-        std::fs::remove_file(&path).unwrap();
         assert!(sum < 7 * 900_000, "the pages past the end read as zeros");
         let error = check_intact(&block).unwrap_err();
         assert!(error.to_string().contains("shorter than when it was opened"), "{error}");
-        assert!(mapped.intact().is_err(), "the window it came from");
+        assert!(mapped.intact(false).is_err(), "the window it came from");
         drop((block, mapped));
+    }
+
+    #[test]
+    fn zeros_past_a_cut_within_its_last_page_are_told_apart_once_a_use_fails() {
+        let (mapped, block) = taken_then_cut("tail", 10_000, 5000);
+        // Past the new end, on its last page: zeros, and no fault to mark the map.
+        assert_eq!(block[6000], 0);
+        assert!(check_intact(&block).is_ok() && mapped.intact(false).is_ok());
+        let errors = [check_intact_after_failure(&block).unwrap_err(), mapped.intact(true).unwrap_err()];
+        for error in errors {
+            assert!(error.to_string().contains("shorter than when it was opened"), "{error}");
+        }
     }
 }
