@@ -14,7 +14,7 @@ use crate::decode::{BlockDecoder, PartStart, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{SkippedData, Source};
 use crate::schema::{parse_schema, AvroSchema};
-use crate::source::{check_intact, check_intact_after_failure, Stream};
+use crate::source::{check_intact, Stream};
 use crate::threads::pool;
 
 /// How much of each block a [`BlockFile`] reads.
@@ -155,8 +155,7 @@ impl BlockFile {
             Ok(())
         })();
         // A file cut while read may have read as zeros: no damage to skip (see `check_intact`).
-        let check = if used.is_err() { check_intact_after_failure } else { check_intact };
-        check(&raw.data).map_err(|e| locate(AvroError::io(e, "reading the file failed")))?;
+        check_intact(&raw.data, used.is_err()).map_err(|e| locate(AvroError::io(e, "reading the file failed")))?;
         used.map_err(locate)?;
         let data = match (self.data, codec) {
             (BlockData::Framing, _) => Bytes::new(),
@@ -166,7 +165,7 @@ impl BlockFile {
             // Handed out as it is: the next block decompresses into a buffer of its own.
             (BlockData::Decompressed, _) => Bytes::from(std::mem::take(&mut self.scratch)),
         };
-        check_intact(&raw.data).map_err(|e| locate(AvroError::io(e, "reading the file failed")))?;
+        check_intact(&raw.data, false).map_err(|e| locate(AvroError::io(e, "reading the file failed")))?;
         Ok(Block { index, offset, count, stored_size: raw.size, data })
     }
 }

@@ -20,7 +20,7 @@ use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
 use crate::decode::{check_record_count, column_names, ArrayRef, BlockDecoder, PartStart, RowPlan};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
-use crate::source::{check_intact, check_intact_after_failure};
+use crate::source::check_intact;
 
 /// Compressed bytes rarely hold more records than this each; reserving beyond it waits
 /// for the data to confirm the count.
@@ -480,8 +480,7 @@ fn decompress<'b>(b: &'b BatchBlock, buffer: &'b mut Vec<u8>, timing: &mut Timin
 /// decoded: what it gave may be zeros, not the file's records, nor damage to skip. After
 /// its decoding `failed`, the file's length is checked too.
 pub(super) fn cut_while_decoded(b: &BatchBlock, failed: bool) -> Option<AvroError> {
-    let check = if failed { check_intact_after_failure } else { check_intact };
-    let cut = check(&b.block.data).err()?;
+    let cut = check_intact(&b.block.data, failed).err()?;
     Some(locate(AvroError::io(cut, "reading the file failed"), b))
 }
 

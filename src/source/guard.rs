@@ -5,7 +5,7 @@
 //! rotation, a tool regenerating it in place) would end the reader. A guarded map is
 //! registered here; a SIGBUS inside one puts a page of zeros where the missing page was
 //! (so the faulting read goes on, reading zeros) and marks the map cut. Whoever read from
-//! the map checks [`cut_short`] before trusting what it read, and fails naming the file.
+//! the map checks [`check_intact`] before trusting what it read, and fails naming the file.
 //! Faults anywhere else go on to the handler that was there before (Python's faulthandler,
 //! or the default: the process ends, as it would have).
 //!
@@ -107,20 +107,17 @@ fn cut_short(bytes: &[u8]) -> bool {
 
 /// An error when `bytes`, handed out by a stream (a block's data), came from a mapped file
 /// cut shorter while it was read: some of them may be zeros in place of pages the file
-/// lost. Checked after the bytes are used, since the cut may come meanwhile.
-pub(crate) fn check_intact(bytes: &[u8]) -> std::io::Result<()> {
-    match cut_short(bytes) {
-        true => Err(cut_while_read()),
-        false => Ok(()),
+/// lost. Checked after the bytes are used, since the cut may come meanwhile. When their use
+/// `failed` (a decode error, a bad marker), also when their file is now shorter than when
+/// it was opened: the zeros a cut leaves past the new end, on its last page, come without
+/// a fault, and read as damage.
+pub(crate) fn check_intact(bytes: &[u8], failed: bool) -> std::io::Result<()> {
+    if cut_short(bytes) {
+        return Err(cut_while_read());
     }
-}
-
-/// [`check_intact`] for `bytes` whose use failed (a decode error, a bad sync marker): also
-/// an error when their file is now shorter than when it was opened. The zeros a cut leaves
-/// past the new end, on its last page, come without a fault, and read as damage.
-pub(crate) fn check_intact_after_failure(bytes: &[u8]) -> std::io::Result<()> {
-    check_intact(bytes)?;
-    let Some((index, _)) = slot_of(bytes.as_ptr() as usize).filter(|_| !bytes.is_empty()) else { return Ok(()) };
+    let Some((index, _)) = slot_of(bytes.as_ptr() as usize).filter(|_| failed && !bytes.is_empty()) else {
+        return Ok(());
+    };
     let files = files();
     let Some((file, file_len)) = &files[index] else { return Ok(()) };
     match file.metadata() {

@@ -14,7 +14,7 @@ use std::io::{BufRead, Read, Seek, SeekFrom};
 use bytes::Bytes;
 use memmap2::{Mmap, MmapOptions};
 
-use super::guard::{check_intact, check_intact_after_failure, cut_while_read, guard, Guard};
+use super::guard::{check_intact, cut_while_read, guard, Guard};
 use crate::bufread::{read_from_buffer, ByteStream};
 
 /// Bytes mapped at a time: few maps per file, and little held resident while a block
@@ -85,10 +85,7 @@ impl Read for MappedFile {
 
 impl ByteStream for MappedFile {
     fn intact(&self, failed: bool) -> std::io::Result<()> {
-        match failed {
-            true => check_intact_after_failure(&self.window),
-            false => check_intact(&self.window),
-        }
+        check_intact(&self.window, failed)
     }
 
     fn skip(&mut self, n: u64) -> std::io::Result<()> {
@@ -235,7 +232,7 @@ mod tests {
         std::fs::write(&path, vec![7u8; 1 << 20]).unwrap();
         let mut mapped = MappedFile::with_window(File::open(&path).unwrap(), 1 << 20, 1 << 20).unwrap();
         let block = mapped.take_shared(take).unwrap();
-        assert!(mapped.intact(true).is_ok() && check_intact(&block).is_ok());
+        assert!(mapped.intact(true).is_ok() && check_intact(&block, true).is_ok());
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(cut_to).unwrap();
         std::fs::remove_file(&path).unwrap();
         (mapped, block)
@@ -247,7 +244,7 @@ mod tests {
         // Pages past the new end: SIGBUS without the guard; zeros with it.
         let sum: u64 = block.iter().map(|&b| u64::from(b)).sum();
         assert!(sum < 7 * 900_000, "the pages past the end read as zeros");
-        let error = check_intact(&block).unwrap_err();
+        let error = check_intact(&block, false).unwrap_err();
         assert!(error.to_string().contains("shorter than when it was opened"), "{error}");
         assert!(mapped.intact(false).is_err(), "the window it came from");
         drop((block, mapped));
@@ -258,8 +255,8 @@ mod tests {
         let (mapped, block) = taken_then_cut("tail", 10_000, 5000);
         // Past the new end, on its last page: zeros, and no fault to mark the map.
         assert_eq!(block[6000], 0);
-        assert!(check_intact(&block).is_ok() && mapped.intact(false).is_ok());
-        let errors = [check_intact_after_failure(&block).unwrap_err(), mapped.intact(true).unwrap_err()];
+        assert!(check_intact(&block, false).is_ok() && mapped.intact(false).is_ok());
+        let errors = [check_intact(&block, true).unwrap_err(), mapped.intact(true).unwrap_err()];
         for error in errors {
             assert!(error.to_string().contains("shorter than when it was opened"), "{error}");
         }

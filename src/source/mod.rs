@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 pub use crate::bufread::ByteStream;
 use crate::error::{AvroError, AvroResult, ErrorKind};
-pub(crate) use guard::{check_intact, check_intact_after_failure};
+pub(crate) use guard::check_intact;
 pub use listing::{avro_files_under, glob_files};
 use mapped::MappedFile;
 use remote::{RemoteObject, RemoteReadAhead, RequestCount};
