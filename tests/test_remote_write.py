@@ -6,6 +6,7 @@ object and no pending upload, and an object already there stays as it was."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import fastavro
@@ -13,7 +14,7 @@ import polars as pl
 import pytest
 from helpers import assert_frame_matches_records
 from polars.testing import assert_frame_equal
-from servers import DroppingProxy, S3Server
+from servers import DroppingProxy, FaultyProxy, S3Server
 
 import polars_avro
 
@@ -118,3 +119,97 @@ def test_a_dropped_connection_is_retried(s3: S3Server, tmp_path: Path) -> None:
         assert [r["id"] for r in fetched(s3, "out/retried.avro")[1]] == list(range(100))
     finally:
         proxy.close()
+
+
+def completion(method: str, target: str) -> bool:
+    return method == "POST" and "uploadId=" in target
+
+
+def test_a_completion_that_fails_aborts_the_upload(s3: S3Server) -> None:
+    """The store refuses every completion: the write raises naming the URL, no upload is
+    left pending (its parts would be stored and billed until a lifecycle rule removed
+    them), and the object that was there stays as it was."""
+    url = f"s3://{s3.BUCKET}/out/refused.avro"
+    polars_avro.write_avro(frame(10), url, storage_options=s3.storage_options())
+    old, _ = fetched(s3, "out/refused.avro")
+    proxy = FaultyProxy(s3.port, lambda method, target: 503 if completion(method, target) else None)
+    try:
+        options = s3.storage_options(aws_endpoint_url=proxy.endpoint)
+        with pytest.raises(polars_avro.AvroIOError, match="could not write 's3://.*/out/refused.avro'.*503"):
+            polars_avro.write_avro(frame(400_000), url, storage_options=options, retries=1)
+        assert sum(completion(*r.split(" ")) for r in proxy.seen) == 2, proxy.seen
+        assert any(r.startswith("DELETE") and "uploadId=" in r for r in proxy.seen), proxy.seen
+    finally:
+        proxy.close()
+    assert not pending_uploads(s3)
+    assert fetched(s3, "out/refused.avro")[0] == old
+
+
+@pytest.mark.parametrize("there_before", [False, True])
+def test_a_completion_whose_answer_is_lost_is_checked_before_it_is_called_a_failure(
+    s3: S3Server, there_before: bool
+) -> None:
+    """The store completes the upload but the answer never arrives (the connection drops):
+    the object it then holds is the one written (a new ETag, the size written), so the
+    write succeeds rather than report a failure for an object that is there whole."""
+    key = f"out/lost-{there_before}.avro"
+    url = f"s3://{s3.BUCKET}/{key}"
+    if there_before:
+        polars_avro.write_avro(frame(10), url, storage_options=s3.storage_options())
+    proxy = FaultyProxy(s3.port, lambda method, target: "lose" if completion(method, target) else None)
+    df = frame(400_000)
+    try:
+        polars_avro.write_avro(df, url, storage_options=s3.storage_options(aws_endpoint_url=proxy.endpoint))
+        assert sum(completion(*r.split(" ")) for r in proxy.seen) >= 1, proxy.seen
+    finally:
+        proxy.close()
+    assert_frame_equal(polars_avro.read_avro(fetched(s3, key)[0]), df)
+    assert not pending_uploads(s3)
+
+
+def test_a_lost_completion_of_an_upload_that_did_not_complete_still_fails(s3: S3Server) -> None:
+    """Answers lost and nothing stored (the completion never reached the store): the
+    check finds the old object, so the write raises and the old object stays."""
+    url = f"s3://{s3.BUCKET}/out/never-completed.avro"
+    polars_avro.write_avro(frame(10), url, storage_options=s3.storage_options())
+    old, _ = fetched(s3, "out/never-completed.avro")
+    proxy = FaultyProxy(s3.port, lambda method, target: 502 if completion(method, target) else None)
+    try:
+        options = s3.storage_options(aws_endpoint_url=proxy.endpoint)
+        with pytest.raises(polars_avro.AvroIOError, match="could not write"):
+            polars_avro.write_avro(frame(400_000), url, storage_options=options, retries=0)
+    finally:
+        proxy.close()
+    assert fetched(s3, "out/never-completed.avro")[0] == old
+    assert not pending_uploads(s3)
+
+
+def test_a_stalled_store_fails_within_the_timeout(s3: S3Server) -> None:
+    """Part uploads that get no answer: each try gives up after `timeout` (30 s unless
+    set), so the write fails within about timeout x (retries + 1), aborting the upload;
+    a read of an object the store does not answer for fails the same way."""
+    url = f"s3://{s3.BUCKET}/out/stalled.avro"
+    polars_avro.write_avro(frame(1000), url, storage_options=s3.storage_options())
+    stall_parts = FaultyProxy(
+        s3.port, lambda method, target: "stall" if method == "PUT" and "partNumber=2&" in target else None
+    )
+    stall_reads = FaultyProxy(s3.port, lambda method, target: "stall" if method == "GET" else None)
+    try:
+        options = s3.storage_options(aws_endpoint_url=stall_parts.endpoint, timeout="1s")
+        started = time.monotonic()
+        with pytest.raises(polars_avro.AvroIOError, match="could not write 's3://.*/out/never.avro'.*timed out"):
+            polars_avro.write_avro(
+                frame(400_000), f"s3://{s3.BUCKET}/out/never.avro", storage_options=options, retries=1
+            )
+        assert time.monotonic() - started < 30
+        assert not pending_uploads(s3)
+        assert "out/never.avro" not in keys(s3, "out/")
+
+        options = s3.storage_options(aws_endpoint_url=stall_reads.endpoint, timeout="1s")
+        started = time.monotonic()
+        with pytest.raises(polars_avro.AvroIOError, match="s3://.*/out/stalled.avro.*timed out"):
+            polars_avro.read_avro(url, storage_options=options, retries=1)
+        assert time.monotonic() - started < 30
+    finally:
+        stall_parts.close()
+        stall_reads.close()

@@ -2,14 +2,15 @@
 //! time, as one multipart upload, which becomes the object only when completed. An
 //! object smaller than a part is one plain put at the end. Dropped or failed before
 //! completion, the upload is aborted: no object appears, and an object already at that
-//! path stays as it was.
+//! path stays as it was. A completion whose answer is lost is checked against the object
+//! the store then holds before it is called a failure.
 
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::Arc;
 
 use object_store::path::Path;
-use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{MultipartUpload, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::task::JoinHandle;
 
 use super::range_reader::RemoteObject;
@@ -32,8 +33,50 @@ pub struct RemoteUpload {
     /// Started when the first part is full.
     upload: Option<Box<dyn MultipartUpload>>,
     parts: VecDeque<JoinHandle<object_store::Result<()>>>,
+    parts_sent: usize,
+    /// Bytes written so far: the size the object must have once completed.
+    written: u64,
+    /// What was at the path when the upload started, asked alongside its start.
+    before: Option<JoinHandle<Before>>,
     /// Completed or aborted: nothing left to clean up.
     finished: bool,
+}
+
+/// The object at the path before the upload, to tell a completed upload from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Before {
+    /// The store did not say (no permission to read, say): a lost completion stays a failure.
+    Unknown,
+    Absent,
+    Present {
+        e_tag: Option<String>,
+    },
+}
+
+impl Before {
+    async fn of(store: Arc<dyn ObjectStore>, path: Path) -> Self {
+        match store.head(&path).await {
+            Ok(meta) => Before::Present { e_tag: meta.e_tag },
+            Err(object_store::Error::NotFound { .. }) => Before::Absent,
+            Err(_) => Before::Unknown,
+        }
+    }
+}
+
+/// Whether `now`, the object a store holds after a completion whose answer was lost, is
+/// the upload's: its size is what was written, it is not the object that was there before
+/// (another ETag), and where the ETag counts parts (S3's `"<md5>-<parts>"`), the count is
+/// the upload's.
+fn completed_as_written(before: &Before, now: &ObjectMeta, written: u64, parts: usize) -> bool {
+    let replaced = match before {
+        Before::Unknown => false,
+        Before::Absent => true,
+        Before::Present { e_tag } => e_tag.is_some() && now.e_tag != *e_tag,
+    };
+    let parts_counted =
+        now.e_tag.as_deref().and_then(|t| t.trim_matches('"').rsplit_once('-')).map(|(_, n)| n.parse::<usize>());
+    let parts_agree = !matches!(parts_counted, Some(Ok(n)) if n != parts);
+    replaced && now.size == written && parts_agree
 }
 
 impl RemoteUpload {
@@ -47,6 +90,9 @@ impl RemoteUpload {
             buffer: Vec::new(),
             upload: None,
             parts: VecDeque::new(),
+            parts_sent: 0,
+            written: 0,
+            before: None,
             finished: false,
         }
     }
@@ -60,6 +106,7 @@ impl RemoteUpload {
         while self.buffer.len() >= self.part_size {
             if self.upload.is_none() {
                 let (store, path) = (self.store.clone(), self.path.clone());
+                self.before = Some(runtime().spawn(Before::of(store.clone(), path.clone())));
                 let started = wait(runtime().spawn(async move { store.put_multipart(&path).await }))?;
                 self.upload = Some(started.map_err(|e| self.failed(e))?);
             }
@@ -69,6 +116,7 @@ impl RemoteUpload {
             self.buffer.drain(..self.part_size);
             let upload = self.upload.as_mut().expect("started above");
             self.parts.push_back(runtime().spawn(upload.put_part(part)));
+            self.parts_sent += 1;
             while self.parts.len() >= PARTS_IN_FLIGHT {
                 self.wait_for_oldest_part()?;
             }
@@ -97,6 +145,7 @@ impl RemoteUpload {
             if !self.buffer.is_empty() {
                 let last = PutPayload::from(std::mem::take(&mut self.buffer));
                 self.parts.push_back(runtime().spawn(upload.put_part(last)));
+                self.parts_sent += 1;
             }
             while !self.parts.is_empty() {
                 self.wait_for_oldest_part()?;
@@ -107,9 +156,37 @@ impl RemoteUpload {
             self.upload = Some(upload);
             return Err(e);
         }
-        let completed = wait(runtime().spawn(async move { upload.complete().await }))?;
-        self.finished = true;
-        completed.map(|_| ()).map_err(|e| self.failed(e))
+        let (upload, completed) = wait(runtime().spawn(async move {
+            let completed = upload.complete().await;
+            (upload, completed)
+        }))?;
+        self.upload = Some(upload);
+        match completed {
+            Ok(_) => {
+                self.finished = true;
+                Ok(())
+            },
+            Err(_) if self.stored_whole() => {
+                self.finished = true;
+                Ok(())
+            },
+            // Dropped here, the upload is aborted: no parts are left pending.
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// After a completion that failed: whether the store holds the object as written all
+    /// the same (the answer was lost, or a retry found the upload already completed).
+    fn stored_whole(&mut self) -> bool {
+        let before = match self.before.take().map(wait) {
+            Some(Ok(before)) => before,
+            _ => return false,
+        };
+        let (store, path) = (self.store.clone(), self.path.clone());
+        match wait(runtime().spawn(async move { store.head(&path).await })) {
+            Ok(Ok(now)) => completed_as_written(&before, &now, self.written, self.parts_sent),
+            _ => false,
+        }
     }
 
     /// Abandons the upload: the parts sent are deleted, no object appears.
@@ -130,6 +207,7 @@ impl RemoteUpload {
 impl Write for RemoteUpload {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.buffer.extend_from_slice(buf);
+        self.written += buf.len() as u64;
         self.send_full_parts().map_err(std::io::Error::other)?;
         Ok(buf.len())
     }
@@ -143,5 +221,36 @@ impl Write for RemoteUpload {
 impl Drop for RemoteUpload {
     fn drop(&mut self) {
         self.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(size: u64, e_tag: &str) -> ObjectMeta {
+        ObjectMeta {
+            location: Path::from("out.avro"),
+            last_modified: Default::default(),
+            size,
+            e_tag: Some(e_tag.to_string()),
+            version: None,
+        }
+    }
+
+    #[test]
+    fn a_lost_completion_counts_when_the_store_holds_a_new_object_of_the_size_written() {
+        let old = Before::Present { e_tag: Some("\"aa-3\"".into()) };
+        assert!(completed_as_written(&Before::Absent, &object(100, "\"bb-2\""), 100, 2));
+        assert!(completed_as_written(&old, &object(100, "\"bb-2\""), 100, 2));
+        // Stores whose ETag does not count parts.
+        assert!(completed_as_written(&old, &object(100, "0x8D9"), 100, 2));
+        // The old object, another size, another count of parts.
+        assert!(!completed_as_written(&old, &object(100, "\"aa-3\""), 100, 3));
+        assert!(!completed_as_written(&old, &object(99, "\"bb-2\""), 100, 2));
+        assert!(!completed_as_written(&old, &object(100, "\"bb-3\""), 100, 2));
+        // Nothing to tell the objects apart by.
+        assert!(!completed_as_written(&Before::Unknown, &object(100, "\"bb-2\""), 100, 2));
+        assert!(!completed_as_written(&Before::Present { e_tag: None }, &object(100, "\"bb-2\""), 100, 2));
     }
 }
