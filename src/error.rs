@@ -36,6 +36,8 @@ pub enum ErrorKind {
     /// The system refused memory (a map or an allocation that reports it: Python's
     /// MemoryError), rather than failing to read.
     OutOfMemory,
+    /// The caller stopped the work (Ctrl-C): Python raises what its SIGINT handler raised.
+    Interrupted,
 }
 
 /// An error with its location: the file, the block index and the byte offset in the file.
@@ -127,6 +129,11 @@ impl AvroError {
     /// [`ErrorKind::SchemaMismatch`]: a file whose columns are not the ones the read expects.
     pub fn schema_mismatch(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::SchemaMismatch, message)
+    }
+
+    /// [`ErrorKind::Interrupted`]: the caller stopped the work.
+    pub fn interrupted() -> Self {
+        Self::new(ErrorKind::Interrupted, "interrupted")
     }
 
     /// [`ErrorKind::Argument`]: an argument that cannot be honoured.

@@ -18,9 +18,12 @@ mod container;
 mod decode;
 mod error;
 mod frame_type;
+mod interrupt;
 mod message;
 mod read;
 mod schema;
+#[cfg(unix)]
+mod signals;
 mod source;
 mod threads;
 mod time_zone;
@@ -55,4 +58,5 @@ pub use write::{AvroWriter, WriteOptions};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::container::{ContainerReader, ContainerWriter};
+    pub use crate::interrupt::checked;
 }

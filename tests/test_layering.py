@@ -18,14 +18,18 @@ ALLOWED = {
     "time_zone": set(),
     "bufread": set(),
     "threads": {"error"},
+    # Signal handlers in front of the ones already there (SIGBUS for maps, SIGINT for Ctrl-C).
+    "signals": set(),
+    # Long loops' checks for a stop (Ctrl-C), which the python layer sets.
+    "interrupt": {"error"},
     "schema": {"error", "varint"},
-    "source": {"error", "bufread"},
+    "source": {"error", "bufread", "signals", "interrupt"},
     "container": {"error", "varint", "bufread"},
     "decode": {"error", "varint", "schema", "frame_type", "time_zone"},
-    "read": {"error", "schema", "source", "container", "decode", "threads", "frame_type"},
-    "write": {"error", "varint", "schema", "container", "threads", "frame_type", "time_zone"},
+    "read": {"error", "schema", "source", "container", "decode", "threads", "frame_type", "interrupt"},
+    "write": {"error", "varint", "schema", "container", "threads", "frame_type", "time_zone", "interrupt"},
     # Messages in columns: single datums decoded and encoded like a file's records.
-    "message": {"error", "schema", "decode", "write", "threads", "frame_type"},
+    "message": {"error", "schema", "decode", "write", "threads", "frame_type", "interrupt"},
     # Whole files block by block, for the command line: read's opening of a source, container
     # framing, decode's check of a block's records, threads to recompress blocks on.
     "blocks": {"error", "schema", "source", "container", "decode", "read", "threads"},
@@ -44,6 +48,8 @@ ALLOWED = {
         "avro_json",
         "threads",
         "frame_type",
+        "signals",
+        "interrupt",
     },
 }
 

@@ -77,6 +77,11 @@ impl<W: Write> ContainerWriter<W> {
         self.offset
     }
 
+    /// The sink, as it is: for a write abandoned midway.
+    pub fn abandon(self) -> W {
+        self.sink
+    }
+
     /// Flushes the sink and hands it back.
     pub fn finish(mut self) -> AvroResult<W> {
         self.sink.flush().map_err(|e| AvroError::io(e, "flushing the file failed").at_offset(self.offset))?;

@@ -57,6 +57,23 @@ pub struct MessageDecoder {
 
 /// Batches smaller than this decode on the calling thread.
 const ROWS_PER_PART: usize = 16_384;
+/// Rows a thread decodes in one round: a decode checks whether it is to stop between
+/// rounds (Ctrl-C), each a fraction of a second.
+const ROWS_PER_ROUND: usize = 1 << 18;
+
+/// The rows `0..n` as rounds of parts: each round at most `ROWS_PER_ROUND` rows per thread,
+/// split into at most `threads` parts of at least `ROWS_PER_PART` rows (one, however few).
+fn rounds(n: usize, threads: usize) -> Vec<Vec<(usize, usize)>> {
+    let per_round = ROWS_PER_ROUND * threads;
+    (0..n.max(1))
+        .step_by(per_round)
+        .map(|start| {
+            let rows = (n - start).min(per_round);
+            let parts = (rows / ROWS_PER_PART).clamp(1, threads);
+            (0..parts).map(|p| (start + p * rows / parts, start + (p + 1) * rows / parts)).collect()
+        })
+        .collect()
+}
 
 impl MessageDecoder {
     /// `given`: the writer schema of raw datums (None: each message names its own).
@@ -169,18 +186,24 @@ impl MessageDecoder {
     fn run_parts(&self, rows: Rows, mode: Mode, threads: usize) -> AvroResult<Decoded<Vec<Part>>> {
         let writers = self.writers.read().unwrap_or_else(|e| e.into_inner()).clone();
         let n = rows.messages.len();
-        let n_parts = (n / ROWS_PER_PART).clamp(1, threads.max(1));
-        let bounds: Vec<(usize, usize)> = (0..n_parts).map(|p| (p * n / n_parts, (p + 1) * n / n_parts)).collect();
+        let threads = threads.max(1);
         let decode_part = |&(start, end): &(usize, usize)| {
             let part = Rows { messages: &rows.messages[start..end], ids: rows.ids.map(|ids| &ids[start..end]) };
             PartDecoder { decoder: self, writers: &writers, rows: part, first_row: start, batch_rows: n, mode }.run()
         };
-        let results: Vec<AvroResult<Decoded<Part>>> = if n_parts == 1 {
-            bounds.iter().map(decode_part).collect()
-        } else {
-            crate::threads::pool(threads)?.install(|| bounds.par_iter().map(decode_part).collect())
-        };
-        let (mut parts, mut missing) = (Vec::with_capacity(n_parts), Vec::new());
+        let mut results: Vec<AvroResult<Decoded<Part>>> = Vec::new();
+        for round in rounds(n, threads) {
+            // Between rounds, each a fraction of a second: a decode stops when asked to.
+            crate::interrupt::check()?;
+            if round.len() == 1 {
+                results.extend(round.iter().map(decode_part));
+            } else {
+                let decoded: Vec<_> =
+                    crate::threads::pool(threads)?.install(|| round.par_iter().map(decode_part).collect());
+                results.extend(decoded);
+            }
+        }
+        let (mut parts, mut missing) = (Vec::with_capacity(results.len()), Vec::new());
         for result in results {
             match result? {
                 Decoded::Done(part) => parts.push(part),
@@ -482,4 +505,25 @@ fn chunk_of<'w>(
         chunks.push(Chunk { writer, column, pieces: Vec::new(), in_pieces: 0, open_since: row });
         chunks.len() - 1
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_decoded_in_rounds_of_parts_covering_each_row_once() {
+        assert_eq!(rounds(0, 4), vec![vec![(0, 0)]]);
+        assert_eq!(rounds(100, 4), vec![vec![(0, 100)]], "too few rows to split");
+        for (n, threads) in [(ROWS_PER_ROUND * 3 + 5, 1), (ROWS_PER_ROUND * 9, 4), (40_000, 2)] {
+            let rounds = rounds(n, threads);
+            assert!(rounds.iter().all(|round| round.len() <= threads));
+            assert!(rounds.iter().all(|round| round.last().unwrap().1 - round[0].0 <= ROWS_PER_ROUND * threads));
+            let parts: Vec<(usize, usize)> = rounds.into_iter().flatten().collect();
+            assert_eq!(parts[0].0, 0);
+            assert_eq!(parts.last().unwrap().1, n);
+            assert!(parts.windows(2).all(|w| w[0].1 == w[1].0), "{n} rows, {threads} threads");
+        }
+        assert_eq!(rounds(ROWS_PER_ROUND * 3 + 5, 1).len(), 4);
+    }
 }

@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
+use super::interrupt::interruptible;
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::threads::panic_message;
 
@@ -24,11 +25,15 @@ pub fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::Capacity => "AvroCapacityError",
         ErrorKind::Internal => "AvroInternalError",
         ErrorKind::OutOfMemory => "AvroMemoryError",
+        ErrorKind::Interrupted => "AvroError",
     }
 }
 
 pub fn to_py_err(err: AvroError) -> PyErr {
     Python::attach(|py| {
+        if err.kind == ErrorKind::Interrupted {
+            return super::interrupt::raised(py, &err);
+        }
         let build = || -> PyResult<PyErr> {
             let module = PyModule::import(py, "polars_avro.exceptions")?;
             let class = module.getattr(class_name(&err))?;
@@ -45,9 +50,10 @@ pub fn to_py_err(err: AvroError) -> PyErr {
     })
 }
 
-/// Runs `work` without the GIL, a panic (of `what`) becoming an internal error.
+/// Runs `work` without the GIL and stoppable by Ctrl-C, a panic (of `what`) becoming an
+/// internal error.
 pub fn detached<T: Send>(py: Python<'_>, what: &str, work: impl FnOnce() -> AvroResult<T> + Send) -> PyResult<T> {
-    py.detach(|| {
+    interruptible(py, || {
         catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
             Err(AvroError::internal(format!(
                 "internal error, please report it: {what} panicked: {}",

@@ -2,6 +2,7 @@
 //! (polars_avro/) builds the user-facing API on top of these.
 
 mod errors;
+mod interrupt;
 mod pyblocks;
 mod pyjson;
 mod pymessage;
@@ -14,6 +15,7 @@ mod pywriter;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
+use self::interrupt::interruptible;
 use crate::container::Codec;
 use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::{AvroError, AvroResult};
@@ -119,7 +121,7 @@ fn read_schemas<'py>(
 ) -> PyResult<SchemasRead<'py>> {
     let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
     let in_flight = files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT);
-    let results = py.detach(|| crate::read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
+    let results = interruptible(py, || crate::read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
     let (mut schemas, mut damaged) = (Vec::with_capacity(results.len()), Vec::new());
     for result in results {
         match result {
@@ -146,6 +148,16 @@ fn describe_schema(schema_json: &str, file: Option<&str>) -> PyResult<Vec<(Strin
     describe_columns(&schema.map_err(to_py_err)?, file)
 }
 
+/// The bytes of a pipe or a device, read to their end in waits that Ctrl-C stops; refused
+/// after the first four when they cannot begin an Avro file.
+#[cfg(unix)]
+#[pyfunction]
+fn read_stream<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<Bound<'py, PyBytes>> {
+    let data =
+        interruptible(py, || crate::source::read_stream(&path, crate::container::check_magic)).map_err(to_py_err)?;
+    Ok(PyBytes::new(py, &data))
+}
+
 /// Refuses the first bytes of a stream named `name` that cannot begin an Avro file.
 #[pyfunction]
 fn check_magic(start: &[u8], name: &str) -> PyResult<()> {
@@ -167,13 +179,13 @@ fn reader_schema_error(mut e: AvroError) -> AvroError {
 /// The local files a glob pattern matches, sorted.
 #[pyfunction]
 fn glob_files(py: Python<'_>, pattern: &str) -> PyResult<Vec<String>> {
-    py.detach(|| crate::source::glob_files(pattern)).map_err(to_py_err)
+    interruptible(py, || crate::source::glob_files(pattern)).map_err(to_py_err)
 }
 
 /// The `.avro` files under a local directory, sorted (names starting with `.` or `_` left out).
 #[pyfunction]
 fn avro_files_under(py: Python<'_>, dir: &str) -> PyResult<Vec<String>> {
-    py.detach(|| crate::source::avro_files_under(dir)).map_err(to_py_err)
+    interruptible(py, || crate::source::avro_files_under(dir)).map_err(to_py_err)
 }
 
 /// The decoding threads a read uses when it does not say: POLARS_MAX_THREADS, else one per core.
@@ -201,6 +213,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pymessage::MessageColumnDecoder>()?;
     m.add_class::<pyjson::AvroJson>()?;
     m.add_function(wrap_pyfunction!(check_magic, m)?)?;
+    #[cfg(unix)]
+    m.add_function(wrap_pyfunction!(read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;

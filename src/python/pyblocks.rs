@@ -156,7 +156,8 @@ impl BlockWriter {
     /// caller, who wrote it under a temporary name.
     fn abort(&mut self, py: Python<'_>) {
         if let Some(writer) = self.inner.take() {
-            py.detach(|| drop(writer));
+            let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
+            py.detach(|| writer.abandon().abandon());
         }
     }
 }

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::{DataFrame, IdxSize, PlSmallStr};
 use pyo3::prelude::*;
+
+use super::interrupt::interruptible;
 use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
@@ -144,7 +146,7 @@ impl ScanReader {
             planned_columns: planned_columns.as_deref().map(parse_columns).transpose().map_err(to_py_err)?,
         };
         let reader = AvroReader::from_files(files).with_options(options).with_predicate(predicate);
-        let inner = py.detach(|| reader.batched()).map_err(to_py_err)?;
+        let inner = interruptible(py, || reader.batched()).map_err(to_py_err)?;
         Ok(Self {
             inner: Some(Mutex::new(inner)),
             predicate_error,
@@ -189,7 +191,7 @@ impl ScanReader {
         let Some(reader) = self.inner.as_mut() else { return Ok(None) };
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let pending = &mut self.pending;
-        let result = py.detach(|| joined_batches(reader, join, pending));
+        let result = interruptible(py, || joined_batches(reader, join, pending));
         self.skipped.extend(reader.take_skipped());
         if !matches!(result, Ok(Some(_))) {
             self.final_stats = Some(reader.stats());

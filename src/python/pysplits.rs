@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
+
+use super::interrupt::interruptible;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use super::{skipped_dict, source_from_py, to_py_err};
@@ -126,7 +128,7 @@ pub fn plan_splits<'py>(
     let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
     let names: Vec<String> = sources.iter().map(|s| s.name()).collect();
     let in_flight = files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT);
-    let results = py.detach(|| crate::read::read_file_facts(sources, in_flight)).map_err(to_py_err)?;
+    let results = interruptible(py, || crate::read::read_file_facts(sources, in_flight)).map_err(to_py_err)?;
     let (mut schemas, mut facts, mut sizes, mut kept, mut damaged) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (index, result) in results.into_iter().enumerate() {

@@ -11,11 +11,14 @@ use pyo3::types::PyBytes;
 use pyo3_polars::PyDataFrame;
 
 use super::errors::to_py_err;
+use super::interrupt::{file_object_error, interruptible};
 use super::parse_columns;
 use super::pyremote::RemoteFile;
 use crate::container::Codec;
 use crate::error::{AvroError, AvroResult};
 use crate::source::remote::{RemoteUpload, PART_SIZE};
+#[cfg(unix)]
+use crate::source::PipeWriter;
 use crate::write::{AvroWriter, WriteOptions};
 
 /// Writes through a Python object's `write` method, taking the GIL for each call.
@@ -30,18 +33,20 @@ impl Write for PyFileSink {
             // Raw file objects may write less than asked; buffered ones return None or the length.
             Ok(written.extract::<Option<usize>>(py)?.unwrap_or(buf.len()))
         })
-        .map_err(|e: PyErr| std::io::Error::other(e.to_string()))
+        .map_err(|e: PyErr| Python::attach(|py| file_object_error(py, e)))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        Python::attach(|py| self.file.call_method0(py, "flush").map(|_| ()))
-            .map_err(|e| std::io::Error::other(e.to_string()))
+        Python::attach(|py| self.file.call_method0(py, "flush").map(|_| ()).map_err(|e| file_object_error(py, e)))
     }
 }
 
 /// Where a file is written, and how it is made final.
 pub(super) enum Sink {
     Local(BufWriter<File>),
+    /// A named pipe (or `/dev/stdout` read by a pipe): written in waits Ctrl-C can stop.
+    #[cfg(unix)]
+    Pipe(BufWriter<PipeWriter>),
     Python(BufWriter<PyFileSink>),
     /// An object store: the object appears when the upload completes.
     Remote(RemoteUpload),
@@ -51,8 +56,22 @@ impl Sink {
     fn as_write(&mut self) -> &mut dyn Write {
         match self {
             Sink::Local(w) => w,
+            #[cfg(unix)]
+            Sink::Pipe(w) => w,
             Sink::Python(w) => w,
             Sink::Remote(w) => w,
+        }
+    }
+
+    /// Drops what was written, its buffered bytes unwritten: a pipe whose reader is gone
+    /// or stalled would wait for them. An object store's upload is aborted.
+    pub(super) fn abandon(self) {
+        match self {
+            Sink::Local(w) => drop(w.into_parts()),
+            #[cfg(unix)]
+            Sink::Pipe(w) => drop(w.into_parts()),
+            Sink::Python(w) => drop(w.into_parts()),
+            Sink::Remote(upload) => drop(upload),
         }
     }
 
@@ -60,7 +79,7 @@ impl Sink {
     pub(super) fn complete(self) -> AvroResult<()> {
         match self {
             Sink::Remote(upload) => upload.complete(),
-            Sink::Local(_) | Sink::Python(_) => Ok(()),
+            _ => Ok(()),
         }
     }
 }
@@ -89,6 +108,11 @@ pub(super) enum Target {
 impl Target {
     pub(super) fn open(self) -> AvroResult<Sink> {
         Ok(match self {
+            #[cfg(unix)]
+            Target::Local(path) if is_pipe(&path) => {
+                let pipe = PipeWriter::open(&path).map_err(|e| AvroError::io(e, "could not open the pipe"))?;
+                Sink::Pipe(BufWriter::with_capacity(1 << 20, pipe))
+            },
             Target::Local(path) => {
                 let file = File::create(&path).map_err(|e| AvroError::io(e, "could not create the file"))?;
                 // Small: blocks larger than the buffer go straight to the file, uncopied.
@@ -99,6 +123,12 @@ impl Target {
             Target::Remote(upload) => Sink::Remote(upload),
         })
     }
+}
+
+#[cfg(unix)]
+fn is_pipe(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }
 
 /// One Avro file being written, frame by frame.
@@ -148,8 +178,8 @@ impl FileWriter {
         // Where to write; nothing is created until every option has been checked.
         let (target, own_name) = target_of(sink)?;
         let name = name.unwrap_or(own_name);
-        let writer = py
-            .detach(|| AvroWriter::open(|| target.open(), columns, options))
+        // Interruptible: a named pipe opens only when a reader opens its other end.
+        let writer = interruptible(py, || AvroWriter::open(|| target.open(), columns, options))
             .map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(Self { inner: Some(Mutex::new(writer)), name })
     }
@@ -166,7 +196,7 @@ impl FileWriter {
         let df =
             if df.0.width() == 0 { DataFrame::new(height, Vec::new()).map_err(|e| to_py_err(e.into()))? } else { df.0 };
         let writer = self.writer()?.get_mut().unwrap_or_else(|e| e.into_inner());
-        py.detach(|| writer.write(&df)).map_err(|e| to_py_err(e.in_file(&name)))
+        interruptible(py, || writer.write(&df)).map_err(|e| to_py_err(e.in_file(&name)))
     }
 
     /// Writes the last block and flushes. Returns the rows written.
@@ -174,7 +204,7 @@ impl FileWriter {
         let name = self.name.clone();
         let writer = self.inner.take().ok_or_else(finished)?.into_inner().unwrap_or_else(|e| e.into_inner());
         let rows = writer.rows_written();
-        py.detach(|| writer.finish().and_then(Sink::complete)).map_err(|e| to_py_err(e.in_file(&name)))?;
+        interruptible(py, || writer.finish().and_then(Sink::complete)).map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(rows)
     }
 
@@ -182,7 +212,8 @@ impl FileWriter {
     /// file is left to the caller, who wrote it under a temporary name.
     fn abort(&mut self, py: Python<'_>) {
         if let Some(writer) = self.inner.take() {
-            py.detach(|| drop(writer));
+            let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
+            py.detach(|| writer.abandon().abandon());
         }
     }
 }

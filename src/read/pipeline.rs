@@ -151,6 +151,11 @@ impl Pipeline {
     /// The next batch in file order, or None at the end (or after an error).
     pub fn next_batch(&mut self) -> AvroResult<Option<DataFrame>> {
         while !self.finished {
+            // Between batches, each a bounded piece of work: a read stops when asked to.
+            if let Err(e) = crate::interrupt::check() {
+                self.finish();
+                return Err(e);
+            }
             self.fill();
             let Some(next) = self.window.pop_front() else {
                 self.finish();

@@ -143,15 +143,9 @@ fn mark_cut(address: usize) -> bool {
     true
 }
 
-/// Serializes installing the handler (never taken inside it).
-static INSTALLING: Mutex<()> = Mutex::new(());
-
-/// The handler found before ours, to which faults outside guarded maps go: its
-/// function and flags.
+/// Our SIGBUS handler, in front of the one found before it.
 #[cfg(unix)]
-static PREVIOUS_ACTION: AtomicUsize = AtomicUsize::new(libc::SIG_DFL);
-#[cfg(unix)]
-static PREVIOUS_FLAGS: AtomicUsize = AtomicUsize::new(0);
+static SIGBUS: crate::signals::Chained = crate::signals::Chained::new(libc::SIGBUS);
 #[cfg(unix)]
 static PAGE: AtomicUsize = AtomicUsize::new(0);
 
@@ -159,38 +153,17 @@ static PAGE: AtomicUsize = AtomicUsize::new(0);
 /// since: Python's faulthandler, enabled later, for one).
 #[cfg(unix)]
 fn install() -> std::io::Result<()> {
-    let _installing = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
-    // SAFETY: sigaction with a null new action only reads the current one.
-    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
-    if unsafe { libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut current) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let ours = on_sigbus as extern "C" fn(c_int, *mut siginfo_t, *mut c_void) as usize;
-    if current.sa_sigaction == ours {
-        return Ok(());
-    }
     if PAGE.load(Ordering::Acquire) == 0 {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         PAGE.store(usize::try_from(page).unwrap_or(4096).max(1), Ordering::Release);
     }
-    PREVIOUS_ACTION.store(current.sa_sigaction, Ordering::Release);
-    PREVIOUS_FLAGS.store(current.sa_flags as usize, Ordering::Release);
-    // SAFETY: a zeroed sigaction is a valid one (empty mask), filled in below.
-    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
-    action.sa_sigaction = ours;
-    // SA_ONSTACK: a thread out of stack still gets its overflow report (Rust's handler
-    // runs on the alternate stack).
-    action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-    // SAFETY: installs a handler that only does async-signal-safe work (atomics, mmap).
-    if unsafe { libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut()) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
+    // In front of any handler: faults outside guarded maps end the process as before.
+    SIGBUS.install(on_sigbus, |_| true).map(|_| ())
 }
 
 #[cfg(unix)]
-extern "C" fn on_sigbus(signal: c_int, info: *mut siginfo_t, context: *mut c_void) {
+extern "C" fn on_sigbus(_signal: c_int, info: *mut siginfo_t, context: *mut c_void) {
     // SAFETY: the kernel hands a valid siginfo_t; si_addr is meaningful for the faults
     // it raises itself (a positive si_code), not for a kill() or raise().
     let address = unsafe { ((*info).si_code > 0).then(|| (*info).si_addr() as usize) };
@@ -207,34 +180,12 @@ extern "C" fn on_sigbus(signal: c_int, info: *mut siginfo_t, context: *mut c_voi
             }
         }
     }
-    chain(signal, info, context);
-}
-
-/// Hands a fault that is not ours to the handler that was there before.
-#[cfg(unix)]
-fn chain(signal: c_int, info: *mut siginfo_t, context: *mut c_void) {
-    let previous = PREVIOUS_ACTION.load(Ordering::Acquire);
-    let flags = PREVIOUS_FLAGS.load(Ordering::Acquire) as c_int;
-    if previous == libc::SIG_DFL || previous == libc::SIG_IGN {
-        // Back to the default action: the faulting instruction runs again and the
-        // process ends as it would have without us.
-        // SAFETY: signal() with SIG_DFL is async-signal-safe.
-        unsafe { libc::signal(signal, libc::SIG_DFL) };
-    } else if flags & libc::SA_SIGINFO != 0 {
-        // SAFETY: the previous handler was installed with SA_SIGINFO, so it takes these.
-        let handler: extern "C" fn(c_int, *mut siginfo_t, *mut c_void) = unsafe { std::mem::transmute(previous) };
-        handler(signal, info, context);
-    } else {
-        // SAFETY: the previous handler was installed without SA_SIGINFO.
-        let handler: extern "C" fn(c_int) = unsafe { std::mem::transmute(previous) };
-        handler(signal);
-    }
+    SIGBUS.chain(info, context);
 }
 
 /// No SIGBUS here: maps are not guarded, and files are read instead.
 #[cfg(not(unix))]
 fn install() -> std::io::Result<()> {
-    let _ = &INSTALLING;
     Err(std::io::ErrorKind::Unsupported.into())
 }
 

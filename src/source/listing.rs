@@ -35,6 +35,8 @@ pub fn avro_files_under(dir: &str) -> AvroResult<Vec<String>> {
 }
 
 fn walk_folder(folder: &str, inside: &mut Inside, out: &mut Vec<String>) -> AvroResult<()> {
+    // A folder at a time: a listing of millions of files stops when asked to.
+    crate::interrupt::check()?;
     for entry in entries(folder)? {
         if entry.is_dir {
             inside.within(&entry, |inside| walk_folder(&entry.path, inside, out))?;
@@ -117,6 +119,7 @@ fn entries(folder: &str) -> AvroResult<Vec<Entry>> {
 /// Adds to `out` the files under `folder` that the pattern `parts` (folder names, the
 /// last a file name) matches.
 fn walk_pattern(folder: &str, parts: &[&str], inside: &mut Inside, out: &mut Vec<String>) -> AvroResult<()> {
+    crate::interrupt::check()?;
     let Some((part, rest)) = parts.split_first() else { return Ok(()) };
     if *part == "**" {
         // No folder at all, or any number of them; last, every file below.

@@ -4,6 +4,9 @@
 mod guard;
 mod listing;
 mod mapped;
+#[cfg(unix)]
+#[cfg_attr(not(feature = "python"), allow(dead_code))]
+mod pipe;
 pub mod remote;
 
 use std::fs::File;
@@ -15,6 +18,8 @@ use crate::error::{AvroError, AvroResult, ErrorKind};
 pub(crate) use guard::check_intact;
 pub use listing::{avro_files_under, glob_files};
 use mapped::MappedFile;
+#[cfg(all(unix, feature = "python"))]
+pub use pipe::{read_stream, PipeWriter};
 use remote::{RemoteObject, RemoteReadAhead, RequestCount};
 
 /// The stream a source opens to.

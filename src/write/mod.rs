@@ -229,6 +229,7 @@ impl<W: Write> AvroWriter<W> {
         };
         if self.threads == 1 || blocks.len() < 2 {
             for range in &blocks {
+                crate::interrupt::check()?;
                 for (count, data) in encode_block(range)? {
                     self.container.write_block(count, &data)?;
                 }
@@ -260,6 +261,8 @@ impl<W: Write> AvroWriter<W> {
                         in_flight.push_back(receiver);
                     }
                     let Some(receiver) = in_flight.pop_front() else { return Ok(()) };
+                    // Between blocks, each a bounded piece of work: a write stops when asked to.
+                    crate::interrupt::check()?;
                     for (count, data) in receiver.recv().expect("every encoding task sends its block")? {
                         container.write_block(count, &data)?;
                     }
@@ -297,6 +300,12 @@ impl<W: Write> AvroWriter<W> {
     pub fn with_block_bound(mut self, bound: usize) -> Self {
         self.block_bound = bound;
         self
+    }
+
+    /// The sink, with the rows still waiting for a block left out: for a write abandoned
+    /// midway.
+    pub fn abandon(self) -> W {
+        self.container.abandon()
     }
 
     /// Writes the rows still waiting for a block, flushes, and hands the sink back.

@@ -1,0 +1,112 @@
+//! Ctrl-C during work that runs without the GIL. Python runs its SIGINT handler (the
+//! `KeyboardInterrupt`, or an application's own) only on the main thread and only
+//! between bytecodes, so a read or write of minutes would hear Ctrl-C at its end. A
+//! handler of ours, in front of Python's (and Polars'), counts SIGINTs; the work's loops
+//! check the count between steps (`crate::interrupt`), and when it moved:
+//! - on the main thread, Python's handlers run there and then; one that raises stops the
+//!   work and its exception is what the call raises, one that does not lets it go on;
+//! - on another thread (Polars runs scans on its own), the work stops with
+//!   `KeyboardInterrupt` where Python's handler is its default one (which raises it on the
+//!   main thread), as Polars stops its own queries; an application's handler is left to
+//!   the main thread.
+//!
+//! A SIGINT that is ignored (SIG_IGN) or left to end the process (SIG_DFL) gets no handler
+//! of ours.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pyo3::exceptions::{PyException, PyKeyboardInterrupt};
+use pyo3::prelude::*;
+
+use crate::error::{AvroError, AvroResult};
+
+/// SIGINTs received since the process started.
+static SIGINTS: AtomicU64 = AtomicU64::new(0);
+
+#[cfg(unix)]
+static SIGINT: crate::signals::Chained = crate::signals::Chained::new(libc::SIGINT);
+
+#[cfg(unix)]
+extern "C" fn on_sigint(_signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    // Python's handler first: the count tells the work to ask Python, which must then
+    // know of the signal already.
+    SIGINT.chain(info, context);
+    SIGINTS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Runs `work` without the GIL, stopping it (with the exception Python's handler raised)
+/// when Ctrl-C is pressed; a SIGINT that arrives during its last step stops it as well.
+pub fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> AvroResult<T> + Send) -> AvroResult<T> {
+    #[cfg(unix)]
+    // Best effort: without it, Ctrl-C is heard when the work ends, as before.
+    let _ = SIGINT.install(on_sigint, |handler| handler != libc::SIG_DFL && handler != libc::SIG_IGN);
+    let seen = SIGINTS.load(Ordering::SeqCst);
+    py.detach(move || {
+        let seen = Cell::new(seen);
+        let check = move || stop_requested(&seen);
+        crate::interrupt::checked(check, || work().and_then(|value| crate::interrupt::check().map(|()| value)))
+    })
+}
+
+/// An exception raised in Python that stops the work (Ctrl-C's, or a file object's own),
+/// carried through Rust's errors to be raised as it is.
+#[derive(Debug)]
+pub struct Raised(PyErr);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+/// The work stopped by an exception raised in Python.
+pub fn stopped_by(err: PyErr) -> AvroError {
+    AvroError::interrupted().with_source(Raised(err))
+}
+
+/// A Python file object's exception as an I/O error, told as any file's failure is (a
+/// closed file's `ValueError`, an `OSError`), but for those that are no error of the file
+/// (`KeyboardInterrupt` at Ctrl-C, `SystemExit`): they stop the work and are raised as
+/// they are.
+pub fn file_object_error(py: Python<'_>, err: PyErr) -> std::io::Error {
+    if err.is_instance_of::<PyException>(py) {
+        std::io::Error::other(err.to_string())
+    } else {
+        std::io::Error::other(stopped_by(err))
+    }
+}
+
+/// The exception that stopped the work (a `KeyboardInterrupt` where none is carried).
+pub fn raised(py: Python<'_>, err: &AvroError) -> PyErr {
+    let carried = err.source.as_deref().and_then(|source| source.downcast_ref::<Raised>());
+    carried.map_or_else(|| PyKeyboardInterrupt::new_err(""), |raised| raised.0.clone_ref(py))
+}
+
+fn stop_requested(seen: &Cell<u64>) -> AvroResult<()> {
+    let now = SIGINTS.load(Ordering::SeqCst);
+    if now == seen.get() {
+        return Ok(());
+    }
+    seen.set(now);
+    let raised = Python::attach(|py| -> PyResult<Option<PyErr>> {
+        if on_main_thread(py)? {
+            Ok(py.check_signals().err())
+        } else {
+            let signal = py.import("signal")?;
+            let handler = signal.call_method1("getsignal", (libc::SIGINT,))?;
+            Ok(handler.is(&signal.getattr("default_int_handler")?).then(|| PyKeyboardInterrupt::new_err("")))
+        }
+    });
+    match raised {
+        Ok(None) => Ok(()),
+        Ok(Some(err)) | Err(err) => Err(stopped_by(err)),
+    }
+}
+
+fn on_main_thread(py: Python<'_>) -> PyResult<bool> {
+    let threading = py.import("threading")?;
+    Ok(threading.call_method0("current_thread")?.is(&threading.call_method0("main_thread")?))
+}
