@@ -5,12 +5,15 @@ percent-encoded, nulls as ``__HIVE_DEFAULT_PARTITION__``, as Polars writes them)
 folder's rows into part files numbered from ``00000000.avro``, a new one started when
 ``max_rows_per_file`` rows or about ``approximate_bytes_per_file`` bytes (of the frame in
 memory, as Polars measures it) are reached. Every part is written like any file (a
-temporary local file renamed at the end, or a multipart upload completed at the end); a
-failed write abandons the parts still open.
+temporary local file, or a multipart upload completed at the end). Local parts are renamed
+into place together once the whole output is written: a failed write (a query error, a
+full disk, Ctrl-C) removes every part it wrote and the folders it made, and leaves files
+already there as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Iterator, Sequence
@@ -129,11 +132,11 @@ def _estimated_width(dtype: pl.DataType) -> int:
 class _Part:
     """One part file being written."""
 
-    def __init__(self, path: str, opener: Any) -> None:
+    def __init__(self, path: str, opener: Any, renames: list[tuple[str, str]]) -> None:
         self.path = path
         self.rows = 0
         self.bytes = 0
-        self.context = opener(path)
+        self.context = opener(path, renames)
         self.writer = self.context.__enter__()
 
     def finish(self) -> None:
@@ -146,8 +149,9 @@ class _Part:
 class PartitionedWriter:
     """The parts of a partitioned output being written, batch by batch.
 
-    ``opener(path)`` is a context manager giving a file's writer (finished on a clean exit,
-    abandoned on an exception); ``convert(df)`` brings a frame to what the writer takes.
+    ``opener(path, renames)`` is a context manager giving a file's writer (finished on a
+    clean exit, abandoned on an exception; a local file finished is left under a temporary
+    name, added to ``renames``); ``convert(df)`` brings a frame to what the writer takes.
     Batches are of the query ``Partitioning.prepare`` gave.
     """
 
@@ -158,6 +162,10 @@ class PartitionedWriter:
         self.convert = convert
         self.open_parts: dict[tuple[str | None, ...], _Part] = {}
         self.next_index: dict[tuple[str | None, ...], int] = {}
+        #: (temporary, path) of the local parts finished, renamed when all are.
+        self.renames: list[tuple[str, str]] = []
+        #: The folders this output made, outermost first.
+        self.made_folders: list[str] = []
 
     def write(self, batch: pl.DataFrame) -> None:
         for key, rows in _split(batch, self.partitioning, self.columns):
@@ -177,22 +185,44 @@ class PartitionedWriter:
         self.next_index[key] = index + 1
         path = f"{self.partitioning.folder(key, self.partitioning.key_names)}/{index:08d}.avro"
         if not is_remote_url(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        part = self.open_parts[key] = _Part(path, self.opener)
+            self._make_folders(os.path.dirname(path))
+        part = self.open_parts[key] = _Part(path, self.opener, self.renames)
         return part
+
+    def _make_folders(self, folder: str) -> None:
+        missing = []
+        while folder and not os.path.isdir(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        for made in reversed(missing):
+            os.makedirs(made, exist_ok=True)
+            self.made_folders.append(made)
 
     def _close(self, key: tuple[str | None, ...]) -> None:
         self.open_parts.pop(key).finish()
 
     def finish(self) -> None:
+        """Finishes the parts still open, then puts every local part in place."""
         for key in list(self.open_parts):
             self._close(key)
+        for temporary, path in self.renames:
+            os.replace(temporary, path)
+        self.renames.clear()
 
     def abandon(self, error: BaseException) -> None:
-        """Abandons the parts still open: no partial file or object is left."""
+        """Abandons the parts still open and removes the local parts finished, and the
+        folders made for them: no partial file or object is left, and a local output is as
+        it was (objects already completed stay)."""
         for part in self.open_parts.values():
             part.abandon(error)
         self.open_parts.clear()
+        for temporary, _ in self.renames:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
+        self.renames.clear()
+        for folder in reversed(self.made_folders):
+            with contextlib.suppress(OSError):  # not empty: someone else wrote there meanwhile
+                os.rmdir(folder)
 
 
 def _split(

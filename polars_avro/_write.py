@@ -277,14 +277,17 @@ def sink_avro(
         prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
         options = _WriteOptions.of(locals())
         parts = PartitionedWriter(
-            partitioning, columns, lambda path: _writing(path, prepared.columns, options), prepared.convert
+            partitioning,
+            columns,
+            lambda path, renames: _writing(path, prepared.columns, options, renames),
+            prepared.convert,
         )
         try:
             _for_each_batch(lf, chunk_size or batch_rows(prepared.schema), parts.write)
+            parts.finish()
         except BaseException as error:
             parts.abandon(error)
             raise
-        parts.finish()
         return
     lf_schema = lf.collect_schema()
     prepared = _Prepared.of_schema(lf_schema)
@@ -440,12 +443,19 @@ def _record_name(name: str) -> str:
 
 
 @contextmanager
-def _writing(file: AvroTarget, columns: list[tuple[str, str]], options: _WriteOptions) -> Iterator[Any]:
+def _writing(
+    file: AvroTarget,
+    columns: list[tuple[str, str]],
+    options: _WriteOptions,
+    renames: list[tuple[str, str]] | None = None,
+) -> Iterator[Any]:
     """The file's writer: finished when the block succeeds, abandoned when it raises.
 
-    Abandoned, an object store upload is aborted and a local temporary file removed.
+    Abandoned, an object store upload is aborted and a local temporary file removed. With
+    ``renames``, a local file finished is left under its temporary name and (temporary,
+    path) added there, for its caller to rename with others at once.
     """
-    opened = _open_target(file, options.remote)
+    opened = _open_target(file, options.remote, renames)
     with opened as target, finishing(_new_writer(target, columns, options, name=_open_target.name_of(file))) as writer:
         opened.created()
         yield writer
@@ -600,9 +610,10 @@ class _open_target:
     failure.
     """
 
-    def __init__(self, file: AvroTarget, remote: RemoteOptions) -> None:
+    def __init__(self, file: AvroTarget, remote: RemoteOptions, renames: list[tuple[str, str]] | None = None) -> None:
         self.file = file
         self.remote = remote
+        self.renames = renames
         self.path = ""
         self.temporary: str | None = None
         self.fsspec_file: _fsspec.Writing | None = None
@@ -653,7 +664,9 @@ class _open_target:
                 self.fsspec_file.discard()
         if self.temporary is None:
             return
-        if exc_type is None:
+        if exc_type is None and self.renames is not None:
+            self.renames.append((self.temporary, self.path))
+        elif exc_type is None:
             os.replace(self.temporary, self.path)
         elif os.path.exists(self.temporary):
             os.remove(self.temporary)

@@ -5,6 +5,9 @@ Polars' own ``sink_parquet`` makes of the same ``PartitionBy``."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -92,7 +95,10 @@ def test_partition_by_lays_files_out_as_polars_sink_parquet_does(tmp_path: Path)
     assert_frame_equal(back, pl.scan_parquet(str(tmp_path / "parquet")).collect().sort("id").select(back.columns))
 
 
-def test_a_failing_query_leaves_no_open_part_behind(tmp_path: Path) -> None:
+def test_a_failing_query_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    """Parts finished before the failure are removed with the ones open, and the folders
+    made for them; files already there stay as they were (the parts it finished were left)."""
+
     def fail_late(batch: pl.DataFrame) -> pl.DataFrame:
         if batch["id"].max() >= 900:
             msg = "the query failed part-way"
@@ -100,13 +106,46 @@ def test_a_failing_query_leaves_no_open_part_behind(tmp_path: Path) -> None:
         return batch
 
     base = tmp_path / "out"
+    (base / "year=2024").mkdir(parents=True)
+    (base / "year=2024" / "00000000.avro").write_bytes(b"an older part")
+    (base / "notes.txt").write_text("kept")
+    before = {name: (base / name).read_bytes() for name in files_under(base)}
     failing = events().map_batches(fail_late, streamable=True)
     with pytest.raises(Exception, match="the query failed part-way"):
-        polars_avro.sink_avro(failing, str(base), partition_by="year", chunk_size=100)
-    # Parts finished before the failure are whole files; no temporary file is left.
-    for name in files_under(base) if base.exists() else []:
-        assert name.endswith(".avro"), name
-        fastavro_rows(base / name)
+        polars_avro.sink_avro(failing, str(base), partition_by="year", chunk_size=100, max_rows_per_file=100)
+    assert {name: (base / name).read_bytes() for name in files_under(base)} == before
+    assert sorted(p.name for p in base.iterdir()) == ["notes.txt", "year=2024"]
+
+
+FULL_DISK_CHILD = r"""
+import resource, signal, sys
+import polars as pl
+import polars_avro
+
+# A file size limit stands in for a full disk: writes past it fail (EFBIG), as on ENOSPC.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+n = 600_000
+# Rows grow along the query: the first parts fit under the limit, a later one does not.
+years = [2024 + i % 2 for i in range(n)]
+lf = pl.LazyFrame({"id": range(n), "year": years, "s": ["x" * (i // 2000) for i in range(n)]})
+try:
+    polars_avro.sink_avro(lf, sys.argv[1], partition_by="year", max_rows_per_file=5_000)
+except polars_avro.AvroIOError as e:
+    print("AvroIOError", e)
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="resource limits are POSIX")
+def test_a_partitioned_sink_that_fills_the_disk_leaves_no_part(tmp_path: Path) -> None:
+    """It left the parts it had finished (each under the limit) beside the failed one."""
+    base = tmp_path / "out"
+    child = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_CHILD, str(base)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert child.stdout.startswith("AvroIOError"), child.stdout + child.stderr
+    assert "File too large" in child.stdout, child.stdout
+    assert not base.exists() or files_under(base) == [], files_under(base)
 
 
 def test_bad_partition_arguments() -> None:
