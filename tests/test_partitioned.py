@@ -137,6 +137,10 @@ except polars_avro.AvroIOError as e:
 
 
 @pytest.mark.skipif(os.name == "nt", reason="resource limits are POSIX")
+@pytest.mark.skipif(
+    not hasattr(pl.LazyFrame, "collect_batches"),
+    reason="before Polars 1.34 the query is staged in an IPC file first, which the limit refuses before any part",
+)
 def test_a_partitioned_sink_that_fills_the_disk_leaves_no_part(tmp_path: Path) -> None:
     """It left the parts it had finished (each under the limit) beside the failed one."""
     base = tmp_path / "out"
