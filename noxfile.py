@@ -45,6 +45,8 @@ TEST_DEPS = [
     # A headless Jupyter kernel, where warnings must reach the user too.
     "ipykernel",
     "jupyter_client",
+    # Every public function's options given values of every kind (tests/test_arguments.py).
+    "hypothesis",
 ]
 
 #: Polars releases between those, whose IO source interface differs again (the newest 1.x,

@@ -25,7 +25,7 @@ from polars_avro._polars_args import (
 from polars_avro._scan import Scan
 from polars_avro._sources import AvroSource, Item, RemoteOptions, Sources, expand_sources
 from polars_avro._types import IMPORTS_CHUNKS, without_columns
-from polars_avro.exceptions import AvroArgumentError
+from polars_avro.exceptions import AvroArgumentError, check_flag
 
 #: An eager read refuses what a scan refuses, but for ``rechunk``, which it takes, and ``cache``,
 #: which only a LazyFrame has a use for.
@@ -353,6 +353,7 @@ def read_avro(
     if not names:
         return without_columns(sum(f.height for f in frames))
     df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
+    check_flag("rechunk", rechunk)
     if rechunk:
         df = df.rechunk()
     # A path's header is read again only if the frame is written; bytes are not kept for it.

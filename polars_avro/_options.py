@@ -55,6 +55,8 @@ class ScanOptions:
             options["storage_options"] = with_credentials(
                 options.get("storage_options"), arguments["credential_provider"]
             )
+        if "low_memory" in arguments:
+            check_flag("low_memory", arguments["low_memory"])
         if arguments.get("low_memory"):
             if options.get("batch_size") is None:
                 options["batch_size"] = LOW_MEMORY_BATCH_SIZE
@@ -86,7 +88,7 @@ class ScanOptions:
         ):
             msg = f"hidden_file_prefix must be a str or a sequence of str, found {prefixes!r}"
             raise AvroArgumentError(msg)
-        if self.missing_columns not in ("raise", "insert"):
+        if not isinstance(self.missing_columns, str) or self.missing_columns not in ("raise", "insert"):
             msg = f"missing_columns must be 'raise' or 'insert', found {self.missing_columns!r}"
             raise AvroArgumentError(msg)
 

@@ -65,18 +65,32 @@ class Partitioning:
                 inner.max_rows_per_file,
                 None if max_bytes >= (1 << 64) - 1 else max_bytes,
             )
-        if partition_by is None and max_rows_per_file is None and approximate_bytes_per_file is None:
+        asked = {
+            "partition_by": partition_by,
+            "max_rows_per_file": max_rows_per_file,
+            "approximate_bytes_per_file": approximate_bytes_per_file,
+        }
+        asked = {name: value for name, value in asked.items() if value is not None}
+        if not asked:
             return None
+        check_counts(max_rows_per_file=max_rows_per_file, approximate_bytes_per_file=approximate_bytes_per_file)
+        by = " and ".join(asked)
         if not isinstance(target, (str, os.PathLike)):
-            msg = f"partitioned output goes to a folder (a path or URL), found {type(target).__name__}"
+            found = type(target).__name__
+            msg = f"{by} asks for partitioned output, which goes to a folder (a path or URL), found {found}"
             raise AvroArgumentError(msg)
         if os.path.exists(target) and not os.path.isdir(target):
-            msg = f"partitioned output goes to a folder, and {os.fspath(target)!r} is a file: pass a folder's path"
+            msg = (
+                f"{by} asks for partitioned output, which goes to a folder, and {os.fspath(target)!r} "
+                "is a file: pass a folder's path"
+            )
             raise AvroArgumentError(msg)
-        limits = (("max_rows_per_file", max_rows_per_file), ("approximate_bytes_per_file", approximate_bytes_per_file))
-        check_counts(**dict(limits))
         if isinstance(partition_by, (str, pl.Expr)):
             partition_by = [partition_by]
+        elif partition_by is not None and not isinstance(partition_by, (list, tuple)):
+            found = type(partition_by).__name__
+            msg = f"partition_by takes a column name, an expression or a list of them, found {found}"
+            raise AvroArgumentError(msg)
         keys = [_partition_key(k) for k in partition_by or []]
         return cls(os.fspath(target), keys, include_key, max_rows_per_file, approximate_bytes_per_file)
 
@@ -210,9 +224,11 @@ class PartitionedWriter:
         self.renames.clear()
 
     def abandon(self, error: BaseException) -> None:
-        """Abandons the parts still open and removes the local parts finished, and the
-        folders made for them: no partial file or object is left, and a local output is as
-        it was (objects already completed stay)."""
+        """Abandons the parts still open, removes the local parts finished and the folders made.
+
+        No partial file or object is left, and a local output is as it was (objects already
+        completed stay).
+        """
         for part in self.open_parts.values():
             part.abandon(error)
         self.open_parts.clear()

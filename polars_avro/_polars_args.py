@@ -154,7 +154,7 @@ def with_credentials(
     ``aws_secret_access_key``, ``aws_session_token``; ``bearer_token`` for Azure), which are
     this package's too. Called once: the credentials serve the whole scan or write.
     """
-    if credential_provider is None or credential_provider == "auto":
+    if credential_provider is None or (isinstance(credential_provider, str) and credential_provider == "auto"):
         return storage_options
     if not callable(credential_provider):
         msg = (

@@ -22,7 +22,13 @@ from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sour
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block, report_progress
 from polars_avro._types import FrameSchema, index_type, max_index, without_columns
-from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroInternalError, AvroSchemaMismatchError
+from polars_avro.exceptions import (
+    AvroArgumentError,
+    AvroCapacityError,
+    AvroInternalError,
+    AvroSchemaMismatchError,
+    schema_json,
+)
 
 _MASK = "__polars_avro_predicate_mask"
 
@@ -120,8 +126,7 @@ class Scan:
         if reader_schema is None:
             reader_schema, columns = self._file_columns(insert_missing=options.insert_missing, schemas=writer_schemas)
         else:
-            if not isinstance(reader_schema, str):
-                reader_schema = json.dumps(reader_schema)
+            reader_schema = schema_json("reader_schema", reader_schema)
             columns = _internal.describe_schema(reader_schema)
         self._apply(ScanPlan(hive, reader_schema, columns))
 
@@ -163,9 +168,10 @@ class Scan:
         if self.options.include_file_paths is not None:
             columns.append((self.options.include_file_paths, pl.String()))
         names = [n for n, _ in columns]
-        for extra in (self.options.row_index_name, self.options.include_file_paths):
+        extras = {"row_index_name": self.options.row_index_name, "include_file_paths": self.options.include_file_paths}
+        for option, extra in extras.items():
             if extra is not None and names.count(extra) > 1:
-                msg = f"the column name '{extra}' is already a column of the file"
+                msg = f"{option}: the column name '{extra}' is already a column of the file"
                 raise AvroArgumentError(msg)
         return pl.Schema(columns)
 
@@ -361,7 +367,8 @@ class Scan:
             df.columns = ["" if c == f"column_{i}" and c not in self.schema else c for i, c in enumerate(df.columns)]
         df = self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
         if self.options.row_index_name is not None and self.options.row_index_name in df.columns:
-            df = df.with_columns(pl.col(self.options.row_index_name).cast(index_type()))
+            # By the Series: pl.col would take a name such as "*" for a pattern.
+            df = df.with_columns(df.get_column(self.options.row_index_name).cast(index_type()))
         return df
 
     def _mask_function(self, predicate: pl.Expr) -> Any:

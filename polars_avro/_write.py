@@ -31,7 +31,15 @@ from polars_avro._polars_args import (
 from polars_avro._replacing import keep_mode, remove_stale, temporary_name
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
-from polars_avro.exceptions import AvroArgumentError, AvroSchemaError, check_counts, check_text, check_whole_number
+from polars_avro.exceptions import (
+    AvroArgumentError,
+    AvroSchemaError,
+    check_counts,
+    check_flag,
+    check_text,
+    check_whole_number,
+    schema_json,
+)
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -167,6 +175,7 @@ def write_avro(
         schema = None
     if not isinstance(df, pl.DataFrame):
         df = _concatenated(_frames(df))
+    check_flag("mkdir", mkdir)
     if mkdir:
         make_parent_folder(file)
     if Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key) is not None:
@@ -263,6 +272,7 @@ def sink_avro(
     if file is None:
         msg = "sink_avro needs a target: file (or path=, as Polars' sinks name it)"
         raise AvroArgumentError(msg)
+    check_flag("mkdir", mkdir)
     if mkdir:
         make_parent_folder(file)
     if isinstance(lf, pl.DataFrame):
@@ -410,7 +420,7 @@ class _WriteOptions:
         elif not isinstance(compression, str):
             msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
-        check_counts(sync_interval=arguments["sync_interval"])
+        check_whole_number("sync_interval", arguments["sync_interval"], 1)
         check_threads(arguments["n_threads"])
         if arguments["compression_level"] is not None:
             # The codec's own range is checked with its name; this keeps the number an int32.
@@ -421,10 +431,16 @@ class _WriteOptions:
             # The header's schema, exactly as stored, and its user metadata (not the format's).
             metadata = {k: v for k, v in schema.metadata.items() if not k.startswith("avro.")}
             schema = schema.schema_json
-        elif schema is not None and not isinstance(schema, str):
-            schema = json.dumps(schema)
+        elif schema is not None:
+            schema = schema_json("schema", schema)
+        given = {} if arguments["metadata"] is None else arguments["metadata"]
+        if not isinstance(given, Mapping):
+            msg = f"metadata must map str keys to str or bytes values (a dict), found {type(given).__name__}"
+            raise AvroArgumentError(msg)
+        if arguments["namespace"] is not None:
+            check_text("namespace", arguments["namespace"], "the record's namespace")
         entries = []
-        for key, value in {**metadata, **(arguments["metadata"] or {})}.items():
+        for key, value in {**metadata, **given}.items():
             if not isinstance(key, str) or not isinstance(value, (str, bytes, bytearray, memoryview)):
                 msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
                 raise AvroArgumentError(msg)

@@ -12,7 +12,9 @@ or ``except polars.exceptions.ComputeError`` keep working.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 
 import polars.exceptions as _pl_exc
 
@@ -209,6 +211,24 @@ def check_flag(name: str, value: object) -> None:
     if not isinstance(value, bool):
         msg = f"{name} must be True or False, found {type(value).__name__} {value!r}"
         raise AvroArgumentError(msg)
+
+
+def schema_json(name: str, value: object) -> str:
+    """An Avro schema option as JSON text, or an error naming the option.
+
+    A ``str`` as it is; parsed JSON (a dict, a list) written out.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (Mapping, list)):
+        try:
+            return json.dumps(value)
+        except (TypeError, ValueError) as e:
+            msg = f"{name} must be an Avro schema as JSON: {e}"
+            raise AvroArgumentError(msg) from e
+    found = type(value).__name__
+    msg = f"{name} must be an Avro schema: its JSON text or the parsed JSON (a dict or list), found {found}"
+    raise AvroArgumentError(msg)
 
 
 def check_text(name: str, value: object, what: str = "a column name") -> None:

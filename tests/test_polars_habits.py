@@ -207,7 +207,10 @@ def test_a_partition_key_of_no_column_is_a_column_not_found_error_as_polars_rais
 
 def test_partitioned_output_onto_a_file_names_it(avro_file: Path) -> None:
     before = avro_file.read_bytes()
-    with pytest.raises(AvroArgumentError, match=r"partitioned output goes to a folder, and '.*r.avro' is a file"):
+    with pytest.raises(
+        AvroArgumentError,
+        match=r"max_rows_per_file asks for partitioned output, which goes to a folder, and .*r.avro. is a file",
+    ):
         polars_avro.sink_avro(pl.LazyFrame({"a": [1]}), avro_file, max_rows_per_file=10)
     assert avro_file.read_bytes() == before
 

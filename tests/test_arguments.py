@@ -1,0 +1,152 @@
+"""Every option of every public function, given values of every kind (hypothesis): each
+call either works or fails with the package's `AvroArgumentError` (or Python's own
+`TypeError` / `ValueError` for a call Python itself refuses) naming the argument, never
+with an internal name, an `AttributeError` or a Rust panic. The sources (a file, a frame)
+stay valid: what is fuzzed is what users type beside them.
+
+Seeds: a fixed set, and one drawn afresh each run; a failure names its seed and the
+arguments. What the fuzzing found is kept as plain cases (`FOUND`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+from pathlib import Path
+from typing import Any, Callable
+
+import polars as pl
+import pytest
+
+import polars_avro
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+#: Values of every kind a user might pass by mistake.
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["", "a", "id", "snappy", "nope", "-1", "0", "1e3", "Int64", "*", "[]"]),
+    st.binary(max_size=8),
+    st.lists(st.one_of(st.integers(-3, 3), st.text(max_size=3), st.none()), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.one_of(st.integers(-3, 3), st.text(max_size=3)), max_size=2),
+    st.tuples(st.text(max_size=3), st.integers(-3, 3)),
+    st.sampled_from([object(), pl.Int64, pl.col("id"), int, 1j, float("nan")]),
+)
+
+#: What a failure may be: the package's argument error, or Python's own for a call it
+#: refuses; its message names the argument. The package's other errors are allowed where
+#: the value is a valid one meaning something that cannot be done here (a reader schema
+#: that does not resolve, a storage option an object store would take).
+ARGUMENT_ERRORS = (polars_avro.AvroArgumentError, TypeError, ValueError)
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("arguments") / "small.avro"
+    polars_avro.write_avro(pl.DataFrame({"id": [1, 2, 3], "s": ["a", "b", None]}), path)
+    return path
+
+
+def calls(small_file: Path, out: Path) -> dict[str, tuple[Callable[..., Any], list[str]]]:
+    """Each public function, called with valid sources and one fuzzed option."""
+    frame = pl.DataFrame({"id": [1, 2, 3], "s": ["a", "b", None]})
+    target = str(out / "out.avro")
+    functions: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+        "scan_avro": (polars_avro.scan_avro, lambda **kw: polars_avro.scan_avro(small_file, **kw).collect()),
+        "read_avro": (polars_avro.read_avro, lambda **kw: polars_avro.read_avro(small_file, **kw)),
+        "read_avro_schema": (polars_avro.read_avro_schema, lambda **kw: polars_avro.read_avro_schema(small_file, **kw)),
+        "read_avro_header": (polars_avro.read_avro_header, lambda **kw: polars_avro.read_avro_header(small_file, **kw)),
+        "AvroReader": (polars_avro.AvroReader, lambda **kw: list(polars_avro.AvroReader(small_file, **kw))),
+        "write_avro": (polars_avro.write_avro, lambda **kw: polars_avro.write_avro(frame, target, **kw)),
+        "sink_avro": (polars_avro.sink_avro, lambda **kw: polars_avro.sink_avro(frame.lazy(), target, **kw)),
+    }
+    sources = {"source", "df", "lf", "file", "path"}
+    return {
+        name: (call, [p for p in inspect.signature(function).parameters if p not in sources])
+        for name, (function, call) in functions.items()
+    }
+
+
+def check_outcome(call: Callable[..., Any], option: str, value: Any) -> None:
+    try:
+        call(**{option: value})
+    except ARGUMENT_ERRORS as e:
+        text = str(e)
+        assert option in text or option.replace("_", " ") in text, f"{option}={value!r}: {type(e).__name__}: {text}"
+        assert "column_0" not in text and "__polars_avro" not in text, f"{option}={value!r}: {text}"
+    except polars_avro.AvroError as e:
+        # A value of the right type that cannot be honoured here (no such object store,
+        # a reader schema that does not resolve): it names what it is about.
+        assert not isinstance(e, polars_avro.AvroInternalError), f"{option}={value!r}: {e}"
+        assert str(e), f"{option}={value!r}"
+    except pl.exceptions.ComputeError as e:
+        # Polars 1 raises what a scan's source raised as a ComputeError naming it.
+        text = str(e)
+        assert POLARS_1 and "exception: Avro" in text and "AvroInternalError" not in text, f"{option}={value!r}: {e}"
+
+
+#: Polars 1.x raises an IO source's error again as a ComputeError naming it.
+POLARS_1 = pl.__version__.startswith("1.")
+
+FUNCTIONS = ["scan_avro", "read_avro", "read_avro_schema", "read_avro_header", "AvroReader", "write_avro", "sink_avro"]
+
+
+#: Fixed seeds, and one drawn afresh each run (named in the failure).
+SEEDS = [0, 1, 2, random.randrange(2**32)]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_option_takes_any_value_or_refuses_it_by_name(small_file: Path, tmp_path: Path, function: str) -> None:
+    call, options = calls(small_file, tmp_path)[function]
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(option=st.sampled_from(options), value=VALUES)
+    def fuzz(option: str, value: Any) -> None:
+        check_outcome(call, option, value)
+
+    for chosen in SEEDS:
+        try:
+            seed(chosen)(fuzz)()
+        except AssertionError as e:
+            raise AssertionError(f"seed {chosen}: {e}") from e
+
+
+#: What the fuzzing found, each kept as a plain case: (function, option, value).
+FOUND = [
+    ("read_avro", "row_index_name", "*"),  # cast every column to the index type (pl.col("*"))
+    ("scan_avro", "reader_schema", b""),  # "Object of type bytes is not JSON serializable"
+    ("write_avro", "schema", object()),
+    ("write_avro", "metadata", True),  # "'bool' object is not a mapping"
+    ("sink_avro", "metadata", pl.col("id")),  # "the truth value of an Expr is ambiguous"
+    ("write_avro", "namespace", 5),  # "'int' object is not an instance of 'str'"
+    ("sink_avro", "sync_interval", None),  # "'NoneType' object cannot be interpreted as an integer"
+    ("read_avro", "missing_columns", pl.col("id")),
+    ("read_avro", "rechunk", pl.col("id")),
+    ("scan_avro", "low_memory", pl.col("id")),
+    ("write_avro", "mkdir", pl.col("id")),
+    ("read_avro", "credential_provider", pl.col("id")),
+    ("write_avro", "partition_by", True),  # "partitioned output goes to a folder": which option asked?
+    ("sink_avro", "max_rows_per_file", 0),
+    ("read_avro", "include_file_paths", "id"),  # "'id' is already a column of the file": which option?
+    ("AvroReader", "row_index_name", "id"),
+]
+
+
+@pytest.mark.parametrize(("function", "option", "value"), FOUND)
+def test_what_the_fuzzing_found(small_file: Path, tmp_path: Path, function: str, option: str, value: Any) -> None:
+    call, _ = calls(small_file, tmp_path)[function]
+    check_outcome(call, option, value)
+    if option == "row_index_name" and value == "*":
+        df = call(**{option: value})
+        assert df.columns == ["*", "id", "s"] and df["*"].to_list() == [0, 1, 2]
