@@ -169,11 +169,11 @@ def test_a_sigint_handler_that_does_not_raise_lets_the_read_go_on(tmp_path: Path
     setup = f"""
         NOTED = []
         signal.signal(signal.SIGINT, lambda signum, frame: NOTED.append(signum))
-        FILES = [{str(slow_file)!r}] * 20
+        FILES = [{str(slow_file)!r}] * 40
     """
     code = "print('rows', polars_avro.read_avro(FILES).height, 'noted', len(NOTED), flush=True)"
     seconds, out, err = Child(code, tmp_path, setup=setup).interrupt(after=0.2)
-    assert f"rows {20 * 200_000} noted 1" in out, (out, err[-3000:])
+    assert f"rows {40 * 200_000} noted 1" in out, (out, err[-3000:])
     assert "finished" in out
 
 

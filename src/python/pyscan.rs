@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::{DataFrame, IdxSize, PlSmallStr};
 use pyo3::prelude::*;
-
-use super::interrupt::interruptible;
 use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
+use super::interrupt::interruptible;
 use super::pysplits::SplitFile;
 use super::{parse_columns, reader_schema_error, skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};

@@ -5,10 +5,9 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-
-use super::interrupt::interruptible;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
+use super::interrupt::interruptible;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::container::{ByteRange, Codec, Header};
 use crate::error::AvroError;
