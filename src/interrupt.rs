@@ -37,25 +37,31 @@ pub fn checked<T>(check: impl Fn() -> AvroResult<()> + 'static, work: impl FnOnc
     work()
 }
 
+/// A check that stops the work at its `n`th call, and how often it was called: for the
+/// unit tests of the loops that check (tests/interrupts.rs has its own, outside the crate).
+#[cfg(test)]
+pub(crate) fn stop_at(n: usize) -> (impl Fn() -> AvroResult<()>, Rc<std::cell::Cell<usize>>) {
+    let calls = Rc::new(std::cell::Cell::new(0));
+    let counted = calls.clone();
+    let check = move || {
+        counted.set(counted.get() + 1);
+        if counted.get() >= n {
+            Err(crate::error::AvroError::interrupted())
+        } else {
+            Ok(())
+        }
+    };
+    (check, calls)
+}
+
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
-
     use super::*;
     use crate::error::{AvroError, ErrorKind};
 
     #[test]
     fn work_stops_at_the_first_check_that_fails_and_the_check_ends_with_it() {
-        let steps = Rc::new(Cell::new(0));
-        let counted = steps.clone();
-        let stop_at_three = move || {
-            counted.set(counted.get() + 1);
-            if counted.get() == 3 {
-                Err(AvroError::interrupted())
-            } else {
-                Ok(())
-            }
-        };
+        let (stop_at_three, steps) = stop_at(3);
         let result = checked(stop_at_three, || (0..10).try_for_each(|_| check()));
         assert_eq!(result.unwrap_err().kind, ErrorKind::Interrupted);
         assert_eq!(steps.get(), 3);

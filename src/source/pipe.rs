@@ -27,18 +27,13 @@ pub fn read_stream(path: &Path, check_start: impl Fn(&[u8]) -> AvroResult<()>) -
     // Not blocking: a pipe with no writer yet opens at once, and waits below.
     let mut file =
         OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| failed(e, "open"))?;
-    let mut data = Vec::new();
+    let (mut data, mut piece) = (Vec::new(), vec![0u8; PIECE]);
     let mut checked = false;
     loop {
         wait_until(&file, libc::POLLIN)?;
-        data.reserve(PIECE);
-        let start = data.len();
-        data.resize(start + PIECE, 0);
-        let read = file.read(&mut data[start..]);
-        data.truncate(start + *read.as_ref().unwrap_or(&0));
-        match read {
+        match file.read(&mut piece) {
             Ok(0) => break,
-            Ok(_) => {},
+            Ok(n) => data.extend_from_slice(&piece[..n]),
             Err(e) if matches!(e.kind(), IoKind::WouldBlock | IoKind::Interrupted) => continue,
             Err(e) => return Err(failed(e, "read")),
         }
@@ -108,12 +103,9 @@ fn wait_until(file: &File, events: libc::c_short) -> AvroResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
-    use std::rc::Rc;
-
     use super::*;
     use crate::error::ErrorKind;
-    use crate::interrupt::checked;
+    use crate::interrupt::{checked, stop_at};
 
     fn fifo(test: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("polars-avro-pipe-{test}-{}", std::process::id()));
@@ -124,21 +116,6 @@ mod tests {
         // SAFETY: a valid C string.
         assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
         path
-    }
-
-    /// A check that stops the work at its `n`th call.
-    fn stop_at(n: usize) -> (impl Fn() -> AvroResult<()>, Rc<Cell<usize>>) {
-        let calls = Rc::new(Cell::new(0));
-        let counted = calls.clone();
-        let check = move || {
-            counted.set(counted.get() + 1);
-            if counted.get() >= n {
-                Err(AvroError::interrupted())
-            } else {
-                Ok(())
-            }
-        };
-        (check, calls)
     }
 
     #[test]

@@ -162,16 +162,12 @@ impl RemoteUpload {
         }))?;
         self.upload = Some(upload);
         match completed {
-            Ok(_) => {
-                self.finished = true;
-                Ok(())
-            },
-            Err(_) if self.stored_whole() => {
-                self.finished = true;
-                Ok(())
-            },
             // Dropped here, the upload is aborted: no parts are left pending.
-            Err(e) => Err(self.failed(e)),
+            Err(e) if !self.stored_whole() => Err(self.failed(e)),
+            _ => {
+                self.finished = true;
+                Ok(())
+            },
         }
     }
 
