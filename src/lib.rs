@@ -11,6 +11,9 @@
 
 #![warn(missing_docs)]
 
+// Only the Python module's import sets it; its rule is unit-tested either way.
+#[cfg_attr(not(feature = "python"), allow(dead_code))]
+mod arenas;
 mod avro_json;
 mod blocks;
 mod bufread;

@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use rayon::ThreadPool;
 
-use crate::error::{AvroError, AvroResult};
+use crate::error::{AvroError, AvroResult, ErrorKind};
 
 /// The threads Polars would use: POLARS_MAX_THREADS, else one per core. Read once, as
 /// Polars reads it once when its pool starts: asking the system for the cores reads
@@ -80,7 +80,8 @@ fn shared_pool(
         .num_threads(threads)
         .thread_name(move |i| format!("{name}-{i}"))
         .build()
-        .map_err(|e| AvroError::argument(format!("could not start {threads} threads: {e}")))?;
+        // The system refused (memory for the stacks, a thread limit): no argument is wrong.
+        .map_err(|e| AvroError::new(ErrorKind::Io, format!("could not start {threads} threads: {e}")))?;
     let pool = Arc::new(pool);
     pools.insert(threads, pool.clone());
     Ok(pool)

@@ -265,6 +265,42 @@ def test_a_unix_socket_path_is_an_avro_io_error_naming_it(tmp_path: Path) -> Non
     assert raised.value.file == str(path)
 
 
+# --------------------------------------------------------------------------- address-space limit
+
+#: A streaming sum under a 1 GiB address-space limit (`ulimit -v`), set before the imports
+#: as a batch scheduler sets it.
+LIMITED_CHILD = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+import polars as pl
+import polars_avro
+
+files = [sys.argv[1]] * int(sys.argv[2])
+lf = pl.scan_avro(files).select(pl.col("x").sum(), pl.col("s").str.len_bytes().sum())
+print(lf.collect(engine="streaming").rows()[0])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's arenas")
+def test_a_streaming_sum_of_gigabytes_runs_under_a_1_gib_address_space_limit(tmp_path: Path) -> None:
+    """It aborted the process (`memory allocation of 336 bytes failed`) or panicked (a thread
+    that could not start): glibc reserves 64 MiB of address space per malloc arena, up to 8
+    per core, so the reservations alone reached the limit. 20 copies of 3M records decode
+    to about 2.7 GB, far beyond the limit."""
+    rows = 3_000_000
+    frame = pl.select(x=pl.int_range(rows, dtype=pl.Int64) * 7 % 1_000_003).with_columns(
+        s=pl.format("user-{}-{}", pl.col("x") % 9973, pl.int_range(rows))
+    )
+    path = tmp_path / "big.avro"
+    polars_avro.write_avro(frame, path, compression="snappy")
+    copies = 20
+    expected = (copies * frame["x"].sum(), copies * frame["s"].str.len_bytes().sum())
+    for _ in range(2):  # it failed in one of two runs
+        child = python("-c", LIMITED_CHILD, str(path), str(copies), cwd=tmp_path, timeout=120)
+        assert child.returncode == 0, f"ended with {child.returncode}: {child.stderr[-2000:]}"
+        assert child.stdout.strip() == str(expected), child.stdout + child.stderr[-2000:]
+
+
 # --------------------------------------------------------------------------- local writes
 
 

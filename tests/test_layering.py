@@ -20,6 +20,8 @@ ALLOWED = {
     "threads": {"error"},
     # Signal handlers in front of the ones already there (SIGBUS for maps, SIGINT for Ctrl-C).
     "signals": set(),
+    # glibc's arena count under an address-space limit, bounded when the module loads.
+    "arenas": set(),
     # Long loops' checks for a stop (Ctrl-C), which the python layer sets.
     "interrupt": {"error"},
     "schema": {"error", "varint"},
@@ -50,6 +52,7 @@ ALLOWED = {
         "frame_type",
         "signals",
         "interrupt",
+        "arenas",
     },
 }
 

@@ -204,6 +204,8 @@ fn thread_count(asked: Option<usize>) -> PyResult<usize> {
 
 #[pymodule]
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Before any thread of ours allocates: threads starting later share the bounded arenas.
+    crate::arenas::bound_under_address_limit();
     m.add_class::<pyscan::ScanReader>()?;
     m.add_class::<pysplits::SplitFile>()?;
     m.add_class::<pywriter::FileWriter>()?;
