@@ -249,9 +249,10 @@ def sink_avro(
     Categorical columns cannot be streamed (their Avro enum symbols must be known before
     the first row): cast them to ``pl.Enum`` or ``pl.String``.
 
-    On Polars before 1.34, which cannot hand a query's batches out, the result is staged
-    in a temporary Arrow IPC file (written by the streaming engine) and read back slice by
-    slice: memory stays bounded, at the cost of that disk space.
+    On Polars before 1.37 (before 1.34 a query's batches cannot be handed out; 1.34 to
+    1.36 end them quietly when the query fails), the result is staged in a temporary Arrow
+    IPC file (written by the streaming engine) and read back slice by slice: memory stays
+    bounded, at the cost of that disk space.
 
     Examples
     --------
@@ -589,6 +590,14 @@ def _needs_physical(dtype: PolarsDataType) -> bool:
     return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))
 
 
+#: Whether `collect_batches` raises a failing query's error: Polars 1.34 to 1.36 print it
+#: and end the batches as if the query had finished, so a sink would complete a part-written
+#: file (measured: 1.34.0, 1.35.2, 1.36.1 quiet; 1.37.1, 1.38.1, 1.40.1, 1.44.2, 2.1 raise).
+_BATCHES_RAISE = hasattr(pl.LazyFrame, "collect_batches") and tuple(
+    int(part) for part in pl.__version__.split(".")[:2] if part.isdigit()
+) >= (1, 37)
+
+
 def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[pl.DataFrame], Any]) -> None:
     """Runs the query on the streaming engine, handing each batch to `consume`, in order.
 
@@ -597,11 +606,12 @@ def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[
     application's own SIGINT handler ran only when the query ended. Speed and memory are the
     same (3M rows: 77 ms either way; a slow consumer: 230 and 238 MB at most).
     """
-    if hasattr(lf, "collect_batches"):
+    if _BATCHES_RAISE:
         for batch in lf.collect_batches(chunk_size=chunk_size, maintain_order=True):
             consume(batch)
         return
-    # Polars before 1.34 cannot hand batches out: stage the result in an IPC file.
+    # Polars before 1.34 cannot hand batches out, and 1.34 to 1.36 end them quietly when the
+    # query fails: stage the result in an IPC file.
     with tempfile.TemporaryDirectory(prefix="polars-avro-") as staging:
         path = os.path.join(staging, "staged.arrow")
         lf.sink_ipc(path)

@@ -14,6 +14,7 @@ from pathlib import Path
 import fastavro
 import polars as pl
 import pytest
+from helpers import STREAMS_BATCHES
 from polars.testing import assert_frame_equal
 from servers import S3Server
 
@@ -138,8 +139,8 @@ except polars_avro.AvroIOError as e:
 
 @pytest.mark.skipif(os.name == "nt", reason="resource limits are POSIX")
 @pytest.mark.skipif(
-    not hasattr(pl.LazyFrame, "collect_batches"),
-    reason="before Polars 1.34 the query is staged in an IPC file first, which the limit refuses before any part",
+    not STREAMS_BATCHES,
+    reason="before Polars 1.37 the query is staged in an IPC file first, which the limit refuses before any part",
 )
 def test_a_partitioned_sink_that_fills_the_disk_leaves_no_part(tmp_path: Path) -> None:
     """It left the parts it had finished (each under the limit) beside the failed one."""
