@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from helpers import STREAMS_BATCHES
 
 import polars_avro
 
@@ -92,13 +93,25 @@ READS = {
     "sink_parquet": "pl.scan_avro(FILES).sink_parquet('out.parquet')",
 }
 
+#: The reads Polars runs on its own threads, whose KeyboardInterrupt Polars delivers.
+SCANS_ON_POLARS_THREADS = {"collect", "streaming collect", "sink_parquet"}
+
 
 @pytest.mark.parametrize("how", READS)
 def test_ctrl_c_stops_a_long_read(tmp_path: Path, slow_file: Path, how: str) -> None:
     """Reads and scans (run by Polars on its own threads) stop with KeyboardInterrupt and
     no panic text (scans printed `panicked at ... on_startup.rs ... KeyboardInterrupt`)."""
     child = Child(READS[how], tmp_path, setup=f"FILES = [{str(slow_file)!r}] * {COPIES}")
-    assert_stopped_by_keyboard_interrupt(*child.interrupt())
+    seconds, out, err = child.interrupt()
+    if how in SCANS_ON_POLARS_THREADS and sys.version_info < (3, 10) and "KeyboardInterrupt" not in err:
+        # Polars raises a scan's KeyboardInterrupt twice (from the query, then again from the
+        # signal still pending on the main thread), its own scan_parquet too; on Python 3.9
+        # the second one lands while the first one's traceback is printed, and nothing is.
+        # Python still ends by SIGINT, as for any KeyboardInterrupt it does not catch.
+        assert child.process.returncode == -signal.SIGINT, (child.process.returncode, err[-3000:])
+        assert "finished" not in out and "panicked" not in err and seconds < 10, (seconds, out, err[-3000:])
+        return
+    assert_stopped_by_keyboard_interrupt(seconds, out, err)
 
 
 #: A frame that takes minutes to write with xz.
@@ -144,9 +157,9 @@ def test_an_applications_own_sigint_handler_stops_the_work_with_its_exception(
 ) -> None:
     """The handler runs at once and its exception is what the call raises (it ran only
     when the read or write ended)."""
-    if how == "sink_avro" and not hasattr(pl.LazyFrame, "collect_batches"):
+    if how == "sink_avro" and not STREAMS_BATCHES:
         pytest.skip(
-            "Polars before 1.34 runs a sink_avro query whole inside its sink_ipc, on its own threads, "
+            "Polars before 1.37 runs a sink_avro query whole inside its sink_ipc, on its own threads, "
             "where no Python handler runs: docs/errors.md lists it"
         )
     (tmp_path / "out.avro").write_bytes(b"the old output")
