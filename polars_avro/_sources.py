@@ -257,8 +257,14 @@ def _expand_path(path: str, *, glob: bool) -> Sources:
     if _is_stream(path):
         # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the
         # scan reads the header before the data: its bytes are kept, as a stream's are.
-        # Read in Rust, in waits that Ctrl-C stops (a pipe with no writer waits for one).
-        return Sources([FileObjectSource.read_whole(_internal.read_stream(path), path)], [None])
+        # Read in Rust, in waits that Ctrl-C stops (a pipe with no writer waits for one);
+        # where there are no POSIX pipes to wait on (Windows), read as a file object is.
+        if hasattr(_internal, "read_stream"):
+            data = _internal.read_stream(path)
+        else:
+            with open(path, "rb") as stream:
+                data = _read_stream(stream, path)
+        return Sources([FileObjectSource.read_whole(data, path)], [None])
     return Sources([path], [None])
 
 

@@ -7,10 +7,12 @@
 //! at import so that the reservations take at most an eighth of the limit.
 
 /// Address space glibc reserves for each arena beyond the first (HEAP_MAX_SIZE on 64-bit).
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
 const ARENA_RESERVATION: u64 = 64 << 20;
 
 /// The arena count to set under an address-space limit of `limit` bytes on `cores` cores,
 /// or `None` where glibc's own count (8 per core) already fits in an eighth of it.
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
 pub fn arena_max(limit: u64, cores: u64) -> Option<u64> {
     let default = 8 * cores.max(1);
     let fitting = (limit / 8 / ARENA_RESERVATION).max(1);

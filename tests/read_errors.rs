@@ -4,7 +4,6 @@
 #[path = "common/avro_encoder.rs"]
 mod avro_encoder;
 
-use std::io::Write;
 use std::sync::Arc;
 
 use avro_encoder::{container, schema_json, Ty, Val};
@@ -101,7 +100,9 @@ fn a_named_pipe_is_read_to_its_end() {
     assert!(made.success());
     let bytes = forty_records();
     let path = fifo.clone();
-    let writer = std::thread::spawn(move || std::fs::File::create(path).unwrap().write_all(&bytes).unwrap());
+    let writer = std::thread::spawn(move || {
+        std::io::Write::write_all(&mut std::fs::File::create(path).unwrap(), &bytes).unwrap()
+    });
     let df = AvroReader::new(Source::from_path(&fifo)).finish().unwrap();
     writer.join().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();

@@ -190,7 +190,6 @@ def test_standard_input_fed_by_a_pipe(three_files: list[Path], tmp_path: Path) -
     assert out.stdout.split()[0] == str(sum(range(20, 30)))
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 @pytest.mark.parametrize("codec", ["null", "snappy"])
 def test_a_large_file_is_read_through_maps_block_by_block(tmp_path: Path, codec: str) -> None:
     """A local file larger than one read (128 KiB) is mapped 8 MiB at a time and its
@@ -218,7 +217,12 @@ def test_a_large_file_is_read_through_maps_block_by_block(tmp_path: Path, codec:
     assert err.value.block is not None and err.value.offset is not None and err.value.offset > len(data) - 60_000
 
 
-def test_named_pipe(three_files: list[Path], tmp_path: Path) -> None:
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("waits", ["rust", "file object"])
+def test_named_pipe(three_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, waits: str) -> None:
+    if waits == "file object":
+        # As where the extension has no POSIX waits (Windows): read as a file object is.
+        monkeypatch.delattr(polars_avro._internal, "read_stream")
     fifo = tmp_path / "events.avro"
     os.mkfifo(fifo)
     data = three_files[0].read_bytes()

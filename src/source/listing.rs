@@ -249,9 +249,12 @@ fn match_one(p: &[char], pi: usize, c: char) -> Option<(bool, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{avro_files_under, glob_files, matches};
+    use super::matches;
+    #[cfg(unix)]
+    use super::{avro_files_under, glob_files};
 
-    /// A fresh folder of the system's temporary ones, for one test.
+    /// A fresh folder of the system's temporary ones, for one test (the symbolic links').
+    #[cfg(unix)]
     fn folder(test: &str) -> String {
         let path = std::env::temp_dir().join(format!("polars-avro-listing-{}-{test}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
