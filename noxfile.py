@@ -125,8 +125,9 @@ def build_wheel(session: nox.Session, out: Path = WHEELS, target: str | None = N
         command += ["--target", target]
     if sys.platform.startswith("linux"):
         command += ["--zig", "--compatibility", LINUX_COMPATIBILITY[linux_libc(target)][0]]
-    path = f"{tools}{os.pathsep}{os.environ['PATH']}"
-    session.run(*command, env={**build_env(), "PATH": path}, external=True)
+    # zig is the one of build_tools, whatever the session's virtualenv holds.
+    python = tools / ("python.exe" if os.name == "nt" else "python")
+    session.run(*command, env={**build_env(), "CARGO_ZIGBUILD_PYTHON_PATH": str(python)}, external=True)
     (wheel,) = out.glob("polars_avro-*.whl")
     return str(wheel)
 
