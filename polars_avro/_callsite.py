@@ -10,7 +10,6 @@ expression (its :class:`CallSite`, kept when it was made).
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import os
 import sys
 import threading
@@ -71,13 +70,19 @@ def warn_user(warning: Warning, site: CallSite | None = None) -> None:
     module = sys.modules.get(site.module) if site.module is not None else None
     module_globals = vars(module) if module is not None else None
     registry = module_globals.setdefault("__warningregistry__", {}) if module_globals is not None else None
-    warn = functools.partial(
-        warnings.warn_explicit, warning, type(warning), site.filename, site.lineno, site.module, registry
+    # The module's globals let the warning show its source line through the module's loader
+    # (a zipped module's too). A module without a spec's loader (`__main__` of a script, of
+    # `python -c` or the interactive interpreter) has none to give: passing its globals
+    # raised ImportError ('__main__' is not a built-in module) and, on Python 3.13, a
+    # DeprecationWarning (missing a __spec__.loader). Without them a script's line is still
+    # read from its file.
+    loader = getattr(module_globals.get("__spec__"), "loader", None) if module_globals is not None else None
+    warnings.warn_explicit(
+        warning,
+        type(warning),
+        site.filename,
+        site.lineno,
+        site.module,
+        registry,
+        module_globals=module_globals if loader is not None else None,
     )
-    try:
-        # The module's globals let the warning show its source line (a zipped module's too).
-        warn(module_globals=module_globals)
-    except ImportError:
-        # The interactive interpreter's and `python -c`'s __main__ is loaded by the built-in
-        # importer, which has no source to give: warn without it.
-        warn(module_globals=None)
