@@ -269,7 +269,9 @@ def cluster(session: nox.Session, polars: str) -> None:
 
 
 def cargo_env() -> dict[str, str]:
-    """The same pyo3 environment as the wheel build, so cargo reuses the Polars artifacts."""
+    """The pyo3 environment of the wheel build (its configuration file), for cargo's own
+    commands: the Rust tests and clippy share one build of Polars for this machine, the
+    wheel (linked by zig) another."""
     config = TARGET / "maturin" / "pyo3-config-x86_64-unknown-linux-gnu-3.11-abi3.txt"
     env = {
         **build_env(),
