@@ -160,10 +160,16 @@ def wheel(session: nox.Session) -> None:
     wheel = build_wheel(session, out.resolve(), target)
     if not sys.platform.startswith("linux"):
         return
-    session.install("auditwheel")
-    shown = session.run("auditwheel", "show", wheel, silent=True)
     machine = (target or os.uname().machine).split("-")[0]
     tag = f"{LINUX_COMPATIBILITY[linux_libc(target)][1]}_{machine}"
+    if linux_libc(target) == "musl":
+        # auditwheel looks for musl's libc on this machine and fails on a glibc one (ELFError):
+        # the release workflow installs the musl wheel in Alpine and smoke-tests it there.
+        if tag not in Path(wheel).name:
+            session.error(f"{wheel} is not tagged {tag}")
+        return
+    session.install("auditwheel")
+    shown = session.run("auditwheel", "show", wheel, silent=True)
     print(shown)
     if not isinstance(shown, str) or f'"{tag}"' not in " ".join(shown.split()):
         session.error(f"auditwheel does not find {wheel} consistent with {tag}")
