@@ -71,6 +71,9 @@ CLUSTER_DEPS = ["ray[data]", "dask[dataframe]", "distributed", "pyarrow"]
 CLUSTER_TESTS = ["tests/test_ray.py", "tests/test_dask.py"]
 CLUSTER_MODULES = ["polars_avro.ray", "polars_avro.dask"]
 
+#: The wheels built here are Linux's (zig links them against old C libraries).
+LINUX = sys.platform.startswith("linux")
+
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 # A claimed Python that cannot be found fails the run: skipping it would pass untested.
@@ -120,30 +123,32 @@ def build_wheel(session: nox.Session, out: Path = WHEELS, target: str | None = N
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("polars_avro-*.whl"):
         old.unlink()
-    command = [str(tools / "maturin"), "build", "--release", "--interpreter", sys.executable, "--out", str(out)]
+    command = [str(tools.parent / "maturin"), "build", "--release", "--interpreter", sys.executable, "--out", str(out)]
     if target:
         command += ["--target", target]
-    if sys.platform.startswith("linux"):
+    if LINUX:
         command += ["--zig", "--compatibility", LINUX_COMPATIBILITY[linux_libc(target)][0]]
     # zig is the one of build_tools, whatever the session's virtualenv holds.
-    python = tools / ("python.exe" if os.name == "nt" else "python")
-    session.run(*command, env={**build_env(), "CARGO_ZIGBUILD_PYTHON_PATH": str(python)}, external=True)
+    session.run(*command, env={**build_env(), "CARGO_ZIGBUILD_PYTHON_PATH": str(tools)}, external=True)
     (wheel,) = out.glob("polars_avro-*.whl")
     return str(wheel)
 
 
 def build_tools(session: nox.Session) -> Path:
-    """maturin and zig, in one virtualenv of the cache on nox's own Python, for every session:
-    the linker cargo-zigbuild gives each crate names the Python that runs zig, and a linker
-    per session's virtualenv would rebuild all of Polars in each session."""
-    venv = CACHE / "build-tools"
-    tools = venv / ("Scripts" if os.name == "nt" else "bin")
-    python = tools / ("python.exe" if os.name == "nt" else "python")
+    """The Python of maturin and zig, in one virtualenv for every session: the linker
+    cargo-zigbuild gives each crate names the Python that runs zig, and a linker per
+    session's virtualenv would rebuild all of Polars in each session."""
+    return cache_virtualenv(session, "build-tools", "maturin>=1.7,<2", *(["ziglang"] if LINUX else []))
+
+
+def cache_virtualenv(session: nox.Session, name: str, *requirements: str) -> Path:
+    """The Python of a virtualenv of the cache, on nox's own Python, holding `requirements`."""
+    venv = CACHE / name
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not python.exists():
         session.run(sys.executable, "-m", "venv", str(venv), external=True)
-    zig = ["ziglang"] if sys.platform.startswith("linux") else []
-    session.run(str(python), "-m", "pip", "install", "--quiet", "maturin>=1.7,<2", *zig, external=True)
-    return tools
+    session.run(str(python), "-m", "pip", "install", "--quiet", *requirements, external=True)
+    return python
 
 
 def linux_libc(target: str | None) -> str:
@@ -158,7 +163,7 @@ def wheel(session: nox.Session) -> None:
     out = Path(session.posargs[0]) if session.posargs else ROOT / "dist"
     target = session.posargs[1] if len(session.posargs) > 1 else None
     wheel = build_wheel(session, out.resolve(), target)
-    if not sys.platform.startswith("linux"):
+    if not LINUX:
         return
     machine = (target or os.uname().machine).split("-")[0]
     tag = f"{LINUX_COMPATIBILITY[linux_libc(target)][1]}_{machine}"
@@ -226,14 +231,9 @@ def tests(session: nox.Session, polars: str) -> None:
 
 
 def moto_python(session: nox.Session) -> str:
-    """A Python (nox's own, in a virtualenv of the cache) with moto's server, for the S3
-    server of a session whose own Python's moto is too old."""
-    venv = CACHE / "moto-server"
-    python = venv / "bin" / "python"
-    if not python.exists():
-        session.run(sys.executable, "-m", "venv", str(venv), external=True)
-    session.run(str(python), "-m", "pip", "install", "--quiet", "moto[server]", external=True)
-    return str(python)
+    """A Python with moto's server, for the S3 server of a session whose own Python's moto
+    is too old."""
+    return str(cache_virtualenv(session, "moto-server", "moto[server]"))
 
 
 @nox.session(python=SMOKE_PYTHONS)
