@@ -19,7 +19,7 @@ mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use polars::prelude::DataFrame;
+use polars_core::prelude::DataFrame;
 use polars_avro::internals::ContainerReader;
 use polars_avro::{AvroReader, Source};
 

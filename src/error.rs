@@ -255,8 +255,8 @@ impl std::error::Error for AvroError {
 }
 
 /// Polars refusing what this crate built is a bug of this crate, not of the data.
-impl From<polars::prelude::PolarsError> for AvroError {
-    fn from(err: polars::prelude::PolarsError) -> Self {
+impl From<polars_core::prelude::PolarsError> for AvroError {
+    fn from(err: polars_core::prelude::PolarsError) -> Self {
         Self::internal(format!("internal error, please report it: Polars refused a column polars-avro built: {err}"))
     }
 }

@@ -4,7 +4,7 @@
 //! as something else), and what the reader's columns are described as. A leaf: it knows
 //! only Polars and the error type.
 
-use polars::prelude::{DataType, TimeUnit};
+use polars_core::prelude::{DataType, TimeUnit};
 use serde_json::{json, Value};
 
 use crate::error::{AvroError, AvroResult};

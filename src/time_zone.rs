@@ -2,7 +2,7 @@
 //! types, checked against the time zone database before Polars or a file sees them. A leaf:
 //! it knows no other module of the crate.
 
-use polars::prelude::TimeZone;
+use polars_core::prelude::TimeZone;
 
 /// The name Polars gives the time zone `name` stands for: a name from the time zone
 /// database as it is, an offset (`+01:00`, `-0500`) as its `Etc/GMT` zone. None when the

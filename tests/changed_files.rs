@@ -6,7 +6,7 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars::prelude::*;
+use polars_core::prelude::*;
 use polars_avro::{AvroReader, ErrorKind, FrameType, ReadOptions, Source};
 
 /// A file of fields `f0: long` and `f1: map of int`.

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use polars::prelude::{df, DataFrame};
+use polars_core::prelude::{df, DataFrame};
 use polars_avro::internals::checked;
 use polars_avro::{AvroError, AvroReader, AvroResult, AvroWriter, ErrorKind, ReadOptions, Source, WriteOptions};
 

@@ -7,7 +7,7 @@ mod avro_encoder;
 use std::sync::Arc;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars::prelude::*;
+use polars_core::prelude::*;
 use polars_avro::{AvroError, ErrorKind};
 use polars_avro::{AvroReader, Predicate, Source};
 

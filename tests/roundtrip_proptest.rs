@@ -6,7 +6,7 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars::prelude::*;
+use polars_core::prelude::*;
 use polars_avro::Codec;
 use polars_avro::{AvroReader, ReadAhead, Source};
 use polars_avro::{AvroWriter, WriteOptions};

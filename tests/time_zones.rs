@@ -6,7 +6,7 @@
 mod avro_encoder;
 
 use avro_encoder::{container, Ty, Val};
-use polars::prelude::*;
+use polars_core::prelude::*;
 use polars_avro::{AvroReader, AvroWriter, ErrorKind, FrameType, Source, WriteOptions};
 
 /// One record of one timestamp-micros field whose `polars.time_zone` attribute is `zone`.

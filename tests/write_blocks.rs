@@ -2,7 +2,7 @@
 //! first ones (which set the rows per block) are cut into more blocks, and a single row
 //! past the bound is refused naming it. The bound is lowered here to make that testable.
 
-use polars::prelude::*;
+use polars_core::prelude::*;
 use polars_avro::internals::ContainerReader;
 use polars_avro::{AvroReader, AvroWriter, ErrorKind, Source, WriteOptions};
 

@@ -147,9 +147,9 @@ impl Maker<'_> {
                 let v = match logical.and_then(|l| l.long_time()) {
                     Some(time) => {
                         let per_milli = match time.unit() {
-                            polars::prelude::TimeUnit::Milliseconds => 1,
-                            polars::prelude::TimeUnit::Microseconds => 1_000,
-                            polars::prelude::TimeUnit::Nanoseconds => 1_000_000,
+                            polars_core::prelude::TimeUnit::Milliseconds => 1,
+                            polars_core::prelude::TimeUnit::Microseconds => 1_000,
+                            polars_core::prelude::TimeUnit::Nanoseconds => 1_000_000,
                         };
                         let millis = match time {
                             crate::schema::LongTime::Duration(_) => {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use polars::prelude::{CategoricalPhysical, CompatLevel};
+use polars_core::prelude::{CategoricalPhysical, CompatLevel};
 use polars_arrow::array::builder::{make_builder, ShareStrategy};
 use polars_arrow::array::{Array, BooleanArray, ListArray, NullArray, PrimitiveArray, StructArray};
 use polars_arrow::bitmap::{Bitmap, BitmapBuilder};

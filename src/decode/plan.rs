@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use polars::prelude::{DataType, PlSmallStr};
+use polars_core::prelude::{DataType, PlSmallStr};
 
 use super::read_type::{FieldStep, ReadType, RecordRead};
 use super::resolve::Resolver;

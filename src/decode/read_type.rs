@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use polars::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeZone};
+use polars_core::prelude::{DataType, Field as PlField, FrozenCategories, PlSmallStr, TimeZone};
 
 use super::json_resolve::JsonResolution;
 use super::skip::SkipOp;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use polars::prelude::{DataType, IdxCa, IdxSize, IntoSeries, NamedFrom, PlSmallStr, Series, StringChunked};
+use polars_core::prelude::{DataType, IdxCa, IdxSize, IntoSeries, NamedFrom, PlSmallStr, Series, StringChunked};
 use rayon::prelude::*;
 
 use super::framing::{read_framing, Framing, SchemaKey};

@@ -10,7 +10,7 @@ pub use canonical::{crc64_avro, parsing_canonical_form, schema_fingerprint};
 pub use decoder::{Decoded, MessageDecoder, Mode, Rows};
 pub use framing::{guid_text, read_framing, Framed, Framing, SchemaKey};
 
-use polars::prelude::{BinaryChunked, IntoSeries, Series};
+use polars_core::prelude::{BinaryChunked, IntoSeries, Series};
 
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;

@@ -1,7 +1,7 @@
 //! The message side of the bindings: a `MessageColumnDecoder` class over `MessageDecoder`
 //! (the Python package fetches writer schemas between its calls), and the schema helpers.
 
-use polars::prelude::{BinaryChunked, Int64Chunked, IntoSeries, NamedFrom, Series};
+use polars_core::prelude::{BinaryChunked, Int64Chunked, IntoSeries, NamedFrom, Series};
 use pyo3::prelude::*;
 use pyo3_polars::PySeries;
 

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use polars::prelude::{DataFrame, IdxSize, PlSmallStr};
+use polars_core::prelude::{DataFrame, IdxSize, PlSmallStr};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::Mutex;
 
-use polars::prelude::DataFrame;
+use polars_core::prelude::DataFrame;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3_polars::PyDataFrame;

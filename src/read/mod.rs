@@ -15,7 +15,7 @@ mod stats;
 
 use std::sync::Arc;
 
-use polars::prelude::{DataFrame, DataType, PlSmallStr, Schema};
+use polars_core::prelude::{DataFrame, DataType, PlSmallStr, Schema};
 
 pub use crate::source::Source;
 pub use crate::threads::default_threads;

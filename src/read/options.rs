@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use polars::prelude::{DataType, IdxSize, PlSmallStr};
+use polars_core::prelude::{DataType, IdxSize, PlSmallStr};
 
 use crate::frame_type::FrameType;
 use crate::schema::AvroSchema;

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use polars::prelude::IdxSize;
+use polars_core::prelude::IdxSize;
 
 use super::batch::{cut_while_decoded, locate, BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::skipped::SkippedData;

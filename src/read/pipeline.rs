@@ -13,7 +13,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::Instant;
 
-use polars::prelude::{DataFrame, IdxSize};
+use polars_core::prelude::{DataFrame, IdxSize};
 use rayon::ThreadPool;
 
 use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use polars::prelude::{BooleanChunked, DataFrame};
+use polars_core::prelude::{BooleanChunked, DataFrame};
 
 use crate::error::AvroResult;
 

@@ -1,7 +1,7 @@
 //! The Avro schema model: an arena of nodes, so that named types (including recursive
 //! ones) are plain indices.
 
-use polars::prelude::TimeUnit;
+use polars_core::prelude::TimeUnit;
 
 /// The path of field `name` inside the value at `path` (`a.b`), for messages.
 pub fn field_path(path: &str, name: &str) -> String {

@@ -1,7 +1,7 @@
 //! Single datums, each a whole message (a Kafka value): every value of a column encoded
 //! as one datum of the schema, after a framing prefix. The inverse of `decode::datum`.
 
-use polars::prelude::Series;
+use polars_core::prelude::Series;
 use polars_arrow::array::{BinaryViewArray, MutableBinaryViewArray};
 
 use super::plan::plan;

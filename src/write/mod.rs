@@ -22,7 +22,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 
-use polars::prelude::{DataFrame, Series};
+use polars_core::prelude::{DataFrame, Series};
 use polars_arrow::array::Array;
 
 pub use self::datum::encode_datums;

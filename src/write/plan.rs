@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use polars::prelude::TimeUnit;
+use polars_core::prelude::TimeUnit;
 
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
