@@ -219,7 +219,8 @@ def tests(session: nox.Session, polars: str) -> None:
         env["POLARS_AVRO_MOTO_PYTHON"] = moto_python(session)
     # importlib mode keeps the source tree off sys.path: the installed wheel is tested.
     skip_cluster = [f"--ignore={path}" for path in CLUSTER_TESTS]
-    session.run("pytest", "--import-mode=importlib", "tests", "-q", *skip_cluster, *session.posargs, env=env)
+    # -rs: each skip's reason in the log, so a skip cannot hide a missing feature unseen.
+    session.run("pytest", "--import-mode=importlib", "tests", "-q", "-rs", *skip_cluster, *session.posargs, env=env)
     session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(), "-q")
     if polars in POLARS_VERSIONS:
         session.notify(f"cluster(polars='{polars}')")
@@ -253,7 +254,7 @@ def queries(session: nox.Session, polars: str) -> None:
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", "pytest", "fastavro", "cramjam", "backports.zstd; python_version < '3.14'")
-    session.run("pytest", "--import-mode=importlib", *QUERY_TESTS, "-q", *session.posargs)
+    session.run("pytest", "--import-mode=importlib", *QUERY_TESTS, "-q", "-rs", *session.posargs)
 
 
 def package_modules(*, cluster: bool = False) -> list[str]:
@@ -270,7 +271,7 @@ def cluster(session: nox.Session, polars: str) -> None:
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", *TEST_DEPS, *CLUSTER_DEPS)
-    session.run("pytest", "--import-mode=importlib", *CLUSTER_TESTS, "-q", *session.posargs)
+    session.run("pytest", "--import-mode=importlib", *CLUSTER_TESTS, "-q", "-rs", *session.posargs)
     session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(cluster=True))
 
 
