@@ -19,9 +19,9 @@ mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use polars_core::prelude::DataFrame;
 use polars_avro::internals::ContainerReader;
 use polars_avro::{AvroReader, Source};
+use polars_core::prelude::DataFrame;
 
 const ROWS: usize = 200_000;
 const BLOCK_ROWS: usize = 4_000;

@@ -6,8 +6,8 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_core::prelude::*;
 use polars_avro::{AvroReader, ErrorKind, FrameType, ReadOptions, Source};
+use polars_core::prelude::*;
 
 /// A file of fields `f0: long` and `f1: map of int`.
 fn file() -> Vec<u8> {

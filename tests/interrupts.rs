@@ -4,9 +4,9 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use polars_core::prelude::{df, DataFrame};
 use polars_avro::internals::checked;
 use polars_avro::{AvroError, AvroReader, AvroResult, AvroWriter, ErrorKind, ReadOptions, Source, WriteOptions};
+use polars_core::prelude::{df, DataFrame};
 
 /// A check that stops the work at its `n`th call, and how often it was called.
 fn stop_at(n: usize) -> (impl Fn() -> AvroResult<()>, Rc<Cell<usize>>) {

@@ -7,8 +7,8 @@ mod avro_encoder;
 use std::sync::Arc;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_core::prelude::*;
 use polars_avro::{parse_schema, AvroReader, AvroResult, ErrorKind, Source};
+use polars_core::prelude::*;
 
 /// Records of one field `f0` of type `ty` holding `values`, read with a reader schema whose
 /// `f0` is `reader` (Avro JSON).

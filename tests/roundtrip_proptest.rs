@@ -6,10 +6,10 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_core::prelude::*;
 use polars_avro::Codec;
 use polars_avro::{AvroReader, ReadAhead, Source};
 use polars_avro::{AvroWriter, WriteOptions};
+use polars_core::prelude::*;
 use proptest::prelude::*;
 
 fn ty_strategy() -> impl Strategy<Value = Ty> {

@@ -6,8 +6,8 @@
 mod avro_encoder;
 
 use avro_encoder::{container, Ty, Val};
-use polars_core::prelude::*;
 use polars_avro::{AvroReader, AvroWriter, ErrorKind, FrameType, Source, WriteOptions};
+use polars_core::prelude::*;
 
 /// One record of one timestamp-micros field whose `polars.time_zone` attribute is `zone`.
 fn file_with_zone(zone: &str) -> Vec<u8> {

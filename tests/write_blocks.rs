@@ -2,9 +2,9 @@
 //! first ones (which set the rows per block) are cut into more blocks, and a single row
 //! past the bound is refused naming it. The bound is lowered here to make that testable.
 
-use polars_core::prelude::*;
 use polars_avro::internals::ContainerReader;
 use polars_avro::{AvroReader, AvroWriter, ErrorKind, Source, WriteOptions};
+use polars_core::prelude::*;
 
 /// Short strings first, so that the block size is estimated from them, then long ones.
 fn growing_frame() -> DataFrame {

@@ -5,12 +5,12 @@
 
 use std::fmt::Write;
 
-use polars_core::prelude::{CategoricalPhysical, CompatLevel};
 use polars_arrow::array::builder::{make_builder, ShareStrategy};
 use polars_arrow::array::{Array, BooleanArray, ListArray, NullArray, PrimitiveArray, StructArray};
 use polars_arrow::bitmap::{Bitmap, BitmapBuilder};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_arrow::offset::Offsets;
+use polars_core::prelude::{CategoricalPhysical, CompatLevel};
 
 use super::cursor::Cursor;
 use super::decimal::{big_decimal_text, decimal_text, twos_complement_i128, MAX_BIG_DECIMAL_SCALE};

@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_core::prelude::{
     AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IdxCa, IdxSize, IntoColumn, PlSmallStr, Scalar,
     Schema, Series,
 };
-use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
 use super::options::{ReadOptions, RowIndex};
 use super::predicate::Predicate;

@@ -1,8 +1,8 @@
 //! Single datums, each a whole message (a Kafka value): every value of a column encoded
 //! as one datum of the schema, after a framing prefix. The inverse of `decode::datum`.
 
-use polars_core::prelude::Series;
 use polars_arrow::array::{BinaryViewArray, MutableBinaryViewArray};
+use polars_core::prelude::Series;
 
 use super::plan::plan;
 use crate::error::{AvroError, AvroResult};

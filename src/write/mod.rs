@@ -22,8 +22,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 
-use polars_core::prelude::{DataFrame, Series};
 use polars_arrow::array::Array;
+use polars_core::prelude::{DataFrame, Series};
 
 pub use self::datum::encode_datums;
 use self::encode::{bind_rows, Encoder};
