@@ -617,7 +617,8 @@ def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[
         lf.sink_ipc(path)
         staged = pl.scan_ipc(path)
         height = staged.select(pl.len()).collect().item()
-        step = chunk_size or _internal.DEFAULT_BATCH_SIZE
+        # No longer than the rows there are: Polars 1.30's slice lengths must fit 32 bits.
+        step = min(chunk_size or _internal.DEFAULT_BATCH_SIZE, max(height, 1))
         for offset in range(0, height, step):
             consume(staged.slice(offset, step).collect())
 

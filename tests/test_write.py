@@ -655,6 +655,13 @@ def test_sink_streams_a_query_in_order(tmp_path: Path) -> None:
     assert back.height == n // 3
 
 
+def test_sink_takes_a_chunk_size_past_32_bits(tmp_path: Path) -> None:
+    # Found by the argument fuzzer on Polars 1.30, whose slice lengths are 32-bit.
+    lf = pl.LazyFrame({"i": range(1000)})
+    polars_avro.sink_avro(lf, tmp_path / "out.avro", chunk_size=2**32)
+    assert polars_avro.read_avro(tmp_path / "out.avro").equals(lf.collect())
+
+
 def test_sink_refuses_categoricals(tmp_path: Path) -> None:
     lf = pl.LazyFrame({"c": pl.Series(["a"], dtype=pl.Categorical)})
     with pytest.raises(AvroSchemaError, match="the column 'c' holds Categorical values"):

@@ -91,7 +91,9 @@ fn stop_requested(seen: &Cell<u64>) -> AvroResult<()> {
         return Ok(());
     }
     seen.set(now);
-    let raised = Python::attach(|py| -> PyResult<Option<PyErr>> {
+    // A SIGINT that ended the program finalizes Python while the workers still run: where
+    // Python is gone or going, the work stops (attaching there panics).
+    let raised = Python::try_attach(|py| -> PyResult<Option<PyErr>> {
         if on_main_thread(py)? {
             Ok(py.check_signals().err())
         } else {
@@ -99,7 +101,8 @@ fn stop_requested(seen: &Cell<u64>) -> AvroResult<()> {
             let handler = signal.call_method1("getsignal", (libc::SIGINT,))?;
             Ok(handler.is(&signal.getattr("default_int_handler")?).then(|| PyKeyboardInterrupt::new_err("")))
         }
-    });
+    })
+    .unwrap_or_else(|| Ok(Some(PyKeyboardInterrupt::new_err(""))));
     match raised {
         Ok(None) => Ok(()),
         Ok(Some(err)) | Err(err) => Err(stopped_by(err)),
