@@ -277,9 +277,8 @@ def cluster(session: nox.Session, polars: str) -> None:
 
 
 def cargo_env() -> dict[str, str]:
-    """The pyo3 environment of the wheel build (its configuration file), for cargo's own
-    commands: the Rust tests and clippy share one build of Polars for this machine, the
-    wheel (linked by zig) another."""
+    """The pyo3 environment of the wheel build (its configuration file), for clippy over the
+    Python bindings (the `python` feature)."""
     config = TARGET / "maturin" / "pyo3-config-x86_64-unknown-linux-gnu-3.11-abi3.txt"
     env = {
         **build_env(),
@@ -292,7 +291,9 @@ def cargo_env() -> dict[str, str]:
 
 
 def rust_tests(session: nox.Session) -> None:
-    session.run("cargo", "test", "--release", external=True, env=cargo_env())
+    """The crate's unit and integration tests, without the `python` feature: plain Rust,
+    no pyo3 and no libpython."""
+    session.run("cargo", "test", "--release", external=True, env=build_env())
 
 
 @nox.session
@@ -383,7 +384,7 @@ def bench(session: nox.Session) -> None:
         *CLUSTER_DEPS,
     )
 
-    session.run("cargo", "bench", "--bench", "decode", "--bench", "record_loop", external=True, env=cargo_env())
+    session.run("cargo", "bench", "--bench", "decode", "--bench", "record_loop", external=True, env=build_env())
     # Arguments after `--` go to both comparisons: `nox -s bench -- --rows 100000 --runs 3`.
     session.run("python", "benches/compare.py", *session.posargs)
     session.run("python", "benches/write_compare.py", *session.posargs)

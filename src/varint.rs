@@ -1,5 +1,43 @@
-//! Avro's zig-zag varints, shared by the reader (container framing, record bytes) and
-//! the writer. A leaf: it knows no other module of the crate.
+//! Avro's zig-zag varints, shared by the reader (container framing, record bytes,
+//! resynchronisation) and the writer. A leaf: it knows no other module of the crate.
+
+/// The longest varint: ten bytes of seven bits hold 64.
+pub const MAX_VARINT_LEN: usize = 10;
+
+/// Why bytes do not hold a varint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarintError {
+    /// The bytes end before a byte without the continuation bit.
+    Truncated,
+    /// More than 64 bits: an eleventh byte, or a tenth above 1.
+    Overlong,
+}
+
+/// The unsigned varint at the start of `bytes`, and its length in bytes. Inlined: given
+/// ten bytes known to be there, the compiler drops every bounds check (the record loop).
+#[inline(always)]
+pub fn decode_unsigned(bytes: &[u8]) -> Result<(u64, usize), VarintError> {
+    let mut value: u64 = 0;
+    for i in 0..MAX_VARINT_LEN {
+        let Some(&byte) = bytes.get(i) else {
+            return Err(VarintError::Truncated);
+        };
+        if i == MAX_VARINT_LEN - 1 && byte > 1 {
+            return Err(VarintError::Overlong);
+        }
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            return Ok((value, i + 1));
+        }
+    }
+    Err(VarintError::Overlong)
+}
+
+/// The Avro long (zig-zag varint) at the start of `bytes`, and its length in bytes.
+#[inline(always)]
+pub fn decode_long(bytes: &[u8]) -> Result<(i64, usize), VarintError> {
+    decode_unsigned(bytes).map(|(n, len)| (zigzag_decode(n), len))
+}
 
 /// The signed value of a zig-zag encoded unsigned varint.
 #[inline(always)]
@@ -42,15 +80,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn encodes_what_it_decodes() {
-        for v in [0i64, -1, 1, -64, 64, i64::MIN, i64::MAX, 1 << 35, -(1 << 49)] {
+    fn decodes_what_it_encodes_at_every_length() {
+        let mut values = vec![0i64, -1, 1, -64, 64, i64::MIN, i64::MAX];
+        values.extend((0..63).flat_map(|bit| [1i64 << bit, -(1i64 << bit), (1i64 << bit) - 1]));
+        for v in values {
             let mut out = Vec::new();
             put_long(&mut out, v);
-            let mut n = 0u64;
-            for (i, byte) in out.iter().enumerate() {
-                n |= u64::from(byte & 0x7f) << (7 * i);
-            }
+            assert!(out.len() <= MAX_VARINT_LEN);
+            assert_eq!(decode_long(&out), Ok((v, out.len())), "{v}");
+            // Bytes after the varint are not read.
+            out.extend_from_slice(&[0xff; 12]);
+            assert_eq!(decode_long(&out).map(|(_, len)| len), Ok(out.len() - 12));
+        }
+    }
+
+    #[test]
+    fn zigzag_maps_small_magnitudes_to_small_numbers() {
+        let pairs = [(0u64, 0i64), (1, -1), (2, 1), (3, -2), (u64::MAX - 1, i64::MAX), (u64::MAX, i64::MIN)];
+        for (n, v) in pairs {
             assert_eq!(zigzag_decode(n), v);
         }
+    }
+
+    #[test]
+    fn every_cut_of_a_varint_is_truncated() {
+        let mut out = Vec::new();
+        put_long(&mut out, i64::MIN);
+        assert_eq!(out.len(), MAX_VARINT_LEN);
+        for cut in 0..out.len() {
+            assert_eq!(decode_unsigned(&out[..cut]), Err(VarintError::Truncated), "{cut}");
+        }
+    }
+
+    #[test]
+    fn more_than_64_bits_is_overlong() {
+        // A tenth byte above 1 sets bits past the 64th.
+        let mut ten = [0x80u8; MAX_VARINT_LEN];
+        ten[9] = 0x02;
+        assert_eq!(decode_unsigned(&ten), Err(VarintError::Overlong));
+        // An eleventh byte.
+        let eleven = [0xffu8; 11];
+        assert_eq!(decode_unsigned(&eleven), Err(VarintError::Overlong));
+        // The largest that fits: 2^64 - 1.
+        let mut max = [0xffu8; MAX_VARINT_LEN];
+        max[9] = 0x01;
+        assert_eq!(decode_unsigned(&max), Ok((u64::MAX, MAX_VARINT_LEN)));
+        // A padded zero (non-minimal but within 64 bits) is accepted, as Java's decoder does.
+        assert_eq!(decode_unsigned(&[0x80, 0x80, 0x00]), Ok((0, 3)));
     }
 }

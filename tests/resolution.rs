@@ -45,20 +45,6 @@ fn numbers_and_text_promote_as_the_specification_lists() {
 }
 
 #[test]
-fn types_that_do_not_promote_are_schema_errors_naming_the_field() {
-    for (ty, value, reader) in [
-        (Ty::Long, Val::Long(1), r#""int""#),
-        (Ty::Double, Val::Double(1.0), r#""float""#),
-        (Ty::Str, Val::Str("1".into()), r#""int""#),
-        (Ty::Int, Val::Int(1), r#""boolean""#),
-    ] {
-        let err = read_as(ty.clone(), vec![value], reader).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Schema, "{ty:?} as {reader}: {err}");
-        assert!(err.message.contains("f0"), "{ty:?} as {reader}: {err}");
-    }
-}
-
-#[test]
 fn unions_resolve_branch_by_branch() {
     // The writer's ["null", int] read as long: the value promoted, a null an error.
     let nullable = || Ty::Nullable(Box::new(Ty::Int), true);

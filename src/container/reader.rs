@@ -9,7 +9,7 @@ use super::codec::Codec;
 use super::resync::{records_of_last_block, resume_before_marker, Claim, Window, WINDOW};
 use crate::bufread::{skip_by_reading, ByteStream};
 use crate::error::{AvroError, AvroResult, ErrorKind};
-use crate::varint::zigzag_decode;
+use crate::varint::{decode_long, MAX_VARINT_LEN};
 
 pub const MAGIC: [u8; 4] = *b"Obj\x01";
 
@@ -241,19 +241,22 @@ impl<R: BufRead> Tracked<'_, R> {
 
     fn long(&mut self, what: &str) -> AvroResult<i64> {
         let start = *self.offset;
-        let mut value: u64 = 0;
-        for shift in (0..70).step_by(7) {
-            let mut byte = [0u8];
-            self.exact(&mut byte, what)?;
-            if shift == 63 && byte[0] > 1 {
+        // Byte by byte up to the last one, so that nothing past the varint is consumed.
+        let mut bytes = [0u8; MAX_VARINT_LEN];
+        let mut len = 0;
+        while len < MAX_VARINT_LEN {
+            self.exact(&mut bytes[len..len + 1], what)?;
+            len += 1;
+            if bytes[len - 1] < 0x80 {
                 break;
             }
-            value |= u64::from(byte[0] & 0x7f) << shift;
-            if byte[0] & 0x80 == 0 {
-                return Ok(zigzag_decode(value));
-            }
         }
-        Err(AvroError::format(format!("{what} is not a valid varint: longer than 64 bits")).at_offset(start))
+        match decode_long(&bytes[..len]) {
+            Ok((value, _)) => Ok(value),
+            Err(_) => {
+                Err(AvroError::format(format!("{what} is not a valid varint: longer than 64 bits")).at_offset(start))
+            },
+        }
     }
 }
 

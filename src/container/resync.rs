@@ -10,7 +10,7 @@
 //! holds and its length ends it exactly at the marker. Else reading resumes right after
 //! the marker, with the block there (which is read and checked as any other).
 
-use crate::varint::zigzag_decode;
+use crate::varint::decode_long;
 
 /// Bytes a damaged marker may have gained or lost, either side of where the block after
 /// it would begin.
@@ -57,17 +57,7 @@ pub fn claim(bytes: &[u8], offset: u64) -> Option<Claim> {
 }
 
 fn varint(bytes: &[u8]) -> Option<(i64, usize)> {
-    let mut value: u64 = 0;
-    for (i, byte) in bytes.iter().take(10).enumerate() {
-        if i == 9 && *byte > 1 {
-            return None;
-        }
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some((zigzag_decode(value), i + 1));
-        }
-    }
-    None
+    decode_long(bytes).ok()
 }
 
 /// Where reading resumes, and the blocks left out before it.

@@ -826,3 +826,159 @@ fn at_byte(mut e: AvroError, start: usize) -> AvroError {
 fn null_for_non_null_reader() -> AvroError {
     AvroError::decode("the writer's value is null, but the reader's schema has no null for it")
 }
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::{DataType, PlSmallStr, Series};
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::decode::RowPlan;
+    use crate::schema::parse_schema;
+    use crate::varint::{put_bytes, put_long};
+
+    fn record(fields: Value) -> AvroSchema {
+        parse_schema(&json!({"type": "record", "name": "R", "fields": fields}).to_string()).unwrap()
+    }
+
+    /// `rows` records encoded in `data`, written with the fields `writer` and read as the
+    /// fields `reader`: the first output column, or the first error.
+    fn read_records(writer: Value, reader: Value, data: &[u8], rows: usize) -> AvroResult<Series> {
+        let (writer, reader) = (record(writer), record(reader));
+        let plan = RowPlan::new(&writer, Some(&reader), None)?;
+        let mut columns: Vec<Column> = plan.record.fields.iter().map(Column::new).collect();
+        let mut cur = Cursor::new(data);
+        for _ in 0..rows {
+            decode_record(&plan.record, &mut columns, &writer, &mut cur)?;
+        }
+        assert!(cur.is_empty(), "every byte is read");
+        let array = columns.swap_remove(0).finish()?;
+        let dtype = &plan.record.fields[0].dtype;
+        // SAFETY: the builder makes the physical array of the plan's dtype.
+        Ok(unsafe { Series::from_chunks_and_dtype_unchecked(PlSmallStr::from_static("f"), vec![array], dtype) })
+    }
+
+    /// Field `f` written as `writer` and read as `reader`.
+    fn read(writer: Value, reader: Value, data: &[u8], rows: usize) -> AvroResult<Series> {
+        read_records(json!([{"name": "f", "type": writer}]), json!([{"name": "f", "type": reader}]), data, rows)
+    }
+
+    /// Avro bytes of the values, each a union branch index, a long, a float or a string.
+    enum V<'a> {
+        Long(i64),
+        Float(f32),
+        Str(&'a str),
+    }
+
+    fn encode(values: &[V]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for value in values {
+            match value {
+                V::Long(v) => put_long(&mut out, *v),
+                V::Float(v) => out.extend_from_slice(&v.to_le_bytes()),
+                V::Str(v) => put_bytes(&mut out, v.as_bytes()),
+            }
+        }
+        out
+    }
+
+    fn error(result: AvroResult<Series>) -> String {
+        result.expect_err("a decoding error").to_string()
+    }
+
+    #[test]
+    fn a_union_of_several_types_fills_the_field_of_each_values_branch() {
+        let union = json!(["null", "int", "string"]);
+        let data = encode(&[V::Long(0), V::Long(1), V::Long(5), V::Long(2), V::Str("x")]);
+        let column = read(union.clone(), union, &data, 3).unwrap();
+        let fields = column.struct_().unwrap().fields_as_series();
+        assert_eq!(fields[0].i32().unwrap().iter().collect::<Vec<_>>(), [None, Some(5), None]);
+        assert_eq!(fields[1].str().unwrap().iter().collect::<Vec<_>>(), [None, None, Some("x")]);
+        // A null is a null row of the struct, not a row of null fields only.
+        assert_eq!(column.null_count(), 1);
+        assert!(column.get(0).unwrap().is_null());
+    }
+
+    #[test]
+    fn writer_branches_read_as_one_type_merge_in_row_order() {
+        let data = encode(&[V::Long(0), V::Long(3), V::Long(1), V::Float(1.5), V::Long(2), V::Long(0), V::Long(-4)]);
+        let column = read(json!(["int", "float", "null"]), json!(["null", "double"]), &data, 4).unwrap();
+        assert_eq!(column.dtype(), &DataType::Float64);
+        assert_eq!(column.f64().unwrap().iter().collect::<Vec<_>>(), [Some(3.0), Some(1.5), None, Some(-4.0)]);
+    }
+
+    #[test]
+    fn a_value_in_a_branch_the_reader_cannot_take_is_an_error_naming_both_types() {
+        let data = encode(&[V::Long(1), V::Long(1)]);
+        let message = error(read(json!(["int", "boolean"]), json!("long"), &data, 1));
+        assert!(message.contains("the writer's union branch 1 holds a boolean, which the reader's long cannot take"));
+        let data = encode(&[V::Long(2), V::Long(1)]);
+        let message = error(read(json!(["int", "string", "boolean"]), json!(["long", "string"]), &data, 1));
+        assert!(message.contains("the writer's union branch 2 matches no branch of the reader's union"), "{message}");
+    }
+
+    #[test]
+    fn a_null_the_readers_type_cannot_hold_is_an_error() {
+        let data = encode(&[V::Long(1), V::Long(7), V::Long(0)]);
+        let message = error(read(json!(["null", "int"]), json!("int"), &data, 2));
+        assert!(
+            message.contains("the writer's value is null, but the reader's schema has no null for it"),
+            "{message}"
+        );
+        // The same values with a reader that holds null.
+        let column = read(json!(["null", "int"]), json!(["int", "null"]), &data, 2).unwrap();
+        assert_eq!(column.i32().unwrap().iter().collect::<Vec<_>>(), [Some(7), None]);
+    }
+
+    #[test]
+    fn a_branch_index_outside_the_union_is_an_error_naming_the_byte() {
+        let union = json!(["null", "int"]);
+        let message = error(read(union.clone(), union.clone(), &encode(&[V::Long(1), V::Long(1), V::Long(2)]), 2));
+        assert!(message.contains("expected a union branch index between 0 and 1 at byte 2 of the block data, found 2"));
+        let message = error(read(union.clone(), union, &encode(&[V::Long(-1)]), 1));
+        assert!(message.contains("found -1"), "{message}");
+    }
+
+    #[test]
+    fn enum_values_take_the_readers_symbols_or_fail_without_a_default() {
+        let writer = json!({"type": "enum", "name": "E", "symbols": ["A", "B", "C"]});
+        let reader = json!({"type": "enum", "name": "E", "symbols": ["C", "A"]});
+        let column = read(writer.clone(), reader.clone(), &encode(&[V::Long(2), V::Long(0)]), 2).unwrap();
+        let values: Vec<_> =
+            column.cast(&DataType::String).unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+        assert_eq!(values, ["C", "A"]);
+        let message = error(read(writer.clone(), reader, &encode(&[V::Long(1)]), 1));
+        assert!(
+            message.contains("the writer's enum symbol 1 (at byte 0 of the block data) is not a symbol"),
+            "{message}"
+        );
+        let message = error(read(writer.clone(), writer, &encode(&[V::Long(3)]), 1));
+        assert!(message.contains("expected an enum index between 0 and 2 at byte 0 of the block data, found 3"));
+    }
+
+    #[test]
+    fn fields_the_writer_lacks_are_filled_from_their_defaults_on_every_row() {
+        let writer = json!([{"name": "a", "type": "int"}]);
+        let reader = json!([{"name": "f", "type": ["null", "string"], "default": null},
+            {"name": "g", "type": "string", "default": "dflt"}, {"name": "a", "type": "int"}]);
+        let data = encode(&[V::Long(1), V::Long(2)]);
+        let column = read_records(writer.clone(), reader.clone(), &data, 2).unwrap();
+        assert_eq!(column.str().unwrap().iter().collect::<Vec<_>>(), [None, None]);
+        let reader = json!([{"name": "g", "type": "string", "default": "dflt"}, {"name": "a", "type": "int"}]);
+        let column = read_records(writer, reader, &data, 2).unwrap();
+        assert_eq!(column.str().unwrap().iter().collect::<Vec<_>>(), [Some("dflt"), Some("dflt")]);
+    }
+
+    #[test]
+    fn promoted_values_keep_their_value() {
+        let data = encode(&[V::Long(i64::from(i32::MAX)), V::Long(-3)]);
+        let column = read(json!("int"), json!("long"), &data, 2).unwrap();
+        assert_eq!(column.i64().unwrap().iter().collect::<Vec<_>>(), [Some(i64::from(i32::MAX)), Some(-3)]);
+        let column = read(json!("long"), json!("float"), &data, 2).unwrap();
+        assert_eq!(column.f32().unwrap().iter().collect::<Vec<_>>(), [Some(i32::MAX as f32), Some(-3.0)]);
+        let column = read(json!("float"), json!("double"), &encode(&[V::Float(0.1)]), 1).unwrap();
+        assert_eq!(column.f64().unwrap().get(0), Some(f64::from(0.1f32)));
+        let column = read(json!("bytes"), json!("string"), &encode(&[V::Str("é")]), 1).unwrap();
+        assert_eq!(column.str().unwrap().get(0), Some("é"));
+    }
+}

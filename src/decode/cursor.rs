@@ -2,7 +2,7 @@
 //! from one block's decompressed bytes.
 
 use crate::error::{AvroError, AvroResult};
-use crate::varint::zigzag_decode;
+use crate::varint::{decode_long, zigzag_decode, VarintError, MAX_VARINT_LEN};
 
 /// The most items an array or map block may claim beyond its remaining bytes (for items
 /// that take no bytes, such as nulls).
@@ -47,46 +47,31 @@ impl<'a> Cursor<'a> {
         self.pos >= self.data.len()
     }
 
-    /// A zig-zag encoded long. Most values are read by the unrolled loop over ten bytes
-    /// known to be there; only the last few bytes of a block take the careful path.
+    /// A zig-zag encoded long. Most values are read from ten bytes known to be there,
+    /// which the compiler unrolls without bounds checks; only the last few bytes of a
+    /// block take the careful path.
     #[inline(always)]
     pub fn read_long(&mut self) -> AvroResult<i64> {
-        let v = match self.data.get(self.pos..self.pos + 10) {
+        let decoded = match self.data.get(self.pos..self.pos + MAX_VARINT_LEN) {
             Some(bytes) => {
-                let bytes: &[u8; 10] = bytes.try_into().unwrap();
+                let bytes: &[u8; MAX_VARINT_LEN] = bytes.try_into().unwrap();
                 if bytes[0] < 0x80 {
                     self.pos += 1;
-                    u64::from(bytes[0])
-                } else {
-                    let mut result = u64::from(bytes[0] & 0x7f);
-                    let mut i = 1;
-                    loop {
-                        let byte = bytes[i];
-                        result |= u64::from(byte & 0x7f) << (7 * i);
-                        i += 1;
-                        if byte < 0x80 {
-                            break;
-                        }
-                        if i == 10 {
-                            return Err(overlong(self.pos));
-                        }
-                    }
-                    if i == 10 && bytes[9] > 1 {
-                        return Err(overlong(self.pos));
-                    }
-                    self.pos += i;
-                    result
+                    return Ok(zigzag_decode(u64::from(bytes[0])));
                 }
+                decode_long(bytes)
             },
-            None => {
-                // By value, not `&mut self`: a cursor whose address escapes to an
-                // out-of-line call lives in memory for the whole record loop.
-                let (v, pos) = varint_near_end(self.data, self.pos)?;
-                self.pos = pos;
-                v
-            },
+            // By value, not `&mut self`: a cursor whose address escapes to an out-of-line
+            // call lives in memory for the whole record loop.
+            None => long_near_end(self.data, self.pos),
         };
-        Ok(zigzag_decode(v))
+        match decoded {
+            Ok((value, len)) => {
+                self.pos += len;
+                Ok(value)
+            },
+            Err(e) => Err(bad_varint(e, self.pos, self.data.len())),
+        }
     }
 
     #[inline(always)]
@@ -253,20 +238,19 @@ impl<'a> Cursor<'a> {
 // The error paths take plain values, never the cursor: a cursor whose address escapes
 // to out-of-line code could not stay in registers in the record loop.
 
-/// An unsigned varint at `pos` where fewer than ten bytes remain, and the position after it.
+/// The long at `pos` where fewer than ten bytes remain.
 #[inline(never)]
-fn varint_near_end(data: &[u8], pos: usize) -> AvroResult<(u64, usize)> {
-    let mut result: u64 = 0;
-    for (i, shift) in (0..64).step_by(7).enumerate() {
-        let Some(&byte) = data.get(pos + i) else {
-            return Err(truncated(pos + i, data.len(), "a varint"));
-        };
-        result |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Ok((result, pos + i + 1));
-        }
+fn long_near_end(data: &[u8], pos: usize) -> Result<(i64, usize), VarintError> {
+    decode_long(&data[pos..])
+}
+
+#[cold]
+#[inline(never)]
+fn bad_varint(error: VarintError, pos: usize, len: usize) -> AvroError {
+    match error {
+        VarintError::Truncated => truncated(len, len, "a varint"),
+        VarintError::Overlong => overlong(pos),
     }
-    Err(overlong(pos))
 }
 
 #[cold]

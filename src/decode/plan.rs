@@ -138,3 +138,89 @@ fn wanted_columns(names: &[&str], projection: Option<&[String]>) -> AvroResult<V
     }
     Ok(wanted)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::decode::skip::PlainSkip;
+    use crate::schema::parse_schema;
+
+    fn schema(value: serde_json::Value) -> AvroSchema {
+        parse_schema(&value.to_string()).unwrap()
+    }
+
+    fn abc() -> AvroSchema {
+        schema(json!({"type": "record", "name": "R", "fields": [
+            {"name": "a", "type": "int"}, {"name": "b", "type": "string"}, {"name": "c", "type": "double"}]}))
+    }
+
+    fn names(plan: &RowPlan) -> Vec<&str> {
+        plan.names.iter().map(|n| n.as_str()).collect()
+    }
+
+    fn projection(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_projection_gives_its_columns_in_its_order_and_skips_the_rest() {
+        let plan = RowPlan::new(&abc(), None, Some(&projection(&["c", "a"]))).unwrap();
+        assert_eq!(names(&plan), ["c", "a"]);
+        // Each writer field in the file's order: a read into its place in the projection,
+        // b skipped by its length.
+        let skip = FieldStep::Skip(SkipOp::Plain(PlainSkip::LengthPrefixed));
+        assert_eq!(plan.record.steps, [FieldStep::Read(1), skip, FieldStep::Read(0)]);
+        assert_eq!(plan.dtypes().map(|(_, t)| t.clone()).collect::<Vec<_>>(), [DataType::Float64, DataType::Int32]);
+        let all = RowPlan::new(&abc(), None, None).unwrap();
+        assert_eq!(names(&all), ["a", "b", "c"]);
+        assert!(all.record.is_in_order());
+    }
+
+    #[test]
+    fn skipped_fixed_size_fields_merge_into_one_skip() {
+        let schema = schema(json!({"type": "record", "name": "R", "fields": [
+            {"name": "a", "type": "double"}, {"name": "b", "type": "float"}, {"name": "c", "type": "string"}]}));
+        let plan = RowPlan::new(&schema, None, Some(&projection(&["c"]))).unwrap();
+        assert_eq!(plan.record.steps, [FieldStep::Skip(SkipOp::Plain(PlainSkip::Fixed(12))), FieldStep::Read(0)]);
+    }
+
+    #[test]
+    fn a_projection_names_each_column_of_the_schema_once() {
+        let message = RowPlan::new(&abc(), None, Some(&projection(&["a", "z"]))).unwrap_err().to_string();
+        assert!(message.contains("column 'z' is not in the Avro schema; the columns are: a, b, c"), "{message}");
+        let message = RowPlan::new(&abc(), None, Some(&projection(&["b", "b"]))).unwrap_err().to_string();
+        assert!(message.contains("column 'b' is selected twice"), "{message}");
+        // An empty projection reads no column and skips every field.
+        let none = RowPlan::new(&abc(), None, Some(&[])).unwrap();
+        assert!(none.is_empty());
+        assert!(none.record.steps.iter().all(|step| matches!(step, FieldStep::Skip(_))));
+    }
+
+    #[test]
+    fn with_a_reader_schema_the_columns_are_the_readers() {
+        let reader = schema(json!({"type": "record", "name": "Other", "fields": [
+            {"name": "c", "type": "double"}, {"name": "d", "type": "long", "default": 7}, {"name": "a", "type": "long"}]}));
+        let plan = RowPlan::new(&abc(), Some(&reader), None).unwrap();
+        assert_eq!(names(&plan), ["c", "d", "a"]);
+        assert_eq!(plan.record.defaults, [(1, vec![14])]);
+        let plan = RowPlan::new(&abc(), Some(&reader), Some(&projection(&["d"]))).unwrap();
+        assert_eq!(names(&plan), ["d"]);
+        let message = RowPlan::new(&abc(), Some(&reader), Some(&projection(&["b"]))).unwrap_err().to_string();
+        assert!(message.contains("the columns are: c, d, a"), "{message}");
+    }
+
+    #[test]
+    fn a_top_level_schema_that_is_no_record_is_one_column_named_value() {
+        let array = schema(json!({"type": "array", "items": "string"}));
+        let columns = column_types(&array).unwrap();
+        assert_eq!(columns, vec![("value".to_string(), FrameType::List(Box::new(FrameType::String)))]);
+        assert_eq!(column_names(&array), ["value"]);
+        let none = RowPlan::new(&array, None, Some(&[])).unwrap();
+        assert!(none.is_empty());
+        assert!(matches!(none.record.steps.as_slice(), [FieldStep::Skip(_)]));
+        let message = RowPlan::new(&abc(), Some(&array), None).unwrap_err().to_string();
+        assert!(message.contains("must both be records, or both not"), "{message}");
+    }
+}

@@ -311,3 +311,253 @@ impl Resolver<'_> {
         Ok(ReadType::union(names.iter().map(String::as_str), UnionRead { children, branches: map }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::{DataType, TimeUnit};
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::decode::skip::PlainSkip;
+    use crate::schema::parse_schema;
+
+    fn record(fields: Value) -> AvroSchema {
+        parse_schema(&json!({"type": "record", "name": "R", "fields": fields}).to_string()).unwrap()
+    }
+
+    fn top_fields(schema: &AvroSchema) -> &[Field] {
+        let Node::Record { fields, .. } = schema.node(schema.root) else { unreachable!("a record") };
+        fields
+    }
+
+    /// The writer's field `f` of type `writer` read as the reader's field `f` of type `reader`.
+    fn resolve(writer: Value, reader: Value) -> AvroResult<ReadType> {
+        let (writer, reader) =
+            (record(json!([{"name": "f", "type": writer}])), record(json!([{"name": "f", "type": reader}])));
+        let resolver = Resolver { writer: &writer, reader: &reader };
+        let (w, r) = (top_fields(&writer)[0].schema, top_fields(&reader)[0].schema);
+        resolver.read_type(w, r, "f", &mut Vec::new())
+    }
+
+    /// The records' fields resolved: every reader field wanted, in order.
+    fn resolve_fields(writer: Value, reader: Value) -> AvroResult<RecordRead> {
+        let (writer, reader) = (record(writer), record(reader));
+        let resolver = Resolver { writer: &writer, reader: &reader };
+        let all: Vec<usize> = (0..top_fields(&reader).len()).collect();
+        resolver.fields(top_fields(&writer), top_fields(&reader), &all, "", &mut Vec::new())
+    }
+
+    fn error(result: AvroResult<impl std::fmt::Debug>) -> String {
+        result.expect_err("a schema error").to_string()
+    }
+
+    #[test]
+    fn every_promotion_of_the_specification_reads_as_the_readers_type() {
+        let cases = [
+            ("int", "long", DataType::Int64),
+            ("int", "float", DataType::Float32),
+            ("int", "double", DataType::Float64),
+            ("long", "float", DataType::Float32),
+            ("long", "double", DataType::Float64),
+            ("float", "double", DataType::Float64),
+            ("string", "bytes", DataType::Binary),
+            ("bytes", "string", DataType::String),
+        ];
+        for (writer, reader, dtype) in cases {
+            let read = resolve(json!(writer), json!(reader)).unwrap();
+            assert_eq!(read.dtype, dtype, "{writer} as {reader}");
+            assert!(read.nullable.is_none());
+        }
+        // The shape says how the writer's bytes become the reader's values.
+        assert!(matches!(resolve(json!("int"), json!("double")).unwrap().shape, Shape::DoubleFromLong));
+        assert!(matches!(resolve(json!("long"), json!("float")).unwrap().shape, Shape::FloatFromLong));
+        assert!(matches!(resolve(json!("float"), json!("double")).unwrap().shape, Shape::DoubleFromFloat));
+        assert!(matches!(resolve(json!("int"), json!("long")).unwrap().shape, Shape::Long));
+    }
+
+    #[test]
+    fn narrowing_and_unrelated_types_are_schema_errors_naming_the_field() {
+        for (writer, reader) in [
+            ("long", "int"),
+            ("double", "float"),
+            ("float", "long"),
+            ("boolean", "int"),
+            ("string", "long"),
+            ("null", "int"),
+        ] {
+            let error = resolve(json!(writer), json!(reader)).expect_err("a schema error");
+            assert_eq!(error.kind, crate::error::ErrorKind::Schema);
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("at 'f': the writer's {writer} cannot be read as the reader's {reader}")),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_logical_type_of_the_reader_gives_the_column_its_type() {
+        let read = resolve(json!("long"), json!({"type": "long", "logicalType": "timestamp-micros"})).unwrap();
+        assert_eq!(read.dtype, DataType::Datetime(TimeUnit::Microseconds, Some(polars_core::prelude::TimeZone::UTC)));
+        // Promoted first, then presented as the reader says: an int read as a timestamp's long.
+        let read = resolve(json!("int"), json!({"type": "long", "logicalType": "local-timestamp-millis"})).unwrap();
+        assert_eq!(read.dtype, DataType::Datetime(TimeUnit::Milliseconds, None));
+    }
+
+    #[test]
+    fn fields_match_by_name_then_by_the_readers_aliases_and_the_rest_are_skipped() {
+        let read = resolve_fields(
+            json!([{"name": "a", "type": "int"}, {"name": "gone", "type": "string"}, {"name": "old_b", "type": "double"}]),
+            json!([{"name": "b", "type": "double", "aliases": ["old_b"]}, {"name": "a", "type": "long"}]),
+        )
+        .unwrap();
+        // The string the reader lacks is skipped by its length.
+        let skip_string = FieldStep::Skip(SkipOp::Plain(PlainSkip::LengthPrefixed));
+        assert_eq!(read.steps, [FieldStep::Read(1), skip_string, FieldStep::Read(0)]);
+        assert_eq!(
+            read.fields.iter().map(|f| f.dtype.clone()).collect::<Vec<_>>(),
+            [DataType::Float64, DataType::Int64]
+        );
+        assert!(read.defaults.is_empty());
+    }
+
+    #[test]
+    fn a_name_wins_over_another_fields_alias() {
+        // The writer's `x` is the reader's `x`, though the reader's `y` lists `x` as an alias.
+        let read = resolve_fields(
+            json!([{"name": "x", "type": "int"}]),
+            json!([{"name": "y", "type": "int", "aliases": ["x"], "default": 0}, {"name": "x", "type": "int"}]),
+        )
+        .unwrap();
+        assert_eq!(read.steps, [FieldStep::Read(1)]);
+        assert_eq!(read.defaults.len(), 1);
+        assert_eq!(read.defaults[0].0, 0);
+    }
+
+    #[test]
+    fn a_field_the_writer_lacks_takes_its_default_encoded_as_avro_or_is_an_error() {
+        let read = resolve_fields(
+            json!([{"name": "a", "type": "int"}]),
+            json!([{"name": "a", "type": "int"}, {"name": "n", "type": "long", "default": -2}, {"name": "s", "type": ["null", "string"], "default": null}]),
+        )
+        .unwrap();
+        assert_eq!(read.steps, [FieldStep::Read(0)]);
+        // -2 zig-zags to 3; a null default is the union's first branch, index 0.
+        assert_eq!(read.defaults, [(1, vec![3]), (2, vec![0])]);
+        assert_eq!(read.fields[2].dtype, DataType::String);
+        let message = error(resolve_fields(json!([]), json!([{"name": "n", "type": "long"}])));
+        assert!(
+            message.contains("the reader's field 'n' is not in the writer's schema and has no default"),
+            "{message}"
+        );
+        // A default that does not fit its type is refused when the reader needs it.
+        let message = error(resolve_fields(json!([]), json!([{"name": "n", "type": "long", "default": "x"}])));
+        assert!(message.contains("'n'"), "{message}");
+    }
+
+    #[test]
+    fn named_types_resolve_by_unqualified_name_or_the_readers_aliases() {
+        let fixed = |name: &str, size: usize, aliases: Value| json!({"type": "fixed", "name": name, "size": size, "aliases": aliases});
+        assert!(resolve(fixed("F", 4, json!([])), fixed("F", 4, json!([]))).is_ok());
+        assert!(resolve(json!({"type": "fixed", "name": "a.F", "size": 4}), fixed("F", 4, json!([]))).is_ok());
+        assert!(resolve(fixed("Old", 4, json!([])), fixed("New", 4, json!(["Old"]))).is_ok());
+        let message = error(resolve(fixed("Old", 4, json!([])), fixed("New", 4, json!([]))));
+        assert!(
+            message.contains("the writer's type is named 'Old' and the reader's 'New' (with no aliases)"),
+            "{message}"
+        );
+        let message = error(resolve(fixed("F", 4, json!([])), fixed("F", 8, json!([]))));
+        assert!(message.contains("the writer's fixed has 4 bytes, the reader's 8"), "{message}");
+        let rec =
+            |name: &str, aliases: Value| json!({"type": "record", "name": name, "aliases": aliases, "fields": []});
+        assert!(resolve(rec("Old", json!([])), rec("New", json!(["Old"]))).is_ok());
+        assert!(error(resolve(rec("Old", json!([])), rec("New", json!([])))).contains("named 'Old'"));
+    }
+
+    #[test]
+    fn enum_symbols_map_by_name_then_to_the_readers_default() {
+        let en = |symbols: Value, default: Option<&str>| {
+            let mut e = json!({"type": "enum", "name": "E", "symbols": symbols});
+            if let Some(d) = default {
+                e["default"] = json!(d);
+            }
+            e
+        };
+        let read = resolve(en(json!(["A", "B", "C"]), None), en(json!(["C", "A"]), None)).unwrap();
+        let Shape::Enum { n_symbols, to_reader } = read.shape else { panic!("an enum") };
+        assert_eq!((n_symbols, to_reader), (3, Some(vec![Some(1), None, Some(0)])));
+        let read = resolve(en(json!(["A", "B"]), None), en(json!(["A", "U"]), Some("U"))).unwrap();
+        let Shape::Enum { to_reader, .. } = read.shape else { panic!("an enum") };
+        assert_eq!(to_reader, Some(vec![Some(0), Some(1)]));
+    }
+
+    #[test]
+    fn a_writers_nullable_union_read_as_a_plain_type_makes_null_an_error() {
+        let read = resolve(json!(["null", "int"]), json!("long")).unwrap();
+        assert_eq!(read.dtype, DataType::Int64);
+        assert_eq!(read.nullable, Some(NullableUnion { n_branches: 2, null_index: Some(0), null_is_error: true }));
+        let read = resolve(json!(["int", "null"]), json!(["null", "long"])).unwrap();
+        assert_eq!(read.nullable, Some(NullableUnion { n_branches: 2, null_index: Some(1), null_is_error: false }));
+    }
+
+    #[test]
+    fn a_plain_writer_type_goes_to_the_readers_matching_branch_without_an_index() {
+        // Into [null, T]: T itself, nothing to read before each value.
+        let read = resolve(json!("int"), json!(["null", "long"])).unwrap();
+        assert_eq!(read.dtype, DataType::Int64);
+        assert!(read.nullable.is_none());
+        // Into a struct of branches: the same type before a promotion.
+        let read = resolve(json!("int"), json!(["null", "double", "int"])).unwrap();
+        let Shape::Union(union) = &read.shape else { panic!("a union struct") };
+        assert!(matches!(union.branches, BranchMap::Always(1)));
+        let read = resolve(json!("int"), json!(["string", "double"])).unwrap();
+        let Shape::Union(union) = &read.shape else { panic!("a union struct") };
+        assert!(matches!(union.branches, BranchMap::Always(1)));
+        let message = error(resolve(json!("boolean"), json!(["string", "double"])));
+        assert!(message.contains("the writer's boolean matches no branch of the reader's union"), "{message}");
+    }
+
+    #[test]
+    fn union_branches_map_to_the_readers_branches_by_index() {
+        let read = resolve(json!(["null", "string", "int", "boolean"]), json!(["null", "long", "string"])).unwrap();
+        let Shape::Union(union) = &read.shape else { panic!("a union struct") };
+        let BranchMap::ByIndex(map) = &union.branches else { panic!("by index") };
+        assert_eq!(map, &[Branch::Null, Branch::Child(1), Branch::Child(0), Branch::Unmatched]);
+        assert_eq!(
+            read.dtype,
+            DataType::Struct(vec![
+                polars_core::prelude::Field::new("long".into(), DataType::Int64),
+                polars_core::prelude::Field::new("string".into(), DataType::String),
+            ])
+        );
+    }
+
+    #[test]
+    fn several_writer_branches_read_as_one_reader_type() {
+        let read = resolve(json!(["int", "float", "null", "string"]), json!(["null", "double"])).unwrap();
+        let Shape::OneOf(one_of) = &read.shape else { panic!("one of") };
+        assert_eq!(read.dtype, DataType::Float64);
+        assert_eq!(one_of.branches, [Branch::Child(0), Branch::Child(1), Branch::Null, Branch::Unmatched]);
+        // The reader's type without null: the writer's null is an error when a value takes it.
+        let read = resolve(json!(["int", "null", "long"]), json!("long")).unwrap();
+        let Shape::OneOf(one_of) = &read.shape else { panic!("one of") };
+        assert_eq!(one_of.branches, [Branch::Child(0), Branch::Unmatched, Branch::Child(1)]);
+        let message = error(resolve(json!(["string", "boolean"]), json!("long")));
+        assert!(
+            message.contains("no branch of the writer's union [string, boolean] can be read as the reader's long"),
+            "{message}"
+        );
+        let message = error(resolve(json!(["null", "int", "string"]), json!(["null"])));
+        assert!(message.contains("the reader's union holds only null"), "{message}");
+    }
+
+    #[test]
+    fn a_recursive_reader_type_is_read_as_json_text() {
+        let list = json!({"type": "record", "name": "Node", "fields": [
+            {"name": "v", "type": "int"}, {"name": "next", "type": ["null", "Node"]}]});
+        let read = resolve(list.clone(), list).unwrap();
+        let Shape::Record(node) = &read.shape else { panic!("a record") };
+        assert_eq!(node.fields[1].dtype, DataType::String);
+        assert!(matches!(node.fields[1].shape, Shape::ResolvedJson(_)));
+    }
+}
