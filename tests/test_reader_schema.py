@@ -237,7 +237,7 @@ def record(*fields: dict[str, Any], name: str = "R") -> dict[str, Any]:
             record(field("a", "int")),
             1,
             record(field("a", "int"), field("b", "int", default="x")),
-            "the default of 'b', \"x\", is not a value of its type int",
+            "the default of 'b': expected an int (a whole number from -2147483648 to 2147483647), found \"x\"",
         ),
         (
             record(field("a", ["int", "boolean"])),

@@ -12,7 +12,7 @@ mod parse;
 mod random;
 mod render;
 
-pub use crate::decode::JsonMode;
+pub use crate::schema::JsonMode;
 pub use parse::encode_lines;
 pub use random::random_datums;
 pub use render::render_datums;

@@ -359,8 +359,9 @@ fn decimal_bytes(rng: &mut Rng, precision: usize, size: Option<usize>) -> Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{write_json, Cursor, JsonMode};
+    use crate::decode::{write_json, Cursor};
     use crate::schema::parse_schema;
+    use crate::schema::JsonMode;
 
     fn rendered(schema: &AvroSchema, data: &[u8]) -> Vec<String> {
         let mut cur = Cursor::new(data);

@@ -1,8 +1,9 @@
 //! Datums as JSON lines (`tojson`): one line per datum, each ending in a newline.
 
-use crate::decode::{check_record_count, start_item_budget, write_json, Cursor, JsonMode};
+use crate::decode::{check_record_count, start_item_budget, write_json, Cursor};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::AvroSchema;
+use crate::schema::JsonMode;
 
 /// The `count` datums of `schema` that `data` (a decompressed block's bytes) holds, one
 /// JSON text per line, unions shown as `mode` says. The datums must use `data` up exactly.

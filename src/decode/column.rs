@@ -14,13 +14,13 @@ use polars_core::prelude::{CategoricalPhysical, CompatLevel};
 
 use super::cursor::Cursor;
 use super::decimal::{big_decimal_text, decimal_text, twos_complement_i128, MAX_BIG_DECIMAL_SCALE};
-use super::json::{write_json, JsonMode};
+use super::json::write_json;
 use super::json_resolve::JsonResolution;
 use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape};
 use super::skip::read_union_branch;
 use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{AvroSchema, NodeId};
+use crate::schema::{AvroSchema, JsonMode, NodeId};
 
 pub type ArrayRef = Box<dyn Array>;
 

@@ -18,19 +18,7 @@ use std::fmt::Write;
 use super::cursor::Cursor;
 use super::skip::{read_union_branch, too_deep, union_resolved, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{AvroSchema, Node, NodeId};
-
-/// How a union is shown; everything else is shown the same in both modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JsonMode {
-    /// The value of the union's branch (the JSON of recursive types in columns).
-    Plain,
-    /// Avro's JSON encoding (Avro 1.12 specification, "JSON Encoding"): `null` for the null
-    /// branch, otherwise `{"<branch type>": value}`, the branch named by its full name for
-    /// a named type, else by its type ("int", "array", "map", ...; logical types by their
-    /// underlying type). What avro-tools `tojson` prints and fastavro's json_writer writes.
-    AvroJson,
-}
+use crate::schema::{AvroSchema, JsonMode, Node, NodeId};
 
 /// The value of node `id` at the cursor as JSON text, unions shown as `mode` says.
 pub fn write_json(
@@ -116,15 +104,7 @@ pub fn write_json(
 /// The name Avro's JSON encoding gives a union's branch, quoted: the full name of a named
 /// type, otherwise the type's own name.
 pub fn write_branch_name(out: &mut String, schema: &AvroSchema, id: NodeId) {
-    match schema.node(id) {
-        Node::Record { name, .. } | Node::Enum { name, .. } | Node::Fixed { name, .. } => {
-            match name.namespace.as_deref().filter(|ns| !ns.is_empty()) {
-                Some(ns) => write_json_string(out, ns.chars().chain(['.']).chain(name.name.chars())),
-                None => write_json_string(out, name.name.chars()),
-            }
-        },
-        _ => write_json_string(out, schema.type_name(id).chars()),
-    }
+    write_json_string(out, schema.branch_label(id).chars());
 }
 
 /// An Avro array as a JSON array, each item rendered by `item`.

@@ -10,14 +10,14 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::cursor::Cursor;
-use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string, JsonMode};
+use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string};
 use super::matching::{
-    cannot_read, check_fixed, check_names, enum_to_reader, matching_branch, no_default, no_reader_branch,
+    cannot_read, check_fixed, check_names, encoded_default, enum_to_reader, matching_branch, no_reader_branch,
     no_writer_branch, reader_fields_by_name,
 };
 use super::skip::{read_union_branch, too_deep, SkipOp, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{encode_default, field_path, AvroSchema, Node, NodeId};
+use crate::schema::{field_path, AvroSchema, JsonMode, Node, NodeId};
 
 /// The steps rendering a writer's value as the reader's JSON; the first is the root.
 #[derive(Debug, Clone)]
@@ -256,10 +256,8 @@ impl Compiler<'_> {
                 let mut defaults = Vec::new();
                 for (out, field) in reader_fields.iter().enumerate().filter(|(i, _)| !read[*i]) {
                     let at = field_path(path, &field.name);
-                    let Some(default) = &field.default else { return Err(no_default(&at)) };
                     // Encoded, then rendered as a value of the reader's type: the same JSON.
-                    let mut encoded = Vec::new();
-                    encode_default(reader, field.schema, default, &mut encoded, &at, 0)?;
+                    let encoded = encoded_default(reader, field, &at)?;
                     let mut text = String::new();
                     write_json(reader, field.schema, &mut Cursor::new(&encoded), &mut text, 0, JsonMode::Plain)?;
                     defaults.push((out, text));

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{AvroSchema, Field, Name, Node, NodeId};
+use crate::schema::{encode_default, AvroSchema, Field, Name, Node, NodeId};
 
 /// The first reader branch (position in `branches`) that the writer's `writer_node` can be read
 /// as: the same type (or named type of the same name) first, then a promotion.
@@ -108,9 +108,17 @@ pub fn no_writer_branch(writer_types: &[String], reader_type: &str, path: &str) 
     ))
 }
 
-/// A reader's field the writer lacks, without a default.
-pub fn no_default(at: &str) -> AvroError {
-    AvroError::schema(format!("the reader's field '{at}' is not in the writer's schema and has no default"))
+/// The value of a reader's field the writer lacks, at `at`: its default, encoded as Avro
+/// binary, decoded in each record like a value the writer wrote. Without a default, an error.
+pub fn encoded_default(reader: &AvroSchema, field: &Field, at: &str) -> AvroResult<Vec<u8>> {
+    let Some(default) = &field.default else {
+        return Err(AvroError::schema(format!(
+            "the reader's field '{at}' is not in the writer's schema and has no default"
+        )));
+    };
+    let mut encoded = Vec::new();
+    encode_default(reader, field.schema, default, &mut encoded, at)?;
+    Ok(encoded)
 }
 
 /// Types that do not resolve.

@@ -25,7 +25,7 @@ pub use cursor::{start_item_budget, Cursor};
 pub use datum::{datum_read_type, DatumColumn};
 #[cfg(test)]
 pub use decimal::decimal_text;
-pub use json::{write_json, JsonMode};
+pub use json::write_json;
 pub use plan::{column_names, column_types, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::json_resolve::JsonResolution;
 use super::matching::{
-    cannot_read, check_fixed, check_names, enum_to_reader, matching_branch, no_default, no_reader_branch,
+    cannot_read, check_fixed, check_names, encoded_default, enum_to_reader, matching_branch, no_reader_branch,
     no_writer_branch, reader_fields_by_name,
 };
 use super::read_type::{
@@ -16,7 +16,7 @@ use super::read_type::{
 };
 use super::skip::SkipOp;
 use crate::error::{AvroError, AvroResult};
-use crate::schema::{encode_default, field_path, AvroSchema, Field, Node, NodeId};
+use crate::schema::{field_path, AvroSchema, Field, Node, NodeId};
 
 pub struct Resolver<'a> {
     pub writer: &'a AvroSchema,
@@ -181,9 +181,7 @@ impl Resolver<'_> {
             }
             let field = &reader_fields[*reader_index];
             let at = at(&field.name);
-            let Some(default) = &field.default else { return Err(no_default(&at)) };
-            let mut encoded = Vec::new();
-            encode_default(self.reader, field.schema, default, &mut encoded, &at, 0)?;
+            let encoded = encoded_default(self.reader, field, &at)?;
             // The reader's type resolved against itself, in the records being expanded: the
             // shape a value of the field would have, and where the type recurses, JSON text
             // rendered without the writer's schema (which the default is not in).

@@ -229,6 +229,15 @@ impl AvroSchema {
         }
     }
 
+    /// The name Avro's JSON encoding gives a union branch: the full name of a named type,
+    /// otherwise the type's own name.
+    pub fn branch_label(&self, id: NodeId) -> String {
+        match self.node(id) {
+            Node::Record { name, .. } | Node::Enum { name, .. } | Node::Fixed { name, .. } => name.fullname(),
+            _ => self.type_name(id),
+        }
+    }
+
     /// A union's branches apart: where its null branch is, and the others.
     pub fn split_union(&self, branches: &[NodeId]) -> UnionBranches {
         let null = branches.iter().position(|b| matches!(self.node(*b), Node::Null));
