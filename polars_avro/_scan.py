@@ -6,7 +6,6 @@ The Polars engine, read_avro, AvroReader and read_split all read through :class:
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -26,7 +25,6 @@ from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCapacityError,
     AvroInternalError,
-    AvroSchemaMismatchError,
     schema_json,
 )
 
@@ -122,12 +120,17 @@ class Scan:
             hive = HivePartitions.of(
                 self.sources, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
             )
-        reader_schema = options.reader_schema
-        if reader_schema is None:
-            reader_schema, columns = self._file_columns(insert_missing=options.insert_missing, schemas=writer_schemas)
-        else:
-            reader_schema = schema_json("reader_schema", reader_schema)
-            columns = _internal.describe_schema(reader_schema)
+        given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
+        read_here = given is None and writer_schemas is None
+        reader_schema, columns = _internal.scan_schema(
+            [self.sources.name(item) for item in self.sources.items],
+            sources=[Sources.opened(item) for item in self.sources.items] if read_here else None,
+            writer_schemas=writer_schemas,
+            reader_schema=given,
+            insert_missing=options.insert_missing,
+            ignore_errors=options.ignore_errors,
+            files_in_flight=options.files_in_flight,
+        )
         self._apply(ScanPlan(hive, reader_schema, columns))
 
     @classmethod
@@ -379,74 +382,6 @@ class Scan:
             return filtering(predicate, lambda: batch.with_columns(mask_expr).get_column(_MASK))
 
         return evaluate
-
-    def _file_columns(
-        self, *, insert_missing: bool, schemas: list[str | None] | None = None
-    ) -> tuple[str | None, list[tuple[str, str]]]:
-        """The columns the files read into, from their headers, and the reader schema they need.
-
-        None when every file maps to the same Polars schema; else one schema they all
-        resolve into (fields of every file, types widened, defaults kept, fields some files
-        lack nullable), or an error naming the files and the field. Every header is read, several
-        at once, unless the caller read them (`schemas`); each distinct schema is described once.
-        """
-        items = self.sources.items
-        if schemas is None:
-            schemas, _ = _internal.read_schemas(
-                [Sources.opened(item) for item in items],
-                ignore_errors=self.options.ignore_errors,
-                files_in_flight=self.options.files_in_flight,
-            )
-        # Each distinct writer schema in order of first appearance, named by its first file.
-        # Files whose header is damaged (ignore_errors) are left out here and reported by the read.
-        distinct: dict[str, str] = {}
-        for item, schema in zip(items, schemas):
-            if schema is not None:
-                distinct.setdefault(schema, self.sources.name(item))
-        if not distinct:
-            # Every header is damaged: no schema to read them into.
-            _internal.read_schemas([Sources.opened(items[0])])
-        columns = {schema: _internal.describe_schema(schema, file=name) for schema, name in distinct.items()}
-        first = next(iter(columns.values()))
-        # The same descriptions read into the same schema: only differing ones are compared.
-        others = [c for c in columns.values() if c != first]
-        if not others or all(FrameSchema(c).schema == FrameSchema(first).schema for c in others):
-            return None, first
-        unified = _internal.unify_schemas([(name, schema) for schema, name in distinct.items()])
-        unified_columns = _internal.describe_schema(unified)
-        if not insert_missing:
-            _check_missing(distinct, columns, unified_columns)
-        return unified, unified_columns
-
-
-def _check_missing(
-    distinct: dict[str, str], columns: dict[str, list[tuple[str, str]]], unified: list[tuple[str, str]]
-) -> None:
-    """Raises for a column some files lack when no file declares a default for it.
-
-    A default declared by the files that have a field fills it in the others, as the
-    specification's schema resolution does; only fields without one need
-    missing_columns='insert'. A list, not a dict: bytes and file objects can share a name.
-    """
-    has = [(name, {c for c, _ in columns[schema]}) for schema, name in distinct.items()]
-    with_default = {f["name"] for schema in distinct for f in _top_fields(schema) if "default" in f}
-    for name, present in has:
-        for column, _ in unified:
-            if column not in present and column not in with_default:
-                holder = next(n for n, cols in has if column in cols)
-                msg = (
-                    f"the file '{name}' has no column '{column}', which '{holder}' has: "
-                    "pass missing_columns='insert' to read it as nulls there"
-                )
-                err = AvroSchemaMismatchError(msg)
-                err.file = name
-                raise err
-
-
-def _top_fields(schema_json: str) -> list[dict[str, Any]]:
-    """The fields of a record schema (none for any other)."""
-    schema = json.loads(schema_json)
-    return schema.get("fields", []) if isinstance(schema, dict) else []
 
 
 def _holds(predicate: pl.Expr) -> bool:

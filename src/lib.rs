@@ -47,9 +47,10 @@ pub use message::{
     schema_ids, Decoded, Framed, Framing, MessageDecoder, Mode, Rows, SchemaKey,
 };
 pub use read::{
-    column_types, default_threads, plan_splits, read_file_facts, read_header, read_schemas, AvroReader, BatchedReader,
-    FileFacts, Predicate, PredicateFn, ReadAhead, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, Source,
-    SplitPart, StatValue, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT,
+    column_types, default_threads, parse_reader_schema, plan_splits, read_file_facts, read_header, read_schemas,
+    AvroReader, BatchedReader, FileFacts, MissingColumns, Predicate, PredicateFn, ReadAhead, ReadOptions, ReadStats,
+    RowIndex, ScanFile, ScanSchema, SkippedData, Source, SplitPart, StatValue, DEFAULT_BATCH_SIZE,
+    DEFAULT_FILES_IN_FLIGHT,
 };
 pub use schema::{parse_schema, unify_schemas, AvroSchema};
 pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead, RemoteUpload, PART_SIZE};

@@ -192,3 +192,112 @@ fn bad_branch(start: usize, index: i64, n_branches: usize) -> AvroError {
         n_branches.saturating_sub(1)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::avro_json::random_datums;
+    use crate::decode::write_json;
+    use crate::schema::{parse_schema, JsonMode};
+    use crate::varint::put_long;
+
+    fn schema(value: serde_json::Value) -> AvroSchema {
+        parse_schema(&value.to_string()).unwrap()
+    }
+
+    #[test]
+    fn plain_types_and_their_nullable_unions_compile_to_skips_without_the_schema() {
+        let cases = [
+            (json!("null"), SkipOp::Plain(PlainSkip::Fixed(0))),
+            (json!("boolean"), SkipOp::Plain(PlainSkip::Boolean)),
+            (json!("long"), SkipOp::Plain(PlainSkip::Varint)),
+            (json!({"type": "enum", "name": "E", "symbols": ["A"]}), SkipOp::Plain(PlainSkip::Varint)),
+            (json!("double"), SkipOp::Plain(PlainSkip::Fixed(8))),
+            (json!({"type": "fixed", "name": "F", "size": 3}), SkipOp::Plain(PlainSkip::Fixed(3))),
+            (json!("string"), SkipOp::Plain(PlainSkip::LengthPrefixed)),
+            (json!(["null", "float"]), SkipOp::Nullable { null_index: 0, inner: PlainSkip::Fixed(4) }),
+            (json!(["bytes", "null"]), SkipOp::Nullable { null_index: 1, inner: PlainSkip::LengthPrefixed }),
+        ];
+        for (ty, op) in cases {
+            let s = schema(ty.clone());
+            assert_eq!(SkipOp::compile(&s, s.root), op, "{ty}");
+        }
+        for ty in [json!(["null", "int", "string"]), json!(["int", "string"]), json!({"type": "array", "items": "int"})]
+        {
+            let s = schema(ty.clone());
+            assert_eq!(SkipOp::compile(&s, s.root), SkipOp::Value(s.root), "{ty}");
+        }
+    }
+
+    #[test]
+    fn only_fixed_size_runs_merge() {
+        let fixed = |n| SkipOp::Plain(PlainSkip::Fixed(n));
+        assert_eq!(fixed(4).merge(fixed(8)), Some(fixed(12)));
+        assert_eq!(fixed(4).merge(SkipOp::Plain(PlainSkip::Varint)), None);
+        assert_eq!(SkipOp::Plain(PlainSkip::Varint).merge(fixed(4)), None);
+        assert_eq!(fixed(usize::MAX).merge(fixed(1)), None);
+    }
+
+    /// Skipping datums ends each exactly where rendering it (a full decode) ends it.
+    #[test]
+    fn a_skip_steps_over_exactly_the_bytes_a_decode_reads() {
+        let schemas = [
+            json!("long"),
+            json!(["null", "double"]),
+            json!(["null", "int", "string", {"type": "fixed", "name": "F", "size": 2}]),
+            json!({"type": "array", "items": ["null", "string"]}),
+            json!({"type": "map", "values": {"type": "array", "items": "boolean"}}),
+            json!({"type": "record", "name": "R", "fields": [
+                {"name": "a", "type": {"type": "enum", "name": "E", "symbols": ["X", "Y"]}},
+                {"name": "b", "type": {"type": "map", "values": "float"}},
+                {"name": "next", "type": ["null", "R"]}]}),
+        ];
+        for ty in schemas {
+            let s = schema(ty.clone());
+            for seed in 0..20 {
+                let data = random_datums(&s, 8, seed, 0).unwrap();
+                let (mut skipping, mut decoding) = (Cursor::new(&data), Cursor::new(&data));
+                for _ in 0..8 {
+                    SkipOp::compile(&s, s.root).skip(&s, &mut skipping).unwrap();
+                    write_json(&s, s.root, &mut decoding, &mut String::new(), 0, JsonMode::Plain).unwrap();
+                    assert_eq!(skipping.position(), decoding.position(), "{ty}, seed {seed}");
+                }
+                assert!(skipping.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn array_blocks_with_a_byte_size_are_jumped_over() {
+        let s = schema(json!({"type": "array", "items": "long"}));
+        // A block of -2 items (2 items, byte size given) of 2 bytes, then the end.
+        let mut data = Vec::new();
+        put_long(&mut data, -2);
+        put_long(&mut data, 2);
+        data.extend_from_slice(&[0x7f, 0x7f]);
+        put_long(&mut data, 0);
+        let mut cur = Cursor::new(&data);
+        skip_value(&s, s.root, &mut cur, 0).unwrap();
+        assert!(cur.is_empty());
+        // A byte size past the data is an error naming it.
+        let mut bad = Vec::new();
+        put_long(&mut bad, -1);
+        put_long(&mut bad, 100);
+        let message = skip_value(&s, s.root, &mut Cursor::new(&bad), 0).unwrap_err().to_string();
+        assert!(
+            message.contains("invalid array block at byte 0 of the block data: count -1, byte size 100"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn values_nested_past_the_bound_are_refused() {
+        let s = schema(json!({"type": "record", "name": "R", "fields": [{"name": "next", "type": ["null", "R"]}]}));
+        // Branch 1 (R) again and again, never the null that would end it.
+        let data = vec![2u8; MAX_VALUE_DEPTH + 2];
+        let message = skip_value(&s, s.root, &mut Cursor::new(&data), 0).unwrap_err().to_string();
+        assert!(message.contains(&format!("values nest deeper than {MAX_VALUE_DEPTH} levels")), "{message}");
+    }
+}

@@ -20,8 +20,10 @@ use crate::container::Codec;
 use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::read::{ReadStats, SkippedData, Source, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT};
-use crate::schema::{parse_schema, AvroSchema};
+use crate::read::{
+    MissingColumns, ReadStats, ScanSchema, SkippedData, Source, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT,
+};
+use crate::schema::AvroSchema;
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -105,47 +107,61 @@ fn header_dict<'py>(
     Ok(out)
 }
 
-/// Each file's writer schema (None where its header is damaged), and what was damaged.
-type SchemasRead<'py> = (Vec<Option<String>>, Vec<Bound<'py, PyDict>>);
+/// A scan's reader schema (None: each file's own) and its columns, described.
+type ScanSchemaDescribed = (Option<String>, Vec<(String, String)>);
 
-/// The writer schema (JSON) of each source, from their headers, read several at once.
-/// With `ignore_errors`, a source whose header is damaged gives None and a report of what
-/// was wrong; otherwise the first failure (in the sources' order) raises.
+/// The schema a scan reads its files into (None: each file's own) and the columns it gives
+/// (name, type description): see `read::ScanSchema`. `names` name the files, in order; their
+/// writer schemas are `writer_schemas` (None where a header was damaged) when the caller
+/// read them, else read here from `sources`, `files_in_flight` at a time. No header is read
+/// with a `reader_schema`. With `ignore_errors`, a file whose header is damaged is left out
+/// (the read reports it); when every header is, the first one's error raises.
 #[pyfunction]
-#[pyo3(signature = (sources, *, ignore_errors=false, files_in_flight=None))]
-fn read_schemas<'py>(
-    py: Python<'py>,
-    sources: &Bound<'py, PyList>,
+#[pyo3(signature = (
+    names, *, sources=None, writer_schemas=None, reader_schema=None, insert_missing=false, ignore_errors=false,
+    files_in_flight=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn scan_schema(
+    py: Python<'_>,
+    names: Vec<String>,
+    sources: Option<&Bound<'_, PyList>>,
+    writer_schemas: Option<Vec<Option<String>>>,
+    reader_schema: Option<String>,
+    insert_missing: bool,
     ignore_errors: bool,
     files_in_flight: Option<usize>,
-) -> PyResult<SchemasRead<'py>> {
-    let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
-    let in_flight = files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT);
-    let results = interruptible(py, || crate::read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
-    let (mut schemas, mut damaged) = (Vec::with_capacity(results.len()), Vec::new());
-    for result in results {
-        match result {
-            Ok(json) => schemas.push(Some(json)),
-            Err(e) if ignore_errors && e.is_damage() => {
-                schemas.push(None);
-                damaged.push(skipped_dict(py, SkippedData { error: e, records: None })?);
-            },
-            Err(e) => return Err(to_py_err(e)),
-        }
-    }
-    Ok((schemas, damaged))
-}
-
-/// The columns (name, type description) a schema, given as JSON, reads into: the writer
-/// schema of `file` (errors name it), or without one the reader schema.
-#[pyfunction]
-#[pyo3(signature = (schema_json, *, file=None))]
-fn describe_schema(schema_json: &str, file: Option<&str>) -> PyResult<Vec<(String, String)>> {
-    let schema = parse_schema(schema_json).map_err(|e| match file {
-        Some(file) => e.in_file(file),
-        None => reader_schema_error(e),
-    });
-    describe_columns(&schema.map_err(to_py_err)?, file)
+) -> PyResult<ScanSchemaDescribed> {
+    let missing = if insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
+    let files: Vec<(String, String)> = match (&reader_schema, writer_schemas, sources) {
+        (Some(_), _, _) => Vec::new(),
+        (None, Some(schemas), _) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
+        (None, None, Some(sources)) => {
+            let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
+            let in_flight = files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT);
+            let results = interruptible(py, || crate::read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
+            let (mut files, mut first_damage) = (Vec::with_capacity(results.len()), None);
+            for (name, result) in names.into_iter().zip(results) {
+                match result {
+                    Ok(json) => files.push((name, json)),
+                    Err(e) if ignore_errors && e.is_damage() => {
+                        first_damage.get_or_insert(e);
+                    },
+                    Err(e) => return Err(to_py_err(e)),
+                }
+            }
+            match (files.is_empty(), first_damage) {
+                (true, Some(e)) => return Err(to_py_err(e)),
+                _ => files,
+            }
+        },
+        (None, None, None) => {
+            return Err(to_py_err(AvroError::argument("scan_schema needs sources, writer schemas or a reader schema")))
+        },
+    };
+    let scan = ScanSchema::of(&files, reader_schema.as_deref(), missing).map_err(to_py_err)?;
+    let columns = scan.columns.into_iter().map(|(name, ft)| (name, ft.to_json().to_string())).collect();
+    Ok((scan.reader_schema, columns))
 }
 
 /// The bytes of a pipe or a device, read to their end in waits that Ctrl-C stops; refused
@@ -169,11 +185,6 @@ fn check_magic(start: &[u8], name: &str) -> PyResult<()> {
 #[pyfunction]
 fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
     crate::schema::unify_schemas(&schemas).map(|json| json.to_string()).map_err(to_py_err)
-}
-
-fn reader_schema_error(mut e: AvroError) -> AvroError {
-    e.message = format!("the reader schema: {}", e.message);
-    e
 }
 
 /// The local files a glob pattern matches, sorted.
@@ -223,11 +234,10 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pymessage::crc64_avro, m)?)?;
     m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
-    m.add_function(wrap_pyfunction!(read_schemas, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_schema, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;
     m.add_function(wrap_pyfunction!(glob_files, m)?)?;
     m.add_function(wrap_pyfunction!(avro_files_under, m)?)?;
-    m.add_function(wrap_pyfunction!(describe_schema, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     // Defaults and names the Python package shows and passes back: defined here only.

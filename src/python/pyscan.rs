@@ -11,13 +11,12 @@ use pyo3_polars::{PyDataFrame, PySeries};
 
 use super::interrupt::interruptible;
 use super::pysplits::SplitFile;
-use super::{parse_columns, reader_schema_error, skipped_dict, source_from_py, to_py_err};
+use super::{parse_columns, skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
-    AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, StatValue,
-    DEFAULT_BATCH_SIZE,
+    parse_reader_schema, AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData,
+    StatValue, DEFAULT_BATCH_SIZE,
 };
-use crate::schema::parse_schema;
 
 /// What a read asks of the reader, besides its sources: the attributes of the Python
 /// `ReadRequest` of the same names.
@@ -120,10 +119,8 @@ impl ScanReader {
         let files = scan_files(sources, partitions.as_ref(), count_only, splits)?;
         let partition_columns = partitions
             .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
-        let reader_schema = reader_schema
-            .map(|json| parse_schema(&json).map(Arc::new).map_err(reader_schema_error))
-            .transpose()
-            .map_err(to_py_err)?;
+        let reader_schema =
+            reader_schema.map(|json| parse_reader_schema(&json).map(Arc::new)).transpose().map_err(to_py_err)?;
         let predicate_error = Arc::new(Mutex::new(None));
         let predicate = predicate.map(|(columns, callable)| Predicate {
             columns,

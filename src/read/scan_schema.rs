@@ -1,0 +1,197 @@
+//! The schema a scan reads its files into, decided once from their headers before any
+//! block is read: the caller's reader schema; else, when every file gives the same
+//! columns, each file's own; else one schema all of them resolve into (`unify_schemas`),
+//! with the policy for columns some files lack.
+
+use crate::decode::column_types;
+use crate::error::{AvroError, AvroResult, ErrorKind};
+use crate::frame_type::FrameType;
+use crate::schema::{parse_schema, unify_schemas, AvroSchema, Node};
+
+/// What becomes of a column some files lack and for which no file declares a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingColumns {
+    /// Refused, naming a file that lacks it and one that has it.
+    #[default]
+    Raise,
+    /// Read as nulls in the files that lack it.
+    Insert,
+}
+
+/// The schema a scan reads every file into, and the columns that gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanSchema {
+    /// The reader schema (JSON) every file is resolved into; None: each file is read with
+    /// its own writer schema (they all give `columns`).
+    pub reader_schema: Option<String>,
+    /// The columns in order: name and type.
+    pub columns: Vec<(String, FrameType)>,
+}
+
+impl ScanSchema {
+    /// The scan of files given as (name, writer schema JSON), in the scan's order, read
+    /// with `reader_schema` when the caller gives one. Errors name the file (and the
+    /// field) at fault; a reader schema's errors say so.
+    pub fn of(files: &[(String, String)], reader_schema: Option<&str>, missing: MissingColumns) -> AvroResult<Self> {
+        if let Some(json) = reader_schema {
+            let schema = parse_reader_schema(json)?;
+            let columns = column_types(&schema).map_err(in_reader_schema)?;
+            return Ok(Self { reader_schema: Some(json.to_string()), columns });
+        }
+        // Each distinct writer schema once, in order of first appearance, named by its first file.
+        let mut distinct: Vec<(&str, &str)> = Vec::new();
+        for (name, json) in files {
+            if !distinct.iter().any(|(_, seen)| seen == json) {
+                distinct.push((name.as_str(), json.as_str()));
+            }
+        }
+        if distinct.is_empty() {
+            return Err(AvroError::argument("no files to read a schema from"));
+        }
+        let described = distinct
+            .iter()
+            .map(|(name, json)| {
+                let schema = parse_schema(json).map_err(|e| e.in_file(name))?;
+                let columns = column_types(&schema).map_err(|e| e.in_file(name))?;
+                Ok((schema, columns))
+            })
+            .collect::<AvroResult<Vec<(AvroSchema, Vec<(String, FrameType)>)>>>()?;
+        let first_columns = &described[0].1;
+        if described.iter().all(|(_, columns)| columns == first_columns) {
+            return Ok(Self { reader_schema: None, columns: first_columns.clone() });
+        }
+        let named: Vec<(String, String)> = distinct.iter().map(|(n, j)| (n.to_string(), j.to_string())).collect();
+        let unified = unify_schemas(&named)?.to_string();
+        let columns = column_types(&parse_schema(&unified)?)?;
+        if missing == MissingColumns::Raise {
+            check_missing(&distinct, &described, &columns)?;
+        }
+        Ok(Self { reader_schema: Some(unified), columns })
+    }
+}
+
+/// Refuses a column some files lack when no file that has it declares a default for it:
+/// a declared default fills it in the others, as the specification's resolution does;
+/// only fields without one need [`MissingColumns::Insert`].
+fn check_missing(
+    distinct: &[(&str, &str)],
+    described: &[(AvroSchema, Vec<(String, FrameType)>)],
+    unified: &[(String, FrameType)],
+) -> AvroResult<()> {
+    let has = |columns: &[(String, FrameType)], column: &str| columns.iter().any(|(c, _)| c == column);
+    let has_default = |column: &str| described.iter().any(|(schema, _)| declares_default(schema, column));
+    for ((name, _), (_, columns)) in distinct.iter().zip(described) {
+        for (column, _) in unified {
+            if has(columns, column) || has_default(column) {
+                continue;
+            }
+            let holder = distinct.iter().zip(described).find(|(_, (_, c))| has(c, column)).map(|((n, _), _)| *n);
+            let holder = holder.expect("a unified column comes from a file that has it");
+            return Err(AvroError::new(
+                ErrorKind::SchemaMismatch,
+                format!(
+                    "the file '{name}' has no column '{column}', which '{holder}' has: pass \
+                    missing_columns='insert' to read it as nulls there"
+                ),
+            )
+            .in_file(name));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a schema's top-level record declares a default for field `column`.
+fn declares_default(schema: &AvroSchema, column: &str) -> bool {
+    match schema.node(schema.root) {
+        Node::Record { fields, .. } => fields.iter().any(|f| f.name == column && f.default.is_some()),
+        _ => false,
+    }
+}
+
+/// A reader schema given as JSON; its errors say they are the reader schema's.
+pub fn parse_reader_schema(json: &str) -> AvroResult<AvroSchema> {
+    parse_schema(json).map_err(in_reader_schema)
+}
+
+fn in_reader_schema(mut e: AvroError) -> AvroError {
+    e.message = format!("the reader schema: {}", e.message);
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn file(name: &str, fields: Value) -> (String, String) {
+        (name.to_string(), json!({"type": "record", "name": "R", "fields": fields}).to_string())
+    }
+
+    fn names(scan: &ScanSchema) -> Vec<&str> {
+        scan.columns.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    const LONG: FrameType = FrameType::Int { signed: true, bits: 64 };
+
+    #[test]
+    fn files_that_give_the_same_columns_are_each_read_with_their_own_schema() {
+        // Different schemas (a doc, a namespace), the same columns.
+        let files = [
+            file("a", json!([{"name": "x", "type": "long"}])),
+            file("b", json!([{"name": "x", "type": "long", "doc": "the x"}])),
+            file("c", json!([{"name": "x", "type": "long"}])),
+        ];
+        let scan = ScanSchema::of(&files, None, MissingColumns::Raise).unwrap();
+        assert_eq!(scan, ScanSchema { reader_schema: None, columns: vec![("x".into(), LONG)] });
+    }
+
+    #[test]
+    fn files_that_differ_are_read_into_their_unified_schema() {
+        let files = [
+            file("a", json!([{"name": "x", "type": "int"}])),
+            file("b", json!([{"name": "x", "type": "long"}, {"name": "y", "type": "string", "default": "d"}])),
+        ];
+        let scan = ScanSchema::of(&files, None, MissingColumns::Raise).unwrap();
+        assert_eq!(names(&scan), ["x", "y"]);
+        assert_eq!(scan.columns[0].1, LONG);
+        let reader = parse_schema(scan.reader_schema.as_deref().unwrap()).unwrap();
+        assert_eq!(column_types(&reader).unwrap(), scan.columns);
+    }
+
+    #[test]
+    fn a_column_some_files_lack_without_a_default_is_refused_unless_inserted() {
+        let files = [
+            file("a", json!([{"name": "x", "type": "long"}])),
+            file("b", json!([{"name": "x", "type": "long"}, {"name": "y", "type": "string"}])),
+        ];
+        let error = ScanSchema::of(&files, None, MissingColumns::Raise).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::SchemaMismatch);
+        assert_eq!(error.file.as_deref(), Some("a"));
+        assert!(error.message.contains("the file 'a' has no column 'y', which 'b' has"), "{error}");
+        let scan = ScanSchema::of(&files, None, MissingColumns::Insert).unwrap();
+        assert_eq!(names(&scan), ["x", "y"]);
+        // The column is nullable: a null where a file lacks it.
+        let reader: Value = serde_json::from_str(scan.reader_schema.as_deref().unwrap()).unwrap();
+        assert_eq!(reader["fields"][1]["type"], json!(["null", "string"]));
+    }
+
+    #[test]
+    fn a_reader_schema_gives_the_columns_without_any_header() {
+        let reader = json!({"type": "record", "name": "R", "fields": [{"name": "z", "type": "double"}]}).to_string();
+        let scan = ScanSchema::of(&[], Some(&reader), MissingColumns::Raise).unwrap();
+        assert_eq!(scan.columns, [("z".to_string(), FrameType::Float64)]);
+        let error = ScanSchema::of(&[], Some("{"), MissingColumns::Raise).unwrap_err();
+        assert!(error.message.starts_with("the reader schema: "), "{error}");
+    }
+
+    #[test]
+    fn errors_name_the_file_at_fault() {
+        let files = [file("good", json!([{"name": "x", "type": "long"}])), ("bad".to_string(), "{".to_string())];
+        assert_eq!(ScanSchema::of(&files, None, MissingColumns::Raise).unwrap_err().file.as_deref(), Some("bad"));
+        let files =
+            [file("a", json!([{"name": "x", "type": "long"}])), file("b", json!([{"name": "x", "type": "boolean"}]))];
+        let error = ScanSchema::of(&files, None, MissingColumns::Insert).unwrap_err();
+        assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::SchemaMismatch, Some("b")));
+    }
+}
