@@ -537,3 +537,108 @@ fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {
     }
     bits.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::{BooleanChunked, ChunkFull};
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::parse_schema;
+
+    fn abc() -> Arc<AvroSchema> {
+        let schema = json!({"type": "record", "name": "R", "fields": [
+            {"name": "a", "type": "int"}, {"name": "b", "type": "string"}, {"name": "c", "type": "double"}]});
+        Arc::new(parse_schema(&schema.to_string()).unwrap())
+    }
+
+    fn predicate_on(columns: &[&str]) -> Predicate {
+        Predicate {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            evaluate: Arc::new(|df: DataFrame| Ok(BooleanChunked::full("".into(), true, df.height()))),
+        }
+    }
+
+    fn columns(names: &[&str]) -> Option<Vec<String>> {
+        Some(names.iter().map(|c| c.to_string()).collect())
+    }
+
+    fn names(plan: &RowPlan) -> Vec<&str> {
+        plan.names.iter().map(|n| n.as_str()).collect()
+    }
+
+    fn output(plan: &BatchPlan) -> Vec<(String, DataType)> {
+        plan.output_schema().iter().map(|(n, d)| (n.to_string(), d.clone())).collect()
+    }
+
+    fn with_extras() -> ReadOptions {
+        ReadOptions {
+            row_index: Some(RowIndex { name: "idx".into(), offset: 0 }),
+            file_path_column: Some("path".into()),
+            partition_columns: vec![("year".into(), DataType::Int32), ("b".into(), DataType::Int64)],
+            ..ReadOptions::default()
+        }
+    }
+
+    #[test]
+    fn all_columns_come_row_index_first_then_the_files_then_partitions_then_the_path() {
+        let plan = BatchPlan::new(abc(), &with_extras(), None).unwrap();
+        // A partition column the file also holds keeps the file's place and the partition's type.
+        assert_eq!(
+            output(&plan),
+            [
+                ("idx".to_string(), DataType::IDX_DTYPE),
+                ("a".to_string(), DataType::Int32),
+                ("b".to_string(), DataType::Int64),
+                ("c".to_string(), DataType::Float64),
+                ("year".to_string(), DataType::Int32),
+                ("path".to_string(), DataType::String),
+            ]
+        );
+        // Only the file's own columns are decoded, and not the one a partition replaces.
+        assert_eq!(names(&plan.rest_plan), ["a", "c"]);
+        assert!(plan.predicate_plan.is_none());
+    }
+
+    #[test]
+    fn a_projection_keeps_its_order_and_decodes_only_its_file_columns() {
+        let options = ReadOptions { columns: columns(&["path", "c", "idx", "a"]), ..with_extras() };
+        let plan = BatchPlan::new(abc(), &options, None).unwrap();
+        let order: Vec<String> = output(&plan).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(order, ["path", "c", "idx", "a"]);
+        assert_eq!(names(&plan.rest_plan), ["c", "a"]);
+        assert!(plan.needs_data);
+    }
+
+    #[test]
+    fn the_predicates_columns_are_decoded_first_and_the_rest_after() {
+        let options = ReadOptions { columns: columns(&["a", "b", "c"]), ..ReadOptions::default() };
+        let plan = BatchPlan::new(abc(), &options, Some(predicate_on(&["c", "a", "c"]))).unwrap();
+        assert_eq!(names(plan.predicate_plan.as_ref().unwrap()), ["c", "a"]);
+        assert_eq!(names(&plan.rest_plan), ["b"]);
+        // A predicate on columns outside the projection decodes them all the same.
+        let options = ReadOptions { columns: columns(&["a"]), ..with_extras() };
+        let plan = BatchPlan::new(abc(), &options, Some(predicate_on(&["c", "idx", "path"]))).unwrap();
+        assert_eq!(names(plan.predicate_plan.as_ref().unwrap()), ["c"]);
+        assert_eq!(names(&plan.rest_plan), ["a"]);
+    }
+
+    #[test]
+    fn a_read_of_no_column_needs_no_data_unless_damage_is_to_be_skipped() {
+        let options = ReadOptions { columns: Some(Vec::new()), ..ReadOptions::default() };
+        let plan = BatchPlan::new(abc(), &options, None).unwrap();
+        assert!(!plan.needs_data && plan.validate_plan.is_none());
+        let options = ReadOptions { columns: Some(Vec::new()), ignore_errors: true, ..ReadOptions::default() };
+        let plan = BatchPlan::new(abc(), &options, None).unwrap();
+        // A count that skips damage decodes every record, so that it counts what a read gives.
+        assert!(plan.needs_data);
+        assert_eq!(names(plan.validate_plan.as_ref().unwrap()), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_column_not_in_the_file_is_refused_naming_the_columns() {
+        let options = ReadOptions { columns: columns(&["a", "zz"]), ..ReadOptions::default() };
+        let message = BatchPlan::new(abc(), &options, None).err().unwrap().to_string();
+        assert!(message.contains("column 'zz' is not in the Avro schema; the columns are: a, b, c"), "{message}");
+    }
+}
