@@ -11,8 +11,8 @@ mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use polars_avro::internals::ContainerReader;
-use polars_avro::{default_threads, AvroReader, Source};
+use polars_avro::container::ContainerReader;
+use polars_avro::read::{default_threads, AvroReader, Source};
 
 const ROWS: usize = 100_000;
 const BLOCK_ROWS: usize = 4_000;

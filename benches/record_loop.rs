@@ -19,8 +19,8 @@ mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use polars_avro::internals::ContainerReader;
-use polars_avro::{AvroReader, Source};
+use polars_avro::container::ContainerReader;
+use polars_avro::read::{AvroReader, Source};
 use polars_core::prelude::DataFrame;
 
 const ROWS: usize = 200_000;

@@ -14,53 +14,38 @@
 // Only the Python module's import sets it; its rule is unit-tested either way.
 #[cfg_attr(not(feature = "python"), allow(dead_code))]
 mod arenas;
-mod avro_json;
-mod blocks;
+pub mod avro_json;
+pub mod blocks;
 mod bufread;
-mod container;
+pub mod container;
 mod decode;
 mod error;
 mod frame_type;
 mod interrupt;
-mod message;
-mod read;
-mod schema;
+pub mod message;
+pub mod read;
+pub mod schema;
 #[cfg(unix)]
 mod signals;
-mod source;
+pub mod source;
 mod threads;
 mod time_zone;
 mod varint;
-mod write;
+pub mod write;
 
 #[cfg(feature = "python")]
 mod python;
 
-pub use avro_json::{encode_lines, random_datums, render_datums, JsonMode};
-pub use blocks::{Block, BlockData, BlockFile, BlockWriter};
-pub use container::{check_magic, ByteRange, Codec, Header};
-pub use decode::MAX_DECIMAL_PRECISION;
 pub use error::{AvroError, AvroResult, ErrorKind};
 pub use frame_type::FrameType;
-pub use message::{
-    crc64_avro, derived_schema, encode_messages, guid_text, parsing_canonical_form, read_framing, schema_fingerprint,
-    schema_ids, Decoded, Framed, Framing, MessageDecoder, Mode, Rows, SchemaKey,
-};
-pub use read::{
-    column_types, default_threads, parse_reader_schema, plan_splits, read_file_facts, read_header, read_schemas,
-    AvroReader, BatchedReader, FileFacts, MissingColumns, Predicate, PredicateFn, ReadAhead, ReadOptions, ReadStats,
-    RowIndex, ScanFile, ScanSchema, SkippedData, Source, SplitPart, StatValue, DEFAULT_BATCH_SIZE,
-    DEFAULT_FILES_IN_FLIGHT,
-};
-pub use schema::{parse_schema, unify_schemas, AvroSchema};
-pub use source::remote::{list_objects, RemoteObject, RemoteOptions, RemoteReadAhead, RemoteUpload, PART_SIZE};
-pub use source::{avro_files_under, glob_files};
-pub use write::{AvroWriter, WriteOptions};
 
-/// What the fuzz targets and benchmarks reach inside the crate: the container format on
-/// its own. Not a stable API.
+/// What the fuzz targets and benchmarks reach inside the crate. Not a stable API.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::container::{ContainerReader, ContainerWriter};
     pub use crate::interrupt::checked;
 }
+
+/// docs/rust.md's examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/rust.md")]
+pub struct RustGuide;

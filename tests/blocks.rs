@@ -6,7 +6,10 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_avro::{AvroReader, BlockData, BlockFile, BlockWriter, Codec, ErrorKind, Source};
+use polars_avro::blocks::{BlockData, BlockFile, BlockWriter};
+use polars_avro::container::Codec;
+use polars_avro::read::{AvroReader, Source};
+use polars_avro::ErrorKind;
 
 /// 40 records of a long `x` and a string `s`, 10 per block.
 fn forty(codec: &str) -> (String, Vec<u8>) {
@@ -22,7 +25,7 @@ fn xs(file: Vec<u8>) -> Vec<i64> {
     df.column("f0").unwrap().i64().unwrap().into_no_null_iter().collect()
 }
 
-fn blocks(file: &[u8], data: BlockData, check: bool, repair: bool) -> (BlockFile, Vec<polars_avro::Block>) {
+fn blocks(file: &[u8], data: BlockData, check: bool, repair: bool) -> (BlockFile, Vec<polars_avro::blocks::Block>) {
     let mut reader = BlockFile::open(Source::from_bytes(file.to_vec()), data, check, repair).unwrap();
     let mut out = Vec::new();
     while let Some(block) = reader.next_block().unwrap() {
@@ -62,7 +65,7 @@ fn blocks_copied_stored_or_recompressed_read_back_the_same() {
         }
         assert_eq!(writer.records_written(), 40);
         let out = writer.finish().unwrap();
-        let header = polars_avro::read_header(Source::from_bytes(out.clone())).unwrap().0;
+        let header = polars_avro::read::read_header(Source::from_bytes(out.clone())).unwrap().0;
         assert_eq!((header.codec, header.schema_json.as_str()), (codec, schema.as_str()));
         assert!(header.metadata.contains(&("origin".to_string(), b"test".to_vec())));
         assert_eq!(xs(out), (0..40).collect::<Vec<_>>());

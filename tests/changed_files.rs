@@ -6,7 +6,8 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_avro::{AvroReader, ErrorKind, FrameType, ReadOptions, Source};
+use polars_avro::read::{AvroReader, ReadOptions, Source};
+use polars_avro::{ErrorKind, FrameType};
 use polars_core::prelude::*;
 
 /// A file of fields `f0: long` and `f1: map of int`.

@@ -5,7 +5,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use polars_avro::internals::checked;
-use polars_avro::{AvroError, AvroReader, AvroResult, AvroWriter, ErrorKind, ReadOptions, Source, WriteOptions};
+use polars_avro::read::{AvroReader, ReadOptions, Source};
+use polars_avro::write::{AvroWriter, WriteOptions};
+use polars_avro::{AvroError, AvroResult, ErrorKind};
 use polars_core::prelude::{df, DataFrame};
 
 /// A check that stops the work at its `n`th call, and how often it was called.
@@ -68,8 +70,8 @@ fn a_listing_stops_at_the_check_before_each_folder() {
     for (listing, calls_made) in [("folder", 3), ("glob", 3)] {
         let (check, calls) = stop_at(3);
         let listed = checked(check, || match listing {
-            "folder" => polars_avro::avro_files_under(root.to_str().unwrap()),
-            _ => polars_avro::glob_files(&format!("{}/**/*.avro", root.display())),
+            "folder" => polars_avro::source::avro_files_under(root.to_str().unwrap()),
+            _ => polars_avro::source::glob_files(&format!("{}/**/*.avro", root.display())),
         });
         assert_eq!(listed.unwrap_err().kind, ErrorKind::Interrupted, "{listing}");
         assert_eq!(calls.get(), calls_made, "{listing}");
@@ -79,7 +81,8 @@ fn a_listing_stops_at_the_check_before_each_folder() {
 
 #[test]
 fn a_decode_of_messages_stops_at_the_check_between_its_rounds() {
-    use polars_avro::{parse_schema, Framing, MessageDecoder, Mode, Rows};
+    use polars_avro::message::{Framing, MessageDecoder, Mode, Rows};
+    use polars_avro::schema::parse_schema;
     let long = parse_schema("\"long\"").unwrap();
     let decoder = MessageDecoder::new(long.clone(), Framing::Raw, Some(long)).unwrap();
     let datum = [4u8]; // 2, zigzag-encoded
@@ -92,10 +95,10 @@ fn a_decode_of_messages_stops_at_the_check_between_its_rounds() {
         assert_eq!(calls.get(), 2, "{threads} threads");
     }
     match decoder.decode("v".into(), rows, Mode::Strict, 2).unwrap() {
-        polars_avro::Decoded::Done((values, failed)) => {
+        polars_avro::message::Decoded::Done((values, failed)) => {
             assert_eq!((values.len(), failed), (1_000_000, 0));
             assert_eq!(values.i64().unwrap().get(999_999), Some(2));
         },
-        polars_avro::Decoded::Missing(keys) => panic!("missing {keys:?}"),
+        polars_avro::message::Decoded::Missing(keys) => panic!("missing {keys:?}"),
     }
 }

@@ -7,8 +7,8 @@ mod avro_encoder;
 use std::sync::Arc;
 
 use avro_encoder::{container, schema_json, Ty, Val};
+use polars_avro::read::{AvroReader, Predicate, Source};
 use polars_avro::{AvroError, ErrorKind};
-use polars_avro::{AvroReader, Predicate, Source};
 use polars_core::prelude::*;
 
 /// 40 records of one long field `x`, 10 per block.

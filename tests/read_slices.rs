@@ -5,7 +5,8 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_avro::{AvroReader, ErrorKind, Predicate, ReadOptions, RowIndex, Source};
+use polars_avro::read::{AvroReader, Predicate, ReadOptions, RowIndex, Source};
+use polars_avro::ErrorKind;
 use polars_core::prelude::*;
 
 /// 40 records of one long field `x` (0 to 39), 10 per block, the data of the first two

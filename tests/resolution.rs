@@ -7,7 +7,9 @@ mod avro_encoder;
 use std::sync::Arc;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_avro::{parse_schema, AvroReader, AvroResult, ErrorKind, Source};
+use polars_avro::read::{AvroReader, Source};
+use polars_avro::schema::parse_schema;
+use polars_avro::{AvroResult, ErrorKind};
 use polars_core::prelude::*;
 
 /// Records of one field `f0` of type `ty` holding `values`, read with a reader schema whose

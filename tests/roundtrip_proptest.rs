@@ -6,9 +6,9 @@
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_avro::Codec;
-use polars_avro::{AvroReader, ReadAhead, Source};
-use polars_avro::{AvroWriter, WriteOptions};
+use polars_avro::container::Codec;
+use polars_avro::read::{AvroReader, ReadAhead, Source};
+use polars_avro::write::{AvroWriter, WriteOptions};
 use polars_core::prelude::*;
 use proptest::prelude::*;
 
@@ -239,7 +239,7 @@ proptest! {
     fn resolving_against_the_writer_schema_changes_nothing((tys, rows, block_rows, codec) in table()) {
         let (schema, bytes) = file_of(&tys, &rows, block_rows, codec);
         let plain = AvroReader::new(Source::from_bytes(bytes.clone())).finish().unwrap();
-        let reader = std::sync::Arc::new(polars_avro::parse_schema(&schema).unwrap());
+        let reader = std::sync::Arc::new(polars_avro::schema::parse_schema(&schema).unwrap());
         let resolved = AvroReader::new(Source::from_bytes(bytes)).with_reader_schema(Some(reader)).finish().unwrap();
         prop_assert!(plain.equals_missing(&resolved), "{plain:?}\n{resolved:?}");
     }

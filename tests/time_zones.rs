@@ -6,7 +6,9 @@
 mod avro_encoder;
 
 use avro_encoder::{container, Ty, Val};
-use polars_avro::{AvroReader, AvroWriter, ErrorKind, FrameType, Source, WriteOptions};
+use polars_avro::read::{AvroReader, Source};
+use polars_avro::write::{AvroWriter, WriteOptions};
+use polars_avro::{ErrorKind, FrameType};
 use polars_core::prelude::*;
 
 /// One record of one timestamp-micros field whose `polars.time_zone` attribute is `zone`.

@@ -2,8 +2,10 @@
 //! first ones (which set the rows per block) are cut into more blocks, and a single row
 //! past the bound is refused naming it. The bound is lowered here to make that testable.
 
-use polars_avro::internals::ContainerReader;
-use polars_avro::{AvroReader, AvroWriter, ErrorKind, Source, WriteOptions};
+use polars_avro::container::ContainerReader;
+use polars_avro::read::{AvroReader, Source};
+use polars_avro::write::{AvroWriter, WriteOptions};
+use polars_avro::ErrorKind;
 use polars_core::prelude::*;
 
 /// Short strings first, so that the block size is estimated from them, then long ones.

@@ -6,10 +6,9 @@
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use polars_avro::internals::ContainerWriter;
-use polars_avro::parse_schema;
-use polars_avro::Codec;
-use polars_avro::{AvroReader, Source};
+use polars_avro::container::{Codec, ContainerWriter};
+use polars_avro::read::{AvroReader, Source};
+use polars_avro::schema::parse_schema;
 use polars_avro_fuzz::check_frame;
 
 const SCHEMAS: [&str; 4] = [

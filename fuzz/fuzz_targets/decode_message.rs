@@ -24,10 +24,9 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use polars::prelude::{IdxCa, IdxSize, PlSmallStr, Series};
-use polars_avro::{
-    parse_schema, schema_fingerprint, AvroError, AvroSchema, Decoded, ErrorKind, Framing, MessageDecoder, Mode, Rows,
-    SchemaKey,
-};
+use polars_avro::message::{schema_fingerprint, Decoded, Framing, MessageDecoder, Mode, Rows, SchemaKey};
+use polars_avro::schema::{parse_schema, AvroSchema};
+use polars_avro::{AvroError, ErrorKind};
 use polars_avro_fuzz::check_series;
 
 /// Writer schemas and their evolved versions (read as the reader schema): fields added with

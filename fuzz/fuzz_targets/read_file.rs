@@ -5,14 +5,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use polars_avro::{AvroReader, Source};
+use polars_avro::read::{AvroReader, Source};
 use polars_avro_fuzz::check_frame;
 
 fuzz_target!(|data: &[u8]| {
     let read = |batch_size: usize| {
         AvroReader::new(Source::from_bytes(data.to_vec())).with_n_threads(Some(1)).with_batch_size(batch_size).finish()
     };
-    let whole = read(polars_avro::DEFAULT_BATCH_SIZE);
+    let whole = read(polars_avro::read::DEFAULT_BATCH_SIZE);
     if let Ok(frame) = &whole {
         check_frame(frame);
     }

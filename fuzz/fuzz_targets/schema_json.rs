@@ -3,10 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use polars_avro::internals::ContainerWriter;
-use polars_avro::parse_schema;
-use polars_avro::Codec;
-use polars_avro::{AvroReader, Source};
+use polars_avro::container::{Codec, ContainerWriter};
+use polars_avro::read::{AvroReader, Source};
+use polars_avro::schema::parse_schema;
 use polars_avro_fuzz::check_frame;
 
 fuzz_target!(|data: &[u8]| {

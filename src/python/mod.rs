@@ -90,7 +90,7 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
 /// columns its records read into.
 fn header_dict<'py>(
     py: Python<'py>,
-    header: &crate::Header,
+    header: &crate::container::Header,
     schema: &AvroSchema,
     name: &str,
 ) -> PyResult<Bound<'py, PyDict>> {

@@ -30,7 +30,7 @@ pub use splits::{plan_splits, read_file_facts, FileFacts};
 pub use stats::{ReadStats, StatValue};
 
 use crate::container::Header;
-pub use crate::decode::column_types;
+pub use crate::decode::{column_types, MAX_DECIMAL_PRECISION};
 use crate::error::AvroResult;
 use crate::schema::{parse_schema, AvroSchema};
 use pipeline::Pipeline;
@@ -39,7 +39,7 @@ use pipeline::Pipeline;
 /// files, the options, and a predicate.
 ///
 /// ```no_run
-/// use polars_avro::{AvroReader, Source};
+/// use polars_avro::read::{AvroReader, Source};
 /// let df = AvroReader::new(Source::from_path("events.avro"))
 ///     .with_columns(Some(vec!["id".into(), "name".into()]))
 ///     .with_n_rows(Some(1000))

@@ -7,9 +7,11 @@ mod model;
 mod parse;
 mod unify;
 
-pub use json::{encode_default, encode_json, JsonMode};
-pub use model::{
-    field_path, AvroSchema, Field, Logical, LongTime, Name, Node, NodeId, MAX_TEXT_DIGITS, TIME_ZONE_ATTRIBUTE,
+pub use json::JsonMode;
+pub(crate) use json::{encode_default, encode_json};
+pub use model::AvroSchema;
+pub(crate) use model::{
+    field_path, Field, Logical, LongTime, Name, Node, NodeId, MAX_TEXT_DIGITS, TIME_ZONE_ATTRIBUTE,
 };
 pub use parse::parse_schema;
 pub use unify::unify_schemas;

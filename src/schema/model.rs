@@ -189,30 +189,30 @@ pub struct UnionBranches {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AvroSchema {
     /// Every type of the schema; named types appear once and are referred to by index.
-    pub nodes: Vec<SchemaNode>,
+    pub(crate) nodes: Vec<SchemaNode>,
     /// The top-level type.
-    pub root: NodeId,
+    pub(crate) root: NodeId,
 }
 
 impl AvroSchema {
     /// The type at `id`.
-    pub fn node(&self, id: NodeId) -> &Node {
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id].node
     }
 
     /// The logical type at `id`, if any (unknown ones are dropped while parsing).
-    pub fn logical(&self, id: NodeId) -> Option<Logical> {
+    pub(crate) fn logical(&self, id: NodeId) -> Option<Logical> {
         self.nodes[id].logical
     }
 
     /// The time zone a timestamp at `id` was written from, if it says.
-    pub fn time_zone(&self, id: NodeId) -> Option<&str> {
+    pub(crate) fn time_zone(&self, id: NodeId) -> Option<&str> {
         self.nodes[id].time_zone.as_deref()
     }
 
     /// The name a union branch or error message uses for a node: the type name for
     /// primitives and containers, the simple name for named types.
-    pub fn type_name(&self, id: NodeId) -> String {
+    pub(crate) fn type_name(&self, id: NodeId) -> String {
         match self.node(id) {
             Node::Null => "null".into(),
             Node::Boolean => "boolean".into(),
@@ -231,7 +231,7 @@ impl AvroSchema {
 
     /// The name Avro's JSON encoding gives a union branch: the full name of a named type,
     /// otherwise the type's own name.
-    pub fn branch_label(&self, id: NodeId) -> String {
+    pub(crate) fn branch_label(&self, id: NodeId) -> String {
         match self.node(id) {
             Node::Record { name, .. } | Node::Enum { name, .. } | Node::Fixed { name, .. } => name.fullname(),
             _ => self.type_name(id),
@@ -239,7 +239,7 @@ impl AvroSchema {
     }
 
     /// A union's branches apart: where its null branch is, and the others.
-    pub fn split_union(&self, branches: &[NodeId]) -> UnionBranches {
+    pub(crate) fn split_union(&self, branches: &[NodeId]) -> UnionBranches {
         let null = branches.iter().position(|b| matches!(self.node(*b), Node::Null));
         let values =
             branches.iter().copied().enumerate().filter(|(_, b)| !matches!(self.node(*b), Node::Null)).collect();
@@ -249,7 +249,7 @@ impl AvroSchema {
     /// The field names of the Struct a union of several non-null branches reads into
     /// (and the writer takes back): the branch's type name, or `<name>_<branch index>`
     /// when an earlier branch has that name.
-    pub fn union_field_names(&self, values: &[(usize, NodeId)]) -> Vec<String> {
+    pub(crate) fn union_field_names(&self, values: &[(usize, NodeId)]) -> Vec<String> {
         let mut names: Vec<String> = Vec::with_capacity(values.len());
         for (branch, node) in values {
             let name = self.type_name(*node);
@@ -261,7 +261,7 @@ impl AvroSchema {
 
     /// The fewest bytes one value of this node can take; used to reject blocks that
     /// claim more records than their bytes could hold.
-    pub fn min_encoded_size(&self, id: NodeId) -> usize {
+    pub(crate) fn min_encoded_size(&self, id: NodeId) -> usize {
         let mut visiting = vec![false; self.nodes.len()];
         self.min_size_inner(id, &mut visiting)
     }

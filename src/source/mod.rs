@@ -66,6 +66,7 @@ pub struct FileIdentity {
 
 #[cfg(test)]
 impl FileIdentity {
+    /// An identity made up for a unit test.
     pub fn for_test(location: String, size: u64, version: String) -> Self {
         Self { location, size, version }
     }
