@@ -79,6 +79,19 @@ pub fn file_object_error(py: Python<'_>, err: PyErr) -> std::io::Error {
     }
 }
 
+/// `f` with the GIL, from any thread of the work. Where Python is gone or going (a Ctrl-C
+/// that ended the program finalizes it while workers still run), the work stops with
+/// `gone()`'s error instead: attaching there panics.
+pub fn attached<T, E>(gone: impl FnOnce() -> E, f: impl FnOnce(Python<'_>) -> Result<T, E>) -> Result<T, E> {
+    Python::try_attach(f).unwrap_or_else(|| Err(gone()))
+}
+
+/// The error of work stopped because Python is finalizing, as the file objects' reads and
+/// writes give it.
+pub fn python_gone() -> std::io::Error {
+    std::io::Error::other(AvroError::interrupted())
+}
+
 /// The exception that stopped the work (a `KeyboardInterrupt` where none is carried).
 pub fn raised(py: Python<'_>, err: &AvroError) -> PyErr {
     let carried = err.source.as_deref().and_then(|source| source.downcast_ref::<Raised>());
@@ -93,16 +106,18 @@ fn stop_requested(seen: &Cell<u64>) -> AvroResult<()> {
     seen.set(now);
     // A SIGINT that ended the program finalizes Python while the workers still run: where
     // Python is gone or going, the work stops (attaching there panics).
-    let raised = Python::try_attach(|py| -> PyResult<Option<PyErr>> {
-        if on_main_thread(py)? {
-            Ok(py.check_signals().err())
-        } else {
-            let signal = py.import("signal")?;
-            let handler = signal.call_method1("getsignal", (libc::SIGINT,))?;
-            Ok(handler.is(&signal.getattr("default_int_handler")?).then(|| PyKeyboardInterrupt::new_err("")))
-        }
-    })
-    .unwrap_or_else(|| Ok(Some(PyKeyboardInterrupt::new_err(""))));
+    let raised = attached(
+        || PyKeyboardInterrupt::new_err(""),
+        |py| -> PyResult<Option<PyErr>> {
+            if on_main_thread(py)? {
+                Ok(py.check_signals().err())
+            } else {
+                let signal = py.import("signal")?;
+                let handler = signal.call_method1("getsignal", (libc::SIGINT,))?;
+                Ok(handler.is(&signal.getattr("default_int_handler")?).then(|| PyKeyboardInterrupt::new_err("")))
+            }
+        },
+    );
     match raised {
         Ok(None) => Ok(()),
         Ok(Some(err)) | Err(err) => Err(stopped_by(err)),

@@ -5,7 +5,7 @@ use std::io::Read;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::interrupt::file_object_error;
+use super::interrupt::{attached, file_object_error, python_gone};
 use crate::read::Source;
 
 struct PyFileReader {
@@ -14,7 +14,7 @@ struct PyFileReader {
 
 impl Read for PyFileReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        Python::attach(|py| {
+        attached(python_gone, |py| {
             let chunk = self.file.call_method1(py, "read", (buf.len(),)).map_err(|e| file_object_error(py, e))?;
             let bytes = chunk.bind(py).cast::<PyBytes>().map_err(|_| {
                 std::io::Error::other("the file object's read() did not return bytes: open it in binary mode")

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
-use super::interrupt::interruptible;
+use super::interrupt::{attached, interruptible};
 use super::pysplits::SplitFile;
 use super::{parse_columns, skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
@@ -248,7 +248,7 @@ fn joined_batches(
 /// Evaluates the predicate with the user's Python Polars.
 fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) -> crate::read::PredicateFn {
     Arc::new(move |df: DataFrame| {
-        Python::attach(|py| {
+        attached(AvroError::interrupted, |py| {
             let result = callable.call1(py, (PyDataFrame(df),)).and_then(|mask| mask.extract::<PySeries>(py));
             let failed = |e: PyErr| {
                 let message = e.to_string();

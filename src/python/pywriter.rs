@@ -11,7 +11,7 @@ use pyo3::types::PyBytes;
 use pyo3_polars::PyDataFrame;
 
 use super::errors::to_py_err;
-use super::interrupt::{file_object_error, interruptible};
+use super::interrupt::{attached, file_object_error, interruptible, python_gone};
 use super::parse_columns;
 use super::pyremote::RemoteFile;
 use crate::container::Codec;
@@ -28,16 +28,18 @@ pub(super) struct PyFileSink {
 
 impl Write for PyFileSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        Python::attach(|py| {
-            let written = self.file.call_method1(py, "write", (PyBytes::new(py, buf),))?;
+        attached(python_gone, |py| {
+            let written = self.file.call_method1(py, "write", (PyBytes::new(py, buf),));
             // Raw file objects may write less than asked; buffered ones return None or the length.
-            Ok(written.extract::<Option<usize>>(py)?.unwrap_or(buf.len()))
+            let written = written.and_then(|w| w.extract::<Option<usize>>(py));
+            Ok(written.map_err(|e| file_object_error(py, e))?.unwrap_or(buf.len()))
         })
-        .map_err(|e: PyErr| Python::attach(|py| file_object_error(py, e)))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        Python::attach(|py| self.file.call_method0(py, "flush").map(|_| ()).map_err(|e| file_object_error(py, e)))
+        attached(python_gone, |py| {
+            self.file.call_method0(py, "flush").map(|_| ()).map_err(|e| file_object_error(py, e))
+        })
     }
 }
 
