@@ -3,6 +3,8 @@
 //! columns, each file's own; else one schema all of them resolve into (`unify_schemas`),
 //! with the policy for columns some files lack.
 
+use std::collections::HashSet;
+
 use crate::decode::column_types;
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::frame_type::FrameType;
@@ -39,12 +41,12 @@ impl ScanSchema {
             return Ok(Self { reader_schema: Some(json.to_string()), columns });
         }
         // Each distinct writer schema once, in order of first appearance, named by its first file.
-        let mut distinct: Vec<(&str, &str)> = Vec::new();
-        for (name, json) in files {
-            if !distinct.iter().any(|(_, seen)| seen == json) {
-                distinct.push((name.as_str(), json.as_str()));
-            }
-        }
+        let mut seen = HashSet::new();
+        let distinct: Vec<(&str, &str)> = files
+            .iter()
+            .filter(|(_, json)| seen.insert(json.as_str()))
+            .map(|(name, json)| (name.as_str(), json.as_str()))
+            .collect();
         if distinct.is_empty() {
             return Err(AvroError::argument("no files to read a schema from"));
         }
@@ -78,15 +80,17 @@ fn check_missing(
     described: &[(AvroSchema, Vec<(String, FrameType)>)],
     unified: &[(String, FrameType)],
 ) -> AvroResult<()> {
-    let has = |columns: &[(String, FrameType)], column: &str| columns.iter().any(|(c, _)| c == column);
-    let has_default = |column: &str| described.iter().any(|(schema, _)| declares_default(schema, column));
-    for ((name, _), (_, columns)) in distinct.iter().zip(described) {
+    // Sets, not scans: a scan of wide files of many schemas would be columns x schemas x fields.
+    let present: Vec<HashSet<&str>> =
+        described.iter().map(|(_, columns)| columns.iter().map(|(c, _)| c.as_str()).collect()).collect();
+    let defaulted: HashSet<&str> = described.iter().flat_map(|(schema, _)| fields_with_defaults(schema)).collect();
+    for ((name, _), has) in distinct.iter().zip(&present) {
         for (column, _) in unified {
-            if has(columns, column) || has_default(column) {
+            if has.contains(column.as_str()) || defaulted.contains(column.as_str()) {
                 continue;
             }
-            let holder = distinct.iter().zip(described).find(|(_, (_, c))| has(c, column)).map(|((n, _), _)| *n);
-            let holder = holder.expect("a unified column comes from a file that has it");
+            let holder = distinct.iter().zip(&present).find(|(_, has)| has.contains(column.as_str()));
+            let holder = holder.map(|((n, _), _)| *n).expect("a unified column comes from a file that has it");
             return Err(AvroError::new(
                 ErrorKind::SchemaMismatch,
                 format!(
@@ -100,12 +104,13 @@ fn check_missing(
     Ok(())
 }
 
-/// Whether a schema's top-level record declares a default for field `column`.
-fn declares_default(schema: &AvroSchema, column: &str) -> bool {
-    match schema.node(schema.root) {
-        Node::Record { fields, .. } => fields.iter().any(|f| f.name == column && f.default.is_some()),
-        _ => false,
-    }
+/// The top-level fields of a schema that declare a default (none when it is no record).
+fn fields_with_defaults(schema: &AvroSchema) -> impl Iterator<Item = &str> {
+    let fields = match schema.node(schema.root) {
+        Node::Record { fields, .. } => fields.as_slice(),
+        _ => &[],
+    };
+    fields.iter().filter(|f| f.default.is_some()).map(|f| f.name.as_str())
 }
 
 /// A reader schema given as JSON; its errors say they are the reader schema's.
