@@ -38,15 +38,43 @@ extern "C" fn on_sigint(_signal: libc::c_int, info: *mut libc::siginfo_t, contex
 /// Runs `work` without the GIL, stopping it (with the exception Python's handler raised)
 /// when Ctrl-C is pressed; a SIGINT that arrives during its last step stops it as well.
 pub fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> AvroResult<T> + Send) -> AvroResult<T> {
+    interruptible_since(py, &mut Heard::now(), work)
+}
+
+/// The SIGINTs a reader or writer that lives across calls has heard. A Ctrl-C between two
+/// of its calls, while Python holds a batch (Polars hands a scan's batch on there), stops
+/// the next call: a count taken afresh at each call would miss it, and the scan would read
+/// on and hand Polars another batch after Polars stopped the query.
+#[derive(Debug)]
+pub struct Heard(u64);
+
+impl Heard {
+    /// Every SIGINT so far heard: only later ones stop the work.
+    pub fn now() -> Self {
+        Self(SIGINTS.load(Ordering::SeqCst))
+    }
+}
+
+/// [`interruptible`], hearing the SIGINTs that came since `heard`.
+pub fn interruptible_since<T: Send>(
+    py: Python<'_>,
+    heard: &mut Heard,
+    work: impl FnOnce() -> AvroResult<T> + Send,
+) -> AvroResult<T> {
     #[cfg(unix)]
     // Best effort: without it, Ctrl-C is heard when the work ends, as before.
     let _ = SIGINT.install(on_sigint, |handler| handler != libc::SIG_DFL && handler != libc::SIG_IGN);
-    let seen = SIGINTS.load(Ordering::SeqCst);
-    py.detach(move || {
-        let seen = Cell::new(seen);
-        let check = move || stop_requested(&seen);
-        crate::interrupt::checked(check, || work().and_then(|value| crate::interrupt::check().map(|()| value)))
-    })
+    let since = heard.0;
+    let (result, seen) = py.detach(move || {
+        let seen = std::rc::Rc::new(Cell::new(since));
+        let checked_seen = seen.clone();
+        let check = move || stop_requested(&checked_seen);
+        let result =
+            crate::interrupt::checked(check, || work().and_then(|value| crate::interrupt::check().map(|()| value)));
+        (result, seen.get())
+    });
+    heard.0 = seen;
+    result
 }
 
 /// An exception raised in Python that stops the work (Ctrl-C's, or a file object's own),

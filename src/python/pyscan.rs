@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
-use super::interrupt::{attached, interruptible};
+use super::interrupt::{attached, interruptible_since, Heard};
 use super::pysplits::SplitFile;
 use super::{parse_columns, skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
@@ -89,6 +89,8 @@ pub struct ScanReader {
     pending: Option<DataFrame>,
     /// What `ignore_errors` left out and nobody has taken yet (the reader may be gone).
     skipped: Vec<SkippedData>,
+    /// The Ctrl-Cs heard: one pressed while Python holds a batch stops the next call.
+    heard: Heard,
 }
 
 #[pymethods]
@@ -142,13 +144,15 @@ impl ScanReader {
             planned_columns: planned_columns.as_deref().map(parse_columns).transpose().map_err(to_py_err)?,
         };
         let reader = AvroReader::from_files(files).with_options(options).with_predicate(predicate);
-        let inner = interruptible(py, || reader.batched()).map_err(to_py_err)?;
+        let mut heard = Heard::now();
+        let inner = interruptible_since(py, &mut heard, || reader.batched()).map_err(to_py_err)?;
         Ok(Self {
             inner: Some(Mutex::new(inner)),
             predicate_error,
             final_stats: None,
             pending: None,
             skipped: Vec::new(),
+            heard,
         })
     }
 
@@ -187,7 +191,7 @@ impl ScanReader {
         let Some(reader) = self.inner.as_mut() else { return Ok(None) };
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let pending = &mut self.pending;
-        let result = interruptible(py, || joined_batches(reader, join, pending));
+        let result = interruptible_since(py, &mut self.heard, || joined_batches(reader, join, pending));
         self.skipped.extend(reader.take_skipped());
         if !matches!(result, Ok(Some(_))) {
             self.final_stats = Some(reader.stats());
