@@ -94,6 +94,7 @@ def scan_schema(
     insert_missing: bool = False,
     ignore_errors: bool = False,
     files_in_flight: int | None = None,
+    low_memory: bool = False,
 ) -> tuple[str | None, list[tuple[str, str]]]: ...
 def plan_splits(
     sources: list[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None

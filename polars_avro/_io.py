@@ -433,6 +433,9 @@ class AvroHeader:
     codec: str
     #: Every metadata entry, ``avro.schema`` and ``avro.codec`` included.
     metadata: dict[str, bytes]
+    #: The entries the file's writer added: all but the format's own (``avro.*``), as
+    #: ``write_avro(..., schema=header)`` carries them over.
+    user_metadata: dict[str, bytes]
     #: The 16-byte sync marker.
     sync_marker: bytes
 
@@ -478,5 +481,6 @@ def _read_header(item: Item) -> AvroHeader:
         schema_json=header["schema_json"],
         codec=header["codec"],
         metadata=dict(header["metadata"]),
+        user_metadata=dict(header["user_metadata"]),
         sync_marker=header["sync_marker"],
     )

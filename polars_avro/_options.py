@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from polars_avro import _internal
-from polars_avro._polars_args import LOW_MEMORY_BATCH_SIZE, with_credentials
+from polars_avro._polars_args import with_credentials
 from polars_avro._types import max_index
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
 
@@ -41,27 +41,22 @@ class ScanOptions:
     try_parse_hive_dates: bool = True
     ignore_errors: bool = False
     files_in_flight: int | None = None
+    #: Polars' option: smaller batches and one file read ahead, where ``batch_size`` and
+    #: ``files_in_flight`` do not say (the Rust rule ``read::Sizes``).
+    low_memory: bool = False
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> ScanOptions:
         """The options among an entry point's arguments (its ``locals()``).
 
         With Polars' keywords where the entry point takes them: ``credential_provider``'s
-        credentials join ``storage_options``, and ``low_memory`` makes batches smaller and
-        reads one file ahead, unless ``batch_size`` and ``files_in_flight`` say otherwise.
+        credentials join ``storage_options``.
         """
         options = {f.name: arguments[f.name] for f in fields(cls) if f.name in arguments}
         if "credential_provider" in arguments:
             options["storage_options"] = with_credentials(
                 options.get("storage_options"), arguments["credential_provider"]
             )
-        if "low_memory" in arguments:
-            check_flag("low_memory", arguments["low_memory"])
-        if arguments.get("low_memory"):
-            if options.get("batch_size") is None:
-                options["batch_size"] = LOW_MEMORY_BATCH_SIZE
-            if options.get("files_in_flight") is None:
-                options["files_in_flight"] = 1
         return cls(**options)
 
     def __post_init__(self) -> None:
@@ -73,7 +68,7 @@ class ScanOptions:
             check_whole_number("n_rows", self.n_rows, 0)
         # As Polars' with_row_index: an offset its index type holds.
         check_whole_number("row_index_offset", self.row_index_offset, 0, max_index())
-        for flag in ("glob", "allow_missing_columns", "try_parse_hive_dates", "ignore_errors"):
+        for flag in ("glob", "allow_missing_columns", "try_parse_hive_dates", "ignore_errors", "low_memory"):
             check_flag(flag, getattr(self, flag))
         if self.hive_partitioning is not None:
             check_flag("hive_partitioning", self.hive_partitioning)

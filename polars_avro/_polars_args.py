@@ -26,8 +26,6 @@ from polars_avro.exceptions import AvroArgumentError, AvroKeywordError
 #: giving ``(credentials, expiry)`` as they do; ``"auto"`` and None: from the environment.
 CredentialProvider = Union[Callable[[], "tuple[Mapping[str, Any], int | None]"], Literal["auto"], None]
 
-#: Rows per batch with ``low_memory=True`` (otherwise the reader's 65,536).
-LOW_MEMORY_BATCH_SIZE = 8_192
 
 _PYARROW = "this package reads and writes with its own Rust code, not pyarrow"
 _NO_STATISTICS = "Avro files hold no column statistics"

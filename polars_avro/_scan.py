@@ -59,7 +59,11 @@ class ReadRequest:
     columns: list[str] | None = None
     n_rows: int | None = None
     skip_rows: int = 0
+    #: The user's rows per batch, and the query engine's; with ``low_memory`` and
+    #: ``files_in_flight``, the Rust rule ``read::Sizes`` decides from them.
     batch_size: int | None = None
+    engine_batch_size: int | None = None
+    low_memory: bool = False
     row_index: tuple[str, int] | None = None
     file_path_column: str | None = None
     #: One row per source.
@@ -130,6 +134,7 @@ class Scan:
             insert_missing=options.insert_missing,
             ignore_errors=options.ignore_errors,
             files_in_flight=options.files_in_flight,
+            low_memory=options.low_memory,
         )
         self._apply(ScanPlan(hive, reader_schema, columns))
 
@@ -243,7 +248,9 @@ class Scan:
             columns=read,
             n_rows=n_rows,
             skip_rows=skip,
-            batch_size=self.options.batch_size or batch_size,
+            batch_size=self.options.batch_size,
+            engine_batch_size=batch_size,
+            low_memory=self.options.low_memory,
             row_index=(self.options.row_index_name, self.options.row_index_offset)
             if self.options.row_index_name is not None
             else None,

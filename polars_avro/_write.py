@@ -430,7 +430,7 @@ class _WriteOptions:
         metadata: dict[str, Any] = {}
         if isinstance(schema, AvroHeader):
             # The header's schema, exactly as stored, and its user metadata (not the format's).
-            metadata = {k: v for k, v in schema.metadata.items() if not k.startswith("avro.")}
+            metadata = dict(schema.user_metadata)
             schema = schema.schema_json
         elif schema is not None:
             schema = schema_json("schema", schema)

@@ -583,6 +583,8 @@ def test_header_and_user_metadata(tmp_path: Path) -> None:
     assert header.metadata["owner"] == b"me"
     assert header.metadata["note"] == "ünï ✓".encode()
     assert header.metadata["avro.codec"] == b"deflate"
+    # What the writer added, less the format's own entries (fastavro's file, values compared).
+    assert header.user_metadata == {"owner": b"me", "note": "ünï ✓".encode()}
     assert json.loads(header.metadata["avro.schema"]) == header.schema
     assert header.schema_json == header.metadata["avro.schema"].decode()
     assert header.schema == schema

@@ -168,7 +168,7 @@ def file_facts(i: Input) -> dict[str, Any]:
     while (block := reader.next_block()) is not None:
         records += block[0]
         sizes.append(block[3])
-    user = {k: _metadata_text(v) for k, v in header["metadata"].items() if not k.startswith("avro.")}
+    user = {k: _metadata_text(v) for k, v in header["user_metadata"].items()}
     return {
         "file": i.name,
         "bytes": reader.position(),

@@ -121,7 +121,7 @@ def concat(args: argparse.Namespace) -> int:
 
 def user_metadata(header: dict[str, Any]) -> list[tuple[str, bytes]]:
     """A header's metadata entries less the format's own (avro.schema, avro.codec)."""
-    return [(k, v) for k, v in header["metadata"].items() if not k.startswith("avro.")]
+    return list(header["user_metadata"].items())
 
 
 #: Stored bytes of blocks recompressed together, on every thread: enough for every thread to

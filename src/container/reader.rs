@@ -28,6 +28,14 @@ pub struct Header {
     pub len: u64,
 }
 
+impl Header {
+    /// The metadata entries the file's writer added, in file order: all but the format's
+    /// own (`avro.*`), as a rewrite of the file carries them over.
+    pub fn user_metadata(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.metadata.iter().filter(|(key, _)| !super::is_reserved_key(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
 /// One block as framed in the file, still compressed (or only its framing: see
 /// [`ContainerReader::skip_block`]).
 #[derive(Debug)]
@@ -698,6 +706,7 @@ mod tests {
         let keys: Vec<&str> = h.metadata.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["avro.schema", "user", "avro.codec"]);
         assert_eq!(h.metadata[1].1, b"\x00\xff");
+        assert_eq!(h.user_metadata().collect::<Vec<_>>(), [("user", b"\x00\xff".as_slice())]);
         // Without avro.codec the codec is null; a map block may give its byte size (a negative count).
         let mut bytes = MAGIC.to_vec();
         put_long(&mut bytes, -1);

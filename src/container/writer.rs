@@ -44,7 +44,7 @@ impl<W: Write> ContainerWriter<W> {
 
     /// Refuses user metadata under the keys the format reserves (`avro.*`).
     pub fn check_metadata(metadata: &[(String, Vec<u8>)]) -> AvroResult<()> {
-        match metadata.iter().find(|(k, _)| k.starts_with("avro.")) {
+        match metadata.iter().find(|(k, _)| super::is_reserved_key(k)) {
             Some((key, _)) => Err(AvroError::argument(format!(
                 "metadata keys starting with 'avro.' are reserved for the format, found '{key}'"
             ))),
@@ -132,6 +132,16 @@ mod tests {
         assert_eq!(encode(-64), [0x7f]);
         assert_eq!(encode(64), [0x80, 0x01]);
         assert_eq!(encode(i64::MIN), [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    }
+
+    #[test]
+    fn metadata_under_the_formats_keys_is_refused() {
+        let entries = |key: &str| vec![("app.version".to_string(), b"1".to_vec()), (key.to_string(), b"x".to_vec())];
+        assert!(ContainerWriter::<Vec<u8>>::check_metadata(&entries("avrox")).is_ok());
+        for key in ["avro.schema", "avro.codec", "avro.other"] {
+            let message = ContainerWriter::<Vec<u8>>::check_metadata(&entries(key)).unwrap_err().to_string();
+            assert!(message.contains(&format!("reserved for the format, found '{key}'")), "{message}");
+        }
     }
 
     #[test]

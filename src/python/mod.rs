@@ -20,9 +20,7 @@ use crate::container::Codec;
 use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::read::{
-    MissingColumns, ReadStats, ScanSchema, SkippedData, Source, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT,
-};
+use crate::read::{MissingColumns, ReadStats, ScanSchema, Sizes, SkippedData, Source, DEFAULT_BATCH_SIZE};
 use crate::schema::AvroSchema;
 pub use errors::to_py_err;
 
@@ -86,7 +84,8 @@ fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bou
     header_dict(py, &header, &schema, &name)
 }
 
-/// A header as Python sees it: its schema JSON, codec, metadata, sync marker, and the
+/// A header as Python sees it: its schema JSON, codec, metadata (all of it, and the
+/// user's: all but `avro.*`), sync marker, and the
 /// columns its records read into.
 fn header_dict<'py>(
     py: Python<'py>,
@@ -102,6 +101,11 @@ fn header_dict<'py>(
         metadata.set_item(k, PyBytes::new(py, v))?;
     }
     out.set_item("metadata", metadata)?;
+    let user_metadata = PyDict::new(py);
+    for (k, v) in header.user_metadata() {
+        user_metadata.set_item(k, PyBytes::new(py, v))?;
+    }
+    out.set_item("user_metadata", user_metadata)?;
     out.set_item("sync_marker", PyBytes::new(py, &header.sync))?;
     out.set_item("columns", describe_columns(schema, Some(name))?)?;
     Ok(out)
@@ -119,7 +123,7 @@ type ScanSchemaDescribed = (Option<String>, Vec<(String, String)>);
 #[pyfunction]
 #[pyo3(signature = (
     names, *, sources=None, writer_schemas=None, reader_schema=None, insert_missing=false, ignore_errors=false,
-    files_in_flight=None
+    files_in_flight=None, low_memory=false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn scan_schema(
@@ -131,6 +135,7 @@ fn scan_schema(
     insert_missing: bool,
     ignore_errors: bool,
     files_in_flight: Option<usize>,
+    low_memory: bool,
 ) -> PyResult<ScanSchemaDescribed> {
     let missing = if insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
     let files: Vec<(String, String)> = match (&reader_schema, writer_schemas, sources) {
@@ -138,7 +143,7 @@ fn scan_schema(
         (None, Some(schemas), _) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
         (None, None, Some(sources)) => {
             let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
-            let in_flight = files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT);
+            let in_flight = Sizes { files_in_flight, low_memory, ..Sizes::default() }.files_in_flight();
             let results = interruptible(py, || crate::read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
             let (mut files, mut first_damage) = (Vec::with_capacity(results.len()), None);
             for (name, result) in names.into_iter().zip(results) {

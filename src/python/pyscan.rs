@@ -14,8 +14,8 @@ use super::pysplits::SplitFile;
 use super::{parse_columns, skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
-    parse_reader_schema, AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData,
-    StatValue, DEFAULT_BATCH_SIZE,
+    parse_reader_schema, AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, Sizes,
+    SkippedData, StatValue,
 };
 
 /// What a read asks of the reader, besides its sources: the attributes of the Python
@@ -25,7 +25,10 @@ pub struct ReadRequest {
     columns: Option<Vec<String>>,
     n_rows: Option<usize>,
     skip_rows: usize,
+    /// The user's rows per batch; the engine's is `engine_batch_size`.
     batch_size: Option<usize>,
+    engine_batch_size: Option<usize>,
+    low_memory: bool,
     row_index: Option<(String, IdxSize)>,
     file_path_column: Option<String>,
     /// One row per source.
@@ -102,6 +105,8 @@ impl ScanReader {
             n_rows,
             skip_rows,
             batch_size,
+            engine_batch_size,
+            low_memory,
             row_index,
             file_path_column,
             partitions,
@@ -128,15 +133,16 @@ impl ScanReader {
             columns,
             evaluate: python_predicate(callable, predicate_error.clone()),
         });
+        let sizes = Sizes { batch_size, files_in_flight, low_memory };
         let options = ReadOptions {
             columns,
             n_rows,
             skip_rows,
-            batch_size: batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+            batch_size: sizes.batch_size(engine_batch_size),
             row_index: row_index.map(|(name, offset)| RowIndex { name: PlSmallStr::from(name.as_str()), offset }),
             file_path_column: file_path_column.map(|name| PlSmallStr::from(name.as_str())),
             partition_columns,
-            files_in_flight,
+            files_in_flight: Some(sizes.files_in_flight()),
             n_threads,
             read_ahead: None,
             reader_schema,

@@ -22,7 +22,7 @@ pub use crate::source::Source;
 pub use crate::threads::default_threads;
 pub(crate) use files::open_container;
 pub use files::{read_schemas, ScanFile, SplitPart, DEFAULT_FILES_IN_FLIGHT};
-pub use options::{ReadAhead, ReadOptions, RowIndex, DEFAULT_BATCH_SIZE};
+pub use options::{ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE, LOW_MEMORY_BATCH_SIZE};
 pub use predicate::{Predicate, PredicateFn};
 pub use scan_schema::{parse_reader_schema, MissingColumns, ScanSchema};
 pub use skipped::SkippedData;

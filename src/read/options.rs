@@ -11,6 +11,37 @@ use crate::schema::AvroSchema;
 /// Rows per batch when the caller does not say.
 pub const DEFAULT_BATCH_SIZE: usize = 65_536;
 
+/// Rows per batch under `low_memory` when the caller does not say.
+pub const LOW_MEMORY_BATCH_SIZE: usize = 8_192;
+
+/// The sizes a read was asked for, and the one rule that fills in the rest: what the
+/// caller gave, else what `low_memory` implies (Polars' option of that name: smaller
+/// batches and one file read ahead, less memory at some cost in speed), else the batch
+/// size the query engine asks for, else the reader's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sizes {
+    /// The caller's rows per batch.
+    pub batch_size: Option<usize>,
+    /// The caller's files read ahead.
+    pub files_in_flight: Option<usize>,
+    /// Hold less at once.
+    pub low_memory: bool,
+}
+
+impl Sizes {
+    /// Rows per batch, where the engine running the query asks for `engine`'s.
+    pub fn batch_size(&self, engine: Option<usize>) -> usize {
+        let low_memory = self.low_memory.then_some(LOW_MEMORY_BATCH_SIZE);
+        self.batch_size.or(low_memory).or(engine).unwrap_or(DEFAULT_BATCH_SIZE)
+    }
+
+    /// Files opened and read ahead at once.
+    pub fn files_in_flight(&self) -> usize {
+        let low_memory = self.low_memory.then_some(1);
+        self.files_in_flight.or(low_memory).unwrap_or(super::DEFAULT_FILES_IN_FLIGHT)
+    }
+}
+
 /// A column numbering the records (before any predicate, across files), placed first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowIndex {
@@ -100,5 +131,21 @@ impl ReadAhead {
     /// memory if more were allowed.
     pub fn local(threads: usize) -> Self {
         Self { max_batches: 2 * threads.max(1), max_bytes: threads.max(1) * (8 << 20) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_the_callers_else_low_memorys_else_the_engines_else_the_defaults() {
+        let default = Sizes::default();
+        assert_eq!((default.batch_size(None), default.files_in_flight()), (DEFAULT_BATCH_SIZE, 16));
+        assert_eq!(default.batch_size(Some(1000)), 1000, "the engine's, where nobody else said");
+        let low = Sizes { low_memory: true, ..Sizes::default() };
+        assert_eq!((low.batch_size(Some(1000)), low.files_in_flight()), (LOW_MEMORY_BATCH_SIZE, 1));
+        let given = Sizes { batch_size: Some(500), files_in_flight: Some(4), low_memory: true };
+        assert_eq!((given.batch_size(Some(1000)), given.files_in_flight()), (500, 4));
     }
 }
