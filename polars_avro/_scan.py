@@ -36,19 +36,6 @@ def _ignore_stats(read_stats: dict[str, Any]) -> None:
 
 
 @dataclass(frozen=True)
-class ScanPlan:
-    """What a scan learns of its files before reading them.
-
-    The hive partitions, the schema every file is read into (the user's, the files'
-    unified one, or None: every file's own) and the columns that gives.
-    """
-
-    hive: HivePartitions | None
-    reader_schema: str | None
-    columns: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
 class ReadRequest:
     """What one read asks of the Rust reader besides its sources, handed over as one value.
 
@@ -64,8 +51,10 @@ class ReadRequest:
     batch_size: int | None = None
     engine_batch_size: int | None = None
     low_memory: bool = False
-    row_index: tuple[str, int] | None = None
-    file_path_column: str | None = None
+    #: The scan's plan (its schema, row index, partition and path columns); None: each
+    #: file read with its own schema, without those columns.
+    plan: _internal.ScanPlan | None = None
+    row_index_offset: int = 0
     #: One row per source.
     partitions: pl.DataFrame | None = None
     #: Per source: read only to count its records.
@@ -73,14 +62,10 @@ class ReadRequest:
     #: The columns the predicate reads, and what gives its mask of a frame of them.
     predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None
     n_threads: int | None = None
-    reader_schema: str | None = None
     ignore_errors: bool = False
     files_in_flight: int | None = None
     #: Per source: the part of it a split reads.
     splits: list[_internal.SplitFile] | None = None
-    #: Without a reader schema, the columns the files gave when the scan was planned: a
-    #: file giving others since is refused, not cast.
-    planned_columns: list[tuple[str, str]] | None = None
 
 
 class Scan:
@@ -126,7 +111,7 @@ class Scan:
             )
         given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
         read_here = given is None and writer_schemas is None
-        reader_schema, columns = _internal.scan_schema(
+        plan = _internal.plan_scan(
             [self.sources.name(item) for item in self.sources.items],
             sources=[Sources.opened(item) for item in self.sources.items] if read_here else None,
             writer_schemas=writer_schemas,
@@ -135,26 +120,35 @@ class Scan:
             ignore_errors=options.ignore_errors,
             files_in_flight=options.files_in_flight,
             low_memory=options.low_memory,
+            row_index=options.row_index_name,
+            partitions=list(hive.schema) if hive is not None else [],
+            file_path_column=options.include_file_paths,
         )
-        self._apply(ScanPlan(hive, reader_schema, columns))
+        self._apply(hive, plan)
 
     @classmethod
-    def planned(cls, sources: Sources, options: ScanOptions, plan: ScanPlan, ranges: list[_internal.SplitFile]) -> Scan:
-        """The scan of a split, its files and plan made when splits were planned.
+    def planned(
+        cls,
+        sources: Sources,
+        options: ScanOptions,
+        hive: HivePartitions | None,
+        plan: _internal.ScanPlan,
+        ranges: list[_internal.SplitFile],
+    ) -> Scan:
+        """The scan of a split, its files, partitions and plan made when splits were planned.
 
         ``ranges`` names the part of each file to read.
         """
         scan = cls.__new__(cls)
         scan.options, scan.on_stats, scan.on_skipped = options, _ignore_stats, warn
         scan.sources, scan.ranges = sources, ranges
-        scan._apply(plan)
+        scan._apply(hive, plan)
         return scan
 
-    def _apply(self, plan: ScanPlan) -> None:
+    def _apply(self, hive: HivePartitions | None, plan: _internal.ScanPlan) -> None:
+        self.hive = hive
         self.plan = plan
-        self.hive = plan.hive
-        self.reader_schema = plan.reader_schema
-        self.file_schema = FrameSchema(plan.columns)
+        self.file_schema = FrameSchema(plan.file_columns)
         self.schema = self._output_schema()
 
     @property
@@ -165,23 +159,19 @@ class Scan:
         return first if len(items) == 1 else f"{first} and {len(items) - 1} more"
 
     def _output_schema(self) -> pl.Schema:
-        columns: list[tuple[str, pl.DataType]] = []
-        if self.options.row_index_name is not None:
-            columns.append((self.options.row_index_name, index_type()))
-        # A partition column the files also hold keeps its place and takes the path's values.
+        """The plan's columns, in its order, with their Polars types."""
         hive = self.hive.schema if self.hive is not None else pl.Schema()
-        file_schema = self.file_schema.schema
-        columns.extend((name, hive.get(name, dtype)) for name, dtype in file_schema.items())
-        columns.extend((name, dtype) for name, dtype in hive.items() if name not in file_schema)
-        if self.options.include_file_paths is not None:
-            columns.append((self.options.include_file_paths, pl.String()))
-        names = [n for n, _ in columns]
-        extras = {"row_index_name": self.options.row_index_name, "include_file_paths": self.options.include_file_paths}
-        for option, extra in extras.items():
-            if extra is not None and names.count(extra) > 1:
-                msg = f"{option}: the column name '{extra}' is already a column of the file"
-                raise AvroArgumentError(msg)
-        return pl.Schema(columns)
+
+        def dtype(name: str, kind: str) -> pl.DataType:
+            if kind == "row_index":
+                return index_type()
+            if kind == "partition":
+                return hive[name]
+            if kind == "file_path":
+                return pl.String()
+            return self.file_schema.schema[name]
+
+        return pl.Schema([(name, dtype(name, kind)) for name, kind in self.plan.columns])
 
     def batches(
         self,
@@ -194,12 +184,14 @@ class Scan:
         skip: int = 0,
         join: int = 1,
         filter_here: bool = False,
+        as_given: bool = False,
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
 
         `records` caps the records read before the predicate (as ``n_rows`` does), of which
         the first `skip` are left out (a slice's offset; only without a predicate). The
-        columns come in schema order, the order Polars expects from a source. The Rust
+        columns come in schema order, the order Polars expects from a source, or with
+        `as_given` in the order of `with_columns` (the Rust reader assembles them so). The Rust
         reader reads every file: their partition values and paths come with the batches.
         Up to `join` batches come as one frame (an eager read wants them all at once).
 
@@ -209,8 +201,11 @@ class Scan:
         pool and evaluating an expression needs that pool: when all its threads wait on
         reads (two scans of a join, on two cores), a predicate evaluated elsewhere waits forever.
         """
-        wanted = set(self.schema) if with_columns is None else set(with_columns)
-        order = [c for c in self.schema if c in wanted]
+        if as_given and with_columns is not None:
+            order = list(dict.fromkeys(with_columns))
+        else:
+            wanted = set(self.schema) if with_columns is None else set(with_columns)
+            order = [c for c in self.schema if c in wanted]
         if predicate is not None and not predicate.meta.root_names():
             # A predicate of no column (`pl.lit(True)`, which Polars' streaming engine hands
             # sources) holds for every record or for none.
@@ -251,19 +246,15 @@ class Scan:
             batch_size=self.options.batch_size,
             engine_batch_size=batch_size,
             low_memory=self.options.low_memory,
-            row_index=(self.options.row_index_name, self.options.row_index_offset)
-            if self.options.row_index_name is not None
-            else None,
-            file_path_column=self.options.include_file_paths,
+            plan=self.plan,
+            row_index_offset=self.options.row_index_offset,
             partitions=self.hive.values[kept] if self.hive is not None and self.hive.values.width else None,
             count_only=[out[i] for i in kept] if any(out) else None,
             predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
             n_threads=self.options.n_threads,
-            reader_schema=self.reader_schema,
             ignore_errors=self.options.ignore_errors,
             files_in_flight=self.options.files_in_flight,
             splits=[self.ranges[i] for i in kept] if self.ranges is not None else None,
-            planned_columns=self.plan.columns if self.reader_schema is None else None,
         )
         reader = _internal.ScanReader([Sources.opened(self.sources.items[i]) for i in kept], request)
         out_left = limit  # rows after the predicate
@@ -310,16 +301,16 @@ class Scan:
     ) -> Iterator[pl.DataFrame]:
         """Batches of the columns `names` in that order, as users ask for them.
 
-        `batches` keeps the schema's order, which the Polars engine expects. With
-        `at_least_one`, a read of no row gives one empty frame of those columns (a read's
-        result, a split's part); without, none (an iteration, as Polars' batched readers).
+        With `at_least_one`, a read of no row gives one empty frame of those columns (a
+        read's result, a split's part); without, none (an iteration, as Polars' batched
+        readers).
         """
         empty = True
-        batches = self.batches(names, predicate, limit, batch_size, join=join)
+        batches = self.batches(names, predicate, limit, batch_size, join=join, as_given=True)
         try:
             for df in batches:
                 empty = False
-                # A select is a query of its own (about 0.2 ms): only when the order differs.
+                # A select is a query of its own (about 0.2 ms): only for a name asked for twice.
                 yield df if df.columns == names else df.select(names)
         finally:
             batches.close()  # type: ignore[attr-defined]
@@ -332,24 +323,7 @@ class Scan:
         `columns` are names or indices into the files' and partitions' columns; the row
         index comes first and the path column last, as asked for in the options.
         """
-        extras = (self.options.row_index_name, self.options.include_file_paths)
-        file_names = [c for c in self.schema if c not in extras]  # the files' and the partitions'
-        if all(isinstance(c, int) for c in columns):
-            try:
-                columns = [file_names[c] for c in columns]
-            except IndexError:
-                msg = f"column index out of range: the file has {len(file_names)} columns"
-                raise AvroArgumentError(msg) from None
-        elif not all(isinstance(c, str) for c in columns):
-            msg = "columns must be all names or all indices"
-            raise AvroArgumentError(msg)
-        missing = [c for c in columns if c not in file_names]
-        if missing:
-            msg = f"columns not in the file: {missing}; the columns are: {file_names}"
-            raise AvroArgumentError(msg)
-        first = [self.options.row_index_name] if self.options.row_index_name is not None else []
-        last = [self.options.include_file_paths] if self.options.include_file_paths is not None else []
-        return [*first, *columns, *last]
+        return self.plan.select(columns)
 
     def _report_skipped(self, reader: _internal.ScanReader) -> None:
         for report in reader.take_skipped():

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, NamedTuple, Union, cast
+from typing import IO, Any, Union, cast
 from urllib.parse import unquote, urlparse
 
 from polars_avro import _fsspec, _internal
@@ -21,7 +21,6 @@ from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, che
 #: What scan_avro and read_avro accept.
 AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence[str | Path]"]
 
-_GLOB_CHARS = frozenset("*?[")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -193,10 +192,7 @@ def _is_hidden(sources: Sources, item: Item, prefixes: tuple[str, ...]) -> bool:
     """Whether a file's name (the last part of its path or URL) begins with one of the prefixes."""
     if not isinstance(item, (str, _internal.RemoteFile)):
         return False  # bytes and file objects have no name to hide them by
-    name = sources.name(item).rstrip("/").rsplit("/", 1)[-1]
-    if os.sep != "/":
-        name = name.rsplit(os.sep, 1)[-1]
-    return name.startswith(prefixes)
+    return _internal.is_hidden(sources.name(item), list(prefixes))
 
 
 def _expand(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> Sources:
@@ -247,12 +243,12 @@ def _expand_path(path: str, *, glob: bool) -> Sources:
             msg = f"the directory '{path}' holds no .avro files"
             raise _not_found(msg, path)
         return Sources(list(files), [path] * len(files))
-    if glob and _has_glob(path) and not os.path.exists(path):
+    if glob and _internal.has_glob(path) and not os.path.exists(path):
         files = _internal.glob_files(path)
         if not files:
             msg = f"no files match the pattern '{path}'"
             raise _not_found(msg, path)
-        base = _glob_base(path)
+        base = _internal.glob_base(path)
         return Sources(list(files), [base] * len(files))
     if _is_stream(path):
         # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the
@@ -284,20 +280,20 @@ def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
         return _expand_path(unquote(parsed.path), glob=glob)
     if _fsspec.reaches(url):
         return _expand_fsspec(url, glob=glob, remote=remote)
+    listed = {"storage_options": remote.storage_options, "retries": remote.retries}
     if url.endswith("/"):
-        objects = [o for o in _list(url, remote) if o.url.endswith(".avro")]
+        objects = _internal.avro_objects_under(url, **listed)
         if not objects:
             msg = f"no .avro objects under '{url}'"
             raise _not_found(msg, url)
-        return Sources([remote.file(o.url, o.size, o.etag) for o in objects], [url] * len(objects))
-    if glob and _has_glob(parsed.path):
-        base = _glob_base(url)
-        pattern = _glob_regex(url)
-        objects = [o for o in _list(base, remote) if pattern.fullmatch(o.url)]
+        return Sources([remote.file(*o) for o in objects], [url] * len(objects))
+    if glob and _internal.has_glob(parsed.path):
+        objects = _internal.glob_objects(url, **listed)
         if not objects:
             msg = f"no objects match the pattern '{url}'"
             raise _not_found(msg, url)
-        return Sources([remote.file(o.url, o.size, o.etag) for o in objects], [base] * len(objects))
+        base = _internal.glob_base(url)
+        return Sources([remote.file(*o) for o in objects], [base] * len(objects))
     return Sources([remote.file(url)], [None])
 
 
@@ -312,8 +308,8 @@ def _expand_fsspec(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
         base, base_path = url, path.rstrip("/") + "/"
         found = [p for p in fs.find(path) if p.endswith(".avro")]
         nothing = f"no .avro files under '{url}'"
-    elif glob and _has_glob(path):
-        base, base_path = _glob_base(url), _glob_base(path)
+    elif glob and _internal.has_glob(path):
+        base, base_path = _internal.glob_base(url), _internal.glob_base(path)
         found = list(fs.glob(path))
         nothing = f"no files match the pattern '{url}'"
     else:
@@ -325,62 +321,6 @@ def _expand_fsspec(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
         file_url = base + p[len(base_path) :] if p.startswith(base_path) else fs.unstrip_protocol(p)
         files.append(FileObjectSource(_fsspec.open_for_reading(fs, p, file_url), url=file_url))
     return Sources(files, [base] * len(files))
-
-
-class _Listed(NamedTuple):
-    url: str
-    size: int
-    etag: str | None
-
-
-def _list(prefix_url: str, remote: RemoteOptions) -> list[_Listed]:
-    objects = _internal.list_objects(prefix_url, storage_options=remote.storage_options, retries=remote.retries)
-    return sorted(_Listed(*o) for o in objects)
-
-
-def _has_glob(path: str) -> bool:
-    return any(c in path for c in _GLOB_CHARS)
-
-
-def _glob_base(pattern: str) -> str:
-    """The folder a pattern starts from: everything before the first folder with a wildcard."""
-    first = min(pattern.index(c) for c in _GLOB_CHARS if c in pattern)
-    return pattern[: pattern.rfind("/", 0, first) + 1]
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A glob as a regular expression.
-
-    ``*`` and ``?`` stay within a folder, ``**`` crosses folders, ``[...]`` is a character
-    class.
-    """
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[" and (end := pattern.find("]", i + 2)) != -1:
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-            continue
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out))
 
 
 def _not_found(message: str, path: str) -> AvroFileNotFoundError:

@@ -19,7 +19,7 @@ from polars_avro import _internal
 from polars_avro._hive import HivePartitions
 from polars_avro._internal import SplitFile
 from polars_avro._options import ScanOptions, column_names
-from polars_avro._scan import Scan, ScanPlan
+from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_remote_url
 from polars_avro._stats import record_skipped_block
@@ -44,8 +44,8 @@ class AvroSplit:
     partition_values: pl.DataFrame | None
     #: How the plan's splits are read (the scan options, without storage options).
     _options: ScanOptions
-    _plan_schema: str | None
-    _columns: tuple[tuple[str, str], ...]
+    #: The scan's plan: the schema every split reads into and the columns that gives.
+    _plan: _internal.ScanPlan
     _hive_schema: pl.Schema | None
 
     @property
@@ -65,9 +65,8 @@ class AvroSplit:
         hive = None
         if self._hive_schema is not None and self.partition_values is not None:
             hive = HivePartitions(self._hive_schema, self.partition_values)
-        plan = ScanPlan(hive, self._plan_schema, list(self._columns))
         sources = Sources(items, [None] * len(items))
-        return Scan.planned(sources, options, plan, list(self.files))
+        return Scan.planned(sources, options, hive, self._plan, list(self.files))
 
     def __repr__(self) -> str:
         first = self.files[0].path if self.files else "no file"
@@ -157,7 +156,7 @@ def plan_splits(
         record_skipped_block(skipped.records)
         warn(skipped)
     scan = Scan(source, options, expanded=sources, writer_schemas=schemas)
-    hive = scan.plan.hive
+    hive = scan.hive
     stored = replace(options, storage_options=None)
     splits = []
     for index, parts in enumerate(planned):
@@ -168,8 +167,7 @@ def plan_splits(
                 tuple(part for _, part in parts),
                 values,
                 stored,
-                scan.plan.reader_schema,
-                tuple(scan.plan.columns),
+                scan.plan,
                 hive.schema if hive is not None else None,
             )
         )
@@ -223,14 +221,7 @@ def read_split(
     check_counts(batch_size=batch_size)
     overrides = {} if n_threads is None else {"n_threads": n_threads}
     scan = split._scan(storage_options, **overrides)
-    names = list(scan.schema)
-    if columns is not None:
-        columns = column_names(columns)
-        missing = [c for c in columns if c not in scan.schema]
-        if missing:
-            msg = f"columns not in the file: {missing}; the columns are: {names}"
-            raise AvroArgumentError(msg)
-        names = list(dict.fromkeys(columns))
+    names = list(scan.schema) if columns is None else scan.plan.project(column_names(columns))
     if n_rows == 0:
         yield pl.DataFrame(schema=scan.schema).select(names)
         return

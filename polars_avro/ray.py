@@ -29,6 +29,7 @@ from ray.data.block import Block, BlockAccessor, BlockMetadata
 from ray.data.datasource import Datasink, Datasource, ReadTask
 from ray.data.expressions import BinaryExpr, ColumnExpr, Expr, LiteralExpr, Operation, UnaryExpr
 
+from polars_avro import _internal
 from polars_avro._sources import AvroSource, is_remote_url
 from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._write import write_frames
@@ -120,11 +121,9 @@ class AvroDatasource(Datasource):
         wanted = self._get_data_columns()
         if wanted is None:
             return list(self._schema)
-        missing = [c for c in wanted if c not in self._schema]
-        if missing:
-            msg = f"columns not in the files: {missing}; the columns are: {list(self._schema)}"
-            raise AvroArgumentError(msg)
-        return list(dict.fromkeys(wanted))  # in the order asked for, as Ray's own readers give them
+        # In the order asked for, as Ray's own readers give them.
+        plan = self._splits[0]._plan if self._splits else _internal.ScanPlan(None, [])
+        return plan.project(wanted)
 
     def get_read_tasks(
         self,

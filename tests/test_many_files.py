@@ -181,7 +181,8 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
     counts = [b.num_records for b in fastavro.block_reader(path.open("rb"))]
     ids = [r["id"] for r in fastavro_records(path)]
     offset = sum(counts[:4]) + 3  # inside the fifth block
-    request = ReadRequest(columns=["i", "id"], skip_rows=offset, n_rows=offset + 50, row_index=("i", 0), batch_size=10)
+    plan = _internal.plan_scan([str(path)], sources=[str(path)], row_index="i")
+    request = ReadRequest(columns=["i", "id"], skip_rows=offset, n_rows=offset + 50, plan=plan, batch_size=10)
     reader = _internal.ScanReader([str(path)], request)
     frames = []
     while (batch := reader.next_batch()) is not None:

@@ -6,6 +6,7 @@ mod interrupt;
 mod pyblocks;
 mod pyjson;
 mod pymessage;
+mod pyplan;
 mod pyreader;
 mod pyremote;
 mod pyscan;
@@ -13,14 +14,14 @@ mod pysplits;
 mod pywriter;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict};
 
 use self::interrupt::interruptible;
 use crate::container::Codec;
 use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::read::{MissingColumns, ReadStats, ScanSchema, Sizes, SkippedData, Source, DEFAULT_BATCH_SIZE};
+use crate::read::{ReadStats, SkippedData, Source, DEFAULT_BATCH_SIZE};
 use crate::schema::AvroSchema;
 pub use errors::to_py_err;
 
@@ -111,64 +112,6 @@ fn header_dict<'py>(
     Ok(out)
 }
 
-/// A scan's reader schema (None: each file's own) and its columns, described.
-type ScanSchemaDescribed = (Option<String>, Vec<(String, String)>);
-
-/// The schema a scan reads its files into (None: each file's own) and the columns it gives
-/// (name, type description): see `read::ScanSchema`. `names` name the files, in order; their
-/// writer schemas are `writer_schemas` (None where a header was damaged) when the caller
-/// read them, else read here from `sources`, `files_in_flight` at a time. No header is read
-/// with a `reader_schema`. With `ignore_errors`, a file whose header is damaged is left out
-/// (the read reports it); when every header is, the first one's error raises.
-#[pyfunction]
-#[pyo3(signature = (
-    names, *, sources=None, writer_schemas=None, reader_schema=None, insert_missing=false, ignore_errors=false,
-    files_in_flight=None, low_memory=false
-))]
-#[allow(clippy::too_many_arguments)]
-fn scan_schema(
-    py: Python<'_>,
-    names: Vec<String>,
-    sources: Option<&Bound<'_, PyList>>,
-    writer_schemas: Option<Vec<Option<String>>>,
-    reader_schema: Option<String>,
-    insert_missing: bool,
-    ignore_errors: bool,
-    files_in_flight: Option<usize>,
-    low_memory: bool,
-) -> PyResult<ScanSchemaDescribed> {
-    let missing = if insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
-    let files: Vec<(String, String)> = match (&reader_schema, writer_schemas, sources) {
-        (Some(_), _, _) => Vec::new(),
-        (None, Some(schemas), _) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
-        (None, None, Some(sources)) => {
-            let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
-            let in_flight = Sizes { files_in_flight, low_memory, ..Sizes::default() }.files_in_flight();
-            let results = interruptible(py, || crate::read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
-            let (mut files, mut first_damage) = (Vec::with_capacity(results.len()), None);
-            for (name, result) in names.into_iter().zip(results) {
-                match result {
-                    Ok(json) => files.push((name, json)),
-                    Err(e) if ignore_errors && e.is_damage() => {
-                        first_damage.get_or_insert(e);
-                    },
-                    Err(e) => return Err(to_py_err(e)),
-                }
-            }
-            match (files.is_empty(), first_damage) {
-                (true, Some(e)) => return Err(to_py_err(e)),
-                _ => files,
-            }
-        },
-        (None, None, None) => {
-            return Err(to_py_err(AvroError::argument("scan_schema needs sources, writer schemas or a reader schema")))
-        },
-    };
-    let scan = ScanSchema::of(&files, reader_schema.as_deref(), missing).map_err(to_py_err)?;
-    let columns = scan.columns.into_iter().map(|(name, ft)| (name, ft.to_json().to_string())).collect();
-    Ok((scan.reader_schema, columns))
-}
-
 /// The bytes of a pipe or a device, read to their end in waits that Ctrl-C stops; refused
 /// after the first four when they cannot begin an Avro file.
 #[cfg(unix)]
@@ -198,10 +141,28 @@ fn glob_files(py: Python<'_>, pattern: &str) -> PyResult<Vec<String>> {
     interruptible(py, || crate::source::glob_files(pattern)).map_err(to_py_err)
 }
 
-/// The `.avro` files under a local directory, sorted (names starting with `.` or `_` left out).
+/// The `.avro` files under a local directory, sorted.
 #[pyfunction]
 fn avro_files_under(py: Python<'_>, dir: &str) -> PyResult<Vec<String>> {
     interruptible(py, || crate::source::avro_files_under(dir)).map_err(to_py_err)
+}
+
+/// Whether a path or URL is a glob pattern.
+#[pyfunction]
+fn has_glob(path: &str) -> bool {
+    crate::source::has_glob(path)
+}
+
+/// Where a pattern's walk or listing starts: the folders before its first wildcard.
+#[pyfunction]
+fn glob_base(pattern: &str) -> &str {
+    crate::source::glob_base(pattern)
+}
+
+/// Whether `hidden_file_prefix` (as `prefixes`) leaves the file at `path` out.
+#[pyfunction]
+fn is_hidden(path: &str, prefixes: Vec<String>) -> bool {
+    crate::source::is_hidden(path, &prefixes)
 }
 
 /// The decoding threads a read uses when it does not say: POLARS_MAX_THREADS, else one per core.
@@ -222,6 +183,7 @@ fn thread_count(asked: Option<usize>) -> PyResult<usize> {
 fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Before any thread of ours allocates: threads starting later share the bounded arenas.
     crate::arenas::bound_under_address_limit();
+    m.add_class::<pyplan::ScanPlan>()?;
     m.add_class::<pyscan::ScanReader>()?;
     m.add_class::<pysplits::SplitFile>()?;
     m.add_class::<pywriter::FileWriter>()?;
@@ -237,12 +199,16 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::crc64_avro, m)?)?;
-    m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
+    m.add_function(wrap_pyfunction!(pyremote::glob_objects, m)?)?;
+    m.add_function(wrap_pyfunction!(pyremote::avro_objects_under, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
-    m.add_function(wrap_pyfunction!(scan_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(pyplan::plan_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;
     m.add_function(wrap_pyfunction!(glob_files, m)?)?;
     m.add_function(wrap_pyfunction!(avro_files_under, m)?)?;
+    m.add_function(wrap_pyfunction!(has_glob, m)?)?;
+    m.add_function(wrap_pyfunction!(glob_base, m)?)?;
+    m.add_function(wrap_pyfunction!(is_hidden, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     // Defaults and names the Python package shows and passes back: defined here only.

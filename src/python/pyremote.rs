@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 
 use super::to_py_err;
 use crate::read::Source;
-use crate::source::remote::{self, RemoteObject, RemoteOptions, RemoteReadAhead};
+use crate::source::remote::{self, ListedObject, RemoteObject, RemoteOptions, RemoteReadAhead};
 
 /// One object to read: its URL, the store options, and its size and ETag when a listing
 /// told them.
@@ -52,15 +52,28 @@ impl RemoteFile {
     }
 }
 
-/// Every object under a URL prefix, as (URL, size, ETag).
+/// The objects a glob pattern URL matches, as (URL, size, ETag), sorted by URL.
+#[pyfunction]
+#[pyo3(signature = (pattern_url, *, storage_options, retries))]
+pub fn glob_objects(
+    py: Python<'_>,
+    pattern_url: &str,
+    storage_options: Vec<(String, String)>,
+    retries: usize,
+) -> PyResult<Vec<ListedObject>> {
+    let options = RemoteOptions { options: storage_options, retries };
+    py.detach(|| remote::glob_objects(pattern_url, &options)).map_err(to_py_err)
+}
+
+/// The `.avro` objects under a URL prefix, as (URL, size, ETag), sorted by URL.
 #[pyfunction]
 #[pyo3(signature = (prefix_url, *, storage_options, retries))]
-pub fn list_objects(
+pub fn avro_objects_under(
     py: Python<'_>,
     prefix_url: &str,
     storage_options: Vec<(String, String)>,
     retries: usize,
-) -> PyResult<Vec<(String, u64, Option<String>)>> {
+) -> PyResult<Vec<ListedObject>> {
     let options = RemoteOptions { options: storage_options, retries };
-    py.detach(|| remote::list_objects(prefix_url, &options)).map_err(to_py_err)
+    py.detach(|| remote::avro_objects_under(prefix_url, &options)).map_err(to_py_err)
 }

@@ -10,8 +10,9 @@ use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
 use super::interrupt::{attached, interruptible_since, Heard};
+use super::pyplan::ScanPlan;
 use super::pysplits::SplitFile;
-use super::{parse_columns, skipped_dict, source_from_py, to_py_err};
+use super::{skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
     parse_reader_schema, AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, Sizes,
@@ -29,8 +30,10 @@ pub struct ReadRequest {
     batch_size: Option<usize>,
     engine_batch_size: Option<usize>,
     low_memory: bool,
-    row_index: Option<(String, IdxSize)>,
-    file_path_column: Option<String>,
+    /// The scan's plan: the schema the files read into, its row index, partition and
+    /// path columns; None: each file read with its own schema, no such column.
+    plan: Option<ScanPlan>,
+    row_index_offset: IdxSize,
     /// One row per source.
     partitions: Option<PyDataFrame>,
     /// Per source: read only to count its records.
@@ -38,13 +41,10 @@ pub struct ReadRequest {
     /// The columns the predicate reads, and the callable giving its mask.
     predicate: Option<(Vec<String>, Py<PyAny>)>,
     n_threads: Option<usize>,
-    reader_schema: Option<String>,
     ignore_errors: bool,
     files_in_flight: Option<usize>,
     /// Per source: the part of it a split reads.
     splits: Option<Vec<SplitFile>>,
-    /// The (name, description) of the columns the scan planned the files to give.
-    planned_columns: Option<Vec<(String, String)>>,
 }
 
 /// The files of a scan, per file: the partition values (one row per file), whether it
@@ -107,17 +107,15 @@ impl ScanReader {
             batch_size,
             engine_batch_size,
             low_memory,
-            row_index,
-            file_path_column,
+            plan,
+            row_index_offset,
             partitions,
             count_only,
             predicate,
             n_threads,
-            reader_schema,
             ignore_errors,
             files_in_flight,
             splits,
-            planned_columns,
         } = request;
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
@@ -126,8 +124,15 @@ impl ScanReader {
         let files = scan_files(sources, partitions.as_ref(), count_only, splits)?;
         let partition_columns = partitions
             .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
+        let plan = plan.map(|p| p.plan);
+        let schema = plan.as_ref().map(|p| &p.schema);
+        let reader_schema = schema.and_then(|s| s.reader_schema.as_deref());
         let reader_schema =
-            reader_schema.map(|json| parse_reader_schema(&json).map(Arc::new)).transpose().map_err(to_py_err)?;
+            reader_schema.map(|json| parse_reader_schema(json).map(Arc::new)).transpose().map_err(to_py_err)?;
+        // Without a reader schema, each file must give the columns the scan planned.
+        let planned_columns = schema.filter(|s| s.reader_schema.is_none()).map(|s| s.columns.clone());
+        let row_index = plan.as_ref().and_then(|p| p.row_index.as_deref());
+        let file_path_column = plan.as_ref().and_then(|p| p.file_path_column.as_deref());
         let predicate_error = Arc::new(Mutex::new(None));
         let predicate = predicate.map(|(columns, callable)| Predicate {
             columns,
@@ -139,15 +144,15 @@ impl ScanReader {
             n_rows,
             skip_rows,
             batch_size: sizes.batch_size(engine_batch_size),
-            row_index: row_index.map(|(name, offset)| RowIndex { name: PlSmallStr::from(name.as_str()), offset }),
-            file_path_column: file_path_column.map(|name| PlSmallStr::from(name.as_str())),
+            row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset: row_index_offset }),
+            file_path_column: file_path_column.map(PlSmallStr::from),
             partition_columns,
             files_in_flight: Some(sizes.files_in_flight()),
             n_threads,
             read_ahead: None,
             reader_schema,
             ignore_errors,
-            planned_columns: planned_columns.as_deref().map(parse_columns).transpose().map_err(to_py_err)?,
+            planned_columns,
         };
         let reader = AvroReader::from_files(files).with_options(options).with_predicate(predicate);
         let mut heard = Heard::now();

@@ -15,6 +15,7 @@ use polars_core::prelude::{
 
 use super::options::{ReadOptions, RowIndex};
 use super::predicate::Predicate;
+use super::scan_plan::scan_columns;
 use super::skipped::SkippedData;
 use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
 use crate::decode::{check_record_count, column_names, ArrayRef, BlockDecoder, PartStart, RowPlan};
@@ -174,15 +175,17 @@ impl BatchPlan {
         let projection = match &options.columns {
             Some(columns) => columns.clone(),
             None => {
-                let mut all: Vec<String> = options.row_index.iter().map(|r| r.name.to_string()).collect();
-                all.extend(column_names(reader_schema.unwrap_or(&schema)));
-                for (name, _) in &options.partition_columns {
-                    if !all.iter().any(|c| c == name.as_str()) {
-                        all.push(name.to_string());
-                    }
-                }
-                all.extend(options.file_path_column.iter().map(|f| f.to_string()));
-                all
+                let file_columns = column_names(reader_schema.unwrap_or(&schema));
+                let partitions: Vec<String> = options.partition_columns.iter().map(|(p, _)| p.to_string()).collect();
+                scan_columns(
+                    options.row_index.as_ref().map(|r| r.name.as_str()),
+                    file_columns.iter().map(String::as_str),
+                    &partitions,
+                    options.file_path_column.as_deref(),
+                )
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
             },
         };
         // The predicate's file columns are decoded for every row, the rest only for the

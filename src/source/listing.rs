@@ -1,20 +1,61 @@
-//! Local file lists: the files a glob pattern matches, and the Avro files under a
-//! directory, found by walking the folders (no per-file `stat`: the directory entries say
-//! which are files).
+//! File lists and their rules: what a glob pattern is and matches, where its walk or
+//! listing starts, which names `hidden_file_prefix` leaves out; and, for local files, the
+//! files a pattern matches and the Avro files under a directory, found by walking the
+//! folders (no per-file `stat`: the directory entries say which are files). Object stores
+//! list with the same rules (`remote::glob_objects`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{AvroError, AvroResult};
 
-/// The files `pattern` matches, sorted: `*` and `?` stay within a folder name, `**` spans
-/// any number of folders, `[...]` (or `[!...]`) is a set of characters. As in Polars' globs
-/// (and unlike Python's), wildcards match names starting with `.` too: no name is hidden
-/// here (the Python package leaves out what `hidden_file_prefix` names).
+/// The characters that make a path a glob pattern.
+const WILDCARDS: [char; 3] = ['*', '?', '['];
+
+/// Whether a path is a glob pattern: it holds `*`, `?` or `[`.
+pub fn has_glob(path: &str) -> bool {
+    path.contains(WILDCARDS)
+}
+
+/// Where a pattern's walk or listing starts: everything before the folder that holds its
+/// first wildcard, with the `/` that ends it ("" when that is the first folder).
+pub fn glob_base(pattern: &str) -> &str {
+    let first_wildcard = pattern.find(WILDCARDS).unwrap_or(pattern.len());
+    &pattern[..pattern[..first_wildcard].rfind('/').map_or(0, |i| i + 1)]
+}
+
+/// Whether the whole of `path` matches `pattern`, folder by folder: `*` and `?` stay within
+/// a folder name, `[...]` (or `[!...]`) is a set of characters, and `**` as a folder of
+/// its own spans any number of folders, none included. As in Polars' globs (and unlike
+/// Python's), wildcards match names starting with `.` too.
+pub fn glob_matches(pattern: &str, path: &str) -> bool {
+    let pattern: Vec<&str> = pattern.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    folders_match(&pattern, &path)
+}
+
+fn folders_match(pattern: &[&str], path: &[&str]) -> bool {
+    match pattern.split_first() {
+        None => path.is_empty(),
+        Some((&"**", rest)) => (0..=path.len()).any(|skipped| folders_match(rest, &path[skipped..])),
+        Some((part, rest)) => {
+            path.split_first().is_some_and(|(name, names)| matches(part, name) && folders_match(rest, names))
+        },
+    }
+}
+
+/// Whether `hidden_file_prefix` leaves a file out (Polars' rule, whoever named the file):
+/// the last part of its path or URL begins with one of `prefixes`.
+pub fn is_hidden(path: &str, prefixes: &[String]) -> bool {
+    let path = path.trim_end_matches('/');
+    let name = path.rsplit(['/', std::path::MAIN_SEPARATOR]).next().unwrap_or(path);
+    prefixes.iter().any(|prefix| name.starts_with(prefix.as_str()))
+}
+
+/// The local files `pattern` matches ([`glob_matches`]), sorted. No name is hidden here
+/// ([`is_hidden`] is the caller's to apply).
 pub fn glob_files(pattern: &str) -> AvroResult<Vec<String>> {
-    let first_wildcard = pattern.find(['*', '?', '[']).unwrap_or(pattern.len());
-    let split = pattern[..first_wildcard].rfind('/').map_or(0, |i| i + 1);
-    let (base, rest) = pattern.split_at(split);
+    let (base, rest) = pattern.split_at(glob_base(pattern).len());
     let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
     let mut out = Vec::new();
     walk_pattern(base, &parts, &mut Inside::root(base), &mut out)?;
@@ -24,8 +65,7 @@ pub fn glob_files(pattern: &str) -> AvroResult<Vec<String>> {
 }
 
 /// Every `.avro` file under `dir`, in any folder below it, sorted: what the glob
-/// `dir/**/*.avro` matches. As Polars lists a directory, no name is hidden here (the Python
-/// package leaves out what `hidden_file_prefix` names).
+/// `dir/**/*.avro` matches. As Polars lists a directory, no name is hidden here.
 pub fn avro_files_under(dir: &str) -> AvroResult<Vec<String>> {
     let mut out = Vec::new();
     let dir = dir.trim_end_matches('/');
@@ -249,9 +289,9 @@ fn match_one(p: &[char], pi: usize, c: char) -> Option<(bool, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
     #[cfg(unix)]
     use super::{avro_files_under, glob_files};
+    use super::{glob_base, glob_matches, has_glob, is_hidden, matches};
 
     /// A fresh folder of the system's temporary ones, for one test (the symbolic links').
     #[cfg(unix)]
@@ -294,6 +334,44 @@ mod tests {
         assert_eq!(glob_files(&format!("{root}/d/**/*.avro")).unwrap(), expected);
         assert_eq!(glob_files(&format!("{root}/d/sub/../*.avro")).unwrap(), [format!("{root}/d/sub/../a.avro")]);
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn patterns_start_at_the_folder_before_their_first_wildcard() {
+        assert_eq!(glob_base("s3://b/data/2024-*/part-?.avro"), "s3://b/data/");
+        assert_eq!(glob_base("data/**/*.avro"), "data/");
+        assert_eq!(glob_base("*.avro"), "");
+        assert_eq!(glob_base("a/b[0-9]/c"), "a/");
+        assert!(has_glob("a/b[0-9]") && has_glob("a?") && !has_glob("s3://b/plain/file.avro"));
+    }
+
+    #[test]
+    fn whole_paths_match_folder_by_folder() {
+        let pattern = "s3://b/data/**/*.avro";
+        for path in ["s3://b/data/x.avro", "s3://b/data/y=1/x.avro", "s3://b/data/y=1/z=2/.x.avro"] {
+            assert!(glob_matches(pattern, path), "{path}");
+        }
+        for path in ["s3://b/data/x.avro.crc", "s3://b/other/x.avro", "s3://b/data"] {
+            assert!(!glob_matches(pattern, path), "{path}");
+        }
+        // `*` and `?` stay within a folder; `**` last takes everything below.
+        assert!(glob_matches("s3://b/d/*.avro", "s3://b/d/x.avro"));
+        assert!(!glob_matches("s3://b/d/*.avro", "s3://b/d/e/x.avro"));
+        assert!(!glob_matches("s3://b/d?x.avro", "s3://b/d/x.avro"));
+        assert!(glob_matches("s3://b/d/**", "s3://b/d/e/f/x.avro"));
+        assert!(glob_matches("s3://b/**/e/*.avro", "s3://b/d/e/x.avro"));
+        assert!(glob_matches("gs://b/p-[0-3]/[!_]*", "gs://b/p-2/x.avro"));
+        assert!(!glob_matches("gs://b/p-[0-3]/[!_]*", "gs://b/p-2/_x.avro"));
+    }
+
+    #[test]
+    fn hidden_names_are_the_last_part_beginning_with_a_prefix() {
+        let prefixes = [".".to_string(), "_".to_string()];
+        assert!(is_hidden("data/_SUCCESS", &prefixes));
+        assert!(is_hidden("s3://b/data/.x.avro", &prefixes));
+        assert!(!is_hidden("_data/x.avro", &prefixes), "a folder's name hides nothing");
+        assert!(is_hidden("s3://b/data/_tmp/", &prefixes), "a folder's URL names the folder");
+        assert!(!is_hidden("data/x.avro", &[]));
     }
 
     #[test]

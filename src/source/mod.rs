@@ -16,7 +16,7 @@ use std::path::PathBuf;
 pub use crate::bufread::ByteStream;
 use crate::error::{AvroError, AvroResult, ErrorKind};
 pub(crate) use guard::check_intact;
-pub use listing::{avro_files_under, glob_files};
+pub use listing::{avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden};
 use mapped::MappedFile;
 #[cfg(all(unix, feature = "python"))]
 pub use pipe::{read_stream, PipeWriter};

@@ -8,7 +8,7 @@ mod store;
 mod upload;
 
 pub use range_reader::{RemoteObject, RemoteReadAhead, RequestCount};
-pub use store::{list_objects, RemoteOptions};
+pub use store::{avro_objects_under, glob_objects, ListedObject, RemoteOptions};
 pub use upload::{RemoteUpload, PART_SIZE};
 
 #[cfg(test)]

@@ -23,8 +23,28 @@ pub struct RemoteOptions {
     pub retries: usize,
 }
 
-/// The objects under a URL prefix, as (URL, size, ETag), for matching a glob against.
-pub fn list_objects(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<(String, u64, Option<String>)>> {
+/// An object as a listing gives it: (URL, size, ETag).
+pub type ListedObject = (String, u64, Option<String>);
+
+/// The objects a glob pattern URL matches (`source::glob_matches`), sorted by URL: the
+/// objects under the pattern's base (`source::glob_base`), listed once.
+pub fn glob_objects(pattern_url: &str, options: &RemoteOptions) -> AvroResult<Vec<ListedObject>> {
+    let mut objects = list_objects(crate::source::glob_base(pattern_url), options)?;
+    objects.retain(|(url, ..)| crate::source::glob_matches(pattern_url, url));
+    objects.sort();
+    Ok(objects)
+}
+
+/// The `.avro` objects under a URL prefix (a folder's, ending in `/`), sorted by URL.
+pub fn avro_objects_under(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<ListedObject>> {
+    let mut objects = list_objects(prefix_url, options)?;
+    objects.retain(|(url, ..)| url.ends_with(".avro"));
+    objects.sort();
+    Ok(objects)
+}
+
+/// The objects under a URL prefix.
+fn list_objects(prefix_url: &str, options: &RemoteOptions) -> AvroResult<Vec<ListedObject>> {
     let (store, prefix) = store_for(prefix_url, options)?;
     let base = store_base(prefix_url, &prefix);
     let listing = runtime().spawn(async move {

@@ -1,0 +1,157 @@
+//! A scan's plan for Python: [`plan_scan`] reads the headers (or takes a reader schema),
+//! decides the schema every file reads into and the columns the scan gives, in one call;
+//! the [`ScanPlan`] it returns answers what a read needs to know of its columns and goes
+//! back to the reader with each read's request.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+use super::interrupt::interruptible;
+use super::{parse_columns, source_from_py, to_py_err};
+use crate::error::AvroError;
+use crate::read::{self, ColumnSelection, MissingColumns, ScanSchema, Sizes};
+
+/// What a scan gives: the schema its files read into and its columns in order.
+///
+/// ``columns`` are (name, kind) pairs, kind one of "row_index", "file", "partition" and
+/// "file_path"; ``file_columns`` the files' columns with their type descriptions.
+/// Picklable: a split carries its scan's plan to the workers.
+#[pyclass(module = "polars_avro._internal", frozen, from_py_object)]
+#[derive(Clone)]
+pub struct ScanPlan {
+    pub(super) plan: read::ScanPlan,
+}
+
+#[pymethods]
+impl ScanPlan {
+    /// A plan made of its parts, as `plan_scan` decided them (a split's, on a worker).
+    #[new]
+    #[pyo3(signature = (reader_schema, file_columns, row_index=None, partitions=Vec::new(), file_path_column=None))]
+    fn new(
+        reader_schema: Option<String>,
+        file_columns: Vec<(String, String)>,
+        row_index: Option<String>,
+        partitions: Vec<String>,
+        file_path_column: Option<String>,
+    ) -> PyResult<Self> {
+        let columns = parse_columns(&file_columns).map_err(to_py_err)?;
+        let schema = ScanSchema { reader_schema, columns };
+        let plan = read::ScanPlan::new(schema, row_index, partitions, file_path_column).map_err(to_py_err)?;
+        Ok(Self { plan })
+    }
+
+    /// The reader schema (JSON) every file is resolved into; None: each file's own.
+    #[getter]
+    fn reader_schema(&self) -> Option<&str> {
+        self.plan.schema.reader_schema.as_deref()
+    }
+
+    /// The files' columns: (name, type description JSON).
+    #[getter]
+    fn file_columns(&self) -> Vec<(String, String)> {
+        described(&self.plan.schema)
+    }
+
+    /// Every column of the scan in order, as (name, kind).
+    #[getter]
+    fn columns(&self) -> Vec<(String, &'static str)> {
+        self.plan.columns().iter().map(|(name, kind)| (name.clone(), kind.name())).collect()
+    }
+
+    /// The columns a read gives for a user's `columns` (names or positions of the files'
+    /// and partitions' columns), the row index first and the path last.
+    fn select(&self, columns: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+        let selection = if let Ok(names) = columns.extract::<Vec<String>>() {
+            ColumnSelection::Names(names)
+        } else if let Ok(indices) = columns.extract::<Vec<i64>>() {
+            ColumnSelection::Indices(indices)
+        } else {
+            return Err(to_py_err(AvroError::argument("columns must be all names or all indices")));
+        };
+        self.plan.select(&selection).map_err(to_py_err)
+    }
+
+    /// The columns of a projection: any of the scan's, in the order given, each once.
+    fn project(&self, names: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+        let Ok(names) = names.extract::<Vec<String>>() else {
+            return Err(to_py_err(AvroError::argument(format!("columns must be column names, found {names}"))));
+        };
+        self.plan.project(&names).map_err(to_py_err)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let plan = &slf.get().plan;
+        let args = (
+            plan.schema.reader_schema.clone(),
+            described(&plan.schema),
+            plan.row_index.clone(),
+            plan.partitions.clone(),
+            plan.file_path_column.clone(),
+        );
+        Ok((slf.get_type().into_any(), args.into_pyobject(py)?))
+    }
+}
+
+fn described(schema: &ScanSchema) -> Vec<(String, String)> {
+    schema.columns.iter().map(|(name, ft)| (name.clone(), ft.to_json().to_string())).collect()
+}
+
+/// The plan of a scan (see `read::ScanPlan`): the schema every file reads into and the
+/// columns the scan gives with its row index, partition and path columns. `names` name the
+/// files, in order; their writer schemas are `writer_schemas` (None where a header was
+/// damaged) when the caller read them, else read here from `sources`, `files_in_flight` at
+/// a time. No header is read with a `reader_schema`. With `ignore_errors`, a file whose
+/// header is damaged is left out (the read reports it); when every header is, the first
+/// one's error raises.
+#[pyfunction]
+#[pyo3(signature = (
+    names, *, sources=None, writer_schemas=None, reader_schema=None, insert_missing=false, ignore_errors=false,
+    files_in_flight=None, low_memory=false, row_index=None, partitions=Vec::new(), file_path_column=None
+))]
+#[allow(clippy::too_many_arguments)]
+pub fn plan_scan(
+    py: Python<'_>,
+    names: Vec<String>,
+    sources: Option<&Bound<'_, PyList>>,
+    writer_schemas: Option<Vec<Option<String>>>,
+    reader_schema: Option<String>,
+    insert_missing: bool,
+    ignore_errors: bool,
+    files_in_flight: Option<usize>,
+    low_memory: bool,
+    row_index: Option<String>,
+    partitions: Vec<String>,
+    file_path_column: Option<String>,
+) -> PyResult<ScanPlan> {
+    let missing = if insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
+    let files: Vec<(String, String)> = match (&reader_schema, writer_schemas, sources) {
+        (Some(_), _, _) => Vec::new(),
+        (None, Some(schemas), _) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
+        (None, None, Some(sources)) => {
+            let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
+            let in_flight = Sizes { files_in_flight, low_memory, ..Sizes::default() }.files_in_flight();
+            let results = interruptible(py, || read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
+            let (mut files, mut first_damage) = (Vec::with_capacity(results.len()), None);
+            for (name, result) in names.into_iter().zip(results) {
+                match result {
+                    Ok(json) => files.push((name, json)),
+                    Err(e) if ignore_errors && e.is_damage() => {
+                        first_damage.get_or_insert(e);
+                    },
+                    Err(e) => return Err(to_py_err(e)),
+                }
+            }
+            match (files.is_empty(), first_damage) {
+                (true, Some(e)) => return Err(to_py_err(e)),
+                _ => files,
+            }
+        },
+        (None, None, None) => {
+            return Err(to_py_err(AvroError::argument("plan_scan needs sources, writer schemas or a reader schema")))
+        },
+    };
+    let schema = ScanSchema::of(&files, reader_schema.as_deref(), missing).map_err(to_py_err)?;
+    let plan = read::ScanPlan::new(schema, row_index, partitions, file_path_column).map_err(to_py_err)?;
+    Ok(ScanPlan { plan })
+}

@@ -1,0 +1,249 @@
+//! A scan's plan, decided once before any block is read: the schema its files read into
+//! ([`ScanSchema`]) and the columns the scan gives, in the one order every read uses: the
+//! row index, the files' columns (a partition column the files also hold keeps the file's
+//! place), the partition columns the files lack, the file path. Selections of those
+//! columns (a user's `columns`, an engine's projection) are checked here too.
+
+use std::collections::HashSet;
+
+use super::scan_schema::ScanSchema;
+use crate::error::{AvroError, AvroResult};
+
+/// Where the values of a scan's column come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// The row index (`RowIndex`): the record's position across the scan.
+    RowIndex,
+    /// Decoded from the files' records.
+    File,
+    /// A partition value, one per file (a partition column the files also hold is this).
+    Partition,
+    /// The file's path (`file_path_column`).
+    FilePath,
+}
+
+impl ColumnKind {
+    /// The kind as the Python package names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RowIndex => "row_index",
+            Self::File => "file",
+            Self::Partition => "partition",
+            Self::FilePath => "file_path",
+        }
+    }
+}
+
+/// Columns asked for by a user: names, or positions among the files' and partitions'
+/// columns (negative ones from the end, as Python's indices).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnSelection {
+    /// Columns by name.
+    Names(Vec<String>),
+    /// Columns by position.
+    Indices(Vec<i64>),
+}
+
+/// A scan's schema and the columns it gives, with the names of its extra columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanPlan {
+    /// The schema every file reads into, and the files' columns.
+    pub schema: ScanSchema,
+    /// The row index column's name.
+    pub row_index: Option<String>,
+    /// The partition columns, in the partitions' order.
+    pub partitions: Vec<String>,
+    /// The name of the column of each row's file path.
+    pub file_path_column: Option<String>,
+    columns: Vec<(String, ColumnKind)>,
+}
+
+impl ScanPlan {
+    /// The plan of a scan of `schema` with these extra columns; refuses a row index or a
+    /// path column named as another column.
+    pub fn new(
+        schema: ScanSchema,
+        row_index: Option<String>,
+        partitions: Vec<String>,
+        file_path_column: Option<String>,
+    ) -> AvroResult<Self> {
+        let file_columns = schema.columns.iter().map(|(name, _)| name.as_str());
+        let columns = scan_columns(row_index.as_deref(), file_columns, &partitions, file_path_column.as_deref());
+        for (option, extra) in [("row_index_name", &row_index), ("include_file_paths", &file_path_column)] {
+            if let Some(extra) = extra {
+                if columns.iter().filter(|(name, _)| name == extra).count() > 1 {
+                    return Err(AvroError::argument(format!(
+                        "{option}: the column name '{extra}' is already a column of the file"
+                    )));
+                }
+            }
+        }
+        Ok(Self { schema, row_index, partitions, file_path_column, columns })
+    }
+
+    /// Every column of the scan, in order, with where its values come from.
+    pub fn columns(&self) -> &[(String, ColumnKind)] {
+        &self.columns
+    }
+
+    /// The columns a read gives for a user's `columns` (as `read_avro`'s): names or
+    /// positions of the files' and partitions' columns, in the order given, with the row
+    /// index first and the path last when the scan has them.
+    pub fn select(&self, asked: &ColumnSelection) -> AvroResult<Vec<String>> {
+        let selectable: Vec<&str> = self.columns_of(|kind| matches!(kind, ColumnKind::File | ColumnKind::Partition));
+        let names: Vec<String> = match asked {
+            ColumnSelection::Names(names) => names.clone(),
+            ColumnSelection::Indices(indices) => indices
+                .iter()
+                .map(|&i| {
+                    let at = if i < 0 { i + selectable.len() as i64 } else { i };
+                    usize::try_from(at).ok().and_then(|at| selectable.get(at)).map(|name| name.to_string()).ok_or_else(
+                        || {
+                            AvroError::argument(format!(
+                                "column index out of range: the file has {} columns",
+                                selectable.len()
+                            ))
+                        },
+                    )
+                })
+                .collect::<AvroResult<_>>()?,
+        };
+        refuse_unknown(&names, &selectable)?;
+        let first = self.row_index.iter().cloned();
+        let last = self.file_path_column.iter().cloned();
+        Ok(first.chain(names).chain(last).collect())
+    }
+
+    /// The columns of an engine's projection (`read_split`'s, Ray's): any of the scan's,
+    /// in the order given, each once.
+    pub fn project(&self, names: &[String]) -> AvroResult<Vec<String>> {
+        refuse_unknown(names, &self.columns_of(|_| true))?;
+        let mut seen = HashSet::new();
+        Ok(names.iter().filter(|name| seen.insert(name.as_str())).cloned().collect())
+    }
+
+    fn columns_of(&self, kept: impl Fn(ColumnKind) -> bool) -> Vec<&str> {
+        self.columns.iter().filter(|(_, kind)| kept(*kind)).map(|(name, _)| name.as_str()).collect()
+    }
+}
+
+/// The columns a scan gives, in order: the row index, the files' columns (a partition
+/// column the files also hold keeps the file's place and the partition's values), the
+/// partition columns the files lack, the path.
+pub(crate) fn scan_columns<'a>(
+    row_index: Option<&str>,
+    file_columns: impl Iterator<Item = &'a str>,
+    partitions: &[String],
+    file_path_column: Option<&str>,
+) -> Vec<(String, ColumnKind)> {
+    let is_partition = |name: &str| partitions.iter().any(|p| p == name);
+    let mut columns: Vec<(String, ColumnKind)> =
+        row_index.map(|name| (name.to_string(), ColumnKind::RowIndex)).into_iter().collect();
+    let mut from_files = HashSet::new();
+    for name in file_columns {
+        from_files.insert(name);
+        let kind = if is_partition(name) { ColumnKind::Partition } else { ColumnKind::File };
+        columns.push((name.to_string(), kind));
+    }
+    for name in partitions.iter().filter(|name| !from_files.contains(name.as_str())) {
+        columns.push((name.clone(), ColumnKind::Partition));
+    }
+    columns.extend(file_path_column.map(|name| (name.to_string(), ColumnKind::FilePath)));
+    columns
+}
+
+/// Refuses names that are not among `columns`, naming them and the columns.
+fn refuse_unknown(names: &[String], columns: &[&str]) -> AvroResult<()> {
+    let known: HashSet<&str> = columns.iter().copied().collect();
+    let missing: Vec<&str> = names.iter().map(String::as_str).filter(|name| !known.contains(name)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(AvroError::argument(format!(
+        "columns not in the file: {}; the columns are: {}",
+        listed(&missing),
+        listed(columns)
+    )))
+}
+
+/// Names as a Python list shows them: `['a', 'b']`.
+fn listed(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame_type::FrameType;
+
+    fn schema(names: &[&str]) -> ScanSchema {
+        ScanSchema { reader_schema: None, columns: names.iter().map(|n| (n.to_string(), FrameType::Boolean)).collect() }
+    }
+
+    fn plan(row_index: Option<&str>, files: &[&str], partitions: &[&str], path: Option<&str>) -> AvroResult<ScanPlan> {
+        let partitions = partitions.iter().map(|p| p.to_string()).collect();
+        ScanPlan::new(schema(files), row_index.map(Into::into), partitions, path.map(Into::into))
+    }
+
+    fn strings(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn columns_come_row_index_first_then_the_files_then_partitions_then_the_path() {
+        let plan = plan(Some("idx"), &["a", "year", "b"], &["month", "year"], Some("path")).unwrap();
+        let kinds: Vec<(&str, ColumnKind)> = plan.columns().iter().map(|(n, k)| (n.as_str(), *k)).collect();
+        use ColumnKind::*;
+        // A partition column the files also hold keeps the file's place and is a partition's.
+        assert_eq!(
+            kinds,
+            [
+                ("idx", RowIndex),
+                ("a", File),
+                ("year", Partition),
+                ("b", File),
+                ("month", Partition),
+                ("path", FilePath)
+            ]
+        );
+    }
+
+    #[test]
+    fn extra_columns_named_as_another_column_are_refused_by_their_option() {
+        let error = plan(Some("a"), &["a"], &[], None).unwrap_err();
+        assert_eq!(error.message, "row_index_name: the column name 'a' is already a column of the file");
+        let error = plan(None, &["a"], &["p"], Some("p")).unwrap_err();
+        assert_eq!(error.message, "include_file_paths: the column name 'p' is already a column of the file");
+        let error = plan(Some("x"), &["a"], &[], Some("x")).unwrap_err();
+        assert!(error.message.starts_with("row_index_name: "), "{error}");
+    }
+
+    #[test]
+    fn a_selection_keeps_its_order_between_the_row_index_and_the_path() {
+        let plan = plan(Some("idx"), &["a", "b", "c"], &["p"], Some("path")).unwrap();
+        let by_name = plan.select(&ColumnSelection::Names(strings(&["p", "c"]))).unwrap();
+        assert_eq!(by_name, ["idx", "p", "c", "path"]);
+        let by_index = plan.select(&ColumnSelection::Indices(vec![3, 0, -2])).unwrap();
+        assert_eq!(by_index, ["idx", "p", "a", "c", "path"]);
+    }
+
+    #[test]
+    fn a_selection_of_unknown_columns_or_positions_is_refused() {
+        let plan = plan(Some("idx"), &["a", "b"], &[], None).unwrap();
+        let error = plan.select(&ColumnSelection::Names(strings(&["a", "zz", "idx"]))).unwrap_err();
+        assert_eq!(error.message, "columns not in the file: ['zz', 'idx']; the columns are: ['a', 'b']");
+        for index in [2, -3] {
+            let error = plan.select(&ColumnSelection::Indices(vec![index])).unwrap_err();
+            assert_eq!(error.message, "column index out of range: the file has 2 columns", "{index}");
+        }
+    }
+
+    #[test]
+    fn a_projection_takes_any_column_once_in_the_order_given() {
+        let plan = plan(Some("idx"), &["a", "b"], &["p"], Some("path")).unwrap();
+        assert_eq!(plan.project(&strings(&["path", "b", "idx", "b"])).unwrap(), ["path", "b", "idx"]);
+        let error = plan.project(&strings(&["c"])).unwrap_err();
+        assert!(error.message.starts_with("columns not in the file: ['c']"), "{error}");
+    }
+}
