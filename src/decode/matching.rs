@@ -135,3 +135,121 @@ pub fn cannot_read(
         reader.type_name(reader_node)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::schema::parse_schema;
+
+    fn schema(value: serde_json::Value) -> AvroSchema {
+        parse_schema(&value.to_string()).unwrap()
+    }
+
+    /// A union schema's branches, as the resolution hands them to `matching_branch`.
+    fn branches(union: &AvroSchema) -> Vec<(usize, NodeId)> {
+        let Node::Union(ids) = union.node(union.root) else { panic!("not a union") };
+        ids.iter().copied().enumerate().collect()
+    }
+
+    fn fields(record: &AvroSchema) -> &[Field] {
+        let Node::Record { fields, .. } = record.node(record.root) else { panic!("not a record") };
+        fields
+    }
+
+    fn name(name: &str, namespace: Option<&str>, aliases: &[&str]) -> Name {
+        let aliases = aliases.iter().map(|a| a.to_string()).collect();
+        Name { name: name.into(), namespace: namespace.map(Into::into), aliases }
+    }
+
+    #[test]
+    fn a_writers_type_goes_to_the_same_type_first_then_to_a_promotion() {
+        let reader = schema(json!(["null", "double", "long", "string"]));
+        let branch = |writer: serde_json::Value| {
+            let writer = schema(writer);
+            matching_branch(&writer, &reader, writer.root, &branches(&reader))
+        };
+        assert_eq!(branch(json!("long")), Some(2), "the same type, though a promotion comes first");
+        assert_eq!(branch(json!("int")), Some(1), "no int: the first branch it promotes to");
+        assert_eq!(branch(json!("float")), Some(1));
+        assert_eq!(branch(json!("bytes")), Some(3), "bytes and string promote both ways");
+        assert_eq!(branch(json!("null")), Some(0));
+        assert_eq!(branch(json!("boolean")), None);
+        assert_eq!(branch(json!({"type": "array", "items": "int"})), None);
+    }
+
+    #[test]
+    fn named_types_go_to_the_branch_of_their_name_or_of_an_alias() {
+        let reader = schema(json!([
+            {"type": "record", "name": "A", "fields": []},
+            {"type": "record", "name": "B", "aliases": ["old.Legacy"], "fields": []},
+            {"type": "fixed", "name": "F", "size": 4},
+        ]));
+        let branch = |writer: serde_json::Value| {
+            let writer = schema(writer);
+            matching_branch(&writer, &reader, writer.root, &branches(&reader))
+        };
+        assert_eq!(branch(json!({"type": "record", "name": "B", "fields": []})), Some(1));
+        assert_eq!(branch(json!({"type": "record", "name": "Legacy", "namespace": "old", "fields": []})), Some(1));
+        assert_eq!(branch(json!({"type": "record", "name": "Legacy", "fields": []})), None, "aliases are full names");
+        assert_eq!(branch(json!({"type": "fixed", "name": "F", "size": 4})), Some(2));
+        assert_eq!(branch(json!({"type": "enum", "name": "A", "symbols": ["x"]})), None, "a name of another kind");
+    }
+
+    #[test]
+    fn reader_fields_are_found_by_name_before_alias() {
+        let reader = schema(json!({"type": "record", "name": "R", "fields": [
+            {"name": "a", "type": "int", "aliases": ["b", "old"]},
+            {"name": "b", "type": "int"},
+            {"name": "c", "type": "int", "aliases": ["old"]},
+        ]}));
+        let by_name = reader_fields_by_name(fields(&reader));
+        assert_eq!(by_name["a"], 0);
+        assert_eq!(by_name["b"], 1, "a field's own name wins over another's alias");
+        assert_eq!(by_name["old"], 0, "of two fields with one alias, the first");
+        assert_eq!(by_name["c"], 2);
+        assert!(!by_name.contains_key("d"));
+    }
+
+    #[test]
+    fn writer_symbols_go_to_the_same_symbol_else_the_readers_default() {
+        let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (writer, reader) = (strings(&["A", "B", "C"]), strings(&["C", "A", "UNKNOWN"]));
+        assert_eq!(enum_to_reader(&writer, &reader, None), [Some(1), None, Some(0)]);
+        assert_eq!(enum_to_reader(&writer, &reader, Some("UNKNOWN")), [Some(1), Some(2), Some(0)]);
+        assert_eq!(enum_to_reader(&writer, &reader, Some("NOT_A_SYMBOL")), [Some(1), None, Some(0)]);
+    }
+
+    #[test]
+    fn named_types_match_by_name_or_alias_and_fixed_by_size() {
+        let writer = name("Point", Some("geo"), &[]);
+        assert!(check_names(&writer, &name("Point", None, &[]), "p").is_ok());
+        assert!(check_names(&writer, &name("Spot", None, &["geo.Point"]), "p").is_ok());
+        let error = check_names(&writer, &name("Spot", Some("geo"), &["Point"]), "r.p").unwrap_err();
+        assert!(error.message.contains("at 'r.p': the writer's type is named 'geo.Point' and the reader's 'geo.Spot'"));
+        assert!(error.message.contains("(with the aliases Point)"), "{error}");
+        let error = check_names(&writer, &name("Spot", None, &[]), "p").unwrap_err();
+        assert!(error.message.contains("(with no aliases)"), "{error}");
+        let fixed = name("F", None, &[]);
+        assert!(check_fixed((&fixed, 16), (&fixed, 16), "f").is_ok());
+        let error = check_fixed((&fixed, 16), (&fixed, 12), "f").unwrap_err();
+        assert!(error.message.contains("at 'f': the writer's fixed has 16 bytes, the reader's 12"), "{error}");
+    }
+
+    #[test]
+    fn a_field_the_writer_lacks_reads_its_default_encoded_or_is_refused() {
+        let reader = schema(json!({"type": "record", "name": "R", "fields": [
+            {"name": "n", "type": "long", "default": -2},
+            {"name": "u", "type": ["null", "string"], "default": null},
+            {"name": "s", "type": "string", "default": "hi"},
+            {"name": "none", "type": "int"},
+        ]}));
+        let fields = fields(&reader);
+        assert_eq!(encoded_default(&reader, &fields[0], "n").unwrap(), [3], "zig-zag -2");
+        assert_eq!(encoded_default(&reader, &fields[1], "u").unwrap(), [0], "the null branch");
+        assert_eq!(encoded_default(&reader, &fields[2], "s").unwrap(), [4, b'h', b'i']);
+        let error = encoded_default(&reader, &fields[3], "r.none").unwrap_err();
+        assert!(error.message.contains("the reader's field 'r.none' is not in the writer's schema and has no default"));
+    }
+}

@@ -498,3 +498,136 @@ fn advance_row_index(next_row: &mut Option<IdxSize>, records: usize) -> AvroResu
     })?);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::*;
+
+    use super::*;
+    use crate::container::{Codec, ContainerWriter};
+    use crate::read::{RowIndex, Source};
+    use crate::varint::put_long;
+
+    const SCHEMA: &str = r#"{"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}"#;
+    const PER_BLOCK: i64 = 10;
+
+    /// A file of `blocks` blocks of 10 records each, ids counting from 0; the blocks in
+    /// `garbage` hold bytes no record decodes from (a varint that never ends), so a read
+    /// that decodes one fails.
+    fn file(blocks: i64, garbage: &[i64]) -> Vec<u8> {
+        let mut writer = ContainerWriter::new(Vec::new(), SCHEMA, Codec::Null, &[]).unwrap();
+        for block in 0..blocks {
+            let mut data = Vec::new();
+            for id in block * PER_BLOCK..(block + 1) * PER_BLOCK {
+                put_long(&mut data, id);
+            }
+            if garbage.contains(&block) {
+                data = vec![0xff; data.len()];
+            }
+            writer.write_block(PER_BLOCK as usize, &data).unwrap();
+        }
+        writer.finish().unwrap()
+    }
+
+    fn scan_file(data: Vec<u8>, count_only: bool) -> ScanFile {
+        ScanFile { count_only, ..ScanFile::from(Source::from_bytes(data)) }
+    }
+
+    /// Every batch of a read, on one thread and on two, as the ids read and the
+    /// pipeline's report of what was left out (the same for both).
+    fn read(files: impl Fn() -> Vec<ScanFile>, options: ReadOptions) -> (DataFrame, Vec<SkippedData>) {
+        let mut results = [1, 2].map(|threads| {
+            let options = ReadOptions { n_threads: Some(threads), batch_size: 10, ..options.clone() };
+            let mut pipeline = Pipeline::new(files(), options, None).unwrap();
+            let mut frames = Vec::new();
+            while let Some(df) = pipeline.next_batch().unwrap() {
+                frames.push(df);
+            }
+            let mut df = frames.pop().unwrap_or_default();
+            for earlier in frames.iter().rev() {
+                df = earlier.vstack(&df).unwrap();
+            }
+            (df, pipeline.take_skipped())
+        });
+        let two = results[1].0.clone();
+        assert!(results[0].0.equals(&two), "one thread: {:?}, two: {two:?}", results[0].0);
+        let [one, _] = &mut results;
+        (one.0.clone(), std::mem::take(&mut one.1))
+    }
+
+    fn ids(df: &DataFrame) -> Vec<i64> {
+        df.column("id").unwrap().i64().unwrap().into_no_null_iter().collect()
+    }
+
+    #[test]
+    fn the_blocks_before_a_slices_offset_are_counted_not_decoded() {
+        // The first two blocks cannot be decoded: the read must not try.
+        let options = ReadOptions { skip_rows: 25, n_rows: Some(32), ..ReadOptions::default() };
+        let (df, _) = read(|| vec![scan_file(file(4, &[0, 1]), false)], options);
+        assert_eq!(ids(&df), (25..32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn reading_stops_at_the_block_that_reaches_n_rows() {
+        let options = ReadOptions { n_rows: Some(15), ..ReadOptions::default() };
+        let (df, _) = read(|| vec![scan_file(file(4, &[2, 3]), false)], options);
+        assert_eq!(ids(&df), (0..15).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_file_only_counted_moves_the_row_index_and_gives_no_row() {
+        let options =
+            ReadOptions { row_index: Some(RowIndex { name: "i".into(), offset: 100 }), ..ReadOptions::default() };
+        let files = || vec![scan_file(file(2, &[0, 1]), true), scan_file(file(1, &[]), false)];
+        let (df, _) = read(files, options);
+        assert_eq!(ids(&df), (0..10).collect::<Vec<_>>());
+        let index: Vec<IdxSize> = df.column("i").unwrap().idx().unwrap().into_no_null_iter().collect();
+        assert_eq!(index, (120..130).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_block_that_fails_to_decode_is_left_out_whole_and_reported_with_ignore_errors() {
+        let data = || vec![scan_file(file(4, &[1]), false)];
+        let (df, skipped) = read(data, ReadOptions { ignore_errors: true, ..ReadOptions::default() });
+        assert_eq!(ids(&df), (0..10).chain(20..40).collect::<Vec<_>>());
+        assert_eq!(skipped.len(), 1);
+        assert_eq!((skipped[0].records, skipped[0].error.block), (Some(10), Some(1)));
+        // Without ignore_errors the read fails at that block.
+        let mut pipeline = Pipeline::new(data(), ReadOptions::default(), None).unwrap();
+        let error = std::iter::from_fn(|| Some(pipeline.next_batch())).find_map(Result::err).unwrap();
+        assert_eq!(error.block, Some(1), "{error}");
+    }
+
+    #[test]
+    fn after_broken_framing_the_read_resumes_at_the_next_sync_marker() {
+        let mut data = file(4, &[]);
+        // The sync marker after the second block, corrupted: that block's framing is broken.
+        let sync: [u8; 16] = data[data.len() - 16..].try_into().unwrap();
+        let markers: Vec<usize> = (0..data.len() - 15).filter(|&i| data[i..i + 16] == sync).collect();
+        data[markers[2]] ^= 0xff;
+        let (df, skipped) = read(
+            || vec![scan_file(data.clone(), false)],
+            ReadOptions { ignore_errors: true, ..ReadOptions::default() },
+        );
+        let ids = ids(&df);
+        assert_eq!(&ids[..10], (0..10).collect::<Vec<_>>(), "the block before the damage");
+        assert_eq!(&ids[ids.len() - 10..], (30..40).collect::<Vec<_>>(), "the block after the next marker");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order, none twice: {ids:?}");
+        assert_eq!(skipped.len(), 1);
+        // The blocks between the damage and the marker found are counted: nothing is
+        // dropped unreported.
+        let lost = skipped[0].records.expect("the records of the blocks left out, counted");
+        assert_eq!(ids.len() + lost, 40, "{ids:?}, {lost} lost");
+    }
+
+    #[test]
+    fn a_row_index_past_polars_index_type_is_refused() {
+        let mut row = Some(IdxSize::MAX - 5);
+        assert!(advance_row_index(&mut row, 5).is_ok());
+        assert_eq!(row, Some(IdxSize::MAX));
+        let error = advance_row_index(&mut row, 1).unwrap_err();
+        assert!(error.message.contains("the row index overflows"), "{error}");
+        let mut none = None;
+        assert!(advance_row_index(&mut none, usize::MAX).is_ok());
+    }
+}
