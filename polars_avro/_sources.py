@@ -140,6 +140,12 @@ class RemoteOptions:
             url, storage_options=self.storage_options, retries=self.retries, size=size, etag=etag
         )
 
+    def listed(self, url: str, *, pattern: bool) -> list[Item]:
+        """The objects a glob pattern URL matches, or else the .avro objects under a folder's URL, sorted."""
+        list_objects = _internal.glob_objects if pattern else _internal.avro_objects_under
+        objects = list_objects(url, storage_options=self.storage_options, retries=self.retries)
+        return [self.file(*listed) for listed in objects]
+
 
 def is_remote_url(path: str) -> bool:
     """Whether a path is an object store URL (a ``file://`` URL is a local path)."""
@@ -280,20 +286,19 @@ def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
         return _expand_path(unquote(parsed.path), glob=glob)
     if _fsspec.reaches(url):
         return _expand_fsspec(url, glob=glob, remote=remote)
-    listed = {"storage_options": remote.storage_options, "retries": remote.retries}
     if url.endswith("/"):
-        objects = _internal.avro_objects_under(url, **listed)
+        objects = remote.listed(url, pattern=False)
         if not objects:
             msg = f"no .avro objects under '{url}'"
             raise _not_found(msg, url)
-        return Sources([remote.file(*o) for o in objects], [url] * len(objects))
+        return Sources(objects, [url] * len(objects))
     if glob and _internal.has_glob(parsed.path):
-        objects = _internal.glob_objects(url, **listed)
+        objects = remote.listed(url, pattern=True)
         if not objects:
             msg = f"no objects match the pattern '{url}'"
             raise _not_found(msg, url)
         base = _internal.glob_base(url)
-        return Sources([remote.file(*o) for o in objects], [base] * len(objects))
+        return Sources(objects, [base] * len(objects))
     return Sources([remote.file(url)], [None])
 
 
