@@ -3,6 +3,7 @@ from typing import IO, Any
 import polars as pl
 
 from polars_avro._scan import ReadRequest
+from polars_avro._write import _WriteOptions
 
 __version__: str
 MAX_DECIMAL_PRECISION: int
@@ -44,7 +45,7 @@ class BlockReader:
 class BlockWriter:
     def __init__(
         self,
-        sink: str | IO[bytes] | RemoteFile,
+        target: str | IO[bytes] | RemoteFile,
         schema_json: str,
         *,
         compression: str,
@@ -130,21 +131,20 @@ def glob_base(pattern: str) -> str: ...
 def is_hidden(path: str, prefixes: list[str]) -> bool: ...
 def unify_schemas(schemas: list[tuple[str, str]]) -> str: ...
 
+class Replacements:
+    def __init__(self) -> None: ...
+    def commit(self) -> None: ...
+    def discard(self) -> None: ...
+
 class FileWriter:
     def __init__(
         self,
-        sink: str | IO[bytes] | RemoteFile,
+        target: str | IO[bytes] | RemoteFile,
         columns: list[tuple[str, str]],
+        request: _WriteOptions,
         *,
-        compression: str,
-        compression_level: int | None = None,
-        record_name: str,
-        namespace: str | None = None,
-        schema: str | None = None,
-        metadata: list[tuple[str, bytes]] = ...,
-        sync_interval: int,
-        n_threads: int | None = None,
         name: str | None = None,
+        replacements: Replacements | None = None,
     ) -> None: ...
     def schema_json(self) -> str: ...
     def write(self, df: pl.DataFrame, height: int) -> None: ...

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import polars as pl
 
+from polars_avro import _internal
 from polars_avro._hive import HIVE_NULL
 from polars_avro._sources import is_remote_url
 from polars_avro.exceptions import AvroArgumentError, AvroColumnNotFoundError, check_counts
@@ -146,11 +147,11 @@ def _estimated_width(dtype: pl.DataType) -> int:
 class _Part:
     """One part file being written."""
 
-    def __init__(self, path: str, opener: Any, renames: list[tuple[str, str]]) -> None:
+    def __init__(self, path: str, opener: Any, replacements: _internal.Replacements) -> None:
         self.path = path
         self.rows = 0
         self.bytes = 0
-        self.context = opener(path, renames)
+        self.context = opener(path, replacements)
         self.writer = self.context.__enter__()
 
     def finish(self) -> None:
@@ -163,9 +164,9 @@ class _Part:
 class PartitionedWriter:
     """The parts of a partitioned output being written, batch by batch.
 
-    ``opener(path, renames)`` is a context manager giving a file's writer (finished on a
-    clean exit, abandoned on an exception; a local file finished is left under a temporary
-    name, added to ``renames``); ``convert(df)`` brings a frame to what the writer takes.
+    ``opener(path, replacements)`` is a context manager giving a file's writer (finished on a
+    clean exit, abandoned on an exception; a local file finished waits in ``replacements``
+    to be put in place with the others); ``convert(df)`` brings a frame to what the writer takes.
     Batches are of the query ``Partitioning.prepare`` gave.
     """
 
@@ -176,8 +177,8 @@ class PartitionedWriter:
         self.convert = convert
         self.open_parts: dict[tuple[str | None, ...], _Part] = {}
         self.next_index: dict[tuple[str | None, ...], int] = {}
-        #: (temporary, path) of the local parts finished, renamed when all are.
-        self.renames: list[tuple[str, str]] = []
+        #: The local parts finished, put in place when all are.
+        self.replacements = _internal.Replacements()
         #: The folders this output made, outermost first.
         self.made_folders: list[str] = []
 
@@ -200,7 +201,7 @@ class PartitionedWriter:
         path = f"{self.partitioning.folder(key, self.partitioning.key_names)}/{index:08d}.avro"
         if not is_remote_url(path):
             self._make_folders(os.path.dirname(path))
-        part = self.open_parts[key] = _Part(path, self.opener, self.renames)
+        part = self.open_parts[key] = _Part(path, self.opener, self.replacements)
         return part
 
     def _make_folders(self, folder: str) -> None:
@@ -219,9 +220,7 @@ class PartitionedWriter:
         """Finishes the parts still open, then puts every local part in place."""
         for key in list(self.open_parts):
             self._close(key)
-        for temporary, path in self.renames:
-            os.replace(temporary, path)
-        self.renames.clear()
+        self.replacements.commit()
 
     def abandon(self, error: BaseException) -> None:
         """Abandons the parts still open, removes the local parts finished and the folders made.
@@ -232,10 +231,7 @@ class PartitionedWriter:
         for part in self.open_parts.values():
             part.abandon(error)
         self.open_parts.clear()
-        for temporary, _ in self.renames:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(temporary)
-        self.renames.clear()
+        self.replacements.discard()
         for folder in reversed(self.made_folders):
             with contextlib.suppress(OSError):  # not empty: someone else wrote there meanwhile
                 os.rmdir(folder)

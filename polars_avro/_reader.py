@@ -63,6 +63,7 @@ class AvroReader:
         hive_schema: Mapping[str, Any] | None = None,
         try_parse_hive_dates: bool = True,
         files_in_flight: int | None = None,
+        low_memory: bool = False,
     ) -> None:
         #: The damaged blocks left out so far (with ``ignore_errors=True``), in file order.
         self.errors: list[SkippedBlock] = []

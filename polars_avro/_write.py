@@ -28,7 +28,6 @@ from polars_avro._polars_args import (
     refusing,
     with_credentials,
 )
-from polars_avro._replacing import keep_mode, remove_stale, temporary_name
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
 from polars_avro.exceptions import (
@@ -290,7 +289,7 @@ def sink_avro(
         parts = PartitionedWriter(
             partitioning,
             columns,
-            lambda path, renames: _writing(path, prepared.columns, options, renames),
+            lambda path, replacements: _writing(path, prepared.columns, options, replacements),
             prepared.convert,
         )
         try:
@@ -464,18 +463,17 @@ def _writing(
     file: AvroTarget,
     columns: list[tuple[str, str]],
     options: _WriteOptions,
-    renames: list[tuple[str, str]] | None = None,
-) -> Iterator[Any]:
+    replacements: _internal.Replacements | None = None,
+) -> Iterator[_internal.FileWriter]:
     """The file's writer: finished when the block succeeds, abandoned when it raises.
 
-    Abandoned, an object store upload is aborted and a local temporary file removed. With
-    ``renames``, a local file finished is left under its temporary name and (temporary,
-    path) added there, for its caller to rename with others at once.
+    Abandoned, an object store upload is aborted and a local file left as it was. With
+    ``replacements``, a local file finished waits there to be put in place with others.
     """
-    opened = _open_target(file, options.remote, renames)
-    with opened as target, finishing(_new_writer(target, columns, options, name=_open_target.name_of(file))) as writer:
-        opened.created()
-        yield writer
+    with _target(file, options.remote) as target:
+        writer = _internal.FileWriter(target, columns, options, name=_target.name_of(file), replacements=replacements)
+        with finishing(writer):
+            yield writer
 
 
 @contextmanager
@@ -487,28 +485,6 @@ def finishing(writer: Any) -> Iterator[Any]:
         writer.abort()
         raise
     writer.finish()
-
-
-def _new_writer(
-    target: str | IO[bytes] | _internal.RemoteFile,
-    columns: list[tuple[str, str]],
-    options: _WriteOptions,
-    name: str | None = None,
-) -> _internal.FileWriter:
-    """The writer; ``name`` is how its errors name the file (default: ``target``'s own name)."""
-    return _internal.FileWriter(
-        target,
-        columns,
-        compression=options.compression,
-        compression_level=options.compression_level,
-        record_name=options.name,
-        namespace=options.namespace,
-        schema=options.schema,
-        metadata=options.metadata,
-        sync_interval=options.sync_interval,
-        n_threads=options.n_threads,
-        name=name,
-    )
 
 
 class _Prepared:
@@ -623,26 +599,20 @@ def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[
             consume(staged.slice(offset, step).collect())
 
 
-class _open_target:
-    """A path is written to a temporary file beside it, renamed into place on success and removed on failure.
+class _target:
+    """What a write's target is handed to the Rust writer as, which decides the rest (``sink::Target``).
 
-    The temporary file (see `_replacing`) is created by the writer, once every option has
-    been checked, and given the target's mode (`created`) before anything is written to it.
-    Errors name the path as it was given, never the temporary one.
-
-    A file object, or a path that exists and is not a regular file (a device such as
-    /dev/stdout, a named pipe), is written to as it is. An object store URL becomes the
-    object to upload (the upload itself makes the object appear only when it completes). A URL
-    only fsspec reaches becomes its file system's file, closed on success and discarded on
-    failure.
+    A path (``~`` expanded) goes as it is: the writer replaces a local file whole
+    (a temporary file beside it, renamed into place on success and removed on failure),
+    and writes a pipe or a device as it is. An object store URL becomes the object to
+    upload (the upload itself makes the object appear only when it completes). A URL only
+    fsspec reaches becomes its file system's file, closed on success and discarded on
+    failure; a file object is written as it is.
     """
 
-    def __init__(self, file: AvroTarget, remote: RemoteOptions, renames: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, file: AvroTarget, remote: RemoteOptions) -> None:
         self.file = file
         self.remote = remote
-        self.renames = renames
-        self.path = ""
-        self.temporary: str | None = None
         self.fsspec_file: _fsspec.Writing | None = None
 
     def __enter__(self) -> str | IO[bytes] | _internal.RemoteFile:
@@ -655,17 +625,7 @@ class _open_target:
                 return self.fsspec_file.file
             return self.remote.file(self.file)
         if isinstance(self.file, (str, os.PathLike)):
-            # Through a symbolic link to the file it names, which is the one to replace.
-            path = os.path.realpath(os.path.expanduser(os.fspath(self.file)))
-            self.path = path
-            if os.path.isdir(path):
-                msg = f"cannot write to '{os.fspath(self.file)}': it is a directory"
-                raise AvroArgumentError(msg)
-            if os.path.exists(path) and not os.path.isfile(path):
-                return path
-            remove_stale(path)
-            self.temporary = temporary_name(path)
-            return self.temporary
+            return os.path.expanduser(os.fspath(self.file))
         if hasattr(self.file, "write"):
             return self.file
         msg = f"expected a path or a binary file object to write to, found {type(self.file).__name__}"
@@ -678,22 +638,9 @@ class _open_target:
             return os.fsdecode(file)
         return None
 
-    def created(self) -> None:
-        """The writer created the temporary file: it takes the mode of the file it replaces."""
-        if self.temporary is not None:
-            keep_mode(self.temporary, self.path)
-
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self.fsspec_file is not None:
             if exc_type is None:
                 self.fsspec_file.finish()
             else:
                 self.fsspec_file.discard()
-        if self.temporary is None:
-            return
-        if exc_type is None and self.renames is not None:
-            self.renames.append((self.temporary, self.path))
-        elif exc_type is None:
-            os.replace(self.temporary, self.path)
-        elif os.path.exists(self.temporary):
-            os.remove(self.temporary)

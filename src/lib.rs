@@ -27,6 +27,7 @@ pub mod read;
 pub mod schema;
 #[cfg(unix)]
 mod signals;
+pub mod sink;
 pub mod source;
 mod threads;
 mod time_zone;

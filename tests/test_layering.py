@@ -1,7 +1,7 @@
 """The Rust modules import each other one way: no module imports one that imports it back
 (directly or through others), and data flows source, container, decode, read, python
-(the write side: python, write, container; messages in columns: python, message, decode
-and write). Read from the source tree beside the tests."""
+(the write side: python, write, container, and sink, which takes the bytes; messages in
+columns: python, message, decode and write). Read from the source tree beside the tests."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ ALLOWED = {
     "interrupt": {"error"},
     "schema": {"error", "varint"},
     "source": {"error", "bufread", "signals", "interrupt"},
+    # Where writes go (local files replaced whole, pipes, uploads to the stores of source).
+    "sink": {"error", "source"},
     "container": {"error", "varint", "bufread"},
     "decode": {"error", "varint", "schema", "frame_type", "time_zone"},
     "read": {"error", "schema", "source", "container", "decode", "threads", "frame_type", "interrupt"},
@@ -41,6 +43,7 @@ ALLOWED = {
         "error",
         "schema",
         "source",
+        "sink",
         "container",
         "decode",
         "read",

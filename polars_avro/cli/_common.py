@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from polars_avro import _internal
 from polars_avro._sources import RemoteOptions, Sources, expand_sources
-from polars_avro._write import _open_target
+from polars_avro._write import _target
 
 
 class UsageError(Exception):
@@ -84,13 +84,13 @@ def expand_inputs(args: argparse.Namespace) -> list[Input]:
 def output_target(path: str | None, args: argparse.Namespace) -> Iterator[str | IO[bytes] | Any]:
     """Where a command's file goes: standard output when no path (or ``-``) is given, else the path.
 
-    A local file is written under a temporary name and renamed at the end, so that a failed
-    command leaves none behind; an object store URL becomes an upload completed at the end.
+    The writer writes a local file under a temporary name and renames it at the end, so that
+    a failed command leaves none behind; an object store URL becomes an upload completed at the end.
     """
     if path is None or path == "-":
         yield sys.stdout.buffer
         return
-    with _open_target(path, remote_options(args)) as target:
+    with _target(path, remote_options(args)) as target:
         yield target
 
 

@@ -13,6 +13,13 @@ use crate::varint::{decode_long, MAX_VARINT_LEN};
 
 pub const MAGIC: [u8; 4] = *b"Obj\x01";
 
+/// Whether a header metadata key is one the format reserves (`avro.schema`, `avro.codec`
+/// and any other `avro.*`): a writer refuses such keys from its user, and what a user
+/// reads back as a file's own metadata is the rest ([`Header::user_metadata`]).
+pub fn is_reserved_key(key: &str) -> bool {
+    key.starts_with("avro.")
+}
+
 /// The parsed file header.
 #[derive(Debug, Clone)]
 pub struct Header {
@@ -32,7 +39,7 @@ impl Header {
     /// The metadata entries the file's writer added, in file order: all but the format's
     /// own (`avro.*`), as a rewrite of the file carries them over.
     pub fn user_metadata(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.metadata.iter().filter(|(key, _)| !super::is_reserved_key(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.metadata.iter().filter(|(key, _)| !is_reserved_key(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 }
 

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{IoSlice, Write};
 
 use super::codec::Codec;
-use super::reader::MAGIC;
+use super::reader::{is_reserved_key, MAGIC};
 use crate::error::{AvroError, AvroResult};
 use crate::varint::{put_bytes, put_long};
 
@@ -44,7 +44,7 @@ impl<W: Write> ContainerWriter<W> {
 
     /// Refuses user metadata under the keys the format reserves (`avro.*`).
     pub fn check_metadata(metadata: &[(String, Vec<u8>)]) -> AvroResult<()> {
-        match metadata.iter().find(|(k, _)| super::is_reserved_key(k)) {
+        match metadata.iter().find(|(k, _)| is_reserved_key(k)) {
             Some((key, _)) => Err(AvroError::argument(format!(
                 "metadata keys starting with 'avro.' are reserved for the format, found '{key}'"
             ))),

@@ -187,6 +187,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyscan::ScanReader>()?;
     m.add_class::<pysplits::SplitFile>()?;
     m.add_class::<pywriter::FileWriter>()?;
+    m.add_class::<pywriter::PyReplacements>()?;
     m.add_class::<pyblocks::BlockReader>()?;
     m.add_class::<pyblocks::BlockWriter>()?;
     m.add_class::<pyremote::RemoteFile>()?;

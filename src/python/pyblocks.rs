@@ -9,7 +9,7 @@ use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyDict};
 
 use super::errors::to_py_err;
-use super::pywriter::{target_of, Sink};
+use super::pywriter::target_of;
 use super::{header_dict, skipped_dict, source_from_py};
 use crate::blocks::{BlockData, BlockFile};
 use crate::container::Codec;
@@ -78,20 +78,20 @@ impl BlockReader {
 #[pyclass(module = "polars_avro._internal")]
 pub struct BlockWriter {
     /// In a Mutex only to make the class Sync; None once finished.
-    inner: Option<Mutex<crate::blocks::BlockWriter<Sink>>>,
+    inner: Option<Mutex<crate::blocks::BlockWriter<crate::sink::Sink>>>,
     name: String,
 }
 
 #[pymethods]
 impl BlockWriter {
     /// Writes the header: `schema_json` as given, the codec `compression` names, and
-    /// the user's `metadata`. `name`: how errors name the file (the path the user gave,
-    /// where `sink` is a temporary file beside it); default: the sink's own name.
+    /// the user's `metadata`. `name`: how errors name the file (the path as the user gave
+    /// it); default: the target's own name.
     #[new]
-    #[pyo3(signature = (sink, schema_json, *, compression, compression_level=None, metadata=Vec::new(), name=None))]
+    #[pyo3(signature = (target, schema_json, *, compression, compression_level=None, metadata=Vec::new(), name=None))]
     fn new(
         py: Python<'_>,
-        sink: &Bound<'_, PyAny>,
+        target: &Bound<'_, PyAny>,
         schema_json: &str,
         compression: &str,
         compression_level: Option<i32>,
@@ -99,7 +99,7 @@ impl BlockWriter {
         name: Option<String>,
     ) -> PyResult<Self> {
         let codec = Codec::from_compression(compression).map_err(to_py_err)?;
-        let (target, own_name) = target_of(sink)?;
+        let (target, own_name) = target_of(target)?;
         let name = name.unwrap_or(own_name);
         let writer = py
             .detach(|| {
@@ -148,12 +148,13 @@ impl BlockWriter {
     fn finish(&mut self, py: Python<'_>) -> PyResult<u64> {
         let writer = self.inner.take().ok_or_else(finished)?.into_inner().unwrap_or_else(|e| e.into_inner());
         let records = writer.records_written();
-        py.detach(|| writer.finish().and_then(Sink::complete)).map_err(|e| to_py_err(e.in_file(&self.name)))?;
+        py.detach(|| writer.finish().and_then(|sink| sink.complete(None)))
+            .map_err(|e| to_py_err(e.in_file(&self.name)))?;
         Ok(records)
     }
 
-    /// Abandons the file: an object store's upload is aborted; a local file is left to the
-    /// caller, who wrote it under a temporary name.
+    /// Abandons the file: an object store's upload is aborted, a local file's temporary one
+    /// removed.
     fn abort(&mut self, py: Python<'_>) {
         if let Some(writer) = self.inner.take() {
             let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -22,9 +22,6 @@ use crate::schema::{parse_schema, AvroSchema};
 use crate::source::{FileIdentity, Source, Stream};
 use crate::threads::io_pool;
 
-/// Files opened at once ahead of the reader when the options do not say.
-pub const DEFAULT_FILES_IN_FLIGHT: usize = 16;
-
 /// Bytes of blocks a file reads ahead when it is opened: small files are read whole
 /// there, large ones start reading while the file before them decodes.
 const READ_AHEAD_BYTES: usize = 1 << 20;

@@ -22,8 +22,10 @@ use polars_core::prelude::{DataFrame, DataType, PlSmallStr, Schema};
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
 pub(crate) use files::open_container;
-pub use files::{read_schemas, ScanFile, SplitPart, DEFAULT_FILES_IN_FLIGHT};
-pub use options::{ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE, LOW_MEMORY_BATCH_SIZE};
+pub use files::{read_schemas, ScanFile, SplitPart};
+pub use options::{
+    ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT, LOW_MEMORY_BATCH_SIZE,
+};
 pub use predicate::{Predicate, PredicateFn};
 pub use scan_plan::{ColumnKind, ColumnSelection, ScanPlan};
 pub use scan_schema::{parse_reader_schema, MissingColumns, ScanSchema};

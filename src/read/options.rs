@@ -14,6 +14,9 @@ pub const DEFAULT_BATCH_SIZE: usize = 65_536;
 /// Rows per batch under `low_memory` when the caller does not say.
 pub const LOW_MEMORY_BATCH_SIZE: usize = 8_192;
 
+/// Files opened at once ahead of the reader when the options do not say.
+pub const DEFAULT_FILES_IN_FLIGHT: usize = 16;
+
 /// The sizes a read was asked for, and the one rule that fills in the rest: what the
 /// caller gave, else what `low_memory` implies (Polars' option of that name: smaller
 /// batches and one file read ahead, less memory at some cost in speed), else the batch
@@ -38,7 +41,7 @@ impl Sizes {
     /// Files opened and read ahead at once.
     pub fn files_in_flight(&self) -> usize {
         let low_memory = self.low_memory.then_some(1);
-        self.files_in_flight.or(low_memory).unwrap_or(super::DEFAULT_FILES_IN_FLIGHT)
+        self.files_in_flight.or(low_memory).unwrap_or(DEFAULT_FILES_IN_FLIGHT)
     }
 }
 

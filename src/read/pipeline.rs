@@ -17,8 +17,8 @@ use polars_core::prelude::{DataFrame, IdxSize};
 use rayon::ThreadPool;
 
 use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
-use super::files::{OpenedFile, Opener, Plans, ScanFile, DEFAULT_FILES_IN_FLIGHT};
-use super::options::{ReadAhead, ReadOptions};
+use super::files::{OpenedFile, Opener, Plans, ScanFile};
+use super::options::{ReadAhead, ReadOptions, DEFAULT_FILES_IN_FLIGHT};
 use super::parts::BlockParts;
 use super::predicate::Predicate;
 use super::skipped::SkippedData;

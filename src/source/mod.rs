@@ -19,7 +19,9 @@ pub(crate) use guard::check_intact;
 pub use listing::{avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden};
 use mapped::MappedFile;
 #[cfg(all(unix, feature = "python"))]
-pub use pipe::{read_stream, PipeWriter};
+pub use pipe::read_stream;
+#[cfg(unix)]
+pub use pipe::PipeWriter;
 use remote::{RemoteObject, RemoteReadAhead, RequestCount};
 
 /// The stream a source opens to.

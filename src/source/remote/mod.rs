@@ -1,15 +1,14 @@
 //! Objects in object stores (s3, gs, az/abfs, http(s)) through the object_store crate:
 //! stores built from a URL and the user's options, listing for globs ([`store`]), the
-//! objects themselves, read by [`range_reader::RangeReader`], and objects written as
-//! multipart uploads ([`upload::RemoteUpload`]).
+//! objects themselves, read by [`range_reader::RangeReader`]. Objects written are
+//! `crate::sink`'s (`RemoteUpload`), on the same stores and runtime.
 
 mod range_reader;
 mod store;
-mod upload;
 
 pub use range_reader::{RemoteObject, RemoteReadAhead, RequestCount};
 pub use store::{avro_objects_under, glob_objects, ListedObject, RemoteOptions};
-pub use upload::{RemoteUpload, PART_SIZE};
+pub(crate) use store::{runtime, store_error, wait};
 
 #[cfg(test)]
 mod tests {
@@ -18,25 +17,14 @@ mod tests {
 
     use object_store::memory::InMemory;
     use object_store::path::Path;
-    use object_store::{ObjectStore, ObjectStoreExt, ObjectStoreScheme, PutPayload};
+    use object_store::{ObjectStore, ObjectStoreExt, ObjectStoreScheme};
 
     use super::store::{runtime, store_base, wait};
     use super::*;
     use crate::error::{AvroError, AvroResult, ErrorKind};
 
     fn object_in_memory(data: &[u8]) -> RemoteObject {
-        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        let path = Path::from("dir/file.avro");
-        let (s, p, payload) = (store.clone(), path.clone(), PutPayload::from(data.to_vec()));
-        wait(runtime().spawn(async move { s.put(&p, payload).await })).unwrap().unwrap();
-        RemoteObject {
-            url: "memory:///dir/file.avro".into(),
-            store,
-            path,
-            size: None,
-            etag: None,
-            kept: Arc::default(),
-        }
+        RemoteObject::in_memory("dir/file.avro", data)
     }
 
     #[test]
@@ -106,37 +94,6 @@ mod tests {
         let err = object.open(RemoteReadAhead::default(), None).err().unwrap();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(err.file.as_deref(), Some("memory:///nope.avro"));
-    }
-
-    fn stored(object: &RemoteObject) -> Option<Vec<u8>> {
-        let (store, path) = (object.store.clone(), object.path.clone());
-        let got = wait(runtime().spawn(async move { store.get(&path).await })).unwrap();
-        got.ok().map(|r| wait(runtime().spawn(async move { r.bytes().await })).unwrap().unwrap().to_vec())
-    }
-
-    #[test]
-    fn uploads_appear_whole_only_when_completed() {
-        use std::io::Write;
-        let object = object_in_memory(b"the old object");
-        let data: Vec<u8> = (0..2_500_000u32).map(|i| (i % 253) as u8).collect();
-        // Many parts, written in pieces that straddle them.
-        let mut upload = RemoteUpload::new(&object, 100_000);
-        for piece in data.chunks(77_777) {
-            upload.write_all(piece).unwrap();
-        }
-        assert_eq!(stored(&object).unwrap(), b"the old object");
-        upload.complete().unwrap();
-        assert_eq!(stored(&object).unwrap(), data);
-        // Smaller than a part: one put.
-        let mut upload = RemoteUpload::new(&object, 100_000);
-        upload.write_all(b"small").unwrap();
-        upload.complete().unwrap();
-        assert_eq!(stored(&object).unwrap(), b"small");
-        // Dropped before completion: the object stays as it was.
-        let mut upload = RemoteUpload::new(&object, 1000);
-        upload.write_all(&data[..10_000]).unwrap();
-        drop(upload);
-        assert_eq!(stored(&object).unwrap(), b"small");
     }
 
     #[test]

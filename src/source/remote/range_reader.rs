@@ -21,8 +21,8 @@ use crate::error::{AvroError, AvroResult};
 pub struct RemoteObject {
     /// The object's URL, as errors name it.
     pub url: String,
-    pub(super) store: Arc<dyn ObjectStore>,
-    pub(super) path: Path,
+    pub(crate) store: Arc<dyn ObjectStore>,
+    pub(crate) path: Path,
     /// Its size, when a listing told it (else asked of the store when opened).
     pub size: Option<u64>,
     /// Its ETag, when a listing told it: which version of the object this is.
@@ -63,6 +63,17 @@ impl Drop for KeptBytes {
 }
 
 impl RemoteObject {
+    /// An object holding `data` in a store of its own in memory, for tests of what reads
+    /// and writes objects.
+    #[cfg(test)]
+    pub(crate) fn in_memory(path: &str, data: &[u8]) -> Self {
+        let store: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+        let path = Path::from(path);
+        let (s, p, payload) = (store.clone(), path.clone(), object_store::PutPayload::from(data.to_vec()));
+        wait(runtime().spawn(async move { s.put(&p, payload).await })).unwrap().unwrap();
+        Self { url: format!("memory:///{path}"), store, path, size: None, etag: None, kept: Arc::default() }
+    }
+
     /// The object at `url`, in the store its scheme and `options` name.
     pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
         let (store, path) = store_for(url, options)?;

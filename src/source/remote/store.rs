@@ -29,8 +29,8 @@ pub type ListedObject = (String, u64, Option<String>);
 /// The objects a glob pattern URL matches (`source::glob_matches`), sorted by URL: the
 /// objects under the pattern's base (`source::glob_base`), listed once.
 pub fn glob_objects(pattern_url: &str, options: &RemoteOptions) -> AvroResult<Vec<ListedObject>> {
-    let mut objects = list_objects(crate::source::glob_base(pattern_url), options)?;
-    objects.retain(|(url, ..)| crate::source::glob_matches(pattern_url, url));
+    let mut objects = list_objects(crate::source::listing::glob_base(pattern_url), options)?;
+    objects.retain(|(url, ..)| crate::source::listing::glob_matches(pattern_url, url));
     objects.sort();
     Ok(objects)
 }
@@ -76,7 +76,7 @@ fn url_path(location: &Path) -> String {
 }
 
 /// The one runtime that runs every request; its threads only wait on the network.
-pub(super) fn runtime() -> &'static Runtime {
+pub(crate) fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -90,7 +90,7 @@ pub(super) fn runtime() -> &'static Runtime {
 
 /// Waits for a request from any thread: also one already inside some other runtime
 /// (Polars' own), where tokio's `block_on` would panic.
-pub(super) fn wait<T>(task: tokio::task::JoinHandle<T>) -> AvroResult<T> {
+pub(crate) fn wait<T>(task: tokio::task::JoinHandle<T>) -> AvroResult<T> {
     futures::executor::block_on(task)
         .map_err(|e| AvroError::new(ErrorKind::Io, format!("a request to the object store failed: {e}")))
 }
@@ -197,7 +197,7 @@ fn config_error(err: object_store::Error) -> AvroError {
 
 /// An object store error as the package's error: missing objects and refused
 /// credentials get kinds of their own (FileNotFoundError and PermissionError in Python).
-pub(super) fn store_error(err: object_store::Error, url: &str, what: &str) -> AvroError {
+pub(crate) fn store_error(err: object_store::Error, url: &str, what: &str) -> AvroError {
     use object_store::Error as E;
     // Listing reports HTTP failures as generic errors; the status is only in their text.
     let text = with_root_cause(&err);

@@ -13,9 +13,8 @@ use object_store::path::Path;
 use object_store::{MultipartUpload, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::task::JoinHandle;
 
-use super::range_reader::RemoteObject;
-use super::store::{runtime, store_error, wait};
 use crate::error::{AvroError, AvroResult};
+use crate::source::remote::{runtime, store_error, wait, RemoteObject};
 
 /// Bytes per part: above S3's 5 MiB minimum, and what a few parts in flight may hold.
 pub const PART_SIZE: usize = 8 << 20;
@@ -223,6 +222,41 @@ impl Drop for RemoteUpload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn object_in_memory(data: &[u8]) -> RemoteObject {
+        RemoteObject::in_memory("dir/file.avro", data)
+    }
+
+    fn stored(object: &RemoteObject) -> Option<Vec<u8>> {
+        let (store, path) = (object.store.clone(), object.path.clone());
+        let got = wait(runtime().spawn(async move { store.get(&path).await })).unwrap();
+        got.ok().map(|r| wait(runtime().spawn(async move { r.bytes().await })).unwrap().unwrap().to_vec())
+    }
+
+    #[test]
+    fn uploads_appear_whole_only_when_completed() {
+        use std::io::Write;
+        let object = object_in_memory(b"the old object");
+        let data: Vec<u8> = (0..2_500_000u32).map(|i| (i % 253) as u8).collect();
+        // Many parts, written in pieces that straddle them.
+        let mut upload = RemoteUpload::new(&object, 100_000);
+        for piece in data.chunks(77_777) {
+            upload.write_all(piece).unwrap();
+        }
+        assert_eq!(stored(&object).unwrap(), b"the old object");
+        upload.complete().unwrap();
+        assert_eq!(stored(&object).unwrap(), data);
+        // Smaller than a part: one put.
+        let mut upload = RemoteUpload::new(&object, 100_000);
+        upload.write_all(b"small").unwrap();
+        upload.complete().unwrap();
+        assert_eq!(stored(&object).unwrap(), b"small");
+        // Dropped before completion: the object stays as it was.
+        let mut upload = RemoteUpload::new(&object, 1000);
+        upload.write_all(&data[..10_000]).unwrap();
+        drop(upload);
+        assert_eq!(stored(&object).unwrap(), b"small");
+    }
 
     fn object(size: u64, e_tag: &str) -> ObjectMeta {
         ObjectMeta {
