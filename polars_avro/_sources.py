@@ -142,8 +142,9 @@ class RemoteOptions:
 
     def listed(self, url: str, *, pattern: bool) -> list[Item]:
         """The objects a glob pattern URL matches, or else the .avro objects under a folder's URL, sorted."""
-        list_objects = _internal.glob_objects if pattern else _internal.avro_objects_under
-        objects = list_objects(url, storage_options=self.storage_options, retries=self.retries)
+        objects = _internal.list_objects(
+            url, pattern=pattern, storage_options=self.storage_options, retries=self.retries
+        )
         return [self.file(*listed) for listed in objects]
 
 

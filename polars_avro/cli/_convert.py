@@ -8,9 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from polars_avro._io import scan_avro
+from polars_avro import scan_avro, sink_avro
 from polars_avro._stats import progress as read_progress
-from polars_avro._write import sink_avro
 from polars_avro.cli._common import (
     Progress,
     UsageError,

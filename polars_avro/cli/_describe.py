@@ -11,9 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from polars_avro import _internal
-from polars_avro._io import read_avro_schema, scan_avro
-from polars_avro._messages import FINGERPRINTS, fingerprint, parsing_canonical_form, schema_json
+from polars_avro import _internal, fingerprint, parsing_canonical_form, read_avro_schema, scan_avro
+from polars_avro._messages import FINGERPRINTS, schema_json
 from polars_avro._sources import is_remote_url
 from polars_avro.cli._common import (
     Input,

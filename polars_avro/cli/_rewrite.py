@@ -12,9 +12,7 @@ import json
 import sys
 from typing import Any
 
-from polars_avro import _internal
-from polars_avro._io import scan_avro
-from polars_avro._write import sink_avro
+from polars_avro import AvroReader, _internal, scan_avro, sink_avro
 from polars_avro.cli._common import (
     Input,
     Progress,
@@ -215,11 +213,15 @@ def validate(args: argparse.Namespace) -> int:
         for n, i in enumerate(inputs):
             records, skipped = 0, []
             try:
-                reader = _internal.BlockReader(i.source, data="framing", check_records=True, repair=True)
-                while (block := reader.next_block()) is not None:
-                    records += block[0]
-                    progress.update(done + reader.position(), n)
-                skipped = reader.take_skipped()
+                # A read of no column with ignore_errors decodes every record as a read would,
+                # and reports each damaged block the reader leaves out.
+                source = i.source if isinstance(i.source, bytes) else i.name
+                options = {"storage_options": storage_options(args), "retries": args.retries}
+                with AvroReader(source, columns=[], ignore_errors=True, glob=False, **options) as reader:
+                    for batch in reader:
+                        records += batch.height
+                        progress.update(done + reader.stats.bytes_read, n)
+                skipped = [{"records": e.records, "message": e.message} for e in reader.errors]
             except AvroError as e:
                 skipped = [{"records": None, "message": str(e)}]
             done += i.size or 0

@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 use super::to_py_err;
+use crate::error::AvroResult;
 use crate::read::Source;
 use crate::source::remote::{self, ListedObject, RemoteObject, RemoteOptions, RemoteReadAhead};
 
@@ -52,28 +53,19 @@ impl RemoteFile {
     }
 }
 
-/// The objects a glob pattern URL matches, as (URL, size, ETag), sorted by URL.
+/// The objects a glob pattern URL matches (`pattern`), or else the `.avro` objects under a
+/// folder's URL, as (URL, size, ETag), sorted by URL.
 #[pyfunction]
-#[pyo3(signature = (pattern_url, *, storage_options, retries))]
-pub fn glob_objects(
+#[pyo3(signature = (url, *, pattern, storage_options, retries))]
+pub fn list_objects(
     py: Python<'_>,
-    pattern_url: &str,
+    url: &str,
+    pattern: bool,
     storage_options: Vec<(String, String)>,
     retries: usize,
 ) -> PyResult<Vec<ListedObject>> {
     let options = RemoteOptions { options: storage_options, retries };
-    py.detach(|| remote::glob_objects(pattern_url, &options)).map_err(to_py_err)
-}
-
-/// The `.avro` objects under a URL prefix, as (URL, size, ETag), sorted by URL.
-#[pyfunction]
-#[pyo3(signature = (prefix_url, *, storage_options, retries))]
-pub fn avro_objects_under(
-    py: Python<'_>,
-    prefix_url: &str,
-    storage_options: Vec<(String, String)>,
-    retries: usize,
-) -> PyResult<Vec<ListedObject>> {
-    let options = RemoteOptions { options: storage_options, retries };
-    py.detach(|| remote::avro_objects_under(prefix_url, &options)).map_err(to_py_err)
+    let list: fn(&str, &RemoteOptions) -> AvroResult<Vec<ListedObject>> =
+        if pattern { remote::glob_objects } else { remote::avro_objects_under };
+    py.detach(|| list(url, &options)).map_err(to_py_err)
 }

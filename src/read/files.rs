@@ -179,13 +179,13 @@ impl OpenedFile {
 
 /// One plan per writer schema: the files sharing a schema (usually all of them) share a
 /// plan, parsed and built once, whoever opens them.
-pub(super) struct Plans {
+pub(super) struct BatchPlans {
     options: ReadOptions,
     predicate: Option<Predicate>,
     by_schema: Mutex<HashMap<String, Arc<BatchPlan>>>,
 }
 
-impl Plans {
+impl BatchPlans {
     pub fn new(options: ReadOptions, predicate: Option<Predicate>) -> Self {
         Self { options, predicate, by_schema: Mutex::new(HashMap::new()) }
     }
@@ -258,7 +258,7 @@ pub(crate) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stre
 
 /// Opens a file: its header, its plan, and `read_ahead` bytes of its first blocks. A file
 /// only counted whose count an earlier read remembered is not opened.
-fn open(index: usize, file: ScanFile, plans: &Plans, read_ahead: usize) -> AvroResult<OpenedFile> {
+fn open(index: usize, file: ScanFile, plans: &BatchPlans, read_ahead: usize) -> AvroResult<OpenedFile> {
     let ScanFile { source, partition_values, count_only, split } = file;
     if let Some(split) = split {
         return open_split(index, source, split, partition_values, count_only, plans, read_ahead);
@@ -296,7 +296,7 @@ fn open_split(
     split: SplitPart,
     partition_values: Vec<AnyValue<'static>>,
     count_only: bool,
-    plans: &Plans,
+    plans: &BatchPlans,
     read_ahead: usize,
 ) -> AvroResult<OpenedFile> {
     let name = source.name();
@@ -322,11 +322,11 @@ pub(super) struct Opener {
     in_flight: VecDeque<(usize, Receiver<AvroResult<OpenedFile>>)>,
     window: usize,
     pool: Option<Arc<ThreadPool>>,
-    pub plans: Arc<Plans>,
+    pub plans: Arc<BatchPlans>,
 }
 
 impl Opener {
-    pub fn new(files: Vec<ScanFile>, plans: Plans, window: usize) -> AvroResult<Self> {
+    pub fn new(files: Vec<ScanFile>, plans: BatchPlans, window: usize) -> AvroResult<Self> {
         // One file needs no pool: it is opened where it is read.
         let window = if files.len() < 2 { 0 } else { window };
         let pool = if window > 0 { Some(io_pool(window)?) } else { None };

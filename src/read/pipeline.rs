@@ -17,7 +17,7 @@ use polars_core::prelude::{DataFrame, IdxSize};
 use rayon::ThreadPool;
 
 use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
-use super::files::{OpenedFile, Opener, Plans, ScanFile};
+use super::files::{BatchPlans, OpenedFile, Opener, ScanFile};
 use super::options::{ReadAhead, ReadOptions, DEFAULT_FILES_IN_FLIGHT};
 use super::parts::BlockParts;
 use super::predicate::Predicate;
@@ -110,7 +110,7 @@ impl Pipeline {
         let (batch_size, rows_left, skip_left) = (options.batch_size.max(1), options.n_rows, options.skip_rows);
         let next_row = options.row_index.as_ref().map(|r| r.offset);
         let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
-        let opener = Opener::new(files, Plans::new(options, predicate), files_in_flight)?;
+        let opener = Opener::new(files, BatchPlans::new(options, predicate), files_in_flight)?;
         let mut pipeline = Self {
             opener,
             current: None,

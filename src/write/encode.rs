@@ -14,7 +14,7 @@ use polars_arrow::types::NativeType;
 use polars_buffer::Buffer;
 
 use super::decimal_text::{parse_decimal_text, twos_complement};
-use super::plan::{Plan, Scale, Step};
+use super::plan::{FieldPlan, Scale, Step};
 use crate::error::{AvroError, AvroResult};
 use crate::varint::{put_bytes, put_long};
 
@@ -145,7 +145,7 @@ fn touch_views(views: &[View], buffers: &[Buffer<u8>]) {
     std::hint::black_box(sum);
 }
 
-/// How one column's values are written as one Avro type: a [`Plan`] bound to a chunk's
+/// How one column's values are written as one Avro type: a [`FieldPlan`] bound to a chunk's
 /// arrays, then asked for one row's bytes at a time.
 pub enum Encoder<'a> {
     /// Avro null: nothing to write.
@@ -544,7 +544,7 @@ fn parse_uuid(text: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-impl Plan {
+impl FieldPlan {
     /// The encoder of this plan's values in `array`, a chunk of its column.
     pub fn bind<'a>(&'a self, array: &'a dyn Array) -> AvroResult<Encoder<'a>> {
         let path = &*self.path;
@@ -690,7 +690,7 @@ impl Plan {
 }
 
 /// The encoders of a frame's columns (its chunk's `arrays`), one per field plan.
-pub fn bind_rows<'a>(plans: &'a [(usize, Plan)], arrays: &'a [Box<dyn Array>]) -> AvroResult<Vec<Encoder<'a>>> {
+pub fn bind_rows<'a>(plans: &'a [(usize, FieldPlan)], arrays: &'a [Box<dyn Array>]) -> AvroResult<Vec<Encoder<'a>>> {
     plans.iter().map(|(column, plan)| plan.bind(arrays[*column].as_ref())).collect()
 }
 

@@ -27,7 +27,7 @@ use polars_core::prelude::{DataFrame, Series};
 
 pub use self::datum::encode_datums;
 use self::encode::{bind_rows, Encoder};
-use self::plan::{plan_rows, Plan};
+use self::plan::{plan_rows, FieldPlan};
 pub use self::schema::derive_schema;
 use crate::container::{Codec, ContainerWriter, MAX_BLOCK_LEN};
 use crate::error::{AvroError, AvroResult};
@@ -86,7 +86,7 @@ impl Default for WriteOptions {
 pub struct AvroWriter<W: Write> {
     container: ContainerWriter<W>,
     /// How each column is written, bound to each chunk's arrays.
-    plan: Arc<Vec<(usize, Plan)>>,
+    plan: Arc<Vec<(usize, FieldPlan)>>,
     schema_json: String,
     columns: Vec<(String, FrameType)>,
     codec: Codec,

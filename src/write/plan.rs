@@ -1,7 +1,7 @@
 //! The writer's plan: how each column's values are written as their Avro type, decided
 //! once per (schema, frame types) when a writer is made. Every check that needs no value
 //! happens here; per chunk the plan is only bound to the chunk's arrays
-//! ([`Plan::bind`](super::encode), which also decides what depends on the chunk: whether
+//! ([`FieldPlan::bind`](super::encode), which also decides what depends on the chunk: whether
 //! it has nulls, the width of its integers).
 
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ impl Scale {
 }
 
 /// How one column (or nested value) is written: the step, and where it is, for messages.
-pub struct Plan {
+pub struct FieldPlan {
     pub(super) step: Step,
     /// The column path (`a.b[]`).
     pub(super) path: Box<str>,
@@ -62,12 +62,12 @@ pub struct Plan {
     pub(super) described: Box<str>,
 }
 
-/// What a [`Plan`] does, without the arrays it will be bound to.
+/// What a [`FieldPlan`] does, without the arrays it will be bound to.
 pub(super) enum Step {
     /// A value of a type that is not a union: a null in the column is an error naming
     /// `avro_type`.
     Required {
-        value: Box<Plan>,
+        value: Box<FieldPlan>,
         avro_type: Box<str>,
     },
     /// A union that only nulls take (the column is all nulls or of type Null): an error
@@ -80,18 +80,18 @@ pub(super) enum Step {
     Nullable {
         null_branch: i64,
         value_branch: i64,
-        value: Box<Plan>,
+        value: Box<FieldPlan>,
     },
     /// A union without a null branch, whose values all take one branch.
     Branch {
         index: i64,
-        value: Box<Plan>,
+        value: Box<FieldPlan>,
         avro_type: Box<str>,
     },
     /// A union from a Struct with one field per non-null branch: the first field set wins.
     Branches {
         null_branch: Option<i64>,
-        branches: Vec<(i64, Plan)>,
+        branches: Vec<(i64, FieldPlan)>,
     },
     /// Avro null: a chunk with a value is `mismatch`.
     Null {
@@ -134,27 +134,27 @@ pub(super) enum Step {
     EnumFromString {
         symbols: HashMap<String, i64>,
     },
-    List(Box<Plan>),
+    List(Box<FieldPlan>),
     FixedList {
         size: usize,
-        item: Box<Plan>,
+        item: Box<FieldPlan>,
     },
-    Map(Box<Plan>),
+    Map(Box<FieldPlan>),
     /// One plan per Avro field, each with the position of its column among the struct's.
-    Record(Vec<(usize, Plan)>),
+    Record(Vec<(usize, FieldPlan)>),
     /// Avro duration: months, days and milliseconds as three little-endian u32.
     Duration,
 }
 
-impl Plan {
+impl FieldPlan {
     fn at(step: Step, ft: &FrameType, path: &str) -> Self {
-        Plan { step, path: path.into(), described: ft.polars_name().into() }
+        FieldPlan { step, path: path.into(), described: ft.polars_name().into() }
     }
 }
 
 /// The plans of a frame's columns: one per Avro field of the top-level record, each with
 /// its column's position; or, for a schema that is not a record, the one column's.
-pub fn plan_rows(schema: &AvroSchema, columns: &[(String, FrameType)]) -> AvroResult<Vec<(usize, Plan)>> {
+pub fn plan_rows(schema: &AvroSchema, columns: &[(String, FrameType)]) -> AvroResult<Vec<(usize, FieldPlan)>> {
     if let Node::Record { fields, .. } = schema.node(schema.root) {
         let columns: Vec<(&str, &FrameType)> = columns.iter().map(|(n, ft)| (n.as_str(), ft)).collect();
         return plan_fields(schema, fields, &columns, "");
@@ -169,16 +169,16 @@ pub fn plan_rows(schema: &AvroSchema, columns: &[(String, FrameType)]) -> AvroRe
 }
 
 /// How a value of Avro type `node` is written from a column of Polars type `ft`.
-pub fn plan(schema: &AvroSchema, node: NodeId, ft: &FrameType, path: &str) -> AvroResult<Plan> {
+pub fn plan(schema: &AvroSchema, node: NodeId, ft: &FrameType, path: &str) -> AvroResult<FieldPlan> {
     if let Node::Union(branches) = schema.node(node) {
         return plan_union(schema, branches, ft, path);
     }
     let value = plan_value(schema, node, ft, path)?;
     let step = Step::Required { value: Box::new(value), avro_type: avro_type_name(schema, node).into() };
-    Ok(Plan::at(step, ft, path))
+    Ok(FieldPlan::at(step, ft, path))
 }
 
-fn plan_union(schema: &AvroSchema, branches: &[NodeId], ft: &FrameType, path: &str) -> AvroResult<Plan> {
+fn plan_union(schema: &AvroSchema, branches: &[NodeId], ft: &FrameType, path: &str) -> AvroResult<FieldPlan> {
     let split = schema.split_union(branches);
     let null_branch = split.null.map(|p| p as i64);
     let values = split.values;
@@ -187,7 +187,7 @@ fn plan_union(schema: &AvroSchema, branches: &[NodeId], ft: &FrameType, path: &s
         let Some(index) = null_branch else {
             return Err(mismatch(union(), ft, path));
         };
-        return Ok(Plan::at(Step::NullOnly { index, mismatch: mismatch(union(), ft, path) }, ft, path));
+        return Ok(FieldPlan::at(Step::NullOnly { index, mismatch: mismatch(union(), ft, path) }, ft, path));
     }
     if values.len() > 1 {
         if let Some(plan) = plan_branch_struct(schema, &values, null_branch, ft, path)? {
@@ -205,7 +205,7 @@ fn plan_union(schema: &AvroSchema, branches: &[NodeId], ft: &FrameType, path: &s
                     Some(null_branch) => Step::Nullable { null_branch, value_branch: index, value },
                     None => Step::Branch { index, value, avro_type: union().into() },
                 };
-                return Ok(Plan::at(step, ft, path));
+                return Ok(FieldPlan::at(step, ft, path));
             },
             Err(e) => {
                 first_error.get_or_insert(e);
@@ -226,7 +226,7 @@ fn plan_branch_struct(
     null_branch: Option<i64>,
     ft: &FrameType,
     path: &str,
-) -> AvroResult<Option<Plan>> {
+) -> AvroResult<Option<FieldPlan>> {
     let FrameType::Struct(fields) = ft else { return Ok(None) };
     let expected = schema.union_field_names(values);
     if fields.len() != expected.len() || fields.iter().zip(&expected).any(|((name, _), e)| name != e) {
@@ -239,11 +239,11 @@ fn plan_branch_struct(
             Ok((*index as i64, plan_value(schema, *node, field_ft, &format!("{path}.{name}"))?))
         })
         .collect::<AvroResult<_>>()?;
-    Ok(Some(Plan::at(Step::Branches { null_branch, branches }, ft, path)))
+    Ok(Some(FieldPlan::at(Step::Branches { null_branch, branches }, ft, path)))
 }
 
 /// How a value of a non-union Avro type is written.
-fn plan_value(schema: &AvroSchema, node: NodeId, ft: &FrameType, path: &str) -> AvroResult<Plan> {
+fn plan_value(schema: &AvroSchema, node: NodeId, ft: &FrameType, path: &str) -> AvroResult<FieldPlan> {
     use FrameType as F;
     use Logical as L;
     let mismatched = || mismatch(avro_type_name(schema, node), ft, path);
@@ -343,7 +343,7 @@ fn plan_value(schema: &AvroSchema, node: NodeId, ft: &FrameType, path: &str) -> 
         },
         _ => return Err(mismatched()),
     };
-    Ok(Plan::at(step, ft, path))
+    Ok(FieldPlan::at(step, ft, path))
 }
 
 /// One plan per Avro field, in the schema's order, each with the position of the column
@@ -353,7 +353,7 @@ fn plan_fields(
     fields: &[Field],
     columns: &[(&str, &FrameType)],
     path: &str,
-) -> AvroResult<Vec<(usize, Plan)>> {
+) -> AvroResult<Vec<(usize, FieldPlan)>> {
     let by_name: HashMap<&str, usize> = columns.iter().enumerate().map(|(i, (name, _))| (*name, i)).collect();
     let named: std::collections::HashSet<&str> = fields.iter().map(|f| f.name.as_str()).collect();
     let missing: Vec<&str> = fields.iter().map(|f| f.name.as_str()).filter(|n| !by_name.contains_key(n)).collect();
