@@ -597,6 +597,23 @@ def test_a_named_pipe_is_written_in_place(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="no /dev/stdout here")
+@pytest.mark.parametrize("how", ["write_avro", "sink_avro"])
+def test_dev_stdout_read_by_a_pipe_is_written_in_place(tmp_path: Path, how: str) -> None:
+    """/dev/stdout leads, through /proc/self/fd/1, to a name like 'pipe:[123]', which is
+    no path: the write looked for a folder there to put a temporary file in ("could not
+    create the file")."""
+    script = (
+        "import polars as pl, polars_avro\n"
+        f"polars_avro.{how}(pl.DataFrame({{'a': range(1000)}}){'.lazy()' if how == 'sink_avro' else ''}, "
+        "'/dev/stdout', compression='snappy')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert polars_avro.read_avro(done.stdout).equals(pl.DataFrame({"a": range(1000)}))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
     target = tmp_path / "real.avro"
     target.write_bytes(b"old")

@@ -31,14 +31,18 @@ pub enum Target {
 
 impl Target {
     /// The local file `path` names, through symbolic links (the file they name is the one
-    /// replaced; the link stays). A directory is refused, naming `path` as given.
+    /// replaced; the link stays). A pipe or a device is written where it is, through its
+    /// links as given (`/dev/stdout`'s lead to a name like `pipe:[123]`, which is no path).
+    /// A directory is refused, naming `path` as given.
     pub fn path(path: impl AsRef<Path>) -> AvroResult<Self> {
         let given = path.as_ref();
-        let resolved = resolved(given);
-        if resolved.is_dir() {
-            return Err(AvroError::argument(format!("cannot write to '{}': it is a directory", given.display())));
+        match std::fs::metadata(given) {
+            Ok(m) if m.is_dir() => {
+                Err(AvroError::argument(format!("cannot write to '{}': it is a directory", given.display())))
+            },
+            Ok(m) if !m.is_file() => Ok(Target::Path(given.to_path_buf())),
+            _ => Ok(Target::Path(resolved(given))),
         }
-        Ok(Target::Path(resolved))
     }
 
     /// Creates what the target names: a regular file (or none yet) is replaced, a named pipe
@@ -188,5 +192,29 @@ mod tests {
         assert!(folder.join("link.avro").is_symlink(), "the link stays a link");
         assert_eq!(std::fs::read(folder.join("real/file.avro")).unwrap(), b"x");
         std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_named_through_proc_is_written_where_it_is() {
+        use std::io::Read;
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: two ints for the pipe's ends, each owned by a File below.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let (mut reader, writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+        // As /dev/stdout when a pipe reads it: a link to "pipe:[<inode>]".
+        let path = PathBuf::from(format!("/proc/self/fd/{}", fds[1]));
+        let Target::Path(target) = Target::path(&path).unwrap() else { unreachable!() };
+        assert_eq!(target, path);
+        let mut sink = Target::Path(target).open().unwrap();
+        assert!(matches!(sink, Sink::Pipe(_)));
+        sink.write_all(b"through the pipe").unwrap();
+        sink.flush().unwrap();
+        sink.complete(None).unwrap();
+        drop(writer);
+        let mut read = String::new();
+        reader.read_to_string(&mut read).unwrap();
+        assert_eq!(read, "through the pipe");
     }
 }
