@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from polars_avro import _internal, fingerprint, parsing_canonical_form, read_avro_schema, scan_avro
+from polars_avro import _internal, fingerprint, parsing_canonical_form, read_avro_header, read_avro_schema, scan_avro
 from polars_avro._messages import FINGERPRINTS, schema_json
 from polars_avro._sources import is_remote_url
 from polars_avro.cli._common import (
@@ -20,7 +20,6 @@ from polars_avro.cli._common import (
     add_input_options,
     add_storage_options,
     expand_inputs,
-    remote_options,
     storage_options,
     total_size,
 )
@@ -102,11 +101,11 @@ def schema_text(text: str, args: argparse.Namespace) -> str:
         with open(text, "rb") as f:
             is_avro = f.read(4) == b"Obj\x01"
         if is_avro:
-            return str(_internal.read_header(text)["schema_json"])
+            return read_avro_header(text).schema_json
         with open(text, encoding="utf-8") as f:
             return f.read()
     if is_remote_url(text):
-        return str(_internal.read_header(remote_options(args).file(text))["schema_json"])
+        return read_avro_header(text, storage_options=storage_options(args), retries=args.retries).schema_json
     return schema_json(text.strip())
 
 
