@@ -284,7 +284,11 @@ impl Encoder<'_> {
                 self.encode_record(name, fields, object, out, path, depth)?;
             },
             Node::Union(branches) => match self.form {
-                Form::Datum(JsonMode::AvroJson) => self.encode_tagged_union(branches, value, out, path, depth)?,
+                Form::Datum(JsonMode::AvroJson) => {
+                    let (index, inner) = self.tagged_branch(branches, value, path)?;
+                    put_long(out, index as i64);
+                    self.encode(branches[index], inner, out, path, depth + 1)?;
+                },
                 Form::Datum(JsonMode::Plain) | Form::Default => {
                     self.encode_plain_union(branches, value, out, path, depth)?
                 },
@@ -349,15 +353,9 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    /// Avro's JSON encoding of a union: `null`, or `{"<branch>": value}`.
-    fn encode_tagged_union(
-        &self,
-        branches: &[NodeId],
-        value: &Value,
-        out: &mut Vec<u8>,
-        path: &Path,
-        depth: usize,
-    ) -> AvroResult<()> {
+    /// The branch (its position) and value of a union's value in Avro's JSON encoding:
+    /// `null` (the null branch), or `{"<branch>": value}`.
+    fn tagged_branch<'v>(&self, branches: &[NodeId], value: &'v Value, path: &Path) -> AvroResult<(usize, &'v Value)> {
         let schema = self.schema;
         let expected = || {
             format!(
@@ -365,7 +363,7 @@ impl Encoder<'_> {
                 branch_labels(schema, branches)
             )
         };
-        let (index, inner) = match value {
+        match value {
             Value::Null => {
                 let index = branches.iter().position(|b| matches!(schema.node(*b), Node::Null));
                 let index = index.ok_or_else(|| {
@@ -375,8 +373,7 @@ impl Encoder<'_> {
                         expected()
                     ))
                 })?;
-                put_long(out, index as i64);
-                return Ok(());
+                Ok((index, value))
             },
             Value::Object(map) if map.len() == 1 => {
                 let (label, inner) = map.iter().next().expect("one entry");
@@ -391,12 +388,10 @@ impl Encoder<'_> {
                         Value::String(label.clone())
                     ))
                 })?;
-                (index, inner)
+                Ok((index, inner))
             },
-            _ => return Err(mismatch(path, expected(), value)),
-        };
-        put_long(out, index as i64);
-        self.encode(branches[index], inner, out, path, depth + 1)
+            _ => Err(mismatch(path, expected(), value)),
+        }
     }
 
     /// A plain value given to the first branch, in the union's order, that takes it.
