@@ -194,8 +194,7 @@ fn writer_of(name: &str, prefix: &str) -> Option<u32> {
 
 /// A new temporary name beside `path`: its prefix, this process's id and a random part.
 fn temporary_name(path: &Path) -> PathBuf {
-    let random = RandomState::new().build_hasher();
-    let mut random = random;
+    let mut random = RandomState::new().build_hasher();
     random.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
     let digits = format!("{:016x}", random.finish());
     folder_of(path).join(format!("{}{}.{}.tmp", prefix(path), std::process::id(), &digits[..RANDOM_DIGITS]))
