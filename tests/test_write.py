@@ -533,6 +533,16 @@ def test_directory_and_missing_parent(tmp_path: Path) -> None:
         polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path / "missing" / "x.avro")
 
 
+@pytest.mark.parametrize("target", [42, object()])
+def test_a_target_that_is_no_path_nor_file_object_is_refused_saying_what_is_taken(target: object) -> None:
+    df = pl.DataFrame({"a": [1]})
+    expected = f"^expected a path or a binary file object to write to, found {type(target).__name__}$"
+    with pytest.raises(AvroArgumentError, match=expected):
+        polars_avro.write_avro(df, target)  # type: ignore[arg-type]
+    with pytest.raises(AvroArgumentError, match=expected):
+        polars_avro.sink_avro(df.lazy(), target)  # type: ignore[arg-type]
+
+
 def test_write_errors_name_the_path_given_not_the_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
