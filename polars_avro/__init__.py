@@ -15,15 +15,25 @@ from __future__ import annotations
 import polars as pl
 
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
+from polars_avro._blocks import (
+    AvroBlock,
+    AvroBlockReader,
+    AvroBlockWriter,
+    AvroDatums,
+    AvroFile,
+    BlockData,
+    list_avro_files,
+    unify_schemas,
+)
 from polars_avro._expr import decode, decode_error, encode, schema_id
 from polars_avro._internal import SplitFile, __version__
 from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
-from polars_avro._messages import fingerprint, kafka_frame, parsing_canonical_form
+from polars_avro._messages import FingerprintAlgorithm, fingerprint, kafka_frame, parsing_canonical_form
 from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
 from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._stats import ReadStats, read_stats
-from polars_avro._write import Codec, sink_avro, write_avro
+from polars_avro._write import Codec, CompressionName, sink_avro, write_avro
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCapacityError,
@@ -50,14 +60,19 @@ if not hasattr(pl, "scan_avro"):
 
 __all__ = [
     "AvroArgumentError",
+    "AvroBlock",
+    "AvroBlockReader",
+    "AvroBlockWriter",
     "AvroCapacityError",
     "AvroCodecError",
     "AvroColumnNotFoundError",
     "AvroDataSkippedWarning",
+    "AvroDatums",
     "AvroDecodeError",
     "AvroDecodeWarning",
     "AvroEncodeError",
     "AvroError",
+    "AvroFile",
     "AvroFileNotFoundError",
     "AvroFormatError",
     "AvroHeader",
@@ -70,7 +85,10 @@ __all__ = [
     "AvroSchemaError",
     "AvroSchemaMismatchError",
     "AvroSplit",
+    "BlockData",
     "Codec",
+    "CompressionName",
+    "FingerprintAlgorithm",
     "ReadStats",
     "SkippedBlock",
     "SplitFile",
@@ -80,6 +98,7 @@ __all__ = [
     "encode",
     "fingerprint",
     "kafka_frame",
+    "list_avro_files",
     "parsing_canonical_form",
     "plan_splits",
     "read_avro",
@@ -90,5 +109,6 @@ __all__ = [
     "scan_avro",
     "schema_id",
     "sink_avro",
+    "unify_schemas",
     "write_avro",
 ]

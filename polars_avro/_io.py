@@ -461,21 +461,30 @@ def read_avro_header(
     >>> header.codec, header.metadata["example.source"]
     ('deflate', b'polars-avro sample')
     """
-    sources = expand_sources(source, remote=RemoteOptions.of(storage_options, retries))
+    return _read_header(one_file(source, "read_avro_header", RemoteOptions.of(storage_options, retries)))
+
+
+def _read_header(item: Item) -> AvroHeader:
+    return header_of(_internal.read_header(Sources.opened(item)))
+
+
+def one_file(source: AvroSource, what: str, remote: RemoteOptions, *, glob: bool = True) -> Item:
+    """The one file `source` names, for `what` (which reads one file's header and more)."""
+    sources = expand_sources(source, glob=glob, remote=remote)
     if len(sources.items) > 1:
         names = [sources.name(item) for item in sources.items]
         given = f"'{os.fsdecode(source)}'" if isinstance(source, (str, os.PathLike)) else "the list"
         msg = (
-            f"read_avro_header reads one file's header, but {given} names {len(names):,} files "
+            f"{what} reads one file's header, but {given} names {len(names):,} files "
             f"('{names[0]}', '{names[1]}'{', ...' if len(names) > 2 else ''}): pass one of them, "
             "or read_avro_schema for the schema they read into together"
         )
         raise AvroArgumentError(msg)
-    return _read_header(sources.items[0])
+    return sources.items[0]
 
 
-def _read_header(item: Item) -> AvroHeader:
-    header = _internal.read_header(Sources.opened(item))
+def header_of(header: dict[str, Any]) -> AvroHeader:
+    """A header as the Rust core describes it (``_internal.read_header``)."""
     return AvroHeader(
         schema=json.loads(header["schema_json"]),
         schema_json=header["schema_json"],

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Union
+from typing import Any, Literal, Union, get_args
 
 import polars as pl
 
@@ -84,10 +84,12 @@ def parsing_canonical_form(schema: SchemaLike) -> str:
     return _internal.parsing_canonical_form(schema_json(schema))
 
 
-FINGERPRINTS: tuple[str, ...] = ("CRC-64-AVRO", "MD5", "SHA-256")
+#: The fingerprints :func:`fingerprint` computes.
+FingerprintAlgorithm = Literal["CRC-64-AVRO", "MD5", "SHA-256"]
+FINGERPRINTS: tuple[str, ...] = get_args(FingerprintAlgorithm)
 
 
-def fingerprint(schema: SchemaLike, algorithm: str = "CRC-64-AVRO") -> int | bytes:
+def fingerprint(schema: SchemaLike, algorithm: FingerprintAlgorithm = "CRC-64-AVRO") -> int | bytes:
     """The fingerprint of a schema's Parsing Canonical Form.
 
     ``"CRC-64-AVRO"`` (the default, what single-object encoding carries) gives a signed

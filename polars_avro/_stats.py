@@ -73,16 +73,22 @@ class ReadStats:
 
 _lock = threading.Lock()
 _collectors: list[ReadStats] = []
-#: Who hears how far running reads have got (the command line's progress bar).
+#: Who hears how far running reads have got (``read_stats(progress=...)``).
 _progress_listeners: list[Callable[[dict[str, Any]], None]] = []
 
 
 @contextmanager
-def read_stats() -> Iterator[ReadStats]:
+def read_stats(progress: Callable[[ReadStats], None] | None = None) -> Iterator[ReadStats]:
     """Collect the statistics of every Avro read made while the block runs.
 
     Reads run on Polars' threads (a lazy query, the streaming engine) count too, as do
     reads from other threads of the program while the block is active.
+
+    Parameters
+    ----------
+    progress
+        Called after each batch of a running read with that read's counters so far (a
+        progress bar's: ``bytes_read``, ``files``, ``rows``), on the thread that reads.
 
     Examples
     --------
@@ -93,13 +99,27 @@ def read_stats() -> Iterator[ReadStats]:
     (True, 1)
     """
     stats = ReadStats()
+    listener = None if progress is None else _progress_listener(progress)
     with _lock:
         _collectors.append(stats)
+        if listener is not None:
+            _progress_listeners.append(listener)
     try:
         yield stats
     finally:
         with _lock:
             _collectors.remove(stats)
+            if listener is not None:
+                _progress_listeners.remove(listener)
+
+
+def _progress_listener(progress: Callable[[ReadStats], None]) -> Callable[[dict[str, Any]], None]:
+    def heard(counters: dict[str, Any]) -> None:
+        running = ReadStats()
+        running._add(counters)
+        progress(running)
+
+    return heard
 
 
 def record_skipped() -> None:
@@ -121,18 +141,6 @@ def record(read_stats: dict[str, Any]) -> None:
     with _lock:
         for collector in _collectors:
             collector._add(read_stats)
-
-
-@contextmanager
-def progress(listener: Callable[[dict[str, Any]], None]) -> Iterator[None]:
-    """Hands `listener` the counters of a running read (as ``record`` gets them) after each batch."""
-    with _lock:
-        _progress_listeners.append(listener)
-    try:
-        yield
-    finally:
-        with _lock:
-            _progress_listeners.remove(listener)
 
 
 def report_progress(read_stats: Callable[[], dict[str, Any]]) -> None:

@@ -65,12 +65,40 @@ def calls(small_file: Path, out: Path) -> dict[str, tuple[Callable[..., Any], li
         "AvroReader": (polars_avro.AvroReader, lambda **kw: list(polars_avro.AvroReader(small_file, **kw))),
         "write_avro": (polars_avro.write_avro, lambda **kw: polars_avro.write_avro(frame, target, **kw)),
         "sink_avro": (polars_avro.sink_avro, lambda **kw: polars_avro.sink_avro(frame.lazy(), target, **kw)),
+        "list_avro_files": (polars_avro.list_avro_files, lambda **kw: polars_avro.list_avro_files(small_file, **kw)),
+        "AvroBlockReader": (
+            polars_avro.AvroBlockReader,
+            lambda **kw: list(polars_avro.AvroBlockReader(small_file, **kw)),
+        ),
+        "AvroBlockWriter": (polars_avro.AvroBlockWriter, lambda **kw: _copy_blocks(small_file, target, **kw)),
+        "AvroDatums.random": (
+            polars_avro.AvroDatums.random,
+            lambda **kw: _datums(small_file).random(**{"count": 2, **kw}),
+        ),
+        "AvroDatums.to_json": (polars_avro.AvroDatums.to_json, lambda **kw: _to_json(small_file, **kw)),
     }
-    sources = {"source", "df", "lf", "file", "path"}
+    sources = {"source", "df", "lf", "file", "path", "self", "schema", "data"}
     return {
         name: (call, [p for p in inspect.signature(function).parameters if p not in sources])
         for name, (function, call) in functions.items()
     }
+
+
+def _copy_blocks(source: Path, target: str, **kw: Any) -> None:
+    with (
+        polars_avro.AvroBlockReader(source, data="stored") as blocks,
+        polars_avro.AvroBlockWriter(target, blocks.header, **kw) as writer,
+    ):
+        writer.write_blocks(blocks, blocks.header.codec)
+
+
+def _datums(source: Path) -> polars_avro.AvroDatums:
+    return polars_avro.AvroDatums(polars_avro.read_avro_header(source).schema)
+
+
+def _to_json(source: Path, **kw: Any) -> bytes:
+    (block,) = polars_avro.AvroBlockReader(source)
+    return _datums(source).to_json(**{"data": block.data, "count": block.records, **kw})
 
 
 def check_outcome(call: Callable[..., Any], option: str, value: Any) -> None:
@@ -94,7 +122,20 @@ def check_outcome(call: Callable[..., Any], option: str, value: Any) -> None:
 #: Polars 1.x raises an IO source's error again as a ComputeError naming it.
 POLARS_1 = pl.__version__.startswith("1.")
 
-FUNCTIONS = ["scan_avro", "read_avro", "read_avro_schema", "read_avro_header", "AvroReader", "write_avro", "sink_avro"]
+FUNCTIONS = [
+    "scan_avro",
+    "read_avro",
+    "read_avro_schema",
+    "read_avro_header",
+    "AvroReader",
+    "write_avro",
+    "sink_avro",
+    "list_avro_files",
+    "AvroBlockReader",
+    "AvroBlockWriter",
+    "AvroDatums.random",
+    "AvroDatums.to_json",
+]
 
 
 #: Fixed seeds, and one drawn afresh each run (named in the failure).

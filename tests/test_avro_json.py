@@ -1,4 +1,4 @@
-"""Datums as JSON lines and back (``_internal.AvroJson``, behind the command line's
+"""Datums as JSON lines and back (``polars_avro.AvroDatums``, behind the command line's
 ``tojson``, ``fromjson`` and ``random``): blocks written by fastavro rendered in Avro's
 JSON encoding and compared with fastavro's ``json_writer``, rendered as plain JSON and
 compared with the records fastavro reads, encoded back and read by fastavro, and random
@@ -20,8 +20,8 @@ import pytest
 from helpers import container, json_lines, plain, read_datums, strip_logical
 
 import polars_avro
+from polars_avro import AvroDatums
 from polars_avro import exceptions as exc
-from polars_avro._internal import AvroJson
 
 NS = "test.ns"
 
@@ -171,14 +171,14 @@ def fastavro_avro_json(schema: Any, records: list[Any]) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def wide() -> AvroJson:
-    return AvroJson(json.dumps(WIDE))
+def wide() -> AvroDatums:
+    return AvroDatums(WIDE)
 
 
-def test_avro_json_rendering_is_what_fastavro_json_writer_writes(wide: AvroJson, tmp_path: Path) -> None:
+def test_avro_json_rendering_is_what_fastavro_json_writer_writes(wide: AvroDatums, tmp_path: Path) -> None:
     blocks = blocks_of(RAW, RECORDS, tmp_path)
     assert len(blocks) > 1
-    rendered = [line for data, count in blocks for line in json_lines(wide.render(data, count, avro_json=True))]
+    rendered = [line for data, count in blocks for line in json_lines(wide.to_json(data, count, avro_json=True))]
     # The records as fastavro reads them back (floats widened), named union branches as
     # (name, value), so that json_writer picks the branch they were written as.
     data = b"".join(data for data, _ in blocks)
@@ -190,9 +190,9 @@ def test_avro_json_rendering_is_what_fastavro_json_writer_writes(wide: AvroJson,
     assert rendered[1]["tree"]["next"] == {"other.Node": {"label": "n1", "next": None}}
 
 
-def test_plain_rendering_is_the_records_fastavro_reads(wide: AvroJson, tmp_path: Path) -> None:
+def test_plain_rendering_is_the_records_fastavro_reads(wide: AvroDatums, tmp_path: Path) -> None:
     blocks = blocks_of(RAW, RECORDS, tmp_path)
-    rendered = [line for data, count in blocks for line in json_lines(wide.render(data, count, avro_json=False))]
+    rendered = [line for data, count in blocks for line in json_lines(wide.to_json(data, count, avro_json=False))]
     data = b"".join(data for data, _ in blocks)
     assert rendered == plain(read_datums(RAW, data))
     assert rendered[2]["by"] == bytes(range(256)).decode("latin-1")
@@ -200,24 +200,24 @@ def test_plain_rendering_is_the_records_fastavro_reads(wide: AvroJson, tmp_path:
 
 
 @pytest.mark.parametrize("avro_json", [True, False], ids=["avro-json", "plain"])
-def test_encoding_reads_back_byte_for_byte(wide: AvroJson, avro_json: bool) -> None:
+def test_encoding_reads_back_byte_for_byte(wide: AvroDatums, avro_json: bool) -> None:
     data = datums(RAW, RECORDS)
-    text = wide.render(data, len(RECORDS), avro_json=avro_json)
+    text = wide.to_json(data, len(RECORDS), avro_json=avro_json)
     # Blank lines are skipped; a line may end in \r\n.
     lines = text.replace(b"\n", b"\r\n\n  \n", 3)
-    assert wide.encode(lines, avro_json=avro_json) == (data, len(RECORDS))
-    assert read_datums(RAW, wide.encode(text, avro_json=avro_json)[0]) == read_datums(RAW, data)
+    assert wide.from_json(lines, avro_json=avro_json) == (data, len(RECORDS))
+    assert read_datums(RAW, wide.from_json(text, avro_json=avro_json)[0]) == read_datums(RAW, data)
 
 
-def test_fastavro_json_writer_output_encodes_to_the_same_records(wide: AvroJson) -> None:
+def test_fastavro_json_writer_output_encodes_to_the_same_records(wide: AvroDatums) -> None:
     records = read_datums(RAW, datums(RAW, RECORDS), return_named_type=True)
     out = io.StringIO()
     fastavro.json_writer(out, RAW, records)
-    encoded, count = wide.encode(out.getvalue().encode(), avro_json=True)
+    encoded, count = wide.from_json(out.getvalue().encode(), avro_json=True)
     assert count == len(RECORDS)
     assert encoded == datums(RAW, RECORDS)
     # And fastavro's json_reader reads what we render.
-    rendered = wide.render(encoded, count, avro_json=True).decode()
+    rendered = wide.to_json(encoded, count, avro_json=True).decode()
     assert list(fastavro.json_reader(io.StringIO(rendered), RAW)) == read_datums(RAW, encoded)
 
 
@@ -238,7 +238,7 @@ def test_plain_json_of_other_tools_encodes_with_defaults() -> None:
     text += (
         b'{"id": 4, "v": "x", "q": "\\u00ff\\u0000\\u0001\\u0002", "m": {}}\n{"id": 5, "v": 3000000000, "q": null}\n'
     )
-    encoded, count = AvroJson(json.dumps(schema)).encode(text, avro_json=False, first_line=10)
+    encoded, count = AvroDatums(schema).from_json(text, avro_json=False, first_line=10)
     assert count == 5
     records = read_datums(fastavro.parse_schema(schema), encoded, return_named_type=True)
     assert records == [
@@ -256,28 +256,28 @@ def test_non_finite_floats_are_strings_both_ways() -> None:
     fo = io.BytesIO()
     for v in values:
         fastavro.schemaless_writer(fo, fastavro.parse_schema(schema), v)
-    codec = AvroJson(json.dumps(schema))
-    text = codec.render(fo.getvalue(), 3, avro_json=True)
+    codec = AvroDatums(schema)
+    text = codec.to_json(fo.getvalue(), 3, avro_json=True)
     assert json_lines(text) == [[{"float": "Infinity"}], [{"double": "-Infinity"}], [{"double": "NaN"}, {"float": 1.5}]]
-    assert json_lines(codec.render(fo.getvalue(), 3, avro_json=False)) == [["Infinity"], ["-Infinity"], ["NaN", 1.5]]
-    assert codec.encode(text, avro_json=True) == (fo.getvalue(), 3)
+    assert json_lines(codec.to_json(fo.getvalue(), 3, avro_json=False)) == [["Infinity"], ["-Infinity"], ["NaN", 1.5]]
+    assert codec.from_json(text, avro_json=True) == (fo.getvalue(), 3)
 
 
-def test_random_datums_are_valid_deterministic_and_cover_every_branch(wide: AvroJson) -> None:
+def test_random_datums_are_valid_deterministic_and_cover_every_branch(wide: AvroDatums) -> None:
     count = 400
-    data = wide.random(count, 42)
-    assert wide.random(count, 42) == data
-    assert wide.random(count, 43) != data
+    data = wide.random(count, seed=42)
+    assert wide.random(count, seed=42) == data
+    assert wide.random(count, seed=43) != data
     # Made in parts, the same datums.
-    first = wide.random(150, 42)
-    assert first + wide.random(count - 150, 42, first=150) == data
+    first = wide.random(150, seed=42)
+    assert first + wide.random(count - 150, seed=42, first=150) == data
     # fastavro reads them, logical types included (dates, UUIDs, decimals, timestamps).
     logical = read_datums(fastavro.parse_schema(copy.deepcopy(WIDE)), data)
     assert len(logical) == count
     assert all(isinstance(r["uuid_s"], uuid.UUID) for r in logical)
     raw = read_datums(RAW, data)
-    assert json_lines(wide.render(data, count, avro_json=False)) == plain(raw)
-    rendered = json_lines(wide.render(data, count, avro_json=True))
+    assert json_lines(wide.to_json(data, count, avro_json=False)) == plain(raw)
+    rendered = json_lines(wide.to_json(data, count, avro_json=True))
     for field, branches in [
         ("u1", {None, "int", "string", f"{NS}.Point", "array"}),
         ("u2", {None, f"{NS}.Color", f"{NS}.Quad", "double", "map"}),
@@ -286,12 +286,12 @@ def test_random_datums_are_valid_deterministic_and_cover_every_branch(wide: Avro
         assert {None if r[field] is None else next(iter(r[field])) for r in rendered} == branches
     assert {r["color"] for r in rendered} == set(COLOR["symbols"])
     assert any(r["tree"]["next"] is not None for r in rendered)
-    assert wide.encode(wide.render(data, count, avro_json=True), avro_json=True) == (data, count)
+    assert wide.from_json(wide.to_json(data, count, avro_json=True), avro_json=True) == (data, count)
 
 
-def test_random_datums_are_read_by_polars_avro(wide: AvroJson) -> None:
+def test_random_datums_are_read_by_polars_avro(wide: AvroDatums) -> None:
     count = 300
-    data = wide.random(count, 7)
+    data = wide.random(count, seed=7)
     df = polars_avro.read_avro(container(json.dumps(WIDE).encode(), [(count, data)]))
     assert df.height == count
     logical = read_datums(fastavro.parse_schema(copy.deepcopy(WIDE)), data)
@@ -304,8 +304,8 @@ def test_random_datums_are_read_by_polars_avro(wide: AvroJson) -> None:
 def test_a_recursive_schema_ends_and_a_bottomless_one_is_refused() -> None:
     """A record holding itself through a union, an array and a map: random datums end,
     nest, and read back as fastavro reads them."""
-    codec = AvroJson(json.dumps(TREE))
-    data = codec.random(300, 1)
+    codec = AvroDatums(TREE)
+    data = codec.random(300, seed=1)
     records = read_datums(fastavro.parse_schema(copy.deepcopy(TREE)), data)
     assert len(records) == 300
 
@@ -315,12 +315,12 @@ def test_a_recursive_schema_ends_and_a_bottomless_one_is_refused() -> None:
         return 1 + max((depth(n) for n in below), default=0)
 
     assert max(depth(r) for r in records) > 4
-    assert json_lines(codec.render(data, 300, avro_json=False)) == records
+    assert json_lines(codec.to_json(data, 300, avro_json=False)) == records
     for avro_json in (True, False):
-        assert codec.encode(codec.render(data, 300, avro_json=avro_json), avro_json=avro_json) == (data, 300)
+        assert codec.from_json(codec.to_json(data, 300, avro_json=avro_json), avro_json=avro_json) == (data, 300)
     bottomless = {"type": "record", "name": "B", "fields": [{"name": "b", "type": "B"}]}
     with pytest.raises(exc.AvroSchemaError, match="no finite value"):
-        AvroJson(json.dumps(bottomless)).random(1, 0)
+        AvroDatums(bottomless).random(1, seed=0)
 
 
 SMALL = {
@@ -382,25 +382,25 @@ GOOD = '{"i": 1, "u": null, "e": "RED", "a": []}'
 def test_json_errors_name_the_line_the_field_and_what_was_found(line: str, avro_json: bool, expected: str) -> None:
     text = f"{GOOD}\n\n{line}\n{GOOD}\n".encode()
     with pytest.raises(exc.AvroEncodeError, match=expected):
-        AvroJson(json.dumps(SMALL)).encode(text, avro_json=avro_json, first_line=10)
+        AvroDatums(SMALL).from_json(text, avro_json=avro_json, first_line=10)
 
 
 def test_binary_errors_name_the_record_and_the_byte() -> None:
-    codec = AvroJson(json.dumps(SMALL))
+    codec = AvroDatums(SMALL)
     longer = '{"i": 1, "u": {"string": "abcdef"}, "e": "RED", "a": []}'
-    data, count = codec.encode(f"{GOOD}\n{longer}\n".encode(), avro_json=True)
+    data, count = codec.from_json(f"{GOOD}\n{longer}\n".encode(), avro_json=True)
     with pytest.raises(exc.AvroDecodeError, match=r"record 1 of the block \(from byte 4\): the block data ended"):
-        codec.render(data[:-1], count, avro_json=True)
+        codec.to_json(data[:-1], count, avro_json=True)
     # A count the bytes cannot hold is refused before anything is rendered.
     with pytest.raises(exc.AvroFormatError, match=r"block claims 5 records but its 14 decompressed bytes"):
-        codec.render(data[:-1], 5, avro_json=True)
+        codec.to_json(data[:-1], 5, avro_json=True)
     with pytest.raises(exc.AvroDecodeError, match=r"1 bytes left over"):
-        codec.render(data + b"\x00", count, avro_json=False)
+        codec.to_json(data + b"\x00", count, avro_json=False)
     bad_branch = data[:1] + b"\x08" + data[2:]
     with pytest.raises(exc.AvroDecodeError, match=r"record 0 .*union branch index between 0 and 2 .* found 4"):
-        codec.render(bad_branch, count, avro_json=True)
+        codec.to_json(bad_branch, count, avro_json=True)
     bad_symbol = data[:2] + b"\x06" + data[3:]
     with pytest.raises(exc.AvroDecodeError, match=r"record 0 .*enum index between 0 and 2 .* found 3"):
-        codec.render(bad_symbol, count, avro_json=False)
+        codec.to_json(bad_symbol, count, avro_json=False)
     with pytest.raises(exc.AvroSchemaError):
-        AvroJson('{"type": "record"}')
+        AvroDatums('{"type": "record"}')

@@ -1,7 +1,8 @@
 """The Rust modules import each other one way: no module imports one that imports it back
 (directly or through others), and data flows source, container, decode, read, python
 (the write side: python, write, container, and sink, which takes the bytes; messages in
-columns: python, message, decode and write). Read from the source tree beside the tests."""
+columns: python, message, decode and write). The command line sits on the Python package's
+public functions. Read from the source tree beside the tests."""
 
 from __future__ import annotations
 
@@ -181,3 +182,32 @@ def test_the_check_sees_imports() -> None:
 
 def test_every_top_level_module_has_a_layer() -> None:
     assert {m[0] for m in _graph() if m} == set(ALLOWED)
+
+
+def _private_imports(source: str) -> list[str]:
+    """The private names (a module or a name starting with "_") a Python module imports from polars_avro."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("polars_avro"):
+            parts = (node.module or "").split(".")
+            if parts[1:2] == ["cli"]:
+                continue  # the command line's own modules
+            if any(p.startswith("_") for p in parts):
+                found.append(node.module or "")
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_") and a.name[:2] != "__"]
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("polars_avro.") and "._" in a.name]
+    return found
+
+
+def test_the_command_line_runs_on_public_functions() -> None:
+    """polars_avro/cli/ imports nothing private of the package: what it needs, users can call."""
+    cli = SRC.parent / "polars_avro" / "cli"
+    wrong = {p.name: _private_imports(p.read_text()) for p in sorted(cli.glob("*.py"))}
+    assert not {k: v for k, v in wrong.items() if v}, wrong
+    assert _private_imports("from polars_avro import _internal\nfrom polars_avro._io import x\n") == [
+        "polars_avro._internal",
+        "polars_avro._io",
+    ]

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import IO, Any
 
-from polars_avro import _internal
-from polars_avro._sources import RemoteOptions, Sources, expand_sources
-from polars_avro._write import _target
+from polars_avro import AvroBlockReader, AvroFile, AvroHeader, list_avro_files
 
 
 class UsageError(Exception):
@@ -51,47 +46,24 @@ def storage_options(args: argparse.Namespace) -> dict[str, str]:
     return options
 
 
-def remote_options(args: argparse.Namespace) -> RemoteOptions:
-    return RemoteOptions.of(storage_options(args), args.retries)
+def remote(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments that say how object stores are reached: storage_options and retries."""
+    return {"storage_options": storage_options(args), "retries": args.retries}
 
 
-@dataclass
-class Input:
-    """One Avro file of a command's inputs: what the Rust reader opens, its name and size when known."""
-
-    source: Any
-    name: str
-    size: int | None
-
-
-def expand_inputs(args: argparse.Namespace) -> list[Input]:
+def expand_inputs(args: argparse.Namespace) -> list[AvroFile]:
     """Every file the inputs name, in order: globs and folders expanded as scan_avro expands them."""
-    inputs: list[str] = args.inputs
-    sources = expand_sources(list(inputs), remote=remote_options(args))
-    out = []
-    for item in sources.items:
-        name = sources.name(item)
-        size = None
-        if isinstance(item, str) and os.path.isfile(item):
-            size = os.path.getsize(item)
-        elif isinstance(item, _internal.RemoteFile):
-            size = item.size
-        out.append(Input(Sources.opened(item), name, size))
-    return out
+    return list_avro_files(list(args.inputs), **remote(args))
 
 
-@contextmanager
-def output_target(path: str | None, args: argparse.Namespace) -> Iterator[str | IO[bytes] | Any]:
-    """Where a command's file goes: standard output when no path (or ``-``) is given, else the path.
+def header(i: AvroFile) -> AvroHeader:
+    """A listed file's header (a block reader reads no block until asked)."""
+    return AvroBlockReader(i, data="framing").header
 
-    The writer writes a local file under a temporary name and renames it at the end, so that
-    a failed command leaves none behind; an object store URL becomes an upload completed at the end.
-    """
-    if path is None or path == "-":
-        yield sys.stdout.buffer
-        return
-    with _target(path, remote_options(args)) as target:
-        yield target
+
+def output_target(path: str | None) -> str | IO[bytes]:
+    """Where a command's file goes: standard output when no path (or ``-``) is given, else the path."""
+    return sys.stdout.buffer if path is None or path == "-" else path
 
 
 class Progress:
@@ -144,7 +116,7 @@ class Progress:
         self.close()
 
 
-def total_size(inputs: Sequence[Input]) -> int | None:
+def total_size(inputs: Sequence[AvroFile]) -> int | None:
     """The inputs' bytes, when every size is known."""
     sizes = [i.size for i in inputs]
     return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)

@@ -8,8 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from polars_avro import scan_avro, sink_avro
-from polars_avro._stats import progress as read_progress
+from polars_avro import ReadStats, read_stats, scan_avro, sink_avro
 from polars_avro.cli._common import (
     Progress,
     UsageError,
@@ -158,10 +157,10 @@ def convert(args: argparse.Namespace) -> int:
         files = expand_inputs(args)
         with Progress(args, total_size(files), len(files), "convert") as progress:
 
-            def heard(counters: dict[str, Any]) -> None:
-                progress.update(int(counters.get("bytes_read", 0)), int(counters.get("files", 0)))
+            def heard(running: ReadStats) -> None:
+                progress.update(running.bytes_read, running.files)
 
-            with read_progress(heard):
+            with read_stats(progress=heard):
                 write(lf, out, out_format, partition_by, args)
     else:
         write(lf, out, out_format, partition_by, args)

@@ -7,20 +7,28 @@ import json
 import os
 import statistics
 import sys
-from typing import Any
+from typing import Any, get_args
 
 import polars as pl
 
-from polars_avro import _internal, fingerprint, parsing_canonical_form, read_avro_header, read_avro_schema, scan_avro
-from polars_avro._messages import FINGERPRINTS, schema_json
-from polars_avro._sources import is_remote_url
+from polars_avro import (
+    AvroBlockReader,
+    AvroFile,
+    FingerprintAlgorithm,
+    fingerprint,
+    parsing_canonical_form,
+    read_avro_header,
+    read_avro_schema,
+    scan_avro,
+    unify_schemas,
+)
 from polars_avro.cli._common import (
-    Input,
     Progress,
     add_input_options,
     add_storage_options,
     expand_inputs,
-    storage_options,
+    header,
+    remote,
     total_size,
 )
 
@@ -71,7 +79,7 @@ def add_commands(commands: Any) -> None:
                 "--algorithm",
                 "-a",
                 default="CRC-64-AVRO",
-                choices=FINGERPRINTS,
+                choices=get_args(FingerprintAlgorithm),
                 help="CRC-64-AVRO (a signed 64-bit integer, as Java prints it), MD5 or SHA-256 (hex)",
             )
         add_storage_options(p)
@@ -80,15 +88,15 @@ def add_commands(commands: Any) -> None:
 
 def schema(args: argparse.Namespace) -> int:
     if args.polars:
-        polars_schema = read_avro_schema(args.inputs, storage_options=storage_options(args), retries=args.retries)
+        polars_schema = read_avro_schema(args.inputs, **remote(args))
         width = max((len(n) for n in polars_schema), default=0)
         for name, dtype in polars_schema.items():
             print(f"{name:<{width}}  {dtype}")
         return 0
     inputs = expand_inputs(args)
-    schemas = [(i.name, _internal.read_header(i.source)["schema_json"]) for i in inputs]
-    distinct = list(dict.fromkeys(s for _, s in schemas))
-    text = distinct[0] if len(distinct) == 1 else _internal.unify_schemas(schemas)
+    schemas = {i.path: header(i).schema_json for i in inputs}
+    distinct = list(dict.fromkeys(schemas.values()))
+    text = distinct[0] if len(distinct) == 1 else unify_schemas(schemas)
     if len(distinct) > 1:
         print(f"{len(distinct)} different writer schemas: printing the one they read as together", file=sys.stderr)
     print(json.dumps(json.loads(text), indent=2))
@@ -100,13 +108,12 @@ def schema_text(text: str, args: argparse.Namespace) -> str:
     if os.path.isfile(text):
         with open(text, "rb") as f:
             is_avro = f.read(4) == b"Obj\x01"
-        if is_avro:
-            return read_avro_header(text).schema_json
-        with open(text, encoding="utf-8") as f:
-            return f.read()
-    if is_remote_url(text):
-        return read_avro_header(text, storage_options=storage_options(args), retries=args.retries).schema_json
-    return schema_json(text.strip())
+        if not is_avro:
+            with open(text, encoding="utf-8") as f:
+                return f.read()
+    elif "://" not in text:
+        return text.strip()
+    return read_avro_header(text, **remote(args)).schema_json
 
 
 def fingerprint_command(args: argparse.Namespace) -> int:
@@ -122,7 +129,7 @@ def canonical(args: argparse.Namespace) -> int:
 
 def count(args: argparse.Namespace) -> int:
     if not args.per_file:
-        lf = scan_avro(args.inputs, storage_options=storage_options(args), retries=args.retries)
+        lf = scan_avro(args.inputs, **remote(args))
         print(lf.select(pl.len()).collect().item())
         return 0
     inputs = expand_inputs(args)
@@ -130,7 +137,7 @@ def count(args: argparse.Namespace) -> int:
     for i in inputs:
         records = records_in(i)
         total += records
-        print(f"{records}\t{i.name}")
+        print(f"{records}\t{i.path}")
     print(f"{total}\ttotal")
     return 0
 
@@ -150,30 +157,25 @@ def meta(args: argparse.Namespace) -> int:
     return 0
 
 
-def records_in(i: Input) -> int:
+def records_in(i: AvroFile) -> int:
     """The records of a file, from its block framing: the data is skipped, not read."""
-    reader = _internal.BlockReader(i.source, data="framing")
-    records = 0
-    while (block := reader.next_block()) is not None:
-        records += block[0]
-    return records
+    return sum(block.records for block in AvroBlockReader(i, data="framing"))
 
 
-def file_facts(i: Input) -> dict[str, Any]:
-    reader = _internal.BlockReader(i.source, data="framing")
-    header = reader.header()
+def file_facts(i: AvroFile) -> dict[str, Any]:
+    reader = AvroBlockReader(i, data="framing")
     sizes, records = [], 0
-    while (block := reader.next_block()) is not None:
-        records += block[0]
-        sizes.append(block[3])
-    user = {k: _metadata_text(v) for k, v in header["user_metadata"].items()}
+    for block in reader:
+        records += block.records
+        sizes.append(block.size)
+    header = reader.header
     return {
-        "file": i.name,
-        "bytes": reader.position(),
-        "codec": header["codec"],
-        "sync_marker": header["sync_marker"].hex(),
-        "schema_fingerprint": fingerprint(header["schema_json"]),
-        "metadata": user,
+        "file": i.path,
+        "bytes": reader.position,
+        "codec": header.codec,
+        "sync_marker": header.sync_marker.hex(),
+        "schema_fingerprint": fingerprint(header.schema_json),
+        "metadata": {k: _metadata_text(v) for k, v in header.user_metadata.items()},
         "blocks": len(sizes),
         "records": records,
         "block_bytes": {

@@ -7,13 +7,12 @@ import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from polars_avro import _internal
+from polars_avro import AvroBlockReader, AvroDatums
 from polars_avro.cli._common import (
     Progress,
     add_input_options,
     add_storage_options,
     expand_inputs,
-    output_target,
     refuse,
     total_size,
 )
@@ -83,14 +82,13 @@ def print_records(args: argparse.Namespace) -> int:
         for n, i in enumerate(inputs):
             if left == 0:
                 break
-            reader = _internal.BlockReader(i.source, data="decompressed")
-            renderer = _internal.AvroJson(reader.header()["schema_json"])
-            while left != 0 and (block := reader.next_block()) is not None:
-                count, data = block[0], block[1]
+            reader = AvroBlockReader(i, data="decompressed")
+            datums = AvroDatums(reader.header.schema_json)
+            for count, data, _, _ in reader:
                 if skip >= count:
                     skip -= count
                     continue
-                lines = renderer.render(data, count, avro_json=args.avro_json)
+                lines = datums.to_json(data, count, avro_json=args.avro_json)
                 taken = count
                 if skip or (left is not None and count - skip > left):
                     kept = lines.split(b"\n")[skip:count]
@@ -100,8 +98,10 @@ def print_records(args: argparse.Namespace) -> int:
                     left -= taken
                 skip = 0
                 out.write(lines)
-                progress.update(done + reader.position(), n)
-            done += i.size or reader.position()
+                progress.update(done + reader.position, n)
+                if left == 0:
+                    break
+            done += i.size or reader.position
             progress.update(done, n + 1)
     out.flush()
     return 0
@@ -122,14 +122,14 @@ def _json_chunks(file: IO[bytes], size: int) -> Iterator[tuple[bytes, int]]:
 
 def fromjson(args: argparse.Namespace) -> int:
     schema = schema_text(args.schema, args)
-    encoder = _internal.AvroJson(schema)
+    datums = AvroDatums(schema)
     source = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
     try:
-        with output_target(args.output, args) as out, block_writer(out, schema, args, name=args.output) as writer:
-            for chunk, first_line in _json_chunks(source, args.sync_interval):
-                data, count = encoder.encode(chunk, avro_json=args.avro_json, first_line=first_line)
+        with block_writer(args.output, schema, args) as writer:
+            for chunk, first_line in _json_chunks(source, writer.sync_interval):
+                data, count = datums.from_json(chunk, avro_json=args.avro_json, first_line=first_line)
                 if count:
-                    writer.write_block(count, data, False)
+                    writer.write_block(count, data)
     finally:
         if source is not sys.stdin.buffer:
             source.close()
@@ -140,10 +140,10 @@ def random(args: argparse.Namespace) -> int:
     refuse(args.count < 0, f"--count must be at least 0, found {args.count}")
     refuse(not 0 <= args.seed < 2**64, f"--seed must be from 0 to 2**64 - 1, found {args.seed}")
     schema = schema_text(args.schema, args)
-    generator = _internal.AvroJson(schema)
-    with output_target(args.output, args) as out, block_writer(out, schema, args, name=args.output) as writer:
+    datums = AvroDatums(schema)
+    with block_writer(args.output, schema, args) as writer:
         # Blocks of a thousand records; record i is the same whatever the count.
         for first in range(0, args.count, 1000):
             n = min(1000, args.count - first)
-            writer.write_block(n, generator.random(n, args.seed, first=first), False)
+            writer.write_block(n, datums.random(n, seed=args.seed, first=first))
     return 0

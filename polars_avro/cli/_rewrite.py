@@ -10,22 +10,32 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
-from polars_avro import AvroReader, _internal, scan_avro, sink_avro
+from polars_avro import (
+    AvroBlock,
+    AvroBlockReader,
+    AvroBlockWriter,
+    AvroError,
+    AvroFile,
+    AvroReader,
+    SkippedBlock,
+    scan_avro,
+    sink_avro,
+)
 from polars_avro.cli._common import (
-    Input,
     Progress,
     add_input_options,
     add_storage_options,
     expand_inputs,
+    header,
     output_target,
     refuse,
-    storage_options,
+    remote,
     total_size,
 )
 from polars_avro.cli._write_options import add_write_options, block_writer, metadata
-from polars_avro.exceptions import AvroError
 
 #: Exit status of repair and validate when the input was damaged.
 DAMAGED = 1
@@ -83,126 +93,87 @@ def concat(args: argparse.Namespace) -> int:
     refuse(len(args.paths) < 2, "concat takes one or more inputs and then the output file")
     args.inputs, out = args.paths[:-1], args.paths[-1]
     inputs = expand_inputs(args)
-    headers = [_internal.read_header(i.source) for i in inputs]
-    schemas = {json.dumps(json.loads(h["schema_json"]), sort_keys=True) for h in headers}
-    compression = args.compression or headers[0]["codec"]
-    kept = user_metadata(headers[0])
+    headers = [header(i) for i in inputs]
+    schemas = {json.dumps(h.schema, sort_keys=True) for h in headers}
+    compression: Any = args.compression or headers[0].codec  # a codec's name, as the header or --compression gives it
     if len(schemas) > 1:
         print(
             f"concat: the inputs have {len(schemas)} different schemas: their records are read with the schema "
             "they read as together and written again",
             file=sys.stderr,
         )
-        lf = scan_avro(args.inputs, storage_options=storage_options(args), retries=args.retries)
-        entries = dict(kept)
-        entries.update((k, v) for k, v in metadata(args))
         sink_avro(
-            lf,
+            scan_avro(args.inputs, **remote(args)),
             out,
-            compression=compression if compression != "null" else "uncompressed",
+            compression=compression,
             compression_level=args.compression_level,
-            metadata=entries,
-            storage_options=storage_options(args),
-            retries=args.retries,
+            metadata={**headers[0].user_metadata, **metadata(args)},
+            **remote(args),
         )
         return 0
     with (
         Progress(args, total_size(inputs), len(inputs), "concat") as progress,
-        output_target(out, args) as target,
-        block_writer(
-            target, headers[0]["schema_json"], args, compression=compression, header_metadata=kept, name=out
-        ) as w,
+        block_writer(out, headers[0], args, compression=compression) as writer,
     ):
-        _copy_files(inputs, headers, w, progress)
+        done = 0
+        for n, i in enumerate(inputs):
+            _copy_blocks(AvroBlockReader(i, data="stored"), i, writer, progress, done, n)
+            done += i.size or 0
+            progress.update(done, n + 1)
     return 0
 
 
-def user_metadata(header: dict[str, Any]) -> list[tuple[str, bytes]]:
-    """A header's metadata entries less the format's own (avro.schema, avro.codec)."""
-    return list(header["user_metadata"].items())
+def _copy_blocks(
+    reader: AvroBlockReader, i: AvroFile, writer: AvroBlockWriter, progress: Progress, done: int, n: int
+) -> None:
+    """A file's blocks into `writer`: as they are where the codec is the writer's, else recompressed."""
 
+    def blocks() -> Iterator[AvroBlock]:
+        for block in reader:
+            yield block
+            progress.update(done + reader.position, n)
 
-#: Stored bytes of blocks recompressed together, on every thread: enough for every thread to
-#: have several blocks of Java's default size, few enough to keep memory small.
-RECODE_BYTES = 16 << 20
-
-
-def _copy_files(inputs: list[Input], headers: list[dict[str, Any]], writer: Any, progress: Progress) -> None:
-    """Every block of the inputs into `writer`, file by file."""
-    done = 0
-    for n, (i, header) in enumerate(zip(inputs, headers)):
-        _copy_blocks(_internal.BlockReader(i.source, data="stored"), header["codec"], i.name, writer, progress, done, n)
-        done += i.size or 0
-        progress.update(done, n + 1)
-
-
-def _copy_blocks(reader: Any, codec: str, name: str, writer: Any, progress: Progress, done: int, n: int) -> None:
-    """A file's blocks (stored with `codec`) into `writer`.
-
-    As they are where the codec is the writer's, else decompressed and compressed again, runs of
-    blocks at once on every thread.
-    """
-    stored = codec == writer.codec()
-    run: list[tuple[int, bytes, int]] = []
-    run_bytes = 0
-    while (block := reader.next_block()) is not None:
-        count, data, offset, _ = block
-        if stored:
-            writer.write_block(count, data, True)
-        else:
-            run.append((count, data, offset))
-            run_bytes += len(data)
-            if run_bytes >= RECODE_BYTES:
-                writer.write_recoded(run, codec, name)
-                run, run_bytes = [], 0
-        progress.update(done + reader.position(), n)
-    if run:
-        writer.write_recoded(run, codec, name)
+    writer.write_blocks(blocks(), reader.header.codec, source=i.path)
 
 
 def recodec(args: argparse.Namespace) -> int:
     args.inputs = [args.input]
     (i,) = expand_inputs(args)
-    reader = _internal.BlockReader(i.source, data="stored")
-    header = reader.header()
+    reader = AvroBlockReader(i, data="stored")
     with (
         Progress(args, i.size, 1, "recodec") as progress,
-        output_target(args.output, args) as target,
-        block_writer(target, header["schema_json"], args, header_metadata=user_metadata(header), name=args.output) as w,
+        block_writer(args.output, reader.header, args) as writer,
     ):
-        _copy_blocks(reader, header["codec"], i.name, w, progress, 0, 0)
-        progress.update(reader.position(), 1)
+        _copy_blocks(reader, i, writer, progress, 0, 0)
+        progress.update(reader.position, 1)
     return 0
 
 
 def repair(args: argparse.Namespace) -> int:
     args.inputs = [args.input]
     (i,) = expand_inputs(args)
-    reader = _internal.BlockReader(i.source, data="stored", check_records=True, repair=True)
-    header = reader.header()
-    kept = user_metadata(header)
-    args.compression, args.compression_level, args.metadata = header["codec"], None, []
+    reader = AvroBlockReader(i, data="stored", check_records=True, repair=True)
     blocks = records = 0
+    codec: Any = reader.header.codec
     with (
         Progress(args, i.size, 1, "repair") as progress,
-        output_target(args.output, args) as target,
-        block_writer(target, header["schema_json"], args, header_metadata=kept, name=args.output) as writer,
+        AvroBlockWriter(output_target(args.output), reader.header, compression=codec, **remote(args)) as writer,
     ):
-        while (block := reader.next_block()) is not None:
-            writer.write_block(block[0], block[1], True)
-            blocks, records = blocks + 1, records + block[0]
-            progress.update(reader.position(), 0)
-        progress.update(reader.position(), 1)
-    skipped = reader.take_skipped()
-    _report(i.name, skipped)
+        for block in reader:
+            writer.write_block(block.records, block.data, compressed=True)
+            blocks, records = blocks + 1, records + block.records
+            progress.update(reader.position, 0)
+        progress.update(reader.position, 1)
+    skipped = reader.skipped
+    _report(i.path, skipped)
     print(f"repair: kept {blocks:,} blocks, {records:,} records", file=sys.stderr)
     return DAMAGED if skipped else 0
 
 
-def _report(name: str, skipped: list[dict[str, Any]]) -> None:
+def _report(name: str, skipped: list[SkippedBlock]) -> None:
     for s in skipped:
-        lost = "an unknown number of records" if s["records"] is None else f"{s['records']:,} records"
-        print(f"{name}: left out {lost}: {s['message']}", file=sys.stderr)
+        lost = "an unknown number of records" if s.records is None else f"{s.records:,} records"
+        print(f"{name}: left out {lost}: {s.message}", file=sys.stderr)
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -215,22 +186,20 @@ def validate(args: argparse.Namespace) -> int:
             try:
                 # A read of no column with ignore_errors decodes every record as a read would,
                 # and reports each damaged block the reader leaves out.
-                source = i.source if isinstance(i.source, bytes) else i.name
-                options = {"storage_options": storage_options(args), "retries": args.retries}
-                with AvroReader(source, columns=[], ignore_errors=True, glob=False, **options) as reader:
+                with AvroReader(i.path, columns=[], ignore_errors=True, glob=False, **remote(args)) as reader:
                     for batch in reader:
                         records += batch.height
                         progress.update(done + reader.stats.bytes_read, n)
-                skipped = [{"records": e.records, "message": e.message} for e in reader.errors]
+                skipped = reader.errors
             except AvroError as e:
-                skipped = [{"records": None, "message": str(e)}]
+                skipped = [SkippedBlock(type(e).__name__, i.path, None, None, None, str(e))]
             done += i.size or 0
             progress.update(done, n + 1)
             if skipped:
                 damaged += 1
-                _report(i.name, skipped)
+                _report(i.path, skipped)
             else:
-                print(f"ok\t{records}\t{i.name}")
+                print(f"ok\t{records}\t{i.path}")
     if damaged:
         print(f"validate: {damaged} of {len(inputs)} files damaged", file=sys.stderr)
         return DAMAGED

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any, cast, get_args
 
-from polars_avro import _internal
-from polars_avro._write import DEFAULT_SYNC_INTERVAL, finishing
-from polars_avro.cli._common import UsageError
+from polars_avro import AvroBlockWriter, AvroHeader, CompressionName
+from polars_avro.cli._common import UsageError, output_target, remote
 
 #: What --compression takes: the writers' names, and those avro.codec entries use.
-COMPRESSIONS = [*_internal.COMPRESSIONS, "null", "zstd"]
+COMPRESSIONS = list(get_args(CompressionName))
 
 
 def add_write_options(parser: argparse.ArgumentParser, *, compression: str | None = "uncompressed") -> None:
@@ -36,48 +33,35 @@ def add_write_options(parser: argparse.ArgumentParser, *, compression: str | Non
     parser.add_argument(
         "--sync-interval",
         type=int,
-        default=DEFAULT_SYNC_INTERVAL,
-        help=f"uncompressed bytes a block aims at (default {DEFAULT_SYNC_INTERVAL:,})",
+        help="uncompressed bytes a block aims at (default: write_avro's)",
     )
 
 
-def metadata(args: argparse.Namespace) -> list[tuple[str, bytes]]:
-    out = []
+def metadata(args: argparse.Namespace) -> dict[str, str]:
+    out = {}
     for item in args.metadata:
         key, sep, value = item.partition("=")
         if not sep or not key:
             msg = f"--metadata takes KEY=VALUE, found {item!r}"
             raise UsageError(msg)
-        out.append((key, value.encode()))
+        out[key] = value
     return out
 
 
-@contextmanager
 def block_writer(
-    target: str | IO[bytes] | Any,
-    schema_json: str,
-    args: argparse.Namespace,
-    *,
-    compression: str | None = None,
-    header_metadata: list[tuple[str, bytes]] | None = None,
-    name: str | None = None,
-) -> Iterator[_internal.BlockWriter]:
-    """An Avro file written block by block, finished when the block ends without an error.
+    path: str | None, schema: str | AvroHeader, args: argparse.Namespace, *, compression: str | None = None
+) -> AvroBlockWriter:
+    """The Avro file a command writes block by block: at `path`, or standard output.
 
-    `header_metadata` (kept from an input) comes first; --metadata entries replace or add to it.
-    `name` is how errors name the file: the path the user gave, where `target` is a temporary file.
+    A header given as `schema` carries its user metadata over; --metadata entries replace or add to it.
     """
-    given = metadata(args)
-    keys = {k for k, _ in given}
-    entries = [(k, v) for k, v in (header_metadata or []) if k not in keys] + given
-    with finishing(
-        _internal.BlockWriter(
-            target,
-            schema_json,
-            compression=compression or args.compression,
-            compression_level=args.compression_level,
-            metadata=entries,
-            name=name,
-        )
-    ) as writer:
-        yield writer
+    options: dict[str, Any] = {} if args.sync_interval is None else {"sync_interval": args.sync_interval}
+    return AvroBlockWriter(
+        output_target(path),
+        schema,
+        compression=cast("CompressionName", compression or args.compression),
+        compression_level=args.compression_level,
+        metadata=metadata(args),
+        **options,
+        **remote(args),
+    )
