@@ -17,11 +17,11 @@ from typing import Any, Literal, NamedTuple
 
 from polars_avro import _internal
 from polars_avro._io import AvroHeader, header_of, one_file
-from polars_avro._messages import SchemaLike, schema_json
+from polars_avro._messages import SchemaLike
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources
 from polars_avro._write import DEFAULT_SYNC_INTERVAL, AvroTarget, Compression, _target, _WriteOptions
-from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number
+from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number, schema_json
 
 #: What a block reader hands out as a block's ``data``: the bytes as stored (compressed with
 #: the file's codec), decompressed, or none (only the framing is read, the data skipped).
@@ -104,7 +104,7 @@ def unify_schemas(schemas: Sequence[SchemaLike] | Mapping[str, SchemaLike]) -> s
     [{'name': 'x', 'type': 'long'}]
     """
     named = schemas.items() if isinstance(schemas, Mapping) else ((f"schema {i + 1}", s) for i, s in enumerate(schemas))
-    pairs = [(str(name), schema_json(s)) for name, s in named]
+    pairs = [(str(name), schema_json(str(name), s)) for name, s in named]
     if not pairs:
         msg = "unify_schemas takes at least one schema, found none"
         raise AvroArgumentError(msg)
@@ -261,7 +261,6 @@ class AvroBlockWriter:
         if schema is None:
             msg = "AvroBlockWriter takes the writer schema, found None"
             raise AvroArgumentError(msg)
-        schema = schema if isinstance(schema, AvroHeader) else schema_json(schema)
         options = _WriteOptions.of({**locals(), "name": "", "namespace": None})
         self.sync_interval = sync_interval
         self._n_threads = n_threads
@@ -369,7 +368,7 @@ class AvroDatums:
     """
 
     def __init__(self, schema: SchemaLike) -> None:
-        self._json = _internal.AvroJson(schema_json(schema))
+        self._json = _internal.AvroJson(schema_json("schema", schema))
 
     def to_json(self, data: bytes, count: int, *, avro_json: bool = False) -> bytes:
         """``count`` datums as JSON lines.

@@ -29,6 +29,7 @@ from polars_avro.exceptions import (
     AvroIOError,
     AvroSchemaError,
     check_whole_number,
+    schema_json,
 )
 
 Framing = Literal["raw", "confluent", "single_object", "auto"]
@@ -48,23 +49,6 @@ WriterSchemas = Union[Mapping[Any, SchemaLike], Callable[[Any], Any], Any]
 _ID_FIELD = "__polars_avro_schema_id"
 
 
-def schema_json(schema: SchemaLike, what: str = "schema") -> str:
-    """The JSON text of a schema given in any of the forms :data:`SchemaLike` allows."""
-    if isinstance(schema, str):
-        # A bare type name ("long", as fastavro takes it) is the JSON string of that name.
-        return json.dumps(schema) if schema.replace(".", "").replace("_", "").isalnum() else schema
-    if isinstance(schema, (Mapping, list)):
-        return json.dumps(schema)
-    for attribute in ("schema_str", "to_json"):  # confluent-kafka Schema, Apache avro Schema
-        value = getattr(schema, attribute, None)
-        if isinstance(value, str):
-            return value
-        if callable(value):
-            return json.dumps(value())
-    msg = f"expected the {what} as JSON text, a dict or a schema object, found {type(schema).__name__}"
-    raise AvroArgumentError(msg)
-
-
 def parsing_canonical_form(schema: SchemaLike) -> str:
     """The schema in Avro's Parsing Canonical Form.
 
@@ -81,7 +65,7 @@ def parsing_canonical_form(schema: SchemaLike) -> str:
     ... )
     '{"name":"app.User","type":"record","fields":[{"name":"id","type":"long"}]}'
     """
-    return _internal.parsing_canonical_form(schema_json(schema))
+    return _internal.parsing_canonical_form(schema_json("schema", schema))
 
 
 #: The fingerprints :func:`fingerprint` computes.
@@ -223,7 +207,7 @@ class _SchemaSource:
             if key not in source:
                 msg = "it is not in writer_schemas"
                 raise LookupError(msg)
-            return schema_json(source[key], f"writer schema of {kind} {key}")
+            return schema_json(f"writer schema of {kind} {key}", source[key])
         if _is_registry_client(source):
             return self._from_registry(kind, key)
         if callable(source):
@@ -235,7 +219,7 @@ class _SchemaSource:
             if found is None:
                 msg = f"writer_schemas({key!r}) gave None"
                 raise LookupError(msg)
-            return schema_json(found, f"writer schema of {kind} {key}")
+            return schema_json(f"writer schema of {kind} {key}", found)
         msg = f"writer_schemas must be a mapping, a callable or a SchemaRegistryClient, found {type(source).__name__}"
         raise AvroArgumentError(msg)
 
@@ -261,7 +245,7 @@ class _SchemaSource:
         if schema_type != "AVRO":
             msg = f"the schema registry holds a {schema_type} schema for it, not an Avro one"
             raise LookupError(msg)
-        return schema_json(schema)
+        return schema_json("schema", schema)
 
     def latest(self, subject: str) -> str:
         """The latest version of a registry subject (the source is a registry client)."""
@@ -273,7 +257,7 @@ class _SchemaSource:
         if schema_type != "AVRO":
             msg = f"{what} in the schema registry at {_registry_url(client)} is a {schema_type} schema, not an Avro one"
             raise AvroSchemaError(msg)
-        return schema_json(schema, what)
+        return schema_json(what, schema)
 
     def newest(self) -> str | None:
         """The default reader schema: the newest writer schema, where that can be known."""
@@ -282,7 +266,7 @@ class _SchemaSource:
             keys = list(source)
             # Registry ids grow as schemas are registered: the highest is the newest.
             newest = max(keys) if all(isinstance(k, int) for k in keys) else keys[-1]
-            return schema_json(source[newest], "writer schema")
+            return schema_json("writer schema", source[newest])
         return None
 
 
@@ -323,12 +307,12 @@ class MessageDecoding:
         if mode not in MODES:
             msg = f"mode must be one of {', '.join(MODES)}, found {mode!r}"
             raise AvroArgumentError(msg)
-        given = None if schema is None else schema_json(schema, "schema")
+        given = None if schema is None else schema_json("schema", schema)
         if given is not None and writer_schemas is None and framing == "single_object":
             # The one schema given: its fingerprint is what the messages carry.
             writer_schemas = {fingerprint(given): given}
         self.schemas = _SchemaSource(writer_schemas)
-        reader = None if reader_schema is None else schema_json(reader_schema, "reader schema")
+        reader = None if reader_schema is None else schema_json("reader schema", reader_schema)
         if subject is not None:
             if not _is_registry_client(writer_schemas):
                 found = "none" if writer_schemas is None else f"a {type(writer_schemas).__name__}"
@@ -483,7 +467,7 @@ def encode_expr(
         raise AvroArgumentError(msg)
     if schema_id is not None:
         check_whole_number("schema_id", schema_id, 0)
-    given = None if schema is None else schema_json(schema)
+    given = None if schema is None else schema_json("schema", schema)
     if given is not None:
         _internal.parsing_canonical_form(given)  # an invalid schema fails here, before any data
 

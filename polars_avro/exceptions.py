@@ -216,18 +216,27 @@ def check_flag(name: str, value: object) -> None:
 def schema_json(name: str, value: object) -> str:
     """An Avro schema option as JSON text, or an error naming the option.
 
-    A ``str`` as it is; parsed JSON (a dict, a list) written out.
+    JSON text as it is, and a bare type name (``"long"``, as fastavro takes it) as the JSON
+    string of that name; parsed JSON (a dict, a list) written out; a schema object's JSON
+    (confluent-kafka's ``Schema``, Apache ``avro``'s).
     """
     if isinstance(value, str):
-        return value
+        return json.dumps(value) if value.replace(".", "").replace("_", "").isalnum() else value
     if isinstance(value, (Mapping, list)):
         try:
             return json.dumps(value)
         except (TypeError, ValueError) as e:
             msg = f"{name} must be an Avro schema as JSON: {e}"
             raise AvroArgumentError(msg) from e
-    found = type(value).__name__
-    msg = f"{name} must be an Avro schema: its JSON text or the parsed JSON (a dict or list), found {found}"
+    for attribute in ("schema_str", "to_json"):
+        found = getattr(value, attribute, None)
+        if isinstance(found, str):
+            return found
+        if callable(found):
+            return json.dumps(found())
+    kind = type(value).__name__
+    msg = f"{name} must be an Avro schema: its JSON text, the parsed JSON (a dict or list) or a schema object, "
+    msg += f"found {kind}"
     raise AvroArgumentError(msg)
 
 
