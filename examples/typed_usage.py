@@ -52,6 +52,18 @@ def main() -> None:
     assert decoded["id"].to_list() == [7, 7]
     assert decoded.unnest("value").select("sensor", "value").equals(readings)
 
+    # Files block by block: recompressed without decoding, counted from the framing alone.
+    recoded = io.BytesIO()
+    with (
+        polars_avro.AvroBlockReader("examples/weather.avro", data="stored") as blocks,
+        polars_avro.AvroBlockWriter(recoded, blocks.header, compression="zstandard") as writer,
+    ):
+        writer.write_blocks(blocks, blocks.header.codec)
+    framing = polars_avro.AvroBlockReader(recoded.getvalue(), data="framing")
+    assert sum(block.records for block in framing) == 2_000
+    datums = polars_avro.AvroDatums(SCHEMA)
+    assert datums.to_json(*datums.from_json(b'{"sensor": "s1", "value": 1.5}\n')) == b'{"sensor":"s1","value":1.5}\n'
+
     buffer = io.BytesIO()
     polars_avro.write_avro(temps, buffer)
     print(hot.height, schema["temp"], polars_avro.read_avro(buffer.getvalue()).height)
