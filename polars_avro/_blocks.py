@@ -163,14 +163,10 @@ class AvroBlockReader:
         check_flag("check_records", check_records)
         check_flag("repair", repair)
         remote = RemoteOptions.of(storage_options, retries)
-        if isinstance(source, AvroFile):
-            item = (
-                source._item
-                if source._item is not None
-                else one_file(source.path, "AvroBlockReader", remote, glob=False)
-            )
-        else:
-            item = one_file(source, "AvroBlockReader", remote, glob=False)
+        item = source._item if isinstance(source, AvroFile) else None
+        if item is None:
+            given = source.path if isinstance(source, AvroFile) else source
+            item = one_file(given, "AvroBlockReader", remote, glob=False, otherwise="list_avro_files to read each")
         self._blocks = _internal.BlockReader(
             Sources.opened(item), data=data, check_records=check_records, repair=repair
         )

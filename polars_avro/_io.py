@@ -468,16 +468,22 @@ def _read_header(item: Item) -> AvroHeader:
     return header_of(_internal.read_header(Sources.opened(item)))
 
 
-def one_file(source: AvroSource, what: str, remote: RemoteOptions, *, glob: bool = True) -> Item:
-    """The one file `source` names, for `what` (which reads one file's header and more)."""
+def one_file(
+    source: AvroSource,
+    what: str,
+    remote: RemoteOptions,
+    *,
+    glob: bool = True,
+    otherwise: str = "read_avro_schema for the schema they read into together",
+) -> Item:
+    """The one file `source` names, for `what`, which reads one file (`otherwise`: what reads several)."""
     sources = expand_sources(source, glob=glob, remote=remote)
     if len(sources.items) > 1:
         names = [sources.name(item) for item in sources.items]
         given = f"'{os.fsdecode(source)}'" if isinstance(source, (str, os.PathLike)) else "the list"
         msg = (
             f"{what} reads one file's header, but {given} names {len(names):,} files "
-            f"('{names[0]}', '{names[1]}'{', ...' if len(names) > 2 else ''}): pass one of them, "
-            "or read_avro_schema for the schema they read into together"
+            f"('{names[0]}', '{names[1]}'{', ...' if len(names) > 2 else ''}): pass one of them, or {otherwise}"
         )
         raise AvroArgumentError(msg)
     return sources.items[0]
