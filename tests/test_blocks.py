@@ -152,7 +152,8 @@ def test_repair_leaves_out_a_damaged_block_and_reports_it() -> None:
 def test_a_block_reader_reads_one_file(tmp_path: Path) -> None:
     for n in range(2):
         write_fastavro(tmp_path / f"part-{n}.avro", EVENT_SCHEMA, events(n, 5))
-    with pytest.raises(polars_avro.AvroArgumentError, match="AvroBlockReader reads one file.s header, .*: pass one of them, or list_avro_files to read each"):
+    several = "AvroBlockReader reads one file's header, .*: pass one of them, or list_avro_files to read each"
+    with pytest.raises(polars_avro.AvroArgumentError, match=several):
         polars_avro.AvroBlockReader(tmp_path)
     with pytest.raises(polars_avro.AvroFileNotFoundError):
         polars_avro.AvroBlockReader(tmp_path / "part-*.avro")  # no glob: a name of its own
