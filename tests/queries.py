@@ -163,6 +163,12 @@ class QueryGenerator:
         rng = self.rng
         offset = rng.choice([0, rng.randint(1, 2_000), -rng.randint(1, 2_000)])
         length = rng.choice([None, self._count()])
+        if _POLARS_1_36 and length == 0:
+            # Polars 1.36's streaming engine panics (`pipe.send_state == PortState::Done`) on
+            # a slice of no rows that a top_k or bottom_k follows, over any IO plugin, before
+            # the plugin is asked for a row (test_differential's
+            # test_an_empty_slice_then_top_k_as_polars_gives_it); 1.30, 1.44 and 2.x do not.
+            length = None
         state.text += f".slice({offset}, {length})"
 
     def _with_row_index(self, state: _State) -> None:
