@@ -334,8 +334,7 @@ class AvroBlockWriter:
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.abort()
-            error = AvroArgumentError("the write was aborted")
-            self._target.__exit__(AvroArgumentError, error, None)
+            self._target.__exit__(BaseException, None, None)  # abandoned: an fsspec file is discarded
 
     def __enter__(self) -> AvroBlockWriter:
         return self

@@ -417,6 +417,12 @@ def test_errors_are_one_line_with_exit_status(tmp_path: Path) -> None:
     bad_level = run("recodec", path, tmp_path / "out.avro", "-c", "deflate", "-l", "42", cwd=tmp_path, status=2)
     assert "found 42" in bad_level.stderr and "out.avro" in bad_level.stderr and ".tmp" not in bad_level.stderr
     assert not (tmp_path / "out.avro").exists() and list(tmp_path.glob("*.tmp")) == []
+    for args, found in (
+        (("count", path, "-S", "nope"), "--storage-option"),
+        (("recodec", path, "-m", "x"), "--metadata"),
+    ):
+        value = args[-1]
+        assert f"{found} takes KEY=VALUE, found {value!r}" in run(*args, cwd=tmp_path, status=2).stderr
 
 
 def test_progress_bar_on_request_and_quiet(tmp_path: Path) -> None:

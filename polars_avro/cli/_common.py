@@ -35,15 +35,20 @@ def add_storage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retries", type=int, default=2, help="retries of a failed object store request")
 
 
-def storage_options(args: argparse.Namespace) -> dict[str, str]:
-    options = {}
-    for item in args.storage_option:
+def key_values(items: list[str], option: str) -> dict[str, str]:
+    """A repeated ``KEY=VALUE`` option (--storage-option, --metadata) as a dict, the last value of a key kept."""
+    out = {}
+    for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            msg = f"--storage-option takes KEY=VALUE, found {item!r}"
+            msg = f"{option} takes KEY=VALUE, found {item!r}"
             raise UsageError(msg)
-        options[key] = value
-    return options
+        out[key] = value
+    return out
+
+
+def storage_options(args: argparse.Namespace) -> dict[str, str]:
+    return key_values(args.storage_option, "--storage-option")
 
 
 def remote(args: argparse.Namespace) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any, cast, get_args
 
 from polars_avro import AvroBlockWriter, AvroHeader, CompressionName
-from polars_avro.cli._common import UsageError, output_target, remote
+from polars_avro.cli._common import key_values, output_target, remote
 
 #: What --compression takes: the writers' names, and those avro.codec entries use.
 COMPRESSIONS = list(get_args(CompressionName))
@@ -38,14 +38,7 @@ def add_write_options(parser: argparse.ArgumentParser, *, compression: str | Non
 
 
 def metadata(args: argparse.Namespace) -> dict[str, str]:
-    out = {}
-    for item in args.metadata:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            msg = f"--metadata takes KEY=VALUE, found {item!r}"
-            raise UsageError(msg)
-        out[key] = value
-    return out
+    return key_values(args.metadata, "--metadata")
 
 
 def block_writer(
