@@ -391,6 +391,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benches/many_files.py", external=False)
     session.run("python", "benches/many_files.py", "--s3", "--runs", "3", external=False)
     session.run("python", "benches/messages.py", external=False)
+    session.run("python", "benches/permissive.py", external=False)
     session.run("python", "benches/write_s3.py", external=False)
     session.run("python", "benches/write_partitioned.py", external=False)
     session.run("python", "benches/cluster.py", external=False)

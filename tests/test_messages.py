@@ -464,6 +464,28 @@ def test_permissive_values_stay_exact_around_failures_of_several_writers() -> No
     assert [None if r["id"] is None else r for r in out.to_dicts()] == expected
 
 
+def test_a_nested_message_cut_anywhere_leaves_its_neighbours_as_fastavro_reads_them() -> None:
+    """Each message of every kind of field, cut at every byte between good ones: a failure
+    halfway through a list, a map, a record or a union leaves the builders whole (what it
+    left is closed into a value no row takes) and each good message's values exact."""
+    schema = json.loads(MIXED_SCHEMA)
+    good = [datum(schema, row) for row in _mixed_rows(6)]
+    messages: list[bytes | None] = []
+    expected: list[dict[str, Any] | None] = []
+    for n, message in enumerate(good):
+        for cut in range(len(message)):
+            neighbour = good[(n + cut) % len(good)]
+            messages += [message[:cut], neighbour]
+            expected += [None, read_back(schema, neighbour)]
+    with pytest.warns(exc.AvroDecodeWarning, match=f"{len(messages) // 2:,} of {len(messages):,} messages"):
+        out = pl.DataFrame({"value": messages}, schema={"value": pl.Binary}).select(
+            pl.col("value").avro.decode(schema, mode="permissive")
+        )
+    assert out["value"].is_null().to_list() == [v is None for v in expected]
+    kept = pl.Series([v is not None for v in expected])
+    assert_frame_matches_records(out.filter(kept).unnest("value"), [v for v in expected if v is not None], schema)
+
+
 def test_many_failures_among_several_writers_keep_every_value_in_place() -> None:
     """Every third message broken, 60,000 of them over two writers and two threads' parts
     (each failure once sealed a chunk that the next message searched for: 100,000 failures

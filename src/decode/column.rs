@@ -22,6 +22,10 @@ use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, JsonMode, NodeId};
 
+mod closing;
+
+pub(crate) use closing::retain_except;
+
 pub type ArrayRef = Box<dyn Array>;
 
 /// The buffers of one column, and the few facts of its type the decoding of a value

@@ -329,7 +329,12 @@ mod tests {
     fn every_varint_length_decodes_in_the_middle_and_at_the_end_of_a_block() {
         let mut values = vec![0i64, -1, 1, 63, -64, 64, i64::MIN, i64::MAX];
         for bits in 1..64 {
-            values.extend([1i64 << bits, -(1i64 << bits), (1i64 << bits) - 1, 0x5555_5555_5555_5555 >> (63 - bits)]);
+            values.extend([
+                1i64 << bits,
+                (1i64 << bits).wrapping_neg(),
+                (1i64 << bits).wrapping_sub(1),
+                0x5555_5555_5555_5555 >> (63 - bits),
+            ]);
         }
         for v in values {
             let mut bytes = Vec::new();

@@ -24,20 +24,25 @@ pub fn datum_read_type(writer: &AvroSchema, reader: Option<&AvroSchema>) -> Avro
 pub struct DatumColumn<'a> {
     writer: &'a AvroSchema,
     column: Column<'a>,
+    /// The column's length before the last datum.
+    before_last: usize,
+    /// The values of failed datums, made nulls when the column is finished.
+    failed: Vec<usize>,
 }
 
 impl<'a> DatumColumn<'a> {
     pub fn new(writer: &'a AvroSchema, read: &'a ReadType) -> Self {
-        Self { writer, column: Column::new(read) }
+        Self { writer, column: Column::new(read), before_last: 0, failed: Vec::new() }
     }
 
     /// Decodes the datum at `start` of `message`, to its last byte. Errors give byte
-    /// offsets in the message.
+    /// offsets in the block data's words: [`in_message`] speaks of a message.
     pub fn decode(&mut self, message: &[u8], start: usize) -> AvroResult<()> {
         start_item_budget(message.len());
+        self.before_last = self.column.len();
         let mut cur = Cursor::new(message);
         cur.skip(start)?;
-        self.column.decode(self.writer, &mut cur).map_err(in_message)?;
+        self.column.decode(self.writer, &mut cur)?;
         if !cur.is_empty() {
             let more = cur.remaining();
             return Err(AvroError::decode(format!(
@@ -53,17 +58,32 @@ impl<'a> DatumColumn<'a> {
         self.column.push_null();
     }
 
+    /// After [`DatumColumn::decode`] failed: the failed datum becomes one null, at the
+    /// position returned. What it left in the builders, or its whole value when bytes
+    /// followed it, is closed into a value made null when the column is finished.
+    pub fn null_failed(&mut self) -> usize {
+        let whole = self.column.len() > self.before_last;
+        if whole || self.column.close_partial() {
+            self.failed.push(self.column.len() - 1);
+        } else {
+            self.column.push_null();
+        }
+        self.column.len() - 1
+    }
+
     pub fn len(&self) -> usize {
         self.column.len()
     }
 
-    pub fn finish(self) -> AvroResult<ArrayRef> {
+    pub fn finish(mut self) -> AvroResult<ArrayRef> {
+        self.column.null_at(&self.failed);
         self.column.finish()
     }
 }
 
-/// The decoder's errors speak of block data; here the data is a message.
-fn in_message(mut e: AvroError) -> AvroError {
+/// The decoder's errors speak of block data; here the data is a message. Made only for
+/// errors shown: permissive decoding drops them.
+pub fn in_message(mut e: AvroError) -> AvroError {
     e.message = e
         .message
         .replace("the block data ended", "the message ended")

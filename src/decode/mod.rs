@@ -22,7 +22,7 @@ mod views;
 
 pub use column::ArrayRef;
 pub use cursor::{start_item_budget, Cursor};
-pub use datum::{datum_read_type, DatumColumn};
+pub use datum::{datum_read_type, in_message, DatumColumn};
 #[cfg(test)]
 pub use decimal::decimal_text;
 pub use json::write_json;

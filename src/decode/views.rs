@@ -97,6 +97,13 @@ impl ViewBuilder {
         self.push(value);
     }
 
+    /// Leaves out the values at `rows` (ascending). Their bytes stay in the buffers, unseen.
+    pub fn remove_at(&mut self, rows: &[usize]) {
+        let mut removed_bytes = 0;
+        crate::decode::column::retain_except(&mut self.views, rows, |view| removed_bytes += view.length as usize);
+        self.total_bytes_len -= removed_bytes;
+    }
+
     #[cold]
     fn start_new_buffer(&mut self, needed: usize) {
         let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(needed));
@@ -157,5 +164,16 @@ mod tests {
         // Inline views hold zeros past the value (Polars compares views as integers).
         let inline = array.views()[1];
         assert_eq!(inline.as_u128() >> (8 * (4 + 5)), 0);
+    }
+
+    #[test]
+    fn removed_values_leave_the_others_and_their_byte_count() {
+        let values: [&[u8]; 4] = [b"a", b"a value longer than twelve", b"bc", b"another long value here"];
+        let mut builder = ViewBuilder::default();
+        values.iter().for_each(|v| builder.push(v));
+        builder.remove_at(&[1, 2]);
+        let array = builder.finish(None);
+        assert_eq!(array.values_iter().collect::<Vec<_>>(), [values[0], values[3]]);
+        assert_eq!(array.total_bytes_len(), values[0].len() + values[3].len());
     }
 }

@@ -10,7 +10,7 @@ use polars_core::prelude::{DataType, IdxCa, IdxSize, IntoSeries, NamedFrom, PlSm
 use rayon::prelude::*;
 
 use super::framing::{read_framing, Framing, SchemaKey};
-use crate::decode::{datum_read_type, ArrayRef, DatumColumn, ReadType};
+use crate::decode::{datum_read_type, in_message, DatumColumn, ReadType};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::schema::{parse_schema, AvroSchema};
 
@@ -245,26 +245,6 @@ struct Part {
     reasons: Vec<Option<String>>,
 }
 
-/// The values of one writer schema. When a message of that writer fails halfway, the
-/// values before it are finished into a piece of their own (so no partial value stays in
-/// the builders) and a fresh builder goes on: one chunk per writer, whatever fails.
-struct Chunk<'w> {
-    writer: &'w Writer,
-    column: DatumColumn<'w>,
-    /// The finished pieces, in order, and the values they hold.
-    pieces: Vec<ArrayRef>,
-    in_pieces: usize,
-    /// The first row the open builder may hold.
-    open_since: usize,
-}
-
-impl Chunk<'_> {
-    /// Values held, finished or not: the position of the next one.
-    fn len(&self) -> usize {
-        self.in_pieces + self.column.len()
-    }
-}
-
 struct PartDecoder<'d> {
     decoder: &'d MessageDecoder,
     writers: &'d Writers,
@@ -278,33 +258,36 @@ struct PartDecoder<'d> {
 
 impl PartDecoder<'_> {
     fn run(&self) -> AvroResult<Decoded<Part>> {
-        let mut chunks: Vec<Chunk> = Vec::new();
+        // The values of each writer schema, in one builder each. A failed message is a
+        // null in its writer's builder (`DatumColumn::null_failed`), or, when its writer is
+        // not known, in the builder of the last value, as a null message.
+        let mut chunks: Vec<DatumColumn> = Vec::new();
         let mut chunk_of_writer: HashMap<*const Writer, usize> = HashMap::new();
         let mut place = Placement::default();
-        // The chunk that took the last value: nulls go to it, saving a gather.
+        // The chunk that took the last value.
         let mut last: Option<usize> = None;
         let mut failed = 0;
         let mut reasons: Vec<Option<String>> = Vec::new();
         let mut recent = None;
         for (i, message) in self.rows.messages.iter().enumerate() {
-            let Some(message) = message else {
-                place.push(last.map(|c| {
-                    chunks[c].column.push_null();
+            // A null, in the builder of the last value (saving a gather).
+            let null_after_last = |chunks: &mut Vec<DatumColumn>| {
+                last.map(|c: usize| {
+                    chunks[c].push_null();
                     (c, chunks[c].len() - 1)
-                }));
+                })
+            };
+            let Some(message) = message else {
+                place.push(null_after_last(&mut chunks));
                 if self.mode == Mode::Reasons {
                     reasons.push(None);
                 }
                 continue;
             };
             let outcome = self.locate(message, i, &mut recent).and_then(|(writer, start)| {
-                let c = chunk_of(&mut chunks, &mut chunk_of_writer, writer, i);
+                let c = chunk_of(&mut chunks, &mut chunk_of_writer, writer);
                 let chunk = &mut chunks[c];
-                chunk
-                    .column
-                    .decode(message, start)
-                    .map(|()| (c, chunk.len() - 1))
-                    .map_err(|e| (Failure::Decode(e), Some(c)))
+                chunk.decode(message, start).map(|()| (c, chunk.len() - 1)).map_err(|e| (Failure::Decode(e), Some(c)))
             });
             match outcome {
                 Ok(placed) => {
@@ -319,22 +302,16 @@ impl PartDecoder<'_> {
                 },
                 Err((failure, chunk)) => {
                     failed += 1;
-                    place.push(None);
-                    match self.mode {
-                        Mode::Strict => return Err(self.row_error(i, message, failure)),
-                        Mode::Permissive => {
-                            if let Some(c) = chunk {
-                                self.seal(&mut chunks[c], c, &place, i)?;
-                            }
-                        },
-                        Mode::Reasons => {
-                            reasons.push(Some(self.describe(i, message, failure)));
-                            if let Some(c) = chunk {
-                                // Values are not kept: a fresh builder drops the partial one.
-                                chunks[c].column = DatumColumn::new(&chunks[c].writer.schema, &chunks[c].writer.read);
-                            }
-                        },
+                    if self.mode == Mode::Strict {
+                        return Err(self.row_error(i, message, failure));
                     }
+                    if self.mode == Mode::Reasons {
+                        reasons.push(Some(self.describe(i, message, failure)));
+                    }
+                    place.push(match chunk {
+                        Some(c) => Some((c, chunks[c].null_failed())),
+                        None => null_after_last(&mut chunks),
+                    });
                 },
             }
         }
@@ -378,48 +355,20 @@ impl PartDecoder<'_> {
         Ok((writer, start))
     }
 
-    /// Finishes the values chunk `c`'s open builder held before row `failed_row` into a
-    /// piece, decoded again into a fresh builder (they decoded before), so the failed row's
-    /// partial value is gone; a fresh builder takes the rows after it.
-    fn seal(&self, chunk: &mut Chunk, c: usize, place: &Placement, failed_row: usize) -> AvroResult<()> {
-        let mut column = DatumColumn::new(&chunk.writer.schema, &chunk.writer.read);
-        for row in chunk.open_since..failed_row {
-            if place.get(row).is_some_and(|(placed, at)| placed == c && at >= chunk.in_pieces) {
-                match self.rows.messages[row] {
-                    None => column.push_null(),
-                    Some(message) => {
-                        let (_, start) = self
-                            .decoder
-                            .key_of(message, self.rows.ids.map(|ids| ids[row]))
-                            .map_err(|_| AvroError::internal("a message that was framed before is not framed now"))?;
-                        column.decode(message, start)?;
-                    },
-                }
-            }
-        }
-        if column.len() > 0 {
-            chunk.in_pieces += column.len();
-            chunk.pieces.push(column.finish()?);
-        }
-        chunk.column = DatumColumn::new(&chunk.writer.schema, &chunk.writer.read);
-        chunk.open_since = failed_row + 1;
-        Ok(())
-    }
-
     /// The chunks' values in row order: the one chunk as it is when it holds every row in
     /// order, else all chunks gathered by `place` (None gives null).
-    fn assemble(&self, chunks: Vec<Chunk>, place: &Placement) -> AvroResult<Series> {
+    fn assemble(&self, chunks: Vec<DatumColumn>, place: &Placement) -> AvroResult<Series> {
         let dtype = &self.decoder.dtype;
         if chunks.is_empty() {
             return Ok(Series::full_null(PlSmallStr::EMPTY, place.len(), dtype));
         }
-        // Each chunk's pieces and its open builder, chunk after chunk; where each chunk begins.
-        let (mut arrays, mut bases, mut total) = (Vec::new(), Vec::with_capacity(chunks.len()), 0);
+        // Each chunk's values, chunk after chunk; where each chunk begins.
+        let (mut arrays, mut bases, mut total) =
+            (Vec::with_capacity(chunks.len()), Vec::with_capacity(chunks.len()), 0);
         for chunk in chunks {
             bases.push(total);
             total += chunk.len();
-            arrays.extend(chunk.pieces);
-            arrays.push(chunk.column.finish()?);
+            arrays.push(chunk.finish()?);
         }
         let Some(rows) = &place.rows else {
             // SAFETY: the datum builders produce the physical layout of the reader's dtype.
@@ -450,8 +399,8 @@ impl PartDecoder<'_> {
                 let id = self.rows.ids.map(|ids| ids[i]);
                 let key = self.decoder.key_of(message, id).ok().and_then(|(key, _)| key);
                 match key {
-                    Some(key) => format!("{} (framing '{framing}', {key})", e.message),
-                    None => format!("{} (framing '{framing}')", e.message),
+                    Some(key) => format!("{} (framing '{framing}', {key})", in_message(e).message),
+                    None => format!("{} (framing '{framing}')", in_message(e).message),
                 }
             },
         }
@@ -481,28 +430,19 @@ impl Placement {
         self.len += 1;
     }
 
-    fn get(&self, row: usize) -> Option<(usize, usize)> {
-        match &self.rows {
-            None => Some((0, row)),
-            Some(rows) => rows[row],
-        }
-    }
-
     fn len(&self) -> usize {
         self.len
     }
 }
 
-/// The chunk of `writer`, made (its builder open from `row`) the first time.
+/// The chunk of `writer`, made the first time.
 fn chunk_of<'w>(
-    chunks: &mut Vec<Chunk<'w>>,
+    chunks: &mut Vec<DatumColumn<'w>>,
     chunk_of_writer: &mut HashMap<*const Writer, usize>,
     writer: &'w Writer,
-    row: usize,
 ) -> usize {
     *chunk_of_writer.entry(writer as *const Writer).or_insert_with(|| {
-        let column = DatumColumn::new(&writer.schema, &writer.read);
-        chunks.push(Chunk { writer, column, pieces: Vec::new(), in_pieces: 0, open_since: row });
+        chunks.push(DatumColumn::new(&writer.schema, &writer.read));
         chunks.len() - 1
     })
 }
