@@ -221,12 +221,15 @@ impl Pipeline {
         self.window.push_front(InFlight { slot, blocks: 1, bytes });
     }
 
-    /// Reads batches until the window is full, then hands the new ones to the pool.
+    /// Reads batches until the window is full. Each goes to the pool once the next one is
+    /// read, so the threads start on the first while the reading thread reads the rest
+    /// (with many threads the window is most of a file); the last one read waits until
+    /// it is known whether it is the only batch left.
     fn fill(&mut self) {
-        let mut fresh: Vec<InFlight> = Vec::new();
+        let mut last_read: Option<InFlight> = None;
         while !self.reading_done
-            && self.window.len() + fresh.len() < self.read_ahead.max_batches
-            && ((self.window.is_empty() && fresh.is_empty()) || self.bytes_in_flight < self.read_ahead.max_bytes)
+            && self.window.len() + usize::from(last_read.is_some()) < self.read_ahead.max_batches
+            && ((self.window.is_empty() && last_read.is_none()) || self.bytes_in_flight < self.read_ahead.max_bytes)
         {
             let start = Instant::now();
             let (batch, error) = self.read_batch();
@@ -234,29 +237,38 @@ impl Pipeline {
             if let Some(batch) = batch {
                 self.blocks_in_flight += batch.blocks;
                 self.bytes_in_flight += batch.bytes;
-                fresh.push(batch);
+                if let Some(previous) = last_read.replace(batch) {
+                    self.launch(previous, false);
+                }
             }
             if let Some(e) = error {
-                fresh.push(InFlight { slot: Slot::Failed(e), blocks: 0, bytes: 0 });
+                if let Some(previous) = last_read.take() {
+                    self.launch(previous, false);
+                }
+                self.window.push_back(InFlight { slot: Slot::Failed(e), blocks: 0, bytes: 0 });
             }
         }
         self.stats.peak_blocks_in_flight = self.stats.peak_blocks_in_flight.max(self.blocks_in_flight);
         self.stats.peak_bytes_in_flight = self.stats.peak_bytes_in_flight.max(self.bytes_in_flight);
-        // Without a pool, for the only batch left, or for batches of no data (a count),
-        // decoding on this thread costs less than handing the work over.
-        let only_batch_left = self.window.is_empty() && self.reading_done && fresh.len() == 1;
-        for InFlight { slot, blocks, bytes } in fresh {
-            let slot = match (slot, &self.pool) {
-                (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left && plan.needs_data => {
-                    Slot::Decoding(spawn_decode(pool, plan, batch))
-                },
-                (Slot::Parts(plan, parts), Some(pool)) => {
-                    Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts))
-                },
-                (slot, _) => slot,
-            };
-            self.window.push_back(InFlight { slot, blocks, bytes });
+        if let Some(last) = last_read {
+            let only_batch_left = self.window.is_empty() && self.reading_done;
+            self.launch(last, only_batch_left);
         }
+    }
+
+    /// Puts a batch read at the back of the window, handed to the pool unless this thread
+    /// decodes it: without a pool, for the only batch left, or for batches of no data (a
+    /// count), decoding here costs less than handing the work over.
+    fn launch(&mut self, batch: InFlight, only_batch_left: bool) {
+        let InFlight { slot, blocks, bytes } = batch;
+        let slot = match (slot, &self.pool) {
+            (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left && plan.needs_data => {
+                Slot::Decoding(spawn_decode(pool, plan, batch))
+            },
+            (Slot::Parts(plan, parts), Some(pool)) => Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts)),
+            (slot, _) => slot,
+        };
+        self.window.push_back(InFlight { slot, blocks, bytes });
     }
 
     /// Reads blocks, of one file or of consecutive files sharing a plan, until the batch
