@@ -12,10 +12,20 @@ the speed-up on many cores: with `d` ms of decoding per batch on one thread and 
 
 Prints one line per route and batch size: median time of 7 reads, batches, time per batch.
 Values are checked on every read.
+
+Then, for the benchmark's 1M-record files (benches/workloads.py), a read's parts as
+`read_stats()` counts them: W, the work the threads share (decompressing and decoding every
+batch); S, the reading thread's own (walking block headers, mapping the file, handing
+batches on); F, the rest of the wall time (opening the file, assembling the result). With
+`n` threads the pipeline takes about F + max(S, W / n): the speed-up over one thread
+(F + S + W) is printed for 2, 16, 32 and 96 threads (the same for larger files, whose parts
+all grow with the records). Run on two threads, the measured speed-up over a one-thread read
+of the same run is printed beside the model's.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +34,7 @@ from typing import Any
 
 import fastavro
 import polars as pl
+from workloads import DATASETS
 
 import polars_avro
 
@@ -79,6 +90,49 @@ def routes(path: str, batch_size: int) -> dict[str, tuple[Callable[[], Any], Cal
     }
 
 
+#: The files of the model, 1M records each (wide-100: 200,000).
+MODEL_FILES = ("primitives-null", "primitives-snappy", "primitives-zstandard", "wide-100", "nested")
+MODEL_THREADS = (2, 16, 32, 96)
+
+
+def parts_of_a_read(path: str, threads: int, runs: int = 7) -> tuple[float, float, float, float]:
+    """Median wall time of `read_avro` on `threads` threads, and its F, S and W (seconds)."""
+    samples = []
+    for _ in range(runs):
+        with polars_avro.read_stats() as stats:
+            start = time.perf_counter()
+            df = polars_avro.read_avro(path, n_threads=threads)
+            wall = time.perf_counter() - start
+        assert df.height == stats.rows, (df.height, stats.rows)
+        work = stats.decompress_seconds + stats.decode_seconds
+        serial = stats.io_seconds
+        samples.append((wall, wall - serial - work, serial, work))
+    return sorted(samples)[runs // 2]
+
+
+def speed_up(fixed: float, serial: float, work: float, threads: int) -> float:
+    """The model's speed-up of `threads` over one thread."""
+    return (fixed + serial + work) / (fixed + max(serial, work / threads))
+
+
+def model() -> None:
+    threads = int(os.environ.get("POLARS_MAX_THREADS", "1"))
+    print(f"\nA read's parts on one thread (ms) and the speed-up they allow; run on {threads} thread(s)")
+    heads = [f"{n} threads" for n in MODEL_THREADS]
+    print(f"| file | F | S | W | {' | '.join(heads)} | measured, 2 threads |")
+    print("|---" * (5 + len(MODEL_THREADS)) + "|")
+    for name in MODEL_FILES:
+        path = str(DATASETS[name].write(1_000_000))
+        wall, fixed, serial, work = parts_of_a_read(path, 1)
+        ups = [speed_up(fixed, serial, work, n) for n in MODEL_THREADS]
+        measured = "-"
+        if threads >= 2:
+            measured = f"{wall / parts_of_a_read(path, 2)[0]:.2f}x"
+        parts = " | ".join(f"{seconds * 1e3:.1f}" for seconds in (fixed, serial, work))
+        cells = " | ".join(f"{u:.1f}x" for u in ups)
+        print(f"| {name} | {parts} | {cells} | {measured} |", flush=True)
+
+
 def main() -> None:
     path = str(tiny_blocks())
     for batch_size in BATCH_SIZES:
@@ -89,6 +143,7 @@ def main() -> None:
                 f"{seconds / batches * 1e6:6.1f} us per batch",
                 flush=True,
             )
+    model()
 
 
 if __name__ == "__main__":
