@@ -1,7 +1,8 @@
 """Permissive message decoding when messages fail halfway (issue 43, item 5).
 
-ROWS raw datums of a nested record (a struct, lists of strings and of records, a map, two
-nullable fields), written by fastavro's schemaless_writer, are decoded by
+ROWS raw datums of the benchmark's nested records (structs in structs, a map, lists of
+strings and of records; benches/workloads.py), written by fastavro's schemaless_writer, are
+decoded by
 ``Expr.avro.decode``: all good in strict mode, all good in permissive mode, and with one
 message in three cut at three quarters of its length (it fails in its last list, after its
 other fields took their values) in permissive mode. The goal: within 2x of all good.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import random
 import statistics
 import time
 import warnings
@@ -24,55 +24,16 @@ from collections.abc import Callable
 
 import fastavro
 import polars as pl
+from workloads import NESTED, nested
 
 import polars_avro  # noqa: F401 - the .avro namespace
 
-SCHEMA = {
-    "type": "record",
-    "name": "Order",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {"name": "name", "type": "string"},
-        {
-            "name": "point",
-            "type": {
-                "type": "record",
-                "name": "Point",
-                "fields": [{"name": "x", "type": "double"}, {"name": "y", "type": ["null", "double"]}],
-            },
-        },
-        {"name": "tags", "type": {"type": "array", "items": "string"}},
-        {"name": "attrs", "type": {"type": "map", "values": "long"}},
-        {
-            "name": "items",
-            "type": {
-                "type": "array",
-                "items": {
-                    "type": "record",
-                    "name": "Item",
-                    "fields": [{"name": "sku", "type": "string"}, {"name": "qty", "type": "int"}],
-                },
-            },
-        },
-        {"name": "note", "type": ["null", "string"]},
-    ],
-}
-
 
 def messages(rows: int) -> list[bytes]:
-    rng = random.Random(1)
-    parsed = fastavro.parse_schema(SCHEMA)
+    """The benchmark's nested records (benches/workloads.py), one raw datum each."""
+    parsed = fastavro.parse_schema(NESTED)
     out = []
-    for i in range(rows):
-        value = {
-            "id": i,
-            "name": f"name-{i}",
-            "point": {"x": rng.random(), "y": None if i % 5 == 0 else 1.0},
-            "tags": [f"tag-{j}" for j in range(i % 4)],
-            "attrs": {f"key-{j}": j for j in range(i % 3)},
-            "items": [{"sku": f"sku-{j}", "qty": j} for j in range(i % 3 + 1)],
-            "note": None if i % 2 else "hello",
-        }
+    for value in nested(rows):
         buffer = io.BytesIO()
         fastavro.schemaless_writer(buffer, parsed, value)
         out.append(buffer.getvalue())
@@ -95,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     good = messages(args.rows)
     cut = [m[: len(m) * 3 // 4] if i % 3 == 0 else m for i, m in enumerate(good)]
-    schema = json.dumps(SCHEMA)
+    schema = json.dumps(NESTED)
 
     def decode(values: list[bytes], mode: str) -> Callable[[], pl.DataFrame]:
         df = pl.DataFrame({"value": values}, schema={"value": pl.Binary})

@@ -3,7 +3,7 @@
 //! Rather than rebuild the builders, the parts are closed into one value
 //! ([`Column::close_partial`]), which becomes a null when the column is finished
 //! ([`Column::null_at`]), as a failed message gives in permissive decoding. Nulling a
-//! list, map or one-of drops what its value held ([`Column::drop_at`]).
+//! list, map or one-of leaves out what its value held.
 
 use polars_arrow::bitmap::{BitmapBuilder, MutableBitmap};
 
@@ -73,43 +73,37 @@ impl Column<'_> {
     /// [`Column::push_null`] makes them: a record's fields null too, a list or map empty, a
     /// one-of in no branch.
     pub fn null_at(&mut self, rows: &[usize]) {
-        if rows.is_empty() || matches!(self.buffers, Buffers::Null) {
-            return;
-        }
-        match &mut self.buffers {
-            Buffers::List { offsets, item } => item.drop_at(&emptied(offsets, rows)),
-            Buffers::Map { offsets, keys, values } => {
-                let entries = emptied(offsets, rows);
-                keys.remove_at(&entries);
-                values.drop_at(&entries);
-            },
-            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
-                children.iter_mut().for_each(|c| c.null_at(rows))
-            },
-            Buffers::OneOf { children, rows: branches, .. } => {
-                let held = held_by_child(branches, children.len(), rows);
-                children.iter_mut().zip(held).for_each(|(c, held)| c.drop_at(&held));
-                rows.iter().for_each(|&r| branches[r] = NULL_ROW);
-            },
-            _ => {},
-        }
-        let mut validity = match self.validity.take() {
-            Some(bits) => bits.into_mut(),
-            None => MutableBitmap::from_len_set(self.len),
-        };
-        rows.iter().for_each(|&r| validity.set(r, false));
-        let mut rebuilt = BitmapBuilder::with_capacity(self.len);
-        rebuilt.extend_from_bitmap(&validity.freeze());
-        self.validity = Some(rebuilt);
+        self.clear_at(rows, Clear::Null);
     }
 
-    /// Leaves out the values at `rows` (ascending), and whatever they hold.
-    fn drop_at(&mut self, rows: &[usize]) {
+    /// Nulls or leaves out the values at `rows` (ascending); what lists, maps and one-ofs
+    /// held there is left out either way.
+    fn clear_at(&mut self, rows: &[usize], how: Clear) {
         if rows.is_empty() {
             return;
         }
+        let remove = how == Clear::Remove;
         match &mut self.buffers {
             Buffers::Null => {},
+            Buffers::List { offsets, item } => item.clear_at(&rewrite_offsets(offsets, rows, remove), Clear::Remove),
+            Buffers::Map { offsets, keys, values } => {
+                let entries = rewrite_offsets(offsets, rows, remove);
+                keys.remove_at(&entries);
+                values.clear_at(&entries, Clear::Remove);
+            },
+            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
+                children.iter_mut().for_each(|c| c.clear_at(rows, how))
+            },
+            Buffers::OneOf { children, rows: branches, .. } => {
+                let held = held_by_child(branches, children.len(), rows);
+                children.iter_mut().zip(held).for_each(|(c, held)| c.clear_at(&held, Clear::Remove));
+                match how {
+                    Clear::Null => rows.iter().for_each(|&r| branches[r] = NULL_ROW),
+                    Clear::Remove => retain_except(branches, rows, |_| {}),
+                }
+            },
+            // A null keeps its placeholder value.
+            _ if !remove => {},
             Buffers::Boolean(bits) => *bits = bits_without(bits, rows),
             Buffers::Int(v) => retain_except(v, rows, |_| {}),
             Buffers::Long(v) | Buffers::TimeMillis(v) | Buffers::TimeMicros(v) => retain_except(v, rows, |_| {}),
@@ -124,27 +118,35 @@ impl Column<'_> {
                     retain_except(v, rows, |_| {});
                 }
             },
-            Buffers::List { offsets, item } => item.drop_at(&removed(offsets, rows)),
-            Buffers::Map { offsets, keys, values } => {
-                let entries = removed(offsets, rows);
-                keys.remove_at(&entries);
-                values.drop_at(&entries);
-            },
-            Buffers::Record { fields: children, .. } | Buffers::Union { children, .. } => {
-                children.iter_mut().for_each(|c| c.drop_at(rows))
-            },
-            Buffers::OneOf { children, rows: branches, .. } => {
-                let held = held_by_child(branches, children.len(), rows);
-                children.iter_mut().zip(held).for_each(|(c, held)| c.drop_at(&held));
-                retain_except(branches, rows, |_| {});
-            },
             buffers => buffers.views_mut().expect("the other buffers are views").remove_at(rows),
         }
-        if let Some(validity) = &mut self.validity {
-            *validity = bits_without(validity, rows);
+        match how {
+            Clear::Remove => {
+                if let Some(validity) = &mut self.validity {
+                    *validity = bits_without(validity, rows);
+                }
+                self.len -= rows.len();
+            },
+            Clear::Null if matches!(self.buffers, Buffers::Null) => {},
+            Clear::Null => {
+                let mut validity = match self.validity.take() {
+                    Some(bits) => bits.into_mut(),
+                    None => MutableBitmap::from_len_set(self.len),
+                };
+                rows.iter().for_each(|&r| validity.set(r, false));
+                let mut rebuilt = BitmapBuilder::with_capacity(self.len);
+                rebuilt.extend_from_bitmap(&validity.freeze());
+                self.validity = Some(rebuilt);
+            },
         }
-        self.len -= rows.len();
     }
+}
+
+/// What [`Column::clear_at`] does to its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clear {
+    Null,
+    Remove,
 }
 
 /// Removes the items of `v` at `rows` (ascending), handing each to `removed`.
@@ -177,21 +179,9 @@ fn bits_without(bits: &mut BitmapBuilder, rows: &[usize]) -> BitmapBuilder {
     out
 }
 
-/// Empties the entries at `rows` (ascending) of a list's `offsets`; returns the items they held.
-fn emptied(offsets: &mut [i64], rows: &[usize]) -> Vec<usize> {
-    rewrite_offsets(offsets, rows, false).0
-}
-
-/// Removes the entries at `rows` (ascending) from a list's `offsets`; returns the items they held.
-fn removed(offsets: &mut Vec<i64>, rows: &[usize]) -> Vec<usize> {
-    let (items, len) = rewrite_offsets(offsets, rows, true);
-    offsets.truncate(len);
-    items
-}
-
-/// The items of the entries at `rows`, and the offsets rewritten in place without them:
-/// those entries left out, or (`remove` false) kept empty. Returns the offsets' new length.
-fn rewrite_offsets(offsets: &mut [i64], rows: &[usize], remove: bool) -> (Vec<usize>, usize) {
+/// The items of a list's entries at `rows` (ascending), its `offsets` rewritten without
+/// them: those entries left out, or (`remove` false) kept empty.
+fn rewrite_offsets(offsets: &mut Vec<i64>, rows: &[usize], remove: bool) -> Vec<usize> {
     let mut items = Vec::new();
     let mut next = rows.iter().copied().peekable();
     // `start`: the entry's original start, kept since its slot may be rewritten already.
@@ -211,7 +201,8 @@ fn rewrite_offsets(offsets: &mut [i64], rows: &[usize], remove: bool) -> (Vec<us
         offsets[out] = end as i64;
         out += 1;
     }
-    (items, out)
+    offsets.truncate(out);
+    items
 }
 
 /// For each child of a one-of, the positions in it of the values at `rows` (ascending).
@@ -347,10 +338,10 @@ mod tests {
     #[test]
     fn dropped_entries_take_their_items_and_emptied_ones_keep_their_place() {
         let mut offsets = vec![0, 2, 2, 5, 6];
-        assert_eq!(emptied(&mut offsets, &[0, 2]), [0, 1, 2, 3, 4]);
+        assert_eq!(rewrite_offsets(&mut offsets, &[0, 2], false), [0, 1, 2, 3, 4]);
         assert_eq!(offsets, [0, 0, 0, 0, 1]);
         let mut offsets = vec![0, 2, 2, 5, 6];
-        assert_eq!(removed(&mut offsets, &[0, 3]), [0, 1, 5]);
+        assert_eq!(rewrite_offsets(&mut offsets, &[0, 3], true), [0, 1, 5]);
         assert_eq!(offsets, [0, 0, 3]);
         let mut v = vec![10, 11, 12, 13];
         let mut gone = Vec::new();
