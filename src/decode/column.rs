@@ -24,8 +24,6 @@ use crate::schema::{AvroSchema, JsonMode, NodeId};
 
 mod closing;
 
-pub(crate) use closing::retain_except;
-
 pub type ArrayRef = Box<dyn Array>;
 
 /// The buffers of one column, and the few facts of its type the decoding of a value

@@ -1,6 +1,6 @@
 //! Binary decoding of Avro records straight into Polars column buffers.
 //!
-//! The layers, each knowing only those before it: primitives (`cursor`, `views`,
+//! The layers, each knowing only those before it: primitives (`cursor`, `positions`, `views`,
 //! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
 //! `plan`, with `matching`; `json_resolve` for recursive types read with a reader schema), then the buffers built from it (`column`) and the block loop here; `datum`
 //! reads single datums (messages) into the same buffers. The cursor and the JSON
@@ -14,6 +14,7 @@ mod json;
 mod json_resolve;
 mod matching;
 mod plan;
+mod positions;
 mod read_type;
 mod resolve;
 mod rows;

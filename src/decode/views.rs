@@ -100,7 +100,7 @@ impl ViewBuilder {
     /// Leaves out the values at `rows` (ascending). Their bytes stay in the buffers, unseen.
     pub fn remove_at(&mut self, rows: &[usize]) {
         let mut removed_bytes = 0;
-        crate::decode::column::retain_except(&mut self.views, rows, |view| removed_bytes += view.length as usize);
+        super::positions::retain_except(&mut self.views, rows, |view| removed_bytes += view.length as usize);
         self.total_bytes_len -= removed_bytes;
     }
 

@@ -8,6 +8,7 @@
 use polars_arrow::bitmap::{BitmapBuilder, MutableBitmap};
 
 use super::{Buffers, Column, NULL_ROW};
+use crate::decode::positions::{bits_without, retain_except};
 
 impl Column<'_> {
     /// After a value failed halfway, makes the builders whole again without rebuilding
@@ -147,36 +148,6 @@ impl Column<'_> {
 enum Clear {
     Null,
     Remove,
-}
-
-/// Removes the items of `v` at `rows` (ascending), handing each to `removed`.
-pub(crate) fn retain_except<T>(v: &mut Vec<T>, rows: &[usize], mut removed: impl FnMut(&T)) {
-    let mut next = rows.iter().copied().peekable();
-    let mut i = 0;
-    v.retain(|item| {
-        let keep = next.peek() != Some(&i);
-        if !keep {
-            next.next();
-            removed(item);
-        }
-        i += 1;
-        keep
-    });
-}
-
-/// The bits of `bits` but those at `rows` (ascending).
-fn bits_without(bits: &mut BitmapBuilder, rows: &[usize]) -> BitmapBuilder {
-    let frozen = std::mem::take(bits).freeze();
-    let mut out = BitmapBuilder::with_capacity(frozen.len() - rows.len());
-    let mut next = rows.iter().copied().peekable();
-    for (i, bit) in frozen.iter().enumerate() {
-        if next.peek() == Some(&i) {
-            next.next();
-        } else {
-            out.push(bit);
-        }
-    }
-    out
 }
 
 /// The items of a list's entries at `rows` (ascending), its `offsets` rewritten without
@@ -343,10 +314,6 @@ mod tests {
         let mut offsets = vec![0, 2, 2, 5, 6];
         assert_eq!(rewrite_offsets(&mut offsets, &[0, 3], true), [0, 1, 5]);
         assert_eq!(offsets, [0, 0, 3]);
-        let mut v = vec![10, 11, 12, 13];
-        let mut gone = Vec::new();
-        retain_except(&mut v, &[1, 3], |x| gone.push(*x));
-        assert_eq!((v, gone), (vec![10, 12], vec![11, 13]));
         // Rows 0..5 in children 0, 1, null, 0, 1: rows 3 and 4 are child 0's second value and child 1's second.
         assert_eq!(held_by_child(&[0, 1, NULL_ROW, 0, 1], 2, &[2, 3, 4]), [vec![1], vec![1]]);
     }
