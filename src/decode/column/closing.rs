@@ -246,26 +246,23 @@ mod tests {
 
     #[test]
     fn a_value_that_fails_anywhere_is_closed_into_one_value_and_the_builders_go_on() {
-        let writer = record(json!([
-            {"name": "a", "type": "long"},
-            {"name": "tags", "type": {"type": "array", "items": "string"}},
-            {"name": "m", "type": {"type": "map", "values": {"type": "record", "name": "P", "fields": [
-                {"name": "x", "type": "int"}, {"name": "y", "type": ["null", "string"]}]}}},
-            {"name": "u", "type": ["null", "int", {"type": "array", "items": "long"}]},
-            {"name": "o", "type": [
-                {"type": "record", "name": "A", "fields": [{"name": "v", "type": {"type": "array", "items": "long"}}]},
-                {"type": "record", "name": "B", "fields": [{"name": "v", "type": {"type": "array", "items": "int"}}]},
-                "null"]},
-        ]));
-        let reader = record(json!([
-            {"name": "a", "type": "long"},
-            {"name": "tags", "type": {"type": "array", "items": "string"}},
-            {"name": "m", "type": {"type": "map", "values": {"type": "record", "name": "P", "fields": [
-                {"name": "x", "type": "int"}, {"name": "y", "type": ["null", "string"]}]}}},
-            {"name": "u", "type": ["null", "int", {"type": "array", "items": "long"}]},
-            {"name": "o", "type": ["null", {"type": "record", "name": "A", "aliases": ["B"], "fields": [
-                {"name": "v", "type": {"type": "array", "items": "long"}}]}]},
-        ]));
+        // The writer's and the reader's fields, but for the one-of `o`: two records, read as one.
+        let fields = |o: Value| {
+            record(json!([
+                {"name": "a", "type": "long"},
+                {"name": "tags", "type": {"type": "array", "items": "string"}},
+                {"name": "m", "type": {"type": "map", "values": {"type": "record", "name": "P", "fields": [
+                    {"name": "x", "type": "int"}, {"name": "y", "type": ["null", "string"]}]}}},
+                {"name": "u", "type": ["null", "int", {"type": "array", "items": "long"}]},
+                {"name": "o", "type": o},
+            ]))
+        };
+        let writer = fields(json!([
+            {"type": "record", "name": "A", "fields": [{"name": "v", "type": {"type": "array", "items": "long"}}]},
+            {"type": "record", "name": "B", "fields": [{"name": "v", "type": {"type": "array", "items": "int"}}]},
+            "null"]));
+        let reader = fields(json!(["null", {"type": "record", "name": "A", "aliases": ["B"], "fields": [
+            {"name": "v", "type": {"type": "array", "items": "long"}}]}]));
         let read = datum_read_type(&writer, Some(&reader)).unwrap();
         let (first, second) = (nested_datum(3), nested_datum(5));
         let series = |column: Column| {
