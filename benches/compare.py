@@ -11,8 +11,13 @@ columns, WHERE, LIMIT, count(*)) whose Arrow result becomes a Polars frame, as a
 convert it. Every result's values are checked
 against ours; a reader whose values differ is shown but is never the "fastest anchor".
 
+Beside the readers, each workload's floor (benches/floor.rs, built with cargo): the blocks
+read and decompressed, and the records decoded by a decoder written for the file's shape,
+on one core and on every core; the table gives ours / floor for both.
+
     python benches/compare.py [--rows 1000000] [--runs 5] [--workloads NAME ...]
-        [--readers KEY ... | --skip KEY ...] [--with-fastavro] [--baseline PYTHON] [--out benches/results]
+        [--readers KEY ... | --skip KEY ...] [--with-fastavro] [--no-floor] [--baseline PYTHON]
+        [--out benches/results]
 
 Writes the table to OUT/latest.md and a chart to OUT/latest.png.
 """
@@ -254,6 +259,50 @@ def measure(reader: Reader, workload: Workload, path: Path, python: str) -> dict
     return json.loads(out.stdout.splitlines()[-1])
 
 
+def floor_binary() -> str | None:
+    """The floor's executable (benches/floor.rs), built now; None where cargo is missing."""
+    command = ["cargo", "bench", "--bench", "floor", "--no-run", "--message-format=json"]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"no floor: {e}", file=sys.stderr)
+        return None
+    for line in out.stdout.splitlines():
+        message = json.loads(line)
+        if message.get("target", {}).get("name") == "floor" and message.get("executable"):
+            return message["executable"]
+    return None
+
+
+@dataclass
+class Floor:
+    """A workload's floor, in median milliseconds: on one core (pinned) and on every core."""
+
+    one_core: float | None = None
+    all_cores: float | None = None
+    failure: str | None = None
+
+
+def measure_floor(workload: Workload, path: Path, binary: str) -> Floor:
+    """The floor of `workload`, each value checked by the floor against ours first."""
+    param = []
+    if workload.query == "select":
+        param = [",".join(eval(workload.params["COLUMNS"]))]  # noqa: S307 - our own workload
+    elif workload.query in ("head", "first"):
+        param = [workload.params["N"]]
+    command = [binary, str(path), workload.dataset.shape, workload.query, *param]
+    floor = Floor()
+    for pinned, threads in ((True, 1), (False, os.cpu_count() or 1)):
+        run = ["taskset", "-c", "0", *command] if pinned else command
+        out = subprocess.run([*run, "--threads", str(threads)], capture_output=True, text=True, timeout=TIMEOUT)
+        if out.returncode != 0:
+            lines = [line for line in out.stderr.splitlines() if line.strip()]
+            return Floor(failure=lines[-1] if lines else f"exit status {out.returncode}")
+        ms = json.loads(out.stdout.splitlines()[-1])["floor_ms"][str(threads)]
+        floor.one_core, floor.all_cores = (ms, floor.all_cores) if pinned else (floor.one_core, ms)
+    return floor
+
+
 def compare_values(outcome: Outcome, reference: dict) -> None:
     """Note the row count or the columns in which any run of `outcome` differs from `reference`
     (our first run: so ours is checked for values that change from run to run)."""
@@ -269,7 +318,9 @@ def compare_values(outcome: Outcome, reference: dict) -> None:
         outcome.different += [c for c in found if c not in outcome.different]
 
 
-def run_workload(workload: Workload, readers: list[Reader], pythons: dict[str, str], args) -> dict[str, Outcome]:
+def run_workload(
+    workload: Workload, readers: list[Reader], pythons: dict[str, str], floor: str | None, args
+) -> tuple[dict[str, Outcome], Floor | None]:
     path = workload.dataset.write(args.rows)
     outcomes = {r.key: Outcome() for r in readers}
     for run in range(args.runs):
@@ -287,7 +338,10 @@ def run_workload(workload: Workload, readers: list[Reader], pythons: dict[str, s
     if outcomes[OURS.key].reports:
         for outcome in outcomes.values():
             compare_values(outcome, outcomes[OURS.key].reports[0])
-    return outcomes
+    if floor is None:
+        return outcomes, None
+    print(f"{workload.name}: floor", file=sys.stderr, flush=True)
+    return outcomes, measure_floor(workload, path, floor)
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -329,6 +383,20 @@ def one_core_cell(outcomes: dict[str, Outcome]) -> str:
     if not (ours and rugo and ours.valid and rugo.valid):
         return ""
     return f"{fmt_ms(ours.ms)} vs {fmt_ms(rugo.ms)} ({fmt_ratio(rugo.ms / ours.ms)})"
+
+
+def floor_cell(floor: Floor | None, outcomes: dict[str, Outcome]) -> str:
+    """The floor on one core and on every core, and ours over it (1 is the floor)."""
+    if floor is None:
+        return ""
+    if floor.failure:
+        return f"failed: `{floor.failure}`"
+    ours, ours1 = outcomes[OURS.key], outcomes.get(one_core(OURS).key)
+    cells = []
+    for name, ms, mine in (("1 core", floor.one_core, ours1), ("all", floor.all_cores, ours)):
+        ratio = f" ({fmt_ratio(mine.ms / ms)})" if mine and mine.valid and ms else ""
+        cells.append(f"{name} {fmt_ms(ms)}{ratio}" if ms is not None else "")
+    return ", ".join(cells)
 
 
 def memory_cell(outcome: Outcome) -> str:
@@ -397,7 +465,7 @@ def machine_line(results: dict[str, dict[str, Outcome]], readers: list[Reader], 
     )
 
 
-def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) -> str:
+def report(results: dict[str, dict[str, Outcome]], floors: dict[str, Floor | None], readers: list[Reader], args) -> str:
     """The markdown: the main table, then failures, value checks, memory, workloads, statements."""
     anchors = readers[1:]
     lines = [
@@ -409,7 +477,10 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
         "core; readers named '1 core' run pinned with `taskset -c 0` and POLARS_MAX_THREADS=1. "
         "Memory: peak RSS growth during the timed read / the RSS its result keeps (the result's "
         "estimated size, which leaves out string views). A reader with an allocator of its own "
-        "(DataFusion's) reuses what the untimed run freed and can grow by less than its result.",
+        "(DataFusion's) reuses what the untimed run freed and can grow by less than its result. "
+        "Floor: benches/floor.rs, a decoder written for the file's shape, values checked "
+        "against ours, median of 9 reads in one process; in brackets ours / floor (ours "
+        "pinned to one core for the first, on every core for the second; 1.0x is the floor).",
         "",
     ]
     lines += table(
@@ -420,6 +491,7 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
                 *(anchor_cell(outcomes[r.key], outcomes[OURS.key]) for r in anchors),
                 fastest_anchor_cell(outcomes, readers),
                 one_core_cell(outcomes),
+                floor_cell(floors[name], outcomes),
                 memory_cell(outcomes[OURS.key]),
             ]
             for name, outcomes in results.items()
@@ -430,6 +502,7 @@ def report(results: dict[str, dict[str, Outcome]], readers: list[Reader], args) 
             *(r.name for r in anchors),
             "fastest peer / ours (ratio)",
             "1 core: ours vs rugo (rugo / ours)",
+            "floor: 1 core, all cores (ours / floor)",
             "ours peak RSS Δ / result held (estimated)",
         ],
     )
@@ -567,6 +640,7 @@ def main() -> None:
     )
     group.add_argument("--skip", nargs="+", choices=choice, default=[], metavar="KEY", help="anchors to leave out")
     parser.add_argument("--with-fastavro", action="store_true", help="add fastavro, as a check of the values")
+    parser.add_argument("--no-floor", action="store_true", help="leave out the floor (benches/floor.rs, needs cargo)")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where latest.md and latest.png go")
     args = parser.parse_args()
 
@@ -581,9 +655,12 @@ def main() -> None:
             readers.insert(2, one_core(baseline))
     pythons = {r.key: r.python() if r.python else sys.executable for r in readers}
 
-    results = {name: run_workload(WORKLOADS[name], readers, pythons, args) for name in args.workloads}
+    floor = None if args.no_floor else floor_binary()
+    runs = {name: run_workload(WORKLOADS[name], readers, pythons, floor, args) for name in args.workloads}
+    results = {name: outcomes for name, (outcomes, _) in runs.items()}
+    floors = {name: measured for name, (_, measured) in runs.items()}
 
-    text = report(results, readers, args)
+    text = report(results, floors, readers, args)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.md").write_text(text)

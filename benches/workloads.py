@@ -262,6 +262,8 @@ class Dataset:
     records: Callable[[int], Iterator[dict]]
     codec: str = "snappy"
     rows_divisor: int = 1
+    #: The decoder written for this schema in benches/floor.rs.
+    shape: str = ""
 
     def rows(self, rows: int) -> int:
         return max(1, rows // self.rows_divisor)
@@ -287,13 +289,13 @@ DATASETS = {
     d.name: d
     for d in [
         *(
-            Dataset(f"primitives-{codec}", PRIMITIVES, primitives, codec)
+            Dataset(f"primitives-{codec}", PRIMITIVES, primitives, codec, shape="primitives")
             for codec in ["null", "snappy", "deflate", "zstandard"]
         ),
-        Dataset("wide-100", WIDE, wide, rows_divisor=5),
-        Dataset("nulls-30pct", NULLS, nulls),
-        Dataset("nested", NESTED, nested),
-        Dataset("logical", LOGICAL, logical),
+        Dataset("wide-100", WIDE, wide, rows_divisor=5, shape="wide"),
+        Dataset("nulls-30pct", NULLS, nulls, shape="nulls"),
+        Dataset("nested", NESTED, nested, shape="nested"),
+        Dataset("logical", LOGICAL, logical, shape="logical"),
     ]
 }
 

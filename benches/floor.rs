@@ -1,0 +1,1141 @@
+//! The floor of each case of `benches/compare.py`: what a read of that file could cost at
+//! best on this machine. It maps the file, walks its blocks, decompresses every block with
+//! the codec's own crate, and decodes the records with a decoder written by hand for the
+//! file's one record shape: every field read in line, no step chosen at run time. The
+//! decoders make the reader's checks (bounds, varint length, int range, booleans, UTF-8,
+//! used-up blocks, snappy's checksum) and build what a Polars column holds (values, 16-byte
+//! string views and their data buffer, validity bitmaps, list offsets), into fresh memory.
+//!
+//! Before timing, the floor's columns are checked against ours (`AvroReader`, the same
+//! columns, rows and filter), value for value. On n threads the blocks are split into n
+//! runs, each decoded into its own columns, as ours returns one chunk per batch.
+//!
+//!     cargo bench --bench floor -- FILE SHAPE QUERY [PARAM] [--threads 1,2] [--runs 9]
+//!
+//! SHAPE is the dataset's schema in `benches/workloads.py` (primitives, wide, nulls,
+//! nested, logical); QUERY is the workload's (read, streaming, select, filter, head,
+//! first, count). One JSON line: the median milliseconds per thread count, and the rows.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use polars_arrow::array::ListArray;
+use polars_arrow::bitmap::{Bitmap, BitmapBuilder};
+use polars_avro::read::{AvroReader, Source};
+use polars_core::prelude::*;
+
+// --- the container -------------------------------------------------------------------
+
+/// What a file holds that the reader would refuse.
+#[derive(Debug)]
+struct Bad(#[allow(dead_code)] &'static str);
+
+/// The bytes of a block (or the header), read front to back.
+struct Bytes<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Bytes<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Self { data, pos: 0 }
+    }
+
+    #[inline(always)]
+    fn long(&mut self) -> Result<i64, Bad> {
+        let (mut value, mut shift) = (0u64, 0);
+        loop {
+            let byte = *self.data.get(self.pos).ok_or(Bad("a varint past the end"))?;
+            self.pos += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+            }
+            shift += 7;
+            if shift > 63 {
+                return Err(Bad("a varint of more than 10 bytes"));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn int(&mut self) -> Result<i32, Bad> {
+        i32::try_from(self.long()?).map_err(|_| Bad("an int out of range"))
+    }
+
+    #[inline(always)]
+    fn len(&mut self) -> Result<usize, Bad> {
+        usize::try_from(self.long()?).map_err(|_| Bad("a negative length"))
+    }
+
+    #[inline(always)]
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Bad> {
+        let bytes = self.data.get(self.pos..self.pos + n).ok_or(Bad("bytes past the end"))?;
+        self.pos += n;
+        Ok(bytes)
+    }
+
+    #[inline(always)]
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], Bad> {
+        Ok(self.take(N)?.try_into().unwrap())
+    }
+
+    #[inline(always)]
+    fn double(&mut self) -> Result<f64, Bad> {
+        Ok(f64::from_le_bytes(self.fixed()?))
+    }
+
+    #[inline(always)]
+    fn float(&mut self) -> Result<f32, Bad> {
+        Ok(f32::from_le_bytes(self.fixed()?))
+    }
+
+    #[inline(always)]
+    fn boolean(&mut self) -> Result<bool, Bad> {
+        match self.fixed::<1>()? {
+            [b @ (0 | 1)] => Ok(b == 1),
+            _ => Err(Bad("a boolean neither 0 nor 1")),
+        }
+    }
+
+    /// A ["null", T] union's branch: true for T.
+    #[inline(always)]
+    fn present(&mut self) -> Result<bool, Bad> {
+        match self.long()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(Bad("a union branch out of range")),
+        }
+    }
+
+    #[inline(always)]
+    fn string(&mut self) -> Result<&'a [u8], Bad> {
+        let len = self.len()?;
+        let value = self.take(len)?;
+        utf8(value)?;
+        Ok(value)
+    }
+
+    /// A string, pushed to `out` (its view made from the block's bytes where they allow).
+    #[inline(always)]
+    fn string_into(&mut self, out: &mut Strings) -> Result<(), Bad> {
+        let len = self.len()?;
+        let tail = &self.data[self.pos..];
+        let value = self.take(len)?;
+        utf8(value)?;
+        out.push_from(value, tail);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn bytes(&mut self) -> Result<&'a [u8], Bad> {
+        let len = self.len()?;
+        self.take(len)
+    }
+
+    /// The next block of an array or map: its item count, 0 at the end.
+    #[inline(always)]
+    fn items(&mut self) -> Result<usize, Bad> {
+        let count = self.long()?;
+        if count < 0 {
+            self.long()?; // the block's size in bytes, for skipping
+        }
+        Ok(count.unsigned_abs() as usize)
+    }
+
+    fn done(&self) -> Result<(), Bad> {
+        match self.pos == self.data.len() {
+            true => Ok(()),
+            false => Err(Bad("bytes left at the end of a block")),
+        }
+    }
+}
+
+#[inline(always)]
+fn utf8(value: &[u8]) -> Result<(), Bad> {
+    match value.is_ascii() || std::str::from_utf8(value).is_ok() {
+        true => Ok(()),
+        false => Err(Bad("a string that is not UTF-8")),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Codec {
+    Null,
+    Snappy,
+    Deflate,
+    Zstandard,
+}
+
+/// A block as the file holds it: its record count and its (compressed) bytes.
+struct RawBlock<'a> {
+    count: usize,
+    data: &'a [u8],
+}
+
+/// The rows of a batch, each decoded into columns of its own, whole blocks at a time. Ours
+/// makes batches of 65,536 rows; smaller ones keep a batch's columns in the cache while
+/// they are built (the floor on one thread measured about 1.3x faster than with 65,536),
+/// and let a file of few batches keep every thread busy to its end.
+const BATCH_ROWS: usize = 8_192;
+
+/// Whole blocks of about `BATCH_ROWS` records, and how many of their records to decode.
+struct Batch<'a> {
+    blocks: Vec<RawBlock<'a>>,
+    rows: usize,
+}
+
+/// The blocks of a container file, walked a batch at a time, up to `left` records.
+struct Walker<'a> {
+    b: Bytes<'a>,
+    codec: Codec,
+    sync: [u8; 16],
+    left: usize,
+}
+
+impl<'a> Walker<'a> {
+    /// The file's header read: its codec and sync marker.
+    fn new(file: &'a [u8], limit: Option<usize>) -> Result<Self, Bad> {
+        let mut b = Bytes::new(file);
+        if b.take(4)? != b"Obj\x01" {
+            return Err(Bad("not an Avro container file"));
+        }
+        let mut codec = Codec::Null;
+        loop {
+            let n = b.items()?;
+            if n == 0 {
+                break;
+            }
+            for _ in 0..n {
+                let key = b.string()?;
+                let value = b.bytes()?;
+                if key == b"avro.codec" {
+                    codec = match value {
+                        b"null" => Codec::Null,
+                        b"snappy" => Codec::Snappy,
+                        b"deflate" => Codec::Deflate,
+                        b"zstandard" => Codec::Zstandard,
+                        _ => return Err(Bad("a codec the floor does not know")),
+                    };
+                }
+            }
+        }
+        let sync = b.fixed()?;
+        Ok(Self { b, codec, sync, left: limit.unwrap_or(usize::MAX) })
+    }
+
+    fn next_batch(&mut self) -> Result<Option<Batch<'a>>, Bad> {
+        let (mut blocks, mut rows) = (Vec::new(), 0);
+        while self.b.pos < self.b.data.len() && self.left > 0 && rows < BATCH_ROWS {
+            let count = self.b.len()?;
+            let size = self.b.len()?;
+            blocks.push(RawBlock { count, data: self.b.take(size)? });
+            if self.b.fixed::<16>()? != self.sync {
+                return Err(Bad("a block not followed by the file's sync marker"));
+            }
+            let take = count.min(self.left);
+            (rows, self.left) = (rows + take, self.left - take);
+        }
+        Ok((!blocks.is_empty()).then_some(Batch { blocks, rows }))
+    }
+}
+
+/// A block's records, decompressed into `out` (left empty for the null codec: the block
+/// is read where it lies).
+fn decompress<'a>(codec: Codec, data: &'a [u8], out: &'a mut Vec<u8>) -> Result<&'a [u8], Bad> {
+    match codec {
+        Codec::Null => return Ok(data),
+        Codec::Snappy => {
+            let (body, crc) = data.split_at(data.len().checked_sub(4).ok_or(Bad("a snappy block too short"))?);
+            let len = snap::raw::decompress_len(body).map_err(|_| Bad("a bad snappy block"))?;
+            out.resize(len, 0);
+            snap::raw::Decoder::new().decompress(body, out).map_err(|_| Bad("a bad snappy block"))?;
+            if crc32fast::hash(out) != u32::from_be_bytes(crc.try_into().unwrap()) {
+                return Err(Bad("a snappy block's checksum differs"));
+            }
+        },
+        Codec::Deflate => {
+            out.resize(out.capacity().max(data.len() * 4), 0);
+            let mut inflater = libdeflater::Decompressor::new();
+            loop {
+                match inflater.deflate_decompress(data, out) {
+                    Ok(len) => {
+                        out.truncate(len);
+                        break;
+                    },
+                    Err(libdeflater::DecompressionError::InsufficientSpace) => out.resize(out.len() * 2, 0),
+                    Err(_) => return Err(Bad("a bad deflate block")),
+                }
+            }
+        },
+        Codec::Zstandard => {
+            out.clear();
+            zstd::stream::copy_decode(data, &mut *out).map_err(|_| Bad("a bad zstandard block"))?;
+        },
+    }
+    Ok(out)
+}
+
+// --- Polars' layouts -----------------------------------------------------------------
+
+/// A string column as Polars holds it: 16-byte views (the length, then the value itself up
+/// to 12 bytes, or its first 4 bytes, buffer 0 and the offset there) and one data buffer.
+#[derive(Default)]
+struct Strings {
+    views: Vec<u128>,
+    text: Vec<u8>,
+}
+
+impl Strings {
+    fn with_capacity(rows: usize) -> Self {
+        Self { views: Vec::with_capacity(rows), text: Vec::new() }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, value: &[u8]) {
+        let len = value.len();
+        if len <= 12 {
+            let mut raw = [0u8; 16];
+            raw[4..4 + len].copy_from_slice(value);
+            self.views.push(u128::from_le_bytes(raw) | len as u128);
+            return;
+        }
+        let offset = self.text.len();
+        self.text.extend_from_slice(value);
+        self.views.push(Self::buffered(value, offset));
+    }
+
+    /// The view of a value held in the data buffer at `offset`, made of integers (no bytes
+    /// stored to be loaded again as one).
+    #[inline(always)]
+    fn buffered(value: &[u8], offset: usize) -> u128 {
+        let prefix = u32::from_le_bytes(value[..4].try_into().unwrap());
+        value.len() as u128 | (prefix as u128) << 32 | (offset as u128) << 96
+    }
+
+    /// `push`, for a value that `tail` starts with: a short value's view is made by one
+    /// 12-byte move and a mask, with no call to `memcpy` and no store of single bytes that
+    /// the view is then loaded from.
+    #[inline(always)]
+    fn push_from(&mut self, value: &[u8], tail: &[u8]) {
+        const WIDE: usize = 32;
+        let len = value.len();
+        if len > 12 && len <= WIDE && tail.len() >= WIDE {
+            // One 32-byte move, of which `len` bytes are kept.
+            let offset = self.text.len();
+            self.text.reserve(WIDE);
+            // SAFETY: WIDE bytes were reserved, and `tail` has as many; only `len` are kept.
+            unsafe {
+                std::ptr::copy_nonoverlapping(tail.as_ptr(), self.text.as_mut_ptr().add(offset), WIDE);
+                self.text.set_len(offset + len);
+            }
+            self.views.push(Self::buffered(value, offset));
+            return;
+        }
+        if len > 12 || tail.len() < 12 {
+            return self.push(value);
+        }
+        let mut raw = [0u8; 16];
+        raw[4..16].copy_from_slice(&tail[..12]);
+        let keep = 8 * (4 + len) as u32;
+        let mask = if keep >= 128 { u128::MAX } else { (1u128 << keep) - 1 };
+        self.views.push((u128::from_le_bytes(raw) & mask) | len as u128);
+    }
+
+    /// The values, in order (for the check).
+    fn values(&self) -> impl Iterator<Item = &[u8]> {
+        self.views.iter().map(|view| {
+            let len = *view as u32 as usize;
+            if len <= 12 {
+                // SAFETY: a u128 is 16 plain bytes; x86-64 and aarch64 are little-endian,
+                // so the value sits at bytes 4.. as `push` put it.
+                let raw = unsafe { &*(view as *const u128 as *const [u8; 16]) };
+                &raw[4..4 + len]
+            } else {
+                let offset = (view >> 96) as u32 as usize;
+                &self.text[offset..offset + len]
+            }
+        })
+    }
+}
+
+/// A ["null", T] column: its values (a default where null) and its validity.
+struct Nullable<T> {
+    values: T,
+    valid: BitmapBuilder,
+}
+
+impl<T> Nullable<T> {
+    fn new(values: T, rows: usize) -> Self {
+        Self { values, valid: BitmapBuilder::with_capacity(rows) }
+    }
+}
+
+/// List offsets, starting at 0.
+fn offsets(rows: usize) -> Vec<i64> {
+    let mut offsets = Vec::with_capacity(rows + 1);
+    offsets.push(0);
+    offsets
+}
+
+// --- the check: the floor's columns as Series ------------------------------------------
+
+fn numbers<T: PolarsNumericType>(name: &str, values: Vec<T::Native>, valid: Option<BitmapBuilder>) -> Series {
+    ChunkedArray::<T>::from_vec_validity(name.into(), values, valid.map(BitmapBuilder::freeze)).into_series()
+}
+
+fn booleans(name: &str, values: BitmapBuilder, valid: Option<BitmapBuilder>) -> Series {
+    let valid: Option<Bitmap> = valid.map(BitmapBuilder::freeze);
+    let values: Bitmap = values.freeze();
+    BooleanChunked::from_iter_options(
+        name.into(),
+        values.iter().enumerate().map(|(i, v)| valid.as_ref().is_none_or(|m| m.get_bit(i)).then_some(v)),
+    )
+    .into_series()
+}
+
+fn strings(name: &str, values: &Strings, valid: Option<BitmapBuilder>) -> Series {
+    let valid: Option<Bitmap> = valid.map(BitmapBuilder::freeze);
+    StringChunked::from_iter_options(
+        name.into(),
+        values.values().enumerate().map(|(i, v)| {
+            valid.as_ref().is_none_or(|m| m.get_bit(i)).then(|| std::str::from_utf8(v).expect("checked as read"))
+        }),
+    )
+    .into_series()
+}
+
+fn binaries(name: &str, values: &Strings, valid: BitmapBuilder) -> Series {
+    let valid: Bitmap = valid.freeze();
+    BinaryChunked::from_iter_options(
+        name.into(),
+        values.values().enumerate().map(|(i, v)| valid.get_bit(i).then_some(v)),
+    )
+    .into_series()
+}
+
+fn list(name: &str, offsets: Vec<i64>, items: Series) -> Series {
+    let items = items.rechunk();
+    let dtype = DataType::List(Box::new(items.dtype().clone()));
+    let values = items.to_arrow(0, CompatLevel::newest());
+    let arrow = ListArray::<i64>::default_datatype(values.dtype().clone());
+    let array = ListArray::<i64>::new(arrow, offsets.try_into().expect("offsets grow"), values, None);
+    // SAFETY: the dtype is the list of the items' dtype, which the array holds.
+    unsafe { Series::from_chunks_and_dtype_unchecked(name.into(), vec![Box::new(array)], &dtype) }
+}
+
+fn record(name: &str, fields: &[Series]) -> Series {
+    StructChunked::from_series(name.into(), fields[0].len(), fields.iter()).expect("fields of one length").into_series()
+}
+
+// --- the shapes ------------------------------------------------------------------------
+
+/// A decoder written for one record shape: `block` appends the first `rows` records of a
+/// decompressed block; `series` gives what was decoded, in Polars' physical types.
+trait Shape: Send + Sized {
+    fn block(&mut self, b: &mut Bytes, rows: usize) -> Result<(), Bad>;
+    fn series(self) -> Vec<Series>;
+}
+
+/// `primitives`: long, double, string, int, boolean, float, timestamp-micros.
+struct Primitives {
+    id: Vec<i64>,
+    value: Vec<f64>,
+    name: Strings,
+    count: Vec<i32>,
+    flag: BitmapBuilder,
+    ratio: Vec<f32>,
+    ts: Vec<i64>,
+    /// The predicate workload's `count < 1000`: only the rows it keeps are pushed.
+    filter: bool,
+}
+
+impl Primitives {
+    fn new(rows: usize, filter: bool) -> Self {
+        // A filter keeps 1% of the rows: room for its rows grows as needed.
+        let rows = if filter { 0 } else { rows };
+        Self {
+            id: Vec::with_capacity(rows),
+            value: Vec::with_capacity(rows),
+            name: Strings::with_capacity(rows),
+            count: Vec::with_capacity(rows),
+            flag: BitmapBuilder::with_capacity(rows),
+            ratio: Vec::with_capacity(rows),
+            ts: Vec::with_capacity(rows),
+            filter,
+        }
+    }
+}
+
+impl Shape for Primitives {
+    fn block(&mut self, b: &mut Bytes, rows: usize) -> Result<(), Bad> {
+        if self.filter {
+            for _ in 0..rows {
+                let (id, value, name, count) = (b.long()?, b.double()?, b.string()?, b.int()?);
+                let (flag, ratio, ts) = (b.boolean()?, b.float()?, b.long()?);
+                if count < 1000 {
+                    self.id.push(id);
+                    self.value.push(value);
+                    self.name.push(name);
+                    self.count.push(count);
+                    self.flag.push(flag);
+                    self.ratio.push(ratio);
+                    self.ts.push(ts);
+                }
+            }
+            return Ok(());
+        }
+        for _ in 0..rows {
+            self.id.push(b.long()?);
+            self.value.push(b.double()?);
+            b.string_into(&mut self.name)?;
+            self.count.push(b.int()?);
+            self.flag.push(b.boolean()?);
+            self.ratio.push(b.float()?);
+            self.ts.push(b.long()?);
+        }
+        Ok(())
+    }
+
+    fn series(self) -> Vec<Series> {
+        vec![
+            numbers::<Int64Type>("id", self.id, None),
+            numbers::<Float64Type>("value", self.value, None),
+            strings("name", &self.name, None),
+            numbers::<Int32Type>("count", self.count, None),
+            booleans("flag", self.flag, None),
+            numbers::<Float32Type>("ratio", self.ratio, None),
+            numbers::<Int64Type>("ts", self.ts, None),
+        ]
+    }
+}
+
+/// `nulls`: a long, then ["null", T] of int, long, double, float, string, boolean, bytes and
+/// timestamp-micros.
+struct Nulls {
+    id: Vec<i64>,
+    int: Nullable<Vec<i32>>,
+    long: Nullable<Vec<i64>>,
+    double: Nullable<Vec<f64>>,
+    float: Nullable<Vec<f32>>,
+    string: Nullable<Strings>,
+    boolean: Nullable<BitmapBuilder>,
+    bytes: Nullable<Strings>,
+    ts: Nullable<Vec<i64>>,
+}
+
+impl Nulls {
+    fn new(rows: usize) -> Self {
+        Self {
+            id: Vec::with_capacity(rows),
+            int: Nullable::new(Vec::with_capacity(rows), rows),
+            long: Nullable::new(Vec::with_capacity(rows), rows),
+            double: Nullable::new(Vec::with_capacity(rows), rows),
+            float: Nullable::new(Vec::with_capacity(rows), rows),
+            string: Nullable::new(Strings::with_capacity(rows), rows),
+            boolean: Nullable::new(BitmapBuilder::with_capacity(rows), rows),
+            bytes: Nullable::new(Strings::with_capacity(rows), rows),
+            ts: Nullable::new(Vec::with_capacity(rows), rows),
+        }
+    }
+}
+
+/// Reads a ["null", T] field into a `Nullable`: the branch, then `$push` (which reads the
+/// value and pushes it) or the default.
+macro_rules! nullable {
+    ($b:ident, $column:expr, $push:expr, $default:expr) => {{
+        let present = $b.present()?;
+        $column.valid.push(present);
+        if present {
+            $push;
+        } else {
+            $column.values.push($default);
+        }
+    }};
+}
+
+impl Shape for Nulls {
+    fn block(&mut self, b: &mut Bytes, rows: usize) -> Result<(), Bad> {
+        for _ in 0..rows {
+            self.id.push(b.long()?);
+            nullable!(b, self.int, self.int.values.push(b.int()?), 0);
+            nullable!(b, self.long, self.long.values.push(b.long()?), 0);
+            nullable!(b, self.double, self.double.values.push(b.double()?), 0.0);
+            nullable!(b, self.float, self.float.values.push(b.float()?), 0.0);
+            nullable!(b, self.string, b.string_into(&mut self.string.values)?, b"");
+            nullable!(b, self.boolean, self.boolean.values.push(b.boolean()?), false);
+            nullable!(b, self.bytes, self.bytes.values.push(b.bytes()?), b"");
+            nullable!(b, self.ts, self.ts.values.push(b.long()?), 0);
+        }
+        Ok(())
+    }
+
+    fn series(self) -> Vec<Series> {
+        vec![
+            numbers::<Int64Type>("id", self.id, None),
+            numbers::<Int32Type>("opt_int", self.int.values, Some(self.int.valid)),
+            numbers::<Int64Type>("opt_long", self.long.values, Some(self.long.valid)),
+            numbers::<Float64Type>("opt_double", self.double.values, Some(self.double.valid)),
+            numbers::<Float32Type>("opt_float", self.float.values, Some(self.float.valid)),
+            strings("opt_string", &self.string.values, Some(self.string.valid)),
+            booleans("opt_boolean", self.boolean.values, Some(self.boolean.valid)),
+            binaries("opt_bytes", &self.bytes.values, self.bytes.valid),
+            numbers::<Int64Type>("opt_ts", self.ts.values, Some(self.ts.valid)),
+        ]
+    }
+}
+
+/// `wide`: 100 fields, ten groups of int, long, double, string, boolean, then the same five
+/// as ["null", T]. `want` names the fields kept (a projection): the others are read past.
+struct Wide {
+    groups: Vec<WideGroup>,
+    want: [bool; 100],
+}
+
+/// One group's ten columns: index 0 the plain kinds, 1 the nullable ones.
+struct WideGroup {
+    int: [Vec<i32>; 2],
+    long: [Vec<i64>; 2],
+    double: [Vec<f64>; 2],
+    string: [Strings; 2],
+    boolean: [BitmapBuilder; 2],
+    valid: [BitmapBuilder; 5],
+}
+
+impl Wide {
+    fn new(rows: usize, want: [bool; 100]) -> Self {
+        let group = |g: usize| {
+            // Room for the kept fields only.
+            let rows = |k: usize| if want[g * 10 + k] { rows } else { 0 };
+            WideGroup {
+                int: [Vec::with_capacity(rows(0)), Vec::with_capacity(rows(5))],
+                long: [Vec::with_capacity(rows(1)), Vec::with_capacity(rows(6))],
+                double: [Vec::with_capacity(rows(2)), Vec::with_capacity(rows(7))],
+                string: [Strings::with_capacity(rows(3)), Strings::with_capacity(rows(8))],
+                boolean: [BitmapBuilder::with_capacity(rows(4)), BitmapBuilder::with_capacity(rows(9))],
+                valid: std::array::from_fn(|k| BitmapBuilder::with_capacity(rows(5 + k))),
+            }
+        };
+        Self { groups: (0..10).map(group).collect(), want }
+    }
+
+    fn name(i: usize) -> String {
+        let kind = ["int", "long", "double", "string", "boolean"][i % 5];
+        format!("c{i:02}_{}{kind}", if i % 10 >= 5 { "opt_" } else { "" })
+    }
+}
+
+/// A field of the wide shape: `$push` reads and pushes it when kept, `$skip` reads past it
+/// otherwise.
+macro_rules! wide_field {
+    ($want:expr, $push:expr, $skip:expr) => {
+        if $want {
+            $push;
+        } else {
+            $skip;
+        }
+    };
+}
+
+/// A nullable field of the wide shape: its branch, then as `wide_field!`, with `$default`
+/// pushed for a null.
+macro_rules! wide_nullable {
+    ($b:ident, $want:expr, $valid:expr, $push:expr, $skip:expr, $default:expr) => {{
+        let present = $b.present()?;
+        if $want {
+            $valid.push(present);
+            if present {
+                $push;
+            } else {
+                $default;
+            }
+        } else if present {
+            $skip;
+        }
+    }};
+}
+
+impl Shape for Wide {
+    fn block(&mut self, b: &mut Bytes, rows: usize) -> Result<(), Bad> {
+        let want = &self.want;
+        for _ in 0..rows {
+            for (g, c) in self.groups.iter_mut().enumerate() {
+                let w = &want[g * 10..g * 10 + 10];
+                wide_field!(w[0], c.int[0].push(b.int()?), b.long()?);
+                wide_field!(w[1], c.long[0].push(b.long()?), b.long()?);
+                wide_field!(w[2], c.double[0].push(b.double()?), b.take(8)?);
+                wide_field!(w[3], b.string_into(&mut c.string[0])?, b.bytes()?);
+                wide_field!(w[4], c.boolean[0].push(b.boolean()?), b.boolean()?);
+                wide_nullable!(b, w[5], c.valid[0], c.int[1].push(b.int()?), b.long()?, c.int[1].push(0));
+                wide_nullable!(b, w[6], c.valid[1], c.long[1].push(b.long()?), b.long()?, c.long[1].push(0));
+                wide_nullable!(b, w[7], c.valid[2], c.double[1].push(b.double()?), b.take(8)?, c.double[1].push(0.0));
+                wide_nullable!(
+                    b,
+                    w[8],
+                    c.valid[3],
+                    b.string_into(&mut c.string[1])?,
+                    b.bytes()?,
+                    c.string[1].push(b"")
+                );
+                wide_nullable!(
+                    b,
+                    w[9],
+                    c.valid[4],
+                    c.boolean[1].push(b.boolean()?),
+                    b.boolean()?,
+                    c.boolean[1].push(false)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn series(self) -> Vec<Series> {
+        let mut out = Vec::new();
+        for (g, c) in self.groups.into_iter().enumerate() {
+            let [int, int_opt] = c.int;
+            let [long, long_opt] = c.long;
+            let [double, double_opt] = c.double;
+            let [string, string_opt] = c.string;
+            let [boolean, boolean_opt] = c.boolean;
+            let [v_int, v_long, v_double, v_string, v_boolean] = c.valid;
+            let name = |k: usize| Wide::name(g * 10 + k);
+            let columns = [
+                numbers::<Int32Type>(&name(0), int, None),
+                numbers::<Int64Type>(&name(1), long, None),
+                numbers::<Float64Type>(&name(2), double, None),
+                strings(&name(3), &string, None),
+                booleans(&name(4), boolean, None),
+                numbers::<Int32Type>(&name(5), int_opt, Some(v_int)),
+                numbers::<Int64Type>(&name(6), long_opt, Some(v_long)),
+                numbers::<Float64Type>(&name(7), double_opt, Some(v_double)),
+                strings(&name(8), &string_opt, Some(v_string)),
+                booleans(&name(9), boolean_opt, Some(v_boolean)),
+            ];
+            out.extend(columns.into_iter().enumerate().filter(|(k, _)| self.want[g * 10 + k]).map(|(_, s)| s));
+        }
+        out
+    }
+}
+
+/// `nested`: a long, a record of two doubles and a string, a record holding a string, an
+/// int and a record of two doubles, an array of ints, an array of strings, a map of longs
+/// and an array of records (string, int, double).
+struct Nested {
+    id: Vec<i64>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    label: Strings,
+    street: Strings,
+    zip: Vec<i32>,
+    lat: Vec<f64>,
+    lon: Vec<f64>,
+    scores: Vec<i64>,
+    score: Vec<i32>,
+    tags: Vec<i64>,
+    tag: Strings,
+    attrs: Vec<i64>,
+    key: Strings,
+    value: Vec<i64>,
+    items: Vec<i64>,
+    sku: Strings,
+    qty: Vec<i32>,
+    price: Vec<f64>,
+}
+
+impl Nested {
+    fn new(rows: usize) -> Self {
+        Self {
+            id: Vec::with_capacity(rows),
+            x: Vec::with_capacity(rows),
+            y: Vec::with_capacity(rows),
+            label: Strings::with_capacity(rows),
+            street: Strings::with_capacity(rows),
+            zip: Vec::with_capacity(rows),
+            lat: Vec::with_capacity(rows),
+            lon: Vec::with_capacity(rows),
+            scores: offsets(rows),
+            score: Vec::new(),
+            tags: offsets(rows),
+            tag: Strings::default(),
+            attrs: offsets(rows),
+            key: Strings::default(),
+            value: Vec::new(),
+            items: offsets(rows),
+            sku: Strings::default(),
+            qty: Vec::new(),
+            price: Vec::new(),
+        }
+    }
+}
+
+impl Shape for Nested {
+    fn block(&mut self, b: &mut Bytes, rows: usize) -> Result<(), Bad> {
+        for _ in 0..rows {
+            self.id.push(b.long()?);
+            self.x.push(b.double()?);
+            self.y.push(b.double()?);
+            b.string_into(&mut self.label)?;
+            b.string_into(&mut self.street)?;
+            self.zip.push(b.int()?);
+            self.lat.push(b.double()?);
+            self.lon.push(b.double()?);
+            loop {
+                let n = b.items()?;
+                if n == 0 {
+                    break;
+                }
+                for _ in 0..n {
+                    self.score.push(b.int()?);
+                }
+            }
+            self.scores.push(self.score.len() as i64);
+            loop {
+                let n = b.items()?;
+                if n == 0 {
+                    break;
+                }
+                for _ in 0..n {
+                    b.string_into(&mut self.tag)?;
+                }
+            }
+            self.tags.push(self.tag.views.len() as i64);
+            loop {
+                let n = b.items()?;
+                if n == 0 {
+                    break;
+                }
+                for _ in 0..n {
+                    b.string_into(&mut self.key)?;
+                    self.value.push(b.long()?);
+                }
+            }
+            self.attrs.push(self.value.len() as i64);
+            loop {
+                let n = b.items()?;
+                if n == 0 {
+                    break;
+                }
+                for _ in 0..n {
+                    b.string_into(&mut self.sku)?;
+                    self.qty.push(b.int()?);
+                    self.price.push(b.double()?);
+                }
+            }
+            self.items.push(self.qty.len() as i64);
+        }
+        Ok(())
+    }
+
+    fn series(self) -> Vec<Series> {
+        let point = [
+            numbers::<Float64Type>("x", self.x, None),
+            numbers::<Float64Type>("y", self.y, None),
+            strings("label", &self.label, None),
+        ];
+        let geo = [numbers::<Float64Type>("lat", self.lat, None), numbers::<Float64Type>("lon", self.lon, None)];
+        let address =
+            [strings("street", &self.street, None), numbers::<Int32Type>("zip", self.zip, None), record("geo", &geo)];
+        let entry = [strings("key", &self.key, None), numbers::<Int64Type>("value", self.value, None)];
+        let item = [
+            strings("sku", &self.sku, None),
+            numbers::<Int32Type>("qty", self.qty, None),
+            numbers::<Float64Type>("price", self.price, None),
+        ];
+        vec![
+            numbers::<Int64Type>("id", self.id, None),
+            record("point", &point),
+            record("address", &address),
+            list("scores", self.scores, numbers::<Int32Type>("", self.score, None)),
+            list("tags", self.tags, strings("", &self.tag, None)),
+            list("attrs", self.attrs, record("", &entry)),
+            list("items", self.items, record("", &item)),
+        ]
+    }
+}
+
+/// `logical`: date, time-millis, time-micros, timestamp-millis, timestamp-micros, a
+/// decimal on bytes, a uuid on string, local-timestamp-micros; times become nanoseconds,
+/// as Polars' Time holds them.
+struct Logical {
+    date: Vec<i32>,
+    time_ms: Vec<i64>,
+    time_us: Vec<i64>,
+    ts_ms: Vec<i64>,
+    ts_us: Vec<i64>,
+    amount: Vec<i128>,
+    uuid: Strings,
+    local_ts_us: Vec<i64>,
+}
+
+impl Logical {
+    fn new(rows: usize) -> Self {
+        Self {
+            date: Vec::with_capacity(rows),
+            time_ms: Vec::with_capacity(rows),
+            time_us: Vec::with_capacity(rows),
+            ts_ms: Vec::with_capacity(rows),
+            ts_us: Vec::with_capacity(rows),
+            amount: Vec::with_capacity(rows),
+            uuid: Strings::with_capacity(rows),
+            local_ts_us: Vec::with_capacity(rows),
+        }
+    }
+}
+
+/// A big-endian two's-complement decimal of up to 16 bytes.
+#[inline(always)]
+fn unscaled(raw: &[u8]) -> Result<i128, Bad> {
+    if raw.len() > 16 {
+        return Err(Bad("a decimal wider than 16 bytes"));
+    }
+    let fill = if raw.first().is_some_and(|b| b & 0x80 != 0) { 0xff } else { 0 };
+    let mut buf = [fill; 16];
+    buf[16 - raw.len()..].copy_from_slice(raw);
+    Ok(i128::from_be_bytes(buf))
+}
+
+impl Shape for Logical {
+    fn block(&mut self, b: &mut Bytes, rows: usize) -> Result<(), Bad> {
+        for _ in 0..rows {
+            self.date.push(b.int()?);
+            self.time_ms.push(i64::from(b.int()?) * 1_000_000);
+            self.time_us.push(b.long()?.checked_mul(1000).ok_or(Bad("a time out of range"))?);
+            self.ts_ms.push(b.long()?);
+            self.ts_us.push(b.long()?);
+            self.amount.push(unscaled(b.bytes()?)?);
+            b.string_into(&mut self.uuid)?;
+            self.local_ts_us.push(b.long()?);
+        }
+        Ok(())
+    }
+
+    fn series(self) -> Vec<Series> {
+        vec![
+            numbers::<Int32Type>("date", self.date, None),
+            numbers::<Int64Type>("time_ms", self.time_ms, None),
+            numbers::<Int64Type>("time_us", self.time_us, None),
+            numbers::<Int64Type>("ts_ms", self.ts_ms, None),
+            numbers::<Int64Type>("ts_us", self.ts_us, None),
+            numbers::<Int128Type>("amount", self.amount, None),
+            strings("uuid", &self.uuid, None),
+            numbers::<Int64Type>("local_ts_us", self.local_ts_us, None),
+        ]
+    }
+}
+
+// --- a read --------------------------------------------------------------------------
+
+/// What the case asks of the file.
+#[derive(Clone)]
+struct Case {
+    path: std::path::PathBuf,
+    shape: String,
+    query: String,
+    /// The row limit of `head` and `first`; the columns of `select`.
+    param: Option<String>,
+}
+
+impl Case {
+    fn limit(&self) -> Option<usize> {
+        matches!(self.query.as_str(), "head" | "first")
+            .then(|| self.param.as_deref().unwrap_or("1000").parse().unwrap())
+    }
+
+    fn columns(&self) -> Option<Vec<String>> {
+        (self.query == "select").then(|| {
+            let text = self.param.as_deref().expect("select names its columns");
+            text.split(',').map(|c| c.trim_matches(|ch: char| " []'\"".contains(ch)).to_string()).collect()
+        })
+    }
+}
+
+/// Decompresses and decodes a batch into fresh columns.
+fn decode_batch<S: Shape>(codec: Codec, batch: &Batch, make: &impl Fn(usize) -> S) -> Result<S, Bad> {
+    let (mut shape, mut buffer, mut left) = (make(batch.rows), Vec::new(), batch.rows);
+    for block in &batch.blocks {
+        let data = decompress(codec, block.data, &mut buffer)?;
+        let mut b = Bytes::new(data);
+        let take = block.count.min(left);
+        shape.block(&mut b, take)?;
+        if take == block.count {
+            b.done()?;
+        }
+        left -= take;
+    }
+    Ok(shape)
+}
+
+/// One read of the case: the decoded batches (none for `count`) and the record count. On
+/// one thread the walk and the batches take turns; with a pool each batch starts on it as
+/// soon as the walk has found its blocks, as ours' read-ahead does.
+fn read_once<S: Shape>(
+    case: &Case,
+    pool: Option<&rayon::ThreadPool>,
+    make: &(impl Fn(usize) -> S + Sync),
+) -> Result<(usize, Vec<S>), Bad> {
+    let file = std::fs::File::open(&case.path).expect("the file opens");
+    // SAFETY: the benchmark's files are not changed while read.
+    let map = unsafe { memmap2::Mmap::map(&file) }.expect("the file maps");
+    let mut walker = Walker::new(&map, case.limit())?;
+    let codec = walker.codec;
+    let mut records = 0;
+    if case.query == "count" {
+        while let Some(batch) = walker.next_batch()? {
+            records += batch.rows;
+        }
+        return Ok((records, Vec::new()));
+    }
+    let Some(pool) = pool else {
+        let mut decoded = Vec::new();
+        while let Some(batch) = walker.next_batch()? {
+            records += batch.rows;
+            decoded.push(decode_batch(codec, &batch, make)?);
+        }
+        return Ok((records, decoded));
+    };
+    let (sender, receiver) = std::sync::mpsc::channel();
+    pool.in_place_scope(|scope| -> Result<(), Bad> {
+        let mut index = 0;
+        while let Some(batch) = walker.next_batch()? {
+            records += batch.rows;
+            let sender = sender.clone();
+            scope.spawn(move |_| drop(sender.send((index, decode_batch(codec, &batch, make)))));
+            index += 1;
+        }
+        Ok(())
+    })?;
+    drop(sender);
+    let mut decoded: Vec<(usize, Result<S, Bad>)> = receiver.into_iter().collect();
+    decoded.sort_by_key(|(index, _)| *index);
+    Ok((records, decoded.into_iter().map(|(_, d)| d).collect::<Result<_, _>>()?))
+}
+
+/// Ours on `threads` threads, asked the case's question: the frame the floor must equal.
+fn ours(case: &Case, threads: usize) -> DataFrame {
+    let mut reader = AvroReader::new(Source::from_path(&case.path)).with_n_threads(Some(threads));
+    reader = reader.with_columns(case.columns()).with_n_rows(case.limit());
+    let df = reader.finish().expect("ours reads the file");
+    if case.query != "filter" {
+        return df;
+    }
+    let mask = df.column("count").unwrap().i32().unwrap().lt(1000);
+    df.filter(&mask).unwrap()
+}
+
+/// The floor's columns equal ours, value for value (in physical types: the floor builds
+/// the values, Polars' logical types only name them).
+fn check<S: Shape>(case: &Case, decoded: Vec<S>, records: usize) {
+    let df = ours(case, 1);
+    if case.query == "count" {
+        assert_eq!(records, df.height(), "the floor counts the records ours reads");
+        return;
+    }
+    let mut parts = decoded.into_iter().map(Shape::series);
+    let mut columns = parts.next().expect("a run at least");
+    for part in parts {
+        for (column, more) in columns.iter_mut().zip(part) {
+            column.append(&more).unwrap();
+        }
+    }
+    assert_eq!(columns.len(), df.width(), "the floor decodes ours' columns");
+    for (floor, theirs) in columns.into_iter().zip(df.columns()) {
+        assert_eq!(floor.name(), theirs.name(), "the floor decodes ours' columns, in order");
+        let theirs = theirs.to_physical_repr();
+        let floor = Column::from(floor);
+        assert!(
+            floor.equals_missing(&theirs),
+            "the floor's {} differs from ours:\nfloor {floor:?}\nours {theirs:?}",
+            floor.name()
+        );
+    }
+}
+
+/// The median of `runs` timed reads on `threads` threads, in milliseconds.
+fn time<S: Shape>(case: &Case, threads: usize, runs: usize, make: &(impl Fn(usize) -> S + Sync)) -> f64 {
+    let pool = (threads > 1).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap());
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let decoded = read_once(case, pool.as_ref(), make).expect("the floor reads the file");
+            let seconds = start.elapsed().as_secs_f64();
+            // Freed untimed: ours' frames are freed after its timer stops too.
+            drop(decoded);
+            seconds * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// The median of `runs` reads by ours (through the Rust API, in this process) on `threads`
+/// threads, in milliseconds: beside the floor in the same run.
+fn time_ours(case: &Case, threads: usize, runs: usize) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let df = ours(case, threads);
+            let seconds = start.elapsed().as_secs_f64();
+            drop(df);
+            seconds * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// The floor's and ours' median milliseconds per thread count.
+type Times = BTreeMap<usize, (f64, f64)>;
+
+fn measure<S: Shape>(case: &Case, threads: &[usize], runs: usize, make: impl Fn(usize) -> S + Sync) -> Times {
+    let (records, decoded) = read_once(case, None, &make).expect("the floor reads the file");
+    check(case, decoded, records);
+    for &n in threads.iter().filter(|&&n| n > 1) {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        let (records, decoded) = read_once(case, Some(&pool), &make).expect("the floor reads the file");
+        check(case, decoded, records);
+    }
+    threads.iter().map(|&n| (n, (time(case, n, runs, &make), time_ours(case, n, runs)))).collect()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let mut positional = Vec::new();
+    let (mut threads, mut runs) = (vec![1, 2], 9);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--threads" => {
+                threads =
+                    args.next().expect("--threads N,M").split(',').map(|n| n.parse().expect("a thread count")).collect()
+            },
+            "--runs" => runs = args.next().expect("--runs N").parse().expect("a run count"),
+            _ => positional.push(arg),
+        }
+    }
+    let [path, shape, query, param @ ..] = &positional[..] else {
+        eprintln!("usage: floor FILE SHAPE QUERY [PARAM] [--threads 1,2] [--runs 9]");
+        std::process::exit(2);
+    };
+    let case = Case { path: path.into(), shape: shape.clone(), query: query.clone(), param: param.first().cloned() };
+    let ms = match (case.shape.as_str(), case.query.as_str()) {
+        ("primitives", query) => {
+            let filter = query == "filter";
+            measure(&case, &threads, runs, |rows| Primitives::new(rows, filter))
+        },
+        ("wide", _) => {
+            let columns = case.columns();
+            let want: [bool; 100] =
+                std::array::from_fn(|i| columns.as_ref().is_none_or(|c| c.contains(&Wide::name(i))));
+            measure(&case, &threads, runs, |rows| Wide::new(rows, want))
+        },
+        ("nulls", _) => measure(&case, &threads, runs, Nulls::new),
+        ("nested", _) => measure(&case, &threads, runs, Nested::new),
+        ("logical", _) => measure(&case, &threads, runs, Logical::new),
+        (shape, _) => panic!("no floor for the shape {shape}"),
+    };
+    let json = |pick: fn(&(f64, f64)) -> f64| {
+        let cells: Vec<String> = ms.iter().map(|(n, t)| format!("\"{n}\": {:.3}", pick(t))).collect();
+        format!("{{{}}}", cells.join(", "))
+    };
+    println!("{{\"floor_ms\": {}, \"ours_ms\": {}}}", json(|t| t.0), json(|t| t.1));
+}
