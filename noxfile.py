@@ -386,7 +386,8 @@ def bench(session: nox.Session) -> None:
 
     session.run("cargo", "bench", "--bench", "decode", "--bench", "record_loop", external=True, env=build_env())
     # Arguments after `--` go to both comparisons: `nox -s bench -- --rows 100000 --runs 3`.
-    session.run("python", "benches/compare.py", *session.posargs)
+    # compare.py builds benches/floor.rs with cargo: in the same target directory as the wheel.
+    session.run("python", "benches/compare.py", *session.posargs, env=build_env())
     session.run("python", "benches/write_compare.py", *session.posargs)
     session.run("python", "benches/many_files.py", external=False)
     session.run("python", "benches/many_files.py", "--s3", "--runs", "3", external=False)
