@@ -193,6 +193,8 @@ FOUND = [
     ("sink_avro", "max_rows_per_file", 0),
     ("read_avro", "include_file_paths", "id"),  # "'id' is already a column of the file": which option?
     ("AvroReader", "row_index_name", "id"),
+    ("read_avro", "columns", [0, 0]),  # Polars 1.30: "the name 'id' is duplicate": which option?
+    ("AvroReader", "columns", ["id", "id"]),
 ]
 
 

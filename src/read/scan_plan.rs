@@ -109,6 +109,12 @@ impl ScanPlan {
                 .collect::<AvroResult<_>>()?,
         };
         refuse_unknown(&names, &selectable)?;
+        // Polars' own readers refuse a column asked for twice too (a DuplicateError), by
+        // name or by position alike.
+        let mut seen = HashSet::new();
+        if let Some(twice) = names.iter().find(|name| !seen.insert(name.as_str())) {
+            return Err(AvroError::argument(format!("columns names the column '{twice}' more than once")));
+        }
         let first = self.row_index.iter().cloned();
         let last = self.file_path_column.iter().cloned();
         Ok(first.chain(names).chain(last).collect())
@@ -236,6 +242,19 @@ mod tests {
         for index in [2, -3] {
             let error = plan.select(&ColumnSelection::Indices(vec![index])).unwrap_err();
             assert_eq!(error.message, "column index out of range: the file has 2 columns", "{index}");
+        }
+    }
+
+    #[test]
+    fn a_selection_naming_a_column_twice_is_refused() {
+        let plan = plan(None, &["a", "b"], &[], None).unwrap();
+        for asked in [
+            ColumnSelection::Names(strings(&["a", "b", "a"])),
+            ColumnSelection::Indices(vec![0, 0]),
+            ColumnSelection::Indices(vec![1, -1]),
+        ] {
+            let error = plan.select(&asked).unwrap_err();
+            assert!(error.message.starts_with("columns names the column '"), "{error}");
         }
     }
 
