@@ -7,14 +7,16 @@
 //! string views and their data buffer, validity bitmaps, list offsets), into fresh memory.
 //!
 //! Before timing, the floor's columns are checked against ours (`AvroReader`, the same
-//! columns, rows and filter), value for value. On n threads the blocks are split into n
-//! runs, each decoded into its own columns, as ours returns one chunk per batch.
+//! columns, rows and filter), value for value. Each batch of blocks is decoded into columns
+//! of its own; on n threads a pool takes each batch as soon as the walk has found it.
 //!
 //!     cargo bench --bench floor -- FILE SHAPE QUERY [PARAM] [--threads 1,2] [--runs 9]
 //!
 //! SHAPE is the dataset's schema in `benches/workloads.py` (primitives, wide, nulls,
 //! nested, logical); QUERY is the workload's (read, streaming, select, filter, head,
-//! first, count). One JSON line: the median milliseconds per thread count, and the rows.
+//! first, count). One JSON line: the floor's median milliseconds per thread count, and
+//! ours' (through the Rust API, in the same process; for filter and count that reads every
+//! row, as the Rust API takes no predicate and has no count of its own).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -24,140 +26,12 @@ use polars_arrow::bitmap::{Bitmap, BitmapBuilder};
 use polars_avro::read::{AvroReader, Source};
 use polars_core::prelude::*;
 
+#[path = "common/hand.rs"]
+mod hand;
+
+use hand::{Bad, Bytes, Strings};
+
 // --- the container -------------------------------------------------------------------
-
-/// What a file holds that the reader would refuse.
-#[derive(Debug)]
-struct Bad(#[allow(dead_code)] &'static str);
-
-/// The bytes of a block (or the header), read front to back.
-struct Bytes<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Bytes<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Self { data, pos: 0 }
-    }
-
-    #[inline(always)]
-    fn long(&mut self) -> Result<i64, Bad> {
-        let (mut value, mut shift) = (0u64, 0);
-        loop {
-            let byte = *self.data.get(self.pos).ok_or(Bad("a varint past the end"))?;
-            self.pos += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(Bad("a varint of more than 10 bytes"));
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn int(&mut self) -> Result<i32, Bad> {
-        i32::try_from(self.long()?).map_err(|_| Bad("an int out of range"))
-    }
-
-    #[inline(always)]
-    fn len(&mut self) -> Result<usize, Bad> {
-        usize::try_from(self.long()?).map_err(|_| Bad("a negative length"))
-    }
-
-    #[inline(always)]
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Bad> {
-        let bytes = self.data.get(self.pos..self.pos + n).ok_or(Bad("bytes past the end"))?;
-        self.pos += n;
-        Ok(bytes)
-    }
-
-    #[inline(always)]
-    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], Bad> {
-        Ok(self.take(N)?.try_into().unwrap())
-    }
-
-    #[inline(always)]
-    fn double(&mut self) -> Result<f64, Bad> {
-        Ok(f64::from_le_bytes(self.fixed()?))
-    }
-
-    #[inline(always)]
-    fn float(&mut self) -> Result<f32, Bad> {
-        Ok(f32::from_le_bytes(self.fixed()?))
-    }
-
-    #[inline(always)]
-    fn boolean(&mut self) -> Result<bool, Bad> {
-        match self.fixed::<1>()? {
-            [b @ (0 | 1)] => Ok(b == 1),
-            _ => Err(Bad("a boolean neither 0 nor 1")),
-        }
-    }
-
-    /// A ["null", T] union's branch: true for T.
-    #[inline(always)]
-    fn present(&mut self) -> Result<bool, Bad> {
-        match self.long()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(Bad("a union branch out of range")),
-        }
-    }
-
-    #[inline(always)]
-    fn string(&mut self) -> Result<&'a [u8], Bad> {
-        let len = self.len()?;
-        let value = self.take(len)?;
-        utf8(value)?;
-        Ok(value)
-    }
-
-    /// A string, pushed to `out` (its view made from the block's bytes where they allow).
-    #[inline(always)]
-    fn string_into(&mut self, out: &mut Strings) -> Result<(), Bad> {
-        let len = self.len()?;
-        let tail = &self.data[self.pos..];
-        let value = self.take(len)?;
-        utf8(value)?;
-        out.push_from(value, tail);
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn bytes(&mut self) -> Result<&'a [u8], Bad> {
-        let len = self.len()?;
-        self.take(len)
-    }
-
-    /// The next block of an array or map: its item count, 0 at the end.
-    #[inline(always)]
-    fn items(&mut self) -> Result<usize, Bad> {
-        let count = self.long()?;
-        if count < 0 {
-            self.long()?; // the block's size in bytes, for skipping
-        }
-        Ok(count.unsigned_abs() as usize)
-    }
-
-    fn done(&self) -> Result<(), Bad> {
-        match self.pos == self.data.len() {
-            true => Ok(()),
-            false => Err(Bad("bytes left at the end of a block")),
-        }
-    }
-}
-
-#[inline(always)]
-fn utf8(value: &[u8]) -> Result<(), Bad> {
-    match value.is_ascii() || std::str::from_utf8(value).is_ok() {
-        true => Ok(()),
-        false => Err(Bad("a string that is not UTF-8")),
-    }
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Codec {
@@ -201,25 +75,20 @@ impl<'a> Walker<'a> {
             return Err(Bad("not an Avro container file"));
         }
         let mut codec = Codec::Null;
-        loop {
-            let n = b.items()?;
-            if n == 0 {
-                break;
+        b.each_item(|b| {
+            let key = b.string()?;
+            let value = b.bytes()?;
+            if key == b"avro.codec" {
+                codec = match value {
+                    b"null" => Codec::Null,
+                    b"snappy" => Codec::Snappy,
+                    b"deflate" => Codec::Deflate,
+                    b"zstandard" => Codec::Zstandard,
+                    _ => return Err(Bad("a codec the floor does not know")),
+                };
             }
-            for _ in 0..n {
-                let key = b.string()?;
-                let value = b.bytes()?;
-                if key == b"avro.codec" {
-                    codec = match value {
-                        b"null" => Codec::Null,
-                        b"snappy" => Codec::Snappy,
-                        b"deflate" => Codec::Deflate,
-                        b"zstandard" => Codec::Zstandard,
-                        _ => return Err(Bad("a codec the floor does not know")),
-                    };
-                }
-            }
-        }
+            Ok(())
+        })?;
         let sync = b.fixed()?;
         Ok(Self { b, codec, sync, left: limit.unwrap_or(usize::MAX) })
     }
@@ -277,87 +146,6 @@ fn decompress<'a>(codec: Codec, data: &'a [u8], out: &'a mut Vec<u8>) -> Result<
 }
 
 // --- Polars' layouts -----------------------------------------------------------------
-
-/// A string column as Polars holds it: 16-byte views (the length, then the value itself up
-/// to 12 bytes, or its first 4 bytes, buffer 0 and the offset there) and one data buffer.
-#[derive(Default)]
-struct Strings {
-    views: Vec<u128>,
-    text: Vec<u8>,
-}
-
-impl Strings {
-    fn with_capacity(rows: usize) -> Self {
-        Self { views: Vec::with_capacity(rows), text: Vec::new() }
-    }
-
-    #[inline(always)]
-    fn push(&mut self, value: &[u8]) {
-        let len = value.len();
-        if len <= 12 {
-            let mut raw = [0u8; 16];
-            raw[4..4 + len].copy_from_slice(value);
-            self.views.push(u128::from_le_bytes(raw) | len as u128);
-            return;
-        }
-        let offset = self.text.len();
-        self.text.extend_from_slice(value);
-        self.views.push(Self::buffered(value, offset));
-    }
-
-    /// The view of a value held in the data buffer at `offset`, made of integers (no bytes
-    /// stored to be loaded again as one).
-    #[inline(always)]
-    fn buffered(value: &[u8], offset: usize) -> u128 {
-        let prefix = u32::from_le_bytes(value[..4].try_into().unwrap());
-        value.len() as u128 | (prefix as u128) << 32 | (offset as u128) << 96
-    }
-
-    /// `push`, for a value that `tail` starts with: a short value's view is made by one
-    /// 12-byte move and a mask, with no call to `memcpy` and no store of single bytes that
-    /// the view is then loaded from.
-    #[inline(always)]
-    fn push_from(&mut self, value: &[u8], tail: &[u8]) {
-        const WIDE: usize = 32;
-        let len = value.len();
-        if len > 12 && len <= WIDE && tail.len() >= WIDE {
-            // One 32-byte move, of which `len` bytes are kept.
-            let offset = self.text.len();
-            self.text.reserve(WIDE);
-            // SAFETY: WIDE bytes were reserved, and `tail` has as many; only `len` are kept.
-            unsafe {
-                std::ptr::copy_nonoverlapping(tail.as_ptr(), self.text.as_mut_ptr().add(offset), WIDE);
-                self.text.set_len(offset + len);
-            }
-            self.views.push(Self::buffered(value, offset));
-            return;
-        }
-        if len > 12 || tail.len() < 12 {
-            return self.push(value);
-        }
-        let mut raw = [0u8; 16];
-        raw[4..16].copy_from_slice(&tail[..12]);
-        let keep = 8 * (4 + len) as u32;
-        let mask = if keep >= 128 { u128::MAX } else { (1u128 << keep) - 1 };
-        self.views.push((u128::from_le_bytes(raw) & mask) | len as u128);
-    }
-
-    /// The values, in order (for the check).
-    fn values(&self) -> impl Iterator<Item = &[u8]> {
-        self.views.iter().map(|view| {
-            let len = *view as u32 as usize;
-            if len <= 12 {
-                // SAFETY: a u128 is 16 plain bytes; x86-64 and aarch64 are little-endian,
-                // so the value sits at bytes 4.. as `push` put it.
-                let raw = unsafe { &*(view as *const u128 as *const [u8; 16]) };
-                &raw[4..4 + len]
-            } else {
-                let offset = (view >> 96) as u32 as usize;
-                &self.text[offset..offset + len]
-            }
-        })
-    }
-}
 
 /// A ["null", T] column: its values (a default where null) and its validity.
 struct Nullable<T> {
@@ -780,48 +568,25 @@ impl Shape for Nested {
             self.zip.push(b.int()?);
             self.lat.push(b.double()?);
             self.lon.push(b.double()?);
-            loop {
-                let n = b.items()?;
-                if n == 0 {
-                    break;
-                }
-                for _ in 0..n {
-                    self.score.push(b.int()?);
-                }
-            }
+            b.each_item(|b| {
+                self.score.push(b.int()?);
+                Ok(())
+            })?;
             self.scores.push(self.score.len() as i64);
-            loop {
-                let n = b.items()?;
-                if n == 0 {
-                    break;
-                }
-                for _ in 0..n {
-                    b.string_into(&mut self.tag)?;
-                }
-            }
+            b.each_item(|b| b.string_into(&mut self.tag))?;
             self.tags.push(self.tag.views.len() as i64);
-            loop {
-                let n = b.items()?;
-                if n == 0 {
-                    break;
-                }
-                for _ in 0..n {
-                    b.string_into(&mut self.key)?;
-                    self.value.push(b.long()?);
-                }
-            }
+            b.each_item(|b| {
+                b.string_into(&mut self.key)?;
+                self.value.push(b.long()?);
+                Ok(())
+            })?;
             self.attrs.push(self.value.len() as i64);
-            loop {
-                let n = b.items()?;
-                if n == 0 {
-                    break;
-                }
-                for _ in 0..n {
-                    b.string_into(&mut self.sku)?;
-                    self.qty.push(b.int()?);
-                    self.price.push(b.double()?);
-                }
-            }
+            b.each_item(|b| {
+                b.string_into(&mut self.sku)?;
+                self.qty.push(b.int()?);
+                self.price.push(b.double()?);
+                Ok(())
+            })?;
             self.items.push(self.qty.len() as i64);
         }
         Ok(())
@@ -1051,51 +816,47 @@ fn check<S: Shape>(case: &Case, decoded: Vec<S>, records: usize) {
     }
 }
 
-/// The median of `runs` timed reads on `threads` threads, in milliseconds.
-fn time<S: Shape>(case: &Case, threads: usize, runs: usize, make: &(impl Fn(usize) -> S + Sync)) -> f64 {
-    let pool = (threads > 1).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap());
+/// The median of `runs` timings of `read`, in milliseconds. What it returns is freed
+/// untimed: ours' frames are freed after its timer stops too.
+fn median_ms<T>(runs: usize, mut read: impl FnMut() -> T) -> f64 {
     let mut times: Vec<f64> = (0..runs)
         .map(|_| {
             let start = Instant::now();
-            let decoded = read_once(case, pool.as_ref(), make).expect("the floor reads the file");
-            let seconds = start.elapsed().as_secs_f64();
-            // Freed untimed: ours' frames are freed after its timer stops too.
-            drop(decoded);
-            seconds * 1e3
+            let result = read();
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            drop(result);
+            ms
         })
         .collect();
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
 }
 
-/// The median of `runs` reads by ours (through the Rust API, in this process) on `threads`
-/// threads, in milliseconds: beside the floor in the same run.
-fn time_ours(case: &Case, threads: usize, runs: usize) -> f64 {
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            let df = ours(case, threads);
-            let seconds = start.elapsed().as_secs_f64();
-            drop(df);
-            seconds * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+/// A pool of `threads` threads for the floor's batches; none for one thread, where the
+/// walk and the batches take turns.
+fn pool(threads: usize) -> Option<rayon::ThreadPool> {
+    (threads > 1).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap())
 }
 
 /// The floor's and ours' median milliseconds per thread count.
 type Times = BTreeMap<usize, (f64, f64)>;
 
 fn measure<S: Shape>(case: &Case, threads: &[usize], runs: usize, make: impl Fn(usize) -> S + Sync) -> Times {
-    let (records, decoded) = read_once(case, None, &make).expect("the floor reads the file");
+    let read = |pool: Option<&rayon::ThreadPool>| read_once(case, pool, &make).expect("the floor reads the file");
+    let (records, decoded) = read(None);
     check(case, decoded, records);
-    for &n in threads.iter().filter(|&&n| n > 1) {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
-        let (records, decoded) = read_once(case, Some(&pool), &make).expect("the floor reads the file");
-        check(case, decoded, records);
+    let mut times = Times::new();
+    for &n in threads {
+        let pool = pool(n);
+        if pool.is_some() {
+            let (records, decoded) = read(pool.as_ref());
+            check(case, decoded, records);
+        }
+        let floor = median_ms(runs, || read(pool.as_ref()));
+        // Ours through the Rust API, in this process: beside the floor in the same run.
+        times.insert(n, (floor, median_ms(runs, || ours(case, n))));
     }
-    threads.iter().map(|&n| (n, (time(case, n, runs, &make), time_ours(case, n, runs)))).collect()
+    times
 }
 
 fn main() {

@@ -16,9 +16,12 @@
 
 #[path = "../tests/common/avro_encoder.rs"]
 mod avro_encoder;
+#[path = "common/hand.rs"]
+mod hand;
 
 use avro_encoder::{container, schema_json, Ty, Val};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use hand::{Bad, Bytes, Strings};
 use polars_avro::container::ContainerReader;
 use polars_avro::read::{AvroReader, Source};
 use polars_core::prelude::DataFrame;
@@ -48,8 +51,7 @@ fn record(i: usize) -> Val {
 struct Columns {
     id: Vec<i64>,
     value: Vec<f64>,
-    views: Vec<u128>,
-    text: Vec<u8>,
+    name: Strings,
     count: Vec<i32>,
     flag: Vec<bool>,
     ratio: Vec<f32>,
@@ -61,8 +63,7 @@ impl Columns {
         Self {
             id: Vec::with_capacity(rows),
             value: Vec::with_capacity(rows),
-            views: Vec::with_capacity(rows),
-            text: Vec::new(),
+            name: Strings::with_capacity(rows),
             count: Vec::with_capacity(rows),
             flag: Vec::with_capacity(rows),
             ratio: Vec::with_capacity(rows),
@@ -71,100 +72,21 @@ impl Columns {
     }
 }
 
-struct Bad;
-
-/// The bytes of one block, read front to back.
-struct Bytes<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Bytes<'_> {
-    #[inline(always)]
-    fn long(&mut self) -> Result<i64, Bad> {
-        let (mut value, mut shift) = (0u64, 0);
-        loop {
-            let byte = *self.data.get(self.pos).ok_or(Bad)?;
-            self.pos += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(Bad);
-            }
-        }
-    }
-
-    #[inline(always)]
-    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], Bad> {
-        let bytes = self.data.get(self.pos..self.pos + N).ok_or(Bad)?;
-        self.pos += N;
-        Ok(bytes.try_into().unwrap())
-    }
-
-    #[inline(always)]
-    fn long_into(&mut self, out: &mut Vec<i64>) -> Result<(), Bad> {
-        out.push(self.long()?);
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn int_into(&mut self, out: &mut Vec<i32>) -> Result<(), Bad> {
-        out.push(i32::try_from(self.long()?).map_err(|_| Bad)?);
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn bool_into(&mut self, out: &mut Vec<bool>) -> Result<(), Bad> {
-        match self.fixed::<1>()? {
-            [b @ (0 | 1)] => out.push(b == 1),
-            _ => return Err(Bad),
-        }
-        Ok(())
-    }
-
-    #[inline(always)]
-    fn string_into(&mut self, views: &mut Vec<u128>, text: &mut Vec<u8>) -> Result<(), Bad> {
-        let len = usize::try_from(self.long()?).map_err(|_| Bad)?;
-        let value = self.data.get(self.pos..self.pos + len).ok_or(Bad)?;
-        self.pos += len;
-        if !value.is_ascii() && std::str::from_utf8(value).is_err() {
-            return Err(Bad);
-        }
-        // A view: the length, then the value itself (up to 12 bytes) or its first 4
-        // bytes, buffer 0 and the offset there.
-        let mut raw = [0u8; 16];
-        if len <= 12 {
-            raw[4..4 + len].copy_from_slice(value);
-        } else {
-            raw[4..8].copy_from_slice(&value[..4]);
-            raw[12..16].copy_from_slice(&(text.len() as u32).to_le_bytes());
-            text.extend_from_slice(value);
-        }
-        views.push(u128::from_le_bytes(raw) | len as u128);
-        Ok(())
-    }
-}
-
 /// Every block's records, each field read in line.
 fn specialised(blocks: &[(usize, &[u8])], rows: usize) -> Result<Columns, Bad> {
     let mut c = Columns::with_capacity(rows);
     for (count, data) in blocks {
-        let mut b = Bytes { data, pos: 0 };
+        let mut b = Bytes::new(data);
         for _ in 0..*count {
-            b.long_into(&mut c.id)?;
-            c.value.push(f64::from_le_bytes(b.fixed()?));
-            b.string_into(&mut c.views, &mut c.text)?;
-            b.int_into(&mut c.count)?;
-            b.bool_into(&mut c.flag)?;
-            c.ratio.push(f32::from_le_bytes(b.fixed()?));
-            b.long_into(&mut c.ts)?;
+            c.id.push(b.long()?);
+            c.value.push(b.double()?);
+            c.name.push(b.string()?);
+            c.count.push(b.int()?);
+            c.flag.push(b.boolean()?);
+            c.ratio.push(b.float()?);
+            c.ts.push(b.long()?);
         }
-        if b.pos != data.len() {
-            return Err(Bad);
-        }
+        b.done()?;
     }
     Ok(c)
 }
@@ -184,23 +106,21 @@ enum Step {
 fn per_field_dispatch(blocks: &[(usize, &[u8])], rows: usize, steps: &[Step]) -> Result<Columns, Bad> {
     let mut c = Columns::with_capacity(rows);
     for (count, data) in blocks {
-        let mut b = Bytes { data, pos: 0 };
+        let mut b = Bytes::new(data);
         for _ in 0..*count {
             for step in steps {
                 match step {
-                    Step::Id => b.long_into(&mut c.id)?,
-                    Step::Value => c.value.push(f64::from_le_bytes(b.fixed()?)),
-                    Step::Name => b.string_into(&mut c.views, &mut c.text)?,
-                    Step::Count => b.int_into(&mut c.count)?,
-                    Step::Flag => b.bool_into(&mut c.flag)?,
-                    Step::Ratio => c.ratio.push(f32::from_le_bytes(b.fixed()?)),
-                    Step::Ts => b.long_into(&mut c.ts)?,
+                    Step::Id => c.id.push(b.long()?),
+                    Step::Value => c.value.push(b.double()?),
+                    Step::Name => c.name.push(b.string()?),
+                    Step::Count => c.count.push(b.int()?),
+                    Step::Flag => c.flag.push(b.boolean()?),
+                    Step::Ratio => c.ratio.push(b.float()?),
+                    Step::Ts => c.ts.push(b.long()?),
                 }
             }
         }
-        if b.pos != data.len() {
-            return Err(Bad);
-        }
+        b.done()?;
     }
     Ok(c)
 }
@@ -213,24 +133,14 @@ fn ours(path: &std::path::Path) -> DataFrame {
 /// The hand-written decoders read what ours reads, value for value.
 fn check(c: &Columns, df: &DataFrame) {
     let column = |i: usize| df.column(&format!("f{i}")).unwrap().as_materialized_series().clone();
-    let strings: Vec<Vec<u8>> = c
-        .views
-        .iter()
-        .map(|view| {
-            let (raw, len) = (view.to_le_bytes(), *view as u32 as usize);
-            match len <= 12 {
-                true => &raw[4..4 + len],
-                false => {
-                    let offset = u32::from_le_bytes(raw[12..16].try_into().unwrap()) as usize;
-                    &c.text[offset..offset + len]
-                },
-            }
-            .to_vec()
-        })
-        .collect();
     assert!(column(0).i64().unwrap().into_no_null_iter().eq(c.id.iter().copied()));
     assert!(column(1).f64().unwrap().into_no_null_iter().map(f64::to_bits).eq(c.value.iter().map(|v| v.to_bits())));
-    assert!(column(2).str().unwrap().iter().map(|v| v.unwrap().as_bytes().to_vec()).eq(strings));
+    assert!(column(2)
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().as_bytes().to_vec())
+        .eq(c.name.values().map(<[u8]>::to_vec)));
     assert!(column(3).i32().unwrap().into_no_null_iter().eq(c.count.iter().copied()));
     assert!(column(4).bool().unwrap().iter().map(Option::unwrap).eq(c.flag.iter().copied()));
     assert!(column(5).f32().unwrap().into_no_null_iter().map(f32::to_bits).eq(c.ratio.iter().map(|v| v.to_bits())));
@@ -251,8 +161,8 @@ fn record_loop(c: &mut Criterion) {
     let path = std::env::temp_dir().join(format!("polars-avro-record-loop-{}.avro", std::process::id()));
     std::fs::write(&path, &bytes).expect("the bench file is written");
     let df = ours(&path);
-    check(&specialised(&blocks, ROWS).ok().expect("the specialised loop reads the file"), &df);
-    check(&per_field_dispatch(&blocks, ROWS, &steps).ok().expect("the dispatching loop reads the file"), &df);
+    check(&specialised(&blocks, ROWS).expect("the specialised loop reads the file"), &df);
+    check(&per_field_dispatch(&blocks, ROWS, &steps).expect("the dispatching loop reads the file"), &df);
 
     let mut group = c.benchmark_group("record-loop");
     group.throughput(Throughput::Elements(ROWS as u64));
