@@ -291,16 +291,15 @@ def measure_floor(workload: Workload, path: Path, binary: str) -> Floor:
     elif workload.query in ("head", "first"):
         param = [workload.params["N"]]
     command = [binary, str(path), workload.dataset.shape, workload.query, *param]
-    floor = Floor()
-    for pinned, threads in ((True, 1), (False, os.cpu_count() or 1)):
-        run = ["taskset", "-c", "0", *command] if pinned else command
-        out = subprocess.run([*run, "--threads", str(threads)], capture_output=True, text=True, timeout=TIMEOUT)
+    times = []
+    for pin, threads in ((["taskset", "-c", "0"], 1), ([], os.cpu_count() or 1)):
+        run = [*pin, *command, "--threads", str(threads)]
+        out = subprocess.run(run, capture_output=True, text=True, timeout=TIMEOUT)
         if out.returncode != 0:
             lines = [line for line in out.stderr.splitlines() if line.strip()]
             return Floor(failure=lines[-1] if lines else f"exit status {out.returncode}")
-        ms = json.loads(out.stdout.splitlines()[-1])["floor_ms"][str(threads)]
-        floor.one_core, floor.all_cores = (ms, floor.all_cores) if pinned else (floor.one_core, ms)
-    return floor
+        times.append(json.loads(out.stdout.splitlines()[-1])["floor_ms"][str(threads)])
+    return Floor(one_core=times[0], all_cores=times[1])
 
 
 def compare_values(outcome: Outcome, reference: dict) -> None:
