@@ -106,9 +106,19 @@ class AvroKeywordError(AvroArgumentError, TypeError):
 
 
 class AvroColumnNotFoundError(AvroArgumentError, _pl_exc.ColumnNotFoundError):
-    """An argument names a column the data does not have (``partition_by="nope"``).
+    """An argument names a column the data does not have.
 
-    A ``ColumnNotFoundError`` as well, as Polars raises for the same mistake.
+    ``columns=["nope"]``, ``columns=[9]`` of two columns, ``partition_by="nope"``. A
+    ``ColumnNotFoundError`` as well, as Polars raises for the same mistake.
+    """
+
+
+class AvroDuplicateError(AvroArgumentError, _pl_exc.DuplicateError):
+    """An argument names a column twice, or names a new column as one the data has.
+
+    ``columns=[0, 0]``, ``columns=["a", "a"]``, ``row_index_name="a"`` or
+    ``include_file_paths="a"`` where the data has a column ``a``. A ``DuplicateError`` as
+    well, as Polars raises for the same mistake.
     """
 
 

@@ -24,8 +24,12 @@ pub enum ErrorKind {
     Decode,
     /// Several files map to different Polars schemas.
     SchemaMismatch,
-    /// A caller passed an argument that cannot be honoured (unknown column, ...).
+    /// A caller passed an argument that cannot be honoured (a bad source, a bad option, ...).
     Argument,
+    /// An argument names a column the data does not have (by name or by position).
+    ColumnNotFound,
+    /// An argument names a column twice, or names a new column as an existing one.
+    Duplicate,
     /// A value cannot be written as its Avro type (out of range, null where Avro has none, ...).
     Encode,
     /// More records than Polars' index type can count (a row index past its maximum).
@@ -139,6 +143,17 @@ impl AvroError {
     /// [`ErrorKind::Argument`]: an argument that cannot be honoured.
     pub fn argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Argument, message)
+    }
+
+    /// [`ErrorKind::ColumnNotFound`]: an argument names a column the data does not have.
+    pub fn column_not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ColumnNotFound, message)
+    }
+
+    /// [`ErrorKind::Duplicate`]: an argument names a column twice, or a new column as an
+    /// existing one.
+    pub fn duplicate(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Duplicate, message)
     }
 
     /// [`ErrorKind::Encode`]: a value that cannot be written as its Avro type.

@@ -23,6 +23,7 @@ from polars_avro import (
     AvroColumnNotFoundError,
     AvroDataSkippedWarning,
     AvroDecodeWarning,
+    AvroDuplicateError,
     AvroKeywordError,
 )
 from polars_avro._io import READ_EAGER_REFUSED
@@ -203,6 +204,48 @@ def test_a_partition_key_of_no_column_is_a_column_not_found_error_as_polars_rais
     assert isinstance(raised.value, pl.exceptions.ColumnNotFoundError)
     assert isinstance(raised.value, AvroArgumentError)
     assert not (tmp_path / "out").exists()
+
+
+COLUMN_MISTAKES = [
+    ({"columns": ["nope"]}, AvroColumnNotFoundError, r"^columns not in the file: \['nope'\]"),
+    ({"columns": [5]}, AvroColumnNotFoundError, r"^column index out of range: the file has 2 columns"),
+    ({"columns": [0, 0]}, AvroDuplicateError, r"^columns names the column 'id' more than once"),
+    ({"columns": ["id", "id"]}, AvroDuplicateError, r"^columns names the column 'id' more than once"),
+    ({"columns": [1, -1]}, AvroDuplicateError, r"^columns names the column 'name' more than once"),
+    ({"row_index_name": "id"}, AvroDuplicateError, r"^row_index_name: the column name 'id' is already a column"),
+    ({"include_file_paths": "name"}, AvroDuplicateError, r"^include_file_paths: the column name 'name' is already"),
+]
+
+
+@pytest.mark.parametrize(("options", "ours", "words"), COLUMN_MISTAKES)
+@pytest.mark.parametrize("read", ["read_avro", "scan_avro", "AvroReader"])
+def test_a_column_mistake_raises_the_class_polars_raises(
+    avro_file: Path, tmp_path: Path, options: dict[str, Any], ours: type, words: str, read: str
+) -> None:
+    """An unknown column is a ColumnNotFoundError and a column named twice a DuplicateError in
+    Polars' readers; ours are those classes too, and argument errors naming the option."""
+    parquet = tmp_path / "same.parquet"
+    polars_avro.read_avro(avro_file).write_parquet(parquet)
+    with pytest.raises(pl.exceptions.PolarsError) as polars_raised:
+        pl.read_parquet(parquet, **options)
+    if read == "scan_avro" and "columns" in options:
+        return  # a scan has no columns option: Polars' select raises its own error
+    with pytest.raises(ours, match=words) as raised:
+        if read == "read_avro":
+            polars_avro.read_avro(avro_file, **options)
+        elif read == "scan_avro":
+            pl.scan_avro(avro_file, **options).collect()
+        else:
+            next(iter(polars_avro.AvroReader(avro_file, **options)))
+    polars_class = {
+        AvroColumnNotFoundError: pl.exceptions.ColumnNotFoundError,
+        AvroDuplicateError: pl.exceptions.DuplicateError,
+    }[ours]
+    assert isinstance(raised.value, polars_class) and isinstance(raised.value, AvroArgumentError)
+    # Polars 1.30 called a row index named as a column a SchemaError ("extra column in file
+    # outside of expected schema"); later versions a DuplicateError.
+    if not (options.keys() == {"row_index_name"} and isinstance(polars_raised.value, pl.exceptions.SchemaError)):
+        assert isinstance(polars_raised.value, polars_class), polars_raised.value
 
 
 def test_partitioned_output_onto_a_file_names_it(avro_file: Path) -> None:

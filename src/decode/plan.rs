@@ -126,13 +126,13 @@ fn wanted_columns(names: &[&str], projection: Option<&[String]>) -> AvroResult<V
     let mut wanted: Vec<usize> = Vec::with_capacity(projection.len());
     for name in projection {
         let index = *positions.get(name.as_str()).ok_or_else(|| {
-            AvroError::argument(format!(
+            AvroError::column_not_found(format!(
                 "column '{name}' is not in the Avro schema; the columns are: {}",
                 names.join(", ")
             ))
         })?;
         if std::mem::replace(&mut taken[index], true) {
-            return Err(AvroError::argument(format!("column '{name}' is selected twice")));
+            return Err(AvroError::duplicate(format!("column '{name}' is selected twice")));
         }
         wanted.push(index);
     }
@@ -145,6 +145,7 @@ mod tests {
 
     use super::*;
     use crate::decode::skip::PlainSkip;
+    use crate::error::ErrorKind;
     use crate::schema::parse_schema;
 
     fn schema(value: serde_json::Value) -> AvroSchema {
@@ -188,9 +189,13 @@ mod tests {
 
     #[test]
     fn a_projection_names_each_column_of_the_schema_once() {
-        let message = RowPlan::new(&abc(), None, Some(&projection(&["a", "z"]))).unwrap_err().to_string();
+        let error = RowPlan::new(&abc(), None, Some(&projection(&["a", "z"]))).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::ColumnNotFound);
+        let message = error.to_string();
         assert!(message.contains("column 'z' is not in the Avro schema; the columns are: a, b, c"), "{message}");
-        let message = RowPlan::new(&abc(), None, Some(&projection(&["b", "b"]))).unwrap_err().to_string();
+        let error = RowPlan::new(&abc(), None, Some(&projection(&["b", "b"]))).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Duplicate);
+        let message = error.to_string();
         assert!(message.contains("column 'b' is selected twice"), "{message}");
         // An empty projection reads no column and skips every field.
         let none = RowPlan::new(&abc(), None, Some(&[])).unwrap();

@@ -21,6 +21,8 @@ pub fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::Decode => "AvroDecodeError",
         ErrorKind::SchemaMismatch => "AvroSchemaMismatchError",
         ErrorKind::Argument => "AvroArgumentError",
+        ErrorKind::ColumnNotFound => "AvroColumnNotFoundError",
+        ErrorKind::Duplicate => "AvroDuplicateError",
         ErrorKind::Encode => "AvroEncodeError",
         ErrorKind::Capacity => "AvroCapacityError",
         ErrorKind::Internal => "AvroInternalError",

@@ -72,7 +72,7 @@ impl ScanPlan {
         for (option, extra) in [("row_index_name", &row_index), ("include_file_paths", &file_path_column)] {
             if let Some(extra) = extra {
                 if columns.iter().filter(|(name, _)| name == extra).count() > 1 {
-                    return Err(AvroError::argument(format!(
+                    return Err(AvroError::duplicate(format!(
                         "{option}: the column name '{extra}' is already a column of the file"
                     )));
                 }
@@ -99,7 +99,7 @@ impl ScanPlan {
                     let at = if i < 0 { i + selectable.len() as i64 } else { i };
                     usize::try_from(at).ok().and_then(|at| selectable.get(at)).map(|name| name.to_string()).ok_or_else(
                         || {
-                            AvroError::argument(format!(
+                            AvroError::column_not_found(format!(
                                 "column index out of range: the file has {} columns",
                                 selectable.len()
                             ))
@@ -113,7 +113,7 @@ impl ScanPlan {
         // name or by position alike.
         let mut seen = HashSet::new();
         if let Some(twice) = names.iter().find(|name| !seen.insert(name.as_str())) {
-            return Err(AvroError::argument(format!("columns names the column '{twice}' more than once")));
+            return Err(AvroError::duplicate(format!("columns names the column '{twice}' more than once")));
         }
         let first = self.row_index.iter().cloned();
         let last = self.file_path_column.iter().cloned();
@@ -165,7 +165,7 @@ fn refuse_unknown(names: &[String], columns: &[&str]) -> AvroResult<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    Err(AvroError::argument(format!(
+    Err(AvroError::column_not_found(format!(
         "columns not in the file: {}; the columns are: {}",
         listed(&missing),
         listed(columns)
@@ -181,6 +181,7 @@ fn listed(names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use crate::frame_type::FrameType;
 
     fn schema(names: &[&str]) -> ScanSchema {
@@ -223,6 +224,7 @@ mod tests {
         assert_eq!(error.message, "include_file_paths: the column name 'p' is already a column of the file");
         let error = plan(Some("x"), &["a"], &[], Some("x")).unwrap_err();
         assert!(error.message.starts_with("row_index_name: "), "{error}");
+        assert_eq!(error.kind, ErrorKind::Duplicate);
     }
 
     #[test]
@@ -239,9 +241,11 @@ mod tests {
         let plan = plan(Some("idx"), &["a", "b"], &[], None).unwrap();
         let error = plan.select(&ColumnSelection::Names(strings(&["a", "zz", "idx"]))).unwrap_err();
         assert_eq!(error.message, "columns not in the file: ['zz', 'idx']; the columns are: ['a', 'b']");
+        assert_eq!(error.kind, ErrorKind::ColumnNotFound);
         for index in [2, -3] {
             let error = plan.select(&ColumnSelection::Indices(vec![index])).unwrap_err();
             assert_eq!(error.message, "column index out of range: the file has 2 columns", "{index}");
+            assert_eq!(error.kind, ErrorKind::ColumnNotFound);
         }
     }
 
@@ -255,6 +259,7 @@ mod tests {
         ] {
             let error = plan.select(&asked).unwrap_err();
             assert!(error.message.starts_with("columns names the column '"), "{error}");
+            assert_eq!(error.kind, ErrorKind::Duplicate);
         }
     }
 
