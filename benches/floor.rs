@@ -10,13 +10,14 @@
 //! columns, rows and filter), value for value. Each batch of blocks is decoded into columns
 //! of its own; on n threads a pool takes each batch as soon as the walk has found it.
 //!
-//!     cargo bench --bench floor -- FILE SHAPE QUERY [PARAM] [--threads 1,2] [--runs 9]
+//!     cargo bench --bench floor -- FILE SHAPE QUERY [PARAM] [--threads 1,2] [--runs 9] [--only floor|ours]
 //!
 //! SHAPE is the dataset's schema in `benches/workloads.py` (primitives, wide, nulls,
 //! nested, logical); QUERY is the workload's (read, streaming, select, filter, head,
 //! first, count). One JSON line: the floor's median milliseconds per thread count, and
 //! ours' (through the Rust API, in the same process; for filter and count that reads every
-//! row, as the Rust API takes no predicate and has no count of its own).
+//! row, as the Rust API takes no predicate and has no count of its own). `--only` times
+//! one side (the other is null), so that a profiler of the process sees that side alone.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -648,17 +649,23 @@ impl Logical {
     }
 }
 
-/// A big-endian two's-complement decimal of up to 16 bytes.
+/// A big-endian two's-complement decimal of up to 16 bytes, of at most `precision`
+/// digits: shifted in a byte at a time (a copy into a 16-byte buffer calls memmove).
 #[inline(always)]
-fn unscaled(raw: &[u8]) -> Result<i128, Bad> {
+fn unscaled(raw: &[u8], limit: u128) -> Result<i128, Bad> {
     if raw.len() > 16 {
         return Err(Bad("a decimal wider than 16 bytes"));
     }
-    let fill = if raw.first().is_some_and(|b| b & 0x80 != 0) { 0xff } else { 0 };
-    let mut buf = [fill; 16];
-    buf[16 - raw.len()..].copy_from_slice(raw);
-    Ok(i128::from_be_bytes(buf))
+    let sign = if raw.first().is_some_and(|b| b & 0x80 != 0) { -1 } else { 0 };
+    let value = raw.iter().fold(sign, |value: i128, &byte| (value << 8) | i128::from(byte));
+    match value.unsigned_abs() < limit {
+        true => Ok(value),
+        false => Err(Bad("a decimal wider than its precision")),
+    }
 }
+
+/// 10^10: `amount` is a decimal(10, 2).
+const AMOUNT_LIMIT: u128 = 10_000_000_000;
 
 impl Shape for Logical {
     fn block(&mut self, b: &mut Bytes, rows: usize) -> Result<(), Bad> {
@@ -668,7 +675,7 @@ impl Shape for Logical {
             self.time_us.push(b.long()?.checked_mul(1000).ok_or(Bad("a time out of range"))?);
             self.ts_ms.push(b.long()?);
             self.ts_us.push(b.long()?);
-            self.amount.push(unscaled(b.bytes()?)?);
+            self.amount.push(unscaled(b.bytes()?, AMOUNT_LIMIT)?);
             b.string_into(&mut self.uuid)?;
             self.local_ts_us.push(b.long()?);
         }
@@ -839,9 +846,23 @@ fn pool(threads: usize) -> Option<rayon::ThreadPool> {
 }
 
 /// The floor's and ours' median milliseconds per thread count.
-type Times = BTreeMap<usize, (f64, f64)>;
+/// The floor's and ours' medians of one thread count (None: not timed, see `--only`).
+type Medians = (Option<f64>, Option<f64>);
+type Times = BTreeMap<usize, Medians>;
 
-fn measure<S: Shape>(case: &Case, threads: &[usize], runs: usize, make: impl Fn(usize) -> S + Sync) -> Times {
+/// The sides a run times: the floor, ours, or both.
+#[derive(Clone, Copy, PartialEq)]
+enum Sides {
+    Both,
+    Floor,
+    Ours,
+}
+
+fn measure<S: Shape>(
+    case: &Case,
+    (threads, runs, sides): (&[usize], usize, Sides),
+    make: impl Fn(usize) -> S + Sync,
+) -> Times {
     let read = |pool: Option<&rayon::ThreadPool>| read_once(case, pool, &make).expect("the floor reads the file");
     let (records, decoded) = read(None);
     check(case, decoded, records);
@@ -852,9 +873,10 @@ fn measure<S: Shape>(case: &Case, threads: &[usize], runs: usize, make: impl Fn(
             let (records, decoded) = read(pool.as_ref());
             check(case, decoded, records);
         }
-        let floor = median_ms(runs, || read(pool.as_ref()));
+        let floor = (sides != Sides::Ours).then(|| median_ms(runs, || read(pool.as_ref())));
         // Ours through the Rust API, in this process: beside the floor in the same run.
-        times.insert(n, (floor, median_ms(runs, || ours(case, n))));
+        let ours = (sides != Sides::Floor).then(|| median_ms(runs, || ours(case, n)));
+        times.insert(n, (floor, ours));
     }
     times
 }
@@ -862,7 +884,7 @@ fn measure<S: Shape>(case: &Case, threads: &[usize], runs: usize, make: impl Fn(
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     let mut positional = Vec::new();
-    let (mut threads, mut runs) = (vec![1, 2], 9);
+    let (mut threads, mut runs, mut sides) = (vec![1, 2], 9, Sides::Both);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--threads" => {
@@ -870,32 +892,40 @@ fn main() {
                     args.next().expect("--threads N,M").split(',').map(|n| n.parse().expect("a thread count")).collect()
             },
             "--runs" => runs = args.next().expect("--runs N").parse().expect("a run count"),
+            "--only" => {
+                sides = match args.next().as_deref() {
+                    Some("floor") => Sides::Floor,
+                    Some("ours") => Sides::Ours,
+                    other => panic!("--only floor or --only ours, found {other:?}"),
+                }
+            },
             _ => positional.push(arg),
         }
     }
     let [path, shape, query, param @ ..] = &positional[..] else {
-        eprintln!("usage: floor FILE SHAPE QUERY [PARAM] [--threads 1,2] [--runs 9]");
+        eprintln!("usage: floor FILE SHAPE QUERY [PARAM] [--threads 1,2] [--runs 9] [--only floor|ours]");
         std::process::exit(2);
     };
     let case = Case { path: path.into(), shape: shape.clone(), query: query.clone(), param: param.first().cloned() };
     let ms = match (case.shape.as_str(), case.query.as_str()) {
         ("primitives", query) => {
             let filter = query == "filter";
-            measure(&case, &threads, runs, |rows| Primitives::new(rows, filter))
+            measure(&case, (&threads, runs, sides), |rows| Primitives::new(rows, filter))
         },
         ("wide", _) => {
             let columns = case.columns();
             let want: [bool; 100] =
                 std::array::from_fn(|i| columns.as_ref().is_none_or(|c| c.contains(&Wide::name(i))));
-            measure(&case, &threads, runs, |rows| Wide::new(rows, want))
+            measure(&case, (&threads, runs, sides), |rows| Wide::new(rows, want))
         },
-        ("nulls", _) => measure(&case, &threads, runs, Nulls::new),
-        ("nested", _) => measure(&case, &threads, runs, Nested::new),
-        ("logical", _) => measure(&case, &threads, runs, Logical::new),
+        ("nulls", _) => measure(&case, (&threads, runs, sides), Nulls::new),
+        ("nested", _) => measure(&case, (&threads, runs, sides), Nested::new),
+        ("logical", _) => measure(&case, (&threads, runs, sides), Logical::new),
         (shape, _) => panic!("no floor for the shape {shape}"),
     };
-    let json = |pick: fn(&(f64, f64)) -> f64| {
-        let cells: Vec<String> = ms.iter().map(|(n, t)| format!("\"{n}\": {:.3}", pick(t))).collect();
+    let json = |pick: fn(&Medians) -> Option<f64>| {
+        let cell = |ms: Option<f64>| ms.map_or("null".to_string(), |ms| format!("{ms:.3}"));
+        let cells: Vec<String> = ms.iter().map(|(n, t)| format!("\"{n}\": {}", cell(pick(t)))).collect();
         format!("{{{}}}", cells.join(", "))
     };
     println!("{{\"floor_ms\": {}, \"ours_ms\": {}}}", json(|t| t.0), json(|t| t.1));

@@ -192,10 +192,10 @@ impl Strings {
     /// the view is then loaded from.
     #[inline(always)]
     pub fn push_from(&mut self, value: &[u8], tail: &[u8]) {
-        const WIDE: usize = 32;
+        const WIDE: usize = 64;
         let len = value.len();
         if len > 12 && len <= WIDE && tail.len() >= WIDE {
-            // One 32-byte move, of which `len` bytes are kept.
+            // One 64-byte move, of which `len` bytes are kept.
             let offset = self.text.len();
             self.text.reserve(WIDE);
             // SAFETY: WIDE bytes were reserved, and `tail` has as many; only `len` are kept.

@@ -44,10 +44,12 @@ enum Buffers<'a> {
     Fixed(usize, ViewBuilder),
     String(ViewBuilder),
     UuidFixed(ViewBuilder),
+    /// `limit`: 10^precision, the first unscaled value too wide.
     Decimal {
         fixed: Option<usize>,
         precision: usize,
         scale: usize,
+        limit: u128,
         values: Vec<i128>,
     },
     DecimalText {
@@ -109,7 +111,8 @@ enum Buffers<'a> {
 const NULL_ROW: u32 = u32::MAX;
 
 /// The kinds of value the record loop (`rows.rs`) pushes straight into a column's
-/// buffers: a boolean, int, long, float, double, string or bytes in no union.
+/// buffers: a boolean, int, long, float, double, string or bytes, and the logical types
+/// that are one of them checked or scaled (a time of day, a decimal in an i128).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plain {
     Boolean,
@@ -119,6 +122,9 @@ pub enum Plain {
     Double,
     String,
     Bytes,
+    TimeMillis,
+    TimeMicros,
+    Decimal,
 }
 
 /// The buffers that hold their values as views, binding the [`ViewBuilder`] to `$b`.
@@ -161,6 +167,9 @@ impl Buffers<'_> {
             Buffers::Double(_) => Plain::Double,
             Buffers::String(_) => Plain::String,
             Buffers::Bytes(_) => Plain::Bytes,
+            Buffers::TimeMillis(_) => Plain::TimeMillis,
+            Buffers::TimeMicros(_) => Plain::TimeMicros,
+            Buffers::Decimal { .. } => Plain::Decimal,
             _ => return None,
         })
     }
@@ -182,6 +191,26 @@ fn push_plain(buffers: &mut Buffers, plain: Plain, cur: &mut Cursor) -> AvroResu
         (Plain::Bytes, Buffers::Bytes(b)) => {
             let (value, tail) = cur.read_bytes_and_tail("a bytes value")?;
             b.push_from(value, tail);
+        },
+        (Plain::TimeMillis, Buffers::TimeMillis(v)) => {
+            let start = cur.position();
+            v.push(time_of_day(i64::from(cur.read_int()?), 1_000_000, "time-millis", start)?)
+        },
+        (Plain::TimeMicros, Buffers::TimeMicros(v)) => {
+            let start = cur.position();
+            v.push(time_of_day(cur.read_long()?, 1_000, "time-micros", start)?)
+        },
+        (Plain::Decimal, Buffers::Decimal { fixed, precision, scale, limit, values }) => {
+            let start = cur.position();
+            let raw = match fixed {
+                Some(n) => cur.read_fixed(*n)?,
+                None => cur.read_bytes("a decimal")?,
+            };
+            let value = twos_complement_i128(raw).map_err(|e| at_byte(e, start))?;
+            if value.unsigned_abs() >= *limit {
+                return Err(decimal_too_wide(raw, *precision, *scale, start));
+            }
+            values.push(value);
         },
         _ => unreachable!("buffers of the plain kind (Buffers::plain)"),
     }
@@ -219,7 +248,8 @@ impl<'a> Column<'a> {
             Shape::String => Buffers::String(ViewBuilder::default()),
             Shape::UuidFixed => Buffers::UuidFixed(ViewBuilder::default()),
             Shape::Decimal { fixed, precision, scale } => {
-                Buffers::Decimal { fixed: *fixed, precision: *precision, scale: *scale, values: Vec::new() }
+                let limit = 10u128.pow(*precision as u32);
+                Buffers::Decimal { fixed: *fixed, precision: *precision, scale: *scale, limit, values: Vec::new() }
             },
             Shape::DecimalText { fixed, precision, scale } => Buffers::DecimalText {
                 fixed: *fixed,
@@ -653,14 +683,6 @@ fn decode_defaults(defaults: &[(usize, Vec<u8>)], fields: &mut [Column], schema:
 fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) -> AvroResult<()> {
     match buffers {
         Buffers::Null => {},
-        Buffers::TimeMillis(v) => {
-            let start = cur.position();
-            v.push(time_of_day(i64::from(cur.read_int()?), 1_000_000, "time-millis", start)?)
-        },
-        Buffers::TimeMicros(v) => {
-            let start = cur.position();
-            v.push(time_of_day(cur.read_long()?, 1_000, "time-micros", start)?)
-        },
         Buffers::Fixed(size, b) => b.push(cur.read_fixed(*size)?),
         Buffers::UuidFixed(b) => {
             let raw = cur.read_fixed(16)?;
@@ -672,18 +694,6 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
                 write!(text, "{byte:02x}").unwrap();
             }
             b.push(text.as_bytes());
-        },
-        Buffers::Decimal { fixed, precision, scale, values } => {
-            let start = cur.position();
-            let raw = match fixed {
-                Some(n) => cur.read_fixed(*n)?,
-                None => cur.read_bytes("a decimal")?,
-            };
-            let value = twos_complement_i128(raw).map_err(|e| at_byte(e, start))?;
-            if value.unsigned_abs() >= 10u128.pow(*precision as u32) {
-                return Err(decimal_too_wide(raw, *precision, *scale, start));
-            }
-            values.push(value);
         },
         Buffers::DecimalText { fixed, precision, scale, values } => {
             let start = cur.position();
@@ -781,6 +791,9 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
         | Buffers::Double(_)
         | Buffers::String(_)
         | Buffers::Bytes(_)
+        | Buffers::TimeMillis(_)
+        | Buffers::TimeMicros(_)
+        | Buffers::Decimal { .. }
         | Buffers::Union { .. }
         | Buffers::OneOf { .. } => unreachable!("decoded by Column::decode and Column::decode_nested"),
     }
@@ -792,15 +805,20 @@ const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 
 /// A time of day in `unit`s (time-millis, time-micros) as Polars' nanoseconds. A value
 /// outside [0, 24 h) is no time of day: an error, never a null.
-#[inline]
+#[inline(always)]
 fn time_of_day(value: i64, nanos_per_unit: i64, what: &str, start: usize) -> AvroResult<i64> {
     match value.checked_mul(nanos_per_unit) {
         Some(nanos) if (0..NANOS_PER_DAY).contains(&nanos) => Ok(nanos),
-        _ => Err(AvroError::decode(format!(
-            "expected a {what} value between 0 and {} (a time of day) at byte {start} of the block data, found {value}",
-            NANOS_PER_DAY / nanos_per_unit - 1
-        ))),
+        _ => Err(not_a_time_of_day(value, nanos_per_unit, what, start)),
     }
+}
+
+#[cold]
+fn not_a_time_of_day(value: i64, nanos_per_unit: i64, what: &str, start: usize) -> AvroError {
+    AvroError::decode(format!(
+        "expected a {what} value between 0 and {} (a time of day) at byte {start} of the block data, found {value}",
+        NANOS_PER_DAY / nanos_per_unit - 1
+    ))
 }
 
 /// The digits of a decimal's unscaled value, from its text.

@@ -5,27 +5,31 @@ use crate::error::{AvroError, AvroResult};
 use crate::schema::MAX_TEXT_DIGITS;
 
 /// A big-endian two's-complement integer of any width that must fit in i128.
+#[inline(always)]
 pub fn twos_complement_i128(raw: &[u8]) -> AvroResult<i128> {
-    if raw.is_empty() {
-        return Ok(0);
-    }
-    let negative = raw[0] & 0x80 != 0;
-    let sign_byte = if negative { 0xff } else { 0x00 };
-    let significant = if raw.len() > 16 {
-        let (extra, rest) = raw.split_at(raw.len() - 16);
-        if extra.iter().any(|b| *b != sign_byte) || (rest[0] & 0x80 != 0) != negative {
-            return Err(AvroError::decode(format!(
-                "a decimal's unscaled value of {} bytes does not fit in 38 digits",
-                raw.len()
-            )));
-        }
-        rest
-    } else {
-        raw
+    let Some(&first) = raw.first() else { return Ok(0) };
+    let negative = first & 0x80 != 0;
+    let significant = match raw.len() {
+        0..=16 => raw,
+        _ => wider_than_16_bytes(raw, negative)?,
     };
-    let mut buf = [sign_byte; 16];
-    buf[16 - significant.len()..].copy_from_slice(significant);
-    Ok(i128::from_be_bytes(buf))
+    // Shifted in a byte at a time from the sign's extension: a decimal is a few bytes,
+    // and this takes no call (a copy into a 16-byte buffer calls memmove).
+    Ok(significant.iter().fold(if negative { -1 } else { 0 }, |value, &byte| (value << 8) | i128::from(byte)))
+}
+
+/// The last 16 bytes of a value wider than 16, when the others only extend its sign.
+#[cold]
+fn wider_than_16_bytes(raw: &[u8], negative: bool) -> AvroResult<&[u8]> {
+    let sign_byte = if negative { 0xff } else { 0x00 };
+    let (extra, rest) = raw.split_at(raw.len() - 16);
+    if extra.iter().any(|b| *b != sign_byte) || (rest[0] & 0x80 != 0) != negative {
+        return Err(AvroError::decode(format!(
+            "a decimal's unscaled value of {} bytes does not fit in 38 digits",
+            raw.len()
+        )));
+    }
+    Ok(rest)
 }
 
 /// The largest scale, either way, of a big-decimal read as text: its plain text has
@@ -105,6 +109,24 @@ mod tests {
         assert_eq!(twos_complement_i128(&[0x00, 0xff]).unwrap(), 255);
         assert_eq!(twos_complement_i128(&[0xff; 20]).unwrap(), -1);
         assert!(twos_complement_i128(&[0x01; 20]).is_err());
+        assert_eq!(twos_complement_i128(&[0x80]).unwrap(), -128);
+        assert_eq!(twos_complement_i128(&[]).unwrap(), 0);
+        for value in [i128::MIN, i128::MAX, -1, 0, 1, -(1 << 70), (1 << 100) + 12345] {
+            let bytes = value.to_be_bytes();
+            assert_eq!(twos_complement_i128(&bytes).unwrap(), value, "{value}");
+            // The shortest form, and one sign byte more than 16.
+            let skip = bytes
+                .iter()
+                .zip(&bytes[1..])
+                .take_while(|(a, b)| (**a == 0 && **b < 0x80) || (**a == 0xff && **b >= 0x80))
+                .count();
+            assert_eq!(twos_complement_i128(&bytes[skip..]).unwrap(), value, "{value}");
+            let sign = if value < 0 { 0xff } else { 0 };
+            let wider: Vec<u8> = std::iter::once(sign).chain(bytes).collect();
+            assert_eq!(twos_complement_i128(&wider).unwrap(), value, "{value}");
+        }
+        // A 17th byte that is not the sign of the 16 others: the value needs 129 bits.
+        assert!(twos_complement_i128(&[0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
         assert_eq!(decimal_text(&[0x30, 0x39], 2), "123.45");
         assert_eq!(decimal_text(&[0xcf, 0xc7], 2), "-123.45");
         assert_eq!(decimal_text(&[0x05], 3), "0.005");

@@ -1,7 +1,7 @@
 //! The top-level record loop: a block's records, one after another, into the output
 //! columns. The plan's field steps are compiled once per decoder with the kind of each
 //! column that takes its values straight in (a boolean, int, long, float, double, string
-//! or bytes, maybe in a `[null, T]` union), so that such a value costs one dispatch on
+//! or bytes, a time of day or a decimal, maybe in a `[null, T]` union), so that such a value costs one dispatch on
 //! the step and one check of the buffers, with no look-up of the column's union or kind.
 //! Every other field goes through its column (`Column::decode`).
 
@@ -23,6 +23,9 @@ enum RowStep {
     Double(usize),
     String(usize),
     Bytes(usize),
+    TimeMillis(usize),
+    TimeMicros(usize),
+    Decimal(usize),
     NullableBoolean(usize),
     NullableInt(usize),
     NullableLong(usize),
@@ -30,6 +33,9 @@ enum RowStep {
     NullableDouble(usize),
     NullableString(usize),
     NullableBytes(usize),
+    NullableTimeMillis(usize),
+    NullableTimeMicros(usize),
+    NullableDecimal(usize),
     Column(usize),
     Skip(SkipOp),
 }
@@ -44,6 +50,9 @@ impl RowStep {
             (Plain::Double, false) => RowStep::Double(out),
             (Plain::String, false) => RowStep::String(out),
             (Plain::Bytes, false) => RowStep::Bytes(out),
+            (Plain::TimeMillis, false) => RowStep::TimeMillis(out),
+            (Plain::TimeMicros, false) => RowStep::TimeMicros(out),
+            (Plain::Decimal, false) => RowStep::Decimal(out),
             (Plain::Boolean, true) => RowStep::NullableBoolean(out),
             (Plain::Int, true) => RowStep::NullableInt(out),
             (Plain::Long, true) => RowStep::NullableLong(out),
@@ -51,6 +60,9 @@ impl RowStep {
             (Plain::Double, true) => RowStep::NullableDouble(out),
             (Plain::String, true) => RowStep::NullableString(out),
             (Plain::Bytes, true) => RowStep::NullableBytes(out),
+            (Plain::TimeMillis, true) => RowStep::NullableTimeMillis(out),
+            (Plain::TimeMicros, true) => RowStep::NullableTimeMicros(out),
+            (Plain::Decimal, true) => RowStep::NullableDecimal(out),
         }
     }
 }
@@ -90,6 +102,9 @@ impl<'a> RowSteps<'a> {
                 RowStep::Double(out) => columns[out].push_plain::<false>(Plain::Double, cur)?,
                 RowStep::String(out) => columns[out].push_plain::<false>(Plain::String, cur)?,
                 RowStep::Bytes(out) => columns[out].push_plain::<false>(Plain::Bytes, cur)?,
+                RowStep::TimeMillis(out) => columns[out].push_plain::<false>(Plain::TimeMillis, cur)?,
+                RowStep::TimeMicros(out) => columns[out].push_plain::<false>(Plain::TimeMicros, cur)?,
+                RowStep::Decimal(out) => columns[out].push_plain::<false>(Plain::Decimal, cur)?,
                 RowStep::NullableBoolean(out) => columns[out].push_plain::<true>(Plain::Boolean, cur)?,
                 RowStep::NullableInt(out) => columns[out].push_plain::<true>(Plain::Int, cur)?,
                 RowStep::NullableLong(out) => columns[out].push_plain::<true>(Plain::Long, cur)?,
@@ -97,6 +112,9 @@ impl<'a> RowSteps<'a> {
                 RowStep::NullableDouble(out) => columns[out].push_plain::<true>(Plain::Double, cur)?,
                 RowStep::NullableString(out) => columns[out].push_plain::<true>(Plain::String, cur)?,
                 RowStep::NullableBytes(out) => columns[out].push_plain::<true>(Plain::Bytes, cur)?,
+                RowStep::NullableTimeMillis(out) => columns[out].push_plain::<true>(Plain::TimeMillis, cur)?,
+                RowStep::NullableTimeMicros(out) => columns[out].push_plain::<true>(Plain::TimeMicros, cur)?,
+                RowStep::NullableDecimal(out) => columns[out].push_plain::<true>(Plain::Decimal, cur)?,
                 RowStep::Column(out) => columns[out].decode(schema, cur)?,
                 RowStep::Skip(op) => op.skip(schema, cur)?,
             }

@@ -63,7 +63,7 @@ impl ViewBuilder {
     /// `memcpy`, and the bytes read past the value are masked off or overwritten.
     #[inline(always)]
     pub fn push_from(&mut self, value: &[u8], tail: &[u8]) {
-        const WIDE: usize = 32;
+        const WIDE: usize = 64;
         let len = value.len();
         if len <= View::MAX_INLINE_SIZE as usize && tail.len() >= 12 {
             self.total_bytes_len += len;
@@ -152,7 +152,20 @@ mod tests {
         let block: Vec<u8> = (0..200u8).map(|b| b.wrapping_mul(37) | 1).collect();
         let mut builder = ViewBuilder::default();
         let mut expected = Vec::new();
-        for (start, len) in [(0, 0), (3, 5), (10, 12), (20, 13), (40, 32), (80, 33), (150, 40), (190, 10), (195, 5)] {
+        let cases = [
+            (0, 0),
+            (3, 5),
+            (10, 12),
+            (20, 13),
+            (40, 32),
+            (80, 33),
+            (100, 64),
+            (30, 65),
+            (150, 40),
+            (190, 10),
+            (195, 5),
+        ];
+        for (start, len) in cases {
             let value = &block[start..start + len];
             builder.push_from(value, &block[start..]);
             expected.push(value);
