@@ -8,6 +8,8 @@ from polars_avro._write import _WriteOptions
 __version__: str
 MAX_DECIMAL_PRECISION: int
 DEFAULT_BATCH_SIZE: int
+#: Whose allocator the compiled module allocates with: "polars" (Polars' own) or "system".
+ALLOCATOR: str
 DEFAULT_SYNC_INTERVAL: int
 #: The names write_avro's compression= takes, in order.
 COMPRESSIONS: list[str]

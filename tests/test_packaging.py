@@ -54,3 +54,10 @@ def test_the_readme_starts_with_how_to_install_this_package() -> None:
     start = installing.index("```python") + len("```python")
     query = installing[start : installing.index("```", start)]
     exec(compile(query.replace("print(", "(", 1), "README", "exec"), {})
+
+
+def test_the_compiled_module_allocates_with_polars_allocator() -> None:
+    """Polars shares its allocator with plugins (a capsule of its compiled module, which moved
+    from polars.polars to polars._plr): every supported version must hand it to us, or each
+    read's columns come from the system allocator, slower to reuse."""
+    assert polars_avro._internal.ALLOCATOR == "polars"

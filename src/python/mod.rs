@@ -1,6 +1,7 @@
 //! pyo3 bindings: argument conversion, GIL release and errors. The Python package
 //! (polars_avro/) builds the user-facing API on top of these.
 
+mod alloc;
 mod errors;
 mod interrupt;
 mod pyblocks;
@@ -223,6 +224,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let plain: Vec<(&str, String)> = FrameType::PLAIN.iter().map(|(name, ft)| (*name, ft.polars_name())).collect();
     m.add("PLAIN_TYPES", plain)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
+    m.add("ALLOCATOR", alloc::in_use())?;
     m.add_function(wrap_pyfunction!(thread_count, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
