@@ -389,6 +389,16 @@ def bench(session: nox.Session) -> None:
     # compare.py builds benches/floor.rs with cargo: in the same target directory as the wheel.
     session.run("python", "benches/compare.py", *session.posargs, env=build_env())
     session.run("python", "benches/write_compare.py", *session.posargs)
+    # Each compression level against the compressor, and rugo at equal size: on one core.
+    session.run(
+        "taskset",
+        "-c",
+        "0",
+        "python",
+        "benches/write_levels.py",
+        env={**build_env(), "POLARS_MAX_THREADS": "1"},
+        external=True,
+    )
     session.run("python", "benches/many_files.py", external=False)
     session.run("python", "benches/many_files.py", "--s3", "--runs", "3", external=False)
     session.run("python", "benches/messages.py", external=False)

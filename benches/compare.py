@@ -259,9 +259,10 @@ def measure(reader: Reader, workload: Workload, path: Path, python: str) -> dict
     return json.loads(out.stdout.splitlines()[-1])
 
 
-def floor_binary() -> str | None:
-    """The floor's executable (benches/floor.rs), built now; None where cargo is missing."""
-    command = ["cargo", "bench", "--bench", "floor", "--no-run", "--message-format=json"]
+def floor_binary(bench: str = "floor") -> str | None:
+    """The executable of a floor (benches/floor.rs, benches/write_floor.rs), built now; None
+    where cargo is missing."""
+    command = ["cargo", "bench", "--bench", bench, "--no-run", "--message-format=json"]
     try:
         out = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
@@ -269,7 +270,7 @@ def floor_binary() -> str | None:
         return None
     for line in out.stdout.splitlines():
         message = json.loads(line)
-        if message.get("target", {}).get("name") == "floor" and message.get("executable"):
+        if message.get("target", {}).get("name") == bench and message.get("executable"):
             return message["executable"]
     return None
 
