@@ -476,8 +476,10 @@ def report(results: dict[str, dict[str, Outcome]], floors: dict[str, Floor | Non
         "Anchor cells: median time (its time / ours; above 1 ours is faster). Peers use every "
         "core; readers named '1 core' run pinned with `taskset -c 0` and POLARS_MAX_THREADS=1. "
         "Memory: peak RSS growth during the timed read / the RSS its result keeps (the result's "
-        "estimated size, which leaves out string views). A reader with an allocator of its own "
-        "(DataFusion's) reuses what the untimed run freed and can grow by less than its result. "
+        "estimated size, which leaves out string views). A reader whose allocator keeps freed "
+        "memory (Polars' jemalloc, which ours and Polars' readers use; DataFusion's) reuses what "
+        "the untimed run freed and can grow by less than its result: a first read's peak is "
+        "benches/memory.py's. "
         "Floor: benches/floor.rs, a decoder written for the file's shape, values checked "
         "against ours, median of 9 reads in one process; in brackets ours / floor (ours "
         "pinned to one core for the first, on every core for the second; 1.0x is the floor).",

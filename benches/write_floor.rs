@@ -102,6 +102,7 @@ fn main() {
     let raw: usize = blocks.iter().map(Vec::len).sum();
     let blocks = blocks.len();
     println!(
-        "{{\"compress_ms\": {ms:.3}, \"raw_bytes\": {raw}, \"compressed_bytes\": {compressed}, \"blocks\": {blocks}, \"records\": {records}}}"
+        "{{\"compress_ms\": {ms:.3}, \"raw_bytes\": {raw}, \"compressed_bytes\": {compressed}, \
+         \"blocks\": {blocks}, \"records\": {records}}}"
     );
 }

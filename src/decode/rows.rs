@@ -1,9 +1,10 @@
 //! The top-level record loop: a block's records, one after another, into the output
 //! columns. The plan's field steps are compiled once per decoder with the kind of each
 //! column that takes its values straight in (a boolean, int, long, float, double, string
-//! or bytes, a time of day or a decimal, maybe in a `[null, T]` union), so that such a value costs one dispatch on
-//! the step and one check of the buffers, with no look-up of the column's union or kind.
-//! Every other field goes through its column (`Column::decode`).
+//! or bytes, a time of day or a decimal, maybe in a `[null, T]` union), so that such a
+//! value costs one dispatch on the step and one check of the buffers, with no look-up of
+//! the column's union or kind. Every other field goes through its column
+//! (`Column::decode`).
 
 use super::column::{fill_defaults, Column, Plain};
 use super::cursor::Cursor;
