@@ -101,7 +101,7 @@ impl<'a> Bytes<'a> {
         let len = self.len()?;
         let tail = &self.data[self.pos..];
         let value = self.take(len)?;
-        utf8(value)?;
+        utf8_within(value, tail)?;
         out.push_from(value, tail);
         Ok(())
     }
@@ -141,6 +141,25 @@ impl<'a> Bytes<'a> {
             true => Ok(()),
             false => Err(Bad("bytes left at the end of a block")),
         }
+    }
+}
+
+/// `utf8`, for a value that `tail` starts with: up to 64 bytes, its ASCII check is four
+/// masked 16-byte words of the tail, no loop over bytes.
+#[inline(always)]
+pub fn utf8_within(value: &[u8], tail: &[u8]) -> Result<(), Bad> {
+    let len = value.len();
+    if len > 64 || tail.len() < 64 {
+        return utf8(value);
+    }
+    let high = (0..4).fold(0u128, |high, word| {
+        let bytes = u128::from_le_bytes(tail[16 * word..16 * word + 16].try_into().unwrap());
+        let kept = len.saturating_sub(16 * word).min(16);
+        high | bytes & if kept == 16 { u128::MAX } else { (1u128 << (8 * kept)) - 1 }
+    });
+    match high & u128::from_le_bytes([0x80; 16]) == 0 {
+        true => Ok(()),
+        false => utf8(value),
     }
 }
 

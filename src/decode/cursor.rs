@@ -149,7 +149,7 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         let (bytes, tail) = self.read_bytes_and_tail(what)?;
         // ASCII first: much cheaper than a full UTF-8 check on short values.
-        if !bytes.is_ascii() && std::str::from_utf8(bytes).is_err() {
+        if !is_ascii_within(bytes, tail) && std::str::from_utf8(bytes).is_err() {
             return Err(not_utf8(what, start));
         }
         Ok((bytes, tail))
@@ -238,6 +238,26 @@ impl<'a> Cursor<'a> {
 // The error paths take plain values, never the cursor: a cursor whose address escapes
 // to out-of-line code could not stay in registers in the record loop.
 
+/// Whether `value`, which `tail` starts with, is ASCII. Up to 64 bytes, where the tail holds
+/// 64, it is read as four 16-byte words whose bytes past the value are masked off: no loop
+/// over single bytes, whose branches mispredict on values of varying length.
+#[inline(always)]
+fn is_ascii_within(value: &[u8], tail: &[u8]) -> bool {
+    const WIDE: usize = 64;
+    let len = value.len();
+    if len > WIDE || tail.len() < WIDE {
+        return value.is_ascii();
+    }
+    let mut high = 0u128;
+    for word in 0..WIDE / 16 {
+        let bytes = u128::from_le_bytes(tail[16 * word..16 * word + 16].try_into().unwrap());
+        let kept = len.saturating_sub(16 * word).min(16);
+        let mask = if kept == 16 { u128::MAX } else { (1u128 << (8 * kept)) - 1 };
+        high |= bytes & mask;
+    }
+    high & u128::from_le_bytes([0x80; 16]) == 0
+}
+
 /// The long at `pos` where fewer than ten bytes remain.
 #[inline(never)]
 fn long_near_end(data: &[u8], pos: usize) -> Result<(i64, usize), VarintError> {
@@ -308,6 +328,25 @@ fn not_utf8(what: &str, start: usize) -> AvroError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_is_judged_by_the_values_bytes_alone() {
+        // Every length around the words' edges, a high bit at each place of the value and
+        // just past it (in the tail, which must not count), tails long and short.
+        for len in 0..=70 {
+            for high_at in (0..len + 2).map(Some).chain([None]) {
+                let mut block = [b'a'; 140];
+                if let Some(at) = high_at {
+                    block[at] = 0xc3;
+                }
+                for tail_len in [len, len + 1, 64, 140] {
+                    let tail = &block[..tail_len.max(len)];
+                    let value = &tail[..len];
+                    assert_eq!(is_ascii_within(value, tail), value.is_ascii(), "{len} {high_at:?} {tail_len}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn zigzag_longs() {
