@@ -217,8 +217,16 @@ COLUMN_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize(("options", "ours", "words"), COLUMN_MISTAKES)
-@pytest.mark.parametrize("read", ["read_avro", "scan_avro", "AvroReader"])
+@pytest.mark.parametrize(
+    ("read", "options", "ours", "words"),
+    [
+        (read, *mistake)
+        for read in ["read_avro", "scan_avro", "AvroReader"]
+        for mistake in COLUMN_MISTAKES
+        # A scan takes no columns: Polars' own select refuses those mistakes.
+        if not (read == "scan_avro" and "columns" in mistake[0])
+    ],
+)
 def test_a_column_mistake_raises_the_class_polars_raises(
     avro_file: Path, tmp_path: Path, options: dict[str, Any], ours: type, words: str, read: str
 ) -> None:
@@ -228,8 +236,6 @@ def test_a_column_mistake_raises_the_class_polars_raises(
     polars_avro.read_avro(avro_file).write_parquet(parquet)
     with pytest.raises(pl.exceptions.PolarsError) as polars_raised:
         pl.read_parquet(parquet, **options)
-    if read == "scan_avro" and "columns" in options:
-        return  # a scan has no columns option: Polars' select raises its own error
     with pytest.raises(ours, match=words) as raised:
         if read == "read_avro":
             polars_avro.read_avro(avro_file, **options)
