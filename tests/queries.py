@@ -289,9 +289,16 @@ class QueryGenerator:
             # Polars 2.1 panics joining a Map column of several chunks, whatever the scan
             # (pl.concat of frames with a Map column, then join).
             state.text += f".drop({[c for c, d in schema.items() if isinstance(d, _MAP)]!r})"
-        right = self.rng.choice(["lf", "other"]) + self.rng.choice(
+        base = self.rng.choice(["lf", "other"])
+        shape = self.rng.choice(
             ["", ".filter(pl.col('id') % 3 == 0)", ".sort('id', descending=True).head(50)", ".slice(100, 400)"]
         )
+        if _POLARS_2_0 and base == "lf" and (".head(" in shape or ".slice(" in shape):
+            # Polars 2.0 reads a scan and a slice of it through one cached scan, and hands it a
+            # later filter that the slice then sees (test_differential's
+            # test_a_self_join_on_a_slice_then_a_filter_as_polars_gives_it); 2.1 is right.
+            base = "other"
+        right = base + shape
         columns = [key] if how in ("semi", "anti") else [key, *self.rng.sample(["s", "f", "tags"], 1)]
         right += f".select({columns!r})"
         if how in ("semi", "anti"):

@@ -381,6 +381,53 @@ def test_a_slice_cached_then_sliced_again_as_polars_gives_it(tmp_path: Path) -> 
     assert_frame_equal(query(ours, cache=False), expected)
 
 
+def test_a_self_join_on_a_slice_then_a_filter_as_polars_gives_it(tmp_path: Path) -> None:
+    """Fresh seed 554272565 (Polars 2.0) found a scan joined with a slice of itself, then
+    filtered, giving the right side's rows from the slice of the filtered scan. Polars 2.0
+    reads the two sides through one cached scan and hands it the filter, whose rows the slice
+    then takes: a reader of pure Python on Polars' file reader interface gives the same wrong
+    rows, with or without filters of its own, where scan_ipc is right. The bug is Polars',
+    and the generator joins a scan only with slices of the other one on 2.0. On other
+    versions ours gives scan_ipc's answer."""
+    df = pl.DataFrame({"id": range(3000), "k": [i * 7 % 10 for i in range(3000)], "s": [f"s{i}" for i in range(3000)]})
+    polars_avro.write_avro(df, tmp_path / "a.avro")
+    df.write_ipc(tmp_path / "a.arrow")
+
+    def query(lf: pl.LazyFrame) -> list[tuple[Any, ...]]:
+        right = lf.slice(100, 400).select(["k", "s"]).unique("k", keep="first", maintain_order=True)
+        joined = lf.join(right, on="k", how="inner", maintain_order="none").filter(pl.col("k") > 4)
+        return sorted(joined.collect().rows())
+
+    expected = query(pl.scan_ipc(tmp_path / "a.arrow"))
+    assert {row[3] for row in expected} == {"s101", "s104", "s105", "s107", "s108"}, "the slice's first of each k"
+    ours = query(pl.scan_avro(tmp_path / "a.avro"))  # type: ignore[attr-defined]
+    if not pl.__version__.startswith("2.0."):
+        assert ours == expected
+        return
+    from polars.io.external_reader import FileReader, FileReaderBuilder, ReaderCapabilities, scan_external_reader
+
+    class Builder(FileReaderBuilder):  # type: ignore[misc]
+        def reader_capabilities(self) -> Any:
+            return ReaderCapabilities(pre_slice=True)
+
+        def build_file_reader(self, source: Any, multi_scan_context: Any) -> Any:
+            return Reader()
+
+    class Reader(FileReader):  # type: ignore[misc]
+        def schema(self) -> dict[str, pl.DataType]:
+            return dict(df.schema)
+
+        def collect_batches(self, *, columns: Any, row_index: Any, pre_slice: Any, **_: Any) -> Any:
+            yield df.select(columns) if pre_slice is None else df.select(columns).slice(*pre_slice)
+
+        def n_rows_in_file(self, limit: Any = None) -> int:
+            return df.height
+
+    pure = query(scan_external_reader(Builder(), sources=["pure"], schema=dict(df.schema)))
+    assert pure != expected, "Polars now gives it right: the generator may draw it again"
+    assert ours == pure
+
+
 def test_generated_data_is_every_kind(data: Data) -> None:
     """The queries see nested and logical types, nulls, hive columns and several files."""
     folder = pl.scan_avro(data.avro_folder, hive_partitioning=True).collect()  # type: ignore[attr-defined]
