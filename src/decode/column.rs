@@ -202,10 +202,7 @@ fn push_plain(buffers: &mut Buffers, plain: Plain, cur: &mut Cursor) -> AvroResu
         },
         (Plain::Decimal, Buffers::Decimal { fixed, precision, scale, limit, values }) => {
             let start = cur.position();
-            let raw = match fixed {
-                Some(n) => cur.read_fixed(*n)?,
-                None => cur.read_bytes("a decimal")?,
-            };
+            let raw = decimal_bytes(cur, *fixed)?;
             let value = twos_complement_i128(raw).map_err(|e| at_byte(e, start))?;
             if value.unsigned_abs() >= *limit {
                 return Err(decimal_too_wide(raw, *precision, *scale, start));
@@ -697,10 +694,7 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
         },
         Buffers::DecimalText { fixed, precision, scale, values } => {
             let start = cur.position();
-            let raw = match fixed {
-                Some(n) => cur.read_fixed(*n)?,
-                None => cur.read_bytes("a decimal")?,
-            };
+            let raw = decimal_bytes(cur, *fixed)?;
             let text = decimal_text(raw, *scale);
             if significant_digits(&text) > *precision {
                 return Err(decimal_too_wide(raw, *precision, *scale, start));
@@ -798,6 +792,15 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
         | Buffers::OneOf { .. } => unreachable!("decoded by Column::decode and Column::decode_nested"),
     }
     Ok(())
+}
+
+/// A decimal's unscaled bytes: a fixed of `fixed` bytes, else a bytes value.
+#[inline(always)]
+fn decimal_bytes<'a>(cur: &mut Cursor<'a>, fixed: Option<usize>) -> AvroResult<&'a [u8]> {
+    match fixed {
+        Some(n) => cur.read_fixed(n),
+        None => cur.read_bytes("a decimal"),
+    }
 }
 
 /// Nanoseconds in a day: a Polars Time lies in [0, this).

@@ -54,12 +54,12 @@ const MODULES: [&[u8]; 2] = [b"polars._plr\0", b"polars.polars\0"];
 const ATTRIBUTE: &[u8] = b"_allocator\0";
 
 /// The allocator in use: Polars' or the system's, chosen at the first allocation.
-pub struct PolarsAllocator {
+struct PolarsAllocator {
     chosen: AtomicPtr<Functions>,
 }
 
 impl PolarsAllocator {
-    pub const fn new() -> Self {
+    const fn new() -> Self {
         Self { chosen: AtomicPtr::new(std::ptr::null_mut()) }
     }
 
@@ -83,12 +83,6 @@ impl PolarsAllocator {
             // SAFETY: as in `functions`.
             Err(earlier) => unsafe { &*earlier },
         }
-    }
-}
-
-impl Default for PolarsAllocator {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
