@@ -80,7 +80,7 @@ impl<'a> BlockDecoder<'a> {
 
     /// Decodes the first `count` records of a block's decompressed bytes (or of a part of
     /// them, beginning at `from`). When `count` covers them all, the bytes must be used up
-    /// exactly. With `starts`, where each record begins is recorded, for
+    /// exactly. With `starts`, where each record begins is appended to it, for
     /// [`BlockDecoder::decode_selected`].
     pub fn decode_block(
         &mut self,
@@ -109,7 +109,6 @@ impl<'a> BlockDecoder<'a> {
                 }
             },
             Some(starts) => {
-                starts.clear();
                 starts.reserve(count);
                 for record in 0..count {
                     starts.push(cur.position());

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use polars_arrow::array::BooleanArray;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_core::prelude::{
     AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IdxCa, IdxSize, IntoColumn, PlSmallStr, Scalar,
@@ -126,21 +127,34 @@ pub(super) struct BatchPlan {
 #[derive(Default)]
 pub(super) struct Scratch {
     /// Decompression buffers returned by finished batches, for the next ones.
-    buffers: Mutex<Vec<Vec<u8>>>,
+    buffers: Reused<u8>,
+    /// Where each record of a batch starts, kept for a predicate's second pass.
+    starts: Reused<usize>,
     /// Rows and builder sizes (`BlockDecoder::sizes`) of the last batch decoded without a
     /// predicate.
     sizes: Mutex<Option<(usize, Vec<usize>)>>,
 }
 
-impl Scratch {
-    fn take_buffer(&self) -> Vec<u8> {
-        self.buffers.lock().map(|mut b| b.pop()).ok().flatten().unwrap_or_default()
+/// Vectors that finished batches return and the next ones take: memory already touched,
+/// where a fresh allocation is zeroed or faulted in page by page.
+pub(super) struct Reused<T>(Mutex<Vec<Vec<T>>>);
+
+impl<T> Default for Reused<T> {
+    fn default() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+}
+
+impl<T> Reused<T> {
+    /// A vector from the pool as it was returned (its contents are the taker's to replace).
+    fn take(&self) -> Vec<T> {
+        self.0.lock().map(|mut b| b.pop()).ok().flatten().unwrap_or_default()
     }
 
-    fn return_buffer(&self, buffer: Vec<u8>) {
-        if buffer.capacity() > 0 {
-            if let Ok(mut buffers) = self.buffers.lock() {
-                buffers.push(buffer);
+    fn give_back(&self, vector: Vec<T>) {
+        if vector.capacity() > 0 {
+            if let Ok(mut pool) = self.0.lock() {
+                pool.push(vector);
             }
         }
     }
@@ -329,7 +343,7 @@ impl BatchPlan {
             if let Some((hint_rows, sizes)) = self.scratch.sizes.lock().ok().and_then(|h| h.clone()) {
                 decoder.reserve_sizes(&sizes, rows as f64 / hint_rows.max(1) as f64);
             }
-            let mut buffer = self.scratch.take_buffer();
+            let mut buffer = self.scratch.buffers.take();
             let mut result = Ok(());
             for b in &batch.blocks {
                 result = decompress(b, &mut buffer, timing)
@@ -343,7 +357,7 @@ impl BatchPlan {
                     break;
                 }
             }
-            self.scratch.return_buffer(buffer);
+            self.scratch.buffers.give_back(buffer);
             result?;
             let sizes = decoder.sizes();
             if !sizes.is_empty() {
@@ -371,8 +385,10 @@ impl BatchPlan {
     /// records that pass, so every block's bytes are kept until the mask is known.
     fn decode_filtered(&self, batch: &RawBatch, predicate: &Predicate, timing: &mut Timing) -> AvroResult<DataFrame> {
         let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch.blocks.len());
-        let result = self.decode_filtered_with(batch, predicate, timing, &mut buffers);
-        buffers.into_iter().for_each(|b| self.scratch.return_buffer(b));
+        let mut starts = self.scratch.starts.take();
+        let result = self.decode_filtered_with(batch, predicate, timing, &mut buffers, &mut starts);
+        buffers.into_iter().for_each(|b| self.scratch.buffers.give_back(b));
+        self.scratch.starts.give_back(starts);
         result
     }
 
@@ -382,22 +398,23 @@ impl BatchPlan {
         predicate: &Predicate,
         timing: &mut Timing,
         buffers: &mut Vec<Vec<u8>>,
+        starts: &mut Vec<usize>,
     ) -> AvroResult<DataFrame> {
         let plan = self.predicate_plan.as_ref().expect("a predicate has a plan");
         let rows = batch.rows;
         let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
-        // Where each record starts, per block: the second pass jumps to the selected ones.
-        let mut starts: Vec<Vec<usize>> = Vec::with_capacity(batch.blocks.len());
+        // Where each record starts in its block, block after block: the second pass jumps
+        // to the selected ones.
+        starts.clear();
+        starts.reserve(rows);
         for b in &batch.blocks {
-            let mut buffer = self.scratch.take_buffer();
-            let mut block_starts = Vec::new();
+            let mut buffer = self.scratch.buffers.take();
             let result = decompress(b, &mut buffer, timing).and_then(|data| {
                 Timing::time(&mut timing.decode, || {
-                    decoder.decode_block(data, b.rows, b.rows == b.block.count, Some(&mut block_starts), b.part)
+                    decoder.decode_block(data, b.rows, b.rows == b.block.count, Some(&mut *starts), b.part)
                 })
             });
             buffers.push(buffer);
-            starts.push(block_starts);
             result.map_err(|e| locate(e, b))?;
         }
         let wanted = |name: &str| predicate.columns.iter().any(|c| c == name);
@@ -417,14 +434,15 @@ impl BatchPlan {
         // Decode the other columns for the selected records only, block by block.
         let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
         let mut start = 0;
-        for ((b, buffer), starts) in batch.blocks.iter().zip(buffers.iter()).zip(&starts) {
+        for (b, buffer) in batch.blocks.iter().zip(buffers.iter()) {
             let data: &[u8] = if b.file.codec == Codec::Null { &b.block.data } else { buffer };
             let selection = mask.clone().sliced(start, b.rows);
+            let block_starts = &starts[start..start + b.rows];
             start += b.rows;
             if self.rest_plan.is_empty() || selection.set_bits() == 0 {
                 continue;
             }
-            Timing::time(&mut timing.decode, || decoder.decode_selected(data, starts, &selection, b.part))
+            Timing::time(&mut timing.decode, || decoder.decode_selected(data, block_starts, &selection, b.part))
                 .map_err(|e| locate(e, b))?;
         }
         let mut columns = assemble_columns(&self.rest_plan, decoder.finish()?);
@@ -534,16 +552,25 @@ fn assemble_columns(plan: &RowPlan, arrays: Vec<ArrayRef>) -> Vec<PlColumn> {
 }
 
 fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {
-    let mut bits = MutableBitmap::with_capacity(mask.len());
-    for v in mask.iter() {
-        bits.push(v == Some(true));
+    // Word by word: a null keeps no row, as in a filter.
+    let kept = |chunk: &BooleanArray| match chunk.validity() {
+        Some(valid) => chunk.values() & valid,
+        None => chunk.values().clone(),
+    };
+    let mut chunks = mask.downcast_iter();
+    match (chunks.next(), chunks.next()) {
+        (Some(only), None) => kept(only),
+        _ => {
+            let mut bits = MutableBitmap::with_capacity(mask.len());
+            mask.downcast_iter().for_each(|chunk| bits.extend_from_bitmap(&kept(chunk)));
+            bits.into()
+        },
     }
-    bits.into()
 }
 
 #[cfg(test)]
 mod tests {
-    use polars_core::prelude::{BooleanChunked, ChunkFull};
+    use polars_core::prelude::{BooleanChunked, ChunkFull, NamedFrom};
     use serde_json::json;
 
     use super::*;
@@ -643,5 +670,21 @@ mod tests {
         let options = ReadOptions { columns: columns(&["a", "zz"]), ..ReadOptions::default() };
         let message = BatchPlan::new(abc(), &options, None).err().unwrap().to_string();
         assert!(message.contains("column 'zz' is not in the Avro schema; the columns are: a, b, c"), "{message}");
+    }
+
+    #[test]
+    fn a_mask_keeps_the_rows_that_are_true_and_not_null_across_chunks() {
+        let values = [Some(true), None, Some(false), Some(true)];
+        let mut mask = BooleanChunked::new("".into(), &values[..]);
+        // A second chunk, with no nulls, starting inside a byte and past 64 bits.
+        let long: Vec<bool> = (0..70).map(|i| i % 3 == 0).collect();
+        mask.append(&BooleanChunked::new("".into(), &long[..])).unwrap();
+        assert_eq!(mask.chunks().len(), 2);
+        let bits = mask_bitmap(&mask);
+        let expected: Vec<bool> = values.iter().map(|v| *v == Some(true)).chain(long.iter().copied()).collect();
+        assert_eq!(bits.iter().collect::<Vec<bool>>(), expected);
+        // One chunk, sliced: its offset is kept.
+        let sliced = BooleanChunked::new("".into(), &values[..]).slice(1, 3);
+        assert_eq!(mask_bitmap(&sliced).iter().collect::<Vec<bool>>(), vec![false, false, true]);
     }
 }
