@@ -3,8 +3,10 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
+use std::sync::Arc;
 
 use bytes::Bytes;
+use rayon::ThreadPool;
 
 /// `Read::read` for a reader whose own buffer is the truth (`BufRead` first): copies
 /// from `fill_buf` and consumes what was copied.
@@ -36,6 +38,10 @@ pub trait ByteStream: BufRead + Send + Sync {
     fn intact(&self, _failed: bool) -> std::io::Result<()> {
         Ok(())
     }
+
+    /// Has `pool`'s threads map what comes next into memory ahead of the reader, where the
+    /// stream maps a file (see `source::mapped`); else nothing.
+    fn map_ahead_on(&mut self, _pool: Arc<ThreadPool>) {}
 }
 
 /// Skips by consuming the buffer, refilled as needed: for streams that cannot seek.
@@ -87,5 +93,9 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
 
     fn intact(&self, failed: bool) -> std::io::Result<()> {
         (**self).intact(failed)
+    }
+
+    fn map_ahead_on(&mut self, pool: Arc<ThreadPool>) {
+        (**self).map_ahead_on(pool)
     }
 }

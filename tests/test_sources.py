@@ -194,7 +194,8 @@ def test_standard_input_fed_by_a_pipe(three_files: list[Path], tmp_path: Path) -
 def test_a_large_file_is_read_through_maps_block_by_block(tmp_path: Path, codec: str) -> None:
     """A local file larger than one read (128 KiB) is mapped 8 MiB at a time and its
     blocks decoded where they lie: a 10 MB file of blocks that cross the windows' ends reads
-    as fastavro wrote it, whole, in slices across those ends, as a count, and truncated."""
+    as fastavro wrote it, whole (on one thread, and on two, where the pool maps the next
+    window ahead of the reader), in slices across those ends, as a count, and truncated."""
     schema = {"type": "record", "name": "R", "fields": [{"name": "i", "type": "long"}, {"name": "s", "type": "string"}]}
     n = 110_000
     rows = [{"i": i * 7919, "s": f"{i:08d}" * (1 + i % 19)} for i in range(n)]
@@ -204,7 +205,8 @@ def test_a_large_file_is_read_through_maps_block_by_block(tmp_path: Path, codec:
     data = path.read_bytes()
     assert len(data) > 9 << 20 if codec == "null" else len(data) > 128 << 10
     want = pl.DataFrame(rows, schema={"i": pl.Int64, "s": pl.String})
-    assert_frame_equal(polars_avro.read_avro(path), want)
+    for threads in (1, 2):
+        assert_frame_equal(polars_avro.read_avro(path, n_threads=threads), want)
     assert_frame_equal(polars_avro.read_avro(path, n_rows=1000), want.head(1000))
     lf = pl.scan_avro(path)
     assert_frame_equal(lf.slice(60_000, 30_000).collect(), want.slice(60_000, 30_000))

@@ -284,6 +284,11 @@ impl<R: BufRead> ContainerReader<R> {
         Ok(Self::at(reader, header, offset, total_len, None))
     }
 
+    /// The stream blocks are read from.
+    pub fn stream_mut(&mut self) -> &mut R {
+        &mut self.reader.inner
+    }
+
     fn at(reader: Rewindable<R>, header: Header, offset: u64, total_len: Option<u64>, end: Option<u64>) -> Self {
         Self {
             reader,

@@ -183,11 +183,21 @@ pub(super) struct BatchPlans {
     options: ReadOptions,
     predicate: Option<Predicate>,
     by_schema: Mutex<HashMap<String, Arc<BatchPlan>>>,
+    /// The pool that maps a file's pages ahead of the reader, for reads that decode on one.
+    map_ahead: Option<Arc<ThreadPool>>,
 }
 
 impl BatchPlans {
-    pub fn new(options: ReadOptions, predicate: Option<Predicate>) -> Self {
-        Self { options, predicate, by_schema: Mutex::new(HashMap::new()) }
+    pub fn new(options: ReadOptions, predicate: Option<Predicate>, map_ahead: Option<Arc<ThreadPool>>) -> Self {
+        Self { options, predicate, by_schema: Mutex::new(HashMap::new()), map_ahead }
+    }
+
+    /// Has the pool map the pages of a file whose blocks are decoded ahead of the reader
+    /// (a count reads only block headers: their pages are all it needs).
+    fn map_ahead(&self, container: &mut ContainerReader<Stream>, plan: &BatchPlan, count_only: bool) {
+        if let Some(pool) = self.map_ahead.as_ref().filter(|_| plan.needs_data && !count_only) {
+            container.stream_mut().map_ahead_on(pool.clone());
+        }
     }
 
     /// The plan of a writer schema, built the first time (`file` names it in errors).
@@ -279,8 +289,9 @@ fn open(index: usize, file: ScanFile, plans: &BatchPlans, read_ahead: usize) -> 
             return Ok(OpenedFile::new(info, plan, count_only, None, None, records));
         }
     }
-    let (container, name) = open_container(source)?;
+    let (mut container, name) = open_container(source)?;
     let plan = plans.of(&container.header.schema_json, &name)?;
+    plans.map_ahead(&mut container, &plan, count_only);
     let codec = container.header.codec;
     let info = Arc::new(FileInfo { index, name, codec, partition_values, remembered: false, split_start: None });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), identity, 0);
@@ -306,7 +317,8 @@ fn open_split(
     let plan = plans.of(&header.schema_json, &name)?;
     let locate = |e: AvroError| e.in_file(&name).in_split(split_start);
     let (stream, total_len) = source.open_at(start).map_err(locate)?;
-    let container = ContainerReader::within(stream, (*header).clone(), range, total_len).map_err(locate)?;
+    let mut container = ContainerReader::within(stream, (*header).clone(), range, total_len).map_err(locate)?;
+    plans.map_ahead(&mut container, &plan, count_only);
     let info =
         Arc::new(FileInfo { index, name, codec: header.codec, partition_values, remembered: false, split_start });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), None, 0);
