@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from typing import IO, Any
-from urllib.parse import urlparse
 
 from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError
 
@@ -22,6 +21,8 @@ OBJECT_STORE_SCHEMES = frozenset({"s3", "s3a", "gs", "az", "adl", "azure", "abfs
 
 def reaches(url: str) -> bool:
     """Whether a URL (``scheme://...``) is one only fsspec reaches."""
+    from urllib.parse import urlparse
+
     scheme = urlparse(url).scheme.lower()
     return scheme not in OBJECT_STORE_SCHEMES and scheme != "file"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote
 
 import polars as pl
 
@@ -29,6 +28,8 @@ def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]
     folders = relative.replace("\\", "/").split("/")[:-1]
     # A URL spells an object's key percent-encoded: the key's own folder names come first.
     remote = is_remote_url(path)
+    from urllib.parse import unquote
+
     pairs = []
     for folder in folders:
         key, eq, value = (unquote(folder) if remote else folder).partition("=")

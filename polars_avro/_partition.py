@@ -19,7 +19,6 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import polars as pl
 
@@ -115,6 +114,8 @@ class Partitioning:
 
     def folder(self, values: tuple[str | None, ...], names: list[str]) -> str:
         """The hive folder of one key's values, under the base."""
+        from urllib.parse import quote
+
         parts = [f"{quote(n, safe='')}={HIVE_NULL if v is None else quote(v, safe='')}" for n, v in zip(names, values)]
         if is_remote_url(self.base):
             # A URL's path is decoded once into the object's key: encoded again, the key
