@@ -407,6 +407,9 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benches/write_partitioned.py", external=False)
     session.run("python", "benches/cluster.py", external=False)
     session.run("python", "benches/width.py", external=False)
+    # A first read's memory, and what a process's first query and import cost (issue 43).
+    session.run("python", "benches/memory.py", external=False)
+    session.run("python", "benches/first_query.py", external=False)
     # The serial parts per batch, on one core and on two (issue 43: what bounds many cores).
     for threads, pin in (("1", ["taskset", "-c", "0"]), ("2", [])):
         session.run(*pin, "python", "benches/serial.py", env={"POLARS_MAX_THREADS": threads}, external=True)

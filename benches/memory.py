@@ -3,6 +3,12 @@ queries as the file grows: a streaming aggregate over every column (it should st
 only the read-ahead window and the engine's batches are in memory, never the file) and
 ``sink_parquet`` (which adds what Polars' Parquet writer keeps).
 
+Then a full read of each of the benchmark's other files (benches/workloads.py), against the
+memory its result holds: the growth of the process's own memory (RssAnon) that stays while
+the result is alive, once the allocator has given back what the read freed (Polars'
+jemalloc does so within about ten seconds). Polars' ``estimated_size()`` is shown beside it:
+for strings it counts their bytes, not the 16-byte view each value has.
+
 The bigger files repeat the data blocks of the 1M-row primitives file (an Avro container
 may hold any number of blocks after its header), so they cost no time to write. Each
 measurement is a fresh process reporting ru_maxrss before and after; the median of
@@ -22,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from workloads import DATA, DATASETS
 
@@ -48,6 +55,33 @@ else:
 print(json.dumps({"peak_mb": (rss() - before) / 2**20, "size_mb": size / 2**20, "rows": rows}))
 """
 
+HELD = r"""
+import json, resource, sys, time
+import polars_avro
+path = sys.argv[1]
+def own():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("RssAnon"))
+rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before, own_before = rss(), own()
+df = polars_avro.read_avro(path)
+peak = rss() - before
+# What stays once the allocator gives back what the read freed: wait until it stops falling.
+held, steady = own() - own_before, 0
+for _ in range(60):
+    time.sleep(0.5)
+    now = own() - own_before
+    steady = steady + 1 if now >= held - (1 << 20) else 0
+    held = min(held, now)
+    if steady == 6:
+        break
+print(json.dumps({"peak_mb": peak / 2**20, "held_mb": held / 2**20, "estimated_mb": df.estimated_size() / 2**20,
+                  "rows": df.height}))
+"""
+
+#: The files whose full read is measured against what its result holds.
+HELD_FILES = ("primitives-null", "nulls-30pct", "logical", "wide-100", "nested")
+
 
 def repeated(source: Path, copies: int) -> Path:
     """`source` with its data blocks written `copies` times."""
@@ -66,16 +100,16 @@ def repeated(source: Path, copies: int) -> Path:
     return path
 
 
-def measure(path: Path | str, mode: str, runs: int) -> dict:
+def measure(path: Path | str, mode: str, runs: int, child: str = CHILD) -> dict:
     """The median run by peak RSS (the allocator makes single runs vary)."""
-    reports = sorted((measure_once(path, mode) for _ in range(runs)), key=lambda r: r["peak_mb"])
+    reports = sorted((measure_once(path, mode, child) for _ in range(runs)), key=lambda r: r["peak_mb"])
     return reports[len(reports) // 2]
 
 
-def measure_once(path: Path | str, mode: str) -> dict:
+def measure_once(path: Path | str, mode: str, child: str = CHILD) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
-            [sys.executable, "-I", "-c", CHILD, str(path), mode, str(Path(tmp) / "out.parquet")],
+            [sys.executable, "-I", "-c", child, str(path), mode, str(Path(tmp) / "out.parquet")],
             check=True,
             capture_output=True,
             text=True,
@@ -90,6 +124,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--over-http", action="store_true", help="read the files from nginx on loopback")
+    parser.add_argument("--held-files", nargs="*", default=list(HELD_FILES), help="benchmark files to read whole")
     args = parser.parse_args()
     source = DATASETS["primitives-snappy"].write(args.rows)
     with tempfile.TemporaryDirectory() as workdir:
@@ -99,6 +134,25 @@ def main() -> None:
         finally:
             if server:
                 server.close()
+    if args.held_files and not args.over_http:
+        report_held(args)
+
+
+def report_held(args: argparse.Namespace) -> None:
+    """Each file's full read: its peak against what its result holds (the goal: 1.3x that plus 32 MB)."""
+    print("\n| file | peak RSS growth | the result holds | Polars' estimated_size | 1.3x held + 32 MB |")
+    print("|---|---|---|---|---|")
+    for name in args.held_files:
+        dataset = DATASETS[name]
+        path = dataset.write(args.rows)
+        r = measure(path, "read", args.runs, HELD)
+        assert r["rows"] == dataset.rows(args.rows), r
+        bound = 1.3 * r["held_mb"] + 32
+        print(
+            f"| {name} | {r['peak_mb']:.0f} MB | {r['held_mb']:.0f} MB | {r['estimated_mb']:.0f} MB "
+            f"| {bound:.0f} MB{'' if r['peak_mb'] <= bound else ' (over)'} |",
+            flush=True,
+        )
 
 
 def report(source: Path, args: argparse.Namespace, location) -> None:
