@@ -300,16 +300,23 @@ mod tests {
         }
     }
 
+    const MIB: u64 = 1 << 20;
+
     fn test_pool() -> Arc<ThreadPool> {
         Arc::new(rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap())
     }
 
-    #[test]
-    fn past_halfway_the_next_window_is_mapped_ahead_and_then_read_from() {
-        const MIB: u64 = 1 << 20;
+    /// A 10 MiB file mapped 4 MiB at a time, mapping ahead on a pool of two threads.
+    fn mapping_ahead() -> (MappedFile, Vec<u8>) {
         let (file, bytes) = file(10 << 20);
         let mut mapped = MappedFile::with_window(file, 10 * MIB, 4 * MIB).unwrap();
         mapped.map_ahead_on(test_pool());
+        (mapped, bytes)
+    }
+
+    #[test]
+    fn past_halfway_the_next_window_is_mapped_ahead_and_then_read_from() {
+        let (mut mapped, bytes) = mapping_ahead();
         let mut taken = vec![mapped.take_shared(2 * MIB - 1).unwrap()];
         assert!(mapped.next.is_none(), "not before halfway");
         taken.push(mapped.take_shared(1).unwrap());
@@ -327,10 +334,7 @@ mod tests {
 
     #[test]
     fn a_block_past_the_window_mapped_ahead_gets_a_window_of_its_own() {
-        const MIB: u64 = 1 << 20;
-        let (file, bytes) = file(10 << 20);
-        let mut mapped = MappedFile::with_window(file, 10 * MIB, 4 * MIB).unwrap();
-        mapped.map_ahead_on(test_pool());
+        let (mut mapped, bytes) = mapping_ahead();
         mapped.take_shared(2 * MIB).unwrap();
         assert!(mapped.next.is_some());
         // Starts before the window mapped ahead.
