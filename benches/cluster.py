@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from timing import median_time
 from workloads import DATA
 
 import polars_avro
@@ -78,15 +77,6 @@ def fingerprint(df: pl.DataFrame) -> dict[str, int]:
 def combined(parts: list[dict[str, int]]) -> dict[str, int]:
     """The fingerprint of the parts together."""
     return {name: sum(p[name] for p in parts) % (_PRIME if "hash" in name else 2**63) for name in parts[0]}
-
-
-def median_time(run: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def ray_rows(path: Path, workers: int, runs: int, target: int, want: dict[str, str], total: float) -> list[list[Any]]:

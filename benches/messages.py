@@ -23,16 +23,15 @@ import io
 import json
 import os
 import random
-import statistics
 import struct
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+from timing import median_time
 from workloads import DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -135,26 +134,18 @@ def same_values(ours: pl.DataFrame, theirs: pl.DataFrame) -> str:
     return "same" if ours.equals(theirs.select(ours.columns)) else "DIFFERENT"
 
 
-def timed(run: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def one_thread_rates(dump: Path, file: Path, runs: int) -> dict[str, float]:
     """Seconds per run of both readers in a child process limited to one thread."""
     code = f"""
 import json, statistics, time, polars as pl, polars_avro, sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
-from messages import decode_expr, timed
+from messages import decode_expr
+from timing import median_time
 df = pl.read_parquet({str(dump)!r})
 data = open({str(file)!r}, "rb").read()
 print(json.dumps({{
-    "messages": timed(lambda: df.select(decode_expr()), {runs}),
-    "file": timed(lambda: polars_avro.read_avro(data), {runs}),
+    "messages": median_time(lambda: df.select(decode_expr()), {runs})[0],
+    "file": median_time(lambda: polars_avro.read_avro(data), {runs})[0],
 }}))
 """
     env = {**os.environ, "POLARS_MAX_THREADS": "1"}
@@ -216,8 +207,8 @@ def main() -> None:
     ours = df.select(decode_expr()).unnest("value")
     from_file = polars_avro.read_avro(data)
     file_same = "same" if ours.equals(from_file) else "DIFFERENT"
-    ours_s = timed(lambda: df.select(decode_expr()), args.runs)
-    file_s = timed(lambda: polars_avro.read_avro(data), args.runs)
+    ours_s, _ = median_time(lambda: df.select(decode_expr()), args.runs)
+    file_s, _ = median_time(lambda: polars_avro.read_avro(data), args.runs)
 
     registry = SchemaRegistry()
     try:
@@ -231,7 +222,7 @@ def main() -> None:
         print(f"| polars-avro `Expr.avro.decode` | {rate:.2f}M | {ns:.0f} | - | {file_same} (file reader) |")
         for name, loop in loops.items():
             same = same_values(ours.head(len(sample)), loop(sample))
-            loop_s = timed(lambda loop=loop: loop(sample), max(1, args.runs // 3))
+            loop_s, _ = median_time(lambda loop=loop: loop(sample), max(1, args.runs // 3))
             per_message = loop_s / len(sample)
             ratio = per_message / (ours_s / args.rows)
             print(f"| {name} | {1 / per_message / 1e6:.3f}M | {per_message * 1e9:.0f} | {ratio:.0f}x faster | {same} |")

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 
 import fastavro
 import polars as pl
+from timing import median_time
 from workloads import NESTED, nested
 
 import polars_avro  # noqa: F401 - the .avro namespace
@@ -40,15 +39,6 @@ def messages(rows: int) -> list[bytes]:
     return out
 
 
-def timed(run: Callable[[], pl.DataFrame], runs: int) -> tuple[float, pl.DataFrame]:
-    samples, out = [], pl.DataFrame()
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=300_000)
@@ -62,11 +52,11 @@ def main() -> None:
         df = pl.DataFrame({"value": values}, schema={"value": pl.Binary})
         return lambda: df.select(pl.col("value").avro.decode(schema, mode=mode))  # type: ignore[attr-defined]
 
-    strict_s, strict = timed(decode(good, "strict"), args.runs)
-    permissive_s, permissive = timed(decode(good, "permissive"), args.runs)
+    strict_s, strict = median_time(decode(good, "strict"), args.runs)
+    permissive_s, permissive = median_time(decode(good, "permissive"), args.runs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        failing_s, failing = timed(decode(cut, "permissive"), args.runs)
+        failing_s, failing = median_time(decode(cut, "permissive"), args.runs)
     assert permissive.equals(strict)
     failed = pl.Series([i % 3 == 0 for i in range(args.rows)])
     assert failing["value"].is_null().equals(failed, check_names=False)

@@ -9,34 +9,24 @@ linearly: 100,000 fields about 10x 10,000 (before issue 26 it grew with the squa
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import polars as pl
+from timing import median_time
 
 import polars_avro
-
-
-def timed(f, runs: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
 
 
 def measure(n: int, path: Path, runs: int) -> tuple[int, float, float, float, float]:
     """(fields, read, schema, count, write seconds) of a file of `n` fields."""
     df = pl.DataFrame({f"c{i}": [i, i + 1, i + 2] for i in range(n)})
-    write, _ = timed(lambda: polars_avro.write_avro(df, path), runs)
-    read, out = timed(lambda: polars_avro.read_avro(path), runs)
+    write, _ = median_time(lambda: polars_avro.write_avro(df, path), runs)
+    read, out = median_time(lambda: polars_avro.read_avro(path), runs)
     assert out.equals(df), "values differ"
-    schema, got = timed(lambda: polars_avro.read_avro_schema(path), runs)
+    schema, got = median_time(lambda: polars_avro.read_avro_schema(path), runs)
     assert got == df.schema
-    count, counted = timed(lambda: pl.scan_avro(path).select(pl.len()).collect().item(), runs)
+    count, counted = median_time(lambda: pl.scan_avro(path).select(pl.len()).collect().item(), runs)
     assert counted == 3
     return n, read, schema, count, write
 

@@ -27,16 +27,15 @@ import datetime
 import json
 import os
 import platform
-import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Callable
 
 import polars as pl
 from child import checksums
 from compare import cpu_model, floor_binary, fmt_ms, table
+from timing import median_time
 from workloads import DATASETS
 from write_compare import frame_for
 
@@ -55,14 +54,11 @@ def fmt_size(size: int) -> str:
     return f"{size / 1e6:.2f} MB"
 
 
-def median_ms(runs: int, work: Callable[[], Any]) -> float:
-    work()  # untimed: the first call pays for imports and the allocator's first pages
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+def median_ms(work: Callable[[], Any], runs: int) -> float:
+    """Median milliseconds of `runs` calls of `work`, after an untimed one (which pays for
+    imports and the allocator's first pages)."""
+    work()
+    return median_time(work, runs)[0] * 1e3
 
 
 def checked(path: Path, expected: dict[str, str], who: str) -> None:
@@ -96,7 +92,7 @@ def rugo_writes(frame: Path, expected: dict[str, str], runs: int, tmp: Path) -> 
             with open(out, "wb") as f:
                 f.write(rugo.avro.write_avro(morsel, codec=codec))
 
-        ms = median_ms(runs, write)
+        ms = median_ms(write, runs)
         checked(out, expected, f"rugo ({codec})")
         results[codec] = (ms, out.stat().st_size)
     return results
@@ -129,7 +125,7 @@ def main() -> None:
                     df, ours_out, compression=codec, compression_level=level, sync_interval=sync_interval
                 )
 
-            ms = median_ms(args.runs, write)
+            ms = median_ms(write, args.runs)
             checked(ours_out, expected, f"ours ({codec}, level {level})")
             return ms
 
