@@ -183,21 +183,11 @@ pub(super) struct BatchPlans {
     options: ReadOptions,
     predicate: Option<Predicate>,
     by_schema: Mutex<HashMap<String, Arc<BatchPlan>>>,
-    /// The pool that maps a file's pages ahead of the reader, for reads that decode on one.
-    map_ahead: Option<Arc<ThreadPool>>,
 }
 
 impl BatchPlans {
-    pub fn new(options: ReadOptions, predicate: Option<Predicate>, map_ahead: Option<Arc<ThreadPool>>) -> Self {
-        Self { options, predicate, by_schema: Mutex::new(HashMap::new()), map_ahead }
-    }
-
-    /// Has the pool map the pages of a file whose blocks are decoded ahead of the reader
-    /// (a count reads only block headers: their pages are all it needs).
-    fn map_ahead(&self, container: &mut ContainerReader<Stream>, plan: &BatchPlan, count_only: bool) {
-        if let Some(pool) = self.map_ahead.as_ref().filter(|_| plan.needs_data && !count_only) {
-            container.stream_mut().map_ahead_on(pool.clone());
-        }
+    pub fn new(options: ReadOptions, predicate: Option<Predicate>) -> Self {
+        Self { options, predicate, by_schema: Mutex::new(HashMap::new()) }
     }
 
     /// The plan of a writer schema, built the first time (`file` names it in errors).
@@ -266,12 +256,30 @@ pub(crate) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stre
     Ok((container, name))
 }
 
-/// Opens a file: its header, its plan, and `read_ahead` bytes of its first blocks. A file
+/// How a file is opened: with `read_ahead` bytes of its first blocks read, and the pool,
+/// if any, that maps its pages ahead of the reader (see `source::mapped`).
+#[derive(Clone)]
+struct Opening {
+    read_ahead: usize,
+    map_ahead: Option<Arc<ThreadPool>>,
+}
+
+impl Opening {
+    /// Has the pool map the pages of a file whose blocks are decoded (a count reads only
+    /// block headers: their pages are all it needs).
+    fn map_ahead(&self, container: &mut ContainerReader<Stream>, plan: &BatchPlan, count_only: bool) {
+        if let Some(pool) = self.map_ahead.as_ref().filter(|_| plan.needs_data && !count_only) {
+            container.stream_mut().map_ahead_on(pool.clone());
+        }
+    }
+}
+
+/// Opens a file: its header, its plan, and its first blocks as `opening` says. A file
 /// only counted whose count an earlier read remembered is not opened.
-fn open(index: usize, file: ScanFile, plans: &BatchPlans, read_ahead: usize) -> AvroResult<OpenedFile> {
+fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> AvroResult<OpenedFile> {
     let ScanFile { source, partition_values, count_only, split } = file;
     if let Some(split) = split {
-        return open_split(index, source, split, partition_values, count_only, plans, read_ahead);
+        return open_split(index, source, split, partition_values, count_only, plans, opening);
     }
     let identity = source.identity();
     if let Some((schema_json, records)) = identity.as_ref().and_then(known::records) {
@@ -291,11 +299,11 @@ fn open(index: usize, file: ScanFile, plans: &BatchPlans, read_ahead: usize) -> 
     }
     let (mut container, name) = open_container(source)?;
     let plan = plans.of(&container.header.schema_json, &name)?;
-    plans.map_ahead(&mut container, &plan, count_only);
+    opening.map_ahead(&mut container, &plan, count_only);
     let codec = container.header.codec;
     let info = Arc::new(FileInfo { index, name, codec, partition_values, remembered: false, split_start: None });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), identity, 0);
-    opened.read_ahead(read_ahead);
+    opened.read_ahead(opening.read_ahead);
     Ok(opened)
 }
 
@@ -308,7 +316,7 @@ fn open_split(
     partition_values: Vec<AnyValue<'static>>,
     count_only: bool,
     plans: &BatchPlans,
-    read_ahead: usize,
+    opening: &Opening,
 ) -> AvroResult<OpenedFile> {
     let name = source.name();
     let SplitPart { header, range } = split;
@@ -318,11 +326,11 @@ fn open_split(
     let locate = |e: AvroError| e.in_file(&name).in_split(split_start);
     let (stream, total_len) = source.open_at(start).map_err(locate)?;
     let mut container = ContainerReader::within(stream, (*header).clone(), range, total_len).map_err(locate)?;
-    plans.map_ahead(&mut container, &plan, count_only);
+    opening.map_ahead(&mut container, &plan, count_only);
     let info =
         Arc::new(FileInfo { index, name, codec: header.codec, partition_values, remembered: false, split_start });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), None, 0);
-    opened.read_ahead(read_ahead);
+    opened.read_ahead(opening.read_ahead);
     Ok(opened)
 }
 
@@ -334,11 +342,18 @@ pub(super) struct Opener {
     in_flight: VecDeque<(usize, Receiver<AvroResult<OpenedFile>>)>,
     window: usize,
     pool: Option<Arc<ThreadPool>>,
+    /// The decoding pool, which maps the files' pages ahead of the reader.
+    map_ahead: Option<Arc<ThreadPool>>,
     pub plans: Arc<BatchPlans>,
 }
 
 impl Opener {
-    pub fn new(files: Vec<ScanFile>, plans: BatchPlans, window: usize) -> AvroResult<Self> {
+    pub fn new(
+        files: Vec<ScanFile>,
+        plans: BatchPlans,
+        window: usize,
+        map_ahead: Option<Arc<ThreadPool>>,
+    ) -> AvroResult<Self> {
         // One file needs no pool: it is opened where it is read.
         let window = if files.len() < 2 { 0 } else { window };
         let pool = if window > 0 { Some(io_pool(window)?) } else { None };
@@ -347,6 +362,7 @@ impl Opener {
             in_flight: VecDeque::new(),
             window,
             pool,
+            map_ahead,
             plans: Arc::new(plans),
         })
     }
@@ -354,18 +370,21 @@ impl Opener {
     /// The next file (its index in the read, and the file opened), or None when every
     /// file has been handed out.
     pub fn next_file(&mut self) -> Option<(usize, AvroResult<OpenedFile>)> {
+        let map_ahead = self.map_ahead.clone();
         let Some(pool) = &self.pool else {
             // Opened where it is read: reading blocks ahead would only read them earlier (and
             // a head() needs the first block alone).
-            return self.pending.pop_front().map(|(index, file)| (index, open(index, file, &self.plans, 0)));
+            let opening = Opening { read_ahead: 0, map_ahead };
+            return self.pending.pop_front().map(|(index, file)| (index, open(index, file, &self.plans, &opening)));
         };
+        let opening = Opening { read_ahead: READ_AHEAD_BYTES, map_ahead };
         while self.in_flight.len() <= self.window {
             let Some((index, file)) = self.pending.pop_front() else { break };
             let (sender, receiver) = sync_channel(1);
-            let plans = self.plans.clone();
+            let (plans, opening) = (self.plans.clone(), opening.clone());
             pool.spawn(move || {
                 // The reader may have stopped; then nobody needs the file.
-                let _ = sender.send(open(index, file, &plans, READ_AHEAD_BYTES));
+                let _ = sender.send(open(index, file, &plans, &opening));
             });
             self.in_flight.push_back((index, receiver));
         }

@@ -110,7 +110,7 @@ impl Pipeline {
         let (batch_size, rows_left, skip_left) = (options.batch_size.max(1), options.n_rows, options.skip_rows);
         let next_row = options.row_index.as_ref().map(|r| r.offset);
         let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
-        let opener = Opener::new(files, BatchPlans::new(options, predicate, pool.clone()), files_in_flight)?;
+        let opener = Opener::new(files, BatchPlans::new(options, predicate), files_in_flight, pool.clone())?;
         let mut pipeline = Self {
             opener,
             current: None,
