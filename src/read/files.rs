@@ -342,12 +342,12 @@ pub(super) struct Opener {
     in_flight: VecDeque<(usize, Receiver<AvroResult<OpenedFile>>)>,
     window: usize,
     pool: Option<Arc<ThreadPool>>,
-    /// The decoding pool, which maps the files' pages ahead of the reader.
-    map_ahead: Option<Arc<ThreadPool>>,
+    opening: Opening,
     pub plans: Arc<BatchPlans>,
 }
 
 impl Opener {
+    /// `map_ahead`: the decoding pool, which maps the files' pages ahead of the reader.
     pub fn new(
         files: Vec<ScanFile>,
         plans: BatchPlans,
@@ -357,12 +357,15 @@ impl Opener {
         // One file needs no pool: it is opened where it is read.
         let window = if files.len() < 2 { 0 } else { window };
         let pool = if window > 0 { Some(io_pool(window)?) } else { None };
+        // A file opened where it is read reads no block ahead: that would only read them
+        // earlier (and a head() needs the first block alone).
+        let read_ahead = if pool.is_some() { READ_AHEAD_BYTES } else { 0 };
         Ok(Self {
             pending: files.into_iter().enumerate().collect(),
             in_flight: VecDeque::new(),
             window,
             pool,
-            map_ahead,
+            opening: Opening { read_ahead, map_ahead },
             plans: Arc::new(plans),
         })
     }
@@ -370,18 +373,16 @@ impl Opener {
     /// The next file (its index in the read, and the file opened), or None when every
     /// file has been handed out.
     pub fn next_file(&mut self) -> Option<(usize, AvroResult<OpenedFile>)> {
-        let map_ahead = self.map_ahead.clone();
         let Some(pool) = &self.pool else {
-            // Opened where it is read: reading blocks ahead would only read them earlier (and
-            // a head() needs the first block alone).
-            let opening = Opening { read_ahead: 0, map_ahead };
-            return self.pending.pop_front().map(|(index, file)| (index, open(index, file, &self.plans, &opening)));
+            return self
+                .pending
+                .pop_front()
+                .map(|(index, file)| (index, open(index, file, &self.plans, &self.opening)));
         };
-        let opening = Opening { read_ahead: READ_AHEAD_BYTES, map_ahead };
         while self.in_flight.len() <= self.window {
             let Some((index, file)) = self.pending.pop_front() else { break };
             let (sender, receiver) = sync_channel(1);
-            let (plans, opening) = (self.plans.clone(), opening.clone());
+            let (plans, opening) = (self.plans.clone(), self.opening.clone());
             pool.spawn(move || {
                 // The reader may have stopped; then nobody needs the file.
                 let _ = sender.send(open(index, file, &plans, &opening));
