@@ -221,7 +221,7 @@ class Scan:
         # Records before the predicate, across files.
         n_rows = min((n for n in (self.options.n_rows, records) if n is not None), default=None)
         by_file = self.hive is not None or self.options.include_file_paths is not None
-        parts = conjuncts(predicate) if predicate is not None and by_file else []
+        parts = conjuncts(predicate) if predicate is not None and by_file and _RULES_OUT_FILES else []
         values = self._file_values() if parts else None
         out = ruled_out(parts, values) if values is not None else [False] * len(self.sources.items)
         if values is not None and all(reads_only(p, values.columns) for p in parts):
@@ -248,7 +248,7 @@ class Scan:
             low_memory=self.options.low_memory,
             plan=self.plan,
             row_index_offset=self.options.row_index_offset,
-            partitions=self.hive.values[kept] if self.hive is not None and self.hive.values.width else None,
+            partitions=_kept(self.hive.values, kept) if self.hive is not None and self.hive.values.width else None,
             count_only=[out[i] for i in kept] if any(out) else None,
             predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
             n_threads=self.options.n_threads,
@@ -363,6 +363,20 @@ class Scan:
             return filtering(predicate, lambda: batch.with_columns(mask_expr).get_column(_MASK))
 
         return evaluate
+
+
+#: Whether a source rules files out by their partition values. Not on Polars 2.0, whose
+#: in-memory engine runs each side of a join as a streaming query on a thread of its pool,
+#: which waits for the source: on two cores both of the pool's threads wait, and any work the
+#: source hands that pool (evaluating the filter on the files' values, or picking the values
+#: of the files kept) waits forever (a join of two partitioned scans did). There the reader's
+#: threads evaluate the whole filter, as without partitions: every file is read.
+_RULES_OUT_FILES = not pl.__version__.startswith("2.0.")
+
+
+def _kept(values: pl.DataFrame, kept: list[int]) -> pl.DataFrame:
+    """The rows of the files kept: the frame as it is when none was ruled out (always on 2.0)."""
+    return values if len(kept) == values.height else values[kept]
 
 
 def _holds(predicate: pl.Expr) -> bool:

@@ -8,6 +8,9 @@ failed before its fix on the Polars version named.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -156,6 +159,41 @@ def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
         # (On 2.0.x, scans with an Enum column, as this one, leave filters to Polars.)
         assert threads or pl.__version__.startswith("2.0."), "the reader evaluated no predicate"
         assert all(name.startswith("polars-avro") for name in threads), threads
+
+
+JOIN_OF_PARTITIONED_SCANS = """
+import os, polars as pl, polars_avro, sys
+base = sys.argv[1]
+for p in "abc":
+    os.makedirs(f"{base}/part={p}")
+    polars_avro.write_avro(pl.DataFrame({"x": range(10), "y": [p] * 10}), f"{base}/part={p}/f.avro")
+scan = lambda: pl.scan_avro(base, hive_partitioning=True)
+for keep in (pl.col("x") > 0, pl.col("part") != "a"):
+    left = scan().filter(keep).sort("x").select("x", "y", "part")
+    ours = left.join(scan().select("x", "part"), on="x").collect(engine="in-memory")
+    every = pl.concat([pl.DataFrame({"x": range(10), "y": [p] * 10, "part": [p] * 10}) for p in "abc"])
+    theirs = every.filter(keep).sort("x").join(every.select("x", "part"), on="x")
+    assert ours.sort(pl.all()).equals(theirs.sort(pl.all())), (ours, theirs)
+print("ok")
+"""
+
+
+def test_a_join_of_partitioned_scans_in_memory_on_two_threads(tmp_path: Path) -> None:
+    """A fresh seed of the differential suite waited forever on Polars 2.0 (two cores): its
+    in-memory engine ran both sides of a join as streaming queries on the two threads of its
+    pool, both waiting for the sources, and each source picked its files' partition values
+    (and evaluated a partition filter on them) with that pool. It runs in a process of its own,
+    with two threads, so that a wait fails the test instead of hanging it."""
+    done = subprocess.run(
+        [sys.executable, "-c", JOIN_OF_PARTITIONED_SCANS, str(tmp_path)],
+        cwd=tmp_path,  # the installed package, not the sources beside the tests
+        env={**os.environ, "POLARS_MAX_THREADS": "2"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
 @pytest.mark.parametrize("filter_here", [False, True])
