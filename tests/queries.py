@@ -66,6 +66,11 @@ _POLARS_1_30 = pl.__version__.startswith("1.30.")
 _POLARS_2_0 = pl.__version__.startswith("2.0.")
 _POLARS_1_36 = pl.__version__.startswith("1.36.")
 _POLARS_1_44 = pl.__version__.startswith("1.44.")
+#: Polars 1.30, 1.36 and 1.44 get `list.contains` wrong, from one run to the next, on the
+#: lists a streaming `unique` gives, whatever the source: fresh seed 51967353 (1.36) found 34
+#: rows for scan_ipc's 36, and an in-memory frame of the same 3,000 rows gives 24 to 38 rows
+#: for 34 (tests/test_differential.py's regression test).
+UNIQUE_LISTS_WRONG = _POLARS_1_30 or _POLARS_1_36 or _POLARS_1_44
 
 
 class QueryGenerator:
@@ -121,12 +126,14 @@ class QueryGenerator:
 
     def _filter(self, state: _State) -> None:
         schema = self._schema(state)
-        if (_POLARS_1_36 or _POLARS_1_44) and "with_row_index(" in state.text:
+        row_index = (_POLARS_1_36 or _POLARS_1_44) and "with_row_index(" in state.text
+        unique = UNIQUE_LISTS_WRONG and ".unique(" in state.text
+        if row_index or unique:
             # Polars 1.36 and 1.44 filter a frame whose columns are chunked differently (a row index
             # of one chunk beside a source's batches) wrongly on list columns, a plain frame
             # too (`pl.concat(frames, rechunk=False).with_row_index()` then `list.contains`
             # keeps 42 rows of 40; on 1.36, 26 of 29); 2.1 is right. Scans of batches meet it, scan_ipc's one
-            # chunk does not.
+            # chunk does not. After a unique, see UNIQUE_LISTS_WRONG.
             schema = pl.Schema({c: d for c, d in schema.items() if not isinstance(d, pl.List)})
         state.text += f".filter({self.predicate(schema)})"
 
@@ -168,6 +175,12 @@ class QueryGenerator:
     def _slice(self, state: _State) -> None:
         rng = self.rng
         offset = rng.choice([0, rng.randint(1, 2_000), -rng.randint(1, 2_000)])
+        if _POLARS_1_30:
+            # A negative offset counts from the end, as a tail does, and 1.30 gets it wrong
+            # for any IO plugin after a filter (fresh seed 834476332: 108 rows for 277; a
+            # `register_io_source` of 3 frames of 1,000 rows, filtered to every tenth and
+            # sliced from -1760: 100 rows streaming, 40 in memory, for 150).
+            offset = abs(offset)
         length = rng.choice([None, self._count()])
         state.text += f".slice({offset}, {length})"
 
