@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 import polars as pl
 
+from polars_avro._blocks import AvroFile
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock
-from polars_avro._sources import AvroSource
+from polars_avro._sources import AvroSource, Sources
 from polars_avro._stats import ReadStats
 
 
@@ -29,7 +30,9 @@ class AvroReader:
     grow as the iteration goes. Use it as a context manager to stop a read early and
     release the files.
 
-    The other arguments are those of :func:`read_avro`.
+    ``source`` may also be an :class:`AvroFile` :func:`list_avro_files` found: the file
+    is read as listed (a pipe's bytes, read once then, an object's size). The other
+    arguments are those of :func:`read_avro`.
 
     Examples
     --------
@@ -42,7 +45,7 @@ class AvroReader:
 
     def __init__(
         self,
-        source: AvroSource,
+        source: AvroSource | AvroFile,
         *,
         columns: str | Sequence[str] | Sequence[int] | None = None,
         n_rows: int | None = None,
@@ -70,7 +73,11 @@ class AvroReader:
         #: What this read has done so far.
         self.stats = ReadStats()
         options = ScanOptions.of(locals())
-        self._scan = Scan(source, options, on_stats=self.stats._add, on_skipped=self._add_skipped)
+        listed = None
+        if isinstance(source, AvroFile):
+            listed = Sources([source._item], [None]) if source._item is not None else None
+            source = source.path
+        self._scan = Scan(source, options, on_stats=self.stats._add, on_skipped=self._add_skipped, expanded=listed)
         self._names = list(self._scan.schema) if columns is None else self._scan.names(column_names(columns))
         self._batches: Iterator[pl.DataFrame] | None = None
 

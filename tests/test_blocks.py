@@ -178,6 +178,8 @@ def test_list_avro_files_lists_what_scan_avro_reads(tmp_path: Path) -> None:
     counts = [sum(b.records for b in polars_avro.AvroBlockReader(f, data="framing")) for f in listed]
     assert counts == [3, 3, 3]
     assert sum(counts) == polars_avro.scan_avro(tmp_path).select(pl.len()).collect().item()
+    with polars_avro.AvroReader(listed[2], columns=["id"]) as batches:
+        assert pl.concat(batches).equals(polars_avro.read_avro(listed[2].path, columns=["id"]))
 
 
 def test_unify_schemas_is_the_schema_scan_avro_reads_with(tmp_path: Path) -> None:

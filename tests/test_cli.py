@@ -396,6 +396,21 @@ def test_validate_reports_damage_with_status(tmp_path: Path) -> None:
     done = run("validate", path, tmp_path / "bad.avro", tmp_path / "not.avro", cwd=tmp_path, status=1)
     assert "bad.avro" in done.stderr and "block 1" in done.stderr and "not.avro" in done.stderr
     assert "2 of 3 files damaged" in done.stderr
+    # A file piped in is read once, when listed, and validated from those bytes.
+    for name, status in ((path, 0), (tmp_path / "bad.avro", 1)):
+        piped = subprocess.run(
+            [sys.executable, "-m", "polars_avro", "validate", "/dev/stdin"],
+            input=Path(name).read_bytes(),
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+        assert piped.returncode == status, piped.stderr.decode()[-2000:]
+        if status == 0:
+            assert piped.stdout.decode().strip() == "ok\t2000\t/dev/stdin"
+        else:
+            assert "/dev/stdin" in piped.stderr.decode() and "block 1" in piped.stderr.decode()
 
 
 # -- how it behaves ----------------------------------------------------------------------------

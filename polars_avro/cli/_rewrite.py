@@ -186,7 +186,7 @@ def validate(args: argparse.Namespace) -> int:
             try:
                 # A read of no column with ignore_errors decodes every record as a read would,
                 # and reports each damaged block the reader leaves out.
-                with AvroReader(i.path, columns=[], ignore_errors=True, glob=False, **remote(args)) as reader:
+                with AvroReader(i, columns=[], ignore_errors=True, glob=False, **remote(args)) as reader:
                     for batch in reader:
                         records += batch.height
                         progress.update(done + reader.stats.bytes_read, n)
