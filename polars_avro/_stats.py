@@ -35,6 +35,9 @@ class ReadStats:
     records_skipped: int = 0
     #: Avro blocks read.
     blocks: int = 0
+    #: Of those, blocks whose framing (record count, size, sync marker) the decoding
+    #: threads found ahead of the reading thread, in local files they map ahead.
+    blocks_framed_ahead: int = 0
     #: Batches decoded (runs of blocks decoded together, one task each).
     batches: int = 0
     #: Records read, counted before any filter.

@@ -40,9 +40,15 @@ pub trait ByteStream: BufRead + Send + Sync {
     }
 
     /// Has `pool`'s threads map what comes next into memory ahead of the reader, where the
-    /// stream maps a file (see `source::mapped`); else nothing.
-    fn map_ahead_on(&mut self, _pool: Arc<ThreadPool>) {}
+    /// stream maps a file (see `source::mapped`), and run `walk` over each piece they map;
+    /// else nothing.
+    fn map_ahead_on(&mut self, _pool: Arc<ThreadPool>, _walk: Option<WindowWalk>) {}
 }
+
+/// What runs over each piece of a stream mapped ahead of its reader, on the pool that maps
+/// it: given where the piece begins in the stream, the bytes mapped from there on, and the
+/// piece's length (the bytes past it are the rest of the map, for what crosses its end).
+pub type WindowWalk = Arc<dyn Fn(u64, &[u8], usize) + Send + Sync>;
 
 /// Skips by consuming the buffer, refilled as needed: for streams that cannot seek.
 pub(crate) fn skip_by_reading<R: BufRead + ?Sized>(reader: &mut R, mut n: u64) -> std::io::Result<()> {
@@ -95,7 +101,7 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
         (**self).intact(failed)
     }
 
-    fn map_ahead_on(&mut self, pool: Arc<ThreadPool>) {
-        (**self).map_ahead_on(pool)
+    fn map_ahead_on(&mut self, pool: Arc<ThreadPool>, walk: Option<WindowWalk>) {
+        (**self).map_ahead_on(pool, walk)
     }
 }

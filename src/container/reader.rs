@@ -2,10 +2,12 @@
 //! then block after block, with resynchronization after damage.
 
 use std::io::{BufRead, Read};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use super::codec::Codec;
+use super::framing::{Frame, FrameHints};
 use super::resync::{records_of_last_block, resume_before_marker, Claim, Window, WINDOW};
 use crate::bufread::{skip_by_reading, ByteStream};
 use crate::error::{AvroError, AvroResult, ErrorKind};
@@ -58,6 +60,8 @@ pub struct RawBlock {
     pub data: Bytes,
     /// Bytes of data the block's framing claims (`data.len()` when they were read).
     pub size: usize,
+    /// Whether its framing was found ahead of the reader (see [`super::framing`]).
+    pub framed_ahead: bool,
 }
 
 /// A split's part of a file, as Hadoop's and Spark's Avro readers divide files: the
@@ -92,6 +96,8 @@ pub struct ContainerReader<R> {
     /// Whether reading resumed at a block found inside damage (see [`Self::resync`]):
     /// it belongs to whoever met the damage, wherever its range ends.
     inside_damage: bool,
+    /// Framings found ahead of the reader (see [`super::framing`]), if any are looked for.
+    hints: Option<Arc<FrameHints>>,
 }
 
 /// A block whose framing failed: where it began, the bytes read of it, and what its
@@ -119,6 +125,11 @@ struct Rewindable<R> {
 }
 
 impl<R> Rewindable<R> {
+    /// Whether bytes given back are still to be read again.
+    fn replaying(&self) -> bool {
+        self.position < self.replay.len()
+    }
+
     /// Puts `bytes` before what is left to read.
     fn rewind(&mut self, bytes: &[u8]) {
         let mut replay = bytes.to_vec();
@@ -241,6 +252,17 @@ impl<R: BufRead> Tracked<'_, R> {
         Ok(out)
     }
 
+    /// Moves past `len` bytes known to be there, without reading them.
+    fn pass(&mut self, len: u64) -> AvroResult<()>
+    where
+        R: ByteStream,
+    {
+        let start = *self.offset;
+        self.reader.skip(len).map_err(|e| AvroError::io(e, "reading the file failed").at_offset(start))?;
+        *self.offset += len;
+        Ok(())
+    }
+
     /// A block's `len` bytes of data: shared, not copied, where the stream holds them in
     /// shareable memory (a mapped file); else read as [`Self::bytes`] reads them.
     fn block_data(&mut self, len: u64) -> AvroResult<Bytes>
@@ -300,7 +322,18 @@ impl<R: BufRead> ContainerReader<R> {
             log: Vec::new(),
             failed: None,
             inside_damage: false,
+            hints: None,
         }
+    }
+
+    /// Takes the framing of blocks from `hints` where they hold it for the block read next.
+    pub fn use_hints(&mut self, hints: Arc<FrameHints>) {
+        self.hints = Some(hints);
+    }
+
+    /// The stream's length, when known.
+    pub fn total_len(&self) -> Option<u64> {
+        self.total_len
     }
 
     /// Whether `range` owns the file's first block: the header's marker begins in it (or
@@ -501,6 +534,12 @@ impl<R: BufRead> ContainerReader<R> {
             return Ok(None);
         }
         let (total_len, sync) = (self.total_len, self.header.sync);
+        // Not a block found inside damage, nor one in bytes given back: those are the
+        // reader's own to frame.
+        let hinted = match &self.hints {
+            Some(hints) if !inside_damage && !self.reader.replaying() => hints.take(start),
+            _ => None,
+        };
         self.log.clear();
         let mut t = Tracked { reader: &mut self.reader, offset: &mut self.offset, log: Some(&mut self.log) };
         if t.at_end()? {
@@ -508,7 +547,15 @@ impl<R: BufRead> ContainerReader<R> {
         }
         let mut claimed = None;
         let mut searchable = true;
-        let framed = frame_block(&mut t, total_len, sync, data, &mut claimed, &mut searchable);
+        let framed_ahead = hinted.is_some();
+        let framed = match hinted {
+            Some(frame) => {
+                // Nothing of it was read to be searched again: resync goes on from where it stops.
+                searchable = false;
+                framed_by(&mut t, frame, data)
+            },
+            None => frame_block(&mut t, total_len, sync, data, &mut claimed, &mut searchable),
+        };
         // A file cut while read may have read as zeros: neither a block nor damage.
         if let Err(e) = self.reader.intact(framed.is_err()) {
             return Err(AvroError::io(e, "reading the file failed").in_block(index).at_offset(start));
@@ -516,7 +563,7 @@ impl<R: BufRead> ContainerReader<R> {
         match framed {
             Ok((count, size, data)) => {
                 self.next_index += 1;
-                Ok(Some(RawBlock { index, offset: start, count, data, size }))
+                Ok(Some(RawBlock { index, offset: start, count, data, size, framed_ahead }))
             },
             Err(e) => {
                 // Searched again from its start by resync, unless its data was skipped.
@@ -526,6 +573,20 @@ impl<R: BufRead> ContainerReader<R> {
             },
         }
     }
+}
+
+/// A block whose framing was found ahead and checked there ([`FrameHints`]): its header
+/// and marker are passed over, not read again, and its data taken by `data`.
+fn framed_by<R: ByteStream>(
+    t: &mut Tracked<'_, R>,
+    frame: Frame,
+    data: impl FnOnce(&mut Tracked<'_, R>, u64, u64) -> AvroResult<Bytes>,
+) -> AvroResult<(usize, usize, Bytes)> {
+    t.pass(frame.header_len)?;
+    let data_offset = *t.offset;
+    let data = data(t, frame.count, frame.size).map_err(|e| e.at_offset(data_offset))?;
+    t.pass(16)?;
+    Ok((frame.count as usize, frame.size as usize, data))
 }
 
 /// Reads a block's framing, its data (by `data`) and its marker, checking each. What the
@@ -674,6 +735,8 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::arbitrary::Arbitrary;
+
     use super::*;
     use crate::varint::put_long;
 
@@ -822,5 +885,68 @@ mod tests {
         assert!(e.message.contains("the file ended while reading a block's sync marker: expected 16 bytes, found 12"));
         // Where the marker begins, after the block's two framing bytes and one of data.
         assert_eq!((e.block, e.offset), (Some(0), Some(start + 3)));
+    }
+
+    /// A read's blocks and errors as a read with ignore_errors meets them: after each error,
+    /// reading resumes where resync says.
+    type Read = Vec<Result<(usize, u64, usize, Vec<u8>), (Option<usize>, Option<u64>, String)>>;
+
+    fn read_all(bytes: &[u8], hints: Option<Arc<FrameHints>>) -> Read {
+        let mut reader = open(bytes).unwrap();
+        if let Some(hints) = hints {
+            reader.use_hints(hints);
+        }
+        let mut read = Vec::new();
+        loop {
+            match reader.next_block() {
+                Ok(Some(b)) => read.push(Ok((b.index, b.offset, b.count, b.data.to_vec()))),
+                Ok(None) => return read,
+                Err(e) => {
+                    read.push(Err((e.block, e.offset, e.message.clone())));
+                    match reader.resync() {
+                        Ok(resynced) if resynced.resumes => {},
+                        Ok(_) => return read,
+                        Err(e) => {
+                            read.push(Err((e.block, e.offset, e.message.clone())));
+                            return read;
+                        },
+                    }
+                },
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Framing found ahead in any stretches of the file, damaged or not, and with markers
+        /// inside data, gives the blocks and errors the reader alone gives.
+        #[test]
+        fn framing_found_ahead_reads_as_the_reader_alone(
+            blocks in proptest::collection::vec((0i64..5, 0usize..40, proptest::bool::weighted(0.2)), 1..12),
+            damage in proptest::collection::vec((proptest::sample::Index::arbitrary(), 1u8..), 0..3),
+            stretches in proptest::collection::vec(
+                (proptest::sample::Index::arbitrary(), proptest::sample::Index::arbitrary()), 0..5,
+            ),
+        ) {
+            let mut bytes = header(&[("avro.schema", SCHEMA)]);
+            let head = bytes.len();
+            for (count, len, holds_marker) in blocks {
+                let mut data = vec![9u8; len];
+                if holds_marker && len >= 16 {
+                    data[len - 16..].copy_from_slice(&SYNC);
+                }
+                push_block(&mut bytes, count, &data, &SYNC);
+            }
+            for (at, xor) in damage {
+                let i = head + at.index(bytes.len() - head);
+                bytes[i] ^= xor;
+            }
+            let hints = Arc::new(FrameHints::default());
+            for (a, b) in stretches {
+                let (a, b) = (a.index(bytes.len() + 1), b.index(bytes.len() + 1));
+                let (a, b) = (a.min(b), a.max(b));
+                hints.add(super::super::walk_frames(&bytes[a..b], a as u64, b - a, &SYNC, bytes.len() as u64));
+            }
+            proptest::prop_assert_eq!(read_all(&bytes, Some(hints)), read_all(&bytes, None));
+        }
     }
 }

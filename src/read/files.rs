@@ -14,12 +14,12 @@ use super::batch::{BatchPlan, FileInfo};
 use super::known;
 use super::options::ReadOptions;
 use super::predicate::Predicate;
-use crate::container::{ByteRange, Codec, ContainerReader, Header, RawBlock, Resynced};
+use crate::container::{walk_frames, ByteRange, Codec, ContainerReader, FrameHints, Header, RawBlock, Resynced};
 use crate::decode::column_types;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::schema::{parse_schema, AvroSchema};
-use crate::source::{FileIdentity, Source, Stream};
+use crate::source::{FileIdentity, Source, Stream, WindowWalk};
 use crate::threads::io_pool;
 
 /// Bytes of blocks a file reads ahead when it is opened: small files are read whole
@@ -143,7 +143,14 @@ impl OpenedFile {
             return None;
         }
         self.records -= count;
-        Some(RawBlock { index: 0, offset: 0, count: count as usize, data: bytes::Bytes::new(), size: 0 })
+        Some(RawBlock {
+            index: 0,
+            offset: 0,
+            count: count as usize,
+            data: bytes::Bytes::new(),
+            size: 0,
+            framed_ahead: false,
+        })
     }
 
     /// Reads blocks until `bytes` are held, the file ends or an error (kept for its turn).
@@ -257,7 +264,7 @@ pub(crate) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stre
 }
 
 /// How a file is opened: with `read_ahead` bytes of its first blocks read, and the pool,
-/// if any, that maps its pages ahead of the reader (see `source::mapped`).
+/// if any, that maps its pages ahead of the reader once it is read (see `source::mapped`).
 #[derive(Clone)]
 struct Opening {
     read_ahead: usize,
@@ -266,10 +273,21 @@ struct Opening {
 
 impl Opening {
     /// Has the pool map the pages of a file whose blocks are decoded (a count reads only
-    /// block headers: their pages are all it needs).
-    fn map_ahead(&self, container: &mut ContainerReader<Stream>, plan: &BatchPlan, count_only: bool) {
-        if let Some(pool) = self.map_ahead.as_ref().filter(|_| plan.needs_data && !count_only) {
-            container.stream_mut().map_ahead_on(pool.clone());
+    /// block headers: their pages are all it needs) as it is read: from when it is handed
+    /// to the reader, so that files opened ahead keep only their first blocks resident.
+    /// The pool also walks the blocks' framing in what it maps, so that the reader takes
+    /// each block's framing from there instead of loading the block's header and marker.
+    fn map_ahead(&self, file: &mut OpenedFile) {
+        let pool = self.map_ahead.as_ref().filter(|_| file.plan.needs_data && !file.count_only);
+        if let (Some(pool), Some(container)) = (pool, file.container.as_mut()) {
+            let walk = container.total_len().map(|total_len| {
+                let (hints, sync) = (Arc::new(FrameHints::default()), container.header.sync);
+                container.use_hints(hints.clone());
+                Arc::new(move |start: u64, bytes: &[u8], piece: usize| {
+                    hints.add(walk_frames(bytes, start, piece, &sync, total_len))
+                }) as WindowWalk
+            });
+            container.stream_mut().map_ahead_on(pool.clone(), walk);
         }
     }
 }
@@ -297,9 +315,8 @@ fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> 
             return Ok(OpenedFile::new(info, plan, count_only, None, None, records));
         }
     }
-    let (mut container, name) = open_container(source)?;
+    let (container, name) = open_container(source)?;
     let plan = plans.of(&container.header.schema_json, &name)?;
-    opening.map_ahead(&mut container, &plan, count_only);
     let codec = container.header.codec;
     let info = Arc::new(FileInfo { index, name, codec, partition_values, remembered: false, split_start: None });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), identity, 0);
@@ -325,8 +342,7 @@ fn open_split(
     let plan = plans.of(&header.schema_json, &name)?;
     let locate = |e: AvroError| e.in_file(&name).in_split(split_start);
     let (stream, total_len) = source.open_at(start).map_err(locate)?;
-    let mut container = ContainerReader::within(stream, (*header).clone(), range, total_len).map_err(locate)?;
-    opening.map_ahead(&mut container, &plan, count_only);
+    let container = ContainerReader::within(stream, (*header).clone(), range, total_len).map_err(locate)?;
     let info =
         Arc::new(FileInfo { index, name, codec: header.codec, partition_values, remembered: false, split_start });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), None, 0);
@@ -373,6 +389,15 @@ impl Opener {
     /// The next file (its index in the read, and the file opened), or None when every
     /// file has been handed out.
     pub fn next_file(&mut self) -> Option<(usize, AvroResult<OpenedFile>)> {
+        let (index, mut opened) = self.opened_next()?;
+        if let Ok(file) = &mut opened {
+            self.opening.map_ahead(file);
+        }
+        Some((index, opened))
+    }
+
+    /// The next file opened: here, or by the pool, which opens files ahead.
+    fn opened_next(&mut self) -> Option<(usize, AvroResult<OpenedFile>)> {
         let Some(pool) = &self.pool else {
             return self
                 .pending

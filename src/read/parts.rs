@@ -139,6 +139,7 @@ impl BlockParts {
                 count: n,
                 size: data.len(),
                 data: data.into(),
+                framed_ahead: self.block.block.framed_ahead,
             },
             rows: n,
             skip: 0,

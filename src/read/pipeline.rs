@@ -357,6 +357,7 @@ impl Pipeline {
                 break;
             }
             self.stats.blocks += 1;
+            self.stats.blocks_framed_ahead += usize::from(block.framed_ahead);
             self.stats.bytes_read += block.size as u64;
             let before_offset = self.skip_left > 0 && count <= self.skip_left;
             if file.count_only || before_offset {

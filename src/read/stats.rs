@@ -14,6 +14,8 @@ pub struct ReadStats {
     pub files_known: usize,
     /// Avro blocks read.
     pub blocks: usize,
+    /// Of those, blocks whose framing the pool found ahead of the reading thread.
+    pub blocks_framed_ahead: usize,
     /// Batches produced (each a run of blocks decoded together).
     pub batches: usize,
     /// Records read, before any predicate.
@@ -50,13 +52,14 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 14] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 15] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
             ("files", count(self.files)),
             ("files_known", count(self.files_known)),
             ("blocks", count(self.blocks)),
+            ("blocks_framed_ahead", count(self.blocks_framed_ahead)),
             ("batches", count(self.batches)),
             ("rows", count(self.rows)),
             ("bytes_read", StatValue::Count(self.bytes_read)),

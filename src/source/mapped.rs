@@ -12,9 +12,10 @@
 //! block headers are touched there first, and the kernel maps 16 pages around each
 //! (about 4 of the reading thread's 7 ms in a read of 1M flat records on two threads).
 //! The reading thread is the part of a read that more threads do not speed up, so its
-//! time bounds the speed-up on many cores. A read with a pool therefore maps the next
-//! window once the reader is halfway through the current one, and the pool's threads
-//! fill in its page tables, a piece each.
+//! time bounds the speed-up on many cores. A read with a pool therefore has the pool's
+//! threads fill in the page tables of the window being read, and maps the next window as
+//! soon as the reader is in one, so that they fill in its page tables too, a piece each,
+//! a window ahead of the reader.
 
 use std::fs::File;
 use std::io::{BufRead, Read, Seek, SeekFrom};
@@ -25,7 +26,7 @@ use memmap2::{Mmap, MmapOptions};
 use rayon::ThreadPool;
 
 use super::guard::{check_intact, cut_while_read, guard, Guard};
-use crate::bufread::{read_from_buffer, ByteStream};
+use crate::bufread::{read_from_buffer, ByteStream, WindowWalk};
 
 /// Bytes mapped at a time: few maps per file, and little held resident while a block
 /// keeps its window mapped. A block crossing a window's end starts a window of its own.
@@ -47,10 +48,14 @@ pub(super) struct MappedFile {
     window: Bytes,
     window_start: u64,
     position: u64,
-    /// Where the next window's pages are mapped ahead of the reader, if anywhere.
+    /// Where pages are mapped ahead of the reader, if anywhere.
     ahead: Option<Arc<ThreadPool>>,
+    /// Whether the window's pages were handed to `ahead` to map.
+    window_populated: bool,
     /// The next window, mapped ahead, and where it starts.
     next: Option<(u64, Bytes)>,
+    /// What `ahead` runs over each stretch it maps (the container's framing walk).
+    walk: Option<WindowWalk>,
 }
 
 impl MappedFile {
@@ -62,7 +67,18 @@ impl MappedFile {
 
     fn with_window(file: File, len: u64, window_len: u64) -> Result<Self, File> {
         let Ok(window) = map(&file, 0, window_len.min(len), len) else { return Err(file) };
-        Ok(Self { file, len, window_len, window, window_start: 0, position: 0, ahead: None, next: None })
+        Ok(Self {
+            file,
+            len,
+            window_len,
+            window,
+            window_start: 0,
+            position: 0,
+            ahead: None,
+            window_populated: false,
+            next: None,
+            walk: None,
+        })
     }
 
     /// Maps a window from `start`, at least `min_len` bytes of it (within the file): the
@@ -70,32 +86,56 @@ impl MappedFile {
     fn map_from(&mut self, start: u64, min_len: u64) -> std::io::Result<()> {
         if let Some((next_start, next)) = self.next.take() {
             if next_start <= start && start + min_len <= next_start + next.len() as u64 {
-                (self.window, self.window_start) = (next, next_start);
+                (self.window, self.window_start, self.window_populated) = (next, next_start, true);
                 return Ok(());
             }
         }
         self.window = map(&self.file, start, min_len.max(self.window_len).min(self.len - start), self.len)?;
         self.window_start = start;
+        self.window_populated = false;
         Ok(())
     }
 
-    /// Once the reader is halfway through the window, maps the next one and has the pool
-    /// map its pages, so that the reader finds them mapped.
-    fn map_next_ahead(&mut self) {
-        let Some(pool) = &self.ahead else { return };
-        let halfway = self.window_start + self.window.len() as u64 / 2;
-        if self.next.is_some() || self.position < halfway || self.window_end() >= self.len {
+    /// Has the pool map the pages of the window being read, past the piece the reader is
+    /// about to touch itself, and of the next window, mapped now: a window ahead of the
+    /// reader, the pool has the time the reader takes through a window to map the next
+    /// one's pages. (Mapping it halfway through left the reader half the faults of a read on
+    /// two threads.) A small file's pages are left to the reader: a task for them would cost
+    /// more than the faults.
+    fn map_ahead(&mut self) {
+        let Some(pool) = self.ahead.clone() else { return };
+        if !self.window_populated {
+            self.window_populated = true;
+            let at = usize::try_from(self.position - self.window_start).unwrap_or(usize::MAX);
+            let from = at.saturating_add(POPULATE_PIECE).min(self.window.len());
+            self.ahead_on(&pool, self.window_start + from as u64, self.window.slice(from..));
+        }
+        if self.next.is_some() || self.window_end() >= self.len {
             return;
         }
         let start = self.window_end().saturating_sub(AHEAD_OVERLAP).max(self.position);
         // A window that cannot be mapped now is mapped when the reader gets there, where
         // a failure is reported with its place.
         let Ok(next) = map(&self.file, start, self.window_len.min(self.len - start), self.len) else { return };
-        for piece in (0..next.len()).step_by(POPULATE_PIECE) {
-            let piece = next.slice(piece..(piece + POPULATE_PIECE).min(next.len()));
-            pool.spawn(move || populate(&piece));
-        }
+        self.ahead_on(&pool, start, next.clone());
         self.next = Some((start, next));
+    }
+
+    /// Has the pool map the pages of `bytes` (which begin at `start`), a piece a task, each
+    /// task first walking the blocks whose marker begins in its piece (see `walk`): a reader
+    /// given a block's framing touches none of its pages, so the walk goes first (on two busy
+    /// cores it was ahead of the reader for a median 59% of a 25 MB file's blocks, against
+    /// 34% walked after the pages were mapped).
+    fn ahead_on(&self, pool: &ThreadPool, start: u64, bytes: Bytes) {
+        for from in (0..bytes.len()).step_by(POPULATE_PIECE) {
+            let (bytes, walk) = (bytes.clone(), self.walk.clone());
+            pool.spawn(move || {
+                if let Some(walk) = walk {
+                    walk(start + from as u64, &bytes[from..], POPULATE_PIECE);
+                }
+                populate(&bytes[from..(from + POPULATE_PIECE).min(bytes.len())]);
+            });
+        }
     }
 
     fn window_end(&self) -> u64 {
@@ -140,8 +180,8 @@ impl ByteStream for MappedFile {
         Ok(())
     }
 
-    fn map_ahead_on(&mut self, pool: Arc<ThreadPool>) {
-        self.ahead = Some(pool);
+    fn map_ahead_on(&mut self, pool: Arc<ThreadPool>, walk: Option<WindowWalk>) {
+        (self.ahead, self.walk) = (Some(pool), walk);
     }
 
     fn take_shared(&mut self, n: u64) -> Option<Bytes> {
@@ -152,7 +192,7 @@ impl ByteStream for MappedFile {
         let at = (self.position - self.window_start) as usize;
         self.position = end;
         let taken = self.window.slice(at..at + n as usize);
-        self.map_next_ahead();
+        self.map_ahead();
         Some(taken)
     }
 }
@@ -271,7 +311,7 @@ mod tests {
             let (file, bytes) = file(len);
             let mut mapped = MappedFile::with_window(file, len as u64, window).unwrap();
             if ahead {
-                mapped.map_ahead_on(test_pool());
+                mapped.map_ahead_on(test_pool(), None);
             }
             let mut at = 0usize;
             for step in steps {
@@ -310,26 +350,53 @@ mod tests {
     fn mapping_ahead() -> (MappedFile, Vec<u8>) {
         let (file, bytes) = file(10 << 20);
         let mut mapped = MappedFile::with_window(file, 10 * MIB, 4 * MIB).unwrap();
-        mapped.map_ahead_on(test_pool());
+        mapped.map_ahead_on(test_pool(), None);
         (mapped, bytes)
     }
 
     #[test]
-    fn past_halfway_the_next_window_is_mapped_ahead_and_then_read_from() {
+    fn the_next_window_is_mapped_ahead_once_the_reader_is_in_one_and_then_read_from() {
         let (mut mapped, bytes) = mapping_ahead();
-        let mut taken = vec![mapped.take_shared(2 * MIB - 1).unwrap()];
-        assert!(mapped.next.is_none(), "not before halfway");
-        taken.push(mapped.take_shared(1).unwrap());
+        assert!(mapped.next.is_none() && !mapped.window_populated, "not before the reader takes a block");
+        let mut taken = vec![mapped.take_shared(1).unwrap()];
         // It starts AHEAD_OVERLAP before this window ends: a block crossing the end lies
         // within it.
         assert_eq!(mapped.next.as_ref().map(|(start, _)| *start), Some(4 * MIB - AHEAD_OVERLAP));
-        taken.push(mapped.take_shared(MIB + 100).unwrap());
+        assert!(mapped.window_populated);
+        taken.push(mapped.take_shared(3 * MIB + 100).unwrap());
         assert_eq!(mapped.window_start, 0, "still within the first window");
         taken.push(mapped.take_shared(2 * MIB).unwrap());
         assert_eq!(mapped.window_start, 3 * MIB, "the window mapped ahead");
-        taken.push(mapped.take_shared(5 * MIB - 100).unwrap());
+        assert_eq!(mapped.next.as_ref().map(|(start, _)| *start), Some(6 * MIB), "and the one after it");
+        taken.push(mapped.take_shared(5 * MIB - 101).unwrap());
         assert!(mapped.take_shared(1).is_none() && mapped.next.is_none(), "nothing past the end");
         assert_eq!(taken.concat(), bytes);
+    }
+
+    #[test]
+    fn the_walk_runs_over_each_piece_mapped_ahead_from_its_offset_to_the_window_end() {
+        let (file, bytes) = file(10 << 20);
+        let mut mapped = MappedFile::with_window(file, 10 * MIB, 4 * MIB).unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let sender = std::sync::Mutex::new(sender);
+        let walk: WindowWalk = Arc::new(move |start, bytes: &[u8], piece| {
+            sender.lock().unwrap().send((start, bytes.to_vec(), piece)).unwrap();
+        });
+        mapped.map_ahead_on(test_pool(), Some(walk));
+        mapped.take_shared(1).unwrap();
+        // The first window past the piece the reader touches (1..4 MiB), and the next one
+        // (3..7 MiB): a piece of 1 MiB a task.
+        let mut walked: Vec<(u64, Vec<u8>, usize)> = (0..7).map(|_| receiver.recv().unwrap()).collect();
+        walked.sort_by_key(|(start, bytes, _)| (*start, bytes.len()));
+        let starts: Vec<u64> = walked.iter().map(|(start, ..)| start / MIB).collect();
+        assert_eq!(starts, [1, 2, 3, 3, 4, 5, 6]);
+        for (start, seen, piece) in walked {
+            // From the piece's start to its window's end.
+            let end = start as usize + seen.len();
+            assert!(end == 4 << 20 || end == 7 << 20, "the piece at {start} runs to {end}");
+            assert!(seen == bytes[start as usize..end], "the bytes of the piece at {start}");
+            assert_eq!(piece, POPULATE_PIECE);
+        }
     }
 
     #[test]
@@ -341,6 +408,7 @@ mod tests {
         let long = mapped.take_shared(5 * MIB).unwrap();
         assert_eq!(&long[..], &bytes[2 << 20..7 << 20]);
         assert_eq!(mapped.window_start, 2 * MIB);
+        assert!(mapped.window_populated, "its pages handed to the pool in turn");
     }
 
     #[test]

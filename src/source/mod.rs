@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
 use std::path::PathBuf;
 
-pub use crate::bufread::ByteStream;
+pub use crate::bufread::{ByteStream, WindowWalk};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 pub(crate) use guard::check_intact;
 pub use listing::{avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden};
