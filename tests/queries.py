@@ -155,7 +155,7 @@ class QueryGenerator:
             # Polars 2.1 panics optimizing a cache() over a self-join, whatever the scan
             # (`lf.join(lf, on=...).cache()` of a plain LazyFrame too).
             return
-        if (_POLARS_1_44 or _POLARS_2_0) and any(step in state.text for step in (".head(", ".tail(", ".slice(")):
+        if (_POLARS_1_44 or _POLARS_2_0) and _sliced(state.text):
             # Polars 1.44 and 2.0 hand an IO plugin the later slice of `head(3).cache().head(10)`
             # in place of the earlier one (10 rows, where there are 3), a pure-Python one too
             # (test_differential's test_a_slice_cached_then_sliced_again_as_polars_gives_it);
