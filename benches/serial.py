@@ -27,7 +27,7 @@ the calling thread's page faults and the speed-up measured on two threads.
 Last, C when decoding costs nothing: a file with the null-codec file's block layout (3,300
 blocks of 16 KB), each block one record of a long and 16,000 random bytes, read for the long
 alone (the decoder steps over the bytes without reading them). The pool is then idle, as it
-is on many cores when the reading thread is what bounds a read, and maps pages ahead of the
+is on many cores when the reading thread is what bounds a read, and walks the blocks ahead of the
 reading thread in time: this C is the reading thread's own cost for such a file.
 """
 

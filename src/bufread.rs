@@ -39,14 +39,13 @@ pub trait ByteStream: BufRead + Send + Sync {
         Ok(())
     }
 
-    /// Has `pool`'s threads map what comes next into memory ahead of the reader, where the
-    /// stream maps a file (see `source::mapped`), and run `walk` over each piece they map;
-    /// else nothing.
-    fn map_ahead_on(&mut self, _pool: Arc<ThreadPool>, _walk: Option<WindowWalk>) {}
+    /// Has `pool`'s threads run `walk` over what comes next, a piece at a time, ahead of
+    /// the reader, where the stream maps a file (see `source::mapped`); else nothing.
+    fn walk_ahead_on(&mut self, _pool: Arc<ThreadPool>, _walk: WindowWalk) {}
 }
 
-/// What runs over each piece of a stream mapped ahead of its reader, on the pool that maps
-/// it: given where the piece begins in the stream, the bytes mapped from there on, and the
+/// What runs over each piece of a stream mapped ahead of its reader, on the read's pool:
+/// given where the piece begins in the stream, the bytes mapped from there on, and the
 /// piece's length (the bytes past it are the rest of the map, for what crosses its end).
 pub type WindowWalk = Arc<dyn Fn(u64, &[u8], usize) + Send + Sync>;
 
@@ -101,7 +100,7 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
         (**self).intact(failed)
     }
 
-    fn map_ahead_on(&mut self, pool: Arc<ThreadPool>, walk: Option<WindowWalk>) {
-        (**self).map_ahead_on(pool, walk)
+    fn walk_ahead_on(&mut self, pool: Arc<ThreadPool>, walk: WindowWalk) {
+        (**self).walk_ahead_on(pool, walk)
     }
 }

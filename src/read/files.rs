@@ -264,31 +264,30 @@ pub(crate) fn open_container(source: Source) -> AvroResult<(ContainerReader<Stre
 }
 
 /// How a file is opened: with `read_ahead` bytes of its first blocks read, and the pool,
-/// if any, that maps its pages ahead of the reader once it is read (see `source::mapped`).
+/// if any, that walks its framing ahead of the reader once it is read (see `source::mapped`).
 #[derive(Clone)]
 struct Opening {
     read_ahead: usize,
-    map_ahead: Option<Arc<ThreadPool>>,
+    walk_ahead: Option<Arc<ThreadPool>>,
 }
 
 impl Opening {
-    /// Has the pool map the pages of a file whose blocks are decoded (a count reads only
-    /// block headers: their pages are all it needs) as it is read: from when it is handed
-    /// to the reader, so that files opened ahead keep only their first blocks resident.
-    /// The pool also walks the blocks' framing in what it maps, so that the reader takes
-    /// each block's framing from there instead of loading the block's header and marker.
-    fn map_ahead(&self, file: &mut OpenedFile) {
-        let pool = self.map_ahead.as_ref().filter(|_| file.plan.needs_data && !file.count_only);
-        if let (Some(pool), Some(container)) = (pool, file.container.as_mut()) {
-            let walk = container.total_len().map(|total_len| {
-                let (hints, sync) = (Arc::new(FrameHints::default()), container.header.sync);
-                container.use_hints(hints.clone());
-                Arc::new(move |start: u64, bytes: &[u8], piece: usize| {
-                    hints.add(walk_frames(bytes, start, piece, &sync, total_len))
-                }) as WindowWalk
-            });
-            container.stream_mut().map_ahead_on(pool.clone(), walk);
-        }
+    /// Has the pool walk the blocks' framing of a file whose blocks are decoded (a count
+    /// reads only block headers: the walk would be all its work) as it is read, so that
+    /// the reader takes each block's framing from there instead of loading the block's
+    /// header and marker: from when it is handed to the reader, so that files opened ahead
+    /// keep only their first blocks resident.
+    fn walk_ahead(&self, file: &mut OpenedFile) {
+        let pool = self.walk_ahead.as_ref().filter(|_| file.plan.needs_data && !file.count_only);
+        let Some((pool, container)) = pool.zip(file.container.as_mut()) else { return };
+        // A stream of unknown length is not mapped: nothing walks ahead of its reader.
+        let Some(total_len) = container.total_len() else { return };
+        let (hints, sync) = (Arc::new(FrameHints::default()), container.header.sync);
+        container.use_hints(hints.clone());
+        let walk: WindowWalk = Arc::new(move |start: u64, bytes: &[u8], piece: usize| {
+            hints.add(walk_frames(bytes, start, piece, &sync, total_len))
+        });
+        container.stream_mut().walk_ahead_on(pool.clone(), walk);
     }
 }
 
@@ -363,12 +362,12 @@ pub(super) struct Opener {
 }
 
 impl Opener {
-    /// `map_ahead`: the decoding pool, which maps the files' pages ahead of the reader.
+    /// `walk_ahead`: the decoding pool, which walks the files' framing ahead of the reader.
     pub fn new(
         files: Vec<ScanFile>,
         plans: BatchPlans,
         window: usize,
-        map_ahead: Option<Arc<ThreadPool>>,
+        walk_ahead: Option<Arc<ThreadPool>>,
     ) -> AvroResult<Self> {
         // One file needs no pool: it is opened where it is read.
         let window = if files.len() < 2 { 0 } else { window };
@@ -381,7 +380,7 @@ impl Opener {
             in_flight: VecDeque::new(),
             window,
             pool,
-            opening: Opening { read_ahead, map_ahead },
+            opening: Opening { read_ahead, walk_ahead },
             plans: Arc::new(plans),
         })
     }
@@ -391,7 +390,7 @@ impl Opener {
     pub fn next_file(&mut self) -> Option<(usize, AvroResult<OpenedFile>)> {
         let (index, mut opened) = self.opened_next()?;
         if let Ok(file) = &mut opened {
-            self.opening.map_ahead(file);
+            self.opening.walk_ahead(file);
         }
         Some((index, opened))
     }

@@ -8,14 +8,15 @@
 //! with SIGBUS (as Polars' maps of IPC and Parquet files do). A window that cannot be
 //! guarded is read instead.
 //!
-//! Mapping pages on first touch was much of what the reading thread did: the pages of
-//! block headers are touched there first, and the kernel maps 16 pages around each
-//! (about 4 of the reading thread's 7 ms in a read of 1M flat records on two threads).
-//! The reading thread is the part of a read that more threads do not speed up, so its
-//! time bounds the speed-up on many cores. A read with a pool therefore has the pool's
-//! threads fill in the page tables of the window being read, and maps the next window as
-//! soon as the reader is in one, so that they fill in its page tables too, a piece each,
-//! a window ahead of the reader.
+//! Walking block headers was much of what the reading thread did, and mapping their pages
+//! on first touch most of that (the kernel maps 16 pages around each fault: about 4 of the
+//! reading thread's 7 ms in a read of 1M flat records on two threads). The reading thread
+//! is the part of a read that more threads do not speed up, so its time bounds the
+//! speed-up on many cores. A read with a pool therefore has the pool's threads walk the
+//! blocks' framing (`container::framing`) in the window being read, and maps the next
+//! window as soon as the reader is in one, so that they walk it too, a piece each, a window
+//! ahead of the reader: the reader takes the framing found without touching the blocks'
+//! pages, and the walk's own faults map them for the decoding threads.
 
 use std::fs::File;
 use std::io::{BufRead, Read, Seek, SeekFrom};
@@ -36,8 +37,8 @@ const WINDOW: u64 = 8 << 20;
 /// the end (up to this long) lies within it.
 const AHEAD_OVERLAP: u64 = 1 << 20;
 
-/// Bytes of a window whose pages one pool task maps.
-const POPULATE_PIECE: usize = 1 << 20;
+/// Bytes of a window whose blocks one pool task walks.
+const WALK_PIECE: usize = 1 << 20;
 
 /// A regular file, read through maps of [`WINDOW`] bytes (or of a whole block, for larger ones).
 pub(super) struct MappedFile {
@@ -48,14 +49,12 @@ pub(super) struct MappedFile {
     window: Bytes,
     window_start: u64,
     position: u64,
-    /// Where pages are mapped ahead of the reader, if anywhere.
-    ahead: Option<Arc<ThreadPool>>,
-    /// Whether the window's pages were handed to `ahead` to map.
-    window_populated: bool,
+    /// The pool that walks the windows ahead of the reader, and the walk, if any.
+    ahead: Option<(Arc<ThreadPool>, WindowWalk)>,
+    /// Whether the window was handed to `ahead` to walk.
+    window_walked: bool,
     /// The next window, mapped ahead, and where it starts.
     next: Option<(u64, Bytes)>,
-    /// What `ahead` runs over each stretch it maps (the container's framing walk).
-    walk: Option<WindowWalk>,
 }
 
 impl MappedFile {
@@ -75,9 +74,8 @@ impl MappedFile {
             window_start: 0,
             position: 0,
             ahead: None,
-            window_populated: false,
+            window_walked: false,
             next: None,
-            walk: None,
         })
     }
 
@@ -86,29 +84,27 @@ impl MappedFile {
     fn map_from(&mut self, start: u64, min_len: u64) -> std::io::Result<()> {
         if let Some((next_start, next)) = self.next.take() {
             if next_start <= start && start + min_len <= next_start + next.len() as u64 {
-                (self.window, self.window_start, self.window_populated) = (next, next_start, true);
+                (self.window, self.window_start, self.window_walked) = (next, next_start, true);
                 return Ok(());
             }
         }
         self.window = map(&self.file, start, min_len.max(self.window_len).min(self.len - start), self.len)?;
         self.window_start = start;
-        self.window_populated = false;
+        self.window_walked = false;
         Ok(())
     }
 
-    /// Has the pool map the pages of the window being read, past the piece the reader is
-    /// about to touch itself, and of the next window, mapped now: a window ahead of the
-    /// reader, the pool has the time the reader takes through a window to map the next
-    /// one's pages. (Mapping it halfway through left the reader half the faults of a read on
-    /// two threads.) A small file's pages are left to the reader: a task for them would cost
-    /// more than the faults.
+    /// Has the pool walk the window being read, past the piece the reader is about to
+    /// frame itself, and the next window, mapped now: a window ahead of the reader, the
+    /// pool has the time the reader takes through a window to walk the next one. (Mapping
+    /// it halfway through left the reader half the faults of a read on two threads.)
     fn map_ahead(&mut self) {
-        let Some(pool) = self.ahead.clone() else { return };
-        if !self.window_populated {
-            self.window_populated = true;
+        let Some((pool, walk)) = self.ahead.clone() else { return };
+        if !self.window_walked {
+            self.window_walked = true;
             let at = usize::try_from(self.position - self.window_start).unwrap_or(usize::MAX);
-            let from = at.saturating_add(POPULATE_PIECE).min(self.window.len());
-            self.ahead_on(&pool, self.window_start + from as u64, self.window.slice(from..));
+            let from = at.saturating_add(WALK_PIECE).min(self.window.len());
+            self.walk_on(&pool, &walk, self.window_start + from as u64, self.window.slice(from..));
         }
         if self.next.is_some() || self.window_end() >= self.len {
             return;
@@ -117,24 +113,31 @@ impl MappedFile {
         // A window that cannot be mapped now is mapped when the reader gets there, where
         // a failure is reported with its place.
         let Ok(next) = map(&self.file, start, self.window_len.min(self.len - start), self.len) else { return };
-        self.ahead_on(&pool, start, next.clone());
+        self.walk_on(&pool, &walk, start, next.clone());
         self.next = Some((start, next));
     }
 
-    /// Has the pool map the pages of `bytes` (which begin at `start`), a piece a task, each
-    /// task first walking the blocks whose marker begins in its piece (see `walk`): a reader
-    /// given a block's framing touches none of its pages, so the walk goes first (on two busy
-    /// cores it was ahead of the reader for a median 59% of a 25 MB file's blocks, against
-    /// 34% walked after the pages were mapped).
-    fn ahead_on(&self, pool: &ThreadPool, start: u64, bytes: Bytes) {
-        for from in (0..bytes.len()).step_by(POPULATE_PIECE) {
-            let (bytes, walk) = (bytes.clone(), self.walk.clone());
-            pool.spawn(move || {
-                if let Some(walk) = walk {
-                    walk(start + from as u64, &bytes[from..], POPULATE_PIECE);
-                }
-                populate(&bytes[from..(from + POPULATE_PIECE).min(bytes.len())]);
-            });
+    /// Has the pool walk the blocks whose marker begins in `bytes` (which begin at `start`
+    /// and run to their window's end), a piece a task. The last [`AHEAD_OVERLAP`] bytes of
+    /// a window that another follows are left to that one, which begins there (or, where
+    /// the reader is already past that, where the reader is): each byte is walked once, by
+    /// a piece that holds every block beginning in it and ending within that length.
+    ///
+    /// The walk's touches map the pages (the kernel maps 16 around each fault, and blocks
+    /// are rarely further apart; the decoding threads map what it leaves), so the tasks do
+    /// not fill in the page tables after it: that took 3.5 ms of the 67 ms of CPU time of
+    /// a two-thread read of 1M flat records (null codec), its walks over the page tables
+    /// racing the walk's faults for their lock.
+    fn walk_on(&self, pool: &ThreadPool, walk: &WindowWalk, start: u64, bytes: Bytes) {
+        let walked = if start + (bytes.len() as u64) < self.len {
+            bytes.len().saturating_sub(AHEAD_OVERLAP as usize)
+        } else {
+            bytes.len()
+        };
+        for from in (0..walked).step_by(WALK_PIECE) {
+            let (bytes, walk) = (bytes.clone(), walk.clone());
+            let piece = WALK_PIECE.min(walked - from);
+            pool.spawn(move || walk(start + from as u64, &bytes[from..], piece));
         }
     }
 
@@ -180,8 +183,8 @@ impl ByteStream for MappedFile {
         Ok(())
     }
 
-    fn map_ahead_on(&mut self, pool: Arc<ThreadPool>, walk: Option<WindowWalk>) {
-        (self.ahead, self.walk) = (Some(pool), walk);
+    fn walk_ahead_on(&mut self, pool: Arc<ThreadPool>, walk: WindowWalk) {
+        self.ahead = Some((pool, walk));
     }
 
     fn take_shared(&mut self, n: u64) -> Option<Bytes> {
@@ -194,36 +197,6 @@ impl ByteStream for MappedFile {
         let taken = self.window.slice(at..at + n as usize);
         self.map_ahead();
         Some(taken)
-    }
-}
-
-/// Maps the pages of `bytes` (part of a map) into the process's page tables, reading
-/// them from the file where they are not in memory, as touching each would.
-fn populate(bytes: &[u8]) {
-    #[cfg(target_os = "linux")]
-    {
-        // MADV_POPULATE_READ (Linux 5.14) wants the start of a page: the piece's, which
-        // the map holds too (maps begin at the page that holds their first byte).
-        // SAFETY: sysconf only reads a value.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096).max(1);
-        let start = bytes.as_ptr() as usize;
-        let aligned = start & !(page - 1);
-        // SAFETY: the range lies within a live map (the piece holds it), and populating only
-        // reads it; a page past a cut file fails the call instead of raising SIGBUS.
-        let done = unsafe {
-            libc::madvise(aligned as *mut libc::c_void, start - aligned + bytes.len(), libc::MADV_POPULATE_READ)
-        };
-        // Any failure but an older kernel's (a page past a cut file, for instance) is the
-        // reader's to meet, where it is reported with its place.
-        if done == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL) {
-            return;
-        }
-    }
-    // Older kernels and other systems: a read of each page (of 4 KiB at least) maps it
-    // (and, on Linux, its neighbours); a page past a cut is the guard's to handle.
-    for at in (0..bytes.len()).step_by(4096) {
-        // SAFETY: `at` is within `bytes`.
-        unsafe { std::ptr::read_volatile(bytes.as_ptr().add(at)) };
     }
 }
 
@@ -311,7 +284,7 @@ mod tests {
             let (file, bytes) = file(len);
             let mut mapped = MappedFile::with_window(file, len as u64, window).unwrap();
             if ahead {
-                mapped.map_ahead_on(test_pool(), None);
+                mapped.walk_ahead_on(test_pool(), no_walk());
             }
             let mut at = 0usize;
             for step in steps {
@@ -346,23 +319,27 @@ mod tests {
         Arc::new(rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap())
     }
 
+    fn no_walk() -> WindowWalk {
+        Arc::new(|_, _, _| {})
+    }
+
     /// A 10 MiB file mapped 4 MiB at a time, mapping ahead on a pool of two threads.
     fn mapping_ahead() -> (MappedFile, Vec<u8>) {
         let (file, bytes) = file(10 << 20);
         let mut mapped = MappedFile::with_window(file, 10 * MIB, 4 * MIB).unwrap();
-        mapped.map_ahead_on(test_pool(), None);
+        mapped.walk_ahead_on(test_pool(), no_walk());
         (mapped, bytes)
     }
 
     #[test]
     fn the_next_window_is_mapped_ahead_once_the_reader_is_in_one_and_then_read_from() {
         let (mut mapped, bytes) = mapping_ahead();
-        assert!(mapped.next.is_none() && !mapped.window_populated, "not before the reader takes a block");
+        assert!(mapped.next.is_none() && !mapped.window_walked, "not before the reader takes a block");
         let mut taken = vec![mapped.take_shared(1).unwrap()];
         // It starts AHEAD_OVERLAP before this window ends: a block crossing the end lies
         // within it.
         assert_eq!(mapped.next.as_ref().map(|(start, _)| *start), Some(4 * MIB - AHEAD_OVERLAP));
-        assert!(mapped.window_populated);
+        assert!(mapped.window_walked);
         taken.push(mapped.take_shared(3 * MIB + 100).unwrap());
         assert_eq!(mapped.window_start, 0, "still within the first window");
         taken.push(mapped.take_shared(2 * MIB).unwrap());
@@ -374,7 +351,7 @@ mod tests {
     }
 
     #[test]
-    fn the_walk_runs_over_each_piece_mapped_ahead_from_its_offset_to_the_window_end() {
+    fn the_walk_runs_once_over_every_byte_past_the_readers_first_piece() {
         let (file, bytes) = file(10 << 20);
         let mut mapped = MappedFile::with_window(file, 10 * MIB, 4 * MIB).unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
@@ -382,21 +359,29 @@ mod tests {
         let walk: WindowWalk = Arc::new(move |start, bytes: &[u8], piece| {
             sender.lock().unwrap().send((start, bytes.to_vec(), piece)).unwrap();
         });
-        mapped.map_ahead_on(test_pool(), Some(walk));
+        mapped.walk_ahead_on(test_pool(), walk);
+        // Windows at 0, 3 and 6 MiB (each AHEAD_OVERLAP before the end of the one before):
+        // the reader in the first, then in the second.
         mapped.take_shared(1).unwrap();
-        // The first window past the piece the reader touches (1..4 MiB), and the next one
-        // (3..7 MiB): a piece of 1 MiB a task.
-        let mut walked: Vec<(u64, Vec<u8>, usize)> = (0..7).map(|_| receiver.recv().unwrap()).collect();
-        walked.sort_by_key(|(start, bytes, _)| (*start, bytes.len()));
-        let starts: Vec<u64> = walked.iter().map(|(start, ..)| start / MIB).collect();
-        assert_eq!(starts, [1, 2, 3, 3, 4, 5, 6]);
+        mapped.take_shared(3 * MIB + 100).unwrap();
+        mapped.take_shared(2 * MIB).unwrap();
+        assert_eq!(mapped.next.as_ref().map(|(start, _)| *start), Some(6 * MIB));
+        drop(mapped);
+        let mut walked: Vec<(u64, Vec<u8>, usize)> = receiver.iter().collect();
+        walked.sort_by_key(|(start, ..)| *start);
+        // The pieces follow one another from past the piece the reader frames itself to
+        // the end of the file: none twice, none left out.
+        let mut end = MIB + 1;
         for (start, seen, piece) in walked {
-            // From the piece's start to its window's end.
-            let end = start as usize + seen.len();
-            assert!(end == 4 << 20 || end == 7 << 20, "the piece at {start} runs to {end}");
-            assert!(seen == bytes[start as usize..end], "the bytes of the piece at {start}");
-            assert_eq!(piece, POPULATE_PIECE);
+            assert_eq!(start, end, "the piece after the one that ends at {end}");
+            assert!(piece <= WALK_PIECE);
+            end = start + piece as u64;
+            // Each sees to its window's end, for the blocks that cross its own.
+            let window_end = start as usize + seen.len();
+            assert!([4 << 20, 7 << 20, 10 << 20].contains(&window_end), "the piece at {start} sees to {window_end}");
+            assert!(seen == bytes[start as usize..window_end], "the bytes of the piece at {start}");
         }
+        assert_eq!(end, 10 * MIB);
     }
 
     #[test]
@@ -408,7 +393,7 @@ mod tests {
         let long = mapped.take_shared(5 * MIB).unwrap();
         assert_eq!(&long[..], &bytes[2 << 20..7 << 20]);
         assert_eq!(mapped.window_start, 2 * MIB);
-        assert!(mapped.window_populated, "its pages handed to the pool in turn");
+        assert!(mapped.window_walked, "handed to the pool in turn");
     }
 
     #[test]
@@ -449,11 +434,12 @@ mod tests {
     }
 
     #[test]
-    fn mapping_the_pages_of_a_file_cut_shorter_is_no_crash_and_no_error_of_its_own() {
-        let (mapped, block) = taken_then_cut("populate", 900_000, 4096);
-        populate(&block);
-        // Past the cut only the reader's own use tells (above); populating added nothing.
-        assert!(mapped.intact(false).is_ok() && check_intact(&block, false).is_ok());
+    fn walking_a_file_cut_shorter_is_no_crash_and_the_reader_is_told() {
+        let (mapped, block) = taken_then_cut("walk", 900_000, 4096);
+        // A marker found nowhere: the walk reads every page of the block, past the cut too.
+        let frames = crate::container::walk_frames(&block, 0, block.len(), &[1; 16], 1 << 20);
+        assert!(frames.is_empty());
+        assert!(mapped.intact(false).is_err(), "the window the walk read past the cut in");
         drop((block, mapped));
     }
 
