@@ -24,6 +24,11 @@ speed-up over one thread for 16, 32 and 96 threads, and for 16 threads on a file
 the records (ten times T, C and B; the issue's many-core measurement reads such files), with
 the calling thread's page faults and the speed-up measured on two threads.
 
+Beside the measured two-thread speed-up, what the machine allows any busy work: the median
+ratio of two threads' time to one's on a loop that keeps a core busy (benches/two_cores.rs,
+built with cargo), and 2 / that. A virtual machine's two vCPUs run on the two hardware threads
+of one core part of the time on some hosts, where two threads each run slower.
+
 Last, C when decoding costs nothing: a file with the null-codec file's block layout (3,300
 blocks of 16 KB), each block one record of a long and 16,000 random bytes, read for the long
 alone (the decoder steps over the bytes without reading them). The pool is then idle, as it
@@ -33,8 +38,10 @@ reading thread in time: this C is the reading thread's own cost for such a file.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +49,7 @@ from typing import Any
 
 import fastavro
 import polars as pl
+from compare import floor_binary
 from workloads import DATASETS
 
 import polars_avro
@@ -177,12 +185,28 @@ def model() -> None:
             f"{larger:.1f}x | {one / two:.2f}x |",
             flush=True,
         )
+    two_cores()
     path = str(framing_only())
     assert polars_avro.read_avro(path, columns=["i"])["i"].to_list() == list(range(FRAMING_BLOCKS))
     two, serial, faults, _ = calling_thread(path, FRAMING_BLOCKS, 2, runs=21, columns=["i"])
     print(
         f"\nDecoding made free ({FRAMING_BLOCKS:,} blocks of 16 KB, read for one long each): C {serial * 1e3:.2f} ms, "
         f"{faults:.0f} page faults, {two * 1e3:.2f} ms on two threads",
+        flush=True,
+    )
+
+
+def two_cores() -> None:
+    """What two threads of busy work get out of this machine's two cores (see above)."""
+    binary = floor_binary("two_cores")
+    if binary is None:
+        return
+    out = json.loads(subprocess.run([binary], capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+    ratio = out["two_over_one"]
+    print(
+        f"\nTwo threads of busy work (benches/two_cores.rs): {ratio['median']:.2f}x the time of one "
+        f"(median of {out['rounds']} rounds, {ratio['min']:.2f}-{ratio['max']:.2f}x): "
+        f"a two-thread speed-up of at most {out['speed_up_ceiling']:.2f}x here",
         flush=True,
     )
 
