@@ -410,9 +410,11 @@ def bench(session: nox.Session) -> None:
     # A first read's memory, and what a process's first query and import cost (issue 43).
     session.run("python", "benches/memory.py", external=False)
     session.run("python", "benches/first_query.py", external=False)
-    # The serial parts per batch, on one core and on two (issue 43: what bounds many cores).
+    # The serial parts per batch, on one core and on two (issue 43: what bounds many cores);
+    # on two, serial.py builds benches/two_cores.rs with cargo, in the wheel's target directory.
     for threads, pin in (("1", ["taskset", "-c", "0"]), ("2", [])):
-        session.run(*pin, "python", "benches/serial.py", env={"POLARS_MAX_THREADS": threads}, external=True)
+        env = {**build_env(), "POLARS_MAX_THREADS": threads}
+        session.run(*pin, "python", "benches/serial.py", env=env, external=True)
 
 
 #: The cargo-fuzz targets in fuzz/fuzz_targets.
