@@ -120,8 +120,9 @@ impl MappedFile {
     /// Has the pool walk the blocks whose marker begins in `bytes` (which begin at `start`
     /// and run to their window's end), a piece a task. The last [`AHEAD_OVERLAP`] bytes of
     /// a window that another follows are left to that one, which begins there (or, where
-    /// the reader is already past that, where the reader is): each byte is walked once, by
-    /// a piece that holds every block beginning in it and ending within that length.
+    /// the reader is already past that, where the reader is): each byte is walked once,
+    /// and each piece sees the rest of its window, at least that much past its end, for
+    /// the blocks that cross it.
     ///
     /// The walk's touches map the pages (the kernel maps 16 around each fault, and blocks
     /// are rarely further apart; the decoding threads map what it leaves), so the tasks do
