@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use super::reader::fits_in_file;
 use crate::varint::{decode_long, MAX_VARINT_LEN};
 
 /// One block's framing, as checked in a stretch of the file.
@@ -74,8 +75,7 @@ fn frame_at(bytes: &[u8], at: usize, base: u64, sync: &[u8; 16], total_len: u64)
     let (count, size) = (u64::try_from(count).ok()?, u64::try_from(size).ok()?);
     let header_len = count_len + size_len;
     let data_offset = base + (at + header_len) as u64;
-    // The reader's check: the data and a marker fit in what is left of the file.
-    if size.saturating_add(16) > total_len.saturating_sub(data_offset) {
+    if !fits_in_file(size, total_len.saturating_sub(data_offset)) {
         return None;
     }
     let marker_at = (at + header_len).checked_add(usize::try_from(size).ok()?)?;

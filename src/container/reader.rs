@@ -612,7 +612,7 @@ fn frame_block<R: BufRead>(
     let size = size as u64;
     *claimed = Some(Claim { count: count as u64, data_end: t.offset.saturating_add(size) });
     if let Some(remaining) = total_len.map(|total| total.saturating_sub(*t.offset)) {
-        if size.saturating_add(16) > remaining {
+        if !fits_in_file(size, remaining) {
             return Err(AvroError::format(format!(
                 "block claims {size} bytes plus a 16-byte sync marker, but only {remaining} bytes remain in the file"
             ))
@@ -644,6 +644,13 @@ fn frame_block<R: BufRead>(
         .at_offset(marker_offset));
     }
     Ok((count as usize, size as usize, data))
+}
+
+/// Whether a block's `size` bytes of data and the sync marker after them fit in the
+/// `remaining` bytes of the file: the check of a block's claimed size, which the walk ahead
+/// of the reader (`super::framing`) makes as the reader does.
+pub(super) fn fits_in_file(size: u64, remaining: u64) -> bool {
+    size.saturating_add(16) <= remaining
 }
 
 /// Refuses a start of a file (up to its first 4 bytes) that cannot begin an Avro object

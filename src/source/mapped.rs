@@ -99,12 +99,12 @@ impl MappedFile {
     /// pool has the time the reader takes through a window to walk the next one. (Mapping
     /// it halfway through left the reader half the faults of a read on two threads.)
     fn map_ahead(&mut self) {
-        let Some((pool, walk)) = self.ahead.clone() else { return };
+        let Some((pool, walk)) = &self.ahead else { return };
         if !self.window_walked {
-            self.window_walked = true;
             let at = usize::try_from(self.position - self.window_start).unwrap_or(usize::MAX);
             let from = at.saturating_add(WALK_PIECE).min(self.window.len());
-            self.walk_on(&pool, &walk, self.window_start + from as u64, self.window.slice(from..));
+            self.walk_on(pool, walk, self.window_start + from as u64, self.window.slice(from..));
+            self.window_walked = true;
         }
         if self.next.is_some() || self.window_end() >= self.len {
             return;
@@ -113,7 +113,7 @@ impl MappedFile {
         // A window that cannot be mapped now is mapped when the reader gets there, where
         // a failure is reported with its place.
         let Ok(next) = map(&self.file, start, self.window_len.min(self.len - start), self.len) else { return };
-        self.walk_on(&pool, &walk, start, next.clone());
+        self.walk_on(pool, walk, start, next.clone());
         self.next = Some((start, next));
     }
 
