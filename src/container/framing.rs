@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::reader::fits_in_file;
 use crate::varint::{decode_long, MAX_VARINT_LEN};
 
 /// One block's framing, as checked in a stretch of the file.
@@ -66,6 +65,13 @@ pub fn walk_frames(bytes: &[u8], base: u64, limit: usize, sync: &[u8; 16], total
         frames.push(frame);
     }
     frames
+}
+
+/// Whether a block's `size` bytes of data and the sync marker after them fit in the
+/// `remaining` bytes of the file: the reader's check of a block's claimed size, which the
+/// walk makes as the reader does.
+pub(super) fn fits_in_file(size: u64, remaining: u64) -> bool {
+    size.saturating_add(16) <= remaining
 }
 
 /// The block at `at` of `bytes`, when its framing and marker lie within them and check.

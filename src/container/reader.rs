@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::codec::Codec;
-use super::framing::{Frame, FrameHints};
+use super::framing::{fits_in_file, Frame, FrameHints};
 use super::resync::{records_of_last_block, resume_before_marker, Claim, Window, WINDOW};
 use crate::bufread::{skip_by_reading, ByteStream};
 use crate::error::{AvroError, AvroResult, ErrorKind};
@@ -644,13 +644,6 @@ fn frame_block<R: BufRead>(
         .at_offset(marker_offset));
     }
     Ok((count as usize, size as usize, data))
-}
-
-/// Whether a block's `size` bytes of data and the sync marker after them fit in the
-/// `remaining` bytes of the file: the check of a block's claimed size, which the walk ahead
-/// of the reader (`super::framing`) makes as the reader does.
-pub(super) fn fits_in_file(size: u64, remaining: u64) -> bool {
-    size.saturating_add(16) <= remaining
 }
 
 /// Refuses a start of a file (up to its first 4 bytes) that cannot begin an Avro object
