@@ -9,6 +9,7 @@ Polars sees a scan as one "file"; the Rust reader reads every file of it.
 from __future__ import annotations
 
 import functools
+import inspect
 import operator
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from polars.io.plugins import register_io_source
 
+from polars_avro._hive import conjuncts
+from polars_avro._quirks import SOURCES_WAIT_ON_THE_POOL
 from polars_avro._scan import filtering
-from polars_avro._types import contains
+from polars_avro._types import contains, max_index
 
 try:  # Polars 2.0 and later
     from polars.io.external_reader import FileReader, FileReaderBuilder, ReaderCapabilities, scan_external_reader
@@ -41,9 +44,11 @@ def lazy_frame(scan: Scan) -> pl.LazyFrame:
             # Polars 1.x hands `n_rows` with a predicate only where the query slices first
             # (`head(n).filter(...)`): it counts records before the filter. The predicate is
             # evaluated on Polars' thread, which runs this source (see `Scan.batches`).
-            return scan.batches(columns, predicate, None, batch_size, records=n_rows, filter_here=True)
+            exprs = static_parts([predicate] if predicate is not None else [])
+            static = functools.reduce(operator.and_, exprs) if exprs else None
+            return scan.batches(columns, static, None, batch_size, records=n_rows, filter_here=True)
 
-        lf = register_io_source(io_source, schema=scan.schema)
+        lf = register_io_source(io_source, schema=scan.schema, **_PURE)
         # Polars 1.x's IO sources hand Enum columns on as Categorical: cast them back.
         return lf.with_columns(pl.col(name).cast(dtype) for name, dtype in enums.items()) if enums else lf
     return scan_external_reader(_Builder(scan), sources=[scan.label], schema=dict(scan.schema))
@@ -56,11 +61,10 @@ if FileReaderBuilder is not None:
             self.scan = scan
 
         def reader_capabilities(self) -> ReaderCapabilities:
-            # Filters are applied exactly (decoded columns first, the rest for rows that pass).
-            if _FILTERS_PANIC_ON_ENUM and any(_has_enum(dtype) for dtype in self.scan.schema.values()):
-                # Polars 2.0 panics building a source's filter that holds an Enum literal
-                # (`is_in` of a symbol), before the reader sees it: Polars filters instead.
+            if SOURCES_WAIT_ON_THE_POOL:
+                # Polars 2.0: any filter the reader evaluated could wait forever (see there).
                 return ReaderCapabilities(pre_slice=True)
+            # Filters are applied exactly (decoded columns first, the rest for rows that pass).
             return ReaderCapabilities(pre_slice=True, supported_filter="full")
 
         def build_file_reader(self, source: str | bytes, multi_scan_context: dict[Any, Any]) -> FileReader:
@@ -83,10 +87,10 @@ if FileReaderBuilder is not None:
             num_pipelines: int,
         ) -> Iterator[pl.DataFrame]:
             # Polars slices records before it filters them: `pre_slice` caps records read.
-            exprs = [f.expr for f in filters if not _is_dynamic(f.expr)]
+            exprs = static_parts([f.expr for f in filters])
             predicate = functools.reduce(operator.and_, exprs) if exprs else None
             offset, length = pre_slice if pre_slice is not None else (0, None)
-            records = None if length is None else offset + length
+            records = None if length is None else records_to_read(offset, length)
             if offset == 0 or predicate is None:
                 # Blocks before the offset are left out unread by the Rust reader.
                 yield from self.scan.batches(list(columns), predicate, None, None, records=records, skip=offset)
@@ -105,30 +109,53 @@ if FileReaderBuilder is not None:
             return sum(df.height for df in self.scan.batches([], None, None, None, records=limit))
 
 
-#: Polars 2.0.x, whose filters for IO sources cannot hold Enum literals.
-_FILTERS_PANIC_ON_ENUM = pl.__version__.startswith("2.0.")
-
-
 def _has_enum(dtype: pl.DataType) -> bool:
     """Whether a column's type is an Enum or holds one."""
     return contains(dtype, lambda d: isinstance(d, pl.Enum))
 
 
-def _is_dynamic(expr: pl.Expr) -> bool:
-    """Whether a filter Polars hands the reader is a dynamic predicate.
+#: Whether IO plugins can be declared pure (``is_pure``, Polars 1.34 on): a pure scan that a
+#: query reads twice is read once, as Polars reads its own scans. Polars 1.35 to 1.43 also
+#: need it for a slice of a concat inside another concat: they push that slice into each
+#: input of the inner concat and drop it from above, where the scan is not read once
+#: (``pl.concat([x.head(20), x.tail(20)])`` of ``x = pl.concat([lf.head(20), lf.tail(20)])``
+#: gave 80 rows for 40).
+_PURE = {"is_pure": True} if "is_pure" in inspect.signature(register_io_source).parameters else {}
 
-    Polars 2 gives ``sort(...).head(n)``, ``top_k`` and ``bottom_k`` queries a filter whose
-    bound the sort tightens while it runs. Only Polars' engine holds that bound: in Python
-    the expression is a placeholder (a ``Display`` node) that panics when evaluated. It only
-    narrows what the sort is handed, so the reader leaves it out: the sort then sees every
-    row, and the query's answer is the same.
+
+def records_to_read(offset: int, length: int) -> int | None:
+    """The records a slice needs read, None for all of them.
+
+    A slice with no end comes with the largest length Polars' index type holds
+    (18446744073709551615 with 64-bit indices), past any count the reader takes.
+    """
+    end = offset + length
+    return end if end < max_index() else None
+
+
+def static_parts(predicates: list[pl.Expr]) -> list[pl.Expr]:
+    """The parts (joined by ``&``) of the filters Polars hands a scan, less the dynamic ones."""
+    return [part for predicate in predicates for part in conjuncts(predicate) if not is_dynamic(part)]
+
+
+def is_dynamic(expr: pl.Expr) -> bool:
+    """Whether a filter Polars hands the reader is a dynamic predicate, or holds one.
+
+    Polars 1.39 to 1.43 (to IO plugins) and Polars 2 (to file readers) give
+    ``sort(...).head(n)``, ``top_k`` and ``bottom_k`` queries a filter whose bound the sort
+    tightens while it runs, joined by ``&`` to the query's own filter. Only Polars' engine
+    holds that bound: in Python the expression is a placeholder (a ``Display`` node) that
+    panics when evaluated. It only narrows what the sort is handed, so the reader leaves it
+    out: the sort then sees every row, and the query's answer is the same.
     """
     try:
         tree = expr.meta.serialize(format="json")
-    except Exception:  # noqa: BLE001 - an expression JSON cannot hold (a Python function) is no placeholder
-        return False
+    except Exception:  # noqa: BLE001 - what JSON cannot hold (a Python function): its text tells
+        return _DYNAMIC_TEXT in str(expr)
     return _DISPLAY_NODE in tree
 
 
-#: How a placeholder expression starts in Polars' JSON serialization.
+#: How a placeholder expression starts in Polars' JSON serialization, and how a dynamic
+#: predicate is written out.
 _DISPLAY_NODE = '{"Display":'
+_DYNAMIC_TEXT = ".dynamic_pred: "

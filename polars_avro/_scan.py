@@ -20,7 +20,7 @@ from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block, report_progress
-from polars_avro._types import FrameSchema, index_type, max_index, without_columns
+from polars_avro._types import FrameSchema, index_bits, index_type, max_index, without_columns
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCapacityError,
@@ -55,6 +55,8 @@ class ReadRequest:
     #: file read with its own schema, without those columns.
     plan: _internal.ScanPlan | None = None
     row_index_offset: int = 0
+    #: The bits of the running Polars' index type, the row index's type (32 or 64).
+    index_bits: int = 32
     #: One row per source.
     partitions: pl.DataFrame | None = None
     #: Per source: read only to count its records.
@@ -221,7 +223,7 @@ class Scan:
         # Records before the predicate, across files.
         n_rows = min((n for n in (self.options.n_rows, records) if n is not None), default=None)
         by_file = self.hive is not None or self.options.include_file_paths is not None
-        parts = conjuncts(predicate) if predicate is not None and by_file and _RULES_OUT_FILES else []
+        parts = conjuncts(predicate) if predicate is not None and by_file else []
         values = self._file_values() if parts else None
         out = ruled_out(parts, values) if values is not None else [False] * len(self.sources.items)
         if values is not None and all(reads_only(p, values.columns) for p in parts):
@@ -248,6 +250,7 @@ class Scan:
             low_memory=self.options.low_memory,
             plan=self.plan,
             row_index_offset=self.options.row_index_offset,
+            index_bits=index_bits(),
             partitions=_kept(self.hive.values, kept) if self.hive is not None and self.hive.values.width else None,
             count_only=[out[i] for i in kept] if any(out) else None,
             predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
@@ -349,11 +352,7 @@ class Scan:
             # Frames cross from Rust as pl.DataFrame(series), which names a column "" (a name
             # Polars allows, as this option) column_<position>.
             df.columns = ["" if c == f"column_{i}" and c not in self.schema else c for i, c in enumerate(df.columns)]
-        df = self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
-        if self.options.row_index_name is not None and self.options.row_index_name in df.columns:
-            # By the Series: pl.col would take a name such as "*" for a pattern.
-            df = df.with_columns(df.get_column(self.options.row_index_name).cast(index_type()))
-        return df
+        return self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
 
     def _mask_function(self, predicate: pl.Expr) -> Any:
         mask_expr = predicate.alias(_MASK)
@@ -365,17 +364,8 @@ class Scan:
         return evaluate
 
 
-#: Whether a source rules files out by their partition values. Not on Polars 2.0, whose
-#: in-memory engine runs each side of a join as a streaming query on a thread of its pool,
-#: which waits for the source: on two cores both of the pool's threads wait, and any work the
-#: source hands that pool (evaluating the filter on the files' values, or picking the values
-#: of the files kept) waits forever (a join of two partitioned scans did). There the reader's
-#: threads evaluate the whole filter, as without partitions: every file is read.
-_RULES_OUT_FILES = not pl.__version__.startswith("2.0.")
-
-
 def _kept(values: pl.DataFrame, kept: list[int]) -> pl.DataFrame:
-    """The rows of the files kept: the frame as it is when none was ruled out (always on 2.0)."""
+    """The rows of the files kept: the frame as it is when none was ruled out."""
     return values if len(kept) == values.height else values[kept]
 
 

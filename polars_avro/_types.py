@@ -152,6 +152,11 @@ def index_type() -> pl.DataType:
     return get() if get is not None else pl.UInt32()
 
 
+def index_bits() -> int:
+    """The bits of Polars' index type: 32, or 64 (``polars[rt64]``, ``polars-u64-idx``)."""
+    return 32 if index_type() == pl.UInt32 else 64
+
+
 def max_index() -> int:
     """The largest value of Polars' index type: the most rows a frame can hold."""
-    return 2**32 - 1 if index_type() == pl.UInt32 else 2**64 - 1
+    return 2 ** index_bits() - 1

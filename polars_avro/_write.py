@@ -20,6 +20,7 @@ from polars_avro._io import AvroHeader
 from polars_avro._options import check_threads
 from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
+from polars_avro._quirks import batches_raise
 from polars_avro._polars_args import (
     WRITE_ALIASES,
     WRITE_REFUSED,
@@ -566,14 +567,6 @@ def _needs_physical(dtype: PolarsDataType) -> bool:
     return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))
 
 
-#: Whether `collect_batches` raises a failing query's error: Polars 1.34 to 1.36 print it
-#: and end the batches as if the query had finished, so a sink would complete a part-written
-#: file (measured: 1.34.0, 1.35.2, 1.36.1 quiet; 1.37.1, 1.38.1, 1.40.1, 1.44.2, 2.1 raise).
-_BATCHES_RAISE = hasattr(pl.LazyFrame, "collect_batches") and tuple(
-    int(part) for part in pl.__version__.split(".")[:2] if part.isdigit()
-) >= (1, 37)
-
-
 def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[pl.DataFrame], Any]) -> None:
     """Runs the query on the streaming engine, handing each batch to `consume`, in order.
 
@@ -582,7 +575,7 @@ def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[
     application's own SIGINT handler ran only when the query ended. Speed and memory are the
     same (3M rows: 77 ms either way; a slow consumer: 230 and 238 MB at most).
     """
-    if _BATCHES_RAISE:
+    if batches_raise():
         for batch in lf.collect_batches(chunk_size=chunk_size, maintain_order=True):
             consume(batch)
         return

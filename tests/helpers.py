@@ -25,13 +25,14 @@ import fastavro
 import polars as pl
 
 import polars_avro
+from polars_avro._quirks import batches_raise
 
 #: Whether this Polars has a Map dtype (Polars 2); older ones read maps as lists of
 #: key/value structs.
 HAS_MAP = hasattr(pl, "Map")
 #: Whether sink_avro streams the query's batches (`collect_batches`, Polars 1.37 and later)
 #: instead of staging the result in an IPC file.
-STREAMS_BATCHES = polars_avro._write._BATCHES_RAISE
+STREAMS_BATCHES = batches_raise()
 
 PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 NAMED = {"record", "error", "enum", "fixed"}

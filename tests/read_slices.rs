@@ -32,7 +32,7 @@ fn read(skip_rows: usize, n_rows: usize) -> PolarsResult<DataFrame> {
     let options = ReadOptions {
         skip_rows,
         n_rows: Some(n_rows),
-        row_index: Some(RowIndex { name: "i".into(), offset: 0 }),
+        row_index: Some(RowIndex::new("i", 0)),
         batch_size: 10,
         ..ReadOptions::default()
     };

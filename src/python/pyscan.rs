@@ -15,7 +15,7 @@ use super::pysplits::SplitFile;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
-    parse_reader_schema, AvroReader, BatchedReader, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, Sizes,
+    parse_reader_schema, AvroReader, BatchedReader, IndexType, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, Sizes,
     SkippedData, StatValue,
 };
 
@@ -33,7 +33,9 @@ pub struct ReadRequest {
     /// The scan's plan: the schema the files read into, its row index, partition and
     /// path columns; None: each file read with its own schema, no such column.
     plan: Option<ScanPlan>,
-    row_index_offset: IdxSize,
+    row_index_offset: u64,
+    /// The bits of the running Polars' index type (32 or 64): the row index's type.
+    index_bits: u32,
     /// One row per source.
     partitions: Option<PyDataFrame>,
     /// Per source: read only to count its records.
@@ -109,6 +111,7 @@ impl ScanReader {
             low_memory,
             plan,
             row_index_offset,
+            index_bits,
             partitions,
             count_only,
             predicate,
@@ -117,6 +120,9 @@ impl ScanReader {
             files_in_flight,
             splits,
         } = request;
+        let Some(index) = IndexType::of_bits(index_bits) else {
+            return Err(to_py_err(AvroError::argument(format!("Polars' index type has 32 or 64 bits, not {index_bits}"))));
+        };
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
         }
@@ -144,7 +150,7 @@ impl ScanReader {
             n_rows,
             skip_rows,
             batch_size: sizes.batch_size(engine_batch_size),
-            row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset: row_index_offset }),
+            row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset: row_index_offset, index }),
             file_path_column: file_path_column.map(PlSmallStr::from),
             partition_columns,
             files_in_flight: Some(sizes.files_in_flight()),

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use polars_arrow::array::BooleanArray;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_core::prelude::{
-    AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IdxCa, IdxSize, IntoColumn, PlSmallStr, Scalar,
-    Schema, Series,
+    AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IntoColumn, NewChunkedArray, PlSmallStr,
+    Scalar, Schema, Series, UInt32Chunked, UInt64Chunked,
 };
 
-use super::options::{ReadOptions, RowIndex};
+use super::options::{IndexType, ReadOptions, RowIndex};
 use super::predicate::Predicate;
 use super::scan_plan::scan_columns;
 use super::skipped::SkippedData;
@@ -59,7 +59,7 @@ pub(super) struct BatchBlock {
     /// it). Only the first block of a batch has any.
     pub skip: usize,
     /// Row index of its first record.
-    pub first_row: IdxSize,
+    pub first_row: u64,
     /// The file it came from.
     pub file: Arc<FileInfo>,
     /// Where its bytes begin in the file's block: a part of a block read in parts
@@ -255,8 +255,8 @@ impl BatchPlan {
 
     /// The type of a column that is not decoded (row index, partition, file path).
     fn extra_dtype(&self, name: &str) -> Option<DataType> {
-        if self.row_index.as_ref().is_some_and(|r| r.name == name) {
-            return Some(DataType::IDX_DTYPE);
+        if let Some(index) = self.row_index.as_ref().filter(|r| r.name == name) {
+            return Some(index.index.dtype());
         }
         if let Some((_, dtype)) = self.partition_columns.iter().find(|(p, _)| p == name) {
             return Some(dtype.clone());
@@ -458,11 +458,7 @@ impl BatchPlan {
     fn extra_columns(&self, batch: &RawBatch, wanted: impl Fn(&str) -> bool) -> Vec<PlColumn> {
         let mut columns = Vec::new();
         if let Some(index) = self.row_index.as_ref().filter(|r| wanted(&r.name)) {
-            let mut values: Vec<IdxSize> = Vec::with_capacity(batch.rows);
-            for b in &batch.blocks {
-                values.extend((0..b.rows as IdxSize).map(|i| b.first_row + i));
-            }
-            columns.push(IdxCa::from_vec(index.name.clone(), values).into_column());
+            columns.push(row_index_column(index, batch));
         }
         for (i, (name, dtype)) in self.partition_columns.iter().enumerate() {
             if wanted(name) {
@@ -568,6 +564,17 @@ fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {
     }
 }
 
+/// The row index of every record of a batch (its records' places before any filter), in
+/// the index type the rows go to: each block numbers its records from its first row.
+fn row_index_column(index: &RowIndex, batch: &RawBatch) -> PlColumn {
+    let rows = batch.blocks.iter().flat_map(|b| (0..b.rows as u64).map(move |i| b.first_row + i));
+    match index.index {
+        // Every row fits: the reader refuses a row index past the type's largest value.
+        IndexType::U32 => UInt32Chunked::from_iter_values(index.name.clone(), rows.map(|r| r as u32)).into_column(),
+        IndexType::U64 => UInt64Chunked::from_iter_values(index.name.clone(), rows).into_column(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use polars_core::prelude::{BooleanChunked, ChunkFull, NamedFrom};
@@ -603,7 +610,7 @@ mod tests {
 
     fn with_extras() -> ReadOptions {
         ReadOptions {
-            row_index: Some(RowIndex { name: "idx".into(), offset: 0 }),
+            row_index: Some(RowIndex::new("idx", 0)),
             file_path_column: Some("path".into()),
             partition_columns: vec![("year".into(), DataType::Int32), ("b".into(), DataType::Int64)],
             ..ReadOptions::default()

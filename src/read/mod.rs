@@ -24,7 +24,7 @@ pub use crate::threads::default_threads;
 pub(crate) use files::open_container;
 pub use files::{read_schemas, ScanFile, SplitPart};
 pub use options::{
-    ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT, LOW_MEMORY_BATCH_SIZE,
+    IndexType, ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT, LOW_MEMORY_BATCH_SIZE,
 };
 pub use predicate::{Predicate, PredicateFn};
 pub use scan_plan::{ColumnKind, ColumnSelection, ScanPlan};
@@ -109,7 +109,7 @@ impl AvroReader {
         self
     }
 
-    /// Adds a row index column (IdxSize) counting the file's records from its offset, placed first.
+    /// Adds a row index column counting the file's records from its offset, placed first.
     pub fn with_row_index(mut self, row_index: Option<RowIndex>) -> Self {
         self.options.row_index = row_index;
         self
@@ -172,7 +172,7 @@ impl AvroReader {
 fn extra_columns(options: &ReadOptions) -> Schema {
     let mut schema = Schema::default();
     if let Some(row_index) = &options.row_index {
-        schema.insert(row_index.name.clone(), DataType::IDX_DTYPE);
+        schema.insert(row_index.name.clone(), row_index.index.dtype());
     }
     for (name, dtype) in &options.partition_columns {
         schema.insert(name.clone(), dtype.clone());

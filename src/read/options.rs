@@ -51,7 +51,64 @@ pub struct RowIndex {
     /// The column's name.
     pub name: PlSmallStr,
     /// The number of the first record.
-    pub offset: IdxSize,
+    pub offset: u64,
+    /// The type of the column: the index type of the Polars the rows go to.
+    pub index: IndexType,
+}
+
+impl RowIndex {
+    /// A row index of this crate's own Polars index type.
+    pub fn new(name: impl Into<PlSmallStr>, offset: u64) -> Self {
+        Self { name: name.into(), offset, index: IndexType::default() }
+    }
+}
+
+/// Polars' index type, in which it counts rows and numbers them: 32 bits, or 64 where
+/// Polars is built for more rows (Python's `polars[rt64]`, `polars-u64-idx`). The Polars a
+/// read's rows go to may not be the one this crate is built with, whose type is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexType {
+    /// UInt32: Polars' default.
+    U32,
+    /// UInt64.
+    U64,
+}
+
+impl Default for IndexType {
+    fn default() -> Self {
+        if IdxSize::MAX as u64 == u32::MAX as u64 {
+            Self::U32
+        } else {
+            Self::U64
+        }
+    }
+}
+
+impl IndexType {
+    /// The one of this many bits (32 or 64).
+    pub fn of_bits(bits: u32) -> Option<Self> {
+        match bits {
+            32 => Some(Self::U32),
+            64 => Some(Self::U64),
+            _ => None,
+        }
+    }
+
+    /// The largest index it holds.
+    pub fn max(self) -> u64 {
+        match self {
+            Self::U32 => u32::MAX as u64,
+            Self::U64 => u64::MAX,
+        }
+    }
+
+    /// Its Polars dtype.
+    pub fn dtype(self) -> DataType {
+        match self {
+            Self::U32 => DataType::UInt32,
+            Self::U64 => DataType::UInt64,
+        }
+    }
 }
 
 /// How the files of a read are read.

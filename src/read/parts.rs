@@ -9,8 +9,6 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use polars_core::prelude::IdxSize;
-
 use super::batch::{cut_while_decoded, locate, BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::skipped::SkippedData;
 use crate::container::{Codec, RawBlock, MAX_BLOCK_LEN};
@@ -143,7 +141,7 @@ impl BlockParts {
             },
             rows: n,
             skip: 0,
-            first_row: self.block.first_row + first as IdxSize,
+            first_row: self.block.first_row + first as u64,
             file: self.decompressed_file.clone(),
             part: PartStart { record: first, byte: at },
         })

@@ -13,12 +13,12 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::Instant;
 
-use polars_core::prelude::{DataFrame, IdxSize};
+use polars_core::prelude::DataFrame;
 use rayon::ThreadPool;
 
 use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::files::{BatchPlans, OpenedFile, Opener, ScanFile};
-use super::options::{ReadAhead, ReadOptions, DEFAULT_FILES_IN_FLIGHT};
+use super::options::{IndexType, ReadAhead, ReadOptions, DEFAULT_FILES_IN_FLIGHT};
 use super::parts::BlockParts;
 use super::predicate::Predicate;
 use super::skipped::SkippedData;
@@ -72,7 +72,8 @@ pub(super) struct Pipeline {
     /// Records still to leave out at the start (a slice's offset).
     skip_left: usize,
     /// Row index of the next record to read, when a row index is asked for.
-    next_row: Option<IdxSize>,
+    /// The next record's row index, and its type (None: no row index).
+    next_row: Option<(u64, IndexType)>,
     reading_done: bool,
     finished: bool,
     stats: ReadStats,
@@ -108,7 +109,7 @@ impl Pipeline {
         };
         let stats = ReadStats { threads, ..ReadStats::default() };
         let (batch_size, rows_left, skip_left) = (options.batch_size.max(1), options.n_rows, options.skip_rows);
-        let next_row = options.row_index.as_ref().map(|r| r.offset);
+        let next_row = options.row_index.as_ref().map(|r| (r.offset, r.index));
         let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
         let opener = Opener::new(files, BatchPlans::new(options, predicate), files_in_flight, pool.clone())?;
         let mut pipeline = Self {
@@ -350,7 +351,7 @@ impl Pipeline {
                 count = count.min(*left);
                 *left -= count;
             }
-            let first_row = self.next_row.unwrap_or(0);
+            let first_row = self.next_row.map_or(0, |(row, _)| row);
             if let Err(e) = advance_row_index(&mut self.next_row, count) {
                 self.reading_done = true;
                 error = Some(e);
@@ -499,16 +500,17 @@ fn panicked(panic: &(dyn std::any::Any + Send), at: Option<(Arc<FileInfo>, usize
 
 /// Moves a row index (None: none asked for) past `records` more records. Polars' rule:
 /// the offset plus the records read must fit its index type, so every index can be held.
-fn advance_row_index(next_row: &mut Option<IdxSize>, records: usize) -> AvroResult<()> {
-    let Some(row) = *next_row else { return Ok(()) };
-    let after = IdxSize::try_from(records).ok().and_then(|r| row.checked_add(r));
-    *next_row = Some(after.ok_or_else(|| {
+fn advance_row_index(next_row: &mut Option<(u64, IndexType)>, records: usize) -> AvroResult<()> {
+    let Some((row, index)) = *next_row else { return Ok(()) };
+    let after = u64::try_from(records).ok().and_then(|r| row.checked_add(r)).filter(|&after| after <= index.max());
+    let after = after.ok_or_else(|| {
         AvroError::capacity(format!(
             "the row index overflows: {records} more records after index {row} pass the largest value of \
              Polars' index type, {}; pass a smaller row_index_offset",
-            IdxSize::MAX
+            index.max()
         ))
-    })?);
+    })?;
+    *next_row = Some((after, index));
     Ok(())
 }
 
@@ -589,8 +591,7 @@ mod tests {
 
     #[test]
     fn a_file_only_counted_moves_the_row_index_and_gives_no_row() {
-        let options =
-            ReadOptions { row_index: Some(RowIndex { name: "i".into(), offset: 100 }), ..ReadOptions::default() };
+        let options = ReadOptions { row_index: Some(RowIndex::new("i", 100)), ..ReadOptions::default() };
         let files = || vec![scan_file(file(2, &[0, 1]), true), scan_file(file(1, &[]), false)];
         let (df, _) = read(files, options);
         assert_eq!(ids(&df), (0..10).collect::<Vec<_>>());
@@ -635,12 +636,36 @@ mod tests {
 
     #[test]
     fn a_row_index_past_polars_index_type_is_refused() {
-        let mut row = Some(IdxSize::MAX - 5);
-        assert!(advance_row_index(&mut row, 5).is_ok());
-        assert_eq!(row, Some(IdxSize::MAX));
-        let error = advance_row_index(&mut row, 1).unwrap_err();
-        assert!(error.message.contains("the row index overflows"), "{error}");
+        for index in [IndexType::U32, IndexType::U64] {
+            let mut row = Some((index.max() - 5, index));
+            assert!(advance_row_index(&mut row, 5).is_ok());
+            assert_eq!(row, Some((index.max(), index)));
+            let error = advance_row_index(&mut row, 1).unwrap_err();
+            assert!(error.message.contains("the row index overflows"), "{error}");
+        }
         let mut none = None;
         assert!(advance_row_index(&mut none, usize::MAX).is_ok());
+    }
+
+    #[test]
+    fn a_row_index_of_64_bits_numbers_records_past_32_bits() {
+        let offset = u32::MAX as u64 - 5;
+        let row_index = RowIndex { name: "i".into(), offset, index: IndexType::U64 };
+        let options = ReadOptions { row_index: Some(row_index), ..ReadOptions::default() };
+        let (df, _) = read(|| vec![scan_file(file(1, &[]), false)], options);
+        let index = df.column("i").unwrap();
+        assert_eq!(index.dtype(), &DataType::UInt64);
+        let values: Vec<u64> = index.u64().unwrap().into_no_null_iter().collect();
+        assert_eq!(values, (offset..offset + 10).collect::<Vec<_>>());
+        // Of 32 bits, the same offset leaves room for 5 more records, not 10.
+        let row_index = RowIndex { name: "i".into(), offset, index: IndexType::U32 };
+        let mut pipeline = Pipeline::new(
+            vec![scan_file(file(1, &[]), false)],
+            ReadOptions { row_index: Some(row_index), ..ReadOptions::default() },
+            None,
+        )
+        .unwrap();
+        let error = std::iter::from_fn(|| Some(pipeline.next_batch())).find_map(Result::err).unwrap();
+        assert!(error.message.contains("the row index overflows"), "{error}");
     }
 }
