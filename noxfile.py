@@ -1,4 +1,4 @@
-"""Sessions: `nox -s demo`, `nox -s tests` (with `cluster`, `queries` and `smoke`), `nox -s lint`,
+"""Sessions: `nox -s demo`, `nox -s tests` (with `cluster`, `releases` and `smoke`), `nox -s lint`,
 `nox -s portability`, `nox -s wheel`, `nox -s sdist`, `nox -s bench`, `nox -s fuzz`.
 
 Every session installs the same release wheel, built once per change by `build_wheel`: on
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import nox
+import nox.command
 
 ROOT = Path(__file__).parent
 CACHE = Path(os.environ.get("POLARS_AVRO_CACHE", Path.home() / ".cache" / "polars-avro"))
@@ -61,10 +62,41 @@ TEST_DEPS = [
     "hypothesis",
 ]
 
-#: Polars releases between those, whose IO source interface differs again (the newest 1.x,
-#: the first 2.x): the query shape tests and the differential suite run on each.
-QUERY_POLARS_VERSIONS = ["2.0.0", "1.44.2"]
-QUERY_TESTS = ["tests/test_differential.py", "tests/test_query_shapes.py"]
+#: Every Polars release and runtime the package claims, each minor release at its last patch,
+#: as pip names it: the query shapes, the probes of Polars' behaviour and the differential
+#: suite run on each (`nox -s releases`, which `nox -s tests` brings along), in one virtualenv
+#: that takes each in turn. A new release is one line here.
+POLARS_RELEASES = [
+    "polars==1.30.0",
+    "polars==1.31.0",
+    "polars==1.32.3",
+    "polars==1.33.1",
+    "polars==1.34.0",
+    "polars==1.35.2",
+    "polars==1.36.1",
+    "polars==1.37.1",
+    "polars==1.38.1",
+    "polars==1.39.3",
+    "polars==1.40.1",
+    "polars==1.41.2",
+    "polars==1.42.1",
+    "polars==1.43.2",
+    "polars==1.44.2",
+    "polars==2.0.0",
+    "polars==2.1.0",
+    # The runtimes: 64-bit row indices (tables past 4.3 billion rows), and for older CPUs
+    # (also 64-bit indices); before 1.34 they were packages of their own.
+    "polars[rt64]==2.1.0",
+    "polars[rtcompat]==2.1.0",
+    "polars-u64-idx==1.33.1",
+    "polars-lts-cpu==1.33.1",
+]
+#: The Python the releases run on: every one of them installs there (Polars 2.1 left 3.10).
+RELEASES_PYTHON = "3.11"
+RELEASE_TESTS = ["tests/test_differential.py", "tests/test_query_shapes.py", "tests/test_polars_quirks.py"]
+#: The differential suite's fixed seeds per release (250 queries each), and a fresh one; the
+#: full suites run all of them.
+RELEASE_SEEDS = 2
 
 #: Ray and Dask for polars_avro.ray and polars_avro.dask, tested in their own session
 #: (`cluster`, which `tests` brings along) on local clusters.
@@ -75,10 +107,16 @@ CLUSTER_MODULES = ["polars_avro.ray", "polars_avro.dask"]
 #: The wheels built here are Linux's (zig links them against old C libraries).
 LINUX = sys.platform.startswith("linux")
 
+#: Whether every claimed Python must be found (CI sets it): without, a machine with fewer
+#: Pythons (a newcomer's, with one) runs the sessions of those it lacks on nox's own Python,
+#: where their Polars installs, and says which it skipped.
+EVERY_PYTHON = os.environ.get("POLARS_AVRO_EVERY_PYTHON") == "1"
+
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
-# A claimed Python that cannot be found fails the run: skipping it would pass untested.
-nox.options.error_on_missing_interpreters = True
+# Under EVERY_PYTHON a claimed Python that cannot be found fails the run: skipping it would
+# pass untested.
+nox.options.error_on_missing_interpreters = EVERY_PYTHON
 
 
 def link_pyenv_pythons() -> None:
@@ -104,6 +142,35 @@ def link_pyenv_pythons() -> None:
 
 
 link_pyenv_pythons()
+
+#: nox's own Python, which every machine has.
+HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
+#: The claimed Pythons this machine lacks.
+MISSING_PYTHONS = [python for python in NEWEST_POLARS if shutil.which(f"python{python}") is None]
+
+
+def on_this_machine(python: str) -> str:
+    """The Python a session claimed for `python` runs on here: nox's own where it is missing."""
+    return HERE if python in MISSING_PYTHONS and not EVERY_PYTHON else python
+
+
+def installs(polars: str, python: str) -> bool:
+    """Whether a Polars release installs on a Python (no newer than the newest that does)."""
+    newest = NEWEST_POLARS.get(python, NEWEST_POLARS[max(NEWEST_POLARS, key=lambda p: int(p.split(".")[1]))])
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split("."))
+
+    return key(polars) <= key(newest)
+
+
+#: The sessions' Pythons on this machine.
+SUITES = list(
+    dict.fromkeys(
+        (on_this_machine(python), polars) for python, polars in FULL_SUITES if installs(polars, on_this_machine(python))
+    )
+)
+SMOKES = [python for python in SMOKE_PYTHONS if on_this_machine(python) == python]
 
 
 def build_env() -> dict[str, str]:
@@ -199,14 +266,19 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session
-@nox.parametrize(("python", "polars"), FULL_SUITES)
+@nox.parametrize(("python", "polars"), SUITES)
 def tests(session: nox.Session, polars: str) -> None:
     """Rust tests (once), then pytest on one Python with one Polars version; the Ray and
     Dask tests follow in the `cluster` session of the Polars versions of POLARS_VERSIONS,
     and the smoke session on the Pythons between."""
     wheel = build_wheel(session)
-    first = (session.python, polars) == FULL_SUITES[0]
+    first = (session.python, polars) == SUITES[0]
     if first:
+        if MISSING_PYTHONS:
+            session.warn(
+                f"Python {', '.join(MISSING_PYTHONS)} not found: their sessions run on Python {HERE} where their "
+                "Polars installs, the rest are skipped (POLARS_AVRO_EVERY_PYTHON=1, as in CI, fails instead)"
+            )
         rust_tests(session)
     session.run("bash", str(ROOT / ".ci" / "servers.sh"), external=True)
     session.install("--force-reinstall", "--no-deps", wheel)
@@ -226,9 +298,8 @@ def tests(session: nox.Session, polars: str) -> None:
     if polars in POLARS_VERSIONS:
         session.notify(f"cluster(polars='{polars}')")
     if first:
-        for version in QUERY_POLARS_VERSIONS:
-            session.notify(f"queries(polars='{version}')")
-        for python in SMOKE_PYTHONS:
+        session.notify("releases")
+        for python in SMOKES:
             session.notify(f"smoke-{python}")
 
 
@@ -238,7 +309,7 @@ def moto_python(session: nox.Session) -> str:
     return str(cache_virtualenv(session, "moto-server", "moto[server]"))
 
 
-@nox.session(python=SMOKE_PYTHONS)
+@nox.session(python=SMOKES)
 def smoke(session: nox.Session) -> None:
     """The wheel on one Python with the newest Polars it installs: a read, a scan with a
     filter, a write and a message decoded, compared with fastavro's values."""
@@ -248,14 +319,45 @@ def smoke(session: nox.Session) -> None:
     session.run("python", "tests/smoke.py")
 
 
-@nox.session
-@nox.parametrize("polars", QUERY_POLARS_VERSIONS)
-def queries(session: nox.Session, polars: str) -> None:
-    """Every query shape against Polars' own reader on one more Polars version."""
+@nox.session(python=on_this_machine(RELEASES_PYTHON))
+def releases(session: nox.Session) -> None:
+    """The query shapes, the probes of Polars' behaviour and the differential suite on every
+    release and runtime of POLARS_RELEASES (`nox -s releases -- 1.36 rt64` runs those whose
+    requirement holds one of the words), in one virtualenv: each release is installed once
+    into a folder of the cache and put first on the path. Every release is run; the session
+    then fails naming each that failed."""
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
-    session.install(f"polars=={polars}", "pytest", "fastavro", "cramjam", "backports.zstd; python_version < '3.14'")
-    session.run("pytest", "--import-mode=importlib", *QUERY_TESTS, "-q", "-rs", *session.posargs)
+    session.install("pytest", "fastavro", "cramjam", "backports.zstd; python_version < '3.14'")
+    # The full suites run all of the differential suite's seeds on these.
+    covered = {f"polars=={polars}" for _, polars in SUITES}
+    chosen = [r for r in POLARS_RELEASES if any(word in r for word in session.posargs)] or [
+        r for r in POLARS_RELEASES if r not in covered
+    ]
+    failed, skipped = [], []
+    for requirement in chosen:
+        site = CACHE / "polars-releases" / f"python{session.python}" / requirement.replace("[", "-").replace("]", "")
+        if not (site / ".installed").exists():
+            shutil.rmtree(site, ignore_errors=True)
+            try:
+                session.run("python", "-m", "pip", "install", "--quiet", "--target", str(site), requirement)
+            except nox.command.CommandFailed:
+                (failed if EVERY_PYTHON else skipped).append(
+                    f"{requirement} (does not install on Python {session.python})"
+                )
+                continue
+            (site / ".installed").touch()
+        env = {"PYTHONPATH": str(site), "POLARS_AVRO_DIFF_SEEDS": str(RELEASE_SEEDS)}
+        try:
+            session.run(
+                "pytest", "--import-mode=importlib", *RELEASE_TESTS, "-q", "-rs", "-p", "no:cacheprovider", env=env
+            )
+        except nox.command.CommandFailed:
+            failed.append(requirement)
+    if skipped:
+        session.warn(f"skipped: {', '.join(skipped)}")
+    if failed:
+        session.error(f"failed on {len(failed)} of {len(chosen)}: {', '.join(failed)}")
 
 
 def package_modules(*, cluster: bool = False) -> list[str]:

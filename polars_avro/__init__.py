@@ -52,6 +52,7 @@ from polars_avro.exceptions import (
     AvroKeywordError,
     AvroMemoryError,
     AvroPermissionError,
+    AvroPolarsBugWarning,
     AvroSchemaError,
     AvroSchemaMismatchError,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "AvroKeywordError",
     "AvroMemoryError",
     "AvroPermissionError",
+    "AvroPolarsBugWarning",
     "AvroReader",
     "AvroSchemaError",
     "AvroSchemaMismatchError",

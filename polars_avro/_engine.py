@@ -27,6 +27,9 @@ try:  # Polars 2.0 and later
 except ImportError:
     FileReader = FileReaderBuilder = None  # type: ignore[assignment,misc]
 
+#: Whether scans are sources of Polars' file reader interface (else IO plugins).
+FILE_READERS = FileReaderBuilder is not None
+
 if TYPE_CHECKING:
     from polars.io.external_reader import FilterExpr
 
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 
 def lazy_frame(scan: Scan) -> pl.LazyFrame:
     """A LazyFrame reading `scan`."""
-    if FileReaderBuilder is None:
+    if not FILE_READERS:
         enums = {name: dtype for name, dtype in scan.schema.items() if _has_enum(dtype)}
 
         def io_source(
@@ -120,7 +123,7 @@ def _has_enum(dtype: pl.DataType) -> bool:
 #: input of the inner concat and drop it from above, where the scan is not read once
 #: (``pl.concat([x.head(20), x.tail(20)])`` of ``x = pl.concat([lf.head(20), lf.tail(20)])``
 #: gave 80 rows for 40).
-_PURE = {"is_pure": True} if "is_pure" in inspect.signature(register_io_source).parameters else {}
+_PURE: dict[str, Any] = {"is_pure": True} if "is_pure" in inspect.signature(register_io_source).parameters else {}
 
 
 def records_to_read(offset: int, length: int) -> int | None:

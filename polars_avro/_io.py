@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from polars_avro import _internal
+from polars_avro import _internal, _polars_bugs
 from polars_avro._engine import lazy_frame
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._origin import remember
@@ -212,6 +212,7 @@ def scan_avro(
     scan = Scan(source, ScanOptions.of(locals()))
     lf = lazy_frame(scan)
     _remember_origin(lf, scan, lazily=True)
+    _polars_bugs.warn_once()
     return lf
 
 

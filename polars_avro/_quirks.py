@@ -10,6 +10,7 @@ what each release does and what the package does about it.
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from typing import Any
 
@@ -44,6 +45,20 @@ def batches_raise() -> bool:
             if not isinstance(unraisable.exc_value, pl.exceptions.PolarsError):
                 hook(unraisable)  # not the probe's: printed as it would have been
     return False
+
+
+def _drops_empty(explode: Any) -> dict[str, bool]:
+    """``explode``'s keyword for an empty list's row, where Polars takes one.
+
+    Polars 1.42 to 1.44 warn (a DeprecationWarning at the user's write) that its default
+    changes in 2.0. The package explodes lists only for their values, nulls dropped: an
+    empty list gives none.
+    """
+    return {"empty_as_null": False} if "empty_as_null" in inspect.signature(explode).parameters else {}
+
+
+EXPLODE_DROPS_EMPTY = _drops_empty(pl.Expr.explode)
+ARRAY_EXPLODE_DROPS_EMPTY = _drops_empty(pl.col("").arr.explode)
 
 
 #: Whether a file reader source must leave filters to Polars: on Polars 2.0, whose

@@ -159,4 +159,4 @@ def index_bits() -> int:
 
 def max_index() -> int:
     """The largest value of Polars' index type: the most rows a frame can hold."""
-    return 2 ** index_bits() - 1
+    return (1 << index_bits()) - 1

@@ -20,7 +20,6 @@ from polars_avro._io import AvroHeader
 from polars_avro._options import check_threads
 from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
-from polars_avro._quirks import batches_raise
 from polars_avro._polars_args import (
     WRITE_ALIASES,
     WRITE_REFUSED,
@@ -29,6 +28,7 @@ from polars_avro._polars_args import (
     refusing,
     with_credentials,
 )
+from polars_avro._quirks import ARRAY_EXPLODE_DROPS_EMPTY, EXPLODE_DROPS_EMPTY, batches_raise
 from polars_avro._sources import RemoteOptions, is_remote_url
 from polars_avro._types import HAS_MAP, contains, describe_dtype
 from polars_avro.exceptions import (
@@ -546,14 +546,16 @@ def _writable(
     if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:
         return pl.Float32()
     if isinstance(dtype, pl.List):
-        return pl.List(_writable(dtype.inner, categorical, expr.explode()))
+        return pl.List(_writable(dtype.inner, categorical, expr.explode(**EXPLODE_DROPS_EMPTY)))
     if isinstance(dtype, pl.Array):
-        return pl.Array(_writable(dtype.inner, categorical, expr.arr.explode()), dtype.size)
+        return pl.Array(_writable(dtype.inner, categorical, expr.arr.explode(**ARRAY_EXPLODE_DROPS_EMPTY)), dtype.size)
     if isinstance(dtype, pl.Struct):
         return pl.Struct({f.name: _writable(f.dtype, categorical, expr.struct.field(f.name)) for f in dtype.fields})
     if HAS_MAP and isinstance(dtype, pl.Map):
         entries = pl.List(pl.Struct({"key": dtype.key, "value": dtype.value}))
-        value = _writable(dtype.value, categorical, expr.cast(entries).explode().struct.field("value"))
+        value = _writable(
+            dtype.value, categorical, expr.cast(entries).explode(**EXPLODE_DROPS_EMPTY).struct.field("value")
+        )
         return pl.Map(dtype.key, value)
     return dtype
 

@@ -158,6 +158,15 @@ class AvroDataSkippedWarning(UserWarning):
     records: int | None
 
 
+class AvroPolarsBugWarning(UserWarning):
+    """The running Polars has a bug that gives some queries over ``scan_avro`` wrong rows.
+
+    Silently, where Polars' own scans are right, and polars-avro cannot work around it:
+    warned once a process, at the first scan, naming the releases, the query shape and the
+    release that fixes it. docs/reading.md lists every such bug.
+    """
+
+
 class AvroDecodeWarning(UserWarning):
     """``Expr.avro.decode(..., mode="permissive")`` gave null for messages it could not decode.
 
@@ -169,6 +178,7 @@ class AvroDecodeWarning(UserWarning):
 __all__ = [
     "AvroDataSkippedWarning",
     "AvroDecodeWarning",
+    "AvroPolarsBugWarning",
     "AvroArgumentError",
     "AvroCapacityError",
     "AvroCodecError",

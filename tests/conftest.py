@@ -3,6 +3,7 @@ keeps the repository root off sys.path so the installed package is the one teste
 the fixtures several test modules share."""
 
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,16 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from servers import S3Server  # noqa: E402
+
+from polars_avro._polars_bugs import warn_once  # noqa: E402
+from polars_avro.exceptions import AvroPolarsBugWarning  # noqa: E402
+
+# The first scan of a process warns of the running Polars' bugs: done here, quietly, so that
+# no test counting its warnings meets it (tests/test_polars_quirks.py checks those warnings
+# in processes of their own).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", AvroPolarsBugWarning)
+    warn_once()
 
 
 @pytest.fixture(scope="module")

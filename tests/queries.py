@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+import polars_quirks as quirks
 
 #: The kinds of run a query ends with (see the module's docstring).
 RUNS = ["collect", "collect", "collect", "collect", "sink_parquet", "sink_ipc", "collect_all", "schema"]
@@ -60,19 +61,17 @@ class _State:
     unique: set[str] = field(default_factory=set)
 
 
-#: Polars 1.30, 1.36, 1.44 and 2.0, whose bugs some steps avoid (every scan has them, Polars'
-#: own too).
-_POLARS_1_30 = pl.__version__.startswith("1.30.")
-_POLARS_2_0 = pl.__version__.startswith("2.0.")
-_POLARS_1_36 = pl.__version__.startswith("1.36.")
-_POLARS_1_44 = pl.__version__.startswith("1.44.")
-#: Polars 1, where scans are IO plugins, which are not handed a slice's offset.
-_POLARS_1 = pl.__version__.startswith("1.")
-#: Polars 1.30, 1.36 and 1.44 get `list.contains` wrong, from one run to the next, on the
-#: lists a streaming `unique` gives, whatever the source: fresh seed 51967353 (1.36) found 34
-#: rows for scan_ipc's 36, and an in-memory frame of the same 3,000 rows gives 24 to 38 rows
-#: for 34 (tests/test_differential.py's regression test).
-UNIQUE_LISTS_WRONG = _POLARS_1_30 or _POLARS_1_36 or _POLARS_1_44
+#: Polars' bugs some steps avoid are found by probing the running Polars (polars_quirks):
+#: the suite runs on every release. Where Polars' own answer to a query changes from one run
+#: to the next whatever the source, the suite finds it by running scan_ipc's again
+#: (test_differential's ``_check``); where a source's batches make the difference, a probe.
+#:
+#: A filter on a list column keeps the wrong rows of a frame of several chunks beside one of
+#: one chunk (a row index) and, from one run to the next, of the lists a streaming `unique`
+#: gives, whatever the source: fresh seed 51967353 (1.36) found 34 rows for scan_ipc's 36, and
+#: an in-memory frame of the same 3,000 rows gives 24 to 38 rows for 34 (tests/
+#: test_differential.py's regression test).
+UNIQUE_LISTS_WRONG = quirks.list_filter_over_chunks_wrong()
 
 
 class QueryGenerator:
@@ -128,14 +127,8 @@ class QueryGenerator:
 
     def _filter(self, state: _State) -> None:
         schema = self._schema(state)
-        row_index = (_POLARS_1_36 or _POLARS_1_44) and "with_row_index(" in state.text
-        unique = UNIQUE_LISTS_WRONG and ".unique(" in state.text
-        if row_index or unique:
-            # Polars 1.36 and 1.44 filter a frame whose columns are chunked differently (a row index
-            # of one chunk beside a source's batches) wrongly on list columns, a plain frame
-            # too (`pl.concat(frames, rechunk=False).with_row_index()` then `list.contains`
-            # keeps 42 rows of 40; on 1.36, 26 of 29); 2.1 is right. Scans of batches meet it, scan_ipc's one
-            # chunk does not. After a unique, see UNIQUE_LISTS_WRONG.
+        if UNIQUE_LISTS_WRONG and ("with_row_index(" in state.text or ".unique(" in state.text):
+            # Scans of batches meet it, scan_ipc's one chunk does not (see UNIQUE_LISTS_WRONG).
             schema = pl.Schema({c: d for c, d in schema.items() if not isinstance(d, pl.List)})
         state.text += f".filter({self.predicate(schema)})"
 
@@ -155,11 +148,11 @@ class QueryGenerator:
             # Polars 2.1 panics optimizing a cache() over a self-join, whatever the scan
             # (`lf.join(lf, on=...).cache()` of a plain LazyFrame too).
             return
-        if (_POLARS_1_44 or _POLARS_2_0) and _sliced(state.text):
-            # Polars 1.44 and 2.0 hand an IO plugin the later slice of `head(3).cache().head(10)`
+        if quirks.cached_slice_sliced_wrong() and _sliced(state.text):
+            # Some releases hand an IO source the later slice of `head(3).cache().head(10)`
             # in place of the earlier one (10 rows, where there are 3), a pure-Python one too
             # (test_differential's test_a_slice_cached_then_sliced_again_as_polars_gives_it);
-            # scan_ipc gives 3, and so does 2.1.
+            # scan_ipc gives 3.
             return
         state.text += ".cache()"
 
@@ -171,10 +164,10 @@ class QueryGenerator:
     def _tail(self, state: _State) -> None:
         if _slices_a_sorted_slice(state.text):
             return
-        if _POLARS_1_30:
-            # Polars 1.30's streaming engine gives too few rows for a tail longer than an IO
-            # plugin's data, whatever the plugin (`register_io_source` of a generator of 3
-            # frames of 1,000 rows: `tail(5000)` gives 2,000); 1.44 gives them all.
+        if quirks.tail_past_the_end_short():
+            # The streaming engine gives too few rows for a tail longer than an IO source's
+            # data, whatever the source (`register_io_source` of a generator of 3 frames of
+            # 1,000 rows: `tail(5000)` gives 2,000).
             return
         state.text += f".tail({self._count()})"
 
@@ -183,18 +176,17 @@ class QueryGenerator:
             return
         rng = self.rng
         offset = rng.choice([0, rng.randint(1, 2_000), -rng.randint(1, 2_000)])
-        if _POLARS_1_30:
-            # A negative offset counts from the end, as a tail does, and 1.30 gets it wrong
-            # for any IO plugin after a filter (fresh seed 834476332: 108 rows for 277; a
-            # `register_io_source` of 3 frames of 1,000 rows, filtered to every tenth and
-            # sliced from -1760: 100 rows streaming, 40 in memory, for 150).
+        if quirks.negative_slice_after_filter_wrong():
+            # A negative offset counts from the end, as a tail does, and some releases get it
+            # wrong for any IO source after a filter (fresh seed 834476332, Polars 1.30: 108
+            # rows for 277).
             offset = abs(offset)
         length = rng.choice([None, self._count()])
         state.text += f".slice({offset}, {length})"
 
     def _with_row_index(self, state: _State) -> None:
-        if _POLARS_1_30 and len(self.scan_unique) > 1:
-            # Polars 1.30 drops a scan's own row index under a with_row_index, whatever the
+        if quirks.scan_row_index_dropped() and len(self.scan_unique) > 1:
+            # Some releases drop a scan's own row index under a with_row_index, whatever the
             # scan (`scan_parquet(p, row_index_name="ri").with_row_index("ri0")` has no "ri").
             return
         name = self._fresh(state, "ri")
@@ -232,12 +224,11 @@ class QueryGenerator:
             self.rng.choice([self._head, self._tail, self._slice])(state)
 
     def _top_k(self, state: _State) -> None:
-        if _POLARS_1 and _sliced(state.text):
-            # Polars' streaming engine panics (`pipe.send_state == PortState::Done`, 1.36 and
-            # 1.44) or gives rows (1.30) for a top_k after a slice that leaves no row, over any
-            # IO plugin, a pure-Python one too (test_differential's
-            # test_an_empty_slice_then_a_sort_head_as_polars_gives_it); scan_ipc gives none.
-            # Polars 2 hands ours the slice, as it does scan_ipc.
+        if quirks.empty_slice_then_sort_head_wrong() and _sliced(state.text):
+            # The streaming engine panics (`pipe.send_state == PortState::Done`) or gives rows
+            # for a top_k after a slice that leaves no row, over any IO plugin, a pure-Python
+            # one too (test_differential's test_an_empty_slice_then_a_sort_head_as_polars_gives_it);
+            # scan_ipc gives none. Polars 2 hands ours the slice, as it does scan_ipc.
             return
         schema = self._schema(state)
         # Ties make top_k's choice of rows undefined: its keys end with a unique column.
@@ -256,10 +247,8 @@ class QueryGenerator:
         if not hashable:
             return
         subset = self.rng.sample(hashable, self.rng.randint(1, min(2, len(hashable))))
-        if state.ordered and not _POLARS_1_30:
+        if state.ordered and not quirks.streaming_keep_first_wrong():
             # Which row of a group is kept is defined for first/last of ordered rows only.
-            # (Polars 1.30's streaming engine keeps another row from one run to the next,
-            # scan_ipc's too.)
             keep = self.rng.choice(["first", "last"])
             maintain = self.rng.random() < 0.5
             state.text += f".unique({subset!r}, keep={keep!r}, maintain_order={maintain})"
@@ -287,8 +276,8 @@ class QueryGenerator:
             agg = self.rng.choice([*exact, "sum"] if schema[c].is_integer() else exact)
             aggs.append(f"pl.col({c!r}).{agg}().alias('agg_{agg}')")
         other = [c for c in schema if c != key]
-        # (Polars 1.30's streaming engine takes another first row from one run to the next.)
-        if other and state.ordered and not _POLARS_1_30 and self.rng.random() < 0.5:
+        # (Where the streaming engine's keep="first" is wrong, so is its first row of a group.)
+        if other and state.ordered and not quirks.streaming_keep_first_wrong() and self.rng.random() < 0.5:
             aggs.append(f"pl.col({self.rng.choice(other)!r}).first().alias('first')")
         maintain = state.ordered and self.rng.random() < 0.5
         state.text += f".group_by({key!r}, maintain_order={maintain}).agg({', '.join(aggs)})"
@@ -300,10 +289,10 @@ class QueryGenerator:
         keys = [c for c in ("id", "k") if c in schema]
         if not keys:
             return
-        if _POLARS_1_36 and ".unnest(" in state.text:
-            # Polars 1.36 puts a struct's unnested fields after the other columns when a join
-            # follows, in its own scans and on a DataFrame; an IO source's plan (ours, or a
-            # plain register_io_source) keeps them in place, as 1.44 and 2.x do everywhere.
+        if quirks.unnest_then_join_moves_fields() and ".unnest(" in state.text:
+            # Some releases put a struct's unnested fields after the other columns when a join
+            # follows, in their own scans and on a DataFrame; an IO source's plan (ours, or a
+            # plain register_io_source) keeps them in place, as the schema Polars gives does.
             return
         key = self.rng.choice(keys)
         how = self.rng.choice(["inner", "left", "semi", "anti"])
@@ -315,10 +304,18 @@ class QueryGenerator:
         shape = self.rng.choice(
             ["", ".filter(pl.col('id') % 3 == 0)", ".sort('id', descending=True).head(50)", ".slice(100, 400)"]
         )
-        if _POLARS_2_0 and base == "lf" and (".head(" in shape or ".slice(" in shape):
+        if (
+            quirks.self_join_on_a_slice_then_filter_wrong()
+            and base == "lf"
+            and (".head(" in shape or ".slice(" in shape)
+        ):
             # Polars 2.0 reads a scan and a slice of it through one cached scan, and hands it a
             # later filter that the slice then sees (test_differential's
             # test_a_self_join_on_a_slice_then_a_filter_as_polars_gives_it); 2.1 is right.
+            base = "other"
+        if quirks.pure_self_join_after_explode_panics() and base == "lf" and ".explode(" in state.text:
+            # Polars 1.41 and 1.42 panic joining a pure IO source with itself after an explode,
+            # then grouping (test_differential's test_a_self_join_after_an_explode_...).
             base = "other"
         right = base + shape
         columns = [key] if how in ("semi", "anti") else [key, *self.rng.sample(["s", "f", "tags"], 1)]
@@ -341,10 +338,9 @@ class QueryGenerator:
     def _concat(self, state: _State) -> None:
         schema = self._schema(state)
         base = self.rng.choice(["lf", "other"])
-        if _POLARS_2_0 and base == "lf":
+        if quirks.concat_with_own_slice_wrong() and base == "lf":
             # Polars 2.0 gives wrong rows for a scan concatenated with a slice of itself, a
-            # plain LazyFrame in the in-memory engine too (`pl.concat([lf, lf.head(3)])` then
-            # a filter and a sort repeats rows 4 and 5); 2.1 is right.
+            # plain LazyFrame in the in-memory engine too; 2.1 is right.
             return
         base_schema = self._schema(_State(base))
         if any(base_schema.get(name) != dtype for name, dtype in schema.items()):
@@ -496,15 +492,15 @@ def _sliced(text: str) -> bool:
 
 
 def _slices_a_sorted_slice(text: str) -> bool:
-    """Whether slicing the query now would slice a sort of a slice, on Polars 1.
+    """Whether slicing the query now would slice a sort of a slice, where Polars gets it wrong.
 
-    After a slice that leaves no row, a sort then a head panics in Polars 1.36 and 1.44's
-    streaming engine, or gives rows (1.30), as a top_k does (see ``_top_k``), for a slice that
-    stays above the scan; an IO plugin, as scans are on Polars 1, is not handed its offset.
-    Polars 2 hands it to ours (test_differential's test_an_empty_slice_then_a_sort_head_...).
+    After a slice that leaves no row, a sort then a head panics in the streaming engine of
+    some releases, as a top_k does (see ``_top_k``), for a slice that stays above the scan; an
+    IO plugin, as scans are on Polars 1, is not handed its offset. Polars 2 hands it to ours
+    (test_differential's test_an_empty_slice_then_a_sort_head_...).
     """
     sort = text.rfind(".sort(")
-    return _POLARS_1 and sort > 0 and _sliced(text[:sort])
+    return quirks.empty_slice_then_sort_head_wrong() and sort > 0 and _sliced(text[:sort])
 
 
 def _sortable(dtype: pl.DataType) -> bool:

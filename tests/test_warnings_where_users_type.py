@@ -28,7 +28,9 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     rows = pl.scan_avro("FOLDER", ignore_errors=True).collect().height
 
-print("rows", rows, "warnings", [type(w.message).__name__ for w in caught])
+# (Leaving out the warnings of the running Polars' bugs, which some releases give at a first scan.)
+names = [type(w.message).__name__ for w in caught if w.category is not polars_avro.AvroPolarsBugWarning]
+print("rows", rows, "warnings", names)
 """
 EXPECTED = "rows 2 warnings ['AvroDataSkippedWarning']"
 

@@ -15,8 +15,8 @@ use super::pysplits::SplitFile;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
-    parse_reader_schema, AvroReader, BatchedReader, IndexType, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, Sizes,
-    SkippedData, StatValue,
+    parse_reader_schema, AvroReader, BatchedReader, IndexType, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile,
+    Sizes, SkippedData, StatValue,
 };
 
 /// What a read asks of the reader, besides its sources: the attributes of the Python
@@ -121,7 +121,9 @@ impl ScanReader {
             splits,
         } = request;
         let Some(index) = IndexType::of_bits(index_bits) else {
-            return Err(to_py_err(AvroError::argument(format!("Polars' index type has 32 or 64 bits, not {index_bits}"))));
+            return Err(to_py_err(AvroError::argument(format!(
+                "Polars' index type has 32 or 64 bits, not {index_bits}"
+            ))));
         };
         if n_threads == Some(0) {
             return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));

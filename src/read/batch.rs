@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use polars_arrow::array::BooleanArray;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_core::prelude::{
-    AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IntoColumn, NewChunkedArray, PlSmallStr,
-    Scalar, Schema, Series, UInt32Chunked, UInt64Chunked,
+    AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IntoColumn, NewChunkedArray, PlSmallStr, Scalar,
+    Schema, Series, UInt32Chunked, UInt64Chunked,
 };
 
 use super::options::{IndexType, ReadOptions, RowIndex};

@@ -1,0 +1,175 @@
+"""Polars' bugs that give scan_avro's users wrong rows silently, and the warnings naming them.
+
+Each bug here gives wrong rows where Polars' own scans are right, and the package cannot
+work around it: each is found by probing the running Polars at the first scan of a process,
+and named once in an AvroPolarsBugWarning.
+
+A probe runs the smallest query that shows its bug over :class:`FrameScan`, a frame in
+memory that Polars reaches through the same interface as scan_avro (polars_avro._engine):
+what Polars gets wrong there, it gets wrong for scan_avro. The bugs a query engine can
+loudly refuse (a panic) are not warned of; docs/reading.md lists every bug by release.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import polars as pl
+
+from polars_avro._callsite import warn_user
+from polars_avro._engine import FILE_READERS, lazy_frame
+from polars_avro._types import without_columns
+from polars_avro.exceptions import AvroPolarsBugWarning
+
+
+class FrameScan:
+    """A frame in memory as a scan, handed out in `frames` batches.
+
+    It answers what polars_avro._engine asks of a Scan as the Rust reader answers it.
+    """
+
+    def __init__(self, df: pl.DataFrame, frames: int = 3) -> None:
+        self.df = df
+        self.schema = df.schema
+        self.label = "a frame in memory"
+        self.step = max(-(-df.height // frames), 1)
+
+    def batches(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        limit: int | None,
+        batch_size: int | None,
+        *,
+        records: int | None = None,
+        skip: int = 0,
+        **_: Any,
+    ) -> Iterator[pl.DataFrame]:
+        """The frame's batches, as ``Scan.batches`` gives a file's.
+
+        `records` are read, the first `skip` of them left out, the rest filtered, `limit`
+        rows at most, the columns in the frame's order.
+        """
+        df = (self.df if records is None else self.df.head(records)).slice(skip)
+        if predicate is not None:
+            df = df.filter(predicate)
+        if limit is not None:
+            df = df.head(limit)
+        columns = [c for c in self.df.columns if with_columns is None or c in with_columns]
+        for start in range(0, df.height, self.step):
+            part = df.slice(start, self.step)
+            # A frame of no column is its height (a count), as the Rust reader gives it.
+            yield part.select(columns) if columns else without_columns(part.height)
+
+
+def frame_scan(df: pl.DataFrame, frames: int = 3) -> pl.LazyFrame:
+    """A LazyFrame of `df` through scan_avro's interface to Polars."""
+    return lazy_frame(FrameScan(df, frames))  # type: ignore[arg-type]
+
+
+def _wrong(run: Callable[[], bool]) -> bool:
+    """Whether a probe's query gives a wrong answer (`run` False) or fails (a panic too)."""
+    try:
+        return not run()
+    except BaseException as e:  # a PanicException is a BaseException
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return True
+
+
+@functools.cache
+def tail_past_the_end_short() -> bool:
+    """Whether a streaming tail longer than an IO source's data gives too few rows.
+
+    3 batches of 3 rows, ``tail(10)``: 3 rows for 9. Found on 1.30 to 1.32.
+    """
+    lf = frame_scan(pl.DataFrame({"a": range(9)}))
+    return _wrong(lambda: lf.tail(10).collect(engine="streaming").height == 9)
+
+
+@functools.cache
+def negative_slice_after_filter_wrong() -> bool:
+    """Whether a slice from a negative offset after a filter of an IO source is wrong.
+
+    3 batches of 1,000 rows, every tenth kept, ``slice(-1760, 1550)``. Found on 1.30 to 1.32.
+    """
+    df = pl.DataFrame({"a": range(3000)})
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return lf.filter(pl.col("a") % 10 == 0).slice(-1760, 1550)
+
+    expected = query(df.lazy()).collect()
+    lf = frame_scan(df)
+
+    def right(engine: Any) -> Callable[[], bool]:
+        return lambda: query(lf).collect(engine=engine).equals(expected)
+
+    return any(_wrong(right(engine)) for engine in ("in-memory", "streaming"))
+
+
+@functools.cache
+def cached_slice_sliced_wrong() -> bool:
+    """Whether a cached slice sliced again hands the source the later slice.
+
+    ``head(3).cache().head(10)`` of an IO source gives 10 rows for 3. Found on 1.41 to 1.44.
+    """
+    lf = frame_scan(pl.DataFrame({"a": range(20)}))
+    return _wrong(lambda: lf.head(3).cache().head(10).collect().height == 3)
+
+
+@functools.cache
+def self_join_on_a_slice_then_filter_wrong() -> bool:
+    """Whether a scan joined with a slice of itself, then filtered, slices the filtered rows.
+
+    The source is read once for both sides and handed the filter, which the slice then
+    sees. Found on 2.0.
+    """
+    df = pl.DataFrame({"id": range(30), "k": [i * 7 % 10 for i in range(30)]})
+
+    def query(lf: pl.LazyFrame) -> list[Any]:
+        right = lf.slice(2, 10).select("k", "id").unique("k", keep="first", maintain_order=True)
+        return sorted(lf.join(right, on="k").filter(pl.col("k") > 4).collect().rows())
+
+    expected = query(df.lazy())
+    return _wrong(lambda: query(frame_scan(df)) == expected)
+
+
+#: Each bug warned of: its probe, whether it was found with Polars' file reader interface (else
+#: with IO plugins: each is probed only where scans use that interface, which keeps the first
+#: scan's probes to a few milliseconds), and what the warning says of it.
+BUGS: list[tuple[Callable[[], bool], bool, str]] = [
+    (
+        tail_past_the_end_short,
+        False,
+        "Polars 1.30 to 1.32's streaming engine gives too few rows for a tail(n) longer than a "
+        "scan_avro's rows, `lf.tail(n).collect(engine='streaming')`; Polars 1.33 fixed it",
+    ),
+    (
+        negative_slice_after_filter_wrong,
+        False,
+        "Polars 1.30 to 1.32 give the wrong rows for a slice from a negative offset after a "
+        "filter of a scan_avro, `lf.filter(...).slice(-n, ...)`; Polars 1.33 fixed it",
+    ),
+    (
+        cached_slice_sliced_wrong,
+        False,
+        "Polars 1.41 to 1.44 hand a scan_avro the later slice of a cached slice, "
+        "`lf.head(3).cache().head(10)` gives 10 rows; Polars 2.0 fixed it",
+    ),
+    (
+        self_join_on_a_slice_then_filter_wrong,
+        True,
+        "Polars 2.0 gives a scan_avro joined with a slice of itself, then filtered, the slice "
+        "of the filtered rows, `lf.join(lf.slice(...), ...).filter(...)`; Polars 2.1 fixed it",
+    ),
+]
+
+
+@functools.cache
+def warn_once() -> None:
+    """Warns of each of BUGS the running Polars has, once a process (the first scan)."""
+    for probe, file_readers, text in BUGS:
+        if file_readers == FILE_READERS and probe():
+            warn_user(AvroPolarsBugWarning(f"{text}. See docs/reading.md's Polars versions."))

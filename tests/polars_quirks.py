@@ -1,0 +1,135 @@
+"""Polars' own bugs that the query generator must step around, each found by probing the
+running Polars, not by its version: the differential suite runs on every release, and a
+release nobody has tried takes the avoidances its behaviour calls for.
+
+Each probe runs the smallest query that shows the bug, over a frame in memory that Polars
+reaches through the same interface as scan_avro (``plugin_scan``: polars_avro._engine's,
+with no Rust reader behind it) or over Polars' own frames and scans, so that a bug of the
+reader can never pass for one of Polars. Each is True where the bug is there.
+docs/reading.md's table says which releases each was found on; tests/test_polars_quirks.py
+checks every probe against those releases.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from polars_avro._polars_bugs import _wrong as _fails
+
+# The probes of the bugs the package warns of, and the scan of a frame in memory through
+# scan_avro's interface to Polars, are the package's own.
+from polars_avro._polars_bugs import (  # noqa: F401
+    cached_slice_sliced_wrong,
+    negative_slice_after_filter_wrong,
+    self_join_on_a_slice_then_filter_wrong,
+    tail_past_the_end_short,
+)
+from polars_avro._polars_bugs import frame_scan as plugin_scan
+
+ENGINES = ["in-memory", "streaming"]
+
+
+@functools.cache
+def scan_row_index_dropped() -> bool:
+    """A scan's own row index is gone under a ``with_row_index`` (``scan_ipc(p,
+    row_index_name="ri").with_row_index("ri0")`` has no "ri"), whatever the scan. Found on 1.30."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.arrow"
+        pl.DataFrame({"a": [1, 2]}).write_ipc(path)
+        columns = pl.scan_ipc(path, row_index_name="ri").with_row_index("ri0").collect().columns
+    return "ri" not in columns
+
+
+@functools.cache
+def empty_slice_then_sort_head_wrong() -> bool:
+    """A sort then a head, or a top_k, after a slice that leaves no row of an IO source
+    panics in the streaming engine (``pipe.send_state == PortState::Done``) or gives rows,
+    where Polars' own scans give none. Found on every 1.x release."""
+    lf = plugin_scan(pl.DataFrame({"s": ["b", "a", "c"] * 1000, "id": range(3000)}))
+    empty = lf.head(100).slice(365, 1000)
+    shapes = [empty.sort("s", "id").head(10), empty.top_k(10, by=["s", "id"])]
+    return any(_fails(lambda q=q: q.collect(engine="streaming").height == 0) for q in shapes)
+
+
+@functools.cache
+def concat_with_own_slice_wrong() -> bool:
+    """A frame sorted and concatenated with a slice of itself, then filtered, gives the wrong
+    rows in the in-memory engine, a LazyFrame of a DataFrame too. Found on 2.0."""
+    df = pl.DataFrame({"a": range(100)})
+    lf = df.lazy()
+    query = pl.concat([lf.sort("a", descending=True), lf.head(3)]).filter(pl.col("a") > 5)
+    expected = pl.concat([df.sort("a", descending=True), df.head(3)]).filter(pl.col("a") > 5)
+    return _fails(lambda: query.collect(engine="in-memory").equals(expected))
+
+
+@functools.cache
+def unnest_then_join_moves_fields() -> bool:
+    """Polars' own scans and frames put a struct's unnested fields after the other columns
+    when a filter comes before and a join after (where the schema Polars gives has them in
+    place), and an IO source's plan keeps them in place. Found on 1.35 to 1.42."""
+    df = pl.DataFrame({"id": [1, 2], "rec": [{"x": 1}, {"x": 2}], "z": [3, 4]})
+    own = df.lazy().filter(pl.col("z") > 0).unnest("rec").join(df.lazy().select("id"), on="id")
+    plugins = plugin_scan(df).filter(pl.col("z") > 0).unnest("rec").join(plugin_scan(df).select("id"), on="id")
+    return own.collect().columns != plugins.collect().columns
+
+
+@functools.cache
+def list_filter_over_chunks_wrong() -> bool:
+    """A filter on a list column of a frame whose columns are chunked differently (a row index
+    of one chunk beside the batches of a source) keeps the wrong rows, a frame of Polars' own
+    too. Found on 1.36 and 1.44."""
+    lists = [[i % 7, i % 5] if i % 3 else [] for i in range(3000)]
+    df = pl.DataFrame({"id": range(3000), "l": lists})
+    frames = [df.slice(start, 64) for start in range(0, 3000, 64)]
+    joined = pl.concat(frames, rechunk=False).lazy().with_row_index("ri")
+    expected = df.with_row_index("ri").filter(pl.col("l").list.contains(3))
+    return any(
+        _fails(lambda e=e: joined.filter(pl.col("l").list.contains(3)).collect(engine=e).equals(expected))
+        for e in ENGINES
+    )
+
+
+@functools.cache
+def pure_self_join_after_explode_panics() -> bool:
+    """A pure IO source joined with itself after an ``explode``, then grouped with a count,
+    panics in the streaming engine (``Option::unwrap()`` on a ``None`` value); the same
+    source declared impure does not. Found on 1.41 and 1.42."""
+    n = 3000
+    df = pl.DataFrame(
+        {
+            "id": range(n),
+            "k": [i % 10 for i in range(n)],
+            "b": [None if i % 7 == 0 else i % 2 == 0 for i in range(n)],
+            "nums": [[1, 2][: i % 3] for i in range(n)],
+            "f": [i / 3 for i in range(n)],
+        }
+    )
+    lf = plugin_scan(df)
+    right = lf.filter(pl.col("id") % 3 == 0).select(["k", "f"]).unique("k", keep="first", maintain_order=True)
+    query = lf.explode("nums").join(right, on="k").group_by("b").agg(pl.len().alias("n"), pl.col("id").count())
+    return _fails(lambda: query.collect(engine="streaming").height == 3)
+
+
+@functools.cache
+def streaming_keep_first_wrong() -> bool:
+    """The streaming engine's ``unique(keep="first")`` keeps another row of a group than
+    the first after an ``explode`` (20,000 rows), and from one run to the next over scans of
+    several batches, whatever the source. Found on 1.30 to 1.32."""
+    rng = random.Random(1)
+    rows = 20_000
+    df = pl.DataFrame(
+        {
+            "id": range(rows),
+            "f": [float(rng.randrange(-50, 50)) / 4 for _ in range(rows)],
+            "d": [rng.randrange(800) for _ in range(rows)],
+            "tags": [[rng.choice("abcde") for _ in range(rng.randrange(4))] for _ in range(rows)],
+        }
+    )
+    query = df.lazy().explode("tags").unique(["f", "d"], keep="first").select("f", "d", "id").sort("f", "d")
+    expected = query.collect(engine="in-memory")
+    return any(_fails(lambda: query.collect(engine="streaming").equals(expected)) for _ in range(2))

@@ -1,0 +1,138 @@
+"""Each probe of what the running Polars does (polars_avro._quirks for the package,
+tests/polars_quirks.py for the query generator) against the releases it was measured on:
+the matrix (`nox -s releases`) runs this on every release and runtime, so each probe is
+seen answering yes on some and no on the others. The releases here are the measurements',
+written once: the package and the generator ask the probes, never the version.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import polars_avro
+from polars_avro import _polars_bugs, _quirks
+from polars_avro._engine import FILE_READERS
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import polars_quirks  # noqa: E402
+
+#: The releases each probe answers yes on, first and last (minor releases; every patch and
+#: runtime of those).
+FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "batches_raise": ((1, 37), (2, 1)),
+    "SOURCES_WAIT_ON_THE_POOL": ((2, 0), (2, 0)),
+    "tail_past_the_end_short": ((1, 30), (1, 32)),
+    "negative_slice_after_filter_wrong": ((1, 30), (1, 32)),
+    "scan_row_index_dropped": ((1, 30), (1, 34)),
+    "empty_slice_then_sort_head_wrong": ((1, 32), (1, 44)),
+    "cached_slice_sliced_wrong": ((1, 41), (1, 44)),
+    "self_join_on_a_slice_then_filter_wrong": ((2, 0), (2, 0)),
+    "concat_with_own_slice_wrong": ((2, 0), (2, 0)),
+    "unnest_then_join_moves_fields": ((1, 35), (1, 40)),
+    "list_filter_over_chunks_wrong": ((1, 30), (1, 44)),
+    "pure_self_join_after_explode_panics": ((1, 41), (1, 42)),
+    "streaming_keep_first_wrong": ((1, 30), (1, 32)),
+}
+#: The releases measured.
+MEASURED = ((1, 30), (2, 1))
+
+
+def _release() -> tuple[int, int]:
+    major, minor = pl.__version__.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _probe(name: str) -> Callable[[], bool]:
+    module = next((m for m in (_quirks, _polars_bugs) if hasattr(m, name)), polars_quirks)
+    value = getattr(module, name)
+    return value if callable(value) else lambda: bool(value)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", FOUND)
+def test_each_probe_answers_as_measured(name: str) -> None:
+    release = _release()
+    if not MEASURED[0] <= release <= MEASURED[1]:
+        pytest.skip(f"Polars {pl.__version__} is outside the releases measured: the probes decide alone")
+    first, last = FOUND[name]
+    assert _probe(name)() == (first <= release <= last), f"{name} on Polars {pl.__version__}"
+
+
+def test_probes_are_asked_once() -> None:
+    """A probe runs its query at first use, then its answer is kept."""
+    _quirks.batches_raise()
+    assert _quirks.batches_raise.cache_info().currsize == 1  # type: ignore[attr-defined]
+
+
+def test_the_batches_probe_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """Where Polars swallows the probe's error (1.34 to 1.36) it prints it as it drops it: the
+    probe keeps that from the user's terminal."""
+    _quirks.batches_raise.cache_clear()  # type: ignore[attr-defined]
+    _quirks.batches_raise()
+    assert capsys.readouterr().err == ""
+
+
+def test_writing_lists_warns_of_no_polars_change() -> None:
+    """Polars 1.42 to 1.44 warn that ``explode``'s default changes in 2.0 where it is called
+    without it: the writer explodes lists and arrays to find the categories in them, and the
+    user's write showed Polars' DeprecationWarning."""
+    df = pl.DataFrame(
+        {"a": [[1, 2], []], "b": [[1, 2], [3, 4]], "e": [["x"], ["y"]]},
+        schema={"a": pl.List(pl.Int64), "b": pl.Array(pl.Int64, 2), "e": pl.List(pl.Categorical)},
+    )
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        polars_avro.write_avro(df, out)
+    assert polars_avro.read_avro(out.getvalue())["e"].to_list() == [["x"], ["y"]]
+
+
+FIRST_SCANS = """
+import io, sys, time, warnings
+import polars as pl
+import polars_avro
+data = io.BytesIO()
+polars_avro.write_avro(pl.DataFrame({"a": [1, 2]}), data)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    start = time.perf_counter()
+    pl.scan_avro(data.getvalue())
+    first = time.perf_counter() - start
+    pl.scan_avro(data.getvalue()).collect()
+for w in caught:
+    print(type(w.message).__name__, w.filename == sys.argv[0] or w.filename, w.message)
+print(f"first scan {first * 1000:.1f} ms", file=sys.stderr)
+"""
+
+
+def test_the_first_scan_warns_of_each_polars_bug_once(tmp_path: Path) -> None:
+    """Where Polars gives scan_avro's users wrong rows and the package cannot work around
+    it, the first scan of a process warns of it, once, at the user's line, naming the
+    releases, the query shape and the release that fixes it; elsewhere nothing is said."""
+    script = tmp_path / "user.py"
+    script.write_text(FIRST_SCANS)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, check=True)
+    lines = done.stdout.splitlines()
+    release = _release()
+    expected = {name for name, found in BUGS_WARNED.items() if FOUND[name][0] <= release <= FOUND[name][1] and found}
+    if MEASURED[0] <= release <= MEASURED[1]:
+        assert len(lines) == len(expected), done.stdout
+    for line in lines:
+        kind, at_users_line, text = line.split(" ", 2)
+        assert kind == "AvroPolarsBugWarning" and at_users_line == "True", line
+        assert re.search(r"Polars \d\.\d+ (to \d\.\d+ )?.*; Polars \d\.\d+ fixed it", text), text
+    print(done.stderr)
+
+
+#: The bugs the package warns of (polars_avro._polars_bugs.BUGS), by probe, and whether it
+#: probes them here (where scans use the interface each was found with).
+BUGS_WARNED = {probe.__name__: file_readers == FILE_READERS for probe, file_readers, _ in _polars_bugs.BUGS}
