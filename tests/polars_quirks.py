@@ -99,20 +99,26 @@ def pure_self_join_after_explode_panics() -> bool:
     """A pure IO source joined with itself after an ``explode``, then grouped with a count,
     panics in the streaming engine (``Option::unwrap()`` on a ``None`` value); the same
     source declared impure does not. Found on 1.41 and 1.42."""
-    n = 3000
-    df = pl.DataFrame(
-        {
-            "id": range(n),
-            "k": [i % 10 for i in range(n)],
-            "b": [None if i % 7 == 0 else i % 2 == 0 for i in range(n)],
-            "nums": [[1, 2][: i % 3] for i in range(n)],
-            "f": [i / 3 for i in range(n)],
-        }
-    )
-    lf = plugin_scan(df)
-    right = lf.filter(pl.col("id") % 3 == 0).select(["k", "f"]).unique("k", keep="first", maintain_order=True)
-    query = lf.explode("nums").join(right, on="k").group_by("b").agg(pl.len().alias("n"), pl.col("id").count())
-    return _fails(lambda: query.collect(engine="streaming").height == 3)
+    return _fails(lambda: self_join_after_explode(plugin_scan(EXPLODED_JOIN)).height == 3)
+
+
+#: The frame of pure_self_join_after_explode_panics' query.
+EXPLODED_JOIN = pl.DataFrame(
+    {
+        "id": range(3000),
+        "k": [i % 10 for i in range(3000)],
+        "b": [None if i % 7 == 0 else i % 2 == 0 for i in range(3000)],
+        "nums": [[1, 2][: i % 3] for i in range(3000)],
+        "f": [i / 3 for i in range(3000)],
+    }
+)
+
+
+def self_join_after_explode(lf: pl.LazyFrame) -> pl.DataFrame:
+    """A scan of EXPLODED_JOIN joined with itself after an explode, grouped with a count."""
+    right = lf.filter(pl.col("id") % 3 == 0).select("k", "f").unique("k", keep="first", maintain_order=True)
+    grouped = lf.explode("nums").join(right, on="k").group_by("b").agg(pl.len(), pl.col("id").count())
+    return grouped.collect(engine="streaming").sort("b")
 
 
 @functools.cache

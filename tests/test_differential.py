@@ -456,23 +456,9 @@ def test_a_self_join_after_an_explode_then_a_group_by(tmp_path: Path) -> None:
     (polars_quirks.pure_self_join_after_explode_panics). Scans are declared pure where Polars
     offers it (it keeps 1.35 to 1.43 from giving a slice of a concat of slices twice the rows,
     silently): a panic beats a wrong answer. Elsewhere ours gives scan_ipc's answer."""
-    n = 3000
-    df = pl.DataFrame(
-        {
-            "id": range(n),
-            "k": [i % 10 for i in range(n)],
-            "b": [None if i % 7 == 0 else i % 2 == 0 for i in range(n)],
-            "nums": [[1, 2][: i % 3] for i in range(n)],
-            "f": [i / 3 for i in range(n)],
-        }
-    )
-    polars_avro.write_avro(df, tmp_path / "a.avro")
-    df.write_ipc(tmp_path / "a.arrow")
-
-    def query(lf: pl.LazyFrame) -> pl.DataFrame:
-        right = lf.filter(pl.col("id") % 3 == 0).select("k", "f").unique("k", keep="first", maintain_order=True)
-        grouped = lf.explode("nums").join(right, on="k").group_by("b").agg(pl.len(), pl.col("id").count())
-        return grouped.collect(engine="streaming").sort("b")
+    polars_avro.write_avro(quirks.EXPLODED_JOIN, tmp_path / "a.avro")
+    quirks.EXPLODED_JOIN.write_ipc(tmp_path / "a.arrow")
+    query = quirks.self_join_after_explode
 
     ours = pl.scan_avro(tmp_path / "a.avro", batch_size=1000)  # type: ignore[attr-defined]
     if quirks.pure_self_join_after_explode_panics():
