@@ -53,6 +53,7 @@ from polars_avro.exceptions import (
     AvroMemoryError,
     AvroPermissionError,
     AvroPolarsBugWarning,
+    AvroPolarsVersionError,
     AvroSchemaError,
     AvroSchemaMismatchError,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "AvroMemoryError",
     "AvroPermissionError",
     "AvroPolarsBugWarning",
+    "AvroPolarsVersionError",
     "AvroReader",
     "AvroSchemaError",
     "AvroSchemaMismatchError",

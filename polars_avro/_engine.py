@@ -21,6 +21,7 @@ from polars_avro._hive import conjuncts
 from polars_avro._quirks import SOURCES_WAIT_ON_THE_POOL
 from polars_avro._scan import filtering
 from polars_avro._types import contains, max_index
+from polars_avro.exceptions import AvroPolarsVersionError
 
 try:  # Polars 2.0 and later
     from polars.io.external_reader import FileReader, FileReaderBuilder, ReaderCapabilities, scan_external_reader
@@ -29,6 +30,49 @@ except ImportError:
 
 #: Whether scans are sources of Polars' file reader interface (else IO plugins).
 FILE_READERS = FileReaderBuilder is not None
+
+#: The newest Polars release tested: named where the interface differs from the one known.
+NEWEST_TESTED = "2.1.0"
+#: What the file reader interface hands a reader's ``collect_batches``, the methods a reader
+#: and its builder define, and the capabilities a builder declares; what an IO plugin takes.
+BATCH_ARGUMENTS = {"columns", "row_index", "pre_slice", "filters", "num_pipelines"}
+READER_METHODS = {"schema", "collect_batches", "n_rows_in_file"}
+BUILDER_METHODS = {"build_file_reader", "reader_capabilities"}
+CAPABILITIES = {"pre_slice", "supported_filter"}
+IO_PLUGIN_ARGUMENTS = {"io_source", "schema"}
+
+
+def check_interface() -> None:
+    """Raises AvroPolarsVersionError where Polars' interface for scans is not the one known.
+
+    A release that changed it fails at import, not in a query: a reader would ignore what a
+    new argument of ``collect_batches`` asks (a slice, a kind of filter) and give wrong rows,
+    and a predicate's JSON form is how dynamic predicates are told.
+    """
+    problems = []
+    if FILE_READERS:
+        arguments = set(inspect.signature(FileReader.collect_batches).parameters) - {"self"}
+        if arguments != BATCH_ARGUMENTS:
+            problems.append(f"FileReader.collect_batches takes {sorted(arguments)}, not {sorted(BATCH_ARGUMENTS)}")
+        abstract = set(FileReader.__abstractmethods__) | set(FileReaderBuilder.__abstractmethods__)
+        if not abstract <= READER_METHODS | BUILDER_METHODS:
+            problems.append(f"a file reader must define {sorted(abstract - READER_METHODS - BUILDER_METHODS)}")
+        if not CAPABILITIES <= set(inspect.signature(ReaderCapabilities).parameters):
+            problems.append(f"ReaderCapabilities takes no {sorted(CAPABILITIES)}")
+    elif not IO_PLUGIN_ARGUMENTS <= set(inspect.signature(register_io_source).parameters):
+        problems.append(f"register_io_source takes no {sorted(IO_PLUGIN_ARGUMENTS)}")
+    if pl.col("a").meta.serialize(format="json") != '{"Column":"a"}':
+        problems.append("expressions serialize to another JSON form")
+    if problems:
+        msg = (
+            f"polars-avro does not know how Polars {pl.__version__} hands scans their queries "
+            f"({'; '.join(problems)}); the newest Polars it was tested with is {NEWEST_TESTED}: "
+            f"pip install 'polars=={NEWEST_TESTED}', or a polars-avro that supports Polars {pl.__version__}"
+        )
+        raise AvroPolarsVersionError(msg)
+
+
+check_interface()
 
 if TYPE_CHECKING:
     from polars.io.external_reader import FilterExpr

@@ -158,6 +158,14 @@ class AvroDataSkippedWarning(UserWarning):
     records: int | None
 
 
+class AvroPolarsVersionError(AvroError, ImportError):
+    """The running Polars offers scans an interface other than the one polars-avro knows.
+
+    Raised at import, naming the running release and the newest one tested, so that a
+    release whose interface changed fails there rather than deep in a query.
+    """
+
+
 class AvroPolarsBugWarning(UserWarning):
     """The running Polars has a bug that gives some queries over ``scan_avro`` wrong rows.
 
@@ -179,6 +187,7 @@ __all__ = [
     "AvroDataSkippedWarning",
     "AvroDecodeWarning",
     "AvroPolarsBugWarning",
+    "AvroPolarsVersionError",
     "AvroArgumentError",
     "AvroCapacityError",
     "AvroCodecError",

@@ -14,12 +14,13 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 import polars_avro
-from polars_avro import _polars_bugs, _quirks
+from polars_avro import _engine, _polars_bugs, _quirks
 from polars_avro._engine import FILE_READERS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -136,3 +137,26 @@ def test_the_first_scan_warns_of_each_polars_bug_once(tmp_path: Path) -> None:
 #: The bugs the package warns of (polars_avro._polars_bugs.BUGS), by probe, and whether it
 #: probes them here (where scans use the interface each was found with).
 BUGS_WARNED = {probe.__name__: file_readers == FILE_READERS for probe, file_readers, _ in _polars_bugs.BUGS}
+
+
+def test_an_interface_it_does_not_know_fails_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release whose interface for scans changed fails at import, naming the release and
+    the newest one tested, not with wrong rows or a TypeError deep in a query."""
+    _engine.check_interface()  # the running release's is known
+    if _engine.FILE_READERS:
+
+        class Newer(_engine.FileReader):  # type: ignore[misc,name-defined]
+            def collect_batches(
+                self, *, columns: Any, row_index: Any, pre_slice: Any, filters: Any, num_pipelines: Any, sample: Any
+            ) -> Any:
+                yield from ()
+
+        monkeypatch.setattr(_engine, "FileReader", Newer)
+        found = r"collect_batches takes .*'sample'"
+    else:
+        monkeypatch.setattr(_engine, "IO_PLUGIN_ARGUMENTS", {"io_source", "schema", "scan"})
+        found = r"register_io_source takes no"
+    with pytest.raises(polars_avro.AvroPolarsVersionError, match=found) as raised:
+        _engine.check_interface()
+    assert isinstance(raised.value, ImportError)
+    assert f"Polars {pl.__version__}" in str(raised.value) and _engine.NEWEST_TESTED in str(raised.value)
