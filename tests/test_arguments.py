@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 
 import polars_avro
+from polars_avro._engine import FILE_READERS
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, assume, given, seed, settings  # noqa: E402
@@ -116,11 +117,12 @@ def check_outcome(call: Callable[..., Any], option: str, value: Any) -> None:
     except pl.exceptions.ComputeError as e:
         # Polars 1 raises what a scan's source raised as a ComputeError naming it.
         text = str(e)
-        assert POLARS_1 and "exception: Avro" in text and "AvroInternalError" not in text, f"{option}={value!r}: {e}"
+        assert IO_PLUGINS and "exception: Avro" in text and "AvroInternalError" not in text, f"{option}={value!r}: {e}"
 
 
-#: Polars 1.x raises an IO source's error again as a ComputeError naming it.
-POLARS_1 = pl.__version__.startswith("1.")
+#: Whether scans are IO plugins (Polars 1), whose errors Polars raises again as a ComputeError
+#: naming them (the file reader interface of Polars 2 raises them as they are).
+IO_PLUGINS = not FILE_READERS
 
 FUNCTIONS = [
     "scan_avro",
