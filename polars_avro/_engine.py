@@ -91,8 +91,7 @@ def lazy_frame(scan: Scan) -> pl.LazyFrame:
             # Polars 1.x hands `n_rows` with a predicate only where the query slices first
             # (`head(n).filter(...)`): it counts records before the filter. The predicate is
             # evaluated on Polars' thread, which runs this source (see `Scan.batches`).
-            exprs = static_parts([predicate] if predicate is not None else [])
-            static = functools.reduce(operator.and_, exprs) if exprs else None
+            static = static_filter([predicate] if predicate is not None else [])
             return scan.batches(columns, static, None, batch_size, records=n_rows, filter_here=True)
 
         lf = register_io_source(io_source, schema=scan.schema, **_PURE)
@@ -134,8 +133,7 @@ if FileReaderBuilder is not None:
             num_pipelines: int,
         ) -> Iterator[pl.DataFrame]:
             # Polars slices records before it filters them: `pre_slice` caps records read.
-            exprs = static_parts([f.expr for f in filters])
-            predicate = functools.reduce(operator.and_, exprs) if exprs else None
+            predicate = static_filter([f.expr for f in filters])
             offset, length = pre_slice if pre_slice is not None else (0, None)
             records = None if length is None else records_to_read(offset, length)
             if offset == 0 or predicate is None:
@@ -180,9 +178,10 @@ def records_to_read(offset: int, length: int) -> int | None:
     return end if end < max_index() else None
 
 
-def static_parts(predicates: list[pl.Expr]) -> list[pl.Expr]:
-    """The parts (joined by ``&``) of the filters Polars hands a scan, less the dynamic ones."""
-    return [part for predicate in predicates for part in conjuncts(predicate) if not is_dynamic(part)]
+def static_filter(predicates: list[pl.Expr]) -> pl.Expr | None:
+    """The filters Polars hands a scan, joined by ``&``, less their dynamic parts (None: no filter)."""
+    parts = [part for predicate in predicates for part in conjuncts(predicate) if not is_dynamic(part)]
+    return functools.reduce(operator.and_, parts) if parts else None
 
 
 def is_dynamic(expr: pl.Expr) -> bool:
