@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import sysconfig
 from pathlib import Path
 
 import nox
@@ -197,10 +198,59 @@ def build_wheel(session: nox.Session, out: Path = WHEELS, target: str | None = N
         command += ["--target", target]
     if LINUX:
         command += ["--zig", "--compatibility", LINUX_COMPATIBILITY[linux_libc(target)][0]]
-    # zig is the one of build_tools, whatever the session's virtualenv holds.
-    session.run(*command, env={**build_env(), "CARGO_ZIGBUILD_PYTHON_PATH": str(tools)}, external=True)
+    # zig is the one of build_tools, whatever the session's virtualenv holds. Cargo is run
+    # through recording_cargo, so that the Rust tests and clippy build where the wheel did.
+    env = {**build_env(), "CARGO_ZIGBUILD_PYTHON_PATH": str(tools), "PATH": recording_cargo()}
+    session.run(*command, env=env, external=True)
     (wheel,) = out.glob("polars_avro-*.whl")
     return str(wheel)
+
+
+#: Where recording_cargo writes how maturin ran cargo for the wheel: its arguments, then its
+#: environment, each entry ended by a NUL byte.
+WHEEL_CARGO = TARGET / "wheel-cargo"
+
+
+def recording_cargo() -> str:
+    """A PATH whose `cargo` writes the arguments and environment maturin runs it with for
+    the wheel's crate (`cargo rustc`) to WHEEL_CARGO, then runs cargo.
+
+    The Rust tests and clippy run cargo the same way (wheel_cargo), so that they find
+    every crate but this one built, Polars included, by the wheel's build: maturin gives
+    cargo a target, features, the zig linker and C compiler and pyo3's configuration by
+    environment, and a crate built by any other gets built again.
+    """
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        raise RuntimeError("cargo is not on PATH: install Rust (https://rustup.rs)")
+    shim = CACHE / "recording-cargo"
+    shim.mkdir(parents=True, exist_ok=True)
+    script = shim / "cargo"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = rustc ]; then {{ printf \'%s\\0\' "$@"; printf \'\\0\'; env -0; }} > "{WHEEL_CARGO}"; fi\n'
+        f'exec "{cargo}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return f"{shim}{os.pathsep}{os.environ['PATH']}"
+
+
+def wheel_cargo(command: str, *arguments: str) -> tuple[list[str], dict[str, str]]:
+    """The cargo `command` (test, build) with `arguments`, run as maturin ran cargo for the
+    last wheel built (see recording_cargo): its target, profile and features, in its
+    environment. Test binaries link libpython (build.rs), which an extension module leaves
+    to the interpreter that loads it."""
+    recorded = WHEEL_CARGO.read_bytes().split(b"\0")
+    end = recorded.index(b"")
+    used = [a.decode() for a in recorded[1:end]]
+    kept = [flag for flag in ("--profile", "--features", "--target") if flag in used]
+    wanted = [part for flag in kept for part in (flag, used[used.index(flag) + 1])]
+    env = dict(entry.decode().split("=", 1) for entry in recorded[end + 1 :] if b"=" in entry)
+    for name in ("PATH", "PWD", "SHLVL", "_", "OLDPWD"):
+        env.pop(name, None)
+    library = Path(sysconfig.get_config_var("LIBDIR") or "") / (sysconfig.get_config_var("LDLIBRARY") or "")
+    env["POLARS_AVRO_TEST_LIBPYTHON"] = str(library)
+    return ["cargo", command, *wanted, *arguments], env
 
 
 def build_tools(session: nox.Session) -> Path:
@@ -379,24 +429,11 @@ def cluster(session: nox.Session, polars: str) -> None:
     session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(cluster=True))
 
 
-def cargo_env() -> dict[str, str]:
-    """The pyo3 environment of the wheel build (its configuration file), for clippy over the
-    Python bindings (the `python` feature)."""
-    config = TARGET / "maturin" / "pyo3-config-x86_64-unknown-linux-gnu-3.11-abi3.txt"
-    env = {
-        **build_env(),
-        "PYO3_BUILD_EXTENSION_MODULE": "1",
-        "PYO3_ENVIRONMENT_SIGNATURE": f"cpython-{sys.version_info.major}.{sys.version_info.minor}-64bit",
-    }
-    if config.exists():
-        env["PYO3_CONFIG_FILE"] = str(config)
-    return env
-
-
 def rust_tests(session: nox.Session) -> None:
-    """The crate's unit and integration tests, without the `python` feature: plain Rust,
-    no pyo3 and no libpython."""
-    session.run("cargo", "test", "--release", external=True, env=build_env())
+    """The crate's unit and integration tests, built as the wheel was (wheel_cargo): Polars
+    is compiled once, for the wheel."""
+    command, env = wheel_cargo("test")
+    session.run(*command, external=True, env=env)
 
 
 @nox.session
@@ -407,12 +444,14 @@ def lint(session: nox.Session) -> None:
     if shutil.which("cargo-clippy") is None or shutil.which("rustfmt") is None:
         session.run("rustup", "component", "add", "clippy", "rustfmt", external=True)
     session.run("cargo", "fmt", "--check", external=True)
-    # With the Python bindings and without (the library on its own has no dead code), in
-    # the same pyo3 environment and profile as the tests (run it after them, as .ci/run
-    # does, so that the pyo3 configuration the wheel build wrote is there).
-    for features in (["--features", "python"], []):
-        clippy = ["cargo", "clippy", "--release", "--all-targets", *features, "--", "-D", "warnings"]
-        session.run(*clippy, external=True, env=cargo_env())
+    # clippy lints the crate's every target (the Python bindings included) as it builds them
+    # the way the wheel was built (wheel_cargo): `cargo clippy` would check every dependency
+    # again, Polars included, where this reuses the wheel's build.
+    build_wheel(session)
+    command, env = wheel_cargo("test", "--no-run", "--all-targets")
+    env["RUSTC_WORKSPACE_WRAPPER"] = "clippy-driver"
+    env["CLIPPY_ARGS"] = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+    session.run(*command, external=True, env=env)
     session.install("ruff", "mypy", f"polars=={POLARS_VERSIONS[0]}")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
