@@ -1,6 +1,6 @@
 //! Block framing found ahead of the reader: a stretch of a file (a mapped window) is
 //! searched for the sync marker and the blocks after it are walked, each checked as the
-//! reader checks it (record count and size, the marker after the data). The reader takes
+//! reader checks it (by the one framer, [`super::framer`]). The reader takes
 //! a block's framing from here when it reaches the block's offset, instead of loading its
 //! header and marker itself: the chain of headers, each found only once the one before
 //! it is read, is the reading thread's part of a read (docs/reading.md, many cores).
@@ -8,20 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::varint::{decode_long, MAX_VARINT_LEN};
-
-/// One block's framing, as checked in a stretch of the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frame {
-    /// Where the block's record count begins.
-    pub offset: u64,
-    /// Bytes of the record count and size varints.
-    pub header_len: u64,
-    /// The records the block claims.
-    pub count: u64,
-    /// Bytes of its data; its sync marker follows them.
-    pub size: u64,
-}
+use super::framer::{find_sync, framing_of, Frame, Framing};
 
 /// Framings found ahead, by offset, until the reader takes them.
 #[derive(Debug, Default)]
@@ -57,49 +44,16 @@ impl FrameHints {
 /// itself, and reports what is wrong where it is.
 pub fn walk_frames(bytes: &[u8], base: u64, limit: usize, sync: &[u8; 16], total_len: u64) -> Vec<Frame> {
     let searched = &bytes[..bytes.len().min(limit.saturating_add(15))];
-    let Some(marker) = searched.windows(16).position(|w| w == sync) else { return Vec::new() };
+    let Ok(marker) = find_sync(searched, sync) else { return Vec::new() };
     let (mut at, mut frames) = (marker + 16, Vec::new());
     while at - 16 < limit {
-        let Some(frame) = frame_at(bytes, at, base, sync, total_len) else { break };
-        at += (frame.header_len + frame.size) as usize + 16;
+        let Framing::Framed(frame) = framing_of(&bytes[at..], base + at as u64, Some(sync), Some(total_len)) else {
+            break;
+        };
+        at = (frame.end() - base) as usize;
         frames.push(frame);
     }
     frames
-}
-
-/// Whether a block's `size` bytes of data and the sync marker after them fit in the
-/// `remaining` bytes of the file: the reader's check of a block's claimed size, which the
-/// walk makes as the reader does.
-pub(super) fn fits_in_file(size: u64, remaining: u64) -> bool {
-    size.saturating_add(16) <= remaining
-}
-
-/// The block at `at` of `bytes`, when its framing and marker lie within them and check.
-fn frame_at(bytes: &[u8], at: usize, base: u64, sync: &[u8; 16], total_len: u64) -> Option<Frame> {
-    let (count, count_len) = varint(bytes.get(at..)?)?;
-    let (size, size_len) = varint(bytes.get(at + count_len..)?)?;
-    let (count, size) = (u64::try_from(count).ok()?, u64::try_from(size).ok()?);
-    let header_len = count_len + size_len;
-    let data_offset = base + (at + header_len) as u64;
-    if !fits_in_file(size, total_len.saturating_sub(data_offset)) {
-        return None;
-    }
-    let marker_at = (at + header_len).checked_add(usize::try_from(size).ok()?)?;
-    (bytes.get(marker_at..marker_at.checked_add(16)?)? == sync).then_some(Frame {
-        offset: base + at as u64,
-        header_len: header_len as u64,
-        count,
-        size,
-    })
-}
-
-/// A varint at the start of `bytes`, and its length; None when it may go on past them or
-/// is not valid (the reader then reads it, and says so).
-fn varint(bytes: &[u8]) -> Option<(i64, usize)> {
-    let bytes = &bytes[..bytes.len().min(MAX_VARINT_LEN)];
-    // Only a varint whose last byte is within `bytes`: one cut short may go on past them.
-    bytes.iter().position(|b| b & 0x80 == 0)?;
-    decode_long(bytes).ok()
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The Avro object container format: header (magic, metadata, sync marker) and the
-//! framing of data blocks, read in `reader` (with framing found ahead of it in `framing`) and
-//! written in `writer`; the block codecs in `codec`.
+//! framing of data blocks, read in `reader` (with framing found ahead of it in `framing`,
+//! both by the one block framer in `framer`) and written in `writer`; the block codecs in
+//! `codec`.
 
 mod codec;
+mod framer;
 mod framing;
 mod reader;
 mod resync;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::codec::Codec;
-use super::framing::{fits_in_file, Frame, FrameHints};
+use super::framer::{check_marker, find_sync, framing_of, hex, Frame, Framing};
+use super::framing::FrameHints;
 use super::resync::{records_of_last_block, resume_before_marker, Claim, Window, WINDOW};
 use crate::bufread::{skip_by_reading, ByteStream};
 use crate::error::{AvroError, AvroResult, ErrorKind};
@@ -392,10 +393,10 @@ impl<R: BufRead> ContainerReader<R> {
         let mut window = Window { bytes: Vec::new(), start };
         let mut searched = 0;
         let marker = loop {
-            if let Some(i) = window.bytes[searched..].windows(16).position(|w| w == sync) {
-                break Some(window.start + (searched + i) as u64);
+            match find_sync(&window.bytes[searched..], &sync) {
+                Ok(i) => break Some(window.start + (searched + i) as u64),
+                Err(resume) => searched += resume,
             }
-            searched = window.bytes.len().saturating_sub(15);
             if window.bytes.len() > 2 * WINDOW {
                 let dropped = window.bytes.len() - WINDOW;
                 window.bytes.drain(..dropped);
@@ -448,17 +449,20 @@ impl<R: BufRead> ContainerReader<R> {
             }
             let mut window = std::mem::take(&mut carry);
             window.extend_from_slice(buf);
-            if let Some(i) = window.windows(16).position(|w| w == sync) {
-                // Consume up to the end of the marker; bytes of the carry were consumed before.
-                let used = i + 16 - (window.len() - buf.len());
-                self.reader.consume(used);
-                self.offset += used as u64;
-                return Ok(Some(self.offset));
-            }
+            let resume = match find_sync(&window, &sync) {
+                Ok(i) => {
+                    // Consume up to the end of the marker; bytes of the carry were consumed before.
+                    let used = i + 16 - (window.len() - buf.len());
+                    self.reader.consume(used);
+                    self.offset += used as u64;
+                    return Ok(Some(self.offset));
+                },
+                Err(resume) => resume,
+            };
             let n = buf.len();
             self.reader.consume(n);
             self.offset += n as u64;
-            carry = window[window.len().saturating_sub(15)..].to_vec();
+            carry = window[resume..].to_vec();
         }
     }
 
@@ -589,9 +593,10 @@ fn framed_by<R: ByteStream>(
     Ok((frame.count as usize, frame.size as usize, data))
 }
 
-/// Reads a block's framing, its data (by `data`) and its marker, checking each. What the
-/// framing claims goes to `claimed` once it parsed; `searchable` is cleared when the data
-/// was skipped, not read (then its bytes cannot be searched again).
+/// Reads a block's framing, its data (by `data`) and its marker, each checked by the
+/// framer ([`framing_of`]). What the framing claims goes to `claimed` once it parsed;
+/// `searchable` is cleared when the data was skipped, not read (then its bytes cannot be
+/// searched again).
 fn frame_block<R: BufRead>(
     t: &mut Tracked<'_, R>,
     total_len: Option<u64>,
@@ -601,49 +606,39 @@ fn frame_block<R: BufRead>(
     searchable: &mut bool,
 ) -> AvroResult<(usize, usize, Bytes)> {
     let start = *t.offset;
-    let count = t.long("a block's record count").map_err(|e| e.at_offset(start))?;
-    let size = t.long("a block's byte size").map_err(|e| e.at_offset(start))?;
-    if count < 0 || size < 0 {
-        return Err(AvroError::format(format!(
-            "expected a non-negative block record count and byte size, found count {count} and size {size}"
-        ))
-        .at_offset(start));
-    }
-    let size = size as u64;
-    *claimed = Some(Claim { count: count as u64, data_end: t.offset.saturating_add(size) });
-    if let Some(remaining) = total_len.map(|total| total.saturating_sub(*t.offset)) {
-        if !fits_in_file(size, remaining) {
-            return Err(AvroError::format(format!(
-                "block claims {size} bytes plus a 16-byte sync marker, but only {remaining} bytes remain in the file"
-            ))
-            .at_offset(start));
+    // Byte by byte up to the header's last, so that nothing past it is consumed: the data
+    // may be shared or skipped, not read. Its marker is checked once read, after the data.
+    let mut header = Vec::with_capacity(2 * MAX_VARINT_LEN);
+    let frame = loop {
+        let framing = framing_of(&header, start, None, total_len);
+        *claimed = framing.claimed().map(Claim::from);
+        match framing {
+            Framing::NeedMore { what, frame: None } => {
+                let mut byte = [0u8];
+                t.exact(&mut byte, what)?;
+                header.push(byte[0]);
+            },
+            Framing::NeedMore { frame: Some(frame), .. } | Framing::Framed(frame) => break frame,
+            Framing::Damaged(damage) => return Err(damage.into()),
         }
-    }
+    };
     let data_offset = *t.offset;
-    let data = data(t, count as u64, size).map_err(|e| e.at_offset(data_offset))?;
-    if data.len() as u64 != size {
+    let data = data(t, frame.count, frame.size).map_err(|e| e.at_offset(data_offset))?;
+    if data.len() as u64 != frame.size {
         *searchable = false;
     }
     let mut marker = [0u8; 16];
-    let marker_offset = *t.offset;
     let framing_len = t.log.as_ref().map_or(0, |log| log.len());
     let read = t.exact(&mut marker, "a block's sync marker");
-    if read.is_err() || marker != sync {
+    let checked = read.and_then(|()| check_marker(&marker, &sync, frame).map_err(AvroError::from));
+    if checked.is_err() {
         // The data goes back between the framing and the marker, to be searched again.
         if let Some(log) = t.log.as_deref_mut() {
             log.splice(framing_len..framing_len, data.iter().copied());
         }
     }
-    read?;
-    if marker != sync {
-        return Err(AvroError::format(format!(
-            "bad sync marker after the block: expected {}, found {}",
-            hex(&sync),
-            hex(&marker)
-        ))
-        .at_offset(marker_offset));
-    }
-    Ok((count as usize, size as usize, data))
+    checked?;
+    Ok((frame.count as usize, frame.size as usize, data))
 }
 
 /// Refuses a start of a file (up to its first 4 bytes) that cannot begin an Avro object
@@ -727,10 +722,6 @@ fn read_header_bytes<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>, wha
         }
     }
     t.bytes(len as u64, what)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! holds and its length ends it exactly at the marker. Else reading resumes right after
 //! the marker, with the block there (which is read and checked as any other).
 
-use crate::varint::decode_long;
+use super::framer::{framing_of, Frame};
 
 /// Bytes a damaged marker may have gained or lost, either side of where the block after
 /// it would begin.
@@ -44,20 +44,16 @@ pub struct Claim {
     pub data_end: u64,
 }
 
-/// The framing (record count and byte size, both non-negative varints) at the start of
-/// `bytes`, the block beginning at `offset`.
-pub fn claim(bytes: &[u8], offset: u64) -> Option<Claim> {
-    let (count, n) = varint(bytes)?;
-    let (size, m) = varint(&bytes[n..])?;
-    if count < 0 || size < 0 {
-        return None;
+impl From<Frame> for Claim {
+    fn from(frame: Frame) -> Self {
+        Claim { count: frame.count, data_end: frame.data_end() }
     }
-    let data_end = offset.checked_add((n + m) as u64)?.checked_add(size as u64)?;
-    Some(Claim { count: count as u64, data_end })
 }
 
-fn varint(bytes: &[u8]) -> Option<(i64, usize)> {
-    decode_long(bytes).ok()
+/// The framing (record count and byte size, both non-negative varints) at the start of
+/// `bytes`, the block beginning at `offset`: its header alone, whatever follows it.
+pub fn claim(bytes: &[u8], offset: u64) -> Option<Claim> {
+    framing_of(bytes, offset, None, None).claimed().map(Claim::from)
 }
 
 /// Where reading resumes, and the blocks left out before it.

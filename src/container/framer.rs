@@ -1,0 +1,286 @@
+//! The one block framer: what a block's bytes say of it, decided from the bytes alone (no
+//! I/O), so that the reader, the walk ahead of it ([`super::framing`]) and
+//! resynchronization ([`super::resync`]) frame a block alike. A block is its record count
+//! and byte size (two varints: its header), `size` bytes of data, then the file's 16-byte
+//! sync marker. Also the one search for that marker.
+
+use crate::error::AvroError;
+use crate::varint::{decode_long, VarintError};
+
+/// One block's framing, as its header claims it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    /// Where the block's record count begins.
+    pub offset: u64,
+    /// Bytes of the record count and size varints.
+    pub header_len: u64,
+    /// The records the block claims.
+    pub count: u64,
+    /// Bytes of its data; its sync marker follows them.
+    pub size: u64,
+}
+
+impl Frame {
+    /// Where its data ends, that is where its marker begins.
+    pub fn data_end(&self) -> u64 {
+        self.offset.saturating_add(self.header_len).saturating_add(self.size)
+    }
+
+    /// Where the block ends, after its marker.
+    pub fn end(&self) -> u64 {
+        self.data_end().saturating_add(16)
+    }
+}
+
+/// What a block's bytes say of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Framing {
+    /// The whole block lies within the bytes and checks.
+    Framed(Frame),
+    /// The bytes end within the block, in the part `what` names: within its header
+    /// (`frame` is None), or within its data or marker (`frame` is its header, checked: the
+    /// data and marker lie where it says).
+    NeedMore { what: &'static str, frame: Option<Frame> },
+    /// The block is damaged.
+    Damaged(Damage),
+}
+
+impl Framing {
+    /// What the block's header claims, once it parsed with a non-negative count and size,
+    /// whatever the rest of the block: resynchronization follows a failed block's length.
+    pub fn claimed(&self) -> Option<Frame> {
+        match self {
+            Framing::Framed(frame) => Some(*frame),
+            Framing::NeedMore { frame, .. } => *frame,
+            Framing::Damaged(damage) => damage.frame,
+        }
+    }
+}
+
+/// Where a block is damaged, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// Where in the file: the block's start, or the varint or marker at fault.
+    pub offset: u64,
+    /// What was expected and what was found.
+    pub message: String,
+    /// What the header claims, when it parsed (a size past the file's end, a bad marker).
+    pub frame: Option<Frame>,
+}
+
+impl From<Damage> for AvroError {
+    fn from(damage: Damage) -> Self {
+        AvroError::format(damage.message).at_offset(damage.offset)
+    }
+}
+
+/// What the `bytes` of a block that begins at `offset` say of it, in a file of `file_len`
+/// bytes when that is known (the size the header claims must leave room in it). The
+/// marker is checked against `sync` where the bytes hold it; None leaves it to the caller
+/// (or wants the header alone). The checks, in order: the count and size varints, their
+/// signs, the size against the file, the marker.
+pub fn framing_of(bytes: &[u8], offset: u64, sync: Option<&[u8; 16]>, file_len: Option<u64>) -> Framing {
+    let (count, count_len) = match long_at(bytes, 0, offset, "a block's record count") {
+        Ok(long) => long,
+        Err(framing) => return framing,
+    };
+    let (size, size_len) = match long_at(bytes, count_len, offset, "a block's byte size") {
+        Ok(long) => long,
+        Err(framing) => return framing,
+    };
+    let damage = |offset, message, frame| Framing::Damaged(Damage { offset, message, frame });
+    if count < 0 || size < 0 {
+        let expected = "expected a non-negative block record count and byte size";
+        return damage(offset, format!("{expected}, found count {count} and size {size}"), None);
+    }
+    let header_len = (count_len + size_len) as u64;
+    let frame = Frame { offset, header_len, count: count as u64, size: size as u64 };
+    // Checked before any data is read: a lying size fails here, not on a huge read.
+    if let Some(remaining) = file_len.map(|len| len.saturating_sub(offset.saturating_add(header_len))) {
+        if frame.size.saturating_add(16) > remaining {
+            let message = format!(
+                "block claims {} bytes plus a 16-byte sync marker, but only {remaining} bytes remain in the file",
+                frame.size
+            );
+            return damage(offset, message, Some(frame));
+        }
+    }
+    // Header, data and marker: no overflow, as the size is at most i64::MAX.
+    let (marker_at, block_len) = (header_len + frame.size, header_len + frame.size + 16);
+    if (bytes.len() as u64) < block_len {
+        let what = if (bytes.len() as u64) < marker_at { "a block's data" } else { "a block's sync marker" };
+        return Framing::NeedMore { what, frame: Some(frame) };
+    }
+    let found = &bytes[marker_at as usize..block_len as usize];
+    match sync.map(|sync| check_marker(found, sync, frame)) {
+        Some(Err(damage)) => Framing::Damaged(damage),
+        _ => Framing::Framed(frame),
+    }
+}
+
+/// The marker `found` after the data of the block `frame`, checked against the file's
+/// `sync`.
+pub fn check_marker(found: &[u8], sync: &[u8; 16], frame: Frame) -> Result<(), Damage> {
+    if found == sync {
+        return Ok(());
+    }
+    let message = format!("bad sync marker after the block: expected {}, found {}", hex(sync), hex(found));
+    Err(Damage { offset: frame.data_end(), message, frame: Some(frame) })
+}
+
+/// The varint at `at` of `bytes` (a block at `offset`), and its length; else the bytes
+/// end within it, or it is longer than 64 bits.
+fn long_at(bytes: &[u8], at: usize, offset: u64, what: &'static str) -> Result<(i64, usize), Framing> {
+    decode_long(&bytes[at..]).map_err(|e| match e {
+        VarintError::Truncated => Framing::NeedMore { what, frame: None },
+        VarintError::Overlong => Framing::Damaged(Damage {
+            offset: offset + at as u64,
+            message: format!("{what} is not a valid varint: longer than 64 bits"),
+            frame: None,
+        }),
+    })
+}
+
+/// Where the first sync marker in `bytes` begins; else where a search that goes on in more
+/// bytes appended to these resumes: a marker cut by their end begins in their last 15.
+pub fn find_sync(bytes: &[u8], sync: &[u8; 16]) -> Result<usize, usize> {
+    bytes.windows(16).position(|w| w == sync).ok_or(bytes.len().saturating_sub(15))
+}
+
+/// Bytes as errors show them: two hex digits each, apart.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::varint::put_long;
+
+    const SYNC: [u8; 16] = *b"0123456789abcdef";
+
+    /// A block of `count` records and `len` bytes of data, then `marker`.
+    fn block(count: i64, len: usize, marker: &[u8; 16]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_long(&mut out, count);
+        put_long(&mut out, len as i64);
+        out.extend(std::iter::repeat_n(7u8, len));
+        out.extend_from_slice(marker);
+        out
+    }
+
+    fn damage(framing: Framing) -> Damage {
+        match framing {
+            Framing::Damaged(damage) => damage,
+            other => panic!("not damage: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_whole_block_is_framed_at_its_offset() {
+        let bytes = block(300, 200, &SYNC);
+        let frame = Frame { offset: 1000, header_len: 4, count: 300, size: 200 };
+        let file_len = Some(1000 + bytes.len() as u64);
+        assert_eq!(framing_of(&bytes, 1000, Some(&SYNC), file_len), Framing::Framed(frame));
+        assert_eq!((frame.data_end(), frame.end()), (1204, 1220));
+        // Bytes past the block are not looked at.
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(b"more");
+        assert_eq!(framing_of(&longer, 1000, Some(&SYNC), None), Framing::Framed(frame));
+    }
+
+    #[test]
+    fn every_cut_of_a_block_needs_more_naming_the_part_it_ends_in() {
+        let bytes = block(300, 200, &SYNC);
+        let frame = Frame { offset: 0, header_len: 4, count: 300, size: 200 };
+        for cut in 0..bytes.len() {
+            let (what, known) = match cut {
+                0..=1 => ("a block's record count", None),
+                2..=3 => ("a block's byte size", None),
+                4..=203 => ("a block's data", Some(frame)),
+                _ => ("a block's sync marker", Some(frame)),
+            };
+            let framing = framing_of(&bytes[..cut], 0, Some(&SYNC), Some(bytes.len() as u64));
+            assert_eq!(framing, Framing::NeedMore { what, frame: known }, "cut at {cut}");
+            assert_eq!(framing.claimed(), known);
+        }
+    }
+
+    #[test]
+    fn a_negative_count_or_size_is_damage_at_the_block_s_start() {
+        for (count, size) in [(-1, 5), (5, -2), (-3, -4)] {
+            let mut bytes = Vec::new();
+            put_long(&mut bytes, count);
+            put_long(&mut bytes, size);
+            let found = damage(framing_of(&bytes, 50, Some(&SYNC), None));
+            let message = format!(
+                "expected a non-negative block record count and byte size, found count {count} and size {size}"
+            );
+            assert_eq!(found, Damage { offset: 50, message, frame: None });
+        }
+    }
+
+    #[test]
+    fn a_varint_longer_than_64_bits_is_damage_where_it_begins() {
+        let found = damage(framing_of(&[0xff; 10], 50, Some(&SYNC), None));
+        assert_eq!(
+            (found.offset, found.message.as_str()),
+            (50, "a block's record count is not a valid varint: longer than 64 bits")
+        );
+        let mut bytes = vec![2];
+        bytes.extend([0xff; 10]);
+        let found = damage(framing_of(&bytes, 50, Some(&SYNC), None));
+        assert_eq!(
+            (found.offset, found.message.as_str()),
+            (51, "a block's byte size is not a valid varint: longer than 64 bits")
+        );
+    }
+
+    #[test]
+    fn a_size_past_the_file_s_end_is_damage_that_keeps_what_the_header_claims() {
+        let bytes = block(3, 20, &SYNC);
+        let frame = Frame { offset: 10, header_len: 2, count: 3, size: 20 };
+        let exact = 10 + bytes.len() as u64;
+        assert_eq!(framing_of(&bytes, 10, Some(&SYNC), Some(exact)), Framing::Framed(frame));
+        let found = damage(framing_of(&bytes[..2], 10, Some(&SYNC), Some(exact - 1)));
+        let message = "block claims 20 bytes plus a 16-byte sync marker, but only 35 bytes remain in the file";
+        assert_eq!(found, Damage { offset: 10, message: message.to_string(), frame: Some(frame) });
+        // A file that ends before the header does: nothing remains.
+        assert!(damage(framing_of(&bytes[..2], 10, None, Some(5)))
+            .message
+            .ends_with("only 0 bytes remain in the file"));
+    }
+
+    #[test]
+    fn a_bad_marker_is_damage_where_it_begins_unless_the_caller_checks_it() {
+        let bytes = block(3, 20, b"0123456789abcdeX");
+        let frame = Frame { offset: 10, header_len: 2, count: 3, size: 20 };
+        let found = damage(framing_of(&bytes, 10, Some(&SYNC), None));
+        assert_eq!((found.offset, found.frame), (32, Some(frame)));
+        assert_eq!(
+            found.message,
+            "bad sync marker after the block: expected 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66, \
+             found 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 58"
+        );
+        assert_eq!(framing_of(&bytes, 10, None, None), Framing::Framed(frame));
+        assert_eq!(check_marker(&bytes[22..], &SYNC, frame), Err(found));
+        assert_eq!(check_marker(&SYNC, &SYNC, frame), Ok(()));
+    }
+
+    #[test]
+    fn the_marker_search_finds_the_first_and_goes_on_across_a_boundary() {
+        let mut bytes = b"data".to_vec();
+        bytes.extend_from_slice(&SYNC);
+        bytes.extend_from_slice(&SYNC);
+        assert_eq!(find_sync(&bytes, &SYNC), Ok(4));
+        assert_eq!(find_sync(&bytes[..4], &SYNC), Err(0));
+        // Cut at every byte of the first marker: the search resumes where its start is kept.
+        for cut in 5..20 {
+            let resume = find_sync(&bytes[..cut], &SYNC).unwrap_err();
+            assert!(resume <= 4, "cut at {cut}");
+            assert_eq!(find_sync(&bytes[resume..], &SYNC).map(|i| resume + i), Ok(4), "cut at {cut}");
+        }
+        // A cut past 15 bytes of no marker keeps only the last 15.
+        assert_eq!(find_sync(&[0; 40], &SYNC), Err(25));
+    }
+}
