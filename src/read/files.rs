@@ -2,7 +2,7 @@
 //! writer schema) and its first blocks read, several at once ahead of the reader on an
 //! I/O pool, and handed to the reader in order.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -223,36 +223,35 @@ impl BatchPlans {
 /// instance), and its values read into the planned types would be cast, not read.
 fn check_planned(schema: &AvroSchema, planned: &[(String, FrameType)]) -> AvroResult<()> {
     let columns = column_types(schema)?;
+    let unchanged = columns.len() == planned.len()
+        && columns.iter().zip(planned).all(|((c, now), (p, was))| c == p && now.as_read() == was.as_read());
+    if unchanged {
+        return Ok(());
+    }
+    // By name: a file of many columns is checked in time linear in them.
+    let now_by_name: HashMap<&str, &FrameType> = columns.iter().map(|(c, t)| (c.as_str(), t)).collect();
+    let planned_names: HashSet<&str> = planned.iter().map(|(p, _)| p.as_str()).collect();
     let quoted =
         |names: &mut dyn Iterator<Item = &String>| names.map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
-    let change = planned.iter().find_map(|(name, was)| match columns.iter().find(|(c, _)| c == name) {
+    let change = planned.iter().find_map(|(name, was)| match now_by_name.get(name.as_str()) {
         None => Some(format!("its column '{name}' is gone")),
-        Some((_, now)) if now.as_read() != was.as_read() => {
+        Some(now) if now.as_read() != was.as_read() => {
             Some(format!("its column '{name}' was {} and is now {}", was.polars_name(), now.polars_name()))
         },
         Some(_) => None,
     });
-    let change = change.or_else(|| {
+    let change = change.unwrap_or_else(|| {
         let names_now = columns.iter().map(|(c, _)| c);
-        let mut added = names_now.clone().filter(|c| !planned.iter().any(|(p, _)| p == *c)).peekable();
+        let mut added = names_now.clone().filter(|c| !planned_names.contains(c.as_str())).peekable();
         if added.peek().is_some() {
-            return Some(format!("it has new columns: {}", quoted(&mut added)));
+            return format!("it has new columns: {}", quoted(&mut added));
         }
         let names_then = planned.iter().map(|(c, _)| c);
-        (!names_now.clone().eq(names_then.clone())).then(|| {
-            format!(
-                "its columns were {} and are now {}",
-                quoted(&mut names_then.clone()),
-                quoted(&mut names_now.clone())
-            )
-        })
+        format!("its columns were {} and are now {}", quoted(&mut names_then.clone()), quoted(&mut names_now.clone()))
     });
-    match change {
-        None => Ok(()),
-        Some(change) => Err(AvroError::schema_mismatch(format!(
-            "the file changed after the scan was planned: {change}; scan it again to read it as it is now"
-        ))),
-    }
+    Err(AvroError::schema_mismatch(format!(
+        "the file changed after the scan was planned: {change}; scan it again to read it as it is now"
+    )))
 }
 
 /// Opens a source and reads its header (errors name the source); also its name.
