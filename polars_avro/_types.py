@@ -79,6 +79,9 @@ class FrameSchema:
     def __init__(self, columns: list[tuple[str, str]]) -> None:
         self.descriptions = [(name, json.loads(desc)) for name, desc in columns]
         self.schema = pl.Schema([(name, dtype_from_description(d)) for name, d in self.descriptions])
+        #: The casts a frame of these columns needs, by its columns: found on the first such
+        #: frame, since every frame of the same columns crosses from Rust alike.
+        self._casts: dict[tuple[str, ...], dict[str, pl.DataType]] = {}
 
     def apply(self, df: pl.DataFrame, keep: Iterable[str] = ()) -> pl.DataFrame:
         """Casts the columns whose dtype changed on the way from Rust, except those in `keep`.
@@ -86,13 +89,17 @@ class FrameSchema:
         Avro maps arrive as lists of key/value structs (Polars 2 has Map), and Polars before 2.0
         receives Enum columns as Categorical.
         """
-        keep = set(keep)
-        casts = {
-            name: dtype
-            for name, dtype in df.schema.items()
-            if name in self.schema and name not in keep and self.schema[name] != dtype
-        }
-        return df.cast({n: self.schema[n] for n in casts}) if casts else df
+        columns = tuple(df.columns)
+        casts = self._casts.get(columns)
+        if casts is None:
+            keep = set(keep)
+            casts = {
+                name: self.schema[name]
+                for name, dtype in df.schema.items()
+                if name in self.schema and name not in keep and self.schema[name] != dtype
+            }
+            self._casts[columns] = casts
+        return df.cast(casts) if casts else df
 
 
 def describe_dtype(dtype: PolarsDataType) -> dict[str, Any]:
