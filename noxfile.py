@@ -64,8 +64,9 @@ TEST_DEPS = [
 ]
 
 #: Every Polars release and runtime the package claims, each minor release at its last patch,
-#: as pip names it: the query shapes, the probes of Polars' behaviour and the differential
-#: suite run on each (`nox -s releases`, which `nox -s tests` brings along), in one virtualenv
+#: as pip names it: the query shapes, the probes of Polars' behaviour, the differential
+#: suite and every type read and written (each dtype's crossing between Polars and Rust) run
+#: on each (`nox -s releases`, which `nox -s tests` brings along), in one virtualenv
 #: that takes each in turn. A new release is one line here.
 POLARS_RELEASES = [
     "polars==1.30.0",
@@ -94,7 +95,13 @@ POLARS_RELEASES = [
 ]
 #: The Python the releases run on: every one of them installs there (Polars 2.1 left 3.10).
 RELEASES_PYTHON = "3.11"
-RELEASE_TESTS = ["tests/test_differential.py", "tests/test_query_shapes.py", "tests/test_polars_quirks.py"]
+RELEASE_TESTS = [
+    "tests/test_differential.py",
+    "tests/test_query_shapes.py",
+    "tests/test_polars_quirks.py",
+    "tests/test_types.py",
+    "tests/test_write.py",
+]
 #: The differential suite's fixed seeds per release (250 queries each), and a fresh one; the
 #: full suites run all of them.
 RELEASE_SEEDS = 2

@@ -266,9 +266,10 @@ class Scan:
         height, most = 0, max_index() if not read else None
         try:
             while (batch := reader.next_batch(join)) is not None:
-                self._report_skipped(reader)
+                df, batch_height, skipped = batch
+                self._report_skipped(skipped)
                 report_progress(reader.stats)
-                df = self._to_schema(*batch)
+                df = self._to_schema(df, batch_height)
                 if most is not None:
                     height += df.height
                     if height > most:
@@ -290,7 +291,7 @@ class Scan:
             stats = reader.stats()
             record_stats(stats)
             self.on_stats(stats)
-            self._report_skipped(reader)
+            self._report_skipped(reader.take_skipped())
 
     def frames(
         self,
@@ -328,8 +329,8 @@ class Scan:
         """
         return self.plan.select(columns)
 
-    def _report_skipped(self, reader: _internal.ScanReader) -> None:
-        for report in reader.take_skipped():
+    def _report_skipped(self, reports: list[dict[str, Any]]) -> None:
+        for report in reports:
             skipped = SkippedBlock.from_reader(report)
             record_skipped_block(skipped.records)
             self.on_skipped(skipped)

@@ -199,13 +199,14 @@ impl ScanReader {
         std::mem::take(&mut self.skipped).into_iter().map(|s| skipped_dict(py, s)).collect()
     }
 
-    /// The next batch as (DataFrame, height), or None at the end; with `join`, up to that
-    /// many batches as one frame, their chunks appended (an eager read crosses into Python
-    /// once, not once per batch: each crossing costs a Series per column and a frame).
+    /// The next batch as (DataFrame, height, skipped), or None at the end; with `join`, up
+    /// to that many batches as one frame, their chunks appended (an eager read crosses into
+    /// Python once, not once per batch: each crossing costs a Series per column and a frame).
     /// The height travels separately because a frame with no columns loses it on the way
-    /// to Python.
+    /// to Python; `skipped` is what `ignore_errors` left out since the last call (as
+    /// `take_skipped` gives it), so that a batch is one call.
     #[pyo3(signature = (join = 1))]
-    fn next_batch(&mut self, py: Python<'_>, join: usize) -> PyResult<Option<(PyDataFrame, usize)>> {
+    fn next_batch<'py>(&mut self, py: Python<'py>, join: usize) -> PyResult<Option<Batch<'py>>> {
         // The reader is gone after the end or an error, when no batch is pending.
         let Some(reader) = self.inner.as_mut() else { return Ok(None) };
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
@@ -216,7 +217,11 @@ impl ScanReader {
             self.final_stats = Some(reader.stats());
         }
         match result {
-            Ok(Some(df)) => Ok(Some(with_height(df))),
+            Ok(Some(df)) => {
+                let height = df.height();
+                let skipped = std::mem::take(&mut self.skipped).into_iter().map(|s| skipped_dict(py, s));
+                Ok(Some((PyDataFrame(df), height, skipped.collect::<PyResult<_>>()?)))
+            },
             Ok(None) => {
                 self.inner = None;
                 Ok(None)
@@ -232,10 +237,8 @@ impl ScanReader {
     }
 }
 
-fn with_height(df: DataFrame) -> (PyDataFrame, usize) {
-    let height = df.height();
-    (PyDataFrame(df), height)
-}
+/// A batch as Python takes it: the frame, its height and the blocks left out before it.
+type Batch<'py> = (PyDataFrame, usize, Vec<Bound<'py, PyDict>>);
 
 /// Up to `most` batches as one frame, their chunks appended (not copied). A batch whose
 /// schema differs from the first's, or that would take the frame past the rows a Polars
