@@ -81,7 +81,7 @@ class FrameSchema:
         self.schema = pl.Schema([(name, dtype_from_description(d)) for name, d in self.descriptions])
         #: The casts a frame of these columns needs, by its columns: found on the first such
         #: frame, since every frame of the same columns crosses from Rust alike.
-        self._casts: dict[tuple[str, ...], dict[str, pl.DataType]] = {}
+        self._casts: dict[tuple[str, ...], dict[Any, pl.DataType]] = {}
 
     def apply(self, df: pl.DataFrame, keep: Iterable[str] = ()) -> pl.DataFrame:
         """Casts the columns whose dtype changed on the way from Rust, except those in `keep`.
