@@ -27,6 +27,10 @@ class ReadStats:
     #: the same version of them (same path, size and modification time, or the same ETag)
     #: and remembered how many records they hold.
     files_known: int = 0
+    #: Headers the reads read. A scan reads each file's header once, when it is created; its
+    #: reads read none again unless a file changed since (nor one an earlier read of this
+    #: process read, of the same version of the file).
+    headers_read: int = 0
     #: Files not opened at all: a filter on hive partition columns ruled them out.
     files_skipped: int = 0
     #: Damaged blocks left out by ``ignore_errors=True``.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -343,6 +345,35 @@ def test_counts_and_schemas_of_unchanged_files_are_remembered(tmp_path: Path) ->
     with polars_avro.read_stats() as replaced:
         assert polars_avro.read_avro(pattern, columns=[]).height == expected
     assert replaced.files_known == 18
+
+
+def test_a_scan_reads_each_header_once(tmp_path: Path) -> None:
+    paths = [write_fastavro(tmp_path / f"part-{n}.avro", SCHEMA, _records(n * ROWS) * 2) for n in range(12)]
+    _settle(paths)
+    expected = [r for p in sorted(paths) for r in fastavro_records(p)]
+    # Created in a process that has read none of them: planning reads the 12 headers, and
+    # collecting it (twice, both engines) reads none again.
+    code = (
+        "import polars as pl, polars_avro, sys\n"
+        "lf = pl.scan_avro(sys.argv[1])\n"
+        "for engine in ('in-memory', 'streaming'):\n"
+        "    with polars_avro.read_stats() as stats:\n"
+        "        df = lf.collect(engine=engine)\n"
+        "    print(df.height, stats.files, stats.headers_read)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code, str(tmp_path / "*.avro")], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == [str(len(expected)), "12", "0"] * 2
+    # A file written again since the scan was planned is read from its own header, and its
+    # values are the new ones; the others' headers are not read again.
+    lf = pl.scan_avro(tmp_path / "*.avro")
+    rewritten = write_fastavro(paths[5], SCHEMA, _records(0) * 3)
+    _settle([rewritten])
+    with polars_avro.read_stats() as stats:
+        df = lf.collect()
+    assert stats.headers_read == 1
+    expected = [r for p in sorted(paths) for r in fastavro_records(p)]
+    assert_frame_matches_records(df, expected, SCHEMA)
 
 
 def test_files_modified_just_now_or_read_with_damage_are_not_remembered(tmp_path: Path) -> None:

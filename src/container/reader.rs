@@ -39,6 +39,12 @@ pub struct Header {
 }
 
 impl Header {
+    /// A header as a reader remembers it from an earlier read of the same version of the
+    /// file: its schema and framing, not its metadata (reading blocks needs none of it).
+    pub fn remembered(schema_json: String, codec: Codec, sync: [u8; 16], len: u64) -> Self {
+        Self { schema_json, codec, metadata: Vec::new(), sync, len }
+    }
+
     /// The metadata entries the file's writer added, in file order: all but the format's
     /// own (`avro.*`), as a rewrite of the file carries them over.
     pub fn user_metadata(&self) -> impl Iterator<Item = (&str, &[u8])> {
@@ -305,6 +311,14 @@ impl<R: BufRead> ContainerReader<R> {
         let mut reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
         let header = read_header(&mut Tracked { reader: &mut reader, offset: &mut offset, log: None }, total_len)?;
         Ok(Self::at(reader, header, offset, total_len, None))
+    }
+
+    /// Reads the blocks of a stream positioned right after the header, `header` known
+    /// beforehand (an earlier read of the same version of the file read it).
+    pub fn after_header(reader: R, header: Header, total_len: Option<u64>) -> Self {
+        let reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
+        let offset = header.len;
+        Self::at(reader, header, offset, total_len, None)
     }
 
     /// The stream blocks are read from.

@@ -79,6 +79,8 @@ pub(super) struct OpenedFile {
     records: u64,
     /// Whether damage was met (its count is then not remembered).
     damaged: bool,
+    /// Whether opening it read its header (not known from planning or an earlier read).
+    pub header_read: bool,
 }
 
 impl OpenedFile {
@@ -91,7 +93,20 @@ impl OpenedFile {
         records: u64,
     ) -> Self {
         let (read_ahead, error, exhausted, damaged) = (VecDeque::new(), None, false, false);
-        Self { info, plan, count_only, container, read_ahead, error, exhausted, identity, records, damaged }
+        let header_read = false;
+        Self {
+            info,
+            plan,
+            count_only,
+            container,
+            read_ahead,
+            error,
+            exhausted,
+            identity,
+            records,
+            damaged,
+            header_read,
+        }
     }
 
     /// The next block (only its framing when no column needs the data, or when it holds
@@ -127,7 +142,7 @@ impl OpenedFile {
             Ok(Some(block)) => self.records += block.count as u64,
             Ok(None) if !self.damaged => {
                 if let Some(identity) = self.identity.take() {
-                    known::remember(identity, &container.header.schema_json, Some(self.records));
+                    known::remember_count(identity, &container.header.schema_json, self.records);
                 }
             },
             Ok(None) => {},
@@ -313,11 +328,28 @@ fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> 
             return Ok(OpenedFile::new(info, plan, count_only, None, None, records));
         }
     }
-    let (container, name) = open_container(source)?;
+    let known_header = identity.as_ref().and_then(known::header);
+    let header_read = known_header.is_none();
+    let (container, name) = match known_header {
+        // Planning the scan read it (or an earlier read did): the blocks are read from after it.
+        Some(header) => {
+            let name = source.name();
+            let (stream, total_len) = source.open_at(header.len).map_err(|e| e.in_file(&name))?;
+            (ContainerReader::after_header(stream, header, total_len), name)
+        },
+        None => {
+            let (container, name) = open_container(source)?;
+            if let Some(identity) = identity.clone() {
+                known::remember_header(identity, &container.header);
+            }
+            (container, name)
+        },
+    };
     let plan = plans.of(&container.header.schema_json, &name)?;
     let codec = container.header.codec;
     let info = Arc::new(FileInfo { index, name, codec, partition_values, remembered: false, split_start: None });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), identity, 0);
+    opened.header_read = header_read;
     opened.read_ahead(opening.read_ahead);
     Ok(opened)
 }
@@ -429,7 +461,7 @@ pub fn read_schemas(sources: Vec<Source>, files_in_flight: usize) -> AvroResult<
         }
         let (container, _) = open_container(source)?;
         if let Some(identity) = identity {
-            known::remember(identity, &container.header.schema_json, None);
+            known::remember_header(identity, &container.header);
         }
         Ok(container.header.schema_json)
     };

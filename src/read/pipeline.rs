@@ -412,6 +412,7 @@ impl Pipeline {
                 Some((_, Ok(file))) => {
                     self.stats.files += 1;
                     self.stats.files_known += usize::from(file.info.remembered);
+                    self.stats.headers_read += usize::from(file.header_read);
                     self.current = Some(file);
                 },
                 Some((index, Err(e))) if self.ignore_errors && e.is_damage() => {

@@ -12,6 +12,9 @@ pub struct ReadStats {
     /// Of those, files only counted and not opened: an earlier read of this process walked
     /// the same version of them to its end and remembered its record count.
     pub files_known: usize,
+    /// Headers read by the read itself: none of a file whose header planning the scan, or
+    /// an earlier read of the same version of it, read (a scan reads each header once).
+    pub headers_read: usize,
     /// Avro blocks read.
     pub blocks: usize,
     /// Of those, blocks whose framing the pool found ahead of the reading thread.
@@ -52,12 +55,13 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 15] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 16] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
             ("files", count(self.files)),
             ("files_known", count(self.files_known)),
+            ("headers_read", count(self.headers_read)),
             ("blocks", count(self.blocks)),
             ("blocks_framed_ahead", count(self.blocks_framed_ahead)),
             ("batches", count(self.batches)),
