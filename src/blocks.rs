@@ -268,3 +268,79 @@ impl<W: Write> BlockWriter<W> {
         self.container.abandon()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::error::ErrorKind;
+
+    const SCHEMA: &str = r#"{"type": "record", "name": "R", "fields": [{"name": "x", "type": "long"}]}"#;
+
+    /// A deflate file of two blocks: three records, then two whose bytes no record decodes
+    /// from (a varint that never ends), though they decompress.
+    fn file() -> Vec<u8> {
+        let mut writer = ContainerWriter::new(Vec::new(), SCHEMA, Codec::Deflate, &[]).unwrap();
+        let level = Codec::Deflate.checked_level(None).unwrap();
+        for (count, plain) in [(3, vec![2, 4, 6]), (2, vec![0xff; 4])] {
+            let mut compressed = Vec::new();
+            Codec::Deflate.compress(&plain, level, &mut compressed).unwrap();
+            writer.write_block(count, &compressed).unwrap();
+        }
+        writer.finish().unwrap()
+    }
+
+    fn all(reader: &mut BlockFile) -> AvroResult<Vec<Block>> {
+        std::iter::from_fn(|| reader.next_block().transpose()).collect()
+    }
+
+    #[test]
+    fn framing_alone_hands_out_no_data_and_checks_no_records_unless_asked() {
+        let mut reader = BlockFile::open(Source::from_bytes(file()), BlockData::Framing, false, false).unwrap();
+        let blocks = all(&mut reader).unwrap();
+        let shown: Vec<(usize, usize, bool)> = blocks.iter().map(|b| (b.index, b.count, b.data.is_empty())).collect();
+        assert_eq!(shown, [(0, 3, true), (1, 2, true)]);
+        assert_eq!(blocks[0].offset, reader.header().len);
+        // Asked to check records, the framing still hands out no data, but the damage is found.
+        let mut reader = BlockFile::open(Source::from_bytes(file()), BlockData::Framing, true, false).unwrap();
+        let first = reader.next_block().unwrap().unwrap();
+        assert!(first.data.is_empty());
+        let error = reader.next_block().unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Decode);
+        assert_eq!(
+            (error.file.as_deref(), error.block, error.offset),
+            (Some("<bytes>"), Some(1), Some(blocks[1].offset))
+        );
+        // With repair the block is left out, its records counted.
+        let mut reader = BlockFile::open(Source::from_bytes(file()), BlockData::Decompressed, true, true).unwrap();
+        let kept = all(&mut reader).unwrap();
+        assert_eq!(kept.iter().map(|b| (b.index, b.data.to_vec())).collect::<Vec<_>>(), [(0, vec![2, 4, 6])]);
+        let skipped = reader.take_skipped();
+        assert_eq!((skipped.len(), skipped[0].records, skipped[0].error.block), (1, Some(2), Some(1)));
+        assert!(reader.take_skipped().is_empty(), "taken");
+    }
+
+    #[test]
+    fn a_refused_schema_or_level_opens_no_sink() {
+        for (schema, codec, level) in
+            [("{", Codec::Null, None), (SCHEMA, Codec::Null, Some(1)), (SCHEMA, Codec::Deflate, Some(99))]
+        {
+            let opened = Cell::new(false);
+            let open = || {
+                opened.set(true);
+                Ok(Vec::<u8>::new())
+            };
+            assert!(BlockWriter::open(open, schema, codec, level, &[]).is_err(), "{schema} {codec:?} {level:?}");
+            assert!(!opened.get());
+        }
+        let mut writer = BlockWriter::new(Vec::new(), SCHEMA, Codec::Null, None, &[]).unwrap();
+        writer.write_block(2, &[2, 4], false).unwrap();
+        writer.write_block(1, &[6], true).unwrap();
+        assert_eq!((writer.codec(), writer.records_written()), (Codec::Null, 3));
+        let mut reader =
+            BlockFile::open(Source::from_bytes(writer.finish().unwrap()), BlockData::Stored, true, false).unwrap();
+        let counts: Vec<usize> = all(&mut reader).unwrap().iter().map(|b| b.count).collect();
+        assert_eq!(counts, [2, 1]);
+    }
+}

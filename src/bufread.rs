@@ -104,3 +104,80 @@ impl<T: ByteStream + ?Sized> ByteStream for Box<T> {
         (**self).walk_ahead_on(pool, walk)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn numbers() -> Vec<u8> {
+        (0..20).collect()
+    }
+
+    #[test]
+    fn skipping_by_reading_refills_the_buffer_and_stops_at_the_end() {
+        let data = numbers();
+        let mut reader = BufReader::with_capacity(4, data.as_slice());
+        skip_by_reading(&mut reader, 10).unwrap();
+        assert_eq!(reader.fill_buf().unwrap()[0], 10);
+        skip_by_reading(&mut reader, 0).unwrap();
+        assert_eq!(reader.fill_buf().unwrap()[0], 10, "a skip of nothing moves nothing");
+        let error = skip_by_reading(&mut reader, 11).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn a_read_from_the_buffer_hands_out_what_it_holds_and_no_more() {
+        let data = numbers();
+        let mut reader = BufReader::with_capacity(4, data.as_slice());
+        let mut buf = [0u8; 8];
+        assert_eq!(read_from_buffer(&mut reader, &mut buf).unwrap(), 4);
+        assert_eq!(buf[..4], [0, 1, 2, 3]);
+        let mut small = [0u8; 3];
+        assert_eq!(read_from_buffer(&mut reader, &mut small).unwrap(), 3);
+        assert_eq!(small, [4, 5, 6]);
+        assert_eq!(read_from_buffer(&mut reader, &mut buf).unwrap(), 1, "the rest of the buffer, not a refill");
+        assert_eq!(buf[0], 7);
+    }
+
+    #[test]
+    fn each_stream_skips_as_its_kind_allows() {
+        // A slice refuses to go past its end and stays where it was.
+        let data = numbers();
+        let mut slice: &[u8] = &data;
+        assert_eq!(slice.skip(21).unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(slice.len(), 20);
+        slice.skip(20).unwrap();
+        assert!(slice.is_empty());
+        // A cursor moves past the end, where it reads nothing, and never overflows.
+        let mut cursor = Cursor::new(numbers());
+        cursor.skip(25).unwrap();
+        assert!(cursor.fill_buf().unwrap().is_empty());
+        cursor.skip(u64::MAX).unwrap();
+        assert_eq!(cursor.position(), u64::MAX);
+        // A boxed stream skips as the stream inside it: a cursor's skip, not a read.
+        let mut boxed: Box<dyn ByteStream> = Box::new(Cursor::new(numbers()));
+        boxed.skip(25).unwrap();
+        assert!(boxed.take_shared(1).is_none());
+        boxed.intact(true).unwrap();
+        // A stream that is only read skips by reading.
+        let mut read: BufReader<Box<dyn Read + Send + Sync>> = BufReader::new(Box::new(Cursor::new(numbers())));
+        read.skip(19).unwrap();
+        assert_eq!(read.fill_buf().unwrap(), [19]);
+        assert_eq!(read.skip(2).unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn a_file_skips_within_its_buffer_and_beyond_it() {
+        let path = std::env::temp_dir().join(format!("polars-avro-bufread-{}", std::process::id()));
+        File::create(&path).unwrap().write_all(&(0..=255u8).collect::<Vec<_>>()).unwrap();
+        let mut reader = BufReader::with_capacity(16, File::open(&path).unwrap());
+        assert_eq!(reader.fill_buf().unwrap()[0], 0);
+        reader.skip(5).unwrap();
+        assert_eq!(reader.fill_buf().unwrap()[0], 5);
+        reader.skip(100).unwrap();
+        assert_eq!(reader.fill_buf().unwrap()[0], 105);
+        std::fs::remove_file(&path).unwrap();
+    }
+}

@@ -306,4 +306,76 @@ mod tests {
         let err = AvroError::io(std::io::Error::other(AvroError::decode("bad record").at_offset(7)), "read");
         assert_eq!((err.kind, err.offset, err.message.as_str()), (ErrorKind::Decode, Some(7), "bad record"));
     }
+
+    #[test]
+    fn the_message_is_followed_by_every_place_known() {
+        let base = || AvroError::decode("bad record");
+        let mut row_only = base();
+        row_only.row = Some(4);
+        let cases = [
+            (base(), "bad record"),
+            (base().in_file("f.avro"), "bad record (file 'f.avro')"),
+            (base().at_offset(12).in_block(3), "bad record (block 3, byte offset 12)"),
+            (
+                base().at_offset(12).in_block(3).in_split(Some(4096)).in_file("f.avro"),
+                "bad record (file 'f.avro', split from byte 4096, block 3, byte offset 12)",
+            ),
+            (base().in_split(None).in_file("f"), "bad record (file 'f')"),
+            (base().at_batch_row(2, 10), "bad record (row 2 of a batch of 10)"),
+            (row_only, "bad record (row 4)"),
+        ];
+        for (error, shown) in cases {
+            assert_eq!(error.to_string(), shown);
+        }
+    }
+
+    #[test]
+    fn the_innermost_place_given_first_is_kept() {
+        let err = AvroError::format("x").in_file("inner").in_file("outer").in_block(1).in_block(2);
+        let err = err.at_offset(5).at_offset(9).in_split(Some(100)).in_split(Some(200));
+        assert_eq!(
+            (err.file.as_deref(), err.block, err.offset, err.split_start),
+            (Some("inner"), Some(1), Some(5), Some(100))
+        );
+        // No split said: a later call may still say one.
+        assert_eq!(AvroError::format("x").in_split(None).in_split(Some(7)).split_start, Some(7));
+    }
+
+    #[test]
+    fn each_constructor_gives_its_kind_and_only_bad_bytes_are_damage() {
+        let cases = [
+            (AvroError::format("m"), ErrorKind::Format, true),
+            (AvroError::codec("m"), ErrorKind::Codec, true),
+            (AvroError::decode("m"), ErrorKind::Decode, true),
+            (AvroError::schema("m"), ErrorKind::Schema, false),
+            (AvroError::schema_mismatch("m"), ErrorKind::SchemaMismatch, false),
+            (AvroError::argument("m"), ErrorKind::Argument, false),
+            (AvroError::column_not_found("m"), ErrorKind::ColumnNotFound, false),
+            (AvroError::duplicate("m"), ErrorKind::Duplicate, false),
+            (AvroError::encode("m"), ErrorKind::Encode, false),
+            (AvroError::capacity("m"), ErrorKind::Capacity, false),
+            (AvroError::internal("m"), ErrorKind::Internal, false),
+            (AvroError::io(std::io::Error::other("reset"), "m"), ErrorKind::Io, false),
+        ];
+        for (error, kind, damage) in cases {
+            assert_eq!((error.kind, error.is_damage()), (kind, damage), "{error}");
+        }
+        let stopped = AvroError::interrupted();
+        assert_eq!(
+            (stopped.kind, stopped.message.as_str(), stopped.is_damage()),
+            (ErrorKind::Interrupted, "interrupted", false)
+        );
+    }
+
+    #[test]
+    fn an_io_error_says_what_failed_then_why() {
+        let denied = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "no rights");
+        let err = AvroError::io(denied, "could not open 'x'");
+        assert_eq!((err.kind, err.message.as_str()), (ErrorKind::PermissionDenied, "could not open 'x': no rights"));
+        let polars = polars_core::prelude::PolarsError::ComputeError("bad".into());
+        let err = AvroError::from(polars);
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(err.message.starts_with("internal error, please report it: "), "{err}");
+        assert!(err.message.ends_with("bad"), "{err}");
+    }
 }

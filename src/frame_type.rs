@@ -334,4 +334,67 @@ mod tests {
         assert_eq!(read.as_read(), read);
         assert_ne!(map(FrameType::Float64).as_read(), entries(FrameType::Int { signed: true, bits: 64 }));
     }
+
+    #[test]
+    fn polars_names_are_those_polars_prints() {
+        let int = |signed, bits| FrameType::Int { signed, bits };
+        let cases = [
+            (int(true, 8), "Int8"),
+            (int(false, 64), "UInt64"),
+            (FrameType::Decimal { precision: 38, scale: 2 }, "Decimal(38, 2)"),
+            (FrameType::Datetime { unit: TimeUnit::Milliseconds, time_zone: None }, "Datetime(ms)"),
+            (FrameType::Datetime { unit: TimeUnit::Nanoseconds, time_zone: Some("UTC".into()) }, "Datetime(ns, UTC)"),
+            (FrameType::Duration(TimeUnit::Microseconds), "Duration(μs)"),
+            (FrameType::List(Box::new(FrameType::Array(Box::new(FrameType::Float32), 2))), "List(Array(Float32, 2))"),
+            (
+                FrameType::Map { key: Box::new(FrameType::String), value: Box::new(FrameType::Binary) },
+                "Map(String, Binary)",
+            ),
+            (FrameType::Enum(vec!["a".into()]), "Enum"),
+            (FrameType::Struct(vec![]), "Struct"),
+            (FrameType::Unsupported { name: "Int128".into(), hint: "" }, "Int128"),
+        ];
+        for (ft, name) in cases {
+            assert_eq!(ft.polars_name(), name);
+        }
+    }
+
+    #[test]
+    fn malformed_descriptions_are_refused_as_arguments() {
+        for desc in [
+            json!(5),
+            json!({"kind": "int8"}),
+            json!({"type": "decimal", "precision": 5}),
+            json!({"type": "decimal", "precision": -1, "scale": 0}),
+            json!({"type": "datetime", "unit": "s"}),
+            json!({"type": "duration"}),
+            json!({"type": "enum", "categories": [1]}),
+            json!({"type": "list"}),
+            json!({"type": "list", "inner": {"type": "nope"}}),
+            json!({"type": "array", "inner": {"type": "int8"}}),
+            json!({"type": "struct", "fields": [["a"]]}),
+            json!({"type": "struct", "fields": [[1, {"type": "int8"}]]}),
+            json!({"type": "map", "key": {"type": "string"}}),
+            json!({"type": "unsupported"}),
+        ] {
+            let error = FrameType::from_json(&desc).unwrap_err();
+            assert_eq!(error.kind, crate::error::ErrorKind::Argument, "{desc}");
+            assert!(error.message.starts_with("not a column type description: "), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_unsupported_type_says_what_to_cast_it_to() {
+        for (name, hint) in [
+            ("Int128", "cast it to Int64, or to Decimal(38, 0)"),
+            ("UInt128", "cast it to Int64, or to Decimal(38, 0)"),
+            ("Float16", "cast it to Float32"),
+            ("Categorical(Categories)", "cast it to pl.Enum (written as an Avro enum) or to String"),
+            ("Object(\"x\")", "convert its values to a Polars type first"),
+            ("Unknown", ""),
+        ] {
+            let read = FrameType::from_json(&json!({"type": "unsupported", "name": name})).unwrap();
+            assert_eq!(read, FrameType::Unsupported { name: name.into(), hint }, "{name}");
+        }
+    }
 }

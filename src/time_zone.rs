@@ -67,4 +67,30 @@ mod tests {
             assert!(canonical_time_zone(name).is_none(), "{name}");
         }
     }
+
+    #[test]
+    fn an_offsets_sign_is_turned_round_in_its_etc_zone() {
+        for (name, zone) in [
+            ("-14:00", "Etc/GMT+14"),
+            ("+1400", "Etc/GMT-14"),
+            ("-01:00", "Etc/GMT+1"),
+            ("0500", "Etc/GMT-5"),
+            ("-00:00", "UTC"),
+            ("0000", "UTC"),
+        ] {
+            assert_eq!(canonical_time_zone(name).as_deref(), Some(zone), "{name}");
+        }
+        for name in ["+01:000", "+0100x", "+-01:00", "+ 1:00", "+010:00"] {
+            assert_eq!(canonical_time_zone(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn polars_gets_the_canonical_zone_or_nothing() {
+        let tz = polars_time_zone("+02:00").expect("an offset is a time zone");
+        assert_eq!(tz.as_str(), "Etc/GMT-2");
+        assert_eq!(polars_time_zone("Asia/Tokyo").unwrap().as_str(), "Asia/Tokyo");
+        assert!(polars_time_zone("Nowhere/City").is_none());
+        assert!(polars_time_zone("+15:00").is_none());
+    }
 }

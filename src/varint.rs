@@ -128,4 +128,44 @@ mod tests {
         // A padded zero (non-minimal but within 64 bits) is accepted, as Java's decoder does.
         assert_eq!(decode_unsigned(&[0x80, 0x80, 0x00]), Ok((0, 3)));
     }
+
+    #[test]
+    fn a_long_takes_one_more_byte_at_each_seven_bits_of_its_zigzag() {
+        // Zig-zag doubles the magnitude: 63 and -64 are the last values of one byte.
+        let cases: [(i64, &[u8]); 9] = [
+            (0, &[0x00]),
+            (-1, &[0x01]),
+            (1, &[0x02]),
+            (63, &[0x7e]),
+            (-64, &[0x7f]),
+            (64, &[0x80, 0x01]),
+            (-65, &[0x81, 0x01]),
+            (8191, &[0xfe, 0x7f]),
+            (8192, &[0x80, 0x80, 0x01]),
+        ];
+        for (value, bytes) in cases {
+            let mut out = vec![0xaa];
+            put_long(&mut out, value);
+            assert_eq!(&out[1..], bytes, "{value}");
+            assert_eq!(out[0], 0xaa, "what was there before is kept");
+        }
+        for value in [i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            put_long(&mut out, value);
+            assert_eq!((out.len(), out[9]), (MAX_VARINT_LEN, 0x01), "{value}");
+        }
+    }
+
+    #[test]
+    fn bytes_are_their_length_then_themselves() {
+        let mut out = Vec::new();
+        put_bytes(&mut out, b"");
+        put_bytes(&mut out, b"abc");
+        assert_eq!(out, [0x00, 0x06, b'a', b'b', b'c']);
+        let long = vec![7u8; 64];
+        let mut out = Vec::new();
+        put_bytes(&mut out, &long);
+        assert_eq!(&out[..2], [0x80, 0x01]);
+        assert_eq!(&out[2..], long.as_slice());
+    }
 }

@@ -33,3 +33,56 @@ pub fn render_datums(schema: &AvroSchema, data: &[u8], count: usize, mode: JsonM
     }
     Ok(out.into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::schema::parse_schema;
+    use crate::varint::{put_bytes, put_long};
+
+    fn render(schema: &str, data: &[u8], count: usize, mode: JsonMode) -> AvroResult<String> {
+        let schema = parse_schema(schema).unwrap();
+        render_datums(&schema, data, count, mode).map(|bytes| String::from_utf8(bytes).unwrap())
+    }
+
+    #[test]
+    fn each_datum_is_a_line_of_json() {
+        let mut data = Vec::new();
+        for (branch, value) in [(1, 5), (0, 0), (1, -1)] {
+            put_long(&mut data, branch);
+            if branch == 1 {
+                put_long(&mut data, value);
+            }
+        }
+        let schema = r#"["null", "long"]"#;
+        assert_eq!(render(schema, &data, 3, JsonMode::Plain).unwrap(), "5\nnull\n-1\n");
+        assert_eq!(render(schema, &data, 3, JsonMode::AvroJson).unwrap(), "{\"long\":5}\nnull\n{\"long\":-1}\n");
+        assert_eq!(render(schema, &[], 0, JsonMode::Plain).unwrap(), "");
+    }
+
+    #[test]
+    fn a_datum_that_fails_is_named_by_its_record_and_first_byte() {
+        let mut data = Vec::new();
+        put_bytes(&mut data, b"ab");
+        put_long(&mut data, 8);
+        data.push(b'c');
+        let error = render(r#""string""#, &data, 2, JsonMode::Plain).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Decode);
+        assert!(error.message.starts_with("record 1 of the block (from byte 3): "), "{error}");
+    }
+
+    #[test]
+    fn the_datums_must_use_the_bytes_up_exactly() {
+        let error = render(r#""long""#, &[2, 4, 6], 2, JsonMode::Plain).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Decode);
+        assert_eq!(
+            error.message,
+            "expected the block's 2 records to use all 3 decompressed bytes, found 1 bytes left over from byte 2"
+        );
+        // A count the bytes cannot hold is refused before any datum is read.
+        let error = render(r#""long""#, &[2, 4], 3, JsonMode::Plain).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Format);
+        assert_eq!(error.message, "block claims 3 records but its 2 decompressed bytes can hold at most 2");
+    }
+}

@@ -171,3 +171,133 @@ pub fn write_json_string(out: &mut String, chars: impl Iterator<Item = char>) {
     }
     out.push('"');
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::schema::parse_schema;
+    use crate::varint::{put_bytes, put_long};
+
+    /// An Avro long's bytes (also an int's, a count's, a union branch's).
+    pub(crate) fn long(v: i64) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_long(&mut out, v);
+        out
+    }
+
+    /// Avro string or bytes: the length, then the bytes.
+    pub(crate) fn text(s: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_bytes(&mut out, s);
+        out
+    }
+
+    /// The value of `schema` in `data` as JSON, all of `data` used.
+    fn render(schema: &Value, data: &[u8], mode: JsonMode) -> AvroResult<String> {
+        let schema = parse_schema(&schema.to_string()).unwrap();
+        let mut cur = Cursor::new(data);
+        let mut out = String::new();
+        write_json(&schema, schema.root, &mut cur, &mut out, 0, mode)?;
+        assert!(cur.is_empty(), "every byte is read");
+        Ok(out)
+    }
+
+    #[test]
+    fn each_type_renders_as_its_json() {
+        let cases: Vec<(Value, Vec<u8>, &str)> = vec![
+            (json!("null"), vec![], "null"),
+            (json!("boolean"), vec![1], "true"),
+            (json!("boolean"), vec![0], "false"),
+            (json!("int"), long(-3), "-3"),
+            (json!("long"), long(i64::MAX), "9223372036854775807"),
+            (json!("float"), 0.1f32.to_le_bytes().to_vec(), "0.10000000149011612"),
+            (json!("double"), 1.0f64.to_le_bytes().to_vec(), "1.0"),
+            (json!("double"), 1e300f64.to_le_bytes().to_vec(), "1e300"),
+            (json!("string"), text("é\"".as_bytes()), "\"é\\\"\""),
+            (json!("bytes"), text(&[0x00, 0x41, 0xff]), "\"\\u0000Aÿ\""),
+            (json!({"type": "fixed", "name": "F", "size": 2}), vec![0xe9, 0x20], "\"é \""),
+            (json!({"type": "enum", "name": "E", "symbols": ["A", "B", "C"]}), long(2), "\"C\""),
+            (json!({"type": "array", "items": "int"}), [long(2), long(1), long(2), long(0)].concat(), "[1,2]"),
+            (json!({"type": "array", "items": "int"}), long(0), "[]"),
+            (
+                json!({"type": "map", "values": "int"}),
+                [long(2), text(b"k"), long(1), text(b"j"), long(2), long(0)].concat(),
+                "{\"k\":1,\"j\":2}",
+            ),
+            (
+                json!({"type": "record", "name": "R", "fields": [
+                    {"name": "a", "type": "int"}, {"name": "b", "type": ["null", "string"]}
+                ]}),
+                [long(1), long(1), text(b"x")].concat(),
+                "{\"a\":1,\"b\":\"x\"}",
+            ),
+        ];
+        for (schema, data, expected) in cases {
+            assert_eq!(render(&schema, &data, JsonMode::Plain).unwrap(), expected, "{schema}");
+        }
+    }
+
+    #[test]
+    fn floats_json_lacks_are_quoted_names() {
+        let cases = [
+            (json!("double"), f64::NAN.to_le_bytes().to_vec(), "\"NaN\""),
+            (json!("double"), f64::INFINITY.to_le_bytes().to_vec(), "\"Infinity\""),
+            (json!("float"), f32::NEG_INFINITY.to_le_bytes().to_vec(), "\"-Infinity\""),
+        ];
+        for (schema, data, expected) in cases {
+            for mode in [JsonMode::Plain, JsonMode::AvroJson] {
+                assert_eq!(render(&schema, &data, mode).unwrap(), expected, "{schema}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_escape_quotes_backslashes_and_control_characters_only() {
+        let mut out = String::new();
+        write_json_string(&mut out, "a\"b\\c\nd\re\tf\u{1}g\u{1f}h\u{7f}/é".chars());
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\re\\tf\\u0001g\\u001fh\u{7f}/é\"");
+    }
+
+    #[test]
+    fn a_union_shows_its_value_or_in_avro_json_its_branch_by_name() {
+        let schema = json!([
+            "null",
+            "int",
+            {"type": "record", "name": "P", "namespace": "n", "fields": [{"name": "x", "type": "int"}]},
+            {"type": "long", "logicalType": "timestamp-millis"},
+            {"type": "array", "items": "int"},
+        ]);
+        for (data, plain, avro_json) in [
+            (long(0), "null", "null"),
+            ([long(1), long(3)].concat(), "3", "{\"int\":3}"),
+            ([long(2), long(1)].concat(), "{\"x\":1}", "{\"n.P\":{\"x\":1}}"),
+            ([long(3), long(5)].concat(), "5", "{\"long\":5}"),
+            ([long(4), long(0)].concat(), "[]", "{\"array\":[]}"),
+        ] {
+            assert_eq!(render(&schema, &data, JsonMode::Plain).unwrap(), plain);
+            assert_eq!(render(&schema, &data, JsonMode::AvroJson).unwrap(), avro_json);
+        }
+    }
+
+    #[test]
+    fn indices_past_the_symbols_or_branches_are_decode_errors() {
+        let enum_schema = json!({"type": "enum", "name": "E", "symbols": ["A", "B", "C"]});
+        for index in [3, -1] {
+            let error = render(&enum_schema, &long(index), JsonMode::Plain).unwrap_err();
+            assert_eq!(error.kind, crate::error::ErrorKind::Decode);
+            assert_eq!(
+                error.message,
+                format!("expected an enum index between 0 and 2 at byte 0 of the block data, found {index}")
+            );
+        }
+        for mode in [JsonMode::Plain, JsonMode::AvroJson] {
+            let error = render(&json!(["null", "int"]), &long(2), mode).unwrap_err();
+            assert_eq!(
+                error.message,
+                "expected a union branch index between 0 and 1 at byte 0 of the block data, found 2"
+            );
+        }
+    }
+}

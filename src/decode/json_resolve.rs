@@ -310,3 +310,128 @@ impl Compiler<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::decode::json::tests::{long, text};
+    use crate::error::ErrorKind;
+    use crate::schema::parse_schema;
+
+    /// The writer's value in `data` rendered as the reader's type.
+    fn render(writer: &Value, reader: &Value, data: &[u8]) -> AvroResult<String> {
+        let (writer, reader) = (parse_schema(&writer.to_string())?, parse_schema(&reader.to_string())?);
+        let resolution = JsonResolution::new(&writer, &reader, writer.root, reader.root, "f")?;
+        let (mut cur, mut out) = (Cursor::new(data), String::new());
+        resolution.write(&writer, &mut cur, &mut out)?;
+        assert!(cur.is_empty(), "every byte is read");
+        Ok(out)
+    }
+
+    #[test]
+    fn promoted_values_render_as_the_readers_type() {
+        for (writer, reader, data, expected) in [
+            ("int", "long", long(3), "3"),
+            ("int", "float", long(3), "3.0"),
+            ("int", "double", long(-3), "-3.0"),
+            // Read as a float, as the reader's type holds it.
+            ("long", "float", long(16_777_217), "16777216.0"),
+            ("long", "double", long(16_777_217), "16777217.0"),
+            ("float", "double", 0.5f32.to_le_bytes().to_vec(), "0.5"),
+            ("string", "bytes", text("é".as_bytes()), "\"Ã©\""),
+            ("bytes", "string", text(b"abc"), "\"abc\""),
+        ] {
+            assert_eq!(render(&json!(writer), &json!(reader), &data).unwrap(), expected, "{writer} as {reader}");
+        }
+    }
+
+    #[test]
+    fn a_record_shows_the_readers_fields_in_its_order_defaults_filled_in() {
+        let writer = json!({"type": "record", "name": "R", "fields": [
+            {"name": "a", "type": "int"}, {"name": "gone", "type": "string"}, {"name": "b", "type": "long"}
+        ]});
+        let reader = json!({"type": "record", "name": "R", "fields": [
+            {"name": "b", "type": "double"},
+            {"name": "a", "type": "long"},
+            {"name": "c", "type": "string", "default": "d\""},
+            {"name": "n", "type": ["null", "int"], "default": null},
+        ]});
+        let data = [long(1), text(b"zz"), long(2)].concat();
+        assert_eq!(render(&writer, &reader, &data).unwrap(), "{\"b\":2.0,\"a\":1,\"c\":\"d\\\"\",\"n\":null}");
+        let no_default = json!({"type": "record", "name": "R", "fields": [{"name": "z", "type": "int"}]});
+        let error = render(&writer, &no_default, &data).unwrap_err();
+        assert_eq!(error.message, "the reader's field 'f.z' is not in the writer's schema and has no default");
+    }
+
+    #[test]
+    fn an_enum_symbol_goes_by_name_or_to_the_readers_default() {
+        let writer = json!({"type": "enum", "name": "E", "symbols": ["A", "B", "C"]});
+        let reader = json!({"type": "enum", "name": "E", "symbols": ["C", "A"]});
+        let with_default = json!({"type": "enum", "name": "E", "symbols": ["C", "A"], "default": "A"});
+        assert_eq!(render(&writer, &reader, &long(0)).unwrap(), "\"A\"");
+        assert_eq!(render(&writer, &reader, &long(2)).unwrap(), "\"C\"");
+        assert_eq!(render(&writer, &with_default, &long(1)).unwrap(), "\"A\"");
+        let error = render(&writer, &reader, &long(1)).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Decode);
+        assert_eq!(
+            error.message,
+            "the writer's enum symbol 1 is not a symbol of the reader's enum, which has no default"
+        );
+        assert_eq!(render(&writer, &reader, &long(3)).unwrap_err().message, "expected an enum index below 3, found 3");
+    }
+
+    #[test]
+    fn a_writers_union_branch_renders_as_the_readers_branch_that_takes_it() {
+        let writer = json!(["null", "int", "string"]);
+        let reader = json!(["null", "long"]);
+        assert_eq!(render(&writer, &reader, &long(0)).unwrap(), "null");
+        assert_eq!(render(&writer, &reader, &[long(1), long(3)].concat()).unwrap(), "3");
+        let error = render(&writer, &reader, &long(2)).unwrap_err();
+        assert_eq!(
+            error.message,
+            "the writer's union branch 2 holds a string, which the reader's schema cannot take there"
+        );
+        // A value read into a reader's union: no wrapper, its branch's JSON.
+        assert_eq!(render(&json!("int"), &json!(["null", "double"]), &long(3)).unwrap(), "3.0");
+    }
+
+    #[test]
+    fn types_that_cannot_resolve_are_schema_errors_at_the_path() {
+        for (writer, reader, message) in [
+            (json!("string"), json!("int"), "at 'f': the writer's string cannot be read as the reader's int"),
+            (json!("long"), json!("int"), "at 'f': the writer's long cannot be read as the reader's int"),
+            (
+                json!(["string", "boolean"]),
+                json!("int"),
+                "at 'f': no branch of the writer's union [string, boolean] can be read as the reader's int",
+            ),
+            (
+                json!("boolean"),
+                json!(["null", "int"]),
+                "at 'f': the writer's boolean matches no branch of the reader's union",
+            ),
+            (
+                json!({"type": "array", "items": "string"}),
+                json!({"type": "array", "items": "int"}),
+                "at 'f[]': the writer's string cannot be read as the reader's int",
+            ),
+        ] {
+            let error = render(&writer, &reader, &[]).unwrap_err();
+            assert_eq!((error.kind, error.message.as_str()), (ErrorKind::Schema, message));
+        }
+    }
+
+    #[test]
+    fn a_recursive_type_resolves_once_per_pair_of_types() {
+        let list = |v: &str| {
+            json!({"type": "record", "name": "L", "fields": [
+                {"name": "v", "type": v}, {"name": "next", "type": ["null", "L"]}
+            ]})
+        };
+        let data = [long(1), long(1), long(2), long(0)].concat();
+        let rendered = render(&list("int"), &list("double"), &data).unwrap();
+        assert_eq!(rendered, "{\"v\":1.0,\"next\":{\"v\":2.0,\"next\":null}}");
+    }
+}

@@ -123,3 +123,71 @@ impl<'a> RowSteps<'a> {
         fill_defaults(self.defaults, columns, schema)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::{AnyValue, PlSmallStr, Series};
+
+    use super::*;
+    use crate::decode::RowPlan;
+    use crate::schema::parse_schema;
+    use crate::varint::{put_bytes, put_long};
+
+    fn record(fields: &str) -> AvroSchema {
+        parse_schema(&format!(r#"{{"type": "record", "name": "R", "fields": {fields}}}"#)).unwrap()
+    }
+
+    #[test]
+    fn plain_fields_are_pushed_straight_in_and_the_rest_go_through_their_columns() {
+        let writer = record(
+            r#"[{"name": "b", "type": "boolean"}, {"name": "i", "type": ["null", "int"]},
+                {"name": "s", "type": "string"}, {"name": "n", "type": ["null", "long"]},
+                {"name": "a", "type": {"type": "array", "items": "int"}}, {"name": "x", "type": "double"}]"#,
+        );
+        // The reader takes `i` without its null (a null is an error there), lacks `x`, and adds `d`.
+        let reader = record(
+            r#"[{"name": "b", "type": "boolean"}, {"name": "i", "type": "int"},
+                {"name": "s", "type": "string"}, {"name": "n", "type": ["null", "long"]},
+                {"name": "a", "type": {"type": "array", "items": "int"}}, {"name": "d", "type": "long", "default": 7}]"#,
+        );
+        let plan = RowPlan::new(&writer, Some(&reader), None).unwrap();
+        let mut columns: Vec<Column> = plan.record.fields.iter().map(Column::new).collect();
+        let steps = RowSteps::new(&plan.record, &columns);
+        let shown: Vec<String> = steps.steps.iter().map(|s| format!("{s:?}")).collect();
+        assert_eq!(shown[..5], ["Boolean(0)", "Column(1)", "String(2)", "NullableLong(3)", "Column(4)"]);
+        assert!(matches!(steps.steps[5], RowStep::Skip(_)), "{}", shown[5]);
+
+        let mut data = vec![1];
+        put_long(&mut data, 1);
+        put_long(&mut data, 5);
+        put_bytes(&mut data, b"hi");
+        put_long(&mut data, 0);
+        for v in [2, 1, 2, 0] {
+            put_long(&mut data, v);
+        }
+        data.extend_from_slice(&2.5f64.to_le_bytes());
+        let mut cur = Cursor::new(&data);
+        steps.decode(&mut columns, &writer, &mut cur).unwrap();
+        assert!(cur.is_empty(), "the skipped double is stepped over");
+        // A null where the reader has none.
+        let mut null_i = vec![1];
+        put_long(&mut null_i, 0);
+        assert!(steps.decode(&mut columns, &writer, &mut Cursor::new(&null_i)).is_err());
+
+        let values: Vec<Series> = columns
+            .into_iter()
+            .zip(&plan.record.fields)
+            .map(|(column, read)| {
+                let array = column.finish().unwrap();
+                // SAFETY: the builder makes the physical array of the plan's dtype.
+                unsafe { Series::from_chunks_and_dtype_unchecked(PlSmallStr::EMPTY, vec![array], &read.dtype) }
+            })
+            .collect();
+        assert_eq!(values[0].get(0).unwrap(), AnyValue::Boolean(true));
+        assert_eq!(values[1].get(0).unwrap(), AnyValue::Int32(5));
+        assert_eq!(values[2].get(0).unwrap(), AnyValue::String("hi"));
+        assert_eq!(values[3].get(0).unwrap(), AnyValue::Null);
+        assert_eq!(values[4].list().unwrap().get_as_series(0).unwrap().len(), 2);
+        assert_eq!(values[5].get(0).unwrap(), AnyValue::Int64(7), "the default, filled in after the record");
+    }
+}

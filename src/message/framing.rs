@@ -199,4 +199,62 @@ mod tests {
         }
         assert!(frame_prefix(Framing::Confluent, Some(SchemaKey::Id(1 << 40))).is_err());
     }
+
+    #[test]
+    fn framings_are_found_by_their_python_names() {
+        for (name, framing) in Framing::NAMES {
+            assert_eq!((Framing::from_name(name), framing.name()), (Some(framing), name));
+        }
+        for unknown in ["Raw", "", "single-object", "confluent "] {
+            assert_eq!(Framing::from_name(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn a_confluent_id_is_a_signed_four_byte_number() {
+        for id in [-1i64, i64::from(i32::MIN), i64::from(i32::MAX), 0] {
+            let prefix = frame_prefix(Framing::Confluent, Some(SchemaKey::Id(id))).unwrap();
+            assert_eq!(prefix.len(), 5);
+            assert_eq!(
+                read_framing(&prefix, Framing::Confluent),
+                Ok(Framed { key: Some(SchemaKey::Id(id)), datum_start: 5 })
+            );
+        }
+        assert_eq!(frame_prefix(Framing::Confluent, Some(SchemaKey::Id(-1))).unwrap(), [0, 0xff, 0xff, 0xff, 0xff]);
+        let error = frame_prefix(Framing::Confluent, Some(SchemaKey::Id(i64::from(i32::MAX) + 1))).unwrap_err();
+        assert_eq!(error, "a Confluent schema id fits in 4 bytes, found 2147483648");
+    }
+
+    #[test]
+    fn a_prefix_needs_the_key_its_framing_names() {
+        for (framing, key, wanted) in [
+            (Framing::Confluent, None, "schema_id="),
+            (Framing::Confluent, Some(SchemaKey::Fingerprint(1)), "schema_id="),
+            (Framing::SingleObject, None, "fingerprint"),
+            (Framing::SingleObject, Some(SchemaKey::Id(1)), "fingerprint"),
+            (Framing::Auto, Some(SchemaKey::Id(1)), "written in one framing"),
+        ] {
+            let error = frame_prefix(framing, key).unwrap_err();
+            assert!(error.contains(wanted), "{framing:?} {key:?}: {error}");
+        }
+        // A raw datum has no prefix, whatever names its schema.
+        assert_eq!(frame_prefix(Framing::Raw, Some(SchemaKey::Fingerprint(3))), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_short_prefix_is_a_raw_datum_to_auto_and_an_error_to_its_framing() {
+        let raw = Ok(Framed { key: None, datum_start: 0 });
+        for (message, framing) in [
+            (&[0xC3, 0x01, 0x00][..], Framing::SingleObject),
+            (&[0x00, 0x00, 0x01][..], Framing::Confluent),
+            (&[0x01; 16][..], Framing::Confluent),
+        ] {
+            assert_eq!(read_framing(message, Framing::Auto), raw, "{message:?}");
+            assert!(read_framing(message, framing).is_err(), "{message:?}");
+        }
+        let error = read_framing(&[9; 10], Framing::SingleObject).unwrap_err();
+        assert!(error.ends_with("found 10 bytes starting 09 09 09 09 09 09 09 09 ..."), "{error}");
+        assert_eq!(SchemaKey::Id(5).to_string(), "schema id 5");
+        assert_eq!(SchemaKey::Fingerprint(-5).to_string(), "schema fingerprint -5");
+    }
 }

@@ -225,3 +225,85 @@ impl BatchedReader {
         self.pipeline.take_skipped()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::*;
+
+    use super::*;
+    use crate::container::{Codec, ContainerWriter};
+    use crate::error::ErrorKind;
+
+    const SCHEMA: &str = r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "long"}, {"name": "b", "type": "string"}]}"#;
+
+    /// A file of `blocks` blocks of ten records: `a` counting from 0, `b` empty.
+    fn file(blocks: i64) -> Vec<u8> {
+        let mut writer = ContainerWriter::new(Vec::new(), SCHEMA, Codec::Null, &[]).unwrap();
+        for block in 0..blocks {
+            let mut data = Vec::new();
+            for a in block * 10..(block + 1) * 10 {
+                crate::varint::put_long(&mut data, a);
+                data.push(0);
+            }
+            writer.write_block(10, &data).unwrap();
+        }
+        writer.finish().unwrap()
+    }
+
+    fn names(schema: &Schema) -> Vec<&str> {
+        schema.iter_names().map(|n| n.as_str()).collect()
+    }
+
+    #[test]
+    fn the_columns_of_no_file_are_the_row_index_then_partitions_then_the_path() {
+        let options = ReadOptions {
+            row_index: Some(RowIndex { name: "i".into(), offset: 0, index: IndexType::U64 }),
+            partition_columns: vec![("year".into(), DataType::Int32), ("day".into(), DataType::String)],
+            file_path_column: Some("path".into()),
+            ..ReadOptions::default()
+        };
+        let schema = extra_columns(&options);
+        assert_eq!(names(&schema), ["i", "year", "day", "path"]);
+        let dtypes: Vec<&DataType> = schema.iter_values().collect();
+        assert_eq!(dtypes, [&DataType::UInt64, &DataType::Int32, &DataType::String, &DataType::String]);
+        assert!(extra_columns(&ReadOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn a_read_of_no_rows_gives_an_empty_frame_of_its_columns() {
+        let empty =
+            AvroReader::new(Source::from_bytes(file(0))).with_row_index(Some(RowIndex::new("i", 0))).finish().unwrap();
+        assert_eq!((empty.height(), names(empty.schema())), (0, vec!["i", "a", "b"]));
+        let none = AvroReader::from_files(vec![]).with_file_path_column(Some("path".into())).finish().unwrap();
+        assert_eq!((none.height(), names(none.schema())), (0, vec!["path"]));
+    }
+
+    #[test]
+    fn the_readers_options_shape_the_frame() {
+        let df = AvroReader::new(Source::from_bytes(file(3)))
+            // The extra columns are named among the files' own, in any order.
+            .with_columns(Some(vec!["b".into(), "i".into(), "a".into(), "path".into()]))
+            .with_n_rows(Some(25))
+            .with_batch_size(10)
+            .with_row_index(Some(RowIndex::new("i", 100)))
+            .with_file_path_column(Some("path".into()))
+            .with_n_threads(Some(1))
+            .finish()
+            .unwrap();
+        assert_eq!(names(df.schema()), ["b", "i", "a", "path"]);
+        let a: Vec<i64> = df.column("a").unwrap().i64().unwrap().into_no_null_iter().collect();
+        assert_eq!(a, (0..25).collect::<Vec<_>>());
+        let i = df.column("i").unwrap().cast(&DataType::UInt64).unwrap();
+        assert_eq!(i.u64().unwrap().into_no_null_iter().collect::<Vec<_>>(), (100..125).collect::<Vec<_>>());
+        assert_eq!(df.column("path").unwrap().str().unwrap().get(24), Some("<bytes>"));
+    }
+
+    #[test]
+    fn a_header_is_read_alone_and_damage_names_the_source() {
+        let (header, schema) = read_header(Source::from_bytes(file(2))).unwrap();
+        assert_eq!((header.schema_json.as_str(), header.codec), (SCHEMA, Codec::Null));
+        assert_eq!(crate::decode::column_names(&schema), ["a", "b"]);
+        let error = read_header(Source::from_bytes(b"not avro".to_vec())).unwrap_err();
+        assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::Format, Some("<bytes>")));
+    }
+}

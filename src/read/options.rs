@@ -208,4 +208,23 @@ mod tests {
         let given = Sizes { batch_size: Some(500), files_in_flight: Some(4), low_memory: true };
         assert_eq!((given.batch_size(Some(1000)), given.files_in_flight()), (500, 4));
     }
+
+    #[test]
+    fn index_types_are_32_or_64_bits_wide() {
+        for (bits, index, max, dtype) in [
+            (32, IndexType::U32, u64::from(u32::MAX), DataType::UInt32),
+            (64, IndexType::U64, u64::MAX, DataType::UInt64),
+        ] {
+            assert_eq!(IndexType::of_bits(bits), Some(index));
+            assert_eq!((index.max(), index.dtype()), (max, dtype));
+        }
+        for bits in [0, 8, 16, 31, 128] {
+            assert_eq!(IndexType::of_bits(bits), None, "{bits}");
+        }
+        // The default is the index type of the Polars this crate is built with.
+        assert_eq!(IndexType::default().max(), IdxSize::MAX as u64);
+        assert_eq!(IndexType::default().dtype(), polars_core::prelude::IDX_DTYPE);
+        let row_index = RowIndex::new("i", 7);
+        assert_eq!((row_index.name.as_str(), row_index.offset, row_index.index), ("i", 7, IndexType::default()));
+    }
 }

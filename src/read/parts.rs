@@ -243,3 +243,26 @@ impl BlockParts {
         self.part_start += end;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_blocks_of_more_records_than_a_batch_that_take_bytes_are_read_in_parts() {
+        for (records, batch_size, min_record_size, wanted) in [
+            (100, 10, 1, true),
+            (11, 10, 8, true),
+            (10, 10, 1, false),
+            (9, 10, 1, false),
+            // Records that can take no bytes: read whole, where their count is checked.
+            (1 << 30, 10, 0, false),
+        ] {
+            assert_eq!(
+                BlockParts::wanted(records, batch_size, min_record_size),
+                wanted,
+                "{records} {batch_size} {min_record_size}"
+            );
+        }
+    }
+}

@@ -270,4 +270,38 @@ mod tests {
         let error = plan.project(&strings(&["c"])).unwrap_err();
         assert!(error.message.starts_with("columns not in the file: ['c']"), "{error}");
     }
+
+    #[test]
+    fn column_kinds_have_the_python_packages_names() {
+        use ColumnKind::*;
+        let names: Vec<&str> = [RowIndex, File, Partition, FilePath].into_iter().map(ColumnKind::name).collect();
+        assert_eq!(names, ["row_index", "file", "partition", "file_path"]);
+    }
+
+    #[test]
+    fn a_row_index_named_as_a_partition_column_is_refused() {
+        let error = plan(Some("year"), &["a"], &["year"], None).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Duplicate);
+        assert_eq!(error.message, "row_index_name: the column name 'year' is already a column of the file");
+    }
+
+    #[test]
+    fn an_empty_selection_gives_only_the_extra_columns() {
+        let plan = plan(Some("idx"), &["a"], &["p"], Some("path")).unwrap();
+        assert_eq!(plan.select(&ColumnSelection::Names(vec![])).unwrap(), ["idx", "path"]);
+        assert_eq!(plan.select(&ColumnSelection::Indices(vec![])).unwrap(), ["idx", "path"]);
+        assert!(plan.project(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_most_distant_positions_are_out_of_range_not_a_panic() {
+        let plan = plan(None, &["a", "b"], &["p"], None).unwrap();
+        for index in [i64::MIN, i64::MAX, 3, -4] {
+            let error = plan.select(&ColumnSelection::Indices(vec![index])).unwrap_err();
+            assert_eq!(error.message, "column index out of range: the file has 3 columns", "{index}");
+        }
+        // Positions count the partitions the files lack after the files' columns.
+        assert_eq!(plan.select(&ColumnSelection::Indices(vec![-1, 2, -3])).unwrap_err().kind, ErrorKind::Duplicate);
+        assert_eq!(plan.select(&ColumnSelection::Indices(vec![-1, 1, -3])).unwrap(), ["p", "b", "a"]);
+    }
 }

@@ -199,4 +199,36 @@ mod tests {
         let error = ScanSchema::of(&files, None, MissingColumns::Insert).unwrap_err();
         assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::SchemaMismatch, Some("b")));
     }
+
+    #[test]
+    fn without_files_or_a_reader_schema_there_is_no_schema() {
+        let error = ScanSchema::of(&[], None, MissingColumns::Insert).unwrap_err();
+        assert_eq!((error.kind, error.message.as_str()), (ErrorKind::Argument, "no files to read a schema from"));
+    }
+
+    #[test]
+    fn a_reader_schema_wins_over_the_files_headers() {
+        // Not even parsed: every file is resolved into the reader schema when it is read.
+        let files = [("bad".to_string(), "{".to_string()), file("a", json!([{"name": "x", "type": "long"}]))];
+        let reader = json!({"type": "record", "name": "R", "fields": [{"name": "y", "type": "string"}]}).to_string();
+        let scan = ScanSchema::of(&files, Some(&reader), MissingColumns::Raise).unwrap();
+        assert_eq!(scan, ScanSchema { reader_schema: Some(reader), columns: vec![("y".into(), FrameType::String)] });
+    }
+
+    #[test]
+    fn a_missing_column_names_the_first_file_of_each_side() {
+        // c repeats a's schema: named by a, the first file with it.
+        let files = [
+            file("a", json!([{"name": "x", "type": "long"}])),
+            file("b", json!([{"name": "x", "type": "int"}, {"name": "z", "type": "float"}])),
+            file("c", json!([{"name": "x", "type": "long"}])),
+        ];
+        let error = ScanSchema::of(&files, None, MissingColumns::Raise).unwrap_err();
+        assert_eq!(
+            error.message,
+            "the file 'a' has no column 'z', which 'b' has: pass missing_columns='insert' to read it as nulls there"
+        );
+        let scan = ScanSchema::of(&files, None, MissingColumns::Insert).unwrap();
+        assert_eq!(scan.columns, [("x".into(), LONG), ("z".into(), FrameType::Float32)]);
+    }
 }

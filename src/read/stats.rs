@@ -107,3 +107,60 @@ impl fmt::Display for ReadStats {
 pub fn verbose() -> bool {
     std::env::var("POLARS_VERBOSE").is_ok_and(|v| v == "1")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> ReadStats {
+        ReadStats {
+            files: 1,
+            files_known: 2,
+            blocks: 3,
+            blocks_framed_ahead: 4,
+            batches: 5,
+            rows: 6,
+            bytes_read: 7,
+            requests: 8,
+            io: Duration::from_millis(1500),
+            decompress: Duration::from_millis(250),
+            decode: Duration::from_micros(12_345),
+            wait: Duration::ZERO,
+            peak_blocks_in_flight: 9,
+            peak_bytes_in_flight: 10,
+            threads: 11,
+        }
+    }
+
+    #[test]
+    fn every_counter_is_its_own_entry_under_its_python_name() {
+        use StatValue::{Count, Seconds};
+        let expected = [
+            ("files", Count(1)),
+            ("files_known", Count(2)),
+            ("blocks", Count(3)),
+            ("blocks_framed_ahead", Count(4)),
+            ("batches", Count(5)),
+            ("rows", Count(6)),
+            ("bytes_read", Count(7)),
+            ("requests", Count(8)),
+            ("io_seconds", Seconds(1.5)),
+            ("decompress_seconds", Seconds(0.25)),
+            ("decode_seconds", Seconds(0.012345)),
+            ("wait_seconds", Seconds(0.0)),
+            ("peak_blocks_in_flight", Count(9)),
+            ("peak_bytes_in_flight", Count(10)),
+            ("threads", Count(11)),
+        ];
+        assert_eq!(stats().entries(), expected);
+    }
+
+    #[test]
+    fn the_summary_gives_counts_and_milliseconds() {
+        assert_eq!(
+            stats().to_string(),
+            "6 rows of 1 files in 3 blocks (5 batches, 7 bytes, 8 requests) on 11 threads; io 1500.0 ms, \
+             decompress 250.0 ms, decode 12.3 ms, wait 0.0 ms; at most 9 blocks (10 bytes) in flight"
+        );
+    }
+}

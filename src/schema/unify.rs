@@ -394,4 +394,89 @@ mod tests {
         let schema = parse_schema(text).unwrap();
         assert_eq!(parse_schema(&to_json(&schema).to_string()).unwrap(), schema);
     }
+
+    fn one_field(field_type: Value) -> AvroSchema {
+        let json = json!({"type": "record", "name": "r", "fields": [{"name": "f", "type": field_type}]});
+        parse_schema(&json.to_string()).unwrap()
+    }
+
+    /// The unified type of field `f` typed `a` in one file and `b` in the next.
+    fn unified_field(a: Value, b: Value) -> Result<Value, Conflict> {
+        unify(&one_field(a), &one_field(b)).map(|mut record| record["fields"][0].take())
+    }
+
+    #[test]
+    fn primitives_widen_to_the_type_both_resolve_into() {
+        for (a, b, wide) in [
+            ("int", "long", "long"),
+            ("long", "int", "long"),
+            ("int", "float", "double"),
+            ("int", "double", "double"),
+            ("long", "float", "double"),
+            ("float", "double", "double"),
+            ("double", "int", "double"),
+            ("float", "float", "float"),
+            ("string", "bytes", "string"),
+            ("bytes", "string", "string"),
+        ] {
+            assert_eq!(unified_field(json!(a), json!(b)).unwrap(), json!({"name": "f", "type": wide}), "{a} {b}");
+        }
+        for (a, b) in [("boolean", "int"), ("string", "long"), ("double", "string"), ("null", "int")] {
+            let conflict = unified_field(json!(a), json!(b)).unwrap_err();
+            assert_eq!(
+                (conflict.path.as_str(), conflict.left, conflict.right),
+                ("'f'", format!("\"{a}\""), format!("\"{b}\""))
+            );
+        }
+    }
+
+    #[test]
+    fn enum_symbols_are_merged_in_order_of_appearance() {
+        let symbols = |s: &[&str]| json!({"type": "enum", "name": "E", "symbols": s, "default": s[0]});
+        let field = unified_field(symbols(&["A", "B"]), symbols(&["C", "B", "D"])).unwrap();
+        assert_eq!(
+            field["type"],
+            json!({"type": "enum", "name": "E", "symbols": ["A", "B", "C", "D"], "default": "A"})
+        );
+        let other = json!({"type": "enum", "name": "F", "symbols": ["A"]});
+        assert_eq!(unified_field(symbols(&["A"]), other).unwrap_err().path, "'f'");
+    }
+
+    #[test]
+    fn a_nullable_side_makes_the_field_nullable_and_a_value_default_puts_null_last() {
+        let field = unified_field(json!(["null", "int"]), json!("long")).unwrap();
+        assert_eq!(field, json!({"name": "f", "type": ["null", "long"]}));
+        // The default the first file declares still serves; it must match the first branch.
+        let a =
+            parse_schema(r#"{"type":"record","name":"r","fields":[{"name":"f","type":"int","default":5}]}"#).unwrap();
+        let unified = unify(&a, &one_field(json!(["null", "int"]))).unwrap();
+        assert_eq!(unified["fields"][0], json!({"name": "f", "type": ["int", "null"], "default": 5}));
+        // Unions of several types unify only with the same union.
+        let wide = json!(["null", "int", "string"]);
+        assert_eq!(unified_field(wide.clone(), wide.clone()).unwrap()["type"], wide);
+        assert!(unified_field(wide, json!(["null", "int", "boolean"])).is_err());
+    }
+
+    #[test]
+    fn a_conflict_names_the_file_the_field_and_what_came_before() {
+        let file = |name: &str, t: &str| {
+            (name.to_string(), json!({"type": "record", "name": "r", "fields": [{"name": "x", "type": t}]}).to_string())
+        };
+        let error = unify_schemas(&[file("a", "int"), file("b", "string")]).unwrap_err();
+        assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::SchemaMismatch, Some("b")));
+        assert_eq!(
+            error.message,
+            "the file 'b' cannot be read with the others: at 'x' it has \"string\", where 'a' has \"int\""
+        );
+        // What came before is the widened type of all the files before.
+        let error = unify_schemas(&[file("a", "int"), file("b", "long"), file("c", "boolean")]).unwrap_err();
+        assert_eq!(
+            error.message,
+            "the file 'c' cannot be read with the others: at 'x' it has \"boolean\", where the files before it (from 'a') \
+             have \"long\""
+        );
+        let error = unify_schemas(&[file("a", "int"), ("b".into(), "{".into())]).unwrap_err();
+        assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::Schema, Some("b")));
+        assert_eq!(unify_schemas(&[]).unwrap_err().kind, ErrorKind::Argument);
+    }
 }

@@ -206,3 +206,116 @@ impl Source {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, Write};
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    fn temp_path(test: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("polars-avro-source-{test}-{}", std::process::id()))
+    }
+
+    fn reader(name: &str, data: Vec<u8>, len: Option<u64>) -> Source {
+        Source::Reader { name: name.into(), reader: Box::new(Cursor::new(data)), len }
+    }
+
+    #[test]
+    fn each_source_is_named_as_errors_name_it() {
+        let object = RemoteObject::in_memory("dir/x.avro", b"");
+        let remote = Source::Remote { object, read_ahead: RemoteReadAhead::default(), requests: None };
+        for (source, name) in [
+            (Source::from_path("dir/x.avro"), "dir/x.avro"),
+            (Source::from_bytes(vec![1]), "<bytes>"),
+            (reader("stdin", vec![], None), "stdin"),
+            (remote, "memory:///dir/x.avro"),
+        ] {
+            assert_eq!(source.name(), name);
+        }
+    }
+
+    #[test]
+    fn an_object_has_an_identity_only_when_its_listing_gave_size_and_etag() {
+        let remote = |size: Option<u64>, etag: Option<&str>| Source::Remote {
+            object: RemoteObject::in_memory("p.avro", b"0123456789").listed(size, etag.map(str::to_string)),
+            read_ahead: RemoteReadAhead::default(),
+            requests: None,
+        };
+        let expected = FileIdentity::for_test("memory:///p.avro".into(), 10, "e1".into());
+        assert_eq!(remote(Some(10), Some("e1")).identity(), Some(expected));
+        assert_ne!(remote(Some(10), Some("e2")).identity(), remote(Some(10), Some("e1")).identity());
+        assert_eq!(remote(Some(10), None).identity(), None);
+        assert_eq!(remote(None, Some("e1")).identity(), None);
+        assert_eq!(Source::from_bytes(vec![1]).identity(), None);
+        assert_eq!(reader("r", vec![1], Some(1)).identity(), None);
+    }
+
+    #[test]
+    fn a_local_file_has_an_identity_once_settled_and_another_when_it_changes() {
+        let path = temp_path("identity");
+        std::fs::write(&path, b"abc").unwrap();
+        assert_eq!(Source::from_path(&path).identity(), None, "modified within the last two seconds");
+        let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        let settle =
+            |path: &PathBuf| File::options().write(true).open(path).unwrap().set_modified(an_hour_ago).unwrap();
+        settle(&path);
+        let first = Source::from_path(&path).identity().expect("a settled file");
+        assert_eq!((first.location.as_str(), first.size), (path.to_str().unwrap(), 3));
+        assert_eq!(Source::from_path(&path).identity(), Some(first.clone()), "the same version");
+        File::options().append(true).open(&path).unwrap().write_all(b"d").unwrap();
+        settle(&path);
+        let second = Source::from_path(&path).identity().unwrap();
+        assert_eq!(second.size, 4);
+        assert_ne!(second, first);
+        std::fs::remove_file(&path).unwrap();
+        // Neither a folder nor a missing file has one.
+        assert_eq!(Source::from_path(std::env::temp_dir()).identity(), None);
+        assert_eq!(Source::from_path(&path).identity(), None);
+    }
+
+    #[test]
+    fn a_missing_file_is_not_found_by_its_name() {
+        let path = temp_path("missing");
+        let error = Source::from_path(&path).open().err().expect("no such file");
+        let name = path.display().to_string();
+        assert_eq!(error.kind, ErrorKind::NotFound);
+        assert_eq!(error.message, format!("no such file: '{name}'"));
+        assert_eq!(error.file.as_deref(), Some(name.as_str()));
+    }
+
+    #[test]
+    fn an_empty_local_file_is_read_to_its_end_its_length_unknown() {
+        let path = temp_path("empty");
+        std::fs::write(&path, b"").unwrap();
+        let (mut stream, len) = Source::from_path(&path).open().unwrap();
+        assert_eq!(len, None);
+        assert!(stream.fill_buf().unwrap().is_empty());
+        std::fs::write(&path, b"xyz").unwrap();
+        let (mut stream, len) = Source::from_path(&path).open_at(1).unwrap();
+        assert_eq!((len, stream.fill_buf().unwrap()), (Some(3), &b"yz"[..]));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_split_starts_at_its_byte_or_is_refused_past_the_end() {
+        let data: Vec<u8> = (0..10).collect();
+        let (mut stream, len) = Source::from_bytes(data.clone()).open_at(3).unwrap();
+        assert_eq!((len, stream.fill_buf().unwrap()[0]), (Some(10), 3));
+        let (mut stream, _) = Source::from_bytes(data.clone()).open_at(10).unwrap();
+        assert!(stream.fill_buf().unwrap().is_empty(), "the end itself is no error");
+        let (mut stream, len) = reader("r", data.clone(), None).open_at(9).unwrap();
+        assert_eq!((len, stream.fill_buf().unwrap()), (None, &[9u8][..]));
+        for (source, size) in [(Source::from_bytes(data.clone()), "10 bytes"), (reader("r", data, None), "fewer bytes")]
+        {
+            let name = source.name();
+            let error = source.open_at(11).err().expect("past the end");
+            assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::Format, Some(name.as_str())));
+            assert_eq!(
+                error.message,
+                format!("a split begins at byte 11, past the end of the file ({size}): did the file change after the split was planned?")
+            );
+        }
+    }
+}

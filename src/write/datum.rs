@@ -40,3 +40,43 @@ pub fn encode_datums(
     }
     Ok(out.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::NamedFrom;
+
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::schema::parse_schema;
+
+    fn messages(array: &BinaryViewArray) -> Vec<Option<Vec<u8>>> {
+        array.iter().map(|m| m.map(<[u8]>::to_vec)).collect()
+    }
+
+    #[test]
+    fn each_value_is_its_prefix_and_one_datum_and_a_null_no_message() {
+        let schema = parse_schema(r#""long""#).unwrap();
+        let ft = FrameType::Int { signed: true, bits: 64 };
+        let column = Series::new("v".into(), &[Some(1i64), None, Some(-65)]);
+        let encoded = encode_datums(&schema, &ft, &column, &[0xaa]).unwrap();
+        assert_eq!(messages(&encoded), [Some(vec![0xaa, 0x02]), None, Some(vec![0xaa, 0x81, 0x01])]);
+        let bare = encode_datums(&schema, &ft, &column, &[]).unwrap();
+        assert_eq!(messages(&bare)[0], Some(vec![0x02]));
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_names_its_row_across_chunks() {
+        let schema = parse_schema(r#""int""#).unwrap();
+        let ft = FrameType::Int { signed: true, bits: 64 };
+        let mut column = Series::new("v".into(), &[1i64, 2]);
+        column.append(&Series::new("v".into(), &[3i64, 1 << 40])).unwrap();
+        let error = encode_datums(&schema, &ft, &column, &[]).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Encode);
+        assert_eq!((error.row, error.batch_rows), (Some(3), Some(4)));
+        assert!(error.message.starts_with("cannot encode the value "), "{error}");
+        assert!(error.message.contains("1099511627776 is beyond the range of an Avro int"), "{error}");
+        // A type the schema cannot take is refused before any value.
+        let error = encode_datums(&schema, &FrameType::String, &Series::new("s".into(), &["a"]), &[]).unwrap_err();
+        assert_eq!((error.kind, error.row), (ErrorKind::Schema, None));
+    }
+}

@@ -81,4 +81,41 @@ mod tests {
             assert_eq!(parse_decimal_text(bad), None, "{bad}");
         }
     }
+
+    #[test]
+    fn the_bytes_are_the_fewest_that_hold_the_value_and_its_sign() {
+        let cases: [(bool, &[u8], &[u8]); 11] = [
+            (false, &[0], &[0x00]),
+            (false, &[1, 2, 7], &[0x7f]),
+            (false, &[2, 5, 5], &[0x00, 0xff]),
+            (false, &[2, 5, 6], &[0x01, 0x00]),
+            (false, &[0, 0, 5], &[0x05]),
+            (true, &[1], &[0xff]),
+            (true, &[1, 2, 8], &[0x80]),
+            (true, &[1, 2, 9], &[0xff, 0x7f]),
+            (true, &[2, 5, 6], &[0xff, 0x00]),
+            (true, &[3, 2, 7, 6, 8], &[0x80, 0x00]),
+            // Minus zero is zero.
+            (true, &[0, 0], &[0x00]),
+        ];
+        for (negative, digits, bytes) in cases {
+            assert_eq!(twos_complement(negative, digits), bytes, "{negative} {digits:?}");
+        }
+    }
+
+    #[test]
+    fn a_text_gives_its_sign_digits_and_scale() {
+        for (text, parsed) in [
+            ("+5", (false, vec![5], 0)),
+            ("-0.50", (true, vec![0, 5, 0], 2)),
+            ("5.", (false, vec![5], 0)),
+            ("-.5", (true, vec![5], 1)),
+            ("007", (false, vec![0, 0, 7], 0)),
+        ] {
+            assert_eq!(parse_decimal_text(text), Some(parsed), "{text}");
+        }
+        for bad in ["+", "+-1", "--1", "1_0", "1 ", "１", "-", "1,5"] {
+            assert_eq!(parse_decimal_text(bad), None, "{bad}");
+        }
+    }
 }

@@ -430,3 +430,166 @@ fn estimate_rows_per_block(
     let bytes_per_row = (scratch.len() as f64 / sample as f64).max(1.0);
     Ok(((sync_interval as f64 / bytes_per_row).ceil() as usize).max(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use polars_core::prelude::{Column, NamedFrom};
+
+    use super::*;
+    use crate::blocks::{BlockData, BlockFile};
+    use crate::error::ErrorKind;
+    use crate::read::Source;
+
+    #[test]
+    fn rows_are_cut_into_as_many_as_fit_each_block() {
+        let raw: Vec<u8> = (0..10).collect();
+        let ends = [3, 6, 10];
+        for (bound, blocks) in [
+            (10, vec![(3, 0..10)]),
+            (7, vec![(2, 0..6), (1, 6..10)]),
+            (6, vec![(2, 0..6), (1, 6..10)]),
+            (4, vec![(1, 0..3), (1, 3..6), (1, 6..10)]),
+        ] {
+            let expected: Vec<(usize, Vec<u8>)> = blocks.into_iter().map(|(n, r)| (n, raw[r].to_vec())).collect();
+            assert_eq!(cut_to_fit(&raw, &ends, bound, 0).unwrap(), expected, "{bound}");
+        }
+        assert!(cut_to_fit(&raw, &[], 4, 0).unwrap().is_empty());
+        let error = cut_to_fit(&raw, &ends, 3, 5).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Encode);
+        assert!(
+            error.message.starts_with("cannot write row 7: it encodes to 4 bytes, more than the 3 bytes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn columns_chunked_differently_are_cut_where_any_chunk_ends() {
+        let mut a = Series::new("a".into(), &[0i32, 1]);
+        a.append(&Series::new("a".into(), &[2i32, 3, 4])).unwrap();
+        let mut b = Series::new("b".into(), &[0i64, 1, 2, 3]);
+        b.append(&Series::new("b".into(), &[4i64])).unwrap();
+        assert_eq!(aligned_segments(&[a.clone(), b.clone()]), [(0, 2), (2, 4), (4, 5)]);
+        // Each segment lies within one chunk of each column.
+        let slice = chunk_slice(&a, 2, 4);
+        let values = slice.as_any().downcast_ref::<polars_arrow::array::PrimitiveArray<i32>>().unwrap();
+        assert_eq!(values.values().as_slice(), [2, 3]);
+        assert_eq!(chunk_slice(&b, 4, 5).len(), 1);
+        assert!(aligned_segments(&[Series::new("e".into(), Vec::<i32>::new())]).is_empty());
+    }
+
+    #[test]
+    fn a_refused_option_opens_no_sink() {
+        let columns = || vec![("x".to_string(), FrameType::Int { signed: true, bits: 64 })];
+        let cases = [
+            (
+                WriteOptions { sync_interval: 0, ..WriteOptions::default() },
+                ErrorKind::Argument,
+                "sync_interval must be at least 1 byte",
+            ),
+            (WriteOptions { n_threads: Some(0), ..WriteOptions::default() }, ErrorKind::Argument, "n_threads"),
+            (
+                WriteOptions { compression_level: Some(3), ..WriteOptions::default() },
+                ErrorKind::Argument,
+                "no compression level",
+            ),
+            (WriteOptions { schema_json: Some("{".into()), ..WriteOptions::default() }, ErrorKind::Schema, ""),
+            (
+                WriteOptions {
+                    schema_json: Some(
+                        r#"{"type": "record", "name": "R", "fields": [{"name": "y", "type": "long"}]}"#.into(),
+                    ),
+                    ..WriteOptions::default()
+                },
+                ErrorKind::Schema,
+                "the schema's fields 'y' are not in the frame; the frame's columns 'x' are not in the schema",
+            ),
+            (
+                WriteOptions { metadata: vec![("avro.codec".into(), b"x".to_vec())], ..WriteOptions::default() },
+                ErrorKind::Argument,
+                "reserved for the format, found 'avro.codec'",
+            ),
+        ];
+        for (options, kind, message) in cases {
+            let opened = Cell::new(false);
+            let open = || {
+                opened.set(true);
+                Ok(Vec::<u8>::new())
+            };
+            let error = AvroWriter::open(open, columns(), options).err().expect("refused");
+            assert_eq!(error.kind, kind, "{error}");
+            assert!(error.message.contains(message), "{error}");
+            assert!(!opened.get(), "{error}");
+        }
+        let opened = Cell::new(false);
+        let open = || {
+            opened.set(true);
+            Ok(Vec::<u8>::new())
+        };
+        AvroWriter::open(open, columns(), WriteOptions::default()).unwrap();
+        assert!(opened.get());
+    }
+
+    #[test]
+    fn a_frame_of_other_columns_is_refused() {
+        let ft = FrameType::Int { signed: true, bits: 64 };
+        let mut writer = AvroWriter::new(Vec::new(), vec![("a".into(), ft)], WriteOptions::default()).unwrap();
+        let df = DataFrame::new(1, vec![Column::new("b".into(), vec![1i64])]).unwrap();
+        let error = writer.write(&df).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Argument);
+        assert_eq!(error.message, "the frame's columns [\"b\"] are not the writer's columns [\"a\"]");
+        assert_eq!(writer.rows_written(), 0);
+    }
+
+    /// The blocks of a file: their record counts and bytes.
+    fn blocks(file: Vec<u8>) -> Vec<(usize, Vec<u8>)> {
+        let mut reader = BlockFile::open(Source::from_bytes(file), BlockData::Stored, true, false).unwrap();
+        std::iter::from_fn(|| reader.next_block().unwrap()).map(|b| (b.count, b.data.to_vec())).collect()
+    }
+
+    fn frame(rows: usize) -> DataFrame {
+        let ids: Vec<i64> = (0..rows as i64).collect();
+        let names: Vec<String> = (0..rows).map(|i| "n".repeat(i % 7)).collect();
+        DataFrame::new(rows, vec![Column::new("id".into(), ids), Column::new("name".into(), names)]).unwrap()
+    }
+
+    /// The blocks of `df` written in the slices between `cuts`, on `threads` threads.
+    fn written(df: &DataFrame, cuts: &[usize], threads: usize) -> Vec<(usize, Vec<u8>)> {
+        let options = WriteOptions { sync_interval: 300, n_threads: Some(threads), ..WriteOptions::default() };
+        let mut writer = AvroWriter::for_frame(Vec::new(), df, options).unwrap();
+        for pair in cuts.windows(2) {
+            writer.write(&df.slice(pair[0] as i64, pair[1] - pair[0])).unwrap();
+        }
+        assert_eq!(writer.rows_written(), df.height() as u64);
+        blocks(writer.finish().unwrap())
+    }
+
+    #[test]
+    fn the_blocks_do_not_depend_on_how_the_frame_came_or_the_threads() {
+        let df = frame(3000);
+        let whole = written(&df, &[0, 3000], 1);
+        assert!(whole.len() > 10, "{} blocks", whole.len());
+        assert_eq!(whole.iter().map(|(n, _)| n).sum::<usize>(), 3000);
+        // Every block but the last holds the same number of rows, estimated from the first.
+        let per_block = whole[0].0;
+        assert!(whole[..whole.len() - 1].iter().all(|(n, _)| *n == per_block));
+        // Slices after the first rows estimated from: the rows short of a block are carried.
+        for (cuts, threads) in
+            [(&[0, 1024, 1025, 2000, 3000][..], 1), (&[0, 3000][..], 2), (&[0, 2500, 2999, 3000][..], 2)]
+        {
+            assert_eq!(written(&df, cuts, threads), whole, "{cuts:?} on {threads} threads");
+        }
+    }
+
+    #[test]
+    #[ignore = "bug: the rows per block are estimated from the first write_chunk's rows only (at most \
+                SAMPLE_ROWS of the first aligned segment), so a frame whose first chunk or first write is \
+                small gets other blocks than the same rows written at once, against the module's promise \
+                that the file does not depend on how the frame was chunked or batched"]
+    fn a_small_first_write_gives_the_same_blocks() {
+        let df = frame(1000);
+        let counts = |cuts: &[usize]| written(&df, cuts, 1).iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        assert_eq!(counts(&[0, 1, 1000]), counts(&[0, 1000]));
+    }
+}

@@ -313,3 +313,107 @@ impl Drop for RangeReader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn data(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    fn read_ahead(first_request: u64, max_request: u64) -> RemoteReadAhead {
+        RemoteReadAhead { first_request, max_request, requests_in_flight: 3 }
+    }
+
+    #[test]
+    fn requests_double_from_the_first_up_to_the_largest() {
+        let bytes = data(1000);
+        let requests = RequestCount::default();
+        let object = RemoteObject::in_memory("a.avro", &bytes);
+        let (mut reader, size) = object.open(read_ahead(7, 50), Some(requests.clone())).unwrap();
+        assert_eq!(size, 1000);
+        let mut read = Vec::new();
+        reader.read_to_end(&mut read).unwrap();
+        assert_eq!(read, bytes);
+        // One head() for the size, then ranges of 7, 14 and 28 bytes, then 20 of at most 50.
+        assert_eq!(requests.load(Ordering::Relaxed), 1 + 3 + 20);
+    }
+
+    #[test]
+    fn a_listed_object_is_read_from_its_start_without_asking_its_size() {
+        let bytes = data(300);
+        let requests = RequestCount::default();
+        let object = RemoteObject::in_memory("a.avro", &bytes).listed(Some(300), None);
+        let (mut reader, size) = object.open_at(120, read_ahead(100, 100), Some(requests.clone())).unwrap();
+        let mut read = Vec::new();
+        reader.read_to_end(&mut read).unwrap();
+        assert_eq!((size, read.as_slice()), (300, &bytes[120..]));
+        assert_eq!(requests.load(Ordering::Relaxed), 2, "bytes 120..220 and 220..300");
+        // A start past the end reads nothing.
+        let object = RemoteObject::in_memory("a.avro", &bytes).listed(Some(300), None);
+        let (mut reader, _) = object.open_at(500, read_ahead(100, 100), None).unwrap();
+        assert!(reader.fill_buf().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_small_object_read_whole_is_kept_for_the_next_open_only() {
+        let bytes = data(5000);
+        let requests = RequestCount::default();
+        let object = RemoteObject::in_memory("small.avro", &bytes);
+        let (mut reader, _) = object.clone().open(RemoteReadAhead::default(), Some(requests.clone())).unwrap();
+        let mut read = Vec::new();
+        reader.read_to_end(&mut read).unwrap();
+        assert_eq!(requests.load(Ordering::Relaxed), 2, "head() and one range");
+        // A clone shares what was kept: no request, from any start.
+        let (mut reader, size) =
+            object.clone().open_at(4000, RemoteReadAhead::default(), Some(requests.clone())).unwrap();
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert_eq!((size, rest.as_slice()), (5000, &bytes[4000..]));
+        assert_eq!(requests.load(Ordering::Relaxed), 2);
+        // Taken by that open: the next one asks again.
+        let (mut reader, _) = object.open(RemoteReadAhead::default(), Some(requests.clone())).unwrap();
+        let mut again = Vec::new();
+        reader.read_to_end(&mut again).unwrap();
+        assert_eq!((again, requests.load(Ordering::Relaxed)), (bytes, 4));
+    }
+
+    #[test]
+    fn a_long_skip_drops_the_requests_ahead_and_starts_again_where_it_lands() {
+        let bytes = data(3 << 20);
+        let requests = RequestCount::default();
+        let object = RemoteObject::in_memory("big.avro", &bytes).listed(Some(bytes.len() as u64), None);
+        let (mut reader, _) = object.open(read_ahead(1024, 8 << 20), Some(requests.clone())).unwrap();
+        let mut byte = [0u8; 1];
+        reader.read_exact(&mut byte).unwrap();
+        reader.skip(2 << 20).unwrap();
+        reader.read_exact(&mut byte).unwrap();
+        assert_eq!(byte[0], bytes[(2 << 20) + 1]);
+        assert_eq!(requests.load(Ordering::Relaxed), 2, "the first range, then one where the skip landed");
+        // A short skip reads on.
+        reader.skip(10).unwrap();
+        reader.read_exact(&mut byte).unwrap();
+        assert_eq!(byte[0], bytes[(2 << 20) + 12]);
+    }
+
+    #[test]
+    fn a_missing_object_is_not_found_by_its_url() {
+        let object = RemoteObject { path: Path::from("missing.avro"), ..RemoteObject::in_memory("a.avro", b"x") };
+        let error = object.open(RemoteReadAhead::default(), None).err().expect("no such object");
+        assert_eq!(error.kind, ErrorKind::NotFound);
+        assert_eq!(error.file.as_deref(), Some("memory:///a.avro"));
+    }
+
+    #[test]
+    fn an_object_shorter_than_its_listing_fails_where_the_bytes_ran_out() {
+        let object = RemoteObject::in_memory("a.avro", &data(10)).listed(Some(20), None);
+        let (mut reader, _) = object.open(read_ahead(5, 5), None).unwrap();
+        let mut read = Vec::new();
+        let error = AvroError::io(reader.read_to_end(&mut read).unwrap_err(), "read");
+        assert_eq!((error.offset, error.file.as_deref()), (Some(10), Some("memory:///a.avro")), "{error}");
+        assert!(error.message.contains("10..15"), "{error}");
+        assert_eq!(read, data(10), "the bytes before the end are read");
+    }
+}
