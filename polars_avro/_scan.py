@@ -163,6 +163,9 @@ class Scan:
     def _output_schema(self) -> pl.Schema:
         """The plan's columns, in its order, with their Polars types."""
         hive = self.hive.schema if self.hive is not None else pl.Schema()
+        columns = self.plan.columns
+        if not hive and len(columns) == len(self.file_schema.schema):
+            return self.file_schema.schema  # the files' columns alone
 
         def dtype(name: str, kind: str) -> pl.DataType:
             if kind == "row_index":
@@ -173,7 +176,7 @@ class Scan:
                 return pl.String()
             return self.file_schema.schema[name]
 
-        return pl.Schema([(name, dtype(name, kind)) for name, kind in self.plan.columns])
+        return pl.Schema([(name, dtype(name, kind)) for name, kind in columns])
 
     def batches(
         self,

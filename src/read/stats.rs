@@ -116,6 +116,7 @@ mod tests {
         ReadStats {
             files: 1,
             files_known: 2,
+            headers_read: 12,
             blocks: 3,
             blocks_framed_ahead: 4,
             batches: 5,
@@ -138,6 +139,7 @@ mod tests {
         let expected = [
             ("files", Count(1)),
             ("files_known", Count(2)),
+            ("headers_read", Count(12)),
             ("blocks", Count(3)),
             ("blocks_framed_ahead", Count(4)),
             ("batches", Count(5)),
