@@ -125,9 +125,6 @@ impl ScanReader {
                 "Polars' index type has 32 or 64 bits, not {index_bits}"
             ))));
         };
-        if n_threads == Some(0) {
-            return Err(to_py_err(AvroError::argument("n_threads must be at least 1, found 0")));
-        }
         let partitions = partitions.map(|df| df.0);
         let files = scan_files(sources, partitions.as_ref(), count_only, splits)?;
         let partition_columns = partitions
