@@ -384,10 +384,10 @@ def smoke(session: nox.Session) -> None:
 @nox.session(python=on_this_machine(RELEASES_PYTHON))
 def releases(session: nox.Session) -> None:
     """The query shapes, the probes of Polars' behaviour, the differential suite and every
-    type read and written on every release and runtime of POLARS_RELEASES (`nox -s releases -- 1.36 rt64` runs those whose
-    requirement holds one of the words), in one virtualenv: each release is installed once
-    into a folder of the cache and put first on the path. Every release is run; the session
-    then fails naming each that failed."""
+    type read and written on every release and runtime of POLARS_RELEASES (`nox -s releases
+    -- 1.36 rt64` runs those whose requirement holds one of the words), in one virtualenv:
+    each release is installed once into a folder of the cache and put first on the path.
+    Every release is run; the session then fails naming each that failed."""
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install("pytest", "fastavro", "avro", "cramjam", "backports.zstd; python_version < '3.14'")
