@@ -216,8 +216,7 @@ impl ScanReader {
         match result {
             Ok(Some(df)) => {
                 let height = df.height();
-                let skipped = std::mem::take(&mut self.skipped).into_iter().map(|s| skipped_dict(py, s));
-                Ok(Some((PyDataFrame(df), height, skipped.collect::<PyResult<_>>()?)))
+                Ok(Some((PyDataFrame(df), height, self.take_skipped(py)?)))
             },
             Ok(None) => {
                 self.inner = None;
