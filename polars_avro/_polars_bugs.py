@@ -136,6 +136,25 @@ def self_join_on_a_slice_then_filter_wrong() -> bool:
     return _wrong(lambda: query(frame_scan(df)) == expected)
 
 
+@functools.cache
+def list_filter_over_sliced_chunks_wrong() -> bool:
+    """Whether a list filter keeps wrong rows of a frame of several chunks, one sliced.
+
+    A streaming ``tail(n)`` of a scan of several batches makes such a frame: 3 batches of
+    10 rows, ``tail(11).filter(pl.col("l").list.contains(3))``: 3 rows for 2
+    (Polars' own ``scan_ipc`` reads the tail whole, one chunk). A ``with_row_index``
+    beside a scan's batches, or a streaming ``unique``'s lists, meet it too. Found on 1.30
+    to 1.44.
+    """
+    df = pl.DataFrame({"l": [[3] if i % 5 == 0 else [1] for i in range(30)]})
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return lf.tail(11).filter(pl.col("l").list.contains(3))
+
+    expected = query(df.lazy()).collect()
+    return _wrong(lambda: query(frame_scan(df)).collect(engine="streaming").equals(expected))
+
+
 #: Each bug warned of: its probe, whether it was found with Polars' file reader interface (else
 #: with IO plugins: each is probed only where scans use that interface, which keeps the first
 #: scan's probes to a few milliseconds), and what the warning says of it.
@@ -157,6 +176,13 @@ BUGS: list[tuple[Callable[[], bool], bool, str]] = [
         False,
         "Polars 1.41 to 1.44 hand a scan_avro the later slice of a cached slice, "
         "`lf.head(3).cache().head(10)` gives 10 rows; Polars 2.0 fixed it",
+    ),
+    (
+        list_filter_over_sliced_chunks_wrong,
+        False,
+        "Polars 1.30 to 1.44 keep the wrong rows in a filter on a list column of a frame of "
+        "several chunks, one of them sliced, `lf.tail(n).filter(pl.col(...).list.contains(...))` "
+        "in the streaming engine; Polars 2.0 fixed it",
     ),
     (
         self_join_on_a_slice_then_filter_wrong,

@@ -25,13 +25,12 @@ from polars_avro._polars_bugs import _wrong as _fails
 # scan_avro's interface to Polars, are the package's own.
 from polars_avro._polars_bugs import (  # noqa: F401
     cached_slice_sliced_wrong,
+    list_filter_over_sliced_chunks_wrong,
     negative_slice_after_filter_wrong,
     self_join_on_a_slice_then_filter_wrong,
     tail_past_the_end_short,
 )
 from polars_avro._polars_bugs import frame_scan as plugin_scan
-
-ENGINES = ["in-memory", "streaming"]
 
 
 @functools.cache
@@ -76,22 +75,6 @@ def unnest_then_join_moves_fields() -> bool:
     own = df.lazy().filter(pl.col("z") > 0).unnest("rec").join(df.lazy().select("id"), on="id")
     plugins = plugin_scan(df).filter(pl.col("z") > 0).unnest("rec").join(plugin_scan(df).select("id"), on="id")
     return own.collect().columns != plugins.collect().columns
-
-
-@functools.cache
-def list_filter_over_chunks_wrong() -> bool:
-    """A filter on a list column of a frame whose columns are chunked differently (a row index
-    of one chunk beside the batches of a source) keeps the wrong rows, a frame of Polars' own
-    too. Found on 1.36 and 1.44."""
-    lists = [[i % 7, i % 5] if i % 3 else [] for i in range(3000)]
-    df = pl.DataFrame({"id": range(3000), "l": lists})
-    frames = [df.slice(start, 64) for start in range(0, 3000, 64)]
-    joined = pl.concat(frames, rechunk=False).lazy().with_row_index("ri")
-    expected = df.with_row_index("ri").filter(pl.col("l").list.contains(3))
-    return any(
-        _fails(lambda e=e: joined.filter(pl.col("l").list.contains(3)).collect(engine=e).equals(expected))
-        for e in ENGINES
-    )
 
 
 @functools.cache

@@ -40,7 +40,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "self_join_on_a_slice_then_filter_wrong": ((2, 0), (2, 0)),
     "concat_with_own_slice_wrong": ((2, 0), (2, 0)),
     "unnest_then_join_moves_fields": ((1, 35), (1, 40)),
-    "list_filter_over_chunks_wrong": ((1, 30), (1, 44)),
+    "list_filter_over_sliced_chunks_wrong": ((1, 30), (1, 44)),
     "pure_self_join_after_explode_panics": ((1, 41), (1, 42)),
     "streaming_keep_first_wrong": ((1, 30), (1, 32)),
 }
