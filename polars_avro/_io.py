@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from polars_avro import _internal, _polars_bugs
 from polars_avro._engine import lazy_frame
+from polars_avro._keywords import ReadKeywords, ReadOptions, ScanKeywords, default, takes
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._origin import remember
 from polars_avro._polars_args import (
@@ -19,13 +20,15 @@ from polars_avro._polars_args import (
     READ_ALIASES,
     READ_HARMLESS,
     READ_REFUSED,
-    CredentialProvider,
     refusing,
 )
 from polars_avro._scan import Scan
 from polars_avro._sources import AvroSource, Item, RemoteOptions, Sources, expand_sources
 from polars_avro._types import IMPORTS_CHUNKS, without_columns
 from polars_avro.exceptions import AvroArgumentError, check_flag
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: An eager read refuses what a scan refuses, but for ``rechunk``, which it takes, and ``cache``,
 #: which only a LazyFrame has a use for.
@@ -43,31 +46,8 @@ READ_EAGER_REFUSED = {
     harmless=READ_HARMLESS,
     aliases=READ_ALIASES,
 )
-def scan_avro(
-    source: AvroSource,
-    *,
-    n_rows: int | None = None,
-    row_index_name: str | None = None,
-    row_index_offset: int = 0,
-    include_file_paths: str | None = None,
-    glob: bool = True,
-    hidden_file_prefix: str | Sequence[str] | None = None,
-    batch_size: int | None = None,
-    n_threads: int | None = None,
-    reader_schema: str | Mapping[str, Any] | None = None,
-    missing_columns: Literal["insert", "raise"] = "raise",
-    allow_missing_columns: bool = False,
-    storage_options: Mapping[str, Any] | None = None,
-    retries: int = 2,
-    hive_partitioning: bool | None = None,
-    hive_schema: Mapping[str, Any] | None = None,
-    try_parse_hive_dates: bool = True,
-    ignore_errors: bool = False,
-    files_in_flight: int | None = None,
-    credential_provider: CredentialProvider = "auto",
-    low_memory: bool = False,
-    cache: bool = True,
-) -> pl.LazyFrame:
+@takes(ScanKeywords)
+def scan_avro(source: AvroSource, **options: Unpack[ScanKeywords]) -> pl.LazyFrame:
     """Lazily read Avro object container files.
 
     The projection, the predicate and the row limit of the query are pushed into the
@@ -86,107 +66,8 @@ def scan_avro(
         over plain HTTP), a list of these, ``bytes``, or a binary file object. Several
         files are read in order as one frame (see ``missing_columns`` for files whose
         schemas differ).
-    n_rows
-        Stop after this many records (counted before any filter).
-    row_index_name
-        Add a first column with this name counting rows (continuous across files).
-    row_index_offset
-        Where the row index starts.
-    include_file_paths
-        Add a last column with this name holding each row's source path.
-    glob
-        Expand ``*``, ``?`` and ``[...]`` in paths. As in Polars, wildcards match names
-        starting with ``.`` too, and a directory reads what ``dir/**/*.avro`` matches.
-    hidden_file_prefix
-        Leave out files whose names begin with this prefix (or any of these prefixes),
-        whether a directory, a glob or a list named them, as Polars' ``scan_parquet``
-        does: ``hidden_file_prefix=("_", ".")`` leaves out ``_x.avro`` and ``.y.avro``.
-        Only file names count, not the folders above them. Default: none is left out.
-    batch_size
-        Rows per batch handed to Polars (whole Avro blocks are grouped until a batch
-        holds at least this many rows). Each batch is decoded as one task.
-    n_threads
-        Threads decoding batches in parallel. Defaults to Polars' thread count
-        (``POLARS_MAX_THREADS``, else one per core); reads asking for the same count
-        share one pool, so several scans in one query do not multiply the threads.
-        With ``1`` everything happens on the reading thread, with no read-ahead.
-    reader_schema
-        An Avro schema (JSON text or a dict) to read every file into, by the
-        specification's schema resolution: fields matched by name and the reader's
-        aliases, fields the writer lacks filled from their defaults, writer fields the
-        reader lacks skipped, numbers promoted (int to long, float or double; long to
-        float or double; float to double), string and bytes read as each other, enum
-        symbols matched by name (else the reader's default). The columns are the reader
-        schema's. Files with different writer schemas can then be read together.
-    missing_columns
-        Files whose writer schemas differ are read into one schema by themselves: every
-        field of every file, types widened as the specification allows (int to long to
-        double, float to double, string and bytes as string, enum symbols merged), and
-        fields some files lack nullable. A top-level column that some file lacks raises
-        ``AvroSchemaMismatchError`` with ``"raise"`` (the default, as ``scan_parquet``) and
-        reads as nulls in that file with ``"insert"``. Types that cannot be widened raise,
-        naming the file and the field. All headers are read when the scan is created.
-    allow_missing_columns
-        ``True`` is ``missing_columns="insert"``.
-    storage_options
-        Options of the object store, with the keys ``scan_parquet`` accepts: for S3
-        ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``,
-        ``aws_region``, ``aws_endpoint_url`` (a plain ``http://`` endpoint is allowed as
-        given); for Google Cloud ``google_service_account``,
-        ``google_service_account_key``, ``google_application_credentials``; for Azure
-        ``azure_storage_account_name``, ``azure_storage_account_key``,
-        ``azure_storage_sas_token`` and the other ``azure_`` keys; and client keys such
-        as ``timeout`` and ``allow_http``. What is not given comes from the environment
-        (``AWS_*``, ``GOOGLE_*``, ``AZURE_*`` variables, instance credentials). An
-        unknown key raises ``AvroArgumentError``.
-    retries
-        How often a failed request to an object store is retried, with exponential
-        backoff (a dropped connection resumes where it stopped).
-    hive_partitioning
-        Read ``key=value`` folder names below the directory or the pattern's first
-        wildcard as columns, after the file's columns (a column the files also hold
-        takes its values from the path). ``None`` (the default) turns it on when the
-        source is a single directory, as ``scan_parquet`` does. A filter on partition
-        columns skips whole files without opening them.
-    hive_schema
-        The types of partition columns (a dict); the others are inferred: Int64,
-        Float64, Boolean, then Date and Datetime, else String.
-    try_parse_hive_dates
-        Infer Date and Datetime partition columns.
-    ignore_errors
-        Leave damaged blocks out instead of raising: a block whose framing is broken (a
-        bad sync marker, a corrupted length or count, a truncated tail; reading goes on
-        after the next sync marker), or that fails to decompress or to decode, is left
-        out whole, the records before the damage in it included. Each one left out is
-        reported as an :class:`AvroDataSkippedWarning` carrying the file, block, byte
-        offset, records lost and message (:class:`polars_avro.AvroReader` gives the same
-        reports as ``.errors``). A file of several whose header is damaged (a zero-byte
-        file, say, as Kafka Connect and Event Hubs Capture leave) is left out whole and
-        reported the same way. Errors of the source (I/O, permissions) and of the schema
-        still raise.
-    files_in_flight
-        Files opened and read ahead at once while earlier ones decode (default 16): their
-        headers and first blocks arrive together, so many small files, and objects in a
-        store (one request each), are read concurrently. At most this many files are open.
-        With ``n_rows`` no file is opened before the ones before it are read.
-    credential_provider
-        As Polars' ``scan_parquet`` takes it: one of Polars' providers
-        (``pl.CredentialProviderAWS(...)``, ``pl.CredentialProviderAzure(...)``) or any
-        callable giving ``(credentials, expiry)``, the credentials a dict of
-        ``storage_options`` keys (``aws_access_key_id``, ``aws_secret_access_key``,
-        ``aws_session_token``; ``bearer_token`` for Azure). It is called once, when the
-        scan is created, and its keys take the place of the same keys of
-        ``storage_options``. ``"auto"`` (the default) and None: credentials from
-        ``storage_options`` and the environment. Google Cloud takes no bearer token here:
-        pass ``storage_options={"google_service_account_key": ...}`` instead.
-    low_memory
-        As Polars' ``low_memory``: less memory at some cost in speed. Batches of 8,192
-        rows (unless ``batch_size`` is given) and one file read ahead at a time (unless
-        ``files_in_flight`` is given).
-    cache
-        Polars' ``scan_parquet`` keyword, taken for its signature's sake: Polars itself
-        decides whether a scan that appears several times in one query is read once
-        (common-subplan elimination), and both values read the same.
+    **options
+        ScanKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
     Polars' keywords that have no meaning for Avro (``parallel``, ``use_statistics``,
     ``schema``, ...) raise :class:`AvroArgumentError` saying why, and so do the other Avro
@@ -209,7 +90,7 @@ def scan_avro(
     ... )
     30
     """
-    scan = Scan(source, ScanOptions.of(locals()))
+    scan = Scan(source, ScanOptions.of(options))
     lf = lazy_frame(scan)
     _remember_origin(lf, scan, lazily=True)
     _polars_bugs.warn_once()
@@ -224,32 +105,8 @@ def scan_avro(
     harmless=READ_HARMLESS,
     aliases=READ_ALIASES,
 )
-def read_avro(
-    source: AvroSource,
-    *,
-    columns: str | Sequence[str] | Sequence[int] | None = None,
-    n_rows: int | None = None,
-    row_index_name: str | None = None,
-    row_index_offset: int = 0,
-    include_file_paths: str | None = None,
-    glob: bool = True,
-    hidden_file_prefix: str | Sequence[str] | None = None,
-    batch_size: int | None = None,
-    n_threads: int | None = None,
-    reader_schema: str | Mapping[str, Any] | None = None,
-    missing_columns: Literal["insert", "raise"] = "raise",
-    allow_missing_columns: bool = False,
-    storage_options: Mapping[str, Any] | None = None,
-    retries: int = 2,
-    hive_partitioning: bool | None = None,
-    hive_schema: Mapping[str, Any] | None = None,
-    try_parse_hive_dates: bool = True,
-    ignore_errors: bool = False,
-    files_in_flight: int | None = None,
-    credential_provider: CredentialProvider = "auto",
-    low_memory: bool = False,
-    rechunk: bool = False,
-) -> pl.DataFrame:
+@takes(ReadKeywords)
+def read_avro(source: AvroSource, **options: Unpack[ReadKeywords]) -> pl.DataFrame:
     """Read Avro object container files into a DataFrame.
 
     Reads as :func:`scan_avro` does, without building a query: the batches are joined in
@@ -263,65 +120,8 @@ def read_avro(
         sorted), an object store URL (``s3://``, ``gs://``, ``az://``, ``abfs(s)://``,
         ``http(s)://``, ``file://``; globs and a trailing ``/`` list a prefix), a list of
         these, ``bytes``, or a binary file object. Several files read as one frame.
-    columns
-        The columns to read, in this order: names, indices into the files' columns, or one
-        name (``columns="id"`` is the column ``id``). Other columns are not decoded.
-    n_rows
-        Stop after this many records.
-    row_index_name
-        Add a first column with this name counting rows (continuous across files).
-    row_index_offset
-        Where the row index starts.
-    include_file_paths
-        Add a last column with this name holding each row's source path.
-    glob
-        Expand ``*``, ``?`` and ``[...]`` in paths.
-    hidden_file_prefix
-        Leave out files whose names start with this prefix (or one of these): see
-        :func:`scan_avro`.
-    batch_size
-        Rows per batch decoded as one task (whole Avro blocks are grouped until a batch
-        holds at least this many rows).
-    n_threads
-        Threads decoding batches in parallel (default: Polars' thread count).
-    reader_schema
-        An Avro schema (JSON text or a dict) to read every file into, by the
-        specification's schema resolution (fields by name and alias, defaults,
-        promotions, enum symbols by name). The columns are the reader schema's.
-    missing_columns
-        For files whose writer schemas differ, which are unified into one schema: a
-        column some file lacks raises :class:`AvroSchemaMismatchError` with ``"raise"``
-        (the default) and reads as nulls in that file with ``"insert"``.
-    allow_missing_columns
-        ``True`` is ``missing_columns="insert"``.
-    storage_options
-        Options of the object store, with the keys ``scan_parquet`` takes (credentials,
-        region, endpoint, ...); what is not given comes from the environment. See
-        :func:`scan_avro` for the keys.
-    retries
-        How often a failed request to an object store is retried, with exponential backoff.
-    hive_partitioning
-        Read ``key=value`` folder names as columns. ``None``: on for a single directory.
-    hive_schema
-        The types of partition columns (a dict); the others are inferred.
-    try_parse_hive_dates
-        Infer Date and Datetime partition columns.
-    ignore_errors
-        Leave damaged blocks (and files of several whose header is damaged) out instead of
-        raising, each reported as an :class:`AvroDataSkippedWarning` pointing at the line
-        that called ``read_avro``.
-    files_in_flight
-        Files opened and read ahead at once (default 16).
-    credential_provider
-        Polars' credential provider, or a callable giving ``(credentials, expiry)``: see
-        :func:`scan_avro`.
-    low_memory
-        Less memory at some cost in speed: batches of 8,192 rows and one file read ahead
-        (unless ``batch_size`` and ``files_in_flight`` say otherwise).
-    rechunk
-        Give each column as one contiguous chunk, as ``read_parquet(rechunk=True)`` did
-        before Polars 2 (and polars-avro 0.13's ``read_avro`` does); by default the columns
-        keep the chunks they were decoded in.
+    **options
+        ReadKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
     Polars' keywords that have no meaning for Avro (``parallel``, ``use_statistics``,
     ``use_pyarrow``, ...) raise :class:`AvroArgumentError` saying why, and so do the other
@@ -345,8 +145,9 @@ def read_avro(
     │ LIMA    ┆ 21.0 │
     └─────────┴──────┘
     """
-    scan = Scan(source, ScanOptions.of(locals()))
+    scan = Scan(source, ScanOptions.of(options))
     names = list(scan.schema)
+    columns, rechunk = options.get("columns"), options.get("rechunk", default("rechunk"))
     if columns is not None:
         names = scan.names(column_names(columns))
     # Batches joined in Rust, their chunks kept: one crossing into Python, not one per batch.
@@ -390,21 +191,8 @@ def _remember_origin(frame: pl.DataFrame | pl.LazyFrame, scan: Scan, *, lazily: 
 _JOIN_ALL = 1 << 30 if IMPORTS_CHUNKS else 1
 
 
-def read_avro_schema(
-    source: AvroSource,
-    *,
-    glob: bool = True,
-    hidden_file_prefix: str | Sequence[str] | None = None,
-    reader_schema: str | Mapping[str, Any] | None = None,
-    missing_columns: Literal["insert", "raise"] = "raise",
-    storage_options: Mapping[str, Any] | None = None,
-    retries: int = 2,
-    hive_partitioning: bool | None = None,
-    hive_schema: Mapping[str, Any] | None = None,
-    try_parse_hive_dates: bool = True,
-    files_in_flight: int | None = None,
-    ignore_errors: bool = False,
-) -> pl.Schema:
+@takes(ReadOptions)
+def read_avro_schema(source: AvroSource, **options: Unpack[ReadOptions]) -> pl.Schema:
     """The Polars schema the source reads into, from the headers alone.
 
     The schema :func:`scan_avro` gives with the same arguments (several files whose writer
@@ -412,13 +200,24 @@ def read_avro_schema(
     arguments are :func:`scan_avro`'s: with ``ignore_errors=True`` files whose header is
     damaged (an empty file, say) are left out, as the scan leaves them out.
 
+    Parameters
+    ----------
+    source
+        As for :func:`scan_avro`.
+    **options
+        ReadOptions' (polars_avro._keywords), each documented there; ``help()`` lists them here.
+
+    Returns
+    -------
+    Schema
+
     Examples
     --------
     >>> import polars_avro
     >>> polars_avro.read_avro_schema("examples/weather.avro")["temp"]
     Float64
     """
-    scan = Scan(source, ScanOptions.of(locals()))
+    scan = Scan(source, ScanOptions.of(options))
     return scan.schema
 
 

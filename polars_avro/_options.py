@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from polars_avro import _internal
+from polars_avro._keywords import defaults_for
 from polars_avro._polars_args import with_credentials
 from polars_avro._types import max_index
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
@@ -18,41 +19,40 @@ MAX_FILES_IN_FLIGHT = 1024
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """Everything a scan is told besides its source: the keyword arguments of scan_avro.
+    """Everything a scan is told besides its source: the keywords of ReadOptions, checked.
 
-    Each entry point builds one from its own arguments (:meth:`of`), checked here once.
+    Each entry point builds one from the keywords it was given (:meth:`of`); the types,
+    defaults and texts are ReadOptions' (polars_avro._keywords), which a test holds these
+    fields to.
     """
 
-    n_rows: int | None = None
-    row_index_name: str | None = None
-    row_index_offset: int = 0
-    include_file_paths: str | None = None
-    glob: bool = True
-    hidden_file_prefix: str | Sequence[str] | None = None
-    batch_size: int | None = None
-    n_threads: int | None = None
-    reader_schema: str | Mapping[str, Any] | None = None
-    missing_columns: Literal["insert", "raise"] = "raise"
-    allow_missing_columns: bool = False
-    storage_options: Mapping[str, Any] | None = None
-    retries: int = 2
-    hive_partitioning: bool | None = None
-    hive_schema: Mapping[str, Any] | None = None
-    try_parse_hive_dates: bool = True
-    ignore_errors: bool = False
-    files_in_flight: int | None = None
-    #: Polars' option: smaller batches and one file read ahead, where ``batch_size`` and
-    #: ``files_in_flight`` do not say (the Rust rule ``read::Sizes``).
-    low_memory: bool = False
+    n_rows: int | None
+    row_index_name: str | None
+    row_index_offset: int
+    include_file_paths: str | None
+    glob: bool
+    hidden_file_prefix: str | Sequence[str] | None
+    batch_size: int | None
+    n_threads: int | None
+    reader_schema: str | Mapping[str, Any] | None
+    missing_columns: Literal["insert", "raise"]
+    allow_missing_columns: bool
+    storage_options: Mapping[str, Any] | None
+    retries: int
+    hive_partitioning: bool | None
+    hive_schema: Mapping[str, Any] | None
+    try_parse_hive_dates: bool
+    ignore_errors: bool
+    files_in_flight: int | None
+    low_memory: bool
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> ScanOptions:
-        """The options among an entry point's arguments (its ``locals()``).
+        """The options among an entry point's keywords, their defaults where not given.
 
-        With Polars' keywords where the entry point takes them: ``credential_provider``'s
-        credentials join ``storage_options``.
+        ``credential_provider``'s credentials join ``storage_options``.
         """
-        options = {f.name: arguments[f.name] for f in fields(cls) if f.name in arguments}
+        options = defaults_for(arguments, [f.name for f in fields(cls)])
         if "credential_provider" in arguments:
             options["storage_options"] = with_credentials(
                 options.get("storage_options"), arguments["credential_provider"]

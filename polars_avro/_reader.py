@@ -5,20 +5,25 @@ The reader as an iterator of DataFrame batches, with its own report of what it s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from polars_avro._blocks import AvroFile
+from polars_avro._keywords import ReaderKeywords, takes
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource, Sources
 from polars_avro._stats import ReadStats
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
+
+@takes(ReaderKeywords)
 class AvroReader:
     """Read Avro files batch by batch.
 
@@ -30,9 +35,13 @@ class AvroReader:
     grow as the iteration goes. Use it as a context manager to stop a read early and
     release the files.
 
-    ``source`` may also be an :class:`AvroFile` :func:`list_avro_files` found: the file
-    is read as listed (a pipe's bytes, read once then, an object's size). The other
-    arguments are those of :func:`read_avro`.
+    Parameters
+    ----------
+    source
+        As for :func:`read_avro`, or an :class:`AvroFile` :func:`list_avro_files` found:
+        the file is read as listed (a pipe's bytes, read once then, an object's size).
+    **options
+        ReaderKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
     Examples
     --------
@@ -43,41 +52,18 @@ class AvroReader:
     (2000, [], 2000)
     """
 
-    def __init__(
-        self,
-        source: AvroSource | AvroFile,
-        *,
-        columns: str | Sequence[str] | Sequence[int] | None = None,
-        n_rows: int | None = None,
-        batch_size: int | None = None,
-        ignore_errors: bool = False,
-        row_index_name: str | None = None,
-        row_index_offset: int = 0,
-        include_file_paths: str | None = None,
-        glob: bool = True,
-        hidden_file_prefix: str | Sequence[str] | None = None,
-        n_threads: int | None = None,
-        reader_schema: str | Mapping[str, Any] | None = None,
-        missing_columns: Literal["insert", "raise"] = "raise",
-        allow_missing_columns: bool = False,
-        storage_options: Mapping[str, Any] | None = None,
-        retries: int = 2,
-        hive_partitioning: bool | None = None,
-        hive_schema: Mapping[str, Any] | None = None,
-        try_parse_hive_dates: bool = True,
-        files_in_flight: int | None = None,
-        low_memory: bool = False,
-    ) -> None:
+    def __init__(self, source: AvroSource | AvroFile, **options: Unpack[ReaderKeywords]) -> None:
         #: The damaged blocks left out so far (with ``ignore_errors=True``), in file order.
         self.errors: list[SkippedBlock] = []
         #: What this read has done so far.
         self.stats = ReadStats()
-        options = ScanOptions.of(locals())
+        scan_options = ScanOptions.of(options)
         listed = None
         if isinstance(source, AvroFile):
             listed = Sources([source._item], [None]) if source._item is not None else None
             source = source.path
-        self._scan = Scan(source, options, on_stats=self.stats._add, on_skipped=self._add_skipped, expanded=listed)
+        self._scan = Scan(source, scan_options, on_stats=self.stats._add, on_skipped=self._add_skipped, expanded=listed)
+        columns = options.get("columns")
         self._names = list(self._scan.schema) if columns is None else self._scan.names(column_names(columns))
         self._batches: Iterator[pl.DataFrame] | None = None
 

@@ -1,5 +1,5 @@
-"""Every read entry point takes the scan's keywords as ScanOptions declares them: the same
-names, types and defaults, so that one keyword means one thing everywhere. And the
+"""Every read entry point takes the read keywords as polars_avro._keywords declares them:
+the same names, types and defaults, so that one keyword means one thing everywhere. And the
 compiled module's signatures are those its stub (`_internal.pyi`) declares."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,29 +15,21 @@ import pytest
 
 import polars_avro
 from polars_avro import _internal
+from polars_avro._keywords import ReadKeywords, ReadOptions, ScanKeywords, declared
 from polars_avro._options import ScanOptions
 
-#: Entry point: the ScanOptions fields it takes (every one where None).
+
+def declared_anywhere(name: str) -> Any:
+    """A keyword's declaration, whichever entry point's it is."""
+    return {**declared(ScanKeywords), **declared(ReadKeywords)}[name][1]
+
+
+#: Entry point: the ReadOptions keywords it takes (every one where None).
 ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
     "scan_avro": (polars_avro.scan_avro, None),
     "read_avro": (polars_avro.read_avro, None),
     "AvroReader": (polars_avro.AvroReader.__init__, None),
-    "read_avro_schema": (
-        polars_avro.read_avro_schema,
-        {
-            "glob",
-            "hidden_file_prefix",
-            "reader_schema",
-            "missing_columns",
-            "storage_options",
-            "retries",
-            "hive_partitioning",
-            "hive_schema",
-            "try_parse_hive_dates",
-            "files_in_flight",
-            "ignore_errors",
-        },
-    ),
+    "read_avro_schema": (polars_avro.read_avro_schema, None),
     "plan_splits": (
         polars_avro.plan_splits,
         {
@@ -60,11 +53,11 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
     "read_avro_header": (polars_avro.read_avro_header, {"storage_options", "retries"}),
 }
 
-OPTIONS = {f.name: f for f in dataclasses.fields(ScanOptions)}
+OPTIONS = declared(ReadOptions)
 
 
 def assert_scan_keywords(name: str, function: Callable[..., Any], expected: set[str] | None) -> None:
-    """`function` takes the ScanOptions keywords `expected` (all where None) as ScanOptions has them.
+    """`function` takes the ReadOptions keywords `expected` (all where None) as declared there.
 
     The Ray and Dask adapters' tests (their own session) check theirs with it too.
     """
@@ -72,17 +65,53 @@ def assert_scan_keywords(name: str, function: Callable[..., Any], expected: set[
     shared = {p for p in parameters if p in OPTIONS}
     assert shared == (set(OPTIONS) if expected is None else expected)
     for keyword in shared:
-        parameter, option = parameters[keyword], OPTIONS[keyword]
+        parameter, (text, option) = parameters[keyword], OPTIONS[keyword]
         where = f"{name}({keyword}=...)"
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, where
         assert parameter.default == option.default, f"{where}: default {parameter.default!r}, not {option.default!r}"
         # Annotations are text (`from __future__ import annotations` everywhere).
-        assert parameter.annotation == option.type, f"{where}: {parameter.annotation}, not {option.type}"
+        assert parameter.annotation == text, f"{where}: {parameter.annotation}, not {text}"
 
 
 @pytest.mark.parametrize("name", ENTRY_POINTS)
-def test_the_scan_keywords_are_those_of_scan_options(name: str) -> None:
+def test_the_read_keywords_are_those_declared(name: str) -> None:
     assert_scan_keywords(name, *ENTRY_POINTS[name])
+
+
+def test_scan_options_holds_each_read_keyword_as_declared() -> None:
+    """ScanOptions, what the reader is told, has a field for each keyword (but the
+    credentials, which join storage_options), of the declared type; its defaults are the
+    declared ones."""
+    fields = {f.name: f.type for f in dataclasses.fields(ScanOptions)}
+    assert fields == {name: text for name, (text, _) in OPTIONS.items() if name != "credential_provider"}
+    given = ScanOptions.of({"n_rows": 3})
+    assert given.n_rows == 3
+    for name in set(fields) - {"n_rows"}:
+        assert getattr(given, name) == OPTIONS[name][1].default, name
+
+
+def test_an_unknown_keyword_raises_naming_the_nearest() -> None:
+    with pytest.raises(
+        polars_avro.AvroKeywordError,
+        match=r"scan_avro\(\) got an unexpected keyword argument 'n_row': did you mean n_rows=",
+    ):
+        polars_avro.scan_avro(b"", n_row=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"AvroReader\(\) got an unexpected keyword argument 'colums'"):
+        polars_avro.AvroReader(b"", colums=["a"])  # type: ignore[call-arg]
+    # Its own parameters are keywords too.
+    assert polars_avro.read_avro(source="examples/weather.avro", n_rows=2).height == 2
+
+
+@pytest.mark.parametrize("function", [polars_avro.scan_avro, polars_avro.read_avro, polars_avro.AvroReader])
+def test_help_documents_each_keyword_taken(function: Callable[..., Any]) -> None:
+    """The docstring's parameters are the signature's, each with its declared text."""
+    doc = inspect.getdoc(function) or ""
+    documented = re.findall(r"^(\w+)$", doc.split("Parameters\n----------\n")[1].split("\n\n")[0], flags=re.M)
+    taken = [p for p in inspect.signature(function).parameters if p != "self"]
+    assert documented == taken
+    for name in taken[1:]:
+        first_line = inspect.cleandoc(declared_anywhere(name).doc).split("\n")[0]
+        assert first_line in doc, name
 
 
 def _parameters(args: ast.arguments, skip_self: bool = False) -> list[tuple[str, str, str | None]]:

@@ -1,0 +1,383 @@
+"""Each keyword of the read entry points, declared once: its name, type, default and text.
+
+The entry points take ``**options`` typed by one of these TypedDicts (PEP 692: type checkers
+and editors see each keyword); :func:`takes` gives each function the keywords' signature
+(``help()``, ``inspect.signature``) and its docstring their text, and refuses a keyword it
+does not take, as Python would. polars_avro._options checks the values.
+
+This module keeps its annotations as objects (no ``from __future__ import annotations``):
+each type is text inside ``Annotated``, read by type checkers and shown by ``help()``.
+"""
+
+import difflib
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypedDict, TypeVar, cast
+
+from polars_avro._polars_args import CredentialProvider
+from polars_avro.exceptions import AvroKeywordError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A keyword's default and documentation (numpydoc text, its lines as written)."""
+
+    default: Any
+    doc: str
+
+
+class ReadOptions(TypedDict, total=False):
+    """The keywords of every read: scan_avro, read_avro, read_avro_schema and AvroReader."""
+
+    n_rows: Annotated["int | None", Keyword(None, "Stop after this many records (counted before any filter).")]
+    row_index_name: Annotated[
+        "str | None",
+        Keyword(
+            None,
+            """
+            Add a first column with this name counting rows (continuous across files).
+            """,
+        ),
+    ]
+    row_index_offset: Annotated["int", Keyword(0, "Where the row index starts.")]
+    include_file_paths: Annotated[
+        "str | None",
+        Keyword(
+            None,
+            """
+            Add a last column with this name holding each row's source path.
+            """,
+        ),
+    ]
+    glob: Annotated[
+        "bool",
+        Keyword(
+            True,
+            """
+            Expand ``*``, ``?`` and ``[...]`` in paths. As in Polars, wildcards match names
+            starting with ``.`` too, and a directory reads what ``dir/**/*.avro`` matches.
+            """,
+        ),
+    ]
+    hidden_file_prefix: Annotated[
+        "str | Sequence[str] | None",
+        Keyword(
+            None,
+            """
+            Leave out files whose names begin with this prefix (or any of these prefixes),
+            whether a directory, a glob or a list named them, as Polars' ``scan_parquet``
+            does: ``hidden_file_prefix=("_", ".")`` leaves out ``_x.avro`` and ``.y.avro``.
+            Only file names count, not the folders above them. Default: none is left out.
+            """,
+        ),
+    ]
+    batch_size: Annotated[
+        "int | None",
+        Keyword(
+            None,
+            """
+            Rows per batch handed to Polars (whole Avro blocks are grouped until a batch
+            holds at least this many rows). Each batch is decoded as one task.
+            """,
+        ),
+    ]
+    n_threads: Annotated[
+        "int | None",
+        Keyword(
+            None,
+            """
+            Threads decoding batches in parallel. Defaults to Polars' thread count
+            (``POLARS_MAX_THREADS``, else one per core); reads asking for the same count
+            share one pool, so several scans in one query do not multiply the threads.
+            With ``1`` everything happens on the reading thread, with no read-ahead.
+            """,
+        ),
+    ]
+    reader_schema: Annotated[
+        "str | Mapping[str, Any] | None",
+        Keyword(
+            None,
+            """
+            An Avro schema (JSON text or a dict) to read every file into, by the
+            specification's schema resolution: fields matched by name and the reader's
+            aliases, fields the writer lacks filled from their defaults, writer fields the
+            reader lacks skipped, numbers promoted (int to long, float or double; long to
+            float or double; float to double), string and bytes read as each other, enum
+            symbols matched by name (else the reader's default). The columns are the reader
+            schema's. Files with different writer schemas can then be read together.
+            """,
+        ),
+    ]
+    missing_columns: Annotated[
+        "Literal['insert', 'raise']",
+        Keyword(
+            "raise",
+            """
+            Files whose writer schemas differ are read into one schema by themselves: every
+            field of every file, types widened as the specification allows (int to long to
+            double, float to double, string and bytes as string, enum symbols merged), and
+            fields some files lack nullable. A top-level column that some file lacks raises
+            ``AvroSchemaMismatchError`` with ``"raise"`` (the default, as ``scan_parquet``) and
+            reads as nulls in that file with ``"insert"``. Types that cannot be widened raise,
+            naming the file and the field. All headers are read when the scan is created.
+            """,
+        ),
+    ]
+    allow_missing_columns: Annotated["bool", Keyword(False, '``True`` is ``missing_columns="insert"``.')]
+    storage_options: Annotated[
+        "Mapping[str, Any] | None",
+        Keyword(
+            None,
+            """
+            Options of the object store, with the keys ``scan_parquet`` accepts: for S3
+            ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``,
+            ``aws_region``, ``aws_endpoint_url`` (a plain ``http://`` endpoint is allowed as
+            given); for Google Cloud ``google_service_account``,
+            ``google_service_account_key``, ``google_application_credentials``; for Azure
+            ``azure_storage_account_name``, ``azure_storage_account_key``,
+            ``azure_storage_sas_token`` and the other ``azure_`` keys; and client keys such
+            as ``timeout`` and ``allow_http``. What is not given comes from the environment
+            (``AWS_*``, ``GOOGLE_*``, ``AZURE_*`` variables, instance credentials). An
+            unknown key raises ``AvroArgumentError``.
+            """,
+        ),
+    ]
+    retries: Annotated[
+        "int",
+        Keyword(
+            2,
+            """
+            How often a failed request to an object store is retried, with exponential
+            backoff (a dropped connection resumes where it stopped).
+            """,
+        ),
+    ]
+    hive_partitioning: Annotated[
+        "bool | None",
+        Keyword(
+            None,
+            """
+            Read ``key=value`` folder names below the directory or the pattern's first
+            wildcard as columns, after the file's columns (a column the files also hold
+            takes its values from the path). ``None`` (the default) turns it on when the
+            source is a single directory, as ``scan_parquet`` does. A filter on partition
+            columns skips whole files without opening them.
+            """,
+        ),
+    ]
+    hive_schema: Annotated[
+        "Mapping[str, Any] | None",
+        Keyword(
+            None,
+            """
+            The types of partition columns (a dict); the others are inferred: Int64,
+            Float64, Boolean, then Date and Datetime, else String.
+            """,
+        ),
+    ]
+    try_parse_hive_dates: Annotated["bool", Keyword(True, "Infer Date and Datetime partition columns.")]
+    ignore_errors: Annotated[
+        "bool",
+        Keyword(
+            False,
+            """
+            Leave damaged blocks out instead of raising: a block whose framing is broken (a
+            bad sync marker, a corrupted length or count, a truncated tail; reading goes on
+            after the next sync marker), or that fails to decompress or to decode, is left
+            out whole, the records before the damage in it included. Each one left out is
+            reported as an :class:`AvroDataSkippedWarning` carrying the file, block, byte
+            offset, records lost and message (:class:`polars_avro.AvroReader` gives the same
+            reports as ``.errors``). A file of several whose header is damaged (a zero-byte
+            file, say, as Kafka Connect and Event Hubs Capture leave) is left out whole and
+            reported the same way. Errors of the source (I/O, permissions) and of the schema
+            still raise.
+            """,
+        ),
+    ]
+    files_in_flight: Annotated[
+        "int | None",
+        Keyword(
+            None,
+            """
+            Files opened and read ahead at once while earlier ones decode (default 16): their
+            headers and first blocks arrive together, so many small files, and objects in a
+            store (one request each), are read concurrently. At most this many files are open.
+            With ``n_rows`` no file is opened before the ones before it are read.
+            """,
+        ),
+    ]
+    credential_provider: Annotated[
+        "CredentialProvider",
+        Keyword(
+            "auto",
+            """
+            As Polars' ``scan_parquet`` takes it: one of Polars' providers
+            (``pl.CredentialProviderAWS(...)``, ``pl.CredentialProviderAzure(...)``) or any
+            callable giving ``(credentials, expiry)``, the credentials a dict of
+            ``storage_options`` keys (``aws_access_key_id``, ``aws_secret_access_key``,
+            ``aws_session_token``; ``bearer_token`` for Azure). It is called once, when the
+            scan is created, and its keys take the place of the same keys of
+            ``storage_options``. ``"auto"`` (the default) and None: credentials from
+            ``storage_options`` and the environment. Google Cloud takes no bearer token here:
+            pass ``storage_options={"google_service_account_key": ...}`` instead.
+            """,
+        ),
+    ]
+    low_memory: Annotated[
+        "bool",
+        Keyword(
+            False,
+            """
+            As Polars' ``low_memory``: less memory at some cost in speed. Batches of 8,192
+            rows (unless ``batch_size`` is given) and one file read ahead at a time (unless
+            ``files_in_flight`` is given).
+            """,
+        ),
+    ]
+
+
+class _Columns(TypedDict, total=False):
+    columns: Annotated[
+        "str | Sequence[str] | Sequence[int] | None",
+        Keyword(
+            None,
+            """
+            The columns to read, in this order: names, indices into the files' columns, or one
+            name (``columns="id"`` is the column ``id``). Other columns are not decoded.
+            """,
+        ),
+    ]
+
+
+class ScanKeywords(ReadOptions, total=False):
+    """scan_avro's keywords."""
+
+    cache: Annotated[
+        "bool",
+        Keyword(
+            True,
+            """
+            Polars' ``scan_parquet`` keyword, taken for its signature's sake: Polars itself
+            decides whether a scan that appears several times in one query is read once
+            (common-subplan elimination), and both values read the same.
+            """,
+        ),
+    ]
+
+
+class ReadKeywords(_Columns, ReadOptions, total=False):
+    """read_avro's keywords."""
+
+    rechunk: Annotated[
+        "bool",
+        Keyword(
+            False,
+            """
+            Give each column as one contiguous chunk, as ``read_parquet(rechunk=True)`` did
+            before Polars 2 (and polars-avro 0.13's ``read_avro`` does); by default the columns
+            keep the chunks they were decoded in.
+            """,
+        ),
+    ]
+
+
+class ReaderKeywords(_Columns, ReadOptions, total=False):
+    """AvroReader's keywords."""
+
+
+def declared(keywords: type) -> dict[str, tuple[str, Keyword]]:
+    """Each keyword of a TypedDict here, in order: its type (as text) and its Keyword."""
+    out = {}
+    for name, hint in keywords.__annotations__.items():
+        annotation, keyword = hint.__origin__, hint.__metadata__[0]
+        out[name] = (getattr(annotation, "__forward_arg__", annotation), keyword)
+    return out
+
+
+#: Every keyword's declaration, whichever TypedDict declares it (a name means one thing).
+_ALL = {**declared(ScanKeywords), **declared(ReadKeywords)}
+
+
+def default(name: str) -> Any:
+    """The default of a keyword, for the functions that read one themselves."""
+    return _ALL[name][1].default
+
+
+def defaults_for(options: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``names``' values among ``options``, their defaults where not given."""
+    return {name: options.get(name, default(name)) for name in names}
+
+
+def takes(keywords: type) -> Callable[[F], F]:
+    """Gives a function (or a class's ``__init__``) taking ``**options`` its keywords.
+
+    ``**options`` is typed ``Unpack[keywords]`` for type checkers. The signature
+    (``help()``, ``inspect.signature``) lists the keywords, keyword-only, with their types
+    and defaults; the docstring's (the class's) ``**options`` entry becomes their text; a
+    keyword not among them raises an AvroKeywordError (a TypeError, as Python raises),
+    naming the nearest one.
+    """
+    listed = declared(keywords)
+
+    def decorate(target: F) -> F:
+        if isinstance(target, type):
+            target.__init__ = _taking(target.__init__, target.__name__, listed)  # type: ignore[misc]
+        else:
+            target = cast(F, _taking(target, target.__name__, listed))
+        target.__doc__ = _with_keywords(target.__doc__ or "", listed)
+        return target
+
+    return decorate
+
+
+def _taking(function: Callable[..., Any], name: str, listed: Mapping[str, tuple[str, Keyword]]) -> Callable[..., Any]:
+    signature = inspect.signature(function)
+    parameters = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    parameters += [
+        inspect.Parameter(keyword, inspect.Parameter.KEYWORD_ONLY, default=k.default, annotation=text)
+        for keyword, (text, k) in listed.items()
+    ]
+
+    # The function's own parameters may come as keywords too (``source=...``).
+    named = {p.name for p in parameters if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for keyword in kwargs:
+            if keyword not in named:
+                near = difflib.get_close_matches(keyword, listed, n=1)
+                hint = f": did you mean {near[0]}=?" if near else ""
+                msg = f"{name}() got an unexpected keyword argument {keyword!r}{hint}"
+                raise AvroKeywordError(msg)
+        return function(*args, **kwargs)
+
+    checked.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return checked
+
+
+def _with_keywords(doc: str, listed: Mapping[str, tuple[str, Keyword]]) -> str:
+    """``doc`` with its ``**options`` entry replaced by an entry for each keyword.
+
+    The entry is the line ``**options`` and the lines below it indented deeper; the new
+    entries are indented as it was.
+    """
+    lines = doc.split("\n")
+    at = next((i for i, line in enumerate(lines) if line.strip() == "**options"), None)
+    if at is None:
+        msg = "a function taking **options documents them with an entry '**options'"
+        raise AssertionError(msg)
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    end = at + 1
+    while end < len(lines) and (not lines[end].strip() or lines[end].startswith(indent + " ")):
+        end += 1
+    while end > at + 1 and not lines[end - 1].strip():
+        end -= 1  # the blank line before what follows stays
+    entries = []
+    for keyword, (_, k) in listed.items():
+        entries.append(indent + keyword)
+        entries += [indent + "    " + line if line else "" for line in inspect.cleandoc(k.doc).split("\n")]
+    return "\n".join(lines[:at] + entries + lines[end:])
