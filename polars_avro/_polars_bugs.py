@@ -181,8 +181,9 @@ BUGS: list[tuple[Callable[[], bool], bool, str]] = [
         list_filter_over_sliced_chunks_wrong,
         False,
         "Polars 1.30 to 1.44 keep the wrong rows in a filter on a list column of a frame of "
-        "several chunks, one of them sliced, `lf.tail(n).filter(pl.col(...).list.contains(...))` "
-        "in the streaming engine; Polars 2.0 fixed it",
+        "several chunks, one of them sliced, as a scan_avro's batches are where Polars filters "
+        "them joined: `lf.tail(n).filter(pl.col(...).list.contains(...))` in the streaming "
+        "engine, or a filter before a `cache()`; Polars 2.0 fixed it",
     ),
     (
         self_join_on_a_slice_then_filter_wrong,
