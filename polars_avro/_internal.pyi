@@ -2,6 +2,7 @@ from typing import IO, Any
 
 import polars as pl
 
+from polars_avro._options import ScanOptions
 from polars_avro._scan import ReadRequest
 from polars_avro._write import _WriteOptions
 
@@ -106,17 +107,12 @@ class ScanPlan:
 
 def plan_scan(
     names: list[str],
+    options: ScanOptions,
     *,
     sources: list[Source] | None = None,
     writer_schemas: list[str | None] | None = None,
     reader_schema: str | None = None,
-    insert_missing: bool = False,
-    ignore_errors: bool = False,
-    files_in_flight: int | None = None,
-    low_memory: bool = False,
-    row_index: str | None = None,
     partitions: list[str] = ...,
-    file_path_column: str | None = None,
 ) -> ScanPlan: ...
 def plan_splits(
     sources: list[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None

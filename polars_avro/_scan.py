@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import polars as pl
@@ -46,15 +46,15 @@ class ReadRequest:
     columns: list[str] | None = None
     n_rows: int | None = None
     skip_rows: int = 0
-    #: The user's rows per batch, and the query engine's; with ``low_memory`` and
-    #: ``files_in_flight``, the Rust rule ``read::Sizes`` decides from them.
-    batch_size: int | None = None
+    #: The user's options: Rust's ``python::pyoptions::ScanOptions`` reads those the reader
+    #: minds by name, so that an option passes through here unnamed.
+    options: ScanOptions = field(default_factory=lambda: ScanOptions.of({}))
+    #: The query engine's rows per batch, where the user gave none (the Rust rule
+    #: ``read::Sizes`` decides).
     engine_batch_size: int | None = None
-    low_memory: bool = False
     #: The scan's plan (its schema, row index, partition and path columns); None: each
     #: file read with its own schema, without those columns.
     plan: _internal.ScanPlan | None = None
-    row_index_offset: int = 0
     #: The bits of the running Polars' index type, the row index's type (32 or 64).
     index_bits: int = 32
     #: One row per source.
@@ -63,9 +63,6 @@ class ReadRequest:
     count_only: list[bool] | None = None
     #: The columns the predicate reads, and what gives its mask of a frame of them.
     predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None
-    n_threads: int | None = None
-    ignore_errors: bool = False
-    files_in_flight: int | None = None
     #: Per source: the part of it a split reads.
     splits: list[_internal.SplitFile] | None = None
 
@@ -115,16 +112,11 @@ class Scan:
         read_here = given is None and writer_schemas is None
         plan = _internal.plan_scan(
             [self.sources.name(item) for item in self.sources.items],
+            options,
             sources=[Sources.opened(item) for item in self.sources.items] if read_here else None,
             writer_schemas=writer_schemas,
             reader_schema=given,
-            insert_missing=options.insert_missing,
-            ignore_errors=options.ignore_errors,
-            files_in_flight=options.files_in_flight,
-            low_memory=options.low_memory,
-            row_index=options.row_index_name,
             partitions=list(hive.schema) if hive is not None else [],
-            file_path_column=options.include_file_paths,
         )
         self._apply(hive, plan)
 
@@ -248,18 +240,13 @@ class Scan:
             columns=read,
             n_rows=n_rows,
             skip_rows=skip,
-            batch_size=self.options.batch_size,
+            options=self.options,
             engine_batch_size=batch_size,
-            low_memory=self.options.low_memory,
             plan=self.plan,
-            row_index_offset=self.options.row_index_offset,
             index_bits=index_bits(),
             partitions=_kept(self.hive.values, kept) if self.hive is not None and self.hive.values.width else None,
             count_only=[out[i] for i in kept] if any(out) else None,
             predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
-            n_threads=self.options.n_threads,
-            ignore_errors=self.options.ignore_errors,
-            files_in_flight=self.options.files_in_flight,
             splits=[self.ranges[i] for i in kept] if self.ranges is not None else None,
         )
         reader = _internal.ScanReader([Sources.opened(self.sources.items[i]) for i in kept], request)

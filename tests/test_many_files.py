@@ -21,6 +21,7 @@ from polars.testing import assert_frame_equal
 
 import polars_avro
 from polars_avro import AvroDataSkippedWarning, AvroFormatError, _internal
+from polars_avro._options import ScanOptions
 from polars_avro._scan import ReadRequest
 
 SCHEMA = {
@@ -183,8 +184,9 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
     counts = [b.num_records for b in fastavro.block_reader(path.open("rb"))]
     ids = [r["id"] for r in fastavro_records(path)]
     offset = sum(counts[:4]) + 3  # inside the fifth block
-    plan = _internal.plan_scan([str(path)], sources=[str(path)], row_index="i")
-    request = ReadRequest(columns=["i", "id"], skip_rows=offset, n_rows=offset + 50, plan=plan, batch_size=10)
+    options = ScanOptions.of({"row_index_name": "i", "batch_size": 10})
+    plan = _internal.plan_scan([str(path)], options, sources=[str(path)])
+    request = ReadRequest(columns=["i", "id"], skip_rows=offset, n_rows=offset + 50, plan=plan, options=options)
     reader = _internal.ScanReader([str(path)], request)
     frames = []
     while (batch := reader.next_batch()) is not None:

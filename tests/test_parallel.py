@@ -18,6 +18,7 @@ from helpers import assert_file_matches_fastavro, write_fastavro
 import polars_avro
 from polars_avro import _internal
 from polars_avro import exceptions as exc
+from polars_avro._options import ScanOptions
 from polars_avro._scan import ReadRequest
 
 SCHEMA = {
@@ -153,7 +154,9 @@ def test_head_stops_reading_promptly(many_blocks: Path) -> None:
 
 def blocks_read_for_first_batch(path: Path, n_threads: int) -> tuple[int, int]:
     """Blocks read from the file when the first batch is handed out, and rows in that batch."""
-    reader = _internal.ScanReader([str(path)], ReadRequest(batch_size=1_000, n_threads=n_threads))
+    reader = _internal.ScanReader(
+        [str(path)], ReadRequest(options=ScanOptions.of({"batch_size": 1_000, "n_threads": n_threads}))
+    )
     batch = reader.next_batch()
     assert batch is not None
     return reader.stats()["blocks"], batch[1]

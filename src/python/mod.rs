@@ -7,6 +7,7 @@ mod interrupt;
 mod pyblocks;
 mod pyjson;
 mod pymessage;
+mod pyoptions;
 mod pyplan;
 mod pyreader;
 mod pyremote;

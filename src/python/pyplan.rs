@@ -7,9 +7,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use super::interrupt::interruptible;
+use super::pyoptions::ScanOptions;
 use super::{parse_columns, source_from_py, to_py_err};
 use crate::error::AvroError;
-use crate::read::{self, ColumnSelection, MissingColumns, ScanSchema, Sizes};
+use crate::read::{self, ColumnSelection, MissingColumns, ScanSchema};
 
 /// What a scan gives: the schema its files read into and its columns in order.
 ///
@@ -98,45 +99,38 @@ fn described(schema: &ScanSchema) -> Vec<(String, String)> {
 }
 
 /// The plan of a scan (see `read::ScanPlan`): the schema every file reads into and the
-/// columns the scan gives with its row index, partition and path columns. `names` name the
-/// files, in order; their writer schemas are `writer_schemas` (None where a header was
-/// damaged) when the caller read them, else read here from `sources`, `files_in_flight` at
-/// a time. No header is read with a `reader_schema`. With `ignore_errors`, a file whose
-/// header is damaged is left out (the read reports it); when every header is, the first
-/// one's error raises.
+/// columns the scan gives with its row index, partition and path columns (`options`'
+/// `row_index_name` and `include_file_paths`). `names` name the files, in order; their
+/// writer schemas are `writer_schemas` (None where a header was damaged) when the caller
+/// read them, else read here from `sources`, `options.files_in_flight` at a time. No header
+/// is read with a `reader_schema`. With `options.ignore_errors`, a file whose header is
+/// damaged is left out (the read reports it); when every header is, the first one's error
+/// raises.
 #[pyfunction]
-#[pyo3(signature = (
-    names, *, sources=None, writer_schemas=None, reader_schema=None, insert_missing=false, ignore_errors=false,
-    files_in_flight=None, low_memory=false, row_index=None, partitions=Vec::new(), file_path_column=None
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (names, options, *, sources=None, writer_schemas=None, reader_schema=None, partitions=Vec::new()))]
 pub fn plan_scan(
     py: Python<'_>,
     names: Vec<String>,
+    options: ScanOptions,
     sources: Option<&Bound<'_, PyList>>,
     writer_schemas: Option<Vec<Option<String>>>,
     reader_schema: Option<String>,
-    insert_missing: bool,
-    ignore_errors: bool,
-    files_in_flight: Option<usize>,
-    low_memory: bool,
-    row_index: Option<String>,
     partitions: Vec<String>,
-    file_path_column: Option<String>,
 ) -> PyResult<ScanPlan> {
-    let missing = if insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
+    let ScanOptions { insert_missing, ignore_errors, row_index_name, include_file_paths, .. } = &options;
+    let missing = if *insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
     let files: Vec<(String, String)> = match (&reader_schema, writer_schemas, sources) {
         (Some(_), _, _) => Vec::new(),
         (None, Some(schemas), _) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
         (None, None, Some(sources)) => {
             let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
-            let in_flight = Sizes { files_in_flight, low_memory, ..Sizes::default() }.files_in_flight();
+            let in_flight = options.sizes().files_in_flight();
             let results = interruptible(py, || read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
             let (mut files, mut first_damage) = (Vec::with_capacity(results.len()), None);
             for (name, result) in names.into_iter().zip(results) {
                 match result {
                     Ok(json) => files.push((name, json)),
-                    Err(e) if ignore_errors && e.is_damage() => {
+                    Err(e) if *ignore_errors && e.is_damage() => {
                         first_damage.get_or_insert(e);
                     },
                     Err(e) => return Err(to_py_err(e)),
@@ -152,6 +146,7 @@ pub fn plan_scan(
         },
     };
     let schema = ScanSchema::of(&files, reader_schema.as_deref(), missing).map_err(to_py_err)?;
-    let plan = read::ScanPlan::new(schema, row_index, partitions, file_path_column).map_err(to_py_err)?;
+    let plan = read::ScanPlan::new(schema, row_index_name.clone(), partitions, include_file_paths.clone())
+        .map_err(to_py_err)?;
     Ok(ScanPlan { plan })
 }

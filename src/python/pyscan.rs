@@ -10,13 +10,14 @@ use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
 use super::interrupt::{attached, interruptible_since, Heard};
+use super::pyoptions::ScanOptions;
 use super::pyplan::ScanPlan;
 use super::pysplits::SplitFile;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
     parse_reader_schema, AvroReader, BatchedReader, IndexType, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile,
-    Sizes, SkippedData, StatValue,
+    SkippedData, StatValue,
 };
 
 /// What a read asks of the reader, besides its sources: the attributes of the Python
@@ -26,14 +27,13 @@ pub struct ReadRequest {
     columns: Option<Vec<String>>,
     n_rows: Option<usize>,
     skip_rows: usize,
-    /// The user's rows per batch; the engine's is `engine_batch_size`.
-    batch_size: Option<usize>,
+    /// The user's options (batch size, threads, files in flight, the row index's offset...).
+    options: ScanOptions,
+    /// The engine's rows per batch, where the user gave none.
     engine_batch_size: Option<usize>,
-    low_memory: bool,
     /// The scan's plan: the schema the files read into, its row index, partition and
     /// path columns; None: each file read with its own schema, no such column.
     plan: Option<ScanPlan>,
-    row_index_offset: u64,
     /// The bits of the running Polars' index type (32 or 64): the row index's type.
     index_bits: u32,
     /// One row per source.
@@ -42,9 +42,6 @@ pub struct ReadRequest {
     count_only: Option<Vec<bool>>,
     /// The columns the predicate reads, and the callable giving its mask.
     predicate: Option<(Vec<String>, Py<PyAny>)>,
-    n_threads: Option<usize>,
-    ignore_errors: bool,
-    files_in_flight: Option<usize>,
     /// Per source: the part of it a split reads.
     splits: Option<Vec<SplitFile>>,
 }
@@ -106,18 +103,13 @@ impl ScanReader {
             columns,
             n_rows,
             skip_rows,
-            batch_size,
+            options,
             engine_batch_size,
-            low_memory,
             plan,
-            row_index_offset,
             index_bits,
             partitions,
             count_only,
             predicate,
-            n_threads,
-            ignore_errors,
-            files_in_flight,
             splits,
         } = request;
         let Some(index) = IndexType::of_bits(index_bits) else {
@@ -143,23 +135,24 @@ impl ScanReader {
             columns,
             evaluate: python_predicate(callable, predicate_error.clone()),
         });
-        let sizes = Sizes { batch_size, files_in_flight, low_memory };
-        let options = ReadOptions {
+        let sizes = options.sizes();
+        let offset = options.row_index_offset;
+        let read = ReadOptions {
             columns,
             n_rows,
             skip_rows,
             batch_size: sizes.batch_size(engine_batch_size),
-            row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset: row_index_offset, index }),
+            row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset, index }),
             file_path_column: file_path_column.map(PlSmallStr::from),
             partition_columns,
             files_in_flight: Some(sizes.files_in_flight()),
-            n_threads,
+            n_threads: options.n_threads,
             read_ahead: None,
             reader_schema,
-            ignore_errors,
+            ignore_errors: options.ignore_errors,
             planned_columns,
         };
-        let reader = AvroReader::from_files(files).with_options(options).with_predicate(predicate);
+        let reader = AvroReader::from_files(files).with_options(read).with_predicate(predicate);
         let mut heard = Heard::now();
         let inner = interruptible_since(py, &mut heard, || reader.batched()).map_err(to_py_err)?;
         Ok(Self {

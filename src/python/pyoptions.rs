@@ -1,0 +1,37 @@
+//! A scan's options as Rust reads them: the attributes of polars_avro._options'
+//! `ScanOptions` (checked and defaulted there, once), taken by name. A read option that
+//! reaches the reader is a field here and in that class, and nowhere between.
+
+use pyo3::prelude::*;
+
+use crate::read::Sizes;
+
+/// The options of a scan that the planner and the reader mind.
+#[derive(FromPyObject)]
+pub struct ScanOptions {
+    /// The user's rows per batch.
+    pub batch_size: Option<usize>,
+    /// Files opened and read ahead at once.
+    pub files_in_flight: Option<usize>,
+    /// Polars' `low_memory`: smaller batches, one file read ahead.
+    pub low_memory: bool,
+    /// The name of the row index column, if any.
+    pub row_index_name: Option<String>,
+    /// Where the row index starts.
+    pub row_index_offset: u64,
+    /// The name of the column of each row's source path, if any.
+    pub include_file_paths: Option<String>,
+    /// Threads decoding batches.
+    pub n_threads: Option<usize>,
+    /// Damaged blocks (and files of several whose header is damaged) left out.
+    pub ignore_errors: bool,
+    /// A column some files lack reads as nulls there (`missing_columns="insert"`).
+    pub insert_missing: bool,
+}
+
+impl ScanOptions {
+    /// The sizes the user asked for, which `read::Sizes` completes.
+    pub fn sizes(&self) -> Sizes {
+        Sizes { batch_size: self.batch_size, files_in_flight: self.files_in_flight, low_memory: self.low_memory }
+    }
+}
