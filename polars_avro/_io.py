@@ -171,7 +171,7 @@ def _remember_origin(frame: pl.DataFrame | pl.LazyFrame, scan: Scan, *, lazily: 
     path or partition column, or several files.
     """
     items = scan.sources.items
-    if len(items) != 1 or scan.plan.reader_schema is not None or scan.options.reader_schema is not None:
+    if len(items) != 1 or scan.reader_schema is not None or scan.options.reader_schema is not None:
         return
     if scan.ranges is not None or scan.schema != scan.file_schema.schema:
         return

@@ -110,7 +110,7 @@ class Scan:
             )
         given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
         read_here = given is None and writer_schemas is None
-        plan = _internal.plan_scan(
+        plan, described = _internal.plan_scan(
             [self.sources.name(item) for item in self.sources.items],
             options,
             sources=[Sources.opened(item) for item in self.sources.items] if read_here else None,
@@ -118,7 +118,7 @@ class Scan:
             reader_schema=given,
             partitions=list(hive.schema) if hive is not None else [],
         )
-        self._apply(hive, plan)
+        self._apply(hive, plan, described)
 
     @classmethod
     def planned(
@@ -136,13 +136,16 @@ class Scan:
         scan = cls.__new__(cls)
         scan.options, scan.on_stats, scan.on_skipped = options, _ignore_stats, warn
         scan.sources, scan.ranges = sources, ranges
-        scan._apply(hive, plan)
+        scan._apply(hive, plan, plan.described)
         return scan
 
-    def _apply(self, hive: HivePartitions | None, plan: _internal.ScanPlan) -> None:
+    def _apply(self, hive: HivePartitions | None, plan: _internal.ScanPlan, described: _internal.Described) -> None:
         self.hive = hive
         self.plan = plan
-        self.file_schema = FrameSchema(plan.file_columns)
+        #: The reader schema every file is resolved into (None: each file's own), and the
+        #: scan's columns in order as (name, kind).
+        self.reader_schema, file_columns, self.columns = described
+        self.file_schema = FrameSchema(file_columns)
         self.schema = self._output_schema()
 
     @property
@@ -155,7 +158,7 @@ class Scan:
     def _output_schema(self) -> pl.Schema:
         """The plan's columns, in its order, with their Polars types."""
         hive = self.hive.schema if self.hive is not None else pl.Schema()
-        columns = self.plan.columns
+        columns = self.columns
         if not hive and len(columns) == len(self.file_schema.schema):
             return self.file_schema.schema  # the files' columns alone
 

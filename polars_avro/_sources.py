@@ -255,12 +255,12 @@ def _expand_path(path: str, *, glob: bool) -> Sources:
             msg = f"the directory '{path}' holds no .avro files"
             raise _not_found(msg, path)
         return Sources(list(files), [path] * len(files))
-    if glob and _internal.has_glob(path) and not os.path.exists(path):
-        files = _internal.glob_files(path)
+    found = _internal.glob_files(path) if glob and not os.path.exists(path) else None
+    if found is not None:
+        files, base = found
         if not files:
             msg = f"no files match the pattern '{path}'"
             raise _not_found(msg, path)
-        base = _internal.glob_base(path)
         return Sources(list(files), [base] * len(files))
     if _is_stream(path):
         # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the

@@ -137,10 +137,16 @@ fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
     crate::schema::unify_schemas(&schemas).map(|json| json.to_string()).map_err(to_py_err)
 }
 
-/// The local files a glob pattern matches, sorted.
+/// The local files a glob pattern matches, sorted, and where its walk started (the
+/// folders before its first wildcard, the base of hive partitions); None where `pattern`
+/// has no wildcard. One call for what a scan of a pattern asks.
 #[pyfunction]
-fn glob_files(py: Python<'_>, pattern: &str) -> PyResult<Vec<String>> {
-    interruptible(py, || crate::source::glob_files(pattern)).map_err(to_py_err)
+fn glob_files(py: Python<'_>, pattern: &str) -> PyResult<Option<(Vec<String>, String)>> {
+    if !crate::source::has_glob(pattern) {
+        return Ok(None);
+    }
+    let files = interruptible(py, || crate::source::glob_files(pattern)).map_err(to_py_err)?;
+    Ok(Some((files, crate::source::glob_base(pattern).to_owned())))
 }
 
 /// The `.avro` files under a local directory, sorted.

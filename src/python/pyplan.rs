@@ -41,22 +41,12 @@ impl ScanPlan {
         Ok(Self { plan })
     }
 
-    /// The reader schema (JSON) every file is resolved into; None: each file's own.
+    /// What Python needs of the plan, in one call: the reader schema (JSON) every file is
+    /// resolved into (None: each file's own), the files' columns as (name, type description
+    /// JSON), and every column of the scan in order as (name, kind).
     #[getter]
-    fn reader_schema(&self) -> Option<&str> {
-        self.plan.schema.reader_schema.as_deref()
-    }
-
-    /// The files' columns: (name, type description JSON).
-    #[getter]
-    fn file_columns(&self) -> Vec<(String, String)> {
-        described(&self.plan.schema)
-    }
-
-    /// Every column of the scan in order, as (name, kind).
-    #[getter]
-    fn columns(&self) -> Vec<(String, &'static str)> {
-        self.plan.columns().iter().map(|(name, kind)| (name.clone(), kind.name())).collect()
+    fn described(&self) -> Described {
+        describe(&self.plan)
     }
 
     /// The columns a read gives for a user's `columns` (names or positions of the files'
@@ -94,6 +84,15 @@ impl ScanPlan {
     }
 }
 
+/// What Python needs of a plan: its reader schema (JSON), the files' columns as (name, type
+/// description JSON), and every column of the scan in order as (name, kind).
+type Described = (Option<String>, Vec<(String, String)>, Vec<(String, &'static str)>);
+
+fn describe(plan: &read::ScanPlan) -> Described {
+    let columns = plan.columns().iter().map(|(name, kind)| (name.clone(), kind.name())).collect();
+    (plan.schema.reader_schema.clone(), described(&plan.schema), columns)
+}
+
 fn described(schema: &ScanSchema) -> Vec<(String, String)> {
     schema.columns.iter().map(|(name, ft)| (name.clone(), ft.to_json().to_string())).collect()
 }
@@ -105,7 +104,7 @@ fn described(schema: &ScanSchema) -> Vec<(String, String)> {
 /// read them, else read here from `sources`, `options.files_in_flight` at a time. No header
 /// is read with a `reader_schema`. With `options.ignore_errors`, a file whose header is
 /// damaged is left out (the read reports it); when every header is, the first one's error
-/// raises.
+/// raises. The plan comes with what `ScanPlan.described` gives, to save Python a call.
 #[pyfunction]
 #[pyo3(signature = (names, options, *, sources=None, writer_schemas=None, reader_schema=None, partitions=Vec::new()))]
 pub fn plan_scan(
@@ -116,7 +115,7 @@ pub fn plan_scan(
     writer_schemas: Option<Vec<Option<String>>>,
     reader_schema: Option<String>,
     partitions: Vec<String>,
-) -> PyResult<ScanPlan> {
+) -> PyResult<(ScanPlan, Described)> {
     let ScanOptions { insert_missing, ignore_errors, row_index_name, include_file_paths, .. } = &options;
     let missing = if *insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
     let files: Vec<(String, String)> = match (&reader_schema, writer_schemas, sources) {
@@ -148,5 +147,6 @@ pub fn plan_scan(
     let schema = ScanSchema::of(&files, reader_schema.as_deref(), missing).map_err(to_py_err)?;
     let plan = read::ScanPlan::new(schema, row_index_name.clone(), partitions, include_file_paths.clone())
         .map_err(to_py_err)?;
-    Ok(ScanPlan { plan })
+    let described = describe(&plan);
+    Ok((ScanPlan { plan }, described))
 }
