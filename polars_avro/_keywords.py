@@ -9,12 +9,10 @@ This module keeps its annotations as objects (no ``from __future__ import annota
 each type is text inside ``Annotated``, read by type checkers and shown by ``help()``.
 """
 
-import difflib
 import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict, TypeVar, cast
+from typing import Annotated, Any, Literal, NamedTuple, TypedDict, TypeVar, cast
 
 from polars_avro._polars_args import CredentialProvider
 from polars_avro.exceptions import AvroKeywordError
@@ -22,8 +20,7 @@ from polars_avro.exceptions import AvroKeywordError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
-class Keyword:
+class Keyword(NamedTuple):
     """A keyword's default and documentation (numpydoc text, its lines as written)."""
 
     default: Any
@@ -349,6 +346,8 @@ def _taking(function: Callable[..., Any], name: str, listed: Mapping[str, tuple[
     def checked(*args: Any, **kwargs: Any) -> Any:
         for keyword in kwargs:
             if keyword not in named:
+                import difflib  # only for this error: it costs the package's import 0.6 ms
+
                 near = difflib.get_close_matches(keyword, listed, n=1)
                 hint = f": did you mean {near[0]}=?" if near else ""
                 msg = f"{name}() got an unexpected keyword argument {keyword!r}{hint}"
