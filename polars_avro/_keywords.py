@@ -12,10 +12,17 @@ each type is text inside ``Annotated``, read by type checkers and shown by ``hel
 import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Literal, NamedTuple, TypedDict, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypedDict, TypeVar, cast
 
+from polars_avro import _internal
 from polars_avro._polars_args import CredentialProvider
 from polars_avro.exceptions import AvroKeywordError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from polars_avro._io import AvroHeader
+    from polars_avro._write import AvroTarget, Compression
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -286,6 +293,156 @@ class ReaderKeywords(_Columns, ReadOptions, total=False):
     """AvroReader's keywords."""
 
 
+#: The top-level record's name when the schema is derived; Polars' ``write_avro`` passes ``""``
+#: for it, which Avro readers refuse as a name, so ``""`` means this one too.
+DEFAULT_RECORD_NAME = "topLevelRecord"
+
+
+class FileWriteOptions(TypedDict, total=False):
+    """The keywords of a write into one file (``write_frames``, a cluster task's part)."""
+
+    compression: Annotated[
+        "Compression",
+        Keyword(
+            "uncompressed",
+            """
+            The block codec: ``"uncompressed"``, ``"snappy"``, ``"deflate"``, ``"zstandard"``
+            (also ``"zstd"``, as ``write_parquet`` names it), ``"bzip2"`` or ``"xz"``.
+            """,
+        ),
+    ]
+    compression_level: Annotated[
+        "int | None",
+        Keyword(
+            None,
+            """
+            The codec's level: deflate 0-9 (default 6), zstandard 1-22 (default 3), bzip2
+            1-9 (default 9), xz 0-9 (default 6). Snappy and uncompressed take none.
+            """,
+        ),
+    ]
+    name: Annotated[
+        "str",
+        Keyword(
+            DEFAULT_RECORD_NAME, "The name of the top-level Avro record when the schema is derived from the frame."
+        ),
+    ]
+    namespace: Annotated[
+        "str | None",
+        Keyword(None, "The namespace of the top-level Avro record when the schema is derived from the frame."),
+    ]
+    schema: Annotated[
+        "str | Mapping[str, Any] | AvroHeader | None",
+        Keyword(
+            None,
+            """
+            An Avro schema (JSON text or a dict) to write with, in place of the one derived
+            from the frame: for enums, fixed, decimals on fixed, a particular timestamp unit,
+            non-nullable fields, and so on. The frame's columns are matched to its fields by
+            name and checked against their types. An :class:`~polars_avro.AvroHeader` (from
+            :func:`polars_avro.read_avro_header`) means its writer schema and its user metadata
+            (``metadata`` adds to it). By default, the frame :func:`polars_avro.scan_avro` or
+            :func:`polars_avro.read_avro` returned for one file, written unchanged, keeps that
+            file's schema and user metadata; any other frame gets the derived schema. A
+            ``pl.Schema`` (polars-avro 0.13's meaning) is the frames' Polars schema: the
+            Avro schema is derived from it, and with no frame a file of no rows is written.
+            """,
+        ),
+    ]
+    metadata: Annotated[
+        "Mapping[str, str | bytes] | None",
+        Keyword(None, "Extra header entries. Keys starting with ``avro.`` are reserved."),
+    ]
+    sync_interval: Annotated[
+        "int", Keyword(_internal.DEFAULT_SYNC_INTERVAL, "Uncompressed bytes a block aims at (Java's default, 64,000).")
+    ]
+    n_threads: Annotated[
+        "int | None", Keyword(None, "Threads that encode and compress blocks (default: Polars' thread count).")
+    ]
+    storage_options: Annotated[
+        "Mapping[str, Any] | None",
+        Keyword(
+            None,
+            """
+            Options of the object store, with the keys :func:`polars_avro.scan_avro` takes
+            (credentials, region, endpoint, ...); what is not given comes from the environment.
+            """,
+        ),
+    ]
+    retries: Annotated["int", Keyword(2, "Retries of a failed request to the object store, with exponential backoff.")]
+
+
+class WriteKeywords(FileWriteOptions, total=False):
+    """write_avro's keywords (and ``df.avro.write``'s)."""
+
+    partition_by: Annotated[
+        "str | pl.Expr | Sequence[str | pl.Expr] | None",
+        Keyword(
+            None,
+            """
+            Partitioned output into the folder ``file`` names (local or an object store URL),
+            as ``file=pl.PartitionBy(base, key=...)`` asks where Polars has ``PartitionBy``:
+            hive-style ``key=value/`` folders by the key expressions' values, part files
+            ``00000000.avro``, ``00000001.avro``, ... ``scan_avro(folder)`` reads the result
+            back, keys included.
+            """,
+        ),
+    ]
+    max_rows_per_file: Annotated[
+        "int | None", Keyword(None, "Start a new part file at this many rows (into the folder ``file`` names).")
+    ]
+    approximate_bytes_per_file: Annotated[
+        "int | None",
+        Keyword(None, "Start a new part file at about this many bytes (estimated in memory)."),
+    ]
+    include_key: Annotated[
+        "bool", Keyword(True, "Keep the ``partition_by`` key columns in the files (as well as in the folder names).")
+    ]
+    credential_provider: Annotated[
+        "CredentialProvider",
+        Keyword(
+            "auto",
+            """
+            As Polars' ``write_parquet`` takes it: one of Polars' providers or a callable giving
+            ``(credentials, expiry)``, called once; its keys join ``storage_options`` (see
+            :func:`polars_avro.scan_avro`). ``"auto"``: credentials from the environment.
+            """,
+        ),
+    ]
+    mkdir: Annotated[
+        "bool", Keyword(False, "Create the folders a local path goes into, as Polars' ``mkdir=True`` does.")
+    ]
+
+
+class _Path(TypedDict, total=False):
+    path: Annotated[
+        "AvroTarget | None",
+        Keyword(
+            None,
+            """
+            The target under the name Polars' ``sink_parquet(path, ...)`` gives it: the same
+            as ``file`` (give one of them).
+            """,
+        ),
+    ]
+
+
+class SinkKeywords(_Path, WriteKeywords, total=False):
+    """sink_avro's keywords (and ``lf.avro.sink``'s)."""
+
+    chunk_size: Annotated[
+        "int | None",
+        Keyword(
+            None,
+            """
+            Rows per batch asked of the streaming engine (default: Polars' choice; for
+            partitioned output, batches of about 32 MB, over which splitting rows by key costs
+            less per row).
+            """,
+        ),
+    ]
+
+
 def declared(keywords: type) -> dict[str, tuple[str, Keyword]]:
     """Each keyword of a TypedDict here, in order: its type (as text) and its Keyword."""
     out = {}
@@ -304,9 +461,9 @@ def default(name: str) -> Any:
     return _ALL[name][1].default
 
 
-def defaults_for(options: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    """``names``' values among ``options``, their defaults where not given."""
-    return {name: options.get(name, default(name)) for name in names}
+def filled(keywords: type, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Every keyword of ``keywords``: its value among ``options``, else its default."""
+    return {name: options.get(name, k.default) for name, (_, k) in declared(keywords).items()}
 
 
 def takes(keywords: type) -> Callable[[F], F]:

@@ -2,22 +2,25 @@
 
 Each method calls the function of the same options (:func:`polars_avro.write_avro`,
 :func:`polars_avro.sink_avro`, :func:`polars_avro.decode`, ...), which type checkers see and
-whose docstring documents them; the signatures are repeated here so that ``help()`` and
-completion show every option (tests/test_entry_points.py keeps them equal).
+whose docstring documents them. The write methods take the functions' declared keywords
+(polars_avro._keywords); the Expr methods repeat their functions' signatures so that
+``help()`` and completion show every option (tests/test_entry_points.py keeps them equal).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from polars_avro import _expr
-from polars_avro._io import AvroHeader
+from polars_avro._keywords import SinkKeywords, WriteKeywords, takes
 from polars_avro._messages import Framing, Mode, SchemaLike, WriterSchemas
-from polars_avro._polars_args import WRITE_ALIASES, WRITE_REFUSED, CredentialProvider, refusing
-from polars_avro._write import DEFAULT_SYNC_INTERVAL, AvroTarget, Compression, sink_avro, write_avro
+from polars_avro._polars_args import WRITE_ALIASES, WRITE_REFUSED, refusing
+from polars_avro._write import AvroTarget, sink_avro, write_avro
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @pl.api.register_dataframe_namespace("avro")
@@ -28,28 +31,16 @@ class AvroFrameNamespace:
         self._df = df
 
     @refusing(WRITE_REFUSED, "df.avro.write", "write_parquet", aliases=WRITE_ALIASES)
-    def write(
-        self,
-        file: AvroTarget,
-        *,
-        compression: Compression = "uncompressed",
-        compression_level: int | None = None,
-        name: str = "topLevelRecord",
-        namespace: str | None = None,
-        schema: str | Mapping[str, Any] | AvroHeader | None = None,
-        metadata: Mapping[str, str | bytes] | None = None,
-        sync_interval: int = DEFAULT_SYNC_INTERVAL,
-        n_threads: int | None = None,
-        storage_options: Mapping[str, Any] | None = None,
-        retries: int = 2,
-        partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
-        max_rows_per_file: int | None = None,
-        approximate_bytes_per_file: int | None = None,
-        include_key: bool = True,
-        credential_provider: CredentialProvider = "auto",
-        mkdir: bool = False,
-    ) -> None:
+    @takes(WriteKeywords)
+    def write(self, file: AvroTarget, **options: Unpack[WriteKeywords]) -> None:
         """Write this frame to an Avro file: :func:`polars_avro.write_avro`, whose options these are.
+
+        Parameters
+        ----------
+        file
+            Where to write, as for :func:`polars_avro.write_avro`.
+        **options
+            WriteKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
         Examples
         --------
@@ -61,7 +52,6 @@ class AvroFrameNamespace:
         >>> polars_avro.read_avro(buffer.getvalue())["a"].to_list()
         [1, 2]
         """
-        options = {k: v for k, v in locals().items() if k not in ("self", "file")}
         write_avro(self._df, file, **options)
 
 
@@ -73,42 +63,28 @@ class AvroLazyFrameNamespace:
         self._lf = lf
 
     @refusing(WRITE_REFUSED, "lf.avro.sink", "sink_parquet", aliases=WRITE_ALIASES)
-    def sink(
-        self,
-        file: AvroTarget | None = None,
-        *,
-        path: AvroTarget | None = None,
-        compression: Compression = "uncompressed",
-        compression_level: int | None = None,
-        name: str = "topLevelRecord",
-        namespace: str | None = None,
-        schema: str | Mapping[str, Any] | AvroHeader | None = None,
-        metadata: Mapping[str, str | bytes] | None = None,
-        sync_interval: int = DEFAULT_SYNC_INTERVAL,
-        n_threads: int | None = None,
-        storage_options: Mapping[str, Any] | None = None,
-        retries: int = 2,
-        chunk_size: int | None = None,
-        partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
-        max_rows_per_file: int | None = None,
-        approximate_bytes_per_file: int | None = None,
-        include_key: bool = True,
-        credential_provider: CredentialProvider = "auto",
-        mkdir: bool = False,
-    ) -> None:
+    @takes(SinkKeywords)
+    def sink(self, file: AvroTarget | None = None, **options: Unpack[SinkKeywords]) -> None:
         """Stream this query's result into an Avro file: :func:`polars_avro.sink_avro`, whose options these are.
+
+        Parameters
+        ----------
+        file
+            Where to write (or ``path=``, as Polars' sinks name it): a path, an object store
+            URL or a binary file object.
+        **options
+            SinkKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
         Examples
         --------
         >>> import io
         >>> import polars as pl
-        >>> import polars_avro
         >>> buffer = io.BytesIO()
+        >>> import polars_avro
         >>> pl.LazyFrame({"a": [1, 2, 3]}).filter(pl.col("a") > 1).avro.sink(buffer)
         >>> polars_avro.read_avro(buffer.getvalue())["a"].to_list()
         [2, 3]
         """
-        options = {k: v for k, v in locals().items() if k not in ("self", "file")}
         sink_avro(self._lf, file, **options)
 
 

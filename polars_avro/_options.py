@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from polars_avro import _internal
-from polars_avro._keywords import defaults_for
+from polars_avro._keywords import ReadOptions, filled
 from polars_avro._polars_args import with_credentials
 from polars_avro._types import max_index
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
@@ -52,7 +52,8 @@ class ScanOptions:
 
         ``credential_provider``'s credentials join ``storage_options``.
         """
-        options = defaults_for(arguments, [f.name for f in fields(cls)])
+        given = filled(ReadOptions, arguments)
+        options = {f.name: given[f.name] for f in fields(cls)}
         if "credential_provider" in arguments:
             options["storage_options"] = with_credentials(
                 options.get("storage_options"), arguments["credential_provider"]

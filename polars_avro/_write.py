@@ -6,7 +6,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import Enum
@@ -17,13 +17,13 @@ import polars as pl
 
 from polars_avro import _fsspec, _internal
 from polars_avro._io import AvroHeader
+from polars_avro._keywords import DEFAULT_RECORD_NAME, FileWriteOptions, SinkKeywords, WriteKeywords, filled, takes
 from polars_avro._options import check_threads
 from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
 from polars_avro._polars_args import (
     WRITE_ALIASES,
     WRITE_REFUSED,
-    CredentialProvider,
     make_parent_folder,
     refusing,
     with_credentials,
@@ -43,6 +43,7 @@ from polars_avro.exceptions import (
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
+    from typing_extensions import Unpack
 
 #: Where write_avro and sink_avro write: a path, an object store URL, or a binary file object.
 AvroTarget = Union[str, Path, IO[bytes]]
@@ -69,36 +70,14 @@ CompressionName = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzi
 #: What ``compression`` takes: a codec's name, polars-avro 0.13's ``Codec``, or None (uncompressed).
 Compression = Union[CompressionName, Codec, None]
 
-#: The top-level record's name when the schema is derived; Polars' ``write_avro`` passes ``""``
-#: for it, which Avro readers refuse as a name, so ``""`` means this one too.
-DEFAULT_RECORD_NAME = "topLevelRecord"
 
 #: Java's default block size, which most Avro files in the wild have.
 DEFAULT_SYNC_INTERVAL: int = _internal.DEFAULT_SYNC_INTERVAL
 
 
 @refusing(WRITE_REFUSED, "write_avro", "write_parquet", aliases={**WRITE_ALIASES, "batches": "df"})
-def write_avro(
-    df: pl.DataFrame | Iterable[pl.DataFrame],
-    file: AvroTarget,
-    *,
-    compression: Compression = "uncompressed",
-    compression_level: int | None = None,
-    name: str = DEFAULT_RECORD_NAME,
-    namespace: str | None = None,
-    schema: str | Mapping[str, Any] | AvroHeader | None = None,
-    metadata: Mapping[str, str | bytes] | None = None,
-    sync_interval: int = DEFAULT_SYNC_INTERVAL,
-    n_threads: int | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    retries: int = 2,
-    partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
-    max_rows_per_file: int | None = None,
-    approximate_bytes_per_file: int | None = None,
-    include_key: bool = True,
-    credential_provider: CredentialProvider = "auto",
-    mkdir: bool = False,
-) -> None:
+@takes(WriteKeywords)
+def write_avro(df: pl.DataFrame | Iterable[pl.DataFrame], file: AvroTarget, **options: Unpack[WriteKeywords]) -> None:
     """Write a DataFrame to an Avro object container file.
 
     Parameters
@@ -113,46 +92,8 @@ def write_avro(
         beside it and renamed at the end, and an object as a multipart upload completed at
         the end, so a failed write leaves no partial file or object behind (and an old one
         at that place stays as it was).
-    compression
-        The block codec: ``"uncompressed"``, ``"snappy"``, ``"deflate"``, ``"zstandard"``
-        (also ``"zstd"``, as ``write_parquet`` names it), ``"bzip2"`` or ``"xz"``.
-    compression_level
-        The codec's level: deflate 0-9 (default 6), zstandard 1-22 (default 3), bzip2
-        1-9 (default 9), xz 0-9 (default 6). Snappy and uncompressed take none.
-    name, namespace
-        The name and namespace of the top-level Avro record when the schema is derived
-        from the frame.
-    schema
-        An Avro schema (JSON text or a dict) to write with, in place of the one derived
-        from the frame: for enums, fixed, decimals on fixed, a particular timestamp unit,
-        non-nullable fields, and so on. The frame's columns are matched to its fields by
-        name and checked against their types. An :class:`~polars_avro.AvroHeader` (from
-        :func:`polars_avro.read_avro_header`) means its writer schema and its user metadata
-        (``metadata`` adds to it). By default, the frame :func:`polars_avro.scan_avro` or
-        :func:`polars_avro.read_avro` returned for one file, written unchanged, keeps that
-        file's schema and user metadata; any other frame gets the derived schema. A
-        ``pl.Schema`` (polars-avro 0.13's meaning) is the frames' Polars schema: the
-        Avro schema is derived from it, and with no frame a file of no rows is written.
-    metadata
-        Extra header entries. Keys starting with ``avro.`` are reserved.
-    sync_interval
-        Uncompressed bytes a block aims at (Java's default, 64,000).
-    n_threads
-        Threads that encode and compress blocks (default: Polars' thread count).
-    storage_options
-        Options of the object store, with the keys :func:`polars_avro.scan_avro` takes
-        (credentials, region, endpoint, ...); what is not given comes from the environment.
-    retries
-        Retries of a failed request to the object store, with exponential backoff.
-    partition_by, max_rows_per_file, approximate_bytes_per_file, include_key
-        Partitioned and rolled-over output into the folder ``file`` names, or ``file`` a
-        ``pl.PartitionBy``: see :func:`sink_avro`.
-    credential_provider
-        As Polars' ``write_parquet`` takes it: one of Polars' providers or a callable giving
-        ``(credentials, expiry)``, called once; its keys join ``storage_options`` (see
-        :func:`polars_avro.scan_avro`). ``"auto"``: credentials from the environment.
-    mkdir
-        Create the folders a local path goes into, as Polars' ``mkdir=True`` does.
+    **options
+        WriteKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
     Polars' keywords that have no meaning for Avro (``row_group_size``, ``statistics``, ...)
     raise :class:`AvroArgumentError` saying why. polars-avro 0.13's names are taken too:
@@ -170,51 +111,34 @@ def write_avro(
     >>> polars_avro.read_avro(buffer.getvalue()).equals(df)
     True
     """
-    if isinstance(schema, pl.Schema):
-        df = [pl.DataFrame(schema=schema), *([df] if isinstance(df, pl.DataFrame) else _frames(df))]
-        schema = None
+    given = filled(WriteKeywords, options)
+    if isinstance(given["schema"], pl.Schema):
+        df = [pl.DataFrame(schema=given["schema"]), *([df] if isinstance(df, pl.DataFrame) else _frames(df))]
+        given["schema"] = None
     if not isinstance(df, pl.DataFrame):
         df = _concatenated(_frames(df))
-    check_flag("mkdir", mkdir)
-    if mkdir:
+    check_flag("mkdir", given["mkdir"])
+    if given["mkdir"]:
         make_parent_folder(file)
-    if Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key) is not None:
+    if Partitioning.of(file, *(given[k] for k in _PARTITIONING)) is not None:
         # Parts are streamed like a query's batches; Categorical columns become the Enums of
         # their values first, as a single file would have them.
         writable = _Prepared.of_frame(df).schema
-        arguments = {k: v for k, v in locals().items() if k not in ("df", "writable")}
-        sink_avro(df.select(pl.col(n).cast(t) for n, t in writable.items()).lazy(), **arguments)
+        sink_avro(df.select(pl.col(n).cast(t) for n, t in writable.items()).lazy(), file, **given)
         return
     prepared = _Prepared.of_frame(df)
-    schema = _kept_schema(df, df.schema, schema, name, namespace)
-    with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
+    given["schema"] = _kept_schema(df, df.schema, given["schema"], given["name"], given["namespace"])
+    with _writing(file, prepared.columns, _WriteOptions.of(given)) as writer:
         writer.write(prepared.convert(df), df.height)
 
 
+#: The keywords of partitioned output, in Partitioning.of's order.
+_PARTITIONING = ("partition_by", "max_rows_per_file", "approximate_bytes_per_file", "include_key")
+
+
 @refusing(WRITE_REFUSED, "sink_avro", "sink_parquet", aliases=WRITE_ALIASES)
-def sink_avro(
-    lf: pl.LazyFrame,
-    file: AvroTarget | None = None,
-    *,
-    path: AvroTarget | None = None,
-    compression: Compression = "uncompressed",
-    compression_level: int | None = None,
-    name: str = DEFAULT_RECORD_NAME,
-    namespace: str | None = None,
-    schema: str | Mapping[str, Any] | AvroHeader | None = None,
-    metadata: Mapping[str, str | bytes] | None = None,
-    sync_interval: int = DEFAULT_SYNC_INTERVAL,
-    n_threads: int | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    retries: int = 2,
-    chunk_size: int | None = None,
-    partition_by: str | pl.Expr | Sequence[str | pl.Expr] | None = None,
-    max_rows_per_file: int | None = None,
-    approximate_bytes_per_file: int | None = None,
-    include_key: bool = True,
-    credential_provider: CredentialProvider = "auto",
-    mkdir: bool = False,
-) -> None:
+@takes(SinkKeywords)
+def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpack[SinkKeywords]) -> None:
     """Stream a LazyFrame's result into an Avro file, batch by batch, with bounded memory.
 
     The query runs on Polars' streaming engine and each batch is written as it comes, in
@@ -226,25 +150,8 @@ def sink_avro(
         The query whose result is written (a DataFrame is taken as its ``.lazy()``).
     file
         Where to write, as for :func:`write_avro`.
-    path
-        The target under the name Polars' ``sink_parquet(path, ...)`` gives it: the same
-        as ``file`` (give one of them).
-    compression, compression_level, name, namespace, schema, metadata, sync_interval
-        As for :func:`write_avro`.
-    n_threads, storage_options, retries, credential_provider, mkdir
-        As for :func:`write_avro`.
-    chunk_size
-        Rows per batch asked of the streaming engine (default: Polars' choice; for
-        partitioned output, batches of about 32 MB, over which splitting rows by key costs
-        less per row).
-    partition_by, max_rows_per_file, approximate_bytes_per_file, include_key
-        Partitioned and rolled-over output into the folder ``file`` names (local or an
-        object store URL), as ``file=pl.PartitionBy(base, key=..., max_rows_per_file=...,
-        approximate_bytes_per_file=..., include_key=...)`` asks where Polars has
-        ``PartitionBy``: hive-style ``key=value/`` folders by the key expressions' values,
-        part files ``00000000.avro``, ``00000001.avro``, ... started anew at the row or
-        (estimated in-memory) byte limit. The key columns are kept in the files unless
-        ``include_key=False``. ``scan_avro(folder)`` reads the result back, keys included.
+    **options
+        SinkKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
     Categorical columns cannot be streamed (their Avro enum symbols must be known before
     the first row): cast them to ``pl.Enum`` or ``pl.String``.
@@ -265,32 +172,34 @@ def sink_avro(
     >>> polars_avro.read_avro(buffer.getvalue())["n"].to_list()
     [0, 2, 4]
     """
-    if path is not None:
+    given = filled(SinkKeywords, options)
+    if given["path"] is not None:
         if file is not None:
             msg = "sink_avro takes its target once: as file or as path=, not both"
             raise AvroArgumentError(msg)
-        file = path
+        file = given["path"]
     if file is None:
         msg = "sink_avro needs a target: file (or path=, as Polars' sinks name it)"
         raise AvroArgumentError(msg)
-    check_flag("mkdir", mkdir)
-    if mkdir:
+    check_flag("mkdir", given["mkdir"])
+    if given["mkdir"]:
         make_parent_folder(file)
     if isinstance(lf, pl.DataFrame):
         lf = lf.lazy()
     if not isinstance(lf, pl.LazyFrame):
         msg = f"sink_avro takes a LazyFrame, found {type(lf).__name__}"
         raise AvroArgumentError(msg)
+    chunk_size = given["chunk_size"]
     check_counts(chunk_size=chunk_size)
-    partitioning = Partitioning.of(file, partition_by, max_rows_per_file, approximate_bytes_per_file, include_key)
+    partitioning = Partitioning.of(file, *(given[k] for k in _PARTITIONING))
     if partitioning is not None:
         lf, columns = partitioning.prepare(lf)
         prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
-        options = _WriteOptions.of(locals())
+        write_options = _WriteOptions.of(given)
         parts = PartitionedWriter(
             partitioning,
             columns,
-            lambda path, replacements: _writing(path, prepared.columns, options, replacements),
+            lambda path, replacements: _writing(path, prepared.columns, write_options, replacements),
             prepared.convert,
         )
         try:
@@ -302,8 +211,8 @@ def sink_avro(
         return
     lf_schema = lf.collect_schema()
     prepared = _Prepared.of_schema(lf_schema)
-    schema = _kept_schema(lf, lf_schema, schema, name, namespace)
-    with _writing(file, prepared.columns, _WriteOptions.of(locals())) as writer:
+    given["schema"] = _kept_schema(lf, lf_schema, given["schema"], given["name"], given["namespace"])
+    with _writing(file, prepared.columns, _WriteOptions.of(given)) as writer:
         _for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
 
@@ -336,29 +245,25 @@ def _concatenated(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
 
 
-def write_frames(
-    frames: Iterable[pl.DataFrame],
-    file: AvroTarget,
-    *,
-    compression: Compression = "uncompressed",
-    compression_level: int | None = None,
-    name: str = DEFAULT_RECORD_NAME,
-    namespace: str | None = None,
-    schema: str | Mapping[str, Any] | AvroHeader | None = None,
-    metadata: Mapping[str, str | bytes] | None = None,
-    sync_interval: int = DEFAULT_SYNC_INTERVAL,
-    n_threads: int | None = None,
-    storage_options: Mapping[str, Any] | None = None,
-    retries: int = 2,
-) -> int:
+@takes(FileWriteOptions)
+def write_frames(frames: Iterable[pl.DataFrame], file: AvroTarget, **options: Unpack[FileWriteOptions]) -> int:
     """Frames of one schema, one after another, into one file; the rows written.
 
     A cluster task's part file (``polars_avro.ray``, ``polars_avro.dask``): its batches
     arrive one at a time and leave memory once written. Frames without rows are left out,
     and without any row nothing is written. Categorical columns go as strings (a part
-    cannot know the symbols the other parts hold). The options are :func:`write_avro`'s.
+    cannot know the symbols the other parts hold).
+
+    Parameters
+    ----------
+    frames
+        The frames, of one schema.
+    file
+        Where to write, as for :func:`write_avro`.
+    **options
+        FileWriteOptions' (polars_avro._keywords), :func:`write_avro`'s for one file.
     """
-    options = _WriteOptions.of(locals())
+    write_options = _WriteOptions.of(filled(FileWriteOptions, options))
     batches = (df for df in frames if df.height > 0)
     first = next(batches, None)
     if first is None:
@@ -366,7 +271,7 @@ def write_frames(
     strings = {n: pl.String for n, dtype in first.schema.items() if isinstance(dtype, pl.Categorical)}
     prepared = _Prepared.of_schema(first.cast(strings).schema)  # type: ignore[arg-type]
     rows = 0
-    with _writing(file, prepared.columns, options) as writer:
+    with _writing(file, prepared.columns, write_options) as writer:
         for df in itertools.chain([first], batches):
             df = df.cast(strings).cast(prepared.schema)  # type: ignore[arg-type]
             writer.write(prepared.convert(df), df.height)

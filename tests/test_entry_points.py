@@ -15,14 +15,16 @@ import pytest
 
 import polars_avro
 from polars_avro import _internal
-from polars_avro._keywords import ReadKeywords, ReadOptions, ScanKeywords, declared
+from polars_avro._keywords import (
+    ReaderKeywords,
+    ReadKeywords,
+    ReadOptions,
+    ScanKeywords,
+    SinkKeywords,
+    WriteKeywords,
+    declared,
+)
 from polars_avro._options import ScanOptions
-
-
-def declared_anywhere(name: str) -> Any:
-    """A keyword's declaration, whichever entry point's it is."""
-    return {**declared(ScanKeywords), **declared(ReadKeywords)}[name][1]
-
 
 #: Entry point: the ReadOptions keywords it takes (every one where None).
 ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
@@ -102,16 +104,33 @@ def test_an_unknown_keyword_raises_naming_the_nearest() -> None:
     assert polars_avro.read_avro(source="examples/weather.avro", n_rows=2).height == 2
 
 
-@pytest.mark.parametrize("function", [polars_avro.scan_avro, polars_avro.read_avro, polars_avro.AvroReader])
-def test_help_documents_each_keyword_taken(function: Callable[..., Any]) -> None:
-    """The docstring's parameters are the signature's, each with its declared text."""
+#: Each function taking ``**options``, and the keywords it declares them by.
+TAKING: dict[str, tuple[Callable[..., Any], type]] = {
+    "scan_avro": (polars_avro.scan_avro, ScanKeywords),
+    "read_avro": (polars_avro.read_avro, ReadKeywords),
+    "read_avro_schema": (polars_avro.read_avro_schema, ReadOptions),
+    "AvroReader": (polars_avro.AvroReader, ReaderKeywords),
+    "write_avro": (polars_avro.write_avro, WriteKeywords),
+    "sink_avro": (polars_avro.sink_avro, SinkKeywords),
+    "df.avro.write": (polars_avro._namespaces.AvroFrameNamespace.write, WriteKeywords),
+    "lf.avro.sink": (polars_avro._namespaces.AvroLazyFrameNamespace.sink, SinkKeywords),
+}
+
+
+@pytest.mark.parametrize("name", TAKING)
+def test_help_documents_each_keyword_taken(name: str) -> None:
+    """The signature lists the declared keywords after the function's own parameters, and
+    the docstring documents exactly the signature's parameters, each keyword with its
+    declared text."""
+    function, keywords = TAKING[name]
     doc = inspect.getdoc(function) or ""
     documented = re.findall(r"^(\w+)$", doc.split("Parameters\n----------\n")[1].split("\n\n")[0], flags=re.M)
     taken = [p for p in inspect.signature(function).parameters if p != "self"]
     assert documented == taken
-    for name in taken[1:]:
-        first_line = inspect.cleandoc(declared_anywhere(name).doc).split("\n")[0]
-        assert first_line in doc, name
+    listed = declared(keywords)
+    assert taken[-len(listed) :] == list(listed)
+    for keyword, (_, k) in listed.items():
+        assert inspect.cleandoc(k.doc).split("\n")[0] in doc, keyword
 
 
 def _parameters(args: ast.arguments, skip_self: bool = False) -> list[tuple[str, str, str | None]]:
