@@ -7,19 +7,21 @@ see namespaces Polars registers at run time.
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import TYPE_CHECKING, Literal, Union
 
 import polars as pl
 
+from polars_avro._keywords import DEFAULT_RECORD_NAME, DecodeKeywords, MessageOptions, filled, takes
 from polars_avro._messages import (
     Framing,
-    Mode,
     SchemaLike,
-    WriterSchemas,
     decode_expr,
     encode_expr,
     schema_id_expr,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: A column: an expression, or its name (as Polars' own functions take them).
 IntoExpr = Union[pl.Expr, str]
@@ -29,17 +31,8 @@ def _column(expr: IntoExpr) -> pl.Expr:
     return pl.col(expr) if isinstance(expr, str) else expr
 
 
-def decode(
-    expr: IntoExpr,
-    schema: SchemaLike | None = None,
-    *,
-    framing: Framing = "raw",
-    reader_schema: SchemaLike | None = None,
-    writer_schemas: WriterSchemas | None = None,
-    subject: str | None = None,
-    schema_id: pl.Expr | str | None = None,
-    mode: Mode = "strict",
-) -> pl.Expr:
+@takes(DecodeKeywords)
+def decode(expr: IntoExpr, schema: SchemaLike | None = None, **options: Unpack[DecodeKeywords]) -> pl.Expr:
     r"""Decode each message (one Avro datum, framed or not) into a value: ``pl.col(...).avro.decode(...)``.
 
     Records become Structs (``.struct.unnest()`` makes them columns), and every other
@@ -55,48 +48,8 @@ def decode(
         The writer schema of raw datums, and the reader schema unless
         ``reader_schema`` is given. JSON text, a dict, or a schema object
         (confluent-kafka's ``Schema``, Apache avro's ``Schema``).
-    framing
-        How each message wraps its datum:
-
-        - ``"raw"``: a bare datum (Spark's ``to_avro``), written with ``schema``, or
-          with the schema ``schema_id`` names;
-        - ``"confluent"``: Confluent's wire format, byte ``0x00`` and a 4-byte
-          big-endian schema id (or ``0x01`` and a 16-byte schema GUID), then the datum;
-        - ``"single_object"``: Avro single-object encoding, ``C3 01`` and the 8-byte
-          CRC-64-AVRO fingerprint of the writer schema, then the datum;
-        - ``"auto"``: each message as its first bytes say (single-object, then
-          Confluent), else a raw datum. A raw datum that happens to start with
-          ``00`` or ``01`` is taken as Confluent: prefer an explicit framing.
-    reader_schema
-        The schema every message is read as (Avro schema resolution: added fields
-        from their defaults, removed fields skipped, promotions, enum defaults).
-        Default: ``subject``'s latest version, else ``schema``, else the newest writer
-        schema (the highest id of a ``writer_schemas`` mapping).
-    writer_schemas
-        Where the schemas that messages name come from: a mapping from id (int),
-        fingerprint (int, see :func:`polars_avro.fingerprint`) or GUID (text) to
-        schema; a callable taking one and giving the schema (or None); or a
-        ``confluent_kafka.schema_registry.SchemaRegistryClient``. Each schema is
-        looked up once per distinct id.
-    subject
-        With a ``SchemaRegistryClient`` as ``writer_schemas`` (and no
-        ``reader_schema``): read every message as this subject's latest version (for a
-        topic's values, ``"<topic>-value"``), fetched when the expression is built.
-        Refused with any other ``writer_schemas``. A registry that cannot be reached
-        raises :class:`~polars_avro.AvroIOError`, one without the subject
-        :class:`~polars_avro.AvroSchemaError`.
-    schema_id
-        A column (or its name) holding each raw datum's schema id, for ids carried
-        outside the message (such as a Kafka header).
-    mode
-        ``"strict"`` raises :class:`~polars_avro.AvroDecodeError` (or
-        :class:`~polars_avro.AvroSchemaError` for a schema that cannot be found or
-        resolved) at the first bad message, naming the framing, the schema id, the
-        byte offset and its row in the batch Polars handed the expression (``row 4 of a
-        batch of 10``: a frame of several chunks, or the streaming engine's input,
-        comes in parts). ``"permissive"`` gives null for that
-        message and warns (:class:`~polars_avro.AvroDecodeWarning`) with the count;
-        :func:`decode_error` gives each reason.
+    **options
+        DecodeKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
     Examples
     --------
@@ -117,32 +70,24 @@ def decode(
     │ null   ┆ null  │
     └────────┴───────┘
     """
-    return decode_expr(
-        _column(expr),
-        schema,
-        framing=framing,
-        reader_schema=reader_schema,
-        writer_schemas=writer_schemas,
-        subject=subject,
-        schema_id=schema_id,
-        mode=mode,
-    )
+    return decode_expr(_column(expr), schema, **filled(DecodeKeywords, options))
 
 
-def decode_error(
-    expr: IntoExpr,
-    schema: SchemaLike | None = None,
-    *,
-    framing: Framing = "raw",
-    reader_schema: SchemaLike | None = None,
-    writer_schemas: WriterSchemas | None = None,
-    subject: str | None = None,
-    schema_id: pl.Expr | str | None = None,
-) -> pl.Expr:
+@takes(MessageOptions)
+def decode_error(expr: IntoExpr, schema: SchemaLike | None = None, **options: Unpack[MessageOptions]) -> pl.Expr:
     r"""Why each message cannot be decoded: a String, null where it decodes (``.avro.decode_error``).
 
-    Takes :func:`decode`'s arguments; use it to find and inspect the messages that
-    ``mode="permissive"`` turns into nulls.
+    Takes :func:`decode`'s arguments but ``mode``; use it to find and inspect the messages
+    that ``mode="permissive"`` turns into nulls.
+
+    Parameters
+    ----------
+    expr
+        The binary column of messages: an expression, or a column's name.
+    schema
+        As for :func:`decode`.
+    **options
+        MessageOptions' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
     Examples
     --------
@@ -152,17 +97,7 @@ def decode_error(
     >>> df.select(polars_avro.decode_error("value", '"long"'))["value"].to_list()
     [None, "expected the message to end with the datum at byte 1, found 1 more byte (framing 'raw')", None]
     """
-    return decode_expr(
-        _column(expr),
-        schema,
-        framing=framing,
-        reader_schema=reader_schema,
-        writer_schemas=writer_schemas,
-        subject=subject,
-        schema_id=schema_id,
-        mode="permissive",
-        reasons=True,
-    )
+    return decode_expr(_column(expr), schema, **filled(MessageOptions, options), mode="permissive", reasons=True)
 
 
 def schema_id(expr: IntoExpr, framing: Framing = "confluent") -> pl.Expr:
@@ -188,7 +123,7 @@ def encode(
     *,
     framing: Literal["raw", "confluent", "single_object"] = "raw",
     schema_id: int | None = None,
-    record_name: str = "topLevelRecord",
+    record_name: str = DEFAULT_RECORD_NAME,
 ) -> pl.Expr:
     r"""Encode each value as a message: one Avro datum, framed or not (``.avro.encode``).
 

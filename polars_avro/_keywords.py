@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from polars_avro._io import AvroHeader
+    from polars_avro._messages import Framing, Mode, SchemaLike, WriterSchemas
     from polars_avro._write import AvroTarget, Compression
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -438,6 +439,103 @@ class SinkKeywords(_Path, WriteKeywords, total=False):
             Rows per batch asked of the streaming engine (default: Polars' choice; for
             partitioned output, batches of about 32 MB, over which splitting rows by key costs
             less per row).
+            """,
+        ),
+    ]
+
+
+class MessageOptions(TypedDict, total=False):
+    """decode_error's keywords (and ``pl.col(...).avro.decode_error``'s).
+
+    How messages name their writer schemas, and what they are read as.
+    """
+
+    framing: Annotated[
+        "Framing",
+        Keyword(
+            "raw",
+            """
+            How each message wraps its datum:
+
+            - ``"raw"``: a bare datum (Spark's ``to_avro``), written with ``schema``, or
+              with the schema ``schema_id`` names;
+            - ``"confluent"``: Confluent's wire format, byte ``0x00`` and a 4-byte
+              big-endian schema id (or ``0x01`` and a 16-byte schema GUID), then the datum;
+            - ``"single_object"``: Avro single-object encoding, ``C3 01`` and the 8-byte
+              CRC-64-AVRO fingerprint of the writer schema, then the datum;
+            - ``"auto"``: each message as its first bytes say (single-object, then
+              Confluent), else a raw datum. A raw datum that happens to start with
+              ``00`` or ``01`` is taken as Confluent: prefer an explicit framing.
+            """,
+        ),
+    ]
+    reader_schema: Annotated[
+        "SchemaLike | None",
+        Keyword(
+            None,
+            """
+            The schema every message is read as (Avro schema resolution: added fields
+            from their defaults, removed fields skipped, promotions, enum defaults).
+            Default: ``subject``'s latest version, else ``schema``, else the newest writer
+            schema (the highest id of a ``writer_schemas`` mapping).
+            """,
+        ),
+    ]
+    writer_schemas: Annotated[
+        "WriterSchemas | None",
+        Keyword(
+            None,
+            """
+            Where the schemas that messages name come from: a mapping from id (int),
+            fingerprint (int, see :func:`polars_avro.fingerprint`) or GUID (text) to
+            schema; a callable taking one and giving the schema (or None); or a
+            ``confluent_kafka.schema_registry.SchemaRegistryClient``. Each schema is
+            looked up once per distinct id.
+            """,
+        ),
+    ]
+    subject: Annotated[
+        "str | None",
+        Keyword(
+            None,
+            """
+            With a ``SchemaRegistryClient`` as ``writer_schemas`` (and no
+            ``reader_schema``): read every message as this subject's latest version (for a
+            topic's values, ``"<topic>-value"``), fetched when the expression is built.
+            Refused with any other ``writer_schemas``. A registry that cannot be reached
+            raises :class:`~polars_avro.AvroIOError`, one without the subject
+            :class:`~polars_avro.AvroSchemaError`.
+            """,
+        ),
+    ]
+    schema_id: Annotated[
+        "pl.Expr | str | None",
+        Keyword(
+            None,
+            """
+            A column (or its name) holding each raw datum's schema id, for ids carried
+            outside the message (such as a Kafka header).
+            """,
+        ),
+    ]
+
+
+class DecodeKeywords(MessageOptions, total=False):
+    """decode's keywords (and ``pl.col(...).avro.decode``'s)."""
+
+    mode: Annotated[
+        "Mode",
+        Keyword(
+            "strict",
+            """
+            ``"strict"`` raises :class:`~polars_avro.AvroDecodeError` (or
+            :class:`~polars_avro.AvroSchemaError` for a schema that cannot be found or
+            resolved) at the first bad message, naming the framing, the schema id, the
+            byte offset and its row in the batch Polars handed the expression (``row 4 of a
+            batch of 10``: a frame of several chunks, or the streaming engine's input,
+            comes in parts). ``"permissive"`` gives null for that
+            message and warns (:class:`~polars_avro.AvroDecodeWarning`) with the count;
+            :func:`decode_error` gives each reason.
             """,
         ),
     ]

@@ -14,8 +14,15 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from polars_avro import _expr
-from polars_avro._keywords import SinkKeywords, WriteKeywords, takes
-from polars_avro._messages import Framing, Mode, SchemaLike, WriterSchemas
+from polars_avro._keywords import (
+    DEFAULT_RECORD_NAME,
+    DecodeKeywords,
+    MessageOptions,
+    SinkKeywords,
+    WriteKeywords,
+    takes,
+)
+from polars_avro._messages import Framing, SchemaLike
 from polars_avro._polars_args import WRITE_ALIASES, WRITE_REFUSED, refusing
 from polars_avro._write import AvroTarget, sink_avro, write_avro
 
@@ -95,18 +102,16 @@ class AvroExprNamespace:
     def __init__(self, expr: pl.Expr) -> None:
         self._expr = expr
 
-    def decode(
-        self,
-        schema: SchemaLike | None = None,
-        *,
-        framing: Framing = "raw",
-        reader_schema: SchemaLike | None = None,
-        writer_schemas: WriterSchemas | None = None,
-        subject: str | None = None,
-        schema_id: pl.Expr | str | None = None,
-        mode: Mode = "strict",
-    ) -> pl.Expr:
+    @takes(DecodeKeywords)
+    def decode(self, schema: SchemaLike | None = None, **options: Unpack[DecodeKeywords]) -> pl.Expr:
         r"""Decode each message into a value: :func:`polars_avro.decode` of this column, whose options these are.
+
+        Parameters
+        ----------
+        schema
+            As for :func:`polars_avro.decode`.
+        **options
+            DecodeKeywords' (polars_avro._keywords), each documented there; ``help()`` lists them here.
 
         Examples
         --------
@@ -116,22 +121,20 @@ class AvroExprNamespace:
         >>> df.select(pl.col("value").avro.decode('"long"'))["value"].to_list()
         [1, 2, None]
         """
-        options = {k: v for k, v in locals().items() if k != "self"}
-        return _expr.decode(self._expr, **options)
+        return _expr.decode(self._expr, schema, **options)
 
-    def decode_error(
-        self,
-        schema: SchemaLike | None = None,
-        *,
-        framing: Framing = "raw",
-        reader_schema: SchemaLike | None = None,
-        writer_schemas: WriterSchemas | None = None,
-        subject: str | None = None,
-        schema_id: pl.Expr | str | None = None,
-    ) -> pl.Expr:
-        """Why each message cannot be decoded: :func:`polars_avro.decode_error` of this column."""
-        options = {k: v for k, v in locals().items() if k != "self"}
-        return _expr.decode_error(self._expr, **options)
+    @takes(MessageOptions)
+    def decode_error(self, schema: SchemaLike | None = None, **options: Unpack[MessageOptions]) -> pl.Expr:
+        """Why each message cannot be decoded: :func:`polars_avro.decode_error` of this column.
+
+        Parameters
+        ----------
+        schema
+            As for :func:`polars_avro.decode`.
+        **options
+            MessageOptions' (polars_avro._keywords), each documented there; ``help()`` lists them here.
+        """
+        return _expr.decode_error(self._expr, schema, **options)
 
     def schema_id(self, framing: Framing = "confluent") -> pl.Expr:
         """The schema id or fingerprint each message names: :func:`polars_avro.schema_id` of this column."""
@@ -143,7 +146,7 @@ class AvroExprNamespace:
         *,
         framing: Literal["raw", "confluent", "single_object"] = "raw",
         schema_id: int | None = None,
-        record_name: str = "topLevelRecord",
+        record_name: str = DEFAULT_RECORD_NAME,
     ) -> pl.Expr:
         """Encode each value as a message: :func:`polars_avro.encode` of this column, whose options these are."""
         options = {k: v for k, v in locals().items() if k != "self"}
