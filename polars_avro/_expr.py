@@ -154,8 +154,8 @@ def encode(
     --------
     >>> import polars as pl
     >>> import polars_avro
-    >>> schema = {"type": "record", "name": "Reading", "fields": [
-    ...     {"name": "sensor", "type": "string"}, {"name": "value", "type": "double"}]}
+    >>> fields = [{"name": "sensor", "type": "string"}, {"name": "value", "type": "double"}]
+    >>> schema = {"type": "record", "name": "Reading", "fields": fields}
     >>> df = pl.DataFrame({"sensor": ["s1"], "value": [2.0]})
     >>> out = df.select(polars_avro.encode(pl.struct(pl.all()), schema, framing="confluent", schema_id=7))
     >>> out.item()

@@ -37,21 +37,15 @@ class FrameScan:
         self.step = max(-(-df.height // frames), 1)
 
     def batches(
-        self,
-        with_columns: list[str] | None,
-        predicate: pl.Expr | None,
-        limit: int | None,
-        batch_size: int | None,
-        *,
-        records: int | None = None,
-        skip: int = 0,
-        **_: Any,
+        self, with_columns: list[str] | None, predicate: pl.Expr | None, limit: int | None, *_: Any, **asked: Any
     ) -> Iterator[pl.DataFrame]:
-        """The frame's batches, as ``Scan.batches`` gives a file's.
+        """The frame's batches, as ``Scan.batches`` gives a file's (its arguments).
 
-        `records` are read, the first `skip` of them left out, the rest filtered, `limit`
-        rows at most, the columns in the frame's order.
+        ``records`` are read, the first ``skip`` of them left out, the rest filtered,
+        `limit` rows at most, the columns in the frame's order; the batch size and the
+        other keywords change nothing here.
         """
+        records, skip = asked.get("records"), asked.get("skip", 0)
         df = (self.df if records is None else self.df.head(records)).slice(skip)
         if predicate is not None:
             df = df.filter(predicate)

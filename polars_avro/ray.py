@@ -314,8 +314,8 @@ def read_avro(
     Parameters
     ----------
     paths
-        As for :func:`polars_avro.scan_avro`: paths, globs, directories (hive partitions
-        become columns) or object store URLs.
+        Paths, globs, directories (their hive partitions become columns) or object store
+        URLs, as :func:`polars_avro.scan_avro` takes them.
     columns
         Only these columns; later ``select_columns`` calls reach the reader too.
     filter
