@@ -55,18 +55,35 @@ class HivePartitions:
         try_parse_dates: bool,
     ) -> HivePartitions:
         per_file: list[list[tuple[str, str | None]]] = []
+        paths = []
         for i in range(len(sources.items)):
             path = sources.path(i)
             if path is None:
                 msg = "hive_partitioning needs paths or URLs: bytes and file objects have no folders"
                 raise AvroArgumentError(msg)
             per_file.append(partition_values(path, sources.bases[i]))
+            paths.append(path)
+        return cls.of_pairs(per_file, paths, hive_schema=hive_schema, try_parse_dates=try_parse_dates)
+
+    @classmethod
+    def of_pairs(
+        cls,
+        per_file: list[list[tuple[str, str | None]]],
+        paths: list[str],
+        *,
+        hive_schema: Mapping[str, Any] | None,
+        try_parse_dates: bool,
+    ) -> HivePartitions:
+        """The partitions of files whose (key, value) pairs are `per_file`, typed here.
+
+        Rust parses a local scan's pairs (``source::partition_pairs``), this module the others'.
+        """
         keys = [k for k, _ in per_file[0]]
         for i, pairs in enumerate(per_file):
             if [k for k, _ in pairs] != keys:
                 msg = (
-                    f"the hive partitions of '{sources.path(i)}' are {[k for k, _ in pairs]}, "
-                    f"where '{sources.path(0)}' has {keys}: every file needs the same partition folders"
+                    f"the hive partitions of '{paths[i]}' are {[k for k, _ in pairs]}, "
+                    f"where '{paths[0]}' has {keys}: every file needs the same partition folders"
                 )
                 raise AvroArgumentError(msg)
         given = dict(hive_schema or {})

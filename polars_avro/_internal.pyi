@@ -116,6 +116,9 @@ def plan_scan(
     reader_schema: str | None = None,
     partitions: list[str] = ...,
 ) -> tuple[ScanPlan, Described]: ...
+def plan_local_scan(
+    paths: list[str], options: ScanOptions, *, glob: bool, hive: bool, reader_schema: str | None = None
+) -> tuple[list[str], list[str | None], list[list[tuple[str, str | None]]] | None, ScanPlan, Described]: ...
 def plan_splits(
     sources: list[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None
 ) -> tuple[list[str | None], list[list[tuple[int, SplitFile]]], list[dict[str, Any]]]: ...

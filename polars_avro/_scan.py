@@ -17,7 +17,7 @@ from polars_avro._callsite import CallSite
 from polars_avro._hive import HivePartitions, conjuncts, reads_only, ruled_out
 from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock, warn
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
+from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory, local_paths
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped, record_skipped_block, report_progress
 from polars_avro._types import FrameSchema, index_bits, index_type, max_index, without_columns
@@ -95,20 +95,37 @@ class Scan:
             on_skipped = functools.partial(warn, site=CallSite.of_caller())
         self.on_skipped = on_skipped
         self.ranges: list[_internal.SplitFile] | None = None
-        if expanded is None:
-            remote = RemoteOptions.of(options.storage_options, options.retries)
-            expanded = expand_sources(source, glob=options.glob, hidden_file_prefix=options.hidden, remote=remote)
-        self.sources = expanded
+        # Checked whatever the source, as Polars checks its arguments.
+        remote = RemoteOptions.of(options.storage_options, options.retries)
         hive_partitioning = options.hive_partitioning
         if hive_partitioning is None:
             # As scan_parquet: on by default for a directory.
             hive_partitioning = is_directory(source)
+        given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
+        paths = None
+        if expanded is None and writer_schemas is None:
+            paths = local_paths(source, hidden_file_prefix=options.hidden)
+        if paths is not None:
+            # Listing, partition folders, headers and the plan in one call into Rust.
+            names, bases, pairs, plan, described = _internal.plan_local_scan(
+                paths, options, glob=options.glob, hive=hive_partitioning, reader_schema=given
+            )
+            self.sources = Sources(list(names), list(bases))
+            hive = None
+            if pairs is not None:
+                hive = HivePartitions.of_pairs(
+                    pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
+                )
+            self._apply(hive, plan, described)
+            return
+        if expanded is None:
+            expanded = expand_sources(source, glob=options.glob, hidden_file_prefix=options.hidden, remote=remote)
+        self.sources = expanded
         hive = None
         if hive_partitioning:
             hive = HivePartitions.of(
                 self.sources, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
             )
-        given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
         read_here = given is None and writer_schemas is None
         plan, described = _internal.plan_scan(
             [self.sources.name(item) for item in self.sources.items],

@@ -198,6 +198,33 @@ def expand_sources(
     return kept
 
 
+def local_paths(source: AvroSource, *, hidden_file_prefix: tuple[str, ...]) -> list[str] | None:
+    """The paths of a source of local paths, or None where Python expands the source.
+
+    Rust lists local paths in the scan's one planning call (``_internal.plan_local_scan``).
+    Python expands URLs (``file://`` too), bytes, file objects, pipes and devices, and a
+    source with a hidden-file rule (whose messages are made here).
+    """
+    if hidden_file_prefix:
+        return None
+    if isinstance(source, (str, os.PathLike)):
+        given: list[Any] = [source]
+    elif isinstance(source, (list, tuple)) and source:
+        given = list(source)
+    else:
+        return None
+    paths = []
+    for item in given:
+        path = os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
+        if not isinstance(path, str) or _URL.match(path):
+            return None
+        path = os.path.expanduser(path)
+        if _is_stream(path):
+            return None
+        paths.append(path)
+    return paths
+
+
 def _is_hidden(sources: Sources, item: Item, prefixes: tuple[str, ...]) -> bool:
     """Whether a file's name (the last part of its path or URL) begins with one of the prefixes."""
     if not isinstance(item, (str, _internal.RemoteFile)):

@@ -399,3 +399,56 @@ def test_files_modified_just_now_or_read_with_damage_are_not_remembered(tmp_path
             with polars_avro.read_stats() as stats:
                 polars_avro.read_avro(damaged, columns=[], ignore_errors=True)
         assert stats.files_known == 0 and stats.blocks_skipped >= 1
+
+
+class _Counted:
+    """A compiled function, or the reader class, counting each call into Rust by name."""
+
+    def __init__(self, name: str, target: Any, calls: list[str]) -> None:
+        self.name, self.target, self.calls = name, target, calls
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(self.name)
+        made = self.target(*args, **kwargs)
+        return _CountedObject(self.name, made, self.calls) if isinstance(self.target, type) else made
+
+
+class _CountedObject:
+    """An object of the compiled module, counting each method called on it."""
+
+    def __init__(self, name: str, target: Any, calls: list[str]) -> None:
+        self._name, self._target, self._calls = name, target, calls
+
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self._target, attribute)
+        self._calls.append(f"{self._name}.{attribute}")
+        return value
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
+@pytest.mark.parametrize("shape", ["folder", "glob"])
+def test_a_scan_of_many_files_calls_rust_twice_before_its_first_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str, shape: str
+) -> None:
+    """Listing, partition folders, headers and the plan are one call; the reader the
+    other; each batch one more (issue 59)."""
+    for day in DAYS:
+        (tmp_path / "t" / f"day={day}").mkdir(parents=True)
+    paths = [
+        write_fastavro(tmp_path / "t" / f"day={day}" / f"part-{n}.avro", SCHEMA, _records(n))
+        for day in DAYS
+        for n in range(5)
+    ]
+    pl.scan_avro(paths[0]).collect()  # the process's first scan, which probes Polars, before
+    calls: list[str] = []
+    for name, value in vars(_internal).items():
+        if not name.startswith("_") and callable(value) and (not isinstance(value, type) or name == "ScanReader"):
+            monkeypatch.setattr(_internal, name, _Counted(name, value, calls))
+    source = tmp_path / "t" if shape == "folder" else str(tmp_path / "t" / "*" / "*.avro")
+    lf = pl.scan_avro(source, hive_partitioning=True, batch_size=ROWS)
+    df = lf.collect(engine=engine)
+    assert df.height == len(paths) * ROWS and df["day"].n_unique() == len(DAYS)
+    first_batch = calls.index("ScanReader.next_batch")
+    assert calls[:first_batch] == ["plan_local_scan", "ScanReader"]
+    # Then batches, and what a finished read reports.
+    assert set(calls[first_batch:]) <= {"ScanReader.next_batch", "ScanReader.take_skipped", "ScanReader.stats"}

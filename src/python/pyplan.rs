@@ -11,6 +11,7 @@ use super::pyoptions::ScanOptions;
 use super::{parse_columns, source_from_py, to_py_err};
 use crate::error::AvroError;
 use crate::read::{self, ColumnSelection, MissingColumns, ScanSchema};
+use crate::source::{self, Source};
 
 /// What a scan gives: the schema its files read into and its columns in order.
 ///
@@ -101,10 +102,8 @@ fn described(schema: &ScanSchema) -> Vec<(String, String)> {
 /// columns the scan gives with its row index, partition and path columns (`options`'
 /// `row_index_name` and `include_file_paths`). `names` name the files, in order; their
 /// writer schemas are `writer_schemas` (None where a header was damaged) when the caller
-/// read them, else read here from `sources`, `options.files_in_flight` at a time. No header
-/// is read with a `reader_schema`. With `options.ignore_errors`, a file whose header is
-/// damaged is left out (the read reports it); when every header is, the first one's error
-/// raises. The plan comes with what `ScanPlan.described` gives, to save Python a call.
+/// read them, else read here from `sources`. The plan comes with what
+/// `ScanPlan.described` gives, to save Python a call.
 #[pyfunction]
 #[pyo3(signature = (names, options, *, sources=None, writer_schemas=None, reader_schema=None, partitions=Vec::new()))]
 pub fn plan_scan(
@@ -116,13 +115,70 @@ pub fn plan_scan(
     reader_schema: Option<String>,
     partitions: Vec<String>,
 ) -> PyResult<(ScanPlan, Described)> {
-    let ScanOptions { insert_missing, ignore_errors, row_index_name, include_file_paths, .. } = &options;
+    let headers = match (writer_schemas, sources) {
+        (Some(schemas), _) => Headers::Read(schemas),
+        (None, Some(sources)) => Headers::Unread(sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<_>>()?),
+        (None, None) => Headers::Unread(Vec::new()),
+    };
+    if reader_schema.is_none() && matches!(&headers, Headers::Unread(s) if s.is_empty()) {
+        return Err(to_py_err(AvroError::argument("plan_scan needs sources, writer schemas or a reader schema")));
+    }
+    planned(py, names, &options, headers, reader_schema, partitions)
+}
+
+/// A scan of local paths planned in one call: the files `paths` name (`source::list_local`:
+/// directories, patterns with `glob`, files), each with the folder it was listed from; with
+/// `hive`, each file's partition (key, value) pairs, the first file's keys the partition
+/// columns; and the plan as `plan_scan` makes it.
+#[pyfunction]
+#[pyo3(signature = (paths, options, *, glob, hive, reader_schema=None))]
+#[allow(clippy::type_complexity)]
+pub fn plan_local_scan(
+    py: Python<'_>,
+    paths: Vec<String>,
+    options: ScanOptions,
+    glob: bool,
+    hive: bool,
+    reader_schema: Option<String>,
+) -> PyResult<(Vec<String>, Vec<Option<String>>, Option<Vec<Vec<(String, Option<String>)>>>, ScanPlan, Described)> {
+    let listed = interruptible(py, || source::list_local(&paths, glob)).map_err(to_py_err)?;
+    let pairs: Option<Vec<_>> =
+        hive.then(|| listed.iter().map(|f| source::partition_pairs(&f.path, f.base.as_deref())).collect());
+    let partitions = pairs
+        .as_ref()
+        .and_then(|p| p.first())
+        .map_or_else(Vec::new, |first| first.iter().map(|(key, _)| key.clone()).collect::<Vec<_>>());
+    let (names, bases): (Vec<String>, Vec<Option<String>>) = listed.into_iter().map(|f| (f.path, f.base)).unzip();
+    let sources = if reader_schema.is_some() { Vec::new() } else { names.iter().map(Source::from_path).collect() };
+    let (plan, described) = planned(py, names.clone(), &options, Headers::Unread(sources), reader_schema, partitions)?;
+    Ok((names, bases, pairs, plan, described))
+}
+
+/// Where a plan's writer schemas come from: read by the caller (None where a header was
+/// damaged), or from these sources' headers, here.
+enum Headers {
+    Read(Vec<Option<String>>),
+    Unread(Vec<Source>),
+}
+
+/// The plan of files `names`, their headers `headers`, as `plan_scan` describes it. No
+/// header is read with a `reader_schema`; headers are read `options.files_in_flight` at a
+/// time. With `options.ignore_errors`, a file whose header is damaged is left out (the read
+/// reports it); when every header is, the first one's error raises.
+fn planned(
+    py: Python<'_>,
+    names: Vec<String>,
+    options: &ScanOptions,
+    headers: Headers,
+    reader_schema: Option<String>,
+    partitions: Vec<String>,
+) -> PyResult<(ScanPlan, Described)> {
+    let ScanOptions { insert_missing, ignore_errors, row_index_name, include_file_paths, .. } = options;
     let missing = if *insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
-    let files: Vec<(String, String)> = match (&reader_schema, writer_schemas, sources) {
-        (Some(_), _, _) => Vec::new(),
-        (None, Some(schemas), _) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
-        (None, None, Some(sources)) => {
-            let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
+    let files: Vec<(String, String)> = match (&reader_schema, headers) {
+        (Some(_), _) => Vec::new(),
+        (None, Headers::Read(schemas)) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
+        (None, Headers::Unread(sources)) => {
             let in_flight = options.sizes().files_in_flight();
             let results = interruptible(py, || read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
             let (mut files, mut first_damage) = (Vec::with_capacity(results.len()), None);
@@ -139,9 +195,6 @@ pub fn plan_scan(
                 (true, Some(e)) => return Err(to_py_err(e)),
                 _ => files,
             }
-        },
-        (None, None, None) => {
-            return Err(to_py_err(AvroError::argument("plan_scan needs sources, writer schemas or a reader schema")))
         },
     };
     let schema = ScanSchema::of(&files, reader_schema.as_deref(), missing).map_err(to_py_err)?;

@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{AvroError, AvroResult};
+use crate::error::{AvroError, AvroResult, ErrorKind};
 
 /// The characters that make a path a glob pattern.
 const WILDCARDS: [char; 3] = ['*', '?', '['];
@@ -62,6 +62,48 @@ pub fn glob_files(pattern: &str) -> AvroResult<Vec<String>> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// A local file a scan names, and the folder its hive partitions start below: the
+/// directory or the pattern's base that listed it (None where the path named the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    /// The file's path.
+    pub path: String,
+    /// The directory, or the pattern's base, that listed it.
+    pub base: Option<String>,
+}
+
+/// The local files `paths` name, in order: every `.avro` file under a directory
+/// ([`avro_files_under`]), what a pattern matches ([`glob_files`]; with `glob`, and where no
+/// file has the pattern's own name), else the path itself (which the reader opens, or
+/// finds missing). A directory or a pattern that gives no file is not found.
+pub fn list_local(paths: &[String], glob: bool) -> AvroResult<Vec<ListedFile>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path);
+        let (files, base) = if meta.as_ref().is_ok_and(fs::Metadata::is_dir) {
+            let files = avro_files_under(path)?;
+            if files.is_empty() {
+                return Err(not_found(format!("the directory '{path}' holds no .avro files"), path));
+            }
+            (files, Some(path.clone()))
+        } else if glob && meta.is_err() && has_glob(path) {
+            let files = glob_files(path)?;
+            if files.is_empty() {
+                return Err(not_found(format!("no files match the pattern '{path}'"), path));
+            }
+            (files, Some(glob_base(path).to_string()))
+        } else {
+            (vec![path.clone()], None)
+        };
+        out.extend(files.into_iter().map(|path| ListedFile { path, base: base.clone() }));
+    }
+    Ok(out)
+}
+
+fn not_found(message: String, path: &str) -> AvroError {
+    AvroError::new(ErrorKind::NotFound, message).in_file(path)
 }
 
 /// Every `.avro` file under `dir`, in any folder below it, sorted: what the glob
@@ -291,7 +333,8 @@ fn match_one(p: &[char], pi: usize, c: char) -> Option<(bool, usize)> {
 mod tests {
     #[cfg(unix)]
     use super::{avro_files_under, glob_files};
-    use super::{glob_base, glob_matches, has_glob, is_hidden, matches};
+    use super::{glob_base, glob_matches, has_glob, is_hidden, list_local, matches};
+    use crate::error::ErrorKind;
 
     /// A fresh folder of the system's temporary ones, for one test (the symbolic links').
     #[cfg(unix)]
@@ -384,5 +427,44 @@ mod tests {
         assert!(matches("a*b*c", "aXXbYYc"));
         assert!(!matches("a*b*c", "aXXbYY"));
         assert!(matches("*", ""));
+    }
+
+    /// An empty folder of the system's temporary ones, for one test.
+    fn scratch(test: &str) -> String {
+        let path = std::env::temp_dir().join(format!("polars-avro-list-local-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        path.to_str().unwrap().replace('\\', "/")
+    }
+
+    #[test]
+    fn a_scans_paths_list_as_directories_patterns_and_files_each_with_its_base() {
+        let root = scratch("kinds");
+        std::fs::create_dir_all(format!("{root}/t/k=1")).unwrap();
+        for file in ["t/k=1/a.avro", "t/k=1/b.txt", "c.avro"] {
+            std::fs::write(format!("{root}/{file}"), b"").unwrap();
+        }
+        let listed =
+            list_local(&[format!("{root}/t"), format!("{root}/*.avro"), format!("{root}/x.avro")], true).unwrap();
+        let want = [
+            (format!("{root}/t/k=1/a.avro"), Some(format!("{root}/t"))),
+            (format!("{root}/c.avro"), Some(format!("{root}/"))),
+            (format!("{root}/x.avro"), None),
+        ];
+        let got: Vec<_> = listed.into_iter().map(|f| (f.path, f.base)).collect();
+        assert_eq!(got, want);
+        // Without glob, a pattern is a file's name.
+        let plain = list_local(&[format!("{root}/*.avro")], false).unwrap();
+        assert_eq!(plain[0].base, None);
+    }
+
+    #[test]
+    fn an_empty_directory_or_pattern_is_not_found_naming_it() {
+        let root = scratch("empty");
+        let err = list_local(std::slice::from_ref(&root), true).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        assert!(err.to_string().contains("holds no .avro files"), "{err}");
+        let err = list_local(&[format!("{root}/*.avro")], true).unwrap_err();
+        assert!(err.to_string().contains("no files match the pattern"), "{err}");
     }
 }

@@ -2,6 +2,7 @@
 //! store ([`remote`]), or any reader (a Python file object, for instance).
 
 mod guard;
+mod hive;
 mod listing;
 mod mapped;
 #[cfg(unix)]
@@ -16,7 +17,8 @@ use std::path::PathBuf;
 pub use crate::bufread::{ByteStream, WindowWalk};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 pub(crate) use guard::check_intact;
-pub use listing::{avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden};
+pub use hive::partition_pairs;
+pub use listing::{avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden, list_local, ListedFile};
 use mapped::MappedFile;
 #[cfg(all(unix, feature = "python"))]
 pub use pipe::read_stream;
