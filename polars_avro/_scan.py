@@ -104,7 +104,7 @@ class Scan:
         given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
         paths = None
         if expanded is None and writer_schemas is None:
-            paths = local_paths(source, hidden_file_prefix=options.hidden)
+            paths = local_paths(source)
         if paths is not None:
             # Listing, partition folders, headers and the plan in one call into Rust.
             names, bases, pairs, plan, described = _internal.plan_local_scan(

@@ -198,15 +198,13 @@ def expand_sources(
     return kept
 
 
-def local_paths(source: AvroSource, *, hidden_file_prefix: tuple[str, ...]) -> list[str] | None:
+def local_paths(source: AvroSource) -> list[str] | None:
     """The paths of a source of local paths, or None where Python expands the source.
 
-    Rust lists local paths in the scan's one planning call (``_internal.plan_local_scan``).
-    Python expands URLs (``file://`` too), bytes, file objects, pipes and devices, and a
-    source with a hidden-file rule (whose messages are made here).
+    Rust lists local paths (and leaves hidden files out) in the scan's one planning call,
+    ``_internal.plan_local_scan``. Python expands URLs (``file://`` too), bytes, file
+    objects, pipes and devices.
     """
-    if hidden_file_prefix:
-        return None
     if isinstance(source, (str, os.PathLike)):
         given: list[Any] = [source]
     elif isinstance(source, (list, tuple)) and source:

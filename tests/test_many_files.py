@@ -426,7 +426,7 @@ class _CountedObject:
 
 
 @pytest.mark.parametrize("engine", ["in-memory", "streaming"])
-@pytest.mark.parametrize("shape", ["folder", "glob"])
+@pytest.mark.parametrize("shape", ["folder", "glob", "glob less hidden files"])
 def test_a_scan_of_many_files_calls_rust_twice_before_its_first_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str, shape: str
 ) -> None:
@@ -445,9 +445,11 @@ def test_a_scan_of_many_files_calls_rust_twice_before_its_first_batch(
         if not name.startswith("_") and callable(value) and (not isinstance(value, type) or name == "ScanReader"):
             monkeypatch.setattr(_internal, name, _Counted(name, value, calls))
     source = tmp_path / "t" if shape == "folder" else str(tmp_path / "t" / "*" / "*.avro")
-    lf = pl.scan_avro(source, hive_partitioning=True, batch_size=ROWS)
+    hidden = "part-4" if shape == "glob less hidden files" else None
+    lf = pl.scan_avro(source, hive_partitioning=True, batch_size=ROWS, hidden_file_prefix=hidden)
     df = lf.collect(engine=engine)
-    assert df.height == len(paths) * ROWS and df["day"].n_unique() == len(DAYS)
+    files = len(paths) - (len(DAYS) if hidden else 0)
+    assert df.height == files * ROWS and df["day"].n_unique() == len(DAYS)
     first_batch = calls.index("ScanReader.next_batch")
     assert calls[:first_batch] == ["plan_local_scan", "ScanReader"]
     # Then batches, and what a finished read reports.

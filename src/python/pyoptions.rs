@@ -27,6 +27,8 @@ pub struct ScanOptions {
     pub ignore_errors: bool,
     /// A column some files lack reads as nulls there (`missing_columns="insert"`).
     pub insert_missing: bool,
+    /// Files whose names begin with one of these are left out (`hidden_file_prefix`).
+    pub hidden: Vec<String>,
 }
 
 impl ScanOptions {

@@ -127,7 +127,8 @@ pub fn plan_scan(
 }
 
 /// A scan of local paths planned in one call: the files `paths` name (`source::list_local`:
-/// directories, patterns with `glob`, files), each with the folder it was listed from; with
+/// directories, patterns with `glob`, files; `options.hidden` left out), each with the
+/// folder it was listed from; with
 /// `hive`, each file's partition (key, value) pairs, the first file's keys the partition
 /// columns; and the plan as `plan_scan` makes it.
 #[pyfunction]
@@ -141,7 +142,7 @@ pub fn plan_local_scan(
     hive: bool,
     reader_schema: Option<String>,
 ) -> PyResult<(Vec<String>, Vec<Option<String>>, Option<Vec<Vec<(String, Option<String>)>>>, ScanPlan, Described)> {
-    let listed = interruptible(py, || source::list_local(&paths, glob)).map_err(to_py_err)?;
+    let listed = interruptible(py, || source::list_local(&paths, glob, &options.hidden)).map_err(to_py_err)?;
     let pairs: Option<Vec<_>> =
         hive.then(|| listed.iter().map(|f| source::partition_pairs(&f.path, f.base.as_deref())).collect());
     let partitions = pairs

@@ -77,8 +77,28 @@ pub struct ListedFile {
 /// The local files `paths` name, in order: every `.avro` file under a directory
 /// ([`avro_files_under`]), what a pattern matches ([`glob_files`]; with `glob`, and where no
 /// file has the pattern's own name), else the path itself (which the reader opens, or
-/// finds missing). A directory or a pattern that gives no file is not found.
-pub fn list_local(paths: &[String], glob: bool) -> AvroResult<Vec<ListedFile>> {
+/// finds missing); less the files whose names begin with one of `hidden` ([`is_hidden`]).
+/// A directory or a pattern that gives no file is not found, and so is a list whose every
+/// file is hidden.
+pub fn list_local(paths: &[String], glob: bool, hidden: &[String]) -> AvroResult<Vec<ListedFile>> {
+    let listed = list_all(paths, glob)?;
+    let kept: Vec<ListedFile> = listed.iter().filter(|f| !is_hidden(&f.path, hidden)).cloned().collect();
+    match listed.as_slice() {
+        [_, ..] if kept.is_empty() => {
+            let names = if let [one] = listed.as_slice() {
+                format!("the name of '{}' begins", one.path)
+            } else {
+                let of = if let [given] = paths { format!(" of '{given}'") } else { String::new() };
+                format!("the names of all {} files{of} begin", listed.len())
+            };
+            let first = if let [given] = paths { given } else { &listed[0].path };
+            Err(not_found(format!("no files to read: {names} with hidden_file_prefix {hidden:?}"), first))
+        },
+        _ => Ok(kept),
+    }
+}
+
+fn list_all(paths: &[String], glob: bool) -> AvroResult<Vec<ListedFile>> {
     let mut out = Vec::new();
     for path in paths {
         let meta = fs::metadata(path);
@@ -444,8 +464,8 @@ mod tests {
         for file in ["t/k=1/a.avro", "t/k=1/b.txt", "c.avro"] {
             std::fs::write(format!("{root}/{file}"), b"").unwrap();
         }
-        let listed =
-            list_local(&[format!("{root}/t"), format!("{root}/*.avro"), format!("{root}/x.avro")], true).unwrap();
+        let named = [format!("{root}/t"), format!("{root}/*.avro"), format!("{root}/x.avro")];
+        let listed = list_local(&named, true, &[]).unwrap();
         let want = [
             (format!("{root}/t/k=1/a.avro"), Some(format!("{root}/t"))),
             (format!("{root}/c.avro"), Some(format!("{root}/"))),
@@ -454,17 +474,23 @@ mod tests {
         let got: Vec<_> = listed.into_iter().map(|f| (f.path, f.base)).collect();
         assert_eq!(got, want);
         // Without glob, a pattern is a file's name.
-        let plain = list_local(&[format!("{root}/*.avro")], false).unwrap();
+        let plain = list_local(&[format!("{root}/*.avro")], false, &[]).unwrap();
         assert_eq!(plain[0].base, None);
+        // Hidden names are left out, and a list of nothing but hidden files is not found.
+        let kept = list_local(&named, true, &["c".to_string()]).unwrap();
+        assert_eq!(kept.len(), 2);
+        let err = list_local(&[format!("{root}/*.avro")], true, &["c".to_string()]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        assert!(err.to_string().contains("begins with hidden_file_prefix"), "{err}");
     }
 
     #[test]
     fn an_empty_directory_or_pattern_is_not_found_naming_it() {
         let root = scratch("empty");
-        let err = list_local(std::slice::from_ref(&root), true).unwrap_err();
+        let err = list_local(std::slice::from_ref(&root), true, &[]).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert!(err.to_string().contains("holds no .avro files"), "{err}");
-        let err = list_local(&[format!("{root}/*.avro")], true).unwrap_err();
+        let err = list_local(&[format!("{root}/*.avro")], true, &[]).unwrap_err();
         assert!(err.to_string().contains("no files match the pattern"), "{err}");
     }
 }
