@@ -12,7 +12,7 @@ import polars as pl
 
 from polars_avro import _internal, _polars_bugs
 from polars_avro._engine import lazy_frame
-from polars_avro._keywords import ReadKeywords, ReadOptions, ScanKeywords, default, takes
+from polars_avro._keywords import ReadKeywords, ReadOptions, ScanKeywords, filled, takes
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._origin import remember
 from polars_avro._polars_args import (
@@ -147,7 +147,8 @@ def read_avro(source: AvroSource, **options: Unpack[ReadKeywords]) -> pl.DataFra
     """
     scan = Scan(source, ScanOptions.of(options))
     names = list(scan.schema)
-    columns, rechunk = options.get("columns"), options.get("rechunk", default("rechunk"))
+    given = filled(ReadKeywords, options)
+    columns, rechunk = given["columns"], given["rechunk"]
     if columns is not None:
         names = scan.names(column_names(columns))
     # Batches joined in Rust, their chunks kept: one crossing into Python, not one per batch.

@@ -1,4 +1,6 @@
-"""Each keyword of the read entry points, declared once: its name, type, default and text.
+"""Each keyword of the entry points, declared once: its name, type, default and text.
+
+Reads, writes and the message expressions alike.
 
 The entry points take ``**options`` typed by one of these TypedDicts (PEP 692: type checkers
 and editors see each keyword); :func:`takes` gives each function the keywords' signature
@@ -548,15 +550,6 @@ def declared(keywords: type) -> dict[str, tuple[str, Keyword]]:
         annotation, keyword = hint.__origin__, hint.__metadata__[0]
         out[name] = (getattr(annotation, "__forward_arg__", annotation), keyword)
     return out
-
-
-#: Every keyword's declaration, whichever TypedDict declares it (a name means one thing).
-_ALL = {**declared(ScanKeywords), **declared(ReadKeywords)}
-
-
-def default(name: str) -> Any:
-    """The default of a keyword, for the functions that read one themselves."""
-    return _ALL[name][1].default
 
 
 def filled(keywords: type, options: Mapping[str, Any]) -> dict[str, Any]:
