@@ -10,33 +10,14 @@ from typing import Any
 
 import polars as pl
 
+from polars_avro import _internal
 from polars_avro._sources import Sources, is_remote_url
 from polars_avro._types import without_columns
 from polars_avro.exceptions import AvroArgumentError
 
-#: Hive's name for a null partition value.
-#: The folder value that stands for null, as Hive and Polars write it.
+#: The folder value that stands for null, as Hive and Polars write it (the partitioned
+#: writer's; Rust's reading rule, source/hive.rs, has its own).
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
-
-
-def partition_values(path: str, base: str | None) -> list[tuple[str, str | None]]:
-    """The (key, value) pairs of the folders of `path` below `base`, percent-decoded.
-
-    All its folders when there is no base.
-    """
-    relative = path[len(base) :] if base is not None and path.startswith(base) else path
-    folders = relative.replace("\\", "/").split("/")[:-1]
-    # A URL spells an object's key percent-encoded: the key's own folder names come first.
-    remote = is_remote_url(path)
-    from urllib.parse import unquote
-
-    pairs = []
-    for folder in folders:
-        key, eq, value = (unquote(folder) if remote else folder).partition("=")
-        if eq and key:
-            decoded = unquote(value)
-            pairs.append((unquote(key), None if decoded == HIVE_NULL else decoded))
-    return pairs
 
 
 class HivePartitions:
@@ -54,15 +35,15 @@ class HivePartitions:
         hive_schema: Mapping[str, Any] | None,
         try_parse_dates: bool,
     ) -> HivePartitions:
-        per_file: list[list[tuple[str, str | None]]] = []
         paths = []
         for i in range(len(sources.items)):
             path = sources.path(i)
             if path is None:
                 msg = "hive_partitioning needs paths or URLs: bytes and file objects have no folders"
                 raise AvroArgumentError(msg)
-            per_file.append(partition_values(path, sources.bases[i]))
             paths.append(path)
+        # Rust's rule, as for a local scan (``source::partition_pairs``): one call for all files.
+        per_file = _internal.partition_pairs([(p, b, is_remote_url(p)) for p, b in zip(paths, sources.bases)])
         return cls.of_pairs(per_file, paths, hive_schema=hive_schema, try_parse_dates=try_parse_dates)
 
     @classmethod
@@ -76,7 +57,7 @@ class HivePartitions:
     ) -> HivePartitions:
         """The partitions of files whose (key, value) pairs are `per_file`, typed here.
 
-        Rust parses a local scan's pairs (``source::partition_pairs``), this module the others'.
+        Rust parses the pairs (``source::partition_pairs``).
         """
         keys = [k for k, _ in per_file[0]]
         for i, pairs in enumerate(per_file):

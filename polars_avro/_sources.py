@@ -274,19 +274,6 @@ def is_directory(source: AvroSource) -> bool:
 
 def _expand_path(path: str, *, glob: bool) -> Sources:
     path = os.path.expanduser(path)
-    if os.path.isdir(path):
-        files = _internal.avro_files_under(path)
-        if not files:
-            msg = f"the directory '{path}' holds no .avro files"
-            raise _not_found(msg, path)
-        return Sources(list(files), [path] * len(files))
-    found = _internal.glob_files(path) if glob and not os.path.exists(path) else None
-    if found is not None:
-        files, base = found
-        if not files:
-            msg = f"no files match the pattern '{path}'"
-            raise _not_found(msg, path)
-        return Sources(list(files), [base] * len(files))
     if _is_stream(path):
         # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the
         # scan reads the header before the data: its bytes are kept, as a stream's are.
@@ -298,7 +285,10 @@ def _expand_path(path: str, *, glob: bool) -> Sources:
             with open(path, "rb") as stream:
                 data = _read_stream(stream, path)
         return Sources([FileObjectSource.read_whole(data, path)], [None])
-    return Sources([path], [None])
+    # A directory's files, a pattern's matches or the path itself: Rust's rule and messages,
+    # as a local scan's one planning call lists them.
+    files, bases = _internal.list_local(path, glob)
+    return Sources(list(files), list(bases))
 
 
 def _is_stream(path: str) -> bool:

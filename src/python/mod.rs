@@ -137,22 +137,22 @@ fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
     crate::schema::unify_schemas(&schemas).map(|json| json.to_string()).map_err(to_py_err)
 }
 
-/// The local files a glob pattern matches, sorted, and where its walk started (the
-/// folders before its first wildcard, the base of hive partitions); None where `pattern`
-/// has no wildcard. One call for what a scan of a pattern asks.
+/// The local files `path` names (`source::list_local`: a directory's `.avro` files, a
+/// pattern's matches with `glob`, else the path itself), each with the folder that listed
+/// it (None for a path naming its file), as the paths and their bases.
 #[pyfunction]
-fn glob_files(py: Python<'_>, pattern: &str) -> PyResult<Option<(Vec<String>, String)>> {
-    if !crate::source::has_glob(pattern) {
-        return Ok(None);
-    }
-    let files = interruptible(py, || crate::source::glob_files(pattern)).map_err(to_py_err)?;
-    Ok(Some((files, crate::source::glob_base(pattern).to_owned())))
+fn list_local(py: Python<'_>, path: String, glob: bool) -> PyResult<(Vec<String>, Vec<Option<String>>)> {
+    let listed = interruptible(py, || crate::source::list_local(&[path], glob, &[])).map_err(to_py_err)?;
+    Ok(listed.into_iter().map(|f| (f.path, f.base)).unzip())
 }
 
-/// The `.avro` files under a local directory, sorted.
+/// The hive partition (key, value) pairs of each file, given as (path or URL, the folder
+/// that listed it, whether it is a URL): `source::partition_pairs`, for the sources Python
+/// expands (a local scan's come with its plan).
 #[pyfunction]
-fn avro_files_under(py: Python<'_>, dir: &str) -> PyResult<Vec<String>> {
-    interruptible(py, || crate::source::avro_files_under(dir)).map_err(to_py_err)
+#[allow(clippy::type_complexity)]
+fn partition_pairs(files: Vec<(String, Option<String>, bool)>) -> Vec<Vec<(String, Option<String>)>> {
+    files.iter().map(|(path, base, url)| crate::source::partition_pairs(path, base.as_deref(), *url)).collect()
 }
 
 /// Whether a path or URL is a glob pattern.
@@ -213,8 +213,8 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyplan::plan_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_local_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;
-    m.add_function(wrap_pyfunction!(glob_files, m)?)?;
-    m.add_function(wrap_pyfunction!(avro_files_under, m)?)?;
+    m.add_function(wrap_pyfunction!(list_local, m)?)?;
+    m.add_function(wrap_pyfunction!(partition_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(has_glob, m)?)?;
     m.add_function(wrap_pyfunction!(glob_base, m)?)?;
     m.add_function(wrap_pyfunction!(is_hidden, m)?)?;

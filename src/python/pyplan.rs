@@ -144,7 +144,7 @@ pub fn plan_local_scan(
 ) -> PyResult<(Vec<String>, Vec<Option<String>>, Option<Vec<Vec<(String, Option<String>)>>>, ScanPlan, Described)> {
     let listed = interruptible(py, || source::list_local(&paths, glob, &options.hidden)).map_err(to_py_err)?;
     let pairs: Option<Vec<_>> =
-        hive.then(|| listed.iter().map(|f| source::partition_pairs(&f.path, f.base.as_deref())).collect());
+        hive.then(|| listed.iter().map(|f| source::partition_pairs(&f.path, f.base.as_deref(), false)).collect());
     let partitions = pairs
         .as_ref()
         .and_then(|p| p.first())
