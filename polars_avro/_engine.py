@@ -95,8 +95,13 @@ def lazy_frame(scan: Scan) -> pl.LazyFrame:
             return scan.batches(columns, static, None, batch_size, records=n_rows, filter_here=True)
 
         lf = register_io_source(io_source, schema=scan.schema, **_PURE)
-        # Polars 1.x's IO sources hand Enum columns on as Categorical: cast them back.
-        return lf.with_columns(pl.col(name).cast(dtype) for name, dtype in enums.items()) if enums else lf
+        if not enums:
+            return lf
+        # Polars 1.x's IO sources hand Enum columns on as Categorical: cast them back. A
+        # select of every column, not a with_columns: Polars 1.41 and 1.42 project the wrong
+        # columns of a with_columns over a pure source that collect_all reads twice (a
+        # panic, or a column too many).
+        return lf.select(pl.col(name).cast(enums[name]) if name in enums else pl.col(name) for name in scan.schema)
     return scan_external_reader(_Builder(scan), sources=[scan.label], schema=dict(scan.schema))
 
 

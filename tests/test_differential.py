@@ -505,6 +505,27 @@ def test_a_tail_then_a_list_filter_as_polars_gives_it(data: Data) -> None:
         assert_frame_equal(query(ours).collect(engine=engine), expected, check_exact=True)
 
 
+def test_a_row_index_then_a_select_read_twice_by_collect_all(data: Data) -> None:
+    """Fresh seed 897107931 (Polars 1.42) found a panic, `index out of bounds: the len is 12
+    but the index is 14`, in `collect_all` of a row index, a select and a filter of a scan with
+    `include_file_paths`, and that scan's count. Polars 1.41 and 1.42 project the wrong columns
+    of a with_columns over a pure IO source read twice (the Enum cast Polars 1.x needs was
+    one); the cast is a select now."""
+
+    def queries(lf: pl.LazyFrame) -> list[pl.LazyFrame]:
+        day = pl.col("ts").dt.day()
+        picked = lf.with_row_index("ri0").select("tags", "b", "k", "ts", "path", "ri0", "f", "rec", "t", "id")
+        return [picked.filter(day == day.min() + 1), lf.select(pl.len())]
+
+    theirs = pl.scan_ipc(data.ipc_file, include_file_paths="path")
+    expected = pl.collect_all(queries(theirs.with_columns(pl.col("path").replace(data.ipc_file, data.avro_file))))
+    ours = pl.scan_avro(data.avro_file, include_file_paths="path")  # type: ignore[attr-defined]
+    for engine in ("in-memory", "streaming"):
+        got = pl.collect_all(queries(ours), engine=engine)  # type: ignore[call-overload]
+        for g, e in zip(got, expected):
+            assert_frame_equal(g, e, check_exact=True)
+
+
 def test_generated_data_is_every_kind(data: Data) -> None:
     """The queries see nested and logical types, nulls, hive columns and several files."""
     folder = pl.scan_avro(data.avro_folder, hive_partitioning=True).collect()  # type: ignore[attr-defined]
