@@ -51,24 +51,6 @@ pub fn write_json(
         _ => union_resolved(schema, id, cur)?,
     };
     match schema.node(id) {
-        Node::Null => out.push_str("null"),
-        Node::Boolean => out.push_str(if cur.read_bool()? { "true" } else { "false" }),
-        Node::Int => write!(out, "{}", cur.read_int()?).unwrap(),
-        Node::Long => write!(out, "{}", cur.read_long()?).unwrap(),
-        Node::Float => write_float(out, f64::from(cur.read_f32()?)),
-        Node::Double => write_float(out, cur.read_f64()?),
-        Node::String => {
-            let bytes = cur.read_str("a string")?;
-            write_json_string(out, bytes.chars());
-        },
-        Node::Bytes => {
-            let bytes = cur.read_bytes("a bytes value")?;
-            write_json_string(out, bytes.iter().map(|b| char::from(*b)));
-        },
-        Node::Fixed { size, .. } => {
-            let bytes = cur.read_fixed(*size)?;
-            write_json_string(out, bytes.iter().map(|b| char::from(*b)));
-        },
         Node::Enum { symbols, .. } => {
             let start = cur.position();
             let index = cur.read_long()?;
@@ -97,6 +79,24 @@ pub fn write_json(
         },
         Node::Map(value) => write_json_map(cur, out, |cur, out| write_json(schema, *value, cur, out, depth + 1, mode))?,
         Node::Union(_) => unreachable!("union_resolved resolves unions"),
+        scalar => write_scalar(scalar, cur, out)?,
+    }
+    Ok(())
+}
+
+/// A value of a type without parts (null, boolean, the numbers, string, bytes, fixed).
+pub fn write_scalar(node: &Node, cur: &mut Cursor, out: &mut String) -> AvroResult<()> {
+    match node {
+        Node::Null => out.push_str("null"),
+        Node::Boolean => out.push_str(if cur.read_bool()? { "true" } else { "false" }),
+        Node::Int => write!(out, "{}", cur.read_int()?).unwrap(),
+        Node::Long => write!(out, "{}", cur.read_long()?).unwrap(),
+        Node::Float => write_float(out, f64::from(cur.read_f32()?)),
+        Node::Double => write_float(out, cur.read_f64()?),
+        Node::String => write_json_string(out, cur.read_str("a string")?.chars()),
+        Node::Bytes => write_json_string(out, cur.read_bytes("a bytes value")?.iter().map(|b| char::from(*b))),
+        Node::Fixed { size, .. } => write_json_string(out, cur.read_fixed(*size)?.iter().map(|b| char::from(*b))),
+        other => unreachable!("{other:?} has parts"),
     }
     Ok(())
 }

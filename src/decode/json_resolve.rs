@@ -7,13 +7,12 @@
 //! by index.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 
 use super::cursor::Cursor;
-use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string};
+use super::json::{write_float, write_json, write_json_array, write_json_map, write_json_string, write_scalar};
 use super::matching::{
     cannot_read, check_fixed, check_names, encoded_default, enum_to_reader, matching_branch, no_reader_branch,
-    no_writer_branch, reader_fields_by_name,
+    no_writer_branch, reader_fields_by_name, reads_as_written,
 };
 use super::skip::{read_union_branch, too_deep, SkipOp, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
@@ -27,18 +26,9 @@ pub struct JsonResolution {
 
 #[derive(Debug, Clone)]
 enum JsonStep {
-    /// A value of a type without parts, rendered as `json.rs` renders it (an int read as
-    /// long prints alike). Kinds, not schema nodes: a resolution of a schema against
-    /// itself (a default's) renders values of any schema.
-    Null,
-    Boolean,
-    Int,
-    Long,
-    Float,
-    Double,
-    String,
-    Bytes,
-    Fixed(usize),
+    /// A value of the writer's type without parts (its node), rendered as `json.rs`
+    /// renders it: an int read as long prints alike.
+    Scalar(Node),
     /// A writer's int or long read as float or double, a float read as double.
     LongAsFloat,
     LongAsDouble,
@@ -103,15 +93,7 @@ impl JsonResolution {
             return Err(too_deep());
         }
         match &self.steps[step] {
-            JsonStep::Null => out.push_str("null"),
-            JsonStep::Boolean => out.push_str(if cur.read_bool()? { "true" } else { "false" }),
-            JsonStep::Int => write!(out, "{}", cur.read_int()?).unwrap(),
-            JsonStep::Long => write!(out, "{}", cur.read_long()?).unwrap(),
-            JsonStep::Float => write_float(out, f64::from(cur.read_f32()?)),
-            JsonStep::Double => write_float(out, cur.read_f64()?),
-            JsonStep::String => write_json_string(out, cur.read_str("a string")?.chars()),
-            JsonStep::Bytes => write_json_string(out, cur.read_bytes("a bytes value")?.iter().map(|b| char::from(*b))),
-            JsonStep::Fixed(size) => write_json_string(out, cur.read_fixed(*size)?.iter().map(|b| char::from(*b))),
+            JsonStep::Scalar(node) => write_scalar(node, cur, out)?,
             JsonStep::LongAsFloat => write_float(out, f64::from(cur.read_long()? as f32)),
             JsonStep::LongAsDouble => write_float(out, cur.read_long()? as f64),
             JsonStep::FloatAsDouble => write_float(out, f64::from(cur.read_f32()?)),
@@ -291,16 +273,11 @@ impl Compiler<'_> {
                 Node::Fixed { name: reader_name, size: reader_size },
             ) => {
                 check_fixed((writer_name, *writer_size), (reader_name, *reader_size), path)?;
-                JsonStep::Fixed(*writer_size)
+                JsonStep::Scalar(writer.node(writer_node).clone())
             },
-            (Node::Null, Node::Null) => JsonStep::Null,
-            (Node::Boolean, Node::Boolean) => JsonStep::Boolean,
-            (Node::Int, Node::Int) => JsonStep::Int,
-            (Node::Int | Node::Long, Node::Long) => JsonStep::Long,
-            (Node::Float, Node::Float) => JsonStep::Float,
-            (Node::Double, Node::Double) => JsonStep::Double,
-            (Node::String, Node::String) => JsonStep::String,
-            (Node::Bytes, Node::Bytes) => JsonStep::Bytes,
+            (writer_type, reader_type) if reads_as_written(writer_type, reader_type) => {
+                JsonStep::Scalar(writer_type.clone())
+            },
             (Node::Int | Node::Long, Node::Float) => JsonStep::LongAsFloat,
             (Node::Int | Node::Long, Node::Double) => JsonStep::LongAsDouble,
             (Node::Float, Node::Double) => JsonStep::FloatAsDouble,

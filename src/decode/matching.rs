@@ -8,6 +8,22 @@ use std::collections::HashMap;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{encode_default, AvroSchema, Field, Name, Node, NodeId};
 
+/// Whether the reader's `reader` type without parts takes the writer's `writer` values as
+/// they are: the same primitive type, or an int as a long (both varints).
+pub fn reads_as_written(writer: &Node, reader: &Node) -> bool {
+    matches!(
+        (writer, reader),
+        (Node::Null, Node::Null)
+            | (Node::Boolean, Node::Boolean)
+            | (Node::Int | Node::Long, Node::Long)
+            | (Node::Int, Node::Int)
+            | (Node::Float, Node::Float)
+            | (Node::Double, Node::Double)
+            | (Node::String, Node::String)
+            | (Node::Bytes, Node::Bytes)
+    )
+}
+
 /// The first reader branch (position in `branches`) that the writer's `writer_node` can be read
 /// as: the same type (or named type of the same name) first, then a promotion.
 pub fn matching_branch(
@@ -161,6 +177,21 @@ mod tests {
     fn name(name: &str, namespace: Option<&str>, aliases: &[&str]) -> Name {
         let aliases = aliases.iter().map(|a| a.to_string()).collect();
         Name { name: name.into(), namespace: namespace.map(Into::into), aliases }
+    }
+
+    #[test]
+    fn only_the_same_primitive_or_an_int_as_a_long_reads_as_written() {
+        let all =
+            [Node::Null, Node::Boolean, Node::Int, Node::Long, Node::Float, Node::Double, Node::String, Node::Bytes];
+        for writer in &all {
+            for reader in &all {
+                let expected = writer == reader || (writer, reader) == (&Node::Int, &Node::Long);
+                assert_eq!(reads_as_written(writer, reader), expected, "{writer:?} as {reader:?}");
+            }
+        }
+        // Promotions that change the bytes or their meaning are not.
+        assert!(!reads_as_written(&Node::Long, &Node::Int));
+        assert!(!reads_as_written(&Node::String, &Node::Bytes));
     }
 
     #[test]

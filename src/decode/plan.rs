@@ -32,17 +32,18 @@ impl RowPlan {
     /// compared: tools name them freely (Spark's `topLevelRecord`, ...).
     pub fn new(writer: &AvroSchema, reader: Option<&AvroSchema>, projection: Option<&[String]>) -> AvroResult<Self> {
         let reader_schema = reader.unwrap_or(writer);
-        let resolver = Resolver { writer, reader: reader_schema };
         match (writer.node(writer.root), reader_schema.node(reader_schema.root)) {
             (Node::Record { fields: writer_fields, .. }, Node::Record { fields: reader_fields, .. }) => {
                 let names: Vec<&str> = reader_fields.iter().map(|f| f.name.as_str()).collect();
                 let wanted = wanted_columns(&names, projection)?;
                 let record = match reader {
                     // The top-level records count as expanding, as read without a reader schema.
-                    Some(reader) => {
-                        let mut expanding = vec![(writer.root, reader.root)];
-                        resolver.fields(writer_fields, reader_fields, &wanted, "", &mut expanding)?
-                    },
+                    Some(reader) => Resolver::new(writer, reader, vec![(writer.root, reader.root)]).fields(
+                        writer_fields,
+                        reader_fields,
+                        &wanted,
+                        "",
+                    )?,
                     None => own_fields(writer, &wanted)?,
                 };
                 let names = wanted.iter().map(|i| PlSmallStr::from(names[*i])).collect();
@@ -58,7 +59,9 @@ impl RowPlan {
                     return Ok(Self { names: Vec::new(), record });
                 }
                 let value = match reader {
-                    Some(reader) => resolver.read_type(writer.root, reader.root, VALUE_COLUMN, &mut Vec::new())?,
+                    Some(reader) => {
+                        Resolver::new(writer, reader, Vec::new()).read_type(writer.root, reader.root, VALUE_COLUMN)?
+                    },
                     None => ReadType::of(writer, writer.root, &mut Vec::new())?,
                 };
                 record.fields.push(value);

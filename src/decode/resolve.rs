@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::json_resolve::JsonResolution;
 use super::matching::{
     cannot_read, check_fixed, check_names, encoded_default, enum_to_reader, matching_branch, no_reader_branch,
-    no_writer_branch, reader_fields_by_name,
+    no_writer_branch, reader_fields_by_name, reads_as_written,
 };
 use super::read_type::{
     Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape, UnionRead,
@@ -19,25 +19,23 @@ use crate::error::{AvroError, AvroResult};
 use crate::schema::{field_path, AvroSchema, Field, Node, NodeId};
 
 pub struct Resolver<'a> {
-    pub writer: &'a AvroSchema,
-    pub reader: &'a AvroSchema,
+    writer: &'a AvroSchema,
+    reader: &'a AvroSchema,
+    /// The (writer, reader) record pairs being resolved on the way down.
+    expanding: Vec<(NodeId, NodeId)>,
 }
 
-/// The (writer, reader) record pairs being resolved on the way down.
-pub type Expanding = Vec<(NodeId, NodeId)>;
+impl<'a> Resolver<'a> {
+    /// Resolves types of `writer` into types of `reader`, inside the records `expanding`.
+    pub fn new(writer: &'a AvroSchema, reader: &'a AvroSchema, expanding: Vec<(NodeId, NodeId)>) -> Self {
+        Self { writer, reader, expanding }
+    }
 
-impl Resolver<'_> {
     /// The type decoding the writer's `writer_node` into the Polars shape of the reader's `reader_node`.
-    pub fn read_type(
-        &self,
-        writer_node: NodeId,
-        reader_node: NodeId,
-        path: &str,
-        expanding: &mut Expanding,
-    ) -> AvroResult<ReadType> {
+    pub fn read_type(&mut self, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<ReadType> {
         match (self.writer.node(writer_node), self.reader.node(reader_node)) {
             (Node::Union(writer_branches), Node::Union(reader_branches)) => {
-                self.union_into_union(writer_branches, reader_branches, path, expanding)
+                self.union_into_union(writer_branches, reader_branches, path)
             },
             (Node::Union(writer_branches), _) => {
                 let split = self.writer.split_union(writer_branches);
@@ -48,16 +46,16 @@ impl Resolver<'_> {
                             null_index: split.null,
                             null_is_error: true,
                         };
-                        Ok(self.read_type(*only, reader_node, path, expanding)?.with_nullable(nullable))
+                        Ok(self.read_type(*only, reader_node, path)?.with_nullable(nullable))
                     },
-                    _ => self.one_of(writer_branches, &split.values, reader_node, false, path, expanding),
+                    _ => self.one_of(writer_branches, &split.values, reader_node, false, path),
                 }
             },
             (_, Node::Union(reader_branches)) => {
                 let values = self.reader.split_union(reader_branches).values;
                 match values.as_slice() {
                     // The reader's nullable T: the writer's values are all T.
-                    [(_, only)] => self.read_type(writer_node, *only, path, expanding),
+                    [(_, only)] => self.read_type(writer_node, *only, path),
                     // The reader's Struct of branches: every value goes to the one the writer's type matches.
                     several => {
                         let chosen = matching_branch(self.writer, self.reader, writer_node, several)
@@ -65,23 +63,17 @@ impl Resolver<'_> {
                         let mut children: Vec<Option<ReadType>> = several.iter().map(|_| None).collect();
                         let branch = several[chosen].1;
                         let at = format!("{path}.{}", self.reader.type_name(branch));
-                        children[chosen] = Some(self.read_type(writer_node, branch, &at, expanding)?);
+                        children[chosen] = Some(self.read_type(writer_node, branch, &at)?);
                         self.branch_struct(several, children, BranchMap::Always(chosen))
                     },
                 }
             },
-            _ => self.value(writer_node, reader_node, path, expanding),
+            _ => self.value(writer_node, reader_node, path),
         }
     }
 
     /// Neither node is a union.
-    fn value(
-        &self,
-        writer_node: NodeId,
-        reader_node: NodeId,
-        path: &str,
-        expanding: &mut Expanding,
-    ) -> AvroResult<ReadType> {
+    fn value(&mut self, writer_node: NodeId, reader_node: NodeId, path: &str) -> AvroResult<ReadType> {
         let as_reader = || ReadType::of(self.reader, reader_node, &mut Vec::new());
         match (self.writer.node(writer_node), self.reader.node(reader_node)) {
             (
@@ -92,7 +84,7 @@ impl Resolver<'_> {
                 // The reader's record met again on the way down: its type is recursive, and
                 // from here on the value is JSON text of the reader's type (where reading
                 // with the reader's own schema would make it JSON).
-                if expanding.iter().any(|(_, reader)| *reader == reader_node) {
+                if self.expanding.iter().any(|(_, reader)| *reader == reader_node) {
                     return Ok(ReadType::resolved_json(JsonResolution::new(
                         self.writer,
                         self.reader,
@@ -101,10 +93,10 @@ impl Resolver<'_> {
                         path,
                     )?));
                 }
-                expanding.push((writer_node, reader_node));
+                self.expanding.push((writer_node, reader_node));
                 let all: Vec<usize> = (0..reader_fields.len()).collect();
-                let read = self.fields(writer_fields, reader_fields, &all, path, expanding);
-                expanding.pop();
+                let read = self.fields(writer_fields, reader_fields, &all, path);
+                self.expanding.pop();
                 Ok(ReadType::record(reader_fields.iter().map(|f| f.name.as_str()), read?))
             },
             (
@@ -118,10 +110,10 @@ impl Resolver<'_> {
                 Ok(read)
             },
             (Node::Array(writer_item), Node::Array(reader_item)) => {
-                Ok(ReadType::list(self.read_type(*writer_item, *reader_item, &format!("{path}[]"), expanding)?))
+                Ok(ReadType::list(self.read_type(*writer_item, *reader_item, &format!("{path}[]"))?))
             },
             (Node::Map(writer_value), Node::Map(reader_value)) => {
-                Ok(ReadType::map(self.read_type(*writer_value, *reader_value, &format!("{path}{{}}"), expanding)?))
+                Ok(ReadType::map(self.read_type(*writer_value, *reader_value, &format!("{path}{{}}"))?))
             },
             (
                 Node::Fixed { name: writer_name, size: writer_size },
@@ -130,15 +122,10 @@ impl Resolver<'_> {
                 check_fixed((writer_name, *writer_size), (reader_name, *reader_size), path)?;
                 as_reader()
             },
-            // Same type, or a promotion that reads the same bytes: int as long (both
-            // varints), string as bytes and bytes as string (both length-prefixed).
-            (Node::Null, Node::Null)
-            | (Node::Boolean, Node::Boolean)
-            | (Node::Int | Node::Long, Node::Long)
-            | (Node::Int, Node::Int)
-            | (Node::Float, Node::Float)
-            | (Node::Double, Node::Double)
-            | (Node::String | Node::Bytes, Node::String | Node::Bytes) => as_reader(),
+            // Same type, or a promotion that reads the same bytes: int as long, string as
+            // bytes and bytes as string (both length-prefixed).
+            (writer, reader) if reads_as_written(writer, reader) => as_reader(),
+            (Node::String | Node::Bytes, Node::String | Node::Bytes) => as_reader(),
             (writer, reader) => ReadType::promoted(writer, reader)
                 .ok_or_else(|| cannot_read(self.writer, self.reader, writer_node, reader_node, path)),
         }
@@ -149,12 +136,11 @@ impl Resolver<'_> {
     /// or skip), one output field per wanted field, and the encoded default of each
     /// wanted field the writer lacks.
     pub fn fields(
-        &self,
+        &mut self,
         writer_fields: &[Field],
         reader_fields: &[Field],
         wanted: &[usize],
         path: &str,
-        expanding: &mut Expanding,
     ) -> AvroResult<RecordRead> {
         let at = |name: &str| field_path(path, name);
         let by_name = reader_fields_by_name(reader_fields);
@@ -168,7 +154,7 @@ impl Resolver<'_> {
                 Some(out) => {
                     let reader_field = &reader_fields[wanted[out]];
                     let at = at(&reader_field.name);
-                    fields[out] = Some(self.read_type(writer_field.schema, reader_field.schema, &at, expanding)?);
+                    fields[out] = Some(self.read_type(writer_field.schema, reader_field.schema, &at)?);
                     FieldStep::Read(out)
                 },
                 None => FieldStep::Skip(SkipOp::compile(self.writer, writer_field.schema)),
@@ -185,9 +171,9 @@ impl Resolver<'_> {
             // The reader's type resolved against itself, in the records being expanded: the
             // shape a value of the field would have, and where the type recurses, JSON text
             // rendered without the writer's schema (which the default is not in).
-            let itself = Resolver { writer: self.reader, reader: self.reader };
-            let mut own: Expanding = expanding.iter().map(|(_, reader)| (*reader, *reader)).collect();
-            fields[out] = Some(itself.read_type(field.schema, field.schema, &at, &mut own)?);
+            let own = self.expanding.iter().map(|(_, reader)| (*reader, *reader)).collect();
+            let mut itself = Resolver::new(self.reader, self.reader, own);
+            fields[out] = Some(itself.read_type(field.schema, field.schema, &at)?);
             read.defaults.push((out, encoded));
         }
         read.fields = fields.into_iter().map(|f| f.expect("every wanted field is read or defaulted")).collect();
@@ -198,23 +184,22 @@ impl Resolver<'_> {
     /// same type or name first, then a promotion); a writer branch no reader branch takes
     /// is an error when a value takes it.
     fn union_into_union(
-        &self,
+        &mut self,
         writer_branches: &[NodeId],
         reader_branches: &[NodeId],
         path: &str,
-        expanding: &mut Expanding,
     ) -> AvroResult<ReadType> {
         let writer = self.writer.split_union(writer_branches);
         let reader = self.reader.split_union(reader_branches);
         match (writer.values.as_slice(), reader.values.as_slice()) {
             // Several types into [null, T] (or [T]): each branch that T matches read as T.
             (several, [(_, reader_only)]) if several.len() > 1 => {
-                self.one_of(writer_branches, several, *reader_only, reader.null.is_some(), path, expanding)
+                self.one_of(writer_branches, several, *reader_only, reader.null.is_some(), path)
             },
             // [null, T] (or [T], or [null]) into [null, T'] (or [T']): the common nullable field.
             ([] | [_], [(_, reader_only)]) => {
                 let read = match writer.values.first() {
-                    Some((_, writer_only)) => self.read_type(*writer_only, *reader_only, path, expanding)?,
+                    Some((_, writer_only)) => self.read_type(*writer_only, *reader_only, path)?,
                     None => ReadType::of(self.reader, *reader_only, &mut Vec::new())?,
                 };
                 let null_is_error = reader.null.is_none();
@@ -242,8 +227,8 @@ impl Resolver<'_> {
                     let at = format!("{path}.{}", self.reader.type_name(*reader_branch));
                     children.push(match taken.as_slice() {
                         [] => None,
-                        [(_, only)] => Some(self.read_type(*only, *reader_branch, &at, expanding)?),
-                        _ => Some(self.one_of(writer_branches, taken, *reader_branch, false, &at, expanding)?),
+                        [(_, only)] => Some(self.read_type(*only, *reader_branch, &at)?),
+                        _ => Some(self.one_of(writer_branches, taken, *reader_branch, false, &at)?),
                     });
                 }
                 if let (Some(null_index), Some(_)) = (writer.null, reader.null) {
@@ -263,20 +248,19 @@ impl Resolver<'_> {
     /// the null branch, unless `nullable`) are errors when a value takes them. None
     /// matching is a schema error.
     fn one_of(
-        &self,
+        &mut self,
         writer_branches: &[NodeId],
         values: &[(usize, NodeId)],
         reader_node: NodeId,
         nullable: bool,
         path: &str,
-        expanding: &mut Expanding,
     ) -> AvroResult<ReadType> {
         let mut branches = vec![Branch::Unmatched; writer_branches.len()];
         let mut children = Vec::new();
         for (writer_index, writer_node) in values {
             if matching_branch(self.writer, self.reader, *writer_node, &[(0, reader_node)]).is_some() {
                 branches[*writer_index] = Branch::Child(children.len());
-                children.push(self.read_type(*writer_node, reader_node, path, expanding)?);
+                children.push(self.read_type(*writer_node, reader_node, path)?);
             }
         }
         let writer_types: Vec<String> = writer_branches.iter().map(|b| self.writer.type_name(*b)).collect();
@@ -332,17 +316,15 @@ mod tests {
     fn resolve(writer: Value, reader: Value) -> AvroResult<ReadType> {
         let (writer, reader) =
             (record(json!([{"name": "f", "type": writer}])), record(json!([{"name": "f", "type": reader}])));
-        let resolver = Resolver { writer: &writer, reader: &reader };
         let (w, r) = (top_fields(&writer)[0].schema, top_fields(&reader)[0].schema);
-        resolver.read_type(w, r, "f", &mut Vec::new())
+        Resolver::new(&writer, &reader, Vec::new()).read_type(w, r, "f")
     }
 
     /// The records' fields resolved: every reader field wanted, in order.
     fn resolve_fields(writer: Value, reader: Value) -> AvroResult<RecordRead> {
         let (writer, reader) = (record(writer), record(reader));
-        let resolver = Resolver { writer: &writer, reader: &reader };
         let all: Vec<usize> = (0..top_fields(&reader).len()).collect();
-        resolver.fields(top_fields(&writer), top_fields(&reader), &all, "", &mut Vec::new())
+        Resolver::new(&writer, &reader, Vec::new()).fields(top_fields(&writer), top_fields(&reader), &all, "")
     }
 
     fn error(result: AvroResult<impl std::fmt::Debug>) -> String {
