@@ -174,7 +174,7 @@ def _remember_origin(frame: pl.DataFrame | pl.LazyFrame, scan: Scan, *, lazily: 
     items = scan.sources.items
     if len(items) != 1 or scan.reader_schema is not None or scan.options.reader_schema is not None:
         return
-    if scan.ranges is not None or scan.schema != scan.file_schema.schema:
+    if scan.ranges is not None or scan.schema is not scan.file_schema.schema:  # not only the file's columns
         return
     item = items[0]
     if lazily:

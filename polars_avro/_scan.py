@@ -188,7 +188,8 @@ class Scan:
                 return pl.String()
             return self.file_schema.schema[name]
 
-        return pl.Schema([(name, dtype(name, kind)) for name, kind in columns])
+        # Types made here, instances all: Polars need not check them (a cost per column).
+        return pl.Schema([(name, dtype(name, kind)) for name, kind in columns], check_dtypes=False)
 
     def batches(
         self,
@@ -276,10 +277,10 @@ class Scan:
         height, most = 0, max_index() if not read else None
         try:
             while (batch := reader.next_batch(join)) is not None:
-                df, batch_height, skipped = batch
+                columns, batch_height, skipped = batch
                 self._report_skipped(skipped)
                 report_progress(reader.stats)
-                df = self._to_schema(df, batch_height)
+                df = self._to_schema(columns, batch_height)
                 if most is not None:
                     height += df.height
                     if height > most:
@@ -356,20 +357,17 @@ class Scan:
             values = values.with_columns(pl.Series(self.options.include_file_paths, names, pl.String))
         return values
 
-    def _to_schema(self, df: pl.DataFrame, height: int) -> pl.DataFrame:
-        if df.width == 0:
+    def _to_schema(self, columns: pl.Series | None, height: int) -> pl.DataFrame:
+        """A frame from Rust (its columns the fields of one struct Series; None: no column) in the scan's types."""
+        if columns is None:
             return without_columns(height)
-        if "" in (self.options.row_index_name, self.options.include_file_paths):
-            # Frames cross from Rust as pl.DataFrame(series), which names a column "" (a name
-            # Polars allows, as this option) column_<position>.
-            df.columns = ["" if c == f"column_{i}" and c not in self.schema else c for i, c in enumerate(df.columns)]
-        return self.file_schema.apply(df, keep=self.hive.schema if self.hive is not None else ())
+        return self.file_schema.apply(columns.struct.unnest(), keep=self.hive.schema if self.hive is not None else ())
 
     def _mask_function(self, predicate: pl.Expr) -> Any:
         mask_expr = predicate.alias(_MASK)
 
-        def evaluate(df: pl.DataFrame) -> pl.Series:
-            batch = self._to_schema(df, df.height)
+        def evaluate(columns: pl.Series | None, height: int) -> pl.Series:
+            batch = self._to_schema(columns, height)
             return filtering(predicate, lambda: batch.with_columns(mask_expr).get_column(_MASK))
 
         return evaluate

@@ -79,7 +79,12 @@ class FrameSchema:
     def __init__(self, columns: list[tuple[str, str]]) -> None:
         # One parse of them all: a parse per column costs more than the parsing (wide files).
         described = json.loads("[" + ",".join(desc for _, desc in columns) + "]")
-        self.schema = pl.Schema([(name, dtype_from_description(d)) for (name, _), d in zip(columns, described)])
+        types = [(name, dtype_from_description(d)) for (name, _), d in zip(columns, described)]
+        # Types made here, instances all: Polars need not check them (a cost per column).
+        self.schema = pl.Schema(types, check_dtypes=False)
+        #: The columns whose type may change on the way from Rust: those holding an Enum or
+        #: a Map (a name so spelled inside a description only adds a column to look at).
+        self._may_change = [name for name, desc in columns if any(kind in desc for kind in _CHANGE_ON_CROSSING)]
         #: The casts a frame of these columns needs, by its columns: found on the first such
         #: frame, since every frame of the same columns crosses from Rust alike.
         self._casts: dict[tuple[str, ...], dict[Any, pl.DataType]] = {}
@@ -90,17 +95,23 @@ class FrameSchema:
         Avro maps arrive as lists of key/value structs (Polars 2 has Map), and Polars before 2.0
         receives Enum columns as Categorical.
         """
+        if not self._may_change:
+            return df
         columns = tuple(df.columns)
         casts = self._casts.get(columns)
         if casts is None:
-            keep = set(keep)
+            present, keep = set(columns), set(keep)
             casts = {
                 name: self.schema[name]
-                for name, dtype in df.schema.items()
-                if name in self.schema and name not in keep and self.schema[name] != dtype
+                for name in self._may_change
+                if name in present and name not in keep and df.get_column(name).dtype != self.schema[name]
             }
             self._casts[columns] = casts
         return df.cast(casts) if casts else df
+
+
+#: The kinds of type descriptions whose Polars types the crossing from Rust may change.
+_CHANGE_ON_CROSSING = ('"enum"', '"map"')
 
 
 def describe_dtype(dtype: PolarsDataType) -> dict[str, Any]:

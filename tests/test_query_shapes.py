@@ -172,12 +172,12 @@ def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
     threads: list[str] = []
     mask_function = Scan._mask_function
 
-    def recording(self: Scan, predicate: pl.Expr) -> Callable[[pl.DataFrame], pl.Series]:
+    def recording(self: Scan, predicate: pl.Expr) -> Callable[[pl.Series | None, int], pl.Series]:
         evaluate = mask_function(self, predicate)
 
-        def recorded(df: pl.DataFrame) -> pl.Series:
+        def recorded(columns: pl.Series | None, height: int) -> pl.Series:
             threads.append(_thread_name())
-            return evaluate(df)  # type: ignore[no-any-return]
+            return evaluate(columns, height)  # type: ignore[no-any-return]
 
         return recorded
 

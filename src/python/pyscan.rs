@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use polars_core::prelude::{DataFrame, IdxSize, PlSmallStr};
+use polars_core::prelude::{DataFrame, IdxSize, IntoSeries, PlSmallStr};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
@@ -209,7 +209,7 @@ impl ScanReader {
         match result {
             Ok(Some(df)) => {
                 let height = df.height();
-                Ok(Some((PyDataFrame(df), height, self.take_skipped(py)?)))
+                Ok(Some((frame_as_struct(df), height, self.take_skipped(py)?)))
             },
             Ok(None) => {
                 self.inner = None;
@@ -226,8 +226,16 @@ impl ScanReader {
     }
 }
 
-/// A batch as Python takes it: the frame, its height and the blocks left out before it.
-type Batch<'py> = (PyDataFrame, usize, Vec<Bound<'py, PyDict>>);
+/// A batch as Python takes it: the frame's columns as the fields of one struct Series (None
+/// when it has none), its height and the blocks left out before it.
+type Batch<'py> = (Option<PySeries>, usize, Vec<Bound<'py, PyDict>>);
+
+/// A frame's columns as the fields of one struct Series: one crossing into Python, where a
+/// frame crosses column by column (a Python Series made for each, then a DataFrame of
+/// them), which costs more than decoding the records of a wide file.
+fn frame_as_struct(df: DataFrame) -> Option<PySeries> {
+    (df.width() > 0).then(|| PySeries(df.into_struct(PlSmallStr::EMPTY).into_series()))
+}
 
 /// Up to `most` batches as one frame, their chunks appended (not copied). A batch whose
 /// schema differs from the first's, or that would take the frame past the rows a Polars
@@ -264,7 +272,9 @@ fn joined_batches(
 fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) -> crate::read::PredicateFn {
     Arc::new(move |df: DataFrame| {
         attached(AvroError::interrupted, |py| {
-            let result = callable.call1(py, (PyDataFrame(df),)).and_then(|mask| mask.extract::<PySeries>(py));
+            let height = df.height();
+            let result =
+                callable.call1(py, (frame_as_struct(df), height)).and_then(|mask| mask.extract::<PySeries>(py));
             let failed = |e: PyErr| {
                 let message = e.to_string();
                 // Batches are filtered in parallel: the first failure is the one kept.
