@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import random
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -94,6 +96,32 @@ def pure_self_join_after_explode_panics() -> bool:
     panics in the streaming engine (``Option::unwrap()`` on a ``None`` value); the same
     source declared impure does not. Found on 1.41 and 1.42."""
     return _fails(lambda: self_join_after_explode(plugin_scan(EXPLODED_JOIN)).height == 3)
+
+
+#: A pure IO source (scan_avro's interface over a frame in memory) of many batches, with a
+#: row index and a head, joined with itself.
+_INDEXED_HEAD_SELF_JOIN = """
+import polars as pl
+from polars_avro._polars_bugs import frame_scan
+lf = frame_scan(pl.DataFrame({"id": range(3000), "k": [i % 10 for i in range(3000)]}), frames=50)
+query = lf.with_row_index("ri0").head(100).join(lf.select("k"), on="k", how="anti")
+assert query.collect(engine="streaming").height == 0
+"""
+
+
+@functools.cache
+def pure_self_join_of_an_indexed_head_hangs() -> bool:
+    """A pure IO source of many batches with a row index and a head, joined with itself,
+    never finishes in the streaming engine (a LazyFrame of a DataFrame of a million rows
+    neither; Polars' own scans do). A query that hangs cannot be stopped: the probe runs in a
+    child process, given 15 s (it takes under one). Fresh seed 843933743 found it on 1.41
+    (``lf.with_row_index('ri0').head(100).join(lf.filter(...).select(['k']), how='anti')``,
+    batches of 64). Found on 1.39 to 1.41."""
+    try:
+        subprocess.run([sys.executable, "-c", _INDEXED_HEAD_SELF_JOIN], check=True, capture_output=True, timeout=15)
+    except subprocess.TimeoutExpired:
+        return True
+    return False
 
 
 #: The frame of pure_self_join_after_explode_panics' query.

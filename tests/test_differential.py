@@ -468,6 +468,25 @@ def test_a_self_join_after_an_explode_then_a_group_by(tmp_path: Path) -> None:
     assert_frame_equal(query(ours), query(pl.scan_ipc(tmp_path / "a.arrow")))
 
 
+def test_a_self_join_of_an_indexed_head_as_polars_gives_it(data: Data) -> None:
+    """Fresh seed 843933743 (Polars 1.41) found `lf.with_row_index('ri0').head(100).join(lf
+    .filter(pl.col('id') % 3 == 0).select(['k']), on='k', how='anti')` with batches of 64
+    never finishing in the streaming engine. Polars 1.39 to 1.41 hang so for any pure IO source
+    of many batches, and for a LazyFrame of a large DataFrame
+    (polars_quirks.pure_self_join_of_an_indexed_head_hangs); a hang cannot be stopped, so
+    the query runs where Polars finishes it, and there gives scan_ipc's answer."""
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        right = lf.filter(pl.col("id") % 3 == 0).select(["k"])
+        return lf.with_row_index("ri0").head(100).join(right, on="k", how="anti", maintain_order="left")
+
+    ours = pl.scan_avro(data.avro_file, batch_size=64)  # type: ignore[attr-defined]
+    engines = ["in-memory"] if quirks.pure_self_join_of_an_indexed_head_hangs() else ["in-memory", "streaming"]
+    for engine in engines:
+        expected = query(pl.scan_ipc(data.ipc_file)).collect(engine=engine)  # type: ignore[call-overload]
+        assert_frame_equal(query(ours).collect(engine=engine), expected, check_exact=True)  # type: ignore[call-overload]
+
+
 def test_a_unique_then_a_list_filter_as_polars_gives_it(data: Data) -> None:
     """Fresh seed 51967353 (Polars 1.36) found `lf.unique(['id'], keep='first').filter(
     pl.col('nums').list.contains(3))` giving 34 rows where scan_ipc gave 36, in the streaming

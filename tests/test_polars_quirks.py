@@ -42,6 +42,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "unnest_then_join_moves_fields": ((1, 35), (1, 40)),
     "list_filter_over_sliced_chunks_wrong": ((1, 30), (1, 44)),
     "pure_self_join_after_explode_panics": ((1, 41), (1, 42)),
+    "pure_self_join_of_an_indexed_head_hangs": ((1, 39), (1, 41)),
     "streaming_slice_of_concat_wrong": ((1, 40), (1, 42)),
     "streaming_keep_first_wrong": ((1, 30), (1, 32)),
 }
