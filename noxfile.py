@@ -111,6 +111,9 @@ QUIET = ["-q", "-rs", "-p", "no:cacheprovider"]
 #: full suites run all of them.
 RELEASE_SEEDS = 2
 
+#: The seconds one release's tests may take (about 25 here) before they count as hung.
+RELEASE_LIMIT_S = 600
+
 #: Ray and Dask for polars_avro.ray and polars_avro.dask, tested in their own session
 #: (`cluster`, which `tests` brings along) on local clusters.
 CLUSTER_DEPS = ["ray[data]", "dask[dataframe]", "distributed", "pyarrow"]
@@ -416,7 +419,17 @@ def releases(session: nox.Session) -> None:
         session.log(f"{requirement}: fresh seed POLARS_AVRO_DIFF_SEED={seed}")
         env = {"PYTHONPATH": str(site), "POLARS_AVRO_DIFF_SEEDS": str(RELEASE_SEEDS), "POLARS_AVRO_DIFF_SEED": seed}
         try:
-            session.run("pytest", "--import-mode=importlib", *RELEASE_TESTS, *RELEASE_LEFT_OUT, *QUIET, env=env)
+            # A query a release never finishes fails that release, its test's stack printed,
+            # instead of holding the run to CI's limit.
+            session.run(
+                *("timeout", "--kill-after=10", str(RELEASE_LIMIT_S)),
+                *("pytest", "-o", f"faulthandler_timeout={RELEASE_LIMIT_S // 2}", "--import-mode=importlib"),
+                *RELEASE_TESTS,
+                *RELEASE_LEFT_OUT,
+                *QUIET,
+                env=env,
+                external=True,
+            )
         except nox.command.CommandFailed:
             failed.append(requirement)
     if skipped:
