@@ -18,7 +18,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_avro._hive import conjuncts
-from polars_avro._quirks import SOURCES_WAIT_ON_THE_POOL
+from polars_avro._quirks import SOURCES_WAIT_ON_THE_POOL, io_sources_lose_enums
 from polars_avro._scan import filtering
 from polars_avro._types import contains, max_index
 from polars_avro.exceptions import AvroPolarsVersionError
@@ -95,13 +95,13 @@ def lazy_frame(scan: Scan) -> pl.LazyFrame:
             return scan.batches(columns, static, None, batch_size, records=n_rows, filter_here=True)
 
         lf = register_io_source(io_source, schema=scan.schema, **_PURE)
-        if not enums:
+        if not enums or not io_sources_lose_enums():
+            # No cast over the scan where none is needed: Polars 1.41 and 1.42 project the
+            # wrong columns of a with_columns over a pure source that collect_all reads twice
+            # (a panic, or a column too many), and 1.42's slice pushdown panics over a select.
             return lf
-        # Polars 1.x's IO sources hand Enum columns on as Categorical: cast them back. A
-        # select of every column, not a with_columns: Polars 1.41 and 1.42 project the wrong
-        # columns of a with_columns over a pure source that collect_all reads twice (a
-        # panic, or a column too many).
-        return lf.select(pl.col(name).cast(enums[name]) if name in enums else pl.col(name) for name in scan.schema)
+        # Polars 1.30 and 1.31 hand an IO source's Enum columns on as Categorical: cast back.
+        return lf.with_columns(pl.col(name).cast(dtype) for name, dtype in enums.items())
     return scan_external_reader(_Builder(scan), sources=[scan.label], schema=dict(scan.schema))
 
 

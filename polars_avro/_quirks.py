@@ -47,6 +47,25 @@ def batches_raise() -> bool:
     return False
 
 
+@functools.cache
+def io_sources_lose_enums() -> bool:
+    """Whether an IO plugin's Enum columns come out of a query as Categorical.
+
+    The source gives Enums (top-level or nested) and its schema says so. Found on 1.30 and 1.31.
+    """
+    from polars.io.plugins import register_io_source
+
+    enum = pl.Enum(["a"])
+    df = pl.DataFrame(
+        [
+            pl.Series("e", ["a"], enum),
+            pl.Series("l", [["a"]], pl.List(enum)),
+            pl.Series("s", [{"x": "a"}], pl.Struct({"x": enum})),
+        ]
+    )
+    return register_io_source(lambda *_: iter([df]), schema=df.schema).collect().schema != df.schema
+
+
 def _drops_empty(explode: Any) -> dict[str, bool]:
     """``explode``'s keyword for an empty list's row, where Polars takes one.
 

@@ -98,6 +98,21 @@ def pure_self_join_after_explode_panics() -> bool:
     return _fails(lambda: self_join_after_explode(plugin_scan(EXPLODED_JOIN)).height == 3)
 
 
+@functools.cache
+def collect_all_of_a_row_index_misorders() -> bool:
+    """``pl.collect_all`` of a pure IO source's row index and select, beside another query
+    of the source, gives the columns in another order: ``with_row_index("i").select("c",
+    "i", "a")`` comes as i, c, a (1.41) or a, i, c (1.42's streaming engine). Fresh seed
+    897107931 found it on 1.42 as a panic, with a with_columns above the source. Found on
+    1.41 and 1.42."""
+    lf = plugin_scan(pl.DataFrame({"a": [1], "b": [2], "c": [3]}))
+    query = lf.with_row_index("i").select("c", "i", "a")
+    return any(
+        _fails(lambda e=engine: pl.collect_all([query, lf.select(pl.len())], engine=e)[0].columns == ["c", "i", "a"])
+        for engine in ("in-memory", "streaming")
+    )
+
+
 #: A pure IO source (scan_avro's interface over a frame in memory) of many batches, with a
 #: row index and a head, joined with itself.
 _INDEXED_HEAD_SELF_JOIN = """
@@ -106,6 +121,7 @@ from polars_avro._polars_bugs import frame_scan
 lf = frame_scan(pl.DataFrame({"id": range(3000), "k": [i % 10 for i in range(3000)]}), frames=50)
 query = lf.with_row_index("ri0").head(100).join(lf.select("k"), on="k", how="anti")
 assert query.collect(engine="streaming").height == 0
+print("finished", flush=True)
 """
 
 
@@ -128,7 +144,9 @@ def pure_self_join_of_an_indexed_head_hangs() -> bool:
         )
     except subprocess.TimeoutExpired:
         return True
-    assert child.returncode == 0, f"the probe's child process failed:\n{child.stderr}"
+    # What the child printed, not its exit status: Polars 1.31 and 1.32 sometimes abort as a
+    # process that ran a streaming query exits (status 134, nothing printed).
+    assert "finished" in child.stdout, f"the probe's child process failed ({child.returncode}):\n{child.stderr}"
     return False
 
 

@@ -32,6 +32,7 @@ import polars_quirks  # noqa: E402
 FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "batches_raise": ((1, 37), (2, 1)),
     "SOURCES_WAIT_ON_THE_POOL": ((2, 0), (2, 0)),
+    "io_sources_lose_enums": ((1, 30), (1, 31)),
     "tail_past_the_end_short": ((1, 30), (1, 32)),
     "negative_slice_after_filter_wrong": ((1, 30), (1, 32)),
     "scan_row_index_dropped": ((1, 30), (1, 34)),
@@ -43,6 +44,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "list_filter_over_sliced_chunks_wrong": ((1, 30), (1, 44)),
     "pure_self_join_after_explode_panics": ((1, 41), (1, 42)),
     "pure_self_join_of_an_indexed_head_hangs": ((1, 39), (1, 41)),
+    "collect_all_of_a_row_index_misorders": ((1, 41), (1, 42)),
     "streaming_slice_of_concat_wrong": ((1, 40), (1, 42)),
     "streaming_keep_first_wrong": ((1, 30), (1, 32)),
 }
