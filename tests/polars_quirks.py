@@ -99,6 +99,20 @@ def pure_self_join_after_explode_panics() -> bool:
 
 
 @functools.cache
+def same_slice_joined_twice_panics() -> bool:
+    """Joining the same slice of a pure IO source twice in one query
+    (``lf.join(other.slice(2, 10)..., on="id").join(other.slice(2, 10)..., on="k")``) panics
+    in the optimizer (``entered unreachable code``), in both engines; a DataFrame's does not.
+    Fresh seed 288722674 found it. Found on 1.39 and 1.40."""
+    a = pl.DataFrame({"id": range(20), "k": [i % 3 for i in range(20)]})
+    lf, other = plugin_scan(a), plugin_scan(a.with_columns(f=pl.col("id") * 2))
+    query = lf.join(other.slice(2, 10).select("id", "f"), on="id").join(
+        other.slice(2, 10).select("k"), on="k", how="left"
+    )
+    return _fails(lambda: query.collect().height > 0)
+
+
+@functools.cache
 def collect_all_of_a_row_index_misorders() -> bool:
     """``pl.collect_all`` of a pure IO source's row index and select, beside another query
     of the source, gives the columns in another order: ``with_row_index("i").select("c",

@@ -491,13 +491,18 @@ def test_joins_of_slices_around_a_drop_nulls_as_polars_gives_it(data: Data) -> N
     """Fresh seed 288722674 (Polars 1.42) found `lf.join(other.slice(100, 400)...).drop_nulls(
     ['e']).join(other.slice(100, 400)...)` panicking (`entered unreachable code`, in Polars'
     slice pushdown) in both engines: 1.42 panics so over a select of every column above a
-    pure IO source, which the Enum cast briefly was. No cast is made over the scan there now."""
+    pure IO source, which the Enum cast briefly was. No cast is made over the scan there now.
+    1.39 and 1.40 panic on the same slice joined twice for any pure IO source
+    (polars_quirks.same_slice_joined_twice_panics)."""
 
     def query(lf: pl.LazyFrame, other: pl.LazyFrame) -> pl.LazyFrame:
         right = other.slice(100, 400).select(["k", "tags"]).unique("k", keep="first", maintain_order=True)
         joined = lf.join(other.slice(100, 400).select(["id", "f"]), on="id", how="inner").drop_nulls(["e"])
         return joined.join(right, on="k", how="left").sort("id")
 
+    if quirks.same_slice_joined_twice_panics():
+        # Polars 1.39 and 1.40 panic so for any pure IO source.
+        return
     ours = query(
         pl.scan_avro(data.avro_file, row_index_name="ri", batch_size=1000),  # type: ignore[attr-defined]
         pl.scan_avro(data.avro_folder, include_file_paths="path", batch_size=1000),  # type: ignore[attr-defined]

@@ -45,6 +45,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "pure_self_join_after_explode_panics": ((1, 41), (1, 42)),
     "pure_self_join_of_an_indexed_head_hangs": ((1, 39), (1, 41)),
     "collect_all_of_a_row_index_misorders": ((1, 41), (1, 42)),
+    "same_slice_joined_twice_panics": ((1, 39), (1, 40)),
     "streaming_slice_of_concat_wrong": ((1, 40), (1, 42)),
     "streaming_keep_first_wrong": ((1, 30), (1, 32)),
 }
