@@ -19,7 +19,7 @@ from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory, local_paths
 from polars_avro._stats import record as record_stats
-from polars_avro._stats import record_skipped, record_skipped_block, report_progress
+from polars_avro._stats import record_skipped_block, report_progress
 from polars_avro._types import FrameSchema, index_bits, index_type, max_index, without_columns
 from polars_avro.exceptions import (
     AvroArgumentError,
@@ -43,8 +43,15 @@ class ReadRequest:
     are the reader's: every column, every row, the reader's batch size and threads.
     """
 
+    #: The columns to read (None: every one of the scan).
     columns: list[str] | None = None
-    n_rows: int | None = None
+    #: Whether the columns come in the order given, else in the scan's (Polars' order).
+    as_given: bool = False
+    #: Records to read at most, counted before the predicate; the options' ``n_rows`` caps
+    #: them too.
+    records: int | None = None
+    #: Rows to hand out at most, counted after the predicate.
+    limit: int | None = None
     skip_rows: int = 0
     #: The user's options: Rust's ``python::pyoptions::ScanOptions`` reads those the reader
     #: minds by name, so that an option passes through here unnamed.
@@ -59,8 +66,8 @@ class ReadRequest:
     index_bits: int = 32
     #: One row per source.
     partitions: pl.DataFrame | None = None
-    #: Per source: read only to count its records.
-    count_only: list[bool] | None = None
+    #: Per source: whether a filter on its partition values or path rules out all its rows.
+    ruled_out: list[bool] | None = None
     #: The columns the predicate reads, and what gives its mask of a frame of them.
     predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None
     #: Per source: the part of it a split reads.
@@ -209,72 +216,62 @@ class Scan:
         `records` caps the records read before the predicate (as ``n_rows`` does), of which
         the first `skip` are left out (a slice's offset; only without a predicate). The
         columns come in schema order, the order Polars expects from a source, or with
-        `as_given` in the order of `with_columns` (the Rust reader assembles them so). The Rust
-        reader reads every file: their partition values and paths come with the batches.
-        Up to `join` batches come as one frame (an eager read wants them all at once).
+        `as_given` in the order of `with_columns`. The Rust reader reads every file, decides
+        which to open, where to stop and in what order the columns come; their partition
+        values and paths come with the batches. Up to `join` batches come as one frame (an
+        eager read wants them all at once). What stays here needs Polars: evaluating the
+        predicate on the files' partition values and paths, and on batches.
 
         The reader's threads evaluate the predicate, so that the other columns are decoded
         only for the rows that pass; with `filter_here` the batches are filtered on this
-        thread instead (every column decoded). Polars 1.x runs sources on its own thread
-        pool and evaluating an expression needs that pool: when all its threads wait on
-        reads (two scans of a join, on two cores), a predicate evaluated elsewhere waits forever.
+        thread instead (every column decoded; no `limit`). Polars 1.x runs sources on its
+        own thread pool and evaluating an expression needs that pool: when all its threads
+        wait on reads (two scans of a join, on two cores), a predicate evaluated elsewhere
+        waits forever.
         """
-        if as_given and with_columns is not None:
-            order = list(dict.fromkeys(with_columns))
-        else:
-            wanted = set(self.schema) if with_columns is None else set(with_columns)
-            order = [c for c in self.schema if c in wanted]
         if predicate is not None and not predicate.meta.root_names():
             # A predicate of no column (`pl.lit(True)`, which Polars' streaming engine hands
             # sources) holds for every record or for none.
             if not _holds(predicate):
                 limit = 0
             predicate = None
-        # Predicate parts that read only partition columns rule out whole files. With an
-        # n_rows or a row index (both count records before the filter) such files are
-        # still read, without decoding, to count their records.
-        if predicate is None and limit is not None:
-            # Without a filter the query's limit is a record limit: reading stops there.
-            records = limit if records is None else min(records, limit)
-        # Records before the predicate, across files.
-        n_rows = min((n for n in (self.options.n_rows, records) if n is not None), default=None)
-        by_file = self.hive is not None or self.options.include_file_paths is not None
-        parts = conjuncts(predicate) if predicate is not None and by_file else []
-        values = self._file_values() if parts else None
-        out = ruled_out(parts, values) if values is not None else [False] * len(self.sources.items)
-        if values is not None and all(reads_only(p, values.columns) for p in parts):
-            # Every part reads only what a file's rows share: the files kept pass it whole,
-            # so a count behind a partition filter still needs no block decoded.
-            predicate = None
-        # Read besides the columns asked for: the predicate's, when it is evaluated here.
-        read, filter_by = order, None
+        # Predicate parts that read only what a file's rows share (partition values, the
+        # path) rule out whole files.
+        ruled, by_file = None, self.hive is not None or self.options.include_file_paths is not None
+        if predicate is not None and by_file:
+            parts, values = conjuncts(predicate), self._file_values()
+            ruled = ruled_out(parts, values)
+            if all(reads_only(p, values.columns) for p in parts):
+                # The files kept pass it whole, so a count behind it needs no block decoded.
+                predicate = None
+        filter_by = None
         if filter_here and predicate is not None:
-            needed = set(order) | set(predicate.meta.root_names())
-            read, filter_by, predicate = [c for c in self.schema if c in needed], predicate, None
-        counted = n_rows is not None or self.options.row_index_name is not None
-        kept = [i for i, is_out in enumerate(out) if counted or not is_out]
-        for _ in range(len(out) - len(kept)):
-            record_skipped()
-        if not kept:
-            return
+            if limit is not None:
+                raise AvroInternalError("a limit after the filter is not taken with filter_here")
+            # Read besides the columns asked for: the predicate's, in the scan's order.
+            filter_by, predicate = predicate, None
+            wanted = list(self.schema) if with_columns is None else with_columns
+            with_columns, as_given = [*wanted, *filter_by.meta.root_names()], False
+            order = [c for c in self.schema if c in set(wanted)]
         request = ReadRequest(
-            columns=read,
-            n_rows=n_rows,
+            columns=with_columns,
+            as_given=as_given,
+            records=records,
+            limit=limit,
             skip_rows=skip,
             options=self.options,
             engine_batch_size=batch_size,
             plan=self.plan,
             index_bits=index_bits(),
-            partitions=_kept(self.hive.values, kept) if self.hive is not None and self.hive.values.width else None,
-            count_only=[out[i] for i in kept] if any(out) else None,
+            partitions=self.hive.values if self.hive is not None and self.hive.values.width else None,
+            ruled_out=ruled if ruled is not None and any(ruled) else None,
             predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
-            splits=[self.ranges[i] for i in kept] if self.ranges is not None else None,
+            splits=self.ranges,
         )
-        reader = _internal.ScanReader([Sources.opened(self.sources.items[i]) for i in kept], request)
-        out_left = limit  # rows after the predicate
+        reader = _internal.ScanReader([Sources.opened(item) for item in self.sources.items], request)
         # Frames of no column (counts) are only heights, added up by the caller: their sum
         # must fit in one Polars frame.
-        height, most = 0, max_index() if not read else None
+        height, most = 0, max_index() if with_columns == [] else None
         try:
             while (batch := reader.next_batch(join)) is not None:
                 columns, batch_height, skipped = batch
@@ -291,12 +288,7 @@ class Scan:
                     if not df.height:
                         continue  # as the reader leaves out batches its predicate empties
                     df = (df if df.width == len(order) else df.select(order)).rechunk()
-                if out_left is not None:
-                    df = df.head(out_left)
-                    out_left -= df.height
                 yield df
-                if out_left == 0:
-                    return
         finally:
             # Also when the consumer stops early (a head, an error downstream).
             stats = reader.stats()
@@ -371,11 +363,6 @@ class Scan:
             return filtering(predicate, lambda: batch.with_columns(mask_expr).get_column(_MASK))
 
         return evaluate
-
-
-def _kept(values: pl.DataFrame, kept: list[int]) -> pl.DataFrame:
-    """The rows of the files kept: the frame as it is when none was ruled out."""
-    return values if len(kept) == values.height else values[kept]
 
 
 def _holds(predicate: pl.Expr) -> bool:

@@ -31,7 +31,7 @@ class ReadStats:
     #: reads read none again unless a file changed since (nor one an earlier read of this
     #: process read, of the same version of the file).
     headers_read: int = 0
-    #: Files not opened at all: a filter on hive partition columns ruled them out.
+    #: Files not opened at all: a filter on their partition values or path ruled out all their rows.
     files_skipped: int = 0
     #: Damaged blocks left out by ``ignore_errors=True``.
     blocks_skipped: int = 0
@@ -127,13 +127,6 @@ def _progress_listener(progress: Callable[[ReadStats], None]) -> Callable[[dict[
         progress(running)
 
     return heard
-
-
-def record_skipped() -> None:
-    """Counts a file that was ruled out without being opened."""
-    with _lock:
-        for collector in _collectors:
-            collector.files_skipped += 1
 
 
 def record_skipped_block(records: int | None) -> None:

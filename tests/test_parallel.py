@@ -121,7 +121,7 @@ def test_the_pool_finds_the_framing_of_a_large_local_file_ahead_of_the_reading_t
 
 def test_read_stats_has_every_counter_the_core_keeps() -> None:
     # The counters of a read are named once, in Rust; the Python dataclass adds the ones
-    # of what a scan left out (files ruled out, blocks skipped).
+    # of the blocks left out, which the reports of them give.
     from dataclasses import fields
 
     from polars_avro import _internal
@@ -129,7 +129,6 @@ def test_read_stats_has_every_counter_the_core_keeps() -> None:
     names = [f.name for f in fields(polars_avro.ReadStats)]
     assert set(_internal.READ_STATS_FIELDS) <= set(names)
     assert set(names) - set(_internal.READ_STATS_FIELDS) == {
-        "files_skipped",
         "blocks_skipped",
         "records_skipped",
     }

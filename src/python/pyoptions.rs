@@ -9,6 +9,8 @@ use crate::read::Sizes;
 /// The options of a scan that the planner and the reader mind.
 #[derive(FromPyObject)]
 pub struct ScanOptions {
+    /// Records to read at most, across files, counted before any filter.
+    pub n_rows: Option<usize>,
     /// The user's rows per batch.
     pub batch_size: Option<usize>,
     /// Files opened and read ahead at once.

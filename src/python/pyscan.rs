@@ -24,8 +24,16 @@ use crate::read::{
 /// `ReadRequest` of the same names.
 #[derive(FromPyObject)]
 pub struct ReadRequest {
+    /// The columns to read (None: every one of the scan).
     columns: Option<Vec<String>>,
-    n_rows: Option<usize>,
+    /// Whether the columns come in the order given (an eager read's), else in the scan's
+    /// order (the one Polars expects of a source).
+    as_given: bool,
+    /// Records to read at most, counted before the predicate (a slice's end); the user's
+    /// `n_rows` caps them too.
+    records: Option<usize>,
+    /// Rows to hand out at most, counted after the predicate.
+    limit: Option<usize>,
     skip_rows: usize,
     /// The user's options (batch size, threads, files in flight, the row index's offset...).
     options: ScanOptions,
@@ -38,20 +46,20 @@ pub struct ReadRequest {
     index_bits: u32,
     /// One row per source.
     partitions: Option<PyDataFrame>,
-    /// Per source: read only to count its records.
-    count_only: Option<Vec<bool>>,
+    /// Per source: whether a filter on its partition values or path rules out all its rows.
+    ruled_out: Option<Vec<bool>>,
     /// The columns the predicate reads, and the callable giving its mask.
     predicate: Option<(Vec<String>, Py<PyAny>)>,
     /// Per source: the part of it a split reads.
     splits: Option<Vec<SplitFile>>,
 }
 
-/// The files of a scan, per file: the partition values (one row per file), whether it
-/// is read only to count its records, and the part a split reads of it.
+/// The files of a scan, per file: the partition values (one row per file), whether a
+/// filter rules out its rows, and the part a split reads of it.
 fn scan_files(
     sources: &Bound<'_, PyList>,
     partitions: Option<&DataFrame>,
-    count_only: Option<Vec<bool>>,
+    ruled_out: Option<Vec<bool>>,
     splits: Option<Vec<SplitFile>>,
 ) -> PyResult<Vec<ScanFile>> {
     if splits.as_ref().is_some_and(|s| s.len() != sources.len()) {
@@ -69,9 +77,9 @@ fn scan_files(
                 .map_err(|e| to_py_err(AvroError::from(e)))?,
             None => Vec::new(),
         };
-        let count_only = count_only.as_ref().is_some_and(|c| c.get(i) == Some(&true));
+        let ruled_out = ruled_out.as_ref().is_some_and(|r| r.get(i) == Some(&true));
         let split = splits.as_mut().and_then(Iterator::next).map(|s| s.part());
-        files.push(ScanFile { source: source_from_py(&source)?, partition_values, count_only, split });
+        files.push(ScanFile { source: source_from_py(&source)?, partition_values, ruled_out, split });
     }
     Ok(files)
 }
@@ -101,14 +109,16 @@ impl ScanReader {
     fn new(py: Python<'_>, sources: &Bound<'_, PyList>, request: ReadRequest) -> PyResult<Self> {
         let ReadRequest {
             columns,
-            n_rows,
+            as_given,
+            records,
+            limit,
             skip_rows,
             options,
             engine_batch_size,
             plan,
             index_bits,
             partitions,
-            count_only,
+            ruled_out,
             predicate,
             splits,
         } = request;
@@ -118,10 +128,14 @@ impl ScanReader {
             ))));
         };
         let partitions = partitions.map(|df| df.0);
-        let files = scan_files(sources, partitions.as_ref(), count_only, splits)?;
+        let files = scan_files(sources, partitions.as_ref(), ruled_out, splits)?;
         let partition_columns = partitions
             .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
         let plan = plan.map(|p| p.plan);
+        let columns = match &plan {
+            Some(plan) if !as_given => Some(plan.in_order(columns.as_deref())),
+            _ => columns,
+        };
         let schema = plan.as_ref().map(|p| &p.schema);
         let reader_schema = schema.and_then(|s| s.reader_schema.as_deref());
         let reader_schema =
@@ -137,9 +151,11 @@ impl ScanReader {
         });
         let sizes = options.sizes();
         let offset = options.row_index_offset;
+        let n_rows = [options.n_rows, records].into_iter().flatten().min();
         let read = ReadOptions {
             columns,
             n_rows,
+            limit,
             skip_rows,
             batch_size: sizes.batch_size(engine_batch_size),
             row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset, index }),

@@ -32,16 +32,19 @@ pub struct ScanFile {
     pub source: Source,
     /// Its values of [`ReadOptions::partition_columns`], in that order.
     pub partition_values: Vec<AnyValue<'static>>,
-    /// Read only to count its records: its rows are counted towards `n_rows` and the row
-    /// index, and none is output (a filter on its partition values rules them all out).
-    pub count_only: bool,
+    /// A filter on its partition values or path rules out all its rows: where records are
+    /// counted before the filter (`n_rows`, a row index) it is read only to count them,
+    /// else not opened at all (see [`ReadOptions::counts_records_before_filter`]).
+    ///
+    /// [`ReadOptions::counts_records_before_filter`]: super::ReadOptions::counts_records_before_filter
+    pub ruled_out: bool,
     /// Only the blocks of this part of the file (a split's), its header known beforehand.
     pub split: Option<SplitPart>,
 }
 
 impl From<Source> for ScanFile {
     fn from(source: Source) -> Self {
-        Self { source, partition_values: Vec::new(), count_only: false, split: None }
+        Self { source, partition_values: Vec::new(), ruled_out: false, split: None }
     }
 }
 
@@ -308,7 +311,7 @@ impl Opening {
 /// Opens a file: its header, its plan, and its first blocks as `opening` says. A file
 /// only counted whose count an earlier read remembered is not opened.
 fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> AvroResult<OpenedFile> {
-    let ScanFile { source, partition_values, count_only, split } = file;
+    let ScanFile { source, partition_values, ruled_out: count_only, split } = file;
     if let Some(split) = split {
         return open_split(index, source, split, partition_values, count_only, plans, opening);
     }

@@ -120,6 +120,9 @@ pub struct ReadOptions {
     /// Stop after this many records, counted across files (before any predicate); no
     /// file is opened once they are read.
     pub n_rows: Option<usize>,
+    /// Hand out this many rows at most, counted after the predicate (and after the
+    /// offset of `skip_rows`); reading stops once they are out.
+    pub limit: Option<usize>,
     /// Leave out this many records at the start, counted across files (a slice's offset):
     /// blocks wholly before it are not decompressed or decoded. They still count towards
     /// `n_rows` and the row index. Not with a predicate.
@@ -160,6 +163,7 @@ impl Default for ReadOptions {
         Self {
             columns: None,
             n_rows: None,
+            limit: None,
             skip_rows: 0,
             batch_size: DEFAULT_BATCH_SIZE,
             row_index: None,
@@ -171,6 +175,25 @@ impl Default for ReadOptions {
             reader_schema: None,
             ignore_errors: false,
             planned_columns: None,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// Whether records are counted before any filter (by `n_rows`, or a row index): a
+    /// file whose rows a filter rules out must then still be read to count them.
+    pub fn counts_records_before_filter(&self) -> bool {
+        self.n_rows.is_some() || self.row_index.is_some()
+    }
+
+    /// The most records to read: `n_rows`, and where every record read past the offset is
+    /// a row handed out (`drops_rows` false: no predicate, no file ruled out), the offset
+    /// plus `limit`.
+    pub fn records_to_read(&self, drops_rows: bool) -> Option<usize> {
+        let slice_end = self.limit.filter(|_| !drops_rows).map(|limit| limit.saturating_add(self.skip_rows));
+        match (self.n_rows, slice_end) {
+            (Some(n), Some(end)) => Some(n.min(end)),
+            (n, end) => n.or(end),
         }
     }
 }
@@ -207,6 +230,26 @@ mod tests {
         assert_eq!((low.batch_size(Some(1000)), low.files_in_flight()), (LOW_MEMORY_BATCH_SIZE, 1));
         let given = Sizes { batch_size: Some(500), files_in_flight: Some(4), low_memory: true };
         assert_eq!((given.batch_size(Some(1000)), given.files_in_flight()), (500, 4));
+    }
+
+    #[test]
+    fn a_limit_caps_the_records_read_only_where_no_filter_drops_rows() {
+        let options = ReadOptions { limit: Some(10), skip_rows: 5, ..ReadOptions::default() };
+        assert_eq!(options.records_to_read(false), Some(15), "the slice's end");
+        assert_eq!(options.records_to_read(true), None, "a filter may drop any record");
+        let capped = ReadOptions { n_rows: Some(12), ..options.clone() };
+        assert_eq!((capped.records_to_read(false), capped.records_to_read(true)), (Some(12), Some(12)));
+        let wide = ReadOptions { limit: Some(usize::MAX), ..options };
+        assert_eq!(wide.records_to_read(false), Some(usize::MAX));
+        assert_eq!(ReadOptions::default().records_to_read(false), None);
+    }
+
+    #[test]
+    fn records_are_counted_before_the_filter_with_n_rows_or_a_row_index() {
+        assert!(!ReadOptions::default().counts_records_before_filter());
+        assert!(ReadOptions { n_rows: Some(1), ..ReadOptions::default() }.counts_records_before_filter());
+        let indexed = ReadOptions { row_index: Some(RowIndex::new("i", 0)), ..ReadOptions::default() };
+        assert!(indexed.counts_records_before_filter());
     }
 
     #[test]

@@ -67,8 +67,10 @@ pub(super) struct Pipeline {
     blocks_in_flight: usize,
     bytes_in_flight: usize,
     batch_size: usize,
-    /// Records still to read when n_rows is set.
+    /// Records still to read when n_rows (or a limit where nothing is filtered) is set.
     rows_left: Option<usize>,
+    /// Rows still to hand out when a limit is set, counted after the predicate.
+    rows_to_give: Option<usize>,
     /// Records still to leave out at the start (a slice's offset).
     skip_left: usize,
     /// Row index of the next record to read, when a row index is asked for.
@@ -95,9 +97,17 @@ impl Pipeline {
         let requests = RequestCount::default();
         files.iter_mut().for_each(|file| file.source.count_requests(&requests));
         let threads = thread_count(options.n_threads)?;
-        // With n_rows no file is opened before the ones before it are read; with one
-        // thread nothing happens beside the caller.
-        let files_in_flight = match (options.n_rows, threads) {
+        // Files whose rows are all ruled out are not opened, unless their records count.
+        let listed = files.len();
+        if !options.counts_records_before_filter() {
+            files.retain(|file| !file.ruled_out);
+        }
+        let files_skipped = listed - files.len();
+        let drops_rows = predicate.is_some() || files.iter().any(|file| file.ruled_out);
+        let rows_left = options.records_to_read(drops_rows);
+        // With a record limit no file is opened before the ones before it are read; with
+        // one thread nothing happens beside the caller.
+        let files_in_flight = match (rows_left, threads) {
             (Some(_), _) | (_, 1) => 0,
             _ => options.files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT),
         };
@@ -107,8 +117,8 @@ impl Pipeline {
         } else {
             (Some(pool(threads)?), ReadAhead { max_batches: read_ahead.max_batches.max(1), ..read_ahead })
         };
-        let stats = ReadStats { threads, ..ReadStats::default() };
-        let (batch_size, rows_left, skip_left) = (options.batch_size.max(1), options.n_rows, options.skip_rows);
+        let stats = ReadStats { threads, files_skipped, ..ReadStats::default() };
+        let (batch_size, rows_to_give, skip_left) = (options.batch_size.max(1), options.limit, options.skip_rows);
         let next_row = options.row_index.as_ref().map(|r| (r.offset, r.index));
         let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
         let opener = Opener::new(files, BatchPlans::new(options, predicate), files_in_flight, pool.clone())?;
@@ -124,6 +134,7 @@ impl Pipeline {
             bytes_in_flight: 0,
             batch_size,
             rows_left,
+            rows_to_give,
             skip_left,
             next_row,
             reading_done: false,
@@ -136,6 +147,9 @@ impl Pipeline {
         // The first file is opened here, so that its errors surface when the read starts
         // and its columns are known even when no batch follows.
         pipeline.open_next_file()?;
+        if pipeline.rows_to_give == Some(0) {
+            pipeline.finish();
+        }
         Ok(pipeline)
     }
 
@@ -202,10 +216,21 @@ impl Pipeline {
                 },
                 // A predicate can reject a whole batch; empty batches are not worth yielding.
                 Ok(df) if df.height() == 0 && self.filtered => continue,
-                Ok(df) => return Ok(Some(df)),
+                Ok(df) => return Ok(Some(self.within_limit(df))),
             }
         }
         Ok(None)
+    }
+
+    /// A batch cut to the rows still to hand out; the read finishes once none is left.
+    fn within_limit(&mut self, df: DataFrame) -> DataFrame {
+        let Some(left) = &mut self.rows_to_give else { return df };
+        let df = if df.height() > *left { df.head(Some(*left)) } else { df };
+        *left -= df.height();
+        if *left == 0 {
+            self.finish();
+        }
+        df
     }
 
     /// Puts a block read in parts back at the front of the window while parts are left,
@@ -545,8 +570,8 @@ mod tests {
         writer.finish().unwrap()
     }
 
-    fn scan_file(data: Vec<u8>, count_only: bool) -> ScanFile {
-        ScanFile { count_only, ..ScanFile::from(Source::from_bytes(data)) }
+    fn scan_file(data: Vec<u8>, ruled_out: bool) -> ScanFile {
+        ScanFile { ruled_out, ..ScanFile::from(Source::from_bytes(data)) }
     }
 
     /// Every batch of a read, on one thread and on two, as the ids read and the
@@ -598,6 +623,33 @@ mod tests {
         assert_eq!(ids(&df), (0..10).collect::<Vec<_>>());
         let index: Vec<IdxSize> = df.column("i").unwrap().idx().unwrap().into_no_null_iter().collect();
         assert_eq!(index, (120..130).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_file_ruled_out_is_not_opened_where_no_record_is_counted() {
+        // The first file cannot be read: opening it would fail the read.
+        let files = || vec![scan_file(vec![0; 10], true), scan_file(file(1, &[]), false)];
+        let mut pipeline = Pipeline::new(files(), ReadOptions::default(), None).unwrap();
+        assert_eq!(ids(&pipeline.next_batch().unwrap().unwrap()), (0..10).collect::<Vec<_>>());
+        assert_eq!(pipeline.stats().files_skipped, 1);
+        // Counting records before the filter, it is opened (and here fails).
+        let counted = ReadOptions { n_rows: Some(5), ..ReadOptions::default() };
+        assert!(Pipeline::new(files(), counted, None).is_err());
+    }
+
+    #[test]
+    fn a_limit_cuts_the_rows_handed_out_and_ends_the_read() {
+        let options = ReadOptions { limit: Some(15), ..ReadOptions::default() };
+        let (df, _) = read(|| vec![scan_file(file(4, &[2, 3]), false)], options);
+        assert_eq!(ids(&df), (0..15).collect::<Vec<_>>(), "blocks past the limit are not decoded");
+        // After a file ruled out and counted, the limit still counts rows handed out.
+        let options = ReadOptions { limit: Some(15), row_index: Some(RowIndex::new("i", 0)), ..ReadOptions::default() };
+        let files = || vec![scan_file(file(2, &[]), true), scan_file(file(4, &[]), false)];
+        let (df, _) = read(files, options);
+        assert_eq!(ids(&df), (0..15).collect::<Vec<_>>());
+        let none = ReadOptions { limit: Some(0), ..ReadOptions::default() };
+        let mut pipeline = Pipeline::new(vec![scan_file(file(1, &[0]), false)], none, None).unwrap();
+        assert!(pipeline.next_batch().unwrap().is_none());
     }
 
     #[test]

@@ -128,6 +128,14 @@ impl ScanPlan {
         Ok(names.iter().filter(|name| seen.insert(name.as_str())).cloned().collect())
     }
 
+    /// The scan's columns among `wanted` (None: every one), in the scan's order: the order
+    /// Polars expects of a source, whatever order its projection names them in.
+    pub fn in_order(&self, wanted: Option<&[String]>) -> Vec<String> {
+        let wanted: Option<HashSet<&str>> = wanted.map(|names| names.iter().map(String::as_str).collect());
+        let kept = |name: &str| wanted.as_ref().is_none_or(|w| w.contains(name));
+        self.columns.iter().map(|(name, _)| name).filter(|name| kept(name)).cloned().collect()
+    }
+
     fn columns_of(&self, kept: impl Fn(ColumnKind) -> bool) -> Vec<&str> {
         self.columns.iter().filter(|(_, kind)| kept(*kind)).map(|(name, _)| name.as_str()).collect()
     }
@@ -303,5 +311,13 @@ mod tests {
         // Positions count the partitions the files lack after the files' columns.
         assert_eq!(plan.select(&ColumnSelection::Indices(vec![-1, 2, -3])).unwrap_err().kind, ErrorKind::Duplicate);
         assert_eq!(plan.select(&ColumnSelection::Indices(vec![-1, 1, -3])).unwrap(), ["p", "b", "a"]);
+    }
+
+    #[test]
+    fn columns_in_the_scans_order_whatever_order_they_are_asked_in() {
+        let plan = plan(Some("idx"), &["a", "b"], &["p"], Some("path")).unwrap();
+        assert_eq!(plan.in_order(None), ["idx", "a", "b", "p", "path"]);
+        assert_eq!(plan.in_order(Some(&strings(&["path", "b", "idx", "b"]))), ["idx", "b", "path"]);
+        assert!(plan.in_order(Some(&[])).is_empty());
     }
 }

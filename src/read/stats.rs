@@ -12,6 +12,11 @@ pub struct ReadStats {
     /// Of those, files only counted and not opened: an earlier read of this process walked
     /// the same version of them to its end and remembered its record count.
     pub files_known: usize,
+    /// Files not opened at all: a filter on their partition values or path ruled out all
+    /// their rows (see [`ScanFile::ruled_out`]).
+    ///
+    /// [`ScanFile::ruled_out`]: super::ScanFile::ruled_out
+    pub files_skipped: usize,
     /// Headers read by the read itself: none of a file whose header planning the scan, or
     /// an earlier read of the same version of it, read (a scan reads each header once).
     pub headers_read: usize,
@@ -55,12 +60,13 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 16] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 17] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
             ("files", count(self.files)),
             ("files_known", count(self.files_known)),
+            ("files_skipped", count(self.files_skipped)),
             ("headers_read", count(self.headers_read)),
             ("blocks", count(self.blocks)),
             ("blocks_framed_ahead", count(self.blocks_framed_ahead)),
@@ -116,6 +122,7 @@ mod tests {
         ReadStats {
             files: 1,
             files_known: 2,
+            files_skipped: 13,
             headers_read: 12,
             blocks: 3,
             blocks_framed_ahead: 4,
@@ -139,6 +146,7 @@ mod tests {
         let expected = [
             ("files", Count(1)),
             ("files_known", Count(2)),
+            ("files_skipped", Count(13)),
             ("headers_read", Count(12)),
             ("blocks", Count(3)),
             ("blocks_framed_ahead", Count(4)),
