@@ -3,6 +3,8 @@
 //! the [`ScanPlan`] it returns answers what a read needs to know of its columns and goes
 //! back to the reader with each read's request.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -21,7 +23,8 @@ use crate::source::{self, Source};
 #[pyclass(module = "polars_avro._internal", frozen, from_py_object)]
 #[derive(Clone)]
 pub struct ScanPlan {
-    pub(super) plan: read::ScanPlan,
+    /// Shared, not copied, by every read of the scan (a wide scan's plan is large).
+    pub(super) plan: Arc<read::ScanPlan>,
 }
 
 #[pymethods]
@@ -37,9 +40,9 @@ impl ScanPlan {
         file_path_column: Option<String>,
     ) -> PyResult<Self> {
         let columns = parse_columns(&file_columns).map_err(to_py_err)?;
-        let schema = ScanSchema { reader_schema, columns };
+        let schema = ScanSchema::new(reader_schema, columns);
         let plan = read::ScanPlan::new(schema, row_index, partitions, file_path_column).map_err(to_py_err)?;
-        Ok(Self { plan })
+        Ok(Self { plan: Arc::new(plan) })
     }
 
     /// What Python needs of the plan, in one call: the reader schema (JSON) every file is
@@ -202,5 +205,5 @@ fn planned(
     let plan = read::ScanPlan::new(schema, row_index_name.clone(), partitions, include_file_paths.clone())
         .map_err(to_py_err)?;
     let described = describe(&plan);
-    Ok((ScanPlan { plan }, described))
+    Ok((ScanPlan { plan: Arc::new(plan) }, described))
 }

@@ -16,8 +16,7 @@ use super::pysplits::SplitFile;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
-    parse_reader_schema, AvroReader, BatchedReader, IndexType, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile,
-    SkippedData, StatValue,
+    AvroReader, BatchedReader, IndexType, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, StatValue,
 };
 
 /// What a read asks of the reader, besides its sources: the attributes of the Python
@@ -136,12 +135,11 @@ impl ScanReader {
             Some(plan) if !as_given => Some(plan.in_order(columns.as_deref())),
             _ => columns,
         };
-        let schema = plan.as_ref().map(|p| &p.schema);
-        let reader_schema = schema.and_then(|s| s.reader_schema.as_deref());
-        let reader_schema =
-            reader_schema.map(|json| parse_reader_schema(json).map(Arc::new)).transpose().map_err(to_py_err)?;
-        // Without a reader schema, each file must give the columns the scan planned.
-        let planned_columns = schema.filter(|s| s.reader_schema.is_none()).map(|s| s.columns.clone());
+        let planned = plan.as_ref().map(|p| p.schema.clone());
+        let reader_schema = match &planned {
+            Some(schema) => schema.parsed_reader_schema().map_err(to_py_err)?,
+            None => None,
+        };
         let row_index = plan.as_ref().and_then(|p| p.row_index.as_deref());
         let file_path_column = plan.as_ref().and_then(|p| p.file_path_column.as_deref());
         let predicate_error = Arc::new(Mutex::new(None));
@@ -166,7 +164,7 @@ impl ScanReader {
             read_ahead: None,
             reader_schema,
             ignore_errors: options.ignore_errors,
-            planned_columns,
+            planned,
         };
         let reader = AvroReader::from_files(files).with_options(read).with_predicate(predicate);
         let mut heard = Heard::now();

@@ -220,10 +220,19 @@ impl BatchPlans {
         if let Some(plan) = self.by_schema.lock().unwrap_or_else(|e| e.into_inner()).get(schema_json) {
             return Ok(plan.clone());
         }
-        let schema = Arc::new(parse_schema(schema_json).map_err(|e| e.in_file(file))?);
-        if let (Some(planned), None) = (&self.options.planned_columns, &self.options.reader_schema) {
-            check_planned(&schema, planned).map_err(|e| e.in_file(file))?;
-        }
+        let planned = self.options.planned.as_ref();
+        let schema = match planned.and_then(|p| p.planned_writer(schema_json)) {
+            // The header gives a schema the plan parsed and checked.
+            Some(schema) => schema,
+            None => {
+                let schema = Arc::new(parse_schema(schema_json).map_err(|e| e.in_file(file))?);
+                let own_schema = self.options.reader_schema.is_none();
+                if let Some(planned) = planned.filter(|p| own_schema && p.reader_schema.is_none()) {
+                    check_planned(&schema, &planned.columns).map_err(|e| e.in_file(file))?;
+                }
+                schema
+            },
+        };
         let plan =
             Arc::new(BatchPlan::new(schema, &self.options, self.predicate.clone()).map_err(|e| e.in_file(file))?);
         let mut plans = self.by_schema.lock().unwrap_or_else(|e| e.into_inner());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use polars_core::prelude::{DataType, IdxSize, PlSmallStr};
 
-use crate::frame_type::FrameType;
+use super::ScanSchema;
 use crate::schema::AvroSchema;
 
 /// Rows per batch when the caller does not say.
@@ -151,11 +151,11 @@ pub struct ReadOptions {
     pub reader_schema: Option<Arc<AvroSchema>>,
     /// Leave damaged blocks out instead of failing, and report them.
     pub ignore_errors: bool,
-    /// The columns a scan planned its files to give, from their headers then (None: any):
-    /// a file read with its own schema that gives others changed since, and is refused
-    /// rather than read into a plan it no longer has. Not with a reader schema, which
-    /// every file is resolved into.
-    pub planned_columns: Option<Vec<(String, FrameType)>>,
+    /// The schema a scan planned its files into, from their headers then (None: any file
+    /// goes). Without a reader schema, a file that gives other columns changed since, and
+    /// is refused rather than read into a plan it no longer has; a file whose header gives
+    /// a writer schema the plan parsed is read with that one, not parsed again.
+    pub planned: Option<Arc<ScanSchema>>,
 }
 
 impl Default for ReadOptions {
@@ -174,7 +174,7 @@ impl Default for ReadOptions {
             read_ahead: None,
             reader_schema: None,
             ignore_errors: false,
-            planned_columns: None,
+            planned: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! columns (a user's `columns`, an engine's projection) are checked here too.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::scan_schema::ScanSchema;
 use crate::error::{AvroError, AvroResult};
@@ -47,8 +48,9 @@ pub enum ColumnSelection {
 /// A scan's schema and the columns it gives, with the names of its extra columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanPlan {
-    /// The schema every file reads into, and the files' columns.
-    pub schema: ScanSchema,
+    /// The schema every file reads into, and the files' columns (shared with the reads,
+    /// which check files against it).
+    pub schema: Arc<ScanSchema>,
     /// The row index column's name.
     pub row_index: Option<String>,
     /// The partition columns, in the partitions' order.
@@ -78,7 +80,7 @@ impl ScanPlan {
                 }
             }
         }
-        Ok(Self { schema, row_index, partitions, file_path_column, columns })
+        Ok(Self { schema: Arc::new(schema), row_index, partitions, file_path_column, columns })
     }
 
     /// Every column of the scan, in order, with where its values come from.
@@ -193,7 +195,7 @@ mod tests {
     use crate::frame_type::FrameType;
 
     fn schema(names: &[&str]) -> ScanSchema {
-        ScanSchema { reader_schema: None, columns: names.iter().map(|n| (n.to_string(), FrameType::Boolean)).collect() }
+        ScanSchema::new(None, names.iter().map(|n| (n.to_string(), FrameType::Boolean)).collect())
     }
 
     fn plan(row_index: Option<&str>, files: &[&str], partitions: &[&str], path: Option<&str>) -> AvroResult<ScanPlan> {

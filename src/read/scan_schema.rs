@@ -3,7 +3,8 @@
 //! columns, each file's own; else one schema all of them resolve into (`unify_schemas`),
 //! with the policy for columns some files lack.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::decode::column_types;
 use crate::error::{AvroError, AvroResult, ErrorKind};
@@ -28,9 +29,47 @@ pub struct ScanSchema {
     pub reader_schema: Option<String>,
     /// The columns in order: name and type.
     pub columns: Vec<(String, FrameType)>,
+    /// The schemas parsed while planning, so that the scan's reads parse none again.
+    parsed: Parsed,
+}
+
+/// The parsed forms of a scan's schemas: the reader schema, and each distinct writer
+/// schema the files gave when planned, by its JSON. Only a cache of the JSON the plan holds,
+/// so it takes no part in comparing plans; a plan rebuilt from its parts (a split's, on a
+/// worker) has none and parses as it reads.
+#[derive(Debug, Clone, Default)]
+struct Parsed {
+    reader: Option<Arc<AvroSchema>>,
+    writers: Arc<HashMap<String, Arc<AvroSchema>>>,
+}
+
+impl PartialEq for Parsed {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl ScanSchema {
+    /// A scan's schema of its parts, as planned elsewhere: nothing parsed yet.
+    pub fn new(reader_schema: Option<String>, columns: Vec<(String, FrameType)>) -> Self {
+        Self { reader_schema, columns, parsed: Parsed::default() }
+    }
+
+    /// The reader schema every file is resolved into, parsed (None: each file's own).
+    pub fn parsed_reader_schema(&self) -> AvroResult<Option<Arc<AvroSchema>>> {
+        match (&self.parsed.reader, &self.reader_schema) {
+            (Some(parsed), _) => Ok(Some(parsed.clone())),
+            (None, Some(json)) => parse_reader_schema(json).map(|schema| Some(Arc::new(schema))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// A writer schema the planning parsed, by its JSON: a file whose header still gives
+    /// it is read as planned, its columns already checked.
+    pub fn planned_writer(&self, json: &str) -> Option<Arc<AvroSchema>> {
+        self.parsed.writers.get(json).cloned()
+    }
+
     /// The scan of files given as (name, writer schema JSON), in the scan's order, read
     /// with `reader_schema` when the caller gives one. Errors name the file (and the
     /// field) at fault; a reader schema's errors say so.
@@ -38,7 +77,8 @@ impl ScanSchema {
         if let Some(json) = reader_schema {
             let schema = parse_reader_schema(json)?;
             let columns = column_types(&schema).map_err(in_reader_schema)?;
-            return Ok(Self { reader_schema: Some(json.to_string()), columns });
+            let parsed = Parsed { reader: Some(Arc::new(schema)), ..Parsed::default() };
+            return Ok(Self { reader_schema: Some(json.to_string()), columns, parsed });
         }
         // Each distinct writer schema once, in order of first appearance, named by its first file.
         let mut seen = HashSet::new();
@@ -55,29 +95,38 @@ impl ScanSchema {
             .map(|(name, json)| {
                 let schema = parse_schema(json).map_err(|e| e.in_file(name))?;
                 let columns = column_types(&schema).map_err(|e| e.in_file(name))?;
-                Ok((schema, columns))
+                Ok((Arc::new(schema), columns))
             })
-            .collect::<AvroResult<Vec<(AvroSchema, Vec<(String, FrameType)>)>>>()?;
+            .collect::<AvroResult<Vec<Described>>>()?;
         let first_columns = &described[0].1;
         if described.iter().all(|(_, columns)| columns == first_columns) {
-            return Ok(Self { reader_schema: None, columns: first_columns.clone() });
+            let writers =
+                distinct.iter().zip(&described).map(|((_, json), (schema, _))| (json.to_string(), schema.clone()));
+            let parsed = Parsed { reader: None, writers: Arc::new(writers.collect()) };
+            return Ok(Self { reader_schema: None, columns: first_columns.clone(), parsed });
         }
         let named: Vec<(String, String)> = distinct.iter().map(|(n, j)| (n.to_string(), j.to_string())).collect();
         let unified = unify_schemas(&named)?.to_string();
-        let columns = column_types(&parse_schema(&unified)?)?;
+        let reader = parse_schema(&unified)?;
+        let columns = column_types(&reader)?;
         if missing == MissingColumns::Raise {
             check_missing(&distinct, &described, &columns)?;
         }
-        Ok(Self { reader_schema: Some(unified), columns })
+        let writers = distinct.iter().zip(described).map(|((_, json), (schema, _))| (json.to_string(), schema));
+        let parsed = Parsed { reader: Some(Arc::new(reader)), writers: Arc::new(writers.collect()) };
+        Ok(Self { reader_schema: Some(unified), columns, parsed })
     }
 }
+
+/// A writer schema, parsed, and the columns it gives.
+type Described = (Arc<AvroSchema>, Vec<(String, FrameType)>);
 
 /// Refuses a column some files lack when no file that has it declares a default for it:
 /// a declared default fills it in the others, as the specification's resolution does;
 /// only fields without one need [`MissingColumns::Insert`].
 fn check_missing(
     distinct: &[(&str, &str)],
-    described: &[(AvroSchema, Vec<(String, FrameType)>)],
+    described: &[Described],
     unified: &[(String, FrameType)],
 ) -> AvroResult<()> {
     // Sets, not scans: a scan of wide files of many schemas would be columns x schemas x fields.
@@ -148,7 +197,7 @@ mod tests {
             file("c", json!([{"name": "x", "type": "long"}])),
         ];
         let scan = ScanSchema::of(&files, None, MissingColumns::Raise).unwrap();
-        assert_eq!(scan, ScanSchema { reader_schema: None, columns: vec![("x".into(), LONG)] });
+        assert_eq!(scan, ScanSchema::new(None, vec![("x".into(), LONG)]));
     }
 
     #[test]
@@ -182,6 +231,27 @@ mod tests {
     }
 
     #[test]
+    fn the_schemas_parsed_while_planning_are_kept_for_the_reads() {
+        let (a, b) = (json!([{"name": "x", "type": "long"}]), json!([{"name": "x", "type": "long", "doc": "d"}]));
+        let files = [file("a", a.clone()), file("b", b)];
+        let scan = ScanSchema::of(&files, None, MissingColumns::Raise).unwrap();
+        for (_, json) in &files {
+            assert_eq!(scan.planned_writer(json).as_deref(), Some(&parse_schema(json).unwrap()));
+        }
+        assert!(scan.planned_writer(&file("c", json!([{"name": "y", "type": "long"}])).1).is_none());
+        assert!(scan.parsed_reader_schema().unwrap().is_none());
+        // A unified schema is parsed once too; a plan rebuilt from its parts parses it anew.
+        let files = [file("a", a), file("b", json!([{"name": "y", "type": "long", "default": 0}]))];
+        let scan = ScanSchema::of(&files, None, MissingColumns::Insert).unwrap();
+        let unified = parse_schema(scan.reader_schema.as_deref().unwrap()).unwrap();
+        assert_eq!(scan.parsed_reader_schema().unwrap().as_deref(), Some(&unified));
+        let rebuilt = ScanSchema::new(scan.reader_schema.clone(), scan.columns.clone());
+        assert_eq!(rebuilt.parsed_reader_schema().unwrap().as_deref(), Some(&unified));
+        assert!(rebuilt.planned_writer(&files[0].1).is_none());
+        assert_eq!(rebuilt, scan, "the parsed forms take no part in comparing plans");
+    }
+
+    #[test]
     fn a_reader_schema_gives_the_columns_without_any_header() {
         let reader = json!({"type": "record", "name": "R", "fields": [{"name": "z", "type": "double"}]}).to_string();
         let scan = ScanSchema::of(&[], Some(&reader), MissingColumns::Raise).unwrap();
@@ -212,7 +282,7 @@ mod tests {
         let files = [("bad".to_string(), "{".to_string()), file("a", json!([{"name": "x", "type": "long"}]))];
         let reader = json!({"type": "record", "name": "R", "fields": [{"name": "y", "type": "string"}]}).to_string();
         let scan = ScanSchema::of(&files, Some(&reader), MissingColumns::Raise).unwrap();
-        assert_eq!(scan, ScanSchema { reader_schema: Some(reader), columns: vec![("y".into(), FrameType::String)] });
+        assert_eq!(scan, ScanSchema::new(Some(reader), vec![("y".into(), FrameType::String)]));
     }
 
     #[test]
