@@ -77,14 +77,17 @@ class FrameSchema:
     """The Polars schema of a file's columns, and how to bring frames to it."""
 
     def __init__(self, columns: list[tuple[str, str]]) -> None:
-        # One parse of them all: a parse per column costs more than the parsing (wide files).
-        described = json.loads("[" + ",".join(desc for _, desc in columns) + "]")
-        types = [(name, dtype_from_description(d)) for (name, _), d in zip(columns, described)]
+        # Each distinct description parsed once, in one parse of them all (wide files hold
+        # few distinct types: a parse per column costs more than the rest of the scan).
+        distinct = list(dict.fromkeys(desc for _, desc in columns))
+        parsed = json.loads("[" + ",".join(distinct) + "]")
+        dtypes = {desc: dtype_from_description(d) for desc, d in zip(distinct, parsed)}
         # Types made here, instances all: Polars need not check them (a cost per column).
-        self.schema = pl.Schema(types, check_dtypes=False)
+        self.schema = pl.Schema([(name, dtypes[desc]) for name, desc in columns], check_dtypes=False)
         #: The columns whose type may change on the way from Rust: those holding an Enum or
         #: a Map (a name so spelled inside a description only adds a column to look at).
-        self._may_change = [name for name, desc in columns if any(kind in desc for kind in _CHANGE_ON_CROSSING)]
+        changing = {desc for desc in distinct if any(kind in desc for kind in _CHANGE_ON_CROSSING)}
+        self._may_change = [name for name, desc in columns if desc in changing] if changing else []
         #: The casts a frame of these columns needs, by its columns: found on the first such
         #: frame, since every frame of the same columns crosses from Rust alike.
         self._casts: dict[tuple[str, ...], dict[Any, pl.DataType]] = {}
