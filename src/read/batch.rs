@@ -474,8 +474,20 @@ impl BatchPlan {
 
     /// Puts the output together in projection order.
     fn assemble(&self, height: usize, columns: Vec<PlColumn>) -> AvroResult<DataFrame> {
-        let mut by_name: HashMap<PlSmallStr, PlColumn> = columns.into_iter().map(|c| (c.name().clone(), c)).collect();
-        let ordered = self.projection.iter().filter_map(|name| by_name.remove(name.as_str())).collect();
+        let in_order = columns.len() == self.projection.len()
+            && columns.iter().zip(&self.projection).all(|(column, name)| column.name().as_str() == name.as_str());
+        if in_order {
+            // The usual case: decoded in the order asked for.
+            return Ok(DataFrame::new(height, columns)?);
+        }
+        // Places, not columns, go through the map: a column is a large value to move, and
+        // a wide read moves tens of thousands.
+        let order: Vec<usize> = {
+            let place: HashMap<&str, usize> = columns.iter().enumerate().map(|(i, c)| (c.name().as_str(), i)).collect();
+            self.projection.iter().filter_map(|name| place.get(name.as_str()).copied()).collect()
+        };
+        let mut columns: Vec<Option<PlColumn>> = columns.into_iter().map(Some).collect();
+        let ordered = order.into_iter().filter_map(|i| columns[i].take()).collect();
         Ok(DataFrame::new(height, ordered)?)
     }
 }
