@@ -83,9 +83,9 @@ class RemoteFile:
         etag: str | None = None,
     ) -> None: ...
 
-def list_objects(
-    url: str, *, pattern: bool, storage_options: list[tuple[str, str]], retries: int
-) -> list[tuple[str, int, str | None]]: ...
+def list_url(
+    url: str, *, glob: bool, storage_options: list[tuple[str, str]], retries: int
+) -> tuple[list[RemoteFile], list[str | None]]: ...
 def default_threads() -> int: ...
 def thread_count(asked: int | None = None) -> int: ...
 def read_header(source: Source) -> dict[str, Any]: ...
@@ -119,6 +119,16 @@ def plan_scan(
 def plan_local_scan(
     paths: list[str], options: ScanOptions, *, glob: bool, hive: bool, reader_schema: str | None = None
 ) -> tuple[list[str], list[str | None], list[list[tuple[str, str | None]]] | None, ScanPlan, Described]: ...
+def plan_remote_scan(
+    url: str,
+    options: ScanOptions,
+    *,
+    glob: bool,
+    hive: bool,
+    storage_options: list[tuple[str, str]],
+    retries: int,
+    reader_schema: str | None = None,
+) -> tuple[list[RemoteFile], list[str | None], list[list[tuple[str, str | None]]] | None, ScanPlan, Described]: ...
 def plan_splits(
     sources: list[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None
 ) -> tuple[list[str | None], list[list[tuple[int, SplitFile]]], list[dict[str, Any]]]: ...

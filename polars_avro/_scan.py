@@ -17,7 +17,15 @@ from polars_avro._callsite import CallSite
 from polars_avro._hive import HivePartitions, conjuncts, reads_only, ruled_out
 from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock, warn
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory, local_paths
+from polars_avro._sources import (
+    AvroSource,
+    RemoteOptions,
+    Sources,
+    expand_sources,
+    is_directory,
+    local_paths,
+    store_url,
+)
 from polars_avro._stats import record as record_stats
 from polars_avro._stats import record_skipped_block, report_progress
 from polars_avro._types import FrameSchema, index_bits, index_type, max_index, without_columns
@@ -109,9 +117,29 @@ class Scan:
             # As scan_parquet: on by default for a directory.
             hive_partitioning = is_directory(source)
         given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
-        paths = None
+        paths = url = None
         if expanded is None and writer_schemas is None:
-            paths = local_paths(source)
+            paths, url = local_paths(source), store_url(source)
+        if url is not None:
+            # Listing, partition folders, headers and the plan in one call into Rust.
+            files, bases, pairs, plan, described = _internal.plan_remote_scan(
+                url,
+                options,
+                glob=options.glob,
+                hive=hive_partitioning,
+                storage_options=remote.storage_options,
+                retries=remote.retries,
+                reader_schema=given,
+            )
+            self.sources = Sources(list(files), list(bases))
+            hive = None
+            if pairs is not None:
+                urls = [file.url for file in files]
+                hive = HivePartitions.of_pairs(
+                    pairs, urls, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
+                )
+            self._apply(hive, plan, described)
+            return
         if paths is not None:
             # Listing, partition folders, headers and the plan in one call into Rust.
             names, bases, pairs, plan, described = _internal.plan_local_scan(

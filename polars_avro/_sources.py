@@ -139,12 +139,10 @@ class RemoteOptions:
             url, storage_options=self.storage_options, retries=self.retries, size=size, etag=etag
         )
 
-    def listed(self, url: str, *, pattern: bool) -> list[Item]:
-        """The objects a glob pattern URL matches, or else the .avro objects under a folder's URL, sorted."""
-        objects = _internal.list_objects(
-            url, pattern=pattern, storage_options=self.storage_options, retries=self.retries
-        )
-        return [self.file(*listed) for listed in objects]
+    def listed(self, url: str, *, glob: bool) -> Sources:
+        """The objects a URL names (Rust's rule, ``source::remote::list_url``), sorted."""
+        files, bases = _internal.list_url(url, glob=glob, storage_options=self.storage_options, retries=self.retries)
+        return Sources(list(files), list(bases))
 
 
 def is_remote_url(path: str) -> bool:
@@ -196,6 +194,20 @@ def expand_sources(
             )
         raise _not_found(msg, given if given is not None else names[0])
     return kept
+
+
+def store_url(source: AvroSource) -> str | None:
+    """The URL of a source naming an object in a store, a folder or a pattern of them.
+
+    Rust lists and plans those in one call (``_internal.plan_remote_scan``). None for any
+    other source, fsspec's URLs among them: Python expands those.
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    url = os.fspath(source)
+    if not isinstance(url, str) or not is_remote_url(url) or _fsspec.reaches(url):
+        return None
+    return url
 
 
 def local_paths(source: AvroSource) -> list[str] | None:
@@ -309,20 +321,7 @@ def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
         return _expand_path(unquote(parsed.path), glob=glob)
     if _fsspec.reaches(url):
         return _expand_fsspec(url, glob=glob, remote=remote)
-    if url.endswith("/"):
-        objects = remote.listed(url, pattern=False)
-        if not objects:
-            msg = f"no .avro objects under '{url}'"
-            raise _not_found(msg, url)
-        return Sources(objects, [url] * len(objects))
-    if glob and _internal.has_glob(parsed.path):
-        objects = remote.listed(url, pattern=True)
-        if not objects:
-            msg = f"no objects match the pattern '{url}'"
-            raise _not_found(msg, url)
-        base = _internal.glob_base(url)
-        return Sources(objects, [base] * len(objects))
-    return Sources([remote.file(url)], [None])
+    return remote.listed(url, glob=glob)
 
 
 def _expand_fsspec(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:

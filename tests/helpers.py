@@ -655,3 +655,42 @@ def stored_values(path: str | Path) -> list[Any]:
 def max_index() -> int:
     """The largest value of Polars' index type: the largest row index it allows."""
     return 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**64 - 1
+
+
+# --------------------------------------------------------------------------- calls into Rust
+
+
+def count_rust_calls(monkeypatch: Any) -> list[str]:
+    """The calls into the compiled module from now on, by name, as they happen (methods of
+    the readers made as ``ScanReader.next_batch``); ``monkeypatch`` undoes the counting."""
+    from polars_avro import _internal
+
+    calls: list[str] = []
+    for name, value in vars(_internal).items():
+        if not name.startswith("_") and callable(value) and (not isinstance(value, type) or name == "ScanReader"):
+            monkeypatch.setattr(_internal, name, _Counted(name, value, calls))
+    return calls
+
+
+class _Counted:
+    """A compiled function, or the reader class, counting each call into Rust by name."""
+
+    def __init__(self, name: str, target: Any, calls: list[str]) -> None:
+        self.name, self.target, self.calls = name, target, calls
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(self.name)
+        made = self.target(*args, **kwargs)
+        return _CountedObject(self.name, made, self.calls) if isinstance(self.target, type) else made
+
+
+class _CountedObject:
+    """An object of the compiled module, counting each method called on it."""
+
+    def __init__(self, name: str, target: Any, calls: list[str]) -> None:
+        self._name, self._target, self._calls = name, target, calls
+
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self._target, attribute)
+        self._calls.append(f"{self._name}.{attribute}")
+        return value

@@ -16,7 +16,7 @@ from typing import Any
 import fastavro
 import polars as pl
 import pytest
-from helpers import assert_frame_matches_records, fastavro_records, write_fastavro
+from helpers import assert_frame_matches_records, count_rust_calls, fastavro_records, write_fastavro
 from polars.testing import assert_frame_equal
 
 import polars_avro
@@ -401,30 +401,6 @@ def test_files_modified_just_now_or_read_with_damage_are_not_remembered(tmp_path
         assert stats.files_known == 0 and stats.blocks_skipped >= 1
 
 
-class _Counted:
-    """A compiled function, or the reader class, counting each call into Rust by name."""
-
-    def __init__(self, name: str, target: Any, calls: list[str]) -> None:
-        self.name, self.target, self.calls = name, target, calls
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.calls.append(self.name)
-        made = self.target(*args, **kwargs)
-        return _CountedObject(self.name, made, self.calls) if isinstance(self.target, type) else made
-
-
-class _CountedObject:
-    """An object of the compiled module, counting each method called on it."""
-
-    def __init__(self, name: str, target: Any, calls: list[str]) -> None:
-        self._name, self._target, self._calls = name, target, calls
-
-    def __getattr__(self, attribute: str) -> Any:
-        value = getattr(self._target, attribute)
-        self._calls.append(f"{self._name}.{attribute}")
-        return value
-
-
 @pytest.mark.parametrize("engine", ["in-memory", "streaming"])
 @pytest.mark.parametrize("shape", ["folder", "glob", "glob less hidden files"])
 def test_a_scan_of_many_files_calls_rust_twice_before_its_first_batch(
@@ -440,10 +416,7 @@ def test_a_scan_of_many_files_calls_rust_twice_before_its_first_batch(
         for n in range(5)
     ]
     pl.scan_avro(paths[0]).collect()  # the process's first scan, which probes Polars, before
-    calls: list[str] = []
-    for name, value in vars(_internal).items():
-        if not name.startswith("_") and callable(value) and (not isinstance(value, type) or name == "ScanReader"):
-            monkeypatch.setattr(_internal, name, _Counted(name, value, calls))
+    calls = count_rust_calls(monkeypatch)
     source = tmp_path / "t" if shape == "folder" else str(tmp_path / "t" / "*" / "*.avro")
     hidden = "part-4" if shape == "glob less hidden files" else None
     lf = pl.scan_avro(source, hive_partitioning=True, batch_size=ROWS, hidden_file_prefix=hidden)

@@ -15,7 +15,14 @@ from typing import Any
 
 import polars as pl
 import pytest
-from helpers import EVENT_SCHEMA, assert_frame_matches_records, events, fastavro_records, write_fastavro
+from helpers import (
+    EVENT_SCHEMA,
+    assert_frame_matches_records,
+    count_rust_calls,
+    events,
+    fastavro_records,
+    write_fastavro,
+)
 from servers import DroppingProxy, HttpServer, S3Server
 
 import polars_avro
@@ -75,6 +82,29 @@ def test_s3_prefix_is_a_directory_with_hive_on(s3: S3Server, dataset: dict[str, 
     df = pl.scan_avro(f"s3://{s3.BUCKET}/events/", storage_options=s3.storage_options()).collect()
     assert df.height == len(dataset["local"]) * ROWS_PER_FILE
     assert df["date"].unique().sort().to_list() == [dt.date.fromisoformat(d) for d in DATES]
+
+
+@pytest.mark.parametrize("shape", ["prefix", "glob"])
+def test_s3_scan_of_many_objects_calls_rust_twice_before_its_first_batch(
+    s3: S3Server, dataset: dict[str, Any], monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    """Listing, partition folders, headers and the plan are one call for objects as for
+    local files; the reader the other (issue 59). Hidden objects are left out there too."""
+    pl.scan_avro(dataset["urls"][0], storage_options=s3.storage_options()).collect()  # the first scan probes Polars
+    calls = count_rust_calls(monkeypatch)
+    source = f"s3://{s3.BUCKET}/events/" if shape == "prefix" else f"s3://{s3.BUCKET}/events/date=*/*.avro"
+    lf = pl.scan_avro(source, storage_options=s3.storage_options(), hive_partitioning=True, hidden_file_prefix="part-1")
+    df = lf.collect()
+    kept = [path for path in dataset["local"] if path.name == "part-0.avro"]
+    assert_frame_matches_records(df.drop("date"), _expected(kept), SCHEMA)
+    assert df["date"].to_list() == [dt.date.fromisoformat(d) for d in DATES for _ in range(ROWS_PER_FILE)]
+    first_batch = calls.index("ScanReader.next_batch")
+    assert calls[:first_batch] == ["plan_remote_scan", "ScanReader"]
+
+
+def test_s3_objects_all_hidden_are_not_found(s3: S3Server, dataset: dict[str, Any]) -> None:
+    with pytest.raises(polars_avro.AvroFileNotFoundError, match="the names of all 6 files of .* begin with hidden"):
+        pl.scan_avro(f"s3://{s3.BUCKET}/events/", storage_options=s3.storage_options(), hidden_file_prefix="part")
 
 
 def test_s3_filter_on_partition_skips_files(s3: S3Server, dataset: dict[str, Any]) -> None:

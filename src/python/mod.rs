@@ -208,10 +208,11 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::crc64_avro, m)?)?;
-    m.add_function(wrap_pyfunction!(pyremote::list_objects, m)?)?;
+    m.add_function(wrap_pyfunction!(pyremote::list_url, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_local_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(pyplan::plan_remote_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;
     m.add_function(wrap_pyfunction!(list_local, m)?)?;
     m.add_function(wrap_pyfunction!(partition_pairs, m)?)?;

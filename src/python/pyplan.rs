@@ -10,9 +10,11 @@ use pyo3::types::{PyList, PyTuple};
 
 use super::interrupt::interruptible;
 use super::pyoptions::ScanOptions;
+use super::pyremote::RemoteFile;
 use super::{parse_columns, source_from_py, to_py_err};
 use crate::error::AvroError;
 use crate::read::{self, ColumnSelection, MissingColumns, ScanSchema};
+use crate::source::remote::{list_url, RemoteOptions};
 use crate::source::{self, Source};
 
 /// What a scan gives: the schema its files read into and its columns in order.
@@ -144,18 +146,54 @@ pub fn plan_local_scan(
     glob: bool,
     hive: bool,
     reader_schema: Option<String>,
-) -> PyResult<(Vec<String>, Vec<Option<String>>, Option<Vec<Vec<(String, Option<String>)>>>, ScanPlan, Described)> {
+) -> PyResult<(Vec<String>, Vec<Option<String>>, Option<Vec<Pairs>>, ScanPlan, Described)> {
     let listed = interruptible(py, || source::list_local(&paths, glob, &options.hidden)).map_err(to_py_err)?;
     let pairs: Option<Vec<_>> =
         hive.then(|| listed.iter().map(|f| source::partition_pairs(&f.path, f.base.as_deref(), false)).collect());
-    let partitions = pairs
-        .as_ref()
-        .and_then(|p| p.first())
-        .map_or_else(Vec::new, |first| first.iter().map(|(key, _)| key.clone()).collect::<Vec<_>>());
+    let partitions = first_keys(pairs.as_deref());
     let (names, bases): (Vec<String>, Vec<Option<String>>) = listed.into_iter().map(|f| (f.path, f.base)).unzip();
     let sources = if reader_schema.is_some() { Vec::new() } else { names.iter().map(Source::from_path).collect() };
     let (plan, described) = planned(py, names.clone(), &options, Headers::Unread(sources), reader_schema, partitions)?;
     Ok((names, bases, pairs, plan, described))
+}
+
+/// A scan of an object store URL planned in one call: the objects it names
+/// (`source::remote::list_url`: a folder's `.avro` objects, what a pattern matches with
+/// `glob`, else the object; `options.hidden` left out), each with the prefix it was listed
+/// from; with `hive`, each object's partition (key, value) pairs; and the plan as
+/// `plan_scan` makes it, from headers read `files_in_flight` at a time.
+#[pyfunction]
+#[pyo3(signature = (url, options, *, glob, hive, storage_options, retries, reader_schema=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn plan_remote_scan(
+    py: Python<'_>,
+    url: &str,
+    options: ScanOptions,
+    glob: bool,
+    hive: bool,
+    storage_options: Vec<(String, String)>,
+    retries: usize,
+    reader_schema: Option<String>,
+) -> PyResult<(Vec<RemoteFile>, Vec<Option<String>>, Option<Vec<Pairs>>, ScanPlan, Described)> {
+    let remote = RemoteOptions { options: storage_options, retries };
+    let listed = interruptible(py, || list_url(url, glob, &options.hidden, &remote)).map_err(to_py_err)?;
+    let pairs: Option<Vec<_>> =
+        hive.then(|| listed.iter().map(|l| source::partition_pairs(&l.object.url, l.base.as_deref(), true)).collect());
+    let partitions = first_keys(pairs.as_deref());
+    let names = listed.iter().map(|l| l.object.url.clone()).collect();
+    let (files, bases): (Vec<RemoteFile>, Vec<Option<String>>) =
+        listed.into_iter().map(|l| (RemoteFile::of(l.object), l.base)).unzip();
+    let sources = if reader_schema.is_some() { Vec::new() } else { files.iter().map(RemoteFile::source).collect() };
+    let (plan, described) = planned(py, names, &options, Headers::Unread(sources), reader_schema, partitions)?;
+    Ok((files, bases, pairs, plan, described))
+}
+
+/// A file's hive partitions: the (key, value) pairs of its folders, a null value None.
+type Pairs = Vec<(String, Option<String>)>;
+
+/// The partition columns of a scan: the keys of its first file's partition folders.
+fn first_keys(pairs: Option<&[Pairs]>) -> Vec<String> {
+    pairs.and_then(|p| p.first()).map_or_else(Vec::new, |first| first.iter().map(|(key, _)| key.clone()).collect())
 }
 
 /// Where a plan's writer schemas come from: read by the caller (None where a header was

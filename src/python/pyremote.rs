@@ -3,10 +3,10 @@
 
 use pyo3::prelude::*;
 
+use super::interrupt::interruptible;
 use super::to_py_err;
-use crate::error::AvroResult;
 use crate::read::Source;
-use crate::source::remote::{self, ListedObject, RemoteObject, RemoteOptions, RemoteReadAhead};
+use crate::source::remote::{self, RemoteObject, RemoteOptions, RemoteReadAhead};
 
 /// One object to read: its URL, the store options, and its size and ETag when a listing
 /// told them.
@@ -44,6 +44,11 @@ impl RemoteFile {
 }
 
 impl RemoteFile {
+    /// The handle of an object a listing in Rust found.
+    pub fn of(object: RemoteObject) -> Self {
+        Self { object }
+    }
+
     pub fn object(&self) -> &RemoteObject {
         &self.object
     }
@@ -53,19 +58,20 @@ impl RemoteFile {
     }
 }
 
-/// The objects a glob pattern URL matches (`pattern`), or else the `.avro` objects under a
-/// folder's URL, as (URL, size, ETag), sorted by URL.
+/// The objects a URL names (`source::remote::list_url`: a folder's `.avro` objects, what a
+/// pattern matches with `glob`, else the object), sorted, each with the prefix it was listed
+/// from (None where the URL named the object). No name is hidden here: the caller applies
+/// `hidden_file_prefix` to every source at once.
 #[pyfunction]
-#[pyo3(signature = (url, *, pattern, storage_options, retries))]
-pub fn list_objects(
+#[pyo3(signature = (url, *, glob, storage_options, retries))]
+pub fn list_url(
     py: Python<'_>,
     url: &str,
-    pattern: bool,
+    glob: bool,
     storage_options: Vec<(String, String)>,
     retries: usize,
-) -> PyResult<Vec<ListedObject>> {
+) -> PyResult<(Vec<RemoteFile>, Vec<Option<String>>)> {
     let options = RemoteOptions { options: storage_options, retries };
-    let list: fn(&str, &RemoteOptions) -> AvroResult<Vec<ListedObject>> =
-        if pattern { remote::glob_objects } else { remote::avro_objects_under };
-    py.detach(|| list(url, &options)).map_err(to_py_err)
+    let listed = interruptible(py, || remote::list_url(url, glob, &[], &options)).map_err(to_py_err)?;
+    Ok(listed.into_iter().map(|l| (RemoteFile::of(l.object), l.base)).unzip())
 }

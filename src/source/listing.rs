@@ -81,18 +81,30 @@ pub struct ListedFile {
 /// A directory or a pattern that gives no file is not found, and so is a list whose every
 /// file is hidden.
 pub fn list_local(paths: &[String], glob: bool, hidden: &[String]) -> AvroResult<Vec<ListedFile>> {
-    let listed = list_all(paths, glob)?;
-    let kept: Vec<ListedFile> = listed.iter().filter(|f| !is_hidden(&f.path, hidden)).cloned().collect();
-    match listed.as_slice() {
-        [_, ..] if kept.is_empty() => {
-            let names = if let [one] = listed.as_slice() {
-                format!("the name of '{}' begins", one.path)
+    visible(list_all(paths, glob)?, |file| &file.path, paths, hidden)
+}
+
+/// The files listed for `given` (the paths or URL a user named) less those whose names
+/// begin with one of `hidden` ([`is_hidden`]); a listing whose every file is hidden is not
+/// found, naming what was given.
+pub(crate) fn visible<T>(
+    listed: Vec<T>,
+    path_of: impl Fn(&T) -> &str,
+    given: &[String],
+    hidden: &[String],
+) -> AvroResult<Vec<T>> {
+    let (total, first) = (listed.len(), listed.first().map(|f| path_of(f).to_string()));
+    let kept: Vec<T> = listed.into_iter().filter(|f| !is_hidden(path_of(f), hidden)).collect();
+    match first {
+        Some(first) if kept.is_empty() => {
+            let names = if total == 1 {
+                format!("the name of '{first}' begins")
             } else {
-                let of = if let [given] = paths { format!(" of '{given}'") } else { String::new() };
-                format!("the names of all {} files{of} begin", listed.len())
+                let of = if let [given] = given { format!(" of '{given}'") } else { String::new() };
+                format!("the names of all {total} files{of} begin")
             };
-            let first = if let [given] = paths { given } else { &listed[0].path };
-            Err(not_found(format!("no files to read: {names} with hidden_file_prefix {hidden:?}"), first))
+            let named = if let [given] = given { given } else { &first };
+            Err(not_found(format!("no files to read: {names} with hidden_file_prefix {hidden:?}"), named))
         },
         _ => Ok(kept),
     }
@@ -122,7 +134,7 @@ fn list_all(paths: &[String], glob: bool) -> AvroResult<Vec<ListedFile>> {
     Ok(out)
 }
 
-fn not_found(message: String, path: &str) -> AvroError {
+pub(crate) fn not_found(message: String, path: &str) -> AvroError {
     AvroError::new(ErrorKind::NotFound, message).in_file(path)
 }
 

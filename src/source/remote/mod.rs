@@ -7,7 +7,7 @@ mod range_reader;
 mod store;
 
 pub use range_reader::{RemoteObject, RemoteReadAhead, RequestCount};
-pub use store::{avro_objects_under, glob_objects, ListedObject, RemoteOptions};
+pub use store::{avro_objects_under, glob_objects, list_url, ListedObject, ListedRemote, RemoteOptions};
 pub(crate) use store::{runtime, store_error, wait};
 
 #[cfg(test)]
