@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use polars_core::prelude::{DataType, IdxSize, PlSmallStr};
 
-use super::ScanSchema;
+use super::scan_schema::ScanSchema;
 use crate::schema::AvroSchema;
 
 /// Rows per batch when the caller does not say.

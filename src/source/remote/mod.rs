@@ -3,11 +3,13 @@
 //! objects themselves, read by [`range_reader::RangeReader`]. Objects written are
 //! `crate::sink`'s (`RemoteUpload`), on the same stores and runtime.
 
+mod listing;
 mod range_reader;
 mod store;
 
+pub use listing::{list_url, ListedRemote};
 pub use range_reader::{RemoteObject, RemoteReadAhead, RequestCount};
-pub use store::{avro_objects_under, glob_objects, list_url, ListedObject, ListedRemote, RemoteOptions};
+pub use store::{avro_objects_under, glob_objects, ListedObject, RemoteOptions};
 pub(crate) use store::{runtime, store_error, wait};
 
 #[cfg(test)]
