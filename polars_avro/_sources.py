@@ -176,24 +176,11 @@ def expand_sources(
     expanded = _expand(source, glob=glob, remote=remote or RemoteOptions([], 2))
     if not hidden_file_prefix:
         return expanded
-    kept = Sources([], [])
-    for item, base in zip(expanded.items, expanded.bases):
-        if not _is_hidden(expanded, item, hidden_file_prefix):
-            kept.items.append(item)
-            kept.bases.append(base)
-    if not kept.items:
-        names = [expanded.name(item) for item in expanded.items]
-        given = os.fsdecode(source) if isinstance(source, (str, os.PathLike)) else None
-        if len(names) == 1:
-            msg = f"no files to read: the name of '{names[0]}' begins with hidden_file_prefix {hidden_file_prefix!r}"
-        else:
-            of = f" of '{given}'" if given is not None else ""
-            msg = (
-                f"no files to read: the names of all {len(names)} files{of} begin with "
-                f"hidden_file_prefix {hidden_file_prefix!r}"
-            )
-        raise _not_found(msg, given if given is not None else names[0])
-    return kept
+    # Rust's rule, and its message where every file is hidden: one call for all files.
+    names = [expanded.name(item) if isinstance(item, (str, _internal.RemoteFile)) else None for item in expanded.items]
+    given = [os.fsdecode(source)] if isinstance(source, (str, os.PathLike)) else []
+    kept = _internal.visible_files(names, given, list(hidden_file_prefix))
+    return Sources([expanded.items[i] for i in kept], [expanded.bases[i] for i in kept])
 
 
 def store_url(source: AvroSource) -> str | None:
@@ -233,13 +220,6 @@ def local_paths(source: AvroSource) -> list[str] | None:
             return None
         paths.append(path)
     return paths
-
-
-def _is_hidden(sources: Sources, item: Item, prefixes: tuple[str, ...]) -> bool:
-    """Whether a file's name (the last part of its path or URL) begins with one of the prefixes."""
-    if not isinstance(item, (str, _internal.RemoteFile)):
-        return False  # bytes and file objects have no name to hide them by
-    return _internal.is_hidden(sources.name(item), list(prefixes))
 
 
 def _expand(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> Sources:

@@ -98,6 +98,12 @@ def test_a_directory_reads_what_its_glob_matches_and_hidden_file_prefix_leaves_o
         pl.scan_avro(tmp_path, hidden_file_prefix=1)  # type: ignore[arg-type]
     # Bytes and file objects have no name to be hidden by.
     assert polars_avro.read_avro(files["_x.avro"].read_bytes(), hidden_file_prefix="_").height == 10
+    # A list mixing them with paths is expanded in Python, by the same rule and message.
+    mixed = [files["_x.avro"].read_bytes(), files["_x.avro"]]
+    assert polars_avro.read_avro(mixed, hidden_file_prefix="_").height == 10
+    urls = [files["_x.avro"].as_uri(), files[".y.avro"].as_uri()]
+    with pytest.raises(polars_avro.AvroFileNotFoundError, match="the names of all 2 files begin with"):
+        polars_avro.read_avro(urls, hidden_file_prefix="")
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="symbolic links")

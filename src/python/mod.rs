@@ -167,10 +167,19 @@ fn glob_base(pattern: &str) -> &str {
     crate::source::glob_base(pattern)
 }
 
-/// Whether `hidden_file_prefix` (as `prefixes`) leaves the file at `path` out.
+/// The places of the files `hidden_file_prefix` (as `prefixes`) keeps, of files named
+/// `names` (None: a file object or bytes, which no name hides) listed for `given`; a
+/// listing whose every file is hidden is not found (`source::visible`, the rule of the
+/// listings in Rust).
 #[pyfunction]
-fn is_hidden(path: &str, prefixes: Vec<String>) -> bool {
-    crate::source::is_hidden(path, &prefixes)
+fn visible_files(names: Vec<Option<String>>, given: Vec<String>, prefixes: Vec<String>) -> PyResult<Vec<usize>> {
+    if names.iter().any(Option::is_none) {
+        let shown = |name: &Option<String>| name.as_deref().is_none_or(|n| !crate::source::is_hidden(n, &prefixes));
+        return Ok(names.iter().enumerate().filter(|(_, name)| shown(name)).map(|(i, _)| i).collect());
+    }
+    let named: Vec<(usize, String)> = names.into_iter().flatten().enumerate().collect();
+    let kept = crate::source::visible(named, |(_, name)| name, &given, &prefixes).map_err(to_py_err)?;
+    Ok(kept.into_iter().map(|(i, _)| i).collect())
 }
 
 /// The decoding threads a read uses when it does not say: POLARS_MAX_THREADS, else one per core.
@@ -218,7 +227,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(partition_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(has_glob, m)?)?;
     m.add_function(wrap_pyfunction!(glob_base, m)?)?;
-    m.add_function(wrap_pyfunction!(is_hidden, m)?)?;
+    m.add_function(wrap_pyfunction!(visible_files, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     // Defaults and names the Python package shows and passes back: defined here only.

@@ -87,7 +87,7 @@ pub fn list_local(paths: &[String], glob: bool, hidden: &[String]) -> AvroResult
 /// The files listed for `given` (the paths or URL a user named) less those whose names
 /// begin with one of `hidden` ([`is_hidden`]); a listing whose every file is hidden is not
 /// found, naming what was given.
-pub(crate) fn visible<T>(
+pub fn visible<T>(
     listed: Vec<T>,
     path_of: impl Fn(&T) -> &str,
     given: &[String],

@@ -18,7 +18,9 @@ pub use crate::bufread::{ByteStream, WindowWalk};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 pub(crate) use guard::check_intact;
 pub use hive::partition_pairs;
-pub use listing::{avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden, list_local, ListedFile};
+pub use listing::{
+    avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden, list_local, visible, ListedFile,
+};
 use mapped::MappedFile;
 #[cfg(all(unix, feature = "python"))]
 pub use pipe::read_stream;
