@@ -1,12 +1,14 @@
 //! A file read with its own schema must give the columns the scan planned from its
-//! header (`ReadOptions::planned_columns`): one that changed since is refused, saying
-//! what changed, never read into types it no longer has.
+//! header (`ReadOptions::planned`): one that changed since is refused, saying what
+//! changed, never read into types it no longer has.
 
 #[path = "common/avro_encoder.rs"]
 mod avro_encoder;
 
 use avro_encoder::{container, schema_json, Ty, Val};
-use polars_avro::read::{AvroReader, ReadOptions, Source};
+use std::sync::Arc;
+
+use polars_avro::read::{AvroReader, ReadOptions, ScanSchema, Source};
 use polars_avro::{ErrorKind, FrameType};
 use polars_core::prelude::*;
 
@@ -19,8 +21,8 @@ fn file() -> Vec<u8> {
 }
 
 fn read_planned(planned: Vec<(&str, FrameType)>) -> Result<DataFrame, String> {
-    let planned_columns = Some(planned.into_iter().map(|(name, ft)| (name.to_string(), ft)).collect());
-    let options = ReadOptions { planned_columns, ..ReadOptions::default() };
+    let columns = planned.into_iter().map(|(name, ft)| (name.to_string(), ft)).collect();
+    let options = ReadOptions { planned: Some(Arc::new(ScanSchema::new(None, columns))), ..ReadOptions::default() };
     AvroReader::new(Source::from_bytes(file())).with_options(options).finish().map_err(|e| {
         assert_eq!(e.kind, ErrorKind::SchemaMismatch, "{e}");
         e.message.clone()

@@ -113,6 +113,17 @@ def same_slice_joined_twice_panics() -> bool:
 
 
 @functools.cache
+def streaming_slice_of_a_pure_concat_with_its_head_panics() -> bool:
+    """A streaming slice of a pure IO source concatenated with its own head
+    (``pl.concat([lf, lf.head(20)]).explode("nums").slice(2, 10)``) panics
+    (``pipe.send_state == PortState::Done``); the same source declared impure does not.
+    Fresh seed 608483456 found it on 1.36. Found on 1.33 to 1.42."""
+    lf = plugin_scan(pl.DataFrame({"id": range(300), "nums": [[i, i + 1] for i in range(300)]}), frames=5)
+    query = pl.concat([lf, lf.head(20)]).explode("nums").slice(2, 10)
+    return _fails(lambda: query.collect(engine="streaming").height == 10)
+
+
+@functools.cache
 def collect_all_of_a_row_index_misorders() -> bool:
     """``pl.collect_all`` of a pure IO source's row index and select, beside another query
     of the source, gives the columns in another order: ``with_row_index("i").select("c",

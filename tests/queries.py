@@ -354,7 +354,11 @@ class QueryGenerator:
             # Polars 2.0 gives wrong rows for a scan concatenated with a slice of itself, a
             # plain LazyFrame in the in-memory engine too; 2.1 is right.
             return
-        if base == "lf" and (_reads_twice_after_explode_panics(state.text) or _self_join_hangs(state.text)):
+        if base == "lf" and (
+            _reads_twice_after_explode_panics(state.text)
+            or _self_join_hangs(state.text)
+            or quirks.streaming_slice_of_a_pure_concat_with_its_head_panics()
+        ):
             base = "other"
         base_schema = self._schema(_State(base))
         if any(base_schema.get(name) != dtype for name, dtype in schema.items()):

@@ -515,6 +515,28 @@ def test_joins_of_slices_around_a_drop_nulls_as_polars_gives_it(data: Data) -> N
         assert_frame_equal(ours.collect(engine=engine), expected, check_exact=True)  # type: ignore[call-overload]
 
 
+def test_a_slice_of_a_scan_concatenated_with_its_head_as_polars_gives_it(data: Data) -> None:
+    """Fresh seed 608483456 (Polars 1.36) found `pl.concat([lf, lf.select(...).head(1500)])
+    .explode('nums').slice(235, 1000)` panicking in the streaming engine (`pipe.send_state
+    == PortState::Done`) where scan_ipc did not. Polars 1.33 to 1.42 panic so for any pure
+    IO source, a few lines of Python too
+    (polars_quirks.streaming_slice_of_a_pure_concat_with_its_head_panics), and scan_avro is
+    pure there for the right answer to a slice of a concat in a concat (see _engine._PURE):
+    the generator concatenates the other scan there."""
+
+    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
+        return pl.concat([lf, lf.select(["id", "nums"]).head(1500)]).explode("nums").slice(235, 1000)
+
+    ours = query(pl.scan_avro(data.avro_folder, include_file_paths="path", batch_size=64).select("id", "nums"))  # type: ignore[attr-defined]
+    theirs = query(pl.scan_ipc(data.ipc_folder, include_file_paths="path").select("id", "nums"))
+    engines = ["in-memory"]
+    if not quirks.streaming_slice_of_a_pure_concat_with_its_head_panics():
+        engines.append("streaming")
+    for engine in engines:
+        expected = theirs.collect(engine=engine)  # type: ignore[call-overload]
+        assert_frame_equal(ours.collect(engine=engine), expected, check_exact=True)  # type: ignore[call-overload]
+
+
 def test_a_unique_then_a_list_filter_as_polars_gives_it(data: Data) -> None:
     """Fresh seed 51967353 (Polars 1.36) found `lf.unique(['id'], keep='first').filter(
     pl.col('nums').list.contains(3))` giving 34 rows where scan_ipc gave 36, in the streaming

@@ -46,6 +46,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "pure_self_join_of_an_indexed_head_hangs": ((1, 39), (1, 41)),
     "collect_all_of_a_row_index_misorders": ((1, 41), (1, 42)),
     "same_slice_joined_twice_panics": ((1, 39), (1, 40)),
+    "streaming_slice_of_a_pure_concat_with_its_head_panics": ((1, 33), (1, 42)),
     "streaming_slice_of_concat_wrong": ((1, 40), (1, 42)),
     "streaming_keep_first_wrong": ((1, 30), (1, 32)),
 }
