@@ -173,12 +173,8 @@ fn glob_base(pattern: &str) -> &str {
 /// listings in Rust).
 #[pyfunction]
 fn visible_files(names: Vec<Option<String>>, given: Vec<String>, prefixes: Vec<String>) -> PyResult<Vec<usize>> {
-    if names.iter().any(Option::is_none) {
-        let shown = |name: &Option<String>| name.as_deref().is_none_or(|n| !crate::source::is_hidden(n, &prefixes));
-        return Ok(names.iter().enumerate().filter(|(_, name)| shown(name)).map(|(i, _)| i).collect());
-    }
-    let named: Vec<(usize, String)> = names.into_iter().flatten().enumerate().collect();
-    let kept = crate::source::visible(named, |(_, name)| name, &given, &prefixes).map_err(to_py_err)?;
+    let places: Vec<(usize, Option<String>)> = names.into_iter().enumerate().collect();
+    let kept = crate::source::visible(places, |(_, name)| name.as_deref(), &given, &prefixes).map_err(to_py_err)?;
     Ok(kept.into_iter().map(|(i, _)| i).collect())
 }
 

@@ -81,20 +81,21 @@ pub struct ListedFile {
 /// A directory or a pattern that gives no file is not found, and so is a list whose every
 /// file is hidden.
 pub fn list_local(paths: &[String], glob: bool, hidden: &[String]) -> AvroResult<Vec<ListedFile>> {
-    visible(list_all(paths, glob)?, |file| &file.path, paths, hidden)
+    visible(list_all(paths, glob)?, |file| Some(&file.path), paths, hidden)
 }
 
 /// The files listed for `given` (the paths or URL a user named) less those whose names
-/// begin with one of `hidden` ([`is_hidden`]); a listing whose every file is hidden is not
-/// found, naming what was given.
+/// begin with one of `hidden` ([`is_hidden`]); a file of no name (`path_of` None: bytes, a
+/// file object) is never hidden. A listing whose every file is hidden is not found,
+/// naming what was given.
 pub fn visible<T>(
     listed: Vec<T>,
-    path_of: impl Fn(&T) -> &str,
+    path_of: impl Fn(&T) -> Option<&str>,
     given: &[String],
     hidden: &[String],
 ) -> AvroResult<Vec<T>> {
-    let (total, first) = (listed.len(), listed.first().map(|f| path_of(f).to_string()));
-    let kept: Vec<T> = listed.into_iter().filter(|f| !is_hidden(path_of(f), hidden)).collect();
+    let (total, first) = (listed.len(), listed.first().and_then(&path_of).map(str::to_string));
+    let kept: Vec<T> = listed.into_iter().filter(|f| path_of(f).is_none_or(|path| !is_hidden(path, hidden))).collect();
     match first {
         Some(first) if kept.is_empty() => {
             let names = if total == 1 {
@@ -365,7 +366,7 @@ fn match_one(p: &[char], pi: usize, c: char) -> Option<(bool, usize)> {
 mod tests {
     #[cfg(unix)]
     use super::{avro_files_under, glob_files};
-    use super::{glob_base, glob_matches, has_glob, is_hidden, list_local, matches};
+    use super::{glob_base, glob_matches, has_glob, is_hidden, list_local, matches, visible};
     use crate::error::ErrorKind;
 
     /// A fresh folder of the system's temporary ones, for one test (the symbolic links').
@@ -447,6 +448,19 @@ mod tests {
         assert!(!is_hidden("_data/x.avro", &prefixes), "a folder's name hides nothing");
         assert!(is_hidden("s3://b/data/_tmp/", &prefixes), "a folder's URL names the folder");
         assert!(!is_hidden("data/x.avro", &[]));
+    }
+
+    #[test]
+    fn a_listing_keeps_what_no_prefix_hides_and_a_file_of_no_name() {
+        let hidden = ["_".to_string()];
+        let listed = vec![Some("d/_a.avro"), None, Some("d/b.avro")];
+        assert_eq!(visible(listed, |name| *name, &[], &hidden).unwrap(), [None, Some("d/b.avro")]);
+        // Every file hidden: not found, naming what was given.
+        let error = visible(vec![Some("d/_a.avro"), Some("d/_b.avro")], |name| *name, &["d".into()], &hidden);
+        let error = error.unwrap_err();
+        assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::NotFound, Some("d")));
+        assert!(error.message.contains("the names of all 2 files of 'd' begin with hidden_file_prefix"), "{error}");
+        assert!(visible(Vec::<Option<&str>>::new(), |name| *name, &[], &hidden).unwrap().is_empty());
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn list_url(url: &str, glob: bool, hidden: &[String], options: &RemoteOption
         (glob_objects(url, options)?, glob_base(url), "no objects match the pattern")
     } else {
         let object = ListedRemote { object: RemoteObject::new(url, options)?, base: None };
-        return visible(vec![object], |o| &o.object.url, &given, hidden);
+        return visible(vec![object], |o| Some(o.object.url.as_str()), &given, hidden);
     };
     if listed.is_empty() {
         return Err(not_found(format!("{nothing} '{url}'"), url));
@@ -39,7 +39,7 @@ pub fn list_url(url: &str, glob: bool, hidden: &[String], options: &RemoteOption
             Ok(ListedRemote { object, base: Some(base.to_string()) })
         })
         .collect::<AvroResult<Vec<_>>>()?;
-    visible(objects, |o| &o.object.url, &given, hidden)
+    visible(objects, |o| Some(o.object.url.as_str()), &given, hidden)
 }
 
 /// A URL's path, as Python's `urlparse` splits it: after the scheme and the host, before
