@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
@@ -117,37 +117,15 @@ class Scan:
             # As scan_parquet: on by default for a directory.
             hive_partitioning = is_directory(source)
         given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
-        paths = url = None
+        planned = None
         if expanded is None and writer_schemas is None:
-            paths, url = local_paths(source), store_url(source)
-        if url is not None:
-            # Listing, partition folders, headers and the plan in one call into Rust.
-            files, bases, pairs, plan, described = _internal.plan_remote_scan(
-                url,
-                options,
-                glob=options.glob,
-                hive=hive_partitioning,
-                storage_options=remote.storage_options,
-                retries=remote.retries,
-                reader_schema=given,
-            )
-            self.sources = Sources(list(files), list(bases))
+            planned = _plan_in_rust(source, options, hive=hive_partitioning, reader_schema=given, remote=remote)
+        if planned is not None:
+            items, bases, pairs, plan, described = planned
+            self.sources = Sources(items, bases)
             hive = None
             if pairs is not None:
-                urls = [file.url for file in files]
-                hive = HivePartitions.of_pairs(
-                    pairs, urls, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
-                )
-            self._apply(hive, plan, described)
-            return
-        if paths is not None:
-            # Listing, partition folders, headers and the plan in one call into Rust.
-            names, bases, pairs, plan, described = _internal.plan_local_scan(
-                paths, options, glob=options.glob, hive=hive_partitioning, reader_schema=given
-            )
-            self.sources = Sources(list(names), list(bases))
-            hive = None
-            if pairs is not None:
+                names = [self.sources.name(item) for item in items]
                 hive = HivePartitions.of_pairs(
                     pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
                 )
@@ -391,6 +369,50 @@ class Scan:
             return filtering(predicate, lambda: batch.with_columns(mask_expr).get_column(_MASK))
 
         return evaluate
+
+
+if TYPE_CHECKING:
+    from polars_avro._sources import Item
+
+    #: What a planning call into Rust gives: the files, the folder each was listed from,
+    #: each file's partition (key, value) pairs (None without hive partitioning), the plan
+    #: and its description.
+    _Planned = tuple[
+        list[Item],
+        list[str | None],
+        list[list[tuple[str, str | None]]] | None,
+        _internal.ScanPlan,
+        _internal.Described,
+    ]
+
+
+def _plan_in_rust(
+    source: AvroSource, options: ScanOptions, *, hive: bool, reader_schema: str | None, remote: RemoteOptions
+) -> _Planned | None:
+    """Listing, partition folders, headers and the plan in one call into Rust.
+
+    For local paths (``plan_local_scan``) and an object store's URL (``plan_remote_scan``);
+    None for the sources Python expands.
+    """
+    paths = local_paths(source)
+    if paths is not None:
+        names, bases, pairs, plan, described = _internal.plan_local_scan(
+            paths, options, glob=options.glob, hive=hive, reader_schema=reader_schema
+        )
+        return list(names), bases, pairs, plan, described
+    url = store_url(source)
+    if url is not None:
+        files, bases, pairs, plan, described = _internal.plan_remote_scan(
+            url,
+            options,
+            glob=options.glob,
+            hive=hive,
+            storage_options=remote.storage_options,
+            retries=remote.retries,
+            reader_schema=reader_schema,
+        )
+        return list(files), bases, pairs, plan, described
+    return None
 
 
 def _holds(predicate: pl.Expr) -> bool:
