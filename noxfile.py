@@ -552,7 +552,14 @@ def bench(session: nox.Session) -> None:
         "confluent-kafka[schemaregistry]",
         # cluster.py compares with Ray's and Dask's own Avro readers.
         *CLUSTER_DEPS,
+        # What users have beside Polars (and Polars' interfaces import where found): every
+        # figure is measured with them, first_query.py also without (the lean virtualenv).
+        "pyarrow",
+        "numpy",
+        "pandas",
     )
+    lean = cache_virtualenv(session, "bench-lean", "polars")
+    session.run(str(lean), "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", wheel, external=True)
 
     session.run("cargo", "bench", "--bench", "decode", "--bench", "record_loop", external=True, env=build_env())
     # Arguments after `--` go to both comparisons: `nox -s bench -- --rows 100000 --runs 3`.
@@ -579,7 +586,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benches/width.py", external=False)
     # A first read's memory, and what a process's first query and import cost (issue 43).
     session.run("python", "benches/memory.py", external=False)
-    session.run("python", "benches/first_query.py", external=False)
+    session.run("python", "benches/first_query.py", "--lean-python", str(lean), external=False)
     # The serial parts per batch, on one core and on two (issue 43: what bounds many cores);
     # on two, serial.py builds benches/two_cores.rs with cargo, in the wheel's target directory.
     for threads, pin in (("1", ["taskset", "-c", "0"]), ("2", [])):

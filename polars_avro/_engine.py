@@ -18,6 +18,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from polars_avro._hive import conjuncts
+from polars_avro._pyarrow_check import polars_asks
 from polars_avro._quirks import SOURCES_WAIT_ON_THE_POOL, io_sources_lose_enums
 from polars_avro._scan import filtering
 from polars_avro._types import contains, max_index
@@ -112,6 +113,7 @@ if FileReaderBuilder is not None:
             self.scan = scan
 
         def reader_capabilities(self) -> ReaderCapabilities:
+            polars_asks(planning=True)
             if SOURCES_WAIT_ON_THE_POOL:
                 # Polars 2.0: any filter the reader evaluated could wait forever (see there).
                 return ReaderCapabilities(pre_slice=True)
@@ -126,6 +128,7 @@ if FileReaderBuilder is not None:
             self.scan = scan
 
         def schema(self) -> dict[str, pl.DataType]:
+            polars_asks()
             return dict(self.scan.schema)
 
         def collect_batches(

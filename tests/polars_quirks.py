@@ -29,7 +29,7 @@ from polars_avro._polars_bugs import (  # noqa: F401
     cached_slice_sliced_wrong,
     list_filter_over_sliced_chunks_wrong,
     negative_slice_after_filter_wrong,
-    self_join_on_a_slice_then_filter_wrong,
+    slice_of_a_shared_scan_sees_a_later_filter,
     tail_past_the_end_short,
 )
 from polars_avro._polars_bugs import frame_scan as plugin_scan

@@ -311,7 +311,7 @@ class QueryGenerator:
             ["", ".filter(pl.col('id') % 3 == 0)", ".sort('id', descending=True).head(50)", ".slice(100, 400)"]
         )
         if (
-            quirks.self_join_on_a_slice_then_filter_wrong()
+            quirks.slice_of_a_shared_scan_sees_a_later_filter()
             and base == "lf"
             and (".head(" in shape or ".slice(" in shape)
         ):

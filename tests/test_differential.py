@@ -430,7 +430,7 @@ def test_a_self_join_on_a_slice_then_a_filter_as_polars_gives_it(tmp_path: Path)
     filtered, giving the right side's rows from the slice of the filtered scan. Polars 2.0
     reads the two sides through one cached scan and hands it the filter, whose rows the slice
     then takes: a reader of pure Python on Polars' file reader interface gives the same wrong
-    rows (polars_quirks.self_join_on_a_slice_then_filter_wrong), where scan_ipc is right. The
+    rows (polars_quirks.slice_of_a_shared_scan_sees_a_later_filter), where scan_ipc is right. The
     bug is Polars', and the generator joins a scan only with slices of the other one there.
     Elsewhere ours gives scan_ipc's answer; there, the pure-Python reader's."""
     df = pl.DataFrame({"id": range(3000), "k": [i * 7 % 10 for i in range(3000)], "s": [f"s{i}" for i in range(3000)]})
@@ -444,7 +444,7 @@ def test_a_self_join_on_a_slice_then_a_filter_as_polars_gives_it(tmp_path: Path)
 
     expected = query(pl.scan_ipc(tmp_path / "a.arrow"))
     assert {row[3] for row in expected} == {"s101", "s104", "s105", "s107", "s108"}, "the slice's first of each k"
-    if quirks.self_join_on_a_slice_then_filter_wrong():
+    if quirks.slice_of_a_shared_scan_sees_a_later_filter():
         expected = query(quirks.plugin_scan(df))
     assert query(pl.scan_avro(tmp_path / "a.avro")) == expected  # type: ignore[attr-defined]
 
