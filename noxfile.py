@@ -102,6 +102,7 @@ RELEASE_TESTS = [
     "tests/test_polars_quirks.py",
     "tests/test_types.py",
     "tests/test_write.py",
+    "tests/test_reader_filter.py",
 ]
 #: Of those, what a release put on PYTHONPATH cannot run: a memory measurement in a fresh
 #: isolated process (`python -I`, which ignores PYTHONPATH); the full suites run it.

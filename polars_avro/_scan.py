@@ -6,6 +6,7 @@ The Polars engine, read_avro, AvroReader and read_split all read through :class:
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -76,7 +77,9 @@ class ReadRequest:
     partitions: pl.DataFrame | None = None
     #: Per source: whether a filter on its partition values or path rules out all its rows.
     ruled_out: list[bool] | None = None
-    #: The columns the predicate reads, and what gives its mask of a frame of them.
+    #: The part of the predicate the reader evaluates itself.
+    filter: _internal.ReaderFilter | None = None
+    #: The rest: the columns it reads, and what gives its mask of a frame of them.
     predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None
     #: Per source: the part of it a split reads.
     splits: list[_internal.SplitFile] | None = None
@@ -250,7 +253,9 @@ class Scan:
             if all(reads_only(p, values.columns) for p in parts):
                 # The files kept pass it whole, so a count behind it needs no block decoded.
                 predicate = None
-        filter_by = None
+        # The parts the reader evaluates itself, on its threads; Polars evaluates the rest.
+        reader_filter, predicate = self._reader_filter(predicate) if predicate is not None else (None, None)
+        filter_by, filtered_here = None, 0
         if filter_here and predicate is not None:
             if limit is not None:
                 raise AvroInternalError("a limit after the filter is not taken with filter_here")
@@ -271,6 +276,7 @@ class Scan:
             index_bits=index_bits(),
             partitions=self.hive.values if self.hive is not None and self.hive.values.width else None,
             ruled_out=ruled if ruled is not None and any(ruled) else None,
+            filter=reader_filter,
             predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
             splits=self.ranges,
         )
@@ -290,6 +296,7 @@ class Scan:
                         msg = f"'{self.label}' holds more than {most:,} records, the most rows a Polars frame can hold"
                         raise AvroCapacityError(msg)
                 if filter_by is not None:
+                    filtered_here += 1
                     df = filtering(filter_by, functools.partial(df.filter, filter_by))
                     if not df.height:
                         continue  # as the reader leaves out batches its predicate empties
@@ -298,6 +305,7 @@ class Scan:
         finally:
             # Also when the consumer stops early (a head, an error downstream).
             stats = reader.stats()
+            stats["batches_filtered_in_python"] += filtered_here
             record_stats(stats)
             self.on_stats(stats)
             self._report_skipped(reader.take_skipped())
@@ -361,6 +369,31 @@ class Scan:
             return without_columns(height)
         return self.file_schema.apply(columns.struct.unnest(), keep=self.hive.schema if self.hive is not None else ())
 
+    def _reader_filter(self, predicate: pl.Expr) -> tuple[_internal.ReaderFilter | None, pl.Expr | None]:
+        """The part of `predicate` the reader evaluates itself, and the rest (None: nothing).
+
+        The reader takes the conjuncts it evaluates exactly as Polars does (Rust's
+        crate::filter), given in the JSON form of Polars' expressions, over the columns in
+        the types it decodes them to (a scan's own, for those it takes). A conjunct that
+        does not serialize (a Python function in it) stays with Polars.
+        """
+        if self.plan is None:
+            return None, predicate  # each file read with its own schema
+        parts = conjuncts(predicate)
+        serialized = [_serialized(part) for part in parts]
+        names = {name for part in parts for name in part.meta.root_names()}
+        columns = pl.DataFrame(schema=[(name, dtype) for name, dtype in self.schema.items() if name in names])
+        reader_filter, taken = _internal.reader_filter([s or "" for s in serialized], columns)
+        rest = [part for part, text, took in zip(parts, serialized, taken) if not (took and text)]
+        if not rest:
+            return reader_filter, None
+        remaining = functools.reduce(operator.and_, rest)
+        if reader_filter is not None:
+            # Where the reader's part keeps no row, Polars never sees the rest: one Polars
+            # refuses (types it does not compare) is refused here, as Polars' filter would.
+            filtering(remaining, lambda: columns.filter(remaining))
+        return reader_filter, remaining
+
     def _mask_function(self, predicate: pl.Expr) -> Any:
         mask_expr = predicate.alias(_MASK)
 
@@ -413,6 +446,14 @@ def _plan_in_rust(
         )
         return list(files), bases, pairs, plan, described
     return None
+
+
+def _serialized(expr: pl.Expr) -> str | None:
+    """An expression in Polars' JSON form, None where it has none (a Python function in it)."""
+    try:
+        return expr.meta.serialize(format="json")
+    except Exception:  # noqa: BLE001 - whatever keeps it from JSON leaves it to Polars
+        return None
 
 
 def _holds(predicate: pl.Expr) -> bool:

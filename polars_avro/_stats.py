@@ -46,6 +46,10 @@ class ReadStats:
     batches: int = 0
     #: Records read, counted before any filter.
     rows: int = 0
+    #: Batches whose filter (a part of it) Polars evaluated, in Python: none where the
+    #: reader evaluates the whole filter itself, on its own threads (docs/reading.md says
+    #: which filters it takes).
+    batches_filtered_in_python: int = 0
     #: Compressed block bytes read.
     bytes_read: int = 0
     #: Requests made to object stores (an object of at most 256 KiB fetched whole when the

@@ -20,6 +20,7 @@ mod bufread;
 pub mod container;
 mod decode;
 mod error;
+pub mod filter;
 mod frame_type;
 mod interrupt;
 pub mod message;

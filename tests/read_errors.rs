@@ -30,16 +30,16 @@ fn read_with(predicate: Predicate, ignore_errors: bool) -> Result<DataFrame, Avr
 
 /// A predicate that fails on the batch holding record 20 the way `failure` says.
 fn failing_on_record_20(failure: fn() -> Result<BooleanChunked, AvroError>) -> Predicate {
-    Predicate {
-        columns: vec!["f0".into()],
-        evaluate: Arc::new(move |df: DataFrame| {
+    Predicate::of_callback(
+        vec!["f0".into()],
+        Arc::new(move |df: DataFrame| {
             let x = df.column("f0")?.i64()?.clone();
             if x.iter().any(|v| v == Some(20)) {
                 return failure();
             }
             Ok(x.gt_eq(0))
         }),
-    }
+    )
 }
 
 #[test]
@@ -70,10 +70,8 @@ fn damage_is_still_skipped() {
     // The last block's sync marker, damaged: that block is left out, the others are read.
     let end = bytes.len();
     bytes[end - 1] ^= 0xff;
-    let keep_all = Predicate {
-        columns: vec!["f0".into()],
-        evaluate: Arc::new(|df: DataFrame| Ok(df.column("f0")?.i64()?.gt_eq(0))),
-    };
+    let keep_all =
+        Predicate::of_callback(vec!["f0".into()], Arc::new(|df: DataFrame| Ok(df.column("f0")?.i64()?.gt_eq(0))));
     let mut reader = AvroReader::new(Source::from_bytes(bytes))
         .with_predicate(Some(keep_all))
         .with_ignore_errors(true)

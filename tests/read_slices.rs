@@ -56,10 +56,10 @@ fn the_blocks_before_the_offset_are_not_decoded() {
 
 #[test]
 fn an_offset_with_a_predicate_is_refused() {
-    let predicate = Predicate {
-        columns: vec!["f0".into()],
-        evaluate: std::sync::Arc::new(|df: DataFrame| Ok(df.column("f0")?.i64()?.gt(0))),
-    };
+    let predicate = Predicate::of_callback(
+        vec!["f0".into()],
+        std::sync::Arc::new(|df: DataFrame| Ok(df.column("f0")?.i64()?.gt(0))),
+    );
     let err = AvroReader::new(Source::from_bytes(forty_records_first_blocks_damaged()))
         .with_options(ReadOptions { skip_rows: 5, ..ReadOptions::default() })
         .with_predicate(Some(predicate))

@@ -26,12 +26,14 @@ ALLOWED = {
     # Long loops' checks for a stop (Ctrl-C), which the python layer sets.
     "interrupt": {"error"},
     "schema": {"error", "varint"},
+    # Filters the reader evaluates, on decoded frames; read from Polars' serialized expressions.
+    "filter": {"error"},
     "source": {"error", "bufread", "signals", "interrupt"},
     # Where writes go (local files replaced whole, pipes, uploads to the stores of source).
     "sink": {"error", "source"},
     "container": {"error", "varint", "bufread"},
     "decode": {"error", "varint", "schema", "frame_type", "time_zone"},
-    "read": {"error", "schema", "source", "container", "decode", "threads", "frame_type", "interrupt"},
+    "read": {"error", "schema", "source", "container", "decode", "filter", "threads", "frame_type", "interrupt"},
     "write": {"error", "varint", "schema", "container", "threads", "frame_type", "time_zone", "interrupt"},
     # Messages in columns: single datums decoded and encoded like a file's records.
     "message": {"error", "schema", "decode", "write", "threads", "frame_type", "interrupt"},
@@ -42,6 +44,7 @@ ALLOWED = {
     "avro_json": {"error", "varint", "schema", "decode"},
     "python": {
         "error",
+        "filter",
         "schema",
         "source",
         "sink",

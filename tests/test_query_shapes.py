@@ -168,7 +168,9 @@ def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
     that pool: with its threads all waiting on reads, a predicate the reader's threads
     evaluated waited forever (a join of two filtered scans, on Polars 1.30 and two cores).
     There the batches are filtered on Polars' thread; Polars 2 leaves it to the reader's
-    threads, which decode the other columns only for the rows that pass."""
+    threads, which decode the other columns only for the rows that pass. A filter the
+    reader evaluates itself (crate::filter, Rust) needs no Polars: it runs on the reader's
+    threads with every release, and no Python is called for it."""
     threads: list[str] = []
     mask_function = Scan._mask_function
 
@@ -183,16 +185,20 @@ def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
 
     monkeypatch.setattr(Scan, "_mask_function", recording)
     avro, ipc = files
-    expected = pl.scan_ipc(ipc).filter(pl.col("k") > 4).collect(engine=engine)  # type: ignore[call-overload]
     # Batches of 20 records on two threads: the reader's pool decodes them.
     scan = polars_avro.scan_avro(avro, batch_size=20, n_threads=2)
-    assert_frame_equal(scan.filter(pl.col("k") > 4).collect(engine=engine), expected)  # type: ignore[call-overload]
-    if FileReaderBuilder is None:
-        assert threads == []
-    else:
-        # (Polars 2.0 hands scans no filter: polars_avro._quirks says why.)
-        assert threads or SOURCES_WAIT_ON_THE_POOL, "the reader evaluated no predicate"
-        assert all(name.startswith("polars-avro") for name in threads), threads
+    for predicate, in_rust in ((pl.col("k") > 4, True), (pl.col("k") * 2 > 8, False)):
+        threads.clear()
+        expected = pl.scan_ipc(ipc).filter(predicate).collect(engine=engine)  # type: ignore[call-overload]
+        with polars_avro.read_stats() as stats:
+            assert_frame_equal(scan.filter(predicate).collect(engine=engine), expected)  # type: ignore[call-overload]
+        if in_rust or FileReaderBuilder is None:
+            assert threads == [], predicate
+        else:
+            # (Polars 2.0 hands scans no filter: polars_avro._quirks says why.)
+            assert threads or SOURCES_WAIT_ON_THE_POOL, "the reader evaluated no predicate"
+            assert all(name.startswith("polars-avro") for name in threads), threads
+        assert (stats.batches_filtered_in_python == 0) == (in_rust or SOURCES_WAIT_ON_THE_POOL), (predicate, stats)
 
 
 JOIN_OF_PARTITIONED_SCANS = """

@@ -5,6 +5,7 @@ mod alloc;
 mod errors;
 mod interrupt;
 mod pyblocks;
+mod pyfilter;
 mod pyjson;
 mod pymessage;
 mod pyoptions;
@@ -206,6 +207,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyremote::RemoteFile>()?;
     m.add_class::<pymessage::MessageColumnDecoder>()?;
     m.add_class::<pyjson::AvroJson>()?;
+    m.add_class::<pyfilter::ReaderFilter>()?;
     m.add_function(wrap_pyfunction!(check_magic, m)?)?;
     #[cfg(unix)]
     m.add_function(wrap_pyfunction!(read_stream, m)?)?;
@@ -216,6 +218,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyremote::list_url, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(pyfilter::reader_filter, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_local_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_remote_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;

@@ -10,6 +10,7 @@ use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
 use super::interrupt::{attached, interruptible_since, Heard};
+use super::pyfilter::ReaderFilter;
 use super::pyoptions::ScanOptions;
 use super::pyplan::ScanPlan;
 use super::pysplits::SplitFile;
@@ -47,7 +48,9 @@ pub struct ReadRequest {
     partitions: Option<PyDataFrame>,
     /// Per source: whether a filter on its partition values or path rules out all its rows.
     ruled_out: Option<Vec<bool>>,
-    /// The columns the predicate reads, and the callable giving its mask.
+    /// The part of the predicate the reader evaluates itself.
+    filter: Option<Py<ReaderFilter>>,
+    /// The rest of it: the columns it reads, and the callable giving its mask.
     predicate: Option<(Vec<String>, Py<PyAny>)>,
     /// Per source: the part of it a split reads.
     splits: Option<Vec<SplitFile>>,
@@ -118,6 +121,7 @@ impl ScanReader {
             index_bits,
             partitions,
             ruled_out,
+            filter,
             predicate,
             splits,
         } = request;
@@ -143,10 +147,17 @@ impl ScanReader {
         let row_index = plan.as_ref().and_then(|p| p.row_index.as_deref());
         let file_path_column = plan.as_ref().and_then(|p| p.file_path_column.as_deref());
         let predicate_error = Arc::new(Mutex::new(None));
-        let predicate = predicate.map(|(columns, callable)| Predicate {
-            columns,
-            evaluate: python_predicate(callable, predicate_error.clone()),
-        });
+        let callback =
+            predicate.map(|(columns, callable)| (columns, python_predicate(callable, predicate_error.clone())));
+        let predicate = match (filter.map(|f| f.get().filter.clone()), callback) {
+            (None, None) => None,
+            (Some(filter), None) => Some(Predicate::of_filter(filter)),
+            (filter, Some((mut columns, callback))) => {
+                let filter_columns = filter.as_ref().map(|f| f.columns()).unwrap_or_default();
+                columns.extend(filter_columns.into_iter().filter(|c| !columns.contains(c)).collect::<Vec<_>>());
+                Some(Predicate { columns, filter, callback: Some(callback) })
+            },
+        };
         let sizes = options.sizes();
         let offset = options.row_index_offset;
         let n_rows = [options.n_rows, records].into_iter().flatten().min();

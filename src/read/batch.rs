@@ -7,8 +7,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use polars_arrow::array::BooleanArray;
-use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_core::prelude::{
     AnyValue, BooleanChunked, Column as PlColumn, DataFrame, DataType, IntoColumn, NewChunkedArray, PlSmallStr, Scalar,
     Schema, Series, UInt32Chunked, UInt64Chunked,
@@ -88,13 +86,20 @@ pub(super) struct DecodedBatch {
     pub rows: usize,
     pub decompress: Duration,
     pub decode: Duration,
+    /// Calls of the predicate's callback.
+    pub callbacks: usize,
     /// Blocks left out (with `ignore_errors`), with the index of their file in the read.
     pub skipped: Vec<(usize, SkippedData)>,
 }
 
 impl DecodedBatch {
     pub fn failed(error: AvroError) -> Self {
-        Self { frame: Err(error), rows: 0, decompress: Duration::ZERO, decode: Duration::ZERO, skipped: Vec::new() }
+        Self::of(Err(error))
+    }
+
+    /// A batch of `frame` that cost nothing yet.
+    pub fn of(frame: AvroResult<DataFrame>) -> Self {
+        Self { frame, rows: 0, decompress: Duration::ZERO, decode: Duration::ZERO, callbacks: 0, skipped: Vec::new() }
     }
 }
 
@@ -160,11 +165,14 @@ impl<T> Reused<T> {
     }
 }
 
-/// Time spent in each stage of one batch.
+/// Time spent in each stage of one batch, and the predicate callbacks it made.
 #[derive(Default)]
 struct Timing {
     decompress: Duration,
     decode: Duration,
+    /// Calls of the predicate's callback (Polars, in Python): 0 where the reader's filter
+    /// decided alone.
+    callbacks: usize,
 }
 
 impl Timing {
@@ -278,6 +286,7 @@ impl BatchPlan {
             rows: batch.rows,
             decompress: timing.decompress,
             decode: timing.decode,
+            callbacks: timing.callbacks,
             skipped: Vec::new(),
         }
     }
@@ -318,7 +327,14 @@ impl BatchPlan {
                 Ok(df)
             }),
         };
-        DecodedBatch { frame, rows, decompress: timing.decompress, decode: timing.decode, skipped }
+        DecodedBatch {
+            frame,
+            rows,
+            decompress: timing.decompress,
+            decode: timing.decode,
+            callbacks: timing.callbacks,
+            skipped,
+        }
     }
 
     /// A batch of no rows, with the batch's columns.
@@ -422,14 +438,8 @@ impl BatchPlan {
         predicate_columns.extend(self.extra_columns(batch, wanted));
         let predicate_frame = DataFrame::new(rows, predicate_columns)?;
         let first_file = batch.blocks.first().map_or("", |b| b.file.name.as_str());
-        let mask = (predicate.evaluate)(predicate_frame.clone()).map_err(|e| e.in_file(first_file))?;
-        if mask.len() != rows {
-            return Err(AvroError::argument(format!(
-                "the predicate returned {} values for a batch of {rows} rows",
-                mask.len()
-            )));
-        }
-        let mask = mask_bitmap(&mask);
+        let (mask, called_back) = predicate.mask(&predicate_frame).map_err(|e| e.in_file(first_file))?;
+        timing.callbacks += usize::from(called_back);
         let selected = rows - mask.unset_bits();
         // Decode the other columns for the selected records only, block by block.
         let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
@@ -559,23 +569,6 @@ fn assemble_columns(plan: &RowPlan, arrays: Vec<ArrayRef>) -> Vec<PlColumn> {
         .collect()
 }
 
-fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {
-    // Word by word: a null keeps no row, as in a filter.
-    let kept = |chunk: &BooleanArray| match chunk.validity() {
-        Some(valid) => chunk.values() & valid,
-        None => chunk.values().clone(),
-    };
-    let mut chunks = mask.downcast_iter();
-    match (chunks.next(), chunks.next()) {
-        (Some(only), None) => kept(only),
-        _ => {
-            let mut bits = MutableBitmap::with_capacity(mask.len());
-            mask.downcast_iter().for_each(|chunk| bits.extend_from_bitmap(&kept(chunk)));
-            bits.into()
-        },
-    }
-}
-
 /// The row index of every record of a batch (its records' places before any filter), in
 /// the index type the rows go to: each block numbers its records from its first row.
 fn row_index_column(index: &RowIndex, batch: &RawBatch) -> PlColumn {
@@ -589,7 +582,7 @@ fn row_index_column(index: &RowIndex, batch: &RawBatch) -> PlColumn {
 
 #[cfg(test)]
 mod tests {
-    use polars_core::prelude::{BooleanChunked, ChunkFull, NamedFrom};
+    use polars_core::prelude::{BooleanChunked, ChunkFull};
     use serde_json::json;
 
     use super::*;
@@ -602,10 +595,10 @@ mod tests {
     }
 
     fn predicate_on(columns: &[&str]) -> Predicate {
-        Predicate {
-            columns: columns.iter().map(|c| c.to_string()).collect(),
-            evaluate: Arc::new(|df: DataFrame| Ok(BooleanChunked::full("".into(), true, df.height()))),
-        }
+        Predicate::of_callback(
+            columns.iter().map(|c| c.to_string()).collect(),
+            Arc::new(|df: DataFrame| Ok(BooleanChunked::full("".into(), true, df.height()))),
+        )
     }
 
     fn columns(names: &[&str]) -> Option<Vec<String>> {
@@ -689,21 +682,5 @@ mod tests {
         let options = ReadOptions { columns: columns(&["a", "zz"]), ..ReadOptions::default() };
         let message = BatchPlan::new(abc(), &options, None).err().unwrap().to_string();
         assert!(message.contains("column 'zz' is not in the Avro schema; the columns are: a, b, c"), "{message}");
-    }
-
-    #[test]
-    fn a_mask_keeps_the_rows_that_are_true_and_not_null_across_chunks() {
-        let values = [Some(true), None, Some(false), Some(true)];
-        let mut mask = BooleanChunked::new("".into(), &values[..]);
-        // A second chunk, with no nulls, starting inside a byte and past 64 bits.
-        let long: Vec<bool> = (0..70).map(|i| i % 3 == 0).collect();
-        mask.append(&BooleanChunked::new("".into(), &long[..])).unwrap();
-        assert_eq!(mask.chunks().len(), 2);
-        let bits = mask_bitmap(&mask);
-        let expected: Vec<bool> = values.iter().map(|v| *v == Some(true)).chain(long.iter().copied()).collect();
-        assert_eq!(bits.iter().collect::<Vec<bool>>(), expected);
-        // One chunk, sliced: its offset is kept.
-        let sliced = BooleanChunked::new("".into(), &values[..]).slice(1, 3);
-        assert_eq!(mask_bitmap(&sliced).iter().collect::<Vec<bool>>(), vec![false, false, true]);
     }
 }

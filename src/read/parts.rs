@@ -7,7 +7,7 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::batch::{cut_while_decoded, locate, BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::skipped::SkippedData;
@@ -107,9 +107,7 @@ impl BlockParts {
             Err(error) if plan.ignore_errors && error.is_damage() => {
                 let records = Some(self.block.rows - self.taken.max(self.block.skip));
                 let skipped = vec![(self.block.file.index, SkippedData { error, records })];
-                let frame = plan.empty_frame();
-                let (decompress, decode) = (Duration::ZERO, Duration::ZERO);
-                (DecodedBatch { frame, rows: 0, decompress, decode, skipped }, false)
+                (DecodedBatch { skipped, ..DecodedBatch::of(plan.empty_frame()) }, false)
             },
             Err(error) => (DecodedBatch::failed(error), false),
         };

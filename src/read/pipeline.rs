@@ -209,6 +209,7 @@ impl Pipeline {
             self.skipped.extend(decoded.skipped);
             self.stats.decompress += decoded.decompress;
             self.stats.decode += decoded.decode;
+            self.stats.batches_filtered_in_python += decoded.callbacks;
             match decoded.frame {
                 Err(e) => {
                     self.finish();

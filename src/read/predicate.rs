@@ -3,21 +3,101 @@
 
 use std::sync::Arc;
 
+use polars_arrow::array::BooleanArray;
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_core::prelude::{BooleanChunked, DataFrame};
 
-use crate::error::AvroResult;
+use crate::error::{AvroError, AvroResult};
+use crate::filter::Filter;
 
 /// A predicate evaluated on a frame holding only the columns it needs; it returns one
-/// boolean per row (null counts as false). Kept as a callback so that the user's own
-/// Polars evaluates it (see the design guide: expressions do not cross Polars versions).
-/// It is called from the decoding threads.
+/// boolean per row (null counts as false). A callback, so that the user's own Polars
+/// evaluates what the reader's [`Filter`] cannot (see the design guide: expressions do not
+/// cross Polars versions). It is called from the decoding threads.
 pub type PredicateFn = Arc<dyn Fn(DataFrame) -> AvroResult<BooleanChunked> + Send + Sync>;
 
-/// A predicate pushed into a read: the columns it needs and how to evaluate it.
+/// A predicate pushed into a read: the columns it needs, the part the reader evaluates
+/// itself and the rest, which a callback evaluates. Rows pass where both hold.
 #[derive(Clone)]
 pub struct Predicate {
     /// The columns the predicate reads (file columns, the row index or the file path column).
     pub columns: Vec<String>,
-    /// Called with a frame of those columns, from the decoding threads.
-    pub evaluate: PredicateFn,
+    /// The part the reader evaluates, on its own threads.
+    pub filter: Option<Filter>,
+    /// The rest, called with a frame of the columns, from the decoding threads.
+    pub callback: Option<PredicateFn>,
+}
+
+impl Predicate {
+    /// A predicate the reader evaluates whole.
+    pub fn of_filter(filter: Filter) -> Self {
+        Self { columns: filter.columns(), filter: Some(filter), callback: None }
+    }
+
+    /// A predicate a callback evaluates whole, on `columns`.
+    pub fn of_callback(columns: Vec<String>, callback: PredicateFn) -> Self {
+        Self { columns, filter: None, callback: Some(callback) }
+    }
+
+    /// The rows of `df` that pass, and whether the callback was called for them (not where
+    /// the filter kept none).
+    pub fn mask(&self, df: &DataFrame) -> AvroResult<(Bitmap, bool)> {
+        let rows = df.height();
+        let kept = match &self.filter {
+            Some(filter) => filter.mask(df)?,
+            None => Bitmap::new_with_value(true, rows),
+        };
+        let Some(callback) = self.callback.as_ref().filter(|_| kept.set_bits() > 0) else {
+            return Ok((kept, false));
+        };
+        let mask = callback(df.clone())?;
+        if mask.len() != rows {
+            return Err(AvroError::argument(format!(
+                "the predicate returned {} values for a batch of {rows} rows",
+                mask.len()
+            )));
+        }
+        Ok((&kept & &mask_bitmap(&mask), true))
+    }
+}
+
+/// The rows a Boolean column keeps: a null keeps none, as in a filter.
+fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {
+    // Word by word.
+    let kept = |chunk: &BooleanArray| match chunk.validity() {
+        Some(valid) => chunk.values() & valid,
+        None => chunk.values().clone(),
+    };
+    let mut chunks = mask.downcast_iter();
+    match (chunks.next(), chunks.next()) {
+        (Some(only), None) => kept(only),
+        _ => {
+            let mut bits = MutableBitmap::with_capacity(mask.len());
+            mask.downcast_iter().for_each(|chunk| bits.extend_from_bitmap(&kept(chunk)));
+            bits.into()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::NamedFrom;
+
+    use super::*;
+
+    #[test]
+    fn a_mask_keeps_the_rows_that_are_true_and_not_null_across_chunks() {
+        let values = [Some(true), None, Some(false), Some(true)];
+        let mut mask = BooleanChunked::new("".into(), &values[..]);
+        // A second chunk, with no nulls, starting inside a byte and past 64 bits.
+        let long: Vec<bool> = (0..70).map(|i| i % 3 == 0).collect();
+        mask.append(&BooleanChunked::new("".into(), &long[..])).unwrap();
+        assert_eq!(mask.chunks().len(), 2);
+        let bits = mask_bitmap(&mask);
+        let expected: Vec<bool> = values.iter().map(|v| *v == Some(true)).chain(long.iter().copied()).collect();
+        assert_eq!(bits.iter().collect::<Vec<bool>>(), expected);
+        // One chunk, sliced: its offset is kept.
+        let sliced = BooleanChunked::new("".into(), &values[..]).slice(1, 3);
+        assert_eq!(mask_bitmap(&sliced).iter().collect::<Vec<bool>>(), vec![false, false, true]);
+    }
 }

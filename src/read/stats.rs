@@ -28,6 +28,9 @@ pub struct ReadStats {
     pub batches: usize,
     /// Records read, before any predicate.
     pub rows: usize,
+    /// Batches whose predicate (a part of it) Polars evaluated, called back in Python: none
+    /// where the reader evaluates the whole predicate itself (see [`crate::filter`]).
+    pub batches_filtered_in_python: usize,
     /// Compressed block bytes read from the source.
     pub bytes_read: u64,
     /// Requests made to object stores (objects of at most 256 KiB fetched whole when the
@@ -60,7 +63,7 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 17] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 18] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
@@ -72,6 +75,7 @@ impl ReadStats {
             ("blocks_framed_ahead", count(self.blocks_framed_ahead)),
             ("batches", count(self.batches)),
             ("rows", count(self.rows)),
+            ("batches_filtered_in_python", count(self.batches_filtered_in_python)),
             ("bytes_read", StatValue::Count(self.bytes_read)),
             ("requests", StatValue::Count(self.requests)),
             ("io_seconds", seconds(self.io)),
@@ -128,6 +132,7 @@ mod tests {
             blocks_framed_ahead: 4,
             batches: 5,
             rows: 6,
+            batches_filtered_in_python: 14,
             bytes_read: 7,
             requests: 8,
             io: Duration::from_millis(1500),
@@ -152,6 +157,7 @@ mod tests {
             ("blocks_framed_ahead", Count(4)),
             ("batches", Count(5)),
             ("rows", Count(6)),
+            ("batches_filtered_in_python", Count(14)),
             ("bytes_read", Count(7)),
             ("requests", Count(8)),
             ("io_seconds", Seconds(1.5)),

@@ -1,0 +1,17 @@
+//! Filters the reader evaluates itself, on decoded columns, on its own threads: the common
+//! parts of a query's predicate (a column compared with a literal, null checks, string
+//! prefixes, suffixes and substrings, struct fields, joined by `&`, `|` and `~`), read from
+//! Polars' serialized expressions ([`parse`]). Whatever else a predicate holds stays with
+//! the user's Polars, called back from Python.
+//!
+//! Polars' semantics, exactly: a comparison with a null is null and `&`, `|`, `~` follow
+//! Kleene's logic (a filter keeps the rows where the predicate is true, not null); floats
+//! compare in Polars' total order (NaN equal to NaN and above every number); a literal is
+//! compared in the type Polars casts it to ([`polars_json`] decides, refusing any pair of
+//! types whose cast it does not know).
+
+mod polars_json;
+mod tree;
+
+pub use polars_json::parse;
+pub use tree::{CmpOp, ColumnPath, Filter, TextTest};

@@ -1,0 +1,521 @@
+//! Polars' expressions, in the JSON form `Expr.meta.serialize(format="json")` gives, read
+//! into [`Filter`]s: the forms of every release the package supports (1.30's literals carry
+//! their type beside their value, 2.x's name their type; 1.x writes some typed literals as
+//! casts of untyped ones). Anything not known, or a pair of column and literal types whose
+//! cast Polars would make some other way, gives None: Polars evaluates that part.
+
+use polars_core::prelude::{
+    DataType, Int32Chunked, Int64Chunked, IntoSeries, NamedFrom, PlSmallStr, Schema, Series, TimeUnit,
+};
+use serde_json::Value;
+
+use super::tree::{CmpOp, ColumnPath, Filter, TextTest};
+
+/// The filter of a serialized expression over columns of `schema`, or None where the
+/// reader cannot evaluate it exactly as Polars would.
+pub fn parse(json: &str, schema: &Schema) -> Option<Filter> {
+    let expr: Value = serde_json::from_str(json).ok()?;
+    filter(&expr, schema)
+}
+
+fn filter(expr: &Value, schema: &Schema) -> Option<Filter> {
+    let (kind, body) = single(expr)?;
+    match kind {
+        "BinaryExpr" => binary(body, schema),
+        "Column" => {
+            let path = column(expr, schema)?;
+            (path.dtype == DataType::Boolean).then_some(Filter::Column(path))
+        },
+        "Function" => function(body, schema),
+        "Literal" | "Cast" => match literal(expr)? {
+            Literal::Bool(value) => Some(Filter::Const(Some(value))),
+            Literal::Null(DataType::Boolean) => Some(Filter::Const(None)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The one key of an object and its value (Polars' enums serialize so).
+fn single(value: &Value) -> Option<(&str, &Value)> {
+    let object = value.as_object()?;
+    if object.len() != 1 {
+        return None;
+    }
+    object.iter().next().map(|(k, v)| (k.as_str(), v))
+}
+
+fn binary(body: &Value, schema: &Schema) -> Option<Filter> {
+    let (left, right) = (body.get("left")?, body.get("right")?);
+    let op = match body.get("op")?.as_str()? {
+        "And" | "LogicalAnd" => {
+            return Some(Filter::And(Box::new(filter(left, schema)?), Box::new(filter(right, schema)?)));
+        },
+        "Or" | "LogicalOr" => {
+            return Some(Filter::Or(Box::new(filter(left, schema)?), Box::new(filter(right, schema)?)));
+        },
+        "Eq" => CmpOp::Eq,
+        "NotEq" => CmpOp::NotEq,
+        "Lt" => CmpOp::Lt,
+        "LtEq" => CmpOp::LtEq,
+        "Gt" => CmpOp::Gt,
+        "GtEq" => CmpOp::GtEq,
+        "EqValidity" => CmpOp::EqMissing,
+        "NotEqValidity" => CmpOp::NotEqMissing,
+        _ => return None,
+    };
+    match (column(left, schema), column(right, schema)) {
+        (Some(path), None) => compared(path, op, &literal(right)?),
+        (None, Some(path)) => compared(path, op.flipped(), &literal(left)?),
+        _ => None,
+    }
+}
+
+fn function(body: &Value, schema: &Schema) -> Option<Filter> {
+    let inputs = body.get("input")?.as_array()?;
+    let function = body.get("function")?;
+    if let Some(name) = function.get("Boolean").and_then(Value::as_str) {
+        let [input] = inputs.as_slice() else { return None };
+        return match name {
+            "Not" => Some(Filter::Not(Box::new(filter(input, schema)?))),
+            "IsNull" => Some(Filter::IsNull(column(input, schema)?)),
+            "IsNotNull" => Some(Filter::IsNotNull(column(input, schema)?)),
+            _ => None,
+        };
+    }
+    if let Some(closed) = function.get("Boolean").and_then(|b| b.get("IsBetween")).and_then(|b| b.get("closed")) {
+        let [input, low, high] = inputs.as_slice() else { return None };
+        let (low_op, high_op) = match closed.as_str()? {
+            "Both" => (CmpOp::GtEq, CmpOp::LtEq),
+            "Left" => (CmpOp::GtEq, CmpOp::Lt),
+            "Right" => (CmpOp::Gt, CmpOp::LtEq),
+            "None" => (CmpOp::Gt, CmpOp::Lt),
+            _ => return None,
+        };
+        let path = column(input, schema)?;
+        let low = compared(path.clone(), low_op, &literal(low)?)?;
+        let high = compared(path, high_op, &literal(high)?)?;
+        return Some(Filter::And(Box::new(low), Box::new(high)));
+    }
+    let text = function.get("StringExpr")?;
+    let test = match text {
+        Value::String(name) if name == "StartsWith" => TextTest::StartsWith,
+        Value::String(name) if name == "EndsWith" => TextTest::EndsWith,
+        _ if text.get("Contains")?.get("literal")?.as_bool()? => TextTest::Contains,
+        _ => return None,
+    };
+    let [input, pattern] = inputs.as_slice() else { return None };
+    let column = column(input, schema)?;
+    let Literal::String(pattern) = literal(pattern)? else { return None };
+    (column.dtype == DataType::String).then_some(Filter::Text { column, test, pattern })
+}
+
+/// A column, or a struct field of one, with its type.
+fn column(expr: &Value, schema: &Schema) -> Option<ColumnPath> {
+    let (kind, body) = single(expr)?;
+    match kind {
+        "Column" => {
+            let name = body.as_str()?;
+            Some(ColumnPath { name: name.into(), fields: Vec::new(), dtype: schema.get(name)?.clone() })
+        },
+        "Function" => {
+            let field = body.get("function")?.get("StructExpr")?.get("FieldByName")?.as_str()?;
+            let [input] = body.get("input")?.as_array()?.as_slice() else { return None };
+            let mut path = column(input, schema)?;
+            let DataType::Struct(fields) = &path.dtype else { return None };
+            let dtype = fields.iter().find(|f| f.name().as_str() == field)?.dtype().clone();
+            path.fields.push(field.into());
+            path.dtype = dtype;
+            Some(path)
+        },
+        _ => None,
+    }
+}
+
+/// A literal as the expression gives it: untyped (`Dyn`, a Python int or float, which Polars
+/// casts to the column's type) or of a type.
+#[derive(Debug, Clone, PartialEq)]
+enum Literal {
+    DynInt(i128),
+    DynFloat(f64),
+    Int(i128, DataType),
+    Float(f64, DataType),
+    Bool(bool),
+    String(String),
+    Binary(Vec<u8>),
+    Date(i32),
+    Datetime(i64, TimeUnit, Option<String>),
+    Null(DataType),
+}
+
+fn literal(expr: &Value) -> Option<Literal> {
+    let (kind, body) = single(expr)?;
+    match kind {
+        "Literal" => {
+            let (form, value) = single(body)?;
+            match form {
+                "Dyn" => match single(value)? {
+                    ("Int", n) => Some(Literal::DynInt(integer(n)?)),
+                    // NaN and the infinities serialize as null: which one is not known.
+                    ("Float", x) => Some(Literal::DynFloat(x.as_f64()?)),
+                    _ => None,
+                },
+                "Scalar" => scalar(value),
+                _ => None,
+            }
+        },
+        "Cast" => {
+            let inner = literal(body.get("expr")?)?;
+            let dtype = body.get("dtype")?;
+            // 2.x wraps the type (`{"Literal": type}`); 1.x gives it bare.
+            let dtype = dtype_of(dtype.get("Literal").unwrap_or(dtype))?;
+            cast(inner, &dtype)
+        },
+        _ => None,
+    }
+}
+
+/// A typed scalar: 2.x's `{"Int64": 5}`, 1.x's `{"dtype": "Int64", "value": {"Int64": 5}}`.
+fn scalar(value: &Value) -> Option<Literal> {
+    if let (Some(dtype), Some(inner)) = (value.get("dtype"), value.get("value")) {
+        let dtype = dtype_of(dtype)?;
+        if inner.as_str() == Some("Null") {
+            return Some(Literal::Null(dtype));
+        }
+        let (kind, v) = single(inner)?;
+        return typed(kind.trim_end_matches("Owned"), v, Some(&dtype));
+    }
+    let (kind, v) = single(value)?;
+    if kind == "Null" {
+        return Some(Literal::Null(dtype_of(v)?));
+    }
+    typed(kind, v, None)
+}
+
+/// A value named by its kind (1.x's `Bool`, `StringOwned`, `DatetimeOwned`; 2.x's `Boolean`...).
+fn typed(kind: &str, v: &Value, dtype: Option<&DataType>) -> Option<Literal> {
+    match kind {
+        "Bool" | "Boolean" => Some(Literal::Bool(v.as_bool()?)),
+        "String" | "Str" => Some(Literal::String(v.as_str()?.to_string())),
+        "Binary" => Some(Literal::Binary(
+            v.as_array()?.iter().map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok())).collect::<Option<_>>()?,
+        )),
+        "Date" => Some(Literal::Date(i32::try_from(v.as_i64()?).ok()?)),
+        "Datetime" => {
+            // [value, unit, zone]: the zone 2.x's `{"inner": "UTC"}` or 1.x's "UTC", or null.
+            let [value, unit, zone] = v.as_array()?.as_slice() else { return None };
+            let zone = match zone {
+                Value::Null => None,
+                Value::String(z) => Some(z.clone()),
+                other => Some(other.get("inner")?.as_str()?.to_string()),
+            };
+            let unit = time_unit(unit)?;
+            if let Some(DataType::Datetime(u, z)) = dtype {
+                if *u != unit || z.as_ref().map(|z| z.as_str()) != zone.as_deref() {
+                    return None;
+                }
+            }
+            Some(Literal::Datetime(value.as_i64()?, unit, zone))
+        },
+        _ => {
+            let dtype = dtype_of(&Value::String(kind.to_string()))?;
+            if dtype.is_integer() {
+                Some(Literal::Int(integer(v)?, dtype))
+            } else if dtype.is_float() {
+                Some(float(v.as_f64()?, dtype))
+            } else {
+                None
+            }
+        },
+    }
+}
+
+/// A float literal of a float type: a Float32 one holds the nearest f32 (JSON writes its
+/// shortest decimal form), which is what Polars widens when it compares in Float64.
+fn float(x: f64, dtype: DataType) -> Literal {
+    let x = if dtype == DataType::Float32 { f64::from(x as f32) } else { x };
+    Literal::Float(x, dtype)
+}
+
+fn integer(v: &Value) -> Option<i128> {
+    v.as_i64().map(i128::from).or_else(|| v.as_u64().map(i128::from))
+}
+
+fn time_unit(v: &Value) -> Option<TimeUnit> {
+    match v.as_str()? {
+        "Milliseconds" => Some(TimeUnit::Milliseconds),
+        "Microseconds" => Some(TimeUnit::Microseconds),
+        "Nanoseconds" => Some(TimeUnit::Nanoseconds),
+        _ => None,
+    }
+}
+
+/// The types a literal is cast to that the reader knows: the plain ones by name, and
+/// datetimes; None for any other (decimals, categoricals...).
+fn dtype_of(v: &Value) -> Option<DataType> {
+    if let Some(name) = v.as_str() {
+        return Some(match name {
+            "Boolean" => DataType::Boolean,
+            "Int8" => DataType::Int8,
+            "Int16" => DataType::Int16,
+            "Int32" => DataType::Int32,
+            "Int64" => DataType::Int64,
+            "UInt8" => DataType::UInt8,
+            "UInt16" => DataType::UInt16,
+            "UInt32" => DataType::UInt32,
+            "UInt64" => DataType::UInt64,
+            "Float32" => DataType::Float32,
+            "Float64" => DataType::Float64,
+            "String" => DataType::String,
+            "Binary" => DataType::Binary,
+            "Date" => DataType::Date,
+            "Null" => DataType::Null,
+            _ => return None,
+        });
+    }
+    let [unit, zone] = v.get("Datetime")?.as_array()?.as_slice() else { return None };
+    let zone = match zone {
+        Value::Null => None,
+        other => Some(other.get("inner").unwrap_or(other).as_str()?.to_string()),
+    };
+    // A zone's name as Polars holds it; only UTC is made here (the others need the database).
+    let zone = match zone.as_deref() {
+        None => None,
+        Some("UTC") => Some(polars_core::prelude::TimeZone::UTC),
+        Some(_) => return None,
+    };
+    Some(DataType::Datetime(time_unit(unit)?, zone))
+}
+
+/// A literal cast as 1.x writes typed literals: an untyped number to a number type, a null
+/// to a type, a UTC datetime to the naive one of the same value. Any other cast: None.
+fn cast(inner: Literal, dtype: &DataType) -> Option<Literal> {
+    match (inner, dtype) {
+        (Literal::DynInt(n), d) if d.is_integer() => Some(Literal::Int(n, d.clone())),
+        (Literal::DynInt(n), d) if d.is_float() => Some(float(n as f64, d.clone())),
+        (Literal::DynFloat(x), d) if d.is_float() => Some(float(x, d.clone())),
+        (Literal::Null(DataType::Null), d) => Some(Literal::Null(d.clone())),
+        (Literal::Datetime(v, unit, Some(zone)), DataType::Datetime(u, None)) if zone == "UTC" && *u == unit => {
+            Some(Literal::Datetime(v, unit, None))
+        },
+        _ => None,
+    }
+}
+
+/// A comparison of the column with a literal in the type Polars compares them in.
+fn compared(column: ColumnPath, op: CmpOp, literal: &Literal) -> Option<Filter> {
+    let (cast, value) = comparison(&column.dtype, literal)?;
+    Some(Filter::Compare { column, cast, op, value })
+}
+
+/// The literal as a one-value Series of the type the comparison is made in, and whether the
+/// column is cast to it: None where Polars would compare in a type not handled here.
+fn comparison(column: &DataType, literal: &Literal) -> Option<(bool, Series)> {
+    let name = PlSmallStr::from_static("literal");
+    let of = |dtype: &DataType, cast: bool, value: Series| value.cast(dtype).ok().map(|v| (cast, v));
+    match literal {
+        // An untyped int takes the column's type where it fits there exactly.
+        Literal::DynInt(n) if column.is_integer() => {
+            fits(*n, column).then(|| int_series(*n, column))?.map(|s| (false, s))
+        },
+        Literal::DynInt(n) if column.is_float() => {
+            let exact = if *column == DataType::Float32 { 1i128 << 24 } else { 1i128 << 53 };
+            (n.abs() <= exact).then(|| of(column, false, Series::new(name, [*n as f64])))?
+        },
+        // An untyped float takes a float column's type, and makes an integer one Float64.
+        Literal::DynFloat(x) if *column == DataType::Float32 => {
+            (x.abs() <= f64::from(f32::MAX)).then(|| (false, Series::new(name, [*x as f32])))
+        },
+        Literal::DynFloat(x) if *column == DataType::Float64 => Some((false, Series::new(name, [*x]))),
+        Literal::DynFloat(x) if column.is_integer() => Some((true, Series::new(name, [*x]))),
+        // Typed numbers: the wider of two integer types of one signedness, the wider float.
+        Literal::Int(n, dtype) if column.is_integer() && column.is_signed_integer() == dtype.is_signed_integer() => {
+            let wider = if dtype_bits(dtype) > dtype_bits(column) { dtype } else { column };
+            int_series(*n, wider).map(|s| (wider != column, s))
+        },
+        Literal::Float(x, dtype) if column.is_float() || (column.is_integer() && *dtype == DataType::Float64) => {
+            let wider = if *dtype == DataType::Float64 || column.is_integer() { &DataType::Float64 } else { column };
+            let value =
+                if *wider == DataType::Float32 { Series::new(name, [*x as f32]) } else { Series::new(name, [*x]) };
+            Some((wider != column, value))
+        },
+        Literal::Bool(b) if *column == DataType::Boolean => Some((false, Series::new(name, [*b]))),
+        Literal::String(s) if *column == DataType::String => Some((false, Series::new(name, [s.as_str()]))),
+        Literal::Binary(b) if *column == DataType::Binary => Some((false, Series::new(name, [b.as_slice()]))),
+        Literal::Date(d) if *column == DataType::Date => {
+            Some((false, Int32Chunked::from_vec(name, vec![*d]).into_date().into_series()))
+        },
+        Literal::Datetime(v, unit, zone) => match column {
+            DataType::Datetime(u, z) if u == unit && z.as_ref().map(|z| z.as_str()) == zone.as_deref() => {
+                Some((false, Int64Chunked::from_vec(name, vec![*v]).into_datetime(*u, z.clone()).into_series()))
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn dtype_bits(dtype: &DataType) -> usize {
+    match dtype {
+        DataType::Int8 | DataType::UInt8 => 8,
+        DataType::Int16 | DataType::UInt16 => 16,
+        DataType::Int32 | DataType::UInt32 => 32,
+        _ => 64,
+    }
+}
+
+/// Whether an integer fits an integer type.
+fn fits(n: i128, dtype: &DataType) -> bool {
+    let (low, high): (i128, i128) = match dtype {
+        DataType::Int8 => (i8::MIN.into(), i8::MAX.into()),
+        DataType::Int16 => (i16::MIN.into(), i16::MAX.into()),
+        DataType::Int32 => (i32::MIN.into(), i32::MAX.into()),
+        DataType::Int64 => (i64::MIN.into(), i64::MAX.into()),
+        DataType::UInt8 => (0, u8::MAX.into()),
+        DataType::UInt16 => (0, u16::MAX.into()),
+        DataType::UInt32 => (0, u32::MAX.into()),
+        DataType::UInt64 => (0, u64::MAX.into()),
+        _ => return false,
+    };
+    (low..=high).contains(&n)
+}
+
+/// A one-value Series of an integer type, where the value fits it.
+fn int_series(n: i128, dtype: &DataType) -> Option<Series> {
+    if !fits(n, dtype) {
+        return None;
+    }
+    let name = PlSmallStr::from_static("literal");
+    let series =
+        if n < 0 || n <= i128::from(i64::MAX) { Series::new(name, [n as i64]) } else { Series::new(name, [n as u64]) };
+    series.cast(dtype).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::{Field, TimeZone};
+
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::from_iter([
+            Field::new("count".into(), DataType::Int32),
+            Field::new("f".into(), DataType::Float32),
+            Field::new("s".into(), DataType::String),
+            Field::new("b".into(), DataType::Boolean),
+            Field::new("d".into(), DataType::Date),
+            Field::new("t".into(), DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))),
+            Field::new("st".into(), DataType::Struct(vec![Field::new("x".into(), DataType::Int64)])),
+            Field::new("m".into(), DataType::Decimal(10, 2)),
+        ])
+    }
+
+    fn compare_of(json: &str) -> (bool, CmpOp, Series) {
+        match parse(json, &schema()) {
+            Some(Filter::Compare { cast, op, value, .. }) => (cast, op, value),
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+
+    /// The same predicates in the JSON of Polars 1.30 and of 2.1, as `meta.serialize` gives them.
+    #[test]
+    fn the_forms_of_each_release_read_alike() {
+        let pairs = [
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"s"},"op":"Eq","right":{"Literal":{"Scalar":{"dtype":"String","value":{"StringOwned":"abc"}}}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"s"},"op":"Eq","right":{"Literal":{"Scalar":{"String":"abc"}}}}}"#,
+            ),
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"f"},"op":"GtEq","right":{"Cast":{"expr":{"Literal":{"Dyn":{"Float":0.1}}},"dtype":"Float32","options":"Strict"}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"f"},"op":"GtEq","right":{"Literal":{"Scalar":{"Float32":0.1}}}}}"#,
+            ),
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"d"},"op":"Lt","right":{"Literal":{"Scalar":{"dtype":"Date","value":{"Date":19724}}}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"d"},"op":"Lt","right":{"Literal":{"Scalar":{"Date":19724}}}}}"#,
+            ),
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"b"},"op":"Eq","right":{"Literal":{"Scalar":{"dtype":"Boolean","value":{"Bool":true}}}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"b"},"op":"Eq","right":{"Literal":{"Scalar":{"Boolean":true}}}}}"#,
+            ),
+        ];
+        for (old, new) in pairs {
+            assert_eq!(parse(old, &schema()), parse(new, &schema()), "{old}");
+            assert!(parse(new, &schema()).is_some(), "{new}");
+        }
+        let not_null = |flags: &str| {
+            format!(r#"{{"Function":{{"input":[{{"Column":"count"}}],"function":{{"Boolean":"IsNotNull"}}{flags}}}}}"#)
+        };
+        let old = not_null(r#","options":{"check_lengths":true,"flags":"ALLOW_GROUP_AWARE"}"#);
+        assert_eq!(parse(&old, &schema()), parse(&not_null(""), &schema()));
+    }
+
+    #[test]
+    fn literals_take_the_type_polars_compares_in() {
+        // An untyped int takes an Int32 column's type; one past it is Polars' to cast.
+        let (cast, _, value) = compare_of(
+            r#"{"BinaryExpr":{"left":{"Column":"count"},"op":"Lt","right":{"Literal":{"Dyn":{"Int":1000}}}}}"#,
+        );
+        assert_eq!((cast, value.dtype()), (false, &DataType::Int32));
+        let past =
+            r#"{"BinaryExpr":{"left":{"Column":"count"},"op":"Lt","right":{"Literal":{"Dyn":{"Int":4294967296}}}}}"#;
+        assert_eq!(parse(past, &schema()), None);
+        // An untyped float makes an integer column Float64; a Float32 literal is its f32.
+        let (cast, _, value) = compare_of(
+            r#"{"BinaryExpr":{"left":{"Column":"count"},"op":"Lt","right":{"Literal":{"Dyn":{"Float":2.5}}}}}"#,
+        );
+        assert_eq!((cast, value.dtype()), (true, &DataType::Float64));
+        let (cast, _, value) =
+            compare_of(r#"{"BinaryExpr":{"left":{"Column":"f"},"op":"Lt","right":{"Literal":{"Dyn":{"Float":0.1}}}}}"#);
+        assert_eq!((cast, value.f32().unwrap().get(0)), (false, Some(0.1f32)));
+        // NaN serializes as null: not known which, so Polars' to compare.
+        let nan = r#"{"BinaryExpr":{"left":{"Column":"f"},"op":"Gt","right":{"Literal":{"Dyn":{"Float":null}}}}}"#;
+        assert_eq!(parse(nan, &schema()), None);
+        // A zoned datetime compares with a column of its zone and unit only.
+        let (_, _, value) = compare_of(
+            r#"{"BinaryExpr":{"left":{"Column":"t"},"op":"Lt","right":{"Literal":{"Scalar":{"Datetime":[1704164400000000,"Microseconds",{"inner":"UTC"}]}}}}}"#,
+        );
+        assert_eq!(value.dtype(), &DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)));
+        let naive = r#"{"BinaryExpr":{"left":{"Column":"t"},"op":"Lt","right":{"Literal":{"Scalar":{"Datetime":[1,"Microseconds",null]}}}}}"#;
+        assert_eq!(parse(naive, &schema()), None);
+        // A literal on the left flips the comparison.
+        let (_, op, _) =
+            compare_of(r#"{"BinaryExpr":{"left":{"Literal":{"Dyn":{"Int":5}}},"op":"Gt","right":{"Column":"count"}}}"#);
+        assert_eq!(op, CmpOp::Lt);
+    }
+
+    #[test]
+    fn what_is_not_known_is_left_to_polars() {
+        let refused = [
+            // A decimal, an arithmetic expression, a column against a column, a regex.
+            r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Lt","right":{"Literal":{"Scalar":{"Decimal":[125,38,2]}}}}}"#,
+            r#"{"BinaryExpr":{"left":{"BinaryExpr":{"left":{"Column":"count"},"op":"Multiply","right":{"Literal":{"Dyn":{"Int":2}}}}},"op":"Lt","right":{"Literal":{"Dyn":{"Int":5}}}}}"#,
+            r#"{"BinaryExpr":{"left":{"Column":"count"},"op":"Lt","right":{"Column":"count"}}}"#,
+            r#"{"Function":{"input":[{"Column":"s"},{"Literal":{"Scalar":{"String":"a.c"}}}],"function":{"StringExpr":{"Contains":{"literal":false,"strict":true}}}}}"#,
+            // A column not in the schema, a non-Boolean column alone, a half the reader takes.
+            r#"{"Function":{"input":[{"Column":"zz"}],"function":{"Boolean":"IsNull"}}}"#,
+            r#"{"Column":"count"}"#,
+            r#"{"BinaryExpr":{"left":{"Column":"b"},"op":"And","right":{"Column":"zz"}}}"#,
+            "not json",
+        ];
+        for json in refused {
+            assert_eq!(parse(json, &schema()), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn struct_fields_between_and_constants() {
+        let field = r#"{"BinaryExpr":{"left":{"Function":{"input":[{"Column":"st"}],"function":{"StructExpr":{"FieldByName":"x"}}}},"op":"Gt","right":{"Literal":{"Dyn":{"Int":3}}}}}"#;
+        let Some(Filter::Compare { column, .. }) = parse(field, &schema()) else { panic!("{field}") };
+        assert_eq!((column.fields.len(), column.dtype), (1, DataType::Int64));
+        let between = r#"{"Function":{"input":[{"Column":"count"},{"Literal":{"Dyn":{"Int":1}}},{"Literal":{"Dyn":{"Int":5}}}],"function":{"Boolean":{"IsBetween":{"closed":"Left"}}}}}"#;
+        let Some(Filter::And(low, high)) = parse(between, &schema()) else { panic!("{between}") };
+        assert!(matches!(
+            (*low, *high),
+            (Filter::Compare { op: CmpOp::GtEq, .. }, Filter::Compare { op: CmpOp::Lt, .. })
+        ));
+        let null_1_30 = r#"{"Cast":{"expr":{"Literal":{"Scalar":{"dtype":"Null","value":"Null"}}},"dtype":"Boolean","options":"Strict"}}"#;
+        assert_eq!(parse(null_1_30, &schema()), Some(Filter::Const(None)));
+        assert_eq!(parse(r#"{"Literal":{"Scalar":{"Null":"Boolean"}}}"#, &schema()), Some(Filter::Const(None)));
+        assert_eq!(parse(r#"{"Literal":{"Scalar":{"Boolean":true}}}"#, &schema()), Some(Filter::Const(Some(true))));
+    }
+}
