@@ -2,17 +2,19 @@
 predicates, each filter of a scan compared with Polars' filter of the same rows read whole.
 
 The predicates are the shapes the reader takes (a column or struct field compared with a
-literal of every kind Python writes, null checks, ``is_between``, string prefixes, suffixes
-and substrings, Boolean columns, constants, joined by ``&``, ``|`` and ``~``) at edges where
-a cast or a null decides (NaN, infinities, literals past a column's type, nulls in every
-column and struct), with some the reader leaves to Polars mixed in. ``read_stats`` shows
-which way each went: most of them without a call back into Python. A fixed set of seeds
-runs every time, and a fresh one, printed when it fails.
+literal of every kind Python writes, times, durations and decimals among them, null checks,
+``is_between``, string prefixes, suffixes and substrings, Boolean columns, constants,
+joined by ``&``, ``|`` and ``~``) at edges where a cast or a null decides (NaN,
+infinities, literals past a column's type or scale, nulls in every column and struct),
+with some the reader leaves to Polars mixed in. ``read_stats`` shows which way each went:
+most of them without a call back into Python. A fixed set of seeds runs every time, and a
+fresh one, printed when it fails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import os
 import random
@@ -70,6 +72,11 @@ def random_frame(rng: random.Random, rows: int = ROWS) -> pl.DataFrame:
             "tz": pl.Series(
                 maybe([moment + dt.timedelta(seconds=rng.randint(-5, 5)) for _ in range(rows)]), dtype=pl.Datetime("ms")
             ).dt.replace_time_zone("UTC"),
+            "t": pl.Series(maybe([dt.time(12, m % 4, m % 60) for m in ints(0, 1000)]), dtype=pl.Time),
+            "du": pl.Series(
+                maybe([dt.timedelta(seconds=rng.randint(-3, 3)) for _ in range(rows)]), dtype=pl.Duration("us")
+            ),
+            "m": pl.Series(maybe([decimal.Decimal(n).scaleb(-2) for n in ints(-500, 500)]), dtype=pl.Decimal(10, 2)),
             "st": pl.Series(
                 maybe(
                     [
@@ -152,6 +159,12 @@ class Predicates:
                 return rng.choice([math.nan, math.inf, -math.inf, 0.0, -0.0, 0.1, 2, 2**24 + 1, 2**53 + 1])
             if roll < 0.35 and value is not None:
                 return _typed(value, rng.choice([pl.Float32, pl.Float64]))
+        if isinstance(dtype, pl.Decimal) and value is not None:
+            if roll < 0.2:
+                # A digit past the column's scale (Polars compares at the finer scale).
+                return value + decimal.Decimal("0.005")
+            if roll < 0.4:
+                return pl.lit(str(value)).cast(pl.Decimal(10, 2))
         if isinstance(dtype, pl.Datetime) and roll < 0.3 and value is not None:
             # The naive form of a zoned value, or a value of another unit.
             return value.replace(tzinfo=None) if dtype.time_zone else pl.lit(value, dtype=pl.Datetime("ns"))

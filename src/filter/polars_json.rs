@@ -5,7 +5,7 @@
 //! cast Polars would make some other way, gives None: Polars evaluates that part.
 
 use polars_core::prelude::{
-    DataType, Int32Chunked, Int64Chunked, IntoSeries, NamedFrom, PlSmallStr, Schema, Series, TimeUnit,
+    DataType, Int128Chunked, Int32Chunked, Int64Chunked, IntoSeries, NamedFrom, PlSmallStr, Schema, Series, TimeUnit,
 };
 use serde_json::Value;
 
@@ -144,6 +144,11 @@ enum Literal {
     String(String),
     Binary(Vec<u8>),
     Date(i32),
+    /// Nanoseconds since midnight.
+    Time(i64),
+    Duration(i64, TimeUnit),
+    /// An unscaled value and its scale (digits after the point).
+    Decimal(i128, usize),
     Datetime(i64, TimeUnit, Option<String>),
     Null(DataType),
 }
@@ -201,6 +206,18 @@ fn typed(kind: &str, v: &Value, dtype: Option<&DataType>) -> Option<Literal> {
             v.as_array()?.iter().map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok())).collect::<Option<_>>()?,
         )),
         "Date" => Some(Literal::Date(i32::try_from(v.as_i64()?).ok()?)),
+        "Time" => Some(Literal::Time(v.as_i64()?)),
+        "Duration" => {
+            let [value, unit] = v.as_array()?.as_slice() else { return None };
+            Some(Literal::Duration(value.as_i64()?, time_unit(unit)?))
+        },
+        "Decimal" => {
+            // 2.x: [value, precision, scale]; 1.x: [value, scale].
+            let parts = v.as_array()?;
+            let (value, scale) = (parts.first()?, parts.last()?);
+            let value = value.as_i64().map(i128::from).or_else(|| value.as_str()?.parse().ok())?;
+            Some(Literal::Decimal(value, usize::try_from(scale.as_u64()?).ok()?))
+        },
         "Datetime" => {
             // [value, unit, zone]: the zone 2.x's `{"inner": "UTC"}` or 1.x's "UTC", or null.
             let [value, unit, zone] = v.as_array()?.as_slice() else { return None };
@@ -250,8 +267,8 @@ fn time_unit(v: &Value) -> Option<TimeUnit> {
     }
 }
 
-/// The types a literal is cast to that the reader knows: the plain ones by name, and
-/// datetimes; None for any other (decimals, categoricals...).
+/// The types a literal is cast to, or has, that the reader knows: the plain ones by name,
+/// durations, decimals and datetimes; None for any other (categoricals...).
 fn dtype_of(v: &Value) -> Option<DataType> {
     if let Some(name) = v.as_str() {
         return Some(match name {
@@ -269,9 +286,17 @@ fn dtype_of(v: &Value) -> Option<DataType> {
             "String" => DataType::String,
             "Binary" => DataType::Binary,
             "Date" => DataType::Date,
+            "Time" => DataType::Time,
             "Null" => DataType::Null,
             _ => return None,
         });
+    }
+    if let Some(unit) = v.get("Duration") {
+        return Some(DataType::Duration(time_unit(unit)?));
+    }
+    if let Some([precision, scale]) = v.get("Decimal").and_then(Value::as_array).map(Vec::as_slice) {
+        let scale = usize::try_from(scale.as_u64()?).ok()?;
+        return Some(DataType::Decimal(usize::try_from(precision.as_u64().unwrap_or(38)).ok()?, scale));
     }
     let [unit, zone] = v.get("Datetime")?.as_array()?.as_slice() else { return None };
     let zone = match zone {
@@ -295,6 +320,11 @@ fn cast(inner: Literal, dtype: &DataType) -> Option<Literal> {
         (Literal::DynInt(n), d) if d.is_float() => Some(float(n as f64, d.clone())),
         (Literal::DynFloat(x), d) if d.is_float() => Some(float(x, d.clone())),
         (Literal::Null(DataType::Null), d) => Some(Literal::Null(d.clone())),
+        (Literal::String(text), DataType::Decimal(precision, scale)) => {
+            let value = decimal_text(&text, *scale)?;
+            (value.unsigned_abs() < 10u128.pow(u32::try_from(*precision).ok()?))
+                .then_some(Literal::Decimal(value, *scale))
+        },
         (Literal::Datetime(v, unit, Some(zone)), DataType::Datetime(u, None)) if zone == "UTC" && *u == unit => {
             Some(Literal::Datetime(v, unit, None))
         },
@@ -345,6 +375,25 @@ fn comparison(column: &DataType, literal: &Literal) -> Option<(bool, Series)> {
         Literal::Date(d) if *column == DataType::Date => {
             Some((false, Int32Chunked::from_vec(name, vec![*d]).into_date().into_series()))
         },
+        Literal::Time(ns) if *column == DataType::Time => {
+            Some((false, Int64Chunked::from_vec(name, vec![*ns]).into_time().into_series()))
+        },
+        Literal::Duration(v, unit) if *column == DataType::Duration(*unit) => {
+            Some((false, Int64Chunked::from_vec(name, vec![*v]).into_duration(*unit).into_series()))
+        },
+        // A decimal compares exactly: at the column's scale, where the literal has no more digits.
+        Literal::Decimal(v, scale) => match column {
+            DataType::Decimal(precision, column_scale) => {
+                let v = rescaled(*v, *scale, *column_scale)?;
+                Some((
+                    false,
+                    Int128Chunked::from_vec(name, vec![v])
+                        .into_decimal_unchecked(*precision, *column_scale)
+                        .into_series(),
+                ))
+            },
+            _ => None,
+        },
         Literal::Datetime(v, unit, zone) => match column {
             DataType::Datetime(u, z) if u == unit && z.as_ref().map(|z| z.as_str()) == zone.as_deref() => {
                 Some((false, Int64Chunked::from_vec(name, vec![*v]).into_datetime(*u, z.clone()).into_series()))
@@ -353,6 +402,33 @@ fn comparison(column: &DataType, literal: &Literal) -> Option<(bool, Series)> {
         },
         _ => None,
     }
+}
+
+/// A decimal's unscaled value at another scale, where no digit is lost.
+fn rescaled(value: i128, from: usize, to: usize) -> Option<i128> {
+    if to >= from {
+        value.checked_mul(10i128.checked_pow(u32::try_from(to - from).ok()?)?)
+    } else {
+        let factor = 10i128.checked_pow(u32::try_from(from - to).ok()?)?;
+        (value % factor == 0).then(|| value / factor)
+    }
+}
+
+/// A decimal's text (`-12.5`) as an unscaled value of `scale` digits after the point, where
+/// it has no more than that (a strict cast refuses more).
+fn decimal_text(text: &str, scale: usize) -> Option<i128> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) || fraction.len() > scale
+    {
+        return None;
+    }
+    let unscaled: i128 = format!("{whole}{fraction:0<scale$}").parse().ok()?;
+    Some(if negative { -unscaled } else { unscaled })
 }
 
 fn dtype_bits(dtype: &DataType) -> usize {
@@ -484,10 +560,57 @@ mod tests {
     }
 
     #[test]
+    fn times_durations_and_decimals_of_both_forms() {
+        let schema = Schema::from_iter([
+            Field::new("t".into(), DataType::Time),
+            Field::new("du".into(), DataType::Duration(TimeUnit::Microseconds)),
+            Field::new("m".into(), DataType::Decimal(10, 2)),
+        ]);
+        let pairs = [
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"t"},"op":"NotEq","right":{"Literal":{"Scalar":{"dtype":"Time","value":{"Time":66675011701000}}}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"t"},"op":"NotEq","right":{"Literal":{"Scalar":{"Time":66675011701000}}}}}"#,
+            ),
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"du"},"op":"Lt","right":{"Literal":{"Scalar":{"dtype":{"Duration":"Microseconds"},"value":{"Duration":[5000000,"Microseconds"]}}}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"du"},"op":"Lt","right":{"Literal":{"Scalar":{"Duration":[5000000,"Microseconds"]}}}}}"#,
+            ),
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Gt","right":{"Cast":{"expr":{"Literal":{"Scalar":{"dtype":"String","value":{"StringOwned":"-9422.5"}}}},"dtype":{"Decimal":[10,2]},"options":"Strict"}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Gt","right":{"Cast":{"expr":{"Literal":{"Scalar":{"String":"-9422.5"}}},"dtype":{"Literal":{"Decimal":[10,2]}},"options":"Strict"}}}}"#,
+            ),
+            (
+                r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Lt","right":{"Literal":{"Scalar":{"dtype":{"Decimal":[null,3]},"value":{"Decimal":[1250,3]}}}}}}"#,
+                r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Lt","right":{"Literal":{"Scalar":{"Decimal":[1250,38,3]}}}}}"#,
+            ),
+        ];
+        for (old, new) in pairs {
+            let parsed = parse(new, &schema);
+            assert!(parsed.is_some(), "{new}");
+            assert_eq!(parse(old, &schema), parsed, "{old}");
+        }
+        let Some(Filter::Compare { value, .. }) = parse(pairs[2].1, &schema) else { unreachable!() };
+        assert_eq!(value.dtype(), &DataType::Decimal(10, 2));
+        assert_eq!(value.decimal().unwrap().physical().get(0), Some(-942250));
+        // A literal with more digits than the column's scale, or past its precision: Polars'.
+        let finer = r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Lt","right":{"Literal":{"Scalar":{"Decimal":[1255,38,3]}}}}}"#;
+        assert_eq!(parse(finer, &schema), None);
+        let wide = r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Gt","right":{"Cast":{"expr":{"Literal":{"Scalar":{"String":"123456789.5"}}},"dtype":{"Literal":{"Decimal":[10,2]}},"options":"Strict"}}}}"#;
+        assert_eq!(parse(wide, &schema), None);
+        assert_eq!(decimal_text("1.5", 2), Some(150));
+        assert_eq!(decimal_text("-.05", 2), Some(-5));
+        assert_eq!(decimal_text("1.555", 2), None);
+        assert_eq!(decimal_text("1e3", 2), None);
+        assert_eq!(decimal_text(".", 2), None);
+        assert_eq!(rescaled(1250, 3, 2), Some(125));
+        assert_eq!(rescaled(1255, 3, 2), None);
+    }
+
+    #[test]
     fn what_is_not_known_is_left_to_polars() {
         let refused = [
-            // A decimal, an arithmetic expression, a column against a column, a regex.
-            r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Lt","right":{"Literal":{"Scalar":{"Decimal":[125,38,2]}}}}}"#,
+            // A decimal of the wrong scale, an arithmetic expression, a column against a column, a regex.
+            r#"{"BinaryExpr":{"left":{"Column":"m"},"op":"Lt","right":{"Literal":{"Scalar":{"Decimal":[1255,38,3]}}}}}"#,
             r#"{"BinaryExpr":{"left":{"BinaryExpr":{"left":{"Column":"count"},"op":"Multiply","right":{"Literal":{"Dyn":{"Int":2}}}}},"op":"Lt","right":{"Literal":{"Dyn":{"Int":5}}}}}"#,
             r#"{"BinaryExpr":{"left":{"Column":"count"},"op":"Lt","right":{"Column":"count"}}}"#,
             r#"{"Function":{"input":[{"Column":"s"},{"Literal":{"Scalar":{"String":"a.c"}}}],"function":{"StringExpr":{"Contains":{"literal":false,"strict":true}}}}}"#,
