@@ -135,6 +135,10 @@ class Predicates:
                 low, high = high, low
             return col.is_between(low, high, closed=rng.choice(["both", "left", "right", "none"]))
         literal = self.literal(dtype, values)
+        if dtype.is_integer() and kind < 0.6:
+            # A modulo, floored (its divisor's sign, or 0 where Polars gives a null).
+            divisor = rng.choice([1, 2, 3, 7, 0, -3])
+            col, literal = col % divisor, rng.randint(-3, 6)
         op = rng.choice(["eq", "ne", "lt", "le", "gt", "ge", "eq_missing", "ne_missing"])
         if rng.random() < 0.15 and op in ("eq", "ne", "lt", "le", "gt", "ge"):
             # The literal on the left.
@@ -235,7 +239,9 @@ def run_seed(tmp_path: Path, seed: int, predicates: int = PREDICATES) -> tuple[l
         predicate = draw.draw()
         try:
             expected = whole.filter(predicate)
-        except _REFUSED as polars_error:  # Polars refuses it (or panics, 1.42): so must the scan
+        except pl.exceptions.PanicException:
+            continue  # a Polars bug (1.42: ordering a Float64 and a Float32 literal): no answer to compare
+        except Exception as polars_error:  # noqa: BLE001 - Polars refuses it: so must the scan
             try:
                 scan.filter(predicate).collect()
             except _REFUSED:

@@ -116,7 +116,17 @@ fn column(expr: &Value, schema: &Schema) -> Option<ColumnPath> {
     match kind {
         "Column" => {
             let name = body.as_str()?;
-            Some(ColumnPath { name: name.into(), fields: Vec::new(), dtype: schema.get(name)?.clone() })
+            Some(ColumnPath { name: name.into(), fields: Vec::new(), dtype: schema.get(name)?.clone(), modulo: None })
+        },
+        // An integer modulo a positive untyped int of its type (`pl.col("id") % 3`).
+        "BinaryExpr" if body.get("op")?.as_str()? == "Modulus" => {
+            let mut path = column(body.get("left")?, schema)?;
+            let Literal::DynInt(k) = literal(body.get("right")?)? else { return None };
+            if path.modulo.is_some() || !path.dtype.is_integer() || k <= 0 {
+                return None;
+            }
+            path.modulo = Some(int_series(k, &path.dtype)?);
+            Some(path)
         },
         "Function" => {
             let field = body.get("function")?.get("StructExpr")?.get("FieldByName")?.as_str()?;
@@ -627,6 +637,11 @@ mod tests {
 
     #[test]
     fn struct_fields_between_and_constants() {
+        let modulo = r#"{"BinaryExpr":{"left":{"BinaryExpr":{"left":{"Column":"count"},"op":"Modulus","right":{"Literal":{"Dyn":{"Int":3}}}}},"op":"Eq","right":{"Literal":{"Dyn":{"Int":0}}}}}"#;
+        let Some(Filter::Compare { column, .. }) = parse(modulo, &schema()) else { panic!("{modulo}") };
+        assert_eq!(column.modulo.map(|m| m.dtype().clone()), Some(DataType::Int32));
+        let by_zero = modulo.replace(r#"{"Int":3}"#, r#"{"Int":0}"#);
+        assert_eq!(parse(&by_zero, &schema()), None, "Polars' null for % 0");
         let field = r#"{"BinaryExpr":{"left":{"Function":{"input":[{"Column":"st"}],"function":{"StructExpr":{"FieldByName":"x"}}}},"op":"Gt","right":{"Literal":{"Dyn":{"Int":3}}}}}"#;
         let Some(Filter::Compare { column, .. }) = parse(field, &schema()) else { panic!("{field}") };
         assert_eq!((column.fields.len(), column.dtype), (1, DataType::Int64));

@@ -46,7 +46,8 @@ pub enum Filter {
     Or(Box<Filter>, Box<Filter>),
 }
 
-/// A column of the frame, or a field of a struct column (`pl.col("s").struct.field("x")`).
+/// A column of the frame, or a field of a struct column (`pl.col("s").struct.field("x")`),
+/// or either modulo a positive integer (`pl.col("id") % 3`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ColumnPath {
     /// The frame's column.
@@ -55,6 +56,8 @@ pub struct ColumnPath {
     pub fields: Vec<PlSmallStr>,
     /// The type of the value the path leads to.
     pub dtype: DataType,
+    /// A positive integer the value is taken modulo (Polars' `%`, floored), of its type.
+    pub modulo: Option<Series>,
 }
 
 /// Polars' comparison operators; the `Missing` ones treat a null as a value (`eq_missing`).
@@ -279,6 +282,10 @@ impl ColumnPath {
                 values.dtype()
             )));
         }
+        let values = match &self.modulo {
+            Some(modulo) => (&values % modulo)?,
+            None => values,
+        };
         Ok((values, outer))
     }
 
@@ -301,7 +308,7 @@ mod tests {
     }
 
     fn path(name: &str, dtype: DataType) -> ColumnPath {
-        ColumnPath { name: name.into(), fields: Vec::new(), dtype }
+        ColumnPath { name: name.into(), fields: Vec::new(), dtype, modulo: None }
     }
 
     fn a_gt(n: i32) -> Filter {
@@ -349,7 +356,7 @@ mod tests {
         let mut st = polars_core::prelude::StructChunked::from_series("st".into(), 3, [x].iter()).unwrap();
         st = st.with_outer_validity(Some(Bitmap::from_iter([true, false, true])));
         let df = DataFrame::new(3, vec![Column::from(st.into_series())]).unwrap();
-        let field = ColumnPath { name: "st".into(), fields: vec!["x".into()], dtype: DataType::Int64 };
+        let field = ColumnPath { name: "st".into(), fields: vec!["x".into()], dtype: DataType::Int64, modulo: None };
         let gt = Filter::Compare {
             column: field.clone(),
             cast: false,
@@ -367,13 +374,32 @@ mod tests {
             .unwrap()
             .with_outer_validity(Some(Bitmap::from_iter([true, true, false])));
         let df = DataFrame::new(3, vec![Column::from(st.into_series())]).unwrap();
-        let field = ColumnPath { name: "st".into(), fields: vec!["x".into()], dtype: DataType::Int64 };
+        let field = ColumnPath { name: "st".into(), fields: vec!["x".into()], dtype: DataType::Int64, modulo: None };
         let three = Series::new("literal".into(), [3i64]);
         let compare = |op| Filter::Compare { column: field.clone(), cast: false, op, value: three.clone() };
         let rows = |f: Filter| f.mask(&df).unwrap().iter().collect::<Vec<_>>();
         assert_eq!(rows(compare(CmpOp::EqMissing)), [true, false, false]);
         assert_eq!(rows(compare(CmpOp::NotEqMissing)), [false, true, true]);
         assert_eq!(rows(Filter::Not(Box::new(compare(CmpOp::EqMissing)))), [false, true, true]);
+    }
+
+    #[test]
+    fn a_modulo_is_floored_as_polars_takes_it() {
+        let a = Series::new("a".into(), [Some(-7i64), Some(7), None, Some(i64::MIN)]);
+        let df = DataFrame::new(4, vec![a.into_column()]).unwrap();
+        let mut column = path("a", DataType::Int64);
+        column.modulo = Some(Series::new("literal".into(), [3i64]));
+        let is = |n: i64| Filter::Compare {
+            column: column.clone(),
+            cast: false,
+            op: CmpOp::Eq,
+            value: Series::new("literal".into(), [n]),
+        };
+        let rows = |f: Filter| f.mask(&df).unwrap().iter().collect::<Vec<_>>();
+        // -7 % 3 is 2 (not -1), i64::MIN % 3 is 1; a null stays null.
+        assert_eq!(rows(is(2)), [true, false, false, false]);
+        assert_eq!(rows(is(1)), [false, true, false, true]);
+        assert_eq!(rows(Filter::Not(Box::new(is(2)))), [false, true, false, true]);
     }
 
     #[test]
