@@ -118,10 +118,15 @@ fn column(expr: &Value, schema: &Schema) -> Option<ColumnPath> {
             let name = body.as_str()?;
             Some(ColumnPath { name: name.into(), fields: Vec::new(), dtype: schema.get(name)?.clone(), modulo: None })
         },
-        // An integer modulo a positive untyped int of its type (`pl.col("id") % 3`).
+        // An integer modulo a positive int, untyped or of its type (`pl.col("id") % 3`, as
+        // Polars hands it a reader once it has cast the literal).
         "BinaryExpr" if body.get("op")?.as_str()? == "Modulus" => {
             let mut path = column(body.get("left")?, schema)?;
-            let Literal::DynInt(k) = literal(body.get("right")?)? else { return None };
+            let k = match literal(body.get("right")?)? {
+                Literal::DynInt(k) => k,
+                Literal::Int(k, dtype) if dtype == path.dtype => k,
+                _ => return None,
+            };
             if path.modulo.is_some() || !path.dtype.is_integer() || k <= 0 {
                 return None;
             }
@@ -640,6 +645,8 @@ mod tests {
         let modulo = r#"{"BinaryExpr":{"left":{"BinaryExpr":{"left":{"Column":"count"},"op":"Modulus","right":{"Literal":{"Dyn":{"Int":3}}}}},"op":"Eq","right":{"Literal":{"Dyn":{"Int":0}}}}}"#;
         let Some(Filter::Compare { column, .. }) = parse(modulo, &schema()) else { panic!("{modulo}") };
         assert_eq!(column.modulo.map(|m| m.dtype().clone()), Some(DataType::Int32));
+        let typed = r#"{"BinaryExpr":{"left":{"BinaryExpr":{"left":{"Column":"count"},"op":"Modulus","right":{"Literal":{"Scalar":{"Int32":3}}}}},"op":"Eq","right":{"Literal":{"Scalar":{"Int32":0}}}}}"#;
+        assert_eq!(parse(typed, &schema()), parse(modulo, &schema()), "as Polars hands it, after its casts");
         let by_zero = modulo.replace(r#"{"Int":3}"#, r#"{"Int":0}"#);
         assert_eq!(parse(&by_zero, &schema()), None, "Polars' null for % 0");
         let field = r#"{"BinaryExpr":{"left":{"Function":{"input":[{"Column":"st"}],"function":{"StructExpr":{"FieldByName":"x"}}}},"op":"Gt","right":{"Literal":{"Dyn":{"Int":3}}}}}"#;
