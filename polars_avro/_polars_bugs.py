@@ -1,8 +1,9 @@
 """Polars' bugs that give scan_avro's users wrong rows silently, and the warnings naming them.
 
 Each bug here gives wrong rows where Polars' own scans are right, and the package cannot
-work around it: each is found by probing the running Polars at the first scan of a process,
-and named once in an AvroPolarsBugWarning.
+work around it: each is found by probing the running Polars at the first scan of a process
+(whose answers later processes of the same installed build read back), and named once in an
+AvroPolarsBugWarning.
 
 A probe runs the smallest query that shows its bug over :class:`FrameScan`, a frame in
 memory that Polars reaches through the same interface as scan_avro (polars_avro._engine):
@@ -18,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from polars_avro import _engine, _probe_answers
 from polars_avro._callsite import warn_user
 from polars_avro._engine import FILE_READERS, lazy_frame
 from polars_avro._types import without_columns
@@ -190,9 +192,19 @@ BUGS: list[tuple[Callable[[], bool], bool, str]] = [
 ]
 
 
+def found() -> list[str]:
+    """The names of the probes of BUGS (those of the interface scans use) that find their bug."""
+    return [probe.__name__ for probe, file_readers, _ in BUGS if file_readers == FILE_READERS and probe()]
+
+
 @functools.cache
 def warn_once() -> None:
-    """Warns of each of BUGS the running Polars has, once a process (the first scan)."""
-    for probe, file_readers, text in BUGS:
-        if file_readers == FILE_READERS and probe():
+    """Warns of each of BUGS the running Polars has, once a process (the first scan).
+
+    The probes' answers are kept per installed build (polars_avro._probe_answers): only the
+    first process of a build runs them.
+    """
+    bugs = _probe_answers.remembered(_probe_answers.build_key(__file__, _engine.__file__), found)
+    for probe, _, text in BUGS:
+        if probe.__name__ in bugs:
             warn_user(AvroPolarsBugWarning(f"{text}. See docs/reading.md's Polars versions."))

@@ -21,7 +21,7 @@ import polars as pl
 import pytest
 
 import polars_avro
-from polars_avro import _engine, _polars_bugs, _quirks
+from polars_avro import _engine, _polars_bugs, _probe_answers, _quirks
 from polars_avro._engine import FILE_READERS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -128,7 +128,15 @@ def test_the_first_scan_warns_of_each_polars_bug_once(tmp_path: Path) -> None:
     releases, the query shape and the release that fixes it; elsewhere nothing is said."""
     script = tmp_path / "user.py"
     script.write_text(FIRST_SCANS)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, check=True)
+    # The first process of this build probes; the next reads its answers back and warns alike.
+    env = {**os.environ, "POLARS_AVRO_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [
+        subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, check=True, env=env)
+        for _ in range(2)
+    ]
+    assert (tmp_path / "cache" / _probe_answers.FILE_NAME).is_file()
+    assert runs[0].stdout == runs[1].stdout, runs
+    done = runs[0]
     lines = done.stdout.splitlines()
     release = _release()
     expected = {name for name, found in BUGS_WARNED.items() if FOUND[name][0] <= release <= FOUND[name][1] and found}
