@@ -67,7 +67,9 @@ class BlockWriter:
 class ReaderFilter:
     """The part of a predicate the reader evaluates itself (Rust's crate::filter)."""
 
-def reader_filter(parts: list[str], columns: pl.DataFrame) -> tuple[ReaderFilter | None, list[bool]]: ...
+def reader_filter(
+    parts: list[str], columns: pl.DataFrame, lists: list[tuple[bytes, pl.Series]]
+) -> tuple[ReaderFilter | None, list[bool]]: ...
 
 class ScanReader:
     def __init__(self, sources: list[Source], request: ReadRequest) -> None: ...

@@ -6,6 +6,8 @@ The Polars engine, read_avro, AvroReader and read_split all read through :class:
 from __future__ import annotations
 
 import functools
+import io
+import json
 import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -383,7 +385,8 @@ class Scan:
         serialized = [_serialized(part) for part in parts]
         names = {name for part in parts for name in part.meta.root_names()}
         columns = pl.DataFrame(schema=[(name, dtype) for name, dtype in self.schema.items() if name in names])
-        reader_filter, taken = _internal.reader_filter([s or "" for s in serialized], columns)
+        lists = [found for text in serialized if text for found in _list_literals(text)]
+        reader_filter, taken = _internal.reader_filter([s or "" for s in serialized], columns, lists)
         rest = [part for part, text, took in zip(parts, serialized, taken) if not (took and text)]
         if not rest:
             return reader_filter, None
@@ -454,6 +457,44 @@ def _serialized(expr: pl.Expr) -> str | None:
         return expr.meta.serialize(format="json")
     except Exception:  # noqa: BLE001 - whatever keeps it from JSON leaves it to Polars
         return None
+
+
+def _list_literals(text: str) -> list[tuple[bytes, pl.Series]]:
+    """The list literals (``is_in``'s) of an expression in Polars' JSON form.
+
+    Each as the bytes Polars wrote for it (an Arrow IPC message, which the reader does not
+    read) and its values, as Polars reads them back.
+    """
+    if '"List":[' not in text:
+        return []
+    found = []
+    for node in _literal_nodes(json.loads(text)):
+        scalar = node["Literal"]["Scalar"]
+        written = scalar.get("value", scalar)  # 1.x: {"dtype": ..., "value": {"List": ...}}
+        if not isinstance(written, dict) or not isinstance(written.get("List"), list):
+            continue
+        try:
+            literal = pl.Expr.deserialize(io.StringIO(json.dumps(node)), format="json")
+            values = pl.select(literal).to_series()[0]
+        except Exception:  # noqa: BLE001 - a literal Polars does not read back stays Polars'
+            continue
+        if isinstance(values, pl.Series):
+            found.append((bytes(written["List"]), values))
+    return found
+
+
+def _literal_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """The scalar literals in a JSON expression, ``{"Literal": {"Scalar": ...}}``."""
+    if isinstance(node, dict):
+        literal = node.get("Literal")
+        if isinstance(literal, dict) and isinstance(literal.get("Scalar"), dict):
+            yield node  # a value, holding no expression
+            return
+        for value in node.values():
+            yield from _literal_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _literal_nodes(value)
 
 
 def _holds(predicate: pl.Expr) -> bool:

@@ -1,6 +1,7 @@
 //! Filters the reader evaluates itself, on decoded columns, on its own threads: the common
 //! parts of a query's predicate (a column compared with a literal, null checks, string
-//! prefixes, suffixes and substrings, struct fields, joined by `&`, `|` and `~`), read from
+//! prefixes, suffixes and substrings, `is_in` of a list, struct fields, a list's length,
+//! element or `contains`, joined by `&`, `|` and `~`), read from
 //! Polars' serialized expressions ([`parse`]). Whatever else a predicate holds stays with
 //! the user's Polars, called back from Python.
 //!
@@ -13,5 +14,5 @@
 mod polars_json;
 mod tree;
 
-pub use polars_json::parse;
-pub use tree::{CmpOp, ColumnPath, Filter, TextTest};
+pub use polars_json::{parse, parse_with_lists};
+pub use tree::{CmpOp, ColumnPath, Derived, Filter, TextTest};

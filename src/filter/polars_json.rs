@@ -6,27 +6,41 @@
 
 use polars_core::prelude::{
     DataType, Int128Chunked, Int32Chunked, Int64Chunked, IntoSeries, NamedFrom, PlSmallStr, Schema, Series, TimeUnit,
+    IDX_DTYPE,
 };
 use serde_json::Value;
 
-use super::tree::{CmpOp, ColumnPath, Filter, TextTest};
+use super::tree::{CmpOp, ColumnPath, Derived, Filter, TextTest};
 
 /// The filter of a serialized expression over columns of `schema`, or None where the
 /// reader cannot evaluate it exactly as Polars would.
 pub fn parse(json: &str, schema: &Schema) -> Option<Filter> {
-    let expr: Value = serde_json::from_str(json).ok()?;
-    filter(&expr, schema)
+    parse_with_lists(json, schema, &[])
 }
 
-fn filter(expr: &Value, schema: &Schema) -> Option<Filter> {
+/// [`parse`], where the expression's list literals (`is_in`'s) are given: Polars writes a
+/// list as the bytes of an Arrow IPC message, which this crate does not read, so the caller
+/// hands each list's values beside the bytes Polars wrote for it. A list not given: None.
+pub fn parse_with_lists(json: &str, schema: &Schema, lists: &[(Vec<u8>, Series)]) -> Option<Filter> {
+    let expr: Value = serde_json::from_str(json).ok()?;
+    filter(&expr, &Context { schema, lists })
+}
+
+/// What an expression is read against: the columns' types and the list literals' values.
+struct Context<'a> {
+    schema: &'a Schema,
+    lists: &'a [(Vec<u8>, Series)],
+}
+
+fn filter(expr: &Value, cx: &Context) -> Option<Filter> {
     let (kind, body) = single(expr)?;
     match kind {
-        "BinaryExpr" => binary(body, schema),
+        "BinaryExpr" => binary(body, cx),
         "Column" => {
-            let path = column(expr, schema)?;
+            let path = column(expr, cx.schema)?;
             (path.dtype == DataType::Boolean).then_some(Filter::Column(path))
         },
-        "Function" => function(body, schema),
+        "Function" => function(body, cx),
         "Literal" | "Cast" => match literal(expr)? {
             Literal::Bool(value) => Some(Filter::Const(Some(value))),
             Literal::Null(DataType::Boolean) => Some(Filter::Const(None)),
@@ -45,14 +59,14 @@ fn single(value: &Value) -> Option<(&str, &Value)> {
     object.iter().next().map(|(k, v)| (k.as_str(), v))
 }
 
-fn binary(body: &Value, schema: &Schema) -> Option<Filter> {
+fn binary(body: &Value, cx: &Context) -> Option<Filter> {
     let (left, right) = (body.get("left")?, body.get("right")?);
     let op = match body.get("op")?.as_str()? {
         "And" | "LogicalAnd" => {
-            return Some(Filter::And(Box::new(filter(left, schema)?), Box::new(filter(right, schema)?)));
+            return Some(Filter::And(Box::new(filter(left, cx)?), Box::new(filter(right, cx)?)));
         },
         "Or" | "LogicalOr" => {
-            return Some(Filter::Or(Box::new(filter(left, schema)?), Box::new(filter(right, schema)?)));
+            return Some(Filter::Or(Box::new(filter(left, cx)?), Box::new(filter(right, cx)?)));
         },
         "Eq" => CmpOp::Eq,
         "NotEq" => CmpOp::NotEq,
@@ -64,6 +78,7 @@ fn binary(body: &Value, schema: &Schema) -> Option<Filter> {
         "NotEqValidity" => CmpOp::NotEqMissing,
         _ => return None,
     };
+    let schema = cx.schema;
     match (column(left, schema), column(right, schema)) {
         (Some(path), None) => compared(path, op, &literal(right)?),
         (None, Some(path)) => compared(path, op.flipped(), &literal(left)?),
@@ -71,13 +86,14 @@ fn binary(body: &Value, schema: &Schema) -> Option<Filter> {
     }
 }
 
-fn function(body: &Value, schema: &Schema) -> Option<Filter> {
+fn function(body: &Value, cx: &Context) -> Option<Filter> {
+    let schema = cx.schema;
     let inputs = body.get("input")?.as_array()?;
     let function = body.get("function")?;
     if let Some(name) = function.get("Boolean").and_then(Value::as_str) {
         let [input] = inputs.as_slice() else { return None };
         return match name {
-            "Not" => Some(Filter::Not(Box::new(filter(input, schema)?))),
+            "Not" => Some(Filter::Not(Box::new(filter(input, cx)?))),
             "IsNull" => Some(Filter::IsNull(column(input, schema)?)),
             "IsNotNull" => Some(Filter::IsNotNull(column(input, schema)?)),
             _ => None,
@@ -97,6 +113,18 @@ fn function(body: &Value, schema: &Schema) -> Option<Filter> {
         let high = compared(path, high_op, &literal(high)?)?;
         return Some(Filter::And(Box::new(low), Box::new(high)));
     }
+    if let Some(nulls_equal) = function.get("Boolean").and_then(|b| b.get("IsIn")).and_then(|b| b.get("nulls_equal")) {
+        let [input, list] = inputs.as_slice() else { return None };
+        return is_in(column(input, schema)?, list_of(list, cx.lists)?, nulls_equal.as_bool()?);
+    }
+    if function.get("ListExpr").and_then(|f| f.get("Contains")).is_some() {
+        // `nulls_equal` matters only for a null, which is left to Polars.
+        let [input, value] = inputs.as_slice() else { return None };
+        let column = column(input, schema)?;
+        let DataType::List(inner) = &column.dtype else { return None };
+        let (cast, value) = comparison(inner, &literal(value)?)?;
+        return (!cast && value.null_count() == 0).then_some(Filter::ListContains { column, value });
+    }
     let text = function.get("StringExpr")?;
     let test = match text {
         Value::String(name) if name == "StartsWith" => TextTest::StartsWith,
@@ -110,13 +138,59 @@ fn function(body: &Value, schema: &Schema) -> Option<Filter> {
     (column.dtype == DataType::String).then_some(Filter::Text { column, test, pattern })
 }
 
+/// The values of a list literal, by the bytes Polars wrote for it (2.x's
+/// `{"Literal": {"Scalar": {"List": [...]}}}`, 1.x's with `{"dtype": ..., "value": {"List": [...]}}`).
+fn list_of(expr: &Value, lists: &[(Vec<u8>, Series)]) -> Option<Series> {
+    // A Series handed to `is_in` is named: `{"Alias": [literal, name]}`.
+    if let Some([aliased, _]) = expr.get("Alias").and_then(Value::as_array).map(Vec::as_slice) {
+        return list_of(aliased, lists);
+    }
+    let scalar = expr.get("Literal")?.get("Scalar")?;
+    let bytes = scalar.get("value").unwrap_or(scalar).get("List")?.as_array()?;
+    let bytes: Vec<u8> = bytes.iter().map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok())).collect::<Option<_>>()?;
+    lists.iter().find(|(of, _)| *of == bytes).map(|(_, values)| values.clone())
+}
+
+/// `is_in` of a list of the column's own type, or of integers for an integer column: a
+/// value past the column's type equals none of its values (2.x casts the list so before it
+/// hands it over, 1.x compares in the wider type). Other lists are Polars' to cast, and a
+/// float list holding NaN stays Polars' too: how it hashes NaN is its own.
+fn is_in(column: ColumnPath, list: Series, nulls_equal: bool) -> Option<Filter> {
+    let null = nulls_equal.then_some(list.null_count() > 0);
+    let values = list.drop_nulls();
+    let values = if list.dtype() == &column.dtype {
+        values
+    } else if list.dtype().is_integer() && column.dtype.is_integer() {
+        // A non-strict cast makes the values past the column's type nulls.
+        values.cast(&column.dtype).ok()?.drop_nulls()
+    } else if let (DataType::Decimal(_, list_scale), DataType::Decimal(precision, scale)) =
+        (list.dtype(), &column.dtype)
+    {
+        // Decimals of the column's scale (1.x makes a Python list Decimal(38, s)); a value
+        // past its precision equals none of its values.
+        if list_scale != scale {
+            return None;
+        }
+        let limit = 10i128.checked_pow(u32::try_from(*precision).ok()?)?;
+        let unscaled = values.decimal().ok()?.physical().clone();
+        let fitting: Int128Chunked = unscaled.iter().filter(|v| v.is_some_and(|v| v.abs() < limit)).collect();
+        fitting.into_decimal_unchecked(*precision, *scale).into_series()
+    } else {
+        return None;
+    };
+    if values.is_nan().is_ok_and(|nan| nan.any()) {
+        return None;
+    }
+    Some(Filter::IsIn { values, column, null })
+}
+
 /// A column, or a struct field of one, with its type.
 fn column(expr: &Value, schema: &Schema) -> Option<ColumnPath> {
     let (kind, body) = single(expr)?;
     match kind {
         "Column" => {
             let name = body.as_str()?;
-            Some(ColumnPath { name: name.into(), fields: Vec::new(), dtype: schema.get(name)?.clone(), modulo: None })
+            Some(ColumnPath { name: name.into(), fields: Vec::new(), dtype: schema.get(name)?.clone(), derived: None })
         },
         // An integer modulo a positive int, untyped or of its type (`pl.col("id") % 3`, as
         // Polars hands it a reader once it has cast the literal).
@@ -127,19 +201,41 @@ fn column(expr: &Value, schema: &Schema) -> Option<ColumnPath> {
                 Literal::Int(k, dtype) if dtype == path.dtype => k,
                 _ => return None,
             };
-            if path.modulo.is_some() || !path.dtype.is_integer() || k <= 0 {
+            if path.derived.is_some() || !path.dtype.is_integer() || k <= 0 {
                 return None;
             }
-            path.modulo = Some(int_series(k, &path.dtype)?);
+            path.derived = Some(Derived::Modulo(int_series(k, &path.dtype)?));
             Some(path)
         },
         "Function" => {
-            let field = body.get("function")?.get("StructExpr")?.get("FieldByName")?.as_str()?;
-            let [input] = body.get("input")?.as_array()?.as_slice() else { return None };
-            let mut path = column(input, schema)?;
-            let DataType::Struct(fields) = &path.dtype else { return None };
-            let dtype = fields.iter().find(|f| f.name().as_str() == field)?.dtype().clone();
-            path.fields.push(field.into());
+            let function = body.get("function")?;
+            let inputs = body.get("input")?.as_array()?;
+            let mut path = column(inputs.first()?, schema)?;
+            if path.derived.is_some() {
+                return None;
+            }
+            if let Some(field) = function.get("StructExpr").and_then(|f| f.get("FieldByName")).and_then(Value::as_str) {
+                let DataType::Struct(fields) = &path.dtype else { return None };
+                let dtype = fields.iter().find(|f| f.name().as_str() == field)?.dtype().clone();
+                path.fields.push(field.into());
+                path.dtype = dtype;
+                return (inputs.len() == 1).then_some(path);
+            }
+            let DataType::List(inner) = &path.dtype else { return None };
+            let list = function.get("ListExpr")?;
+            let (derived, dtype) = match (list.as_str(), inputs.as_slice()) {
+                (Some("Length"), [_]) => (Derived::ListLen, IDX_DTYPE),
+                // `null_on_oob=False` raises past the ends: Polars' to raise.
+                (None, [_, index]) if list.get("Get")?.as_bool()? => {
+                    let index = match literal(index)? {
+                        Literal::DynInt(i) | Literal::Int(i, _) => i64::try_from(i).ok()?,
+                        _ => return None,
+                    };
+                    (Derived::ListGet(index), inner.as_ref().clone())
+                },
+                _ => return None,
+            };
+            path.derived = Some(derived);
             path.dtype = dtype;
             Some(path)
         },
@@ -386,6 +482,15 @@ fn comparison(column: &DataType, literal: &Literal) -> Option<(bool, Series)> {
         },
         Literal::Bool(b) if *column == DataType::Boolean => Some((false, Series::new(name, [*b]))),
         Literal::String(s) if *column == DataType::String => Some((false, Series::new(name, [s.as_str()]))),
+        // An Enum compares in its categories' order: the literal as its category's position,
+        // of the Enum's physical type, which the reader compares an Enum's values in
+        // (ColumnPath::resolve). A string not among the categories is Polars' (1.x refuses
+        // it, 2.x finds every value unequal).
+        Literal::String(s) if matches!(column, DataType::Enum(..)) => {
+            let DataType::Enum(categories, _) = column else { return None };
+            let position = categories.categories().values_iter().position(|c| c == s)?;
+            of(&column.to_physical(), false, Series::new(name, [u32::try_from(position).ok()?]))
+        },
         Literal::Binary(b) if *column == DataType::Binary => Some((false, Series::new(name, [b.as_slice()]))),
         Literal::Date(d) if *column == DataType::Date => {
             Some((false, Int32Chunked::from_vec(name, vec![*d]).into_date().into_series()))
@@ -641,10 +746,106 @@ mod tests {
     }
 
     #[test]
+    fn is_in_takes_the_lists_given_of_the_columns_type() {
+        let schema =
+            Schema::from_iter([Field::new("count".into(), DataType::Int32), Field::new("f".into(), DataType::Float64)]);
+        let json = |column: &str, list: &str, nulls_equal: bool| {
+            format!(
+                r#"{{"Function":{{"input":[{{"Column":"{column}"}},{list}],"function":{{"Boolean":{{"IsIn":{{"nulls_equal":{nulls_equal}}}}}}}}}}}"#
+            )
+        };
+        // 2.x's literal, 1.x's with its type, and a named Series.
+        let forms = [
+            r#"{"Literal":{"Scalar":{"List":[1,2,3]}}}"#,
+            r#"{"Literal":{"Scalar":{"dtype":{"List":"Int64"},"value":{"List":[1,2,3]}}}}"#,
+            r#"{"Alias":[{"Literal":{"Scalar":{"List":[1,2,3]}}},""]}"#,
+        ];
+        let wide = Series::new("".into(), [Some(5i64), None, Some(1 << 40)]);
+        let lists = [(vec![1u8, 2, 3], wide)];
+        for form in forms {
+            let Some(Filter::IsIn { values, null, .. }) = parse_with_lists(&json("count", form, true), &schema, &lists)
+            else {
+                panic!("{form}")
+            };
+            // Past Int32: in no row. The null is kept apart.
+            assert_eq!((values.dtype(), values.len(), null), (&DataType::Int32, 1, Some(true)), "{form}");
+        }
+        assert_eq!(parse_with_lists(&json("count", forms[0], true), &schema, &[]), None, "a list not given");
+        assert_eq!(parse_with_lists(&json("f", forms[0], false), &schema, &lists), None, "ints for floats: Polars'");
+        let nan = [(vec![1u8, 2, 3], Series::new("".into(), [1.0f64, f64::NAN]))];
+        assert_eq!(parse_with_lists(&json("f", forms[0], false), &schema, &nan), None, "NaN: Polars'");
+        let decimals = Schema::from_iter([Field::new("m".into(), DataType::Decimal(4, 2))]);
+        let list = Int128Chunked::from_vec("".into(), vec![1250, 99999, 5]).into_decimal_unchecked(38, 2).into_series();
+        let Some(Filter::IsIn { values, .. }) =
+            parse_with_lists(&json("m", forms[0], false), &decimals, &[(vec![1u8, 2, 3], list.clone())])
+        else {
+            panic!("decimals")
+        };
+        assert_eq!(values.dtype(), &DataType::Decimal(4, 2));
+        assert_eq!(values.decimal().unwrap().physical().into_no_null_iter().collect::<Vec<_>>(), [1250, 5]);
+        let finer = list.cast(&DataType::Decimal(38, 3)).unwrap();
+        assert_eq!(parse_with_lists(&json("m", forms[0], false), &decimals, &[(vec![1u8, 2, 3], finer)]), None);
+        let floats = [(vec![1u8, 2, 3], Series::new("".into(), [1.0f64]))];
+        let Some(Filter::IsIn { null, .. }) = parse_with_lists(&json("f", forms[0], false), &schema, &floats) else {
+            panic!("floats")
+        };
+        assert_eq!(null, None);
+    }
+
+    #[test]
+    fn list_functions_of_both_forms() {
+        let schema = Schema::from_iter([Field::new("l".into(), DataType::List(Box::new(DataType::Int32)))]);
+        let options =
+            r#","options":{"check_lengths":true,"flags":"ALLOW_GROUP_AWARE | ROW_SEPARABLE | LENGTH_PRESERVING"}"#;
+        let len = |o: &str| {
+            format!(
+                r#"{{"BinaryExpr":{{"left":{{"Function":{{"input":[{{"Column":"l"}}],"function":{{"ListExpr":"Length"}}{o}}}}},"op":"Gt","right":{{"Literal":{{"Dyn":{{"Int":0}}}}}}}}}}"#
+            )
+        };
+        let Some(Filter::Compare { column, value, .. }) = parse(&len(""), &schema) else { panic!("len") };
+        assert_eq!((column.derived, value.dtype()), (Some(Derived::ListLen), &IDX_DTYPE));
+        assert_eq!(parse(&len(options), &schema), parse(&len(""), &schema));
+        let get = |on_oob: bool| {
+            format!(
+                r#"{{"BinaryExpr":{{"left":{{"Function":{{"input":[{{"Column":"l"}},{{"Literal":{{"Dyn":{{"Int":-1}}}}}}],"function":{{"ListExpr":{{"Get":{on_oob}}}}}}}}},"op":"Eq","right":{{"Literal":{{"Dyn":{{"Int":99}}}}}}}}}}"#
+            )
+        };
+        let Some(Filter::Compare { column, value, .. }) = parse(&get(true), &schema) else { panic!("get") };
+        assert_eq!((column.derived, value.dtype()), (Some(Derived::ListGet(-1)), &DataType::Int32));
+        assert_eq!(parse(&get(false), &schema), None, "raising past the ends: Polars'");
+        let contains = |value: &str| {
+            format!(
+                r#"{{"Function":{{"input":[{{"Column":"l"}},{{"Literal":{value}}}],"function":{{"ListExpr":{{"Contains":{{"nulls_equal":true}}}}}}}}}}"#
+            )
+        };
+        let Some(Filter::ListContains { value, .. }) = parse(&contains(r#"{"Dyn":{"Int":72}}"#), &schema) else {
+            panic!("contains")
+        };
+        assert_eq!(value.dtype(), &DataType::Int32);
+        assert_eq!(parse(&contains(r#"{"Dyn":{"Float":7.5}}"#), &schema), None, "a float for ints: Polars'");
+        assert_eq!(parse(&contains(r#"{"Scalar":{"Null":"Int32"}}"#), &schema), None, "a null: Polars'");
+    }
+
+    #[test]
+    fn an_enum_takes_a_category_as_its_position() {
+        let dtype =
+            DataType::from_frozen_categories(polars_core::prelude::FrozenCategories::new(["low", "high"]).unwrap());
+        let schema = Schema::from_iter([Field::new("e".into(), dtype)]);
+        let eq = |s: &str| {
+            format!(
+                r#"{{"BinaryExpr":{{"left":{{"Column":"e"}},"op":"Lt","right":{{"Literal":{{"Scalar":{{"String":"{s}"}}}}}}}}}}"#
+            )
+        };
+        let Some(Filter::Compare { value, cast, .. }) = parse(&eq("high"), &schema) else { panic!("high") };
+        assert_eq!((cast, value.dtype(), value.u8().unwrap().get(0)), (false, &DataType::UInt8, Some(1)));
+        assert_eq!(parse(&eq("medium"), &schema), None, "not a category: Polars'");
+    }
+
+    #[test]
     fn struct_fields_between_and_constants() {
         let modulo = r#"{"BinaryExpr":{"left":{"BinaryExpr":{"left":{"Column":"count"},"op":"Modulus","right":{"Literal":{"Dyn":{"Int":3}}}}},"op":"Eq","right":{"Literal":{"Dyn":{"Int":0}}}}}"#;
         let Some(Filter::Compare { column, .. }) = parse(modulo, &schema()) else { panic!("{modulo}") };
-        assert_eq!(column.modulo.map(|m| m.dtype().clone()), Some(DataType::Int32));
+        assert!(matches!(column.derived, Some(Derived::Modulo(m)) if m.dtype() == &DataType::Int32));
         let typed = r#"{"BinaryExpr":{"left":{"BinaryExpr":{"left":{"Column":"count"},"op":"Modulus","right":{"Literal":{"Scalar":{"Int32":3}}}}},"op":"Eq","right":{"Literal":{"Scalar":{"Int32":0}}}}}"#;
         assert_eq!(parse(typed, &schema()), parse(modulo, &schema()), "as Polars hands it, after its casts");
         let by_zero = modulo.replace(r#"{"Int":3}"#, r#"{"Int":0}"#);

@@ -2,11 +2,11 @@
 //! conjuncts serialized, and gets back the filter of those the reader evaluates itself
 //! (crate::filter) and which they are; Polars keeps the rest.
 
-use polars_core::prelude::Schema;
+use polars_core::prelude::{Schema, Series};
 use pyo3::prelude::*;
-use pyo3_polars::PyDataFrame;
+use pyo3_polars::{PyDataFrame, PySeries};
 
-use crate::filter::{parse, Filter};
+use crate::filter::{parse_with_lists, Filter};
 
 /// The part of a predicate the reader evaluates, handed back with a read's request.
 #[pyclass(module = "polars_avro._internal", frozen)]
@@ -17,11 +17,17 @@ pub struct ReaderFilter {
 /// Of `parts` (the conjuncts of a predicate, each as `Expr.meta.serialize(format="json")`
 /// gives it) over the columns of `columns` (a frame of no row in the types the reader
 /// decodes), the filter of those the reader takes (joined by `&`; None for none), and
-/// whether it took each.
+/// whether it took each. `lists` are the parts' list literals: the bytes Polars wrote for
+/// each, and its values (`filter::parse_with_lists`).
 #[pyfunction]
-pub fn reader_filter(parts: Vec<String>, columns: PyDataFrame) -> (Option<ReaderFilter>, Vec<bool>) {
+pub fn reader_filter(
+    parts: Vec<String>,
+    columns: PyDataFrame,
+    lists: Vec<(Vec<u8>, PySeries)>,
+) -> (Option<ReaderFilter>, Vec<bool>) {
     let schema: Schema = columns.0.schema().as_ref().clone();
-    let parsed: Vec<Option<Filter>> = parts.iter().map(|part| parse(part, &schema)).collect();
+    let lists: Vec<(Vec<u8>, Series)> = lists.into_iter().map(|(bytes, values)| (bytes, values.0)).collect();
+    let parsed: Vec<Option<Filter>> = parts.iter().map(|part| parse_with_lists(part, &schema, &lists)).collect();
     let taken = parsed.iter().map(Option::is_some).collect();
     let filter = parsed.into_iter().flatten().reduce(|a, b| Filter::And(Box::new(a), Box::new(b)));
     (filter.map(|filter| ReaderFilter { filter }), taken)
