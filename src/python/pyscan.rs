@@ -149,15 +149,7 @@ impl ScanReader {
         let predicate_error = Arc::new(Mutex::new(None));
         let callback =
             predicate.map(|(columns, callable)| (columns, python_predicate(callable, predicate_error.clone())));
-        let predicate = match (filter.map(|f| f.get().filter.clone()), callback) {
-            (None, None) => None,
-            (Some(filter), None) => Some(Predicate::of_filter(filter)),
-            (filter, Some((mut columns, callback))) => {
-                let filter_columns = filter.as_ref().map(|f| f.columns()).unwrap_or_default();
-                columns.extend(filter_columns.into_iter().filter(|c| !columns.contains(c)).collect::<Vec<_>>());
-                Some(Predicate { columns, filter, callback: Some(callback) })
-            },
-        };
+        let predicate = Predicate::of(filter.map(|f| f.get().filter.clone()), callback);
         let sizes = options.sizes();
         let offset = options.row_index_offset;
         let n_rows = [options.n_rows, records].into_iter().flatten().min();

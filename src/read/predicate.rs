@@ -39,6 +39,23 @@ impl Predicate {
         Self { columns, filter: None, callback: Some(callback) }
     }
 
+    /// The predicate of a filter's part and a callback's (on its columns), either or both;
+    /// None for neither. The columns read are both parts', each once.
+    pub fn of(filter: Option<Filter>, callback: Option<(Vec<String>, PredicateFn)>) -> Option<Self> {
+        match (filter, callback) {
+            (None, None) => None,
+            (Some(filter), None) => Some(Self::of_filter(filter)),
+            (filter, Some((mut columns, callback))) => {
+                for column in filter.iter().flat_map(Filter::columns) {
+                    if !columns.contains(&column) {
+                        columns.push(column);
+                    }
+                }
+                Some(Self { columns, filter, callback: Some(callback) })
+            },
+        }
+    }
+
     /// The rows of `df` that pass, and whether the callback was called for them (not where
     /// the filter kept none).
     pub fn mask(&self, df: &DataFrame) -> AvroResult<(Bitmap, bool)> {
@@ -81,9 +98,32 @@ fn mask_bitmap(mask: &BooleanChunked) -> Bitmap {
 
 #[cfg(test)]
 mod tests {
-    use polars_core::prelude::NamedFrom;
+    use polars_core::prelude::{ChunkFull, NamedFrom};
 
     use super::*;
+
+    #[test]
+    fn a_filter_and_a_callback_read_the_columns_of_both_once() {
+        use crate::filter::ColumnPath;
+        let is_null = |name: &str| {
+            Filter::IsNull(ColumnPath {
+                name: name.into(),
+                fields: Vec::new(),
+                dtype: polars_core::prelude::DataType::Int64,
+                derived: None,
+            })
+        };
+        let both = Filter::And(Box::new(is_null("a")), Box::new(is_null("c")));
+        let callback: PredicateFn = Arc::new(|df: DataFrame| Ok(BooleanChunked::full("".into(), true, df.height())));
+        assert!(Predicate::of(None, None).is_none());
+        let filtered = Predicate::of(Some(both.clone()), None).unwrap();
+        assert_eq!((filtered.columns, filtered.callback.is_none()), (vec!["a".to_string(), "c".to_string()], true));
+        let called = Predicate::of(None, Some((vec!["b".into()], callback.clone()))).unwrap();
+        assert_eq!((called.columns, called.filter), (vec!["b".to_string()], None));
+        let joined = Predicate::of(Some(both), Some((vec!["b".into(), "a".into()], callback))).unwrap();
+        assert_eq!(joined.columns, ["b", "a", "c"]);
+        assert!(joined.filter.is_some() && joined.callback.is_some());
+    }
 
     #[test]
     fn a_mask_keeps_the_rows_that_are_true_and_not_null_across_chunks() {
