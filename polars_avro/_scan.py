@@ -402,7 +402,18 @@ class Scan:
 
         def evaluate(columns: pl.Series | None, height: int) -> pl.Series:
             batch = self._to_schema(columns, height)
-            return filtering(predicate, lambda: batch.with_columns(mask_expr).get_column(_MASK))
+
+            def mask() -> pl.Series:
+                try:
+                    return batch.with_columns(mask_expr).get_column(_MASK)
+                except pl.exceptions.PolarsError:
+                    # Polars simplifies a filter's predicate (``pl.lit(True) | x`` holds,
+                    # whatever types x compares) and evaluates a column as written: what
+                    # it refuses as a column, the filter may take. Slower, so only then.
+                    kept = batch.with_row_index(_MASK).filter(predicate).get_column(_MASK)
+                    return pl.repeat(False, height, dtype=pl.Boolean, eager=True).scatter(kept, True)
+
+            return filtering(predicate, mask)
 
         return evaluate
 
