@@ -192,6 +192,7 @@ def _remember_origin(frame: pl.DataFrame | pl.LazyFrame, scan: Scan, *, lazily: 
 _JOIN_ALL = 1 << 30 if IMPORTS_CHUNKS else 1
 
 
+@refusing(READ_REFUSED, "read_avro_schema", "read_parquet", others=OTHER_READERS_REFUSED, harmless=READ_HARMLESS)
 @takes(ReadOptions)
 def read_avro_schema(source: AvroSource, **options: Unpack[ReadOptions]) -> pl.Schema:
     """The Polars schema the source reads into, from the headers alone.

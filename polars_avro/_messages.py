@@ -429,6 +429,12 @@ def decode_expr(
     """See ``Expr.avro.decode`` (``reasons``: ``Expr.avro.decode_error``)."""
     if isinstance(schema_id, str):
         schema_id = pl.col(schema_id)
+    elif schema_id is not None and not isinstance(schema_id, pl.Expr):
+        msg = (
+            "schema_id must be the column holding each datum's schema id (its name or an "
+            f"expression), found {type(schema_id).__name__} {schema_id!r}"
+        )
+        raise AvroArgumentError(msg)
     decoding = MessageDecoding(
         schema,
         framing=framing,

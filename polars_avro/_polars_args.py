@@ -104,16 +104,23 @@ def refusing(
 ) -> Callable[[F], F]:
     """Wraps an entry point so that other readers' keywords it has no use for raise, saying why.
 
-    ``refused`` are Polars' keywords and ``others`` the other Avro packages' (whose reasons name
-    the package); a keyword of either given the value ``harmless`` holds for it is dropped.
-    ``aliases`` maps other packages' names of keywords to the entry point's own. The signature
+    The entry point is a function, or a class (its ``__init__`` is wrapped). ``refused`` are
+    Polars' keywords and ``others`` the other Avro packages' (whose reasons name the package);
+    a keyword of either given the value ``harmless`` holds for it is dropped. ``aliases`` maps
+    other packages' names of keywords to the entry point's own. The signature
     (``inspect.signature``, ``help()``) and the types stay the function's own.
     """
     others = others or {}
     harmless = harmless or {}
     aliases = aliases or {}
 
-    def decorate(function: F) -> F:
+    def decorate(target: F) -> F:
+        if isinstance(target, type):
+            target.__init__ = wrap(target.__init__)  # type: ignore[misc]
+            return target
+        return cast(F, wrap(target))
+
+    def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
         def checked(*args: Any, **kwargs: Any) -> Any:
             for keyword in list(kwargs):
@@ -133,7 +140,7 @@ def refusing(
                     kwargs[ours] = kwargs.pop(keyword)
             return function(*args, **kwargs)
 
-        return cast(F, checked)
+        return checked
 
     return decorate
 

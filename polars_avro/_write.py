@@ -448,6 +448,8 @@ def _writable(
     """
     if isinstance(dtype, pl.Categorical):
         return categorical(dtype, expr)
+    if isinstance(dtype, pl.Enum) and dtype.categories.len() == 0:
+        return pl.String()  # see _categories_of
     if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:
         return pl.Float32()
     if isinstance(dtype, pl.List):
@@ -466,8 +468,13 @@ def _writable(
 
 
 def _categories_of(df: pl.DataFrame, expr: pl.Expr) -> pl.DataType:
+    """The Enum of the values a Categorical holds, or String where it holds none.
+
+    A Categorical of only nulls, or of no row, has no symbol to write: Avro C refuses an enum
+    of none, which the spec allows and Java takes.
+    """
     values = df.select(expr.drop_nulls().unique(maintain_order=True).cast(pl.String)).to_series()
-    return pl.Enum(values.to_list())
+    return pl.Enum(values.to_list()) if len(values) else pl.String()
 
 
 def _needs_physical(dtype: PolarsDataType) -> bool:

@@ -517,6 +517,10 @@ def test_bad_arguments_raise_before_any_data() -> None:
         col.decode('{"type": "record"}')
     with pytest.raises(exc.AvroArgumentError, match="expected a Binary column of messages, found str"):
         pl.DataFrame({"value": ["text"]}).select(col.decode(V1))
+    # A schema_id that is no column (an AttributeError on 'alias' before: issue 61, item 4).
+    for decode in (col.decode, col.decode_error, lambda *a, **k: polars_avro.decode_error("value", *a, **k)):
+        with pytest.raises(exc.AvroArgumentError, match=r"schema_id must be the column .*, found list \[\]"):
+            decode(V1, schema_id=[], writer_schemas={1: V1})  # type: ignore[arg-type]
     # A writer schema that cannot be read as the reader schema fails its messages.
     incompatible = record([{"name": "id", "type": "string"}], name="User")
     df = pl.DataFrame({"value": [confluent(3, datum(incompatible, {"id": "x"}))]})

@@ -100,7 +100,14 @@ def test_strict_false_is_what_this_reader_does(avro_file: Path) -> None:
 def test_other_readers_keywords_are_refused_naming_what_to_use(
     avro_file: Path, keyword: str, value: object, instead: str
 ) -> None:
-    for name, read in (("scan_avro", polars_avro.scan_avro), ("read_avro", polars_avro.read_avro)):
+    # AvroReader and read_avro_schema raised a bare "unexpected keyword" (issue 61, item 6).
+    readers: list[tuple[str, Any]] = [
+        ("scan_avro", polars_avro.scan_avro),
+        ("read_avro", polars_avro.read_avro),
+        ("AvroReader", polars_avro.AvroReader),
+        ("read_avro_schema", polars_avro.read_avro_schema),
+    ]
+    for name, read in readers:
         with pytest.raises(AvroKeywordError, match=rf"{name}\(\) takes no {keyword}=") as info:
             read(avro_file, **{keyword: value})
         assert instead in str(info.value)

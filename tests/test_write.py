@@ -689,6 +689,31 @@ def test_sink_takes_a_chunk_size_past_32_bits(tmp_path: Path) -> None:
     assert polars_avro.read_avro(tmp_path / "out.avro").equals(lf.collect())
 
 
+def test_a_categorical_of_no_value_is_written_as_a_string(tmp_path: Path) -> None:
+    """A Categorical holding no value (no row, or only nulls), or an Enum of no category,
+    has no enum symbol to write: Avro C refuses an enum of none (issue 61, item 5), so the
+    column is written as a string, which every implementation reads (fastavro here)."""
+    frames = [
+        pl.DataFrame({"c": pl.Series([], dtype=pl.Categorical)}),
+        pl.DataFrame({"c": pl.Series([None, None], dtype=pl.Categorical)}),
+        pl.DataFrame({"c": pl.Series([None], dtype=pl.Enum([]))}),
+        pl.DataFrame({"c": pl.Series([[None], []], dtype=pl.List(pl.Categorical))}),
+    ]
+    for i, df in enumerate(frames):
+        path = tmp_path / f"{i}.avro"
+        polars_avro.write_avro(df, path)
+        written = json.dumps(polars_avro.read_avro_header(path).schema)
+        assert '"enum"' not in written and '"string"' in written, written
+        with open(path, "rb") as f:
+            assert list(fastavro.reader(f)) == df.cast(pl.List(pl.String) if i == 3 else pl.String).to_dicts()
+    sink = tmp_path / "sink.avro"
+    pl.LazyFrame({"c": pl.Series([None], dtype=pl.Enum([]))}).pipe(polars_avro.sink_avro, sink)
+    assert '"enum"' not in json.dumps(polars_avro.read_avro_header(sink).schema)
+    # A Categorical holding values is an enum of them, as before.
+    polars_avro.write_avro(pl.DataFrame({"c": pl.Series(["a", None], dtype=pl.Categorical)}), sink)
+    assert polars_avro.read_avro_header(sink).schema["fields"][0]["type"][1]["symbols"] == ["a"]
+
+
 def test_sink_refuses_categoricals(tmp_path: Path) -> None:
     lf = pl.LazyFrame({"c": pl.Series(["a"], dtype=pl.Categorical)})
     with pytest.raises(AvroSchemaError, match="the column 'c' holds Categorical values"):
