@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from helpers import (
     fastavro_records,
     write_fastavro,
 )
-from servers import DroppingProxy, HttpServer, S3Server
+from servers import DroppingProxy, FaultyProxy, HttpServer, S3Server
 
 import polars_avro
 
@@ -304,6 +305,27 @@ def test_s3_dropped_connection_is_retried(s3: S3Server, dataset: dict[str, Any])
         proxy.close()
     assert proxy.dropped >= 1
     assert_frame_matches_records(df, _expected(dataset["local"][2:3]), SCHEMA)
+
+
+@pytest.mark.parametrize("fault", [503, "lose"])
+@pytest.mark.parametrize("retries", [0, 2, 5])
+def test_retries_are_tries_after_the_first(
+    s3: S3Server, dataset: dict[str, Any], retries: int, fault: int | str
+) -> None:
+    """A request that keeps failing (a 503, or a connection dropped before the answer) is
+    made 1 + `retries` times, then raises naming the URL (issue 61, item 3: 5 tries were seen
+    for retries=5 once). Backoff doubles from 100 ms, so 5 retries take about 3 s."""
+    key = dataset["urls"][3].split("/", 3)[3]
+    asks_for_it = lambda target: key in urllib.parse.unquote(target)  # noqa: E731
+    proxy = FaultyProxy(s3.port, lambda method, target: fault if asks_for_it(target) else None)
+    try:
+        options = s3.storage_options(aws_endpoint_url=proxy.endpoint)
+        with pytest.raises(polars_avro.AvroIOError, match=key):
+            polars_avro.read_avro(dataset["urls"][3], storage_options=options, retries=retries)
+    finally:
+        proxy.close()
+    tries = [seen for seen in proxy.seen if asks_for_it(seen)]
+    assert len(tries) == 1 + retries, tries
 
 
 # --------------------------------------------------------------------------- HTTP
