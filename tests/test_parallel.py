@@ -4,6 +4,7 @@ POLARS_VERBOSE)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import os
 import subprocess
@@ -221,3 +222,27 @@ def test_verbose_logs_one_line_per_file(many_blocks: Path) -> None:
     lines = [line for line in out.stderr.splitlines() if line.startswith("[polars-avro]")]
     assert len(lines) == 1, out.stderr
     assert f"{ROWS} rows" in lines[0] and "decompress" in lines[0] and "in flight" in lines[0]
+
+
+def test_python_threads_reading_at_once_read_what_each_reads_alone(many_blocks: Path, tmp_path: Path) -> None:
+    """Reads release the GIL and share nothing a thread of another read can disturb: Python
+    threads each reading its own file, and threads reading one file, at once (a thread pool
+    over files, a web service's requests) give the values each read gives alone, by every
+    route (issue 61, item 7; benches/threads.py measures the time)."""
+    others = [
+        write_fastavro(tmp_path / f"other-{k}.avro", SCHEMA, records(3_000 * (k + 1)), codec=codec)
+        for k, codec in enumerate(["deflate", "null", "zstandard"])
+    ]
+    reads = {
+        "read_avro": lambda p: polars_avro.read_avro(p, batch_size=700),
+        "scan": lambda p: pl.scan_avro(p).filter(pl.col("id") % 3 == 0).select("id", "tags").collect(),  # type: ignore[attr-defined]
+        "streaming": lambda p: pl.scan_avro(p).group_by("kind").agg(pl.len()).sort("kind").collect(engine="streaming"),  # type: ignore[attr-defined]
+        "batches": lambda p: pl.concat(list(polars_avro.AvroReader(p, batch_size=1_000))),
+    }
+    jobs = [(name, path) for name in reads for path in [many_blocks, *others, many_blocks, many_blocks]]
+    alone = {(name, path): reads[name](path) for name, path in set(jobs)}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(3):
+            together = list(pool.map(lambda job: reads[job[0]](job[1]), jobs))
+            for job, df in zip(jobs, together):
+                assert df.equals(alone[job]), job

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -305,6 +306,47 @@ def test_s3_dropped_connection_is_retried(s3: S3Server, dataset: dict[str, Any])
         proxy.close()
     assert proxy.dropped >= 1
     assert_frame_matches_records(df, _expected(dataset["local"][2:3]), SCHEMA)
+
+
+_READ_WITH_OPTIONS = """
+import json, sys
+import polars_avro
+try:
+    df = polars_avro.read_avro(sys.argv[1], storage_options=json.loads(sys.argv[2]) or None, retries=0)
+except polars_avro.AvroPermissionError:
+    print("denied")
+else:
+    print(df.height)
+"""
+
+
+def test_storage_options_win_over_the_environments_credentials(
+    s3: S3Server, dataset: dict[str, Any], tmp_path: Path
+) -> None:
+    """Keys given in storage_options are used over the AWS_* variables of the environment,
+    which are read where none are given (issue 61, item 7), in a process of its own: object
+    stores are kept per process."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "not-the-key",
+        "AWS_SECRET_ACCESS_KEY": "not-the-secret",
+        "AWS_ENDPOINT_URL": s3.endpoint,
+        "AWS_REGION": s3.REGION,
+        "AWS_ALLOW_HTTP": "true",
+    }
+    given = {"aws_access_key_id": s3.access_key, "aws_secret_access_key": s3.secret_key}
+    answers = [
+        subprocess.run(
+            [sys.executable, "-c", _READ_WITH_OPTIONS, dataset["urls"][0], json.dumps(options)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            check=True,
+        ).stdout.strip()
+        for options in ({}, given)
+    ]
+    assert answers == ["denied", str(len(_expected(dataset["local"][:1])))]
 
 
 @pytest.mark.parametrize("fault", [503, "lose"])
