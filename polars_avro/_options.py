@@ -121,4 +121,8 @@ def column_names(columns: str | Sequence[str] | Sequence[int]) -> list[Any]:
         found = f"{type(columns).__name__} {columns!r}"
         msg = f"columns must be a column name, or a list of names or of indices, found {found}"
         raise AvroArgumentError(msg)
-    return list(columns)
+    names = list(columns)
+    for name in names:
+        if isinstance(name, str):
+            check_text("columns", name)
+    return names

@@ -277,3 +277,7 @@ def check_text(name: str, value: object, what: str = "a column name") -> None:
     if not isinstance(value, str):
         msg = f"{name} must be {what} (a str), found {type(value).__name__} {value!r}"
         raise AvroArgumentError(msg)
+    if what == "a column name" and "\x00" in value:
+        # Polars hands columns across its Arrow C interface, whose names end at a NUL.
+        msg = f"{name} {value!r} holds a NUL character, which no column name crossing into Polars can hold"
+        raise AvroArgumentError(msg)

@@ -197,6 +197,11 @@ FOUND = [
     ("AvroReader", "row_index_name", "id"),
     ("read_avro", "columns", [0, 0]),  # Polars 1.30: "the name 'id' is duplicate": which option?
     ("AvroReader", "columns", ["id", "id"]),
+    # A fresh seed (1.36): a name holding NUL panicked crossing Polars' Arrow C interface.
+    ("read_avro", "row_index_name", "a\x00b"),
+    ("read_avro", "include_file_paths", "\x00"),
+    ("AvroReader", "columns", ["id", "a\x00b"]),
+    ("scan_avro", "row_index_name", "\x00"),
 ]
 
 
