@@ -444,12 +444,14 @@ def _writable(
 ) -> PolarsDataType:
     """`dtype` with what the writer cannot take replaced.
 
-    Categorical by `categorical`'s choice and Float16 by Float32, at any depth.
+    Categorical by `categorical`'s choice, an Enum of no category by String (Avro C refuses
+    an enum of no symbol, which the spec allows and Java takes) and Float16 by Float32, at
+    any depth.
     """
     if isinstance(dtype, pl.Categorical):
-        return categorical(dtype, expr)
+        dtype = categorical(dtype, expr)
     if isinstance(dtype, pl.Enum) and dtype.categories.len() == 0:
-        return pl.String()  # see _categories_of
+        return pl.String()
     if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:
         return pl.Float32()
     if isinstance(dtype, pl.List):
@@ -468,13 +470,9 @@ def _writable(
 
 
 def _categories_of(df: pl.DataFrame, expr: pl.Expr) -> pl.DataType:
-    """The Enum of the values a Categorical holds, or String where it holds none.
-
-    A Categorical of only nulls, or of no row, has no symbol to write: Avro C refuses an enum
-    of none, which the spec allows and Java takes.
-    """
+    """The Enum of the values a Categorical holds (none: only nulls, or no row)."""
     values = df.select(expr.drop_nulls().unique(maintain_order=True).cast(pl.String)).to_series()
-    return pl.Enum(values.to_list()) if len(values) else pl.String()
+    return pl.Enum(values.to_list())
 
 
 def _needs_physical(dtype: PolarsDataType) -> bool:

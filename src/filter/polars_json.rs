@@ -179,9 +179,9 @@ fn is_in(column: ColumnPath, list: Series, nulls_equal: bool) -> Option<Filter> 
         if list_scale != scale {
             return None;
         }
-        let limit = 10i128.checked_pow(u32::try_from(*precision).ok()?)?;
         let unscaled = values.decimal().ok()?.physical().clone();
-        let fitting: Int128Chunked = unscaled.iter().filter(|v| v.is_some_and(|v| v.abs() < limit)).collect();
+        let fitting: Int128Chunked =
+            unscaled.iter().filter(|v| v.is_some_and(|v| fits_precision(v, *precision))).collect();
         fitting.into_decimal_unchecked(*precision, *scale).into_series()
     } else {
         return None;
@@ -441,8 +441,7 @@ fn cast(inner: Literal, dtype: &DataType) -> Option<Literal> {
         (Literal::Null(DataType::Null), d) => Some(Literal::Null(d.clone())),
         (Literal::String(text), DataType::Decimal(precision, scale)) => {
             let value = decimal_text(&text, *scale)?;
-            (value.unsigned_abs() < 10u128.pow(u32::try_from(*precision).ok()?))
-                .then_some(Literal::Decimal(value, *scale))
+            fits_precision(value, *precision).then_some(Literal::Decimal(value, *scale))
         },
         (Literal::Datetime(v, unit, Some(zone)), DataType::Datetime(u, None)) if zone == "UTC" && *u == unit => {
             Some(Literal::Datetime(v, unit, None))
@@ -530,6 +529,11 @@ fn comparison(column: &DataType, literal: &Literal) -> Option<(bool, Series)> {
         },
         _ => None,
     }
+}
+
+/// Whether a decimal's unscaled value has at most `precision` digits.
+fn fits_precision(value: i128, precision: usize) -> bool {
+    u32::try_from(precision).ok().and_then(|p| 10u128.checked_pow(p)).is_none_or(|limit| value.unsigned_abs() < limit)
 }
 
 /// A decimal's unscaled value at another scale, where no digit is lost.
