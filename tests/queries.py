@@ -111,7 +111,11 @@ class QueryGenerator:
                 # of literals it cannot build): not taken.
                 state = before
         run = rng.choice(RUNS)
-        if run == "collect_all" and (_reads_twice_after_explode_panics(state.text) or _misordered_twice(state.text)):
+        if run == "collect_all" and (
+            _reads_twice_after_explode_panics(state.text)
+            or _misordered_twice(state.text)
+            or _slice_sees_the_other_reads_filter(state.text)
+        ):
             run = "collect"
         return Query(state.text, state.ordered, run=run)
 
@@ -528,6 +532,17 @@ def _misordered_twice(text: str) -> bool:
     columns in another order: Polars 1.41 and 1.42 do so after a row index
     (``collect_all_of_a_row_index_misorders``; fresh seed 897107931 on 1.42)."""
     return "with_row_index(" in text and quirks.collect_all_of_a_row_index_misorders()
+
+
+def _slice_sees_the_other_reads_filter(text: str) -> bool:
+    """Whether ``pl.collect_all`` of this query beside another of the scan may slice the
+    filtered rows: Polars 2.0 reads both through one cached scan and hands it this query's
+    later filter, which its slice (a head, a top_k) then takes, for Polars' scans as for an
+    IO source of pure Python (``slice_of_a_shared_scan_sees_a_later_filter``; fresh seed
+    936458146 on 2.0, test_differential's
+    test_collect_all_of_a_top_k_then_a_filter_as_polars_gives_it)."""
+    slices = _sliced(text) or "top_k(" in text or "bottom_k(" in text
+    return slices and quirks.slice_of_a_shared_scan_sees_a_later_filter()
 
 
 def _sliced(text: str) -> bool:
