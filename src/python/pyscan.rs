@@ -170,7 +170,7 @@ impl ScanReader {
             planned,
         };
         let reader = AvroReader::from_files(files).with_options(read).with_predicate(predicate);
-        let mut heard = Heard::now();
+        let mut heard = Heard::for_scan();
         let inner = interruptible_since(py, &mut heard, || reader.batched()).map_err(to_py_err)?;
         Ok(Self {
             inner: Some(Mutex::new(inner)),
@@ -230,10 +230,12 @@ impl ScanReader {
             },
             Ok(None) => {
                 self.inner = None;
+                self.heard.done();
                 Ok(None)
             },
             Err(e) => {
                 self.inner = None;
+                self.heard.done();
                 if let Some(user_error) = self.predicate_error.lock().unwrap().take() {
                     return Err(user_error);
                 }
