@@ -23,6 +23,7 @@ mod error;
 pub mod filter;
 mod frame_type;
 mod interrupt;
+mod memory;
 pub mod message;
 pub mod read;
 pub mod schema;

@@ -79,6 +79,27 @@ fn shared_pool(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(move |i| format!("{name}-{i}"))
+        .spawn_handler(|thread| {
+            let mut builder = std::thread::Builder::new();
+            if let Some(name) = thread.name() {
+                builder = builder.name(name.to_string());
+            }
+            if let Some(size) = thread.stack_size() {
+                builder = builder.stack_size(size);
+            }
+            builder.spawn(|| {
+                thread.run();
+                // The pools live as long as the process: a thread only gets here when its
+                // pool could not start all of its threads. It stays, parked, instead of
+                // ending: under an address-space limit the allocator may have failed to
+                // set up this thread's arena, and jemalloc's clean-up of such a thread at
+                // its end crashes the process (tcache_destroy).
+                loop {
+                    std::thread::park();
+                }
+            })?;
+            Ok(())
+        })
         .build()
         // The system refused (memory for the stacks, a thread limit): no argument is wrong.
         .map_err(|e| AvroError::new(ErrorKind::Io, format!("could not start {threads} threads: {e}")))?;

@@ -303,6 +303,95 @@ def test_a_streaming_sum_of_gigabytes_runs_under_a_1_gib_address_space_limit(tmp
         assert child.stdout.strip() == str(expected), child.stdout + child.stderr[-2000:]
 
 
+#: Reads too large for a 1 GiB address-space limit, each run twice, then a small one.
+TOO_LARGE_CHILD = r"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+import polars as pl
+import polars_avro
+
+path, how = sys.argv[1], sys.argv[2]
+files = [path] * 12
+for _ in range(2):
+    try:
+        if how == "read_avro":
+            polars_avro.read_avro(files)
+        else:
+            pl.scan_avro(files).collect()
+        print("read")
+    except MemoryError as e:
+        print("MemoryError", type(e).__name__, e)
+    except pl.exceptions.ComputeError as e:  # Polars 1's IO plugins raise it naming the error
+        print("ComputeError", e)
+print("after", polars_avro.read_avro(path, n_rows=5).height)
+"""
+
+#: A column of messages decoded under a limit set just above what the process holds.
+DECODE_CHILD = r"""
+import resource, sys
+import polars as pl
+import polars_avro
+
+path = sys.argv[1]
+schema = polars_avro.read_avro_header(path).schema_json
+encoded = polars_avro.read_avro(path).select(pl.struct(pl.all()).avro.encode(schema).alias("v"))
+encoded.head(1000).select(pl.col("v").avro.decode(schema))  # the threads start before the limit
+held = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (held + (64 << 20), resource.RLIM_INFINITY))
+try:
+    encoded.select(pl.col("v").avro.decode(schema))
+    print("decoded")
+except MemoryError as e:
+    print("MemoryError", type(e).__name__, e)
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+print("after", encoded.head(5).select(pl.col("v").avro.decode(schema)).height)
+"""
+
+
+@pytest.fixture(scope="module")
+def wide_strings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1M records that decode to 124 MB: 12 copies are past a 1 GiB address space."""
+    rows = 1_000_000
+    frame = pl.select(id=pl.int_range(rows)).with_columns(
+        s=pl.format("user-{}-", pl.col("id")) + pl.lit("x" * 80), l=pl.concat_list("id", pl.col("id") + 1)
+    )
+    path = tmp_path_factory.mktemp("memory") / "wide.avro"
+    polars_avro.write_avro(frame, path, compression="deflate")
+    return path
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS as Linux keeps it")
+@pytest.mark.parametrize("how", ["read_avro", "collect"])
+def test_a_read_past_the_address_space_raises_memory_error_and_python_goes_on(wide_strings: Path, how: str) -> None:
+    """Rust ends the process when an allocation fails: a read too large for `ulimit -v`
+    aborted it (`memory allocation of 6818580 bytes failed`, SIGABRT). Now the allocation is
+    served from a reserve kept for it, and the read stops at its next batch with
+    AvroMemoryError (a MemoryError) naming the limit, the file and the block, every time.
+    Polars 1 raises a scan's as a ComputeError naming it."""
+    child = python("-c", TOO_LARGE_CHILD, str(wide_strings), how, cwd=wide_strings.parent, timeout=120)
+    assert child.returncode == 0, f"ended with {child.returncode}: {child.stderr[-2000:]}"
+    lines = child.stdout.splitlines()
+    assert lines[-1] == "after 5", child.stdout + child.stderr[-2000:]
+    expected = "ComputeError" if how == "collect" and IO_PLUGINS else "MemoryError AvroMemoryError"
+    for line in lines[:2]:
+        assert line.startswith(expected), child.stdout + child.stderr[-2000:]
+        assert "out of memory: the system refused an allocation of" in line, line
+        assert "limited to 1073741824 bytes: ulimit -v" in line, line
+    # The block where one was being read (most runs); the second read may fail as it
+    # starts, before its first file (the allocator keeps what the first freed for itself).
+    assert f"(file '{wide_strings}'" in lines[0], lines[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status")
+def test_a_decode_of_messages_past_the_address_space_raises_memory_error(wide_strings: Path) -> None:
+    """`.avro.decode` of a column of messages stops as a read does."""
+    child = python("-c", DECODE_CHILD, str(wide_strings), cwd=wide_strings.parent, timeout=120)
+    assert child.returncode == 0, f"ended with {child.returncode}: {child.stderr[-2000:]}"
+    lines = child.stdout.splitlines()
+    assert lines[0].startswith("MemoryError AvroMemoryError out of memory"), child.stdout + child.stderr[-2000:]
+    assert lines[-1] == "after 5", child.stdout
+
+
 # --------------------------------------------------------------------------- local writes
 
 

@@ -168,11 +168,14 @@ pub fn interruptible_since<T: Send>(
     let since = heard.count;
     let on_main = on_main_thread(py);
     heard.hold_between_calls(py, on_main);
+    super::alloc::keep_reserve();
+    let memory = crate::memory::Watch::now();
     let (result, seen) = py.detach(move || {
         let _running = Running::begin(on_main);
         let seen = std::rc::Rc::new(Cell::new(since));
         let checked_seen = seen.clone();
-        let check = move || stop_requested(&checked_seen, on_main);
+        // An allocation the system refused stops the work as Ctrl-C does.
+        let check = move || memory.check().and_then(|()| stop_requested(&checked_seen, on_main));
         // Checked first too: a SIGINT that came between calls stops this one at once.
         let result = crate::interrupt::checked(check, || {
             crate::interrupt::check()?;

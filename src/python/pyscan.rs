@@ -218,7 +218,8 @@ impl ScanReader {
         let Some(reader) = self.inner.as_mut() else { return Ok(None) };
         let reader = reader.get_mut().unwrap_or_else(|e| e.into_inner());
         let pending = &mut self.pending;
-        let result = interruptible_since(py, &mut self.heard, || joined_batches(reader, join, pending));
+        let result = interruptible_since(py, &mut self.heard, || joined_batches(reader, join, pending))
+            .map_err(|e| reader.locate_here(e));
         self.skipped.extend(reader.take_skipped());
         if !matches!(result, Ok(Some(_))) {
             self.final_stats = Some(reader.stats());

@@ -87,6 +87,15 @@ pub(super) struct OpenedFile {
 }
 
 impl OpenedFile {
+    /// `e` in this file, at the block it reads next where one is read ahead.
+    pub fn locate_next(&self, e: AvroError) -> AvroError {
+        let e = self.info.locate(e);
+        match self.read_ahead.front() {
+            Some(block) => e.in_block(block.index).at_offset(block.offset),
+            None => e,
+        }
+    }
+
     fn new(
         info: Arc<FileInfo>,
         plan: Arc<BatchPlan>,

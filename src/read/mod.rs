@@ -36,7 +36,7 @@ pub use stats::{ReadStats, StatValue};
 
 use crate::container::Header;
 pub use crate::decode::{column_types, MAX_DECIMAL_PRECISION};
-use crate::error::AvroResult;
+use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::schema::{parse_schema, AvroSchema};
 use pipeline::Pipeline;
 
@@ -223,6 +223,15 @@ impl BatchedReader {
     /// What a read with `ignore_errors` has left out since the last call, in file order.
     pub fn take_skipped(&mut self) -> Vec<SkippedData> {
         self.pipeline.take_skipped()
+    }
+
+    /// An allocation refused while batches were joined, noticed when the call ended (it
+    /// names no file), in the file the read is in; other errors as they are.
+    pub fn locate_here(&self, e: AvroError) -> AvroError {
+        if e.kind != ErrorKind::OutOfMemory || e.file.is_some() {
+            return e;
+        }
+        self.pipeline.locate_here(e)
     }
 }
 

@@ -25,6 +25,7 @@ use super::skipped::SkippedData;
 use super::stats::{verbose, ReadStats};
 use crate::decode::PartStart;
 use crate::error::{AvroError, AvroResult};
+use crate::memory::Watch;
 use crate::source::remote::RequestCount;
 use crate::threads::{panic_message, pool, thread_count};
 
@@ -83,6 +84,8 @@ pub(super) struct Pipeline {
     requests: RequestCount,
     /// Blocks left out with `ignore_errors`, not yet taken.
     skipped: Vec<(usize, SkippedData)>,
+    /// Allocations the system refused since the read began (`crate::memory`).
+    memory: Watch,
     /// A block to read in parts, met while a batch was filling: it comes next.
     in_parts_next: Option<(Arc<BatchPlan>, BatchBlock)>,
 }
@@ -142,6 +145,7 @@ impl Pipeline {
             stats,
             requests,
             skipped: Vec::new(),
+            memory: Watch::now(),
             in_parts_next: None,
         };
         // The first file is opened here, so that its errors surface when the read starts
@@ -159,6 +163,14 @@ impl Pipeline {
         self.opener.plans.any()
     }
 
+    /// `e` in the file the read is in, at the block it reads next where that is known.
+    pub fn locate_here(&self, e: AvroError) -> AvroError {
+        match &self.current {
+            Some(file) => file.locate_next(e),
+            None => e,
+        }
+    }
+
     pub fn stats(&self) -> ReadStats {
         ReadStats { requests: self.requests.load(Ordering::Relaxed), ..self.stats.clone() }
     }
@@ -166,6 +178,13 @@ impl Pipeline {
     /// The next batch in file order, or None at the end (or after an error).
     pub fn next_batch(&mut self) -> AvroResult<Option<DataFrame>> {
         while !self.finished {
+            // An allocation refused since the read began (reading ahead, joining batches)
+            // stops it, in the file it reads: what it holds is freed.
+            if let Err(e) = self.memory.check() {
+                let located = self.locate_here(e);
+                self.finish();
+                return Err(located);
+            }
             // Between batches, each a bounded piece of work: a read stops when asked to.
             if let Err(e) = crate::interrupt::check() {
                 self.finish();
@@ -180,7 +199,7 @@ impl Pipeline {
             self.bytes_in_flight -= next.bytes;
             let stopped = || AvroError::internal("a decoding thread stopped without a result");
             let decoded = match next.slot {
-                Slot::Raw(plan, batch) => decode_caught(&plan, batch),
+                Slot::Raw(plan, batch) => decode_caught(&plan, batch, self.memory),
                 Slot::Decoding(receiver) => {
                     let start = Instant::now();
                     let decoded = receiver.recv().unwrap_or_else(|_| DecodedBatch::failed(stopped()));
@@ -188,7 +207,7 @@ impl Pipeline {
                     decoded
                 },
                 Slot::Parts(plan, parts) => {
-                    let (decoded, rest) = decode_part_caught(&plan, parts);
+                    let (decoded, rest) = decode_part_caught(&plan, parts, self.memory);
                     self.parts_left(plan, rest);
                     decoded
                 },
@@ -240,7 +259,7 @@ impl Pipeline {
         let Some(parts) = rest else { return };
         let bytes = parts.bytes();
         let slot = match &self.pool {
-            Some(pool) => Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts)),
+            Some(pool) => Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts, self.memory)),
             None => Slot::Parts(plan, parts),
         };
         self.blocks_in_flight += 1;
@@ -290,9 +309,11 @@ impl Pipeline {
         let InFlight { slot, blocks, bytes } = batch;
         let slot = match (slot, &self.pool) {
             (Slot::Raw(plan, batch), Some(pool)) if !only_batch_left && plan.needs_data => {
-                Slot::Decoding(spawn_decode(pool, plan, batch))
+                Slot::Decoding(spawn_decode(pool, plan, batch, self.memory))
             },
-            (Slot::Parts(plan, parts), Some(pool)) => Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts)),
+            (Slot::Parts(plan, parts), Some(pool)) => {
+                Slot::PartDecoding(plan.clone(), spawn_part(pool, plan, parts, self.memory))
+            },
             (slot, _) => slot,
         };
         self.window.push_back(InFlight { slot, blocks, bytes });
@@ -478,11 +499,11 @@ impl Drop for Pipeline {
     }
 }
 
-fn spawn_decode(pool: &ThreadPool, plan: Arc<BatchPlan>, batch: RawBatch) -> Receiver<DecodedBatch> {
+fn spawn_decode(pool: &ThreadPool, plan: Arc<BatchPlan>, batch: RawBatch, memory: Watch) -> Receiver<DecodedBatch> {
     let (sender, receiver) = sync_channel(1);
     pool.spawn(move || {
         // The consumer may have gone away; then nobody needs the result.
-        let _ = sender.send(decode_caught(&plan, batch));
+        let _ = sender.send(decode_caught(&plan, batch, memory));
     });
     receiver
 }
@@ -491,28 +512,48 @@ fn spawn_part(
     pool: &ThreadPool,
     plan: Arc<BatchPlan>,
     parts: BlockParts,
+    memory: Watch,
 ) -> Receiver<(DecodedBatch, Option<BlockParts>)> {
     let (sender, receiver) = sync_channel(1);
     pool.spawn(move || {
-        let _ = sender.send(decode_part_caught(&plan, parts));
+        let _ = sender.send(decode_part_caught(&plan, parts, memory));
     });
     receiver
 }
 
-/// The next part of a block read in parts, a panic caught as in [`decode_caught`].
-fn decode_part_caught(plan: &BatchPlan, parts: BlockParts) -> (DecodedBatch, Option<BlockParts>) {
+/// The next part of a block read in parts, a panic and a refused allocation caught as in
+/// [`decode_caught`].
+fn decode_part_caught(plan: &BatchPlan, parts: BlockParts, memory: Watch) -> (DecodedBatch, Option<BlockParts>) {
     let at = parts.location();
-    catch_unwind(AssertUnwindSafe(|| parts.decode_next(plan)))
-        .unwrap_or_else(|panic| (DecodedBatch::failed(panicked(panic.as_ref(), Some(at))), None))
+    let (decoded, rest) = catch_unwind(AssertUnwindSafe(|| parts.decode_next(plan)))
+        .unwrap_or_else(|panic| (DecodedBatch::failed(panicked(panic.as_ref(), Some(at.clone()))), None));
+    match memory.check() {
+        Ok(()) => (decoded, rest),
+        Err(refused) => (DecodedBatch::failed(located(refused, at)), None),
+    }
 }
 
 /// Decodes a batch; a panic becomes an error instead of taking the process down. It is
 /// a bug, not damage, so it is never skipped: it names the batch's first file and block.
-fn decode_caught(plan: &BatchPlan, batch: RawBatch) -> DecodedBatch {
+/// So does an allocation the system refused while it decoded (`crate::memory`): the
+/// batch fails, and the read with it, freeing what it holds.
+fn decode_caught(plan: &BatchPlan, batch: RawBatch, memory: Watch) -> DecodedBatch {
     let rows = batch.rows;
     let first_block = batch.blocks.first().map(|b| (b.file.clone(), b.block.index, b.block.offset));
-    catch_unwind(AssertUnwindSafe(|| plan.decode(batch)))
-        .unwrap_or_else(|panic| DecodedBatch { rows, ..DecodedBatch::failed(panicked(panic.as_ref(), first_block)) })
+    let decoded = catch_unwind(AssertUnwindSafe(|| plan.decode(batch))).unwrap_or_else(|panic| DecodedBatch {
+        rows,
+        ..DecodedBatch::failed(panicked(panic.as_ref(), first_block.clone()))
+    });
+    match (memory.check(), first_block) {
+        (Err(refused), Some(at)) => DecodedBatch { rows, ..DecodedBatch::failed(located(refused, at)) },
+        (Err(refused), None) => DecodedBatch { rows, ..DecodedBatch::failed(refused) },
+        (Ok(()), _) => decoded,
+    }
+}
+
+/// `error` at a block of a file.
+fn located(error: AvroError, (file, index, offset): (Arc<FileInfo>, usize, u64)) -> AvroError {
+    file.locate(error).in_block(index).at_offset(offset)
 }
 
 /// The error of a decoding panic, at the first block it decoded.
@@ -520,7 +561,7 @@ fn panicked(panic: &(dyn std::any::Any + Send), at: Option<(Arc<FileInfo>, usize
     let what = panic_message(panic);
     let error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"));
     match at {
-        Some((file, index, offset)) => file.locate(error).in_block(index).at_offset(offset),
+        Some(at) => located(error, at),
         None => error,
     }
 }
