@@ -15,7 +15,7 @@ use crate::error::{AvroError, AvroResult, ErrorKind};
 static FAILURES: AtomicU64 = AtomicU64::new(0);
 static LATEST_SIZE: AtomicUsize = AtomicUsize::new(0);
 
-/// Notes a failed allocation of `size` bytes (the allocator's; allocates nothing).
+/// Notes a failed allocation of `size` bytes (0: not known); allocates nothing.
 pub fn note_failed(size: usize) {
     LATEST_SIZE.store(size, Ordering::SeqCst);
     FAILURES.fetch_add(1, Ordering::SeqCst);
@@ -39,9 +39,11 @@ impl Watch {
         Err(AvroError::new(
             ErrorKind::OutOfMemory,
             format!(
-                "out of memory: the system refused an allocation of {size} bytes{}; the work stopped and freed \
-                 what it held. Read fewer files at once, stream the query (collect(engine=\"streaming\"), a \
-                 sink) or raise the limit",
+                "out of memory: the system refused an allocation{}{}; the work stopped and freed what it held. \
+                 Read fewer files at once, stream the query (collect(engine=\"streaming\"), a sink) or raise the \
+                 limit",
+                // A library's own allocation may not tell its size.
+                if size == 0 { String::new() } else { format!(" of {size} bytes") },
                 address_space_limit().map_or_else(String::new, |limit| format!(
                     " (the process's address space is limited to {limit} bytes: ulimit -v)"
                 )),

@@ -348,6 +348,32 @@ print("after", encoded.head(5).select(pl.col("v").avro.decode(schema)).height)
 """
 
 
+#: A write under a limit set at what the process holds, over an older output.
+WRITE_CHILD = r"""
+import os, resource, sys
+import polars as pl
+import polars_avro
+
+path = sys.argv[1]
+frame = polars_avro.read_avro(path)
+# The same write's threads and the reserve start before the limit (a thread that cannot
+# start ends the process in glibc), and libdeflate's compressor of level 1: that of level 9
+# is to be allocated under the limit.
+polars_avro.write_avro(frame.head(1000), "warm.avro", compression="deflate", compression_level=1)
+with open("out.avro", "wb") as f:
+    f.write(b"the old output")
+held = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (held, resource.RLIM_INFINITY))
+try:
+    polars_avro.write_avro(frame, "out.avro", compression="deflate", compression_level=9)
+    print("wrote")
+except MemoryError as e:
+    print("MemoryError", type(e).__name__, e)
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+print("after", open("out.avro", "rb").read(), sorted(os.listdir(".")))
+"""
+
+
 @pytest.fixture(scope="module")
 def wide_strings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """1M records that decode to 124 MB: 12 copies are past a 1 GiB address space."""
@@ -390,6 +416,19 @@ def test_a_decode_of_messages_past_the_address_space_raises_memory_error(wide_st
     lines = child.stdout.splitlines()
     assert lines[0].startswith("MemoryError AvroMemoryError out of memory"), child.stdout + child.stderr[-2000:]
     assert lines[-1] == "after 5", child.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status")
+def test_a_write_past_the_address_space_raises_memory_error_and_keeps_the_old_output(
+    wide_strings: Path, tmp_path: Path
+) -> None:
+    """libdeflate's compressor, which it allocates itself, panicked through to Python
+    (`PanicException: libdeflate_alloc_compressor returned NULL`) under the limit."""
+    child = python("-c", WRITE_CHILD, str(wide_strings), cwd=tmp_path, timeout=120)
+    assert child.returncode == 0, f"ended with {child.returncode}: {child.stderr[-2000:]}"
+    lines = child.stdout.splitlines()
+    assert lines[0].startswith("MemoryError AvroMemoryError out of memory"), child.stdout + child.stderr[-2000:]
+    assert lines[-1] == "after b'the old output' ['out.avro', 'warm.avro']", child.stdout
 
 
 # --------------------------------------------------------------------------- local writes

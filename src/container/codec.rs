@@ -216,13 +216,24 @@ fn deflate(data: &[u8], level: u32, out: &mut Vec<u8>) -> Result<(), String> {
             Some((l, d)) if *l == level => d,
             _ => {
                 let lvl = libdeflater::CompressionLvl::new(level as i32).map_err(|e| format!("{e:?}"))?;
-                &mut slot.insert((level, libdeflater::Compressor::new(lvl))).1
+                &mut slot.insert((level, libdeflate_state("compressor", || libdeflater::Compressor::new(lvl))?)).1
             },
         };
         out.resize(deflater.deflate_compress_bound(data.len()), 0);
         let len = deflater.deflate_compress(data, out).map_err(|e| e.to_string())?;
         out.truncate(len);
         Ok(())
+    })
+}
+
+/// libdeflate's state for a thread, made by `new`. libdeflater panics where libdeflate's
+/// own allocation fails (under an address-space limit), which is the system refusing
+/// memory: the panic is caught (its message is still printed) and the refusal noted, so
+/// that the work stops with an out-of-memory error (`crate::memory`).
+fn libdeflate_state<T>(what: &str, new: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(new)).map_err(|_| {
+        crate::memory::note_failed(0);
+        format!("out of memory: libdeflate could not allocate its {what}")
     })
 }
 
@@ -276,10 +287,13 @@ fn decompress_zstd_one_shot(data: &[u8], out: &mut Vec<u8>) -> bool {
 /// already holds is overwritten, not zeroed again. The decompressor is kept per thread.
 fn inflate(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     thread_local! {
-        static INFLATER: RefCell<(libdeflater::Decompressor, f64)> =
-            RefCell::new((libdeflater::Decompressor::new(), 4.0));
+        static INFLATER: RefCell<Option<(libdeflater::Decompressor, f64)>> = const { RefCell::new(None) };
     }
-    INFLATER.with_borrow_mut(|(inflater, last_ratio)| {
+    INFLATER.with_borrow_mut(|slot| {
+        let (inflater, last_ratio) = match slot {
+            Some(inflater) => inflater,
+            None => slot.insert((libdeflate_state("decompressor", libdeflater::Decompressor::new)?, 4.0)),
+        };
         let guess = (data.len() as f64 * *last_ratio * 1.1) as usize + 1024;
         let mut len = guess.min(MAX_BLOCK_LEN + 1);
         loop {

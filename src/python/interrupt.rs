@@ -181,6 +181,9 @@ pub fn interruptible_since<T: Send>(
             crate::interrupt::check()?;
             work().and_then(|value| crate::interrupt::check().map(|()| value))
         });
+        // An error of a work during which the system refused memory is that refusal (a
+        // library that failed to allocate says so in its own words).
+        let result = result.or_else(|e| memory.check().and(Err(e)));
         (result, seen.get())
     });
     heard.count = seen;
