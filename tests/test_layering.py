@@ -25,15 +25,28 @@ ALLOWED = {
     "arenas": set(),
     # Long loops' checks for a stop (Ctrl-C), which the python layer sets.
     "interrupt": {"error"},
+    # Allocations the system refused, which the python layer's allocator notes.
+    "memory": {"error"},
     "schema": {"error", "varint"},
     # Filters the reader evaluates, on decoded frames; read from Polars' serialized expressions.
     "filter": {"error"},
     "source": {"error", "bufread", "signals", "interrupt"},
     # Where writes go (local files replaced whole, pipes, uploads to the stores of source).
     "sink": {"error", "source"},
-    "container": {"error", "varint", "bufread"},
+    "container": {"error", "varint", "bufread", "memory"},
     "decode": {"error", "varint", "schema", "frame_type", "time_zone"},
-    "read": {"error", "schema", "source", "container", "decode", "filter", "threads", "frame_type", "interrupt"},
+    "read": {
+        "error",
+        "schema",
+        "source",
+        "container",
+        "decode",
+        "filter",
+        "threads",
+        "frame_type",
+        "interrupt",
+        "memory",
+    },
     "write": {"error", "varint", "schema", "container", "threads", "frame_type", "time_zone", "interrupt"},
     # Messages in columns: single datums decoded and encoded like a file's records.
     "message": {"error", "schema", "decode", "write", "threads", "frame_type", "interrupt"},
@@ -60,6 +73,7 @@ ALLOWED = {
         "signals",
         "interrupt",
         "arenas",
+        "memory",
     },
 }
 
