@@ -53,7 +53,7 @@ impl Watch {
 }
 
 /// The process's address-space limit (RLIMIT_AS), where one is set.
-fn address_space_limit() -> Option<u64> {
+pub fn address_space_limit() -> Option<u64> {
     #[cfg(unix)]
     {
         let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

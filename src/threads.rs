@@ -102,10 +102,24 @@ fn shared_pool(
         })
         .build()
         // The system refused (memory for the stacks, a thread limit): no argument is wrong.
-        .map_err(|e| AvroError::new(ErrorKind::Io, format!("could not start {threads} threads: {e}")))?;
+        .map_err(|e| could_not_start(threads, &e.to_string(), crate::memory::address_space_limit()))?;
     let pool = Arc::new(pool);
     pools.insert(threads, pool.clone());
     Ok(pool)
+}
+
+/// The error of a pool whose threads the system would not start: under an address-space
+/// limit, the memory of their stacks (an out-of-memory error, `AvroMemoryError`, naming the
+/// limit); else an I/O error (a limit on threads).
+fn could_not_start(threads: usize, why: &str, address_space_limit: Option<u64>) -> AvroError {
+    let message = format!("could not start {threads} threads: {why}");
+    match address_space_limit {
+        Some(limit) => AvroError::new(
+            ErrorKind::OutOfMemory,
+            format!("{message} (the process's address space is limited to {limit} bytes: ulimit -v)"),
+        ),
+        None => AvroError::new(ErrorKind::Io, message),
+    }
 }
 
 /// What a caught panic said, for the error that replaces it.
@@ -120,6 +134,15 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_the_system_would_not_start_are_out_of_memory_under_an_address_space_limit() {
+        let limited = could_not_start(16, "Resource temporarily unavailable", Some(1 << 30));
+        assert_eq!(limited.kind, ErrorKind::OutOfMemory);
+        assert!(limited.message.contains("could not start 16 threads"), "{}", limited.message);
+        assert!(limited.message.contains("limited to 1073741824 bytes"), "{}", limited.message);
+        assert_eq!(could_not_start(16, "Resource temporarily unavailable", None).kind, ErrorKind::Io);
+    }
 
     #[test]
     fn threads_past_the_bound_are_refused_naming_it() {

@@ -18,7 +18,7 @@ ALLOWED = {
     "varint": set(),
     "time_zone": set(),
     "bufread": set(),
-    "threads": {"error"},
+    "threads": {"error", "memory"},
     # Signal handlers in front of the ones already there (SIGBUS for maps, SIGINT for Ctrl-C).
     "signals": set(),
     # glibc's arena count under an address-space limit, bounded when the module loads.
