@@ -2,8 +2,8 @@
 //! allocation of N bytes failed`, then SIGABRT): under an address-space limit (`ulimit
 //! -v`, as batch schedulers and some containers set) a read too large for it took the
 //! user's whole session with it. The Python layer's allocator (`python/alloc.rs`) keeps a
-//! reserve of address space for that moment: at a failure it gives the reserve back,
-//! tries again, and notes the failure here. A work watches for failures from its start
+//! reserve of address space of its own for that moment: it serves a refused allocation
+//! from the reserve and notes the failure here. A work watches for failures from its start
 //! ([`Watch`]) and stops at its next step with an out-of-memory error, freeing what it
 //! holds, where the process would have ended.
 
@@ -44,12 +44,17 @@ impl Watch {
                  limit",
                 // A library's own allocation may not tell its size.
                 if size == 0 { String::new() } else { format!(" of {size} bytes") },
-                address_space_limit().map_or_else(String::new, |limit| format!(
-                    " (the process's address space is limited to {limit} bytes: ulimit -v)"
-                )),
+                limit_note(address_space_limit()),
             ),
         ))
     }
+}
+
+/// What an out-of-memory error says of the address-space limit (nothing without one).
+pub fn limit_note(address_space_limit: Option<u64>) -> String {
+    address_space_limit.map_or_else(String::new, |limit| {
+        format!(" (the process's address space is limited to {limit} bytes: ulimit -v)")
+    })
 }
 
 /// The process's address-space limit (RLIMIT_AS), where one is set.

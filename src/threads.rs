@@ -112,14 +112,9 @@ fn shared_pool(
 /// limit, the memory of their stacks (an out-of-memory error, `AvroMemoryError`, naming the
 /// limit); else an I/O error (a limit on threads).
 fn could_not_start(threads: usize, why: &str, address_space_limit: Option<u64>) -> AvroError {
-    let message = format!("could not start {threads} threads: {why}");
-    match address_space_limit {
-        Some(limit) => AvroError::new(
-            ErrorKind::OutOfMemory,
-            format!("{message} (the process's address space is limited to {limit} bytes: ulimit -v)"),
-        ),
-        None => AvroError::new(ErrorKind::Io, message),
-    }
+    let kind = if address_space_limit.is_some() { ErrorKind::OutOfMemory } else { ErrorKind::Io };
+    let note = crate::memory::limit_note(address_space_limit);
+    AvroError::new(kind, format!("could not start {threads} threads: {why}{note}"))
 }
 
 /// What a caught panic said, for the error that replaces it.

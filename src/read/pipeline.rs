@@ -529,7 +529,7 @@ fn decode_part_caught(plan: &BatchPlan, parts: BlockParts, memory: Watch) -> (De
         .unwrap_or_else(|panic| (DecodedBatch::failed(panicked(panic.as_ref(), Some(at.clone()))), None));
     match memory.check() {
         Ok(()) => (decoded, rest),
-        Err(refused) => (DecodedBatch::failed(located(refused, at)), None),
+        Err(refused) => (DecodedBatch::failed(located(refused, Some(at))), None),
     }
 }
 
@@ -544,26 +544,24 @@ fn decode_caught(plan: &BatchPlan, batch: RawBatch, memory: Watch) -> DecodedBat
         rows,
         ..DecodedBatch::failed(panicked(panic.as_ref(), first_block.clone()))
     });
-    match (memory.check(), first_block) {
-        (Err(refused), Some(at)) => DecodedBatch { rows, ..DecodedBatch::failed(located(refused, at)) },
-        (Err(refused), None) => DecodedBatch { rows, ..DecodedBatch::failed(refused) },
-        (Ok(()), _) => decoded,
+    match memory.check() {
+        Ok(()) => decoded,
+        Err(refused) => DecodedBatch { rows, ..DecodedBatch::failed(located(refused, first_block)) },
     }
 }
 
-/// `error` at a block of a file.
-fn located(error: AvroError, (file, index, offset): (Arc<FileInfo>, usize, u64)) -> AvroError {
-    file.locate(error).in_block(index).at_offset(offset)
+/// `error` at a block of a file, where the block is known.
+fn located(error: AvroError, at: Option<(Arc<FileInfo>, usize, u64)>) -> AvroError {
+    match at {
+        Some((file, index, offset)) => file.locate(error).in_block(index).at_offset(offset),
+        None => error,
+    }
 }
 
 /// The error of a decoding panic, at the first block it decoded.
 fn panicked(panic: &(dyn std::any::Any + Send), at: Option<(Arc<FileInfo>, usize, u64)>) -> AvroError {
     let what = panic_message(panic);
-    let error = AvroError::internal(format!("internal error, please report it: decoding panicked: {what}"));
-    match at {
-        Some(at) => located(error, at),
-        None => error,
-    }
+    located(AvroError::internal(format!("internal error, please report it: decoding panicked: {what}")), at)
 }
 
 /// Moves a row index (None: none asked for) past `records` more records. Polars' rule:
