@@ -299,7 +299,7 @@ class Scan:
                         raise AvroCapacityError(msg)
                 if filter_by is not None:
                     filtered_here += 1
-                    df = filtering(filter_by, functools.partial(df.filter, filter_by))
+                    df = filtering(filter_by, functools.partial(rows_kept, df, filter_by))
                     if not df.height:
                         continue  # as the reader leaves out batches its predicate empties
                     df = (df if df.width == len(order) else df.select(order)).rechunk()
@@ -394,28 +394,64 @@ class Scan:
         if reader_filter is not None:
             # Where the reader's part keeps no row, Polars never sees the rest: one Polars
             # refuses (types it does not compare) is refused here, as Polars' filter would.
-            filtering(remaining, lambda: columns.filter(remaining))
+            filtering(remaining, lambda: with_decimals_widened(columns, lambda frame: frame.filter(remaining)))
         return reader_filter, remaining
 
     def _mask_function(self, predicate: pl.Expr) -> Any:
         mask_expr = predicate.alias(_MASK)
 
+        def mask_of(batch: pl.DataFrame) -> pl.Series:
+            try:
+                return batch.with_columns(mask_expr).get_column(_MASK)
+            except pl.exceptions.PolarsError:
+                # Polars simplifies a filter's predicate (``pl.lit(True) | x`` holds,
+                # whatever types x compares) and evaluates a column as written: what
+                # it refuses as a column, the filter may take. Slower, so only then.
+                kept = batch.with_row_index(_MASK).filter(predicate).get_column(_MASK)
+                return pl.repeat(False, batch.height, dtype=pl.Boolean, eager=True).scatter(kept, True)
+
         def evaluate(columns: pl.Series | None, height: int) -> pl.Series:
             batch = self._to_schema(columns, height)
-
-            def mask() -> pl.Series:
-                try:
-                    return batch.with_columns(mask_expr).get_column(_MASK)
-                except pl.exceptions.PolarsError:
-                    # Polars simplifies a filter's predicate (``pl.lit(True) | x`` holds,
-                    # whatever types x compares) and evaluates a column as written: what
-                    # it refuses as a column, the filter may take. Slower, so only then.
-                    kept = batch.with_row_index(_MASK).filter(predicate).get_column(_MASK)
-                    return pl.repeat(False, height, dtype=pl.Boolean, eager=True).scatter(kept, True)
-
-            return filtering(predicate, mask)
+            return filtering(predicate, lambda: with_decimals_widened(batch, mask_of))
 
         return evaluate
+
+
+_T = TypeVar("_T")
+
+
+def rows_kept(frame: pl.DataFrame, predicate: pl.Expr) -> pl.DataFrame:
+    """``frame.filter(predicate)``, also where Polars refuses its decimals' precision.
+
+    Then the rows the frame keeps with its decimals widened (see with_decimals_widened).
+    """
+    try:
+        return frame.filter(predicate)
+    except pl.exceptions.PolarsError:
+        kept = with_decimals_widened(frame, lambda f: f.with_row_index(_MASK).filter(predicate).get_column(_MASK))
+        return frame[kept]
+
+
+def with_decimals_widened(frame: pl.DataFrame, evaluate: Callable[[pl.DataFrame], _T]) -> _T:
+    """`evaluate(frame)`; where Polars refuses it, on the frame's decimals widened to 38 digits.
+
+    An ``is_in`` list of decimals reaches an IO source as Decimal(38, scale) on some
+    releases (1.33), and Polars then refuses it for a narrower column of the same scale,
+    where its own readers answer. Widened, each value is the same, and so is the answer.
+    """
+    try:
+        return evaluate(frame)
+    except pl.exceptions.PolarsError as refused:
+        narrow = [
+            name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal) and dtype.precision != 38
+        ]
+        if not narrow:
+            raise
+        widened = frame.with_columns(pl.col(name).cast(pl.Decimal(38, frame.schema[name].scale)) for name in narrow)  # type: ignore[attr-defined]
+        try:
+            return evaluate(widened)
+        except pl.exceptions.PolarsError:
+            raise refused from None
 
 
 if TYPE_CHECKING:
@@ -515,9 +551,6 @@ def _holds(predicate: pl.Expr) -> bool:
         msg = f"a filter of no column must give one boolean, found {len(values)} values of {values.dtype}: {predicate}"
         raise AvroArgumentError(msg)
     return values[0] is True
-
-
-_T = TypeVar("_T")
 
 
 def filtering(predicate: pl.Expr, step: Callable[[], _T]) -> _T:

@@ -361,6 +361,17 @@ def test_the_readers_filters_keep_the_rows_polars_keeps_fresh_seed(tmp_path: Pat
             pl.DataFrame({"e": pl.Series(COLOURS * 3, dtype=pl.Enum(COLOURS))}),
             (pl.col("e") < "amber") & (pl.col("e") > "red"),
         ),
+        # Fresh seed 728795262 (1.31 to 1.35): an is_in list of Python decimals reaches the
+        # scan as Decimal(38, 2), which Polars then refuses for a Decimal(10, 2) column, in
+        # the part of a filter the reader leaves to Polars (here beside a comparison).
+        (
+            pl.DataFrame(
+                {"m": [decimal.Decimal("1.14"), decimal.Decimal("2.00"), None], "v": [1, 2, 3]},
+                schema={"m": pl.Decimal(10, 2), "v": pl.Int64},
+            ),
+            (pl.col("v").cast(pl.String) == "2")
+            | pl.col("m").is_in([decimal.Decimal("1.14"), decimal.Decimal("-3.75")]),
+        ),
     ],
 )
 def test_found_by_the_random_predicates(tmp_path: Path, frame: pl.DataFrame, predicate: pl.Expr) -> None:
