@@ -251,7 +251,12 @@ def _expand(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> Sources
 
 
 def is_directory(source: AvroSource) -> bool:
-    """Whether the source is one directory: a local one, or a URL ending in ``/``."""
+    """Whether the source is one directory: a local one, or a URL ending in ``/``.
+
+    A list of one directory is one too, as Polars' ``scan_parquet([folder])`` has it.
+    """
+    if isinstance(source, (list, tuple)) and len(source) == 1:
+        source = source[0]
     if not isinstance(source, (str, os.PathLike)):
         return False
     path = os.fspath(source)

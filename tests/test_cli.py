@@ -302,6 +302,133 @@ def test_convert_columns_filter_and_partitions(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["kind=BUY", "kind=SELL"]
 
 
+# -- a partitioned folder, as Kafka Connect writes one -------------------------------------------
+
+
+@pytest.fixture
+def topic(tmp_path: Path) -> Path:
+    """topics/orders/partition=N/orders+N+<offset>.avro: two partitions, three files."""
+    root = tmp_path / "topics" / "orders"
+    for partition, first, n in ((0, 0, 300), (0, 300, 200), (1, 500, 250)):
+        folder = root / f"partition={partition}"
+        folder.mkdir(parents=True, exist_ok=True)
+        write_orders(folder / f"orders+{partition}+{first:010d}.avro", first, n, codec="deflate")
+    return root
+
+
+def _files(topic: Path) -> list[Path]:
+    return sorted(topic.glob("*/*.avro"))
+
+
+def _partition_of(path: Path) -> int:
+    return int(path.parent.name.removeprefix("partition="))
+
+
+def test_schema_of_a_partitioned_folder_names_the_partition_column_as_scan_avro(topic: Path) -> None:
+    lines = run("schema", "--polars", topic, cwd=topic.parent).stdout.splitlines()
+    scanned = pl.scan_avro(topic).collect_schema()  # type: ignore[attr-defined]
+    assert scanned.names()[-1] == "partition"
+    assert [line.split()[0] for line in lines] == scanned.names()
+    assert lines[-1].split() == ["partition", "Int64"]
+    no_hive = run("schema", "--polars", "--no-hive", topic, cwd=topic.parent).stdout.splitlines()
+    assert [line.split()[0] for line in no_hive] == scanned.names()[:-1]
+    # A glob has none unless asked, as scan_avro (and scan_parquet).
+    glob = str(topic / "*" / "*.avro")
+    assert "partition" not in run("schema", "--polars", glob, cwd=topic.parent).stdout
+    assert run("schema", "--polars", "--hive", glob, cwd=topic.parent).stdout.splitlines()[-1].split()[0] == "partition"
+    # The Avro schema is the files' writer schema: partitions are no field of theirs.
+    assert json.loads(run("schema", topic, cwd=topic.parent).stdout) == json.loads(raw_schema(_files(topic)[0]))
+
+
+def test_convert_of_a_partitioned_folder_keeps_the_partition_column(topic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "orders.parquet"
+    run("convert", topic, out, cwd=tmp_path)
+    got = pl.read_parquet(out)
+    assert_frame_equal(got, pl.scan_avro(topic).collect())  # type: ignore[attr-defined]
+    expected = [(r["id"], _partition_of(f)) for f in _files(topic) for r in fastavro_records(f)]
+    assert list(got.select("id", "partition").iter_rows()) == expected
+    run("convert", topic, tmp_path / "bare.parquet", "--no-hive", cwd=tmp_path)
+    assert pl.read_parquet(tmp_path / "bare.parquet").columns == [f["name"] for f in SCHEMA["fields"]]
+    # Partitions as columns and filters, and as the output's folders.
+    run(
+        "convert", topic, tmp_path / "p.parquet", "--columns", "partition,id", "--filter", "partition = 1", cwd=tmp_path
+    )
+    assert list(pl.read_parquet(tmp_path / "p.parquet").iter_rows()) == [(1, i) for i in range(500, 750)]
+    run("convert", topic, tmp_path / "by", "--to", "parquet", "--partition-by", "partition", cwd=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "by").iterdir()) == ["partition=0", "partition=1"]
+    back = pl.scan_parquet(tmp_path / "by").collect().sort("id")
+    assert list(back.select("id", "partition").iter_rows()) == expected
+    run("convert", topic, tmp_path / "by-avro", "--to", "avro", "--partition-by", "partition", cwd=tmp_path)
+    back = pl.scan_avro(tmp_path / "by-avro").collect().sort("id")  # type: ignore[attr-defined]
+    assert list(back.select("id", "partition").iter_rows()) == expected
+
+
+def test_convert_refuses_a_column_the_inputs_lack_with_status_2(topic: Path, tmp_path: Path) -> None:
+    for option, value, said in (
+        ("--columns", "id,idd", "--columns names 'idd', which the inputs lack"),
+        ("--partition-by", "partitions", "--partition-by names 'partitions', which the inputs lack"),
+        ("--filter", "idd > 3", "--filter 'idd > 3' cannot be used"),
+    ):
+        done = run("convert", topic, tmp_path / "o.parquet", option, value, cwd=tmp_path, status=2)
+        assert said in done.stderr, done.stderr
+        assert "'partition'" in done.stderr  # the columns there are, the partition's among them
+        assert done.stderr.count("\n") == 1 and "plan" not in done.stderr.lower()
+        assert not (tmp_path / "o.parquet").exists()
+    done = run(
+        "convert",
+        topic,
+        tmp_path / "o",
+        "--to",
+        "avro",
+        "--columns",
+        "id",
+        "--partition-by",
+        "partition",
+        cwd=tmp_path,
+        status=2,
+    )
+    assert "--partition-by names 'partition', which --columns leaves out" in done.stderr
+
+
+def test_records_of_a_partitioned_folder_carry_the_partition_column(topic: Path) -> None:
+    expected = [{**r, "partition": _partition_of(f)} for f in _files(topic) for r in stored_values(f)]
+    assert json_lines(run("cat", topic, cwd=topic.parent).stdout) == expected
+    assert json_lines(run("head", "-n", "3", "--offset", "499", topic, cwd=topic.parent).stdout) == expected[499:502]
+    assert json_lines(run("tojson", topic, "--no-hive", cwd=topic.parent).stdout) == [
+        r for f in _files(topic) for r in stored_values(f)
+    ]
+    # The specification's encoding is of the files' own schema (fromjson takes it back).
+    encoded = json_lines(run("head", "--avro-json", topic, cwd=topic.parent).stdout)
+    assert [set(r) for r in encoded] == [{f["name"] for f in SCHEMA["fields"]}] * 10
+
+
+def test_a_partition_key_the_records_hold_takes_the_paths_value(tmp_path: Path) -> None:
+    schema = {
+        "type": "record",
+        "name": "R",
+        "fields": [{"name": "day", "type": "string"}, {"name": "v", "type": "long"}],
+    }
+    for day in ("1", "2"):
+        (tmp_path / "t" / f"day={day}").mkdir(parents=True)
+        write_fastavro(tmp_path / "t" / f"day={day}" / "a.avro", schema, [{"day": "x", "v": 1}])
+    top = {"type": "array", "items": "long"}
+    (tmp_path / "u" / "k=a").mkdir(parents=True)
+    write_fastavro(tmp_path / "u" / "k=a" / "a.avro", top, [[1, 2], []])
+    for folder in ("t", "u"):
+        printed = json_lines(run("cat", tmp_path / folder, cwd=tmp_path).stdout)
+        assert printed == pl.scan_avro(tmp_path / folder).collect().to_dicts()  # type: ignore[attr-defined]
+
+
+def test_commands_on_files_read_a_partitioned_folder_file_by_file(topic: Path, tmp_path: Path) -> None:
+    files = _files(topic)
+    assert run("count", topic, cwd=tmp_path).stdout.strip() == "750"
+    assert len(json_lines(run("meta", "--json", topic, cwd=tmp_path).stdout)) == len(files)
+    run("validate", topic, cwd=tmp_path)
+    # concat joins the files' records: a partition is no field of theirs.
+    run("concat", topic, tmp_path / "all.avro", cwd=tmp_path)
+    assert fastavro_records(tmp_path / "all.avro") == [r for f in files for r in fastavro_records(f)]
+
+
 # -- block by block ----------------------------------------------------------------------------
 
 

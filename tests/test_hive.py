@@ -54,6 +54,21 @@ def test_a_directory_reads_its_partitions_by_default(table: Path) -> None:
     assert polars_avro.read_avro_schema(table) == _expected(table).schema
 
 
+def test_a_list_of_one_directory_reads_its_partitions_as_scan_parquet_does(table: Path, tmp_path: Path) -> None:
+    parquet = tmp_path / "parquet"
+    for path in table.rglob("*.avro"):
+        folder = parquet / path.parent.relative_to(table)
+        folder.mkdir(parents=True)
+        polars_avro.read_avro(path).write_parquet(folder / "part-0.parquet")
+    polars_own = pl.scan_parquet([str(parquet)]).collect()
+    assert polars_own.columns == ["v", "s", "date", "country"]
+    assert_frame_equal(pl.scan_avro([str(table)]).collect(), _expected(table))
+    assert polars_avro.read_avro_schema([table]) == polars_own.schema
+    # Two directories are not one: no partitions, as scan_parquet.
+    two = [str(table / "date=2024-01-01"), str(table / "date=2024-01-02")]
+    assert pl.scan_avro(two).collect_schema().names() == ["v", "s"]
+
+
 def test_hive_partitioning_off(table: Path) -> None:
     assert pl.scan_avro(table, hive_partitioning=False).collect_schema().names() == ["v", "s"]
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
 from polars_avro import AvroBlockReader, AvroFile, AvroHeader, list_avro_files
+from polars_avro._options import ScanOptions
+from polars_avro._scan import Scan
+from polars_avro._sources import is_directory
 
 
 class UsageError(Exception):
@@ -21,6 +25,62 @@ def add_input_options(parser: argparse.ArgumentParser, *, several: bool = True) 
     else:
         parser.add_argument("inputs", nargs=1, metavar="INPUT", help="an Avro file: a path or a URL")
     add_storage_options(parser)
+
+
+def add_hive_options(parser: argparse.ArgumentParser) -> None:
+    """Whether ``key=value`` folder names are columns: by default as scan_avro has it."""
+    hive = parser.add_mutually_exclusive_group()
+    hive.add_argument(
+        "--hive",
+        dest="hive",
+        action="store_const",
+        const=True,
+        default=None,
+        help="read key=value folder names as columns (the default for one folder, as scan_avro)",
+    )
+    hive.add_argument("--no-hive", dest="hive", action="store_const", const=False, help="no partition columns")
+
+
+class Partitions:
+    """The partition columns scan_avro gives the inputs, as JSON members for each file's records."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        #: Per file, by its path: its partition values as JSON text of an object's members.
+        self.members: dict[str, bytes] = {}
+        self.keys: list[str] = []
+        if args.hive is False or (args.hive is None and not is_directory(args.inputs)):
+            return
+        scan = Scan(args.inputs, ScanOptions.of({"hive_partitioning": True, **remote(args)}))
+        if scan.hive is None or not scan.hive.schema:
+            return
+        self.keys = list(scan.hive.schema)
+        # Polars' JSON of the values, as `convert` to NDJSON writes them.
+        rows = scan.hive.values.write_ndjson().splitlines()
+        for item, row in zip(scan.sources.items, rows):
+            self.members[scan.sources.name(item)] = row.strip()[1:-1].encode()
+
+    def add(self, path: str, lines: bytes, fields: list[str] | None) -> bytes:
+        """JSON lines of one file's records with the file's partition columns added.
+
+        After the fields of a top-level record (`fields`), as scan_avro's columns are; a
+        value of another type (`fields` None) is the column ``value``, as scan_avro names it.
+        """
+        members = self.members.get(path)
+        if members is None:
+            return lines
+        if fields is not None and not set(fields) & set(self.keys):
+            joined = b"," + members if fields else members
+            return lines.replace(b"}\n", joined + b"}\n")
+        out = []
+        for line in lines.splitlines():
+            if fields is None:  # as scan_avro names a value that is no record
+                out.append(b'{"value":' + line + b"," + members + b"}\n")
+            else:
+                # A key the records hold too takes the path's value, as in scan_avro.
+                record = {k: v for k, v in json.loads(line).items() if k not in self.keys}
+                out.append(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()[:-1])
+                out.append((b"," if record else b"") + members + b"}\n")
+        return b"".join(out)
 
 
 def add_storage_options(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from polars_avro import ReadStats, read_stats, scan_avro, sink_avro
 from polars_avro.cli._common import (
     Progress,
     UsageError,
+    add_hive_options,
     add_storage_options,
     expand_inputs,
     parse_columns,
@@ -60,6 +61,7 @@ def add_commands(commands: Any) -> None:
     p.add_argument(
         "--metadata", "-m", action="append", default=[], metavar="KEY=VALUE", help="Avro output: a header entry"
     )
+    add_hive_options(p)
     add_storage_options(p)
     p.set_defaults(run=convert)
 
@@ -80,12 +82,15 @@ def format_of(path: str, given: str | None) -> str:
 def scan(paths: list[str], fmt: str, args: argparse.Namespace) -> pl.LazyFrame:
     options = storage_options(args) or None
     if fmt == "avro":
-        lf: pl.LazyFrame = scan_avro(paths, storage_options=options, retries=args.retries)
+        lf: pl.LazyFrame = scan_avro(paths, storage_options=options, retries=args.retries, hive_partitioning=args.hive)
         return lf
+    refuse(
+        args.hive is not None and fmt not in ("parquet", "ipc"), f"--hive and --no-hive are not taken by {fmt} input"
+    )
     if fmt == "parquet":
-        return pl.scan_parquet(paths, storage_options=options)
+        return pl.scan_parquet(paths, storage_options=options, hive_partitioning=args.hive)
     if fmt == "ipc":
-        return pl.scan_ipc(paths, storage_options=options)
+        return pl.scan_ipc(paths, storage_options=options, hive_partitioning=args.hive)
     if fmt == "csv":
         return pl.scan_csv(paths, storage_options=options)
     return pl.scan_ndjson(paths, storage_options=options)
@@ -145,12 +150,9 @@ def convert(args: argparse.Namespace) -> int:
         f"convert reads or writes Avro: found {in_format} to {out_format}",
     )
     lf = scan(inputs, in_format, args)
-    if args.filter:
-        lf = lf.sql(f"SELECT * FROM self WHERE {args.filter}")
     columns = parse_columns(args.columns)
-    if columns is not None:
-        lf = lf.select(columns)
     partition_by = parse_columns(args.partition_by)
+    lf = query(lf, args.filter, columns, partition_by)
     if in_format == "avro" and Progress.wanted(args):
         # Listed here only for the bar's totals: the scan lists them again.
         args.inputs = inputs
@@ -165,6 +167,36 @@ def convert(args: argparse.Namespace) -> int:
     else:
         write(lf, out, out_format, partition_by, args)
     return 0
+
+
+def query(
+    lf: pl.LazyFrame, where: str | None, columns: list[str] | None, partition_by: list[str] | None
+) -> pl.LazyFrame:
+    """The inputs' rows that `where` keeps, in `columns`.
+
+    Names the inputs lack are refused here, before anything is read or written.
+    """
+    names = lf.collect_schema().names()
+    for option, wanted in (("--columns", columns), ("--partition-by", partition_by)):
+        unknown = [c for c in wanted or () if c not in names]
+        refuse(bool(unknown), f"{option} names {_listed(unknown)}, which the inputs lack; they have {_listed(names)}")
+    if where:
+        try:
+            lf = lf.sql(f"SELECT * FROM self WHERE {where}")
+            lf.collect_schema()
+        except (pl.exceptions.ColumnNotFoundError, pl.exceptions.SQLInterfaceError, pl.exceptions.SQLSyntaxError) as e:
+            message = str(e).split("\n\n")[0].strip()
+            msg = f"--filter {where!r} cannot be used: {message}; the columns are {_listed(names)}"
+            raise UsageError(msg) from e
+    if columns is not None:
+        missing = [c for c in partition_by or () if c not in columns]
+        refuse(bool(missing), f"--partition-by names {_listed(missing)}, which --columns leaves out")
+        lf = lf.select(columns)
+    return lf
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names) or "no columns"
 
 
 def write(lf: pl.LazyFrame, out: str, fmt: str, partition_by: list[str] | None, args: argparse.Namespace) -> None:
@@ -183,22 +215,23 @@ def write(lf: pl.LazyFrame, out: str, fmt: str, partition_by: list[str] | None, 
         return
     refuse(bool(args.metadata), "--metadata is for Avro output")
     target: Any = out
+    sink_options: dict[str, Any] = {}
     if partition_by is not None:
         target = _partitioned(out, partition_by)
-    compression: dict[str, Any] = {}
+        sink_options["mkdir"] = True  # Polars 1 makes no partition folder without it
     if args.compression is not None:
         refuse(fmt in ("csv", "ndjson"), f"--compression is not taken by {fmt} output")
-        compression["compression"] = args.compression
+        sink_options["compression"] = args.compression
         if args.compression_level is not None:
-            compression["compression_level"] = args.compression_level
+            sink_options["compression_level"] = args.compression_level
     if fmt == "parquet":
-        lf.sink_parquet(target, storage_options=options, **compression)
+        lf.sink_parquet(target, storage_options=options, **sink_options)
     elif fmt == "ipc":
-        lf.sink_ipc(target, storage_options=options, **compression)
+        lf.sink_ipc(target, storage_options=options, **sink_options)
     elif fmt == "csv":
-        as_text(lf, flat=True).sink_csv(target, storage_options=options)
+        as_text(lf, flat=True).sink_csv(target, storage_options=options, **sink_options)
     else:
-        as_text(lf, flat=False).sink_ndjson(target, storage_options=options)
+        as_text(lf, flat=False).sink_ndjson(target, storage_options=options, **sink_options)
 
 
 def _partitioned(out: str, by: list[str]) -> Any:

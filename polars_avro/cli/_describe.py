@@ -24,6 +24,7 @@ from polars_avro import (
 )
 from polars_avro.cli._common import (
     Progress,
+    add_hive_options,
     add_input_options,
     add_storage_options,
     expand_inputs,
@@ -41,7 +42,12 @@ def add_commands(commands: Any) -> None:
         "schemas differ print the one schema they read as together.",
     )
     add_input_options(p)
-    p.add_argument("--polars", action="store_true", help="print the Polars schema the files read into instead")
+    p.add_argument(
+        "--polars",
+        action="store_true",
+        help="print the Polars schema the files read into instead, partition columns included",
+    )
+    add_hive_options(p)
     p.set_defaults(run=schema)
 
     p = commands.add_parser(
@@ -88,7 +94,7 @@ def add_commands(commands: Any) -> None:
 
 def schema(args: argparse.Namespace) -> int:
     if args.polars:
-        polars_schema = read_avro_schema(args.inputs, **remote(args))
+        polars_schema = read_avro_schema(args.inputs, hive_partitioning=args.hive, **remote(args))
         width = max((len(n) for n in polars_schema), default=0)
         for name, dtype in polars_schema.items():
             print(f"{name:<{width}}  {dtype}")

@@ -88,5 +88,6 @@ def _status(e: Exception) -> int:
 
 def _one_line(e: Exception) -> str:
     """The error's message on one line; an error not of this package also says what it is."""
-    text = " ".join(str(e).split())
+    # Polars adds the query plan after its message: the message is what a user acts on.
+    text = " ".join(str(e).split("Resolved plan until failure")[0].split())
     return text if isinstance(e, AvroError) else f"{type(e).__name__}: {text}"

@@ -9,7 +9,9 @@ from typing import IO, Any
 
 from polars_avro import AvroBlockReader, AvroDatums
 from polars_avro.cli._common import (
+    Partitions,
     Progress,
+    add_hive_options,
     add_input_options,
     add_storage_options,
     expand_inputs,
@@ -35,7 +37,12 @@ def add_commands(commands: Any) -> None:
             'Avro specification\'s JSON encoding (unions as {"type": value}), as avro-tools prints it.',
         )
         add_input_options(p)
-        p.add_argument("--avro-json", action="store_true", help="the specification's JSON encoding")
+        add_hive_options(p)
+        p.add_argument(
+            "--avro-json",
+            action="store_true",
+            help="the specification's JSON encoding of the files' records (no partition columns)",
+        )
         p.add_argument("-n", "--limit", type=int, default=default, help="print at most this many records")
         p.add_argument("--offset", type=int, default=0, help="leave out this many records first")
         p.set_defaults(run=print_records)
@@ -75,6 +82,9 @@ def print_records(args: argparse.Namespace) -> int:
     refuse(args.limit is not None and args.limit < 0, f"--limit must be at least 0, found {args.limit}")
     refuse(args.offset < 0, f"--offset must be at least 0, found {args.offset}")
     inputs = expand_inputs(args)
+    if args.avro_json:
+        args.hive = False  # the records as their schema encodes them, for fromjson
+    partitions = Partitions(args)
     out = sys.stdout.buffer
     skip, left = args.offset, args.limit
     done = 0
@@ -84,6 +94,7 @@ def print_records(args: argparse.Namespace) -> int:
                 break
             reader = AvroBlockReader(i, data="decompressed")
             datums = AvroDatums(reader.header.schema_json)
+            fields = record_fields(reader.header.schema)
             for count, data, _, _ in reader:
                 if skip >= count:
                     skip -= count
@@ -97,7 +108,7 @@ def print_records(args: argparse.Namespace) -> int:
                 if left is not None:
                     left -= taken
                 skip = 0
-                out.write(lines)
+                out.write(partitions.add(i.path, lines, fields))
                 progress.update(done + reader.position, n)
                 if left == 0:
                     break
@@ -105,6 +116,13 @@ def print_records(args: argparse.Namespace) -> int:
             progress.update(done, n + 1)
     out.flush()
     return 0
+
+
+def record_fields(schema: Any) -> list[str] | None:
+    """The field names of a top-level record schema; None for any other type."""
+    if isinstance(schema, dict) and schema.get("type") == "record":
+        return [field["name"] for field in schema["fields"]]
+    return None
 
 
 def _json_chunks(file: IO[bytes], size: int) -> Iterator[tuple[bytes, int]]:

@@ -103,7 +103,7 @@ def concat(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         sink_avro(
-            scan_avro(args.inputs, **remote(args)),
+            scan_avro(args.inputs, hive_partitioning=False, **remote(args)),  # the files' records alone
             out,
             compression=compression,
             compression_level=args.compression_level,
