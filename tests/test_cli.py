@@ -416,7 +416,9 @@ def test_a_partition_key_the_records_hold_takes_the_paths_value(tmp_path: Path) 
     write_fastavro(tmp_path / "u" / "k=a" / "a.avro", top, [[1, 2], []])
     for folder in ("t", "u"):
         printed = json_lines(run("cat", tmp_path / folder, cwd=tmp_path).stdout)
-        assert printed == pl.scan_avro(tmp_path / folder).collect().to_dicts()  # type: ignore[attr-defined]
+        scanned = pl.scan_avro(tmp_path / folder).collect()  # type: ignore[attr-defined]
+        assert printed == scanned.to_dicts()
+        assert [list(record) for record in printed] == [scanned.columns] * scanned.height
 
 
 def test_commands_on_files_read_a_partitioned_folder_file_by_file(topic: Path, tmp_path: Path) -> None:

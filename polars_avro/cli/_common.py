@@ -42,44 +42,39 @@ def add_hive_options(parser: argparse.ArgumentParser) -> None:
 
 
 class Partitions:
-    """The partition columns scan_avro gives the inputs, as JSON members for each file's records."""
+    """The partition columns scan_avro gives the inputs, added to each file's JSON records."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        #: Per file, by its path: its partition values as JSON text of an object's members.
-        self.members: dict[str, bytes] = {}
-        self.keys: list[str] = []
+        #: Per file, by its path: its partition values, as Polars' JSON writes them.
+        self.values: dict[str, dict[str, Any]] = {}
         if args.hive is False or (args.hive is None and not is_directory(args.inputs)):
             return
         scan = Scan(args.inputs, ScanOptions.of({"hive_partitioning": True, **remote(args)}))
         if scan.hive is None or not scan.hive.schema:
             return
-        self.keys = list(scan.hive.schema)
         # Polars' JSON of the values, as `convert` to NDJSON writes them.
         rows = scan.hive.values.write_ndjson().splitlines()
         for item, row in zip(scan.sources.items, rows):
-            self.members[scan.sources.name(item)] = row.strip()[1:-1].encode()
+            self.values[scan.sources.name(item)] = json.loads(row)
 
     def add(self, path: str, lines: bytes, fields: list[str] | None) -> bytes:
-        """JSON lines of one file's records with the file's partition columns added.
+        """JSON lines of one file's records with the file's partition columns, as scan_avro's.
 
-        After the fields of a top-level record (`fields`), as scan_avro's columns are; a
-        value of another type (`fields` None) is the column ``value``, as scan_avro names it.
+        A partition key the records hold (`fields`: a top-level record's) takes the path's
+        value in its place; the others follow the fields. A value of another type (`fields`
+        None) is the column ``value``, as scan_avro names it.
         """
-        members = self.members.get(path)
-        if members is None:
+        values = self.values.get(path)
+        if values is None:
             return lines
-        if fields is not None and not set(fields) & set(self.keys):
-            joined = b"," + members if fields else members
-            return lines.replace(b"}\n", joined + b"}\n")
+        if fields is not None and not set(fields) & set(values):
+            members = json.dumps(values, separators=(",", ":"), ensure_ascii=False)[1:-1].encode()
+            return lines.replace(b"}\n", (b"," if fields else b"") + members + b"}\n")
         out = []
         for line in lines.splitlines():
-            if fields is None:  # as scan_avro names a value that is no record
-                out.append(b'{"value":' + line + b"," + members + b"}\n")
-            else:
-                # A key the records hold too takes the path's value, as in scan_avro.
-                record = {k: v for k, v in json.loads(line).items() if k not in self.keys}
-                out.append(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()[:-1])
-                out.append((b"," if record else b"") + members + b"}\n")
+            record = json.loads(line) if fields is not None else {"value": json.loads(line)}
+            record.update(values)
+            out.append(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
         return b"".join(out)
 
 
