@@ -204,6 +204,7 @@ pub(crate) fn store_error(err: object_store::Error, url: &str, what: &str) -> Av
     let text = with_root_cause(&err);
     let status = |code: &str| matches!(err, E::Generic { .. }) && text.contains(code);
     let (kind, message) = match &err {
+        _ if asked_for_credentials(&text) => (ErrorKind::PermissionDenied, no_credentials(what, url, &text)),
         E::NotFound { .. } => (ErrorKind::NotFound, format!("no such object: '{url}'")),
         _ if status(" 404 Not Found") => (ErrorKind::NotFound, format!("no such object: '{url}'")),
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
@@ -240,6 +241,48 @@ fn denied(what: &str, url: &str, detail: &str) -> String {
     format!("{what} '{url}': access denied ({detail}); check the credentials in storage_options or the environment")
 }
 
+/// Whether a request failed at the endpoint a store asks for credentials when neither its
+/// options nor the environment hold any: a cloud's instance metadata service (AWS, Google
+/// Cloud, Azure's managed identity), at 169.254.169.254 or where the options moved it.
+fn asked_for_credentials(text: &str) -> bool {
+    ["/latest/api/token", "/latest/meta-data/iam/", "/computeMetadata/v1/", "/metadata/identity/oauth2/token"]
+        .iter()
+        .any(|path| text.contains(path))
+}
+
+/// The error for a store that found no credentials: which it looked for, and how to give
+/// them, rather than the metadata service's refusal alone (which reads as a permissions
+/// problem).
+fn no_credentials(what: &str, url: &str, detail: &str) -> String {
+    let (cloud, looked_for, give) = match url.split_once("://").map(|(scheme, _)| scheme) {
+        Some("gs") => (
+            "Google Cloud",
+            "google_service_account_key or google_service_account (a key file) in storage_options, \
+             GOOGLE_SERVICE_ACCOUNT_KEY or GOOGLE_APPLICATION_CREDENTIALS in the environment",
+            "give a service account key in storage_options or the environment",
+        ),
+        Some("az" | "abfs" | "abfss" | "adl" | "azure") => (
+            "Azure",
+            "azure_storage_account_key, azure_storage_sas_token or a client secret in storage_options, \
+             AZURE_STORAGE_ACCOUNT_KEY and the like in the environment",
+            "give a key in storage_options or the environment, or pass \
+             credential_provider=pl.CredentialProviderAzure(...)",
+        ),
+        _ => (
+            "AWS",
+            "aws_access_key_id and aws_secret_access_key in storage_options, AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY (or a web identity or container credentials) in the environment",
+            "give the keys in storage_options or the environment; for a profile of ~/.aws/config, pass \
+             credential_provider=pl.CredentialProviderAWS(profile_name=\"...\"); for a public bucket, \
+             storage_options={\"aws_skip_signature\": \"true\"}",
+        ),
+    };
+    format!(
+        "{what} '{url}': no {cloud} credentials were found: none of {looked_for}, and the instance metadata \
+         service gave none ({detail}); {give}"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::error::Error;
@@ -259,6 +302,38 @@ mod tests {
             cause = e.source();
         }
         texts
+    }
+
+    #[test]
+    fn a_store_without_credentials_says_which_it_looked_for_and_how_to_give_them() {
+        let imds = |url: &str| {
+            let text =
+                format!("Error performing PUT {url} in 1ms - Server returned non-2xx status code: 403 Forbidden");
+            object_store::Error::Generic { store: "S3", source: text.into() }
+        };
+        for metadata in ["http://169.254.169.254/latest/api/token", "http://127.0.0.1:9/latest/api/token"] {
+            let err = store_error(imds(metadata), "s3://b/k.avro", "could not open");
+            assert_eq!(err.kind, ErrorKind::PermissionDenied);
+            assert!(
+                err.message.starts_with("could not open 's3://b/k.avro': no AWS credentials were found"),
+                "{}",
+                err.message
+            );
+            assert!(err.message.contains("CredentialProviderAWS(profile_name="), "{}", err.message);
+            assert!(err.message.contains(metadata), "{}", err.message);
+        }
+        let gcs = object_store::Error::Generic {
+            store: "GCS",
+            source:
+                "Error performing GET http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token"
+                    .into(),
+        };
+        assert!(store_error(gcs, "gs://b/k", "could not open").message.contains("no Google Cloud credentials"));
+        // A refusal of the store itself stays one.
+        let refused =
+            object_store::Error::Generic { store: "S3", source: "Server returned 403 Forbidden: AccessDenied".into() };
+        let err = store_error(refused, "s3://b/k", "could not open");
+        assert!(err.message.contains("access denied"), "{}", err.message);
     }
 
     #[test]
