@@ -238,6 +238,29 @@ def test_s3_credentials_from_the_environment(
     assert df["id"].to_list() == [r["id"] for r in _expected(dataset["local"][1:2])]
 
 
+def test_s3_without_credentials_says_which_it_looked_for_and_how_to_give_a_profile(
+    s3: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    # Where none are given, the store asks the instance metadata service (here one that is
+    # not there, on a closed port of this machine, as outside a cloud).
+    options = {"aws_endpoint_url": s3.endpoint, "aws_region": s3.REGION, "aws_metadata_endpoint": "http://127.0.0.1:9"}
+    url = f"s3://{s3.BUCKET}/events/a.avro"
+    for read in (
+        lambda: polars_avro.read_avro(url, storage_options=options, retries=0),
+        lambda: pl.scan_avro(f"s3://{s3.BUCKET}/events/", storage_options=options, retries=0),
+    ):
+        with pytest.raises(polars_avro.AvroPermissionError) as info:
+            read()
+        message = str(info.value)
+        assert "no AWS credentials were found" in message
+        assert "AWS_ACCESS_KEY_ID" in message and "aws_access_key_id" in message
+        assert 'credential_provider=pl.CredentialProviderAWS(profile_name="...")' in message
+        assert "http://127.0.0.1:9/latest/api/token" in message
+        assert isinstance(info.value, PermissionError)
+
+
 def test_s3_wrong_secret_is_a_permission_error(s3: S3Server, dataset: dict[str, Any]) -> None:
     options = s3.storage_options(aws_secret_access_key="not-the-secret")
     with pytest.raises(polars_avro.AvroPermissionError, match="access denied") as info:
