@@ -1,5 +1,5 @@
 """Sessions: `nox -s demo`, `nox -s tests` (with `cluster`, `releases` and `smoke`), `nox -s lint`,
-`nox -s portability`, `nox -s wheel`, `nox -s sdist`, `nox -s bench`, `nox -s fuzz`.
+`nox -s docs`, `nox -s portability`, `nox -s wheel`, `nox -s sdist`, `nox -s bench`, `nox -s fuzz`.
 
 Every session installs the same release wheel, built once per change by `build_wheel`: on
 Linux the manylinux2014 one users install. The build always names the interpreter nox
@@ -488,6 +488,25 @@ def lint(session: nox.Session) -> None:
     # user's script calling every typed entry point, as a user's mypy --strict sees the package.
     session.run("mypy")
     session.run("mypy", "--strict", "examples/typed_usage.py")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The API reference (docs/api), rendered from the installed wheel's docstrings by Sphinx
+    and numpydoc, as Polars' own reference is, with every warning an error; into the folder
+    given, or the cache's docs-html."""
+    wheel = build_wheel(session)
+    session.install("--force-reinstall", "--no-deps", wheel)
+    session.install(f"polars=={POLARS_VERSIONS[0]}", "sphinx", "numpydoc", "pydata-sphinx-theme")
+    out = session.posargs[0] if session.posargs else str(CACHE / "docs-html")
+    # The pages autosummary writes go with the output, not into the source tree.
+    generated = ROOT / "docs" / "api" / "generated"
+    shutil.rmtree(generated, ignore_errors=True)
+    try:
+        session.run("sphinx-build", "-W", "--keep-going", "-q", "-b", "html", str(ROOT / "docs" / "api"), out)
+    finally:
+        shutil.rmtree(generated, ignore_errors=True)
+    session.log(f"API reference: {out}/index.html")
 
 
 #: The targets the release workflow builds off Linux, by zig's name for each (their C code).
