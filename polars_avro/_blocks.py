@@ -16,10 +16,11 @@ from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
 from polars_avro import _internal
+from polars_avro._hive import HivePartitions
 from polars_avro._io import AvroHeader, header_of, one_file
 from polars_avro._messages import SchemaLike
 from polars_avro._skipped import SkippedBlock
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources
+from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
 from polars_avro._write import DEFAULT_SYNC_INTERVAL, AvroTarget, Compression, _target, _WriteOptions
 from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number, schema_json
 
@@ -52,6 +53,9 @@ class AvroFile:
     #: What the listing found, for a block reader: an object's size and version (so that it
     #: is not asked for again), a pipe's bytes (read once).
     _item: Any = field(default=None, repr=False, compare=False)
+    #: The partition columns :func:`scan_avro` gives its rows (``key=value`` folders), by
+    #: name, typed as the scan types them; empty without hive partitioning.
+    partitions: dict[str, Any] = field(default_factory=dict)
 
 
 def list_avro_files(
@@ -60,12 +64,17 @@ def list_avro_files(
     glob: bool = True,
     storage_options: Mapping[str, Any] | None = None,
     retries: int = 2,
+    hive_partitioning: bool | None = False,
+    hive_schema: Mapping[str, Any] | None = None,
+    try_parse_hive_dates: bool = True,
 ) -> list[AvroFile]:
     """The files :func:`scan_avro` reads for ``source``, in the order it reads them.
 
     Globs and folders are expanded (a folder gives the ``.avro`` files under it), and an
-    object store is listed once, which gives each object's size. ``storage_options`` and
-    ``retries`` are :func:`scan_avro`'s.
+    object store is listed once, which gives each object's size. With
+    ``hive_partitioning`` (``None``: as :func:`scan_avro` has it, on for one directory),
+    each file's ``partitions`` are the partition columns the scan gives its rows, from the
+    path alone. The other arguments are :func:`scan_avro`'s.
 
     Examples
     --------
@@ -74,8 +83,18 @@ def list_avro_files(
     ['examples/weather.avro']
     """
     check_flag("glob", glob)
+    check_flag("try_parse_hive_dates", try_parse_hive_dates)
+    if hive_partitioning is None:
+        hive_partitioning = is_directory(source)
+    check_flag("hive_partitioning", hive_partitioning)
     sources = expand_sources(source, glob=glob, remote=RemoteOptions.of(storage_options, retries))
-    return [AvroFile(sources.name(item), _size_of(item), item) for item in sources.items]
+    partitions: list[dict[str, Any]] = [{} for _ in sources.items]
+    if hive_partitioning and sources.items:
+        hive = HivePartitions.of(sources, hive_schema=hive_schema, try_parse_dates=try_parse_hive_dates)
+        partitions = hive.values.to_dicts() if hive.schema else partitions
+    return [
+        AvroFile(sources.name(item), _size_of(item), item, values) for item, values in zip(sources.items, partitions)
+    ]
 
 
 def _size_of(item: Any) -> int | None:

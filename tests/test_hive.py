@@ -69,6 +69,27 @@ def test_a_list_of_one_directory_reads_its_partitions_as_scan_parquet_does(table
     assert pl.scan_avro(two).collect_schema().names() == ["v", "s"]
 
 
+def test_listed_files_carry_the_partition_values_the_scan_gives_their_rows(table: Path) -> None:
+    files = polars_avro.list_avro_files(table, hive_partitioning=None)
+    scanned = (
+        pl.scan_avro(table, include_file_paths="path").select("path", "date", "country").unique(maintain_order=True)
+    )  # type: ignore[attr-defined]
+    assert [(f.path, f.partitions) for f in files] == [
+        (r["path"], {"date": r["date"], "country": r["country"]}) for r in scanned.collect().to_dicts()
+    ]
+    assert files[0].partitions == {"date": dt.date(2024, 1, 1), "country": "NO"}
+    typed = polars_avro.list_avro_files(
+        str(table / "*" / "*" / "*.avro"), hive_partitioning=True, hive_schema={"date": pl.String}
+    )
+    assert typed[0].partitions == {"date": "2024-01-01", "country": "NO"}
+    # Off by default, as a listing of files is: and for a glob unless asked, as in scan_avro.
+    assert all(f.partitions == {} for f in polars_avro.list_avro_files(table))
+    assert all(
+        f.partitions == {}
+        for f in polars_avro.list_avro_files(str(table / "*" / "*" / "*.avro"), hive_partitioning=None)
+    )
+
+
 def test_hive_partitioning_off(table: Path) -> None:
     assert pl.scan_avro(table, hive_partitioning=False).collect_schema().names() == ["v", "s"]
 

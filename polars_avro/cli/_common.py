@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
 from polars_avro import AvroBlockReader, AvroFile, AvroHeader, list_avro_files
-from polars_avro._options import ScanOptions
-from polars_avro._scan import Scan
-from polars_avro._sources import is_directory
 
 
 class UsageError(Exception):
@@ -39,43 +35,6 @@ def add_hive_options(parser: argparse.ArgumentParser) -> None:
         help="read key=value folder names as columns (the default for one folder, as scan_avro)",
     )
     hive.add_argument("--no-hive", dest="hive", action="store_const", const=False, help="no partition columns")
-
-
-class Partitions:
-    """The partition columns scan_avro gives the inputs, added to each file's JSON records."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        #: Per file, by its path: its partition values, as Polars' JSON writes them.
-        self.values: dict[str, dict[str, Any]] = {}
-        if args.hive is False or (args.hive is None and not is_directory(args.inputs)):
-            return
-        scan = Scan(args.inputs, ScanOptions.of({"hive_partitioning": True, **remote(args)}))
-        if scan.hive is None or not scan.hive.schema:
-            return
-        # Polars' JSON of the values, as `convert` to NDJSON writes them.
-        rows = scan.hive.values.write_ndjson().splitlines()
-        for item, row in zip(scan.sources.items, rows):
-            self.values[scan.sources.name(item)] = json.loads(row)
-
-    def add(self, path: str, lines: bytes, fields: list[str] | None) -> bytes:
-        """JSON lines of one file's records with the file's partition columns, as scan_avro's.
-
-        A partition key the records hold (`fields`: a top-level record's) takes the path's
-        value in its place; the others follow the fields. A value of another type (`fields`
-        None) is the column ``value``, as scan_avro names it.
-        """
-        values = self.values.get(path)
-        if values is None:
-            return lines
-        if fields is not None and not set(fields) & set(values):
-            members = json.dumps(values, separators=(",", ":"), ensure_ascii=False)[1:-1].encode()
-            return lines.replace(b"}\n", (b"," if fields else b"") + members + b"}\n")
-        out = []
-        for line in lines.splitlines():
-            record = json.loads(line) if fields is not None else {"value": json.loads(line)}
-            record.update(values)
-            out.append(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
-        return b"".join(out)
 
 
 def add_storage_options(parser: argparse.ArgumentParser) -> None:
@@ -111,9 +70,12 @@ def remote(args: argparse.Namespace) -> dict[str, Any]:
     return {"storage_options": storage_options(args), "retries": args.retries}
 
 
-def expand_inputs(args: argparse.Namespace) -> list[AvroFile]:
-    """Every file the inputs name, in order: globs and folders expanded as scan_avro expands them."""
-    return list_avro_files(list(args.inputs), **remote(args))
+def expand_inputs(args: argparse.Namespace, *, hive: bool | None = False) -> list[AvroFile]:
+    """Every file the inputs name, in order: globs and folders expanded as scan_avro expands them.
+
+    With their partition columns where `hive` (None: as scan_avro has it, for one folder).
+    """
+    return list_avro_files(list(args.inputs), hive_partitioning=hive, **remote(args))
 
 
 def header(i: AvroFile) -> AvroHeader:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
 from polars_avro import AvroBlockReader, AvroDatums
 from polars_avro.cli._common import (
-    Partitions,
     Progress,
     add_hive_options,
     add_input_options,
@@ -81,10 +81,8 @@ def add_commands(commands: Any) -> None:
 def print_records(args: argparse.Namespace) -> int:
     refuse(args.limit is not None and args.limit < 0, f"--limit must be at least 0, found {args.limit}")
     refuse(args.offset < 0, f"--offset must be at least 0, found {args.offset}")
-    inputs = expand_inputs(args)
-    if args.avro_json:
-        args.hive = False  # the records as their schema encodes them, for fromjson
-    partitions = Partitions(args)
+    # --avro-json: the records as their schema encodes them (for fromjson), no partitions.
+    inputs = expand_inputs(args, hive=False if args.avro_json else args.hive)
     out = sys.stdout.buffer
     skip, left = args.offset, args.limit
     done = 0
@@ -108,7 +106,7 @@ def print_records(args: argparse.Namespace) -> int:
                 if left is not None:
                     left -= taken
                 skip = 0
-                out.write(partitions.add(i.path, lines, fields))
+                out.write(with_partitions(lines, fields, i.partitions))
                 progress.update(done + reader.position, n)
                 if left == 0:
                     break
@@ -116,6 +114,36 @@ def print_records(args: argparse.Namespace) -> int:
             progress.update(done, n + 1)
     out.flush()
     return 0
+
+
+def with_partitions(lines: bytes, fields: list[str] | None, partitions: dict[str, Any]) -> bytes:
+    """JSON lines of one file's records with its partition columns, as scan_avro's columns.
+
+    A partition key the records hold (`fields`: a top-level record's) takes the path's value
+    in its place; the others follow the fields. A value of another type (`fields` None) is
+    the column ``value``, as scan_avro names it.
+    """
+    if not partitions:
+        return lines
+    if fields is not None and not set(fields) & set(partitions):
+        members = _json(partitions)[1:-1]
+        return lines.replace(b"}\n", (b"," if fields else b"") + members + b"}\n")
+    out = []
+    for line in lines.splitlines():
+        record = json.loads(line) if fields is not None else {"value": json.loads(line)}
+        record.update(partitions)
+        out.append(_json(record) + b"\n")
+    return b"".join(out)
+
+
+def _json(value: Any) -> bytes:
+    """Compact JSON; dates and times (partition values) in ISO 8601."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_iso)
+    return text.encode()
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def record_fields(schema: Any) -> list[str] | None:
