@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -281,9 +282,114 @@ def quickstart_folders(page: Page) -> None:
             page.put(s3, key, avro_bytes(orders(partition, start, 3)))
 
 
+def writing(page: Page) -> None:
+    page.s3()
+    for i in range(2):
+        frame = events(i * 50, 50).with_columns(
+            kind=pl.col("kind").cast(pl.String).str.to_lowercase(),
+            country=pl.Series(["NO", "PE"] * 25),
+            year=pl.Series([2024, 2025] * 25),
+            date=pl.col("ts").dt.date(),
+        )
+        (page.dir / "events").mkdir(exist_ok=True)
+        frame.write_parquet(page.dir / f"events/part-{i}.parquet")
+        (page.dir / "big").mkdir(exist_ok=True)
+        frame.write_parquet(page.dir / f"big/part-{i}.parquet")
+    page.write("events.avro", events(0, 100), EVENT)
+
+
+def blocks(page: Page) -> None:
+    page.write("events.avro", events(0, 1000), EVENT)
+
+
+def errors(page: Page) -> None:
+    # A file with a damaged block, so that the example has something to report.
+    out = io.BytesIO()
+    polars_avro.write_avro(events(0, 1000), out, schema=EVENT, sync_interval=4000)
+    data = bytearray(out.getvalue())
+    with polars_avro.AvroBlockReader(bytes(data), data="framing") as framing:
+        fourth = list(framing)[3]
+    data[fourth.offset - 8] ^= 0xFF  # a byte of the third block's sync marker
+    (page.dir / "events.avro").write_bytes(bytes(data))
+    page.namespace["process"] = lambda df: None  # what a program does with each batch
+    page.namespace["log"] = logging.getLogger("docs")
+
+    def check() -> None:
+        assert len(page.namespace["reader"].errors) == 1, "the damaged block is reported"
+
+    page.checks.append(check)
+
+
+def migrating(page: Page) -> None:
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for i in range(2):
+        memory.pipe(f"/bucket/events/part-{i}.avro", avro_bytes(events(i * 10, 10), EVENT))
+    page.stack.callback(memory.rm, "/bucket", recursive=True)
+
+    def check() -> None:
+        assert polars_avro.read_avro("memory://bucket/out/events.avro").height == 20
+
+    page.checks.append(check)
+
+
+def messages(page: Page) -> None:
+    registry = page.registry()
+    values = confluent_orders(registry, 20)
+    frame = order_messages(20)
+    raw = frame.select(value=pl.struct(pl.all()).avro.encode(ORDER))
+    (page.dir / "topic-dump").mkdir()
+    raw.write_parquet(page.dir / "topic-dump" / "part-0.parquet")
+    header = pl.Series([[{"key": "schema_id", "value": b"1"}]] * 20)
+    page.namespace.update(
+        df=polars_avro.kafka_frame([_Message(value) for value in values]),  # a consumer's batch
+        schema=ORDER,
+        events=frame,
+        raw_messages=raw.with_columns(headers=header),
+    )
+
+
+class _Message:
+    """A kafka-python ConsumerRecord's fields, as kafka_frame takes them."""
+
+    def __init__(self, value: bytes) -> None:
+        self.key, self.value, self.topic, self.partition, self.offset = None, value, "orders", 0, 0
+        self.timestamp, self.headers = None, []
+
+
+def cluster(page: Page) -> None:
+    s3 = page.s3()
+    for i in range(3):
+        page.put(s3, f"events/part-{i}.avro", avro_bytes(events(i * 100, 100), EVENT))
+    page.namespace["opts"] = s3.storage_options()  # the store's options, credentials among them
+    if page.engine == "ray":
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False)
+        page.stack.callback(ray.shutdown)
+    elif page.engine == "dask":
+        import dask
+
+        page.stack.enter_context(dask.config.set(scheduler="synchronous"))
+    if page.engine is not None:
+
+        def check() -> None:
+            written = s3.client.list_objects_v2(Bucket=BUCKET, Prefix="out/").get("Contents", [])
+            assert written, f"{page.engine}'s example wrote s3://bucket/out/"
+
+        page.checks.append(check)
+
+
 SETUPS: dict[str, Callable[[Page], None]] = {
     "README.md": readme,
     "docs/reading.md": reading,
     "docs/cli.md": cli,
+    "docs/cluster.md": cluster,
+    "docs/messages.md": messages,
+    "docs/migrating.md": migrating,
+    "docs/blocks.md": blocks,
+    "docs/errors.md": errors,
+    "docs/writing.md": writing,
     "docs/quickstart-folders.md": quickstart_folders,
 }

@@ -13,7 +13,8 @@ What runs, and how:
   else a page's examples read and starts the servers they talk to (the S3 test server for
   `s3://bucket/...`, the schema registry and a Kafka broker for the Kafka examples).
 - A Python statement whose last line ends with `# raises SomeError` must raise that class (one
-  of polars_avro's, Polars' or a builtin). A `print(...)` statement followed by a comment,
+  of polars_avro's, Polars' or a builtin), and one ending with `# warns SomeWarning` must warn
+  it. A `print(...)` statement followed by a comment,
   on its last line or on the comment lines right below it, must print that comment.
 - In a console block, a line starting with `$ ` is a command (a trailing `\\` continues it),
   run with bash in the page's directory with this Python's scripts first on PATH; the lines
@@ -42,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tokenize
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +74,7 @@ HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 LINK = re.compile(r"!?\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]*)(?:\s+\"[^\"]*\")?\)")
 CODE_SPAN = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
 ERROR_NAME = re.compile(r"\bAvro[A-Za-z]*(?:Error|Warning)\b")
-RAISES = re.compile(r"#\s*raises\s+(?P<name>[A-Za-z_][\w.]*)")
+SAYS = re.compile(r"#\s*(?P<how>raises|warns)\s+(?P<name>[A-Za-z_]\w*)")
 EXIT_STATUS = re.compile(r"#\s*exit status (\d+)\s*$")
 
 
@@ -296,11 +298,21 @@ def is_print(node: ast.stmt) -> bool:
     )
 
 
+def doc_line(error: BaseException, page: str) -> int | None:
+    """The page's line where `error` was raised: the innermost frame of the page's code."""
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == str(ROOT / page):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def run_python(block: Block, namespace: dict[str, Any]) -> None:
-    """Runs the block statement by statement where a statement says what it raises or prints,
-    with the page's line numbers in tracebacks."""
+    """Runs the block, statement by statement where a statement says what it raises, warns
+    or prints, with the page's line numbers in tracebacks."""
     source = "\n".join(block.lines) + "\n"
-    where = f"{block.page}:{block.first_line}"
     try:
         tree = ast.parse(source)
     except SyntaxError as e:
@@ -311,15 +323,22 @@ def run_python(block: Block, namespace: dict[str, Any]) -> None:
     done = 0  # lines of the block run so far
 
     def run(first: int, last: int) -> None:  # lines first..last of the block, from 1
-        if last < first:
-            return
         padding = "\n" * (block.first_line - 1 + first - 1)
         code = compile(padding + "\n".join(lines[first - 1 : last]) + "\n", str(ROOT / block.page), "exec")
         exec(code, namespace)
 
+    def run_plainly(first: int, last: int) -> None:
+        if last < first:
+            return
+        try:
+            run(first, last)
+        except Exception as e:
+            line = doc_line(e, block.page) or block.first_line - 1 + first
+            pytest.fail(f"{block.page}:{line} (the block at line {block.line}): {type(e).__name__}: {e}")
+
     for node in tree.body:
         end = node.end_lineno or node.lineno
-        raises = RAISES.search(notes.get(end, ""))
+        said = SAYS.search(notes.get(end, ""))
         expected: list[str] = []
         if is_print(node):
             if end in notes:
@@ -327,35 +346,39 @@ def run_python(block: Block, namespace: dict[str, Any]) -> None:
             below = end + 1
             while below <= len(lines) and lines[below - 1].lstrip().startswith("#"):
                 expected.append(lines[below - 1].lstrip()[1:].strip())
-                checked.add(below)
                 below += 1
-        if not raises and not expected:
+        if not said and not expected:
             continue
         checked.add(end)
-        run(done + 1, node.lineno - 1)
-        line = block.first_line - 1 + node.lineno
-        if raises:
-            cls = exception_class(raises.group("name"))
+        run_plainly(done + 1, node.lineno - 1)
+        where = f"{block.page}:{block.first_line - 1 + node.lineno}"
+        if said and said.group("how") == "raises":
+            cls = exception_class(said.group("name"))
             try:
                 run(node.lineno, end)
             except cls:
                 pass
             except Exception as e:
-                pytest.fail(f"{block.page}:{line}: raised {type(e).__name__}, not {cls.__name__}: {e}")
+                pytest.fail(f"{where}: raised {type(e).__name__}, not {cls.__name__}: {e}")
             else:
-                pytest.fail(f"{block.page}:{line}: raised nothing, where the doc says {cls.__name__}")
+                pytest.fail(f"{where}: raised nothing, where the doc says {cls.__name__}")
+        elif said:
+            cls = exception_class(said.group("name"))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                run_plainly(node.lineno, end)
+            if not any(issubclass(w.category, cls) for w in caught):
+                pytest.fail(f"{where}: warned {[w.category.__name__ for w in caught]}, not {cls.__name__}")
         else:
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                run(node.lineno, end)
+                run_plainly(node.lineno, end)
             if not matches(expected, out.getvalue()):
-                pytest.fail(
-                    f"{block.page}:{line}: printed\n{out.getvalue()}\nwhere the doc shows\n" + "\n".join(expected)
-                )
+                pytest.fail(f"{where}: printed\n{out.getvalue()}\nwhere the doc shows\n" + "\n".join(expected))
         done = end
-    run(done + 1, len(lines))
-    stray = [n for n, text in notes.items() if RAISES.search(text) and n not in checked]
-    assert not stray, f"{where}: `# raises` on lines {stray} that end no statement of the block's top level"
+    run_plainly(done + 1, len(lines))
+    stray = [block.first_line - 1 + n for n, text in notes.items() if SAYS.search(text) and n not in checked]
+    assert not stray, f"{block.page}: `# raises` or `# warns` on lines {stray}, which end no top-level statement"
 
 
 @dataclass
@@ -373,7 +396,7 @@ def commands(block: Block) -> list[Command]:
         if line.startswith("$ "):
             text = line[2:]
             while text.endswith("\\"):
-                text = text[:-1] + "\n" + next(lines)[1]
+                text += "\n" + next(lines)[1]  # bash reads the backslash and line break as a space
             found.append(Command(number, text, [], 0))
         elif found:
             found[-1].expected.append(line)
@@ -409,6 +432,38 @@ def run_console(block: Block, cwd: Path) -> None:
             pytest.fail(f"{where}\nexited with {result.returncode}, not {wanted}: {result.stderr}")
 
 
+def test_a_python_statement_must_raise_warn_and_print_what_the_doc_says() -> None:
+    said = [
+        "import warnings",
+        "print(1 + 1)  # 2",
+        "print('a')",
+        "# a",
+        'int("x")  # raises ValueError',
+        'warnings.warn("w")  # warns UserWarning',
+    ]
+    run_python(Block("docs/x.md", 1, "python", said), {})
+    for wrong in (
+        ["print(1)  # 2"],
+        ["print(1, 2)", "# 1 ...", "# 3"],
+        ['int("1")  # raises ValueError'],
+        ['int("x")  # raises KeyError'],
+        ["x = 1  # warns UserWarning"],
+        ["try:", "    int('x')  # raises ValueError", "except ValueError:", "    pass"],
+        ["1 / 0"],
+    ):
+        with pytest.raises((pytest.fail.Exception, AssertionError)):
+            run_python(Block("docs/x.md", 1, "python", wrong), {})
+
+
+def test_a_command_must_print_and_exit_as_the_doc_shows(tmp_path: Path) -> None:
+    shown = ["$ echo a; echo b >&2", "a", "b", "$ echo a \\", "  c", "a c", "$ exit 3  # exit status 3"]
+    run_console(Block("docs/x.md", 1, "console", shown), tmp_path)
+    run_console(Block("docs/x.md", 1, "console", ["$ echo a; echo b >&2", "a"]), tmp_path)  # stderr not shown
+    for wrong in (["$ echo a", "b"], ["$ false"], ["$ true  # exit status 1"], ["$ echo 'x: error: y'", "x: error: y"]):
+        with pytest.raises(pytest.fail.Exception):
+            run_console(Block("docs/x.md", 1, "console", wrong), tmp_path)
+
+
 def runs_here(block: Block) -> bool:
     return block.lang in RUN and block.marker != "not run" and (block.marker != "runs on Polars 2" or POLARS_2)
 
@@ -429,7 +484,7 @@ def test_the_examples_of_a_page_run_as_shown(
     page: str, engine: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     if engine is not None:
-        pytest.importorskip(engine, reason=f"{engine} is not installed: its examples run in the cluster sessions")
+        pytest.importorskip(engine, reason=f"{engine} is not installed (the `cluster` extra)")
     workdir = tmp_path / "page"
     (workdir / "examples").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "weather.avro", workdir / "examples" / "weather.avro")
