@@ -14,8 +14,8 @@ What runs, and how:
   `s3://bucket/...`, the schema registry and a Kafka broker for the Kafka examples).
 - A Python statement whose last line ends with `# raises SomeError` must raise that class (one
   of polars_avro's, Polars' or a builtin), and one ending with `# warns SomeWarning` must warn
-  it. A `print(...)` statement followed by a comment,
-  on its last line or on the comment lines right below it, must print that comment.
+  it. A `print(...)` statement followed by a comment, on its last line or on the comment
+  lines right below it, must print that comment.
 - In a console block, a line starting with `$ ` is a command (a trailing `\\` continues it),
   run with bash in the page's directory with this Python's scripts first on PATH; the lines
   up to the next command are what it prints: its standard output, then its standard error
@@ -36,6 +36,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import io
 import os
 import re
@@ -99,6 +100,7 @@ class Parsed:
     prose: str = ""
 
 
+@functools.cache
 def parse(page: str) -> Parsed:
     lines = (ROOT / page).read_text(encoding="utf-8").splitlines()
     parsed = Parsed()
@@ -138,7 +140,8 @@ def slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
 
 
-def anchors(page: str) -> set[str]:
+@functools.cache
+def anchors(page: str) -> frozenset[str]:
     seen: dict[str, int] = {}
     out = set()
     for line in parse(page).prose.splitlines():
@@ -149,7 +152,7 @@ def anchors(page: str) -> set[str]:
         n = seen.get(base, 0)
         seen[base] = n + 1
         out.add(base if n == 0 else f"{base}-{n}")
-    return out
+    return frozenset(out)
 
 
 def links(page: str) -> Iterator[tuple[int, str]]:
@@ -213,6 +216,26 @@ def test_every_exception_class_the_docs_name_exists(page: str) -> None:
     assert not missing, f"{page} names exception classes polars_avro does not have: {missing}"
 
 
+def named_class(name: str) -> type[BaseException]:
+    if name.startswith("polars.exceptions."):
+        return exception_class(name.rpartition(".")[2])
+    return exception_class(name)
+
+
+def test_the_table_of_exceptions_gives_each_its_classes_and_leaves_none_out() -> None:
+    rows = re.findall(r"^\| `(Avro\w+)` \| ([^|]+) \|", (ROOT / "docs/errors.md").read_text(encoding="utf-8"), re.M)
+    assert rows, "docs/errors.md's table of exceptions"
+    for name, bases in rows:
+        for base in re.findall(r"`([\w.]+)`", bases):
+            assert issubclass(exception_class(name), named_class(base)), f"docs/errors.md: {name} is no {base}"
+    errors = {
+        name
+        for name, cls in vars(polars_avro.exceptions).items()
+        if isinstance(cls, type) and issubclass(cls, polars_avro.AvroError) and cls is not polars_avro.AvroError
+    }
+    assert errors == {name for name, _ in rows}, "docs/errors.md lists every subclass of AvroError"
+
+
 # --- which blocks run --------------------------------------------------------------------
 
 
@@ -245,16 +268,24 @@ def as_polars_prints(line: str) -> str:
     return re.sub(r"Map\(String, (\w+)\)", r"List(Struct({'key': String, 'value': \1}))", line)
 
 
+def without_blank_end(lines: list[str]) -> list[str]:
+    lines = list(lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
 def matches(expected: list[str], actual: str) -> bool:
     """Whether `actual` is what `expected` shows: lines compared without trailing spaces,
     a line `...` standing for any lines (none too), `...` within a line for any text."""
     pattern = []
-    for line in map(as_polars_prints, expected):
+    for line in map(as_polars_prints, without_blank_end(expected)):
         if line.strip() == "...":
             pattern.append(r"(?:[^\n]*\n)*?")
         else:
             pattern.append(r"[^\n]*".join(map(re.escape, line.rstrip().split("..."))) + r"\n")
-    text = "".join(line.rstrip() + "\n" for line in actual.splitlines())
+    # Lines end at line breaks only: a JSON string may hold U+2028, which splitlines() splits at.
+    text = "".join(line.rstrip() + "\n" for line in without_blank_end(actual.split("\n")))
     return re.fullmatch("".join(pattern), text, re.S) is not None
 
 
@@ -484,7 +515,7 @@ def test_the_examples_of_a_page_run_as_shown(
     page: str, engine: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     if engine is not None:
-        pytest.importorskip(engine, reason=f"{engine} is not installed (the `cluster` extra)")
+        pytest.importorskip(engine, reason=f"{engine} is not installed (the `{engine}` extra)")
     workdir = tmp_path / "page"
     (workdir / "examples").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "weather.avro", workdir / "examples" / "weather.avro")
