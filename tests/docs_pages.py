@@ -176,9 +176,7 @@ class Page:
 
             broker = KafkaBroker(self.dir.parent)
         except ImportError:
-            return _Consumer(
-                [confluent_kafka.Message(topic=topic, partition=0, offset=i, value=v) for i, v in enumerate(values)]
-            )
+            return _Consumer([_message(topic, i, value) for i, value in enumerate(values)])
         self.stack.callback(broker.close)
         from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -200,6 +198,17 @@ class Page:
             fetched.extend(consumer.consume(len(values), timeout=1))
         consumer.seek(confluent_kafka.TopicPartition(topic, 0, 0))
         return consumer
+
+
+def _message(topic: str, offset: int, value: bytes) -> Any:
+    """confluent-kafka's Message where it can be made in Python, else a kafka-python
+    ConsumerRecord's fields: `kafka_frame` takes both."""
+    import confluent_kafka
+
+    try:
+        return confluent_kafka.Message(topic=topic, partition=0, offset=offset, value=value)
+    except TypeError:
+        return _Message(value, topic, offset)
 
 
 class _Consumer:
@@ -356,8 +365,8 @@ def messages(page: Page) -> None:
 class _Message:
     """A kafka-python ConsumerRecord's fields, as kafka_frame takes them."""
 
-    def __init__(self, value: bytes) -> None:
-        self.key, self.value, self.topic, self.partition, self.offset = None, value, "orders", 0, 0
+    def __init__(self, value: bytes, topic: str = "orders", offset: int = 0) -> None:
+        self.key, self.value, self.topic, self.partition, self.offset = None, value, topic, 0, offset
         self.timestamp, self.headers = None, []
 
 
