@@ -455,6 +455,8 @@ def cluster(session: nox.Session, polars: str) -> None:
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", *TEST_DEPS, *CLUSTER_DEPS)
     session.run("pytest", "--import-mode=importlib", *CLUSTER_TESTS, "-q", "-rs", *session.posargs)
+    # docs/cluster.md's Ray and Dask examples, which the other sessions skip (no Ray, no Dask).
+    session.run("pytest", "--import-mode=importlib", "tests/test_docs.py", "-k", "ray or dask", "-q", "-rs")
     session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(cluster=True))
 
 
