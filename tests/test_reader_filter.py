@@ -379,5 +379,13 @@ def test_found_by_the_random_predicates(tmp_path: Path, frame: pl.DataFrame, pre
     Polars' own scan_ipc keeps."""
     polars_avro.write_avro(frame, tmp_path / "f.avro")
     frame.write_ipc(tmp_path / "f.arrow")
-    expected = pl.scan_ipc(tmp_path / "f.arrow").filter(predicate).collect()
-    assert_frame_equal(pl.scan_avro(tmp_path / "f.avro").filter(predicate).collect(), expected)  # type: ignore[attr-defined]
+    scan = pl.scan_avro(tmp_path / "f.avro").filter(predicate)  # type: ignore[attr-defined]
+    try:
+        expected = pl.scan_ipc(tmp_path / "f.arrow").filter(predicate).collect()
+    except pl.exceptions.PolarsError as refused:
+        # Where Polars' own reader refuses the query (1.36 refuses the decimal list when it
+        # plans it), so must the scan.
+        with pytest.raises(type(refused)):
+            scan.collect()
+        return
+    assert_frame_equal(scan.collect(), expected)
