@@ -124,6 +124,21 @@ def streaming_slice_of_a_pure_concat_with_its_head_panics() -> bool:
 
 
 @functools.cache
+def streaming_top_k_after_a_filter_panics() -> bool:
+    """A streaming top_k of a filter over a pure IO source of many small frames
+    (``lf.filter(pl.col("x") < 0.9).top_k(100, by=["b", "id"])``) panics (``invalid SlotMap
+    key used``, in the top_k node's prune); 200 frames of the same rows do not. Fresh seed
+    992780445 found it on 1.34. Found on 1.32 to 1.36."""
+    rng = random.Random(0)
+    n = 4_000
+    frame = pl.DataFrame(
+        {"b": [rng.random() < 0.5 for _ in range(n)], "id": range(n), "x": [rng.random() for _ in range(n)]}
+    )
+    query = plugin_scan(frame, frames=64).filter(pl.col("x") < 0.9).top_k(100, by=["b", "id"])
+    return _fails(lambda: query.collect(engine="streaming").height == 100)
+
+
+@functools.cache
 def collect_all_of_a_row_index_misorders() -> bool:
     """``pl.collect_all`` of a pure IO source's row index and select, beside another query
     of the source, gives the columns in another order: ``with_row_index("i").select("c",

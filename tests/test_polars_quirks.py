@@ -49,6 +49,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "same_slice_joined_twice_panics": ((1, 39), (1, 40)),
     "streaming_slice_of_a_pure_concat_with_its_head_panics": ((1, 33), (1, 42)),
     "streaming_slice_of_concat_wrong": ((1, 40), (1, 42)),
+    "streaming_top_k_after_a_filter_panics": ((1, 32), (1, 36)),
     "streaming_keep_first_wrong": ((1, 30), (1, 32)),
 }
 #: The releases measured.
