@@ -117,10 +117,11 @@ def streaming_slice_of_a_pure_concat_with_its_head_panics() -> bool:
     """A streaming slice of a pure IO source concatenated with its own head
     (``pl.concat([lf, lf.head(20)]).explode("nums").slice(2, 10)``) panics
     (``pipe.send_state == PortState::Done``); the same source declared impure does not.
-    Fresh seed 608483456 found it on 1.36. Found on 1.33 to 1.42."""
+    Fresh seed 608483456 found it on 1.36. Found on 1.33 to 1.42. It panics in about 19 runs
+    of 20 (1.33): asked five times, the probe misses it about once in three million."""
     lf = plugin_scan(pl.DataFrame({"id": range(300), "nums": [[i, i + 1] for i in range(300)]}), frames=5)
     query = pl.concat([lf, lf.head(20)]).explode("nums").slice(2, 10)
-    return _fails(lambda: query.collect(engine="streaming").height == 10)
+    return any(_fails(lambda: query.collect(engine="streaming").height == 10) for _ in range(5))
 
 
 @functools.cache
@@ -128,14 +129,15 @@ def streaming_top_k_after_a_filter_panics() -> bool:
     """A streaming top_k of a filter over a pure IO source of many small frames
     (``lf.filter(pl.col("x") < 0.9).top_k(100, by=["b", "id"])``) panics (``invalid SlotMap
     key used``, in the top_k node's prune); 200 frames of the same rows do not. Fresh seed
-    992780445 found it on 1.34. Found on 1.32 to 1.36."""
+    992780445 found it on 1.34. Found on 1.32 to 1.36, in 19 or 20 runs of 20: asked five
+    times."""
     rng = random.Random(0)
     n = 4_000
     frame = pl.DataFrame(
         {"b": [rng.random() < 0.5 for _ in range(n)], "id": range(n), "x": [rng.random() for _ in range(n)]}
     )
     query = plugin_scan(frame, frames=64).filter(pl.col("x") < 0.9).top_k(100, by=["b", "id"])
-    return _fails(lambda: query.collect(engine="streaming").height == 100)
+    return any(_fails(lambda: query.collect(engine="streaming").height == 100) for _ in range(5))
 
 
 @functools.cache
