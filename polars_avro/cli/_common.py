@@ -155,6 +155,14 @@ def parse_columns(text: str | None) -> list[str] | None:
     return columns
 
 
+def polars_message(error: Exception) -> str:
+    """An error's message on one line, without the query plan Polars adds after it.
+
+    The message is what a user acts on.
+    """
+    return " ".join(str(error).split("Resolved plan until failure")[0].split())
+
+
 def refuse(condition: bool, message: str) -> None:
     if condition:
         raise UsageError(message)

@@ -16,6 +16,7 @@ from polars_avro.cli._common import (
     add_storage_options,
     expand_inputs,
     parse_columns,
+    polars_message,
     refuse,
     storage_options,
     total_size,
@@ -185,8 +186,7 @@ def query(
             lf = lf.sql(f"SELECT * FROM self WHERE {where}")
             lf.collect_schema()
         except (pl.exceptions.ColumnNotFoundError, pl.exceptions.SQLInterfaceError, pl.exceptions.SQLSyntaxError) as e:
-            message = str(e).split("\n\n")[0].strip()
-            msg = f"--filter {where!r} cannot be used: {message}; the columns are {_listed(names)}"
+            msg = f"--filter {where!r} cannot be used: {polars_message(e)}; the columns are {_listed(names)}"
             raise UsageError(msg) from e
     if columns is not None:
         missing = [c for c in partition_by or () if c not in columns]

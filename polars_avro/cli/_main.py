@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from polars_avro import __version__
 from polars_avro.cli import _convert, _describe, _records, _rewrite
-from polars_avro.cli._common import UsageError
+from polars_avro.cli._common import UsageError, polars_message
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroError,
@@ -88,6 +88,5 @@ def _status(e: Exception) -> int:
 
 def _one_line(e: Exception) -> str:
     """The error's message on one line; an error not of this package also says what it is."""
-    # Polars adds the query plan after its message: the message is what a user acts on.
-    text = " ".join(str(e).split("Resolved plan until failure")[0].split())
+    text = polars_message(e)
     return text if isinstance(e, AvroError) else f"{type(e).__name__}: {text}"
