@@ -407,7 +407,7 @@ class Scan:
                 # Polars simplifies a filter's predicate (``pl.lit(True) | x`` holds,
                 # whatever types x compares) and evaluates a column as written: what
                 # it refuses as a column, the filter may take. Slower, so only then.
-                kept = batch.with_row_index(_MASK).filter(predicate).get_column(_MASK)
+                kept = kept_indices(batch, predicate)
                 return pl.repeat(False, batch.height, dtype=pl.Boolean, eager=True).scatter(kept, True)
 
         def evaluate(columns: pl.Series | None, height: int) -> pl.Series:
@@ -428,8 +428,12 @@ def rows_kept(frame: pl.DataFrame, predicate: pl.Expr) -> pl.DataFrame:
     try:
         return frame.filter(predicate)
     except pl.exceptions.PolarsError:
-        kept = with_decimals_widened(frame, lambda f: f.with_row_index(_MASK).filter(predicate).get_column(_MASK))
-        return frame[kept]
+        return frame[with_decimals_widened(frame, lambda f: kept_indices(f, predicate))]
+
+
+def kept_indices(frame: pl.DataFrame, predicate: pl.Expr) -> pl.Series:
+    """The indices of the rows ``frame.filter(predicate)`` keeps."""
+    return frame.with_row_index(_MASK).filter(predicate).get_column(_MASK)
 
 
 def with_decimals_widened(frame: pl.DataFrame, evaluate: Callable[[pl.DataFrame], _T]) -> _T:
