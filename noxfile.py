@@ -1,5 +1,6 @@
 """Sessions: `nox -s demo`, `nox -s tests` (with `cluster`, `releases` and `smoke`), `nox -s lint`,
-`nox -s docs`, `nox -s portability`, `nox -s wheel`, `nox -s sdist`, `nox -s bench`, `nox -s fuzz`.
+`nox -s docs`, `nox -s portability`, `nox -s wheel`, `nox -s sdist`, `nox -s bench`, `nox -s fuzz`,
+`nox -s release_table`.
 
 Every session installs the same release wheel, built once per change by `build_wheel`: on
 Linux the manylinux2014 one users install. The build always names the interpreter nox
@@ -9,6 +10,7 @@ rebuild all of Polars.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -94,9 +96,11 @@ POLARS_RELEASES = [
     "polars-u64-idx==1.33.1",
     "polars-lts-cpu==1.33.1",
 ]
-#: The Python the releases run on: every one of them installs there (Polars 2.1 left 3.10).
-RELEASES_PYTHON = "3.11"
+#: The Python the releases run on: every one of them installs there (Polars 2.1 left 3.10),
+#: and it has sys.monitoring (3.12 on), which counts what crosses between Python and Rust.
+RELEASES_PYTHON = "3.12"
 RELEASE_TESTS = [
+    "tests/test_crossings.py",
     "tests/test_differential.py",
     "tests/test_query_shapes.py",
     "tests/test_polars_quirks.py",
@@ -388,11 +392,12 @@ def smoke(session: nox.Session) -> None:
 
 @nox.session(python=on_this_machine(RELEASES_PYTHON))
 def releases(session: nox.Session) -> None:
-    """The query shapes, the probes of Polars' behaviour, the differential suite and every
-    type read and written on every release and runtime of POLARS_RELEASES (`nox -s releases
-    -- 1.36 rt64` runs those whose requirement holds one of the words), in one virtualenv:
-    each release is installed once into a folder of the cache and put first on the path.
-    Every release is run; the session then fails naming each that failed."""
+    """The query shapes, the probes of Polars' behaviour (against the table of releases the
+    package reads, polars_avro/_polars/releases.json), the differential suite and every type
+    read and written on every release and runtime of POLARS_RELEASES (`nox -s releases --
+    1.36 rt64` runs those whose requirement holds one of the words), in one virtualenv: each
+    release is installed once into a folder of the cache and put first on the path. Every
+    release is run; the session then fails naming each that failed."""
     wheel = build_wheel(session)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install("pytest", "fastavro", "avro", "cramjam", "backports.zstd; python_version < '3.14'")
@@ -403,17 +408,10 @@ def releases(session: nox.Session) -> None:
     ]
     failed, skipped = [], []
     for requirement in chosen:
-        site = CACHE / "polars-releases" / f"python{session.python}" / requirement.replace("[", "-").replace("]", "")
-        if not (site / ".installed").exists():
-            shutil.rmtree(site, ignore_errors=True)
-            try:
-                session.run("python", "-m", "pip", "install", "--quiet", "--target", str(site), requirement)
-            except nox.command.CommandFailed:
-                (failed if EVERY_PYTHON else skipped).append(
-                    f"{requirement} (does not install on Python {session.python})"
-                )
-                continue
-            (site / ".installed").touch()
+        site = release_site(session, requirement)
+        if site is None:
+            (failed if EVERY_PYTHON else skipped).append(f"{requirement} (does not install on Python {session.python})")
+            continue
         # The differential suite's fresh seed, chosen here and shown before the run: a query
         # that takes the process down (out of memory) leaves no report of its own.
         seed = str(random.SystemRandom().randrange(10**9))
@@ -438,6 +436,51 @@ def releases(session: nox.Session) -> None:
         session.warn(f"skipped: {', '.join(skipped)}")
     if failed:
         session.error(f"failed on {len(failed)} of {len(chosen)}: {', '.join(failed)}")
+
+
+def release_site(session: nox.Session, requirement: str) -> Path | None:
+    """The folder of the cache holding a release of POLARS_RELEASES, installed there once;
+    None where it does not install on the session's Python."""
+    site = CACHE / "polars-releases" / f"python{session.python}" / requirement.replace("[", "-").replace("]", "")
+    if not (site / ".installed").exists():
+        shutil.rmtree(site, ignore_errors=True)
+        try:
+            session.run("python", "-m", "pip", "install", "--quiet", "--target", str(site), requirement)
+        except nox.command.CommandFailed:
+            return None
+        (site / ".installed").touch()
+    return site
+
+
+#: The table of what each release does, which the package reads (polars_avro._polars.facts).
+RELEASE_TABLE = ROOT / "polars_avro" / "_polars" / "releases.json"
+
+
+@nox.session(python=on_this_machine(RELEASES_PYTHON))
+def release_table(session: nox.Session) -> None:
+    """Writes RELEASE_TABLE: each release of POLARS_RELEASES answers the package's probes
+    (`python -m polars_avro._polars.probes`), one row per minor release, which every runtime
+    and patch of it must answer alike. `nox -s releases` then checks the rows on each."""
+    wheel = build_wheel(session)
+    session.install("--force-reinstall", "--no-deps", wheel)
+    rows: dict[str, dict[str, object]] = {}
+    for requirement in POLARS_RELEASES:
+        site = release_site(session, requirement)
+        if site is None:
+            session.error(f"{requirement} does not install on Python {session.python}")
+        shown = session.run(
+            "python", "-m", "polars_avro._polars.probes", env={"PYTHONPATH": str(site)}, silent=True, external=True
+        )
+        answer = json.loads(str(shown).strip().splitlines()[-1])
+        release = ".".join(answer["version"].split(".")[:2])
+        row = rows.setdefault(release, {"tested_at": [], **answer["facts"]})
+        if {k: v for k, v in row.items() if k != "tested_at"} != answer["facts"]:
+            session.error(f"{requirement} answers {answer['facts']}, other builds of Polars {release} {row}")
+        row["tested_at"].append(requirement)  # type: ignore[union-attr]
+        session.log(f"{requirement}: {answer['facts']}")
+    table = json.loads(RELEASE_TABLE.read_text())
+    table["releases"] = dict(sorted(rows.items(), key=lambda item: [int(n) for n in item[0].split(".")]))
+    RELEASE_TABLE.write_text(json.dumps(table, indent=1) + "\n")
 
 
 def package_modules(*, cluster: bool = False) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from polars_avro import _namespaces  # noqa: F401  (registers df.avro and lf.avro)
+from polars_avro._arguments import Codec, CompressionName
 from polars_avro._blocks import (
     AvroBlock,
     AvroBlockReader,
@@ -26,14 +27,15 @@ from polars_avro._blocks import (
     unify_schemas,
 )
 from polars_avro._expr import decode, decode_error, encode, schema_id
+from polars_avro._header import AvroHeader
 from polars_avro._internal import SplitFile, __version__
-from polars_avro._io import AvroHeader, read_avro, read_avro_header, read_avro_schema, scan_avro
+from polars_avro._io import read_avro, read_avro_header, read_avro_schema, scan_avro
 from polars_avro._messages import FingerprintAlgorithm, fingerprint, kafka_frame, parsing_canonical_form
 from polars_avro._reader import AvroReader
 from polars_avro._skipped import SkippedBlock
 from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._stats import ReadStats, read_stats
-from polars_avro._write import Codec, CompressionName, sink_avro, write_avro
+from polars_avro._write import sink_avro, write_avro
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroCapacityError,
@@ -54,6 +56,7 @@ from polars_avro.exceptions import (
     AvroPermissionError,
     AvroPolarsBugWarning,
     AvroPolarsVersionError,
+    AvroPolarsVersionWarning,
     AvroSchemaError,
     AvroSchemaMismatchError,
 )
@@ -87,6 +90,7 @@ __all__ = [
     "AvroPermissionError",
     "AvroPolarsBugWarning",
     "AvroPolarsVersionError",
+    "AvroPolarsVersionWarning",
     "AvroReader",
     "AvroSchemaError",
     "AvroSchemaMismatchError",

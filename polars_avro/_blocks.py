@@ -16,12 +16,13 @@ from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
 from polars_avro import _internal
+from polars_avro._arguments import AvroTarget, Compression, SchemaLike
+from polars_avro._header import AvroHeader, header_of
 from polars_avro._hive import HivePartitions
-from polars_avro._io import AvroHeader, header_of, one_file
-from polars_avro._messages import SchemaLike
+from polars_avro._io import one_file
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
-from polars_avro._write import DEFAULT_SYNC_INTERVAL, AvroTarget, Compression, _target, _WriteOptions
+from polars_avro._write import DEFAULT_SYNC_INTERVAL, _target, _WriteOptions
 from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number, schema_json
 
 #: What a block reader hands out as a block's ``data``: the bytes as stored (compressed with

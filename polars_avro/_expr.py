@@ -11,14 +11,9 @@ from typing import TYPE_CHECKING, Literal, Union
 
 import polars as pl
 
+from polars_avro._arguments import Framing, SchemaLike
 from polars_avro._keywords import DEFAULT_RECORD_NAME, DecodeKeywords, MessageOptions, filled, takes
-from polars_avro._messages import (
-    Framing,
-    SchemaLike,
-    decode_expr,
-    encode_expr,
-    schema_id_expr,
-)
+from polars_avro._messages import decode_expr, encode_expr, schema_id_expr
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -1,6 +1,6 @@
 """Hive-style partitions (``.../date=2024-01-01/country=NO/part-0.avro``).
 
-The columns the folder names hold, their types, and which files a predicate rules out by them.
+The columns the folder names hold, and their types.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._polars.features import without_columns
 from polars_avro._sources import Sources, is_remote_url
-from polars_avro._types import without_columns
 from polars_avro.exceptions import AvroArgumentError
 
 #: The folder value that stands for null, as Hive and Polars write it (the partitioned
@@ -113,29 +113,3 @@ def _booleans(raw: pl.Series) -> pl.Series:
         msg = "not booleans"
         raise ValueError(msg)
     return lowered == "true"
-
-
-def conjuncts(predicate: pl.Expr) -> list[pl.Expr]:
-    """The parts of a predicate joined by ``&`` (Polars hands combined filters over so)."""
-    parts = predicate.meta.pop()
-    if len(parts) == 2 and any((a & b).meta.eq(predicate) for a, b in (parts, parts[::-1])):
-        return conjuncts(parts[1]) + conjuncts(parts[0])
-    return [predicate]
-
-
-def reads_only(part: pl.Expr, columns: list[str]) -> bool:
-    """Whether a predicate part reads none but these columns."""
-    return set(part.meta.root_names()) <= set(columns)
-
-
-def ruled_out(parts: list[pl.Expr], values: pl.DataFrame) -> list[bool]:
-    """For each file (a row of its partition values), whether it is ruled out.
-
-    It is when a predicate part that reads only those values is false or null there: then
-    no row of the file can pass.
-    """
-    own = [part for part in parts if reads_only(part, values.columns)]
-    if not own:
-        return [False] * values.height
-    passes = pl.all_horizontal([part.fill_null(False) for part in own])
-    return values.select(~passes).to_series().to_list()

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from polars_avro import _internal, _polars_bugs
-from polars_avro._engine import lazy_frame
+from polars_avro import _internal
+from polars_avro._header import AvroHeader, header_of
 from polars_avro._keywords import ReadKeywords, ReadOptions, ScanKeywords, filled, takes
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._origin import remember
-from polars_avro._polars_args import (
+from polars_avro._polars.features import IMPORTS_CHUNKS, without_columns
+from polars_avro._polars.keywords import (
     OTHER_READERS_REFUSED,
     READ_ALIASES,
     READ_HARMLESS,
     READ_REFUSED,
     refusing,
 )
+from polars_avro._polars.release import lazy_frame, warn_of_bugs
 from polars_avro._scan import Scan
 from polars_avro._sources import AvroSource, Item, RemoteOptions, Sources, expand_sources
-from polars_avro._types import IMPORTS_CHUNKS, without_columns
 from polars_avro.exceptions import AvroArgumentError, check_flag
 
 if TYPE_CHECKING:
@@ -91,9 +90,9 @@ def scan_avro(source: AvroSource, **options: Unpack[ScanKeywords]) -> pl.LazyFra
     30
     """
     scan = Scan(source, ScanOptions.of(options))
+    warn_of_bugs()
     lf = lazy_frame(scan)
     _remember_origin(lf, scan, lazily=True)
-    _polars_bugs.warn_once()
     return lf
 
 
@@ -223,25 +222,6 @@ def read_avro_schema(source: AvroSource, **options: Unpack[ReadOptions]) -> pl.S
     return scan.schema
 
 
-@dataclass(frozen=True)
-class AvroHeader:
-    """What an Avro file's header says."""
-
-    #: The writer schema as parsed JSON.
-    schema: Any
-    #: The writer schema exactly as stored in the file.
-    schema_json: str
-    #: The block codec: null, deflate, snappy, zstandard, bzip2 or xz.
-    codec: str
-    #: Every metadata entry, ``avro.schema`` and ``avro.codec`` included.
-    metadata: dict[str, bytes]
-    #: The entries the file's writer added: all but the format's own (``avro.*``), as
-    #: ``write_avro(..., schema=header)`` carries them over.
-    user_metadata: dict[str, bytes]
-    #: The 16-byte sync marker.
-    sync_marker: bytes
-
-
 def read_avro_header(
     source: AvroSource,
     *,
@@ -289,15 +269,3 @@ def one_file(
         )
         raise AvroArgumentError(msg)
     return sources.items[0]
-
-
-def header_of(header: dict[str, Any]) -> AvroHeader:
-    """A header as the Rust core describes it (``_internal.read_header``)."""
-    return AvroHeader(
-        schema=json.loads(header["schema_json"]),
-        schema_json=header["schema_json"],
-        codec=header["codec"],
-        metadata=dict(header["metadata"]),
-        user_metadata=dict(header["user_metadata"]),
-        sync_marker=header["sync_marker"],
-    )

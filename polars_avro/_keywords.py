@@ -17,15 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypedDict, TypeVar, cast
 
 from polars_avro import _internal
-from polars_avro._polars_args import CredentialProvider
+from polars_avro._polars.keywords import CredentialProvider
 from polars_avro.exceptions import AvroKeywordError
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from polars_avro._io import AvroHeader
-    from polars_avro._messages import Framing, Mode, SchemaLike, WriterSchemas
-    from polars_avro._write import AvroTarget, Compression
+    from polars_avro._arguments import AvroTarget, Compression, Framing, Mode, SchemaLike, WriterSchemas
+    from polars_avro._header import AvroHeader
 
 F = TypeVar("F", bound=Callable[..., Any])
 

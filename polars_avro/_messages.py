@@ -16,11 +16,12 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, Union, get_args
+from typing import Any, Literal, get_args
 
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._arguments import FRAMINGS, MODES, SchemaLike, WriterSchemas
 from polars_avro._callsite import CallSite, warn_user
 from polars_avro._types import describe_dtype, dtype_from_description
 from polars_avro.exceptions import (
@@ -31,19 +32,6 @@ from polars_avro.exceptions import (
     check_whole_number,
     schema_json,
 )
-
-Framing = Literal["raw", "confluent", "single_object", "auto"]
-Mode = Literal["strict", "permissive"]
-FRAMINGS: tuple[str, ...] = ("raw", "confluent", "single_object", "auto")
-MODES: tuple[str, ...] = ("strict", "permissive")
-
-#: A schema as JSON text, parsed JSON, or an object of a schema library that holds one
-#: (confluent-kafka's ``Schema``, Apache avro's ``Schema``).
-SchemaLike = Union[str, Mapping[str, Any], list[Any], Any]
-#: Where the writer schemas of framed messages come from: a mapping from schema id (or
-#: fingerprint, or GUID text) to schema, a callable taking the id and giving the schema
-#: (or None), or a ``confluent_kafka.schema_registry.SchemaRegistryClient``.
-WriterSchemas = Union[Mapping[Any, SchemaLike], Callable[[Any], Any], Any]
 
 #: The name the id column travels under inside the struct handed to the decoder.
 _ID_FIELD = "__polars_avro_schema_id"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 from polars_avro import _expr
+from polars_avro._arguments import AvroTarget, Framing, SchemaLike
 from polars_avro._keywords import (
     DEFAULT_RECORD_NAME,
     DecodeKeywords,
@@ -22,9 +23,8 @@ from polars_avro._keywords import (
     WriteKeywords,
     takes,
 )
-from polars_avro._messages import Framing, SchemaLike
-from polars_avro._polars_args import WRITE_ALIASES, WRITE_REFUSED, refusing
-from polars_avro._write import AvroTarget, sink_avro, write_avro
+from polars_avro._polars.keywords import WRITE_ALIASES, WRITE_REFUSED, refusing
+from polars_avro._write import sink_avro, write_avro
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

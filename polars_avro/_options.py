@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from polars_avro import _internal
 from polars_avro._keywords import ReadOptions, filled
-from polars_avro._polars_args import with_credentials
-from polars_avro._types import max_index
+from polars_avro._polars.features import max_index
+from polars_avro._polars.keywords import with_credentials
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
 
 #: The most files opened at once: each is opened on an I/O thread of its own, and a typo

@@ -14,7 +14,7 @@ import polars as pl
 from polars_avro._blocks import AvroFile
 from polars_avro._keywords import ReaderKeywords, takes
 from polars_avro._options import ScanOptions, column_names
-from polars_avro._polars_args import OTHER_READERS_REFUSED, READ_HARMLESS, READ_REFUSED, refusing
+from polars_avro._polars.keywords import OTHER_READERS_REFUSED, READ_HARMLESS, READ_REFUSED, refusing
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource, Sources

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,8 +16,9 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._callsite import CallSite
-from polars_avro._hive import HivePartitions, conjuncts, reads_only, ruled_out
+from polars_avro._hive import HivePartitions
 from polars_avro._options import ScanOptions
+from polars_avro._polars.features import index_bits, index_type, max_index, without_columns
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import (
     AvroSource,
@@ -29,11 +29,10 @@ from polars_avro._sources import (
     local_paths,
     store_url,
 )
+from polars_avro._stats import progress_listeners, record_skipped_block, report_progress
 from polars_avro._stats import record as record_stats
-from polars_avro._stats import record_skipped_block, report_progress
-from polars_avro._types import FrameSchema, index_bits, index_type, max_index, without_columns
+from polars_avro._types import FrameSchema
 from polars_avro.exceptions import (
-    AvroArgumentError,
     AvroCapacityError,
     AvroInternalError,
     schema_json,
@@ -77,12 +76,13 @@ class ReadRequest:
     index_bits: int = 32
     #: One row per source.
     partitions: pl.DataFrame | None = None
-    #: Per source: whether a filter on its partition values or path rules out all its rows.
-    ruled_out: list[bool] | None = None
-    #: The part of the predicate the reader evaluates itself.
-    filter: _internal.ReaderFilter | None = None
-    #: The rest: the columns it reads, and what gives its mask of a frame of them.
-    predicate: tuple[list[str], Callable[[pl.DataFrame], pl.Series]] | None = None
+    #: Polars' filters in its JSON form, all to hold: the reader takes them apart.
+    filters: list[str] = field(default_factory=list)
+    #: Whether Polars filters the batches again: else the reader reads the columns of the
+    #: part it does not evaluate too, and hands that part back.
+    filtered_again: bool = False
+    #: What evaluates a part of the filters the reader cannot on the files' values.
+    files_kept: Callable[[str, pl.Series | None, int], pl.Series | None] | None = None
     #: Per source: the part of it a split reads.
     splits: list[_internal.SplitFile] | None = None
 
@@ -212,105 +212,105 @@ class Scan:
     def batches(
         self,
         with_columns: list[str] | None,
-        predicate: pl.Expr | None,
+        predicates: Sequence[pl.Expr],
         limit: int | None,
         batch_size: int | None,
         *,
         records: int | None = None,
         skip: int = 0,
         join: int = 1,
-        filter_here: bool = False,
         as_given: bool = False,
+        filtered_again: bool = False,
     ) -> Iterator[pl.DataFrame]:
-        """Batches of the columns `with_columns`, filtered by `predicate`, `limit` rows at most.
+        """Batches of the columns `with_columns` whose rows pass every one of `predicates`, `limit` rows at most.
 
-        `records` caps the records read before the predicate (as ``n_rows`` does), of which
-        the first `skip` are left out (a slice's offset; only without a predicate). The
+        `records` caps the records read before the predicates (as ``n_rows`` does), of which
+        the first `skip` are left out (a slice's offset; only without predicates). The
         columns come in schema order, the order Polars expects from a source, or with
         `as_given` in the order of `with_columns`. The Rust reader reads every file, decides
         which to open, where to stop and in what order the columns come; their partition
         values and paths come with the batches. Up to `join` batches come as one frame (an
-        eager read wants them all at once). What stays here needs Polars: evaluating the
-        predicate on the files' partition values and paths, and on batches.
+        eager read wants them all at once).
 
-        The reader's threads evaluate the predicate, so that the other columns are decoded
-        only for the rows that pass; with `filter_here` the batches are filtered on this
-        thread instead (every column decoded; no `limit`). Polars 1.x runs sources on its
-        own thread pool and evaluating an expression needs that pool: when all its threads
-        wait on reads (two scans of a join, on two cores), a predicate evaluated elsewhere
-        waits forever.
+        The predicates cross into Rust once, in Polars' JSON form, and are taken apart there:
+        files ruled out by their partition values and paths, rows filtered as they are
+        decoded (the other columns decoded only for the rows that pass). With
+        `filtered_again` (Polars filters the batches again) that is all; else the part the
+        reader does not evaluate comes back, and is evaluated here on each batch, on this
+        thread: Polars' IO plugins run sources on Polars' own pool, whose threads an
+        expression evaluated elsewhere could wait on forever.
         """
-        if predicate is not None and not predicate.meta.root_names():
-            # A predicate of no column (`pl.lit(True)`, which Polars' streaming engine hands
-            # sources) holds for every record or for none.
-            if not _holds(predicate):
-                limit = 0
-            predicate = None
-        # Predicate parts that read only what a file's rows share (partition values, the
-        # path) rule out whole files.
-        ruled, by_file = None, self.hive is not None or self.options.include_file_paths is not None
-        if predicate is not None and by_file:
-            parts, values = conjuncts(predicate), self._file_values()
-            ruled = ruled_out(parts, values)
-            if all(reads_only(p, values.columns) for p in parts):
-                # The files kept pass it whole, so a count behind it needs no block decoded.
-                predicate = None
-        # The parts the reader evaluates itself, on its threads; Polars evaluates the rest.
-        reader_filter, predicate = self._reader_filter(predicate) if predicate is not None else (None, None)
-        filter_by, filtered_here = None, 0
-        if filter_here and predicate is not None:
-            if limit is not None:
-                raise AvroInternalError("a limit after the filter is not taken with filter_here")
-            # Read besides the columns asked for: the predicate's, in the scan's order.
-            filter_by, predicate = predicate, None
-            wanted = list(self.schema) if with_columns is None else with_columns
-            with_columns, as_given = [*wanted, *filter_by.meta.root_names()], False
-            order = [c for c in self.schema if c in set(wanted)]
+        filters, unread = [], []
+        for predicate in predicates:
+            text = _serialized(predicate)
+            if text is not None:
+                filters.append(text)
+            elif not filtered_again:
+                unread.append(predicate)  # a Python function in it: Polars' alone, whole
+        wanted = with_columns
+        if unread and with_columns is not None:
+            with_columns = [*with_columns, *(c for p in unread for c in p.meta.root_names())]
         request = ReadRequest(
             columns=with_columns,
             as_given=as_given,
             records=records,
-            limit=limit,
+            limit=limit if not unread else None,
             skip_rows=skip,
             options=self.options,
             engine_batch_size=batch_size,
             plan=self.plan,
             index_bits=index_bits(),
             partitions=self.hive.values if self.hive is not None and self.hive.values.width else None,
-            ruled_out=ruled if ruled is not None and any(ruled) else None,
-            filter=reader_filter,
-            predicate=(predicate.meta.root_names(), self._mask_function(predicate)) if predicate is not None else None,
+            filters=filters,
+            filtered_again=filtered_again,
+            files_kept=_files_kept,
             splits=self.ranges,
         )
         reader = _internal.ScanReader([Sources.opened(item) for item in self.sources.items], request)
+        rest_text = reader.rest
+        if reader.rest_as_given and not filtered_again:
+            unread = list(predicates)  # the rest holds a literal Polars does not read back (NaN): all of it
+        rest = _Rest.of(self, unread, rest_text, wanted, as_given=as_given, limit=limit, filtered_again=filtered_again)
         # Frames of no column (counts) are only heights, added up by the caller: their sum
         # must fit in one Polars frame.
         height, most = 0, max_index() if with_columns == [] else None
+        casts: dict[Any, pl.DataType] | None = None
+        # What runs for every batch is written out here, no function of the package called
+        # on a batch that needs nothing more than to be handed on.
         try:
             while (batch := reader.next_batch(join)) is not None:
                 columns, batch_height, skipped = batch
-                self._report_skipped(skipped)
-                report_progress(reader.stats)
-                df = self._to_schema(columns, batch_height)
-                if most is not None:
-                    height += df.height
-                    if height > most:
+                if skipped:
+                    self._report_skipped(skipped)
+                if progress_listeners:
+                    report_progress(reader.stats)
+                if columns is None:
+                    df = without_columns(batch_height)
+                    height += batch_height
+                    if most is not None and height > most:
                         msg = f"'{self.label}' holds more than {most:,} records, the most rows a Polars frame can hold"
                         raise AvroCapacityError(msg)
-                if filter_by is not None:
-                    filtered_here += 1
-                    df = filtering(filter_by, functools.partial(rows_kept, df, filter_by))
-                    if not df.height:
-                        continue  # as the reader leaves out batches its predicate empties
-                    df = (df if df.width == len(order) else df.select(order)).rechunk()
+                else:
+                    df = columns.struct.unnest()
+                    if casts is None:
+                        casts = self.file_schema.casts(df, keep=self.hive.schema if self.hive is not None else ())
+                    if casts:
+                        df = df.cast(casts)
+                if rest is not None:
+                    kept = rest.applied(df)
+                    if kept is None:
+                        break
+                    if not kept.height:
+                        continue  # as the reader leaves out batches its filter empties
+                    df = kept
                 yield df
         finally:
             # Also when the consumer stops early (a head, an error downstream).
-            stats = reader.stats()
-            stats["batches_filtered_in_python"] += filtered_here
+            stats, skipped = reader.finish()
+            stats["batches_filtered_in_python"] += rest.batches if rest is not None else 0
             record_stats(stats)
             self.on_stats(stats)
-            self._report_skipped(reader.take_skipped())
+            self._report_skipped(skipped)
 
     def frames(
         self,
@@ -329,7 +329,8 @@ class Scan:
         readers).
         """
         empty = True
-        batches = self.batches(names, predicate, limit, batch_size, join=join, as_given=True)
+        predicates = [predicate] if predicate is not None else []
+        batches = self.batches(names, predicates, limit, batch_size, join=join, as_given=True)
         try:
             for df in batches:
                 empty = False
@@ -354,70 +355,82 @@ class Scan:
             record_skipped_block(skipped.records)
             self.on_skipped(skipped)
 
-    def _file_values(self) -> pl.DataFrame:
-        """The values every row of a file shares, one row per file.
-
-        Its partition values and its path (when asked for), for ruling files out.
-        """
-        values = self.hive.values if self.hive is not None else without_columns(len(self.sources.items))
-        if self.options.include_file_paths is not None:
-            names = [self.sources.name(item) for item in self.sources.items]
-            values = values.with_columns(pl.Series(self.options.include_file_paths, names, pl.String))
-        return values
-
-    def _to_schema(self, columns: pl.Series | None, height: int) -> pl.DataFrame:
-        """A frame from Rust (its columns the fields of one struct Series; None: no column) in the scan's types."""
-        if columns is None:
-            return without_columns(height)
-        return self.file_schema.apply(columns.struct.unnest(), keep=self.hive.schema if self.hive is not None else ())
-
-    def _reader_filter(self, predicate: pl.Expr) -> tuple[_internal.ReaderFilter | None, pl.Expr | None]:
-        """The part of `predicate` the reader evaluates itself, and the rest (None: nothing).
-
-        The reader takes the conjuncts it evaluates exactly as Polars does (Rust's
-        crate::filter), given in the JSON form of Polars' expressions, over the columns in
-        the types it decodes them to (a scan's own, for those it takes). A conjunct that
-        does not serialize (a Python function in it) stays with Polars.
-        """
-        if self.plan is None:
-            return None, predicate  # each file read with its own schema
-        parts = conjuncts(predicate)
-        serialized = [_serialized(part) for part in parts]
-        names = {name for part in parts for name in part.meta.root_names()}
-        columns = pl.DataFrame(schema=[(name, dtype) for name, dtype in self.schema.items() if name in names])
-        lists = [found for text in serialized if text for found in _list_literals(text)]
-        reader_filter, taken = _internal.reader_filter([s or "" for s in serialized], columns, lists)
-        rest = [part for part, text, took in zip(parts, serialized, taken) if not (took and text)]
-        if not rest:
-            return reader_filter, None
-        remaining = functools.reduce(operator.and_, rest)
-        if reader_filter is not None:
-            # Where the reader's part keeps no row, Polars never sees the rest: one Polars
-            # refuses (types it does not compare) is refused here, as Polars' filter would.
-            filtering(remaining, lambda: with_decimals_widened(columns, lambda frame: frame.filter(remaining)))
-        return reader_filter, remaining
-
-    def _mask_function(self, predicate: pl.Expr) -> Any:
-        mask_expr = predicate.alias(_MASK)
-
-        def mask_of(batch: pl.DataFrame) -> pl.Series:
-            try:
-                return batch.with_columns(mask_expr).get_column(_MASK)
-            except pl.exceptions.PolarsError:
-                # Polars simplifies a filter's predicate (``pl.lit(True) | x`` holds,
-                # whatever types x compares) and evaluates a column as written: what
-                # it refuses as a column, the filter may take. Slower, so only then.
-                kept = kept_indices(batch, predicate)
-                return pl.repeat(False, batch.height, dtype=pl.Boolean, eager=True).scatter(kept, True)
-
-        def evaluate(columns: pl.Series | None, height: int) -> pl.Series:
-            batch = self._to_schema(columns, height)
-            return filtering(predicate, lambda: with_decimals_widened(batch, mask_of))
-
-        return evaluate
-
 
 _T = TypeVar("_T")
+
+
+@dataclass
+class _Rest:
+    """The part of a read's filters the reader hands back, evaluated on each batch here.
+
+    With the read's ``limit`` (rows after the filters), which the reader then leaves to it,
+    and the columns asked for, of which it reads those the part needs too.
+    """
+
+    predicate: pl.Expr
+    order: list[str] | None
+    limit: int | None
+    #: The batches it filtered.
+    batches: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        scan: Scan,
+        unread: list[pl.Expr],
+        rest: str | None,
+        wanted: list[str] | None,
+        *,
+        as_given: bool,
+        limit: int | None,
+        filtered_again: bool,
+    ) -> _Rest | None:
+        """What `scan`'s read has left to evaluate here: `unread`, and the reader's `rest`.
+
+        Where Polars filters again, nothing; the reader's `rest` is only checked then.
+        """
+        parts = [*unread, *([pl.Expr.deserialize(io.StringIO(rest), format="json")] if rest is not None else [])]
+        if not parts:
+            return None
+        predicate = functools.reduce(operator.and_, parts)
+        # Where the reader's part keeps no row, Polars never sees this one: one Polars refuses
+        # (types it does not compare) is refused here, as Polars' filter would be.
+        empty = pl.DataFrame(schema=scan.schema)
+        filtering(predicate, lambda: with_decimals_widened(empty, lambda frame: frame.filter(predicate)))
+        if filtered_again:
+            return None
+        order = None if wanted is None else wanted if as_given else [c for c in scan.schema if c in set(wanted)]
+        return cls(predicate, order, limit)
+
+    def applied(self, df: pl.DataFrame) -> pl.DataFrame | None:
+        """`df`'s rows that pass, in the columns asked for; None once the limit is reached."""
+        if self.limit == 0:
+            return None
+        self.batches += 1
+        df = filtering(self.predicate, functools.partial(rows_kept, df, self.predicate))
+        if self.order is not None and df.columns != self.order:
+            df = df.select(self.order)
+        if self.limit is not None:
+            df = df.head(self.limit)
+            self.limit -= df.height
+        # One chunk: Polars filters lists of several chunks, one sliced, wrongly on some releases.
+        return df.rechunk()
+
+
+def _files_kept(text: str, values: pl.Series | None, height: int) -> pl.Series | None:
+    """The files a part of a read's filters keeps, by the user's Polars.
+
+    The part (in Polars' JSON form) reads only what each file's rows share, its partition
+    values and path, of which `values` holds a row per file (the fields of a struct; None:
+    no column). None where Polars cannot tell: the part is then evaluated on the rows.
+    """
+    try:
+        part = pl.Expr.deserialize(io.StringIO(text), format="json")
+        files = values.struct.unnest() if values is not None else without_columns(height)
+        kept = files.select(part.fill_null(False)).to_series()
+    except Exception:  # noqa: BLE001 - whatever Polars cannot evaluate so, it evaluates on the rows
+        return None
+    return kept if kept.dtype == pl.Boolean and kept.len() == height else None
 
 
 def rows_kept(frame: pl.DataFrame, predicate: pl.Expr) -> pl.DataFrame:
@@ -508,53 +521,6 @@ def _serialized(expr: pl.Expr) -> str | None:
         return expr.meta.serialize(format="json")
     except Exception:  # noqa: BLE001 - whatever keeps it from JSON leaves it to Polars
         return None
-
-
-def _list_literals(text: str) -> list[tuple[bytes, pl.Series]]:
-    """The list literals (``is_in``'s) of an expression in Polars' JSON form.
-
-    Each as the bytes Polars wrote for it (an Arrow IPC message, which the reader does not
-    read) and its values, as Polars reads them back.
-    """
-    if '"List":[' not in text:
-        return []
-    found = []
-    for node in _literal_nodes(json.loads(text)):
-        scalar = node["Literal"]["Scalar"]
-        written = scalar.get("value", scalar)  # 1.x: {"dtype": ..., "value": {"List": ...}}
-        if not isinstance(written, dict) or not isinstance(written.get("List"), list):
-            continue
-        try:
-            literal = pl.Expr.deserialize(io.StringIO(json.dumps(node)), format="json")
-            values = pl.select(literal).to_series()[0]
-        except Exception:  # noqa: BLE001 - a literal Polars does not read back stays Polars'
-            continue
-        if isinstance(values, pl.Series):
-            found.append((bytes(written["List"]), values))
-    return found
-
-
-def _literal_nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """The scalar literals in a JSON expression, ``{"Literal": {"Scalar": ...}}``."""
-    if isinstance(node, dict):
-        literal = node.get("Literal")
-        if isinstance(literal, dict) and isinstance(literal.get("Scalar"), dict):
-            yield node  # a value, holding no expression
-            return
-        for value in node.values():
-            yield from _literal_nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _literal_nodes(value)
-
-
-def _holds(predicate: pl.Expr) -> bool:
-    """Whether a predicate of no column keeps the rows (a null keeps none, as in a filter)."""
-    values = pl.select(predicate).to_series()
-    if len(values) != 1 or values.dtype != pl.Boolean:
-        msg = f"a filter of no column must give one boolean, found {len(values)} values of {values.dtype}: {predicate}"
-        raise AvroArgumentError(msg)
-    return values[0] is True
 
 
 def filtering(predicate: pl.Expr, step: Callable[[], _T]) -> _T:

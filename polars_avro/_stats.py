@@ -50,6 +50,9 @@ class ReadStats:
     #: reader evaluates the whole filter itself, on its own threads (docs/reading.md says
     #: which filters it takes).
     batches_filtered_in_python: int = 0
+    #: Parts of the queries' filters (joined by ``&``) the reader left to Polars: none where
+    #: it evaluates a query's whole filter itself (docs/reading.md says which it takes).
+    filters_left: int = 0
     #: Compressed block bytes read.
     bytes_read: int = 0
     #: Requests made to object stores (an object of at most 256 KiB fetched whole when the
@@ -85,7 +88,7 @@ class ReadStats:
 _lock = threading.Lock()
 _collectors: list[ReadStats] = []
 #: Who hears how far running reads have got (``read_stats(progress=...)``).
-_progress_listeners: list[Callable[[dict[str, Any]], None]] = []
+progress_listeners: list[Callable[[dict[str, Any]], None]] = []
 
 
 @contextmanager
@@ -114,14 +117,14 @@ def read_stats(progress: Callable[[ReadStats], None] | None = None) -> Iterator[
     with _lock:
         _collectors.append(stats)
         if listener is not None:
-            _progress_listeners.append(listener)
+            progress_listeners.append(listener)
     try:
         yield stats
     finally:
         with _lock:
             _collectors.remove(stats)
             if listener is not None:
-                _progress_listeners.remove(listener)
+                progress_listeners.remove(listener)
 
 
 def _progress_listener(progress: Callable[[ReadStats], None]) -> Callable[[dict[str, Any]], None]:
@@ -149,10 +152,10 @@ def record(read_stats: dict[str, Any]) -> None:
 
 def report_progress(read_stats: Callable[[], dict[str, Any]]) -> None:
     """Tells the progress listeners, if any, how far a read has got (`read_stats` is only asked then)."""
-    if not _progress_listeners:
+    if not progress_listeners:
         return
     counters = read_stats()
     with _lock:
-        listeners = list(_progress_listeners)
+        listeners = list(progress_listeners)
     for listener in listeners:
         listener(counters)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -10,22 +9,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from polars_avro import _internal
+from polars_avro._polars.features import HAS_MAP
 from polars_avro.exceptions import AvroSchemaError
 
 if TYPE_CHECKING:
     # A type or its class (Polars gives nested types as either).
     from polars._typing import PolarsDataType
-
-#: Whether this Polars has a Map dtype (Polars 2); older versions read Avro maps as
-#: ``List(Struct({"key": String, "value": V}))``.
-HAS_MAP = hasattr(pl, "Map")
-
-#: Whether Polars takes a Series of several chunks across the boundary as it is (Polars
-#: 2); Polars 1 concatenates them on the way, and cannot for dictionary arrays (enums).
-IMPORTS_CHUNKS = HAS_MAP
-
-#: Whether ``pl.DataFrame`` takes a ``height`` (Polars 2): a count's frames of no column.
-_FRAMES_TAKE_HEIGHT = "height" in inspect.signature(pl.DataFrame).parameters
 
 #: The types without parameters, both ways (the reader uses some, the writer all), by
 #: the names the Rust core gives them: (description name, Polars class name).
@@ -88,29 +77,20 @@ class FrameSchema:
         #: a Map (a name so spelled inside a description only adds a column to look at).
         changing = {desc for desc in distinct if any(kind in desc for kind in _CHANGE_ON_CROSSING)}
         self._may_change = [name for name, desc in columns if desc in changing] if changing else []
-        #: The casts a frame of these columns needs, by its columns: found on the first such
-        #: frame, since every frame of the same columns crosses from Rust alike.
-        self._casts: dict[tuple[str, ...], dict[Any, pl.DataType]] = {}
 
-    def apply(self, df: pl.DataFrame, keep: Iterable[str] = ()) -> pl.DataFrame:
-        """Casts the columns whose dtype changed on the way from Rust, except those in `keep`.
+    def casts(self, df: pl.DataFrame, keep: Iterable[str] = ()) -> dict[Any, pl.DataType]:
+        """The casts that bring a frame of these columns from Rust to their types, but those in `keep`.
 
-        Avro maps arrive as lists of key/value structs (Polars 2 has Map), and Polars before 2.0
-        receives Enum columns as Categorical.
+        Avro maps arrive as lists of key/value structs (where Polars has Map), and Enum
+        columns may arrive as Categorical (where Polars cannot take them over as they are).
+        Every frame of the same columns crosses alike: a read finds them on its first.
         """
-        if not self._may_change:
-            return df
-        columns = tuple(df.columns)
-        casts = self._casts.get(columns)
-        if casts is None:
-            present, keep = set(columns), set(keep)
-            casts = {
-                name: self.schema[name]
-                for name in self._may_change
-                if name in present and name not in keep and df.get_column(name).dtype != self.schema[name]
-            }
-            self._casts[columns] = casts
-        return df.cast(casts) if casts else df
+        present, keep = set(df.columns), set(keep)
+        return {
+            name: self.schema[name]
+            for name in self._may_change
+            if name in present and name not in keep and df.get_column(name).dtype != self.schema[name]
+        }
 
 
 #: The kinds of type descriptions whose Polars types the crossing from Rust may change.
@@ -156,29 +136,3 @@ def contains(dtype: PolarsDataType, test: Callable[[PolarsDataType], bool]) -> b
     if HAS_MAP and isinstance(dtype, pl.Map):
         return contains(dtype.value, test)
     return False
-
-
-def without_columns(height: int) -> pl.DataFrame:
-    """A frame of this height and no columns (an Avro record with no fields, a count)."""
-    if _FRAMES_TAKE_HEIGHT:
-        return pl.DataFrame(height=height)
-    # Polars 1: a column made and dropped (a query of its own, about 0.15 ms).
-    df = pl.DataFrame({"_": pl.repeat(None, height, eager=True)})
-    df.drop_in_place("_")
-    return df
-
-
-def index_type() -> pl.DataType:
-    """Polars' index type: its row counts and row indices (UInt32 unless built for 64 bits)."""
-    get = getattr(pl, "get_index_type", None)
-    return get() if get is not None else pl.UInt32()
-
-
-def index_bits() -> int:
-    """The bits of Polars' index type: 32, or 64 (``polars[rt64]``, ``polars-u64-idx``)."""
-    return 32 if index_type() == pl.UInt32 else 64
-
-
-def max_index() -> int:
-    """The largest value of Polars' index type: the most rows a frame can hold."""
-    return (1 << index_bits()) - 1

@@ -5,32 +5,31 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from enum import Enum
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, Union
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
 from polars_avro import _fsspec, _internal
-from polars_avro._io import AvroHeader
+from polars_avro._arguments import AvroTarget, Codec
+from polars_avro._header import AvroHeader
 from polars_avro._keywords import DEFAULT_RECORD_NAME, FileWriteOptions, SinkKeywords, WriteKeywords, filled, takes
 from polars_avro._options import check_threads
 from polars_avro._origin import source_header
 from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
-from polars_avro._polars_args import (
+from polars_avro._polars.features import ARRAY_EXPLODE_DROPS_EMPTY, EXPLODE_DROPS_EMPTY, FLOAT16, HAS_MAP
+from polars_avro._polars.keywords import (
     WRITE_ALIASES,
     WRITE_REFUSED,
     make_parent_folder,
     refusing,
     with_credentials,
 )
-from polars_avro._quirks import ARRAY_EXPLODE_DROPS_EMPTY, EXPLODE_DROPS_EMPTY, batches_raise
+from polars_avro._polars.release import for_each_batch
 from polars_avro._sources import RemoteOptions, is_remote_url
-from polars_avro._types import HAS_MAP, contains, describe_dtype
+from polars_avro._types import contains, describe_dtype
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroSchemaError,
@@ -44,32 +43,6 @@ from polars_avro.exceptions import (
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
     from typing_extensions import Unpack
-
-#: Where write_avro and sink_avro write: a path, an object store URL, or a binary file object.
-AvroTarget = Union[str, Path, IO[bytes]]
-
-
-class Codec(str, Enum):
-    """polars-avro 0.13's (PyPI) codecs, for code written for it (``codec=Codec.Snappy``).
-
-    Each is the name of the codec ``compression`` takes; ``codec=None`` is ``"uncompressed"``.
-    """
-
-    Bzip2 = "bzip2"
-    Deflate = "deflate"
-    Snappy = "snappy"
-    Xz = "xz"
-    Zstandard = "zstandard"
-
-
-#: The codecs' names, for type checkers: those of _internal.COMPRESSIONS (a test keeps them
-#: equal), ``"zstd"``, the name Polars' Parquet and IPC writers give zstandard, and ``"null"``,
-#: the name in the file's header, which fastavro's ``codec=`` takes (Rust takes both).
-CompressionName = Literal["uncompressed", "snappy", "deflate", "zstandard", "bzip2", "xz", "zstd", "null"]
-
-#: What ``compression`` takes: a codec's name, polars-avro 0.13's ``Codec``, or None (uncompressed).
-Compression = Union[CompressionName, Codec, None]
-
 
 #: Java's default block size, which most Avro files in the wild have.
 DEFAULT_SYNC_INTERVAL: int = _internal.DEFAULT_SYNC_INTERVAL
@@ -203,7 +176,7 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
             prepared.convert,
         )
         try:
-            _for_each_batch(lf, chunk_size or batch_rows(prepared.schema), parts.write)
+            for_each_batch(lf, chunk_size or batch_rows(prepared.schema), parts.write)
             parts.finish()
         except BaseException as error:
             parts.abandon(error)
@@ -213,7 +186,7 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
     prepared = _Prepared.of_schema(lf_schema)
     given["schema"] = _kept_schema(lf, lf_schema, given["schema"], given["name"], given["namespace"])
     with _writing(file, prepared.columns, _WriteOptions.of(given)) as writer:
-        _for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
+        for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
 
 def _frames(frames: object) -> list[pl.DataFrame]:
@@ -452,7 +425,7 @@ def _writable(
         dtype = categorical(dtype, expr)
     if isinstance(dtype, pl.Enum) and dtype.categories.len() == 0:
         return pl.String()
-    if getattr(pl, "Float16", None) is not None and dtype == pl.Float16:
+    if FLOAT16 is not None and dtype == FLOAT16:
         return pl.Float32()
     if isinstance(dtype, pl.List):
         return pl.List(_writable(dtype.inner, categorical, expr.explode(**EXPLODE_DROPS_EMPTY)))
@@ -477,31 +450,6 @@ def _categories_of(df: pl.DataFrame, expr: pl.Expr) -> pl.DataType:
 
 def _needs_physical(dtype: PolarsDataType) -> bool:
     return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))
-
-
-def _for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[pl.DataFrame], Any]) -> None:
-    """Runs the query on the streaming engine, handing each batch to `consume`, in order.
-
-    The batches are consumed on the calling thread, between which Python runs its signal
-    handlers: with `sink_batches`, which calls back on the engine's threads, an
-    application's own SIGINT handler ran only when the query ended. Speed and memory are the
-    same (3M rows: 77 ms either way; a slow consumer: 230 and 238 MB at most).
-    """
-    if batches_raise():
-        for batch in lf.collect_batches(chunk_size=chunk_size, maintain_order=True):
-            consume(batch)
-        return
-    # Polars before 1.34 cannot hand batches out, and 1.34 to 1.36 end them quietly when the
-    # query fails: stage the result in an IPC file.
-    with tempfile.TemporaryDirectory(prefix="polars-avro-") as staging:
-        path = os.path.join(staging, "staged.arrow")
-        lf.sink_ipc(path)
-        staged = pl.scan_ipc(path)
-        height = staged.select(pl.len()).collect().item()
-        # No longer than the rows there are: Polars 1.30's slice lengths must fit 32 bits.
-        step = min(chunk_size or _internal.DEFAULT_BATCH_SIZE, max(height, 1))
-        for offset in range(0, height, step):
-            consume(staged.slice(offset, step).collect())
 
 
 class _target:

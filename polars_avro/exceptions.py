@@ -175,6 +175,15 @@ class AvroPolarsBugWarning(UserWarning):
     """
 
 
+class AvroPolarsVersionWarning(UserWarning):
+    """The running Polars is a release polars-avro was not tested with.
+
+    Warned once a process, when the package first needs to know what the release does: it
+    then probes the release (in memory) and adapts to what it finds, but a bug of Polars
+    that no probe looks for may go unseen. docs/versions.md lists the releases tested.
+    """
+
+
 class AvroDecodeWarning(UserWarning):
     """``Expr.avro.decode(..., mode="permissive")`` gave null for messages it could not decode.
 
@@ -188,6 +197,7 @@ __all__ = [
     "AvroDecodeWarning",
     "AvroPolarsBugWarning",
     "AvroPolarsVersionError",
+    "AvroPolarsVersionWarning",
     "AvroArgumentError",
     "AvroCapacityError",
     "AvroCodecError",

@@ -4,7 +4,7 @@
 //! as something else), and what the reader's columns are described as. A leaf: it knows
 //! only Polars and the error type.
 
-use polars_core::prelude::{DataType, TimeUnit};
+use polars_core::prelude::{DataType, Field, FrozenCategories, TimeUnit, TimeZone};
 use serde_json::{json, Value};
 
 use crate::error::{AvroError, AvroResult};
@@ -235,6 +235,48 @@ impl FrameType {
         }
     }
 
+    /// The Rust Polars type of a column read as this type ([`FrameType::as_read`]: a map is a
+    /// list of key/value structs); None for a type the reader never gives.
+    pub fn read_dtype(&self) -> Option<DataType> {
+        use FrameType as F;
+        Some(match self {
+            F::Null => DataType::Null,
+            F::Boolean => DataType::Boolean,
+            F::Int { signed: true, bits: 8 } => DataType::Int8,
+            F::Int { signed: true, bits: 16 } => DataType::Int16,
+            F::Int { signed: true, bits: 32 } => DataType::Int32,
+            F::Int { signed: true, bits: 64 } => DataType::Int64,
+            F::Int { signed: false, bits: 8 } => DataType::UInt8,
+            F::Int { signed: false, bits: 16 } => DataType::UInt16,
+            F::Int { signed: false, bits: 32 } => DataType::UInt32,
+            F::Int { signed: false, bits: 64 } => DataType::UInt64,
+            F::Int { .. } | F::Unsupported { .. } => return None,
+            F::Float32 => DataType::Float32,
+            F::Float64 => DataType::Float64,
+            F::Decimal { precision, scale } => DataType::Decimal(*precision, *scale),
+            F::String => DataType::String,
+            F::Binary => DataType::Binary,
+            F::Date => DataType::Date,
+            F::Time => DataType::Time,
+            F::Datetime { unit, time_zone } => {
+                DataType::Datetime(*unit, TimeZone::opt_try_new(time_zone.as_deref()).ok().flatten())
+            },
+            F::Duration(unit) => DataType::Duration(*unit),
+            F::Enum(symbols) => {
+                DataType::from_frozen_categories(FrozenCategories::new(symbols.iter().map(String::as_str)).ok()?)
+            },
+            F::List(inner) => DataType::List(Box::new(inner.read_dtype()?)),
+            F::Array(inner, size) => DataType::Array(Box::new(inner.read_dtype()?), *size),
+            F::Struct(fields) => DataType::Struct(
+                fields
+                    .iter()
+                    .map(|(name, ft)| Some(Field::new(name.as_str().into(), ft.read_dtype()?)))
+                    .collect::<Option<_>>()?,
+            ),
+            F::Map { .. } => return self.as_read().read_dtype(),
+        })
+    }
+
     /// The Polars name of the type, for error messages.
     pub fn polars_name(&self) -> String {
         use FrameType as F;
@@ -333,6 +375,28 @@ mod tests {
         assert_eq!(nested.as_read(), read);
         assert_eq!(read.as_read(), read);
         assert_ne!(map(FrameType::Float64).as_read(), entries(FrameType::Int { signed: true, bits: 64 }));
+    }
+
+    #[test]
+    fn the_read_dtype_is_the_one_a_column_read_so_has() {
+        let types = [
+            FrameType::Int { signed: false, bits: 16 },
+            FrameType::Decimal { precision: 38, scale: 9 },
+            FrameType::Datetime { unit: TimeUnit::Microseconds, time_zone: Some("Europe/Oslo".into()) },
+            FrameType::Datetime { unit: TimeUnit::Nanoseconds, time_zone: None },
+            FrameType::Enum(vec!["b".into(), "a".into()]),
+            FrameType::Array(Box::new(FrameType::Float32), 3),
+            FrameType::Struct(vec![
+                ("x".into(), FrameType::Time),
+                ("y".into(), FrameType::List(Box::new(FrameType::Date))),
+            ]),
+        ];
+        for ft in types {
+            assert_eq!(FrameType::from_dtype(&ft.read_dtype().unwrap()), ft);
+        }
+        let map = FrameType::Map { key: Box::new(FrameType::String), value: Box::new(FrameType::Binary) };
+        assert_eq!(FrameType::from_dtype(&map.read_dtype().unwrap()), map.as_read());
+        assert_eq!(FrameType::Unsupported { name: "Int128".into(), hint: "" }.read_dtype(), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from servers import S3Server  # noqa: E402
 
-from polars_avro._polars_bugs import warn_once  # noqa: E402
+from polars_avro._polars.release import warn_of_bugs  # noqa: E402
 from polars_avro.exceptions import AvroPolarsBugWarning  # noqa: E402
 
 # The first scan of a process warns of the running Polars' bugs: done here, quietly, so that
@@ -21,7 +21,7 @@ from polars_avro.exceptions import AvroPolarsBugWarning  # noqa: E402
 # in processes of their own).
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", AvroPolarsBugWarning)
-    warn_once()
+    warn_of_bugs()
 
 
 @pytest.fixture(scope="module")

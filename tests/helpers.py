@@ -25,14 +25,14 @@ import fastavro
 import polars as pl
 
 import polars_avro
-from polars_avro._quirks import batches_raise
+from polars_avro._polars.release import running
 
 #: Whether this Polars has a Map dtype (Polars 2); older ones read maps as lists of
 #: key/value structs.
 HAS_MAP = hasattr(pl, "Map")
 #: Whether sink_avro streams the query's batches (`collect_batches`, Polars 1.37 and later)
 #: instead of staging the result in an IPC file.
-STREAMS_BATCHES = batches_raise()
+STREAMS_BATCHES = running().batches_raise
 
 PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 NAMED = {"record", "error", "enum", "fixed"}
@@ -685,12 +685,19 @@ class _Counted:
 
 
 class _CountedObject:
-    """An object of the compiled module, counting each method called on it."""
+    """An object of the compiled module, counting each method called on it (an attribute
+    read is none)."""
 
     def __init__(self, name: str, target: Any, calls: list[str]) -> None:
         self._name, self._target, self._calls = name, target, calls
 
     def __getattr__(self, attribute: str) -> Any:
         value = getattr(self._target, attribute)
-        self._calls.append(f"{self._name}.{attribute}")
-        return value
+        if not callable(value):
+            return value
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self._calls.append(f"{self._name}.{attribute}")
+            return value(*args, **kwargs)
+
+        return counted

@@ -3,7 +3,7 @@ running Polars, not by its version: the differential suite runs on every release
 release nobody has tried takes the avoidances its behaviour calls for.
 
 Each probe runs the smallest query that shows the bug, over a frame in memory that Polars
-reaches through the same interface as scan_avro (``plugin_scan``: polars_avro._engine's,
+reaches through the same interface as scan_avro (``plugin_scan``: polars_avro._polars.interface's,
 with no Rust reader behind it) or over Polars' own frames and scans, so that a bug of the
 reader can never pass for one of Polars. Each is True where the bug is there.
 docs/reading.md's table says which releases each was found on; tests/test_polars_quirks.py
@@ -21,18 +21,18 @@ from pathlib import Path
 
 import polars as pl
 
-from polars_avro._polars_bugs import _wrong as _fails
+from polars_avro._polars.probes import _wrong as _fails
 
 # The probes of the bugs the package warns of, and the scan of a frame in memory through
 # scan_avro's interface to Polars, are the package's own.
-from polars_avro._polars_bugs import (  # noqa: F401
+from polars_avro._polars.probes import (  # noqa: F401
     cached_slice_sliced_wrong,
     list_filter_over_sliced_chunks_wrong,
     negative_slice_after_filter_wrong,
     slice_of_a_shared_scan_sees_a_later_filter,
     tail_past_the_end_short,
 )
-from polars_avro._polars_bugs import frame_scan as plugin_scan
+from polars_avro._polars.probes import frame_scan as plugin_scan
 
 
 @functools.cache
@@ -159,7 +159,7 @@ def collect_all_of_a_row_index_misorders() -> bool:
 #: row index and a head, joined with itself.
 _INDEXED_HEAD_SELF_JOIN = """
 import polars as pl
-from polars_avro._polars_bugs import frame_scan
+from polars_avro._polars.probes import frame_scan
 lf = frame_scan(pl.DataFrame({"id": range(3000), "k": [i % 10 for i in range(3000)]}), frames=50)
 query = lf.with_row_index("ri0").head(100).join(lf.select("k"), on="k", how="anti")
 assert query.collect(engine="streaming").height == 0

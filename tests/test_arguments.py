@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 
 import polars_avro
-from polars_avro._engine import FILE_READERS
+from polars_avro._polars.interface import FILE_READERS
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, assume, given, seed, settings  # noqa: E402

@@ -551,7 +551,7 @@ def test_a_slice_of_a_scan_concatenated_with_its_head_as_polars_gives_it(data: D
     == PortState::Done`) where scan_ipc did not. Polars 1.33 to 1.42 panic so for any pure
     IO source, a few lines of Python too
     (polars_quirks.streaming_slice_of_a_pure_concat_with_its_head_panics), and scan_avro is
-    pure there for the right answer to a slice of a concat in a concat (see _engine._PURE):
+    pure there for the right answer to a slice of a concat in a concat (see polars_avro._polars.interface._PURE):
     the generator concatenates the other scan there."""
 
     def query(lf: pl.LazyFrame) -> pl.LazyFrame:

@@ -17,7 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from polars_avro._engine import FILE_READERS
+from polars_avro._polars.interface import FILE_READERS
 
 #: Whether scans are IO plugins (Polars 1), whose errors Polars raises again as a ComputeError
 #: naming them (the file reader interface of Polars 2 raises them as they are).

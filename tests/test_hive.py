@@ -13,10 +13,10 @@ from helpers import write_fastavro
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from polars_avro._quirks import SOURCES_WAIT_ON_THE_POOL
+from polars_avro._polars.release import running
 
-#: Polars 2.0 hands scans no filter, so no file is ruled out (polars_avro._quirks says why).
-RULES_OUT_FILES = not SOURCES_WAIT_ON_THE_POOL
+#: Polars 2.0 hands scans no filter, so no file is ruled out (polars_avro._polars.probes says why).
+RULES_OUT_FILES = not running().sources_wait_on_the_pool
 
 SCHEMA = {"type": "record", "name": "R", "fields": [{"name": "v", "type": "long"}, {"name": "s", "type": "string"}]}
 

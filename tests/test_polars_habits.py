@@ -27,7 +27,7 @@ from polars_avro import (
     AvroKeywordError,
 )
 from polars_avro._io import READ_EAGER_REFUSED
-from polars_avro._polars_args import READ_REFUSED, WRITE_REFUSED
+from polars_avro._polars.keywords import READ_REFUSED, WRITE_REFUSED
 
 SCHEMA = {
     "type": "record",

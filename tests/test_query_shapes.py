@@ -22,11 +22,13 @@ from helpers import max_index
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from polars_avro._engine import FileReaderBuilder
 from polars_avro._options import ScanOptions
-from polars_avro._quirks import SOURCES_WAIT_ON_THE_POOL
-from polars_avro._scan import Scan
+from polars_avro._polars.interface import FileReaderBuilder
+from polars_avro._polars.release import running
+from polars_avro._scan import Scan, _Rest
 from polars_avro.exceptions import AvroArgumentError, AvroCapacityError, AvroInternalError
+
+SOURCES_WAIT_ON_THE_POOL = running().sources_wait_on_the_pool
 
 SCHEMA = {
     "type": "record",
@@ -161,29 +163,23 @@ def _thread_name() -> str:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="thread names are read from /proc")
 @pytest.mark.parametrize("engine", ENGINES)
-def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
+def test_no_python_runs_on_the_readers_threads(
     files: tuple[str, str], engine: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Polars 1.x runs a source on its own thread pool, and evaluating an expression needs
-    that pool: with its threads all waiting on reads, a predicate the reader's threads
-    evaluated waited forever (a join of two filtered scans, on Polars 1.30 and two cores).
-    There the batches are filtered on Polars' thread; Polars 2 leaves it to the reader's
-    threads, which decode the other columns only for the rows that pass. A filter the
-    reader evaluates itself (crate::filter, Rust) needs no Polars: it runs on the reader's
-    threads with every release, and no Python is called for it."""
+    """The reader evaluates the parts of a filter it takes (crate::filter, Rust) on its own
+    threads, with every release, and calls no Python for them. The rest is Polars': Polars
+    2 filters what the reader gives again, and Polars 1, which filters nothing an IO plugin
+    gives, has it evaluated by the scan on Polars' own thread, which runs the source (an
+    expression evaluated on the reader's threads needs Polars' pool, whose threads may all
+    be waiting on reads: a join of two filtered scans on two cores waited forever)."""
     threads: list[str] = []
-    mask_function = Scan._mask_function
+    applied = _Rest.applied
 
-    def recording(self: Scan, predicate: pl.Expr) -> Callable[[pl.Series | None, int], pl.Series]:
-        evaluate = mask_function(self, predicate)
+    def recording(self: _Rest, df: pl.DataFrame) -> pl.DataFrame | None:
+        threads.append(_thread_name())
+        return applied(self, df)
 
-        def recorded(columns: pl.Series | None, height: int) -> pl.Series:
-            threads.append(_thread_name())
-            return evaluate(columns, height)  # type: ignore[no-any-return]
-
-        return recorded
-
-    monkeypatch.setattr(Scan, "_mask_function", recording)
+    monkeypatch.setattr(_Rest, "applied", recording)
     avro, ipc = files
     # Batches of 20 records on two threads: the reader's pool decodes them.
     scan = polars_avro.scan_avro(avro, batch_size=20, n_threads=2)
@@ -192,13 +188,14 @@ def test_polars_1_predicates_are_not_evaluated_on_reader_threads(
         expected = pl.scan_ipc(ipc).filter(predicate).collect(engine=engine)  # type: ignore[call-overload]
         with polars_avro.read_stats() as stats:
             assert_frame_equal(scan.filter(predicate).collect(engine=engine), expected)  # type: ignore[call-overload]
-        if in_rust or FileReaderBuilder is None:
+        assert not any(name.startswith("polars-avro") for name in threads), threads
+        if in_rust or FileReaderBuilder is not None:
             assert threads == [], predicate
         else:
-            # (Polars 2.0 hands scans no filter: polars_avro._quirks says why.)
-            assert threads or SOURCES_WAIT_ON_THE_POOL, "the reader evaluated no predicate"
-            assert all(name.startswith("polars-avro") for name in threads), threads
-        assert (stats.batches_filtered_in_python == 0) == (in_rust or SOURCES_WAIT_ON_THE_POOL), (predicate, stats)
+            assert threads, "the scan evaluated no part of the filter"
+        # (Polars 2.0 hands scans no filter: polars_avro._polars.probes says why.)
+        left = 0 if in_rust or SOURCES_WAIT_ON_THE_POOL else 1
+        assert (stats.filters_left, stats.batches_filtered_in_python) == (left, len(threads)), (predicate, stats)
 
 
 JOIN_OF_PARTITIONED_SCANS = """
@@ -251,7 +248,7 @@ def test_a_join_of_filtered_scans_in_memory_on_two_threads(tmp_path: Path) -> No
     """The differential suite's seed 1 waited forever on Polars 2.0 (two cores) once filters
     were handed to the reader there: a filter of several parts (``drop_nulls`` of three
     columns) needs Polars' pool, whose threads all waited for the scans of the join. Polars
-    2.0 now filters itself (``polars_avro._quirks.SOURCES_WAIT_ON_THE_POOL``)."""
+    2.0 now filters itself (``polars_avro._polars.probes.sources_wait_on_the_pool``)."""
     _runs_on_two_threads(JOIN_OF_FILTERED_SCANS, tmp_path)
 
 
@@ -269,12 +266,11 @@ def _runs_on_two_threads(script: str, tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
-@pytest.mark.parametrize("filter_here", [False, True])
-def test_a_polars_panic_in_a_filter_the_reader_runs_names_the_filter(files: tuple[str, str], filter_here: bool) -> None:
-    """A panic of Polars evaluating a filter handed to the reader is an AvroInternalError
-    naming the filter, on the reader's threads (Polars 2) and on Polars' (Polars 1), where it
-    was a PanicException (a BaseException) with a Rust backtrace. A function raising
-    PanicException stands in for Polars' bugs: Polars resumes it as a panic of its own."""
+def test_a_polars_panic_in_a_filter_the_scan_evaluates_names_the_filter(files: tuple[str, str]) -> None:
+    """A panic of Polars evaluating the part of a filter the reader hands back is an
+    AvroInternalError naming the filter, where it was a PanicException (a BaseException)
+    with a Rust backtrace. A function raising PanicException stands in for Polars' bugs:
+    Polars resumes it as a panic of its own."""
 
     def panics(s: pl.Series) -> pl.Series:
         raise pl.exceptions.PanicException("boom")
@@ -282,7 +278,7 @@ def test_a_polars_panic_in_a_filter_the_reader_runs_names_the_filter(files: tupl
     predicate = pl.col("t").map_batches(panics, return_dtype=pl.Boolean)
     scan = Scan(files[0], ScanOptions.of({"n_threads": 2}))
     with pytest.raises(AvroInternalError, match=r"Polars panicked evaluating the filter .*a part of the query.*boom"):
-        list(scan.batches(None, predicate, None, 20, filter_here=filter_here))
+        list(scan.batches(None, [predicate], None, 20))
 
 
 @pytest.mark.parametrize("engine", ENGINES)

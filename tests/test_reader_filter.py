@@ -319,7 +319,7 @@ def run_seed(tmp_path: Path, seed: int, predicates: int = PREDICATES) -> tuple[l
                     failures.append(f"{predicate}: {e!r}")
                 continue
         compared += 1
-        in_reader += stats.batches_filtered_in_python == 0
+        in_reader += stats.filters_left == 0
         try:
             assert_frame_equal(ours, expected)
         except AssertionError as e:

@@ -15,7 +15,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from polars_avro._types import IMPORTS_CHUNKS
+from polars_avro._polars.features import IMPORTS_CHUNKS
 
 SCHEMA = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}, {"name": "b", "type": "string"}]}
 

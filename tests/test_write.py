@@ -455,10 +455,10 @@ def test_codec_names_and_levels_come_from_the_rust_core() -> None:
     # The type checkers' Literal and the documented levels follow the one definition in Rust.
     from typing import get_args
 
-    from polars_avro import _internal, _write
+    from polars_avro import _arguments, _internal, _write
 
     # With "zstd", Polars' name for zstandard, and "null", the header's name for uncompressed.
-    assert list(get_args(_write.CompressionName)) == [*_internal.COMPRESSIONS, "zstd", "null"]
+    assert list(get_args(_arguments.CompressionName)) == [*_internal.COMPRESSIONS, "zstd", "null"]
     doc = " ".join(polars_avro.write_avro.__doc__.split())
     for name, (low, high, default) in _internal.COMPRESSION_LEVELS:
         assert f"{name} {low}-{high} (default {default})" in doc, name

@@ -2,8 +2,9 @@
 //! parts of a query's predicate (a column compared with a literal, null checks, string
 //! prefixes, suffixes and substrings, `is_in` of a list, struct fields, a list's length,
 //! element or `contains`, joined by `&`, `|` and `~`), read from
-//! Polars' serialized expressions ([`parse`]). Whatever else a predicate holds stays with
-//! the user's Polars, called back from Python.
+//! Polars' serialized expressions ([`parse`]); a query's filters taken apart into the parts
+//! that rule files out, those the reader evaluates on rows and the rest ([`split`]), which
+//! goes back to the user's Polars in its own JSON form.
 //!
 //! Polars' semantics, exactly: a comparison with a null is null and `&`, `|`, `~` follow
 //! Kleene's logic (a filter keeps the rows where the predicate is true, not null); floats
@@ -12,7 +13,9 @@
 //! types whose cast it does not know).
 
 mod polars_json;
+mod split;
 mod tree;
 
-pub use polars_json::{parse, parse_with_lists};
+pub use polars_json::{parse, parse_value};
+pub use split::{columns_of, joined, read_back_whole, split, Split};
 pub use tree::{CmpOp, ColumnPath, Derived, Filter, TextTest};

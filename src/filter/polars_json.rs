@@ -1,8 +1,9 @@
 //! Polars' expressions, in the JSON form `Expr.meta.serialize(format="json")` gives, read
 //! into [`Filter`]s: the forms of every release the package supports (1.30's literals carry
 //! their type beside their value, 2.x's name their type; 1.x writes some typed literals as
-//! casts of untyped ones). Anything not known, or a pair of column and literal types whose
-//! cast Polars would make some other way, gives None: Polars evaluates that part.
+//! casts of untyped ones; a list literal is the bytes of an Arrow IPC stream, read here).
+//! Anything not known, or a pair of column and literal types whose cast Polars would make
+//! some other way, gives None: Polars evaluates that part.
 
 use polars_core::prelude::{
     DataType, Int128Chunked, Int32Chunked, Int64Chunked, IntoSeries, NamedFrom, PlSmallStr, Schema, Series, TimeUnit,
@@ -15,21 +16,17 @@ use super::tree::{CmpOp, ColumnPath, Derived, Filter, TextTest};
 /// The filter of a serialized expression over columns of `schema`, or None where the
 /// reader cannot evaluate it exactly as Polars would.
 pub fn parse(json: &str, schema: &Schema) -> Option<Filter> {
-    parse_with_lists(json, schema, &[])
+    parse_value(&serde_json::from_str(json).ok()?, schema)
 }
 
-/// [`parse`], where the expression's list literals (`is_in`'s) are given: Polars writes a
-/// list as the bytes of an Arrow IPC message, which this crate does not read, so the caller
-/// hands each list's values beside the bytes Polars wrote for it. A list not given: None.
-pub fn parse_with_lists(json: &str, schema: &Schema, lists: &[(Vec<u8>, Series)]) -> Option<Filter> {
-    let expr: Value = serde_json::from_str(json).ok()?;
-    filter(&expr, &Context { schema, lists })
+/// [`parse`] of an expression's JSON already read.
+pub fn parse_value(expr: &Value, schema: &Schema) -> Option<Filter> {
+    filter(expr, &Context { schema })
 }
 
-/// What an expression is read against: the columns' types and the list literals' values.
+/// What an expression is read against: the columns' types.
 struct Context<'a> {
     schema: &'a Schema,
-    lists: &'a [(Vec<u8>, Series)],
 }
 
 fn filter(expr: &Value, cx: &Context) -> Option<Filter> {
@@ -123,7 +120,7 @@ fn function(body: &Value, cx: &Context) -> Option<Filter> {
     }
     if let Some(nulls_equal) = function.get("Boolean").and_then(|b| b.get("IsIn")).and_then(|b| b.get("nulls_equal")) {
         let [input, list] = inputs.as_slice() else { return None };
-        return is_in(column(input, schema)?, list_of(list, cx.lists)?, nulls_equal.as_bool()?);
+        return is_in(column(input, schema)?, list_of(list)?, nulls_equal.as_bool()?);
     }
     if function.get("ListExpr").and_then(|f| f.get("Contains")).is_some() {
         // `nulls_equal` matters only for a null, which is left to Polars.
@@ -146,17 +143,18 @@ fn function(body: &Value, cx: &Context) -> Option<Filter> {
     (column.dtype == DataType::String).then_some(Filter::Text { column, test, pattern })
 }
 
-/// The values of a list literal, by the bytes Polars wrote for it (2.x's
+/// The values of a list literal, from the Arrow IPC stream Polars wrote for it (2.x's
 /// `{"Literal": {"Scalar": {"List": [...]}}}`, 1.x's with `{"dtype": ..., "value": {"List": [...]}}`).
-fn list_of(expr: &Value, lists: &[(Vec<u8>, Series)]) -> Option<Series> {
+/// A stream this Polars does not read: None.
+fn list_of(expr: &Value) -> Option<Series> {
     // A Series handed to `is_in` is named: `{"Alias": [literal, name]}`.
     if let Some([aliased, _]) = expr.get("Alias").and_then(Value::as_array).map(Vec::as_slice) {
-        return list_of(aliased, lists);
+        return list_of(aliased);
     }
     let scalar = expr.get("Literal")?.get("Scalar")?;
     let bytes = scalar.get("value").unwrap_or(scalar).get("List")?.as_array()?;
     let bytes: Vec<u8> = bytes.iter().map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok())).collect::<Option<_>>()?;
-    lists.iter().find(|(of, _)| *of == bytes).map(|(_, values)| values.clone())
+    Series::deserialize_from_reader(&mut std::io::Cursor::new(bytes)).ok()
 }
 
 /// `is_in` of a list of the column's own type, or of integers for an integer column: a
@@ -757,51 +755,72 @@ mod tests {
         }
     }
 
+    /// An `is_in` of the column `column` and a list literal (`list`, the JSON of one).
+    fn is_in_json(column: &str, list: &str, nulls_equal: bool) -> String {
+        format!(
+            r#"{{"Function":{{"input":[{{"Column":"{column}"}},{list}],"function":{{"Boolean":{{"IsIn":{{"nulls_equal":{nulls_equal}}}}}}}}}}}"#
+        )
+    }
+
+    /// The forms of a list literal of `values`: 2.x's, 1.x's with its type, and a named Series.
+    fn list_forms(values: &Series) -> [String; 3] {
+        let bytes = serde_json::to_string(&values.serialize_to_bytes().unwrap()).unwrap();
+        [
+            format!(r#"{{"Literal":{{"Scalar":{{"List":{bytes}}}}}}}"#),
+            format!(r#"{{"Literal":{{"Scalar":{{"dtype":{{"List":"Int64"}},"value":{{"List":{bytes}}}}}}}}}"#),
+            format!(r#"{{"Alias":[{{"Literal":{{"Scalar":{{"List":{bytes}}}}}}},""]}}"#),
+        ]
+    }
+
     #[test]
-    fn is_in_takes_the_lists_given_of_the_columns_type() {
+    fn is_in_takes_the_lists_of_the_columns_type() {
         let schema =
             Schema::from_iter([Field::new("count".into(), DataType::Int32), Field::new("f".into(), DataType::Float64)]);
-        let json = |column: &str, list: &str, nulls_equal: bool| {
-            format!(
-                r#"{{"Function":{{"input":[{{"Column":"{column}"}},{list}],"function":{{"Boolean":{{"IsIn":{{"nulls_equal":{nulls_equal}}}}}}}}}}}"#
-            )
-        };
-        // 2.x's literal, 1.x's with its type, and a named Series.
-        let forms = [
-            r#"{"Literal":{"Scalar":{"List":[1,2,3]}}}"#,
-            r#"{"Literal":{"Scalar":{"dtype":{"List":"Int64"},"value":{"List":[1,2,3]}}}}"#,
-            r#"{"Alias":[{"Literal":{"Scalar":{"List":[1,2,3]}}},""]}"#,
-        ];
         let wide = Series::new("".into(), [Some(5i64), None, Some(1 << 40)]);
-        let lists = [(vec![1u8, 2, 3], wide)];
-        for form in forms {
-            let Some(Filter::IsIn { values, null, .. }) = parse_with_lists(&json("count", form, true), &schema, &lists)
-            else {
+        for form in list_forms(&wide) {
+            let Some(Filter::IsIn { values, null, .. }) = parse(&is_in_json("count", &form, true), &schema) else {
                 panic!("{form}")
             };
             // Past Int32: in no row. The null is kept apart.
             assert_eq!((values.dtype(), values.len(), null), (&DataType::Int32, 1, Some(true)), "{form}");
         }
-        assert_eq!(parse_with_lists(&json("count", forms[0], true), &schema, &[]), None, "a list not given");
-        assert_eq!(parse_with_lists(&json("f", forms[0], false), &schema, &lists), None, "ints for floats: Polars'");
-        let nan = [(vec![1u8, 2, 3], Series::new("".into(), [1.0f64, f64::NAN]))];
-        assert_eq!(parse_with_lists(&json("f", forms[0], false), &schema, &nan), None, "NaN: Polars'");
+        let [form, ..] = list_forms(&wide);
+        assert_eq!(parse(&is_in_json("f", &form, false), &schema), None, "ints for floats: Polars'");
+        let not_a_stream = r#"{"Literal":{"Scalar":{"List":[1,2,3]}}}"#;
+        assert_eq!(parse(&is_in_json("count", not_a_stream, true), &schema), None, "bytes not read: Polars'");
+        let [nan, ..] = list_forms(&Series::new("".into(), [1.0f64, f64::NAN]));
+        assert_eq!(parse(&is_in_json("f", &nan, false), &schema), None, "NaN: Polars'");
         let decimals = Schema::from_iter([Field::new("m".into(), DataType::Decimal(4, 2))]);
         let list = Int128Chunked::from_vec("".into(), vec![1250, 99999, 5]).into_decimal_unchecked(38, 2).into_series();
-        let Some(Filter::IsIn { values, .. }) =
-            parse_with_lists(&json("m", forms[0], false), &decimals, &[(vec![1u8, 2, 3], list.clone())])
-        else {
+        let [form, ..] = list_forms(&list);
+        let Some(Filter::IsIn { values, .. }) = parse(&is_in_json("m", &form, false), &decimals) else {
             panic!("decimals")
         };
         assert_eq!(values.dtype(), &DataType::Decimal(4, 2));
         assert_eq!(values.decimal().unwrap().physical().into_no_null_iter().collect::<Vec<_>>(), [1250, 5]);
-        let finer = list.cast(&DataType::Decimal(38, 3)).unwrap();
-        assert_eq!(parse_with_lists(&json("m", forms[0], false), &decimals, &[(vec![1u8, 2, 3], finer)]), None);
-        let floats = [(vec![1u8, 2, 3], Series::new("".into(), [1.0f64]))];
-        let Some(Filter::IsIn { null, .. }) = parse_with_lists(&json("f", forms[0], false), &schema, &floats) else {
+        let [finer, ..] = list_forms(&list.cast(&DataType::Decimal(38, 3)).unwrap());
+        assert_eq!(parse(&is_in_json("m", &finer, false), &decimals), None);
+        let [floats, ..] = list_forms(&Series::new("".into(), [1.0f64]));
+        let Some(Filter::IsIn { null, .. }) = parse(&is_in_json("f", &floats, false), &schema) else {
             panic!("floats")
         };
         assert_eq!(null, None);
+    }
+
+    /// `pl.col("a").is_in([1, 2, 3]).meta.serialize(format="json")` of Python Polars 2.1.
+    const PYTHON_2_1_IS_IN: &str = r#"{"Function":{"input":[{"Column":"a"},{"Literal":{"Scalar":{"List":[255,255,255,255,184,0,0,0,4,0,0,0,242,255,255,255,20,0,0,0,4,0,1,0,0,0,10,0,11,0,8,0,10,0,4,0,242,255,255,255,72,0,0,0,16,0,0,0,0,0,10,0,12,0,0,0,4,0,8,0,1,0,0,0,4,0,0,0,244,255,255,255,24,0,0,0,12,0,0,0,8,0,12,0,4,0,8,0,3,0,0,0,91,48,93,0,9,0,0,0,95,80,76,95,70,76,65,71,83,0,0,0,1,0,0,0,4,0,0,0,236,255,255,255,56,0,0,0,32,0,0,0,24,0,0,0,1,2,0,0,16,0,18,0,4,0,16,0,17,0,8,0,0,0,12,0,0,0,0,0,244,255,255,255,64,0,0,0,1,0,0,0,8,0,9,0,4,0,8,0,0,0,0,0,0,0,0,0,0,0,0,0,255,255,255,255,128,0,0,0,4,0,0,0,236,255,255,255,64,0,0,0,0,0,0,0,20,0,0,0,4,0,3,0,12,0,19,0,16,0,18,0,12,0,4,0,234,255,255,255,3,0,0,0,0,0,0,0,60,0,0,0,16,0,0,0,0,0,10,0,20,0,4,0,12,0,16,0,2,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,24,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0,2,0,0,0,0,0,0,0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,255,255,255,255,0,0,0,0]}}}],"function":{"Boolean":{"IsIn":{"nulls_equal":false}}}}}"#;
+    /// The same of Python Polars 1.30.
+    const PYTHON_1_30_IS_IN: &str = r#"{"Function":{"input":[{"Column":"a"},{"Literal":{"Scalar":{"dtype":{"List":"Int64"},"value":{"List":[255,255,255,255,184,0,0,0,4,0,0,0,242,255,255,255,20,0,0,0,4,0,1,0,0,0,10,0,11,0,8,0,10,0,4,0,242,255,255,255,72,0,0,0,16,0,0,0,0,0,10,0,12,0,0,0,4,0,8,0,1,0,0,0,4,0,0,0,244,255,255,255,24,0,0,0,12,0,0,0,8,0,12,0,4,0,8,0,3,0,0,0,91,48,93,0,9,0,0,0,95,80,76,95,70,76,65,71,83,0,0,0,1,0,0,0,4,0,0,0,236,255,255,255,56,0,0,0,32,0,0,0,24,0,0,0,1,2,0,0,16,0,18,0,4,0,16,0,17,0,8,0,0,0,12,0,0,0,0,0,244,255,255,255,64,0,0,0,1,0,0,0,8,0,9,0,4,0,8,0,0,0,0,0,0,0,0,0,0,0,0,0,255,255,255,255,136,0,0,0,4,0,0,0,236,255,255,255,64,0,0,0,0,0,0,0,20,0,0,0,4,0,3,0,12,0,19,0,16,0,18,0,12,0,4,0,230,255,255,255,3,0,0,0,0,0,0,0,64,0,0,0,20,0,0,0,0,0,0,0,0,0,10,0,20,0,4,0,12,0,16,0,2,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,24,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0,2,0,0,0,0,0,0,0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,255,255,255,255,0,0,0,0]}}}}],"function":{"Boolean":{"IsIn":{"nulls_equal":false}}},"options":{"check_lengths":true,"flags":"ALLOW_GROUP_AWARE | ROW_SEPARABLE | LENGTH_PRESERVING"}}}"#;
+
+    /// `pl.col("a").is_in([1, 2, 3])` as Python Polars 2.1 and 1.30 serialize it: their list
+    /// literals' Arrow IPC streams are read here.
+    #[test]
+    fn the_lists_python_polars_writes_are_read() {
+        let schema = Schema::from_iter([Field::new("a".into(), DataType::Int64)]);
+        for json in [PYTHON_2_1_IS_IN, PYTHON_1_30_IS_IN] {
+            let Some(Filter::IsIn { values, .. }) = parse(json, &schema) else { panic!("{json}") };
+            assert_eq!(values.i64().unwrap().into_no_null_iter().collect::<Vec<_>>(), [1, 2, 3]);
+        }
     }
 
     #[test]

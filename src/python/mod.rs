@@ -5,7 +5,6 @@ mod alloc;
 mod errors;
 mod interrupt;
 mod pyblocks;
-mod pyfilter;
 mod pyjson;
 mod pymessage;
 mod pyoptions;
@@ -207,7 +206,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyremote::RemoteFile>()?;
     m.add_class::<pymessage::MessageColumnDecoder>()?;
     m.add_class::<pyjson::AvroJson>()?;
-    m.add_class::<pyfilter::ReaderFilter>()?;
     m.add_function(wrap_pyfunction!(check_magic, m)?)?;
     #[cfg(unix)]
     m.add_function(wrap_pyfunction!(read_stream, m)?)?;
@@ -218,7 +216,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pyremote::list_url, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_scan, m)?)?;
-    m.add_function(wrap_pyfunction!(pyfilter::reader_filter, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_local_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_remote_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;

@@ -2,22 +2,23 @@
 //! gives it) becomes an [`AvroReader`] whose batches Python takes one at a time, the GIL
 //! released while they decode.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
+use polars_arrow::bitmap::Bitmap;
 use polars_core::prelude::{DataFrame, IdxSize, IntoSeries, PlSmallStr};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use pyo3_polars::{PyDataFrame, PySeries};
 
-use super::interrupt::{attached, interruptible_since, Heard};
-use super::pyfilter::ReaderFilter;
+use super::interrupt::{interruptible_since, Heard};
 use super::pyoptions::ScanOptions;
 use super::pyplan::ScanPlan;
 use super::pysplits::SplitFile;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
-    AvroReader, BatchedReader, IndexType, Predicate, ReadOptions, ReadStats, RowIndex, ScanFile, SkippedData, StatValue,
+    AvroReader, BatchedReader, IndexType, ReadOptions, ReadStats, RowIndex, ScanFile, ScanFilter, SkippedData,
+    StatValue,
 };
 
 /// What a read asks of the reader, besides its sources: the attributes of the Python
@@ -46,22 +47,26 @@ pub struct ReadRequest {
     index_bits: u32,
     /// One row per source.
     partitions: Option<PyDataFrame>,
-    /// Per source: whether a filter on its partition values or path rules out all its rows.
-    ruled_out: Option<Vec<bool>>,
-    /// The part of the predicate the reader evaluates itself.
-    filter: Option<Py<ReaderFilter>>,
-    /// The rest of it: the columns it reads, and the callable giving its mask.
-    predicate: Option<(Vec<String>, Py<PyAny>)>,
+    /// Polars' filters, each as `Expr.meta.serialize(format="json")` gives it, all to hold:
+    /// taken apart here (`read::ScanFilter`), once.
+    filters: Vec<String>,
+    /// Whether Polars filters again what the reader gives (its file reader interface's
+    /// "partial" filters): else the reader reads the columns of the part it does not
+    /// evaluate too, for the caller to evaluate that part (`ScanReader.rest`).
+    filtered_again: bool,
+    /// What evaluates, with the user's Polars, a part of the filters the reader cannot on the
+    /// files' values (one row per file): `(json, frame as a struct Series or None, height)`
+    /// to a Boolean Series, or None where it cannot (`read::FilesKept`).
+    files_kept: Option<Py<PyAny>>,
     /// Per source: the part of it a split reads.
     splits: Option<Vec<SplitFile>>,
 }
 
-/// The files of a scan, per file: the partition values (one row per file), whether a
-/// filter rules out its rows, and the part a split reads of it.
+/// The files of a scan, per file: the partition values (one row per file) and the part a
+/// split reads of it.
 fn scan_files(
     sources: &Bound<'_, PyList>,
     partitions: Option<&DataFrame>,
-    ruled_out: Option<Vec<bool>>,
     splits: Option<Vec<SplitFile>>,
 ) -> PyResult<Vec<ScanFile>> {
     if splits.as_ref().is_some_and(|s| s.len() != sources.len()) {
@@ -79,9 +84,8 @@ fn scan_files(
                 .map_err(|e| to_py_err(AvroError::from(e)))?,
             None => Vec::new(),
         };
-        let ruled_out = ruled_out.as_ref().is_some_and(|r| r.get(i) == Some(&true));
         let split = splits.as_mut().and_then(Iterator::next).map(|s| s.part());
-        files.push(ScanFile { source: source_from_py(&source)?, partition_values, ruled_out, split });
+        files.push(ScanFile { source: source_from_py(&source)?, partition_values, ruled_out: false, split });
     }
     Ok(files)
 }
@@ -92,8 +96,16 @@ pub struct ScanReader {
     /// In a Mutex only to make the class Sync, as pyo3 requires (methods take `&mut self`,
     /// so it is never contended).
     inner: Option<Mutex<BatchedReader>>,
-    /// An exception raised by the user's predicate, re-raised as it is.
-    predicate_error: Arc<Mutex<Option<PyErr>>>,
+    /// The part of the filters the reader does not evaluate, in Polars' JSON form: the
+    /// caller's to evaluate, or to check only where Polars filters again (None: none).
+    #[pyo3(get)]
+    rest: Option<String>,
+    /// Whether the caller evaluates the filters as it gave them instead of `rest`, which
+    /// holds a literal Polars does not read back (a NaN or infinite float).
+    #[pyo3(get)]
+    rest_as_given: bool,
+    /// The parts of the filters the reader left to Polars (`ReadStats::filters_left`).
+    filters_left: usize,
     /// The statistics of a finished read (the reader itself is gone by then).
     final_stats: Option<ReadStats>,
     /// A batch read while joining batches that did not join (its schema differed): the
@@ -120,9 +132,9 @@ impl ScanReader {
             plan,
             index_bits,
             partitions,
-            ruled_out,
-            filter,
-            predicate,
+            filters,
+            filtered_again,
+            files_kept,
             splits,
         } = request;
         let Some(index) = IndexType::of_bits(index_bits) else {
@@ -131,10 +143,27 @@ impl ScanReader {
             ))));
         };
         let partitions = partitions.map(|df| df.0);
-        let files = scan_files(sources, partitions.as_ref(), ruled_out, splits)?;
+        let mut files = scan_files(sources, partitions.as_ref(), splits)?;
         let partition_columns = partitions
             .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
         let plan = plan.map(|p| p.plan);
+        let kept_by_python =
+            files_kept.map(|callable| move |text: &str, values: DataFrame| files_kept_by(py, &callable, text, values));
+        let kept = kept_by_python.as_ref().map(|kept| kept as &dyn Fn(&str, DataFrame) -> Option<Bitmap>);
+        let filter = match &plan {
+            Some(plan) => {
+                ScanFilter::plan(&filters, plan, &partition_columns, index, &mut files, kept).map_err(to_py_err)?
+            },
+            None if filters.is_empty() => ScanFilter::default(),
+            None => return Err(to_py_err(AvroError::internal("a scan's filters need its plan"))),
+        };
+        // The rest of the filters goes back to the caller; unless Polars filters again, the
+        // caller evaluates it, then the limit of rows after them.
+        let (filters_left, rest, rest_as_given) = (filter.rest_parts, filter.rest, filter.rest_as_given);
+        let (columns, limit) = match rest.is_some() || rest_as_given {
+            true if !filtered_again => (with_columns_of_rest(columns, filter.rest_columns), None),
+            _ => (columns, limit),
+        };
         let columns = match &plan {
             Some(plan) if !as_given => Some(plan.in_order(columns.as_deref())),
             _ => columns,
@@ -146,10 +175,7 @@ impl ScanReader {
         };
         let row_index = plan.as_ref().and_then(|p| p.row_index.as_deref());
         let file_path_column = plan.as_ref().and_then(|p| p.file_path_column.as_deref());
-        let predicate_error = Arc::new(Mutex::new(None));
-        let callback =
-            predicate.map(|(columns, callable)| (columns, python_predicate(callable, predicate_error.clone())));
-        let predicate = Predicate::of(filter.map(|f| f.get().filter.clone()), callback);
+        let predicate = filter.predicate;
         let sizes = options.sizes();
         let offset = options.row_index_offset;
         let n_rows = [options.n_rows, records].into_iter().flatten().min();
@@ -174,7 +200,9 @@ impl ScanReader {
         let inner = interruptible_since(py, &mut heard, || reader.batched()).map_err(to_py_err)?;
         Ok(Self {
             inner: Some(Mutex::new(inner)),
-            predicate_error,
+            rest,
+            rest_as_given,
+            filters_left,
             final_stats: None,
             pending: None,
             skipped: Vec::new(),
@@ -186,9 +214,10 @@ impl ScanReader {
     fn stats<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
         let live = self.inner.as_mut().map(|r| r.get_mut().unwrap_or_else(|e| e.into_inner()).stats());
-        let Some(stats) = live.or_else(|| self.final_stats.clone()) else {
+        let Some(mut stats) = live.or_else(|| self.final_stats.clone()) else {
             return Ok(out);
         };
+        stats.filters_left = self.filters_left;
         for (name, value) in stats.entries() {
             match value {
                 StatValue::Count(n) => out.set_item(name, n)?,
@@ -196,6 +225,12 @@ impl ScanReader {
             }
         }
         Ok(out)
+    }
+
+    /// At the end of a read (or when its consumer stops early): what it did (`stats`) and
+    /// what `ignore_errors` left out that no batch carried (`take_skipped`), in one call.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<(Bound<'py, PyDict>, Vec<Bound<'py, PyDict>>)> {
+        Ok((self.stats(py)?, self.take_skipped(py)?))
     }
 
     /// What `ignore_errors` left out since the last call: one dict per block, in file order.
@@ -237,9 +272,6 @@ impl ScanReader {
             Err(e) => {
                 self.inner = None;
                 self.heard.done();
-                if let Some(user_error) = self.predicate_error.lock().unwrap().take() {
-                    return Err(user_error);
-                }
                 Err(to_py_err(e))
             },
         }
@@ -288,24 +320,24 @@ fn joined_batches(
     Ok(Some(joined))
 }
 
-/// Evaluates the predicate with the user's Python Polars.
-fn python_predicate(callable: Py<PyAny>, error_slot: Arc<Mutex<Option<PyErr>>>) -> crate::read::PredicateFn {
-    Arc::new(move |df: DataFrame| {
-        attached(AvroError::interrupted, |py| {
-            let height = df.height();
-            let result =
-                callable.call1(py, (frame_as_struct(df), height)).and_then(|mask| mask.extract::<PySeries>(py));
-            let failed = |e: PyErr| {
-                let message = e.to_string();
-                // Batches are filtered in parallel: the first failure is the one kept.
-                error_slot.lock().unwrap().get_or_insert(e);
-                AvroError::argument(format!("the predicate failed: {message}"))
-            };
-            let series = result.map_err(failed)?.0;
-            let mask = series.bool().map_err(|_| {
-                AvroError::argument(format!("the predicate must give a Boolean column, found {}", series.dtype()))
-            })?;
-            Ok(mask.clone())
-        })
-    })
+/// The files a part of the filters (`text`) keeps, as the user's Polars evaluates it on
+/// their `values` by `callable`; None where it cannot.
+fn files_kept_by(py: Python<'_>, callable: &Py<PyAny>, text: &str, values: DataFrame) -> Option<Bitmap> {
+    let height = values.height();
+    let kept = callable.call1(py, (text, frame_as_struct(values), height)).ok()?;
+    let kept = kept.extract::<Option<PySeries>>(py).ok()??.0;
+    let kept = kept.bool().ok()?;
+    Some(kept.iter().map(|kept| kept == Some(true)).collect())
+}
+
+/// The columns to read where the caller evaluates the part of the filters the reader does
+/// not: those asked for and those of that part, each once (None: every column).
+fn with_columns_of_rest(columns: Option<Vec<String>>, rest_columns: Option<Vec<String>>) -> Option<Vec<String>> {
+    let (mut columns, rest_columns) = (columns?, rest_columns?);
+    for name in rest_columns {
+        if !columns.contains(&name) {
+            columns.push(name);
+        }
+    }
+    Some(columns)
 }

@@ -9,6 +9,7 @@ mod options;
 mod parts;
 mod pipeline;
 mod predicate;
+mod scan_filter;
 mod scan_plan;
 mod scan_schema;
 mod skipped;
@@ -28,6 +29,7 @@ pub use options::{
     LOW_MEMORY_BATCH_SIZE,
 };
 pub use predicate::{Predicate, PredicateFn};
+pub use scan_filter::{FilesKept, ScanFilter};
 pub use scan_plan::{ColumnKind, ColumnSelection, ScanPlan};
 pub use scan_schema::{parse_reader_schema, MissingColumns, ScanSchema};
 pub use skipped::SkippedData;

@@ -31,6 +31,9 @@ pub struct ReadStats {
     /// Batches whose predicate (a part of it) Polars evaluated, called back in Python: none
     /// where the reader evaluates the whole predicate itself (see [`crate::filter`]).
     pub batches_filtered_in_python: usize,
+    /// Parts of the query's filters (joined by `&`) that the reader left to Polars: none
+    /// where it evaluates them all itself (see [`crate::filter::split`]).
+    pub filters_left: usize,
     /// Compressed block bytes read from the source.
     pub bytes_read: u64,
     /// Requests made to object stores (objects of at most 256 KiB fetched whole when the
@@ -63,7 +66,7 @@ pub enum StatValue {
 
 impl ReadStats {
     /// Every counter by the name Python's `ReadStats` gives it: the one list of them.
-    pub fn entries(&self) -> [(&'static str, StatValue); 18] {
+    pub fn entries(&self) -> [(&'static str, StatValue); 19] {
         let count = |n: usize| StatValue::Count(n as u64);
         let seconds = |d: Duration| StatValue::Seconds(d.as_secs_f64());
         [
@@ -76,6 +79,7 @@ impl ReadStats {
             ("batches", count(self.batches)),
             ("rows", count(self.rows)),
             ("batches_filtered_in_python", count(self.batches_filtered_in_python)),
+            ("filters_left", count(self.filters_left)),
             ("bytes_read", StatValue::Count(self.bytes_read)),
             ("requests", StatValue::Count(self.requests)),
             ("io_seconds", seconds(self.io)),
@@ -133,6 +137,7 @@ mod tests {
             batches: 5,
             rows: 6,
             batches_filtered_in_python: 14,
+            filters_left: 15,
             bytes_read: 7,
             requests: 8,
             io: Duration::from_millis(1500),
@@ -158,6 +163,7 @@ mod tests {
             ("batches", Count(5)),
             ("rows", Count(6)),
             ("batches_filtered_in_python", Count(14)),
+            ("filters_left", Count(15)),
             ("bytes_read", Count(7)),
             ("requests", Count(8)),
             ("io_seconds", Seconds(1.5)),

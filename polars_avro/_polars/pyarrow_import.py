@@ -53,7 +53,7 @@ class _PolarsImportOfPyarrow:
         since = self.asked.pop(threading.get_ident(), None)
         if since is None or time.monotonic() - since > _WINDOW_S:
             return None
-        msg = "polars-avro: a scan of Avro has no use for pyarrow (see polars_avro._pyarrow_check)"
+        msg = "polars-avro: a scan of Avro has no use for pyarrow (see polars_avro._polars.pyarrow_import)"
         raise ModuleNotFoundError(msg, name=name)
 
 

@@ -1,0 +1,248 @@
+//! A query's filters, in the JSON form `Expr.meta.serialize(format="json")` gives, taken
+//! apart at their `&`s, each part given to whoever evaluates it exactly as Polars would: the
+//! values each file's rows share (partition values, the file's path), which rule out the
+//! files where the part fails; the reader, on decoded rows; or Polars, which gets the rest
+//! back in its own JSON form. A part holding a dynamic predicate (the bound a
+//! `sort().head()` or `top_k` tightens while it runs, which only Polars' engine holds and
+//! which panics when evaluated anywhere else) is left out: it only narrows what the sort is
+//! handed, which then sees every row and gives the same answer.
+
+use polars_core::prelude::Schema;
+use serde_json::{json, Value};
+
+use super::polars_json::parse_value;
+use super::tree::Filter;
+use crate::error::{AvroError, AvroResult};
+
+/// A query's filters, taken apart.
+#[derive(Debug, Default, PartialEq)]
+pub struct Split {
+    /// The parts that read only values a file's rows share, or no column: where they fail
+    /// for a file's values, none of its rows passes.
+    pub by_file: Option<Filter>,
+    /// The parts the reader evaluates on decoded rows.
+    pub by_row: Option<Filter>,
+    /// The parts that read only values a file's rows share which the reader cannot
+    /// evaluate: Polars' to evaluate, on the files' values or else on the rows.
+    pub by_file_rest: Vec<Value>,
+    /// The other parts the reader cannot evaluate: Polars' to evaluate on the rows.
+    pub rest: Vec<Value>,
+    /// The columns every part reads, the dynamic ones' but; None where that is not known.
+    pub columns: Option<Vec<String>>,
+}
+
+/// `filters` (each in Polars' JSON form, all of them to hold) taken apart over the columns
+/// of `schema`, of which `per_file` hold one value per file.
+pub fn split(filters: &[String], schema: &Schema, per_file: &[&str]) -> AvroResult<Split> {
+    let mut parts = Vec::new();
+    for text in filters {
+        let expr: Value = serde_json::from_str(text)
+            .map_err(|e| AvroError::argument(format!("a filter Polars handed the scan is not JSON: {e}")))?;
+        conjuncts(expr, &mut parts);
+    }
+    parts.retain(|part| !is_dynamic(part));
+    let mut split = Split { columns: columns_of(&parts), ..Split::default() };
+    let (mut by_file, mut by_row) = (Vec::new(), Vec::new());
+    for part in parts {
+        let read = columns_read(&part);
+        let shared = read.as_ref().is_some_and(|names| names.iter().all(|name| per_file.contains(&name.as_str())));
+        match (parse_value(&part, schema), shared) {
+            (Some(filter), true) => by_file.push(filter),
+            (Some(filter), false) => by_row.push(filter),
+            (None, true) => split.by_file_rest.push(part),
+            (None, false) => split.rest.push(part),
+        }
+    }
+    split.by_file = all_of(by_file);
+    split.by_row = all_of(by_row);
+    Ok(split)
+}
+
+/// Parts joined by `&`, in Polars' JSON form; None for none.
+pub fn joined(parts: &[Value]) -> Option<String> {
+    let and = |left: Value, right: Value| json!({"BinaryExpr": {"left": left, "op": "And", "right": right}});
+    parts.iter().cloned().reduce(and).map(|joined| joined.to_string())
+}
+
+/// The columns the parts read, each once; None where that is not known.
+pub fn columns_of(parts: &[Value]) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    for part in parts {
+        for name in columns_read(part)? {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    Some(names)
+}
+
+/// Whether Polars reads the parts back as they were: a NaN or an infinite float literal is
+/// written out as null, which Polars does not read back.
+pub fn read_back_whole(parts: &[Value]) -> bool {
+    fn lossy(value: &Value) -> bool {
+        match value {
+            Value::Object(object) => object.iter().any(|(key, value)| {
+                (value.is_null() && matches!(key.as_str(), "Float" | "Float32" | "Float64")) || lossy(value)
+            }),
+            Value::Array(items) => items.iter().any(lossy),
+            _ => false,
+        }
+    }
+    !parts.iter().any(lossy)
+}
+
+/// The filters joined by `&`; None for none.
+fn all_of(filters: Vec<Filter>) -> Option<Filter> {
+    filters.into_iter().reduce(|a, b| Filter::And(Box::new(a), Box::new(b)))
+}
+
+/// The parts of an expression joined by `&`, outermost first, into `parts`.
+fn conjuncts(expr: Value, parts: &mut Vec<Value>) {
+    let is_and = expr
+        .get("BinaryExpr")
+        .and_then(|b| b.get("op"))
+        .and_then(Value::as_str)
+        .is_some_and(|op| matches!(op, "And" | "LogicalAnd"));
+    if !is_and {
+        parts.push(expr);
+        return;
+    }
+    let Value::Object(mut outer) = expr else { unreachable!("a BinaryExpr is an object") };
+    let Some(Value::Object(mut body)) = outer.remove("BinaryExpr") else { unreachable!("checked above") };
+    conjuncts(body.remove("left").unwrap_or(Value::Null), parts);
+    conjuncts(body.remove("right").unwrap_or(Value::Null), parts);
+}
+
+/// Whether an expression holds a dynamic predicate: Polars writes its placeholder out as a
+/// `Display` node.
+fn is_dynamic(expr: &Value) -> bool {
+    match expr {
+        Value::Object(object) => object.contains_key("Display") || object.values().any(is_dynamic),
+        Value::Array(items) => items.iter().any(is_dynamic),
+        _ => false,
+    }
+}
+
+/// The columns an expression reads, each once; None where that is not known (columns
+/// chosen by a pattern, a type, a position or a selector).
+fn columns_read(expr: &Value) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    visit_columns(expr, &mut names).then_some(names)
+}
+
+fn visit_columns(expr: &Value, names: &mut Vec<String>) -> bool {
+    match expr {
+        Value::Object(object) => object.iter().all(|(key, value)| match (key.as_str(), value) {
+            ("Column", Value::String(name)) => {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+                true
+            },
+            ("Columns" | "DtypeColumn" | "IndexColumn" | "Nth" | "Wildcard" | "Selector" | "Exclude", _) => false,
+            // A literal's values (a list's IPC bytes) hold no column.
+            ("Literal", _) => true,
+            _ => visit_columns(value, names),
+        }),
+        Value::Array(items) => items.iter().all(|item| visit_columns(item, names)),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polars_core::prelude::{DataType, Field};
+
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::from_iter([
+            Field::new("a".into(), DataType::Int64),
+            Field::new("s".into(), DataType::String),
+            Field::new("part".into(), DataType::Int64),
+            Field::new("path".into(), DataType::String),
+        ])
+    }
+
+    fn gt(column: &str, n: i64) -> String {
+        format!(
+            r#"{{"BinaryExpr":{{"left":{{"Column":"{column}"}},"op":"Gt","right":{{"Literal":{{"Dyn":{{"Int":{n}}}}}}}}}}}"#
+        )
+    }
+
+    fn and(left: &str, right: &str) -> String {
+        format!(r#"{{"BinaryExpr":{{"left":{left},"op":"And","right":{right}}}}}"#)
+    }
+
+    /// A part the reader does not evaluate: a string's length.
+    fn unknown(column: &str) -> String {
+        format!(
+            r#"{{"BinaryExpr":{{"left":{{"Function":{{"input":[{{"Column":"{column}"}}],"function":{{"StringExpr":"LenChars"}}}}}},"op":"Gt","right":{{"Literal":{{"Dyn":{{"Int":1}}}}}}}}}}"#
+        )
+    }
+
+    fn split_of(filters: &[String]) -> Split {
+        split(filters, &schema(), &["part", "path"]).unwrap()
+    }
+
+    fn value(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn each_part_goes_to_who_evaluates_it() {
+        let not_null = r#"{"Function":{"input":[{"Column":"path"}],"function":{"Boolean":"IsNotNull"}}}"#;
+        let filters = [and(&and(&gt("a", 1), &gt("part", 2)), &unknown("s")), and(not_null, &unknown("path"))];
+        let taken = split_of(&filters);
+        let parsed = |text: &str| parse_value(&value(text), &schema()).unwrap();
+        let by_file = Filter::And(Box::new(parsed(&gt("part", 2))), Box::new(parsed(not_null)));
+        assert_eq!(taken.by_file, Some(by_file));
+        assert_eq!(taken.by_row, Some(parsed(&gt("a", 1))));
+        assert_eq!(taken.by_file_rest, [value(&unknown("path"))]);
+        assert_eq!(taken.rest, [value(&unknown("s"))]);
+        assert_eq!(taken.columns, Some(["a", "part", "s", "path"].map(String::from).to_vec()));
+    }
+
+    #[test]
+    fn parts_are_joined_by_and_in_polars_form() {
+        let parts = [value(&unknown("s")), value(&unknown("a"))];
+        let joined: Value = serde_json::from_str(&joined(&parts).unwrap()).unwrap();
+        assert_eq!(joined, value(&and(&unknown("s"), &unknown("a"))));
+        assert_eq!(columns_of(&parts), Some(vec!["s".to_string(), "a".to_string()]));
+        assert_eq!(split_of(&[]), Split { columns: Some(vec![]), ..Split::default() });
+    }
+
+    #[test]
+    fn a_dynamic_part_is_left_out() {
+        let dynamic = r#"{"Display":{"inner":{"Column":"a"},"fmt_str":"dynamic_pred: ..."}}"#;
+        let taken = split_of(&[and(dynamic, &gt("a", 1))]);
+        assert!(taken.by_row.is_some() && taken.by_file.is_none() && taken.rest.is_empty(), "{taken:?}");
+    }
+
+    #[test]
+    fn a_part_of_no_column_rules_files_out() {
+        let taken = split_of(&[r#"{"Literal":{"Scalar":{"Boolean":false}}}"#.to_string()]);
+        assert_eq!(taken.by_file, Some(Filter::Const(Some(false))));
+    }
+
+    #[test]
+    fn columns_chosen_by_a_pattern_are_not_known() {
+        let selector =
+            r#"{"BinaryExpr":{"left":{"Columns":["a","s"]},"op":"Gt","right":{"Literal":{"Dyn":{"Int":1}}}}}"#;
+        let taken = split_of(&[selector.to_string()]);
+        assert_eq!((taken.columns, columns_of(&taken.rest)), (None, None));
+    }
+
+    #[test]
+    fn nan_and_infinite_literals_are_not_read_back() {
+        let nan = r#"{"BinaryExpr":{"left":{"Column":"a"},"op":"Gt","right":{"Literal":{"Dyn":{"Float":null}}}}}"#;
+        assert!(!read_back_whole(&[value(nan)]));
+        assert!(read_back_whole(&[value(&unknown("s"))]));
+    }
+
+    #[test]
+    fn what_is_not_json_is_refused() {
+        assert!(split(&["{".to_string()], &schema(), &[]).is_err());
+    }
+}
