@@ -468,9 +468,9 @@ def release_table(session: nox.Session) -> None:
         site = release_site(session, requirement)
         if site is None:
             session.error(f"{requirement} does not install on Python {session.python}")
-        shown = session.run(
-            "python", "-m", "polars_avro._polars.probes", env={"PYTHONPATH": str(site)}, silent=True, external=True
-        )
+        # -P: the installed package, not the source tree of the current folder.
+        probes = ("python", "-P", "-m", "polars_avro._polars.probes")
+        shown = session.run(*probes, env={"PYTHONPATH": str(site)}, silent=True, external=True)
         answer = json.loads(str(shown).strip().splitlines()[-1])
         release = ".".join(answer["version"].split(".")[:2])
         row = rows.setdefault(release, {"tested_at": [], **answer["facts"]})

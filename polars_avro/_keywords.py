@@ -283,9 +283,9 @@ class ReadKeywords(_Columns, ReadOptions, total=False):
         Keyword(
             False,
             """
-            Give each column as one contiguous chunk, as ``read_parquet(rechunk=True)`` did
-            before Polars 2 (and polars-avro 0.13's ``read_avro`` does); by default the columns
-            keep the chunks they were decoded in.
+            Give each column as one contiguous chunk, as ``read_parquet(rechunk=True)`` of Polars' earlier releases
+            and polars-avro 0.13's ``read_avro`` do; by default the columns keep the chunks
+            they were decoded in.
             """,
         ),
     ]

@@ -7,9 +7,14 @@ public functions. Read from the source tree beside the tests."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 SRC = Path(__file__).resolve().parent.parent / "src"
+
+#: A module, as a graph of imports names it.
+Node = TypeVar("Node", str, tuple[str, ...])
 
 #: What each top-level module may use besides itself: the layers before it.
 ALLOWED = {
@@ -156,25 +161,7 @@ def _graph() -> dict[tuple[str, ...], set[tuple[str, ...]]]:
 
 
 def test_no_module_imports_one_that_imports_it_back() -> None:
-    graph = _graph()
-    cycles = []
-    state: dict[tuple[str, ...], int] = {}
-    stack: list[tuple[str, ...]] = []
-
-    def visit(m: tuple[str, ...]) -> None:
-        state[m] = 1
-        stack.append(m)
-        for n in sorted(graph[m]):
-            if state.get(n) == 1:
-                cycles.append(" -> ".join("::".join(x) for x in [*stack[stack.index(n) :], n]))
-            elif n not in state:
-                visit(n)
-        stack.pop()
-        state[m] = 2
-
-    for m in sorted(graph):
-        if m not in state:
-            visit(m)
+    cycles = _circles(_graph(), name="::".join)
     assert not cycles, "import circles:\n" + "\n".join(cycles)
 
 
@@ -228,3 +215,111 @@ def test_the_command_line_runs_on_public_functions() -> None:
         "polars_avro._internal",
         "polars_avro._io",
     ]
+
+
+#: The Python package beside the tests.
+PACKAGE = SRC.parent / "polars_avro"
+
+
+def _python_imports(source: str, module: str, modules: set[str]) -> set[str]:
+    """The package's modules a Python module imports, wherever it imports them (at the top,
+    in a function, for type checkers only): ``from polars_avro import x`` is the module x
+    where there is one, else the package."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".")[: len(module.split(".")) - node.level + (module in _PACKAGES)]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            if base != "polars_avro" and not base.startswith("polars_avro."):
+                continue
+            named = {f"{base}.{a.name}" for a in node.names} & modules
+            found |= named or ({base} & modules)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names} & modules
+    found.discard(module)
+    return found
+
+
+#: The packages among the modules (their `__init__.py`).
+_PACKAGES = {"polars_avro", "polars_avro._polars", "polars_avro.cli"}
+
+
+def _python_graph() -> dict[str, set[str]]:
+    files = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    # The compiled core, a module with no Python: a leaf.
+    modules = {*files, "polars_avro._internal"}
+    graph = {name: _python_imports(path.read_text(), name, modules) for name, path in files.items()}
+    return {**graph, "polars_avro._internal": set()}
+
+
+def _circles(graph: Mapping[Node, set[Node]], name: Callable[[Node], str] = str) -> list[str]:
+    """The import circles of a graph, each as the path round it, its modules named by `name`."""
+    circles: list[str] = []
+    state: dict[Node, int] = {}
+    stack: list[Node] = []
+
+    def visit(m: Node) -> None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                circles.append(" -> ".join(name(x) for x in [*stack[stack.index(n) :], n]))
+            elif n not in state:
+                visit(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+    return circles
+
+
+def test_no_python_module_imports_one_that_imports_it_back() -> None:
+    """The Python package has no import circle either, imports made in functions and for
+    type checkers counted: each module sits on those it imports."""
+    circles = _circles(_python_graph())
+    assert not circles, "import circles:\n" + "\n".join(circles)
+
+
+def test_the_python_check_sees_imports() -> None:
+    graph = _python_graph()
+    # A type checker's import and a package's module named by `from polars_avro import ...`.
+    assert "polars_avro._arguments" in graph["polars_avro._keywords"]
+    assert "polars_avro._polars.facts" in graph["polars_avro._polars.release"]
+    assert _circles({"a": {"b"}, "b": {"a"}}) == ["a -> b -> a"]
+
+
+def test_the_keyword_table_depends_on_nothing_above_it() -> None:
+    """The keyword table (every entry point's keywords, their types and texts) imports only
+    leaves: modules that import nothing of the package but the compiled core and its
+    exceptions."""
+    graph = _python_graph()
+    leaves = {"polars_avro._internal", "polars_avro.exceptions"}
+    for module in graph["polars_avro._keywords"]:
+        assert graph[module] <= leaves | {"polars_avro._polars.keywords"}, (module, graph[module])
+    assert graph["polars_avro._polars.keywords"] <= leaves
+
+
+def test_no_module_but_the_wing_mentions_a_polars_release() -> None:
+    """What adapts to a Polars release lives in polars_avro/_polars/: no other module of the
+    scan, read and write names a release ("Polars 1.x", "Polars 2.0") or asks its version."""
+    wing = PACKAGE / "_polars"
+    mentions = re.compile(r"Polars [12](\.\d+|\.x)?\b(?! to)|pl\.__version__|polars\.__version__")
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if wing in path.parents or path.parent.name == "cli" or path.name in ("ray.py", "dask.py"):
+            continue
+        found += [
+            f"{path.name}:{i}: {line.strip()}"
+            for i, line in enumerate(path.read_text().splitlines(), 1)
+            if mentions.search(line)
+        ]
+    assert not found, "\n".join(found)
