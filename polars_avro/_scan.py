@@ -6,7 +6,6 @@ The Polars engine, read_avro, AvroReader and read_split all read through :class:
 from __future__ import annotations
 
 import functools
-import io
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,8 +80,8 @@ class ReadRequest:
     #: Whether Polars filters the batches again: else the reader reads the columns of the
     #: part it does not evaluate too, and hands that part back.
     filtered_again: bool = False
-    #: What evaluates a part of the filters the reader cannot on the files' values.
-    files_kept: Callable[[str, pl.Series | None, int], pl.Series | None] | None = None
+    #: What evaluates a filter (by its place among them) the reader cannot on the files' values.
+    files_kept: Callable[[int, pl.Series | None, int], pl.Series | None] | None = None
     #: Per source: the part of it a split reads.
     splits: list[_internal.SplitFile] | None = None
 
@@ -232,18 +231,23 @@ class Scan:
         values and paths come with the batches. Up to `join` batches come as one frame (an
         eager read wants them all at once).
 
-        The predicates cross into Rust once, in Polars' JSON form, and are taken apart there:
-        files ruled out by their partition values and paths, rows filtered as they are
-        decoded (the other columns decoded only for the rows that pass). With
-        `filtered_again` (Polars filters the batches again) that is all; else the part the
-        reader does not evaluate comes back, and is evaluated here on each batch, on this
-        thread: Polars' IO plugins run sources on Polars' own pool, whose threads an
-        expression evaluated elsewhere could wait on forever.
+        The predicates (none of them dynamic) cross into Rust once, in Polars' JSON form,
+        and are taken apart there: files ruled out by their partition values and paths, rows
+        filtered as they are decoded (the other columns decoded only for the rows that
+        pass). With `filtered_again` (Polars filters the batches again) that is all. Else,
+        where the reader leaves a part of them, every predicate as given is evaluated here on
+        each batch, on this thread (Polars' IO plugins run sources on Polars' own pool, whose
+        threads an expression evaluated elsewhere could wait on forever): the predicates
+        Polars gave, not the reader's JSON of a part, which Polars does not read back as it
+        was.
         """
-        filters, unread = [], []
+        sent: list[pl.Expr] = []
+        filters: list[str] = []
+        unread: list[pl.Expr] = []
         for predicate in predicates:
             text = _serialized(predicate)
             if text is not None:
+                sent.append(predicate)
                 filters.append(text)
             elif not filtered_again:
                 unread.append(predicate)  # a Python function in it: Polars' alone, whole
@@ -263,14 +267,12 @@ class Scan:
             partitions=self.hive.values if self.hive is not None and self.hive.values.width else None,
             filters=filters,
             filtered_again=filtered_again,
-            files_kept=_files_kept,
+            files_kept=lambda filter, values, height: _files_kept(sent[filter], values, height),
             splits=self.ranges,
         )
         reader = _internal.ScanReader([Sources.opened(item) for item in self.sources.items], request)
-        rest_text = reader.rest
-        if reader.rest_as_given and not filtered_again:
-            unread = list(predicates)  # the rest holds a literal Polars does not read back (NaN): all of it
-        rest = _Rest.of(self, unread, rest_text, wanted, as_given=as_given, limit=limit, filtered_again=filtered_again)
+        left = list(predicates) if reader.filters_left else unread
+        rest = _Rest.of(self, left, wanted, as_given=as_given, limit=limit, filtered_again=filtered_again)
         # Frames of no column (counts) are only heights, added up by the caller: their sum
         # must fit in one Polars frame.
         height, most = 0, max_index() if with_columns == [] else None
@@ -377,22 +379,20 @@ class _Rest:
     def of(
         cls,
         scan: Scan,
-        unread: list[pl.Expr],
-        rest: str | None,
+        left: list[pl.Expr],
         wanted: list[str] | None,
         *,
         as_given: bool,
         limit: int | None,
         filtered_again: bool,
     ) -> _Rest | None:
-        """What `scan`'s read has left to evaluate here: `unread`, and the reader's `rest`.
+        """What `scan`'s read has left to evaluate here: the predicates `left`.
 
-        Where Polars filters again, nothing; the reader's `rest` is only checked then.
+        Where Polars filters again, nothing: they are only checked then.
         """
-        parts = [*unread, *([pl.Expr.deserialize(io.StringIO(rest), format="json")] if rest is not None else [])]
-        if not parts:
+        if not left:
             return None
-        predicate = functools.reduce(operator.and_, parts)
+        predicate = functools.reduce(operator.and_, left)
         # Where the reader's part keeps no row, Polars never sees this one: one Polars refuses
         # (types it does not compare) is refused here, as Polars' filter would be.
         empty = pl.DataFrame(schema=scan.schema)
@@ -417,17 +417,16 @@ class _Rest:
         return df.rechunk()
 
 
-def _files_kept(text: str, values: pl.Series | None, height: int) -> pl.Series | None:
-    """The files a part of a read's filters keeps, by the user's Polars.
+def _files_kept(predicate: pl.Expr, values: pl.Series | None, height: int) -> pl.Series | None:
+    """The files a read's predicate keeps, by the user's Polars.
 
-    The part (in Polars' JSON form) reads only what each file's rows share, its partition
-    values and path, of which `values` holds a row per file (the fields of a struct; None:
-    no column). None where Polars cannot tell: the part is then evaluated on the rows.
+    The predicate reads only what each file's rows share, its partition values and path, of
+    which `values` holds a row per file (the fields of a struct; None: no column). None where
+    Polars cannot tell: it is then evaluated on the rows.
     """
     try:
-        part = pl.Expr.deserialize(io.StringIO(text), format="json")
         files = values.struct.unnest() if values is not None else without_columns(height)
-        kept = files.select(part.fill_null(False)).to_series()
+        kept = files.select(predicate.fill_null(False)).to_series()
     except Exception:  # noqa: BLE001 - whatever Polars cannot evaluate so, it evaluates on the rows
         return None
     return kept if kept.dtype == pl.Boolean and kept.len() == height else None

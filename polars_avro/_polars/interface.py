@@ -122,7 +122,7 @@ def lazy_frame(scan: Scan, release: facts.Facts) -> pl.LazyFrame:
             # filters what a plugin gives no further: the part of the predicate the reader
             # does not evaluate is evaluated on Polars' thread, which runs this source (see
             # `Scan.batches`).
-            predicates = [predicate] if predicate is not None else []
+            predicates = [without_dynamic(predicate)] if predicate is not None else []
             return scan.batches(columns, predicates, None, batch_size, records=n_rows)
 
         lf = register_io_source(io_source, schema=scan.schema, **_PURE)
@@ -181,7 +181,7 @@ if FileReaderBuilder is not None:
             # cannot be filtered, so a slice from an offset leaves the filters to Polars.
             offset, length = pre_slice if pre_slice is not None else (0, None)
             records = None if length is None else records_to_read(offset, length)
-            predicates = [f.expr for f in filters] if offset == 0 else []
+            predicates = [without_dynamic(f.expr) for f in filters] if offset == 0 else []
             # The scan's own generator, not one around it: nothing of the package runs for a
             # batch but what hands it on.
             return self.scan.batches(
@@ -205,6 +205,28 @@ def _has_enum(dtype: pl.DataType) -> bool:
 #: (``pl.concat([x.head(20), x.tail(20)])`` of ``x = pl.concat([lf.head(20), lf.tail(20)])``
 #: gave 80 rows for 40).
 _PURE: dict[str, Any] = {"is_pure": True} if "is_pure" in inspect.signature(register_io_source).parameters else {}
+
+
+def without_dynamic(predicate: pl.Expr) -> pl.Expr:
+    """`predicate` less its dynamic parts, split at its ``&``s only where it holds one.
+
+    Polars 1.39 to 1.43 (to IO plugins) and Polars 2 (to file readers) give
+    ``sort(...).head(n)``, ``top_k`` and ``bottom_k`` queries a filter whose bound the sort
+    tightens while it runs, joined by ``&`` to the query's own filter. Only Polars' engine
+    holds that bound: elsewhere the expression is a placeholder that panics when evaluated.
+    It only narrows what the sort is handed, so it is left out: the sort then sees every
+    row, and the query's answer is the same. (The Rust reader leaves such parts out too.)
+    """
+    if _DYNAMIC not in str(predicate):
+        return predicate
+    parts = predicate.meta.pop()
+    if len(parts) == 2 and any((a & b).meta.eq(predicate) for a, b in (parts, parts[::-1])):
+        return without_dynamic(parts[1]) & without_dynamic(parts[0])
+    return pl.lit(True)
+
+
+#: How Polars writes a dynamic predicate out.
+_DYNAMIC = ".dynamic_pred: "
 
 
 def records_to_read(offset: int, length: int) -> int | None:

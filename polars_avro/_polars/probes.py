@@ -56,12 +56,12 @@ class FrameScan:
         """The frame's batches, as ``Scan.batches`` gives a file's (its arguments).
 
         ``records`` are read, the first ``skip`` of them left out, the rest filtered (all
-        of `predicates`, whether Polars filters again or not), `limit` rows at most, the
-        columns in the frame's order; the batch size and the other keywords change nothing.
+        of `predicates`, none dynamic, whether Polars filters again or not), `limit` rows at
+        most, the columns in the frame's order; the batch size changes nothing.
         """
         df = (self.df if records is None else self.df.head(records)).slice(skip)
         for predicate in predicates:
-            df = df.filter(_static(predicate))
+            df = df.filter(predicate)
         if limit is not None:
             df = df.head(limit)
         columns = [c for c in self.df.columns if with_columns is None or c in with_columns]
@@ -69,23 +69,6 @@ class FrameScan:
             part = df.slice(start, self.step)
             # A frame of no column is its height (a count), as the Rust reader gives it.
             yield part.select(columns) if columns else without_columns(part.height)
-
-
-def _static(predicate: pl.Expr) -> pl.Expr:
-    """`predicate` less its dynamic parts, as the Rust reader leaves them out (crate::filter::split).
-
-    A dynamic predicate (the bound of a ``sort().head()`` or ``top_k``) is a placeholder
-    that panics when evaluated anywhere but in Polars' engine; it is joined by ``&`` to the
-    query's own filter.
-    """
-    parts = predicate.meta.pop()
-    if len(parts) == 2 and any((a & b).meta.eq(predicate) for a, b in (parts, parts[::-1])):
-        return _static(parts[1]) & _static(parts[0])
-    return pl.lit(True) if _DYNAMIC in str(predicate) else predicate
-
-
-#: How Polars writes a dynamic predicate out.
-_DYNAMIC = ".dynamic_pred: "
 
 
 def frame_scan(df: pl.DataFrame, frames: int = 3) -> pl.LazyFrame:

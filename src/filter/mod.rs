@@ -4,7 +4,7 @@
 //! element or `contains`, joined by `&`, `|` and `~`), read from
 //! Polars' serialized expressions ([`parse`]); a query's filters taken apart into the parts
 //! that rule files out, those the reader evaluates on rows and the rest ([`split`]), which
-//! goes back to the user's Polars in its own JSON form.
+//! the user's Polars evaluates.
 //!
 //! Polars' semantics, exactly: a comparison with a null is null and `&`, `|`, `~` follow
 //! Kleene's logic (a filter keeps the rows where the predicate is true, not null); floats
@@ -17,5 +17,5 @@ mod split;
 mod tree;
 
 pub use polars_json::{parse, parse_value};
-pub use split::{columns_of, joined, read_back_whole, split, Split};
+pub use split::{split, Split};
 pub use tree::{CmpOp, ColumnPath, Derived, Filter, TextTest};

@@ -1,14 +1,15 @@
 //! A query's filters, in the JSON form `Expr.meta.serialize(format="json")` gives, taken
 //! apart at their `&`s, each part given to whoever evaluates it exactly as Polars would: the
 //! values each file's rows share (partition values, the file's path), which rule out the
-//! files where the part fails; the reader, on decoded rows; or Polars, which gets the rest
-//! back in its own JSON form. A part holding a dynamic predicate (the bound a
+//! files where the part fails; the reader, on decoded rows; or Polars, which evaluates the
+//! filters it was given (Polars does not read its JSON form back as it was: an untyped float
+//! bound compares otherwise on some releases). A part holding a dynamic predicate (the bound a
 //! `sort().head()` or `top_k` tightens while it runs, which only Polars' engine holds and
 //! which panics when evaluated anywhere else) is left out: it only narrows what the sort is
 //! handed, which then sees every row and gives the same answer.
 
 use polars_core::prelude::Schema;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::polars_json::parse_value;
 use super::tree::Filter;
@@ -22,9 +23,10 @@ pub struct Split {
     pub by_file: Option<Filter>,
     /// The parts the reader evaluates on decoded rows.
     pub by_row: Option<Filter>,
-    /// The parts that read only values a file's rows share which the reader cannot
-    /// evaluate: Polars' to evaluate, on the files' values or else on the rows.
-    pub by_file_rest: Vec<Value>,
+    /// Of the filters that read only values a file's rows share, those holding parts the
+    /// reader cannot evaluate, by their place among the filters, with those parts: Polars'
+    /// to evaluate on the files' values, or else on the rows.
+    pub by_file_rest: Vec<(usize, Vec<Value>)>,
     /// The other parts the reader cannot evaluate: Polars' to evaluate on the rows.
     pub rest: Vec<Value>,
     /// The columns every part reads, the dynamic ones' but; None where that is not known.
@@ -34,23 +36,34 @@ pub struct Split {
 /// `filters` (each in Polars' JSON form, all of them to hold) taken apart over the columns
 /// of `schema`, of which `per_file` hold one value per file.
 pub fn split(filters: &[String], schema: &Schema, per_file: &[&str]) -> AvroResult<Split> {
-    let mut parts = Vec::new();
+    let mut given = Vec::with_capacity(filters.len());
     for text in filters {
         let expr: Value = serde_json::from_str(text)
             .map_err(|e| AvroError::argument(format!("a filter Polars handed the scan is not JSON: {e}")))?;
+        let mut parts = Vec::new();
         conjuncts(expr, &mut parts);
+        parts.retain(|part| !is_dynamic(part));
+        given.push(parts);
     }
-    parts.retain(|part| !is_dynamic(part));
-    let mut split = Split { columns: columns_of(&parts), ..Split::default() };
+    let mut split = Split { columns: columns_of(given.iter().flatten()), ..Split::default() };
     let (mut by_file, mut by_row) = (Vec::new(), Vec::new());
-    for part in parts {
-        let read = columns_read(&part);
-        let shared = read.as_ref().is_some_and(|names| names.iter().all(|name| per_file.contains(&name.as_str())));
-        match (parse_value(&part, schema), shared) {
-            (Some(filter), true) => by_file.push(filter),
-            (Some(filter), false) => by_row.push(filter),
-            (None, true) => split.by_file_rest.push(part),
-            (None, false) => split.rest.push(part),
+    for (index, parts) in given.into_iter().enumerate() {
+        let shared = |part: &Value| {
+            columns_read(part).is_some_and(|names| names.iter().all(|name| per_file.contains(&name.as_str())))
+        };
+        let all_shared = parts.iter().all(shared);
+        let mut unparsed = Vec::new();
+        for part in parts {
+            match parse_value(&part, schema) {
+                Some(filter) if shared(&part) => by_file.push(filter),
+                Some(filter) => by_row.push(filter),
+                None => unparsed.push(part),
+            }
+        }
+        match unparsed.is_empty() {
+            true => {},
+            false if all_shared => split.by_file_rest.push((index, unparsed)),
+            false => split.rest.extend(unparsed),
         }
     }
     split.by_file = all_of(by_file);
@@ -58,14 +71,8 @@ pub fn split(filters: &[String], schema: &Schema, per_file: &[&str]) -> AvroResu
     Ok(split)
 }
 
-/// Parts joined by `&`, in Polars' JSON form; None for none.
-pub fn joined(parts: &[Value]) -> Option<String> {
-    let and = |left: Value, right: Value| json!({"BinaryExpr": {"left": left, "op": "And", "right": right}});
-    parts.iter().cloned().reduce(and).map(|joined| joined.to_string())
-}
-
 /// The columns the parts read, each once; None where that is not known.
-pub fn columns_of(parts: &[Value]) -> Option<Vec<String>> {
+fn columns_of<'a>(parts: impl IntoIterator<Item = &'a Value>) -> Option<Vec<String>> {
     let mut names = Vec::new();
     for part in parts {
         for name in columns_read(part)? {
@@ -75,21 +82,6 @@ pub fn columns_of(parts: &[Value]) -> Option<Vec<String>> {
         }
     }
     Some(names)
-}
-
-/// Whether Polars reads the parts back as they were: a NaN or an infinite float literal is
-/// written out as null, which Polars does not read back.
-pub fn read_back_whole(parts: &[Value]) -> bool {
-    fn lossy(value: &Value) -> bool {
-        match value {
-            Value::Object(object) => object.iter().any(|(key, value)| {
-                (value.is_null() && matches!(key.as_str(), "Float" | "Float32" | "Float64")) || lossy(value)
-            }),
-            Value::Array(items) => items.iter().any(lossy),
-            _ => false,
-        }
-    }
-    !parts.iter().any(lossy)
 }
 
 /// The filters joined by `&`; None for none.
@@ -193,23 +185,21 @@ mod tests {
     #[test]
     fn each_part_goes_to_who_evaluates_it() {
         let not_null = r#"{"Function":{"input":[{"Column":"path"}],"function":{"Boolean":"IsNotNull"}}}"#;
-        let filters = [and(&and(&gt("a", 1), &gt("part", 2)), &unknown("s")), and(not_null, &unknown("path"))];
+        let filters = [
+            and(&and(&gt("a", 1), &gt("part", 2)), &unknown("s")),
+            and(not_null, &unknown("path")),
+            and(&gt("a", 2), &unknown("part")),
+        ];
         let taken = split_of(&filters);
         let parsed = |text: &str| parse_value(&value(text), &schema()).unwrap();
         let by_file = Filter::And(Box::new(parsed(&gt("part", 2))), Box::new(parsed(not_null)));
         assert_eq!(taken.by_file, Some(by_file));
-        assert_eq!(taken.by_row, Some(parsed(&gt("a", 1))));
-        assert_eq!(taken.by_file_rest, [value(&unknown("path"))]);
-        assert_eq!(taken.rest, [value(&unknown("s"))]);
+        let by_row = Filter::And(Box::new(parsed(&gt("a", 1))), Box::new(parsed(&gt("a", 2))));
+        assert_eq!(taken.by_row, Some(by_row));
+        // The second filter reads the files' values alone; the third's part on them does not.
+        assert_eq!(taken.by_file_rest, [(1, vec![value(&unknown("path"))])]);
+        assert_eq!(taken.rest, [value(&unknown("s")), value(&unknown("part"))]);
         assert_eq!(taken.columns, Some(["a", "part", "s", "path"].map(String::from).to_vec()));
-    }
-
-    #[test]
-    fn parts_are_joined_by_and_in_polars_form() {
-        let parts = [value(&unknown("s")), value(&unknown("a"))];
-        let joined: Value = serde_json::from_str(&joined(&parts).unwrap()).unwrap();
-        assert_eq!(joined, value(&and(&unknown("s"), &unknown("a"))));
-        assert_eq!(columns_of(&parts), Some(vec!["s".to_string(), "a".to_string()]));
         assert_eq!(split_of(&[]), Split { columns: Some(vec![]), ..Split::default() });
     }
 
@@ -232,13 +222,6 @@ mod tests {
             r#"{"BinaryExpr":{"left":{"Columns":["a","s"]},"op":"Gt","right":{"Literal":{"Dyn":{"Int":1}}}}}"#;
         let taken = split_of(&[selector.to_string()]);
         assert_eq!((taken.columns, columns_of(&taken.rest)), (None, None));
-    }
-
-    #[test]
-    fn nan_and_infinite_literals_are_not_read_back() {
-        let nan = r#"{"BinaryExpr":{"left":{"Column":"a"},"op":"Gt","right":{"Literal":{"Dyn":{"Float":null}}}}}"#;
-        assert!(!read_back_whole(&[value(nan)]));
-        assert!(read_back_whole(&[value(&unknown("s"))]));
     }
 
     #[test]

@@ -51,12 +51,13 @@ pub struct ReadRequest {
     /// taken apart here (`read::ScanFilter`), once.
     filters: Vec<String>,
     /// Whether Polars filters again what the reader gives (its file reader interface's
-    /// "partial" filters): else the reader reads the columns of the part it does not
-    /// evaluate too, for the caller to evaluate that part (`ScanReader.rest`).
+    /// "partial" filters): else, where the reader leaves a part of them
+    /// (`ScanReader.filters_left`), it reads the filters' columns too, for the caller to
+    /// evaluate the filters it gave, and leaves the limit of rows after them to it.
     filtered_again: bool,
-    /// What evaluates, with the user's Polars, a part of the filters the reader cannot on the
-    /// files' values (one row per file): `(json, frame as a struct Series or None, height)`
-    /// to a Boolean Series, or None where it cannot (`read::FilesKept`).
+    /// What evaluates, with the user's Polars, a filter the reader cannot on the files'
+    /// values (one row per file): `(the filter's place, frame as a struct Series or None,
+    /// height)` to a Boolean Series, or None where it cannot (`read::FilesKept`).
     files_kept: Option<Py<PyAny>>,
     /// Per source: the part of it a split reads.
     splits: Option<Vec<SplitFile>>,
@@ -96,15 +97,9 @@ pub struct ScanReader {
     /// In a Mutex only to make the class Sync, as pyo3 requires (methods take `&mut self`,
     /// so it is never contended).
     inner: Option<Mutex<BatchedReader>>,
-    /// The part of the filters the reader does not evaluate, in Polars' JSON form: the
-    /// caller's to evaluate, or to check only where Polars filters again (None: none).
+    /// The parts of the filters the reader leaves to Polars (`ReadStats::filters_left`):
+    /// where there are any, the caller evaluates the filters it gave.
     #[pyo3(get)]
-    rest: Option<String>,
-    /// Whether the caller evaluates the filters as it gave them instead of `rest`, which
-    /// holds a literal Polars does not read back (a NaN or infinite float).
-    #[pyo3(get)]
-    rest_as_given: bool,
-    /// The parts of the filters the reader left to Polars (`ReadStats::filters_left`).
     filters_left: usize,
     /// The statistics of a finished read (the reader itself is gone by then).
     final_stats: Option<ReadStats>,
@@ -147,9 +142,9 @@ impl ScanReader {
         let partition_columns = partitions
             .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
         let plan = plan.map(|p| p.plan);
-        let kept_by_python =
-            files_kept.map(|callable| move |text: &str, values: DataFrame| files_kept_by(py, &callable, text, values));
-        let kept = kept_by_python.as_ref().map(|kept| kept as &dyn Fn(&str, DataFrame) -> Option<Bitmap>);
+        let kept_by_python = files_kept
+            .map(|callable| move |filter: usize, values: DataFrame| files_kept_by(py, &callable, filter, values));
+        let kept = kept_by_python.as_ref().map(|kept| kept as &dyn Fn(usize, DataFrame) -> Option<Bitmap>);
         let filter = match &plan {
             Some(plan) => {
                 ScanFilter::plan(&filters, plan, &partition_columns, index, &mut files, kept).map_err(to_py_err)?
@@ -157,12 +152,12 @@ impl ScanReader {
             None if filters.is_empty() => ScanFilter::default(),
             None => return Err(to_py_err(AvroError::internal("a scan's filters need its plan"))),
         };
-        // The rest of the filters goes back to the caller; unless Polars filters again, the
-        // caller evaluates it, then the limit of rows after them.
-        let (filters_left, rest, rest_as_given) = (filter.rest_parts, filter.rest, filter.rest_as_given);
-        let (columns, limit) = match rest.is_some() || rest_as_given {
-            true if !filtered_again => (with_columns_of_rest(columns, filter.rest_columns), None),
-            _ => (columns, limit),
+        // Where the reader leaves a part of the filters and Polars does not filter again, the
+        // caller evaluates the filters it gave, then the limit of rows after them.
+        let filters_left = filter.left;
+        let (columns, limit) = match filters_left > 0 && !filtered_again {
+            true => (with_columns_of_filters(columns, filter.columns), None),
+            false => (columns, limit),
         };
         let columns = match &plan {
             Some(plan) if !as_given => Some(plan.in_order(columns.as_deref())),
@@ -200,8 +195,6 @@ impl ScanReader {
         let inner = interruptible_since(py, &mut heard, || reader.batched()).map_err(to_py_err)?;
         Ok(Self {
             inner: Some(Mutex::new(inner)),
-            rest,
-            rest_as_given,
             filters_left,
             final_stats: None,
             pending: None,
@@ -320,21 +313,21 @@ fn joined_batches(
     Ok(Some(joined))
 }
 
-/// The files a part of the filters (`text`) keeps, as the user's Polars evaluates it on
-/// their `values` by `callable`; None where it cannot.
-fn files_kept_by(py: Python<'_>, callable: &Py<PyAny>, text: &str, values: DataFrame) -> Option<Bitmap> {
+/// The files the filter at `filter` keeps, as the user's Polars evaluates it on their
+/// `values` by `callable`; None where it cannot.
+fn files_kept_by(py: Python<'_>, callable: &Py<PyAny>, filter: usize, values: DataFrame) -> Option<Bitmap> {
     let height = values.height();
-    let kept = callable.call1(py, (text, frame_as_struct(values), height)).ok()?;
+    let kept = callable.call1(py, (filter, frame_as_struct(values), height)).ok()?;
     let kept = kept.extract::<Option<PySeries>>(py).ok()??.0;
     let kept = kept.bool().ok()?;
     Some(kept.iter().map(|kept| kept == Some(true)).collect())
 }
 
-/// The columns to read where the caller evaluates the part of the filters the reader does
-/// not: those asked for and those of that part, each once (None: every column).
-fn with_columns_of_rest(columns: Option<Vec<String>>, rest_columns: Option<Vec<String>>) -> Option<Vec<String>> {
-    let (mut columns, rest_columns) = (columns?, rest_columns?);
-    for name in rest_columns {
+/// The columns to read where the caller evaluates the filters: those asked for and the
+/// filters', each once (None: every column).
+fn with_columns_of_filters(columns: Option<Vec<String>>, filters: Option<Vec<String>>) -> Option<Vec<String>> {
+    let (mut columns, filters) = (columns?, filters?);
+    for name in filters {
         if !columns.contains(&name) {
             columns.push(name);
         }

@@ -1,46 +1,43 @@
 //! A scan's filters, taken apart once before any file is opened ([`crate::filter::split`])
 //! over the scan's columns in the types the reader gives them: the files whose partition
 //! values or path rule out every row are marked, the part on rows becomes the read's
-//! [`Predicate`], and the rest goes back to the caller, in Polars' JSON form.
+//! [`Predicate`], and what is left is counted for the caller, whose Polars evaluates the
+//! filters it gave over the rows the reader gives.
 
 use polars_arrow::bitmap::Bitmap;
 use polars_core::prelude::{Column, DataFrame, DataType, PlSmallStr, Schema, Series};
-use serde_json::Value;
 
 use super::files::ScanFile;
 use super::options::IndexType;
 use super::predicate::Predicate;
 use super::scan_plan::{ColumnKind, ScanPlan};
 use crate::error::AvroResult;
-use crate::filter::{columns_of, joined, read_back_whole, split};
+use crate::filter::split;
 
-/// Evaluates a part of the filters (Polars' JSON form) with the user's Polars over the files'
-/// values (one row per file: partition values and path): the files it keeps, None where it
-/// cannot.
-pub type FilesKept<'a> = &'a dyn Fn(&str, DataFrame) -> Option<Bitmap>;
+/// Evaluates one of the filters (by its place among them) with the user's Polars over the
+/// files' values (one row per file: partition values and path): the files it keeps, None
+/// where it cannot.
+pub type FilesKept<'a> = &'a dyn Fn(usize, DataFrame) -> Option<Bitmap>;
 
 /// What the reader does with a scan's filters.
 #[derive(Default)]
 pub struct ScanFilter {
     /// The part the reader evaluates on rows.
     pub predicate: Option<Predicate>,
-    /// The rest, joined by `&`, in Polars' JSON form: the caller's to evaluate.
-    pub rest: Option<String>,
-    /// Whether the caller evaluates the filters as given instead: the rest holds a literal
-    /// Polars does not read back (a NaN or infinite float).
-    pub rest_as_given: bool,
-    /// The columns the caller's part reads; None where not known (then every column).
-    pub rest_columns: Option<Vec<String>>,
-    /// The parts of the filters (joined by `&`) left to the caller.
-    pub rest_parts: usize,
+    /// The parts of the filters (joined by `&`) the reader leaves to the caller: where there
+    /// are any, the caller evaluates the filters it gave.
+    pub left: usize,
+    /// The columns the filters read, for the caller to evaluate them; None where not known
+    /// (then every column).
+    pub columns: Option<Vec<String>>,
 }
 
 impl ScanFilter {
     /// `filters` (Polars' JSON form, all to hold) over the scan `plan` of `files`, whose
     /// `partition_columns` (in the partitions' order) hold the values of each file's
     /// `partition_values`; the files they rule out are marked (`ScanFile::ruled_out`), by
-    /// the reader's filters or by `files_kept` for the parts on those values it cannot
-    /// evaluate (which are left to the caller where `files_kept` cannot either).
+    /// the reader's filters, or by `files_kept` for a filter on those values alone that the
+    /// reader cannot evaluate (left to the caller where `files_kept` cannot either).
     pub fn plan(
         filters: &[String],
         plan: &ScanPlan,
@@ -56,39 +53,22 @@ impl ScanFilter {
         let mut per_file: Vec<&str> = partition_columns.iter().map(|(name, _)| name.as_str()).collect();
         per_file.extend(plan.file_path_column.as_deref());
         let taken = split(filters, &schema, &per_file)?;
-        let mut rest = taken.rest;
+        let mut left = taken.rest.len();
         if taken.by_file.is_some() || !taken.by_file_rest.is_empty() {
             let values = file_values(partition_columns, plan.file_path_column.as_deref(), files)?;
             if let Some(by_file) = &taken.by_file {
                 rule_out(files, &by_file.mask(&values)?);
             }
-            match files_kept_by_polars(&taken.by_file_rest, values, files_kept) {
-                Some(kept) => rule_out(files, &kept),
-                None => rest.extend(taken.by_file_rest),
+            for (filter, parts) in taken.by_file_rest {
+                let kept = files_kept.and_then(|kept| kept(filter, values.clone())).filter(|k| k.len() == files.len());
+                match kept {
+                    Some(kept) => rule_out(files, &kept),
+                    None => left += parts.len(),
+                }
             }
         }
-        let rest_as_given = !read_back_whole(&rest);
-        Ok(Self {
-            predicate: taken.by_row.map(Predicate::of_filter),
-            rest: if rest_as_given { None } else { joined(&rest) },
-            rest_as_given,
-            rest_columns: if rest_as_given { taken.columns } else { columns_of(&rest) },
-            rest_parts: rest.len(),
-        })
+        Ok(Self { predicate: taken.by_row.map(Predicate::of_filter), left, columns: taken.columns })
     }
-}
-
-/// The files `parts` keep (all: none), as `files_kept` evaluates them; None where it cannot.
-fn files_kept_by_polars(parts: &[Value], values: DataFrame, files_kept: Option<FilesKept>) -> Option<Bitmap> {
-    let height = values.height();
-    if parts.is_empty() {
-        return Some(Bitmap::new_with_value(true, height));
-    }
-    if !read_back_whole(parts) {
-        return None;
-    }
-    let kept = files_kept?(&joined(parts)?, values)?;
-    (kept.len() == height).then_some(kept)
 }
 
 /// Marks the files `kept` leaves out.
@@ -174,7 +154,7 @@ mod tests {
         // A null partition value fails the filter, as in Polars.
         assert_eq!(files.iter().map(|f| f.ruled_out).collect::<Vec<_>>(), [true, false, true]);
         assert_eq!(filter.predicate.map(|p| p.columns), Some(vec!["a".to_string()]));
-        assert_eq!(filter.rest, None);
+        assert_eq!(filter.left, 0);
     }
 
     #[test]
@@ -188,23 +168,24 @@ mod tests {
     }
 
     #[test]
-    fn a_part_on_file_values_the_reader_cannot_evaluate_is_polars_on_the_files_or_on_the_rows() {
+    fn a_filter_on_file_values_the_reader_cannot_evaluate_is_polars_on_the_files_or_on_the_rows() {
         let partitions = [(PlSmallStr::from("part"), DataType::Int64)];
         let length = r#"{"BinaryExpr":{"left":{"Function":{"input":[{"Column":"path"}],"function":{"StringExpr":"LenChars"}}},"op":"Gt","right":{"Literal":{"Dyn":{"Int":1}}}}}"#;
+        let filters = [gt("a", 0), length.to_string()];
         let mut files = files(&[Some(1), Some(2)]);
-        let second = |_: &str, values: DataFrame| Some(Bitmap::from_iter((0..values.height()).map(|i| i == 1)));
+        let second = |filter: usize, values: DataFrame| {
+            assert_eq!(filter, 1);
+            Some(Bitmap::from_iter((0..values.height()).map(|i| i == 1)))
+        };
         let filter =
-            ScanFilter::plan(&[length.into()], &plan(), &partitions, IndexType::U32, &mut files, Some(&second))
-                .unwrap();
+            ScanFilter::plan(&filters, &plan(), &partitions, IndexType::U32, &mut files, Some(&second)).unwrap();
         assert_eq!(files.iter().map(|f| f.ruled_out).collect::<Vec<_>>(), [true, false]);
-        assert_eq!((filter.rest, filter.rest_parts), (None, 0));
+        assert_eq!(filter.left, 0);
         let mut files = self::files(&[Some(1), Some(2)]);
-        let cannot = |_: &str, _: DataFrame| None;
+        let cannot = |_: usize, _: DataFrame| None;
         let filter =
-            ScanFilter::plan(&[length.into()], &plan(), &partitions, IndexType::U32, &mut files, Some(&cannot))
-                .unwrap();
+            ScanFilter::plan(&filters, &plan(), &partitions, IndexType::U32, &mut files, Some(&cannot)).unwrap();
         assert!(files.iter().all(|f| !f.ruled_out));
-        assert_eq!((filter.rest_parts, filter.rest_columns), (1, Some(vec!["path".to_string()])));
-        assert!(filter.rest.is_some() && !filter.rest_as_given);
+        assert_eq!((filter.left, filter.columns), (1, Some(vec!["a".to_string(), "path".to_string()])));
     }
 }
