@@ -126,7 +126,7 @@ pub fn framing_of(bytes: &[u8], offset: u64, sync: Option<&[u8; 16]>, file_len: 
 
 /// The marker `found` after the data of the block `frame`, checked against the file's
 /// `sync`.
-pub fn check_marker(found: &[u8], sync: &[u8; 16], frame: Frame) -> Result<(), Damage> {
+fn check_marker(found: &[u8], sync: &[u8; 16], frame: Frame) -> Result<(), Damage> {
     if found == sync {
         return Ok(());
     }
@@ -217,6 +217,51 @@ impl Push for BlockHeader {
     /// The byte being read: a header's varints are read a byte at a time.
     fn at(&self) -> u64 {
         self.offset + self.len as u64
+    }
+}
+
+/// A block's marker, pushed to it after the block's data, checked against the file's
+/// ([`check_marker`]) once all 16 bytes are there.
+#[derive(Debug)]
+pub struct BlockMarker {
+    frame: Frame,
+    sync: [u8; 16],
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl BlockMarker {
+    /// The marker after the data of the block `frame`, in a file of marker `sync`.
+    pub fn new(frame: Frame, sync: [u8; 16]) -> Self {
+        Self { frame, sync, bytes: [0; 16], len: 0 }
+    }
+
+    /// The bytes taken.
+    pub fn taken(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Push for BlockMarker {
+    type Output = ();
+
+    fn push(&mut self, bytes: &[u8]) -> Pushed<()> {
+        let used = bytes.len().min(16 - self.len);
+        self.bytes[self.len..self.len + used].copy_from_slice(&bytes[..used]);
+        self.len += used;
+        match self.len == 16 {
+            true => Pushed::done(used, check_marker(&self.bytes, &self.sync, self.frame).map_err(AvroError::from)),
+            false => Pushed::more(used),
+        }
+    }
+
+    fn end(&mut self) -> AvroResult<()> {
+        Err(ended("a block's sync marker", 16, self.len as u64, self.at()))
+    }
+
+    /// Where the marker begins.
+    fn at(&self) -> u64 {
+        self.frame.data_end()
     }
 }
 
@@ -514,6 +559,31 @@ mod tests {
         let mut header = BlockHeader::new(50, None);
         header.push(&[2]);
         assert!(header.end().unwrap_err().message.contains("while reading a block's byte size"));
+    }
+
+    #[test]
+    fn a_block_s_marker_is_checked_once_whole_and_a_cut_one_says_what_was_found() {
+        let frame = Frame { offset: 10, header_len: 2, count: 3, size: 20 };
+        for piece in [1, 5, 16] {
+            let mut marker = BlockMarker::new(frame, SYNC);
+            let mut bytes = SYNC.to_vec();
+            bytes.extend_from_slice(b"next block");
+            let (checked, used) = pushed(&mut marker, &bytes, piece);
+            assert_eq!((checked.unwrap().unwrap(), used, marker.taken()), ((), 16, &SYNC[..]), "pieces of {piece}");
+            let mut marker = BlockMarker::new(frame, SYNC);
+            let (checked, _) = pushed(&mut marker, b"0123456789abcdeX", piece);
+            let e = checked.unwrap().unwrap_err();
+            let damage = check_marker(b"0123456789abcdeX", &SYNC, frame).unwrap_err();
+            assert_eq!((e.message.as_str(), e.offset), (damage.message.as_str(), Some(32)));
+            assert_eq!(marker.taken(), b"0123456789abcdeX");
+        }
+        let mut marker = BlockMarker::new(frame, SYNC);
+        marker.push(b"0123");
+        let e = marker.end().unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.offset, marker.at()),
+            ("the file ended while reading a block's sync marker: expected 16 bytes, found 4", Some(32), 32)
+        );
     }
 
     #[test]

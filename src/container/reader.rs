@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::framer::{check_marker, BlockHeader, Frame, SyncSearch};
+use super::framer::{BlockHeader, BlockMarker, Frame, SyncSearch};
 use super::framing::FrameHints;
 use super::header::Header;
 use super::push::{at_end, feed, Exact};
@@ -323,21 +323,18 @@ impl<R: BufRead> ContainerReader<R> {
         let mut header = BlockHeader::new(start, self.total_len);
         let framed = feed(&mut self.reader, &mut self.offset, &mut header);
         let claimed = header.claimed().map(Claim::from);
-        let failed = |read: &[&[u8]]| Some(FailedBlock { start, bytes: read.concat(), claimed });
-        let frame = framed.map_err(|e| (e, failed(&[header.taken()])))?;
-        let data =
-            self.data(frame.size, skip(frame.count)).map_err(|(e, read)| (e, failed(&[header.taken(), &read])))?;
+        let failed = |read: &[&[u8]]| FailedBlock { start, bytes: read.concat(), claimed };
+        let frame = framed.map_err(|e| (e, Some(failed(&[header.taken()]))))?;
+        let data = self
+            .data(frame.size, skip(frame.count))
+            .map_err(|(e, read)| (e, Some(failed(&[header.taken(), &read]))))?;
         // Data skipped is not there to be searched again.
         let searchable = data.len() as u64 == frame.size;
-        let failed = |read: &[u8]| if searchable { failed(&[header.taken(), &data, read]) } else { None };
         // Its marker is checked once read, after the data.
-        let mut marker = Exact::new(16, "a block's sync marker", self.offset);
+        let mut marker = BlockMarker::new(frame, sync);
         match feed(&mut self.reader, &mut self.offset, &mut marker) {
-            Ok(found) => match check_marker(&found, &sync, frame) {
-                Ok(()) => Ok((frame, data)),
-                Err(damage) => Err((damage.into(), failed(&found))),
-            },
-            Err(e) => Err((e, failed(&marker.into_taken()))),
+            Ok(()) => Ok((frame, data)),
+            Err(e) => Err((e, searchable.then(|| failed(&[header.taken(), &data, marker.taken()])))),
         }
     }
 
