@@ -301,7 +301,7 @@ impl Push for HeaderDecoder {
     }
 }
 
-/// A varint of the header, taken a byte at a time up to its last.
+/// A varint of the header, taking no byte past its last.
 #[derive(Debug)]
 struct Long {
     what: &'static str,
@@ -314,23 +314,26 @@ impl Push for Long {
     type Output = i64;
 
     fn push(&mut self, bytes: &[u8]) -> Pushed<i64> {
-        for (i, &byte) in bytes.iter().enumerate() {
-            self.bytes[self.len] = byte;
-            self.len += 1;
-            match decode_long(&self.bytes[..self.len]) {
-                Ok((value, _)) => return Pushed::done(i + 1, Ok(value)),
-                Err(VarintError::Overlong) => return Pushed::done(i + 1, Err(overlong(self.what, self.start).into())),
-                Err(VarintError::Truncated) => {},
-            }
+        let take = bytes.len().min(MAX_VARINT_LEN - self.len);
+        self.bytes[self.len..self.len + take].copy_from_slice(&bytes[..take]);
+        let (held, decoded) = (self.len, decode_long(&self.bytes[..self.len + take]));
+        self.len += take;
+        match decoded {
+            Ok((value, len)) => {
+                self.len = len;
+                Pushed::done(len - held, Ok(value))
+            },
+            // Said at its tenth byte, the last a varint may have.
+            Err(VarintError::Overlong) => Pushed::done(take, Err(overlong(self.what, self.start).into())),
+            Err(VarintError::Truncated) => Pushed::more(take),
         }
-        Pushed::more(bytes.len())
     }
 
     fn end(&mut self) -> AvroResult<i64> {
         Err(ended(self.what, 1, 0, self.at()))
     }
 
-    /// The byte being read: the varint's bytes are read one at a time.
+    /// The byte being read: a varint is read a byte at a time, up to its last.
     fn at(&self) -> u64 {
         self.start + self.len as u64
     }

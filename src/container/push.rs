@@ -144,14 +144,15 @@ impl Push for Exact {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::io::BufReader;
 
     use super::*;
+    use crate::bufread::ByteStream;
 
     /// A stream that hands out `chunk` bytes at a time, and fails once `fail_at` bytes (at
     /// least) were consumed, when given.
-    struct Chunks<'a> {
+    pub struct Chunks<'a> {
         bytes: &'a [u8],
         chunk: usize,
         fail_at: Option<usize>,
@@ -180,7 +181,9 @@ mod tests {
         }
     }
 
-    fn chunks(bytes: &[u8], chunk: usize) -> Chunks<'_> {
+    impl ByteStream for Chunks<'_> {}
+
+    pub fn chunks(bytes: &[u8], chunk: usize) -> Chunks<'_> {
         Chunks { bytes, chunk, fail_at: None, consumed: 0, fills: 0 }
     }
 

@@ -387,6 +387,7 @@ mod tests {
     use proptest::arbitrary::Arbitrary;
 
     use super::super::header::tests::{header, SCHEMA, SYNC};
+    use super::super::push::tests::chunks;
     use super::*;
     use crate::error::ErrorKind;
     use crate::varint::put_long;
@@ -492,30 +493,6 @@ mod tests {
         }
     }
 
-    /// A stream that hands out its bytes a few at a time.
-    struct Pieces<'a> {
-        bytes: &'a [u8],
-        piece: usize,
-    }
-
-    impl std::io::Read for Pieces<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            crate::bufread::read_from_buffer(self, buf)
-        }
-    }
-
-    impl BufRead for Pieces<'_> {
-        fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-            Ok(&self.bytes[..self.bytes.len().min(self.piece)])
-        }
-
-        fn consume(&mut self, amount: usize) {
-            self.bytes = &self.bytes[amount..];
-        }
-    }
-
-    impl ByteStream for Pieces<'_> {}
-
     /// A file of `blocks` (record count, bytes of data, whether the data ends in a copy of
     /// the marker), with bytes of its blocks changed by `damage`.
     fn damaged_file(blocks: Vec<(i64, usize, bool)>, damage: Vec<(proptest::sample::Index, u8)>) -> Vec<u8> {
@@ -568,8 +545,7 @@ mod tests {
         ) {
             let bytes = damaged_file(blocks, damage);
             let len = known_len.then_some(bytes.len() as u64);
-            let pieces = Pieces { bytes: &bytes, piece };
-            proptest::prop_assert_eq!(read_all(pieces, len, None), read_all(&bytes[..], len, None));
+            proptest::prop_assert_eq!(read_all(chunks(&bytes, piece), len, None), read_all(&bytes[..], len, None));
         }
     }
 }
