@@ -2,10 +2,16 @@
 //! I/O), so that the reader, the walk ahead of it ([`super::framing`]) and
 //! resynchronization ([`super::resync`]) frame a block alike. A block is its record count
 //! and byte size (two varints: its header), `size` bytes of data, then the file's 16-byte
-//! sync marker. Also the one search for that marker.
+//! sync marker. Also the one search for that marker. Each is a function of a slice and a
+//! push decoder over it ([`BlockHeader`], [`SyncSearch`]), which the reader feeds.
 
-use crate::error::AvroError;
-use crate::varint::{decode_long, VarintError};
+use super::push::{ended, Push, Pushed};
+use crate::error::{AvroError, AvroResult};
+use crate::varint::{decode_long, VarintError, MAX_VARINT_LEN};
+
+/// What the bytes of a block's header end within.
+const COUNT: &str = "a block's record count";
+const SIZE: &str = "a block's byte size";
 
 /// One block's framing, as its header claims it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +86,11 @@ impl From<Damage> for AvroError {
 /// (or wants the header alone). The checks, in order: the count and size varints, their
 /// signs, the size against the file, the marker.
 pub fn framing_of(bytes: &[u8], offset: u64, sync: Option<&[u8; 16]>, file_len: Option<u64>) -> Framing {
-    let (count, count_len) = match long_at(bytes, 0, offset, "a block's record count") {
+    let (count, count_len) = match long_at(bytes, 0, offset, COUNT) {
         Ok(long) => long,
         Err(framing) => return framing,
     };
-    let (size, size_len) = match long_at(bytes, count_len, offset, "a block's byte size") {
+    let (size, size_len) = match long_at(bytes, count_len, offset, SIZE) {
         Ok(long) => long,
         Err(framing) => return framing,
     };
@@ -120,7 +126,7 @@ pub fn framing_of(bytes: &[u8], offset: u64, sync: Option<&[u8; 16]>, file_len: 
 
 /// The marker `found` after the data of the block `frame`, checked against the file's
 /// `sync`.
-pub fn check_marker(found: &[u8], sync: &[u8; 16], frame: Frame) -> Result<(), Damage> {
+fn check_marker(found: &[u8], sync: &[u8; 16], frame: Frame) -> Result<(), Damage> {
     if found == sync {
         return Ok(());
     }
@@ -133,18 +139,230 @@ pub fn check_marker(found: &[u8], sync: &[u8; 16], frame: Frame) -> Result<(), D
 fn long_at(bytes: &[u8], at: usize, offset: u64, what: &'static str) -> Result<(i64, usize), Framing> {
     decode_long(&bytes[at..]).map_err(|e| match e {
         VarintError::Truncated => Framing::NeedMore { what, frame: None },
-        VarintError::Overlong => Framing::Damaged(Damage {
-            offset: offset + at as u64,
-            message: format!("{what} is not a valid varint: longer than 64 bits"),
-            frame: None,
-        }),
+        VarintError::Overlong => Framing::Damaged(overlong(what, offset + at as u64)),
     })
+}
+
+/// A varint of `what` at `offset` that is longer than 64 bits.
+pub fn overlong(what: &str, offset: u64) -> Damage {
+    Damage { offset, message: format!("{what} is not a valid varint: longer than 64 bits"), frame: None }
 }
 
 /// Where the first sync marker in `bytes` begins; else where a search that goes on in more
 /// bytes appended to these resumes: a marker cut by their end begins in their last 15.
 pub fn find_sync(bytes: &[u8], sync: &[u8; 16]) -> Result<usize, usize> {
     bytes.windows(16).position(|w| w == sync).ok_or(bytes.len().saturating_sub(15))
+}
+
+/// A block's header (its record count and byte size) framed by [`framing_of`] from bytes
+/// pushed to it, taking none past it: the data after it may be shared or skipped, not read.
+#[derive(Debug)]
+pub struct BlockHeader {
+    /// Where the block begins, in a file of `file_len` bytes when known.
+    offset: u64,
+    file_len: Option<u64>,
+    bytes: [u8; 2 * MAX_VARINT_LEN],
+    len: usize,
+    /// What the header claims, once it parsed ([`Framing::claimed`]).
+    claimed: Option<Frame>,
+    /// The part of the header the bytes so far end within.
+    within: &'static str,
+}
+
+impl BlockHeader {
+    /// The header of the block at `offset`, in a file of `file_len` bytes when known.
+    pub fn new(offset: u64, file_len: Option<u64>) -> Self {
+        Self { offset, file_len, bytes: [0; 2 * MAX_VARINT_LEN], len: 0, claimed: None, within: COUNT }
+    }
+
+    /// The bytes taken.
+    pub fn taken(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    /// What the header claims, once it parsed with a non-negative count and size, whatever
+    /// else was wrong: resynchronization follows a failed block's length.
+    pub fn claimed(&self) -> Option<Frame> {
+        self.claimed
+    }
+}
+
+impl Push for BlockHeader {
+    type Output = Frame;
+
+    fn push(&mut self, bytes: &[u8]) -> Pushed<Frame> {
+        // A byte at a time: the framing is decided at the header's last byte.
+        for (i, &byte) in bytes.iter().enumerate() {
+            self.bytes[self.len] = byte;
+            self.len += 1;
+            let framing = framing_of(self.taken(), self.offset, None, self.file_len);
+            self.claimed = framing.claimed();
+            let framed = match framing {
+                Framing::NeedMore { what, frame: None } => {
+                    self.within = what;
+                    continue;
+                },
+                Framing::NeedMore { frame: Some(frame), .. } | Framing::Framed(frame) => Ok(frame),
+                Framing::Damaged(damage) => Err(damage.into()),
+            };
+            return Pushed::done(i + 1, framed);
+        }
+        Pushed::more(bytes.len())
+    }
+
+    fn end(&mut self) -> AvroResult<Frame> {
+        Err(ended(self.within, 1, 0, self.at()))
+    }
+
+    /// The byte being read: a header's varints are read a byte at a time.
+    fn at(&self) -> u64 {
+        self.offset + self.len as u64
+    }
+}
+
+/// A block's marker, pushed to it after the block's data, checked against the file's
+/// ([`check_marker`]) once all 16 bytes are there.
+#[derive(Debug)]
+pub struct BlockMarker {
+    frame: Frame,
+    sync: [u8; 16],
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl BlockMarker {
+    /// The marker after the data of the block `frame`, in a file of marker `sync`.
+    pub fn new(frame: Frame, sync: [u8; 16]) -> Self {
+        Self { frame, sync, bytes: [0; 16], len: 0 }
+    }
+
+    /// The bytes taken.
+    pub fn taken(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Push for BlockMarker {
+    type Output = ();
+
+    fn push(&mut self, bytes: &[u8]) -> Pushed<()> {
+        let used = bytes.len().min(16 - self.len);
+        self.bytes[self.len..self.len + used].copy_from_slice(&bytes[..used]);
+        self.len += used;
+        match self.len == 16 {
+            true => Pushed::done(used, check_marker(&self.bytes, &self.sync, self.frame).map_err(AvroError::from)),
+            false => Pushed::more(used),
+        }
+    }
+
+    fn end(&mut self) -> AvroResult<()> {
+        Err(ended("a block's sync marker", 16, self.len as u64, self.at()))
+    }
+
+    /// Where the marker begins.
+    fn at(&self) -> u64 {
+        self.frame.data_end()
+    }
+}
+
+/// Bytes of the file from `start` on, as a search for the sync marker took them.
+#[derive(Debug)]
+pub struct Window {
+    pub bytes: Vec<u8>,
+    pub start: u64,
+}
+
+impl Window {
+    /// The bytes from offset `from` to `to`, when the window holds them.
+    pub fn slice(&self, from: u64, to: u64) -> Option<&[u8]> {
+        let from = usize::try_from(from.checked_sub(self.start)?).ok()?;
+        let to = usize::try_from(to.checked_sub(self.start)?).ok()?;
+        self.bytes.get(from..to)
+    }
+
+    /// Where its bytes end.
+    fn end(&self) -> u64 {
+        self.start + self.bytes.len() as u64
+    }
+}
+
+/// The first sync marker in bytes pushed to it ([`find_sync`]), which begin at the
+/// window's start: gives where the marker begins, taking the bytes up to its end, and no
+/// more; None when the stream ends first, or once a marker could only begin past `until`.
+/// The bytes taken stay in its window, which is cut to its last `keep` bytes once it holds
+/// more than twice as many.
+#[derive(Debug)]
+pub struct SyncSearch {
+    sync: [u8; 16],
+    window: Window,
+    /// Bytes of the window searched: no marker begins before them.
+    searched: usize,
+    keep: usize,
+    until: Option<u64>,
+}
+
+impl SyncSearch {
+    /// Bytes searched per push: a stream's buffer may be a whole mapped window.
+    const PIECE: usize = 1 << 20;
+
+    /// A search from `start` on (see [`SyncSearch`]).
+    pub fn new(sync: [u8; 16], start: u64, keep: usize, until: Option<u64>) -> Self {
+        Self { sync, window: Window { bytes: Vec::new(), start }, searched: 0, keep, until }
+    }
+
+    /// The bytes it took, from its start to the marker's end.
+    pub fn into_window(self) -> Window {
+        self.window
+    }
+
+    /// Whether a marker not yet found could only begin past `until`: those in the bytes
+    /// still to come begin in the last 15 taken at the earliest.
+    fn given_up(&self) -> bool {
+        self.until.is_some_and(|until| self.window.end() > until)
+    }
+}
+
+impl Push for SyncSearch {
+    type Output = Option<u64>;
+
+    fn push(&mut self, bytes: &[u8]) -> Pushed<Option<u64>> {
+        if self.given_up() {
+            return Pushed::done(0, Ok(None));
+        }
+        let piece = &bytes[..bytes.len().min(Self::PIECE)];
+        let before = self.window.bytes.len();
+        self.window.bytes.extend_from_slice(piece);
+        match find_sync(&self.window.bytes[self.searched..], &self.sync) {
+            Ok(i) => {
+                let marker_end = self.searched + i + 16;
+                self.window.bytes.truncate(marker_end);
+                let marker = self.window.start + (self.searched + i) as u64;
+                return Pushed::done(marker_end - before, Ok(Some(marker)));
+            },
+            Err(resume) => self.searched += resume,
+        }
+        // Past twice `keep` bytes, all but the last `keep` go, none the search resumes at.
+        let len = self.window.bytes.len();
+        if len > 2 * self.keep {
+            let dropped = (len - self.keep).min(self.searched);
+            self.window.bytes.drain(..dropped);
+            self.window.start += dropped as u64;
+            self.searched -= dropped;
+        }
+        match self.given_up() {
+            true => Pushed::done(piece.len(), Ok(None)),
+            false => Pushed::more(piece.len()),
+        }
+    }
+
+    fn end(&mut self) -> AvroResult<Option<u64>> {
+        Ok(None)
+    }
+
+    /// Where the search stands.
+    fn at(&self) -> u64 {
+        self.window.end()
+    }
 }
 
 /// Bytes as errors show them: two hex digits each, apart.
@@ -282,5 +500,135 @@ mod tests {
         }
         // A cut past 15 bytes of no marker keeps only the last 15.
         assert_eq!(find_sync(&[0; 40], &SYNC), Err(25));
+    }
+
+    /// What a push decoder makes of `bytes` pushed `piece` bytes at a time: its result
+    /// (None: the bytes ended first) and the bytes it took.
+    fn pushed<P: Push>(decoder: &mut P, bytes: &[u8], piece: usize) -> (Option<AvroResult<P::Output>>, usize) {
+        let mut used = 0;
+        // First nothing, as the refill loop does.
+        for chunk in std::iter::once(&[][..]).chain(bytes.chunks(piece)) {
+            let mut chunk = chunk;
+            loop {
+                let pushed = decoder.push(chunk);
+                used += pushed.used;
+                if pushed.done.is_some() {
+                    return (pushed.done, used);
+                }
+                chunk = &chunk[pushed.used..];
+                if chunk.is_empty() {
+                    break;
+                }
+            }
+        }
+        (None, used)
+    }
+
+    #[test]
+    fn a_block_header_pushed_in_pieces_is_framed_at_its_last_byte_as_a_whole_one() {
+        let mut negative = Vec::new();
+        put_long(&mut negative, 5);
+        put_long(&mut negative, -2);
+        for bytes in [block(300, 200, &SYNC), block(1, 0, &SYNC), negative, vec![0xff; 12]] {
+            let whole = framing_of(&bytes, 50, None, Some(1000));
+            for piece in [1, 2, 3, bytes.len()] {
+                let mut header = BlockHeader::new(50, Some(1000));
+                let (framed, used) = pushed(&mut header, &bytes, piece);
+                let framed = framed.expect("decided").map_err(|e| (e.message.clone(), e.offset));
+                match &whole {
+                    Framing::Damaged(damage) => {
+                        assert_eq!(framed, Err((damage.message.clone(), Some(damage.offset))), "pieces of {piece}");
+                    },
+                    framing => {
+                        let frame = framing.claimed().unwrap();
+                        assert_eq!((framed, used as u64), (Ok(frame), frame.header_len), "pieces of {piece}");
+                        assert_eq!(header.taken(), &bytes[..used]);
+                    },
+                }
+                assert_eq!(header.claimed(), whole.claimed());
+            }
+        }
+        // Cut within it: the part it ends in, at the byte that is not there.
+        let mut header = BlockHeader::new(50, None);
+        assert_eq!(header.push(&[0x80]).done.map(|_| ()), None);
+        let e = header.end().unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.offset, header.at()),
+            ("the file ended while reading a block's record count: expected 1 bytes, found 0", Some(51), 51)
+        );
+        let mut header = BlockHeader::new(50, None);
+        header.push(&[2]);
+        assert!(header.end().unwrap_err().message.contains("while reading a block's byte size"));
+    }
+
+    #[test]
+    fn a_block_s_marker_is_checked_once_whole_and_a_cut_one_says_what_was_found() {
+        let frame = Frame { offset: 10, header_len: 2, count: 3, size: 20 };
+        for piece in [1, 5, 16] {
+            let mut marker = BlockMarker::new(frame, SYNC);
+            let mut bytes = SYNC.to_vec();
+            bytes.extend_from_slice(b"next block");
+            let (checked, used) = pushed(&mut marker, &bytes, piece);
+            assert_eq!((checked.unwrap().unwrap(), used, marker.taken()), ((), 16, &SYNC[..]), "pieces of {piece}");
+            let mut marker = BlockMarker::new(frame, SYNC);
+            let (checked, _) = pushed(&mut marker, b"0123456789abcdeX", piece);
+            let e = checked.unwrap().unwrap_err();
+            let damage = check_marker(b"0123456789abcdeX", &SYNC, frame).unwrap_err();
+            assert_eq!((e.message.as_str(), e.offset), (damage.message.as_str(), Some(32)));
+            assert_eq!(marker.taken(), b"0123456789abcdeX");
+        }
+        let mut marker = BlockMarker::new(frame, SYNC);
+        marker.push(b"0123");
+        let e = marker.end().unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.offset, marker.at()),
+            ("the file ended while reading a block's sync marker: expected 16 bytes, found 4", Some(32), 32)
+        );
+    }
+
+    #[test]
+    fn the_search_pushed_in_pieces_takes_the_bytes_up_to_the_marker_s_end() {
+        let mut bytes = vec![7u8; 100];
+        bytes[40..56].copy_from_slice(&SYNC);
+        bytes[70..86].copy_from_slice(&SYNC);
+        for piece in [1, 5, 15, 16, 17, 100] {
+            let mut search = SyncSearch::new(SYNC, 1000, 64, None);
+            let (found, used) = pushed(&mut search, &bytes, piece);
+            assert_eq!((found.unwrap().unwrap(), used), (Some(1040), 56), "pieces of {piece}");
+            let window = search.into_window();
+            assert_eq!((window.start, window.bytes.as_slice()), (1000, &bytes[..56]));
+        }
+        // None in the bytes: the search needs more, and at the end of the stream there is none.
+        let mut search = SyncSearch::new(SYNC, 0, 64, None);
+        assert!(pushed(&mut search, &bytes[..55], 7).0.is_none());
+        assert_eq!((search.at(), search.end().unwrap()), (55, None));
+    }
+
+    #[test]
+    fn the_search_keeps_what_it_is_asked_to_and_gives_up_past_its_limit() {
+        let mut bytes = vec![7u8; 300];
+        bytes[250..266].copy_from_slice(&SYNC);
+        // Past twice `keep` bytes, the last `keep` stay: the marker may begin in the last
+        // 15 of them.
+        for piece in [1, 7, 30] {
+            let mut search = SyncSearch::new(SYNC, 0, 40, None);
+            assert_eq!(pushed(&mut search, &bytes, piece).0.unwrap().unwrap(), Some(250));
+            let window = search.into_window();
+            assert!(window.start > 0 && window.start <= 250 - 25, "pieces of {piece}: {}", window.start);
+            assert_eq!(window.slice(0, 266), None);
+            assert_eq!(window.slice(225, 266), Some(&bytes[225..266]));
+        }
+        // Keeping nothing keeps what a marker cut by a piece's end needs.
+        let mut search = SyncSearch::new(SYNC, 0, 0, None);
+        assert_eq!(pushed(&mut search, &bytes, 7).0.unwrap().unwrap(), Some(250));
+        // Once a marker could only begin past the limit, nothing more is taken.
+        for piece in [1, 10, 64] {
+            let mut search = SyncSearch::new(SYNC, 0, 0, Some(200));
+            let (found, used) = pushed(&mut search, &bytes, piece);
+            assert_eq!(found.unwrap().unwrap(), None);
+            assert!(used > 200 && used <= 200 + piece, "pieces of {piece}: {used}");
+        }
+        let mut search = SyncSearch::new(SYNC, 0, 0, Some(266));
+        assert_eq!(pushed(&mut search, &bytes, 64).0.unwrap().unwrap(), Some(250));
     }
 }

@@ -1,16 +1,21 @@
-//! The Avro object container format: header (magic, metadata, sync marker) and the
-//! framing of data blocks, read in `reader` (with framing found ahead of it in `framing`,
-//! both by the one block framer in `framer`) and written in `writer`; the block codecs in
-//! `codec`.
+//! The Avro object container format: the header (magic, metadata, sync marker) decided in
+//! `header`, the framing of data blocks in `framer`, both from bytes pushed by the one
+//! refill loop in `push`; blocks read in `reader` (with framing found ahead of it in
+//! `framing`, where reading resumes after damage decided in `resync`, bytes read again
+//! given back in `replay`) and written in `writer`; the block codecs in `codec`.
 
 mod codec;
 mod framer;
 mod framing;
+mod header;
+mod push;
 mod reader;
+mod replay;
 mod resync;
 mod writer;
 
 pub use codec::{Codec, MAX_BLOCK_LEN};
 pub use framing::{walk_frames, FrameHints};
-pub use reader::{check_magic, is_reserved_key, ByteRange, ContainerReader, Header, RawBlock, Resynced};
+pub use header::{check_magic, is_reserved_key, Header};
+pub use reader::{ByteRange, ContainerReader, RawBlock, Resynced};
 pub use writer::ContainerWriter;

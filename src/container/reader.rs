@@ -1,56 +1,21 @@
-//! Reading the object container format: the header (magic, metadata, sync marker),
-//! then block after block, with resynchronization after damage.
+//! Reading the blocks of an object container file after its header ([`super::header`]):
+//! each framed by the one framer ([`super::framer`]) from the bytes the one refill loop
+//! pushes ([`super::push::feed`]), or taken from framing found ahead ([`super::framing`]);
+//! resynchronization after damage ([`super::resync`]); a split's blocks ([`ByteRange`]).
 
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::codec::Codec;
-use super::framer::{check_marker, find_sync, framing_of, hex, Frame, Framing};
+use super::framer::{BlockHeader, BlockMarker, Frame, SyncSearch};
 use super::framing::FrameHints;
-use super::resync::{records_of_last_block, resume_before_marker, Claim, Window, WINDOW};
-use crate::bufread::{skip_by_reading, ByteStream};
-use crate::error::{AvroError, AvroResult, ErrorKind};
-use crate::varint::{decode_long, MAX_VARINT_LEN};
-
-pub const MAGIC: [u8; 4] = *b"Obj\x01";
-
-/// Whether a header metadata key is one the format reserves (`avro.schema`, `avro.codec`
-/// and any other `avro.*`): a writer refuses such keys from its user, and what a user
-/// reads back as a file's own metadata is the rest ([`Header::user_metadata`]).
-pub fn is_reserved_key(key: &str) -> bool {
-    key.starts_with("avro.")
-}
-
-/// The parsed file header.
-#[derive(Debug, Clone)]
-pub struct Header {
-    /// The writer schema exactly as stored (`avro.schema`).
-    pub schema_json: String,
-    /// The block codec (`avro.codec`).
-    pub codec: Codec,
-    /// Every metadata entry in file order, the avro.* ones included.
-    pub metadata: Vec<(String, Vec<u8>)>,
-    /// The 16-byte sync marker that ends the header and every block.
-    pub sync: [u8; 16],
-    /// Bytes taken by the header; the first block starts here.
-    pub len: u64,
-}
-
-impl Header {
-    /// A header as a reader remembers it from an earlier read of the same version of the
-    /// file: its schema and framing, not its metadata (reading blocks needs none of it).
-    pub fn remembered(schema_json: String, codec: Codec, sync: [u8; 16], len: u64) -> Self {
-        Self { schema_json, codec, metadata: Vec::new(), sync, len }
-    }
-
-    /// The metadata entries the file's writer added, in file order: all but the format's
-    /// own (`avro.*`), as a rewrite of the file carries them over.
-    pub fn user_metadata(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.metadata.iter().filter(|(key, _)| !is_reserved_key(key)).map(|(k, v)| (k.as_str(), v.as_slice()))
-    }
-}
+use super::header::Header;
+use super::push::{at_end, feed, Exact};
+use super::replay::Rewindable;
+use super::resync::{records_of_last_block, resume_before_marker, Claim, WINDOW};
+use crate::bufread::ByteStream;
+use crate::error::{AvroError, AvroResult};
 
 /// One block as framed in the file, still compressed (or only its framing: see
 /// [`ContainerReader::skip_block`]).
@@ -95,9 +60,6 @@ pub struct ContainerReader<R> {
     /// Blocks whose marker begins at or past this offset belong to the next split.
     end: Option<u64>,
     next_index: usize,
-    /// The bytes of the block being read (its framing, data and marker), kept when it
-    /// fails so that [`Self::resync`] can search them again.
-    log: Vec<u8>,
     /// The block whose framing failed last, for [`Self::resync`].
     failed: Option<FailedBlock>,
     /// Whether reading resumed at a block found inside damage (see [`Self::resync`]):
@@ -107,8 +69,8 @@ pub struct ContainerReader<R> {
     hints: Option<Arc<FrameHints>>,
 }
 
-/// A block whose framing failed: where it began, the bytes read of it, and what its
-/// framing claimed when that parsed.
+/// A block whose framing failed: where it began, the bytes read of it (its framing, data
+/// and marker, as far as they were read), and what its framing claimed when that parsed.
 struct FailedBlock {
     start: u64,
     bytes: Vec<u8>,
@@ -124,199 +86,16 @@ pub struct Resynced {
     pub records_lost: Option<u64>,
 }
 
-/// A stream that can be given bytes back to read again.
-struct Rewindable<R> {
-    inner: R,
-    replay: Vec<u8>,
-    position: usize,
-}
-
-impl<R> Rewindable<R> {
-    /// Whether bytes given back are still to be read again.
-    fn replaying(&self) -> bool {
-        self.position < self.replay.len()
-    }
-
-    /// Puts `bytes` before what is left to read.
-    fn rewind(&mut self, bytes: &[u8]) {
-        let mut replay = bytes.to_vec();
-        replay.extend_from_slice(&self.replay[self.position..]);
-        self.replay = replay;
-        self.position = 0;
-    }
-}
-
-impl<R: BufRead> Read for Rewindable<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        crate::bufread::read_from_buffer(self, buf)
-    }
-}
-
-impl<R: ByteStream> ByteStream for Rewindable<R> {
-    fn skip(&mut self, n: u64) -> std::io::Result<()> {
-        let replayed = ((self.replay.len() - self.position) as u64).min(n);
-        if replayed > 0 {
-            skip_by_reading(self, replayed)?;
-        }
-        self.inner.skip(n - replayed)
-    }
-
-    fn take_shared(&mut self, n: u64) -> Option<Bytes> {
-        // Bytes given back are replayed first, and only from the replay buffer.
-        if self.position < self.replay.len() {
-            return None;
-        }
-        self.inner.take_shared(n)
-    }
-
-    fn intact(&self, failed: bool) -> std::io::Result<()> {
-        self.inner.intact(failed)
-    }
-}
-
-impl<R: BufRead> BufRead for Rewindable<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        if self.position < self.replay.len() {
-            return Ok(&self.replay[self.position..]);
-        }
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amount: usize) {
-        if self.position < self.replay.len() {
-            self.position += amount;
-            if self.position >= self.replay.len() {
-                self.replay = Vec::new();
-                self.position = 0;
-            }
-        } else {
-            self.inner.consume(amount);
-        }
-    }
-}
-
-/// Tracks the offset while reading from the stream, so every error can say where.
-struct Tracked<'a, R> {
-    reader: &'a mut R,
-    offset: &'a mut u64,
-    /// Where the bytes read go as well, when they may have to be read again (a block's
-    /// framing and marker, and the part of its data read when the file ended).
-    log: Option<&'a mut Vec<u8>>,
-}
-
-impl<R: BufRead> Tracked<'_, R> {
-    fn at_end(&mut self) -> AvroResult<bool> {
-        let buf = self.reader.fill_buf().map_err(|e| AvroError::io(e, "reading the file failed"))?;
-        Ok(buf.is_empty())
-    }
-
-    fn exact(&mut self, buf: &mut [u8], what: &str) -> AvroResult<()> {
-        let start = *self.offset;
-        let mut filled = 0;
-        while filled < buf.len() {
-            match self.reader.read(&mut buf[filled..]) {
-                Ok(0) => {
-                    self.logged(&buf[..filled]);
-                    return Err(AvroError::format(format!(
-                        "the file ended while reading {what}: expected {} bytes, found {filled}",
-                        buf.len()
-                    ))
-                    .at_offset(start));
-                },
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {},
-                Err(e) => return Err(AvroError::io(e, "reading the file failed").at_offset(start)),
-            }
-        }
-        *self.offset += buf.len() as u64;
-        self.logged(buf);
-        Ok(())
-    }
-
-    fn logged(&mut self, bytes: &[u8]) {
-        if let Some(log) = self.log.as_deref_mut() {
-            log.extend_from_slice(bytes);
-        }
-    }
-
-    /// Reads `len` bytes without allocating them up front, so a lying length fails on the
-    /// missing bytes rather than on a huge allocation.
-    fn bytes(&mut self, len: u64, what: &str) -> AvroResult<Vec<u8>> {
-        let start = *self.offset;
-        let mut out = Vec::with_capacity(len.min(1 << 24) as usize);
-        let read = (&mut *self.reader)
-            .take(len)
-            .read_to_end(&mut out)
-            .map_err(|e| AvroError::io(e, "reading the file failed").at_offset(start))?;
-        *self.offset += read as u64;
-        if (read as u64) < len {
-            self.logged(&out);
-            return Err(AvroError::format(format!(
-                "the file ended while reading {what}: expected {len} bytes, found {read}"
-            ))
-            .at_offset(start));
-        }
-        Ok(out)
-    }
-
-    /// Moves past `len` bytes known to be there, without reading them.
-    fn pass(&mut self, len: u64) -> AvroResult<()>
-    where
-        R: ByteStream,
-    {
-        let start = *self.offset;
-        self.reader.skip(len).map_err(|e| AvroError::io(e, "reading the file failed").at_offset(start))?;
-        *self.offset += len;
-        Ok(())
-    }
-
-    /// A block's `len` bytes of data: shared, not copied, where the stream holds them in
-    /// shareable memory (a mapped file); else read as [`Self::bytes`] reads them.
-    fn block_data(&mut self, len: u64) -> AvroResult<Bytes>
-    where
-        R: ByteStream,
-    {
-        if let Some(shared) = self.reader.take_shared(len) {
-            *self.offset += len;
-            return Ok(shared);
-        }
-        self.bytes(len, "a block's data").map(Bytes::from)
-    }
-
-    fn long(&mut self, what: &str) -> AvroResult<i64> {
-        let start = *self.offset;
-        // Byte by byte up to the last one, so that nothing past the varint is consumed.
-        let mut bytes = [0u8; MAX_VARINT_LEN];
-        let mut len = 0;
-        while len < MAX_VARINT_LEN {
-            self.exact(&mut bytes[len..len + 1], what)?;
-            len += 1;
-            if bytes[len - 1] < 0x80 {
-                break;
-            }
-        }
-        match decode_long(&bytes[..len]) {
-            Ok((value, _)) => Ok(value),
-            Err(_) => {
-                Err(AvroError::format(format!("{what} is not a valid varint: longer than 64 bits")).at_offset(start))
-            },
-        }
-    }
-}
-
 impl<R: BufRead> ContainerReader<R> {
     /// Reads and checks the header.
-    pub fn new(reader: R, total_len: Option<u64>) -> AvroResult<Self> {
-        let mut offset = 0u64;
-        let mut reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
-        let header = read_header(&mut Tracked { reader: &mut reader, offset: &mut offset, log: None }, total_len)?;
-        Ok(Self::at(reader, header, offset, total_len, None))
+    pub fn new(mut reader: R, total_len: Option<u64>) -> AvroResult<Self> {
+        let header = Header::read(&mut reader, total_len)?;
+        Ok(Self::after_header(reader, header, total_len))
     }
 
     /// Reads the blocks of a stream positioned right after the header, `header` known
     /// beforehand (an earlier read of the same version of the file read it).
     pub fn after_header(reader: R, header: Header, total_len: Option<u64>) -> Self {
-        let reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
         let offset = header.len;
         Self::at(reader, header, offset, total_len, None)
     }
@@ -326,15 +105,14 @@ impl<R: BufRead> ContainerReader<R> {
         &mut self.reader.inner
     }
 
-    fn at(reader: Rewindable<R>, header: Header, offset: u64, total_len: Option<u64>, end: Option<u64>) -> Self {
+    fn at(reader: R, header: Header, offset: u64, total_len: Option<u64>, end: Option<u64>) -> Self {
         Self {
-            reader,
+            reader: Rewindable::new(reader),
             header,
             offset,
             total_len,
             end,
             next_index: 0,
-            log: Vec::new(),
             failed: None,
             inside_damage: false,
             hints: None,
@@ -373,9 +151,8 @@ impl<R: BufRead> ContainerReader<R> {
     pub fn within(reader: R, header: Header, range: ByteRange, total_len: Option<u64>) -> AvroResult<Self> {
         let start = Self::range_start(&header, range);
         let after_header = Self::owns_first_block(&header, range);
-        let reader = Rewindable { inner: reader, replay: Vec::new(), position: 0 };
         let mut container = Self::at(reader, header, start, total_len, Some(range.end));
-        if !after_header && container.find_marker()?.is_none() {
+        if !after_header && !container.find_marker()? {
             // No marker from here to the end of the range (or the file): nothing to read.
             container.offset = u64::MAX;
         }
@@ -404,38 +181,16 @@ impl<R: BufRead> ContainerReader<R> {
             // Its data was skipped, not read: the search goes on from here.
             None => (self.offset, None),
         };
-        let mut window = Window { bytes: Vec::new(), start };
-        let mut searched = 0;
-        let marker = loop {
-            match find_sync(&window.bytes[searched..], &sync) {
-                Ok(i) => break Some(window.start + (searched + i) as u64),
-                Err(resume) => searched += resume,
-            }
-            if window.bytes.len() > 2 * WINDOW {
-                let dropped = window.bytes.len() - WINDOW;
-                window.bytes.drain(..dropped);
-                window.start += dropped as u64;
-                searched -= dropped;
-            }
-            let buf = self
-                .reader
-                .fill_buf()
-                .map_err(|e| AvroError::io(e, "reading the file failed").at_offset(self.offset))?;
-            if buf.is_empty() {
-                break None;
-            }
-            let n = buf.len().min(1 << 20);
-            window.bytes.extend_from_slice(&buf[..n]);
-            self.reader.consume(n);
-            self.offset += n as u64;
-        };
-        let Some(marker) = marker else {
+        let mut search = SyncSearch::new(sync, start, WINDOW, None);
+        let Some(marker) = feed(&mut self.reader, &mut self.offset, &mut search)? else {
             self.next_index += 1;
             return Ok(Resynced { resumes: false, records_lost: records_of_last_block(claimed, self.total_len) });
         };
+        let window = search.into_window();
         let resumption = resume_before_marker(&window, &sync, start, claimed, marker);
         let at = resumption.block.unwrap_or(marker + 16);
-        // The bytes read past where reading resumes go back to the stream.
+        // The search took the bytes up to the marker's end: those past where reading
+        // resumes go back to the stream.
         self.reader.rewind(&window.bytes[(at - window.start) as usize..]);
         self.offset = at;
         self.next_index += resumption.blocks_lost;
@@ -443,41 +198,15 @@ impl<R: BufRead> ContainerReader<R> {
         Ok(Resynced { resumes: true, records_lost: resumption.records_lost })
     }
 
-    /// Consumes the stream up to the end of the next sync marker; returns the offset after
-    /// it, or None when the file ends first (or, for a split, when any marker still to
-    /// come would begin past its range).
-    fn find_marker(&mut self) -> AvroResult<Option<u64>> {
-        let sync = self.header.sync;
-        let mut carry: Vec<u8> = Vec::with_capacity(15);
-        loop {
-            // Markers beginning at end - 1 at the latest are those the carry still holds.
-            if self.end.is_some_and(|end| self.offset > end.saturating_add(32)) {
-                return Ok(None);
-            }
-            let buf = self
-                .reader
-                .fill_buf()
-                .map_err(|e| AvroError::io(e, "reading the file failed").at_offset(self.offset))?;
-            if buf.is_empty() {
-                return Ok(None);
-            }
-            let mut window = std::mem::take(&mut carry);
-            window.extend_from_slice(buf);
-            let resume = match find_sync(&window, &sync) {
-                Ok(i) => {
-                    // Consume up to the end of the marker; bytes of the carry were consumed before.
-                    let used = i + 16 - (window.len() - buf.len());
-                    self.reader.consume(used);
-                    self.offset += used as u64;
-                    return Ok(Some(self.offset));
-                },
-                Err(resume) => resume,
-            };
-            let n = buf.len();
-            self.reader.consume(n);
-            self.offset += n as u64;
-            carry = window[resume..].to_vec();
-        }
+    /// Consumes the stream up to the end of the next sync marker; false when the file
+    /// ends first (or, for a split, when any marker still to come would begin past its
+    /// range).
+    fn find_marker(&mut self) -> AvroResult<bool> {
+        // A marker that begins at end - 1 at the latest is found before the search
+        // stands past end + 32.
+        let until = self.end.map(|end| end.saturating_add(32));
+        let mut search = SyncSearch::new(self.header.sync, self.offset, 0, until);
+        Ok(feed(&mut self.reader, &mut self.offset, &mut search)?.is_some())
     }
 
     /// Bytes of the stream consumed so far.
@@ -501,7 +230,7 @@ impl<R: BufRead> ContainerReader<R> {
     where
         R: ByteStream,
     {
-        self.block(|t, _, size| t.block_data(size))
+        self.block(|_| false)
     }
 
     /// The next block's framing (its record count and size) with its data skipped, not
@@ -510,7 +239,7 @@ impl<R: BufRead> ContainerReader<R> {
     where
         R: ByteStream,
     {
-        self.next_block_unless(|_| true)
+        self.block(|_| true)
     }
 
     /// The next block, its data skipped (as [`Self::skip_block`]) when `skip` says so of its
@@ -519,27 +248,12 @@ impl<R: BufRead> ContainerReader<R> {
     where
         R: ByteStream,
     {
-        self.block(|t, count, size| {
-            if !skip(count) {
-                return t.block_data(size);
-            }
-            let start = *t.offset;
-            t.reader.skip(size).map_err(|e| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => {
-                    AvroError::format(format!("the file ended within a block's data of {size} bytes")).at_offset(start)
-                },
-                _ => AvroError::io(e, "skipping a block's data failed").at_offset(start),
-            })?;
-            *t.offset += size;
-            Ok(Bytes::new())
-        })
+        self.block(skip)
     }
 
-    /// Reads one block's framing, its data by `data` (read or skipped), and its marker.
-    fn block(
-        &mut self,
-        data: impl FnOnce(&mut Tracked<'_, Rewindable<R>>, u64, u64) -> AvroResult<Bytes>,
-    ) -> AvroResult<Option<RawBlock>>
+    /// Reads one block: its framing, its data (skipped when `skip` says so of its record
+    /// count) and its marker.
+    fn block(&mut self, skip: impl FnOnce(u64) -> bool) -> AvroResult<Option<RawBlock>>
     where
         R: ByteStream,
     {
@@ -551,217 +265,132 @@ impl<R: BufRead> ContainerReader<R> {
         if self.past_range() && !inside_damage {
             return Ok(None);
         }
-        let (total_len, sync) = (self.total_len, self.header.sync);
         // Not a block found inside damage, nor one in bytes given back: those are the
         // reader's own to frame.
         let hinted = match &self.hints {
             Some(hints) if !inside_damage && !self.reader.replaying() => hints.take(start),
             _ => None,
         };
-        self.log.clear();
-        let mut t = Tracked { reader: &mut self.reader, offset: &mut self.offset, log: Some(&mut self.log) };
-        if t.at_end()? {
+        if at_end(&mut self.reader)? {
             return Ok(None);
         }
-        let mut claimed = None;
-        let mut searchable = true;
         let framed_ahead = hinted.is_some();
         let framed = match hinted {
-            Some(frame) => {
-                // Nothing of it was read to be searched again: resync goes on from where it stops.
-                searchable = false;
-                framed_by(&mut t, frame, data)
-            },
-            None => frame_block(&mut t, total_len, sync, data, &mut claimed, &mut searchable),
+            // Nothing of it was read to be searched again: resync goes on from where it stops.
+            Some(frame) => self.framed_by(frame, skip).map_err(|e| (e, None)),
+            None => self.frame_block(skip),
         };
         // A file cut while read may have read as zeros: neither a block nor damage.
         if let Err(e) = self.reader.intact(framed.is_err()) {
             return Err(AvroError::io(e, "reading the file failed").in_block(index).at_offset(start));
         }
         match framed {
-            Ok((count, size, data)) => {
+            Ok((frame, data)) => {
                 self.next_index += 1;
+                let (count, size) = (frame.count as usize, frame.size as usize);
                 Ok(Some(RawBlock { index, offset: start, count, data, size, framed_ahead }))
             },
-            Err(e) => {
-                // Searched again from its start by resync, unless its data was skipped.
-                let bytes = std::mem::take(&mut self.log);
-                self.failed = searchable.then_some(FailedBlock { start, bytes, claimed });
+            Err((e, failed)) => {
+                self.failed = failed;
                 Err(e.in_block(index).at_offset(start))
             },
         }
     }
-}
 
-/// A block whose framing was found ahead and checked there ([`FrameHints`]): its header
-/// and marker are passed over, not read again, and its data taken by `data`.
-fn framed_by<R: ByteStream>(
-    t: &mut Tracked<'_, R>,
-    frame: Frame,
-    data: impl FnOnce(&mut Tracked<'_, R>, u64, u64) -> AvroResult<Bytes>,
-) -> AvroResult<(usize, usize, Bytes)> {
-    t.pass(frame.header_len)?;
-    let data_offset = *t.offset;
-    let data = data(t, frame.count, frame.size).map_err(|e| e.at_offset(data_offset))?;
-    t.pass(16)?;
-    Ok((frame.count as usize, frame.size as usize, data))
-}
+    /// A block whose framing was found ahead and checked there ([`FrameHints`]): its header
+    /// and marker are passed over, not read again.
+    fn framed_by(&mut self, frame: Frame, skip: impl FnOnce(u64) -> bool) -> AvroResult<(Frame, Bytes)>
+    where
+        R: ByteStream,
+    {
+        self.pass(frame.header_len)?;
+        let data = self.data(frame.size, skip(frame.count)).map_err(|(e, _)| e)?;
+        self.pass(16)?;
+        Ok((frame, data))
+    }
 
-/// Reads a block's framing, its data (by `data`) and its marker, each checked by the
-/// framer ([`framing_of`]). What the framing claims goes to `claimed` once it parsed;
-/// `searchable` is cleared when the data was skipped, not read (then its bytes cannot be
-/// searched again).
-fn frame_block<R: BufRead>(
-    t: &mut Tracked<'_, R>,
-    total_len: Option<u64>,
-    sync: [u8; 16],
-    data: impl FnOnce(&mut Tracked<'_, R>, u64, u64) -> AvroResult<Bytes>,
-    claimed: &mut Option<Claim>,
-    searchable: &mut bool,
-) -> AvroResult<(usize, usize, Bytes)> {
-    let start = *t.offset;
-    // Byte by byte up to the header's last, so that nothing past it is consumed: the data
-    // may be shared or skipped, not read. Its marker is checked once read, after the data.
-    let mut header = Vec::with_capacity(2 * MAX_VARINT_LEN);
-    let frame = loop {
-        let framing = framing_of(&header, start, None, total_len);
-        *claimed = framing.claimed().map(Claim::from);
-        match framing {
-            Framing::NeedMore { what, frame: None } => {
-                let mut byte = [0u8];
-                t.exact(&mut byte, what)?;
-                header.push(byte[0]);
-            },
-            Framing::NeedMore { frame: Some(frame), .. } | Framing::Framed(frame) => break frame,
-            Framing::Damaged(damage) => return Err(damage.into()),
-        }
-    };
-    let data_offset = *t.offset;
-    let data = data(t, frame.count, frame.size).map_err(|e| e.at_offset(data_offset))?;
-    if data.len() as u64 != frame.size {
-        *searchable = false;
-    }
-    let mut marker = [0u8; 16];
-    let framing_len = t.log.as_ref().map_or(0, |log| log.len());
-    let read = t.exact(&mut marker, "a block's sync marker");
-    let checked = read.and_then(|()| check_marker(&marker, &sync, frame).map_err(AvroError::from));
-    if checked.is_err() {
-        // The data goes back between the framing and the marker, to be searched again.
-        if let Some(log) = t.log.as_deref_mut() {
-            log.splice(framing_len..framing_len, data.iter().copied());
+    /// Reads a block's header, its data and its marker, each checked by the framer. A
+    /// failure comes with the block's bytes read, for [`Self::resync`] to search again;
+    /// none when data of it was skipped (then they are not all there).
+    fn frame_block(
+        &mut self,
+        skip: impl FnOnce(u64) -> bool,
+    ) -> Result<(Frame, Bytes), (AvroError, Option<FailedBlock>)>
+    where
+        R: ByteStream,
+    {
+        let (start, sync) = (self.offset, self.header.sync);
+        let mut header = BlockHeader::new(start, self.total_len);
+        let framed = feed(&mut self.reader, &mut self.offset, &mut header);
+        let claimed = header.claimed().map(Claim::from);
+        let failed = |read: &[&[u8]]| FailedBlock { start, bytes: read.concat(), claimed };
+        let frame = framed.map_err(|e| (e, Some(failed(&[header.taken()]))))?;
+        let data = self
+            .data(frame.size, skip(frame.count))
+            .map_err(|(e, read)| (e, Some(failed(&[header.taken(), &read]))))?;
+        // Data skipped is not there to be searched again.
+        let searchable = data.len() as u64 == frame.size;
+        // Its marker is checked once read, after the data.
+        let mut marker = BlockMarker::new(frame, sync);
+        match feed(&mut self.reader, &mut self.offset, &mut marker) {
+            Ok(()) => Ok((frame, data)),
+            Err(e) => Err((e, searchable.then(|| failed(&[header.taken(), &data, marker.taken()])))),
         }
     }
-    checked?;
-    Ok((frame.count as usize, frame.size as usize, data))
-}
 
-/// Refuses a start of a file (up to its first 4 bytes) that cannot begin an Avro object
-/// container: a stream (a pipe, a device such as `/dev/zero`) is checked before it is read.
-pub fn check_magic(start: &[u8]) -> AvroResult<()> {
-    let n = start.len().min(MAGIC.len());
-    if start[..n] != MAGIC[..n] {
-        return Err(AvroError::format(format!(
-            "not an Avro object container file: expected the magic bytes 4f 62 6a 01 ('Obj' 1), found {}",
-            hex(&start[..n])
-        ))
-        .at_offset(0));
+    /// A block's `size` bytes of data: skipped, not read, when `skip` says so; shared, not
+    /// copied, where the stream holds them in shareable memory (a mapped file); else read.
+    /// A failure comes with what was read of them.
+    fn data(&mut self, size: u64, skip: bool) -> Result<Bytes, (AvroError, Vec<u8>)>
+    where
+        R: ByteStream,
+    {
+        let start = self.offset;
+        if skip {
+            if let Err(e) = self.reader.skip(size) {
+                let e = match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => {
+                        AvroError::format(format!("the file ended within a block's data of {size} bytes"))
+                    },
+                    _ => AvroError::io(e, "skipping a block's data failed"),
+                };
+                return Err((e.at_offset(start), Vec::new()));
+            }
+            self.offset += size;
+            return Ok(Bytes::new());
+        }
+        if let Some(shared) = self.reader.take_shared(size) {
+            self.offset += size;
+            return Ok(shared);
+        }
+        let mut data = Exact::new(size, "a block's data", start);
+        match feed(&mut self.reader, &mut self.offset, &mut data) {
+            Ok(read) => Ok(Bytes::from(read)),
+            Err(e) => Err((e, data.into_taken())),
+        }
     }
-    Ok(())
-}
 
-fn read_header<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>) -> AvroResult<Header> {
-    if total_len == Some(0) || t.at_end()? {
-        return Err(AvroError::format("not an Avro object container file: the file is empty (0 bytes)").at_offset(0));
+    /// Moves past `len` bytes known to be there, without reading them.
+    fn pass(&mut self, len: u64) -> AvroResult<()>
+    where
+        R: ByteStream,
+    {
+        let start = self.offset;
+        self.reader.skip(len).map_err(|e| AvroError::io(e, "reading the file failed").at_offset(start))?;
+        self.offset += len;
+        Ok(())
     }
-    let mut magic = [0u8; 4];
-    t.exact(&mut magic, "the magic bytes").map_err(|e| {
-        if e.kind != ErrorKind::Format {
-            return e; // the source failed, not the file's format
-        }
-        AvroError::format(format!("not an Avro object container file: {}", e.message)).at_offset(0)
-    })?;
-    check_magic(&magic)?;
-    let mut metadata = Vec::new();
-    loop {
-        let start = *t.offset;
-        let mut count = t.long("the header's metadata entry count")?;
-        if count == 0 {
-            break;
-        }
-        if count < 0 {
-            count = count
-                .checked_neg()
-                .ok_or_else(|| AvroError::format("invalid metadata entry count in the header").at_offset(start))?;
-            let _block_size = t.long("the header's metadata block size")?;
-        }
-        for _ in 0..count {
-            let key = read_header_bytes(t, total_len, "a metadata key")?;
-            let key = String::from_utf8(key)
-                .map_err(|_| AvroError::format("a metadata key in the header is not valid UTF-8").at_offset(start))?;
-            let value = read_header_bytes(t, total_len, "a metadata value")?;
-            metadata.push((key, value));
-        }
-    }
-    let mut sync = [0u8; 16];
-    t.exact(&mut sync, "the header's sync marker")?;
-    let schema_bytes = metadata
-        .iter()
-        .find(|(k, _)| k == "avro.schema")
-        .map(|(_, v)| v.clone())
-        .ok_or_else(|| AvroError::format("the header has no avro.schema metadata entry").at_offset(4))?;
-    let schema_json = String::from_utf8(schema_bytes)
-        .map_err(|_| AvroError::schema("the avro.schema metadata entry is not valid UTF-8"))?;
-    let codec_name = metadata
-        .iter()
-        .find(|(k, _)| k == "avro.codec")
-        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-        .unwrap_or_else(|| "null".to_string());
-    let codec = Codec::from_name(&codec_name)?;
-    Ok(Header { schema_json, codec, metadata, sync, len: *t.offset })
-}
-
-fn read_header_bytes<R: BufRead>(t: &mut Tracked<R>, total_len: Option<u64>, what: &str) -> AvroResult<Vec<u8>> {
-    let start = *t.offset;
-    let len = t.long(what)?;
-    if len < 0 {
-        return Err(AvroError::format(format!("expected a non-negative length of {what} in the header, found {len}"))
-            .at_offset(start));
-    }
-    if let Some(remaining) = total_len.map(|total| total.saturating_sub(*t.offset)) {
-        if len as u64 > remaining {
-            return Err(AvroError::format(format!(
-                "the file ended within the header: {what} claims {len} bytes, only {remaining} remain"
-            ))
-            .at_offset(start));
-        }
-    }
-    t.bytes(len as u64, what)
 }
 
 #[cfg(test)]
 mod tests {
     use proptest::arbitrary::Arbitrary;
 
+    use super::super::header::tests::{header, SCHEMA, SYNC};
+    use super::super::push::tests::chunks;
     use super::*;
+    use crate::error::ErrorKind;
     use crate::varint::put_long;
-
-    const SYNC: [u8; 16] = *b"0123456789abcdef";
-    const SCHEMA: &[u8] = br#""long""#;
-
-    /// A header with these metadata entries, in one map block.
-    fn header(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        put_long(&mut out, entries.len() as i64);
-        for (key, value) in entries {
-            put_long(&mut out, key.len() as i64);
-            out.extend_from_slice(key.as_bytes());
-            put_long(&mut out, value.len() as i64);
-            out.extend_from_slice(value);
-        }
-        put_long(&mut out, 0);
-        out.extend_from_slice(&SYNC);
-        out
-    }
 
     fn push_block(out: &mut Vec<u8>, count: i64, data: &[u8], marker: &[u8; 16]) {
         put_long(out, count);
@@ -772,63 +401,6 @@ mod tests {
 
     fn open(bytes: &[u8]) -> AvroResult<ContainerReader<&[u8]>> {
         ContainerReader::new(bytes, Some(bytes.len() as u64))
-    }
-
-    #[test]
-    fn the_header_gives_schema_codec_metadata_sync_and_length() {
-        let bytes = header(&[("avro.schema", SCHEMA), ("user", b"\x00\xff"), ("avro.codec", b"deflate")]);
-        let reader = open(&bytes).unwrap();
-        let h = &reader.header;
-        assert_eq!(
-            (h.schema_json.as_str(), h.codec, h.sync, h.len),
-            ("\"long\"", Codec::Deflate, SYNC, bytes.len() as u64)
-        );
-        let keys: Vec<&str> = h.metadata.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["avro.schema", "user", "avro.codec"]);
-        assert_eq!(h.metadata[1].1, b"\x00\xff");
-        assert_eq!(h.user_metadata().collect::<Vec<_>>(), [("user", b"\x00\xff".as_slice())]);
-        // Without avro.codec the codec is null; a map block may give its byte size (a negative count).
-        let mut bytes = MAGIC.to_vec();
-        put_long(&mut bytes, -1);
-        put_long(&mut bytes, 1 + 11 + 1 + SCHEMA.len() as i64);
-        put_long(&mut bytes, 11);
-        bytes.extend_from_slice(b"avro.schema");
-        put_long(&mut bytes, SCHEMA.len() as i64);
-        bytes.extend_from_slice(SCHEMA);
-        put_long(&mut bytes, 0);
-        bytes.extend_from_slice(&SYNC);
-        assert_eq!(open(&bytes).unwrap().header.codec, Codec::Null);
-    }
-
-    #[test]
-    fn a_bad_header_is_an_error_saying_what_was_expected_and_found() {
-        let error = |bytes: &[u8]| open(bytes).err().expect("an error");
-        let e = error(b"PAR1 and more");
-        assert_eq!((e.kind, e.offset), (ErrorKind::Format, Some(0)));
-        assert!(
-            e.message.contains("expected the magic bytes 4f 62 6a 01 ('Obj' 1), found 50 41 52 31"),
-            "{}",
-            e.message
-        );
-        assert!(error(b"Ob").message.contains("not an Avro object container file: the file ended"));
-        // A start alone: refused at its first wrong byte, passed while it may still begin a file.
-        assert!(check_magic(b"\0\0").unwrap_err().message.contains("found 00 00"));
-        assert!(check_magic(b"Ob").is_ok() && check_magic(b"Obj\x01\x04").is_ok());
-        let e = error(&header(&[("user", b"x")]));
-        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Format, "the header has no avro.schema metadata entry"));
-        let e = error(&header(&[("avro.schema", SCHEMA), ("avro.codec", b"lz4")]));
-        assert_eq!(e.kind, ErrorKind::Codec);
-        // A value longer than the file: refused before any byte of it is read.
-        let mut bytes = header(&[("avro.schema", SCHEMA)]);
-        bytes.truncate(MAGIC.len() + 1 + 1 + 11);
-        put_long(&mut bytes, 1 << 40);
-        assert!(error(&bytes).message.contains("a metadata value claims 1099511627776 bytes"));
-        let mut bytes = MAGIC.to_vec();
-        put_long(&mut bytes, 1);
-        put_long(&mut bytes, -3);
-        assert!(error(&bytes)
-            .message
-            .contains("expected a non-negative length of a metadata key in the header, found -3"));
     }
 
     #[test]
@@ -896,8 +468,8 @@ mod tests {
     /// reading resumes where resync says.
     type Read = Vec<Result<(usize, u64, usize, Vec<u8>), (Option<usize>, Option<u64>, String)>>;
 
-    fn read_all(bytes: &[u8], hints: Option<Arc<FrameHints>>) -> Read {
-        let mut reader = open(bytes).unwrap();
+    fn read_all<R: ByteStream>(stream: R, total_len: Option<u64>, hints: Option<Arc<FrameHints>>) -> Read {
+        let mut reader = ContainerReader::new(stream, total_len).unwrap();
         if let Some(hints) = hints {
             reader.use_hints(hints);
         }
@@ -921,6 +493,25 @@ mod tests {
         }
     }
 
+    /// A file of `blocks` (record count, bytes of data, whether the data ends in a copy of
+    /// the marker), with bytes of its blocks changed by `damage`.
+    fn damaged_file(blocks: Vec<(i64, usize, bool)>, damage: Vec<(proptest::sample::Index, u8)>) -> Vec<u8> {
+        let mut bytes = header(&[("avro.schema", SCHEMA)]);
+        let head = bytes.len();
+        for (count, len, holds_marker) in blocks {
+            let mut data = vec![9u8; len];
+            if holds_marker && len >= 16 {
+                data[len - 16..].copy_from_slice(&SYNC);
+            }
+            push_block(&mut bytes, count, &data, &SYNC);
+        }
+        for (at, xor) in damage {
+            let i = head + at.index(bytes.len() - head);
+            bytes[i] ^= xor;
+        }
+        bytes
+    }
+
     proptest::proptest! {
         /// Framing found ahead in any stretches of the file, damaged or not, and with markers
         /// inside data, gives the blocks and errors the reader alone gives.
@@ -932,26 +523,29 @@ mod tests {
                 (proptest::sample::Index::arbitrary(), proptest::sample::Index::arbitrary()), 0..5,
             ),
         ) {
-            let mut bytes = header(&[("avro.schema", SCHEMA)]);
-            let head = bytes.len();
-            for (count, len, holds_marker) in blocks {
-                let mut data = vec![9u8; len];
-                if holds_marker && len >= 16 {
-                    data[len - 16..].copy_from_slice(&SYNC);
-                }
-                push_block(&mut bytes, count, &data, &SYNC);
-            }
-            for (at, xor) in damage {
-                let i = head + at.index(bytes.len() - head);
-                bytes[i] ^= xor;
-            }
+            let bytes = damaged_file(blocks, damage);
+            let len = Some(bytes.len() as u64);
             let hints = Arc::new(FrameHints::default());
             for (a, b) in stretches {
                 let (a, b) = (a.index(bytes.len() + 1), b.index(bytes.len() + 1));
                 let (a, b) = (a.min(b), a.max(b));
                 hints.add(super::super::walk_frames(&bytes[a..b], a as u64, b - a, &SYNC, bytes.len() as u64));
             }
-            proptest::prop_assert_eq!(read_all(&bytes, Some(hints)), read_all(&bytes, None));
+            proptest::prop_assert_eq!(read_all(&bytes[..], len, Some(hints)), read_all(&bytes[..], len, None));
+        }
+
+        /// A stream that hands out its bytes a few at a time reads, damaged or not, as one
+        /// that holds them all: what a block says is decided from its bytes, however they come.
+        #[test]
+        fn a_file_read_in_pieces_of_any_size_reads_as_a_file_read_whole(
+            blocks in proptest::collection::vec((0i64..5, 0usize..40, proptest::bool::weighted(0.2)), 1..12),
+            damage in proptest::collection::vec((proptest::sample::Index::arbitrary(), 1u8..), 0..3),
+            piece in 1usize..40,
+            known_len: bool,
+        ) {
+            let bytes = damaged_file(blocks, damage);
+            let len = known_len.then_some(bytes.len() as u64);
+            proptest::prop_assert_eq!(read_all(chunks(&bytes, piece), len, None), read_all(&bytes[..], len, None));
         }
     }
 }

@@ -10,7 +10,7 @@
 //! holds and its length ends it exactly at the marker. Else reading resumes right after
 //! the marker, with the block there (which is read and checked as any other).
 
-use super::framer::{framing_of, Frame};
+use super::framer::{framing_of, Frame, Window};
 
 /// Bytes a damaged marker may have gained or lost, either side of where the block after
 /// it would begin.
@@ -19,21 +19,6 @@ pub const MARKER_SHIFT: u64 = 16;
 /// The bytes kept before the marker while searching for it: an intact block that
 /// follows a damaged marker is found when it is no longer than this.
 pub const WINDOW: usize = 16 << 20;
-
-/// Bytes of the file from `start` on, as read while searching: the last [`WINDOW`] (at
-/// least) before the first marker found.
-pub struct Window {
-    pub bytes: Vec<u8>,
-    pub start: u64,
-}
-
-impl Window {
-    fn slice(&self, from: u64, to: u64) -> Option<&[u8]> {
-        let from = usize::try_from(from.checked_sub(self.start)?).ok()?;
-        let to = usize::try_from(to.checked_sub(self.start)?).ok()?;
-        self.bytes.get(from..to)
-    }
-}
 
 /// A block's framing as the bytes at some offset claim it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{IoSlice, Write};
 
 use super::codec::Codec;
-use super::reader::{is_reserved_key, MAGIC};
+use super::header::{is_reserved_key, MAGIC};
 use crate::error::{AvroError, AvroResult};
 use crate::varint::{put_bytes, put_long};
 
