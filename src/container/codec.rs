@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::io::Read;
 
+use super::libdeflate::{Deflater, InflateError, Inflater};
 use crate::error::{AvroError, AvroResult};
 
 /// The most bytes a block may decompress to: Java's largest sync interval (writers
@@ -209,29 +210,23 @@ impl Codec {
 /// levels 0 to 9 are zlib's. The compressor is kept per thread, per level.
 fn deflate(data: &[u8], level: u32, out: &mut Vec<u8>) -> Result<(), String> {
     thread_local! {
-        static DEFLATER: RefCell<Option<(u32, libdeflater::Compressor)>> = const { RefCell::new(None) };
+        static DEFLATER: RefCell<Option<(u32, Deflater)>> = const { RefCell::new(None) };
     }
     DEFLATER.with_borrow_mut(|slot| {
         let deflater = match slot {
             Some((l, d)) if *l == level => d,
-            _ => {
-                let lvl = libdeflater::CompressionLvl::new(level as i32).map_err(|e| format!("{e:?}"))?;
-                &mut slot.insert((level, libdeflate_state("compressor", || libdeflater::Compressor::new(lvl))?)).1
-            },
+            _ => &mut slot.insert((level, libdeflate_state("compressor", Deflater::new(level))?)).1,
         };
-        out.resize(deflater.deflate_compress_bound(data.len()), 0);
-        let len = deflater.deflate_compress(data, out).map_err(|e| e.to_string())?;
-        out.truncate(len);
+        deflater.compress(data, out);
         Ok(())
     })
 }
 
-/// libdeflate's state for a thread, made by `new`. libdeflater panics where libdeflate's
-/// own allocation fails (under an address-space limit), which is the system refusing
-/// memory: the panic is caught (its message is still printed) and the refusal noted, so
-/// that the work stops with an out-of-memory error (`crate::memory`).
-fn libdeflate_state<T>(what: &str, new: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(new)).map_err(|_| {
+/// libdeflate's state for a thread, or the system's refusal of its memory (under an
+/// address-space limit) noted, so that the work stops with an out-of-memory error
+/// (`crate::memory`).
+fn libdeflate_state<T>(what: &str, state: Option<T>) -> Result<T, String> {
+    state.ok_or_else(|| {
         crate::memory::note_failed(0);
         format!("out of memory: libdeflate could not allocate its {what}")
     })
@@ -287,27 +282,27 @@ fn decompress_zstd_one_shot(data: &[u8], out: &mut Vec<u8>) -> bool {
 /// already holds is overwritten, not zeroed again. The decompressor is kept per thread.
 fn inflate(data: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     thread_local! {
-        static INFLATER: RefCell<Option<(libdeflater::Decompressor, f64)>> = const { RefCell::new(None) };
+        static INFLATER: RefCell<Option<(Inflater, f64)>> = const { RefCell::new(None) };
     }
     INFLATER.with_borrow_mut(|slot| {
         let (inflater, last_ratio) = match slot {
             Some(inflater) => inflater,
-            None => slot.insert((libdeflate_state("decompressor", libdeflater::Decompressor::new)?, 4.0)),
+            None => slot.insert((libdeflate_state("decompressor", Inflater::new())?, 4.0)),
         };
         let guess = (data.len() as f64 * *last_ratio * 1.1) as usize + 1024;
         let mut len = guess.min(MAX_BLOCK_LEN + 1);
         loop {
             out.resize(len, 0);
-            match inflater.deflate_decompress(data, out) {
+            match inflater.inflate(data, out) {
                 Ok(inflated) => {
                     out.truncate(inflated);
                     *last_ratio = inflated as f64 / data.len().max(1) as f64;
                     return Ok(());
                 },
                 // Past the bound: the caller reports the bomb.
-                Err(libdeflater::DecompressionError::InsufficientSpace) if len > MAX_BLOCK_LEN => return Ok(()),
-                Err(libdeflater::DecompressionError::InsufficientSpace) => len = (len * 2).min(MAX_BLOCK_LEN + 1),
-                Err(libdeflater::DecompressionError::BadData) => {
+                Err(InflateError::NoSpace) if len > MAX_BLOCK_LEN => return Ok(()),
+                Err(InflateError::NoSpace) => len = (len * 2).min(MAX_BLOCK_LEN + 1),
+                Err(InflateError::BadData) => {
                     return Err("the data is not a valid deflate stream (corrupt or truncated)".to_string())
                 },
             }

@@ -2,12 +2,14 @@
 //! `header`, the framing of data blocks in `framer`, both from bytes pushed by the one
 //! refill loop in `push`; blocks read in `reader` (with framing found ahead of it in
 //! `framing`, where reading resumes after damage decided in `resync`, bytes read again
-//! given back in `replay`) and written in `writer`; the block codecs in `codec`.
+//! given back in `replay`) and written in `writer`; the block codecs in `codec`, over
+//! libdeflate's own state in `libdeflate`.
 
 mod codec;
 mod framer;
 mod framing;
 mod header;
+mod libdeflate;
 mod push;
 mod reader;
 mod replay;
