@@ -17,6 +17,7 @@ import shutil
 import sys
 import sysconfig
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nox
 import nox.command
@@ -369,9 +370,11 @@ def tests(session: nox.Session, polars: str) -> None:
     if polars in POLARS_VERSIONS:
         session.notify(f"cluster(polars='{polars}')")
     if first:
-        session.notify("releases")
         for python in SMOKES:
             session.notify(f"smoke-{python}")
+        # Last: the tail of the log, all that a long run's report may keep, names what
+        # failed on which release.
+        session.notify("releases")
 
 
 def moto_python(session: nox.Session) -> str:
@@ -417,6 +420,8 @@ def releases(session: nox.Session) -> None:
         seed = str(random.SystemRandom().randrange(10**9))
         session.log(f"{requirement}: fresh seed POLARS_AVRO_DIFF_SEED={seed}")
         env = {"PYTHONPATH": str(site), "POLARS_AVRO_DIFF_SEEDS": str(RELEASE_SEEDS), "POLARS_AVRO_DIFF_SEED": seed}
+        report = Path(session.create_tmp()) / "release-tests.xml"
+        report.unlink(missing_ok=True)
         try:
             # A query a release never finishes fails that release, its test's stack printed,
             # instead of holding the run to CI's limit (coreutils' timeout, where there is one).
@@ -427,15 +432,29 @@ def releases(session: nox.Session) -> None:
                 *RELEASE_TESTS,
                 *RELEASE_LEFT_OUT,
                 *QUIET,
+                f"--junit-xml={report}",
                 env=env,
                 external=True,
             )
         except nox.command.CommandFailed:
-            failed.append(requirement)
+            failed.append(f"{requirement} (seed {seed}: {', '.join(failed_tests(report)) or 'no report'})")
     if skipped:
         session.warn(f"skipped: {', '.join(skipped)}")
     if failed:
-        session.error(f"failed on {len(failed)} of {len(chosen)}: {', '.join(failed)}")
+        session.error(f"failed on {len(failed)} of {len(chosen)}: {'; '.join(failed)}")
+
+
+def failed_tests(report: Path) -> list[str]:
+    """The tests that failed or erred in a pytest JUnit XML report; none where there is no
+    report (the run was killed)."""
+    if not report.exists():
+        return []
+    cases = ElementTree.parse(report).getroot().iter("testcase")
+    return [
+        f"{c.get('classname')}::{c.get('name')}"
+        for c in cases
+        if c.find("failure") is not None or c.find("error") is not None
+    ]
 
 
 def release_site(session: nox.Session, requirement: str) -> Path | None:
