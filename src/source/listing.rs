@@ -508,6 +508,7 @@ mod tests {
         let err = list_local(&[format!("{root}/*.avro")], true, &["c".to_string()]).unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert!(err.to_string().contains("begins with hidden_file_prefix"), "{err}");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
@@ -518,5 +519,6 @@ mod tests {
         assert!(err.to_string().contains("holds no .avro files"), "{err}");
         let err = list_local(&[format!("{root}/*.avro")], true, &[]).unwrap_err();
         assert!(err.to_string().contains("no files match the pattern"), "{err}");
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -128,6 +128,7 @@ mod tests {
         let (check, _) = stop_at(3);
         let opened = checked(check, || PipeWriter::open(&path).map(|_| ()));
         assert_eq!(AvroError::io(opened.unwrap_err(), "x").kind, ErrorKind::Interrupted);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
@@ -142,6 +143,7 @@ mod tests {
         });
         assert_eq!(read_stream(&path, |_| Ok(())).unwrap(), data);
         writer.join().unwrap();
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
