@@ -425,7 +425,7 @@ def test_a_write_past_the_address_space_raises_memory_error_and_keeps_the_old_ou
     """libdeflate's compressor, which it allocates itself, panicked through to Python
     (`PanicException: libdeflate_alloc_compressor returned NULL`) under the limit; caught,
     the panic's backtrace (`RUST_BACKTRACE=1`) allocated under the limit and ended the
-    process in about 1 run of 10 ("memory allocation of 1520 bytes failed", Polars 1.30).
+    process in 1 of 18 runs here ("memory allocation of 1520 bytes failed", Polars 1.30).
     (A sink under a limit this tight meets threads that cannot start, Python's and Polars'
     among them: it cannot be tested so.)"""
     child = python("-c", WRITE_CHILD, str(wide_strings), cwd=tmp_path, timeout=120)

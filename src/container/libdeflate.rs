@@ -2,7 +2,7 @@
 //! allocates its state itself; where the system refuses (an address-space limit) it
 //! returns NULL, which is answered here as `None`. (The libdeflater wrapper panics there
 //! instead, and the panic's report, a backtrace under `RUST_BACKTRACE=1`, allocates
-//! under the same limit: the process ended in 1 run of about 10.)
+//! under the same limit: the process ended in 1 of 18 runs here.)
 
 use std::ffi::c_int;
 use std::ptr::NonNull;
