@@ -92,8 +92,8 @@ def _parse(raw: pl.Series, dtype: Any, *, try_parse_dates: bool) -> pl.Series:
             msg = f"the hive partition '{raw.name}' cannot be read as {dtype}: {e}"
             raise AvroArgumentError(msg) from None
     attempts: list[Callable[[pl.Series], pl.Series]] = [
-        lambda s: s.cast(pl.Int64, strict=True),
-        lambda s: s.cast(pl.Float64, strict=True),
+        lambda s: _spelled(s, _INTEGER).cast(pl.Int64, strict=True),
+        lambda s: _spelled(s, f"{_INTEGER}|{_FLOAT}").cast(pl.Float64, strict=True),
         _booleans,
     ]
     if try_parse_dates:
@@ -104,6 +104,21 @@ def _parse(raw: pl.Series, dtype: Any, *, try_parse_dates: bool) -> pl.Series:
                 return attempt(raw)
             except Exception:  # noqa: BLE001, S112 - not this type: try the next
                 continue
+    return raw
+
+
+#: How numbers are spelled where Polars reads a partition value as one (its CSV inference's
+#: patterns): an integer has no sign but a minus, and a float's ``inf`` and ``NaN`` are spelled
+#: so only ("+5", "nan", "Inf" and "infinity" are strings, as scan_parquet gives them).
+_INTEGER = r"^-?\d+$"
+_FLOAT = r"^[-+]?((\d*\.\d+)([eE][-+]?\d+)?|inf|NaN|(\d+)[eE][-+]?\d+|\d+\.)$"
+
+
+def _spelled(raw: pl.Series, pattern: str) -> pl.Series:
+    """`raw`, where each of its values matches `pattern`."""
+    if not raw.drop_nulls().str.contains(pattern).all():
+        msg = "not spelled so"
+        raise ValueError(msg)
     return raw
 
 

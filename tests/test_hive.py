@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 from pathlib import Path
 
 import polars as pl
@@ -115,6 +116,52 @@ def test_types_are_inferred_as_polars_infers_them(tmp_path: Path) -> None:
     assert_frame_equal(ours, polars_own)
     assert ours["d"].to_list() == ["x", "y z"]
     assert ours["g"].to_list() == [None, 3]
+
+
+#: Partition values whose types were not Polars' ("+5", "nan", "Inf", "infinity" were
+#: numbers here, strings for scan_parquet), and the spellings around them.
+VALUES = ["+5", "nan", "NaN", "Inf", "inf", "-inf", "infinity", "1.", ".5", "+1.5", "1E3", "-0", "007", "TRUE", "t"]
+#: What random partition values are made of.
+PIECES = ["0", "7", "12", "-", "+", ".", "e", "E", "inf", "NaN", "nan", "Inf", "true", "False", "x", "_"]
+
+
+def _random_values(seed: int) -> list[list[str | None]]:
+    """Values of 24 partition keys over 3 files, each the same kind of value or a null."""
+    rng = random.Random(seed)
+    keys = []
+    for _ in range(24):
+        base = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 3)))
+        keys.append(
+            [rng.choice([base, "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 3))), None]) for _ in range(3)]
+        )
+    return keys
+
+
+def _same_types_as_scan_parquet(tmp_path: Path, keys: list[list[str | None]]) -> None:
+    for i in range(3):
+        folder = "/".join(f"k{j}={'__HIVE_DEFAULT_PARTITION__' if v[i] is None else v[i]}" for j, v in enumerate(keys))
+        _write(tmp_path / "avro" / folder / f"p{i}.avro", [i])
+        (tmp_path / "parquet" / folder).mkdir(parents=True, exist_ok=True)
+        pl.DataFrame({"v": [i], "s": [f"s{i}"]}).write_parquet(tmp_path / "parquet" / folder / f"p{i}.parquet")
+    for dates in (True, False):
+        ours = pl.scan_avro(tmp_path / "avro", try_parse_hive_dates=dates).collect().sort("v")
+        polars_own = pl.scan_parquet(tmp_path / "parquet", try_parse_hive_dates=dates).collect().sort("v")
+        assert_frame_equal(ours, polars_own)
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2, 3], ids=["known", "seed 1", "seed 2", "seed 3"])
+def test_values_are_typed_as_scan_parquet_types_them(tmp_path: Path, seed: int | None) -> None:
+    """Partition values spelled many ways, typed as Polars types those of Parquet files."""
+    keys = [[v, v, None] for v in VALUES] if seed is None else _random_values(seed)
+    _same_types_as_scan_parquet(tmp_path, keys)
+
+
+def test_values_of_a_fresh_seed_are_typed_as_scan_parquet_types_them(tmp_path: Path) -> None:
+    seed = random.SystemRandom().randrange(10**9)
+    try:
+        _same_types_as_scan_parquet(tmp_path, _random_values(seed))
+    except AssertionError as e:
+        raise AssertionError(f"fresh seed {seed}: {e}") from None
 
 
 def test_hive_schema_and_date_parsing_options(table: Path) -> None:
