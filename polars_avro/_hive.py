@@ -123,8 +123,4 @@ def _spelled(raw: pl.Series, pattern: str) -> pl.Series:
 
 
 def _booleans(raw: pl.Series) -> pl.Series:
-    lowered = raw.str.to_lowercase()
-    if not lowered.drop_nulls().is_in(["true", "false"]).all():
-        msg = "not booleans"
-        raise ValueError(msg)
-    return lowered == "true"
+    return _spelled(raw.str.to_lowercase(), "^(true|false)$") == "true"
