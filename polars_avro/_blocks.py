@@ -21,7 +21,7 @@ from polars_avro._header import AvroHeader, header_of
 from polars_avro._hive import HivePartitions
 from polars_avro._io import one_file
 from polars_avro._skipped import SkippedBlock
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_directory
+from polars_avro._sources import AvroSource, RemoteOptions, list_sources
 from polars_avro._write import DEFAULT_SYNC_INTERVAL, _target, _WriteOptions
 from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number, schema_json
 
@@ -85,16 +85,15 @@ def list_avro_files(
     """
     check_flag("glob", glob)
     check_flag("try_parse_hive_dates", try_parse_hive_dates)
-    if hive_partitioning is None:
-        hive_partitioning = is_directory(source)
-    check_flag("hive_partitioning", hive_partitioning)
-    sources = expand_sources(source, glob=glob, remote=RemoteOptions.of(storage_options, retries))
-    partitions: list[dict[str, Any]] = [{} for _ in sources.items]
-    if hive_partitioning and sources.items:
-        hive = HivePartitions.of(sources, hive_schema=hive_schema, try_parse_dates=try_parse_hive_dates)
-        partitions = hive.values.to_dicts() if hive.schema else partitions
+    if hive_partitioning is not None:
+        check_flag("hive_partitioning", hive_partitioning)
+    remote = RemoteOptions.of(storage_options, retries)
+    sources, pairs = list_sources(source, glob=glob, hive=hive_partitioning, remote=remote)
+    hive = HivePartitions.of_pairs(pairs, sources.names, hive_schema=hive_schema, try_parse_dates=try_parse_hive_dates)
+    partitions = hive.values.to_dicts() if hive is not None and hive.schema else [{} for _ in sources.items]
     return [
-        AvroFile(sources.name(item), _size_of(item), item, values) for item, values in zip(sources.items, partitions)
+        AvroFile(name, _size_of(item), item, values)
+        for name, item, values in zip(sources.names, sources.items, partitions)
     ]
 
 
@@ -187,9 +186,7 @@ class AvroBlockReader:
         if item is None:
             given = source.path if isinstance(source, AvroFile) else source
             item = one_file(given, "AvroBlockReader", remote, glob=False, otherwise="list_avro_files to read each")
-        self._blocks = _internal.BlockReader(
-            Sources.opened(item), data=data, check_records=check_records, repair=repair
-        )
+        self._blocks = _internal.BlockReader(item, data=data, check_records=check_records, repair=repair)
         self.header: AvroHeader = header_of(self._blocks.header())
         self._skipped: list[SkippedBlock] = []
 

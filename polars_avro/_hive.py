@@ -10,9 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from polars_avro import _internal
 from polars_avro._polars.features import without_columns
-from polars_avro._sources import Sources, is_remote_url
+from polars_avro._sources import Pairs
 from polars_avro.exceptions import AvroArgumentError
 
 #: The folder value that stands for null, as Hive and Polars write it (the partitioned
@@ -28,37 +27,21 @@ class HivePartitions:
         self.values = values
 
     @classmethod
-    def of(
-        cls,
-        sources: Sources,
-        *,
-        hive_schema: Mapping[str, Any] | None,
-        try_parse_dates: bool,
-    ) -> HivePartitions:
-        paths = []
-        for i in range(len(sources.items)):
-            path = sources.path(i)
-            if path is None:
-                msg = "hive_partitioning needs paths or URLs: bytes and file objects have no folders"
-                raise AvroArgumentError(msg)
-            paths.append(path)
-        # Rust's rule, as for a local scan (``source::partition_pairs``): one call for all files.
-        per_file = _internal.partition_pairs([(p, b, is_remote_url(p)) for p, b in zip(paths, sources.bases)])
-        return cls.of_pairs(per_file, paths, hive_schema=hive_schema, try_parse_dates=try_parse_dates)
-
-    @classmethod
     def of_pairs(
         cls,
-        per_file: list[list[tuple[str, str | None]]],
+        per_file: Pairs | None,
         paths: list[str],
         *,
         hive_schema: Mapping[str, Any] | None,
         try_parse_dates: bool,
-    ) -> HivePartitions:
+    ) -> HivePartitions | None:
         """The partitions of files whose (key, value) pairs are `per_file`, typed here.
 
-        Rust parses the pairs (``source::partition_pairs``).
+        None without hive partitioning (no pairs). Rust parses the pairs
+        (``source::partition_pairs``) where it lists the files.
         """
+        if per_file is None:
+            return None
         keys = [k for k, _ in per_file[0]]
         for i, pairs in enumerate(per_file):
             if [k for k, _ in pairs] != keys:

@@ -1,4 +1,5 @@
-from typing import IO, Any
+from collections.abc import Sequence
+from typing import IO, Any, Protocol
 
 import polars as pl
 
@@ -21,7 +22,12 @@ READ_STATS_FIELDS: list[str]
 #: (description name, Polars class name) of the types without parameters.
 PLAIN_TYPES: list[tuple[str, str]]
 
-Source = str | bytes | IO[bytes] | "RemoteFile"
+class Opens(Protocol):
+    """The package's handle of a file object: Rust opens it (rewound) for each read."""
+
+    def open(self) -> IO[bytes] | bytes: ...
+
+Source = str | bytes | IO[bytes] | "RemoteFile" | Opens
 
 class SplitFile:
     """One file's part of a split: the blocks whose sync marker begins in [start, end)."""
@@ -67,7 +73,7 @@ class BlockWriter:
 class ScanReader:
     #: The parts of the request's filters the reader leaves to Polars.
     filters_left: int
-    def __init__(self, sources: list[Source], request: ReadRequest) -> None: ...
+    def __init__(self, sources: Sequence[Source], request: ReadRequest) -> None: ...
     def next_batch(self, join: int = 1) -> tuple[pl.Series | None, int, list[dict[str, Any]]] | None: ...
     def take_skipped(self) -> list[dict[str, Any]]: ...
     def stats(self) -> dict[str, Any]: ...
@@ -86,9 +92,6 @@ class RemoteFile:
         etag: str | None = None,
     ) -> None: ...
 
-def list_url(
-    url: str, *, glob: bool, storage_options: list[tuple[str, str]], retries: int
-) -> tuple[list[RemoteFile], list[str | None]]: ...
 def default_threads() -> int: ...
 def thread_count(asked: int | None = None) -> int: ...
 def read_header(source: Source) -> dict[str, Any]: ...
@@ -114,34 +117,39 @@ def plan_scan(
     names: list[str],
     options: ScanOptions,
     *,
-    sources: list[Source] | None = None,
+    sources: Sequence[Source] | None = None,
     writer_schemas: list[str | None] | None = None,
     reader_schema: str | None = None,
     partitions: list[str] = ...,
 ) -> tuple[ScanPlan, Described]: ...
-def plan_local_scan(
-    paths: list[str], options: ScanOptions, *, glob: bool, hive: bool, reader_schema: str | None = None
-) -> tuple[list[str], list[str | None], list[list[tuple[str, str | None]]] | None, ScanPlan, Described]: ...
-def plan_remote_scan(
-    url: str,
-    options: ScanOptions,
+
+#: What ``list_sources`` gives: each file as a read opens it, its name, its path (None for
+#: bytes, file objects and streams), and with hive partitioning each file's (key, value) pairs.
+Listing = tuple[list[Any], list[str], list[str | None], list[list[tuple[str, str | None]]] | None]
+
+def list_sources(
+    sources: list[Any],
     *,
     glob: bool,
-    hive: bool,
+    hidden: list[str],
+    hive: bool | None,
+    storage_options: list[tuple[str, str]],
+    retries: int,
+) -> Listing: ...
+def plan_sources(
+    sources: list[Any],
+    options: ScanOptions,
+    *,
     storage_options: list[tuple[str, str]],
     retries: int,
     reader_schema: str | None = None,
-) -> tuple[list[RemoteFile], list[str | None], list[list[tuple[str, str | None]]] | None, ScanPlan, Described]: ...
+) -> tuple[Listing, ScanPlan, Described]: ...
 def plan_splits(
-    sources: list[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None
+    sources: Sequence[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None
 ) -> tuple[list[str | None], list[list[tuple[int, SplitFile]]], list[dict[str, Any]]]: ...
 def check_magic(start: bytes, name: str) -> None: ...
-def read_stream(path: str) -> bytes: ...
-def list_local(path: str, glob: bool) -> tuple[list[str], list[str | None]]: ...
-def partition_pairs(files: list[tuple[str, str | None, bool]]) -> list[list[tuple[str, str | None]]]: ...
 def has_glob(path: str) -> bool: ...
 def glob_base(pattern: str) -> str: ...
-def visible_files(names: list[str | None], given: list[str], prefixes: list[str]) -> list[int]: ...
 def unify_schemas(schemas: list[tuple[str, str]]) -> str: ...
 
 class Replacements:

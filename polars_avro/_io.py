@@ -23,7 +23,7 @@ from polars_avro._polars.keywords import (
 )
 from polars_avro._polars.release import lazy_frame, warn_of_bugs
 from polars_avro._scan import Scan
-from polars_avro._sources import AvroSource, Item, RemoteOptions, Sources, expand_sources
+from polars_avro._sources import AvroSource, Item, RemoteOptions, list_sources
 from polars_avro.exceptions import AvroArgumentError, check_flag
 
 if TYPE_CHECKING:
@@ -247,7 +247,7 @@ def read_avro_header(
 
 
 def _read_header(item: Item) -> AvroHeader:
-    return header_of(_internal.read_header(Sources.opened(item)))
+    return header_of(_internal.read_header(item))
 
 
 def one_file(
@@ -259,9 +259,9 @@ def one_file(
     otherwise: str = "read_avro_schema for the schema they read into together",
 ) -> Item:
     """The one file `source` names, for `what`, which reads one file (`otherwise`: what reads several)."""
-    sources = expand_sources(source, glob=glob, remote=remote)
+    sources, _ = list_sources(source, glob=glob, hive=False, remote=remote)
     if len(sources.items) > 1:
-        names = [sources.name(item) for item in sources.items]
+        names = sources.names
         given = f"'{os.fsdecode(source)}'" if isinstance(source, (str, os.PathLike)) else "the list"
         msg = (
             f"{what} reads one file's header, but {given} names {len(names):,} files "

@@ -10,7 +10,14 @@ from polars_avro import _internal
 from polars_avro._keywords import ReadOptions, filled
 from polars_avro._polars.features import max_index
 from polars_avro._polars.keywords import with_credentials
-from polars_avro.exceptions import AvroArgumentError, check_counts, check_flag, check_text, check_whole_number
+from polars_avro.exceptions import (
+    AvroArgumentError,
+    check_counts,
+    check_flag,
+    check_text,
+    check_whole_number,
+    schema_json,
+)
 
 #: The most files opened at once: each is opened on an I/O thread of its own, and a typo
 #: (100_000 for 100) would start that many threads.
@@ -95,6 +102,11 @@ class ScanOptions:
         if prefixes is None:
             return ()
         return (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
+
+    @property
+    def reader_schema_json(self) -> str | None:
+        """``reader_schema`` as the JSON text Rust's planner takes, checked."""
+        return schema_json("reader_schema", self.reader_schema) if self.reader_schema is not None else None
 
     @property
     def insert_missing(self) -> bool:

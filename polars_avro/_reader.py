@@ -17,7 +17,7 @@ from polars_avro._options import ScanOptions, column_names
 from polars_avro._polars.keywords import OTHER_READERS_REFUSED, READ_HARMLESS, READ_REFUSED, refusing
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock
-from polars_avro._sources import AvroSource, Sources
+from polars_avro._sources import AvroSource
 from polars_avro._stats import ReadStats
 
 if TYPE_CHECKING:
@@ -60,11 +60,9 @@ class AvroReader:
         #: What this read has done so far.
         self.stats = ReadStats()
         scan_options = ScanOptions.of(options)
-        listed = None
         if isinstance(source, AvroFile):
-            listed = Sources([source._item], [None]) if source._item is not None else None
-            source = source.path
-        self._scan = Scan(source, scan_options, on_stats=self.stats._add, on_skipped=self._add_skipped, expanded=listed)
+            source = source._item if source._item is not None else source.path
+        self._scan = Scan(source, scan_options, on_stats=self.stats._add, on_skipped=self._add_skipped)
         columns = options.get("columns")
         self._names = list(self._scan.schema) if columns is None else self._scan.names(column_names(columns))
         self._batches: Iterator[pl.DataFrame] | None = None

@@ -9,7 +9,7 @@ import functools
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -19,22 +19,13 @@ from polars_avro._hive import HivePartitions
 from polars_avro._options import ScanOptions
 from polars_avro._polars.features import index_bits, index_type, max_index, without_columns
 from polars_avro._skipped import SkippedBlock, warn
-from polars_avro._sources import (
-    AvroSource,
-    RemoteOptions,
-    Sources,
-    expand_sources,
-    is_directory,
-    local_paths,
-    store_url,
-)
+from polars_avro._sources import AvroSource, RemoteOptions, Sources, named
 from polars_avro._stats import progress_listeners, record_skipped_block, report_progress
 from polars_avro._stats import record as record_stats
 from polars_avro._types import FrameSchema
 from polars_avro.exceptions import (
     AvroCapacityError,
     AvroInternalError,
-    schema_json,
 )
 
 _MASK = "__polars_avro_predicate_mask"
@@ -91,10 +82,8 @@ class Scan:
 
     ``on_stats`` hears of every finished read (besides the ``read_stats()``
     collectors) and ``on_skipped`` of every block ``ignore_errors`` left out: by default
-    nobody, and a warning; AvroReader keeps both itself. A caller that expanded the
-    sources or read the writer schemas already passes them (``expanded``,
-    ``writer_schemas``). A split's scan comes with its files and plan made
-    (:meth:`planned`), and reads the parts ``ranges`` names.
+    nobody, and a warning; AvroReader keeps both itself. A split's scan comes with its
+    files and plan made (:meth:`planned`), and reads the parts ``ranges`` names.
     """
 
     def __init__(
@@ -104,8 +93,6 @@ class Scan:
         *,
         on_stats: Callable[[dict[str, Any]], None] = _ignore_stats,
         on_skipped: Callable[[SkippedBlock], None] = warn,
-        expanded: Sources | None = None,
-        writer_schemas: list[str | None] | None = None,
     ) -> None:
         self.options = options
         self.on_stats = on_stats
@@ -114,43 +101,18 @@ class Scan:
             on_skipped = functools.partial(warn, site=CallSite.of_caller())
         self.on_skipped = on_skipped
         self.ranges: list[_internal.SplitFile] | None = None
-        # Checked whatever the source, as Polars checks its arguments.
         remote = RemoteOptions.of(options.storage_options, options.retries)
-        hive_partitioning = options.hive_partitioning
-        if hive_partitioning is None:
-            # As scan_parquet: on by default for a directory.
-            hive_partitioning = is_directory(source)
-        given = schema_json("reader_schema", options.reader_schema) if options.reader_schema is not None else None
-        planned = None
-        if expanded is None and writer_schemas is None:
-            planned = _plan_in_rust(source, options, hive=hive_partitioning, reader_schema=given, remote=remote)
-        if planned is not None:
-            items, bases, pairs, plan, described = planned
-            self.sources = Sources(items, bases)
-            hive = None
-            if pairs is not None:
-                names = [self.sources.name(item) for item in items]
-                hive = HivePartitions.of_pairs(
-                    pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
-                )
-            self._apply(hive, plan, described)
-            return
-        if expanded is None:
-            expanded = expand_sources(source, glob=options.glob, hidden_file_prefix=options.hidden, remote=remote)
-        self.sources = expanded
-        hive = None
-        if hive_partitioning:
-            hive = HivePartitions.of(
-                self.sources, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
-            )
-        read_here = given is None and writer_schemas is None
-        plan, described = _internal.plan_scan(
-            [self.sources.name(item) for item in self.sources.items],
+        # Listing, partition folders, headers and the plan: one call into Rust.
+        (items, names, paths, pairs), plan, described = _internal.plan_sources(
+            named(source, glob=options.glob, remote=remote),
             options,
-            sources=[Sources.opened(item) for item in self.sources.items] if read_here else None,
-            writer_schemas=writer_schemas,
-            reader_schema=given,
-            partitions=list(hive.schema) if hive is not None else [],
+            storage_options=remote.storage_options,
+            retries=remote.retries,
+            reader_schema=options.reader_schema_json,
+        )
+        self.sources = Sources(items, names, paths)
+        hive = HivePartitions.of_pairs(
+            pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
         )
         self._apply(hive, plan, described)
 
@@ -185,9 +147,8 @@ class Scan:
     @property
     def label(self) -> str:
         """The scan's name in a query plan: its first source, and how many others follow."""
-        items = self.sources.items
-        first = self.sources.name(items[0])
-        return first if len(items) == 1 else f"{first} and {len(items) - 1} more"
+        names = self.sources.names
+        return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
 
     def _output_schema(self) -> pl.Schema:
         """The plan's columns, in its order, with their Polars types."""
@@ -270,7 +231,7 @@ class Scan:
             files_kept=lambda filter, values, height: _files_kept(sent[filter], values, height),
             splits=self.ranges,
         )
-        reader = _internal.ScanReader([Sources.opened(item) for item in self.sources.items], request)
+        reader = _internal.ScanReader(self.sources.items, request)
         left = list(predicates) if reader.filters_left else unread
         rest = _Rest.of(self, left, wanted, as_given=as_given, limit=limit, filtered_again=filtered_again)
         # Frames of no column (counts) are only heights, added up by the caller: their sum
@@ -468,50 +429,6 @@ def with_decimals_widened(frame: pl.DataFrame, evaluate: Callable[[pl.DataFrame]
             return evaluate(widened)
         except pl.exceptions.PolarsError:
             raise refused from None
-
-
-if TYPE_CHECKING:
-    from polars_avro._sources import Item
-
-    #: What a planning call into Rust gives: the files, the folder each was listed from,
-    #: each file's partition (key, value) pairs (None without hive partitioning), the plan
-    #: and its description.
-    _Planned = tuple[
-        list[Item],
-        list[str | None],
-        list[list[tuple[str, str | None]]] | None,
-        _internal.ScanPlan,
-        _internal.Described,
-    ]
-
-
-def _plan_in_rust(
-    source: AvroSource, options: ScanOptions, *, hive: bool, reader_schema: str | None, remote: RemoteOptions
-) -> _Planned | None:
-    """Listing, partition folders, headers and the plan in one call into Rust.
-
-    For local paths (``plan_local_scan``) and an object store's URL (``plan_remote_scan``);
-    None for the sources Python expands.
-    """
-    paths = local_paths(source)
-    if paths is not None:
-        names, bases, pairs, plan, described = _internal.plan_local_scan(
-            paths, options, glob=options.glob, hive=hive, reader_schema=reader_schema
-        )
-        return list(names), bases, pairs, plan, described
-    url = store_url(source)
-    if url is not None:
-        files, bases, pairs, plan, described = _internal.plan_remote_scan(
-            url,
-            options,
-            glob=options.glob,
-            hive=hive,
-            storage_options=remote.storage_options,
-            retries=remote.retries,
-            reader_schema=reader_schema,
-        )
-        return list(files), bases, pairs, plan, described
-    return None
 
 
 def _serialized(expr: pl.Expr) -> str | None:

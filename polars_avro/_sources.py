@@ -1,6 +1,7 @@
-"""Turning what users pass as a source into a list of things the Rust reader opens.
+"""What users pass as a source, handed to Rust's one planner (``_internal.list_sources``).
 
-Local paths, objects in object stores, bytes and file objects.
+Python passes paths and URLs on as text, and opens or lists only what Rust cannot: file
+objects, and the file systems only fsspec reaches.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,27 +26,18 @@ _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 class FileObjectSource:
     """A binary file object, rewound before each read so a LazyFrame can be collected again.
 
-    A stream that cannot be rewound (``one_shot``, or not seekable) is read once, here.
+    A stream that cannot be rewound is read once, here. Rust opens it (``open``) for each read.
     """
 
-    def __init__(self, file: IO[bytes], *, one_shot: bool = False, url: str | None = None) -> None:
+    def __init__(self, file: IO[bytes]) -> None:
         self.file = file
-        self.start = file.tell() if not one_shot and _seekable(file) else None
-        #: The URL an fsspec file was opened from, which is its path.
-        self.url = url
-        self.name = url if url is not None else str(getattr(file, "name", "<file object>"))
+        self.start = file.tell() if _seekable(file) else None
+        self.name = str(getattr(file, "name", "<file object>"))
         if self.start is None:
             # A one-shot stream: keep its bytes so the scan can run more than once.
             self.data: bytes | None = _read_stream(file, self.name)
         else:
             self.data = None
-
-    @classmethod
-    def read_whole(cls, data: bytes, name: str) -> FileObjectSource:
-        """A stream read to its end already (a pipe or a device), named by its path."""
-        source = cls(io.BytesIO(), one_shot=True)
-        source.name, source.data = name, data
-        return source
 
     def open(self) -> IO[bytes] | bytes:
         if self.data is not None:
@@ -87,33 +78,19 @@ Item = Union[str, bytes, FileObjectSource, "_internal.RemoteFile"]
 
 @dataclass
 class Sources:
-    """The expanded sources, and for each the folder a pattern or directory started from.
+    """The files of a scan as Rust listed them (``_internal.list_sources``).
 
-    Hive partitions are the folders below it; None: every folder of the path.
+    What a read opens, each file's name, and its path or URL (None for bytes, file objects
+    and streams).
     """
 
     items: list[Item]
-    bases: list[str | None]
+    names: list[str]
+    paths: list[str | None]
 
-    def name(self, item: Item) -> str:
-        if isinstance(item, str):
-            return item
-        if isinstance(item, FileObjectSource):
-            return item.name
-        if isinstance(item, _internal.RemoteFile):
-            return item.url
-        return "<bytes>"
 
-    def path(self, index: int) -> str | None:
-        """The path or URL of a source that has one."""
-        item = self.items[index]
-        if isinstance(item, FileObjectSource):
-            return item.url
-        return self.name(item) if isinstance(item, (str, _internal.RemoteFile)) else None
-
-    @staticmethod
-    def opened(item: Item) -> Any:
-        return item.open() if isinstance(item, FileObjectSource) else item
+#: Each file's hive partition (key, value) pairs, as Rust parses them from its folders.
+Pairs = list[list[tuple[str, Union[str, None]]]]
 
 
 @dataclass(frozen=True)
@@ -139,11 +116,6 @@ class RemoteOptions:
             url, storage_options=self.storage_options, retries=self.retries, size=size, etag=etag
         )
 
-    def listed(self, url: str, *, glob: bool) -> Sources:
-        """The objects a URL names (Rust's rule, ``source::remote::list_url``), sorted."""
-        files, bases = _internal.list_url(url, glob=glob, storage_options=self.storage_options, retries=self.retries)
-        return Sources(list(files), list(bases))
-
 
 def is_remote_url(path: str) -> bool:
     """Whether a path is an object store URL (a ``file://`` URL is a local path)."""
@@ -160,160 +132,60 @@ def _option_value(value: Any) -> str:
     return str(value)
 
 
-def expand_sources(
-    source: AvroSource,
-    *,
-    glob: bool = True,
-    hidden_file_prefix: tuple[str, ...] = (),
-    remote: RemoteOptions | None = None,
-) -> Sources:
-    """The files a source names.
+def list_sources(
+    source: AvroSource, *, glob: bool, hidden: tuple[str, ...] = (), hive: bool | None, remote: RemoteOptions
+) -> tuple[Sources, Pairs | None]:
+    """The files a source names, listed in Rust by one rule whatever their kind.
 
-    A directory gives every ``.avro`` file below it, as the glob ``dir/**/*.avro`` does,
-    and files whose names begin with one of ``hidden_file_prefix`` are left out, whoever
-    named them (Polars' rule).
+    With `hive` (None: on for one folder), each one's partition pairs too.
     """
-    expanded = _expand(source, glob=glob, remote=remote or RemoteOptions([], 2))
-    if not hidden_file_prefix:
-        return expanded
-    # Rust's rule, and its message where every file is hidden: one call for all files.
-    names = [expanded.name(item) if isinstance(item, (str, _internal.RemoteFile)) else None for item in expanded.items]
-    given = [os.fsdecode(source)] if isinstance(source, (str, os.PathLike)) else []
-    kept = _internal.visible_files(names, given, list(hidden_file_prefix))
-    return Sources([expanded.items[i] for i in kept], [expanded.bases[i] for i in kept])
+    items, names, paths, pairs = _internal.list_sources(
+        named(source, glob=glob, remote=remote),
+        glob=glob,
+        hidden=list(hidden),
+        hive=hive,
+        storage_options=remote.storage_options,
+        retries=remote.retries,
+    )
+    return Sources(items, names, paths), pairs
 
 
-def store_url(source: AvroSource) -> str | None:
-    """The URL of a source naming an object in a store, a folder or a pattern of them.
+def named(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> list[Any]:
+    """A source as Rust's planner takes it (``_internal.list_sources``).
 
-    Rust lists and plans those in one call (``_internal.plan_remote_scan``). None for any
-    other source, fsspec's URLs among them: Python expands those.
+    Paths and URLs as text, ``~`` expanded; bytes; file objects, which Python reads; and the
+    files of the URLs only fsspec reaches, which Python lists.
     """
-    if not isinstance(source, (str, os.PathLike)):
-        return None
-    url = os.fspath(source)
-    if not isinstance(url, str) or not is_remote_url(url) or _fsspec.reaches(url):
-        return None
-    return url
-
-
-def local_paths(source: AvroSource) -> list[str] | None:
-    """The paths of a source of local paths, or None where Python expands the source.
-
-    Rust lists local paths (and leaves hidden files out) in the scan's one planning call,
-    ``_internal.plan_local_scan``. Python expands URLs (``file://`` too), bytes, file
-    objects, pipes and devices.
-    """
-    if isinstance(source, (str, os.PathLike)):
-        given: list[Any] = [source]
-    elif isinstance(source, (list, tuple)) and source:
-        given = list(source)
-    else:
-        return None
-    paths = []
-    for item in given:
-        path = os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
-        if not isinstance(path, str) or _URL.match(path):
-            return None
-        path = os.path.expanduser(path)
-        if _is_stream(path):
-            return None
-        paths.append(path)
-    return paths
-
-
-def _expand(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> Sources:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return Sources([bytes(source)], [None])
+        return [bytes(source)]
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
-        if isinstance(path, str) and _URL.match(path):
-            return _expand_url(path, glob=glob, remote=remote)
-        return _expand_path(path, glob=glob)
+        if not isinstance(path, str):
+            path = os.fsdecode(path)
+        if not _URL.match(path):
+            return [os.path.expanduser(path)]
+        return [_fsspec_listing(path, glob=glob, remote=remote)] if _fsspec.reaches(path) else [path]
+    if isinstance(source, _internal.RemoteFile):
+        return [source]
     if isinstance(source, Sequence):
-        out = Sources([], [])
         # Bytes, the one other sequence a source may be, were taken above.
-        for s in cast("Sequence[str | Path]", source):
-            more = _expand(s, glob=glob, remote=remote)
-            out.items.extend(more.items)
-            out.bases.extend(more.bases)
-        if not out.items:
-            msg = "no sources given: the list is empty"
-            raise AvroArgumentError(msg)
-        return out
+        return [item for s in cast("Sequence[str | Path]", source) for item in named(s, glob=glob, remote=remote)]
     if hasattr(source, "read"):
         if isinstance(source, io.TextIOBase):
             msg = "the file object is in text mode: open it in binary mode ('rb')"
             raise AvroArgumentError(msg)
-        return Sources([FileObjectSource(source)], [None])
+        return [FileObjectSource(source)]
     msg = f"expected a path, a URL, a list of paths, bytes or a binary file object, found {type(source).__name__}"
     raise AvroArgumentError(msg)
 
 
-def is_directory(source: AvroSource) -> bool:
-    """Whether the source is one directory: a local one, or a URL ending in ``/``.
+def _fsspec_listing(url: str, *, glob: bool, remote: RemoteOptions) -> tuple[str, str | None, list[Any]]:
+    """The files of a URL only fsspec reaches, as Rust's planner takes a caller's listing.
 
-    A list of one directory is one too, as Polars' ``scan_parquet([folder])`` has it.
-    """
-    if isinstance(source, (list, tuple)) and len(source) == 1:
-        source = source[0]
-    if not isinstance(source, (str, os.PathLike)):
-        return False
-    path = os.fspath(source)
-    from urllib.parse import unquote, urlparse
+    That is (the URL, the folder or pattern base they were listed from, [(file, its URL), ...]).
 
-    if isinstance(path, str) and _URL.match(path) and urlparse(path).scheme != "file":
-        return path.endswith("/")
-    if isinstance(path, str) and path.startswith("file://"):
-        path = unquote(urlparse(path).path)
-    return os.path.isdir(os.path.expanduser(path))
-
-
-def _expand_path(path: str, *, glob: bool) -> Sources:
-    path = os.path.expanduser(path)
-    if _is_stream(path):
-        # A pipe or a device (`/dev/stdin` fed by a pipe) gives its bytes once, and the
-        # scan reads the header before the data: its bytes are kept, as a stream's are.
-        # Read in Rust, in waits that Ctrl-C stops (a pipe with no writer waits for one);
-        # where there are no POSIX pipes to wait on (Windows), read as a file object is.
-        if hasattr(_internal, "read_stream"):
-            data = _internal.read_stream(path)
-        else:
-            with open(path, "rb") as stream:
-                data = _read_stream(stream, path)
-        return Sources([FileObjectSource.read_whole(data, path)], [None])
-    # A directory's files, a pattern's matches or the path itself: Rust's rule and messages,
-    # as a local scan's one planning call lists them.
-    files, bases = _internal.list_local(path, glob)
-    return Sources(list(files), list(bases))
-
-
-def _is_stream(path: str) -> bool:
-    """Whether a path names something other than a regular file or a directory."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False  # missing: the reader says so, naming the path
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
-
-
-def _expand_url(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
-    from urllib.parse import unquote, urlparse
-
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        # A local path spelled as a URL: read it as any local path.
-        return _expand_path(unquote(parsed.path), glob=glob)
-    if _fsspec.reaches(url):
-        return _expand_fsspec(url, glob=glob, remote=remote)
-    return remote.listed(url, glob=glob)
-
-
-def _expand_fsspec(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
-    """What :func:`_expand_url` does for object stores, through fsspec.
-
-    The files' URLs keep the spelling of the one given (fsspec's own would be
-    ``memory:///...``); the files are opened as file objects, named by their URLs.
+    A folder's ``.avro`` files, a pattern's matches, else the file; their URLs keep the
+    spelling of the one given (fsspec's own would be ``memory:///...``).
     """
     fs, path = _fsspec.file_system(url, remote.given)
     if url.endswith("/"):
@@ -325,17 +197,13 @@ def _expand_fsspec(url: str, *, glob: bool, remote: RemoteOptions) -> Sources:
         found = list(fs.glob(path))
         nothing = f"no files match the pattern '{url}'"
     else:
-        return Sources([FileObjectSource(_fsspec.open_for_reading(fs, path, url), url=url)], [None])
+        return url, None, [(FileObjectSource(_fsspec.open_for_reading(fs, path, url)), url)]
     if not found:
-        raise _not_found(nothing, url)
-    files: list[Item] = []
+        err = AvroFileNotFoundError(nothing)
+        err.file = url
+        raise err
+    files = []
     for p in sorted(found):
         file_url = base + p[len(base_path) :] if p.startswith(base_path) else fs.unstrip_protocol(p)
-        files.append(FileObjectSource(_fsspec.open_for_reading(fs, p, file_url), url=file_url))
-    return Sources(files, [base] * len(files))
-
-
-def _not_found(message: str, path: str) -> AvroFileNotFoundError:
-    err = AvroFileNotFoundError(message)
-    err.file = path
-    return err
+        files.append((FileObjectSource(_fsspec.open_for_reading(fs, p, file_url)), file_url))
+    return url, base, files

@@ -21,7 +21,7 @@ from polars_avro._internal import SplitFile
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock, warn
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, expand_sources, is_remote_url
+from polars_avro._sources import AvroSource, RemoteOptions, Sources, is_remote_url, list_sources
 from polars_avro._stats import record_skipped_block
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_whole_number
 
@@ -65,7 +65,8 @@ class AvroSplit:
         hive = None
         if self._hive_schema is not None and self.partition_values is not None:
             hive = HivePartitions(self._hive_schema, self.partition_values)
-        sources = Sources(items, [None] * len(items))
+        paths: list[str | None] = [f.path for f in self.files]
+        sources = Sources(items, [f.path for f in self.files], paths)
         return Scan.planned(sources, options, hive, self._plan, list(self.files))
 
     def __repr__(self) -> str:
@@ -139,14 +140,15 @@ def plan_splits(
         msg = f"target_bytes must be a whole number of at least 1, found {target_bytes!r}"
         raise AvroArgumentError(msg)
     options = ScanOptions.of(locals())
-    sources = expand_sources(
-        source, glob=glob, hidden_file_prefix=options.hidden, remote=RemoteOptions.of(storage_options, retries)
+    remote = RemoteOptions.of(storage_options, retries)
+    sources, pairs = list_sources(
+        source, glob=glob, hidden=options.hidden, hive=options.hive_partitioning, remote=remote
     )
-    if any(sources.path(i) is None for i in range(len(sources.items))):
+    if any(path is None for path in sources.paths):
         msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name"
         raise AvroArgumentError(msg)
     schemas, planned, damaged = _internal.plan_splits(
-        [Sources.opened(item) for item in sources.items],
+        sources.items,
         target_bytes=target_bytes,
         ignore_errors=ignore_errors,
         files_in_flight=files_in_flight,
@@ -155,8 +157,16 @@ def plan_splits(
         skipped = SkippedBlock.from_reader(report)
         record_skipped_block(skipped.records)
         warn(skipped)
-    scan = Scan(source, options, expanded=sources, writer_schemas=schemas)
-    hive = scan.hive
+    plan, _ = _internal.plan_scan(
+        sources.names,
+        options,
+        writer_schemas=schemas,
+        reader_schema=options.reader_schema_json,
+        partitions=[k for k, _ in pairs[0]] if pairs else [],
+    )
+    hive = HivePartitions.of_pairs(
+        pairs, sources.names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
+    )
     stored = replace(options, storage_options=None)
     splits = []
     for index, parts in enumerate(planned):
@@ -167,7 +177,7 @@ def plan_splits(
                 tuple(part for _, part in parts),
                 values,
                 stored,
-                scan.plan,
+                plan,
                 hive.schema if hive is not None else None,
             )
         )

@@ -129,7 +129,7 @@ def test_a_filtered_scan_of_a_folder_calls_rust_twice_then_once_a_batch(folder: 
     )
     assert df.sort("day", "id").equals(every.filter(predicate).sort("day", "id"))
     batches = seen.rust.count("ScanReader.next_batch")
-    assert seen.rust == ["plan_local_scan", "ScanReader", *["ScanReader.next_batch"] * batches, "ScanReader.finish"]
+    assert seen.rust == ["plan_sources", "ScanReader", *["ScanReader.next_batch"] * batches, "ScanReader.finish"]
     # 8 files of 2,000 records kept, in batches of 500 at most.
     assert batches >= 8 * 2000 // 500
 

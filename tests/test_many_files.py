@@ -425,6 +425,6 @@ def test_a_scan_of_many_files_calls_rust_twice_before_its_first_batch(
     files = len(paths) - (len(DAYS) if hidden else 0)
     assert df.height == files * ROWS and df["day"].n_unique() == len(DAYS)
     first_batch = calls.index("ScanReader.next_batch")
-    assert calls[:first_batch] == ["plan_local_scan", "ScanReader"]
+    assert calls[:first_batch] == ["plan_sources", "ScanReader"]
     # Then batches, and what a finished read reports, once.
     assert set(calls[first_batch:-1]) == {"ScanReader.next_batch"} and calls[-1] == "ScanReader.finish"

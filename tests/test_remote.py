@@ -101,7 +101,7 @@ def test_s3_scan_of_many_objects_calls_rust_twice_before_its_first_batch(
     assert_frame_matches_records(df.drop("date"), _expected(kept), SCHEMA)
     assert df["date"].to_list() == [dt.date.fromisoformat(d) for d in DATES for _ in range(ROWS_PER_FILE)]
     first_batch = calls.index("ScanReader.next_batch")
-    assert calls[:first_batch] == ["plan_remote_scan", "ScanReader"]
+    assert calls[:first_batch] == ["plan_sources", "ScanReader"]
 
 
 def test_s3_objects_all_hidden_are_not_found(s3: S3Server, dataset: dict[str, Any]) -> None:

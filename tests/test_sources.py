@@ -48,6 +48,31 @@ def test_list_glob_and_directory(three_files: list[Path]) -> None:
     assert_frame_equal(polars_avro.read_avro(three_files[0].parent), expected())
 
 
+def test_a_list_may_mix_every_kind_of_source(three_files: list[Path]) -> None:
+    """Paths, patterns, folders, ``file://`` URLs, bytes and URLs only fsspec reaches, in one
+    list: one planner lists them all, in the order given, and names each file by its path."""
+    fsspec = pytest.importorskip("fsspec")
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/mixed/part-1.avro", three_files[1].read_bytes())
+    try:
+        first, second, third = three_files
+        given = [
+            str(first),
+            "memory://mixed/part-1.avro",
+            second.as_uri(),
+            str(third.parent / "part-[2].avro"),
+            third.read_bytes(),
+        ]
+        df = polars_avro.read_avro(given, include_file_paths="path")
+        want = pl.concat([expected(10), expected(20)[10:], expected(20)[10:], expected(30)[20:], expected(30)[20:]])
+        assert_frame_equal(df.drop("path"), want)
+        # Each file with a path is named as listed, a file:// URL by its path.
+        paths = [str(first), "memory://mixed/part-1.avro", str(second), str(third)]
+        assert df["path"].head(40).to_list() == [p for p in paths for _ in range(10)]
+    finally:
+        memory.rm("/mixed", recursive=True)
+
+
 def _hidden_layout(root: Path) -> dict[str, Path]:
     """A folder with files and folders whose names start with '_' and '.', and things that
     are not Avro files."""
@@ -226,11 +251,7 @@ def test_a_large_file_is_read_through_maps_block_by_block(tmp_path: Path, codec:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-@pytest.mark.parametrize("waits", ["rust", "file object"])
-def test_named_pipe(three_files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, waits: str) -> None:
-    if waits == "file object":
-        # As where the extension has no POSIX waits (Windows): read as a file object is.
-        monkeypatch.delattr(polars_avro._internal, "read_stream")
+def test_named_pipe(three_files: list[Path], tmp_path: Path) -> None:
     fifo = tmp_path / "events.avro"
     os.mkfifo(fifo)
     data = three_files[0].read_bytes()

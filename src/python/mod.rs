@@ -18,7 +18,6 @@ mod pywriter;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use self::interrupt::interruptible;
 use crate::container::Codec;
 use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::{AvroError, AvroResult};
@@ -39,6 +38,10 @@ fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
     }
     if source.hasattr("read")? {
         return Ok(pyreader::source_from_file_object(source));
+    }
+    if source.hasattr("open")? {
+        // The package's own handle of a file object or a stream's bytes: opened (rewound) each read.
+        return source_from_py(&source.call_method0("open")?);
     }
     Err(to_py_err(AvroError::argument(format!(
         "expected a path, bytes or a binary file object as the source, found {}",
@@ -114,16 +117,6 @@ fn header_dict<'py>(
     Ok(out)
 }
 
-/// The bytes of a pipe or a device, read to their end in waits that Ctrl-C stops; refused
-/// after the first four when they cannot begin an Avro file.
-#[cfg(unix)]
-#[pyfunction]
-fn read_stream<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<Bound<'py, PyBytes>> {
-    let data =
-        interruptible(py, || crate::source::read_stream(&path, crate::container::check_magic)).map_err(to_py_err)?;
-    Ok(PyBytes::new(py, &data))
-}
-
 /// Refuses the first bytes of a stream named `name` that cannot begin an Avro file.
 #[pyfunction]
 fn check_magic(start: &[u8], name: &str) -> PyResult<()> {
@@ -137,24 +130,6 @@ fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
     crate::schema::unify_schemas(&schemas).map(|json| json.to_string()).map_err(to_py_err)
 }
 
-/// The local files `path` names (`source::list_local`: a directory's `.avro` files, a
-/// pattern's matches with `glob`, else the path itself), each with the folder that listed
-/// it (None for a path naming its file), as the paths and their bases.
-#[pyfunction]
-fn list_local(py: Python<'_>, path: String, glob: bool) -> PyResult<(Vec<String>, Vec<Option<String>>)> {
-    let listed = interruptible(py, || crate::source::list_local(&[path], glob, &[])).map_err(to_py_err)?;
-    Ok(listed.into_iter().map(|f| (f.path, f.base)).unzip())
-}
-
-/// The hive partition (key, value) pairs of each file, given as (path or URL, the folder
-/// that listed it, whether it is a URL): `source::partition_pairs`, for the sources Python
-/// expands (a local scan's come with its plan).
-#[pyfunction]
-#[allow(clippy::type_complexity)]
-fn partition_pairs(files: Vec<(String, Option<String>, bool)>) -> Vec<Vec<(String, Option<String>)>> {
-    files.iter().map(|(path, base, url)| crate::source::partition_pairs(path, base.as_deref(), *url)).collect()
-}
-
 /// Whether a path or URL is a glob pattern.
 #[pyfunction]
 fn has_glob(path: &str) -> bool {
@@ -165,17 +140,6 @@ fn has_glob(path: &str) -> bool {
 #[pyfunction]
 fn glob_base(pattern: &str) -> &str {
     crate::source::glob_base(pattern)
-}
-
-/// The places of the files `hidden_file_prefix` (as `prefixes`) keeps, of files named
-/// `names` (None: a file object or bytes, which no name hides) listed for `given`; a
-/// listing whose every file is hidden is not found (`source::visible`, the rule of the
-/// listings in Rust).
-#[pyfunction]
-fn visible_files(names: Vec<Option<String>>, given: Vec<String>, prefixes: Vec<String>) -> PyResult<Vec<usize>> {
-    let places: Vec<(usize, Option<String>)> = names.into_iter().enumerate().collect();
-    let kept = crate::source::visible(places, |(_, name)| name.as_deref(), &given, &prefixes).map_err(to_py_err)?;
-    Ok(kept.into_iter().map(|(i, _)| i).collect())
 }
 
 /// The decoding threads a read uses when it does not say: POLARS_MAX_THREADS, else one per core.
@@ -207,23 +171,17 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pymessage::MessageColumnDecoder>()?;
     m.add_class::<pyjson::AvroJson>()?;
     m.add_function(wrap_pyfunction!(check_magic, m)?)?;
-    #[cfg(unix)]
-    m.add_function(wrap_pyfunction!(read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::crc64_avro, m)?)?;
-    m.add_function(wrap_pyfunction!(pyremote::list_url, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_scan, m)?)?;
-    m.add_function(wrap_pyfunction!(pyplan::plan_local_scan, m)?)?;
-    m.add_function(wrap_pyfunction!(pyplan::plan_remote_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(pyplan::plan_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(pyplan::list_sources, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;
-    m.add_function(wrap_pyfunction!(list_local, m)?)?;
-    m.add_function(wrap_pyfunction!(partition_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(has_glob, m)?)?;
     m.add_function(wrap_pyfunction!(glob_base, m)?)?;
-    m.add_function(wrap_pyfunction!(visible_files, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
     // Defaults and names the Python package shows and passes back: defined here only.

@@ -31,6 +31,10 @@ pub struct ScanOptions {
     pub insert_missing: bool,
     /// Files whose names begin with one of these are left out (`hidden_file_prefix`).
     pub hidden: Vec<String>,
+    /// Whether paths' wildcards are expanded.
+    pub glob: bool,
+    /// Whether the files' folders are hive partitions (None: for one folder).
+    pub hive_partitioning: Option<bool>,
 }
 
 impl ScanOptions {

@@ -6,16 +6,16 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::interrupt::interruptible;
 use super::pyoptions::ScanOptions;
 use super::pyremote::RemoteFile;
 use super::{parse_columns, source_from_py, to_py_err};
-use crate::error::AvroError;
+use crate::error::{AvroError, AvroResult};
 use crate::read::{self, ColumnSelection, MissingColumns, ScanSchema};
-use crate::source::remote::{list_url, RemoteOptions};
-use crate::source::{self, Source};
+use crate::source::remote::RemoteOptions;
+use crate::source::{self, Listed, Named, Source};
 
 /// What a scan gives: the schema its files read into and its columns in order.
 ///
@@ -131,61 +131,137 @@ pub fn plan_scan(
     planned(py, names, &options, headers, reader_schema, partitions)
 }
 
-/// A scan of local paths planned in one call: the files `paths` name (`source::list_local`:
-/// directories, patterns with `glob`, files; `options.hidden` left out), each with the
-/// folder it was listed from; with
-/// `hive`, each file's partition (key, value) pairs, the first file's keys the partition
-/// columns; and the plan as `plan_scan` makes it.
+/// The files of a scan, listed in Rust whatever their kind: what `sources` names (paths,
+/// `file://` and object store URLs as str; objects listed already as `RemoteFile`; a URL
+/// only Python lists as `(url, base, [(file, file_url), ...])`; anything else, bytes or a
+/// file object, as it is), by `source::list_named`'s rules, `hidden` left out. Each comes
+/// as what a read opens (a local path, a `RemoteFile`, a stream's bytes read here, or the
+/// caller's own), with its name and its path (None where it has none); with `hive` (None:
+/// on for one folder) each file's partition (key, value) pairs.
 #[pyfunction]
-#[pyo3(signature = (paths, options, *, glob, hive, reader_schema=None))]
-#[allow(clippy::type_complexity)]
-pub fn plan_local_scan(
-    py: Python<'_>,
-    paths: Vec<String>,
-    options: ScanOptions,
+#[pyo3(signature = (sources, *, glob, hidden, hive, storage_options, retries))]
+pub fn list_sources<'py>(
+    py: Python<'py>,
+    sources: &Bound<'py, PyList>,
     glob: bool,
-    hive: bool,
-    reader_schema: Option<String>,
-) -> PyResult<(Vec<String>, Vec<Option<String>>, Option<Vec<Pairs>>, ScanPlan, Described)> {
-    let listed = interruptible(py, || source::list_local(&paths, glob, &options.hidden)).map_err(to_py_err)?;
-    let pairs: Option<Vec<_>> =
-        hive.then(|| listed.iter().map(|f| source::partition_pairs(&f.path, f.base.as_deref(), false)).collect());
-    let partitions = first_keys(pairs.as_deref());
-    let (names, bases): (Vec<String>, Vec<Option<String>>) = listed.into_iter().map(|f| (f.path, f.base)).unzip();
-    let sources = if reader_schema.is_some() { Vec::new() } else { names.iter().map(Source::from_path).collect() };
-    let (plan, described) = planned(py, names.clone(), &options, Headers::Unread(sources), reader_schema, partitions)?;
-    Ok((names, bases, pairs, plan, described))
+    hidden: Vec<String>,
+    hive: Option<bool>,
+    storage_options: Vec<(String, String)>,
+    retries: usize,
+) -> PyResult<Listing<'py>> {
+    let remote = RemoteOptions { options: storage_options, retries };
+    Ok(listing(py, sources, glob, &hidden, hive, &remote)?.0)
 }
 
-/// A scan of an object store URL planned in one call: the objects it names
-/// (`source::remote::list_url`: a folder's `.avro` objects, what a pattern matches with
-/// `glob`, else the object; `options.hidden` left out), each with the prefix it was listed
-/// from; with `hive`, each object's partition (key, value) pairs; and the plan as
-/// `plan_scan` makes it, from headers read `files_in_flight` at a time.
+/// A scan planned in one call: its files as `list_sources` gives them (with `options`'
+/// `glob`, `hidden` and `hive_partitioning`), and the plan as `plan_scan` makes it, from
+/// headers read `files_in_flight` at a time (none with a `reader_schema`).
 #[pyfunction]
-#[pyo3(signature = (url, options, *, glob, hive, storage_options, retries, reader_schema=None))]
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
-pub fn plan_remote_scan(
-    py: Python<'_>,
-    url: &str,
+#[pyo3(signature = (sources, options, *, storage_options, retries, reader_schema=None))]
+pub fn plan_sources<'py>(
+    py: Python<'py>,
+    sources: &Bound<'py, PyList>,
     options: ScanOptions,
-    glob: bool,
-    hive: bool,
     storage_options: Vec<(String, String)>,
     retries: usize,
     reader_schema: Option<String>,
-) -> PyResult<(Vec<RemoteFile>, Vec<Option<String>>, Option<Vec<Pairs>>, ScanPlan, Described)> {
+) -> PyResult<(Listing<'py>, ScanPlan, Described)> {
     let remote = RemoteOptions { options: storage_options, retries };
-    let listed = interruptible(py, || list_url(url, glob, &options.hidden, &remote)).map_err(to_py_err)?;
-    let pairs: Option<Vec<_>> =
-        hive.then(|| listed.iter().map(|l| source::partition_pairs(&l.object.url, l.base.as_deref(), true)).collect());
-    let partitions = first_keys(pairs.as_deref());
-    let names = listed.iter().map(|l| l.object.url.clone()).collect();
-    let (files, bases): (Vec<RemoteFile>, Vec<Option<String>>) =
-        listed.into_iter().map(|l| (RemoteFile::of(l.object), l.base)).unzip();
-    let sources = if reader_schema.is_some() { Vec::new() } else { files.iter().map(RemoteFile::source).collect() };
-    let (plan, described) = planned(py, names, &options, Headers::Unread(sources), reader_schema, partitions)?;
-    Ok((files, bases, pairs, plan, described))
+    let hive = options.hive_partitioning;
+    let (listed, headers) = listing(py, sources, options.glob, &options.hidden, hive, &remote)?;
+    let partitions = first_keys(listed.3.as_deref());
+    let headers = if reader_schema.is_some() { Vec::new() } else { headers };
+    let (plan, described) =
+        planned(py, listed.1.clone(), &options, Headers::Unread(headers), reader_schema, partitions)?;
+    Ok((listed, plan, described))
+}
+
+/// What `list_sources` gives: each file as a read opens it, its name, its path, and with
+/// hive partitioning its partition pairs.
+type Listing<'py> = (Bound<'py, PyList>, Vec<String>, Vec<Option<String>>, Option<Vec<Pairs>>);
+
+/// The files `sources` name, as `list_sources` gives them, and the source of each header.
+fn listing<'py>(
+    py: Python<'py>,
+    sources: &Bound<'py, PyList>,
+    glob: bool,
+    hidden: &[String],
+    hive: Option<bool>,
+    remote: &RemoteOptions,
+) -> PyResult<(Listing<'py>, Vec<Source>)> {
+    let named = sources.iter().map(|s| named_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
+    let hive = hive.unwrap_or_else(|| source::is_one_folder(&named));
+    let listed = interruptible(py, || {
+        source::list_named(named, glob, hidden, remote)?
+            .into_iter()
+            .map(|file| match file {
+                Listed::Stream(path) => Ok((read_stream(&path)?, Listed::Stream(path))),
+                file => Ok((Vec::new(), file)),
+            })
+            .collect::<AvroResult<Vec<_>>>()
+    })
+    .map_err(to_py_err)?;
+    let pairs = if hive {
+        let pairs = listed.iter().map(|(_, file)| file.partition_pairs()).collect::<Option<Vec<_>>>();
+        Some(pairs.ok_or_else(|| {
+            to_py_err(AvroError::argument(
+                "hive_partitioning needs paths or URLs: bytes and file objects have no folders",
+            ))
+        })?)
+    } else {
+        None
+    };
+    let (items, mut names, mut paths, mut headers) = (PyList::empty(py), Vec::new(), Vec::new(), Vec::new());
+    for (data, file) in listed {
+        names.push(file.name());
+        paths.push(file.path().map(str::to_string));
+        let (item, header) = match file {
+            Listed::Local(file) => (file.path.clone().into_pyobject(py)?.into_any(), Source::from_path(file.path)),
+            Listed::Remote(listed) => {
+                let remote = RemoteFile::of(listed.object);
+                let header = remote.source();
+                (Bound::new(py, remote)?.into_any(), header)
+            },
+            Listed::Stream(path) => (PyBytes::new(py, &data).into_any(), Source::Bytes { name: path, data }),
+            Listed::Opened { item, .. } => {
+                let item = item.into_bound(py);
+                let header = source_from_py(&item)?;
+                (item, header)
+            },
+        };
+        items.append(item)?;
+        headers.push(header);
+    }
+    Ok(((items, names, paths, pairs), headers))
+}
+
+/// A source as Python names it (see `list_sources`).
+fn named_from_py(source: &Bound<'_, PyAny>) -> PyResult<Named<Py<PyAny>>> {
+    if let Ok(text) = source.extract::<String>() {
+        return Ok(Named::Text(text));
+    }
+    if let Ok(remote) = source.cast::<RemoteFile>() {
+        return Ok(Named::Object(remote.get().object().clone()));
+    }
+    if let Ok((url, base, files)) = source.extract::<(String, Option<String>, Vec<(Py<PyAny>, String)>)>() {
+        return Ok(Named::Listed { url, base, files });
+    }
+    Ok(Named::Opened(source.clone().unbind()))
+}
+
+/// The bytes of a pipe or a device, read to their end in waits that Ctrl-C stops (where
+/// there are no POSIX pipes, as a file is); refused after the first four when they cannot
+/// begin an Avro file.
+fn read_stream(path: &str) -> AvroResult<Vec<u8>> {
+    #[cfg(unix)]
+    return source::read_stream(std::path::Path::new(path), crate::container::check_magic);
+    #[cfg(not(unix))]
+    {
+        let data =
+            std::fs::read(path).map_err(|e| AvroError::io(e, format!("could not read '{path}'")).in_file(path))?;
+        crate::container::check_magic(&data).map_err(|e| e.in_file(path))?;
+        Ok(data)
+    }
 }
 
 /// A file's hive partitions: the (key, value) pairs of its folders, a null value None.

@@ -3,10 +3,9 @@
 
 use pyo3::prelude::*;
 
-use super::interrupt::interruptible;
 use super::to_py_err;
 use crate::read::Source;
-use crate::source::remote::{self, RemoteObject, RemoteOptions, RemoteReadAhead};
+use crate::source::remote::{RemoteObject, RemoteOptions, RemoteReadAhead};
 
 /// One object to read: its URL, the store options, and its size and ETag when a listing
 /// told them.
@@ -56,22 +55,4 @@ impl RemoteFile {
     pub fn source(&self) -> Source {
         Source::Remote { object: self.object.clone(), read_ahead: RemoteReadAhead::default(), requests: None }
     }
-}
-
-/// The objects a URL names (`source::remote::list_url`: a folder's `.avro` objects, what a
-/// pattern matches with `glob`, else the object), sorted, each with the prefix it was listed
-/// from (None where the URL named the object). No name is hidden here: the caller applies
-/// `hidden_file_prefix` to every source at once.
-#[pyfunction]
-#[pyo3(signature = (url, *, glob, storage_options, retries))]
-pub fn list_url(
-    py: Python<'_>,
-    url: &str,
-    glob: bool,
-    storage_options: Vec<(String, String)>,
-    retries: usize,
-) -> PyResult<(Vec<RemoteFile>, Vec<Option<String>>)> {
-    let options = RemoteOptions { options: storage_options, retries };
-    let listed = interruptible(py, || remote::list_url(url, glob, &[], &options)).map_err(to_py_err)?;
-    Ok(listed.into_iter().map(|l| (RemoteFile::of(l.object), l.base)).unzip())
 }

@@ -5,6 +5,7 @@ mod guard;
 mod hive;
 mod listing;
 mod mapped;
+mod named;
 #[cfg(unix)]
 #[cfg_attr(not(feature = "python"), allow(dead_code))]
 mod pipe;
@@ -22,6 +23,7 @@ pub use listing::{
     avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden, list_local, visible, ListedFile,
 };
 use mapped::MappedFile;
+pub use named::{is_one_folder, list_named, Listed, Named};
 #[cfg(all(unix, feature = "python"))]
 pub use pipe::read_stream;
 #[cfg(unix)]
