@@ -1,5 +1,5 @@
 from collections.abc import Sequence
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import polars as pl
 
@@ -22,12 +22,10 @@ READ_STATS_FIELDS: list[str]
 #: (description name, Polars class name) of the types without parameters.
 PLAIN_TYPES: list[tuple[str, str]]
 
-class Opens(Protocol):
-    """The package's handle of a file object: Rust opens it (rewound) for each read."""
+class FileObject:
+    """A file object a scan reads: rewound for each read, or read whole once and kept."""
 
-    def open(self) -> IO[bytes] | bytes: ...
-
-Source = str | bytes | IO[bytes] | "RemoteFile" | Opens
+Source = str | bytes | IO[bytes] | "RemoteFile" | FileObject
 
 class SplitFile:
     """One file's part of a split: the blocks whose sync marker begins in [start, end)."""
@@ -147,7 +145,6 @@ def plan_sources(
 def plan_splits(
     sources: Sequence[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None
 ) -> tuple[list[str | None], list[list[tuple[int, SplitFile]]], list[dict[str, Any]]]: ...
-def check_magic(start: bytes, name: str) -> None: ...
 def has_glob(path: str) -> bool: ...
 def glob_base(pattern: str) -> str: ...
 def unify_schemas(schemas: list[tuple[str, str]]) -> str: ...

@@ -1,12 +1,11 @@
 """What users pass as a source, handed to Rust's one planner (``_internal.list_sources``).
 
-Python passes paths and URLs on as text, and opens or lists only what Rust cannot: file
-objects, and the file systems only fsspec reaches.
+Python passes paths, URLs, bytes and file objects on as they are, and lists only what Rust
+cannot: the file systems only fsspec reaches.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -22,58 +21,7 @@ AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
-
-class FileObjectSource:
-    """A binary file object, rewound before each read so a LazyFrame can be collected again.
-
-    A stream that cannot be rewound is read once, here. Rust opens it (``open``) for each read.
-    """
-
-    def __init__(self, file: IO[bytes]) -> None:
-        self.file = file
-        self.start = file.tell() if _seekable(file) else None
-        self.name = str(getattr(file, "name", "<file object>"))
-        if self.start is None:
-            # A one-shot stream: keep its bytes so the scan can run more than once.
-            self.data: bytes | None = _read_stream(file, self.name)
-        else:
-            self.data = None
-
-    def open(self) -> IO[bytes] | bytes:
-        if self.data is not None:
-            return self.data
-        self.file.seek(self.start)  # type: ignore[arg-type]
-        return self.file
-
-
-#: Bytes a stream is read in at a time: Ctrl-C is heard between two.
-_STREAM_PIECE = 1 << 20
-
-
-def _read_stream(file: IO[bytes], name: str) -> bytes:
-    """A one-shot stream's bytes, read to its end.
-
-    Refused after its first bytes when they cannot begin an Avro file: `/dev/zero` was
-    read until memory ran out.
-    """
-    pieces = [file.read(4)]
-    while isinstance(pieces[0], bytes) and 0 < len(pieces[0]) < 4 and (more := file.read(4 - len(pieces[0]))):
-        pieces[0] += more
-    if isinstance(pieces[0], bytes):
-        _internal.check_magic(pieces[0], name)
-    while piece := file.read(_STREAM_PIECE):
-        pieces.append(piece)
-    return b"".join(pieces)
-
-
-def _seekable(file: IO[bytes]) -> bool:
-    try:
-        return bool(file.seekable())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
-Item = Union[str, bytes, FileObjectSource, "_internal.RemoteFile"]
+Item = Union[str, bytes, "_internal.FileObject", "_internal.RemoteFile"]
 
 
 @dataclass
@@ -153,8 +101,8 @@ def list_sources(
 def named(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> list[Any]:
     """A source as Rust's planner takes it (``_internal.list_sources``).
 
-    Paths and URLs as text, ``~`` expanded; bytes; file objects, which Python reads; and the
-    files of the URLs only fsspec reaches, which Python lists.
+    Paths and URLs as text, ``~`` expanded; bytes; file objects as they are; and the files of
+    the URLs only fsspec reaches, which Python lists.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return [bytes(source)]
@@ -171,10 +119,7 @@ def named(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> list[Any]
         # Bytes, the one other sequence a source may be, were taken above.
         return [item for s in cast("Sequence[str | Path]", source) for item in named(s, glob=glob, remote=remote)]
     if hasattr(source, "read"):
-        if isinstance(source, io.TextIOBase):
-            msg = "the file object is in text mode: open it in binary mode ('rb')"
-            raise AvroArgumentError(msg)
-        return [FileObjectSource(source)]
+        return [source]  # Rust refuses one in text mode, and rewinds or reads it whole
     msg = f"expected a path, a URL, a list of paths, bytes or a binary file object, found {type(source).__name__}"
     raise AvroArgumentError(msg)
 
@@ -197,7 +142,7 @@ def _fsspec_listing(url: str, *, glob: bool, remote: RemoteOptions) -> tuple[str
         found = list(fs.glob(path))
         nothing = f"no files match the pattern '{url}'"
     else:
-        return url, None, [(FileObjectSource(_fsspec.open_for_reading(fs, path, url)), url)]
+        return url, None, [(_fsspec.open_for_reading(fs, path, url), url)]
     if not found:
         err = AvroFileNotFoundError(nothing)
         err.file = url
@@ -205,5 +150,5 @@ def _fsspec_listing(url: str, *, glob: bool, remote: RemoteOptions) -> tuple[str
     files = []
     for p in sorted(found):
         file_url = base + p[len(base_path) :] if p.startswith(base_path) else fs.unstrip_protocol(p)
-        files.append((FileObjectSource(_fsspec.open_for_reading(fs, p, file_url)), file_url))
+        files.append((_fsspec.open_for_reading(fs, p, file_url), file_url))
     return url, base, files

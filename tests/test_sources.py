@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import fastavro
 import polars as pl
@@ -195,6 +196,30 @@ def test_bytes_and_file_objects(three_files: list[Path]) -> None:
         assert_frame_equal(lf.collect(), expected(10))
         assert_frame_equal(lf.collect(), expected(10))  # the file object is rewound
     assert_frame_equal(polars_avro.read_avro(io.BytesIO(data)), expected(10))
+
+
+class _OneShot(io.RawIOBase):
+    """A stream that cannot be rewound, as a socket's or a pipe's file object."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        self._data, self.name = io.BytesIO(data), name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
+def test_a_file_object_that_cannot_be_rewound_is_read_once_and_kept(three_files: list[Path]) -> None:
+    """Its bytes are kept for the LazyFrame's next collect; bytes that cannot begin an Avro
+    file are refused after the first four, naming the stream."""
+    lf = pl.scan_avro(_OneShot(three_files[0].read_bytes(), "events"))
+    assert_frame_equal(lf.collect(), expected(10))
+    assert_frame_equal(lf.collect(), expected(10))
+    with pytest.raises(polars_avro.AvroFormatError, match=r"magic bytes .*\(file 'zeros'") as refused:
+        polars_avro.read_avro(_OneShot(bytes(1 << 16), "zeros"))
+    assert refused.value.file == "zeros"
 
 
 def test_standard_input_fed_by_a_pipe(three_files: list[Path], tmp_path: Path) -> None:

@@ -36,12 +36,11 @@ fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
     if let Ok(path) = source.extract::<std::path::PathBuf>() {
         return Ok(Source::from_path(path));
     }
+    if let Ok(file) = source.cast::<pyreader::FileObject>() {
+        return file.get().source(source.py());
+    }
     if source.hasattr("read")? {
         return Ok(pyreader::source_from_file_object(source));
-    }
-    if source.hasattr("open")? {
-        // The package's own handle of a file object or a stream's bytes: opened (rewound) each read.
-        return source_from_py(&source.call_method0("open")?);
     }
     Err(to_py_err(AvroError::argument(format!(
         "expected a path, bytes or a binary file object as the source, found {}",
@@ -117,12 +116,6 @@ fn header_dict<'py>(
     Ok(out)
 }
 
-/// Refuses the first bytes of a stream named `name` that cannot begin an Avro file.
-#[pyfunction]
-fn check_magic(start: &[u8], name: &str) -> PyResult<()> {
-    crate::container::check_magic(start).map_err(|e| to_py_err(e.in_file(name)))
-}
-
 /// One reader schema for files whose writer schemas differ (see `schema::unify`), from
 /// (file name, schema JSON) pairs; a conflict names the file and the field.
 #[pyfunction]
@@ -168,9 +161,9 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyblocks::BlockReader>()?;
     m.add_class::<pyblocks::BlockWriter>()?;
     m.add_class::<pyremote::RemoteFile>()?;
+    m.add_class::<pyreader::FileObject>()?;
     m.add_class::<pymessage::MessageColumnDecoder>()?;
     m.add_class::<pyjson::AvroJson>()?;
-    m.add_function(wrap_pyfunction!(check_magic, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;

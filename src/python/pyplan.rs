@@ -10,6 +10,7 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use super::interrupt::interruptible;
 use super::pyoptions::ScanOptions;
+use super::pyreader::FileObject;
 use super::pyremote::RemoteFile;
 use super::{parse_columns, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
@@ -243,10 +244,19 @@ fn named_from_py(source: &Bound<'_, PyAny>) -> PyResult<Named<Py<PyAny>>> {
     if let Ok(remote) = source.cast::<RemoteFile>() {
         return Ok(Named::Object(remote.get().object().clone()));
     }
-    if let Ok((url, base, files)) = source.extract::<(String, Option<String>, Vec<(Py<PyAny>, String)>)>() {
+    if let Ok((url, base, files)) = source.extract::<(String, Option<String>, Vec<(Bound<'_, PyAny>, String)>)>() {
+        let files = files.into_iter().map(|(file, url)| Ok((opened(&file)?, url))).collect::<PyResult<_>>()?;
         return Ok(Named::Listed { url, base, files });
     }
-    Ok(Named::Opened(source.clone().unbind()))
+    Ok(Named::Opened(opened(source)?))
+}
+
+/// Bytes as they are, and a file object as the `FileObject` that rewinds it for each read.
+fn opened(source: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    if source.is_instance_of::<PyBytes>() || !source.hasattr("read")? {
+        return Ok(source.clone().unbind());
+    }
+    Ok(Bound::new(source.py(), FileObject::of(source)?)?.into_any().unbind())
 }
 
 /// The bytes of a pipe or a device, read to their end in waits that Ctrl-C stops (where

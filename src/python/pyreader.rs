@@ -6,6 +6,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::interrupt::{attached, file_object_error, python_gone};
+use super::to_py_err;
+use crate::container::check_magic;
+use crate::error::AvroError;
 use crate::read::Source;
 
 struct PyFileReader {
@@ -35,10 +38,79 @@ impl Read for PyFileReader {
 }
 
 pub fn source_from_file_object(file: &Bound<'_, PyAny>) -> Source {
-    let name = file
-        .getattr("name")
-        .ok()
-        .and_then(|n| n.extract::<String>().ok())
-        .unwrap_or_else(|| "<file object>".to_string());
+    let name = name_of(file);
     Source::Reader { name, reader: Box::new(PyFileReader { file: file.clone().unbind() }), len: None }
+}
+
+/// Bytes a one-shot stream is read in at a time: Ctrl-C is heard between two.
+const STREAM_PIECE: usize = 1 << 20;
+
+/// A binary file object a scan reads, rewound to where it was given for each read, so that a
+/// LazyFrame over it can be collected again. One that cannot be rewound is read to its end
+/// once, here, and its bytes kept.
+#[pyclass(module = "polars_avro._internal", frozen)]
+pub struct FileObject {
+    file: Py<PyAny>,
+    /// What errors call it: its `name`, else `<file object>`.
+    name: String,
+    /// Where a seekable file object was when given; None where its bytes are kept.
+    start: Option<u64>,
+    data: Option<Vec<u8>>,
+}
+
+impl FileObject {
+    /// A file object a user gave; refused in text mode.
+    pub fn of(file: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = file.py();
+        if file.is_instance(&py.import("io")?.getattr("TextIOBase")?)? {
+            let msg = "the file object is in text mode: open it in binary mode ('rb')";
+            return Err(to_py_err(AvroError::argument(msg)));
+        }
+        let name = name_of(file);
+        let seekable = file.call_method0("seekable").and_then(|s| s.extract::<bool>()).unwrap_or(false);
+        let start = if seekable { Some(file.call_method0("tell")?.extract::<u64>()?) } else { None };
+        let data = if start.is_none() { Some(read_to_end(file, &name)?) } else { None };
+        Ok(Self { file: file.clone().unbind(), name, start, data })
+    }
+
+    /// The source of one read: the kept bytes, or the file object rewound.
+    pub fn source(&self, py: Python<'_>) -> PyResult<Source> {
+        if let Some(data) = &self.data {
+            return Ok(Source::Bytes { name: self.name.clone(), data: data.clone() });
+        }
+        self.file.call_method1(py, "seek", (self.start,))?;
+        Ok(source_from_file_object(self.file.bind(py)))
+    }
+}
+
+/// A one-shot stream's bytes, read to its end; refused after its first four when they cannot
+/// begin an Avro file (`/dev/zero` would be read until memory ran out).
+fn read_to_end(file: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<u8>> {
+    let mut data = Vec::new();
+    let mut checked = false;
+    loop {
+        let asked = if checked { STREAM_PIECE } else { 4 - data.len() };
+        let piece = file.call_method1("read", (asked,))?;
+        let Ok(bytes) = piece.cast::<PyBytes>() else {
+            let msg = "the file object's read() did not return bytes: open it in binary mode";
+            return Err(to_py_err(AvroError::argument(msg).in_file(name)));
+        };
+        if bytes.as_bytes().is_empty() {
+            break;
+        }
+        data.extend_from_slice(bytes.as_bytes());
+        if !checked && data.len() >= 4 {
+            check_magic(&data[..4]).map_err(|e| to_py_err(e.in_file(name)))?;
+            checked = true;
+        }
+        file.py().check_signals()?;
+    }
+    if !checked {
+        check_magic(&data).map_err(|e| to_py_err(e.in_file(name)))?;
+    }
+    Ok(data)
+}
+
+fn name_of(file: &Bound<'_, PyAny>) -> String {
+    file.getattr("name").ok().and_then(|n| n.extract::<String>().ok()).unwrap_or_else(|| "<file object>".to_string())
 }
