@@ -267,6 +267,13 @@ def test_fsspec_urls_are_read_as_object_store_urls_are(memory: Any, avro_file: P
     matched = polars_avro.read_avro("memory://migrating/t/*/b.avro", columns=["name"])
     assert matched["name"].to_list() == COLUMNS["name"]
     assert polars_avro.read_avro_header("memory://migrating/t/k=1/a.avro").schema == SCHEMA
+    # hidden_file_prefix leaves fsspec's files out by their names, as it leaves out any other.
+    memory.pipe("/migrating/t/k=2/_c.avro", data)
+    kept = polars_avro.scan_avro("memory://migrating/t/", hidden_file_prefix="_", include_file_paths="path")
+    assert kept.select(pl.col("path").unique(maintain_order=True)).collect()["path"].to_list() == [
+        "memory://migrating/t/k=1/a.avro",
+        "memory://migrating/t/k=2/b.avro",
+    ]
 
 
 def test_fsspec_urls_are_written_whole_or_not_at_all(memory: Any) -> None:
