@@ -55,7 +55,9 @@ class ReadOptions(TypedDict, total=False):
         Keyword(
             None,
             """
-            Add a last column with this name holding each row's source path.
+            Add a last column with this name holding each row's source path (its URL for
+            an object; ``in-mem`` for bytes and ``open-file`` for a file object over a file
+            descriptor, as Polars' readers give them).
             """,
         ),
     ]

@@ -113,8 +113,8 @@ def named(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> list[Any]
         if not _URL.match(path):
             return [os.path.expanduser(path)]
         return [_fsspec_listing(path, glob=glob, remote=remote)] if _fsspec.reaches(path) else [path]
-    if isinstance(source, _internal.RemoteFile):
-        return [source]
+    if isinstance(source, (_internal.RemoteFile, _internal.FileObject)):
+        return [source]  # a file a listing found (list_avro_files)
     if isinstance(source, Sequence):
         # Bytes, the one other sequence a source may be, were taken above.
         return [item for s in cast("Sequence[str | Path]", source) for item in named(s, glob=glob, remote=remote)]

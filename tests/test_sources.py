@@ -198,6 +198,32 @@ def test_bytes_and_file_objects(three_files: list[Path]) -> None:
     assert_frame_equal(polars_avro.read_avro(io.BytesIO(data)), expected(10))
 
 
+def test_the_path_column_of_bytes_and_file_objects_is_what_polars_gives(
+    three_files: list[Path], tmp_path: Path
+) -> None:
+    """Bytes and file objects have no path: Polars' readers give them ``in-mem``, and
+    ``open-file`` to a file object over a file descriptor; so does scan_avro, whose filters on
+    the column see the same values."""
+    parquet = tmp_path / "x.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(parquet)
+
+    def polars_gives(source: Any) -> str:
+        return str(pl.scan_parquet(source, include_file_paths="p").collect()["p"][0])
+
+    def ours(source: Any, value: str) -> str:
+        lf = pl.scan_avro(source, include_file_paths="p")
+        assert lf.filter(pl.col("p") == value).collect().height == 10
+        return str(lf.collect()["p"].unique().item())
+
+    data = three_files[0].read_bytes()
+    in_memory = polars_gives(io.BytesIO(parquet.read_bytes()))
+    assert ours(data, in_memory) == in_memory
+    assert ours(io.BytesIO(data), in_memory) == in_memory
+    with three_files[0].open("rb") as avro, parquet.open("rb") as other:
+        open_file = polars_gives(other)
+        assert ours(avro, open_file) == open_file
+
+
 class _OneShot(io.RawIOBase):
     """A stream that cannot be rewound, as a socket's or a pipe's file object."""
 

@@ -223,7 +223,11 @@ fn listing<'py>(
                 let header = remote.source();
                 (Bound::new(py, remote)?.into_any(), header)
             },
-            Listed::Stream(path) => (PyBytes::new(py, &data).into_any(), Source::Bytes { name: path, data }),
+            Listed::Stream(path) => {
+                let kept = FileObject::kept(path, data);
+                let header = kept.source(py)?;
+                (Bound::new(py, kept)?.into_any(), header)
+            },
             Listed::Opened { item, .. } => {
                 let item = item.into_bound(py);
                 let header = source_from_py(&item)?;
@@ -245,18 +249,22 @@ fn named_from_py(source: &Bound<'_, PyAny>) -> PyResult<Named<Py<PyAny>>> {
         return Ok(Named::Object(remote.get().object().clone()));
     }
     if let Ok((url, base, files)) = source.extract::<(String, Option<String>, Vec<(Bound<'_, PyAny>, String)>)>() {
-        let files = files.into_iter().map(|(file, url)| Ok((opened(&file)?, url))).collect::<PyResult<_>>()?;
+        let files = files
+            .into_iter()
+            .map(|(file, file_url)| Ok((opened(&file, Some(file_url.clone()))?, file_url)))
+            .collect::<PyResult<_>>()?;
         return Ok(Named::Listed { url, base, files });
     }
-    Ok(Named::Opened(opened(source)?))
+    Ok(Named::Opened(opened(source, None)?))
 }
 
-/// Bytes as they are, and a file object as the `FileObject` that rewinds it for each read.
-fn opened(source: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+/// Bytes as they are, and a file object (found at `url`, if listed) as the `FileObject` that
+/// rewinds it for each read.
+fn opened(source: &Bound<'_, PyAny>, url: Option<String>) -> PyResult<Py<PyAny>> {
     if source.is_instance_of::<PyBytes>() || !source.hasattr("read")? {
         return Ok(source.clone().unbind());
     }
-    Ok(Bound::new(source.py(), FileObject::of(source)?)?.into_any().unbind())
+    Ok(Bound::new(source.py(), FileObject::of(source, url)?)?.into_any().unbind())
 }
 
 /// The bytes of a pipe or a device, read to their end in waits that Ctrl-C stops (where

@@ -47,39 +47,67 @@ const STREAM_PIECE: usize = 1 << 20;
 
 /// A binary file object a scan reads, rewound to where it was given for each read, so that a
 /// LazyFrame over it can be collected again. One that cannot be rewound is read to its end
-/// once, here, and its bytes kept.
+/// once, here, and its bytes kept; so are a pipe's or a device's.
 #[pyclass(module = "polars_avro._internal", frozen)]
 pub struct FileObject {
-    file: Py<PyAny>,
-    /// What errors call it: its `name`, else `<file object>`.
+    held: Held,
+    /// What errors call it: its `name` (a pipe's path), else `<file object>`.
     name: String,
-    /// Where a seekable file object was when given; None where its bytes are kept.
-    start: Option<u64>,
-    data: Option<Vec<u8>>,
+    /// Its value in a scan's path column: its URL or path where it has one, else what
+    /// Polars' readers give a file object, `open-file` over a file descriptor, `in-mem` for
+    /// any other.
+    path: String,
+}
+
+/// Where a file object's bytes are read from at each read.
+enum Held {
+    /// The file object, rewound to `start`.
+    Rewound { file: Py<PyAny>, start: u64 },
+    /// Its bytes, read once.
+    Kept(Vec<u8>),
 }
 
 impl FileObject {
-    /// A file object a user gave; refused in text mode.
-    pub fn of(file: &Bound<'_, PyAny>) -> PyResult<Self> {
+    /// A file object a user gave, or a listing found at `url`; refused in text mode.
+    pub fn of(file: &Bound<'_, PyAny>, url: Option<String>) -> PyResult<Self> {
         let py = file.py();
         if file.is_instance(&py.import("io")?.getattr("TextIOBase")?)? {
             let msg = "the file object is in text mode: open it in binary mode ('rb')";
             return Err(to_py_err(AvroError::argument(msg)));
         }
         let name = name_of(file);
+        let path = url.unwrap_or_else(|| {
+            let descriptor = file.call_method0("fileno").is_ok();
+            (if descriptor { "open-file" } else { "in-mem" }).to_string()
+        });
         let seekable = file.call_method0("seekable").and_then(|s| s.extract::<bool>()).unwrap_or(false);
-        let start = if seekable { Some(file.call_method0("tell")?.extract::<u64>()?) } else { None };
-        let data = if start.is_none() { Some(read_to_end(file, &name)?) } else { None };
-        Ok(Self { file: file.clone().unbind(), name, start, data })
+        let held = if seekable {
+            Held::Rewound { file: file.clone().unbind(), start: file.call_method0("tell")?.extract::<u64>()? }
+        } else {
+            Held::Kept(read_to_end(file, &name)?)
+        };
+        Ok(Self { held, name, path })
+    }
+
+    /// The bytes of a pipe or a device at `path`, read once.
+    pub fn kept(path: String, data: Vec<u8>) -> Self {
+        Self { held: Held::Kept(data), name: path.clone(), path }
     }
 
     /// The source of one read: the kept bytes, or the file object rewound.
     pub fn source(&self, py: Python<'_>) -> PyResult<Source> {
-        if let Some(data) = &self.data {
-            return Ok(Source::Bytes { name: self.name.clone(), data: data.clone() });
+        match &self.held {
+            Held::Kept(data) => Ok(Source::Bytes { name: self.name.clone(), data: data.clone() }),
+            Held::Rewound { file, start } => {
+                file.call_method1(py, "seek", (*start,))?;
+                Ok(source_from_file_object(file.bind(py)))
+            },
         }
-        self.file.call_method1(py, "seek", (self.start,))?;
-        Ok(source_from_file_object(self.file.bind(py)))
+    }
+
+    /// Its value in a scan's path column.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 }
 

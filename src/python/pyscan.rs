@@ -13,6 +13,7 @@ use pyo3_polars::{PyDataFrame, PySeries};
 use super::interrupt::{interruptible_since, Heard};
 use super::pyoptions::ScanOptions;
 use super::pyplan::ScanPlan;
+use super::pyreader::FileObject;
 use super::pysplits::SplitFile;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
@@ -86,7 +87,11 @@ fn scan_files(
             None => Vec::new(),
         };
         let split = splits.as_mut().and_then(Iterator::next).map(|s| s.part());
-        files.push(ScanFile { source: source_from_py(&source)?, partition_values, ruled_out: false, split });
+        let mut file = ScanFile::from(source_from_py(&source)?);
+        if let Ok(object) = source.cast::<FileObject>() {
+            file.path = object.get().path().to_string();
+        }
+        files.push(ScanFile { partition_values, split, ..file });
     }
     Ok(files)
 }

@@ -32,6 +32,8 @@ pub(super) struct FileInfo {
     /// Its position in the read.
     pub index: usize,
     pub name: String,
+    /// Its value in the path column.
+    pub path: String,
     pub codec: Codec,
     pub partition_values: Vec<AnyValue<'static>>,
     /// Not opened: its blocks stand for a record count an earlier read walked (and checked).
@@ -476,7 +478,7 @@ impl BatchPlan {
             }
         }
         if let Some(name) = self.file_path_column.as_ref().filter(|f| wanted(f)) {
-            let path = |file: &FileInfo| AnyValue::StringOwned(file.name.as_str().into());
+            let path = |file: &FileInfo| AnyValue::StringOwned(file.path.as_str().into());
             columns.push(per_file_column(name, &DataType::String, batch, path));
         }
         columns

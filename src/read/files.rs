@@ -30,6 +30,8 @@ const READ_AHEAD_BYTES: usize = 1 << 20;
 pub struct ScanFile {
     /// Where its bytes come from.
     pub source: Source,
+    /// Its value in the path column (`include_file_paths`).
+    pub path: String,
     /// Its values of [`ReadOptions::partition_columns`], in that order.
     pub partition_values: Vec<AnyValue<'static>>,
     /// A filter on its partition values or path rules out all its rows: where records are
@@ -43,8 +45,14 @@ pub struct ScanFile {
 }
 
 impl From<Source> for ScanFile {
+    /// A file of no partition values, its path its path or URL, and `in-mem` for bytes and
+    /// streams, as Polars' readers give theirs.
     fn from(source: Source) -> Self {
-        Self { source, partition_values: Vec::new(), ruled_out: false, split: None }
+        let path = match &source {
+            Source::Path(_) | Source::Remote { .. } => source.name(),
+            Source::Bytes { .. } | Source::Reader { .. } => "in-mem".to_string(),
+        };
+        Self { source, path, partition_values: Vec::new(), ruled_out: false, split: None }
     }
 }
 
@@ -329,9 +337,9 @@ impl Opening {
 /// Opens a file: its header, its plan, and its first blocks as `opening` says. A file
 /// only counted whose count an earlier read remembered is not opened.
 fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> AvroResult<OpenedFile> {
-    let ScanFile { source, partition_values, ruled_out: count_only, split } = file;
+    let ScanFile { source, path, partition_values, ruled_out: count_only, split } = file;
     if let Some(split) = split {
-        return open_split(index, source, split, partition_values, count_only, plans, opening);
+        return open_split(index, source, path, split, partition_values, count_only, plans, opening);
     }
     let identity = source.identity();
     if let Some((schema_json, records)) = identity.as_ref().and_then(known::records) {
@@ -341,6 +349,7 @@ fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> 
             let info = Arc::new(FileInfo {
                 index,
                 name,
+                path,
                 codec: Codec::Null,
                 partition_values,
                 remembered: true,
@@ -368,7 +377,7 @@ fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> 
     };
     let plan = plans.of(&container.header.schema_json, &name)?;
     let codec = container.header.codec;
-    let info = Arc::new(FileInfo { index, name, codec, partition_values, remembered: false, split_start: None });
+    let info = Arc::new(FileInfo { index, name, path, codec, partition_values, remembered: false, split_start: None });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), identity, 0);
     opened.header_read = header_read;
     opened.read_ahead(opening.read_ahead);
@@ -377,9 +386,11 @@ fn open(index: usize, file: ScanFile, plans: &BatchPlans, opening: &Opening) -> 
 
 /// Opens a split's part of a file at the first block it owns, its header given. Its
 /// record count is not the file's, so nothing is remembered of it.
+#[allow(clippy::too_many_arguments)]
 fn open_split(
     index: usize,
     source: Source,
+    path: String,
     split: SplitPart,
     partition_values: Vec<AnyValue<'static>>,
     count_only: bool,
@@ -394,8 +405,8 @@ fn open_split(
     let locate = |e: AvroError| e.in_file(&name).in_split(split_start);
     let (stream, total_len) = source.open_at(start).map_err(locate)?;
     let container = ContainerReader::within(stream, (*header).clone(), range, total_len).map_err(locate)?;
-    let info =
-        Arc::new(FileInfo { index, name, codec: header.codec, partition_values, remembered: false, split_start });
+    let codec = header.codec;
+    let info = Arc::new(FileInfo { index, name, path, codec, partition_values, remembered: false, split_start });
     let mut opened = OpenedFile::new(info, plan, count_only, Some(container), None, 0);
     opened.read_ahead(opening.read_ahead);
     Ok(opened)

@@ -108,7 +108,7 @@ fn file_values(
         columns.push(Column::from(Series::from_any_values_and_dtype(name.clone(), &values, dtype, true)?));
     }
     if let Some(name) = file_path_column {
-        let paths: Vec<String> = files.iter().map(|file| file.source.name()).collect();
+        let paths: Vec<String> = files.iter().map(|file| file.path.clone()).collect();
         columns.push(Column::new(name.into(), paths));
     }
     Ok(DataFrame::new(files.len(), columns)?)
