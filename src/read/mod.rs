@@ -118,7 +118,8 @@ impl AvroReader {
         self
     }
 
-    /// Adds a String column of this name holding each record's file (the source's name), placed last.
+    /// Adds a String column of this name holding each record's file (its path or URL, `in-mem`
+    /// for bytes and streams, as Polars' readers give them), placed last.
     pub fn with_file_path_column(mut self, column: Option<PlSmallStr>) -> Self {
         self.options.file_path_column = column;
         self
@@ -306,7 +307,8 @@ mod tests {
         assert_eq!(a, (0..25).collect::<Vec<_>>());
         let i = df.column("i").unwrap().cast(&DataType::UInt64).unwrap();
         assert_eq!(i.u64().unwrap().into_no_null_iter().collect::<Vec<_>>(), (100..125).collect::<Vec<_>>());
-        assert_eq!(df.column("path").unwrap().str().unwrap().get(24), Some("<bytes>"));
+        // Bytes have no path: Polars' readers give them `in-mem`.
+        assert_eq!(df.column("path").unwrap().str().unwrap().get(24), Some("in-mem"));
     }
 
     #[test]
