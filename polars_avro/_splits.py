@@ -157,15 +157,15 @@ def plan_splits(
         skipped = SkippedBlock.from_reader(report)
         record_skipped_block(skipped.records)
         warn(skipped)
+    hive = HivePartitions.of_pairs(
+        pairs, sources.names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
+    )
     plan, _ = _internal.plan_scan(
         sources.names,
         options,
         writer_schemas=schemas,
         reader_schema=options.reader_schema_json,
-        partitions=[k for k, _ in pairs[0]] if pairs else [],
-    )
-    hive = HivePartitions.of_pairs(
-        pairs, sources.names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
+        partitions=list(hive.schema) if hive is not None else [],
     )
     stored = replace(options, storage_options=None)
     splits = []

@@ -392,6 +392,11 @@ def test_files_with_different_schemas(tmp_path: Path) -> None:
         polars_avro.read_avro([first, third])
     message = str(info.value)
     assert "one.avro" in message and "three.avro" in message and "'a'" in message
+    # File objects are named by their names, as paths are.
+    with first.open("rb") as f, third.open("rb") as g, pytest.raises(polars_avro.AvroSchemaMismatchError) as info:
+        polars_avro.read_avro([f, g])
+    message = str(info.value)
+    assert "one.avro" in message and "three.avro" in message and "'a'" in message
 
 
 def test_schema_known_without_reading_blocks(tmp_path: Path) -> None:

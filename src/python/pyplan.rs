@@ -151,7 +151,7 @@ pub fn list_sources<'py>(
     retries: usize,
 ) -> PyResult<Listing<'py>> {
     let remote = RemoteOptions { options: storage_options, retries };
-    Ok(listing(py, sources, glob, &hidden, hive, &remote)?.0)
+    listing(py, sources, glob, &hidden, hive, &remote)
 }
 
 /// A scan planned in one call: its files as `list_sources` gives them (with `options`'
@@ -169,9 +169,12 @@ pub fn plan_sources<'py>(
 ) -> PyResult<(Listing<'py>, ScanPlan, Described)> {
     let remote = RemoteOptions { options: storage_options, retries };
     let hive = options.hive_partitioning;
-    let (listed, headers) = listing(py, sources, options.glob, &options.hidden, hive, &remote)?;
+    let listed = listing(py, sources, options.glob, &options.hidden, hive, &remote)?;
     let partitions = first_keys(listed.3.as_deref());
-    let headers = if reader_schema.is_some() { Vec::new() } else { headers };
+    let headers = match reader_schema {
+        Some(_) => Vec::new(),
+        None => listed.0.iter().map(|item| source_from_py(&item)).collect::<PyResult<_>>()?,
+    };
     let (plan, described) =
         planned(py, listed.1.clone(), &options, Headers::Unread(headers), reader_schema, partitions)?;
     Ok((listed, plan, described))
@@ -181,7 +184,7 @@ pub fn plan_sources<'py>(
 /// hive partitioning its partition pairs.
 type Listing<'py> = (Bound<'py, PyList>, Vec<String>, Vec<Option<String>>, Option<Vec<Pairs>>);
 
-/// The files `sources` name, as `list_sources` gives them, and the source of each header.
+/// The files `sources` name, as `list_sources` gives them.
 fn listing<'py>(
     py: Python<'py>,
     sources: &Bound<'py, PyList>,
@@ -189,7 +192,7 @@ fn listing<'py>(
     hidden: &[String],
     hive: Option<bool>,
     remote: &RemoteOptions,
-) -> PyResult<(Listing<'py>, Vec<Source>)> {
+) -> PyResult<Listing<'py>> {
     let named = sources.iter().map(|s| named_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
     let hive = hive.unwrap_or_else(|| source::is_one_folder(&named));
     let listed = interruptible(py, || {
@@ -212,32 +215,27 @@ fn listing<'py>(
     } else {
         None
     };
-    let (items, mut names, mut paths, mut headers) = (PyList::empty(py), Vec::new(), Vec::new(), Vec::new());
+    let (items, mut names, mut paths) = (PyList::empty(py), Vec::new(), Vec::new());
     for (data, file) in listed {
-        names.push(file.name());
         paths.push(file.path().map(str::to_string));
-        let (item, header) = match file {
-            Listed::Local(file) => (file.path.clone().into_pyobject(py)?.into_any(), Source::from_path(file.path)),
+        let (item, name) = match file {
+            Listed::Local(file) => (file.path.clone().into_pyobject(py)?.into_any(), file.path),
             Listed::Remote(listed) => {
-                let remote = RemoteFile::of(listed.object);
-                let header = remote.source();
-                (Bound::new(py, remote)?.into_any(), header)
+                let url = listed.object.url.clone();
+                (Bound::new(py, RemoteFile::of(listed.object))?.into_any(), url)
             },
-            Listed::Stream(path) => {
-                let kept = FileObject::kept(path, data);
-                let header = kept.source(py)?;
-                (Bound::new(py, kept)?.into_any(), header)
-            },
+            Listed::Stream(path) => (Bound::new(py, FileObject::kept(path.clone(), data))?.into_any(), path),
             Listed::Opened { item, .. } => {
                 let item = item.into_bound(py);
-                let header = source_from_py(&item)?;
-                (item, header)
+                // Bytes have no name of their own; a file object is named as errors name it.
+                let name = item.cast::<FileObject>().map_or_else(|_| "<bytes>".to_string(), |f| f.get().name());
+                (item, name)
             },
         };
         items.append(item)?;
-        headers.push(header);
+        names.push(name);
     }
-    Ok(((items, names, paths, pairs), headers))
+    Ok((items, names, paths, pairs))
 }
 
 /// A source as Python names it (see `list_sources`).

@@ -105,6 +105,11 @@ impl FileObject {
         }
     }
 
+    /// What errors call it.
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
     /// Its value in a scan's path column.
     pub fn path(&self) -> &str {
         &self.path

@@ -63,14 +63,6 @@ impl<T> Listed<T> {
         }
     }
 
-    /// What errors call the file.
-    pub fn name(&self) -> String {
-        match self {
-            Listed::Stream(path) => path.clone(),
-            other => other.path().unwrap_or("<bytes>").to_string(),
-        }
-    }
-
     /// The hive partition (key, value) pairs of its folders below the one that listed it;
     /// None for a file of no path, which has no folders.
     pub fn partition_pairs(&self) -> Option<Vec<(String, Option<String>)>> {
