@@ -196,8 +196,9 @@ _JOIN_ALL = 1 << 30 if IMPORTS_CHUNKS else 1
 def read_avro_schema(source: AvroSource, **options: Unpack[ReadOptions]) -> pl.Schema:
     """The Polars schema the source reads into, from the headers alone.
 
-    The schema :func:`scan_avro` gives with the same arguments (several files whose writer
-    schemas differ unified, or the reader schema's columns), partition columns included. The
+    The schema :func:`scan_avro` gives with the same arguments (the first file's, every
+    file's unified with ``schema_from="all"``, or the reader schema's columns), partition
+    columns included. The
     arguments are :func:`scan_avro`'s: with ``ignore_errors=True`` files whose header is
     damaged (an empty file, say) are left out, as the scan leaves them out.
 

@@ -120,18 +120,50 @@ class ReadOptions(TypedDict, total=False):
             """,
         ),
     ]
+    schema_from: Annotated[
+        "Literal['first', 'all']",
+        Keyword(
+            "first",
+            """
+            Where the scan's schema comes from when no ``reader_schema`` is given. ``"first"``
+            (the default, as Polars' scans decide theirs): the first file's header, the only
+            one read when the scan is created; every other file is read, when the query reads
+            it, into the first file's schema by the specification's resolution (int read as
+            long, a field it lacks from the first file's default, ...), with
+            ``missing_columns`` and ``extra_columns`` saying what becomes of the columns it
+            lacks or adds. A filter on partition values or paths leaves other files unopened.
+            ``"all"``: every file's header is read when the scan is created (one request per
+            object on a store) and files whose schemas differ are read into one schema made
+            of them all: every field of every file, types widened as the specification allows
+            (int to long to double, float to double, string and bytes as string, enum symbols
+            merged), fields some files lack nullable; types that cannot be widened raise,
+            naming the file and the field.
+            """,
+        ),
+    ]
     missing_columns: Annotated[
         "Literal['insert', 'raise']",
         Keyword(
             "raise",
             """
-            Files whose writer schemas differ are read into one schema by themselves: every
-            field of every file, types widened as the specification allows (int to long to
-            double, float to double, string and bytes as string, enum symbols merged), and
-            fields some files lack nullable. A top-level column that some file lacks raises
-            ``AvroSchemaMismatchError`` with ``"raise"`` (the default, as ``scan_parquet``) and
-            reads as nulls in that file with ``"insert"``. Types that cannot be widened raise,
-            naming the file and the field. All headers are read when the scan is created.
+            A top-level column of the scan's schema that a file lacks, and for which no
+            default is declared (in the first file's schema, or in any file's with
+            ``schema_from="all"``): ``"raise"`` (the default, as ``scan_parquet``) raises
+            ``AvroSchemaMismatchError`` naming the file and the column; ``"insert"`` reads it as
+            nulls in that file.
+            """,
+        ),
+    ]
+    extra_columns: Annotated[
+        "Literal['ignore', 'raise']",
+        Keyword(
+            "raise",
+            """
+            A top-level column a file has and the first file lacks (``schema_from="first"``):
+            ``"raise"`` (the default, as ``scan_parquet``) raises ``AvroSchemaMismatchError``
+            naming the file and the column; ``"ignore"`` leaves it out. A ``reader_schema``
+            reads the columns it names, as the specification's resolution does, whatever
+            else the files hold.
             """,
         ),
     ]
@@ -211,10 +243,12 @@ class ReadOptions(TypedDict, total=False):
         Keyword(
             None,
             """
-            Files opened and read ahead at once while earlier ones decode (default 16): their
-            headers and first blocks arrive together, so many small files, and objects in a
-            store (one request each), are read concurrently. At most this many files are open.
-            With ``n_rows`` no file is opened before the ones before it are read.
+            Files opened and read ahead at once while earlier ones decode (default 16, and 64
+            for objects of a store, or Polars' ``POLARS_CONCURRENCY_BUDGET`` where it is set):
+            their headers and first blocks (at most 1 MiB each) arrive together, so many small
+            files, and objects in a store (one request each), are read concurrently. At most
+            this many files are open. With ``n_rows`` no file is opened before the ones before
+            it are read.
             """,
         ),
     ]
@@ -229,9 +263,13 @@ class ReadOptions(TypedDict, total=False):
             ``storage_options`` keys (``aws_access_key_id``, ``aws_secret_access_key``,
             ``aws_session_token``; ``bearer_token`` for Azure). It is called once, when the
             scan is created, and its keys take the place of the same keys of
-            ``storage_options``. ``"auto"`` (the default) and None: credentials from
-            ``storage_options`` and the environment. Google Cloud takes no bearer token here:
-            pass ``storage_options={"google_service_account_key": ...}`` instead.
+            ``storage_options``. ``"auto"`` (the default): credentials from
+            ``storage_options`` and the environment, and for S3, where neither gives keys, those
+            of the AWS profile boto3 finds (``AWS_PROFILE`` else the default profile, in
+            ``~/.aws/config`` and ``~/.aws/credentials``, SSO included) when boto3 is installed,
+            as Polars' scans do; an error of access then names the profile. None: from
+            ``storage_options`` and the environment only. Google Cloud takes no bearer token
+            here: pass ``storage_options={"google_service_account_key": ...}`` instead.
             """,
         ),
     ]

@@ -9,7 +9,8 @@ from typing import Any, Literal
 from polars_avro import _internal
 from polars_avro._keywords import ReadOptions, filled
 from polars_avro._polars.features import max_index
-from polars_avro._polars.keywords import with_credentials
+from polars_avro._polars.keywords import CredentialProvider, with_credentials
+from polars_avro._sources import RemoteOptions
 from polars_avro.exceptions import (
     AvroArgumentError,
     check_counts,
@@ -42,7 +43,9 @@ class ScanOptions:
     batch_size: int | None
     n_threads: int | None
     reader_schema: str | Mapping[str, Any] | None
+    schema_from: Literal["first", "all"]
     missing_columns: Literal["insert", "raise"]
+    extra_columns: Literal["ignore", "raise"]
     allow_missing_columns: bool
     storage_options: Mapping[str, Any] | None
     retries: int
@@ -51,21 +54,29 @@ class ScanOptions:
     try_parse_hive_dates: bool
     ignore_errors: bool
     files_in_flight: int | None
+    credential_provider: CredentialProvider
     low_memory: bool
 
     @classmethod
     def of(cls, arguments: Mapping[str, Any]) -> ScanOptions:
         """The options among an entry point's keywords, their defaults where not given.
 
-        ``credential_provider``'s credentials join ``storage_options``.
+        A callable ``credential_provider``'s credentials join ``storage_options`` (it is
+        called once, here); ``"auto"`` stays, for the sources' store to find a profile.
         """
         given = filled(ReadOptions, arguments)
         options = {f.name: given[f.name] for f in fields(cls)}
-        if "credential_provider" in arguments:
-            options["storage_options"] = with_credentials(
-                options.get("storage_options"), arguments["credential_provider"]
-            )
+        provider = options["credential_provider"]
+        if provider is not None and not (isinstance(provider, str) and provider == "auto"):
+            options["storage_options"] = with_credentials(options.get("storage_options"), provider)
+            options["credential_provider"] = None
         return cls(**options)
+
+    def remote(self, source: object) -> RemoteOptions:
+        """How the object stores of ``source`` are reached (see :meth:`RemoteOptions.of`)."""
+        return RemoteOptions.of(
+            self.storage_options, self.retries, source=source, credential_provider=self.credential_provider
+        )
 
     def __post_init__(self) -> None:
         check_counts(batch_size=self.batch_size)
@@ -91,9 +102,15 @@ class ScanOptions:
         ):
             msg = f"hidden_file_prefix must be a str or a sequence of str, found {prefixes!r}"
             raise AvroArgumentError(msg)
-        if not isinstance(self.missing_columns, str) or self.missing_columns not in ("raise", "insert"):
-            msg = f"missing_columns must be 'raise' or 'insert', found {self.missing_columns!r}"
-            raise AvroArgumentError(msg)
+        for name, values in (
+            ("schema_from", ("first", "all")),
+            ("missing_columns", ("raise", "insert")),
+            ("extra_columns", ("raise", "ignore")),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in values:
+                msg = f"{name} must be {' or '.join(map(repr, values))}, found {value!r}"
+                raise AvroArgumentError(msg)
 
     @property
     def hidden(self) -> tuple[str, ...]:

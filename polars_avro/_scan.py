@@ -19,7 +19,7 @@ from polars_avro._hive import HivePartitions
 from polars_avro._options import ScanOptions
 from polars_avro._polars.features import index_bits, index_type, max_index, without_columns
 from polars_avro._skipped import SkippedBlock, warn
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, named
+from polars_avro._sources import AvroSource, Sources, named
 from polars_avro._stats import progress_listeners, record_skipped_block, report_progress
 from polars_avro._stats import record as record_stats
 from polars_avro._types import FrameSchema
@@ -101,15 +101,16 @@ class Scan:
             on_skipped = functools.partial(warn, site=CallSite.of_caller())
         self.on_skipped = on_skipped
         self.ranges: list[_internal.SplitFile] | None = None
-        remote = RemoteOptions.of(options.storage_options, options.retries)
+        remote = options.remote(source)
         # Listing, partition folders, headers and the plan: one call into Rust.
-        (items, names, paths, pairs), plan, described = _internal.plan_sources(
-            named(source, glob=options.glob, remote=remote),
-            options,
-            storage_options=remote.storage_options,
-            retries=remote.retries,
-            reader_schema=options.reader_schema_json,
-        )
+        with remote.naming_profile():
+            (items, names, paths, pairs), plan, described = _internal.plan_sources(
+                named(source, glob=options.glob, remote=remote),
+                options,
+                storage_options=remote.storage_options,
+                retries=remote.retries,
+                reader_schema=options.reader_schema_json,
+            )
         self.sources = Sources(items, names, paths)
         hive = HivePartitions.of_pairs(
             pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Union, cast
 
-from polars_avro import _fsspec, _internal
-from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, check_whole_number
+from polars_avro import _fsspec, _internal, _profiles
+from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, AvroPermissionError, check_whole_number
 
 #: What scan_avro and read_avro accept.
 AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence[str | Path]"]
@@ -49,15 +50,49 @@ class RemoteOptions:
     retries: int
     #: ``storage_options`` as given, values untouched: the options of an fsspec file system.
     given: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: The AWS profile whose keys were added (``credential_provider="auto"``), if any.
+    profile: str | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, storage_options: Mapping[str, Any] | None, retries: int) -> RemoteOptions:
+    def of(
+        cls,
+        storage_options: Mapping[str, Any] | None,
+        retries: int,
+        *,
+        source: object = None,
+        credential_provider: object = None,
+    ) -> RemoteOptions:
+        """The options given, checked.
+
+        With ``credential_provider="auto"``, where ``source`` names an S3 URL and nothing
+        else gives keys, the keys of the AWS profile boto3 finds join them.
+        """
         check_whole_number("retries", retries, 0)
         if storage_options is not None and not isinstance(storage_options, Mapping):
             msg = f"storage_options must be a dict of option names to values, found {type(storage_options).__name__}"
             raise AvroArgumentError(msg)
-        options = [(str(k), _option_value(v)) for k, v in (storage_options or {}).items()]
-        return cls(options, retries, dict(storage_options or {}))
+        given = dict(storage_options or {})
+        found = None
+        if (
+            isinstance(credential_provider, str)
+            and credential_provider == "auto"
+            and _profiles.names_s3(_texts(source))
+        ):
+            found = _profiles.profile_credentials(given)
+        options = {**given, **(found[1] if found else {})}
+        pairs = [(str(k), _option_value(v)) for k, v in options.items()]
+        return cls(pairs, retries, given, found[0] if found else None)
+
+    @contextmanager
+    def naming_profile(self) -> Iterator[None]:
+        """Errors of access (wrong keys) say which AWS profile gave the keys, if one did."""
+        try:
+            yield
+        except AvroPermissionError as e:
+            if self.profile is None:
+                raise
+            msg = f"{e} (keys of the AWS profile '{self.profile}', found by credential_provider='auto')"
+            raise AvroPermissionError(msg) from e
 
     def file(self, url: str, size: int | None = None, etag: str | None = None) -> _internal.RemoteFile:
         return _internal.RemoteFile(
@@ -72,6 +107,15 @@ def is_remote_url(path: str) -> bool:
     from urllib.parse import urlparse
 
     return bool(_URL.match(path)) and urlparse(path).scheme != "file"
+
+
+def _texts(source: object) -> list[str]:
+    """The paths and URLs a source names as text (none for bytes and file objects)."""
+    if isinstance(source, (str, os.PathLike)):
+        return [os.fspath(source)] if isinstance(os.fspath(source), str) else []
+    if isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
+        return [text for item in source for text in _texts(item) if isinstance(item, (str, os.PathLike))]
+    return []
 
 
 def _option_value(value: Any) -> str:

@@ -84,7 +84,9 @@ def plan_splits(
     glob: bool = True,
     hidden_file_prefix: str | Sequence[str] | None = None,
     reader_schema: str | Mapping[str, Any] | None = None,
+    schema_from: Literal["first", "all"] = "first",
     missing_columns: Literal["insert", "raise"] = "raise",
+    extra_columns: Literal["ignore", "raise"] = "raise",
     allow_missing_columns: bool = False,
     include_file_paths: str | None = None,
     hive_partitioning: bool | None = None,
@@ -100,8 +102,8 @@ def plan_splits(
     blocks whose sync marker begins in its range (the rule of Hadoop's and Spark's Avro
     readers); smaller files are grouped, in order, into one split until it holds
     ``target_bytes``. Reading every split (:func:`read_split`) gives every record once,
-    and in the order of the splits, the files' order. Files whose schemas differ are
-    unified here, as :func:`scan_avro` does, so every split reads into the same columns.
+    and in the order of the splits, the files' order. The schema every split reads into
+    is decided here, as :func:`scan_avro` decides it (``schema_from``).
 
     Parameters
     ----------
@@ -114,7 +116,9 @@ def plan_splits(
     storage_options, retries
         How the files are reached here; they are not kept in the splits (each
         :func:`read_split` passes its own).
-    glob, hidden_file_prefix, reader_schema, missing_columns, allow_missing_columns, include_file_paths
+    glob, hidden_file_prefix, reader_schema, schema_from, missing_columns, extra_columns
+        As for :func:`scan_avro`.
+    allow_missing_columns, include_file_paths
         As for :func:`scan_avro`.
     hive_partitioning, hive_schema, try_parse_hive_dates, files_in_flight
         As for :func:`scan_avro`.
@@ -140,7 +144,7 @@ def plan_splits(
         msg = f"target_bytes must be a whole number of at least 1, found {target_bytes!r}"
         raise AvroArgumentError(msg)
     options = ScanOptions.of(locals())
-    remote = RemoteOptions.of(storage_options, retries)
+    remote = options.remote(source)
     sources, pairs = list_sources(
         source, glob=glob, hidden=options.hidden, hive=options.hive_partitioning, remote=remote
     )

@@ -195,7 +195,9 @@ def test_unify_schemas_is_the_schema_scan_avro_reads_with(tmp_path: Path) -> Non
     assert [(f["name"], f["type"]) for f in reader["fields"]] == [("x", "long"), ("y", ["null", "string"])]
     # fastavro reads both files with it as scan_avro reads them.
     records = [r for name in ("a", "b") for r in fastavro.reader(open(tmp_path / f"{name}.avro", "rb"), reader)]  # noqa: SIM115
-    assert pl.DataFrame(records).equals(polars_avro.read_avro(tmp_path, missing_columns="insert"))
+    scanned = polars_avro.read_avro(tmp_path, schema_from="all", missing_columns="insert")
+    assert pl.DataFrame(records).equals(scanned)
+    assert pl.DataFrame(records).equals(polars_avro.read_avro(tmp_path, reader_schema=reader))
     conflict = {"type": "record", "name": "r", "fields": [{"name": "x", "type": "string"}]}
     with pytest.raises(polars_avro.AvroSchemaError, match="odd.avsc"):
         polars_avro.unify_schemas({"a.avsc": narrow, "odd.avsc": conflict})

@@ -40,7 +40,9 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], set[str] | None]] = {
             "glob",
             "hidden_file_prefix",
             "reader_schema",
+            "schema_from",
             "missing_columns",
+            "extra_columns",
             "allow_missing_columns",
             "include_file_paths",
             "hive_partitioning",
@@ -81,11 +83,10 @@ def test_the_read_keywords_are_those_declared(name: str) -> None:
 
 
 def test_scan_options_holds_each_read_keyword_as_declared() -> None:
-    """ScanOptions, what the reader is told, has a field for each keyword (but the
-    credentials, which join storage_options), of the declared type; its defaults are the
-    declared ones."""
+    """ScanOptions, what the reader is told, has a field for each keyword, of the declared
+    type; its defaults are the declared ones."""
     fields = {f.name: f.type for f in dataclasses.fields(ScanOptions)}
-    assert fields == {name: text for name, (text, _) in OPTIONS.items() if name != "credential_provider"}
+    assert fields == {name: text for name, (text, _) in OPTIONS.items()}
     given = ScanOptions.of({"n_rows": 3})
     assert given.n_rows == 3
     for name in set(fields) - {"n_rows"}:

@@ -1,7 +1,9 @@
-"""Several files whose writer schemas evolved, read as one frame without a reader schema:
-the package unifies the schemas itself (fields of every file, types widened as the
-specification allows) and resolves each file into the result while decoding. Values are
-checked against fastavro resolving each file into the schema stated here by hand."""
+"""Several files whose writer schemas evolved, read as one frame without a reader schema.
+With ``schema_from="all"`` the package unifies the schemas itself (fields of every file,
+types widened as the specification allows) and resolves each file into the result while
+decoding; by default (the first file's rule) the others are resolved into the first file's
+schema. Values are checked against fastavro resolving each file into the schema stated here
+by hand."""
 
 from __future__ import annotations
 
@@ -142,7 +144,9 @@ def expected_records(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 def test_evolved_files_read_as_one_frame(evolved: list[Path], tmp_path: Path) -> None:
-    df = polars_avro.read_avro(tmp_path / "part-*.avro", missing_columns="insert", row_index_name="row")
+    df = polars_avro.read_avro(
+        tmp_path / "part-*.avro", schema_from="all", missing_columns="insert", row_index_name="row"
+    )
     assert df.columns == ["row", "id", "kind", "at", "price", "note", "tags"]
     assert df.schema["kind"] == pl.Enum(["BUY", "VIEW", "RETURN"])
     assert df.schema["at"] == pl.Struct({"x": pl.Int64, "y": pl.Float32})
@@ -152,14 +156,14 @@ def test_evolved_files_read_as_one_frame(evolved: list[Path], tmp_path: Path) ->
 
 
 def test_the_schema_alone(evolved: list[Path]) -> None:
-    schema = polars_avro.read_avro_schema(evolved, missing_columns="insert")
-    assert schema == polars_avro.read_avro(evolved, missing_columns="insert").schema
+    schema = polars_avro.read_avro_schema(evolved, schema_from="all", missing_columns="insert")
+    assert schema == polars_avro.read_avro(evolved, schema_from="all", missing_columns="insert").schema
     assert list(schema) == ["id", "kind", "at", "price", "note", "tags"]
     assert polars_avro.read_avro_schema(evolved[0], reader_schema=UNIFIED) == schema
 
 
 def test_pushdown_across_evolved_files(evolved: list[Path]) -> None:
-    lf = pl.scan_avro(evolved, allow_missing_columns=True)
+    lf = pl.scan_avro(evolved, schema_from="all", allow_missing_columns=True)
     picked = lf.filter(pl.col("kind") == "RETURN").select("id", "note").collect()
     assert picked["id"].to_list() == [i for i in range(40, 70) if i % 3 == 2] + list(range(70, 100))
     assert lf.head(45).collect()["id"].to_list() == list(range(45))
@@ -167,15 +171,15 @@ def test_pushdown_across_evolved_files(evolved: list[Path]) -> None:
 
 
 def test_avro_reader_reads_evolved_files(evolved: list[Path]) -> None:
-    expected = polars_avro.read_avro(evolved, missing_columns="insert")
-    with polars_avro.AvroReader(evolved, allow_missing_columns=True, batch_size=30) as reader:
+    expected = polars_avro.read_avro(evolved, schema_from="all", missing_columns="insert")
+    with polars_avro.AvroReader(evolved, schema_from="all", allow_missing_columns=True, batch_size=30) as reader:
         assert reader.schema == expected.schema
         assert_frame_equal(pl.concat(list(reader)), expected)
 
 
 def test_missing_columns_raise_by_default(evolved: list[Path]) -> None:
     with pytest.raises(AvroSchemaMismatchError) as info:
-        polars_avro.read_avro(evolved)
+        polars_avro.read_avro(evolved, schema_from="all")
     message = str(info.value)
     assert "part-1.avro' has no column 'note', which '" in message and "part-2.avro" in message
     assert "missing_columns='insert'" in message
@@ -193,7 +197,7 @@ def test_types_that_cannot_widen_name_the_files_and_field(evolved: list[Path], t
     }
     bad = write(tmp_path / "part-4.avro", clash, [{"id": 1, "at": {"x": "one"}}])
     with pytest.raises(AvroSchemaMismatchError) as info:
-        pl.scan_avro([*evolved, bad], missing_columns="insert")
+        pl.scan_avro([*evolved, bad], schema_from="all", missing_columns="insert")
     message = str(info.value)
     assert "part-4.avro' cannot be read with the others: at 'at.x' it has \"string\"" in message
     assert "part-1.avro" in message and '"long"' in message
@@ -205,3 +209,65 @@ def test_files_that_map_to_the_same_frame_need_no_unification(tmp_path: Path) ->
     b = write(tmp_path / "b.avro", renamed, [{"id": 2, "kind": "VIEW", "at": {"x": 2}, "price": 2.0}])
     df = polars_avro.read_avro([a, b])
     assert df["id"].to_list() == [1, 2] and df.schema["id"] == pl.Int32
+
+
+def test_by_default_the_first_files_header_alone_gives_the_schema(evolved: list[Path]) -> None:
+    """As Polars' scans: the scan's columns are the first file's, no other header is read
+    before the query, and a file with a column the first lacks raises naming both."""
+    lf = pl.scan_avro(list(reversed(evolved)))
+    assert list(lf.collect_schema()) == ["id", "kind", "at", "price", "note", "tags"]
+    assert polars_avro.read_avro_schema(evolved) == pl.Schema(
+        {"id": pl.Int32, "kind": pl.Enum(["BUY", "VIEW"]), "at": pl.Struct({"x": pl.Int32}), "price": pl.Float32}
+    )
+    with pytest.raises(AvroSchemaMismatchError) as info:
+        polars_avro.read_avro(evolved)
+    message = str(info.value)
+    assert message.startswith(f"the file '{evolved[1]}' has a column 'note', which the scan's schema (the first")
+    assert f"'{evolved[0]}'" in message and info.value.file == str(evolved[1])
+
+
+def test_the_first_files_rule_reads_the_others_into_its_schema(tmp_path: Path) -> None:
+    """The newest file first: the older ones are resolved into its schema, a field they lack
+    read from its default, or as nulls with missing_columns="insert"; values as fastavro's
+    resolution gives them."""
+    newest = {
+        "type": "record",
+        "name": "Event",
+        "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "price", "type": "double", "default": -1.0},
+            {"name": "note", "type": "string"},
+        ],
+    }
+    older = {"type": "record", "name": "Event", "fields": [{"name": "id", "type": "int"}]}
+    new = write(tmp_path / "a.avro", newest, [{"id": 1, "price": 2.5, "note": "n"}])
+    old = write(tmp_path / "b.avro", older, [{"id": 2}, {"id": 3}])
+    with pytest.raises(AvroSchemaMismatchError, match="has no column 'note', which the scan's schema") as info:
+        polars_avro.read_avro([new, old])
+    assert info.value.file == str(old) and "missing_columns='insert'" in str(info.value)
+    df = polars_avro.read_avro([new, old], missing_columns="insert")
+    assert df.schema == pl.Schema({"id": pl.Int64, "price": pl.Float64, "note": pl.String})
+    assert df.rows() == [(1, 2.5, "n"), (2, -1.0, None), (3, -1.0, None)]
+    inserted = {
+        **newest,
+        "fields": [*newest["fields"][:2], {"name": "note", "type": ["null", "string"], "default": None}],
+    }
+    with old.open("rb") as f:
+        assert df.rows()[1:] == [tuple(r.values()) for r in fastavro.reader(f, reader_schema=inserted)]
+
+
+def test_a_nested_field_an_older_file_lacks_without_a_default_raises_naming_file_and_field(
+    evolved: list[Path],
+) -> None:
+    # The newest file first: the oldest one's Point lacks y, which has no default.
+    with pytest.raises(AvroSchemaMismatchError) as info:
+        polars_avro.read_avro([evolved[2], evolved[0]], missing_columns="insert")
+    assert "'at.y' is not in the writer's schema and has no default" in str(info.value)
+    assert info.value.file == str(evolved[0])
+
+
+@pytest.mark.parametrize("value", ["every", None, 1])
+def test_schema_from_and_extra_columns_take_their_values_only(evolved: list[Path], value: Any) -> None:
+    for name in ("schema_from", "extra_columns"):
+        with pytest.raises(polars_avro.AvroArgumentError, match=f"{name} must be "):
+            pl.scan_avro(evolved, **{name: value})

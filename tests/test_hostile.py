@@ -209,9 +209,18 @@ def test_read_avro_schema_leaves_out_damaged_headers_with_ignore_errors(tmp_path
     write_fastavro(tmp_path / "a.avro", schema, [{"id": 1}])
     (tmp_path / "b.avro").write_bytes(b"")
     with pytest.raises(polars_avro.AvroFormatError, match="b.avro"):
-        polars_avro.read_avro_schema(tmp_path)
-    assert polars_avro.read_avro_schema(tmp_path, ignore_errors=True) == pl.Schema({"id": pl.Int64})
+        polars_avro.read_avro_schema(tmp_path, schema_from="all")
+    # The first file's header alone gives the schema; the damaged one raises when read.
+    assert polars_avro.read_avro_schema(tmp_path) == pl.Schema({"id": pl.Int64})
+    with pytest.raises(polars_avro.AvroFormatError, match="b.avro"):
+        polars_avro.read_avro(tmp_path)
+    for schema_from in ("first", "all"):
+        schema = polars_avro.read_avro_schema(tmp_path, ignore_errors=True, schema_from=schema_from)
+        assert schema == pl.Schema({"id": pl.Int64})
     assert pl.scan_avro(tmp_path, ignore_errors=True).collect_schema() == pl.Schema({"id": pl.Int64})
+    # A damaged first file is left out, and the next one gives the schema.
+    (tmp_path / "0.avro").write_bytes(b"")
+    assert polars_avro.read_avro_schema(tmp_path, ignore_errors=True) == pl.Schema({"id": pl.Int64})
 
 
 def test_a_schema_conflict_names_its_file(tmp_path: Path) -> None:
@@ -219,7 +228,10 @@ def test_a_schema_conflict_names_its_file(tmp_path: Path) -> None:
         schema = {"type": "record", "name": "R", "fields": [{"name": "x", "type": avro_type}]}
         write_fastavro(tmp_path / f"{name}.avro", schema, [])
     with pytest.raises(polars_avro.AvroSchemaMismatchError) as info:
-        polars_avro.read_avro_schema(tmp_path)
+        polars_avro.read_avro_schema(tmp_path, schema_from="all")
+    assert info.value.file == str(tmp_path / "b.avro")
+    with pytest.raises(polars_avro.AvroSchemaMismatchError) as info:
+        polars_avro.read_avro(tmp_path)
     assert info.value.file == str(tmp_path / "b.avro")
 
 

@@ -275,11 +275,13 @@ def test_fields_older_files_lack_take_the_declared_default(tmp_path: Path) -> No
     }
     write_fastavro(tmp_path / "1.avro", old, [{"x": 1}, {"x": 2}])
     write_fastavro(tmp_path / "2.avro", new, [{"x": 3, "z": "c"}])
-    df = polars_avro.read_avro(tmp_path / "*.avro")
+    df = polars_avro.read_avro(tmp_path / "*.avro", schema_from="all")
     assert df.schema == pl.Schema({"x": pl.Int64, "z": pl.String})
     assert df.rows() == [(1, "dflt"), (2, "dflt"), (3, "c")]
     expected = [r for p in ("1.avro", "2.avro") for r in fastavro.reader((tmp_path / p).open("rb"), reader_schema=new)]
     assert df.to_dicts() == expected
+    # Newest first, the first file's rule reads the older into its schema as well.
+    assert polars_avro.read_avro([tmp_path / "2.avro", tmp_path / "1.avro"]).to_dicts() == expected[2:] + expected[:2]
     # The newest declaration wins; a nullable field declared with a null default fills nulls.
     newest = {
         "type": "record",
@@ -291,7 +293,7 @@ def test_fields_older_files_lack_take_the_declared_default(tmp_path: Path) -> No
         ],
     }
     write_fastavro(tmp_path / "3.avro", newest, [{"x": 4, "z": None, "w": 7}])
-    df = polars_avro.read_avro(tmp_path / "*.avro")
+    df = polars_avro.read_avro(tmp_path / "*.avro", schema_from="all")
     assert df.rows() == [(1, None, None), (2, None, None), (3, "c", None), (4, None, 7)]
 
 
@@ -354,8 +356,8 @@ def test_a_scan_reads_each_header_once(tmp_path: Path) -> None:
     paths = [write_fastavro(tmp_path / f"part-{n}.avro", SCHEMA, _records(n * ROWS) * 2) for n in range(12)]
     _settle(paths)
     expected = [r for p in sorted(paths) for r in fastavro_records(p)]
-    # Created in a process that has read none of them: planning reads the 12 headers, and
-    # collecting it (twice, both engines) reads none again.
+    # Created in a process that has read none of them: planning reads the first header,
+    # collecting it reads the 11 others, and collecting it again (the other engine) none.
     code = (
         "import polars as pl, polars_avro, sys\n"
         "lf = pl.scan_avro(sys.argv[1])\n"
@@ -368,10 +370,10 @@ def test_a_scan_reads_each_header_once(tmp_path: Path) -> None:
     command = [sys.executable, "-c", code, str(tmp_path / "*.avro")]
     shown = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.split() == [str(len(expected)), "12", "0"] * 2
-    # A file written again since the scan was planned is read from its own header, and its
-    # values are the new ones; the others' headers are not read again.
-    lf = pl.scan_avro(tmp_path / "*.avro")
+    assert shown.stdout.split() == [str(len(expected)), "12", "11", str(len(expected)), "12", "0"]
+    # A file written again since every header was read when planning is read from its own
+    # header, and its values are the new ones; the others' headers are not read again.
+    lf = pl.scan_avro(tmp_path / "*.avro", schema_from="all")
     rewritten = write_fastavro(paths[5], SCHEMA, _records(0) * 3)
     _settle([rewritten])
     with polars_avro.read_stats() as stats:

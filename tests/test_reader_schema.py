@@ -144,18 +144,25 @@ def test_files_with_different_writer_schemas_read_as_one_frame() -> None:
     expected = resolved_by_fastavro(old, v2) + resolved_by_fastavro(new, v2)
     assert_frame_matches_records(df.drop("i"), expected, v2)
     assert df["label"][0] == "unlabelled" and df["label"][89] == "l89"
-    # Without a reader schema the files are unified by themselves: the fields version 1
-    # lacks are filled from the defaults version 2 declares, as the reader schema does.
-    unified = pl.scan_avro([old, new]).collect()
+    # Without a reader schema, with every header read, the files are unified by themselves:
+    # the fields version 1 lacks are filled from the defaults version 2 declares, as the
+    # reader schema does; and so with the newest file first, by the first file's rule.
+    unified = pl.scan_avro([old, new], schema_from="all").collect()
     assert unified.equals(df.drop("i"))
+    newest_first = pl.scan_avro([new, old]).collect()
+    assert newest_first.equals(pl.concat([df.drop("i")[50:], df.drop("i")[:50]]))
     # A field declared without a default needs missing_columns='insert', and reads as
     # nulls where it is missing.
     v3 = record(field("id", "long"), field("score", "double"), field("label", "string"), name="Event")
     newest = written(v3, [{"id": 90, "score": 1.0, "label": "x"}])
     with pytest.raises(AvroSchemaMismatchError, match="has no column 'label'.* missing_columns='insert'"):
-        pl.scan_avro([old, newest])
-    inserted = pl.scan_avro([old, newest], missing_columns="insert").collect()
+        pl.scan_avro([old, newest], schema_from="all")
+    inserted = pl.scan_avro([old, newest], schema_from="all", missing_columns="insert").collect()
     assert inserted["label"][0] is None and inserted["label"][50] == "x"
+    with pytest.raises(AvroSchemaMismatchError, match="has no column 'label'.* missing_columns='insert'"):
+        polars_avro.read_avro([newest, old])
+    inserted = pl.scan_avro([newest, old], missing_columns="insert").collect()
+    assert inserted["label"][0] == "x" and inserted["label"][1] is None
 
 
 def test_pushdown_with_a_reader_schema() -> None:

@@ -353,15 +353,16 @@ def test_an_eager_read_joins_its_batches_in_order_across_files_and_schemas(tmp_p
         schema={"a": pl.Int64, "b": pl.String, "c": pl.Float64},
     )
     sources = [first, tmp_path / "two.avro"]
-    df = polars_avro.read_avro(sources, batch_size=64)
+    df = polars_avro.read_avro(sources, batch_size=64, schema_from="all")
     assert_frame_equal(df, want)
     if IMPORTS_CHUNKS:
         assert df.n_chunks() > 1, "batches are joined, not copied into one chunk"
-    assert_frame_equal(pl.scan_avro(sources, batch_size=64).collect(engine="streaming"), want)
+    assert_frame_equal(pl.scan_avro(sources, batch_size=64, schema_from="all").collect(engine="streaming"), want)
     assert_frame_equal(
-        polars_avro.read_avro(sources, columns=["c", "a"], n_rows=300, batch_size=64), want[:300, ["c", "a"]]
+        polars_avro.read_avro(sources, columns=["c", "a"], n_rows=300, batch_size=64, schema_from="all"),
+        want[:300, ["c", "a"]],
     )
-    assert polars_avro.read_avro(sources, columns=[], batch_size=64).height == 600
+    assert polars_avro.read_avro(sources, columns=[], batch_size=64, schema_from="all").height == 600
 
 
 def test_text_mode_file_is_rejected(three_files: list[Path]) -> None:
@@ -378,8 +379,11 @@ def test_files_with_different_schemas(tmp_path: Path) -> None:
     other = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "long"}, {"name": "b", "type": "string"}]}
     first = write(tmp_path / "one.avro", 0, 3)
     second = write(tmp_path / "two.avro", 3, 3, other)
-    df = polars_avro.read_avro([first, second])
+    df = polars_avro.read_avro([first, second], schema_from="all")
     assert df.schema == pl.Schema({"a": pl.Int64, "b": pl.String}) and df["a"].to_list() == list(range(6))
+    # The first file's rule reads the second into the first's int, which cannot hold a long.
+    with pytest.raises(polars_avro.AvroSchemaMismatchError, match="at 'a': the writer's long cannot be read as"):
+        polars_avro.read_avro([first, second])
     clash = {
         "type": "record",
         "name": "R",
@@ -389,12 +393,12 @@ def test_files_with_different_schemas(tmp_path: Path) -> None:
     with third.open("wb") as f:
         fastavro.writer(f, clash, [{"a": "x", "b": "y"}])
     with pytest.raises(polars_avro.AvroSchemaMismatchError) as info:
-        polars_avro.read_avro([first, third])
+        polars_avro.read_avro([first, third], schema_from="all")
     message = str(info.value)
     assert "one.avro" in message and "three.avro" in message and "'a'" in message
     # File objects are named by their names, as paths are.
     with first.open("rb") as f, third.open("rb") as g, pytest.raises(polars_avro.AvroSchemaMismatchError) as info:
-        polars_avro.read_avro([f, g])
+        polars_avro.read_avro([f, g], schema_from="all")
     message = str(info.value)
     assert "one.avro" in message and "three.avro" in message and "'a'" in message
 

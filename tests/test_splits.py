@@ -149,15 +149,23 @@ def test_small_files_are_grouped_and_evolved_schemas_unified(tmp_path: Path) -> 
         folder.mkdir(exist_ok=True)
         paths.append(write_fastavro(folder / f"part-{i}.avro", schema, records, codec="deflate"))
     size = paths[0].stat().st_size
-    splits = polars_avro.plan_splits(tmp_path, target_bytes=2 * size)
+    splits = polars_avro.plan_splits(tmp_path, target_bytes=2 * size, schema_from="all")
     assert [len(s.files) for s in splits] == [2, 2, 2]
     assert all(s.schema == splits[0].schema for s in splits)
-    expected = pl.scan_avro(tmp_path).collect()  # type: ignore[attr-defined]
+    expected = pl.scan_avro(tmp_path, schema_from="all").collect()  # type: ignore[attr-defined]
     assert "country" in expected.columns and "day" in expected.columns
     assert _read_all(splits).equals(expected)
     # Values against fastavro, the defaults of the older files filled in.
     records = [{**r, "country": r.get("country", "NO")} for p in paths for r in fastavro_records(p)]
     assert_frame_matches_records(_read_all(splits).drop("day"), records, v2)
+    # By the first file's rule, as the scan: the newer files' field raises where they are
+    # read, or is left out; each split (pickled to its worker) carries the rule.
+    first = [pickle.loads(pickle.dumps(s)) for s in polars_avro.plan_splits(tmp_path, target_bytes=2 * size)]
+    with pytest.raises(polars_avro.AvroSchemaMismatchError, match="has a column 'country'"):
+        _read_all(first)
+    ignored = polars_avro.plan_splits(tmp_path, target_bytes=2 * size, extra_columns="ignore")
+    ignored = [pickle.loads(pickle.dumps(s)) for s in ignored]
+    assert _read_all(ignored).equals(expected.drop("country"))
 
 
 def test_read_split_pushes_down_columns_predicate_and_n_rows(tmp_path: Path) -> None:

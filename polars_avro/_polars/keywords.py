@@ -34,8 +34,10 @@ _NO_STATISTICS = "Avro files hold no column statistics"
 READ_REFUSED = {
     "parallel": "Avro has no row groups or column chunks: blocks are decoded in parallel on n_threads threads",
     "use_statistics": f"{_NO_STATISTICS} to skip data by",
-    "schema": "the types come from the files' Avro schemas: pass reader_schema= (an Avro schema) to choose them",
-    "extra_columns": "it goes with scan_parquet's schema=, which Avro reads replace by reader_schema=",
+    "schema": (
+        "the types come from the files' Avro schemas: pass reader_schema= (an Avro schema) to choose them, "
+        "or schema_from='all' to read every file's"
+    ),
     "cast_options": "pass reader_schema= (an Avro schema): Avro's promotions (int to long to double, ...) apply",
     "decryption": "Avro files are not encrypted",
     "use_pyarrow": _PYARROW,

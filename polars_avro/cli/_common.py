@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from polars_avro import AvroBlockReader, AvroFile, AvroHeader, list_avro_files
 
@@ -63,6 +63,11 @@ def key_values(items: list[str], option: str) -> dict[str, str]:
 
 def storage_options(args: argparse.Namespace) -> dict[str, str]:
     return key_values(args.storage_option, "--storage-option")
+
+
+#: Several files are read as one by every file's schema, their fields unified (``schema_from``):
+#: the schema ``polars-avro schema`` prints for them, whichever file comes first.
+SCHEMA_FROM: Literal["all"] = "all"
 
 
 def remote(args: argparse.Namespace) -> dict[str, Any]:

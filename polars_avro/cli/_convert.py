@@ -10,6 +10,7 @@ import polars as pl
 
 from polars_avro import ReadStats, read_stats, scan_avro, sink_avro
 from polars_avro.cli._common import (
+    SCHEMA_FROM,
     Progress,
     UsageError,
     add_hive_options,
@@ -83,7 +84,9 @@ def format_of(path: str, given: str | None) -> str:
 def scan(paths: list[str], fmt: str, args: argparse.Namespace) -> pl.LazyFrame:
     options = storage_options(args) or None
     if fmt == "avro":
-        lf: pl.LazyFrame = scan_avro(paths, storage_options=options, retries=args.retries, hive_partitioning=args.hive)
+        lf: pl.LazyFrame = scan_avro(
+            paths, storage_options=options, retries=args.retries, hive_partitioning=args.hive, schema_from=SCHEMA_FROM
+        )
         return lf
     refuse(
         args.hive is not None and fmt not in ("parquet", "ipc"), f"--hive and --no-hive are not taken by {fmt} input"

@@ -25,6 +25,7 @@ from polars_avro import (
     sink_avro,
 )
 from polars_avro.cli._common import (
+    SCHEMA_FROM,
     Progress,
     add_input_options,
     add_storage_options,
@@ -103,7 +104,8 @@ def concat(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         sink_avro(
-            scan_avro(args.inputs, hive_partitioning=False, **remote(args)),  # the files' records alone
+            # The files' records alone, in the schema they read as together.
+            scan_avro(args.inputs, hive_partitioning=False, schema_from=SCHEMA_FROM, **remote(args)),
             out,
             compression=compression,
             compression_level=args.compression_level,

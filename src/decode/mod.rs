@@ -27,6 +27,7 @@ pub use datum::{datum_read_type, in_message, DatumColumn};
 #[cfg(test)]
 pub use decimal::decimal_text;
 pub use json::write_json;
+pub(crate) use matching::reader_fields_by_name;
 pub use plan::{column_names, column_types, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
 

@@ -4,7 +4,7 @@
 
 use pyo3::prelude::*;
 
-use crate::read::Sizes;
+use crate::read::{ExtraColumns, MissingColumns, Sizes};
 
 /// The options of a scan that the planner and the reader mind.
 #[derive(FromPyObject)]
@@ -29,6 +29,10 @@ pub struct ScanOptions {
     pub ignore_errors: bool,
     /// A column some files lack reads as nulls there (`missing_columns="insert"`).
     pub insert_missing: bool,
+    /// Whose headers decide the scan's schema: "first" (the first file's) or "all".
+    pub schema_from: String,
+    /// A column the first file lacks: "raise" or "ignore" (Polars' `extra_columns`).
+    pub extra_columns: String,
     /// Files whose names begin with one of these are left out (`hidden_file_prefix`).
     pub hidden: Vec<String>,
     /// Whether paths' wildcards are expanded.
@@ -38,6 +42,29 @@ pub struct ScanOptions {
 }
 
 impl ScanOptions {
+    /// Whether every file's header is read to decide the scan's schema (else the first's).
+    pub fn reads_every_header(&self) -> bool {
+        self.schema_from == "all"
+    }
+
+    /// What becomes of a column some files lack.
+    pub fn missing(&self) -> MissingColumns {
+        if self.insert_missing {
+            MissingColumns::Insert
+        } else {
+            MissingColumns::Raise
+        }
+    }
+
+    /// What becomes of a column the first file lacks.
+    pub fn extra(&self) -> ExtraColumns {
+        if self.extra_columns == "ignore" {
+            ExtraColumns::Ignore
+        } else {
+            ExtraColumns::Raise
+        }
+    }
+
     /// The sizes the user asked for, which `read::Sizes` completes.
     pub fn sizes(&self) -> Sizes {
         Sizes { batch_size: self.batch_size, files_in_flight: self.files_in_flight, low_memory: self.low_memory }

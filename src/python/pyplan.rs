@@ -14,7 +14,7 @@ use super::pyreader::FileObject;
 use super::pyremote::RemoteFile;
 use super::{parse_columns, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
-use crate::read::{self, ColumnSelection, MissingColumns, ScanSchema};
+use crate::read::{self, ColumnSelection, ExtraColumns, FromFirst, ScanSchema};
 use crate::source::remote::RemoteOptions;
 use crate::source::{self, Listed, Named, Source};
 
@@ -32,18 +32,26 @@ pub struct ScanPlan {
 
 #[pymethods]
 impl ScanPlan {
-    /// A plan made of its parts, as `plan_scan` decided them (a split's, on a worker).
+    /// A plan made of its parts, as `plan_scan` decided them (a split's, on a worker);
+    /// `from_first` the first file's rule as (first file, reader schema JSON, extra
+    /// columns ignored).
     #[new]
-    #[pyo3(signature = (reader_schema, file_columns, row_index=None, partitions=Vec::new(), file_path_column=None))]
+    #[pyo3(signature = (reader_schema, file_columns, row_index=None, partitions=Vec::new(), file_path_column=None, from_first=None))]
     fn new(
         reader_schema: Option<String>,
         file_columns: Vec<(String, String)>,
         row_index: Option<String>,
         partitions: Vec<String>,
         file_path_column: Option<String>,
+        from_first: Option<(Option<String>, String, bool)>,
     ) -> PyResult<Self> {
         let columns = parse_columns(&file_columns).map_err(to_py_err)?;
-        let schema = ScanSchema::new(reader_schema, columns);
+        let from_first = from_first.map(|(first, reader_json, ignore)| FromFirst {
+            first,
+            reader_json,
+            extra: if ignore { ExtraColumns::Ignore } else { ExtraColumns::Raise },
+        });
+        let schema = ScanSchema::new(reader_schema, columns).with_from_first(from_first);
         let plan = read::ScanPlan::new(schema, row_index, partitions, file_path_column).map_err(to_py_err)?;
         Ok(Self { plan: Arc::new(plan) })
     }
@@ -80,12 +88,18 @@ impl ScanPlan {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let plan = &slf.get().plan;
+        let from_first = plan
+            .schema
+            .from_first
+            .as_ref()
+            .map(|rule| (rule.first.clone(), rule.reader_json.clone(), rule.extra == ExtraColumns::Ignore));
         let args = (
             plan.schema.reader_schema.clone(),
             described(&plan.schema),
             plan.row_index.clone(),
             plan.partitions.clone(),
             plan.file_path_column.clone(),
+            from_first,
         );
         Ok((slf.get_type().into_any(), args.into_pyobject(py)?))
     }
@@ -129,7 +143,8 @@ pub fn plan_scan(
     if reader_schema.is_none() && matches!(&headers, Headers::Unread(s) if s.is_empty()) {
         return Err(to_py_err(AvroError::argument("plan_scan needs sources, writer schemas or a reader schema")));
     }
-    planned(py, names, &options, headers, reader_schema, partitions)
+    let named = names.into_iter().map(|name| (name.clone(), Some(name))).collect();
+    planned(py, named, &options, headers, reader_schema, partitions)
 }
 
 /// The files of a scan, listed in Rust whatever their kind: what `sources` names (paths,
@@ -175,8 +190,8 @@ pub fn plan_sources<'py>(
         Some(_) => Vec::new(),
         None => listed.0.iter().map(|item| source_from_py(&item)).collect::<PyResult<_>>()?,
     };
-    let (plan, described) =
-        planned(py, listed.1.clone(), &options, Headers::Unread(headers), reader_schema, partitions)?;
+    let named = listed.1.iter().cloned().zip(listed.2.iter().cloned()).collect();
+    let (plan, described) = planned(py, named, &options, Headers::Unread(headers), reader_schema, partitions)?;
     Ok((listed, plan, described))
 }
 
@@ -295,45 +310,86 @@ enum Headers {
     Unread(Vec<Source>),
 }
 
-/// The plan of files `names`, their headers `headers`, as `plan_scan` describes it. No
-/// header is read with a `reader_schema`; headers are read `options.files_in_flight` at a
-/// time. With `options.ignore_errors`, a file whose header is damaged is left out (the read
-/// reports it); when every header is, the first one's error raises.
+/// The plan of files `named` (each one's name and path, if it has one), their headers
+/// `headers`, as `plan_scan` describes it. No header is read with a `reader_schema`; with
+/// `options.schema_from` "first", the first file's alone (the first that is not damaged,
+/// with `options.ignore_errors`), else every file's, `options.files_in_flight` at a time.
+/// With `options.ignore_errors`, a file whose header is damaged is left out (the read
+/// reports it); when every header read is, the first one's error raises.
 fn planned(
     py: Python<'_>,
-    names: Vec<String>,
+    named: Vec<(String, Option<String>)>,
     options: &ScanOptions,
     headers: Headers,
     reader_schema: Option<String>,
     partitions: Vec<String>,
 ) -> PyResult<(ScanPlan, Described)> {
-    let ScanOptions { insert_missing, ignore_errors, row_index_name, include_file_paths, .. } = options;
-    let missing = if *insert_missing { MissingColumns::Insert } else { MissingColumns::Raise };
-    let files: Vec<(String, String)> = match (&reader_schema, headers) {
+    let ScanOptions { ignore_errors, row_index_name, include_file_paths, .. } = options;
+    let (first_only, missing) = (!options.reads_every_header(), options.missing());
+    // Each file's writer schema, None where its header is damaged and left out.
+    let schemas: Vec<Option<String>> = match (&reader_schema, headers) {
         (Some(_), _) => Vec::new(),
-        (None, Headers::Read(schemas)) => names.into_iter().zip(schemas).filter_map(|(n, s)| Some((n, s?))).collect(),
+        (None, Headers::Read(mut schemas)) => {
+            if first_only {
+                // The first header read, after those left out.
+                schemas.truncate(schemas.iter().position(Option::is_some).map_or(0, |i| i + 1));
+            }
+            schemas
+        },
         (None, Headers::Unread(sources)) => {
-            let in_flight = options.sizes().files_in_flight();
-            let results = interruptible(py, || read::read_schemas(sources, in_flight)).map_err(to_py_err)?;
-            let (mut files, mut first_damage) = (Vec::with_capacity(results.len()), None);
-            for (name, result) in names.into_iter().zip(results) {
-                match result {
-                    Ok(json) => files.push((name, json)),
+            let results = interruptible(py, || match first_only {
+                true => first_schema(sources, *ignore_errors),
+                false => {
+                    let remote = sources.iter().any(Source::is_remote);
+                    read::read_schemas(sources, options.sizes().files_in_flight(remote))
+                },
+            })
+            .map_err(to_py_err)?;
+            let mut first_damage = None;
+            let schemas = results
+                .into_iter()
+                .map(|result| match result {
+                    Ok(json) => Ok(Some(json)),
                     Err(e) if *ignore_errors && e.is_damage() => {
                         first_damage.get_or_insert(e);
+                        Ok(None)
                     },
-                    Err(e) => return Err(to_py_err(e)),
-                }
-            }
-            match (files.is_empty(), first_damage) {
-                (true, Some(e)) => return Err(to_py_err(e)),
-                _ => files,
+                    Err(e) => Err(e),
+                })
+                .collect::<AvroResult<Vec<_>>>()
+                .map_err(to_py_err)?;
+            match first_damage {
+                Some(e) if schemas.iter().all(Option::is_none) => return Err(to_py_err(e)),
+                _ => schemas,
             }
         },
     };
-    let schema = ScanSchema::of(&files, reader_schema.as_deref(), missing).map_err(to_py_err)?;
+    let (files, paths): (Vec<(String, String)>, Vec<Option<String>>) =
+        named.into_iter().zip(schemas).filter_map(|((name, path), schema)| Some(((name, schema?), path))).unzip();
+    let schema = match (&reader_schema, files.as_slice()) {
+        (None, [(name, json)]) if first_only => {
+            ScanSchema::of_first(name, paths[0].as_deref(), json, missing, options.extra())
+        },
+        _ => ScanSchema::of(&files, reader_schema.as_deref(), missing),
+    }
+    .map_err(to_py_err)?;
     let plan = read::ScanPlan::new(schema, row_index_name.clone(), partitions, include_file_paths.clone())
         .map_err(to_py_err)?;
     let described = describe(&plan);
     Ok((ScanPlan { plan: Arc::new(plan) }, described))
+}
+
+/// The writer schemas of `sources` up to the first whose header reads, past damaged ones
+/// where `skip_damage`: the first file's rule reads no other.
+fn first_schema(sources: Vec<Source>, skip_damage: bool) -> AvroResult<Vec<AvroResult<String>>> {
+    let mut results = Vec::new();
+    for source in sources {
+        let result = read::read_schemas(vec![source], 1)?.pop().expect("one source, one schema");
+        let go_on = result.as_ref().is_err_and(|e| skip_damage && e.is_damage());
+        results.push(result);
+        if !go_on {
+            break;
+        }
+    }
+    Ok(results)
 }

@@ -187,9 +187,14 @@ impl Timing {
 }
 
 impl BatchPlan {
-    /// The plan of files of writer schema `schema`, read with `options`.
-    pub fn new(schema: Arc<AvroSchema>, options: &ReadOptions, predicate: Option<Predicate>) -> AvroResult<Self> {
-        let reader_schema = options.reader_schema.as_deref();
+    /// The plan of files of writer schema `schema`, resolved into `reader_schema` if any,
+    /// read with `options`.
+    pub fn new(
+        schema: Arc<AvroSchema>,
+        reader_schema: Option<&AvroSchema>,
+        options: &ReadOptions,
+        predicate: Option<Predicate>,
+    ) -> AvroResult<Self> {
         let plan_of = |columns: &[String]| RowPlan::new(&schema, reader_schema, Some(columns));
         let is_extra = |c: &str| {
             options.row_index.as_ref().is_some_and(|r| r.name == c)
@@ -626,7 +631,7 @@ mod tests {
 
     #[test]
     fn all_columns_come_row_index_first_then_the_files_then_partitions_then_the_path() {
-        let plan = BatchPlan::new(abc(), &with_extras(), None).unwrap();
+        let plan = BatchPlan::new(abc(), None, &with_extras(), None).unwrap();
         // A partition column the file also holds keeps the file's place and the partition's type.
         assert_eq!(
             output(&plan),
@@ -647,7 +652,7 @@ mod tests {
     #[test]
     fn a_projection_keeps_its_order_and_decodes_only_its_file_columns() {
         let options = ReadOptions { columns: columns(&["path", "c", "idx", "a"]), ..with_extras() };
-        let plan = BatchPlan::new(abc(), &options, None).unwrap();
+        let plan = BatchPlan::new(abc(), None, &options, None).unwrap();
         let order: Vec<String> = output(&plan).into_iter().map(|(n, _)| n).collect();
         assert_eq!(order, ["path", "c", "idx", "a"]);
         assert_eq!(names(&plan.rest_plan), ["c", "a"]);
@@ -657,12 +662,12 @@ mod tests {
     #[test]
     fn the_predicates_columns_are_decoded_first_and_the_rest_after() {
         let options = ReadOptions { columns: columns(&["a", "b", "c"]), ..ReadOptions::default() };
-        let plan = BatchPlan::new(abc(), &options, Some(predicate_on(&["c", "a", "c"]))).unwrap();
+        let plan = BatchPlan::new(abc(), None, &options, Some(predicate_on(&["c", "a", "c"]))).unwrap();
         assert_eq!(names(plan.predicate_plan.as_ref().unwrap()), ["c", "a"]);
         assert_eq!(names(&plan.rest_plan), ["b"]);
         // A predicate on columns outside the projection decodes them all the same.
         let options = ReadOptions { columns: columns(&["a"]), ..with_extras() };
-        let plan = BatchPlan::new(abc(), &options, Some(predicate_on(&["c", "idx", "path"]))).unwrap();
+        let plan = BatchPlan::new(abc(), None, &options, Some(predicate_on(&["c", "idx", "path"]))).unwrap();
         assert_eq!(names(plan.predicate_plan.as_ref().unwrap()), ["c"]);
         assert_eq!(names(&plan.rest_plan), ["a"]);
     }
@@ -670,10 +675,10 @@ mod tests {
     #[test]
     fn a_read_of_no_column_needs_no_data_unless_damage_is_to_be_skipped() {
         let options = ReadOptions { columns: Some(Vec::new()), ..ReadOptions::default() };
-        let plan = BatchPlan::new(abc(), &options, None).unwrap();
+        let plan = BatchPlan::new(abc(), None, &options, None).unwrap();
         assert!(!plan.needs_data && plan.validate_plan.is_none());
         let options = ReadOptions { columns: Some(Vec::new()), ignore_errors: true, ..ReadOptions::default() };
-        let plan = BatchPlan::new(abc(), &options, None).unwrap();
+        let plan = BatchPlan::new(abc(), None, &options, None).unwrap();
         // A count that skips damage decodes every record, so that it counts what a read gives.
         assert!(plan.needs_data);
         assert_eq!(names(plan.validate_plan.as_ref().unwrap()), ["a", "b", "c"]);
@@ -682,7 +687,7 @@ mod tests {
     #[test]
     fn a_column_not_in_the_file_is_refused_naming_the_columns() {
         let options = ReadOptions { columns: columns(&["a", "zz"]), ..ReadOptions::default() };
-        let message = BatchPlan::new(abc(), &options, None).err().unwrap().to_string();
+        let message = BatchPlan::new(abc(), None, &options, None).err().unwrap().to_string();
         assert!(message.contains("column 'zz' is not in the Avro schema; the columns are: a, b, c"), "{message}");
     }
 }

@@ -2,7 +2,7 @@
 //! writer schema) and its first blocks read, several at once ahead of the reader on an
 //! I/O pool, and handed to the reader in order.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -15,10 +15,8 @@ use super::known;
 use super::options::ReadOptions;
 use super::predicate::Predicate;
 use crate::container::{walk_frames, ByteRange, Codec, ContainerReader, FrameHints, Header, RawBlock, Resynced};
-use crate::decode::column_types;
-use crate::error::{AvroError, AvroResult};
-use crate::frame_type::FrameType;
-use crate::schema::{parse_schema, AvroSchema};
+use crate::error::{AvroError, AvroResult, ErrorKind};
+use crate::schema::parse_schema;
 use crate::source::{FileIdentity, Source, Stream, WindowWalk};
 use crate::threads::io_pool;
 
@@ -238,20 +236,28 @@ impl BatchPlans {
             return Ok(plan.clone());
         }
         let planned = self.options.planned.as_ref();
-        let schema = match planned.and_then(|p| p.planned_writer(schema_json)) {
+        let (schema, resolved_into) = match planned.and_then(|p| p.planned_writer(schema_json)) {
             // The header gives a schema the plan parsed and checked.
-            Some(schema) => schema,
+            Some(schema) => (schema, None),
             None => {
-                let schema = Arc::new(parse_schema(schema_json).map_err(|e| e.in_file(file))?);
+                let schema = parse_schema(schema_json).map_err(|e| e.in_file(file))?;
                 let own_schema = self.options.reader_schema.is_none();
-                if let Some(planned) = planned.filter(|p| own_schema && p.reader_schema.is_none()) {
-                    check_planned(&schema, &planned.columns).map_err(|e| e.in_file(file))?;
-                }
-                schema
+                let into = match planned.filter(|p| own_schema && p.reader_schema.is_none()) {
+                    Some(planned) => planned.reader_for(&schema, file).map_err(|e| e.in_file(file))?,
+                    None => None,
+                };
+                (Arc::new(schema), into)
             },
         };
-        let plan =
-            Arc::new(BatchPlan::new(schema, &self.options, self.predicate.clone()).map_err(|e| e.in_file(file))?);
+        let reader_schema = resolved_into.as_ref().or(self.options.reader_schema.as_deref());
+        let plan = BatchPlan::new(schema, reader_schema, &self.options, self.predicate.clone()).map_err(|mut e| {
+            // A file the scan's schema cannot read is a file that does not match it.
+            if resolved_into.is_some() && e.kind == ErrorKind::Schema {
+                e.kind = ErrorKind::SchemaMismatch;
+            }
+            e.in_file(file)
+        })?;
+        let plan = Arc::new(plan);
         let mut plans = self.by_schema.lock().unwrap_or_else(|e| e.into_inner());
         Ok(plans.entry(schema_json.to_string()).or_insert(plan).clone())
     }
@@ -260,42 +266,6 @@ impl BatchPlans {
     pub fn any(&self) -> Option<Arc<BatchPlan>> {
         self.by_schema.lock().unwrap_or_else(|e| e.into_inner()).values().next().cloned()
     }
-}
-
-/// Refuses a file whose header gives other columns than `planned`, those its header gave
-/// when the scan was planned: it changed since (replaced by another writer's file, for
-/// instance), and its values read into the planned types would be cast, not read.
-fn check_planned(schema: &AvroSchema, planned: &[(String, FrameType)]) -> AvroResult<()> {
-    let columns = column_types(schema)?;
-    let unchanged = columns.len() == planned.len()
-        && columns.iter().zip(planned).all(|((c, now), (p, was))| c == p && now.as_read() == was.as_read());
-    if unchanged {
-        return Ok(());
-    }
-    // By name: a file of many columns is checked in time linear in them.
-    let now_by_name: HashMap<&str, &FrameType> = columns.iter().map(|(c, t)| (c.as_str(), t)).collect();
-    let planned_names: HashSet<&str> = planned.iter().map(|(p, _)| p.as_str()).collect();
-    let quoted =
-        |names: &mut dyn Iterator<Item = &String>| names.map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
-    let change = planned.iter().find_map(|(name, was)| match now_by_name.get(name.as_str()) {
-        None => Some(format!("its column '{name}' is gone")),
-        Some(now) if now.as_read() != was.as_read() => {
-            Some(format!("its column '{name}' was {} and is now {}", was.polars_name(), now.polars_name()))
-        },
-        Some(_) => None,
-    });
-    let change = change.unwrap_or_else(|| {
-        let names_now = columns.iter().map(|(c, _)| c);
-        let mut added = names_now.clone().filter(|c| !planned_names.contains(c.as_str())).peekable();
-        if added.peek().is_some() {
-            return format!("it has new columns: {}", quoted(&mut added));
-        }
-        let names_then = planned.iter().map(|(c, _)| c);
-        format!("its columns were {} and are now {}", quoted(&mut names_then.clone()), quoted(&mut names_now.clone()))
-    });
-    Err(AvroError::schema_mismatch(format!(
-        "the file changed after the scan was planned: {change}; scan it again to read it as it is now"
-    )))
 }
 
 /// Opens a source and reads its header (errors name the source); also its name.

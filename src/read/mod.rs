@@ -31,7 +31,7 @@ pub use options::{
 pub use predicate::{Predicate, PredicateFn};
 pub use scan_filter::{FilesKept, ScanFilter};
 pub use scan_plan::{ColumnKind, ColumnSelection, ScanPlan};
-pub use scan_schema::{parse_reader_schema, MissingColumns, ScanSchema};
+pub use scan_schema::{parse_reader_schema, ExtraColumns, FromFirst, MissingColumns, ScanSchema};
 pub use skipped::SkippedData;
 pub use splits::{plan_splits, read_file_facts, FileFacts};
 pub use stats::{ReadStats, StatValue};

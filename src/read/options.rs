@@ -17,6 +17,12 @@ pub const LOW_MEMORY_BATCH_SIZE: usize = 8_192;
 /// Files opened at once ahead of the reader when the options do not say.
 pub const DEFAULT_FILES_IN_FLIGHT: usize = 16;
 
+/// Objects of a store opened at once when the options do not say, unless Polars' own
+/// setting of its requests in flight to stores (`POLARS_CONCURRENCY_BUDGET`) says: at tens
+/// of milliseconds a request, 64 hide the latency where 16 took 2.4-3.4x as long (issue
+/// 71), and each holds no more than its first blocks.
+pub const DEFAULT_OBJECTS_IN_FLIGHT: usize = 64;
+
 /// The sizes a read was asked for, and the one rule that fills in the rest: what the
 /// caller gave, else what `low_memory` implies (Polars' option of that name: smaller
 /// batches and one file read ahead, less memory at some cost in speed), else the batch
@@ -38,11 +44,20 @@ impl Sizes {
         self.batch_size.or(low_memory).or(engine).unwrap_or(DEFAULT_BATCH_SIZE)
     }
 
-    /// Files opened and read ahead at once.
-    pub fn files_in_flight(&self) -> usize {
+    /// Files opened and read ahead at once, more where they are objects of a store
+    /// (`remote`): each is then a request's latency away.
+    pub fn files_in_flight(&self, remote: bool) -> usize {
         let low_memory = self.low_memory.then_some(1);
-        self.files_in_flight.or(low_memory).unwrap_or(DEFAULT_FILES_IN_FLIGHT)
+        self.files_in_flight.or(low_memory).unwrap_or_else(|| match remote {
+            true => polars_concurrency_budget().unwrap_or(DEFAULT_OBJECTS_IN_FLIGHT),
+            false => DEFAULT_FILES_IN_FLIGHT,
+        })
     }
+}
+
+/// Polars' own bound on requests in flight to object stores, where the user set it.
+fn polars_concurrency_budget() -> Option<usize> {
+    std::env::var("POLARS_CONCURRENCY_BUDGET").ok()?.trim().parse().ok().filter(|&n| n > 0)
 }
 
 /// A column numbering the records (before any predicate, across files), placed first.
@@ -224,12 +239,14 @@ mod tests {
     #[test]
     fn sizes_are_the_callers_else_low_memorys_else_the_engines_else_the_defaults() {
         let default = Sizes::default();
-        assert_eq!((default.batch_size(None), default.files_in_flight()), (DEFAULT_BATCH_SIZE, 16));
+        assert_eq!((default.batch_size(None), default.files_in_flight(false)), (DEFAULT_BATCH_SIZE, 16));
         assert_eq!(default.batch_size(Some(1000)), 1000, "the engine's, where nobody else said");
+        let objects = polars_concurrency_budget().unwrap_or(DEFAULT_OBJECTS_IN_FLIGHT);
+        assert_eq!(default.files_in_flight(true), objects, "objects of a store: Polars' budget, else 64");
         let low = Sizes { low_memory: true, ..Sizes::default() };
-        assert_eq!((low.batch_size(Some(1000)), low.files_in_flight()), (LOW_MEMORY_BATCH_SIZE, 1));
+        assert_eq!((low.batch_size(Some(1000)), low.files_in_flight(true)), (LOW_MEMORY_BATCH_SIZE, 1));
         let given = Sizes { batch_size: Some(500), files_in_flight: Some(4), low_memory: true };
-        assert_eq!((given.batch_size(Some(1000)), given.files_in_flight()), (500, 4));
+        assert_eq!((given.batch_size(Some(1000)), given.files_in_flight(true)), (500, 4));
     }
 
     #[test]

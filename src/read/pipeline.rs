@@ -18,7 +18,7 @@ use rayon::ThreadPool;
 
 use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::files::{BatchPlans, OpenedFile, Opener, ScanFile};
-use super::options::{IndexType, ReadAhead, ReadOptions, DEFAULT_FILES_IN_FLIGHT};
+use super::options::{IndexType, ReadAhead, ReadOptions, Sizes};
 use super::parts::BlockParts;
 use super::predicate::Predicate;
 use super::skipped::SkippedData;
@@ -112,7 +112,9 @@ impl Pipeline {
         // one thread nothing happens beside the caller.
         let files_in_flight = match (rows_left, threads) {
             (Some(_), _) | (_, 1) => 0,
-            _ => options.files_in_flight.unwrap_or(DEFAULT_FILES_IN_FLIGHT),
+            _ => options
+                .files_in_flight
+                .unwrap_or_else(|| Sizes::default().files_in_flight(files.iter().any(|file| file.source.is_remote()))),
         };
         let read_ahead = options.read_ahead.unwrap_or_else(|| ReadAhead::local(threads));
         let (pool, read_ahead) = if threads == 1 {

@@ -1,15 +1,17 @@
-//! The schema a scan reads its files into, decided once from their headers before any
-//! block is read: the caller's reader schema; else, when every file gives the same
-//! columns, each file's own; else one schema all of them resolve into (`unify_schemas`),
-//! with the policy for columns some files lack.
+//! The schema a scan reads its files into, decided once before any block is read, by one
+//! of three rules: the caller's reader schema (no header read); the first file's, as
+//! Polars' scans decide theirs (one header read; the other files, read when the scan reads
+//! them, resolved into it, with Polars' `missing_columns` and `extra_columns`); or every
+//! file's header read and, when they give other columns, one schema all of them resolve
+//! into (`unify_schemas`), with the policy for columns some files lack.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::decode::column_types;
+use crate::decode::{column_types, reader_fields_by_name};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::frame_type::FrameType;
-use crate::schema::{parse_schema, unify_schemas, AvroSchema, Node};
+use crate::schema::{parse_schema, unify_schemas, with_null_defaults, AvroSchema, Field, Node};
 
 /// What becomes of a column some files lack and for which no file declares a default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,14 +23,43 @@ pub enum MissingColumns {
     Insert,
 }
 
+/// What becomes of a top-level column a file has and the scan's schema lacks, under the
+/// first file's rule (Polars' `extra_columns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtraColumns {
+    /// Refused, naming the file and the column.
+    #[default]
+    Raise,
+    /// Left out, as the specification's resolution skips a writer's field the reader lacks.
+    Ignore,
+}
+
+/// The first file's rule: the scan's columns are the first file's, and a file that gives
+/// other columns is resolved into the first file's schema when it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FromFirst {
+    /// The path or URL of the file whose header gave the scan's schema (a change to it is
+    /// refused); None for bytes and streams, which cannot change.
+    pub first: Option<String>,
+    /// The schema (JSON) the other files are resolved into: the first file's, where
+    /// `missing_columns="insert"` each top-level field without a default made nullable with
+    /// a null one.
+    pub reader_json: String,
+    /// What becomes of a column the first file lacks.
+    pub extra: ExtraColumns,
+}
+
 /// The schema a scan reads every file into, and the columns that gives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanSchema {
     /// The reader schema (JSON) every file is resolved into; None: each file is read with
-    /// its own writer schema (they all give `columns`).
+    /// its own writer schema where it gives `columns`, else by `from_first`.
     pub reader_schema: Option<String>,
     /// The columns in order: name and type.
     pub columns: Vec<(String, FrameType)>,
+    /// Under the first file's rule, how files giving other columns are read; None: every
+    /// file's header was read when planning, and a file giving other columns since changed.
+    pub from_first: Option<FromFirst>,
     /// The schemas parsed while planning, so that the scan's reads parse none again.
     parsed: Parsed,
 }
@@ -52,7 +83,54 @@ impl PartialEq for Parsed {
 impl ScanSchema {
     /// A scan's schema of its parts, as planned elsewhere: nothing parsed yet.
     pub fn new(reader_schema: Option<String>, columns: Vec<(String, FrameType)>) -> Self {
-        Self { reader_schema, columns, parsed: Parsed::default() }
+        Self { reader_schema, columns, from_first: None, parsed: Parsed::default() }
+    }
+
+    /// The same, under the first file's rule.
+    pub fn with_from_first(self, from_first: Option<FromFirst>) -> Self {
+        Self { from_first, ..self }
+    }
+
+    /// The scan of files whose first, `name` (at `path`, if it has one), has the writer
+    /// schema `json`, by the first file's rule (see [`FromFirst`]): no other header is read.
+    pub fn of_first(
+        name: &str,
+        path: Option<&str>,
+        json: &str,
+        missing: MissingColumns,
+        extra: ExtraColumns,
+    ) -> AvroResult<Self> {
+        let schema = parse_schema(json).map_err(|e| e.in_file(name))?;
+        let columns = column_types(&schema).map_err(|e| e.in_file(name))?;
+        let reader_json = match missing {
+            MissingColumns::Raise => json.to_string(),
+            MissingColumns::Insert => with_null_defaults(&schema).to_string(),
+        };
+        let from_first = FromFirst { first: path.map(str::to_string), reader_json, extra };
+        let parsed = Parsed { reader: None, writers: Arc::new([(json.to_string(), Arc::new(schema))].into()) };
+        Ok(Self { reader_schema: None, columns, from_first: Some(from_first), parsed })
+    }
+
+    /// The schema a file of writer schema `writer` that the planning did not parse is
+    /// resolved into (None: it is read with its own, giving the scan's columns), where no
+    /// reader schema was given. Under the first file's rule another file is checked by it;
+    /// otherwise the file changed since it was planned and is refused, saying what changed
+    /// (its values read into the planned types would be cast, not read).
+    pub fn reader_for(&self, writer: &AvroSchema, file: &str) -> AvroResult<Option<AvroSchema>> {
+        let columns = column_types(writer)?;
+        let Some(change) = change(&columns, &self.columns) else {
+            return Ok(None);
+        };
+        match &self.from_first {
+            Some(rule) if rule.first.as_deref() != Some(file) => {
+                let reader = parse_schema(&rule.reader_json)?;
+                check_fields(writer, &reader, rule, file)?;
+                Ok(Some(reader))
+            },
+            _ => Err(AvroError::schema_mismatch(format!(
+                "the file changed after the scan was planned: {change}; scan it again to read it as it is now"
+            ))),
+        }
     }
 
     /// The reader schema every file is resolved into, parsed (None: each file's own).
@@ -78,7 +156,7 @@ impl ScanSchema {
             let schema = parse_reader_schema(json)?;
             let columns = column_types(&schema).map_err(in_reader_schema)?;
             let parsed = Parsed { reader: Some(Arc::new(schema)), ..Parsed::default() };
-            return Ok(Self { reader_schema: Some(json.to_string()), columns, parsed });
+            return Ok(Self { reader_schema: Some(json.to_string()), columns, from_first: None, parsed });
         }
         // Each distinct writer schema once, in order of first appearance, named by its first file.
         let mut seen = HashSet::new();
@@ -103,7 +181,7 @@ impl ScanSchema {
             let writers =
                 distinct.iter().zip(&described).map(|((_, json), (schema, _))| (json.to_string(), schema.clone()));
             let parsed = Parsed { reader: None, writers: Arc::new(writers.collect()) };
-            return Ok(Self { reader_schema: None, columns: first_columns.clone(), parsed });
+            return Ok(Self { reader_schema: None, columns: first_columns.clone(), from_first: None, parsed });
         }
         let named: Vec<(String, String)> = distinct.iter().map(|(n, j)| (n.to_string(), j.to_string())).collect();
         let unified = unify_schemas(&named)?.to_string();
@@ -114,8 +192,75 @@ impl ScanSchema {
         }
         let writers = distinct.iter().zip(described).map(|((_, json), (schema, _))| (json.to_string(), schema));
         let parsed = Parsed { reader: Some(Arc::new(reader)), writers: Arc::new(writers.collect()) };
-        Ok(Self { reader_schema: Some(unified), columns, parsed })
+        Ok(Self { reader_schema: Some(unified), columns, from_first: None, parsed })
     }
+}
+
+/// How `columns` (a file's) differ from `planned` (the scan's), None where they do not:
+/// the first column missing or of another type, else the columns added, else the order.
+fn change(columns: &[(String, FrameType)], planned: &[(String, FrameType)]) -> Option<String> {
+    let unchanged = columns.len() == planned.len()
+        && columns.iter().zip(planned).all(|((c, now), (p, was))| c == p && now.as_read() == was.as_read());
+    if unchanged {
+        return None;
+    }
+    // By name: a file of many columns is checked in time linear in them.
+    let now_by_name: HashMap<&str, &FrameType> = columns.iter().map(|(c, t)| (c.as_str(), t)).collect();
+    let planned_names: HashSet<&str> = planned.iter().map(|(p, _)| p.as_str()).collect();
+    let quoted =
+        |names: &mut dyn Iterator<Item = &String>| names.map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
+    let change = planned.iter().find_map(|(name, was)| match now_by_name.get(name.as_str()) {
+        None => Some(format!("its column '{name}' is gone")),
+        Some(now) if now.as_read() != was.as_read() => {
+            Some(format!("its column '{name}' was {} and is now {}", was.polars_name(), now.polars_name()))
+        },
+        Some(_) => None,
+    });
+    Some(change.unwrap_or_else(|| {
+        let names_now = columns.iter().map(|(c, _)| c);
+        let mut added = names_now.clone().filter(|c| !planned_names.contains(c.as_str())).peekable();
+        if added.peek().is_some() {
+            return format!("it has new columns: {}", quoted(&mut added));
+        }
+        let names_then = planned.iter().map(|(c, _)| c);
+        format!("its columns were {} and are now {}", quoted(&mut names_then.clone()), quoted(&mut names_now.clone()))
+    }))
+}
+
+/// Refuses, under the first file's `rule`, a file (of schema `writer`) that lacks a
+/// top-level field of `reader` (the first file's) that has no default, or that has one the
+/// reader lacks unless such columns are ignored: each named with the file and the first.
+/// The types of the fields both have are the resolution's to check, as the file is read.
+fn check_fields(writer: &AvroSchema, reader: &AvroSchema, rule: &FromFirst, file: &str) -> AvroResult<()> {
+    let (writer_fields, reader_fields) = (top_fields(writer), top_fields(reader));
+    let first = match &rule.first {
+        Some(path) => format!("the first file's, '{path}'"),
+        None => "the first file's".to_string(),
+    };
+    let refused = |message: String| Err(AvroError::schema_mismatch(message).in_file(file));
+    let written: HashSet<&str> = writer_fields.iter().map(|f| f.name.as_str()).collect();
+    for field in reader_fields {
+        let found = written.contains(field.name.as_str()) || field.aliases.iter().any(|a| written.contains(a.as_str()));
+        if !found && field.default.is_none() {
+            return refused(format!(
+                "the file '{file}' has no column '{}', which the scan's schema ({first}) has: \
+                pass missing_columns='insert' to read it as nulls there",
+                field.name
+            ));
+        }
+    }
+    if rule.extra == ExtraColumns::Raise {
+        let by_name = reader_fields_by_name(reader_fields);
+        if let Some(extra) = writer_fields.iter().find(|f| !by_name.contains_key(f.name.as_str())) {
+            return refused(format!(
+                "the file '{file}' has a column '{}', which the scan's schema ({first}) lacks: \
+                pass schema_from='all' to read every file's columns, reader_schema= to choose them, or \
+                extra_columns='ignore' to leave it out",
+                extra.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A writer schema, parsed, and the columns it gives.
@@ -155,11 +300,15 @@ fn check_missing(
 
 /// The top-level fields of a schema that declare a default (none when it is no record).
 fn fields_with_defaults(schema: &AvroSchema) -> impl Iterator<Item = &str> {
-    let fields = match schema.node(schema.root) {
+    top_fields(schema).iter().filter(|f| f.default.is_some()).map(|f| f.name.as_str())
+}
+
+/// The top-level record's fields (none when the schema is no record).
+fn top_fields(schema: &AvroSchema) -> &[Field] {
+    match schema.node(schema.root) {
         Node::Record { fields, .. } => fields.as_slice(),
         _ => &[],
-    };
-    fields.iter().filter(|f| f.default.is_some()).map(|f| f.name.as_str())
+    }
 }
 
 /// A reader schema given as JSON; its errors say they are the reader schema's.
@@ -300,5 +449,82 @@ mod tests {
         );
         let scan = ScanSchema::of(&files, None, MissingColumns::Insert).unwrap();
         assert_eq!(scan.columns, [("x".into(), LONG), ("z".into(), FrameType::Float32)]);
+    }
+
+    fn parsed(fields: Value) -> AvroSchema {
+        parse_schema(&file("-", fields).1).unwrap()
+    }
+
+    #[test]
+    fn the_first_files_rule_reads_other_files_into_the_first_ones_schema() {
+        let (name, first) = file("first", json!([{"name": "x", "type": "long"}, {"name": "y", "type": "string"}]));
+        let scan =
+            ScanSchema::of_first(&name, Some(&name), &first, MissingColumns::Raise, ExtraColumns::Raise).unwrap();
+        assert_eq!((names(&scan), scan.reader_schema.as_deref()), (vec!["x", "y"], None));
+        assert_eq!(scan.planned_writer(&first).as_deref(), Some(&parse_schema(&first).unwrap()));
+        // The same columns (a doc added): read with its own schema.
+        let same = parsed(json!([{"name": "x", "type": "long", "doc": "d"}, {"name": "y", "type": "string"}]));
+        assert_eq!(scan.reader_for(&same, "b").unwrap(), None);
+        // Other columns the first's schema can read: resolved into it.
+        let promoted = parsed(json!([{"name": "y", "type": "string"}, {"name": "x", "type": "int"}]));
+        assert_eq!(scan.reader_for(&promoted, "b").unwrap(), Some(parse_schema(&first).unwrap()));
+    }
+
+    #[test]
+    fn the_first_files_rule_refuses_a_missing_or_extra_column_naming_file_and_field() {
+        let (name, first) =
+            file("first", json!([{"name": "x", "type": "long"}, {"name": "d", "type": "int", "default": 7}]));
+        let raise =
+            ScanSchema::of_first(&name, Some(&name), &first, MissingColumns::Raise, ExtraColumns::Raise).unwrap();
+        // d has a default: only x is missing.
+        let error = raise.reader_for(&parsed(json!([{"name": "z", "type": "long"}])), "b").unwrap_err();
+        assert_eq!((error.kind, error.file.as_deref()), (ErrorKind::SchemaMismatch, Some("b")));
+        assert!(
+            error
+                .message
+                .starts_with("the file 'b' has no column 'x', which the scan's schema (the first file's, 'first') has"),
+            "{error}"
+        );
+        let extra = parsed(json!([{"name": "x", "type": "long"}, {"name": "new", "type": "long"}]));
+        let error = raise.reader_for(&extra, "b").unwrap_err();
+        assert!(
+            error.message.starts_with(
+                "the file 'b' has a column 'new', which the scan's schema (the first file's, 'first') lacks"
+            ),
+            "{error}"
+        );
+        let ignore =
+            ScanSchema::of_first(&name, Some(&name), &first, MissingColumns::Raise, ExtraColumns::Ignore).unwrap();
+        assert!(ignore.reader_for(&extra, "b").unwrap().is_some());
+        // Inserted: the first's fields without a default read as nulls where a file lacks them.
+        let insert =
+            ScanSchema::of_first(&name, Some(&name), &first, MissingColumns::Insert, ExtraColumns::Raise).unwrap();
+        let resolved = insert.reader_for(&parsed(json!([{"name": "d", "type": "int"}])), "b").unwrap();
+        assert!(resolved.is_some());
+        let reader: Value = serde_json::from_str(&insert.from_first.as_ref().unwrap().reader_json).unwrap();
+        assert_eq!(reader["fields"][0], json!({"name": "x", "type": ["null", "long"], "default": null}));
+        assert_eq!(reader["fields"][1], json!({"name": "d", "type": "int", "default": 7}));
+        assert_eq!(insert.columns, raise.columns, "inserting changes no column's type");
+    }
+
+    #[test]
+    fn the_first_file_changed_since_planning_is_refused_saying_what_changed() {
+        let (name, first) = file("first", json!([{"name": "x", "type": "long"}]));
+        let scan =
+            ScanSchema::of_first(&name, Some(&name), &first, MissingColumns::Insert, ExtraColumns::Ignore).unwrap();
+        let error = scan.reader_for(&parsed(json!([{"name": "x", "type": "string"}])), "first").unwrap_err();
+        assert_eq!(
+            error.message,
+            "the file changed after the scan was planned: its column 'x' was Int64 and is now String; scan it again \
+            to read it as it is now"
+        );
+        // Bytes cannot change: another source of bytes is another file, read into the first's.
+        let bytes = ScanSchema::of_first("<bytes>", None, &first, MissingColumns::Raise, ExtraColumns::Raise).unwrap();
+        let promoted = bytes.reader_for(&parsed(json!([{"name": "x", "type": "int"}])), "<bytes>").unwrap();
+        assert_eq!(promoted, Some(parse_schema(&first).unwrap()));
+        // Where every header was read, any file that gives other columns changed.
+        let all = ScanSchema::new(None, scan.columns.clone());
+        let error = all.reader_for(&parsed(json!([{"name": "x", "type": "long"}, {"name": "y", "type": "long"}])), "b");
+        assert!(error.unwrap_err().message.contains("it has new columns: 'y'"));
     }
 }

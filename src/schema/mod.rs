@@ -14,4 +14,4 @@ pub(crate) use model::{
     field_path, Field, Logical, LongTime, Name, Node, NodeId, MAX_TEXT_DIGITS, TIME_ZONE_ATTRIBUTE,
 };
 pub use parse::parse_schema;
-pub use unify::unify_schemas;
+pub use unify::{unify_schemas, with_null_defaults};

@@ -42,6 +42,20 @@ pub fn unify_schemas(schemas: &[(String, String)]) -> AvroResult<Value> {
     Ok(to_json(&unified))
 }
 
+/// `schema` (a record's) as JSON with each top-level field that declares no default made
+/// nullable with a null one, as a field only some files have is unified: files that lack
+/// it read it as nulls.
+pub fn with_null_defaults(schema: &AvroSchema) -> Value {
+    let mut json = to_json(schema);
+    if let Some(fields) = json.get_mut("fields").and_then(Value::as_array_mut) {
+        for field in fields.iter_mut().filter(|f| f.get("default").is_none()) {
+            field["type"] = nullable(field["type"].take());
+            field["default"] = Value::Null;
+        }
+    }
+    json
+}
+
 /// Where two schemas cannot be unified: the field path and what each side has.
 #[derive(Debug, Clone, PartialEq)]
 struct Conflict {

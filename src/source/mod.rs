@@ -89,6 +89,11 @@ const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
 const BUFFER_SIZE: usize = 128 << 10;
 
 impl Source {
+    /// Whether it is an object of a store, each request a network's latency away.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Source::Remote { .. })
+    }
+
     /// A local path.
     pub fn from_path(path: impl Into<PathBuf>) -> Self {
         Source::Path(path.into())
