@@ -112,9 +112,10 @@ def is_remote_url(path: str) -> bool:
 def _texts(source: object) -> list[str]:
     """The paths and URLs a source names as text (none for bytes and file objects)."""
     if isinstance(source, (str, os.PathLike)):
-        return [os.fspath(source)] if isinstance(os.fspath(source), str) else []
-    if isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray)):
-        return [text for item in source for text in _texts(item) if isinstance(item, (str, os.PathLike))]
+        path = os.fspath(source)
+        return [path] if isinstance(path, str) else []
+    if isinstance(source, Sequence) and not isinstance(source, (bytes, bytearray, memoryview)):
+        return [text for item in source for text in _texts(item)]
     return []
 
 

@@ -340,8 +340,9 @@ fn planned(
             let results = interruptible(py, || match first_only {
                 true => first_schema(sources, *ignore_errors),
                 false => {
-                    let remote = sources.iter().any(Source::is_remote);
-                    read::read_schemas(sources, options.sizes().files_in_flight(remote))
+                    let in_flight = options.sizes().files_in_flight();
+                    let in_flight = in_flight.unwrap_or_else(|| read::default_files_in_flight(&sources));
+                    read::read_schemas(sources, in_flight)
                 },
             })
             .map_err(to_py_err)?;

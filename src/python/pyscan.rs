@@ -188,7 +188,7 @@ impl ScanReader {
             row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset, index }),
             file_path_column: file_path_column.map(PlSmallStr::from),
             partition_columns,
-            files_in_flight: Some(sizes.files_in_flight(files.iter().any(|file| file.source.is_remote()))),
+            files_in_flight: sizes.files_in_flight(),
             n_threads: options.n_threads,
             read_ahead: None,
             reader_schema,

@@ -11,7 +11,7 @@ use super::interrupt::interruptible;
 use super::{skipped_dict, source_from_py, to_py_err};
 use crate::container::{ByteRange, Codec, Header};
 use crate::error::AvroError;
-use crate::read::{Sizes, SkippedData, Source, SplitPart};
+use crate::read::{default_files_in_flight, SkippedData, SplitPart};
 
 /// One file's part of a split.
 ///
@@ -126,8 +126,7 @@ pub fn plan_splits<'py>(
     }
     let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
     let names: Vec<String> = sources.iter().map(|s| s.name()).collect();
-    let remote = sources.iter().any(Source::is_remote);
-    let in_flight = Sizes { files_in_flight, ..Sizes::default() }.files_in_flight(remote);
+    let in_flight = files_in_flight.unwrap_or_else(|| default_files_in_flight(&sources));
     let results = interruptible(py, || crate::read::read_file_facts(sources, in_flight)).map_err(to_py_err)?;
     let (mut schemas, mut facts, mut sizes, mut kept, mut damaged) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());

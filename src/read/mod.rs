@@ -25,8 +25,8 @@ pub use crate::threads::default_threads;
 pub(crate) use files::open_container;
 pub use files::{read_schemas, ScanFile, SplitPart};
 pub use options::{
-    IndexType, ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE, DEFAULT_FILES_IN_FLIGHT,
-    LOW_MEMORY_BATCH_SIZE,
+    default_files_in_flight, IndexType, ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE,
+    DEFAULT_FILES_IN_FLIGHT, LOW_MEMORY_BATCH_SIZE,
 };
 pub use predicate::{Predicate, PredicateFn};
 pub use scan_filter::{FilesKept, ScanFilter};

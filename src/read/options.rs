@@ -7,6 +7,7 @@ use polars_core::prelude::{DataType, IdxSize, PlSmallStr};
 
 use super::scan_schema::ScanSchema;
 use crate::schema::AvroSchema;
+use crate::source::Source;
 
 /// Rows per batch when the caller does not say.
 pub const DEFAULT_BATCH_SIZE: usize = 65_536;
@@ -44,14 +45,19 @@ impl Sizes {
         self.batch_size.or(low_memory).or(engine).unwrap_or(DEFAULT_BATCH_SIZE)
     }
 
-    /// Files opened and read ahead at once, more where they are objects of a store
-    /// (`remote`): each is then a request's latency away.
-    pub fn files_in_flight(&self, remote: bool) -> usize {
-        let low_memory = self.low_memory.then_some(1);
-        self.files_in_flight.or(low_memory).unwrap_or_else(|| match remote {
-            true => polars_concurrency_budget().unwrap_or(DEFAULT_OBJECTS_IN_FLIGHT),
-            false => DEFAULT_FILES_IN_FLIGHT,
-        })
+    /// Files opened and read ahead at once, where the caller or `low_memory` says; None
+    /// leaves it to the files read ([`default_files_in_flight`]).
+    pub fn files_in_flight(&self) -> Option<usize> {
+        self.files_in_flight.or(self.low_memory.then_some(1))
+    }
+}
+
+/// Files opened and read ahead at once where nobody said, for a read of `sources`: more
+/// where they are objects of a store, each a request's latency away.
+pub fn default_files_in_flight<'a>(sources: impl IntoIterator<Item = &'a Source>) -> usize {
+    match sources.into_iter().any(Source::is_remote) {
+        true => polars_concurrency_budget().unwrap_or(DEFAULT_OBJECTS_IN_FLIGHT),
+        false => DEFAULT_FILES_IN_FLIGHT,
     }
 }
 
@@ -235,18 +241,27 @@ impl ReadAhead {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::remote::{RemoteObject, RemoteReadAhead};
 
     #[test]
     fn sizes_are_the_callers_else_low_memorys_else_the_engines_else_the_defaults() {
         let default = Sizes::default();
-        assert_eq!((default.batch_size(None), default.files_in_flight(false)), (DEFAULT_BATCH_SIZE, 16));
+        assert_eq!((default.batch_size(None), default.files_in_flight()), (DEFAULT_BATCH_SIZE, None));
         assert_eq!(default.batch_size(Some(1000)), 1000, "the engine's, where nobody else said");
-        let objects = polars_concurrency_budget().unwrap_or(DEFAULT_OBJECTS_IN_FLIGHT);
-        assert_eq!(default.files_in_flight(true), objects, "objects of a store: Polars' budget, else 64");
         let low = Sizes { low_memory: true, ..Sizes::default() };
-        assert_eq!((low.batch_size(Some(1000)), low.files_in_flight(true)), (LOW_MEMORY_BATCH_SIZE, 1));
+        assert_eq!((low.batch_size(Some(1000)), low.files_in_flight()), (LOW_MEMORY_BATCH_SIZE, Some(1)));
         let given = Sizes { batch_size: Some(500), files_in_flight: Some(4), low_memory: true };
-        assert_eq!((given.batch_size(Some(1000)), given.files_in_flight(true)), (500, 4));
+        assert_eq!((given.batch_size(Some(1000)), given.files_in_flight()), (500, Some(4)));
+    }
+
+    #[test]
+    fn objects_of_a_store_are_read_more_at_once_than_local_files() {
+        let local = Source::from_path("a.avro");
+        assert_eq!(default_files_in_flight([&local]), 16);
+        let object = RemoteObject::in_memory("a.avro", b"");
+        let remote = Source::Remote { object, read_ahead: RemoteReadAhead::default(), requests: None };
+        let objects = polars_concurrency_budget().unwrap_or(DEFAULT_OBJECTS_IN_FLIGHT);
+        assert_eq!(default_files_in_flight([&local, &remote]), objects, "Polars' budget, else 64");
     }
 
     #[test]

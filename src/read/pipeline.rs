@@ -18,7 +18,7 @@ use rayon::ThreadPool;
 
 use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::files::{BatchPlans, OpenedFile, Opener, ScanFile};
-use super::options::{IndexType, ReadAhead, ReadOptions, Sizes};
+use super::options::{default_files_in_flight, IndexType, ReadAhead, ReadOptions};
 use super::parts::BlockParts;
 use super::predicate::Predicate;
 use super::skipped::SkippedData;
@@ -112,9 +112,7 @@ impl Pipeline {
         // one thread nothing happens beside the caller.
         let files_in_flight = match (rows_left, threads) {
             (Some(_), _) | (_, 1) => 0,
-            _ => options
-                .files_in_flight
-                .unwrap_or_else(|| Sizes::default().files_in_flight(files.iter().any(|file| file.source.is_remote()))),
+            _ => options.files_in_flight.unwrap_or_else(|| default_files_in_flight(files.iter().map(|f| &f.source))),
         };
         let read_ahead = options.read_ahead.unwrap_or_else(|| ReadAhead::local(threads));
         let (pool, read_ahead) = if threads == 1 {
