@@ -284,9 +284,25 @@ def cli(page: Page) -> None:
     (page.dir / "order.avsc").write_text(ORDER_AVSC)
 
 
+#: The orders topic's newest schema, as its producers registered it: a field added with a default.
+ORDERS_V2 = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "shop",
+    "fields": [
+        {"name": "order_id", "type": "long"},
+        {"name": "amount", "type": "double"},
+        {"name": "coupon", "type": ["null", "string"], "default": None},
+    ],
+}
+
+
 def quickstart_folders(page: Page) -> None:
     # The page writes its folders itself; the command line's S3 example reads the same
-    # Kafka Connect folder from the bucket.
+    # Kafka Connect folder from the bucket, and the schema registry holds the topic's schema.
+    from confluent_kafka.schema_registry import Schema
+
+    page.registry().register_schema("orders-value", Schema(json.dumps(ORDERS_V2), "AVRO"))
     s3 = page.s3()
     for partition in (0, 1):
         for start in (0, 3):

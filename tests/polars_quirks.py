@@ -69,6 +69,20 @@ def concat_with_own_slice_wrong() -> bool:
 
 
 @functools.cache
+def tail_of_a_group_by_past_its_groups_wrong() -> bool:
+    """The in-memory engine (to 1.32 the streaming one too) gives no row for a tail (or a
+    slice from a negative offset) of a group_by longer than its groups, where the key is a
+    column of one value Polars holds as a scalar, as its own scans hold a file's path column
+    (``include_file_paths``), a LazyFrame of a DataFrame too:
+    ``group_by("c").agg(pl.len()).tail(100)`` of one group gives none. Fresh seed
+    186462024 (1.36) found scan_ipc giving none where the answer is one row. Found on 1.30
+    to 1.37 (to 1.34 for a key of any column)."""
+    df = pl.DataFrame({"v": range(3000)}).with_columns(c=pl.lit("x"))
+    query = df.lazy().group_by("c", maintain_order=True).agg(pl.len()).tail(100)
+    return _fails(lambda: query.collect(engine="in-memory").height == 1)
+
+
+@functools.cache
 def unnest_then_join_moves_fields() -> bool:
     """Polars' own scans and frames put a struct's unnested fields after the other columns
     when a filter comes before and a join after (where the schema Polars gives has them in

@@ -654,6 +654,34 @@ def test_a_row_index_then_a_select_read_twice_by_collect_all(data: Data) -> None
         assert_frame_equal(got[0].select(expected[0].columns), expected[0], check_exact=True)
 
 
+def test_a_tail_of_a_group_by_of_the_path_column_as_polars_gives_it(data: Data) -> None:
+    """Fresh seed 186462024 (Polars 1.36) found scan_ipc giving no row for
+    `lf.group_by('path', ...).agg(...).tail(100)` in the in-memory engine, where ours gave the
+    one group. Polars 1.30 to 1.37 (their in-memory engine; to 1.32 the streaming one too) give
+    none for a tail of a group_by past its groups where the
+    key is a column Polars holds as one value, as its scans hold the path column, a LazyFrame
+    of a DataFrame too (to 1.34 whatever the key column; polars_quirks.
+    tail_of_a_group_by_past_its_groups_wrong): the bug is Polars', and the generator leaves such
+    tails out there. Ours gives a pure-Python IO source's answer over the same rows there, and
+    scan_ipc's everywhere else."""
+
+    def query(lf: pl.LazyFrame, engine: str) -> pl.DataFrame:
+        aggs = [pl.len().alias("n"), pl.col("f").max().alias("agg_max"), pl.col("f").first().alias("first")]
+        grouped = lf.group_by("path", maintain_order=True).agg(*aggs).tail(100)
+        return grouped.collect(engine=engine)  # type: ignore[call-overload]
+
+    ours = pl.scan_avro(data.avro_file, include_file_paths="path")  # type: ignore[attr-defined]
+    rows = pl.read_ipc(data.ipc_file).with_columns(path=pl.lit(data.avro_file))
+    for engine in ("in-memory", "streaming"):
+        if quirks.tail_of_a_group_by_past_its_groups_wrong():
+            expected = query(quirks.plugin_scan(rows), engine)
+        else:
+            theirs = pl.scan_ipc(data.ipc_file, include_file_paths="path")
+            expected = query(theirs.with_columns(pl.lit(data.avro_file).alias("path")), engine)
+            assert expected.height == 1
+        assert_frame_equal(query(ours, engine), expected, check_exact=True)
+
+
 def test_generated_data_is_every_kind(data: Data) -> None:
     """The queries see nested and logical types, nulls, hive columns and several files."""
     folder = pl.scan_avro(data.avro_folder, hive_partitioning=True).collect()  # type: ignore[attr-defined]

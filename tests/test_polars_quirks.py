@@ -35,6 +35,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "scan_row_index_dropped": ((1, 30), (1, 34)),
     "empty_slice_then_sort_head_wrong": ((1, 32), (1, 44)),
     "concat_with_own_slice_wrong": ((2, 0), (2, 0)),
+    "tail_of_a_group_by_past_its_groups_wrong": ((1, 30), (1, 37)),
     "unnest_then_join_moves_fields": ((1, 35), (1, 40)),
     "list_filter_over_sliced_chunks_wrong": ((1, 30), (1, 44)),
     "pure_self_join_after_explode_panics": ((1, 41), (1, 42)),

@@ -314,6 +314,30 @@ def test_s3_evolving_topic_read_by_each_schema_rule(s3: S3Server, topic: dict[st
     assert_frame_matches_records(df, _read_into([paths[i] for i in order], TOPIC_V3), TOPIC_V3)
 
 
+def test_s3_evolving_topic_read_with_its_registry_subject(s3: S3Server, topic: dict[str, Any]) -> None:
+    """The topic's schema versions registered under its subject, as its producers'
+    serializers register them: the subject's latest version, fetched with confluent-kafka's
+    client, is the scan's reader schema (docs/quickstart-folders.md), and no object is
+    fetched before the query; every file reads into it as fastavro reads it."""
+    from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+    from registry import SchemaRegistry
+
+    registry = SchemaRegistry()
+    try:
+        client = SchemaRegistryClient({"url": registry.url})
+        for version in (TOPIC_V1, TOPIC_V2, TOPIC_V3):
+            client.register_schema("orders-value", Schema(json.dumps(version), "AVRO"))
+        newest = client.get_latest_version("orders-value").schema.schema_str
+    finally:
+        registry.stop()
+    options = s3.storage_options()
+    before = len(s3.requests())
+    lf = pl.scan_avro(topic["url"], storage_options=options, reader_schema=newest)
+    assert _object_gets(s3.requests()[before:], "topics/") == []
+    paths = [path for _, path in topic["files"]]
+    assert_frame_matches_records(lf.collect().drop("partition"), _read_into(paths, TOPIC_V3), TOPIC_V3)
+
+
 def test_s3_partition_filter_fetches_only_the_files_it_keeps(s3: S3Server, topic: dict[str, Any]) -> None:
     """Each object is fetched once, its header with its data; the first file's header,
     fetched for the schema, is not fetched again."""
