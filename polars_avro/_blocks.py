@@ -274,7 +274,7 @@ class AvroBlockWriter:
         if schema is None:
             msg = "AvroBlockWriter takes the writer schema, found None"
             raise AvroArgumentError(msg)
-        options = _WriteOptions.of({**locals(), "name": "", "namespace": None})
+        options = _WriteOptions.of({**locals(), "name": "", "namespace": None}, file)
         self.sync_interval = sync_interval
         self._n_threads = n_threads
         self._target = _target(file, options.remote)

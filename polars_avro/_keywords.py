@@ -447,7 +447,10 @@ class WriteKeywords(FileWriteOptions, total=False):
             """
             As Polars' ``write_parquet`` takes it: one of Polars' providers or a callable giving
             ``(credentials, expiry)``, called once; its keys join ``storage_options`` (see
-            :func:`polars_avro.scan_avro`). ``"auto"``: credentials from the environment.
+            :func:`polars_avro.scan_avro`). ``"auto"``: credentials from ``storage_options``
+            and the environment, and for S3, where neither gives keys, those of the AWS
+            profile boto3 finds, as reads take them; an error of access then names the
+            profile.
             """,
         ),
     ]

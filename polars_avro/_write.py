@@ -101,7 +101,7 @@ def write_avro(df: pl.DataFrame | Iterable[pl.DataFrame], file: AvroTarget, **op
         return
     prepared = _Prepared.of_frame(df)
     given["schema"] = _kept_schema(df, df.schema, given["schema"], given["name"], given["namespace"])
-    with _writing(file, prepared.columns, _WriteOptions.of(given)) as writer:
+    with _writing(file, prepared.columns, _WriteOptions.of(given, file)) as writer:
         writer.write(prepared.convert(df), df.height)
 
 
@@ -168,7 +168,7 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
     if partitioning is not None:
         lf, columns = partitioning.prepare(lf)
         prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
-        write_options = _WriteOptions.of(given)
+        write_options = _WriteOptions.of(given, file)
         parts = PartitionedWriter(
             partitioning,
             columns,
@@ -185,7 +185,7 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
     lf_schema = lf.collect_schema()
     prepared = _Prepared.of_schema(lf_schema)
     given["schema"] = _kept_schema(lf, lf_schema, given["schema"], given["name"], given["namespace"])
-    with _writing(file, prepared.columns, _WriteOptions.of(given)) as writer:
+    with _writing(file, prepared.columns, _WriteOptions.of(given, file)) as writer:
         for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
 
@@ -236,7 +236,7 @@ def write_frames(frames: Iterable[pl.DataFrame], file: AvroTarget, **options: Un
     **options
         FileWriteOptions' (polars_avro._keywords), :func:`write_avro`'s for one file.
     """
-    write_options = _WriteOptions.of(filled(FileWriteOptions, options))
+    write_options = _WriteOptions.of(filled(FileWriteOptions, options), file)
     batches = (df for df in frames if df.height > 0)
     first = next(batches, None)
     if first is None:
@@ -289,8 +289,11 @@ class _WriteOptions:
     remote: RemoteOptions
 
     @classmethod
-    def of(cls, arguments: Mapping[str, Any]) -> _WriteOptions:
-        """The options among an entry point's arguments (its ``locals()``), checked."""
+    def of(cls, arguments: Mapping[str, Any], target: object) -> _WriteOptions:
+        """The options among an entry point's arguments (its ``locals()``), checked.
+
+        ``target``'s URL decides whether an AWS profile's keys are looked for.
+        """
         compression = arguments["compression"]
         if compression is None:
             compression = "uncompressed"
@@ -324,8 +327,9 @@ class _WriteOptions:
                 msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
                 raise AvroArgumentError(msg)
             entries.append((key, value.encode() if isinstance(value, str) else bytes(value)))
-        storage_options = with_credentials(arguments["storage_options"], arguments.get("credential_provider"))
-        remote = RemoteOptions.of(storage_options, arguments["retries"])
+        provider = arguments.get("credential_provider")
+        storage_options = with_credentials(arguments["storage_options"], provider)
+        remote = RemoteOptions.of(storage_options, arguments["retries"], source=target, credential_provider=provider)
         plain = {f.name: arguments[f.name] for f in fields(cls) if f.name != "remote"}
         checked = {"compression": compression, "name": _record_name(arguments["name"]), "schema": schema}
         return cls(**{**plain, **checked, "metadata": entries, "remote": remote})
@@ -349,7 +353,7 @@ def _writing(
     Abandoned, an object store upload is aborted and a local file left as it was. With
     ``replacements``, a local file finished waits there to be put in place with others.
     """
-    with _target(file, options.remote) as target:
+    with options.remote.naming_profile(), _target(file, options.remote) as target:
         writer = _internal.FileWriter(target, columns, options, name=_target.name_of(file), replacements=replacements)
         with finishing(writer):
             yield writer

@@ -402,20 +402,13 @@ def test_s3_keys_of_an_aws_profile_as_polars_finds_them(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_PROFILE", "reader")
-
-    def profile(secret: str) -> None:
-        config.write_text(
-            f"[profile reader]\nregion = {s3.REGION}\naws_access_key_id = {s3.access_key}\n"
-            f"aws_secret_access_key = {secret}\n"
-        )
-
-    profile(s3.secret_key)
+    s3.write_profile(config, "reader")
     endpoint = {"aws_endpoint_url": s3.endpoint}
     df = polars_avro.read_avro(dataset["urls"][1], storage_options=endpoint)
     assert_frame_matches_records(df, _expected(dataset["local"][1:2]), SCHEMA)
     lf = pl.scan_avro(f"s3://{s3.BUCKET}/events/", storage_options=endpoint, credential_provider="auto")
     assert lf.select(pl.len()).collect().item() == 6 * ROWS_PER_FILE
-    profile("not-the-secret")
+    s3.write_profile(config, "reader", secret="not-the-secret")
     with pytest.raises(polars_avro.AvroPermissionError) as info:
         pl.scan_avro(f"s3://{s3.BUCKET}/events/", storage_options=endpoint, retries=0)
     assert "keys of the AWS profile 'reader', found by credential_provider='auto'" in str(info.value)

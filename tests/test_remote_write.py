@@ -6,6 +6,7 @@ object and no pending upload, and an object already there stays as it was."""
 from __future__ import annotations
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -55,6 +56,43 @@ def test_write_avro_to_s3_and_read_it_back(s3: S3Server) -> None:
     # The namespace method, the same way.
     df.avro.write(f"s3://{s3.BUCKET}/out/method.avro", storage_options=s3.storage_options())
     assert fetched(s3, "out/method.avro")[1] == records
+
+
+def test_writes_use_the_keys_of_an_aws_profile_as_polars_finds_them(
+    s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """credential_provider="auto" (the default) writes with the keys of the AWS profile
+    boto3 finds where none are given, as reads do; wrong keys say which profile gave them,
+    and nothing is left in the bucket."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    config = tmp_path / "aws-config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "writer")
+    s3.write_profile(config, "writer")
+    endpoint = {"aws_endpoint_url": s3.endpoint}
+    df = frame(500)
+    polars_avro.write_avro(df, f"s3://{s3.BUCKET}/profile/written.avro", storage_options=endpoint)
+    df.lazy().pipe(polars_avro.sink_avro, f"s3://{s3.BUCKET}/profile/sunk.avro", storage_options=endpoint)
+    expected = fetched(s3, "profile/written.avro")[1]
+    assert_frame_matches_records(
+        df, expected, polars_avro.read_avro_header(io.BytesIO(fetched(s3, "profile/written.avro")[0])).schema
+    )
+    assert fetched(s3, "profile/sunk.avro")[1] == expected
+    s3.write_profile(config, "writer", secret="not-the-secret")
+    for write in (
+        lambda: polars_avro.write_avro(
+            df, f"s3://{s3.BUCKET}/profile/refused.avro", storage_options=endpoint, retries=0
+        ),
+        lambda: polars_avro.sink_avro(
+            df.lazy(), f"s3://{s3.BUCKET}/profile/refused.avro", storage_options=endpoint, retries=0
+        ),
+    ):
+        with pytest.raises(polars_avro.AvroPermissionError) as info:
+            write()
+        assert "keys of the AWS profile 'writer', found by credential_provider='auto'" in str(info.value)
+    assert keys(s3, "profile/refused") == [] and pending_uploads(s3) == []
 
 
 def test_a_large_sink_goes_as_a_multipart_upload(s3: S3Server) -> None:
