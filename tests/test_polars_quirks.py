@@ -45,6 +45,7 @@ FOUND: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
     "streaming_slice_of_a_pure_concat_with_its_head_panics": ((1, 33), (1, 42)),
     "streaming_slice_of_concat_wrong": ((1, 40), (1, 42)),
     "streaming_top_k_after_a_filter_panics": ((1, 32), (1, 36)),
+    "streaming_negative_slice_of_a_filter_wrong": ((1, 33), (1, 44)),
     "streaming_keep_first_wrong": ((1, 30), (1, 32)),
 }
 #: The releases measured.
