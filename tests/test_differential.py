@@ -567,17 +567,23 @@ def test_a_slice_of_a_scan_concatenated_with_its_head_as_polars_gives_it(data: D
         assert_frame_equal(ours.collect(engine=engine), expected, check_exact=True)  # type: ignore[call-overload]
 
 
-def test_a_top_k_after_a_filter_as_polars_gives_it(data: Data) -> None:
+TOP_K_AFTER_FILTERS = {
+    "filter": lambda lf: lf.filter(~(pl.col("f32") >= pl.lit(10.25, dtype=pl.Float32))).top_k(100, by=["b", "id"]),
+    "drop_nulls": lambda lf: lf.drop_nulls(["d", "nums"]).bottom_k(1000, by=["id"]),
+}
+
+
+@pytest.mark.parametrize("shape", list(TOP_K_AFTER_FILTERS))
+def test_a_top_k_after_a_filter_as_polars_gives_it(data: Data, shape: str) -> None:
     """Fresh seed 992780445 (Polars 1.34) found `lf.filter(~(pl.col('f32') >= 10.25))
     .top_k(100, by=['b', 'id'])...` panicking in the streaming engine (`invalid SlotMap key
-    used`) where scan_ipc did not. Polars 1.32 to 1.36 panic so for a pure IO source of many
-    small batches, a few lines of Python too (polars_quirks.streaming_top_k_after_a_filter_panics):
-    the generator leaves a top_k after a filter out there. Elsewhere, and in the in-memory
-    engine, ours gives scan_ipc's rows."""
-
-    def query(lf: pl.LazyFrame) -> pl.LazyFrame:
-        return lf.filter(~(pl.col("f32") >= pl.lit(10.25, dtype=pl.Float32))).top_k(100, by=["b", "id"])
-
+    used`) where scan_ipc did not; fresh seed 524805630 (1.33) found `lf.drop_nulls(['d',
+    'nums']).bottom_k(1000, ...)` doing the same, the source filtering by the drop_nulls. Polars
+    1.32 to 1.36 panic so for a pure IO source of many small batches, a few lines of Python
+    too (polars_quirks.streaming_top_k_after_a_filter_panics): the generator leaves a top_k
+    after a filter or a drop_nulls out there. Elsewhere, and in the in-memory engine, ours
+    gives scan_ipc's rows."""
+    query = TOP_K_AFTER_FILTERS[shape]
     ours = query(pl.scan_avro(data.avro_folder, batch_size=64))  # type: ignore[attr-defined]
     theirs = query(pl.scan_ipc(data.ipc_folder, hive_partitioning=True))
     engines = ["in-memory"]
