@@ -700,7 +700,9 @@ def test_a_tail_of_a_group_by_of_the_path_column_as_polars_gives_it(data: Data) 
         return grouped.collect(engine=engine)  # type: ignore[call-overload]
 
     ours = pl.scan_avro(data.avro_file, include_file_paths="path")  # type: ignore[attr-defined]
-    rows = pl.read_ipc(data.ipc_file).with_columns(path=pl.lit(data.avro_file))
+    rows = pl.read_ipc(data.ipc_file)
+    # The path column as ours holds it: a value in every row, not one value held as a scalar.
+    rows = rows.with_columns(pl.Series("path", [data.avro_file] * rows.height))
     for engine in ("in-memory", "streaming"):
         if quirks.tail_of_a_group_by_past_its_groups_wrong():
             expected = query(quirks.plugin_scan(rows), engine)
