@@ -141,14 +141,6 @@ class S3Server:
         options.update(changes)
         return options
 
-    def write_profile(self, config: Path, name: str, secret: str | None = None) -> None:
-        """An AWS config file holding profile ``name`` with this server's region and keys
-        (``secret`` in place of its secret key, where given)."""
-        config.write_text(
-            f"[profile {name}]\nregion = {self.REGION}\naws_access_key_id = {self.access_key}\n"
-            f"aws_secret_access_key = {secret or self.secret_key}\n"
-        )
-
     def put(self, key: str, path: Path) -> str:
         self.client.upload_file(str(path), self.BUCKET, key)
         return f"s3://{self.BUCKET}/{key}"

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import textwrap
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -392,23 +392,17 @@ def test_s3_without_credentials_says_which_it_looked_for_and_how_to_give_a_profi
 
 
 def test_s3_keys_of_an_aws_profile_as_polars_finds_them(
-    s3: S3Server, dataset: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3: S3Server, dataset: dict[str, Any], aws_profile: Callable[..., None]
 ) -> None:
     """credential_provider="auto" (the default): with no keys given, those of the AWS
     profile boto3 finds, as Polars' scans read them; wrong keys say which profile gave them."""
-    for name in [name for name in os.environ if name.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    config = tmp_path / "aws-config"
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_PROFILE", "reader")
-    s3.write_profile(config, "reader")
+    aws_profile("reader")
     endpoint = {"aws_endpoint_url": s3.endpoint}
     df = polars_avro.read_avro(dataset["urls"][1], storage_options=endpoint)
     assert_frame_matches_records(df, _expected(dataset["local"][1:2]), SCHEMA)
     lf = pl.scan_avro(f"s3://{s3.BUCKET}/events/", storage_options=endpoint, credential_provider="auto")
     assert lf.select(pl.len()).collect().item() == 6 * ROWS_PER_FILE
-    s3.write_profile(config, "reader", secret="not-the-secret")
+    aws_profile("reader", secret="not-the-secret")
     with pytest.raises(polars_avro.AvroPermissionError) as info:
         pl.scan_avro(f"s3://{s3.BUCKET}/events/", storage_options=endpoint, retries=0)
     assert "keys of the AWS profile 'reader', found by credential_provider='auto'" in str(info.value)

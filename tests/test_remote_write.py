@@ -6,8 +6,8 @@ object and no pending upload, and an object already there stays as it was."""
 from __future__ import annotations
 
 import io
-import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import fastavro
@@ -59,28 +59,20 @@ def test_write_avro_to_s3_and_read_it_back(s3: S3Server) -> None:
 
 
 def test_writes_use_the_keys_of_an_aws_profile_as_polars_finds_them(
-    s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3: S3Server, aws_profile: Callable[..., None]
 ) -> None:
     """credential_provider="auto" (the default) writes with the keys of the AWS profile
     boto3 finds where none are given, as reads do; wrong keys say which profile gave them,
     and nothing is left in the bucket."""
-    for name in [name for name in os.environ if name.startswith("AWS_")]:
-        monkeypatch.delenv(name)
-    config = tmp_path / "aws-config"
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_PROFILE", "writer")
-    s3.write_profile(config, "writer")
+    aws_profile("writer")
     endpoint = {"aws_endpoint_url": s3.endpoint}
     df = frame(500)
     polars_avro.write_avro(df, f"s3://{s3.BUCKET}/profile/written.avro", storage_options=endpoint)
     df.lazy().pipe(polars_avro.sink_avro, f"s3://{s3.BUCKET}/profile/sunk.avro", storage_options=endpoint)
-    expected = fetched(s3, "profile/written.avro")[1]
-    assert_frame_matches_records(
-        df, expected, polars_avro.read_avro_header(io.BytesIO(fetched(s3, "profile/written.avro")[0])).schema
-    )
+    written, expected = fetched(s3, "profile/written.avro")
+    assert_frame_matches_records(df, expected, polars_avro.read_avro_header(io.BytesIO(written)).schema)
     assert fetched(s3, "profile/sunk.avro")[1] == expected
-    s3.write_profile(config, "writer", secret="not-the-secret")
+    aws_profile("writer", secret="not-the-secret")
     for write in (
         lambda: polars_avro.write_avro(
             df, f"s3://{s3.BUCKET}/profile/refused.avro", storage_options=endpoint, retries=0
