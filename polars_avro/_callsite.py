@@ -10,6 +10,7 @@ expression (its :class:`CallSite`, kept when it was made).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import sys
 import threading
@@ -19,13 +20,15 @@ from types import FrameType
 
 import polars as pl
 
-#: Code that is not the user's: this package, Polars, and the thread pools Polars runs
-#: Python callbacks on (a thread of its own starts with their frames).
+#: Code that is not the user's: this package, Polars, the thread pools Polars runs Python
+#: callbacks on (a thread of its own starts with their frames), and contextlib, between a
+#: ``with`` of this package's and the code it runs.
 _NOT_USERS = (
     os.path.dirname(os.path.abspath(__file__)) + os.sep,
     os.path.dirname(os.path.abspath(pl.__file__)) + os.sep,
     os.path.dirname(os.path.abspath(concurrent.futures.__file__)) + os.sep,
     os.path.abspath(threading.__file__),
+    os.path.abspath(contextlib.__file__),
 )
 
 

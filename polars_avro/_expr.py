@@ -143,7 +143,11 @@ def encode(
     schema_id
         The id a schema registry gave ``schema``, for ``framing="confluent"``.
     record_name
-        The name of the derived record, when no schema is given.
+        The name of the derived record, when no schema is given. The schema, given or
+        derived, is checked as :func:`polars_avro.write_avro` checks a file's, when the
+        expression is made: a type named after a primitive raises
+        :class:`~polars_avro.AvroSchemaError`, one named after a word of the schema language
+        warns :class:`~polars_avro.AvroSchemaWarning`.
 
     Examples
     --------

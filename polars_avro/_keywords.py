@@ -366,7 +366,13 @@ class FileWriteOptions(TypedDict, total=False):
     name: Annotated[
         "str",
         Keyword(
-            DEFAULT_RECORD_NAME, "The name of the top-level Avro record when the schema is derived from the frame."
+            DEFAULT_RECORD_NAME,
+            """
+            The name of the top-level Avro record when the schema is derived from the frame. A
+            primitive type's name (``long``, ``string``, ...) raises :class:`~polars_avro.AvroSchemaError`,
+            as the specification forbids it; a word of the schema language (``record``, ``map``,
+            ...) warns :class:`~polars_avro.AvroSchemaWarning`, as some readers misread it.
+            """,
         ),
     ]
     namespace: Annotated[
@@ -385,9 +391,12 @@ class FileWriteOptions(TypedDict, total=False):
             :func:`polars_avro.read_avro_header`) means its writer schema and its user metadata
             (``metadata`` adds to it). By default, the frame :func:`polars_avro.scan_avro` or
             :func:`polars_avro.read_avro` returned for one file, written unchanged, keeps that
-            file's schema and user metadata; any other frame gets the derived schema. A
-            ``pl.Schema`` (polars-avro 0.13's meaning) is the frames' Polars schema: the
-            Avro schema is derived from it, and with no frame a file of no rows is written.
+            file's schema and user metadata (unless its names break the specification's rules:
+            then the derived schema); any other frame gets the derived schema. A schema given
+            is checked against the specification's rules for names before anything is
+            written, as the ``name`` is. A ``pl.Schema`` (polars-avro 0.13's meaning) is the
+            frames' Polars schema: the Avro schema is derived from it, and with no frame a file
+            of no rows is written.
             """,
         ),
     ]

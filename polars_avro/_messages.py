@@ -29,6 +29,7 @@ from polars_avro.exceptions import (
     AvroDecodeWarning,
     AvroIOError,
     AvroSchemaError,
+    AvroSchemaWarning,
     check_whole_number,
     schema_json,
 )
@@ -462,8 +463,9 @@ def encode_expr(
     if schema_id is not None:
         check_whole_number("schema_id", schema_id, 0)
     given = None if schema is None else schema_json("schema", schema)
-    if given is not None:
-        _internal.parsing_canonical_form(given)  # an invalid schema fails here, before any data
+    # An invalid schema or name fails here, before any data.
+    for warning in _internal.check_encoding_schema(given, record_name):
+        warn_user(AvroSchemaWarning(warning))
 
     def encode(values: pl.Series) -> pl.Series:
         description = json.dumps(describe_dtype(values.dtype))

@@ -14,6 +14,7 @@ import polars as pl
 
 from polars_avro import _fsspec, _internal
 from polars_avro._arguments import AvroTarget, Codec
+from polars_avro._callsite import warn_user
 from polars_avro._header import AvroHeader
 from polars_avro._keywords import DEFAULT_RECORD_NAME, FileWriteOptions, SinkKeywords, WriteKeywords, filled, takes
 from polars_avro._options import check_threads
@@ -33,6 +34,7 @@ from polars_avro._types import contains, describe_dtype
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroSchemaError,
+    AvroSchemaWarning,
     check_counts,
     check_flag,
     check_text,
@@ -100,8 +102,8 @@ def write_avro(df: pl.DataFrame | Iterable[pl.DataFrame], file: AvroTarget, **op
         sink_avro(df.select(pl.col(n).cast(t) for n, t in writable.items()).lazy(), file, **given)
         return
     prepared = _Prepared.of_frame(df)
-    given["schema"] = _kept_schema(df, df.schema, given["schema"], given["name"], given["namespace"])
-    with _writing(file, prepared.columns, _WriteOptions.of(given, file)) as writer:
+    write_options = _WriteOptions.of(given, file, _source_header(df, df.schema, given))
+    with _writing(file, prepared.columns, write_options) as writer:
         writer.write(prepared.convert(df), df.height)
 
 
@@ -184,8 +186,8 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
         return
     lf_schema = lf.collect_schema()
     prepared = _Prepared.of_schema(lf_schema)
-    given["schema"] = _kept_schema(lf, lf_schema, given["schema"], given["name"], given["namespace"])
-    with _writing(file, prepared.columns, _WriteOptions.of(given, file)) as writer:
+    write_options = _WriteOptions.of(given, file, _source_header(lf, lf_schema, given))
+    with _writing(file, prepared.columns, write_options) as writer:
         for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
 
@@ -252,23 +254,15 @@ def write_frames(frames: Iterable[pl.DataFrame], file: AvroTarget, **options: Un
     return rows
 
 
-def _kept_schema(
-    frame: pl.DataFrame | pl.LazyFrame,
-    frame_schema: pl.Schema,
-    schema: str | Mapping[str, Any] | AvroHeader | None,
-    name: str,
-    namespace: str | None,
-) -> str | Mapping[str, Any] | AvroHeader | None:
-    """The schema to write with: the one given, else the source file's header, else None.
+def _source_header(frame: pl.DataFrame | pl.LazyFrame, frame_schema: pl.Schema, given: Mapping[str, Any]) -> Any:
+    """The header of the file ``frame`` was read from unchanged, to write with; else None.
 
-    The header of the file a frame was read from unchanged (scan_avro's or read_avro's very
-    frame, of one file); None derives the schema. A record name or namespace of the user's
-    asks for a derived schema.
+    scan_avro's or read_avro's very frame, of one file, where the user gave no schema,
+    record name or namespace; None derives the schema.
     """
-    if schema is not None or _record_name(name) != DEFAULT_RECORD_NAME or namespace is not None:
-        return schema
-    header: AvroHeader | None = source_header(frame, frame_schema)
-    return header
+    if given["schema"] is not None or given["namespace"] is not None:
+        return None
+    return source_header(frame, frame_schema) if _record_name(given["name"]) == DEFAULT_RECORD_NAME else None
 
 
 @dataclass(frozen=True)
@@ -283,16 +277,20 @@ class _WriteOptions:
     name: str
     namespace: str | None
     schema: str | None
+    #: The schema is the header of the file the frame was read from: where its names break
+    #: the specification's rules, Rust derives one instead.
+    schema_from_source: bool
     metadata: list[tuple[str, bytes]]
     sync_interval: int
     n_threads: int | None
     remote: RemoteOptions
 
     @classmethod
-    def of(cls, arguments: Mapping[str, Any], target: object) -> _WriteOptions:
+    def of(cls, arguments: Mapping[str, Any], target: object, source: AvroHeader | None = None) -> _WriteOptions:
         """The options among an entry point's arguments (its ``locals()``), checked.
 
-        ``target``'s URL decides whether an AWS profile's keys are looked for.
+        ``target``'s URL decides whether an AWS profile's keys are looked for. ``source``:
+        the header of the file the frame was read from, written with where nothing was given.
         """
         compression = arguments["compression"]
         if compression is None:
@@ -307,7 +305,7 @@ class _WriteOptions:
         if arguments["compression_level"] is not None:
             # The codec's own range is checked with its name; this keeps the number an int32.
             check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)
-        schema = arguments["schema"]
+        schema = arguments["schema"] if source is None else source
         metadata: dict[str, Any] = {}
         if isinstance(schema, AvroHeader):
             # The header's schema, exactly as stored, and its user metadata (not the format's).
@@ -330,8 +328,13 @@ class _WriteOptions:
         provider = arguments.get("credential_provider")
         storage_options = with_credentials(arguments["storage_options"], provider)
         remote = RemoteOptions.of(storage_options, arguments["retries"], source=target, credential_provider=provider)
-        plain = {f.name: arguments[f.name] for f in fields(cls) if f.name != "remote"}
-        checked = {"compression": compression, "name": _record_name(arguments["name"]), "schema": schema}
+        plain = {f.name: arguments[f.name] for f in fields(cls) if f.name not in ("remote", "schema_from_source")}
+        checked = {
+            "compression": compression,
+            "name": _record_name(arguments["name"]),
+            "schema": schema,
+            "schema_from_source": source is not None,
+        }
         return cls(**{**plain, **checked, "metadata": entries, "remote": remote})
 
 
@@ -355,6 +358,8 @@ def _writing(
     """
     with options.remote.naming_profile(), _target(file, options.remote) as target:
         writer = _internal.FileWriter(target, columns, options, name=_target.name_of(file), replacements=replacements)
+        for warning in writer.name_warnings():
+            warn_user(AvroSchemaWarning(warning))
         with finishing(writer):
             yield writer
 

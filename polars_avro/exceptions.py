@@ -192,12 +192,22 @@ class AvroDecodeWarning(UserWarning):
     """
 
 
+class AvroSchemaWarning(UserWarning):
+    """A schema being written names a type after a word of the schema language (``map``, ``enum``).
+
+    Valid Avro, which some readers misread: goavro and cavro read wrong values from such a
+    file, spavro refuses it. Warned when the file is created; another name avoids it (the
+    derived schema never names a type so).
+    """
+
+
 __all__ = [
     "AvroDataSkippedWarning",
     "AvroDecodeWarning",
     "AvroPolarsBugWarning",
     "AvroPolarsVersionError",
     "AvroPolarsVersionWarning",
+    "AvroSchemaWarning",
     "AvroArgumentError",
     "AvroCapacityError",
     "AvroCodecError",

@@ -70,6 +70,150 @@ def events(first_id: int, n: int) -> list[dict[str, Any]]:
     ]
 
 
+def every_type_frame() -> pl.DataFrame:
+    """One column per writable Polars type, each with a null and edge values."""
+    oslo = pl.Series(
+        [dt.datetime(2024, 3, 31, 1, 30), None, dt.datetime(1969, 7, 20, 20, 17), dt.datetime(2024, 10, 27, 2, 30)]
+    )
+    columns: dict[str, pl.Series] = {
+        "bool": pl.Series([True, None, False, True]),
+        "i8": pl.Series([-128, None, 0, 127], dtype=pl.Int8),
+        "i16": pl.Series([-32768, None, 0, 32767], dtype=pl.Int16),
+        "i32": pl.Series([-(2**31), None, 0, 2**31 - 1], dtype=pl.Int32),
+        "i64": pl.Series([-(2**63), None, 0, 2**63 - 1], dtype=pl.Int64),
+        "u8": pl.Series([0, None, 1, 255], dtype=pl.UInt8),
+        "u16": pl.Series([0, None, 1, 65535], dtype=pl.UInt16),
+        "u32": pl.Series([0, None, 1, 2**32 - 1], dtype=pl.UInt32),
+        "u64": pl.Series([0, None, 1, 2**63 - 1], dtype=pl.UInt64),
+        "f32": pl.Series([1.5, None, -0.0, float("inf")], dtype=pl.Float32),
+        "f64": pl.Series([1e300, None, -2.5, float("-inf")], dtype=pl.Float64),
+        "dec": pl.Series(
+            [decimal.Decimal("-12345678.901"), None, decimal.Decimal("0.001"), decimal.Decimal("999999999.999")],
+            dtype=pl.Decimal(12, 3),
+        ),
+        "str": pl.Series(["a", None, "", "ünïcödé ✓" * 20]),
+        "bin": pl.Series([b"\x00\xff", None, b"", b"z" * 300]),
+        "date": pl.Series([dt.date(1970, 1, 1), None, dt.date(1900, 2, 28), dt.date(9999, 12, 31)]),
+        "time": pl.Series([dt.time(0, 0), None, dt.time(23, 59, 59, 999999), dt.time(12, 0, 0, 1)]),
+        "dt_ms": pl.Series(
+            [dt.datetime(2020, 1, 1, 12, 0, 0, 123000), None, dt.datetime(1960, 5, 5), dt.datetime(2262, 1, 1)],
+            dtype=pl.Datetime("ms"),
+        ),
+        "dt_us": pl.Series(
+            [dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)],
+            dtype=pl.Datetime("us"),
+        ),
+        "dt_ns": pl.Series([1, None, -1_000_000_000_123, 1_700_000_000_123_456_789], dtype=pl.Int64).cast(
+            pl.Datetime("ns")
+        ),
+        "dt_utc": pl.Series(
+            [dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)]
+        ).dt.replace_time_zone("UTC"),
+        "dt_oslo": oslo.cast(pl.Datetime("ns")).dt.replace_time_zone("Europe/Oslo", ambiguous="earliest"),
+        "dur_ms": pl.Series(
+            [dt.timedelta(days=-3), None, dt.timedelta(0), dt.timedelta(milliseconds=1)], dtype=pl.Duration("ms")
+        ),
+        "dur_us": pl.Series(
+            [dt.timedelta(days=10_000), None, dt.timedelta(0), dt.timedelta(microseconds=-1)], dtype=pl.Duration("us")
+        ),
+        "dur_ns": pl.Series([1, None, -1, 2**62], dtype=pl.Int64).cast(pl.Duration("ns")),
+        "enum": pl.Series(["RED", None, "BLUE", "RED"], dtype=pl.Enum(["RED", "GREEN", "BLUE"])),
+        "cat": pl.Series(["b", None, "a", "b"], dtype=pl.Categorical),
+        "list": pl.Series([[1, 2], None, [], [None, 3]], dtype=pl.List(pl.Int64)),
+        "arr": pl.Series([[1, 2], None, [3, None], [-4, 5]], dtype=pl.Array(pl.Int16, 2)),
+        "struct": pl.Series(
+            [{"a": 1, "b": "x", "c": [1.0]}, None, {"a": None, "b": None, "c": None}, {"a": 4, "b": "", "c": []}]
+        ),
+        "list_struct": pl.Series([[{"x": 1.0}], None, [None, {"x": None}], []]),
+        "list_enum": pl.Series([["A"], None, [None, "B"], []], dtype=pl.List(pl.Enum(["A", "B"]))),
+        "null": pl.Series([None, None, None, None], dtype=pl.Null),
+    }
+    if hasattr(pl, "Float16"):
+        columns["f16"] = pl.Series([1.5, None, -0.0, 65504.0], dtype=pl.Float16)
+    if HAS_MAP:
+        columns["map"] = pl.Series(
+            [[{"key": "k", "value": 1}], None, [], [{"key": "a", "value": None}, {"key": "b", "value": 2}]]
+        ).cast(pl.Map(pl.String, pl.Int64))
+    return pl.DataFrame(columns)
+
+
+def as_read_back(df: pl.DataFrame) -> pl.DataFrame:
+    """The frame as it reads back: the type table's widening rules (see docs/writing.md)."""
+    casts: dict[str, pl.DataType] = {}
+    for name, dtype in df.schema.items():
+        if dtype in (pl.Int8, pl.Int16, pl.UInt8, pl.UInt16):
+            casts[name] = pl.Int32()
+        elif dtype in (pl.UInt32, pl.UInt64):
+            casts[name] = pl.Int64()
+        elif hasattr(pl, "Float16") and dtype == pl.Float16:
+            casts[name] = pl.Float32()
+        elif isinstance(dtype, pl.Array):
+            casts[name] = pl.List(pl.Int32() if dtype.inner == pl.Int16 else dtype.inner)
+        elif dtype == pl.Categorical:
+            values = df[name].drop_nulls().unique(maintain_order=True).cast(pl.String).to_list()
+            casts[name] = pl.Enum(values)
+    return df.cast(casts)  # type: ignore[arg-type]
+
+
+#: A schema of the types only an explicit schema gives (fixed, enums, non-null fields, a
+#: namespace), and a frame of two rows for it.
+EXPLICIT = {
+    "type": "record",
+    "name": "Reading",
+    "namespace": "iot",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "small", "type": "int"},
+        {"name": "station", "type": {"type": "enum", "name": "Station", "symbols": ["OSLO", "LIMA", "PUNE"]}},
+        {"name": "color", "type": ["null", {"type": "enum", "name": "Color", "symbols": ["RED", "BLUE"]}]},
+        {"name": "tag", "type": {"type": "fixed", "name": "Tag", "size": 4}},
+        {
+            "name": "price",
+            "type": {
+                "type": "fixed",
+                "name": "Price",
+                "size": 8,
+                "logicalType": "decimal",
+                "precision": 10,
+                "scale": 2,
+            },
+        },
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "uid", "type": {"type": "fixed", "name": "Uid", "size": 16, "logicalType": "uuid"}},
+        {"name": "ratio", "type": "double"},
+        {"name": "note", "type": ["string", "null"]},
+    ],
+}
+
+
+def explicit_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "note": ["hello", None],
+            "id": [1, 2],
+            "small": pl.Series([7, -7], dtype=pl.Int64),
+            "station": pl.Series(["LIMA", "OSLO"], dtype=pl.Enum(["OSLO", "LIMA", "PUNE"])),
+            "color": ["BLUE", None],
+            "tag": [b"abcd", b"\x00\x01\x02\x03"],
+            "price": pl.Series([decimal.Decimal("12.34"), decimal.Decimal("-0.01")], dtype=pl.Decimal(10, 2)),
+            "at": pl.Series(
+                [dt.datetime(2024, 5, 1, 12, 0, 0, 5000), dt.datetime(1999, 12, 31)], dtype=pl.Datetime("us")
+            ),
+            "uid": ["00112233-4455-6677-8899-aabbccddeeff", "ffffffff-0000-0000-0000-000000000001"],
+            "ratio": pl.Series([0.5, 2.0], dtype=pl.Float32),
+        }
+    )
+
+
+def apache_records(path: Path) -> list[Any]:
+    """Apache's Python ``avro`` package's records of a file."""
+    import avro.datafile
+    import avro.io
+
+    with open(path, "rb") as f:
+        return list(avro.datafile.DataFileReader(f, avro.io.DatumReader()))
+
+
 def write_fastavro(path: str | Path, schema: Any, records: Iterable[Any], codec: str = "null", **kw: Any) -> Path:
     """Write ``records`` to ``path`` with fastavro; ``kw`` goes to ``fastavro.writer``
     (``metadata``, ``sync_interval``, ``codec_compression_level``, ...)."""
@@ -650,6 +794,34 @@ def stored_values(path: str | Path) -> list[Any]:
     with open(path, "rb") as fo:
         blocks = [block.bytes_.getvalue() for block in fastavro.block_reader(fo)]
     return [plain(r) for data in blocks for r in read_datums(fastavro.parse_schema(schema), data)]
+
+
+def from_json_encoding(value: Any, schema: Any, names: _Names | None = None, ns: str = "") -> Any:
+    """A datum in the specification's JSON encoding (avro-tools' and Java's ``JsonEncoder``'s:
+    a union's value as ``{"branch": value}``, NaN and infinities as strings) as the plain raw
+    value :func:`stored_values` gives: the union unwrapped, a float rounded to 32 bits."""
+    names = names or _Names(schema)
+    node, ns, _ = names.resolve(schema, ns)
+    if isinstance(node, list):
+        if value is None:
+            return None
+        ((label, inner),) = value.items()
+        for branch in node:
+            branch_node, _, full = names.resolve(branch, ns)
+            if label in (full, branch_node["type"]):
+                return from_json_encoding(inner, branch, names, ns)
+        raise AssertionError(f"no branch {label!r} in the union {node}")
+    t = node["type"]
+    if t in ("record", "error"):
+        return {f["name"]: from_json_encoding(value[f["name"]], f["type"], names, ns) for f in node["fields"]}
+    if t == "array":
+        return [from_json_encoding(v, node["items"], names, ns) for v in value]
+    if t == "map":
+        return {k: from_json_encoding(v, node["values"], names, ns) for k, v in value.items()}
+    if t in ("float", "double"):
+        number = float(value)  # "NaN", "Infinity" and "-Infinity" too
+        return struct.unpack("<f", struct.pack("<f", number))[0] if t == "float" else number
+    return value
 
 
 def max_index() -> int:

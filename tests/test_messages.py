@@ -676,6 +676,25 @@ def test_encoding_a_frame_for_confluent_kafkas_deserializer() -> None:
         registry.stop()
 
 
+def test_encoding_schemas_keep_the_name_rules_before_any_value() -> None:
+    # Refused when the expression is made, as write_avro refuses before it writes.
+    named_long = record([{"name": "v", "type": {"type": "enum", "name": "long", "symbols": ["A"]}}])
+    with pytest.raises(exc.AvroSchemaError, match=r"the enum 'long' \(at 'v'\) is named after the primitive type"):
+        pl.col("v").avro.encode(named_long)
+    with pytest.raises(exc.AvroSchemaError, match="the record 'string' .* named after the primitive type 'string'"):
+        pl.col("v").avro.encode(record_name="string")
+    with pytest.warns(exc.AvroSchemaWarning, match="the record 'map' .* named after the schema keyword 'map'") as w:
+        encode = pl.struct("id").avro.encode(record_name="map")
+    assert w[0].filename == __file__
+    messages = pl.DataFrame({"id": [7]}).select(encode.alias("m"))["m"]
+    assert read_back(record([{"name": "id", "type": ["null", "long"]}], "map"), messages[0]) == {"id": 7}
+    # A derived schema names no type after a primitive: a Struct field `int` is the record `int_2`.
+    nested = pl.DataFrame({"int": [{"x": 1}]}).select(pl.struct("int").avro.encode().alias("m"))["m"]
+    int_2 = record([{"name": "x", "type": ["null", "long"]}], "int_2")
+    derived = record([{"name": "int", "type": ["null", int_2]}], "topLevelRecord")
+    assert read_back(derived, nested[0]) == {"int": {"x": 1}}
+
+
 def test_encoding_frames_single_objects_nulls_and_derived_schemas() -> None:
     df = pl.DataFrame({"id": [1, None, 3], "name": ["a", "b", None]}).select(
         pl.when(pl.col("name").is_not_null()).then(pl.struct("id", "name")).alias("user")

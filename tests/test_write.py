@@ -1,6 +1,6 @@
 """Writing: write_avro, sink_avro and the .avro namespaces. Every file is read back by
-this package and by fastavro (values compared), and by Apache's ``avro`` package where
-it has the codec."""
+this package and by fastavro (values compared); tests/test_other_readers.py has Apache's
+Python ``avro`` and Java read what the writer writes too."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,118 +22,39 @@ import fastavro
 import polars as pl
 import pytest
 from helpers import (
-    HAS_MAP,
+    EXPLICIT,
+    apache_records,
+    as_read_back,
     assert_file_matches_fastavro,
     assert_frame_matches_records,
     avro_file_schema,
     big_decimal_bytes,
+    container,
+    every_type_frame,
+    explicit_frame,
     fastavro_records,
     write_fastavro,
+    zigzag,
 )
 from polars.testing import assert_frame_equal
 
 import polars_avro
-from polars_avro import AvroArgumentError, AvroDecodeError, AvroEncodeError, AvroIOError, AvroSchemaError
+from polars_avro import (
+    AvroArgumentError,
+    AvroDecodeError,
+    AvroEncodeError,
+    AvroIOError,
+    AvroSchemaError,
+    AvroSchemaWarning,
+)
 
 CODECS = ["uncompressed", "deflate", "snappy", "zstandard", "bzip2", "xz"]
-#: The codecs Apache's avro package reads without extra modules (its xz, snappy and
-#: zstandard need packages the test environment does not install).
-APACHE_CODECS = ["uncompressed", "deflate", "bzip2"]
-
-
-def every_type_frame() -> pl.DataFrame:
-    """One column per writable Polars type, each with a null and edge values."""
-    oslo = pl.Series(
-        [dt.datetime(2024, 3, 31, 1, 30), None, dt.datetime(1969, 7, 20, 20, 17), dt.datetime(2024, 10, 27, 2, 30)]
-    )
-    columns: dict[str, pl.Series] = {
-        "bool": pl.Series([True, None, False, True]),
-        "i8": pl.Series([-128, None, 0, 127], dtype=pl.Int8),
-        "i16": pl.Series([-32768, None, 0, 32767], dtype=pl.Int16),
-        "i32": pl.Series([-(2**31), None, 0, 2**31 - 1], dtype=pl.Int32),
-        "i64": pl.Series([-(2**63), None, 0, 2**63 - 1], dtype=pl.Int64),
-        "u8": pl.Series([0, None, 1, 255], dtype=pl.UInt8),
-        "u16": pl.Series([0, None, 1, 65535], dtype=pl.UInt16),
-        "u32": pl.Series([0, None, 1, 2**32 - 1], dtype=pl.UInt32),
-        "u64": pl.Series([0, None, 1, 2**63 - 1], dtype=pl.UInt64),
-        "f32": pl.Series([1.5, None, -0.0, float("inf")], dtype=pl.Float32),
-        "f64": pl.Series([1e300, None, -2.5, float("-inf")], dtype=pl.Float64),
-        "dec": pl.Series(
-            [decimal.Decimal("-12345678.901"), None, decimal.Decimal("0.001"), decimal.Decimal("999999999.999")],
-            dtype=pl.Decimal(12, 3),
-        ),
-        "str": pl.Series(["a", None, "", "ünïcödé ✓" * 20]),
-        "bin": pl.Series([b"\x00\xff", None, b"", b"z" * 300]),
-        "date": pl.Series([dt.date(1970, 1, 1), None, dt.date(1900, 2, 28), dt.date(9999, 12, 31)]),
-        "time": pl.Series([dt.time(0, 0), None, dt.time(23, 59, 59, 999999), dt.time(12, 0, 0, 1)]),
-        "dt_ms": pl.Series(
-            [dt.datetime(2020, 1, 1, 12, 0, 0, 123000), None, dt.datetime(1960, 5, 5), dt.datetime(2262, 1, 1)],
-            dtype=pl.Datetime("ms"),
-        ),
-        "dt_us": pl.Series(
-            [dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)],
-            dtype=pl.Datetime("us"),
-        ),
-        "dt_ns": pl.Series([1, None, -1_000_000_000_123, 1_700_000_000_123_456_789], dtype=pl.Int64).cast(
-            pl.Datetime("ns")
-        ),
-        "dt_utc": pl.Series(
-            [dt.datetime(2020, 1, 1, 12, 0, 0, 123456), None, dt.datetime(1960, 5, 5), dt.datetime(2100, 1, 1)]
-        ).dt.replace_time_zone("UTC"),
-        "dt_oslo": oslo.cast(pl.Datetime("ns")).dt.replace_time_zone("Europe/Oslo", ambiguous="earliest"),
-        "dur_ms": pl.Series(
-            [dt.timedelta(days=-3), None, dt.timedelta(0), dt.timedelta(milliseconds=1)], dtype=pl.Duration("ms")
-        ),
-        "dur_us": pl.Series(
-            [dt.timedelta(days=10_000), None, dt.timedelta(0), dt.timedelta(microseconds=-1)], dtype=pl.Duration("us")
-        ),
-        "dur_ns": pl.Series([1, None, -1, 2**62], dtype=pl.Int64).cast(pl.Duration("ns")),
-        "enum": pl.Series(["RED", None, "BLUE", "RED"], dtype=pl.Enum(["RED", "GREEN", "BLUE"])),
-        "cat": pl.Series(["b", None, "a", "b"], dtype=pl.Categorical),
-        "list": pl.Series([[1, 2], None, [], [None, 3]], dtype=pl.List(pl.Int64)),
-        "arr": pl.Series([[1, 2], None, [3, None], [-4, 5]], dtype=pl.Array(pl.Int16, 2)),
-        "struct": pl.Series(
-            [{"a": 1, "b": "x", "c": [1.0]}, None, {"a": None, "b": None, "c": None}, {"a": 4, "b": "", "c": []}]
-        ),
-        "list_struct": pl.Series([[{"x": 1.0}], None, [None, {"x": None}], []]),
-        "list_enum": pl.Series([["A"], None, [None, "B"], []], dtype=pl.List(pl.Enum(["A", "B"]))),
-        "null": pl.Series([None, None, None, None], dtype=pl.Null),
-    }
-    if HAS_MAP:
-        columns["map"] = pl.Series(
-            [[{"key": "k", "value": 1}], None, [], [{"key": "a", "value": None}, {"key": "b", "value": 2}]]
-        ).cast(pl.Map(pl.String, pl.Int64))
-    return pl.DataFrame(columns)
-
-
-def as_read_back(df: pl.DataFrame) -> pl.DataFrame:
-    """The frame as it reads back: the type table's widening rules (see docs/writing.md)."""
-    casts: dict[str, pl.DataType] = {}
-    for name, dtype in df.schema.items():
-        if dtype in (pl.Int8, pl.Int16, pl.UInt8, pl.UInt16):
-            casts[name] = pl.Int32()
-        elif dtype in (pl.UInt32, pl.UInt64):
-            casts[name] = pl.Int64()
-        elif isinstance(dtype, pl.Array):
-            casts[name] = pl.List(pl.Int32() if dtype.inner == pl.Int16 else dtype.inner)
-        elif dtype == pl.Categorical:
-            values = df[name].drop_nulls().unique(maintain_order=True).cast(pl.String).to_list()
-            casts[name] = pl.Enum(values)
-    return df.cast(casts)  # type: ignore[arg-type]
 
 
 def write(df: pl.DataFrame, **options: Any) -> bytes:
     buffer = io.BytesIO()
     polars_avro.write_avro(df, buffer, **options)
     return buffer.getvalue()
-
-
-def apache_records(path: Path) -> list[Any]:
-    import avro.datafile
-    import avro.io
-
-    with open(path, "rb") as f:
-        return list(avro.datafile.DataFileReader(f, avro.io.DatumReader()))
 
 
 # --------------------------------------------------------------------------- types
@@ -172,16 +94,6 @@ def test_wide_frames_sliced_and_chunked_read_back_in_fastavro(tmp_path: Path) ->
     with open(path, "rb") as f:
         assert len(list(fastavro.block_reader(f))) > 10
     assert_frame_matches_records(df, fastavro_records(path), avro_file_schema(path))
-
-
-@pytest.mark.parametrize("compression", APACHE_CODECS)
-def test_apache_avro_reads_what_we_write(tmp_path: Path, compression: str) -> None:
-    df = every_type_frame().drop("dt_ns", "dt_oslo", "dur_ns")  # Python's datetime has no nanoseconds
-    path = tmp_path / "apache.avro"
-    polars_avro.write_avro(df, path, compression=compression)
-    records = apache_records(path)
-    schema = json.loads(polars_avro.read_avro_header(path).schema_json)
-    assert_frame_matches_records(polars_avro.read_avro(path), records, schema)
 
 
 def test_header_names_schema_and_metadata() -> None:
@@ -255,54 +167,6 @@ def test_compression_levels(compression: str, low: int, high: int) -> None:
 
 
 # --------------------------------------------------------------------------- explicit schemas
-
-
-EXPLICIT = {
-    "type": "record",
-    "name": "Reading",
-    "namespace": "iot",
-    "fields": [
-        {"name": "id", "type": "long"},
-        {"name": "small", "type": "int"},
-        {"name": "station", "type": {"type": "enum", "name": "Station", "symbols": ["OSLO", "LIMA", "PUNE"]}},
-        {"name": "color", "type": ["null", {"type": "enum", "name": "Color", "symbols": ["RED", "BLUE"]}]},
-        {"name": "tag", "type": {"type": "fixed", "name": "Tag", "size": 4}},
-        {
-            "name": "price",
-            "type": {
-                "type": "fixed",
-                "name": "Price",
-                "size": 8,
-                "logicalType": "decimal",
-                "precision": 10,
-                "scale": 2,
-            },
-        },
-        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-        {"name": "uid", "type": {"type": "fixed", "name": "Uid", "size": 16, "logicalType": "uuid"}},
-        {"name": "ratio", "type": "double"},
-        {"name": "note", "type": ["string", "null"]},
-    ],
-}
-
-
-def explicit_frame() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "note": ["hello", None],
-            "id": [1, 2],
-            "small": pl.Series([7, -7], dtype=pl.Int64),
-            "station": pl.Series(["LIMA", "OSLO"], dtype=pl.Enum(["OSLO", "LIMA", "PUNE"])),
-            "color": ["BLUE", None],
-            "tag": [b"abcd", b"\x00\x01\x02\x03"],
-            "price": pl.Series([decimal.Decimal("12.34"), decimal.Decimal("-0.01")], dtype=pl.Decimal(10, 2)),
-            "at": pl.Series(
-                [dt.datetime(2024, 5, 1, 12, 0, 0, 5000), dt.datetime(1999, 12, 31)], dtype=pl.Datetime("us")
-            ),
-            "uid": ["00112233-4455-6677-8899-aabbccddeeff", "ffffffff-0000-0000-0000-000000000001"],
-            "ratio": pl.Series([0.5, 2.0], dtype=pl.Float32),
-        }
-    )
 
 
 @pytest.mark.parametrize("as_text", [False, True])
@@ -406,6 +270,83 @@ def test_a_column_for_avro_null_may_hold_only_nulls_chunk_by_chunk(avro: Any) ->
     with_value = pl.concat([nulls, pl.DataFrame({"n": [None, 7]})], rechunk=False)
     with pytest.raises(AvroSchemaError, match="'n' has type Int64, which cannot be written as Avro"):
         write(with_value, schema=schema)
+
+
+# --------------------------------------------------------------------------- names
+
+
+def named(type_name: str, kind: str = "record") -> dict[str, Any]:
+    """A schema whose field ``v`` is a ``kind`` (record or enum) named ``type_name``."""
+    inner: dict[str, Any] = {"type": kind, "name": type_name}
+    inner.update({"fields": [{"name": "x", "type": "long"}]} if kind == "record" else {"symbols": ["A"]})
+    return {"type": "record", "name": "Row", "fields": [{"name": "v", "type": inner}]}
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"schema": named("long")}, "the record 'long' (at 'v') is named after the primitive type 'long'"),
+        ({"schema": named("string", "enum")}, "the enum 'string' (at 'v') is named after the primitive type"),
+        ({"schema": named("com.x.null")}, "the record 'com.x.null' (at 'v') is named after the primitive type"),
+        ({"name": "int"}, "the record 'int' (at the top level) is named after the primitive type 'int'"),
+        ({"name": "double", "namespace": "com.x"}, "the record 'com.x.double' (at the top level) is named after"),
+        ({"schema": {**named("V"), "name": ""}}, "the record at the top level has no name"),
+        ({"schema": {**named("V"), "namespace": "com..x"}}, "the namespace 'com..x' of the record 'com..x.Row'"),
+        ({"namespace": "com.1x"}, "the namespace 'com.1x' is not a valid Avro name"),
+    ],
+)
+def test_a_schema_or_name_the_specification_forbids_is_refused_before_anything_is_written(
+    tmp_path: Path, options: dict[str, Any], words: str
+) -> None:
+    df = pl.DataFrame({"v": [{"x": 1}]}) if "schema" in options else pl.DataFrame({"x": [1]})
+    if "enum" in json.dumps(options.get("schema", {})):
+        df = pl.DataFrame({"v": pl.Series(["A"], dtype=pl.Enum(["A"]))})
+    path = tmp_path / "refused.avro"
+    for write_it in (polars_avro.write_avro, lambda df, path, **o: polars_avro.sink_avro(df.lazy(), path, **o)):
+        with pytest.raises(AvroSchemaError) as info:
+            write_it(df, path, **options)
+        assert words in str(info.value), str(info.value)
+        assert not path.exists()
+
+
+def test_a_name_some_readers_misread_is_written_with_a_warning_at_the_users_line(tmp_path: Path) -> None:
+    df = pl.DataFrame({"v": pl.Series(["A"], dtype=pl.Enum(["A"]))})
+    path = tmp_path / "warned.avro"
+    with pytest.warns(AvroSchemaWarning) as warned:
+        df.avro.write(path, schema=named("enum", "enum"), name="ignored")
+    assert [w.filename for w in warned] == [__file__]
+    assert str(warned[0].message).startswith(
+        "the enum 'enum' (at 'v') is named after the schema keyword 'enum': valid Avro, but goavro and cavro read "
+        "wrong values from such a file and spavro refuses it"
+    )
+    assert polars_avro.read_avro_header(path).schema == named("enum", "enum")
+    assert apache_records(path) == [{"v": "A"}]
+    with pytest.warns(AvroSchemaWarning, match="the record 'array' .* schema keyword 'array'"):
+        polars_avro.sink_avro(df.lazy(), path, name="array")
+    # A derived schema needs no warning: the Enum column `map` is the enum type `map_2`.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AvroSchemaWarning)
+        polars_avro.write_avro(df.rename({"v": "map"}), path)
+    assert polars_avro.read_avro_header(path).schema["fields"][0]["type"][1]["name"] == "map_2"
+    assert polars_avro.read_avro(path).equals(df.rename({"v": "map"}))
+
+
+def test_a_frame_of_a_file_whose_names_break_the_rules_is_written_with_the_derived_schema(tmp_path: Path) -> None:
+    # As older writers wrote it: a record named `long`, which Java and Apache's avro refuse.
+    schema = {"type": "record", "name": "Row", "fields": [{"name": "v", "type": named("long")["fields"][0]["type"]}]}
+    old = tmp_path / "old.avro"
+    old.write_bytes(container(json.dumps(schema).encode(), [(1, zigzag(5))]))
+    frame = polars_avro.read_avro(old)
+    assert frame.to_dicts() == [{"v": {"x": 5}}]
+    again = tmp_path / "again.avro"
+    polars_avro.write_avro(frame, again)
+    assert polars_avro.read_avro_header(again).schema["fields"][0]["type"][1]["name"] == "v"
+    assert apache_records(again) == [{"v": {"x": 5}}]
+    # A valid file's schema is kept as it is.
+    schema["fields"][0]["type"]["name"] = "Point"
+    old.write_bytes(container(json.dumps(schema).encode(), [(1, zigzag(5))]))
+    polars_avro.write_avro(polars_avro.read_avro(old), again)
+    assert polars_avro.read_avro_header(again).schema == schema
 
 
 # --------------------------------------------------------------------------- bad input

@@ -14,8 +14,8 @@ use polars_core::prelude::{BinaryChunked, IntoSeries, Series};
 
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::schema::{parse_schema, AvroSchema};
-use crate::write::{derive_schema, encode_datums};
+use crate::schema::AvroSchema;
+use crate::write::{derive_schema, encode_datums, writable_schema};
 
 /// The schema values of Polars type `ft` are encoded with when none is given: a Struct's
 /// fields become a record named `record_name`, as `write_avro` derives it for a frame.
@@ -26,7 +26,18 @@ pub fn derived_schema(ft: &FrameType, record_name: &str) -> AvroResult<AvroSchem
             ft.polars_name()
         )));
     };
-    parse_schema(&derive_schema(fields, record_name, None)?.to_string())
+    Ok(writable_schema(&derive_schema(fields, record_name, None)?.to_string())?.0)
+}
+
+/// The schema messages are encoded with, checked as a file's is before any value: the one
+/// given, else that of a record named `record_name` (its fields come with the values). The
+/// warnings about names some readers misread (see `schema::check_written_names`).
+pub fn check_encoding_schema(schema_json: Option<&str>, record_name: &str) -> AvroResult<Vec<String>> {
+    let json = match schema_json {
+        Some(json) => json.to_string(),
+        None => derive_schema(&[], record_name, None)?.to_string(),
+    };
+    Ok(writable_schema(&json)?.1)
 }
 
 /// Each value of `column` (Polars type `ft`) as a message of `framing`: a datum of

@@ -166,6 +166,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pyjson::AvroJson>()?;
     m.add_function(wrap_pyfunction!(pymessage::message_schema_ids, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::encode_messages, m)?)?;
+    m.add_function(wrap_pyfunction!(pymessage::check_encoding_schema, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::crc64_avro, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;

@@ -10,6 +10,7 @@ use crate::error::AvroError;
 use crate::frame_type::FrameType;
 use crate::message::{self, Decoded, Framing, MessageDecoder, Mode, Rows, SchemaKey};
 use crate::schema::parse_schema;
+use crate::write::writable_schema;
 
 fn framing_from_name(name: &str) -> PyResult<Framing> {
     Framing::from_name(name).ok_or_else(|| {
@@ -193,13 +194,21 @@ pub fn encode_messages(
         .map_err(|e| to_py_err(AvroError::internal(format!("bad type description: {e}"))))?;
     let ft = FrameType::from_json(&value).map_err(to_py_err)?;
     let schema = match schema_json {
-        Some(json) => parse_schema(json).map_err(to_py_err)?,
+        Some(json) => writable_schema(json).map_err(to_py_err)?.0,
         None => message::derived_schema(&ft, record_name).map_err(to_py_err)?,
     };
     let series = values.0;
     Ok(PySeries(detached(py, "encoding messages", || {
         message::encode_messages(&series, &ft, &schema, framing, schema_id)
     })?))
+}
+
+/// Checks the schema `encode_messages` will encode with (see `message::check_encoding_schema`):
+/// the warnings about names some readers misread.
+#[pyfunction]
+#[pyo3(signature = (schema_json, record_name))]
+pub fn check_encoding_schema(schema_json: Option<&str>, record_name: &str) -> PyResult<Vec<String>> {
+    message::check_encoding_schema(schema_json, record_name).map_err(to_py_err)
 }
 
 /// The schema id or fingerprint each message names (Int64).

@@ -50,6 +50,7 @@ pub struct WriteRequest {
     record_name: String,
     namespace: Option<String>,
     schema: Option<String>,
+    schema_from_source: bool,
     metadata: Vec<(String, Vec<u8>)>,
     sync_interval: usize,
     n_threads: Option<usize>,
@@ -63,6 +64,7 @@ impl WriteRequest {
             record_name: self.record_name,
             namespace: self.namespace,
             schema_json: self.schema,
+            schema_from_source: self.schema_from_source,
             metadata: self.metadata,
             sync_interval: self.sync_interval,
             n_threads: self.n_threads,
@@ -133,6 +135,12 @@ impl FileWriter {
             .map_err(|e| to_py_err(e.in_file(&name)))?;
         let replacements = replacements.map(|r| r.group.clone());
         Ok(Self { inner: Some(Mutex::new(writer)), name, replacements })
+    }
+
+    /// Warnings about names in the schema that some readers misread (see
+    /// `schema::check_written_names`).
+    fn name_warnings(&mut self) -> PyResult<Vec<String>> {
+        Ok(self.writer()?.get_mut().unwrap_or_else(|e| e.into_inner()).name_warnings().to_vec())
     }
 
     /// The Avro schema JSON written in the header.

@@ -32,7 +32,7 @@ pub use self::schema::derive_schema;
 use crate::container::{Codec, ContainerWriter, MAX_BLOCK_LEN};
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
-use crate::schema::parse_schema;
+use crate::schema::{check_written_names, parse_schema, AvroSchema};
 use crate::threads::{panic_message, pool, thread_count};
 
 /// Java's default, and what most Avro files in the wild use.
@@ -59,6 +59,10 @@ pub struct WriteOptions {
     pub namespace: Option<String>,
     /// An Avro schema (JSON) to write with, in place of the derived one.
     pub schema_json: Option<String>,
+    /// `schema_json` is the header of the file the frame was read from, not the user's: where
+    /// its names break the specification's rules (Polars' `write_avro` names the record `""`,
+    /// older writers named types after primitives), the derived schema is written instead.
+    pub schema_from_source: bool,
     /// User metadata for the header (keys may not start with "avro.").
     pub metadata: Vec<(String, Vec<u8>)>,
     /// Uncompressed bytes a block aims at.
@@ -75,11 +79,20 @@ impl Default for WriteOptions {
             record_name: "topLevelRecord".to_string(),
             namespace: None,
             schema_json: None,
+            schema_from_source: false,
             metadata: Vec::new(),
             sync_interval: DEFAULT_SYNC_INTERVAL,
             n_threads: None,
         }
     }
+}
+
+/// A schema to write with, parsed, its names checked against the specification's rules
+/// before anything is written: the schema, and warnings about names some readers misread.
+pub fn writable_schema(json: &str) -> AvroResult<(AvroSchema, Vec<String>)> {
+    let schema = parse_schema(json)?;
+    let warnings = check_written_names(&schema)?;
+    Ok((schema, warnings))
 }
 
 /// Writes frames, one after another, into one container file.
@@ -88,6 +101,8 @@ pub struct AvroWriter<W: Write> {
     /// How each column is written, bound to each chunk's arrays.
     plan: Arc<Vec<(usize, FieldPlan)>>,
     schema_json: String,
+    /// What the schema's names risk with some readers (see `schema::check_written_names`).
+    name_warnings: Vec<String>,
     columns: Vec<(String, FrameType)>,
     codec: Codec,
     level: i32,
@@ -124,11 +139,18 @@ impl<W: Write> AvroWriter<W> {
         }
         let threads = thread_count(options.n_threads)?;
         let level = options.codec.checked_level(options.compression_level)?;
-        let schema_json = match &options.schema_json {
-            Some(json) => json.clone(),
-            None => schema::derive_schema(&columns, &options.record_name, options.namespace.as_deref())?.to_string(),
+        let derived = || -> AvroResult<_> {
+            let json = schema::derive_schema(&columns, &options.record_name, options.namespace.as_deref())?.to_string();
+            let checked = writable_schema(&json)?;
+            Ok((json, checked))
         };
-        let schema = parse_schema(&schema_json)?;
+        let (schema_json, (schema, name_warnings)) =
+            match options.schema_json.as_deref().map(|json| (json, writable_schema(json))) {
+                Some((json, Ok(checked))) => (json.to_string(), checked),
+                Some((_, Err(_))) if options.schema_from_source => derived()?,
+                Some((_, Err(e))) => return Err(e),
+                None => derived()?,
+            };
         // Every check that needs no values: a bad schema fails here, with nothing written.
         let plan = Arc::new(plan_rows(&schema, &columns)?);
         ContainerWriter::<W>::check_metadata(&options.metadata)?;
@@ -137,6 +159,7 @@ impl<W: Write> AvroWriter<W> {
             container,
             plan,
             schema_json,
+            name_warnings,
             columns,
             codec: options.codec,
             level,
@@ -160,6 +183,12 @@ impl<W: Write> AvroWriter<W> {
     /// The schema JSON in the file's header.
     pub fn schema_json(&self) -> &str {
         &self.schema_json
+    }
+
+    /// Warnings about names in the schema that the specification allows and some readers
+    /// misread (a type named `map`).
+    pub fn name_warnings(&self) -> &[String] {
+        &self.name_warnings
     }
 
     /// Rows encoded so far (some may still wait for their block).
@@ -510,6 +539,25 @@ mod tests {
                 ErrorKind::Argument,
                 "reserved for the format, found 'avro.codec'",
             ),
+            (
+                WriteOptions {
+                    schema_json: Some(
+                        r#"{"type": "record", "name": "long", "fields": [{"name": "x", "type": "long"}]}"#.into(),
+                    ),
+                    ..WriteOptions::default()
+                },
+                ErrorKind::Schema,
+                "the record 'long' (at the top level) is named after the primitive type 'long'",
+            ),
+            (
+                WriteOptions {
+                    record_name: "string".into(),
+                    namespace: Some("com.x".into()),
+                    ..WriteOptions::default()
+                },
+                ErrorKind::Schema,
+                "the record 'com.x.string' (at the top level) is named after the primitive type 'string'",
+            ),
         ];
         for (options, kind, message) in cases {
             let opened = Cell::new(false);
@@ -529,6 +577,35 @@ mod tests {
         };
         AvroWriter::open(open, columns(), WriteOptions::default()).unwrap();
         assert!(opened.get());
+    }
+
+    #[test]
+    fn a_source_schema_that_breaks_the_name_rules_gives_way_to_the_derived_one() {
+        let columns = || vec![("x".to_string(), FrameType::Int { signed: true, bits: 64 })];
+        let polars_own = r#"{"type": "record", "name": "", "fields": [{"name": "x", "type": "long"}]}"#;
+        let from_source =
+            WriteOptions { schema_json: Some(polars_own.into()), schema_from_source: true, ..Default::default() };
+        let writer = AvroWriter::new(Vec::new(), columns(), from_source.clone()).unwrap();
+        let derived = AvroWriter::new(Vec::new(), columns(), WriteOptions::default()).unwrap();
+        assert_eq!(writer.schema_json(), derived.schema_json());
+        // Given by the user, the same schema is refused; a valid source schema is kept.
+        let given = WriteOptions { schema_from_source: false, ..from_source };
+        let error = AvroWriter::new(Vec::new(), columns(), given).err().expect("refused");
+        assert!(error.message.contains("the record at the top level has no name"), "{error}");
+        let valid = r#"{"type": "record", "name": "R", "fields": [{"name": "x", "type": "long"}]}"#;
+        let kept = WriteOptions { schema_json: Some(valid.into()), schema_from_source: true, ..Default::default() };
+        assert_eq!(AvroWriter::new(Vec::new(), columns(), kept).unwrap().schema_json(), valid);
+    }
+
+    #[test]
+    fn a_name_readers_misread_is_written_with_a_warning() {
+        let columns = vec![("x".to_string(), FrameType::Int { signed: true, bits: 64 })];
+        let options = WriteOptions { record_name: "record".into(), ..WriteOptions::default() };
+        let writer = AvroWriter::new(Vec::new(), columns.clone(), options).unwrap();
+        assert_eq!(writer.name_warnings().len(), 1);
+        assert!(writer.name_warnings()[0]
+            .starts_with("the record 'record' (at the top level) is named after the schema keyword"));
+        assert!(AvroWriter::new(Vec::new(), columns, WriteOptions::default()).unwrap().name_warnings().is_empty());
     }
 
     #[test]

@@ -7,18 +7,19 @@ use serde_json::{json, Value};
 
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
+use crate::schema::names::{valid, PRIMITIVE_NAMES, SCHEMA_WORDS};
 use crate::schema::{field_path, Logical, LongTime, TIME_ZONE_ATTRIBUTE};
 use crate::time_zone::canonical_time_zone;
 
 /// The schema of a top-level record named `name` (in `namespace`) with one field per column.
 pub fn derive_schema(columns: &[(String, FrameType)], name: &str, namespace: Option<&str>) -> AvroResult<Value> {
-    check_name(name, "the record name")?;
+    valid(name, "the record name")?;
     if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
         for part in ns.split('.') {
-            check_name(part, &format!("the namespace '{ns}'"))?;
+            valid(part, &format!("the namespace '{ns}'"))?;
         }
     }
-    let mut names = Names { taken: HashSet::from([name.to_string()]) };
+    let mut names = Names::new(name);
     let fields = record_fields(columns, "", &mut names)?;
     let mut record = json!({"type": "record", "name": name, "fields": fields});
     if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
@@ -27,12 +28,19 @@ pub fn derive_schema(columns: &[(String, FrameType)], name: &str, namespace: Opt
     Ok(record)
 }
 
-/// Names of the records and enums made so far: Avro names must be unique in a schema.
+/// Names of the records and enums made so far: Avro names must be unique in a schema. The
+/// primitives' names and the words of the schema language count as taken: the first may not
+/// name a type, and readers trip on the second.
 struct Names {
     taken: HashSet<String>,
 }
 
 impl Names {
+    fn new(top_level: &str) -> Self {
+        let reserved = PRIMITIVE_NAMES.iter().chain(&SCHEMA_WORDS).map(|n| n.to_string());
+        Self { taken: reserved.chain([top_level.to_string()]).collect() }
+    }
+
     /// `wanted`, or `wanted_2`, `wanted_3`, ... when taken.
     fn unique(&mut self, wanted: &str) -> String {
         let mut name = wanted.to_string();
@@ -51,7 +59,7 @@ fn record_fields(columns: &[(String, FrameType)], path: &str, names: &mut Names)
         .iter()
         .map(|(name, ft)| {
             let where_ = field_path(path, name);
-            check_name(name, &format!("the column '{where_}'"))
+            valid(name, &format!("the column '{where_}'"))
                 .map_err(|e| with_hint(e, "rename it, or pass schema= with the names you want"))?;
             if !seen.insert(name.as_str()) {
                 return Err(AvroError::schema(format!("the field name '{where_}' appears twice")));
@@ -106,7 +114,7 @@ fn avro_type(ft: &FrameType, path: &str, names: &mut Names) -> AvroResult<Value>
         F::Duration(unit) => logical("long", Logical::of_long_time(LongTime::Duration(*unit)).name()),
         F::Enum(categories) => {
             for symbol in categories {
-                check_name(symbol, &format!("the category '{symbol}' of the Enum column '{path}'")).map_err(|e| {
+                valid(symbol, &format!("the category '{symbol}' of the Enum column '{path}'")).map_err(|e| {
                     with_hint(e, "Avro enum symbols must be names; cast the column to String, or pass schema=")
                 })?;
             }
@@ -149,20 +157,6 @@ fn avro_name(path: &str) -> String {
     }
 }
 
-/// Avro names: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn check_name(name: &str, what: &str) -> AvroResult<()> {
-    let mut chars = name.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid {
-        Ok(())
-    } else {
-        Err(AvroError::schema(format!(
-            "{what} is not a valid Avro name: names start with a letter or '_' and hold only letters, digits and '_'"
-        )))
-    }
-}
-
 fn with_hint(mut e: AvroError, hint: &str) -> AvroError {
     e.message = format!("{} ({hint})", e.message);
     e
@@ -186,6 +180,29 @@ mod tests {
             .map(|p| schema.pointer(p).unwrap().as_str().unwrap())
             .collect();
         assert_eq!(names, ["a", "b", "a_2"]);
+    }
+
+    #[test]
+    fn no_type_is_named_after_a_primitive_or_a_schema_word() {
+        use crate::schema::{check_written_names, parse_schema};
+        let point = FrameType::Struct(vec![("x".into(), FrameType::Float64)]);
+        for reserved in PRIMITIVE_NAMES.iter().chain(&SCHEMA_WORDS) {
+            let columns = vec![
+                (reserved.to_string(), point.clone()),
+                // Named `long` too once the characters a name cannot hold are gone.
+                (format!("{reserved}_"), FrameType::List(Box::new(point.clone()))),
+                ("n".into(), FrameType::Struct(vec![(reserved.to_string(), FrameType::Enum(vec!["A".into()]))])),
+            ];
+            let schema = derive_schema(&columns, "row", None).unwrap();
+            let name = |pointer: &str| schema.pointer(pointer).unwrap().as_str().unwrap().to_string();
+            // The column keeps its name; its type takes the next free one.
+            assert_eq!(name("/fields/0/name"), *reserved);
+            assert_eq!(name("/fields/0/type/1/name"), format!("{reserved}_2"));
+            assert_eq!(name("/fields/1/type/1/items/1/name"), format!("{reserved}_3"));
+            assert_eq!(name("/fields/2/type/1/fields/0/type/1/name"), format!("n_{reserved}"));
+            let warnings = check_written_names(&parse_schema(&schema.to_string()).unwrap()).unwrap();
+            assert!(warnings.is_empty(), "{warnings:?}");
+        }
     }
 
     #[test]
