@@ -254,7 +254,9 @@ def write_frames(frames: Iterable[pl.DataFrame], file: AvroTarget, **options: Un
     return rows
 
 
-def _source_header(frame: pl.DataFrame | pl.LazyFrame, frame_schema: pl.Schema, given: Mapping[str, Any]) -> Any:
+def _source_header(
+    frame: pl.DataFrame | pl.LazyFrame, frame_schema: pl.Schema, given: Mapping[str, Any]
+) -> AvroHeader | None:
     """The header of the file ``frame`` was read from unchanged, to write with; else None.
 
     scan_avro's or read_avro's very frame, of one file, where the user gave no schema,
@@ -262,7 +264,10 @@ def _source_header(frame: pl.DataFrame | pl.LazyFrame, frame_schema: pl.Schema, 
     """
     if given["schema"] is not None or given["namespace"] is not None:
         return None
-    return source_header(frame, frame_schema) if _record_name(given["name"]) == DEFAULT_RECORD_NAME else None
+    if _record_name(given["name"]) != DEFAULT_RECORD_NAME:
+        return None
+    header: AvroHeader | None = source_header(frame, frame_schema)
+    return header
 
 
 @dataclass(frozen=True)
