@@ -333,7 +333,7 @@ def test_a_name_some_readers_misread_is_written_with_a_warning_at_the_users_line
 
 def test_a_frame_of_a_file_whose_names_break_the_rules_is_written_with_the_derived_schema(tmp_path: Path) -> None:
     # As older writers wrote it: a record named `long`, which Java and Apache's avro refuse.
-    schema = {"type": "record", "name": "Row", "fields": [{"name": "v", "type": named("long")["fields"][0]["type"]}]}
+    schema = named("long")
     old = tmp_path / "old.avro"
     old.write_bytes(container(json.dumps(schema).encode(), [(1, zigzag(5))]))
     frame = polars_avro.read_avro(old)

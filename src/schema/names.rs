@@ -19,7 +19,7 @@ pub const SCHEMA_WORDS: [&str; 9] =
     ["record", "enum", "array", "map", "fixed", "union", "error", "request", "error_union"];
 
 /// Whether `name` is an Avro name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_valid_name(name: &str) -> bool {
+fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
