@@ -368,7 +368,9 @@ def tests(session: nox.Session, polars: str) -> None:
     skip_cluster = [f"--ignore={path}" for path in CLUSTER_TESTS]
     # -rs: each skip's reason in the log, so a skip cannot hide a missing feature unseen.
     session.run("pytest", "--import-mode=importlib", "tests", "-q", "-rs", *skip_cluster, *session.posargs, env=env)
-    session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(), "-q")
+    # From an empty folder: the docstrings' examples need no file of the repository.
+    with session.chdir(session.create_tmp()):
+        session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(), "-q")
     if polars in POLARS_VERSIONS:
         session.notify(f"cluster(polars='{polars}')")
     if first:
@@ -521,7 +523,10 @@ def cluster(session: nox.Session, polars: str) -> None:
     session.run("pytest", "--import-mode=importlib", *CLUSTER_TESTS, "-q", "-rs", *session.posargs)
     # docs/cluster.md's Ray and Dask examples, which the other sessions skip (no Ray, no Dask).
     session.run("pytest", "--import-mode=importlib", "tests/test_docs.py", "-k", "ray or dask", "-q", "-rs")
-    session.run("pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(cluster=True))
+    with session.chdir(session.create_tmp()):
+        session.run(
+            "pytest", "--import-mode=importlib", "--doctest-modules", "--pyargs", *package_modules(cluster=True)
+        )
 
 
 def rust_tests(session: nox.Session) -> None:

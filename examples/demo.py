@@ -1,12 +1,10 @@
 """The main job on the bundled sample: a lazy scan with a filter and a projection."""
 
-from pathlib import Path
-
 import polars as pl
 
 import polars_avro
 
-SAMPLE = Path(__file__).with_name("weather.avro")
+SAMPLE = polars_avro.sample_file()
 
 print("Avro file:", SAMPLE)
 print("Polars schema:", polars_avro.read_avro_schema(SAMPLE))

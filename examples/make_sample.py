@@ -1,4 +1,4 @@
-"""Writes examples/weather.avro, the sample the demo scans (run once; the file is committed).
+"""Writes polars_avro/weather.avro, the sample the package carries (run once; the file is committed).
 
 Needs fastavro. The data are synthetic: hourly readings from a few stations.
 """
@@ -44,7 +44,7 @@ def main() -> None:
                     "sensors": {"thermo": 1, "rain": rng.randint(0, 2)},
                 }
             )
-    out = Path(__file__).with_name("weather.avro")
+    out = Path(__file__).resolve().parent.parent / "polars_avro" / "weather.avro"
     with out.open("wb") as f:
         fastavro.writer(
             f, SCHEMA, records, codec="deflate", sync_interval=16_000, metadata={"example.source": "polars-avro sample"}

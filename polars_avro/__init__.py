@@ -32,6 +32,7 @@ from polars_avro._internal import SplitFile, __version__
 from polars_avro._io import read_avro, read_avro_header, read_avro_schema, scan_avro
 from polars_avro._messages import FingerprintAlgorithm, fingerprint, kafka_frame, parsing_canonical_form
 from polars_avro._reader import AvroReader
+from polars_avro._sample import sample_file
 from polars_avro._skipped import SkippedBlock
 from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._stats import ReadStats, read_stats
@@ -118,6 +119,7 @@ __all__ = [
     "read_avro_schema",
     "read_split",
     "read_stats",
+    "sample_file",
     "scan_avro",
     "schema_id",
     "sink_avro",

@@ -80,8 +80,8 @@ def list_avro_files(
     Examples
     --------
     >>> import polars_avro
-    >>> [f.path for f in polars_avro.list_avro_files("examples/*.avro")]
-    ['examples/weather.avro']
+    >>> [f.size for f in polars_avro.list_avro_files(polars_avro.sample_file())]
+    [16947]
     """
     check_flag("glob", glob)
     check_flag("try_parse_hive_dates", try_parse_hive_dates)
@@ -164,7 +164,7 @@ class AvroBlockReader:
     Examples
     --------
     >>> import polars_avro
-    >>> with polars_avro.AvroBlockReader("examples/weather.avro", data="framing") as blocks:
+    >>> with polars_avro.AvroBlockReader(polars_avro.sample_file(), data="framing") as blocks:
     ...     sum(block.records for block in blocks)
     2000
     """
@@ -246,11 +246,11 @@ class AvroBlockWriter:
     >>> import io, polars_avro
     >>> out = io.BytesIO()
     >>> with (
-    ...     polars_avro.AvroBlockReader("examples/weather.avro", data="stored") as blocks,
+    ...     polars_avro.AvroBlockReader(polars_avro.sample_file(), data="stored") as blocks,
     ...     polars_avro.AvroBlockWriter(out, blocks.header.schema_json, compression="zstandard") as writer,
     ... ):
     ...     writer.write_blocks(blocks, blocks.header.codec)
-    >>> polars_avro.read_avro(out.getvalue()).equals(polars_avro.read_avro("examples/weather.avro"))
+    >>> polars_avro.read_avro(out.getvalue()).equals(polars_avro.read_avro(polars_avro.sample_file()))
     True
     """
 

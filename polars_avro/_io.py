@@ -81,7 +81,7 @@ def scan_avro(source: AvroSource, **options: Unpack[ScanKeywords]) -> pl.LazyFra
     >>> import polars as pl
     >>> import polars_avro
     >>> (
-    ...     pl.scan_avro("examples/weather.avro")
+    ...     pl.scan_avro(polars_avro.sample_file())
     ...     .filter(pl.col("temp") > 30)
     ...     .select("station", "temp")
     ...     .collect()
@@ -133,7 +133,7 @@ def read_avro(source: AvroSource, **options: Unpack[ReadKeywords]) -> pl.DataFra
     Examples
     --------
     >>> import polars_avro
-    >>> polars_avro.read_avro("examples/weather.avro", columns=["station", "temp"], n_rows=2)
+    >>> polars_avro.read_avro(polars_avro.sample_file(), columns=["station", "temp"], n_rows=2)
     shape: (2, 2)
     ┌─────────┬──────┐
     │ station ┆ temp │
@@ -216,7 +216,7 @@ def read_avro_schema(source: AvroSource, **options: Unpack[ReadOptions]) -> pl.S
     Examples
     --------
     >>> import polars_avro
-    >>> polars_avro.read_avro_schema("examples/weather.avro")["temp"]
+    >>> polars_avro.read_avro_schema(polars_avro.sample_file())["temp"]
     Float64
     """
     scan = Scan(source, ScanOptions.of(options))
@@ -240,7 +240,7 @@ def read_avro_header(
     Examples
     --------
     >>> import polars_avro
-    >>> header = polars_avro.read_avro_header("examples/weather.avro")
+    >>> header = polars_avro.read_avro_header(polars_avro.sample_file())
     >>> header.codec, header.metadata["example.source"]
     ('deflate', b'polars-avro sample')
     """

@@ -48,7 +48,7 @@ class AvroReader:
     Examples
     --------
     >>> import polars_avro
-    >>> with polars_avro.AvroReader("examples/weather.avro", columns=["temp"], batch_size=500) as reader:
+    >>> with polars_avro.AvroReader(polars_avro.sample_file(), columns=["temp"], batch_size=500) as reader:
     ...     heights = [df.height for df in reader]
     >>> sum(heights), reader.errors, reader.stats.rows
     (2000, [], 2000)

@@ -134,7 +134,7 @@ def plan_splits(
     Examples
     --------
     >>> import polars_avro
-    >>> splits = polars_avro.plan_splits("examples/weather.avro", target_bytes=4096)
+    >>> splits = polars_avro.plan_splits(polars_avro.sample_file(), target_bytes=4096)
     >>> len(splits)
     5
     >>> sum(df.height for split in splits for df in polars_avro.read_split(split))

@@ -108,7 +108,7 @@ def read_stats(progress: Callable[[ReadStats], None] | None = None) -> Iterator[
     --------
     >>> import polars_avro
     >>> with polars_avro.read_stats() as stats:
-    ...     df = polars_avro.read_avro("examples/weather.avro")
+    ...     df = polars_avro.read_avro(polars_avro.sample_file())
     >>> stats.rows == df.height, stats.files
     (True, 1)
     """

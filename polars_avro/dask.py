@@ -93,7 +93,7 @@ def read_avro(
     --------
     >>> import dask
     >>> import polars_avro.dask
-    >>> ddf = polars_avro.dask.read_avro("examples/weather.avro", target_bytes=4096)
+    >>> ddf = polars_avro.dask.read_avro(polars_avro.sample_file(), target_bytes=4096)
     >>> ddf.npartitions
     5
     >>> with dask.config.set(scheduler="synchronous"):

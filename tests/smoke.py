@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 import polars_avro
 
-SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "weather.avro"
+SAMPLE = Path(polars_avro.sample_file())
 PLAIN = ["temp", "rain_mm", "note"]
 
 

@@ -102,7 +102,7 @@ def test_an_unknown_keyword_raises_naming_the_nearest() -> None:
     with pytest.raises(TypeError, match=r"AvroReader\(\) got an unexpected keyword argument 'colums'"):
         polars_avro.AvroReader(b"", colums=["a"])  # type: ignore[call-arg]
     # Its own parameters are keywords too.
-    assert polars_avro.read_avro(source="examples/weather.avro", n_rows=2).height == 2
+    assert polars_avro.read_avro(source=polars_avro.sample_file(), n_rows=2).height == 2
 
 
 #: Each function taking ``**options``, and the keywords it declares them by.

@@ -1,14 +1,15 @@
-"""Commands that print or make records as JSON: head, cat, tojson, fromjson, random."""
+"""Commands that print or make records: head, cat, tojson, fromjson, random, sample."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
-from polars_avro import AvroBlockReader, AvroDatums
+from polars_avro import AvroBlockReader, AvroDatums, sample_file
 from polars_avro.cli._common import (
     Progress,
     add_hive_options,
@@ -76,6 +77,20 @@ def add_commands(commands: Any) -> None:
     add_write_options(p)
     add_storage_options(p)
     p.set_defaults(run=random)
+
+    p = commands.add_parser(
+        "sample",
+        help="write the sample file the examples read",
+        description="Write a copy of weather.avro, the sample the package carries (2,000 weather readings), "
+        "for trying the other commands: the examples of the documentation read it.",
+    )
+    p.add_argument("output", metavar="OUTPUT", nargs="?", default="weather.avro", help="default weather.avro")
+    p.set_defaults(run=sample)
+
+
+def sample(args: argparse.Namespace) -> int:
+    shutil.copyfile(sample_file(), args.output)
+    return 0
 
 
 def print_records(args: argparse.Namespace) -> int:
