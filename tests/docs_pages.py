@@ -326,28 +326,6 @@ def writing(page: Page) -> None:
     page.write("events.avro", events(0, 100), EVENT)
 
 
-def blocks(page: Page) -> None:
-    page.write("events.avro", events(0, 1000), EVENT)
-
-
-def errors(page: Page) -> None:
-    # A file with a damaged block, so that the example has something to report.
-    out = io.BytesIO()
-    polars_avro.write_avro(events(0, 1000), out, schema=EVENT, sync_interval=4000)
-    data = bytearray(out.getvalue())
-    with polars_avro.AvroBlockReader(bytes(data), data="framing") as framing:
-        fourth = list(framing)[3]
-    data[fourth.offset - 8] ^= 0xFF  # a byte of the third block's sync marker
-    (page.dir / "events.avro").write_bytes(bytes(data))
-    page.namespace["process"] = lambda df: None  # what a program does with each batch
-    page.namespace["log"] = logging.getLogger("docs")
-
-    def check() -> None:
-        assert len(page.namespace["reader"].errors) == 1, "the damaged block is reported"
-
-    page.checks.append(check)
-
-
 def migrating(page: Page) -> None:
     import fsspec
 
@@ -416,8 +394,6 @@ SETUPS: dict[str, Callable[[Page], None]] = {
     "docs/cluster.md": cluster,
     "docs/messages.md": messages,
     "docs/migrating.md": migrating,
-    "docs/blocks.md": blocks,
-    "docs/errors.md": errors,
     "docs/writing.md": writing,
     "docs/quickstart-folders.md": quickstart_folders,
 }

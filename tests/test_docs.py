@@ -9,9 +9,13 @@ What runs, and how:
   (pip, nox, cargo) and layouts of folders. ```rust (docs/rust.md, docs/architecture.md,
   docs/reading.md, docs/writing.md) and ```text blocks are out of scope.
 - A page's Python blocks run in order in one namespace, as a reader follows the page, in a
-  fresh temporary directory holding `examples/weather.avro`; tests/docs_pages.py writes what
-  else a page's examples read and starts the servers they talk to (the S3 test server for
-  `s3://bucket/...`, the schema registry and a Kafka broker for the Kafka examples).
+  fresh empty temporary directory, as a reader who installed the package pastes them into an
+  empty folder: nothing of this repository is copied there, and a page makes the files its
+  examples read in its own blocks (`polars-avro sample` or `polars_avro.sample_file()` where
+  the package's sample will do). tests/docs_pages.py gives a page only the environment a
+  reader has: the servers its examples talk to (the S3 test server for `s3://bucket/...`, the
+  schema registry at http://registry:8081, a Kafka broker and consumer) and the few names its
+  prose says it takes as given.
 - A Python statement whose last line ends with `# raises SomeError` must raise that class (one
   of polars_avro's, Polars' or a builtin), and one ending with `# warns SomeWarning` must warn
   it. A `print(...)` statement followed by a comment, on its last line or on the comment
@@ -40,7 +44,6 @@ import functools
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tokenize
@@ -517,8 +520,7 @@ def test_the_examples_of_a_page_run_as_shown(
     if engine is not None:
         pytest.importorskip(engine, reason=f"{engine} is not installed (the `{engine}` extra)")
     workdir = tmp_path / "page"
-    (workdir / "examples").mkdir(parents=True)
-    shutil.copy(ROOT / "examples" / "weather.avro", workdir / "examples" / "weather.avro")
+    workdir.mkdir()
     monkeypatch.chdir(workdir)
     namespace: dict[str, Any] = {"__name__": "__main__"}
     with contextlib.ExitStack() as stack:
