@@ -312,18 +312,6 @@ def quickstart_folders(page: Page) -> None:
 
 def writing(page: Page) -> None:
     page.s3()
-    for i in range(2):
-        frame = events(i * 50, 50).with_columns(
-            kind=pl.col("kind").cast(pl.String).str.to_lowercase(),
-            country=pl.Series(["NO", "PE"] * 25),
-            year=pl.Series([2024, 2025] * 25),
-            date=pl.col("ts").dt.date(),
-        )
-        (page.dir / "events").mkdir(exist_ok=True)
-        frame.write_parquet(page.dir / f"events/part-{i}.parquet")
-        (page.dir / "big").mkdir(exist_ok=True)
-        frame.write_parquet(page.dir / f"big/part-{i}.parquet")
-    page.write("events.avro", events(0, 100), EVENT)
 
 
 def migrating(page: Page) -> None:
