@@ -329,19 +329,7 @@ def migrating(page: Page) -> None:
 
 
 def messages(page: Page) -> None:
-    registry = page.registry()
-    values = confluent_orders(registry, 20)
-    frame = order_messages(20)
-    raw = frame.select(value=pl.struct(pl.all()).avro.encode(ORDER))
-    (page.dir / "topic-dump").mkdir()
-    raw.write_parquet(page.dir / "topic-dump" / "part-0.parquet")
-    header = pl.Series([[{"key": "schema_id", "value": b"1"}]] * 20)
-    page.namespace.update(
-        df=polars_avro.kafka_frame([_Message(value) for value in values]),  # a consumer's batch
-        schema=ORDER,
-        events=frame,
-        raw_messages=raw.with_columns(headers=header),
-    )
+    page.registry()
 
 
 class _Message:
