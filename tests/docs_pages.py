@@ -315,17 +315,11 @@ def writing(page: Page) -> None:
 
 
 def migrating(page: Page) -> None:
+    # fsspec's memory file system lives as long as the process: the page's files go with the page.
     import fsspec
 
     memory = fsspec.filesystem("memory")
-    for i in range(2):
-        memory.pipe(f"/bucket/events/part-{i}.avro", avro_bytes(events(i * 10, 10), EVENT))
-    page.stack.callback(memory.rm, "/bucket", recursive=True)
-
-    def check() -> None:
-        assert polars_avro.read_avro("memory://bucket/out/events.avro").height == 20
-
-    page.checks.append(check)
+    page.stack.callback(lambda: memory.exists("/bucket") and memory.rm("/bucket", recursive=True))
 
 
 def messages(page: Page) -> None:
