@@ -336,9 +336,6 @@ class _Message:
 
 def cluster(page: Page) -> None:
     s3 = page.s3()
-    for i in range(3):
-        page.put(s3, f"events/part-{i}.avro", avro_bytes(events(i * 100, 100), EVENT))
-    page.namespace["opts"] = s3.storage_options()  # the store's options, credentials among them
     if page.engine == "ray":
         import ray
 
