@@ -270,20 +270,6 @@ def date(year: int, month: int, day: int) -> dt.date:
     return dt.date(year, month, day)
 
 
-#: The schema docs/cli.md shows with `cat order.avsc`.
-ORDER_AVSC = """\
-{"type": "record", "name": "Order", "fields": [
-  {"name": "id", "type": "long"},
-  {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["BUY", "SELL"]}},
-  {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
-  {"name": "note", "type": ["null", "string"]}]}
-"""
-
-
-def cli(page: Page) -> None:
-    (page.dir / "order.avsc").write_text(ORDER_AVSC)
-
-
 #: The orders topic's newest schema, as its producers registered it: a field added with a default.
 ORDERS_V2 = {
     "type": "record",
@@ -357,7 +343,6 @@ def cluster(page: Page) -> None:
 SETUPS: dict[str, Callable[[Page], None]] = {
     "README.md": readme,
     "docs/reading.md": reading,
-    "docs/cli.md": cli,
     "docs/cluster.md": cluster,
     "docs/messages.md": messages,
     "docs/migrating.md": migrating,
