@@ -270,30 +270,8 @@ def date(year: int, month: int, day: int) -> dt.date:
     return dt.date(year, month, day)
 
 
-#: The orders topic's newest schema, as its producers registered it: a field added with a default.
-ORDERS_V2 = {
-    "type": "record",
-    "name": "Order",
-    "namespace": "shop",
-    "fields": [
-        {"name": "order_id", "type": "long"},
-        {"name": "amount", "type": "double"},
-        {"name": "coupon", "type": ["null", "string"], "default": None},
-    ],
-}
-
-
 def quickstart_folders(page: Page) -> None:
-    # The page writes its folders itself; the command line's S3 example reads the same
-    # Kafka Connect folder from the bucket, and the schema registry holds the topic's schema.
-    from confluent_kafka.schema_registry import Schema
-
-    page.registry().register_schema("orders-value", Schema(json.dumps(ORDERS_V2), "AVRO"))
-    s3 = page.s3()
-    for partition in (0, 1):
-        for start in (0, 3):
-            key = f"topics/orders/partition={partition}/orders+{partition}+{start:010d}.avro"
-            page.put(s3, key, avro_bytes(orders(partition, start, 3)))
+    page.registry()
 
 
 def writing(page: Page) -> None:
