@@ -1,11 +1,12 @@
-"""What each docs page's examples read, for tests/test_docs.py: the files a page names
-(`events.avro`, `events/*.avro`, ...) written small, the objects of `s3://bucket/...` put on
-the S3 test server, the schema registry and Kafka topic of the Kafka examples, and the few
-names a page's examples take as given (`df`, `schema`, `consumer`, ...).
+"""The environment each docs page's examples run in, for tests/test_docs.py: what a reader
+who installed the package has around them, and nothing of this repository.
 
-The data follow what the pages say of them: `events` hold an `id`, a `user` record with an
-`age`, a `kind` enum, a timestamp `ts` and an `amount`; Kafka Connect folders hold
-`order_id` and `amount` under `partition=N/`.
+A page makes the files, objects and registry subjects its examples read in its own blocks. A
+setup here only starts the servers a page's examples talk to (the S3 test server behind
+`s3://bucket/...`, empty; the schema registry behind http://registry:8081; a Kafka broker),
+gives the few names a page's prose says it takes as given (README.md's `consumer`, of a topic
+whose producer registered its schema), and checks, after the page ran, what it claims and
+prints nothing of.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import logging
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -82,13 +82,6 @@ def avro_bytes(df: pl.DataFrame, schema: Any = None) -> bytes:
     out = io.BytesIO()
     polars_avro.write_avro(df, out, schema=schema)
     return out.getvalue()
-
-
-def orders(partition: int, start: int, n: int) -> pl.DataFrame:
-    """Records of a Kafka Connect folder's file: `order_id` and `amount`."""
-    return pl.DataFrame(
-        {"order_id": [partition * 100 + start + i for i in range(n)], "amount": [10.0, 20.5, 7.25, 150.0][:n]}
-    )
 
 
 def order_messages(n: int) -> pl.DataFrame:
@@ -224,13 +217,9 @@ class _Consumer:
 
 
 def readme(page: Page) -> None:
-    s3 = page.s3()
-    for partition in range(4):
-        page.put(
-            s3,
-            f"topics/orders/partition={partition}/orders+{partition}+0000000000.avro",
-            avro_bytes(orders(partition, 0, 4)),
-        )
+    page.s3()
+    # The Kafka example's `consumer`, which the README takes as given: a topic whose producer
+    # registered its schema, as the README says.
     registry = page.registry()
     values = confluent_orders(registry, 20)
     page.namespace["consumer"] = page.consumer("orders", values)

@@ -528,6 +528,8 @@ def test_the_examples_of_a_page_run_as_shown(
         setup = SETUPS.get(page)
         if setup is not None:
             setup(context)
+        made = sorted(str(path.relative_to(workdir)) for path in workdir.rglob("*"))
+        assert not made, f"{page}: its setup made {made}; a page makes the files it reads in its own blocks"
         for block in parse(page).blocks:
             if not runs_here(block) or not context.runs(block.lines):
                 continue
