@@ -9,8 +9,8 @@ What runs, and how:
   (pip, nox, cargo) and layouts of folders. ```rust (docs/rust.md, docs/architecture.md,
   docs/reading.md, docs/writing.md) and ```text blocks are out of scope.
 - A page's Python blocks run in order in one namespace, as a reader follows the page, in a
-  fresh temporary directory holding `examples/weather.avro`; tests/docs_pages.py writes what
-  else a page's examples read and starts the servers they talk to (the S3 test server for
+  fresh, empty temporary directory; tests/docs_pages.py writes what a page's examples read
+  and do not write themselves, and starts the servers they talk to (the S3 test server for
   `s3://bucket/...`, the schema registry and a Kafka broker for the Kafka examples).
 - A Python statement whose last line ends with `# raises SomeError` must raise that class (one
   of polars_avro's, Polars' or a builtin), and one ending with `# warns SomeWarning` must warn
@@ -40,7 +40,6 @@ import functools
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tokenize
@@ -517,8 +516,7 @@ def test_the_examples_of_a_page_run_as_shown(
     if engine is not None:
         pytest.importorskip(engine, reason=f"{engine} is not installed (the `{engine}` extra)")
     workdir = tmp_path / "page"
-    (workdir / "examples").mkdir(parents=True)
-    shutil.copy(ROOT / "examples" / "weather.avro", workdir / "examples" / "weather.avro")
+    workdir.mkdir()
     monkeypatch.chdir(workdir)
     namespace: dict[str, Any] = {"__name__": "__main__"}
     with contextlib.ExitStack() as stack:
