@@ -270,6 +270,13 @@ def date(year: int, month: int, day: int) -> dt.date:
     return dt.date(year, month, day)
 
 
+def tasks(page: Page) -> None:
+    # The S3 test server and the schema registry; the page writes what it reads and registers
+    # its schema itself.
+    page.s3()
+    page.registry()
+
+
 #: The schema docs/cli.md shows with `cat order.avsc`.
 ORDER_AVSC = """\
 {"type": "record", "name": "Order", "fields": [
@@ -412,6 +419,7 @@ def cluster(page: Page) -> None:
 SETUPS: dict[str, Callable[[Page], None]] = {
     "README.md": readme,
     "docs/reading.md": reading,
+    "docs/tasks.md": tasks,
     "docs/cli.md": cli,
     "docs/cluster.md": cluster,
     "docs/messages.md": messages,
