@@ -171,7 +171,7 @@ class AvroPolarsBugWarning(UserWarning):
 
     Silently, where Polars' own scans are right, and polars-avro cannot work around it:
     warned once a process, at the first scan, naming the releases, the query shape and the
-    release that fixes it. docs/reading.md lists every such bug.
+    release that fixes it. docs/versions.md lists every such bug.
     """
 
 

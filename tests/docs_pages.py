@@ -11,8 +11,6 @@ prints nothing of.
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 import time
 from collections.abc import Callable
@@ -24,31 +22,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-import polars_avro
-
 #: The bucket the docs' URLs name (`s3://bucket/...`).
 BUCKET = "bucket"
 #: The schema registry and broker the Kafka examples name: here the tests' own, on loopback.
 REGISTRY_URL = "http://registry:8081"
-
-EVENT = {
-    "type": "record",
-    "name": "Event",
-    "fields": [
-        {"name": "id", "type": "int"},
-        {
-            "name": "user",
-            "type": {
-                "type": "record",
-                "name": "User",
-                "fields": [{"name": "name", "type": "string"}, {"name": "age", "type": "int"}],
-            },
-        },
-        {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["BUY", "VIEW", "CLICK"]}},
-        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-        {"name": "amount", "type": "double"},
-    ],
-}
 
 ORDER = {
     "type": "record",
@@ -60,28 +37,6 @@ ORDER = {
         {"name": "currency", "type": "string"},
     ],
 }
-
-
-def events(first: int, n: int) -> pl.DataFrame:
-    """`n` events of EVENT's columns, ids from `first`."""
-    ids = range(first, first + n)
-    start = dt.datetime(2026, 11, 27, tzinfo=dt.timezone.utc)
-    return pl.DataFrame(
-        {
-            "id": list(ids),
-            "user": [{"name": f"user-{i % 7}", "age": 18 + i % 50} for i in ids],
-            "kind": [("BUY", "VIEW", "CLICK")[i % 3] for i in ids],
-            "ts": [start + dt.timedelta(minutes=i) for i in ids],
-            "amount": [round(i * 12.5 % 300, 2) for i in ids],
-        },
-        schema_overrides={"id": pl.Int32, "ts": pl.Datetime("ms", "UTC")},
-    )
-
-
-def avro_bytes(df: pl.DataFrame, schema: Any = None) -> bytes:
-    out = io.BytesIO()
-    polars_avro.write_avro(df, out, schema=schema)
-    return out.getvalue()
 
 
 def order_messages(n: int) -> pl.DataFrame:
@@ -112,11 +67,6 @@ class Page:
         engine = next((e for e in ("ray", "dask") if f"polars_avro.{e}" in text), None)
         return engine is None or engine == self.engine
 
-    def write(self, path: str, df: pl.DataFrame, schema: Any = None) -> None:
-        target = self.dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        polars_avro.write_avro(df, target, schema=schema)
-
     def s3(self) -> Any:
         """The S3 test server, found through the environment as object_store and boto3 find
         a real one, and `s3://bucket/` empty."""
@@ -137,9 +87,6 @@ class Page:
         for name, value in env.items():
             self.monkeypatch.setenv(name, value)
         return server
-
-    def put(self, server: Any, key: str, data: bytes) -> None:
-        server.client.put_object(Bucket=BUCKET, Key=key, Body=data)
 
     def registry(self) -> Any:
         """The tests' schema registry, which `SchemaRegistryClient({"url": REGISTRY_URL})`
@@ -243,20 +190,15 @@ def confluent_orders(registry: Any, n: int) -> list[bytes]:
 
 
 def reading(page: Page) -> None:
-    for i in range(3):
-        page.write(f"events/part-{i}.avro", events(i * 100, 100), EVENT)
-    s3 = page.s3()
-    for i, day in enumerate((date(2024, 5, 31), date(2024, 6, 1), date(2024, 6, 2))):
-        page.put(s3, f"events/date={day}/part-0.avro", avro_bytes(events(i * 100, 100), EVENT))
-    for day in ("2024-06-01", "2024-06-02"):
-        for country in ("NO", "PE"):
-            path = f"sales/date={day}/country={country}/part-0.avro"
-            page.write(path, events(0, 10), EVENT)
-            page.put(s3, path, (page.dir / path).read_bytes())
+    # The S3 test server, through the environment; the page writes the files and objects it reads.
+    page.s3()
 
 
-def date(year: int, month: int, day: int) -> dt.date:
-    return dt.date(year, month, day)
+def tasks(page: Page) -> None:
+    # The S3 test server and the schema registry; the page writes what it reads and registers
+    # its schema itself.
+    page.s3()
+    page.registry()
 
 
 def quickstart_folders(page: Page) -> None:
@@ -310,6 +252,7 @@ def cluster(page: Page) -> None:
 SETUPS: dict[str, Callable[[Page], None]] = {
     "README.md": readme,
     "docs/reading.md": reading,
+    "docs/tasks.md": tasks,
     "docs/cluster.md": cluster,
     "docs/messages.md": messages,
     "docs/migrating.md": migrating,

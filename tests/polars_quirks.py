@@ -5,9 +5,9 @@ release nobody has tried takes the avoidances its behaviour calls for.
 Each probe runs the smallest query that shows the bug, over a frame in memory that Polars
 reaches through the same interface as scan_avro (``plugin_scan``: polars_avro._polars.interface's,
 with no Rust reader behind it) or over Polars' own frames and scans, so that a bug of the
-reader can never pass for one of Polars. Each is True where the bug is there.
-docs/reading.md's table says which releases each was found on; tests/test_polars_quirks.py
-checks every probe against those releases.
+reader can never pass for one of Polars. Each is True where the bug is there. The table of
+Polars' bugs in docs/versions.md says which releases each was found on;
+tests/test_polars_quirks.py checks every probe against those releases.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ class Facts:
 
 #: Each bug that gives scan_avro's users wrong rows where Polars' own scans are right and the
 #: package cannot work around it: what the warning at a process's first scan says of it.
-#: Bugs a query engine loudly refuses (a panic) are not warned of; docs/reading.md lists
+#: Bugs a query engine loudly refuses (a panic) are not warned of; docs/versions.md lists
 #: every bug by release.
 BUG_WARNINGS = {
     "tail_past_the_end_short": (

@@ -8,7 +8,7 @@ a reader filters, to offer each as a ``pyarrow.compute`` expression too
 (with pandas, Ray, DataFusion: most data engineers have it) that costs a process's first
 scan 105-180 ms and 40-50 MB, ten times the scan itself. Polars reads a schema dict as it
 does without pyarrow, and leaves a filter's pyarrow form unbuilt when the import fails: so
-those two imports are told pyarrow is absent. docs/reading.md shows the reproduction.
+those two imports are told pyarrow is absent. docs/versions.md shows the reproduction.
 
 Only those imports are refused: made by Polars' native code (past Python's import
 machinery, no Python frame, or Polars' own query-running method: a user's or library's

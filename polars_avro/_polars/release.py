@@ -51,4 +51,4 @@ def for_each_batch(lf: pl.LazyFrame, chunk_size: int | None, consume: Callable[[
 def warn_of_bugs() -> None:
     """Warns of each of facts.BUG_WARNINGS the running release has, once a process (its first scan)."""
     for name in running().bugs:
-        warn_user(AvroPolarsBugWarning(f"{facts.BUG_WARNINGS[name]}. See docs/reading.md's Polars versions."))
+        warn_user(AvroPolarsBugWarning(f"{facts.BUG_WARNINGS[name]}. See Polars' bugs in docs/versions.md."))

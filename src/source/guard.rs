@@ -10,7 +10,7 @@
 //! or the default: the process ends, as it would have).
 //!
 //! Reading the file instead of mapping it costs a copy of every byte out of the page cache:
-//! 10-25% of a read of flat records (docs/reading.md has the measurement).
+//! 10-25% of a read of flat records (docs/benchmarks.md has the measurement).
 
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
