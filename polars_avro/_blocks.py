@@ -382,18 +382,22 @@ class AvroDatums:
     def __init__(self, schema: SchemaLike) -> None:
         self._json = _internal.AvroJson(schema_json("schema", schema))
 
-    def to_json(self, data: bytes, count: int, *, avro_json: bool = False) -> bytes:
+    def to_json(self, data: bytes, count: int, *, avro_json: bool = False, readable: bool = False) -> bytes:
         """``count`` datums as JSON lines.
 
         Plainly, a union as its branch's value, bytes and fixed as strings of code points
         U+0000-U+00FF, logical types as the values they are stored as; with ``avro_json``,
         the specification's JSON encoding (a union as ``{"type": value}``), as avro-tools
-        and fastavro's ``json_writer`` write it.
+        and fastavro's ``json_writer`` write it. With ``readable``, logical types show the
+        values a person reads: a decimal as its exact number (``12.34``), a date, time or
+        timestamp in ISO 8601 (``"2026-11-27T10:00:00.000Z"``, ``Z`` where it is UTC), a
+        uuid on fixed as its text, a duration as ``{"months", "days", "milliseconds"}``.
         """
         check_whole_number("count", count, 0)
         data = bytes_of("data", data)
         check_flag("avro_json", avro_json)
-        return self._json.render(data, count, avro_json=avro_json)
+        check_flag("readable", readable)
+        return self._json.render(data, count, avro_json=avro_json, readable=readable)
 
     def from_json(self, lines: bytes, *, avro_json: bool = False, first_line: int = 1) -> tuple[bytes, int]:
         """JSON lines (one record each, blank lines left out) as datums, and their count.

@@ -80,8 +80,8 @@ class ReadRequest:
 class Scan:
     """The sources and options of one scan, and the batches it reads.
 
-    ``on_stats`` hears of every finished read (besides the ``read_stats()``
-    collectors) and ``on_skipped`` of every block ``ignore_errors`` left out: by default
+    ``on_stats`` hears of what planning read and of every finished read (besides the
+    ``read_stats()`` collectors) and ``on_skipped`` of every block ``ignore_errors`` left out: by default
     nobody, and a warning; AvroReader keeps both itself. A split's scan comes with its
     files and plan made (:meth:`planned`), and reads the parts ``ranges`` names.
     """
@@ -104,13 +104,16 @@ class Scan:
         remote = options.remote(source)
         # Listing, partition folders, headers and the plan: one call into Rust.
         with remote.naming_profile():
-            (items, names, paths, pairs), plan, described = _internal.plan_sources(
+            (items, names, paths, pairs), plan, described, planning = _internal.plan_sources(
                 named(source, glob=options.glob, remote=remote),
                 options,
                 storage_options=remote.storage_options,
                 retries=remote.retries,
                 reader_schema=options.reader_schema_json,
             )
+        # The headers read and requests made while planning, counted as a read's are.
+        record_stats(dict(planning))
+        on_stats(dict(planning))
         self.sources = Sources(items, names, paths)
         hive = HivePartitions.of_pairs(
             pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
@@ -358,7 +361,12 @@ class _Rest:
         # Where the reader's part keeps no row, Polars never sees this one: one Polars refuses
         # (types it does not compare) is refused here, as Polars' filter would be.
         empty = pl.DataFrame(schema=scan.schema)
-        filtering(predicate, lambda: with_decimals_widened(empty, lambda frame: frame.filter(predicate)))
+        try:
+            filtering(predicate, lambda: with_decimals_widened(empty, lambda frame: frame.filter(predicate)))
+        except pl.exceptions.PolarsError as refused:
+            # The user's own filter, refused by Polars: raised as Polars raised it, without the
+            # frames of this check under it, which would make it look like a bug of ours.
+            raise refused.with_traceback(None) from None
         if filtered_again:
             return None
         order = None if wanted is None else wanted if as_given else [c for c in scan.schema if c in set(wanted)]

@@ -164,7 +164,7 @@ def plan_splits(
     hive = HivePartitions.of_pairs(
         pairs, sources.names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
     )
-    plan, _ = _internal.plan_scan(
+    plan, _, _ = _internal.plan_scan(
         sources.names,
         options,
         writer_schemas=schemas,

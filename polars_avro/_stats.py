@@ -27,9 +27,10 @@ class ReadStats:
     #: the same version of them (same path, size and modification time, or the same ETag)
     #: and remembered how many records they hold.
     files_known: int = 0
-    #: Headers the reads read. A scan reads each file's header once, when it is created; its
-    #: reads read none again unless a file changed since (nor one an earlier read of this
-    #: process read, of the same version of the file).
+    #: Headers read, by scans being created (the first file's, or every file's with
+    #: ``schema_from="all"``) and by reads. A scan reads each file's header once: its reads
+    #: read none that its creation read, unless the file changed since (nor one an earlier
+    #: read of this process read, of the same version of the file).
     headers_read: int = 0
     #: Files not opened at all: a filter on their partition values or path ruled out all their rows.
     files_skipped: int = 0
@@ -55,8 +56,9 @@ class ReadStats:
     filters_left: int = 0
     #: Compressed block bytes read.
     bytes_read: int = 0
-    #: Requests made to object stores (an object of at most 256 KiB fetched whole when the
-    #: scan was created is not asked for again).
+    #: Requests made to object stores for files' headers and blocks, by scans being created
+    #: and by reads (an object of at most 256 KiB fetched whole when the scan was created is
+    #: not asked for again); listing a folder's objects is not counted.
     requests: int = 0
     #: Seconds spent reading blocks from the source.
     io_seconds: float = 0.0

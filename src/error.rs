@@ -199,6 +199,16 @@ impl AvroError {
         matches!(self.kind, ErrorKind::Format | ErrorKind::Codec | ErrorKind::Decode)
     }
 
+    /// What a user can do about the error, where the error alone does not say: a damaged
+    /// block of a file (its place known) is left out by `ignore_errors=True`, and
+    /// `polars-avro repair` rewrites the file without it.
+    pub fn way_out(&self) -> Option<&'static str> {
+        (self.is_damage() && self.file.is_some() && self.block.is_some()).then_some(
+            "the file is damaged: pass ignore_errors=True to read its intact blocks (the damaged ones are \
+            reported), or rewrite it without them with `polars-avro repair`",
+        )
+    }
+
     /// Fills in the block index unless one is already set.
     pub fn in_block(mut self, block: usize) -> Self {
         self.block.get_or_insert(block);
@@ -281,6 +291,17 @@ mod tests {
     use std::error::Error;
 
     use super::*;
+
+    #[test]
+    fn a_damaged_block_of_a_file_has_a_way_out_and_other_errors_none() {
+        let damaged = AvroError::decode("expected a union branch").in_file("x.avro").in_block(3);
+        assert!(damaged.way_out().unwrap().contains("ignore_errors=True"));
+        assert!(damaged.way_out().unwrap().contains("polars-avro repair"));
+        // A message's datum (no block), a damaged block's place unknown, a schema's fault: none.
+        assert_eq!(AvroError::decode("x").in_file("x.avro").way_out(), None);
+        assert_eq!(AvroError::decode("x").in_block(3).way_out(), None);
+        assert_eq!(AvroError::new(ErrorKind::Schema, "x").in_file("x.avro").in_block(3).way_out(), None);
+    }
 
     #[test]
     fn an_io_error_is_kept_as_the_source() {

@@ -138,6 +138,125 @@ def test_count_from_block_headers(tmp_path: Path) -> None:
     assert [line.split("\t")[0] for line in lines] == ["1500", "700", "2200"]
 
 
+#: Every logical type head and cat show as a person reads it, in fastavro's terms.
+READABLE_SCHEMA = {
+    "type": "record",
+    "name": "Reading",
+    "fields": [
+        {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+        {"name": "at_ms", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]},
+        {"name": "at_us", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "at_ns", "type": {"type": "long", "logicalType": "timestamp-nanos"}},
+        {"name": "local_ms", "type": {"type": "long", "logicalType": "local-timestamp-millis"}},
+        {"name": "local_us", "type": {"type": "long", "logicalType": "local-timestamp-micros"}},
+        {"name": "time_ms", "type": {"type": "int", "logicalType": "time-millis"}},
+        {"name": "time_us", "type": {"type": "long", "logicalType": "time-micros"}},
+        {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 3}},
+        {
+            "name": "price",
+            "type": {"type": "fixed", "name": "P", "size": 8, "logicalType": "decimal", "precision": 18, "scale": 0},
+        },
+        {"name": "id", "type": {"type": "fixed", "name": "U", "size": 16, "logicalType": "uuid"}},
+        {"name": "ratios", "type": {"type": "array", "items": "float"}},
+    ],
+}
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _f32(x: float) -> float:
+    """`x` rounded to a 32-bit float."""
+    import struct
+
+    return float(struct.unpack("<f", struct.pack("<f", x))[0])
+
+
+def _readable_records(seed: int, n: int) -> list[dict[str, Any]]:
+    import decimal
+    import random
+
+    rng = random.Random(seed)
+
+    def instant() -> dt.datetime:
+        return _EPOCH + dt.timedelta(
+            microseconds=rng.randrange(-2_208_988_800, 4_102_444_800) * 10**6 + rng.randrange(10**6)
+        )
+
+    return [
+        {
+            "day": dt.date(1900, 1, 1) + dt.timedelta(days=rng.randrange(73_000)),
+            "at_ms": None if rng.random() < 0.2 else instant().replace(microsecond=rng.randrange(1000) * 1000),
+            "at_us": instant(),
+            "at_ns": rng.randrange(-(2**62), 2**62),
+            "local_ms": instant().replace(tzinfo=None, microsecond=rng.randrange(1000) * 1000),
+            "local_us": instant().replace(tzinfo=None),
+            "time_ms": (dt.datetime(2000, 1, 1) + dt.timedelta(milliseconds=rng.randrange(86_400_000))).time(),
+            "time_us": (dt.datetime(2000, 1, 1) + dt.timedelta(microseconds=rng.randrange(86_400 * 10**6))).time(),
+            "amount": decimal.Decimal(rng.randrange(-(10**12) + 1, 10**12)).scaleb(-3),
+            "price": decimal.Decimal(rng.randrange(-(10**18) + 1, 10**18)),
+            "id": rng.randbytes(16) if hasattr(rng, "randbytes") else bytes(rng.randrange(256) for _ in range(16)),
+            "ratios": [_f32(rng.uniform(-1e6, 1e6) * 10 ** rng.randrange(-30, 30)) for _ in range(rng.randrange(4))],
+        }
+        for _ in range(n)
+    ]
+
+
+def _as_read(record: dict[str, Any]) -> dict[str, Any]:
+    """What head shows of a record fastavro wrote, by Python's own formatting of its values."""
+    import decimal
+    import uuid
+
+    def utc(t: dt.datetime | None, digits: int) -> str | None:
+        return None if t is None else local(t.astimezone(dt.timezone.utc).replace(tzinfo=None), digits) + "Z"
+
+    def local(t: dt.datetime, digits: int) -> str:
+        return f"{t:%Y-%m-%dT%H:%M:%S}." + f"{t.microsecond:06d}"[:digits]
+
+    ns = record["at_ns"]
+    at_ns = _EPOCH + dt.timedelta(microseconds=ns // 1000)
+    return {
+        "day": record["day"].isoformat(),
+        "at_ms": utc(record["at_ms"], 3),
+        "at_us": utc(record["at_us"], 6),
+        "at_ns": f"{at_ns.replace(tzinfo=None):%Y-%m-%dT%H:%M:%S}.{ns % 10**9:09d}Z",
+        "local_ms": local(record["local_ms"], 3),
+        "local_us": local(record["local_us"], 6),
+        "time_ms": record["time_ms"].isoformat(timespec="milliseconds"),
+        "time_us": record["time_us"].isoformat(timespec="microseconds"),
+        "amount": decimal.Decimal(record["amount"]),
+        "price": decimal.Decimal(record["price"]),
+        "id": str(uuid.UUID(bytes=record["id"])),
+        "ratios": record["ratios"],
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, None])
+def test_head_and_cat_show_logical_types_as_a_person_reads_them(tmp_path: Path, seed: int | None) -> None:
+    """Dates, times and timestamps in ISO 8601 (UTC ones with Z), decimals as exact numbers,
+    a uuid on fixed as its text, floats in their own shortest text: each value compared with
+    Python's formatting of what fastavro wrote. A fixed set of seeds and a fresh one."""
+    import decimal
+    import random
+
+    fresh = seed is None
+    seed = random.randrange(2**32) if seed is None else seed
+    records = _readable_records(seed, 300)
+    path = write_fastavro(tmp_path / "r.avro", READABLE_SCHEMA, records, codec="deflate", sync_interval=4000)
+    shown = [
+        json.loads(line, parse_float=decimal.Decimal) for line in run("cat", path, cwd=tmp_path).stdout.splitlines()
+    ]
+    expected = [_as_read(r) for r in records]
+    for i, (line, want) in enumerate(zip(shown, expected)):
+        # A float's text is its own shortest: read as the same 32-bit float.
+        assert [_f32(float(x)) for x in line.pop("ratios")] == want.pop("ratios"), (seed, i)
+        assert line == want, f"{'fresh ' if fresh else ''}seed {seed}, record {i}"
+    assert len(shown) == len(records)
+    assert json_lines(run("head", "-n", "3", path, cwd=tmp_path).stdout)[2]["day"] == expected[2]["day"]
+    # --stored and tojson: the values as stored, as fastavro's plain records hold them.
+    assert json_lines(run("head", "--stored", "-n", "5", path, cwd=tmp_path).stdout) == stored_values(path)[:5]
+    assert json_lines(run("tojson", path, cwd=tmp_path).stdout)[:5] == stored_values(path)[:5]
+
+
 @pytest.mark.skipif(not FILES, reason=f"no Avro corpus at {CORPUS}")
 def test_count_and_validate_java_written_files(tmp_path: Path) -> None:
     expected = [str(len(fastavro_records(path))) for path in FILES]
@@ -400,8 +519,11 @@ def test_convert_refuses_a_column_the_inputs_lack_with_status_2(topic: Path, tmp
 
 def test_records_of_a_partitioned_folder_carry_the_partition_column(topic: Path) -> None:
     expected = [{**r, "partition": _partition_of(f)} for f in _files(topic) for r in stored_values(f)]
-    assert json_lines(run("cat", topic, cwd=topic.parent).stdout) == expected
-    assert json_lines(run("head", "-n", "3", "--offset", "499", topic, cwd=topic.parent).stdout) == expected[499:502]
+    assert json_lines(run("cat", "--stored", topic, cwd=topic.parent).stdout) == expected
+    assert (
+        json_lines(run("head", "--stored", "-n", "3", "--offset", "499", topic, cwd=topic.parent).stdout)
+        == expected[499:502]
+    )
     assert json_lines(run("tojson", topic, "--no-hive", cwd=topic.parent).stdout) == [
         r for f in _files(topic) for r in stored_values(f)
     ]
@@ -603,7 +725,9 @@ def test_commands_on_the_s3_server(tmp_path: Path, s3: Any) -> None:
     assert fastavro_records(tmp_path / "r.avro") == fastavro_records(local)
     assert run("validate", url, *options, cwd=tmp_path).stdout.count("ok\t2000") == 2
     assert json.loads(run("schema", f"{url}a.avro", *options, cwd=tmp_path).stdout) == json.loads(raw_schema(local))
-    assert json_lines(run("head", "-n", "5", url, *options, cwd=tmp_path).stdout) == stored_values(local)[:5]
+    assert (
+        json_lines(run("head", "--stored", "-n", "5", url, *options, cwd=tmp_path).stdout) == stored_values(local)[:5]
+    )
     assert json_lines(run("tojson", f"{url}b.avro", *options, cwd=tmp_path).stdout) == stored_values(local)
     # Written to the store too: blocks copied between objects, and a repair of an object.
     run("concat", f"{url}a.avro", f"{url}b.avro", f"s3://{s3.BUCKET}/out/both.avro", *options, cwd=tmp_path)

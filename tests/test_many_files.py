@@ -185,7 +185,7 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
     ids = [r["id"] for r in fastavro_records(path)]
     offset = sum(counts[:4]) + 3  # inside the fifth block
     options = ScanOptions.of({"row_index_name": "i", "batch_size": 10})
-    plan, _ = _internal.plan_scan([str(path)], options, sources=[str(path)])
+    plan, _, _ = _internal.plan_scan([str(path)], options, sources=[str(path)])
     request = ReadRequest(columns=["i", "id"], skip_rows=offset, records=offset + 50, plan=plan, options=options)
     reader = _internal.ScanReader([str(path)], request)
     frames = []

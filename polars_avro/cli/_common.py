@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 from polars_avro import AvroBlockReader, AvroFile, AvroHeader, list_avro_files
 
@@ -65,9 +65,11 @@ def storage_options(args: argparse.Namespace) -> dict[str, str]:
     return key_values(args.storage_option, "--storage-option")
 
 
-#: Several files are read as one by every file's schema, their fields unified (``schema_from``):
-#: the schema ``polars-avro schema`` prints for them, whichever file comes first.
-SCHEMA_FROM: Literal["all"] = "all"
+#: Several files are read as one by every file's schema, their fields unified (``schema_from``),
+#: a column some files lack read as nulls there: the schema ``polars-avro schema`` prints for
+#: them, whichever file comes first. A command looks at or converts a whole folder, which a
+#: newer file's columns should not stop (a scan takes the first file's schema, as Polars' do).
+UNIFIED: dict[str, Any] = {"schema_from": "all", "missing_columns": "insert"}
 
 
 def remote(args: argparse.Namespace) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import polars as pl
 
 from polars_avro import ReadStats, read_stats, scan_avro, sink_avro
 from polars_avro.cli._common import (
-    SCHEMA_FROM,
+    UNIFIED,
     Progress,
     UsageError,
     add_hive_options,
@@ -85,7 +85,7 @@ def scan(paths: list[str], fmt: str, args: argparse.Namespace) -> pl.LazyFrame:
     options = storage_options(args) or None
     if fmt == "avro":
         lf: pl.LazyFrame = scan_avro(
-            paths, storage_options=options, retries=args.retries, hive_partitioning=args.hive, schema_from=SCHEMA_FROM
+            paths, storage_options=options, retries=args.retries, hive_partitioning=args.hive, **UNIFIED
         )
         return lf
     refuse(

@@ -23,7 +23,7 @@ from polars_avro import (
     unify_schemas,
 )
 from polars_avro.cli._common import (
-    SCHEMA_FROM,
+    UNIFIED,
     Progress,
     add_hive_options,
     add_input_options,
@@ -95,9 +95,7 @@ def add_commands(commands: Any) -> None:
 
 def schema(args: argparse.Namespace) -> int:
     if args.polars:
-        polars_schema = read_avro_schema(
-            args.inputs, hive_partitioning=args.hive, schema_from=SCHEMA_FROM, **remote(args)
-        )
+        polars_schema = read_avro_schema(args.inputs, hive_partitioning=args.hive, **UNIFIED, **remote(args))
         width = max((len(n) for n in polars_schema), default=0)
         for name, dtype in polars_schema.items():
             print(f"{name:<{width}}  {dtype}")
@@ -138,7 +136,7 @@ def canonical(args: argparse.Namespace) -> int:
 
 def count(args: argparse.Namespace) -> int:
     if not args.per_file:
-        lf = scan_avro(args.inputs, schema_from=SCHEMA_FROM, **remote(args))
+        lf = scan_avro(args.inputs, **UNIFIED, **remote(args))
         print(lf.select(pl.len()).collect().item())
         return 0
     inputs = expand_inputs(args)

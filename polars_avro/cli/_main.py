@@ -53,7 +53,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs a command; returns its exit status."""
     top = parser()
-    args = top.parse_args(argv)
+    args, unknown = top.parse_known_args(argv)
+    if unknown:
+        _refuse_unknown(top, args.command, unknown)
     try:
         with warnings.catch_warnings():
             # The commands' own queries take none of the shapes Polars' bugs give wrong rows.
@@ -76,6 +78,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _refuse_unknown(top: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """Exits with the command's own usage, not the top level's, for arguments it does not take.
+
+    A misspelt option gets the nearest of the command's options.
+    """
+    import difflib
+
+    commands = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    sub: argparse.ArgumentParser = commands.choices[command]
+    options = [o for action in sub._actions for o in action.option_strings if o.startswith("--")]
+    near = [difflib.get_close_matches(u.split("=")[0], options, n=1) for u in unknown if u.startswith("-")]
+    hint = "".join(f"; did you mean {n[0]}?" for n in near if n)
+    sub.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+
+
+#: The package's advice, which names Python keywords, as the command line's own:
+#: (Python's words, the shell's).
+_SHELL_ADVICE = (
+    (
+        "pass ignore_errors=True to read its intact blocks (the damaged ones are reported), or rewrite it "
+        "without them with `polars-avro repair`",
+        "rewrite it without the damaged blocks with `polars-avro repair INPUT OUTPUT`, or find them with "
+        "`polars-avro validate`",
+    ),
+    (
+        'pass credential_provider=pl.CredentialProviderAWS(profile_name="...")',
+        "set AWS_PROFILE (read through boto3 where it is installed)",
+    ),
+    ('storage_options={"aws_skip_signature": "true"}', "-S aws_skip_signature=true"),
+    (
+        "or pass credential_provider=pl.CredentialProviderAzure(...)",
+        "or run `az login` and pass -S azure_use_azure_cli=true",
+    ),
+    ("in storage_options", "with -S KEY=VALUE"),
+    ("storage_options: ", "-S: "),
+    (" (pass mkdir=True to create it)", " (create it first)"),
+)
+
+
+def _in_shell_words(text: str) -> str:
+    for python, shell in _SHELL_ADVICE:
+        text = text.replace(python, shell)
+    return text
+
+
 def _status(e: Exception) -> int:
     if isinstance(e, AvroArgumentError):
         return USAGE
@@ -88,5 +135,5 @@ def _status(e: Exception) -> int:
 
 def _one_line(e: Exception) -> str:
     """The error's message on one line; an error not of this package also says what it is."""
-    text = polars_message(e)
+    text = _in_shell_words(polars_message(e))
     return text if isinstance(e, AvroError) else f"{type(e).__name__}: {text}"

@@ -24,18 +24,24 @@ from polars_avro.cli._write_options import add_write_options, block_writer
 
 
 def add_commands(commands: Any) -> None:
-    for name, help_text, default in (
-        ("head", "print the first records as JSON lines", 10),
-        ("cat", "print records as JSON lines", None),
-        ("tojson", "print every record as JSON lines (avro-tools tojson)", None),
+    for name, help_text, default, readable in (
+        ("head", "print the first records as JSON lines", 10, True),
+        ("cat", "print records as JSON lines", None, True),
+        ("tojson", "print every record as JSON lines (avro-tools tojson)", None, False),
     ):
+        logical = (
+            "logical types show the values a person reads (decimals as numbers, dates, times and timestamps "
+            "in ISO 8601; --stored for the values as stored)"
+            if readable
+            else "logical types show the values they are stored as"
+        )
         p = commands.add_parser(
             name,
             help=help_text,
             description=f"{help_text[0].upper()}{help_text[1:]}, one record per line, straight from the "
             "blocks: a union shows its branch's value, bytes and fixed are strings of code points "
-            "U+0000-U+00FF, logical types show the values they are stored as. With --avro-json, the "
-            'Avro specification\'s JSON encoding (unions as {"type": value}), as avro-tools prints it.',
+            f"U+0000-U+00FF, {logical}. With --avro-json, the Avro specification's JSON encoding (unions as "
+            '{"type": value}, logical types as stored), as avro-tools prints it.',
         )
         add_input_options(p)
         add_hive_options(p)
@@ -44,6 +50,11 @@ def add_commands(commands: Any) -> None:
             action="store_true",
             help="the specification's JSON encoding of the files' records (no partition columns)",
         )
+        if readable:
+            p.add_argument(
+                "--stored", action="store_true", help="logical types as the values they are stored as (as tojson)"
+            )
+        p.set_defaults(readable=readable, stored=False)
         p.add_argument("-n", "--limit", type=int, default=default, help="print at most this many records")
         p.add_argument("--offset", type=int, default=0, help="leave out this many records first")
         p.set_defaults(run=print_records)
@@ -99,6 +110,7 @@ def print_records(args: argparse.Namespace) -> int:
     # --avro-json: the records as their schema encodes them (for fromjson), no partitions.
     inputs = expand_inputs(args, hive=False if args.avro_json else args.hive)
     out = sys.stdout.buffer
+    readable = args.readable and not args.avro_json and not args.stored
     skip, left = args.offset, args.limit
     done = 0
     with Progress(args, total_size(inputs), len(inputs)) as progress:
@@ -112,7 +124,7 @@ def print_records(args: argparse.Namespace) -> int:
                 if skip >= count:
                     skip -= count
                     continue
-                lines = datums.to_json(data, count, avro_json=args.avro_json)
+                lines = datums.to_json(data, count, avro_json=args.avro_json, readable=readable)
                 taken = count
                 if skip or (left is not None and count - skip > left):
                     kept = lines.split(b"\n")[skip:count]

@@ -25,7 +25,7 @@ from polars_avro import (
     sink_avro,
 )
 from polars_avro.cli._common import (
-    SCHEMA_FROM,
+    UNIFIED,
     Progress,
     add_input_options,
     add_storage_options,
@@ -105,7 +105,7 @@ def concat(args: argparse.Namespace) -> int:
         )
         sink_avro(
             # The files' records alone, in the schema they read as together.
-            scan_avro(args.inputs, hive_partitioning=False, schema_from=SCHEMA_FROM, **remote(args)),
+            scan_avro(args.inputs, hive_partitioning=False, **UNIFIED, **remote(args)),
             out,
             compression=compression,
             compression_level=args.compression_level,

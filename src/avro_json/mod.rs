@@ -12,6 +12,7 @@ mod parse;
 mod random;
 mod render;
 
+pub use crate::decode::Logicals;
 pub use crate::schema::JsonMode;
 pub use parse::encode_lines;
 pub use random::random_datums;

@@ -16,6 +16,7 @@
 use std::fmt::Write;
 
 use super::cursor::Cursor;
+use super::readable::write_readable;
 use super::skip::{read_union_branch, too_deep, union_resolved, MAX_VALUE_DEPTH};
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, JsonMode, Node, NodeId};
@@ -28,6 +29,40 @@ pub fn write_json(
     out: &mut String,
     depth: usize,
     mode: JsonMode,
+) -> AvroResult<()> {
+    render(schema, id, cur, out, depth, mode, Logicals::Stored)
+}
+
+/// A whole datum as [`write_json`] writes it, its logical types' values shown as `logicals` says.
+pub fn write_datum_json(
+    schema: &AvroSchema,
+    cur: &mut Cursor,
+    out: &mut String,
+    mode: JsonMode,
+    logicals: Logicals,
+) -> AvroResult<()> {
+    render(schema, schema.root, cur, out, 0, mode, logicals)
+}
+
+/// How logical types' values are shown: as they are stored (the Avro JSON encoding's
+/// way), or as a person reads them (`readable`: decimal numbers, ISO 8601 times, and
+/// floats in their own shortest text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logicals {
+    /// The value a logical type is stored as (a decimal's bytes, a timestamp's long).
+    Stored,
+    /// The value it stands for, as a person reads it.
+    Readable,
+}
+
+fn render(
+    schema: &AvroSchema,
+    id: NodeId,
+    cur: &mut Cursor,
+    out: &mut String,
+    depth: usize,
+    mode: JsonMode,
+    logicals: Logicals,
 ) -> AvroResult<()> {
     if depth > MAX_VALUE_DEPTH {
         return Err(too_deep());
@@ -43,13 +78,18 @@ pub fn write_json(
             out.push('{');
             write_branch_name(out, schema, branch);
             out.push(':');
-            write_json(schema, branch, cur, out, depth, mode)?;
+            render(schema, branch, cur, out, depth, mode, logicals)?;
             out.push('}');
             return Ok(());
         },
         // A union shows the value of its branch, at its own level.
         _ => union_resolved(schema, id, cur)?,
     };
+    if let (Logicals::Readable, Some(logical)) = (logicals, schema.logical(id)) {
+        if write_readable(logical, schema.node(id), cur, out)? {
+            return Ok(());
+        }
+    }
     match schema.node(id) {
         Node::Enum { symbols, .. } => {
             let start = cur.position();
@@ -70,15 +110,27 @@ pub fn write_json(
                 }
                 write_json_string(out, f.name.chars());
                 out.push(':');
-                write_json(schema, f.schema, cur, out, depth + 1, mode)?;
+                render(schema, f.schema, cur, out, depth + 1, mode, logicals)?;
             }
             out.push('}');
         },
         Node::Array(item) => {
-            write_json_array(cur, out, |cur, out| write_json(schema, *item, cur, out, depth + 1, mode))?
+            write_json_array(cur, out, |cur, out| render(schema, *item, cur, out, depth + 1, mode, logicals))?
         },
-        Node::Map(value) => write_json_map(cur, out, |cur, out| write_json(schema, *value, cur, out, depth + 1, mode))?,
+        Node::Map(value) => {
+            write_json_map(cur, out, |cur, out| render(schema, *value, cur, out, depth + 1, mode, logicals))?
+        },
         Node::Union(_) => unreachable!("union_resolved resolves unions"),
+        // A float as the shortest text that reads back as it (`0.4`, not the double it
+        // widens to, `0.4000000059604645`).
+        Node::Float if logicals == Logicals::Readable => {
+            let v = cur.read_f32()?;
+            if v.is_finite() {
+                write!(out, "{v:?}").unwrap();
+            } else {
+                write_float(out, f64::from(v));
+            }
+        },
         scalar => write_scalar(scalar, cur, out)?,
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! Binary decoding of Avro records straight into Polars column buffers.
 //!
 //! The layers, each knowing only those before it: primitives (`cursor`, `positions`, `views`,
-//! `decimal`, `skip`, `json`), the type tree as data (`read_type`, built by `resolve` and
+//! `decimal`, `skip`, `json`, `readable`), the type tree as data (`read_type`, built by `resolve` and
 //! `plan`, with `matching`; `json_resolve` for recursive types read with a reader schema), then the buffers built from it (`column`) and the block loop here; `datum`
 //! reads single datums (messages) into the same buffers. The cursor and the JSON
 //! renderer also serve `avro_json` (datums as JSON lines).
@@ -16,6 +16,7 @@ mod matching;
 mod plan;
 mod positions;
 mod read_type;
+mod readable;
 mod resolve;
 mod rows;
 mod skip;
@@ -26,7 +27,9 @@ pub use cursor::{start_item_budget, Cursor};
 pub use datum::{datum_read_type, in_message, DatumColumn};
 #[cfg(test)]
 pub use decimal::decimal_text;
+#[cfg(test)]
 pub use json::write_json;
+pub use json::{write_datum_json, Logicals};
 pub(crate) use matching::reader_fields_by_name;
 pub use plan::{column_names, column_types, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};

@@ -39,7 +39,11 @@ pub fn to_py_err(err: AvroError) -> PyErr {
         let build = || -> PyResult<PyErr> {
             let module = PyModule::import(py, "polars_avro.exceptions")?;
             let class = module.getattr(class_name(&err))?;
-            let exc = class.call1((err.to_string(),))?;
+            let message = match err.way_out() {
+                Some(way_out) => format!("{err}; {way_out}"),
+                None => err.to_string(),
+            };
+            let exc = class.call1((message,))?;
             exc.setattr("file", err.file.clone())?;
             exc.setattr("block", err.block)?;
             exc.setattr("split_start", err.split_start)?;

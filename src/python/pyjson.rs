@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::errors::{detached, to_py_err};
-use crate::avro_json::{encode_lines, random_datums, render_datums, JsonMode};
+use crate::avro_json::{encode_lines, random_datums, render_datums, JsonMode, Logicals};
 use crate::schema::{parse_schema, AvroSchema};
 
 fn mode(avro_json: bool) -> JsonMode {
@@ -30,17 +30,21 @@ impl AvroJson {
     }
 
     /// The `count` datums of `data` (a decompressed block's bytes) as JSON lines, each
-    /// ending in a newline: Avro's JSON encoding, or plain JSON (unions unwrapped).
-    #[pyo3(signature = (data, count, *, avro_json))]
+    /// ending in a newline: Avro's JSON encoding, or plain JSON (unions unwrapped);
+    /// `readable`: logical types' values as a person reads them, not as stored.
+    #[pyo3(signature = (data, count, *, avro_json, readable=false))]
     fn render<'py>(
         &self,
         py: Python<'py>,
         data: &[u8],
         count: usize,
         avro_json: bool,
+        readable: bool,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let out =
-            detached(py, "rendering datums as JSON", || render_datums(&self.schema, data, count, mode(avro_json)))?;
+        let logicals = if readable { Logicals::Readable } else { Logicals::Stored };
+        let out = detached(py, "rendering datums as JSON", || {
+            render_datums(&self.schema, data, count, mode(avro_json), logicals)
+        })?;
         Ok(PyBytes::new(py, &out))
     }
 

@@ -14,7 +14,7 @@ use super::pyreader::FileObject;
 use super::pyremote::RemoteFile;
 use super::{parse_columns, source_from_py, to_py_err};
 use crate::error::{AvroError, AvroResult};
-use crate::read::{self, ColumnSelection, ExtraColumns, FromFirst, ScanSchema};
+use crate::read::{self, ColumnSelection, ExtraColumns, FromFirst, ScanSchema, SchemasRead};
 use crate::source::remote::RemoteOptions;
 use crate::source::{self, Listed, Named, Source};
 
@@ -123,7 +123,7 @@ fn described(schema: &ScanSchema) -> Vec<(String, String)> {
 /// `row_index_name` and `include_file_paths`). `names` name the files, in order; their
 /// writer schemas are `writer_schemas` (None where a header was damaged) when the caller
 /// read them, else read here from `sources`. The plan comes with what
-/// `ScanPlan.described` gives, to save Python a call.
+/// `ScanPlan.described` gives, to save Python a call, and what planning read.
 #[pyfunction]
 #[pyo3(signature = (names, options, *, sources=None, writer_schemas=None, reader_schema=None, partitions=Vec::new()))]
 pub fn plan_scan(
@@ -134,7 +134,7 @@ pub fn plan_scan(
     writer_schemas: Option<Vec<Option<String>>>,
     reader_schema: Option<String>,
     partitions: Vec<String>,
-) -> PyResult<(ScanPlan, Described)> {
+) -> PyResult<(ScanPlan, Described, PlanningStats)> {
     let headers = match (writer_schemas, sources) {
         (Some(schemas), _) => Headers::Read(schemas),
         (None, Some(sources)) => Headers::Unread(sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<_>>()?),
@@ -171,7 +171,8 @@ pub fn list_sources<'py>(
 
 /// A scan planned in one call: its files as `list_sources` gives them (with `options`'
 /// `glob`, `hidden` and `hive_partitioning`), and the plan as `plan_scan` makes it, from
-/// headers read `files_in_flight` at a time (none with a `reader_schema`).
+/// headers read `files_in_flight` at a time (none with a `reader_schema`), and what
+/// planning read.
 #[pyfunction]
 #[pyo3(signature = (sources, options, *, storage_options, retries, reader_schema=None))]
 pub fn plan_sources<'py>(
@@ -181,7 +182,7 @@ pub fn plan_sources<'py>(
     storage_options: Vec<(String, String)>,
     retries: usize,
     reader_schema: Option<String>,
-) -> PyResult<(Listing<'py>, ScanPlan, Described)> {
+) -> PyResult<(Listing<'py>, ScanPlan, Described, PlanningStats)> {
     let remote = RemoteOptions { options: storage_options, retries };
     let hive = options.hive_partitioning;
     let listed = listing(py, sources, options.glob, &options.hidden, hive, &remote)?;
@@ -191,8 +192,8 @@ pub fn plan_sources<'py>(
         None => listed.0.iter().map(|item| source_from_py(&item)).collect::<PyResult<_>>()?,
     };
     let named = listed.1.iter().cloned().zip(listed.2.iter().cloned()).collect();
-    let (plan, described) = planned(py, named, &options, Headers::Unread(headers), reader_schema, partitions)?;
-    Ok((listed, plan, described))
+    let (plan, described, stats) = planned(py, named, &options, Headers::Unread(headers), reader_schema, partitions)?;
+    Ok((listed, plan, described, stats))
 }
 
 /// What `list_sources` gives: each file as a read opens it, its name, its path, and with
@@ -323,8 +324,9 @@ fn planned(
     headers: Headers,
     reader_schema: Option<String>,
     partitions: Vec<String>,
-) -> PyResult<(ScanPlan, Described)> {
+) -> PyResult<(ScanPlan, Described, PlanningStats)> {
     let ScanOptions { ignore_errors, row_index_name, include_file_paths, .. } = options;
+    let mut stats = SchemasRead::default();
     let (first_only, missing) = (!options.reads_every_header(), options.missing());
     // Each file's writer schema, None where its header is damaged and left out.
     let schemas: Vec<Option<String>> = match (&reader_schema, headers) {
@@ -337,7 +339,7 @@ fn planned(
             schemas
         },
         (None, Headers::Unread(sources)) => {
-            let results = interruptible(py, || match first_only {
+            stats = interruptible(py, || match first_only {
                 true => first_schema(sources, *ignore_errors),
                 false => {
                     let in_flight = options.sizes().files_in_flight();
@@ -347,7 +349,7 @@ fn planned(
             })
             .map_err(to_py_err)?;
             let mut first_damage = None;
-            let schemas = results
+            let schemas = std::mem::take(&mut stats.schemas)
                 .into_iter()
                 .map(|result| match result {
                     Ok(json) => Ok(Some(json)),
@@ -377,20 +379,28 @@ fn planned(
     let plan = read::ScanPlan::new(schema, row_index_name.clone(), partitions, include_file_paths.clone())
         .map_err(to_py_err)?;
     let described = describe(&plan);
-    Ok((ScanPlan { plan: Arc::new(plan) }, described))
+    let planning = vec![("headers_read", stats.headers_read as u64), ("requests", stats.requests)];
+    Ok((ScanPlan { plan: Arc::new(plan) }, described, planning))
 }
+
+/// What planning a scan did, as counters of Python's `ReadStats` (by name): the headers it
+/// read and the requests it made for them (listing an object store's folders is not counted).
+type PlanningStats = Vec<(&'static str, u64)>;
 
 /// The writer schemas of `sources` up to the first whose header reads, past damaged ones
 /// where `skip_damage`: the first file's rule reads no other.
-fn first_schema(sources: Vec<Source>, skip_damage: bool) -> AvroResult<Vec<AvroResult<String>>> {
-    let mut results = Vec::new();
+fn first_schema(sources: Vec<Source>, skip_damage: bool) -> AvroResult<SchemasRead> {
+    let mut all = SchemasRead::default();
     for source in sources {
-        let result = read::read_schemas(vec![source], 1)?.pop().expect("one source, one schema");
+        let read = read::read_schemas(vec![source], 1)?;
+        all.headers_read += read.headers_read;
+        all.requests += read.requests;
+        let result = read.schemas.into_iter().next().expect("one source, one schema");
         let go_on = result.as_ref().is_err_and(|e| skip_damage && e.is_damage());
-        results.push(result);
+        all.schemas.push(result);
         if !go_on {
             break;
         }
     }
-    Ok(results)
+    Ok(all)
 }

@@ -3,6 +3,7 @@
 //! I/O pool, and handed to the reader in order.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +18,7 @@ use super::predicate::Predicate;
 use crate::container::{walk_frames, ByteRange, Codec, ContainerReader, FrameHints, Header, RawBlock, Resynced};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::schema::parse_schema;
+use crate::source::remote::RequestCount;
 use crate::source::{FileIdentity, Source, Stream, WindowWalk};
 use crate::threads::io_pool;
 
@@ -452,23 +454,40 @@ impl Opener {
     }
 }
 
+/// The writer schemas of some files, as their headers give them, and what reading them took.
+#[derive(Debug, Default)]
+pub struct SchemasRead {
+    /// Each file's schema JSON text, in the sources' order; an error for each that failed.
+    pub schemas: Vec<AvroResult<String>>,
+    /// Headers read: those an earlier read saw are not read again.
+    pub headers_read: usize,
+    /// Requests made to object stores for them.
+    pub requests: u64,
+}
+
 /// The writer schema (its JSON text) of each source, from their headers, read up to
-/// `files_in_flight` at a time; in the sources' order, an error for each that failed.
-/// Headers an earlier read saw (of the same version of a file) are not read again.
-pub fn read_schemas(sources: Vec<Source>, files_in_flight: usize) -> AvroResult<Vec<AvroResult<String>>> {
+/// `files_in_flight` at a time. Headers an earlier read saw (of the same version of a
+/// file) are not read again.
+pub fn read_schemas(mut sources: Vec<Source>, files_in_flight: usize) -> AvroResult<SchemasRead> {
+    let requests = RequestCount::default();
+    sources.iter_mut().for_each(|source| source.count_requests(&requests));
+    let headers_read = AtomicUsize::new(0);
     let read_schema = |source: Source| {
         let identity = source.identity();
         if let Some(schema_json) = identity.as_ref().and_then(known::schema) {
             return Ok(schema_json.to_string());
         }
+        headers_read.fetch_add(1, Ordering::Relaxed);
         let (container, _) = open_container(source)?;
         if let Some(identity) = identity {
             known::remember_header(identity, &container.header);
         }
         Ok(container.header.schema_json)
     };
-    if sources.len() < 2 || files_in_flight < 2 {
-        return Ok(sources.into_iter().map(read_schema).collect());
-    }
-    Ok(io_pool(files_in_flight)?.install(|| sources.into_par_iter().map(read_schema).collect()))
+    let schemas = if sources.len() < 2 || files_in_flight < 2 {
+        sources.into_iter().map(read_schema).collect()
+    } else {
+        io_pool(files_in_flight)?.install(|| sources.into_par_iter().map(read_schema).collect())
+    };
+    Ok(SchemasRead { schemas, headers_read: headers_read.into_inner(), requests: requests.load(Ordering::Relaxed) })
 }

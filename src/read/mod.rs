@@ -23,7 +23,7 @@ use polars_core::prelude::{DataFrame, DataType, PlSmallStr, Schema};
 pub use crate::source::Source;
 pub use crate::threads::default_threads;
 pub(crate) use files::open_container;
-pub use files::{read_schemas, ScanFile, SplitPart};
+pub use files::{read_schemas, ScanFile, SchemasRead, SplitPart};
 pub use options::{
     default_files_in_flight, IndexType, ReadAhead, ReadOptions, RowIndex, Sizes, DEFAULT_BATCH_SIZE,
     DEFAULT_FILES_IN_FLIGHT, LOW_MEMORY_BATCH_SIZE,

@@ -239,28 +239,47 @@ fn check_fields(writer: &AvroSchema, reader: &AvroSchema, rule: &FromFirst, file
     };
     let refused = |message: String| Err(AvroError::schema_mismatch(message).in_file(file));
     let written: HashSet<&str> = writer_fields.iter().map(|f| f.name.as_str()).collect();
-    for field in reader_fields {
-        let found = written.contains(field.name.as_str()) || field.aliases.iter().any(|a| written.contains(a.as_str()));
-        if !found && field.default.is_none() {
-            return refused(format!(
-                "the file '{file}' has no column '{}', which the scan's schema ({first}) has: \
-                pass missing_columns='insert' to read it as nulls there",
-                field.name
-            ));
-        }
+    let lacking: Vec<&str> = reader_fields
+        .iter()
+        .filter(|field| {
+            let found =
+                written.contains(field.name.as_str()) || field.aliases.iter().any(|a| written.contains(a.as_str()));
+            !found && field.default.is_none()
+        })
+        .map(|field| field.name.as_str())
+        .collect();
+    if !lacking.is_empty() {
+        return refused(format!(
+            "the file '{file}' has no {}, which the scan's schema ({first}) has: \
+            pass missing_columns='insert' to read {} as nulls there",
+            columns_named(&lacking),
+            if lacking.len() == 1 { "it" } else { "them" }
+        ));
     }
     if rule.extra == ExtraColumns::Raise {
         let by_name = reader_fields_by_name(reader_fields);
-        if let Some(extra) = writer_fields.iter().find(|f| !by_name.contains_key(f.name.as_str())) {
+        let added: Vec<&str> =
+            writer_fields.iter().map(|f| f.name.as_str()).filter(|name| !by_name.contains_key(name)).collect();
+        if !added.is_empty() {
             return refused(format!(
-                "the file '{file}' has a column '{}', which the scan's schema ({first}) lacks: \
+                "the file '{file}' has {}, which the scan's schema ({first}) lacks: \
                 pass schema_from='all' to read every file's columns, reader_schema= to choose them, or \
-                extra_columns='ignore' to leave it out",
-                extra.name
+                extra_columns='ignore' to leave {} out",
+                columns_named(&added),
+                if added.len() == 1 { "it" } else { "them" }
             ));
         }
     }
     Ok(())
+}
+
+/// "column 'a'" or "columns 'a', 'b'": every column an error is about.
+fn columns_named(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("'{name}'")).collect();
+    match quoted.as_slice() {
+        [one] => format!("column {one}"),
+        many => format!("columns {}", many.join(", ")),
+    }
 }
 
 /// A writer schema, parsed, and the columns it gives.
@@ -278,22 +297,32 @@ fn check_missing(
     let present: Vec<HashSet<&str>> =
         described.iter().map(|(_, columns)| columns.iter().map(|(c, _)| c.as_str()).collect()).collect();
     let defaulted: HashSet<&str> = described.iter().flat_map(|(schema, _)| fields_with_defaults(schema)).collect();
+    let holder = |column: &str| {
+        let holder = distinct.iter().zip(&present).find(|(_, has)| has.contains(column));
+        holder.map(|((n, _), _)| *n).expect("a unified column comes from a file that has it")
+    };
     for ((name, _), has) in distinct.iter().zip(&present) {
-        for (column, _) in unified {
-            if has.contains(column.as_str()) || defaulted.contains(column.as_str()) {
-                continue;
-            }
-            let holder = distinct.iter().zip(&present).find(|(_, has)| has.contains(column.as_str()));
-            let holder = holder.map(|((n, _), _)| *n).expect("a unified column comes from a file that has it");
-            return Err(AvroError::new(
-                ErrorKind::SchemaMismatch,
-                format!(
-                    "the file '{name}' has no column '{column}', which '{holder}' has: pass \
-                    missing_columns='insert' to read it as nulls there"
-                ),
-            )
-            .in_file(name));
-        }
+        let lacking: Vec<&str> = unified
+            .iter()
+            .map(|(column, _)| column.as_str())
+            .filter(|column| !has.contains(column) && !defaulted.contains(column))
+            .collect();
+        let Some(first) = lacking.first() else { continue };
+        let holders: HashSet<&str> = lacking.iter().map(|column| holder(column)).collect();
+        let which = if holders.len() == 1 {
+            format!("which '{}' has", holder(first))
+        } else {
+            format!("which '{}' and other files have", holder(first))
+        };
+        return Err(AvroError::new(
+            ErrorKind::SchemaMismatch,
+            format!(
+                "the file '{name}' has no {}, {which}: pass missing_columns='insert' to read {} as nulls there",
+                columns_named(&lacking),
+                if lacking.len() == 1 { "it" } else { "them" }
+            ),
+        )
+        .in_file(name));
     }
     Ok(())
 }
@@ -449,6 +478,21 @@ mod tests {
         );
         let scan = ScanSchema::of(&files, None, MissingColumns::Insert).unwrap();
         assert_eq!(scan.columns, [("x".into(), LONG), ("z".into(), FrameType::Float32)]);
+        // Every column a file lacks is named, with the first file that has one of them.
+        let files = [
+            file("a", json!([{"name": "x", "type": "long"}])),
+            file("b", json!([{"name": "x", "type": "long"}, {"name": "y", "type": "long"}])),
+            file(
+                "c",
+                json!([{"name": "x", "type": "long"}, {"name": "y", "type": "long"}, {"name": "z", "type": "long"}]),
+            ),
+        ];
+        let error = ScanSchema::of(&files, None, MissingColumns::Raise).unwrap_err();
+        assert_eq!(
+            error.message,
+            "the file 'a' has no columns 'y', 'z', which 'b' and other files have: pass \
+            missing_columns='insert' to read them as nulls there"
+        );
     }
 
     fn parsed(fields: Value) -> AvroSchema {
@@ -489,10 +533,19 @@ mod tests {
         let error = raise.reader_for(&extra, "b").unwrap_err();
         assert!(
             error.message.starts_with(
-                "the file 'b' has a column 'new', which the scan's schema (the first file's, 'first') lacks"
+                "the file 'b' has column 'new', which the scan's schema (the first file's, 'first') lacks"
             ),
             "{error}"
         );
+        // Every column is named: a topic that gained two fields shows both.
+        let two = parsed(json!([
+            {"name": "x", "type": "long"}, {"name": "coupon", "type": "long"}, {"name": "channel", "type": "string"}
+        ]));
+        let error = raise.reader_for(&two, "b").unwrap_err();
+        assert!(error.message.starts_with("the file 'b' has columns 'coupon', 'channel', which"), "{error}");
+        assert!(error.message.ends_with("or extra_columns='ignore' to leave them out"), "{error}");
+        let neither = raise.reader_for(&parsed(json!([{"name": "d", "type": "int"}])), "b").unwrap_err();
+        assert!(neither.message.starts_with("the file 'b' has no column 'x', which"), "{neither}");
         let ignore =
             ScanSchema::of_first(&name, Some(&name), &first, MissingColumns::Raise, ExtraColumns::Ignore).unwrap();
         assert!(ignore.reader_for(&extra, "b").unwrap().is_some());

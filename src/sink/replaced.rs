@@ -46,7 +46,20 @@ impl ReplacedFile {
     pub fn create(path: &Path) -> AvroResult<Self> {
         remove_stale(path);
         let temporary = temporary_name(path);
-        let file = File::create(&temporary).map_err(|e| AvroError::io(e, "could not create the file"))?;
+        let file = File::create(&temporary).map_err(|e| match path.parent() {
+            Some(folder)
+                if e.kind() == std::io::ErrorKind::NotFound && !folder.as_os_str().is_empty() && !folder.exists() =>
+            {
+                AvroError::io(
+                    e,
+                    format_args!(
+                        "could not create the file: its folder '{}' does not exist (pass mkdir=True to create it)",
+                        folder.display()
+                    ),
+                )
+            },
+            _ => AvroError::io(e, "could not create the file"),
+        })?;
         let replaced =
             Self { path: path.to_path_buf(), temporary, file: BufWriter::with_capacity(32 << 10, file), kept: false };
         replaced.keep_mode()?;
@@ -254,6 +267,7 @@ fn process_running(_pid: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     /// A fresh folder of the system's temporary ones, for one test.
     fn folder(test: &str) -> PathBuf {
@@ -289,6 +303,16 @@ mod tests {
         file.finish().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         assert_eq!(names(&folder), ["out.avro"]);
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn a_file_in_a_missing_folder_is_not_found_naming_the_folder_and_mkdir() {
+        let folder = folder("missing");
+        let error = ReplacedFile::create(&folder.join("nope").join("out.avro")).err().unwrap();
+        assert_eq!(error.kind, ErrorKind::NotFound);
+        let expected = format!("its folder '{}' does not exist (pass mkdir=True", folder.join("nope").display());
+        assert!(error.message.contains(&expected), "{error}");
         std::fs::remove_dir_all(&folder).unwrap();
     }
 

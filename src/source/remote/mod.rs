@@ -4,6 +4,7 @@
 //! `crate::sink`'s (`RemoteUpload`), on the same stores and runtime.
 
 mod listing;
+mod option_names;
 mod range_reader;
 mod store;
 

@@ -10,6 +10,7 @@ use object_store::path::Path;
 use object_store::{BackoffConfig, ObjectStore, ObjectStoreScheme, RetryConfig};
 use tokio::runtime::Runtime;
 
+use super::option_names::nearest_option_names;
 use crate::error::{AvroError, AvroResult, ErrorKind};
 use crate::source::listing::glob_base;
 
@@ -141,19 +142,21 @@ fn build_store(scheme: ObjectStoreScheme, url: &url::Url, options: &RemoteOption
         max_retries: options.retries,
         retry_timeout: Duration::from_secs(180),
     };
+    // Each store reads its settings from the environment first (`AWS_*`, `GOOGLE_*`,
+    // `AZURE_*`), then takes the options, which override them. Plain HTTP is allowed, as
+    // Polars' scans allow it (a local MinIO or LocalStack endpoint reads as given), unless
+    // the options say `allow_http` false.
     let store: Arc<dyn ObjectStore> = match scheme {
         ObjectStoreScheme::AmazonS3 => {
-            let mut builder = AmazonS3Builder::from_env().with_url(url.as_str()).with_retry(retry);
+            let mut builder =
+                AmazonS3Builder::from_env().with_url(url.as_str()).with_retry(retry).with_allow_http(true);
             for (key, value) in &options.options {
                 builder = builder.with_config(parse_key(key, "s3")?, value);
-                // Polars does the same: a plain-HTTP endpoint (a local S3) is allowed as given.
-                if key.ends_with("endpoint_url") || key.ends_with("endpoint") {
-                    builder = builder.with_allow_http(value.starts_with("http://"));
-                }
             }
             Arc::new(builder.build().map_err(config_error)?)
         },
         ObjectStoreScheme::GoogleCloudStorage => {
+            // Its client takes the plain-HTTP endpoint given as `google_base_url` already.
             let mut builder = GoogleCloudStorageBuilder::from_env().with_url(url.as_str()).with_retry(retry);
             for (key, value) in &options.options {
                 builder = builder.with_config(parse_key(key, "gs")?, value);
@@ -161,7 +164,8 @@ fn build_store(scheme: ObjectStoreScheme, url: &url::Url, options: &RemoteOption
             Arc::new(builder.build().map_err(config_error)?)
         },
         ObjectStoreScheme::MicrosoftAzure => {
-            let mut builder = MicrosoftAzureBuilder::from_env().with_url(url.as_str()).with_retry(retry);
+            let mut builder =
+                MicrosoftAzureBuilder::from_env().with_url(url.as_str()).with_retry(retry).with_allow_http(true);
             for (key, value) in &options.options {
                 builder = builder.with_config(parse_key(key, "azure")?, value);
             }
@@ -187,9 +191,15 @@ fn build_store(scheme: ObjectStoreScheme, url: &url::Url, options: &RemoteOption
 }
 
 fn parse_key<K: std::str::FromStr>(key: &str, store: &str) -> AvroResult<K> {
-    key.to_ascii_lowercase()
-        .parse()
-        .map_err(|_| AvroError::argument(format!("storage_options: '{key}' is not an option of the {store} store")))
+    key.to_ascii_lowercase().parse().map_err(|_| {
+        let near = nearest_option_names(key, store);
+        let hint = match near.as_slice() {
+            [] => String::new(),
+            [one] => format!(": did you mean '{one}'?"),
+            several => format!(": did you mean one of '{}'?", several.join("', '")),
+        };
+        AvroError::argument(format!("storage_options: '{key}' is not an option of the {store} store{hint}"))
+    })
 }
 
 fn config_error(err: object_store::Error) -> AvroError {
