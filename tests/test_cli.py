@@ -699,6 +699,42 @@ def test_errors_are_one_line_with_exit_status(tmp_path: Path) -> None:
         assert f"{found} takes KEY=VALUE, found {value!r}" in run(*args, cwd=tmp_path, status=2).stderr
 
 
+def test_errors_say_the_way_out_in_the_command_lines_own_words(
+    tmp_path: Path, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_orders(tmp_path / "a.avro", n=2000)
+    # A misused command prints its own usage, with the option it likely meant.
+    misused = run("count", "--perfile", path, cwd=tmp_path, status=2)
+    assert misused.stderr.startswith("usage: polars-avro count "), misused.stderr
+    assert "unrecognized arguments: --perfile; did you mean --per-file?" in misused.stderr
+    # A damaged file: repair (and validate), not Python's ignore_errors=True.
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "damaged.avro").write_bytes(bytes(data))
+    damaged = run("convert", tmp_path / "damaged.avro", tmp_path / "o.parquet", cwd=tmp_path, status=1)
+    assert "the file is damaged: rewrite it without the damaged blocks with `polars-avro repair INPUT OUTPUT`" in (
+        damaged.stderr
+    )
+    assert "ignore_errors" not in damaged.stderr
+    # No credentials: -S and the environment, not storage_options= and credential_provider=.
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    options = ["-S", f"aws_endpoint_url={s3.endpoint}", "-S", f"aws_region={s3.REGION}"]
+    options += ["-S", "aws_metadata_endpoint=http://127.0.0.1:9", "--retries", "0"]
+    refused = run("count", f"s3://{s3.BUCKET}/a.avro", *options, cwd=tmp_path, status=3)
+    assert "no AWS credentials were found" in refused.stderr
+    assert "with -S KEY=VALUE" in refused.stderr and "-S aws_skip_signature=true" in refused.stderr
+    assert "set AWS_PROFILE" in refused.stderr
+    assert "storage_options" not in refused.stderr and "credential_provider" not in refused.stderr
+    # A misspelt option: named as -S names it, with the nearest.
+    misspelt = run("count", path, "-S", "aws_regoin=x", cwd=tmp_path)
+    assert misspelt.stdout.strip() == "2000", "a local file needs no store: the option is not read"
+    misspelt = run("count", f"s3://{s3.BUCKET}/a.avro", "-S", "aws_regoin=x", cwd=tmp_path, status=2)
+    assert "-S: 'aws_regoin' is not an option of the s3 store: did you mean 'aws_region'?" in misspelt.stderr
+
+
 def test_progress_bar_on_request_and_quiet(tmp_path: Path) -> None:
     pytest.importorskip("tqdm")
     path = write_orders(tmp_path / "a.avro")

@@ -227,6 +227,26 @@ def test_by_default_the_first_files_header_alone_gives_the_schema(evolved: list[
     assert f"'{evolved[0]}'" in message and info.value.file == str(evolved[1])
 
 
+def test_a_newer_file_s_added_columns_are_all_named_with_the_ways_out(tmp_path: Path) -> None:
+    """A topic whose producers added two fields: the error names both, and the three
+    keywords that read the folder; each of them does."""
+    (tmp_path / "topic").mkdir()
+    old = pl.DataFrame({"order_id": [1, 2], "amount": [1.5, 2.5]})
+    new = pl.DataFrame({"order_id": [3], "amount": [3.5], "coupon": ["X"], "channel": ["web"]})
+    polars_avro.write_avro(old, tmp_path / "topic" / "a.avro")
+    polars_avro.write_avro(new, tmp_path / "topic" / "b.avro")
+    with pytest.raises(AvroSchemaMismatchError) as info:
+        polars_avro.read_avro(tmp_path / "topic")
+    message = str(info.value)
+    assert "b.avro' has columns 'coupon', 'channel', which the scan's schema (the first file's" in message
+    for way_out in ("schema_from='all'", "reader_schema=", "extra_columns='ignore'"):
+        assert way_out in message
+    everything = pl.scan_avro(tmp_path / "topic", schema_from="all", missing_columns="insert").collect()
+    assert everything.columns == ["order_id", "amount", "coupon", "channel"]
+    assert everything["channel"].to_list() == [None, None, "web"]
+    assert pl.scan_avro(tmp_path / "topic", extra_columns="ignore").collect().columns == ["order_id", "amount"]
+
+
 def test_the_first_files_rule_reads_the_others_into_its_schema(tmp_path: Path) -> None:
     """The newest file first: the older ones are resolved into its schema, a field they lack
     read from its default, or as nulls with missing_columns="insert"; values as fastavro's

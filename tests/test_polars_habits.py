@@ -489,3 +489,37 @@ def test_permissive_decode_warnings_point_at_the_users_line() -> None:
             assert out["value"].to_list() == [1, None, None]
             found = [w for w in caught if issubclass(w.category, AvroDecodeWarning)]
             assert found and all(w.filename == __file__ for w in found), [(w.filename, w.lineno) for w in found]
+
+
+def test_a_mistake_in_the_users_own_filter_is_raised_as_polars_raises_it(tmp_path: Path) -> None:
+    """A filter comparing a UTC timestamp with a naive datetime: raised as Polars raises it
+    from an IO source that evaluates the filter it is handed (a pure-Python
+    register_io_source over the same rows; on Polars 2 the class scan_ipc raises too), and
+    no frame of the package's own checks under it, where it only passed the user's error on."""
+    import datetime as dt
+    import traceback
+    from collections.abc import Iterator
+
+    from polars.io.plugins import register_io_source
+
+    df = pl.DataFrame({"t": [dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)], "v": [1]})
+    polars_avro.write_avro(df, tmp_path / "t.avro")
+    mistake = pl.col("t") > dt.datetime(2026, 1, 2)
+
+    def source(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None, batch_size: int | None
+    ) -> Iterator[pl.DataFrame]:
+        yield df if predicate is None else df.filter(predicate)
+
+    with pytest.raises(pl.exceptions.PolarsError) as theirs:
+        register_io_source(source, schema=df.schema).filter(mistake).collect()
+    with pytest.raises(pl.exceptions.PolarsError) as ours:
+        pl.scan_avro(tmp_path / "t.avro").filter(mistake).collect()  # type: ignore[attr-defined]
+    assert type(ours.value) is type(theirs.value)
+    assert "could not evaluate '>' comparison between series 't'" in str(ours.value)
+    frames = [frame.name for frame in traceback.extract_tb(ours.value.__traceback__)]
+    assert not {"with_decimals_widened", "filtering", "filter"} & set(frames), frames
+    if int(pl.__version__.split(".")[0]) >= 2:
+        with pytest.raises(pl.exceptions.PolarsError) as ipc:
+            df.lazy().filter(mistake).collect()
+        assert type(ours.value) is type(ipc.value)

@@ -470,8 +470,19 @@ def test_closed_file_object_raises_io_error() -> None:
 def test_directory_and_missing_parent(tmp_path: Path) -> None:
     with pytest.raises(AvroArgumentError, match="is a directory"):
         polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path)
-    with pytest.raises(AvroIOError, match="could not create the file"):
-        polars_avro.write_avro(pl.DataFrame({"a": [1]}), tmp_path / "missing" / "x.avro")
+    # A missing folder is named, with the keyword that makes it (as Polars' own writers
+    # raise FileNotFoundError there).
+    missing = tmp_path / "missing" / "deeper"
+    expected = f"could not create the file: its folder '{missing}' does not exist \\(pass mkdir=True to create it\\)"
+    for write in (
+        lambda: polars_avro.write_avro(pl.DataFrame({"a": [1]}), missing / "x.avro"),
+        lambda: polars_avro.sink_avro(pl.LazyFrame({"a": [1]}), missing / "x.avro"),
+    ):
+        with pytest.raises(AvroIOError, match=expected) as info:
+            write()
+        assert isinstance(info.value, FileNotFoundError)
+    polars_avro.write_avro(pl.DataFrame({"a": [1]}), missing / "x.avro", mkdir=True)
+    assert polars_avro.read_avro(missing / "x.avro")["a"].to_list() == [1]
 
 
 @pytest.mark.parametrize("target", [42, object()])
