@@ -24,12 +24,13 @@ SCHEMA = {
 
 
 def main() -> None:
+    sample: str = polars_avro.sample_file()
     # pl.scan_avro(...) and polars_avro.read_avro(...)
-    lf: pl.LazyFrame = polars_avro.scan_avro("examples/weather.avro", low_memory=True)
+    lf: pl.LazyFrame = polars_avro.scan_avro(sample, low_memory=True)
     hot = lf.filter(pl.col("temp") > 30).select("station", "temp").collect()
-    temps: pl.DataFrame = polars_avro.read_avro("examples/weather.avro", columns="temp", n_rows=5)
-    schema: pl.Schema = polars_avro.read_avro_schema("examples/weather.avro")
-    files: list[str] = ["examples/weather.avro", "examples/weather.avro"]
+    temps: pl.DataFrame = polars_avro.read_avro(sample, columns="temp", n_rows=5)
+    schema: pl.Schema = polars_avro.read_avro_schema(sample)
+    files: list[str] = [sample, sample]
     assert polars_avro.scan_avro(files).select(pl.len()).collect().item() == 4_000
 
     with tempfile.TemporaryDirectory() as folder:
@@ -55,7 +56,7 @@ def main() -> None:
     # Files block by block: recompressed without decoding, counted from the framing alone.
     recoded = io.BytesIO()
     with (
-        polars_avro.AvroBlockReader("examples/weather.avro", data="stored") as blocks,
+        polars_avro.AvroBlockReader(sample, data="stored") as blocks,
         polars_avro.AvroBlockWriter(recoded, blocks.header, compression="zstandard") as writer,
     ):
         writer.write_blocks(blocks, blocks.header.codec)
