@@ -112,8 +112,9 @@ class Scan:
                 reader_schema=options.reader_schema_json,
             )
         # The headers read and requests made while planning, counted as a read's are.
-        record_stats(dict(planning))
-        on_stats(dict(planning))
+        planning_stats = dict(planning)
+        record_stats(planning_stats)
+        on_stats(planning_stats)
         self.sources = Sources(items, names, paths)
         hive = HivePartitions.of_pairs(
             pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates

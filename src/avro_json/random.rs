@@ -15,6 +15,7 @@
 //! Recursive types end: past [`MAX_DEPTH`] levels of records, arrays and maps, arrays
 //! and maps are empty and a union takes the branch that ends soonest.
 
+use crate::decode::write_uuid_text;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::{AvroSchema, Logical, Node, NodeId};
 use crate::varint::{put_bytes, put_long};
@@ -312,8 +313,9 @@ fn uuid_bytes(rng: &mut Rng) -> [u8; 16] {
 }
 
 fn uuid_text(bytes: &[u8; 16]) -> String {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    let mut text = String::with_capacity(36);
+    write_uuid_text(&mut text, bytes);
+    text
 }
 
 /// The most decimal digits a two's-complement number of `size` bytes holds.

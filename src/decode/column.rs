@@ -3,8 +3,6 @@
 //! tree stays shared and untouched; a builder holds only buffers and what its hot loop
 //! needs at hand.
 
-use std::fmt::Write;
-
 use polars_arrow::array::builder::{make_builder, ShareStrategy};
 use polars_arrow::array::{Array, BooleanArray, ListArray, NullArray, PrimitiveArray, StructArray};
 use polars_arrow::bitmap::{Bitmap, BitmapBuilder};
@@ -13,10 +11,11 @@ use polars_arrow::offset::Offsets;
 use polars_core::prelude::{CategoricalPhysical, CompatLevel};
 
 use super::cursor::Cursor;
-use super::decimal::{big_decimal_text, decimal_text, twos_complement_i128, MAX_BIG_DECIMAL_SCALE};
+use super::decimal::{decimal_text, read_big_decimal_text, twos_complement_i128};
 use super::json::write_json;
 use super::json_resolve::JsonResolution;
 use super::read_type::{Branch, BranchMap, FieldStep, NullableUnion, OneOfRead, ReadType, RecordRead, Shape};
+use super::readable::write_uuid_text;
 use super::skip::read_union_branch;
 use super::views::ViewBuilder;
 use crate::error::{AvroError, AvroResult};
@@ -695,14 +694,8 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
         Buffers::Null => {},
         Buffers::Fixed(size, b) => b.push(cur.read_fixed(*size)?),
         Buffers::UuidFixed(b) => {
-            let raw = cur.read_fixed(16)?;
             let mut text = String::with_capacity(36);
-            for (i, byte) in raw.iter().enumerate() {
-                if matches!(i, 4 | 6 | 8 | 10) {
-                    text.push('-');
-                }
-                write!(text, "{byte:02x}").unwrap();
-            }
+            write_uuid_text(&mut text, cur.read_fixed(16)?);
             b.push(text.as_bytes());
         },
         Buffers::DecimalText { fixed, precision, scale, values } => {
@@ -714,27 +707,7 @@ fn decode_value(buffers: &mut Buffers, schema: &AvroSchema, cur: &mut Cursor) ->
             }
             values.push(text.as_bytes());
         },
-        Buffers::BigDecimal(values) => {
-            let start = cur.position();
-            let payload = cur.read_bytes("a big-decimal")?;
-            let mut inner = Cursor::new(payload);
-            let unscaled = inner.read_bytes("a big-decimal's unscaled value")?;
-            let scale = inner.read_int()?;
-            if !inner.is_empty() {
-                return Err(AvroError::decode(format!(
-                    "expected a big-decimal as the unscaled value then the scale at byte {start} of the block data, \
-                    found {} bytes after the scale",
-                    inner.remaining()
-                )));
-            }
-            let text = big_decimal_text(unscaled, scale).ok_or_else(|| {
-                AvroError::decode(format!(
-                    "expected a big-decimal whose scale is between -{MAX_BIG_DECIMAL_SCALE} and \
-                    {MAX_BIG_DECIMAL_SCALE} at byte {start} of the block data, found scale {scale}"
-                ))
-            })?;
-            values.push(text.as_bytes());
-        },
+        Buffers::BigDecimal(values) => values.push(read_big_decimal_text(cur)?.as_bytes()),
         Buffers::Enum { n_symbols, to_reader, values } => {
             let start = cur.position();
             let index = cur.read_long()?;

@@ -1,6 +1,7 @@
 //! Avro decimals (big-endian two's-complement unscaled values) as Polars values: i128 for
 //! Decimal columns, exact text for the wider ones.
 
+use super::cursor::Cursor;
 use crate::error::{AvroError, AvroResult};
 use crate::schema::MAX_TEXT_DIGITS;
 
@@ -52,6 +53,30 @@ pub fn big_decimal_text(unscaled: &[u8], scale: i32) -> Option<String> {
         text.extend(std::iter::repeat_n('0', scale.unsigned_abs() as usize));
     }
     Some(text)
+}
+
+/// The big-decimal at the cursor (bytes holding the unscaled value, then the scale) as its
+/// plain text; a payload with bytes after the scale, or a scale beyond
+/// [`MAX_BIG_DECIMAL_SCALE`], is a decode error naming where it starts.
+pub fn read_big_decimal_text(cur: &mut Cursor) -> AvroResult<String> {
+    let start = cur.position();
+    let payload = cur.read_bytes("a big-decimal")?;
+    let mut inner = Cursor::new(payload);
+    let unscaled = inner.read_bytes("a big-decimal's unscaled value")?;
+    let scale = inner.read_int()?;
+    if !inner.is_empty() {
+        return Err(AvroError::decode(format!(
+            "expected a big-decimal as the unscaled value then the scale at byte {start} of the block data, \
+            found {} bytes after the scale",
+            inner.remaining()
+        )));
+    }
+    big_decimal_text(unscaled, scale).ok_or_else(|| {
+        AvroError::decode(format!(
+            "expected a big-decimal whose scale is between -{MAX_BIG_DECIMAL_SCALE} and \
+            {MAX_BIG_DECIMAL_SCALE} at byte {start} of the block data, found scale {scale}"
+        ))
+    })
 }
 
 /// The exact decimal text of a big-endian two's-complement unscaled value of any width.

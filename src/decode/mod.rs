@@ -33,6 +33,7 @@ pub use json::{write_datum_json, Logicals};
 pub(crate) use matching::reader_fields_by_name;
 pub use plan::{column_names, column_types, RowPlan};
 pub use read_type::{ReadType, MAX_DECIMAL_PRECISION};
+pub(crate) use readable::write_uuid_text;
 
 use column::{decode_record, Column};
 use polars_arrow::bitmap::Bitmap;

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::cursor::Cursor;
-use super::decimal::{big_decimal_text, decimal_text};
+use super::decimal::{decimal_text, read_big_decimal_text};
 use crate::error::AvroResult;
 use crate::schema::{Logical, Node};
 
@@ -21,15 +21,7 @@ pub(super) fn write_readable(logical: Logical, node: &Node, cur: &mut Cursor, ou
         (Logical::Decimal { scale, .. }, Node::Fixed { size, .. }) => {
             out.push_str(&decimal_text(cur.read_fixed(*size)?, scale))
         },
-        (Logical::BigDecimal, Node::Bytes) => {
-            let mut inner = Cursor::new(cur.read_bytes("a big-decimal")?);
-            let unscaled = inner.read_bytes("a big-decimal's unscaled value")?;
-            let scale = inner.read_int()?;
-            match big_decimal_text(unscaled, scale) {
-                Some(text) => out.push_str(&text),
-                None => write!(out, "\"{}E{}\"", decimal_text(unscaled, 0), -i64::from(scale)).unwrap(),
-            }
-        },
+        (Logical::BigDecimal, Node::Bytes) => out.push_str(&read_big_decimal_text(cur)?),
         (Logical::Date, Node::Int) => {
             let days = cur.read_int()?;
             quoted(out, |out| write_date(out, i64::from(days)))
@@ -65,14 +57,7 @@ pub(super) fn write_readable(logical: Logical, node: &Node, cur: &mut Cursor, ou
         },
         (Logical::Uuid, Node::Fixed { size: 16, .. }) => {
             let bytes = cur.read_fixed(16)?;
-            out.push('"');
-            for (i, byte) in bytes.iter().enumerate() {
-                if matches!(i, 4 | 6 | 8 | 10) {
-                    out.push('-');
-                }
-                write!(out, "{byte:02x}").unwrap();
-            }
-            out.push('"');
+            quoted(out, |out| write_uuid_text(out, bytes))
         },
         (Logical::Duration, Node::Fixed { size: 12, .. }) => {
             let bytes = cur.read_fixed(12)?;
@@ -82,6 +67,16 @@ pub(super) fn write_readable(logical: Logical, node: &Node, cur: &mut Cursor, ou
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// A uuid's 16 bytes in the canonical 8-4-4-4-12 hex form.
+pub(crate) fn write_uuid_text(out: &mut String, bytes: &[u8]) {
+    for (i, byte) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        write!(out, "{byte:02x}").unwrap();
+    }
 }
 
 fn quoted(out: &mut String, write: impl FnOnce(&mut String)) {
