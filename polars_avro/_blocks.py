@@ -9,7 +9,6 @@ and back, and makes random ones.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -18,10 +17,10 @@ from typing import Any, Literal, NamedTuple
 from polars_avro import _internal
 from polars_avro._arguments import AvroTarget, Compression, SchemaLike
 from polars_avro._header import AvroHeader, header_of
-from polars_avro._hive import HivePartitions
-from polars_avro._io import one_file
+from polars_avro._io import list_sources, one_file
+from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock
-from polars_avro._sources import AvroSource, RemoteOptions, list_sources
+from polars_avro._sources import AvroSource, RemoteOptions
 from polars_avro._write import DEFAULT_SYNC_INTERVAL, _target, _WriteOptions
 from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number, schema_json
 
@@ -83,26 +82,17 @@ def list_avro_files(
     >>> [f.size for f in polars_avro.list_avro_files(polars_avro.sample_file())]
     [16947]
     """
-    check_flag("glob", glob)
-    check_flag("try_parse_hive_dates", try_parse_hive_dates)
-    if hive_partitioning is not None:
-        check_flag("hive_partitioning", hive_partitioning)
-    remote = RemoteOptions.of(storage_options, retries)
-    sources, pairs = list_sources(source, glob=glob, hive=hive_partitioning, remote=remote)
-    hive = HivePartitions.of_pairs(pairs, sources.names, hive_schema=hive_schema, try_parse_dates=try_parse_hive_dates)
-    partitions = hive.values.to_dicts() if hive is not None and hive.schema else [{} for _ in sources.items]
-    return [
-        AvroFile(name, _size_of(item), item, values)
-        for name, item, values in zip(sources.names, sources.items, partitions)
-    ]
-
-
-def _size_of(item: Any) -> int | None:
-    if isinstance(item, _internal.RemoteFile):
-        return item.size
-    if isinstance(item, str) and os.path.isfile(item):
-        return os.path.getsize(item)
-    return None
+    options = ScanOptions.of(
+        {
+            "glob": glob,
+            "hive_partitioning": hive_partitioning,
+            "hive_schema": hive_schema,
+            "try_parse_hive_dates": try_parse_hive_dates,
+        }
+    )
+    items, names, sizes, partitions = list_sources(source, options, RemoteOptions.of(storage_options, retries))
+    values = partitions.to_dicts() if partitions is not None else [{} for _ in items]
+    return [AvroFile(*file) for file in zip(names, sizes, items, values)]
 
 
 def unify_schemas(schemas: Sequence[SchemaLike] | Mapping[str, SchemaLike]) -> str:

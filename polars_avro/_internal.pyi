@@ -1,4 +1,3 @@
-from collections.abc import Sequence
 from typing import IO, Any
 
 import polars as pl
@@ -9,6 +8,8 @@ from polars_avro._write import _WriteOptions
 
 __version__: str
 MAX_DECIMAL_PRECISION: int
+#: The folder value that stands for null in a hive partition.
+HIVE_NULL: str
 DEFAULT_BATCH_SIZE: int
 #: Whose allocator the compiled module allocates with: "polars" (Polars' own) or "system".
 ALLOCATOR: str
@@ -71,7 +72,7 @@ class BlockWriter:
 class ScanReader:
     #: The parts of the request's filters the reader leaves to Polars.
     filters_left: int
-    def __init__(self, sources: Sequence[Source], request: ReadRequest) -> None: ...
+    def __init__(self, scan: PlannedScan, request: ReadRequest) -> None: ...
     def next_batch(self, join: int = 1) -> tuple[pl.Series | None, int, list[dict[str, Any]]] | None: ...
     def take_skipped(self) -> list[dict[str, Any]]: ...
     def stats(self) -> dict[str, Any]: ...
@@ -94,47 +95,43 @@ def default_threads() -> int: ...
 def thread_count(asked: int | None = None) -> int: ...
 def read_header(source: Source) -> dict[str, Any]: ...
 
-#: A plan's reader schema, the files' columns (name, type description) and the scan's
-#: columns in order (name, kind).
-Described = tuple[str | None, list[tuple[str, str]], list[tuple[str, str]]]
-
 class ScanPlan:
-    described: Described
+    """A scan's schema and columns, picklable: a split carries it to the workers."""
+
+    #: The scan's columns and their types in the running Polars.
+    schema: pl.Schema
+    #: The file columns a batch's crossing into Python may retype (cast back to ``schema``'s).
+    changing: list[str]
     def __init__(
         self,
         reader_schema: str | None,
         file_columns: list[tuple[str, str]],
         row_index: str | None = None,
         partitions: list[str] = ...,
+        partition_dtypes: list[pl.DataType] = ...,
         file_path_column: str | None = None,
         from_first: tuple[str | None, str, bool] | None = None,
     ) -> None: ...
     def select(self, columns: list[Any]) -> list[str]: ...
     def project(self, names: list[Any]) -> list[str]: ...
 
-def plan_scan(
-    names: list[str],
-    options: ScanOptions,
-    *,
-    sources: Sequence[Source] | None = None,
-    writer_schemas: list[str | None] | None = None,
-    reader_schema: str | None = None,
-    partitions: list[str] = ...,
-) -> tuple[ScanPlan, Described, list[tuple[str, int]]]: ...
+class PlannedScan:
+    """A scan planned: what each of its reads takes (its files, partition values and plan)."""
 
-#: What ``list_sources`` gives: each file as a read opens it, its name, its path (None for
-#: bytes, file objects and streams), and with hive partitioning each file's (key, value) pairs.
-Listing = tuple[list[Any], list[str], list[str | None], list[list[tuple[str, str | None]]] | None]
+    plan: ScanPlan
+    #: The scan's name in a query plan.
+    label: str
+    #: "lazy", "eager" or None: how a frame of it written again keeps its file's header.
+    origin: str | None
+    def header(self) -> dict[str, Any]: ...
 
 def list_sources(
     sources: list[Any],
+    options: ScanOptions,
     *,
-    glob: bool,
-    hidden: list[str],
-    hive: bool | None,
     storage_options: list[tuple[str, str]],
     retries: int,
-) -> Listing: ...
+) -> tuple[list[Any], list[str], list[int | None], pl.DataFrame | None]: ...
 def plan_sources(
     sources: list[Any],
     options: ScanOptions,
@@ -142,10 +139,26 @@ def plan_sources(
     storage_options: list[tuple[str, str]],
     retries: int,
     reader_schema: str | None = None,
-) -> tuple[Listing, ScanPlan, Described, list[tuple[str, int]]]: ...
+) -> tuple[PlannedScan, list[tuple[str, int]]]: ...
 def plan_splits(
-    sources: Sequence[Source], *, target_bytes: int, ignore_errors: bool = False, files_in_flight: int | None = None
-) -> tuple[list[str | None], list[list[tuple[int, SplitFile]]], list[dict[str, Any]]]: ...
+    sources: list[Any],
+    options: ScanOptions,
+    *,
+    storage_options: list[tuple[str, str]],
+    retries: int,
+    target_bytes: int,
+    reader_schema: str | None = None,
+) -> tuple[ScanPlan, list[tuple[list[SplitFile], pl.DataFrame | None]], list[dict[str, Any]]]: ...
+def split_scan(
+    plan: ScanPlan,
+    files: list[SplitFile],
+    partition_values: pl.DataFrame | None,
+    options: ScanOptions,
+    *,
+    storage_options: list[tuple[str, str]],
+    retries: int,
+) -> PlannedScan: ...
+def is_store_url(path: str) -> bool: ...
 def has_glob(path: str) -> bool: ...
 def glob_base(pattern: str) -> str: ...
 def unify_schemas(schemas: list[tuple[str, str]]) -> str: ...
@@ -174,9 +187,30 @@ class FileWriter:
 #: A schema key as the decoder names it: ("id", int), ("fingerprint", int) or ("guid", str).
 SchemaKey = tuple[str, int | str]
 
+class PartitionedWriter:
+    """The parts of a partitioned output: opened, rolled over, finished and undone in Rust."""
+
+    #: Rows of the batches to ask the engine for.
+    batch_rows: int
+    def __init__(
+        self,
+        base: str,
+        keys: list[str],
+        columns: list[tuple[str, str]],
+        request: _WriteOptions,
+        *,
+        max_rows: int | None,
+        max_bytes: int | None,
+        storage_options: list[tuple[str, str]],
+        retries: int,
+    ) -> None: ...
+    def write(self, key: list[str | None], df: pl.DataFrame, height: int, bytes: float) -> list[str]: ...
+    def finish(self) -> None: ...
+    def abandon(self) -> None: ...
+
 class MessageColumnDecoder:
     def __init__(self, reader_schema: str, framing: str, given_schema: str | None = None) -> None: ...
-    def dtype(self) -> str: ...
+    def dtype(self) -> pl.DataType: ...
     def add_writer(self, kind: str, key: int | str, schema_json: str) -> None: ...
     def add_missing(self, kind: str, key: int | str, reason: str) -> None: ...
     def decode(

@@ -23,7 +23,7 @@ from polars_avro._polars.keywords import (
 )
 from polars_avro._polars.release import lazy_frame, warn_of_bugs
 from polars_avro._scan import Scan
-from polars_avro._sources import AvroSource, Item, RemoteOptions, list_sources
+from polars_avro._sources import AvroSource, Item, RemoteOptions, named
 from polars_avro.exceptions import AvroArgumentError, check_flag
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def read_avro(source: AvroSource, **options: Unpack[ReadKeywords]) -> pl.DataFra
     given = filled(ReadKeywords, options)
     columns, rechunk = given["columns"], given["rechunk"]
     if columns is not None:
-        names = scan.names(column_names(columns))
+        names = scan.plan.select(column_names(columns))
     # Batches joined in Rust, their chunks kept: one crossing into Python, not one per batch.
     frames = list(scan.frames(names, join=_JOIN_ALL))
     if not names:
@@ -159,7 +159,7 @@ def read_avro(source: AvroSource, **options: Unpack[ReadKeywords]) -> pl.DataFra
     if rechunk:
         df = df.rechunk()
     # A path's header is read again only if the frame is written; bytes are not kept for it.
-    _remember_origin(df, scan, lazily=isinstance(scan.sources.items[0], (str, _internal.RemoteFile)))
+    _remember_origin(df, scan, lazily=scan.planned.origin == "lazy")
     return df
 
 
@@ -168,22 +168,19 @@ def _remember_origin(frame: pl.DataFrame | pl.LazyFrame, scan: Scan, *, lazily: 
 
     Writing that very frame again (:func:`polars_avro.sink_avro`, :func:`polars_avro.write_avro`)
     then keeps the file's schema and user metadata. Not with a reader schema, a row index, a
-    path or partition column, or several files.
+    path or partition column, or several files (``PlannedScan.origin`` says).
     """
-    items = scan.sources.items
-    if len(items) != 1 or scan.reader_schema is not None or scan.options.reader_schema is not None:
+    planned = scan.planned
+    if planned.origin is None:
         return
-    if scan.ranges is not None or scan.schema is not scan.file_schema.schema:  # not only the file's columns
-        return
-    item = items[0]
     if lazily:
-        remember(frame, scan.schema, lambda: _read_header(item))
-    else:
-        try:
-            header = _read_header(item)
-        except Exception:  # noqa: BLE001  (the read succeeded; without its header, the frame is plain)
-            return
-        remember(frame, scan.schema, lambda: header)
+        remember(frame, scan.schema, lambda: header_of(planned.header()))
+        return
+    try:
+        header = header_of(planned.header())
+    except Exception:  # noqa: BLE001  (the read succeeded; without its header, the frame is plain)
+        return
+    remember(frame, scan.schema, lambda: header)
 
 
 #: Batches an eager read joins into one frame before it crosses into Python: all of them
@@ -244,11 +241,26 @@ def read_avro_header(
     >>> header.codec, header.metadata["example.source"]
     ('deflate', b'polars-avro sample')
     """
-    return _read_header(one_file(source, "read_avro_header", RemoteOptions.of(storage_options, retries)))
+    return header_of(
+        _internal.read_header(one_file(source, "read_avro_header", RemoteOptions.of(storage_options, retries)))
+    )
 
 
-def _read_header(item: Item) -> AvroHeader:
-    return header_of(_internal.read_header(item))
+def list_sources(
+    source: AvroSource, options: ScanOptions, remote: RemoteOptions
+) -> tuple[list[Item], list[str], list[int | None], pl.DataFrame | None]:
+    """The files a source names, listed in Rust by one rule whatever their kind.
+
+    Each as a read opens it, with its name, its size where known without reading it, and with
+    ``options.hive_partitioning`` (None: on for one folder) the partition values, one row per
+    file, typed as a scan types them.
+    """
+    return _internal.list_sources(
+        named(source, glob=options.glob, remote=remote),
+        options,
+        storage_options=remote.storage_options,
+        retries=remote.retries,
+    )
 
 
 def one_file(
@@ -260,13 +272,13 @@ def one_file(
     otherwise: str = "read_avro_schema for the schema they read into together",
 ) -> Item:
     """The one file `source` names, for `what`, which reads one file (`otherwise`: what reads several)."""
-    sources, _ = list_sources(source, glob=glob, hive=False, remote=remote)
-    if len(sources.items) > 1:
-        names = sources.names
+    options = ScanOptions.of({"glob": glob, "hive_partitioning": False})
+    items, names, _, _ = list_sources(source, options, remote)
+    if len(items) > 1:
         given = f"'{os.fsdecode(source)}'" if isinstance(source, (str, os.PathLike)) else "the list"
         msg = (
             f"{what} reads one file's header, but {given} names {len(names):,} files "
             f"('{names[0]}', '{names[1]}'{', ...' if len(names) > 2 else ''}): pass one of them, or {otherwise}"
         )
         raise AvroArgumentError(msg)
-    return sources.items[0]
+    return items[0]

@@ -23,7 +23,7 @@ import polars as pl
 from polars_avro import _internal
 from polars_avro._arguments import FRAMINGS, MODES, SchemaLike, WriterSchemas
 from polars_avro._callsite import CallSite, warn_user
-from polars_avro._types import describe_dtype, dtype_from_description
+from polars_avro._types import describe_dtype
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroDecodeWarning,
@@ -334,7 +334,7 @@ class MessageDecoding:
             )
             raise AvroArgumentError(msg)
         self.decoder = _internal.MessageColumnDecoder(reader, framing, given)
-        self.dtype = dtype_from_description(json.loads(self.decoder.dtype()))
+        self.dtype = self.decoder.dtype()
         self.permissive = mode == "permissive"
         self.threads = _internal.default_threads()
         self._lock = threading.Lock()

@@ -102,33 +102,11 @@ class ScanOptions:
         ):
             msg = f"hidden_file_prefix must be a str or a sequence of str, found {prefixes!r}"
             raise AvroArgumentError(msg)
-        for name, values in (
-            ("schema_from", ("first", "all")),
-            ("missing_columns", ("raise", "insert")),
-            ("extra_columns", ("raise", "ignore")),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, str) or value not in values:
-                msg = f"{name} must be {' or '.join(map(repr, values))}, found {value!r}"
-                raise AvroArgumentError(msg)
-
-    @property
-    def hidden(self) -> tuple[str, ...]:
-        """The prefixes of the file names left out (``hidden_file_prefix`` as a tuple)."""
-        prefixes = self.hidden_file_prefix
-        if prefixes is None:
-            return ()
-        return (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
 
     @property
     def reader_schema_json(self) -> str | None:
         """``reader_schema`` as the JSON text Rust's planner takes, checked."""
         return schema_json("reader_schema", self.reader_schema) if self.reader_schema is not None else None
-
-    @property
-    def insert_missing(self) -> bool:
-        """Whether a column some files lack reads as nulls there."""
-        return self.allow_missing_columns or self.missing_columns == "insert"
 
 
 def check_threads(n_threads: int | None) -> None:

@@ -1,20 +1,17 @@
 """Partitioned and rolled-over output: ``sink_avro(lf, pl.PartitionBy(...))``.
 
-Rows go to hive-style folders by the values of the key expressions (``key=value/``, values
-percent-encoded, nulls as ``__HIVE_DEFAULT_PARTITION__``, as Polars writes them), and each
-folder's rows into part files numbered from ``00000000.avro``, a new one started when
-``max_rows_per_file`` rows or about ``approximate_bytes_per_file`` bytes (of the frame in
-memory, as Polars measures it) are reached. Every part is written like any file (a
-temporary local file, or a multipart upload completed at the end). Local parts are renamed
-into place together once the whole output is written: a failed write (a query error, a
-full disk, Ctrl-C) removes every part it wrote and the folders it made, and leaves files
-already there as they were.
+What the sink asks for (:class:`Partitioning`), and each batch split by the values of the key
+expressions. Rust's ``PartitionedWriter`` does the rest: hive-style folders (``key=value/``,
+values percent-encoded, nulls as ``__HIVE_DEFAULT_PARTITION__``, as Polars writes them), part
+files numbered from ``00000000.avro``, a new one started when ``max_rows_per_file`` rows or
+about ``approximate_bytes_per_file`` bytes (of the frame in memory, as Polars measures it) are
+reached, local parts renamed into place together once the whole output is written, and a
+failed write (a query error, a full disk, Ctrl-C) undone: every part it wrote and the folders
+it made removed, files already there left as they were.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,9 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from polars_avro import _internal
-from polars_avro._hive import HIVE_NULL
-from polars_avro._sources import is_remote_url
+from polars_avro import _fsspec, _internal
 from polars_avro.exceptions import AvroArgumentError, AvroColumnNotFoundError, check_counts
 
 #: The columns holding each row's key values as text, while the rows are being split.
@@ -40,6 +35,14 @@ class Partitioning:
     include_key: bool
     max_rows: int | None
     max_bytes: int | None
+
+    def __post_init__(self) -> None:
+        if _internal.is_store_url(self.base) and _fsspec.reaches(self.base):
+            msg = (
+                f"partitioned output goes to a local folder or an object store (s3, gs, az, abfs, http), and "
+                f"'{self.base}' is a file system only fsspec reaches: write each part with write_avro"
+            )
+            raise AvroArgumentError(msg)
 
     @classmethod
     def of(
@@ -112,159 +115,21 @@ class Partitioning:
             columns = [c for c in columns if c not in names]
         return (lf.with_columns(self.keys) if self.keys else lf), columns
 
-    def folder(self, values: tuple[str | None, ...], names: list[str]) -> str:
-        """The hive folder of one key's values, under the base."""
-        from urllib.parse import quote
 
-        parts = [f"{quote(n, safe='')}={HIVE_NULL if v is None else quote(v, safe='')}" for n, v in zip(names, values)]
-        if is_remote_url(self.base):
-            # A URL's path is decoded once into the object's key: encoded again, the key
-            # keeps the percent-encoded folder names, as Polars writes them.
-            parts = [quote(p, safe="=") for p in parts]
-        return "/".join([self.base.rstrip("/"), *parts])
-
-
-#: Estimated bytes of the batches a partitioned write asks the engine for. Each batch is
-#: split by key and each piece written on its own, at a fixed cost per piece: batches
-#: larger than the engine's own (100,000 rows) spread it over more rows, and memory holds
-#: only a few of them.
-BATCH_BYTES = 32 << 20
-
-
-def batch_rows(schema: pl.Schema) -> int:
-    """Rows of about BATCH_BYTES for this schema, between 100,000 and 1,000,000."""
-    width = sum(_estimated_width(dtype) for dtype in schema.values())
-    return int(min(1_000_000, max(100_000, BATCH_BYTES // max(width, 1))))
-
-
-def _estimated_width(dtype: pl.DataType) -> int:
-    if dtype.is_nested():
-        return 64
-    if dtype in (pl.String, pl.Binary):
-        return 32
-    return 8
-
-
-class _Part:
-    """One part file being written."""
-
-    def __init__(self, path: str, opener: Any, replacements: _internal.Replacements) -> None:
-        self.path = path
-        self.rows = 0
-        self.bytes = 0
-        self.context = opener(path, replacements)
-        self.writer = self.context.__enter__()
-
-    def finish(self) -> None:
-        self.context.__exit__(None, None, None)
-
-    def abandon(self, error: BaseException) -> None:
-        self.context.__exit__(type(error), error, error.__traceback__)
-
-
-class PartitionedWriter:
-    """The parts of a partitioned output being written, batch by batch.
-
-    ``opener(path, replacements)`` is a context manager giving a file's writer (finished on a
-    clean exit, abandoned on an exception; a local file finished waits in ``replacements``
-    to be put in place with the others); ``convert(df)`` brings a frame to what the writer takes.
-    Batches are of the query ``Partitioning.prepare`` gave.
-    """
-
-    def __init__(self, partitioning: Partitioning, columns: list[str], opener: Any, convert: Any) -> None:
-        self.partitioning = partitioning
-        self.columns = columns
-        self.opener = opener
-        self.convert = convert
-        self.open_parts: dict[tuple[str | None, ...], _Part] = {}
-        self.next_index: dict[tuple[str | None, ...], int] = {}
-        #: The local parts finished, put in place when all are.
-        self.replacements = _internal.Replacements()
-        #: The folders this output made, outermost first.
-        self.made_folders: list[str] = []
-
-    def write(self, batch: pl.DataFrame) -> None:
-        for key, rows in _split(batch, self.partitioning, self.columns):
-            while rows.height:
-                part = self.open_parts.get(key) or self._open(key)
-                take = _rows_that_fit(rows, part, self.partitioning)
-                chunk = rows.slice(0, take)
-                part.writer.write(self.convert(chunk), chunk.height)
-                part.rows += chunk.height
-                part.bytes += int(chunk.estimated_size())
-                rows = rows.slice(take)
-                if _is_full(part, self.partitioning):
-                    self._close(key)
-
-    def _open(self, key: tuple[str | None, ...]) -> _Part:
-        index = self.next_index.get(key, 0)
-        self.next_index[key] = index + 1
-        path = f"{self.partitioning.folder(key, self.partitioning.key_names)}/{index:08d}.avro"
-        if not is_remote_url(path):
-            self._make_folders(os.path.dirname(path))
-        part = self.open_parts[key] = _Part(path, self.opener, self.replacements)
-        return part
-
-    def _make_folders(self, folder: str) -> None:
-        missing = []
-        while folder and not os.path.isdir(folder):
-            missing.append(folder)
-            folder = os.path.dirname(folder)
-        for made in reversed(missing):
-            os.makedirs(made, exist_ok=True)
-            self.made_folders.append(made)
-
-    def _close(self, key: tuple[str | None, ...]) -> None:
-        self.open_parts.pop(key).finish()
-
-    def finish(self) -> None:
-        """Finishes the parts still open, then puts every local part in place."""
-        for key in list(self.open_parts):
-            self._close(key)
-        self.replacements.commit()
-
-    def abandon(self, error: BaseException) -> None:
-        """Abandons the parts still open, removes the local parts finished and the folders made.
-
-        No partial file or object is left, and a local output is as it was (objects already
-        completed stay).
-        """
-        for part in self.open_parts.values():
-            part.abandon(error)
-        self.open_parts.clear()
-        self.replacements.discard()
-        for folder in reversed(self.made_folders):
-            with contextlib.suppress(OSError):  # not empty: someone else wrote there meanwhile
-                os.rmdir(folder)
-
-
-def _split(
+def split(
     batch: pl.DataFrame, partitioning: Partitioning, columns: list[str]
-) -> Iterator[tuple[tuple[str | None, ...], pl.DataFrame]]:
-    """The batch's rows by key (values as text, as folder names show them), in order."""
+) -> Iterator[tuple[list[str | None], pl.DataFrame]]:
+    """The batch's rows by key (values as text, as folder names show them), in order.
+
+    Rust's ``PartitionedWriter`` puts each key's rows in its parts.
+    """
     if not partitioning.keys:
-        yield (), batch.select(columns)
+        yield [], batch.select(columns)
         return
     texts = [_KEY_TEXT.format(i) for i in range(len(partitioning.keys))]
     keyed = batch.with_columns(pl.col(n).cast(pl.String).alias(t) for n, t in zip(partitioning.key_names, texts))
     for key, rows in keyed.partition_by(texts, as_dict=True, maintain_order=True).items():
-        yield tuple(key), rows.select(columns)
-
-
-def _rows_that_fit(rows: pl.DataFrame, part: _Part, partitioning: Partitioning) -> int:
-    fit = rows.height
-    if partitioning.max_rows is not None:
-        fit = min(fit, partitioning.max_rows - part.rows)
-    if partitioning.max_bytes is not None and rows.height:
-        per_row = max(rows.estimated_size() / rows.height, 1e-9)
-        fit = min(fit, max(1, math.ceil((partitioning.max_bytes - part.bytes) / per_row)))
-    return max(fit, 1)
-
-
-def _is_full(part: _Part, partitioning: Partitioning) -> bool:
-    return (partitioning.max_rows is not None and part.rows >= partitioning.max_rows) or (
-        partitioning.max_bytes is not None and part.bytes >= partitioning.max_bytes
-    )
+        yield list(key), rows.select(columns)
 
 
 def _partition_key(key: object) -> pl.Expr:

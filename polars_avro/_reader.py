@@ -64,7 +64,7 @@ class AvroReader:
             source = source._item if source._item is not None else source.path
         self._scan = Scan(source, scan_options, on_stats=self.stats._add, on_skipped=self._add_skipped)
         columns = options.get("columns")
-        self._names = list(self._scan.schema) if columns is None else self._scan.names(column_names(columns))
+        self._names = list(self._scan.schema) if columns is None else self._scan.plan.select(column_names(columns))
         self._batches: Iterator[pl.DataFrame] | None = None
 
     @property

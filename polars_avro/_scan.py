@@ -15,20 +15,17 @@ import polars as pl
 
 from polars_avro import _internal
 from polars_avro._callsite import CallSite
-from polars_avro._hive import HivePartitions
 from polars_avro._options import ScanOptions
-from polars_avro._polars.features import index_bits, index_type, max_index, without_columns
+from polars_avro._polars.features import max_index, without_columns
+from polars_avro._polars.interface import rows_kept, with_decimals_widened
 from polars_avro._skipped import SkippedBlock, warn
-from polars_avro._sources import AvroSource, Sources, named
+from polars_avro._sources import AvroSource, named
 from polars_avro._stats import progress_listeners, record_skipped_block, report_progress
 from polars_avro._stats import record as record_stats
-from polars_avro._types import FrameSchema
 from polars_avro.exceptions import (
     AvroCapacityError,
     AvroInternalError,
 )
-
-_MASK = "__polars_avro_predicate_mask"
 
 
 def _ignore_stats(read_stats: dict[str, Any]) -> None:
@@ -37,10 +34,10 @@ def _ignore_stats(read_stats: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class ReadRequest:
-    """What one read asks of the Rust reader besides its sources, handed over as one value.
+    """What one read asks of a planned scan, handed over as one value.
 
     Rust's ``python::pyscan::ReadRequest`` takes these attributes by name. The defaults
-    are the reader's: every column, every row, the reader's batch size and threads.
+    are the reader's: every column, every row, the reader's batch size.
     """
 
     #: The columns to read (None: every one of the scan).
@@ -53,19 +50,9 @@ class ReadRequest:
     #: Rows to hand out at most, counted after the predicate.
     limit: int | None = None
     skip_rows: int = 0
-    #: The user's options: Rust's ``python::pyoptions::ScanOptions`` reads those the reader
-    #: minds by name, so that an option passes through here unnamed.
-    options: ScanOptions = field(default_factory=lambda: ScanOptions.of({}))
     #: The query engine's rows per batch, where the user gave none (the Rust rule
     #: ``read::Sizes`` decides).
     engine_batch_size: int | None = None
-    #: The scan's plan (its schema, row index, partition and path columns); None: each
-    #: file read with its own schema, without those columns.
-    plan: _internal.ScanPlan | None = None
-    #: The bits of the running Polars' index type, the row index's type (32 or 64).
-    index_bits: int = 32
-    #: One row per source.
-    partitions: pl.DataFrame | None = None
     #: Polars' filters in its JSON form, all to hold: the reader takes them apart.
     filters: list[str] = field(default_factory=list)
     #: Whether Polars filters the batches again: else the reader reads the columns of the
@@ -73,17 +60,15 @@ class ReadRequest:
     filtered_again: bool = False
     #: What evaluates a filter (by its place among them) the reader cannot on the files' values.
     files_kept: Callable[[int, pl.Series | None, int], pl.Series | None] | None = None
-    #: Per source: the part of it a split reads.
-    splits: list[_internal.SplitFile] | None = None
 
 
 class Scan:
-    """The sources and options of one scan, and the batches it reads.
+    """A planned scan (the handle Rust gave), and the batches it reads.
 
     ``on_stats`` hears of what planning read and of every finished read (besides the
     ``read_stats()`` collectors) and ``on_skipped`` of every block ``ignore_errors`` left out: by default
-    nobody, and a warning; AvroReader keeps both itself. A split's scan comes with its
-    files and plan made (:meth:`planned`), and reads the parts ``ranges`` names.
+    nobody, and a warning; AvroReader keeps both itself. A split's scan is planned where the
+    splits were (:meth:`of_split`).
     """
 
     def __init__(
@@ -94,17 +79,13 @@ class Scan:
         on_stats: Callable[[dict[str, Any]], None] = _ignore_stats,
         on_skipped: Callable[[SkippedBlock], None] = warn,
     ) -> None:
-        self.options = options
-        self.on_stats = on_stats
         if on_skipped is warn:
             # A lazy scan's batches may be read on Polars' threads, away from the user's code.
             on_skipped = functools.partial(warn, site=CallSite.of_caller())
-        self.on_skipped = on_skipped
-        self.ranges: list[_internal.SplitFile] | None = None
         remote = options.remote(source)
-        # Listing, partition folders, headers and the plan: one call into Rust.
+        # Listing, partition values, headers and the plan: one call into Rust.
         with remote.naming_profile():
-            (items, names, paths, pairs), plan, described, planning = _internal.plan_sources(
+            planned, planning = _internal.plan_sources(
                 named(source, glob=options.glob, remote=remote),
                 options,
                 storage_options=remote.storage_options,
@@ -115,64 +96,28 @@ class Scan:
         planning_stats = dict(planning)
         record_stats(planning_stats)
         on_stats(planning_stats)
-        self.sources = Sources(items, names, paths)
-        hive = HivePartitions.of_pairs(
-            pairs, names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
-        )
-        self._apply(hive, plan, described)
+        self._hold(planned, on_stats, on_skipped)
 
     @classmethod
-    def planned(
-        cls,
-        sources: Sources,
-        options: ScanOptions,
-        hive: HivePartitions | None,
-        plan: _internal.ScanPlan,
-        ranges: list[_internal.SplitFile],
-    ) -> Scan:
-        """The scan of a split, its files, partitions and plan made when splits were planned.
-
-        ``ranges`` names the part of each file to read.
-        """
+    def of_split(cls, planned: _internal.PlannedScan) -> Scan:
+        """The scan of a split, planned with its files' parts (``_internal.split_scan``)."""
         scan = cls.__new__(cls)
-        scan.options, scan.on_stats, scan.on_skipped = options, _ignore_stats, warn
-        scan.sources, scan.ranges = sources, ranges
-        scan._apply(hive, plan, plan.described)
+        scan._hold(planned, _ignore_stats, warn)
         return scan
 
-    def _apply(self, hive: HivePartitions | None, plan: _internal.ScanPlan, described: _internal.Described) -> None:
-        self.hive = hive
-        self.plan = plan
-        #: The reader schema every file is resolved into (None: each file's own), and the
-        #: scan's columns in order as (name, kind).
-        self.reader_schema, file_columns, self.columns = described
-        self.file_schema = FrameSchema(file_columns)
-        self.schema = self._output_schema()
-
-    @property
-    def label(self) -> str:
-        """The scan's name in a query plan: its first source, and how many others follow."""
-        names = self.sources.names
-        return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
-
-    def _output_schema(self) -> pl.Schema:
-        """The plan's columns, in its order, with their Polars types."""
-        hive = self.hive.schema if self.hive is not None else pl.Schema()
-        columns = self.columns
-        if not hive and len(columns) == len(self.file_schema.schema):
-            return self.file_schema.schema  # the files' columns alone
-
-        def dtype(name: str, kind: str) -> pl.DataType:
-            if kind == "row_index":
-                return index_type()
-            if kind == "partition":
-                return hive[name]
-            if kind == "file_path":
-                return pl.String()
-            return self.file_schema.schema[name]
-
-        # Types made here, instances all: Polars need not check them (a cost per column).
-        return pl.Schema([(name, dtype(name, kind)) for name, kind in columns], check_dtypes=False)
+    def _hold(
+        self,
+        planned: _internal.PlannedScan,
+        on_stats: Callable[[dict[str, Any]], None],
+        on_skipped: Callable[[SkippedBlock], None],
+    ) -> None:
+        self.planned = planned
+        self.plan = planned.plan
+        self.schema = self.plan.schema
+        #: The scan's name in a query plan: its first source, and how many others follow.
+        self.label = planned.label
+        self.on_stats = on_stats
+        self.on_skipped = on_skipped
 
     def batches(
         self,
@@ -226,17 +171,12 @@ class Scan:
             records=records,
             limit=limit if not unread else None,
             skip_rows=skip,
-            options=self.options,
             engine_batch_size=batch_size,
-            plan=self.plan,
-            index_bits=index_bits(),
-            partitions=self.hive.values if self.hive is not None and self.hive.values.width else None,
             filters=filters,
             filtered_again=filtered_again,
             files_kept=lambda filter, values, height: _files_kept(sent[filter], values, height),
-            splits=self.ranges,
         )
-        reader = _internal.ScanReader(self.sources.items, request)
+        reader = _internal.ScanReader(self.planned, request)
         left = list(predicates) if reader.filters_left else unread
         rest = _Rest.of(self, left, wanted, as_given=as_given, limit=limit, filtered_again=filtered_again)
         # Frames of no column (counts) are only heights, added up by the caller: their sum
@@ -261,7 +201,7 @@ class Scan:
                 else:
                     df = columns.struct.unnest()
                     if casts is None:
-                        casts = self.file_schema.casts(df, keep=self.hive.schema if self.hive is not None else ())
+                        casts = self._casts(df)
                     if casts:
                         df = df.cast(casts)
                 if rest is not None:
@@ -309,13 +249,17 @@ class Scan:
         if empty and at_least_one:
             yield pl.DataFrame(schema=self.schema).select(names)
 
-    def names(self, columns: list[Any]) -> list[str]:
-        """The columns a read gives for the user's `columns`, in that order.
+    def _casts(self, df: pl.DataFrame) -> dict[Any, pl.DataType]:
+        """The casts that bring a batch from Rust to the scan's types (see ``ScanPlan.changing``).
 
-        `columns` are names or indices into the files' and partitions' columns; the row
-        index comes first and the path column last, as asked for in the options.
+        Every batch of the same columns crosses alike: a read finds them on its first.
         """
-        return self.plan.select(columns)
+        present = set(df.columns)
+        return {
+            name: self.schema[name]
+            for name in self.plan.changing
+            if name in present and df.get_column(name).dtype != self.schema[name]
+        }
 
     def _report_skipped(self, reports: list[dict[str, Any]]) -> None:
         for report in reports:
@@ -384,8 +328,7 @@ class _Rest:
         if self.limit is not None:
             df = df.head(self.limit)
             self.limit -= df.height
-        # One chunk: Polars filters lists of several chunks, one sliced, wrongly on some releases.
-        return df.rechunk()
+        return df
 
 
 def _files_kept(predicate: pl.Expr, values: pl.Series | None, height: int) -> pl.Series | None:
@@ -401,44 +344,6 @@ def _files_kept(predicate: pl.Expr, values: pl.Series | None, height: int) -> pl
     except Exception:  # noqa: BLE001 - whatever Polars cannot evaluate so, it evaluates on the rows
         return None
     return kept if kept.dtype == pl.Boolean and kept.len() == height else None
-
-
-def rows_kept(frame: pl.DataFrame, predicate: pl.Expr) -> pl.DataFrame:
-    """``frame.filter(predicate)``, also where Polars refuses its decimals' precision.
-
-    Then the rows the frame keeps with its decimals widened (see with_decimals_widened).
-    """
-    try:
-        return frame.filter(predicate)
-    except pl.exceptions.PolarsError:
-        return frame[with_decimals_widened(frame, lambda f: kept_indices(f, predicate))]
-
-
-def kept_indices(frame: pl.DataFrame, predicate: pl.Expr) -> pl.Series:
-    """The indices of the rows ``frame.filter(predicate)`` keeps."""
-    return frame.with_row_index(_MASK).filter(predicate).get_column(_MASK)
-
-
-def with_decimals_widened(frame: pl.DataFrame, evaluate: Callable[[pl.DataFrame], _T]) -> _T:
-    """`evaluate(frame)`; where Polars refuses it, on the frame's decimals widened to 38 digits.
-
-    An ``is_in`` list of decimals reaches an IO source as Decimal(38, scale) on some
-    releases (1.33), and Polars then refuses it for a narrower column of the same scale,
-    where its own readers answer. Widened, each value is the same, and so is the answer.
-    """
-    try:
-        return evaluate(frame)
-    except pl.exceptions.PolarsError as refused:
-        narrow = [
-            name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal) and dtype.precision != 38
-        ]
-        if not narrow:
-            raise
-        widened = frame.with_columns(pl.col(name).cast(pl.Decimal(38, frame.schema[name].scale)) for name in narrow)  # type: ignore[attr-defined]
-        try:
-            return evaluate(widened)
-        except pl.exceptions.PolarsError:
-            raise refused from None
 
 
 def _serialized(expr: pl.Expr) -> str | None:

@@ -1,4 +1,4 @@
-"""What users pass as a source, handed to Rust's one planner (``_internal.list_sources``).
+"""What users pass as a source, handed to Rust's one planner (``_internal.plan_sources``).
 
 Python passes paths, URLs, bytes and file objects on as they are, and lists only what Rust
 cannot: the file systems only fsspec reaches.
@@ -23,23 +23,6 @@ AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 Item = Union[str, bytes, "_internal.FileObject", "_internal.RemoteFile"]
-
-
-@dataclass
-class Sources:
-    """The files of a scan as Rust listed them (``_internal.list_sources``).
-
-    What a read opens, each file's name, and its path or URL (None for bytes, file objects
-    and streams).
-    """
-
-    items: list[Item]
-    names: list[str]
-    paths: list[str | None]
-
-
-#: Each file's hive partition (key, value) pairs, as Rust parses them from its folders.
-Pairs = list[list[tuple[str, Union[str, None]]]]
 
 
 @dataclass(frozen=True)
@@ -100,15 +83,6 @@ class RemoteOptions:
         )
 
 
-def is_remote_url(path: str) -> bool:
-    """Whether a path is an object store URL (a ``file://`` URL is a local path)."""
-    # urllib.parse is imported where it is used, as in the package's other modules: it
-    # costs 2 ms of `import polars_avro`, which local reads never need.
-    from urllib.parse import urlparse
-
-    return bool(_URL.match(path)) and urlparse(path).scheme != "file"
-
-
 def _texts(source: object) -> list[str]:
     """The paths and URLs a source names as text (none for bytes and file objects)."""
     if isinstance(source, (str, os.PathLike)):
@@ -123,24 +97,6 @@ def _option_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def list_sources(
-    source: AvroSource, *, glob: bool, hidden: tuple[str, ...] = (), hive: bool | None, remote: RemoteOptions
-) -> tuple[Sources, Pairs | None]:
-    """The files a source names, listed in Rust by one rule whatever their kind.
-
-    With `hive` (None: on for one folder), each one's partition pairs too.
-    """
-    items, names, paths, pairs = _internal.list_sources(
-        named(source, glob=glob, remote=remote),
-        glob=glob,
-        hidden=list(hidden),
-        hive=hive,
-        storage_options=remote.storage_options,
-        retries=remote.retries,
-    )
-    return Sources(items, names, paths), pairs
 
 
 def named(source: AvroSource, *, glob: bool, remote: RemoteOptions) -> list[Any]:

@@ -16,12 +16,11 @@ from typing import Any, Literal
 import polars as pl
 
 from polars_avro import _internal
-from polars_avro._hive import HivePartitions
 from polars_avro._internal import SplitFile
 from polars_avro._options import ScanOptions, column_names
 from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock, warn
-from polars_avro._sources import AvroSource, RemoteOptions, Sources, is_remote_url, list_sources
+from polars_avro._sources import AvroSource, RemoteOptions, named
 from polars_avro._stats import record_skipped_block
 from polars_avro.exceptions import AvroArgumentError, check_counts, check_whole_number
 
@@ -46,7 +45,6 @@ class AvroSplit:
     _options: ScanOptions
     #: The scan's plan: the schema every split reads into and the columns that gives.
     _plan: _internal.ScanPlan
-    _hive_schema: pl.Schema | None
 
     @property
     def bytes(self) -> int:
@@ -56,18 +54,20 @@ class AvroSplit:
     @property
     def schema(self) -> pl.Schema:
         """The columns the split's frames have (before a ``columns`` selection)."""
-        return self._scan(None).schema
+        return self._plan.schema
 
     def _scan(self, storage_options: Mapping[str, Any] | None, **overrides: Any) -> Scan:
         options = replace(self._options, storage_options=storage_options, **overrides)
         remote = RemoteOptions.of(storage_options, options.retries)
-        items: list[Any] = [remote.file(f.path, size=f.size) if is_remote_url(f.path) else f.path for f in self.files]
-        hive = None
-        if self._hive_schema is not None and self.partition_values is not None:
-            hive = HivePartitions(self._hive_schema, self.partition_values)
-        paths: list[str | None] = [f.path for f in self.files]
-        sources = Sources(items, [f.path for f in self.files], paths)
-        return Scan.planned(sources, options, hive, self._plan, list(self.files))
+        planned = _internal.split_scan(
+            self._plan,
+            list(self.files),
+            self.partition_values,
+            options,
+            storage_options=remote.storage_options,
+            retries=remote.retries,
+        )
+        return Scan.of_split(planned)
 
     def __repr__(self) -> str:
         first = self.files[0].path if self.files else "no file"
@@ -140,52 +140,24 @@ def plan_splits(
     >>> sum(df.height for split in splits for df in polars_avro.read_split(split))
     2000
     """
-    if isinstance(target_bytes, bool) or not isinstance(target_bytes, int) or target_bytes < 1:
-        msg = f"target_bytes must be a whole number of at least 1, found {target_bytes!r}"
-        raise AvroArgumentError(msg)
+    check_whole_number("target_bytes", target_bytes, 1)
     options = ScanOptions.of(locals())
     remote = options.remote(source)
-    sources, pairs = list_sources(
-        source, glob=glob, hidden=options.hidden, hive=options.hive_partitioning, remote=remote
-    )
-    if any(path is None for path in sources.paths):
-        msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name"
-        raise AvroArgumentError(msg)
-    schemas, planned, damaged = _internal.plan_splits(
-        sources.items,
+    # Listing, partition values, headers and sizes, the plan and the splits: one call into Rust.
+    plan, planned, damaged = _internal.plan_splits(
+        named(source, glob=glob, remote=remote),
+        options,
+        storage_options=remote.storage_options,
+        retries=remote.retries,
         target_bytes=target_bytes,
-        ignore_errors=ignore_errors,
-        files_in_flight=files_in_flight,
+        reader_schema=options.reader_schema_json,
     )
     for report in damaged:
         skipped = SkippedBlock.from_reader(report)
         record_skipped_block(skipped.records)
         warn(skipped)
-    hive = HivePartitions.of_pairs(
-        pairs, sources.names, hive_schema=options.hive_schema, try_parse_dates=options.try_parse_hive_dates
-    )
-    plan, _, _ = _internal.plan_scan(
-        sources.names,
-        options,
-        writer_schemas=schemas,
-        reader_schema=options.reader_schema_json,
-        partitions=list(hive.schema) if hive is not None else [],
-    )
     stored = replace(options, storage_options=None)
-    splits = []
-    for index, parts in enumerate(planned):
-        values = hive.values[[i for i, _ in parts], :] if hive is not None else None
-        splits.append(
-            AvroSplit(
-                index,
-                tuple(part for _, part in parts),
-                values,
-                stored,
-                plan,
-                hive.schema if hive is not None else None,
-            )
-        )
-    return splits
+    return [AvroSplit(index, tuple(files), values, stored, plan) for index, (files, values) in enumerate(planned)]
 
 
 def read_split(

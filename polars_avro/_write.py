@@ -19,7 +19,7 @@ from polars_avro._header import AvroHeader
 from polars_avro._keywords import DEFAULT_RECORD_NAME, FileWriteOptions, SinkKeywords, WriteKeywords, filled, takes
 from polars_avro._options import check_threads
 from polars_avro._origin import source_header
-from polars_avro._partition import PartitionedWriter, Partitioning, batch_rows
+from polars_avro._partition import Partitioning, split
 from polars_avro._polars.features import ARRAY_EXPLODE_DROPS_EMPTY, EXPLODE_DROPS_EMPTY, FLOAT16, HAS_MAP
 from polars_avro._polars.keywords import (
     WRITE_ALIASES,
@@ -29,7 +29,7 @@ from polars_avro._polars.keywords import (
     with_credentials,
 )
 from polars_avro._polars.release import for_each_batch
-from polars_avro._sources import RemoteOptions, is_remote_url
+from polars_avro._sources import RemoteOptions
 from polars_avro._types import contains, describe_dtype
 from polars_avro.exceptions import (
     AvroArgumentError,
@@ -168,27 +168,45 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
     check_counts(chunk_size=chunk_size)
     partitioning = Partitioning.of(file, *(given[k] for k in _PARTITIONING))
     if partitioning is not None:
-        lf, columns = partitioning.prepare(lf)
-        prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
-        write_options = _WriteOptions.of(given, file)
-        parts = PartitionedWriter(
-            partitioning,
-            columns,
-            lambda path, replacements: _writing(path, prepared.columns, write_options, replacements),
-            prepared.convert,
-        )
-        try:
-            for_each_batch(lf, chunk_size or batch_rows(prepared.schema), parts.write)
-            parts.finish()
-        except BaseException as error:
-            parts.abandon(error)
-            raise
+        _sink_partitioned(lf, partitioning, given, chunk_size)
         return
     lf_schema = lf.collect_schema()
     prepared = _Prepared.of_schema(lf_schema)
     write_options = _WriteOptions.of(given, file, _source_header(lf, lf_schema, given))
     with _writing(file, prepared.columns, write_options) as writer:
         for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
+
+
+def _sink_partitioned(
+    lf: pl.LazyFrame, partitioning: Partitioning, given: Mapping[str, Any], chunk_size: int | None
+) -> None:
+    """Streams the query's rows into the parts of a partitioned output (see polars_avro._partition)."""
+    lf, columns = partitioning.prepare(lf)
+    prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
+    options = _WriteOptions.of(given, partitioning.base)
+    parts = _internal.PartitionedWriter(
+        partitioning.base,
+        partitioning.key_names,
+        prepared.columns,
+        options,
+        max_rows=partitioning.max_rows,
+        max_bytes=partitioning.max_bytes,
+        storage_options=options.remote.storage_options,
+        retries=options.remote.retries,
+    )
+
+    def write(batch: pl.DataFrame) -> None:
+        for key, rows in split(batch, partitioning, columns):
+            for warning in parts.write(key, prepared.convert(rows), rows.height, rows.estimated_size()):
+                warn_user(AvroSchemaWarning(warning))
+
+    try:
+        with options.remote.naming_profile():
+            for_each_batch(lf, chunk_size or parts.batch_rows, write)
+            parts.finish()
+    except BaseException:
+        parts.abandon()
+        raise
 
 
 def _frames(frames: object) -> list[pl.DataFrame]:
@@ -483,10 +501,7 @@ class _target:
         self.fsspec_file: _fsspec.Writing | None = None
 
     def __enter__(self) -> str | IO[bytes] | _internal.RemoteFile:
-        if isinstance(self.file, str) and is_remote_url(self.file):
-            if self.file.endswith("/"):
-                msg = f"cannot write to '{self.file}': it names a folder, not an object"
-                raise AvroArgumentError(msg)
+        if isinstance(self.file, str) and _internal.is_store_url(self.file):
             if _fsspec.reaches(self.file):
                 self.fsspec_file = _fsspec.Writing(self.file, self.remote.given)
                 return self.fsspec_file.file

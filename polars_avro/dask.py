@@ -25,7 +25,8 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 
-from polars_avro._sources import AvroSource, is_remote_url
+from polars_avro import _internal
+from polars_avro._sources import AvroSource
 from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._write import write_frames
 from polars_avro.exceptions import AvroArgumentError
@@ -144,7 +145,7 @@ def to_avro(
         ``schema``, ``metadata``, ``sync_interval``, ...).
     """
     base = str(path).rstrip("/")
-    if not is_remote_url(base):
+    if not _internal.is_store_url(base):
         os.makedirs(base, exist_ok=True)
     options = dict(storage_options) if storage_options is not None else None
     width = len(str(max(ddf.npartitions - 1, 0)))

@@ -30,7 +30,7 @@ from ray.data.datasource import Datasink, Datasource, ReadTask
 from ray.data.expressions import BinaryExpr, ColumnExpr, Expr, LiteralExpr, Operation, UnaryExpr
 
 from polars_avro import _internal
-from polars_avro._sources import AvroSource, is_remote_url
+from polars_avro._sources import AvroSource
 from polars_avro._splits import AvroSplit, plan_splits, read_split
 from polars_avro._write import write_frames
 from polars_avro.exceptions import AvroArgumentError
@@ -366,7 +366,7 @@ class AvroDatasink(Datasink[list[str]]):
 
     def on_write_start(self, schema: Any = None) -> None:
         """Makes the folder of a local path (object stores have no folders)."""
-        if not is_remote_url(self._path):
+        if not _internal.is_store_url(self._path):
             os.makedirs(self._path, exist_ok=True)
 
     def write(self, blocks: Iterable[Block], ctx: Any) -> list[str]:

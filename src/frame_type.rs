@@ -136,6 +136,16 @@ impl FrameType {
         ("time", FrameType::Time),
     ];
 
+    /// Bytes a value of the type takes in memory, as a partitioned write estimates them to
+    /// size its batches: 8, 32 for text and binary, 64 for a nested type.
+    pub fn estimated_width(&self) -> usize {
+        match self {
+            FrameType::List(_) | FrameType::Array(..) | FrameType::Struct(_) | FrameType::Map { .. } => 64,
+            FrameType::String | FrameType::Binary => 32,
+            _ => 8,
+        }
+    }
+
     /// The JSON description of the type, which [`FrameType::from_json`] reads back and
     /// `polars_avro/_types.py` turns into a Polars dtype.
     pub fn to_json(&self) -> Value {
@@ -319,6 +329,16 @@ fn unsupported_hint(polars_name: &str) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn widths_are_estimated_per_kind_of_type() {
+        let list = FrameType::List(Box::new(FrameType::Boolean));
+        let widths: Vec<usize> = [FrameType::Date, FrameType::String, FrameType::Binary, list]
+            .iter()
+            .map(FrameType::estimated_width)
+            .collect();
+        assert_eq!(widths, [8, 32, 32, 64]);
+    }
 
     #[test]
     fn descriptions_parse() {

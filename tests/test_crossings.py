@@ -6,9 +6,11 @@ and its filter taken apart in Rust, and a batch is handed to Polars as Rust give
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -29,12 +31,14 @@ DAYS = ["2024-01-01", "2024-01-02", "2024-01-03"]
 
 @dataclass
 class Crossings:
-    """What a block of code did: its calls into the compiled module, by name, in order, and
-    the package's Python that ran (functions started, generators resumed), by name."""
+    """What a block of code did: its calls into the compiled module, by name, in order, the
+    package's Python that ran (functions started, generators resumed), by name, and of those
+    the functions the compiled module called (started while a call into it was under way)."""
 
     rust: list[str] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
+    from_rust: list[str] = field(default_factory=list)
 
 
 def _rust_name(called: Any) -> str | None:
@@ -62,16 +66,26 @@ def crossings() -> Iterator[Crossings]:
     monitoring = sys.monitoring  # type: ignore[attr-defined,unused-ignore]
     tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
     seen = Crossings()
+    # Per thread: the calls into the compiled module under way.
+    inside = threading.local()
 
     def call(code: CodeType, offset: int, called: Any, arg: Any) -> Any:
         name = _rust_name(called)
         if name is not None:
             seen.rust.append(name)
+            inside.depth = getattr(inside, "depth", 0) + 1
+        return None
+
+    def returned(code: CodeType, offset: int, called: Any, arg: Any) -> Any:
+        if _rust_name(called) is not None:
+            inside.depth -= 1
         return None
 
     def start(code: CodeType, offset: int) -> Any:
         if code.co_filename.startswith(PACKAGE):
             seen.started.append(code.co_qualname)
+            if getattr(inside, "depth", 0):
+                seen.from_rust.append(code.co_qualname)
         return None
 
     def resume(code: CodeType, offset: int) -> Any:
@@ -84,7 +98,9 @@ def crossings() -> Iterator[Crossings]:
     monitoring.register_callback(tool, events.CALL, call)
     monitoring.register_callback(tool, events.PY_START, start)
     monitoring.register_callback(tool, events.PY_RESUME, resume)
-    monitoring.set_events(tool, events.CALL | events.PY_START | events.PY_RESUME)
+    monitoring.register_callback(tool, events.C_RETURN, returned)
+    monitoring.register_callback(tool, events.C_RAISE, returned)
+    monitoring.set_events(tool, events.CALL | events.C_RETURN | events.C_RAISE | events.PY_START | events.PY_RESUME)
     try:
         yield seen
     finally:
@@ -132,6 +148,78 @@ def test_a_filtered_scan_of_a_folder_calls_rust_twice_then_once_a_batch(folder: 
     assert seen.rust == ["plan_sources", "ScanReader", *["ScanReader.next_batch"] * batches, "ScanReader.finish"]
     # 8 files of 2,000 records kept, in batches of 500 at most.
     assert batches >= 8 * 2000 // 500
+    # Rust called no function of the package: the partitions' dates were parsed by the
+    # running Polars, called from Rust, and the filter's every part was the reader's.
+    assert seen.from_rust == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rust_calls_python_only_for_a_partition_filter_it_cannot_evaluate(folder: Path, engine: str) -> None:
+    """A filter on the partitions alone that the reader cannot evaluate is evaluated on the
+    files' values by the user's Polars, called back once when the read starts; the files it
+    rules out are still not read."""
+    pl.scan_avro(folder).collect()
+    predicate = pl.col("day").dt.weekday() != 2  # 2024-01-02 was a Tuesday
+    with polars_avro.read_stats() as stats:
+        df, seen = _scan(folder, engine, 2000, predicate)
+    assert df.get_column("day").unique().sort().to_list() == [date(2024, 1, 1), date(2024, 1, 3)]
+    assert seen.from_rust == ["Scan.batches.<locals>.<lambda>", "_files_kept"]
+    assert stats.files == 8
+
+
+def _objects(value: Any) -> Iterator[Any]:
+    """`value` and what it holds (items of tuples, lists and dicts, a dataclass's fields),
+    less texts, numbers and None, which Python may share between unrelated values."""
+    if value is None or isinstance(value, (str, bytes, int, float)):
+        return
+    yield value
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    elif hasattr(value, "__dataclass_fields__"):
+        value = [getattr(value, name) for name in value.__dataclass_fields__]
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _objects(item)
+
+
+def test_only_the_handle_goes_back_to_rust(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Of what Rust returned when the scan was planned, only the handle of the planned scan
+    is handed back to it when the scan is read."""
+    calls: list[tuple[str, list[Any], list[Any]]] = []
+
+    def recorded(name: str) -> Any:
+        real = getattr(_internal, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = real(*args, **kwargs)
+            calls.append((name, list(_objects((args, kwargs))), list(_objects(result))))
+            return result
+
+        return call
+
+    for name in ("plan_sources", "ScanReader"):
+        monkeypatch.setattr(_internal, name, recorded(name))
+    predicate = (pl.col("day") != pl.date(2024, 1, 2)) & (pl.col("id") % 3 == 0)
+    assert pl.scan_avro(folder).filter(predicate).collect().height > 0
+    (planning, _, planned), (reader, handed, _) = calls
+    assert (planning, reader) == ("plan_sources", "ScanReader")
+    handle = planned[1]
+    assert isinstance(handle, _internal.PlannedScan)
+    assert [o for o in handed if any(o is p for p in planned)] == [handle]
+
+
+def test_plan_splits_is_one_call_and_a_split_is_read_as_a_scan(folder: Path) -> None:
+    """Listing, partition values, headers and sizes, the plan and the splits: one call; a
+    worker's read of a split makes its scan in one call, then reads it as a scan does."""
+    with crossings() as planning:
+        splits = polars_avro.plan_splits(folder, target_bytes=1 << 20)
+    assert planning.rust == ["plan_splits"]
+    with crossings() as reading:
+        frames = list(polars_avro.read_split(splits[0], predicate=pl.col("id") > 10))
+    batches = reading.rust.count("ScanReader.next_batch")
+    assert reading.rust == ["split_scan", "ScanReader", *["ScanReader.next_batch"] * batches, "ScanReader.finish"]
+    assert reading.from_rust == []
+    assert sum(f.height for f in frames) > 0
 
 
 @pytest.mark.parametrize("engine", ENGINES)

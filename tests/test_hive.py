@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -102,15 +103,21 @@ def test_a_glob_reads_partitions_below_its_first_wildcard(table: Path) -> None:
     assert pl.scan_avro(str(table / "*" / "*" / "*.avro")).collect_schema().names() == ["v", "s"]
 
 
+def _both_formats(root: Path, folders: list[str]) -> None:
+    """Record ``v=i`` in an Avro file under ``root/avro`` and a Parquet file under
+    ``root/parquet``, each in the i-th of the hive `folders`."""
+    for i, folder in enumerate(folders):
+        _write(root / "avro" / folder / f"p{i}.avro", [i])
+        (root / "parquet" / folder).mkdir(parents=True, exist_ok=True)
+        pl.DataFrame({"v": [i], "s": [f"s{i}"]}).write_parquet(root / "parquet" / folder / f"p{i}.parquet")
+
+
 def test_types_are_inferred_as_polars_infers_them(tmp_path: Path) -> None:
     folders = [
         "a=1/b=1.5/c=2024-01-01/d=x/e=true/f=2024-01-01%2010%3A00%3A00/g=__HIVE_DEFAULT_PARTITION__",
         "a=2/b=2/c=2024-01-02/d=y%20z/e=false/f=2024-01-02%2011%3A00%3A00/g=3",
     ]
-    for i, folder in enumerate(folders):
-        _write(tmp_path / "avro" / folder / "p.avro", [i])
-        (tmp_path / "parquet" / folder).mkdir(parents=True)
-        pl.DataFrame({"v": [i], "s": [f"s{i}"]}).write_parquet(tmp_path / "parquet" / folder / "p.parquet")
+    _both_formats(tmp_path, folders)
     ours = pl.scan_avro(tmp_path / "avro").collect()
     polars_own = pl.scan_parquet(tmp_path / "parquet").collect()
     assert_frame_equal(ours, polars_own)
@@ -138,11 +145,10 @@ def _random_values(seed: int) -> list[list[str | None]]:
 
 
 def _same_types_as_scan_parquet(tmp_path: Path, keys: list[list[str | None]]) -> None:
-    for i in range(3):
-        folder = "/".join(f"k{j}={'__HIVE_DEFAULT_PARTITION__' if v[i] is None else v[i]}" for j, v in enumerate(keys))
-        _write(tmp_path / "avro" / folder / f"p{i}.avro", [i])
-        (tmp_path / "parquet" / folder).mkdir(parents=True, exist_ok=True)
-        pl.DataFrame({"v": [i], "s": [f"s{i}"]}).write_parquet(tmp_path / "parquet" / folder / f"p{i}.parquet")
+    spelled = [
+        [f"k{j}={'__HIVE_DEFAULT_PARTITION__' if v[i] is None else v[i]}" for j, v in enumerate(keys)] for i in range(3)
+    ]
+    _both_formats(tmp_path, ["/".join(folders) for folders in spelled])
     for dates in (True, False):
         ours = pl.scan_avro(tmp_path / "avro", try_parse_hive_dates=dates).collect().sort("v")
         polars_own = pl.scan_parquet(tmp_path / "parquet", try_parse_hive_dates=dates).collect().sort("v")
@@ -162,6 +168,36 @@ def test_values_of_a_fresh_seed_are_typed_as_scan_parquet_types_them(tmp_path: P
         _same_types_as_scan_parquet(tmp_path, _random_values(seed))
     except AssertionError as e:
         raise AssertionError(f"fresh seed {seed}: {e}") from None
+
+
+#: Partition types a user may give (every key's: Polars' scans refuse a key the schema lacks).
+HIVE_SCHEMAS: list[dict[str, pl.DataType]] = [
+    {"a": pl.Int32(), "b": pl.String(), "c": pl.String(), "d": pl.Float32(), "e": pl.String()},
+    {"a": pl.UInt8(), "b": pl.Date(), "c": pl.Categorical(), "d": pl.String(), "e": pl.Boolean()},
+    {"a": pl.Int16(), "b": pl.Datetime("ms"), "c": pl.String(), "d": pl.Float32(), "e": pl.String()},
+    {"a": pl.Int64(), "b": pl.String(), "c": pl.Enum(["x", "y z"]), "d": pl.Float64(), "e": pl.Boolean()},
+]
+
+
+@pytest.mark.parametrize("hive_schema", HIVE_SCHEMAS, ids=range(len(HIVE_SCHEMAS)))
+def test_a_hive_schema_types_values_as_scan_parquet_types_them(
+    tmp_path: Path, hive_schema: dict[str, pl.DataType]
+) -> None:
+    """The types the user gives, cast by the running Polars as its readers cast them."""
+    folders = [
+        "a=1/b=2024-01-01/c=x/d=1.5/e=true",
+        "a=2/b=2024-01-02/c=y%20z/d=-2/e=FALSE",
+        "a=3/b=__HIVE_DEFAULT_PARTITION__/c=x/d=0/e=false",
+    ]
+    _both_formats(tmp_path, folders)
+    for dates in (True, False):
+        options: dict[str, Any] = {"hive_schema": hive_schema, "try_parse_hive_dates": dates}
+        ours = pl.scan_avro(tmp_path / "avro", **options).collect().sort("v")
+        polars_own = pl.scan_parquet(tmp_path / "parquet", **options).collect().sort("v")
+        assert_frame_equal(ours, polars_own, categorical_as_str=True)
+    # A type Polars 1.30's scans cannot read a partition as (its CSV parser has no decimals).
+    decimals = pl.scan_avro(tmp_path / "avro", hive_schema={**hive_schema, "d": pl.Decimal(10, 2)}).collect()
+    assert decimals.sort("v")["d"].cast(pl.String).to_list() == ["1.50", "-2.00", "0.00"]
 
 
 def test_hive_schema_and_date_parsing_options(table: Path) -> None:

@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 import polars_avro
 from polars_avro import AvroDataSkippedWarning, AvroFormatError, _internal
 from polars_avro._options import ScanOptions
-from polars_avro._scan import ReadRequest
+from polars_avro._scan import ReadRequest, Scan
 
 SCHEMA = {
     "type": "record",
@@ -185,9 +185,9 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
     ids = [r["id"] for r in fastavro_records(path)]
     offset = sum(counts[:4]) + 3  # inside the fifth block
     options = ScanOptions.of({"row_index_name": "i", "batch_size": 10})
-    plan, _, _ = _internal.plan_scan([str(path)], options, sources=[str(path)])
-    request = ReadRequest(columns=["i", "id"], skip_rows=offset, records=offset + 50, plan=plan, options=options)
-    reader = _internal.ScanReader([str(path)], request)
+    planned = Scan(str(path), options).planned
+    request = ReadRequest(columns=["i", "id"], skip_rows=offset, records=offset + 50)
+    reader = _internal.ScanReader(planned, request)
     frames = []
     while (batch := reader.next_batch()) is not None:
         frames.append(batch[0].struct.unnest())  # a batch crosses as a struct of its columns
@@ -209,7 +209,7 @@ def test_an_offset_leaves_the_blocks_before_it_undecoded(tmp_path: Path, sink: d
     )
     with pytest.raises(polars_avro.AvroArgumentError, match="skip_rows"):
         filters = [(pl.col("id") > 0).meta.serialize(format="json")]
-        _internal.ScanReader([str(path)], ReadRequest(skip_rows=1, plan=plan, options=options, filters=filters))
+        _internal.ScanReader(planned, ReadRequest(skip_rows=1, filters=filters))
 
 
 @pytest.mark.skipif(not hasattr(pl.io, "external_reader"), reason="Polars 1 hands an IO plugin no slice offset")

@@ -20,7 +20,7 @@ import polars_avro
 from polars_avro import _internal
 from polars_avro import exceptions as exc
 from polars_avro._options import ScanOptions
-from polars_avro._scan import ReadRequest
+from polars_avro._scan import ReadRequest, Scan
 
 SCHEMA = {
     "type": "record",
@@ -154,9 +154,8 @@ def test_head_stops_reading_promptly(many_blocks: Path) -> None:
 
 def blocks_read_for_first_batch(path: Path, n_threads: int) -> tuple[int, int]:
     """Blocks read from the file when the first batch is handed out, and rows in that batch."""
-    reader = _internal.ScanReader(
-        [str(path)], ReadRequest(options=ScanOptions.of({"batch_size": 1_000, "n_threads": n_threads}))
-    )
+    planned = Scan(str(path), ScanOptions.of({"batch_size": 1_000, "n_threads": n_threads})).planned
+    reader = _internal.ScanReader(planned, ReadRequest())
     batch = reader.next_batch()
     assert batch is not None
     return reader.stats()["blocks"], batch[1]

@@ -54,17 +54,10 @@ def without_columns(height: int) -> pl.DataFrame:
     return df
 
 
-def index_type() -> pl.DataType:
-    """Polars' index type: its row counts and row indices (UInt32 unless built for 64 bits)."""
-    get = getattr(pl, "get_index_type", None)
-    return get() if get is not None else pl.UInt32()
-
-
-def index_bits() -> int:
-    """The bits of Polars' index type: 32, or 64 (``polars[rt64]``, ``polars-u64-idx``)."""
-    return 32 if index_type() == pl.UInt32 else 64
-
-
 def max_index() -> int:
-    """The largest value of Polars' index type: the most rows a frame can hold."""
-    return (1 << index_bits()) - 1
+    """The largest value of Polars' index type: the most rows a frame can hold.
+
+    Its index type is UInt32 unless it is built for 64 bits (``polars[rt64]``, ``polars-u64-idx``).
+    """
+    get = getattr(pl, "get_index_type", None)
+    return (1 << 64) - 1 if get is not None and get() == pl.UInt64 else (1 << 32) - 1

@@ -13,7 +13,7 @@ import inspect
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import polars as pl
 from polars.io.plugins import register_io_source
@@ -266,3 +266,52 @@ def for_each_batch(
         step = min(chunk_size or _internal.DEFAULT_BATCH_SIZE, max(height, 1))
         for offset in range(0, height, step):
             consume(staged.slice(offset, step).collect())
+
+
+# How a batch is filtered in Python where releases of Polars refuse or err: the scan evaluates
+# on its batches the part of a filter the reader leaves (polars_avro._scan).
+
+_T = TypeVar("_T")
+
+_MASK = "__polars_avro_predicate_mask"
+
+
+def rows_kept(frame: pl.DataFrame, predicate: pl.Expr) -> pl.DataFrame:
+    """``frame.filter(predicate)``, also where Polars refuses its decimals' precision, in one chunk.
+
+    Where Polars refuses it, the rows the frame keeps with its decimals widened (see
+    with_decimals_widened). One chunk: Polars filters lists of several chunks, one sliced,
+    wrongly on some releases (a later filter, of Polars' own, over the batch).
+    """
+    try:
+        kept = frame.filter(predicate)
+    except pl.exceptions.PolarsError:
+        kept = frame[with_decimals_widened(frame, lambda f: kept_indices(f, predicate))]
+    return kept.rechunk()
+
+
+def kept_indices(frame: pl.DataFrame, predicate: pl.Expr) -> pl.Series:
+    """The indices of the rows ``frame.filter(predicate)`` keeps."""
+    return frame.with_row_index(_MASK).filter(predicate).get_column(_MASK)
+
+
+def with_decimals_widened(frame: pl.DataFrame, evaluate: Callable[[pl.DataFrame], _T]) -> _T:
+    """`evaluate(frame)`; where Polars refuses it, on the frame's decimals widened to 38 digits.
+
+    An ``is_in`` list of decimals reaches an IO source as Decimal(38, scale) on some
+    releases (1.33), and Polars then refuses it for a narrower column of the same scale,
+    where its own readers answer. Widened, each value is the same, and so is the answer.
+    """
+    try:
+        return evaluate(frame)
+    except pl.exceptions.PolarsError as refused:
+        narrow = [
+            name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal) and dtype.precision != 38
+        ]
+        if not narrow:
+            raise
+        widened = frame.with_columns(pl.col(name).cast(pl.Decimal(38, frame.schema[name].scale)) for name in narrow)  # type: ignore[attr-defined]
+        try:
+            return evaluate(widened)
+        except pl.exceptions.PolarsError:
+            raise refused from None

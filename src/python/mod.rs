@@ -5,9 +5,12 @@ mod alloc;
 mod errors;
 mod interrupt;
 mod pyblocks;
+mod pydtype;
 mod pyjson;
+mod pylisting;
 mod pymessage;
 mod pyoptions;
+mod pypartitioned;
 mod pyplan;
 mod pyreader;
 mod pyremote;
@@ -23,7 +26,6 @@ use crate::decode::MAX_DECIMAL_PRECISION;
 use crate::error::{AvroError, AvroResult};
 use crate::frame_type::FrameType;
 use crate::read::{ReadStats, SkippedData, Source, DEFAULT_BATCH_SIZE};
-use crate::schema::AvroSchema;
 pub use errors::to_py_err;
 
 fn source_from_py(source: &Bound<'_, PyAny>) -> PyResult<Source> {
@@ -59,15 +61,6 @@ fn skipped_dict(py: Python<'_>, skipped: SkippedData) -> PyResult<Bound<'_, PyDi
     Ok(out)
 }
 
-/// The columns (name, type description) a schema's records read into.
-fn describe_columns(schema: &AvroSchema, file: Option<&str>) -> PyResult<Vec<(String, String)>> {
-    let columns = crate::read::column_types(schema).map_err(|e| match file {
-        Some(file) => to_py_err(e.in_file(file)),
-        None => to_py_err(e),
-    })?;
-    Ok(columns.into_iter().map(|(name, ft)| (name, ft.to_json().to_string())).collect())
-}
-
 /// Columns as the Python package describes them: (name, type description JSON) pairs.
 pub(super) fn parse_columns(columns: &[(String, String)]) -> AvroResult<Vec<(String, FrameType)>> {
     columns
@@ -84,20 +77,13 @@ pub(super) fn parse_columns(columns: &[(String, String)]) -> AvroResult<Vec<(Str
 #[pyfunction]
 fn read_header<'py>(py: Python<'py>, source: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     let source = source_from_py(source)?;
-    let name = source.name();
-    let (header, schema) = py.detach(|| crate::read::read_header(source)).map_err(to_py_err)?;
-    header_dict(py, &header, &schema, &name)
+    let (header, _) = py.detach(|| crate::read::read_header(source)).map_err(to_py_err)?;
+    header_dict(py, &header)
 }
 
 /// A header as Python sees it: its schema JSON, codec, metadata (all of it, and the
-/// user's: all but `avro.*`), sync marker, and the
-/// columns its records read into.
-fn header_dict<'py>(
-    py: Python<'py>,
-    header: &crate::container::Header,
-    schema: &AvroSchema,
-    name: &str,
-) -> PyResult<Bound<'py, PyDict>> {
+/// user's: all but `avro.*`) and sync marker.
+fn header_dict<'py>(py: Python<'py>, header: &crate::container::Header) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("schema_json", &header.schema_json)?;
     out.set_item("codec", header.codec.name())?;
@@ -112,7 +98,6 @@ fn header_dict<'py>(
     }
     out.set_item("user_metadata", user_metadata)?;
     out.set_item("sync_marker", PyBytes::new(py, &header.sync))?;
-    out.set_item("columns", describe_columns(schema, Some(name))?)?;
     Ok(out)
 }
 
@@ -121,6 +106,12 @@ fn header_dict<'py>(
 #[pyfunction]
 fn unify_schemas(schemas: Vec<(String, String)>) -> PyResult<String> {
     crate::schema::unify_schemas(&schemas).map(|json| json.to_string()).map_err(to_py_err)
+}
+
+/// Whether a path is an object store's URL (a `file://` URL is a local path).
+#[pyfunction]
+fn is_store_url(path: &str) -> bool {
+    crate::source::is_store_url(path)
 }
 
 /// Whether a path or URL is a glob pattern.
@@ -154,9 +145,11 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Before any thread of ours allocates: threads starting later share the bounded arenas.
     crate::arenas::bound_under_address_limit();
     m.add_class::<pyplan::ScanPlan>()?;
+    m.add_class::<pyplan::PlannedScan>()?;
     m.add_class::<pyscan::ScanReader>()?;
     m.add_class::<pysplits::SplitFile>()?;
     m.add_class::<pywriter::FileWriter>()?;
+    m.add_class::<pypartitioned::PartitionedWriter>()?;
     m.add_class::<pywriter::PyReplacements>()?;
     m.add_class::<pyblocks::BlockReader>()?;
     m.add_class::<pyblocks::BlockWriter>()?;
@@ -170,14 +163,16 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pymessage::parsing_canonical_form, m)?)?;
     m.add_function(wrap_pyfunction!(pymessage::crc64_avro, m)?)?;
     m.add_function(wrap_pyfunction!(read_header, m)?)?;
-    m.add_function(wrap_pyfunction!(pyplan::plan_scan, m)?)?;
     m.add_function(wrap_pyfunction!(pyplan::plan_sources, m)?)?;
-    m.add_function(wrap_pyfunction!(pyplan::list_sources, m)?)?;
+    m.add_function(wrap_pyfunction!(pylisting::list_sources, m)?)?;
     m.add_function(wrap_pyfunction!(pysplits::plan_splits, m)?)?;
+    m.add_function(wrap_pyfunction!(pysplits::split_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(is_store_url, m)?)?;
     m.add_function(wrap_pyfunction!(has_glob, m)?)?;
     m.add_function(wrap_pyfunction!(glob_base, m)?)?;
     m.add_function(wrap_pyfunction!(unify_schemas, m)?)?;
     m.add("MAX_DECIMAL_PRECISION", MAX_DECIMAL_PRECISION)?;
+    m.add("HIVE_NULL", crate::source::HIVE_NULL)?;
     // Defaults and names the Python package shows and passes back: defined here only.
     m.add("DEFAULT_BATCH_SIZE", DEFAULT_BATCH_SIZE)?;
     m.add("DEFAULT_SYNC_INTERVAL", crate::write::DEFAULT_SYNC_INTERVAL)?;

@@ -51,7 +51,7 @@ impl BlockReader {
     /// The file's header, as `read_header` gives it.
     fn header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        header_dict(py, file.header(), file.schema(), file.name())
+        header_dict(py, file.header())
     }
 
     /// The next block as (record count, data, offset of its framing, stored size), or None

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3_polars::PySeries;
 
 use super::errors::{detached, to_py_err};
+use super::pydtype::Polars;
 use crate::error::AvroError;
 use crate::frame_type::FrameType;
 use crate::message::{self, Decoded, Framing, MessageDecoder, Mode, Rows, SchemaKey};
@@ -66,8 +67,8 @@ fn key_from_py(kind: &str, value: &Bound<'_, PyAny>) -> PyResult<SchemaKey> {
 #[pyclass(module = "polars_avro._internal", frozen)]
 pub struct MessageColumnDecoder {
     inner: MessageDecoder,
-    /// The type description of the values (Python builds the dtype from it).
-    description: String,
+    /// The values' type.
+    frame_type: FrameType,
 }
 
 #[pymethods]
@@ -85,14 +86,14 @@ impl MessageColumnDecoder {
         };
         let reader = parse(reader_schema, "reader schema")?;
         let given = given_schema.map(|json| parse(json, "writer schema")).transpose()?;
-        let description = crate::decode::datum_read_type(&reader, None).map_err(to_py_err)?.frame_type().to_json();
+        let frame_type = crate::decode::datum_read_type(&reader, None).map_err(to_py_err)?.frame_type();
         let inner = MessageDecoder::new(reader, framing, given).map_err(to_py_err)?;
-        Ok(Self { inner, description: description.to_string() })
+        Ok(Self { inner, frame_type })
     }
 
-    /// The type description of the decoded values.
-    fn dtype(&self) -> &str {
-        &self.description
+    /// The decoded values' type in the running Polars.
+    fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Polars::import(py)?.dtype(&self.frame_type)
     }
 
     /// The writer schema (JSON) a key names.

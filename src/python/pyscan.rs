@@ -1,29 +1,25 @@
-//! The scan reader: a read's request (one value, as polars_avro/_scan.py's `ReadRequest`
-//! gives it) becomes an [`AvroReader`] whose batches Python takes one at a time, the GIL
-//! released while they decode.
+//! The scan reader: a planned scan (the handle Python holds) and a read's request (one
+//! value, as polars_avro/_scan.py's `ReadRequest` gives it) become an [`AvroReader`] whose
+//! batches Python takes one at a time, the GIL released while they decode.
 
 use std::sync::Mutex;
 
 use polars_arrow::bitmap::Bitmap;
 use polars_core::prelude::{DataFrame, IdxSize, IntoSeries, PlSmallStr};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
-use pyo3_polars::{PyDataFrame, PySeries};
+use pyo3::types::PyDict;
+use pyo3_polars::PySeries;
 
 use super::interrupt::{interruptible_since, Heard};
-use super::pyoptions::ScanOptions;
-use super::pyplan::ScanPlan;
-use super::pyreader::FileObject;
-use super::pysplits::SplitFile;
-use super::{skipped_dict, source_from_py, to_py_err};
+use super::pyplan::PlannedScan;
+use super::{skipped_dict, to_py_err};
 use crate::error::{AvroError, AvroResult};
 use crate::read::{
-    AvroReader, BatchedReader, IndexType, ReadOptions, ReadStats, RowIndex, ScanFile, ScanFilter, SkippedData,
-    StatValue,
+    AvroReader, BatchedReader, ReadOptions, ReadStats, RowIndex, ScanFile, ScanFilter, SkippedData, StatValue,
 };
 
-/// What a read asks of the reader, besides its sources: the attributes of the Python
-/// `ReadRequest` of the same names.
+/// What a read asks of a planned scan: the attributes of the Python `ReadRequest` of the
+/// same names.
 #[derive(FromPyObject)]
 pub struct ReadRequest {
     /// The columns to read (None: every one of the scan).
@@ -37,17 +33,8 @@ pub struct ReadRequest {
     /// Rows to hand out at most, counted after the predicate.
     limit: Option<usize>,
     skip_rows: usize,
-    /// The user's options (batch size, threads, files in flight, the row index's offset...).
-    options: ScanOptions,
     /// The engine's rows per batch, where the user gave none.
     engine_batch_size: Option<usize>,
-    /// The scan's plan: the schema the files read into, its row index, partition and
-    /// path columns; None: each file read with its own schema, no such column.
-    plan: Option<ScanPlan>,
-    /// The bits of the running Polars' index type (32 or 64): the row index's type.
-    index_bits: u32,
-    /// One row per source.
-    partitions: Option<PyDataFrame>,
     /// Polars' filters, each as `Expr.meta.serialize(format="json")` gives it, all to hold:
     /// taken apart here (`read::ScanFilter`), once.
     filters: Vec<String>,
@@ -60,24 +47,13 @@ pub struct ReadRequest {
     /// values (one row per file): `(the filter's place, frame as a struct Series or None,
     /// height)` to a Boolean Series, or None where it cannot (`read::FilesKept`).
     files_kept: Option<Py<PyAny>>,
-    /// Per source: the part of it a split reads.
-    splits: Option<Vec<SplitFile>>,
 }
 
-/// The files of a scan, per file: the partition values (one row per file) and the part a
-/// split reads of it.
-fn scan_files(
-    sources: &Bound<'_, PyList>,
-    partitions: Option<&DataFrame>,
-    splits: Option<Vec<SplitFile>>,
-) -> PyResult<Vec<ScanFile>> {
-    if splits.as_ref().is_some_and(|s| s.len() != sources.len()) {
-        return Err(to_py_err(AvroError::argument("a split must give one range per source")));
-    }
-    let mut splits = splits.map(|s| s.into_iter());
-    let mut files = Vec::with_capacity(sources.len());
-    for (i, source) in sources.iter().enumerate() {
-        let partition_values = match partitions {
+/// The files of a planned scan as a read takes them, each with its partition values.
+fn scan_files(py: Python<'_>, scan: &PlannedScan) -> PyResult<Vec<ScanFile>> {
+    let mut files = Vec::with_capacity(scan.files.len());
+    for (i, file) in scan.files.iter().enumerate() {
+        let partition_values = match &scan.partitions {
             Some(df) => df
                 .columns()
                 .iter()
@@ -86,12 +62,7 @@ fn scan_files(
                 .map_err(|e| to_py_err(AvroError::from(e)))?,
             None => Vec::new(),
         };
-        let split = splits.as_mut().and_then(Iterator::next).map(|s| s.part());
-        let mut file = ScanFile::from(source_from_py(&source)?);
-        if let Ok(object) = source.cast::<FileObject>() {
-            file.path = object.get().path().to_string();
-        }
-        files.push(ScanFile { partition_values, split, ..file });
+        files.push(file.scan_file(py, partition_values)?);
     }
     Ok(files)
 }
@@ -120,43 +91,30 @@ pub struct ScanReader {
 #[pymethods]
 impl ScanReader {
     #[new]
-    fn new(py: Python<'_>, sources: &Bound<'_, PyList>, request: ReadRequest) -> PyResult<Self> {
+    fn new(py: Python<'_>, scan: &Bound<'_, PlannedScan>, request: ReadRequest) -> PyResult<Self> {
         let ReadRequest {
             columns,
             as_given,
             records,
             limit,
             skip_rows,
-            options,
             engine_batch_size,
-            plan,
-            index_bits,
-            partitions,
             filters,
             filtered_again,
             files_kept,
-            splits,
         } = request;
-        let Some(index) = IndexType::of_bits(index_bits) else {
-            return Err(to_py_err(AvroError::argument(format!(
-                "Polars' index type has 32 or 64 bits, not {index_bits}"
-            ))));
-        };
-        let partitions = partitions.map(|df| df.0);
-        let mut files = scan_files(sources, partitions.as_ref(), splits)?;
-        let partition_columns = partitions
+        let scan = scan.get();
+        let (plan, options, index) = (&scan.plan.plan, &scan.options, scan.plan.index());
+        let mut files = scan_files(py, scan)?;
+        let partition_columns = scan
+            .partitions
+            .as_ref()
             .map_or_else(Vec::new, |df| df.columns().iter().map(|c| (c.name().clone(), c.dtype().clone())).collect());
-        let plan = plan.map(|p| p.plan);
         let kept_by_python = files_kept
             .map(|callable| move |filter: usize, values: DataFrame| files_kept_by(py, &callable, filter, values));
         let kept = kept_by_python.as_ref().map(|kept| kept as &dyn Fn(usize, DataFrame) -> Option<Bitmap>);
-        let filter = match &plan {
-            Some(plan) => {
-                ScanFilter::plan(&filters, plan, &partition_columns, index, &mut files, kept).map_err(to_py_err)?
-            },
-            None if filters.is_empty() => ScanFilter::default(),
-            None => return Err(to_py_err(AvroError::internal("a scan's filters need its plan"))),
-        };
+        let filter =
+            ScanFilter::plan(&filters, plan, &partition_columns, index, &mut files, kept).map_err(to_py_err)?;
         // Where the reader leaves a part of the filters and Polars does not filter again, the
         // caller evaluates the filters it gave, then the limit of rows after them.
         let filters_left = filter.left;
@@ -164,20 +122,10 @@ impl ScanReader {
             true => (with_columns_of_filters(columns, filter.columns), None),
             false => (columns, limit),
         };
-        let columns = match &plan {
-            Some(plan) if !as_given => Some(plan.in_order(columns.as_deref())),
-            _ => columns,
-        };
-        let planned = plan.as_ref().map(|p| p.schema.clone());
-        let reader_schema = match &planned {
-            Some(schema) => schema.parsed_reader_schema().map_err(to_py_err)?,
-            None => None,
-        };
-        let row_index = plan.as_ref().and_then(|p| p.row_index.as_deref());
-        let file_path_column = plan.as_ref().and_then(|p| p.file_path_column.as_deref());
+        let columns = if as_given { columns } else { Some(plan.in_order(columns.as_deref())) };
+        let reader_schema = plan.schema.parsed_reader_schema().map_err(to_py_err)?;
         let predicate = filter.predicate;
         let sizes = options.sizes();
-        let offset = options.row_index_offset;
         let n_rows = [options.n_rows, records].into_iter().flatten().min();
         let read = ReadOptions {
             columns,
@@ -185,15 +133,19 @@ impl ScanReader {
             limit,
             skip_rows,
             batch_size: sizes.batch_size(engine_batch_size),
-            row_index: row_index.map(|name| RowIndex { name: PlSmallStr::from(name), offset, index }),
-            file_path_column: file_path_column.map(PlSmallStr::from),
+            row_index: plan.row_index.as_deref().map(|name| RowIndex {
+                name: PlSmallStr::from(name),
+                offset: options.row_index_offset,
+                index,
+            }),
+            file_path_column: plan.file_path_column.as_deref().map(PlSmallStr::from),
             partition_columns,
             files_in_flight: sizes.files_in_flight(),
             n_threads: options.n_threads,
             read_ahead: None,
             reader_schema,
             ignore_errors: options.ignore_errors,
-            planned,
+            planned: Some(plan.schema.clone()),
         };
         let reader = AvroReader::from_files(files).with_options(read).with_predicate(predicate);
         let mut heard = Heard::for_scan();

@@ -1,17 +1,24 @@
-//! Split planning for cluster engines: the headers and sizes of the files and their byte
-//! ranges go to Python as [`SplitFile`]s (a split is a picklable Python object of them, see
-//! polars_avro/_splits.py), and come back, header facts included, when a worker reads a split.
+//! Split planning for cluster engines, in one call: a scan's planning, then the files' byte
+//! ranges as [`SplitFile`]s (a split is a picklable Python object of them and the plan, see
+//! polars_avro/_splits.py), which come back, header facts included, when a worker reads a
+//! split ([`split_scan`]).
 
 use std::sync::Arc;
 
+use polars_core::prelude::{IdxCa, IdxSize, PlSmallStr};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3_polars::PyDataFrame;
 
 use super::interrupt::interruptible;
-use super::{skipped_dict, source_from_py, to_py_err};
+use super::pylisting::{found, Found, ScanSource};
+use super::pyoptions::ScanOptions;
+use super::pyplan::{planned, Headers, PlannedScan, ScanPlan};
+use super::{skipped_dict, to_py_err};
 use crate::container::{ByteRange, Codec, Header};
-use crate::error::AvroError;
+use crate::error::{AvroError, AvroResult};
 use crate::read::{default_files_in_flight, SkippedData, SplitPart};
+use crate::source::remote::RemoteOptions;
 
 /// One file's part of a split.
 ///
@@ -106,27 +113,34 @@ impl SplitFile {
     }
 }
 
-/// Each file's writer schema (None where damaged, with `ignore_errors`), the splits as lists
-/// of (file index, part), and reports of the damaged headers.
-type Planned<'py> = (Vec<Option<String>>, Vec<Vec<(usize, SplitFile)>>, Vec<Bound<'py, PyDict>>);
+/// The splits of a plan, each its files' parts with their partition values (one row per
+/// part; None without partition columns), and reports of the headers left out as damaged.
+type Planned<'py> = (ScanPlan, Vec<(Vec<SplitFile>, Option<PyDataFrame>)>, Vec<Bound<'py, PyDict>>);
 
-/// Reads the headers and sizes of `sources` (paths and URLs, several at once) and plans
-/// splits of about `target_bytes` over them (see `read::plan_splits`).
+/// Splits planned in one call: the files `sources` name (listed as `plan_sources` lists
+/// them: paths and URLs only, since a split names its files), their partition values typed,
+/// their headers and sizes read `files_in_flight` at a time, the scan's plan made from those
+/// headers as a scan makes it, and splits of about `target_bytes` (at least 1, as Python
+/// checks; see `read::plan_splits`).
 #[pyfunction]
-#[pyo3(signature = (sources, *, target_bytes, ignore_errors=false, files_in_flight=None))]
+#[pyo3(signature = (sources, options, *, storage_options, retries, target_bytes, reader_schema=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn plan_splits<'py>(
     py: Python<'py>,
     sources: &Bound<'py, PyList>,
+    options: ScanOptions,
+    storage_options: Vec<(String, String)>,
+    retries: usize,
     target_bytes: u64,
-    ignore_errors: bool,
-    files_in_flight: Option<usize>,
+    reader_schema: Option<String>,
 ) -> PyResult<Planned<'py>> {
-    if target_bytes == 0 {
-        return Err(to_py_err(AvroError::argument("target_bytes must be at least 1, found 0")));
+    let Found { options, files, names, partitions } = found(py, sources, options, storage_options, retries)?;
+    if files.iter().any(|f| f.path.is_none()) {
+        let msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name";
+        return Err(to_py_err(AvroError::argument(msg)));
     }
-    let sources = sources.iter().map(|s| source_from_py(&s)).collect::<PyResult<Vec<_>>>()?;
-    let names: Vec<String> = sources.iter().map(|s| s.name()).collect();
-    let in_flight = files_in_flight.unwrap_or_else(|| default_files_in_flight(&sources));
+    let sources = files.iter().map(|f| f.source(py)).collect::<PyResult<Vec<_>>>()?;
+    let in_flight = options.files_in_flight.unwrap_or_else(|| default_files_in_flight(&sources));
     let results = interruptible(py, || crate::read::read_file_facts(sources, in_flight)).map_err(to_py_err)?;
     let (mut schemas, mut facts, mut sizes, mut kept, mut damaged) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -138,34 +152,64 @@ pub fn plan_splits<'py>(
                 kept.push(index);
                 facts.push(file);
             },
-            Err(e) if ignore_errors && e.is_damage() => {
+            Err(e) if options.ignore_errors && e.is_damage() => {
                 schemas.push(None);
                 damaged.push(skipped_dict(py, SkippedData { error: e, records: None })?);
             },
             Err(e) => return Err(to_py_err(e)),
         }
     }
-    let splits = crate::read::plan_splits(&sizes, target_bytes)
+    let named = files.iter().map(|f| (f.name.clone(), f.path.clone())).collect();
+    let (plan, _) =
+        planned(py, named, &options, Headers::Read(schemas), reader_schema, partitions.keys, partitions.dtypes)?;
+    let mut splits = Vec::new();
+    for split in crate::read::plan_splits(&sizes, target_bytes) {
+        let mut parts = Vec::with_capacity(split.len());
+        let mut rows = Vec::with_capacity(split.len());
+        for (i, range) in split {
+            let (file, header) = (kept[i], &facts[i].header);
+            rows.push(file as IdxSize);
+            parts.push(SplitFile {
+                path: names[file].clone(),
+                start: range.start,
+                end: range.end,
+                size: facts[i].size,
+                schema: header.schema_json.clone(),
+                codec: header.codec,
+                sync: header.sync,
+                header_len: header.len,
+            });
+        }
+        let values = match &partitions.values {
+            Some(values) => {
+                let rows = IdxCa::from_vec(PlSmallStr::EMPTY, rows);
+                Some(PyDataFrame(values.take(&rows).map_err(|e| to_py_err(e.into()))?))
+            },
+            None => None,
+        };
+        splits.push((parts, values));
+    }
+    Ok((plan, splits, damaged))
+}
+
+/// The scan of one split, on a worker: the parts `files` of its files, with their
+/// `partition_values` (one row each), read with the plan's `plan` and the worker's own
+/// `options`, `storage_options` and `retries`.
+#[pyfunction]
+#[pyo3(signature = (plan, files, partition_values, options, *, storage_options, retries))]
+pub fn split_scan(
+    plan: ScanPlan,
+    files: Vec<SplitFile>,
+    partition_values: Option<PyDataFrame>,
+    options: ScanOptions,
+    storage_options: Vec<(String, String)>,
+    retries: usize,
+) -> PyResult<PlannedScan> {
+    let remote = RemoteOptions { options: storage_options, retries };
+    let sources = files
         .into_iter()
-        .map(|split| {
-            split
-                .into_iter()
-                .map(|(i, range)| {
-                    let (file, header) = (kept[i], &facts[i].header);
-                    let part = SplitFile {
-                        path: names[file].clone(),
-                        start: range.start,
-                        end: range.end,
-                        size: facts[i].size,
-                        schema: header.schema_json.clone(),
-                        codec: header.codec,
-                        sync: header.sync,
-                        header_len: header.len,
-                    };
-                    (file, part)
-                })
-                .collect()
-        })
-        .collect();
-    Ok((schemas, splits, damaged))
+        .map(|f| ScanSource::named(f.path.clone(), f.size, &remote, f.part()))
+        .collect::<AvroResult<Vec<_>>>()
+        .map_err(to_py_err)?;
+    Ok(PlannedScan::new(sources, partition_values.map(|df| df.0), plan, options, false))
 }

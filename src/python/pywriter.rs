@@ -57,7 +57,7 @@ pub struct WriteRequest {
 }
 
 impl WriteRequest {
-    fn options(self) -> PyResult<WriteOptions> {
+    pub(super) fn options(self) -> PyResult<WriteOptions> {
         Ok(WriteOptions {
             codec: Codec::from_compression(&self.compression).map_err(to_py_err)?,
             compression_level: self.compression_level,
@@ -190,6 +190,10 @@ impl FileWriter {
 pub(super) fn target_of(target: &Bound<'_, PyAny>) -> PyResult<(Target, String)> {
     Ok(if let Ok(remote) = target.cast::<RemoteFile>() {
         let object = remote.get().object();
+        if object.url.ends_with('/') {
+            let msg = format!("cannot write to '{}': it names a folder, not an object", object.url);
+            return Err(to_py_err(AvroError::argument(msg)));
+        }
         (Target::Remote(RemoteUpload::new(object, PART_SIZE)), object.url.clone())
     } else if let Ok(path) = target.extract::<std::path::PathBuf>() {
         let own = path.display().to_string();

@@ -6,6 +6,7 @@ mod batch;
 mod files;
 mod known;
 mod options;
+pub mod partitions;
 mod parts;
 mod pipeline;
 mod predicate;

@@ -5,6 +5,7 @@
 //! writer the caller gives is written through a buffer. A write abandoned (an error, a
 //! Ctrl-C) leaves what was there before as it was.
 
+mod partitioned;
 mod replaced;
 mod upload;
 
@@ -12,6 +13,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+pub use partitioned::{batch_rows, Held, MadeFolders, PartLayout};
 pub use replaced::{remove_stale, ReplacedFile, Replacements, STALE_AFTER};
 pub use upload::{RemoteUpload, PART_SIZE};
 

@@ -1,11 +1,12 @@
 //! Hive-style partition folders (`.../date=2024-01-01/country=NO/part-0.avro`): the
 //! (key, value) pairs a local file's path holds below the folder a scan listed it from.
-//! Their types are Python's to infer (Polars' rules, `polars_avro/_hive.py`).
+//! Their types are the scan's to decide (`read::partitions`).
 
 use percent_encoding::percent_decode_str;
 
-/// The folder value that stands for null, as Hive and Polars write it.
-const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
+/// The folder value that stands for null, as Hive and Polars write it (and the
+/// partitioned writer, polars_avro/_partition.py).
+pub const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
 
 /// The (key, value) pairs of the `key=value` folders of `path` below `base` (all its folders
 /// where there is no base, or `path` is not below it), percent-decoded; Hive's null value is

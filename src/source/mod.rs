@@ -18,12 +18,12 @@ use std::path::PathBuf;
 pub use crate::bufread::{ByteStream, WindowWalk};
 use crate::error::{AvroError, AvroResult, ErrorKind};
 pub(crate) use guard::check_intact;
-pub use hive::partition_pairs;
+pub use hive::{partition_pairs, HIVE_NULL};
 pub use listing::{
     avro_files_under, glob_base, glob_files, glob_matches, has_glob, is_hidden, list_local, visible, ListedFile,
 };
 use mapped::MappedFile;
-pub use named::{is_one_folder, list_named, Listed, Named};
+pub use named::{is_one_folder, is_store_url, list_named, Listed, Named};
 #[cfg(all(unix, feature = "python"))]
 pub use pipe::read_stream;
 #[cfg(unix)]

@@ -140,6 +140,11 @@ impl<T> Named<T> {
 }
 
 /// What a path or URL names.
+/// Whether a text is an object store's URL (a `file://` URL is a local path).
+pub fn is_store_url(text: &str) -> bool {
+    matches!(text_kind(text), TextKind::Store)
+}
+
 enum TextKind {
     /// A local path (a `file://` URL's decoded).
     Local(String),
