@@ -9,9 +9,10 @@
 //! Polars' semantics, exactly: a comparison with a null is null and `&`, `|`, `~` follow
 //! Kleene's logic (a filter keeps the rows where the predicate is true, not null); floats
 //! compare in Polars' total order (NaN equal to NaN and above every number); a literal is
-//! compared in the type Polars casts it to ([`polars_json`] decides, refusing any pair of
+//! compared in the type Polars casts it to ([`literal`] decides, refusing any pair of
 //! types whose cast it does not know).
 
+mod literal;
 mod polars_json;
 mod split;
 mod tree;

@@ -262,9 +262,9 @@ enum Typed<'py> {
 }
 
 /// The files `sources` name as Python's listing functions take them: each file as it is
-/// opened, its name, its size where known without reading it, and with `options.hive_partitioning` (None: on for one folder) the
-/// partition values typed as a scan types them, one row per file (None where there is no
-/// partition column).
+/// opened, its name, its size where known without reading it, and with
+/// `options.hive_partitioning` (None: on for one folder) the partition values typed as a
+/// scan types them, one row per file (None where there is no partition column).
 #[pyfunction]
 #[pyo3(signature = (sources, options, *, storage_options, retries))]
 pub fn list_sources<'py>(
