@@ -372,15 +372,13 @@ def _writing(
     file: AvroTarget,
     columns: list[tuple[str, str]],
     options: _WriteOptions,
-    replacements: _internal.Replacements | None = None,
 ) -> Iterator[_internal.FileWriter]:
     """The file's writer: finished when the block succeeds, abandoned when it raises.
 
-    Abandoned, an object store upload is aborted and a local file left as it was. With
-    ``replacements``, a local file finished waits there to be put in place with others.
+    Abandoned, an object store upload is aborted and a local file left as it was.
     """
     with options.remote.naming_profile(), _target(file, options.remote) as target:
-        writer = _internal.FileWriter(target, columns, options, name=_target.name_of(file), replacements=replacements)
+        writer = _internal.FileWriter(target, columns, options, name=_target.name_of(file))
         for warning in writer.name_warnings():
             warn_user(AvroSchemaWarning(warning))
         with finishing(writer):

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::error::{AvroError, AvroResult};
 
 /// A column's Polars type, as the boundary describes it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FrameType {
     /// Null.
     Null,

@@ -150,7 +150,6 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pysplits::SplitFile>()?;
     m.add_class::<pywriter::FileWriter>()?;
     m.add_class::<pypartitioned::PartitionedWriter>()?;
-    m.add_class::<pywriter::PyReplacements>()?;
     m.add_class::<pyblocks::BlockReader>()?;
     m.add_class::<pyblocks::BlockWriter>()?;
     m.add_class::<pyremote::RemoteFile>()?;

@@ -1,6 +1,8 @@
 //! The running Polars' dtypes of the columns the reader gives, made here once per scan:
 //! Python keeps the `pl.Schema` and never rebuilds it from a description.
 
+use std::collections::HashMap;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyModule};
@@ -146,7 +148,9 @@ impl<'py> Polars<'py> {
     }
 
     /// The `pl.Schema` of a scan's columns: the files' columns from `plan`, the partitions'
-    /// `partition_dtypes` (in the partitions' order), the row index's `index` type.
+    /// `partition_dtypes` (in the partitions' order), the row index's `index` type. Each
+    /// distinct type is made once: wide files hold few distinct types, and a dtype made per
+    /// column would cost more than the rest of planning.
     pub fn schema(
         &self,
         plan: &ScanPlan,
@@ -154,19 +158,23 @@ impl<'py> Polars<'py> {
         index: IndexType,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = self.pl.py();
+        let (index_type, path_type) = (index_frame_type(index), FrameType::String);
+        let mut made: HashMap<&FrameType, Bound<'py, PyAny>> = HashMap::new();
         let mut columns = Vec::with_capacity(plan.columns().len());
-        for (name, kind) in plan.columns() {
-            let dtype = match kind {
-                ColumnKind::RowIndex => self.dtype(&index_frame_type(index))?,
-                ColumnKind::File => {
-                    let (_, ft) = plan.schema.columns.iter().find(|(n, _)| n == name).expect("a file column");
-                    self.dtype(ft)?
-                },
+        for (at, (name, kind)) in plan.columns().iter().enumerate() {
+            let ft = match kind {
                 ColumnKind::Partition => {
                     let at = plan.partitions.iter().position(|p| p == name).expect("a partition column");
-                    partition_dtypes[at].bind(py).clone()
+                    columns.push((name.as_str(), partition_dtypes[at].bind(py).clone()));
+                    continue;
                 },
-                ColumnKind::FilePath => self.dtype(&FrameType::String)?,
+                ColumnKind::RowIndex => &index_type,
+                ColumnKind::File => plan.file_type_at(at).expect("a file column"),
+                ColumnKind::FilePath => &path_type,
+            };
+            let dtype = match made.get(ft) {
+                Some(dtype) => dtype.clone(),
+                None => made.entry(ft).or_insert(self.dtype(ft)?).clone(),
             };
             columns.push((name.as_str(), dtype));
         }
@@ -185,11 +193,10 @@ fn index_frame_type(index: IndexType) -> FrameType {
 /// Enum (which may arrive as Categorical) or a map (a list of key/value structs, where
 /// Polars has Map). Python casts them back on a read's first batch.
 pub fn changing_columns(plan: &ScanPlan) -> Vec<String> {
-    plan.columns()
+    plan.schema
+        .columns
         .iter()
-        .filter(|(_, kind)| *kind == ColumnKind::File)
-        .filter_map(|(name, _)| plan.schema.columns.iter().find(|(n, _)| n == name))
-        .filter(|(_, ft)| changes_on_crossing(ft))
+        .filter(|(name, ft)| !plan.partitions.contains(name) && changes_on_crossing(ft))
         .map(|(name, _)| name.clone())
         .collect()
 }

@@ -5,7 +5,7 @@
 //! pieces over.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use polars_core::prelude::DataFrame;
 use pyo3::prelude::*;
@@ -43,7 +43,7 @@ pub struct PartitionedWriter {
     /// The number of each key's next part.
     next_index: HashMap<Vec<Option<String>>, u64>,
     /// The local parts finished, put in place when all are.
-    replacements: Arc<Replacements>,
+    replacements: Replacements,
     made: MadeFolders,
     /// Whether the schema's name warnings were handed out (once: every part has the schema).
     warned: bool,
@@ -76,7 +76,7 @@ impl PartitionedWriter {
             remote: RemoteOptions { options: storage_options, retries },
             open: Vec::new(),
             next_index: HashMap::new(),
-            replacements: Arc::default(),
+            replacements: Replacements::default(),
             made: MadeFolders::default(),
             warned: false,
         })
@@ -185,7 +185,7 @@ impl PartitionedWriter {
     fn finish_part(&self, py: Python<'_>, part: OpenPart) -> PyResult<()> {
         let OpenPart { writer, path, .. } = part;
         let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
-        let replacements = Some(self.replacements.as_ref());
+        let replacements = Some(&self.replacements);
         interruptible(py, || writer.finish().and_then(|sink| sink.complete(replacements)))
             .map_err(|e| to_py_err(e.in_file(&path)))
     }

@@ -2,7 +2,7 @@
 //! what `crate::sink` makes of a path, an object store URL or a Python binary file object.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use polars_core::prelude::DataFrame;
 use pyo3::prelude::*;
@@ -15,7 +15,7 @@ use super::parse_columns;
 use super::pyremote::RemoteFile;
 use crate::container::Codec;
 use crate::error::AvroError;
-use crate::sink::{RemoteUpload, Replacements, Sink, Target, PART_SIZE};
+use crate::sink::{RemoteUpload, Sink, Target, PART_SIZE};
 use crate::write::{AvroWriter, WriteOptions};
 
 /// Writes through a Python object's `write` method, taking the GIL for each call.
@@ -72,40 +72,12 @@ impl WriteRequest {
     }
 }
 
-/// Local files finished under temporary names, put in place together (the parts of a
-/// partitioned output): see `sink::Replacements`.
-#[pyclass(module = "polars_avro._internal", name = "Replacements", frozen)]
-#[derive(Default)]
-pub struct PyReplacements {
-    group: Arc<Replacements>,
-}
-
-#[pymethods]
-impl PyReplacements {
-    #[new]
-    fn new() -> Self {
-        Self::default()
-    }
-
-    /// Puts every finished file in place.
-    fn commit(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.group.commit()).map_err(to_py_err)
-    }
-
-    /// Removes every finished file not yet in place.
-    fn discard(&self, py: Python<'_>) {
-        py.detach(|| self.group.discard());
-    }
-}
-
 /// One Avro file being written, frame by frame.
 #[pyclass(module = "polars_avro._internal")]
 pub struct FileWriter {
     /// In a Mutex only to make the class Sync; None once finished.
     inner: Option<Mutex<AvroWriter<Sink>>>,
     name: String,
-    /// Where a local file finished goes to be put in place with others; None: in place at once.
-    replacements: Option<Arc<Replacements>>,
 }
 
 #[pymethods]
@@ -113,17 +85,15 @@ impl FileWriter {
     /// `target`: a path, an object store's `RemoteFile` or a binary file object (see
     /// `sink::Target`). `columns`: (name, type description JSON) per column, as
     /// polars_avro/_types.py writes them. `name`: how errors name the file (the path as
-    /// the user gave it); default: the target's own path, URL or name. With
-    /// `replacements`, a local file finished waits there to be put in place.
+    /// the user gave it); default: the target's own path, URL or name.
     #[new]
-    #[pyo3(signature = (target, columns, request, *, name=None, replacements=None))]
+    #[pyo3(signature = (target, columns, request, *, name=None))]
     fn new(
         py: Python<'_>,
         target: &Bound<'_, PyAny>,
         columns: Vec<(String, String)>,
         request: WriteRequest,
         name: Option<String>,
-        replacements: Option<&PyReplacements>,
     ) -> PyResult<Self> {
         let columns = parse_columns(&columns).map_err(to_py_err)?;
         let options = request.options()?;
@@ -133,8 +103,7 @@ impl FileWriter {
         // Interruptible: a named pipe opens only when a reader opens its other end.
         let writer = interruptible(py, || AvroWriter::open(|| target.open(), columns, options))
             .map_err(|e| to_py_err(e.in_file(&name)))?;
-        let replacements = replacements.map(|r| r.group.clone());
-        Ok(Self { inner: Some(Mutex::new(writer)), name, replacements })
+        Ok(Self { inner: Some(Mutex::new(writer)), name })
     }
 
     /// Warnings about names in the schema that some readers misread (see
@@ -163,8 +132,7 @@ impl FileWriter {
         let name = self.name.clone();
         let writer = self.inner.take().ok_or_else(finished)?.into_inner().unwrap_or_else(|e| e.into_inner());
         let rows = writer.rows_written();
-        let replacements = self.replacements.as_deref();
-        interruptible(py, || writer.finish().and_then(|sink| sink.complete(replacements)))
+        interruptible(py, || writer.finish().and_then(|sink| sink.complete(None)))
             .map_err(|e| to_py_err(e.in_file(&name)))?;
         Ok(rows)
     }

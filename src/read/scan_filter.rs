@@ -13,6 +13,7 @@ use super::predicate::Predicate;
 use super::scan_plan::{ColumnKind, ScanPlan};
 use crate::error::AvroResult;
 use crate::filter::split;
+use crate::frame_type::FrameType;
 
 /// Evaluates one of the filters (by its place among them) with the user's Polars over the
 /// files' values (one row per file: partition values and path): the files it keeps, None
@@ -82,10 +83,10 @@ fn rule_out(files: &mut [ScanFile], kept: &Bitmap) {
 /// structs); a file column of a type the reader never gives is left out.
 fn scan_schema(plan: &ScanPlan, partition_columns: &[(PlSmallStr, DataType)], index: IndexType) -> Schema {
     let mut schema = Schema::default();
-    for (name, kind) in plan.columns() {
+    for (at, (name, kind)) in plan.columns().iter().enumerate() {
         let dtype = match kind {
             ColumnKind::RowIndex => Some(index.dtype()),
-            ColumnKind::File => plan.schema.columns.iter().find(|(n, _)| n == name).and_then(|(_, t)| t.read_dtype()),
+            ColumnKind::File => plan.file_type_at(at).and_then(FrameType::read_dtype),
             ColumnKind::Partition => partition_columns.iter().find(|(n, _)| n == name).map(|(_, d)| d.clone()),
             ColumnKind::FilePath => Some(DataType::String),
         };

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::scan_schema::ScanSchema;
 use crate::error::{AvroError, AvroResult};
+use crate::frame_type::FrameType;
 
 /// Where the values of a scan's column come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +87,14 @@ impl ScanPlan {
     /// Every column of the scan, in order, with where its values come from.
     pub fn columns(&self) -> &[(String, ColumnKind)] {
         &self.columns
+    }
+
+    /// The type of the column at `at` of [`Self::columns`] where the files hold it (a
+    /// partition column the files also hold too): the files' columns come, in their order,
+    /// right after the row index.
+    pub fn file_type_at(&self, at: usize) -> Option<&FrameType> {
+        let first = usize::from(self.row_index.is_some());
+        at.checked_sub(first).and_then(|i| self.schema.columns.get(i)).map(|(_, ft)| ft)
     }
 
     /// The columns a read gives for a user's `columns` (as `read_avro`'s): names or
@@ -222,6 +231,30 @@ mod tests {
                 ("b", File),
                 ("month", Partition),
                 ("path", FilePath)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_columns_type_is_found_by_its_place() {
+        let schema = ScanSchema::new(
+            None,
+            vec![("a".into(), FrameType::Boolean), ("year".into(), FrameType::Date), ("b".into(), FrameType::String)],
+        );
+        let plan = ScanPlan::new(schema, Some("idx".into()), vec!["month".into(), "year".into()], Some("path".into()))
+            .unwrap();
+        let types: Vec<(&str, Option<&FrameType>)> =
+            plan.columns().iter().enumerate().map(|(at, (name, _))| (name.as_str(), plan.file_type_at(at))).collect();
+        use FrameType::*;
+        assert_eq!(
+            types,
+            [
+                ("idx", None),
+                ("a", Some(&Boolean)),
+                ("year", Some(&Date)),
+                ("b", Some(&String)),
+                ("month", None),
+                ("path", None)
             ]
         );
     }
