@@ -28,6 +28,8 @@ struct OpenPart {
     /// Its path or URL, which errors name.
     path: String,
     held: Held,
+    /// Its place among the output's parts, in the order they were opened.
+    opened: usize,
 }
 
 /// The parts of a partitioned output being written. Its keys' values come as text (None for
@@ -38,10 +40,12 @@ pub struct PartitionedWriter {
     columns: Vec<(String, FrameType)>,
     options: WriteOptions,
     remote: RemoteOptions,
-    /// The parts open, in the order they were opened.
-    open: Vec<(Vec<Option<String>>, OpenPart)>,
+    /// The parts open, by key.
+    open: HashMap<Vec<Option<String>>, OpenPart>,
     /// The number of each key's next part.
     next_index: HashMap<Vec<Option<String>>, u64>,
+    /// The parts opened so far.
+    parts_opened: usize,
     /// The local parts finished, put in place when all are.
     replacements: Replacements,
     made: MadeFolders,
@@ -74,8 +78,9 @@ impl PartitionedWriter {
             columns: parse_columns(&columns).map_err(to_py_err)?,
             options: request.options()?,
             remote: RemoteOptions { options: storage_options, retries },
-            open: Vec::new(),
+            open: HashMap::new(),
             next_index: HashMap::new(),
+            parts_opened: 0,
             replacements: Replacements::default(),
             made: MadeFolders::default(),
             warned: false,
@@ -102,19 +107,15 @@ impl PartitionedWriter {
         let mut warnings = Vec::new();
         let mut offset = 0;
         while offset < height {
-            let at = match self.open.iter().position(|(open, _)| *open == key) {
-                Some(at) => at,
-                None => {
-                    let part = self.open_part(py, &key)?;
-                    if !self.warned {
-                        warnings = lock(&part.writer).name_warnings().to_vec();
-                        self.warned = true;
-                    }
-                    self.open.push((key.clone(), part));
-                    self.open.len() - 1
-                },
-            };
-            let part = &mut self.open[at].1;
+            if !self.open.contains_key(&key) {
+                let part = self.open_part(py, &key)?;
+                if !self.warned {
+                    warnings = lock(&part.writer).name_warnings().to_vec();
+                    self.warned = true;
+                }
+                self.open.insert(key.clone(), part);
+            }
+            let part = self.open.get_mut(&key).expect("opened above");
             let take = self.layout.rows_that_fit(part.held, (height - offset) as u64, per_row) as usize;
             let chunk = df.slice(offset as i64, take);
             let (writer, path) = (part.writer.get_mut().unwrap_or_else(|e| e.into_inner()), &part.path);
@@ -123,7 +124,7 @@ impl PartitionedWriter {
             part.held.bytes += per_row * take as f64;
             offset += take;
             if self.layout.is_full(part.held) {
-                let (_, part) = self.open.remove(at);
+                let part = self.open.remove(&key).expect("open");
                 self.finish_part(py, part)?;
             }
         }
@@ -138,7 +139,10 @@ impl PartitionedWriter {
 
     /// Finishes the parts still open, then puts every local part in place.
     fn finish(&mut self, py: Python<'_>) -> PyResult<()> {
-        for (_, part) in std::mem::take(&mut self.open) {
+        // In the order they were opened: a failure names the same part every time.
+        let mut open: Vec<OpenPart> = std::mem::take(&mut self.open).into_values().collect();
+        open.sort_by_key(|part| part.opened);
+        for part in open {
             self.finish_part(py, part)?;
         }
         let replacements = &self.replacements;
@@ -152,7 +156,7 @@ impl PartitionedWriter {
         let open = std::mem::take(&mut self.open);
         let (replacements, made) = (&self.replacements, &mut self.made);
         py.detach(|| {
-            for (_, part) in open {
+            for part in open.into_values() {
                 part.writer.into_inner().unwrap_or_else(|e| e.into_inner()).abandon().abandon();
             }
             replacements.discard();
@@ -178,7 +182,8 @@ impl PartitionedWriter {
         let (columns, options) = (self.columns.clone(), self.options.clone());
         let writer = interruptible(py, || AvroWriter::open(|| target.open(), columns, options))
             .map_err(|e| to_py_err(e.in_file(&path)))?;
-        Ok(OpenPart { writer: Mutex::new(writer), path, held: Held::default() })
+        self.parts_opened += 1;
+        Ok(OpenPart { writer: Mutex::new(writer), path, held: Held::default(), opened: self.parts_opened })
     }
 
     /// Writes a part's last block; a local one waits to be put in place with the others.
