@@ -55,6 +55,9 @@ class ReadRequest:
     engine_batch_size: int | None = None
     #: Polars' filters in its JSON form, all to hold: the reader takes them apart.
     filters: list[str] = field(default_factory=list)
+    #: The columns the filters with no JSON form read, which the caller evaluates (None: no
+    #: such filter); the reader reads them too.
+    unread_columns: list[str] | None = None
     #: Whether Polars filters the batches again: else the reader reads the columns of the
     #: part it does not evaluate too, and hands that part back.
     filtered_again: bool = False
@@ -162,23 +165,21 @@ class Scan:
                 filters.append(text)
             elif not filtered_again:
                 unread.append(predicate)  # a Python function in it: Polars' alone, whole
-        wanted = with_columns
-        if unread and with_columns is not None:
-            with_columns = [*with_columns, *(c for p in unread for c in p.meta.root_names())]
         request = ReadRequest(
             columns=with_columns,
             as_given=as_given,
             records=records,
-            limit=limit if not unread else None,
+            limit=limit,
             skip_rows=skip,
             engine_batch_size=batch_size,
             filters=filters,
+            unread_columns=[c for p in unread for c in p.meta.root_names()] if unread else None,
             filtered_again=filtered_again,
             files_kept=lambda filter, values, height: _files_kept(sent[filter], values, height),
         )
         reader = _internal.ScanReader(self.planned, request)
         left = list(predicates) if reader.filters_left else unread
-        rest = _Rest.of(self, left, wanted, as_given=as_given, limit=limit, filtered_again=filtered_again)
+        rest = _Rest.of(self, left, with_columns, as_given=as_given, limit=limit, filtered_again=filtered_again)
         # Frames of no column (counts) are only heights, added up by the caller: their sum
         # must fit in one Polars frame.
         height, most = 0, max_index() if with_columns == [] else None
@@ -304,10 +305,18 @@ class _Rest:
             return None
         predicate = functools.reduce(operator.and_, left)
         # Where the reader's part keeps no row, Polars never sees this one: one Polars refuses
-        # (types it does not compare) is refused here, as Polars' filter would be.
+        # (types it does not compare) is refused here, as Polars' readers refuse it. Evaluated
+        # whole: Polars' simplification drops `x` from `x & false` in one order of the parts
+        # and not in the other, and its optimizer orders them differently from run to run.
         empty = pl.DataFrame(schema=scan.schema)
+        whole = pl.QueryOptFlags.none()
         try:
-            filtering(predicate, lambda: with_decimals_widened(empty, lambda frame: frame.filter(predicate)))
+            filtering(
+                predicate,
+                lambda: with_decimals_widened(
+                    empty, lambda df: df.lazy().filter(predicate).collect(optimizations=whole)
+                ),
+            )
         except pl.exceptions.PolarsError as refused:
             # The user's own filter, refused by Polars: raised as Polars raised it, without the
             # frames of this check under it, which would make it look like a bug of ours.

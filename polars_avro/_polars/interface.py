@@ -215,7 +215,7 @@ def without_dynamic(predicate: pl.Expr) -> pl.Expr:
     tightens while it runs, joined by ``&`` to the query's own filter. Only Polars' engine
     holds that bound: elsewhere the expression is a placeholder that panics when evaluated.
     It only narrows what the sort is handed, so it is left out: the sort then sees every
-    row, and the query's answer is the same. (The Rust reader leaves such parts out too.)
+    row, and the query's answer is the same.
     """
     if _DYNAMIC not in str(predicate):
         return predicate

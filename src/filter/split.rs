@@ -3,10 +3,9 @@
 //! values each file's rows share (partition values, the file's path), which rule out the
 //! files where the part fails; the reader, on decoded rows; or Polars, which evaluates the
 //! filters it was given (Polars does not read its JSON form back as it was: an untyped float
-//! bound compares otherwise on some releases). A part holding a dynamic predicate (the bound a
-//! `sort().head()` or `top_k` tightens while it runs, which only Polars' engine holds and
-//! which panics when evaluated anywhere else) is left out: it only narrows what the sort is
-//! handed, which then sees every row and gives the same answer.
+//! bound compares otherwise on some releases). The filters come without dynamic predicates:
+//! the releases that hand them over are Polars' wing's to adapt to
+//! (`polars_avro/_polars/interface.without_dynamic`).
 
 use polars_core::prelude::Schema;
 use serde_json::Value;
@@ -29,7 +28,7 @@ pub struct Split {
     pub by_file_rest: Vec<(usize, Vec<Value>)>,
     /// The other parts the reader cannot evaluate: Polars' to evaluate on the rows.
     pub rest: Vec<Value>,
-    /// The columns every part reads, the dynamic ones' but; None where that is not known.
+    /// The columns every part reads; None where that is not known.
     pub columns: Option<Vec<String>>,
 }
 
@@ -42,7 +41,6 @@ pub fn split(filters: &[String], schema: &Schema, per_file: &[&str]) -> AvroResu
             .map_err(|e| AvroError::argument(format!("a filter Polars handed the scan is not JSON: {e}")))?;
         let mut parts = Vec::new();
         conjuncts(expr, &mut parts);
-        parts.retain(|part| !is_dynamic(part));
         given.push(parts);
     }
     let mut split = Split { columns: columns_of(given.iter().flatten()), ..Split::default() };
@@ -104,16 +102,6 @@ fn conjuncts(expr: Value, parts: &mut Vec<Value>) {
     let Some(Value::Object(mut body)) = outer.remove("BinaryExpr") else { unreachable!("checked above") };
     conjuncts(body.remove("left").unwrap_or(Value::Null), parts);
     conjuncts(body.remove("right").unwrap_or(Value::Null), parts);
-}
-
-/// Whether an expression holds a dynamic predicate: Polars writes its placeholder out as a
-/// `Display` node.
-fn is_dynamic(expr: &Value) -> bool {
-    match expr {
-        Value::Object(object) => object.contains_key("Display") || object.values().any(is_dynamic),
-        Value::Array(items) => items.iter().any(is_dynamic),
-        _ => false,
-    }
 }
 
 /// The columns an expression reads, each once; None where that is not known (columns
@@ -201,13 +189,6 @@ mod tests {
         assert_eq!(taken.rest, [value(&unknown("s")), value(&unknown("part"))]);
         assert_eq!(taken.columns, Some(["a", "part", "s", "path"].map(String::from).to_vec()));
         assert_eq!(split_of(&[]), Split { columns: Some(vec![]), ..Split::default() });
-    }
-
-    #[test]
-    fn a_dynamic_part_is_left_out() {
-        let dynamic = r#"{"Display":{"inner":{"Column":"a"},"fmt_str":"dynamic_pred: ..."}}"#;
-        let taken = split_of(&[and(dynamic, &gt("a", 1))]);
-        assert!(taken.by_row.is_some() && taken.by_file.is_none() && taken.rest.is_empty(), "{taken:?}");
     }
 
     #[test]

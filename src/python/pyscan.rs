@@ -38,6 +38,9 @@ pub struct ReadRequest {
     /// Polars' filters, each as `Expr.meta.serialize(format="json")` gives it, all to hold:
     /// taken apart here (`read::ScanFilter`), once.
     filters: Vec<String>,
+    /// The columns read by the filters that have no JSON form (a Python function in them),
+    /// which the caller evaluates whole; None where there are none.
+    unread_columns: Option<Vec<String>>,
     /// Whether Polars filters again what the reader gives (its file reader interface's
     /// "partial" filters): else, where the reader leaves a part of them
     /// (`ScanReader.filters_left`), it reads the filters' columns too, for the caller to
@@ -100,6 +103,7 @@ impl ScanReader {
             skip_rows,
             engine_batch_size,
             filters,
+            unread_columns,
             filtered_again,
             files_kept,
         } = request;
@@ -115,12 +119,17 @@ impl ScanReader {
         let kept = kept_by_python.as_ref().map(|kept| kept as &dyn Fn(usize, DataFrame) -> Option<Bitmap>);
         let filter =
             ScanFilter::plan(&filters, plan, &partition_columns, index, &mut files, kept).map_err(to_py_err)?;
-        // Where the reader leaves a part of the filters and Polars does not filter again, the
-        // caller evaluates the filters it gave, then the limit of rows after them.
+        // Where Polars does not filter again, the caller evaluates the filters that have no
+        // JSON form, and every filter it gave where the reader leaves a part of them: the
+        // reader reads their columns too and leaves the limit of rows after them to it.
         let filters_left = filter.left;
-        let (columns, limit) = match filters_left > 0 && !filtered_again {
-            true => (with_columns_of_filters(columns, filter.columns), None),
-            false => (columns, limit),
+        let (columns, limit) = match (filtered_again, filters_left > 0, unread_columns) {
+            (true, ..) | (false, false, None) => (columns, limit),
+            (false, false, Some(unread)) => (with_columns_read_by(columns, Some(unread)), None),
+            (false, true, unread) => {
+                let read = filter.columns.map(|read| read.into_iter().chain(unread.into_iter().flatten()).collect());
+                (with_columns_read_by(columns, read), None)
+            },
         };
         let columns = if as_given { columns } else { Some(plan.in_order(columns.as_deref())) };
         let reader_schema = plan.schema.parsed_reader_schema().map_err(to_py_err)?;
@@ -280,9 +289,9 @@ fn files_kept_by(py: Python<'_>, callable: &Py<PyAny>, filter: usize, values: Da
     Some(kept.iter().map(|kept| kept == Some(true)).collect())
 }
 
-/// The columns to read where the caller evaluates the filters: those asked for and the
-/// filters', each once (None: every column).
-fn with_columns_of_filters(columns: Option<Vec<String>>, filters: Option<Vec<String>>) -> Option<Vec<String>> {
+/// The columns to read where the caller evaluates filters: those asked for and those the
+/// filters read, each once (None: every column, also where the filters' are not known).
+fn with_columns_read_by(columns: Option<Vec<String>>, filters: Option<Vec<String>>) -> Option<Vec<String>> {
     let (mut columns, filters) = (columns?, filters?);
     for name in filters {
         if !columns.contains(&name) {
