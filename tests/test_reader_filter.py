@@ -346,6 +346,35 @@ def test_the_readers_filters_keep_the_rows_polars_keeps_fresh_seed(tmp_path: Pat
     )
 
 
+#: A comparison Polars refuses: a UTC timestamp and a naive datetime.
+TZ_MISTAKE = pl.col("tz") == dt.datetime(2024, 1, 1, 11, 59, 56)
+
+
+@pytest.mark.parametrize(
+    "predicate",
+    [
+        (TZ_MISTAKE & ~pl.lit(True)) & pl.col("s").str.ends_with("ba"),
+        TZ_MISTAKE & (~pl.lit(True) & pl.col("s").str.ends_with("ba")),
+        pl.lit(False) & TZ_MISTAKE,
+    ],
+)
+def test_a_refused_comparison_beside_a_false_part_is_refused_every_time(tmp_path: Path, predicate: pl.Expr) -> None:
+    """Fresh seed 764274859 (1.39), one run in two: a UTC timestamp compared with a naive
+    datetime, `&` a part that is always false. Polars' readers refuse it every time; the
+    scan, which keeps no row for the false part, checked the rest on an empty frame, where
+    Polars' simplification drops the comparison from `x & false` in one order of the parts,
+    and its optimizer orders them differently from run to run (a pure-Python
+    register_io_source answers either way too)."""
+    frame = pl.DataFrame({"tz": [dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)] * 3, "s": ["ba", "ab", "ba"]})
+    polars_avro.write_avro(frame, tmp_path / "f.avro")
+    frame.write_ipc(tmp_path / "f.arrow")
+    for _ in range(6):
+        with pytest.raises(pl.exceptions.PolarsError):
+            pl.scan_ipc(tmp_path / "f.arrow").filter(predicate).collect()
+        with pytest.raises(pl.exceptions.PolarsError, match="comparison between series 'tz'"):
+            pl.scan_avro(tmp_path / "f.avro").filter(predicate).collect()  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("frame", "predicate"),
     [
@@ -404,3 +433,20 @@ def test_found_by_the_random_predicates(tmp_path: Path, frame: pl.DataFrame, pre
             scan.collect()
         return
     assert_frame_equal(scan.collect(), expected)
+
+
+@pytest.mark.filterwarnings("ignore::polars.exceptions.PolarsInefficientMapWarning")
+def test_a_filter_holding_a_python_function_is_evaluated_whole_on_its_own_columns(tmp_path: Path) -> None:
+    """A filter with no JSON form (a Python function in it) is evaluated whole by the scan
+    on each batch (where Polars does not filter again): the reader reads its columns beside
+    those asked for, and the limit of rows counts the rows that pass it."""
+    df = pl.DataFrame({"a": range(1000), "b": [str(i) for i in range(1000)]})
+    polars_avro.write_avro(df, tmp_path / "f.avro", sync_interval=1000)
+    odd = pl.col("a").map_elements(lambda v: v % 2 == 1, return_dtype=pl.Boolean)
+    expected = df.filter(pl.col("a") % 2 == 1).select("b").head(70)
+    scan = pl.scan_avro(tmp_path / "f.avro", batch_size=50)  # type: ignore[attr-defined]
+    for engine in ("in-memory", "streaming"):
+        assert_frame_equal(scan.filter(odd).select("b").head(70).collect(engine=engine), expected)  # type: ignore[call-overload]
+    (split,) = polars_avro.plan_splits(tmp_path / "f.avro")
+    read = pl.concat(polars_avro.read_split(split, columns=["b"], predicate=odd, n_rows=70, batch_size=50))
+    assert_frame_equal(read, expected)
