@@ -10,6 +10,7 @@ pub mod partitions;
 mod parts;
 mod pipeline;
 mod predicate;
+mod rows;
 mod scan_filter;
 mod scan_plan;
 mod scan_schema;

@@ -18,9 +18,10 @@ use rayon::ThreadPool;
 
 use super::batch::{BatchBlock, BatchPlan, DecodedBatch, FileInfo, RawBatch};
 use super::files::{BatchPlans, OpenedFile, Opener, ScanFile};
-use super::options::{default_files_in_flight, IndexType, ReadAhead, ReadOptions};
+use super::options::{default_files_in_flight, ReadAhead, ReadOptions};
 use super::parts::BlockParts;
 use super::predicate::Predicate;
+use super::rows::{BlockRows, RowAccount};
 use super::skipped::SkippedData;
 use super::stats::{verbose, ReadStats};
 use crate::decode::PartStart;
@@ -68,15 +69,8 @@ pub(super) struct Pipeline {
     blocks_in_flight: usize,
     bytes_in_flight: usize,
     batch_size: usize,
-    /// Records still to read when n_rows (or a limit where nothing is filtered) is set.
-    rows_left: Option<usize>,
-    /// Rows still to hand out when a limit is set, counted after the predicate.
-    rows_to_give: Option<usize>,
-    /// Records still to leave out at the start (a slice's offset).
-    skip_left: usize,
-    /// Row index of the next record to read, when a row index is asked for.
-    /// The next record's row index, and its type (None: no row index).
-    next_row: Option<(u64, IndexType)>,
+    /// The records still to read and leave out, the row index, the rows still to give.
+    rows: RowAccount,
     reading_done: bool,
     finished: bool,
     stats: ReadStats,
@@ -107,11 +101,11 @@ impl Pipeline {
         }
         let files_skipped = listed - files.len();
         let drops_rows = predicate.is_some() || files.iter().any(|file| file.ruled_out);
-        let rows_left = options.records_to_read(drops_rows);
+        let rows = RowAccount::new(&options, drops_rows);
         // With a record limit no file is opened before the ones before it are read; with
         // one thread nothing happens beside the caller.
-        let files_in_flight = match (rows_left, threads) {
-            (Some(_), _) | (_, 1) => 0,
+        let files_in_flight = match (rows.records_capped(), threads) {
+            (true, _) | (_, 1) => 0,
             _ => options.files_in_flight.unwrap_or_else(|| default_files_in_flight(files.iter().map(|f| &f.source))),
         };
         let read_ahead = options.read_ahead.unwrap_or_else(|| ReadAhead::local(threads));
@@ -121,9 +115,8 @@ impl Pipeline {
             (Some(pool(threads)?), ReadAhead { max_batches: read_ahead.max_batches.max(1), ..read_ahead })
         };
         let stats = ReadStats { threads, files_skipped, ..ReadStats::default() };
-        let (batch_size, rows_to_give, skip_left) = (options.batch_size.max(1), options.limit, options.skip_rows);
-        let next_row = options.row_index.as_ref().map(|r| (r.offset, r.index));
-        let (ignore_errors, filtered) = (options.ignore_errors, predicate.is_some());
+        let (batch_size, ignore_errors, filtered) =
+            (options.batch_size.max(1), options.ignore_errors, predicate.is_some());
         let opener = Opener::new(files, BatchPlans::new(options, predicate), files_in_flight, pool.clone())?;
         let mut pipeline = Self {
             opener,
@@ -136,10 +129,7 @@ impl Pipeline {
             blocks_in_flight: 0,
             bytes_in_flight: 0,
             batch_size,
-            rows_left,
-            rows_to_give,
-            skip_left,
-            next_row,
+            rows,
             reading_done: false,
             finished: false,
             stats,
@@ -151,7 +141,7 @@ impl Pipeline {
         // The first file is opened here, so that its errors surface when the read starts
         // and its columns are known even when no batch follows.
         pipeline.open_next_file()?;
-        if pipeline.rows_to_give == Some(0) {
+        if pipeline.rows.all_given() {
             pipeline.finish();
         }
         Ok(pipeline)
@@ -244,10 +234,9 @@ impl Pipeline {
 
     /// A batch cut to the rows still to hand out; the read finishes once none is left.
     fn within_limit(&mut self, df: DataFrame) -> DataFrame {
-        let Some(left) = &mut self.rows_to_give else { return df };
-        let df = if df.height() > *left { df.head(Some(*left)) } else { df };
-        *left -= df.height();
-        if *left == 0 {
+        let given = self.rows.give(df.height());
+        let df = if given < df.height() { df.head(Some(given)) } else { df };
+        if self.rows.all_given() {
             self.finish();
         }
         df
@@ -336,7 +325,7 @@ impl Pipeline {
         let (mut rows, mut bytes) = (0usize, 0usize);
         let mut error = None;
         while rows < self.batch_size && bytes < MAX_BATCH_BYTES {
-            if self.rows_left == Some(0) {
+            if self.rows.records_done() {
                 self.reading_done = true;
                 break;
             }
@@ -358,7 +347,7 @@ impl Pipeline {
             if plan.as_ref().is_some_and(|p| !Arc::ptr_eq(p, &file.plan)) {
                 break;
             }
-            let block = match file.next_block(self.skip_left) {
+            let block = match file.next_block(self.rows.skip_left()) {
                 Ok(Some(block)) => block,
                 Ok(None) => {
                     self.current = None;
@@ -370,7 +359,7 @@ impl Pipeline {
                     Ok(resynced) => {
                         let records = resynced.records_lost.map(|r| r as usize);
                         // The row index keeps the places of records whose count is known.
-                        if let Err(e) = advance_row_index(&mut self.next_row, records.unwrap_or(0)) {
+                        if let Err(e) = self.rows.lost(records.unwrap_or(0)) {
                             self.reading_done = true;
                             error = Some(e);
                             break;
@@ -393,32 +382,24 @@ impl Pipeline {
                     break;
                 },
             };
-            let mut count = block.count;
-            if let Some(left) = &mut self.rows_left {
-                count = count.min(*left);
-                *left -= count;
-            }
-            let first_row = self.next_row.map_or(0, |(row, _)| row);
-            if let Err(e) = advance_row_index(&mut self.next_row, count) {
-                self.reading_done = true;
-                error = Some(e);
-                break;
-            }
+            let taken = self.rows.take_block(block.count, file.count_only);
             self.stats.blocks += 1;
             self.stats.blocks_framed_ahead += usize::from(block.framed_ahead);
             self.stats.bytes_read += block.size as u64;
-            let before_offset = self.skip_left > 0 && count <= self.skip_left;
-            if file.count_only || before_offset {
-                // Counted towards n_rows and the row index; none of its rows is wanted.
-                if before_offset {
-                    self.skip_left -= count;
-                }
-                self.stats.rows += count;
-                continue;
-            }
-            // The offset ends in this block (every block before it was left out, so it
-            // starts the batch): its first records are left out after decoding.
-            let skip = std::mem::take(&mut self.skip_left);
+            // Where the offset ends in this block, every block before it was left out, so
+            // it starts the batch.
+            let (count, skip, first_row) = match taken {
+                Ok(BlockRows::Read { rows, skip, first_row }) => (rows, skip, first_row),
+                Ok(BlockRows::Counted(count)) => {
+                    self.stats.rows += count;
+                    continue;
+                },
+                Err(e) => {
+                    self.reading_done = true;
+                    error = Some(e);
+                    break;
+                },
+            };
             let (block_bytes, info) = (block.data.len(), file.info.clone());
             // A block cut short by n_rows whose codec streams is still read in parts: few
             // records are wanted, but inflating the whole block may take gigabytes.
@@ -564,29 +545,13 @@ fn panicked(panic: &(dyn std::any::Any + Send), at: Option<(Arc<FileInfo>, usize
     located(AvroError::internal(format!("internal error, please report it: decoding panicked: {what}")), at)
 }
 
-/// Moves a row index (None: none asked for) past `records` more records. Polars' rule:
-/// the offset plus the records read must fit its index type, so every index can be held.
-fn advance_row_index(next_row: &mut Option<(u64, IndexType)>, records: usize) -> AvroResult<()> {
-    let Some((row, index)) = *next_row else { return Ok(()) };
-    let after = u64::try_from(records).ok().and_then(|r| row.checked_add(r)).filter(|&after| after <= index.max());
-    let after = after.ok_or_else(|| {
-        AvroError::capacity(format!(
-            "the row index overflows: {records} more records after index {row} pass the largest value of \
-             Polars' index type, {}; pass a smaller row_index_offset",
-            index.max()
-        ))
-    })?;
-    *next_row = Some((after, index));
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use polars_core::prelude::*;
 
     use super::*;
     use crate::container::{Codec, ContainerWriter};
-    use crate::read::{RowIndex, Source};
+    use crate::read::{IndexType, RowIndex, Source};
     use crate::varint::put_long;
 
     const SCHEMA: &str = r#"{"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}"#;
@@ -725,19 +690,6 @@ mod tests {
         // dropped unreported.
         let lost = skipped[0].records.expect("the records of the blocks left out, counted");
         assert_eq!(ids.len() + lost, 40, "{ids:?}, {lost} lost");
-    }
-
-    #[test]
-    fn a_row_index_past_polars_index_type_is_refused() {
-        for index in [IndexType::U32, IndexType::U64] {
-            let mut row = Some((index.max() - 5, index));
-            assert!(advance_row_index(&mut row, 5).is_ok());
-            assert_eq!(row, Some((index.max(), index)));
-            let error = advance_row_index(&mut row, 1).unwrap_err();
-            assert!(error.message.contains("the row index overflows"), "{error}");
-        }
-        let mut none = None;
-        assert!(advance_row_index(&mut none, usize::MAX).is_ok());
     }
 
     #[test]
