@@ -114,6 +114,7 @@ RELEASE_TESTS = [
     "tests/test_hive.py::test_types_are_inferred_as_polars_infers_them",
     "tests/test_hive.py::test_values_are_typed_as_scan_parquet_types_them",
     "tests/test_hive.py::test_a_hive_schema_types_values_as_scan_parquet_types_them",
+    "tests/test_hive.py::test_a_hive_schema_is_taken_as_polars_scans_take_it",
 ]
 #: Of those, what a release put on PYTHONPATH cannot run: a memory measurement in a fresh
 #: isolated process (`python -I`, which ignores PYTHONPATH); the full suites run it.

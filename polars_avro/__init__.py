@@ -59,6 +59,7 @@ from polars_avro.exceptions import (
     AvroPolarsVersionError,
     AvroPolarsVersionWarning,
     AvroSchemaError,
+    AvroSchemaFieldNotFoundError,
     AvroSchemaMismatchError,
     AvroSchemaWarning,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "AvroPolarsVersionWarning",
     "AvroReader",
     "AvroSchemaError",
+    "AvroSchemaFieldNotFoundError",
     "AvroSchemaMismatchError",
     "AvroSchemaWarning",
     "AvroSplit",

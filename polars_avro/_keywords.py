@@ -214,8 +214,10 @@ class ReadOptions(TypedDict, total=False):
         Keyword(
             None,
             """
-            The types of partition columns (a dict); the others are inferred: Int64,
-            Float64, Boolean, then Date and Datetime, else String.
+            The types of the partition columns, a dict naming every key (as
+            ``scan_parquet`` requires); it turns partitioning on for a glob too. Without
+            it the types are inferred: Int64, Float64, Boolean, then Date and Datetime,
+            else String.
             """,
         ),
     ]

@@ -122,6 +122,14 @@ class AvroDuplicateError(AvroArgumentError, _pl_exc.DuplicateError):
     """
 
 
+class AvroSchemaFieldNotFoundError(AvroArgumentError, _pl_exc.SchemaFieldNotFoundError):
+    """A schema given lacks a field the data has.
+
+    ``hive_schema={"year": pl.Int32}`` for folders partitioned by year and month. A
+    ``SchemaFieldNotFoundError`` as well, as Polars raises for the same mistake.
+    """
+
+
 class AvroMemoryError(AvroError, MemoryError):
     """The system refused memory while reading: the address space (``ulimit -v``) or the memory ran out."""
 
@@ -223,6 +231,7 @@ __all__ = [
     "AvroMemoryError",
     "AvroPermissionError",
     "AvroSchemaError",
+    "AvroSchemaFieldNotFoundError",
     "AvroSchemaMismatchError",
 ]
 

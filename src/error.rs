@@ -30,6 +30,9 @@ pub enum ErrorKind {
     ColumnNotFound,
     /// An argument names a column twice, or names a new column as an existing one.
     Duplicate,
+    /// A schema the caller gave lacks a field the data has (a partition key `hive_schema`
+    /// does not name).
+    SchemaFieldNotFound,
     /// A value cannot be written as its Avro type (out of range, null where Avro has none, ...).
     Encode,
     /// More records than Polars' index type can count (a row index past its maximum).
@@ -154,6 +157,11 @@ impl AvroError {
     /// existing one.
     pub fn duplicate(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Duplicate, message)
+    }
+
+    /// [`ErrorKind::SchemaFieldNotFound`]: a schema the caller gave lacks a field the data has.
+    pub fn schema_field_not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::SchemaFieldNotFound, message)
     }
 
     /// [`ErrorKind::Encode`]: a value that cannot be written as its Avro type.
@@ -373,6 +381,7 @@ mod tests {
             (AvroError::argument("m"), ErrorKind::Argument, false),
             (AvroError::column_not_found("m"), ErrorKind::ColumnNotFound, false),
             (AvroError::duplicate("m"), ErrorKind::Duplicate, false),
+            (AvroError::schema_field_not_found("m"), ErrorKind::SchemaFieldNotFound, false),
             (AvroError::encode("m"), ErrorKind::Encode, false),
             (AvroError::capacity("m"), ErrorKind::Capacity, false),
             (AvroError::internal("m"), ErrorKind::Internal, false),

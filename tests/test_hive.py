@@ -81,7 +81,7 @@ def test_listed_files_carry_the_partition_values_the_scan_gives_their_rows(table
     ]
     assert files[0].partitions == {"date": dt.date(2024, 1, 1), "country": "NO"}
     typed = polars_avro.list_avro_files(
-        str(table / "*" / "*" / "*.avro"), hive_partitioning=True, hive_schema={"date": pl.String}
+        str(table / "*" / "*" / "*.avro"), hive_partitioning=True, hive_schema={"date": pl.String, "country": pl.String}
     )
     assert typed[0].partitions == {"date": "2024-01-01", "country": "NO"}
     # Off by default, as a listing of files is: and for a glob unless asked, as in scan_avro.
@@ -201,13 +201,40 @@ def test_a_hive_schema_types_values_as_scan_parquet_types_them(
 
 
 def test_hive_schema_and_date_parsing_options(table: Path) -> None:
-    schema = pl.scan_avro(table, hive_schema={"date": pl.String}).collect_schema()
+    schema = pl.scan_avro(table, hive_schema={"date": pl.String, "country": pl.String}).collect_schema()
     assert schema["date"] == pl.String
     assert pl.scan_avro(table, try_parse_hive_dates=False).collect_schema()["date"] == pl.String
     with pytest.raises(polars_avro.AvroArgumentError, match="'country' cannot be read as Int64"):
-        pl.scan_avro(table, hive_schema={"country": pl.Int64})
-    with pytest.raises(polars_avro.AvroArgumentError, match="not partition keys"):
-        pl.scan_avro(table, hive_schema={"nope": pl.Int64})
+        pl.scan_avro(table, hive_schema={"date": pl.Date, "country": pl.Int64})
+
+
+def test_a_hive_schema_is_taken_as_polars_scans_take_it(table: Path, tmp_path: Path) -> None:
+    """scan_parquet's rules, side by side over the same folders: a hive_schema names every
+    partition key (a key beyond them is not used), turns partitioning on for a glob, and
+    cannot be given with hive_partitioning=False."""
+    parquet = tmp_path / "parquet"
+    for path in table.rglob("*.avro"):
+        target = parquet / path.relative_to(table).with_suffix(".parquet")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        polars_avro.read_avro(path, hive_partitioning=False).write_parquet(target)
+    full = {"date": pl.String, "country": pl.Categorical, "nope": pl.Int8}
+    for pattern in ("", "*/*/*"):
+        ours = pl.scan_avro(f"{table}/{pattern}", hive_schema=full).collect()
+        theirs = pl.scan_parquet(f"{parquet}/{pattern}", hive_schema=full).collect()
+        assert_frame_equal(ours.sort("v"), theirs.sort("v"), categorical_as_str=True)
+        assert ours.columns == ["v", "s", "date", "country"]
+    lacking = {"date": pl.String}
+    with pytest.raises(pl.exceptions.SchemaFieldNotFoundError):
+        pl.scan_parquet(parquet, hive_schema=lacking).collect()
+    with pytest.raises(
+        polars_avro.AvroSchemaFieldNotFoundError,
+        match=r"hive_schema lacks the partition key 'country' of '.*part-0.avro'",
+    ):
+        pl.scan_avro(table, hive_schema=lacking)
+    with pytest.raises(pl.exceptions.ComputeError, match="hive schema was given but hive_partitioning was disabled"):
+        pl.scan_parquet(parquet, hive_schema=full, hive_partitioning=False).collect()
+    with pytest.raises(polars_avro.AvroArgumentError, match="hive_schema was given, and hive_partitioning=False"):
+        pl.scan_avro(table, hive_schema=full, hive_partitioning=False)
 
 
 def test_a_partition_column_the_file_holds_takes_the_path_value(tmp_path: Path) -> None:
@@ -282,7 +309,7 @@ def test_the_row_index_counts_the_records_of_files_a_filter_rules_out(table: Pat
 
 
 def test_avro_reader_takes_the_hive_options(table: Path) -> None:
-    with polars_avro.AvroReader(table, hive_schema={"date": pl.String}, batch_size=2) as reader:
+    with polars_avro.AvroReader(table, hive_schema={"date": pl.String, "country": pl.String}, batch_size=2) as reader:
         batches = list(reader)
     expected = _expected(table).with_columns(pl.col("date").cast(pl.String))
     assert_frame_equal(pl.concat(batches), expected)

@@ -23,6 +23,7 @@ pub fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::Argument => "AvroArgumentError",
         ErrorKind::ColumnNotFound => "AvroColumnNotFoundError",
         ErrorKind::Duplicate => "AvroDuplicateError",
+        ErrorKind::SchemaFieldNotFound => "AvroSchemaFieldNotFoundError",
         ErrorKind::Encode => "AvroEncodeError",
         ErrorKind::Capacity => "AvroCapacityError",
         ErrorKind::Internal => "AvroInternalError",

@@ -121,7 +121,7 @@ pub fn found(
 ) -> PyResult<Found> {
     let options = options.checked()?;
     let remote = RemoteOptions { options: storage_options, retries };
-    let (files, pairs) = listed(py, sources, options.glob, &options.hidden, options.hive_partitioning, &remote)?;
+    let (files, pairs) = listed(py, sources, options.glob, &options.hidden, options.hive(), &remote)?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let partitions = Partitions::typed(py, pairs.as_deref(), &names, &options)?;
     Ok(Found { options, files, names, partitions })
@@ -207,7 +207,8 @@ impl Partitions {
         let Some(per_file) = pairs else { return Ok(Self::none()) };
         let given = options.hive_schema(py)?;
         let given_keys: Vec<String> = given.iter().map(|(key, _)| key.clone()).collect();
-        let keys = partition_keys(per_file, names, &given_keys).map_err(to_py_err)?;
+        let given_keys = options.hive_schema.is_some().then_some(given_keys.as_slice());
+        let keys = partition_keys(per_file, names, given_keys).map_err(to_py_err)?;
         let polars = Polars::import(py)?;
         let (mut columns, mut dtypes) = (Vec::with_capacity(keys.len()), Vec::with_capacity(keys.len()));
         for (at, key) in keys.iter().enumerate() {

@@ -75,7 +75,18 @@ impl ScanOptions {
                 return Err(to_py_err(AvroError::argument(msg)));
             }
         }
+        if self.hive_partitioning == Some(false) && self.hive_schema.is_some() {
+            let msg = "hive_schema was given, and hive_partitioning=False reads no partition: leave \
+                       hive_partitioning out (a hive_schema turns it on), or the hive_schema";
+            return Err(to_py_err(AvroError::argument(msg)));
+        }
         Ok(self)
+    }
+
+    /// Whether the paths' partitions are read: as the user says, else where a `hive_schema`
+    /// is given, as Polars' scans do; None: where the source is one folder.
+    pub fn hive(&self) -> Option<bool> {
+        self.hive_partitioning.or(self.hive_schema.as_ref().map(|_| true))
     }
 
     /// Whether every file's header is read to decide the scan's schema (else the first's).
@@ -105,13 +116,19 @@ impl ScanOptions {
     pub fn hive_schema<'py>(&self, py: Python<'py>) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
         let Some(given) = &self.hive_schema else { return Ok(Vec::new()) };
         let given = given.bind(py);
-        given
-            .try_iter()?
-            .map(|key| {
-                let key = key?;
-                Ok((key.extract()?, given.get_item(&key)?))
-            })
-            .collect()
+        let pairs = || -> PyResult<Vec<_>> {
+            given
+                .try_iter()?
+                .map(|key| {
+                    let key = key?;
+                    Ok((key.extract()?, given.get_item(&key)?))
+                })
+                .collect()
+        };
+        pairs().map_err(|e| {
+            let msg = format!("hive_schema must map partition keys to Polars types, found {given:.200} ({e})");
+            to_py_err(AvroError::argument(msg))
+        })
     }
 
     /// The sizes the user asked for, which `read::Sizes` completes.

@@ -11,9 +11,10 @@ use crate::error::{AvroError, AvroResult};
 pub type Pairs = Vec<(String, Option<String>)>;
 
 /// The partition keys of files whose folders hold `per_file`, named `names`: the first
-/// file's, which every other file must have in the same order; `given` (a `hive_schema`'s
-/// keys) must be among them. None without partitioning.
-pub fn partition_keys(per_file: &[Pairs], names: &[String], given: &[String]) -> AvroResult<Vec<String>> {
+/// file's, which every other file must have in the same order. Where a `hive_schema` is
+/// given (`given`, its keys), it must name each of them, as Polars' scans require; keys it
+/// names beyond them are not used, as there.
+pub fn partition_keys(per_file: &[Pairs], names: &[String], given: Option<&[String]>) -> AvroResult<Vec<String>> {
     let keys_of = |pairs: &Pairs| pairs.iter().map(|(key, _)| key.clone()).collect::<Vec<_>>();
     let keys = per_file.first().map(keys_of).unwrap_or_default();
     for (i, pairs) in per_file.iter().enumerate().skip(1) {
@@ -27,13 +28,14 @@ pub fn partition_keys(per_file: &[Pairs], names: &[String], given: &[String]) ->
             )));
         }
     }
-    let unknown: Vec<String> = given.iter().filter(|key| !keys.contains(key)).cloned().collect();
-    if !unknown.is_empty() {
-        return Err(AvroError::argument(format!(
-            "hive_schema names {}, which are not partition keys of the paths; the keys are {}",
-            listed(&unknown),
-            listed(&keys)
-        )));
+    if let Some(given) = given {
+        if let Some(lacking) = keys.iter().find(|key| !given.contains(key)) {
+            return Err(AvroError::schema_field_not_found(format!(
+                "hive_schema lacks the partition key '{lacking}' of '{}'; it names {}",
+                names[0],
+                listed(given)
+            )));
+        }
     }
     Ok(keys)
 }
@@ -186,9 +188,9 @@ mod tests {
     #[test]
     fn every_file_needs_the_first_files_keys_in_order() {
         let names = vec!["a".to_string(), "b".to_string()];
-        let keys = partition_keys(&[pairs(&["y", "m"]), pairs(&["y", "m"])], &names, &[]).unwrap();
+        let keys = partition_keys(&[pairs(&["y", "m"]), pairs(&["y", "m"])], &names, None).unwrap();
         assert_eq!(keys, ["y", "m"]);
-        let error = partition_keys(&[pairs(&["y", "m"]), pairs(&["m", "y"])], &names, &[]).unwrap_err();
+        let error = partition_keys(&[pairs(&["y", "m"]), pairs(&["m", "y"])], &names, None).unwrap_err();
         assert_eq!(
             error.message,
             "the hive partitions of 'b' are ['m', 'y'], where 'a' has ['y', 'm']: every file needs the same partition folders"
@@ -196,13 +198,15 @@ mod tests {
     }
 
     #[test]
-    fn a_hive_schema_names_partition_keys_only() {
-        let names = vec!["a".to_string()];
-        let error = partition_keys(&[pairs(&["y"])], &names, &["y".to_string(), "z".to_string()]).unwrap_err();
-        assert_eq!(
-            error.message,
-            "hive_schema names ['z'], which are not partition keys of the paths; the keys are ['y']"
-        );
+    fn a_hive_schema_names_every_partition_key() {
+        let names = vec!["a/y=1/m=2/f.avro".to_string()];
+        let given = ["m".to_string(), "y".to_string(), "z".to_string()];
+        let keys = partition_keys(&[pairs(&["y", "m"])], &names, Some(&given)).unwrap();
+        assert_eq!(keys, ["y", "m"], "the paths' keys, in their order; a key beyond them is not used");
+        let error = partition_keys(&[pairs(&["y", "m"])], &names, Some(&given[1..])).unwrap_err();
+        assert_eq!(error.kind, crate::error::ErrorKind::SchemaFieldNotFound);
+        assert_eq!(error.message, "hive_schema lacks the partition key 'm' of 'a/y=1/m=2/f.avro'; it names ['y', 'z']");
+        assert!(partition_keys(&[pairs(&["y"])], &names, Some(&[])).is_err(), "an empty hive_schema names none");
     }
 
     #[test]
