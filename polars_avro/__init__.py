@@ -27,10 +27,11 @@ from polars_avro._blocks import (
     unify_schemas,
 )
 from polars_avro._expr import decode, decode_error, encode, schema_id
+from polars_avro._fingerprints import FingerprintAlgorithm, fingerprint, parsing_canonical_form
 from polars_avro._header import AvroHeader
 from polars_avro._internal import SplitFile, __version__
 from polars_avro._io import read_avro, read_avro_header, read_avro_schema, scan_avro
-from polars_avro._messages import FingerprintAlgorithm, fingerprint, kafka_frame, parsing_canonical_form
+from polars_avro._kafka import kafka_frame
 from polars_avro._reader import AvroReader
 from polars_avro._sample import sample_file
 from polars_avro._skipped import SkippedBlock

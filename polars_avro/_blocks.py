@@ -21,7 +21,8 @@ from polars_avro._io import list_sources, one_file
 from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource, RemoteOptions
-from polars_avro._write import DEFAULT_SYNC_INTERVAL, _target, _WriteOptions
+from polars_avro._target import _target
+from polars_avro._write_options import _WriteOptions
 from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number, schema_json
 
 #: What a block reader hands out as a block's ``data``: the bytes as stored (compressed with
@@ -256,7 +257,7 @@ class AvroBlockWriter:
         compression: Compression = "uncompressed",
         compression_level: int | None = None,
         metadata: Mapping[str, str | bytes] | None = None,
-        sync_interval: int = DEFAULT_SYNC_INTERVAL,
+        sync_interval: int = _internal.DEFAULT_SYNC_INTERVAL,
         n_threads: int | None = None,
         storage_options: Mapping[str, Any] | None = None,
         retries: int = 2,

@@ -4,7 +4,7 @@ import polars as pl
 
 from polars_avro._options import ScanOptions
 from polars_avro._scan import ReadRequest
-from polars_avro._write import _WriteOptions
+from polars_avro._write_options import _WriteOptions
 
 __version__: str
 MAX_DECIMAL_PRECISION: int

@@ -1,34 +1,30 @@
-"""Avro datums inside binary columns (Kafka message values): ``Expr.avro.decode`` and friends.
+"""The ``.avro`` expressions over binary columns of Avro datums, and a decode expression's state.
 
-Each expression is an elementwise ``map_batches`` over the binary column, so it runs in
-``select``/``with_columns``/``filter``, eager, lazy and in the streaming engine, on every
-supported Polars version. Per batch, the Rust decoder lists the schema ids it has not
-seen, this module fetches those writer schemas once each (from a mapping, a callable or a
+The datums are typically Kafka message values. Each expression is an elementwise
+``map_batches`` over the binary column, so it runs in ``select``/``with_columns``/``filter``,
+eager, lazy and in the streaming engine, on every supported Polars version. Per batch, the
+Rust decoder lists the schema ids it has not seen, :class:`MessageDecoding` looks those
+writer schemas up once each (polars_avro._registry: in a mapping, from a callable or a
 Confluent ``SchemaRegistryClient``), then Rust decodes the batch without the GIL.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
-import re
 import threading
-import time
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, get_args
+from typing import Any
 
 import polars as pl
 
 from polars_avro import _internal
 from polars_avro._arguments import FRAMINGS, MODES, SchemaLike, WriterSchemas
 from polars_avro._callsite import CallSite, warn_user
+from polars_avro._fingerprints import fingerprint
+from polars_avro._registry import _is_registry_client, _SchemaSource
 from polars_avro._types import describe_dtype
 from polars_avro.exceptions import (
     AvroArgumentError,
     AvroDecodeWarning,
-    AvroIOError,
-    AvroSchemaError,
     AvroSchemaWarning,
     check_whole_number,
     schema_json,
@@ -36,227 +32,6 @@ from polars_avro.exceptions import (
 
 #: The name the id column travels under inside the struct handed to the decoder.
 _ID_FIELD = "__polars_avro_schema_id"
-
-
-def parsing_canonical_form(schema: SchemaLike) -> str:
-    """The schema in Avro's Parsing Canonical Form.
-
-    Full names, only the attributes that matter to reading (``name``, ``type``,
-    ``fields``, ``symbols``, ``items``, ``values``, ``size``) in that order, no
-    whitespace: what fingerprints and single-object encoding identify a schema by.
-
-    Examples
-    --------
-    >>> import polars_avro
-    >>> polars_avro.parsing_canonical_form(
-    ...     {"type": "record", "name": "User", "namespace": "app", "doc": "a user",
-    ...      "fields": [{"name": "id", "type": {"type": "long"}, "default": 0}]}
-    ... )
-    '{"name":"app.User","type":"record","fields":[{"name":"id","type":"long"}]}'
-    """
-    return _internal.parsing_canonical_form(schema_json("schema", schema))
-
-
-#: The fingerprints :func:`fingerprint` computes.
-FingerprintAlgorithm = Literal["CRC-64-AVRO", "MD5", "SHA-256"]
-FINGERPRINTS: tuple[str, ...] = get_args(FingerprintAlgorithm)
-
-
-def fingerprint(schema: SchemaLike, algorithm: FingerprintAlgorithm = "CRC-64-AVRO") -> int | bytes:
-    """The fingerprint of a schema's Parsing Canonical Form.
-
-    ``"CRC-64-AVRO"`` (the default, what single-object encoding carries) gives a signed
-    64-bit integer, as Java's ``SchemaNormalization.parsingFingerprint64`` and the
-    specification's test vectors write it; ``"MD5"`` and ``"SHA-256"`` give the digest
-    bytes.
-
-    Examples
-    --------
-    >>> import polars_avro
-    >>> polars_avro.fingerprint('"int"')
-    8247732601305521295
-    >>> polars_avro.fingerprint('"int"', "MD5").hex()
-    'ef524ea1b91e73173d938ade36c1db32'
-    """
-    canonical = parsing_canonical_form(schema).encode()
-    if algorithm == "CRC-64-AVRO":
-        return _internal.crc64_avro(canonical)
-    if algorithm == "MD5":
-        return hashlib.md5(canonical).digest()
-    if algorithm == "SHA-256":
-        return hashlib.sha256(canonical).digest()
-    msg = f"algorithm must be one of {', '.join(FINGERPRINTS)}, found {algorithm!r}"
-    raise AvroArgumentError(msg)
-
-
-def _is_registry_client(source: Any) -> bool:
-    return hasattr(source, "get_schema") and hasattr(source, "get_latest_version")
-
-
-def _registry_url(client: Any) -> str:
-    """Where a registry client sends its requests, for messages (credentials left out)."""
-    urls: Any = getattr(getattr(client, "_rest_client", None), "base_urls", None)
-    if not urls:
-        conf = getattr(client, "_conf", None)
-        urls = conf.get("url") if isinstance(conf, Mapping) else getattr(client, "url", None)
-    if not urls:
-        return f"a {type(client).__name__}"
-    if isinstance(urls, str):
-        urls = urls.split(",")
-    # user:password@ in a URL is a credential: never in a message.
-    return ", ".join(re.sub(r"^(\w[\w+.-]*://)[^/@]*@", r"\1", str(url).strip()) for url in urls)
-
-
-#: Seconds one request to a schema registry may take before it counts as unanswered.
-REGISTRY_TIMEOUT = 30.0
-
-#: The pauses before each new try of a registry request that failed for a passing reason
-#: (not reached, no answer in time, a 5xx or 429 answer): three tries in all, unless the
-#: client tries again itself.
-REGISTRY_RETRY_PAUSES = (0.2, 1.0)
-
-
-def _registry_refused(error: BaseException) -> bool:
-    """Whether the registry answered that it will not give what was asked (404, 422, ...).
-
-    Rather than failing for a passing reason: not reached (a connection refused, a
-    timeout), or an error of its own (a 5xx answer) or too many requests (429).
-    """
-    status = getattr(error, "http_status_code", None)
-    return status is not None and 400 <= status < 500 and status != 429
-
-
-def _registry_error(client: Any, what: str, error: Exception) -> AvroIOError | AvroSchemaError:
-    """A registry's failure as the package's exception.
-
-    One line naming the registry, ``what`` was asked and the cause: AvroSchemaError where
-    the registry answered that it has no such schema, AvroIOError where it failed (not
-    reached, no answer in time, a 5xx answer).
-    """
-    cause = " ".join(str(error).split()) or "no message"
-    msg = f"could not fetch {what} from the schema registry at {_registry_url(client)}: {type(error).__name__}: {cause}"
-    return AvroSchemaError(msg) if _registry_refused(error) else AvroIOError(msg)
-
-
-def _within(seconds: float, call: Callable[[], Any]) -> Any:
-    """`call()`, or TimeoutError once it has taken `seconds` (it runs on, on its own thread)."""
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as e:  # noqa: BLE001 (raised again on the caller's thread)
-            outcome["error"] = e
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="polars-avro-registry", daemon=True).start()
-    if not done.wait(seconds):
-        msg = f"no answer within {seconds:g} s"
-        raise TimeoutError(msg)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
-def _registry_call(client: Any, what: str, call: Callable[[], Any]) -> Any:
-    """The registry's answer to `call`, else the registry's error (see `_registry_error`).
-
-    Each try is bounded by REGISTRY_TIMEOUT; passing failures are tried again.
-    """
-    # confluent-kafka's client tries again itself (`max.retries`, 3 by default, with
-    # pauses of its own): one try of ours then, bounded in time all the same.
-    retries_itself = getattr(getattr(client, "_rest_client", None), "max_retries", 0)
-    pauses = () if isinstance(retries_itself, int) and retries_itself > 0 else REGISTRY_RETRY_PAUSES
-    for pause in (*pauses, None):
-        try:
-            return _within(REGISTRY_TIMEOUT, call)
-        except Exception as e:
-            if pause is None or _registry_refused(e):
-                raise _registry_error(client, what, e) from e
-        time.sleep(pause)
-    msg = "a registry call ended without an answer or an error"
-    raise AssertionError(msg)
-
-
-class _SchemaSource:
-    """Looks writer schemas up by the key a message carries, once per key."""
-
-    def __init__(self, source: WriterSchemas | None) -> None:
-        self.source = source
-
-    def lookup(self, kind: str, key: Any) -> str:
-        """The schema JSON for this key; raises LookupError saying why there is none."""
-        source = self.source
-        if source is None:
-            msg = "no writer_schemas were given to look it up in"
-            raise LookupError(msg)
-        if isinstance(source, Mapping):
-            if key not in source:
-                msg = "it is not in writer_schemas"
-                raise LookupError(msg)
-            return schema_json(f"writer schema of {kind} {key}", source[key])
-        if _is_registry_client(source):
-            return self._from_registry(kind, key)
-        if callable(source):
-            try:
-                found = source(key)
-            except Exception as e:  # the user's callable: its failure is the reason
-                msg = f"writer_schemas({key!r}) raised {type(e).__name__}: {e}"
-                raise LookupError(msg) from e
-            if found is None:
-                msg = f"writer_schemas({key!r}) gave None"
-                raise LookupError(msg)
-            return schema_json(f"writer schema of {kind} {key}", found)
-        msg = f"writer_schemas must be a mapping, a callable or a SchemaRegistryClient, found {type(source).__name__}"
-        raise AvroArgumentError(msg)
-
-    def _from_registry(self, kind: str, key: Any) -> str:
-        client: Any = self.source  # a SchemaRegistryClient, by its methods
-        if kind == "id":
-            call = functools.partial(client.get_schema, key)
-        elif kind == "guid" and hasattr(client, "get_schema_by_guid"):
-            call = functools.partial(client.get_schema_by_guid, key)
-        else:
-            msg = f"a schema registry does not look schemas up by {kind}"
-            raise LookupError(msg)
-        try:
-            # A registry that failed (not reached, a 5xx) raises AvroIOError: the decode
-            # fails whatever the mode, and a later one asks again.
-            schema = _registry_call(client, f"schema {kind} {key}", call)
-        except AvroSchemaError as e:
-            # The registry's answer (404) is why the messages that name it fail.
-            cause = e.__cause__
-            msg = f"the schema registry at {_registry_url(client)} answered {type(cause).__name__}: {cause}"
-            raise LookupError(msg) from cause
-        schema_type = getattr(schema, "schema_type", "AVRO") or "AVRO"
-        if schema_type != "AVRO":
-            msg = f"the schema registry holds a {schema_type} schema for it, not an Avro one"
-            raise LookupError(msg)
-        return schema_json("schema", schema)
-
-    def latest(self, subject: str) -> str:
-        """The latest version of a registry subject (the source is a registry client)."""
-        client: Any = self.source
-        what = f"the latest version of subject {subject!r}"
-        # Connection refused, 404, ...: one line, the cause chained.
-        schema = _registry_call(client, what, functools.partial(client.get_latest_version, subject)).schema
-        schema_type = getattr(schema, "schema_type", "AVRO") or "AVRO"
-        if schema_type != "AVRO":
-            msg = f"{what} in the schema registry at {_registry_url(client)} is a {schema_type} schema, not an Avro one"
-            raise AvroSchemaError(msg)
-        return schema_json(what, schema)
-
-    def newest(self) -> str | None:
-        """The default reader schema: the newest writer schema, where that can be known."""
-        source = self.source
-        if isinstance(source, Mapping) and source:
-            keys = list(source)
-            # Registry ids grow as schemas are registered: the highest is the newest.
-            newest = max(keys) if all(isinstance(k, int) for k in keys) else keys[-1]
-            return schema_json("writer schema", source[newest])
-        return None
 
 
 class MessageDecoding:
@@ -343,8 +118,7 @@ class MessageDecoding:
         self._site = CallSite.of_caller()
 
     def __reduce__(self) -> tuple[Any, ...]:
-        schema, options = self._arguments
-        return (_rebuilt_decoding, (schema, options))
+        return (_rebuilt_decoding, self._arguments)
 
     def _fetch_schemas(self, keys: list[tuple[str, Any]]) -> None:
         # One lookup per key, even when batches arrive on several threads at once.
@@ -472,61 +246,3 @@ def encode_expr(
         return _internal.encode_messages(values, description, given, framing, schema_id, record_name)
 
     return expr.map_batches(encode, return_dtype=pl.Binary(), is_elementwise=True)
-
-
-#: The columns of :func:`kafka_frame`.
-KAFKA_SCHEMA = pl.Schema(
-    {
-        "key": pl.Binary(),
-        "value": pl.Binary(),
-        "topic": pl.String(),
-        "partition": pl.Int32(),
-        "offset": pl.Int64(),
-        "timestamp": pl.Datetime("ms", "UTC"),
-        "headers": pl.List(pl.Struct({"key": pl.String(), "value": pl.Binary()})),
-    }
-)
-
-
-def kafka_frame(messages: Any) -> pl.DataFrame:
-    r"""A consumer's messages as a DataFrame: key, value, topic, partition, offset, timestamp, headers.
-
-    Takes what ``confluent_kafka.Consumer.consume()`` (or ``poll()``, one at a time)
-    returns, or kafka-python's and aiokafka's ``ConsumerRecord``\ s. Messages that carry
-    an error (``message.error()``) raise. The timestamp is null where the broker gave
-    none. ``value`` is then ready for :meth:`AvroExprNamespace.decode`.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> import polars_avro
-    >>> from types import SimpleNamespace as Record  # stands in for a kafka-python ConsumerRecord
-    >>> batch = [Record(key=b"k", value=b"\x00\x00\x00\x00\x07\x02", topic="orders", partition=0,
-    ...                 offset=41, timestamp=1700000000000, headers=[("trace", b"1")])]
-    >>> df = polars_avro.kafka_frame(batch)
-    >>> df.select("topic", "offset", pl.col("value").avro.schema_id()).row(0)
-    ('orders', 41, 7)
-    """
-    columns: dict[str, list[Any]] = {name: [] for name in KAFKA_SCHEMA}
-    for message in messages:
-        error = getattr(message, "error", None)
-        if callable(error) and error() is not None:
-            msg = f"the consumer gave an error instead of a message: {error()}"
-            raise AvroArgumentError(msg)
-        fields = {name: _field(message, name) for name in ("key", "value", "topic", "partition", "offset")}
-        for name, value in fields.items():
-            columns[name].append(value)
-        timestamp = _field(message, "timestamp")
-        if isinstance(timestamp, tuple):  # confluent-kafka: (type, milliseconds), type 0 when none
-            timestamp = timestamp[1] if timestamp[0] != 0 else None
-        columns["timestamp"].append(timestamp)
-        headers = _field(message, "headers") or []
-        columns["headers"].append([{"key": k, "value": v} for k, v in headers])
-    frame = pl.DataFrame(columns, schema={**KAFKA_SCHEMA, "timestamp": pl.Int64()})
-    return frame.with_columns(pl.col("timestamp").cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"))
-
-
-def _field(message: Any, name: str) -> Any:
-    """A message's field: a method on confluent-kafka's Message, an attribute elsewhere."""
-    value = getattr(message, name)
-    return value() if callable(value) else value

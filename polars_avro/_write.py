@@ -1,53 +1,32 @@
-"""write_avro and sink_avro: Polars frames to Avro object container files."""
+"""The functions that write Polars frames to Avro object container files.
+
+write_avro (a frame), sink_avro (a query's batches, or the parts of a partitioned output) and
+write_frames (a cluster task's part file, for polars_avro.ray and polars_avro.dask).
+"""
 
 from __future__ import annotations
 
 import itertools
-import json
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from polars_avro import _fsspec, _internal
-from polars_avro._arguments import AvroTarget, Codec
+from polars_avro import _internal
+from polars_avro._arguments import AvroTarget
 from polars_avro._callsite import warn_user
-from polars_avro._header import AvroHeader
-from polars_avro._keywords import DEFAULT_RECORD_NAME, FileWriteOptions, SinkKeywords, WriteKeywords, filled, takes
-from polars_avro._options import check_threads
-from polars_avro._origin import source_header
+from polars_avro._keywords import FileWriteOptions, SinkKeywords, WriteKeywords, filled, takes
 from polars_avro._partition import Partitioning, split
-from polars_avro._polars.features import ARRAY_EXPLODE_DROPS_EMPTY, EXPLODE_DROPS_EMPTY, FLOAT16, HAS_MAP
-from polars_avro._polars.keywords import (
-    WRITE_ALIASES,
-    WRITE_REFUSED,
-    make_parent_folder,
-    refusing,
-    with_credentials,
-)
+from polars_avro._polars.keywords import WRITE_ALIASES, WRITE_REFUSED, make_parent_folder, refusing
 from polars_avro._polars.release import for_each_batch
-from polars_avro._sources import RemoteOptions
-from polars_avro._types import contains, describe_dtype
-from polars_avro.exceptions import (
-    AvroArgumentError,
-    AvroSchemaError,
-    AvroSchemaWarning,
-    check_counts,
-    check_flag,
-    check_text,
-    check_whole_number,
-    schema_json,
-)
+from polars_avro._prepare import _Prepared
+from polars_avro._target import _target
+from polars_avro._write_options import _source_header, _WriteOptions
+from polars_avro.exceptions import AvroArgumentError, AvroSchemaWarning, check_counts, check_flag
 
 if TYPE_CHECKING:
-    from polars._typing import PolarsDataType
     from typing_extensions import Unpack
-
-#: Java's default block size, which most Avro files in the wild have.
-DEFAULT_SYNC_INTERVAL: int = _internal.DEFAULT_SYNC_INTERVAL
 
 
 @refusing(WRITE_REFUSED, "write_avro", "write_parquet", aliases={**WRITE_ALIASES, "batches": "df"})
@@ -272,101 +251,6 @@ def write_frames(frames: Iterable[pl.DataFrame], file: AvroTarget, **options: Un
     return rows
 
 
-def _source_header(
-    frame: pl.DataFrame | pl.LazyFrame, frame_schema: pl.Schema, given: Mapping[str, Any]
-) -> AvroHeader | None:
-    """The header of the file ``frame`` was read from unchanged, to write with; else None.
-
-    scan_avro's or read_avro's very frame, of one file, where the user gave no schema,
-    record name or namespace; None derives the schema.
-    """
-    if given["schema"] is not None or given["namespace"] is not None:
-        return None
-    if _record_name(given["name"]) != DEFAULT_RECORD_NAME:
-        return None
-    header: AvroHeader | None = source_header(frame, frame_schema)
-    return header
-
-
-@dataclass(frozen=True)
-class _WriteOptions:
-    """The options of write_avro and sink_avro, checked once.
-
-    Every field comes from the entry point's arguments: the defaults are the signatures'.
-    """
-
-    compression: str
-    compression_level: int | None
-    name: str
-    namespace: str | None
-    schema: str | None
-    #: The schema is the header of the file the frame was read from: where its names break
-    #: the specification's rules, Rust derives one instead.
-    schema_from_source: bool
-    metadata: list[tuple[str, bytes]]
-    sync_interval: int
-    n_threads: int | None
-    remote: RemoteOptions
-
-    @classmethod
-    def of(cls, arguments: Mapping[str, Any], target: object, source: AvroHeader | None = None) -> _WriteOptions:
-        """The options among an entry point's arguments (its ``locals()``), checked.
-
-        ``target``'s URL decides whether an AWS profile's keys are looked for. ``source``:
-        the header of the file the frame was read from, written with where nothing was given.
-        """
-        compression = arguments["compression"]
-        if compression is None:
-            compression = "uncompressed"
-        elif isinstance(compression, Codec):
-            compression = compression.value
-        elif not isinstance(compression, str):
-            msg = f"compression must be a codec's name, found {type(compression).__name__}"
-            raise AvroArgumentError(msg)
-        check_whole_number("sync_interval", arguments["sync_interval"], 1)
-        check_threads(arguments["n_threads"])
-        if arguments["compression_level"] is not None:
-            # The codec's own range is checked with its name; this keeps the number an int32.
-            check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)
-        schema = arguments["schema"] if source is None else source
-        metadata: dict[str, Any] = {}
-        if isinstance(schema, AvroHeader):
-            # The header's schema, exactly as stored, and its user metadata (not the format's).
-            metadata = dict(schema.user_metadata)
-            schema = schema.schema_json
-        elif schema is not None:
-            schema = schema_json("schema", schema)
-        given = {} if arguments["metadata"] is None else arguments["metadata"]
-        if not isinstance(given, Mapping):
-            msg = f"metadata must map str keys to str or bytes values (a dict), found {type(given).__name__}"
-            raise AvroArgumentError(msg)
-        if arguments["namespace"] is not None:
-            check_text("namespace", arguments["namespace"], "the record's namespace")
-        entries = []
-        for key, value in {**metadata, **given}.items():
-            if not isinstance(key, str) or not isinstance(value, (str, bytes, bytearray, memoryview)):
-                msg = f"metadata maps str keys to str or bytes values, found {key!r}: {type(value).__name__}"
-                raise AvroArgumentError(msg)
-            entries.append((key, value.encode() if isinstance(value, str) else bytes(value)))
-        provider = arguments.get("credential_provider")
-        storage_options = with_credentials(arguments["storage_options"], provider)
-        remote = RemoteOptions.of(storage_options, arguments["retries"], source=target, credential_provider=provider)
-        plain = {f.name: arguments[f.name] for f in fields(cls) if f.name not in ("remote", "schema_from_source")}
-        checked = {
-            "compression": compression,
-            "name": _record_name(arguments["name"]),
-            "schema": schema,
-            "schema_from_source": source is not None,
-        }
-        return cls(**{**plain, **checked, "metadata": entries, "remote": remote})
-
-
-def _record_name(name: str) -> str:
-    """The record name asked for: ``""``, Polars' ``write_avro`` default, asks for the default."""
-    check_text("name", name, "the record's name")
-    return DEFAULT_RECORD_NAME if name == "" else name
-
-
 @contextmanager
 def _writing(
     file: AvroTarget,
@@ -381,144 +265,9 @@ def _writing(
         writer = _internal.FileWriter(target, columns, options, name=_target.name_of(file))
         for warning in writer.name_warnings():
             warn_user(AvroSchemaWarning(warning))
-        with finishing(writer):
+        try:
             yield writer
-
-
-@contextmanager
-def finishing(writer: Any) -> Iterator[Any]:
-    """A writer (FileWriter, BlockWriter) finished when the block succeeds, abandoned when it raises."""
-    try:
-        yield writer
-    except BaseException:
-        writer.abort()
-        raise
-    writer.finish()
-
-
-class _Prepared:
-    """How a frame crosses into Rust.
-
-    Each column's type description, and the casts that make its buffers plain (Enum and Map
-    columns go as their physical codes and entry lists, which every supported Polars version
-    hands over alike).
-    """
-
-    def __init__(self, schema: pl.Schema) -> None:
-        self.schema = schema
-        self.columns = [(name, json.dumps(describe_dtype(dtype))) for name, dtype in schema.items()]
-        self.physical = [name for name, dtype in schema.items() if contains(dtype, _needs_physical)]
-
-    @classmethod
-    def of_frame(cls, df: pl.DataFrame) -> _Prepared:
-        """Categorical columns become Enums of the values they hold, in order of appearance."""
-        dtypes = {
-            name: _writable(dtype, lambda d, expr: _categories_of(df, expr), pl.col(name))
-            for name, dtype in df.schema.items()
-        }
-        return cls(pl.Schema(dtypes))
-
-    @classmethod
-    def of_schema(cls, schema: pl.Schema) -> _Prepared:
-        def refuse(dtype: pl.DataType, expr: pl.Expr) -> pl.DataType:
-            msg = (
-                f"the column '{expr.meta.output_name()}' holds Categorical values, whose Avro enum "
-                "symbols a streaming write cannot know before its first row: cast it to pl.Enum "
-                "or to pl.String"
-            )
-            raise AvroSchemaError(msg)
-
-        return cls(pl.Schema({name: _writable(dtype, refuse, pl.col(name)) for name, dtype in schema.items()}))
-
-    def convert(self, df: pl.DataFrame) -> pl.DataFrame:
-        schema = df.schema
-        changed = {name for name, dtype in self.schema.items() if schema[name] != dtype}
-        if not changed and not self.physical:
-            return df
-        exprs = []
-        for name, dtype in self.schema.items():
-            expr = pl.col(name).cast(dtype) if name in changed else pl.col(name)
-            exprs.append(expr.to_physical() if name in self.physical else expr)
-        return df.select(exprs)
-
-
-def _writable(
-    dtype: PolarsDataType, categorical: Callable[[pl.DataType, pl.Expr], pl.DataType], expr: pl.Expr
-) -> PolarsDataType:
-    """`dtype` with what the writer cannot take replaced.
-
-    Categorical by `categorical`'s choice, an Enum of no category by String (Avro C refuses
-    an enum of no symbol, which the spec allows and Java takes) and Float16 by Float32, at
-    any depth.
-    """
-    if isinstance(dtype, pl.Categorical):
-        dtype = categorical(dtype, expr)
-    if isinstance(dtype, pl.Enum) and dtype.categories.len() == 0:
-        return pl.String()
-    if FLOAT16 is not None and dtype == FLOAT16:
-        return pl.Float32()
-    if isinstance(dtype, pl.List):
-        return pl.List(_writable(dtype.inner, categorical, expr.explode(**EXPLODE_DROPS_EMPTY)))
-    if isinstance(dtype, pl.Array):
-        return pl.Array(_writable(dtype.inner, categorical, expr.arr.explode(**ARRAY_EXPLODE_DROPS_EMPTY)), dtype.size)
-    if isinstance(dtype, pl.Struct):
-        return pl.Struct({f.name: _writable(f.dtype, categorical, expr.struct.field(f.name)) for f in dtype.fields})
-    if HAS_MAP and isinstance(dtype, pl.Map):
-        entries = pl.List(pl.Struct({"key": dtype.key, "value": dtype.value}))
-        value = _writable(
-            dtype.value, categorical, expr.cast(entries).explode(**EXPLODE_DROPS_EMPTY).struct.field("value")
-        )
-        return pl.Map(dtype.key, value)
-    return dtype
-
-
-def _categories_of(df: pl.DataFrame, expr: pl.Expr) -> pl.DataType:
-    """The Enum of the values a Categorical holds (none: only nulls, or no row)."""
-    values = df.select(expr.drop_nulls().unique(maintain_order=True).cast(pl.String)).to_series()
-    return pl.Enum(values.to_list())
-
-
-def _needs_physical(dtype: PolarsDataType) -> bool:
-    return isinstance(dtype, pl.Enum) or (HAS_MAP and isinstance(dtype, pl.Map))
-
-
-class _target:
-    """What a write's target is handed to the Rust writer as, which decides the rest (``sink::Target``).
-
-    A path (``~`` expanded) goes as it is: the writer replaces a local file whole
-    (a temporary file beside it, renamed into place on success and removed on failure),
-    and writes a pipe or a device as it is. An object store URL becomes the object to
-    upload (the upload itself makes the object appear only when it completes). A URL only
-    fsspec reaches becomes its file system's file, closed on success and discarded on
-    failure; a file object is written as it is.
-    """
-
-    def __init__(self, file: AvroTarget, remote: RemoteOptions) -> None:
-        self.file = file
-        self.remote = remote
-        self.fsspec_file: _fsspec.Writing | None = None
-
-    def __enter__(self) -> str | IO[bytes] | _internal.RemoteFile:
-        if isinstance(self.file, str) and _internal.is_store_url(self.file):
-            if _fsspec.reaches(self.file):
-                self.fsspec_file = _fsspec.Writing(self.file, self.remote.given)
-                return self.fsspec_file.file
-            return self.remote.file(self.file)
-        if isinstance(self.file, (str, os.PathLike)):
-            return os.path.expanduser(os.fspath(self.file))
-        # A file object; anything else the writer refuses, saying what it takes.
-        return self.file
-
-    @staticmethod
-    def name_of(file: AvroTarget) -> str | None:
-        """How errors name a path or URL: as the user gave it (None: the writer's choice)."""
-        if isinstance(file, (str, os.PathLike)):
-            return os.fsdecode(file)
-        return None
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if self.fsspec_file is not None:
-            if exc_type is None:
-                self.fsspec_file.finish()
-            else:
-                self.fsspec_file.discard()
+        except BaseException:
+            writer.abort()
+            raise
+        writer.finish()

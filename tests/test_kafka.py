@@ -59,7 +59,7 @@ def test_a_topic_produced_by_the_serializer_decodes_as_its_deserializer_reads_it
         assert len(messages) == N_MESSAGES
 
         frame = polars_avro.kafka_frame(messages)
-        assert frame.schema == polars_avro._messages.KAFKA_SCHEMA
+        assert frame.schema == polars_avro._kafka.KAFKA_SCHEMA
         decoded = frame.with_columns(
             pl.col("value").avro.decode(framing="confluent", writer_schemas=client, subject="users-value")
         )

@@ -836,10 +836,10 @@ def test_a_registry_that_does_not_answer_fails_the_decode_in_bounded_time(monkey
     """A registry that never answered hung decode (no answer in 120 s)."""
     from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
-    from polars_avro import _messages
+    from polars_avro import _registry
 
-    monkeypatch.setattr(_messages, "REGISTRY_TIMEOUT", 0.5)
-    monkeypatch.setattr(_messages, "REGISTRY_RETRY_PAUSES", (0.05, 0.05))
+    monkeypatch.setattr(_registry, "REGISTRY_TIMEOUT", 0.5)
+    monkeypatch.setattr(_registry, "REGISTRY_RETRY_PAUSES", (0.05, 0.05))
     registry = SchemaRegistry()
     try:
         schema_id = SchemaRegistryClient({"url": registry.url}).register_schema(

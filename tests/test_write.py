@@ -396,14 +396,14 @@ def test_codec_names_and_levels_come_from_the_rust_core() -> None:
     # The type checkers' Literal and the documented levels follow the one definition in Rust.
     from typing import get_args
 
-    from polars_avro import _arguments, _internal, _write
+    from polars_avro import _arguments, _internal
 
     # With "zstd", Polars' name for zstandard, and "null", the header's name for uncompressed.
     assert list(get_args(_arguments.CompressionName)) == [*_internal.COMPRESSIONS, "zstd", "null"]
     doc = " ".join(polars_avro.write_avro.__doc__.split())
     for name, (low, high, default) in _internal.COMPRESSION_LEVELS:
         assert f"{name} {low}-{high} (default {default})" in doc, name
-    assert _write.DEFAULT_SYNC_INTERVAL == 64_000  # Java's
+    assert _internal.DEFAULT_SYNC_INTERVAL == 64_000  # Java's
 
 
 @pytest.mark.parametrize(
