@@ -23,7 +23,7 @@ from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource, RemoteOptions
 from polars_avro._target import _target
 from polars_avro._write_options import _WriteOptions
-from polars_avro.exceptions import AvroArgumentError, check_flag, check_whole_number, schema_json
+from polars_avro.exceptions import AvroArgumentError, schema_json
 
 #: What a block reader hands out as a block's ``data``: the bytes as stored (compressed with
 #: the file's codec), decompressed, or none (only the framing is read, the data skipped).
@@ -170,8 +170,8 @@ class AvroBlockReader:
         storage_options: Mapping[str, Any] | None = None,
         retries: int = 2,
     ) -> None:
-        check_flag("check_records", check_records)
-        check_flag("repair", repair)
+        _internal.check_flag("check_records", check_records)
+        _internal.check_flag("repair", repair)
         remote = RemoteOptions.of(storage_options, retries)
         item = source._item if isinstance(source, AvroFile) else None
         if item is None:
@@ -297,9 +297,9 @@ class AvroBlockWriter:
         ``data`` is already compressed with this file's codec when ``compressed``, else
         compressed here.
         """
-        check_whole_number("records", records, 0)
+        _internal.check_whole_number("records", records, 0)
         data = bytes_of("data", data)
-        check_flag("compressed", compressed)
+        _internal.check_flag("compressed", compressed)
         self._open().write_block(records, data, compressed)
 
     def write_blocks(self, blocks: Iterable[AvroBlock], codec: str, *, source: str | None = None) -> None:
@@ -384,10 +384,10 @@ class AvroDatums:
         timestamp in ISO 8601 (``"2026-11-27T10:00:00.000Z"``, ``Z`` where it is UTC), a
         uuid on fixed as its text, a duration as ``{"months", "days", "milliseconds"}``.
         """
-        check_whole_number("count", count, 0)
+        _internal.check_whole_number("count", count, 0)
         data = bytes_of("data", data)
-        check_flag("avro_json", avro_json)
-        check_flag("readable", readable)
+        _internal.check_flag("avro_json", avro_json)
+        _internal.check_flag("readable", readable)
         return self._json.render(data, count, avro_json=avro_json, readable=readable)
 
     def from_json(self, lines: bytes, *, avro_json: bool = False, first_line: int = 1) -> tuple[bytes, int]:
@@ -398,8 +398,8 @@ class AvroDatums:
         first line.
         """
         lines = bytes_of("lines", lines)
-        check_flag("avro_json", avro_json)
-        check_whole_number("first_line", first_line, 1)
+        _internal.check_flag("avro_json", avro_json)
+        _internal.check_whole_number("first_line", first_line, 1)
         return self._json.encode(lines, avro_json=avro_json, first_line=first_line)
 
     def random(self, count: int, *, seed: int = 0, first: int = 0) -> bytes:
@@ -408,7 +408,7 @@ class AvroDatums:
         Datum ``i`` depends only on ``seed`` and ``first + i``, so the datums of a long run can
         be made in blocks that give the same records as one call.
         """
-        check_whole_number("count", count, 0)
-        check_whole_number("first", first, 0)
-        check_whole_number("seed", seed, 0, 2**64 - 1)
+        _internal.check_whole_number("count", count, 0)
+        _internal.check_whole_number("first", first, 0)
+        _internal.check_whole_number("seed", seed, 0, 2**64 - 1)
         return self._json.random(count, seed, first=first)

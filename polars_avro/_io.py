@@ -24,7 +24,7 @@ from polars_avro._polars.keywords import (
 from polars_avro._polars.release import lazy_frame, warn_of_bugs
 from polars_avro._scan import Scan
 from polars_avro._sources import AvroSource, Item, RemoteOptions, named
-from polars_avro.exceptions import AvroArgumentError, check_flag
+from polars_avro.exceptions import AvroArgumentError
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -155,7 +155,7 @@ def read_avro(source: AvroSource, **options: Unpack[ReadKeywords]) -> pl.DataFra
     if not names:
         return without_columns(sum(f.height for f in frames))
     df = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=False)
-    check_flag("rechunk", rechunk)
+    _internal.check_flag("rechunk", rechunk)
     if rechunk:
         df = df.rechunk()
     # A path's header is read again only if the frame is written; bytes are not kept for it.

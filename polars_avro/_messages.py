@@ -22,13 +22,7 @@ from polars_avro._callsite import CallSite, warn_user
 from polars_avro._fingerprints import fingerprint
 from polars_avro._registry import _is_registry_client, _SchemaSource
 from polars_avro._types import describe_dtype
-from polars_avro.exceptions import (
-    AvroArgumentError,
-    AvroDecodeWarning,
-    AvroSchemaWarning,
-    check_whole_number,
-    schema_json,
-)
+from polars_avro.exceptions import AvroArgumentError, AvroDecodeWarning, AvroSchemaWarning, schema_json
 
 #: The name the id column travels under inside the struct handed to the decoder.
 _ID_FIELD = "__polars_avro_schema_id"
@@ -235,7 +229,7 @@ def encode_expr(
         msg = "framing='confluent' needs the schema_id= the registry gave the schema"
         raise AvroArgumentError(msg)
     if schema_id is not None:
-        check_whole_number("schema_id", schema_id, 0)
+        _internal.check_whole_number("schema_id", schema_id, 0)
     given = None if schema is None else schema_json("schema", schema)
     # An invalid schema or name fails here, before any data.
     for warning in _internal.check_encoding_schema(given, record_name):

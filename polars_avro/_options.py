@@ -11,14 +11,7 @@ from polars_avro._keywords import ReadOptions, filled
 from polars_avro._polars.features import max_index
 from polars_avro._polars.keywords import CredentialProvider, with_credentials
 from polars_avro._sources import RemoteOptions
-from polars_avro.exceptions import (
-    AvroArgumentError,
-    check_counts,
-    check_flag,
-    check_text,
-    check_whole_number,
-    schema_json,
-)
+from polars_avro.exceptions import AvroArgumentError, schema_json
 
 #: The most files opened at once: each is opened on an I/O thread of its own, and a typo
 #: (100_000 for 100) would start that many threads.
@@ -79,21 +72,21 @@ class ScanOptions:
         )
 
     def __post_init__(self) -> None:
-        check_counts(batch_size=self.batch_size)
+        _internal.check_counts(batch_size=self.batch_size)
         if self.files_in_flight is not None:
-            check_whole_number("files_in_flight", self.files_in_flight, 1, MAX_FILES_IN_FLIGHT)
+            _internal.check_whole_number("files_in_flight", self.files_in_flight, 1, MAX_FILES_IN_FLIGHT)
         check_threads(self.n_threads)
         if self.n_rows is not None:
-            check_whole_number("n_rows", self.n_rows, 0)
+            _internal.check_whole_number("n_rows", self.n_rows, 0)
         # As Polars' with_row_index: an offset its index type holds.
-        check_whole_number("row_index_offset", self.row_index_offset, 0, max_index())
+        _internal.check_whole_number("row_index_offset", self.row_index_offset, 0, max_index())
         for flag in ("glob", "allow_missing_columns", "try_parse_hive_dates", "ignore_errors", "low_memory"):
-            check_flag(flag, getattr(self, flag))
+            _internal.check_flag(flag, getattr(self, flag))
         if self.hive_partitioning is not None:
-            check_flag("hive_partitioning", self.hive_partitioning)
+            _internal.check_flag("hive_partitioning", self.hive_partitioning)
         for name in ("row_index_name", "include_file_paths"):
             if getattr(self, name) is not None:
-                check_text(name, getattr(self, name))
+                _internal.check_text(name, getattr(self, name))
         prefixes = self.hidden_file_prefix
         if prefixes is not None and (
             isinstance(prefixes, (bytes, Mapping))
@@ -115,7 +108,7 @@ def check_threads(n_threads: int | None) -> None:
     A count within the reader's bound (the Rust rule, ``_internal.thread_count``), checked
     when the function is called, not when a query runs.
     """
-    check_counts(n_threads=n_threads)
+    _internal.check_counts(n_threads=n_threads)
     if n_threads is not None:
         _internal.thread_count(n_threads)
 
@@ -131,5 +124,5 @@ def column_names(columns: str | Sequence[str] | Sequence[int]) -> list[Any]:
     names = list(columns)
     for name in names:
         if isinstance(name, str):
-            check_text("columns", name)
+            _internal.check_text("columns", name)
     return names

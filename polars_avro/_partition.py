@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from polars_avro import _fsspec, _internal
-from polars_avro.exceptions import AvroArgumentError, AvroColumnNotFoundError, check_counts
+from polars_avro.exceptions import AvroArgumentError, AvroColumnNotFoundError
 
 #: The columns holding each row's key values as text, while the rows are being split.
 _KEY_TEXT = "__polars_avro_key_{}"
@@ -76,7 +76,9 @@ class Partitioning:
         asked = {name: value for name, value in asked.items() if value is not None}
         if not asked:
             return None
-        check_counts(max_rows_per_file=max_rows_per_file, approximate_bytes_per_file=approximate_bytes_per_file)
+        _internal.check_counts(
+            max_rows_per_file=max_rows_per_file, approximate_bytes_per_file=approximate_bytes_per_file
+        )
         by = " and ".join(asked)
         if not isinstance(target, (str, os.PathLike)):
             found = type(target).__name__

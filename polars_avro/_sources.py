@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any, Union, cast
 
 from polars_avro import _fsspec, _internal, _profiles
-from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, AvroPermissionError, check_whole_number
+from polars_avro.exceptions import AvroArgumentError, AvroFileNotFoundError, AvroPermissionError
 
 #: What scan_avro and read_avro accept.
 AvroSource = Union[str, Path, bytes, bytearray, memoryview, IO[bytes], "Sequence[str | Path]"]
@@ -50,7 +50,7 @@ class RemoteOptions:
         With ``credential_provider="auto"``, where ``source`` names an S3 URL and nothing
         else gives keys, the keys of the AWS profile boto3 finds join them.
         """
-        check_whole_number("retries", retries, 0)
+        _internal.check_whole_number("retries", retries, 0)
         if storage_options is not None and not isinstance(storage_options, Mapping):
             msg = f"storage_options must be a dict of option names to values, found {type(storage_options).__name__}"
             raise AvroArgumentError(msg)

@@ -22,7 +22,7 @@ from polars_avro._scan import Scan
 from polars_avro._skipped import SkippedBlock, warn
 from polars_avro._sources import AvroSource, RemoteOptions, named
 from polars_avro._stats import record_skipped_block
-from polars_avro.exceptions import AvroArgumentError, check_counts, check_whole_number
+from polars_avro.exceptions import AvroArgumentError
 
 #: Bytes per split when the caller does not say: Spark's default partition size.
 DEFAULT_TARGET_BYTES = 128 << 20
@@ -140,7 +140,7 @@ def plan_splits(
     >>> sum(df.height for split in splits for df in polars_avro.read_split(split))
     2000
     """
-    check_whole_number("target_bytes", target_bytes, 1)
+    _internal.check_whole_number("target_bytes", target_bytes, 1)
     options = ScanOptions.of(locals())
     remote = options.remote(source)
     # Listing, partition values, headers and sizes, the plan and the splits: one call into Rust.
@@ -203,8 +203,8 @@ def read_split(
         msg = f"read_split takes an AvroSplit from plan_splits, found {type(split).__name__}"
         raise AvroArgumentError(msg)
     if n_rows is not None:
-        check_whole_number("n_rows", n_rows, 0)
-    check_counts(batch_size=batch_size)
+        _internal.check_whole_number("n_rows", n_rows, 0)
+    _internal.check_counts(batch_size=batch_size)
     overrides = {} if n_threads is None else {"n_threads": n_threads}
     scan = split._scan(storage_options, **overrides)
     names = list(scan.schema) if columns is None else scan.plan.project(column_names(columns))

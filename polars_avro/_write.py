@@ -23,7 +23,7 @@ from polars_avro._polars.release import for_each_batch
 from polars_avro._prepare import _Prepared
 from polars_avro._target import _target
 from polars_avro._write_options import _source_header, _WriteOptions
-from polars_avro.exceptions import AvroArgumentError, AvroSchemaWarning, check_counts, check_flag
+from polars_avro.exceptions import AvroArgumentError, AvroSchemaWarning
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -71,7 +71,7 @@ def write_avro(df: pl.DataFrame | Iterable[pl.DataFrame], file: AvroTarget, **op
         given["schema"] = None
     if not isinstance(df, pl.DataFrame):
         df = _concatenated(_frames(df))
-    check_flag("mkdir", given["mkdir"])
+    _internal.check_flag("mkdir", given["mkdir"])
     if given["mkdir"]:
         make_parent_folder(file)
     if Partitioning.of(file, *(given[k] for k in _PARTITIONING)) is not None:
@@ -135,7 +135,7 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
     if file is None:
         msg = "sink_avro needs a target: file (or path=, as Polars' sinks name it)"
         raise AvroArgumentError(msg)
-    check_flag("mkdir", given["mkdir"])
+    _internal.check_flag("mkdir", given["mkdir"])
     if given["mkdir"]:
         make_parent_folder(file)
     if isinstance(lf, pl.DataFrame):
@@ -144,7 +144,7 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
         msg = f"sink_avro takes a LazyFrame, found {type(lf).__name__}"
         raise AvroArgumentError(msg)
     chunk_size = given["chunk_size"]
-    check_counts(chunk_size=chunk_size)
+    _internal.check_counts(chunk_size=chunk_size)
     partitioning = Partitioning.of(file, *(given[k] for k in _PARTITIONING))
     if partitioning is not None:
         _sink_partitioned(lf, partitioning, given, chunk_size)

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from polars_avro import _internal
 from polars_avro._arguments import Codec
 from polars_avro._header import AvroHeader
 from polars_avro._keywords import DEFAULT_RECORD_NAME
@@ -19,7 +20,7 @@ from polars_avro._options import check_threads
 from polars_avro._origin import source_header
 from polars_avro._polars.keywords import with_credentials
 from polars_avro._sources import RemoteOptions
-from polars_avro.exceptions import AvroArgumentError, check_text, check_whole_number, schema_json
+from polars_avro.exceptions import AvroArgumentError, schema_json
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,11 @@ class _WriteOptions:
         elif not isinstance(compression, str):
             msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
-        check_whole_number("sync_interval", arguments["sync_interval"], 1)
+        _internal.check_whole_number("sync_interval", arguments["sync_interval"], 1)
         check_threads(arguments["n_threads"])
         if arguments["compression_level"] is not None:
             # The codec's own range is checked with its name; this keeps the number an int32.
-            check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)
+            _internal.check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)
         schema = arguments["schema"] if source is None else source
         metadata: dict[str, Any] = {}
         if isinstance(schema, AvroHeader):
@@ -75,7 +76,7 @@ class _WriteOptions:
             msg = f"metadata must map str keys to str or bytes values (a dict), found {type(given).__name__}"
             raise AvroArgumentError(msg)
         if arguments["namespace"] is not None:
-            check_text("namespace", arguments["namespace"], "the record's namespace")
+            _internal.check_text("namespace", arguments["namespace"], "the record's namespace")
         entries = []
         for key, value in {**metadata, **given}.items():
             if not isinstance(key, str) or not isinstance(value, (str, bytes, bytearray, memoryview)):
@@ -97,7 +98,7 @@ class _WriteOptions:
 
 def _record_name(name: str) -> str:
     """The record name asked for: ``""``, Polars' ``write_avro`` default, asks for the default."""
-    check_text("name", name, "the record's name")
+    _internal.check_text("name", name, "the record's name")
     return DEFAULT_RECORD_NAME if name == "" else name
 
 

@@ -236,41 +236,6 @@ __all__ = [
 ]
 
 
-#: The largest count an option takes: what the Rust reader and writer hold counts in (64 bits).
-MOST_COUNT = 2**63 - 1
-
-
-def check_whole_number(name: str, value: object, least: int, most: int = MOST_COUNT) -> None:
-    """The one check every integer option gets (None, where allowed, is the caller's to skip).
-
-    An ``int`` (not a ``bool``) from ``least`` to ``most``: anything else raises here, naming
-    the option, rather than as an OverflowError or TypeError from the compiled module.
-    """
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{name} must be a whole number, found {type(value).__name__} {value!r}"
-        raise AvroArgumentError(msg)
-    if value < least:
-        msg = f"{name} must be at least {least}, found {value}"
-        raise AvroArgumentError(msg)
-    if value > most:
-        msg = f"{name} must be at most {most:,}, found {value:,}"
-        raise AvroArgumentError(msg)
-
-
-def check_counts(**options: int | None) -> None:
-    """:func:`check_whole_number` for options counting something: each None or at least 1."""
-    for name, value in options.items():
-        if value is not None:
-            check_whole_number(name, value, 1)
-
-
-def check_flag(name: str, value: object) -> None:
-    """The one check every True/False option gets: a ``bool``, not a value that is truthy."""
-    if not isinstance(value, bool):
-        msg = f"{name} must be True or False, found {type(value).__name__} {value!r}"
-        raise AvroArgumentError(msg)
-
-
 def schema_json(name: str, value: object) -> str:
     """An Avro schema option as JSON text, or an error naming the option.
 
@@ -296,17 +261,3 @@ def schema_json(name: str, value: object) -> str:
     msg = f"{name} must be an Avro schema: its JSON text, the parsed JSON (a dict or list) or a schema object, "
     msg += f"found {kind}"
     raise AvroArgumentError(msg)
-
-
-def check_text(name: str, value: object, what: str = "a column name") -> None:
-    """The one check every text option gets: a ``str``, ``what`` saying what it names.
-
-    None, where allowed, is the caller's to skip.
-    """
-    if not isinstance(value, str):
-        msg = f"{name} must be {what} (a str), found {type(value).__name__} {value!r}"
-        raise AvroArgumentError(msg)
-    if what == "a column name" and "\x00" in value:
-        # Polars hands columns across its Arrow C interface, whose names end at a NUL.
-        msg = f"{name} {value!r} holds a NUL character, which no column name crossing into Polars can hold"
-        raise AvroArgumentError(msg)

@@ -212,3 +212,31 @@ def test_what_the_fuzzing_found(small_file: Path, tmp_path: Path, function: str,
     if option == "row_index_name" and value == "*":
         df = call(**{option: value})
         assert df.columns == ["*", "id", "s"] and df["*"].to_list() == [0, 1, 2]
+
+
+def test_each_kind_of_option_is_checked_by_one_rule() -> None:
+    """The checks every option of a kind gets (src/python/pychecks.rs), at their edges."""
+    from polars_avro import _internal
+
+    def refused(check: Any, *args: Any, **kwargs: Any) -> str:
+        with pytest.raises(polars_avro.AvroArgumentError) as raised:
+            check(*args, **kwargs)
+        return str(raised.value)
+
+    _internal.check_whole_number("n", 2**63 - 1, 0)
+    _internal.check_whole_number("seed", 2**64 - 1, 0, 2**64 - 1)
+    assert refused(_internal.check_whole_number, "n", 2**63, 0) == (
+        "n must be at most 9,223,372,036,854,775,807, found 9,223,372,036,854,775,808"
+    )
+    assert refused(_internal.check_whole_number, "n", -(2**70), 1) == f"n must be at least 1, found {-(2**70)}"
+    assert refused(_internal.check_whole_number, "n", True, 0) == "n must be a whole number, found bool True"
+    assert refused(_internal.check_whole_number, "n", "3", 0) == "n must be a whole number, found str '3'"
+    _internal.check_counts(a=None, b=1)
+    assert refused(_internal.check_counts, a=1, b=0) == "b must be at least 1, found 0"
+    _internal.check_flag("f", False)
+    assert refused(_internal.check_flag, "f", 1) == "f must be True or False, found int 1"
+    _internal.check_text("name", "a\x00b", "the record's name")
+    assert refused(_internal.check_text, "col", "a\x00b") == (
+        "col 'a\\x00b' holds a NUL character, which no column name crossing into Polars can hold"
+    )
+    assert refused(_internal.check_text, "col", b"a") == "col must be a column name (a str), found bytes b'a'"

@@ -5,6 +5,7 @@ mod alloc;
 mod errors;
 mod interrupt;
 mod pyblocks;
+mod pychecks;
 mod pydtype;
 mod pyjson;
 mod pylisting;
@@ -186,6 +187,10 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add("ALLOCATOR", alloc::in_use())?;
     m.add_function(wrap_pyfunction!(thread_count, m)?)?;
+    m.add_function(wrap_pyfunction!(pychecks::check_whole_number, m)?)?;
+    m.add_function(wrap_pyfunction!(pychecks::check_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(pychecks::check_flag, m)?)?;
+    m.add_function(wrap_pyfunction!(pychecks::check_text, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
