@@ -21,8 +21,8 @@ from polars_avro._io import list_sources, one_file
 from polars_avro._options import ScanOptions
 from polars_avro._skipped import SkippedBlock
 from polars_avro._sources import AvroSource, RemoteOptions
-from polars_avro._target import _target
-from polars_avro._write_options import _WriteOptions
+from polars_avro._target import Target
+from polars_avro._write_options import WriteOptions
 from polars_avro.exceptions import AvroArgumentError, schema_json
 
 #: What a block reader hands out as a block's ``data``: the bytes as stored (compressed with
@@ -265,10 +265,10 @@ class AvroBlockWriter:
         if schema is None:
             msg = "AvroBlockWriter takes the writer schema, found None"
             raise AvroArgumentError(msg)
-        options = _WriteOptions.of({**locals(), "name": "", "namespace": None}, file)
+        options = WriteOptions.of({**locals(), "name": "", "namespace": None}, file)
         self.sync_interval = sync_interval
         self._n_threads = n_threads
-        self._target = _target(file, options.remote)
+        self._target = Target(file, options.remote)
         target = self._target.__enter__()
         try:
             self._writer: _internal.BlockWriter | None = _internal.BlockWriter(
@@ -277,7 +277,7 @@ class AvroBlockWriter:
                 compression=options.compression,
                 compression_level=options.compression_level,
                 metadata=options.metadata,
-                name=_target.name_of(file),
+                name=Target.name_of(file),
             )
         except BaseException as e:
             self._target.__exit__(type(e), e, e.__traceback__)

@@ -4,7 +4,7 @@ import polars as pl
 
 from polars_avro._options import ScanOptions
 from polars_avro._scan import ReadRequest
-from polars_avro._write_options import _WriteOptions
+from polars_avro._write_options import WriteOptions
 
 __version__: str
 MAX_DECIMAL_PRECISION: int
@@ -172,7 +172,7 @@ class FileWriter:
         self,
         target: str | IO[bytes] | RemoteFile,
         columns: list[tuple[str, str]],
-        request: _WriteOptions,
+        request: WriteOptions,
         *,
         name: str | None = None,
     ) -> None: ...
@@ -195,7 +195,7 @@ class PartitionedWriter:
         base: str,
         keys: list[str],
         columns: list[tuple[str, str]],
-        request: _WriteOptions,
+        request: WriteOptions,
         *,
         max_rows: int | None,
         max_bytes: int | None,

@@ -20,7 +20,7 @@ from polars_avro import _internal
 from polars_avro._arguments import FRAMINGS, MODES, SchemaLike, WriterSchemas
 from polars_avro._callsite import CallSite, warn_user
 from polars_avro._fingerprints import fingerprint
-from polars_avro._registry import _is_registry_client, _SchemaSource
+from polars_avro._registry import SchemaSource, is_registry_client
 from polars_avro._types import describe_dtype
 from polars_avro.exceptions import AvroArgumentError, AvroDecodeWarning, AvroSchemaWarning, schema_json
 
@@ -69,10 +69,10 @@ class MessageDecoding:
         if given is not None and writer_schemas is None and framing == "single_object":
             # The one schema given: its fingerprint is what the messages carry.
             writer_schemas = {fingerprint(given): given}
-        self.schemas = _SchemaSource(writer_schemas)
+        self.schemas = SchemaSource(writer_schemas)
         reader = None if reader_schema is None else schema_json("reader schema", reader_schema)
         if subject is not None:
-            if not _is_registry_client(writer_schemas):
+            if not is_registry_client(writer_schemas):
                 found = "none" if writer_schemas is None else f"a {type(writer_schemas).__name__}"
                 msg = (
                     f"subject={subject!r} names a subject of a schema registry, whose latest version is "

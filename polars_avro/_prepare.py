@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
 
-class _Prepared:
+class Prepared:
     """How a frame crosses into Rust.
 
     Each column's type description, and the casts that make its buffers plain (Enum and Map
@@ -35,7 +35,7 @@ class _Prepared:
         self.physical = [name for name, dtype in schema.items() if contains(dtype, _needs_physical)]
 
     @classmethod
-    def of_frame(cls, df: pl.DataFrame) -> _Prepared:
+    def of_frame(cls, df: pl.DataFrame) -> Prepared:
         """Categorical columns become Enums of the values they hold, in order of appearance."""
         dtypes = {
             name: _writable(dtype, lambda d, expr: _categories_of(df, expr), pl.col(name))
@@ -44,7 +44,7 @@ class _Prepared:
         return cls(pl.Schema(dtypes))
 
     @classmethod
-    def of_schema(cls, schema: pl.Schema) -> _Prepared:
+    def of_schema(cls, schema: pl.Schema) -> Prepared:
         def refuse(dtype: pl.DataType, expr: pl.Expr) -> pl.DataType:
             msg = (
                 f"the column '{expr.meta.output_name()}' holds Categorical values, whose Avro enum "

@@ -18,7 +18,7 @@ from polars_avro._arguments import WriterSchemas
 from polars_avro.exceptions import AvroArgumentError, AvroIOError, AvroSchemaError, schema_json
 
 
-def _is_registry_client(source: Any) -> bool:
+def is_registry_client(source: Any) -> bool:
     return hasattr(source, "get_schema") and hasattr(source, "get_latest_version")
 
 
@@ -109,7 +109,7 @@ def _registry_call(client: Any, what: str, call: Callable[[], Any]) -> Any:
     raise AssertionError(msg)
 
 
-class _SchemaSource:
+class SchemaSource:
     """Looks writer schemas up by the key a message carries, once per key."""
 
     def __init__(self, source: WriterSchemas | None) -> None:
@@ -126,7 +126,7 @@ class _SchemaSource:
                 msg = "it is not in writer_schemas"
                 raise LookupError(msg)
             return schema_json(f"writer schema of {kind} {key}", source[key])
-        if _is_registry_client(source):
+        if is_registry_client(source):
             return self._from_registry(kind, key)
         if callable(source):
             try:

@@ -10,7 +10,7 @@ from polars_avro._arguments import AvroTarget
 from polars_avro._sources import RemoteOptions
 
 
-class _target:
+class Target:
     """What a write's target is handed to the Rust writer as, which decides the rest (``sink::Target``).
 
     A path (``~`` expanded) goes as it is: the writer replaces a local file whole

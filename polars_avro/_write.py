@@ -20,9 +20,9 @@ from polars_avro._keywords import FileWriteOptions, SinkKeywords, WriteKeywords,
 from polars_avro._partition import Partitioning, split
 from polars_avro._polars.keywords import WRITE_ALIASES, WRITE_REFUSED, make_parent_folder, refusing
 from polars_avro._polars.release import for_each_batch
-from polars_avro._prepare import _Prepared
-from polars_avro._target import _target
-from polars_avro._write_options import _source_header, _WriteOptions
+from polars_avro._prepare import Prepared
+from polars_avro._target import Target
+from polars_avro._write_options import WriteOptions, kept_header
 from polars_avro.exceptions import AvroArgumentError, AvroSchemaWarning
 
 if TYPE_CHECKING:
@@ -77,11 +77,11 @@ def write_avro(df: pl.DataFrame | Iterable[pl.DataFrame], file: AvroTarget, **op
     if Partitioning.of(file, *(given[k] for k in _PARTITIONING)) is not None:
         # Parts are streamed like a query's batches; Categorical columns become the Enums of
         # their values first, as a single file would have them.
-        writable = _Prepared.of_frame(df).schema
+        writable = Prepared.of_frame(df).schema
         sink_avro(df.select(pl.col(n).cast(t) for n, t in writable.items()).lazy(), file, **given)
         return
-    prepared = _Prepared.of_frame(df)
-    write_options = _WriteOptions.of(given, file, _source_header(df, df.schema, given))
+    prepared = Prepared.of_frame(df)
+    write_options = WriteOptions.of(given, file, kept_header(df, df.schema, given))
     with _writing(file, prepared.columns, write_options) as writer:
         writer.write(prepared.convert(df), df.height)
 
@@ -150,8 +150,8 @@ def sink_avro(lf: pl.LazyFrame, file: AvroTarget | None = None, **options: Unpac
         _sink_partitioned(lf, partitioning, given, chunk_size)
         return
     lf_schema = lf.collect_schema()
-    prepared = _Prepared.of_schema(lf_schema)
-    write_options = _WriteOptions.of(given, file, _source_header(lf, lf_schema, given))
+    prepared = Prepared.of_schema(lf_schema)
+    write_options = WriteOptions.of(given, file, kept_header(lf, lf_schema, given))
     with _writing(file, prepared.columns, write_options) as writer:
         for_each_batch(lf, chunk_size, lambda batch: writer.write(prepared.convert(batch), batch.height))
 
@@ -161,8 +161,8 @@ def _sink_partitioned(
 ) -> None:
     """Streams the query's rows into the parts of a partitioned output (see polars_avro._partition)."""
     lf, columns = partitioning.prepare(lf)
-    prepared = _Prepared.of_schema(lf.select(columns).collect_schema())
-    options = _WriteOptions.of(given, partitioning.base)
+    prepared = Prepared.of_schema(lf.select(columns).collect_schema())
+    options = WriteOptions.of(given, partitioning.base)
     parts = _internal.PartitionedWriter(
         partitioning.base,
         partitioning.key_names,
@@ -235,13 +235,13 @@ def write_frames(frames: Iterable[pl.DataFrame], file: AvroTarget, **options: Un
     **options
         FileWriteOptions' (polars_avro._keywords), :func:`write_avro`'s for one file.
     """
-    write_options = _WriteOptions.of(filled(FileWriteOptions, options), file)
+    write_options = WriteOptions.of(filled(FileWriteOptions, options), file)
     batches = (df for df in frames if df.height > 0)
     first = next(batches, None)
     if first is None:
         return 0
     strings = {n: pl.String for n, dtype in first.schema.items() if isinstance(dtype, pl.Categorical)}
-    prepared = _Prepared.of_schema(first.cast(strings).schema)  # type: ignore[arg-type]
+    prepared = Prepared.of_schema(first.cast(strings).schema)  # type: ignore[arg-type]
     rows = 0
     with _writing(file, prepared.columns, write_options) as writer:
         for df in itertools.chain([first], batches):
@@ -255,14 +255,14 @@ def write_frames(frames: Iterable[pl.DataFrame], file: AvroTarget, **options: Un
 def _writing(
     file: AvroTarget,
     columns: list[tuple[str, str]],
-    options: _WriteOptions,
+    options: WriteOptions,
 ) -> Iterator[_internal.FileWriter]:
     """The file's writer: finished when the block succeeds, abandoned when it raises.
 
     Abandoned, an object store upload is aborted and a local file left as it was.
     """
-    with options.remote.naming_profile(), _target(file, options.remote) as target:
-        writer = _internal.FileWriter(target, columns, options, name=_target.name_of(file))
+    with options.remote.naming_profile(), Target(file, options.remote) as target:
+        writer = _internal.FileWriter(target, columns, options, name=Target.name_of(file))
         for warning in writer.name_warnings():
             warn_user(AvroSchemaWarning(warning))
         try:

@@ -1,6 +1,6 @@
 """The options of a write (write_avro, sink_avro, a cluster's part file, a block writer), checked once.
 
-They cross into Rust as one value, ``_WriteOptions``, which ``python/pywriter.rs`` reads by
+They cross into Rust as one value, ``WriteOptions``, which ``python/pywriter.rs`` reads by
 attribute; where the frame was read unchanged from one file, that file's header is written with.
 """
 
@@ -24,7 +24,7 @@ from polars_avro.exceptions import AvroArgumentError, schema_json
 
 
 @dataclass(frozen=True)
-class _WriteOptions:
+class WriteOptions:
     """The options of write_avro and sink_avro, checked once.
 
     Every field comes from the entry point's arguments: the defaults are the signatures'.
@@ -44,7 +44,7 @@ class _WriteOptions:
     remote: RemoteOptions
 
     @classmethod
-    def of(cls, arguments: Mapping[str, Any], target: object, source: AvroHeader | None = None) -> _WriteOptions:
+    def of(cls, arguments: Mapping[str, Any], target: object, source: AvroHeader | None = None) -> WriteOptions:
         """The options among an entry point's arguments (its ``locals()``), checked.
 
         ``target``'s URL decides whether an AWS profile's keys are looked for. ``source``:
@@ -102,7 +102,7 @@ def _record_name(name: str) -> str:
     return DEFAULT_RECORD_NAME if name == "" else name
 
 
-def _source_header(
+def kept_header(
     frame: pl.DataFrame | pl.LazyFrame, frame_schema: pl.Schema, given: Mapping[str, Any]
 ) -> AvroHeader | None:
     """The header of the file ``frame`` was read from unchanged, to write with; else None.

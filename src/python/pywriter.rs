@@ -40,7 +40,7 @@ impl Write for PyFileSink {
     }
 }
 
-/// How a file is written, as one value: the attributes of the Python `_WriteOptions` of
+/// How a file is written, as one value: the attributes of the Python `WriteOptions` of
 /// these names (the record's name is its `name`).
 #[derive(FromPyObject)]
 pub struct WriteRequest {
