@@ -8,23 +8,18 @@ from typing import Any, Literal
 
 from polars_avro import _internal
 from polars_avro._keywords import ReadOptions, filled
-from polars_avro._polars.features import max_index
 from polars_avro._polars.keywords import CredentialProvider, with_credentials
 from polars_avro._sources import RemoteOptions
 from polars_avro.exceptions import AvroArgumentError, schema_json
 
-#: The most files opened at once: each is opened on an I/O thread of its own, and a typo
-#: (100_000 for 100) would start that many threads.
-MAX_FILES_IN_FLIGHT = 1024
-
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """Everything a scan is told besides its source: the keywords of ReadOptions, checked.
+    """Everything a scan is told besides its source: the keywords of ReadOptions.
 
     Each entry point builds one from the keywords it was given (:meth:`of`); the types,
     defaults and texts are ReadOptions' (polars_avro._keywords), which a test holds these
-    fields to.
+    fields to. Rust checks them when the scan is planned (``python/pyoptions.rs``).
     """
 
     n_rows: int | None
@@ -71,46 +66,10 @@ class ScanOptions:
             self.storage_options, self.retries, source=source, credential_provider=self.credential_provider
         )
 
-    def __post_init__(self) -> None:
-        _internal.check_counts(batch_size=self.batch_size)
-        if self.files_in_flight is not None:
-            _internal.check_whole_number("files_in_flight", self.files_in_flight, 1, MAX_FILES_IN_FLIGHT)
-        check_threads(self.n_threads)
-        if self.n_rows is not None:
-            _internal.check_whole_number("n_rows", self.n_rows, 0)
-        # As Polars' with_row_index: an offset its index type holds.
-        _internal.check_whole_number("row_index_offset", self.row_index_offset, 0, max_index())
-        for flag in ("glob", "allow_missing_columns", "try_parse_hive_dates", "ignore_errors", "low_memory"):
-            _internal.check_flag(flag, getattr(self, flag))
-        if self.hive_partitioning is not None:
-            _internal.check_flag("hive_partitioning", self.hive_partitioning)
-        for name in ("row_index_name", "include_file_paths"):
-            if getattr(self, name) is not None:
-                _internal.check_text(name, getattr(self, name))
-        prefixes = self.hidden_file_prefix
-        if prefixes is not None and (
-            isinstance(prefixes, (bytes, Mapping))
-            or not isinstance(prefixes, (str, Sequence))
-            or not all(isinstance(p, str) for p in ([prefixes] if isinstance(prefixes, str) else prefixes))
-        ):
-            msg = f"hidden_file_prefix must be a str or a sequence of str, found {prefixes!r}"
-            raise AvroArgumentError(msg)
-
     @property
     def reader_schema_json(self) -> str | None:
         """``reader_schema`` as the JSON text Rust's planner takes, checked."""
         return schema_json("reader_schema", self.reader_schema) if self.reader_schema is not None else None
-
-
-def check_threads(n_threads: int | None) -> None:
-    """The one check of ``n_threads``, for reads and writes alike.
-
-    A count within the reader's bound (the Rust rule, ``_internal.thread_count``), checked
-    when the function is called, not when a query runs.
-    """
-    _internal.check_counts(n_threads=n_threads)
-    if n_threads is not None:
-        _internal.thread_count(n_threads)
 
 
 def column_names(columns: str | Sequence[str] | Sequence[int]) -> list[Any]:

@@ -50,7 +50,6 @@ class RemoteOptions:
         With ``credential_provider="auto"``, where ``source`` names an S3 URL and nothing
         else gives keys, the keys of the AWS profile boto3 finds join them.
         """
-        _internal.check_whole_number("retries", retries, 0)
         if storage_options is not None and not isinstance(storage_options, Mapping):
             msg = f"storage_options must be a dict of option names to values, found {type(storage_options).__name__}"
             raise AvroArgumentError(msg)

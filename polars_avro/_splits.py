@@ -140,7 +140,6 @@ def plan_splits(
     >>> sum(df.height for split in splits for df in polars_avro.read_split(split))
     2000
     """
-    _internal.check_whole_number("target_bytes", target_bytes, 1)
     options = ScanOptions.of(locals())
     remote = options.remote(source)
     # Listing, partition values, headers and sizes, the plan and the splits: one call into Rust.
@@ -204,7 +203,8 @@ def read_split(
         raise AvroArgumentError(msg)
     if n_rows is not None:
         _internal.check_whole_number("n_rows", n_rows, 0)
-    _internal.check_counts(batch_size=batch_size)
+    if batch_size is not None:
+        _internal.check_counts(batch_size=batch_size)
     overrides = {} if n_threads is None else {"n_threads": n_threads}
     scan = split._scan(storage_options, **overrides)
     names = list(scan.schema) if columns is None else scan.plan.project(column_names(columns))

@@ -16,7 +16,6 @@ from polars_avro import _internal
 from polars_avro._arguments import Codec
 from polars_avro._header import AvroHeader
 from polars_avro._keywords import DEFAULT_RECORD_NAME
-from polars_avro._options import check_threads
 from polars_avro._origin import source_header
 from polars_avro._polars.keywords import with_credentials
 from polars_avro._sources import RemoteOptions
@@ -59,7 +58,9 @@ class WriteOptions:
             msg = f"compression must be a codec's name, found {type(compression).__name__}"
             raise AvroArgumentError(msg)
         _internal.check_whole_number("sync_interval", arguments["sync_interval"], 1)
-        check_threads(arguments["n_threads"])
+        _internal.check_threads(arguments["n_threads"])
+        # Where the writer takes no store, nothing else checks it.
+        _internal.check_whole_number("retries", arguments["retries"], 0)
         if arguments["compression_level"] is not None:
             # The codec's own range is checked with its name; this keeps the number an int32.
             _internal.check_whole_number("compression_level", arguments["compression_level"], -(2**31), 2**31 - 1)

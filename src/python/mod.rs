@@ -191,6 +191,7 @@ fn _internal(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pychecks::check_counts, m)?)?;
     m.add_function(wrap_pyfunction!(pychecks::check_flag, m)?)?;
     m.add_function(wrap_pyfunction!(pychecks::check_text, m)?)?;
+    m.add_function(wrap_pyfunction!(pychecks::check_threads, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

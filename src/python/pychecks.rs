@@ -46,14 +46,38 @@ pub fn check_whole_number(name: &str, value: &Bound<'_, PyAny>, least: i128, mos
     Ok(())
 }
 
+/// `retries` where a function takes it (`from_py_with`): a whole number, at least 0.
+pub fn retries(given: &Bound<'_, PyAny>) -> PyResult<usize> {
+    check_whole_number("retries", given, 0, MOST_COUNT)?;
+    given.extract()
+}
+
+/// [`check_whole_number`] for an option counting something, where it is not None.
+pub fn check_count(name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    match value.is_none() {
+        true => Ok(()),
+        false => check_whole_number(name, value, 1, MOST_COUNT),
+    }
+}
+
+/// The one check of `n_threads`, for reads and writes alike: None, or a count within the
+/// reader's bound (`threads::thread_count`), checked when the function is called, not when
+/// a query runs.
+#[pyfunction]
+pub fn check_threads(n_threads: &Bound<'_, PyAny>) -> PyResult<()> {
+    check_count("n_threads", n_threads)?;
+    if !n_threads.is_none() {
+        crate::threads::thread_count(Some(n_threads.extract()?)).map_err(to_py_err)?;
+    }
+    Ok(())
+}
+
 /// [`check_whole_number`] for options counting something, by name: each None or at least 1.
 #[pyfunction]
 #[pyo3(signature = (**options))]
 pub fn check_counts(options: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
     for (name, value) in options.into_iter().flatten() {
-        if !value.is_none() {
-            check_whole_number(&name.extract::<String>()?, &value, 1, MOST_COUNT)?;
-        }
+        check_count(&name.extract::<String>()?, &value)?;
     }
     Ok(())
 }

@@ -115,11 +115,11 @@ pub struct Found {
 pub fn found(
     py: Python<'_>,
     sources: &Bound<'_, PyList>,
-    options: ScanOptions,
+    options: &Bound<'_, PyAny>,
     storage_options: Vec<(String, String)>,
     retries: usize,
 ) -> PyResult<Found> {
-    let options = options.checked()?;
+    let options = ScanOptions::of(options)?;
     let remote = RemoteOptions { options: storage_options, retries };
     let (files, pairs) = listed(py, sources, options.glob, &options.hidden, options.hive(), &remote)?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
@@ -271,9 +271,9 @@ enum Typed<'py> {
 pub fn list_sources<'py>(
     py: Python<'py>,
     sources: &Bound<'py, PyList>,
-    options: ScanOptions,
+    options: &Bound<'py, PyAny>,
     storage_options: Vec<(String, String)>,
-    retries: usize,
+    #[pyo3(from_py_with = super::pychecks::retries)] retries: usize,
 ) -> PyResult<Listing<'py>> {
     let Found { files, names, partitions, .. } = found(py, sources, options, storage_options, retries)?;
     let (items, mut sizes) = (PyList::empty(py), Vec::with_capacity(names.len()));

@@ -1,12 +1,19 @@
 //! A scan's options as Rust reads them: the attributes of polars_avro._options'
-//! `ScanOptions` (checked and defaulted there, once), taken by name. A read option that
-//! reaches the reader is a field here and in that class, and nowhere between.
+//! `ScanOptions` (defaulted there), checked here once, when a scan is planned, and taken by
+//! name. A read option that reaches the reader is a field here and in that class, and
+//! nowhere between.
 
 use pyo3::prelude::*;
 
+use super::pychecks::{check_count, check_flag, check_text, check_threads, check_whole_number, MOST_COUNT};
+use super::pydtype::Polars;
 use super::to_py_err;
 use crate::error::AvroError;
 use crate::read::{ExtraColumns, MissingColumns, Sizes};
+
+/// The most files opened at once: each is opened on an I/O thread of its own, and a typo
+/// (100_000 for 100) would start that many threads.
+const MAX_FILES_IN_FLIGHT: i128 = 1024;
 
 /// The options of a scan that the planner and the reader mind.
 #[derive(FromPyObject)]
@@ -57,9 +64,43 @@ pub struct ScanOptions {
 }
 
 impl ScanOptions {
-    /// The options checked: each choice one of those it takes. Every entry point that plans
-    /// a scan checks them first.
-    pub fn checked(self) -> PyResult<Self> {
+    /// The options of the Python `ScanOptions` `given`, each checked as the package checks an
+    /// option of its kind (`pychecks`) before it is taken. Every entry point that plans a
+    /// scan takes them so.
+    pub fn of(given: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let option = |name: &str| given.getattr(name);
+        check_count("batch_size", &option("batch_size")?)?;
+        let files_in_flight = option("files_in_flight")?;
+        if !files_in_flight.is_none() {
+            check_whole_number("files_in_flight", &files_in_flight, 1, MAX_FILES_IN_FLIGHT)?;
+        }
+        check_threads(&option("n_threads")?)?;
+        let n_rows = option("n_rows")?;
+        if !n_rows.is_none() {
+            check_whole_number("n_rows", &n_rows, 0, MOST_COUNT)?;
+        }
+        // As Polars' with_row_index: an offset its index type holds.
+        let most_index = Polars::import(given.py())?.index_type()?.max();
+        check_whole_number("row_index_offset", &option("row_index_offset")?, 0, i128::from(most_index))?;
+        for flag in ["glob", "allow_missing_columns", "try_parse_hive_dates", "ignore_errors", "low_memory"] {
+            check_flag(flag, &option(flag)?)?;
+        }
+        let hive_partitioning = option("hive_partitioning")?;
+        if !hive_partitioning.is_none() {
+            check_flag("hive_partitioning", &hive_partitioning)?;
+        }
+        for name in ["row_index_name", "include_file_paths"] {
+            let text = option(name)?;
+            if !text.is_none() {
+                check_text(name, &text, "a column name")?;
+            }
+        }
+        prefixes(&option("hidden_file_prefix")?)?;
+        given.extract::<Self>()?.checked()
+    }
+
+    /// The options' choices checked: each one of those it takes.
+    fn checked(self) -> PyResult<Self> {
         for (name, given, choices) in [
             ("schema_from", &self.schema_from, ["first", "all"]),
             ("missing_columns", &self.missing_columns, ["raise", "insert"]),
@@ -137,14 +178,20 @@ impl ScanOptions {
     }
 }
 
-/// `hidden_file_prefix`: None, one prefix, or a sequence of them (checked in Python).
+/// `hidden_file_prefix`: None, one prefix, or a sequence of them.
 fn prefixes(given: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if given.is_none() {
         return Ok(Vec::new());
     }
-    match given.extract::<String>() {
-        Ok(prefix) => Ok(vec![prefix]),
-        Err(_) => given.extract(),
+    if let Ok(prefix) = given.extract::<String>() {
+        return Ok(vec![prefix]);
+    }
+    match given.extract::<Vec<String>>() {
+        Ok(prefixes) => Ok(prefixes),
+        Err(_) => {
+            let msg = format!("hidden_file_prefix must be a str or a sequence of str, found {}", given.repr()?);
+            Err(to_py_err(AvroError::argument(msg)))
+        },
     }
 }
 

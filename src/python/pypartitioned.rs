@@ -70,7 +70,7 @@ impl PartitionedWriter {
         max_rows: Option<u64>,
         max_bytes: Option<u64>,
         storage_options: Vec<(String, String)>,
-        retries: usize,
+        #[pyo3(from_py_with = super::pychecks::retries)] retries: usize,
     ) -> PyResult<Self> {
         let remote = crate::source::is_store_url(&base);
         Ok(Self {

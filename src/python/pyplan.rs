@@ -220,9 +220,9 @@ impl PlannedScan {
 pub fn plan_sources<'py>(
     py: Python<'py>,
     sources: &Bound<'py, PyList>,
-    options: ScanOptions,
+    options: &Bound<'py, PyAny>,
     storage_options: Vec<(String, String)>,
-    retries: usize,
+    #[pyo3(from_py_with = super::pychecks::retries)] retries: usize,
     reader_schema: Option<String>,
 ) -> PyResult<(PlannedScan, PlanningStats)> {
     let Found { options, files, names, partitions } = found(py, sources, options, storage_options, retries)?;

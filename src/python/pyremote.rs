@@ -21,7 +21,7 @@ impl RemoteFile {
     fn new(
         url: &str,
         storage_options: Vec<(String, String)>,
-        retries: usize,
+        #[pyo3(from_py_with = super::pychecks::retries)] retries: usize,
         size: Option<u64>,
         etag: Option<String>,
     ) -> PyResult<Self> {

@@ -11,6 +11,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use pyo3_polars::PyDataFrame;
 
 use super::interrupt::interruptible;
+use super::pychecks::{check_whole_number, MOST_COUNT};
 use super::pylisting::{found, Found, ScanSource};
 use super::pyoptions::ScanOptions;
 use super::pyplan::{planned, Headers, PlannedScan, ScanPlan};
@@ -128,12 +129,14 @@ type Planned<'py> = (ScanPlan, Vec<(Vec<SplitFile>, Option<PyDataFrame>)>, Vec<B
 pub fn plan_splits<'py>(
     py: Python<'py>,
     sources: &Bound<'py, PyList>,
-    options: ScanOptions,
+    options: &Bound<'py, PyAny>,
     storage_options: Vec<(String, String)>,
-    retries: usize,
-    target_bytes: u64,
+    #[pyo3(from_py_with = super::pychecks::retries)] retries: usize,
+    target_bytes: &Bound<'py, PyAny>,
     reader_schema: Option<String>,
 ) -> PyResult<Planned<'py>> {
+    check_whole_number("target_bytes", target_bytes, 1, MOST_COUNT)?;
+    let target_bytes: u64 = target_bytes.extract()?;
     let Found { options, files, names, partitions } = found(py, sources, options, storage_options, retries)?;
     if files.iter().any(|f| f.path.is_none()) {
         let msg = "plan_splits needs paths or URLs: a split names its files, and bytes or file objects have no name";
@@ -203,7 +206,7 @@ pub fn split_scan(
     partition_values: Option<PyDataFrame>,
     options: ScanOptions,
     storage_options: Vec<(String, String)>,
-    retries: usize,
+    #[pyo3(from_py_with = super::pychecks::retries)] retries: usize,
 ) -> PyResult<PlannedScan> {
     let remote = RemoteOptions { options: storage_options, retries };
     let sources = files
