@@ -14,6 +14,14 @@ floor: curl fetching once each object the query needs, 64 at a time, nothing dec
 ``files_in_flight`` and at 16 and 128, ``pl.scan_parquet`` over the same rows, and chdb
 (ClickHouse's ``s3()``) where installed. DuckDB's avro extension reads no object store
 without its httpfs extension, which cannot be fetched here.
+
+    python benches/remote_folder.py --big-mb 22 70 [--latency 20 100]
+
+One big object instead (issue 79): an Avro object of about that many MB (the topic's
+records, snappy) and the same rows as one Parquet object, read whole: ours and
+``pl.scan_parquet`` timed from the scan's creation to the result, beside the floor of one
+GET of the whole Avro object; the requests by kind and the bytes the server sent, which
+show whether a HEAD or a byte was asked for twice.
 """
 
 from __future__ import annotations
@@ -97,6 +105,36 @@ def write_topic(objects: int, rows: int) -> Path:
     return root
 
 
+def write_big(megabytes: int) -> Path:
+    """One object of about `megabytes` MB of the topic's records, as Avro and as Parquet."""
+    import polars as pl
+
+    import polars_avro
+
+    root = DATA / f"big-{megabytes}mb"
+    if (root / "_DONE").exists():
+        return root
+    rows = megabytes * 52_000  # about 19 bytes a record with snappy
+    rng = random.Random(79)
+    df = pl.DataFrame(
+        {
+            "id": range(rows),
+            "customer": [f"customer-{rng.randrange(10**5)}" for _ in range(rows)],
+            "amount": [round(rng.random() * 100, 2) for _ in range(rows)],
+            "at": [1_700_000_000_000 + i for i in range(rows)],
+        }
+    ).with_columns(pl.col("at").cast(pl.Datetime("ms", "UTC")))
+    (root / "avro").mkdir(parents=True, exist_ok=True)
+    (root / "parquet").mkdir(parents=True, exist_ok=True)
+    polars_avro.write_avro(df, root / "avro" / "orders.avro", compression="snappy", schema=SCHEMA)
+    df.write_parquet(root / "parquet" / "orders.parquet")
+    (root / "_DONE").write_bytes(b"")
+    return root
+
+
+BIG_QUERY = "whole object"
+
+
 def child(reader: str, query: str, port: int, files_in_flight: int | None) -> None:
     """One run, in a fresh process: prints its seconds and answer as JSON."""
     import polars as pl
@@ -119,6 +157,13 @@ def child(reader: str, query: str, port: int, files_in_flight: int | None) -> No
         row = chdb.query(sql, "CSV").data().strip().split(",")
         answer = (int(row[0]), None if row[1] in ("\\N", "NULL") else float(row[1]))
     else:
+        if query == BIG_QUERY:
+            kind = "parquet" if reader == "parquet" else "avro"
+            scan = pl.scan_parquet if reader == "parquet" else pl.scan_avro
+            lf = scan(f"s3://bench/{kind}/orders.{kind}", storage_options=options)
+            df = lf.collect()
+            print(json.dumps({"seconds": time.perf_counter() - start, "answer": (df.height, df["amount"].sum())}))
+            return
         if reader == "parquet":
             lf = pl.scan_parquet(
                 "s3://bench/parquet/orders/**/*.parquet", storage_options=options, hive_partitioning=True
@@ -154,8 +199,13 @@ def floor_seconds(root: Path, port: int, query: str) -> float:
 
 
 def take_requests(port: int) -> dict[str, int]:
+    """The requests the server answered since the last call, by kind, and the bytes it sent."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/_requests") as answer:
         return json.loads(answer.read())
+
+
+def request_count(port: int) -> int:
+    return sum(n for kind, n in take_requests(port).items() if kind != "bytes")
 
 
 def readers() -> dict[str, tuple[str, int | None]]:
@@ -178,7 +228,7 @@ def close(answer: object, expected: object) -> bool:
     return rows_same and sums_same
 
 
-def measure(root: Path, objects: int, rows: int, latency: float, runs: int) -> None:
+def start_server(root: Path, latency: float) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     log = Path(root / "server.log")
     with log.open("wb") as out:
@@ -195,9 +245,53 @@ def measure(root: Path, objects: int, rows: int, latency: float, runs: int) -> N
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    wait_for_port(port, server, log)
+    take_requests(port)
+    return server, port
+
+
+def measure_big(root: Path, latency: float, runs: int) -> None:
+    """One big object read whole: ours and scan_parquet, the requests each made by kind."""
+    server, port = start_server(root, latency)
     try:
-        wait_for_port(port, server, log)
-        take_requests(port)
+        size = (root / "avro" / "orders.avro").stat().st_size
+        print(f"\n### one object of {size / 1e6:.0f} MB, {latency:g} ms a request (median of {runs} fresh processes)\n")
+        print("| reader | s | vs scan_parquet | GET | HEAD | bytes sent / object | values |")
+        print("|---|---|---|---|---|---|---|")
+        results: dict[str, list[tuple[float, dict[str, int], object]]] = {"ours": [], "parquet": []}
+        for _ in range(runs):
+            for reader in results:
+                got = run_child(reader, BIG_QUERY, port, None)
+                counted = take_requests(port)
+                if "error" in got:
+                    raise SystemExit(f"{reader}: {got['error']}")
+                results[reader].append((got["seconds"], counted, got["answer"]))
+        base = statistics.median(seconds for seconds, _, _ in results["parquet"])
+        expected = results["parquet"][0][2]
+        for reader, rows in results.items():
+            seconds = statistics.median(s for s, _, _ in rows)
+            counts = rows[-1][1]
+            object_size = size if reader == "ours" else (root / "parquet" / "orders.parquet").stat().st_size
+            same = "same" if close(rows[-1][2], expected) else f"DIFFERENT {rows[-1][2]}"
+            print(
+                f"| {reader} | {seconds:.2f} | {seconds / base:.2f}x | {counts.get('get', 0)} "
+                f"| {counts.get('head', 0)} | {counts.get('bytes', 0) / object_size:.2f} | {same} |"
+            )
+        config = root / "curl-urls.txt"
+        config.write_text(f'url = "http://127.0.0.1:{port}/bench/avro/orders.avro"\noutput = "/dev/null"\n')
+        floor = []
+        for _ in range(runs):
+            begin = time.perf_counter()
+            subprocess.run(["curl", "-s", "-K", str(config)], check=True, stdout=subprocess.DEVNULL)
+            floor.append(time.perf_counter() - begin)
+        print(f"| server floor: one GET of the Avro object | {statistics.median(floor):.2f} | - | 1 | 0 | 1.00 | - |")
+    finally:
+        stop(server)
+
+
+def measure(root: Path, objects: int, rows: int, latency: float, runs: int) -> None:
+    server, port = start_server(root, latency)
+    try:
         where = f"{objects:,} objects x {rows:,} records, {latency:g} ms a request"
         print(f"\n### {where} (median of {runs} fresh processes)\n")
         print("| query | reader | s | vs scan_parquet | requests | values |")
@@ -207,7 +301,7 @@ def measure(root: Path, objects: int, rows: int, latency: float, runs: int) -> N
             for _ in range(runs):
                 for name, (reader, in_flight) in readers().items():
                     got = run_child(reader, query, port, in_flight)
-                    counted = sum(take_requests(port).values())
+                    counted = request_count(port)
                     times, requests, _ = results.setdefault(name, ([], [], None))
                     if "error" in got:
                         results[name] = (times, requests, got["error"])
@@ -218,7 +312,7 @@ def measure(root: Path, objects: int, rows: int, latency: float, runs: int) -> N
             parquet = results["pl.scan_parquet (same rows)"]
             base = statistics.median(parquet[0]) if parquet[0] else float("nan")
             floor = statistics.median(floor_seconds(root, port, query) for _ in range(runs))
-            floor_requests = sum(take_requests(port).values()) // runs
+            floor_requests = request_count(port) // runs
             for name, (times, requests, answer) in results.items():
                 if not times:
                     print(f"| {query} | {name} | - | - | - | failed: {answer} |")
@@ -246,8 +340,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--latency", type=float, nargs="+", default=[0.0, 20.0], help="ms added to each request")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--big-mb", type=int, nargs="+", help="one object of about this many MB instead")
     args = parser.parse_args()
-    for objects in args.objects:
+    for megabytes in args.big_mb or []:
+        root = write_big(megabytes)
+        for latency in args.latency:
+            measure_big(root, latency, args.runs)
+    for objects in [] if args.big_mb else args.objects:
         root = write_topic(objects, args.rows)
         for latency in args.latency:
             measure(root, objects, args.rows, latency, args.runs)

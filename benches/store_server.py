@@ -7,8 +7,8 @@ every request as a store's round trip would (a same-region S3 GET takes 10-30 ms
 Answers what the readers ask of S3 (ListObjects v1 and v2 with prefix, delimiter and
 continuation, GET with a Range and HEAD of objects) for the bucket ``bench``, whose keys
 are the files under ROOT; it checks no signature (any keys are taken). Every request is
-counted: ``GET /_requests`` answers the counts since the last such call (itself not
-counted), as JSON. Requests are served on a thread each, so they wait out the latency in
+counted: ``GET /_requests`` answers the counts since the last such call, by kind, and the
+bytes sent (itself not counted), as JSON. Requests are served on a thread each, so they wait out the latency in
 parallel, as a store's do.
 """
 
@@ -46,9 +46,9 @@ class Store:
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    def count(self, what: str) -> None:
+    def count(self, what: str, amount: int = 1) -> None:
         with self.lock:
-            self.counts[what] += 1
+            self.counts[what] += amount
 
     def take_counts(self) -> dict[str, int]:
         with self.lock:
@@ -115,6 +115,7 @@ class Handler(BaseHTTPRequestHandler):
             with (self.store.root / key).open("rb") as f:
                 f.seek(start)
                 body = f.read(end - start)
+            self.store.count("bytes", len(body))
         self.send(206 if ranged else 200, body, "application/octet-stream", head=head, extra=extra, length=end - start)
 
     def listing(self, query: dict[str, list[str]]) -> bytes:

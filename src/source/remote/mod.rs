@@ -92,6 +92,7 @@ mod tests {
             path: Path::from("nope.avro"),
             size: None,
             etag: None,
+            learned_size: Arc::default(),
             kept: Arc::default(),
         };
         let err = object.open(RemoteReadAhead::default(), None).err().unwrap();

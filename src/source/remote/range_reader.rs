@@ -5,11 +5,11 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use tokio::task::JoinHandle;
 
 use super::store::{runtime, store_error, store_for, wait, RemoteOptions};
@@ -27,16 +27,21 @@ pub struct RemoteObject {
     pub size: Option<u64>,
     /// Its ETag, when a listing told it: which version of the object this is.
     pub etag: Option<String>,
-    /// A small object's bytes, kept (shared by clones) when a first request fetched all of
-    /// them: reading the header when a scan is created and the data when it is collected
-    /// then cost one request, not two. Taken by the next open.
+    /// Its size as the first request of an open learned it, where no listing told it
+    /// (shared by clones): a later open, such as a collect's after the scan's creation read
+    /// the header, asks the store for it no more.
+    pub(super) learned_size: Arc<OnceLock<u64>>,
+    /// The bytes of the first request from the object's start, its header's and more, or
+    /// all of a small object, kept (shared by clones): reading the header when a scan is
+    /// created and the data when it is collected then asks for no byte twice. Taken by the
+    /// next open.
     pub(super) kept: Arc<Mutex<Option<KeptBytes>>>,
 }
 
 /// Requests made to stores, counted for one read (shared by the sources it reads).
 pub type RequestCount = Arc<AtomicU64>;
 
-/// Objects at most this large are kept whole after their first request.
+/// First requests at most this large are kept for the next open.
 const KEEP_AT_MOST: u64 = 256 << 10;
 /// Bytes kept across every object of the process at most (many small objects of a scan
 /// that is never collected hold no more than this).
@@ -71,22 +76,43 @@ impl RemoteObject {
         let path = Path::from(path);
         let (s, p, payload) = (store.clone(), path.clone(), object_store::PutPayload::from(data.to_vec()));
         wait(runtime().spawn(async move { s.put(&p, payload).await })).unwrap().unwrap();
-        Self { url: format!("memory:///{path}"), store, path, size: None, etag: None, kept: Arc::default() }
+        Self {
+            url: format!("memory:///{path}"),
+            store,
+            path,
+            size: None,
+            etag: None,
+            learned_size: Arc::default(),
+            kept: Arc::default(),
+        }
     }
 
     /// The object at `url`, in the store its scheme and `options` name.
     pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
         let (store, path) = store_for(url, options)?;
-        Ok(Self { url: url.to_string(), store, path, size: None, etag: None, kept: Arc::default() })
+        Ok(Self {
+            url: url.to_string(),
+            store,
+            path,
+            size: None,
+            etag: None,
+            learned_size: Arc::default(),
+            kept: Arc::default(),
+        })
     }
 
-    /// The whole object, when an earlier read kept it.
+    /// Its size, where a listing told it or an earlier open learned it.
+    pub fn known_size(&self) -> Option<u64> {
+        self.size.or_else(|| self.learned_size.get().copied())
+    }
+
+    /// The bytes from the object's start an earlier open kept.
     fn take_kept(&self) -> Option<Bytes> {
         let kept = self.kept.lock().ok()?.take()?;
         Some(kept.0.clone())
     }
 
-    /// Keeps `bytes`, the whole object, for the next open, if small and within the budget.
+    /// Keeps `bytes`, from the object's start, for the next open, if small and within the budget.
     fn keep(&self, bytes: &Bytes) {
         if bytes.len() as u64 > KEEP_AT_MOST {
             return;
@@ -103,37 +129,68 @@ impl RemoteObject {
         self
     }
 
-    /// A reader over the whole object; asks the store for the size if no listing told it.
-    /// Each request it makes is counted in `requests`.
+    /// A reader over the whole object. Each request it makes is counted in `requests`.
     pub fn open(self, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> AvroResult<(RangeReader, u64)> {
         self.open_at(0, read_ahead, requests)
     }
 
-    /// A reader from byte `start` of the object to its end (a split's part of it).
+    /// A reader from byte `start` of the object to its end (a split's part of it, or the
+    /// blocks after a header already read). Where neither a listing nor an earlier open
+    /// told the object's size, its first request tells it (a ranged GET answers with the
+    /// size), not a request of its own.
     pub fn open_at(
         self,
         start: u64,
         read_ahead: RemoteReadAhead,
         requests: Option<RequestCount>,
     ) -> AvroResult<(RangeReader, u64)> {
-        if let Some(bytes) = self.take_kept() {
-            let size = bytes.len() as u64;
-            let mut reader = RangeReader::over(self, bytes, read_ahead, requests);
-            reader.position = (start.min(size)) as usize;
-            return Ok((reader, size));
+        if let (Some(bytes), Some(size)) = (self.take_kept(), self.known_size()) {
+            if start < bytes.len() as u64 || bytes.len() as u64 == size {
+                let reader = RangeReader::after_prefix(self, bytes, size, start, read_ahead, requests);
+                return Ok((reader, size));
+            }
         }
-        let size = match self.size {
-            Some(size) => size,
-            None => {
+        if let Some(size) = self.known_size() {
+            return Ok((RangeReader::new(self, start.min(size), size, read_ahead, requests), size));
+        }
+        let first = RangeReader::first_request_len(start, &read_ahead);
+        count_request(&requests);
+        let (store, path) = (self.store.clone(), self.path.clone());
+        let options = GetOptions { range: Some(GetRange::Bounded(start..start + first)), ..GetOptions::default() };
+        let answer = wait(runtime().spawn(async move {
+            let result = store.get_opts(&path, options).await?;
+            let size = result.meta.size;
+            Ok::<_, object_store::Error>((result.bytes().await?, size))
+        }));
+        let (bytes, size) = match answer.and_then(|r| r.map_err(|e| store_error(e, &self.url, "could not open"))) {
+            Ok(answer) => answer,
+            // An empty object has no range to give: its size tells the read it is empty.
+            Err(e) if range_refused(&e) => {
                 count_request(&requests);
                 let (store, path) = (self.store.clone(), self.path.clone());
                 let meta = wait(runtime().spawn(async move { store.head(&path).await }))
                     .and_then(|r| r.map_err(|e| store_error(e, &self.url, "could not open")))?;
-                meta.size
+                let _ = self.learned_size.set(meta.size);
+                return Ok((RangeReader::new(self, start.min(meta.size), meta.size, read_ahead, requests), meta.size));
             },
+            Err(e) => return Err(e),
         };
-        Ok((RangeReader::new(self, start.min(size), size, read_ahead, requests), size))
+        let _ = self.learned_size.set(size);
+        if start == 0 {
+            self.keep(&bytes);
+        }
+        Ok((RangeReader::after_first(self, bytes, size, start, read_ahead, requests), size))
     }
+}
+
+/// Whether a store refused a range for what the object holds (S3's 416 for an empty object,
+/// object_store's own refusal where an HTTP server or its memory store has no range to
+/// give), not for a fault: a fault is not asked again otherwise (the store retried it).
+fn range_refused(error: &AvroError) -> bool {
+    let text = error.to_string();
+    ["416 Range Not Satisfiable", "InvalidRange", "Invalid range", "Range request not supported"]
+        .iter()
+        .any(|t| text.contains(t))
 }
 
 fn count_request(requests: &Option<RequestCount>) {
@@ -197,7 +254,10 @@ impl RangeReader {
         let mut reader = Self::new_idle(object, size, read_ahead, requests);
         reader.next_offset = start;
         reader.current_start = start;
-        reader.request_ahead(1);
+        reader.next_len = Self::first_request_len(start, &read_ahead);
+        // A read of blocks from a header already read keeps its requests in flight together.
+        reader.past_first = start > 0;
+        reader.request_ahead(if start > 0 { read_ahead.requests_in_flight.max(1) } else { 1 });
         reader
     }
 
@@ -217,11 +277,49 @@ impl RangeReader {
         }
     }
 
-    /// A reader over an object whose bytes are all in hand: no request.
-    fn over(object: RemoteObject, bytes: Bytes, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> Self {
-        let mut reader = Self::new_idle(object, bytes.len() as u64, read_ahead, requests);
-        reader.next_offset = reader.size;
-        reader.current = bytes;
+    /// Bytes of the first request from `start`: a header's where the read starts at the
+    /// object's start (a planner may want no more), else a read of blocks, a quarter of the
+    /// largest request, so that the first requests in flight together cover a large part.
+    fn first_request_len(start: u64, read_ahead: &RemoteReadAhead) -> u64 {
+        match start {
+            0 => read_ahead.first_request.max(1),
+            _ => read_ahead.first_request.max(read_ahead.max_request / 4).max(1),
+        }
+    }
+
+    /// A reader from `start`, whose first request from there (`first`) has come back: the
+    /// requests after it go out together.
+    fn after_first(
+        object: RemoteObject,
+        first: Bytes,
+        size: u64,
+        start: u64,
+        read_ahead: RemoteReadAhead,
+        requests: Option<RequestCount>,
+    ) -> Self {
+        let mut reader = Self::new_idle(object, size, read_ahead, requests);
+        reader.current_start = start;
+        reader.next_offset = start + first.len() as u64;
+        reader.next_len = (first.len() as u64 * 2).max(read_ahead.max_request / 4).min(read_ahead.max_request).max(1);
+        reader.current = first;
+        reader.past_first = start > 0;
+        reader
+    }
+
+    /// A reader from `start` over an object whose first bytes (`prefix`) an earlier open
+    /// kept: no request for them; the reader reads on past them.
+    fn after_prefix(
+        object: RemoteObject,
+        prefix: Bytes,
+        size: u64,
+        start: u64,
+        read_ahead: RemoteReadAhead,
+        requests: Option<RequestCount>,
+    ) -> Self {
+        let start = start.min(prefix.len() as u64);
+        let mut reader = Self::after_first(object, prefix, size, 0, read_ahead, requests);
+        reader.position = start as usize;
+        reader.past_first = true;
         reader
     }
 
@@ -265,7 +363,7 @@ impl BufRead for RangeReader {
             self.current_start += self.current.len() as u64;
             self.current = wait(task).and_then(|r| r).map_err(std::io::Error::other)?;
             self.position = 0;
-            if self.current_start == 0 && self.current.len() as u64 == self.size {
+            if self.current_start == 0 {
                 self.object.keep(&self.current);
             }
             if reading_on {
@@ -337,8 +435,9 @@ mod tests {
         let mut read = Vec::new();
         reader.read_to_end(&mut read).unwrap();
         assert_eq!(read, bytes);
-        // One head() for the size, then ranges of 7, 14 and 28 bytes, then 20 of at most 50.
-        assert_eq!(requests.load(Ordering::Relaxed), 1 + 3 + 20);
+        // The first range of 7 bytes, which tells the size (no head()), then ranges of 14 and
+        // 28 bytes, then 20 of at most 50.
+        assert_eq!(requests.load(Ordering::Relaxed), 1 + 2 + 20);
     }
 
     #[test]
@@ -365,19 +464,74 @@ mod tests {
         let (mut reader, _) = object.clone().open(RemoteReadAhead::default(), Some(requests.clone())).unwrap();
         let mut read = Vec::new();
         reader.read_to_end(&mut read).unwrap();
-        assert_eq!(requests.load(Ordering::Relaxed), 2, "head() and one range");
+        assert_eq!(requests.load(Ordering::Relaxed), 1, "one range, which told the size too");
         // A clone shares what was kept: no request, from any start.
         let (mut reader, size) =
             object.clone().open_at(4000, RemoteReadAhead::default(), Some(requests.clone())).unwrap();
         let mut rest = Vec::new();
         reader.read_to_end(&mut rest).unwrap();
         assert_eq!((size, rest.as_slice()), (5000, &bytes[4000..]));
-        assert_eq!(requests.load(Ordering::Relaxed), 2);
-        // Taken by that open: the next one asks again.
+        assert_eq!(requests.load(Ordering::Relaxed), 1);
+        // Taken by that open: the next one asks again, for the bytes alone.
         let (mut reader, _) = object.open(RemoteReadAhead::default(), Some(requests.clone())).unwrap();
         let mut again = Vec::new();
         reader.read_to_end(&mut again).unwrap();
-        assert_eq!((again, requests.load(Ordering::Relaxed)), (bytes, 4));
+        assert_eq!((again, requests.load(Ordering::Relaxed)), (bytes, 2));
+    }
+
+    #[test]
+    fn an_object_opened_again_is_asked_neither_its_size_nor_its_first_bytes_again() {
+        // As a scan's creation reads a header and its collect the blocks after it.
+        let bytes = data(1000);
+        let requests = RequestCount::default();
+        let object = RemoteObject::in_memory("big.avro", &bytes);
+        let (mut header, size) = object.clone().open(read_ahead(100, 400), Some(requests.clone())).unwrap();
+        let mut first = [0u8; 50];
+        header.read_exact(&mut first).unwrap();
+        drop(header);
+        assert_eq!((size, requests.load(Ordering::Relaxed)), (1000, 1), "one range, no head()");
+        // From the header's end: bytes 50..100 kept, then 100..300, 300..700 and 700..1000
+        // asked for together.
+        let (mut blocks, _) = object.clone().open_at(50, read_ahead(100, 400), Some(requests.clone())).unwrap();
+        let mut rest = Vec::new();
+        blocks.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, &bytes[50..]);
+        assert_eq!(requests.load(Ordering::Relaxed), 1 + 3);
+        // Opened from its start again (a header not remembered), the size is still known.
+        let (mut again, _) = object.open(read_ahead(100, 400), Some(requests.clone())).unwrap();
+        let mut all = Vec::new();
+        again.read_to_end(&mut all).unwrap();
+        assert_eq!((all, requests.load(Ordering::Relaxed)), (bytes, 4 + 4));
+    }
+
+    #[test]
+    fn a_range_is_refused_for_what_the_object_holds_not_for_a_fault() {
+        let refused = |text: &str| range_refused(&AvroError::new(ErrorKind::Io, text));
+        assert!(refused("could not open 's3://b/k': Server returned non-2xx status code: 416 Range Not Satisfiable"));
+        assert!(refused("could not open 'http://h/k': Operation not supported: Range request not supported by k"));
+        assert!(!refused("could not open 's3://b/k': Server returned non-2xx status code: 503 Service Unavailable"));
+    }
+
+    #[test]
+    fn an_empty_object_reads_as_empty() {
+        let requests = RequestCount::default();
+        let (mut reader, size) =
+            RemoteObject::in_memory("empty.avro", b"").open(read_ahead(100, 400), Some(requests.clone())).unwrap();
+        assert_eq!(size, 0);
+        assert!(reader.fill_buf().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_read_of_blocks_asks_for_its_ranges_together() {
+        let bytes = data(4000);
+        let requests = RequestCount::default();
+        let object = RemoteObject::in_memory("big.avro", &bytes).listed(Some(4000), None);
+        let reader = RangeReader::new(object, 100, 4000, read_ahead(10, 400), Some(requests.clone()));
+        // From a header already read: a quarter of the largest request, then doubling, three
+        // in flight before a byte is read.
+        assert_eq!(reader.in_flight.len(), 3);
+        assert_eq!(reader.next_offset, 100 + 100 + 200 + 400);
+        assert_eq!(requests.load(Ordering::Relaxed), 3);
     }
 
     #[test]
