@@ -25,7 +25,7 @@ fn found(value: &Bound<'_, PyAny>) -> PyResult<String> {
 
 /// A whole number written with a comma between each three digits, as Python's `{:,}` does.
 fn with_commas(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    Ok(PyString::new(value.py(), "{:,}").call_method1("format", (value,))?.extract()?)
+    PyString::new(value.py(), "{:,}").call_method1("format", (value,))?.extract()
 }
 
 /// `value` where it is an int (not a bool) from `least` to `most`; else an error naming the
