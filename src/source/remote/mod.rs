@@ -86,15 +86,7 @@ mod tests {
     #[test]
     fn a_missing_object_is_not_found() {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        let object = RemoteObject {
-            url: "memory:///nope.avro".into(),
-            store,
-            path: Path::from("nope.avro"),
-            size: None,
-            etag: None,
-            learned_size: Arc::default(),
-            kept: Arc::default(),
-        };
+        let object = RemoteObject::at("memory:///nope.avro".into(), store, Path::from("nope.avro"));
         let err = object.open(RemoteReadAhead::default(), None).err().unwrap();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(err.file.as_deref(), Some("memory:///nope.avro"));

@@ -76,29 +76,18 @@ impl RemoteObject {
         let path = Path::from(path);
         let (s, p, payload) = (store.clone(), path.clone(), object_store::PutPayload::from(data.to_vec()));
         wait(runtime().spawn(async move { s.put(&p, payload).await })).unwrap().unwrap();
-        Self {
-            url: format!("memory:///{path}"),
-            store,
-            path,
-            size: None,
-            etag: None,
-            learned_size: Arc::default(),
-            kept: Arc::default(),
-        }
+        Self::at(format!("memory:///{path}"), store, path)
     }
 
     /// The object at `url`, in the store its scheme and `options` name.
     pub fn new(url: &str, options: &RemoteOptions) -> AvroResult<Self> {
         let (store, path) = store_for(url, options)?;
-        Ok(Self {
-            url: url.to_string(),
-            store,
-            path,
-            size: None,
-            etag: None,
-            learned_size: Arc::default(),
-            kept: Arc::default(),
-        })
+        Ok(Self::at(url.to_string(), store, path))
+    }
+
+    /// The object at `path` of `store`, named `url`, nothing known of it yet.
+    pub(crate) fn at(url: String, store: Arc<dyn ObjectStore>, path: Path) -> Self {
+        Self { url, store, path, size: None, etag: None, learned_size: Arc::default(), kept: Arc::default() }
     }
 
     /// Its size, where a listing told it or an earlier open learned it.
@@ -179,7 +168,7 @@ impl RemoteObject {
         if start == 0 {
             self.keep(&bytes);
         }
-        Ok((RangeReader::after_first(self, bytes, size, start, read_ahead, requests), size))
+        Ok((RangeReader::new_idle(self, size, start, read_ahead, requests).with_first(bytes), size))
     }
 }
 
@@ -251,9 +240,7 @@ impl RangeReader {
         read_ahead: RemoteReadAhead,
         requests: Option<RequestCount>,
     ) -> Self {
-        let mut reader = Self::new_idle(object, size, read_ahead, requests);
-        reader.next_offset = start;
-        reader.current_start = start;
+        let mut reader = Self::new_idle(object, size, start, read_ahead, requests);
         reader.next_len = Self::first_request_len(start, &read_ahead);
         // A read of blocks from a header already read keeps its requests in flight together.
         reader.past_first = start > 0;
@@ -261,16 +248,23 @@ impl RangeReader {
         reader
     }
 
-    fn new_idle(object: RemoteObject, size: u64, read_ahead: RemoteReadAhead, requests: Option<RequestCount>) -> Self {
+    /// A reader from `start` that has asked for nothing yet.
+    fn new_idle(
+        object: RemoteObject,
+        size: u64,
+        start: u64,
+        read_ahead: RemoteReadAhead,
+        requests: Option<RequestCount>,
+    ) -> Self {
         Self {
             object,
             size,
             read_ahead,
-            next_offset: 0,
+            next_offset: start,
             next_len: read_ahead.first_request.max(1),
             in_flight: VecDeque::new(),
             current: Bytes::new(),
-            current_start: 0,
+            current_start: start,
             position: 0,
             past_first: false,
             requests,
@@ -287,23 +281,15 @@ impl RangeReader {
         }
     }
 
-    /// A reader from `start`, whose first request from there (`first`) has come back: the
-    /// requests after it go out together.
-    fn after_first(
-        object: RemoteObject,
-        first: Bytes,
-        size: u64,
-        start: u64,
-        read_ahead: RemoteReadAhead,
-        requests: Option<RequestCount>,
-    ) -> Self {
-        let mut reader = Self::new_idle(object, size, read_ahead, requests);
-        reader.current_start = start;
-        reader.next_offset = start + first.len() as u64;
-        reader.next_len = (first.len() as u64 * 2).max(read_ahead.max_request / 4).min(read_ahead.max_request).max(1);
-        reader.current = first;
-        reader.past_first = start > 0;
-        reader
+    /// This idle reader, with the bytes its first request from its start (`first`) brought:
+    /// the requests after them go out together.
+    fn with_first(mut self, first: Bytes) -> Self {
+        let max_request = self.read_ahead.max_request;
+        self.next_offset = self.current_start + first.len() as u64;
+        self.next_len = (first.len() as u64 * 2).max(max_request / 4).min(max_request).max(1);
+        self.current = first;
+        self.past_first = self.current_start > 0;
+        self
     }
 
     /// A reader from `start` over an object whose first bytes (`prefix`) an earlier open
@@ -317,7 +303,7 @@ impl RangeReader {
         requests: Option<RequestCount>,
     ) -> Self {
         let start = start.min(prefix.len() as u64);
-        let mut reader = Self::after_first(object, prefix, size, 0, read_ahead, requests);
+        let mut reader = Self::new_idle(object, size, 0, read_ahead, requests).with_first(prefix);
         reader.position = start as usize;
         reader.past_first = true;
         reader
