@@ -2,8 +2,9 @@
 //! text), for every function of the package that takes one: a value that is not what the
 //! option takes raises `AvroArgumentError` naming the option and what was found, where it
 //! would otherwise raise an OverflowError or TypeError on its way into Rust, or be taken
-//! for what it is not (a truthy value for True). The package's Python calls them where it
-//! takes an option (`polars_avro.exceptions` hands them on); Rust, where an option crosses.
+//! for what it is not (a truthy value for True). Rust calls them where an option crosses
+//! (a scan's options inside its planning call: `pyoptions.rs`); the package's Python, as
+//! `_internal.check_*`, where it takes an option that crosses no such call.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
