@@ -207,6 +207,11 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
         polars_avro.plan_splits(path, target_bytes=0)
     with pytest.raises(polars_avro.AvroArgumentError, match="AvroSplit"):
         list(polars_avro.read_split(str(path)))  # type: ignore[arg-type]
+    # A worker's own n_threads is checked as a scan's: "x" reached Rust unchecked once.
+    (split,) = polars_avro.plan_splits(path)
+    for n_threads, words in [("x", "whole number, found str 'x'"), (True, "found bool"), (0, "at least 1")]:
+        with pytest.raises(polars_avro.AvroArgumentError, match=f"n_threads must be .*{words}"):
+            list(polars_avro.read_split(split, n_threads=n_threads))  # type: ignore[arg-type]
     with pytest.raises(polars_avro.AvroFileNotFoundError):
         polars_avro.plan_splits(tmp_path / "missing.avro")
 

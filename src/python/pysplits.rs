@@ -197,14 +197,15 @@ pub fn plan_splits<'py>(
 
 /// The scan of one split, on a worker: the parts `files` of its files, with their
 /// `partition_values` (one row each), read with the plan's `plan` and the worker's own
-/// `options`, `storage_options` and `retries`.
+/// `options` (checked as a scan's are: the worker's `n_threads` is the caller's),
+/// `storage_options` and `retries`.
 #[pyfunction]
 #[pyo3(signature = (plan, files, partition_values, options, *, storage_options, retries))]
 pub fn split_scan(
     plan: ScanPlan,
     files: Vec<SplitFile>,
     partition_values: Option<PyDataFrame>,
-    options: ScanOptions,
+    #[pyo3(from_py_with = ScanOptions::of)] options: ScanOptions,
     storage_options: Vec<(String, String)>,
     #[pyo3(from_py_with = super::pychecks::retries)] retries: usize,
 ) -> PyResult<PlannedScan> {
