@@ -20,9 +20,11 @@ batch, and assembles the result; with fewer cores than threads it also takes pag
 busy pool would take ahead of it, so C is an upper bound). With T, a one-thread read's time,
 and B batches of T / B each, `n` threads take at least max(C, T / n) + T / B: the calling
 thread reads batch after batch, and the last one read still has to be decoded. Printed as a
-speed-up over one thread for 16, 32 and 96 threads, and for 16 threads on a file of ten times
-the records (ten times T, C and B; the issue's many-core measurement reads such files), with
-the calling thread's page faults and the speed-up measured on two threads.
+speed-up over one thread for 16, 32 and 96 threads, each with B of a read asking for that many
+threads (a read makes four batches a thread where its size allows; B in brackets) and C of a
+read of as many batches on two threads, and for 16 threads on a file of ten times the records (ten times T, C and B; the
+issue's many-core measurement reads such files), with the calling thread's page faults and the
+speed-up measured on two threads.
 
 Beside the measured two-thread speed-up, what the machine allows any busy work: the median
 ratio of two threads' time to one's on a loop that keeps a core busy (benches/two_cores.rs,
@@ -42,6 +44,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -143,7 +146,12 @@ def framing_only() -> Path:
 
 
 def calling_thread(
-    path: str, rows: int, threads: int, runs: int = 9, columns: list[str] | None = None
+    path: str,
+    rows: int,
+    threads: int,
+    runs: int = 9,
+    columns: list[str] | None = None,
+    batch_size: int | None = None,
 ) -> tuple[float, float, int, int]:
     """Median wall time of `read_avro` on `threads` threads, the calling thread's CPU time
     (seconds) and its page faults, each the median of `runs` reads of `rows` records, and the
@@ -152,11 +160,19 @@ def calling_thread(
     for _ in range(runs):
         faults, cpu, start = page_faults(), time.thread_time(), time.perf_counter()
         with polars_avro.read_stats() as stats:
-            df = polars_avro.read_avro(path, n_threads=threads, columns=columns)
+            df = polars_avro.read_avro(path, n_threads=threads, columns=columns, batch_size=batch_size)
         samples.append((time.perf_counter() - start, time.thread_time() - cpu, page_faults() - faults))
         assert df.height == stats.rows == rows, (df.height, stats.rows)
     wall, cpu, faults = (statistics.median(sample[i] for sample in samples) for i in range(3))
     return wall, cpu, int(faults), stats.batches
+
+
+def batches_on(path: str, rows: int, threads: int) -> int:
+    """The batches a read on `threads` threads makes, more than the 4 a core a read allows
+    by default: in a process whose POLARS_MAX_THREADS allows them."""
+    env = {**os.environ, "POLARS_MAX_THREADS": str(threads)}
+    command = [sys.executable, __file__, "--batches", path, str(rows), str(threads)]
+    return int(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout.split()[-1])
 
 
 def speed_up(threads: int, one: float, serial: float, batches: int, scale: int = 1) -> float:
@@ -178,8 +194,16 @@ def model() -> None:
         path, rows = str(dataset.write(1_000_000)), dataset.rows(1_000_000)
         one, _, _, _ = calling_thread(path, rows, 1)
         two, serial, faults, batches = calling_thread(path, rows, 2)
-        cells = " | ".join(f"{speed_up(n, one, serial, batches):.1f}x" for n in MODEL_THREADS)
-        larger = speed_up(16, one, serial, batches, scale=10)
+        # A read makes more batches on more threads: B as a read on n threads makes them, and
+        # C of a read of as many batches on two threads (on more threads than cores, the
+        # calling thread would wait for cores and take the others' page faults).
+        many = {}
+        for n in MODEL_THREADS:
+            many_batches = batches_on(path, rows, n)
+            serial_n = calling_thread(path, rows, 2, batch_size=-(-rows // many_batches))[1]
+            many[n] = (serial_n, many_batches)
+        cells = " | ".join(f"{speed_up(n, one, *many[n]):.1f}x ({many[n][1]})" for n in MODEL_THREADS)
+        larger = speed_up(16, one, many[16][0], batches, scale=10)
         print(
             f"| {name} | {one * 1e3:.1f} ms | {serial * 1e3:.1f} ms | {faults} | {batches} | {cells} | "
             f"{larger:.1f}x | {one / two:.2f}x |",
@@ -225,4 +249,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--batches"]:
+        path, rows, threads = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        print(calling_thread(path, rows, threads, runs=1)[3])
+    else:
+        main()

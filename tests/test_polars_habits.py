@@ -353,16 +353,36 @@ def test_low_memory_reads_smaller_batches(tmp_path: Path) -> None:
     records = [{"id": i, "name": f"n{i}"} for i in range(40_000)]
     path = write_fastavro(tmp_path / "big.avro", SCHEMA, records, sync_interval=8_000)
     with polars_avro.read_stats() as default:
-        df = polars_avro.read_avro(path)
+        df = polars_avro.read_avro(path, n_threads=1)
     with polars_avro.read_stats() as low:
         low_df = polars_avro.scan_avro(path, low_memory=True).collect()
     assert low_df.equals(df)
     assert df.rows() == [(r["id"], r["name"]) for r in records]
-    assert default.batches == 1  # 40,000 rows in one batch of the default 65,536
+    # 40,000 rows in one batch of the default 65,536 (on more threads, a read of more than
+    # 256 KiB makes batches for each to take)
+    assert default.batches == 1
     assert low.batches >= 40_000 // 8_192
     with polars_avro.read_stats() as given:
         polars_avro.read_avro(path, low_memory=True, batch_size=20_000)
     assert given.batches == 2  # batch_size, when given, wins
+
+
+def test_a_read_makes_batches_for_each_thread_to_take(tmp_path: Path) -> None:
+    records = [{"id": i, "name": f"name {i}" * 16} for i in range(60_000)]
+    path = write_fastavro(tmp_path / "big.avro", SCHEMA, records, sync_interval=16_000)
+    size = path.stat().st_size
+    batches = {}
+    for threads in (1, 2, 4):
+        with polars_avro.read_stats() as stats:
+            df = polars_avro.read_avro(path, n_threads=threads)
+        assert df.rows() == [(r["id"], r["name"]) for r in records]
+        batches[threads] = stats.batches
+    # About 9 MB: batches of 4 MiB at most on one thread; four a thread, of 512 KiB at
+    # least, beyond.
+    assert size > 8 << 20
+    assert batches[1] <= 3
+    assert batches[2] >= 8
+    assert batches[4] >= 16
 
 
 def test_mkdir_creates_the_folders_of_a_local_path(tmp_path: Path) -> None:

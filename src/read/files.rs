@@ -188,6 +188,11 @@ impl OpenedFile {
         })
     }
 
+    /// The file's length, where known (not for a stream, nor a count remembered).
+    pub fn total_len(&self) -> Option<u64> {
+        self.container.as_ref()?.total_len()
+    }
+
     /// Reads blocks until `bytes` are held, the file ends or an error (kept for its turn).
     fn read_ahead(&mut self, bytes: usize) {
         let mut held = 0;

@@ -34,6 +34,26 @@ use crate::threads::{panic_message, pool, thread_count};
 /// file of wide records still splits into batches that fit the read-ahead window (a
 /// decoding task costs far less than what 4 MiB take to decode).
 const MAX_BATCH_BYTES: usize = 4 << 20;
+/// Batches a read makes for each thread at least, where its size allows: the last batch
+/// read is decoded after every other, so with one batch a thread a read takes about twice
+/// what its threads need; with four, a quarter more.
+const BATCHES_PER_THREAD: u64 = 4;
+/// A batch holds at least this many compressed bytes: handing a batch over and joining it
+/// costs the calling thread a few microseconds a column (a 100-column file's batches of
+/// 256 KiB bounded 96 threads to 3x one), and each is a chunk of every column.
+const MIN_BATCH_BYTES: usize = 512 << 10;
+
+/// Compressed bytes a batch holds at most, for a read of about `read_bytes` (unknown for a
+/// stream) on `threads` threads.
+fn batch_bytes(read_bytes: Option<u64>, threads: usize) -> usize {
+    match read_bytes {
+        Some(bytes) if threads > 1 => {
+            let share = bytes / (threads as u64 * BATCHES_PER_THREAD);
+            usize::try_from(share).unwrap_or(usize::MAX).clamp(MIN_BATCH_BYTES, MAX_BATCH_BYTES)
+        },
+        _ => MAX_BATCH_BYTES,
+    }
+}
 
 enum Slot {
     /// Read, not handed to a thread: the consumer decodes it when its turn comes.
@@ -69,6 +89,11 @@ pub(super) struct Pipeline {
     blocks_in_flight: usize,
     bytes_in_flight: usize,
     batch_size: usize,
+    /// Compressed bytes a batch holds at most ([`batch_bytes`]), from the size of the file
+    /// read times the files of the read.
+    batch_bytes: usize,
+    threads: usize,
+    files: u64,
     /// The records still to read and leave out, the row index, the rows still to give.
     rows: RowAccount,
     reading_done: bool,
@@ -117,6 +142,7 @@ impl Pipeline {
         let stats = ReadStats { threads, files_skipped, ..ReadStats::default() };
         let (batch_size, ignore_errors, filtered) =
             (options.batch_size.max(1), options.ignore_errors, predicate.is_some());
+        let file_count = files.len() as u64;
         let opener = Opener::new(files, BatchPlans::new(options, predicate), files_in_flight, pool.clone())?;
         let mut pipeline = Self {
             opener,
@@ -129,6 +155,9 @@ impl Pipeline {
             blocks_in_flight: 0,
             bytes_in_flight: 0,
             batch_size,
+            batch_bytes: MAX_BATCH_BYTES,
+            threads,
+            files: file_count,
             rows,
             reading_done: false,
             finished: false,
@@ -324,7 +353,7 @@ impl Pipeline {
         let mut plan: Option<Arc<BatchPlan>> = None;
         let (mut rows, mut bytes) = (0usize, 0usize);
         let mut error = None;
-        while rows < self.batch_size && bytes < MAX_BATCH_BYTES {
+        while rows < self.batch_size && bytes < self.batch_bytes {
             if self.rows.records_done() {
                 self.reading_done = true;
                 break;
@@ -438,6 +467,8 @@ impl Pipeline {
             match self.opener.next_file() {
                 None => return Ok(()),
                 Some((_, Ok(file))) => {
+                    let read_bytes = file.total_len().map(|len| len.saturating_mul(self.files));
+                    self.batch_bytes = batch_bytes(read_bytes, self.threads);
                     self.stats.files += 1;
                     self.stats.files_known += usize::from(file.info.remembered);
                     self.stats.headers_read += usize::from(file.header_read);
@@ -603,6 +634,19 @@ mod tests {
 
     fn ids(df: &DataFrame) -> Vec<i64> {
         df.column("id").unwrap().i64().unwrap().into_no_null_iter().collect()
+    }
+
+    #[test]
+    fn a_read_makes_several_batches_a_thread_within_bounds() {
+        let mb = 1 << 20;
+        // 53 MB on 16 threads: 64 batches of 0.83 MB; on two, 4 MiB (the row target decides).
+        assert_eq!(batch_bytes(Some(53 * mb), 16), 53 * mb as usize / 64);
+        assert_eq!(batch_bytes(Some(53 * mb), 2), MAX_BATCH_BYTES);
+        // A small read stops at the smallest batch; one thread, or a stream of unknown
+        // length, takes the largest.
+        assert_eq!(batch_bytes(Some(mb), 16), MIN_BATCH_BYTES);
+        assert_eq!(batch_bytes(Some(mb), 1), MAX_BATCH_BYTES);
+        assert_eq!(batch_bytes(None, 16), MAX_BATCH_BYTES);
     }
 
     #[test]
