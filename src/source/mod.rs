@@ -198,12 +198,17 @@ impl Source {
                         Ok(mapped) => return Ok((Box::new(mapped), Some(len))),
                         Err(file) => file,
                     },
-                    _ => file,
+                    // A file of one read is read whole, now, by one system call: a folder of
+                    // many small files pays no seek past a header and no read that finds
+                    // the end. A file cut since it was measured ends where its bytes do.
+                    Some(len) => {
+                        let mut data = Vec::with_capacity(len as usize);
+                        file.take(len).read_to_end(&mut data).map_err(|e| AvroError::io(e, "read").in_file(&name))?;
+                        return Ok((Box::new(Cursor::new(data)), Some(len)));
+                    },
+                    None => file,
                 };
-                // A small file needs no buffer larger than itself (many small files are
-                // opened at once, and large allocations cost a system call each).
-                let capacity = len.map_or(BUFFER_SIZE, |len| (len as usize).clamp(64, BUFFER_SIZE));
-                Ok((Box::new(BufReader::with_capacity(capacity, file)), len))
+                Ok((Box::new(BufReader::with_capacity(BUFFER_SIZE, file)), len))
             },
             Source::Bytes { data, .. } => {
                 let len = data.len() as u64;
