@@ -13,11 +13,13 @@ against ours; a reader whose values differ is shown but is never the "fastest an
 
 Beside the readers, each workload's floor (benches/floor.rs, built with cargo): the blocks
 read and decompressed, and the records decoded by a decoder written for the file's shape,
-on one core and on every core; the table gives ours / floor for both.
+on one core and on every core; the table gives ours / floor for both, and a second table
+each one's speed-up from one core to every core, with (--model) the speed-up benches/serial.py
+projects for a whole read of the file on 16 threads.
 
     python benches/compare.py [--rows 1000000] [--runs 5] [--workloads NAME ...]
         [--readers KEY ... | --skip KEY ...] [--with-fastavro] [--no-floor] [--baseline PYTHON]
-        [--out benches/results]
+        [--model] [--out benches/results]
 
 Writes the table to OUT/latest.md and a chart to OUT/latest.png.
 """
@@ -399,6 +401,36 @@ def floor_cell(floor: Floor | None, outcomes: dict[str, Outcome]) -> str:
     return ", ".join(cells)
 
 
+def speed_up_row(name: str, floor: Floor | None, outcomes: dict[str, Outcome], projected: float | None) -> list[str]:
+    """Ours and the floor on one core and on every core, each one's speed-up, ours' share of
+    the floor's, and the speed-up serial.py projects on 16 threads."""
+    ours, ours1 = outcomes[OURS.key], outcomes.get(one_core(OURS).key)
+    mine = (ours1.ms, ours.ms) if ours1 and ours1.valid and ours.valid else (None, None)
+    floors = (floor.one_core, floor.all_cores) if floor and not floor.failure else (None, None)
+    ours_up = mine[0] / mine[1] if mine[0] and mine[1] else None
+    floor_up = floors[0] / floors[1] if floors[0] and floors[1] else None
+    share = f"{ours_up / floor_up:.2f}" if ours_up and floor_up else ""
+    return [
+        name,
+        *(fmt_ms(ms) if ms else "" for ms in (*mine, *floors)),
+        f"{ours_up:.2f}x" if ours_up else "",
+        f"{floor_up:.2f}x" if floor_up else "",
+        share,
+        f"{projected:.1f}x" if projected else "",
+    ]
+
+
+def projected_speed_up(workload: Workload, args) -> float | None:
+    """serial.py's projected speed-up of a whole read of the workload's file on 16 threads
+    (the model reads with `read_avro`: other queries have none)."""
+    if not args.model or workload.query != "read":
+        return None
+    path = workload.dataset.path(args.rows)
+    command = [sys.executable, str(HERE / "serial.py"), "--projected", str(path), str(workload.dataset.rows(args.rows))]
+    out = subprocess.run([*command, "16"], capture_output=True, text=True, check=True, timeout=TIMEOUT)
+    return float(out.stdout.split()[-1])
+
+
 def memory_cell(outcome: Outcome) -> str:
     if outcome.failure:
         return "failed"
@@ -465,7 +497,13 @@ def machine_line(results: dict[str, dict[str, Outcome]], readers: list[Reader], 
     )
 
 
-def report(results: dict[str, dict[str, Outcome]], floors: dict[str, Floor | None], readers: list[Reader], args) -> str:
+def report(
+    results: dict[str, dict[str, Outcome]],
+    floors: dict[str, Floor | None],
+    readers: list[Reader],
+    args,
+    projected: dict[str, float | None],
+) -> str:
     """The markdown: the main table, then failures, value checks, memory, workloads, statements."""
     anchors = readers[1:]
     lines = [
@@ -508,6 +546,31 @@ def report(results: dict[str, dict[str, Outcome]], floors: dict[str, Floor | Non
             "ours peak RSS Δ / result held (estimated)",
         ],
     )
+
+    if any(one_core(OURS).key in outcomes for outcomes in results.values()):
+        lines += [
+            "",
+            "## From one core to every core",
+            "",
+            "Ours and the floor pinned to one core and on every core, each one's speed-up, ours' over "
+            "the floor's, and (with --model) what benches/serial.py's model projects for a whole read "
+            "on 16 threads.",
+            "",
+        ]
+        lines += table(
+            [speed_up_row(name, floors[name], outcomes, projected[name]) for name, outcomes in results.items()],
+            [
+                "workload",
+                "ours, 1 core",
+                "ours, all cores",
+                "floor, 1 core",
+                "floor, all cores",
+                "ours' speed-up",
+                "the floor's",
+                "ours' / the floor's",
+                "projected, 16 threads",
+            ],
+        )
 
     notes = []
     for name, outcomes in results.items():
@@ -644,6 +707,9 @@ def main() -> None:
     parser.add_argument("--with-fastavro", action="store_true", help="add fastavro, as a check of the values")
     parser.add_argument("--no-floor", action="store_true", help="leave out the floor (benches/floor.rs, needs cargo)")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="where latest.md and latest.png go")
+    parser.add_argument(
+        "--model", action="store_true", help="add benches/serial.py's projected 16-thread speed-up of each whole read"
+    )
     args = parser.parse_args()
 
     keys = args.readers or [k for k in choice if k != "fastavro" and k not in args.skip]
@@ -661,8 +727,9 @@ def main() -> None:
     runs = {name: run_workload(WORKLOADS[name], readers, pythons, floor, args) for name in args.workloads}
     results = {name: outcomes for name, (outcomes, _) in runs.items()}
     floors = {name: measured for name, (_, measured) in runs.items()}
+    projected = {name: projected_speed_up(WORKLOADS[name], args) for name in args.workloads}
 
-    text = report(results, floors, readers, args)
+    text = report(results, floors, readers, args, projected)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.md").write_text(text)

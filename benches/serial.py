@@ -9,6 +9,7 @@ the speed-up on many cores: with `d` ms of decoding per batch on one thread and 
 `n` threads reach at most min(n, (d + s) / s) times one.
 
     python benches/serial.py          # pin it: POLARS_MAX_THREADS=1 taskset -c 0 python ...
+    python benches/serial.py --projected FILE RECORDS 16   # the model below for one file
 
 Prints one line per route and batch size: median time of 7 reads, batches, time per batch.
 Values are checked on every read.
@@ -175,6 +176,21 @@ def batches_on(path: str, rows: int, threads: int) -> int:
     return int(subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout.split()[-1])
 
 
+def serial_part_on(path: str, rows: int, threads: int) -> tuple[float, int]:
+    """C and B of a read on `threads` threads: a read makes more batches on more threads, so
+    B as a read asking for that many makes them, and C of a read of as many batches on two
+    threads (on more threads than cores, the calling thread would wait for cores and take the
+    others' page faults)."""
+    batches = batches_on(path, rows, threads)
+    return calling_thread(path, rows, 2, batch_size=-(-rows // batches))[1], batches
+
+
+def projected(path: str, rows: int, threads: int = 16) -> float:
+    """The most `threads` threads can give over one on this file, by the model above."""
+    one = calling_thread(path, rows, 1)[0]
+    return speed_up(threads, one, *serial_part_on(path, rows, threads))
+
+
 def speed_up(threads: int, one: float, serial: float, batches: int, scale: int = 1) -> float:
     """The most `threads` threads can give over one, by the model above, for a file of
     `scale` times the records."""
@@ -194,14 +210,7 @@ def model() -> None:
         path, rows = str(dataset.write(1_000_000)), dataset.rows(1_000_000)
         one, _, _, _ = calling_thread(path, rows, 1)
         two, serial, faults, batches = calling_thread(path, rows, 2)
-        # A read makes more batches on more threads: B as a read on n threads makes them, and
-        # C of a read of as many batches on two threads (on more threads than cores, the
-        # calling thread would wait for cores and take the others' page faults).
-        many = {}
-        for n in MODEL_THREADS:
-            many_batches = batches_on(path, rows, n)
-            serial_n = calling_thread(path, rows, 2, batch_size=-(-rows // many_batches))[1]
-            many[n] = (serial_n, many_batches)
+        many = {n: serial_part_on(path, rows, n) for n in MODEL_THREADS}
         cells = " | ".join(f"{speed_up(n, one, *many[n]):.1f}x ({many[n][1]})" for n in MODEL_THREADS)
         larger = speed_up(16, one, many[16][0], batches, scale=10)
         print(
@@ -252,5 +261,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--batches"]:
         path, rows, threads = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         print(calling_thread(path, rows, threads, runs=1)[3])
+    elif sys.argv[1:2] == ["--projected"]:
+        print(json.dumps(projected(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
     else:
         main()
