@@ -150,6 +150,32 @@ def test_row_index_with_predicate(events: str, full: pl.DataFrame) -> None:
     assert got.columns[0] == "idx"
 
 
+@pytest.fixture(scope="module")
+def many_blocks(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Snappy blocks of about 16 KB, 790 KB in all: a filtered batch is decoded a
+    group of blocks at a time (128 KiB of them), the groups' rows joined in the batch."""
+    path = tmp_path_factory.mktemp("groups") / "groups.avro"
+    with path.open("wb") as f:
+        fastavro.writer(f, SCHEMA, (_record(i) for i in range(60_000)), codec="snappy", sync_interval=16_000)
+    assert path.stat().st_size > 4 * (128 << 10)
+    return str(path)
+
+
+@pytest.mark.parametrize("name", PREDICATES)
+def test_a_filter_over_groups_of_blocks_matches_polars(many_blocks: str, name: str) -> None:
+    # The row index read by the filter, the path column not: each group makes both.
+    scan = lambda **kw: polars_avro.scan_avro(many_blocks, row_index_name="idx", include_file_paths="path", **kw)  # noqa: E731
+    full = scan().collect()
+    predicate = PREDICATES[name] | (pl.col("idx") % 1_000 == 7)
+    for threads in (1, 2):
+        got = scan(n_threads=threads).filter(predicate).collect()
+        assert_frame_equal(got, full.filter(predicate))
+        assert got.columns[:2] == ["idx", "id"]
+    # One batch on one thread: its groups joined into one chunk a column.
+    got = scan(n_threads=1).filter(predicate).collect()
+    assert [column.n_chunks() for column in got.get_columns()] == [1] * got.width
+
+
 def test_batch_size_controls_batches_not_results(events: str, full: pl.DataFrame) -> None:
     for batch_size in (1, 100, 10**6):
         assert_frame_equal(polars_avro.read_avro(events, batch_size=batch_size), full)

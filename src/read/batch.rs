@@ -400,14 +400,17 @@ impl BatchPlan {
                 check_record_count(b.block.count, most, self.min_record_size).map_err(|e| locate(e, b))?;
             }
         }
-        decoded.extend(self.extra_columns(batch, |_| true));
+        decoded.extend(self.extra_columns(&batch.blocks, |_| true));
         self.assemble(batch.rows, decoded)
     }
 
     /// A predicate: its columns are decoded for every record, the rest only for the
-    /// records that pass, so every block's bytes are kept until the mask is known.
+    /// records that pass, a group of blocks at a time ([`filter_groups`]): a group's
+    /// blocks are decompressed, its predicate columns decoded and the predicate evaluated,
+    /// then the rest decoded for the group's records that pass, while its bytes are in the
+    /// cache.
     fn decode_filtered(&self, batch: &RawBatch, predicate: &Predicate, timing: &mut Timing) -> AvroResult<DataFrame> {
-        let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch.blocks.len());
+        let mut buffers: Vec<Vec<u8>> = Vec::new();
         let mut starts = self.scratch.starts.take();
         let result = self.decode_filtered_with(batch, predicate, timing, &mut buffers, &mut starts);
         buffers.into_iter().for_each(|b| self.scratch.buffers.give_back(b));
@@ -424,70 +427,86 @@ impl BatchPlan {
         starts: &mut Vec<usize>,
     ) -> AvroResult<DataFrame> {
         let plan = self.predicate_plan.as_ref().expect("a predicate has a plan");
-        let rows = batch.rows;
-        let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
-        // Where each record starts in its block, block after block: the second pass jumps
-        // to the selected ones.
-        starts.clear();
-        starts.reserve(rows);
-        for b in &batch.blocks {
-            let mut buffer = self.scratch.buffers.take();
-            let result = decompress(b, &mut buffer, timing).and_then(|data| {
-                Timing::time(&mut timing.decode, || {
-                    decoder.decode_block(data, b.rows, b.rows == b.block.count, Some(&mut *starts), b.part)
-                })
-            });
-            buffers.push(buffer);
-            result.map_err(|e| locate(e, b))?;
-        }
         let wanted = |name: &str| predicate.columns.iter().any(|c| c == name);
-        let mut predicate_columns = assemble_columns(plan, decoder.finish()?);
-        predicate_columns.extend(self.extra_columns(batch, wanted));
-        let predicate_frame = DataFrame::new(rows, predicate_columns)?;
-        let first_file = batch.blocks.first().map_or("", |b| b.file.name.as_str());
-        let (mask, called_back) = predicate.mask(&predicate_frame).map_err(|e| e.in_file(first_file))?;
-        timing.callbacks += usize::from(called_back);
-        let selected = rows - mask.unset_bits();
-        // Decode the other columns for the selected records only, block by block.
-        let mut decoder = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
-        let mut start = 0;
-        for (b, buffer) in batch.blocks.iter().zip(buffers.iter()) {
-            let data: &[u8] = if b.file.codec == Codec::Null { &b.block.data } else { buffer };
-            let selection = mask.clone().sliced(start, b.rows);
-            let block_starts = &starts[start..start + b.rows];
-            start += b.rows;
-            if self.rest_plan.is_empty() || selection.set_bits() == 0 {
-                continue;
+        // The other columns of every group go to one decoder: one chunk each.
+        let mut rest = BlockDecoder::new(&self.schema, &self.rest_plan, self.min_record_size);
+        let mut kept: Option<DataFrame> = None;
+        let mut selected = 0;
+        for group in filter_groups(&batch.blocks, predicate.calls_back()) {
+            let rows: usize = group.iter().map(|b| b.rows).sum();
+            let mut decoder = BlockDecoder::new(&self.schema, plan, self.min_record_size);
+            // Where each record starts in its block, block after block: the second pass
+            // jumps to the selected ones.
+            starts.clear();
+            starts.reserve(rows);
+            for (i, b) in group.iter().enumerate() {
+                if buffers.len() == i {
+                    buffers.push(self.scratch.buffers.take());
+                }
+                let result = decompress(b, &mut buffers[i], timing).and_then(|data| {
+                    Timing::time(&mut timing.decode, || {
+                        decoder.decode_block(data, b.rows, b.rows == b.block.count, Some(&mut *starts), b.part)
+                    })
+                });
+                result.map_err(|e| locate(e, b))?;
             }
-            Timing::time(&mut timing.decode, || decoder.decode_selected(data, block_starts, &selection, b.part))
-                .map_err(|e| locate(e, b))?;
+            let mut predicate_columns = assemble_columns(plan, decoder.finish()?);
+            predicate_columns.extend(self.extra_columns(group, wanted));
+            let predicate_frame = DataFrame::new(rows, predicate_columns)?;
+            let first_file = group.first().map_or("", |b| b.file.name.as_str());
+            let (mask, called_back) = predicate.mask(&predicate_frame).map_err(|e| e.in_file(first_file))?;
+            timing.callbacks += usize::from(called_back);
+            selected += rows - mask.unset_bits();
+            // Decode the other columns for the selected records only, block by block.
+            let mut start = 0;
+            for (b, buffer) in group.iter().zip(buffers.iter()) {
+                let data: &[u8] = if b.file.codec == Codec::Null { &b.block.data } else { buffer };
+                let selection = mask.clone().sliced(start, b.rows);
+                let block_starts = &starts[start..start + b.rows];
+                start += b.rows;
+                if self.rest_plan.is_empty() || selection.set_bits() == 0 {
+                    continue;
+                }
+                Timing::time(&mut timing.decode, || rest.decode_selected(data, block_starts, &selection, b.part))
+                    .map_err(|e| locate(e, b))?;
+            }
+            let mask_ca = BooleanChunked::from_bitmap(PlSmallStr::EMPTY, mask);
+            // On this thread: `DataFrame::filter` hands the columns to polars-core's own pool,
+            // threads beside the decoding pool's that the batch waited for (a filtered read of
+            // 1M records took 10 ms more CPU on two threads than on one, 42 ms against 38).
+            let mut passed = predicate_frame.filter_seq(&mask_ca)?;
+            let others = DataFrame::new(rows, self.extra_columns(group, |name| !wanted(name)))?;
+            passed.hstack_mut(&others.filter_seq(&mask_ca)?.into_columns())?;
+            match &mut kept {
+                None => kept = Some(passed),
+                Some(kept) => {
+                    kept.vstack_mut_owned(passed)?;
+                },
+            }
         }
-        let mut columns = assemble_columns(&self.rest_plan, decoder.finish()?);
-        let mask_ca = BooleanChunked::from_bitmap(PlSmallStr::EMPTY, mask);
-        // On this thread: `DataFrame::filter` hands the columns to polars-core's own pool,
-        // threads beside the decoding pool's that the batch waited for (a filtered read of
-        // 1M records took 10 ms more CPU on two threads than on one, 42 ms against 38).
-        columns.extend(predicate_frame.filter_seq(&mask_ca)?.into_columns());
-        let others = DataFrame::new(rows, self.extra_columns(batch, |name| !wanted(name)))?;
-        columns.extend(others.filter_seq(&mask_ca)?.into_columns());
+        let mut columns = assemble_columns(&self.rest_plan, rest.finish()?);
+        if let Some(mut kept) = kept {
+            kept.rechunk_mut();
+            columns.extend(kept.into_columns());
+        }
         self.assemble(selected, columns)
     }
 
     /// The columns that are not decoded (row index, partition values, file path) for
     /// every record of the batch, those `wanted` by name.
-    fn extra_columns(&self, batch: &RawBatch, wanted: impl Fn(&str) -> bool) -> Vec<PlColumn> {
+    fn extra_columns(&self, blocks: &[BatchBlock], wanted: impl Fn(&str) -> bool) -> Vec<PlColumn> {
         let mut columns = Vec::new();
         if let Some(index) = self.row_index.as_ref().filter(|r| wanted(&r.name)) {
-            columns.push(row_index_column(index, batch));
+            columns.push(row_index_column(index, blocks));
         }
         for (i, (name, dtype)) in self.partition_columns.iter().enumerate() {
             if wanted(name) {
-                columns.push(per_file_column(name, dtype, batch, |file| file.partition_values[i].clone()));
+                columns.push(per_file_column(name, dtype, blocks, |file| file.partition_values[i].clone()));
             }
         }
         if let Some(name) = self.file_path_column.as_ref().filter(|f| wanted(f)) {
             let path = |file: &FileInfo| AnyValue::StringOwned(file.path.as_str().into());
-            columns.push(per_file_column(name, &DataType::String, batch, path));
+            columns.push(per_file_column(name, &DataType::String, blocks, path));
         }
         columns
     }
@@ -537,17 +556,40 @@ pub(super) fn locate(e: AvroError, b: &BatchBlock) -> AvroError {
     b.file.locate(e).in_block(b.block.index).at_offset(b.block.offset)
 }
 
+/// Compressed bytes of the blocks a filtered batch decompresses and keeps at once: their
+/// bytes stay in the cache from the predicate's columns to the others' (a whole batch's
+/// did not: a filtered read of 1M snappy records on two threads took 3,300 more page
+/// faults, and its decompression a third longer).
+const FILTER_GROUP_BYTES: usize = 128 << 10;
+
+/// The groups of consecutive blocks a filtered batch is decoded in, each one block at
+/// least, and one for a batch of no block. Blocks of the null codec are not decompressed
+/// and a predicate that calls back into Python is called once a batch: those stay whole.
+fn filter_groups(blocks: &[BatchBlock], whole: bool) -> Vec<&[BatchBlock]> {
+    let mut groups = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, b) in blocks.iter().enumerate() {
+        if !whole && b.file.codec != Codec::Null && i > start && bytes + b.block.data.len() > FILTER_GROUP_BYTES {
+            groups.push(&blocks[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += b.block.data.len();
+    }
+    groups.push(&blocks[start..]);
+    groups
+}
+
 /// A column holding one value per file: a constant when the batch holds one file, else
 /// one run of the value per file.
 fn per_file_column(
     name: &PlSmallStr,
     dtype: &DataType,
-    batch: &RawBatch,
+    blocks: &[BatchBlock],
     value: impl Fn(&FileInfo) -> AnyValue<'static>,
 ) -> PlColumn {
     let scalar = |file: &FileInfo| Scalar::new(dtype.clone(), value(file));
     let mut runs: Vec<(&Arc<FileInfo>, usize)> = Vec::new();
-    for b in &batch.blocks {
+    for b in blocks {
         match runs.last_mut() {
             Some((file, rows)) if Arc::ptr_eq(file, &b.file) => *rows += b.rows,
             _ => runs.push((&b.file, b.rows)),
@@ -581,8 +623,8 @@ fn assemble_columns(plan: &RowPlan, arrays: Vec<ArrayRef>) -> Vec<PlColumn> {
 
 /// The row index of every record of a batch (its records' places before any filter), in
 /// the index type the rows go to: each block numbers its records from its first row.
-fn row_index_column(index: &RowIndex, batch: &RawBatch) -> PlColumn {
-    let rows = batch.blocks.iter().flat_map(|b| (0..b.rows as u64).map(move |i| b.first_row + i));
+fn row_index_column(index: &RowIndex, blocks: &[BatchBlock]) -> PlColumn {
+    let rows = blocks.iter().flat_map(|b| (0..b.rows as u64).map(move |i| b.first_row + i));
     match index.index {
         // Every row fits: the reader refuses a row index past the type's largest value.
         IndexType::U32 => UInt32Chunked::from_iter_values(index.name.clone(), rows.map(|r| r as u32)).into_column(),
@@ -630,6 +672,51 @@ mod tests {
             partition_columns: vec![("year".into(), DataType::Int32), ("b".into(), DataType::Int64)],
             ..ReadOptions::default()
         }
+    }
+
+    fn blocks(codec: Codec, sizes: &[usize]) -> Vec<BatchBlock> {
+        let file = Arc::new(FileInfo {
+            index: 0,
+            name: "a.avro".into(),
+            path: "a.avro".into(),
+            codec,
+            partition_values: Vec::new(),
+            remembered: false,
+            split_start: None,
+        });
+        let block = |(index, &size): (usize, &usize)| BatchBlock {
+            block: RawBlock {
+                index,
+                offset: 0,
+                count: 1,
+                data: bytes::Bytes::from(vec![0u8; size]),
+                size,
+                framed_ahead: false,
+            },
+            rows: 1,
+            skip: 0,
+            first_row: index as u64,
+            file: file.clone(),
+            part: PartStart::default(),
+        };
+        sizes.iter().enumerate().map(block).collect()
+    }
+
+    fn group_sizes(groups: Vec<&[BatchBlock]>) -> Vec<usize> {
+        groups.iter().map(|g| g.len()).collect()
+    }
+
+    #[test]
+    fn a_filtered_batch_is_decoded_in_groups_of_compressed_bytes() {
+        let k = 1 << 10;
+        // Groups of 128 KiB at most, each a block at least (a larger block is a group alone).
+        let snappy = blocks(Codec::Snappy, &[100 * k, 28 * k, 1, 200 * k, 64 * k, 64 * k, 64 * k]);
+        assert_eq!(group_sizes(filter_groups(&snappy, false)), [2, 1, 1, 2, 1]);
+        // Whole: blocks read where they lie, and a predicate calling back once a batch.
+        assert_eq!(group_sizes(filter_groups(&blocks(Codec::Null, &[100 * k; 4]), false)), [4]);
+        assert_eq!(group_sizes(filter_groups(&snappy, true)), [7]);
+        // A batch of no block is one group of none, which gives the columns.
+        assert_eq!(group_sizes(filter_groups(&[], false)), [0]);
     }
 
     #[test]

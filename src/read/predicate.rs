@@ -56,6 +56,11 @@ impl Predicate {
         }
     }
 
+    /// Whether a part of it is evaluated by calling back into Python (holding its lock).
+    pub fn calls_back(&self) -> bool {
+        self.callback.is_some()
+    }
+
     /// The rows of `df` that pass, and whether the callback was called for them (not where
     /// the filter kept none).
     pub fn mask(&self, df: &DataFrame) -> AvroResult<(Bitmap, bool)> {
