@@ -203,7 +203,9 @@ impl Source {
                     // the end. A file cut since it was measured ends where its bytes do.
                     Some(len) => {
                         let mut data = Vec::with_capacity(len as usize);
-                        file.take(len).read_to_end(&mut data).map_err(|e| AvroError::io(e, "read").in_file(&name))?;
+                        file.take(len)
+                            .read_to_end(&mut data)
+                            .map_err(|e| AvroError::io(e, format!("could not read '{name}'")).in_file(&name))?;
                         return Ok((Box::new(Cursor::new(data)), Some(len)));
                     },
                     None => file,

@@ -160,7 +160,8 @@ impl RemoteObject {
                 let meta = wait(runtime().spawn(async move { store.head(&path).await }))
                     .and_then(|r| r.map_err(|e| store_error(e, &self.url, "could not open")))?;
                 let _ = self.learned_size.set(meta.size);
-                return Ok((RangeReader::new(self, start.min(meta.size), meta.size, read_ahead, requests), meta.size));
+                // Its size known now: opened as an object whose size a listing told.
+                return self.open_at(start, read_ahead, requests);
             },
             Err(e) => return Err(e),
         };
