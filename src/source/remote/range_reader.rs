@@ -429,6 +429,19 @@ impl ByteStream for RangeReader {
         self.past_first = false;
         Ok(())
     }
+
+    /// A block within the range being read is a slice of the bytes the store returned, not
+    /// a copy. One that begins at a range's end or crosses into the next is read (and
+    /// copied), where a failed request is reported with its place.
+    fn take_shared(&mut self, n: u64) -> Option<Bytes> {
+        let end = self.position.checked_add(usize::try_from(n).ok()?)?;
+        if end > self.current.len() {
+            return None;
+        }
+        let taken = self.current.slice(self.position..end);
+        self.position = end;
+        Some(taken)
+    }
 }
 
 impl Read for RangeReader {
@@ -536,6 +549,27 @@ mod tests {
         let mut all = Vec::new();
         again.read_to_end(&mut all).unwrap();
         assert_eq!((all, requests.load(Ordering::Relaxed)), (bytes, 4 + 4));
+    }
+
+    #[test]
+    fn bytes_within_a_range_are_shared_and_bytes_across_ranges_are_not() {
+        let bytes = data(300);
+        let object = RemoteObject::in_memory("a.avro", &bytes).listed(Some(300), None);
+        let (mut reader, _) = object.open_at(0, read_ahead(100, 100), None).unwrap();
+        assert!(reader.take_shared(10).is_none(), "nothing read yet: read instead");
+        reader.fill_buf().unwrap();
+        let first = reader.take_shared(60).unwrap();
+        let second = reader.take_shared(40).unwrap();
+        assert_eq!((&first[..], &second[..]), (&bytes[..60], &bytes[60..100]));
+        assert_eq!(first.as_ptr().wrapping_add(60), second.as_ptr(), "slices of one range");
+        assert!(reader.take_shared(1).is_none(), "at the range's end: read on instead");
+        let mut across = [0u8; 150];
+        reader.read_exact(&mut across[..50]).unwrap();
+        assert!(reader.take_shared(100).is_none(), "bytes 150..250 cross into the third range");
+        reader.read_exact(&mut across[50..]).unwrap();
+        assert_eq!(&across[..], &bytes[100..250]);
+        assert_eq!(&reader.take_shared(50).unwrap()[..], &bytes[250..]);
+        assert!(reader.fill_buf().unwrap().is_empty());
     }
 
     #[test]
