@@ -130,6 +130,14 @@ class AvroSchemaFieldNotFoundError(AvroArgumentError, _pl_exc.SchemaFieldNotFoun
     """
 
 
+class AvroOptionConflictError(AvroArgumentError, _pl_exc.ComputeError):
+    """Two options given together that cannot go together.
+
+    ``hive_schema=...`` beside ``hive_partitioning=False``. A ``ComputeError`` as well, as
+    Polars' own scans raise for the same mistake.
+    """
+
+
 class AvroMemoryError(AvroError, MemoryError):
     """The system refused memory while reading: the address space (``ulimit -v``) or the memory ran out."""
 
@@ -232,6 +240,7 @@ __all__ = [
     "AvroPermissionError",
     "AvroSchemaError",
     "AvroSchemaFieldNotFoundError",
+    "AvroOptionConflictError",
     "AvroSchemaMismatchError",
 ]
 

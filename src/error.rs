@@ -33,6 +33,9 @@ pub enum ErrorKind {
     /// A schema the caller gave lacks a field the data has (a partition key `hive_schema`
     /// does not name).
     SchemaFieldNotFound,
+    /// Two options given together that cannot go together (a `hive_schema` beside
+    /// `hive_partitioning=False`), which Polars' own scans refuse as a compute error.
+    OptionConflict,
     /// A value cannot be written as its Avro type (out of range, null where Avro has none, ...).
     Encode,
     /// More records than Polars' index type can count (a row index past its maximum).
@@ -162,6 +165,11 @@ impl AvroError {
     /// [`ErrorKind::SchemaFieldNotFound`]: a schema the caller gave lacks a field the data has.
     pub fn schema_field_not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::SchemaFieldNotFound, message)
+    }
+
+    /// [`ErrorKind::OptionConflict`]: two options that cannot go together.
+    pub fn option_conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::OptionConflict, message)
     }
 
     /// [`ErrorKind::Encode`]: a value that cannot be written as its Avro type.
@@ -382,6 +390,7 @@ mod tests {
             (AvroError::column_not_found("m"), ErrorKind::ColumnNotFound, false),
             (AvroError::duplicate("m"), ErrorKind::Duplicate, false),
             (AvroError::schema_field_not_found("m"), ErrorKind::SchemaFieldNotFound, false),
+            (AvroError::option_conflict("m"), ErrorKind::OptionConflict, false),
             (AvroError::encode("m"), ErrorKind::Encode, false),
             (AvroError::capacity("m"), ErrorKind::Capacity, false),
             (AvroError::internal("m"), ErrorKind::Internal, false),

@@ -233,8 +233,10 @@ def test_a_hive_schema_is_taken_as_polars_scans_take_it(table: Path, tmp_path: P
         pl.scan_avro(table, hive_schema=lacking)
     with pytest.raises(pl.exceptions.ComputeError, match="hive schema was given but hive_partitioning was disabled"):
         pl.scan_parquet(parquet, hive_schema=full, hive_partitioning=False).collect()
-    with pytest.raises(polars_avro.AvroArgumentError, match="hive_schema was given, and hive_partitioning=False"):
+    with pytest.raises(pl.exceptions.ComputeError, match="hive_schema was given, and hive_partitioning=False"):
         pl.scan_avro(table, hive_schema=full, hive_partitioning=False)
+    with pytest.raises(polars_avro.AvroOptionConflictError):
+        polars_avro.read_avro(table, hive_schema=full, hive_partitioning=False)
 
 
 def test_a_partition_column_the_file_holds_takes_the_path_value(tmp_path: Path) -> None:

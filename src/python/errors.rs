@@ -24,6 +24,7 @@ pub fn class_name(err: &AvroError) -> &'static str {
         ErrorKind::ColumnNotFound => "AvroColumnNotFoundError",
         ErrorKind::Duplicate => "AvroDuplicateError",
         ErrorKind::SchemaFieldNotFound => "AvroSchemaFieldNotFoundError",
+        ErrorKind::OptionConflict => "AvroOptionConflictError",
         ErrorKind::Encode => "AvroEncodeError",
         ErrorKind::Capacity => "AvroCapacityError",
         ErrorKind::Internal => "AvroInternalError",

@@ -119,7 +119,7 @@ impl ScanOptions {
         if self.hive_partitioning == Some(false) && self.hive_schema.is_some() {
             let msg = "hive_schema was given, and hive_partitioning=False reads no partition: leave \
                        hive_partitioning out (a hive_schema turns it on), or the hive_schema";
-            return Err(to_py_err(AvroError::argument(msg)));
+            return Err(to_py_err(AvroError::option_conflict(msg)));
         }
         Ok(self)
     }
