@@ -58,33 +58,31 @@ print(json.dumps({"peak_mb": (rss() - before) / 2**20, "size_mb": size / 2**20, 
 
 HELD = r"""
 import json, sys, time
+PATH, WARM_PATH, statement, params, benches = sys.argv[1:6]
+sys.path.insert(0, benches)
 import polars as pl
 import polars_avro
-PATH, WARM_PATH, statement, params = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+from child import status_mb
 # The workload's parameters (COLUMNS, PREDICATE) as Python source, evaluated before the peak starts.
-values = {k: eval(v) for k, v in params.items()}
-def status(field):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
+values = {k: eval(v) for k, v in json.loads(params).items()}
 if WARM_PATH:
     # The same query on a small file first: the code it runs is then mapped already.
     eval(statement, {"pl": pl, "polars_avro": polars_avro, "PATH": WARM_PATH, **values})
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # the peak (VmHWM) starts afresh, here
-before, own_before = status("VmRSS"), status("RssAnon")
+before, own_before = status_mb("VmRSS"), status_mb("RssAnon")
 df = eval(statement, {"pl": pl, "polars_avro": polars_avro, "PATH": PATH, **values})
-peak = status("VmHWM") - before
+peak = status_mb("VmHWM") - before
 # What stays once the allocator gives back what the read freed: wait until it stops falling.
-held, steady = status("RssAnon") - own_before, 0
+held, steady = status_mb("RssAnon") - own_before, 0
 for _ in range(60):
     time.sleep(0.5)
-    now = status("RssAnon") - own_before
-    steady = steady + 1 if now >= held - (1 << 20) else 0
+    now = status_mb("RssAnon") - own_before
+    steady = steady + 1 if now >= held - 1 else 0
     held = min(held, now)
     if steady == 6:
         break
-print(json.dumps({"peak_mb": peak / 2**20, "held_mb": held / 2**20, "estimated_mb": df.estimated_size() / 2**20,
-                  "rows": df.height}))
+print(json.dumps({"peak_mb": peak, "held_mb": held, "estimated_mb": df.estimated_size() / 2**20, "rows": df.height}))
 """
 
 #: The workloads (benches/workloads.py) whose peak is measured against what their result holds:
@@ -190,7 +188,8 @@ def measure_held(path: Path, warm_path: Path | None, workload: Workload, runs: i
     """`workload`'s statement for ours, as compare.py runs it, after the same on `warm_path`
     if given: the run of median peak."""
     statement = scanner("polars_avro")[workload.query]
-    return median_run(runs, HELD, str(path), str(warm_path or ""), statement, json.dumps(workload.params))
+    benches = str(Path(__file__).resolve().parent)
+    return median_run(runs, HELD, str(path), str(warm_path or ""), statement, json.dumps(workload.params), benches)
 
 
 def report(source: Path, args: argparse.Namespace, location) -> None:
