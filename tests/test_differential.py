@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import itertools
 import os
 import random
 import sys
@@ -588,19 +589,17 @@ def test_a_top_k_after_a_filter_as_polars_gives_it(data: Data, shape: str) -> No
     generator leaves a top_k, or a sort then a head, tail or slice, after a filter or a
     drop_nulls out there. Elsewhere, and in the in-memory engine, ours gives scan_ipc's rows."""
     query = TOP_K_AFTER_FILTERS[shape]
-    if shape in ("sort_head", "sql"):
-        ours = query(pl.scan_avro(data.avro_file, batch_size=64))  # type: ignore[attr-defined]
-        theirs = query(pl.scan_ipc(data.ipc_file))
-    else:
-        ours = query(pl.scan_avro(data.avro_folder, batch_size=64))  # type: ignore[attr-defined]
-        theirs = query(pl.scan_ipc(data.ipc_folder, hive_partitioning=True))
+    scans = [
+        (pl.scan_avro(data.avro_file, batch_size=64), pl.scan_ipc(data.ipc_file)),  # type: ignore[attr-defined]
+        (pl.scan_avro(data.avro_folder, batch_size=64), pl.scan_ipc(data.ipc_folder, hive_partitioning=True)),  # type: ignore[attr-defined]
+    ]
     engines = ["in-memory"]
     if not quirks.streaming_top_k_after_a_filter_panics():
         engines.append("streaming")
-    for engine in engines:
+    for (ours, theirs), engine in itertools.product(scans, engines):
         # id is unique: the rows in one order.
-        expected = theirs.collect(engine=engine).sort("id")  # type: ignore[call-overload]
-        assert_frame_equal(ours.collect(engine=engine).sort("id"), expected, check_exact=True)  # type: ignore[call-overload]
+        expected = query(theirs).collect(engine=engine).sort("id")
+        assert_frame_equal(query(ours).collect(engine=engine).sort("id"), expected, check_exact=True)
 
 
 def test_a_negative_slice_of_a_filter_as_polars_gives_it(data: Data) -> None:
