@@ -237,10 +237,10 @@ __all__ = [
     "AvroInternalError",
     "AvroKeywordError",
     "AvroMemoryError",
+    "AvroOptionConflictError",
     "AvroPermissionError",
     "AvroSchemaError",
     "AvroSchemaFieldNotFoundError",
-    "AvroOptionConflictError",
     "AvroSchemaMismatchError",
 ]
 
